@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: Apache-2.0
+# Thin wrapper over CMake + Ninja (in the spirit of DuckDB's Makefile). Every target that builds
+# first runs scripts/install-deps.sh, which installs missing Debian packages and is silent otherwise.
+#
+#   make            release build (build/release)
+#   make run        build, then open the Phenix shell on ./phenix-data
+#   make test       build, then run every test (CTest)
+#   make debug      debug build (build/debug)
+#   make asan       ASan+UBSan build, run the tests (build/asan)
+#   make tsan       TSan build, run the tests (build/tsan)
+#   make bench      build and run the micro benchmarks (JSON in build/release/bench-results.json)
+#   make crash-test CRASH_ITERATIONS=500   the kill -9 crash loop, as long as you like
+#   make format / format-check / tidy / clean
+
+.DEFAULT_GOAL := release
+SHELL := /bin/bash
+
+JOBS ?= $(shell nproc)
+DATA ?= ./phenix-data
+CRASH_ITERATIONS ?= 100
+CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
+CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
+
+.PHONY: release debug run test asan tsan asan-unit bench crash-test deps format format-check tidy clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+# configure(build dir, extra cmake args)
+define configure
+	@if [ ! -f $(1)/build.ninja ]; then cmake -S . -B $(1) $(CMAKE_COMMON) $(2); fi
+endef
+
+release: deps
+	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
+	@cmake --build build/release -j $(JOBS)
+
+debug: deps
+	$(call configure,build/debug,-DCMAKE_BUILD_TYPE=Debug)
+	@cmake --build build/debug -j $(JOBS)
+
+run: release
+	@build/release/tools/phenix/phenix --data $(DATA)
+
+test: release
+	@cd build/release && ctest $(CTEST_FLAGS)
+
+asan: deps
+	$(call configure,build/asan,-DCMAKE_BUILD_TYPE=Debug -DPHENIX_SANITIZE=address -DPHENIX_BUILD_BENCH=OFF)
+	@cmake --build build/asan -j $(JOBS)
+	@cd build/asan && ctest $(CTEST_FLAGS)
+
+# The sanitizer run CI can afford: unit tests only (label "unit").
+asan-unit: deps
+	$(call configure,build/asan,-DCMAKE_BUILD_TYPE=Debug -DPHENIX_SANITIZE=address -DPHENIX_BUILD_BENCH=OFF)
+	@cmake --build build/asan -j $(JOBS)
+	@cd build/asan && ctest $(CTEST_FLAGS) -L unit
+
+tsan: deps
+	$(call configure,build/tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHENIX_SANITIZE=thread -DPHENIX_BUILD_BENCH=OFF)
+	@cmake --build build/tsan -j $(JOBS)
+	@cd build/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest $(CTEST_FLAGS) -L unit
+
+bench: release
+	@build/release/bench/phenix_ingest_bench --benchmark_out=build/release/bench-results.json \
+	  --benchmark_out_format=json
+
+crash-test: release
+	@build/release/tests/phenix_crash_test --iterations=$(CRASH_ITERATIONS)
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.h' '*.cc' | xargs clang-format --dry-run --Werror
+
+tidy: release
+	@git ls-files 'src/*.cc' | xargs clang-tidy -p build/release --quiet
+
+clean:
+	rm -rf build

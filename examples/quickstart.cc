@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A complete program using the embedded Phenix API: open a data directory, create a collection,
+// write entities with vectors, metadata and edges, read them back, and handle errors.
+//
+//   build/release/examples/phenix_example_quickstart /tmp/phenix-example
+#include <cstdio>
+#include <cstdlib>
+
+#include <phenix/db.h>
+#include <phenix/json.h>
+
+namespace {
+
+// Prints the error and exits; a real application would handle the Status instead.
+void Check(const phenix::Status& status, const char* what) {
+    if (!status.ok()) {
+        std::fprintf(stderr, "%s failed: %s\n", what, status.ToString().c_str());
+        std::exit(1);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string path = argc > 1 ? argv[1] : "./phenix-example-data";
+
+    auto opened = phenix::Database::Open(path);
+    Check(opened.status(), "open");
+    std::unique_ptr<phenix::Database> db = std::move(opened).value();
+
+    // A collection of 4-dimensional vectors compared by cosine distance. Creating it twice is an
+    // AlreadyExists error, which this example tolerates so it can run repeatedly.
+    phenix::Status created = db->CreateCollection({.ref = "docs", .dimension = 4, .metric = phenix::Metric::kCosine});
+    if (!created.ok() && created.code() != phenix::StatusCode::kAlreadyExists) {
+        Check(created, "create collection");
+    }
+
+    // Several writes in one atomic batch; d2's edge may point at d1 from the same batch.
+    phenix::WriteBatch batch;
+    batch.Upsert("docs", {.id = "d1", .vector = {0.1f, 0.2f, 0.3f, 0.4f},
+                          .metadata = R"({"category": "tech", "year": 2021})"});
+    batch.Upsert("docs", {.id = "d2",
+                          .vector = {0.5f, 0.6f, 0.7f, 0.8f},
+                          .metadata = R"({"category": "science", "year": 2019})",
+                          .edges = {{.label = "related_to", .target_id = "d1", .weight = 0.8}}});
+    Check(db->Write(batch), "write batch");
+
+    // Bad input is rejected with a clear error and changes nothing.
+    phenix::Status bad = db->Upsert("docs", {.id = "d3", .vector = {1.0f, 2.0f}});
+    std::printf("rejected as expected: %s\n", bad.ToString().c_str());
+
+    Check(db->PatchMetadata("docs", "d1", R"({"year": 2022, "reviewed": true})"), "patch");
+
+    auto d2 = db->Get("docs", "d2");
+    Check(d2.status(), "get d2");
+    std::printf("d2 = %s\n", phenix::EntityToJson(*d2).c_str());
+
+    auto in_edges = db->ListEdges("docs", "d1", phenix::EdgeDirection::kIn);
+    Check(in_edges.status(), "list edges");
+    for (const auto& edge : *in_edges) {
+        std::printf("edge into d1: %s\n", phenix::EdgeRecordToJson(edge).c_str());
+    }
+
+    // Page through the collection in id order.
+    phenix::ScanOptions scan{.limit = 1};
+    do {
+        auto page = db->Scan("docs", scan);
+        Check(page.status(), "scan");
+        for (const auto& entity : page->entities) {
+            std::printf("scan: %s\n", phenix::EntityToJson(entity).c_str());
+        }
+        scan.start_after = page->next_start_after;
+    } while (!scan.start_after.empty());
+
+    Check(db->Close(), "close");
+    return 0;
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// phenix::Database — the embedded Phenix engine: open a data directory, manage tenants and
+// collections, and read and write entities.
+//
+//   auto db = phenix::Database::Open("./phenix-data");
+//   if (!db.ok()) { /* db.status().ToString() says why */ }
+//   auto s = (*db)->CreateCollection({.ref = "docs", .dimension = 4, .metric = phenix::Metric::kCosine});
+//   s = (*db)->Insert("docs", {.id = "d1", .vector = {0.1f, 0.2f, 0.3f, 0.4f},
+//                              .metadata = R"({"category":"tech"})"});
+//
+// Every write is atomic and, with the default Durability::kSync, on disk when it returns.
+// Reads see a consistent state of all the data they touch (one storage snapshot per call).
+// Errors are Status values; no method throws.
+//
+// Thread safety: a Database is thread-safe; share one instance between threads. Only one
+// process (and one Database object) may have a data directory open at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phenix/options.h>
+#include <phenix/result.h>
+#include <phenix/status.h>
+#include <phenix/types.h>
+#include <phenix/write_batch.h>
+
+namespace phenix {
+
+class Database {
+  public:
+    /// Opens (or, with create_if_missing, creates) the data directory at `path`.
+    /// Errors: Unavailable if another process or Database holds it; FailedPrecondition if it was
+    /// written by a newer, unknown format or is not a Phenix directory; NotFound if it does not
+    /// exist and create_if_missing is false; IOError / Corruption from storage.
+    static Result<std::unique_ptr<Database>> Open(const std::string& path, const Options& options = {});
+
+    virtual ~Database() = default;
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    /// Flushes and closes. Further calls fail with FailedPrecondition. Also done by the destructor.
+    virtual Status Close() = 0;
+
+    // ---- tenants ----
+    /// Creates a tenant. AlreadyExists if it exists; InvalidArgument for a bad name.
+    virtual Status CreateTenant(std::string_view tenant) = 0;
+    virtual Result<std::vector<std::string>> ListTenants() = 0;
+
+    // ---- collections ----
+    /// Creates a collection in spec.ref.tenant (NotFound if the tenant does not exist).
+    virtual Status CreateCollection(const CollectionSpec& spec) = 0;
+    /// Drops a collection with all its entities, and every edge from other collections into it.
+    virtual Status DropCollection(const CollectionRef& collection) = 0;
+    virtual Result<CollectionInfo> GetCollection(const CollectionRef& collection) = 0;
+    /// Collections of one tenant, sorted by name.
+    virtual Result<std::vector<CollectionInfo>> ListCollections(
+        std::string_view tenant = kDefaultTenant) = 0;
+
+    // ---- entities ----
+    /// Inserts a new entity. AlreadyExists if the id exists in the collection.
+    virtual Status Insert(const CollectionRef& collection, const Entity& entity) = 0;
+    /// Inserts, or replaces the vector, metadata and out-edges of an existing entity (in-edges
+    /// from other entities are kept).
+    virtual Status Upsert(const CollectionRef& collection, const Entity& entity) = 0;
+    /// The entity with its out-edges. NotFound if absent.
+    virtual Result<Entity> Get(const CollectionRef& collection, std::string_view id) = 0;
+    /// Replaces the metadata object, keeping vector and edges. NotFound if absent.
+    virtual Status ReplaceMetadata(const CollectionRef& collection, std::string_view id,
+                                   std::string_view metadata_json) = 0;
+    /// Applies a JSON merge patch (RFC 7386: null removes a key). NotFound if absent.
+    virtual Status PatchMetadata(const CollectionRef& collection, std::string_view id,
+                                 std::string_view merge_patch_json) = 0;
+    /// Deletes an entity and every edge from or to it. NotFound if absent.
+    virtual Status Delete(const CollectionRef& collection, std::string_view id) = 0;
+    /// Applies a batch atomically (see WriteBatch).
+    virtual Status Write(const WriteBatch& batch) = 0;
+    /// Entities in id (byte) order, one page at a time.
+    virtual Result<ScanPage> Scan(const CollectionRef& collection, const ScanOptions& options = {}) = 0;
+    /// Edges of an entity: out, in, or both (out first). NotFound if the entity is absent.
+    virtual Result<std::vector<EdgeRecord>> ListEdges(const CollectionRef& collection,
+                                                      std::string_view id,
+                                                      EdgeDirection direction = EdgeDirection::kOut) = 0;
+
+  protected:
+    Database() = default;
+};
+
+}  // namespace phenix

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Options for opening a Phenix database. See docs/configuration.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace phenix {
+
+/// When a write is acknowledged relative to the disk.
+enum class Durability : std::uint8_t {
+    /// Default. A write returns only after its write-ahead-log record has been fsynced:
+    /// it survives a process crash and a power loss. Concurrent writers share one fsync
+    /// (group commit).
+    kSync,
+    /// A write returns once its log record has reached the operating system. It survives a
+    /// process crash (kill -9) but the most recent writes can be lost on power loss or an OS
+    /// crash. Faster for bulk loads that can be repeated.
+    kRelaxed,
+};
+
+struct Options {
+    /// Create the data directory (and the default tenant) if it does not exist.
+    bool create_if_missing = true;
+    /// Fail if the data directory already holds a database.
+    bool error_if_exists = false;
+    Durability durability = Durability::kSync;
+    /// Size of the block cache shared by all column families.
+    std::size_t block_cache_bytes = 64u * 1024u * 1024u;
+    /// Threads RocksDB uses for flushes and compactions (0 = number of cores, at least 2).
+    int background_threads = 0;
+};
+
+}  // namespace phenix

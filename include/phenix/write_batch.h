@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// phenix::WriteBatch — a list of entity writes applied atomically by Database::Write.
+//
+// Operations apply in order (a later operation sees the effect of an earlier one in the same
+// batch). Either every operation takes effect or, on any error, none does. Edge targets are
+// resolved against the state after the whole batch, so an entity may point at another entity
+// that the same batch inserts later.
+//
+// Thread-compatible: a batch is a plain value; build it on one thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <phenix/types.h>
+
+namespace phenix {
+
+class WriteBatch {
+  public:
+    enum class OpType : std::uint8_t {
+        kInsert,           ///< fails with AlreadyExists if the id exists
+        kUpsert,           ///< insert, or replace vector, metadata and out-edges of an existing id
+        kDelete,           ///< fails with NotFound if the id does not exist; removes edges both ways
+        kReplaceMetadata,  ///< replaces the metadata object; vector and edges unchanged
+        kPatchMetadata,    ///< applies a JSON merge patch (RFC 7386) to the metadata
+    };
+
+    struct Op {
+        OpType type;
+        CollectionRef collection;
+        Entity entity;  ///< for metadata ops: id and metadata (the new object or the patch)
+    };
+
+    void Insert(CollectionRef collection, Entity entity);
+    void Upsert(CollectionRef collection, Entity entity);
+    void Delete(CollectionRef collection, std::string id);
+    void ReplaceMetadata(CollectionRef collection, std::string id, std::string metadata_json);
+    void PatchMetadata(CollectionRef collection, std::string id, std::string merge_patch_json);
+
+    [[nodiscard]] std::size_t size() const { return ops_.size(); }
+    [[nodiscard]] bool empty() const { return ops_.empty(); }
+    void Clear() { ops_.clear(); }
+    [[nodiscard]] const std::vector<Op>& ops() const { return ops_; }
+
+  private:
+    std::vector<Op> ops_;
+};
+
+}  // namespace phenix

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "document/json.h"
+
+#include <nlohmann/json.hpp>
+
+#include <phenix/limits.h>
+
+namespace phenix::document {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Parses without letting an exception escape; the message carries nlohmann's byte position.
+Result<json> ParseJson(std::string_view text, std::string_view what) {
+    if (int depth = JsonNestingDepth(text); depth > limits::kMaxJsonDepth) {
+        return Status::InvalidArgument(std::string(what) + " is nested " + std::to_string(depth) +
+                                       " levels deep; the limit is " + std::to_string(limits::kMaxJsonDepth));
+    }
+    try {
+        return json::parse(text);
+    } catch (const json::parse_error& e) {
+        // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 5: ...".
+        std::string detail = e.what();
+        if (auto pos = detail.find("] "); pos != std::string::npos) {
+            detail = detail.substr(pos + 2);
+        }
+        return Status::InvalidArgument(std::string(what) + " is not valid JSON: " + detail);
+    } catch (const std::exception& e) {
+        return Status::InvalidArgument(std::string(what) + " is not valid JSON: " + e.what());
+    }
+}
+
+Result<std::string> Dump(const json& value, std::size_t max_bytes, std::string_view what) {
+    std::string out;
+    try {
+        // Invalid UTF-8 inside strings is an input error, not something to store.
+        out = value.dump(-1, ' ', false, json::error_handler_t::strict);
+    } catch (const json::type_error& e) {
+        return Status::InvalidArgument(std::string(what) + " contains invalid UTF-8");
+    }
+    if (out.size() > max_bytes) {
+        return Status::InvalidArgument(std::string(what) + " is " + std::to_string(out.size()) +
+                                       " bytes (minified); the limit is " + std::to_string(max_bytes) + " bytes");
+    }
+    return out;
+}
+
+const char* TypeName(const json& value) { return value.type_name(); }
+
+}  // namespace
+
+int JsonNestingDepth(std::string_view text) {
+    int depth = 0;
+    int max_depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            max_depth = std::max(max_depth, ++depth);
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return max_depth;
+}
+
+Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_bytes, std::string_view what) {
+    if (text.empty()) {
+        return std::string("{}");
+    }
+    PHENIX_ASSIGN_OR_RETURN(json value, ParseJson(text, what));
+    if (!value.is_object()) {
+        return Status::InvalidArgument(std::string(what) + " must be a JSON object, not " + TypeName(value));
+    }
+    return Dump(value, max_bytes, what);
+}
+
+Result<std::string> ApplyMergePatch(std::string_view object_json, std::string_view patch_json,
+                                    std::size_t max_bytes) {
+    PHENIX_ASSIGN_OR_RETURN(json target, ParseJson(object_json.empty() ? "{}" : object_json, "stored metadata"));
+    PHENIX_ASSIGN_OR_RETURN(json patch, ParseJson(patch_json, "metadata patch"));
+    if (!patch.is_object()) {
+        return Status::InvalidArgument(std::string("metadata patch must be a JSON object, not ") + TypeName(patch));
+    }
+    target.merge_patch(patch);
+    if (!target.is_object()) {
+        return Status::Internal("merge patch produced a non-object");
+    }
+    return Dump(target, max_bytes, "patched metadata");
+}
+
+}  // namespace phenix::document

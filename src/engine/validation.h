@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Validation of user input against the documented limits (include/phenix/limits.h). Each check
+// returns InvalidArgument with a message that names the offending value and the rule; nothing
+// here touches storage.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <phenix/status.h>
+#include <phenix/types.h>
+
+namespace phenix::engine {
+
+/// Tenant and collection names: [A-Za-z_][A-Za-z0-9_-]*, 1..kMaxNameBytes bytes.
+Status ValidateName(std::string_view kind, std::string_view name);
+Status ValidateCollectionSpec(const CollectionSpec& spec);
+/// Non-empty valid UTF-8 of at most kMaxIdBytes bytes.
+Status ValidateEntityId(std::string_view id);
+/// The vector against the collection's dimension and metric: right length, finite values,
+/// not all zero for cosine. An empty vector is always valid (no vector).
+Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint32_t> dimension, Metric metric);
+
+/// Validates an entity for insert/upsert and normalises it in place: metadata and edge
+/// properties minified, edge target tenant checked against `tenant`.
+Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant, std::optional<std::uint32_t> dimension,
+                                  Metric metric);
+
+}  // namespace phenix::engine

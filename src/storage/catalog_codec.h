@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Keys and values of the `catalog` column family: tenants, collections, id allocators and
+// per-collection counters. Values are versioned like entity records.
+//
+//   "t/" tenant_name                 -> TenantRecord
+//   "c/" T(be32) collection_name     -> CollectionRecord
+//   "n/tenant", "n/collection"       -> next id to allocate (fixed64 LE)
+//   "r/" C(be32)                     -> highest row id ever allocated (merge: max)
+//   "k/" C(be32)                     -> live entity count (merge: signed add)
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <phenix/result.h>
+#include <phenix/types.h>
+
+#include "storage/keys.h"
+
+namespace phenix::storage {
+
+inline constexpr std::uint8_t kCatalogRecordVersion = 1;
+
+struct TenantRecord {
+    TenantId tenant_id = 0;
+    std::int64_t created_at_ms = 0;
+};
+
+struct CollectionRecord {
+    CollectionId collection_id = 0;
+    std::optional<std::uint32_t> dimension;
+    Metric metric = Metric::kL2;
+    std::string settings = "{}";
+    std::int64_t created_at_ms = 0;
+};
+
+inline constexpr std::string_view kTenantKeyPrefix = "t/";
+inline constexpr std::string_view kCollectionKeyPrefix = "c/";
+inline constexpr std::string_view kNextTenantIdKey = "n/tenant";
+inline constexpr std::string_view kNextCollectionIdKey = "n/collection";
+inline constexpr std::string_view kRowHighWaterPrefix = "r/";
+inline constexpr std::string_view kEntityCountPrefix = "k/";
+
+std::string TenantKey(std::string_view tenant_name);
+std::string CollectionKey(TenantId tenant, std::string_view collection_name);
+/// Prefix of every collection key of one tenant.
+std::string CollectionKeyPrefix(TenantId tenant);
+std::string RowHighWaterKey(CollectionId collection);
+std::string EntityCountKey(CollectionId collection);
+
+std::string EncodeTenantRecord(const TenantRecord& record);
+Result<TenantRecord> DecodeTenantRecord(std::string_view encoded);
+std::string EncodeCollectionRecord(const CollectionRecord& record);
+Result<CollectionRecord> DecodeCollectionRecord(std::string_view encoded);
+
+/// Counter values (allocators, high-water marks, counts) are fixed64 little-endian.
+std::string EncodeCounter(std::uint64_t value);
+Result<std::uint64_t> DecodeCounter(std::string_view encoded);
+
+}  // namespace phenix::storage

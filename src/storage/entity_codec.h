@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Binary encodings of stored values: entity records and edge values. Each value starts with a
+// format version byte so the layout can evolve; a reader rejects versions it does not know with
+// Corruption rather than guessing. Layout in docs/formats/storage-format.md.
+//
+// EntityRecord v1:  u8 version=1 | u8 flags (bit 0: has vector) | lp(external id)
+//                   | [varint dim | dim x float32 LE]  (if has vector) | lp(metadata JSON)
+// EdgeValue v1:     u8 version=1 | f64 LE weight | lp(external id of the other end)
+//                   | lp(properties JSON or empty)
+// (lp = varint length + bytes)
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phenix/result.h>
+
+namespace phenix::storage {
+
+inline constexpr std::uint8_t kEntityRecordVersion = 1;
+inline constexpr std::uint8_t kEdgeValueVersion = 1;
+
+/// The stored part of an entity (edges live in their own column families).
+struct EntityRecord {
+    std::string external_id;
+    std::vector<float> vector;  ///< empty: no vector
+    std::string metadata;       ///< minified JSON object
+
+    friend bool operator==(const EntityRecord&, const EntityRecord&) = default;
+};
+
+void EncodeEntityRecord(const EntityRecord& record, std::string& out);
+std::string EncodeEntityRecord(const EntityRecord& record);
+/// Corruption on truncated, trailing or unknown-version input.
+Result<EntityRecord> DecodeEntityRecord(std::string_view encoded);
+/// Decodes only the external id (cheap: skips vector and metadata).
+Result<std::string_view> DecodeEntityRecordId(std::string_view encoded);
+
+struct EdgeValue {
+    double weight = 1.0;
+    std::string other_external_id;
+    std::string properties;  ///< minified JSON object, or empty
+
+    friend bool operator==(const EdgeValue&, const EdgeValue&) = default;
+};
+
+std::string EncodeEdgeValue(const EdgeValue& value);
+Result<EdgeValue> DecodeEdgeValue(std::string_view encoded);
+
+}  // namespace phenix::storage

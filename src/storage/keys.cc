@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "storage/keys.h"
+
+#include "common/coding.h"
+
+namespace phenix::storage {
+
+using coding::DecodeFixed32BE;
+using coding::DecodeFixed64BE;
+using coding::PutFixed32BE;
+using coding::PutFixed64BE;
+
+std::string CollectionPrefix(TenantId tenant, CollectionId collection) {
+    std::string key;
+    key.reserve(kCollectionPrefixBytes);
+    PutFixed32BE(key, tenant);
+    PutFixed32BE(key, collection);
+    return key;
+}
+
+std::string PrefixSuccessor(std::string_view prefix) {
+    std::string out(prefix);
+    while (!out.empty()) {
+        auto last = static_cast<unsigned char>(out.back());
+        if (last != 0xff) {
+            out.back() = static_cast<char>(last + 1);
+            return out;
+        }
+        out.pop_back();
+    }
+    return out;  // every byte was 0xff: no successor; empty means "unbounded"
+}
+
+std::string EntityKey(TenantId tenant, CollectionId collection, RowId row) {
+    std::string key = CollectionPrefix(tenant, collection);
+    PutFixed64BE(key, row);
+    return key;
+}
+
+RowId RowFromEntityKey(std::string_view key) { return DecodeFixed64BE(key.data() + kCollectionPrefixBytes); }
+
+std::string IdKey(TenantId tenant, CollectionId collection, std::string_view external_id) {
+    std::string key = CollectionPrefix(tenant, collection);
+    key.append(external_id);
+    return key;
+}
+
+std::string_view ExternalIdFromIdKey(std::string_view key) { return key.substr(kCollectionPrefixBytes); }
+
+std::string EdgeRowPrefix(TenantId tenant, CollectionId collection, RowId row) {
+    return EntityKey(tenant, collection, row);
+}
+
+std::string EncodeEdgeKey(const EdgeKey& key) {
+    std::string out = EdgeRowPrefix(key.tenant, key.collection, key.row);
+    // Labels are at most limits::kMaxEdgeLabelBytes (128) bytes, so one length byte suffices.
+    out.push_back(static_cast<char>(static_cast<std::uint8_t>(key.label.size())));
+    out.append(key.label);
+    PutFixed32BE(out, key.other_collection);
+    PutFixed64BE(out, key.other_row);
+    return out;
+}
+
+bool DecodeEdgeKey(std::string_view encoded, EdgeKey& out) {
+    if (encoded.size() < kRowPrefixBytes + 1 + 12) {
+        return false;
+    }
+    std::size_t label_len = static_cast<std::uint8_t>(encoded[kRowPrefixBytes]);
+    if (encoded.size() != kRowPrefixBytes + 1 + label_len + 12) {
+        return false;
+    }
+    out.tenant = DecodeFixed32BE(encoded.data());
+    out.collection = DecodeFixed32BE(encoded.data() + 4);
+    out.row = DecodeFixed64BE(encoded.data() + 8);
+    out.label.assign(encoded.substr(kRowPrefixBytes + 1, label_len));
+    const char* tail = encoded.data() + kRowPrefixBytes + 1 + label_len;
+    out.other_collection = DecodeFixed32BE(tail);
+    out.other_row = DecodeFixed64BE(tail + 4);
+    return true;
+}
+
+EdgeKey MirrorEdgeKey(const EdgeKey& key) {
+    EdgeKey m = key;
+    m.collection = key.other_collection;
+    m.row = key.other_row;
+    m.other_collection = key.collection;
+    m.other_row = key.row;
+    return m;
+}
+
+}  // namespace phenix::storage

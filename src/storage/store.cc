@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "storage/store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include "storage/counter_merge_operator.h"
+
+namespace phenix::storage {
+
+namespace fs = std::filesystem;
+
+const char* ColumnFamilyName(ColumnFamily cf) {
+    switch (cf) {
+        case ColumnFamily::kCatalog: return "catalog";
+        case ColumnFamily::kEntities: return "entities";
+        case ColumnFamily::kIds: return "ids";
+        case ColumnFamily::kOutEdges: return "out_edges";
+        case ColumnFamily::kInEdges: return "in_edges";
+    }
+    return "unknown";
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+    if (s.ok()) {
+        return Status::Ok();
+    }
+    std::string msg(context);
+    msg += ": ";
+    msg += s.ToString();
+    if (s.IsNotFound()) {
+        return Status::NotFound(std::move(msg));
+    }
+    if (s.IsCorruption()) {
+        return Status::Corruption(std::move(msg));
+    }
+    if (s.IsIOError()) {
+        if (s.subcode() == rocksdb::Status::kNoSpace) {
+            return Status::ResourceExhausted(std::move(msg) + " (the disk is full; free space and retry)");
+        }
+        return Status::IOError(std::move(msg));
+    }
+    if (s.IsInvalidArgument()) {
+        return Status::InvalidArgument(std::move(msg));
+    }
+    if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) {
+        return Status::Aborted(std::move(msg));
+    }
+    if (s.IsNotSupported()) {
+        return Status::Unimplemented(std::move(msg));
+    }
+    if (s.IsIncomplete() || s.IsShutdownInProgress()) {
+        return Status::Unavailable(std::move(msg));
+    }
+    return Status::Internal(std::move(msg));
+}
+
+namespace {
+
+Status SyncPath(const std::string& path, int flags) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) {
+        return Status::IOError("cannot open " + path + " to sync it: " + std::strerror(errno));
+    }
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+        return Status::IOError("fsync of " + path + " failed: " + std::strerror(err));
+    }
+    return Status::Ok();
+}
+
+// Writes the format file atomically and durably: temp file, fsync, rename, fsync directory.
+Status WriteFormatFile(const std::string& dir) {
+    const std::string final_path = dir + "/" + kFormatFileName;
+    const std::string tmp_path = final_path + ".tmp";
+    {
+        std::ofstream out(tmp_path, std::ios::trunc);
+        out << "phenix-data-format " << kDataFormatVersion << "\n";
+        out.close();
+        if (!out) {
+            return Status::IOError("cannot write " + tmp_path);
+        }
+    }
+    PHENIX_RETURN_IF_ERROR(SyncPath(tmp_path, O_RDONLY));
+    std::error_code ec;
+    fs::rename(tmp_path, final_path, ec);
+    if (ec) {
+        return Status::IOError("cannot rename " + tmp_path + ": " + ec.message());
+    }
+    return SyncPath(dir, O_RDONLY | O_DIRECTORY);
+}
+
+// Checks that DIR/PHENIX_FORMAT names a format this build reads.
+Status CheckFormatFile(const std::string& dir) {
+    const std::string path = dir + "/" + kFormatFileName;
+    std::ifstream in(path);
+    std::string magic;
+    std::string version_text;
+    in >> magic >> version_text;
+    if (!in || magic != "phenix-data-format") {
+        return Status::FailedPrecondition(path + " is unreadable or not a Phenix format file; "
+                                          "is this a Phenix data directory?");
+    }
+    int version = 0;
+    try {
+        std::size_t used = 0;
+        version = std::stoi(version_text, &used);
+        if (used != version_text.size()) {
+            version = -1;
+        }
+    } catch (const std::exception&) {
+        version = -1;
+    }
+    if (version < 1) {
+        return Status::FailedPrecondition(path + " holds an invalid format version '" + version_text + "'");
+    }
+    if (version > kDataFormatVersion) {
+        return Status::FailedPrecondition("the data directory " + dir + " uses format " +
+                                          std::to_string(version) + ", which is newer than this build of Phenix "
+                                          "supports (format " + std::to_string(kDataFormatVersion) +
+                                          "); upgrade Phenix to open it");
+    }
+    return Status::Ok();
+}
+
+bool DirectoryHasOtherFiles(const std::string& dir) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().filename() != kLockFileName) {
+            return true;
+        }
+    }
+    return false;
+}
+
+rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf, const std::shared_ptr<rocksdb::Cache>& cache) {
+    rocksdb::ColumnFamilyOptions cf_options;
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    table.cache_index_and_filter_blocks = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    table.format_version = 5;
+    if (cf == ColumnFamily::kIds || cf == ColumnFamily::kEntities || cf == ColumnFamily::kCatalog) {
+        // Point lookups dominate: whole-key bloom filters skip files without the key.
+        table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    }
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf_options.compression = rocksdb::kLZ4Compression;
+    cf_options.bottommost_compression = rocksdb::kZSTD;
+    cf_options.level_compaction_dynamic_level_bytes = true;
+    if (cf == ColumnFamily::kCatalog) {
+        cf_options.merge_operator = NewCounterMergeOperator();
+    }
+    return cf_options;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Options& options) {
+    if (path.empty()) {
+        return Status::InvalidArgument("the data directory path is empty");
+    }
+    std::error_code ec;
+    const bool exists = fs::exists(path, ec);
+    if (exists && !fs::is_directory(path, ec)) {
+        return Status::FailedPrecondition(path + " exists and is not a directory");
+    }
+    if (!exists) {
+        if (!options.create_if_missing) {
+            return Status::NotFound("the data directory " + path + " does not exist");
+        }
+        fs::create_directories(path, ec);
+        if (ec) {
+            return Status::IOError("cannot create the data directory " + path + ": " + ec.message());
+        }
+    }
+
+    auto store = std::unique_ptr<Store>(new Store());
+    store->path_ = path;
+    // Lock first: everything after this reads or writes files another process could be using.
+    PHENIX_ASSIGN_OR_RETURN(store->lock_, FileLock::Acquire(path + "/" + kLockFileName));
+
+    const bool has_format = fs::exists(path + "/" + kFormatFileName, ec);
+    if (has_format) {
+        if (options.error_if_exists) {
+            return Status::AlreadyExists("the data directory " + path + " already holds a database");
+        }
+        PHENIX_RETURN_IF_ERROR(CheckFormatFile(path));
+    } else {
+        if (DirectoryHasOtherFiles(path)) {
+            return Status::FailedPrecondition(path + " is not empty and is not a Phenix data directory (no " +
+                                              kFormatFileName + " file); refusing to use it");
+        }
+        if (!options.create_if_missing) {
+            return Status::NotFound("no Phenix database in " + path);
+        }
+        PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+    }
+
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    int threads = options.background_threads;
+    if (threads <= 0) {
+        threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+    }
+    db_options.IncreaseParallelism(threads);
+    db_options.max_background_jobs = std::max(2, threads);
+    db_options.keep_log_file_num = 5;
+    db_options.max_manifest_file_size = 64u * 1024u * 1024u;
+    // Sync the WAL in bytes_per_sync chunks in the background: the final fsync at commit is then short.
+    db_options.wal_bytes_per_sync = 1u << 20;
+    db_options.bytes_per_sync = 1u << 20;
+
+    auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+    for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
+        auto cf = static_cast<ColumnFamily>(idx);
+        descriptors.emplace_back(ColumnFamilyName(cf), MakeCfOptions(cf, cache));
+    }
+
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw_db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(db_options, path + "/" + kRocksDirName, descriptors, &handles, &raw_db);
+    if (!s.ok()) {
+        return FromRocks(s, "cannot open the storage engine in " + path);
+    }
+    store->db_.reset(raw_db);
+    store->default_handle_ = handles[0];
+    for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
+        store->handles_[idx] = handles[idx + 1];
+    }
+    store->write_options_.sync = options.durability == Durability::kSync;
+    return store;
+}
+
+Status Store::Close() {
+    if (!db_) {
+        return Status::Ok();
+    }
+    Status result = FromRocks(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log at close");
+    for (auto* handle : handles_) {
+        db_->DestroyColumnFamilyHandle(handle);
+    }
+    db_->DestroyColumnFamilyHandle(default_handle_);
+    handles_.fill(nullptr);
+    default_handle_ = nullptr;
+    Status close = FromRocks(db_->Close(), "closing the storage engine");
+    db_.reset();
+    lock_.reset();
+    return result.ok() ? close : result;
+}
+
+Store::~Store() { Close().IgnoreError(); }
+
+Status Store::Write(rocksdb::WriteBatch& batch) {
+    return FromRocks(db_->Write(write_options_, &batch), "write failed");
+}
+
+Result<std::string> Store::Get(ColumnFamily family, const rocksdb::Slice& key,
+                               const rocksdb::Snapshot* snapshot) const {
+    rocksdb::ReadOptions read_options;
+    read_options.snapshot = snapshot;
+    std::string value;
+    rocksdb::Status s = db_->Get(read_options, cf(family), key, &value);
+    if (s.IsNotFound()) {
+        return Status::NotFound("key not found");
+    }
+    if (!s.ok()) {
+        return FromRocks(s, std::string("read from ") + ColumnFamilyName(family) + " failed");
+    }
+    return value;
+}
+
+}  // namespace phenix::storage
