@@ -24,22 +24,30 @@ std::string ClosestName(std::string_view name, const std::vector<std::string>& c
     std::string best;
     std::size_t best_distance = SIZE_MAX;
     for (const std::string& candidate : candidates) {
-        // Levenshtein distance, two rows.
-        std::vector<std::size_t> prev(candidate.size() + 1);
-        std::vector<std::size_t> cur(candidate.size() + 1);
-        for (std::size_t col = 0; col <= candidate.size(); ++col) {
-            prev[col] = col;
+        // Optimal string alignment distance: edits plus adjacent transpositions ("dcos" -> "docs" is 1).
+        const std::size_t rows = name.size() + 1;
+        const std::size_t cols = candidate.size() + 1;
+        std::vector<std::size_t> d(rows * cols);
+        for (std::size_t row = 0; row < rows; ++row) {
+            d[row * cols] = row;
         }
-        for (std::size_t row = 1; row <= name.size(); ++row) {
-            cur[0] = row;
-            for (std::size_t col = 1; col <= candidate.size(); ++col) {
-                std::size_t cost = name[row - 1] == candidate[col - 1] ? 0 : 1;
-                cur[col] = std::min({prev[col] + 1, cur[col - 1] + 1, prev[col - 1] + cost});
+        for (std::size_t col = 0; col < cols; ++col) {
+            d[col] = col;
+        }
+        for (std::size_t row = 1; row < rows; ++row) {
+            for (std::size_t col = 1; col < cols; ++col) {
+                const std::size_t cost = name[row - 1] == candidate[col - 1] ? 0 : 1;
+                std::size_t best_here = std::min({d[(row - 1) * cols + col] + 1, d[row * cols + col - 1] + 1,
+                                                  d[(row - 1) * cols + col - 1] + cost});
+                if (row > 1 && col > 1 && name[row - 1] == candidate[col - 2] && name[row - 2] == candidate[col - 1]) {
+                    best_here = std::min(best_here, d[(row - 2) * cols + col - 2] + 1);
+                }
+                d[row * cols + col] = best_here;
             }
-            std::swap(prev, cur);
         }
-        if (prev[candidate.size()] < best_distance) {
-            best_distance = prev[candidate.size()];
+        const std::size_t distance = d[rows * cols - 1];
+        if (distance < best_distance) {
+            best_distance = distance;
             best = candidate;
         }
     }

@@ -53,27 +53,30 @@ std::string EdgeRowPrefix(TenantId tenant, CollectionId collection, RowId row) {
 
 std::string EncodeEdgeKey(const EdgeKey& key) {
     std::string out = EdgeRowPrefix(key.tenant, key.collection, key.row);
-    // Labels are at most limits::kMaxEdgeLabelBytes (128) bytes, so one length byte suffices.
-    out.push_back(static_cast<char>(static_cast<std::uint8_t>(key.label.size())));
+    // The label is terminated by a NUL byte (labels never contain control characters), so edges
+    // of one entity sort by label, then by target, and one label's edges are a key range.
     out.append(key.label);
+    out.push_back('\0');
     PutFixed32BE(out, key.other_collection);
     PutFixed64BE(out, key.other_row);
     return out;
 }
 
 bool DecodeEdgeKey(std::string_view encoded, EdgeKey& out) {
-    if (encoded.size() < kRowPrefixBytes + 1 + 12) {
+    constexpr std::size_t kTailBytes = 1 + 4 + 8;  // terminator, other collection, other row
+    if (encoded.size() < kRowPrefixBytes + kTailBytes) {
         return false;
     }
-    std::size_t label_len = static_cast<std::uint8_t>(encoded[kRowPrefixBytes]);
-    if (encoded.size() != kRowPrefixBytes + 1 + label_len + 12) {
+    const std::size_t label_len = encoded.size() - kRowPrefixBytes - kTailBytes;
+    std::string_view label = encoded.substr(kRowPrefixBytes, label_len);
+    if (encoded[kRowPrefixBytes + label_len] != '\0' || label.find('\0') != std::string_view::npos) {
         return false;
     }
     out.tenant = DecodeFixed32BE(encoded.data());
     out.collection = DecodeFixed32BE(encoded.data() + 4);
     out.row = DecodeFixed64BE(encoded.data() + 8);
-    out.label.assign(encoded.substr(kRowPrefixBytes + 1, label_len));
-    const char* tail = encoded.data() + kRowPrefixBytes + 1 + label_len;
+    out.label.assign(label);
+    const char* tail = encoded.data() + kRowPrefixBytes + label_len + 1;
     out.other_collection = DecodeFixed32BE(tail);
     out.other_row = DecodeFixed64BE(tail + 4);
     return true;

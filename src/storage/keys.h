@@ -7,8 +7,8 @@
 //
 //   entities   T C row                                  -> EntityRecord
 //   ids        T C external_id                          -> row (fixed64 LE)
-//   out_edges  T C src_row  len(label) label C' dst_row -> EdgeValue (other end = target)
-//   in_edges   T C' dst_row len(label) label C  src_row -> EdgeValue (other end = source)
+//   out_edges  T C src_row  label 0x00 C' dst_row -> EdgeValue (other end = target)
+//   in_edges   T C' dst_row label 0x00 C  src_row -> EdgeValue (other end = source)
 //   catalog    see catalog_codec.h
 #pragma once
 
@@ -50,7 +50,7 @@ struct EdgeKey {
     RowId other_row = 0;
 };
 
-/// out_edges / in_edges: T C row len(label) label C' row'
+/// out_edges / in_edges: T C row label 0x00 C' row' (labels contain no NUL byte)
 std::string EncodeEdgeKey(const EdgeKey& key);
 /// False if `encoded` is not a well-formed edge key.
 bool DecodeEdgeKey(std::string_view encoded, EdgeKey& out);

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// WriteBatch semantics: atomic (all or nothing), ordered, edge targets resolved against the
+// batch's final state.
+#include "testing/db_fixture.h"
+
+namespace phenix {
+namespace {
+
+using testing::DbTest;
+
+TEST_F(DbTest, BatchIsAppliedAtomically) {
+    WriteBatch batch;
+    batch.Insert("docs", Doc("a"));
+    batch.Insert("docs", Doc("b"));
+    batch.Insert("docs", Doc("c", {1.0f}));  // wrong dimension
+    Status s = db_->Write(batch);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("batch operation 2"), std::string::npos) << s.message();
+    EXPECT_TRUE(Ids().empty());
+    EXPECT_EQ(Count(), 0u);
+
+    batch.Clear();
+    batch.Insert("docs", Doc("a"));
+    batch.Insert("docs", Doc("b"));
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    EXPECT_EQ(Ids(), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(Count(), 2u);
+}
+
+TEST_F(DbTest, BatchFailingOnAStateCheckWritesNothing) {
+    PHENIX_ASSERT_OK(db_->Insert("docs", Doc("exists")));
+    WriteBatch batch;
+    batch.Upsert("docs", Doc("new1"));
+    batch.PatchMetadata("docs", "exists", R"({"touched":true})");
+    batch.Insert("docs", Doc("exists"));  // AlreadyExists
+    Status s = db_->Write(batch);
+    EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(Ids(), std::vector<std::string>{"exists"});
+    EXPECT_EQ(db_->Get("docs", "exists")->metadata, "{}");
+}
+
+TEST_F(DbTest, LaterOperationsSeeEarlierOnesInTheSameBatch) {
+    WriteBatch batch;
+    batch.Insert("docs", Doc("a", {1, 1, 1, 1}, R"({"v":1})"));
+    batch.PatchMetadata("docs", "a", R"({"w":2})");
+    batch.Delete("docs", "a");
+    batch.Insert("docs", Doc("a", {2, 2, 2, 2}, R"({"v":3})"));
+    batch.Upsert("docs", Doc("b"));
+    batch.Delete("docs", "b");
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    auto a = db_->Get("docs", "a");
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(a->metadata, R"({"v":3})");
+    EXPECT_EQ(a->vector, (std::vector<float>{2, 2, 2, 2}));
+    EXPECT_EQ(db_->Get("docs", "b").status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(Count(), 1u);
+}
+
+TEST_F(DbTest, EdgesMayPointAtEntitiesInsertedLaterInTheBatch) {
+    WriteBatch batch;
+    batch.Insert("docs", Doc("first", {1, 1, 1, 1}, "{}", {To("second")}));
+    batch.Insert("docs", Doc("second", {1, 1, 1, 1}, "{}", {To("first")}));
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    EXPECT_EQ(db_->Get("docs", "first")->edges.size(), 1u);
+    EXPECT_EQ(db_->ListEdges("docs", "first", EdgeDirection::kIn)->size(), 1u);
+}
+
+TEST_F(DbTest, EdgeToAnEntityDeletedInTheSameBatchFails) {
+    PHENIX_ASSERT_OK(db_->Insert("docs", Doc("t")));
+    WriteBatch batch;
+    batch.Insert("docs", Doc("s", {1, 1, 1, 1}, "{}", {To("t")}));
+    batch.Delete("docs", "t");
+    Status s = db_->Write(batch);
+    EXPECT_EQ(s.code(), StatusCode::kNotFound);
+    EXPECT_NE(s.message().find("target entity 't' does not exist"), std::string::npos) << s.message();
+    EXPECT_EQ(Ids(), std::vector<std::string>{"t"});
+}
+
+TEST_F(DbTest, DeleteAndReinsertInOneBatchDropsOldInEdges) {
+    PHENIX_ASSERT_OK(db_->Insert("docs", Doc("t")));
+    PHENIX_ASSERT_OK(db_->Insert("docs", Doc("s", {1, 1, 1, 1}, "{}", {To("t")})));
+    WriteBatch batch;
+    batch.Delete("docs", "t");
+    batch.Insert("docs", Doc("t", {2, 2, 2, 2}));
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    EXPECT_TRUE(db_->Get("docs", "s")->edges.empty());
+    EXPECT_TRUE(db_->ListEdges("docs", "t", EdgeDirection::kIn)->empty());
+    EXPECT_EQ(Count(), 2u);
+}
+
+TEST_F(DbTest, EmptyBatchIsANoOp) {
+    WriteBatch batch;
+    PHENIX_EXPECT_OK(db_->Write(batch));
+}
+
+TEST_F(DbTest, BatchAcrossCollections) {
+    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "other"}));
+    WriteBatch batch;
+    batch.Insert("docs", Doc("a"));
+    batch.Insert("other", Entity{.id = "b"});
+    batch.Insert("missing_collection", Entity{.id = "c"});
+    Status s = db_->Write(batch);
+    EXPECT_EQ(s.code(), StatusCode::kNotFound);
+    EXPECT_NE(s.message().find("batch operation 2"), std::string::npos);
+    EXPECT_TRUE(Ids().empty());
+    EXPECT_TRUE(Ids("other").empty());
+}
+
+}  // namespace
+}  // namespace phenix

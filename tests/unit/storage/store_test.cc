@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "storage/store.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "storage/catalog_codec.h"
+#include "testing/temp_dir.h"
+
+namespace phenix::storage {
+namespace {
+
+using phenix::testing::TempDir;
+
+TEST(Store, CreatesFormatFileLockAndRocksDir) {
+    TempDir dir;
+    const std::string path = dir.Sub("data");
+    auto store = Store::Open(path, {});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_TRUE(std::filesystem::exists(path + "/PHENIX_FORMAT"));
+    EXPECT_TRUE(std::filesystem::exists(path + "/LOCK"));
+    EXPECT_TRUE(std::filesystem::exists(path + "/db/CURRENT"));
+    std::ifstream in(path + "/PHENIX_FORMAT");
+    std::string magic;
+    int version = 0;
+    in >> magic >> version;
+    EXPECT_EQ(magic, "phenix-data-format");
+    EXPECT_EQ(version, kDataFormatVersion);
+}
+
+TEST(Store, SecondOpenOfTheSameDirectoryIsUnavailable) {
+    TempDir dir;
+    auto first = Store::Open(dir.path(), {});
+    ASSERT_TRUE(first.ok());
+    auto second = Store::Open(dir.path(), {});
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status().ToString();
+    // Once the first closes, the directory can be opened again.
+    ASSERT_TRUE((*first)->Close().ok());
+    EXPECT_TRUE(Store::Open(dir.path(), {}).ok());
+}
+
+TEST(Store, NewerFormatIsRefusedWithAClearMessage) {
+    TempDir dir;
+    ASSERT_TRUE(Store::Open(dir.path(), {}).ok());
+    {
+        std::ofstream out(dir.Sub("PHENIX_FORMAT"), std::ios::trunc);
+        out << "phenix-data-format " << kDataFormatVersion + 1 << "\n";
+    }
+    auto reopened = Store::Open(dir.path(), {});
+    ASSERT_FALSE(reopened.ok());
+    EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(reopened.status().message().find("newer"), std::string::npos) << reopened.status().ToString();
+}
+
+TEST(Store, GarbledFormatFileIsRefused) {
+    TempDir dir;
+    ASSERT_TRUE(Store::Open(dir.path(), {}).ok());
+    for (const char* content : {"", "something else 1\n", "phenix-data-format x\n", "phenix-data-format 0\n"}) {
+        {
+            std::ofstream out(dir.Sub("PHENIX_FORMAT"), std::ios::trunc);
+            out << content;
+        }
+        auto reopened = Store::Open(dir.path(), {});
+        EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition) << "content: " << content;
+    }
+}
+
+TEST(Store, RefusesANonEmptyDirectoryThatIsNotPhenix) {
+    TempDir dir;
+    {
+        std::ofstream out(dir.Sub("important.txt"));
+        out << "user data";
+    }
+    auto store = Store::Open(dir.path(), {});
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(std::filesystem::exists(dir.Sub("important.txt")));
+}
+
+TEST(Store, MissingDirectoryWithoutCreateIsNotFound) {
+    TempDir dir;
+    Options options;
+    options.create_if_missing = false;
+    EXPECT_EQ(Store::Open(dir.Sub("absent"), options).status().code(), StatusCode::kNotFound);
+}
+
+TEST(Store, ErrorIfExists) {
+    TempDir dir;
+    ASSERT_TRUE(Store::Open(dir.path(), {}).ok());
+    Options options;
+    options.error_if_exists = true;
+    EXPECT_EQ(Store::Open(dir.path(), options).status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST(Store, PathThatIsAFileIsRefused) {
+    TempDir dir;
+    {
+        std::ofstream out(dir.Sub("file"));
+    }
+    EXPECT_EQ(Store::Open(dir.Sub("file"), {}).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(Store, CounterMergeOperatorTakesMaxAndSums) {
+    TempDir dir;
+    auto store = Store::Open(dir.path(), {});
+    ASSERT_TRUE(store.ok());
+    rocksdb::WriteBatch batch;
+    auto* cf = (*store)->cf(ColumnFamily::kCatalog);
+    batch.Merge(cf, RowHighWaterKey(1), EncodeCounter(5));
+    batch.Merge(cf, RowHighWaterKey(1), EncodeCounter(3));
+    batch.Merge(cf, EntityCountKey(1), EncodeCounter(10));
+    batch.Merge(cf, EntityCountKey(1), EncodeCounter(static_cast<std::uint64_t>(-3)));
+    ASSERT_TRUE((*store)->Write(batch).ok());
+    EXPECT_EQ(*DecodeCounter(*(*store)->Get(ColumnFamily::kCatalog, RowHighWaterKey(1))), 5u);
+    EXPECT_EQ(*DecodeCounter(*(*store)->Get(ColumnFamily::kCatalog, EntityCountKey(1))), 7u);
+}
+
+}  // namespace
+}  // namespace phenix::storage
