@@ -31,14 +31,16 @@ int main(int argc, char** argv) {
 
     // A collection of 4-dimensional vectors compared by cosine distance. Creating it twice is an
     // AlreadyExists error, which this example tolerates so it can run repeatedly.
-    phenix::Status created = db->CreateCollection({.ref = "docs", .dimension = 4, .metric = phenix::Metric::kCosine});
+    phenix::Status created =
+        db->CreateCollection({.ref = "docs", .dimension = 4, .metric = phenix::Metric::kCosine});
     if (!created.ok() && created.code() != phenix::StatusCode::kAlreadyExists) {
         Check(created, "create collection");
     }
 
     // Several writes in one atomic batch; d2's edge may point at d1 from the same batch.
     phenix::WriteBatch batch;
-    batch.Upsert("docs", {.id = "d1", .vector = {0.1f, 0.2f, 0.3f, 0.4f},
+    batch.Upsert("docs", {.id = "d1",
+                          .vector = {0.1f, 0.2f, 0.3f, 0.4f},
                           .metadata = R"({"category": "tech", "year": 2021})"});
     batch.Upsert("docs", {.id = "d2",
                           .vector = {0.5f, 0.6f, 0.7f, 0.8f},

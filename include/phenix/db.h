@@ -5,8 +5,9 @@
 //
 //   auto db = phenix::Database::Open("./phenix-data");
 //   if (!db.ok()) { /* db.status().ToString() says why */ }
-//   auto s = (*db)->CreateCollection({.ref = "docs", .dimension = 4, .metric = phenix::Metric::kCosine});
-//   s = (*db)->Insert("docs", {.id = "d1", .vector = {0.1f, 0.2f, 0.3f, 0.4f},
+//   auto s = (*db)->CreateCollection({.ref = "docs", .dimension = 4, .metric =
+//   phenix::Metric::kCosine}); s = (*db)->Insert("docs", {.id = "d1", .vector = {0.1f, 0.2f, 0.3f,
+//   0.4f},
 //                              .metadata = R"({"category":"tech"})"});
 //
 // Every write is atomic and, with the default Durability::kSync, on disk when it returns.
@@ -36,7 +37,8 @@ class Database {
     /// Errors: Unavailable if another process or Database holds it; FailedPrecondition if it was
     /// written by a newer, unknown format or is not a Phenix directory; NotFound if it does not
     /// exist and create_if_missing is false; IOError / Corruption from storage.
-    static Result<std::unique_ptr<Database>> Open(const std::string& path, const Options& options = {});
+    static Result<std::unique_ptr<Database>> Open(const std::string& path,
+                                                  const Options& options = {});
 
     virtual ~Database() = default;
     Database(const Database&) = delete;
@@ -79,11 +81,12 @@ class Database {
     /// Applies a batch atomically (see WriteBatch).
     virtual Status Write(const WriteBatch& batch) = 0;
     /// Entities in id (byte) order, one page at a time.
-    virtual Result<ScanPage> Scan(const CollectionRef& collection, const ScanOptions& options = {}) = 0;
+    virtual Result<ScanPage> Scan(const CollectionRef& collection,
+                                  const ScanOptions& options = {}) = 0;
     /// Edges of an entity: out, in, or both (out first). NotFound if the entity is absent.
-    virtual Result<std::vector<EdgeRecord>> ListEdges(const CollectionRef& collection,
-                                                      std::string_view id,
-                                                      EdgeDirection direction = EdgeDirection::kOut) = 0;
+    virtual Result<std::vector<EdgeRecord>> ListEdges(
+        const CollectionRef& collection, std::string_view id,
+        EdgeDirection direction = EdgeDirection::kOut) = 0;
 
   protected:
     Database() = default;

@@ -27,7 +27,8 @@ Result<Entity> EntityFromJson(std::string_view json);
 std::string EntityToJson(const Entity& entity);
 
 /// Serialises an edge as seen from either end:
-/// {"label", "source", "source_collection", "target", "target_collection", "weight", "properties"?}.
+/// {"label", "source", "source_collection", "target", "target_collection", "weight",
+/// "properties"?}.
 std::string EdgeRecordToJson(const EdgeRecord& edge);
 
 }  // namespace phenix

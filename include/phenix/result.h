@@ -26,7 +26,7 @@ class [[nodiscard]] Result {
 
     Result() : status_(StatusCode::kInternal, "uninitialized Result") {}
     // Implicit by design (like absl::StatusOr) so `return value;` and `return status;` both work.
-    Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
     Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
         if (status_.ok()) {
             status_ = Status::Internal("Result constructed from an OK Status without a value");
@@ -60,7 +60,8 @@ class [[nodiscard]] Result {
   private:
     void CheckOk() const {
         if (!value_.has_value()) [[unlikely]] {
-            std::fprintf(stderr, "phenix: value() of a failed Result: %s\n", status_.ToString().c_str());
+            std::fprintf(stderr, "phenix: value() of a failed Result: %s\n",
+                         status_.ToString().c_str());
             std::abort();
         }
     }

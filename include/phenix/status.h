@@ -45,9 +45,13 @@ class [[nodiscard]] Status {
     Status(StatusCode code, std::string message);
 
     static Status Ok() { return {}; }
-    static Status InvalidArgument(std::string msg) { return {StatusCode::kInvalidArgument, std::move(msg)}; }
+    static Status InvalidArgument(std::string msg) {
+        return {StatusCode::kInvalidArgument, std::move(msg)};
+    }
     static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
-    static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
+    static Status AlreadyExists(std::string msg) {
+        return {StatusCode::kAlreadyExists, std::move(msg)};
+    }
     static Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
     static Status FailedPrecondition(std::string msg) {
         return {StatusCode::kFailedPrecondition, std::move(msg)};
@@ -55,10 +59,14 @@ class [[nodiscard]] Status {
     static Status ResourceExhausted(std::string msg) {
         return {StatusCode::kResourceExhausted, std::move(msg)};
     }
-    static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
+    static Status Unavailable(std::string msg) {
+        return {StatusCode::kUnavailable, std::move(msg)};
+    }
     static Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }
     static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
-    static Status Unimplemented(std::string msg) { return {StatusCode::kUnimplemented, std::move(msg)}; }
+    static Status Unimplemented(std::string msg) {
+        return {StatusCode::kUnimplemented, std::move(msg)};
+    }
     static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
     [[nodiscard]] bool ok() const { return code_ == StatusCode::kOk; }
@@ -90,10 +98,10 @@ class [[nodiscard]] Status {
 }  // namespace phenix
 
 /// Returns from the enclosing function if `expr` (a Status) is not OK.
-#define PHENIX_RETURN_IF_ERROR(expr)                       \
-    do {                                                   \
-        ::phenix::Status phenix_status_tmp_ = (expr);      \
-        if (!phenix_status_tmp_.ok()) [[unlikely]] {       \
-            return phenix_status_tmp_;                     \
-        }                                                  \
+#define PHENIX_RETURN_IF_ERROR(expr)                  \
+    do {                                              \
+        ::phenix::Status phenix_status_tmp_ = (expr); \
+        if (!phenix_status_tmp_.ok()) [[unlikely]] {  \
+            return phenix_status_tmp_;                \
+        }                                             \
     } while (false)

@@ -21,9 +21,9 @@ namespace phenix {
 class WriteBatch {
   public:
     enum class OpType : std::uint8_t {
-        kInsert,           ///< fails with AlreadyExists if the id exists
-        kUpsert,           ///< insert, or replace vector, metadata and out-edges of an existing id
-        kDelete,           ///< fails with NotFound if the id does not exist; removes edges both ways
+        kInsert,  ///< fails with AlreadyExists if the id exists
+        kUpsert,  ///< insert, or replace vector, metadata and out-edges of an existing id
+        kDelete,  ///< fails with NotFound if the id does not exist; removes edges both ways
         kReplaceMetadata,  ///< replaces the metadata object; vector and edges unchanged
         kPatchMetadata,    ///< applies a JSON merge patch (RFC 7386) to the metadata
     };

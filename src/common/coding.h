@@ -67,7 +67,9 @@ inline std::uint64_t DecodeFixed64LE(const char* p) {
     return v;
 }
 
-inline void PutDouble(std::string& dst, double d) { PutFixed64LE(dst, std::bit_cast<std::uint64_t>(d)); }
+inline void PutDouble(std::string& dst, double d) {
+    PutFixed64LE(dst, std::bit_cast<std::uint64_t>(d));
+}
 
 inline void PutVarint64(std::string& dst, std::uint64_t v) {
     while (v >= 0x80) {
@@ -169,7 +171,8 @@ class ByteReader {
             for (std::size_t idx = 0; idx < count; ++idx) {
                 std::uint32_t bits = 0;
                 for (int b = 3; b >= 0; --b) {
-                    bits = (bits << 8) | static_cast<std::uint8_t>(data_[pos_ + static_cast<std::size_t>(b)]);
+                    bits = (bits << 8) |
+                           static_cast<std::uint8_t>(data_[pos_ + static_cast<std::size_t>(b)]);
                 }
                 out[idx] = std::bit_cast<float>(bits);
                 pos_ += 4;

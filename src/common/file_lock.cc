@@ -2,12 +2,13 @@
 #include "common/file_lock.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#include <sys/file.h>
 
 namespace phenix {
 
@@ -32,7 +33,8 @@ Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path) {
             return Status::Unavailable(
                 "the data directory is in use by another process" +
                 (holder.empty() ? std::string() : " (pid " + holder + ")") +
-                " or another open Database in this process; close it first (lock file " + path + ")");
+                " or another open Database in this process; close it first (lock file " + path +
+                ")");
         }
         return Status::IOError("cannot lock " + path + ": " + std::strerror(err));
     }

@@ -5,22 +5,38 @@ namespace phenix {
 
 std::string_view StatusCodeName(StatusCode code) {
     switch (code) {
-        case StatusCode::kOk: return "OK";
-        case StatusCode::kInvalidArgument: return "InvalidArgument";
-        case StatusCode::kNotFound: return "NotFound";
-        case StatusCode::kAlreadyExists: return "AlreadyExists";
-        case StatusCode::kAborted: return "Aborted";
-        case StatusCode::kFailedPrecondition: return "FailedPrecondition";
-        case StatusCode::kResourceExhausted: return "ResourceExhausted";
-        case StatusCode::kDeadlineExceeded: return "DeadlineExceeded";
-        case StatusCode::kCancelled: return "Cancelled";
-        case StatusCode::kUnavailable: return "Unavailable";
-        case StatusCode::kPermissionDenied: return "PermissionDenied";
-        case StatusCode::kUnauthenticated: return "Unauthenticated";
-        case StatusCode::kCorruption: return "Corruption";
-        case StatusCode::kIOError: return "IOError";
-        case StatusCode::kUnimplemented: return "Unimplemented";
-        case StatusCode::kInternal: return "Internal";
+        case StatusCode::kOk:
+            return "OK";
+        case StatusCode::kInvalidArgument:
+            return "InvalidArgument";
+        case StatusCode::kNotFound:
+            return "NotFound";
+        case StatusCode::kAlreadyExists:
+            return "AlreadyExists";
+        case StatusCode::kAborted:
+            return "Aborted";
+        case StatusCode::kFailedPrecondition:
+            return "FailedPrecondition";
+        case StatusCode::kResourceExhausted:
+            return "ResourceExhausted";
+        case StatusCode::kDeadlineExceeded:
+            return "DeadlineExceeded";
+        case StatusCode::kCancelled:
+            return "Cancelled";
+        case StatusCode::kUnavailable:
+            return "Unavailable";
+        case StatusCode::kPermissionDenied:
+            return "PermissionDenied";
+        case StatusCode::kUnauthenticated:
+            return "Unauthenticated";
+        case StatusCode::kCorruption:
+            return "Corruption";
+        case StatusCode::kIOError:
+            return "IOError";
+        case StatusCode::kUnimplemented:
+            return "Unimplemented";
+        case StatusCode::kInternal:
+            return "Internal";
     }
     return "Unknown";
 }

@@ -16,9 +16,12 @@ std::string CollectionRef::ToString() const {
 
 std::string_view MetricName(Metric metric) {
     switch (metric) {
-        case Metric::kL2: return "l2";
-        case Metric::kCosine: return "cosine";
-        case Metric::kInnerProduct: return "ip";
+        case Metric::kL2:
+            return "l2";
+        case Metric::kCosine:
+            return "cosine";
+        case Metric::kInnerProduct:
+            return "ip";
     }
     return "unknown";
 }
@@ -56,14 +59,16 @@ void WriteBatch::Delete(CollectionRef collection, std::string id) {
     ops_.push_back({OpType::kDelete, std::move(collection), std::move(e)});
 }
 
-void WriteBatch::ReplaceMetadata(CollectionRef collection, std::string id, std::string metadata_json) {
+void WriteBatch::ReplaceMetadata(CollectionRef collection, std::string id,
+                                 std::string metadata_json) {
     Entity e;
     e.id = std::move(id);
     e.metadata = std::move(metadata_json);
     ops_.push_back({OpType::kReplaceMetadata, std::move(collection), std::move(e)});
 }
 
-void WriteBatch::PatchMetadata(CollectionRef collection, std::string id, std::string merge_patch_json) {
+void WriteBatch::PatchMetadata(CollectionRef collection, std::string id,
+                               std::string merge_patch_json) {
     Entity e;
     e.id = std::move(id);
     e.metadata = std::move(merge_patch_json);

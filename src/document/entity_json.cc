@@ -16,7 +16,8 @@ namespace {
 using json = nlohmann::ordered_json;
 
 Status Bad(std::string_view field, std::string_view problem) {
-    return Status::InvalidArgument("entity JSON: \"" + std::string(field) + "\" " + std::string(problem));
+    return Status::InvalidArgument("entity JSON: \"" + std::string(field) + "\" " +
+                                   std::string(problem));
 }
 
 Result<std::string> RequireString(const json& obj, const char* field) {
@@ -39,7 +40,8 @@ Result<Edge> ParseEdge(const json& value, std::size_t edge_idx) {
     for (const auto& [key, field] : value.items()) {
         if (key == "label" || key == "target" || key == "collection") {
             if (!field.is_string()) {
-                return Bad(where + "." + key, std::string("must be a string, not ") + field.type_name());
+                return Bad(where + "." + key,
+                           std::string("must be a string, not ") + field.type_name());
             }
         }
         if (key == "label") {
@@ -50,19 +52,22 @@ Result<Edge> ParseEdge(const json& value, std::size_t edge_idx) {
             edge.target_collection = field.get<std::string>();
         } else if (key == "weight") {
             if (!field.is_number()) {
-                return Bad(where + ".weight", std::string("must be a number, not ") + field.type_name());
+                return Bad(where + ".weight",
+                           std::string("must be a number, not ") + field.type_name());
             }
             edge.weight = field.get<double>();
         } else if (key == "properties") {
             if (!field.is_object() && !field.is_null()) {
-                return Bad(where + ".properties", std::string("must be an object, not ") + field.type_name());
+                return Bad(where + ".properties",
+                           std::string("must be an object, not ") + field.type_name());
             }
             if (field.is_object()) {
                 edge.properties = field.dump();
             }
         } else {
             return Bad(where + "." + key,
-                       "is not a known edge field (expected label, target, collection, weight, properties)");
+                       "is not a known edge field (expected label, target, collection, weight, "
+                       "properties)");
         }
     }
     if (!value.contains("label")) {
@@ -84,7 +89,8 @@ void AppendFloat(std::string& out, float v) {
 
 Result<Entity> EntityFromJson(std::string_view text) {
     if (int depth = document::JsonNestingDepth(text); depth > limits::kMaxJsonDepth + 2) {
-        return Status::InvalidArgument("entity JSON is nested " + std::to_string(depth) + " levels deep");
+        return Status::InvalidArgument("entity JSON is nested " + std::to_string(depth) +
+                                       " levels deep");
     }
     json doc;
     try {
@@ -97,7 +103,8 @@ Result<Entity> EntityFromJson(std::string_view text) {
         return Status::InvalidArgument("entity JSON is not valid JSON: " + detail);
     }
     if (!doc.is_object()) {
-        return Status::InvalidArgument(std::string("entity JSON must be an object, not ") + doc.type_name());
+        return Status::InvalidArgument(std::string("entity JSON must be an object, not ") +
+                                       doc.type_name());
     }
     Entity entity;
     PHENIX_ASSIGN_OR_RETURN(entity.id, RequireString(doc, "id"));
@@ -110,7 +117,8 @@ Result<Entity> EntityFromJson(std::string_view text) {
                 continue;
             }
             if (!field.is_array()) {
-                return Bad("vector", std::string("must be an array of numbers, not ") + field.type_name());
+                return Bad("vector",
+                           std::string("must be an array of numbers, not ") + field.type_name());
             }
             entity.vector.reserve(field.size());
             for (std::size_t idx = 0; idx < field.size(); ++idx) {

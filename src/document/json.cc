@@ -15,7 +15,8 @@ using json = nlohmann::ordered_json;
 Result<json> ParseJson(std::string_view text, std::string_view what) {
     if (int depth = JsonNestingDepth(text); depth > limits::kMaxJsonDepth) {
         return Status::InvalidArgument(std::string(what) + " is nested " + std::to_string(depth) +
-                                       " levels deep; the limit is " + std::to_string(limits::kMaxJsonDepth));
+                                       " levels deep; the limit is " +
+                                       std::to_string(limits::kMaxJsonDepth));
     }
     try {
         return json::parse(text);
@@ -41,12 +42,15 @@ Result<std::string> Dump(const json& value, std::size_t max_bytes, std::string_v
     }
     if (out.size() > max_bytes) {
         return Status::InvalidArgument(std::string(what) + " is " + std::to_string(out.size()) +
-                                       " bytes (minified); the limit is " + std::to_string(max_bytes) + " bytes");
+                                       " bytes (minified); the limit is " +
+                                       std::to_string(max_bytes) + " bytes");
     }
     return out;
 }
 
-const char* TypeName(const json& value) { return value.type_name(); }
+const char* TypeName(const json& value) {
+    return value.type_name();
+}
 
 }  // namespace
 
@@ -77,23 +81,27 @@ int JsonNestingDepth(std::string_view text) {
     return max_depth;
 }
 
-Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_bytes, std::string_view what) {
+Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_bytes,
+                                        std::string_view what) {
     if (text.empty()) {
         return std::string("{}");
     }
     PHENIX_ASSIGN_OR_RETURN(json value, ParseJson(text, what));
     if (!value.is_object()) {
-        return Status::InvalidArgument(std::string(what) + " must be a JSON object, not " + TypeName(value));
+        return Status::InvalidArgument(std::string(what) + " must be a JSON object, not " +
+                                       TypeName(value));
     }
     return Dump(value, max_bytes, what);
 }
 
 Result<std::string> ApplyMergePatch(std::string_view object_json, std::string_view patch_json,
                                     std::size_t max_bytes) {
-    PHENIX_ASSIGN_OR_RETURN(json target, ParseJson(object_json.empty() ? "{}" : object_json, "stored metadata"));
+    PHENIX_ASSIGN_OR_RETURN(json target,
+                            ParseJson(object_json.empty() ? "{}" : object_json, "stored metadata"));
     PHENIX_ASSIGN_OR_RETURN(json patch, ParseJson(patch_json, "metadata patch"));
     if (!patch.is_object()) {
-        return Status::InvalidArgument(std::string("metadata patch must be a JSON object, not ") + TypeName(patch));
+        return Status::InvalidArgument(std::string("metadata patch must be a JSON object, not ") +
+                                       TypeName(patch));
     }
     target.merge_patch(patch);
     if (!target.is_object()) {

@@ -19,7 +19,8 @@ namespace phenix::document {
 /// `what` names the value in messages ("metadata", "edge properties").
 /// InvalidArgument if the text is not valid JSON, not an object, nested deeper than
 /// limits::kMaxJsonDepth, or longer than `max_bytes` once minified.
-Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_bytes, std::string_view what);
+Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_bytes,
+                                        std::string_view what);
 
 /// Applies an RFC 7386 merge patch (an object; null removes a key) to a JSON object and returns
 /// the minified result. InvalidArgument if the patch is invalid or the result exceeds `max_bytes`.

@@ -27,11 +27,16 @@ namespace {
 
 const char* OpName(WriteBatch::OpType type) {
     switch (type) {
-        case WriteBatch::OpType::kInsert: return "insert";
-        case WriteBatch::OpType::kUpsert: return "upsert";
-        case WriteBatch::OpType::kDelete: return "delete";
-        case WriteBatch::OpType::kReplaceMetadata: return "replace metadata of";
-        case WriteBatch::OpType::kPatchMetadata: return "patch metadata of";
+        case WriteBatch::OpType::kInsert:
+            return "insert";
+        case WriteBatch::OpType::kUpsert:
+            return "upsert";
+        case WriteBatch::OpType::kDelete:
+            return "delete";
+        case WriteBatch::OpType::kReplaceMetadata:
+            return "replace metadata of";
+        case WriteBatch::OpType::kPatchMetadata:
+            return "patch metadata of";
     }
     return "write";
 }
@@ -40,7 +45,7 @@ const char* OpName(WriteBatch::OpType type) {
 struct ResolvedOp {
     WriteBatch::OpType type;
     std::shared_ptr<CollectionHandle> handle;
-    Entity entity;  // normalised
+    Entity entity;                                                // normalised
     std::vector<std::shared_ptr<CollectionHandle>> edge_targets;  // parallel to entity.edges
 };
 
@@ -72,7 +77,8 @@ std::string OpContext(std::size_t op_idx, std::size_t num_ops, const ResolvedOp&
     if (num_ops > 1) {
         ctx = "batch operation " + std::to_string(op_idx) + " (";
     }
-    ctx += std::string(OpName(op.type)) + " '" + op.entity.id + "' in collection '" + op.handle->ref().ToString() + "'";
+    ctx += std::string(OpName(op.type)) + " '" + op.entity.id + "' in collection '" +
+           op.handle->ref().ToString() + "'";
     if (num_ops > 1) {
         ctx += ")";
     }
@@ -87,9 +93,9 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         return Status::Ok();
     }
     if (ops.size() > limits::kMaxBatchOps) {
-        return Status::ResourceExhausted("the batch has " + std::to_string(ops.size()) +
-                                         " operations; the limit is " + std::to_string(limits::kMaxBatchOps) +
-                                         "; split it into smaller batches");
+        return Status::ResourceExhausted(
+            "the batch has " + std::to_string(ops.size()) + " operations; the limit is " +
+            std::to_string(limits::kMaxBatchOps) + "; split it into smaller batches");
     }
 
     // 1. Resolve collections and validate every operation before touching anything.
@@ -100,8 +106,9 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         const WriteBatch::Op& op = ops[op_idx];
         auto handle = catalog_->Resolve(op.collection);
         if (!handle.ok()) {
-            return ops.size() > 1 ? handle.status().WithContext("batch operation " + std::to_string(op_idx))
-                                  : handle.status();
+            return ops.size() > 1
+                       ? handle.status().WithContext("batch operation " + std::to_string(op_idx))
+                       : handle.status();
         }
         ResolvedOp r{op.type, *handle, op.entity, {}};
         const std::string ctx = OpContext(op_idx, ops.size(), r);
@@ -109,17 +116,21 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         switch (op.type) {
             case WriteBatch::OpType::kInsert:
             case WriteBatch::OpType::kUpsert: {
-                Status s = ValidateAndNormalizeEntity(r.entity, r.handle->tenant_name, record.dimension, record.metric);
+                Status s = ValidateAndNormalizeEntity(r.entity, r.handle->tenant_name,
+                                                      record.dimension, record.metric);
                 if (!s.ok()) {
                     return s.WithContext(ctx);
                 }
                 for (std::size_t edge_idx = 0; edge_idx < r.entity.edges.size(); ++edge_idx) {
                     const Edge& edge = r.entity.edges[edge_idx];
                     std::shared_ptr<CollectionHandle> target = r.handle;
-                    if (!edge.target_collection.empty() && edge.target_collection != r.handle->name) {
-                        auto found = catalog_->Resolve({r.handle->tenant_name, edge.target_collection});
+                    if (!edge.target_collection.empty() &&
+                        edge.target_collection != r.handle->name) {
+                        auto found =
+                            catalog_->Resolve({r.handle->tenant_name, edge.target_collection});
                         if (!found.ok()) {
-                            return found.status().WithContext(ctx + ": edge " + std::to_string(edge_idx));
+                            return found.status().WithContext(ctx + ": edge " +
+                                                              std::to_string(edge_idx));
                         }
                         target = *found;
                     }
@@ -139,8 +150,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
             case WriteBatch::OpType::kPatchMetadata: {
                 Status s = ValidateEntityId(r.entity.id);
                 if (s.ok() && op.type == WriteBatch::OpType::kReplaceMetadata) {
-                    auto normalized =
-                        document::NormalizeJsonObject(r.entity.metadata, limits::kMaxMetadataBytes, "metadata");
+                    auto normalized = document::NormalizeJsonObject(
+                        r.entity.metadata, limits::kMaxMetadataBytes, "metadata");
                     s = normalized.status();
                     if (s.ok()) {
                         r.entity.metadata = std::move(*normalized);
@@ -161,7 +172,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
 
     // 3. Replay the operations over an overlay of the touched entities.
     std::map<EntityKey, PendingEntity> pending;
-    auto load = [&](const CollectionHandle& handle, const std::string& id) -> Result<PendingEntity*> {
+    auto load = [&](const CollectionHandle& handle,
+                    const std::string& id) -> Result<PendingEntity*> {
         auto [it, inserted] = pending.try_emplace(EntityKey{handle.id(), id});
         PendingEntity& entity = it->second;
         if (inserted) {
@@ -205,7 +217,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
                 entity->edges_replaced = true;
                 entity->edges.clear();
                 for (std::size_t edge_idx = 0; edge_idx < op.entity.edges.size(); ++edge_idx) {
-                    entity->edges.push_back({&op.entity.edges[edge_idx], op.edge_targets[edge_idx].get()});
+                    entity->edges.push_back(
+                        {&op.entity.edges[edge_idx], op.edge_targets[edge_idx].get()});
                 }
                 break;
             }
@@ -229,14 +242,15 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
                         .WithContext(OpContext(op_idx, resolved.size(), op));
                 }
                 if (!entity->record_loaded) {
-                    PHENIX_ASSIGN_OR_RETURN(entity->record, ReadRecord(*op.handle, entity->row, nullptr));
+                    PHENIX_ASSIGN_OR_RETURN(entity->record,
+                                            ReadRecord(*op.handle, entity->row, nullptr));
                     entity->record_loaded = true;
                 }
                 if (op.type == WriteBatch::OpType::kReplaceMetadata) {
                     entity->record.metadata = op.entity.metadata;
                 } else {
-                    auto patched = document::ApplyMergePatch(entity->record.metadata, op.entity.metadata,
-                                                             limits::kMaxMetadataBytes);
+                    auto patched = document::ApplyMergePatch(
+                        entity->record.metadata, op.entity.metadata, limits::kMaxMetadataBytes);
                     if (!patched.ok()) {
                         return patched.status().WithContext(OpContext(op_idx, resolved.size(), op));
                     }
@@ -254,7 +268,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         storage::EdgeValue out_value;  // other end = target
         storage::EdgeValue in_value;   // other end = source
     };
-    std::map<std::string, NewEdge> new_edges;  // encoded out-edge key -> edge; a repeated edge keeps the last
+    std::map<std::string, NewEdge>
+        new_edges;  // encoded out-edge key -> edge; a repeated edge keeps the last
     std::vector<PendingEntity*> with_new_edges;
     for (auto& [key, entity] : pending) {
         if (entity.exists && entity.edges_replaced) {
@@ -265,17 +280,19 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         const ResolvedOp& op = resolved[source->last_op_idx];
         for (std::size_t edge_idx = 0; edge_idx < source->edges.size(); ++edge_idx) {
             const EdgeTarget& target = source->edges[edge_idx];
-            PHENIX_ASSIGN_OR_RETURN(PendingEntity * dest, load(*target.collection, target.edge->target_id));
+            PHENIX_ASSIGN_OR_RETURN(PendingEntity * dest,
+                                    load(*target.collection, target.edge->target_id));
             if (!dest->exists) {
-                return Status::NotFound("edge " + std::to_string(edge_idx) + " ('" + target.edge->label +
-                                        "'): target entity '" + target.edge->target_id +
+                return Status::NotFound("edge " + std::to_string(edge_idx) + " ('" +
+                                        target.edge->label + "'): target entity '" +
+                                        target.edge->target_id +
                                         "' does not exist in collection '" +
                                         target.collection->ref().ToString() + "'")
                     .WithContext(OpContext(source->last_op_idx, resolved.size(), op));
             }
             NewEdge edge;
-            edge.key = {source->handle->tenant_id, source->handle->id(), source->row, target.edge->label,
-                        target.collection->id(), dest->row};
+            edge.key = {source->handle->tenant_id, source->handle->id(),    source->row,
+                        target.edge->label,        target.collection->id(), dest->row};
             edge.out_value = {target.edge->weight, dest->external_id, target.edge->properties};
             edge.in_value = {target.edge->weight, source->external_id, target.edge->properties};
             new_edges[storage::EncodeEdgeKey(edge.key)] = std::move(edge);
@@ -302,7 +319,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         for (it->Seek(prefix); it->Valid(); it->Next()) {
             storage::EdgeKey key;
             if (!storage::DecodeEdgeKey({it->key().data(), it->key().size()}, key)) {
-                return Status::Corruption("malformed edge key in collection '" + handle.ref().ToString() + "'");
+                return Status::Corruption("malformed edge key in collection '" +
+                                          handle.ref().ToString() + "'");
             }
             wb.Delete(family, it->key());
             wb.Delete(mirror_family, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)));
@@ -314,9 +332,11 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         const CollectionHandle& handle = *entity.handle;
         const bool row_gone = entity.db_exists && (!entity.exists || entity.row != entity.db_row);
         if (row_gone) {
-            wb.Delete(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
+            wb.Delete(entities_cf,
+                      storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
             if (!entity.exists) {
-                wb.Delete(ids_cf, storage::IdKey(handle.tenant_id, handle.id(), entity.external_id));
+                wb.Delete(ids_cf,
+                          storage::IdKey(handle.tenant_id, handle.id(), entity.external_id));
             }
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/false));
@@ -338,12 +358,14 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         }
         if (entity.record_dirty) {
             storage::EncodeEntityRecord(entity.record, buffer);
-            wb.Put(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.row), buffer);
+            wb.Put(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.row),
+                   buffer);
         }
     }
     for (const auto& [encoded, edge] : new_edges) {
         wb.Put(out_cf, encoded, storage::EncodeEdgeValue(edge.out_value));
-        wb.Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(edge.key)), storage::EncodeEdgeValue(edge.in_value));
+        wb.Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(edge.key)),
+               storage::EncodeEdgeValue(edge.in_value));
     }
     auto* catalog_cf = store_->cf(ColumnFamily::kCatalog);
     for (const auto& [collection, delta] : count_delta) {
@@ -356,9 +378,9 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         wb.Merge(catalog_cf, storage::RowHighWaterKey(collection), storage::EncodeCounter(row));
     }
     if (wb.GetDataSize() > limits::kMaxBatchBytes) {
-        return Status::ResourceExhausted("the batch encodes to " + std::to_string(wb.GetDataSize()) +
-                                         " bytes; the limit is " + std::to_string(limits::kMaxBatchBytes) +
-                                         "; split it into smaller batches");
+        return Status::ResourceExhausted(
+            "the batch encodes to " + std::to_string(wb.GetDataSize()) + " bytes; the limit is " +
+            std::to_string(limits::kMaxBatchBytes) + "; split it into smaller batches");
     }
     return store_->Write(wb);
 }

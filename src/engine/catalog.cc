@@ -24,7 +24,8 @@ std::string ClosestName(std::string_view name, const std::vector<std::string>& c
     std::string best;
     std::size_t best_distance = SIZE_MAX;
     for (const std::string& candidate : candidates) {
-        // Optimal string alignment distance: edits plus adjacent transpositions ("dcos" -> "docs" is 1).
+        // Optimal string alignment distance: edits plus adjacent transpositions ("dcos" -> "docs"
+        // is 1).
         const std::size_t rows = name.size() + 1;
         const std::size_t cols = candidate.size() + 1;
         std::vector<std::size_t> d(rows * cols);
@@ -37,9 +38,11 @@ std::string ClosestName(std::string_view name, const std::vector<std::string>& c
         for (std::size_t row = 1; row < rows; ++row) {
             for (std::size_t col = 1; col < cols; ++col) {
                 const std::size_t cost = name[row - 1] == candidate[col - 1] ? 0 : 1;
-                std::size_t best_here = std::min({d[(row - 1) * cols + col] + 1, d[row * cols + col - 1] + 1,
-                                                  d[(row - 1) * cols + col - 1] + cost});
-                if (row > 1 && col > 1 && name[row - 1] == candidate[col - 2] && name[row - 2] == candidate[col - 1]) {
+                std::size_t best_here =
+                    std::min({d[(row - 1) * cols + col] + 1, d[row * cols + col - 1] + 1,
+                              d[(row - 1) * cols + col - 1] + cost});
+                if (row > 1 && col > 1 && name[row - 1] == candidate[col - 2] &&
+                    name[row - 2] == candidate[col - 1]) {
                     best_here = std::min(best_here, d[(row - 2) * cols + col - 2] + 1);
                 }
                 d[row * cols + col] = best_here;
@@ -61,13 +64,15 @@ std::string ClosestName(std::string_view name, const std::vector<std::string>& c
 Result<std::unique_ptr<Catalog>> Catalog::Load(storage::Store& store) {
     auto catalog = std::unique_ptr<Catalog>(new Catalog(store));
     rocksdb::ReadOptions read_options;
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(read_options, store.cf(ColumnFamily::kCatalog)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        store.db()->NewIterator(read_options, store.cf(ColumnFamily::kCatalog)));
     std::map<storage::TenantId, std::string> tenant_names;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
         std::string_view key(it->key().data(), it->key().size());
         std::string_view value(it->value().data(), it->value().size());
         if (key.starts_with(storage::kTenantKeyPrefix)) {
-            PHENIX_ASSIGN_OR_RETURN(storage::TenantRecord record, storage::DecodeTenantRecord(value));
+            PHENIX_ASSIGN_OR_RETURN(storage::TenantRecord record,
+                                    storage::DecodeTenantRecord(value));
             std::string name(key.substr(storage::kTenantKeyPrefix.size()));
             catalog->tenants_[name] = record.tenant_id;
             tenant_names[record.tenant_id] = name;
@@ -83,7 +88,8 @@ Result<std::unique_ptr<Catalog>> Catalog::Load(storage::Store& store) {
 
     // Collections second: their keys name the tenant by id.
     for (it->Seek(std::string(storage::kCollectionKeyPrefix));
-         it->Valid() && it->key().starts_with(std::string(storage::kCollectionKeyPrefix)); it->Next()) {
+         it->Valid() && it->key().starts_with(std::string(storage::kCollectionKeyPrefix));
+         it->Next()) {
         std::string_view key(it->key().data(), it->key().size());
         if (key.size() < storage::kCollectionKeyPrefix.size() + 4) {
             return Status::Corruption("catalog collection key is truncated");
@@ -91,16 +97,19 @@ Result<std::unique_ptr<Catalog>> Catalog::Load(storage::Store& store) {
         auto tenant_id = coding::DecodeFixed32BE(key.data() + storage::kCollectionKeyPrefix.size());
         auto tenant = tenant_names.find(tenant_id);
         if (tenant == tenant_names.end()) {
-            return Status::Corruption("catalog collection refers to unknown tenant id " + std::to_string(tenant_id));
+            return Status::Corruption("catalog collection refers to unknown tenant id " +
+                                      std::to_string(tenant_id));
         }
-        PHENIX_ASSIGN_OR_RETURN(storage::CollectionRecord record,
-                                storage::DecodeCollectionRecord({it->value().data(), it->value().size()}));
+        PHENIX_ASSIGN_OR_RETURN(
+            storage::CollectionRecord record,
+            storage::DecodeCollectionRecord({it->value().data(), it->value().size()}));
         auto handle = std::make_shared<CollectionHandle>();
         handle->tenant_id = tenant_id;
         handle->tenant_name = tenant->second;
         handle->name = std::string(key.substr(storage::kCollectionKeyPrefix.size() + 4));
         handle->record = record;
-        auto high_water = store.Get(ColumnFamily::kCatalog, storage::RowHighWaterKey(record.collection_id));
+        auto high_water =
+            store.Get(ColumnFamily::kCatalog, storage::RowHighWaterKey(record.collection_id));
         if (high_water.ok()) {
             PHENIX_ASSIGN_OR_RETURN(std::uint64_t hw, storage::DecodeCounter(*high_water));
             handle->next_row_id.store(hw + 1);
@@ -166,7 +175,8 @@ std::vector<std::string> Catalog::TenantNames() const {
     return names;
 }
 
-Result<std::vector<std::shared_ptr<CollectionHandle>>> Catalog::Collections(std::string_view tenant) const {
+Result<std::vector<std::shared_ptr<CollectionHandle>>> Catalog::Collections(
+    std::string_view tenant) const {
     PHENIX_ASSIGN_OR_RETURN(storage::TenantId tenant_id, ResolveTenant(tenant));
     std::vector<std::shared_ptr<CollectionHandle>> out;
     if (auto it = collections_.find(tenant_id); it != collections_.end()) {
@@ -191,7 +201,8 @@ Status Catalog::CreateTenant(std::string_view tenant) {
     // Catalog changes are always synced, whatever the data durability setting.
     rocksdb::WriteOptions sync_options;
     sync_options.sync = true;
-    PHENIX_RETURN_IF_ERROR(storage::FromRocks(store_.db()->Write(sync_options, &batch), "creating tenant"));
+    PHENIX_RETURN_IF_ERROR(
+        storage::FromRocks(store_.db()->Write(sync_options, &batch), "creating tenant"));
     next_tenant_id_ = id + 1;
     tenants_[std::string(tenant)] = id;
     return Status::Ok();
@@ -200,24 +211,29 @@ Status Catalog::CreateTenant(std::string_view tenant) {
 Status Catalog::CreateCollection(const CollectionSpec& spec) {
     PHENIX_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
     PHENIX_ASSIGN_OR_RETURN(storage::TenantId tenant_id, ResolveTenant(spec.ref.tenant));
-    if (auto it = collections_.find(tenant_id); it != collections_.end() && it->second.contains(spec.ref.name)) {
+    if (auto it = collections_.find(tenant_id);
+        it != collections_.end() && it->second.contains(spec.ref.name)) {
         return Status::AlreadyExists("collection '" + spec.ref.ToString() + "' already exists");
     }
     storage::CollectionRecord record;
     record.collection_id = next_collection_id_;
     record.dimension = spec.dimension;
     record.metric = spec.metric;
-    PHENIX_ASSIGN_OR_RETURN(record.settings, document::NormalizeJsonObject(spec.settings, 64u * 1024u,
-                                                                           "collection settings"));
+    PHENIX_ASSIGN_OR_RETURN(
+        record.settings,
+        document::NormalizeJsonObject(spec.settings, 64u * 1024u, "collection settings"));
     record.created_at_ms = NowMillis();
 
     rocksdb::WriteBatch batch;
     auto* cf = store_.cf(ColumnFamily::kCatalog);
-    batch.Put(cf, storage::CollectionKey(tenant_id, spec.ref.name), storage::EncodeCollectionRecord(record));
-    batch.Put(cf, std::string(storage::kNextCollectionIdKey), storage::EncodeCounter(record.collection_id + 1ULL));
+    batch.Put(cf, storage::CollectionKey(tenant_id, spec.ref.name),
+              storage::EncodeCollectionRecord(record));
+    batch.Put(cf, std::string(storage::kNextCollectionIdKey),
+              storage::EncodeCounter(record.collection_id + 1ULL));
     rocksdb::WriteOptions sync_options;
     sync_options.sync = true;
-    PHENIX_RETURN_IF_ERROR(storage::FromRocks(store_.db()->Write(sync_options, &batch), "creating collection"));
+    PHENIX_RETURN_IF_ERROR(
+        storage::FromRocks(store_.db()->Write(sync_options, &batch), "creating collection"));
 
     next_collection_id_ = record.collection_id + 1;
     auto handle = std::make_shared<CollectionHandle>();
@@ -246,20 +262,24 @@ Status Catalog::DropCollection(const CollectionRef& ref) {
             family == ColumnFamily::kOutEdges ? ColumnFamily::kInEdges : ColumnFamily::kOutEdges;
         rocksdb::Slice upper(end);
         read_options.iterate_upper_bound = &upper;
-        std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(read_options, store_.cf(family)));
+        std::unique_ptr<rocksdb::Iterator> it(
+            store_.db()->NewIterator(read_options, store_.cf(family)));
         for (it->Seek(prefix); it->Valid(); it->Next()) {
             storage::EdgeKey key;
             if (!storage::DecodeEdgeKey({it->key().data(), it->key().size()}, key)) {
-                return Status::Corruption("malformed edge key in collection '" + ref.ToString() + "'");
+                return Status::Corruption("malformed edge key in collection '" + ref.ToString() +
+                                          "'");
             }
             if (key.other_collection != id) {
-                batch.Delete(store_.cf(mirror_family), storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)));
+                batch.Delete(store_.cf(mirror_family),
+                             storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)));
             }
         }
-        PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "scanning edges of the dropped collection"));
+        PHENIX_RETURN_IF_ERROR(
+            storage::FromRocks(it->status(), "scanning edges of the dropped collection"));
     }
-    for (ColumnFamily family : {ColumnFamily::kEntities, ColumnFamily::kIds, ColumnFamily::kOutEdges,
-                                ColumnFamily::kInEdges}) {
+    for (ColumnFamily family : {ColumnFamily::kEntities, ColumnFamily::kIds,
+                                ColumnFamily::kOutEdges, ColumnFamily::kInEdges}) {
         batch.DeleteRange(store_.cf(family), prefix, end);
     }
     auto* catalog_cf = store_.cf(ColumnFamily::kCatalog);
@@ -268,7 +288,8 @@ Status Catalog::DropCollection(const CollectionRef& ref) {
     batch.Delete(catalog_cf, storage::EntityCountKey(id));
     rocksdb::WriteOptions sync_options;
     sync_options.sync = true;
-    PHENIX_RETURN_IF_ERROR(storage::FromRocks(store_.db()->Write(sync_options, &batch), "dropping collection"));
+    PHENIX_RETURN_IF_ERROR(
+        storage::FromRocks(store_.db()->Write(sync_options, &batch), "dropping collection"));
 
     collections_[tenant].erase(handle->name);
     by_id_.erase(id);

@@ -48,7 +48,8 @@ class Catalog {
     Result<storage::TenantId> ResolveTenant(std::string_view tenant) const;
 
     [[nodiscard]] std::vector<std::string> TenantNames() const;
-    Result<std::vector<std::shared_ptr<CollectionHandle>>> Collections(std::string_view tenant) const;
+    Result<std::vector<std::shared_ptr<CollectionHandle>>> Collections(
+        std::string_view tenant) const;
 
     Status CreateTenant(std::string_view tenant);
     Status CreateCollection(const CollectionSpec& spec);
@@ -61,7 +62,9 @@ class Catalog {
     storage::Store& store_;
     std::map<std::string, storage::TenantId, std::less<>> tenants_;
     // tenant id -> collection name -> handle
-    std::map<storage::TenantId, std::map<std::string, std::shared_ptr<CollectionHandle>, std::less<>>> collections_;
+    std::map<storage::TenantId,
+             std::map<std::string, std::shared_ptr<CollectionHandle>, std::less<>>>
+        collections_;
     std::map<storage::CollectionId, std::shared_ptr<CollectionHandle>> by_id_;
     std::uint32_t next_tenant_id_ = 1;
     std::uint32_t next_collection_id_ = 1;

@@ -32,14 +32,17 @@ class DatabaseImpl::SnapshotGuard {
     const rocksdb::Snapshot* snapshot_;
 };
 
-Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path, const Options& options) {
+Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
+                                                     const Options& options) {
     auto db = std::unique_ptr<DatabaseImpl>(new DatabaseImpl());
     PHENIX_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(path, options));
     PHENIX_ASSIGN_OR_RETURN(db->catalog_, Catalog::Load(*db->store_));
     return std::unique_ptr<Database>(std::move(db));
 }
 
-DatabaseImpl::~DatabaseImpl() { Close().IgnoreError(); }
+DatabaseImpl::~DatabaseImpl() {
+    Close().IgnoreError();
+}
 
 Status DatabaseImpl::Close() {
     std::unique_lock lock(catalog_mu_);
@@ -93,7 +96,8 @@ Result<CollectionInfo> DatabaseImpl::DescribeLocked(const CollectionHandle& hand
     info.spec.settings = handle.record.settings;
     info.collection_id = handle.id();
     info.created_at_ms = handle.record.created_at_ms;
-    auto count = store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()), snapshot);
+    auto count =
+        store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()), snapshot);
     if (count.ok()) {
         PHENIX_ASSIGN_OR_RETURN(info.num_entities, storage::DecodeCounter(*count));
     } else if (!count.status().IsNotFound()) {
@@ -165,9 +169,11 @@ Status DatabaseImpl::Write(const WriteBatch& batch) {
 
 // ---------------------------------------------------------------- reads
 
-Result<std::optional<RowId>> DatabaseImpl::LookupRow(const CollectionHandle& handle, std::string_view id,
+Result<std::optional<RowId>> DatabaseImpl::LookupRow(const CollectionHandle& handle,
+                                                     std::string_view id,
                                                      const rocksdb::Snapshot* snapshot) const {
-    auto value = store_->Get(ColumnFamily::kIds, storage::IdKey(handle.tenant_id, handle.id(), id), snapshot);
+    auto value = store_->Get(ColumnFamily::kIds, storage::IdKey(handle.tenant_id, handle.id(), id),
+                             snapshot);
     if (!value.ok()) {
         if (value.status().IsNotFound()) {
             return std::optional<RowId>();
@@ -180,11 +186,13 @@ Result<std::optional<RowId>> DatabaseImpl::LookupRow(const CollectionHandle& han
 
 Result<storage::EntityRecord> DatabaseImpl::ReadRecord(const CollectionHandle& handle, RowId row,
                                                        const rocksdb::Snapshot* snapshot) const {
-    auto value = store_->Get(ColumnFamily::kEntities, storage::EntityKey(handle.tenant_id, handle.id(), row), snapshot);
+    auto value = store_->Get(ColumnFamily::kEntities,
+                             storage::EntityKey(handle.tenant_id, handle.id(), row), snapshot);
     if (!value.ok()) {
         if (value.status().IsNotFound()) {
-            return Status::Corruption("collection '" + handle.ref().ToString() + "' maps an id to row " +
-                                      std::to_string(row) + ", which has no entity record");
+            return Status::Corruption("collection '" + handle.ref().ToString() +
+                                      "' maps an id to row " + std::to_string(row) +
+                                      ", which has no entity record");
         }
         return value.status();
     }
@@ -206,15 +214,18 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::ReadEdges(const CollectionHandle& 
     for (it->Seek(prefix); it->Valid(); it->Next()) {
         storage::EdgeKey key;
         if (!storage::DecodeEdgeKey({it->key().data(), it->key().size()}, key)) {
-            return Status::Corruption("malformed edge key under '" + std::string(external_id) + "'");
+            return Status::Corruption("malformed edge key under '" + std::string(external_id) +
+                                      "'");
         }
         PHENIX_ASSIGN_OR_RETURN(storage::EdgeValue value,
                                 storage::DecodeEdgeValue({it->value().data(), it->value().size()}));
-        auto other = key.other_collection == handle.id() ? nullptr : catalog_->FindById(key.other_collection);
+        auto other = key.other_collection == handle.id() ? nullptr
+                                                         : catalog_->FindById(key.other_collection);
         const CollectionRef other_ref = other ? other->ref() : handle.ref();
         if (key.other_collection != handle.id() && !other) {
-            return Status::Corruption("edge from '" + std::string(external_id) + "' refers to collection id " +
-                                      std::to_string(key.other_collection) + ", which does not exist");
+            return Status::Corruption(
+                "edge from '" + std::string(external_id) + "' refers to collection id " +
+                std::to_string(key.other_collection) + ", which does not exist");
         }
         EdgeRecord edge;
         edge.label = std::move(key.label);
@@ -237,7 +248,8 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::ReadEdges(const CollectionHandle& 
     return edges;
 }
 
-Result<Entity> DatabaseImpl::ReadEntity(const CollectionHandle& handle, RowId row, bool include_edges,
+Result<Entity> DatabaseImpl::ReadEntity(const CollectionHandle& handle, RowId row,
+                                        bool include_edges,
                                         const rocksdb::Snapshot* snapshot) const {
     PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record, ReadRecord(handle, row, snapshot));
     Entity entity;
@@ -245,7 +257,8 @@ Result<Entity> DatabaseImpl::ReadEntity(const CollectionHandle& handle, RowId ro
     entity.vector = std::move(record.vector);
     entity.metadata = std::move(record.metadata);
     if (include_edges) {
-        PHENIX_ASSIGN_OR_RETURN(auto edges, ReadEdges(handle, row, entity.id, /*outgoing=*/true, snapshot));
+        PHENIX_ASSIGN_OR_RETURN(auto edges,
+                                ReadEdges(handle, row, entity.id, /*outgoing=*/true, snapshot));
         entity.edges.reserve(edges.size());
         for (EdgeRecord& record_edge : edges) {
             Edge edge;
@@ -277,8 +290,9 @@ Result<Entity> DatabaseImpl::Get(const CollectionRef& collection, std::string_vi
 
 Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanOptions& options) {
     if (options.limit == 0 || options.limit > limits::kMaxScanLimit) {
-        return Status::InvalidArgument("scan limit must be between 1 and " + std::to_string(limits::kMaxScanLimit) +
-                                       ", not " + std::to_string(options.limit));
+        return Status::InvalidArgument("scan limit must be between 1 and " +
+                                       std::to_string(limits::kMaxScanLimit) + ", not " +
+                                       std::to_string(options.limit));
     }
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
@@ -291,7 +305,8 @@ Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanO
     rocksdb::ReadOptions read_options;
     read_options.snapshot = snapshot.get();
     read_options.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(read_options, store_->cf(ColumnFamily::kIds)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_->db()->NewIterator(read_options, store_->cf(ColumnFamily::kIds)));
     const std::string start = storage::IdKey(handle->tenant_id, handle->id(), options.start_after);
     it->Seek(start);
     if (!options.start_after.empty() && it->Valid() && it->key() == rocksdb::Slice(start)) {
@@ -301,16 +316,19 @@ Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanO
     std::vector<RowId> rows;
     for (; it->Valid(); it->Next()) {
         if (rows.size() == options.limit) {
-            page.next_start_after = std::string(storage::ExternalIdFromIdKey({it->key().data(), it->key().size()}));
+            page.next_start_after =
+                std::string(storage::ExternalIdFromIdKey({it->key().data(), it->key().size()}));
             break;
         }
-        PHENIX_ASSIGN_OR_RETURN(std::uint64_t row, storage::DecodeCounter({it->value().data(), it->value().size()}));
+        PHENIX_ASSIGN_OR_RETURN(std::uint64_t row,
+                                storage::DecodeCounter({it->value().data(), it->value().size()}));
         rows.push_back(row);
     }
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "scanning ids"));
     page.entities.reserve(rows.size());
     for (RowId row : rows) {
-        PHENIX_ASSIGN_OR_RETURN(Entity entity, ReadEntity(*handle, row, options.include_edges, snapshot.get()));
+        PHENIX_ASSIGN_OR_RETURN(Entity entity,
+                                ReadEntity(*handle, row, options.include_edges, snapshot.get()));
         page.entities.push_back(std::move(entity));
     }
     // next_start_after is the first id not returned; callers pass the last returned one.
@@ -320,7 +338,8 @@ Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanO
     return page;
 }
 
-Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdges(const CollectionRef& collection, std::string_view id,
+Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdges(const CollectionRef& collection,
+                                                        std::string_view id,
                                                         EdgeDirection direction) {
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
@@ -333,11 +352,14 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdges(const CollectionRef& col
     }
     std::vector<EdgeRecord> out;
     if (direction != EdgeDirection::kIn) {
-        PHENIX_ASSIGN_OR_RETURN(out, ReadEdges(*handle, *row, id, /*outgoing=*/true, snapshot.get()));
+        PHENIX_ASSIGN_OR_RETURN(out,
+                                ReadEdges(*handle, *row, id, /*outgoing=*/true, snapshot.get()));
     }
     if (direction != EdgeDirection::kOut) {
-        PHENIX_ASSIGN_OR_RETURN(auto in, ReadEdges(*handle, *row, id, /*outgoing=*/false, snapshot.get()));
-        out.insert(out.end(), std::make_move_iterator(in.begin()), std::make_move_iterator(in.end()));
+        PHENIX_ASSIGN_OR_RETURN(auto in,
+                                ReadEdges(*handle, *row, id, /*outgoing=*/false, snapshot.get()));
+        out.insert(out.end(), std::make_move_iterator(in.begin()),
+                   std::make_move_iterator(in.end()));
     }
     return out;
 }

@@ -60,8 +60,10 @@ class DatabaseImpl final : public Database {
     class SnapshotGuard;
 
     Status CheckOpenLocked() const;
-    Result<CollectionInfo> DescribeLocked(const CollectionHandle& handle, const rocksdb::Snapshot* snapshot) const;
-    Result<std::optional<storage::RowId>> LookupRow(const CollectionHandle& handle, std::string_view id,
+    Result<CollectionInfo> DescribeLocked(const CollectionHandle& handle,
+                                          const rocksdb::Snapshot* snapshot) const;
+    Result<std::optional<storage::RowId>> LookupRow(const CollectionHandle& handle,
+                                                    std::string_view id,
                                                     const rocksdb::Snapshot* snapshot) const;
     Result<storage::EntityRecord> ReadRecord(const CollectionHandle& handle, storage::RowId row,
                                              const rocksdb::Snapshot* snapshot) const;
@@ -69,8 +71,8 @@ class DatabaseImpl final : public Database {
     Result<std::vector<EdgeRecord>> ReadEdges(const CollectionHandle& handle, storage::RowId row,
                                               std::string_view external_id, bool outgoing,
                                               const rocksdb::Snapshot* snapshot) const;
-    Result<Entity> ReadEntity(const CollectionHandle& handle, storage::RowId row, bool include_edges,
-                              const rocksdb::Snapshot* snapshot) const;
+    Result<Entity> ReadEntity(const CollectionHandle& handle, storage::RowId row,
+                              bool include_edges, const rocksdb::Snapshot* snapshot) const;
 
     // The write path (batch_writer.cc). REQUIRES catalog_mu_ shared.
     Status ApplyBatchLocked(const WriteBatch& batch);

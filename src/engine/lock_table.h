@@ -36,7 +36,8 @@ class LockTable {
 
       private:
         friend class LockTable;
-        Guard(LockTable* table, std::vector<std::size_t> stripes) : table_(table), stripes_(std::move(stripes)) {}
+        Guard(LockTable* table, std::vector<std::size_t> stripes)
+            : table_(table), stripes_(std::move(stripes)) {}
         LockTable* table_;
         std::vector<std::size_t> stripes_;
     };

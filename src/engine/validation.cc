@@ -12,8 +12,12 @@ namespace phenix::engine {
 
 namespace {
 
-bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-'; }
+bool IsNameStart(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool IsNameChar(char c) {
+    return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-';
+}
 
 std::string Quoted(std::string_view s) {
     constexpr std::size_t kShown = 80;
@@ -55,19 +59,23 @@ Status ValidateCollectionSpec(const CollectionSpec& spec) {
     PHENIX_RETURN_IF_ERROR(ValidateName("collection", spec.ref.name));
     if (spec.dimension) {
         if (*spec.dimension == 0) {
-            return Status::InvalidArgument("collection " + Quoted(spec.ref.name) +
-                                           ": dimension must be at least 1 (omit it for a collection without vectors)");
+            return Status::InvalidArgument(
+                "collection " + Quoted(spec.ref.name) +
+                ": dimension must be at least 1 (omit it for a collection without vectors)");
         }
         if (*spec.dimension > limits::kMaxDimension) {
             return Status::InvalidArgument("collection " + Quoted(spec.ref.name) + ": dimension " +
-                                           std::to_string(*spec.dimension) + " exceeds the limit of " +
+                                           std::to_string(*spec.dimension) +
+                                           " exceeds the limit of " +
                                            std::to_string(limits::kMaxDimension));
         }
     }
-    if (spec.metric != Metric::kL2 && spec.metric != Metric::kCosine && spec.metric != Metric::kInnerProduct) {
+    if (spec.metric != Metric::kL2 && spec.metric != Metric::kCosine &&
+        spec.metric != Metric::kInnerProduct) {
         return Status::InvalidArgument("collection " + Quoted(spec.ref.name) + ": unknown metric");
     }
-    auto settings = document::NormalizeJsonObject(spec.settings, 64u * 1024u, "collection settings");
+    auto settings =
+        document::NormalizeJsonObject(spec.settings, 64u * 1024u, "collection settings");
     return settings.status();
 }
 
@@ -76,8 +84,9 @@ Status ValidateEntityId(std::string_view id) {
         return Status::InvalidArgument("entity id is empty");
     }
     if (id.size() > limits::kMaxIdBytes) {
-        return Status::InvalidArgument("entity id " + Quoted(id) + " is " + std::to_string(id.size()) +
-                                       " bytes; the limit is " + std::to_string(limits::kMaxIdBytes));
+        return Status::InvalidArgument("entity id " + Quoted(id) + " is " +
+                                       std::to_string(id.size()) + " bytes; the limit is " +
+                                       std::to_string(limits::kMaxIdBytes));
     }
     if (!IsValidUtf8(id)) {
         return Status::InvalidArgument("entity id is not valid UTF-8");
@@ -85,16 +94,19 @@ Status ValidateEntityId(std::string_view id) {
     return Status::Ok();
 }
 
-Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint32_t> dimension, Metric metric) {
+Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint32_t> dimension,
+                      Metric metric) {
     if (vector.empty()) {
         return Status::Ok();
     }
     if (!dimension) {
-        return Status::InvalidArgument("the collection has no vector dimension, so its entities cannot have vectors");
+        return Status::InvalidArgument(
+            "the collection has no vector dimension, so its entities cannot have vectors");
     }
     if (vector.size() != *dimension) {
         return Status::InvalidArgument("vector has dimension " + std::to_string(vector.size()) +
-                                       "; the collection's dimension is " + std::to_string(*dimension));
+                                       "; the collection's dimension is " +
+                                       std::to_string(*dimension));
     }
     bool all_zero = true;
     for (std::size_t idx = 0; idx < vector.size(); ++idx) {
@@ -106,20 +118,23 @@ Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint3
         all_zero = all_zero && vector[idx] == 0.0f;
     }
     if (all_zero && metric == Metric::kCosine) {
-        return Status::InvalidArgument("a zero vector has no direction, so it cannot be used with the cosine metric");
+        return Status::InvalidArgument(
+            "a zero vector has no direction, so it cannot be used with the cosine metric");
     }
     return Status::Ok();
 }
 
-Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant, std::optional<std::uint32_t> dimension,
-                                  Metric metric) {
+Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant,
+                                  std::optional<std::uint32_t> dimension, Metric metric) {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(entity.id));
     PHENIX_RETURN_IF_ERROR(ValidateVector(entity.vector, dimension, metric));
-    PHENIX_ASSIGN_OR_RETURN(entity.metadata,
-                            document::NormalizeJsonObject(entity.metadata, limits::kMaxMetadataBytes, "metadata"));
+    PHENIX_ASSIGN_OR_RETURN(
+        entity.metadata,
+        document::NormalizeJsonObject(entity.metadata, limits::kMaxMetadataBytes, "metadata"));
     if (entity.edges.size() > limits::kMaxEdgesPerEntity) {
         return Status::InvalidArgument("entity has " + std::to_string(entity.edges.size()) +
-                                       " edges; the limit is " + std::to_string(limits::kMaxEdgesPerEntity));
+                                       " edges; the limit is " +
+                                       std::to_string(limits::kMaxEdgesPerEntity));
     }
     for (std::size_t idx = 0; idx < entity.edges.size(); ++idx) {
         Edge& edge = entity.edges[idx];
@@ -128,20 +143,22 @@ Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant, std::
             return Status::InvalidArgument(where + "label is empty");
         }
         if (edge.label.size() > limits::kMaxEdgeLabelBytes) {
-            return Status::InvalidArgument(where + "label " + Quoted(edge.label) + " is " +
-                                           std::to_string(edge.label.size()) + " bytes; the limit is " +
-                                           std::to_string(limits::kMaxEdgeLabelBytes));
+            return Status::InvalidArgument(
+                where + "label " + Quoted(edge.label) + " is " + std::to_string(edge.label.size()) +
+                " bytes; the limit is " + std::to_string(limits::kMaxEdgeLabelBytes));
         }
         if (!IsValidUtf8(edge.label) || HasControlCharacter(edge.label)) {
-            return Status::InvalidArgument(where + "label must be UTF-8 text without control characters");
+            return Status::InvalidArgument(where +
+                                           "label must be UTF-8 text without control characters");
         }
         Status target = ValidateEntityId(edge.target_id);
         if (!target.ok()) {
             return target.WithContext(where + "target");
         }
         if (!edge.target_tenant.empty() && edge.target_tenant != tenant) {
-            return Status::InvalidArgument(where + "target is in tenant " + Quoted(edge.target_tenant) +
-                                           "; edges cannot cross tenants (source tenant " + Quoted(tenant) + ")");
+            return Status::InvalidArgument(
+                where + "target is in tenant " + Quoted(edge.target_tenant) +
+                "; edges cannot cross tenants (source tenant " + Quoted(tenant) + ")");
         }
         edge.target_tenant.clear();
         if (!edge.target_collection.empty()) {
@@ -151,9 +168,10 @@ Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant, std::
             return Status::InvalidArgument(where + "weight must be a finite number");
         }
         if (!edge.properties.empty()) {
-            PHENIX_ASSIGN_OR_RETURN(edge.properties,
-                                    document::NormalizeJsonObject(edge.properties, limits::kMaxEdgePropertiesBytes,
-                                                                  "edge properties"));
+            PHENIX_ASSIGN_OR_RETURN(
+                edge.properties,
+                document::NormalizeJsonObject(edge.properties, limits::kMaxEdgePropertiesBytes,
+                                              "edge properties"));
             if (edge.properties == "{}") {
                 edge.properties.clear();
             }

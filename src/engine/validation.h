@@ -22,11 +22,12 @@ Status ValidateCollectionSpec(const CollectionSpec& spec);
 Status ValidateEntityId(std::string_view id);
 /// The vector against the collection's dimension and metric: right length, finite values,
 /// not all zero for cosine. An empty vector is always valid (no vector).
-Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint32_t> dimension, Metric metric);
+Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint32_t> dimension,
+                      Metric metric);
 
 /// Validates an entity for insert/upsert and normalises it in place: metadata and edge
 /// properties minified, edge target tenant checked against `tenant`.
-Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant, std::optional<std::uint32_t> dimension,
-                                  Metric metric);
+Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant,
+                                  std::optional<std::uint32_t> dimension, Metric metric);
 
 }  // namespace phenix::engine

@@ -64,8 +64,9 @@ Result<TenantRecord> DecodeTenantRecord(std::string_view encoded) {
     if (!id || *id > UINT32_MAX || !created || !reader.empty()) {
         return Malformed("tenant");
     }
-    return TenantRecord{.tenant_id = static_cast<TenantId>(*id),
-                        .created_at_ms = static_cast<std::int64_t>(coding::DecodeFixed64LE(created->data()))};
+    return TenantRecord{
+        .tenant_id = static_cast<TenantId>(*id),
+        .created_at_ms = static_cast<std::int64_t>(coding::DecodeFixed64LE(created->data()))};
 }
 
 std::string EncodeCollectionRecord(const CollectionRecord& record) {
@@ -92,8 +93,8 @@ Result<CollectionRecord> DecodeCollectionRecord(std::string_view encoded) {
     auto metric = reader.ReadByte();
     auto settings = reader.ReadLengthPrefixed();
     auto created = reader.ReadBytes(8);
-    if (!id || *id > UINT32_MAX || !flags || !dim || *dim > UINT32_MAX || !metric || !settings || !created ||
-        !reader.empty()) {
+    if (!id || *id > UINT32_MAX || !flags || !dim || *dim > UINT32_MAX || !metric || !settings ||
+        !created || !reader.empty()) {
         return Malformed("collection");
     }
     if (*metric < static_cast<std::uint8_t>(Metric::kL2) ||
@@ -119,7 +120,8 @@ std::string EncodeCounter(std::uint64_t value) {
 
 Result<std::uint64_t> DecodeCounter(std::string_view encoded) {
     if (encoded.size() != 8) {
-        return Status::Corruption("catalog counter has " + std::to_string(encoded.size()) + " bytes, expected 8");
+        return Status::Corruption("catalog counter has " + std::to_string(encoded.size()) +
+                                  " bytes, expected 8");
     }
     return coding::DecodeFixed64LE(encoded.data());
 }

@@ -46,8 +46,9 @@ Result<std::uint8_t> ReadEntityHeader(coding::ByteReader& reader, std::string_vi
         return Truncated("entity record");
     }
     if (*version != kEntityRecordVersion) {
-        return Status::Corruption("entity record has unknown format version " + std::to_string(*version) +
-                                  " (this build reads version " + std::to_string(kEntityRecordVersion) + ")");
+        return Status::Corruption("entity record has unknown format version " +
+                                  std::to_string(*version) + " (this build reads version " +
+                                  std::to_string(kEntityRecordVersion) + ")");
     }
     auto flags = reader.ReadByte();
     if (!flags || (*flags & ~kKnownFlags) != 0) {
@@ -111,7 +112,8 @@ Result<EdgeValue> DecodeEdgeValue(std::string_view encoded) {
         return Truncated("edge value");
     }
     if (*version != kEdgeValueVersion) {
-        return Status::Corruption("edge value has unknown format version " + std::to_string(*version));
+        return Status::Corruption("edge value has unknown format version " +
+                                  std::to_string(*version));
     }
     EdgeValue value;
     auto weight = reader.ReadDouble();

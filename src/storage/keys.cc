@@ -37,7 +37,9 @@ std::string EntityKey(TenantId tenant, CollectionId collection, RowId row) {
     return key;
 }
 
-RowId RowFromEntityKey(std::string_view key) { return DecodeFixed64BE(key.data() + kCollectionPrefixBytes); }
+RowId RowFromEntityKey(std::string_view key) {
+    return DecodeFixed64BE(key.data() + kCollectionPrefixBytes);
+}
 
 std::string IdKey(TenantId tenant, CollectionId collection, std::string_view external_id) {
     std::string key = CollectionPrefix(tenant, collection);
@@ -45,7 +47,9 @@ std::string IdKey(TenantId tenant, CollectionId collection, std::string_view ext
     return key;
 }
 
-std::string_view ExternalIdFromIdKey(std::string_view key) { return key.substr(kCollectionPrefixBytes); }
+std::string_view ExternalIdFromIdKey(std::string_view key) {
+    return key.substr(kCollectionPrefixBytes);
+}
 
 std::string EdgeRowPrefix(TenantId tenant, CollectionId collection, RowId row) {
     return EntityKey(tenant, collection, row);
@@ -69,7 +73,8 @@ bool DecodeEdgeKey(std::string_view encoded, EdgeKey& out) {
     }
     const std::size_t label_len = encoded.size() - kRowPrefixBytes - kTailBytes;
     std::string_view label = encoded.substr(kRowPrefixBytes, label_len);
-    if (encoded[kRowPrefixBytes + label_len] != '\0' || label.find('\0') != std::string_view::npos) {
+    if (encoded[kRowPrefixBytes + label_len] != '\0' ||
+        label.find('\0') != std::string_view::npos) {
         return false;
     }
     out.tenant = DecodeFixed32BE(encoded.data());

@@ -23,11 +23,16 @@ namespace fs = std::filesystem;
 
 const char* ColumnFamilyName(ColumnFamily cf) {
     switch (cf) {
-        case ColumnFamily::kCatalog: return "catalog";
-        case ColumnFamily::kEntities: return "entities";
-        case ColumnFamily::kIds: return "ids";
-        case ColumnFamily::kOutEdges: return "out_edges";
-        case ColumnFamily::kInEdges: return "in_edges";
+        case ColumnFamily::kCatalog:
+            return "catalog";
+        case ColumnFamily::kEntities:
+            return "entities";
+        case ColumnFamily::kIds:
+            return "ids";
+        case ColumnFamily::kOutEdges:
+            return "out_edges";
+        case ColumnFamily::kInEdges:
+            return "in_edges";
     }
     return "unknown";
 }
@@ -47,7 +52,8 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
     }
     if (s.IsIOError()) {
         if (s.subcode() == rocksdb::Status::kNoSpace) {
-            return Status::ResourceExhausted(std::move(msg) + " (the disk is full; free space and retry)");
+            return Status::ResourceExhausted(std::move(msg) +
+                                             " (the disk is full; free space and retry)");
         }
         return Status::IOError(std::move(msg));
     }
@@ -111,7 +117,8 @@ Status CheckFormatFile(const std::string& dir) {
     std::string version_text;
     in >> magic >> version_text;
     if (!in || magic != "phenix-data-format") {
-        return Status::FailedPrecondition(path + " is unreadable or not a Phenix format file; "
+        return Status::FailedPrecondition(path +
+                                          " is unreadable or not a Phenix format file; "
                                           "is this a Phenix data directory?");
     }
     int version = 0;
@@ -125,13 +132,15 @@ Status CheckFormatFile(const std::string& dir) {
         version = -1;
     }
     if (version < 1) {
-        return Status::FailedPrecondition(path + " holds an invalid format version '" + version_text + "'");
+        return Status::FailedPrecondition(path + " holds an invalid format version '" +
+                                          version_text + "'");
     }
     if (version > kDataFormatVersion) {
-        return Status::FailedPrecondition("the data directory " + dir + " uses format " +
-                                          std::to_string(version) + ", which is newer than this build of Phenix "
-                                          "supports (format " + std::to_string(kDataFormatVersion) +
-                                          "); upgrade Phenix to open it");
+        return Status::FailedPrecondition(
+            "the data directory " + dir + " uses format " + std::to_string(version) +
+            ", which is newer than this build of Phenix "
+            "supports (format " +
+            std::to_string(kDataFormatVersion) + "); upgrade Phenix to open it");
     }
     return Status::Ok();
 }
@@ -145,7 +154,8 @@ bool DirectoryHasOtherFiles(const std::string& dir) {
     return false;
 }
 
-rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf, const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf,
+                                           const std::shared_ptr<rocksdb::Cache>& cache) {
     rocksdb::ColumnFamilyOptions cf_options;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
@@ -183,7 +193,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         }
         fs::create_directories(path, ec);
         if (ec) {
-            return Status::IOError("cannot create the data directory " + path + ": " + ec.message());
+            return Status::IOError("cannot create the data directory " + path + ": " +
+                                   ec.message());
         }
     }
 
@@ -195,13 +206,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     const bool has_format = fs::exists(path + "/" + kFormatFileName, ec);
     if (has_format) {
         if (options.error_if_exists) {
-            return Status::AlreadyExists("the data directory " + path + " already holds a database");
+            return Status::AlreadyExists("the data directory " + path +
+                                         " already holds a database");
         }
         PHENIX_RETURN_IF_ERROR(CheckFormatFile(path));
     } else {
         if (DirectoryHasOtherFiles(path)) {
-            return Status::FailedPrecondition(path + " is not empty and is not a Phenix data directory (no " +
-                                              kFormatFileName + " file); refusing to use it");
+            return Status::FailedPrecondition(
+                path + " is not empty and is not a Phenix data directory (no " + kFormatFileName +
+                " file); refusing to use it");
         }
         if (!options.create_if_missing) {
             return Status::NotFound("no Phenix database in " + path);
@@ -220,7 +233,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     db_options.max_background_jobs = std::max(2, threads);
     db_options.keep_log_file_num = 5;
     db_options.max_manifest_file_size = 64u * 1024u * 1024u;
-    // Sync the WAL in bytes_per_sync chunks in the background: the final fsync at commit is then short.
+    // Sync the WAL in bytes_per_sync chunks in the background: the final fsync at commit is then
+    // short.
     db_options.wal_bytes_per_sync = 1u << 20;
     db_options.bytes_per_sync = 1u << 20;
 
@@ -234,7 +248,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
 
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw_db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(db_options, path + "/" + kRocksDirName, descriptors, &handles, &raw_db);
+    rocksdb::Status s =
+        rocksdb::DB::Open(db_options, path + "/" + kRocksDirName, descriptors, &handles, &raw_db);
     if (!s.ok()) {
         return FromRocks(s, "cannot open the storage engine in " + path);
     }
@@ -264,7 +279,9 @@ Status Store::Close() {
     return result.ok() ? close : result;
 }
 
-Store::~Store() { Close().IgnoreError(); }
+Store::~Store() {
+    Close().IgnoreError();
+}
 
 Status Store::Write(rocksdb::WriteBatch& batch) {
     return FromRocks(db_->Write(write_options_, &batch), "write failed");

@@ -12,7 +12,6 @@
 //   phenix_kill9_test [--iterations=N] [--seed=S] [--dir=PATH]
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -27,6 +26,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
 
 #include <phenix/db.h>
 
@@ -77,14 +78,16 @@ void WriteLine(int fd, const std::string& line) {
 //   "I <id>..." intent to insert these ids (one batch)   "A" the last intent was acknowledged
 //   "E <src> <dst>" batch entity src has an edge to dst (sent with the intent, before "A")
 //   "D <id>" intent to delete                              "A" acknowledged
-int RunChild(const std::string& dir, std::uint64_t seed, const std::string& prefix, const std::string& live_ids) {
+int RunChild(const std::string& dir, std::uint64_t seed, const std::string& prefix,
+             const std::string& live_ids) {
     auto opened = phenix::Database::Open(dir);
     if (!opened.ok()) {
         std::fprintf(stderr, "child open: %s\n", opened.status().ToString().c_str());
         return 2;
     }
     auto db = std::move(opened).value();
-    phenix::Status created = db->CreateCollection({.ref = kCollection, .dimension = kDim, .metric = phenix::Metric::kL2});
+    phenix::Status created = db->CreateCollection(
+        {.ref = kCollection, .dimension = kDim, .metric = phenix::Metric::kL2});
     if (!created.ok() && created.code() != phenix::StatusCode::kAlreadyExists) {
         std::fprintf(stderr, "child create: %s\n", created.ToString().c_str());
         return 2;
@@ -174,7 +177,8 @@ void ApplyChildOutput(const std::string& output, Model& model, Stats& stats) {
     std::string line;
     while (std::getline(lines, line)) {
         if (lines.eof() && !output.empty() && output.back() != '\n') {
-            break;  // a torn last line: the child died mid-write of it, so it was never acknowledged
+            break;  // a torn last line: the child died mid-write of it, so it was never
+                    // acknowledged
         }
         std::istringstream fields(line);
         std::string kind;
@@ -283,8 +287,9 @@ void Verify(const std::string& dir, Model& model, Stats& stats) {
             actual_targets.insert(edge.target_id);
         }
         if (actual_targets != expected_targets) {
-            Die("edges of '" + id + "' differ from the acknowledged ones (" + std::to_string(actual_targets.size()) +
-                " vs " + std::to_string(expected_targets.size()) + ")");
+            Die("edges of '" + id + "' differ from the acknowledged ones (" +
+                std::to_string(actual_targets.size()) + " vs " +
+                std::to_string(expected_targets.size()) + ")");
         }
         num_out += got->edges.size();
         auto in = db->ListEdges(kCollection, id, phenix::EdgeDirection::kIn);
@@ -299,11 +304,13 @@ void Verify(const std::string& dir, Model& model, Stats& stats) {
         num_in += in->size();
     }
     if (num_in != num_out) {
-        Die("out-edges (" + std::to_string(num_out) + ") and in-edges (" + std::to_string(num_in) + ") disagree");
+        Die("out-edges (" + std::to_string(num_out) + ") and in-edges (" + std::to_string(num_in) +
+            ") disagree");
     }
     auto info = db->GetCollection(kCollection);
     if (info.ok() && info->num_entities != num_present) {
-        Die("entity count " + std::to_string(info->num_entities) + " != " + std::to_string(num_present) + " present");
+        Die("entity count " + std::to_string(info->num_entities) +
+            " != " + std::to_string(num_present) + " present");
     }
     if (!db->Close().ok()) {
         Die("close failed");
@@ -311,8 +318,9 @@ void Verify(const std::string& dir, Model& model, Stats& stats) {
 }
 
 // Runs one child, kills it after `kill_after`, returns everything it printed.
-std::string RunAndKill(const std::string& self, const std::string& dir, std::uint64_t seed, const std::string& prefix,
-                       const std::string& live_ids, std::chrono::microseconds kill_after) {
+std::string RunAndKill(const std::string& self, const std::string& dir, std::uint64_t seed,
+                       const std::string& prefix, const std::string& live_ids,
+                       std::chrono::microseconds kill_after) {
     int fds[2];
     if (::pipe(fds) != 0) {
         Die("pipe failed");
@@ -326,8 +334,8 @@ std::string RunAndKill(const std::string& self, const std::string& dir, std::uin
         ::close(fds[0]);
         ::close(fds[1]);
         std::string seed_text = std::to_string(seed);
-        ::execl(self.c_str(), self.c_str(), "--child", dir.c_str(), seed_text.c_str(), prefix.c_str(), live_ids.c_str(),
-                static_cast<char*>(nullptr));
+        ::execl(self.c_str(), self.c_str(), "--child", dir.c_str(), seed_text.c_str(),
+                prefix.c_str(), live_ids.c_str(), static_cast<char*>(nullptr));
         std::_Exit(127);
     }
     ::close(fds[1]);
@@ -418,8 +426,8 @@ int main(int argc, char** argv) {
     }
     const std::string data = dir + "/data";
     const std::string self = std::filesystem::read_symlink("/proc/self/exe");
-    std::printf("kill9: seed %llu, %d iterations, data in %s\n", static_cast<unsigned long long>(seed), iterations,
-                data.c_str());
+    std::printf("kill9: seed %llu, %d iterations, data in %s\n",
+                static_cast<unsigned long long>(seed), iterations, data.c_str());
     std::mt19937_64 rng(seed);
     Model model;
     Stats stats;
@@ -432,18 +440,21 @@ int main(int argc, char** argv) {
         }
         // Kill between 0 and 150 ms after the child's first acknowledged write.
         auto delay = std::chrono::microseconds(rng() % 150000);
-        std::string output = RunAndKill(self, data, rng(), "r" + std::to_string(iteration), live, delay);
+        std::string output =
+            RunAndKill(self, data, rng(), "r" + std::to_string(iteration), live, delay);
         ApplyChildOutput(output, model, stats);
         Verify(data, model, stats);
         if ((iteration + 1) % 10 == 0 || iteration + 1 == iterations) {
-            std::printf("kill9: %d/%d rounds, %zu acknowledged batches and %zu deletes verified\n", iteration + 1,
-                        iterations, stats.acked_batches, stats.acked_deletes);
+            std::printf("kill9: %d/%d rounds, %zu acknowledged batches and %zu deletes verified\n",
+                        iteration + 1, iterations, stats.acked_batches, stats.acked_deletes);
             std::fflush(stdout);
         }
     }
-    std::printf("kill9: PASSED: %d kills; %zu acknowledged batches, %zu acknowledged deletes all durable; "
-                "in-flight batches at kill: %zu present, %zu absent, none partial\n",
-                iterations, stats.acked_batches, stats.acked_deletes, stats.inflight_present, stats.inflight_absent);
+    std::printf(
+        "kill9: PASSED: %d kills; %zu acknowledged batches, %zu acknowledged deletes all durable; "
+        "in-flight batches at kill: %zu present, %zu absent, none partial\n",
+        iterations, stats.acked_batches, stats.acked_deletes, stats.inflight_present,
+        stats.inflight_absent);
     if (own_dir) {
         std::filesystem::remove_all(dir);
     }

@@ -14,22 +14,23 @@
 
 namespace phenix::testing {
 
-#define PHENIX_ASSERT_OK(expr)                                  \
-    do {                                                        \
-        const ::phenix::Status phenix_s_ = (expr);              \
-        ASSERT_TRUE(phenix_s_.ok()) << phenix_s_.ToString();    \
+#define PHENIX_ASSERT_OK(expr)                               \
+    do {                                                     \
+        const ::phenix::Status phenix_s_ = (expr);           \
+        ASSERT_TRUE(phenix_s_.ok()) << phenix_s_.ToString(); \
     } while (false)
-#define PHENIX_EXPECT_OK(expr)                                  \
-    do {                                                        \
-        const ::phenix::Status phenix_s_ = (expr);              \
-        EXPECT_TRUE(phenix_s_.ok()) << phenix_s_.ToString();    \
+#define PHENIX_EXPECT_OK(expr)                               \
+    do {                                                     \
+        const ::phenix::Status phenix_s_ = (expr);           \
+        EXPECT_TRUE(phenix_s_.ok()) << phenix_s_.ToString(); \
     } while (false)
 
 class DbTest : public ::testing::Test {
   protected:
     void SetUp() override {
         Open();
-        PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "docs", .dimension = 4, .metric = Metric::kCosine}));
+        PHENIX_ASSERT_OK(
+            db_->CreateCollection({.ref = "docs", .dimension = 4, .metric = Metric::kCosine}));
     }
 
     void Open(const Options& options = {}) {
@@ -46,7 +47,9 @@ class DbTest : public ::testing::Test {
 
     static Entity Doc(std::string id, std::vector<float> vector = {0.1f, 0.2f, 0.3f, 0.4f},
                       std::string metadata = "{}", std::vector<Edge> edges = {}) {
-        return Entity{.id = std::move(id), .vector = std::move(vector), .metadata = std::move(metadata),
+        return Entity{.id = std::move(id),
+                      .vector = std::move(vector),
+                      .metadata = std::move(metadata),
                       .edges = std::move(edges)};
     }
 

@@ -76,7 +76,8 @@ TEST(Result, AssignOrReturnPropagatesTheFirstError) {
 
 TEST(ResultDeathTest, ValueOfFailedResultAborts) {
     Result<int> r = Status::NotFound("nope");
-    EXPECT_DEATH({ [[maybe_unused]] int v = r.value(); }, "value\\(\\) of a failed Result: NotFound: nope");
+    EXPECT_DEATH({ [[maybe_unused]] int v = r.value(); },
+                 "value\\(\\) of a failed Result: NotFound: nope");
 }
 
 }  // namespace

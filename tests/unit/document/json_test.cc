@@ -13,7 +13,8 @@ using document::ApplyMergePatch;
 using document::NormalizeJsonObject;
 
 TEST(Json, NormalizesObjectsAndKeepsKeyOrder) {
-    auto out = NormalizeJsonObject(R"({ "b" : 1, "a" : [1, 2.5, "x"], "c": {"d": null} })", 1000, "metadata");
+    auto out = NormalizeJsonObject(R"({ "b" : 1, "a" : [1, 2.5, "x"], "c": {"d": null} })", 1000,
+                                   "metadata");
     ASSERT_TRUE(out.ok()) << out.status().ToString();
     EXPECT_EQ(*out, R"({"b":1,"a":[1,2.5,"x"],"c":{"d":null}})");
     EXPECT_EQ(*NormalizeJsonObject("", 1000, "metadata"), "{}");
@@ -67,7 +68,8 @@ TEST(Json, RejectsInvalidUtf8InStrings) {
 }
 
 TEST(Json, MergePatchFollowsRfc7386) {
-    auto out = ApplyMergePatch(R"({"a":"b","c":{"d":"e","f":"g"}})", R"({"a":"z","c":{"f":null}})", 1000);
+    auto out =
+        ApplyMergePatch(R"({"a":"b","c":{"d":"e","f":"g"}})", R"({"a":"z","c":{"f":null}})", 1000);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
     EXPECT_EQ(*out, R"({"a":"z","c":{"d":"e"}})");
     EXPECT_FALSE(ApplyMergePatch("{}", "[1]", 1000).ok());
@@ -90,8 +92,11 @@ TEST(EntityJson, ParsesTheFullShape) {
 }
 
 TEST(EntityJson, RoundTripsThroughToJson) {
-    Entity entity{.id = "x", .vector = {0.1f, 1e-7f, -3.5f}, .metadata = R"({"a":1})",
-                  .edges = {{.label = "l", .target_id = "y", .weight = 2.0, .properties = R"({"p":true})"}}};
+    Entity entity{
+        .id = "x",
+        .vector = {0.1f, 1e-7f, -3.5f},
+        .metadata = R"({"a":1})",
+        .edges = {{.label = "l", .target_id = "y", .weight = 2.0, .properties = R"({"p":true})"}}};
     auto parsed = EntityFromJson(EntityToJson(entity));
     ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
     EXPECT_EQ(*parsed, entity);
@@ -102,14 +107,15 @@ TEST(EntityJson, RejectsBadShapesNamingTheField) {
         const char* json;
         const char* field;
     };
-    for (const Case& c : {Case{R"({"vector":[1]})", "\"id\""}, Case{R"({"id":1})", "\"id\""},
-                          Case{R"({"id":"a","vector":"x"})", "\"vector\""},
-                          Case{R"({"id":"a","vector":[1,"x"]})", "vector[1]"},
-                          Case{R"({"id":"a","metadata":[1]})", "\"metadata\""},
-                          Case{R"({"id":"a","edges":[{"label":"l"}]})", "edges[0].target"},
-                          Case{R"({"id":"a","edges":[{"target":"t","label":"l","wieght":1}]})", "wieght"},
-                          Case{R"({"id":"a","colour":"red"})", "colour"}, Case{"[1,2]", "object"},
-                          Case{"{not json", "not valid JSON"}}) {
+    for (const Case& c :
+         {Case{R"({"vector":[1]})", "\"id\""}, Case{R"({"id":1})", "\"id\""},
+          Case{R"({"id":"a","vector":"x"})", "\"vector\""},
+          Case{R"({"id":"a","vector":[1,"x"]})", "vector[1]"},
+          Case{R"({"id":"a","metadata":[1]})", "\"metadata\""},
+          Case{R"({"id":"a","edges":[{"label":"l"}]})", "edges[0].target"},
+          Case{R"({"id":"a","edges":[{"target":"t","label":"l","wieght":1}]})", "wieght"},
+          Case{R"({"id":"a","colour":"red"})", "colour"}, Case{"[1,2]", "object"},
+          Case{"{not json", "not valid JSON"}}) {
         auto parsed = EntityFromJson(c.json);
         ASSERT_FALSE(parsed.ok()) << c.json;
         EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);

@@ -72,7 +72,8 @@ TEST_F(DbTest, EdgeToAnEntityDeletedInTheSameBatchFails) {
     batch.Delete("docs", "t");
     Status s = db_->Write(batch);
     EXPECT_EQ(s.code(), StatusCode::kNotFound);
-    EXPECT_NE(s.message().find("target entity 't' does not exist"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("target entity 't' does not exist"), std::string::npos)
+        << s.message();
     EXPECT_EQ(Ids(), std::vector<std::string>{"t"});
 }
 

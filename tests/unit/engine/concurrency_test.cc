@@ -30,7 +30,8 @@ TEST_F(Concurrency, RacingInsertsOfOneIdHaveExactlyOneWinner) {
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
             for (int idx = 0; idx < kIds; ++idx) {
-                Status s = db_->Insert("docs", Doc("id" + std::to_string(idx), {1, 1, 1, static_cast<float>(t + 1)}));
+                Status s = db_->Insert(
+                    "docs", Doc("id" + std::to_string(idx), {1, 1, 1, static_cast<float>(t + 1)}));
                 if (s.ok()) {
                     ++wins;
                 } else if (s.code() == StatusCode::kAlreadyExists) {
@@ -77,13 +78,15 @@ TEST_F(Concurrency, EdgeCreationRacingTargetDeletionNeverDangles) {
 }
 
 TEST_F(Concurrency, ReadersSeeWholeEntitiesWhileWritersReplaceThem) {
-    // Each upsert writes metadata {"v":N} and vector [N,N,N,N]; a reader must never mix two versions.
+    // Each upsert writes metadata {"v":N} and vector [N,N,N,N]; a reader must never mix two
+    // versions.
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("x", {1, 1, 1, 1}, R"({"v":1})")));
     std::atomic<bool> stop{false};
     std::jthread writer([&] {
         for (int v = 2; v < 300; ++v) {
             auto f = static_cast<float>(v);
-            PHENIX_EXPECT_OK(db_->Upsert("docs", Doc("x", {f, f, f, f}, R"({"v":)" + std::to_string(v) + "}")));
+            PHENIX_EXPECT_OK(
+                db_->Upsert("docs", Doc("x", {f, f, f, f}, R"({"v":)" + std::to_string(v) + "}")));
         }
         stop = true;
     });
@@ -91,7 +94,8 @@ TEST_F(Concurrency, ReadersSeeWholeEntitiesWhileWritersReplaceThem) {
     while (!stop || reads < 10) {
         auto got = db_->Get("docs", "x");
         ASSERT_TRUE(got.ok()) << got.status().ToString();
-        const std::string expected = R"({"v":)" + std::to_string(static_cast<int>(got->vector[0])) + "}";
+        const std::string expected =
+            R"({"v":)" + std::to_string(static_cast<int>(got->vector[0])) + "}";
         ASSERT_EQ(got->metadata, expected);
         ++reads;
     }
@@ -104,7 +108,8 @@ TEST_F(DbTest, ConcurrentDurableWritersAllPersist) {
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
             for (int idx = 0; idx < kPerThread; ++idx) {
-                PHENIX_EXPECT_OK(db_->Insert("docs", Doc("t" + std::to_string(t) + "-" + std::to_string(idx))));
+                PHENIX_EXPECT_OK(
+                    db_->Insert("docs", Doc("t" + std::to_string(t) + "-" + std::to_string(idx))));
             }
         });
     }

@@ -14,7 +14,8 @@ namespace {
 using testing::DbTest;
 
 TEST_F(DbTest, InsertThenGetReturnsTheEntityExactly) {
-    Entity doc = Doc("d1", {0.1f, 0.2f, 0.3f, 0.4f}, R"({"category": "tech", "year": 2021, "tags": ["a", "b"]})");
+    Entity doc = Doc("d1", {0.1f, 0.2f, 0.3f, 0.4f},
+                     R"({"category": "tech", "year": 2021, "tags": ["a", "b"]})");
     PHENIX_ASSERT_OK(db_->Insert("docs", doc));
     auto got = db_->Get("docs", "d1");
     ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -50,7 +51,8 @@ TEST_F(DbTest, UpsertInsertsThenReplaces) {
 TEST_F(DbTest, GetOfAMissingIdIsNotFound) {
     auto got = db_->Get("docs", "nope");
     EXPECT_EQ(got.status().code(), StatusCode::kNotFound);
-    EXPECT_NE(got.status().message().find("'nope' not found in collection 'docs'"), std::string::npos);
+    EXPECT_NE(got.status().message().find("'nope' not found in collection 'docs'"),
+              std::string::npos);
 }
 
 TEST_F(DbTest, ReplaceMetadataKeepsVectorAndEdges) {
@@ -68,8 +70,10 @@ TEST_F(DbTest, ReplaceMetadataKeepsVectorAndEdges) {
 }
 
 TEST_F(DbTest, PatchMetadataMergesAndRemovesKeys) {
-    PHENIX_ASSERT_OK(db_->Insert("docs", Doc("d1", {1, 2, 3, 4}, R"({"a":1,"nested":{"x":1,"y":2},"gone":true})")));
-    PHENIX_ASSERT_OK(db_->PatchMetadata("docs", "d1", R"({"a":5,"nested":{"y":null,"z":3},"gone":null,"new":"n"})"));
+    PHENIX_ASSERT_OK(db_->Insert(
+        "docs", Doc("d1", {1, 2, 3, 4}, R"({"a":1,"nested":{"x":1,"y":2},"gone":true})")));
+    PHENIX_ASSERT_OK(db_->PatchMetadata(
+        "docs", "d1", R"({"a":5,"nested":{"y":null,"z":3},"gone":null,"new":"n"})"));
     EXPECT_EQ(db_->Get("docs", "d1")->metadata, R"({"a":5,"nested":{"x":1,"z":3},"new":"n"})");
     EXPECT_EQ(db_->PatchMetadata("docs", "missing", "{}").code(), StatusCode::kNotFound);
     EXPECT_EQ(db_->PatchMetadata("docs", "d1", "not json").code(), StatusCode::kInvalidArgument);
@@ -131,9 +135,12 @@ TEST_F(DbTest, ScanPagesInIdOrderWithoutGapsOrRepeats) {
 }
 
 TEST_F(DbTest, CollectionsAreListedDescribedAndDropped) {
-    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "alpha", .dimension = 8, .metric = Metric::kInnerProduct,
+    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "alpha",
+                                            .dimension = 8,
+                                            .metric = Metric::kInnerProduct,
                                             .settings = R"({"m": 16})"}));
-    EXPECT_EQ(db_->CreateCollection({.ref = "alpha", .dimension = 8}).code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(db_->CreateCollection({.ref = "alpha", .dimension = 8}).code(),
+              StatusCode::kAlreadyExists);
     auto list = db_->ListCollections();
     ASSERT_TRUE(list.ok());
     ASSERT_EQ(list->size(), 2u);
@@ -144,7 +151,8 @@ TEST_F(DbTest, CollectionsAreListedDescribedAndDropped) {
     EXPECT_GT((*list)[0].created_at_ms, 0);
     EXPECT_EQ((*list)[1].spec.ref.name, "docs");
 
-    PHENIX_ASSERT_OK(db_->Insert("alpha", Entity{.id = "x", .vector = std::vector<float>(8, 1.0f)}));
+    PHENIX_ASSERT_OK(
+        db_->Insert("alpha", Entity{.id = "x", .vector = std::vector<float>(8, 1.0f)}));
     PHENIX_ASSERT_OK(db_->DropCollection("alpha"));
     EXPECT_EQ(db_->GetCollection("alpha").status().code(), StatusCode::kNotFound);
     EXPECT_EQ(db_->DropCollection("alpha").code(), StatusCode::kNotFound);
@@ -161,7 +169,8 @@ TEST_F(DbTest, TenantsIsolateCollectionsWithTheSameName) {
     EXPECT_EQ(*db_->ListTenants(), (std::vector<std::string>{"acme", "default"}));
     const CollectionRef acme_docs("acme", "docs");
     EXPECT_EQ(db_->Insert(acme_docs, Doc("a")).code(), StatusCode::kNotFound);
-    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = acme_docs, .dimension = 4, .metric = Metric::kL2}));
+    PHENIX_ASSERT_OK(
+        db_->CreateCollection({.ref = acme_docs, .dimension = 4, .metric = Metric::kL2}));
     PHENIX_ASSERT_OK(db_->Insert(acme_docs, Doc("shared-id", {9, 9, 9, 9})));
     PHENIX_ASSERT_OK(db_->Insert("docs", Doc("shared-id", {1, 1, 1, 1})));
     EXPECT_EQ(db_->Get(acme_docs, "shared-id")->vector, (std::vector<float>{9, 9, 9, 9}));
@@ -198,7 +207,8 @@ TEST_F(DbTest, EverythingReadsBackAfterReopen) {
     PHENIX_ASSERT_OK(db_->Insert("docs", Doc("d1", {1, 2, 3, 4})));
     auto in_edges = db_->ListEdges("docs", "d1", EdgeDirection::kIn);
     ASSERT_TRUE(in_edges.ok());
-    EXPECT_TRUE(in_edges->empty()) << "a re-inserted id must not inherit edges of its deleted predecessor";
+    EXPECT_TRUE(in_edges->empty())
+        << "a re-inserted id must not inherit edges of its deleted predecessor";
 }
 
 TEST_F(DbTest, ClosedDatabaseRefusesCalls) {
@@ -258,7 +268,8 @@ TEST_F(DbTest, RandomOperationsMatchAnInMemoryModel) {
                 break;
             }
             case 3: {
-                Status s = db_->ReplaceMetadata("docs", id, R"({"r":)" + std::to_string(step) + "}");
+                Status s =
+                    db_->ReplaceMetadata("docs", id, R"({"r":)" + std::to_string(step) + "}");
                 ASSERT_EQ(s.ok(), exists) << s.ToString();
                 if (exists) {
                     model[id].metadata = R"({"r":)" + std::to_string(step) + "}";

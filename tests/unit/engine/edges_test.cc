@@ -13,8 +13,8 @@ using testing::DbTest;
 std::vector<std::string> Describe(const std::vector<EdgeRecord>& edges) {
     std::vector<std::string> out;
     for (const EdgeRecord& e : edges) {
-        out.push_back(e.source.ToString() + ":" + e.source_id + " -" + e.label + "-> " + e.target.ToString() + ":" +
-                      e.target_id);
+        out.push_back(e.source.ToString() + ":" + e.source_id + " -" + e.label + "-> " +
+                      e.target.ToString() + ":" + e.target_id);
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -62,9 +62,9 @@ TEST_F(Edges, AreVisibleFromBothEnds) {
 
 TEST_F(Edges, MultiEdgesWithDifferentLabelsSelfLoopsAndDuplicates) {
     PHENIX_ASSERT_OK(db_->Insert("docs", Doc("a")));
-    PHENIX_ASSERT_OK(db_->Insert("docs", Doc("b", {1, 1, 1, 1}, "{}",
-                                             {To("a", "cites"), To("a", "likes"), To("b", "self"),
-                                              To("a", "cites", 5.0)})));
+    PHENIX_ASSERT_OK(db_->Insert(
+        "docs", Doc("b", {1, 1, 1, 1}, "{}",
+                    {To("a", "cites"), To("a", "likes"), To("b", "self"), To("a", "cites", 5.0)})));
     auto b = db_->Get("docs", "b");
     ASSERT_TRUE(b.ok());
     ASSERT_EQ(b->edges.size(), 3u) << "a repeated (label, target) keeps only the last";
@@ -73,7 +73,8 @@ TEST_F(Edges, MultiEdgesWithDifferentLabelsSelfLoopsAndDuplicates) {
     EXPECT_DOUBLE_EQ(b->edges[0].weight, 5.0);
     EXPECT_EQ(b->edges[1].label, "likes");
     EXPECT_EQ(b->edges[2].label, "self");
-    EXPECT_EQ(In("a"), (std::vector<std::string>{"docs:b -cites-> docs:a", "docs:b -likes-> docs:a"}));
+    EXPECT_EQ(In("a"),
+              (std::vector<std::string>{"docs:b -cites-> docs:a", "docs:b -likes-> docs:a"}));
     EXPECT_EQ(In("b"), (std::vector<std::string>{"docs:b -self-> docs:b"}));
     // Deleting an entity with a self-loop leaves nothing behind.
     PHENIX_ASSERT_OK(db_->Delete("docs", "b"));
@@ -103,7 +104,8 @@ TEST_F(Edges, UpsertReplacesOutEdgesAndTheirMirrors) {
     EXPECT_EQ(In("a"), std::vector<std::string>{});
     EXPECT_EQ(In("b"), (std::vector<std::string>{"docs:s -related_to-> docs:b"}));
     // Keeping the same edge with a new weight updates both ends.
-    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("s", {1, 1, 1, 1}, "{}", {To("b", "related_to", 9.0)})));
+    PHENIX_ASSERT_OK(
+        db_->Upsert("docs", Doc("s", {1, 1, 1, 1}, "{}", {To("b", "related_to", 9.0)})));
     auto in = db_->ListEdges("docs", "b", EdgeDirection::kIn);
     ASSERT_EQ(in->size(), 1u);
     EXPECT_DOUBLE_EQ((*in)[0].weight, 9.0);
@@ -127,7 +129,8 @@ TEST_F(Edges, CrossCollectionEdgesAndDropCleanup) {
     ASSERT_EQ(d2->edges.size(), 1u);
     EXPECT_EQ(d2->edges[0].target_collection, "people");
     EXPECT_EQ(In("d1"), (std::vector<std::string>{"people:alice -authored-> docs:d1"}));
-    EXPECT_EQ(In("alice", "people"), (std::vector<std::string>{"docs:d2 -written_by-> people:alice"}));
+    EXPECT_EQ(In("alice", "people"),
+              (std::vector<std::string>{"docs:d2 -written_by-> people:alice"}));
 
     // Dropping "people" removes the halves of its edges filed under "docs".
     PHENIX_ASSERT_OK(db_->DropCollection("people"));
@@ -144,7 +147,8 @@ TEST_F(Edges, EdgeToAMissingCollectionIsNotFound) {
     e.target_collection = "nope";
     Status s = db_->Insert("docs", Doc("a", {1, 1, 1, 1}, "{}", {e}));
     EXPECT_EQ(s.code(), StatusCode::kNotFound);
-    EXPECT_NE(s.message().find("collection 'nope' does not exist"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("collection 'nope' does not exist"), std::string::npos)
+        << s.message();
 }
 
 }  // namespace

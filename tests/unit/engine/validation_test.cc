@@ -29,22 +29,24 @@ class Validation : public DbTest {
 TEST_F(Validation, WrongDimension) {
     ExpectRejected(db_->Insert("docs", Doc("a", {1.0f, 2.0f})), StatusCode::kInvalidArgument,
                    "vector has dimension 2; the collection's dimension is 4");
-    ExpectRejected(db_->Insert("docs", Doc("a", std::vector<float>(5, 1.0f))), StatusCode::kInvalidArgument,
-                   "dimension 5");
+    ExpectRejected(db_->Insert("docs", Doc("a", std::vector<float>(5, 1.0f))),
+                   StatusCode::kInvalidArgument, "dimension 5");
 }
 
 TEST_F(Validation, NanAndInfinity) {
     const float nan = std::numeric_limits<float>::quiet_NaN();
     const float inf = std::numeric_limits<float>::infinity();
-    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, nan, 0.3f, 0.4f})), StatusCode::kInvalidArgument,
-                   "component 1 is NaN");
-    ExpectRejected(db_->Upsert("docs", Doc("a", {0.1f, 0.2f, -inf, 0.4f})), StatusCode::kInvalidArgument,
-                   "component 2 is infinite");
+    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, nan, 0.3f, 0.4f})),
+                   StatusCode::kInvalidArgument, "component 1 is NaN");
+    ExpectRejected(db_->Upsert("docs", Doc("a", {0.1f, 0.2f, -inf, 0.4f})),
+                   StatusCode::kInvalidArgument, "component 2 is infinite");
 }
 
 TEST_F(Validation, ZeroVectorUnderCosine) {
-    ExpectRejected(db_->Insert("docs", Doc("a", {0, 0, 0, 0})), StatusCode::kInvalidArgument, "zero vector");
-    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "l2docs", .dimension = 4, .metric = Metric::kL2}));
+    ExpectRejected(db_->Insert("docs", Doc("a", {0, 0, 0, 0})), StatusCode::kInvalidArgument,
+                   "zero vector");
+    PHENIX_ASSERT_OK(
+        db_->CreateCollection({.ref = "l2docs", .dimension = 4, .metric = Metric::kL2}));
     PHENIX_EXPECT_OK(db_->Insert("l2docs", Doc("a", {0, 0, 0, 0})));
 }
 
@@ -57,9 +59,10 @@ TEST_F(Validation, VectorInCollectionWithoutDimension) {
 }
 
 TEST_F(Validation, EmptyAndOversizeIds) {
-    ExpectRejected(db_->Insert("docs", Doc("")), StatusCode::kInvalidArgument, "entity id is empty");
-    ExpectRejected(db_->Insert("docs", Doc(std::string(limits::kMaxIdBytes + 1, 'x'))), StatusCode::kInvalidArgument,
-                   "the limit is 512");
+    ExpectRejected(db_->Insert("docs", Doc("")), StatusCode::kInvalidArgument,
+                   "entity id is empty");
+    ExpectRejected(db_->Insert("docs", Doc(std::string(limits::kMaxIdBytes + 1, 'x'))),
+                   StatusCode::kInvalidArgument, "the limit is 512");
     ExpectRejected(db_->Insert("docs", Doc("bad\xff")), StatusCode::kInvalidArgument, "UTF-8");
     // Exactly at the limit is fine.
     std::string max_id(limits::kMaxIdBytes, 'y');
@@ -68,25 +71,29 @@ TEST_F(Validation, EmptyAndOversizeIds) {
 }
 
 TEST_F(Validation, MetadataMustBeAJsonObject) {
-    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "[1,2]")), StatusCode::kInvalidArgument,
-                   "metadata must be a JSON object, not array");
-    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "{\"a\":")), StatusCode::kInvalidArgument,
-                   "metadata is not valid JSON");
-    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "42")), StatusCode::kInvalidArgument,
-                   "not number");
+    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "[1,2]")),
+                   StatusCode::kInvalidArgument, "metadata must be a JSON object, not array");
+    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "{\"a\":")),
+                   StatusCode::kInvalidArgument, "metadata is not valid JSON");
+    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "42")),
+                   StatusCode::kInvalidArgument, "not number");
 }
 
 TEST_F(Validation, MetadataSizeLimit) {
     std::string big = R"({"blob":")" + std::string(limits::kMaxMetadataBytes, 'x') + R"("})";
-    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, big)), StatusCode::kInvalidArgument,
-                   "the limit is 262144 bytes");
+    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, big)),
+                   StatusCode::kInvalidArgument, "the limit is 262144 bytes");
     PHENIX_ASSERT_OK(db_->Insert("docs", Doc("b")));
-    ExpectRejected(db_->ReplaceMetadata("docs", "b", big), StatusCode::kInvalidArgument, "limit", {"b"});
+    ExpectRejected(db_->ReplaceMetadata("docs", "b", big), StatusCode::kInvalidArgument, "limit",
+                   {"b"});
     // A patch that grows metadata past the limit is rejected too.
-    std::string half = R"({"p1":")" + std::string(limits::kMaxMetadataBytes / 2 + 10, 'x') + R"("})";
-    std::string other_half = R"({"p2":")" + std::string(limits::kMaxMetadataBytes / 2 + 10, 'x') + R"("})";
+    std::string half =
+        R"({"p1":")" + std::string(limits::kMaxMetadataBytes / 2 + 10, 'x') + R"("})";
+    std::string other_half =
+        R"({"p2":")" + std::string(limits::kMaxMetadataBytes / 2 + 10, 'x') + R"("})";
     PHENIX_ASSERT_OK(db_->PatchMetadata("docs", "b", half));
-    ExpectRejected(db_->PatchMetadata("docs", "b", other_half), StatusCode::kInvalidArgument, "limit", {"b"});
+    ExpectRejected(db_->PatchMetadata("docs", "b", other_half), StatusCode::kInvalidArgument,
+                   "limit", {"b"});
 }
 
 TEST_F(Validation, DimensionZeroOrAboveLimit) {
@@ -107,7 +114,8 @@ TEST_F(Validation, CollectionAndTenantNames) {
         Status s = db_->CreateCollection({.ref = bad, .dimension = 4});
         EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << "'" << bad << "': " << s.ToString();
     }
-    EXPECT_EQ(db_->CreateCollection({.ref = std::string(65, 'a')}).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(db_->CreateCollection({.ref = std::string(65, 'a')}).code(),
+              StatusCode::kInvalidArgument);
     EXPECT_EQ(db_->CreateTenant("bad name").code(), StatusCode::kInvalidArgument);
     PHENIX_EXPECT_OK(db_->CreateCollection({.ref = std::string(64, 'a')}));
     PHENIX_EXPECT_OK(db_->CreateCollection({.ref = "_under-score_9"}));
@@ -118,7 +126,8 @@ TEST_F(Validation, UnknownCollectionSuggestsTheClosestName) {
     EXPECT_EQ(s.code(), StatusCode::kNotFound);
     EXPECT_NE(s.message().find("did you mean 'docs'?"), std::string::npos) << s.message();
     EXPECT_EQ(db_->Get("nothing_like_it", "a").status().code(), StatusCode::kNotFound);
-    EXPECT_EQ(db_->Insert(CollectionRef("no_such_tenant", "docs"), Doc("a")).code(), StatusCode::kNotFound);
+    EXPECT_EQ(db_->Insert(CollectionRef("no_such_tenant", "docs"), Doc("a")).code(),
+              StatusCode::kNotFound);
 }
 
 TEST_F(Validation, EdgeToAnotherTenantIsRejected) {
@@ -132,29 +141,35 @@ TEST_F(Validation, EdgeToAnotherTenantIsRejected) {
     // Naming the other tenant's collection without its tenant resolves in our own tenant only.
     Edge unknown = To("target");
     unknown.target_collection = "acme_docs";
-    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "{}", {unknown})), StatusCode::kNotFound,
-                   "does not exist");
+    ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "{}", {unknown})),
+                   StatusCode::kNotFound, "does not exist");
 }
 
 TEST_F(Validation, EdgeFieldRules) {
     PHENIX_ASSERT_OK(db_->Insert("docs", Doc("t")));
-    auto with_edge = [](Edge e) { return Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "{}", {std::move(e)}); };
-    ExpectRejected(db_->Insert("docs", with_edge(To("t", ""))), StatusCode::kInvalidArgument, "label is empty", {"t"});
-    ExpectRejected(db_->Insert("docs", with_edge(To("t", std::string(129, 'l')))), StatusCode::kInvalidArgument,
-                   "the limit is 128", {"t"});
-    ExpectRejected(db_->Insert("docs", with_edge(To("t", "new\nline"))), StatusCode::kInvalidArgument,
-                   "control characters", {"t"});
-    ExpectRejected(db_->Insert("docs", with_edge(To("t", "l", std::nan("")))), StatusCode::kInvalidArgument,
-                   "finite", {"t"});
-    ExpectRejected(db_->Insert("docs", with_edge(To(""))), StatusCode::kInvalidArgument, "target", {"t"});
+    auto with_edge = [](Edge e) {
+        return Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "{}", {std::move(e)});
+    };
+    ExpectRejected(db_->Insert("docs", with_edge(To("t", ""))), StatusCode::kInvalidArgument,
+                   "label is empty", {"t"});
+    ExpectRejected(db_->Insert("docs", with_edge(To("t", std::string(129, 'l')))),
+                   StatusCode::kInvalidArgument, "the limit is 128", {"t"});
+    ExpectRejected(db_->Insert("docs", with_edge(To("t", "new\nline"))),
+                   StatusCode::kInvalidArgument, "control characters", {"t"});
+    ExpectRejected(db_->Insert("docs", with_edge(To("t", "l", std::nan("")))),
+                   StatusCode::kInvalidArgument, "finite", {"t"});
+    ExpectRejected(db_->Insert("docs", with_edge(To(""))), StatusCode::kInvalidArgument, "target",
+                   {"t"});
     ExpectRejected(db_->Insert("docs", with_edge(To("missing"))), StatusCode::kNotFound,
                    "target entity 'missing' does not exist", {"t"});
     Edge bad_props = To("t");
     bad_props.properties = "[1]";
-    ExpectRejected(db_->Insert("docs", with_edge(bad_props)), StatusCode::kInvalidArgument, "edge properties", {"t"});
+    ExpectRejected(db_->Insert("docs", with_edge(bad_props)), StatusCode::kInvalidArgument,
+                   "edge properties", {"t"});
     Entity many = Doc("a");
     many.edges.assign(limits::kMaxEdgesPerEntity + 1, To("t"));
-    ExpectRejected(db_->Insert("docs", many), StatusCode::kInvalidArgument, "the limit is 10000", {"t"});
+    ExpectRejected(db_->Insert("docs", many), StatusCode::kInvalidArgument, "the limit is 10000",
+                   {"t"});
 }
 
 TEST_F(Validation, BatchLimits) {
@@ -169,7 +184,8 @@ TEST_F(Validation, BatchLimits) {
 
 TEST_F(Validation, ScanLimitBounds) {
     EXPECT_EQ(db_->Scan("docs", {.limit = 0}).status().code(), StatusCode::kInvalidArgument);
-    EXPECT_EQ(db_->Scan("docs", {.limit = limits::kMaxScanLimit + 1}).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(db_->Scan("docs", {.limit = limits::kMaxScanLimit + 1}).status().code(),
+              StatusCode::kInvalidArgument);
 }
 
 TEST(Metric, ParsesNamesCaseInsensitively) {

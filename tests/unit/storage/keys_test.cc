@@ -37,8 +37,9 @@ TEST(Keys, IdKeysRoundTripTheExternalId) {
     EXPECT_EQ(ExternalIdFromIdKey(key), "doc/42");
 }
 
-RC_GTEST_PROP(Keys, EdgeKeysRoundTripAndMirror, (std::uint32_t tenant, std::uint32_t c1, std::uint64_t r1,
-                                                 std::uint32_t c2, std::uint64_t r2)) {
+RC_GTEST_PROP(Keys, EdgeKeysRoundTripAndMirror,
+              (std::uint32_t tenant, std::uint32_t c1, std::uint64_t r1, std::uint32_t c2,
+               std::uint64_t r2)) {
     const std::string label = *rc::gen::resize(128, rc::gen::arbitrary<std::string>());
     RC_PRE(label.size() <= 128 && label.find('\0') == std::string::npos);
     EdgeKey key{tenant, c1, r1, label, c2, r2};
@@ -47,7 +48,8 @@ RC_GTEST_PROP(Keys, EdgeKeysRoundTripAndMirror, (std::uint32_t tenant, std::uint
     RC_ASSERT(decoded.tenant == tenant && decoded.collection == c1 && decoded.row == r1);
     RC_ASSERT(decoded.label == label && decoded.other_collection == c2 && decoded.other_row == r2);
     EdgeKey mirror = MirrorEdgeKey(key);
-    RC_ASSERT(mirror.collection == c2 && mirror.row == r2 && mirror.other_collection == c1 && mirror.other_row == r1);
+    RC_ASSERT(mirror.collection == c2 && mirror.row == r2 && mirror.other_collection == c1 &&
+              mirror.other_row == r1);
     RC_ASSERT(EncodeEdgeKey(key).starts_with(EdgeRowPrefix(tenant, c1, r1)));
 }
 
@@ -66,8 +68,11 @@ TEST(Keys, EdgesOfOneEntitySortByLabelThenTarget) {
 }
 
 TEST(CatalogCodec, CollectionRecordRoundTrips) {
-    CollectionRecord record{.collection_id = 42, .dimension = 128, .metric = Metric::kCosine,
-                            .settings = R"({"m":16})", .created_at_ms = 1700000000000};
+    CollectionRecord record{.collection_id = 42,
+                            .dimension = 128,
+                            .metric = Metric::kCosine,
+                            .settings = R"({"m":16})",
+                            .created_at_ms = 1700000000000};
     auto decoded = DecodeCollectionRecord(EncodeCollectionRecord(record));
     ASSERT_TRUE(decoded.ok());
     EXPECT_EQ(decoded->collection_id, 42u);

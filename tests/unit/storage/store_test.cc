@@ -37,7 +37,8 @@ TEST(Store, SecondOpenOfTheSameDirectoryIsUnavailable) {
     auto second = Store::Open(dir.path(), {});
     ASSERT_FALSE(second.ok());
     EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
-    EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status().ToString();
+    EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+        << second.status().ToString();
     // Once the first closes, the directory can be opened again.
     ASSERT_TRUE((*first)->Close().ok());
     EXPECT_TRUE(Store::Open(dir.path(), {}).ok());
@@ -53,19 +54,22 @@ TEST(Store, NewerFormatIsRefusedWithAClearMessage) {
     auto reopened = Store::Open(dir.path(), {});
     ASSERT_FALSE(reopened.ok());
     EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition);
-    EXPECT_NE(reopened.status().message().find("newer"), std::string::npos) << reopened.status().ToString();
+    EXPECT_NE(reopened.status().message().find("newer"), std::string::npos)
+        << reopened.status().ToString();
 }
 
 TEST(Store, GarbledFormatFileIsRefused) {
     TempDir dir;
     ASSERT_TRUE(Store::Open(dir.path(), {}).ok());
-    for (const char* content : {"", "something else 1\n", "phenix-data-format x\n", "phenix-data-format 0\n"}) {
+    for (const char* content :
+         {"", "something else 1\n", "phenix-data-format x\n", "phenix-data-format 0\n"}) {
         {
             std::ofstream out(dir.Sub("PHENIX_FORMAT"), std::ios::trunc);
             out << content;
         }
         auto reopened = Store::Open(dir.path(), {});
-        EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition) << "content: " << content;
+        EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition)
+            << "content: " << content;
     }
 }
 
@@ -98,9 +102,7 @@ TEST(Store, ErrorIfExists) {
 
 TEST(Store, PathThatIsAFileIsRefused) {
     TempDir dir;
-    {
-        std::ofstream out(dir.Sub("file"));
-    }
+    { std::ofstream out(dir.Sub("file")); }
     EXPECT_EQ(Store::Open(dir.Sub("file"), {}).status().code(), StatusCode::kFailedPrecondition);
 }
 
