@@ -51,7 +51,8 @@ Status DatabaseImpl::Close() {
     }
     closed_ = true;
     catalog_.reset();
-    return store_->Close();
+    // store_ is null when Open failed before the store was opened (e.g. the directory is in use).
+    return store_ ? store_->Close() : Status::Ok();
 }
 
 Status DatabaseImpl::CheckOpenLocked() const {

@@ -2,6 +2,7 @@
 // CRUD paths of the embedded API: insert, upsert, get, replace/patch metadata, delete, scan,
 // collections and tenants, and reading everything back after a reopen.
 #include <algorithm>
+#include <fstream>
 #include <random>
 
 #include <phenix/json.h>
@@ -209,6 +210,22 @@ TEST_F(DbTest, EverythingReadsBackAfterReopen) {
     ASSERT_TRUE(in_edges.ok());
     EXPECT_TRUE(in_edges->empty())
         << "a re-inserted id must not inherit edges of its deleted predecessor";
+}
+
+TEST_F(DbTest, FailedOpensReturnErrorsInsteadOfCrashing) {
+    // Regression: a failed Open destroyed a half-built DatabaseImpl whose Close() dereferenced a
+    // null store.
+    auto second = Database::Open(dir_.Sub("data"));
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status().ToString();
+    {
+        std::ofstream file(dir_.Sub("plain-file"));
+    }
+    EXPECT_EQ(Database::Open(dir_.Sub("plain-file")).status().code(), StatusCode::kFailedPrecondition);
+    Options no_create;
+    no_create.create_if_missing = false;
+    EXPECT_EQ(Database::Open(dir_.Sub("absent"), no_create).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(DbTest, ClosedDatabaseRefusesCalls) {
