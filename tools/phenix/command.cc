@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "command.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+
+namespace phenix::shell {
+
+namespace {
+
+constexpr std::array<CommandHelp, 20> kCommandHelp = {{
+    {"help [COMMAND]", "list commands, or show how to use one (also \\help, \\?)"},
+    {"quit", "leave the shell (also exit, \\q)"},
+    {"create collection NAME [dim N] [metric l2|cosine|ip]", "create a collection"},
+    {"drop collection NAME", "drop a collection, its entities and edges into it"},
+    {"collections", "list the collections of the current tenant"},
+    {"describe NAME", "show a collection's settings and entity count"},
+    {"create tenant NAME", "create a tenant"},
+    {"tenants", "list tenants"},
+    {"use tenant NAME", "make later commands refer to NAME's collections"},
+    {"insert NAME {entity json}", "insert a new entity (fails if the id exists)"},
+    {"upsert NAME {entity json}", "insert or replace an entity (keeps its in-edges)"},
+    {"get NAME ID", "show one entity"},
+    {"delete NAME ID", "delete an entity and every edge from or to it"},
+    {"patch NAME ID {merge patch json}", "merge-patch an entity's metadata (null removes a key)"},
+    {"set-metadata NAME ID {json object}", "replace an entity's metadata"},
+    {"edges NAME ID [out|in|both]", "list an entity's edges (default out)"},
+    {"scan NAME [limit N] [after ID]", "list entities in id order, one page (default limit 100)"},
+    {"load NAME FILE", "upsert the entities of a JSON-lines file in batches"},
+    {"\\timing [on|off]", "toggle printing each command's elapsed time"},
+    {"# ... | -- ...", "a comment line"},
+}};
+
+// Every word that starts a command, for "did you mean" suggestions.
+constexpr std::array<std::string_view, 25> kCommandWords = {
+    "help",         "quit",  "exit",   "create",     "drop",     "collections", "describe",
+    "tenants",      "use",   "insert", "upsert",     "get",      "delete",      "patch",
+    "set-metadata", "edges", "scan",   "load",       "\\timing", "\\help",      "\\?",
+    "\\q",          "\\h",   "tenant", "collection",
+};
+
+// User text quoted in an error message is cut to this many bytes.
+constexpr std::size_t kMaxShownBytes = 40;
+
+constexpr std::string_view kWhitespace = " \t\r\n\v\f";
+
+bool IsSpace(char c) {
+    return kWhitespace.find(c) != std::string_view::npos;
+}
+
+std::string_view Trim(std::string_view text) {
+    const auto begin = text.find_first_not_of(kWhitespace);
+    if (begin == std::string_view::npos) {
+        return {};
+    }
+    const auto end = text.find_last_not_of(kWhitespace);
+    return text.substr(begin, end - begin + 1);
+}
+
+std::string Lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+        return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    return out;
+}
+
+// User text for an error message: cut short, control characters replaced.
+std::string Shown(std::string_view text) {
+    std::string out(text.substr(0, kMaxShownBytes));
+    for (char& c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            c = '?';
+        }
+    }
+    if (text.size() > kMaxShownBytes) {
+        out += "...";
+    }
+    return out;
+}
+
+bool IsCommentStart(std::string_view text) {
+    return text.starts_with('#') || text.starts_with("--");
+}
+
+// Reads words (bare or quoted) and the raw rest of a statement.
+class Lexer {
+  public:
+    explicit Lexer(std::string_view text) : text_(text) {}
+
+    [[nodiscard]] bool AtEnd() {
+        SkipSpace();
+        return pos_ >= text_.size();
+    }
+
+    // The next word: a run of non-space characters, or a '...' / "..." string in which a
+    // backslash escapes the next character. Empty optional at the end of the statement.
+    Result<std::optional<std::string>> NextWord() {
+        if (AtEnd()) {
+            return std::optional<std::string>();
+        }
+        const char first = text_[pos_];
+        if (first != '"' && first != '\'') {
+            const std::size_t begin = pos_;
+            while (pos_ < text_.size() && !IsSpace(text_[pos_])) {
+                ++pos_;
+            }
+            return std::optional<std::string>(std::string(text_.substr(begin, pos_ - begin)));
+        }
+        std::string word;
+        for (++pos_; pos_ < text_.size(); ++pos_) {
+            const char c = text_[pos_];
+            if (c == '\\' && pos_ + 1 < text_.size()) {
+                word.push_back(text_[++pos_]);
+            } else if (c == first) {
+                ++pos_;
+                if (pos_ < text_.size() && !IsSpace(text_[pos_])) {
+                    return Status::InvalidArgument("unexpected text right after a closing quote");
+                }
+                return std::optional<std::string>(std::move(word));
+            } else {
+                word.push_back(c);
+            }
+        }
+        return Status::InvalidArgument(std::string("unterminated ") + first + " quote");
+    }
+
+    // Everything not yet read, without surrounding whitespace.
+    std::string_view Rest() {
+        SkipSpace();
+        std::string_view rest = Trim(text_.substr(pos_));
+        pos_ = text_.size();
+        return rest;
+    }
+
+  private:
+    void SkipSpace() {
+        while (pos_ < text_.size() && IsSpace(text_[pos_])) {
+            ++pos_;
+        }
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+};
+
+// Builds the InvalidArgument a malformed statement reports.
+Status Usage(std::string_view command, std::string_view problem, std::string_view usage) {
+    return Status::InvalidArgument(std::string(command) + ": " + std::string(problem) +
+                                   "; usage: " + std::string(usage));
+}
+
+// Parses the arguments of one command, given its usage line for error messages.
+class ArgParser {
+  public:
+    ArgParser(Lexer& lexer, std::string_view command, std::string_view usage)
+        : lexer_(lexer), command_(command), usage_(usage) {}
+
+    // A required positional word named `what` (e.g. "collection name").
+    Result<std::string> Required(std::string_view what) {
+        auto word = lexer_.NextWord();
+        if (!word.ok()) {
+            return Fail(word.status().message());
+        }
+        if (!word->has_value()) {
+            return Fail("missing " + std::string(what));
+        }
+        return std::move(**word);
+    }
+
+    Result<std::optional<std::string>> Optional() {
+        auto word = lexer_.NextWord();
+        if (!word.ok()) {
+            return Fail(word.status().message());
+        }
+        return std::move(*word);
+    }
+
+    // The rest of the statement as a JSON object.
+    Result<std::string> Json(std::string_view what) {
+        std::string_view rest = lexer_.Rest();
+        if (rest.empty()) {
+            return Fail("missing " + std::string(what));
+        }
+        if (!rest.starts_with('{')) {
+            return Fail(std::string(what) + " must be a JSON object starting with '{'");
+        }
+        return std::string(rest);
+    }
+
+    Result<std::uint64_t> Number(std::string_view what, std::uint64_t max) {
+        PHENIX_ASSIGN_OR_RETURN(std::string word, Required(what));
+        std::uint64_t value = 0;
+        const char* end = word.data() + word.size();
+        auto [ptr, ec] = std::from_chars(word.data(), end, value);
+        if (ec != std::errc() || ptr != end || value > max) {
+            return Fail(std::string(what) + " must be an integer from 0 to " + std::to_string(max) +
+                        ", not '" + Shown(word) + "'");
+        }
+        return value;
+    }
+
+    Status ExpectEnd() {
+        if (lexer_.AtEnd()) {
+            return Status::Ok();
+        }
+        auto word = lexer_.NextWord();
+        if (!word.ok()) {
+            return Fail(word.status().message());
+        }
+        return Fail("unexpected '" + Shown(word->value_or("")) + "'");
+    }
+
+    Status Fail(std::string_view problem) const { return Usage(command_, problem, usage_); }
+
+  private:
+    Lexer& lexer_;
+    std::string_view command_;
+    std::string_view usage_;
+};
+
+std::string_view UsageOf(CommandKind kind) {
+    switch (kind) {
+        case CommandKind::kHelp:
+            return kCommandHelp[0].usage;
+        case CommandKind::kQuit:
+            return kCommandHelp[1].usage;
+        case CommandKind::kCreateCollection:
+            return kCommandHelp[2].usage;
+        case CommandKind::kDropCollection:
+            return kCommandHelp[3].usage;
+        case CommandKind::kListCollections:
+            return kCommandHelp[4].usage;
+        case CommandKind::kDescribe:
+            return kCommandHelp[5].usage;
+        case CommandKind::kCreateTenant:
+            return kCommandHelp[6].usage;
+        case CommandKind::kListTenants:
+            return kCommandHelp[7].usage;
+        case CommandKind::kUseTenant:
+            return kCommandHelp[8].usage;
+        case CommandKind::kInsert:
+            return kCommandHelp[9].usage;
+        case CommandKind::kUpsert:
+            return kCommandHelp[10].usage;
+        case CommandKind::kGet:
+            return kCommandHelp[11].usage;
+        case CommandKind::kDelete:
+            return kCommandHelp[12].usage;
+        case CommandKind::kPatch:
+            return kCommandHelp[13].usage;
+        case CommandKind::kSetMetadata:
+            return kCommandHelp[14].usage;
+        case CommandKind::kEdges:
+            return kCommandHelp[15].usage;
+        case CommandKind::kScan:
+            return kCommandHelp[16].usage;
+        case CommandKind::kLoad:
+            return kCommandHelp[17].usage;
+        case CommandKind::kTiming:
+            return kCommandHelp[18].usage;
+    }
+    return {};
+}
+
+// "create collection ...", "create tenant ...", "drop collection ...", "use tenant ...": the
+// object word after the verb.
+Result<std::string> ObjectWord(Lexer& lexer, std::string_view verb,
+                               std::span<const std::string_view> objects, std::string_view usage) {
+    ArgParser args(lexer, verb, usage);
+    auto word = args.Optional();
+    if (!word.ok()) {
+        return word.status();
+    }
+    std::string expected;
+    for (std::string_view object : objects) {
+        expected += (expected.empty() ? "'" : " or '") + std::string(object) + "'";
+    }
+    if (!word->has_value()) {
+        return args.Fail("expected " + expected);
+    }
+    std::string object = Lower(**word);
+    if (std::find(objects.begin(), objects.end(), object) != objects.end()) {
+        return object;
+    }
+    std::string problem = "expected " + expected + ", not '" + Shown(**word) + "'";
+    if (std::string_view close = ClosestWord(object, objects); !close.empty()) {
+        problem += " (did you mean '" + std::string(close) + "'?)";
+    }
+    return args.Fail(problem);
+}
+
+Result<Command> ParseCreate(Lexer& lexer) {
+    static constexpr std::array<std::string_view, 2> kObjects = {"collection", "tenant"};
+    PHENIX_ASSIGN_OR_RETURN(std::string object,
+                            ObjectWord(lexer, "create", kObjects,
+                                       "create collection NAME [dim N] [metric l2|cosine|ip] | "
+                                       "create tenant NAME"));
+    Command cmd;
+    if (object == "tenant") {
+        cmd.kind = CommandKind::kCreateTenant;
+        ArgParser args(lexer, "create tenant", UsageOf(cmd.kind));
+        PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("tenant name"));
+        PHENIX_RETURN_IF_ERROR(args.ExpectEnd());
+        return cmd;
+    }
+    cmd.kind = CommandKind::kCreateCollection;
+    ArgParser args(lexer, "create collection", UsageOf(cmd.kind));
+    PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("collection name"));
+    while (true) {
+        PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> option, args.Optional());
+        if (!option) {
+            return cmd;
+        }
+        const std::string key = Lower(*option);
+        if (key == "dim" || key == "dimension") {
+            PHENIX_ASSIGN_OR_RETURN(
+                std::uint64_t dim,
+                args.Number("dimension", std::numeric_limits<std::uint32_t>::max()));
+            cmd.dimension = static_cast<std::uint32_t>(dim);
+        } else if (key == "metric") {
+            PHENIX_ASSIGN_OR_RETURN(std::string name, args.Required("metric"));
+            auto metric = ParseMetric(name);
+            if (!metric.ok()) {
+                return args.Fail("unknown metric '" + Shown(name) + "'");
+            }
+            cmd.metric = *metric;
+        } else {
+            return args.Fail("unexpected '" + Shown(*option) + "'");
+        }
+    }
+}
+
+Result<Command> ParseScan(Lexer& lexer) {
+    Command cmd{.kind = CommandKind::kScan};
+    ArgParser args(lexer, "scan", UsageOf(cmd.kind));
+    PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("collection name"));
+    while (true) {
+        PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> option, args.Optional());
+        if (!option) {
+            return cmd;
+        }
+        const std::string key = Lower(*option);
+        if (key == "limit") {
+            PHENIX_ASSIGN_OR_RETURN(
+                std::uint64_t limit,
+                args.Number("limit", std::numeric_limits<std::uint32_t>::max()));
+            cmd.limit = static_cast<std::size_t>(limit);
+        } else if (key == "after") {
+            PHENIX_ASSIGN_OR_RETURN(cmd.after, args.Required("id after 'after'"));
+        } else {
+            return args.Fail("unexpected '" + Shown(*option) + "'");
+        }
+    }
+}
+
+Result<Command> ParseEdges(Lexer& lexer) {
+    Command cmd{.kind = CommandKind::kEdges};
+    ArgParser args(lexer, "edges", UsageOf(cmd.kind));
+    PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("collection name"));
+    PHENIX_ASSIGN_OR_RETURN(cmd.id, args.Required("entity id"));
+    PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> direction, args.Optional());
+    if (direction) {
+        const std::string dir = Lower(*direction);
+        if (dir == "out") {
+            cmd.direction = EdgeDirection::kOut;
+        } else if (dir == "in") {
+            cmd.direction = EdgeDirection::kIn;
+        } else if (dir == "both") {
+            cmd.direction = EdgeDirection::kBoth;
+        } else {
+            return args.Fail("direction must be out, in or both, not '" + Shown(*direction) + "'");
+        }
+    }
+    PHENIX_RETURN_IF_ERROR(args.ExpectEnd());
+    return cmd;
+}
+
+Result<Command> ParseTiming(Lexer& lexer) {
+    Command cmd{.kind = CommandKind::kTiming};
+    ArgParser args(lexer, "\\timing", UsageOf(cmd.kind));
+    PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> value, args.Optional());
+    if (value) {
+        const std::string lowered = Lower(*value);
+        if (lowered == "on") {
+            cmd.enable = true;
+        } else if (lowered == "off") {
+            cmd.enable = false;
+        } else {
+            return args.Fail("expected on or off, not '" + Shown(*value) + "'");
+        }
+    }
+    PHENIX_RETURN_IF_ERROR(args.ExpectEnd());
+    return cmd;
+}
+
+// Commands of the form VERB NAME [ID] [JSON] with nothing else.
+Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kind) {
+    Command cmd{.kind = kind};
+    ArgParser args(lexer, verb, UsageOf(kind));
+    // What the command takes, in order: a name, an id, then JSON or a file name.
+    std::string_view name_what;
+    bool has_id = false;
+    std::string_view json_what;
+    bool has_path = false;
+    switch (kind) {
+        case CommandKind::kQuit:
+        case CommandKind::kListCollections:
+        case CommandKind::kListTenants:
+            break;
+        case CommandKind::kHelp: {
+            PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> topic, args.Optional());
+            cmd.name = Lower(topic.value_or(""));
+            break;
+        }
+        case CommandKind::kDescribe:
+        case CommandKind::kDropCollection:
+            name_what = "collection name";
+            break;
+        case CommandKind::kUseTenant:
+            name_what = "tenant name";
+            break;
+        case CommandKind::kInsert:
+        case CommandKind::kUpsert:
+            name_what = "collection name";
+            json_what = "entity JSON";
+            break;
+        case CommandKind::kGet:
+        case CommandKind::kDelete:
+            name_what = "collection name";
+            has_id = true;
+            break;
+        case CommandKind::kPatch:
+            name_what = "collection name";
+            has_id = true;
+            json_what = "merge patch JSON";
+            break;
+        case CommandKind::kSetMetadata:
+            name_what = "collection name";
+            has_id = true;
+            json_what = "metadata JSON object";
+            break;
+        case CommandKind::kLoad:
+            name_what = "collection name";
+            has_path = true;
+            break;
+        case CommandKind::kCreateCollection:
+        case CommandKind::kCreateTenant:
+        case CommandKind::kEdges:
+        case CommandKind::kScan:
+        case CommandKind::kTiming:
+            return Status::Internal("ParseSimple called for a command with options");
+    }
+    if (!name_what.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required(name_what));
+    }
+    if (has_id) {
+        PHENIX_ASSIGN_OR_RETURN(cmd.id, args.Required("entity id"));
+    }
+    if (!json_what.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(cmd.json, args.Json(json_what));
+    }
+    if (has_path) {
+        PHENIX_ASSIGN_OR_RETURN(cmd.path, args.Required("file name"));
+    }
+    PHENIX_RETURN_IF_ERROR(args.ExpectEnd());
+    return cmd;
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+    const std::size_t cols = b.size() + 1;
+    std::vector<std::size_t> dist((a.size() + 1) * cols);
+    auto at = [&](std::size_t row, std::size_t col) -> std::size_t& {
+        return dist[row * cols + col];
+    };
+    for (std::size_t row = 0; row <= a.size(); ++row) {
+        at(row, 0) = row;
+    }
+    for (std::size_t col = 0; col <= b.size(); ++col) {
+        at(0, col) = col;
+    }
+    for (std::size_t row = 1; row <= a.size(); ++row) {
+        for (std::size_t col = 1; col <= b.size(); ++col) {
+            const std::size_t cost = a[row - 1] == b[col - 1] ? 0 : 1;
+            std::size_t best =
+                std::min({at(row - 1, col) + 1, at(row, col - 1) + 1, at(row - 1, col - 1) + cost});
+            if (row > 1 && col > 1 && a[row - 1] == b[col - 2] && a[row - 2] == b[col - 1]) {
+                best = std::min(best, at(row - 2, col - 2) + 1);
+            }
+            at(row, col) = best;
+        }
+    }
+    return at(a.size(), b.size());
+}
+
+}  // namespace
+
+std::span<const CommandHelp> AllCommandHelp() {
+    return kCommandHelp;
+}
+
+std::string_view ClosestWord(std::string_view word, std::span<const std::string_view> candidates) {
+    // Typos are short edits; comparing long junk against every candidate is pointless.
+    constexpr std::size_t kMaxComparedBytes = 64;
+    if (word.empty() || word.size() > kMaxComparedBytes) {
+        return {};
+    }
+    const std::string lowered = Lower(word);
+    const std::size_t max_distance = lowered.size() <= 3 ? 1 : 2;
+    std::string_view best;
+    std::size_t best_distance = max_distance + 1;
+    for (std::string_view candidate : candidates) {
+        const std::size_t distance = EditDistance(lowered, candidate);
+        if (distance < best_distance) {
+            best = candidate;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+std::vector<std::string> SplitStatements(std::string_view line) {
+    std::vector<std::string> statements;
+    std::size_t start = 0;
+    std::size_t depth = 0;  // JSON braces/brackets open
+    char quote = 0;         // the open quote character, if inside a string
+    bool escaped = false;
+    bool at_word_start = true;
+    bool at_statement_start = true;  // nothing but whitespace since `start`
+    auto flush = [&](std::size_t end) {
+        std::string_view statement = Trim(line.substr(start, end - start));
+        if (!statement.empty()) {
+            statements.emplace_back(statement);
+        }
+        start = end + 1;
+        at_statement_start = true;
+    };
+    for (std::size_t pos = 0; pos < line.size(); ++pos) {
+        const char c = line[pos];
+        if (quote != 0) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == quote) {
+                quote = 0;
+            }
+            continue;
+        }
+        if (at_statement_start && IsCommentStart(line.substr(pos))) {
+            // A comment runs to the end of the line, ';' included.
+            start = line.size();
+            break;
+        }
+        at_statement_start = at_statement_start && IsSpace(c);
+        if (depth > 0) {
+            if (c == '"') {
+                quote = c;
+            } else if (c == '{' || c == '[') {
+                ++depth;
+            } else if (c == '}' || c == ']') {
+                --depth;
+            }
+        } else if (at_word_start && (c == '"' || c == '\'')) {
+            quote = c;
+        } else if (at_word_start && (c == '{' || c == '[')) {
+            depth = 1;
+        } else if (c == ';') {
+            flush(pos);
+            at_word_start = true;
+            continue;
+        }
+        at_word_start = IsSpace(c);
+    }
+    if (start < line.size()) {
+        flush(line.size());
+    }
+    return statements;
+}
+
+Result<Command> ParseCommand(std::string_view statement) {
+    Lexer lexer(Trim(statement));
+    auto first = lexer.NextWord();
+    if (!first.ok()) {
+        return first.status();
+    }
+    if (!first->has_value()) {
+        return Status::InvalidArgument("empty command");
+    }
+    const std::string verb = Lower(**first);
+    if (verb == "help" || verb == "\\help" || verb == "\\?" || verb == "?" || verb == "\\h") {
+        return ParseSimple(lexer, verb, CommandKind::kHelp);
+    }
+    if (verb == "quit" || verb == "exit" || verb == "\\q") {
+        return ParseSimple(lexer, verb, CommandKind::kQuit);
+    }
+    if (verb == "create") {
+        return ParseCreate(lexer);
+    }
+    if (verb == "drop") {
+        static constexpr std::array<std::string_view, 1> kObjects = {"collection"};
+        if (auto object = ObjectWord(lexer, verb, kObjects, UsageOf(CommandKind::kDropCollection));
+            !object.ok()) {
+            return object.status();
+        }
+        return ParseSimple(lexer, "drop collection", CommandKind::kDropCollection);
+    }
+    if (verb == "use") {
+        static constexpr std::array<std::string_view, 1> kObjects = {"tenant"};
+        if (auto object = ObjectWord(lexer, verb, kObjects, UsageOf(CommandKind::kUseTenant));
+            !object.ok()) {
+            return object.status();
+        }
+        return ParseSimple(lexer, "use tenant", CommandKind::kUseTenant);
+    }
+    if (verb == "collections") {
+        return ParseSimple(lexer, verb, CommandKind::kListCollections);
+    }
+    if (verb == "tenants") {
+        return ParseSimple(lexer, verb, CommandKind::kListTenants);
+    }
+    if (verb == "describe") {
+        return ParseSimple(lexer, verb, CommandKind::kDescribe);
+    }
+    if (verb == "insert") {
+        return ParseSimple(lexer, verb, CommandKind::kInsert);
+    }
+    if (verb == "upsert") {
+        return ParseSimple(lexer, verb, CommandKind::kUpsert);
+    }
+    if (verb == "get") {
+        return ParseSimple(lexer, verb, CommandKind::kGet);
+    }
+    if (verb == "delete") {
+        return ParseSimple(lexer, verb, CommandKind::kDelete);
+    }
+    if (verb == "patch") {
+        return ParseSimple(lexer, verb, CommandKind::kPatch);
+    }
+    if (verb == "set-metadata") {
+        return ParseSimple(lexer, verb, CommandKind::kSetMetadata);
+    }
+    if (verb == "load") {
+        return ParseSimple(lexer, verb, CommandKind::kLoad);
+    }
+    if (verb == "edges") {
+        return ParseEdges(lexer);
+    }
+    if (verb == "scan") {
+        return ParseScan(lexer);
+    }
+    if (verb == "\\timing") {
+        return ParseTiming(lexer);
+    }
+
+    const std::string shown = Shown(**first);
+    std::string message = "unknown command '" + shown + "'";
+    std::string_view close = ClosestWord(verb, kCommandWords);
+    if (close == "tenant" || close == "collection") {
+        close = close == "tenant" ? "tenants" : "collections";
+    }
+    if (!close.empty()) {
+        message += "; did you mean '" + std::string(close) + "'?";
+    }
+    message += " (type 'help' for the list of commands)";
+    return Status::InvalidArgument(std::move(message));
+}
+
+}  // namespace phenix::shell

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// phenix — the interactive shell of Phenix DB. Opens a data directory in-process and runs the
+// command language of command.h from -c arguments, -f script files, a pipe, or a terminal with
+// line editing. See docs/shell.md.
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <phenix/db.h>
+
+#include "line_input.h"
+#include "output.h"
+#include "shell.h"
+
+#ifndef PHENIX_SHELL_VERSION
+#define PHENIX_SHELL_VERSION "unknown"
+#endif
+
+namespace phenix::shell {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+constexpr std::string_view kUsage = R"(Usage: phenix [OPTIONS]
+
+The Phenix DB shell: runs commands against a data directory opened in this process.
+
+Options:
+  --data DIR              data directory (default ./phenix-data, created if missing)
+  -c, --command COMMANDS  run COMMANDS (one per line or ';'-separated), then exit
+  -f, --file FILE         run the commands in FILE ('-' for stdin), then exit
+  --format table|json     output format (default table)
+  --relaxed               open with relaxed durability: faster writes, but the latest
+                          ones can be lost on a power failure or OS crash
+  -h, --help              show this help and exit
+  --version               show the version and exit
+
+-c and -f may be repeated and run in order; the first failing command stops the run.
+Without them, commands come from stdin: with line editing and history when it is a
+terminal (type 'help' there), otherwise read like a script.
+
+Exit status: 0 success, 1 a command failed or the data directory could not be opened,
+2 invalid command-line usage.
+)";
+
+struct Source {
+    bool is_file = false;
+    std::string text;  // commands, or the file name
+};
+
+struct Flags {
+    std::string data_dir = "./phenix-data";
+    OutputFormat format = OutputFormat::kTable;
+    bool is_relaxed = false;
+    bool show_help = false;
+    bool show_version = false;
+    std::vector<Source> sources;
+};
+
+Result<Flags> ParseFlags(int argc, char** argv) {
+    Flags flags;
+    const std::vector<std::string_view> args(argv + 1, argv + argc);
+    for (std::size_t arg_idx = 0; arg_idx < args.size(); ++arg_idx) {
+        std::string_view arg = args[arg_idx];
+        std::string_view value;
+        bool has_inline_value = false;
+        if (arg.starts_with("--")) {
+            if (auto eq = arg.find('='); eq != std::string_view::npos) {
+                value = arg.substr(eq + 1);
+                arg = arg.substr(0, eq);
+                has_inline_value = true;
+            }
+        }
+        // The option's argument: inline (--data=DIR) or the next word.
+        auto take_value = [&]() -> Result<std::string> {
+            if (has_inline_value) {
+                return std::string(value);
+            }
+            if (arg_idx + 1 >= args.size()) {
+                return Status::InvalidArgument("option '" + std::string(arg) +
+                                               "' needs an argument");
+            }
+            return std::string(args[++arg_idx]);
+        };
+        if (arg == "--data") {
+            PHENIX_ASSIGN_OR_RETURN(flags.data_dir, take_value());
+            if (flags.data_dir.empty()) {
+                return Status::InvalidArgument("--data needs a non-empty directory name");
+            }
+        } else if (arg == "-c" || arg == "--command") {
+            PHENIX_ASSIGN_OR_RETURN(std::string commands, take_value());
+            flags.sources.push_back({.is_file = false, .text = std::move(commands)});
+        } else if (arg == "-f" || arg == "--file") {
+            PHENIX_ASSIGN_OR_RETURN(std::string file, take_value());
+            flags.sources.push_back({.is_file = true, .text = std::move(file)});
+        } else if (arg == "--format") {
+            PHENIX_ASSIGN_OR_RETURN(std::string format, take_value());
+            if (format == "table") {
+                flags.format = OutputFormat::kTable;
+            } else if (format == "json") {
+                flags.format = OutputFormat::kJson;
+            } else {
+                return Status::InvalidArgument("--format must be table or json, not '" + format +
+                                               "'");
+            }
+        } else if (arg == "--relaxed" && !has_inline_value) {
+            flags.is_relaxed = true;
+        } else if ((arg == "-h" || arg == "--help") && !has_inline_value) {
+            flags.show_help = true;
+        } else if (arg == "--version" && !has_inline_value) {
+            flags.show_version = true;
+        } else if (arg.starts_with("-") && arg != "-") {
+            return Status::InvalidArgument("unknown option '" + Printable(arg) + "'");
+        } else {
+            return Status::InvalidArgument("unexpected argument '" + Printable(arg) +
+                                           "' (commands go after -c)");
+        }
+    }
+    return flags;
+}
+
+void PrintError(const Status& status) {
+    std::fprintf(stderr, "error: %s\n", Printable(status.ToString()).c_str());
+    std::fflush(stderr);
+}
+
+// getenv and getpwuid are unsafe only against concurrent setenv / getpw* calls, which
+// nothing in this process makes.
+std::string HistoryPath() {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
+    if (const char* path = std::getenv("PHENIX_HISTORY"); path != nullptr) {
+        return path;
+    }
+    const char* home = std::getenv("HOME");  // NOLINT(concurrency-mt-unsafe): see above
+    if (home == nullptr || *home == '\0') {
+        const passwd* user = getpwuid(getuid());  // NOLINT(concurrency-mt-unsafe): see above
+        home = user != nullptr ? user->pw_dir : nullptr;
+    }
+    return home != nullptr ? std::string(home) + "/.phenix_history" : std::string();
+}
+
+enum class LineOutcome : std::uint8_t { kDone, kFailed, kQuit };
+
+// Runs the statements of one input line up to the first error (printed) or quit.
+LineOutcome RunLine(Shell& shell, std::string_view line) {
+    for (const std::string& statement : SplitStatements(line)) {
+        if (Status status = shell.Execute(statement); !status.ok()) {
+            PrintError(status);
+            return LineOutcome::kFailed;
+        }
+        if (shell.QuitRequested()) {
+            return LineOutcome::kQuit;
+        }
+    }
+    return LineOutcome::kDone;
+}
+
+// Runs a script from a file descriptor, stopping at the first error. `name` is used in the
+// location of an error. Returns the exit code.
+int RunScript(Shell& shell, int fd, const std::string& name) {
+    LineReader reader(fd);
+    while (true) {
+        auto line = reader.Next();
+        if (!line.ok()) {
+            PrintError(line.status().WithContext(name));
+            return kExitError;
+        }
+        if (!line->has_value()) {
+            return kExitOk;
+        }
+        LineOutcome outcome = LineOutcome::kFailed;
+        if ((**line).too_long) {
+            PrintError(Status::InvalidArgument("the line is longer than " +
+                                               std::to_string(kMaxLineBytes) + " bytes"));
+        } else {
+            outcome = RunLine(shell, (**line).text);
+        }
+        if (outcome == LineOutcome::kFailed) {
+            std::fprintf(stderr, "  at %s line %zu\n", name.c_str(), reader.LineNumber());
+            return kExitError;
+        }
+        if (outcome == LineOutcome::kQuit) {
+            return kExitOk;
+        }
+    }
+}
+
+// Runs the text of a -c option. Returns the exit code.
+int RunCommands(Shell& shell, std::string_view text) {
+    const bool is_multiline = text.find('\n') != std::string_view::npos;
+    std::size_t line_number = 0;
+    while (!text.empty() || line_number == 0) {
+        ++line_number;
+        const std::size_t newline = text.find('\n');
+        const std::string_view line = text.substr(0, newline);
+        text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+        const LineOutcome outcome = RunLine(shell, line);
+        if (outcome == LineOutcome::kFailed) {
+            if (is_multiline) {
+                std::fprintf(stderr, "  at -c line %zu\n", line_number);
+            }
+            return kExitError;
+        }
+        if (outcome == LineOutcome::kQuit) {
+            return kExitOk;
+        }
+    }
+    return kExitOk;
+}
+
+std::string Prompt(const Shell& shell) {
+    return shell.CurrentTenant() == kDefaultTenant ? "phenix> "
+                                                   : "phenix[" + shell.CurrentTenant() + "]> ";
+}
+
+// The interactive loop: errors are printed and the session goes on.
+int RunInteractive(Shell& shell, const std::string& data_dir) {
+    std::printf("phenix %s (data: %s). Type 'help' for commands, 'quit' to leave.\n",
+                PHENIX_SHELL_VERSION, Printable(data_dir).c_str());
+    std::fflush(stdout);
+    InstallInterruptHandler();
+    std::unique_ptr<Terminal> terminal = Terminal::Open(HistoryPath());
+    if (terminal == nullptr) {
+        std::fprintf(stderr, "phenix: line editing is unavailable; reading plain lines\n");
+    }
+    LineReader plain(STDIN_FILENO);
+    while (!shell.QuitRequested()) {
+        std::string line;
+        if (terminal != nullptr) {
+            Terminal::Input input = terminal->ReadLine(Prompt(shell));
+            if (input.event == Terminal::Event::kEndOfInput) {
+                std::printf("\n");
+                break;
+            }
+            if (input.event == Terminal::Event::kInterrupted) {
+                std::printf("\n");
+                continue;
+            }
+            line = std::move(input.line);
+            if (line.find_first_not_of(" \t") != std::string::npos) {
+                terminal->AddHistory(line);
+            }
+        } else {
+            std::printf("%s", Prompt(shell).c_str());
+            std::fflush(stdout);
+            auto next = plain.Next();
+            if (!next.ok() || !next->has_value()) {
+                std::printf("\n");
+                break;
+            }
+            line = std::move((**next).text);
+        }
+        // An error skips the rest of the line; the session goes on.
+        RunLine(shell, line);
+        TakeInterrupt();
+    }
+    std::fflush(stdout);
+    return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+    auto flags = ParseFlags(argc, argv);
+    if (!flags.ok()) {
+        std::fprintf(stderr, "phenix: %s\nTry 'phenix --help' for more information.\n",
+                     flags.status().message().c_str());
+        return kExitUsage;
+    }
+    if (flags->show_help) {
+        std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+        return kExitOk;
+    }
+    if (flags->show_version) {
+        std::printf("phenix %s\n", PHENIX_SHELL_VERSION);
+        return kExitOk;
+    }
+
+    // Open every script before the database, so that a mistyped file name creates nothing.
+    std::vector<int> script_fds;
+    for (const Source& source : flags->sources) {
+        if (!source.is_file) {
+            script_fds.push_back(-1);
+        } else if (source.text == "-") {
+            script_fds.push_back(STDIN_FILENO);
+        } else {
+            const int fd = ::open(source.text.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                PrintError(Status::IOError("cannot open " + source.text + ": " +
+                                           std::generic_category().message(errno)));
+                return kExitError;
+            }
+            script_fds.push_back(fd);
+        }
+    }
+
+    Options options;
+    options.durability = flags->is_relaxed ? Durability::kRelaxed : Durability::kSync;
+    auto opened = Database::Open(flags->data_dir, options);
+    if (!opened.ok()) {
+        PrintError(opened.status());
+        return kExitError;
+    }
+    std::unique_ptr<Database> db = std::move(opened).value();
+
+    const bool is_interactive = flags->sources.empty() && ::isatty(STDIN_FILENO) == 1;
+    Printer printer(flags->format, stdout);
+    Shell shell(*db, printer, is_interactive);
+
+    int exit_code = kExitOk;
+    if (is_interactive) {
+        exit_code = RunInteractive(shell, flags->data_dir);
+    } else if (flags->sources.empty()) {
+        exit_code = RunScript(shell, STDIN_FILENO, "stdin");
+    } else {
+        for (std::size_t source_idx = 0; source_idx < flags->sources.size(); ++source_idx) {
+            const Source& source = flags->sources[source_idx];
+            exit_code = source.is_file ? RunScript(shell, script_fds[source_idx], source.text)
+                                       : RunCommands(shell, source.text);
+            if (exit_code != kExitOk || shell.QuitRequested()) {
+                break;
+            }
+        }
+    }
+    for (int fd : script_fds) {
+        if (fd > STDIN_FILENO) {
+            ::close(fd);
+        }
+    }
+
+    if (Status closed = db->Close(); !closed.ok()) {
+        PrintError(closed);
+        return kExitError;
+    }
+    return exit_code;
+}
+
+}  // namespace
+}  // namespace phenix::shell
+
+int main(int argc, char** argv) {
+    // Nothing in the shell throws on purpose; this turns a stray exception from a library into
+    // an error report instead of std::terminate's abort.
+    try {
+        return phenix::shell::Main(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: Internal: %s\n", e.what());
+        return 1;
+    }
+}

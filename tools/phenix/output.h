@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// How the shell prints results: aligned tables for people, or one JSON document per line for
+// programs. Results go to the printer's stream (stdout); errors and notices are printed by the
+// caller to stderr.
+//
+// Thread-compatible: one printer per shell.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phenix/types.h>
+
+namespace phenix::shell {
+
+enum class OutputFormat : std::uint8_t { kTable, kJson };
+
+// A grid of cells printed as an aligned table:
+//
+//    id | vector     | metadata
+//   ----+------------+----------
+//    d1 | [0.1, 0.2] | {}
+//   (1 row)
+class Table {
+  public:
+    explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+
+    void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+
+    // The table, with a "(N rows)" footer when `footer` is set.
+    [[nodiscard]] std::string Render(bool footer = true) const;
+
+  private:
+    std::vector<std::string> header_;
+    std::vector<std::vector<std::string>> rows_;
+};
+
+// Makes text safe to show in a terminal: control characters become escapes (\n, \t, \x01).
+std::string Printable(std::string_view text);
+
+// A vector for a table cell: all components when short, else the first few and the dimension.
+std::string AbbreviateVector(std::span<const float> vector);
+
+// A JSON string literal (quoted and escaped); invalid UTF-8 is replaced.
+std::string JsonString(std::string_view text);
+
+class Printer {
+  public:
+    Printer(OutputFormat format, std::FILE* out) : format_(format), out_(out) {}
+
+    [[nodiscard]] OutputFormat Format() const { return format_; }
+
+    // Entities (get, scan). `next_start_after` is the scan cursor; empty for none.
+    void PrintEntities(std::span<const Entity> entities, std::string_view next_hint = {});
+    void PrintEdges(std::span<const EdgeRecord> edges);
+    void PrintCollections(std::span<const CollectionInfo> collections);
+    void PrintCollection(const CollectionInfo& info);
+    void PrintTenants(std::span<const std::string> tenants, std::string_view current);
+    // The result of a successful command with nothing else to show: "OK" / {"ok":true}.
+    void PrintOk();
+    // A line of text in table format, or `json` (a JSON document) in JSON format.
+    void PrintMessage(std::string_view text, std::string_view json);
+
+  private:
+    void Write(std::string_view text);
+
+    OutputFormat format_;
+    std::FILE* out_;
+};
+
+}  // namespace phenix::shell
