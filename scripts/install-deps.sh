@@ -8,7 +8,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git python3
   # engine dependencies
-  librocksdb-dev nlohmann-json3-dev
+  librocksdb-dev nlohmann-json3-dev libsimdjson-dev
   # shell
   libedit-dev
   # tests and benchmarks

@@ -2,6 +2,7 @@
 #include "document/json.h"
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include <phenix/limits.h>
 
@@ -81,17 +82,70 @@ int JsonNestingDepth(std::string_view text) {
     return max_depth;
 }
 
-Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_bytes,
-                                        std::string_view what) {
-    if (text.empty()) {
-        return std::string("{}");
-    }
+namespace {
+
+// The slow, thorough path: nlohmann parses (with line/column in errors) and re-serialises.
+Result<std::string> NormalizeWithNlohmann(std::string_view text, std::size_t max_bytes,
+                                          std::string_view what) {
     PHENIX_ASSIGN_OR_RETURN(json value, ParseJson(text, what));
     if (!value.is_object()) {
         return Status::InvalidArgument(std::string(what) + " must be a JSON object, not " +
                                        TypeName(value));
     }
     return Dump(value, max_bytes, what);
+}
+
+// One simdjson parser per thread, reused across calls: the parser keeps its buffers, so a
+// small document costs no allocation. (A thread_local rather than a worker context because
+// this runs on every caller's thread of the public API.)
+simdjson::dom::parser& ThreadParser() {
+    thread_local simdjson::dom::parser parser = [] {
+        simdjson::dom::parser p;
+        // Depth as JsonNestingDepth counts it: the root object is level 1.
+        // If this fails, NormalizeJsonObject retries the allocation (and falls back if needed).
+        [[maybe_unused]] auto error = p.allocate(4096, static_cast<std::size_t>(limits::kMaxJsonDepth));
+        return p;
+    }();
+    return parser;
+}
+
+}  // namespace
+
+Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_bytes,
+                                        std::string_view what) {
+    if (text.empty()) {
+        return std::string("{}");
+    }
+    // Fast path (the write path's hot spot): simdjson validates the whole document (syntax,
+    // UTF-8, depth) at GB/s, then minify() strips whitespace without re-encoding anything, so
+    // key order, duplicate keys and number spellings are stored exactly as sent.
+    simdjson::dom::parser& parser = ThreadParser();
+    constexpr auto kDepth = static_cast<std::size_t>(limits::kMaxJsonDepth);
+    bool ready = text.size() <= parser.capacity() && parser.max_depth() == kDepth;
+    if (!ready) {
+        // Grow explicitly so the depth limit survives (parse() would grow with the default depth).
+        ready = parser.allocate(text.size(), kDepth) == simdjson::SUCCESS;
+    }
+    simdjson::dom::element root;
+    if (ready && parser.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS) {
+        if (root.type() != simdjson::dom::element_type::OBJECT) {
+            return NormalizeWithNlohmann(text, max_bytes, what);  // names the type in the error
+        }
+        std::string out(text.size(), '\0');
+        std::size_t out_len = 0;
+        if (simdjson::minify(text.data(), text.size(), out.data(), out_len) == simdjson::SUCCESS) {
+            out.resize(out_len);
+            if (out.size() > max_bytes) {
+                return Status::InvalidArgument(std::string(what) + " is " + std::to_string(out.size()) +
+                                               " bytes (minified); the limit is " +
+                                               std::to_string(max_bytes) + " bytes");
+            }
+            return out;
+        }
+    }
+    // Invalid input (or something simdjson declines, such as integers beyond 64 bits): the
+    // thorough path accepts what any JSON parser would and explains what is wrong, with position.
+    return NormalizeWithNlohmann(text, max_bytes, what);
 }
 
 Result<std::string> ApplyMergePatch(std::string_view object_json, std::string_view patch_json,

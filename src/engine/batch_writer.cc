@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The write path: validate a WriteBatch, lock the entity keys it decides on, replay its
-// operations over an in-memory overlay of the entities they touch, resolve edge targets
-// against the resulting state, and commit everything as one RocksDB write batch.
+// The write path: validate a WriteBatch, lock the entity keys it decides on, read their
+// committed state with one MultiGet, replay the operations over an in-memory overlay, resolve
+// edge targets against the resulting state, and commit everything as one RocksDB write batch.
 //
 // Deletes are emitted before puts so that a key removed for an old state and re-added for the
-// new one (e.g. an upsert that keeps an edge) ends up present.
-#include <map>
+// new one (e.g. an upsert that keeps an edge) ends up present. A repeated (label, target) edge
+// of one source is written twice; the later Put wins inside the RocksDB batch.
+//
+// This is the ingest hot path (see docs/benchmarks.md): vectors are borrowed from the batch,
+// never copied, error messages are built only on failure, and the RocksDB batch is pre-sized.
+#include <span>
+#include <unordered_map>
 
 #include <rocksdb/write_batch.h>
 
@@ -41,49 +46,49 @@ const char* OpName(WriteBatch::OpType type) {
     return "write";
 }
 
-// One operation after resolution and validation.
+// One operation after resolution and validation. Borrows the batch's Op; the catalog lock held
+// for the whole write keeps the collection handles alive.
 struct ResolvedOp {
-    WriteBatch::OpType type;
-    std::shared_ptr<CollectionHandle> handle;
-    Entity entity;                                                // normalised
-    std::vector<std::shared_ptr<CollectionHandle>> edge_targets;  // parallel to entity.edges
-};
-
-struct EdgeTarget {
-    const Edge* edge;
-    const CollectionHandle* collection;
+    const WriteBatch::Op* op = nullptr;
+    CollectionHandle* handle = nullptr;
+    std::string id_key;           // ids column family key of the entity
+    NormalizedEntity normalized;  // insert/upsert: metadata and edges; replace: metadata
+    std::vector<CollectionHandle*> edge_targets;  // parallel to normalized.edges
+    std::vector<std::string> edge_target_keys;    // ids keys of the targets
 };
 
 // The state of one touched entity: as committed, and after the batch's operations so far.
 struct PendingEntity {
-    const CollectionHandle* handle = nullptr;
-    std::string external_id;
+    CollectionHandle* handle = nullptr;
     bool db_exists = false;
     RowId db_row = 0;
     bool exists = false;
     RowId row = 0;
-    bool record_loaded = false;
-    storage::EntityRecord record;
+    // Current content; meaningful when content_loaded.
+    bool content_loaded = false;
     bool record_dirty = false;
-    bool edges_replaced = false;
-    std::vector<EdgeTarget> edges;
+    std::span<const float> vector;    // borrowed from an op, or from loaded_vector
+    std::vector<float> loaded_vector;  // owned copy when read from storage
+    std::string metadata;
+    // Out-edges, when an insert/upsert replaced them.
+    const ResolvedOp* edges_op = nullptr;
     std::size_t last_op_idx = 0;
 };
-
-using EntityKey = std::pair<storage::CollectionId, std::string>;
 
 std::string OpContext(std::size_t op_idx, std::size_t num_ops, const ResolvedOp& op) {
     std::string ctx;
     if (num_ops > 1) {
         ctx = "batch operation " + std::to_string(op_idx) + " (";
     }
-    ctx += std::string(OpName(op.type)) + " '" + op.entity.id + "' in collection '" +
-           op.handle->ref().ToString() + "'";
+    ctx += std::string(OpName(op.op->type)) + " " + QuoteForMessage(op.op->entity.id) +
+           " in collection '" + op.handle->ref().ToString() + "'";
     if (num_ops > 1) {
         ctx += ")";
     }
     return ctx;
 }
+
+std::string_view ExternalId(const std::string& id_key) { return storage::ExternalIdFromIdKey(id_key); }
 
 }  // namespace
 
@@ -99,94 +104,134 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
     }
 
     // 1. Resolve collections and validate every operation before touching anything.
-    std::vector<ResolvedOp> resolved;
-    resolved.reserve(ops.size());
+    std::vector<ResolvedOp> resolved(ops.size());
     std::vector<std::size_t> stripes;
+    stripes.reserve(ops.size());
+    std::size_t estimated_bytes = 0;
+    const CollectionRef* last_ref = nullptr;
+    CollectionHandle* last_handle = nullptr;
+    auto resolve = [&](const CollectionRef& ref) -> Result<CollectionHandle*> {
+        if (last_ref == nullptr || last_ref->name != ref.name || last_ref->tenant != ref.tenant) {
+            PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(ref));
+            last_ref = &ref;
+            last_handle = handle.get();
+        }
+        return last_handle;
+    };
     for (std::size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
         const WriteBatch::Op& op = ops[op_idx];
-        auto handle = catalog_->Resolve(op.collection);
+        ResolvedOp& r = resolved[op_idx];
+        r.op = &op;
+        auto handle = resolve(op.collection);
         if (!handle.ok()) {
             return ops.size() > 1
                        ? handle.status().WithContext("batch operation " + std::to_string(op_idx))
                        : handle.status();
         }
-        ResolvedOp r{op.type, *handle, op.entity, {}};
-        const std::string ctx = OpContext(op_idx, ops.size(), r);
+        r.handle = *handle;
+        Status s = ValidateEntityId(op.entity.id);
         const auto& record = r.handle->record;
-        switch (op.type) {
-            case WriteBatch::OpType::kInsert:
-            case WriteBatch::OpType::kUpsert: {
-                Status s = ValidateAndNormalizeEntity(r.entity, r.handle->tenant_name,
-                                                      record.dimension, record.metric);
-                if (!s.ok()) {
-                    return s.WithContext(ctx);
-                }
-                for (std::size_t edge_idx = 0; edge_idx < r.entity.edges.size(); ++edge_idx) {
-                    const Edge& edge = r.entity.edges[edge_idx];
-                    std::shared_ptr<CollectionHandle> target = r.handle;
-                    if (!edge.target_collection.empty() &&
-                        edge.target_collection != r.handle->name) {
-                        auto found =
-                            catalog_->Resolve({r.handle->tenant_name, edge.target_collection});
-                        if (!found.ok()) {
-                            return found.status().WithContext(ctx + ": edge " +
-                                                              std::to_string(edge_idx));
+        if (s.ok()) {
+            switch (op.type) {
+                case WriteBatch::OpType::kInsert:
+                case WriteBatch::OpType::kUpsert: {
+                    auto normalized = ValidateEntity(op.entity, r.handle->tenant_name,
+                                                     record.dimension, record.metric);
+                    if (!normalized.ok()) {
+                        s = normalized.status();
+                        break;
+                    }
+                    r.normalized = std::move(*normalized);
+                    for (std::size_t edge_idx = 0; edge_idx < r.normalized.edges.size(); ++edge_idx) {
+                        const Edge& edge = r.normalized.edges[edge_idx];
+                        CollectionHandle* target = r.handle;
+                        if (!edge.target_collection.empty() && edge.target_collection != r.handle->name) {
+                            auto found =
+                                catalog_->Resolve({r.handle->tenant_name, edge.target_collection});
+                            if (!found.ok()) {
+                                s = found.status().WithContext("edge " + std::to_string(edge_idx));
+                                break;
+                            }
+                            target = found->get();
                         }
-                        target = *found;
+                        stripes.push_back(LockTable::StripeOf(target->id(), edge.target_id));
+                        r.edge_targets.push_back(target);
+                        r.edge_target_keys.push_back(
+                            storage::IdKey(target->tenant_id, target->id(), edge.target_id));
+                        estimated_bytes += 2 * (64 + edge.label.size() + edge.target_id.size() +
+                                                op.entity.id.size() + edge.properties.size());
                     }
-                    stripes.push_back(LockTable::StripeOf(target->id(), edge.target_id));
-                    r.edge_targets.push_back(std::move(target));
+                    estimated_bytes += op.entity.vector.size() * sizeof(float) + r.normalized.metadata.size();
+                    break;
                 }
-                break;
-            }
-            case WriteBatch::OpType::kDelete: {
-                Status s = ValidateEntityId(r.entity.id);
-                if (!s.ok()) {
-                    return s.WithContext(ctx);
-                }
-                break;
-            }
-            case WriteBatch::OpType::kReplaceMetadata:
-            case WriteBatch::OpType::kPatchMetadata: {
-                Status s = ValidateEntityId(r.entity.id);
-                if (s.ok() && op.type == WriteBatch::OpType::kReplaceMetadata) {
+                case WriteBatch::OpType::kDelete:
+                    break;
+                case WriteBatch::OpType::kReplaceMetadata: {
                     auto normalized = document::NormalizeJsonObject(
-                        r.entity.metadata, limits::kMaxMetadataBytes, "metadata");
-                    s = normalized.status();
-                    if (s.ok()) {
-                        r.entity.metadata = std::move(*normalized);
+                        op.entity.metadata, limits::kMaxMetadataBytes, "metadata");
+                    if (normalized.ok()) {
+                        r.normalized.metadata = std::move(*normalized);
+                    } else {
+                        s = normalized.status();
                     }
+                    break;
                 }
-                if (!s.ok()) {
-                    return s.WithContext(ctx);
-                }
-                break;
+                case WriteBatch::OpType::kPatchMetadata:
+                    break;  // the patch is parsed when applied, against the stored object
             }
         }
-        stripes.push_back(LockTable::StripeOf(r.handle->id(), r.entity.id));
-        resolved.push_back(std::move(r));
+        if (!s.ok()) {
+            return s.WithContext(OpContext(op_idx, ops.size(), r));
+        }
+        r.id_key = storage::IdKey(r.handle->tenant_id, r.handle->id(), op.entity.id);
+        estimated_bytes += 64 + 2 * r.id_key.size();
+        stripes.push_back(LockTable::StripeOf(r.handle->id(), op.entity.id));
     }
 
     // 2. Lock every entity key whose state decides the outcome.
     LockTable::Guard guard = locks_.Lock(std::move(stripes));
 
-    // 3. Replay the operations over an overlay of the touched entities.
-    std::map<EntityKey, PendingEntity> pending;
-    auto load = [&](const CollectionHandle& handle,
-                    const std::string& id) -> Result<PendingEntity*> {
-        auto [it, inserted] = pending.try_emplace(EntityKey{handle.id(), id});
-        PendingEntity& entity = it->second;
+    // 3. Read the committed state of every touched entity (and edge target) with one MultiGet.
+    std::unordered_map<std::string, PendingEntity> pending;
+    pending.reserve(ops.size() * 2);
+    // First-touch order: writes are emitted in this order, not the hash map's, because RocksDB's
+    // memtable skiplist inserts keys that arrive in ascending order (the usual bulk-load case)
+    // far faster than keys in random order.
+    std::vector<rocksdb::Slice> lookup_keys;
+    std::vector<std::pair<const std::string*, PendingEntity*>> touched;
+    auto add_key = [&](const std::string& key, CollectionHandle* handle) {
+        auto [it, inserted] = pending.try_emplace(key);
         if (inserted) {
-            entity.handle = &handle;
-            entity.external_id = id;
-            PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(handle, id, nullptr));
-            entity.db_exists = row.has_value();
-            entity.db_row = row.value_or(0);
-            entity.exists = entity.db_exists;
-            entity.row = entity.db_row;
+            it->second.handle = handle;
+            lookup_keys.emplace_back(it->first);
+            touched.emplace_back(&it->first, &it->second);
         }
-        return &entity;
     };
+    for (const ResolvedOp& r : resolved) {
+        add_key(r.id_key, r.handle);
+        for (std::size_t edge_idx = 0; edge_idx < r.edge_target_keys.size(); ++edge_idx) {
+            add_key(r.edge_target_keys[edge_idx], r.edge_targets[edge_idx]);
+        }
+    }
+    {
+        std::vector<rocksdb::PinnableSlice> values(lookup_keys.size());
+        std::vector<rocksdb::Status> statuses(lookup_keys.size());
+        store_->db()->MultiGet(rocksdb::ReadOptions(), store_->cf(ColumnFamily::kIds),
+                               lookup_keys.size(), lookup_keys.data(), values.data(),
+                               statuses.data());
+        for (std::size_t idx = 0; idx < lookup_keys.size(); ++idx) {
+            PendingEntity& entity = *touched[idx].second;
+            if (statuses[idx].IsNotFound()) {
+                continue;
+            }
+            PHENIX_RETURN_IF_ERROR(storage::FromRocks(statuses[idx], "reading the id index"));
+            PHENIX_ASSIGN_OR_RETURN(RowId row, storage::DecodeCounter(values[idx].ToStringView()));
+            entity.db_exists = entity.exists = true;
+            entity.db_row = entity.row = row;
+        }
+    }
+
+    // 4. Replay the operations over the overlay.
     std::map<storage::CollectionId, std::int64_t> count_delta;
     std::map<storage::CollectionId, RowId> max_row;
     auto allocate_row = [&](CollectionHandle& handle) {
@@ -195,118 +240,81 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         high = std::max(high, row);
         return row;
     };
-
     for (std::size_t op_idx = 0; op_idx < resolved.size(); ++op_idx) {
-        const ResolvedOp& op = resolved[op_idx];
-        PHENIX_ASSIGN_OR_RETURN(PendingEntity * entity, load(*op.handle, op.entity.id));
-        entity->last_op_idx = op_idx;
-        switch (op.type) {
+        ResolvedOp& r = resolved[op_idx];
+        PendingEntity& entity = pending.find(r.id_key)->second;
+        entity.last_op_idx = op_idx;
+        switch (r.op->type) {
             case WriteBatch::OpType::kInsert:
             case WriteBatch::OpType::kUpsert: {
-                if (entity->exists && op.type == WriteBatch::OpType::kInsert) {
-                    return Status::AlreadyExists("entity '" + op.entity.id + "' already exists")
-                        .WithContext(OpContext(op_idx, resolved.size(), op));
+                if (entity.exists && r.op->type == WriteBatch::OpType::kInsert) {
+                    return Status::AlreadyExists("entity " + QuoteForMessage(r.op->entity.id) +
+                                                 " already exists")
+                        .WithContext(OpContext(op_idx, resolved.size(), r));
                 }
-                if (!entity->exists) {
-                    entity->exists = true;
-                    entity->row = allocate_row(*op.handle);
+                if (!entity.exists) {
+                    entity.exists = true;
+                    entity.row = allocate_row(*r.handle);
                 }
-                entity->record = {op.entity.id, op.entity.vector, op.entity.metadata};
-                entity->record_loaded = true;
-                entity->record_dirty = true;
-                entity->edges_replaced = true;
-                entity->edges.clear();
-                for (std::size_t edge_idx = 0; edge_idx < op.entity.edges.size(); ++edge_idx) {
-                    entity->edges.push_back(
-                        {&op.entity.edges[edge_idx], op.edge_targets[edge_idx].get()});
-                }
+                entity.vector = r.op->entity.vector;
+                entity.metadata = std::move(r.normalized.metadata);
+                entity.content_loaded = true;
+                entity.record_dirty = true;
+                entity.edges_op = &r;
                 break;
             }
             case WriteBatch::OpType::kDelete: {
-                if (!entity->exists) {
-                    return Status::NotFound("entity '" + op.entity.id + "' does not exist")
-                        .WithContext(OpContext(op_idx, resolved.size(), op));
+                if (!entity.exists) {
+                    return Status::NotFound("entity " + QuoteForMessage(r.op->entity.id) +
+                                            " does not exist")
+                        .WithContext(OpContext(op_idx, resolved.size(), r));
                 }
-                entity->exists = false;
-                entity->row = 0;
-                entity->record_loaded = false;
-                entity->record_dirty = false;
-                entity->edges_replaced = false;
-                entity->edges.clear();
+                entity.exists = false;
+                entity.row = 0;
+                entity.content_loaded = false;
+                entity.record_dirty = false;
+                entity.edges_op = nullptr;
                 break;
             }
             case WriteBatch::OpType::kReplaceMetadata:
             case WriteBatch::OpType::kPatchMetadata: {
-                if (!entity->exists) {
-                    return Status::NotFound("entity '" + op.entity.id + "' does not exist")
-                        .WithContext(OpContext(op_idx, resolved.size(), op));
+                if (!entity.exists) {
+                    return Status::NotFound("entity " + QuoteForMessage(r.op->entity.id) +
+                                            " does not exist")
+                        .WithContext(OpContext(op_idx, resolved.size(), r));
                 }
-                if (!entity->record_loaded) {
-                    PHENIX_ASSIGN_OR_RETURN(entity->record,
-                                            ReadRecord(*op.handle, entity->row, nullptr));
-                    entity->record_loaded = true;
+                if (!entity.content_loaded) {
+                    PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord stored,
+                                            ReadRecord(*r.handle, entity.row, nullptr));
+                    entity.loaded_vector = std::move(stored.vector);
+                    entity.vector = entity.loaded_vector;
+                    entity.metadata = std::move(stored.metadata);
+                    entity.content_loaded = true;
                 }
-                if (op.type == WriteBatch::OpType::kReplaceMetadata) {
-                    entity->record.metadata = op.entity.metadata;
+                if (r.op->type == WriteBatch::OpType::kReplaceMetadata) {
+                    entity.metadata = std::move(r.normalized.metadata);
                 } else {
-                    auto patched = document::ApplyMergePatch(
-                        entity->record.metadata, op.entity.metadata, limits::kMaxMetadataBytes);
+                    auto patched = document::ApplyMergePatch(entity.metadata, r.op->entity.metadata,
+                                                             limits::kMaxMetadataBytes);
                     if (!patched.ok()) {
-                        return patched.status().WithContext(OpContext(op_idx, resolved.size(), op));
+                        return patched.status().WithContext(OpContext(op_idx, resolved.size(), r));
                     }
-                    entity->record.metadata = std::move(*patched);
+                    entity.metadata = std::move(*patched);
                 }
-                entity->record_dirty = true;
+                entity.record_dirty = true;
                 break;
             }
         }
     }
 
-    // 4. Resolve edge targets against the final state (the overlay, else committed data).
-    struct NewEdge {
-        storage::EdgeKey key;
-        storage::EdgeValue out_value;  // other end = target
-        storage::EdgeValue in_value;   // other end = source
-    };
-    std::map<std::string, NewEdge>
-        new_edges;  // encoded out-edge key -> edge; a repeated edge keeps the last
-    std::vector<PendingEntity*> with_new_edges;
-    for (auto& [key, entity] : pending) {
-        if (entity.exists && entity.edges_replaced) {
-            with_new_edges.push_back(&entity);
-        }
-    }
-    for (PendingEntity* source : with_new_edges) {
-        const ResolvedOp& op = resolved[source->last_op_idx];
-        for (std::size_t edge_idx = 0; edge_idx < source->edges.size(); ++edge_idx) {
-            const EdgeTarget& target = source->edges[edge_idx];
-            PHENIX_ASSIGN_OR_RETURN(PendingEntity * dest,
-                                    load(*target.collection, target.edge->target_id));
-            if (!dest->exists) {
-                return Status::NotFound("edge " + std::to_string(edge_idx) + " ('" +
-                                        target.edge->label + "'): target entity '" +
-                                        target.edge->target_id +
-                                        "' does not exist in collection '" +
-                                        target.collection->ref().ToString() + "'")
-                    .WithContext(OpContext(source->last_op_idx, resolved.size(), op));
-            }
-            NewEdge edge;
-            edge.key = {source->handle->tenant_id, source->handle->id(),    source->row,
-                        target.edge->label,        target.collection->id(), dest->row};
-            edge.out_value = {target.edge->weight, dest->external_id, target.edge->properties};
-            edge.in_value = {target.edge->weight, source->external_id, target.edge->properties};
-            new_edges[storage::EncodeEdgeKey(edge.key)] = std::move(edge);
-        }
-    }
-
     // 5. Build the RocksDB batch: deletions of old state first, then the new state.
-    rocksdb::WriteBatch wb;
+    rocksdb::WriteBatch wb(estimated_bytes + 1024);
     auto* entities_cf = store_->cf(ColumnFamily::kEntities);
     auto* ids_cf = store_->cf(ColumnFamily::kIds);
     auto* out_cf = store_->cf(ColumnFamily::kOutEdges);
     auto* in_cf = store_->cf(ColumnFamily::kInEdges);
 
-    // Deletes every edge filed under (entity, row) in `family` and its mirror in the other family.
+    // Deletes every edge filed under (entity, row) in one edge family and its mirror in the other.
     auto delete_edges = [&](const CollectionHandle& handle, RowId row, bool outgoing) -> Status {
         const std::string prefix = storage::EdgeRowPrefix(handle.tenant_id, handle.id(), row);
         const std::string end = storage::PrefixSuccessor(prefix);
@@ -328,44 +336,64 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         return storage::FromRocks(it->status(), "reading edges to replace");
     };
 
-    for (auto& [key, entity] : pending) {
+    for (auto [id_key_ptr, entity_ptr] : touched) {
+        const std::string& id_key = *id_key_ptr;
+        PendingEntity& entity = *entity_ptr;
         const CollectionHandle& handle = *entity.handle;
         const bool row_gone = entity.db_exists && (!entity.exists || entity.row != entity.db_row);
         if (row_gone) {
-            wb.Delete(entities_cf,
-                      storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
+            wb.Delete(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
             if (!entity.exists) {
-                wb.Delete(ids_cf,
-                          storage::IdKey(handle.tenant_id, handle.id(), entity.external_id));
+                wb.Delete(ids_cf, id_key);
             }
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/false));
             count_delta[handle.id()] -= 1;
-        } else if (entity.db_exists && entity.exists && entity.edges_replaced) {
+        } else if (entity.db_exists && entity.exists && entity.edges_op != nullptr) {
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
         }
     }
+
     std::string buffer;
-    for (auto& [key, entity] : pending) {
-        if (!entity.exists) {
+    for (auto [id_key_ptr, source_ptr] : touched) {
+        const std::string& id_key = *id_key_ptr;
+        PendingEntity& source = *source_ptr;
+        if (!source.exists) {
             continue;
         }
-        const CollectionHandle& handle = *entity.handle;
-        if (!entity.db_exists || entity.row != entity.db_row) {
-            wb.Put(ids_cf, storage::IdKey(handle.tenant_id, handle.id(), entity.external_id),
-                   storage::EncodeCounter(entity.row));
+        const CollectionHandle& handle = *source.handle;
+        if (!source.db_exists || source.row != source.db_row) {
+            wb.Put(ids_cf, id_key, storage::EncodeCounter(source.row));
             count_delta[handle.id()] += 1;
         }
-        if (entity.record_dirty) {
-            storage::EncodeEntityRecord(entity.record, buffer);
-            wb.Put(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.row),
-                   buffer);
+        if (source.record_dirty) {
+            storage::EncodeEntityRecord(ExternalId(id_key), source.vector, source.metadata, buffer);
+            wb.Put(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), source.row), buffer);
         }
-    }
-    for (const auto& [encoded, edge] : new_edges) {
-        wb.Put(out_cf, encoded, storage::EncodeEdgeValue(edge.out_value));
-        wb.Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(edge.key)),
-               storage::EncodeEdgeValue(edge.in_value));
+        // Resolve edge targets against the final state (overlay, else committed data).
+        if (source.edges_op == nullptr) {
+            continue;
+        }
+        const ResolvedOp& op = *source.edges_op;
+        for (std::size_t edge_idx = 0; edge_idx < op.normalized.edges.size(); ++edge_idx) {
+            const Edge& edge = op.normalized.edges[edge_idx];
+            const CollectionHandle& target = *op.edge_targets[edge_idx];
+            const auto dest_it = pending.find(op.edge_target_keys[edge_idx]);
+            if (dest_it == pending.end() || !dest_it->second.exists) {
+                return Status::NotFound("edge " + std::to_string(edge_idx) + " ('" + edge.label +
+                                        "'): target entity " + QuoteForMessage(edge.target_id) +
+                                        " does not exist in collection '" +
+                                        target.ref().ToString() + "'")
+                    .WithContext(OpContext(source.last_op_idx, resolved.size(), op));
+            }
+            const storage::EdgeKey key{handle.tenant_id, handle.id(), source.row, edge.label,
+                                       target.id(),      dest_it->second.row};
+            wb.Put(out_cf, storage::EncodeEdgeKey(key),
+                   storage::EncodeEdgeValue({edge.weight, edge.target_id, edge.properties}));
+            wb.Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)),
+                   storage::EncodeEdgeValue(
+                       {edge.weight, std::string(ExternalId(id_key)), edge.properties}));
+        }
     }
     auto* catalog_cf = store_->cf(ColumnFamily::kCatalog);
     for (const auto& [collection, delta] : count_delta) {

@@ -21,7 +21,7 @@ namespace phenix::engine {
 
 class LockTable {
   public:
-    static constexpr std::size_t kNumStripes = 1024;
+    static constexpr std::size_t kNumStripes = 8192;
 
     /// Holds a set of stripes; releases them when destroyed.
     class [[nodiscard]] Guard {

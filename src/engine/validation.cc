@@ -19,35 +19,37 @@ bool IsNameChar(char c) {
     return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-';
 }
 
-std::string Quoted(std::string_view s) {
-    constexpr std::size_t kShown = 80;
-    std::string out = "'";
-    out.append(s.substr(0, kShown));
-    if (s.size() > kShown) {
-        out += "...";
-    }
-    out += "'";
-    return out;
-}
-
 }  // namespace
+
+std::string QuoteForMessage(std::string_view s) {
+    constexpr std::size_t kShown = 80;
+    if (s.size() <= kShown) {
+        return "'" + std::string(s) + "'";
+    }
+    std::size_t cut = kShown;
+    // Do not cut a UTF-8 sequence in half: back off over continuation bytes.
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) {
+        --cut;
+    }
+    return "'" + std::string(s.substr(0, cut)) + "...' (" + std::to_string(s.size()) + " bytes)";
+}
 
 Status ValidateName(std::string_view kind, std::string_view name) {
     if (name.empty()) {
         return Status::InvalidArgument(std::string(kind) + " name is empty");
     }
     if (name.size() > limits::kMaxNameBytes) {
-        return Status::InvalidArgument(std::string(kind) + " name " + Quoted(name) + " is " +
+        return Status::InvalidArgument(std::string(kind) + " name " + QuoteForMessage(name) + " is " +
                                        std::to_string(name.size()) + " bytes; the limit is " +
                                        std::to_string(limits::kMaxNameBytes));
     }
     if (!IsNameStart(name[0])) {
-        return Status::InvalidArgument(std::string(kind) + " name " + Quoted(name) +
+        return Status::InvalidArgument(std::string(kind) + " name " + QuoteForMessage(name) +
                                        " must start with a letter or '_'");
     }
     for (char c : name) {
         if (!IsNameChar(c)) {
-            return Status::InvalidArgument(std::string(kind) + " name " + Quoted(name) +
+            return Status::InvalidArgument(std::string(kind) + " name " + QuoteForMessage(name) +
                                            " may contain only letters, digits, '_' and '-'");
         }
     }
@@ -60,11 +62,11 @@ Status ValidateCollectionSpec(const CollectionSpec& spec) {
     if (spec.dimension) {
         if (*spec.dimension == 0) {
             return Status::InvalidArgument(
-                "collection " + Quoted(spec.ref.name) +
+                "collection " + QuoteForMessage(spec.ref.name) +
                 ": dimension must be at least 1 (omit it for a collection without vectors)");
         }
         if (*spec.dimension > limits::kMaxDimension) {
-            return Status::InvalidArgument("collection " + Quoted(spec.ref.name) + ": dimension " +
+            return Status::InvalidArgument("collection " + QuoteForMessage(spec.ref.name) + ": dimension " +
                                            std::to_string(*spec.dimension) +
                                            " exceeds the limit of " +
                                            std::to_string(limits::kMaxDimension));
@@ -72,7 +74,7 @@ Status ValidateCollectionSpec(const CollectionSpec& spec) {
     }
     if (spec.metric != Metric::kL2 && spec.metric != Metric::kCosine &&
         spec.metric != Metric::kInnerProduct) {
-        return Status::InvalidArgument("collection " + Quoted(spec.ref.name) + ": unknown metric");
+        return Status::InvalidArgument("collection " + QuoteForMessage(spec.ref.name) + ": unknown metric");
     }
     auto settings =
         document::NormalizeJsonObject(spec.settings, 64u * 1024u, "collection settings");
@@ -84,7 +86,7 @@ Status ValidateEntityId(std::string_view id) {
         return Status::InvalidArgument("entity id is empty");
     }
     if (id.size() > limits::kMaxIdBytes) {
-        return Status::InvalidArgument("entity id " + Quoted(id) + " is " +
+        return Status::InvalidArgument("entity id " + QuoteForMessage(id) + " is " +
                                        std::to_string(id.size()) + " bytes; the limit is " +
                                        std::to_string(limits::kMaxIdBytes));
     }
@@ -124,48 +126,50 @@ Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint3
     return Status::Ok();
 }
 
-Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant,
-                                  std::optional<std::uint32_t> dimension, Metric metric) {
+Result<NormalizedEntity> ValidateEntity(const Entity& entity, std::string_view tenant,
+                                        std::optional<std::uint32_t> dimension, Metric metric) {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(entity.id));
     PHENIX_RETURN_IF_ERROR(ValidateVector(entity.vector, dimension, metric));
-    PHENIX_ASSIGN_OR_RETURN(
-        entity.metadata,
-        document::NormalizeJsonObject(entity.metadata, limits::kMaxMetadataBytes, "metadata"));
+    NormalizedEntity out;
+    PHENIX_ASSIGN_OR_RETURN(out.metadata, document::NormalizeJsonObject(
+                                              entity.metadata, limits::kMaxMetadataBytes, "metadata"));
     if (entity.edges.size() > limits::kMaxEdgesPerEntity) {
         return Status::InvalidArgument("entity has " + std::to_string(entity.edges.size()) +
                                        " edges; the limit is " +
                                        std::to_string(limits::kMaxEdgesPerEntity));
     }
+    out.edges.reserve(entity.edges.size());
     for (std::size_t idx = 0; idx < entity.edges.size(); ++idx) {
-        Edge& edge = entity.edges[idx];
-        const std::string where = "edge " + std::to_string(idx) + ": ";
+        Edge edge = entity.edges[idx];
+        auto where = [idx] { return "edge " + std::to_string(idx) + ": "; };
         if (edge.label.empty()) {
-            return Status::InvalidArgument(where + "label is empty");
+            return Status::InvalidArgument(where() + "label is empty");
         }
         if (edge.label.size() > limits::kMaxEdgeLabelBytes) {
             return Status::InvalidArgument(
-                where + "label " + Quoted(edge.label) + " is " + std::to_string(edge.label.size()) +
-                " bytes; the limit is " + std::to_string(limits::kMaxEdgeLabelBytes));
+                where() + "label " + QuoteForMessage(edge.label) + " is " +
+                std::to_string(edge.label.size()) + " bytes; the limit is " +
+                std::to_string(limits::kMaxEdgeLabelBytes));
         }
         if (!IsValidUtf8(edge.label) || HasControlCharacter(edge.label)) {
-            return Status::InvalidArgument(where +
+            return Status::InvalidArgument(where() +
                                            "label must be UTF-8 text without control characters");
         }
         Status target = ValidateEntityId(edge.target_id);
         if (!target.ok()) {
-            return target.WithContext(where + "target");
+            return target.WithContext(where() + "target");
         }
         if (!edge.target_tenant.empty() && edge.target_tenant != tenant) {
             return Status::InvalidArgument(
-                where + "target is in tenant " + Quoted(edge.target_tenant) +
-                "; edges cannot cross tenants (source tenant " + Quoted(tenant) + ")");
+                where() + "target is in tenant " + QuoteForMessage(edge.target_tenant) +
+                "; edges cannot cross tenants (source tenant " + QuoteForMessage(tenant) + ")");
         }
         edge.target_tenant.clear();
         if (!edge.target_collection.empty()) {
             PHENIX_RETURN_IF_ERROR(ValidateName("edge target collection", edge.target_collection));
         }
         if (!std::isfinite(edge.weight)) {
-            return Status::InvalidArgument(where + "weight must be a finite number");
+            return Status::InvalidArgument(where() + "weight must be a finite number");
         }
         if (!edge.properties.empty()) {
             PHENIX_ASSIGN_OR_RETURN(
@@ -176,8 +180,9 @@ Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant,
                 edge.properties.clear();
             }
         }
+        out.edges.push_back(std::move(edge));
     }
-    return Status::Ok();
+    return out;
 }
 
 }  // namespace phenix::engine

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string_view>
 
+#include <phenix/result.h>
 #include <phenix/status.h>
 #include <phenix/types.h>
 
@@ -25,9 +26,19 @@ Status ValidateEntityId(std::string_view id);
 Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint32_t> dimension,
                       Metric metric);
 
-/// Validates an entity for insert/upsert and normalises it in place: metadata and edge
-/// properties minified, edge target tenant checked against `tenant`.
-Status ValidateAndNormalizeEntity(Entity& entity, std::string_view tenant,
-                                  std::optional<std::uint32_t> dimension, Metric metric);
+/// The parts of an entity that validation rewrites (the vector is used as given).
+struct NormalizedEntity {
+    std::string metadata;     ///< minified JSON object
+    std::vector<Edge> edges;  ///< properties minified ("{}" dropped), target_tenant cleared
+};
+
+/// Validates an entity for insert/upsert: id, vector against the collection's dimension and
+/// metric, metadata, and every edge (target tenant checked against `tenant`).
+Result<NormalizedEntity> ValidateEntity(const Entity& entity, std::string_view tenant,
+                                        std::optional<std::uint32_t> dimension, Metric metric);
+
+/// 's' in quotes for an error message; long values are cut to 80 bytes with their length noted,
+/// so a multi-megabyte id never makes a multi-megabyte message.
+std::string QuoteForMessage(std::string_view s);
 
 }  // namespace phenix::engine

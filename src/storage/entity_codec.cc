@@ -16,19 +16,24 @@ Status Truncated(std::string_view what) {
 
 }  // namespace
 
-void EncodeEntityRecord(const EntityRecord& record, std::string& out) {
+void EncodeEntityRecord(std::string_view external_id, std::span<const float> vector,
+                        std::string_view metadata, std::string& out) {
     out.clear();
-    out.reserve(2 + 2 + record.external_id.size() + 3 + record.vector.size() * sizeof(float) + 3 +
-                record.metadata.size());
+    out.reserve(2 + 2 + external_id.size() + 3 + vector.size() * sizeof(float) + 3 +
+                metadata.size());
     out.push_back(static_cast<char>(kEntityRecordVersion));
-    const std::uint8_t flags = record.vector.empty() ? 0 : kFlagHasVector;
+    const std::uint8_t flags = vector.empty() ? 0 : kFlagHasVector;
     out.push_back(static_cast<char>(flags));
-    coding::PutLengthPrefixed(out, record.external_id);
-    if (!record.vector.empty()) {
-        coding::PutVarint64(out, record.vector.size());
-        coding::PutFloatsLE(out, record.vector.data(), record.vector.size());
+    coding::PutLengthPrefixed(out, external_id);
+    if (!vector.empty()) {
+        coding::PutVarint64(out, vector.size());
+        coding::PutFloatsLE(out, vector.data(), vector.size());
     }
-    coding::PutLengthPrefixed(out, record.metadata);
+    coding::PutLengthPrefixed(out, metadata);
+}
+
+void EncodeEntityRecord(const EntityRecord& record, std::string& out) {
+    EncodeEntityRecord(record.external_id, record.vector, record.metadata, out);
 }
 
 std::string EncodeEntityRecord(const EntityRecord& record) {

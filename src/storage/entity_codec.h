@@ -13,6 +13,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ struct EntityRecord {
 };
 
 void EncodeEntityRecord(const EntityRecord& record, std::string& out);
+/// Encodes from borrowed parts (no copy of the vector or metadata into an EntityRecord).
+void EncodeEntityRecord(std::string_view external_id, std::span<const float> vector,
+                        std::string_view metadata, std::string& out);
 std::string EncodeEntityRecord(const EntityRecord& record);
 /// Corruption on truncated, trailing or unknown-version input.
 Result<EntityRecord> DecodeEntityRecord(std::string_view encoded);

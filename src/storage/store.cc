@@ -170,6 +170,12 @@ rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf,
     cf_options.compression = rocksdb::kLZ4Compression;
     cf_options.bottommost_compression = rocksdb::kZSTD;
     cf_options.level_compaction_dynamic_level_bytes = true;
+    if (cf == ColumnFamily::kIds) {
+        // Every insert probes the id index for an id that is usually absent; a memtable bloom
+        // filter answers that without walking the skiplist.
+        cf_options.memtable_prefix_bloom_size_ratio = 0.1;
+        cf_options.memtable_whole_key_filtering = true;
+    }
     if (cf == ColumnFamily::kCatalog) {
         cf_options.merge_operator = NewCounterMergeOperator();
     }

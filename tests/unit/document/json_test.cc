@@ -62,6 +62,38 @@ TEST(Json, RejectsDeepNestingWithoutRecursingIntoIt) {
     EXPECT_EQ(document::JsonNestingDepth(R"({"a":"[[[[{{{{\"]]"})"), 1);
 }
 
+std::string Nested(int depth) {
+    std::string text;
+    for (int idx = 0; idx < depth; ++idx) {
+        text += idx + 1 < depth ? "{\"a\":" : "{\"a\":1";
+    }
+    return text + std::string(static_cast<std::size_t>(depth), '}');
+}
+
+TEST(Json, DepthLimitIsExactlySixtyFourLevels) {
+    EXPECT_TRUE(NormalizeJsonObject(Nested(limits::kMaxJsonDepth), 10000, "metadata").ok());
+    auto too_deep = NormalizeJsonObject(Nested(limits::kMaxJsonDepth + 1), 10000, "metadata");
+    ASSERT_FALSE(too_deep.ok());
+    EXPECT_NE(too_deep.status().message().find("65 levels deep; the limit is 64"), std::string::npos)
+        << too_deep.status().message();
+    // A large document first (the parser grows), then the limit still holds.
+    std::string big = R"({"k":")" + std::string(100000, 'x') + R"("})";
+    EXPECT_TRUE(NormalizeJsonObject(big, 200000, "metadata").ok());
+    EXPECT_FALSE(NormalizeJsonObject(Nested(limits::kMaxJsonDepth + 1), 10000, "metadata").ok());
+    EXPECT_TRUE(NormalizeJsonObject(Nested(limits::kMaxJsonDepth), 10000, "metadata").ok());
+}
+
+TEST(Json, StoresNumbersAndKeysAsSent) {
+    // Minification keeps number spellings and repeated keys exactly (no re-encoding).
+    EXPECT_EQ(*NormalizeJsonObject(R"({"a": 1.0, "b": 1e3, "c": -0.5E-2, "a": 2})", 1000, "m"),
+              R"({"a":1.0,"b":1e3,"c":-0.5E-2,"a":2})");
+    EXPECT_EQ(*NormalizeJsonObject(R"({"s": "  spaces  \" kept "})", 1000, "m"),
+              R"({"s":"  spaces  \" kept "})");
+    // Integers beyond 64 bits are valid JSON; they take the thorough path and are kept.
+    auto big = NormalizeJsonObject(R"({"n": 123456789012345678901234567890})", 1000, "m");
+    ASSERT_TRUE(big.ok()) << big.status().ToString();
+}
+
 TEST(Json, RejectsInvalidUtf8InStrings) {
     auto out = NormalizeJsonObject("{\"a\":\"\xff\"}", 1000, "metadata");
     EXPECT_FALSE(out.ok());
