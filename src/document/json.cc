@@ -109,6 +109,39 @@ simdjson::dom::parser& ThreadParser() {
     return parser;
 }
 
+// Removes insignificant whitespace from JSON that is already known to be valid: one pass that
+// copies everything inside strings and drops space, tab, CR and LF outside them. (Faster than
+// simdjson::minify on the small documents metadata usually is.)
+std::string MinifyValidJson(std::string_view text) {
+    std::string out;
+    out.resize(text.size());
+    char* dst = out.data();
+    bool in_string = false;
+    bool escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            *dst++ = c;
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        }
+        *dst++ = c;
+    }
+    out.resize(static_cast<std::size_t>(dst - out.data()));
+    return out;
+}
+
 }  // namespace
 
 Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_bytes,
@@ -117,7 +150,7 @@ Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_b
         return std::string("{}");
     }
     // Fast path (the write path's hot spot): simdjson validates the whole document (syntax,
-    // UTF-8, depth) at GB/s, then minify() strips whitespace without re-encoding anything, so
+    // UTF-8, depth) at GB/s, then MinifyValidJson strips whitespace without re-encoding anything, so
     // key order, duplicate keys and number spellings are stored exactly as sent.
     simdjson::dom::parser& parser = ThreadParser();
     constexpr auto kDepth = static_cast<std::size_t>(limits::kMaxJsonDepth);
@@ -131,17 +164,13 @@ Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_b
         if (root.type() != simdjson::dom::element_type::OBJECT) {
             return NormalizeWithNlohmann(text, max_bytes, what);  // names the type in the error
         }
-        std::string out(text.size(), '\0');
-        std::size_t out_len = 0;
-        if (simdjson::minify(text.data(), text.size(), out.data(), out_len) == simdjson::SUCCESS) {
-            out.resize(out_len);
-            if (out.size() > max_bytes) {
-                return Status::InvalidArgument(std::string(what) + " is " + std::to_string(out.size()) +
-                                               " bytes (minified); the limit is " +
-                                               std::to_string(max_bytes) + " bytes");
-            }
-            return out;
+        std::string out = MinifyValidJson(text);
+        if (out.size() > max_bytes) {
+            return Status::InvalidArgument(std::string(what) + " is " + std::to_string(out.size()) +
+                                           " bytes (minified); the limit is " +
+                                           std::to_string(max_bytes) + " bytes");
         }
+        return out;
     }
     // Invalid input (or something simdjson declines, such as integers beyond 64 bits): the
     // thorough path accepts what any JSON parser would and explains what is wrong, with position.

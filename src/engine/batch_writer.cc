@@ -88,7 +88,7 @@ std::string OpContext(std::size_t op_idx, std::size_t num_ops, const ResolvedOp&
     return ctx;
 }
 
-std::string_view ExternalId(const std::string& id_key) { return storage::ExternalIdFromIdKey(id_key); }
+std::string_view ExternalId(std::string_view id_key) { return storage::ExternalIdFromIdKey(id_key); }
 
 }  // namespace
 
@@ -192,19 +192,20 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
     LockTable::Guard guard = locks_.Lock(std::move(stripes));
 
     // 3. Read the committed state of every touched entity (and edge target) with one MultiGet.
-    std::unordered_map<std::string, PendingEntity> pending;
+    // Keys borrow the ids-key strings owned by `resolved` (not resized after step 1).
+    std::unordered_map<std::string_view, PendingEntity> pending;
     pending.reserve(ops.size() * 2);
     // First-touch order: writes are emitted in this order, not the hash map's, because RocksDB's
     // memtable skiplist inserts keys that arrive in ascending order (the usual bulk-load case)
     // far faster than keys in random order.
     std::vector<rocksdb::Slice> lookup_keys;
-    std::vector<std::pair<const std::string*, PendingEntity*>> touched;
+    std::vector<std::pair<std::string_view, PendingEntity*>> touched;
     auto add_key = [&](const std::string& key, CollectionHandle* handle) {
         auto [it, inserted] = pending.try_emplace(key);
         if (inserted) {
             it->second.handle = handle;
-            lookup_keys.emplace_back(it->first);
-            touched.emplace_back(&it->first, &it->second);
+            lookup_keys.emplace_back(it->first.data(), it->first.size());
+            touched.emplace_back(it->first, &it->second);
         }
     };
     for (const ResolvedOp& r : resolved) {
@@ -336,15 +337,14 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         return storage::FromRocks(it->status(), "reading edges to replace");
     };
 
-    for (auto [id_key_ptr, entity_ptr] : touched) {
-        const std::string& id_key = *id_key_ptr;
+    for (auto [id_key, entity_ptr] : touched) {
         PendingEntity& entity = *entity_ptr;
         const CollectionHandle& handle = *entity.handle;
         const bool row_gone = entity.db_exists && (!entity.exists || entity.row != entity.db_row);
         if (row_gone) {
             wb.Delete(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
             if (!entity.exists) {
-                wb.Delete(ids_cf, id_key);
+                wb.Delete(ids_cf, rocksdb::Slice(id_key.data(), id_key.size()));
             }
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/false));
@@ -355,15 +355,15 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
     }
 
     std::string buffer;
-    for (auto [id_key_ptr, source_ptr] : touched) {
-        const std::string& id_key = *id_key_ptr;
+    for (auto [id_key, source_ptr] : touched) {
         PendingEntity& source = *source_ptr;
         if (!source.exists) {
             continue;
         }
         const CollectionHandle& handle = *source.handle;
         if (!source.db_exists || source.row != source.db_row) {
-            wb.Put(ids_cf, id_key, storage::EncodeCounter(source.row));
+            wb.Put(ids_cf, rocksdb::Slice(id_key.data(), id_key.size()),
+                   storage::EncodeCounter(source.row));
             count_delta[handle.id()] += 1;
         }
         if (source.record_dirty) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/validation.h"
 
+#include <bit>
 #include <cmath>
 
 #include <phenix/limits.h>
@@ -110,14 +111,23 @@ Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint3
                                        "; the collection's dimension is " +
                                        std::to_string(*dimension));
     }
-    bool all_zero = true;
-    for (std::size_t idx = 0; idx < vector.size(); ++idx) {
+    // Branch-free scan on the bit patterns (vectorises): any component with an all-ones exponent
+    // is NaN or infinite; any non-zero magnitude bit means "not the zero vector". The loop below
+    // finds the offending index only when this says there is one.
+    std::uint32_t non_finite = 0;
+    std::uint32_t magnitude_bits = 0;
+    for (float component : vector) {
+        const auto bits = std::bit_cast<std::uint32_t>(component);
+        non_finite |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+        magnitude_bits |= bits & 0x7fffffffu;
+    }
+    const bool all_zero = magnitude_bits == 0;
+    for (std::size_t idx = 0; non_finite != 0 && idx < vector.size(); ++idx) {
         if (!std::isfinite(vector[idx])) {
             return Status::InvalidArgument("vector component " + std::to_string(idx) + " is " +
                                            (std::isnan(vector[idx]) ? "NaN" : "infinite") +
                                            "; every component must be a finite number");
         }
-        all_zero = all_zero && vector[idx] == 0.0f;
     }
     if (all_zero && metric == Metric::kCosine) {
         return Status::InvalidArgument(

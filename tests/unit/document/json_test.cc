@@ -89,6 +89,9 @@ TEST(Json, StoresNumbersAndKeysAsSent) {
               R"({"a":1.0,"b":1e3,"c":-0.5E-2,"a":2})");
     EXPECT_EQ(*NormalizeJsonObject(R"({"s": "  spaces  \" kept "})", 1000, "m"),
               R"({"s":"  spaces  \" kept "})");
+    // Escaped backslashes end strings correctly; whitespace inside strings is kept.
+    EXPECT_EQ(*NormalizeJsonObject("{ \"p\" : \"C:\\\\ \" ,\n\t\"q\" : [ 1 , \"a b\" ] }", 1000, "m"),
+              "{\"p\":\"C:\\\\ \",\"q\":[1,\"a b\"]}");
     // Integers beyond 64 bits are valid JSON; they take the thorough path and are kept.
     auto big = NormalizeJsonObject(R"({"n": 123456789012345678901234567890})", 1000, "m");
     ASSERT_TRUE(big.ok()) << big.status().ToString();
