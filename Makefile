@@ -59,7 +59,7 @@ asan-unit: deps
 tsan: deps
 	$(call configure,build/tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHENIX_SANITIZE=thread -DPHENIX_BUILD_BENCH=OFF)
 	@cmake --build build/tsan -j $(JOBS)
-	@cd build/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest $(CTEST_FLAGS) -L unit
+	@cd build/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest $(CTEST_FLAGS) -L unit
 
 bench: release
 	@build/release/bench/phenix_ingest_bench --benchmark_out=build/release/bench-results.json \
