@@ -112,9 +112,28 @@ def compare(samples):
             "runs": len(per_run),
             "ratio_per_run": per_run,
             "target": target,
+            # Raw RocksDB writing Phenix's own two-key layout, when the run has it: how much of
+            # the gap is the layout (rocksdb_indexed / rocksdb) and how much the engine
+            # (phenix / rocksdb_indexed).
+            **indexed_fields(samples, sep + rest, phenix_ips, rocks_ips, durability),
             "meets_target": None if target is None else ratio >= target,
         })
     return results
+
+
+def indexed_fields(samples, suffix, phenix_ips, rocks_ips, durability):
+    name = "BM_RocksDBIndexed_WriteBatch" + suffix
+    if durability != "sync" or name not in samples:
+        return {}
+    values = [v for per_file in samples[name] for v in per_file]
+    if not values:
+        return {}
+    indexed_ips = statistics.median(values)
+    return {
+        "rocksdb_indexed_items_per_second": round(indexed_ips, 1),
+        "layout_ratio": round(indexed_ips / rocks_ips, 3),
+        "phenix_vs_layout": round(phenix_ips / indexed_ips, 3),
+    }
 
 
 def sort_key(result):
