@@ -6,6 +6,7 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "engine/validation.h"
 #include "storage/entity_codec.h"
 
 namespace phenix {
@@ -277,13 +278,14 @@ Result<Entity> DatabaseImpl::ReadEntity(const CollectionHandle& handle, RowId ro
 }
 
 Result<Entity> DatabaseImpl::Get(const CollectionRef& collection, std::string_view id) {
+    PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     SnapshotGuard snapshot(store_->db());
     PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(*handle, id, snapshot.get()));
     if (!row) {
-        return Status::NotFound("entity '" + std::string(id) + "' not found in collection '" +
+        return Status::NotFound("entity " + QuoteForMessage(id) + " not found in collection '" +
                                 collection.ToString() + "'");
     }
     return ReadEntity(*handle, *row, /*include_edges=*/true, snapshot.get());
@@ -342,13 +344,14 @@ Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanO
 Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdges(const CollectionRef& collection,
                                                         std::string_view id,
                                                         EdgeDirection direction) {
+    PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     SnapshotGuard snapshot(store_->db());
     PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(*handle, id, snapshot.get()));
     if (!row) {
-        return Status::NotFound("entity '" + std::string(id) + "' not found in collection '" +
+        return Status::NotFound("entity " + QuoteForMessage(id) + " not found in collection '" +
                                 collection.ToString() + "'");
     }
     std::vector<EdgeRecord> out;

@@ -70,6 +70,19 @@ TEST_F(Validation, EmptyAndOversizeIds) {
     EXPECT_EQ(db_->Get("docs", max_id)->id, max_id);
 }
 
+TEST_F(Validation, HugeIdsGiveShortErrorsOnEveryPath) {
+    const std::string huge(3u << 20, 'z');
+    for (const Status& s : {db_->Get("docs", huge).status(), db_->Delete("docs", huge),
+                            db_->Insert("docs", Doc(huge)), db_->PatchMetadata("docs", huge, "{}"),
+                            db_->ListEdges("docs", huge).status()}) {
+        EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString().substr(0, 200);
+        EXPECT_LT(s.message().size(), 400u);
+    }
+    Status missing = db_->Delete("docs", std::string(limits::kMaxIdBytes, 'q'));
+    EXPECT_EQ(missing.code(), StatusCode::kNotFound);
+    EXPECT_LT(missing.message().size(), 400u) << "long ids are abbreviated in messages";
+}
+
 TEST_F(Validation, MetadataMustBeAJsonObject) {
     ExpectRejected(db_->Insert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "[1,2]")),
                    StatusCode::kInvalidArgument, "metadata must be a JSON object, not array");
