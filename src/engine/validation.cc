@@ -87,9 +87,9 @@ Status ValidateEntityId(std::string_view id) {
         return Status::InvalidArgument("entity id is empty");
     }
     if (id.size() > limits::kMaxIdBytes) {
-        return Status::InvalidArgument("entity id " + QuoteForMessage(id) + " is " +
-                                       std::to_string(id.size()) + " bytes; the limit is " +
-                                       std::to_string(limits::kMaxIdBytes));
+        return Status::InvalidArgument("entity id " + QuoteForMessage(id) +
+                                       " is longer than the limit of " +
+                                       std::to_string(limits::kMaxIdBytes) + " bytes");
     }
     if (!IsValidUtf8(id)) {
         return Status::InvalidArgument("entity id is not valid UTF-8");

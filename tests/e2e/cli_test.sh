@@ -128,7 +128,7 @@ head -c 20000 /dev/urandom >"$TMP/garbage"
 [[ "$RC" == 0 || "$RC" == 1 ]] || fail "random bytes on stdin: exit status $RC"
 { printf 'get c1 '; head -c 3000000 /dev/zero | tr '\0' 'y'; echo; } >"$TMP/huge"
 "$PHENIX" --data "$DATA" <"$TMP/huge" >"$OUT" 2>"$ERR"; RC=$?
-expect_error NotFound "a 3 MB line"
+expect_error InvalidArgument "a 3 MB line (an id over the 512-byte limit)"
 printf 'insert c1 %s\n' "$(printf '[%.0s' {1..50000})" >"$TMP/deep"
 "$PHENIX" --data "$DATA" <"$TMP/deep" >"$OUT" 2>"$ERR"; RC=$?
 expect_error InvalidArgument "deeply nested JSON"

@@ -62,7 +62,7 @@ TEST_F(Validation, EmptyAndOversizeIds) {
     ExpectRejected(db_->Insert("docs", Doc("")), StatusCode::kInvalidArgument,
                    "entity id is empty");
     ExpectRejected(db_->Insert("docs", Doc(std::string(limits::kMaxIdBytes + 1, 'x'))),
-                   StatusCode::kInvalidArgument, "the limit is 512");
+                   StatusCode::kInvalidArgument, "longer than the limit of 512 bytes");
     ExpectRejected(db_->Insert("docs", Doc("bad\xff")), StatusCode::kInvalidArgument, "UTF-8");
     // Exactly at the limit is fine.
     std::string max_id(limits::kMaxIdBytes, 'y');
