@@ -34,9 +34,9 @@ class DatabaseImpl::SnapshotGuard {
 };
 
 Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
-                                                     const Options& options) {
+                                                     const Options& options, rocksdb::Env* env) {
     auto db = std::unique_ptr<DatabaseImpl>(new DatabaseImpl());
-    PHENIX_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(path, options));
+    PHENIX_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(path, options, env));
     PHENIX_ASSIGN_OR_RETURN(db->catalog_, Catalog::Load(*db->store_));
     return std::unique_ptr<Database>(std::move(db));
 }

@@ -27,7 +27,9 @@ namespace phenix::engine {
 
 class DatabaseImpl final : public Database {
   public:
-    static Result<std::unique_ptr<Database>> Open(const std::string& path, const Options& options);
+    /// `env`: see storage::Store::Open (tests only; nullptr = RocksDB's default).
+    static Result<std::unique_ptr<Database>> Open(const std::string& path, const Options& options,
+                                                  rocksdb::Env* env = nullptr);
     ~DatabaseImpl() override;
 
     Status Close() override;

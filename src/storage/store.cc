@@ -184,7 +184,8 @@ rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf,
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Options& options) {
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Options& options,
+                                           rocksdb::Env* env) {
     if (path.empty()) {
         return Status::InvalidArgument("the data directory path is empty");
     }
@@ -231,6 +232,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     rocksdb::DBOptions db_options;
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;
+    if (env != nullptr) {
+        db_options.env = env;
+    }
     int threads = options.background_threads;
     if (threads <= 0) {
         threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));

@@ -49,7 +49,10 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context);
 
 class Store {
   public:
-    static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options);
+    /// `env` (optional, not owned, must outlive the Store) replaces RocksDB's default Env; tests
+    /// pass one built on a fault-injecting FileSystem to simulate power loss.
+    static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options,
+                                               rocksdb::Env* env = nullptr);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
