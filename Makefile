@@ -39,7 +39,10 @@ debug: deps
 	$(call configure,build/debug,-DCMAKE_BUILD_TYPE=Debug)
 	@cmake --build build/debug -j $(JOBS)
 
-run: release
+# Builds only the shell (not the tests and benchmarks) so the first `make run` is quick.
+run: deps
+	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
+	@cmake --build build/release -j $(JOBS) --target phenix_shell
 	@build/release/tools/phenix/phenix --data $(DATA)
 
 test: release
