@@ -276,14 +276,23 @@ Status Store::Close() {
     if (!db_) {
         return Status::Ok();
     }
-    Status result = FromRocks(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log at close");
+    // After a failed write the WAL writer is in an error state; syncing it again is what
+    // RocksDB forbids. Everything acknowledged before the failure is already durable (kSync) or
+    // as durable as relaxed mode promises, so skipping the final sync loses nothing promised.
+    Status result = write_failed_.load()
+                        ? Status::Ok()
+                        : FromRocks(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log at close");
     for (auto* handle : handles_) {
         db_->DestroyColumnFamilyHandle(handle);
     }
     db_->DestroyColumnFamilyHandle(default_handle_);
     handles_.fill(nullptr);
     default_handle_ = nullptr;
-    Status close = FromRocks(db_->Close(), "closing the storage engine");
+    Status close = FromRocks(db_->Close(), write_failed_.load()
+                                               ? "closing the storage engine after a failed write "
+                                                 "(acknowledged writes are safe; failed ones were "
+                                                 "not applied)"
+                                               : "closing the storage engine");
     db_.reset();
     lock_.reset();
     return result.ok() ? close : result;
@@ -306,7 +315,17 @@ namespace {
 }  // namespace
 
 Status Store::Write(rocksdb::WriteBatch& batch) {
-    return FromRocks(WriteToRocks(db_.get(), write_options_, &batch), "write failed");
+    rocksdb::Status s = WriteToRocks(db_.get(), write_options_, &batch);
+    if (!s.ok()) {
+        write_failed_.store(true);
+        if (s.IsIOError() && s.subcode() != rocksdb::Status::kNoSpace) {
+            // RocksDB treats a failed WAL append as fatal: every later write fails the same way
+            // until the database is reopened. Say so, so the operator knows what to do.
+            return FromRocks(s, "write failed; the storage engine stopped accepting writes "
+                                "after an I/O error: check the disk, then reopen the database");
+        }
+    }
+    return FromRocks(s, "write failed");
 }
 
 Result<std::string> Store::Get(ColumnFamily family, const rocksdb::Slice& key,

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -83,6 +84,9 @@ class Store {
     std::array<rocksdb::ColumnFamilyHandle*, kNumColumnFamilies> handles_{};
     rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
     rocksdb::WriteOptions write_options_;
+    // Set once a write fails: RocksDB then holds a background error and its WAL writer must not
+    // be synced again (Debian's assertion-enabled librocksdb aborts the process if it is).
+    std::atomic<bool> write_failed_{false};
 };
 
 }  // namespace phenix::storage
