@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -79,7 +80,7 @@ void WriteLine(int fd, const std::string& line) {
 //   "E <src> <dst>" batch entity src has an edge to dst (sent with the intent, before "A")
 //   "D <id>" intent to delete                              "A" acknowledged
 int RunChild(const std::string& dir, std::uint64_t seed, const std::string& prefix,
-             const std::string& live_ids) {
+             const std::string& live_ids_file) {
     auto opened = phenix::Database::Open(dir);
     if (!opened.ok()) {
         std::fprintf(stderr, "child open: %s\n", opened.status().ToString().c_str());
@@ -93,7 +94,9 @@ int RunChild(const std::string& dir, std::uint64_t seed, const std::string& pref
         return 2;
     }
     std::vector<std::string> live;
-    std::istringstream in(live_ids);
+    // The live ids come in a file: as one argv string they would outgrow the kernel's
+    // 128 KiB per-argument limit after a few thousand entities.
+    std::ifstream in(live_ids_file);
     for (std::string id; in >> id;) {
         live.push_back(id);
     }
@@ -319,7 +322,7 @@ void Verify(const std::string& dir, Model& model, Stats& stats) {
 
 // Runs one child, kills it after `kill_after`, returns everything it printed.
 std::string RunAndKill(const std::string& self, const std::string& dir, std::uint64_t seed,
-                       const std::string& prefix, const std::string& live_ids,
+                       const std::string& prefix, const std::string& live_ids_file,
                        std::chrono::microseconds kill_after) {
     int fds[2];
     if (::pipe(fds) != 0) {
@@ -335,7 +338,7 @@ std::string RunAndKill(const std::string& self, const std::string& dir, std::uin
         ::close(fds[1]);
         std::string seed_text = std::to_string(seed);
         ::execl(self.c_str(), self.c_str(), "--child", dir.c_str(), seed_text.c_str(),
-                prefix.c_str(), live_ids.c_str(), static_cast<char*>(nullptr));
+                prefix.c_str(), live_ids_file.c_str(), static_cast<char*>(nullptr));
         std::_Exit(127);
     }
     ::close(fds[1]);
@@ -432,10 +435,16 @@ int main(int argc, char** argv) {
     Model model;
     Stats stats;
     for (int iteration = 0; iteration < iterations; ++iteration) {
-        std::string live;
-        for (const auto& [id, present] : model.present) {
-            if (present) {
-                live += id + " ";
+        const std::string live = dir + "/live-ids.txt";
+        {
+            std::ofstream out(live, std::ios::trunc);
+            for (const auto& [id, present] : model.present) {
+                if (present) {
+                    out << id << '\n';
+                }
+            }
+            if (!out) {
+                Die("cannot write " + live);
             }
         }
         // Kill between 0 and 150 ms after the child's first acknowledged write.
