@@ -12,6 +12,30 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// Follows JSON text one character at a time and tells whether each character belongs to a
+// string literal (its quotes included), honouring backslash escapes.
+class StringTracker {
+  public:
+    bool InString(char c) {
+        if (in_string_) {
+            if (escaped_) {
+                escaped_ = false;
+            } else if (c == '\\') {
+                escaped_ = true;
+            } else if (c == '"') {
+                in_string_ = false;
+            }
+            return true;
+        }
+        in_string_ = c == '"';
+        return in_string_;
+    }
+
+  private:
+    bool in_string_ = false;
+    bool escaped_ = false;
+};
+
 // Parses without letting an exception escape; the message carries nlohmann's byte position.
 Result<json> ParseJson(std::string_view text, std::string_view what) {
     if (int depth = JsonNestingDepth(text); depth > limits::kMaxJsonDepth) {
@@ -58,22 +82,12 @@ const char* TypeName(const json& value) {
 int JsonNestingDepth(std::string_view text) {
     int depth = 0;
     int max_depth = 0;
-    bool in_string = false;
-    bool escaped = false;
+    StringTracker strings;
     for (char c : text) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
+        if (strings.InString(c)) {
             continue;
         }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
+        if (c == '{' || c == '[') {
             max_depth = std::max(max_depth, ++depth);
         } else if (c == '}' || c == ']') {
             --depth;
@@ -116,25 +130,10 @@ std::string MinifyValidJson(std::string_view text) {
     std::string out;
     out.resize(text.size());
     char* dst = out.data();
-    bool in_string = false;
-    bool escaped = false;
+    StringTracker strings;
     for (char c : text) {
-        if (in_string) {
-            *dst++ = c;
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
+        if (!strings.InString(c) && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
             continue;
-        }
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
         }
         *dst++ = c;
     }
