@@ -616,35 +616,23 @@ Result<Command> ParseCommand(std::string_view statement) {
         }
         return ParseSimple(lexer, "use tenant", CommandKind::kUseTenant);
     }
-    if (verb == "collections") {
-        return ParseSimple(lexer, verb, CommandKind::kListCollections);
-    }
-    if (verb == "tenants") {
-        return ParseSimple(lexer, verb, CommandKind::kListTenants);
-    }
-    if (verb == "describe") {
-        return ParseSimple(lexer, verb, CommandKind::kDescribe);
-    }
-    if (verb == "insert") {
-        return ParseSimple(lexer, verb, CommandKind::kInsert);
-    }
-    if (verb == "upsert") {
-        return ParseSimple(lexer, verb, CommandKind::kUpsert);
-    }
-    if (verb == "get") {
-        return ParseSimple(lexer, verb, CommandKind::kGet);
-    }
-    if (verb == "delete") {
-        return ParseSimple(lexer, verb, CommandKind::kDelete);
-    }
-    if (verb == "patch") {
-        return ParseSimple(lexer, verb, CommandKind::kPatch);
-    }
-    if (verb == "set-metadata") {
-        return ParseSimple(lexer, verb, CommandKind::kSetMetadata);
-    }
-    if (verb == "load") {
-        return ParseSimple(lexer, verb, CommandKind::kLoad);
+    // Commands whose arguments ParseSimple reads the same way.
+    static constexpr std::pair<std::string_view, CommandKind> kSimpleCommands[] = {
+        {"collections", CommandKind::kListCollections},
+        {"tenants", CommandKind::kListTenants},
+        {"describe", CommandKind::kDescribe},
+        {"insert", CommandKind::kInsert},
+        {"upsert", CommandKind::kUpsert},
+        {"get", CommandKind::kGet},
+        {"delete", CommandKind::kDelete},
+        {"patch", CommandKind::kPatch},
+        {"set-metadata", CommandKind::kSetMetadata},
+        {"load", CommandKind::kLoad},
+    };
+    for (const auto& [name, kind] : kSimpleCommands) {
+        if (verb == name) {
+            return ParseSimple(lexer, verb, kind);
+        }
     }
     if (verb == "edges") {
         return ParseEdges(lexer);
