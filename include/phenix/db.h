@@ -26,6 +26,7 @@
 #include <phenix/options.h>
 #include <phenix/result.h>
 #include <phenix/status.h>
+#include <phenix/transaction.h>
 #include <phenix/types.h>
 #include <phenix/write_batch.h>
 
@@ -87,6 +88,20 @@ class Database {
     virtual Result<std::vector<EdgeRecord>> ListEdges(
         const CollectionRef& collection, std::string_view id,
         EdgeDirection direction = EdgeDirection::kOut) = 0;
+
+    // ---- transactions (include/phenix/transaction.h, docs/transactions.md) ----
+    /// Starts a transaction reading the latest committed state (or `options.as_of`).
+    /// ResourceExhausted when Options::max_open_transactions are already open.
+    virtual Result<std::unique_ptr<Transaction>> BeginTransaction(
+        const TransactionOptions& options = {}) = 0;
+    /// The timestamp of the newest commit visible to new reads.
+    virtual Timestamp CurrentTimestamp() = 0;
+
+    // ---- maintenance ----
+    /// Checks that every derived structure agrees with the entity records: id index <-> records,
+    /// out-edges <-> in-edges, edge endpoints exist, entity counts. Reads one snapshot; safe to
+    /// run while writers are active. OK, or Corruption listing the first problems found.
+    virtual Status Verify() = 0;
 
   protected:
     Database() = default;

@@ -30,6 +30,19 @@ struct Options {
     std::size_t block_cache_bytes = 64u * 1024u * 1024u;
     /// Threads RocksDB uses for flushes and compactions (0 = number of cores, at least 2).
     int background_threads = 0;
+
+    // ---- transactions (docs/transactions.md) ----
+    /// How far back `AS OF` reads may go. Older versions are garbage-collected by compaction
+    /// once no open transaction reads them. 0 keeps only what open transactions need.
+    std::uint64_t history_retention_ms = 60'000;
+    /// A transaction with no call for this long is rolled back; its next call fails with
+    /// FailedPrecondition. 0 disables the timeout.
+    std::uint64_t transaction_idle_timeout_ms = 60'000;
+    /// Open transactions beyond this make BeginTransaction fail with ResourceExhausted.
+    std::size_t max_open_transactions = 1024;
+    /// Upper bound on the bytes a transaction may buffer (its encoded writes). A write that would
+    /// exceed it fails with ResourceExhausted and leaves the transaction as it was.
+    std::size_t max_transaction_bytes = 64u * 1024u * 1024u;
 };
 
 }  // namespace phenix

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The write path: validate a WriteBatch, lock the entity keys it decides on, read their
-// committed state with one MultiGet, replay the operations over an in-memory overlay, resolve
-// edge targets against the resulting state, and commit everything as one RocksDB write batch.
+// state with one MultiGet, replay the operations over an in-memory overlay, resolve edge targets
+// against the resulting state, and emit the key/value changes.
+//
+// Autocommit (txn == nullptr): reads the latest committed state under the key locks and commits
+// the changes as one RocksDB batch at a fresh commit timestamp.
+// Inside a transaction: reads the transaction's snapshot plus its own writes (no locks: nothing
+// is written yet) and merges the changes into the transaction's WriteSet; Commit writes them.
 //
 // Deletes are emitted before puts so that a key removed for an old state and re-added for the
 // new one (e.g. an upsert that keeps an edge) ends up present. A repeated (label, target) edge
@@ -21,7 +26,10 @@
 #include "document/json.h"
 #include "engine/database_impl.h"
 #include "engine/validation.h"
+#include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
+#include "txn/read_view.h"
+#include "txn/write_set.h"
 
 namespace phenix::engine {
 
@@ -92,7 +100,7 @@ std::string_view ExternalId(std::string_view id_key) { return storage::ExternalI
 
 }  // namespace
 
-Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
+Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
     const auto& ops = batch.ops();
     if (ops.empty()) {
         return Status::Ok();
@@ -188,53 +196,73 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         stripes.push_back(LockTable::StripeOf(r.handle->id(), op.entity.id));
     }
 
-    // 2. Lock every entity key whose state decides the outcome.
-    LockTable::Guard guard = locks_.Lock(std::move(stripes));
+    // 2. Autocommit: lock every entity key whose state decides the outcome, and read the latest
+    // committed state. A transaction reads its snapshot and its own writes.
+    std::optional<LockTable::Guard> guard;
+    std::optional<txn::ReadView> view_holder;
+    rocksdb::WriteBatch wb = storage::Store::NewBatch(txn ? 0 : estimated_bytes + 1024);
+    txn::WriteSet delta;  // transaction only
+    std::optional<txn::RocksBatchSink> batch_sink;
+    txn::WriteSink* sink = &delta;
+    txn::WriteEffects autocommit_effects;
+    txn::WriteEffects& effects = txn ? delta.effects : autocommit_effects;
+    if (txn == nullptr) {
+        guard.emplace(locks_.Lock(std::move(stripes)));
+        view_holder.emplace(*store_, storage::kLatestTimestamp);
+        batch_sink.emplace(*store_, wb);
+        sink = &*batch_sink;
+    } else {
+        view_holder.emplace(*store_, txn->read_ts, &txn->writes);
+    }
+    const txn::ReadView& view = *view_holder;
 
-    // 3. Read the committed state of every touched entity (and edge target) with one MultiGet.
+    // 3. Read the state of every touched entity (and edge target) with one MultiGet.
     // Keys borrow the ids-key strings owned by `resolved` (not resized after step 1).
     std::unordered_map<std::string_view, PendingEntity> pending;
     pending.reserve(ops.size() * 2);
     // First-touch order: writes are emitted in this order, not the hash map's, because RocksDB's
     // memtable skiplist inserts keys that arrive in ascending order (the usual bulk-load case)
     // far faster than keys in random order.
-    std::vector<rocksdb::Slice> lookup_keys;
+    std::vector<std::string_view> lookup_keys;
     std::vector<std::pair<std::string_view, PendingEntity*>> touched;
     auto add_key = [&](const std::string& key, CollectionHandle* handle) {
         auto [it, inserted] = pending.try_emplace(key);
         if (inserted) {
             it->second.handle = handle;
-            lookup_keys.emplace_back(it->first.data(), it->first.size());
+            lookup_keys.push_back(it->first);
             touched.emplace_back(it->first, &it->second);
         }
     };
     for (const ResolvedOp& r : resolved) {
         add_key(r.id_key, r.handle);
+        effects.touched[r.id_key] = true;
         for (std::size_t edge_idx = 0; edge_idx < r.edge_target_keys.size(); ++edge_idx) {
             add_key(r.edge_target_keys[edge_idx], r.edge_targets[edge_idx]);
+            effects.touched.try_emplace(r.edge_target_keys[edge_idx], false);
+        }
+        if (txn != nullptr) {
+            txn->collections.try_emplace(r.handle->id(), catalog_->FindById(r.handle->id()));
+            for (CollectionHandle* target : r.edge_targets) {
+                txn->collections.try_emplace(target->id(), catalog_->FindById(target->id()));
+            }
         }
     }
     {
-        std::vector<rocksdb::PinnableSlice> values(lookup_keys.size());
-        std::vector<rocksdb::Status> statuses(lookup_keys.size());
-        store_->db()->MultiGet(rocksdb::ReadOptions(), store_->cf(ColumnFamily::kIds),
-                               lookup_keys.size(), lookup_keys.data(), values.data(),
-                               statuses.data());
+        PHENIX_ASSIGN_OR_RETURN(auto values, view.MultiGet(ColumnFamily::kIds, lookup_keys));
         for (std::size_t idx = 0; idx < lookup_keys.size(); ++idx) {
             PendingEntity& entity = *touched[idx].second;
-            if (statuses[idx].IsNotFound()) {
+            if (!values[idx]) {
                 continue;
             }
-            PHENIX_RETURN_IF_ERROR(storage::FromRocks(statuses[idx], "reading the id index"));
-            PHENIX_ASSIGN_OR_RETURN(RowId row, storage::DecodeCounter(values[idx].ToStringView()));
+            PHENIX_ASSIGN_OR_RETURN(RowId row, storage::DecodeCounter(*values[idx]));
             entity.db_exists = entity.exists = true;
             entity.db_row = entity.row = row;
         }
     }
 
     // 4. Replay the operations over the overlay.
-    std::map<storage::CollectionId, std::int64_t> count_delta;
-    std::map<storage::CollectionId, RowId> max_row;
+    auto& count_delta = effects.count_delta;
+    auto& max_row = effects.max_row;
     auto allocate_row = [&](CollectionHandle& handle) {
         RowId row = handle.next_row_id.fetch_add(1);
         RowId& high = max_row[handle.id()];
@@ -286,7 +314,7 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
                 }
                 if (!entity.content_loaded) {
                     PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord stored,
-                                            ReadRecord(*r.handle, entity.row, nullptr));
+                                            ReadRecord(*r.handle, entity.row, view));
                     entity.loaded_vector = std::move(stored.vector);
                     entity.vector = entity.loaded_vector;
                     entity.metadata = std::move(stored.metadata);
@@ -308,33 +336,37 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         }
     }
 
-    // 5. Build the RocksDB batch: deletions of old state first, then the new state.
-    rocksdb::WriteBatch wb(estimated_bytes + 1024);
-    auto* entities_cf = store_->cf(ColumnFamily::kEntities);
-    auto* ids_cf = store_->cf(ColumnFamily::kIds);
-    auto* out_cf = store_->cf(ColumnFamily::kOutEdges);
-    auto* in_cf = store_->cf(ColumnFamily::kInEdges);
+    // 5. Emit the changes: deletions of old state first, then the new state.
+    const ColumnFamily entities_cf = ColumnFamily::kEntities;
+    const ColumnFamily ids_cf = ColumnFamily::kIds;
+    const ColumnFamily out_cf = ColumnFamily::kOutEdges;
+    const ColumnFamily in_cf = ColumnFamily::kInEdges;
 
     // Deletes every edge filed under (entity, row) in one edge family and its mirror in the other.
     auto delete_edges = [&](const CollectionHandle& handle, RowId row, bool outgoing) -> Status {
         const std::string prefix = storage::EdgeRowPrefix(handle.tenant_id, handle.id(), row);
         const std::string end = storage::PrefixSuccessor(prefix);
-        rocksdb::Slice upper(end);
-        rocksdb::ReadOptions read_options;
-        read_options.iterate_upper_bound = &upper;
-        auto* family = outgoing ? out_cf : in_cf;
-        auto* mirror_family = outgoing ? in_cf : out_cf;
-        std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(read_options, family));
-        for (it->Seek(prefix); it->Valid(); it->Next()) {
+        const ColumnFamily family = outgoing ? out_cf : in_cf;
+        const ColumnFamily mirror_family = outgoing ? in_cf : out_cf;
+        auto it = view.NewIterator(family, prefix, end);
+        std::vector<std::string> doomed;
+        for (; it->Valid(); it->Next()) {
             storage::EdgeKey key;
-            if (!storage::DecodeEdgeKey({it->key().data(), it->key().size()}, key)) {
+            if (!storage::DecodeEdgeKey(it->key(), key)) {
                 return Status::Corruption("malformed edge key in collection '" +
                                           handle.ref().ToString() + "'");
             }
-            wb.Delete(family, it->key());
-            wb.Delete(mirror_family, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)));
+            // Collected first: deleting from the overlay while iterating it would invalidate
+            // the iterator.
+            doomed.emplace_back(it->key());
+            doomed.push_back(storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)));
         }
-        return storage::FromRocks(it->status(), "reading edges to replace");
+        PHENIX_RETURN_IF_ERROR(it->status().WithContext("reading edges to replace"));
+        for (std::size_t idx = 0; idx < doomed.size(); idx += 2) {
+            sink->Delete(family, doomed[idx]);
+            sink->Delete(mirror_family, doomed[idx + 1]);
+        }
+        return Status::Ok();
     };
 
     for (auto [id_key, entity_ptr] : touched) {
@@ -342,9 +374,9 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         const CollectionHandle& handle = *entity.handle;
         const bool row_gone = entity.db_exists && (!entity.exists || entity.row != entity.db_row);
         if (row_gone) {
-            wb.Delete(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
+            sink->Delete(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
             if (!entity.exists) {
-                wb.Delete(ids_cf, rocksdb::Slice(id_key.data(), id_key.size()));
+                sink->Delete(ids_cf, id_key);
             }
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
             PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/false));
@@ -362,13 +394,13 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
         }
         const CollectionHandle& handle = *source.handle;
         if (!source.db_exists || source.row != source.db_row) {
-            wb.Put(ids_cf, rocksdb::Slice(id_key.data(), id_key.size()),
-                   storage::EncodeCounter(source.row));
+            sink->Put(ids_cf, id_key, storage::EncodeCounter(source.row));
             count_delta[handle.id()] += 1;
         }
         if (source.record_dirty) {
             storage::EncodeEntityRecord(ExternalId(id_key), source.vector, source.metadata, buffer);
-            wb.Put(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), source.row), buffer);
+            sink->Put(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), source.row),
+                      buffer);
         }
         // Resolve edge targets against the final state (overlay, else committed data).
         if (source.edges_op == nullptr) {
@@ -388,29 +420,32 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch) {
             }
             const storage::EdgeKey key{handle.tenant_id, handle.id(), source.row, edge.label,
                                        target.id(),      dest_it->second.row};
-            wb.Put(out_cf, storage::EncodeEdgeKey(key),
-                   storage::EncodeEdgeValue({edge.weight, edge.target_id, edge.properties}));
-            wb.Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)),
-                   storage::EncodeEdgeValue(
-                       {edge.weight, std::string(ExternalId(id_key)), edge.properties}));
+            sink->Put(out_cf, storage::EncodeEdgeKey(key),
+                      storage::EncodeEdgeValue({edge.weight, edge.target_id, edge.properties}));
+            sink->Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)),
+                      storage::EncodeEdgeValue(
+                          {edge.weight, std::string(ExternalId(id_key)), edge.properties}));
         }
     }
-    auto* catalog_cf = store_->cf(ColumnFamily::kCatalog);
-    for (const auto& [collection, delta] : count_delta) {
-        if (delta != 0) {
-            wb.Merge(catalog_cf, storage::EntityCountKey(collection),
-                     storage::EncodeCounter(static_cast<std::uint64_t>(delta)));
+    if (txn != nullptr) {
+        if (txn->writes.bytes() + delta.bytes() > options_.max_transaction_bytes) {
+            return Status::ResourceExhausted(
+                "the transaction would buffer " + std::to_string(txn->writes.bytes() + delta.bytes()) +
+                " bytes of writes; the limit (Options::max_transaction_bytes) is " +
+                std::to_string(options_.max_transaction_bytes) +
+                "; this write was not applied: commit what you have and continue in a new "
+                "transaction");
         }
+        txn->writes.MergeFrom(std::move(delta));
+        return Status::Ok();
     }
-    for (const auto& [collection, row] : max_row) {
-        wb.Merge(catalog_cf, storage::RowHighWaterKey(collection), storage::EncodeCounter(row));
-    }
+    effects.AppendCounters(*store_, wb);
     if (wb.GetDataSize() > limits::kMaxBatchBytes) {
         return Status::ResourceExhausted(
             "the batch encodes to " + std::to_string(wb.GetDataSize()) + " bytes; the limit is " +
             std::to_string(limits::kMaxBatchBytes) + "; split it into smaller batches");
     }
-    return store_->Write(wb);
+    return CommitLocked(wb, std::nullopt, effects).status();
 }
 
 }  // namespace phenix::engine

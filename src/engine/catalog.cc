@@ -246,21 +246,23 @@ Status Catalog::CreateCollection(const CollectionSpec& spec) {
     return Status::Ok();
 }
 
-Status Catalog::DropCollection(const CollectionRef& ref) {
+Status Catalog::DropCollection(const CollectionRef& ref, txn::Oracle& oracle) {
     PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<CollectionHandle> handle, Resolve(ref));
     const storage::TenantId tenant = handle->tenant_id;
     const storage::CollectionId id = handle->id();
     const std::string prefix = storage::CollectionPrefix(tenant, id);
     const std::string end = storage::PrefixSuccessor(prefix);
 
-    rocksdb::WriteBatch batch;
-    rocksdb::ReadOptions read_options;
-    read_options.iterate_upper_bound = nullptr;
+    rocksdb::WriteBatch batch = storage::Store::NewBatch();
+    // The caller holds the catalog lock exclusively: no write is in flight, the latest state is
+    // stable.
+    const storage::ReadTimestamp latest(storage::kLatestTimestamp);
     // Edges between this collection and others: remove the half filed under the other collection.
     for (ColumnFamily family : {ColumnFamily::kOutEdges, ColumnFamily::kInEdges}) {
         const ColumnFamily mirror_family =
             family == ColumnFamily::kOutEdges ? ColumnFamily::kInEdges : ColumnFamily::kOutEdges;
         rocksdb::Slice upper(end);
+        rocksdb::ReadOptions read_options = latest.For(family);
         read_options.iterate_upper_bound = &upper;
         std::unique_ptr<rocksdb::Iterator> it(
             store_.db()->NewIterator(read_options, store_.cf(family)));
@@ -286,10 +288,15 @@ Status Catalog::DropCollection(const CollectionRef& ref) {
     batch.Delete(catalog_cf, storage::CollectionKey(tenant, handle->name));
     batch.Delete(catalog_cf, storage::RowHighWaterKey(id));
     batch.Delete(catalog_cf, storage::EntityCountKey(id));
-    rocksdb::WriteOptions sync_options;
-    sync_options.sync = true;
-    PHENIX_RETURN_IF_ERROR(
-        storage::FromRocks(store_.db()->Write(sync_options, &batch), "dropping collection"));
+    // Versioned data is range-deleted at a commit timestamp: snapshots older than the drop
+    // keep their view of the rows until garbage collection passes the drop.
+    txn::Timestamp ts = 0;
+    std::size_t unused = 0;
+    PHENIX_RETURN_IF_ERROR(oracle.BeginCommit(std::nullopt, {}, &ts, &unused));
+    batch.Merge(catalog_cf, storage::kCommitClockKey, storage::EncodeCounter(ts));
+    Status written = store_.Write(batch, ts).WithContext("dropping collection");
+    oracle.EndCommit(ts);
+    PHENIX_RETURN_IF_ERROR(written);
 
     collections_[tenant].erase(handle->name);
     by_id_.erase(id);

@@ -20,6 +20,7 @@
 
 #include "storage/catalog_codec.h"
 #include "storage/store.h"
+#include "txn/oracle.h"
 
 namespace phenix::engine {
 
@@ -54,7 +55,7 @@ class Catalog {
     Status CreateTenant(std::string_view tenant);
     Status CreateCollection(const CollectionSpec& spec);
     /// Deletes the collection's data, the edges other collections have into it, and its entry.
-    Status DropCollection(const CollectionRef& ref);
+    Status DropCollection(const CollectionRef& ref, txn::Oracle& oracle);
 
   private:
     explicit Catalog(storage::Store& store) : store_(store) {}

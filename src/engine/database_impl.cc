@@ -20,24 +20,25 @@ namespace engine {
 using storage::ColumnFamily;
 using storage::RowId;
 
-class DatabaseImpl::SnapshotGuard {
-  public:
-    explicit SnapshotGuard(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
-    ~SnapshotGuard() { db_->ReleaseSnapshot(snapshot_); }
-    SnapshotGuard(const SnapshotGuard&) = delete;
-    SnapshotGuard& operator=(const SnapshotGuard&) = delete;
-    [[nodiscard]] const rocksdb::Snapshot* get() const { return snapshot_; }
-
-  private:
-    rocksdb::DB* db_;
-    const rocksdb::Snapshot* snapshot_;
-};
 
 Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
                                                      const Options& options, rocksdb::Env* env) {
     auto db = std::unique_ptr<DatabaseImpl>(new DatabaseImpl());
+    db->options_ = options;
     PHENIX_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(path, options, env));
     PHENIX_ASSIGN_OR_RETURN(db->catalog_, Catalog::Load(*db->store_));
+    // The commit clock restarts above every timestamp already written (even if the wall clock
+    // went backwards while the database was closed).
+    txn::Timestamp last_commit = 0;
+    auto clock = db->store_->Get(ColumnFamily::kCatalog, storage::kCommitClockKey);
+    if (clock.ok()) {
+        PHENIX_ASSIGN_OR_RETURN(last_commit, storage::DecodeCounter(*clock));
+    } else if (!clock.status().IsNotFound()) {
+        return clock.status();
+    }
+    db->oracle_ = std::make_unique<txn::Oracle>(last_commit);
+    db->oracle_->RestoreFloor(db->store_->history_floor());
+    db->maintenance_ = std::thread([raw = db.get()] { raw->MaintenanceLoop(); });
     return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -46,14 +47,60 @@ DatabaseImpl::~DatabaseImpl() {
 }
 
 Status DatabaseImpl::Close() {
-    std::unique_lock lock(catalog_mu_);
-    if (closed_) {
-        return Status::Ok();
+    {
+        std::unique_lock lock(catalog_mu_);
+        if (closed_) {
+            return Status::Ok();
+        }
+        // From here on every call fails with "closed" before touching storage.
+        closed_ = true;
     }
-    closed_ = true;
+    {
+        std::lock_guard lock(maintenance_mu_);
+        stop_maintenance_ = true;
+    }
+    maintenance_cv_.notify_all();
+    if (maintenance_.joinable()) {
+        maintenance_.join();
+    }
+    std::vector<std::shared_ptr<TxnState>> open;
+    {
+        std::lock_guard lock(txns_mu_);
+        for (auto& [id, state] : txns_) {
+            open.push_back(state);
+        }
+    }
+    for (auto& state : open) {
+        std::lock_guard lock(state->mu);
+        if (state->phase == TxnState::Phase::kOpen) {
+            FinishTxn(*state, TxnState::Phase::kClosed);
+        }
+    }
+    std::unique_lock lock(catalog_mu_);
     catalog_.reset();
     // store_ is null when Open failed before the store was opened (e.g. the directory is in use).
     return store_ ? store_->Close() : Status::Ok();
+}
+
+void DatabaseImpl::MaintenanceLoop() {
+    std::unique_lock lock(maintenance_mu_);
+    std::uint64_t last_floor = 0;
+    while (!stop_maintenance_) {
+        maintenance_cv_.wait_for(lock, std::chrono::milliseconds(100));
+        if (stop_maintenance_) {
+            break;
+        }
+        lock.unlock();
+        ReapIdleTransactions();
+        const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
+        if (floor > last_floor) {
+            // A failure here only delays garbage collection; the next round retries.
+            if (store_->SetHistoryFloor(floor).ok()) {
+                last_floor = floor;
+            }
+        }
+        lock.lock();
+    }
 }
 
 Status DatabaseImpl::CheckOpenLocked() const {
@@ -86,11 +133,10 @@ Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
 Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     std::unique_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return catalog_->DropCollection(collection);
+    return catalog_->DropCollection(collection, *oracle_);
 }
 
-Result<CollectionInfo> DatabaseImpl::DescribeLocked(const CollectionHandle& handle,
-                                                    const rocksdb::Snapshot* snapshot) const {
+Result<CollectionInfo> DatabaseImpl::DescribeLocked(const CollectionHandle& handle) const {
     CollectionInfo info;
     info.spec.ref = handle.ref();
     info.spec.dimension = handle.record.dimension;
@@ -98,8 +144,7 @@ Result<CollectionInfo> DatabaseImpl::DescribeLocked(const CollectionHandle& hand
     info.spec.settings = handle.record.settings;
     info.collection_id = handle.id();
     info.created_at_ms = handle.record.created_at_ms;
-    auto count =
-        store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()), snapshot);
+    auto count = store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()));
     if (count.ok()) {
         PHENIX_ASSIGN_OR_RETURN(info.num_entities, storage::DecodeCounter(*count));
     } else if (!count.status().IsNotFound()) {
@@ -112,18 +157,17 @@ Result<CollectionInfo> DatabaseImpl::GetCollection(const CollectionRef& collecti
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
-    return DescribeLocked(*handle, nullptr);
+    return DescribeLocked(*handle);
 }
 
 Result<std::vector<CollectionInfo>> DatabaseImpl::ListCollections(std::string_view tenant) {
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handles, catalog_->Collections(tenant));
-    SnapshotGuard snapshot(store_->db());
     std::vector<CollectionInfo> out;
     out.reserve(handles.size());
     for (const auto& handle : handles) {
-        PHENIX_ASSIGN_OR_RETURN(CollectionInfo info, DescribeLocked(*handle, snapshot.get()));
+        PHENIX_ASSIGN_OR_RETURN(CollectionInfo info, DescribeLocked(*handle));
         out.push_back(std::move(info));
     }
     return out;
@@ -166,61 +210,97 @@ Status DatabaseImpl::Delete(const CollectionRef& collection, std::string_view id
 Status DatabaseImpl::Write(const WriteBatch& batch) {
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return ApplyBatchLocked(batch);
+    return ApplyBatchLocked(batch, nullptr);
+}
+
+Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
+                                                  std::optional<txn::Timestamp> start_ts,
+                                                  const txn::WriteEffects& effects) {
+    txn::ConflictKeys keys;
+    std::vector<std::string_view> key_names;  // parallel to writes then refs
+    std::vector<std::string_view> ref_names;
+    keys.writes.reserve(effects.touched.size());
+    for (const auto& [id_key, written] : effects.touched) {
+        const std::uint64_t hash = std::hash<std::string_view>{}(id_key);
+        if (written) {
+            keys.writes.push_back(hash);
+            key_names.push_back(id_key);
+        } else {
+            keys.refs.push_back(hash);
+            ref_names.push_back(id_key);
+        }
+    }
+    txn::Timestamp commit_ts = 0;
+    std::size_t conflict = 0;
+    Status s = oracle_->BeginCommit(start_ts, keys, &commit_ts, &conflict);
+    if (!s.ok()) {
+        const bool is_write = conflict < key_names.size();
+        const std::string_view id_key =
+            is_write ? key_names[conflict] : ref_names[conflict - key_names.size()];
+        std::string where;
+        if (id_key.size() >= storage::kCollectionPrefixBytes) {
+            const auto collection = coding::DecodeFixed32BE(id_key.data() + 4);
+            auto handle = catalog_->FindById(collection);
+            where = " in collection '" + (handle ? handle->ref().ToString() : "?") + "'";
+        }
+        return Status::Aborted(
+            "write conflict on entity " + QuoteForMessage(storage::ExternalIdFromIdKey(id_key)) +
+            where + ": another transaction committed a change to it after this transaction began" +
+            (is_write ? "" : " (this transaction adds an edge to it)") +
+            "; nothing was written; retry the transaction");
+    }
+    wb.Merge(store_->cf(ColumnFamily::kCatalog), storage::kCommitClockKey,
+             storage::EncodeCounter(commit_ts));
+    s = store_->Write(wb, commit_ts);
+    oracle_->EndCommit(commit_ts);
+    if (!s.ok()) {
+        return s;
+    }
+    return commit_ts;
 }
 
 // ---------------------------------------------------------------- reads
 
 Result<std::optional<RowId>> DatabaseImpl::LookupRow(const CollectionHandle& handle,
                                                      std::string_view id,
-                                                     const rocksdb::Snapshot* snapshot) const {
-    auto value = store_->Get(ColumnFamily::kIds, storage::IdKey(handle.tenant_id, handle.id(), id),
-                             snapshot);
-    if (!value.ok()) {
-        if (value.status().IsNotFound()) {
-            return std::optional<RowId>();
-        }
-        return value.status();
+                                                     const txn::ReadView& view) const {
+    PHENIX_ASSIGN_OR_RETURN(
+        auto value, view.Get(ColumnFamily::kIds, storage::IdKey(handle.tenant_id, handle.id(), id)));
+    if (!value) {
+        return std::optional<RowId>();
     }
     PHENIX_ASSIGN_OR_RETURN(std::uint64_t row, storage::DecodeCounter(*value));
     return std::optional<RowId>(row);
 }
 
 Result<storage::EntityRecord> DatabaseImpl::ReadRecord(const CollectionHandle& handle, RowId row,
-                                                       const rocksdb::Snapshot* snapshot) const {
-    auto value = store_->Get(ColumnFamily::kEntities,
-                             storage::EntityKey(handle.tenant_id, handle.id(), row), snapshot);
-    if (!value.ok()) {
-        if (value.status().IsNotFound()) {
-            return Status::Corruption("collection '" + handle.ref().ToString() +
-                                      "' maps an id to row " + std::to_string(row) +
-                                      ", which has no entity record");
-        }
-        return value.status();
+                                                       const txn::ReadView& view) const {
+    PHENIX_ASSIGN_OR_RETURN(
+        auto value,
+        view.Get(ColumnFamily::kEntities, storage::EntityKey(handle.tenant_id, handle.id(), row)));
+    if (!value) {
+        return Status::Corruption("collection '" + handle.ref().ToString() +
+                                  "' maps an id to row " + std::to_string(row) +
+                                  ", which has no entity record");
     }
     return storage::DecodeEntityRecord(*value);
 }
 
 Result<std::vector<EdgeRecord>> DatabaseImpl::ReadEdges(const CollectionHandle& handle, RowId row,
                                                         std::string_view external_id, bool outgoing,
-                                                        const rocksdb::Snapshot* snapshot) const {
+                                                        const txn::ReadView& view) const {
     const std::string prefix = storage::EdgeRowPrefix(handle.tenant_id, handle.id(), row);
     const std::string end = storage::PrefixSuccessor(prefix);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions read_options;
-    read_options.snapshot = snapshot;
-    read_options.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(
-        read_options, store_->cf(outgoing ? ColumnFamily::kOutEdges : ColumnFamily::kInEdges)));
+    auto it =
+        view.NewIterator(outgoing ? ColumnFamily::kOutEdges : ColumnFamily::kInEdges, prefix, end);
     std::vector<EdgeRecord> edges;
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
+    for (; it->Valid(); it->Next()) {
         storage::EdgeKey key;
-        if (!storage::DecodeEdgeKey({it->key().data(), it->key().size()}, key)) {
+        if (!storage::DecodeEdgeKey(it->key(), key)) {
             return Status::Corruption("malformed edge key under '" + std::string(external_id) +
                                       "'");
         }
-        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValue value,
-                                storage::DecodeEdgeValue({it->value().data(), it->value().size()}));
+        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValue value, storage::DecodeEdgeValue(it->value()));
         auto other = key.other_collection == handle.id() ? nullptr
                                                          : catalog_->FindById(key.other_collection);
         const CollectionRef other_ref = other ? other->ref() : handle.ref();
@@ -246,21 +326,20 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::ReadEdges(const CollectionHandle& 
         }
         edges.push_back(std::move(edge));
     }
-    PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading edges"));
+    PHENIX_RETURN_IF_ERROR(it->status().WithContext("reading edges"));
     return edges;
 }
 
 Result<Entity> DatabaseImpl::ReadEntity(const CollectionHandle& handle, RowId row,
-                                        bool include_edges,
-                                        const rocksdb::Snapshot* snapshot) const {
-    PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record, ReadRecord(handle, row, snapshot));
+                                        bool include_edges, const txn::ReadView& view) const {
+    PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record, ReadRecord(handle, row, view));
     Entity entity;
     entity.id = std::move(record.external_id);
     entity.vector = std::move(record.vector);
     entity.metadata = std::move(record.metadata);
     if (include_edges) {
         PHENIX_ASSIGN_OR_RETURN(auto edges,
-                                ReadEdges(handle, row, entity.id, /*outgoing=*/true, snapshot));
+                                ReadEdges(handle, row, entity.id, /*outgoing=*/true, view));
         entity.edges.reserve(edges.size());
         for (EdgeRecord& record_edge : edges) {
             Edge edge;
@@ -277,61 +356,56 @@ Result<Entity> DatabaseImpl::ReadEntity(const CollectionHandle& handle, RowId ro
     return entity;
 }
 
-Result<Entity> DatabaseImpl::Get(const CollectionRef& collection, std::string_view id) {
-    PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
-    std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+Result<Entity> DatabaseImpl::GetLocked(const CollectionRef& collection, std::string_view id,
+                                       const txn::ReadView& view) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
-    SnapshotGuard snapshot(store_->db());
-    PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(*handle, id, snapshot.get()));
+    PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(*handle, id, view));
     if (!row) {
         return Status::NotFound("entity " + QuoteForMessage(id) + " not found in collection '" +
                                 collection.ToString() + "'");
     }
-    return ReadEntity(*handle, *row, /*include_edges=*/true, snapshot.get());
+    return ReadEntity(*handle, *row, /*include_edges=*/true, view);
 }
 
-Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanOptions& options) {
+Result<Entity> DatabaseImpl::Get(const CollectionRef& collection, std::string_view id) {
+    PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    SnapshotGuard snapshot(*oracle_);
+    return GetLocked(collection, id, txn::ReadView(*store_, snapshot.ts()));
+}
+
+Result<ScanPage> DatabaseImpl::ScanLocked(const CollectionRef& collection,
+                                          const ScanOptions& options,
+                                          const txn::ReadView& view) const {
     if (options.limit == 0 || options.limit > limits::kMaxScanLimit) {
         return Status::InvalidArgument("scan limit must be between 1 and " +
                                        std::to_string(limits::kMaxScanLimit) + ", not " +
                                        std::to_string(options.limit));
     }
-    std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
-    SnapshotGuard snapshot(store_->db());
-
     const std::string prefix = storage::CollectionPrefix(handle->tenant_id, handle->id());
     const std::string end = storage::PrefixSuccessor(prefix);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions read_options;
-    read_options.snapshot = snapshot.get();
-    read_options.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(
-        store_->db()->NewIterator(read_options, store_->cf(ColumnFamily::kIds)));
     const std::string start = storage::IdKey(handle->tenant_id, handle->id(), options.start_after);
-    it->Seek(start);
-    if (!options.start_after.empty() && it->Valid() && it->key() == rocksdb::Slice(start)) {
+    auto it = view.NewIterator(ColumnFamily::kIds, start, end);
+    if (!options.start_after.empty() && it->Valid() && it->key() == start) {
         it->Next();
     }
     ScanPage page;
     std::vector<RowId> rows;
     for (; it->Valid(); it->Next()) {
         if (rows.size() == options.limit) {
-            page.next_start_after =
-                std::string(storage::ExternalIdFromIdKey({it->key().data(), it->key().size()}));
+            page.next_start_after = std::string(storage::ExternalIdFromIdKey(it->key()));
             break;
         }
-        PHENIX_ASSIGN_OR_RETURN(std::uint64_t row,
-                                storage::DecodeCounter({it->value().data(), it->value().size()}));
+        PHENIX_ASSIGN_OR_RETURN(std::uint64_t row, storage::DecodeCounter(it->value()));
         rows.push_back(row);
     }
-    PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "scanning ids"));
+    PHENIX_RETURN_IF_ERROR(it->status().WithContext("scanning ids"));
     page.entities.reserve(rows.size());
     for (RowId row : rows) {
         PHENIX_ASSIGN_OR_RETURN(Entity entity,
-                                ReadEntity(*handle, row, options.include_edges, snapshot.get()));
+                                ReadEntity(*handle, row, options.include_edges, view));
         page.entities.push_back(std::move(entity));
     }
     // next_start_after is the first id not returned; callers pass the last returned one.
@@ -341,31 +415,43 @@ Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanO
     return page;
 }
 
-Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdges(const CollectionRef& collection,
-                                                        std::string_view id,
-                                                        EdgeDirection direction) {
-    PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
+Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanOptions& options) {
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    SnapshotGuard snapshot(*oracle_);
+    return ScanLocked(collection, options, txn::ReadView(*store_, snapshot.ts()));
+}
+
+Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdgesLocked(const CollectionRef& collection,
+                                                              std::string_view id,
+                                                              EdgeDirection direction,
+                                                              const txn::ReadView& view) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
-    SnapshotGuard snapshot(store_->db());
-    PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(*handle, id, snapshot.get()));
+    PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(*handle, id, view));
     if (!row) {
         return Status::NotFound("entity " + QuoteForMessage(id) + " not found in collection '" +
                                 collection.ToString() + "'");
     }
     std::vector<EdgeRecord> out;
     if (direction != EdgeDirection::kIn) {
-        PHENIX_ASSIGN_OR_RETURN(out,
-                                ReadEdges(*handle, *row, id, /*outgoing=*/true, snapshot.get()));
+        PHENIX_ASSIGN_OR_RETURN(out, ReadEdges(*handle, *row, id, /*outgoing=*/true, view));
     }
     if (direction != EdgeDirection::kOut) {
-        PHENIX_ASSIGN_OR_RETURN(auto in,
-                                ReadEdges(*handle, *row, id, /*outgoing=*/false, snapshot.get()));
+        PHENIX_ASSIGN_OR_RETURN(auto in, ReadEdges(*handle, *row, id, /*outgoing=*/false, view));
         out.insert(out.end(), std::make_move_iterator(in.begin()),
                    std::make_move_iterator(in.end()));
     }
     return out;
+}
+
+Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdges(const CollectionRef& collection,
+                                                        std::string_view id,
+                                                        EdgeDirection direction) {
+    PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    SnapshotGuard snapshot(*oracle_);
+    return ListEdgesLocked(collection, id, direction, txn::ReadView(*store_, snapshot.ts()));
 }
 
 }  // namespace engine

@@ -4,17 +4,25 @@
 //
 // Concurrency: catalog_mu_ is taken shared by every entity read and write and exclusively by
 // DDL (create/drop tenant or collection) and Close, so a collection cannot disappear under an
-// in-flight operation. Entity writes additionally lock the entity keys they decide on through
-// the LockTable, then commit one RocksDB write batch; concurrent synced commits share an fsync
-// through RocksDB's write-group leader (group commit). Reads use one RocksDB snapshot per call.
+// in-flight operation. Commits (autocommit writes and transaction commits) lock the entity keys
+// they decide on through the LockTable, take a commit timestamp from the Oracle (which also
+// rejects write-write conflicts), then write one RocksDB batch stamped with it; concurrent synced
+// commits share an fsync through RocksDB's write-group leader (group commit). Every read sees
+// one snapshot timestamp (txn/read_view.h); docs/decisions/0003-mvcc-timestamps.md.
 //
-// Lock order: catalog_mu_ (shared or exclusive) -> LockTable stripes (ascending).
+// Lock order: TxnState::mu -> catalog_mu_ (shared or exclusive) -> LockTable stripes
+// (ascending) -> Oracle; txns_mu_ is a leaf.
 //
 // Thread-safe.
 #pragma once
 
+#include <condition_variable>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <thread>
 
 #include <phenix/db.h>
 
@@ -22,8 +30,30 @@
 #include "engine/lock_table.h"
 #include "storage/entity_codec.h"
 #include "storage/store.h"
+#include "txn/oracle.h"
+#include "txn/read_view.h"
+#include "txn/write_set.h"
 
 namespace phenix::engine {
+
+class DatabaseImpl;
+
+// The shared state of one transaction: owned by the Transaction object and by the database's
+// registry of open transactions (which the idle reaper and Close walk).
+struct TxnState {
+    enum class Phase : std::uint8_t { kOpen, kCommitted, kRolledBack, kTimedOut, kClosed };
+
+    std::mutex mu;
+    DatabaseImpl* db = nullptr;  // GUARDED_BY(mu); cleared when the transaction finishes
+    Phase phase = Phase::kOpen;  // GUARDED_BY(mu)
+    std::uint64_t id = 0;
+    txn::Timestamp read_ts = 0;
+    bool read_only = false;
+    txn::WriteSet writes;  // GUARDED_BY(mu)
+    // Every collection written or referenced: Commit fails if one was dropped meanwhile.
+    std::map<storage::CollectionId, std::shared_ptr<CollectionHandle>> collections;
+    std::chrono::steady_clock::time_point last_used;  // GUARDED_BY(mu)
+};
 
 class DatabaseImpl final : public Database {
   public:
@@ -55,35 +85,93 @@ class DatabaseImpl final : public Database {
     Result<std::vector<EdgeRecord>> ListEdges(const CollectionRef& collection, std::string_view id,
                                               EdgeDirection direction) override;
 
+    Result<std::unique_ptr<Transaction>> BeginTransaction(const TransactionOptions& options) override;
+    Timestamp CurrentTimestamp() override;
+    Status Verify() override;
+
+    // ---- used by TransactionImpl; REQUIRES state.mu held and state open ----
+    Status TxnWrite(TxnState& state, const WriteBatch& batch);
+    Result<Entity> TxnGet(TxnState& state, const CollectionRef& collection, std::string_view id);
+    Result<ScanPage> TxnScan(TxnState& state, const CollectionRef& collection,
+                             const ScanOptions& options);
+    Result<std::vector<EdgeRecord>> TxnListEdges(TxnState& state, const CollectionRef& collection,
+                                                 std::string_view id, EdgeDirection direction);
+    Result<Timestamp> TxnCommit(TxnState& state);
+    /// Discards the transaction's writes and snapshot and leaves it in `phase`.
+    void FinishTxn(TxnState& state, TxnState::Phase phase);
+    [[nodiscard]] const Options& options() const { return options_; }
+
   private:
     DatabaseImpl() = default;
 
-    // RAII holder of a RocksDB snapshot.
-    class SnapshotGuard;
+    // RAII registration of a snapshot with the oracle (so garbage collection keeps it).
+    class SnapshotGuard {
+      public:
+        explicit SnapshotGuard(txn::Oracle& oracle)
+            : oracle_(oracle), ts_(oracle.AcquireSnapshot()) {}
+        ~SnapshotGuard() { oracle_.ReleaseSnapshot(ts_); }
+        SnapshotGuard(const SnapshotGuard&) = delete;
+        SnapshotGuard& operator=(const SnapshotGuard&) = delete;
+        [[nodiscard]] txn::Timestamp ts() const { return ts_; }
+
+      private:
+        txn::Oracle& oracle_;
+        txn::Timestamp ts_;
+    };
 
     Status CheckOpenLocked() const;
-    Result<CollectionInfo> DescribeLocked(const CollectionHandle& handle,
-                                          const rocksdb::Snapshot* snapshot) const;
+    Result<CollectionInfo> DescribeLocked(const CollectionHandle& handle) const;
     Result<std::optional<storage::RowId>> LookupRow(const CollectionHandle& handle,
                                                     std::string_view id,
-                                                    const rocksdb::Snapshot* snapshot) const;
+                                                    const txn::ReadView& view) const;
     Result<storage::EntityRecord> ReadRecord(const CollectionHandle& handle, storage::RowId row,
-                                             const rocksdb::Snapshot* snapshot) const;
+                                             const txn::ReadView& view) const;
     // Edges filed under (handle, row) in the out_edges or in_edges column family.
     Result<std::vector<EdgeRecord>> ReadEdges(const CollectionHandle& handle, storage::RowId row,
                                               std::string_view external_id, bool outgoing,
-                                              const rocksdb::Snapshot* snapshot) const;
+                                              const txn::ReadView& view) const;
     Result<Entity> ReadEntity(const CollectionHandle& handle, storage::RowId row,
-                              bool include_edges, const rocksdb::Snapshot* snapshot) const;
+                              bool include_edges, const txn::ReadView& view) const;
 
-    // The write path (batch_writer.cc). REQUIRES catalog_mu_ shared.
-    Status ApplyBatchLocked(const WriteBatch& batch);
+    // The read paths shared by autocommit reads and transactions. REQUIRES catalog_mu_ shared.
+    Result<Entity> GetLocked(const CollectionRef& collection, std::string_view id,
+                             const txn::ReadView& view) const;
+    Result<ScanPage> ScanLocked(const CollectionRef& collection, const ScanOptions& options,
+                                const txn::ReadView& view) const;
+    Result<std::vector<EdgeRecord>> ListEdgesLocked(const CollectionRef& collection,
+                                                    std::string_view id, EdgeDirection direction,
+                                                    const txn::ReadView& view) const;
 
+    // The write path (batch_writer.cc). REQUIRES catalog_mu_ shared. txn == nullptr: autocommit.
+    Status ApplyBatchLocked(const WriteBatch& batch, TxnState* txn);
+    // Stamps `wb` with a new commit timestamp and writes it. start_ts: the snapshot the changes
+    // were computed from (conflicts after it abort), nullopt for autocommit (computed from the
+    // latest state under key locks). REQUIRES catalog_mu_ shared and the key locks held.
+    Result<txn::Timestamp> CommitLocked(rocksdb::WriteBatch& wb,
+                                        std::optional<txn::Timestamp> start_ts,
+                                        const txn::WriteEffects& effects);
+    Status CheckTxnLocked(TxnState& state) const;
+
+    // Maintenance thread: rolls back idle transactions, advances the MVCC history floor.
+    void MaintenanceLoop();
+    void ReapIdleTransactions();
+
+    Options options_;
     std::unique_ptr<storage::Store> store_;
     mutable std::shared_mutex catalog_mu_;
     std::unique_ptr<Catalog> catalog_;  // GUARDED_BY(catalog_mu_)
     bool closed_ = false;               // GUARDED_BY(catalog_mu_)
     LockTable locks_;
+    std::unique_ptr<txn::Oracle> oracle_;
+
+    std::mutex txns_mu_;
+    std::map<std::uint64_t, std::shared_ptr<TxnState>> txns_;  // GUARDED_BY(txns_mu_)
+    std::uint64_t next_txn_id_ = 1;                            // GUARDED_BY(txns_mu_)
+
+    std::mutex maintenance_mu_;
+    std::condition_variable maintenance_cv_;
+    bool stop_maintenance_ = false;  // GUARDED_BY(maintenance_mu_)
+    std::thread maintenance_;
 };
 
 }  // namespace phenix::engine

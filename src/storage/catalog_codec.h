@@ -44,6 +44,8 @@ inline constexpr std::string_view kNextTenantIdKey = "n/tenant";
 inline constexpr std::string_view kNextCollectionIdKey = "n/collection";
 inline constexpr std::string_view kRowHighWaterPrefix = "r/";
 inline constexpr std::string_view kEntityCountPrefix = "k/";
+/// Newest commit timestamp written (max-merged by every commit; restores the clock at open).
+inline constexpr std::string_view kCommitClockKey = "m/clock";
 
 std::string TenantKey(std::string_view tenant_name);
 std::string CollectionKey(TenantId tenant, std::string_view collection_name);

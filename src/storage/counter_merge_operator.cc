@@ -23,7 +23,8 @@ class CounterMergeOperator final : public rocksdb::AssociativeMergeOperator {
             existing_value ? coding::DecodeFixed64LE(existing_value->data()) : 0;
         std::uint64_t result = 0;
         if (key.starts_with(
-                rocksdb::Slice(kRowHighWaterPrefix.data(), kRowHighWaterPrefix.size()))) {
+                rocksdb::Slice(kRowHighWaterPrefix.data(), kRowHighWaterPrefix.size())) ||
+            key == rocksdb::Slice(kCommitClockKey.data(), kCommitClockKey.size())) {
             result = std::max(current, operand);
         } else if (key.starts_with(
                        rocksdb::Slice(kEntityCountPrefix.data(), kEntityCountPrefix.size()))) {

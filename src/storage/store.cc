@@ -15,9 +15,33 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include "common/coding.h"
 #include "storage/counter_merge_operator.h"
 
+namespace rocksdb {
+// RocksDB's bytewise comparator with a 64-bit little-endian timestamp suffix (newest first).
+// Exported by librocksdb since 6.x; RocksDB 7.8's public headers do not declare it (8.x does).
+// Its name, "leveldb.BytewiseComparator.u64ts", is recorded in every SST file and MANIFEST.
+const Comparator* BytewiseComparatorWithU64Ts();
+}  // namespace rocksdb
+
 namespace phenix::storage {
+
+std::string EncodeTimestamp(std::uint64_t ts) {
+    std::string out(kTimestampBytes, '\0');
+    for (std::size_t idx = 0; idx < kTimestampBytes; ++idx) {
+        out[idx] = static_cast<char>((ts >> (8 * idx)) & 0xff);
+    }
+    return out;
+}
+
+std::uint64_t DecodeTimestamp(std::string_view encoded) {
+    std::uint64_t ts = 0;
+    for (std::size_t idx = 0; idx < kTimestampBytes && idx < encoded.size(); ++idx) {
+        ts |= static_cast<std::uint64_t>(static_cast<unsigned char>(encoded[idx])) << (8 * idx);
+    }
+    return ts;
+}
 
 namespace fs = std::filesystem;
 
@@ -135,6 +159,14 @@ Status CheckFormatFile(const std::string& dir) {
         return Status::FailedPrecondition(path + " holds an invalid format version '" +
                                           version_text + "'");
     }
+    if (version < kDataFormatVersion) {
+        return Status::FailedPrecondition(
+            "the data directory " + dir + " uses format " + std::to_string(version) +
+            " (written before transactions existed); this build reads format " +
+            std::to_string(kDataFormatVersion) +
+            " only and cannot convert it in place: export the data with the older build "
+            "(e.g. `scan` in the shell) and load it into a new directory");
+    }
     if (version > kDataFormatVersion) {
         return Status::FailedPrecondition(
             "the data directory " + dir + " uses format " + std::to_string(version) +
@@ -178,6 +210,9 @@ rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf,
     }
     if (cf == ColumnFamily::kCatalog) {
         cf_options.merge_operator = NewCounterMergeOperator();
+    }
+    if (IsVersioned(cf)) {
+        cf_options.comparator = rocksdb::BytewiseComparatorWithU64Ts();
     }
     return cf_options;
 }
@@ -314,7 +349,22 @@ namespace {
 
 }  // namespace
 
-Status Store::Write(rocksdb::WriteBatch& batch) {
+rocksdb::WriteBatch Store::NewBatch(std::size_t bytes) {
+    return rocksdb::WriteBatch(bytes, /*max_bytes=*/0, /*protection_bytes_per_key=*/0,
+                               /*default_cf_ts_sz=*/0);
+}
+
+Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
+    const std::string ts = EncodeTimestamp(commit_ts);
+    const std::uint32_t catalog_id = cf(ColumnFamily::kCatalog)->GetID();
+    const std::uint32_t default_id = default_handle_->GetID();
+    PHENIX_RETURN_IF_ERROR(FromRocks(
+        batch.UpdateTimestamps(ts,
+                               [catalog_id, default_id](std::uint32_t id) -> std::size_t {
+                                   return id == catalog_id || id == default_id ? 0
+                                                                               : kTimestampBytes;
+                               }),
+        "stamping the commit timestamp"));
     rocksdb::Status s = WriteToRocks(db_.get(), write_options_, &batch);
     if (!s.ok()) {
         write_failed_.store(true);
@@ -329,9 +379,9 @@ Status Store::Write(rocksdb::WriteBatch& batch) {
 }
 
 Result<std::string> Store::Get(ColumnFamily family, const rocksdb::Slice& key,
-                               const rocksdb::Snapshot* snapshot) const {
-    rocksdb::ReadOptions read_options;
-    read_options.snapshot = snapshot;
+                               std::uint64_t ts) const {
+    const ReadTimestamp read_ts(ts);
+    rocksdb::ReadOptions read_options = read_ts.For(family);
     std::string value;
     rocksdb::Status s = db_->Get(read_options, cf(family), key, &value);
     if (s.IsNotFound()) {
@@ -341,6 +391,27 @@ Result<std::string> Store::Get(ColumnFamily family, const rocksdb::Slice& key,
         return FromRocks(s, std::string("read from ") + ColumnFamilyName(family) + " failed");
     }
     return value;
+}
+
+Status Store::SetHistoryFloor(std::uint64_t ts) {
+    std::uint64_t current = history_floor_.load();
+    while (ts > current) {
+        if (history_floor_.compare_exchange_weak(current, ts)) {
+            const std::string encoded = EncodeTimestamp(ts);
+            for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
+                if (!IsVersioned(static_cast<ColumnFamily>(idx))) {
+                    continue;
+                }
+                rocksdb::Status s = db_->IncreaseFullHistoryTsLow(handles_[idx], encoded);
+                // TryAgain: a concurrent call moved it further already.
+                if (!s.ok() && !s.IsTryAgain()) {
+                    return FromRocks(s, "advancing the MVCC history floor");
+                }
+            }
+            return Status::Ok();
+        }
+    }
+    return Status::Ok();
 }
 
 }  // namespace phenix::storage

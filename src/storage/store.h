@@ -17,6 +17,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -28,8 +29,9 @@
 
 namespace phenix::storage {
 
-/// The data directory format this build writes and reads.
-inline constexpr int kDataFormatVersion = 1;
+/// The data directory format this build writes and reads. Format 2 added commit timestamps to
+/// the keys of every versioned column family (docs/decisions/0003-mvcc-timestamps.md).
+inline constexpr int kDataFormatVersion = 2;
 inline constexpr const char* kFormatFileName = "PHENIX_FORMAT";
 inline constexpr const char* kLockFileName = "LOCK";
 inline constexpr const char* kRocksDirName = "db";
@@ -44,6 +46,40 @@ enum class ColumnFamily : std::uint8_t {
 inline constexpr std::size_t kNumColumnFamilies = 5;
 /// The RocksDB name of a column family ("catalog", "entities", ...).
 const char* ColumnFamilyName(ColumnFamily cf);
+
+/// Versioned column families keep every version of a key, tagged with the commit timestamp
+/// (RocksDB user-defined timestamps: 8 bytes, little-endian, newest first). Reads of them need a
+/// read timestamp. The catalog is not versioned.
+constexpr bool IsVersioned(ColumnFamily cf) { return cf != ColumnFamily::kCatalog; }
+inline constexpr std::size_t kTimestampBytes = 8;
+/// Reads "everything committed so far" (writers under their key locks).
+inline constexpr std::uint64_t kLatestTimestamp = ~std::uint64_t{0};
+/// The 8-byte encoding RocksDB's timestamp comparator expects.
+std::string EncodeTimestamp(std::uint64_t ts);
+std::uint64_t DecodeTimestamp(std::string_view encoded);
+
+/// A read timestamp held in the form rocksdb::ReadOptions::timestamp points to.
+class ReadTimestamp {
+  public:
+    explicit ReadTimestamp(std::uint64_t ts) : ts_(ts), encoded_(EncodeTimestamp(ts)), slice_(encoded_) {}
+    ReadTimestamp(const ReadTimestamp&) = delete;
+    ReadTimestamp& operator=(const ReadTimestamp&) = delete;
+    [[nodiscard]] std::uint64_t value() const { return ts_; }
+    [[nodiscard]] const rocksdb::Slice* slice() const { return &slice_; }
+    /// ReadOptions reading `family` at this timestamp (none for unversioned families).
+    [[nodiscard]] rocksdb::ReadOptions For(ColumnFamily family) const {
+        rocksdb::ReadOptions read_options;
+        if (IsVersioned(family)) {
+            read_options.timestamp = &slice_;
+        }
+        return read_options;
+    }
+
+  private:
+    std::uint64_t ts_;
+    std::string encoded_;
+    rocksdb::Slice slice_;
+};
 
 /// Converts a RocksDB status into a Phenix Status, prefixing `context` to the message.
 Status FromRocks(const rocksdb::Status& s, std::string_view context);
@@ -68,12 +104,22 @@ class Store {
     [[nodiscard]] const std::string& path() const { return path_; }
     [[nodiscard]] const rocksdb::WriteOptions& write_options() const { return write_options_; }
 
-    /// Applies a RocksDB write batch atomically with the configured durability.
-    Status Write(rocksdb::WriteBatch& batch);
+    /// Applies a RocksDB write batch atomically with the configured durability, stamping every
+    /// key of a versioned column family with `commit_ts`. Build the batch with NewBatch().
+    Status Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts);
+    /// An empty batch ready for Write (reserves `bytes`).
+    static rocksdb::WriteBatch NewBatch(std::size_t bytes = 0);
 
-    /// Reads a value; NotFound (a plain Status) when absent.
+    /// Reads a value as of `ts` (ignored for unversioned families); NotFound (a plain Status)
+    /// when absent.
     Result<std::string> Get(ColumnFamily family, const rocksdb::Slice& key,
-                            const rocksdb::Snapshot* snapshot = nullptr) const;
+                            std::uint64_t ts = kLatestTimestamp) const;
+
+    /// Lets compaction discard versions older than `ts` that a newer version at or below `ts`
+    /// hides (garbage collection of MVCC history). Reads below `ts` fail afterwards. Only ever
+    /// moves forward; calls with a lower `ts` are ignored.
+    Status SetHistoryFloor(std::uint64_t ts);
+    [[nodiscard]] std::uint64_t history_floor() const { return history_floor_.load(); }
 
   private:
     Store() = default;
@@ -87,6 +133,7 @@ class Store {
     // Set once a write fails: RocksDB then holds a background error and its WAL writer must not
     // be synced again (Debian's assertion-enabled librocksdb aborts the process if it is).
     std::atomic<bool> write_failed_{false};
+    std::atomic<std::uint64_t> history_floor_{0};
 };
 
 }  // namespace phenix::storage

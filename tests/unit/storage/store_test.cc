@@ -110,13 +110,13 @@ TEST(Store, CounterMergeOperatorTakesMaxAndSums) {
     TempDir dir;
     auto store = Store::Open(dir.path(), {});
     ASSERT_TRUE(store.ok());
-    rocksdb::WriteBatch batch;
+    rocksdb::WriteBatch batch = Store::NewBatch();
     auto* cf = (*store)->cf(ColumnFamily::kCatalog);
     batch.Merge(cf, RowHighWaterKey(1), EncodeCounter(5));
     batch.Merge(cf, RowHighWaterKey(1), EncodeCounter(3));
     batch.Merge(cf, EntityCountKey(1), EncodeCounter(10));
     batch.Merge(cf, EntityCountKey(1), EncodeCounter(static_cast<std::uint64_t>(-3)));
-    ASSERT_TRUE((*store)->Write(batch).ok());
+    ASSERT_TRUE((*store)->Write(batch, /*commit_ts=*/1).ok());
     EXPECT_EQ(*DecodeCounter(*(*store)->Get(ColumnFamily::kCatalog, RowHighWaterKey(1))), 5u);
     EXPECT_EQ(*DecodeCounter(*(*store)->Get(ColumnFamily::kCatalog, EntityCountKey(1))), 7u);
 }

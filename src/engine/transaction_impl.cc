@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Transactions: the public Transaction object, and the DatabaseImpl methods it calls.
+//
+// A transaction reads at the snapshot timestamp it took at Begin, overlaid with its own writes
+// (txn::ReadView over its txn::WriteSet). Writes run the same write path as autocommit
+// (batch_writer.cc) against that view and merge their key/value changes into the WriteSet.
+// Commit locks the touched entity keys, asks the Oracle for a commit timestamp (rejecting a
+// write-write conflict with a commit after the snapshot), and writes the WriteSet as one RocksDB
+// batch. Because a successful conflict check proves that nothing the transaction touched changed
+// since its snapshot, the changes computed against the snapshot are exactly what a serial
+// execution at the commit timestamp would produce.
+#include <chrono>
+
+#include "common/coding.h"
+#include "engine/database_impl.h"
+#include "engine/validation.h"
+#include "storage/catalog_codec.h"
+
+namespace phenix::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* PhaseMessage(TxnState::Phase phase) {
+    switch (phase) {
+        case TxnState::Phase::kOpen:
+            return "open";
+        case TxnState::Phase::kCommitted:
+            return "the transaction has already committed; begin a new one";
+        case TxnState::Phase::kRolledBack:
+            return "the transaction was rolled back (or its commit failed); begin a new one";
+        case TxnState::Phase::kTimedOut:
+            return "the transaction was rolled back because it was idle longer than "
+                   "Options::transaction_idle_timeout_ms; begin a new one";
+        case TxnState::Phase::kClosed:
+            return "the transaction was rolled back because the database was closed";
+    }
+    return "the transaction is finished";
+}
+
+class TransactionImpl final : public Transaction {
+  public:
+    explicit TransactionImpl(std::shared_ptr<TxnState> state) : state_(std::move(state)) {}
+
+    ~TransactionImpl() override { Rollback().IgnoreError(); }
+
+    [[nodiscard]] Timestamp read_timestamp() const override { return state_->read_ts; }
+
+    Result<Entity> Get(const CollectionRef& collection, std::string_view id) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnGet(*state_, collection, id);
+    }
+    Result<ScanPage> Scan(const CollectionRef& collection, const ScanOptions& options) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnScan(*state_, collection, options);
+    }
+    Result<std::vector<EdgeRecord>> ListEdges(const CollectionRef& collection, std::string_view id,
+                                              EdgeDirection direction) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnListEdges(*state_, collection, id, direction);
+    }
+
+    Status Insert(const CollectionRef& collection, const Entity& entity) override {
+        WriteBatch batch;
+        batch.Insert(collection, entity);
+        return Write(batch);
+    }
+    Status Upsert(const CollectionRef& collection, const Entity& entity) override {
+        WriteBatch batch;
+        batch.Upsert(collection, entity);
+        return Write(batch);
+    }
+    Status ReplaceMetadata(const CollectionRef& collection, std::string_view id,
+                           std::string_view metadata_json) override {
+        WriteBatch batch;
+        batch.ReplaceMetadata(collection, std::string(id), std::string(metadata_json));
+        return Write(batch);
+    }
+    Status PatchMetadata(const CollectionRef& collection, std::string_view id,
+                         std::string_view merge_patch_json) override {
+        WriteBatch batch;
+        batch.PatchMetadata(collection, std::string(id), std::string(merge_patch_json));
+        return Write(batch);
+    }
+    Status Delete(const CollectionRef& collection, std::string_view id) override {
+        WriteBatch batch;
+        batch.Delete(collection, std::string(id));
+        return Write(batch);
+    }
+    Status Write(const WriteBatch& batch) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        if (state_->read_only) {
+            return Status::FailedPrecondition(
+                "the transaction is read-only; begin one without read_only to write");
+        }
+        return state_->db->TxnWrite(*state_, batch);
+    }
+
+    Result<Timestamp> Commit() override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnCommit(*state_);
+    }
+
+    Status Rollback() override {
+        std::lock_guard lock(state_->mu);
+        if (state_->phase == TxnState::Phase::kOpen && state_->db != nullptr) {
+            state_->db->FinishTxn(*state_, TxnState::Phase::kRolledBack);
+        }
+        return Status::Ok();
+    }
+
+  private:
+    // REQUIRES state_->mu. Also enforces the idle timeout at the moment of the call, so a
+    // timed-out transaction fails even if the reaper has not run yet.
+    Status Usable() {
+        TxnState& state = *state_;
+        if (state.phase != TxnState::Phase::kOpen || state.db == nullptr) {
+            return Status::FailedPrecondition(PhaseMessage(state.phase));
+        }
+        const std::uint64_t timeout_ms = state.db->options().transaction_idle_timeout_ms;
+        const auto now = Clock::now();
+        if (timeout_ms != 0 && now - state.last_used > std::chrono::milliseconds(timeout_ms)) {
+            state.db->FinishTxn(state, TxnState::Phase::kTimedOut);
+            return Status::FailedPrecondition(PhaseMessage(state.phase));
+        }
+        state.last_used = now;
+        return Status::Ok();
+    }
+
+    std::shared_ptr<TxnState> state_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Transaction>> DatabaseImpl::BeginTransaction(
+    const TransactionOptions& options) {
+    if (options.as_of && !options.read_only) {
+        return Status::InvalidArgument(
+            "as_of reads the past and needs a read-only transaction (set read_only)");
+    }
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    auto state = std::make_shared<TxnState>();
+    state->db = this;
+    state->read_only = options.read_only;
+    state->last_used = Clock::now();
+    {
+        std::lock_guard txns_lock(txns_mu_);
+        if (txns_.size() >= options_.max_open_transactions) {
+            return Status::ResourceExhausted(
+                std::to_string(txns_.size()) +
+                " transactions are open, the limit (Options::max_open_transactions) is " +
+                std::to_string(options_.max_open_transactions) +
+                "; commit or roll back open transactions first");
+        }
+        if (options.as_of) {
+            PHENIX_RETURN_IF_ERROR(oracle_->AcquireSnapshotAt(*options.as_of));
+            state->read_ts = *options.as_of;
+        } else {
+            state->read_ts = oracle_->AcquireSnapshot();
+        }
+        state->id = next_txn_id_++;
+        txns_.emplace(state->id, state);
+    }
+    return std::unique_ptr<Transaction>(new TransactionImpl(std::move(state)));
+}
+
+Timestamp DatabaseImpl::CurrentTimestamp() {
+    return oracle_->visible();
+}
+
+void DatabaseImpl::FinishTxn(TxnState& state, TxnState::Phase phase) {
+    if (state.phase != TxnState::Phase::kOpen) {
+        return;
+    }
+    state.phase = phase;
+    oracle_->ReleaseSnapshot(state.read_ts);
+    state.writes = txn::WriteSet();
+    state.collections.clear();
+    state.db = nullptr;
+    std::lock_guard lock(txns_mu_);
+    txns_.erase(state.id);
+}
+
+void DatabaseImpl::ReapIdleTransactions() {
+    const std::uint64_t timeout_ms = options_.transaction_idle_timeout_ms;
+    if (timeout_ms == 0) {
+        return;
+    }
+    std::vector<std::shared_ptr<TxnState>> open;
+    {
+        std::lock_guard lock(txns_mu_);
+        open.reserve(txns_.size());
+        for (auto& [id, state] : txns_) {
+            open.push_back(state);
+        }
+    }
+    const auto now = Clock::now();
+    for (auto& state : open) {
+        // A transaction whose lock is held is in a call, hence not idle.
+        std::unique_lock lock(state->mu, std::try_to_lock);
+        if (lock.owns_lock() && state->phase == TxnState::Phase::kOpen &&
+            now - state->last_used > std::chrono::milliseconds(timeout_ms)) {
+            FinishTxn(*state, TxnState::Phase::kTimedOut);
+        }
+    }
+}
+
+Status DatabaseImpl::TxnWrite(TxnState& state, const WriteBatch& batch) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    return ApplyBatchLocked(batch, &state);
+}
+
+Result<Entity> DatabaseImpl::TxnGet(TxnState& state, const CollectionRef& collection,
+                                    std::string_view id) {
+    PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    return GetLocked(collection, id, txn::ReadView(*store_, state.read_ts, &state.writes));
+}
+
+Result<ScanPage> DatabaseImpl::TxnScan(TxnState& state, const CollectionRef& collection,
+                                       const ScanOptions& options) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    return ScanLocked(collection, options, txn::ReadView(*store_, state.read_ts, &state.writes));
+}
+
+Result<std::vector<EdgeRecord>> DatabaseImpl::TxnListEdges(TxnState& state,
+                                                           const CollectionRef& collection,
+                                                           std::string_view id,
+                                                           EdgeDirection direction) {
+    PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    return ListEdgesLocked(collection, id, direction,
+                           txn::ReadView(*store_, state.read_ts, &state.writes));
+}
+
+Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    if (state.writes.empty()) {
+        const Timestamp ts = state.read_ts;
+        FinishTxn(state, TxnState::Phase::kCommitted);
+        return ts;
+    }
+    for (const auto& [id, handle] : state.collections) {
+        if (!handle || catalog_->FindById(id) != handle) {
+            FinishTxn(state, TxnState::Phase::kRolledBack);
+            return Status::FailedPrecondition(
+                "collection '" + (handle ? handle->ref().ToString() : std::to_string(id)) +
+                "' was dropped while the transaction was open; nothing was committed");
+        }
+    }
+    std::vector<std::size_t> stripes;
+    stripes.reserve(state.writes.effects.touched.size());
+    for (const auto& [id_key, written] : state.writes.effects.touched) {
+        const auto collection = coding::DecodeFixed32BE(id_key.data() + 4);
+        stripes.push_back(LockTable::StripeOf(collection, storage::ExternalIdFromIdKey(id_key)));
+    }
+    LockTable::Guard guard = locks_.Lock(std::move(stripes));
+    rocksdb::WriteBatch wb = storage::Store::NewBatch(state.writes.bytes() + 1024);
+    state.writes.AppendTo(*store_, wb);
+    state.writes.effects.AppendCounters(*store_, wb);
+    auto committed = CommitLocked(wb, state.read_ts, state.writes.effects);
+    FinishTxn(state, committed.ok() ? TxnState::Phase::kCommitted : TxnState::Phase::kRolledBack);
+    return committed;
+}
+
+}  // namespace phenix::engine

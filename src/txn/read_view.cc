@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "txn/read_view.h"
+
+namespace phenix::txn {
+
+using storage::ColumnFamily;
+
+Result<std::optional<std::string>> ReadView::Get(ColumnFamily cf, std::string_view key) const {
+    if (overlay_ != nullptr) {
+        if (const auto* found = overlay_->Find(cf, key)) {
+            return *found;
+        }
+    }
+    auto value = store_.Get(cf, rocksdb::Slice(key.data(), key.size()), ts_.value());
+    if (!value.ok()) {
+        if (value.status().IsNotFound()) {
+            return std::optional<std::string>();
+        }
+        return value.status();
+    }
+    return std::optional<std::string>(std::move(*value));
+}
+
+Result<std::vector<std::optional<std::string>>> ReadView::MultiGet(
+    ColumnFamily cf, const std::vector<std::string_view>& keys) const {
+    std::vector<std::optional<std::string>> out(keys.size());
+    std::vector<rocksdb::Slice> lookup;
+    std::vector<std::size_t> positions;
+    lookup.reserve(keys.size());
+    positions.reserve(keys.size());
+    for (std::size_t idx = 0; idx < keys.size(); ++idx) {
+        if (overlay_ != nullptr) {
+            if (const auto* found = overlay_->Find(cf, keys[idx])) {
+                out[idx] = *found;
+                continue;
+            }
+        }
+        lookup.emplace_back(keys[idx].data(), keys[idx].size());
+        positions.push_back(idx);
+    }
+    if (lookup.empty()) {
+        return out;
+    }
+    std::vector<rocksdb::PinnableSlice> values(lookup.size());
+    std::vector<rocksdb::Status> statuses(lookup.size());
+    const rocksdb::ReadOptions read_options = ts_.For(cf);
+    store_.db()->MultiGet(read_options, store_.cf(cf), lookup.size(), lookup.data(), values.data(),
+                          statuses.data());
+    for (std::size_t idx = 0; idx < lookup.size(); ++idx) {
+        if (statuses[idx].IsNotFound()) {
+            continue;
+        }
+        PHENIX_RETURN_IF_ERROR(storage::FromRocks(
+            statuses[idx], std::string("read from ") + storage::ColumnFamilyName(cf) + " failed"));
+        out[positions[idx]] = values[idx].ToString();
+    }
+    return out;
+}
+
+std::unique_ptr<ReadView::Iterator> ReadView::NewIterator(ColumnFamily cf, std::string_view lower,
+                                                          std::string_view upper) const {
+    auto it = std::unique_ptr<Iterator>(new Iterator());
+    it->upper_ = std::string(upper);
+    it->upper_slice_ = rocksdb::Slice(it->upper_);
+    rocksdb::ReadOptions read_options = ts_.For(cf);
+    if (!upper.empty()) {
+        read_options.iterate_upper_bound = &it->upper_slice_;
+    }
+    it->db_.reset(store_.db()->NewIterator(read_options, store_.cf(cf)));
+    it->db_->Seek(rocksdb::Slice(lower.data(), lower.size()));
+    if (overlay_ != nullptr) {
+        const WriteSet::Map& map = overlay_->map(cf);
+        it->overlay_it_ = map.lower_bound(lower);
+        it->overlay_end_ = upper.empty() ? map.end() : map.lower_bound(upper);
+    }
+    it->Settle();
+    return it;
+}
+
+Status ReadView::Iterator::status() const {
+    return storage::FromRocks(db_->status(), "iterating");
+}
+
+// Positions on the smallest key of (database, overlay); the overlay wins ties and its deletions
+// hide the database key.
+void ReadView::Iterator::Settle() {
+    while (true) {
+        const bool db_valid = db_->Valid();
+        const bool ov_valid = overlay_it_ != overlay_end_;
+        if (!db_valid && !ov_valid) {
+            valid_ = false;
+            return;
+        }
+        int order = 0;  // <0: database first, >0: overlay first, 0: same key
+        if (!ov_valid) {
+            order = -1;
+        } else if (!db_valid) {
+            order = 1;
+        } else {
+            const rocksdb::Slice db_key = db_->key();
+            order = std::string_view(db_key.data(), db_key.size()).compare(overlay_it_->first);
+            order = order < 0 ? -1 : (order > 0 ? 1 : 0);
+        }
+        if (order < 0) {
+            from_overlay_ = false;
+            key_ = {db_->key().data(), db_->key().size()};
+            value_ = {db_->value().data(), db_->value().size()};
+            valid_ = true;
+            return;
+        }
+        if (order == 0) {
+            db_->Next();  // shadowed by the overlay
+        }
+        if (!overlay_it_->second) {
+            ++overlay_it_;  // deleted in the transaction
+            continue;
+        }
+        from_overlay_ = true;
+        key_ = overlay_it_->first;
+        value_ = *overlay_it_->second;
+        valid_ = true;
+        return;
+    }
+}
+
+void ReadView::Iterator::Next() {
+    if (!valid_) {
+        return;
+    }
+    if (from_overlay_) {
+        ++overlay_it_;
+    } else {
+        db_->Next();
+    }
+    Settle();
+}
+
+}  // namespace phenix::txn
