@@ -102,6 +102,11 @@ class Database {
     /// out-edges <-> in-edges, edge endpoints exist, entity counts. Reads one snapshot; safe to
     /// run while writers are active. OK, or Corruption listing the first problems found.
     virtual Status Verify() = 0;
+    /// Moves the MVCC history floor to what open transactions and Options::history_retention_ms
+    /// still need and compacts all data now, reclaiming the space of old versions and deleted
+    /// entities (compaction also does this in the background as data is written). Blocks until
+    /// done; safe while reads and writes continue.
+    virtual Status Compact() = 0;
 
   protected:
     Database() = default;

@@ -79,6 +79,12 @@ Result<std::unique_ptr<Catalog>> Catalog::Load(storage::Store& store) {
         } else if (key == storage::kNextTenantIdKey) {
             PHENIX_ASSIGN_OR_RETURN(std::uint64_t next, storage::DecodeCounter(value));
             catalog->next_tenant_id_ = static_cast<std::uint32_t>(next);
+        } else if (key.starts_with(storage::kDroppedPrefix) &&
+                   key.size() == storage::kDroppedPrefix.size() + 4) {
+            PHENIX_ASSIGN_OR_RETURN(std::uint64_t tenant, storage::DecodeCounter(value));
+            catalog->pending_purges_at_load_[coding::DecodeFixed32BE(
+                key.data() + storage::kDroppedPrefix.size())] =
+                static_cast<storage::TenantId>(tenant);
         } else if (key == storage::kNextCollectionIdKey) {
             PHENIX_ASSIGN_OR_RETURN(std::uint64_t next, storage::DecodeCounter(value));
             catalog->next_collection_id_ = static_cast<std::uint32_t>(next);
@@ -246,7 +252,8 @@ Status Catalog::CreateCollection(const CollectionSpec& spec) {
     return Status::Ok();
 }
 
-Status Catalog::DropCollection(const CollectionRef& ref, txn::Oracle& oracle) {
+Result<std::pair<storage::TenantId, storage::CollectionId>> Catalog::DropCollection(
+    const CollectionRef& ref, txn::Oracle& oracle) {
     PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<CollectionHandle> handle, Resolve(ref));
     const storage::TenantId tenant = handle->tenant_id;
     const storage::CollectionId id = handle->id();
@@ -280,16 +287,14 @@ Status Catalog::DropCollection(const CollectionRef& ref, txn::Oracle& oracle) {
         PHENIX_RETURN_IF_ERROR(
             storage::FromRocks(it->status(), "scanning edges of the dropped collection"));
     }
-    for (ColumnFamily family : {ColumnFamily::kEntities, ColumnFamily::kIds,
-                                ColumnFamily::kOutEdges, ColumnFamily::kInEdges}) {
-        batch.DeleteRange(store_.cf(family), prefix, end);
-    }
+    // The rows themselves are deleted afterwards, in chunks, by the purge (a RocksDB range
+    // deletion would be one write, but Debian's RocksDB 7.8 aborts when compaction writes a file
+    // holding only a timestamped range tombstone; see docs/decisions/0003-mvcc-timestamps.md).
     auto* catalog_cf = store_.cf(ColumnFamily::kCatalog);
+    batch.Put(catalog_cf, storage::DroppedCollectionKey(id), storage::EncodeCounter(tenant));
     batch.Delete(catalog_cf, storage::CollectionKey(tenant, handle->name));
     batch.Delete(catalog_cf, storage::RowHighWaterKey(id));
     batch.Delete(catalog_cf, storage::EntityCountKey(id));
-    // Versioned data is range-deleted at a commit timestamp: snapshots older than the drop
-    // keep their view of the rows until garbage collection passes the drop.
     txn::Timestamp ts = 0;
     std::size_t unused = 0;
     PHENIX_RETURN_IF_ERROR(oracle.BeginCommit(std::nullopt, {}, &ts, &unused));
@@ -300,7 +305,7 @@ Status Catalog::DropCollection(const CollectionRef& ref, txn::Oracle& oracle) {
 
     collections_[tenant].erase(handle->name);
     by_id_.erase(id);
-    return Status::Ok();
+    return std::make_pair(tenant, id);
 }
 
 }  // namespace phenix::engine

@@ -54,8 +54,16 @@ class Catalog {
 
     Status CreateTenant(std::string_view tenant);
     Status CreateCollection(const CollectionSpec& spec);
-    /// Deletes the collection's data, the edges other collections have into it, and its entry.
-    Status DropCollection(const CollectionRef& ref, txn::Oracle& oracle);
+    /// Removes the collection's entry and the edges other collections have into it, atomically,
+    /// and records it as dropped-pending-purge; returns its (tenant, id) for the purge that
+    /// deletes its rows afterwards (DatabaseImpl::PurgeDroppedCollections).
+    Result<std::pair<storage::TenantId, storage::CollectionId>> DropCollection(
+        const CollectionRef& ref, txn::Oracle& oracle);
+    /// Dropped collections whose rows were not fully deleted yet (found at Load).
+    [[nodiscard]] const std::map<storage::CollectionId, storage::TenantId>& pending_purges_at_load()
+        const {
+        return pending_purges_at_load_;
+    }
 
   private:
     explicit Catalog(storage::Store& store) : store_(store) {}
@@ -69,6 +77,7 @@ class Catalog {
     std::map<storage::CollectionId, std::shared_ptr<CollectionHandle>> by_id_;
     std::uint32_t next_tenant_id_ = 1;
     std::uint32_t next_collection_id_ = 1;
+    std::map<storage::CollectionId, storage::TenantId> pending_purges_at_load_;
 };
 
 /// Milliseconds since the Unix epoch (wall clock).

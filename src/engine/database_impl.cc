@@ -38,6 +38,7 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
     }
     db->oracle_ = std::make_unique<txn::Oracle>(last_commit);
     db->oracle_->RestoreFloor(db->store_->history_floor());
+    db->pending_purges_ = db->catalog_->pending_purges_at_load();
     db->maintenance_ = std::thread([raw = db.get()] { raw->MaintenanceLoop(); });
     return std::unique_ptr<Database>(std::move(db));
 }
@@ -92,6 +93,8 @@ void DatabaseImpl::MaintenanceLoop() {
         }
         lock.unlock();
         ReapIdleTransactions();
+        // A failure (e.g. disk full) leaves the purge pending; the next round retries.
+        PurgeDroppedCollections().IgnoreError();
         const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
         if (floor > last_floor) {
             // A failure here only delays garbage collection; the next round retries.
@@ -101,6 +104,66 @@ void DatabaseImpl::MaintenanceLoop() {
         }
         lock.lock();
     }
+}
+
+Status DatabaseImpl::Compact() {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(PurgeDroppedCollections());
+    PHENIX_RETURN_IF_ERROR(
+        store_->SetHistoryFloor(oracle_->AdvanceFloor(options_.history_retention_ms * 1000)));
+    return store_->CompactAll();
+}
+
+std::map<storage::CollectionId, storage::TenantId> DatabaseImpl::PendingPurges() {
+    std::lock_guard lock(purge_mu_);
+    return pending_purges_;
+}
+
+Status DatabaseImpl::PurgeDroppedCollections() {
+    constexpr std::size_t kChunkKeys = 10000;
+    std::lock_guard lock(purge_mu_);
+    while (!pending_purges_.empty()) {
+        const auto [collection, tenant] = *pending_purges_.begin();
+        const std::string prefix = storage::CollectionPrefix(tenant, collection);
+        const std::string end = storage::PrefixSuccessor(prefix);
+        const txn::ReadView latest(*store_, storage::kLatestTimestamp);
+        bool more = true;
+        while (more) {
+            more = false;
+            rocksdb::WriteBatch wb = storage::Store::NewBatch();
+            std::size_t keys = 0;
+            for (ColumnFamily family : {ColumnFamily::kEntities, ColumnFamily::kIds,
+                                        ColumnFamily::kOutEdges, ColumnFamily::kInEdges}) {
+                auto it = latest.NewIterator(family, prefix, end);
+                for (; it->Valid() && keys < kChunkKeys; it->Next(), ++keys) {
+                    wb.Delete(store_->cf(family),
+                              rocksdb::Slice(it->key().data(), it->key().size()));
+                }
+                PHENIX_RETURN_IF_ERROR(it->status().WithContext("purging a dropped collection"));
+                more = more || it->Valid();
+            }
+            if (keys == 0) {
+                break;
+            }
+            txn::Timestamp ts = 0;
+            std::size_t unused = 0;
+            PHENIX_RETURN_IF_ERROR(oracle_->BeginCommit(std::nullopt, {}, &ts, &unused));
+            Status s = store_->Write(wb, ts);
+            oracle_->EndCommit(ts);
+            PHENIX_RETURN_IF_ERROR(s.WithContext("purging a dropped collection"));
+        }
+        rocksdb::WriteBatch done = storage::Store::NewBatch();
+        done.Delete(store_->cf(ColumnFamily::kCatalog), storage::DroppedCollectionKey(collection));
+        txn::Timestamp ts = 0;
+        std::size_t unused = 0;
+        PHENIX_RETURN_IF_ERROR(oracle_->BeginCommit(std::nullopt, {}, &ts, &unused));
+        Status s = store_->Write(done, ts);
+        oracle_->EndCommit(ts);
+        PHENIX_RETURN_IF_ERROR(s.WithContext("finishing the purge of a dropped collection"));
+        pending_purges_.erase(collection);
+    }
+    return Status::Ok();
 }
 
 Status DatabaseImpl::CheckOpenLocked() const {
@@ -133,7 +196,13 @@ Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
 Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     std::unique_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return catalog_->DropCollection(collection, *oracle_);
+    PHENIX_ASSIGN_OR_RETURN(auto dropped, catalog_->DropCollection(collection, *oracle_));
+    {
+        std::lock_guard purge_lock(purge_mu_);
+        pending_purges_[dropped.second] = dropped.first;
+    }
+    maintenance_cv_.notify_all();
+    return Status::Ok();
 }
 
 Result<CollectionInfo> DatabaseImpl::DescribeLocked(const CollectionHandle& handle) const {

@@ -88,6 +88,7 @@ class DatabaseImpl final : public Database {
     Result<std::unique_ptr<Transaction>> BeginTransaction(const TransactionOptions& options) override;
     Timestamp CurrentTimestamp() override;
     Status Verify() override;
+    Status Compact() override;
 
     // ---- used by TransactionImpl; REQUIRES state.mu held and state open ----
     Status TxnWrite(TxnState& state, const WriteBatch& batch);
@@ -152,9 +153,14 @@ class DatabaseImpl final : public Database {
                                         const txn::WriteEffects& effects);
     Status CheckTxnLocked(TxnState& state) const;
 
-    // Maintenance thread: rolls back idle transactions, advances the MVCC history floor.
+    // Maintenance thread: rolls back idle transactions, advances the MVCC history floor,
+    // deletes the rows of dropped collections.
     void MaintenanceLoop();
     void ReapIdleTransactions();
+    // Deletes the rows of dropped collections in chunks, then their pending-purge records.
+    // Takes no catalog lock: a dropped collection's key range is never used again.
+    Status PurgeDroppedCollections();
+    [[nodiscard]] std::map<storage::CollectionId, storage::TenantId> PendingPurges();
 
     Options options_;
     std::unique_ptr<storage::Store> store_;
@@ -167,6 +173,9 @@ class DatabaseImpl final : public Database {
     std::mutex txns_mu_;
     std::map<std::uint64_t, std::shared_ptr<TxnState>> txns_;  // GUARDED_BY(txns_mu_)
     std::uint64_t next_txn_id_ = 1;                            // GUARDED_BY(txns_mu_)
+
+    std::mutex purge_mu_;  // serializes purges; guards pending_purges_
+    std::map<storage::CollectionId, storage::TenantId> pending_purges_;
 
     std::mutex maintenance_mu_;
     std::condition_variable maintenance_cv_;

@@ -39,6 +39,12 @@ std::string RowHighWaterKey(CollectionId collection) {
     return key;
 }
 
+std::string DroppedCollectionKey(CollectionId collection) {
+    std::string key(kDroppedPrefix);
+    coding::PutFixed32BE(key, collection);
+    return key;
+}
+
 std::string EntityCountKey(CollectionId collection) {
     std::string key(kEntityCountPrefix);
     coding::PutFixed32BE(key, collection);

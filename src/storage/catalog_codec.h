@@ -46,6 +46,12 @@ inline constexpr std::string_view kRowHighWaterPrefix = "r/";
 inline constexpr std::string_view kEntityCountPrefix = "k/";
 /// Newest commit timestamp written (max-merged by every commit; restores the clock at open).
 inline constexpr std::string_view kCommitClockKey = "m/clock";
+/// A dropped collection whose rows are still being deleted: "d/" + collection id (BE32) ->
+/// tenant id (counter encoding). Removed once the purge finished.
+inline constexpr std::string_view kDroppedPrefix = "d/";
+std::string DroppedCollectionKey(CollectionId collection);
+/// The MVCC history floor (max-merged; storage/store.h SetHistoryFloor).
+inline constexpr std::string_view kHistoryFloorKey = "m/floor";
 
 std::string TenantKey(std::string_view tenant_name);
 std::string CollectionKey(TenantId tenant, std::string_view collection_name);

@@ -24,7 +24,8 @@ class CounterMergeOperator final : public rocksdb::AssociativeMergeOperator {
         std::uint64_t result = 0;
         if (key.starts_with(
                 rocksdb::Slice(kRowHighWaterPrefix.data(), kRowHighWaterPrefix.size())) ||
-            key == rocksdb::Slice(kCommitClockKey.data(), kCommitClockKey.size())) {
+            key == rocksdb::Slice(kCommitClockKey.data(), kCommitClockKey.size()) ||
+            key == rocksdb::Slice(kHistoryFloorKey.data(), kHistoryFloorKey.size())) {
             result = std::max(current, operand);
         } else if (key.starts_with(
                        rocksdb::Slice(kEntityCountPrefix.data(), kEntityCountPrefix.size()))) {

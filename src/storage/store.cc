@@ -16,6 +16,7 @@
 #include <rocksdb/table.h>
 
 #include "common/coding.h"
+#include "storage/catalog_codec.h"
 #include "storage/counter_merge_operator.h"
 
 namespace rocksdb {
@@ -304,6 +305,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         store->handles_[idx] = handles[idx + 1];
     }
     store->write_options_.sync = options.durability == Durability::kSync;
+    // Resume from the persisted MVCC history floor. (RocksDB keeps its own copy in the
+    // MANIFEST, but 7.8's GetFullHistoryTsLow asserts when it was never set.)
+    auto floor = store->Get(ColumnFamily::kCatalog, kHistoryFloorKey);
+    if (floor.ok()) {
+        PHENIX_ASSIGN_OR_RETURN(std::uint64_t value, DecodeCounter(*floor));
+        PHENIX_RETURN_IF_ERROR(store->SetHistoryFloor(value));
+    } else if (!floor.status().IsNotFound()) {
+        return floor.status();
+    }
     return store;
 }
 
@@ -408,10 +418,38 @@ Status Store::SetHistoryFloor(std::uint64_t ts) {
                     return FromRocks(s, "advancing the MVCC history floor");
                 }
             }
-            return Status::Ok();
+            // Persisted (max-merged) so that AS OF below it is refused after a restart too. Not
+            // synced: losing it in a crash only lets the floor restart lower, which is safe
+            // because RocksDB's own copy stays in force.
+            rocksdb::WriteOptions write_options;
+            return FromRocks(db_->Merge(write_options, cf(ColumnFamily::kCatalog), kHistoryFloorKey,
+                                        EncodeCounter(ts)),
+                             "recording the MVCC history floor");
         }
     }
     return Status::Ok();
+}
+
+Status Store::CompactAll() {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
+        const auto family = static_cast<ColumnFamily>(idx);
+        PHENIX_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, handles_[idx], nullptr, nullptr),
+                                         std::string("compacting ") + ColumnFamilyName(family)));
+    }
+    return Status::Ok();
+}
+
+std::uint64_t Store::LiveSstBytes() const {
+    std::uint64_t total = 0;
+    for (auto* handle : handles_) {
+        std::uint64_t bytes = 0;
+        if (db_->GetIntProperty(handle, "rocksdb.live-sst-files-size", &bytes)) {
+            total += bytes;
+        }
+    }
+    return total;
 }
 
 }  // namespace phenix::storage

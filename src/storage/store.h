@@ -121,6 +121,12 @@ class Store {
     Status SetHistoryFloor(std::uint64_t ts);
     [[nodiscard]] std::uint64_t history_floor() const { return history_floor_.load(); }
 
+    /// Flushes and compacts every column family down to the bottom level (drops versions below
+    /// the history floor, tombstones and range-deleted data). Blocks until done.
+    Status CompactAll();
+    /// Bytes of live SST files over all column families (excludes memtables and the WAL).
+    [[nodiscard]] std::uint64_t LiveSstBytes() const;
+
   private:
     Store() = default;
 

@@ -12,7 +12,10 @@ Timestamp WallClockMicros() {
                                       .count());
 }
 
-Oracle::Oracle(Timestamp last_committed) : last_issued_(last_committed) {}
+// Starting at the wall clock (not at the last commit) makes "now" readable at once: a snapshot
+// taken right after open, or AS OF a wall-clock time since the last commit, is valid.
+Oracle::Oracle(Timestamp last_committed)
+    : last_issued_(std::max(last_committed, WallClockMicros())) {}
 
 Timestamp Oracle::VisibleLocked() const {
     return in_flight_.empty() ? last_issued_ : *in_flight_.begin() - 1;
@@ -36,12 +39,18 @@ Timestamp Oracle::AcquireSnapshot() {
 }
 
 Status Oracle::AcquireSnapshotAt(Timestamp ts) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (ts > VisibleLocked()) {
-        return Status::InvalidArgument(
-            "AS OF timestamp " + std::to_string(ts) +
-            " is in the future; the newest committed timestamp is " +
-            std::to_string(VisibleLocked()));
+        const Timestamp now = std::max(WallClockMicros(), last_issued_);
+        if (ts > now) {
+            return Status::InvalidArgument("AS OF timestamp " + std::to_string(ts) +
+                                           " is in the future; the current timestamp is " +
+                                           std::to_string(now));
+        }
+        // A past wall-clock time after the newest commit: commits from now on get timestamps
+        // above it, and the ones in flight below it finish first, so the snapshot is stable.
+        last_issued_ = std::max(last_issued_, ts);
+        visible_cv_.wait(lock, [&] { return VisibleLocked() >= ts; });
     }
     if (ts < floor_) {
         return Status::FailedPrecondition(

@@ -48,7 +48,8 @@ struct ConflictKeys {
 
 class Oracle {
   public:
-    /// `last_committed`: the newest commit timestamp found in storage at open.
+    /// `last_committed`: the newest commit timestamp found in storage at open. The clock starts
+    /// at max(last_committed, wall clock).
     explicit Oracle(Timestamp last_committed);
 
     /// Registers a snapshot at the current visible timestamp and returns it.
