@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/database_impl.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include <phenix/limits.h>
@@ -96,7 +97,11 @@ void DatabaseImpl::MaintenanceLoop() {
         // A failure (e.g. disk full) leaves the purge pending; the next round retries.
         PurgeDroppedCollections().IgnoreError();
         const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
-        if (floor > last_floor) {
+        // Moving RocksDB's floor costs a synced write and a MANIFEST update per column family,
+        // so it moves in steps of a tenth of the retention window, between 100 ms and 1 s.
+        const std::uint64_t step_micros =
+            std::clamp<std::uint64_t>(options_.history_retention_ms * 100, 100'000, 1'000'000);
+        if (floor >= last_floor + step_micros) {
             // A failure here only delays garbage collection; the next round retries.
             if (store_->SetHistoryFloor(floor).ok()) {
                 last_floor = floor;

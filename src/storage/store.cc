@@ -376,7 +376,12 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
                                }),
         "stamping the commit timestamp"));
     rocksdb::Status s = WriteToRocks(db_.get(), write_options_, &batch);
-    if (!s.ok()) {
+    if (s.ok()) {
+        // RocksDB recovered (after a full disk it resumes on its own): its WAL is healthy again.
+        if (write_failed_.load(std::memory_order_relaxed)) {
+            write_failed_.store(false);
+        }
+    } else {
         write_failed_.store(true);
         if (s.IsIOError() && s.subcode() != rocksdb::Status::kNoSpace) {
             // RocksDB treats a failed WAL append as fatal: every later write fails the same way
@@ -404,29 +409,34 @@ Result<std::string> Store::Get(ColumnFamily family, const rocksdb::Slice& key,
 }
 
 Status Store::SetHistoryFloor(std::uint64_t ts) {
-    std::uint64_t current = history_floor_.load();
-    while (ts > current) {
-        if (history_floor_.compare_exchange_weak(current, ts)) {
-            const std::string encoded = EncodeTimestamp(ts);
-            for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
-                if (!IsVersioned(static_cast<ColumnFamily>(idx))) {
-                    continue;
-                }
-                rocksdb::Status s = db_->IncreaseFullHistoryTsLow(handles_[idx], encoded);
-                // TryAgain: a concurrent call moved it further already.
-                if (!s.ok() && !s.IsTryAgain()) {
-                    return FromRocks(s, "advancing the MVCC history floor");
-                }
-            }
-            // Persisted (max-merged) so that AS OF below it is refused after a restart too. Not
-            // synced: losing it in a crash only lets the floor restart lower, which is safe
-            // because RocksDB's own copy stays in force.
-            rocksdb::WriteOptions write_options;
-            return FromRocks(db_->Merge(write_options, cf(ColumnFamily::kCatalog), kHistoryFloorKey,
-                                        EncodeCounter(ts)),
-                             "recording the MVCC history floor");
-        }
+    std::lock_guard lock(floor_mu_);
+    if (ts <= history_floor_.load()) {
+        return Status::Ok();
     }
+    if (write_failed_.load()) {
+        // The WAL is in an error state; a synced write now would trip RocksDB's assertions.
+        return Status::Unavailable("the MVCC history floor is not advanced after a failed write");
+    }
+    // Durably recorded first, then applied: RocksDB refuses to lower its floor, so the recorded
+    // value, re-applied at open, must never be below what RocksDB already holds — whatever a
+    // crash or power loss interrupts.
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    rocksdb::Status s =
+        db_->Merge(write_options, cf(ColumnFamily::kCatalog), kHistoryFloorKey, EncodeCounter(ts));
+    if (!s.ok()) {
+        write_failed_.store(true);
+        return FromRocks(s, "recording the MVCC history floor");
+    }
+    const std::string encoded = EncodeTimestamp(ts);
+    for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
+        if (!IsVersioned(static_cast<ColumnFamily>(idx))) {
+            continue;
+        }
+        PHENIX_RETURN_IF_ERROR(FromRocks(db_->IncreaseFullHistoryTsLow(handles_[idx], encoded),
+                                         "advancing the MVCC history floor"));
+    }
+    history_floor_.store(ts);
     return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -139,6 +140,7 @@ class Store {
     // Set once a write fails: RocksDB then holds a background error and its WAL writer must not
     // be synced again (Debian's assertion-enabled librocksdb aborts the process if it is).
     std::atomic<bool> write_failed_{false};
+    std::mutex floor_mu_;  // serializes SetHistoryFloor
     std::atomic<std::uint64_t> history_floor_{0};
 };
 
