@@ -9,7 +9,7 @@
 #   make asan       ASan+UBSan build, run the tests (build/asan)
 #   make tsan       TSan build, run the tests (build/tsan)
 #   make bench      build and run the micro benchmarks (JSON in build/release/bench-results.json)
-#   make crash-test CRASH_ITERATIONS=500   the kill -9 durability loop, as many rounds as you like
+#   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, then transactions)
 #   make format / format-check / tidy / clean
 
 .DEFAULT_GOAL := release
@@ -70,6 +70,7 @@ bench: release
 
 crash-test: release
 	@build/release/tests/integration/phenix_kill9_test --iterations=$(CRASH_ITERATIONS)
+	@build/release/tests/crash/phenix_crash_test --iterations=$(CRASH_ITERATIONS)
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i
