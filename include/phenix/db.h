@@ -94,7 +94,9 @@ class Database {
     /// ResourceExhausted when Options::max_open_transactions are already open.
     virtual Result<std::unique_ptr<Transaction>> BeginTransaction(
         const TransactionOptions& options = {}) = 0;
-    /// The timestamp of the newest commit visible to new reads.
+    /// The timestamp new reads see now: at or after the newest visible commit (right after open
+    /// it is the wall-clock time of the open). Pass it to TransactionOptions::as_of later to read
+    /// the database as it is now.
     virtual Timestamp CurrentTimestamp() = 0;
 
     // ---- maintenance ----

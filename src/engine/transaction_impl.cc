@@ -255,10 +255,12 @@ Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
     }
     for (const auto& [id, handle] : state.collections) {
         if (!handle || catalog_->FindById(id) != handle) {
-            FinishTxn(state, TxnState::Phase::kRolledBack);
-            return Status::FailedPrecondition(
+            // The message first: FinishTxn clears state.collections, which owns `handle`.
+            Status dropped = Status::FailedPrecondition(
                 "collection '" + (handle ? handle->ref().ToString() : std::to_string(id)) +
                 "' was dropped while the transaction was open; nothing was committed");
+            FinishTxn(state, TxnState::Phase::kRolledBack);
+            return dropped;
         }
     }
     std::vector<std::size_t> stripes;

@@ -54,9 +54,10 @@ class Problems {
 std::string Hex(std::string_view bytes) {
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
-    for (unsigned char c : bytes.substr(0, 48)) {
-        out += kDigits[c >> 4];
-        out += kDigits[c & 15];
+    for (const char c : bytes.substr(0, 48)) {
+        const auto byte = static_cast<unsigned char>(c);
+        out += kDigits[byte >> 4];
+        out += kDigits[byte & 15];
     }
     return out;
 }

@@ -310,7 +310,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     auto floor = store->Get(ColumnFamily::kCatalog, kHistoryFloorKey);
     if (floor.ok()) {
         PHENIX_ASSIGN_OR_RETURN(std::uint64_t value, DecodeCounter(*floor));
-        PHENIX_RETURN_IF_ERROR(store->SetHistoryFloor(value));
+        PHENIX_RETURN_IF_ERROR(store->ApplyRecordedFloor(value));
     } else if (!floor.status().IsNotFound()) {
         return floor.status();
     }
@@ -376,12 +376,7 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
                                }),
         "stamping the commit timestamp"));
     rocksdb::Status s = WriteToRocks(db_.get(), write_options_, &batch);
-    if (s.ok()) {
-        // RocksDB recovered (after a full disk it resumes on its own): its WAL is healthy again.
-        if (write_failed_.load(std::memory_order_relaxed)) {
-            write_failed_.store(false);
-        }
-    } else {
+    if (!s.ok()) {
         write_failed_.store(true);
         if (s.IsIOError() && s.subcode() != rocksdb::Status::kNoSpace) {
             // RocksDB treats a failed WAL append as fatal: every later write fails the same way
@@ -413,21 +408,9 @@ Status Store::SetHistoryFloor(std::uint64_t ts) {
     if (ts <= history_floor_.load()) {
         return Status::Ok();
     }
-    if (write_failed_.load()) {
-        // The WAL is in an error state; a synced write now would trip RocksDB's assertions.
-        return Status::Unavailable("the MVCC history floor is not advanced after a failed write");
-    }
-    // Durably recorded first, then applied: RocksDB refuses to lower its floor, so the recorded
-    // value, re-applied at open, must never be below what RocksDB already holds — whatever a
-    // crash or power loss interrupts.
-    rocksdb::WriteOptions write_options;
-    write_options.sync = true;
-    rocksdb::Status s =
-        db_->Merge(write_options, cf(ColumnFamily::kCatalog), kHistoryFloorKey, EncodeCounter(ts));
-    if (!s.ok()) {
-        write_failed_.store(true);
-        return FromRocks(s, "recording the MVCC history floor");
-    }
+    // RocksDB persists its floor in the MANIFEST. The catalog copy exists because 7.8's
+    // GetFullHistoryTsLow asserts when the floor was never set; it is not synced, so after a
+    // crash it may be behind RocksDB's, which ApplyRecordedFloor at open resolves.
     const std::string encoded = EncodeTimestamp(ts);
     for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
         if (!IsVersioned(static_cast<ColumnFamily>(idx))) {
@@ -437,6 +420,36 @@ Status Store::SetHistoryFloor(std::uint64_t ts) {
                                          "advancing the MVCC history floor"));
     }
     history_floor_.store(ts);
+    if (write_failed_.load()) {
+        return Status::Ok();  // the WAL is in an error state: no more writes to it
+    }
+    return FromRocks(db_->Merge(rocksdb::WriteOptions(), cf(ColumnFamily::kCatalog),
+                                kHistoryFloorKey, EncodeCounter(ts)),
+                     "recording the MVCC history floor");
+}
+
+Status Store::ApplyRecordedFloor(std::uint64_t recorded) {
+    std::uint64_t floor = recorded;
+    const std::string encoded = EncodeTimestamp(recorded);
+    for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
+        if (!IsVersioned(static_cast<ColumnFamily>(idx))) {
+            continue;
+        }
+        rocksdb::Status s = db_->IncreaseFullHistoryTsLow(handles_[idx], encoded);
+        if (s.IsInvalidArgument()) {
+            // RocksDB already holds a higher floor (the catalog copy was lost in a crash). It was
+            // set, so reading it back is safe.
+            std::string current;
+            PHENIX_RETURN_IF_ERROR(FromRocks(db_->GetFullHistoryTsLow(handles_[idx], &current),
+                                             "reading the MVCC history floor"));
+            if (current.size() == kTimestampBytes) {
+                floor = std::max(floor, DecodeTimestamp(current));
+            }
+        } else {
+            PHENIX_RETURN_IF_ERROR(FromRocks(s, "restoring the MVCC history floor"));
+        }
+    }
+    history_floor_.store(floor);
     return Status::Ok();
 }
 

@@ -130,6 +130,8 @@ class Store {
 
   private:
     Store() = default;
+    // At open: re-applies the floor recorded in the catalog, or adopts RocksDB's if higher.
+    Status ApplyRecordedFloor(std::uint64_t recorded);
 
     std::string path_;
     std::unique_ptr<FileLock> lock_;
