@@ -10,7 +10,7 @@ namespace phenix::shell {
 
 namespace {
 
-constexpr std::array<CommandHelp, 20> kCommandHelp = {{
+constexpr std::array<CommandHelp, 25> kCommandHelp = {{
     {"help [COMMAND]", "list commands, or show how to use one (also \\help, \\?)"},
     {"quit", "leave the shell (also exit, \\q)"},
     {"create collection NAME [dim N] [metric l2|cosine|ip]", "create a collection"},
@@ -29,16 +29,22 @@ constexpr std::array<CommandHelp, 20> kCommandHelp = {{
     {"edges NAME ID [out|in|both]", "list an entity's edges (default out)"},
     {"scan NAME [limit N] [after ID]", "list entities in id order, one page (default limit 100)"},
     {"load NAME FILE", "upsert the entities of a JSON-lines file in batches"},
+    {"begin [read only] [as of TIMESTAMP]",
+     "start a transaction for the following reads and writes (as of implies read only)"},
+    {"commit", "commit the open transaction and print its commit timestamp"},
+    {"rollback", "discard the open transaction and its writes"},
+    {"timestamp", "print the current commit timestamp, for 'begin as of' (also now)"},
+    {"verify", "check that indexes and edges agree with the stored entities"},
     {"\\timing [on|off]", "toggle printing each command's elapsed time"},
     {"# ... | -- ...", "a comment line"},
 }};
 
 // Every word that starts a command, for "did you mean" suggestions.
-constexpr std::array<std::string_view, 25> kCommandWords = {
-    "help",         "quit",  "exit",   "create",     "drop",     "collections", "describe",
-    "tenants",      "use",   "insert", "upsert",     "get",      "delete",      "patch",
-    "set-metadata", "edges", "scan",   "load",       "\\timing", "\\help",      "\\?",
-    "\\q",          "\\h",   "tenant", "collection",
+constexpr std::array<std::string_view, 31> kCommandWords = {
+    "help",     "quit",   "exit",   "create", "drop",     "collections", "describe",     "tenants",
+    "use",      "insert", "upsert", "get",    "delete",   "patch",       "set-metadata", "edges",
+    "scan",     "load",   "begin",  "commit", "rollback", "timestamp",   "now",          "verify",
+    "\\timing", "\\help", "\\?",    "\\q",    "\\h",      "tenant",      "collection",
 };
 
 // User text quoted in an error message is cut to this many bytes.
@@ -259,8 +265,18 @@ std::string_view UsageOf(CommandKind kind) {
             return kCommandHelp[16].usage;
         case CommandKind::kLoad:
             return kCommandHelp[17].usage;
-        case CommandKind::kTiming:
+        case CommandKind::kBegin:
             return kCommandHelp[18].usage;
+        case CommandKind::kCommit:
+            return kCommandHelp[19].usage;
+        case CommandKind::kRollback:
+            return kCommandHelp[20].usage;
+        case CommandKind::kTimestamp:
+            return kCommandHelp[21].usage;
+        case CommandKind::kVerify:
+            return kCommandHelp[22].usage;
+        case CommandKind::kTiming:
+            return kCommandHelp[23].usage;
     }
     return {};
 }
@@ -378,6 +394,39 @@ Result<Command> ParseEdges(Lexer& lexer) {
     return cmd;
 }
 
+// begin [read only] [as of TIMESTAMP], the two options in either order.
+Result<Command> ParseBegin(Lexer& lexer) {
+    Command cmd{.kind = CommandKind::kBegin};
+    ArgParser args(lexer, "begin", UsageOf(cmd.kind));
+    bool has_read_only = false;
+    while (true) {
+        PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> option, args.Optional());
+        if (!option) {
+            break;
+        }
+        const std::string key = Lower(*option);
+        if (key == "read" && !has_read_only) {
+            PHENIX_ASSIGN_OR_RETURN(std::string only, args.Required("'only' after 'read'"));
+            if (Lower(only) != "only") {
+                return args.Fail("expected 'only' after 'read', not '" + Shown(only) + "'");
+            }
+            has_read_only = true;
+        } else if (key == "as" && !cmd.as_of) {
+            PHENIX_ASSIGN_OR_RETURN(std::string of, args.Required("'of' after 'as'"));
+            if (Lower(of) != "of") {
+                return args.Fail("expected 'of' after 'as', not '" + Shown(of) + "'");
+            }
+            PHENIX_ASSIGN_OR_RETURN(
+                cmd.as_of, args.Number("timestamp", std::numeric_limits<std::uint64_t>::max()));
+        } else {
+            return args.Fail("unexpected '" + Shown(*option) + "'");
+        }
+    }
+    // Reading the past is read-only by nature (the engine requires it), so `as of` implies it.
+    cmd.read_only = has_read_only || cmd.as_of.has_value();
+    return cmd;
+}
+
 Result<Command> ParseTiming(Lexer& lexer) {
     Command cmd{.kind = CommandKind::kTiming};
     ArgParser args(lexer, "\\timing", UsageOf(cmd.kind));
@@ -409,6 +458,10 @@ Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kin
         case CommandKind::kQuit:
         case CommandKind::kListCollections:
         case CommandKind::kListTenants:
+        case CommandKind::kCommit:
+        case CommandKind::kRollback:
+        case CommandKind::kTimestamp:
+        case CommandKind::kVerify:
             break;
         case CommandKind::kHelp: {
             PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> topic, args.Optional());
@@ -450,6 +503,7 @@ Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kin
         case CommandKind::kCreateTenant:
         case CommandKind::kEdges:
         case CommandKind::kScan:
+        case CommandKind::kBegin:
         case CommandKind::kTiming:
             return Status::Internal("ParseSimple called for a command with options");
     }
@@ -628,6 +682,11 @@ Result<Command> ParseCommand(std::string_view statement) {
         {"patch", CommandKind::kPatch},
         {"set-metadata", CommandKind::kSetMetadata},
         {"load", CommandKind::kLoad},
+        {"commit", CommandKind::kCommit},
+        {"rollback", CommandKind::kRollback},
+        {"timestamp", CommandKind::kTimestamp},
+        {"now", CommandKind::kTimestamp},
+        {"verify", CommandKind::kVerify},
     };
     for (const auto& [name, kind] : kSimpleCommands) {
         if (verb == name) {
@@ -639,6 +698,9 @@ Result<Command> ParseCommand(std::string_view statement) {
     }
     if (verb == "scan") {
         return ParseScan(lexer);
+    }
+    if (verb == "begin") {
+        return ParseBegin(lexer);
     }
     if (verb == "\\timing") {
         return ParseTiming(lexer);

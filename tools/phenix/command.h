@@ -42,6 +42,11 @@ enum class CommandKind : std::uint8_t {
     kEdges,
     kScan,
     kLoad,
+    kBegin,
+    kCommit,
+    kRollback,
+    kTimestamp,
+    kVerify,
     kTiming,
 };
 
@@ -56,8 +61,10 @@ struct Command {
     std::size_t limit = 100;
     std::string after;
     EdgeDirection direction = EdgeDirection::kOut;
-    std::string path;            // file for kLoad
-    std::optional<bool> enable;  // for kTiming: on/off, or nullopt to toggle
+    std::string path;                    // file for kLoad
+    std::optional<bool> enable;          // for kTiming: on/off, or nullopt to toggle
+    bool read_only = false;              // for kBegin; also set by `as of`
+    std::optional<std::uint64_t> as_of;  // for kBegin: the commit timestamp to read at
 };
 
 // One line of the command reference: how to write the command and what it does.

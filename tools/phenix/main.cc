@@ -222,9 +222,17 @@ int RunCommands(Shell& shell, std::string_view text) {
     return kExitOk;
 }
 
+// "phenix> ", with "[TENANT]" after `use tenant` and "(txn)" / "(ro txn)" while a
+// transaction is open: "phenix[acme](txn)> ".
 std::string Prompt(const Shell& shell) {
-    return shell.CurrentTenant() == kDefaultTenant ? "phenix> "
-                                                   : "phenix[" + shell.CurrentTenant() + "]> ";
+    std::string prompt = "phenix";
+    if (shell.CurrentTenant() != kDefaultTenant) {
+        prompt += "[" + shell.CurrentTenant() + "]";
+    }
+    if (shell.InTransaction()) {
+        prompt += shell.InReadOnlyTransaction() ? "(ro txn)" : "(txn)";
+    }
+    return prompt + "> ";
 }
 
 // The interactive loop: errors are printed and the session goes on.
@@ -308,6 +316,10 @@ int Main(int argc, char** argv) {
 
     Options options;
     options.durability = flags->is_relaxed ? Durability::kRelaxed : Durability::kSync;
+    // A person at the prompt may take minutes between `begin` and `commit`; the idle timeout
+    // guards servers against abandoned clients, and here the only client is this shell, whose
+    // open transaction is rolled back when it exits.
+    options.transaction_idle_timeout_ms = 0;
     auto opened = Database::Open(flags->data_dir, options);
     if (!opened.ok()) {
         PrintError(opened.status());
@@ -338,6 +350,11 @@ int Main(int argc, char** argv) {
         if (fd > STDIN_FILENO) {
             ::close(fd);
         }
+    }
+
+    // quit, the end of the input, or an error that stopped a script: nothing commits implicitly.
+    if (std::string rolled_back = shell.RollBackOpenTransaction(); !rolled_back.empty()) {
+        std::fprintf(stderr, "phenix: rolled back the open %s\n", Printable(rolled_back).c_str());
     }
 
     if (Status closed = db->Close(); !closed.ok()) {

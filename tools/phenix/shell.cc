@@ -34,12 +34,31 @@ std::string QuoteWord(std::string_view word) {
     return out;
 }
 
+constexpr std::string_view kNoTransaction = "no transaction is open (start one with 'begin')";
+
 Status HelpTopicNotFound(std::string_view topic) {
     return Status::NotFound("no help for '" + Printable(topic) +
                             "' (type 'help' for the list of commands)");
 }
 
 }  // namespace
+
+template <typename Op>
+auto Shell::Read(Op&& op) {
+    return txn_ != nullptr ? op(*txn_) : op(db_);
+}
+
+template <typename Op>
+Status Shell::Write(Op&& op) {
+    if (txn_ == nullptr) {
+        return op(db_);
+    }
+    Status status = op(*txn_);
+    if (status.ok()) {
+        ++num_txn_writes_;
+    }
+    return status;
+}
 
 Status Shell::Execute(std::string_view statement) {
     auto cmd = ParseCommand(statement);
@@ -67,12 +86,16 @@ Status Shell::Run(const Command& cmd) {
             quit_requested_ = true;
             return Status::Ok();
         case CommandKind::kCreateCollection: {
+            PHENIX_RETURN_IF_ERROR(
+                RefuseInTransaction("create collection", "DDL is not transactional"));
             PHENIX_RETURN_IF_ERROR(db_.CreateCollection(
                 {.ref = Ref(cmd.name), .dimension = cmd.dimension, .metric = cmd.metric}));
             printer_.PrintOk();
             return Status::Ok();
         }
         case CommandKind::kDropCollection:
+            PHENIX_RETURN_IF_ERROR(
+                RefuseInTransaction("drop collection", "DDL is not transactional"));
             PHENIX_RETURN_IF_ERROR(db_.DropCollection(Ref(cmd.name)));
             printer_.PrintOk();
             return Status::Ok();
@@ -89,6 +112,8 @@ Status Shell::Run(const Command& cmd) {
             return Status::Ok();
         }
         case CommandKind::kCreateTenant:
+            PHENIX_RETURN_IF_ERROR(
+                RefuseInTransaction("create tenant", "DDL is not transactional"));
             PHENIX_RETURN_IF_ERROR(db_.CreateTenant(cmd.name));
             printer_.PrintOk();
             return Status::Ok();
@@ -104,32 +129,41 @@ Status Shell::Run(const Command& cmd) {
         case CommandKind::kUpsert: {
             auto entity = EntityFromJson(cmd.json);
             PHENIX_RETURN_IF_ERROR(entity.status());
-            PHENIX_RETURN_IF_ERROR(cmd.kind == CommandKind::kInsert
-                                       ? db_.Insert(Ref(cmd.name), *entity)
-                                       : db_.Upsert(Ref(cmd.name), *entity));
+            const CollectionRef ref = Ref(cmd.name);
+            const bool is_insert = cmd.kind == CommandKind::kInsert;
+            PHENIX_RETURN_IF_ERROR(Write([&](auto& target) {
+                return is_insert ? target.Insert(ref, *entity) : target.Upsert(ref, *entity);
+            }));
             printer_.PrintOk();
             return Status::Ok();
         }
         case CommandKind::kGet: {
-            auto entity = db_.Get(Ref(cmd.name), cmd.id);
+            auto entity = Read([&](auto& source) { return source.Get(Ref(cmd.name), cmd.id); });
             PHENIX_RETURN_IF_ERROR(entity.status());
             printer_.PrintEntities({&*entity, 1});
             return Status::Ok();
         }
         case CommandKind::kDelete:
-            PHENIX_RETURN_IF_ERROR(db_.Delete(Ref(cmd.name), cmd.id));
+            PHENIX_RETURN_IF_ERROR(
+                Write([&](auto& target) { return target.Delete(Ref(cmd.name), cmd.id); }));
             printer_.PrintOk();
             return Status::Ok();
         case CommandKind::kPatch:
-            PHENIX_RETURN_IF_ERROR(db_.PatchMetadata(Ref(cmd.name), cmd.id, cmd.json));
+            PHENIX_RETURN_IF_ERROR(Write([&](auto& target) {
+                return target.PatchMetadata(Ref(cmd.name), cmd.id, cmd.json);
+            }));
             printer_.PrintOk();
             return Status::Ok();
         case CommandKind::kSetMetadata:
-            PHENIX_RETURN_IF_ERROR(db_.ReplaceMetadata(Ref(cmd.name), cmd.id, cmd.json));
+            PHENIX_RETURN_IF_ERROR(Write([&](auto& target) {
+                return target.ReplaceMetadata(Ref(cmd.name), cmd.id, cmd.json);
+            }));
             printer_.PrintOk();
             return Status::Ok();
         case CommandKind::kEdges: {
-            auto edges = db_.ListEdges(Ref(cmd.name), cmd.id, cmd.direction);
+            auto edges = Read([&](auto& source) {
+                return source.ListEdges(Ref(cmd.name), cmd.id, cmd.direction);
+            });
             PHENIX_RETURN_IF_ERROR(edges.status());
             printer_.PrintEdges(*edges);
             return Status::Ok();
@@ -138,6 +172,21 @@ Status Shell::Run(const Command& cmd) {
             return RunScan(cmd);
         case CommandKind::kLoad:
             return RunLoad(cmd);
+        case CommandKind::kBegin:
+            return RunBegin(cmd);
+        case CommandKind::kCommit:
+            return RunCommit();
+        case CommandKind::kRollback:
+            return RunRollback();
+        case CommandKind::kTimestamp: {
+            const std::string ts = std::to_string(db_.CurrentTimestamp());
+            printer_.PrintMessage(ts, R"({"timestamp":)" + ts + "}");
+            return Status::Ok();
+        }
+        case CommandKind::kVerify:
+            PHENIX_RETURN_IF_ERROR(db_.Verify());
+            printer_.PrintOk();
+            return Status::Ok();
         case CommandKind::kTiming:
             timing_ = cmd.enable.value_or(!timing_);
             printer_.PrintMessage(timing_ ? "Timing is on." : "Timing is off.",
@@ -151,6 +200,8 @@ Status Shell::RunHelp(const Command& cmd) {
     std::string topic = cmd.name;
     if (topic == "exit" || topic == "\\q") {
         topic = "quit";
+    } else if (topic == "now") {
+        topic = "timestamp";
     } else if (topic == "\\help" || topic == "\\?" || topic == "\\h" || topic == "?") {
         topic = "help";
     }
@@ -223,8 +274,8 @@ Status Shell::RunUseTenant(const Command& cmd) {
 }
 
 Status Shell::RunScan(const Command& cmd) {
-    auto page = db_.Scan(Ref(cmd.name),
-                         {.start_after = cmd.after, .limit = cmd.limit, .include_edges = true});
+    const ScanOptions options{.start_after = cmd.after, .limit = cmd.limit, .include_edges = true};
+    auto page = Read([&](auto& source) { return source.Scan(Ref(cmd.name), options); });
     PHENIX_RETURN_IF_ERROR(page.status());
     std::string next_hint;
     if (!page->next_start_after.empty()) {
@@ -236,6 +287,8 @@ Status Shell::RunScan(const Command& cmd) {
 }
 
 Status Shell::RunLoad(const Command& cmd) {
+    PHENIX_RETURN_IF_ERROR(
+        RefuseInTransaction("load", "it commits in batches of its own, outside any transaction"));
     LoadOptions options{.show_progress = ::isatty(STDERR_FILENO) == 1};
     if (is_interactive_) {
         options.is_cancelled = [] { return TakeInterrupt(); };
@@ -252,6 +305,87 @@ Status Shell::RunLoad(const Command& cmd) {
                   static_cast<unsigned long long>(stats->num_entities), stats->seconds, rate);
     printer_.PrintMessage(text, json);
     return Status::Ok();
+}
+
+Status Shell::RunBegin(const Command& cmd) {
+    if (txn_ != nullptr) {
+        return Status::FailedPrecondition("a transaction is already open: " +
+                                          DescribeTransaction() + "; commit or rollback it first");
+    }
+    auto txn = db_.BeginTransaction({.read_only = cmd.read_only, .as_of = cmd.as_of});
+    PHENIX_RETURN_IF_ERROR(txn.status());
+    txn_ = std::move(txn).value();
+    txn_read_only_ = cmd.read_only;
+    num_txn_writes_ = 0;
+    const std::string ts = std::to_string(txn_->read_timestamp());
+    const std::string_view mode = cmd.read_only ? "read-only" : "read-write";
+    printer_.PrintMessage("began " + std::string(mode) + " transaction (snapshot " + ts + ")",
+                          R"({"began":true,"read_only":)" +
+                              std::string(cmd.read_only ? "true" : "false") + R"(,"snapshot":)" +
+                              ts + "}");
+    return Status::Ok();
+}
+
+Status Shell::RunCommit() {
+    if (txn_ == nullptr) {
+        return Status::FailedPrecondition(std::string(kNoTransaction));
+    }
+    // Commit finishes the transaction whatever its outcome.
+    const std::unique_ptr<Transaction> txn = std::move(txn_);
+    auto committed = txn->Commit();
+    if (!committed.ok()) {
+        const Status& status = committed.status();
+        std::string hint = "; the transaction was rolled back";
+        if (status.code() == StatusCode::kAborted) {
+            hint += " and can be retried: run it again from 'begin'";
+        }
+        return {status.code(), status.message() + hint};
+    }
+    const std::string ts = std::to_string(*committed);
+    printer_.PrintMessage("committed at " + ts, R"({"committed_at":)" + ts + "}");
+    return Status::Ok();
+}
+
+Status Shell::RunRollback() {
+    if (txn_ == nullptr) {
+        return Status::FailedPrecondition(std::string(kNoTransaction));
+    }
+    const std::unique_ptr<Transaction> txn = std::move(txn_);
+    PHENIX_RETURN_IF_ERROR(txn->Rollback());
+    printer_.PrintMessage("rolled back", R"({"rolled_back":true})");
+    return Status::Ok();
+}
+
+std::string Shell::RollBackOpenTransaction() {
+    if (txn_ == nullptr) {
+        return {};
+    }
+    std::string what = DescribeTransaction();
+    // Rollback is documented to succeed; destroying the transaction would roll it back anyway.
+    txn_->Rollback().IgnoreError();
+    txn_.reset();
+    return what;
+}
+
+Status Shell::RefuseInTransaction(std::string_view what, std::string_view why) const {
+    if (txn_ == nullptr) {
+        return Status::Ok();
+    }
+    return Status::FailedPrecondition(std::string(what) + " cannot run inside a transaction (" +
+                                      std::string(why) + "); commit or rollback first");
+}
+
+std::string Shell::DescribeTransaction() const {
+    if (txn_ == nullptr) {
+        return {};
+    }
+    std::string out = txn_read_only_ ? "read-only" : "read-write";
+    out += " transaction (snapshot " + std::to_string(txn_->read_timestamp());
+    if (!txn_read_only_) {
+        out += ", " + std::to_string(num_txn_writes_) +
+               (num_txn_writes_ == 1 ? " uncommitted write" : " uncommitted writes");
+    }
+    return out + ")";
 }
 
 }  // namespace phenix::shell
