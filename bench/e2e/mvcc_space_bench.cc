@@ -137,7 +137,8 @@ int main(int argc, char** argv) {
     }
     check((*db)->Compact());
     const std::uint64_t one_version = SettledSstBytes(path);
-    std::printf(R"({"phase":"loaded","entities":%zu,"sst_bytes":%llu,"retention_ms":%llu})" "\n",
+    std::printf(R"({"phase":"loaded","entities":%zu,"sst_bytes":%llu,"retention_ms":%llu})"
+                "\n",
                 entities, static_cast<unsigned long long>(one_version),
                 static_cast<unsigned long long>(retention_ms));
 
@@ -152,7 +153,8 @@ int main(int argc, char** argv) {
         if (Clock::now() >= next_sample) {
             const std::uint64_t bytes = SstBytes(path);
             peak = std::max(peak, bytes);
-            std::printf(R"({"t":%.1f,"updates":%llu,"sst_bytes":%llu})" "\n",
+            std::printf(R"({"t":%.1f,"updates":%llu,"sst_bytes":%llu})"
+                        "\n",
                         std::chrono::duration<double>(Clock::now() - start).count(),
                         static_cast<unsigned long long>(updates),
                         static_cast<unsigned long long>(bytes));
@@ -167,8 +169,10 @@ int main(int argc, char** argv) {
     std::printf(
         R"({"phase":"summary","updates":%llu,"updates_per_entity":%.1f,"one_version_bytes":%llu,)"
         R"("peak_sst_bytes":%llu,"end_sst_bytes":%llu,"after_compact_bytes":%llu,)"
-        R"("end_over_one_version":%.2f,"after_compact_over_one_version":%.2f})" "\n",
-        static_cast<unsigned long long>(updates), static_cast<double>(updates) / static_cast<double>(entities),
+        R"("end_over_one_version":%.2f,"after_compact_over_one_version":%.2f})"
+        "\n",
+        static_cast<unsigned long long>(updates),
+        static_cast<double>(updates) / static_cast<double>(entities),
         static_cast<unsigned long long>(one_version), static_cast<unsigned long long>(peak),
         static_cast<unsigned long long>(before_compact),
         static_cast<unsigned long long>(after_compact),
@@ -176,7 +180,8 @@ int main(int argc, char** argv) {
         static_cast<double>(after_compact) / static_cast<double>(one_version));
     check((*db)->Close());
     if (check_bound && after_compact > 3 * one_version) {
-        std::fprintf(stderr, "mvcc_space_bench: after compaction the data takes %.1fx one version\n",
+        std::fprintf(stderr,
+                     "mvcc_space_bench: after compaction the data takes %.1fx one version\n",
                      static_cast<double>(after_compact) / static_cast<double>(one_version));
         return 1;
     }

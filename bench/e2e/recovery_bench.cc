@@ -146,8 +146,8 @@ std::uint64_t BytesWithExtension(const std::string& dir, const std::string& ext)
                 Die("begin: " + txn.status().ToString());
             }
             for (std::size_t idx = first; idx < std::min(n, first + args.batch); ++idx) {
-                phenix::Entity e{.id = std::to_string(idx), .vector = vectors[idx],
-                                 .metadata = meta[idx]};
+                phenix::Entity e{
+                    .id = std::to_string(idx), .vector = vectors[idx], .metadata = meta[idx]};
                 if (with_edges) {
                     auto it = edges.find(idx);
                     if (it != edges.end()) {
@@ -161,8 +161,8 @@ std::uint64_t BytesWithExtension(const std::string& dir, const std::string& ext)
                 Die("commit: " + committed.status().ToString());
             }
             if (first + args.batch >= next_report) {
-                std::fprintf(stderr, "  %s: %zu / %zu entities\n",
-                             with_edges ? "edges" : "load", std::min(n, first + args.batch), n);
+                std::fprintf(stderr, "  %s: %zu / %zu entities\n", with_edges ? "edges" : "load",
+                             std::min(n, first + args.batch), n);
                 next_report += n / 10;
             }
         }
@@ -173,10 +173,10 @@ std::uint64_t BytesWithExtension(const std::string& dir, const std::string& ext)
     const std::string db_dir = args.db + "/db";
     std::ostringstream report;
     report << R"({"phase":"load","entities":)" << n << R"(,"edges":)" << num_edges
-           << R"(,"load_seconds":)" << load_s << R"(,"entities_per_second":)" << n / load_s
-           << R"(,"edge_upsert_seconds":)" << edges_s << R"(,"wal_bytes_at_kill":)"
-           << BytesWithExtension(db_dir, ".log") << R"(,"sst_bytes_at_kill":)"
-           << BytesWithExtension(db_dir, ".sst") << "}\n";
+           << R"(,"load_seconds":)" << load_s << R"(,"entities_per_second":)"
+           << static_cast<double>(n) / load_s << R"(,"edge_upsert_seconds":)" << edges_s
+           << R"(,"wal_bytes_at_kill":)" << BytesWithExtension(db_dir, ".log")
+           << R"(,"sst_bytes_at_kill":)" << BytesWithExtension(db_dir, ".sst") << "}\n";
     const std::string text = report.str();
     if (::write(report_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
         Die("report pipe");
@@ -269,10 +269,10 @@ int main(int argc, char** argv) {
     }
     const double clean_open_s = Seconds(start);
     Check((*again)->Close(), "close");
-    std::printf(
-        R"({"phase":"recovery","entities":%llu,"open_after_kill_seconds":%.3f,)"
-        R"("verify_seconds":%.3f,"clean_open_seconds":%.3f})"
-        "\n",
-        static_cast<unsigned long long>(info->num_entities), crash_open_s, verify_s, clean_open_s);
+    std::printf(R"({"phase":"recovery","entities":%llu,"open_after_kill_seconds":%.3f,)"
+                R"("verify_seconds":%.3f,"clean_open_seconds":%.3f})"
+                "\n",
+                static_cast<unsigned long long>(info->num_entities), crash_open_s, verify_s,
+                clean_open_s);
     return 0;
 }

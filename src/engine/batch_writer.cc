@@ -75,7 +75,7 @@ struct PendingEntity {
     // Current content; meaningful when content_loaded.
     bool content_loaded = false;
     bool record_dirty = false;
-    std::span<const float> vector;    // borrowed from an op, or from loaded_vector
+    std::span<const float> vector;     // borrowed from an op, or from loaded_vector
     std::vector<float> loaded_vector;  // owned copy when read from storage
     std::string metadata;
     // Out-edges, when an insert/upsert replaced them.
@@ -96,7 +96,9 @@ std::string OpContext(std::size_t op_idx, std::size_t num_ops, const ResolvedOp&
     return ctx;
 }
 
-std::string_view ExternalId(std::string_view id_key) { return storage::ExternalIdFromIdKey(id_key); }
+std::string_view ExternalId(std::string_view id_key) {
+    return storage::ExternalIdFromIdKey(id_key);
+}
 
 }  // namespace
 
@@ -150,10 +152,12 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
                         break;
                     }
                     r.normalized = std::move(*normalized);
-                    for (std::size_t edge_idx = 0; edge_idx < r.normalized.edges.size(); ++edge_idx) {
+                    for (std::size_t edge_idx = 0; edge_idx < r.normalized.edges.size();
+                         ++edge_idx) {
                         const Edge& edge = r.normalized.edges[edge_idx];
                         CollectionHandle* target = r.handle;
-                        if (!edge.target_collection.empty() && edge.target_collection != r.handle->name) {
+                        if (!edge.target_collection.empty() &&
+                            edge.target_collection != r.handle->name) {
                             auto found =
                                 catalog_->Resolve({r.handle->tenant_name, edge.target_collection});
                             if (!found.ok()) {
@@ -169,7 +173,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
                         estimated_bytes += 2 * (64 + edge.label.size() + edge.target_id.size() +
                                                 op.entity.id.size() + edge.properties.size());
                     }
-                    estimated_bytes += op.entity.vector.size() * sizeof(float) + r.normalized.metadata.size();
+                    estimated_bytes +=
+                        op.entity.vector.size() * sizeof(float) + r.normalized.metadata.size();
                     break;
                 }
                 case WriteBatch::OpType::kDelete:
@@ -374,7 +379,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
         const CollectionHandle& handle = *entity.handle;
         const bool row_gone = entity.db_exists && (!entity.exists || entity.row != entity.db_row);
         if (row_gone) {
-            sink->Delete(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
+            sink->Delete(entities_cf,
+                         storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
             if (!entity.exists) {
                 sink->Delete(ids_cf, id_key);
             }
@@ -418,8 +424,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
                                         target.ref().ToString() + "'")
                     .WithContext(OpContext(source.last_op_idx, resolved.size(), op));
             }
-            const storage::EdgeKey key{handle.tenant_id, handle.id(), source.row, edge.label,
-                                       target.id(),      dest_it->second.row};
+            const storage::EdgeKey key{handle.tenant_id, handle.id(), source.row,
+                                       edge.label,       target.id(), dest_it->second.row};
             sink->Put(out_cf, storage::EncodeEdgeKey(key),
                       storage::EncodeEdgeValue({edge.weight, edge.target_id, edge.properties}));
             sink->Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)),
@@ -430,7 +436,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
     if (txn != nullptr) {
         if (txn->writes.bytes() + delta.bytes() > options_.max_transaction_bytes) {
             return Status::ResourceExhausted(
-                "the transaction would buffer " + std::to_string(txn->writes.bytes() + delta.bytes()) +
+                "the transaction would buffer " +
+                std::to_string(txn->writes.bytes() + delta.bytes()) +
                 " bytes of writes; the limit (Options::max_transaction_bytes) is " +
                 std::to_string(options_.max_transaction_bytes) +
                 "; this write was not applied: commit what you have and continue in a new "

@@ -21,7 +21,6 @@ namespace engine {
 using storage::ColumnFamily;
 using storage::RowId;
 
-
 Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
                                                      const Options& options, rocksdb::Env* env) {
     auto db = std::unique_ptr<DatabaseImpl>(new DatabaseImpl());
@@ -339,7 +338,8 @@ Result<std::optional<RowId>> DatabaseImpl::LookupRow(const CollectionHandle& han
                                                      std::string_view id,
                                                      const txn::ReadView& view) const {
     PHENIX_ASSIGN_OR_RETURN(
-        auto value, view.Get(ColumnFamily::kIds, storage::IdKey(handle.tenant_id, handle.id(), id)));
+        auto value,
+        view.Get(ColumnFamily::kIds, storage::IdKey(handle.tenant_id, handle.id(), id)));
     if (!value) {
         return std::optional<RowId>();
     }

@@ -85,7 +85,8 @@ class DatabaseImpl final : public Database {
     Result<std::vector<EdgeRecord>> ListEdges(const CollectionRef& collection, std::string_view id,
                                               EdgeDirection direction) override;
 
-    Result<std::unique_ptr<Transaction>> BeginTransaction(const TransactionOptions& options) override;
+    Result<std::unique_ptr<Transaction>> BeginTransaction(
+        const TransactionOptions& options) override;
     Timestamp CurrentTimestamp() override;
     Status Verify() override;
     Status Compact() override;

@@ -32,8 +32,9 @@ std::size_t LockTable::StripeOf(storage::CollectionId collection, std::string_vi
     return h % kNumStripes;
 }
 
-bool LockTable::CanGrantLocked(const std::vector<std::size_t>& stripes,
-                               std::list<const std::vector<std::size_t>*>::const_iterator self) const {
+bool LockTable::CanGrantLocked(
+    const std::vector<std::size_t>& stripes,
+    std::list<const std::vector<std::size_t>*>::const_iterator self) const {
     for (std::size_t stripe : stripes) {
         if (held_[stripe] != 0) {
             return false;

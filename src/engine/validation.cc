@@ -40,8 +40,9 @@ Status ValidateName(std::string_view kind, std::string_view name) {
         return Status::InvalidArgument(std::string(kind) + " name is empty");
     }
     if (name.size() > limits::kMaxNameBytes) {
-        return Status::InvalidArgument(std::string(kind) + " name " + QuoteForMessage(name) + " is " +
-                                       std::to_string(name.size()) + " bytes; the limit is " +
+        return Status::InvalidArgument(std::string(kind) + " name " + QuoteForMessage(name) +
+                                       " is " + std::to_string(name.size()) +
+                                       " bytes; the limit is " +
                                        std::to_string(limits::kMaxNameBytes));
     }
     if (!IsNameStart(name[0])) {
@@ -67,15 +68,16 @@ Status ValidateCollectionSpec(const CollectionSpec& spec) {
                 ": dimension must be at least 1 (omit it for a collection without vectors)");
         }
         if (*spec.dimension > limits::kMaxDimension) {
-            return Status::InvalidArgument("collection " + QuoteForMessage(spec.ref.name) + ": dimension " +
-                                           std::to_string(*spec.dimension) +
+            return Status::InvalidArgument("collection " + QuoteForMessage(spec.ref.name) +
+                                           ": dimension " + std::to_string(*spec.dimension) +
                                            " exceeds the limit of " +
                                            std::to_string(limits::kMaxDimension));
         }
     }
     if (spec.metric != Metric::kL2 && spec.metric != Metric::kCosine &&
         spec.metric != Metric::kInnerProduct) {
-        return Status::InvalidArgument("collection " + QuoteForMessage(spec.ref.name) + ": unknown metric");
+        return Status::InvalidArgument("collection " + QuoteForMessage(spec.ref.name) +
+                                       ": unknown metric");
     }
     auto settings =
         document::NormalizeJsonObject(spec.settings, 64u * 1024u, "collection settings");
@@ -141,8 +143,9 @@ Result<NormalizedEntity> ValidateEntity(const Entity& entity, std::string_view t
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(entity.id));
     PHENIX_RETURN_IF_ERROR(ValidateVector(entity.vector, dimension, metric));
     NormalizedEntity out;
-    PHENIX_ASSIGN_OR_RETURN(out.metadata, document::NormalizeJsonObject(
-                                              entity.metadata, limits::kMaxMetadataBytes, "metadata"));
+    PHENIX_ASSIGN_OR_RETURN(
+        out.metadata,
+        document::NormalizeJsonObject(entity.metadata, limits::kMaxMetadataBytes, "metadata"));
     if (entity.edges.size() > limits::kMaxEdgesPerEntity) {
         return Status::InvalidArgument("entity has " + std::to_string(entity.edges.size()) +
                                        " edges; the limit is " +
@@ -156,10 +159,10 @@ Result<NormalizedEntity> ValidateEntity(const Entity& entity, std::string_view t
             return Status::InvalidArgument(where() + "label is empty");
         }
         if (edge.label.size() > limits::kMaxEdgeLabelBytes) {
-            return Status::InvalidArgument(
-                where() + "label " + QuoteForMessage(edge.label) + " is " +
-                std::to_string(edge.label.size()) + " bytes; the limit is " +
-                std::to_string(limits::kMaxEdgeLabelBytes));
+            return Status::InvalidArgument(where() + "label " + QuoteForMessage(edge.label) +
+                                           " is " + std::to_string(edge.label.size()) +
+                                           " bytes; the limit is " +
+                                           std::to_string(limits::kMaxEdgeLabelBytes));
         }
         if (!IsValidUtf8(edge.label) || HasControlCharacter(edge.label)) {
             return Status::InvalidArgument(where() +

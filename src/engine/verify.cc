@@ -62,7 +62,9 @@ std::string Hex(std::string_view bytes) {
     return out;
 }
 
-std::uint64_t HashOf(std::string_view bytes) { return std::hash<std::string_view>{}(bytes); }
+std::uint64_t HashOf(std::string_view bytes) {
+    return std::hash<std::string_view>{}(bytes);
+}
 
 // (collection, row) of an entity.
 struct RowRef {

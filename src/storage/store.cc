@@ -324,9 +324,9 @@ Status Store::Close() {
     // After a failed write the WAL writer is in an error state; syncing it again is what
     // RocksDB forbids. Everything acknowledged before the failure is already durable (kSync) or
     // as durable as relaxed mode promises, so skipping the final sync loses nothing promised.
-    Status result = write_failed_.load()
-                        ? Status::Ok()
-                        : FromRocks(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log at close");
+    Status result = write_failed_.load() ? Status::Ok()
+                                         : FromRocks(db_->FlushWAL(/*sync=*/true),
+                                                     "syncing the write-ahead log at close");
     for (auto* handle : handles_) {
         db_->DestroyColumnFamilyHandle(handle);
     }
@@ -352,7 +352,8 @@ namespace {
 // Kept out of line so that sanitizer stacks show Store::Write as the caller of RocksDB's write
 // (tests/tsan.supp names it: RocksDB's group commit synchronises followers' batches with
 // atomics ThreadSanitizer cannot see).
-[[gnu::noinline]] rocksdb::Status WriteToRocks(rocksdb::DB* db, const rocksdb::WriteOptions& options,
+[[gnu::noinline]] rocksdb::Status WriteToRocks(rocksdb::DB* db,
+                                               const rocksdb::WriteOptions& options,
                                                rocksdb::WriteBatch* batch) {
     return db->Write(options, batch);
 }
@@ -381,8 +382,9 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
         if (s.IsIOError() && s.subcode() != rocksdb::Status::kNoSpace) {
             // RocksDB treats a failed WAL append as fatal: every later write fails the same way
             // until the database is reopened. Say so, so the operator knows what to do.
-            return FromRocks(s, "write failed; the storage engine stopped accepting writes "
-                                "after an I/O error: check the disk, then reopen the database");
+            return FromRocks(s,
+                             "write failed; the storage engine stopped accepting writes "
+                             "after an I/O error: check the disk, then reopen the database");
         }
     }
     return FromRocks(s, "write failed");
@@ -458,8 +460,9 @@ Status Store::CompactAll() {
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
         const auto family = static_cast<ColumnFamily>(idx);
-        PHENIX_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, handles_[idx], nullptr, nullptr),
-                                         std::string("compacting ") + ColumnFamilyName(family)));
+        PHENIX_RETURN_IF_ERROR(
+            FromRocks(db_->CompactRange(options, handles_[idx], nullptr, nullptr),
+                      std::string("compacting ") + ColumnFamilyName(family)));
     }
     return Status::Ok();
 }

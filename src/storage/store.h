@@ -51,7 +51,9 @@ const char* ColumnFamilyName(ColumnFamily cf);
 /// Versioned column families keep every version of a key, tagged with the commit timestamp
 /// (RocksDB user-defined timestamps: 8 bytes, little-endian, newest first). Reads of them need a
 /// read timestamp. The catalog is not versioned.
-constexpr bool IsVersioned(ColumnFamily cf) { return cf != ColumnFamily::kCatalog; }
+constexpr bool IsVersioned(ColumnFamily cf) {
+    return cf != ColumnFamily::kCatalog;
+}
 inline constexpr std::size_t kTimestampBytes = 8;
 /// Reads "everything committed so far" (writers under their key locks).
 inline constexpr std::uint64_t kLatestTimestamp = ~std::uint64_t{0};
@@ -62,7 +64,8 @@ std::uint64_t DecodeTimestamp(std::string_view encoded);
 /// A read timestamp held in the form rocksdb::ReadOptions::timestamp points to.
 class ReadTimestamp {
   public:
-    explicit ReadTimestamp(std::uint64_t ts) : ts_(ts), encoded_(EncodeTimestamp(ts)), slice_(encoded_) {}
+    explicit ReadTimestamp(std::uint64_t ts)
+        : ts_(ts), encoded_(EncodeTimestamp(ts)), slice_(encoded_) {}
     ReadTimestamp(const ReadTimestamp&) = delete;
     ReadTimestamp& operator=(const ReadTimestamp&) = delete;
     [[nodiscard]] std::uint64_t value() const { return ts_; }

@@ -37,7 +37,8 @@ class ReadView {
     Result<std::vector<std::optional<std::string>>> MultiGet(
         storage::ColumnFamily cf, const std::vector<std::string_view>& keys) const;
 
-    /// Ordered iteration over keys in [lower, upper) (no upper bound if empty), merging the overlay.
+    /// Ordered iteration over keys in [lower, upper) (no upper bound if empty), merging the
+    /// overlay.
     class Iterator {
       public:
         [[nodiscard]] bool Valid() const { return valid_; }

@@ -143,9 +143,9 @@ TEST_F(MvccGcTest, DropSurvivesReopenAndThePurgeFinishes) {
     ASSERT_NO_FATAL_FAILURE(Churn(500, 0, 1));
     PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "other", .dimension = 4}));
     PHENIX_ASSERT_OK(db_->Insert("other", Doc("o1", {1, 2, 3, 4}, "{}", {})));
-    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("e1", {1, 2, 3, 4}, "{}",
-                                             {Edge{.label = "x", .target_id = "o1",
-                                                   .target_collection = "other"}})));
+    PHENIX_ASSERT_OK(db_->Upsert(
+        "docs", Doc("e1", {1, 2, 3, 4}, "{}",
+                    {Edge{.label = "x", .target_id = "o1", .target_collection = "other"}})));
     PHENIX_ASSERT_OK(db_->DropCollection("docs"));
     Reopen(RetentionZero());
     EXPECT_EQ(db_->GetCollection("docs").status().code(), StatusCode::kNotFound);

@@ -597,12 +597,13 @@ TEST_F(PowerLossDeathTest, FullDiskFailsATransactionCommitAndTheDatabaseRecovers
 
         auto txn = db->BeginTransaction();
         Check(txn.ok(), "begin");
-        Check((*txn)->Upsert(kCollection, Entity{.id = "a",
-                                                 .vector = {1, 1, 1, 1},
-                                                 .edges = {Edge{.label = "x",
-                                                                .target_id = "before"}}})
-                  .ok(),
-              "buffered upsert");
+        Check(
+            (*txn)
+                ->Upsert(kCollection, Entity{.id = "a",
+                                             .vector = {1, 1, 1, 1},
+                                             .edges = {Edge{.label = "x", .target_id = "before"}}})
+                .ok(),
+            "buffered upsert");
         Check((*txn)->PatchMetadata(kCollection, "before", R"({"n":2})").ok(), "buffered patch");
         fs_->SetNoSpace(true);
         auto failed = (*txn)->Commit();
@@ -641,7 +642,8 @@ TEST_F(PowerLossDeathTest, FullDiskFailsATransactionCommitAndTheDatabaseRecovers
     };
     const std::string style = GTEST_FLAG_GET(death_test_style);
     GTEST_FLAG_SET(death_test_style, "fast");
-    EXPECT_EXIT(scenario(), ::testing::ExitedWithCode(0), "scenario checks passed.*close returned OK");
+    EXPECT_EXIT(scenario(), ::testing::ExitedWithCode(0),
+                "scenario checks passed.*close returned OK");
     GTEST_FLAG_SET(death_test_style, style);
 
     // Restarted: the acknowledged writes, nothing of the failed transaction.
