@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "document/json.h"
 
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
+
+#include <nlohmann/json.hpp>
 
 #include <phenix/limits.h>
 
@@ -117,7 +118,8 @@ simdjson::dom::parser& ThreadParser() {
         simdjson::dom::parser p;
         // Depth as JsonNestingDepth counts it: the root object is level 1.
         // If this fails, NormalizeJsonObject retries the allocation (and falls back if needed).
-        [[maybe_unused]] auto error = p.allocate(4096, static_cast<std::size_t>(limits::kMaxJsonDepth));
+        [[maybe_unused]] auto error =
+            p.allocate(4096, static_cast<std::size_t>(limits::kMaxJsonDepth));
         return p;
     }();
     return parser;
@@ -149,8 +151,8 @@ Result<std::string> NormalizeJsonObject(std::string_view text, std::size_t max_b
         return std::string("{}");
     }
     // Fast path (the write path's hot spot): simdjson validates the whole document (syntax,
-    // UTF-8, depth) at GB/s, then MinifyValidJson strips whitespace without re-encoding anything, so
-    // key order, duplicate keys and number spellings are stored exactly as sent.
+    // UTF-8, depth) at GB/s, then MinifyValidJson strips whitespace without re-encoding anything,
+    // so key order, duplicate keys and number spellings are stored exactly as sent.
     simdjson::dom::parser& parser = ThreadParser();
     constexpr auto kDepth = static_cast<std::size_t>(limits::kMaxJsonDepth);
     bool ready = text.size() <= parser.capacity() && parser.max_depth() == kDepth;

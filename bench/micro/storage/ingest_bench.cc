@@ -305,11 +305,13 @@ std::unique_ptr<IndexedRocksFixture> OpenIndexedRocks(bool sync, std::string& er
     ids_options.memtable_prefix_bloom_size_ratio = 0.1;  // as storage/store.cc
     ids_options.memtable_whole_key_filtering = true;
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-        {rocksdb::kDefaultColumnFamilyName, cf_options}, {"entities", cf_options}, {"ids", ids_options}};
+        {rocksdb::kDefaultColumnFamilyName, cf_options},
+        {"entities", cf_options},
+        {"ids", ids_options}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options), fixture->dir.path() + "/rocksdb",
-                                          descriptors, &handles, &raw);
+    rocksdb::Status s = rocksdb::DB::Open(
+        rocksdb::DBOptions(options), fixture->dir.path() + "/rocksdb", descriptors, &handles, &raw);
     if (!s.ok()) {
         error = s.ToString();
         return nullptr;

@@ -74,7 +74,8 @@ TEST(Json, DepthLimitIsExactlySixtyFourLevels) {
     EXPECT_TRUE(NormalizeJsonObject(Nested(limits::kMaxJsonDepth), 10000, "metadata").ok());
     auto too_deep = NormalizeJsonObject(Nested(limits::kMaxJsonDepth + 1), 10000, "metadata");
     ASSERT_FALSE(too_deep.ok());
-    EXPECT_NE(too_deep.status().message().find("65 levels deep; the limit is 64"), std::string::npos)
+    EXPECT_NE(too_deep.status().message().find("65 levels deep; the limit is 64"),
+              std::string::npos)
         << too_deep.status().message();
     // A large document first (the parser grows), then the limit still holds.
     std::string big = R"({"k":")" + std::string(100000, 'x') + R"("})";
@@ -90,8 +91,9 @@ TEST(Json, StoresNumbersAndKeysAsSent) {
     EXPECT_EQ(*NormalizeJsonObject(R"({"s": "  spaces  \" kept "})", 1000, "m"),
               R"({"s":"  spaces  \" kept "})");
     // Escaped backslashes end strings correctly; whitespace inside strings is kept.
-    EXPECT_EQ(*NormalizeJsonObject("{ \"p\" : \"C:\\\\ \" ,\n\t\"q\" : [ 1 , \"a b\" ] }", 1000, "m"),
-              "{\"p\":\"C:\\\\ \",\"q\":[1,\"a b\"]}");
+    EXPECT_EQ(
+        *NormalizeJsonObject("{ \"p\" : \"C:\\\\ \" ,\n\t\"q\" : [ 1 , \"a b\" ] }", 1000, "m"),
+        "{\"p\":\"C:\\\\ \",\"q\":[1,\"a b\"]}");
     // Integers beyond 64 bits are valid JSON; they take the thorough path and are kept.
     auto big = NormalizeJsonObject(R"({"n": 123456789012345678901234567890})", 1000, "m");
     ASSERT_TRUE(big.ok()) << big.status().ToString();

@@ -218,11 +218,11 @@ TEST_F(DbTest, FailedOpensReturnErrorsInsteadOfCrashing) {
     auto second = Database::Open(dir_.Sub("data"));
     ASSERT_FALSE(second.ok());
     EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
-    EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status().ToString();
-    {
-        std::ofstream file(dir_.Sub("plain-file"));
-    }
-    EXPECT_EQ(Database::Open(dir_.Sub("plain-file")).status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+        << second.status().ToString();
+    { std::ofstream file(dir_.Sub("plain-file")); }
+    EXPECT_EQ(Database::Open(dir_.Sub("plain-file")).status().code(),
+              StatusCode::kFailedPrecondition);
     Options no_create;
     no_create.create_if_missing = false;
     EXPECT_EQ(Database::Open(dir_.Sub("absent"), no_create).status().code(), StatusCode::kNotFound);
