@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // A complete program using the embedded Phenix API: open a data directory, create a collection,
-// write entities with vectors, metadata and edges, read them back, and handle errors.
+// write entities with vectors, metadata and edges, read them back, run a transaction, and handle
+// errors.
 //
 //   build/release/examples/phenix_example_quickstart /tmp/phenix-example
 #include <cstdio>
@@ -62,6 +63,31 @@ int main(int argc, char** argv) {
     Check(in_edges.status(), "list edges");
     for (const auto& edge : *in_edges) {
         std::printf("edge into d1: %s\n", phenix::EdgeRecordToJson(edge).c_str());
+    }
+
+    // A transaction: reads see one snapshot plus the transaction's own writes; Commit applies
+    // every write at once, or returns Aborted (nothing written) if a concurrent transaction
+    // committed a change to the same entity first — then retry from BeginTransaction.
+    for (int attempt = 1;; ++attempt) {
+        auto txn = db->BeginTransaction();
+        Check(txn.status(), "begin");
+        auto d1 = (*txn)->Get("docs", "d1");
+        Check(d1.status(), "get d1 in the transaction");
+        Check((*txn)->PatchMetadata("docs", "d1", R"({"views": 1})"), "patch in the transaction");
+        Check((*txn)->Upsert("docs", {.id = "d3",
+                                      .vector = {0.4f, 0.3f, 0.2f, 0.1f},
+                                      .metadata = R"({"category": "tech"})",
+                                      .edges = {{.label = "cites", .target_id = "d1"}}}),
+              "upsert in the transaction");
+        auto committed = (*txn)->Commit();
+        if (committed.ok()) {
+            std::printf("transaction committed at timestamp %llu\n",
+                        static_cast<unsigned long long>(*committed));
+            break;
+        }
+        if (committed.status().code() != phenix::StatusCode::kAborted || attempt == 5) {
+            Check(committed.status(), "commit");
+        }
     }
 
     // Page through the collection in id order.

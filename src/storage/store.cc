@@ -278,6 +278,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     db_options.IncreaseParallelism(threads);
     db_options.max_background_jobs = std::max(2, threads);
     db_options.keep_log_file_num = 5;
+    // Bounds the write-ahead log kept for recovery: past this, RocksDB flushes the column
+    // families that pin the oldest log (the small, rarely flushed catalog would otherwise keep
+    // every log alive). Recovery replays at most this much (docs/operations.md, measured).
+    db_options.max_total_wal_size = 128u * 1024u * 1024u;
     db_options.max_manifest_file_size = 64u * 1024u * 1024u;
     // Sync the WAL in bytes_per_sync chunks in the background: the final fsync at commit is then
     // short.
