@@ -203,234 +203,282 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
 
     // 2. Autocommit: lock every entity key whose state decides the outcome, and read the latest
     // committed state. A transaction reads its snapshot and its own writes.
+    //
+    // Every RocksDB key a commit writes must be covered by a lock it holds, or two commits could
+    // write the same key in the opposite order of their timestamps, which RocksDB's compaction
+    // refuses (an assertion in Debian's 7.8) once the versions fall below the history floor.
+    // Deleting an entity's edges also deletes each edge's mirror under the other end, which is
+    // found only by reading; those ends' stripes come back in `extra_stripes`. If they are not
+    // all held, the attempt is discarded and repeated holding them too (all-or-nothing locking,
+    // so no deadlock; it converges once the edge set stops changing).
     std::optional<LockTable::Guard> guard;
+    std::vector<std::size_t> held = stripes;
     std::optional<txn::ReadView> view_holder;
-    rocksdb::WriteBatch wb = storage::Store::NewBatch(txn ? 0 : estimated_bytes + 1024);
+    rocksdb::WriteBatch wb = storage::Store::NewBatch();
     txn::WriteSet delta;  // transaction only
     std::optional<txn::RocksBatchSink> batch_sink;
-    txn::WriteSink* sink = &delta;
     txn::WriteEffects autocommit_effects;
-    txn::WriteEffects& effects = txn ? delta.effects : autocommit_effects;
+    std::vector<std::size_t> extra_stripes;
     if (txn == nullptr) {
-        guard.emplace(locks_.Lock(std::move(stripes)));
         view_holder.emplace(*store_, storage::kLatestTimestamp);
-        batch_sink.emplace(*store_, wb);
-        sink = &*batch_sink;
     } else {
         view_holder.emplace(*store_, txn->read_ts, &txn->writes);
     }
     const txn::ReadView& view = *view_holder;
+    txn::WriteEffects& effects = txn ? delta.effects : autocommit_effects;
 
-    // 3. Read the state of every touched entity (and edge target) with one MultiGet.
-    // Keys borrow the ids-key strings owned by `resolved` (not resized after step 1).
-    std::unordered_map<std::string_view, PendingEntity> pending;
-    pending.reserve(ops.size() * 2);
-    // First-touch order: writes are emitted in this order, not the hash map's, because RocksDB's
-    // memtable skiplist inserts keys that arrive in ascending order (the usual bulk-load case)
-    // far faster than keys in random order.
-    std::vector<std::string_view> lookup_keys;
-    std::vector<std::pair<std::string_view, PendingEntity*>> touched;
-    auto add_key = [&](const std::string& key, CollectionHandle* handle) {
-        auto [it, inserted] = pending.try_emplace(key);
-        if (inserted) {
-            it->second.handle = handle;
-            lookup_keys.push_back(it->first);
-            touched.emplace_back(it->first, &it->second);
+    auto attempt = [&]() -> Status {
+        txn::WriteSink* sink = &delta;
+        if (txn == nullptr) {
+            wb = storage::Store::NewBatch(estimated_bytes + 1024);
+            batch_sink.emplace(*store_, wb);
+            sink = &*batch_sink;
+            autocommit_effects = txn::WriteEffects();
         }
-    };
-    for (const ResolvedOp& r : resolved) {
-        add_key(r.id_key, r.handle);
-        effects.touched[r.id_key] = true;
-        for (std::size_t edge_idx = 0; edge_idx < r.edge_target_keys.size(); ++edge_idx) {
-            add_key(r.edge_target_keys[edge_idx], r.edge_targets[edge_idx]);
-            effects.touched.try_emplace(r.edge_target_keys[edge_idx], false);
-        }
-        if (txn != nullptr) {
-            txn->collections.try_emplace(r.handle->id(), catalog_->FindById(r.handle->id()));
-            for (CollectionHandle* target : r.edge_targets) {
-                txn->collections.try_emplace(target->id(), catalog_->FindById(target->id()));
+        extra_stripes.clear();
+        // 3. Read the state of every touched entity (and edge target) with one MultiGet.
+        // Keys borrow the ids-key strings owned by `resolved` (not resized after step 1).
+        std::unordered_map<std::string_view, PendingEntity> pending;
+        pending.reserve(ops.size() * 2);
+        // First-touch order: writes are emitted in this order, not the hash map's, because
+        // RocksDB's memtable skiplist inserts keys that arrive in ascending order (the usual
+        // bulk-load case) far faster than keys in random order.
+        std::vector<std::string_view> lookup_keys;
+        std::vector<std::pair<std::string_view, PendingEntity*>> touched;
+        auto add_key = [&](const std::string& key, CollectionHandle* handle) {
+            auto [it, inserted] = pending.try_emplace(key);
+            if (inserted) {
+                it->second.handle = handle;
+                lookup_keys.push_back(it->first);
+                touched.emplace_back(it->first, &it->second);
+            }
+        };
+        for (const ResolvedOp& r : resolved) {
+            add_key(r.id_key, r.handle);
+            effects.touched[r.id_key] = true;
+            for (std::size_t edge_idx = 0; edge_idx < r.edge_target_keys.size(); ++edge_idx) {
+                add_key(r.edge_target_keys[edge_idx], r.edge_targets[edge_idx]);
+                effects.touched.try_emplace(r.edge_target_keys[edge_idx], false);
+            }
+            if (txn != nullptr) {
+                txn->collections.try_emplace(r.handle->id(), catalog_->FindById(r.handle->id()));
+                for (CollectionHandle* target : r.edge_targets) {
+                    txn->collections.try_emplace(target->id(), catalog_->FindById(target->id()));
+                }
             }
         }
-    }
-    {
-        PHENIX_ASSIGN_OR_RETURN(auto values, view.MultiGet(ColumnFamily::kIds, lookup_keys));
-        for (std::size_t idx = 0; idx < lookup_keys.size(); ++idx) {
-            PendingEntity& entity = *touched[idx].second;
-            if (!values[idx]) {
+        {
+            PHENIX_ASSIGN_OR_RETURN(auto values, view.MultiGet(ColumnFamily::kIds, lookup_keys));
+            for (std::size_t idx = 0; idx < lookup_keys.size(); ++idx) {
+                PendingEntity& entity = *touched[idx].second;
+                if (!values[idx]) {
+                    continue;
+                }
+                PHENIX_ASSIGN_OR_RETURN(RowId row, storage::DecodeCounter(*values[idx]));
+                entity.db_exists = entity.exists = true;
+                entity.db_row = entity.row = row;
+            }
+        }
+
+        // 4. Replay the operations over the overlay.
+        auto& count_delta = effects.count_delta;
+        auto& max_row = effects.max_row;
+        auto allocate_row = [&](CollectionHandle& handle) {
+            RowId row = handle.next_row_id.fetch_add(1);
+            RowId& high = max_row[handle.id()];
+            high = std::max(high, row);
+            return row;
+        };
+        for (std::size_t op_idx = 0; op_idx < resolved.size(); ++op_idx) {
+            ResolvedOp& r = resolved[op_idx];
+            PendingEntity& entity = pending.find(r.id_key)->second;
+            entity.last_op_idx = op_idx;
+            switch (r.op->type) {
+                case WriteBatch::OpType::kInsert:
+                case WriteBatch::OpType::kUpsert: {
+                    if (entity.exists && r.op->type == WriteBatch::OpType::kInsert) {
+                        return Status::AlreadyExists("entity " + QuoteForMessage(r.op->entity.id) +
+                                                     " already exists")
+                            .WithContext(OpContext(op_idx, resolved.size(), r));
+                    }
+                    if (!entity.exists) {
+                        entity.exists = true;
+                        entity.row = allocate_row(*r.handle);
+                    }
+                    entity.vector = r.op->entity.vector;
+                    entity.metadata = std::move(r.normalized.metadata);
+                    entity.content_loaded = true;
+                    entity.record_dirty = true;
+                    entity.edges_op = &r;
+                    break;
+                }
+                case WriteBatch::OpType::kDelete: {
+                    if (!entity.exists) {
+                        return Status::NotFound("entity " + QuoteForMessage(r.op->entity.id) +
+                                                " does not exist")
+                            .WithContext(OpContext(op_idx, resolved.size(), r));
+                    }
+                    entity.exists = false;
+                    entity.row = 0;
+                    entity.content_loaded = false;
+                    entity.record_dirty = false;
+                    entity.edges_op = nullptr;
+                    break;
+                }
+                case WriteBatch::OpType::kReplaceMetadata:
+                case WriteBatch::OpType::kPatchMetadata: {
+                    if (!entity.exists) {
+                        return Status::NotFound("entity " + QuoteForMessage(r.op->entity.id) +
+                                                " does not exist")
+                            .WithContext(OpContext(op_idx, resolved.size(), r));
+                    }
+                    if (!entity.content_loaded) {
+                        PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord stored,
+                                                ReadRecord(*r.handle, entity.row, view));
+                        entity.loaded_vector = std::move(stored.vector);
+                        entity.vector = entity.loaded_vector;
+                        entity.metadata = std::move(stored.metadata);
+                        entity.content_loaded = true;
+                    }
+                    if (r.op->type == WriteBatch::OpType::kReplaceMetadata) {
+                        entity.metadata = std::move(r.normalized.metadata);
+                    } else {
+                        auto patched = document::ApplyMergePatch(
+                            entity.metadata, r.op->entity.metadata, limits::kMaxMetadataBytes);
+                        if (!patched.ok()) {
+                            return patched.status().WithContext(
+                                OpContext(op_idx, resolved.size(), r));
+                        }
+                        entity.metadata = std::move(*patched);
+                    }
+                    entity.record_dirty = true;
+                    break;
+                }
+            }
+        }
+
+        // 5. Emit the changes: deletions of old state first, then the new state.
+        const ColumnFamily entities_cf = ColumnFamily::kEntities;
+        const ColumnFamily ids_cf = ColumnFamily::kIds;
+        const ColumnFamily out_cf = ColumnFamily::kOutEdges;
+        const ColumnFamily in_cf = ColumnFamily::kInEdges;
+
+        // Deletes every edge filed under (entity, row) in one edge family and its mirror in the
+        // other.
+        auto delete_edges = [&](const CollectionHandle& handle, RowId row,
+                                bool outgoing) -> Status {
+            const std::string prefix = storage::EdgeRowPrefix(handle.tenant_id, handle.id(), row);
+            const std::string end = storage::PrefixSuccessor(prefix);
+            const ColumnFamily family = outgoing ? out_cf : in_cf;
+            const ColumnFamily mirror_family = outgoing ? in_cf : out_cf;
+            auto it = view.NewIterator(family, prefix, end);
+            std::vector<std::string> doomed;
+            for (; it->Valid(); it->Next()) {
+                storage::EdgeKey key;
+                auto value = storage::DecodeEdgeValue(it->value());
+                if (!storage::DecodeEdgeKey(it->key(), key) || !value.ok()) {
+                    return Status::Corruption("malformed edge in collection '" +
+                                              handle.ref().ToString() + "'");
+                }
+                // The mirror lives under the other end: lock it too (see the comment at step 2).
+                extra_stripes.push_back(
+                    LockTable::StripeOf(key.other_collection, value->other_external_id));
+                // Collected first: deleting from the overlay while iterating it would invalidate
+                // the iterator.
+                doomed.emplace_back(it->key());
+                doomed.push_back(storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)));
+            }
+            PHENIX_RETURN_IF_ERROR(it->status().WithContext("reading edges to replace"));
+            for (std::size_t idx = 0; idx < doomed.size(); idx += 2) {
+                sink->Delete(family, doomed[idx]);
+                sink->Delete(mirror_family, doomed[idx + 1]);
+            }
+            return Status::Ok();
+        };
+
+        for (auto [id_key, entity_ptr] : touched) {
+            PendingEntity& entity = *entity_ptr;
+            const CollectionHandle& handle = *entity.handle;
+            const bool row_gone =
+                entity.db_exists && (!entity.exists || entity.row != entity.db_row);
+            if (row_gone) {
+                sink->Delete(entities_cf,
+                             storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
+                if (!entity.exists) {
+                    sink->Delete(ids_cf, id_key);
+                }
+                PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
+                PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/false));
+                count_delta[handle.id()] -= 1;
+            } else if (entity.db_exists && entity.exists && entity.edges_op != nullptr) {
+                PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
+            }
+        }
+
+        std::string buffer;
+        for (auto [id_key, source_ptr] : touched) {
+            PendingEntity& source = *source_ptr;
+            if (!source.exists) {
                 continue;
             }
-            PHENIX_ASSIGN_OR_RETURN(RowId row, storage::DecodeCounter(*values[idx]));
-            entity.db_exists = entity.exists = true;
-            entity.db_row = entity.row = row;
-        }
-    }
-
-    // 4. Replay the operations over the overlay.
-    auto& count_delta = effects.count_delta;
-    auto& max_row = effects.max_row;
-    auto allocate_row = [&](CollectionHandle& handle) {
-        RowId row = handle.next_row_id.fetch_add(1);
-        RowId& high = max_row[handle.id()];
-        high = std::max(high, row);
-        return row;
-    };
-    for (std::size_t op_idx = 0; op_idx < resolved.size(); ++op_idx) {
-        ResolvedOp& r = resolved[op_idx];
-        PendingEntity& entity = pending.find(r.id_key)->second;
-        entity.last_op_idx = op_idx;
-        switch (r.op->type) {
-            case WriteBatch::OpType::kInsert:
-            case WriteBatch::OpType::kUpsert: {
-                if (entity.exists && r.op->type == WriteBatch::OpType::kInsert) {
-                    return Status::AlreadyExists("entity " + QuoteForMessage(r.op->entity.id) +
-                                                 " already exists")
-                        .WithContext(OpContext(op_idx, resolved.size(), r));
-                }
-                if (!entity.exists) {
-                    entity.exists = true;
-                    entity.row = allocate_row(*r.handle);
-                }
-                entity.vector = r.op->entity.vector;
-                entity.metadata = std::move(r.normalized.metadata);
-                entity.content_loaded = true;
-                entity.record_dirty = true;
-                entity.edges_op = &r;
-                break;
+            const CollectionHandle& handle = *source.handle;
+            if (!source.db_exists || source.row != source.db_row) {
+                sink->Put(ids_cf, id_key, storage::EncodeCounter(source.row));
+                count_delta[handle.id()] += 1;
             }
-            case WriteBatch::OpType::kDelete: {
-                if (!entity.exists) {
-                    return Status::NotFound("entity " + QuoteForMessage(r.op->entity.id) +
-                                            " does not exist")
-                        .WithContext(OpContext(op_idx, resolved.size(), r));
-                }
-                entity.exists = false;
-                entity.row = 0;
-                entity.content_loaded = false;
-                entity.record_dirty = false;
-                entity.edges_op = nullptr;
-                break;
+            if (source.record_dirty) {
+                storage::EncodeEntityRecord(ExternalId(id_key), source.vector, source.metadata,
+                                            buffer);
+                sink->Put(entities_cf,
+                          storage::EntityKey(handle.tenant_id, handle.id(), source.row), buffer);
             }
-            case WriteBatch::OpType::kReplaceMetadata:
-            case WriteBatch::OpType::kPatchMetadata: {
-                if (!entity.exists) {
-                    return Status::NotFound("entity " + QuoteForMessage(r.op->entity.id) +
-                                            " does not exist")
-                        .WithContext(OpContext(op_idx, resolved.size(), r));
-                }
-                if (!entity.content_loaded) {
-                    PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord stored,
-                                            ReadRecord(*r.handle, entity.row, view));
-                    entity.loaded_vector = std::move(stored.vector);
-                    entity.vector = entity.loaded_vector;
-                    entity.metadata = std::move(stored.metadata);
-                    entity.content_loaded = true;
-                }
-                if (r.op->type == WriteBatch::OpType::kReplaceMetadata) {
-                    entity.metadata = std::move(r.normalized.metadata);
-                } else {
-                    auto patched = document::ApplyMergePatch(entity.metadata, r.op->entity.metadata,
-                                                             limits::kMaxMetadataBytes);
-                    if (!patched.ok()) {
-                        return patched.status().WithContext(OpContext(op_idx, resolved.size(), r));
-                    }
-                    entity.metadata = std::move(*patched);
-                }
-                entity.record_dirty = true;
-                break;
+            // Resolve edge targets against the final state (overlay, else committed data).
+            if (source.edges_op == nullptr) {
+                continue;
             }
-        }
-    }
-
-    // 5. Emit the changes: deletions of old state first, then the new state.
-    const ColumnFamily entities_cf = ColumnFamily::kEntities;
-    const ColumnFamily ids_cf = ColumnFamily::kIds;
-    const ColumnFamily out_cf = ColumnFamily::kOutEdges;
-    const ColumnFamily in_cf = ColumnFamily::kInEdges;
-
-    // Deletes every edge filed under (entity, row) in one edge family and its mirror in the other.
-    auto delete_edges = [&](const CollectionHandle& handle, RowId row, bool outgoing) -> Status {
-        const std::string prefix = storage::EdgeRowPrefix(handle.tenant_id, handle.id(), row);
-        const std::string end = storage::PrefixSuccessor(prefix);
-        const ColumnFamily family = outgoing ? out_cf : in_cf;
-        const ColumnFamily mirror_family = outgoing ? in_cf : out_cf;
-        auto it = view.NewIterator(family, prefix, end);
-        std::vector<std::string> doomed;
-        for (; it->Valid(); it->Next()) {
-            storage::EdgeKey key;
-            if (!storage::DecodeEdgeKey(it->key(), key)) {
-                return Status::Corruption("malformed edge key in collection '" +
-                                          handle.ref().ToString() + "'");
+            const ResolvedOp& op = *source.edges_op;
+            for (std::size_t edge_idx = 0; edge_idx < op.normalized.edges.size(); ++edge_idx) {
+                const Edge& edge = op.normalized.edges[edge_idx];
+                const CollectionHandle& target = *op.edge_targets[edge_idx];
+                const auto dest_it = pending.find(op.edge_target_keys[edge_idx]);
+                if (dest_it == pending.end() || !dest_it->second.exists) {
+                    return Status::NotFound(
+                               "edge " + std::to_string(edge_idx) + " ('" + edge.label +
+                               "'): target entity " + QuoteForMessage(edge.target_id) +
+                               " does not exist in collection '" + target.ref().ToString() + "'")
+                        .WithContext(OpContext(source.last_op_idx, resolved.size(), op));
+                }
+                const storage::EdgeKey key{handle.tenant_id, handle.id(), source.row,
+                                           edge.label,       target.id(), dest_it->second.row};
+                sink->Put(out_cf, storage::EncodeEdgeKey(key),
+                          storage::EncodeEdgeValue({edge.weight, edge.target_id, edge.properties}));
+                sink->Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)),
+                          storage::EncodeEdgeValue(
+                              {edge.weight, std::string(ExternalId(id_key)), edge.properties}));
             }
-            // Collected first: deleting from the overlay while iterating it would invalidate
-            // the iterator.
-            doomed.emplace_back(it->key());
-            doomed.push_back(storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)));
-        }
-        PHENIX_RETURN_IF_ERROR(it->status().WithContext("reading edges to replace"));
-        for (std::size_t idx = 0; idx < doomed.size(); idx += 2) {
-            sink->Delete(family, doomed[idx]);
-            sink->Delete(mirror_family, doomed[idx + 1]);
         }
         return Status::Ok();
     };
 
-    for (auto [id_key, entity_ptr] : touched) {
-        PendingEntity& entity = *entity_ptr;
-        const CollectionHandle& handle = *entity.handle;
-        const bool row_gone = entity.db_exists && (!entity.exists || entity.row != entity.db_row);
-        if (row_gone) {
-            sink->Delete(entities_cf,
-                         storage::EntityKey(handle.tenant_id, handle.id(), entity.db_row));
-            if (!entity.exists) {
-                sink->Delete(ids_cf, id_key);
+    if (txn != nullptr) {
+        PHENIX_RETURN_IF_ERROR(attempt());
+        delta.effects.extra_stripes = std::move(extra_stripes);
+    } else {
+        for (;;) {
+            guard.emplace(locks_.Lock(held));
+            PHENIX_RETURN_IF_ERROR(attempt());
+            std::sort(held.begin(), held.end());
+            bool covered = true;
+            for (std::size_t stripe : extra_stripes) {
+                if (!std::binary_search(held.begin(), held.end(), stripe)) {
+                    covered = false;
+                    held.push_back(stripe);
+                }
             }
-            PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
-            PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/false));
-            count_delta[handle.id()] -= 1;
-        } else if (entity.db_exists && entity.exists && entity.edges_op != nullptr) {
-            PHENIX_RETURN_IF_ERROR(delete_edges(handle, entity.db_row, /*outgoing=*/true));
-        }
-    }
-
-    std::string buffer;
-    for (auto [id_key, source_ptr] : touched) {
-        PendingEntity& source = *source_ptr;
-        if (!source.exists) {
-            continue;
-        }
-        const CollectionHandle& handle = *source.handle;
-        if (!source.db_exists || source.row != source.db_row) {
-            sink->Put(ids_cf, id_key, storage::EncodeCounter(source.row));
-            count_delta[handle.id()] += 1;
-        }
-        if (source.record_dirty) {
-            storage::EncodeEntityRecord(ExternalId(id_key), source.vector, source.metadata, buffer);
-            sink->Put(entities_cf, storage::EntityKey(handle.tenant_id, handle.id(), source.row),
-                      buffer);
-        }
-        // Resolve edge targets against the final state (overlay, else committed data).
-        if (source.edges_op == nullptr) {
-            continue;
-        }
-        const ResolvedOp& op = *source.edges_op;
-        for (std::size_t edge_idx = 0; edge_idx < op.normalized.edges.size(); ++edge_idx) {
-            const Edge& edge = op.normalized.edges[edge_idx];
-            const CollectionHandle& target = *op.edge_targets[edge_idx];
-            const auto dest_it = pending.find(op.edge_target_keys[edge_idx]);
-            if (dest_it == pending.end() || !dest_it->second.exists) {
-                return Status::NotFound("edge " + std::to_string(edge_idx) + " ('" + edge.label +
-                                        "'): target entity " + QuoteForMessage(edge.target_id) +
-                                        " does not exist in collection '" +
-                                        target.ref().ToString() + "'")
-                    .WithContext(OpContext(source.last_op_idx, resolved.size(), op));
+            if (covered) {
+                break;
             }
-            const storage::EdgeKey key{handle.tenant_id, handle.id(), source.row,
-                                       edge.label,       target.id(), dest_it->second.row};
-            sink->Put(out_cf, storage::EncodeEdgeKey(key),
-                      storage::EncodeEdgeValue({edge.weight, edge.target_id, edge.properties}));
-            sink->Put(in_cf, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key)),
-                      storage::EncodeEdgeValue(
-                          {edge.weight, std::string(ExternalId(id_key)), edge.properties}));
+            guard.reset();
         }
     }
     if (txn != nullptr) {

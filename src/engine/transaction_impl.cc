@@ -269,6 +269,8 @@ Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
         const auto collection = coding::DecodeFixed32BE(id_key.data() + 4);
         stripes.push_back(LockTable::StripeOf(collection, storage::ExternalIdFromIdKey(id_key)));
     }
+    stripes.insert(stripes.end(), state.writes.effects.extra_stripes.begin(),
+                   state.writes.effects.extra_stripes.end());
     LockTable::Guard guard = locks_.Lock(std::move(stripes));
     rocksdb::WriteBatch wb = storage::Store::NewBatch(state.writes.bytes() + 1024);
     state.writes.AppendTo(*store_, wb);

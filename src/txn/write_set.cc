@@ -13,6 +13,8 @@ void WriteEffects::MergeFrom(const WriteEffects& other) {
         storage::RowId& high = max_row[collection];
         high = std::max(high, row);
     }
+    extra_stripes.insert(extra_stripes.end(), other.extra_stripes.begin(),
+                         other.extra_stripes.end());
     for (const auto& [key, written] : other.touched) {
         auto [it, inserted] = touched.try_emplace(key, written);
         if (!inserted) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rocksdb/write_batch.h>
 
@@ -55,6 +56,9 @@ struct WriteEffects {
     /// ids-column-family key of every touched entity -> true if written, false if only
     /// referenced as an edge target.
     std::map<std::string, bool, std::less<>> touched;
+    /// Lock stripes of entities whose keys are written without touching the entity (the mirror
+    /// half of an edge deleted from its other end): Commit locks them too.
+    std::vector<std::size_t> extra_stripes;
 
     void MergeFrom(const WriteEffects& other);
     /// Appends the counter merges to `batch`.
