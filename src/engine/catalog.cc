@@ -205,10 +205,8 @@ Status Catalog::CreateTenant(std::string_view tenant) {
               storage::EncodeTenantRecord({.tenant_id = id, .created_at_ms = NowMillis()}));
     batch.Put(cf, std::string(storage::kNextTenantIdKey), storage::EncodeCounter(id + 1ULL));
     // Catalog changes are always synced, whatever the data durability setting.
-    rocksdb::WriteOptions sync_options;
-    sync_options.sync = true;
     PHENIX_RETURN_IF_ERROR(
-        storage::FromRocks(store_.db()->Write(sync_options, &batch), "creating tenant"));
+        store_.WriteCatalog(batch, /*sync=*/true).WithContext("creating tenant"));
     next_tenant_id_ = id + 1;
     tenants_[std::string(tenant)] = id;
     return Status::Ok();
@@ -236,10 +234,8 @@ Status Catalog::CreateCollection(const CollectionSpec& spec) {
               storage::EncodeCollectionRecord(record));
     batch.Put(cf, std::string(storage::kNextCollectionIdKey),
               storage::EncodeCounter(record.collection_id + 1ULL));
-    rocksdb::WriteOptions sync_options;
-    sync_options.sync = true;
     PHENIX_RETURN_IF_ERROR(
-        storage::FromRocks(store_.db()->Write(sync_options, &batch), "creating collection"));
+        store_.WriteCatalog(batch, /*sync=*/true).WithContext("creating collection"));
 
     next_collection_id_ = record.collection_id + 1;
     auto handle = std::make_shared<CollectionHandle>();

@@ -429,9 +429,19 @@ Status Store::SetHistoryFloor(std::uint64_t ts) {
     if (write_failed_.load()) {
         return Status::Ok();  // the WAL is in an error state: no more writes to it
     }
-    return FromRocks(db_->Merge(rocksdb::WriteOptions(), cf(ColumnFamily::kCatalog),
-                                kHistoryFloorKey, EncodeCounter(ts)),
-                     "recording the MVCC history floor");
+    rocksdb::WriteBatch batch = NewBatch();
+    batch.Merge(cf(ColumnFamily::kCatalog), kHistoryFloorKey, EncodeCounter(ts));
+    return WriteCatalog(batch, /*sync=*/false).WithContext("recording the MVCC history floor");
+}
+
+Status Store::WriteCatalog(rocksdb::WriteBatch& batch, bool sync) {
+    rocksdb::WriteOptions options;
+    options.sync = sync;
+    rocksdb::Status s = WriteToRocks(db_.get(), options, &batch);
+    if (!s.ok()) {
+        write_failed_.store(true);
+    }
+    return FromRocks(s, "catalog write failed");
 }
 
 Status Store::ApplyRecordedFloor(std::uint64_t recorded) {

@@ -111,6 +111,10 @@ class Store {
     /// Applies a RocksDB write batch atomically with the configured durability, stamping every
     /// key of a versioned column family with `commit_ts`. Build the batch with NewBatch().
     Status Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts);
+    /// Applies a batch that touches only the (unversioned) catalog, synced or not. Every write
+    /// to RocksDB goes through Write or WriteCatalog, so a failure is always remembered (see
+    /// write_failed_).
+    Status WriteCatalog(rocksdb::WriteBatch& batch, bool sync);
     /// An empty batch ready for Write (reserves `bytes`).
     static rocksdb::WriteBatch NewBatch(std::size_t bytes = 0);
 
