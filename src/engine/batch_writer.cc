@@ -306,7 +306,7 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
                         entity.row = allocate_row(*r.handle);
                     }
                     entity.vector = r.op->entity.vector;
-                    entity.metadata = std::move(r.normalized.metadata);
+                    entity.metadata = r.normalized.metadata;  // copied: the attempt may be repeated
                     entity.content_loaded = true;
                     entity.record_dirty = true;
                     entity.edges_op = &r;
@@ -341,7 +341,7 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
                         entity.content_loaded = true;
                     }
                     if (r.op->type == WriteBatch::OpType::kReplaceMetadata) {
-                        entity.metadata = std::move(r.normalized.metadata);
+                        entity.metadata = r.normalized.metadata;
                     } else {
                         auto patched = document::ApplyMergePatch(
                             entity.metadata, r.op->entity.metadata, limits::kMaxMetadataBytes);
