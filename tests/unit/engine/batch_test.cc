@@ -27,6 +27,37 @@ TEST_F(DbTest, BatchIsAppliedAtomically) {
     EXPECT_EQ(Count(), 2u);
 }
 
+// Deleting an entity whose in-edges come from entities the batch does not touch makes the write
+// path take their locks too and repeat its work; the repeat must produce exactly the same
+// result (it once stored empty metadata, because the first attempt had moved it away).
+TEST_F(DbTest, BatchThatDeletesEdgesOfUntouchedEntitiesKeepsEveryValue) {
+    PHENIX_ASSERT_OK(db_->Insert("docs", Doc("target")));
+    for (const char* source : {"s1", "s2", "s3"}) {
+        PHENIX_ASSERT_OK(db_->Insert("docs", Doc(source, {1, 2, 3, 4}, "{}", {To("target")})));
+    }
+    WriteBatch batch;
+    batch.Upsert("docs", Doc("x", {4, 3, 2, 1}, R"({"kept":true})"));
+    batch.Delete("docs", "target");
+    batch.Upsert("docs", Doc("y", {1, 1, 1, 1}, R"({"also":"kept"})", {To("x")}));
+    batch.ReplaceMetadata("docs", "s1", R"({"replaced":1})");
+    PHENIX_ASSERT_OK(db_->Write(batch));
+
+    auto x = db_->Get("docs", "x");
+    ASSERT_TRUE(x.ok()) << x.status().ToString();
+    EXPECT_EQ(x->metadata, R"({"kept":true})");
+    auto y = db_->Get("docs", "y");
+    ASSERT_TRUE(y.ok()) << y.status().ToString();
+    EXPECT_EQ(y->metadata, R"({"also":"kept"})");
+    ASSERT_EQ(y->edges.size(), 1u);
+    auto s1 = db_->Get("docs", "s1");
+    ASSERT_TRUE(s1.ok());
+    EXPECT_EQ(s1->metadata, R"({"replaced":1})");
+    EXPECT_TRUE(s1->edges.empty());
+    EXPECT_EQ(db_->Get("docs", "target").status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(Count(), 5u);
+    PHENIX_EXPECT_OK(db_->Verify());
+}
+
 TEST_F(DbTest, BatchFailingOnAStateCheckWritesNothing) {
     PHENIX_ASSERT_OK(db_->Insert("docs", Doc("exists")));
     WriteBatch batch;
