@@ -468,16 +468,16 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
             guard.emplace(locks_.Lock(held));
             PHENIX_RETURN_IF_ERROR(attempt());
             std::sort(held.begin(), held.end());
-            bool covered = true;
+            std::vector<std::size_t> missing;
             for (std::size_t stripe : extra_stripes) {
                 if (!std::binary_search(held.begin(), held.end(), stripe)) {
-                    covered = false;
-                    held.push_back(stripe);
+                    missing.push_back(stripe);
                 }
             }
-            if (covered) {
+            if (missing.empty()) {
                 break;
             }
+            held.insert(held.end(), missing.begin(), missing.end());
             guard.reset();
         }
     }
