@@ -9,6 +9,7 @@
 #include "common/coding.h"
 #include "document/json.h"
 #include "engine/validation.h"
+#include "txn/commit.h"
 
 namespace phenix::engine {
 
@@ -291,13 +292,8 @@ Result<std::pair<storage::TenantId, storage::CollectionId>> Catalog::DropCollect
     batch.Delete(catalog_cf, storage::CollectionKey(tenant, handle->name));
     batch.Delete(catalog_cf, storage::RowHighWaterKey(id));
     batch.Delete(catalog_cf, storage::EntityCountKey(id));
-    txn::Timestamp ts = 0;
-    std::size_t unused = 0;
-    PHENIX_RETURN_IF_ERROR(oracle.BeginCommit(std::nullopt, {}, &ts, &unused));
-    batch.Merge(catalog_cf, storage::kCommitClockKey, storage::EncodeCounter(ts));
-    Status written = store_.Write(batch, ts).WithContext("dropping collection");
-    oracle.EndCommit(ts);
-    PHENIX_RETURN_IF_ERROR(written);
+    PHENIX_RETURN_IF_ERROR(
+        txn::CommitBatch(oracle, store_, batch).status().WithContext("dropping collection"));
 
     collections_[tenant].erase(handle->name);
     by_id_.erase(id);

@@ -9,6 +9,7 @@
 #include "common/coding.h"
 #include "engine/validation.h"
 #include "storage/entity_codec.h"
+#include "txn/commit.h"
 
 namespace phenix {
 
@@ -150,21 +151,15 @@ Status DatabaseImpl::PurgeDroppedCollections() {
             if (keys == 0) {
                 break;
             }
-            txn::Timestamp ts = 0;
-            std::size_t unused = 0;
-            PHENIX_RETURN_IF_ERROR(oracle_->BeginCommit(std::nullopt, {}, &ts, &unused));
-            Status s = store_->Write(wb, ts);
-            oracle_->EndCommit(ts);
-            PHENIX_RETURN_IF_ERROR(s.WithContext("purging a dropped collection"));
+            PHENIX_RETURN_IF_ERROR(txn::CommitBatch(*oracle_, *store_, wb)
+                                       .status()
+                                       .WithContext("purging a dropped collection"));
         }
         rocksdb::WriteBatch done = storage::Store::NewBatch();
         done.Delete(store_->cf(ColumnFamily::kCatalog), storage::DroppedCollectionKey(collection));
-        txn::Timestamp ts = 0;
-        std::size_t unused = 0;
-        PHENIX_RETURN_IF_ERROR(oracle_->BeginCommit(std::nullopt, {}, &ts, &unused));
-        Status s = store_->Write(done, ts);
-        oracle_->EndCommit(ts);
-        PHENIX_RETURN_IF_ERROR(s.WithContext("finishing the purge of a dropped collection"));
+        PHENIX_RETURN_IF_ERROR(txn::CommitBatch(*oracle_, *store_, done)
+                                   .status()
+                                   .WithContext("finishing the purge of a dropped collection"));
         pending_purges_.erase(collection);
     }
     return Status::Ok();
@@ -303,10 +298,9 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
             ref_names.push_back(id_key);
         }
     }
-    txn::Timestamp commit_ts = 0;
     std::size_t conflict = 0;
-    Status s = oracle_->BeginCommit(start_ts, keys, &commit_ts, &conflict);
-    if (!s.ok()) {
+    auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict);
+    if (committed.status().code() == StatusCode::kAborted) {
         const bool is_write = conflict < key_names.size();
         const std::string_view id_key =
             is_write ? key_names[conflict] : ref_names[conflict - key_names.size()];
@@ -322,14 +316,7 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
             (is_write ? "" : " (this transaction adds an edge to it)") +
             "; nothing was written; retry the transaction");
     }
-    wb.Merge(store_->cf(ColumnFamily::kCatalog), storage::kCommitClockKey,
-             storage::EncodeCounter(commit_ts));
-    s = store_->Write(wb, commit_ts);
-    oracle_->EndCommit(commit_ts);
-    if (!s.ok()) {
-        return s;
-    }
-    return commit_ts;
+    return committed;
 }
 
 // ---------------------------------------------------------------- reads

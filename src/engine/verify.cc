@@ -300,7 +300,7 @@ Status DatabaseImpl::Verify() {
             for (const auto& handle : handles) {
                 PHENIX_ASSIGN_OR_RETURN(CollectionInfo info, DescribeLocked(*handle));
                 const std::uint64_t actual = ids_per_collection[handle->id()];
-                if (info.num_entities != actual && oracle_->visible() == snapshot.ts()) {
+                if (info.num_entities != actual) {
                     problems.Add("collection '" + handle->ref().ToString() + "' counts " +
                                  std::to_string(info.num_entities) + " entities but holds " +
                                  std::to_string(actual));

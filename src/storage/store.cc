@@ -481,15 +481,4 @@ Status Store::CompactAll() {
     return Status::Ok();
 }
 
-std::uint64_t Store::LiveSstBytes() const {
-    std::uint64_t total = 0;
-    for (auto* handle : handles_) {
-        std::uint64_t bytes = 0;
-        if (db_->GetIntProperty(handle, "rocksdb.live-sst-files-size", &bytes)) {
-            total += bytes;
-        }
-    }
-    return total;
-}
-
 }  // namespace phenix::storage

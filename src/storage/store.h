@@ -69,7 +69,6 @@ class ReadTimestamp {
     ReadTimestamp(const ReadTimestamp&) = delete;
     ReadTimestamp& operator=(const ReadTimestamp&) = delete;
     [[nodiscard]] std::uint64_t value() const { return ts_; }
-    [[nodiscard]] const rocksdb::Slice* slice() const { return &slice_; }
     /// ReadOptions reading `family` at this timestamp (none for unversioned families).
     [[nodiscard]] rocksdb::ReadOptions For(ColumnFamily family) const {
         rocksdb::ReadOptions read_options;
@@ -132,8 +131,6 @@ class Store {
     /// Flushes and compacts every column family down to the bottom level (drops versions below
     /// the history floor, tombstones and range-deleted data). Blocks until done.
     Status CompactAll();
-    /// Bytes of live SST files over all column families (excludes memtables and the WAL).
-    [[nodiscard]] std::uint64_t LiveSstBytes() const;
 
   private:
     Store() = default;

@@ -26,11 +26,6 @@ Timestamp Oracle::visible() const {
     return VisibleLocked();
 }
 
-std::size_t Oracle::open_snapshots() const {
-    std::lock_guard lock(mu_);
-    return snapshots_.size();
-}
-
 Timestamp Oracle::AcquireSnapshot() {
     std::lock_guard lock(mu_);
     const Timestamp ts = VisibleLocked();
@@ -145,11 +140,6 @@ Timestamp Oracle::AdvanceFloor(std::uint64_t retention_micros) {
 void Oracle::RestoreFloor(Timestamp floor) {
     std::lock_guard lock(mu_);
     floor_ = std::max(floor_, floor);
-}
-
-Timestamp Oracle::floor() const {
-    std::lock_guard lock(mu_);
-    return floor_;
 }
 
 }  // namespace phenix::txn

@@ -68,7 +68,6 @@ class Oracle {
     void EndCommit(Timestamp commit_ts);
 
     [[nodiscard]] Timestamp visible() const;
-    [[nodiscard]] std::size_t open_snapshots() const;
 
     /// Moves the history floor to min(oldest open snapshot, visible, now - retention) and returns
     /// it (never lower than before). Versions hidden below the floor may be garbage-collected;
@@ -76,7 +75,6 @@ class Oracle {
     Timestamp AdvanceFloor(std::uint64_t retention_micros);
     /// Sets the floor recovered from storage at open.
     void RestoreFloor(Timestamp floor);
-    [[nodiscard]] Timestamp floor() const;
 
   private:
     Timestamp VisibleLocked() const;

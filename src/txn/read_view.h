@@ -29,7 +29,6 @@ class ReadView {
         : store_(store), ts_(ts), overlay_(overlay) {}
 
     [[nodiscard]] Timestamp ts() const { return ts_.value(); }
-    [[nodiscard]] const storage::Store& store() const { return store_; }
 
     /// The value of `key`, or nullopt when absent.
     Result<std::optional<std::string>> Get(storage::ColumnFamily cf, std::string_view key) const;

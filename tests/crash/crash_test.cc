@@ -44,6 +44,7 @@
 #include "crash/checker.h"
 #include "crash/workload.h"
 #include "engine/database_impl.h"
+#include "testing/child_process.h"
 #include "testing/fault_injection_fs.h"
 
 namespace phenix::crash {
@@ -214,18 +215,7 @@ std::string RunAndKill(const std::string& self, const std::string& data, const F
         }
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ::fcntl(fds[0], F_SETFL, 0);
-    while (true) {
-        const ssize_t n = ::read(fds[0], buf, sizeof(buf));
-        if (n <= 0) {
-            break;
-        }
-        output.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fds[0]);
+    const int status = testing::KillAndDrain(pid, fds[0], output);
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
         Error("the child did not die by SIGKILL (wait status " + std::to_string(status) + ")");
     }

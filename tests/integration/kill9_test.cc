@@ -32,6 +32,8 @@
 
 #include <phenix/db.h>
 
+#include "testing/child_process.h"
+
 namespace {
 
 constexpr std::uint32_t kDim = 8;
@@ -379,18 +381,7 @@ std::string RunAndKill(const std::string& self, const std::string& dir, std::uin
         }
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ::fcntl(fds[0], F_SETFL, 0);
-    while (true) {
-        ssize_t n = ::read(fds[0], buf, sizeof(buf));
-        if (n <= 0) {
-            break;
-        }
-        output.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fds[0]);
+    const int status = phenix::testing::KillAndDrain(pid, fds[0], output);
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
         Die("child did not die by SIGKILL (status " + std::to_string(status) + ")");
     }

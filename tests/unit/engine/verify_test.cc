@@ -56,7 +56,7 @@ TEST_F(VerifyTest, HealthyDatabasePasses) {
     PHENIX_EXPECT_OK(db_->Verify());
 }
 
-TEST_F(VerifyTest, FindsAnOrphanRecord) {
+TEST_F(VerifyTest, FindsAnIdMappedToAnotherEntitysRecord) {
     Damage([](storage::Store& store, rocksdb::WriteBatch& batch) {
         std::string record;
         std::vector<float> v = {1, 1, 1, 1};

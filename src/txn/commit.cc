@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "txn/commit.h"
+
+#include "storage/catalog_codec.h"
+
+namespace phenix::txn {
+
+Result<Timestamp> CommitBatch(Oracle& oracle, storage::Store& store, rocksdb::WriteBatch& batch,
+                              std::optional<Timestamp> start_ts, const ConflictKeys& keys,
+                              std::size_t* conflict_index) {
+    Timestamp commit_ts = 0;
+    std::size_t conflict = 0;
+    const Status begun = oracle.BeginCommit(start_ts, keys, &commit_ts, &conflict);
+    if (!begun.ok()) {
+        if (conflict_index != nullptr) {
+            *conflict_index = conflict;
+        }
+        return begun;
+    }
+    batch.Merge(store.cf(storage::ColumnFamily::kCatalog), storage::kCommitClockKey,
+                storage::EncodeCounter(commit_ts));
+    const Status written = store.Write(batch, commit_ts);
+    oracle.EndCommit(commit_ts);  // also after a failed write: nothing was written at commit_ts
+    PHENIX_RETURN_IF_ERROR(written);
+    return commit_ts;
+}
+
+}  // namespace phenix::txn
