@@ -9,6 +9,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3
   # engine dependencies
   librocksdb-dev nlohmann-json3-dev libsimdjson-dev
+  # vector index: row-id bitmaps (CRoaring) and checkpoint checksums (xxHash)
+  libroaring-dev libxxhash-dev
   # shell
   libedit-dev
   # tests and benchmarks

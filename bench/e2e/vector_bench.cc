@@ -1,0 +1,1117 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Vector search end to end on the benchmark data kit (../shared/bench/README.md): builds an
+// index::HnswIndex over base.fvecs, then sweeps ef and reports recall@k against the exact ground
+// truth with single-thread QPS and p50/p99 latency (one query at a time), build time and memory.
+// Optional: an int8-quantized index (--int8), filtered search over the kit's filters.json with
+// every strategy (--filtered), and a Save/Load round trip (--save). Prints one JSON object per
+// line on stdout in the shape bench/ann_baselines.py uses ("lib":"phenix"), which
+// bench/compare_vectors.py pairs with hnswlib and faiss; progress goes to stderr.
+//
+//   phenix_vector_bench --data=DIR/medium [--metric=l2|cos] [--m=16] [--ef-construction=200]
+//                       [--threads=N] [--efs=10,16,24,32,48,64,96,128,256] [--k=10]
+//                       [--queries=N] [--runs=1] [--int8] [--filtered] [--save=PATH]
+//
+// Exit status: 0 fine; 1 a check failed (a filter's match count differs from filters.json, a
+// filtered search returned too few or non-matching rows, Save/Load changed results, or an index
+// call failed); 2 bad arguments or a missing/malformed data file.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <roaring/roaring.hh>
+
+#include <phenix/status.h>
+#include <phenix/types.h>
+
+#include "index/distance/distance.h"
+#include "index/hnsw/hnsw_index.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace idx = phenix::index;
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::ordered_json;
+
+constexpr int kExitCheckFailed = 1;
+constexpr int kExitBadInput = 2;
+constexpr std::size_t kQuantizerSampleSize = 20000;
+constexpr std::size_t kExactCheckQueries = 20;
+constexpr std::size_t kSaveCheckQueries = 20;
+constexpr std::size_t kWarmupQueries = 50;
+constexpr std::size_t kProgressSteps = 20;  // a line every 5%
+constexpr idx::Timestamp kBuildTs = 1;
+constexpr std::int32_t kMaxDimension = 65536;
+
+struct Args {
+    std::string data;
+    std::string metric = "l2";
+    std::uint32_t m = 16;
+    std::uint32_t ef_construction = 200;
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128, 256};
+    std::size_t k = 10;
+    std::size_t queries = 0;  // 0: all
+    std::size_t runs = 1;     // unfiltered sweep: best of N runs
+    bool int8 = false;
+    bool filtered = false;
+    std::string save;
+};
+
+[[noreturn]] void Fail(int code, const std::string& what) {
+    std::fprintf(stderr, "vector_bench: %s\n", what.c_str());
+    std::exit(code);
+}
+
+void Log(const std::string& what) {
+    std::fprintf(stderr, "vector_bench: %s\n", what.c_str());
+}
+
+void Emit(const Json& line) {
+    std::printf("%s\n", line.dump().c_str());
+    std::fflush(stdout);
+}
+
+double Seconds(Clock::time_point since) {
+    return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+double Round(double value, int digits) {
+    const double scale = std::pow(10.0, digits);
+    return std::round(value * scale) / scale;
+}
+
+// `value` with `digits` decimals, for log lines.
+std::string Fixed(double value, int digits) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", digits, value);
+    return text;
+}
+
+// `line` followed by the fields of `more`, in their order.
+Json With(Json line, const Json& more) {
+    line.update(more);
+    return line;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+template <typename T>
+T ParseNumber(std::string_view flag, std::string_view text) {
+    T value{};
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty()) {
+        Fail(kExitBadInput,
+             "bad number for --" + std::string(flag) + ": '" + std::string(text) + "'");
+    }
+    return value;
+}
+
+std::vector<std::size_t> ParseList(std::string_view flag, std::string_view text) {
+    std::vector<std::size_t> out;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        out.push_back(ParseNumber<std::size_t>(flag, text.substr(0, comma)));
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        text.remove_prefix(comma + 1);
+    }
+    if (out.empty()) {
+        Fail(kExitBadInput, "--" + std::string(flag) + " needs at least one value");
+    }
+    return out;
+}
+
+Args ParseArgs(int argc, char** argv) {
+    Args args;
+    for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
+        std::string_view arg = argv[arg_idx];
+        if (arg == "--help" || arg == "-h") {
+            std::fprintf(stderr,
+                         "usage: phenix_vector_bench --data=DIR/SET [--metric=l2|cos] [--m=16]\n"
+                         "  [--ef-construction=200] [--threads=N] [--efs=10,16,...] [--k=10]\n"
+                         "  [--queries=N] [--runs=1] [--int8] [--filtered] [--save=PATH]\n");
+            std::exit(0);
+        }
+        if (!arg.starts_with("--")) {
+            Fail(kExitBadInput, "unexpected argument '" + std::string(arg) + "'");
+        }
+        arg.remove_prefix(2);
+        const auto eq = arg.find('=');
+        const std::string_view key = arg.substr(0, eq);
+        const bool has_value = eq != std::string_view::npos;
+        const std::string_view value = has_value ? arg.substr(eq + 1) : std::string_view();
+        auto need_value = [&] {
+            if (!has_value) {
+                Fail(kExitBadInput, "--" + std::string(key) + " needs a value (--key=value)");
+            }
+        };
+        if (key == "int8" || key == "filtered") {
+            if (has_value) {
+                Fail(kExitBadInput, "--" + std::string(key) + " takes no value");
+            }
+            (key == "int8" ? args.int8 : args.filtered) = true;
+            continue;
+        }
+        need_value();
+        if (key == "data") {
+            args.data = value;
+        } else if (key == "metric") {
+            args.metric = value;
+        } else if (key == "m") {
+            args.m = ParseNumber<std::uint32_t>(key, value);
+        } else if (key == "ef-construction") {
+            args.ef_construction = ParseNumber<std::uint32_t>(key, value);
+        } else if (key == "threads") {
+            args.threads = ParseNumber<unsigned>(key, value);
+        } else if (key == "efs") {
+            args.efs = ParseList(key, value);
+        } else if (key == "k") {
+            args.k = ParseNumber<std::size_t>(key, value);
+        } else if (key == "queries") {
+            args.queries = ParseNumber<std::size_t>(key, value);
+        } else if (key == "runs") {
+            args.runs = ParseNumber<std::size_t>(key, value);
+        } else if (key == "save") {
+            args.save = value;
+        } else {
+            Fail(kExitBadInput, "unknown flag --" + std::string(key));
+        }
+    }
+    if (args.data.empty()) {
+        Fail(kExitBadInput,
+             "--data=DIR/SET is required (a data kit set, e.g. /tmp/phenix-data/"
+             "data/medium)");
+    }
+    if (args.metric != "l2" && args.metric != "cos") {
+        Fail(kExitBadInput, "--metric must be l2 or cos");
+    }
+    if (args.threads == 0 || args.k == 0 || args.runs == 0) {
+        Fail(kExitBadInput, "--threads, --k and --runs must be >= 1");
+    }
+    while (!args.data.empty() && args.data.back() == '/') {
+        args.data.pop_back();
+    }
+    return args;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data files
+
+// Rows of `dim` values of T (float for .fvecs, int32 for .ivecs), row-major.
+template <typename T>
+struct Matrix {
+    std::size_t rows = 0;
+    std::size_t dim = 0;
+    std::vector<T> values;
+
+    [[nodiscard]] std::span<const T> Row(std::size_t row) const {
+        return {values.data() + row * dim, dim};
+    }
+};
+
+// Reads a TEXMEX .fvecs/.ivecs file: per row an int32 dimension, then that many 4-byte values.
+// Every row must have the first row's dimension and the file must end on a row boundary.
+template <typename T>
+Matrix<T> ReadVecs(const std::string& path) {
+    static_assert(sizeof(T) == 4);
+    std::error_code ec;
+    const auto file_bytes = fs::file_size(path, ec);
+    if (ec) {
+        Fail(kExitBadInput, "cannot read " + path + ": " + ec.message() +
+                                " (generate the set with shared/bench/make_vectors.py)");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        Fail(kExitBadInput, "cannot open " + path);
+    }
+    std::int32_t dim = 0;
+    if (!in.read(reinterpret_cast<char*>(&dim), sizeof dim) || dim <= 0 || dim > kMaxDimension) {
+        Fail(kExitBadInput, path + ": malformed (bad or missing dimension in the first row)");
+    }
+    const auto row_bytes = static_cast<std::uintmax_t>(4 + 4 * dim);
+    if (file_bytes % row_bytes != 0) {
+        Fail(kExitBadInput, path + ": malformed (" + std::to_string(file_bytes) +
+                                " bytes is not a whole number of rows of dimension " +
+                                std::to_string(dim) + ")");
+    }
+    Matrix<T> out;
+    out.dim = static_cast<std::size_t>(dim);
+    out.rows = static_cast<std::size_t>(file_bytes / row_bytes);
+    out.values.resize(out.rows * out.dim);
+    const auto value_bytes = static_cast<std::streamsize>(out.dim * sizeof(T));
+    for (std::size_t row = 0; row < out.rows; ++row) {
+        std::int32_t row_dim = dim;
+        if (row > 0 && !in.read(reinterpret_cast<char*>(&row_dim), sizeof row_dim)) {
+            Fail(kExitBadInput, path + ": truncated at row " + std::to_string(row));
+        }
+        if (row_dim != dim) {
+            Fail(kExitBadInput, path + ": row " + std::to_string(row) + " has dimension " +
+                                    std::to_string(row_dim) + ", expected " + std::to_string(dim));
+        }
+        if (!in.read(reinterpret_cast<char*>(out.values.data() + row * out.dim), value_bytes)) {
+            Fail(kExitBadInput, path + ": truncated at row " + std::to_string(row));
+        }
+    }
+    return out;
+}
+
+Json ReadJsonFile(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        Fail(kExitBadInput, "cannot open " + path);
+    }
+    Json doc = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
+        Fail(kExitBadInput, path + ": malformed JSON");
+    }
+    return doc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters: the Mongo-like `where` of filters.json over the top-level fields of meta.jsonl.
+
+struct Predicate {
+    enum class Kind : std::uint8_t { kAnd, kOr, kCompare };
+    enum class Op : std::uint8_t { kEq, kNe, kLt, kLte, kGt, kGte, kIn, kNin };
+    Kind kind = Kind::kAnd;
+    std::vector<Predicate> children;  // kAnd, kOr
+    std::string field;                // kCompare
+    Op op = Op::kEq;
+    std::vector<Json> operands;  // one, or the list of $in / $nin
+};
+
+// Comparison of two JSON scalars: numbers with numbers (as double), strings with strings, bools
+// with bools; nullopt for anything else (a type mismatch never matches, except under $ne/$nin).
+std::optional<int> CompareScalars(const Json& a, const Json& b) {
+    if (a.is_number() && b.is_number()) {
+        const double x = a.get<double>();
+        const double y = b.get<double>();
+        return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    if (a.is_string() && b.is_string()) {
+        const int c = a.get_ref<const std::string&>().compare(b.get_ref<const std::string&>());
+        return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    if (a.is_boolean() && b.is_boolean()) {
+        return static_cast<int>(a.get<bool>()) - static_cast<int>(b.get<bool>());
+    }
+    if (a.is_null() && b.is_null()) {
+        return 0;
+    }
+    return std::nullopt;
+}
+
+std::optional<Predicate::Op> ParseOp(std::string_view name) {
+    using Op = Predicate::Op;
+    static const std::map<std::string_view, Op> kOps = {
+        {"$eq", Op::kEq}, {"$ne", Op::kNe},   {"$lt", Op::kLt}, {"$lte", Op::kLte},
+        {"$gt", Op::kGt}, {"$gte", Op::kGte}, {"$in", Op::kIn}, {"$nin", Op::kNin}};
+    const auto it = kOps.find(name);
+    return it == kOps.end() ? std::nullopt : std::optional<Op>(it->second);
+}
+
+// Compiles `where`; on an unsupported construct, fails with exit status 2 naming `filter`.
+Predicate CompileWhere(const Json& where, const std::string& filter) {
+    auto bad = [&](const std::string& why) {
+        Fail(kExitBadInput, "filters.json: filter '" + filter + "': " + why);
+    };
+    if (!where.is_object()) {
+        bad("a where clause must be an object");
+    }
+    Predicate all{.kind = Predicate::Kind::kAnd};
+    for (const auto& [key, value] : where.items()) {
+        if (key == "$and" || key == "$or") {
+            if (!value.is_array() || value.empty()) {
+                bad(key + " needs a non-empty array");
+            }
+            Predicate group{.kind = key == "$and" ? Predicate::Kind::kAnd : Predicate::Kind::kOr};
+            for (const auto& child : value) {
+                group.children.push_back(CompileWhere(child, filter));
+            }
+            all.children.push_back(std::move(group));
+            continue;
+        }
+        if (key.starts_with("$")) {
+            bad("unsupported operator " + key);
+        }
+        const bool is_operator_object =
+            value.is_object() && !value.empty() && value.begin().key().starts_with("$");
+        if (!is_operator_object) {  // {"field": scalar} means $eq
+            all.children.push_back(
+                Predicate{.kind = Predicate::Kind::kCompare, .field = key, .operands = {value}});
+            continue;
+        }
+        for (const auto& [op_name, operand] : value.items()) {
+            const auto op = ParseOp(op_name);
+            if (!op) {
+                bad("unsupported operator " + op_name + " on field " + key);
+            }
+            Predicate compare{.kind = Predicate::Kind::kCompare, .field = key, .op = *op};
+            if (*op == Predicate::Op::kIn || *op == Predicate::Op::kNin) {
+                if (!operand.is_array()) {
+                    bad(op_name + " needs an array");
+                }
+                compare.operands.assign(operand.begin(), operand.end());
+            } else {
+                if (operand.is_object() || operand.is_array()) {
+                    bad(op_name + " needs a scalar");
+                }
+                compare.operands.push_back(operand);
+            }
+            all.children.push_back(std::move(compare));
+        }
+    }
+    return all;
+}
+
+bool Evaluate(const Predicate& predicate, const Json& doc) {
+    using Op = Predicate::Op;
+    switch (predicate.kind) {
+        case Predicate::Kind::kAnd:
+            return std::all_of(predicate.children.begin(), predicate.children.end(),
+                               [&](const Predicate& child) { return Evaluate(child, doc); });
+        case Predicate::Kind::kOr:
+            return std::any_of(predicate.children.begin(), predicate.children.end(),
+                               [&](const Predicate& child) { return Evaluate(child, doc); });
+        case Predicate::Kind::kCompare:
+            break;
+    }
+    const auto it = doc.find(predicate.field);
+    const bool present = it != doc.end();
+    auto equals = [&](const Json& operand) {
+        if (!present) {
+            return operand.is_null();
+        }
+        const auto c = CompareScalars(*it, operand);
+        return c.has_value() && *c == 0;
+    };
+    auto ordered = [&](auto accept) {
+        if (!present) {
+            return false;
+        }
+        const auto c = CompareScalars(*it, predicate.operands.front());
+        return c.has_value() && accept(*c);
+    };
+    switch (predicate.op) {
+        case Op::kEq:
+            return equals(predicate.operands.front());
+        case Op::kNe:
+            return !equals(predicate.operands.front());
+        case Op::kLt:
+            return ordered([](int c) { return c < 0; });
+        case Op::kLte:
+            return ordered([](int c) { return c <= 0; });
+        case Op::kGt:
+            return ordered([](int c) { return c > 0; });
+        case Op::kGte:
+            return ordered([](int c) { return c >= 0; });
+        case Op::kIn:
+            return std::any_of(predicate.operands.begin(), predicate.operands.end(), equals);
+        case Op::kNin:
+            return std::none_of(predicate.operands.begin(), predicate.operands.end(), equals);
+    }
+    return false;
+}
+
+struct Filter {
+    std::string name;
+    Predicate predicate;
+    std::uint64_t expected_matches = 0;  // filters.json n_match
+    idx::RowBitmap rows;
+};
+
+struct FilterSet {
+    std::vector<Filter> filters;
+    std::size_t num_queries = 0;  // queries per filter in filtered_gt_*.ivecs
+};
+
+FilterSet LoadFilters(const std::string& dir, std::size_t num_rows) {
+    const std::string filters_path = dir + "/filters.json";
+    const Json doc = ReadJsonFile(filters_path);
+    FilterSet set;
+    if (!doc.contains("filters") || !doc["filters"].is_array()) {
+        Fail(kExitBadInput, filters_path + ": no \"filters\" array");
+    }
+    set.num_queries = 100;
+    if (doc.contains("n_queries") && doc["n_queries"].is_number_unsigned()) {
+        set.num_queries = doc["n_queries"].get<std::size_t>();
+    }
+    for (const auto& entry : doc["filters"]) {
+        if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
+            !entry.contains("where") || !entry.contains("n_match") ||
+            !entry["n_match"].is_number_unsigned()) {
+            Fail(kExitBadInput, filters_path + ": each filter needs name, where and n_match");
+        }
+        Filter filter;
+        filter.name = entry["name"].get<std::string>();
+        filter.predicate = CompileWhere(entry["where"], filter.name);
+        filter.expected_matches = entry["n_match"].get<std::uint64_t>();
+        set.filters.push_back(std::move(filter));
+    }
+
+    const std::string meta_path = dir + "/meta.jsonl";
+    std::ifstream in(meta_path);
+    if (!in) {
+        Fail(kExitBadInput, "cannot open " + meta_path);
+    }
+    std::string line;
+    std::size_t row = 0;
+    while (std::getline(in, line)) {
+        if (line.empty()) {
+            continue;
+        }
+        const Json meta = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (meta.is_discarded() || !meta.is_object()) {
+            Fail(kExitBadInput,
+                 meta_path + ": line " + std::to_string(row + 1) + " is not a JSON object");
+        }
+        if (row >= num_rows) {
+            Fail(kExitBadInput, meta_path + " has more lines than base.fvecs has rows");
+        }
+        for (auto& filter : set.filters) {
+            if (Evaluate(filter.predicate, meta)) {
+                filter.rows.add(static_cast<std::uint32_t>(row));
+            }
+        }
+        ++row;
+    }
+    if (row != num_rows) {
+        Fail(kExitBadInput, meta_path + " has " + std::to_string(row) + " lines, base.fvecs " +
+                                std::to_string(num_rows) + " rows");
+    }
+    for (auto& filter : set.filters) {
+        filter.rows.runOptimize();
+    }
+    return set;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process statistics
+
+std::string CpuModel() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("model name")) {
+            const auto colon = line.find(':');
+            if (colon != std::string::npos) {
+                return line.substr(line.find_first_not_of(' ', colon + 1));
+            }
+        }
+    }
+    return "unknown";
+}
+
+std::string UtcNow() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+// Resident set size from /proc/self/statm (pages -> bytes).
+std::int64_t RssBytes() {
+    std::ifstream in("/proc/self/statm");
+    std::int64_t size_pages = 0;
+    std::int64_t resident_pages = 0;
+    if (!(in >> size_pages >> resident_pages)) {
+        return 0;
+    }
+    return resident_pages * static_cast<std::int64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Peak resident set size (VmHWM in /proc/self/status).
+std::int64_t PeakRssBytes() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("VmHWM:")) {
+            return std::atoll(line.c_str() + 6) * 1024;
+        }
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query runs
+
+std::string_view StrategyName(idx::FilterStrategy strategy) {
+    switch (strategy) {
+        case idx::FilterStrategy::kAuto:
+            return "auto";
+        case idx::FilterStrategy::kNone:
+            return "none";
+        case idx::FilterStrategy::kExactScan:
+            return "exact_scan";
+        case idx::FilterStrategy::kInGraph:
+            return "in_graph";
+        case idx::FilterStrategy::kPostFilter:
+            return "post_filter";
+    }
+    return "unknown";
+}
+
+// What one pass over a list of queries measured.
+struct RunStats {
+    std::size_t queries = 0;
+    double seconds = 0;  // sum of the per-query times
+    std::vector<double> latencies_us;
+    double recall_sum = 0;
+    std::size_t recall_queries = 0;  // queries with a non-empty ground truth
+    std::size_t short_results = 0;   // fewer than min(k, matches) results
+    std::size_t wrong_rows = 0;      // results outside the filter, or repeated rows
+    std::size_t fell_back = 0;
+    std::size_t distance_computations = 0;
+    std::size_t nodes_expanded = 0;
+    std::map<std::string, std::size_t> chosen;        // SearchStats.strategy -> queries
+    std::vector<std::vector<idx::Neighbor>> results;  // kept when asked
+
+    [[nodiscard]] double Recall() const {
+        return recall_queries == 0 ? 0.0 : recall_sum / static_cast<double>(recall_queries);
+    }
+    [[nodiscard]] double Qps() const {
+        return seconds > 0 ? static_cast<double>(queries) / seconds : 0.0;
+    }
+    [[nodiscard]] double PercentileUs(double fraction) const {
+        if (latencies_us.empty()) {
+            return 0;
+        }
+        std::vector<double> sorted = latencies_us;
+        std::sort(sorted.begin(), sorted.end());
+        // Nearest rank.
+        const auto rank =
+            static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
+        return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+    }
+    [[nodiscard]] std::string MostChosen() const {
+        std::string best;
+        std::size_t best_count = 0;
+        for (const auto& [name, count] : chosen) {
+            if (count > best_count) {
+                best = name;
+                best_count = count;
+            }
+        }
+        return best;
+    }
+};
+
+struct QuerySet {
+    const Matrix<float>* queries = nullptr;
+    std::size_t count = 0;
+    const Matrix<std::int32_t>* gt = nullptr;
+    std::size_t gt_first_row = 0;  // row of query 0 in gt
+    std::size_t gt_columns = 0;    // how many gt columns count (k, or the filtered gt's width)
+};
+
+// Runs queries 0..count-1 one at a time on this thread. Recall per query is
+// |returned[:c] ∩ gt[:c]| / |valid gt[:c]| with c = gt_columns and valid = ids >= 0.
+RunStats RunQueries(const idx::HnswIndex& index, const QuerySet& set,
+                    const idx::SearchOptions& options, std::uint64_t num_allowed,
+                    bool keep_results) {
+    RunStats stats;
+    stats.queries = set.count;
+    stats.latencies_us.reserve(set.count);
+    const std::size_t expected = std::min<std::uint64_t>(options.k, num_allowed);
+    std::unordered_set<std::int32_t> truth;
+    std::unordered_set<idx::RowId> seen;
+    for (std::size_t q_idx = 0; q_idx < set.count; ++q_idx) {
+        const auto query = set.queries->Row(q_idx);
+        const auto start = Clock::now();
+        auto result = index.Search(query, options);
+        const double elapsed = Seconds(start);
+        if (!result.ok()) {
+            Fail(kExitCheckFailed, "Search failed on query " + std::to_string(q_idx) + ": " +
+                                       result.status().ToString());
+        }
+        stats.seconds += elapsed;
+        stats.latencies_us.push_back(elapsed * 1e6);
+        const auto& neighbors = result->neighbors;
+        const auto& search_stats = result->stats;
+        ++stats.chosen[std::string(StrategyName(search_stats.strategy))];
+        stats.fell_back += search_stats.fell_back_to_exact ? 1 : 0;
+        stats.distance_computations += search_stats.distance_computations;
+        stats.nodes_expanded += search_stats.nodes_expanded;
+        if (neighbors.size() < expected) {
+            ++stats.short_results;
+        }
+        seen.clear();
+        for (const auto& neighbor : neighbors) {
+            const bool outside =
+                options.filter != nullptr &&
+                (neighbor.row > idx::kMaxRow ||
+                 !options.filter->contains(static_cast<std::uint32_t>(neighbor.row)));
+            if (outside || !seen.insert(neighbor.row).second) {
+                ++stats.wrong_rows;
+            }
+        }
+        truth.clear();
+        const auto gt_row = set.gt->Row(set.gt_first_row + q_idx);
+        for (std::size_t col = 0; col < set.gt_columns; ++col) {
+            if (gt_row[col] >= 0) {
+                truth.insert(gt_row[col]);
+            }
+        }
+        if (!truth.empty()) {
+            std::size_t hits = 0;
+            const std::size_t limit = std::min(neighbors.size(), set.gt_columns);
+            for (std::size_t pos = 0; pos < limit; ++pos) {
+                if (truth.contains(static_cast<std::int32_t>(neighbors[pos].row))) {
+                    ++hits;
+                }
+            }
+            stats.recall_sum += static_cast<double>(hits) / static_cast<double>(truth.size());
+            ++stats.recall_queries;
+        }
+        if (keep_results) {
+            stats.results.push_back(neighbors);
+        }
+    }
+    return stats;
+}
+
+Json TimingFields(const RunStats& stats) {
+    return Json{
+        {"queries", stats.queries},
+        {"recall", Round(stats.Recall(), 4)},
+        {"qps", Round(stats.Qps(), 1)},
+        {"p50_us", Round(stats.PercentileUs(0.50), 1)},
+        {"p99_us", Round(stats.PercentileUs(0.99), 1)},
+        {"mean_us", Round(stats.seconds * 1e6 / static_cast<double>(stats.queries), 1)},
+        {"dist_comps", Round(static_cast<double>(stats.distance_computations) /
+                                 static_cast<double>(stats.queries),
+                             1)},
+        {"nodes_expanded",
+         Round(static_cast<double>(stats.nodes_expanded) / static_cast<double>(stats.queries), 1)}};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class Bench {
+  public:
+    explicit Bench(Args args) : args_(std::move(args)) {}
+
+    int Run() {
+        LoadData();
+        Emit(With(Head("context"), Json{{"cpu", CpuModel()},
+                                        {"date", UtcNow()},
+                                        {"simd", idx::SimdLevelName(idx::Kernels().level)},
+                                        {"compiler", __VERSION__},
+#ifdef NDEBUG
+                                        {"ndebug", true},
+#else
+                                        {"ndebug", false},
+#endif
+                                        {"threads", args_.threads},
+                                        {"m", args_.m},
+                                        {"ef_construction", args_.ef_construction}}));
+        if (args_.filtered) {
+            LoadFilterData();
+        }
+        Build();
+        if (!args_.save.empty()) {
+            SaveAndLoad();
+        }
+        ExactCheck();
+        Sweep();
+        if (args_.filtered) {
+            Filtered();
+        }
+        if (failures_ > 0) {
+            Log(std::to_string(failures_) + " check(s) failed");
+            return kExitCheckFailed;
+        }
+        return 0;
+    }
+
+  private:
+    Json Head(std::string_view phase) const {
+        return Json{{"lib", "phenix"},
+                    {"set", fs::path(args_.data).filename().string()},
+                    {"metric", args_.metric},
+                    {"phase", phase},
+                    {"int8", args_.int8}};
+    }
+
+    void LoadData() {
+        const auto start = Clock::now();
+        base_ = ReadVecs<float>(args_.data + "/base.fvecs");
+        queries_ = ReadVecs<float>(args_.data + "/query.fvecs");
+        gt_ = ReadVecs<std::int32_t>(args_.data + "/gt_" + args_.metric + ".ivecs");
+        if (queries_.dim != base_.dim) {
+            Fail(kExitBadInput, "query.fvecs has dimension " + std::to_string(queries_.dim) +
+                                    ", base.fvecs " + std::to_string(base_.dim));
+        }
+        if (base_.rows == 0 || base_.rows > idx::kMaxRow) {
+            Fail(kExitBadInput, "base.fvecs: unsupported number of rows");
+        }
+        if (gt_.dim < args_.k) {
+            Fail(kExitBadInput, "gt_" + args_.metric + ".ivecs has " + std::to_string(gt_.dim) +
+                                    " columns, fewer than --k");
+        }
+        num_queries_ = std::min(queries_.rows, gt_.rows);
+        if (args_.queries != 0) {
+            num_queries_ = std::min(num_queries_, args_.queries);
+        }
+        if (num_queries_ == 0) {
+            Fail(kExitBadInput, "no queries");
+        }
+        Log("loaded " + std::to_string(base_.rows) + " x " + std::to_string(base_.dim) +
+            " base vectors, " + std::to_string(num_queries_) + " queries in " +
+            Fixed(Seconds(start), 2) + " s");
+    }
+
+    void Build() {
+        const idx::HnswParams params{
+            .dimension = static_cast<std::uint32_t>(base_.dim),
+            .metric = args_.metric == "cos" ? phenix::Metric::kCosine : phenix::Metric::kL2,
+            .m = args_.m,
+            .ef_construction = args_.ef_construction,
+            .quantize_int8 = args_.int8};
+        auto created = idx::HnswIndex::Create(params);
+        if (!created.ok()) {
+            Fail(kExitBadInput, "HnswIndex::Create: " + created.status().ToString());
+        }
+        index_ = std::move(created).value();
+
+        double train_seconds = 0;
+        if (args_.int8) {
+            train_seconds = TrainQuantizer(*index_);
+            index_->SetVectorSource(MakeVectorSource());
+        }
+
+        std::vector<idx::RowId> rows(base_.rows);
+        for (std::size_t row = 0; row < rows.size(); ++row) {
+            rows[row] = row;
+        }
+        std::atomic<std::size_t> last_step{0};
+        const auto build_start = Clock::now();
+        auto progress = [&](std::size_t done, std::size_t total) {
+            if (total == 0) {
+                return;
+            }
+            const std::size_t step = done * kProgressSteps / total;
+            std::size_t last = last_step.load();
+            while (step > last) {
+                if (last_step.compare_exchange_weak(last, step)) {
+                    std::fprintf(stderr, "vector_bench: build %3zu%% (%zu/%zu) %.1f s\n",
+                                 done * 100 / total, done, total, Seconds(build_start));
+                    break;
+                }
+            }
+        };
+        const std::int64_t rss_before = RssBytes();
+        const auto start = Clock::now();
+        const phenix::Status status =
+            index_->InsertBulk(rows, base_.values, kBuildTs, args_.threads, progress);
+        const double seconds = Seconds(start);
+        const std::int64_t rss_after = RssBytes();
+        if (!status.ok()) {
+            Fail(kExitCheckFailed, "InsertBulk: " + status.ToString());
+        }
+        if (index_->num_nodes() != base_.rows || index_->num_live() != base_.rows) {
+            Log("index has " + std::to_string(index_->num_nodes()) + " nodes (" +
+                std::to_string(index_->num_live()) + " live) after inserting " +
+                std::to_string(base_.rows) + " rows");
+            ++failures_;
+        }
+        const idx::MemoryUsage memory = index_->Memory();
+        Emit(With(
+            Head("build"),
+            Json{{"seconds", Round(seconds, 3)},
+                 {"vectors_per_second", Round(static_cast<double>(base_.rows) / seconds, 1)},
+                 {"threads", args_.threads},
+                 {"n", base_.rows},
+                 {"dim", base_.dim},
+                 {"m", args_.m},
+                 {"ef_construction", args_.ef_construction},
+                 {"rss_bytes", rss_after - rss_before},
+                 {"peak_rss_bytes", PeakRssBytes()},
+                 {"index_bytes", memory.total()},
+                 {"vectors_bytes", memory.vectors_bytes},
+                 {"graph_bytes", memory.graph_bytes},
+                 {"metadata_bytes", memory.metadata_bytes},
+                 {"bytes_per_vector",
+                  Round(static_cast<double>(memory.total()) / static_cast<double>(base_.rows), 1)},
+                 {"nodes", memory.nodes},
+                 {"train_seconds", Round(train_seconds, 3)}}));
+    }
+
+    // Trains the int8 quantizer on evenly spaced base vectors (the index normalises them itself
+    // under cosine). Returns the seconds it took.
+    double TrainQuantizer(idx::HnswIndex& index) const {
+        const std::size_t sample_rows = std::min(kQuantizerSampleSize, base_.rows);
+        std::vector<float> sample;
+        sample.reserve(sample_rows * base_.dim);
+        for (std::size_t pick = 0; pick < sample_rows; ++pick) {
+            const auto row = base_.Row(pick * base_.rows / sample_rows);
+            sample.insert(sample.end(), row.begin(), row.end());
+        }
+        const auto start = Clock::now();
+        const phenix::Status status = index.TrainQuantizer(sample);
+        if (!status.ok()) {
+            Fail(kExitCheckFailed, "TrainQuantizer: " + status.ToString());
+        }
+        return Seconds(start);
+    }
+
+    // Full-precision vectors for re-ranking, straight from the in-memory base as given (the
+    // index normalises them under cosine, as it would the engine's stored vectors).
+    idx::VectorSource MakeVectorSource() const {
+        return [this](idx::RowId row, idx::Timestamp /*snapshot*/, float* out) {
+            if (row >= base_.rows) {
+                return false;
+            }
+            const auto vector = base_.Row(row);
+            std::copy(vector.begin(), vector.end(), out);
+            return true;
+        };
+    }
+
+    QuerySet Unfiltered(std::size_t count) const {
+        return QuerySet{.queries = &queries_,
+                        .count = count,
+                        .gt = &gt_,
+                        .gt_first_row = 0,
+                        .gt_columns = args_.k};
+    }
+
+    void SaveAndLoad() {
+        const std::size_t check_queries = std::min(kSaveCheckQueries, num_queries_);
+        const idx::SearchOptions options{.k = args_.k, .ef = args_.efs.back()};
+        const RunStats before =
+            RunQueries(*index_, Unfiltered(check_queries), options, base_.rows, true);
+
+        auto start = Clock::now();
+        const phenix::Status saved = index_->Save(args_.save, kBuildTs, /*floor=*/0);
+        const double save_seconds = Seconds(start);
+        if (!saved.ok()) {
+            Fail(kExitCheckFailed, "Save(" + args_.save + "): " + saved.ToString());
+        }
+        std::error_code ec;
+        const auto file_bytes = fs::file_size(args_.save, ec);
+
+        idx::Timestamp watermark = 0;
+        start = Clock::now();
+        auto loaded = idx::HnswIndex::Load(args_.save, &watermark);
+        const double load_seconds = Seconds(start);
+        if (!loaded.ok()) {
+            Fail(kExitCheckFailed, "Load(" + args_.save + "): " + loaded.status().ToString());
+        }
+        std::unique_ptr<idx::HnswIndex> copy = std::move(loaded).value();
+        if (args_.int8) {
+            copy->SetVectorSource(MakeVectorSource());
+        }
+        const RunStats after =
+            RunQueries(*copy, Unfiltered(check_queries), options, base_.rows, true);
+        std::size_t differing = 0;
+        for (std::size_t q_idx = 0; q_idx < check_queries; ++q_idx) {
+            if (before.results[q_idx] != after.results[q_idx]) {
+                ++differing;
+            }
+        }
+        const bool same_shape =
+            copy->num_nodes() == index_->num_nodes() && copy->num_live() == index_->num_live();
+        const bool ok = differing == 0 && same_shape && watermark == kBuildTs;
+        if (!ok) {
+            ++failures_;
+        }
+        Emit(With(Head("save"), Json{{"save_seconds", Round(save_seconds, 3)},
+                                     {"load_seconds", Round(load_seconds, 3)},
+                                     {"file_bytes", ec ? 0 : file_bytes},
+                                     {"watermark", watermark},
+                                     {"nodes", copy->num_nodes()},
+                                     {"loaded_index_bytes", copy->Memory().total()},
+                                     {"checked_queries", check_queries},
+                                     {"ef", options.ef},
+                                     {"differing_queries", differing},
+                                     {"identical", ok}}));
+    }
+
+    // Brute force through the index (filter = every row, forced exact scan): recall must be 1.0
+    // up to ties; the distances it reports are checked against the distance kernel.
+    void ExactCheck() {
+        idx::RowBitmap all_rows;
+        all_rows.addRange(0, base_.rows);
+        const std::size_t count = std::min(kExactCheckQueries, num_queries_);
+        const idx::SearchOptions options{.k = args_.k,
+                                         .ef = args_.k,
+                                         .filter = &all_rows,
+                                         .strategy = idx::FilterStrategy::kExactScan};
+        const RunStats stats = RunQueries(*index_, Unfiltered(count), options, base_.rows, true);
+        const auto& kernels = idx::Kernels();
+        const auto kernel = args_.metric == "cos" ? kernels.cosine_distance : kernels.l2_squared;
+        double max_error = 0;
+        for (std::size_t q_idx = 0; q_idx < count; ++q_idx) {
+            for (const auto& neighbor : stats.results[q_idx]) {
+                const float expected =
+                    kernel(queries_.Row(q_idx).data(), base_.Row(neighbor.row).data(), base_.dim);
+                max_error = std::max(max_error,
+                                     std::abs(static_cast<double>(expected - neighbor.distance)) /
+                                         std::max(1e-6, std::abs(static_cast<double>(expected))));
+            }
+        }
+        if (stats.short_results > 0 || stats.wrong_rows > 0) {
+            ++failures_;
+        }
+        Emit(With(With(Head("exact"), Json{{"method", "exact_scan"}, {"k", args_.k}}),
+                  With(TimingFields(stats), Json{{"max_rel_distance_error", max_error},
+                                                 {"chosen", stats.MostChosen()},
+                                                 {"short_results", stats.short_results},
+                                                 {"wrong_rows", stats.wrong_rows}})));
+    }
+
+    // The fastest of --runs passes (its latencies too), as the baselines report.
+    RunStats BestOf(const QuerySet& set, const idx::SearchOptions& options,
+                    std::uint64_t num_allowed) const {
+        RunStats best = RunQueries(*index_, set, options, num_allowed, false);
+        for (std::size_t run = 1; run < args_.runs; ++run) {
+            RunStats stats = RunQueries(*index_, set, options, num_allowed, false);
+            if (stats.seconds < best.seconds) {
+                best = std::move(stats);
+            }
+        }
+        return best;
+    }
+
+    void Sweep() {
+        // Warm-up, as the baselines do: page in the graph and fill the caches.
+        (void)RunQueries(*index_, Unfiltered(std::min(kWarmupQueries, num_queries_)),
+                         idx::SearchOptions{.k = args_.k, .ef = args_.efs.front()}, base_.rows,
+                         false);
+        for (const std::size_t ef : args_.efs) {
+            const idx::SearchOptions options{.k = args_.k, .ef = ef};
+            const RunStats stats = BestOf(Unfiltered(num_queries_), options, base_.rows);
+            if (stats.short_results > 0 || stats.wrong_rows > 0) {
+                ++failures_;
+            }
+            Emit(With(With(Head("search"), Json{{"ef", ef}, {"k", args_.k}, {"runs", args_.runs}}),
+                      With(TimingFields(stats), Json{{"short_results", stats.short_results},
+                                                     {"wrong_rows", stats.wrong_rows}})));
+            Log("ef=" + std::to_string(ef) + " recall=" + Fixed(stats.Recall(), 4) +
+                " qps=" + Fixed(stats.Qps(), 0));
+        }
+    }
+
+    // Evaluates every filter of filters.json over meta.jsonl (before the build, so that a bad
+    // filter file fails fast) and checks the match counts.
+    void LoadFilterData() {
+        const auto start = Clock::now();
+        filter_set_ = LoadFilters(args_.data, base_.rows);
+        filtered_gt_ =
+            ReadVecs<std::int32_t>(args_.data + "/filtered_gt_" + args_.metric + ".ivecs");
+        Log("filters evaluated in " + Fixed(Seconds(start), 2) + " s");
+        if (filtered_gt_.rows != filter_set_.filters.size() * filter_set_.num_queries) {
+            Fail(kExitBadInput, "filtered_gt_" + args_.metric + ".ivecs has " +
+                                    std::to_string(filtered_gt_.rows) + " rows, expected " +
+                                    std::to_string(filter_set_.filters.size()) + " filters x " +
+                                    std::to_string(filter_set_.num_queries) + " queries");
+        }
+        bool counts_match = true;
+        for (const auto& filter : filter_set_.filters) {
+            const std::uint64_t matches = filter.rows.cardinality();
+            const bool ok = matches == filter.expected_matches;
+            counts_match = counts_match && ok;
+            Emit(With(Head("filter"), Json{{"filter", filter.name},
+                                           {"n_match", matches},
+                                           {"expected_n_match", filter.expected_matches},
+                                           {"ok", ok}}));
+        }
+        if (!counts_match) {
+            Fail(kExitCheckFailed, "filter match counts differ from filters.json");
+        }
+    }
+
+    void Filtered() {
+        const FilterSet& set = filter_set_;
+        const Matrix<std::int32_t>& filtered_gt = filtered_gt_;
+        const std::size_t count = std::min(set.num_queries, num_queries_);
+        constexpr idx::FilterStrategy kMethods[] = {
+            idx::FilterStrategy::kAuto, idx::FilterStrategy::kExactScan,
+            idx::FilterStrategy::kInGraph, idx::FilterStrategy::kPostFilter};
+        for (std::size_t filter_idx = 0; filter_idx < set.filters.size(); ++filter_idx) {
+            const Filter& filter = set.filters[filter_idx];
+            const std::uint64_t matches = filter.rows.cardinality();
+            const QuerySet queries{.queries = &queries_,
+                                   .count = count,
+                                   .gt = &filtered_gt,
+                                   .gt_first_row = filter_idx * set.num_queries,
+                                   .gt_columns = std::min(args_.k, filtered_gt.dim)};
+            for (const std::size_t ef : args_.efs) {
+                for (const idx::FilterStrategy method : kMethods) {
+                    const idx::SearchOptions options{
+                        .k = args_.k, .ef = ef, .filter = &filter.rows, .strategy = method};
+                    const RunStats stats = BestOf(queries, options, matches);
+                    if (stats.short_results > 0 || stats.wrong_rows > 0) {
+                        ++failures_;
+                    }
+                    Json chosen_counts = Json::object();
+                    for (const auto& [name, num] : stats.chosen) {
+                        chosen_counts[name] = num;
+                    }
+                    Emit(With(With(Head("filtered"),
+                                   Json{{"filter", filter.name},
+                                        {"selectivity", Round(static_cast<double>(matches) /
+                                                                  static_cast<double>(base_.rows),
+                                                              6)},
+                                        {"n_match", matches},
+                                        {"method", StrategyName(method)},
+                                        {"chosen", stats.MostChosen()},
+                                        {"chosen_counts", chosen_counts},
+                                        {"fell_back", stats.fell_back},
+                                        {"ef", ef},
+                                        {"k", args_.k}}),
+                              With(TimingFields(stats), Json{{"short_results", stats.short_results},
+                                                             {"wrong_rows", stats.wrong_rows}})));
+                }
+            }
+            Log("filter " + filter.name + " done");
+        }
+    }
+
+    Args args_;
+    Matrix<float> base_;
+    Matrix<float> queries_;
+    Matrix<std::int32_t> gt_;
+    std::size_t num_queries_ = 0;
+    FilterSet filter_set_;              // --filtered only
+    Matrix<std::int32_t> filtered_gt_;  // --filtered only
+    std::unique_ptr<idx::HnswIndex> index_;
+    int failures_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Bench bench(ParseArgs(argc, argv));
+    return bench.Run();
+}
