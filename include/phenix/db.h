@@ -18,13 +18,16 @@
 // process (and one Database object) may have a data directory open at a time.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <phenix/options.h>
 #include <phenix/result.h>
+#include <phenix/search.h>
 #include <phenix/status.h>
 #include <phenix/transaction.h>
 #include <phenix/types.h>
@@ -98,6 +101,22 @@ class Database {
     /// it is the wall-clock time of the open). Pass it to TransactionOptions::as_of later to read
     /// the database as it is now.
     virtual Timestamp CurrentTimestamp() = 0;
+
+    // ---- vector search (docs/vector-search.md) ----
+    /// The k entities nearest to `query` in the latest committed state. InvalidArgument for a
+    /// collection without vectors, a dimension mismatch, an all-zero query under cosine, NaN or
+    /// infinity, or k outside 1..10000.
+    virtual Result<SearchResponse> Search(const CollectionRef& collection,
+                                          std::span<const float> query,
+                                          const SearchOptions& options = {}) = 0;
+    /// Size, memory and freshness of a collection's vector index.
+    virtual Result<VectorIndexInfo> GetVectorIndexInfo(const CollectionRef& collection) = 0;
+    /// Rebuilds the collection's vector index from its current contents with every core,
+    /// reporting (done, total) to `progress` (may be null); searches keep using the old index
+    /// until the new one replaces it. Commits made during the rebuild are caught up.
+    virtual Status RebuildVectorIndex(
+        const CollectionRef& collection,
+        const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = nullptr) = 0;
 
     // ---- maintenance ----
     /// Checks that every derived structure agrees with the entity records: id index <-> records,

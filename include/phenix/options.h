@@ -43,6 +43,13 @@ struct Options {
     /// Upper bound on the bytes a transaction may buffer (its encoded writes). A write that would
     /// exceed it fails with ResourceExhausted and leaves the transaction as it was.
     std::size_t max_transaction_bytes = 64u * 1024u * 1024u;
+
+    // ---- vector indexes (docs/vector-search.md) ----
+    /// How often a changed vector index is checkpointed to DIR/index/ (also after 200,000
+    /// changes and at Close). Storage keeps the history a restart needs to catch an index up
+    /// from its last checkpoint, so a longer interval means more retained history and a longer
+    /// catch-up after a crash. 0: only at Close.
+    std::uint64_t vector_checkpoint_interval_ms = 30'000;
 };
 
 }  // namespace phenix

@@ -30,10 +30,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include <phenix/result.h>
+#include <phenix/search.h>
 #include <phenix/status.h>
 #include <phenix/types.h>
 #include <phenix/write_batch.h>
@@ -71,6 +73,12 @@ class Transaction {
     virtual Result<std::vector<EdgeRecord>> ListEdges(
         const CollectionRef& collection, std::string_view id,
         EdgeDirection direction = EdgeDirection::kOut) = 0;
+
+    /// Vector search at this transaction's snapshot, including its own uncommitted inserts,
+    /// updates and deletes. Same errors as Database::Search.
+    virtual Result<SearchResponse> Search(const CollectionRef& collection,
+                                          std::span<const float> query,
+                                          const SearchOptions& options = {}) = 0;
 
     // ---- writes: same meaning and errors as the Database methods of the same name ----
     // A failed write changes nothing in the transaction; the transaction stays usable.

@@ -40,7 +40,9 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
     db->oracle_ = std::make_unique<txn::Oracle>(last_commit);
     db->oracle_->RestoreFloor(db->store_->history_floor());
     db->pending_purges_ = db->catalog_->pending_purges_at_load();
+    PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
     db->maintenance_ = std::thread([raw = db.get()] { raw->MaintenanceLoop(); });
+    db->vector_builder_ = std::thread([raw = db.get()] { raw->VectorBuilderLoop(); });
     return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -65,6 +67,14 @@ Status DatabaseImpl::Close() {
     if (maintenance_.joinable()) {
         maintenance_.join();
     }
+    {
+        std::lock_guard lock(builder_mu_);
+        stop_builder_ = true;
+    }
+    builder_cv_.notify_all();
+    if (vector_builder_.joinable()) {
+        vector_builder_.join();
+    }
     std::vector<std::shared_ptr<TxnState>> open;
     {
         std::lock_guard lock(txns_mu_);
@@ -77,6 +87,10 @@ Status DatabaseImpl::Close() {
         if (state->phase == TxnState::Phase::kOpen) {
             FinishTxn(*state, TxnState::Phase::kClosed);
         }
+    }
+    // After the transactions: a checkpoint covers everything committed (nothing is in flight).
+    if (store_) {
+        CheckpointVectorIndexes(true);
     }
     std::unique_lock lock(catalog_mu_);
     catalog_.reset();
@@ -115,6 +129,7 @@ Status DatabaseImpl::Compact() {
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_RETURN_IF_ERROR(PurgeDroppedCollections());
+    CheckpointVectorIndexes(false);
     PHENIX_RETURN_IF_ERROR(
         store_->SetHistoryFloor(oracle_->AdvanceFloor(options_.history_retention_ms * 1000)));
     return store_->CompactAll();
@@ -189,13 +204,16 @@ Result<std::vector<std::string>> DatabaseImpl::ListTenants() {
 Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
     std::unique_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return catalog_->CreateCollection(spec);
+    PHENIX_RETURN_IF_ERROR(catalog_->CreateCollection(spec));
+    PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(spec.ref));
+    return OpenVectorIndex(*handle);
 }
 
 Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     std::unique_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto dropped, catalog_->DropCollection(collection, *oracle_));
+    DropVectorIndex(dropped.second);
     {
         std::lock_guard purge_lock(purge_mu_);
         pending_purges_[dropped.second] = dropped.first;
@@ -299,7 +317,9 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
         }
     }
     std::size_t conflict = 0;
-    auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict);
+    auto committed =
+        txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
+                         [this, &wb](txn::Timestamp ts) { ApplyToVectorIndexes(wb, ts); });
     if (committed.status().code() == StatusCode::kAborted) {
         const bool is_write = conflict < key_names.size();
         const std::string_view id_key =

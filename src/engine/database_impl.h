@@ -11,7 +11,8 @@
 // one snapshot timestamp (txn/read_view.h); docs/decisions/0003-mvcc-timestamps.md.
 //
 // Lock order: TxnState::mu -> catalog_mu_ (shared or exclusive) -> LockTable stripes
-// (ascending) -> Oracle; txns_mu_ is a leaf.
+// (ascending) -> Oracle; the commit hook (under the stripes, outside the Oracle's mutex) takes
+// vector_mu_ shared -> a CollectionVectorIndex's tail lock. txns_mu_ is a leaf.
 //
 // Thread-safe.
 #pragma once
@@ -28,6 +29,7 @@
 
 #include "engine/catalog.h"
 #include "engine/lock_table.h"
+#include "engine/vector_index.h"
 #include "storage/entity_codec.h"
 #include "storage/store.h"
 #include "txn/oracle.h"
@@ -88,6 +90,12 @@ class DatabaseImpl final : public Database {
     Result<std::unique_ptr<Transaction>> BeginTransaction(
         const TransactionOptions& options) override;
     Timestamp CurrentTimestamp() override;
+    Result<SearchResponse> Search(const CollectionRef& collection, std::span<const float> query,
+                                  const SearchOptions& options) override;
+    Result<VectorIndexInfo> GetVectorIndexInfo(const CollectionRef& collection) override;
+    Status RebuildVectorIndex(
+        const CollectionRef& collection,
+        const std::function<void(std::uint64_t, std::uint64_t)>& progress) override;
     Status Verify() override;
     Status Compact() override;
 
@@ -98,6 +106,8 @@ class DatabaseImpl final : public Database {
                              const ScanOptions& options);
     Result<std::vector<EdgeRecord>> TxnListEdges(TxnState& state, const CollectionRef& collection,
                                                  std::string_view id, EdgeDirection direction);
+    Result<SearchResponse> TxnSearch(TxnState& state, const CollectionRef& collection,
+                                     std::span<const float> query, const SearchOptions& options);
     Result<Timestamp> TxnCommit(TxnState& state);
     /// Discards the transaction's writes and snapshot and leaves it in `phase`.
     void FinishTxn(TxnState& state, TxnState::Phase phase);
@@ -154,6 +164,36 @@ class DatabaseImpl final : public Database {
                                         const txn::WriteEffects& effects);
     Status CheckTxnLocked(TxnState& state) const;
 
+    // ---- vector indexes (vector_search.cc) ----
+    // Search at `view`; `txn` (nullable) contributes its own writes. REQUIRES catalog_mu_ shared.
+    Result<SearchResponse> SearchLocked(const CollectionRef& collection,
+                                        std::span<const float> query, const SearchOptions& options,
+                                        const txn::ReadView& view,
+                                        const txn::WriteSet* own_writes) const;
+    std::shared_ptr<CollectionVectorIndex> FindVectorIndex(storage::CollectionId id) const;
+    [[nodiscard]] std::string VectorCheckpointPath(storage::CollectionId id) const;
+    // Creates (or loads from its checkpoint) the index of a collection with vectors and feeds it
+    // every version committed after the checkpoint. REQUIRES catalog_mu_ (open or DDL).
+    Status OpenVectorIndex(const CollectionHandle& handle);
+    // At open: every collection's index; removes checkpoints of collections that are gone.
+    Status OpenVectorIndexes();
+    // Forgets a dropped collection's index and deletes its checkpoint.
+    void DropVectorIndex(storage::CollectionId id);
+    // Reads the versions of the collection's entities committed in [from_ts, to_ts] into `index`.
+    Status CatchUpVectorIndex(const CollectionHandle& handle, CollectionVectorIndex& index,
+                              txn::Timestamp from_ts, txn::Timestamp to_ts) const;
+    // The commit hook: applies the entity changes in `wb` (stamped with `ts`) to the indexes.
+    void ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
+    // Brings `index` (empty, or loaded from a checkpoint covering commits < from_ts) up to
+    // to_ts: reconciles with the state at the history floor if from_ts is at or below it, then
+    // replays the exact versions after that.
+    Status LoadVectorIndexFromStorage(const CollectionHandle& handle, CollectionVectorIndex& index,
+                                      txn::Timestamp from_ts, txn::Timestamp to_ts) const;
+    Status ReconcileAtFloor(const CollectionHandle& handle, CollectionVectorIndex& index,
+                            txn::Timestamp floor) const;
+    void VectorBuilderLoop();
+    void CheckpointVectorIndexes(bool force);
+
     // Maintenance thread: rolls back idle transactions, advances the MVCC history floor,
     // deletes the rows of dropped collections.
     void MaintenanceLoop();
@@ -177,6 +217,14 @@ class DatabaseImpl final : public Database {
 
     std::mutex purge_mu_;  // serializes purges; guards pending_purges_
     std::map<storage::CollectionId, storage::TenantId> pending_purges_;
+
+    mutable std::shared_mutex vector_mu_;  // leaf; taken shared by the commit hook
+    std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>>
+        vector_indexes_;  // GUARDED_BY(vector_mu_)
+    std::mutex builder_mu_;
+    std::condition_variable builder_cv_;
+    bool stop_builder_ = false;  // GUARDED_BY(builder_mu_)
+    std::thread vector_builder_;
 
     std::mutex maintenance_mu_;
     std::condition_variable maintenance_cv_;

@@ -58,6 +58,12 @@ class TransactionImpl final : public Transaction {
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnScan(*state_, collection, options);
     }
+    Result<SearchResponse> Search(const CollectionRef& collection, std::span<const float> query,
+                                  const SearchOptions& options) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnSearch(*state_, collection, query, options);
+    }
     Result<std::vector<EdgeRecord>> ListEdges(const CollectionRef& collection, std::string_view id,
                                               EdgeDirection direction) override {
         std::lock_guard lock(state_->mu);

@@ -8,6 +8,7 @@
 
 #include "common/utf8.h"
 #include "document/json.h"
+#include "document/vector_settings.h"
 
 namespace phenix::engine {
 
@@ -81,7 +82,8 @@ Status ValidateCollectionSpec(const CollectionSpec& spec) {
     }
     auto settings =
         document::NormalizeJsonObject(spec.settings, 64u * 1024u, "collection settings");
-    return settings.status();
+    PHENIX_RETURN_IF_ERROR(settings.status());
+    return document::ParseVectorIndexSettings(*settings).status();
 }
 
 Status ValidateEntityId(std::string_view id) {

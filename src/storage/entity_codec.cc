@@ -100,6 +100,24 @@ Result<std::string_view> DecodeEntityRecordId(std::string_view encoded) {
     return id;
 }
 
+Status DecodeEntityRecordVector(std::string_view encoded, std::vector<float>& out) {
+    coding::ByteReader reader(encoded);
+    std::string_view id;
+    PHENIX_ASSIGN_OR_RETURN(std::uint8_t flags, ReadEntityHeader(reader, id));
+    out.clear();
+    if ((flags & kFlagHasVector) != 0) {
+        auto dim = reader.ReadVarint64();
+        if (!dim || *dim == 0 || *dim > reader.remaining() / sizeof(float)) {
+            return Truncated("entity record vector");
+        }
+        out.resize(static_cast<std::size_t>(*dim));
+        if (!reader.ReadFloatsLE(out.data(), out.size())) {
+            return Truncated("entity record vector");
+        }
+    }
+    return Status::Ok();
+}
+
 std::string EncodeEdgeValue(const EdgeValue& value) {
     std::string out;
     out.reserve(1 + 8 + 2 + value.other_external_id.size() + 2 + value.properties.size());

@@ -43,6 +43,8 @@ std::string EncodeEntityRecord(const EntityRecord& record);
 Result<EntityRecord> DecodeEntityRecord(std::string_view encoded);
 /// Decodes only the external id (cheap: skips vector and metadata).
 Result<std::string_view> DecodeEntityRecordId(std::string_view encoded);
+/// Decodes only the vector into `out` (cleared when the record has none); skips the metadata.
+Status DecodeEntityRecordVector(std::string_view encoded, std::vector<float>& out);
 
 struct EdgeValue {
     double weight = 1.0;

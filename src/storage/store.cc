@@ -394,6 +394,53 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
     return FromRocks(s, "write failed");
 }
 
+Status Store::ScanVersions(ColumnFamily family, std::string_view prefix, std::uint64_t from_ts,
+                           std::uint64_t to_ts,
+                           const std::function<Status(const KeyVersion&)>& visit) const {
+    if (!IsVersioned(family)) {
+        return Status::InvalidArgument("ScanVersions needs a versioned column family");
+    }
+    const ReadTimestamp read_ts(to_ts);
+    const std::string start_ts = EncodeTimestamp(from_ts);
+    const rocksdb::Slice start_slice(start_ts);
+    rocksdb::ReadOptions read_options = read_ts.For(family);
+    read_options.iter_start_ts = &start_slice;
+    const std::string upper = PrefixSuccessor(prefix);
+    const rocksdb::Slice upper_slice(upper);
+    if (!upper.empty()) {
+        read_options.iterate_upper_bound = &upper_slice;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, cf(family)));
+    // With iter_start_ts, RocksDB 7.x's key() is the internal key: user key, the 8-byte
+    // timestamp, then 8 bytes of (sequence << 8 | value type). Deletions come back as versions.
+    constexpr std::size_t kFooterBytes = 8;
+    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+        const rocksdb::Slice internal = it->key();
+        if (internal.size() < kTimestampBytes + kFooterBytes) {
+            return Status::Corruption("ScanVersions: unexpected internal key size");
+        }
+        const std::size_t user_size = internal.size() - kTimestampBytes - kFooterBytes;
+        const auto type = static_cast<std::uint8_t>(internal[internal.size() - kFooterBytes]);
+        constexpr std::uint8_t kTypeValue = 0x1;
+        KeyVersion version;
+        version.key = std::string_view(internal.data(), user_size);
+        version.ts =
+            DecodeTimestamp(std::string_view(internal.data() + user_size, kTimestampBytes));
+        constexpr std::uint8_t kTypeDeletion = 0x0;
+        constexpr std::uint8_t kTypeSingleDeletion = 0x7;
+        constexpr std::uint8_t kTypeDeletionWithTimestamp = 0x14;
+        if (type == kTypeValue) {
+            version.value = std::string_view(it->value().data(), it->value().size());
+        } else if (type != kTypeDeletion && type != kTypeSingleDeletion &&
+                   type != kTypeDeletionWithTimestamp) {
+            return Status::Corruption("ScanVersions: unexpected value type " +
+                                      std::to_string(type));
+        }
+        PHENIX_RETURN_IF_ERROR(visit(version));
+    }
+    return FromRocks(it->status(), "scanning versions");
+}
+
 Result<std::string> Store::Get(ColumnFamily family, const rocksdb::Slice& key,
                                std::uint64_t ts) const {
     const ReadTimestamp read_ts(ts);

@@ -15,8 +15,10 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -127,6 +129,20 @@ class Store {
     /// moves forward; calls with a lower `ts` are ignored.
     Status SetHistoryFloor(std::uint64_t ts);
     [[nodiscard]] std::uint64_t history_floor() const { return history_floor_.load(); }
+
+    /// One stored version of a key: its commit timestamp and value (nullopt: a deletion).
+    struct KeyVersion {
+        std::string_view key;  ///< user key, without the timestamp
+        std::uint64_t ts = 0;
+        std::optional<std::string_view> value;
+    };
+    /// Visits every version with a timestamp in [from_ts, to_ts] of the keys that start with
+    /// `prefix` in a versioned column family: keys in order, each key's versions newest first.
+    /// Versions below the history floor may have been merged by garbage collection. Stops at
+    /// the first error `visit` returns.
+    Status ScanVersions(ColumnFamily family, std::string_view prefix, std::uint64_t from_ts,
+                        std::uint64_t to_ts,
+                        const std::function<Status(const KeyVersion&)>& visit) const;
 
     /// Flushes and compacts every column family down to the bottom level (drops versions below
     /// the history floor, tombstones and range-deleted data). Blocks until done.

@@ -7,7 +7,7 @@ namespace phenix::txn {
 
 Result<Timestamp> CommitBatch(Oracle& oracle, storage::Store& store, rocksdb::WriteBatch& batch,
                               std::optional<Timestamp> start_ts, const ConflictKeys& keys,
-                              std::size_t* conflict_index) {
+                              std::size_t* conflict_index, const BeforePublish& before_publish) {
     Timestamp commit_ts = 0;
     std::size_t conflict = 0;
     const Status begun = oracle.BeginCommit(start_ts, keys, &commit_ts, &conflict);
@@ -20,6 +20,9 @@ Result<Timestamp> CommitBatch(Oracle& oracle, storage::Store& store, rocksdb::Wr
     batch.Merge(store.cf(storage::ColumnFamily::kCatalog), storage::kCommitClockKey,
                 storage::EncodeCounter(commit_ts));
     const Status written = store.Write(batch, commit_ts);
+    if (written.ok() && before_publish) {
+        before_publish(commit_ts);
+    }
     oracle.EndCommit(commit_ts);  // also after a failed write: nothing was written at commit_ts
     PHENIX_RETURN_IF_ERROR(written);
     return commit_ts;

@@ -137,6 +137,11 @@ Timestamp Oracle::AdvanceFloor(std::uint64_t retention_micros) {
     return floor_;
 }
 
+Timestamp Oracle::floor() const {
+    std::lock_guard lock(mu_);
+    return floor_;
+}
+
 void Oracle::RestoreFloor(Timestamp floor) {
     std::lock_guard lock(mu_);
     floor_ = std::max(floor_, floor);

@@ -73,6 +73,8 @@ class Oracle {
     /// it (never lower than before). Versions hidden below the floor may be garbage-collected;
     /// snapshots below it can no longer be acquired.
     Timestamp AdvanceFloor(std::uint64_t retention_micros);
+    /// The current history floor (no snapshot below it exists or can be acquired).
+    [[nodiscard]] Timestamp floor() const;
     /// Sets the floor recovered from storage at open.
     void RestoreFloor(Timestamp floor);
 

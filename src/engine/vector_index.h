@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// CollectionVectorIndex — one collection's HNSW graph kept in step with its committed data
+// under MVCC (docs/decisions/0004-vector-index.md):
+//
+//   * Commit hook (Apply): before a commit becomes visible, every changed row's live graph node
+//     is ended at the commit timestamp and a new vector goes to the *tail*: committed rows the
+//     graph has not absorbed yet. Rolled-back and aborted transactions never reach it.
+//   * Builder (Drain): moves tail entries into the graph (with several threads for large
+//     backlogs). Only then does an entry leave the tail.
+//   * Search at snapshot s: the tail is read first (entries visible at s are scored exactly),
+//     then the graph is searched at s; a row found in both (an entry being moved) counts once.
+//     So a committed row is searchable the moment its commit is visible.
+//   * Checkpoint: the graph is saved with a watermark W (every commit <= W is in it); on open it
+//     is loaded and the versions committed after W are read back from storage into the tail.
+//     The storage history floor is held at or below the last durable W so those versions exist.
+//
+// Thread safety: all methods are thread-safe. Apply for one row is called under that row's
+// entity lock (commits of one row are serialised and arrive in timestamp order).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <phenix/result.h>
+#include <phenix/search.h>
+
+#include "document/vector_settings.h"
+#include "index/hnsw/hnsw_index.h"
+#include "storage/keys.h"
+#include "txn/oracle.h"
+
+namespace phenix::engine {
+
+/// A vector a transaction wrote but has not committed (searched exactly, beside the snapshot).
+struct PendingVector {
+    storage::RowId row = 0;
+    std::span<const float> vector;
+};
+
+struct VectorSearchRequest {
+    std::span<const float> query;
+    std::size_t k = 10;
+    std::size_t ef = 64;
+    txn::Timestamp snapshot = 0;
+    const index::RowBitmap* filter = nullptr;
+    index::FilterStrategy strategy = index::FilterStrategy::kAuto;
+    /// Rows a transaction rewrote: their snapshot versions are hidden...
+    const index::RowBitmap* exclude = nullptr;
+    /// ...and these (its own live vectors) are scored instead.
+    std::span<const PendingVector> own_vectors;
+};
+
+struct VectorSearchResult {
+    std::vector<index::Neighbor> neighbors;  ///< nearest first; unique rows
+    index::SearchStats stats;
+    std::uint64_t unindexed_rows_scanned = 0;
+};
+
+class CollectionVectorIndex {
+  public:
+    /// A new, empty index.
+    static Result<std::unique_ptr<CollectionVectorIndex>> Create(
+        storage::CollectionId collection, std::uint32_t dimension, Metric metric,
+        const document::VectorIndexSettings& settings, std::string checkpoint_path);
+    /// The index from `checkpoint_path` if it exists and matches the settings; nullptr (and no
+    /// error) if there is none or it belongs to other settings; Corruption if it is damaged.
+    static Result<std::unique_ptr<CollectionVectorIndex>> Open(
+        storage::CollectionId collection, std::uint32_t dimension, Metric metric,
+        const document::VectorIndexSettings& settings, std::string checkpoint_path);
+
+    [[nodiscard]] storage::CollectionId collection() const { return collection_; }
+    [[nodiscard]] const document::VectorIndexSettings& settings() const { return settings_; }
+    [[nodiscard]] std::uint32_t dimension() const { return dimension_; }
+
+    /// The commit hook: `row` changed at `ts`; `vector` is its new vector (nullopt: the entity
+    /// was deleted or has no vector any more). Versions of one row arrive in timestamp order.
+    void Apply(storage::RowId row, txn::Timestamp ts, std::optional<std::span<const float>> vector);
+
+    /// Ends, at `ts`, the live graph node of every row not in `present` (rows deleted while
+    /// the index was not running, whose deletions storage no longer keeps). Returns how many.
+    std::size_t EndRowsNotIn(const index::RowBitmap& present, txn::Timestamp ts);
+
+    /// Moves up to `max_entries` tail entries into the graph using `threads` threads. Returns
+    /// how many moved (0: nothing to do).
+    std::size_t Drain(std::size_t max_entries, unsigned threads);
+    [[nodiscard]] std::size_t tail_size() const;
+
+    /// Every commit at or below the returned timestamp is in the graph (`visible`: the oracle's
+    /// visible timestamp, read by the caller before this call).
+    [[nodiscard]] txn::Timestamp Watermark(txn::Timestamp visible) const;
+
+    Result<VectorSearchResult> Search(const VectorSearchRequest& request) const;
+
+    /// Unlinks graph nodes no snapshot at or above `floor` can see.
+    std::size_t Repair(txn::Timestamp floor);
+    /// Stops checkpoints (after one in progress): the index was replaced or dropped and no
+    /// longer receives changes, so it must never overwrite the checkpoint file again.
+    void Retire();
+    /// Saves the graph with its current watermark; `floor` drops nodes ended before it. OK and
+    /// nothing written once retired.
+    Status Checkpoint(txn::Timestamp visible, txn::Timestamp floor);
+    /// The watermark of the last durable checkpoint (0: none).
+    [[nodiscard]] txn::Timestamp durable_watermark() const { return durable_watermark_.load(); }
+    /// Changes applied since the last checkpoint.
+    [[nodiscard]] std::uint64_t changes_since_checkpoint() const {
+        return changes_since_checkpoint_.load();
+    }
+    [[nodiscard]] const std::string& checkpoint_path() const { return checkpoint_path_; }
+
+    void SetVectorSource(index::VectorSource source);
+    [[nodiscard]] VectorIndexInfo Info(txn::Timestamp visible) const;
+
+  private:
+    CollectionVectorIndex(storage::CollectionId collection, std::uint32_t dimension,
+                          const document::VectorIndexSettings& settings,
+                          std::string checkpoint_path, std::unique_ptr<index::HnswIndex> graph);
+
+    struct TailEntry {
+        storage::RowId row = 0;
+        txn::Timestamp ts = 0;
+        txn::Timestamp end = index::kForever;  // GUARDED_BY(tail_mu_)
+        std::vector<float> vector;
+    };
+
+    const storage::CollectionId collection_;
+    const std::uint32_t dimension_;
+    const document::VectorIndexSettings settings_;
+    const std::string checkpoint_path_;
+    std::unique_ptr<index::HnswIndex> graph_;
+
+    mutable std::shared_mutex tail_mu_;
+    std::deque<TailEntry> tail_;                                     // GUARDED_BY(tail_mu_)
+    std::unordered_map<storage::RowId, TailEntry*> newest_in_tail_;  // GUARDED_BY(tail_mu_)
+
+    // Trains an int8 quantizer from the tail once enough vectors arrived; true when the graph
+    // can take inserts. REQUIRES drain_mu_.
+    bool TrainIfReadyLocked();
+
+    std::mutex drain_mu_;   // one Drain or Checkpoint at a time
+    bool retired_ = false;  // GUARDED_BY(drain_mu_)
+    bool failed_ = false;   // GUARDED_BY(drain_mu_): an insert failed; the tail keeps everything
+    std::optional<std::chrono::steady_clock::time_point>
+        waiting_for_training_;  // GUARDED_BY(drain_mu_)
+    std::atomic<txn::Timestamp> durable_watermark_{0};
+    std::atomic<std::uint64_t> changes_since_checkpoint_{0};
+};
+
+}  // namespace phenix::engine

@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// DatabaseImpl's vector indexes: opening and catching them up, the commit hook, the builder
+// thread (drains tails, repairs, checkpoints) and the search paths. See engine/vector_index.h.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+#include <rocksdb/write_batch.h>
+
+#include <phenix/limits.h>
+
+#include "common/coding.h"
+#include "engine/database_impl.h"
+#include "engine/validation.h"
+#include "storage/catalog_codec.h"
+#include "storage/entity_codec.h"
+
+namespace phenix {
+
+std::string_view SearchStrategyName(SearchStrategy strategy) {
+    switch (strategy) {
+        case SearchStrategy::kAuto:
+            return "auto";
+        case SearchStrategy::kExactScan:
+            return "exact_scan";
+        case SearchStrategy::kInGraph:
+            return "in_graph";
+        case SearchStrategy::kPostFilter:
+            return "post_filter";
+    }
+    return "unknown";
+}
+
+namespace engine {
+
+using storage::ColumnFamily;
+using storage::RowId;
+
+namespace {
+
+constexpr std::size_t kMaxK = 10000;
+// Tail sizes above this are drained in large batches with every core.
+constexpr std::size_t kBulkDrainThreshold = 4096;
+constexpr std::uint64_t kCheckpointChanges = 200'000;
+constexpr auto kRepairInterval = std::chrono::seconds(5);
+
+index::FilterStrategy ToIndexStrategy(SearchStrategy strategy) {
+    switch (strategy) {
+        case SearchStrategy::kAuto:
+            return index::FilterStrategy::kAuto;
+        case SearchStrategy::kExactScan:
+            return index::FilterStrategy::kExactScan;
+        case SearchStrategy::kInGraph:
+            return index::FilterStrategy::kInGraph;
+        case SearchStrategy::kPostFilter:
+            return index::FilterStrategy::kPostFilter;
+    }
+    return index::FilterStrategy::kAuto;
+}
+
+SearchStrategy FromIndexStrategy(index::FilterStrategy strategy) {
+    switch (strategy) {
+        case index::FilterStrategy::kExactScan:
+            return SearchStrategy::kExactScan;
+        case index::FilterStrategy::kInGraph:
+            return SearchStrategy::kInGraph;
+        case index::FilterStrategy::kPostFilter:
+            return SearchStrategy::kPostFilter;
+        case index::FilterStrategy::kAuto:
+        case index::FilterStrategy::kNone:
+            break;
+    }
+    return SearchStrategy::kAuto;
+}
+
+// Collects the entity-column-family changes of a committed batch.
+class EntityChanges final : public rocksdb::WriteBatch::Handler {
+  public:
+    struct Change {
+        std::string_view key;  // user key (T C row), timestamp stripped
+        std::optional<std::string_view> value;
+    };
+    explicit EntityChanges(std::uint32_t entities_cf) : entities_cf_(entities_cf) {}
+
+    rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes) {
+            changes.push_back({std::string_view(key.data(), storage::kRowPrefixBytes),
+                               std::string_view(value.data(), value.size())});
+        }
+        return rocksdb::Status::OK();
+    }
+    rocksdb::Status DeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
+        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes) {
+            changes.push_back(
+                {std::string_view(key.data(), storage::kRowPrefixBytes), std::nullopt});
+        }
+        return rocksdb::Status::OK();
+    }
+    rocksdb::Status SingleDeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
+        return DeleteCF(cf, key);
+    }
+    rocksdb::Status MergeCF(std::uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+        return rocksdb::Status::OK();  // counters in the catalog
+    }
+    rocksdb::Status DeleteRangeCF(std::uint32_t, const rocksdb::Slice&,
+                                  const rocksdb::Slice&) override {
+        return rocksdb::Status::OK();
+    }
+
+    std::vector<Change> changes;
+
+  private:
+    std::uint32_t entities_cf_;
+};
+
+// Full-precision vectors for re-ranking a quantized index: the entity's vector at the snapshot.
+index::VectorSource MakeVectorSource(const storage::Store* store, storage::TenantId tenant,
+                                     storage::CollectionId collection) {
+    return [store, tenant, collection](index::RowId row, index::Timestamp snapshot, float* out) {
+        auto value =
+            store->Get(ColumnFamily::kEntities, storage::EntityKey(tenant, collection, row),
+                       snapshot == index::kForever ? storage::kLatestTimestamp : snapshot);
+        std::vector<float> vector;
+        if (!value.ok() || !storage::DecodeEntityRecordVector(*value, vector).ok() ||
+            vector.empty()) {
+            return false;
+        }
+        std::copy(vector.begin(), vector.end(), out);
+        return true;
+    };
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- lifecycle
+
+std::string DatabaseImpl::VectorCheckpointPath(storage::CollectionId id) const {
+    return store_->path() + "/index/c" + std::to_string(id) + ".hnsw";
+}
+
+std::shared_ptr<CollectionVectorIndex> DatabaseImpl::FindVectorIndex(
+    storage::CollectionId id) const {
+    std::shared_lock lock(vector_mu_);
+    auto it = vector_indexes_.find(id);
+    return it == vector_indexes_.end() ? nullptr : it->second;
+}
+
+Status DatabaseImpl::OpenVectorIndex(const CollectionHandle& handle) {
+    if (!handle.record.dimension) {
+        return Status::Ok();
+    }
+    PHENIX_ASSIGN_OR_RETURN(document::VectorIndexSettings settings,
+                            document::ParseVectorIndexSettings(handle.record.settings));
+    const std::uint32_t dim = *handle.record.dimension;
+    const std::string path = VectorCheckpointPath(handle.id());
+    auto opened =
+        CollectionVectorIndex::Open(handle.id(), dim, handle.record.metric, settings, path);
+    std::unique_ptr<CollectionVectorIndex> index;
+    if (opened.ok()) {
+        index = std::move(*opened);
+    } else {
+        // The index is derived data: a damaged checkpoint is rebuilt, never fatal.
+        std::fprintf(stderr,
+                     "phenix: %s; rebuilding the vector index of '%s' from the stored data\n",
+                     opened.status().message().c_str(), handle.ref().ToString().c_str());
+    }
+    txn::Timestamp from = 1;
+    if (index) {
+        from = index->durable_watermark() + 1;
+    } else {
+        PHENIX_ASSIGN_OR_RETURN(index, CollectionVectorIndex::Create(
+                                           handle.id(), dim, handle.record.metric, settings, path));
+    }
+    index->SetVectorSource(MakeVectorSource(store_.get(), handle.tenant_id, handle.id()));
+    PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(handle, *index, from, oracle_->visible()));
+    {
+        std::unique_lock lock(vector_mu_);
+        vector_indexes_[handle.id()] = std::move(index);
+    }
+    builder_cv_.notify_all();
+    return Status::Ok();
+}
+
+Status DatabaseImpl::OpenVectorIndexes() {
+    std::set<std::string> wanted;
+    for (const std::string& tenant : catalog_->TenantNames()) {
+        PHENIX_ASSIGN_OR_RETURN(auto collections, catalog_->Collections(tenant));
+        for (const auto& handle : collections) {
+            PHENIX_RETURN_IF_ERROR(OpenVectorIndex(*handle));
+            wanted.insert(std::filesystem::path(VectorCheckpointPath(handle->id())).filename());
+        }
+    }
+    // Checkpoints of dropped collections (a crash between the drop and the file deletion) and
+    // leftovers of interrupted saves.
+    std::error_code ec;
+    const std::filesystem::path dir = std::filesystem::path(store_->path()) / "index";
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (wanted.count(entry.path().filename().string()) == 0) {
+            std::filesystem::remove(entry.path(), ec);
+        }
+    }
+    return Status::Ok();
+}
+
+void DatabaseImpl::DropVectorIndex(storage::CollectionId id) {
+    std::shared_ptr<CollectionVectorIndex> index;
+    {
+        std::unique_lock lock(vector_mu_);
+        auto it = vector_indexes_.find(id);
+        if (it == vector_indexes_.end()) {
+            return;
+        }
+        index = std::move(it->second);
+        vector_indexes_.erase(it);
+    }
+    index->Retire();
+    std::error_code ec;
+    std::filesystem::remove(index->checkpoint_path(), ec);
+}
+
+Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
+                                        CollectionVectorIndex& index, txn::Timestamp from_ts,
+                                        txn::Timestamp to_ts) const {
+    if (from_ts > to_ts) {
+        return Status::Ok();
+    }
+    // Versions come newest first per key; apply each row's versions oldest first.
+    struct Version {
+        txn::Timestamp ts;
+        std::optional<std::vector<float>> vector;
+    };
+    std::vector<Version> versions;
+    std::string current_key;
+    std::vector<float> decoded;
+    auto flush = [&]() {
+        if (current_key.empty()) {
+            return;
+        }
+        const RowId row = storage::RowFromEntityKey(current_key);
+        for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+            if (it->vector) {
+                index.Apply(row, it->ts, std::span<const float>(*it->vector));
+            } else {
+                index.Apply(row, it->ts, std::nullopt);
+            }
+        }
+        versions.clear();
+    };
+    const std::string prefix = storage::CollectionPrefix(handle.tenant_id, handle.id());
+    const Status scanned = store_->ScanVersions(
+        ColumnFamily::kEntities, prefix, from_ts, to_ts,
+        [&](const storage::Store::KeyVersion& version) -> Status {
+            if (version.key != current_key) {
+                flush();
+                current_key.assign(version.key);
+            }
+            Version v{.ts = version.ts, .vector = std::nullopt};
+            if (version.value) {
+                PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(*version.value, decoded));
+                if (!decoded.empty()) {
+                    v.vector = decoded;
+                }
+            }
+            versions.push_back(std::move(v));
+            return Status::Ok();
+        });
+    PHENIX_RETURN_IF_ERROR(scanned);
+    flush();
+    return Status::Ok();
+}
+
+void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
+    std::shared_lock lock(vector_mu_);
+    if (vector_indexes_.empty()) {
+        return;
+    }
+    EntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID());
+    // Iterating an in-memory batch cannot fail for a batch RocksDB has just written.
+    (void)wb.Iterate(&changes);
+    std::vector<float> vector;
+    bool applied = false;
+    for (const EntityChanges::Change& change : changes.changes) {
+        const auto collection = coding::DecodeFixed32BE(change.key.data() + 4);
+        auto it = vector_indexes_.find(collection);
+        if (it == vector_indexes_.end()) {
+            continue;
+        }
+        const RowId row = storage::RowFromEntityKey(change.key);
+        if (change.value && storage::DecodeEntityRecordVector(*change.value, vector).ok() &&
+            !vector.empty()) {
+            it->second->Apply(row, ts, std::span<const float>(vector));
+        } else {
+            it->second->Apply(row, ts, std::nullopt);
+        }
+        applied = true;
+    }
+    if (applied) {
+        builder_cv_.notify_one();
+    }
+}
+
+Status DatabaseImpl::ReconcileAtFloor(const CollectionHandle& handle, CollectionVectorIndex& index,
+                                      txn::Timestamp floor) const {
+    // Storage keeps exact history only above the floor (compaction merges older versions and
+    // may clear their timestamps), and no snapshot below the floor can be taken. So the state
+    // at the floor is compared with the index, and every difference starts at the floor.
+    index::RowBitmap present;
+    const std::string prefix = storage::CollectionPrefix(handle.tenant_id, handle.id());
+    const txn::ReadView view(*store_, floor);
+    auto it = view.NewIterator(ColumnFamily::kEntities, prefix, storage::PrefixSuccessor(prefix));
+    std::vector<float> vector;
+    for (; it->Valid(); it->Next()) {
+        const RowId row = storage::RowFromEntityKey(it->key());
+        if (row > index::kMaxRow) {
+            continue;
+        }
+        present.add(static_cast<std::uint32_t>(row));
+        PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(it->value(), vector));
+        if (vector.empty()) {
+            index.Apply(row, floor, std::nullopt);
+        } else {
+            index.Apply(row, floor, std::span<const float>(vector));  // no-op if unchanged
+        }
+    }
+    PHENIX_RETURN_IF_ERROR(it->status());
+    index.EndRowsNotIn(present, floor);
+    return Status::Ok();
+}
+
+Status DatabaseImpl::LoadVectorIndexFromStorage(const CollectionHandle& handle,
+                                                CollectionVectorIndex& index,
+                                                txn::Timestamp from_ts,
+                                                txn::Timestamp to_ts) const {
+    const txn::Timestamp floor = store_->history_floor();
+    if (floor > 0 && from_ts <= floor) {
+        PHENIX_RETURN_IF_ERROR(ReconcileAtFloor(handle, index, floor));
+        from_ts = floor + 1;
+    }
+    return CatchUpVectorIndex(handle, index, from_ts, to_ts);
+}
+
+void DatabaseImpl::CheckpointVectorIndexes(bool force) {
+    std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
+    {
+        std::shared_lock lock(vector_mu_);
+        for (const auto& [id, index] : vector_indexes_) {
+            indexes.push_back(index);
+        }
+    }
+    for (const auto& index : indexes) {
+        if (index->changes_since_checkpoint() == 0 && !force) {
+            continue;
+        }
+        if (index->changes_since_checkpoint() == 0 &&
+            std::filesystem::exists(index->checkpoint_path())) {
+            continue;
+        }
+        const Status s = index->Checkpoint(oracle_->visible(), oracle_->floor());
+        if (!s.ok()) {
+            // Only delays garbage collection of history (the replay floor stays where it was).
+            std::fprintf(stderr, "phenix: vector index checkpoint failed: %s\n",
+                         s.message().c_str());
+        }
+    }
+}
+
+void DatabaseImpl::VectorBuilderLoop() {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    auto last_checkpoint = std::chrono::steady_clock::now();
+    auto last_repair = std::chrono::steady_clock::now();
+    std::unique_lock lock(builder_mu_);
+    while (!stop_builder_) {
+        lock.unlock();
+        std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
+        {
+            std::shared_lock vlock(vector_mu_);
+            for (const auto& [id, index] : vector_indexes_) {
+                indexes.push_back(index);
+            }
+        }
+        std::size_t moved = 0;
+        for (const auto& index : indexes) {
+            const std::size_t backlog = index->tail_size();
+            if (backlog > kBulkDrainThreshold) {
+                moved += index->Drain(16 * kBulkDrainThreshold, cores);
+            } else if (backlog > 0) {
+                moved += index->Drain(backlog, 1);
+            }
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_repair >= kRepairInterval) {
+            for (const auto& index : indexes) {
+                index->Repair(oracle_->floor());
+            }
+            last_repair = now;
+        }
+        const std::uint64_t interval_ms = options_.vector_checkpoint_interval_ms;
+        bool checkpoint_due =
+            interval_ms != 0 && now - last_checkpoint >= std::chrono::milliseconds(interval_ms);
+        for (const auto& index : indexes) {
+            checkpoint_due =
+                checkpoint_due || index->changes_since_checkpoint() >= kCheckpointChanges;
+        }
+        if (checkpoint_due) {
+            CheckpointVectorIndexes(false);
+            last_checkpoint = now;
+        }
+        lock.lock();
+        if (moved == 0 && !stop_builder_) {
+            builder_cv_.wait_for(lock, std::chrono::milliseconds(50));
+        }
+    }
+}
+
+// ---------------------------------------------------------------- search
+
+Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collection,
+                                                  std::span<const float> query,
+                                                  const SearchOptions& options,
+                                                  const txn::ReadView& view,
+                                                  const txn::WriteSet* own_writes) const {
+    PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
+    if (!handle->record.dimension) {
+        return Status::InvalidArgument("collection '" + handle->ref().ToString() +
+                                       "' has no vectors (it was created without a dimension)");
+    }
+    if (options.k < 1 || options.k > kMaxK) {
+        return Status::InvalidArgument("k must be from 1 to " + std::to_string(kMaxK) + ", not " +
+                                       std::to_string(options.k));
+    }
+    if (options.ef > document::kMaxEf) {
+        return Status::InvalidArgument("ef must be at most " + std::to_string(document::kMaxEf));
+    }
+    if (query.size() != *handle->record.dimension) {
+        return Status::InvalidArgument("query vector has dimension " +
+                                       std::to_string(query.size()) + "; collection '" +
+                                       handle->ref().ToString() + "' has dimension " +
+                                       std::to_string(*handle->record.dimension));
+    }
+    auto index = FindVectorIndex(handle->id());
+    if (!index) {
+        return Status::Internal("collection '" + handle->ref().ToString() +
+                                "' has no vector index");
+    }
+
+    VectorSearchRequest request;
+    request.query = query;
+    request.k = options.k;
+    request.ef = options.ef != 0 ? options.ef : index->settings().ef_search;
+    request.snapshot = view.ts();
+    request.strategy = ToIndexStrategy(options.strategy);
+
+    index::RowBitmap filter;
+    if (options.filter_ids) {
+        for (const std::string& id : *options.filter_ids) {
+            PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
+            PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(*handle, id, view));
+            if (row && *row <= index::kMaxRow) {
+                filter.add(static_cast<std::uint32_t>(*row));
+            }
+        }
+        request.filter = &filter;
+    }
+
+    // A transaction's own writes to this collection replace the snapshot's versions.
+    index::RowBitmap exclude;
+    std::vector<std::vector<float>> own_storage;
+    std::vector<PendingVector> own_vectors;
+    if (own_writes != nullptr) {
+        const std::string prefix = storage::CollectionPrefix(handle->tenant_id, handle->id());
+        const auto& entities = own_writes->map(ColumnFamily::kEntities);
+        std::vector<RowId> rows;
+        for (auto it = entities.lower_bound(prefix);
+             it != entities.end() && it->first.starts_with(prefix); ++it) {
+            const RowId row = storage::RowFromEntityKey(it->first);
+            exclude.add(static_cast<std::uint32_t>(row));
+            if (!it->second) {
+                continue;
+            }
+            std::vector<float> vector;
+            PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(*it->second, vector));
+            if (!vector.empty()) {
+                own_storage.push_back(std::move(vector));
+                rows.push_back(row);
+            }
+        }
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            own_vectors.push_back({rows[i], own_storage[i]});
+        }
+        if (!exclude.isEmpty()) {
+            request.exclude = &exclude;
+        }
+        request.own_vectors = own_vectors;
+    }
+
+    PHENIX_ASSIGN_OR_RETURN(VectorSearchResult found, index->Search(request));
+    SearchResponse response;
+    response.plan.strategy = FromIndexStrategy(found.stats.strategy);
+    response.plan.selectivity = found.stats.selectivity;
+    response.plan.filter_rows = found.stats.filter_rows;
+    response.plan.ef = static_cast<std::uint32_t>(std::max(request.ef, request.k));
+    response.plan.distance_computations = found.stats.distance_computations;
+    response.plan.unindexed_rows_scanned = found.unindexed_rows_scanned;
+    response.plan.fell_back_to_exact = found.stats.fell_back_to_exact;
+    response.hits.reserve(found.neighbors.size());
+    for (const index::Neighbor& n : found.neighbors) {
+        PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record, ReadRecord(*handle, n.row, view));
+        SearchHit hit;
+        hit.id = std::move(record.external_id);
+        hit.distance = n.distance;
+        if (options.include_metadata) {
+            hit.metadata = std::move(record.metadata);
+        }
+        if (options.include_vector) {
+            hit.vector = std::move(record.vector);
+        }
+        response.hits.push_back(std::move(hit));
+    }
+    return response;
+}
+
+Result<SearchResponse> DatabaseImpl::Search(const CollectionRef& collection,
+                                            std::span<const float> query,
+                                            const SearchOptions& options) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    SnapshotGuard snapshot(*oracle_);
+    return SearchLocked(collection, query, options, txn::ReadView(*store_, snapshot.ts()), nullptr);
+}
+
+Result<SearchResponse> DatabaseImpl::TxnSearch(TxnState& state, const CollectionRef& collection,
+                                               std::span<const float> query,
+                                               const SearchOptions& options) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    return SearchLocked(collection, query, options,
+                        txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
+}
+
+Result<VectorIndexInfo> DatabaseImpl::GetVectorIndexInfo(const CollectionRef& collection) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
+    auto index = FindVectorIndex(handle->id());
+    if (!index) {
+        return Status::InvalidArgument("collection '" + handle->ref().ToString() +
+                                       "' has no vectors, so no vector index");
+    }
+    return index->Info(oracle_->visible());
+}
+
+Status DatabaseImpl::RebuildVectorIndex(
+    const CollectionRef& collection,
+    const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
+    auto old = FindVectorIndex(handle->id());
+    if (!old) {
+        return Status::InvalidArgument("collection '" + handle->ref().ToString() +
+                                       "' has no vectors, so no vector index");
+    }
+    PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<CollectionVectorIndex> fresh,
+                            CollectionVectorIndex::Create(handle->id(), *handle->record.dimension,
+                                                          handle->record.metric, old->settings(),
+                                                          VectorCheckpointPath(handle->id())));
+    const txn::Timestamp built_to = oracle_->visible();
+    PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(*handle, *fresh, 1, built_to));
+    const std::size_t total = fresh->tail_size();
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    std::size_t done = 0;
+    while (fresh->tail_size() > 0) {
+        done += fresh->Drain(std::max<std::size_t>(total / 20, kBulkDrainThreshold), cores);
+        if (progress) {
+            progress(done, total);
+        }
+    }
+    {
+        // Commits wait for the swap (their hook takes vector_mu_ shared); catch up the ones
+        // made during the build, then replace the index.
+        std::unique_lock vlock(vector_mu_);
+        PHENIX_RETURN_IF_ERROR(
+            LoadVectorIndexFromStorage(*handle, *fresh, built_to + 1, oracle_->visible()));
+        fresh->SetVectorSource(MakeVectorSource(store_.get(), handle->tenant_id, handle->id()));
+        old->Retire();
+        vector_indexes_[handle->id()] = fresh;
+    }
+    builder_cv_.notify_all();
+    return fresh->Checkpoint(oracle_->visible(), oracle_->floor());
+}
+
+}  // namespace engine
+}  // namespace phenix
