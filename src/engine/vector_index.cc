@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <unordered_set>
@@ -72,7 +73,8 @@ void CollectionVectorIndex::Apply(storage::RowId row, txn::Timestamp ts,
                                   std::optional<std::span<const float>> vector) {
     std::unique_lock lock(tail_mu_);
     auto newest = newest_in_tail_.find(row);
-    const bool in_tail = newest != newest_in_tail_.end() && newest->second->end == index::kForever;
+    const bool in_tail =
+        newest != newest_in_tail_.end() && newest->second->end.load() == index::kForever;
     // An update that keeps the vector (e.g. a metadata change) leaves the index alone.
     if (vector && vector->size() == dimension_) {
         if (in_tail ? std::equal(vector->begin(), vector->end(), newest->second->vector.begin())
@@ -80,10 +82,13 @@ void CollectionVectorIndex::Apply(storage::RowId row, txn::Timestamp ts,
             return;
         }
     }
-    graph_->EndRow(row, ts);
+    // The tail entry's end first, then the graph: an entry being inserted into the graph right
+    // now either sees this end before its node becomes reachable, or its node is already in
+    // the row map for EndRow to find (HnswIndex::Insert's end_watch).
     if (in_tail) {
-        newest->second->end = ts;
+        newest->second->end.store(ts, std::memory_order_seq_cst);
     }
+    graph_->EndRow(row, ts);
     changes_since_checkpoint_.fetch_add(1, std::memory_order_relaxed);
     if (!vector || vector->size() != dimension_) {
         if (newest != newest_in_tail_.end()) {
@@ -180,7 +185,7 @@ std::size_t CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threa
     auto work = [&] {
         for (std::size_t i = next.fetch_add(1); i < batch.size(); i = next.fetch_add(1)) {
             const TailEntry& entry = *batch[i];
-            auto inserted = graph_->Insert(entry.row, entry.vector, entry.ts);
+            auto inserted = graph_->Insert(entry.row, entry.vector, entry.ts, &entry.end);
             if (!inserted.ok()) {
                 std::lock_guard lock(error_mu);
                 error = inserted.status();
@@ -211,15 +216,17 @@ std::size_t CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threa
     }
     std::unique_lock lock(tail_mu_);
     for (TailEntry* entry : batch) {
-        if (entry->end != index::kForever) {
-            graph_->EndRow(entry->row, entry->end);  // ended while it was being moved
+        if (entry->end.load() != index::kForever) {
+            graph_->EndRow(entry->row, entry->end.load());  // no-op: Insert saw the end
         }
         auto newest = newest_in_tail_.find(entry->row);
         if (newest != newest_in_tail_.end() && newest->second == entry) {
             newest_in_tail_.erase(newest);
         }
     }
-    tail_.erase(tail_.begin(), tail_.begin() + static_cast<std::ptrdiff_t>(batch.size()));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        tail_.pop_front();
+    }
     return batch.size();
 }
 
@@ -247,7 +254,7 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
         std::shared_lock lock(tail_mu_);
         for (const TailEntry& entry : tail_) {
             if (entry.ts > request.snapshot ||
-                (entry.end != index::kForever && entry.end <= request.snapshot) ||
+                (entry.end.load() != index::kForever && entry.end.load() <= request.snapshot) ||
                 !allowed(entry.row)) {
                 continue;
             }

@@ -129,7 +129,7 @@ class CollectionVectorIndex {
     struct TailEntry {
         storage::RowId row = 0;
         txn::Timestamp ts = 0;
-        txn::Timestamp end = index::kForever;  // GUARDED_BY(tail_mu_)
+        std::atomic<txn::Timestamp> end{index::kForever};  // written under tail_mu_
         std::vector<float> vector;
     };
 

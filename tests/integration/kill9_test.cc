@@ -6,7 +6,10 @@
 //   - every acknowledged insert is present with exactly the bytes written,
 //   - every acknowledged delete is absent, together with every edge into it,
 //   - a write that was in flight when the child died is either wholly present or wholly absent,
-//   - no edge dangles and out-/in-edges agree, and the entity count is exact.
+//   - no edge dangles and out-/in-edges agree, and the entity count is exact,
+//   - the vector index, reloaded from its last checkpoint (the child writes one every 100 ms)
+//     and caught up, holds every present entity with its exact vector and never returns a
+//     deleted one.
 // The model carries over between rounds, so later rounds also check earlier data.
 //
 //   phenix_kill9_test [--iterations=N] [--seed=S] [--dir=PATH]
@@ -83,7 +86,10 @@ void WriteLine(int fd, const std::string& line) {
 //   "D <id>" intent to delete                              "A" acknowledged
 int RunChild(const std::string& dir, std::uint64_t seed, const std::string& prefix,
              const std::string& live_ids_file) {
-    auto opened = phenix::Database::Open(dir);
+    // Frequent vector index checkpoints, so that kills also land during and between them.
+    phenix::Options options;
+    options.vector_checkpoint_interval_ms = 100;
+    auto opened = phenix::Database::Open(dir, options);
     if (!opened.ok()) {
         std::fprintf(stderr, "child open: %s\n", opened.status().ToString().c_str());
         return 2;
@@ -172,6 +178,7 @@ struct Stats {
     std::size_t acked_deletes = 0;
     std::size_t inflight_present = 0;
     std::size_t inflight_absent = 0;
+    std::size_t searches_checked = 0;
 };
 
 void ApplyChildOutput(const std::string& output, Model& model, Stats& stats) {
@@ -317,6 +324,36 @@ void Verify(const std::string& dir, Model& model, Stats& stats) {
         Die("entity count " + std::to_string(info->num_entities) +
             " != " + std::to_string(num_present) + " present");
     }
+    // The vector index (reloaded from its last checkpoint and caught up) agrees with the model:
+    // a sample of present entities is in it with exactly its vector, and no search returns a
+    // deleted entity.
+    std::size_t sample = 0;
+    for (const auto& [id, present] : model.present) {
+        if (sample++ % 5 != 0) {
+            continue;
+        }
+        const phenix::Entity content = Content(id);
+        if (present) {
+            auto exact = db->Search(kCollection, content.vector,
+                                    {.k = 1,
+                                     .filter_ids = std::vector<std::string>{id},
+                                     .strategy = phenix::SearchStrategy::kExactScan});
+            if (!exact.ok() || exact->hits.size() != 1 || exact->hits[0].id != id ||
+                exact->hits[0].distance != 0.0f) {
+                Die("present entity '" + id + "' is missing from the vector index");
+            }
+        }
+        auto near = db->Search(kCollection, content.vector, {.k = 3});
+        if (!near.ok()) {
+            Die("search: " + near.status().ToString());
+        }
+        for (const auto& hit : near->hits) {
+            if (!model.present.contains(hit.id) || !model.present[hit.id]) {
+                Die("search returned '" + hit.id + "', which is not present");
+            }
+        }
+        ++stats.searches_checked;
+    }
     if (!db->Close().ok()) {
         Die("close failed");
     }
@@ -452,9 +489,10 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "kill9: PASSED: %d kills; %zu acknowledged batches, %zu acknowledged deletes all durable; "
-        "in-flight batches at kill: %zu present, %zu absent, none partial\n",
+        "in-flight batches at kill: %zu present, %zu absent, none partial; %zu vector index checks "
+        "after reopen\n",
         iterations, stats.acked_batches, stats.acked_deletes, stats.inflight_present,
-        stats.inflight_absent);
+        stats.inflight_absent, stats.searches_checked);
     if (own_dir) {
         std::filesystem::remove_all(dir);
     }

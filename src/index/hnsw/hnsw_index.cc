@@ -204,7 +204,8 @@ class HnswIndex::Impl {
         if (row >= row_map_.capacity()) {
             return kNoNode;
         }
-        return RowSlot(row)->load(std::memory_order_acquire) - 1;  // 0 - 1 == kNoNode
+        // seq_cst: pairs with Insert's end_watch (a store-then-load on each side).
+        return RowSlot(row)->load(std::memory_order_seq_cst) - 1;  // 0 - 1 == kNoNode
     }
 
     bool Visible(NodeId id, Timestamp snapshot) const {
@@ -518,7 +519,8 @@ class HnswIndex::Impl {
         return selected.empty() ? kNoNode : selected.front().second;
     }
 
-    Result<NodeId> Insert(RowId row, std::span<const float> vector, Timestamp ts) {
+    Result<NodeId> Insert(RowId row, std::span<const float> vector, Timestamp ts,
+                          const std::atomic<Timestamp>* end_watch) {
         if (vector.size() != dim_) {
             return Status::InvalidArgument("vector has dimension " + std::to_string(vector.size()) +
                                            ", the index has " + std::to_string(dim_));
@@ -577,11 +579,17 @@ class HnswIndex::Impl {
         NodeId old_plus_one = slot->load(std::memory_order_acquire);
         do {
             meta.prev.store(old_plus_one - 1, std::memory_order_relaxed);
-        } while (!slot->compare_exchange_weak(old_plus_one, id + 1, std::memory_order_acq_rel));
+        } while (!slot->compare_exchange_weak(old_plus_one, id + 1, std::memory_order_seq_cst));
         const NodeId old = old_plus_one - 1;
         num_live_.fetch_add(1, std::memory_order_relaxed);
         if (old != kNoNode) {
             EndNode(old, ts);
+        }
+        if (end_watch != nullptr) {
+            const Timestamp end = end_watch->load(std::memory_order_seq_cst);
+            if (end != kForever) {
+                EndNode(id, end);  // before the node is linked: never visible past its end
+            }
         }
 
         std::unique_lock global(global_mu_, std::defer_lock);
@@ -1542,8 +1550,9 @@ bool HnswIndex::needs_training() const {
     return impl_->quantized_ && !impl_->trained_.load(std::memory_order_acquire);
 }
 
-Result<NodeId> HnswIndex::Insert(RowId row, std::span<const float> vector, Timestamp inserted_ts) {
-    return impl_->Insert(row, vector, inserted_ts);
+Result<NodeId> HnswIndex::Insert(RowId row, std::span<const float> vector, Timestamp inserted_ts,
+                                 const std::atomic<Timestamp>* end_watch) {
+    return impl_->Insert(row, vector, inserted_ts, end_watch);
 }
 
 Status HnswIndex::InsertBulk(std::span<const RowId> rows, std::span<const float> vectors,
@@ -1569,7 +1578,8 @@ Status HnswIndex::InsertBulk(std::span<const RowId> rows, std::span<const float>
             }
             const std::size_t end = std::min(rows.size(), begin + kBatch);
             for (std::size_t i = begin; i < end; ++i) {
-                auto r = impl_->Insert(rows[i], vectors.subspan(i * dim, dim), inserted_ts);
+                auto r =
+                    impl_->Insert(rows[i], vectors.subspan(i * dim, dim), inserted_ts, nullptr);
                 if (!r.ok()) {
                     std::lock_guard lock(error_mu);
                     if (error.ok()) {

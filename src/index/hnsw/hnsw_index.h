@@ -149,7 +149,11 @@ class HnswIndex {
     /// live node, that node is ended at `inserted_ts`. InvalidArgument on a dimension mismatch,
     /// a row > kMaxRow, or a zero vector under the cosine metric; ResourceExhausted past 2^32-2
     /// nodes. Thread-safe.
-    Result<NodeId> Insert(RowId row, std::span<const float> vector, Timestamp inserted_ts);
+    /// `end_watch` (optional): the row version's end as the caller may set it concurrently;
+    /// read after the node is in the row map and before it is linked, so with EndRow called
+    /// after setting it, the node is ended before any search can reach it (or EndRow finds it).
+    Result<NodeId> Insert(RowId row, std::span<const float> vector, Timestamp inserted_ts,
+                          const std::atomic<Timestamp>* end_watch = nullptr);
     /// Inserts rows[i] -> vectors[i*dim ...] with `threads` threads; stops at the first error.
     Status InsertBulk(std::span<const RowId> rows, std::span<const float> vectors,
                       Timestamp inserted_ts, unsigned threads,
