@@ -90,6 +90,16 @@ int main(int argc, char** argv) {
         }
     }
 
+    // Vector search: the entities nearest to a query vector (by the collection's cosine
+    // distance). Committed writes are searchable at once; a transaction's Search also sees its
+    // own uncommitted writes.
+    const std::vector<float> query = {0.1f, 0.2f, 0.3f, 0.5f};
+    auto nearest = db->Search("docs", query, {.k = 2});
+    Check(nearest.status(), "search");
+    for (const phenix::SearchHit& hit : nearest->hits) {
+        std::printf("nearest: %s (distance %.4f)\n", hit.id.c_str(), hit.distance);
+    }
+
     // Page through the collection in id order.
     phenix::ScanOptions scan{.limit = 1};
     do {
