@@ -54,9 +54,12 @@ std::string_view FilterStrategyName(FilterStrategy strategy) {
 namespace {
 
 constexpr int kMaxLevel = 16;
-constexpr std::uint8_t kStateInserting = 0;
-constexpr std::uint8_t kStateLinked = 1;
-constexpr std::uint8_t kStateRemoved = 2;
+// Fresh (zeroed) memory reads as kStateEmpty: a node whose slot is allocated but whose fields
+// are not written yet. Scans over node ids skip it.
+constexpr std::uint8_t kStateEmpty = 0;
+constexpr std::uint8_t kStateInserting = 1;
+constexpr std::uint8_t kStateLinked = 2;
+constexpr std::uint8_t kStateRemoved = 3;
 // Block flags: a search reads NodeMeta (a cache miss) only for nodes with a flag set.
 constexpr std::uint32_t kFlagEnded = 1;      // deleted_ts is set
 constexpr std::uint32_t kFlagUnsettled = 2;  // inserted after the last Repair floor
@@ -561,7 +564,11 @@ class HnswIndex::Impl {
             upper_words_.fetch_add(static_cast<std::size_t>(level) * upper_stride_,
                                    std::memory_order_relaxed);
         }
-        meta.state.store(kStateInserting, std::memory_order_relaxed);
+        {
+            std::uint64_t seen = max_row_.load(std::memory_order_relaxed);
+            while (row > seen && !max_row_.compare_exchange_weak(seen, row)) {
+            }
+        }
         char* payload = blocks_.At(id) + header_bytes_;
         *RowWord(id) = static_cast<std::uint32_t>(row);
         StoreWord(FlagsWord(id),
@@ -573,6 +580,7 @@ class HnswIndex::Impl {
             std::memcpy(payload, src, payload_bytes_);
         }
         StoreWord(Links0(id), 0);
+        meta.state.store(kStateInserting, std::memory_order_release);  // fields are written
 
         // The row now points at this node; its previous live node ends where this one starts.
         std::atomic<NodeId>* slot = RowSlot(row);
@@ -786,7 +794,8 @@ class HnswIndex::Impl {
             for (std::uint64_t i = 0; i < n; ++i) {
                 const auto id = static_cast<NodeId>(i);
                 const NodeMeta& meta = Meta(id);
-                if (meta.state.load(std::memory_order_acquire) == kStateRemoved ||
+                const std::uint8_t state = meta.state.load(std::memory_order_acquire);
+                if (state == kStateEmpty || state == kStateRemoved ||
                     !Visible(id, options.snapshot) ||
                     (options.exclude != nullptr && options.exclude->contains(RowOf(id)))) {
                     continue;
@@ -897,9 +906,13 @@ class HnswIndex::Impl {
                 }
             }
             // Never fewer than k results when k exist: fall back to an exact scan.
+            // Without a filter the bound is every node not removed (some may be invisible at
+            // this snapshot, so a fallback can be wasted, but never a short answer).
             if (top.size() < k) {
                 const std::uint64_t available =
-                    options.filter != nullptr ? stats.filter_rows : num_live_.load() + 1;
+                    options.filter != nullptr
+                        ? stats.filter_rows
+                        : num_allocated_.load(std::memory_order_acquire) - num_removed_.load();
                 if (available > top.size()) {
                     stats.fell_back_to_exact = true;
                     top = ExactScan(query, options, keep, stats);
@@ -1045,7 +1058,7 @@ class HnswIndex::Impl {
             }
             NodeId expected = id + 1;
             RowSlot(meta.row)->compare_exchange_strong(expected, 0);
-            ++num_removed_;
+            num_removed_.fetch_add(1);
         }
         const NodeId ep = entry_point_.load();
         if (ep != kNoNode && dead[ep]) {
@@ -1069,16 +1082,13 @@ class HnswIndex::Impl {
     MemoryUsage Memory() const {
         MemoryUsage usage;
         const std::uint64_t n = num_allocated_.load();
-        usage.nodes = n - num_removed_;
+        usage.nodes = n - num_removed_.load();
         usage.vectors_bytes = n * payload_bytes_;
         usage.graph_bytes = n * sizeof(std::uint32_t) * (1 + m0_) +
                             upper_words_.load() * sizeof(std::uint32_t) +
                             (n > 0 ? sizeof(std::uint32_t*) * n : 0);
         // Row map: 4 bytes per row up to the largest row.
-        std::uint64_t max_row = 0;
-        for (std::uint64_t i = 0; i < n; ++i) {
-            max_row = std::max(max_row, Meta(static_cast<NodeId>(i)).row);
-        }
+        const std::uint64_t max_row = max_row_.load();
         usage.metadata_bytes =
             n * (sizeof(NodeMeta) - sizeof(std::uint32_t*) + 2 * sizeof(std::uint32_t)) +
             (n > 0 ? (max_row + 1) * sizeof(NodeId) : 0);
@@ -1107,7 +1117,8 @@ class HnswIndex::Impl {
 
     std::atomic<std::uint64_t> num_allocated_{0};
     std::atomic<std::uint64_t> num_live_{0};
-    std::uint64_t num_removed_ = 0;  // GUARDED_BY(structure_mu_) exclusive
+    std::atomic<std::uint64_t> num_removed_{0};  // changed under structure_mu_ exclusive
+    std::atomic<std::uint64_t> max_row_{0};
     std::atomic<std::size_t> upper_words_{0};
     std::atomic<Timestamp> settled_ts_{0};
     std::atomic<NodeId> entry_point_{kNoNode};
@@ -1453,6 +1464,7 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
         }
         // Nodes are written in insertion order, so the last node of a row is its newest.
         impl->RowSlot(rec.row)->store(id + 1);
+        impl->max_row_.store(std::max(impl->max_row_.load(), rec.row));
     }
     // Every link must name a node of the file.
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -1660,7 +1672,7 @@ MemoryUsage HnswIndex::Memory() const {
 }
 
 std::size_t HnswIndex::num_nodes() const {
-    return impl_->num_allocated_.load() - impl_->num_removed_;
+    return impl_->num_allocated_.load() - impl_->num_removed_.load();
 }
 
 std::size_t HnswIndex::num_live() const {
@@ -1672,7 +1684,8 @@ std::vector<RowId> HnswIndex::LiveRows() const {
     const std::uint64_t n = impl_->num_allocated_.load(std::memory_order_acquire);
     for (std::uint64_t i = 0; i < n; ++i) {
         const auto& meta = impl_->Meta(static_cast<NodeId>(i));
-        if (meta.state.load(std::memory_order_acquire) != kStateRemoved &&
+        const std::uint8_t state = meta.state.load(std::memory_order_acquire);
+        if (state != kStateEmpty && state != kStateRemoved &&
             meta.deleted_ts.load(std::memory_order_acquire) == kForever) {
             rows.push_back(meta.row);
         }
