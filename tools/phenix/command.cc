@@ -4,16 +4,24 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <limits>
+
+#include <nlohmann/json.hpp>
 
 namespace phenix::shell {
 
 namespace {
 
-constexpr std::array<CommandHelp, 25> kCommandHelp = {{
+constexpr std::string_view kSearchUsage =
+    "search NAME [x1, x2, ...] [k N] [ef N] [ids ID,...] [strategy S] [with metadata] "
+    "[with vector]";
+
+constexpr std::array<CommandHelp, 28> kCommandHelp = {{
     {"help [COMMAND]", "list commands, or show how to use one (also \\help, \\?)"},
     {"quit", "leave the shell (also exit, \\q)"},
-    {"create collection NAME [dim N] [metric l2|cosine|ip]", "create a collection"},
+    {"create collection NAME [dim N] [metric l2|cosine|ip] [{settings json}]",
+     "create a collection (settings: {\"hnsw\": {\"m\": 16, ...}})"},
     {"drop collection NAME", "drop a collection, its entities and edges into it"},
     {"collections", "list the collections of the current tenant"},
     {"describe NAME", "show a collection's settings and entity count"},
@@ -29,6 +37,11 @@ constexpr std::array<CommandHelp, 25> kCommandHelp = {{
     {"edges NAME ID [out|in|both]", "list an entity's edges (default out)"},
     {"scan NAME [limit N] [after ID]", "list entities in id order, one page (default limit 100)"},
     {"load NAME FILE", "upsert the entities of a JSON-lines file in batches"},
+    {kSearchUsage,
+     "the k (default 10) entities nearest to a vector, and the plan; S: auto, exact_scan, "
+     "in_graph, post_filter"},
+    {"index NAME", "show a collection's vector index: settings, size, freshness, memory"},
+    {"reindex NAME", "rebuild a collection's vector index from its entities"},
     {"begin [read only] [as of TIMESTAMP]",
      "start a transaction for the following reads and writes (as of implies read only)"},
     {"commit", "commit the open transaction and print its commit timestamp"},
@@ -40,12 +53,17 @@ constexpr std::array<CommandHelp, 25> kCommandHelp = {{
 }};
 
 // Every word that starts a command, for "did you mean" suggestions.
-constexpr std::array<std::string_view, 31> kCommandWords = {
-    "help",     "quit",   "exit",   "create", "drop",     "collections", "describe",     "tenants",
-    "use",      "insert", "upsert", "get",    "delete",   "patch",       "set-metadata", "edges",
-    "scan",     "load",   "begin",  "commit", "rollback", "timestamp",   "now",          "verify",
-    "\\timing", "\\help", "\\?",    "\\q",    "\\h",      "tenant",      "collection",
+constexpr std::array<std::string_view, 34> kCommandWords = {
+    "help",         "quit",   "exit",     "create",    "drop",   "collections", "describe",
+    "tenants",      "use",    "insert",   "upsert",    "get",    "delete",      "patch",
+    "set-metadata", "edges",  "scan",     "load",      "search", "index",       "reindex",
+    "begin",        "commit", "rollback", "timestamp", "now",    "verify",      "\\timing",
+    "\\help",       "\\?",    "\\q",      "\\h",       "tenant", "collection",
 };
+
+// The largest k and ef a search accepts (SearchOptions; the engine checks again).
+constexpr std::uint64_t kMaxSearchK = 10000;
+constexpr std::uint64_t kMaxSearchEf = 10000;
 
 // User text quoted in an error message is cut to this many bytes.
 constexpr std::size_t kMaxShownBytes = 40;
@@ -133,6 +151,42 @@ class Lexer {
         return Status::InvalidArgument(std::string("unterminated ") + first + " quote");
     }
 
+    // The next character, or '\0' at the end of the statement.
+    char Peek() { return AtEnd() ? '\0' : text_[pos_]; }
+
+    // A bracketed array, '[' to its matching ']' (brackets inside "..." strings do not count),
+    // which may contain spaces. The next character must be '['.
+    Result<std::string> NextArray() {
+        SkipSpace();
+        const std::size_t begin = pos_;
+        std::size_t depth = 0;
+        bool in_string = false;
+        bool escaped = false;
+        for (; pos_ < text_.size(); ++pos_) {
+            const char c = text_[pos_];
+            if (in_string) {
+                if (escaped) {
+                    escaped = false;
+                } else if (c == '\\') {
+                    escaped = true;
+                } else if (c == '"') {
+                    in_string = false;
+                }
+            } else if (c == '"') {
+                in_string = true;
+            } else if (c == '[') {
+                ++depth;
+            } else if (c == ']' && --depth == 0) {
+                ++pos_;
+                if (pos_ < text_.size() && !IsSpace(text_[pos_])) {
+                    return Status::InvalidArgument("unexpected text right after ']'");
+                }
+                return std::string(text_.substr(begin, pos_ - begin));
+            }
+        }
+        return Status::InvalidArgument("unterminated '[' (missing ']')");
+    }
+
     // Everything not yet read, without surrounding whitespace.
     std::string_view Rest() {
         SkipSpace();
@@ -198,12 +252,18 @@ class ArgParser {
 
     Result<std::uint64_t> Number(std::string_view what, std::uint64_t max) {
         PHENIX_ASSIGN_OR_RETURN(std::string word, Required(what));
+        return ParseNumber(word, what, 0, max);
+    }
+
+    // `word` as an integer from `min` to `max`.
+    Result<std::uint64_t> ParseNumber(std::string_view word, std::string_view what,
+                                      std::uint64_t min, std::uint64_t max) const {
         std::uint64_t value = 0;
         const char* end = word.data() + word.size();
         auto [ptr, ec] = std::from_chars(word.data(), end, value);
-        if (ec != std::errc() || ptr != end || value > max) {
-            return Fail(std::string(what) + " must be an integer from 0 to " + std::to_string(max) +
-                        ", not '" + Shown(word) + "'");
+        if (ec != std::errc() || ptr != end || value < min || value > max) {
+            return Fail(std::string(what) + " must be an integer from " + std::to_string(min) +
+                        " to " + std::to_string(max) + ", not '" + Shown(word) + "'");
         }
         return value;
     }
@@ -265,18 +325,24 @@ std::string_view UsageOf(CommandKind kind) {
             return kCommandHelp[16].usage;
         case CommandKind::kLoad:
             return kCommandHelp[17].usage;
-        case CommandKind::kBegin:
+        case CommandKind::kSearch:
             return kCommandHelp[18].usage;
-        case CommandKind::kCommit:
+        case CommandKind::kIndexInfo:
             return kCommandHelp[19].usage;
-        case CommandKind::kRollback:
+        case CommandKind::kReindex:
             return kCommandHelp[20].usage;
-        case CommandKind::kTimestamp:
+        case CommandKind::kBegin:
             return kCommandHelp[21].usage;
-        case CommandKind::kVerify:
+        case CommandKind::kCommit:
             return kCommandHelp[22].usage;
-        case CommandKind::kTiming:
+        case CommandKind::kRollback:
             return kCommandHelp[23].usage;
+        case CommandKind::kTimestamp:
+            return kCommandHelp[24].usage;
+        case CommandKind::kVerify:
+            return kCommandHelp[25].usage;
+        case CommandKind::kTiming:
+            return kCommandHelp[26].usage;
     }
     return {};
 }
@@ -312,8 +378,8 @@ Result<Command> ParseCreate(Lexer& lexer) {
     static constexpr std::array<std::string_view, 2> kObjects = {"collection", "tenant"};
     PHENIX_ASSIGN_OR_RETURN(std::string object,
                             ObjectWord(lexer, "create", kObjects,
-                                       "create collection NAME [dim N] [metric l2|cosine|ip] | "
-                                       "create tenant NAME"));
+                                       "create collection NAME [dim N] [metric l2|cosine|ip] "
+                                       "[{settings json}] | create tenant NAME"));
     Command cmd;
     if (object == "tenant") {
         cmd.kind = CommandKind::kCreateTenant;
@@ -326,6 +392,11 @@ Result<Command> ParseCreate(Lexer& lexer) {
     ArgParser args(lexer, "create collection", UsageOf(cmd.kind));
     PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("collection name"));
     while (true) {
+        // The settings object, like every JSON argument, is the rest of the statement.
+        if (lexer.Peek() == '{') {
+            PHENIX_ASSIGN_OR_RETURN(cmd.json, args.Json("settings JSON"));
+            return cmd;
+        }
         PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> option, args.Optional());
         if (!option) {
             return cmd;
@@ -368,6 +439,188 @@ Result<Command> ParseScan(Lexer& lexer) {
             PHENIX_ASSIGN_OR_RETURN(cmd.after, args.Required("id after 'after'"));
         } else {
             return args.Fail("unexpected '" + Shown(*option) + "'");
+        }
+    }
+}
+
+// The components of a "[x1, x2, ...]" query vector: finite numbers in float range, as in an
+// entity's "vector".
+Result<std::vector<float>> ParseQueryVector(std::string_view text, const ArgParser& args) {
+    const std::string_view inner = Trim(text.substr(1, text.size() - 2));
+    if (inner.empty()) {
+        return args.Fail("the query vector is empty");
+    }
+    std::vector<float> vector;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = inner.find(',', start);
+        const std::string_view element = Trim(inner.substr(start, comma - start));
+        const std::string where = "query vector[" + std::to_string(vector.size()) + "]";
+        if (element.empty()) {
+            return args.Fail(where + " is missing (two commas in a row, or a trailing comma)");
+        }
+        double value = 0;
+        const char* end = element.data() + element.size();
+        auto [ptr, ec] = std::from_chars(element.data(), end, value);
+        const bool is_number = (ec == std::errc() || ec == std::errc::result_out_of_range) &&
+                               ptr == end && element.find_first_of("nN") == std::string_view::npos;
+        if (!is_number) {
+            return args.Fail(where + " must be a number, not '" + Shown(element) + "'");
+        }
+        if (ec != std::errc() || !std::isfinite(value) ||
+            std::abs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
+            return args.Fail(where + " is out of float range: '" + Shown(element) + "'");
+        }
+        vector.push_back(static_cast<float>(value));
+        if (comma == std::string_view::npos) {
+            return vector;
+        }
+        start = comma + 1;
+    }
+}
+
+// The ids of `ids`: a comma-separated word ("a,b,c", or quoted: "'my id',b") or a JSON array
+// of strings (["a", "b,c"]) for ids that contain commas.
+Result<std::vector<std::string>> ParseIdList(std::string_view text, const ArgParser& args) {
+    std::vector<std::string> ids;
+    if (text.starts_with('[')) {
+        const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (doc.is_discarded() || !doc.is_array()) {
+            return args.Fail("ids must be ID,ID,... or a JSON array of strings, not '" +
+                             Shown(text) + "'");
+        }
+        for (const auto& element : doc) {
+            if (!element.is_string()) {
+                return args.Fail("every id in the ids array must be a JSON string");
+            }
+            ids.push_back(element.get<std::string>());
+        }
+        if (ids.empty()) {
+            return args.Fail("ids needs at least one id");
+        }
+        return ids;
+    }
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = text.find(',', start);
+        const std::string_view id = text.substr(start, comma - start);
+        if (id.empty()) {
+            return args.Fail("empty id in ids '" + Shown(text) + "'");
+        }
+        ids.emplace_back(id);
+        if (comma == std::string_view::npos) {
+            return ids;
+        }
+        start = comma + 1;
+    }
+}
+
+Result<SearchStrategy> ParseStrategy(std::string_view word, const ArgParser& args) {
+    static constexpr std::array<SearchStrategy, 4> kStrategies = {
+        SearchStrategy::kAuto, SearchStrategy::kExactScan, SearchStrategy::kInGraph,
+        SearchStrategy::kPostFilter};
+    static constexpr std::array<std::string_view, 4> kNames = {"auto", "exact_scan", "in_graph",
+                                                               "post_filter"};
+    const std::string lowered = Lower(word);
+    for (std::size_t idx = 0; idx < kNames.size(); ++idx) {
+        if (lowered == kNames[idx]) {
+            return kStrategies[idx];
+        }
+    }
+    std::string problem = "unknown strategy '" + Shown(word) +
+                          "' (expected auto, exact_scan, in_graph or post_filter)";
+    if (std::string_view close = ClosestWord(lowered, kNames); !close.empty()) {
+        problem += " (did you mean '" + std::string(close) + "'?)";
+    }
+    return args.Fail(problem);
+}
+
+// search NAME [x1, ...] then options in any order, each at most once. An option's value is the
+// next word (`k 5`) or follows '=' in the same word (`k=5`).
+Result<Command> ParseSearch(Lexer& lexer) {
+    Command cmd{.kind = CommandKind::kSearch};
+    ArgParser args(lexer, "search", UsageOf(cmd.kind));
+    PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("collection name"));
+    if (lexer.AtEnd()) {
+        return args.Fail("missing query vector, e.g. [0.1, 0.2]");
+    }
+    if (lexer.Peek() != '[') {
+        PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> word, args.Optional());
+        return args.Fail("the query vector must be a list of numbers in [...], not '" +
+                         Shown(word.value_or("")) + "'");
+    }
+    auto literal = lexer.NextArray();
+    if (!literal.ok()) {
+        return args.Fail("query vector: " + literal.status().message());
+    }
+    PHENIX_ASSIGN_OR_RETURN(cmd.query, ParseQueryVector(*literal, args));
+
+    std::vector<std::string> seen;
+    while (true) {
+        PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> option, args.Optional());
+        if (!option) {
+            return cmd;
+        }
+        std::string key = Lower(*option);
+        std::optional<std::string> inline_value;
+        if (const auto eq = key.find('='); eq != std::string::npos) {
+            inline_value = option->substr(eq + 1);
+            key.resize(eq);
+        }
+        const bool is_known = key == "k" || key == "ef" || key == "ids" || key == "strategy" ||
+                              (key == "with" && !inline_value);
+        if (!is_known) {
+            return args.Fail("unexpected '" + Shown(*option) + "'");
+        }
+        // The option's value: after '=', else the next word (or [...] array for ids).
+        auto value = [&](std::string_view what) -> Result<std::string> {
+            if (inline_value) {
+                if (inline_value->empty()) {
+                    return args.Fail("missing " + std::string(what) + " after '='");
+                }
+                return *inline_value;
+            }
+            if (key == "ids" && lexer.Peek() == '[') {
+                auto array = lexer.NextArray();
+                if (!array.ok()) {
+                    return args.Fail("ids: " + array.status().message());
+                }
+                return *array;
+            }
+            return args.Required(what);
+        };
+        if (key == "with") {
+            PHENIX_ASSIGN_OR_RETURN(std::string what,
+                                    args.Required("'metadata' or 'vector' after 'with'"));
+            key = "with " + Lower(what);
+            if (key != "with metadata" && key != "with vector") {
+                return args.Fail("expected 'metadata' or 'vector' after 'with', not '" +
+                                 Shown(what) + "'");
+            }
+        }
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            return args.Fail("'" + key + "' is given twice");
+        }
+        seen.push_back(key);
+        if (key == "k") {
+            PHENIX_ASSIGN_OR_RETURN(std::string word, value("k"));
+            PHENIX_ASSIGN_OR_RETURN(std::uint64_t k, args.ParseNumber(word, "k", 1, kMaxSearchK));
+            cmd.search.k = static_cast<std::size_t>(k);
+        } else if (key == "ef") {
+            PHENIX_ASSIGN_OR_RETURN(std::string word, value("ef"));
+            PHENIX_ASSIGN_OR_RETURN(std::uint64_t ef,
+                                    args.ParseNumber(word, "ef", 1, kMaxSearchEf));
+            cmd.search.ef = static_cast<std::uint32_t>(ef);
+        } else if (key == "ids") {
+            PHENIX_ASSIGN_OR_RETURN(std::string word, value("ids"));
+            PHENIX_ASSIGN_OR_RETURN(cmd.search.filter_ids, ParseIdList(word, args));
+        } else if (key == "strategy") {
+            PHENIX_ASSIGN_OR_RETURN(std::string word, value("strategy"));
+            PHENIX_ASSIGN_OR_RETURN(cmd.search.strategy, ParseStrategy(word, args));
+        } else if (key == "with metadata") {
+            cmd.search.include_metadata = true;
+        } else {
+            cmd.search.include_vector = true;
         }
     }
 }
@@ -470,6 +723,8 @@ Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kin
         }
         case CommandKind::kDescribe:
         case CommandKind::kDropCollection:
+        case CommandKind::kIndexInfo:
+        case CommandKind::kReindex:
             name_what = "collection name";
             break;
         case CommandKind::kUseTenant:
@@ -503,6 +758,7 @@ Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kin
         case CommandKind::kCreateTenant:
         case CommandKind::kEdges:
         case CommandKind::kScan:
+        case CommandKind::kSearch:
         case CommandKind::kBegin:
         case CommandKind::kTiming:
             return Status::Internal("ParseSimple called for a command with options");
@@ -682,6 +938,8 @@ Result<Command> ParseCommand(std::string_view statement) {
         {"patch", CommandKind::kPatch},
         {"set-metadata", CommandKind::kSetMetadata},
         {"load", CommandKind::kLoad},
+        {"index", CommandKind::kIndexInfo},
+        {"reindex", CommandKind::kReindex},
         {"commit", CommandKind::kCommit},
         {"rollback", CommandKind::kRollback},
         {"timestamp", CommandKind::kTimestamp},
@@ -698,6 +956,9 @@ Result<Command> ParseCommand(std::string_view statement) {
     }
     if (verb == "scan") {
         return ParseScan(lexer);
+    }
+    if (verb == "search") {
+        return ParseSearch(lexer);
     }
     if (verb == "begin") {
         return ParseBegin(lexer);

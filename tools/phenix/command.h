@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <phenix/result.h>
+#include <phenix/search.h>
 #include <phenix/types.h>
 
 namespace phenix::shell {
@@ -42,6 +43,9 @@ enum class CommandKind : std::uint8_t {
     kEdges,
     kScan,
     kLoad,
+    kSearch,
+    kIndexInfo,
+    kReindex,
     kBegin,
     kCommit,
     kRollback,
@@ -55,7 +59,7 @@ struct Command {
     CommandKind kind = CommandKind::kHelp;
     std::string name;  // collection or tenant name; for kHelp the command asked about, if any
     std::string id;    // entity id
-    std::string json;  // entity JSON, merge patch or metadata object
+    std::string json;  // entity JSON, merge patch, metadata object or collection settings
     std::optional<std::uint32_t> dimension;
     Metric metric = Metric::kL2;
     std::size_t limit = 100;
@@ -65,6 +69,8 @@ struct Command {
     std::optional<bool> enable;          // for kTiming: on/off, or nullopt to toggle
     bool read_only = false;              // for kBegin; also set by `as of`
     std::optional<std::uint64_t> as_of;  // for kBegin: the commit timestamp to read at
+    std::vector<float> query;            // for kSearch: the query vector
+    SearchOptions search;                // for kSearch: k, ef, ids, strategy, with ...
 };
 
 // One line of the command reference: how to write the command and what it does.

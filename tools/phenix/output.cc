@@ -2,7 +2,9 @@
 #include "output.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cmath>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +51,43 @@ std::string FormatTimestamp(std::int64_t ms) {
     std::snprintf(millis, sizeof(millis), ".%03dZ",
                   static_cast<int>(ms % 1000 < 0 ? 0 : ms % 1000));
     return std::string(buf, len) + millis;
+}
+
+// A number with up to 4 significant digits, for ratios in tables.
+std::string FormatRatio(double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.4g", value);
+    return buf;
+}
+
+// A float as a JSON number (null when not finite, which JSON cannot express).
+std::string JsonFloat(float value) {
+    return std::isfinite(value) ? FormatFloat(value) : std::string("null");
+}
+
+// A byte count for people: "80 bytes", or "1.5 MiB (1572864 bytes)".
+std::string FormatBytes(std::uint64_t bytes) {
+    static constexpr std::array<const char*, 4> kUnits = {"KiB", "MiB", "GiB", "TiB"};
+    constexpr double kUnit = 1024.0;
+    if (static_cast<double>(bytes) < kUnit) {
+        return std::to_string(bytes) + " bytes";
+    }
+    double value = static_cast<double>(bytes) / kUnit;
+    std::size_t unit_idx = 0;
+    while (value >= kUnit && unit_idx + 1 < kUnits.size()) {
+        value /= kUnit;
+        ++unit_idx;
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.1f %s (%llu bytes)", value, kUnits[unit_idx],
+                  static_cast<unsigned long long>(bytes));
+    return buf;
+}
+
+// The strategy a plan reports: "none" when the search had no filter.
+std::string_view PlanStrategyName(const SearchPlan& plan) {
+    return plan.strategy == SearchStrategy::kAuto ? std::string_view("none")
+                                                  : SearchStrategyName(plan.strategy);
 }
 
 std::string Rows(std::size_t num_rows) {
@@ -280,6 +319,128 @@ void Printer::PrintTenants(std::span<const std::string> tenants, std::string_vie
         table.AddRow({Printable(tenant), tenant == current ? "*" : ""});
     }
     Write(table.Render());
+}
+
+void Printer::PrintSearch(const SearchResponse& response, const SearchOptions& options) {
+    const SearchPlan& plan = response.plan;
+    if (format_ == OutputFormat::kJson) {
+        // Built as text: distances and components print as the shortest float that reads back
+        // the same (as EntityToJson does), and metadata is already a JSON object.
+        std::string out = "{\"hits\":[";
+        for (std::size_t hit_idx = 0; hit_idx < response.hits.size(); ++hit_idx) {
+            const SearchHit& hit = response.hits[hit_idx];
+            out += hit_idx == 0 ? "{" : ",{";
+            out += "\"id\":" + JsonString(hit.id) + ",\"distance\":" + JsonFloat(hit.distance);
+            if (options.include_metadata) {
+                out += ",\"metadata\":" + (hit.metadata.empty() ? std::string("{}") : hit.metadata);
+            }
+            if (options.include_vector) {
+                out += ",\"vector\":[";
+                for (std::size_t idx = 0; idx < hit.vector.size(); ++idx) {
+                    out += idx == 0 ? "" : ",";
+                    out += JsonFloat(hit.vector[idx]);
+                }
+                out += "]";
+            }
+            out += "}";
+        }
+        const Json plan_doc = {{"strategy", std::string(PlanStrategyName(plan))},
+                               {"selectivity", plan.selectivity},
+                               {"filter_rows", plan.filter_rows},
+                               {"ef", plan.ef},
+                               {"distance_computations", plan.distance_computations},
+                               {"unindexed_rows_scanned", plan.unindexed_rows_scanned},
+                               {"fell_back_to_exact", plan.fell_back_to_exact}};
+        out += "],\"plan\":" + Dump(plan_doc) + "}\n";
+        Write(out);
+        return;
+    }
+    std::vector<std::string> header = {"rank", "id", "distance"};
+    if (options.include_metadata) {
+        header.emplace_back("metadata");
+    }
+    if (options.include_vector) {
+        header.emplace_back("vector");
+    }
+    Table table(std::move(header));
+    for (std::size_t hit_idx = 0; hit_idx < response.hits.size(); ++hit_idx) {
+        const SearchHit& hit = response.hits[hit_idx];
+        std::vector<std::string> row = {std::to_string(hit_idx + 1), Printable(hit.id),
+                                        FormatFloat(hit.distance)};
+        if (options.include_metadata) {
+            row.push_back(Printable(hit.metadata.empty() ? "{}" : hit.metadata));
+        }
+        if (options.include_vector) {
+            row.push_back(AbbreviateVector(hit.vector));
+        }
+        table.AddRow(std::move(row));
+    }
+    std::string out = table.Render();
+    out += "plan: ";
+    if (plan.strategy == SearchStrategy::kAuto) {
+        out += "no filter";
+    } else {
+        out += std::string(SearchStrategyName(plan.strategy)) + ", selectivity " +
+               FormatRatio(plan.selectivity) + " (" + std::to_string(plan.filter_rows) +
+               (plan.filter_rows == 1 ? " matching entity)" : " matching entities)");
+    }
+    out += ", ef " + std::to_string(plan.ef) + ", " + std::to_string(plan.distance_computations) +
+           " distance computations, " + std::to_string(plan.unindexed_rows_scanned) +
+           " unindexed rows scanned";
+    if (plan.fell_back_to_exact) {
+        out += ", fell back to an exact scan";
+    }
+    out += "\n";
+    Write(out);
+}
+
+void Printer::PrintVectorIndexInfo(std::string_view name, const VectorIndexInfo& info) {
+    const std::uint64_t total_bytes = info.vectors_bytes + info.graph_bytes + info.metadata_bytes;
+    const bool has_live = info.live_nodes > 0;
+    const std::uint64_t bytes_per_live =
+        has_live ? (total_bytes + info.live_nodes / 2) / info.live_nodes : 0;
+    const std::string_view quantization = info.quantize_int8 ? "int8" : "none";
+    if (format_ == OutputFormat::kJson) {
+        Json doc = {{"collection", std::string(name)},
+                    {"m", info.m},
+                    {"ef_construction", info.ef_construction},
+                    {"ef_search", info.ef_search},
+                    {"quantization", std::string(quantization)},
+                    {"nodes", info.nodes},
+                    {"live_nodes", info.live_nodes},
+                    {"unindexed_rows", info.unindexed_rows},
+                    {"indexed_timestamp", info.indexed_timestamp},
+                    {"checkpoint_timestamp", info.checkpoint_timestamp},
+                    {"memory_bytes",
+                     {{"vectors", info.vectors_bytes},
+                      {"graph", info.graph_bytes},
+                      {"metadata", info.metadata_bytes},
+                      {"total", total_bytes}}},
+                    {"bytes_per_live_vector", nullptr}};
+        if (has_live) {
+            doc["bytes_per_live_vector"] = bytes_per_live;
+        }
+        Write(Dump(doc) + "\n");
+        return;
+    }
+    auto timestamp = [](std::uint64_t ts) { return ts == 0 ? "none" : std::to_string(ts); };
+    Table table({"property", "value"});
+    table.AddRow({"collection", Printable(name)});
+    table.AddRow({"m", std::to_string(info.m)});
+    table.AddRow({"ef_construction", std::to_string(info.ef_construction)});
+    table.AddRow({"ef_search", std::to_string(info.ef_search)});
+    table.AddRow({"quantization", std::string(quantization)});
+    table.AddRow({"nodes", std::to_string(info.nodes)});
+    table.AddRow({"live_nodes", std::to_string(info.live_nodes)});
+    table.AddRow({"unindexed_rows", std::to_string(info.unindexed_rows)});
+    table.AddRow({"indexed_timestamp", timestamp(info.indexed_timestamp)});
+    table.AddRow({"checkpoint_timestamp", timestamp(info.checkpoint_timestamp)});
+    table.AddRow({"memory_vectors", FormatBytes(info.vectors_bytes)});
+    table.AddRow({"memory_graph", FormatBytes(info.graph_bytes)});
+    table.AddRow({"memory_metadata", FormatBytes(info.metadata_bytes)});
+    table.AddRow({"memory_total", FormatBytes(total_bytes)});
+    table.AddRow({"bytes_per_live_vector", has_live ? std::to_string(bytes_per_live) : "n/a"});
+    Write(table.Render(/*footer=*/false));
 }
 
 void Printer::PrintOk() {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include <phenix/search.h>
 #include <phenix/types.h>
 
 namespace phenix::shell {
@@ -61,6 +62,10 @@ class Printer {
     void PrintCollections(std::span<const CollectionInfo> collections);
     void PrintCollection(const CollectionInfo& info);
     void PrintTenants(std::span<const std::string> tenants, std::string_view current);
+    // A search's hits (with metadata / vector columns when `options` asked for them) and plan.
+    void PrintSearch(const SearchResponse& response, const SearchOptions& options);
+    // `index NAME`: the vector index of collection `name`.
+    void PrintVectorIndexInfo(std::string_view name, const VectorIndexInfo& info);
     // The result of a successful command with nothing else to show: "OK" / {"ok":true}.
     void PrintOk();
     // A line of text in table format, or `json` (a JSON document) in JSON format.

@@ -88,8 +88,11 @@ Status Shell::Run(const Command& cmd) {
         case CommandKind::kCreateCollection: {
             PHENIX_RETURN_IF_ERROR(
                 RefuseInTransaction("create collection", "DDL is not transactional"));
-            PHENIX_RETURN_IF_ERROR(db_.CreateCollection(
-                {.ref = Ref(cmd.name), .dimension = cmd.dimension, .metric = cmd.metric}));
+            PHENIX_RETURN_IF_ERROR(
+                db_.CreateCollection({.ref = Ref(cmd.name),
+                                      .dimension = cmd.dimension,
+                                      .metric = cmd.metric,
+                                      .settings = cmd.json.empty() ? "{}" : cmd.json}));
             printer_.PrintOk();
             return Status::Ok();
         }
@@ -172,6 +175,16 @@ Status Shell::Run(const Command& cmd) {
             return RunScan(cmd);
         case CommandKind::kLoad:
             return RunLoad(cmd);
+        case CommandKind::kSearch:
+            return RunSearch(cmd);
+        case CommandKind::kIndexInfo: {
+            auto info = db_.GetVectorIndexInfo(Ref(cmd.name));
+            PHENIX_RETURN_IF_ERROR(info.status());
+            printer_.PrintVectorIndexInfo(cmd.name, *info);
+            return Status::Ok();
+        }
+        case CommandKind::kReindex:
+            return RunReindex(cmd);
         case CommandKind::kBegin:
             return RunBegin(cmd);
         case CommandKind::kCommit:
@@ -303,6 +316,51 @@ Status Shell::RunLoad(const Command& cmd) {
     char json[160];
     std::snprintf(json, sizeof(json), R"({"loaded":%llu,"seconds":%.3f,"per_second":%.0f})",
                   static_cast<unsigned long long>(stats->num_entities), stats->seconds, rate);
+    printer_.PrintMessage(text, json);
+    return Status::Ok();
+}
+
+Status Shell::RunSearch(const Command& cmd) {
+    auto response =
+        Read([&](auto& source) { return source.Search(Ref(cmd.name), cmd.query, cmd.search); });
+    PHENIX_RETURN_IF_ERROR(response.status());
+    printer_.PrintSearch(*response, cmd.search);
+    return Status::Ok();
+}
+
+Status Shell::RunReindex(const Command& cmd) {
+    const bool show_progress = ::isatty(STDERR_FILENO) == 1;
+    bool has_progress_line = false;
+    auto progress = [&](std::uint64_t done, std::uint64_t total) {
+        if (!show_progress || total == 0) {
+            return;
+        }
+        std::fprintf(stderr, "\r  %llu%% (%llu/%llu)",
+                     static_cast<unsigned long long>(done * 100 / total),
+                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+        std::fflush(stderr);
+        has_progress_line = true;
+    };
+    const auto start = std::chrono::steady_clock::now();
+    Status rebuilt = db_.RebuildVectorIndex(Ref(cmd.name), progress);
+    if (has_progress_line) {
+        std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+    }
+    PHENIX_RETURN_IF_ERROR(rebuilt);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto info = db_.GetVectorIndexInfo(Ref(cmd.name));
+    PHENIX_RETURN_IF_ERROR(info.status());
+    char text[200];
+    std::snprintf(text, sizeof(text), "rebuilt the vector index: %llu nodes (%llu live) in %.2f s",
+                  static_cast<unsigned long long>(info->nodes),
+                  static_cast<unsigned long long>(info->live_nodes), seconds);
+    char json[200];
+    std::snprintf(json, sizeof(json),
+                  R"({"reindexed":true,"nodes":%llu,"live_nodes":%llu,"seconds":%.3f})",
+                  static_cast<unsigned long long>(info->nodes),
+                  static_cast<unsigned long long>(info->live_nodes), seconds);
     printer_.PrintMessage(text, json);
     return Status::Ok();
 }

@@ -3,9 +3,9 @@
 // phenix::shell::Shell — executes the shell's commands (see command.h) against an open
 // Database and prints their results through a Printer. It keeps the session state: the
 // current tenant, whether timing is on, whether quit was asked for, and the open transaction:
-// between `begin` and `commit`/`rollback` every entity read and write goes through it, and
-// DDL and `load` are refused. Reading input and reporting errors are the caller's job
-// (main.cc), which also rolls back a transaction still open at exit.
+// between `begin` and `commit`/`rollback` every entity read and write (and `search`) goes
+// through it, and DDL and `load` are refused. Reading input and reporting errors are the caller's
+// job (main.cc), which also rolls back a transaction still open at exit.
 //
 // Thread-compatible: confined to the thread that runs the shell.
 #pragma once
@@ -48,6 +48,8 @@ class Shell {
     Status RunUseTenant(const Command& cmd);
     Status RunScan(const Command& cmd);
     Status RunLoad(const Command& cmd);
+    Status RunSearch(const Command& cmd);
+    Status RunReindex(const Command& cmd);
     Status RunBegin(const Command& cmd);
     Status RunCommit();
     Status RunRollback();
