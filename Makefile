@@ -9,6 +9,8 @@
 #   make asan       ASan+UBSan build, run the tests (build/asan)
 #   make tsan       TSan build, run the tests (build/tsan)
 #   make bench      build and run the micro benchmarks (JSON in build/release/bench-results.json)
+#   make bench-vector KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--filtered --int8"]
+#                   Phenix's HNSW against hnswlib and FAISS on a data-kit set, in the same run
 #   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, then transactions)
 #   make format / format-check / tidy / clean
 
@@ -21,7 +23,7 @@ CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run test asan tsan asan-unit bench crash-test deps format format-check tidy clean
+.PHONY: release debug run test asan tsan asan-unit bench bench-vector crash-test deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -63,6 +65,15 @@ tsan: deps
 	$(call configure,build/tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHENIX_SANITIZE=thread -DPHENIX_BUILD_BENCH=OFF)
 	@cmake --build build/tsan -j $(JOBS)
 	@cd build/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest $(CTEST_FLAGS) -L unit
+
+KIT ?= /tmp/phenix-data/data/medium
+METRIC ?= l2
+BENCH_FLAGS ?=
+bench-vector: release
+	@bash scripts/install-deps.sh --bench
+	@/usr/bin/python3 bench/compare_vectors.py --data $(KIT) --metric $(METRIC) \
+	  --bench build/release/bench/phenix_vector_bench --threads $(JOBS) $(BENCH_FLAGS) \
+	  --out build/release/vector-bench-$(notdir $(KIT))-$(METRIC).jsonl --markdown build/release/vector-bench-$(notdir $(KIT))-$(METRIC).md
 
 bench: release
 	@build/release/bench/phenix_ingest_bench --benchmark_out=build/release/bench-results.json \

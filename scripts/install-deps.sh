@@ -17,6 +17,12 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
 )
 
+# --bench: also what the vector benchmarks' baselines need (bench/ann_baselines.py: hnswlib and
+# FAISS on the data kit, which itself needs numpy). Not needed to build or test Phenix.
+if [[ "${1:-}" == "--bench" ]]; then
+  PACKAGES+=(python3-numpy libopenblas0-pthread python3-hnswlib python3-faiss)
+fi
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

@@ -227,6 +227,8 @@ std::size_t CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threa
     for (std::size_t i = 0; i < batch.size(); ++i) {
         tail_.pop_front();
     }
+    // The graph changed too: a checkpoint taken while these were in the tail is now stale.
+    changes_since_checkpoint_.fetch_add(batch.size(), std::memory_order_relaxed);
     return batch.size();
 }
 

@@ -1,0 +1,851 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Vector search through the whole engine on the benchmark data kit (../shared/bench/README.md),
+// public API only (phenix/db.h, phenix/search.h): loads base.fvecs (+ meta.jsonl) into a
+// collection with Database::Write batches of upserts at the default durability, waits until the
+// engine's builder thread has put every committed row into the HNSW graph, sweeps ef with
+// Database::Search (one query at a time, one thread: recall@k against the exact ground truth,
+// QPS, p50/p99 latency), then times Close (which checkpoints the index), a reopen (the index
+// loads from the checkpoint; checked: nothing is left to index right after Open, and recall is
+// unchanged) and a reopen without the checkpoint (DB/index deleted: the graph is rebuilt).
+//
+// One JSON object per line on stdout, {"lib":"phenix-engine","phase":"context"|"load"|
+// "indexed"|"search"|"close"|"open"|"rebuild",...}; progress on stderr.
+//
+//   phenix_vector_engine_bench --data=DIR/medium --db=/tmp/vengine-db [--metric=l2|cos]
+//                              [--batch=1000] [--efs=16,32,64] [--queries=N] [--k=10]
+//                              [--runs=1] [--limit=N]
+//
+// --db is deleted first. Entity ids are the row numbers as strings ("0", "1", ...).
+// Exit status: 0 fine; 1 a check failed or an engine call failed; 2 bad arguments or a missing
+// or malformed data file.
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <phenix/db.h>
+#include <phenix/search.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kExitCheckFailed = 1;
+constexpr int kExitBadInput = 2;
+constexpr std::size_t kWarmupQueries = 50;
+constexpr std::size_t kProgressSteps = 20;  // a line every 5%
+constexpr std::int32_t kMaxDimension = 65536;
+constexpr double kRecallTolerance = 0.005;
+constexpr auto kPollInterval = std::chrono::milliseconds(50);
+constexpr double kProgressLogSeconds = 5.0;
+constexpr const char* kCollection = "vectors";
+
+struct Args {
+    std::string data;
+    std::string db;
+    std::string metric = "l2";
+    std::size_t batch = 1000;
+    std::vector<std::size_t> efs = {16, 32, 64};
+    std::size_t k = 10;
+    std::size_t queries = 0;  // 0: all
+    std::size_t runs = 1;     // timed passes per ef, best reported
+    std::size_t limit = 0;    // 0: every base vector
+};
+
+[[noreturn]] void Fail(int code, const std::string& what) {
+    std::fprintf(stderr, "vector_engine_bench: %s\n", what.c_str());
+    std::exit(code);
+}
+
+void Log(const std::string& what) {
+    std::fprintf(stderr, "vector_engine_bench: %s\n", what.c_str());
+}
+
+double Seconds(Clock::time_point since) {
+    return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+double Round(double value, int digits) {
+    const double scale = std::pow(10.0, digits);
+    return std::round(value * scale) / scale;
+}
+
+std::string Fixed(double value, int digits) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", digits, value);
+    return text;
+}
+
+void Check(const phenix::Status& status, const std::string& what) {
+    if (!status.ok()) {
+        Fail(kExitCheckFailed, what + ": " + status.ToString());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON output (flat objects of strings, numbers and booleans; no dependency beyond the API)
+
+std::string JsonEscape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    for (const char c : text) {
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char code[8];
+                    std::snprintf(code, sizeof code, "\\u%04x", c);
+                    out += code;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+class Line {
+  public:
+    Line& Str(std::string_view key, std::string_view value) { return Raw(key, JsonEscape(value)); }
+    Line& Num(std::string_view key, double value) {
+        if (!std::isfinite(value)) {
+            return Raw(key, "null");
+        }
+        std::ostringstream text;
+        text.precision(15);
+        text << value;
+        return Raw(key, text.str());
+    }
+    Line& Int(std::string_view key, std::uint64_t value) { return Raw(key, std::to_string(value)); }
+    Line& Bool(std::string_view key, bool value) { return Raw(key, value ? "true" : "false"); }
+
+    void Emit() const {
+        std::printf("{%s}\n", body_.c_str());
+        std::fflush(stdout);
+    }
+
+  private:
+    Line& Raw(std::string_view key, const std::string& value) {
+        if (!body_.empty()) {
+            body_ += ',';
+        }
+        body_ += JsonEscape(key);
+        body_ += ':';
+        body_ += value;
+        return *this;
+    }
+    std::string body_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+template <typename T>
+T ParseNumber(std::string_view flag, std::string_view text) {
+    T value{};
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty()) {
+        Fail(kExitBadInput,
+             "bad number for --" + std::string(flag) + ": '" + std::string(text) + "'");
+    }
+    return value;
+}
+
+std::vector<std::size_t> ParseList(std::string_view flag, std::string_view text) {
+    std::vector<std::size_t> out;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        out.push_back(ParseNumber<std::size_t>(flag, text.substr(0, comma)));
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        text.remove_prefix(comma + 1);
+    }
+    if (out.empty()) {
+        Fail(kExitBadInput, "--" + std::string(flag) + " needs at least one value");
+    }
+    return out;
+}
+
+Args ParseArgs(int argc, char** argv) {
+    Args args;
+    for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
+        std::string_view arg = argv[arg_idx];
+        if (arg == "--help" || arg == "-h") {
+            std::fprintf(stderr,
+                         "usage: phenix_vector_engine_bench --data=DIR/SET --db=PATH\n"
+                         "  [--metric=l2|cos] [--batch=1000] [--efs=16,32,64] [--queries=N]\n"
+                         "  [--k=10] [--runs=1] [--limit=N]\n"
+                         "PATH is deleted first.\n");
+            std::exit(0);
+        }
+        if (!arg.starts_with("--")) {
+            Fail(kExitBadInput, "unexpected argument '" + std::string(arg) + "'");
+        }
+        arg.remove_prefix(2);
+        const auto eq = arg.find('=');
+        if (eq == std::string_view::npos) {
+            Fail(kExitBadInput, "--" + std::string(arg) + " needs a value (--key=value)");
+        }
+        const std::string_view key = arg.substr(0, eq);
+        const std::string_view value = arg.substr(eq + 1);
+        if (key == "data") {
+            args.data = value;
+        } else if (key == "db") {
+            args.db = value;
+        } else if (key == "metric") {
+            args.metric = value;
+        } else if (key == "batch") {
+            args.batch = ParseNumber<std::size_t>(key, value);
+        } else if (key == "efs") {
+            args.efs = ParseList(key, value);
+        } else if (key == "k") {
+            args.k = ParseNumber<std::size_t>(key, value);
+        } else if (key == "queries") {
+            args.queries = ParseNumber<std::size_t>(key, value);
+        } else if (key == "runs") {
+            args.runs = ParseNumber<std::size_t>(key, value);
+        } else if (key == "limit") {
+            args.limit = ParseNumber<std::size_t>(key, value);
+        } else {
+            Fail(kExitBadInput, "unknown flag --" + std::string(key));
+        }
+    }
+    if (args.data.empty() || args.db.empty()) {
+        Fail(kExitBadInput, "--data=DIR/SET and --db=PATH are required");
+    }
+    if (args.metric != "l2" && args.metric != "cos") {
+        Fail(kExitBadInput, "--metric must be l2 or cos");
+    }
+    if (args.batch == 0 || args.k == 0 || args.runs == 0) {
+        Fail(kExitBadInput, "--batch, --k and --runs must be >= 1");
+    }
+    while (!args.data.empty() && args.data.back() == '/') {
+        args.data.pop_back();
+    }
+    return args;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data files
+
+template <typename T>
+struct Matrix {
+    std::size_t rows = 0;
+    std::size_t dim = 0;
+    std::vector<T> values;
+
+    [[nodiscard]] std::span<const T> Row(std::size_t row) const {
+        return {values.data() + row * dim, dim};
+    }
+};
+
+// Reads a TEXMEX .fvecs/.ivecs file (per row an int32 dimension, then that many 4-byte values).
+template <typename T>
+Matrix<T> ReadVecs(const std::string& path) {
+    static_assert(sizeof(T) == 4);
+    std::error_code ec;
+    const auto file_bytes = fs::file_size(path, ec);
+    if (ec) {
+        Fail(kExitBadInput, "cannot read " + path + ": " + ec.message() +
+                                " (generate the set with shared/bench/make_vectors.py)");
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::int32_t dim = 0;
+    if (!in || !in.read(reinterpret_cast<char*>(&dim), sizeof dim) || dim <= 0 ||
+        dim > kMaxDimension) {
+        Fail(kExitBadInput, path + ": malformed (bad or missing dimension in the first row)");
+    }
+    const auto row_bytes = static_cast<std::uintmax_t>(4 + 4 * dim);
+    if (file_bytes % row_bytes != 0) {
+        Fail(kExitBadInput, path + ": malformed (not a whole number of rows)");
+    }
+    Matrix<T> out;
+    out.dim = static_cast<std::size_t>(dim);
+    out.rows = static_cast<std::size_t>(file_bytes / row_bytes);
+    out.values.resize(out.rows * out.dim);
+    const auto value_bytes = static_cast<std::streamsize>(out.dim * sizeof(T));
+    for (std::size_t row = 0; row < out.rows; ++row) {
+        std::int32_t row_dim = dim;
+        if (row > 0 && !in.read(reinterpret_cast<char*>(&row_dim), sizeof row_dim)) {
+            Fail(kExitBadInput, path + ": truncated at row " + std::to_string(row));
+        }
+        if (row_dim != dim) {
+            Fail(kExitBadInput, path + ": row " + std::to_string(row) + " has another dimension");
+        }
+        if (!in.read(reinterpret_cast<char*>(out.values.data() + row * out.dim), value_bytes)) {
+            Fail(kExitBadInput, path + ": truncated at row " + std::to_string(row));
+        }
+    }
+    return out;
+}
+
+// Lines of meta.jsonl (the JSON text of each row's metadata); empty when the file is absent.
+std::vector<std::string> ReadMeta(const std::string& path, std::size_t rows) {
+    std::vector<std::string> out;
+    std::ifstream in(path);
+    if (!in) {
+        return out;
+    }
+    out.reserve(rows);
+    std::string line;
+    while (out.size() < rows && std::getline(in, line)) {
+        out.push_back(line);
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process statistics
+
+std::string CpuModel() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("model name")) {
+            const auto colon = line.find(':');
+            if (colon != std::string::npos) {
+                return line.substr(line.find_first_not_of(' ', colon + 1));
+            }
+        }
+    }
+    return "unknown";
+}
+
+std::string UtcNow() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+std::int64_t RssBytes() {
+    std::ifstream in("/proc/self/statm");
+    std::int64_t size_pages = 0;
+    std::int64_t resident_pages = 0;
+    if (!(in >> size_pages >> resident_pages)) {
+        return 0;
+    }
+    return resident_pages * static_cast<std::int64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::int64_t PeakRssBytes() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("VmHWM:")) {
+            return std::atoll(line.c_str() + 6) * 1024;
+        }
+    }
+    return 0;
+}
+
+std::uint64_t DirectoryBytes(const fs::path& dir) {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code size_ec;
+        if (it->is_regular_file(size_ec)) {
+            const auto size = it->file_size(size_ec);
+            if (!size_ec) {
+                total += size;
+            }
+        }
+    }
+    return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query runs
+
+struct RunStats {
+    std::size_t queries = 0;
+    double seconds = 0;  // sum of the per-query times
+    std::vector<double> latencies_us;
+    double recall_sum = 0;
+    std::size_t short_results = 0;  // fewer than k hits
+    std::size_t bad_ids = 0;        // a hit id that is not a row number, or a repeated one
+    std::uint64_t distance_computations = 0;
+    std::uint64_t unindexed_rows_scanned = 0;
+
+    [[nodiscard]] double Recall() const {
+        return queries == 0 ? 0.0 : recall_sum / static_cast<double>(queries);
+    }
+    [[nodiscard]] double Qps() const {
+        return seconds > 0 ? static_cast<double>(queries) / seconds : 0.0;
+    }
+    [[nodiscard]] double PercentileUs(double fraction) const {
+        if (latencies_us.empty()) {
+            return 0;
+        }
+        std::vector<double> sorted = latencies_us;
+        std::sort(sorted.begin(), sorted.end());
+        const auto rank =
+            static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
+        return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+    }
+};
+
+class Bench {
+  public:
+    explicit Bench(Args args) : args_(std::move(args)) {}
+
+    int Run() {
+        LoadData();
+        Line()
+            .Str("lib", "phenix-engine")
+            .Str("set", set_name_)
+            .Str("metric", args_.metric)
+            .Str("phase", "context")
+            .Str("cpu", CpuModel())
+            .Str("date", UtcNow())
+            .Int("hardware_threads", std::thread::hardware_concurrency())
+            .Str("compiler", __VERSION__)
+#ifdef NDEBUG
+            .Bool("ndebug", true)
+#else
+            .Bool("ndebug", false)
+#endif
+            .Str("durability", "sync")
+            .Int("batch", args_.batch)
+            .Emit();
+
+        std::error_code ec;
+        fs::remove_all(args_.db, ec);
+        if (ec) {
+            Fail(kExitBadInput, "cannot delete " + args_.db + ": " + ec.message());
+        }
+        OpenDb();
+        const phenix::CollectionSpec spec{
+            .ref = kCollection,
+            .dimension = static_cast<std::uint32_t>(base_.dim),
+            .metric = args_.metric == "cos" ? phenix::Metric::kCosine : phenix::Metric::kL2};
+        Check(db_->CreateCollection(spec), "CreateCollection");
+
+        Load();
+        WaitIndexed("indexed", load_end_, load_start_);
+        for (const std::size_t ef : args_.efs) {
+            const RunStats stats = BestOf(ef);
+            EmitSearch("search", ef, stats);
+            recall_at_ef_.emplace_back(ef, stats.Recall());
+        }
+        CloseAndReopen();
+        Rebuild();
+        if (failures_ > 0) {
+            Log(std::to_string(failures_) + " check(s) failed");
+            return kExitCheckFailed;
+        }
+        return 0;
+    }
+
+  private:
+    Line Head(std::string_view phase) const {
+        Line line;
+        line.Str("lib", "phenix-engine")
+            .Str("set", set_name_)
+            .Str("metric", args_.metric)
+            .Str("phase", phase);
+        return line;
+    }
+
+    void LoadData() {
+        const auto start = Clock::now();
+        set_name_ = fs::path(args_.data).filename().string();
+        base_ = ReadVecs<float>(args_.data + "/base.fvecs");
+        if (args_.limit != 0 && args_.limit < base_.rows) {
+            base_.rows = args_.limit;
+            base_.values.resize(base_.rows * base_.dim);
+        }
+        queries_ = ReadVecs<float>(args_.data + "/query.fvecs");
+        gt_ = ReadVecs<std::int32_t>(args_.data + "/gt_" + args_.metric + ".ivecs");
+        if (queries_.dim != base_.dim) {
+            Fail(kExitBadInput, "query.fvecs and base.fvecs differ in dimension");
+        }
+        if (gt_.dim < args_.k) {
+            Fail(kExitBadInput, "the ground truth has fewer columns than --k");
+        }
+        if (args_.limit != 0) {
+            Log("--limit: recall is against the full set's ground truth, so it is not meaningful");
+        }
+        num_queries_ = std::min(queries_.rows, gt_.rows);
+        if (args_.queries != 0) {
+            num_queries_ = std::min(num_queries_, args_.queries);
+        }
+        if (base_.rows == 0 || num_queries_ == 0) {
+            Fail(kExitBadInput, "no base vectors or no queries");
+        }
+        meta_ = ReadMeta(args_.data + "/meta.jsonl", base_.rows);
+        Log("read " + std::to_string(base_.rows) + " x " + std::to_string(base_.dim) +
+            " vectors, " + std::to_string(meta_.size()) + " metadata lines, " +
+            std::to_string(num_queries_) + " queries in " + Fixed(Seconds(start), 2) + " s");
+    }
+
+    void OpenDb() {
+        auto opened = phenix::Database::Open(args_.db);
+        if (!opened.ok()) {
+            Fail(kExitCheckFailed, "Open(" + args_.db + "): " + opened.status().ToString());
+        }
+        db_ = std::move(opened).value();
+    }
+
+    phenix::VectorIndexInfo Info() {
+        auto info = db_->GetVectorIndexInfo(kCollection);
+        if (!info.ok()) {
+            Fail(kExitCheckFailed, "GetVectorIndexInfo: " + info.status().ToString());
+        }
+        return *info;
+    }
+
+    void Load() {
+        double commit_seconds = 0;
+        std::size_t next_step = 1;
+        load_start_ = Clock::now();
+        phenix::WriteBatch batch;
+        for (std::size_t first = 0; first < base_.rows; first += args_.batch) {
+            const std::size_t last = std::min(base_.rows, first + args_.batch);
+            batch.Clear();
+            for (std::size_t row = first; row < last; ++row) {
+                const auto vector = base_.Row(row);
+                batch.Upsert(kCollection,
+                             phenix::Entity{.id = std::to_string(row),
+                                            .vector = {vector.begin(), vector.end()},
+                                            .metadata = row < meta_.size() ? meta_[row] : "{}"});
+            }
+            const auto start = Clock::now();
+            Check(db_->Write(batch),
+                  "Write (rows " + std::to_string(first) + ".." + std::to_string(last) + ")");
+            commit_seconds += Seconds(start);
+            if (last * kProgressSteps >= next_step * base_.rows) {
+                Log("load " + std::to_string(last * 100 / base_.rows) + "% (" +
+                    std::to_string(last) + "/" + std::to_string(base_.rows) + ") " +
+                    Fixed(Seconds(load_start_), 1) + " s, unindexed " +
+                    std::to_string(Info().unindexed_rows));
+                next_step = last * kProgressSteps / base_.rows + 1;
+            }
+        }
+        load_end_ = Clock::now();
+        const double wall = std::chrono::duration<double>(load_end_ - load_start_).count();
+        Head("load")
+            .Int("n", base_.rows)
+            .Int("dim", base_.dim)
+            .Int("batch", args_.batch)
+            .Int("metadata_rows", std::min(meta_.size(), base_.rows))
+            .Num("commit_seconds", Round(commit_seconds, 3))
+            .Num("wall_seconds", Round(wall, 3))
+            .Num("entities_per_second", Round(static_cast<double>(base_.rows) / commit_seconds, 1))
+            .Int("unindexed_rows_at_end", Info().unindexed_rows)
+            .Emit();
+    }
+
+    // Polls GetVectorIndexInfo until the graph holds every committed row; emits `phase` with the
+    // seconds since `since` (and since `origin`) and the index's memory.
+    void WaitIndexed(std::string_view phase, Clock::time_point since, Clock::time_point origin,
+                     double open_seconds = -1) {
+        auto last_log = Clock::now();
+        phenix::VectorIndexInfo info = Info();
+        while (info.unindexed_rows > 0) {
+            std::this_thread::sleep_for(kPollInterval);
+            info = Info();
+            if (Seconds(last_log) >= kProgressLogSeconds) {
+                last_log = Clock::now();
+                Log(std::string(phase) + ": " + std::to_string(info.unindexed_rows) +
+                    " rows to index, " + std::to_string(info.nodes) + " nodes, " +
+                    Fixed(Seconds(since), 1) + " s");
+            }
+        }
+        const double seconds = Seconds(since);
+        const double total = Seconds(origin);
+        const std::uint64_t index_bytes =
+            info.vectors_bytes + info.graph_bytes + info.metadata_bytes;
+        Line line = Head(phase);
+        if (open_seconds >= 0) {
+            line.Num("open_seconds", Round(open_seconds, 3));
+        }
+        line.Num("indexed_seconds", Round(seconds, 3))
+            .Num("total_seconds", Round(total, 3))
+            .Num("vectors_per_second", Round(static_cast<double>(base_.rows) / total, 1))
+            .Int("n", base_.rows)
+            .Int("nodes", info.nodes)
+            .Int("live_nodes", info.live_nodes)
+            .Int("m", info.m)
+            .Int("ef_construction", info.ef_construction)
+            .Bool("quantize_int8", info.quantize_int8)
+            .Int("index_bytes", index_bytes)
+            .Int("vectors_bytes", info.vectors_bytes)
+            .Int("graph_bytes", info.graph_bytes)
+            .Int("metadata_bytes", info.metadata_bytes)
+            .Num("bytes_per_vector",
+                 Round(static_cast<double>(index_bytes) / static_cast<double>(base_.rows), 1))
+            .Int("rss_bytes", static_cast<std::uint64_t>(RssBytes()))
+            .Int("peak_rss_bytes", static_cast<std::uint64_t>(PeakRssBytes()))
+            .Emit();
+        Log(std::string(phase) + ": graph holds " + std::to_string(info.live_nodes) +
+            " rows after " + Fixed(seconds, 1) + " s");
+        if (info.live_nodes != base_.rows) {
+            Log(std::string(phase) + ": live_nodes " + std::to_string(info.live_nodes) +
+                " != rows " + std::to_string(base_.rows));
+            ++failures_;
+        }
+    }
+
+    RunStats RunQueries(std::size_t count, std::size_t ef) {
+        RunStats stats;
+        stats.queries = count;
+        stats.latencies_us.reserve(count);
+        const phenix::SearchOptions options{.k = args_.k, .ef = static_cast<std::uint32_t>(ef)};
+        std::unordered_set<std::int64_t> truth;
+        std::unordered_set<std::int64_t> seen;
+        for (std::size_t q_idx = 0; q_idx < count; ++q_idx) {
+            const auto query = queries_.Row(q_idx);
+            const auto start = Clock::now();
+            auto response = db_->Search(kCollection, query, options);
+            const double elapsed = Seconds(start);
+            if (!response.ok()) {
+                Fail(kExitCheckFailed, "Search (query " + std::to_string(q_idx) +
+                                           "): " + response.status().ToString());
+            }
+            stats.seconds += elapsed;
+            stats.latencies_us.push_back(elapsed * 1e6);
+            stats.distance_computations += response->plan.distance_computations;
+            stats.unindexed_rows_scanned += response->plan.unindexed_rows_scanned;
+            const auto& hits = response->hits;
+            if (hits.size() < std::min<std::size_t>(args_.k, base_.rows)) {
+                ++stats.short_results;
+            }
+            truth.clear();
+            const auto gt_row = gt_.Row(q_idx);
+            for (std::size_t col = 0; col < args_.k; ++col) {
+                truth.insert(gt_row[col]);
+            }
+            seen.clear();
+            std::size_t found = 0;
+            for (const auto& hit : hits) {
+                std::int64_t row = -1;
+                const auto* end = hit.id.data() + hit.id.size();
+                const auto [ptr, ec] = std::from_chars(hit.id.data(), end, row);
+                if (ec != std::errc() || ptr != end || !seen.insert(row).second) {
+                    ++stats.bad_ids;
+                    continue;
+                }
+                if (truth.contains(row)) {
+                    ++found;
+                }
+            }
+            stats.recall_sum += static_cast<double>(found) / static_cast<double>(truth.size());
+        }
+        return stats;
+    }
+
+    RunStats BestOf(std::size_t ef) {
+        (void)RunQueries(std::min(kWarmupQueries, num_queries_), ef);
+        RunStats best = RunQueries(num_queries_, ef);
+        for (std::size_t run = 1; run < args_.runs; ++run) {
+            RunStats stats = RunQueries(num_queries_, ef);
+            if (stats.seconds < best.seconds) {
+                best = std::move(stats);
+            }
+        }
+        if (best.short_results > 0 || best.bad_ids > 0) {
+            ++failures_;
+        }
+        return best;
+    }
+
+    void EmitSearch(std::string_view phase, std::size_t ef, const RunStats& stats) {
+        const auto per_query = [&](std::uint64_t total) {
+            return Round(static_cast<double>(total) / static_cast<double>(stats.queries), 1);
+        };
+        Head(phase)
+            .Int("ef", ef)
+            .Int("k", args_.k)
+            .Int("runs", args_.runs)
+            .Int("queries", stats.queries)
+            .Num("recall", Round(stats.Recall(), 4))
+            .Num("qps", Round(stats.Qps(), 1))
+            .Num("p50_us", Round(stats.PercentileUs(0.50), 1))
+            .Num("p99_us", Round(stats.PercentileUs(0.99), 1))
+            .Num("mean_us", Round(stats.seconds * 1e6 / static_cast<double>(stats.queries), 1))
+            .Num("dist_comps", per_query(stats.distance_computations))
+            .Num("unindexed_rows_scanned", per_query(stats.unindexed_rows_scanned))
+            .Int("short_results", stats.short_results)
+            .Int("bad_ids", stats.bad_ids)
+            .Emit();
+        Log(std::string(phase) + " ef=" + std::to_string(ef) +
+            " recall=" + Fixed(stats.Recall(), 4) + " qps=" + Fixed(stats.Qps(), 0));
+    }
+
+    void TimedClose(std::string_view what) {
+        const auto start = Clock::now();
+        Check(db_->Close(), "Close");
+        const double seconds = Seconds(start);
+        db_.reset();
+        const fs::path index_dir = fs::path(args_.db) / "index";
+        Head("close")
+            .Str("after", what)
+            .Num("close_seconds", Round(seconds, 3))
+            .Int("checkpoint_bytes", DirectoryBytes(index_dir))
+            .Int("db_bytes", DirectoryBytes(args_.db))
+            .Emit();
+        Log("close after " + std::string(what) + ": " + Fixed(seconds, 2) + " s");
+    }
+
+    // Close (checkpoint), reopen: the index must come back from the checkpoint with nothing left
+    // to index, and give the same recall. If it does not (a stale checkpoint), the catch-up is
+    // timed too, and the close/reopen repeated once so that the load from a complete checkpoint
+    // is still measured; the failed check stays counted.
+    void CloseAndReopen() {
+        TimedClose("search");
+        const auto start = Clock::now();
+        if (Reopen(1)) {
+            return;
+        }
+        WaitIndexed("catch_up", start, start);
+        TimedClose("catch_up");
+        if (!Reopen(2)) {
+            WaitIndexed("catch_up", start, start);
+        }
+    }
+
+    // Times Database::Open, checks that the index came back whole and searches at the last ef.
+    // True when nothing was left to index right after Open.
+    bool Reopen(int attempt) {
+        const auto start = Clock::now();
+        OpenDb();
+        const double open_seconds = Seconds(start);
+        const phenix::VectorIndexInfo info = Info();
+        const bool loaded = info.unindexed_rows == 0 && info.live_nodes == base_.rows;
+        if (!loaded) {
+            Log("open: the index came back with " + std::to_string(info.live_nodes) + " of " +
+                std::to_string(base_.rows) + " rows, " + std::to_string(info.unindexed_rows) +
+                " left to index (stale checkpoint)");
+            ++failures_;
+        }
+        const auto [ef, recall_before] = recall_at_ef_.back();
+        const RunStats stats = BestOf(ef);
+        const bool same_recall = std::abs(stats.Recall() - recall_before) <= kRecallTolerance;
+        if (!same_recall) {
+            ++failures_;
+        }
+        Head("open")
+            .Int("attempt", static_cast<std::uint64_t>(attempt))
+            .Num("open_seconds", Round(open_seconds, 3))
+            .Int("unindexed_rows_after_open", info.unindexed_rows)
+            .Int("nodes", info.nodes)
+            .Int("live_nodes", info.live_nodes)
+            .Int("checkpoint_timestamp", info.checkpoint_timestamp)
+            .Int("indexed_timestamp", info.indexed_timestamp)
+            .Bool("loaded_from_checkpoint", loaded)
+            .Int("ef", ef)
+            .Num("recall", Round(stats.Recall(), 4))
+            .Num("recall_before_close", Round(recall_before, 4))
+            .Bool("same_recall", same_recall)
+            .Num("qps", Round(stats.Qps(), 1))
+            .Num("p50_us", Round(stats.PercentileUs(0.50), 1))
+            .Num("p99_us", Round(stats.PercentileUs(0.99), 1))
+            .Num("unindexed_rows_scanned", Round(static_cast<double>(stats.unindexed_rows_scanned) /
+                                                     static_cast<double>(stats.queries),
+                                                 1))
+            .Emit();
+        Log("open: " + Fixed(open_seconds, 2) + " s, unindexed_rows " +
+            std::to_string(info.unindexed_rows) + ", recall " + Fixed(stats.Recall(), 4) +
+            " (before close " + Fixed(recall_before, 4) + ")");
+        return loaded;
+    }
+
+    // Without the checkpoint: Open, then the graph is rebuilt from the stored vectors.
+    void Rebuild() {
+        TimedClose("open");
+        const fs::path index_dir = fs::path(args_.db) / "index";
+        std::error_code ec;
+        const auto removed = fs::remove_all(index_dir, ec);
+        if (ec || removed == 0) {
+            Log("could not delete the checkpoint directory " + index_dir.string() +
+                (ec ? ": " + ec.message() : std::string(" (absent)")));
+            ++failures_;
+        }
+        const auto start = Clock::now();
+        OpenDb();
+        const double open_seconds = Seconds(start);
+        const std::uint64_t unindexed_after_open = Info().unindexed_rows;
+        Log("rebuild: open " + Fixed(open_seconds, 2) + " s, " +
+            std::to_string(unindexed_after_open) + " rows to index");
+        WaitIndexed("rebuild", start, start, open_seconds);
+        const std::size_t ef = recall_at_ef_.back().first;
+        const RunStats stats = BestOf(ef);
+        EmitSearch("rebuild_search", ef, stats);
+        TimedClose("rebuild");
+        // Did Close checkpoint the rebuilt graph? Open once more and look.
+        const auto reopen_start = Clock::now();
+        OpenDb();
+        const double reopen_seconds = Seconds(reopen_start);
+        const phenix::VectorIndexInfo info = Info();
+        const bool loaded = info.unindexed_rows == 0 && info.live_nodes == base_.rows;
+        if (!loaded) {
+            Log("open after rebuild: " + std::to_string(info.unindexed_rows) +
+                " rows left to index (stale checkpoint)");
+            ++failures_;
+        }
+        Head("open_after_rebuild")
+            .Num("open_seconds", Round(reopen_seconds, 3))
+            .Int("unindexed_rows_after_open", info.unindexed_rows)
+            .Int("live_nodes", info.live_nodes)
+            .Bool("loaded_from_checkpoint", loaded)
+            .Emit();
+        TimedClose("open_after_rebuild");
+    }
+
+    Args args_;
+    std::string set_name_;
+    Matrix<float> base_;
+    Matrix<float> queries_;
+    Matrix<std::int32_t> gt_;
+    std::vector<std::string> meta_;
+    std::size_t num_queries_ = 0;
+    std::unique_ptr<phenix::Database> db_;
+    Clock::time_point load_start_;
+    Clock::time_point load_end_;
+    std::vector<std::pair<std::size_t, double>> recall_at_ef_;
+    int failures_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Bench bench(ParseArgs(argc, argv));
+    return bench.Run();
+}
