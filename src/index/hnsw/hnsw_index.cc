@@ -174,7 +174,7 @@ class HnswIndex::Impl {
           kernels_(Kernels()) {}
 
     ~Impl() {
-        const std::uint64_t n = num_allocated_.load();
+        const std::uint64_t n = ScanLimit();
         for (std::uint64_t id = 0; id < n; ++id) {
             delete[] Meta(static_cast<NodeId>(id)).upper;
         }
@@ -203,6 +203,14 @@ class HnswIndex::Impl {
     std::atomic<NodeId>* RowSlot(RowId row) const {
         return reinterpret_cast<std::atomic<NodeId>*>(row_map_.At(row));
     }
+    // How far a reader that holds no structure lock may scan: Insert reserves a node id before
+    // it maps the node's chunk, so a count read concurrently may run past the mapped memory.
+    // Slots below the bound but not yet written read as kStateEmpty (fresh chunks are zeroed).
+    std::uint64_t ScanLimit() const {
+        const std::uint64_t n = num_allocated_.load(std::memory_order_acquire);
+        return std::min(n, metas_.capacity());
+    }
+
     NodeId RowNode(RowId row) const {
         if (row >= row_map_.capacity()) {
             return kNoNode;
@@ -790,7 +798,7 @@ class HnswIndex::Impl {
                 }
             }
         } else {
-            const std::uint64_t n = num_allocated_.load(std::memory_order_acquire);
+            const std::uint64_t n = ScanLimit();
             for (std::uint64_t i = 0; i < n; ++i) {
                 const auto id = static_cast<NodeId>(i);
                 const NodeMeta& meta = Meta(id);
@@ -1681,7 +1689,7 @@ std::size_t HnswIndex::num_live() const {
 
 std::vector<RowId> HnswIndex::LiveRows() const {
     std::vector<RowId> rows;
-    const std::uint64_t n = impl_->num_allocated_.load(std::memory_order_acquire);
+    const std::uint64_t n = impl_->ScanLimit();
     for (std::uint64_t i = 0; i < n; ++i) {
         const auto& meta = impl_->Meta(static_cast<NodeId>(i));
         const std::uint8_t state = meta.state.load(std::memory_order_acquire);

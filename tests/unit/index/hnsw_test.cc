@@ -503,5 +503,36 @@ TEST(HnswIndexTest, ConcurrentInsertsAndSearches) {
     EXPECT_GE(found_self, (kN / 17) * 95 / 100);
 }
 
+// Searches racing the first inserts of fresh indexes: while fewer than k nodes exist the search
+// falls back to an exact scan over every reserved node id, including ids whose memory a
+// concurrent Insert has not mapped yet (this crashed before scans were bounded by the mapped
+// capacity). Many fresh indexes make the narrow window likely.
+TEST(HnswIndexTest, ExactScanRacingTheFirstInsertsOfAnEmptyIndex) {
+    constexpr std::size_t kDim = 8;
+    const auto base = Clustered(64, kDim, 21);
+    for (int round = 0; round < 200; ++round) {
+        auto created = HnswIndex::Create({.dimension = kDim});
+        ASSERT_TRUE(created.ok());
+        HnswIndex& index = **created;
+        std::atomic<bool> done{false};
+        std::thread reader([&] {
+            while (!done.load(std::memory_order_relaxed)) {
+                auto r = index.Search(std::span(base.data(), kDim), {.k = 10, .snapshot = 1});
+                ASSERT_TRUE(r.ok());
+                ASSERT_LE(r->neighbors.size(), 10u);
+                (void)index.LiveRows();
+            }
+        });
+        for (std::size_t i = 0; i < 64; ++i) {
+            ASSERT_TRUE(index.Insert(i, std::span(base.data() + i * kDim, kDim), 1).ok());
+        }
+        done = true;
+        reader.join();
+        auto r = index.Search(std::span(base.data(), kDim), {.k = 10, .snapshot = 1});
+        ASSERT_TRUE(r.ok());
+        EXPECT_EQ(r->neighbors.size(), 10u);
+    }
+}
+
 }  // namespace
 }  // namespace phenix::index
