@@ -11,6 +11,8 @@
 #   make bench      build and run the micro benchmarks (JSON in build/release/bench-results.json)
 #   make bench-vector KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--filtered --int8"]
 #                   Phenix's HNSW against hnswlib and FAISS on a data-kit set, in the same run
+#   make bench-graph KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--seeds 1000"]
+#                   filters, metadata indexes, graph traversal and hybrid search on a data-kit set
 #   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, then transactions)
 #   make format / format-check / tidy / clean
 
@@ -23,7 +25,7 @@ CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run test asan tsan asan-unit bench bench-vector crash-test deps format format-check tidy clean
+.PHONY: release debug run test asan tsan asan-unit bench bench-vector bench-graph crash-test deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -74,6 +76,11 @@ bench-vector: release
 	@/usr/bin/python3 bench/compare_vectors.py --data $(KIT) --metric $(METRIC) \
 	  --bench build/release/bench/phenix_vector_bench --threads $(JOBS) $(BENCH_FLAGS) \
 	  --out build/release/vector-bench-$(notdir $(KIT))-$(METRIC).jsonl --markdown build/release/vector-bench-$(notdir $(KIT))-$(METRIC).md
+
+bench-graph: release
+	@set -o pipefail; build/release/bench/phenix_graph_bench --data $(KIT) --metric $(METRIC) \
+	  --db build/release/graph-bench-db $(BENCH_FLAGS) \
+	  | tee build/release/graph-bench-$(notdir $(KIT))-$(METRIC).jsonl
 
 bench: release
 	@build/release/bench/phenix_ingest_bench --benchmark_out=build/release/bench-results.json \

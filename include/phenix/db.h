@@ -26,6 +26,7 @@
 #include <vector>
 
 #include <phenix/options.h>
+#include <phenix/query.h>
 #include <phenix/result.h>
 #include <phenix/search.h>
 #include <phenix/status.h>
@@ -117,6 +118,42 @@ class Database {
     virtual Status RebuildVectorIndex(
         const CollectionRef& collection,
         const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = nullptr) = 0;
+
+    // ---- metadata indexes and filters (include/phenix/query.h, docs/metadata-indexes.md) ----
+    /// Creates an index on a metadata path ("category", "author.name", "tags" — arrays index
+    /// each element). Online: it reads the existing entities in the background of this call
+    /// while writes continue (they are indexed as they commit), reporting progress, and returns
+    /// when the index is ready. AlreadyExists if the path is indexed; InvalidArgument for a bad
+    /// path; ResourceExhausted past limits::kMaxIndexesPerCollection.
+    virtual Status CreateIndex(const CollectionRef& collection, std::string_view path,
+                               const ProgressFn& progress = nullptr) = 0;
+    /// Drops the index on `path`. NotFound if there is none.
+    virtual Status DropIndex(const CollectionRef& collection, std::string_view path) = 0;
+    /// The collection's metadata indexes with their state and statistics, sorted by path.
+    virtual Result<std::vector<MetadataIndexInfo>> ListIndexes(
+        const CollectionRef& collection) = 0;
+    /// Recomputes the statistics of the collection's indexes now.
+    virtual Status AnalyzeIndexes(const CollectionRef& collection) = 0;
+    /// Entities whose metadata matches a filter, using indexes where they help.
+    virtual Result<FindResponse> Find(const CollectionRef& collection,
+                                      const FindOptions& options) = 0;
+
+    // ---- graph (include/phenix/query.h, docs/graph.md) ----
+    /// Entities reachable from spec.start_id (a k-hop expansion). Bounded by
+    /// Options::max_traversal_depth / max_traversal_nodes / max_traversal_edges:
+    /// InvalidArgument or ResourceExhausted, naming the limit, beyond them.
+    virtual Result<TraversalResponse> Traverse(const CollectionRef& collection,
+                                               const TraversalSpec& spec) = 0;
+    /// Paths (no repeated entity) of min_hops..max_hops edges from spec.start_id.
+    virtual Result<PathsResponse> FindPaths(const CollectionRef& collection,
+                                            const PathSpec& spec) = 0;
+    /// The path of least total weight (Dijkstra; weights must be >= 0), or nullopt if `to` is
+    /// unreachable within max_hops.
+    virtual Result<std::optional<GraphPath>> ShortestPath(const CollectionRef& collection,
+                                                          const ShortestPathSpec& spec) = 0;
+    /// Number of edges of an entity in a direction (kBoth: out + in) that match `edges`.
+    virtual Result<std::uint64_t> Degree(const CollectionRef& collection, std::string_view id,
+                                         EdgeDirection direction, const EdgeMatch& edges = {}) = 0;
 
     // ---- maintenance ----
     /// Checks that every derived structure agrees with the entity records: id index <-> records,

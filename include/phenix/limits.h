@@ -32,5 +32,11 @@ inline constexpr std::size_t kMaxBatchOps = 100000;
 inline constexpr std::size_t kMaxBatchBytes = 64u * 1024u * 1024u;
 /// Entities returned by one Scan call.
 inline constexpr std::size_t kMaxScanLimit = 10000;
+/// Ids returned by one Find call (its count is always exact).
+inline constexpr std::size_t kMaxFindLimit = 100000;
+/// Metadata indexes per collection.
+inline constexpr std::size_t kMaxIndexesPerCollection = 64;
+/// Upper bound of Options::max_traversal_depth.
+inline constexpr std::uint32_t kMaxTraversalDepth = 64;
 
 }  // namespace phenix::limits

@@ -50,6 +50,17 @@ struct Options {
     /// from its last checkpoint, so a longer interval means more retained history and a longer
     /// catch-up after a crash. 0: only at Close.
     std::uint64_t vector_checkpoint_interval_ms = 30'000;
+    // ---- graph (docs/graph.md) ----
+    /// Deepest traversal allowed (hops; 1..limits::kMaxTraversalDepth).
+    std::uint32_t max_traversal_depth = 16;
+    /// Entities one traversal may reach before it fails with ResourceExhausted.
+    std::uint64_t max_traversal_nodes = 1'000'000;
+    /// Edges one traversal may examine before it fails with ResourceExhausted.
+    std::uint64_t max_traversal_edges = 20'000'000;
+    /// Paths FindPaths returns at most (more set `truncated`).
+    std::uint64_t max_traversal_paths = 10'000;
+    /// Memory for the in-memory cache of hot adjacency lists. 0 disables the cache.
+    std::size_t adjacency_cache_bytes = 256u * 1024u * 1024u;
 };
 
 }  // namespace phenix

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <phenix/query.h>
 #include <phenix/types.h>
 
 namespace phenix {
@@ -35,6 +36,12 @@ struct SearchOptions {
     std::uint32_t ef = 0;
     /// Only these entity ids may be returned (ids that do not exist are ignored). nullopt: all.
     std::optional<std::vector<std::string>> filter_ids;
+    /// Only entities whose metadata matches this filter (JSON, include/phenix/query.h);
+    /// empty: no metadata filter.
+    std::string filter;
+    /// Only entities reached from graph->start_id (in the searched collection) within the hop
+    /// range. Combined with `filter` and `filter_ids` by AND.
+    std::optional<GraphConstraint> graph;
     /// Forces a filtered-search strategy (for comparisons); kAuto lets the planner choose.
     SearchStrategy strategy = SearchStrategy::kAuto;
     /// Also return each hit's metadata / vector.
@@ -59,6 +66,8 @@ struct SearchPlan {
     std::uint64_t distance_computations = 0;
     std::uint64_t unindexed_rows_scanned = 0;  ///< committed rows not yet in the graph
     bool fell_back_to_exact = false;           ///< the graph found fewer than k of >= k matches
+    /// How the metadata filter and graph constraint were evaluated (empty without them).
+    std::vector<std::string> filter_steps;
 };
 
 struct SearchResponse {

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include <phenix/query.h>
 #include <phenix/result.h>
 #include <phenix/search.h>
 #include <phenix/status.h>
@@ -79,6 +80,19 @@ class Transaction {
     virtual Result<SearchResponse> Search(const CollectionRef& collection,
                                           std::span<const float> query,
                                           const SearchOptions& options = {}) = 0;
+
+    // ---- filters and graph (include/phenix/query.h), including this transaction's own
+    // uncommitted entities, metadata and edges ----
+    virtual Result<FindResponse> Find(const CollectionRef& collection,
+                                      const FindOptions& options) = 0;
+    virtual Result<TraversalResponse> Traverse(const CollectionRef& collection,
+                                               const TraversalSpec& spec) = 0;
+    virtual Result<PathsResponse> FindPaths(const CollectionRef& collection,
+                                            const PathSpec& spec) = 0;
+    virtual Result<std::optional<GraphPath>> ShortestPath(const CollectionRef& collection,
+                                                          const ShortestPathSpec& spec) = 0;
+    virtual Result<std::uint64_t> Degree(const CollectionRef& collection, std::string_view id,
+                                         EdgeDirection direction, const EdgeMatch& edges = {}) = 0;
 
     // ---- writes: same meaning and errors as the Database methods of the same name ----
     // A failed write changes nothing in the transaction; the transaction stays usable.

@@ -24,6 +24,9 @@
 
 namespace phenix::engine {
 
+struct MetadataIndex;  // engine/metadata_index.h
+using MetadataIndexList = std::vector<std::shared_ptr<MetadataIndex>>;
+
 struct CollectionHandle {
     // Immutable after construction.
     storage::TenantId tenant_id = 0;
@@ -32,6 +35,10 @@ struct CollectionHandle {
     storage::CollectionRecord record;
     // The next row id to hand out; starts above the persisted high-water mark.
     std::atomic<storage::RowId> next_row_id{1};
+    // The collection's metadata indexes, sorted by path. Replaced as a whole (copy-on-write)
+    // with DatabaseImpl's catalog mutex held exclusively; read with it held shared.
+    std::shared_ptr<const MetadataIndexList> metadata_indexes =
+        std::make_shared<const MetadataIndexList>();
 
     [[nodiscard]] storage::CollectionId id() const { return record.collection_id; }
     [[nodiscard]] CollectionRef ref() const { return {tenant_name, name}; }

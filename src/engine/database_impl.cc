@@ -40,9 +40,12 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
     db->oracle_ = std::make_unique<txn::Oracle>(last_commit);
     db->oracle_->RestoreFloor(db->store_->history_floor());
     db->pending_purges_ = db->catalog_->pending_purges_at_load();
+    PHENIX_RETURN_IF_ERROR(db->LoadMetadataIndexes());
+    db->ResetAdjacencyCacheLocked();
     PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
     db->maintenance_ = std::thread([raw = db.get()] { raw->MaintenanceLoop(); });
     db->vector_builder_ = std::thread([raw = db.get()] { raw->VectorBuilderLoop(); });
+    PHENIX_RETURN_IF_ERROR(db->FinishInterruptedIndexBuilds());
     return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -101,6 +104,7 @@ Status DatabaseImpl::Close() {
 void DatabaseImpl::MaintenanceLoop() {
     std::unique_lock lock(maintenance_mu_);
     std::uint64_t last_floor = 0;
+    std::uint64_t rounds = 0;
     while (!stop_maintenance_) {
         maintenance_cv_.wait_for(lock, std::chrono::milliseconds(100));
         if (stop_maintenance_) {
@@ -110,6 +114,9 @@ void DatabaseImpl::MaintenanceLoop() {
         ReapIdleTransactions();
         // A failure (e.g. disk full) leaves the purge pending; the next round retries.
         PurgeDroppedCollections().IgnoreError();
+        if (++rounds % 10 == 0) {
+            RefreshStaleIndexStats();  // about once a second
+        }
         const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
         // Moving RocksDB's floor costs a synced write and a MANIFEST update per column family,
         // so it moves in steps of a tenth of the retention window, between 100 ms and 1 s.
@@ -154,7 +161,8 @@ Status DatabaseImpl::PurgeDroppedCollections() {
             rocksdb::WriteBatch wb = storage::Store::NewBatch();
             std::size_t keys = 0;
             for (ColumnFamily family : {ColumnFamily::kEntities, ColumnFamily::kIds,
-                                        ColumnFamily::kOutEdges, ColumnFamily::kInEdges}) {
+                                        ColumnFamily::kOutEdges, ColumnFamily::kInEdges,
+                                        ColumnFamily::kMetaIndex}) {
                 auto it = latest.NewIterator(family, prefix, end);
                 for (; it->Valid() && keys < kChunkKeys; it->Next(), ++keys) {
                     wb.Delete(store_->cf(family),
@@ -214,6 +222,8 @@ Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto dropped, catalog_->DropCollection(collection, *oracle_));
     DropVectorIndex(dropped.second);
+    // The drop deleted edges of other collections into it without the commit hook.
+    ResetAdjacencyCacheLocked();
     {
         std::lock_guard purge_lock(purge_mu_);
         pending_purges_[dropped.second] = dropped.first;
@@ -316,10 +326,14 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
             ref_names.push_back(id_key);
         }
     }
+    PHENIX_RETURN_IF_ERROR(AppendIndexMaintenanceLocked(wb));
     std::size_t conflict = 0;
     auto committed =
         txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
-                         [this, &wb](txn::Timestamp ts) { ApplyToVectorIndexes(wb, ts); });
+                         [this, &wb](txn::Timestamp ts) {
+                             ApplyToVectorIndexes(wb, ts);
+                             InvalidateAdjacency(wb, ts);
+                         });
     if (committed.status().code() == StatusCode::kAborted) {
         const bool is_write = conflict < key_names.size();
         const std::string_view id_key =

@@ -30,6 +30,8 @@
 #include "engine/catalog.h"
 #include "engine/lock_table.h"
 #include "engine/vector_index.h"
+#include "graph/adjacency_cache.h"
+#include "graph/traversal.h"
 #include "storage/entity_codec.h"
 #include "storage/store.h"
 #include "txn/oracle.h"
@@ -99,6 +101,20 @@ class DatabaseImpl final : public Database {
     Status Verify() override;
     Status Compact() override;
 
+    Status CreateIndex(const CollectionRef& collection, std::string_view path,
+                       const ProgressFn& progress) override;
+    Status DropIndex(const CollectionRef& collection, std::string_view path) override;
+    Result<std::vector<MetadataIndexInfo>> ListIndexes(const CollectionRef& collection) override;
+    Status AnalyzeIndexes(const CollectionRef& collection) override;
+    Result<FindResponse> Find(const CollectionRef& collection, const FindOptions& options) override;
+    Result<TraversalResponse> Traverse(const CollectionRef& collection,
+                                       const TraversalSpec& spec) override;
+    Result<PathsResponse> FindPaths(const CollectionRef& collection, const PathSpec& spec) override;
+    Result<std::optional<GraphPath>> ShortestPath(const CollectionRef& collection,
+                                                  const ShortestPathSpec& spec) override;
+    Result<std::uint64_t> Degree(const CollectionRef& collection, std::string_view id,
+                                 EdgeDirection direction, const EdgeMatch& edges) override;
+
     // ---- used by TransactionImpl; REQUIRES state.mu held and state open ----
     Status TxnWrite(TxnState& state, const WriteBatch& batch);
     Result<Entity> TxnGet(TxnState& state, const CollectionRef& collection, std::string_view id);
@@ -108,6 +124,18 @@ class DatabaseImpl final : public Database {
                                                  std::string_view id, EdgeDirection direction);
     Result<SearchResponse> TxnSearch(TxnState& state, const CollectionRef& collection,
                                      std::span<const float> query, const SearchOptions& options);
+    Result<FindResponse> TxnFind(TxnState& state, const CollectionRef& collection,
+                                 const FindOptions& options);
+    Result<TraversalResponse> TxnTraverse(TxnState& state, const CollectionRef& collection,
+                                          const TraversalSpec& spec);
+    Result<PathsResponse> TxnFindPaths(TxnState& state, const CollectionRef& collection,
+                                       const PathSpec& spec);
+    Result<std::optional<GraphPath>> TxnShortestPath(TxnState& state,
+                                                     const CollectionRef& collection,
+                                                     const ShortestPathSpec& spec);
+    Result<std::uint64_t> TxnDegree(TxnState& state, const CollectionRef& collection,
+                                    std::string_view id, EdgeDirection direction,
+                                    const EdgeMatch& edges);
     Result<Timestamp> TxnCommit(TxnState& state);
     /// Discards the transaction's writes and snapshot and leaves it in `phase`.
     void FinishTxn(TxnState& state, TxnState::Phase phase);
@@ -194,6 +222,61 @@ class DatabaseImpl final : public Database {
     void VectorBuilderLoop();
     void CheckpointVectorIndexes(bool force);
 
+    // ---- metadata indexes (metadata_index.cc) ----
+    // At open: attaches the catalog's index definitions to their collections.
+    Status LoadMetadataIndexes();
+    // At open, after everything else: builds the indexes whose build a crash interrupted.
+    Status FinishInterruptedIndexBuilds();
+    // Adds to `wb` the index entries that its entity changes add and remove (see the file
+    // comment of metadata_index.cc). REQUIRES catalog_mu_ shared and the entities' locks.
+    Status AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
+    // Reads the existing rows into a published, building index, then marks it ready.
+    Status BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
+                      const std::shared_ptr<MetadataIndex>& index, const ProgressFn& progress);
+    Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
+    // Maintenance thread: recomputes statistics that ~10% of changes made stale.
+    void RefreshStaleIndexStats();
+    Result<std::uint64_t> CollectionRowCount(const CollectionHandle& handle) const;
+    // REQUIRES catalog_mu_ shared.
+    Result<FindResponse> FindLocked(const CollectionRef& collection, const FindOptions& options,
+                                    const txn::ReadView& view,
+                                    const txn::WriteSet* own_writes) const;
+
+    // ---- graph (graph_ops.cc) ----
+    // The commit hook: forgets the cached adjacency of every node whose edges `wb` changes.
+    void InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
+    // Replaces the adjacency cache by an empty one (at open, and after a collection drop, whose
+    // edge deletions bypass the commit hook). REQUIRES catalog_mu_ exclusive (or open).
+    void ResetAdjacencyCacheLocked();
+    Result<graph::EdgePredicate> MakeEdgePredicate(const EdgeMatch& match) const;
+    [[nodiscard]] graph::TraversalLimits TraversalLimitsFromOptions() const;
+    Status CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) const;
+    Result<graph::NodeRef> ResolveNode(const CollectionHandle& handle, std::string_view id,
+                                       const txn::ReadView& view) const;
+    // External ids (and collections) of nodes, in order.
+    Result<std::vector<PathNode>> DescribeNodes(const std::vector<graph::NodeRef>& nodes,
+                                                const txn::ReadView& view) const;
+    Result<GraphPath> ToGraphPath(const graph::Path& path, const txn::ReadView& view) const;
+    // REQUIRES catalog_mu_ shared (all below).
+    Result<graph::ExpandResult> ExpandLocked(const CollectionHandle& handle,
+                                             const GraphConstraint& spec, bool include_start,
+                                             const txn::ReadView& view,
+                                             const txn::WriteSet* own_writes) const;
+    Result<TraversalResponse> TraverseLocked(const CollectionRef& collection,
+                                             const TraversalSpec& spec, const txn::ReadView& view,
+                                             const txn::WriteSet* own_writes) const;
+    Result<PathsResponse> FindPathsLocked(const CollectionRef& collection, const PathSpec& spec,
+                                          const txn::ReadView& view,
+                                          const txn::WriteSet* own_writes) const;
+    Result<std::optional<GraphPath>> ShortestPathLocked(const CollectionRef& collection,
+                                                        const ShortestPathSpec& spec,
+                                                        const txn::ReadView& view,
+                                                        const txn::WriteSet* own_writes) const;
+    Result<std::uint64_t> DegreeLocked(const CollectionRef& collection, std::string_view id,
+                                       EdgeDirection direction, const EdgeMatch& edges,
+                                       const txn::ReadView& view,
+                                       const txn::WriteSet* own_writes) const;
+
     // Maintenance thread: rolls back idle transactions, advances the MVCC history floor,
     // deletes the rows of dropped collections.
     void MaintenanceLoop();
@@ -217,6 +300,10 @@ class DatabaseImpl final : public Database {
 
     std::mutex purge_mu_;  // serializes purges; guards pending_purges_
     std::map<storage::CollectionId, storage::TenantId> pending_purges_;
+
+    // Hot adjacency lists (null when Options::adjacency_cache_bytes is 0). GUARDED_BY
+    // (catalog_mu_): replaced only with it held exclusively; used with it held shared.
+    std::unique_ptr<graph::AdjacencyCache> adjacency_cache_;
 
     mutable std::shared_mutex vector_mu_;  // leaf; taken shared by the commit hook
     std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>>

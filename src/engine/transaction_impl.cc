@@ -71,6 +71,37 @@ class TransactionImpl final : public Transaction {
         return state_->db->TxnListEdges(*state_, collection, id, direction);
     }
 
+    Result<FindResponse> Find(const CollectionRef& collection,
+                              const FindOptions& options) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnFind(*state_, collection, options);
+    }
+    Result<TraversalResponse> Traverse(const CollectionRef& collection,
+                                       const TraversalSpec& spec) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnTraverse(*state_, collection, spec);
+    }
+    Result<PathsResponse> FindPaths(const CollectionRef& collection,
+                                    const PathSpec& spec) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnFindPaths(*state_, collection, spec);
+    }
+    Result<std::optional<GraphPath>> ShortestPath(const CollectionRef& collection,
+                                                  const ShortestPathSpec& spec) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnShortestPath(*state_, collection, spec);
+    }
+    Result<std::uint64_t> Degree(const CollectionRef& collection, std::string_view id,
+                                 EdgeDirection direction, const EdgeMatch& edges) override {
+        std::lock_guard lock(state_->mu);
+        PHENIX_RETURN_IF_ERROR(Usable());
+        return state_->db->TxnDegree(*state_, collection, id, direction, edges);
+    }
+
     Status Insert(const CollectionRef& collection, const Entity& entity) override {
         WriteBatch batch;
         batch.Insert(collection, entity);

@@ -14,6 +14,7 @@
 
 #include "common/coding.h"
 #include "engine/database_impl.h"
+#include "engine/filter_eval.h"
 #include "engine/validation.h"
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
@@ -466,6 +467,55 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
         request.filter = &filter;
     }
 
+    // Graph constraint and metadata filter: graph first (its neighbourhood is usually small),
+    // then the filter within it, or the filter alone; all combined with filter_ids by AND.
+    std::vector<std::string> filter_steps;
+    if (options.graph || !options.filter.empty()) {
+        std::optional<index::RowBitmap> allowed;
+        if (options.filter_ids) {
+            allowed = filter;
+        }
+        if (options.graph) {
+            PHENIX_ASSIGN_OR_RETURN(
+                graph::ExpandResult reached,
+                ExpandLocked(*handle, *options.graph, /*include_start=*/false, view, own_writes));
+            index::RowBitmap rows;
+            for (const graph::ReachedNode& node : reached.nodes) {
+                if (node.node.collection == handle->id() && node.node.row <= index::kMaxRow) {
+                    rows.add(static_cast<std::uint32_t>(node.node.row));
+                }
+            }
+            filter_steps.push_back("graph: " + std::to_string(rows.cardinality()) +
+                                   " entities within " + std::to_string(options.graph->min_hops) +
+                                   ".." + std::to_string(options.graph->max_hops) + " hops of " +
+                                   QuoteForMessage(options.graph->start_id) + " (" +
+                                   std::to_string(reached.edges_examined) + " edges examined)");
+            if (allowed) {
+                *allowed &= rows;
+            } else {
+                allowed = std::move(rows);
+            }
+        }
+        if (!options.filter.empty()) {
+            PHENIX_ASSIGN_OR_RETURN(document::Filter parsed, document::ParseFilter(options.filter));
+            PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(*handle));
+            FilterPlan plan;
+            FilterEvaluator evaluator(*store_, *handle, view, own_writes, rows, &plan);
+            index::RowBitmap matched;
+            if (allowed) {
+                PHENIX_ASSIGN_OR_RETURN(matched, evaluator.EvaluateWithin(parsed, *allowed));
+            } else {
+                PHENIX_ASSIGN_OR_RETURN(matched, evaluator.Evaluate(parsed));
+            }
+            for (std::string& step : plan.steps) {
+                filter_steps.push_back(std::move(step));
+            }
+            allowed = std::move(matched);
+        }
+        filter = std::move(*allowed);
+        request.filter = &filter;
+    }
+
     // A transaction's own writes to this collection replace the snapshot's versions.
     index::RowBitmap exclude;
     std::vector<std::vector<float>> own_storage;
@@ -506,6 +556,7 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     response.plan.distance_computations = found.stats.distance_computations;
     response.plan.unindexed_rows_scanned = found.unindexed_rows_scanned;
     response.plan.fell_back_to_exact = found.stats.fell_back_to_exact;
+    response.plan.filter_steps = std::move(filter_steps);
     response.hits.reserve(found.neighbors.size());
     for (const index::Neighbor& n : found.neighbors) {
         PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record, ReadRecord(*handle, n.row, view));

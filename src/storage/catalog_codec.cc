@@ -118,6 +118,49 @@ Result<CollectionRecord> DecodeCollectionRecord(std::string_view encoded) {
     return record;
 }
 
+std::string MetadataIndexKeyPrefix(CollectionId collection) {
+    std::string key(kMetadataIndexPrefix);
+    coding::PutFixed32BE(key, collection);
+    return key;
+}
+
+std::string MetadataIndexKey(CollectionId collection, std::string_view path) {
+    std::string key = MetadataIndexKeyPrefix(collection);
+    key.append(path);
+    return key;
+}
+
+std::string EncodeMetadataIndexRecord(const MetadataIndexRecord& record) {
+    std::string out;
+    out.push_back(static_cast<char>(kCatalogRecordVersion));
+    coding::PutVarint64(out, record.index_id);
+    out.push_back(static_cast<char>(record.state));
+    coding::PutFixed64LE(out, record.ready_ts);
+    coding::PutFixed64LE(out, static_cast<std::uint64_t>(record.created_at_ms));
+    return out;
+}
+
+Result<MetadataIndexRecord> DecodeMetadataIndexRecord(std::string_view encoded) {
+    coding::ByteReader reader(encoded);
+    auto version = reader.ReadByte();
+    if (!version || *version != kCatalogRecordVersion) {
+        return Malformed("metadata index");
+    }
+    auto id = reader.ReadVarint64();
+    auto state = reader.ReadByte();
+    auto ready = reader.ReadBytes(8);
+    auto created = reader.ReadBytes(8);
+    if (!id || *id > UINT32_MAX || !state || *state > 1 || !ready || !created || !reader.empty()) {
+        return Malformed("metadata index");
+    }
+    MetadataIndexRecord record;
+    record.index_id = static_cast<IndexId>(*id);
+    record.state = *state;
+    record.ready_ts = coding::DecodeFixed64LE(ready->data());
+    record.created_at_ms = static_cast<std::int64_t>(coding::DecodeFixed64LE(created->data()));
+    return record;
+}
+
 std::string EncodeCounter(std::uint64_t value) {
     std::string out;
     coding::PutFixed64LE(out, value);

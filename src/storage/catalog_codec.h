@@ -38,7 +38,23 @@ struct CollectionRecord {
     std::int64_t created_at_ms = 0;
 };
 
+/// A metadata index on a JSON path of one collection (state: 0 building, 1 ready).
+struct MetadataIndexRecord {
+    IndexId index_id = 0;
+    std::uint8_t state = 0;
+    std::uint64_t ready_ts = 0;  ///< reads at or after it may use the index
+    std::int64_t created_at_ms = 0;
+};
+
 inline constexpr std::string_view kTenantKeyPrefix = "t/";
+/// "x/" + collection id (BE32) + canonical path -> MetadataIndexRecord.
+inline constexpr std::string_view kMetadataIndexPrefix = "x/";
+inline constexpr std::string_view kNextIndexIdKey = "n/index";
+std::string MetadataIndexKey(CollectionId collection, std::string_view path);
+/// Prefix of every index key of one collection.
+std::string MetadataIndexKeyPrefix(CollectionId collection);
+std::string EncodeMetadataIndexRecord(const MetadataIndexRecord& record);
+Result<MetadataIndexRecord> DecodeMetadataIndexRecord(std::string_view encoded);
 inline constexpr std::string_view kCollectionKeyPrefix = "c/";
 inline constexpr std::string_view kNextTenantIdKey = "n/tenant";
 inline constexpr std::string_view kNextCollectionIdKey = "n/collection";

@@ -100,6 +100,24 @@ Result<std::string_view> DecodeEntityRecordId(std::string_view encoded) {
     return id;
 }
 
+Result<std::string_view> DecodeEntityRecordMetadata(std::string_view encoded) {
+    coding::ByteReader reader(encoded);
+    std::string_view id;
+    PHENIX_ASSIGN_OR_RETURN(std::uint8_t flags, ReadEntityHeader(reader, id));
+    if ((flags & kFlagHasVector) != 0) {
+        auto dim = reader.ReadVarint64();
+        if (!dim || *dim == 0 || *dim > reader.remaining() / sizeof(float) ||
+            !reader.ReadBytes(static_cast<std::size_t>(*dim) * sizeof(float))) {
+            return Truncated("entity record vector");
+        }
+    }
+    auto metadata = reader.ReadLengthPrefixed();
+    if (!metadata || !reader.empty()) {
+        return Truncated("entity record metadata");
+    }
+    return *metadata;
+}
+
 Status DecodeEntityRecordVector(std::string_view encoded, std::vector<float>& out) {
     coding::ByteReader reader(encoded);
     std::string_view id;

@@ -43,6 +43,8 @@ std::string EncodeEntityRecord(const EntityRecord& record);
 Result<EntityRecord> DecodeEntityRecord(std::string_view encoded);
 /// Decodes only the external id (cheap: skips vector and metadata).
 Result<std::string_view> DecodeEntityRecordId(std::string_view encoded);
+/// Decodes only the metadata (a view into `encoded`); skips the vector.
+Result<std::string_view> DecodeEntityRecordMetadata(std::string_view encoded);
 /// Decodes only the vector into `out` (cleared when the record has none); skips the metadata.
 Status DecodeEntityRecordVector(std::string_view encoded, std::vector<float>& out);
 

@@ -41,6 +41,16 @@ RowId RowFromEntityKey(std::string_view key) {
     return DecodeFixed64BE(key.data() + kCollectionPrefixBytes);
 }
 
+std::string MetaIndexPrefix(TenantId tenant, CollectionId collection, IndexId index) {
+    std::string key = CollectionPrefix(tenant, collection);
+    PutFixed32BE(key, index);
+    return key;
+}
+
+RowId RowFromMetaIndexKey(std::string_view key) {
+    return DecodeFixed64BE(key.data() + key.size() - 8);
+}
+
 std::string IdKey(TenantId tenant, CollectionId collection, std::string_view external_id) {
     std::string key = CollectionPrefix(tenant, collection);
     key.append(external_id);

@@ -59,4 +59,13 @@ EdgeKey MirrorEdgeKey(const EdgeKey& key);
 /// T C row — the prefix of all edges filed under one entity.
 std::string EdgeRowPrefix(TenantId tenant, CollectionId collection, RowId row);
 
+/// meta_index: T C index_id(BE32) value row(BE64) -> empty. `value` is the self-delimiting,
+/// order-preserving encoding of one indexed scalar (document/value_key.h).
+using IndexId = std::uint32_t;
+std::string MetaIndexPrefix(TenantId tenant, CollectionId collection, IndexId index);
+/// Byte length of MetaIndexPrefix.
+inline constexpr std::size_t kMetaIndexPrefixBytes = kCollectionPrefixBytes + 4;
+/// The row of a meta_index key (its last 8 bytes); the key must be longer than the prefix + 8.
+RowId RowFromMetaIndexKey(std::string_view key);
+
 }  // namespace phenix::storage

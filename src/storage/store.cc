@@ -58,6 +58,8 @@ const char* ColumnFamilyName(ColumnFamily cf) {
             return "out_edges";
         case ColumnFamily::kInEdges:
             return "in_edges";
+        case ColumnFamily::kMetaIndex:
+            return "meta_index";
     }
     return "unknown";
 }
@@ -134,8 +136,8 @@ Status WriteFormatFile(const std::string& dir) {
     return SyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
 
-// Checks that DIR/PHENIX_FORMAT names a format this build reads.
-Status CheckFormatFile(const std::string& dir) {
+// Checks that DIR/PHENIX_FORMAT names a format this build reads; returns the version.
+Result<int> CheckFormatFile(const std::string& dir) {
     const std::string path = dir + "/" + kFormatFileName;
     std::ifstream in(path);
     std::string magic;
@@ -160,12 +162,13 @@ Status CheckFormatFile(const std::string& dir) {
         return Status::FailedPrecondition(path + " holds an invalid format version '" +
                                           version_text + "'");
     }
-    if (version < kDataFormatVersion) {
+    if (version < kOldestReadableFormatVersion) {
         return Status::FailedPrecondition(
             "the data directory " + dir + " uses format " + std::to_string(version) +
-            " (written before transactions existed); this build reads format " +
+            " (written before transactions existed); this build reads formats " +
+            std::to_string(kOldestReadableFormatVersion) + " to " +
             std::to_string(kDataFormatVersion) +
-            " only and cannot convert it in place: export the data with the older build "
+            " and cannot convert it in place: export the data with the older build "
             "(e.g. `scan` in the shell) and load it into a new directory");
     }
     if (version > kDataFormatVersion) {
@@ -175,7 +178,7 @@ Status CheckFormatFile(const std::string& dir) {
             "supports (format " +
             std::to_string(kDataFormatVersion) + "); upgrade Phenix to open it");
     }
-    return Status::Ok();
+    return version;
 }
 
 bool DirectoryHasOtherFiles(const std::string& dir) {
@@ -247,12 +250,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     PHENIX_ASSIGN_OR_RETURN(store->lock_, FileLock::Acquire(path + "/" + kLockFileName));
 
     const bool has_format = fs::exists(path + "/" + kFormatFileName, ec);
+    int found_version = kDataFormatVersion;
     if (has_format) {
         if (options.error_if_exists) {
             return Status::AlreadyExists("the data directory " + path +
                                          " already holds a database");
         }
-        PHENIX_RETURN_IF_ERROR(CheckFormatFile(path));
+        PHENIX_ASSIGN_OR_RETURN(found_version, CheckFormatFile(path));
     } else {
         if (DirectoryHasOtherFiles(path)) {
             return Status::FailedPrecondition(
@@ -309,6 +313,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         store->handles_[idx] = handles[idx + 1];
     }
     store->write_options_.sync = options.durability == Durability::kSync;
+    if (found_version < kDataFormatVersion) {
+        // Format 2 -> 3: RocksDB created the missing meta_index column family above; record the
+        // new format only now that the directory has it.
+        PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+    }
     // Resume from the persisted MVCC history floor. (RocksDB keeps its own copy in the
     // MANIFEST, but 7.8's GetFullHistoryTsLow asserts when it was never set.)
     auto floor = store->Get(ColumnFamily::kCatalog, kHistoryFloorKey);

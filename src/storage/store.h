@@ -33,8 +33,12 @@
 namespace phenix::storage {
 
 /// The data directory format this build writes and reads. Format 2 added commit timestamps to
-/// the keys of every versioned column family (docs/decisions/0003-mvcc-timestamps.md).
-inline constexpr int kDataFormatVersion = 2;
+/// the keys of every versioned column family (docs/decisions/0003-mvcc-timestamps.md); format 3
+/// added the meta_index column family (metadata indexes). A format-2 directory is upgraded in
+/// place when opened (the new column family is created empty).
+inline constexpr int kDataFormatVersion = 3;
+/// The oldest format this build opens (and upgrades).
+inline constexpr int kOldestReadableFormatVersion = 2;
 inline constexpr const char* kFormatFileName = "PHENIX_FORMAT";
 inline constexpr const char* kLockFileName = "LOCK";
 inline constexpr const char* kRocksDirName = "db";
@@ -45,8 +49,9 @@ enum class ColumnFamily : std::uint8_t {
     kIds,
     kOutEdges,
     kInEdges,
+    kMetaIndex,
 };
-inline constexpr std::size_t kNumColumnFamilies = 5;
+inline constexpr std::size_t kNumColumnFamilies = 6;
 /// The RocksDB name of a column family ("catalog", "entities", ...).
 const char* ColumnFamilyName(ColumnFamily cf);
 

@@ -6,18 +6,23 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include <phenix/limits.h>
 
 namespace phenix::shell {
 
 namespace {
 
 constexpr std::string_view kSearchUsage =
-    "search NAME [x1, x2, ...] [k N] [ef N] [ids ID,...] [strategy S] [with metadata] "
-    "[with vector]";
+    "search NAME [x1, x2, ...] [k N] [ef N] [ids ID,...] [where {filter}] [from ID [hops N|M..N] "
+    "[out|in|both] [label L,...] [weight >= X] [weight <= Y]] [strategy S] [with metadata] "
+    "[with vector] [explain]";
 
-constexpr std::array<CommandHelp, 28> kCommandHelp = {{
+constexpr std::array<CommandHelp, 37> kCommandHelp = {{
     {"help [COMMAND]", "list commands, or show how to use one (also \\help, \\?)"},
     {"quit", "leave the shell (also exit, \\q)"},
     {"create collection NAME [dim N] [metric l2|cosine|ip] [{settings json}]",
@@ -42,6 +47,22 @@ constexpr std::array<CommandHelp, 28> kCommandHelp = {{
      "in_graph, post_filter"},
     {"index NAME", "show a collection's vector index: settings, size, freshness, memory"},
     {"reindex NAME", "rebuild a collection's vector index from its entities"},
+    {"create index NAME PATH", "index a metadata path (\"category\", \"author.name\", \"tags\")"},
+    {"drop index NAME PATH", "drop the index on a metadata path"},
+    {"indexes NAME", "list a collection's metadata indexes with their statistics"},
+    {"analyze NAME", "recompute the statistics of a collection's metadata indexes"},
+    {"find NAME [{filter json}] [limit N] [count] [explain]",
+     "ids of the entities whose metadata matches a filter (default limit 100)"},
+    {"traverse NAME ID [hops N|M..N] [out|in|both] [label L,...] [weight >= X] [weight <= Y] "
+     "[limit N] [with start]",
+     "the entities reachable from ID within the hops (default 1), nearest first"},
+    {"paths NAME FROM [to ID] [hops N|M..N] [out|in|both] [label L,...] [weight >= X] "
+     "[weight <= Y] [limit N]",
+     "paths without repeated entities from FROM (default hops 1..3)"},
+    {"shortest NAME FROM TO [out|in|both] [label L,...] [weight >= X] [weight <= Y]",
+     "the path of least total weight from FROM to TO"},
+    {"degree NAME ID [out|in|both] [label L,...] [weight >= X] [weight <= Y]",
+     "the number of an entity's edges that match (default out)"},
     {"begin [read only] [as of TIMESTAMP]",
      "start a transaction for the following reads and writes (as of implies read only)"},
     {"commit", "commit the open transaction and print its commit timestamp"},
@@ -53,12 +74,13 @@ constexpr std::array<CommandHelp, 28> kCommandHelp = {{
 }};
 
 // Every word that starts a command, for "did you mean" suggestions.
-constexpr std::array<std::string_view, 34> kCommandWords = {
-    "help",         "quit",   "exit",     "create",    "drop",   "collections", "describe",
-    "tenants",      "use",    "insert",   "upsert",    "get",    "delete",      "patch",
-    "set-metadata", "edges",  "scan",     "load",      "search", "index",       "reindex",
-    "begin",        "commit", "rollback", "timestamp", "now",    "verify",      "\\timing",
-    "\\help",       "\\?",    "\\q",      "\\h",       "tenant", "collection",
+constexpr std::array<std::string_view, 42> kCommandWords = {
+    "help",         "quit",   "exit",     "create",    "drop",     "collections", "describe",
+    "tenants",      "use",    "insert",   "upsert",    "get",      "delete",      "patch",
+    "set-metadata", "edges",  "scan",     "load",      "search",   "index",       "reindex",
+    "begin",        "commit", "rollback", "timestamp", "now",      "verify",      "\\timing",
+    "\\help",       "\\?",    "\\q",      "\\h",       "tenant",   "collection",  "indexes",
+    "analyze",      "find",   "traverse", "paths",     "shortest", "degree",      "explain",
 };
 
 // The largest k and ef a search accepts (SearchOptions; the engine checks again).
@@ -87,6 +109,14 @@ std::string Lower(std::string_view text) {
     std::string out(text);
     std::transform(out.begin(), out.end(), out.begin(), [](char c) {
         return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    return out;
+}
+
+std::string Upper(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+        return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
     });
     return out;
 }
@@ -156,7 +186,29 @@ class Lexer {
 
     // A bracketed array, '[' to its matching ']' (brackets inside "..." strings do not count),
     // which may contain spaces. The next character must be '['.
-    Result<std::string> NextArray() {
+    Result<std::string> NextArray() { return NextBracketed('[', ']'); }
+
+    // A JSON object, '{' to its matching '}', the same way. The next character must be '{'.
+    Result<std::string> NextObject() { return NextBracketed('{', '}'); }
+
+    // Everything not yet read, without surrounding whitespace.
+    std::string_view Rest() {
+        SkipSpace();
+        std::string_view rest = Trim(text_.substr(pos_));
+        pos_ = text_.size();
+        return rest;
+    }
+
+  private:
+    void SkipSpace() {
+        while (pos_ < text_.size() && IsSpace(text_[pos_])) {
+            ++pos_;
+        }
+    }
+
+    // `open` to its matching `close`, counting both kinds of JSON brackets (an array inside an
+    // object and the reverse) and skipping "..." strings.
+    Result<std::string> NextBracketed(char open, char close) {
         SkipSpace();
         const std::size_t begin = pos_;
         std::size_t depth = 0;
@@ -174,32 +226,23 @@ class Lexer {
                 }
             } else if (c == '"') {
                 in_string = true;
-            } else if (c == '[') {
+            } else if (c == '[' || c == '{') {
                 ++depth;
-            } else if (c == ']' && --depth == 0) {
+            } else if ((c == ']' || c == '}') && depth > 0 && --depth == 0) {
                 ++pos_;
+                if (c != close) {
+                    return Status::InvalidArgument(std::string("'") + open + "' closed by '" + c +
+                                                   "'");
+                }
                 if (pos_ < text_.size() && !IsSpace(text_[pos_])) {
-                    return Status::InvalidArgument("unexpected text right after ']'");
+                    return Status::InvalidArgument(std::string("unexpected text right after '") +
+                                                   close + "'");
                 }
                 return std::string(text_.substr(begin, pos_ - begin));
             }
         }
-        return Status::InvalidArgument("unterminated '[' (missing ']')");
-    }
-
-    // Everything not yet read, without surrounding whitespace.
-    std::string_view Rest() {
-        SkipSpace();
-        std::string_view rest = Trim(text_.substr(pos_));
-        pos_ = text_.size();
-        return rest;
-    }
-
-  private:
-    void SkipSpace() {
-        while (pos_ < text_.size() && IsSpace(text_[pos_])) {
-            ++pos_;
-        }
+        return Status::InvalidArgument(std::string("unterminated '") + open + "' (missing '" +
+                                       close + "')");
     }
 
     std::string_view text_;
@@ -287,6 +330,7 @@ class ArgParser {
     std::string_view usage_;
 };
 
+// The usage line of a command: its entry in kCommandHelp.
 std::string_view UsageOf(CommandKind kind) {
     switch (kind) {
         case CommandKind::kHelp:
@@ -331,18 +375,36 @@ std::string_view UsageOf(CommandKind kind) {
             return kCommandHelp[19].usage;
         case CommandKind::kReindex:
             return kCommandHelp[20].usage;
-        case CommandKind::kBegin:
+        case CommandKind::kCreateIndex:
             return kCommandHelp[21].usage;
-        case CommandKind::kCommit:
+        case CommandKind::kDropIndex:
             return kCommandHelp[22].usage;
-        case CommandKind::kRollback:
+        case CommandKind::kListIndexes:
             return kCommandHelp[23].usage;
-        case CommandKind::kTimestamp:
+        case CommandKind::kAnalyze:
             return kCommandHelp[24].usage;
-        case CommandKind::kVerify:
+        case CommandKind::kFind:
             return kCommandHelp[25].usage;
-        case CommandKind::kTiming:
+        case CommandKind::kTraverse:
             return kCommandHelp[26].usage;
+        case CommandKind::kPaths:
+            return kCommandHelp[27].usage;
+        case CommandKind::kShortest:
+            return kCommandHelp[28].usage;
+        case CommandKind::kDegree:
+            return kCommandHelp[29].usage;
+        case CommandKind::kBegin:
+            return kCommandHelp[30].usage;
+        case CommandKind::kCommit:
+            return kCommandHelp[31].usage;
+        case CommandKind::kRollback:
+            return kCommandHelp[32].usage;
+        case CommandKind::kTimestamp:
+            return kCommandHelp[33].usage;
+        case CommandKind::kVerify:
+            return kCommandHelp[34].usage;
+        case CommandKind::kTiming:
+            return kCommandHelp[35].usage;
     }
     return {};
 }
@@ -374,12 +436,15 @@ Result<std::string> ObjectWord(Lexer& lexer, std::string_view verb,
     return args.Fail(problem);
 }
 
+Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kind);
+
 Result<Command> ParseCreate(Lexer& lexer) {
-    static constexpr std::array<std::string_view, 2> kObjects = {"collection", "tenant"};
+    static constexpr std::array<std::string_view, 3> kObjects = {"collection", "tenant", "index"};
     PHENIX_ASSIGN_OR_RETURN(std::string object,
                             ObjectWord(lexer, "create", kObjects,
                                        "create collection NAME [dim N] [metric l2|cosine|ip] "
-                                       "[{settings json}] | create tenant NAME"));
+                                       "[{settings json}] | create tenant NAME | "
+                                       "create index NAME PATH"));
     Command cmd;
     if (object == "tenant") {
         cmd.kind = CommandKind::kCreateTenant;
@@ -387,6 +452,9 @@ Result<Command> ParseCreate(Lexer& lexer) {
         PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("tenant name"));
         PHENIX_RETURN_IF_ERROR(args.ExpectEnd());
         return cmd;
+    }
+    if (object == "index") {
+        return ParseSimple(lexer, "create index", CommandKind::kCreateIndex);
     }
     cmd.kind = CommandKind::kCreateCollection;
     ArgParser args(lexer, "create collection", UsageOf(cmd.kind));
@@ -479,37 +547,42 @@ Result<std::vector<float>> ParseQueryVector(std::string_view text, const ArgPars
     }
 }
 
-// The ids of `ids`: a comma-separated word ("a,b,c", or quoted: "'my id',b") or a JSON array
-// of strings (["a", "b,c"]) for ids that contain commas.
-Result<std::vector<std::string>> ParseIdList(std::string_view text, const ArgParser& args) {
-    std::vector<std::string> ids;
+// The names of a list option (`ids`, `label`): a comma-separated word ("a,b,c", or quoted:
+// "'my id',b") or a JSON array of strings (["a", "b,c"]) for names that contain commas.
+// `item` names one element ("id"), `option` the option ("ids").
+Result<std::vector<std::string>> ParseNameList(std::string_view text, std::string_view item,
+                                               std::string_view option, const ArgParser& args) {
+    const std::string item_str(item);
+    const std::string option_str(option);
+    std::vector<std::string> names;
     if (text.starts_with('[')) {
         const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
         if (doc.is_discarded() || !doc.is_array()) {
-            return args.Fail("ids must be ID,ID,... or a JSON array of strings, not '" +
-                             Shown(text) + "'");
+            return args.Fail(option_str + " must be " + Upper(item) + "," + Upper(item) +
+                             ",... or a JSON array of strings, not '" + Shown(text) + "'");
         }
         for (const auto& element : doc) {
             if (!element.is_string()) {
-                return args.Fail("every id in the ids array must be a JSON string");
+                return args.Fail("every " + item_str + " in the " + option_str +
+                                 " array must be a JSON string");
             }
-            ids.push_back(element.get<std::string>());
+            names.push_back(element.get<std::string>());
         }
-        if (ids.empty()) {
-            return args.Fail("ids needs at least one id");
+        if (names.empty()) {
+            return args.Fail(option_str + " needs at least one " + item_str);
         }
-        return ids;
+        return names;
     }
     std::size_t start = 0;
     while (true) {
         const std::size_t comma = text.find(',', start);
-        const std::string_view id = text.substr(start, comma - start);
-        if (id.empty()) {
-            return args.Fail("empty id in ids '" + Shown(text) + "'");
+        const std::string_view name = text.substr(start, comma - start);
+        if (name.empty()) {
+            return args.Fail("empty " + item_str + " in " + option_str + " '" + Shown(text) + "'");
         }
-        ids.emplace_back(id);
+        names.emplace_back(name);
         if (comma == std::string_view::npos) {
-            return ids;
+            return names;
         }
         start = comma + 1;
     }
@@ -535,8 +608,167 @@ Result<SearchStrategy> ParseStrategy(std::string_view word, const ArgParser& arg
     return args.Fail(problem);
 }
 
+// A weight bound: a finite number.
+Result<double> ParseWeight(std::string_view word, std::string_view op, const ArgParser& args) {
+    double value = 0;
+    const char* end = word.data() + word.size();
+    auto [ptr, ec] = std::from_chars(word.data(), end, value);
+    if (ec != std::errc() || ptr != end || !std::isfinite(value) ||
+        word.find_first_of("nN") != std::string_view::npos) {
+        return args.Fail("weight " + std::string(op) + " needs a number, not '" + Shown(word) +
+                         "'");
+    }
+    return value;
+}
+
+// `hops N` (exactly N) or `hops MIN..MAX`, each from 0 to limits::kMaxTraversalDepth.
+Result<std::pair<std::uint32_t, std::uint32_t>> ParseHops(std::string_view word,
+                                                          const ArgParser& args) {
+    const std::string problem = "hops must be N or MIN..MAX with integers from 0 to " +
+                                std::to_string(limits::kMaxTraversalDepth) + ", not '" +
+                                Shown(word) + "'";
+    auto number = [&](std::string_view text) -> std::optional<std::uint32_t> {
+        std::uint32_t value = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || ptr != end || value > limits::kMaxTraversalDepth) {
+            return std::nullopt;
+        }
+        return value;
+    };
+    const std::size_t dots = word.find("..");
+    const auto min = number(word.substr(0, dots));
+    const auto max = dots == std::string_view::npos ? min : number(word.substr(dots + 2));
+    if (!min || !max) {
+        return args.Fail(problem);
+    }
+    if (*min > *max) {
+        return args.Fail("hops " + Shown(word) + " has MIN above MAX");
+    }
+    return std::pair(*min, *max);
+}
+
+// The options that select edges and hops, shared by the graph commands and `search ... from`.
+struct GraphOptions {
+    std::optional<std::pair<std::uint32_t, std::uint32_t>> hops;
+    std::optional<EdgeDirection> direction;
+    EdgeMatch edges;
+    std::string first_option;  // the first graph option given, for messages
+};
+
+// Reads one graph option if `word` starts one: a direction (out, in, both), `hops N|M..N`,
+// `label L,...` (or a JSON array of labels), `weight >= X`, `weight <= Y` (the operator and
+// number may also be written together: `weight>=0.5`). `inline_value` is the text after '='
+// when the word was `option=value`. Returns false, reading nothing, for any other word. Each
+// option may be given once (`seen` holds the ones read so far).
+Result<bool> ParseGraphOption(const std::string& word, std::optional<std::string> inline_value,
+                              Lexer& lexer, ArgParser& args, GraphOptions& options,
+                              std::vector<std::string>& seen) {
+    const std::string key = Lower(word);
+    std::string seen_key;
+    auto once = [&](std::string name) -> Status {
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+            return args.Fail("'" + name + "' is given twice");
+        }
+        seen.push_back(std::move(name));
+        if (options.first_option.empty()) {
+            options.first_option = key;
+        }
+        return Status::Ok();
+    };
+    auto value = [&](std::string_view what) -> Result<std::string> {
+        if (inline_value) {
+            if (inline_value->empty()) {
+                return args.Fail("missing " + std::string(what) + " after '='");
+            }
+            return *inline_value;
+        }
+        if (lexer.Peek() == '[') {
+            auto array = lexer.NextArray();
+            if (!array.ok()) {
+                return args.Fail(std::string(what) + ": " + array.status().message());
+            }
+            return *array;
+        }
+        return args.Required(what);
+    };
+    if (!inline_value && (key == "out" || key == "in" || key == "both")) {
+        if (options.direction) {
+            return args.Fail("the direction is given twice ('" + Shown(word) + "')");
+        }
+        PHENIX_RETURN_IF_ERROR(once("direction"));
+        options.direction = key == "out"  ? EdgeDirection::kOut
+                            : key == "in" ? EdgeDirection::kIn
+                                          : EdgeDirection::kBoth;
+        return true;
+    }
+    if (key == "hops") {
+        PHENIX_RETURN_IF_ERROR(once("hops"));
+        PHENIX_ASSIGN_OR_RETURN(std::string text, value("hops"));
+        PHENIX_ASSIGN_OR_RETURN(options.hops, ParseHops(text, args));
+        return true;
+    }
+    if (key == "label" || key == "labels") {
+        PHENIX_RETURN_IF_ERROR(once("label"));
+        PHENIX_ASSIGN_OR_RETURN(std::string text, value("label"));
+        PHENIX_ASSIGN_OR_RETURN(options.edges.labels, ParseNameList(text, "label", key, args));
+        return true;
+    }
+    if (key.starts_with("weight")) {
+        // The word was read whole, '=' included: "weight", "weight>=", "weight>=0.5".
+        std::string rest = word.substr(6) + (inline_value ? "=" + *inline_value : "");
+        if (rest.empty()) {
+            PHENIX_ASSIGN_OR_RETURN(rest, args.Required("'>=' or '<=' after 'weight'"));
+        }
+        const std::string op = rest.substr(0, 2);
+        if (op != ">=" && op != "<=") {
+            return args.Fail("expected '>=' or '<=' after 'weight', not '" + Shown(rest) + "'");
+        }
+        PHENIX_RETURN_IF_ERROR(once("weight " + op));
+        std::string number = rest.substr(2);
+        if (number.empty()) {
+            PHENIX_ASSIGN_OR_RETURN(number, args.Required("number after 'weight " + op + "'"));
+        }
+        PHENIX_ASSIGN_OR_RETURN(double bound, ParseWeight(number, op, args));
+        (op == ">=" ? options.edges.min_weight : options.edges.max_weight) = bound;
+        return true;
+    }
+    return false;
+}
+
+// Splits `option=value` (for the options that take a value). `weight>=X` is not split.
+std::pair<std::string, std::optional<std::string>> SplitInlineValue(const std::string& option) {
+    if (Lower(option).starts_with("weight")) {
+        return {option, std::nullopt};
+    }
+    const auto eq = option.find('=');
+    if (eq == std::string::npos) {
+        return {option, std::nullopt};
+    }
+    return {option.substr(0, eq), option.substr(eq + 1)};
+}
+
+// The JSON filter object that follows `what` (`where` or the filter of `find`).
+Result<std::string> FilterObject(Lexer& lexer, ArgParser& args, std::string_view what) {
+    if (lexer.Peek() != '{') {
+        PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> word, args.Optional());
+        if (!word) {
+            return args.Fail("missing " + std::string(what));
+        }
+        return args.Fail(std::string(what) + " must be a JSON object starting with '{', not '" +
+                         Shown(*word) + "'");
+    }
+    auto object = lexer.NextObject();
+    if (!object.ok()) {
+        return args.Fail(std::string(what) + ": " + object.status().message());
+    }
+    return std::move(object).value();
+}
+
 // search NAME [x1, ...] then options in any order, each at most once. An option's value is the
-// next word (`k 5`) or follows '=' in the same word (`k=5`).
+// next word (`k 5`) or follows '=' in the same word (`k=5`). `where {...}` takes a JSON filter;
+// `from ID` and the graph options (hops, direction, label, weight) restrict the search to the
+// entities reached from ID.
 Result<Command> ParseSearch(Lexer& lexer) {
     Command cmd{.kind = CommandKind::kSearch};
     ArgParser args(lexer, "search", UsageOf(cmd.kind));
@@ -556,19 +788,23 @@ Result<Command> ParseSearch(Lexer& lexer) {
     PHENIX_ASSIGN_OR_RETURN(cmd.query, ParseQueryVector(*literal, args));
 
     std::vector<std::string> seen;
+    GraphOptions graph;
+    std::optional<std::string> from;
     while (true) {
         PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> option, args.Optional());
         if (!option) {
-            return cmd;
+            break;
         }
-        std::string key = Lower(*option);
-        std::optional<std::string> inline_value;
-        if (const auto eq = key.find('='); eq != std::string::npos) {
-            inline_value = option->substr(eq + 1);
-            key.resize(eq);
+        auto [word, inline_value] = SplitInlineValue(*option);
+        PHENIX_ASSIGN_OR_RETURN(bool is_graph_option,
+                                ParseGraphOption(word, inline_value, lexer, args, graph, seen));
+        if (is_graph_option) {
+            continue;
         }
-        const bool is_known = key == "k" || key == "ef" || key == "ids" || key == "strategy" ||
-                              (key == "with" && !inline_value);
+        std::string key = Lower(word);
+        const bool is_known =
+            key == "k" || key == "ef" || key == "ids" || key == "strategy" || key == "from" ||
+            ((key == "with" || key == "where" || key == "explain") && !inline_value);
         if (!is_known) {
             return args.Fail("unexpected '" + Shown(*option) + "'");
         }
@@ -603,26 +839,191 @@ Result<Command> ParseSearch(Lexer& lexer) {
         }
         seen.push_back(key);
         if (key == "k") {
-            PHENIX_ASSIGN_OR_RETURN(std::string word, value("k"));
-            PHENIX_ASSIGN_OR_RETURN(std::uint64_t k, args.ParseNumber(word, "k", 1, kMaxSearchK));
+            PHENIX_ASSIGN_OR_RETURN(std::string text, value("k"));
+            PHENIX_ASSIGN_OR_RETURN(std::uint64_t k, args.ParseNumber(text, "k", 1, kMaxSearchK));
             cmd.search.k = static_cast<std::size_t>(k);
         } else if (key == "ef") {
-            PHENIX_ASSIGN_OR_RETURN(std::string word, value("ef"));
+            PHENIX_ASSIGN_OR_RETURN(std::string text, value("ef"));
             PHENIX_ASSIGN_OR_RETURN(std::uint64_t ef,
-                                    args.ParseNumber(word, "ef", 1, kMaxSearchEf));
+                                    args.ParseNumber(text, "ef", 1, kMaxSearchEf));
             cmd.search.ef = static_cast<std::uint32_t>(ef);
         } else if (key == "ids") {
-            PHENIX_ASSIGN_OR_RETURN(std::string word, value("ids"));
-            PHENIX_ASSIGN_OR_RETURN(cmd.search.filter_ids, ParseIdList(word, args));
+            PHENIX_ASSIGN_OR_RETURN(std::string text, value("ids"));
+            PHENIX_ASSIGN_OR_RETURN(cmd.search.filter_ids, ParseNameList(text, "id", "ids", args));
         } else if (key == "strategy") {
-            PHENIX_ASSIGN_OR_RETURN(std::string word, value("strategy"));
-            PHENIX_ASSIGN_OR_RETURN(cmd.search.strategy, ParseStrategy(word, args));
+            PHENIX_ASSIGN_OR_RETURN(std::string text, value("strategy"));
+            PHENIX_ASSIGN_OR_RETURN(cmd.search.strategy, ParseStrategy(text, args));
+        } else if (key == "where") {
+            PHENIX_ASSIGN_OR_RETURN(cmd.search.filter,
+                                    FilterObject(lexer, args, "the filter after 'where'"));
+        } else if (key == "from") {
+            PHENIX_ASSIGN_OR_RETURN(from, value("entity id after 'from'"));
+        } else if (key == "explain") {
+            cmd.explain = true;
         } else if (key == "with metadata") {
             cmd.search.include_metadata = true;
         } else {
             cmd.search.include_vector = true;
         }
     }
+    if (!from) {
+        if (!graph.first_option.empty()) {
+            return args.Fail("'" + Shown(graph.first_option) +
+                             "' restricts the graph constraint: it needs 'from ID'");
+        }
+        return cmd;
+    }
+    GraphConstraint& constraint = cmd.search.graph.emplace();
+    constraint.start_id = std::move(*from);
+    if (graph.hops) {
+        std::tie(constraint.min_hops, constraint.max_hops) = *graph.hops;
+    }
+    constraint.direction = graph.direction.value_or(EdgeDirection::kOut);
+    constraint.edges = std::move(graph.edges);
+    return cmd;
+}
+
+// find NAME [{filter}] [limit N] [count] [explain]: the options in any order, each once.
+Result<Command> ParseFind(Lexer& lexer) {
+    Command cmd{.kind = CommandKind::kFind};
+    ArgParser args(lexer, "find", UsageOf(cmd.kind));
+    PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("collection name"));
+    if (lexer.Peek() == '{') {
+        PHENIX_ASSIGN_OR_RETURN(cmd.find.filter, FilterObject(lexer, args, "the filter"));
+    }
+    std::vector<std::string> seen;
+    while (true) {
+        PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> option, args.Optional());
+        if (!option) {
+            return cmd;
+        }
+        const std::string key = Lower(*option);
+        if (key != "limit" && key != "count" && key != "explain") {
+            if (option->starts_with('[') || option->starts_with('"')) {
+                return args.Fail("the filter must be a JSON object starting with '{', not '" +
+                                 Shown(*option) + "'");
+            }
+            return args.Fail("unexpected '" + Shown(*option) + "'");
+        }
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            return args.Fail("'" + key + "' is given twice");
+        }
+        seen.push_back(key);
+        if (key == "limit") {
+            PHENIX_ASSIGN_OR_RETURN(std::string word, args.Required("limit"));
+            PHENIX_ASSIGN_OR_RETURN(std::uint64_t limit,
+                                    args.ParseNumber(word, "limit", 1, limits::kMaxFindLimit));
+            cmd.find.limit = static_cast<std::size_t>(limit);
+        } else if (key == "count") {
+            cmd.find.count_only = true;
+        } else {
+            cmd.explain = true;
+        }
+    }
+}
+
+// traverse, paths, shortest and degree: NAME, one or two ids, then options in any order, each
+// once: the graph options (ParseGraphOption) and, for some, `limit N`, `to ID`, `with start`.
+Result<Command> ParseGraphCommand(Lexer& lexer, std::string_view verb, CommandKind kind) {
+    Command cmd{.kind = kind};
+    ArgParser args(lexer, verb, UsageOf(kind));
+    const bool takes_hops = kind == CommandKind::kTraverse || kind == CommandKind::kPaths;
+    const bool takes_limit = takes_hops;
+    const bool takes_to = kind == CommandKind::kPaths;
+    const bool takes_with_start = kind == CommandKind::kTraverse;
+    PHENIX_ASSIGN_OR_RETURN(cmd.name, args.Required("collection name"));
+    PHENIX_ASSIGN_OR_RETURN(
+        cmd.id, args.Required(kind == CommandKind::kTraverse || kind == CommandKind::kDegree
+                                  ? "entity id"
+                                  : "start entity id"));
+    std::string to;
+    if (kind == CommandKind::kShortest) {
+        PHENIX_ASSIGN_OR_RETURN(to, args.Required("target entity id"));
+    }
+    std::vector<std::string> seen;
+    GraphOptions graph;
+    std::optional<std::size_t> limit;
+    bool with_start = false;
+    while (true) {
+        PHENIX_ASSIGN_OR_RETURN(std::optional<std::string> option, args.Optional());
+        if (!option) {
+            break;
+        }
+        const std::string key = Lower(*option);
+        if (key == "hops" && !takes_hops) {
+            return args.Fail("unexpected 'hops'");
+        }
+        PHENIX_ASSIGN_OR_RETURN(bool is_graph_option,
+                                ParseGraphOption(*option, std::nullopt, lexer, args, graph, seen));
+        if (is_graph_option) {
+            continue;
+        }
+        const bool is_known = (key == "limit" && takes_limit) || (key == "to" && takes_to) ||
+                              (key == "with" && takes_with_start);
+        if (!is_known) {
+            return args.Fail("unexpected '" + Shown(*option) + "'");
+        }
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            return args.Fail("'" + key + "' is given twice");
+        }
+        seen.push_back(key);
+        if (key == "limit") {
+            PHENIX_ASSIGN_OR_RETURN(std::string word, args.Required("limit"));
+            PHENIX_ASSIGN_OR_RETURN(
+                std::uint64_t value,
+                args.ParseNumber(word, "limit", 1, std::numeric_limits<std::uint32_t>::max()));
+            limit = static_cast<std::size_t>(value);
+        } else if (key == "to") {
+            PHENIX_ASSIGN_OR_RETURN(to, args.Required("entity id after 'to'"));
+        } else {
+            PHENIX_ASSIGN_OR_RETURN(std::string what, args.Required("'start' after 'with'"));
+            if (Lower(what) != "start") {
+                return args.Fail("expected 'start' after 'with', not '" + Shown(what) + "'");
+            }
+            with_start = true;
+        }
+    }
+    // The shell's default page, like scan's: a traversal of a large graph is not all printed.
+    constexpr std::size_t kDefaultGraphLimit = 100;
+    const EdgeDirection direction = graph.direction.value_or(EdgeDirection::kOut);
+    switch (kind) {
+        case CommandKind::kTraverse: {
+            TraversalSpec& spec = cmd.traversal;
+            spec.start_id = cmd.id;
+            if (graph.hops) {
+                std::tie(spec.min_hops, spec.max_hops) = *graph.hops;
+            }
+            spec.direction = direction;
+            spec.edges = std::move(graph.edges);
+            // Asking for 0 hops asks for the start itself.
+            spec.include_start = with_start || spec.min_hops == 0;
+            spec.limit = limit.value_or(kDefaultGraphLimit);
+            break;
+        }
+        case CommandKind::kPaths: {
+            PathSpec& spec = cmd.paths;
+            spec.start_id = cmd.id;
+            spec.end_id = std::move(to);
+            if (graph.hops) {
+                std::tie(spec.min_hops, spec.max_hops) = *graph.hops;
+            }
+            spec.direction = direction;
+            spec.edges = std::move(graph.edges);
+            spec.limit = limit.value_or(kDefaultGraphLimit);
+            break;
+        }
+        case CommandKind::kShortest:
+            cmd.shortest.from_id = cmd.id;
+            cmd.shortest.to_id = std::move(to);
+            cmd.shortest.direction = direction;
+            cmd.shortest.edges = std::move(graph.edges);
+            break;
+        default:
+            cmd.direction = direction;
+            cmd.edges = std::move(graph.edges);
+            break;
+    }
+    return cmd;
 }
 
 Result<Command> ParseEdges(Lexer& lexer) {
@@ -706,7 +1107,7 @@ Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kin
     std::string_view name_what;
     bool has_id = false;
     std::string_view json_what;
-    bool has_path = false;
+    std::string_view path_what;
     switch (kind) {
         case CommandKind::kQuit:
         case CommandKind::kListCollections:
@@ -725,7 +1126,14 @@ Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kin
         case CommandKind::kDropCollection:
         case CommandKind::kIndexInfo:
         case CommandKind::kReindex:
+        case CommandKind::kListIndexes:
+        case CommandKind::kAnalyze:
             name_what = "collection name";
+            break;
+        case CommandKind::kCreateIndex:
+        case CommandKind::kDropIndex:
+            name_what = "collection name";
+            path_what = "metadata path";
             break;
         case CommandKind::kUseTenant:
             name_what = "tenant name";
@@ -752,13 +1160,18 @@ Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kin
             break;
         case CommandKind::kLoad:
             name_what = "collection name";
-            has_path = true;
+            path_what = "file name";
             break;
         case CommandKind::kCreateCollection:
         case CommandKind::kCreateTenant:
         case CommandKind::kEdges:
         case CommandKind::kScan:
         case CommandKind::kSearch:
+        case CommandKind::kFind:
+        case CommandKind::kTraverse:
+        case CommandKind::kPaths:
+        case CommandKind::kShortest:
+        case CommandKind::kDegree:
         case CommandKind::kBegin:
         case CommandKind::kTiming:
             return Status::Internal("ParseSimple called for a command with options");
@@ -772,8 +1185,8 @@ Result<Command> ParseSimple(Lexer& lexer, std::string_view verb, CommandKind kin
     if (!json_what.empty()) {
         PHENIX_ASSIGN_OR_RETURN(cmd.json, args.Json(json_what));
     }
-    if (has_path) {
-        PHENIX_ASSIGN_OR_RETURN(cmd.path, args.Required("file name"));
+    if (!path_what.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(cmd.path, args.Required(path_what));
     }
     PHENIX_RETURN_IF_ERROR(args.ExpectEnd());
     return cmd;
@@ -911,12 +1324,28 @@ Result<Command> ParseCommand(std::string_view statement) {
         return ParseCreate(lexer);
     }
     if (verb == "drop") {
-        static constexpr std::array<std::string_view, 1> kObjects = {"collection"};
-        if (auto object = ObjectWord(lexer, verb, kObjects, UsageOf(CommandKind::kDropCollection));
-            !object.ok()) {
-            return object.status();
+        static constexpr std::array<std::string_view, 2> kObjects = {"collection", "index"};
+        PHENIX_ASSIGN_OR_RETURN(
+            std::string object,
+            ObjectWord(lexer, verb, kObjects, "drop collection NAME | drop index NAME PATH"));
+        if (object == "index") {
+            return ParseSimple(lexer, "drop index", CommandKind::kDropIndex);
         }
         return ParseSimple(lexer, "drop collection", CommandKind::kDropCollection);
+    }
+    if (verb == "explain") {
+        // `explain find ...` / `explain search ...`: the same as the trailing `explain` option.
+        const std::string_view rest = lexer.Rest();
+        constexpr std::string_view kExplainUsage = "explain find ... | explain search ...";
+        if (rest.empty()) {
+            return Usage(verb, "missing the command to explain", kExplainUsage);
+        }
+        PHENIX_ASSIGN_OR_RETURN(Command cmd, ParseCommand(rest));
+        if (cmd.kind != CommandKind::kFind && cmd.kind != CommandKind::kSearch) {
+            return Usage(verb, "only find and search can be explained", kExplainUsage);
+        }
+        cmd.explain = true;
+        return cmd;
     }
     if (verb == "use") {
         static constexpr std::array<std::string_view, 1> kObjects = {"tenant"};
@@ -940,6 +1369,8 @@ Result<Command> ParseCommand(std::string_view statement) {
         {"load", CommandKind::kLoad},
         {"index", CommandKind::kIndexInfo},
         {"reindex", CommandKind::kReindex},
+        {"indexes", CommandKind::kListIndexes},
+        {"analyze", CommandKind::kAnalyze},
         {"commit", CommandKind::kCommit},
         {"rollback", CommandKind::kRollback},
         {"timestamp", CommandKind::kTimestamp},
@@ -959,6 +1390,20 @@ Result<Command> ParseCommand(std::string_view statement) {
     }
     if (verb == "search") {
         return ParseSearch(lexer);
+    }
+    if (verb == "find") {
+        return ParseFind(lexer);
+    }
+    static constexpr std::pair<std::string_view, CommandKind> kGraphCommands[] = {
+        {"traverse", CommandKind::kTraverse},
+        {"paths", CommandKind::kPaths},
+        {"shortest", CommandKind::kShortest},
+        {"degree", CommandKind::kDegree},
+    };
+    for (const auto& [name, kind] : kGraphCommands) {
+        if (verb == name) {
+            return ParseGraphCommand(lexer, verb, kind);
+        }
     }
     if (verb == "begin") {
         return ParseBegin(lexer);

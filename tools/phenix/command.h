@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include <phenix/query.h>
 #include <phenix/result.h>
 #include <phenix/search.h>
 #include <phenix/types.h>
@@ -46,6 +47,15 @@ enum class CommandKind : std::uint8_t {
     kSearch,
     kIndexInfo,
     kReindex,
+    kCreateIndex,
+    kDropIndex,
+    kListIndexes,
+    kAnalyze,
+    kFind,
+    kTraverse,
+    kPaths,
+    kShortest,
+    kDegree,
     kBegin,
     kCommit,
     kRollback,
@@ -65,12 +75,18 @@ struct Command {
     std::size_t limit = 100;
     std::string after;
     EdgeDirection direction = EdgeDirection::kOut;
-    std::string path;                    // file for kLoad
+    std::string path;                    // file for kLoad; metadata path for k*Index
     std::optional<bool> enable;          // for kTiming: on/off, or nullopt to toggle
     bool read_only = false;              // for kBegin; also set by `as of`
     std::optional<std::uint64_t> as_of;  // for kBegin: the commit timestamp to read at
     std::vector<float> query;            // for kSearch: the query vector
-    SearchOptions search;                // for kSearch: k, ef, ids, strategy, with ...
+    SearchOptions search;                // for kSearch: k, ef, ids, where, from, strategy, ...
+    bool explain = false;                // for kFind, kSearch: also print how it ran
+    FindOptions find;                    // for kFind: filter, limit, count
+    TraversalSpec traversal;             // for kTraverse
+    PathSpec paths;                      // for kPaths
+    ShortestPathSpec shortest;           // for kShortest
+    EdgeMatch edges;                     // for kDegree, with `id` and `direction`
 };
 
 // One line of the command reference: how to write the command and what it does.

@@ -100,6 +100,46 @@ std::string Dump(const Json& doc) {
     return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// An optimizer's row estimate: whole rows once it is large, else up to 3 significant digits.
+std::string FormatEstimate(double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), value >= 1000 ? "%.0f" : "%.3g", value);
+    return buf;
+}
+
+// Text that should hold a JSON document, for embedding in JSON output: parsed (so the output
+// stays valid whatever it holds), as a string when it does not parse, null when empty.
+Json EmbeddedJson(std::string_view text) {
+    if (text.empty()) {
+        return nullptr;
+    }
+    Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    return doc.is_discarded() ? Json(std::string(text)) : doc;
+}
+
+Json PathJson(const GraphPath& path) {
+    Json nodes = Json::array();
+    for (const PathNode& node : path.nodes) {
+        nodes.push_back({{"collection", node.collection.name}, {"id", node.id}});
+    }
+    Json edges = Json::array();
+    for (const EdgeRecord& edge : path.edges) {
+        edges.push_back(EmbeddedJson(EdgeRecordToJson(edge)));
+    }
+    return {
+        {"nodes", std::move(nodes)}, {"edges", std::move(edges)}, {"weight", path.total_weight}};
+}
+
+std::string_view IndexStateName(IndexState state) {
+    switch (state) {
+        case IndexState::kBuilding:
+            return "building";
+        case IndexState::kReady:
+            return "ready";
+    }
+    return "unknown";
+}
+
 }  // namespace
 
 std::string Printable(std::string_view text) {
@@ -146,6 +186,28 @@ std::string AbbreviateVector(std::span<const float> vector) {
 
 std::string JsonString(std::string_view text) {
     return Dump(Json(std::string(text)));
+}
+
+std::string RenderPath(const GraphPath& path, std::string_view home) {
+    auto node_name = [&](const PathNode& node) {
+        return node.collection.name == home
+                   ? Printable(node.id)
+                   : Printable(node.collection.name) + ":" + Printable(node.id);
+    };
+    if (path.nodes.empty()) {
+        return {};
+    }
+    std::string out = node_name(path.nodes[0]);
+    for (std::size_t idx = 0; idx < path.edges.size() && idx + 1 < path.nodes.size(); ++idx) {
+        const EdgeRecord& edge = path.edges[idx];
+        const PathNode& from = path.nodes[idx];
+        const bool is_forward =
+            edge.source_id == from.id && edge.source.name == from.collection.name;
+        const std::string label = Printable(edge.label);
+        out += is_forward ? " -[" + label + "]-> " : " <-[" + label + "]- ";
+        out += node_name(path.nodes[idx + 1]);
+    }
+    return out;
 }
 
 std::string Table::Render(bool footer) const {
@@ -321,7 +383,8 @@ void Printer::PrintTenants(std::span<const std::string> tenants, std::string_vie
     Write(table.Render());
 }
 
-void Printer::PrintSearch(const SearchResponse& response, const SearchOptions& options) {
+void Printer::PrintSearch(const SearchResponse& response, const SearchOptions& options,
+                          bool explain) {
     const SearchPlan& plan = response.plan;
     if (format_ == OutputFormat::kJson) {
         // Built as text: distances and components print as the shortest float that reads back
@@ -351,7 +414,11 @@ void Printer::PrintSearch(const SearchResponse& response, const SearchOptions& o
                                {"distance_computations", plan.distance_computations},
                                {"unindexed_rows_scanned", plan.unindexed_rows_scanned},
                                {"fell_back_to_exact", plan.fell_back_to_exact}};
-        out += "],\"plan\":" + Dump(plan_doc) + "}\n";
+        Json full_plan = plan_doc;
+        if (explain) {
+            full_plan["filter_steps"] = plan.filter_steps;
+        }
+        out += "],\"plan\":" + Dump(full_plan) + "}\n";
         Write(out);
         return;
     }
@@ -391,7 +458,155 @@ void Printer::PrintSearch(const SearchResponse& response, const SearchOptions& o
         out += ", fell back to an exact scan";
     }
     out += "\n";
+    if (explain) {
+        for (const std::string& step : plan.filter_steps) {
+            out += "  " + Printable(step) + "\n";
+        }
+    }
     Write(out);
+}
+
+void Printer::PrintFind(const FindResponse& response, const FindOptions& options, bool explain) {
+    const FilterPlan& plan = response.plan;
+    if (format_ == OutputFormat::kJson) {
+        Json doc;
+        if (!options.count_only) {
+            doc["ids"] = response.ids;
+        }
+        doc["count"] = response.count;
+        if (explain) {
+            doc["plan"] = {{"estimated_rows", plan.estimated_rows},
+                           {"rows_scanned", plan.rows_scanned},
+                           {"index_entries_read", plan.index_entries_read},
+                           {"steps", plan.steps}};
+        }
+        Write(Dump(doc) + "\n");
+        return;
+    }
+    std::string out;
+    if (options.count_only) {
+        out = std::to_string(response.count) + "\n";
+    } else {
+        Table table({"id"});
+        for (const std::string& id : response.ids) {
+            table.AddRow({Printable(id)});
+        }
+        out = table.Render(/*footer=*/false) + Rows(response.ids.size());
+        if (response.count != response.ids.size()) {
+            out += " of " + std::to_string(response.count) + " matching";
+        }
+        out += ")\n";
+    }
+    if (explain) {
+        out += "plan: estimated " + FormatEstimate(plan.estimated_rows) +
+               (plan.estimated_rows == 1 ? " row, " : " rows, ") +
+               std::to_string(plan.rows_scanned) +
+               (plan.rows_scanned == 1 ? " row scanned, " : " rows scanned, ") +
+               std::to_string(plan.index_entries_read) +
+               (plan.index_entries_read == 1 ? " index entry read\n" : " index entries read\n");
+        for (const std::string& step : plan.steps) {
+            out += "  " + Printable(step) + "\n";
+        }
+    }
+    Write(out);
+}
+
+void Printer::PrintIndexes(std::span<const MetadataIndexInfo> indexes) {
+    // Statistics are computed in the background (and by `analyze`); until then there are none,
+    // which is not the same as an empty index.
+    auto has_statistics = [](const MetadataIndexInfo& info) {
+        return info.statistics_timestamp != 0;
+    };
+    if (format_ == OutputFormat::kJson) {
+        std::string out;
+        for (const MetadataIndexInfo& info : indexes) {
+            Json doc = {{"path", info.path},
+                        {"state", std::string(IndexStateName(info.state))},
+                        {"ready_timestamp", info.ready_timestamp},
+                        {"entries", nullptr},
+                        {"distinct_values", nullptr},
+                        {"statistics_timestamp", info.statistics_timestamp},
+                        {"statistics", EmbeddedJson(info.statistics_json)}};
+            if (has_statistics(info)) {
+                doc["entries"] = info.entries;
+                doc["distinct_values"] = info.distinct_values;
+            }
+            out += Dump(doc) + "\n";
+        }
+        Write(out);
+        return;
+    }
+    Table table({"path", "state", "entries", "distinct_values"});
+    for (const MetadataIndexInfo& info : indexes) {
+        const bool known = has_statistics(info);
+        table.AddRow({Printable(info.path), std::string(IndexStateName(info.state)),
+                      known ? std::to_string(info.entries) : "n/a",
+                      known ? std::to_string(info.distinct_values) : "n/a"});
+    }
+    Write(table.Render());
+}
+
+void Printer::PrintTraversal(const TraversalResponse& response) {
+    if (format_ == OutputFormat::kJson) {
+        Json entities = Json::array();
+        for (const ReachedEntity& entity : response.entities) {
+            entities.push_back({{"collection", entity.collection.name},
+                                {"id", entity.id},
+                                {"depth", entity.depth}});
+        }
+        const Json doc = {{"entities", std::move(entities)},
+                          {"truncated", response.truncated},
+                          {"edges_examined", response.edges_examined}};
+        Write(Dump(doc) + "\n");
+        return;
+    }
+    Table table({"collection", "id", "depth"});
+    for (const ReachedEntity& entity : response.entities) {
+        table.AddRow({Printable(entity.collection.name), Printable(entity.id),
+                      std::to_string(entity.depth)});
+    }
+    std::string out = table.Render(/*footer=*/false) + Rows(response.entities.size());
+    if (response.truncated) {
+        out += "; more were reached: raise the limit";
+    }
+    Write(out + ")\n");
+}
+
+void Printer::PrintPaths(const PathsResponse& response, std::string_view home) {
+    if (format_ == OutputFormat::kJson) {
+        Json paths = Json::array();
+        for (const GraphPath& path : response.paths) {
+            paths.push_back(PathJson(path));
+        }
+        Write(Dump(Json{{"paths", std::move(paths)}, {"truncated", response.truncated}}) + "\n");
+        return;
+    }
+    Table table({"path", "hops", "weight"});
+    for (const GraphPath& path : response.paths) {
+        table.AddRow({RenderPath(path, home), std::to_string(path.edges.size()),
+                      FormatDouble(path.total_weight)});
+    }
+    std::string out = table.Render(/*footer=*/false) + Rows(response.paths.size());
+    if (response.truncated) {
+        out += "; more paths exist: raise the limit";
+    }
+    Write(out + ")\n");
+}
+
+void Printer::PrintShortestPath(const std::optional<GraphPath>& path, std::string_view home,
+                                std::string_view from, std::string_view to) {
+    if (format_ == OutputFormat::kJson) {
+        Write(Dump(Json{{"path", path ? PathJson(*path) : Json(nullptr)}}) + "\n");
+        return;
+    }
+    if (!path) {
+        Write("no path from " + Printable(from) + " to " + Printable(to) + "\n");
+        return;
+    }
+    Table table({"path", "hops", "weight"});
+    table.AddRow({RenderPath(*path, home), std::to_string(path->edges.size()),
+                  FormatDouble(path->total_weight)});
+    Write(table.Render());
 }
 
 void Printer::PrintVectorIndexInfo(std::string_view name, const VectorIndexInfo& info) {

@@ -9,11 +9,13 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <phenix/query.h>
 #include <phenix/search.h>
 #include <phenix/types.h>
 
@@ -50,6 +52,10 @@ std::string AbbreviateVector(std::span<const float> vector);
 // A JSON string literal (quoted and escaped); invalid UTF-8 is replaced.
 std::string JsonString(std::string_view text);
 
+// A path for people: `a -[knows]-> b <-[cites]- c` (an arrow against the direction the edge is
+// stored in points back). Nodes outside collection `home` are written COLLECTION:ID.
+std::string RenderPath(const GraphPath& path, std::string_view home);
+
 class Printer {
   public:
     Printer(OutputFormat format, std::FILE* out) : format_(format), out_(out) {}
@@ -62,8 +68,22 @@ class Printer {
     void PrintCollections(std::span<const CollectionInfo> collections);
     void PrintCollection(const CollectionInfo& info);
     void PrintTenants(std::span<const std::string> tenants, std::string_view current);
-    // A search's hits (with metadata / vector columns when `options` asked for them) and plan.
-    void PrintSearch(const SearchResponse& response, const SearchOptions& options);
+    // A search's hits (with metadata / vector columns when `options` asked for them) and plan;
+    // with `explain` also how the filter and graph constraint were evaluated.
+    void PrintSearch(const SearchResponse& response, const SearchOptions& options,
+                     bool explain = false);
+    // `find`: the matching ids (or only their count) and, with `explain`, the filter's plan.
+    void PrintFind(const FindResponse& response, const FindOptions& options, bool explain);
+    // `indexes NAME`: the metadata indexes and their statistics.
+    void PrintIndexes(std::span<const MetadataIndexInfo> indexes);
+    // `traverse`: the entities reached, nearest first.
+    void PrintTraversal(const TraversalResponse& response);
+    // `paths`: one row per path. Nodes of collection `home` are shown by id alone, others as
+    // COLLECTION:ID.
+    void PrintPaths(const PathsResponse& response, std::string_view home);
+    // `shortest`: the path, or "no path from FROM to TO".
+    void PrintShortestPath(const std::optional<GraphPath>& path, std::string_view home,
+                           std::string_view from, std::string_view to);
     // `index NAME`: the vector index of collection `name`.
     void PrintVectorIndexInfo(std::string_view name, const VectorIndexInfo& info);
     // The result of a successful command with nothing else to show: "OK" / {"ok":true}.

@@ -36,6 +36,40 @@ std::string QuoteWord(std::string_view word) {
 
 constexpr std::string_view kNoTransaction = "no transaction is open (start one with 'begin')";
 
+// Progress of a long command (reindex, create index) on stderr when stderr is a terminal:
+// "\r  42% (84000/200000)", ended by a newline when the command returns.
+class TerminalProgress {
+  public:
+    TerminalProgress() : is_enabled_(::isatty(STDERR_FILENO) == 1) {}
+    ~TerminalProgress() { Finish(); }
+    TerminalProgress(const TerminalProgress&) = delete;
+    TerminalProgress& operator=(const TerminalProgress&) = delete;
+
+    void Update(std::uint64_t done, std::uint64_t total) {
+        if (!is_enabled_ || total == 0) {
+            return;
+        }
+        std::fprintf(stderr, "\r  %llu%% (%llu/%llu)",
+                     static_cast<unsigned long long>(done * 100 / total),
+                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+        std::fflush(stderr);
+        has_line_ = true;
+    }
+
+    // Ends the progress line, if one was printed.
+    void Finish() {
+        if (has_line_) {
+            std::fprintf(stderr, "\n");
+            std::fflush(stderr);
+            has_line_ = false;
+        }
+    }
+
+  private:
+    const bool is_enabled_;
+    bool has_line_ = false;
+};
+
 Status HelpTopicNotFound(std::string_view topic) {
     return Status::NotFound("no help for '" + Printable(topic) +
                             "' (type 'help' for the list of commands)");
@@ -185,6 +219,30 @@ Status Shell::Run(const Command& cmd) {
         }
         case CommandKind::kReindex:
             return RunReindex(cmd);
+        case CommandKind::kCreateIndex:
+            return RunCreateIndex(cmd);
+        case CommandKind::kDropIndex:
+            PHENIX_RETURN_IF_ERROR(RefuseInTransaction("drop index", "DDL is not transactional"));
+            PHENIX_RETURN_IF_ERROR(db_.DropIndex(Ref(cmd.name), cmd.path));
+            printer_.PrintOk();
+            return Status::Ok();
+        case CommandKind::kListIndexes: {
+            auto indexes = db_.ListIndexes(Ref(cmd.name));
+            PHENIX_RETURN_IF_ERROR(indexes.status());
+            printer_.PrintIndexes(*indexes);
+            return Status::Ok();
+        }
+        case CommandKind::kAnalyze:
+            PHENIX_RETURN_IF_ERROR(db_.AnalyzeIndexes(Ref(cmd.name)));
+            printer_.PrintOk();
+            return Status::Ok();
+        case CommandKind::kFind:
+            return RunFind(cmd);
+        case CommandKind::kTraverse:
+        case CommandKind::kPaths:
+        case CommandKind::kShortest:
+        case CommandKind::kDegree:
+            return RunGraph(cmd);
         case CommandKind::kBegin:
             return RunBegin(cmd);
         case CommandKind::kCommit:
@@ -324,29 +382,17 @@ Status Shell::RunSearch(const Command& cmd) {
     auto response =
         Read([&](auto& source) { return source.Search(Ref(cmd.name), cmd.query, cmd.search); });
     PHENIX_RETURN_IF_ERROR(response.status());
-    printer_.PrintSearch(*response, cmd.search);
+    printer_.PrintSearch(*response, cmd.search, cmd.explain);
     return Status::Ok();
 }
 
 Status Shell::RunReindex(const Command& cmd) {
-    const bool show_progress = ::isatty(STDERR_FILENO) == 1;
-    bool has_progress_line = false;
-    auto progress = [&](std::uint64_t done, std::uint64_t total) {
-        if (!show_progress || total == 0) {
-            return;
-        }
-        std::fprintf(stderr, "\r  %llu%% (%llu/%llu)",
-                     static_cast<unsigned long long>(done * 100 / total),
-                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
-        std::fflush(stderr);
-        has_progress_line = true;
-    };
+    TerminalProgress progress;
     const auto start = std::chrono::steady_clock::now();
-    Status rebuilt = db_.RebuildVectorIndex(Ref(cmd.name), progress);
-    if (has_progress_line) {
-        std::fprintf(stderr, "\n");
-        std::fflush(stderr);
-    }
+    Status rebuilt = db_.RebuildVectorIndex(
+        Ref(cmd.name),
+        [&](std::uint64_t done, std::uint64_t total) { progress.Update(done, total); });
+    progress.Finish();
     PHENIX_RETURN_IF_ERROR(rebuilt);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -363,6 +409,59 @@ Status Shell::RunReindex(const Command& cmd) {
                   static_cast<unsigned long long>(info->live_nodes), seconds);
     printer_.PrintMessage(text, json);
     return Status::Ok();
+}
+
+Status Shell::RunCreateIndex(const Command& cmd) {
+    PHENIX_RETURN_IF_ERROR(RefuseInTransaction("create index", "DDL is not transactional"));
+    TerminalProgress progress;
+    Status created = db_.CreateIndex(
+        Ref(cmd.name), cmd.path,
+        [&](std::uint64_t done, std::uint64_t total) { progress.Update(done, total); });
+    progress.Finish();
+    PHENIX_RETURN_IF_ERROR(created);
+    printer_.PrintOk();
+    return Status::Ok();
+}
+
+Status Shell::RunFind(const Command& cmd) {
+    auto response = Read([&](auto& source) { return source.Find(Ref(cmd.name), cmd.find); });
+    PHENIX_RETURN_IF_ERROR(response.status());
+    printer_.PrintFind(*response, cmd.find, cmd.explain);
+    return Status::Ok();
+}
+
+Status Shell::RunGraph(const Command& cmd) {
+    const CollectionRef ref = Ref(cmd.name);
+    switch (cmd.kind) {
+        case CommandKind::kTraverse: {
+            auto response = Read([&](auto& source) { return source.Traverse(ref, cmd.traversal); });
+            PHENIX_RETURN_IF_ERROR(response.status());
+            printer_.PrintTraversal(*response);
+            return Status::Ok();
+        }
+        case CommandKind::kPaths: {
+            auto response = Read([&](auto& source) { return source.FindPaths(ref, cmd.paths); });
+            PHENIX_RETURN_IF_ERROR(response.status());
+            printer_.PrintPaths(*response, cmd.name);
+            return Status::Ok();
+        }
+        case CommandKind::kShortest: {
+            auto path = Read([&](auto& source) { return source.ShortestPath(ref, cmd.shortest); });
+            PHENIX_RETURN_IF_ERROR(path.status());
+            printer_.PrintShortestPath(*path, cmd.name, cmd.shortest.from_id, cmd.shortest.to_id);
+            return Status::Ok();
+        }
+        case CommandKind::kDegree: {
+            auto degree = Read(
+                [&](auto& source) { return source.Degree(ref, cmd.id, cmd.direction, cmd.edges); });
+            PHENIX_RETURN_IF_ERROR(degree.status());
+            const std::string text = std::to_string(*degree);
+            printer_.PrintMessage(text, R"({"degree":)" + text + "}");
+            return Status::Ok();
+        }
+        default:
+            return Status::Internal("RunGraph called for a command that is not a graph command");
+    }
 }
 
 Status Shell::RunBegin(const Command& cmd) {

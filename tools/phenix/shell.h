@@ -3,9 +3,10 @@
 // phenix::shell::Shell — executes the shell's commands (see command.h) against an open
 // Database and prints their results through a Printer. It keeps the session state: the
 // current tenant, whether timing is on, whether quit was asked for, and the open transaction:
-// between `begin` and `commit`/`rollback` every entity read and write (and `search`) goes
-// through it, and DDL and `load` are refused. Reading input and reporting errors are the caller's
-// job (main.cc), which also rolls back a transaction still open at exit.
+// between `begin` and `commit`/`rollback` every entity read and write (and `search`, `find` and
+// the graph commands) goes through it, and DDL (index DDL included) and `load` are refused. Reading
+// input and reporting errors are the caller's job (main.cc), which also rolls back a transaction
+// still open at exit.
 //
 // Thread-compatible: confined to the thread that runs the shell.
 #pragma once
@@ -50,6 +51,10 @@ class Shell {
     Status RunLoad(const Command& cmd);
     Status RunSearch(const Command& cmd);
     Status RunReindex(const Command& cmd);
+    Status RunCreateIndex(const Command& cmd);
+    Status RunFind(const Command& cmd);
+    // traverse, paths, shortest, degree.
+    Status RunGraph(const Command& cmd);
     Status RunBegin(const Command& cmd);
     Status RunCommit();
     Status RunRollback();

@@ -1,0 +1,2257 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Metadata indexes, filters, graph traversal and hybrid (graph + filter + vector) search through
+// the engine's public API (phenix/db.h, phenix/query.h, phenix/search.h) on the benchmark data
+// kit (../shared/bench/README.md): base.fvecs, query.fvecs, meta.jsonl, edges.tsv, filters.json
+// and hybrid_gt.jsonl.
+//
+//   1. load    every row as entity "<row>" (vector, meta.jsonl line as metadata) in WriteBatches
+//              of Insert, then the edges of edges.tsv by Upsert of the full entity (edge targets
+//              must exist when an edge is written); waits until the vector index is complete.
+//   2. index   Find(count_only) on every filter WITHOUT metadata indexes (the full-scan path:
+//              the same filters on the same data, timed before any index exists), then
+//              CreateIndex on the seven kit fields, AnalyzeIndexes, ListIndexes.
+//   3. filter  Find(count_only) with the indexes: count checked against filters.json (and
+//              against the bench's own evaluation of the filter on meta.jsonl for the extra
+//              filters), median time, the planner's row estimate and its error.
+//   4. traverse 2-hop expansions (Traverse, direction out) from random seeds and the top hubs,
+//              cold (first pass after a reopen) and warm; against an in-memory CSR BFS that
+//              gives the same sets (checked).
+//   5. hybrid  hybrid_gt.jsonl: Search with a graph constraint and a filter; recall@10 (strict and
+//              tie-tolerant), latency, the plan's filter_steps.
+//   6. shortest ShortestPath between random pairs (checked against Dijkstra on the CSR), Degree.
+//   7. deep    a 10-hop expansion in both directions from the top hub: with the default limits,
+//              and after a reopen with max_traversal_nodes = n/20 (must fail cleanly with
+//              ResourceExhausted); time and RSS.
+//
+// One JSON object per line on stdout ({"lib":"phenix-graph","phase":...}); progress on stderr.
+//
+//   phenix_graph_bench --data KIT_DIR [--db DIR] [--metric l2|cos] [--seeds 1000] [--queries N]
+//                      [--skip-load] [--batch 5000] [--filter-runs 20] [--hubs 20] [--pairs 100]
+//                      [--make-kit N]
+//
+// --db (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load, which reuses a
+// database loaded by an earlier run (its metadata indexes are dropped and rebuilt).
+// --make-kit N first writes a synthetic kit of N rows to --data (the same files and fields,
+// ground truth computed by this program's reference code), for smoke tests without the kit.
+//
+// Exit status: 0 fine; 1 a check failed (a Find count differs from filters.json, a traversal
+// differs from the CSR, a hybrid hit outside its candidate set, ...) or an engine call failed;
+// 2 bad arguments or a missing or malformed data file.
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <queue>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <phenix/db.h>
+#include <phenix/query.h>
+#include <phenix/search.h>
+
+#include "kit_files.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace kit = phenix::bench_kit;
+using Json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kExitCheckFailed = 1;
+constexpr int kExitBadInput = 2;
+constexpr const char* kCollection = "kit";
+constexpr auto kPollInterval = std::chrono::milliseconds(50);
+constexpr double kProgressLogSeconds = 5.0;
+constexpr std::size_t kVerifySeeds = 100;  // random seeds whose sets are compared
+constexpr std::size_t kScanRuns = 3;       // Find runs without an index (slow)
+constexpr std::uint32_t kShortestMaxHops = 16;
+constexpr std::uint32_t kDeepHops = 10;
+constexpr std::size_t kHybridK = 10;
+constexpr std::size_t kHybridPasses = 3;
+constexpr double kTieTolerance = 1e-6;
+constexpr double kTargetRecall = 0.99;
+constexpr double kTargetP50Us = 1000;
+constexpr std::uint64_t kRngSeed = 20240601;
+const char* const kIndexedFields[] = {"category", "bucket", "year", "tenant",
+                                      "price",    "active", "topic"};
+
+struct Args {
+    std::string data;
+    std::string db = "/tmp/phenix-graph-bench-db";
+    std::string metric = "l2";
+    std::size_t seeds = 1000;
+    std::size_t queries = 0;  // hybrid queries, 0: all of the metric
+    bool skip_load = false;
+    std::size_t batch = 5000;
+    std::size_t filter_runs = 20;
+    std::size_t hubs = 20;
+    std::size_t pairs = 100;
+    std::size_t make_kit = 0;
+};
+
+[[noreturn]] void Fail(int code, const std::string& what) {
+    std::fprintf(stderr, "graph_bench: %s\n", what.c_str());
+    std::exit(code);
+}
+
+void Log(const std::string& what) {
+    std::fprintf(stderr, "graph_bench: %s\n", what.c_str());
+}
+
+double Seconds(Clock::time_point since) {
+    return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+double Micros(Clock::time_point since) {
+    return Seconds(since) * 1e6;
+}
+
+double Round(double value, int digits) {
+    if (!std::isfinite(value)) {
+        return value;
+    }
+    const double scale = std::pow(10.0, digits);
+    return std::round(value * scale) / scale;
+}
+
+std::string Fixed(double value, int digits) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", digits, value);
+    return text;
+}
+
+// Nearest-rank percentile.
+double Percentile(std::vector<double> values, double fraction) {
+    if (values.empty()) {
+        return 0;
+    }
+    std::sort(values.begin(), values.end());
+    const auto rank =
+        static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(values.size())));
+    return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
+}
+
+double Mean(const std::vector<double>& values) {
+    return values.empty() ? 0.0
+                          : std::accumulate(values.begin(), values.end(), 0.0) /
+                                static_cast<double>(values.size());
+}
+
+std::string StatusText(const phenix::Status& status) {
+    return status.ToString();
+}
+
+void Check(const phenix::Status& status, const std::string& what) {
+    if (!status.ok()) {
+        Fail(kExitCheckFailed, what + ": " + status.ToString());
+    }
+}
+
+template <typename T>
+T Value(phenix::Result<T> result, const std::string& what) {
+    if (!result.ok()) {
+        Fail(kExitCheckFailed, what + ": " + result.status().ToString());
+    }
+    return std::move(result).value();
+}
+
+std::optional<std::uint32_t> ParseRow(std::string_view id) {
+    std::uint32_t row = 0;
+    const auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), row);
+    if (ec != std::errc() || ptr != id.data() + id.size() || id.empty()) {
+        return std::nullopt;
+    }
+    return row;
+}
+
+std::string_view DirectionName(phenix::EdgeDirection direction) {
+    switch (direction) {
+        case phenix::EdgeDirection::kOut:
+            return "out";
+        case phenix::EdgeDirection::kIn:
+            return "in";
+        case phenix::EdgeDirection::kBoth:
+            return "both";
+    }
+    return "?";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process statistics
+
+std::string CpuModel() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("model name")) {
+            const auto colon = line.find(':');
+            if (colon != std::string::npos) {
+                return line.substr(line.find_first_not_of(' ', colon + 1));
+            }
+        }
+    }
+    return "unknown";
+}
+
+std::string UtcNow() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+std::uint64_t RssBytes() {
+    std::ifstream in("/proc/self/statm");
+    std::uint64_t size_pages = 0;
+    std::uint64_t resident_pages = 0;
+    if (!(in >> size_pages >> resident_pages)) {
+        return 0;
+    }
+    return resident_pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::uint64_t PeakRssBytes() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("VmHWM:")) {
+            return static_cast<std::uint64_t>(std::atoll(line.c_str() + 6)) * 1024;
+        }
+    }
+    return 0;
+}
+
+// Resets VmHWM to the current RSS (Linux: "5" > /proc/self/clear_refs). False if not allowed.
+bool ResetPeakRss() {
+    std::ofstream out("/proc/self/clear_refs");
+    out << "5";
+    out.flush();
+    return static_cast<bool>(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference filter evaluation (the subset of include/phenix/query.h the kit uses: $eq $ne $gt
+// $gte $lt $lte $in $nin $exists $and $or $not, implicit equality, dot paths, arrays match if
+// any element does; comparisons only between values of the same type, ints and floats alike).
+
+const Json* Lookup(const Json& doc, std::string_view path) {
+    if (path.starts_with("metadata.")) {
+        path.remove_prefix(9);
+    }
+    const Json* node = &doc;
+    while (true) {
+        const auto dot = path.find('.');
+        const std::string key(path.substr(0, dot));
+        if (!node->is_object()) {
+            return nullptr;
+        }
+        const auto it = node->find(key);
+        if (it == node->end()) {
+            return nullptr;
+        }
+        node = &*it;
+        if (dot == std::string_view::npos) {
+            return node;
+        }
+        path.remove_prefix(dot + 1);
+    }
+}
+
+// -2: types differ (no comparison), else -1/0/1.
+int Compare(const Json& a, const Json& b) {
+    if (a.is_number() && b.is_number()) {
+        const double x = a.get<double>();
+        const double y = b.get<double>();
+        return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    if (a.is_string() && b.is_string()) {
+        const auto& x = a.get_ref<const std::string&>();
+        const auto& y = b.get_ref<const std::string&>();
+        return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    if (a.is_boolean() && b.is_boolean()) {
+        return static_cast<int>(a.get<bool>()) - static_cast<int>(b.get<bool>());
+    }
+    if (a.is_null() && b.is_null()) {
+        return 0;
+    }
+    return -2;
+}
+
+bool OperatorMatches(const Json& value, std::string_view op, const Json& arg) {
+    const int cmp = Compare(value, arg);
+    if (op == "$eq") {
+        return cmp == 0;
+    }
+    if (op == "$gt") {
+        return cmp == 1;
+    }
+    if (op == "$gte") {
+        return cmp == 0 || cmp == 1;
+    }
+    if (op == "$lt") {
+        return cmp == -1;
+    }
+    if (op == "$lte") {
+        return cmp == 0 || cmp == -1;
+    }
+    if (op == "$in") {
+        return std::any_of(arg.begin(), arg.end(),
+                           [&](const Json& item) { return Compare(value, item) == 0; });
+    }
+    throw kit::KitError("reference evaluator: unsupported operator " + std::string(op));
+}
+
+// `value` may be null (path absent); arrays match if any element does.
+bool ValueMatches(const Json* value, std::string_view op, const Json& arg) {
+    if (value == nullptr) {
+        return false;
+    }
+    if (value->is_array()) {
+        return std::any_of(value->begin(), value->end(),
+                           [&](const Json& item) { return OperatorMatches(item, op, arg); });
+    }
+    return OperatorMatches(*value, op, arg);
+}
+
+bool ConditionMatches(const Json* value, const Json& cond) {
+    const bool is_operator_object =
+        cond.is_object() && !cond.empty() && cond.begin().key().starts_with("$");
+    if (!is_operator_object) {
+        return ValueMatches(value, "$eq", cond);
+    }
+    for (const auto& [op, arg] : cond.items()) {
+        bool ok = false;
+        if (op == "$ne") {
+            ok = !ValueMatches(value, "$eq", arg);
+        } else if (op == "$nin") {
+            ok = !ValueMatches(value, "$in", arg);
+        } else if (op == "$exists") {
+            ok = (value != nullptr) == arg.get<bool>();
+        } else if (op == "$not") {
+            ok = !ConditionMatches(value, arg);
+        } else {
+            ok = ValueMatches(value, op, arg);
+        }
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool FilterMatches(const Json& filter, const Json& doc) {
+    if (filter.is_null()) {
+        return true;
+    }
+    for (const auto& [key, cond] : filter.items()) {
+        bool ok = false;
+        if (key == "$and") {
+            ok = std::all_of(cond.begin(), cond.end(),
+                             [&](const Json& sub) { return FilterMatches(sub, doc); });
+        } else if (key == "$or") {
+            ok = std::any_of(cond.begin(), cond.end(),
+                             [&](const Json& sub) { return FilterMatches(sub, doc); });
+        } else if (key == "$not") {
+            ok = !FilterMatches(cond, doc);
+        } else {
+            ok = ConditionMatches(Lookup(doc, key), cond);
+        }
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference graph algorithms on the CSR (the baseline: plain arrays, no storage).
+
+class CsrBfs {
+  public:
+    explicit CsrBfs(std::size_t num_nodes) : epoch_(num_nodes, 0) {}
+
+    // Every node reachable in 1..max_hops hops from `start` (start excluded), with its BFS depth,
+    // along `first` (and `second`, for direction both). Output in BFS order.
+    void Run(const kit::Csr& first, const kit::Csr* second, std::uint32_t start,
+             std::uint32_t max_hops, std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
+        out.clear();
+        if (++current_ == 0) {
+            std::fill(epoch_.begin(), epoch_.end(), 0);
+            current_ = 1;
+        }
+        epoch_[start] = current_;
+        frontier_.assign(1, start);
+        for (std::uint32_t depth = 1; depth <= max_hops && !frontier_.empty(); ++depth) {
+            next_.clear();
+            for (const std::uint32_t node : frontier_) {
+                Expand(first, node, depth, out);
+                if (second != nullptr) {
+                    Expand(*second, node, depth, out);
+                }
+            }
+            frontier_.swap(next_);
+        }
+    }
+
+  private:
+    void Expand(const kit::Csr& csr, std::uint32_t node, std::uint32_t depth,
+                std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
+        for (const std::uint32_t next : csr.Neighbours(node)) {
+            if (epoch_[next] != current_) {
+                epoch_[next] = current_;
+                out.emplace_back(next, depth);
+                next_.push_back(next);
+            }
+        }
+    }
+
+    std::vector<std::uint32_t> epoch_;
+    std::uint32_t current_ = 0;
+    std::vector<std::uint32_t> frontier_;
+    std::vector<std::uint32_t> next_;
+};
+
+struct DijkstraResult {
+    bool reachable = false;
+    double weight = 0;
+    std::uint32_t hops = 0;  // of the least-weight path found
+};
+
+// Least-weight path along out-edges (unbounded hops); ties keep the first path found.
+DijkstraResult Dijkstra(const kit::Csr& out, const std::vector<double>& weights, std::uint32_t from,
+                        std::uint32_t to) {
+    const std::size_t n = out.num_nodes();
+    std::vector<double> dist(n, std::numeric_limits<double>::infinity());
+    std::vector<std::uint32_t> hops(n, 0);
+    using Item = std::pair<double, std::uint32_t>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<>> queue;
+    dist[from] = 0;
+    queue.emplace(0.0, from);
+    while (!queue.empty()) {
+        const auto [d, node] = queue.top();
+        queue.pop();
+        if (d > dist[node]) {
+            continue;
+        }
+        if (node == to) {
+            return {.reachable = true, .weight = d, .hops = hops[node]};
+        }
+        const auto targets = out.Neighbours(node);
+        const auto rows = out.EdgeRows(node);
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            const double candidate = d + weights[rows[i]];
+            if (candidate < dist[targets[i]]) {
+                dist[targets[i]] = candidate;
+                hops[targets[i]] = hops[node] + 1;
+                queue.emplace(candidate, targets[i]);
+            }
+        }
+    }
+    return {};
+}
+
+double TrueDistance(std::span<const float> a, std::span<const float> b, bool cosine) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    double l2 = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const double x = a[i];
+        const double y = b[i];
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+        l2 += (x - y) * (x - y);
+    }
+    if (!cosine) {
+        return l2;
+    }
+    return 1.0 - dot / (std::sqrt(na) * std::sqrt(nb));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+template <typename T>
+T ParseNumber(std::string_view flag, std::string_view text) {
+    T value{};
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty()) {
+        Fail(kExitBadInput,
+             "bad number for --" + std::string(flag) + ": '" + std::string(text) + "'");
+    }
+    return value;
+}
+
+void Usage() {
+    std::fprintf(stderr,
+                 "usage: phenix_graph_bench --data KIT_DIR [--db DIR] [--metric l2|cos]\n"
+                 "  [--seeds 1000] [--queries N] [--skip-load] [--batch 5000]\n"
+                 "  [--filter-runs 20] [--hubs 20] [--pairs 100] [--make-kit N]\n"
+                 "DIR (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load.\n"
+                 "--make-kit N writes a synthetic kit of N rows to KIT_DIR first.\n");
+}
+
+Args ParseArgs(int argc, char** argv) {
+    Args args;
+    for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
+        std::string_view arg = argv[arg_idx];
+        if (arg == "--help" || arg == "-h") {
+            Usage();
+            std::exit(0);
+        }
+        if (!arg.starts_with("--")) {
+            Fail(kExitBadInput, "unexpected argument '" + std::string(arg) + "'");
+        }
+        arg.remove_prefix(2);
+        if (arg == "skip-load") {
+            args.skip_load = true;
+            continue;
+        }
+        std::string_view key = arg;
+        std::string_view value;
+        if (const auto eq = arg.find('='); eq != std::string_view::npos) {
+            key = arg.substr(0, eq);
+            value = arg.substr(eq + 1);
+        } else if (arg_idx + 1 < argc) {
+            value = argv[++arg_idx];
+        } else {
+            Fail(kExitBadInput, "--" + std::string(arg) + " needs a value");
+        }
+        if (key == "data") {
+            args.data = value;
+        } else if (key == "db") {
+            args.db = value;
+        } else if (key == "metric") {
+            args.metric = value;
+        } else if (key == "seeds") {
+            args.seeds = ParseNumber<std::size_t>(key, value);
+        } else if (key == "queries") {
+            args.queries = ParseNumber<std::size_t>(key, value);
+        } else if (key == "batch") {
+            args.batch = ParseNumber<std::size_t>(key, value);
+        } else if (key == "filter-runs") {
+            args.filter_runs = ParseNumber<std::size_t>(key, value);
+        } else if (key == "hubs") {
+            args.hubs = ParseNumber<std::size_t>(key, value);
+        } else if (key == "pairs") {
+            args.pairs = ParseNumber<std::size_t>(key, value);
+        } else if (key == "make-kit") {
+            args.make_kit = ParseNumber<std::size_t>(key, value);
+        } else {
+            Fail(kExitBadInput, "unknown flag --" + std::string(key));
+        }
+    }
+    if (args.data.empty()) {
+        Usage();
+        Fail(kExitBadInput, "--data KIT_DIR is required");
+    }
+    if (args.metric == "cosine") {
+        args.metric = "cos";
+    }
+    if (args.metric != "l2" && args.metric != "cos") {
+        Fail(kExitBadInput, "--metric must be l2 or cos");
+    }
+    if (args.batch == 0 || args.filter_runs == 0) {
+        Fail(kExitBadInput, "--batch and --filter-runs must be >= 1");
+    }
+    if (args.make_kit != 0 && args.make_kit < 100) {
+        Fail(kExitBadInput, "--make-kit needs at least 100 rows");
+    }
+    while (args.data.size() > 1 && args.data.back() == '/') {
+        args.data.pop_back();
+    }
+    return args;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --make-kit: a small synthetic kit with the same files and fields (ground truth from the
+// reference code above), so that the bench can run as a smoke test without the real kit.
+
+void MakeKit(const std::string& dir, std::size_t n) {
+    constexpr std::size_t kDim = 16;
+    constexpr std::size_t kClusters = 8;
+    constexpr std::size_t kQueries = 40;
+    constexpr std::size_t kHybridPerMetric = 30;
+    fs::create_directories(dir);
+    std::mt19937_64 rng(kRngSeed);
+    std::normal_distribution<float> gauss(0.0F, 1.0F);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+
+    std::vector<float> centres(kClusters * kDim);
+    for (auto& value : centres) {
+        value = gauss(rng);
+    }
+    std::vector<std::uint32_t> topic(n);
+    std::vector<std::vector<std::uint32_t>> members(kClusters);
+    kit::Matrix<float> base{.rows = n, .dim = kDim, .values = std::vector<float>(n * kDim)};
+    for (std::size_t row = 0; row < n; ++row) {
+        topic[row] = static_cast<std::uint32_t>(rng() % kClusters);
+        members[topic[row]].push_back(static_cast<std::uint32_t>(row));
+        for (std::size_t d = 0; d < kDim; ++d) {
+            base.values[row * kDim + d] = centres[topic[row] * kDim + d] + 0.4F * gauss(rng);
+        }
+    }
+    kit::Matrix<float> queries{
+        .rows = kQueries, .dim = kDim, .values = std::vector<float>(kQueries * kDim)};
+    for (std::size_t row = 0; row < kQueries; ++row) {
+        const auto cluster = rng() % kClusters;
+        for (std::size_t d = 0; d < kDim; ++d) {
+            queries.values[row * kDim + d] = centres[cluster * kDim + d] + 0.4F * gauss(rng);
+        }
+    }
+    kit::WriteVecs(dir + "/base.fvecs", base);
+    kit::WriteVecs(dir + "/query.fvecs", queries);
+
+    // meta.jsonl: the kit's fields and distributions (category Zipf over 0..9).
+    std::vector<double> category_cdf(10);
+    double total = 0;
+    for (std::size_t c = 0; c < 10; ++c) {
+        total += 1.0 / static_cast<double>(c + 1);
+        category_cdf[c] = total;
+    }
+    std::vector<Json> meta(n);
+    {
+        std::ofstream out(dir + "/meta.jsonl", std::ios::trunc);
+        std::lognormal_distribution<double> price(std::log(20.0), 0.8);
+        for (std::size_t row = 0; row < n; ++row) {
+            const double pick = uniform(rng) * total;
+            const auto category =
+                static_cast<int>(std::lower_bound(category_cdf.begin(), category_cdf.end(), pick) -
+                                 category_cdf.begin());
+            char tenant[8];
+            std::snprintf(tenant, sizeof tenant, "t%02d", static_cast<int>(rng() % 100));
+            Json doc;
+            doc["id"] = row;
+            doc["category"] = std::min(category, 9);
+            doc["year"] = 2000 + static_cast<int>(rng() % 25);
+            doc["tenant"] = tenant;
+            doc["bucket"] = static_cast<int>(rng() % 1000);
+            doc["price"] = std::round(price(rng) * 100.0) / 100.0;
+            doc["active"] = uniform(rng) < 0.9;
+            doc["topic"] = topic[row];
+            out << doc.dump() << '\n';
+            meta[row] = std::move(doc);
+        }
+    }
+
+    // edges.tsv: out-degree 2 + geometric, Zipf-like popularity of targets, half inside the
+    // source's topic; no self-loops, no duplicate (src, dst).
+    std::vector<double> popularity_cdf(n);
+    std::vector<std::uint32_t> by_popularity(n);
+    std::iota(by_popularity.begin(), by_popularity.end(), 0U);
+    std::shuffle(by_popularity.begin(), by_popularity.end(), rng);
+    total = 0;
+    for (std::size_t rank = 0; rank < n; ++rank) {
+        total += std::pow(static_cast<double>(rank + 1), -0.8);
+        popularity_cdf[rank] = total;
+    }
+    std::geometric_distribution<int> extra_degree(0.3);
+    kit::EdgeList edges;
+    {
+        std::ofstream out(dir + "/edges.tsv", std::ios::trunc);
+        out << "src\tdst\trel\tweight\n";
+        std::unordered_set<std::uint32_t> seen;
+        for (std::size_t row = 0; row < n; ++row) {
+            const std::size_t degree =
+                std::min<std::size_t>(2 + static_cast<std::size_t>(extra_degree(rng)), n / 4);
+            seen.clear();
+            for (std::size_t attempt = 0; attempt < degree * 4 && seen.size() < degree; ++attempt) {
+                const bool local = uniform(rng) < 0.5;
+                std::uint32_t target = 0;
+                if (local) {
+                    const auto& group = members[topic[row]];
+                    target = group[rng() % group.size()];
+                } else {
+                    const double pick = uniform(rng) * total;
+                    const auto rank = std::min<std::size_t>(
+                        static_cast<std::size_t>(
+                            std::lower_bound(popularity_cdf.begin(), popularity_cdf.end(), pick) -
+                            popularity_cdf.begin()),
+                        n - 1);
+                    target = by_popularity[rank];
+                }
+                if (target == row || !seen.insert(target).second) {
+                    continue;
+                }
+                const double weight = std::round((0.1 + 0.9 * uniform(rng)) * 1000.0) / 1000.0;
+                char line[96];
+                std::snprintf(line, sizeof line, "%zu\t%u\t%d\t%.3f\n", row, target, local ? 1 : 0,
+                              weight);
+                out << line;
+                edges.src.push_back(static_cast<std::uint32_t>(row));
+                edges.dst.push_back(target);
+                edges.rel.push_back(local ? 1 : 0);
+                edges.weight.push_back(weight);
+            }
+        }
+    }
+
+    // filters.json: the kit's standard filters with exact counts.
+    Json filters_doc;
+    filters_doc["queries"] = "none (synthetic smoke kit from phenix_graph_bench --make-kit)";
+    filters_doc["filters"] = Json::array();
+    const std::vector<std::pair<std::string, Json>> standard = {
+        {"cat_eq_3", Json::parse(R"({"category": {"$eq": 3}})")},
+        {"bucket_lt_100", Json::parse(R"({"bucket": {"$lt": 100}})")},
+        {"bucket_lt_10", Json::parse(R"({"bucket": {"$lt": 10}})")},
+        {"tenant_eq_t07", Json::parse(R"({"tenant": {"$eq": "t07"}})")},
+        {"year_ge_2020_and_cat_eq_0",
+         Json::parse(R"({"$and": [{"year": {"$gte": 2020}}, {"category": {"$eq": 0}}]})")},
+        {"active_and_price_lt_5",
+         Json::parse(R"({"$and": [{"active": {"$eq": true}}, {"price": {"$lt": 5.0}}]})")},
+    };
+    for (const auto& [name, where] : standard) {
+        std::size_t count = 0;
+        for (const auto& doc : meta) {
+            count += (FilterMatches(where, doc)) ? 1U : 0U;
+        }
+        Json entry;
+        entry["name"] = name;
+        entry["where"] = where;
+        entry["n_match"] = count;
+        entry["selectivity"] = static_cast<double>(count) / static_cast<double>(n);
+        filters_doc["filters"].push_back(entry);
+    }
+    {
+        std::ofstream out(dir + "/filters.json", std::ios::trunc);
+        out << filters_doc.dump(1) << '\n';
+    }
+
+    // hybrid_gt.jsonl: 2-hop out-neighbourhood of a seed, filtered, ranked by distance.
+    const kit::Csr out_csr = kit::BuildCsr(edges, n, false);
+    CsrBfs bfs(n);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> reached;
+    const Json hybrid_filters[] = {Json(nullptr), Json::parse(R"({"category": {"$eq": 0}})"),
+                                   Json::parse(R"({"bucket": {"$lt": 500}})")};
+    std::ofstream out(dir + "/hybrid_gt.jsonl", std::ios::trunc);
+    for (const std::string metric : {"l2", "cos"}) {
+        for (std::size_t q_idx = 0; q_idx < kHybridPerMetric; ++q_idx) {
+            const auto qid = q_idx % kQueries;
+            const auto seed = static_cast<std::uint32_t>(rng() % n);
+            const Json& where = hybrid_filters[q_idx % 3];
+            bfs.Run(out_csr, nullptr, seed, 2, reached);
+            std::vector<std::pair<double, std::uint32_t>> ranked;
+            for (const auto& [node, depth] : reached) {
+                if (FilterMatches(where, meta[node])) {
+                    ranked.emplace_back(
+                        TrueDistance(queries.Row(qid), base.Row(node), metric == "cos"), node);
+                }
+            }
+            std::sort(ranked.begin(), ranked.end());
+            Json line;
+            line["qid"] = qid;
+            line["seed"] = seed;
+            line["hops"] = 2;
+            line["direction"] = "out";
+            line["where"] = where;
+            line["metric"] = metric;
+            line["k"] = kHybridK;
+            line["n_candidates"] = ranked.size();
+            line["ids"] = Json::array();
+            line["dists"] = Json::array();
+            for (std::size_t i = 0; i < std::min(kHybridK, ranked.size()); ++i) {
+                line["ids"].push_back(ranked[i].second);
+                line["dists"].push_back(ranked[i].first);
+            }
+            out << line.dump() << '\n';
+        }
+    }
+    Log("make-kit: wrote " + std::to_string(n) + " rows, " + std::to_string(edges.size()) +
+        " edges to " + dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark
+
+struct FilterCase {
+    std::string name;
+    std::string source;  // "kit" (filters.json) or "extra"
+    Json where;
+    std::string where_text;
+    std::optional<std::uint64_t> kit_count;  // n_match from filters.json
+    std::size_t bitmap = 0;                  // into Bench::bitmaps_
+    // Filled in by the runs.
+    std::uint64_t expected = 0;
+    double scan_us = 0;
+    Json scan_plan;
+};
+
+struct HybridCase {
+    std::uint32_t qid = 0;
+    std::uint32_t seed = 0;
+    std::uint32_t hops = 0;
+    Json where;
+    std::string where_text;  // "" for null
+    std::size_t bitmap = 0;  // into Bench::bitmaps_ (null where: the all-ones bitmap)
+    std::uint64_t n_candidates = 0;
+    std::vector<std::uint32_t> ids;
+    std::vector<double> dists;
+};
+
+struct TraversalStats {
+    std::vector<double> latencies_us;
+    std::vector<double> result_sizes;
+    std::uint64_t edges_examined = 0;
+    std::size_t truncated = 0;
+    std::size_t errors = 0;
+    std::string first_error;
+};
+
+class Bench {
+  public:
+    explicit Bench(Args args) : args_(std::move(args)) {}
+
+    int Run() {
+        if (args_.make_kit != 0) {
+            MakeKit(args_.data, args_.make_kit);
+        }
+        ReadKit();
+        EmitContext();
+        BuildReference();
+        if (args_.skip_load) {
+            OpenExisting();
+        } else {
+            LoadFresh();
+        }
+        Indexes();
+        Filters();
+        Reopen("before_traversals", {});
+        EstimatesAfterReopen();
+        Traversals();
+        Hybrid();
+        ShortestPaths();
+        Degrees();
+        DeepExpansion();
+        Check(db_->Close(), "Close");
+        db_.reset();
+        Head("summary")
+            .Set("failures", failures_)
+            .Set("filter_count_mismatches", count_mismatches_)
+            .Set("peak_rss_bytes", std::max(peak_rss_, PeakRssBytes()))
+            .Set("total_seconds", Round(Seconds(start_), 3))
+            .Emit();
+        if (count_mismatches_ > 0) {
+            Log(std::to_string(count_mismatches_) + " Find count(s) differ from the expected");
+        }
+        if (failures_ > 0) {
+            Log(std::to_string(failures_) + " check(s) failed");
+            return kExitCheckFailed;
+        }
+        Log("all checks passed in " + Fixed(Seconds(start_), 1) + " s");
+        return 0;
+    }
+
+  private:
+    // A JSON output line.
+    class Line {
+      public:
+        explicit Line(Json body) : body_(std::move(body)) {}
+        template <typename T>
+        Line& Set(const std::string& key, T&& value) {
+            body_[key] = std::forward<T>(value);
+            return *this;
+        }
+        void Emit() const {
+            std::printf("%s\n", body_.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+            std::fflush(stdout);
+        }
+
+      private:
+        Json body_;
+    };
+
+    Line Head(std::string_view phase) const {
+        Json body;
+        body["lib"] = "phenix-graph";
+        body["set"] = set_name_;
+        body["metric"] = args_.metric;
+        body["phase"] = phase;
+        return Line(std::move(body));
+    }
+
+    void Fault(const std::string& what) {
+        Log("CHECK FAILED: " + what);
+        ++failures_;
+    }
+
+    // ---- kit
+
+    void ReadKit() {
+        const auto start = Clock::now();
+        set_name_ = fs::path(args_.data).filename().string();
+        base_ = kit::ReadVecs<float>(args_.data + "/base.fvecs");
+        queries_ = kit::ReadVecs<float>(args_.data + "/query.fvecs");
+        if (queries_.dim != base_.dim) {
+            throw kit::KitError("query.fvecs and base.fvecs differ in dimension");
+        }
+        n_ = base_.rows;
+        meta_ = kit::ReadLines(args_.data + "/meta.jsonl", n_);
+        if (meta_.size() != n_) {
+            throw kit::KitError("meta.jsonl has " + std::to_string(meta_.size()) + " lines for " +
+                                std::to_string(n_) + " vectors");
+        }
+        edges_ = kit::ReadEdges(args_.data + "/edges.tsv", n_);
+        for (std::size_t row = 1; row < edges_.size(); ++row) {
+            if (edges_.src[row] < edges_.src[row - 1]) {
+                throw kit::KitError("edges.tsv is not sorted by src");
+            }
+        }
+
+        // filters.json, then the extras (expected counts from the reference evaluation).
+        const Json filters_doc = Json::parse(kit::ReadText(args_.data + "/filters.json"));
+        for (const auto& filter : filters_doc.at("filters")) {
+            AddFilter(filter.at("name").get<std::string>(), "kit", filter.at("where"),
+                      filter.at("n_match").get<std::uint64_t>());
+        }
+        const std::pair<const char*, const char*> extras[] = {
+            {"year_ge_2020", R"({"year": {"$gte": 2020}})"},
+            {"cat_in_1_2", R"({"category": {"$in": [1, 2]}})"},
+            {"price_ge_10_lt_20", R"({"price": {"$gte": 10, "$lt": 20}})"},
+            {"not_active", R"({"$not": {"active": true}})"},
+            {"or_tenant_t07_bucket_lt_10",
+             R"({"$or": [{"tenant": "t07"}, {"bucket": {"$lt": 10}}]})"},
+            {"tenant_t07_and_cat_in_0_1", R"({"tenant": "t07", "category": {"$in": [0, 1]}})"},
+            {"match_all", R"({})"},
+        };
+        for (const auto& [name, where] : extras) {
+            AddFilter(name, "extra", Json::parse(where), std::nullopt);
+        }
+
+        // hybrid_gt.jsonl lines of this metric.
+        for (const auto& line : kit::ReadLines(args_.data + "/hybrid_gt.jsonl")) {
+            const Json doc = Json::parse(line);
+            if (doc.at("metric").get<std::string>() != args_.metric) {
+                continue;
+            }
+            if (doc.at("direction").get<std::string>() != "out") {
+                throw kit::KitError("hybrid_gt.jsonl: only direction out is supported");
+            }
+            HybridCase hybrid;
+            hybrid.qid = doc.at("qid").get<std::uint32_t>();
+            hybrid.seed = doc.at("seed").get<std::uint32_t>();
+            hybrid.hops = doc.at("hops").get<std::uint32_t>();
+            hybrid.where = doc.at("where");
+            hybrid.where_text = hybrid.where.is_null() ? "" : hybrid.where.dump();
+            hybrid.bitmap = BitmapFor(hybrid.where);
+            hybrid.n_candidates = doc.at("n_candidates").get<std::uint64_t>();
+            hybrid.ids = doc.at("ids").get<std::vector<std::uint32_t>>();
+            hybrid.dists = doc.at("dists").get<std::vector<double>>();
+            if (hybrid.qid >= queries_.rows || hybrid.seed >= n_ ||
+                hybrid.ids.size() != hybrid.dists.size()) {
+                throw kit::KitError("hybrid_gt.jsonl: a query, seed or answer is out of range");
+            }
+            hybrid_.push_back(std::move(hybrid));
+            if (args_.queries != 0 && hybrid_.size() >= args_.queries) {
+                break;
+            }
+        }
+        Log("read " + std::to_string(n_) + " x " + std::to_string(base_.dim) + " vectors, " +
+            std::to_string(edges_.size()) + " edges, " + std::to_string(filters_.size()) +
+            " filters, " + std::to_string(hybrid_.size()) + " hybrid queries (" + args_.metric +
+            ") in " + Fixed(Seconds(start), 2) + " s");
+    }
+
+    std::size_t BitmapFor(const Json& where) {
+        const std::string key = where.is_null() ? "null" : where.dump();
+        const auto [it, inserted] = bitmap_of_.emplace(key, bitmap_where_.size());
+        if (inserted) {
+            bitmap_where_.push_back(where);
+        }
+        return it->second;
+    }
+
+    void AddFilter(std::string name, std::string source, Json where,
+                   std::optional<std::uint64_t> kit_count) {
+        FilterCase filter;
+        filter.name = std::move(name);
+        filter.source = std::move(source);
+        filter.where_text = where.dump();
+        filter.bitmap = BitmapFor(where);
+        filter.where = std::move(where);
+        filter.kit_count = kit_count;
+        filters_.push_back(std::move(filter));
+    }
+
+    void EmitContext() {
+        const phenix::Options defaults;
+        Head("context")
+            .Set("cpu", CpuModel())
+            .Set("date", UtcNow())
+            .Set("hardware_threads", std::thread::hardware_concurrency())
+            .Set("compiler", __VERSION__)
+#ifdef NDEBUG
+            .Set("ndebug", true)
+#else
+            .Set("ndebug", false)
+#endif
+            .Set("durability", "relaxed (every phase; the database is a scratch copy)")
+            .Set("n", n_)
+            .Set("dim", base_.dim)
+            .Set("edges", edges_.size())
+            .Set("filters", filters_.size())
+            .Set("hybrid_queries", hybrid_.size())
+            .Set("seeds", args_.seeds)
+            .Set("hubs", args_.hubs)
+            .Set("batch", args_.batch)
+            .Set("skip_load", args_.skip_load)
+            .Set("synthetic_kit", args_.make_kit != 0)
+            .Set("adjacency_cache_bytes", defaults.adjacency_cache_bytes)
+            .Set("block_cache_bytes", defaults.block_cache_bytes)
+            .Set("max_traversal_nodes", defaults.max_traversal_nodes)
+            .Set("max_traversal_edges", defaults.max_traversal_edges)
+            .Set("db", args_.db)
+            .Emit();
+    }
+
+    // CSR in both directions, in-degrees, hubs, and every filter's matching rows.
+    void BuildReference() {
+        const auto start = Clock::now();
+        out_ = kit::BuildCsr(edges_, n_, false);
+        in_ = kit::BuildCsr(edges_, n_, true);
+        std::vector<std::uint32_t> order(n_);
+        std::iota(order.begin(), order.end(), 0U);
+        const std::size_t hubs = std::min(args_.hubs, n_);
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(hubs),
+                          order.end(), [&](std::uint32_t a, std::uint32_t b) {
+                              return in_.Degree(a) != in_.Degree(b) ? in_.Degree(a) > in_.Degree(b)
+                                                                    : a < b;
+                          });
+        hubs_.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(hubs));
+
+        bitmaps_.assign(bitmap_where_.size(), std::vector<std::uint8_t>(n_, 0));
+        for (std::size_t row = 0; row < n_; ++row) {
+            const Json doc = Json::parse(meta_[row]);
+            for (std::size_t b = 0; b < bitmap_where_.size(); ++b) {
+                bitmaps_[b][row] = FilterMatches(bitmap_where_[b], doc) ? 1 : 0;
+            }
+        }
+        for (auto& filter : filters_) {
+            const auto& bitmap = bitmaps_[filter.bitmap];
+            filter.expected = static_cast<std::uint64_t>(
+                std::count(bitmap.begin(), bitmap.end(), std::uint8_t{1}));
+            if (filter.kit_count && *filter.kit_count != filter.expected) {
+                Fail(kExitBadInput, "the bench's reference evaluation of filter " + filter.name +
+                                        " counts " + std::to_string(filter.expected) +
+                                        ", filters.json says " + std::to_string(*filter.kit_count));
+            }
+        }
+
+        // Seeds: --seeds distinct random rows (fixed RNG).
+        std::mt19937_64 rng(kRngSeed);
+        std::vector<std::uint32_t> rows(n_);
+        std::iota(rows.begin(), rows.end(), 0U);
+        std::shuffle(rows.begin(), rows.end(), rng);
+        seeds_.assign(rows.begin(),
+                      rows.begin() + static_cast<std::ptrdiff_t>(std::min(args_.seeds, n_)));
+        for (std::size_t pair = 0; pair < args_.pairs; ++pair) {
+            pairs_.emplace_back(static_cast<std::uint32_t>(rng() % n_),
+                                static_cast<std::uint32_t>(rng() % n_));
+        }
+        Log("reference: CSR, " + std::to_string(bitmaps_.size()) + " filter bitmaps in " +
+            Fixed(Seconds(start), 2) + " s; top hub " +
+            (hubs_.empty() ? std::string("-")
+                           : std::to_string(hubs_[0]) + " (in-degree " +
+                                 std::to_string(in_.Degree(hubs_[0])) + ")"));
+    }
+
+    // ---- database
+
+    phenix::Options DbOptions() const {
+        phenix::Options options;
+        options.durability = phenix::Durability::kRelaxed;
+        return options;
+    }
+
+    void OpenDb(const phenix::Options& options) {
+        auto opened = phenix::Database::Open(args_.db, options);
+        if (!opened.ok()) {
+            Fail(kExitCheckFailed, "Open(" + args_.db + "): " + opened.status().ToString());
+        }
+        db_ = std::move(opened).value();
+    }
+
+    phenix::VectorIndexInfo Info() {
+        return Value(db_->GetVectorIndexInfo(kCollection), "GetVectorIndexInfo");
+    }
+
+    double WaitIndexed(std::string_view what) {
+        const auto start = Clock::now();
+        auto last_log = Clock::now();
+        phenix::VectorIndexInfo info = Info();
+        while (info.unindexed_rows > 0) {
+            std::this_thread::sleep_for(kPollInterval);
+            info = Info();
+            if (Seconds(last_log) >= kProgressLogSeconds) {
+                last_log = Clock::now();
+                Log(std::string(what) + ": " + std::to_string(info.unindexed_rows) +
+                    " rows to index, " + Fixed(Seconds(start), 1) + " s");
+            }
+        }
+        return Seconds(start);
+    }
+
+    void OpenExisting() {
+        phenix::Options options = DbOptions();
+        options.create_if_missing = false;
+        OpenDb(options);
+        const auto info = Value(db_->GetCollection(kCollection), "GetCollection (--skip-load)");
+        if (info.num_entities != n_ || info.spec.dimension != base_.dim) {
+            Fail(kExitBadInput, "--skip-load: the collection holds " +
+                                    std::to_string(info.num_entities) + " entities, the kit " +
+                                    std::to_string(n_));
+        }
+        const double wait = WaitIndexed("open");
+        Head("load").Set("skipped", true).Set("index_wait_seconds", Round(wait, 3)).Emit();
+        // Drop the indexes of the earlier run so that scans and index builds are measured again.
+        for (const auto& index : Value(db_->ListIndexes(kCollection), "ListIndexes")) {
+            Check(db_->DropIndex(kCollection, index.path), "DropIndex " + index.path);
+            Log("dropped the existing index on " + index.path);
+        }
+    }
+
+    phenix::Entity MakeEntity(std::size_t row, bool with_edges) const {
+        const auto vector = base_.Row(row);
+        phenix::Entity entity{.id = std::to_string(row),
+                              .vector = {vector.begin(), vector.end()},
+                              .metadata = meta_[row]};
+        if (with_edges) {
+            const auto targets = out_.Neighbours(static_cast<std::uint32_t>(row));
+            const auto rows = out_.EdgeRows(static_cast<std::uint32_t>(row));
+            entity.edges.reserve(targets.size());
+            for (std::size_t i = 0; i < targets.size(); ++i) {
+                entity.edges.push_back(
+                    phenix::Edge{.label = edges_.rel[rows[i]] == 0 ? "rel0" : "rel1",
+                                 .target_id = std::to_string(targets[i]),
+                                 .weight = edges_.weight[rows[i]]});
+            }
+        }
+        return entity;
+    }
+
+    void LoadFresh() {
+        std::error_code ec;
+        fs::remove_all(args_.db, ec);
+        if (ec) {
+            Fail(kExitBadInput, "cannot delete " + args_.db + ": " + ec.message());
+        }
+        OpenDb(DbOptions());
+        Check(db_->CreateCollection({.ref = kCollection,
+                                     .dimension = static_cast<std::uint32_t>(base_.dim),
+                                     .metric = args_.metric == "cos" ? phenix::Metric::kCosine
+                                                                     : phenix::Metric::kL2}),
+              "CreateCollection");
+        const auto load_start = Clock::now();
+
+        // Pass 1: entities without edges.
+        double entity_commit_seconds = 0;
+        phenix::WriteBatch batch;
+        auto last_log = Clock::now();
+        for (std::size_t first = 0; first < n_; first += args_.batch) {
+            const std::size_t last = std::min(n_, first + args_.batch);
+            batch.Clear();
+            for (std::size_t row = first; row < last; ++row) {
+                batch.Insert(kCollection, MakeEntity(row, false));
+            }
+            const auto start = Clock::now();
+            Check(db_->Write(batch), "Write (entities " + std::to_string(first) + "..)");
+            entity_commit_seconds += Seconds(start);
+            if (Seconds(last_log) >= kProgressLogSeconds) {
+                last_log = Clock::now();
+                Log("load entities " + std::to_string(last) + "/" + std::to_string(n_));
+            }
+        }
+        const double entity_wall = Seconds(load_start);
+
+        // Pass 2: Upsert of the full entity with its out-edges (every target exists now).
+        const auto edges_start = Clock::now();
+        double edge_commit_seconds = 0;
+        std::size_t upserts = 0;
+        for (std::size_t first = 0; first < n_; first += args_.batch) {
+            const std::size_t last = std::min(n_, first + args_.batch);
+            batch.Clear();
+            for (std::size_t row = first; row < last; ++row) {
+                if (out_.Degree(static_cast<std::uint32_t>(row)) > 0) {
+                    batch.Upsert(kCollection, MakeEntity(row, true));
+                }
+            }
+            if (batch.empty()) {
+                continue;
+            }
+            upserts += batch.size();
+            const auto start = Clock::now();
+            Check(db_->Write(batch), "Write (edges of " + std::to_string(first) + "..)");
+            edge_commit_seconds += Seconds(start);
+            if (Seconds(last_log) >= kProgressLogSeconds) {
+                last_log = Clock::now();
+                Log("load edges of " + std::to_string(last) + "/" + std::to_string(n_));
+            }
+        }
+        const double edges_wall = Seconds(edges_start);
+        const auto unindexed_at_end = Info().unindexed_rows;
+        const double wait = WaitIndexed("load");
+        const auto info = Info();
+        const auto collection = Value(db_->GetCollection(kCollection), "GetCollection");
+        Head("load")
+            .Set("n", n_)
+            .Set("edges", edges_.size())
+            .Set("batch", args_.batch)
+            .Set("durability", "relaxed")
+            .Set("entity_commit_seconds", Round(entity_commit_seconds, 3))
+            .Set("entity_wall_seconds", Round(entity_wall, 3))
+            .Set("entities_per_second", Round(static_cast<double>(n_) / entity_commit_seconds, 1))
+            .Set("edge_upserts", upserts)
+            .Set("edge_commit_seconds", Round(edge_commit_seconds, 3))
+            .Set("edge_wall_seconds", Round(edges_wall, 3))
+            .Set("edges_per_second",
+                 Round(static_cast<double>(edges_.size()) / edge_commit_seconds, 1))
+            .Set("note",
+                 "edges are written by re-upserting each entity whole (vector + metadata "
+                 "+ edges), so the vector index absorbs every vector twice")
+            .Set("unindexed_rows_after_writes", unindexed_at_end)
+            .Set("index_wait_seconds", Round(wait, 3))
+            .Set("num_entities", collection.num_entities)
+            .Set("index_nodes", info.nodes)
+            .Set("index_live_nodes", info.live_nodes)
+            .Set("rss_bytes", RssBytes())
+            .Emit();
+        if (collection.num_entities != n_) {
+            Fault("num_entities " + std::to_string(collection.num_entities) +
+                  " != " + std::to_string(n_));
+        }
+        Log("loaded " + std::to_string(n_) + " entities (" +
+            Fixed(static_cast<double>(n_) / entity_commit_seconds, 0) + "/s) and " +
+            std::to_string(edges_.size()) + " edges (" +
+            Fixed(static_cast<double>(edges_.size()) / edge_commit_seconds, 0) +
+            "/s); vector index complete " + Fixed(wait, 1) + " s later");
+    }
+
+    // Close and open again (the adjacency cache and block cache start cold), wait for the
+    // vector index.
+    void Reopen(std::string_view why, const phenix::Options& extra) {
+        const auto close_start = Clock::now();
+        Check(db_->Close(), "Close");
+        db_.reset();
+        const double close_seconds = Seconds(close_start);
+        const auto open_start = Clock::now();
+        phenix::Options options = extra;
+        options.durability = phenix::Durability::kRelaxed;
+        OpenDb(options);
+        const double open_seconds = Seconds(open_start);
+        const double wait = WaitIndexed("reopen");
+        Head("reopen")
+            .Set("why", why)
+            .Set("close_seconds", Round(close_seconds, 3))
+            .Set("open_seconds", Round(open_seconds, 3))
+            .Set("index_wait_seconds", Round(wait, 3))
+            .Set("max_traversal_nodes", options.max_traversal_nodes)
+            .Set("rss_bytes", RssBytes())
+            .Emit();
+    }
+
+    // ---- metadata indexes and filters
+
+    struct FindTiming {
+        double median_us = 0;
+        phenix::FindResponse response;
+    };
+
+    FindTiming TimeFind(const FilterCase& filter, std::size_t runs) {
+        const phenix::FindOptions options{.filter = filter.where_text, .count_only = true};
+        std::vector<double> times;
+        FindTiming timing;
+        for (std::size_t run = 0; run < runs; ++run) {
+            const auto start = Clock::now();
+            auto response = db_->Find(kCollection, options);
+            const double us = Micros(start);
+            if (!response.ok()) {
+                Fail(kExitCheckFailed, "Find " + filter.name + ": " + response.status().ToString());
+            }
+            times.push_back(us);
+            timing.response = std::move(response).value();
+        }
+        timing.median_us = Percentile(times, 0.5);
+        return timing;
+    }
+
+    static Json PlanJson(const phenix::FilterPlan& plan) {
+        Json out;
+        out["steps"] = plan.steps;
+        out["estimated_rows"] = Round(plan.estimated_rows, 1);
+        out["rows_scanned"] = plan.rows_scanned;
+        out["index_entries_read"] = plan.index_entries_read;
+        return out;
+    }
+
+    // Counts must equal the expected count; a mismatch is reported and fails the run.
+    void CheckCount(const FilterCase& filter, std::uint64_t count, std::string_view when) {
+        if (count != filter.expected) {
+            ++count_mismatches_;
+            Fault("Find " + filter.name + " (" + std::string(when) + ") counted " +
+                  std::to_string(count) + ", expected " + std::to_string(filter.expected) +
+                  " (filter " + filter.where_text + ")");
+        }
+    }
+
+    void Indexes() {
+        // The full-scan variant: the same filters before any metadata index exists.
+        for (auto& filter : filters_) {
+            const FindTiming timing = TimeFind(filter, kScanRuns);
+            CheckCount(filter, timing.response.count, "no index");
+            filter.scan_us = timing.median_us;
+            filter.scan_plan = PlanJson(timing.response.plan);
+        }
+        Log("filters without indexes timed");
+
+        Json seconds_per_index;
+        const auto all_start = Clock::now();
+        for (const char* path : kIndexedFields) {
+            const auto start = Clock::now();
+            auto last_log = Clock::now();
+            std::uint64_t calls = 0;
+            std::uint64_t last_done = 0;
+            std::uint64_t last_total = 0;
+            const phenix::Status status =
+                db_->CreateIndex(kCollection, path, [&](std::uint64_t done, std::uint64_t total) {
+                    ++calls;
+                    last_done = done;
+                    last_total = total;
+                    if (Seconds(last_log) >= kProgressLogSeconds) {
+                        last_log = Clock::now();
+                        Log(std::string("CreateIndex ") + path + ": " + std::to_string(done) + "/" +
+                            std::to_string(total));
+                    }
+                });
+            Check(status, std::string("CreateIndex ") + path);
+            const double seconds = Seconds(start);
+            seconds_per_index[path] = Round(seconds, 3);
+            Head("create_index")
+                .Set("path", path)
+                .Set("seconds", Round(seconds, 3))
+                .Set("rows_per_second", Round(static_cast<double>(n_) / seconds, 1))
+                .Set("progress_calls", calls)
+                .Set("progress_last_done", last_done)
+                .Set("progress_last_total", last_total)
+                .Emit();
+            Log(std::string("CreateIndex ") + path + " " + Fixed(seconds, 2) + " s");
+        }
+        const double all_seconds = Seconds(all_start);
+        const auto analyze_start = Clock::now();
+        Check(db_->AnalyzeIndexes(kCollection), "AnalyzeIndexes");
+        const double analyze_seconds = Seconds(analyze_start);
+        const auto indexes = Value(db_->ListIndexes(kCollection), "ListIndexes");
+        Json listed = Json::array();
+        for (const auto& index : indexes) {
+            Json entry;
+            entry["path"] = index.path;
+            entry["state"] = index.state == phenix::IndexState::kReady ? "ready" : "building";
+            entry["entries"] = index.entries;
+            entry["distinct_values"] = index.distinct_values;
+            entry["statistics_bytes"] = index.statistics_json.size();
+            entry["statistics_json_valid"] = Json::accept(index.statistics_json);
+            listed.push_back(entry);
+            if (index.state != phenix::IndexState::kReady) {
+                Fault("index " + index.path + " is not ready after CreateIndex returned");
+            }
+            if (index.entries != n_) {
+                Fault("index " + index.path + " has " + std::to_string(index.entries) +
+                      " entries, expected " + std::to_string(n_) + " (one per entity)");
+            }
+        }
+        if (indexes.size() != std::size(kIndexedFields)) {
+            Fault("ListIndexes returned " + std::to_string(indexes.size()) + " indexes");
+        }
+        Head("indexes")
+            .Set("seconds_per_index", seconds_per_index)
+            .Set("create_seconds_total", Round(all_seconds, 3))
+            .Set("analyze_seconds", Round(analyze_seconds, 3))
+            .Set("indexes", listed)
+            .Set("rss_bytes", RssBytes())
+            .Emit();
+    }
+
+    void Filters() {
+        for (auto& filter : filters_) {
+            (void)TimeFind(filter, 1);  // warm-up
+            const FindTiming timing = TimeFind(filter, args_.filter_runs);
+            const auto count = timing.response.count;
+            CheckCount(filter, count, "indexed");
+            const double est = timing.response.plan.estimated_rows;
+            const double actual = static_cast<double>(filter.expected);
+            const auto per_100k = [&](double us) {
+                return filter.expected == 0 ? Json(nullptr) : Json(Round(us * 1e5 / actual, 1));
+            };
+            Head("filter")
+                .Set("name", filter.name)
+                .Set("source", filter.source)
+                .Set("where", filter.where)
+                .Set("count", count)
+                .Set("expected", filter.expected)
+                .Set("count_ok", count == filter.expected)
+                .Set("selectivity", Round(actual / static_cast<double>(n_), 5))
+                .Set("runs", args_.filter_runs)
+                .Set("median_us", Round(timing.median_us, 1))
+                .Set("us_per_100k_matches", per_100k(timing.median_us))
+                .Set("estimated_rows", Round(est, 1))
+                .Set("estimate_rel_error", filter.expected == 0
+                                               ? Json(nullptr)
+                                               : Json(Round(std::abs(est - actual) / actual, 4)))
+                .Set("plan", PlanJson(timing.response.plan))
+                .Set("scan_runs", kScanRuns)
+                .Set("scan_median_us", Round(filter.scan_us, 1))
+                .Set("scan_us_per_100k_matches", per_100k(filter.scan_us))
+                .Set("scan_plan", filter.scan_plan)
+                .Set("speedup_vs_scan", Round(filter.scan_us / timing.median_us, 2))
+                .Set("scan_note", "scan = the same Find before any metadata index existed")
+                .Emit();
+            Log("filter " + filter.name + ": count " + std::to_string(count) + " (expected " +
+                std::to_string(filter.expected) + "), " + Fixed(timing.median_us, 0) +
+                " us indexed, " + Fixed(filter.scan_us, 0) + " us scan, est " + Fixed(est, 0));
+        }
+    }
+
+    // The planner's estimates after the reopen. Index statistics live in memory: right after
+    // Open the planner has none (default estimates) until the maintenance loop recomputes them
+    // (about once a second). Measured: estimates right after Open, the time until every index
+    // has statistics again, and the estimates then.
+    Json EstimateErrors(double* mean_error) {
+        Json filters = Json::array();
+        double error_sum = 0;
+        std::size_t errors = 0;
+        for (const auto& filter : filters_) {
+            const FindTiming timing = TimeFind(filter, 1);
+            CheckCount(filter, timing.response.count, "after reopen");
+            const double est = timing.response.plan.estimated_rows;
+            const double actual = static_cast<double>(filter.expected);
+            Json entry;
+            entry["name"] = filter.name;
+            entry["estimated_rows"] = Round(est, 1);
+            entry["actual"] = filter.expected;
+            if (filter.expected > 0) {
+                entry["estimate_rel_error"] = Round(std::abs(est - actual) / actual, 4);
+                error_sum += std::abs(est - actual) / actual;
+                ++errors;
+            }
+            filters.push_back(entry);
+        }
+        *mean_error = errors == 0 ? 0.0 : error_sum / static_cast<double>(errors);
+        return filters;
+    }
+
+    std::size_t IndexesWithoutStatistics() {
+        const auto indexes = Value(db_->ListIndexes(kCollection), "ListIndexes after reopen");
+        return static_cast<std::size_t>(
+            std::count_if(indexes.begin(), indexes.end(),
+                          [](const auto& index) { return index.statistics_timestamp == 0; }));
+    }
+
+    void EstimatesAfterReopen() {
+        constexpr double kMaxWaitSeconds = 60;
+        const auto start = Clock::now();
+        const std::size_t missing_at_open = IndexesWithoutStatistics();
+        double error_at_open = 0;
+        const Json at_open = EstimateErrors(&error_at_open);
+        std::size_t missing = missing_at_open;
+        while (missing > 0 && Seconds(start) < kMaxWaitSeconds) {
+            std::this_thread::sleep_for(kPollInterval);
+            missing = IndexesWithoutStatistics();
+        }
+        const double wait = Seconds(start);
+        double error_later = 0;
+        const Json later = EstimateErrors(&error_later);
+        if (missing > 0) {
+            Fault(std::to_string(missing) + " indexes still have no statistics " +
+                  Fixed(kMaxWaitSeconds, 0) + " s after Open");
+        }
+        Head("estimates_after_reopen")
+            .Set("note", "index statistics are in memory: after Open the planner uses default "
+                         "estimates until the maintenance loop recomputes them")
+            .Set("indexes_without_statistics_at_open", missing_at_open)
+            .Set("mean_estimate_rel_error_at_open", Round(error_at_open, 4))
+            .Set("seconds_until_statistics", Round(wait, 3))
+            .Set("indexes_without_statistics_after_wait", missing)
+            .Set("mean_estimate_rel_error_after_wait", Round(error_later, 4))
+            .Set("at_open", at_open)
+            .Set("after_wait", later)
+            .Emit();
+        Log("after reopen: " + std::to_string(missing_at_open) +
+            " indexes without statistics, mean estimate error " + Fixed(error_at_open, 2) +
+            "; statistics back after " + Fixed(wait, 2) + " s, error " + Fixed(error_later, 2));
+    }
+
+    // ---- traversals
+
+    using Reached = std::vector<std::pair<std::uint32_t, std::uint32_t>>;  // (row, depth)
+
+    // One Traverse per seed; the result sets of the first `keep` seeds go to `kept`.
+    TraversalStats TraversePass(const std::vector<std::uint32_t>& seeds,
+                                phenix::EdgeDirection direction, std::uint32_t max_hops,
+                                std::size_t keep, std::vector<Reached>* kept) {
+        TraversalStats stats;
+        if (kept != nullptr) {
+            kept->clear();
+        }
+        for (std::size_t i = 0; i < seeds.size(); ++i) {
+            const phenix::TraversalSpec spec{.start_id = std::to_string(seeds[i]),
+                                             .min_hops = 1,
+                                             .max_hops = max_hops,
+                                             .direction = direction};
+            const auto start = Clock::now();
+            auto response = db_->Traverse(kCollection, spec);
+            const double us = Micros(start);
+            if (!response.ok()) {
+                if (stats.errors++ == 0) {
+                    stats.first_error =
+                        "seed " + std::to_string(seeds[i]) + ": " + StatusText(response.status());
+                }
+                if (kept != nullptr && i < keep) {
+                    kept->emplace_back();
+                }
+                continue;
+            }
+            stats.latencies_us.push_back(us);
+            stats.result_sizes.push_back(static_cast<double>(response->entities.size()));
+            stats.edges_examined += response->edges_examined;
+            stats.truncated += (response->truncated) ? 1U : 0U;
+            if (kept != nullptr && i < keep) {
+                Reached reached;
+                reached.reserve(response->entities.size());
+                for (const auto& entity : response->entities) {
+                    const auto row = ParseRow(entity.id);
+                    reached.emplace_back(row.value_or(UINT32_MAX), entity.depth);
+                }
+                kept->push_back(std::move(reached));
+            }
+        }
+        return stats;
+    }
+
+    // The CSR baseline: the same seeds, timed on a second pass; the sets of the first `keep`.
+    TraversalStats CsrPass(const std::vector<std::uint32_t>& seeds, bool both,
+                           std::uint32_t max_hops, std::size_t keep, std::vector<Reached>* kept) {
+        CsrBfs bfs(n_);
+        Reached reached;
+        TraversalStats stats;
+        for (int pass = 0; pass < 2; ++pass) {
+            stats = {};
+            if (kept != nullptr) {
+                kept->clear();
+            }
+            for (std::size_t i = 0; i < seeds.size(); ++i) {
+                const auto start = Clock::now();
+                bfs.Run(out_, both ? &in_ : nullptr, seeds[i], max_hops, reached);
+                stats.latencies_us.push_back(Micros(start));
+                stats.result_sizes.push_back(static_cast<double>(reached.size()));
+                if (kept != nullptr && i < keep) {
+                    kept->push_back(reached);
+                }
+            }
+        }
+        return stats;
+    }
+
+    // Compares engine and CSR sets (with depths); returns the number of differing seeds.
+    std::size_t CompareSets(const std::vector<std::uint32_t>& seeds,
+                            const std::vector<Reached>& engine, const std::vector<Reached>& csr,
+                            std::string_view what) {
+        std::size_t mismatches = 0;
+        for (std::size_t i = 0; i < std::min(engine.size(), csr.size()); ++i) {
+            Reached a = engine[i];
+            Reached b = csr[i];
+            std::sort(a.begin(), a.end());
+            std::sort(b.begin(), b.end());
+            if (a == b) {
+                continue;
+            }
+            if (mismatches++ == 0) {
+                std::vector<std::pair<std::uint32_t, std::uint32_t>> only_engine;
+                std::vector<std::pair<std::uint32_t, std::uint32_t>> only_csr;
+                std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
+                                    std::back_inserter(only_engine));
+                std::set_difference(b.begin(), b.end(), a.begin(), a.end(),
+                                    std::back_inserter(only_csr));
+                std::string detail;
+                for (std::size_t k = 0; k < std::min<std::size_t>(5, only_engine.size()); ++k) {
+                    detail += " +" + std::to_string(only_engine[k].first) + "@" +
+                              std::to_string(only_engine[k].second);
+                }
+                for (std::size_t k = 0; k < std::min<std::size_t>(5, only_csr.size()); ++k) {
+                    detail += " -" + std::to_string(only_csr[k].first) + "@" +
+                              std::to_string(only_csr[k].second);
+                }
+                Log(std::string(what) + ": seed " + std::to_string(seeds[i]) + ": engine " +
+                    std::to_string(a.size()) + " (row@depth), CSR " + std::to_string(b.size()) +
+                    "; first differences (+engine only, -CSR only):" + detail);
+            }
+        }
+        if (engine.size() != csr.size()) {
+            ++mismatches;
+        }
+        return mismatches;
+    }
+
+    void EmitTraversal(std::string_view seeds_kind, phenix::EdgeDirection direction,
+                       std::string_view pass, const TraversalStats& engine,
+                       const TraversalStats& csr, std::size_t verified, std::size_t mismatches) {
+        const double p50 = Percentile(engine.latencies_us, 0.5);
+        const double mean = Mean(engine.latencies_us);
+        const double csr_p50 = Percentile(csr.latencies_us, 0.5);
+        const double csr_mean = Mean(csr.latencies_us);
+        Head("traverse")
+            .Set("seeds_kind", seeds_kind)
+            .Set("direction", DirectionName(direction))
+            .Set("hops", "1..2")
+            .Set("pass", pass)
+            .Set("seeds", engine.latencies_us.size() + engine.errors)
+            .Set("p50_us", Round(p50, 1))
+            .Set("p99_us", Round(Percentile(engine.latencies_us, 0.99), 1))
+            .Set("mean_us", Round(mean, 1))
+            .Set("mean_result", Round(Mean(engine.result_sizes), 1))
+            .Set("max_result",
+                 engine.result_sizes.empty()
+                     ? 0.0
+                     : *std::max_element(engine.result_sizes.begin(), engine.result_sizes.end()))
+            .Set("mean_edges_examined",
+                 engine.latencies_us.empty()
+                     ? 0.0
+                     : Round(static_cast<double>(engine.edges_examined) /
+                                 static_cast<double>(engine.latencies_us.size()),
+                             1))
+            .Set("us_per_result", Round(mean / std::max(1.0, Mean(engine.result_sizes)), 3))
+            .Set("truncated", engine.truncated)
+            .Set("errors", engine.errors)
+            .Set("first_error", engine.first_error)
+            .Set("csr_p50_us", Round(csr_p50, 2))
+            .Set("csr_mean_us", Round(csr_mean, 2))
+            .Set("csr_mean_result", Round(Mean(csr.result_sizes), 1))
+            .Set("ratio_p50", Round(p50 / csr_p50, 1))
+            .Set("ratio_mean", Round(mean / csr_mean, 1))
+            .Set("sets_verified", verified)
+            .Set("set_mismatches", mismatches)
+            .Emit();
+        Log("traverse " + std::string(seeds_kind) + " " + std::string(DirectionName(direction)) +
+            " " + std::string(pass) + ": p50 " + Fixed(p50, 1) + " us, mean " + Fixed(mean, 1) +
+            " us, mean result " + Fixed(Mean(engine.result_sizes), 1) + "; CSR p50 " +
+            Fixed(csr_p50, 2) + " us");
+    }
+
+    void Traversals() {
+        std::vector<Reached> engine_sets;
+        std::vector<Reached> csr_sets;
+        struct Group {
+            std::string_view kind;
+            const std::vector<std::uint32_t>* seeds;
+            phenix::EdgeDirection direction;
+        };
+        const Group groups[] = {
+            {"random", &seeds_, phenix::EdgeDirection::kOut},
+            {"hubs", &hubs_, phenix::EdgeDirection::kOut},
+            {"hubs", &hubs_, phenix::EdgeDirection::kBoth},
+        };
+        // Cold: the first pass over every group right after the reopen; warm: the second pass.
+        for (const std::string_view pass : {"cold", "warm"}) {
+            for (const auto& group : groups) {
+                const bool both = group.direction == phenix::EdgeDirection::kBoth;
+                const std::size_t keep =
+                    group.kind == "random" ? kVerifySeeds : group.seeds->size();
+                const TraversalStats engine =
+                    TraversePass(*group.seeds, group.direction, 2, keep, &engine_sets);
+                const TraversalStats csr = CsrPass(*group.seeds, both, 2, keep, &csr_sets);
+                const std::size_t mismatches = CompareSets(
+                    *group.seeds, engine_sets, csr_sets,
+                    std::string(group.kind) + " " + std::string(DirectionName(group.direction)));
+                if (mismatches > 0 || engine.errors > 0) {
+                    Fault("traverse " + std::string(group.kind) + " " +
+                          std::string(DirectionName(group.direction)) + " " + std::string(pass) +
+                          ": " + std::to_string(mismatches) + " set mismatches, " +
+                          std::to_string(engine.errors) + " errors " + engine.first_error);
+                }
+                EmitTraversal(group.kind, group.direction, pass, engine, csr,
+                              std::min(keep, engine_sets.size()), mismatches);
+            }
+        }
+    }
+
+    // ---- hybrid search
+
+    void Hybrid() {
+        if (hybrid_.empty()) {
+            Log("hybrid: no queries for metric " + args_.metric);
+            return;
+        }
+        const bool cosine = args_.metric == "cos";
+        CsrBfs bfs(n_);
+        Reached reached;
+        // The candidate sets (graph neighbourhood ∩ filter), checked against n_candidates.
+        std::vector<std::vector<std::uint32_t>> candidates(hybrid_.size());
+        std::size_t kit_mismatches = 0;
+        for (std::size_t i = 0; i < hybrid_.size(); ++i) {
+            const auto& query = hybrid_[i];
+            bfs.Run(out_, nullptr, query.seed, query.hops, reached);
+            for (const auto& [node, depth] : reached) {
+                if (bitmaps_[query.bitmap][node] != 0) {
+                    candidates[i].push_back(node);
+                }
+            }
+            std::sort(candidates[i].begin(), candidates[i].end());
+            if (candidates[i].size() != query.n_candidates) {
+                ++kit_mismatches;
+            }
+        }
+        if (kit_mismatches > 0) {
+            Fail(kExitBadInput,
+                 "the bench's reference candidate sets differ from "
+                 "hybrid_gt.jsonl's n_candidates on " +
+                     std::to_string(kit_mismatches) + " queries");
+        }
+
+        const auto options_for = [&](const HybridCase& query) {
+            phenix::SearchOptions options;
+            options.k = kHybridK;
+            options.filter = query.where_text;
+            options.graph = phenix::GraphConstraint{.start_id = std::to_string(query.seed),
+                                                    .min_hops = 1,
+                                                    .max_hops = query.hops,
+                                                    .direction = phenix::EdgeDirection::kOut};
+            return options;
+        };
+
+        struct PassResult {
+            std::vector<double> latencies_us;
+            std::vector<double> query_us;  // per query line, NaN when the search failed
+            double total_us = 0;
+            std::vector<std::vector<std::uint32_t>> hits;
+            std::vector<phenix::SearchPlan> plans;
+            std::size_t errors = 0;
+            std::string first_error;
+        };
+        const auto run_pass = [&]() {
+            PassResult result;
+            result.hits.resize(hybrid_.size());
+            result.plans.resize(hybrid_.size());
+            result.query_us.assign(hybrid_.size(), std::numeric_limits<double>::quiet_NaN());
+            for (std::size_t i = 0; i < hybrid_.size(); ++i) {
+                const auto& query = hybrid_[i];
+                const auto options = options_for(query);
+                const auto start = Clock::now();
+                auto response = db_->Search(kCollection, queries_.Row(query.qid), options);
+                const double us = Micros(start);
+                if (!response.ok()) {
+                    if (result.errors++ == 0) {
+                        result.first_error =
+                            "query " + std::to_string(i) + ": " + StatusText(response.status());
+                    }
+                    continue;
+                }
+                result.latencies_us.push_back(us);
+                result.query_us[i] = us;
+                result.total_us += us;
+                for (const auto& hit : response->hits) {
+                    result.hits[i].push_back(ParseRow(hit.id).value_or(UINT32_MAX));
+                }
+                result.plans[i] = std::move(response->plan);
+            }
+            return result;
+        };
+
+        (void)run_pass();  // warm-up
+        PassResult best = run_pass();
+        for (std::size_t pass = 1; pass < kHybridPasses; ++pass) {
+            PassResult result = run_pass();
+            if (result.total_us < best.total_us) {
+                best = std::move(result);
+            }
+        }
+        if (best.errors > 0) {
+            Fault("hybrid: " + std::to_string(best.errors) + " Search errors, first " +
+                  best.first_error);
+        }
+
+        // Score: strict recall against ids; tie-tolerant against the 10th true distance; hits
+        // outside the candidate set are wrong answers whatever their distance.
+        double recall_sum = 0;
+        double tie_recall_sum = 0;
+        std::size_t invalid_hits = 0;
+        std::size_t short_results = 0;
+        std::size_t duplicate_hits = 0;
+        std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> per_kind;
+        std::map<std::string, std::size_t> example_of_kind;
+        std::string first_invalid;
+        for (std::size_t i = 0; i < hybrid_.size(); ++i) {
+            const auto& query = hybrid_[i];
+            const auto& hits = best.hits[i];
+            const std::size_t truth_size = query.ids.size();
+            const std::unordered_set<std::uint32_t> truth(query.ids.begin(), query.ids.end());
+            std::unordered_set<std::uint32_t> seen;
+            std::size_t found = 0;
+            std::size_t tie_found = 0;
+            const double threshold =
+                truth_size == 0 ? 0.0 : query.dists.back() * (1 + kTieTolerance);
+            for (std::size_t h = 0; h < std::min(hits.size(), kHybridK); ++h) {
+                const std::uint32_t row = hits[h];
+                if (!seen.insert(row).second) {
+                    ++duplicate_hits;
+                    continue;
+                }
+                const bool valid =
+                    row < n_ && std::binary_search(candidates[i].begin(), candidates[i].end(), row);
+                if (!valid) {
+                    if (invalid_hits++ == 0) {
+                        first_invalid = "query line " + std::to_string(i) + " (qid " +
+                                        std::to_string(query.qid) + ", seed " +
+                                        std::to_string(query.seed) + ", where " +
+                                        (query.where_text.empty() ? "null" : query.where_text) +
+                                        "): hit " + std::to_string(row) +
+                                        " is not in the filtered 2-hop neighbourhood";
+                    }
+                    continue;
+                }
+                found += (truth.contains(row)) ? 1U : 0U;
+                const double distance =
+                    TrueDistance(queries_.Row(query.qid), base_.Row(row), cosine);
+                tie_found += (distance <= threshold) ? 1U : 0U;
+            }
+            if (hits.size() < std::min<std::size_t>(kHybridK, query.n_candidates)) {
+                ++short_results;
+            }
+            const double recall =
+                truth_size == 0 ? (hits.empty() ? 1.0 : 0.0)
+                                : static_cast<double>(found) / static_cast<double>(truth_size);
+            const double tie_recall = truth_size == 0
+                                          ? (hits.empty() ? 1.0 : 0.0)
+                                          : static_cast<double>(std::min(tie_found, truth_size)) /
+                                                static_cast<double>(truth_size);
+            recall_sum += recall;
+            tie_recall_sum += tie_recall;
+            const std::string kind = query.where_text.empty() ? "none" : query.where_text;
+            per_kind[kind].first.push_back(recall);
+            example_of_kind.emplace(kind, i);
+        }
+        // Per-kind latencies (from the best pass).
+        std::map<std::string, std::vector<double>> kind_latency;
+        for (std::size_t i = 0; i < hybrid_.size(); ++i) {
+            if (std::isfinite(best.query_us[i])) {
+                kind_latency[hybrid_[i].where_text.empty() ? "none" : hybrid_[i].where_text]
+                    .push_back(best.query_us[i]);
+            }
+        }
+        if (invalid_hits > 0) {
+            Fault("hybrid: " + std::to_string(invalid_hits) + " hits outside the candidate set; " +
+                  first_invalid);
+        }
+        if (duplicate_hits > 0) {
+            Fault("hybrid: " + std::to_string(duplicate_hits) + " repeated hits");
+        }
+        const auto queries = static_cast<double>(hybrid_.size());
+        const double recall = recall_sum / queries;
+        const double tie_recall = tie_recall_sum / queries;
+        const double p50 = Percentile(best.latencies_us, 0.5);
+        for (const auto& [kind, index] : example_of_kind) {
+            const auto& plan = best.plans[index];
+            Head("hybrid_plan")
+                .Set("filter", kind)
+                .Set("example_query_line", index)
+                .Set("n_candidates", hybrid_[index].n_candidates)
+                .Set("strategy", std::string(phenix::SearchStrategyName(plan.strategy)))
+                .Set("selectivity", Round(plan.selectivity, 6))
+                .Set("filter_rows", plan.filter_rows)
+                .Set("ef", plan.ef)
+                .Set("distance_computations", plan.distance_computations)
+                .Set("fell_back_to_exact", plan.fell_back_to_exact)
+                .Set("filter_steps", plan.filter_steps)
+                .Set("queries_of_kind", per_kind[kind].first.size())
+                .Set("recall", Round(Mean(per_kind[kind].first), 4))
+                .Set("p50_us", Round(Percentile(kind_latency[kind], 0.5), 1))
+                .Emit();
+        }
+        Head("hybrid")
+            .Set("queries", hybrid_.size())
+            .Set("k", kHybridK)
+            .Set("passes", kHybridPasses)
+            .Set("note", "single thread, one query at a time; latencies from the fastest of " +
+                             std::to_string(kHybridPasses) + " passes after a warm-up pass")
+            .Set("recall", Round(recall, 4))
+            .Set("recall_tie_tolerant", Round(tie_recall, 4))
+            .Set("p50_us", Round(p50, 1))
+            .Set("p99_us", Round(Percentile(best.latencies_us, 0.99), 1))
+            .Set("mean_us", Round(Mean(best.latencies_us), 1))
+            .Set("qps", Round(best.total_us > 0 ? static_cast<double>(best.latencies_us.size()) *
+                                                      1e6 / best.total_us
+                                                : 0.0,
+                              1))
+            .Set("mean_candidates",
+                 Round(std::accumulate(hybrid_.begin(), hybrid_.end(), 0.0,
+                                       [](double sum, const HybridCase& q) {
+                                           return sum + static_cast<double>(q.n_candidates);
+                                       }) /
+                           queries,
+                       1))
+            .Set("invalid_hits", invalid_hits)
+            .Set("duplicate_hits", duplicate_hits)
+            .Set("short_results", short_results)
+            .Set("errors", best.errors)
+            .Set("target_recall", kTargetRecall)
+            .Set("target_p50_us", kTargetP50Us)
+            .Set("recall_target_met", recall >= kTargetRecall)
+            .Set("p50_target_met", p50 < kTargetP50Us)
+            .Emit();
+        Log("hybrid: recall@10 " + Fixed(recall, 4) + " (tie-tolerant " + Fixed(tie_recall, 4) +
+            ", target >= " + Fixed(kTargetRecall, 2) + ": " +
+            (recall >= kTargetRecall ? "MET" : "NOT MET") + "), p50 " + Fixed(p50, 1) +
+            " us (target < " + Fixed(kTargetP50Us, 0) +
+            " us: " + (p50 < kTargetP50Us ? "MET" : "NOT MET") + ")");
+    }
+
+    // ---- shortest paths and degrees
+
+    // True when `path` is a real out-path from `from` to `to` of the kit with that total weight.
+    bool ValidPath(const phenix::GraphPath& path, std::uint32_t from, std::uint32_t to,
+                   std::string* why) const {
+        if (path.nodes.empty() || path.edges.size() + 1 != path.nodes.size()) {
+            *why = "nodes/edges sizes";
+            return false;
+        }
+        if (ParseRow(path.nodes.front().id) != from || ParseRow(path.nodes.back().id) != to) {
+            *why = "endpoints";
+            return false;
+        }
+        double total = 0;
+        for (std::size_t i = 0; i < path.edges.size(); ++i) {
+            const auto& edge = path.edges[i];
+            const auto src = ParseRow(edge.source_id);
+            const auto dst = ParseRow(edge.target_id);
+            if (!src || !dst || edge.source_id != path.nodes[i].id ||
+                edge.target_id != path.nodes[i + 1].id) {
+                *why = "edge " + std::to_string(i) + " does not join its nodes";
+                return false;
+            }
+            bool exists = false;
+            const auto targets = out_.Neighbours(*src);
+            const auto rows = out_.EdgeRows(*src);
+            for (std::size_t k = 0; k < targets.size(); ++k) {
+                const std::string label = edges_.rel[rows[k]] == 0 ? "rel0" : "rel1";
+                if (targets[k] == *dst && label == edge.label &&
+                    std::abs(edges_.weight[rows[k]] - edge.weight) <= 1e-6) {
+                    exists = true;
+                }
+            }
+            if (!exists) {
+                *why = "edge " + edge.source_id + "->" + edge.target_id + " (" + edge.label + ", " +
+                       std::to_string(edge.weight) + ") is not in the kit";
+                return false;
+            }
+            total += edge.weight;
+        }
+        if (std::abs(total - path.total_weight) > 1e-6 * std::max(1.0, total)) {
+            *why = "total_weight " + std::to_string(path.total_weight) + " != sum " +
+                   std::to_string(total);
+            return false;
+        }
+        return true;
+    }
+
+    void ShortestPaths() {
+        std::vector<double> latencies;
+        std::vector<double> csr_latencies;
+        std::size_t reachable = 0;
+        std::size_t reachable_within = 0;
+        std::size_t mismatches = 0;
+        std::size_t errors = 0;
+        std::size_t compared = 0;
+        std::vector<double> hops;
+        CsrBfs bfs(n_);
+        Reached reached;
+        for (const auto& [from, to] : pairs_) {
+            const phenix::ShortestPathSpec spec{.from_id = std::to_string(from),
+                                                .to_id = std::to_string(to),
+                                                .direction = phenix::EdgeDirection::kOut,
+                                                .max_hops = kShortestMaxHops};
+            const auto start = Clock::now();
+            auto response = db_->ShortestPath(kCollection, spec);
+            latencies.push_back(Micros(start));
+            const auto csr_start = Clock::now();
+            const DijkstraResult truth = Dijkstra(out_, edges_.weight, from, to);
+            csr_latencies.push_back(Micros(csr_start));
+            // Reachable within the hop bound (BFS), for the engine's nullopt answers.
+            bool within = from == to;
+            if (!within) {
+                bfs.Run(out_, nullptr, from, kShortestMaxHops, reached);
+                within = std::any_of(reached.begin(), reached.end(),
+                                     [&](const auto& item) { return item.first == to; });
+            }
+            reachable_within += within ? 1U : 0U;
+            const std::string pair_text = std::to_string(from) + " -> " + std::to_string(to);
+            if (!response.ok()) {
+                if (errors++ == 0) {
+                    Log("ShortestPath " + pair_text + ": " + StatusText(response.status()));
+                }
+                continue;
+            }
+            const auto& path = *response;
+            if (!path.has_value()) {
+                if (within) {
+                    if (mismatches++ == 0) {
+                        Log("ShortestPath " + pair_text +
+                            ": nullopt, but a path of <= " + std::to_string(kShortestMaxHops) +
+                            " hops exists (Dijkstra: weight " + std::to_string(truth.weight) +
+                            ", " + std::to_string(truth.hops) + " hops)");
+                    }
+                }
+                continue;
+            }
+            ++reachable;
+            hops.push_back(static_cast<double>(path->edges.size()));
+            std::string why;
+            if (!ValidPath(*path, from, to, &why)) {
+                if (mismatches++ == 0) {
+                    Log("ShortestPath " + pair_text + ": invalid path: " + why);
+                }
+                continue;
+            }
+            if (path->edges.size() > kShortestMaxHops) {
+                if (mismatches++ == 0) {
+                    Log("ShortestPath " + pair_text + ": " + std::to_string(path->edges.size()) +
+                        " hops > max_hops");
+                }
+                continue;
+            }
+            // The unbounded optimum is a lower bound; it is the answer when it fits the bound.
+            const double tolerance = 1e-6 * std::max(1.0, truth.weight);
+            const bool too_light = path->total_weight < truth.weight - tolerance;
+            const bool too_heavy =
+                truth.hops <= kShortestMaxHops && path->total_weight > truth.weight + tolerance;
+            if (truth.hops <= kShortestMaxHops) {
+                ++compared;
+            }
+            if (too_light || too_heavy) {
+                if (mismatches++ == 0) {
+                    Log("ShortestPath " + pair_text + ": weight " +
+                        std::to_string(path->total_weight) + " (" +
+                        std::to_string(path->edges.size()) + " hops), Dijkstra " +
+                        std::to_string(truth.weight) + " (" + std::to_string(truth.hops) +
+                        " hops)");
+                }
+            }
+        }
+        if (mismatches > 0 || errors > 0) {
+            Fault("ShortestPath: " + std::to_string(mismatches) + " mismatches, " +
+                  std::to_string(errors) + " errors");
+        }
+        const double pairs = static_cast<double>(pairs_.size());
+        Head("shortest_path")
+            .Set("pairs", pairs_.size())
+            .Set("direction", "out")
+            .Set("max_hops", kShortestMaxHops)
+            .Set("p50_us", Round(Percentile(latencies, 0.5), 1))
+            .Set("p99_us", Round(Percentile(latencies, 0.99), 1))
+            .Set("mean_us", Round(Mean(latencies), 1))
+            .Set("reachable_fraction", Round(static_cast<double>(reachable) / pairs, 4))
+            .Set("expected_reachable_fraction",
+                 Round(static_cast<double>(reachable_within) / pairs, 4))
+            .Set("mean_hops", Round(Mean(hops), 2))
+            .Set("weights_compared_with_dijkstra", compared)
+            .Set("mismatches", mismatches)
+            .Set("errors", errors)
+            .Set("csr_dijkstra_p50_us", Round(Percentile(csr_latencies, 0.5), 1))
+            .Set("csr_dijkstra_mean_us", Round(Mean(csr_latencies), 1))
+            .Emit();
+        Log("shortest paths: p50 " + Fixed(Percentile(latencies, 0.5), 1) + " us, reachable " +
+            std::to_string(reachable) + "/" + std::to_string(pairs_.size()));
+    }
+
+    void Degrees() {
+        std::vector<double> latencies;
+        std::size_t mismatches = 0;
+        Json hubs = Json::array();
+        const phenix::EdgeMatch rel1{.labels = {"rel1"}};
+        for (const std::uint32_t hub : hubs_) {
+            const std::string id = std::to_string(hub);
+            std::uint64_t rel1_expected = 0;
+            for (const std::uint32_t row : out_.EdgeRows(hub)) {
+                rel1_expected += (edges_.rel[row] == 1) ? 1U : 0U;
+            }
+            const struct {
+                const char* name;
+                phenix::EdgeDirection direction;
+                const phenix::EdgeMatch* match;
+                std::uint64_t expected;
+            } cases[] = {
+                {"out", phenix::EdgeDirection::kOut, nullptr, out_.Degree(hub)},
+                {"in", phenix::EdgeDirection::kIn, nullptr, in_.Degree(hub)},
+                {"both", phenix::EdgeDirection::kBoth, nullptr, out_.Degree(hub) + in_.Degree(hub)},
+                {"out_rel1", phenix::EdgeDirection::kOut, &rel1, rel1_expected},
+            };
+            Json entry;
+            entry["id"] = id;
+            for (const auto& item : cases) {
+                const auto start = Clock::now();
+                auto degree = item.match == nullptr
+                                  ? db_->Degree(kCollection, id, item.direction)
+                                  : db_->Degree(kCollection, id, item.direction, *item.match);
+                latencies.push_back(Micros(start));
+                if (!degree.ok() || *degree != item.expected) {
+                    if (mismatches++ == 0) {
+                        Log("Degree " + id + " " + item.name + ": " +
+                            (degree.ok() ? std::to_string(*degree) : StatusText(degree.status())) +
+                            ", expected " + std::to_string(item.expected));
+                    }
+                }
+                entry[item.name] = degree.ok() ? Json(*degree) : Json(nullptr);
+            }
+            hubs.push_back(entry);
+        }
+        if (mismatches > 0) {
+            Fault("Degree: " + std::to_string(mismatches) + " mismatches");
+        }
+        Head("degree")
+            .Set("hubs", hubs)
+            .Set("calls", latencies.size())
+            .Set("p50_us", Round(Percentile(latencies, 0.5), 1))
+            .Set("p99_us", Round(Percentile(latencies, 0.99), 1))
+            .Set("mismatches", mismatches)
+            .Emit();
+    }
+
+    // ---- the deep expansion
+
+    void DeepTraverse(std::string_view limits, std::uint64_t node_limit, std::size_t csr_reached) {
+        const std::uint32_t hub = hubs_.front();
+        const phenix::TraversalSpec spec{.start_id = std::to_string(hub),
+                                         .min_hops = 1,
+                                         .max_hops = kDeepHops,
+                                         .direction = phenix::EdgeDirection::kBoth};
+        peak_rss_ = std::max(peak_rss_, PeakRssBytes());
+        const bool peak_reset = ResetPeakRss();
+        const std::uint64_t rss_before = RssBytes();
+        const auto start = Clock::now();
+        auto response = db_->Traverse(kCollection, spec);
+        const double seconds = Seconds(start);
+        const std::uint64_t rss_after = RssBytes();
+        const std::uint64_t peak = PeakRssBytes();
+        const bool expect_exhausted = csr_reached > node_limit;
+        Line line = Head("deep_traverse");
+        line.Set("limits", limits)
+            .Set("start", std::to_string(hub))
+            .Set("hops", "1.." + std::to_string(kDeepHops))
+            .Set("direction", "both")
+            .Set("max_traversal_nodes", node_limit)
+            .Set("csr_reached", csr_reached)
+            .Set("expected", expect_exhausted ? "ResourceExhausted" : "ok")
+            .Set("seconds", Round(seconds, 4))
+            .Set("rss_before_bytes", rss_before)
+            .Set("rss_after_bytes", rss_after)
+            .Set("peak_rss_bytes", peak)
+            .Set("peak_rss_delta_bytes",
+                 peak_reset && peak > rss_before ? peak - rss_before : std::uint64_t{0})
+            .Set("peak_rss_reset", peak_reset);
+        if (response.ok()) {
+            line.Set("status", "ok")
+                .Set("reached", response->entities.size())
+                .Set("edges_examined", response->edges_examined)
+                .Set("truncated", response->truncated);
+            if (expect_exhausted) {
+                Fault("deep traverse (" + std::string(limits) + "): reached " +
+                      std::to_string(response->entities.size()) +
+                      " without ResourceExhausted, node limit " + std::to_string(node_limit));
+            } else if (response->entities.size() != csr_reached) {
+                Fault("deep traverse (" + std::string(limits) + "): reached " +
+                      std::to_string(response->entities.size()) + ", CSR " +
+                      std::to_string(csr_reached));
+            }
+        } else {
+            const bool exhausted =
+                response.status().code() == phenix::StatusCode::kResourceExhausted;
+            line.Set("status", std::string(phenix::StatusCodeName(response.status().code())))
+                .Set("message", response.status().message())
+                .Set("failed_cleanly", exhausted);
+            if (!exhausted || !expect_exhausted) {
+                Fault("deep traverse (" + std::string(limits) +
+                      "): " + StatusText(response.status()));
+            }
+        }
+        line.Emit();
+        Log("deep traverse (" + std::string(limits) + "): " +
+            (response.ok() ? "reached " + std::to_string(response->entities.size())
+                           : StatusText(response.status())) +
+            " in " + Fixed(seconds, 3) + " s");
+    }
+
+    void DeepExpansion() {
+        if (hubs_.empty()) {
+            return;
+        }
+        CsrBfs bfs(n_);
+        Reached reached;
+        bfs.Run(out_, &in_, hubs_.front(), kDeepHops, reached);
+        const phenix::Options defaults;
+        DeepTraverse("default", defaults.max_traversal_nodes, reached.size());
+        phenix::Options tight;
+        tight.max_traversal_nodes = std::max<std::uint64_t>(100, n_ / 20);
+        Reopen("tight_traversal_limit", tight);
+        DeepTraverse("max_traversal_nodes=n/20", tight.max_traversal_nodes, reached.size());
+    }
+
+    Args args_;
+    Clock::time_point start_ = Clock::now();
+    std::string set_name_;
+    std::size_t n_ = 0;
+    kit::Matrix<float> base_;
+    kit::Matrix<float> queries_;
+    std::vector<std::string> meta_;
+    kit::EdgeList edges_;
+    kit::Csr out_;
+    kit::Csr in_;
+    std::vector<FilterCase> filters_;
+    std::vector<HybridCase> hybrid_;
+    std::map<std::string, std::size_t> bitmap_of_;
+    std::vector<Json> bitmap_where_;
+    std::vector<std::vector<std::uint8_t>> bitmaps_;
+    std::vector<std::uint32_t> hubs_;
+    std::vector<std::uint32_t> seeds_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_;
+    std::unique_ptr<phenix::Database> db_;
+    std::size_t failures_ = 0;
+    std::size_t count_mismatches_ = 0;
+    std::uint64_t peak_rss_ = 0;  // VmHWM before the deep traversals reset it
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        Bench bench(ParseArgs(argc, argv));
+        return bench.Run();
+    } catch (const kit::KitError& error) {
+        Fail(kExitBadInput, error.what());
+    } catch (const nlohmann::json::exception& error) {
+        Fail(kExitBadInput, std::string("malformed JSON in the kit: ") + error.what());
+    }
+}

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Metadata indexes: definitions in the catalog, maintenance at commit, the online build, drop,
+// and statistics. docs/metadata-indexes.md describes the behaviour; the reads are in
+// filter_eval.cc.
+//
+// Maintenance happens in CommitLocked, on the final RocksDB batch of every commit: for each
+// entity record the batch writes or deletes in a collection with indexes, the committed record
+// it replaces is read (the commit holds the entity's lock, so that is the state it replaces) and
+// the difference between the old and the new entries is added to the batch. Autocommit writes
+// and transactions share the path, and a transaction that began before an index existed still
+// maintains it when it commits after.
+//
+// Online build: the definition is published first (state building; from then on every commit
+// maintains the index), then the existing rows are read at a snapshot taken after that and
+// their entries written in chunks, each chunk as a small commit under the rows' entity locks
+// from their latest state. Entries therefore never go back in time and never race a
+// concurrent writer of the same row. When the build ends the index is ready for reads at or
+// after the current timestamp.
+#include "engine/metadata_index.h"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include <phenix/limits.h>
+
+#include "common/coding.h"
+#include "document/value_key.h"
+#include "engine/database_impl.h"
+#include "engine/filter_eval.h"
+#include "storage/catalog_codec.h"
+#include "storage/entity_codec.h"
+#include "txn/commit.h"
+
+namespace phenix::engine {
+
+using storage::ColumnFamily;
+using storage::RowId;
+
+void IndexValuesOf(const document::Document& doc, const document::JsonPath& path,
+                   std::vector<std::string>* out) {
+    out->clear();
+    const document::Extracted extracted = doc.Extract(path);
+    if (!extracted.exists) {
+        return;
+    }
+    for (const document::Scalar& value : extracted.values) {
+        out->push_back(document::EncodeScalarKey(value));
+    }
+    if (out->empty()) {
+        out->push_back(std::string(1, kExistsMarker));
+    }
+    // Extract returns distinct values sorted by CompareScalars, which is the encoded order.
+}
+
+namespace {
+
+constexpr std::size_t kBackfillChunkRows = 1024;
+
+// The entity-column-family changes of a batch that is not written yet. WriteBatch::Put appends a
+// placeholder timestamp to keys of versioned column families; the first 16 bytes are T C row.
+class PendingEntityChanges final : public rocksdb::WriteBatch::Handler {
+  public:
+    explicit PendingEntityChanges(std::uint32_t entities_cf) : entities_cf_(entities_cf) {}
+
+    rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes) {
+            last[std::string(key.data(), storage::kRowPrefixBytes)] =
+                std::string(value.data(), value.size());
+        }
+        return rocksdb::Status::OK();
+    }
+    rocksdb::Status DeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
+        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes) {
+            last[std::string(key.data(), storage::kRowPrefixBytes)] = std::nullopt;
+        }
+        return rocksdb::Status::OK();
+    }
+    rocksdb::Status SingleDeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
+        return DeleteCF(cf, key);
+    }
+    rocksdb::Status MergeCF(std::uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+        return rocksdb::Status::OK();
+    }
+    rocksdb::Status DeleteRangeCF(std::uint32_t, const rocksdb::Slice&,
+                                  const rocksdb::Slice&) override {
+        return rocksdb::Status::OK();
+    }
+
+    // entity key -> final value in the batch (nullopt: deleted), in key order.
+    std::map<std::string, std::optional<std::string>> last;
+
+  private:
+    std::uint32_t entities_cf_;
+};
+
+std::string EntryKey(const std::string& prefix, std::string_view value, RowId row) {
+    std::string key;
+    key.reserve(prefix.size() + value.size() + 8);
+    key.append(prefix);
+    key.append(value);
+    coding::PutFixed64BE(key, row);
+    return key;
+}
+
+// The index entries of a record's metadata for every index in `indexes`: one sorted vector
+// of values per index. An unparsable record (never written by Phenix) indexes nothing.
+void EntriesOf(std::optional<std::string_view> record, const MetadataIndexList& indexes,
+               std::vector<std::vector<std::string>>* out) {
+    out->assign(indexes.size(), {});
+    if (!record) {
+        return;
+    }
+    auto metadata = storage::DecodeEntityRecordMetadata(*record);
+    if (!metadata.ok()) {
+        return;
+    }
+    auto doc = document::Document::Parse(*metadata);
+    if (!doc.ok()) {
+        return;
+    }
+    for (std::size_t idx = 0; idx < indexes.size(); ++idx) {
+        IndexValuesOf(*doc, indexes[idx]->path, &(*out)[idx]);
+    }
+}
+
+std::string IndexMessageName(const CollectionHandle& handle, std::string_view path) {
+    return "index on '" + std::string(path) + "' of collection '" + handle.ref().ToString() + "'";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- maintenance at commit
+
+Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
+    PendingEntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID());
+    PHENIX_RETURN_IF_ERROR(storage::FromRocks(wb.Iterate(&changes), "reading a batch"));
+    if (changes.last.empty()) {
+        return Status::Ok();
+    }
+    // Group by collection; skip collections without indexes.
+    std::vector<std::string_view> keys;
+    std::vector<const std::optional<std::string>*> new_values;
+    std::vector<std::shared_ptr<const MetadataIndexList>> lists;
+    std::vector<const CollectionHandle*> handles;
+    storage::CollectionId last_collection = 0;
+    std::shared_ptr<CollectionHandle> last_handle;
+    for (const auto& [key, value] : changes.last) {
+        const auto collection = coding::DecodeFixed32BE(key.data() + 4);
+        if (!last_handle || collection != last_collection) {
+            last_handle = catalog_->FindById(collection);
+            last_collection = collection;
+        }
+        if (!last_handle || last_handle->metadata_indexes->empty()) {
+            continue;
+        }
+        keys.push_back(key);
+        new_values.push_back(&value);
+        lists.push_back(last_handle->metadata_indexes);
+        handles.push_back(last_handle.get());
+    }
+    if (keys.empty()) {
+        return Status::Ok();
+    }
+    const txn::ReadView latest(*store_, storage::kLatestTimestamp);
+    PHENIX_ASSIGN_OR_RETURN(auto old_values, latest.MultiGet(ColumnFamily::kEntities, keys));
+    std::vector<std::vector<std::string>> old_entries;
+    std::vector<std::vector<std::string>> new_entries;
+    rocksdb::ColumnFamilyHandle* index_cf = store_->cf(ColumnFamily::kMetaIndex);
+    for (std::size_t idx = 0; idx < keys.size(); ++idx) {
+        const std::optional<std::string>& old_value = old_values[idx];
+        const std::optional<std::string>& new_value = *new_values[idx];
+        if (old_value == new_value) {
+            continue;
+        }
+        const MetadataIndexList& indexes = *lists[idx];
+        EntriesOf(old_value ? std::optional<std::string_view>(*old_value) : std::nullopt, indexes,
+                  &old_entries);
+        EntriesOf(new_value ? std::optional<std::string_view>(*new_value) : std::nullopt, indexes,
+                  &new_entries);
+        const RowId row = storage::RowFromEntityKey(keys[idx]);
+        const CollectionHandle& handle = *handles[idx];
+        for (std::size_t index_idx = 0; index_idx < indexes.size(); ++index_idx) {
+            const std::vector<std::string>& before = old_entries[index_idx];
+            const std::vector<std::string>& after = new_entries[index_idx];
+            if (before == after) {
+                continue;
+            }
+            MetadataIndex& index = *indexes[index_idx];
+            const std::string prefix =
+                storage::MetaIndexPrefix(handle.tenant_id, handle.id(), index.id);
+            // Both sorted: a merge walk emits the differences.
+            std::size_t b = 0;
+            std::size_t a = 0;
+            while (b < before.size() || a < after.size()) {
+                if (a == after.size() || (b < before.size() && before[b] < after[a])) {
+                    wb.Delete(index_cf, EntryKey(prefix, before[b++], row));
+                } else if (b == before.size() || after[a] < before[b]) {
+                    wb.Put(index_cf, EntryKey(prefix, after[a++], row), rocksdb::Slice());
+                } else {
+                    ++a;
+                    ++b;
+                }
+            }
+            index.changes_since_stats.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    return Status::Ok();
+}
+
+// ---------------------------------------------------------------- open
+
+Status DatabaseImpl::LoadMetadataIndexes() {
+    rocksdb::ReadOptions read_options;
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_->db()->NewIterator(read_options, store_->cf(ColumnFamily::kCatalog)));
+    const std::string prefix(storage::kMetadataIndexPrefix);
+    std::map<storage::CollectionId, MetadataIndexList> found;
+    std::vector<std::string> orphans;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const std::string_view key(it->key().data(), it->key().size());
+        if (key.size() < prefix.size() + 4) {
+            return Status::Corruption("malformed metadata index key in the catalog");
+        }
+        const auto collection = coding::DecodeFixed32BE(key.data() + prefix.size());
+        const std::string_view path_text = key.substr(prefix.size() + 4);
+        PHENIX_ASSIGN_OR_RETURN(storage::MetadataIndexRecord record,
+                                storage::DecodeMetadataIndexRecord(
+                                    std::string_view(it->value().data(), it->value().size())));
+        if (!catalog_->FindById(collection)) {
+            orphans.emplace_back(key);  // its collection was dropped
+            continue;
+        }
+        PHENIX_ASSIGN_OR_RETURN(document::JsonPath path, document::JsonPath::Parse(path_text));
+        auto index = std::make_shared<MetadataIndex>();
+        index->id = record.index_id;
+        index->path = std::move(path);
+        index->path_text = std::string(path_text);
+        index->created_at_ms = record.created_at_ms;
+        index->ready_ts.store(record.ready_ts);
+        index->ready.store(record.state == 1);
+        found[collection].push_back(std::move(index));
+    }
+    PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading the catalog"));
+    it.reset();
+    if (!orphans.empty()) {
+        rocksdb::WriteBatch wb = storage::Store::NewBatch();
+        for (const std::string& key : orphans) {
+            wb.Delete(store_->cf(ColumnFamily::kCatalog), key);
+        }
+        PHENIX_RETURN_IF_ERROR(store_->WriteCatalog(wb, /*sync=*/true));
+    }
+    for (auto& [collection, list] : found) {
+        auto handle = catalog_->FindById(collection);
+        std::sort(list.begin(), list.end(),
+                  [](const auto& a, const auto& b) { return a->path_text < b->path_text; });
+        handle->metadata_indexes = std::make_shared<const MetadataIndexList>(std::move(list));
+    }
+    return Status::Ok();
+}
+
+Status DatabaseImpl::FinishInterruptedIndexBuilds() {
+    std::vector<std::pair<std::shared_ptr<CollectionHandle>, std::shared_ptr<MetadataIndex>>>
+        building;
+    {
+        std::shared_lock lock(catalog_mu_);
+        for (const std::string& tenant : catalog_->TenantNames()) {
+            PHENIX_ASSIGN_OR_RETURN(auto handles, catalog_->Collections(tenant));
+            for (auto& handle : handles) {
+                for (const auto& index : *handle->metadata_indexes) {
+                    if (!index->ready.load()) {
+                        building.emplace_back(handle, index);
+                    }
+                }
+            }
+        }
+    }
+    for (auto& [handle, index] : building) {
+        PHENIX_RETURN_IF_ERROR(BuildIndex(handle, index, nullptr)
+                                   .WithContext("finishing the interrupted build of the " +
+                                                IndexMessageName(*handle, index->path_text)));
+    }
+    return Status::Ok();
+}
+
+// ---------------------------------------------------------------- DDL
+
+Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_view path_text,
+                                 const ProgressFn& progress) {
+    PHENIX_ASSIGN_OR_RETURN(document::JsonPath path, document::JsonPath::Parse(path_text));
+    std::shared_ptr<CollectionHandle> handle;
+    auto index = std::make_shared<MetadataIndex>();
+    {
+        std::unique_lock lock(catalog_mu_);
+        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
+        const MetadataIndexList& existing = *handle->metadata_indexes;
+        const std::string canonical = path.ToString();
+        for (const auto& other : existing) {
+            if (other->path_text == canonical) {
+                return Status::AlreadyExists(
+                    IndexMessageName(*handle, canonical) + " already exists" +
+                    (other->ready.load() ? "" : " (it is still being built)"));
+            }
+        }
+        if (existing.size() >= limits::kMaxIndexesPerCollection) {
+            return Status::ResourceExhausted(
+                "collection '" + handle->ref().ToString() + "' already has " +
+                std::to_string(existing.size()) + " metadata indexes, the limit; drop one first");
+        }
+        // Allocate the id and persist the definition (building) in one synced catalog write.
+        std::uint64_t next_id = 1;
+        auto stored = store_->Get(ColumnFamily::kCatalog, storage::kNextIndexIdKey);
+        if (stored.ok()) {
+            PHENIX_ASSIGN_OR_RETURN(next_id, storage::DecodeCounter(*stored));
+        } else if (!stored.status().IsNotFound()) {
+            return stored.status();
+        }
+        if (next_id > UINT32_MAX) {
+            return Status::ResourceExhausted("no metadata index ids left");
+        }
+        index->id = static_cast<storage::IndexId>(next_id);
+        index->path = std::move(path);
+        index->path_text = canonical;
+        index->created_at_ms = NowMillis();
+        storage::MetadataIndexRecord record{
+            .index_id = index->id, .state = 0, .ready_ts = 0, .created_at_ms = index->created_at_ms};
+        rocksdb::WriteBatch wb = storage::Store::NewBatch();
+        wb.Put(store_->cf(ColumnFamily::kCatalog), storage::kNextIndexIdKey,
+               storage::EncodeCounter(next_id + 1));
+        wb.Put(store_->cf(ColumnFamily::kCatalog),
+               storage::MetadataIndexKey(handle->id(), canonical),
+               storage::EncodeMetadataIndexRecord(record));
+        PHENIX_RETURN_IF_ERROR(store_->WriteCatalog(wb, /*sync=*/true));
+        auto list = std::make_shared<MetadataIndexList>(existing);
+        list->push_back(index);
+        std::sort(list->begin(), list->end(),
+                  [](const auto& a, const auto& b) { return a->path_text < b->path_text; });
+        handle->metadata_indexes = std::move(list);
+    }
+    return BuildIndex(handle, index, progress);
+}
+
+Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
+                                const std::shared_ptr<MetadataIndex>& index,
+                                const ProgressFn& progress) {
+    // Every commit from now on maintains the index (the definition was published under the
+    // exclusive catalog lock, after every in-flight commit). Rows committed before are read
+    // at a snapshot that includes them all.
+    std::uint64_t total = 0;
+    {
+        std::shared_lock lock(catalog_mu_);
+        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        auto info = DescribeLocked(*handle);
+        if (info.ok()) {
+            total = info->num_entities;
+        }
+    }
+    SnapshotGuard snapshot(*oracle_);
+    const txn::ReadView view(*store_, snapshot.ts());
+    const std::string collection_prefix = storage::CollectionPrefix(handle->tenant_id, handle->id());
+    const std::string entry_prefix =
+        storage::MetaIndexPrefix(handle->tenant_id, handle->id(), index->id);
+    std::string resume_after;  // entity key of the last row done
+    std::uint64_t done = 0;
+    std::vector<std::string> values;
+    for (;;) {
+        // One chunk: the next rows at the snapshot (their keys and external ids).
+        std::vector<std::string> entity_keys;
+        std::vector<std::string> ids;
+        {
+            const std::string begin = resume_after.empty()
+                                          ? collection_prefix
+                                          : storage::PrefixSuccessor(resume_after);
+            auto it = view.NewIterator(ColumnFamily::kEntities, begin,
+                                       storage::PrefixSuccessor(collection_prefix));
+            for (; it->Valid() && entity_keys.size() < kBackfillChunkRows; it->Next()) {
+                PHENIX_ASSIGN_OR_RETURN(std::string_view id,
+                                        storage::DecodeEntityRecordId(it->value()));
+                entity_keys.emplace_back(it->key());
+                ids.emplace_back(id);
+            }
+            PHENIX_RETURN_IF_ERROR(it->status().WithContext("building an index"));
+        }
+        if (entity_keys.empty()) {
+            break;
+        }
+        resume_after = entity_keys.back();
+        {
+            std::shared_lock lock(catalog_mu_);
+            PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+            if (catalog_->FindById(handle->id()) != handle ||
+                std::find(handle->metadata_indexes->begin(), handle->metadata_indexes->end(),
+                          index) == handle->metadata_indexes->end()) {
+                return Status::Aborted("the " + IndexMessageName(*handle, index->path_text) +
+                                       " was dropped while it was being built");
+            }
+            std::vector<std::size_t> stripes;
+            stripes.reserve(ids.size());
+            for (const std::string& id : ids) {
+                stripes.push_back(LockTable::StripeOf(handle->id(), id));
+            }
+            auto guard = locks_.Lock(std::move(stripes));
+            // The rows' latest state, under their locks.
+            std::vector<std::string_view> key_views(entity_keys.begin(), entity_keys.end());
+            const txn::ReadView latest(*store_, storage::kLatestTimestamp);
+            PHENIX_ASSIGN_OR_RETURN(auto records,
+                                    latest.MultiGet(ColumnFamily::kEntities, key_views));
+            rocksdb::WriteBatch wb = storage::Store::NewBatch();
+            for (std::size_t idx = 0; idx < records.size(); ++idx) {
+                if (!records[idx]) {
+                    continue;  // deleted since the snapshot (its commit removed its entries)
+                }
+                auto metadata = storage::DecodeEntityRecordMetadata(*records[idx]);
+                if (!metadata.ok()) {
+                    continue;
+                }
+                auto doc = document::Document::Parse(*metadata);
+                if (!doc.ok()) {
+                    continue;
+                }
+                IndexValuesOf(*doc, index->path, &values);
+                const RowId row = storage::RowFromEntityKey(entity_keys[idx]);
+                for (const std::string& value : values) {
+                    wb.Put(store_->cf(ColumnFamily::kMetaIndex), EntryKey(entry_prefix, value, row),
+                           rocksdb::Slice());
+                }
+            }
+            if (wb.Count() > 0) {
+                PHENIX_RETURN_IF_ERROR(
+                    CommitLocked(wb, std::nullopt, txn::WriteEffects()).status().WithContext(
+                        "building the " + IndexMessageName(*handle, index->path_text)));
+            }
+        }
+        done += entity_keys.size();
+        if (progress) {
+            progress(done, std::max(total, done));
+        }
+    }
+    // Ready: every row is indexed for reads at or after now.
+    const txn::Timestamp ready_ts = oracle_->visible();
+    {
+        std::shared_lock lock(catalog_mu_);
+        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        if (catalog_->FindById(handle->id()) != handle) {
+            return Status::Aborted("collection '" + handle->ref().ToString() +
+                                   "' was dropped while the index was being built");
+        }
+        storage::MetadataIndexRecord record{.index_id = index->id,
+                                            .state = 1,
+                                            .ready_ts = ready_ts,
+                                            .created_at_ms = index->created_at_ms};
+        rocksdb::WriteBatch wb = storage::Store::NewBatch();
+        wb.Put(store_->cf(ColumnFamily::kCatalog),
+               storage::MetadataIndexKey(handle->id(), index->path_text),
+               storage::EncodeMetadataIndexRecord(record));
+        PHENIX_RETURN_IF_ERROR(store_->WriteCatalog(wb, /*sync=*/true));
+        index->ready_ts.store(ready_ts, std::memory_order_release);
+        index->ready.store(true, std::memory_order_release);
+    }
+    if (progress) {
+        progress(done, done);
+    }
+    return RefreshIndexStats(*handle, *index);
+}
+
+Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view path_text) {
+    PHENIX_ASSIGN_OR_RETURN(document::JsonPath path, document::JsonPath::Parse(path_text));
+    const std::string canonical = path.ToString();
+    std::shared_ptr<CollectionHandle> handle;
+    std::shared_ptr<MetadataIndex> dropped;
+    {
+        std::unique_lock lock(catalog_mu_);
+        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
+        auto list = std::make_shared<MetadataIndexList>(*handle->metadata_indexes);
+        auto it = std::find_if(list->begin(), list->end(),
+                               [&](const auto& index) { return index->path_text == canonical; });
+        if (it == list->end()) {
+            std::vector<std::string> names;
+            for (const auto& index : *list) {
+                names.push_back(index->path_text);
+            }
+            const std::string closest = ClosestName(canonical, names);
+            return Status::NotFound("collection '" + handle->ref().ToString() +
+                                    "' has no index on '" + canonical + "'" +
+                                    (closest.empty() ? "" : "; did you mean '" + closest + "'?"));
+        }
+        dropped = *it;
+        list->erase(it);
+        rocksdb::WriteBatch wb = storage::Store::NewBatch();
+        wb.Delete(store_->cf(ColumnFamily::kCatalog),
+                  storage::MetadataIndexKey(handle->id(), canonical));
+        PHENIX_RETURN_IF_ERROR(store_->WriteCatalog(wb, /*sync=*/true));
+        handle->metadata_indexes = std::move(list);
+    }
+    // No commit writes the dropped index's entries any more: delete them (newest versions, so
+    // no ordering question). A crash in between leaves unreachable entries under an id that is
+    // never reused; they cost space only.
+    const std::string prefix =
+        storage::MetaIndexPrefix(handle->tenant_id, handle->id(), dropped->id);
+    const std::string end = storage::PrefixSuccessor(prefix);
+    const txn::ReadView latest(*store_, storage::kLatestTimestamp);
+    for (;;) {
+        rocksdb::WriteBatch wb = storage::Store::NewBatch();
+        auto it = latest.NewIterator(ColumnFamily::kMetaIndex, prefix, end);
+        std::size_t keys = 0;
+        for (; it->Valid() && keys < 10000; it->Next(), ++keys) {
+            wb.Delete(store_->cf(ColumnFamily::kMetaIndex),
+                      rocksdb::Slice(it->key().data(), it->key().size()));
+        }
+        PHENIX_RETURN_IF_ERROR(it->status().WithContext("dropping an index"));
+        if (keys == 0) {
+            break;
+        }
+        PHENIX_RETURN_IF_ERROR(
+            txn::CommitBatch(*oracle_, *store_, wb).status().WithContext("dropping an index"));
+    }
+    return Status::Ok();
+}
+
+Result<std::vector<MetadataIndexInfo>> DatabaseImpl::ListIndexes(const CollectionRef& collection) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
+    std::vector<MetadataIndexInfo> out;
+    for (const auto& index : *handle->metadata_indexes) {
+        MetadataIndexInfo info;
+        info.path = index->path_text;
+        info.state = index->ready.load() ? IndexState::kReady : IndexState::kBuilding;
+        info.ready_timestamp = index->ready.load() ? index->ready_ts.load() : 0;
+        if (auto stats = index->stats()) {
+            info.entries = stats->entries;
+            info.distinct_values = stats->distinct_values;
+            info.statistics_timestamp = index->stats_ts();
+            info.statistics_json = stats->ToJson();
+        }
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------- statistics
+
+Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index) {
+    SnapshotGuard snapshot(*oracle_);
+    const txn::ReadView view(*store_, snapshot.ts());
+    const std::string prefix = storage::MetaIndexPrefix(handle.tenant_id, handle.id(), index.id);
+    const std::int64_t changes_before = index.changes_since_stats.load();
+    document::IndexStatsBuilder builder;
+    auto it = view.NewIterator(ColumnFamily::kMetaIndex, prefix, storage::PrefixSuccessor(prefix));
+    std::string current;
+    std::uint64_t count = 0;
+    for (; it->Valid(); it->Next()) {
+        const std::string_view key = it->key();
+        if (key.size() < prefix.size() + 9) {
+            return Status::Corruption("malformed metadata index entry");
+        }
+        const std::string_view value = key.substr(prefix.size(), key.size() - prefix.size() - 8);
+        if (value.size() == 1 && value[0] == kExistsMarker) {
+            continue;  // objects/arrays: counted by $exists only
+        }
+        if (count > 0 && value != current) {
+            builder.Add(current, count);
+            count = 0;
+        }
+        if (count == 0) {
+            current.assign(value);
+        }
+        ++count;
+    }
+    PHENIX_RETURN_IF_ERROR(it->status().WithContext("computing index statistics"));
+    if (count > 0) {
+        builder.Add(current, count);
+    }
+    std::uint64_t rows = 0;
+    auto stored = store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()));
+    if (stored.ok()) {
+        PHENIX_ASSIGN_OR_RETURN(rows, storage::DecodeCounter(*stored));
+    }
+    index.SetStats(std::make_shared<const document::IndexStats>(std::move(builder).Finish(rows)),
+                   snapshot.ts());
+    index.changes_since_stats.fetch_sub(changes_before);
+    return Status::Ok();
+}
+
+Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
+    std::shared_ptr<CollectionHandle> handle;
+    std::shared_ptr<const MetadataIndexList> indexes;
+    {
+        std::shared_lock lock(catalog_mu_);
+        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
+        indexes = handle->metadata_indexes;
+    }
+    for (const auto& index : *indexes) {
+        if (index->ready.load()) {
+            PHENIX_RETURN_IF_ERROR(RefreshIndexStats(*handle, *index));
+        }
+    }
+    return Status::Ok();
+}
+
+void DatabaseImpl::RefreshStaleIndexStats() {
+    std::vector<std::pair<std::shared_ptr<CollectionHandle>, std::shared_ptr<MetadataIndex>>>
+        stale;
+    {
+        std::shared_lock lock(catalog_mu_);
+        if (closed_) {
+            return;
+        }
+        for (const std::string& tenant : catalog_->TenantNames()) {
+            auto handles = catalog_->Collections(tenant);
+            if (!handles.ok()) {
+                continue;
+            }
+            for (auto& handle : *handles) {
+                for (const auto& index : *handle->metadata_indexes) {
+                    if (!index->ready.load()) {
+                        continue;
+                    }
+                    auto stats = index->stats();
+                    const auto changed = index->changes_since_stats.load();
+                    const double base =
+                        stats ? static_cast<double>(std::max<std::uint64_t>(
+                                    stats->rows_in_collection, 1000))
+                              : 0.0;
+                    if (!stats || static_cast<double>(changed) > 0.1 * base) {
+                        stale.emplace_back(handle, index);
+                    }
+                }
+            }
+        }
+    }
+    for (auto& [handle, index] : stale) {
+        // A failure only leaves older statistics in place; the next round retries.
+        RefreshIndexStats(*handle, *index).IgnoreError();
+    }
+}
+
+}  // namespace phenix::engine
+
+// ---------------------------------------------------------------- Find
+
+namespace phenix::engine {
+
+Result<std::uint64_t> DatabaseImpl::CollectionRowCount(const CollectionHandle& handle) const {
+    auto stored = store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()));
+    if (stored.ok()) {
+        return storage::DecodeCounter(*stored);
+    }
+    if (stored.status().IsNotFound()) {
+        return std::uint64_t{0};
+    }
+    return stored.status();
+}
+
+Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
+                                              const FindOptions& options,
+                                              const txn::ReadView& view,
+                                              const txn::WriteSet* own_writes) const {
+    if (!options.count_only && (options.limit < 1 || options.limit > limits::kMaxFindLimit)) {
+        return Status::InvalidArgument("limit must be from 1 to " +
+                                       std::to_string(limits::kMaxFindLimit) + ", not " +
+                                       std::to_string(options.limit));
+    }
+    PHENIX_ASSIGN_OR_RETURN(document::Filter filter, document::ParseFilter(options.filter));
+    PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
+    PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(*handle));
+    FindResponse response;
+    FilterEvaluator evaluator(*store_, *handle, view, own_writes, rows, &response.plan);
+    PHENIX_ASSIGN_OR_RETURN(RowBitmap matched, evaluator.Evaluate(filter));
+    response.count = matched.cardinality();
+    if (options.count_only) {
+        return response;
+    }
+    std::vector<std::string> keys;
+    for (const std::uint32_t row : matched) {
+        if (keys.size() == options.limit) {
+            break;
+        }
+        keys.push_back(storage::EntityKey(handle->tenant_id, handle->id(), row));
+    }
+    std::vector<std::string_view> key_views(keys.begin(), keys.end());
+    PHENIX_ASSIGN_OR_RETURN(auto records, view.MultiGet(ColumnFamily::kEntities, key_views));
+    for (const auto& record : records) {
+        if (!record) {
+            return Status::Internal("a matching row has no record");
+        }
+        PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(*record));
+        response.ids.emplace_back(id);
+    }
+    return response;
+}
+
+Result<FindResponse> DatabaseImpl::Find(const CollectionRef& collection,
+                                        const FindOptions& options) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    SnapshotGuard snapshot(*oracle_);
+    return FindLocked(collection, options, txn::ReadView(*store_, snapshot.ts()), nullptr);
+}
+
+Result<FindResponse> DatabaseImpl::TxnFind(TxnState& state, const CollectionRef& collection,
+                                           const FindOptions& options) {
+    std::shared_lock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    return FindLocked(collection, options, txn::ReadView(*store_, state.read_ts, &state.writes),
+                      &state.writes);
+}
+
+}  // namespace phenix::engine

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// MetadataIndex — one secondary index on a JSON path of a collection's metadata
+// (docs/metadata-indexes.md). Its entries live in the versioned `meta_index` column family as
+// `T C index_id value row` keys (storage/keys.h), written in the same commit as the entity they
+// describe, so the index is exactly as transactional as the data: a read at snapshot s scans
+// the entries visible at s.
+//
+// This struct is the in-memory definition plus statistics; the maintenance, the online build
+// and the reads are DatabaseImpl's (metadata_index.cc, filter_eval.cc).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "document/filter.h"
+#include "document/index_stats.h"
+#include "document/json_path.h"
+#include "storage/keys.h"
+
+namespace phenix::engine {
+
+struct MetadataIndex {
+    storage::IndexId id = 0;
+    document::JsonPath path;
+    std::string path_text;  // canonical (JsonPath::ToString)
+    std::int64_t created_at_ms = 0;
+    // Set once the online build has finished: reads at or after ready_ts may use the index.
+    std::atomic<bool> ready{false};
+    std::atomic<std::uint64_t> ready_ts{0};
+    // Rows changed since the statistics were computed (a refresh is due past ~10%).
+    std::atomic<std::int64_t> changes_since_stats{0};
+
+    [[nodiscard]] bool UsableAt(std::uint64_t snapshot) const {
+        return ready.load(std::memory_order_acquire) &&
+               snapshot >= ready_ts.load(std::memory_order_acquire);
+    }
+    [[nodiscard]] std::shared_ptr<const document::IndexStats> stats() const {
+        std::lock_guard lock(stats_mu_);
+        return stats_;
+    }
+    [[nodiscard]] std::uint64_t stats_ts() const {
+        std::lock_guard lock(stats_mu_);
+        return stats_ts_;
+    }
+    void SetStats(std::shared_ptr<const document::IndexStats> stats, std::uint64_t ts) {
+        std::lock_guard lock(stats_mu_);
+        stats_ = std::move(stats);
+        stats_ts_ = ts;
+    }
+
+  private:
+    mutable std::mutex stats_mu_;
+    std::shared_ptr<const document::IndexStats> stats_;
+    std::uint64_t stats_ts_ = 0;
+};
+
+/// The entry values of one document for `path`: the encoded distinct scalars it yields, plus
+/// kExistsMarker when the path resolves only to objects or nested arrays (so that $exists can be
+/// answered from the index). Sorted, unique.
+void IndexValuesOf(const document::Document& doc, const document::JsonPath& path,
+                   std::vector<std::string>* out);
+
+/// The value an entry has when the path exists but yields no scalar: sorts after every scalar.
+inline constexpr char kExistsMarker = '\xF0';
+
+}  // namespace phenix::engine
