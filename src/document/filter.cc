@@ -4,9 +4,10 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <exception>
+#include <optional>
 #include <set>
 #include <span>
+#include <string>
 #include <utility>
 
 #include <nlohmann/json.hpp>

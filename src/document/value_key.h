@@ -21,7 +21,8 @@
 //   string:    the bytes with 0x00 escaped as 0x00 0xFF, terminated by 0x00 0x01 (a prefix
 //              sorts first and the key is self-delimiting, so more key parts may follow)
 //   null, false, true: nothing more.
-// memcmp order of encodings equals CompareScalars order. docs/formats/ describes the layout.
+// memcmp order of encodings equals CompareScalars order. The layout is part of the on-disk format
+// of metadata indexes: changing it needs a format version bump (STYLE.md §7).
 //
 // Thread safety: pure functions and value types.
 #pragma once
@@ -57,6 +58,7 @@ struct Scalar {
 
     static Scalar Null() { return {}; }
     static Scalar Bool(bool b);
+    /// -0.0 becomes +0.0; any NaN (JSON cannot hold one) becomes one NaN that sorts after +inf.
     static Scalar Number(double d);
     /// A kTimestamp when `s` is an RFC 3339 timestamp (ParseTimestamp), otherwise a kString.
     static Scalar String(std::string s);

@@ -220,7 +220,14 @@ Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
 Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     std::unique_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    std::shared_ptr<const MetadataIndexList> indexes;
+    if (auto handle = catalog_->Resolve(collection); handle.ok()) {
+        indexes = (*handle)->metadata_indexes;
+    }
     PHENIX_ASSIGN_OR_RETURN(auto dropped, catalog_->DropCollection(collection, *oracle_));
+    if (indexes) {
+        num_metadata_indexes_.fetch_sub(static_cast<int>(indexes->size()));
+    }
     DropVectorIndex(dropped.second);
     // The drop deleted edges of other collections into it without the commit hook.
     ResetAdjacencyCacheLocked();

@@ -304,6 +304,8 @@ class DatabaseImpl final : public Database {
     // Hot adjacency lists (null when Options::adjacency_cache_bytes is 0). GUARDED_BY
     // (catalog_mu_): replaced only with it held exclusively; used with it held shared.
     std::unique_ptr<graph::AdjacencyCache> adjacency_cache_;
+    // Metadata indexes in all collections (a fast "none" check for the commit path).
+    std::atomic<int> num_metadata_indexes_{0};
 
     mutable std::shared_mutex vector_mu_;  // leaf; taken shared by the commit hook
     std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>>

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <unordered_map>
 
 #include <phenix/limits.h>
@@ -62,18 +63,22 @@ constexpr std::size_t kBackfillChunkRows = 1024;
 // placeholder timestamp to keys of versioned column families; the first 16 bytes are T C row.
 class PendingEntityChanges final : public rocksdb::WriteBatch::Handler {
   public:
-    explicit PendingEntityChanges(std::uint32_t entities_cf) : entities_cf_(entities_cf) {}
+    // `wanted(collection)`: whether the collection has indexes (asked once per run of keys of
+    // one collection).
+    PendingEntityChanges(std::uint32_t entities_cf,
+                         std::function<bool(storage::CollectionId)> wanted)
+        : entities_cf_(entities_cf), wanted_(std::move(wanted)) {}
 
     rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
                           const rocksdb::Slice& value) override {
-        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes) {
+        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes && Wanted(key)) {
             last[std::string(key.data(), storage::kRowPrefixBytes)] =
                 std::string(value.data(), value.size());
         }
         return rocksdb::Status::OK();
     }
     rocksdb::Status DeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
-        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes) {
+        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes && Wanted(key)) {
             last[std::string(key.data(), storage::kRowPrefixBytes)] = std::nullopt;
         }
         return rocksdb::Status::OK();
@@ -93,7 +98,21 @@ class PendingEntityChanges final : public rocksdb::WriteBatch::Handler {
     std::map<std::string, std::optional<std::string>> last;
 
   private:
+    bool Wanted(const rocksdb::Slice& key) {
+        const auto collection = coding::DecodeFixed32BE(key.data() + 4);
+        if (!known_ || collection != last_collection_) {
+            known_ = true;
+            last_collection_ = collection;
+            last_wanted_ = wanted_(collection);
+        }
+        return last_wanted_;
+    }
+
     std::uint32_t entities_cf_;
+    std::function<bool(storage::CollectionId)> wanted_;
+    bool known_ = false;
+    storage::CollectionId last_collection_ = 0;
+    bool last_wanted_ = false;
 };
 
 std::string EntryKey(const std::string& prefix, std::string_view value, RowId row) {
@@ -135,7 +154,14 @@ std::string IndexMessageName(const CollectionHandle& handle, std::string_view pa
 // ---------------------------------------------------------------- maintenance at commit
 
 Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
-    PendingEntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID());
+    if (num_metadata_indexes_.load(std::memory_order_acquire) == 0) {
+        return Status::Ok();  // the common case costs nothing
+    }
+    PendingEntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID(),
+                                 [this](storage::CollectionId collection) {
+                                     auto handle = catalog_->FindById(collection);
+                                     return handle && !handle->metadata_indexes->empty();
+                                 });
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(wb.Iterate(&changes), "reading a batch"));
     if (changes.last.empty()) {
         return Status::Ok();
@@ -256,6 +282,7 @@ Status DatabaseImpl::LoadMetadataIndexes() {
         auto handle = catalog_->FindById(collection);
         std::sort(list.begin(), list.end(),
                   [](const auto& a, const auto& b) { return a->path_text < b->path_text; });
+        num_metadata_indexes_.fetch_add(static_cast<int>(list.size()));
         handle->metadata_indexes = std::make_shared<const MetadataIndexList>(std::move(list));
     }
     return Status::Ok();
@@ -339,6 +366,7 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
         std::sort(list->begin(), list->end(),
                   [](const auto& a, const auto& b) { return a->path_text < b->path_text; });
         handle->metadata_indexes = std::move(list);
+        num_metadata_indexes_.fetch_add(1);
     }
     return BuildIndex(handle, index, progress);
 }
@@ -495,6 +523,7 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
                   storage::MetadataIndexKey(handle->id(), canonical));
         PHENIX_RETURN_IF_ERROR(store_->WriteCatalog(wb, /*sync=*/true));
         handle->metadata_indexes = std::move(list);
+        num_metadata_indexes_.fetch_sub(1);
     }
     // No commit writes the dropped index's entries any more: delete them (newest versions, so
     // no ordering question). A crash in between leaves unreachable entries under an id that is

@@ -101,6 +101,12 @@ int RunChild(const std::string& dir, std::uint64_t seed, const std::string& pref
         std::fprintf(stderr, "child create: %s\n", created.ToString().c_str());
         return 2;
     }
+    // A metadata index, maintained in every commit and checked by Verify after each kill.
+    const phenix::Status indexed = db->CreateIndex(kCollection, "h");
+    if (!indexed.ok() && indexed.code() != phenix::StatusCode::kAlreadyExists) {
+        std::fprintf(stderr, "child create index: %s\n", indexed.ToString().c_str());
+        return 2;
+    }
     std::vector<std::string> live;
     // The live ids come in a file: as one argv string they would outgrow the kernel's
     // 128 KiB per-argument limit after a few thousand entities.
@@ -353,6 +359,19 @@ void Verify(const std::string& dir, Model& model, Stats& stats) {
             }
         }
         ++stats.searches_checked;
+    }
+    // The metadata index on "h" (finished by this open if a kill interrupted its build) holds
+    // exactly the present entities, and Verify agrees with every derived structure.
+    auto indexed =
+        db->Find(kCollection, {.filter = R"({"h":{"$exists":true}})", .count_only = true});
+    if (!indexed.ok() || indexed->count != num_present) {
+        Die("the metadata index counts " +
+            (indexed.ok() ? std::to_string(indexed->count) : indexed.status().ToString()) +
+            " entities, " + std::to_string(num_present) + " are present");
+    }
+    const phenix::Status verified = db->Verify();
+    if (!verified.ok()) {
+        Die("Verify after the kill: " + verified.ToString());
     }
     if (!db->Close().ok()) {
         Die("close failed");

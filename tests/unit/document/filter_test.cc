@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -386,6 +387,29 @@ TEST(FilterMatch, ParsedDocumentsCanBeReusedAcrossParses) {
     ASSERT_TRUE(Matches(Parse("{}"), R"({"x": 1})").ok());
     EXPECT_TRUE(Matches(Parse(R"({"a": "first"})"), *first));
     EXPECT_TRUE(Matches(Parse(R"({"a": "second", "b": 3})"), *second));
+}
+
+TEST(FilterMatch, DocumentsAndFiltersAreSharedAcrossThreads) {
+    const Filter filter = Parse(R"({"a": {"$gte": 2}, "tags": {"$in": ["x"]}})");
+    const Document shared = *Document::Parse(R"({"a": 3, "tags": ["y", "x"]})");
+    std::vector<std::jthread> threads;
+    std::vector<int> failures(4, 0);
+    for (std::size_t thread_idx = 0; thread_idx < failures.size(); ++thread_idx) {
+        threads.emplace_back([&, thread_idx] {
+            for (int idx = 0; idx < 500; ++idx) {
+                const std::string own = R"({"a": )" + std::to_string(idx % 4) + R"(, "tags": "x"})";
+                const bool expected = idx % 4 >= 2;
+                auto result = Matches(filter, own);
+                auto doc = Document::Parse(own);
+                if (!Matches(filter, shared) || !result.ok() || *result != expected || !doc.ok() ||
+                    Matches(filter, *doc) != expected) {
+                    ++failures[thread_idx];
+                }
+            }
+        });
+    }
+    threads.clear();  // joins
+    EXPECT_EQ(failures, std::vector<int>(4, 0));
 }
 
 // Printing, simplification -------------------------------------------------------------------

@@ -389,7 +389,7 @@ TEST(IndexStats, ToJsonListsTheTopTenMcvs) {
 
 // Whole-filter selectivity ---------------------------------------------------------------------
 
-TEST(EstimateSelectivity, UsesStatisticsOrDefaults) {
+TEST(IndexStatsSelectivity, UsesStatisticsOrDefaults) {
     Column year;
     for (int idx = 0; idx < 10000; ++idx) {
         year.AddRow(N(2000 + idx % 25));

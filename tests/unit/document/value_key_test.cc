@@ -199,7 +199,7 @@ std::int64_t Micros(std::int64_t seconds) {
     return seconds * kMicrosPerSecond;
 }
 
-TEST(ParseTimestamp, AcceptsRfc3339) {
+TEST(ValueKeyTimestamp, AcceptsRfc3339) {
     EXPECT_EQ(ParseTimestamp("1970-01-01"), 0);
     EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00Z"), 0);
     EXPECT_EQ(ParseTimestamp("1970-01-01t00:00:00z"), 0);
@@ -214,7 +214,7 @@ TEST(ParseTimestamp, AcceptsRfc3339) {
     EXPECT_EQ(ParseTimestamp("9999-12-31T23:59:59Z"), Micros(253402300799));
 }
 
-TEST(ParseTimestamp, FractionsAreTruncatedToMicroseconds) {
+TEST(ValueKeyTimestamp, FractionsAreTruncatedToMicroseconds) {
     EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00.5Z"), 500000);
     EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00.123456Z"), 123456);
     EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00.123456789Z"), 123456);
@@ -223,7 +223,7 @@ TEST(ParseTimestamp, FractionsAreTruncatedToMicroseconds) {
     EXPECT_FALSE(ParseTimestamp("1970-01-01T00:00:00.1234567890Z"));
 }
 
-TEST(ParseTimestamp, LeapDaysAndLeapSeconds) {
+TEST(ValueKeyTimestamp, LeapDaysAndLeapSeconds) {
     EXPECT_TRUE(ParseTimestamp("2024-02-29"));
     EXPECT_TRUE(ParseTimestamp("2000-02-29"));
     EXPECT_FALSE(ParseTimestamp("2023-02-29"));
@@ -231,7 +231,7 @@ TEST(ParseTimestamp, LeapDaysAndLeapSeconds) {
     EXPECT_EQ(ParseTimestamp("2016-12-31T23:59:60Z"), ParseTimestamp("2017-01-01T00:00:00Z"));
 }
 
-TEST(ParseTimestamp, RejectsEverythingElse) {
+TEST(ValueKeyTimestamp, RejectsEverythingElse) {
     for (const char* text : {"",
                              "2024",
                              "2024-05",
@@ -264,14 +264,14 @@ TEST(ParseTimestamp, RejectsEverythingElse) {
     }
 }
 
-RC_GTEST_PROP(ParseTimestamp, FormatRoundTrips, ()) {
+RC_GTEST_PROP(ValueKeyTimestamp, FormatRoundTrips, ()) {
     const std::int64_t micros = *rc::gen::inRange<std::int64_t>(-62167219200LL * kMicrosPerSecond,
                                                                 253402300799LL * kMicrosPerSecond);
     const std::string text = FormatTimestamp(micros);
     RC_ASSERT(ParseTimestamp(text) == micros);
 }
 
-TEST(ParseTimestamp, AgreesWithCalendarForEveryDayOfFourCenturies) {
+TEST(ValueKeyTimestamp, AgreesWithCalendarForEveryDayOfFourCenturies) {
     // Walks day by day from 1600-01-01 and checks the parser against a running day count.
     std::int64_t day = -135140;  // 1600-01-01 relative to 1970-01-01
     for (int year = 1600; year < 2000; ++year) {

@@ -137,3 +137,27 @@ TEST_F(VerifyTest, FindsARowAboveTheAllocator) {
 
 }  // namespace
 }  // namespace phenix::testing
+
+namespace phenix::testing {
+namespace {
+
+class VerifyIndexTest : public VerifyTest {};
+
+TEST_F(VerifyIndexTest, FindsAMetadataIndexThatDisagreesWithTheRecords) {
+    PHENIX_ASSERT_OK(db_->PatchMetadata("docs", "a", R"({"k":"v"})"));
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "k"));
+    PHENIX_ASSERT_OK(db_->Verify());
+    // Index id 1: an entry for row 2 ("b"), whose record has no "k".
+    Damage([](storage::Store& store, rocksdb::WriteBatch& batch) {
+        std::string key = storage::MetaIndexPrefix(kT, kC, 1);
+        key += '\x50';  // a string value
+        key += "v";
+        key += std::string("\x00\x01", 2);
+        key += std::string("\x00\x00\x00\x00\x00\x00\x00\x02", 8);
+        batch.Put(store.cf(ColumnFamily::kMetaIndex), key, "");
+    });
+    ExpectProblem("the index on 'k' of 'docs' holds 2 entries where the records give 1");
+}
+
+}  // namespace
+}  // namespace phenix::testing

@@ -501,6 +501,20 @@ TEST(TraversalShortestPath, RespectsTheHopBoundExactly) {
     EXPECT_FALSE(none->has_value());
 }
 
+TEST(TraversalShortestPath, RevisitsANodeWithFewerHopsWhenTheBoundNeedsIt) {
+    // The lightest way to 2 (0 -> 1 -> 2, weight 0) uses up both hops; 2 -> 3 then needs the
+    // heavier direct edge 0 -> 2.
+    MapGraph graph({{N(0), N(1), "r", 0.0},
+                    {N(1), N(2), "r", 0.0},
+                    {N(2), N(3), "r", 0.0},
+                    {N(0), N(2), "r", 5.0}});
+    auto result = Shortest(graph, {.from = N(0), .to = N(3), .max_hops = 2});
+    ASSERT_TRUE(result.ok());
+    ASSERT_TRUE(result->has_value());
+    EXPECT_EQ(PathRows(**result), (std::vector<std::uint64_t>{0, 2, 3}));
+    EXPECT_DOUBLE_EQ((*result)->total_weight, 5.0);
+}
+
 TEST(TraversalShortestPath, ZeroLengthAndUnreachable) {
     MapGraph graph = WeightedGraph();
     auto same = Shortest(graph, {.from = N(2), .to = N(2)});

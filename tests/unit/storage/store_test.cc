@@ -58,6 +58,48 @@ TEST(Store, NewerFormatIsRefusedWithAClearMessage) {
         << reopened.status().ToString();
 }
 
+// Format 2 lacked the meta_index column family: it is created and the format file rewritten.
+TEST(Store, FormatTwoIsUpgradedInPlaceAndFormatOneIsRefused) {
+    TempDir dir;
+    {
+        auto store = Store::Open(dir.path(), {});
+        ASSERT_TRUE(store.ok());
+        rocksdb::WriteBatch batch = Store::NewBatch();
+        batch.Put((*store)->cf(ColumnFamily::kCatalog), "k", "v");
+        ASSERT_TRUE((*store)->WriteCatalog(batch, true).ok());
+        ASSERT_TRUE((*store)->Close().ok());
+    }
+    auto version_on_disk = [&] {
+        std::ifstream in(dir.Sub("PHENIX_FORMAT"));
+        std::string magic;
+        int version = 0;
+        in >> magic >> version;
+        return version;
+    };
+    {
+        std::ofstream out(dir.Sub("PHENIX_FORMAT"), std::ios::trunc);
+        out << "phenix-data-format 2\n";
+    }
+    {
+        auto store = Store::Open(dir.path(), {});
+        ASSERT_TRUE(store.ok()) << store.status().ToString();
+        EXPECT_EQ(version_on_disk(), kDataFormatVersion);
+        auto value = (*store)->Get(ColumnFamily::kCatalog, "k");
+        ASSERT_TRUE(value.ok());
+        EXPECT_EQ(*value, "v");
+        ASSERT_TRUE((*store)->Close().ok());
+    }
+    {
+        std::ofstream out(dir.Sub("PHENIX_FORMAT"), std::ios::trunc);
+        out << "phenix-data-format 1\n";
+    }
+    auto old = Store::Open(dir.path(), {});
+    ASSERT_FALSE(old.ok());
+    EXPECT_EQ(old.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(old.status().message().find("cannot convert it in place"), std::string::npos)
+        << old.status().ToString();
+}
+
 TEST(Store, GarbledFormatFileIsRefused) {
     TempDir dir;
     ASSERT_TRUE(Store::Open(dir.path(), {}).ok());
