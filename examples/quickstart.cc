@@ -100,6 +100,30 @@ int main(int argc, char** argv) {
         std::printf("nearest: %s (distance %.4f)\n", hit.id.c_str(), hit.distance);
     }
 
+    // A metadata index (created online; AlreadyExists on the second run), a filter, a graph
+    // traversal, and a hybrid search: the nearest "tech" entities within 2 hops of d3.
+    phenix::Status indexed = db->CreateIndex("docs", "category");
+    if (!indexed.ok() && indexed.code() != phenix::StatusCode::kAlreadyExists) {
+        Check(indexed, "create index");
+    }
+    auto tech = db->Find("docs", {.filter = R"({"category": "tech", "year": {"$gte": 2020}})"});
+    Check(tech.status(), "find");
+    for (const std::string& id : tech->ids) {
+        std::printf("tech since 2020: %s\n", id.c_str());
+    }
+    auto reached = db->Traverse("docs", {.start_id = "d2", .max_hops = 2});
+    Check(reached.status(), "traverse");
+    for (const phenix::ReachedEntity& entity : reached->entities) {
+        std::printf("reached from d2: %s (%u hop)\n", entity.id.c_str(), entity.depth);
+    }
+    phenix::SearchOptions hybrid{.k = 2, .filter = R"({"category": "tech"})"};
+    hybrid.graph = phenix::GraphConstraint{.start_id = "d3", .max_hops = 2};
+    auto near_d3 = db->Search("docs", query, hybrid);
+    Check(near_d3.status(), "hybrid search");
+    for (const phenix::SearchHit& hit : near_d3->hits) {
+        std::printf("tech near d3: %s (distance %.4f)\n", hit.id.c_str(), hit.distance);
+    }
+
     // Page through the collection in id order.
     phenix::ScanOptions scan{.limit = 1};
     do {

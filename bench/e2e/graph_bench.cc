@@ -32,7 +32,7 @@
 //
 //   phenix_graph_bench --data KIT_DIR [--db DIR] [--metric l2|cos] [--seeds 1000] [--queries N]
 //                      [--skip-load] [--batch 5000] [--filter-runs 20] [--hubs 20] [--pairs 100]
-//                      [--make-kit N]
+//                      [--make-kit N] [--phases index,filter,traverse,hybrid,shortest,degree,deep]
 //
 // --db (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load, which reuses a
 // database loaded by an earlier run (its metadata indexes are dropped and rebuilt).
@@ -62,6 +62,7 @@
 #include <optional>
 #include <queue>
 #include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -115,6 +116,13 @@ struct Args {
     std::size_t hubs = 20;
     std::size_t pairs = 100;
     std::size_t make_kit = 0;
+    // Phases to run after the load (--phases, comma-separated; default all).
+    std::set<std::string> phases = {"index",    "filter", "traverse", "hybrid",
+                                    "shortest", "degree", "deep"};
+
+    [[nodiscard]] bool Has(std::string_view phase) const {
+        return phases.contains(std::string(phase));
+    }
 };
 
 [[noreturn]] void Fail(int code, const std::string& what) {
@@ -528,6 +536,7 @@ void Usage() {
                  "usage: phenix_graph_bench --data KIT_DIR [--db DIR] [--metric l2|cos]\n"
                  "  [--seeds 1000] [--queries N] [--skip-load] [--batch 5000]\n"
                  "  [--filter-runs 20] [--hubs 20] [--pairs 100] [--make-kit N]\n"
+                 "  [--phases index,filter,traverse,hybrid,shortest,degree,deep]\n"
                  "DIR (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load.\n"
                  "--make-kit N writes a synthetic kit of N rows to KIT_DIR first.\n");
 }
@@ -578,6 +587,19 @@ Args ParseArgs(int argc, char** argv) {
             args.pairs = ParseNumber<std::size_t>(key, value);
         } else if (key == "make-kit") {
             args.make_kit = ParseNumber<std::size_t>(key, value);
+        } else if (key == "phases") {
+            const std::set<std::string> known = args.phases;
+            args.phases.clear();
+            std::string_view rest = value;
+            while (!rest.empty()) {
+                const auto comma = rest.find(',');
+                std::string phase(rest.substr(0, comma));
+                if (!known.contains(phase)) {
+                    Fail(kExitBadInput, "unknown phase '" + phase + "' in --phases");
+                }
+                args.phases.insert(std::move(phase));
+                rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+            }
         } else {
             Fail(kExitBadInput, "unknown flag --" + std::string(key));
         }
@@ -854,15 +876,31 @@ class Bench {
         } else {
             LoadFresh();
         }
-        Indexes();
-        Filters();
+        if (args_.Has("index")) {
+            Indexes();
+        }
+        if (args_.Has("filter")) {
+            Filters();
+        }
         Reopen("before_traversals", {});
-        EstimatesAfterReopen();
-        Traversals();
-        Hybrid();
-        ShortestPaths();
-        Degrees();
-        DeepExpansion();
+        if (args_.Has("filter")) {
+            EstimatesAfterReopen();
+        }
+        if (args_.Has("traverse")) {
+            Traversals();
+        }
+        if (args_.Has("hybrid")) {
+            Hybrid();
+        }
+        if (args_.Has("shortest")) {
+            ShortestPaths();
+        }
+        if (args_.Has("degree")) {
+            Degrees();
+        }
+        if (args_.Has("deep")) {
+            DeepExpansion();
+        }
         Check(db_->Close(), "Close");
         db_.reset();
         Head("summary")
@@ -1037,6 +1075,7 @@ class Bench {
             .Set("hubs", args_.hubs)
             .Set("batch", args_.batch)
             .Set("skip_load", args_.skip_load)
+            .Set("phases", args_.phases)
             .Set("synthetic_kit", args_.make_kit != 0)
             .Set("adjacency_cache_bytes", defaults.adjacency_cache_bytes)
             .Set("block_cache_bytes", defaults.block_cache_bytes)
@@ -1145,7 +1184,11 @@ class Bench {
         }
         const double wait = WaitIndexed("open");
         Head("load").Set("skipped", true).Set("index_wait_seconds", Round(wait, 3)).Emit();
-        // Drop the indexes of the earlier run so that scans and index builds are measured again.
+        // Drop the indexes of the earlier run so that scans and index builds are measured again
+        // (kept when the index phase is not run).
+        if (!args_.Has("index")) {
+            return;
+        }
         for (const auto& index : Value(db_->ListIndexes(kCollection), "ListIndexes")) {
             Check(db_->DropIndex(kCollection, index.path), "DropIndex " + index.path);
             Log("dropped the existing index on " + index.path);

@@ -114,8 +114,8 @@ void DatabaseImpl::MaintenanceLoop() {
         ReapIdleTransactions();
         // A failure (e.g. disk full) leaves the purge pending; the next round retries.
         PurgeDroppedCollections().IgnoreError();
-        if (++rounds % 10 == 0) {
-            RefreshStaleIndexStats();  // about once a second
+        if (rounds++ % 10 == 0) {
+            RefreshStaleIndexStats();  // at the first round after open, then about once a second
         }
         const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
         // Moving RocksDB's floor costs a synced write and a MANIFEST update per column family,

@@ -58,12 +58,12 @@ struct Entry {
 struct alignas(64) AdjacencyCache::Shard {
     mutable std::shared_mutex mu;
     std::unordered_map<Key, Entry, KeyHasher> map;  // GUARDED_BY(mu)
-    std::uint64_t watermark = 0;                     // GUARDED_BY(mu)
-    std::size_t bytes = 0;                           // GUARDED_BY(mu)
-    std::size_t lists = 0;                           // GUARDED_BY(mu)
-    std::size_t clock_hand = 0;                      // GUARDED_BY(mu), a bucket index
-    std::uint64_t evictions = 0;                     // GUARDED_BY(mu)
-    std::vector<Key> victims;                        // GUARDED_BY(mu), scratch for eviction
+    std::uint64_t watermark = 0;                    // GUARDED_BY(mu)
+    std::size_t bytes = 0;                          // GUARDED_BY(mu)
+    std::size_t lists = 0;                          // GUARDED_BY(mu)
+    std::size_t clock_hand = 0;                     // GUARDED_BY(mu), a bucket index
+    std::uint64_t evictions = 0;                    // GUARDED_BY(mu)
+    std::vector<Key> victims;                       // GUARDED_BY(mu), scratch for eviction
     // Relaxed counters: read only by stats().
     mutable std::atomic<std::uint64_t> hits{0};
     mutable std::atomic<std::uint64_t> misses{0};
@@ -145,8 +145,8 @@ class AdjacencyCache::LabelTable {
     const std::size_t max_bytes_;
     std::mutex mu_;
     std::unordered_map<std::string_view, std::uint32_t> ids_;  // GUARDED_BY(mu_), views of slots
-    std::vector<std::unique_ptr<std::string[]>> owned_;         // GUARDED_BY(mu_)
-    std::uint32_t count_ = 0;                                   // GUARDED_BY(mu_)
+    std::vector<std::unique_ptr<std::string[]>> owned_;        // GUARDED_BY(mu_)
+    std::uint32_t count_ = 0;                                  // GUARDED_BY(mu_)
     std::array<std::atomic<const std::string*>, kMaxChunks> chunks_{};
     std::atomic<std::size_t> bytes_{0};  // relaxed: a size for stats and the cap
 };
@@ -154,8 +154,8 @@ class AdjacencyCache::LabelTable {
 std::size_t AdjacencyCache::EntryBytes(std::size_t num_edges) {
     // The map node (key, entry, next pointer, cached hash), a bucket slot and malloc overhead;
     // then the shared edge array.
-    constexpr std::size_t kEntryOverheadBytes = sizeof(std::pair<const Key, Entry>) +
-                                                3 * sizeof(void*) + kMallocOverheadBytes;
+    constexpr std::size_t kEntryOverheadBytes =
+        sizeof(std::pair<const Key, Entry>) + 3 * sizeof(void*) + kMallocOverheadBytes;
     return kEntryOverheadBytes +
            (num_edges == 0 ? 0 : kBlockOverheadBytes + num_edges * sizeof(CachedEdge));
 }
@@ -180,8 +180,9 @@ AdjacencyCache::Shard& AdjacencyCache::ShardFor(const Key& key) const {
     return shards_[static_cast<std::size_t>(hash >> 40) & (num_shards_ - 1)];
 }
 
-bool AdjacencyCache::Visit(NodeRef node, Direction dir, std::uint64_t snapshot,
-                           FunctionRef<bool(const CachedEdge&, std::string_view label)> visit) const {
+bool AdjacencyCache::Visit(
+    NodeRef node, Direction dir, std::uint64_t snapshot,
+    FunctionRef<bool(const CachedEdge&, std::string_view label)> visit) const {
     const Key key{node, dir};
     Shard& shard = ShardFor(key);
     std::shared_ptr<const CachedEdge[]> edges;
@@ -227,7 +228,8 @@ void AdjacencyCache::Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
         }
         return snapshot >= shard.watermark;
     };
-    bool ok = entry_bytes <= max_entry_bytes_ && edges.size() <= std::numeric_limits<std::uint32_t>::max();
+    bool ok = entry_bytes <= max_entry_bytes_ &&
+              edges.size() <= std::numeric_limits<std::uint32_t>::max();
     if (ok) {
         std::shared_lock lock(shard.mu);
         ok = acceptable();
@@ -253,8 +255,8 @@ void AdjacencyCache::Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
                 .row = edge.other.row,
                 .weight = edge.weight,
                 .collection = edge.other.collection,
-                .label_bits = (*label_ids)[idx] |
-                              (edge.has_properties ? CachedEdge::kHasPropertiesBit : 0u)};
+                .label_bits =
+                    (*label_ids)[idx] | (edge.has_properties ? CachedEdge::kHasPropertiesBit : 0u)};
         }
     }
 
@@ -384,8 +386,7 @@ void AdjacencyCache::EvictIfNeeded() {
             const std::size_t target = total - capacity_bytes_;
             // Two sweeps of the buckets: the first may only clear reference bits.
             const std::size_t max_steps = 2 * map.bucket_count();
-            for (std::size_t step = 0; step < max_steps && freed < target && !map.empty();
-                 ++step) {
+            for (std::size_t step = 0; step < max_steps && freed < target && !map.empty(); ++step) {
                 const std::size_t bucket = shard.clock_hand % map.bucket_count();
                 shard.clock_hand = bucket + 1;
                 shard.victims.clear();

@@ -101,16 +101,17 @@ class AdjacencyCache {
     // A reader that read the complete adjacency of (node, dir) (kOut or kIn) from storage at
     // `snapshot` offers it, in the order Visit should replay it. Stored or dropped per the
     // protocol above; EdgeView::properties and ::reversed are ignored.
-    void Offer(NodeRef node, Direction dir, std::uint64_t snapshot, std::span<const EdgeView> edges);
+    void Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
+               std::span<const EdgeView> edges);
 
     // Commit hook: the adjacency of (node, dir) changes at commit_ts; called after the change is
     // durable and before it is visible to new snapshots. kBoth invalidates both directions.
     void Invalidate(NodeRef node, Direction dir, std::uint64_t commit_ts);
 
-    // Forgets the collection's lists (as the nodes it names, not edges pointing into it from
-    // other collections: the engine invalidates those nodes). If drop_ts is given, offers read
-    // at snapshots < drop_ts are refused from now on in every shard, so a reader still on an
-    // older snapshot cannot bring the collection back.
+    // Forgets the lists and markers of the collection's nodes (lists of other collections'
+    // nodes with edges into it are the engine's to invalidate when it deletes those edges). If
+    // drop_ts is given, offers read at snapshots < drop_ts are refused from now on in every
+    // shard, so a reader still on an older snapshot cannot bring the collection back.
     void DropCollection(std::uint32_t collection, std::uint64_t drop_ts = 0);
 
     // Promises that no offer will come from a snapshot < ts (e.g. the oldest open snapshot):
@@ -120,7 +121,7 @@ class AdjacencyCache {
     struct Stats {
         std::uint64_t entries = 0;      // cached lists
         std::uint64_t markers = 0;      // change markers (entries without a list)
-        std::uint64_t bytes = 0;        // charged for lists and markers; <= capacity_bytes
+        std::uint64_t bytes = 0;        // charged for lists and markers; <= capacity when idle
         std::uint64_t label_bytes = 0;  // the interned label table
         std::uint64_t hits = 0;
         std::uint64_t misses = 0;
@@ -151,7 +152,7 @@ class AdjacencyCache {
     std::unique_ptr<LabelTable> labels_;
 
     std::atomic<std::size_t> bytes_{0};  // sum of the shards' bytes (relaxed: a size estimate)
-    std::atomic<std::size_t> clock_shard_{0};  // next shard to evict from (relaxed: a hint)
+    std::atomic<std::size_t> clock_shard_{0};       // next shard to evict from (relaxed: a hint)
     std::atomic<std::uint64_t> refused_offers_{0};  // relaxed: a counter
 };
 

@@ -26,10 +26,10 @@ class FunctionRef<R(Args...)> {
   public:
     // Implicit by design so that a lambda can be passed where a FunctionRef is expected.
     template <typename F>
-        requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
-                 !std::is_function_v<std::remove_reference_t<F>> &&
-                 std::is_invocable_r_v<R, F&, Args...>)
-    FunctionRef(F&& callable) noexcept  // NOLINT(google-explicit-constructor): see above
+    requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
+             !std::is_function_v<std::remove_reference_t<F>> &&
+             std::is_invocable_r_v<R, F&, Args...>) FunctionRef(F&& callable)
+    noexcept  // NOLINT(google-explicit-constructor): see above
         : object_(const_cast<void*>(static_cast<const void*>(std::addressof(callable)))),
           invoke_(&Invoke<std::remove_reference_t<F>>) {}
 

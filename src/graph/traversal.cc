@@ -39,15 +39,15 @@ Status TooManyNodes(std::uint64_t max_nodes) {
 Status CheckHops(std::string_view op, std::uint32_t min_hops, std::uint32_t max_hops,
                  const TraversalLimits& limits) {
     if (min_hops > max_hops) {
-        return Status::InvalidArgument(std::string(op) + ": min_hops (" +
-                                       std::to_string(min_hops) + ") is greater than max_hops (" +
-                                       std::to_string(max_hops) + ")");
+        return Status::InvalidArgument(std::string(op) + ": min_hops (" + std::to_string(min_hops) +
+                                       ") is greater than max_hops (" + std::to_string(max_hops) +
+                                       ")");
     }
     if (max_hops > limits.max_depth) {
-        return Status::InvalidArgument(
-            std::string(op) + ": max_hops (" + std::to_string(max_hops) +
-            ") exceeds the traversal depth limit (" + std::to_string(limits.max_depth) +
-            "); use fewer hops or raise Options::max_traversal_depth");
+        return Status::InvalidArgument(std::string(op) + ": max_hops (" + std::to_string(max_hops) +
+                                       ") exceeds the traversal depth limit (" +
+                                       std::to_string(limits.max_depth) +
+                                       "); use fewer hops or raise Options::max_traversal_depth");
     }
     return Status::Ok();
 }
@@ -406,8 +406,8 @@ struct LaterCandidate {
 };
 
 struct NodeState {
-    double best_dist = 0;                  // least dist among the node's pushed candidates
-    std::uint32_t best_dist_hops = 0;      // the hops of that candidate
+    double best_dist = 0;                     // least dist among the node's pushed candidates
+    std::uint32_t best_dist_hops = 0;         // the hops of that candidate
     std::uint32_t settled_hops = kUnsettled;  // fewest hops among the node's settled states
 };
 
@@ -444,7 +444,8 @@ Result<std::optional<Path>> ShortestPath(AdjacencySource& source, const Shortest
         }
         auto it = label_ids.find(label);
         if (it == label_ids.end()) {
-            it = label_ids.emplace(std::string(label), static_cast<std::uint32_t>(label_names.size()))
+            it = label_ids
+                     .emplace(std::string(label), static_cast<std::uint32_t>(label_names.size()))
                      .first;
             label_names.emplace_back(label);
         }
@@ -489,9 +490,8 @@ Result<std::optional<Path>> ShortestPath(AdjacencySource& source, const Shortest
                 }
                 const double dist = current.dist + edge.weight;
                 const std::uint32_t hops = current.hops + 1;
-                auto [it, inserted] =
-                    nodes.try_emplace(edge.other, NodeState{.best_dist = dist,
-                                                            .best_dist_hops = hops});
+                auto [it, inserted] = nodes.try_emplace(
+                    edge.other, NodeState{.best_dist = dist, .best_dist_hops = hops});
                 if (!inserted) {
                     NodeState& other = it->second;
                     if (other.settled_hops <= hops ||

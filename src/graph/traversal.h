@@ -31,7 +31,7 @@ namespace phenix::graph {
 
 // Which edges a traversal may follow. Default: every edge.
 struct EdgePredicate {
-    std::vector<std::string> labels;  // empty = any label
+    std::vector<std::string> labels;   // empty = any label
     std::optional<double> min_weight;  // inclusive
     std::optional<double> max_weight;  // inclusive
     // Called with the edge's properties (JSON object text; empty when the edge has none).
@@ -133,7 +133,8 @@ struct FindPathsResult {
 // Stops after limits.max_paths paths and sets `truncated` when there are more (not an error).
 // InvalidArgument: min_hops > max_hops, or max_hops > limits.max_depth.
 // ResourceExhausted: more than limits.max_edges edges examined (the search is exponential in
-// max_hops on dense graphs; narrow it with labels or fewer hops).
+// max_hops on dense graphs; narrow it with labels or fewer hops). limits.max_nodes does not
+// apply: memory is the DFS frames (the edges examined) plus the paths returned.
 Result<FindPathsResult> FindPaths(AdjacencySource& source, const PathSpec& spec,
                                   const TraversalLimits& limits);
 
@@ -152,8 +153,8 @@ struct ShortestPathSpec {
 // reachable within max_hops.
 // InvalidArgument: max_hops > limits.max_depth; a followed (matching) edge whose weight is
 // negative, NaN or infinite (the message names the edge).
-// ResourceExhausted: more than limits.max_nodes distinct nodes settled, or more than
-// limits.max_edges edges examined.
+// ResourceExhausted: more than limits.max_nodes distinct nodes discovered, or more than
+// limits.max_edges edges examined (the heap holds at most one entry per examined edge).
 Result<std::optional<Path>> ShortestPath(AdjacencySource& source, const ShortestPathSpec& spec,
                                          const TraversalLimits& limits);
 

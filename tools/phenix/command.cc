@@ -548,7 +548,7 @@ Result<std::vector<float>> ParseQueryVector(std::string_view text, const ArgPars
 }
 
 // The names of a list option (`ids`, `label`): a comma-separated word ("a,b,c", or quoted:
-// "'my id',b") or a JSON array of strings (["a", "b,c"]) for names that contain commas.
+// "'my id,b'") or a JSON array of strings (["a", "b,c"]) for names that contain commas.
 // `item` names one element ("id"), `option` the option ("ids").
 Result<std::vector<std::string>> ParseNameList(std::string_view text, std::string_view item,
                                                std::string_view option, const ArgParser& args) {

@@ -227,7 +227,7 @@ TEST_F(GraphTest, ExpansionMatchesAReferenceOnRandomGraphs) {
         std::vector<Edge> edges;
         for (int e = 0; e < 3; ++e) {
             const int target = static_cast<int>(rng() % kNodes);
-            if (out[i].insert(target).second) {
+            if (out[static_cast<std::size_t>(i)].insert(target).second) {
                 edges.push_back(To("v" + std::to_string(target), "e"));
             }
         }
@@ -241,7 +241,7 @@ TEST_F(GraphTest, ExpansionMatchesAReferenceOnRandomGraphs) {
             for (std::uint32_t level = 1; level <= hops; ++level) {
                 std::set<int> next;
                 for (int node : frontier) {
-                    for (int target : out[node]) {
+                    for (int target : out[static_cast<std::size_t>(node)]) {
                         next.insert(target);
                     }
                 }

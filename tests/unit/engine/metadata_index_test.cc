@@ -271,7 +271,7 @@ TEST_F(MetadataIndexTest, IndexedResultsEqualAFullScanOnRandomData) {
     static const char* kOps[] = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"};
     static const char* kPaths[] = {"a", "b", "c.d", "t", "zz"};
     std::function<std::string(int)> random_filter = [&](int depth) -> std::string {
-        const unsigned pick = rng() % (depth > 2 ? 4 : 7);
+        const auto pick = static_cast<unsigned>(rng() % (depth > 2 ? 4u : 7u));
         const std::string path = kPaths[rng() % 5];
         switch (pick) {
             case 0:

@@ -16,8 +16,8 @@
 
 #include <gtest/gtest.h>
 
-#include "unit/graph/map_graph.h"
 #include "graph/traversal.h"
+#include "unit/graph/map_graph.h"
 
 namespace phenix::graph {
 namespace {
@@ -213,8 +213,8 @@ TEST(AdjacencyCache, StaysWithinCapacityAndKeepsServingCorrectLists) {
     auto list_of = [](std::uint64_t row) {
         std::vector<EdgeView> edges;
         for (std::uint64_t idx = 0; idx < row % 50; ++idx) {
-            edges.push_back(E(row * 100 + idx, idx % 2 == 0 ? "even" : "odd",
-                              static_cast<double>(idx) / 3.0));
+            edges.push_back(
+                E(row * 100 + idx, idx % 2 == 0 ? "even" : "odd", static_cast<double>(idx) / 3.0));
         }
         return edges;
     };
@@ -276,10 +276,8 @@ TEST(AdjacencyCache, RaiseWatermarkFreesRedundantMarkers) {
 }
 
 TEST(AdjacencyCache, ConvertsCachedEdgesToEdgeViews) {
-    const CachedEdge edge{.row = 7,
-                          .weight = 0.25,
-                          .collection = 3,
-                          .label_bits = 5 | CachedEdge::kHasPropertiesBit};
+    const CachedEdge edge{
+        .row = 7, .weight = 0.25, .collection = 3, .label_bits = 5 | CachedEdge::kHasPropertiesBit};
     EXPECT_EQ(edge.label_id(), 5u);
     const EdgeView view = ToEdgeView(edge, "knows", Direction::kIn);
     EXPECT_EQ(view.other, (NodeRef{3, 7}));
@@ -333,10 +331,8 @@ TEST(AdjacencyCache, ServesTraversalsThroughASource) {
                       {N(2), N(2), "self", 0.5},
                       {N(0), N(1), "b", 4.0}});
     AdjacencyCache cache(kLarge, 0);
-    const ExpandSpec spec{.starts = {N(0)},
-                          .max_hops = 3,
-                          .direction = Direction::kBoth,
-                          .include_starts = true};
+    const ExpandSpec spec{
+        .starts = {N(0)}, .max_hops = 3, .direction = Direction::kBoth, .include_starts = true};
     auto direct = Expand(storage, spec, TraversalLimits{});
     ASSERT_TRUE(direct.ok());
     CachedGraph cached(storage, cache, 10);

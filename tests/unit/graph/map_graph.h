@@ -22,7 +22,9 @@
 
 namespace phenix::graph::testing {
 
-inline NodeRef N(std::uint64_t row, std::uint32_t collection = 1) { return {collection, row}; }
+inline NodeRef N(std::uint64_t row, std::uint32_t collection = 1) {
+    return {collection, row};
+}
 
 struct TestEdge {
     NodeRef from;
