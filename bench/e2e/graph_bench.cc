@@ -7,7 +7,8 @@
 //
 //   1. load    every row as entity "<row>" (vector, meta.jsonl line as metadata) in WriteBatches
 //              of Insert, then the edges of edges.tsv by Upsert of the full entity (edge targets
-//              must exist when an edge is written); waits until the vector index is complete.
+//              must exist when an edge is written); waits until the vector index is complete,
+//              then Compact() so that every later phase reads the same steady state.
 //   2. index   Find(count_only) on every filter WITHOUT metadata indexes (the full-scan path:
 //              the same filters on the same data, timed before any index exists), then
 //              CreateIndex on the seven kit fields, AnalyzeIndexes, ListIndexes.
@@ -42,6 +43,7 @@
 // Exit status: 0 fine; 1 a check failed (a Find count differs from filters.json, a traversal
 // differs from the CSR, a hybrid hit outside its candidate set, ...) or an engine call failed;
 // 2 bad arguments or a missing or malformed data file.
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,6 +74,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include <phenix/db.h>
 #include <phenix/query.h>
@@ -96,7 +99,6 @@ constexpr std::size_t kScanRuns = 3;       // Find runs without an index (slow)
 constexpr std::uint32_t kShortestMaxHops = 16;
 constexpr std::uint32_t kDeepHops = 10;
 constexpr std::size_t kHybridK = 10;
-constexpr std::size_t kHybridPasses = 3;
 constexpr double kTieTolerance = 1e-6;
 constexpr double kTargetRecall = 0.99;
 constexpr double kTargetP50Us = 1000;
@@ -116,6 +118,9 @@ struct Args {
     std::size_t hubs = 20;
     std::size_t pairs = 100;
     std::size_t make_kit = 0;
+    std::size_t hybrid_passes = 3;
+    std::size_t block_cache_mb =
+        0;  // 0: Options' default  // timed passes over hybrid_gt.jsonl (best reported)
     // Phases to run after the load (--phases, comma-separated; default all).
     std::set<std::string> phases = {"index",    "filter", "traverse", "hybrid",
                                     "shortest", "degree", "deep"};
@@ -266,6 +271,63 @@ std::uint64_t PeakRssBytes() {
     }
     return 0;
 }
+
+std::uint64_t DirectoryBytes(const fs::path& dir) {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code size_ec;
+        if (it->is_regular_file(size_ec)) {
+            const auto size = it->file_size(size_ec);
+            if (!size_ec) {
+                total += size;
+            }
+        }
+    }
+    return total;
+}
+
+// CPU time and context switches of the calling thread: per-call deltas tell running code
+// (cpu ~ wall) from waiting (blocking I/O or locks: voluntary switches) and from being
+// preempted on a busy machine (involuntary switches).
+struct ThreadUsage {
+    double cpu_us = 0;
+    std::int64_t voluntary = 0;
+    std::int64_t involuntary = 0;
+
+    static ThreadUsage Now() {
+        rusage usage{};
+        getrusage(RUSAGE_THREAD, &usage);
+        timespec cpu{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+        return {.cpu_us =
+                    static_cast<double>(cpu.tv_sec) * 1e6 + static_cast<double>(cpu.tv_nsec) / 1e3,
+                .voluntary = usage.ru_nvcsw,
+                .involuntary = usage.ru_nivcsw};
+    }
+    ThreadUsage operator-(const ThreadUsage& other) const {
+        return {.cpu_us = cpu_us - other.cpu_us,
+                .voluntary = voluntary - other.voluntary,
+                .involuntary = involuntary - other.involuntary};
+    }
+};
+
+// Accumulates ThreadUsage deltas of many calls.
+struct UsageStats {
+    std::vector<double> cpu_us;
+    std::int64_t voluntary = 0;
+    std::int64_t involuntary = 0;
+
+    void Add(const ThreadUsage& delta) {
+        cpu_us.push_back(delta.cpu_us);
+        voluntary += delta.voluntary;
+        involuntary += delta.involuntary;
+    }
+    [[nodiscard]] double PerCall(std::int64_t total) const {
+        return cpu_us.empty() ? 0.0
+                              : static_cast<double>(total) / static_cast<double>(cpu_us.size());
+    }
+};
 
 // Resets VmHWM to the current RSS (Linux: "5" > /proc/self/clear_refs). False if not allowed.
 bool ResetPeakRss() {
@@ -537,6 +599,7 @@ void Usage() {
                  "  [--seeds 1000] [--queries N] [--skip-load] [--batch 5000]\n"
                  "  [--filter-runs 20] [--hubs 20] [--pairs 100] [--make-kit N]\n"
                  "  [--phases index,filter,traverse,hybrid,shortest,degree,deep]\n"
+                 "  [--hybrid-passes 3] [--block-cache-mb N]\n"
                  "DIR (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load.\n"
                  "--make-kit N writes a synthetic kit of N rows to KIT_DIR first.\n");
 }
@@ -587,6 +650,10 @@ Args ParseArgs(int argc, char** argv) {
             args.pairs = ParseNumber<std::size_t>(key, value);
         } else if (key == "make-kit") {
             args.make_kit = ParseNumber<std::size_t>(key, value);
+        } else if (key == "block-cache-mb") {
+            args.block_cache_mb = ParseNumber<std::size_t>(key, value);
+        } else if (key == "hybrid-passes") {
+            args.hybrid_passes = std::max<std::size_t>(1, ParseNumber<std::size_t>(key, value));
         } else if (key == "phases") {
             const std::set<std::string> known = args.phases;
             args.phases.clear();
@@ -853,6 +920,7 @@ struct HybridCase {
 
 struct TraversalStats {
     std::vector<double> latencies_us;
+    UsageStats usage;
     std::vector<double> result_sizes;
     std::uint64_t edges_examined = 0;
     std::size_t truncated = 0;
@@ -1053,7 +1121,7 @@ class Bench {
     }
 
     void EmitContext() {
-        const phenix::Options defaults;
+        const phenix::Options defaults = DbOptions();
         Head("context")
             .Set("cpu", CpuModel())
             .Set("date", UtcNow())
@@ -1141,6 +1209,9 @@ class Bench {
     phenix::Options DbOptions() const {
         phenix::Options options;
         options.durability = phenix::Durability::kRelaxed;
+        if (args_.block_cache_mb != 0) {
+            options.block_cache_bytes = args_.block_cache_mb << 20;
+        }
         return options;
     }
 
@@ -1277,6 +1348,11 @@ class Bench {
         const double edges_wall = Seconds(edges_start);
         const auto unindexed_at_end = Info().unindexed_rows;
         const double wait = WaitIndexed("load");
+        // A full compaction, so that every later phase reads the same steady state (all data in
+        // the bottommost level) whatever the background compactions had reached.
+        const auto compact_start = Clock::now();
+        Check(db_->Compact(), "Compact");
+        const double compact_seconds = Seconds(compact_start);
         const auto info = Info();
         const auto collection = Value(db_->GetCollection(kCollection), "GetCollection");
         Head("load")
@@ -1303,6 +1379,8 @@ class Bench {
                  "+ edges), so the vector index absorbs every vector twice")
             .Set("unindexed_rows_after_writes", unindexed_at_end)
             .Set("index_wait_seconds", Round(wait, 3))
+            .Set("compact_seconds", Round(compact_seconds, 3))
+            .Set("db_bytes_after_compact", DirectoryBytes(args_.db))
             .Set("num_entities", collection.num_entities)
             .Set("index_nodes", info.nodes)
             .Set("index_live_nodes", info.live_nodes)
@@ -1329,6 +1407,9 @@ class Bench {
         const auto open_start = Clock::now();
         phenix::Options options = extra;
         options.durability = phenix::Durability::kRelaxed;
+        if (args_.block_cache_mb != 0) {
+            options.block_cache_bytes = args_.block_cache_mb << 20;
+        }
         OpenDb(options);
         const double open_seconds = Seconds(open_start);
         const double wait = WaitIndexed("reopen");
@@ -1590,9 +1671,11 @@ class Bench {
                                              .min_hops = 1,
                                              .max_hops = max_hops,
                                              .direction = direction};
+            const auto usage_before = ThreadUsage::Now();
             const auto start = Clock::now();
             auto response = db_->Traverse(kCollection, spec);
             const double us = Micros(start);
+            stats.usage.Add(ThreadUsage::Now() - usage_before);
             if (!response.ok()) {
                 if (stats.errors++ == 0) {
                     stats.first_error =
@@ -1715,6 +1798,11 @@ class Bench {
             .Set("truncated", engine.truncated)
             .Set("errors", engine.errors)
             .Set("first_error", engine.first_error)
+            .Set("cpu_p50_us", Round(Percentile(engine.usage.cpu_us, 0.5), 1))
+            .Set("voluntary_switches_per_call",
+                 Round(engine.usage.PerCall(engine.usage.voluntary), 2))
+            .Set("involuntary_switches_per_call",
+                 Round(engine.usage.PerCall(engine.usage.involuntary), 2))
             .Set("csr_p50_us", Round(csr_p50, 2))
             .Set("csr_mean_us", Round(csr_mean, 2))
             .Set("csr_mean_result", Round(Mean(csr.result_sizes), 1))
@@ -1814,6 +1902,7 @@ class Bench {
             std::vector<double> latencies_us;
             std::vector<double> query_us;  // per query line, NaN when the search failed
             double total_us = 0;
+            UsageStats usage;
             std::vector<std::vector<std::uint32_t>> hits;
             std::vector<phenix::SearchPlan> plans;
             std::size_t errors = 0;
@@ -1827,9 +1916,11 @@ class Bench {
             for (std::size_t i = 0; i < hybrid_.size(); ++i) {
                 const auto& query = hybrid_[i];
                 const auto options = options_for(query);
+                const auto usage_before = ThreadUsage::Now();
                 const auto start = Clock::now();
                 auto response = db_->Search(kCollection, queries_.Row(query.qid), options);
                 const double us = Micros(start);
+                result.usage.Add(ThreadUsage::Now() - usage_before);
                 if (!response.ok()) {
                     if (result.errors++ == 0) {
                         result.first_error =
@@ -1850,7 +1941,7 @@ class Bench {
 
         (void)run_pass();  // warm-up
         PassResult best = run_pass();
-        for (std::size_t pass = 1; pass < kHybridPasses; ++pass) {
+        for (std::size_t pass = 1; pass < args_.hybrid_passes; ++pass) {
             PassResult result = run_pass();
             if (result.total_us < best.total_us) {
                 best = std::move(result);
@@ -1961,14 +2052,18 @@ class Bench {
         Head("hybrid")
             .Set("queries", hybrid_.size())
             .Set("k", kHybridK)
-            .Set("passes", kHybridPasses)
+            .Set("passes", args_.hybrid_passes)
             .Set("note", "single thread, one query at a time; latencies from the fastest of " +
-                             std::to_string(kHybridPasses) + " passes after a warm-up pass")
+                             std::to_string(args_.hybrid_passes) + " passes after a warm-up pass")
             .Set("recall", Round(recall, 4))
             .Set("recall_tie_tolerant", Round(tie_recall, 4))
             .Set("p50_us", Round(p50, 1))
             .Set("p99_us", Round(Percentile(best.latencies_us, 0.99), 1))
             .Set("mean_us", Round(Mean(best.latencies_us), 1))
+            .Set("cpu_p50_us", Round(Percentile(best.usage.cpu_us, 0.5), 1))
+            .Set("voluntary_switches_per_query", Round(best.usage.PerCall(best.usage.voluntary), 2))
+            .Set("involuntary_switches_per_query",
+                 Round(best.usage.PerCall(best.usage.involuntary), 2))
             .Set("qps", Round(best.total_us > 0 ? static_cast<double>(best.latencies_us.size()) *
                                                       1e6 / best.total_us
                                                 : 0.0,

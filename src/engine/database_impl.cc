@@ -160,9 +160,9 @@ Status DatabaseImpl::PurgeDroppedCollections() {
             more = false;
             rocksdb::WriteBatch wb = storage::Store::NewBatch();
             std::size_t keys = 0;
-            for (ColumnFamily family : {ColumnFamily::kEntities, ColumnFamily::kIds,
-                                        ColumnFamily::kOutEdges, ColumnFamily::kInEdges,
-                                        ColumnFamily::kMetaIndex}) {
+            for (ColumnFamily family :
+                 {ColumnFamily::kEntities, ColumnFamily::kIds, ColumnFamily::kOutEdges,
+                  ColumnFamily::kInEdges, ColumnFamily::kMetaIndex}) {
                 auto it = latest.NewIterator(family, prefix, end);
                 for (; it->Valid() && keys < kChunkKeys; it->Next(), ++keys) {
                     wb.Delete(store_->cf(family),
@@ -335,12 +335,11 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
     }
     PHENIX_RETURN_IF_ERROR(AppendIndexMaintenanceLocked(wb));
     std::size_t conflict = 0;
-    auto committed =
-        txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
-                         [this, &wb](txn::Timestamp ts) {
-                             ApplyToVectorIndexes(wb, ts);
-                             InvalidateAdjacency(wb, ts);
-                         });
+    auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
+                                      [this, &wb](txn::Timestamp ts) {
+                                          ApplyToVectorIndexes(wb, ts);
+                                          InvalidateAdjacency(wb, ts);
+                                      });
     if (committed.status().code() == StatusCode::kAborted) {
         const bool is_write = conflict < key_names.size();
         const std::string_view id_key =

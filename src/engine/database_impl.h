@@ -24,6 +24,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <phenix/db.h>
 
@@ -41,6 +42,9 @@
 namespace phenix::engine {
 
 class DatabaseImpl;
+
+// External ids of graph nodes learned from the edges a traversal followed.
+using NodeIds = std::unordered_map<graph::NodeRef, std::string, graph::NodeRefHash>;
 
 // The shared state of one transaction: owned by the Transaction object and by the database's
 // registry of open transactions (which the idle reaper and Close walk).
@@ -253,15 +257,19 @@ class DatabaseImpl final : public Database {
     Status CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) const;
     Result<graph::NodeRef> ResolveNode(const CollectionHandle& handle, std::string_view id,
                                        const txn::ReadView& view) const;
-    // External ids (and collections) of nodes, in order.
+    // External ids (and collections) of nodes, in order: from `known` (ids carried by the edges
+    // a traversal followed) where present, else from the records.
     Result<std::vector<PathNode>> DescribeNodes(const std::vector<graph::NodeRef>& nodes,
-                                                const txn::ReadView& view) const;
-    Result<GraphPath> ToGraphPath(const graph::Path& path, const txn::ReadView& view) const;
+                                                const txn::ReadView& view,
+                                                const NodeIds* known = nullptr) const;
+    Result<GraphPath> ToGraphPath(const graph::Path& path, const txn::ReadView& view,
+                                  const NodeIds* known) const;
     // REQUIRES catalog_mu_ shared (all below).
     Result<graph::ExpandResult> ExpandLocked(const CollectionHandle& handle,
                                              const GraphConstraint& spec, bool include_start,
                                              const txn::ReadView& view,
-                                             const txn::WriteSet* own_writes) const;
+                                             const txn::WriteSet* own_writes,
+                                             NodeIds* ids = nullptr) const;
     Result<TraversalResponse> TraverseLocked(const CollectionRef& collection,
                                              const TraversalSpec& spec, const txn::ReadView& view,
                                              const txn::WriteSet* own_writes) const;

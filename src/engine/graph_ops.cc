@@ -34,9 +34,12 @@ namespace {
 
 class StorageAdjacency final : public graph::AdjacencySource {
   public:
+    // `ids` (nullable) collects the external id of every node reached through an edge, so that
+    // results need no record reads.
     StorageAdjacency(storage::TenantId tenant, const txn::ReadView& view,
-                     const txn::WriteSet* own_writes, graph::AdjacencyCache* cache)
-        : tenant_(tenant), view_(view), own_writes_(own_writes), cache_(cache) {}
+                     const txn::WriteSet* own_writes, graph::AdjacencyCache* cache,
+                     NodeIds* ids = nullptr)
+        : tenant_(tenant), view_(view), own_writes_(own_writes), cache_(cache), ids_(ids) {}
 
     Status ForEachEdge(NodeRef node, graph::Direction dir, bool need_properties,
                        graph::FunctionRef<bool(const graph::EdgeView&)> visit) override {
@@ -46,11 +49,15 @@ class StorageAdjacency final : public graph::AdjacencySource {
         const bool overlaid = OverlayTouches(family, prefix);
         const bool cacheable = cache_ != nullptr && !overlaid;
         if (cacheable && !need_properties) {
-            const bool hit = cache_->Visit(
-                node, dir, view_.ts(),
-                [&](const graph::CachedEdge& edge, std::string_view label) {
-                    return visit(graph::ToEdgeView(edge, label, dir));
-                });
+            const bool hit =
+                cache_->VisitWithIds(node, dir, view_.ts(),
+                                     [&](const graph::CachedEdge& edge, std::string_view label,
+                                         std::string_view other_id) {
+                                         graph::EdgeView view = graph::ToEdgeView(edge, label, dir);
+                                         view.other_id = other_id;
+                                         Remember(view);
+                                         return visit(view);
+                                     });
             if (hit) {
                 return Status::Ok();
             }
@@ -60,6 +67,7 @@ class StorageAdjacency final : public graph::AdjacencySource {
         views_.clear();
         properties_.clear();
         weights_.clear();
+        other_ids_.clear();
         for (; it->Valid(); it->Next()) {
             storage::EdgeKey key;
             if (!storage::DecodeEdgeKey(it->key(), key)) {
@@ -69,14 +77,16 @@ class StorageAdjacency final : public graph::AdjacencySource {
                                     storage::DecodeEdgeValue(it->value()));
             if (!cacheable) {
                 // Visit as we go: there is no list to offer.
-                const graph::EdgeView edge{
-                    .other = {key.other_collection, key.other_row},
-                    .label = key.label,
-                    .weight = value.weight,
-                    .properties = need_properties ? std::string_view(value.properties)
-                                                  : std::string_view(),
-                    .has_properties = !value.properties.empty(),
-                    .reversed = dir == graph::Direction::kIn};
+                const graph::EdgeView edge{.other = {key.other_collection, key.other_row},
+                                           .label = key.label,
+                                           .weight = value.weight,
+                                           .properties = need_properties
+                                                             ? std::string_view(value.properties)
+                                                             : std::string_view(),
+                                           .has_properties = !value.properties.empty(),
+                                           .reversed = dir == graph::Direction::kIn,
+                                           .other_id = value.other_external_id};
+                Remember(edge);
                 if (!visit(edge)) {
                     return it->status().ok() ? Status::Ok() : Status::IOError("reading edges");
                 }
@@ -85,6 +95,7 @@ class StorageAdjacency final : public graph::AdjacencySource {
             keys_.push_back(std::move(key));
             weights_.push_back(value.weight);
             properties_.push_back(std::move(value.properties));
+            other_ids_.push_back(std::move(value.other_external_id));
         }
         PHENIX_RETURN_IF_ERROR(it->status().WithContext("reading edges"));
         if (!cacheable) {
@@ -96,6 +107,7 @@ class StorageAdjacency final : public graph::AdjacencySource {
         }
         cache_->Offer(node, dir, view_.ts(), views_);
         for (const graph::EdgeView& edge : views_) {
+            Remember(edge);
             if (!visit(edge)) {
                 break;
             }
@@ -107,13 +119,20 @@ class StorageAdjacency final : public graph::AdjacencySource {
     graph::EdgeView ViewOf(std::size_t idx, graph::Direction dir, bool need_properties) const {
         const storage::EdgeKey& key = keys_[idx];
         const std::string& properties = properties_[idx];
-        return graph::EdgeView{.other = {key.other_collection, key.other_row},
-                               .label = key.label,
-                               .weight = weights_[idx],
-                               .properties = need_properties ? std::string_view(properties)
-                                                             : std::string_view(),
-                               .has_properties = !properties.empty(),
-                               .reversed = dir == graph::Direction::kIn};
+        return graph::EdgeView{
+            .other = {key.other_collection, key.other_row},
+            .label = key.label,
+            .weight = weights_[idx],
+            .properties = need_properties ? std::string_view(properties) : std::string_view(),
+            .has_properties = !properties.empty(),
+            .reversed = dir == graph::Direction::kIn,
+            .other_id = other_ids_[idx]};
+    }
+
+    void Remember(const graph::EdgeView& edge) {
+        if (ids_ != nullptr && !edge.other_id.empty()) {
+            ids_->try_emplace(edge.other, edge.other_id);
+        }
     }
 
     bool OverlayTouches(ColumnFamily family, const std::string& prefix) const {
@@ -129,7 +148,9 @@ class StorageAdjacency final : public graph::AdjacencySource {
     const txn::ReadView& view_;
     const txn::WriteSet* own_writes_;
     graph::AdjacencyCache* cache_;
+    NodeIds* ids_;
     std::vector<storage::EdgeKey> keys_;
+    std::vector<std::string> other_ids_;
     std::vector<std::string> properties_;
     std::vector<double> weights_;
     std::vector<graph::EdgeView> views_;
@@ -216,8 +237,8 @@ void DatabaseImpl::ResetAdjacencyCacheLocked() {
     }
     // Every commit so far is at or below visible(); no snapshot that could offer an older
     // adjacency list may use the new cache (its watermark refuses them).
-    adjacency_cache_ = std::make_unique<graph::AdjacencyCache>(options_.adjacency_cache_bytes,
-                                                               oracle_->visible());
+    adjacency_cache_ =
+        std::make_unique<graph::AdjacencyCache>(options_.adjacency_cache_bytes, oracle_->visible());
 }
 
 // ---------------------------------------------------------------- shared pieces
@@ -227,8 +248,7 @@ Result<graph::EdgePredicate> DatabaseImpl::MakeEdgePredicate(const EdgeMatch& ma
     for (const std::string& label : match.labels) {
         if (label.empty() || label.size() > limits::kMaxEdgeLabelBytes) {
             return Status::InvalidArgument("edge label filter: labels are 1 to " +
-                                           std::to_string(limits::kMaxEdgeLabelBytes) +
-                                           " bytes");
+                                           std::to_string(limits::kMaxEdgeLabelBytes) + " bytes");
         }
     }
     predicate.labels = match.labels;
@@ -265,11 +285,11 @@ Status DatabaseImpl::CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) c
                                        ")");
     }
     if (max_hops > options_.max_traversal_depth) {
-        return Status::InvalidArgument(
-            "max_hops " + std::to_string(max_hops) + " exceeds the traversal depth limit " +
-            std::to_string(options_.max_traversal_depth) +
-            " (Options::max_traversal_depth, at most " +
-            std::to_string(limits::kMaxTraversalDepth) + ")");
+        return Status::InvalidArgument("max_hops " + std::to_string(max_hops) +
+                                       " exceeds the traversal depth limit " +
+                                       std::to_string(options_.max_traversal_depth) +
+                                       " (Options::max_traversal_depth, at most " +
+                                       std::to_string(limits::kMaxTraversalDepth) + ")");
     }
     return Status::Ok();
 }
@@ -286,9 +306,11 @@ Result<NodeRef> DatabaseImpl::ResolveNode(const CollectionHandle& handle, std::s
 }
 
 Result<std::vector<PathNode>> DatabaseImpl::DescribeNodes(const std::vector<NodeRef>& nodes,
-                                                          const txn::ReadView& view) const {
+                                                          const txn::ReadView& view,
+                                                          const NodeIds* known) const {
     std::vector<PathNode> out(nodes.size());
     std::vector<std::string> keys;
+    std::vector<std::size_t> unknown;  // positions whose id must be read from the record
     keys.reserve(nodes.size());
     std::map<storage::CollectionId, std::shared_ptr<CollectionHandle>> handles;
     for (std::size_t idx = 0; idx < nodes.size(); ++idx) {
@@ -302,25 +324,36 @@ Result<std::vector<PathNode>> DatabaseImpl::DescribeNodes(const std::vector<Node
             }
         }
         out[idx].collection = handle->ref();
+        if (known != nullptr) {
+            if (auto it = known->find(nodes[idx]); it != known->end()) {
+                out[idx].id = it->second;
+                continue;
+            }
+        }
+        unknown.push_back(idx);
         keys.push_back(storage::EntityKey(handle->tenant_id, handle->id(), nodes[idx].row));
+    }
+    if (keys.empty()) {
+        return out;
     }
     std::vector<std::string_view> key_views(keys.begin(), keys.end());
     PHENIX_ASSIGN_OR_RETURN(auto records, view.MultiGet(ColumnFamily::kEntities, key_views));
-    for (std::size_t idx = 0; idx < records.size(); ++idx) {
-        if (!records[idx]) {
+    for (std::size_t pos = 0; pos < records.size(); ++pos) {
+        const std::size_t idx = unknown[pos];
+        if (!records[pos]) {
             return Status::Corruption("an edge points to row " + std::to_string(nodes[idx].row) +
                                       " of collection '" + out[idx].collection.ToString() +
                                       "', which has no entity (run Verify)");
         }
-        PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(*records[idx]));
+        PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(*records[pos]));
         out[idx].id = std::string(id);
     }
     return out;
 }
 
-Result<GraphPath> DatabaseImpl::ToGraphPath(const graph::Path& path,
-                                            const txn::ReadView& view) const {
-    PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> nodes, DescribeNodes(path.nodes, view));
+Result<GraphPath> DatabaseImpl::ToGraphPath(const graph::Path& path, const txn::ReadView& view,
+                                            const NodeIds* known) const {
+    PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> nodes, DescribeNodes(path.nodes, view, known));
     GraphPath out;
     out.total_weight = path.total_weight;
     for (std::size_t idx = 0; idx < path.edges.size(); ++idx) {
@@ -343,15 +376,16 @@ Result<GraphPath> DatabaseImpl::ToGraphPath(const graph::Path& path,
 
 // ---------------------------------------------------------------- operators
 
-Result<graph::ExpandResult> DatabaseImpl::ExpandLocked(const CollectionHandle& handle,
-                                                       const GraphConstraint& spec,
-                                                       bool include_start,
-                                                       const txn::ReadView& view,
-                                                       const txn::WriteSet* own_writes) const {
+Result<graph::ExpandResult> DatabaseImpl::ExpandLocked(
+    const CollectionHandle& handle, const GraphConstraint& spec, bool include_start,
+    const txn::ReadView& view, const txn::WriteSet* own_writes, NodeIds* ids) const {
     PHENIX_RETURN_IF_ERROR(CheckHops(spec.min_hops, spec.max_hops));
     PHENIX_ASSIGN_OR_RETURN(NodeRef start, ResolveNode(handle, spec.start_id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(spec.edges));
-    StorageAdjacency source(handle.tenant_id, view, own_writes, adjacency_cache_.get());
+    if (ids != nullptr) {
+        ids->try_emplace(start, spec.start_id);
+    }
+    StorageAdjacency source(handle.tenant_id, view, own_writes, adjacency_cache_.get(), ids);
     graph::ExpandSpec expand{.starts = {start},
                              .min_hops = spec.min_hops,
                              .max_hops = spec.max_hops,
@@ -371,8 +405,10 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
                                      .max_hops = spec.max_hops,
                                      .direction = spec.direction,
                                      .edges = spec.edges};
-    PHENIX_ASSIGN_OR_RETURN(graph::ExpandResult expanded,
-                            ExpandLocked(*handle, constraint, spec.include_start, view, own_writes));
+    NodeIds ids;
+    PHENIX_ASSIGN_OR_RETURN(
+        graph::ExpandResult expanded,
+        ExpandLocked(*handle, constraint, spec.include_start, view, own_writes, &ids));
     TraversalResponse response;
     response.edges_examined = expanded.edges_examined;
     const std::size_t limit =
@@ -386,12 +422,13 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
     for (const graph::ReachedNode& reached : expanded.nodes) {
         nodes.push_back(reached.node);
     }
-    PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> described, DescribeNodes(nodes, view));
+    PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> described, DescribeNodes(nodes, view, &ids));
     response.entities.reserve(described.size());
     for (std::size_t idx = 0; idx < described.size(); ++idx) {
-        response.entities.push_back(ReachedEntity{.collection = std::move(described[idx].collection),
-                                                  .id = std::move(described[idx].id),
-                                                  .depth = expanded.nodes[idx].depth});
+        response.entities.push_back(
+            ReachedEntity{.collection = std::move(described[idx].collection),
+                          .id = std::move(described[idx].id),
+                          .depth = expanded.nodes[idx].depth});
     }
     // Nearest first, then by collection and id (Expand orders by row).
     std::stable_sort(response.entities.begin(), response.entities.end(),
@@ -411,8 +448,7 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
 }
 
 Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collection,
-                                                    const PathSpec& spec,
-                                                    const txn::ReadView& view,
+                                                    const PathSpec& spec, const txn::ReadView& view,
                                                     const txn::WriteSet* own_writes) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     PHENIX_RETURN_IF_ERROR(CheckHops(spec.min_hops, spec.max_hops));
@@ -431,7 +467,9 @@ Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collect
     if (spec.limit != 0) {
         limits.max_paths = std::min<std::uint64_t>(limits.max_paths, spec.limit);
     }
-    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    NodeIds ids;
+    ids.try_emplace(start, spec.start_id);
+    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get(), &ids);
     graph::PathSpec path_spec{.start = start,
                               .end = end,
                               .min_hops = spec.min_hops,
@@ -443,7 +481,7 @@ Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collect
     PathsResponse response;
     response.truncated = found.truncated;
     for (const graph::Path& path : found.paths) {
-        PHENIX_ASSIGN_OR_RETURN(GraphPath converted, ToGraphPath(path, view));
+        PHENIX_ASSIGN_OR_RETURN(GraphPath converted, ToGraphPath(path, view, &ids));
         response.paths.push_back(std::move(converted));
     }
     return response;
@@ -464,7 +502,9 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPathLocked(
     }
     PHENIX_ASSIGN_OR_RETURN(NodeRef to, ResolveNode(*to_handle, spec.to_id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(spec.edges));
-    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    NodeIds ids;
+    ids.try_emplace(from, spec.from_id);
+    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get(), &ids);
     graph::ShortestPathSpec path_spec{.from = from,
                                       .to = to,
                                       .direction = ToDirection(spec.direction),
@@ -475,7 +515,7 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPathLocked(
     if (!found) {
         return std::optional<GraphPath>();
     }
-    PHENIX_ASSIGN_OR_RETURN(GraphPath converted, ToGraphPath(*found, view));
+    PHENIX_ASSIGN_OR_RETURN(GraphPath converted, ToGraphPath(*found, view, &ids));
     return std::optional<GraphPath>(std::move(converted));
 }
 

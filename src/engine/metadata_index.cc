@@ -333,9 +333,9 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
             }
         }
         if (existing.size() >= limits::kMaxIndexesPerCollection) {
-            return Status::ResourceExhausted(
-                "collection '" + handle->ref().ToString() + "' already has " +
-                std::to_string(existing.size()) + " metadata indexes, the limit; drop one first");
+            return Status::ResourceExhausted("collection '" + handle->ref().ToString() +
+                                             "' already has " + std::to_string(existing.size()) +
+                                             " metadata indexes, the limit; drop one first");
         }
         // Allocate the id and persist the definition (building) in one synced catalog write.
         std::uint64_t next_id = 1;
@@ -352,8 +352,10 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
         index->path = std::move(path);
         index->path_text = canonical;
         index->created_at_ms = NowMillis();
-        storage::MetadataIndexRecord record{
-            .index_id = index->id, .state = 0, .ready_ts = 0, .created_at_ms = index->created_at_ms};
+        storage::MetadataIndexRecord record{.index_id = index->id,
+                                            .state = 0,
+                                            .ready_ts = 0,
+                                            .created_at_ms = index->created_at_ms};
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         wb.Put(store_->cf(ColumnFamily::kCatalog), storage::kNextIndexIdKey,
                storage::EncodeCounter(next_id + 1));
@@ -388,7 +390,8 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     }
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
-    const std::string collection_prefix = storage::CollectionPrefix(handle->tenant_id, handle->id());
+    const std::string collection_prefix =
+        storage::CollectionPrefix(handle->tenant_id, handle->id());
     const std::string entry_prefix =
         storage::MetaIndexPrefix(handle->tenant_id, handle->id(), index->id);
     std::string resume_after;  // entity key of the last row done
@@ -399,9 +402,8 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
         std::vector<std::string> entity_keys;
         std::vector<std::string> ids;
         {
-            const std::string begin = resume_after.empty()
-                                          ? collection_prefix
-                                          : storage::PrefixSuccessor(resume_after);
+            const std::string begin =
+                resume_after.empty() ? collection_prefix : storage::PrefixSuccessor(resume_after);
             auto it = view.NewIterator(ColumnFamily::kEntities, begin,
                                        storage::PrefixSuccessor(collection_prefix));
             for (; it->Valid() && entity_keys.size() < kBackfillChunkRows; it->Next()) {
@@ -458,8 +460,10 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
             }
             if (wb.Count() > 0) {
                 PHENIX_RETURN_IF_ERROR(
-                    CommitLocked(wb, std::nullopt, txn::WriteEffects()).status().WithContext(
-                        "building the " + IndexMessageName(*handle, index->path_text)));
+                    CommitLocked(wb, std::nullopt, txn::WriteEffects())
+                        .status()
+                        .WithContext("building the " +
+                                     IndexMessageName(*handle, index->path_text)));
             }
         }
         done += entity_keys.size();
@@ -633,8 +637,7 @@ Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
 }
 
 void DatabaseImpl::RefreshStaleIndexStats() {
-    std::vector<std::pair<std::shared_ptr<CollectionHandle>, std::shared_ptr<MetadataIndex>>>
-        stale;
+    std::vector<std::pair<std::shared_ptr<CollectionHandle>, std::shared_ptr<MetadataIndex>>> stale;
     {
         std::shared_lock lock(catalog_mu_);
         if (closed_) {
@@ -652,10 +655,9 @@ void DatabaseImpl::RefreshStaleIndexStats() {
                     }
                     auto stats = index->stats();
                     const auto changed = index->changes_since_stats.load();
-                    const double base =
-                        stats ? static_cast<double>(std::max<std::uint64_t>(
-                                    stats->rows_in_collection, 1000))
-                              : 0.0;
+                    const double base = stats ? static_cast<double>(std::max<std::uint64_t>(
+                                                    stats->rows_in_collection, 1000))
+                                              : 0.0;
                     if (!stats || static_cast<double>(changed) > 0.1 * base) {
                         stale.emplace_back(handle, index);
                     }
@@ -687,8 +689,7 @@ Result<std::uint64_t> DatabaseImpl::CollectionRowCount(const CollectionHandle& h
 }
 
 Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
-                                              const FindOptions& options,
-                                              const txn::ReadView& view,
+                                              const FindOptions& options, const txn::ReadView& view,
                                               const txn::WriteSet* own_writes) const {
     if (!options.count_only && (options.limit < 1 || options.limit > limits::kMaxFindLimit)) {
         return Status::InvalidArgument("limit must be from 1 to " +

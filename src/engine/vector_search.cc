@@ -470,15 +470,16 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     // Graph constraint and metadata filter: graph first (its neighbourhood is usually small),
     // then the filter within it, or the filter alone; all combined with filter_ids by AND.
     std::vector<std::string> filter_steps;
+    NodeIds graph_ids;  // external ids learned from the graph's edges: hits need no record read
     if (options.graph || !options.filter.empty()) {
         std::optional<index::RowBitmap> allowed;
         if (options.filter_ids) {
             allowed = filter;
         }
         if (options.graph) {
-            PHENIX_ASSIGN_OR_RETURN(
-                graph::ExpandResult reached,
-                ExpandLocked(*handle, *options.graph, /*include_start=*/false, view, own_writes));
+            PHENIX_ASSIGN_OR_RETURN(graph::ExpandResult reached,
+                                    ExpandLocked(*handle, *options.graph, /*include_start=*/false,
+                                                 view, own_writes, &graph_ids));
             index::RowBitmap rows;
             for (const graph::ReachedNode& node : reached.nodes) {
                 if (node.node.collection == handle->id() && node.node.row <= index::kMaxRow) {
@@ -559,6 +560,13 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     response.plan.filter_steps = std::move(filter_steps);
     response.hits.reserve(found.neighbors.size());
     for (const index::Neighbor& n : found.neighbors) {
+        if (!options.include_metadata && !options.include_vector && !graph_ids.empty()) {
+            if (auto it = graph_ids.find(graph::NodeRef{handle->id(), n.row});
+                it != graph_ids.end()) {
+                response.hits.push_back(SearchHit{.id = it->second, .distance = n.distance});
+                continue;
+            }
+        }
         PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record, ReadRecord(*handle, n.row, view));
         SearchHit hit;
         hit.id = std::move(record.external_id);

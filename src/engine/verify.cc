@@ -331,8 +331,8 @@ Status DatabaseImpl::Verify() {
                 }
                 auto doc = document::Document::Parse(*metadata);
                 if (!doc.ok()) {
-                    problems.Add("row " + std::to_string(row) + " of '" +
-                                 handle->ref().ToString() + "' has unparsable metadata");
+                    problems.Add("row " + std::to_string(row) + " of '" + handle->ref().ToString() +
+                                 "' has unparsable metadata");
                     continue;
                 }
                 for (std::size_t idx = 0; idx < checked.size(); ++idx) {

@@ -60,6 +60,9 @@ struct EdgeView {
     std::string_view properties;
     bool has_properties = false;
     bool reversed = false;  // true when reached through an in-edge (other -> node)
+    // The other end's external id when the source knows it (the engine stores it in every
+    // edge value), so that traversal results need no record reads; empty otherwise.
+    std::string_view other_id;
 };
 
 // The edges of the graph as one consistent view (e.g. one MVCC snapshot).

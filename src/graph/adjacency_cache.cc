@@ -46,8 +46,11 @@ struct Entry {
     // The edges, immutable once published; shared so that a Visit can replay them without the
     // shard lock while an Invalidate or an eviction drops the entry's reference.
     std::shared_ptr<const CachedEdge[]> edges;
+    // The other ends' external ids, one after the other, each with a 2-byte length (LE).
+    std::shared_ptr<const std::string> ids;
     std::uint32_t num_edges = 0;
-    bool has_list = false;  // false: a change marker
+    std::uint32_t id_bytes = 0;  // ids->size() (0 without a list)
+    bool has_list = false;       // false: a change marker
     // CLOCK reference bit: set by Visit under the shared lock, cleared by eviction under the
     // exclusive lock. Relaxed: a hint whose staleness only changes which entry is evicted.
     mutable std::atomic<bool> referenced{false};
@@ -73,7 +76,8 @@ struct alignas(64) AdjacencyCache::Shard {
     std::size_t EraseLocked(std::unordered_map<Key, Entry, KeyHasher>::iterator it) {
         const Entry& entry = it->second;
         watermark = std::max(watermark, entry.valid_from);
-        const std::size_t freed = EntryBytes(entry.has_list ? entry.num_edges : 0);
+        const std::size_t freed =
+            entry.has_list ? EntryBytes(entry.num_edges, entry.id_bytes) : EntryBytes(0);
         lists -= entry.has_list ? 1 : 0;
         bytes -= freed;
         map.erase(it);
@@ -151,13 +155,14 @@ class AdjacencyCache::LabelTable {
     std::atomic<std::size_t> bytes_{0};  // relaxed: a size for stats and the cap
 };
 
-std::size_t AdjacencyCache::EntryBytes(std::size_t num_edges) {
+std::size_t AdjacencyCache::EntryBytes(std::size_t num_edges, std::size_t id_bytes) {
     // The map node (key, entry, next pointer, cached hash), a bucket slot and malloc overhead;
     // then the shared edge array.
     constexpr std::size_t kEntryOverheadBytes =
         sizeof(std::pair<const Key, Entry>) + 3 * sizeof(void*) + kMallocOverheadBytes;
     return kEntryOverheadBytes +
-           (num_edges == 0 ? 0 : kBlockOverheadBytes + num_edges * sizeof(CachedEdge));
+           (num_edges == 0 ? 0 : kBlockOverheadBytes + num_edges * sizeof(CachedEdge)) +
+           (id_bytes == 0 ? 0 : kBlockOverheadBytes + sizeof(std::string) + id_bytes);
 }
 
 AdjacencyCache::AdjacencyCache(std::size_t capacity_bytes, std::uint64_t initial_watermark_ts,
@@ -183,9 +188,20 @@ AdjacencyCache::Shard& AdjacencyCache::ShardFor(const Key& key) const {
 bool AdjacencyCache::Visit(
     NodeRef node, Direction dir, std::uint64_t snapshot,
     FunctionRef<bool(const CachedEdge&, std::string_view label)> visit) const {
+    return VisitWithIds(node, dir, snapshot,
+                        [&](const CachedEdge& edge, std::string_view label, std::string_view) {
+                            return visit(edge, label);
+                        });
+}
+
+bool AdjacencyCache::VisitWithIds(
+    NodeRef node, Direction dir, std::uint64_t snapshot,
+    FunctionRef<bool(const CachedEdge&, std::string_view label, std::string_view other_id)> visit)
+    const {
     const Key key{node, dir};
     Shard& shard = ShardFor(key);
     std::shared_ptr<const CachedEdge[]> edges;
+    std::shared_ptr<const std::string> ids;
     std::uint32_t num_edges = 0;
     {
         std::shared_lock lock(shard.mu);
@@ -196,6 +212,7 @@ bool AdjacencyCache::Visit(
         }
         const Entry& entry = it->second;
         edges = entry.edges;
+        ids = entry.ids;
         num_edges = entry.num_edges;
         if (!entry.referenced.load(std::memory_order_relaxed)) {
             entry.referenced.store(true, std::memory_order_relaxed);
@@ -203,9 +220,18 @@ bool AdjacencyCache::Visit(
     }
     shard.hits.fetch_add(1, std::memory_order_relaxed);
     const CachedEdge* list = edges.get();
+    const char* id = ids ? ids->data() : nullptr;
     for (std::uint32_t idx = 0; idx < num_edges; ++idx) {
         const CachedEdge& edge = list[idx];
-        if (!visit(edge, labels_->Get(edge.label_id()))) {
+        std::string_view other_id;
+        if (id != nullptr) {
+            const std::size_t length =
+                static_cast<unsigned char>(id[0]) |
+                (static_cast<std::size_t>(static_cast<unsigned char>(id[1])) << 8);
+            other_id = std::string_view(id + 2, length);
+            id += 2 + length;
+        }
+        if (!visit(edge, labels_->Get(edge.label_id()), other_id)) {
             break;
         }
     }
@@ -219,7 +245,20 @@ void AdjacencyCache::Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
     }
     const Key key{node, dir};
     Shard& shard = ShardFor(key);
-    const std::size_t entry_bytes = EntryBytes(edges.size());
+    std::size_t id_bytes = 0;
+    bool any_id = false;
+    for (const EdgeView& edge : edges) {
+        id_bytes += 2 + edge.other_id.size();
+        any_id = any_id || !edge.other_id.empty();
+        if (edge.other_id.size() > 0xFFFF) {
+            refused_offers_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+    }
+    if (!any_id) {
+        id_bytes = 0;
+    }
+    const std::size_t entry_bytes = EntryBytes(edges.size(), id_bytes);
     // Would the protocol store it? (Checked again under the exclusive lock.)
     auto acceptable = [&]() {
         auto it = shard.map.find(key);
@@ -244,6 +283,17 @@ void AdjacencyCache::Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
     if (!label_ids.has_value()) {
         refused_offers_.fetch_add(1, std::memory_order_relaxed);
         return;
+    }
+    std::shared_ptr<std::string> ids;
+    if (id_bytes > 0) {
+        auto arena = std::make_shared<std::string>();
+        arena->reserve(id_bytes);
+        for (const EdgeView& edge : edges) {
+            arena->push_back(static_cast<char>(edge.other_id.size() & 0xFF));
+            arena->push_back(static_cast<char>(edge.other_id.size() >> 8));
+            arena->append(edge.other_id);
+        }
+        ids = std::move(arena);
     }
     std::shared_ptr<CachedEdge[]> list;
     if (!edges.empty()) {
@@ -274,6 +324,8 @@ void AdjacencyCache::Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
                 bytes_.fetch_sub(EntryBytes(0), std::memory_order_relaxed);
             }
             entry.edges = std::move(list);
+            entry.ids = std::move(ids);
+            entry.id_bytes = static_cast<std::uint32_t>(id_bytes);
             entry.num_edges = static_cast<std::uint32_t>(edges.size());
             entry.has_list = true;
             entry.referenced.store(false, std::memory_order_relaxed);
@@ -316,9 +368,12 @@ void AdjacencyCache::Invalidate(NodeRef node, Direction dir, std::uint64_t commi
             Entry& entry = it->second;
             entry.valid_from = std::max(entry.valid_from, commit_ts);
             if (entry.has_list) {
-                const std::size_t freed = EntryBytes(entry.num_edges) - EntryBytes(0);
+                const std::size_t freed =
+                    EntryBytes(entry.num_edges, entry.id_bytes) - EntryBytes(0);
                 dropped = std::move(entry.edges);
                 entry.edges = nullptr;
+                entry.ids = nullptr;
+                entry.id_bytes = 0;
                 entry.num_edges = 0;
                 entry.has_list = false;
                 shard.lists -= 1;

@@ -97,6 +97,11 @@ class AdjacencyCache {
     // cache's lifetime; `edge` only during the call.
     bool Visit(NodeRef node, Direction dir, std::uint64_t snapshot,
                FunctionRef<bool(const CachedEdge&, std::string_view label)> visit) const;
+    // Visit that also passes each edge's other_id (as offered; empty if it was empty).
+    bool VisitWithIds(
+        NodeRef node, Direction dir, std::uint64_t snapshot,
+        FunctionRef<bool(const CachedEdge&, std::string_view label, std::string_view other_id)>
+            visit) const;
 
     // A reader that read the complete adjacency of (node, dir) (kOut or kIn) from storage at
     // `snapshot` offers it, in the order Visit should replay it. Stored or dropped per the
@@ -133,7 +138,7 @@ class AdjacencyCache {
     [[nodiscard]] std::size_t capacity_bytes() const { return capacity_bytes_; }
 
     // The bytes charged for an entry holding `num_edges` edges (a marker: EntryBytes(0)).
-    [[nodiscard]] static std::size_t EntryBytes(std::size_t num_edges);
+    [[nodiscard]] static std::size_t EntryBytes(std::size_t num_edges, std::size_t id_bytes = 0);
 
   private:
     struct Shard;

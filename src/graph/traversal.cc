@@ -342,7 +342,14 @@ Result<FindPathsResult> FindPaths(AdjacencySource& source, const PathSpec& spec,
         // `top` may dangle from here on (push_frame grows the stack).
         const auto hops = static_cast<std::uint32_t>(stack.size());  // once the edge is taken
         if (hop.other == spec.start) {
-            if (closes_cycle && hops >= spec.min_hops) {
+            // Under kBoth, start -e-> x can come back over the same edge e seen from x's other
+            // side; that walks one edge twice and is not a cycle. Edges are identified by
+            // (source, label, target) (unique in the engine), so it is the same edge exactly
+            // when the path has one edge so far, the labels agree and the directions differ.
+            const bool same_edge_back = stack.size() == 2 && !path.edges.empty() &&
+                                        path.edges[0].label == hop.step.label &&
+                                        path.edges[0].reversed != hop.step.reversed;
+            if (closes_cycle && hops >= spec.min_hops && !same_edge_back) {
                 path.nodes.push_back(hop.other);
                 path.edges.push_back(std::move(hop.step));
                 const bool more = emit();

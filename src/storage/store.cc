@@ -198,6 +198,16 @@ rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf,
     table.cache_index_and_filter_blocks = true;
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     table.format_version = 5;
+    // Partitioned index and filters: a large SST's single index block (measured 1.2 MB for the
+    // entities of 200k 128-d entities) does not fit one shard of a small sharded block cache, so
+    // every point read re-read and decompressed it (Search 25x slower with the default 64 MiB
+    // cache). With partitions, each read touches one small index partition; the top-level index
+    // stays pinned.
+    table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+    table.partition_filters = true;
+    table.metadata_block_size = 4096;
+    table.pin_top_level_index_and_filter = true;
+    table.cache_index_and_filter_blocks_with_high_priority = true;
     if (cf == ColumnFamily::kIds || cf == ColumnFamily::kEntities || cf == ColumnFamily::kCatalog) {
         // Point lookups dominate: whole-key bloom filters skip files without the key.
         table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

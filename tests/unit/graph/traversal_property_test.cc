@@ -167,6 +167,15 @@ std::vector<std::vector<std::size_t>> BrutePaths(const MapGraph& graph, const Pa
             return false;
         }
         const bool cycle = spec.end.has_value() && *spec.end == spec.start && hops > 0;
+        if (cycle && hops == 2) {
+            // One edge out and back (under kBoth) is not a cycle. Edges are identified by
+            // (source, label, target), as in the engine, where that triple is unique.
+            const TestEdge& first = graph.edges()[edges[0]];
+            const TestEdge& second = graph.edges()[edges[1]];
+            if (first.from == second.from && first.to == second.to && first.label == second.label) {
+                return false;
+            }
+        }
         const std::set<NodeRef> distinct(nodes.begin(), nodes.end() - (cycle ? 1 : 0));
         return distinct.size() == nodes.size() - (cycle ? 1 : 0);
     };

@@ -92,7 +92,7 @@ TEST(GraphFunctionRef, CallsTheReferencedCallable) {
     EXPECT_EQ(call([](int& value) { value *= 7; }), 7);
 }
 
-TEST(NodeRef, OrdersByCollectionThenRowAndHashesBothFields) {
+TEST(GraphNodeRef, OrdersByCollectionThenRowAndHashesBothFields) {
     EXPECT_LT((NodeRef{1, 9}), (NodeRef{2, 0}));
     EXPECT_LT((NodeRef{1, 1}), (NodeRef{1, 2}));
     EXPECT_EQ((NodeRef{3, 4}), (NodeRef{3, 4}));
@@ -413,6 +413,23 @@ TEST(TraversalFindPaths, FollowsASelfLoopOnceUnderBoth) {
     ASSERT_TRUE(in.ok());
     EXPECT_EQ(AllRows(*in), (PathList{{3, 1}, {3, 2}}));
     EXPECT_TRUE(in->paths[0].edges[0].reversed);
+}
+
+// Under kBoth, a -> b seen from b's side leads back to a over the same edge: not a cycle.
+// A distinct edge b -> a with the same label is one.
+TEST(TraversalFindPaths, NeverWalksOneEdgeOutAndBackAsACycle) {
+    MapGraph one_edge({{N(1), N(0), "r", 1.0}});
+    auto none = PathsFrom(
+        one_edge,
+        {.start = N(0), .end = N(0), .min_hops = 1, .max_hops = 2, .direction = Direction::kBoth});
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->paths.empty());
+    MapGraph two_edges({{N(1), N(0), "r", 1.0}, {N(0), N(1), "r", 1.0}});
+    auto cycles = PathsFrom(
+        two_edges,
+        {.start = N(0), .end = N(0), .min_hops = 2, .max_hops = 2, .direction = Direction::kBoth});
+    ASSERT_TRUE(cycles.ok());
+    EXPECT_EQ(cycles->paths.size(), 2u);  // out then in, and in then out
 }
 
 TEST(TraversalFindPaths, TruncatesAtMaxPaths) {
