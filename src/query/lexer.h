@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The PhenixQL lexer: query text -> tokens. Words (keywords are words; the parser decides),
+// "quoted identifiers", 'strings' ('' escapes a quote), numbers, $parameters, JSON literals
+// ({...} and [{...}], kept as raw text with balanced braces/brackets and JSON strings), and
+// punctuation/operators. Skips whitespace, -- line comments and /* block comments */.
+//
+// Tokens borrow from the text: a Token's `text` is valid as long as the text passed to Lex().
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phenix/result.h>
+
+#include "query/ast.h"
+
+namespace phenix::query {
+
+/// Longest query text accepted (larger inputs fail with InvalidArgument).
+inline constexpr std::size_t kMaxQueryBytes = std::size_t{16} << 20;
+
+enum class TokenKind {
+    kEnd,
+    kWord,         // [A-Za-z_][A-Za-z0-9_]*
+    kQuotedIdent,  // "..." ("" escapes a quote); value holds the name
+    kString,       // '...'; value holds the unescaped text
+    kInteger,      // digits
+    kFloat,        // digits with a fraction and/or an exponent
+    kParam,        // $1, $name; value holds "1" / "name"
+    kJson,         // raw JSON object or array of objects
+    kSymbol,       // ( ) [ ] , ; . .. * : = != <> < <= > >= <-> <=> <#> -> - <
+};
+
+struct Token {
+    TokenKind kind = TokenKind::kEnd;
+    std::string_view text;  // the raw text of the token
+    std::string value;      // decoded value for kQuotedIdent, kString, kParam
+    SourcePos pos;
+};
+
+/// Tokenizes `text`, ending with a kEnd token. InvalidArgument "line L, column C: ..." for an
+/// unterminated string, identifier, comment or JSON literal, a bad character, a bare `$`, or
+/// text longer than kMaxQueryBytes.
+Result<std::vector<Token>> Lex(std::string_view text);
+
+/// "line L, column C: " + message.
+std::string PositionedMessage(SourcePos pos, std::string_view message);
+
+}  // namespace phenix::query

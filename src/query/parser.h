@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The PhenixQL parser: a hand-written recursive-descent parser from query text to the AST in
+// ast.h, and the canonical printer back to text. Keywords are case-insensitive and reserved (a
+// column or collection named like one must be "double quoted"); identifiers are
+// [A-Za-z_][A-Za-z0-9_]* or "double quoted".
+//
+// Errors are InvalidArgument "line L, column C: expected X, found Y", with "; did you mean K?"
+// when the word found is within edit distance 2 of an expected keyword K. Expression nesting
+// (parentheses, NOT) is capped at kMaxExpressionDepth, so no input recurses without bound, and
+// text longer than kMaxQueryBytes (lexer.h) is rejected.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phenix/result.h>
+
+#include "query/ast.h"
+
+namespace phenix::query {
+
+inline constexpr int kMaxExpressionDepth = 256;
+
+/// Exactly one statement, optionally followed by ';'.
+Result<Statement> ParseStatement(std::string_view text);
+
+/// Zero or more statements separated by ';' (empty statements are skipped).
+Result<std::vector<Statement>> ParseScript(std::string_view text);
+
+/// Canonical PhenixQL text: ParseStatement(ToString(s)) == s for every parsed statement.
+std::string ToString(const Statement& statement);
+std::string ToString(const Expr& expr);
+
+}  // namespace phenix::query
