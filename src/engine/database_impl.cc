@@ -247,13 +247,19 @@ Result<CollectionInfo> DatabaseImpl::DescribeLocked(const CollectionHandle& hand
     info.spec.settings = handle.record.settings;
     info.collection_id = handle.id();
     info.created_at_ms = handle.record.created_at_ms;
-    auto count = store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()));
-    if (count.ok()) {
-        PHENIX_ASSIGN_OR_RETURN(info.num_entities, storage::DecodeCounter(*count));
-    } else if (!count.status().IsNotFound()) {
-        return count.status();
-    }
+    PHENIX_ASSIGN_OR_RETURN(info.num_entities, CollectionRowCount(handle));
     return info;
+}
+
+Result<std::uint64_t> DatabaseImpl::CollectionRowCount(const CollectionHandle& handle) const {
+    auto stored = store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()));
+    if (stored.ok()) {
+        return storage::DecodeCounter(*stored);
+    }
+    if (stored.status().IsNotFound()) {
+        return std::uint64_t{0};
+    }
+    return stored.status();
 }
 
 Result<CollectionInfo> DatabaseImpl::GetCollection(const CollectionRef& collection) {

@@ -165,6 +165,8 @@ class DatabaseImpl final : public Database {
 
     Status CheckOpenLocked() const;
     Result<CollectionInfo> DescribeLocked(const CollectionHandle& handle) const;
+    // Live entities of the collection (the counter every commit keeps; latest, not snapshot).
+    Result<std::uint64_t> CollectionRowCount(const CollectionHandle& handle) const;
     Result<std::optional<storage::RowId>> LookupRow(const CollectionHandle& handle,
                                                     std::string_view id,
                                                     const txn::ReadView& view) const;
@@ -240,7 +242,6 @@ class DatabaseImpl final : public Database {
     Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
     // Maintenance thread: recomputes statistics that ~10% of changes made stale.
     void RefreshStaleIndexStats();
-    Result<std::uint64_t> CollectionRowCount(const CollectionHandle& handle) const;
     // REQUIRES catalog_mu_ shared.
     Result<FindResponse> FindLocked(const CollectionRef& collection, const FindOptions& options,
                                     const txn::ReadView& view,

@@ -195,6 +195,18 @@ Status FilterEvaluator::ScanEntries(const MetadataIndex& index, std::string_view
     return Status::Ok();
 }
 
+std::vector<std::pair<double, const Filter*>> FilterEvaluator::BySelectivity(
+    const std::vector<const Filter*>& filters) const {
+    std::vector<std::pair<double, const Filter*>> out;
+    out.reserve(filters.size());
+    for (const Filter* filter : filters) {
+        out.emplace_back(Estimate(*filter), filter);  // once per term, not per comparison
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+}
+
 Result<RowBitmap> FilterEvaluator::FromIndexes(const Filter& filter) {
     switch (filter.kind) {
         case Filter::Kind::kAll: {
@@ -287,16 +299,13 @@ Result<RowBitmap> FilterEvaluator::FromIndexes(const Filter& filter) {
         }
         case Filter::Kind::kAnd: {
             // Most selective first; stop as soon as nothing is left.
-            std::vector<const Filter*> order;
+            std::vector<const Filter*> children;
             for (const Filter& child : filter.children) {
-                order.push_back(&child);
+                children.push_back(&child);
             }
-            std::stable_sort(order.begin(), order.end(), [this](const Filter* a, const Filter* b) {
-                return Estimate(*a) < Estimate(*b);
-            });
             RowBitmap out;
             bool first = true;
-            for (const Filter* child : order) {
+            for (const auto& [estimate, child] : BySelectivity(children)) {
                 PHENIX_ASSIGN_OR_RETURN(RowBitmap part, FromIndexes(*child));
                 if (first) {
                     out = std::move(part);
@@ -440,14 +449,11 @@ Result<RowBitmap> FilterEvaluator::Evaluate(const Filter& input) {
         if (indexed.empty()) {
             PHENIX_ASSIGN_OR_RETURN(result, FullScan(filter));
         } else {
-            std::stable_sort(
-                indexed.begin(), indexed.end(),
-                [this](const Filter* a, const Filter* b) { return Estimate(*a) < Estimate(*b); });
             bool first = true;
-            for (const Filter* child : indexed) {
+            for (const auto& [estimate, child] : BySelectivity(indexed)) {
                 // Once few rows are left, checking their records is cheaper than another scan.
                 if (!first && static_cast<double>(result.cardinality()) * kCheckCost <
-                                  Estimate(*child) * kEntryCost) {
+                                  estimate * kEntryCost) {
                     residual.children.push_back(*child);
                     continue;
                 }

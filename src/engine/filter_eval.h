@@ -52,6 +52,9 @@ class FilterEvaluator {
   private:
     [[nodiscard]] const MetadataIndex* UsableIndex(const document::JsonPath& path) const;
     [[nodiscard]] bool Indexable(const document::Filter& filter) const;
+    // The filters with their estimated rows, most selective first.
+    [[nodiscard]] std::vector<std::pair<double, const document::Filter*>> BySelectivity(
+        const std::vector<const document::Filter*>& filters) const;
     // Evaluates an Indexable filter from the indexes alone.
     Result<RowBitmap> FromIndexes(const document::Filter& filter);
     // Rows whose index entries lie in [begin, end) (values, without prefix and row).

@@ -22,12 +22,13 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
-#include <unordered_map>
+#include <map>
 
 #include <phenix/limits.h>
 
 #include "common/coding.h"
 #include "document/value_key.h"
+#include "engine/batch_changes.h"
 #include "engine/database_impl.h"
 #include "engine/filter_eval.h"
 #include "storage/catalog_codec.h"
@@ -58,62 +59,6 @@ void IndexValuesOf(const document::Document& doc, const document::JsonPath& path
 namespace {
 
 constexpr std::size_t kBackfillChunkRows = 1024;
-
-// The entity-column-family changes of a batch that is not written yet. WriteBatch::Put appends a
-// placeholder timestamp to keys of versioned column families; the first 16 bytes are T C row.
-class PendingEntityChanges final : public rocksdb::WriteBatch::Handler {
-  public:
-    // `wanted(collection)`: whether the collection has indexes (asked once per run of keys of
-    // one collection).
-    PendingEntityChanges(std::uint32_t entities_cf,
-                         std::function<bool(storage::CollectionId)> wanted)
-        : entities_cf_(entities_cf), wanted_(std::move(wanted)) {}
-
-    rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
-                          const rocksdb::Slice& value) override {
-        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes && Wanted(key)) {
-            last[std::string(key.data(), storage::kRowPrefixBytes)] =
-                std::string(value.data(), value.size());
-        }
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status DeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
-        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes && Wanted(key)) {
-            last[std::string(key.data(), storage::kRowPrefixBytes)] = std::nullopt;
-        }
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status SingleDeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
-        return DeleteCF(cf, key);
-    }
-    rocksdb::Status MergeCF(std::uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status DeleteRangeCF(std::uint32_t, const rocksdb::Slice&,
-                                  const rocksdb::Slice&) override {
-        return rocksdb::Status::OK();
-    }
-
-    // entity key -> final value in the batch (nullopt: deleted), in key order.
-    std::map<std::string, std::optional<std::string>> last;
-
-  private:
-    bool Wanted(const rocksdb::Slice& key) {
-        const auto collection = coding::DecodeFixed32BE(key.data() + 4);
-        if (!known_ || collection != last_collection_) {
-            known_ = true;
-            last_collection_ = collection;
-            last_wanted_ = wanted_(collection);
-        }
-        return last_wanted_;
-    }
-
-    std::uint32_t entities_cf_;
-    std::function<bool(storage::CollectionId)> wanted_;
-    bool known_ = false;
-    storage::CollectionId last_collection_ = 0;
-    bool last_wanted_ = false;
-};
 
 std::string EntryKey(const std::string& prefix, std::string_view value, RowId row) {
     std::string key;
@@ -157,57 +102,49 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
     if (num_metadata_indexes_.load(std::memory_order_acquire) == 0) {
         return Status::Ok();  // the common case costs nothing
     }
-    PendingEntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID(),
-                                 [this](storage::CollectionId collection) {
-                                     auto handle = catalog_->FindById(collection);
-                                     return handle && !handle->metadata_indexes->empty();
-                                 });
+    EntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID(),
+                          [this](storage::CollectionId collection) {
+                              auto handle = catalog_->FindById(collection);
+                              return handle && !handle->metadata_indexes->empty();
+                          });
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(wb.Iterate(&changes), "reading a batch"));
-    if (changes.last.empty()) {
+    if (changes.changes.empty()) {
         return Status::Ok();
     }
-    // Group by collection; skip collections without indexes.
+    // The final value of each changed record (a batch may write one several times).
+    std::map<std::string_view, std::optional<std::string_view>> last;
+    for (const EntityChanges::Change& change : changes.changes) {
+        last[change.key] = change.value;
+    }
     std::vector<std::string_view> keys;
-    std::vector<const std::optional<std::string>*> new_values;
-    std::vector<std::shared_ptr<const MetadataIndexList>> lists;
-    std::vector<const CollectionHandle*> handles;
-    storage::CollectionId last_collection = 0;
-    std::shared_ptr<CollectionHandle> last_handle;
-    for (const auto& [key, value] : changes.last) {
-        const auto collection = coding::DecodeFixed32BE(key.data() + 4);
-        if (!last_handle || collection != last_collection) {
-            last_handle = catalog_->FindById(collection);
-            last_collection = collection;
-        }
-        if (!last_handle || last_handle->metadata_indexes->empty()) {
-            continue;
-        }
-        keys.push_back(key);
-        new_values.push_back(&value);
-        lists.push_back(last_handle->metadata_indexes);
-        handles.push_back(last_handle.get());
-    }
-    if (keys.empty()) {
-        return Status::Ok();
+    keys.reserve(last.size());
+    for (const auto& entry : last) {
+        keys.push_back(entry.first);
     }
     const txn::ReadView latest(*store_, storage::kLatestTimestamp);
     PHENIX_ASSIGN_OR_RETURN(auto old_values, latest.MultiGet(ColumnFamily::kEntities, keys));
+
+    // Entry changes are collected first: appending to `wb` would invalidate the views into it.
+    std::vector<std::pair<std::string, bool>> entry_ops;  // (key, put)
     std::vector<std::vector<std::string>> old_entries;
     std::vector<std::vector<std::string>> new_entries;
-    rocksdb::ColumnFamilyHandle* index_cf = store_->cf(ColumnFamily::kMetaIndex);
-    for (std::size_t idx = 0; idx < keys.size(); ++idx) {
-        const std::optional<std::string>& old_value = old_values[idx];
-        const std::optional<std::string>& new_value = *new_values[idx];
-        if (old_value == new_value) {
+    std::shared_ptr<CollectionHandle> handle;
+    std::size_t idx = 0;
+    for (const auto& [key, new_value] : last) {
+        const std::optional<std::string>& old_value = old_values[idx++];
+        if (old_value.has_value() == new_value.has_value() &&
+            (!old_value || *old_value == *new_value)) {
             continue;
         }
-        const MetadataIndexList& indexes = *lists[idx];
+        const auto collection = coding::DecodeFixed32BE(key.data() + 4);
+        if (!handle || handle->id() != collection) {
+            handle = catalog_->FindById(collection);  // live: the handler accepted it
+        }
+        const MetadataIndexList& indexes = *handle->metadata_indexes;
         EntriesOf(old_value ? std::optional<std::string_view>(*old_value) : std::nullopt, indexes,
                   &old_entries);
-        EntriesOf(new_value ? std::optional<std::string_view>(*new_value) : std::nullopt, indexes,
-                  &new_entries);
-        const RowId row = storage::RowFromEntityKey(keys[idx]);
-        const CollectionHandle& handle = *handles[idx];
+        EntriesOf(new_value, indexes, &new_entries);
+        const RowId row = storage::RowFromEntityKey(key);
         for (std::size_t index_idx = 0; index_idx < indexes.size(); ++index_idx) {
             const std::vector<std::string>& before = old_entries[index_idx];
             const std::vector<std::string>& after = new_entries[index_idx];
@@ -216,21 +153,29 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
             }
             MetadataIndex& index = *indexes[index_idx];
             const std::string prefix =
-                storage::MetaIndexPrefix(handle.tenant_id, handle.id(), index.id);
+                storage::MetaIndexPrefix(handle->tenant_id, handle->id(), index.id);
             // Both sorted: a merge walk emits the differences.
             std::size_t b = 0;
             std::size_t a = 0;
             while (b < before.size() || a < after.size()) {
                 if (a == after.size() || (b < before.size() && before[b] < after[a])) {
-                    wb.Delete(index_cf, EntryKey(prefix, before[b++], row));
+                    entry_ops.emplace_back(EntryKey(prefix, before[b++], row), false);
                 } else if (b == before.size() || after[a] < before[b]) {
-                    wb.Put(index_cf, EntryKey(prefix, after[a++], row), rocksdb::Slice());
+                    entry_ops.emplace_back(EntryKey(prefix, after[a++], row), true);
                 } else {
                     ++a;
                     ++b;
                 }
             }
             index.changes_since_stats.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    rocksdb::ColumnFamilyHandle* index_cf = store_->cf(ColumnFamily::kMetaIndex);
+    for (const auto& [entry, put] : entry_ops) {
+        if (put) {
+            wb.Put(index_cf, entry, rocksdb::Slice());
+        } else {
+            wb.Delete(index_cf, entry);
         }
     }
     return Status::Ok();
@@ -383,10 +328,7 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     {
         std::shared_lock lock(catalog_mu_);
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-        auto info = DescribeLocked(*handle);
-        if (info.ok()) {
-            total = info->num_entities;
-        }
+        PHENIX_ASSIGN_OR_RETURN(total, CollectionRowCount(*handle));
     }
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
@@ -608,11 +550,7 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
     if (count > 0) {
         builder.Add(current, count);
     }
-    std::uint64_t rows = 0;
-    auto stored = store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()));
-    if (stored.ok()) {
-        PHENIX_ASSIGN_OR_RETURN(rows, storage::DecodeCounter(*stored));
-    }
+    PHENIX_ASSIGN_OR_RETURN(const std::uint64_t rows, CollectionRowCount(handle));
     index.SetStats(std::make_shared<const document::IndexStats>(std::move(builder).Finish(rows)),
                    snapshot.ts());
     index.changes_since_stats.fetch_sub(changes_before);
@@ -676,17 +614,6 @@ void DatabaseImpl::RefreshStaleIndexStats() {
 // ---------------------------------------------------------------- Find
 
 namespace phenix::engine {
-
-Result<std::uint64_t> DatabaseImpl::CollectionRowCount(const CollectionHandle& handle) const {
-    auto stored = store_->Get(ColumnFamily::kCatalog, storage::EntityCountKey(handle.id()));
-    if (stored.ok()) {
-        return storage::DecodeCounter(*stored);
-    }
-    if (stored.status().IsNotFound()) {
-        return std::uint64_t{0};
-    }
-    return stored.status();
-}
 
 Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
                                               const FindOptions& options, const txn::ReadView& view,

@@ -13,6 +13,7 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "engine/batch_changes.h"
 #include "engine/database_impl.h"
 #include "engine/filter_eval.h"
 #include "engine/validation.h"
@@ -76,47 +77,6 @@ SearchStrategy FromIndexStrategy(index::FilterStrategy strategy) {
     }
     return SearchStrategy::kAuto;
 }
-
-// Collects the entity-column-family changes of a committed batch.
-class EntityChanges final : public rocksdb::WriteBatch::Handler {
-  public:
-    struct Change {
-        std::string_view key;  // user key (T C row), timestamp stripped
-        std::optional<std::string_view> value;
-    };
-    explicit EntityChanges(std::uint32_t entities_cf) : entities_cf_(entities_cf) {}
-
-    rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
-                          const rocksdb::Slice& value) override {
-        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes) {
-            changes.push_back({std::string_view(key.data(), storage::kRowPrefixBytes),
-                               std::string_view(value.data(), value.size())});
-        }
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status DeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
-        if (cf == entities_cf_ && key.size() >= storage::kRowPrefixBytes) {
-            changes.push_back(
-                {std::string_view(key.data(), storage::kRowPrefixBytes), std::nullopt});
-        }
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status SingleDeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
-        return DeleteCF(cf, key);
-    }
-    rocksdb::Status MergeCF(std::uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-        return rocksdb::Status::OK();  // counters in the catalog
-    }
-    rocksdb::Status DeleteRangeCF(std::uint32_t, const rocksdb::Slice&,
-                                  const rocksdb::Slice&) override {
-        return rocksdb::Status::OK();
-    }
-
-    std::vector<Change> changes;
-
-  private:
-    std::uint32_t entities_cf_;
-};
 
 // Full-precision vectors for re-ranking a quantized index: the entity's vector at the snapshot.
 index::VectorSource MakeVectorSource(const storage::Store* store, storage::TenantId tenant,
