@@ -81,11 +81,18 @@
 #include <phenix/search.h>
 
 #include "kit_files.h"
+#include "process_stats.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace kit = phenix::bench_kit;
+using phenix::bench_process::CpuModel;
+using phenix::bench_process::DirectoryBytes;
+using phenix::bench_process::LoadAverage;
+using phenix::bench_process::PeakRssBytes;
+using phenix::bench_process::RssBytes;
+using phenix::bench_process::UtcNow;
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
@@ -219,73 +226,6 @@ std::string_view DirectionName(phenix::EdgeDirection direction) {
 
 // ---------------------------------------------------------------------------------------------
 // Process statistics
-
-std::string CpuModel() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.starts_with("model name")) {
-            const auto colon = line.find(':');
-            if (colon != std::string::npos) {
-                return line.substr(line.find_first_not_of(' ', colon + 1));
-            }
-        }
-    }
-    return "unknown";
-}
-
-std::string UtcNow() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
-
-// The 1-minute load average (other work on the machine inflates every timing).
-double LoadAverage() {
-    std::ifstream in("/proc/loadavg");
-    double load = -1;
-    in >> load;
-    return load;
-}
-
-std::uint64_t RssBytes() {
-    std::ifstream in("/proc/self/statm");
-    std::uint64_t size_pages = 0;
-    std::uint64_t resident_pages = 0;
-    if (!(in >> size_pages >> resident_pages)) {
-        return 0;
-    }
-    return resident_pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-std::uint64_t PeakRssBytes() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.starts_with("VmHWM:")) {
-            return static_cast<std::uint64_t>(std::atoll(line.c_str() + 6)) * 1024;
-        }
-    }
-    return 0;
-}
-
-std::uint64_t DirectoryBytes(const fs::path& dir) {
-    std::uint64_t total = 0;
-    std::error_code ec;
-    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        std::error_code size_ec;
-        if (it->is_regular_file(size_ec)) {
-            const auto size = it->file_size(size_ec);
-            if (!size_ec) {
-                total += size;
-            }
-        }
-    }
-    return total;
-}
 
 // CPU time and context switches of the calling thread: per-call deltas tell running code
 // (cpu ~ wall) from waiting (blocking I/O or locks: voluntary switches) and from being

@@ -48,8 +48,16 @@
 
 #include "index/distance/distance.h"
 #include "index/hnsw/hnsw_index.h"
+#include "kit_files.h"
+#include "process_stats.h"
 
 namespace {
+
+using phenix::bench_process::CpuModel;
+using phenix::bench_process::DirectoryBytes;
+using phenix::bench_process::PeakRssBytes;
+using phenix::bench_process::RssBytes;
+using phenix::bench_process::UtcNow;
 
 namespace fs = std::filesystem;
 namespace idx = phenix::index;
@@ -224,62 +232,16 @@ Args ParseArgs(int argc, char** argv) {
 // ---------------------------------------------------------------------------------------------
 // Data files
 
-// Rows of `dim` values of T (float for .fvecs, int32 for .ivecs), row-major.
-template <typename T>
-struct Matrix {
-    std::size_t rows = 0;
-    std::size_t dim = 0;
-    std::vector<T> values;
+using phenix::bench_kit::Matrix;
 
-    [[nodiscard]] std::span<const T> Row(std::size_t row) const {
-        return {values.data() + row * dim, dim};
-    }
-};
-
-// Reads a TEXMEX .fvecs/.ivecs file: per row an int32 dimension, then that many 4-byte values.
-// Every row must have the first row's dimension and the file must end on a row boundary.
+// The kit's reader, with a malformed file reported like every other bad input.
 template <typename T>
 Matrix<T> ReadVecs(const std::string& path) {
-    static_assert(sizeof(T) == 4);
-    std::error_code ec;
-    const auto file_bytes = fs::file_size(path, ec);
-    if (ec) {
-        Fail(kExitBadInput, "cannot read " + path + ": " + ec.message() +
-                                " (generate the set with shared/bench/make_vectors.py)");
+    try {
+        return phenix::bench_kit::ReadVecs<T>(path);
+    } catch (const phenix::bench_kit::KitError& e) {
+        Fail(kExitBadInput, e.what());
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        Fail(kExitBadInput, "cannot open " + path);
-    }
-    std::int32_t dim = 0;
-    if (!in.read(reinterpret_cast<char*>(&dim), sizeof dim) || dim <= 0 || dim > kMaxDimension) {
-        Fail(kExitBadInput, path + ": malformed (bad or missing dimension in the first row)");
-    }
-    const auto row_bytes = static_cast<std::uintmax_t>(4 + 4 * dim);
-    if (file_bytes % row_bytes != 0) {
-        Fail(kExitBadInput, path + ": malformed (" + std::to_string(file_bytes) +
-                                " bytes is not a whole number of rows of dimension " +
-                                std::to_string(dim) + ")");
-    }
-    Matrix<T> out;
-    out.dim = static_cast<std::size_t>(dim);
-    out.rows = static_cast<std::size_t>(file_bytes / row_bytes);
-    out.values.resize(out.rows * out.dim);
-    const auto value_bytes = static_cast<std::streamsize>(out.dim * sizeof(T));
-    for (std::size_t row = 0; row < out.rows; ++row) {
-        std::int32_t row_dim = dim;
-        if (row > 0 && !in.read(reinterpret_cast<char*>(&row_dim), sizeof row_dim)) {
-            Fail(kExitBadInput, path + ": truncated at row " + std::to_string(row));
-        }
-        if (row_dim != dim) {
-            Fail(kExitBadInput, path + ": row " + std::to_string(row) + " has dimension " +
-                                    std::to_string(row_dim) + ", expected " + std::to_string(dim));
-        }
-        if (!in.read(reinterpret_cast<char*>(out.values.data() + row * out.dim), value_bytes)) {
-            Fail(kExitBadInput, path + ": truncated at row " + std::to_string(row));
-        }
-    }
-    return out;
 }
 
 Json ReadJsonFile(const std::string& path) {
@@ -514,52 +476,6 @@ FilterSet LoadFilters(const std::string& dir, std::size_t num_rows) {
 
 // ---------------------------------------------------------------------------------------------
 // Process statistics
-
-std::string CpuModel() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.starts_with("model name")) {
-            const auto colon = line.find(':');
-            if (colon != std::string::npos) {
-                return line.substr(line.find_first_not_of(' ', colon + 1));
-            }
-        }
-    }
-    return "unknown";
-}
-
-std::string UtcNow() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
-
-// Resident set size from /proc/self/statm (pages -> bytes).
-std::int64_t RssBytes() {
-    std::ifstream in("/proc/self/statm");
-    std::int64_t size_pages = 0;
-    std::int64_t resident_pages = 0;
-    if (!(in >> size_pages >> resident_pages)) {
-        return 0;
-    }
-    return resident_pages * static_cast<std::int64_t>(sysconf(_SC_PAGESIZE));
-}
-
-// Peak resident set size (VmHWM in /proc/self/status).
-std::int64_t PeakRssBytes() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.starts_with("VmHWM:")) {
-            return std::atoll(line.c_str() + 6) * 1024;
-        }
-    }
-    return 0;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Query runs
@@ -829,12 +745,12 @@ class Bench {
                 }
             }
         };
-        const std::int64_t rss_before = RssBytes();
+        const auto rss_before = static_cast<std::int64_t>(RssBytes());
         const auto start = Clock::now();
         const phenix::Status status =
             index_->InsertBulk(rows, base_.values, kBuildTs, args_.threads, progress);
         const double seconds = Seconds(start);
-        const std::int64_t rss_after = RssBytes();
+        const auto rss_after = static_cast<std::int64_t>(RssBytes());
         if (!status.ok()) {
             Fail(kExitCheckFailed, "InsertBulk: " + status.ToString());
         }
