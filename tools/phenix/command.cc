@@ -323,6 +323,14 @@ class ArgParser {
     }
 
     Status Fail(std::string_view problem) const { return Usage(command_, problem, usage_); }
+    // Records an option in `seen`; an error when it was already given.
+    Status Once(std::vector<std::string>& seen, std::string key) const {
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            return Fail("'" + key + "' is given twice");
+        }
+        seen.push_back(std::move(key));
+        return Status::Ok();
+    }
 
   private:
     Lexer& lexer_;
@@ -667,10 +675,7 @@ Result<bool> ParseGraphOption(const std::string& word, std::optional<std::string
     const std::string key = Lower(word);
     std::string seen_key;
     auto once = [&](std::string name) -> Status {
-        if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
-            return args.Fail("'" + name + "' is given twice");
-        }
-        seen.push_back(std::move(name));
+        PHENIX_RETURN_IF_ERROR(args.Once(seen, std::move(name)));
         if (options.first_option.empty()) {
             options.first_option = key;
         }
@@ -834,10 +839,7 @@ Result<Command> ParseSearch(Lexer& lexer) {
                                  Shown(what) + "'");
             }
         }
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-            return args.Fail("'" + key + "' is given twice");
-        }
-        seen.push_back(key);
+        PHENIX_RETURN_IF_ERROR(args.Once(seen, key));
         if (key == "k") {
             PHENIX_ASSIGN_OR_RETURN(std::string text, value("k"));
             PHENIX_ASSIGN_OR_RETURN(std::uint64_t k, args.ParseNumber(text, "k", 1, kMaxSearchK));
@@ -905,10 +907,7 @@ Result<Command> ParseFind(Lexer& lexer) {
             }
             return args.Fail("unexpected '" + Shown(*option) + "'");
         }
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-            return args.Fail("'" + key + "' is given twice");
-        }
-        seen.push_back(key);
+        PHENIX_RETURN_IF_ERROR(args.Once(seen, key));
         if (key == "limit") {
             PHENIX_ASSIGN_OR_RETURN(std::string word, args.Required("limit"));
             PHENIX_ASSIGN_OR_RETURN(std::uint64_t limit,
@@ -963,10 +962,7 @@ Result<Command> ParseGraphCommand(Lexer& lexer, std::string_view verb, CommandKi
         if (!is_known) {
             return args.Fail("unexpected '" + Shown(*option) + "'");
         }
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-            return args.Fail("'" + key + "' is given twice");
-        }
-        seen.push_back(key);
+        PHENIX_RETURN_IF_ERROR(args.Once(seen, key));
         if (key == "limit") {
             PHENIX_ASSIGN_OR_RETURN(std::string word, args.Required("limit"));
             PHENIX_ASSIGN_OR_RETURN(
