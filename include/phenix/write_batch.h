@@ -26,12 +26,16 @@ class WriteBatch {
         kDelete,  ///< fails with NotFound if the id does not exist; removes edges both ways
         kReplaceMetadata,  ///< replaces the metadata object; vector and edges unchanged
         kPatchMetadata,    ///< applies a JSON merge patch (RFC 7386) to the metadata
+        kReplaceEdges,     ///< replaces the out-edges; vector and metadata unchanged; NotFound
+                           ///< if the id does not exist
     };
 
     struct Op {
         OpType type;
         CollectionRef collection;
-        Entity entity;  ///< for metadata ops: id and metadata (the new object or the patch)
+        /// For metadata ops: id and metadata (the new object or the patch); for kReplaceEdges:
+        /// id and edges.
+        Entity entity;
     };
 
     void Insert(CollectionRef collection, Entity entity);
@@ -39,6 +43,10 @@ class WriteBatch {
     void Delete(CollectionRef collection, std::string id);
     void ReplaceMetadata(CollectionRef collection, std::string id, std::string metadata_json);
     void PatchMetadata(CollectionRef collection, std::string id, std::string merge_patch_json);
+    /// Replaces the out-edges of an existing entity without rewriting its vector (so the vector
+    /// index is not touched) or metadata. In-edges from other entities are kept. Bulk loads use
+    /// it to add edges whose targets are written after their source.
+    void ReplaceEdges(CollectionRef collection, std::string id, std::vector<Edge> edges);
 
     [[nodiscard]] std::size_t size() const { return ops_.size(); }
     [[nodiscard]] bool empty() const { return ops_.empty(); }

@@ -75,4 +75,11 @@ void WriteBatch::PatchMetadata(CollectionRef collection, std::string id,
     ops_.push_back({OpType::kPatchMetadata, std::move(collection), std::move(e)});
 }
 
+void WriteBatch::ReplaceEdges(CollectionRef collection, std::string id, std::vector<Edge> edges) {
+    Entity e;
+    e.id = std::move(id);
+    e.edges = std::move(edges);
+    ops_.push_back({OpType::kReplaceEdges, std::move(collection), std::move(e)});
+}
+
 }  // namespace phenix

@@ -50,6 +50,8 @@ const char* OpName(WriteBatch::OpType type) {
             return "replace metadata of";
         case WriteBatch::OpType::kPatchMetadata:
             return "patch metadata of";
+        case WriteBatch::OpType::kReplaceEdges:
+            return "replace edges of";
     }
     return "write";
 }
@@ -60,7 +62,7 @@ struct ResolvedOp {
     const WriteBatch::Op* op = nullptr;
     CollectionHandle* handle = nullptr;
     std::string id_key;           // ids column family key of the entity
-    NormalizedEntity normalized;  // insert/upsert: metadata and edges; replace: metadata
+    NormalizedEntity normalized;  // insert/upsert: metadata and edges; replace: what it replaces
     std::vector<CollectionHandle*> edge_targets;  // parallel to normalized.edges
     std::vector<std::string> edge_target_keys;    // ids keys of the targets
 };
@@ -78,7 +80,7 @@ struct PendingEntity {
     std::span<const float> vector;     // borrowed from an op, or from loaded_vector
     std::vector<float> loaded_vector;  // owned copy when read from storage
     std::string metadata;
-    // Out-edges, when an insert/upsert replaced them.
+    // Out-edges, when an insert/upsert/replace-edges replaced them.
     const ResolvedOp* edges_op = nullptr;
     std::size_t last_op_idx = 0;
 };
@@ -144,7 +146,10 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
         if (s.ok()) {
             switch (op.type) {
                 case WriteBatch::OpType::kInsert:
-                case WriteBatch::OpType::kUpsert: {
+                case WriteBatch::OpType::kUpsert:
+                case WriteBatch::OpType::kReplaceEdges: {
+                    // kReplaceEdges carries only an id and edges: its empty vector and "{}"
+                    // metadata validate trivially and are not applied.
                     auto normalized = ValidateEntity(op.entity, r.handle->tenant_name,
                                                      record.dimension, record.metric);
                     if (!normalized.ok()) {
@@ -352,6 +357,17 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
                         entity.metadata = std::move(*patched);
                     }
                     entity.record_dirty = true;
+                    break;
+                }
+                case WriteBatch::OpType::kReplaceEdges: {
+                    if (!entity.exists) {
+                        return Status::NotFound("entity " + QuoteForMessage(r.op->entity.id) +
+                                                " does not exist")
+                            .WithContext(OpContext(op_idx, resolved.size(), r));
+                    }
+                    // Only the edges change: the record (vector, metadata) is not rewritten, so
+                    // the vector index and metadata indexes see no change for this entity.
+                    entity.edges_op = &r;
                     break;
                 }
             }
