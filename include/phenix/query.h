@@ -56,6 +56,12 @@ struct FindOptions {
     std::size_t limit = 100;
     /// Skip the ids, only count.
     bool count_only = false;
+    /// Also return each matching entity's metadata (FindResponse::metadata), read with the
+    /// records Find reads anyway.
+    bool include_metadata = false;
+    /// Run nothing: only fill plan.estimated_rows from the index statistics (what EXPLAIN
+    /// shows); ids and count stay empty.
+    bool estimate_only = false;
 };
 
 /// How a filter was evaluated (the basis of EXPLAIN).
@@ -70,7 +76,9 @@ struct FilterPlan {
 
 struct FindResponse {
     std::vector<std::string> ids;  ///< in row (insertion) order, at most `limit`
-    std::uint64_t count = 0;       ///< exact number of matching entities
+    /// With FindOptions::include_metadata: the metadata JSON of each entity of `ids`.
+    std::vector<std::string> metadata;
+    std::uint64_t count = 0;  ///< exact number of matching entities
     FilterPlan plan;
 };
 

@@ -126,8 +126,13 @@ double FilterEvaluator::Estimate(const Filter& filter) const {
                 return nullptr;
             }
             // The stats object outlives the evaluation: the index holds it until replaced,
-            // and `indexes_` holds the index.
-            return index->stats().get();
+            // and `indexes_` holds the index. Statistics of an empty collection say nothing
+            // about rows written since (until the next refresh): use the defaults.
+            const document::IndexStats* stats = index->stats().get();
+            if (stats != nullptr && stats->rows_in_collection == 0 && rows_in_collection_ > 0) {
+                return nullptr;
+            }
+            return stats;
         },
         rows_in_collection_);
     return std::clamp(selectivity, 0.0, 1.0) * rows;

@@ -618,7 +618,7 @@ namespace phenix::engine {
 Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
                                               const FindOptions& options, const txn::ReadView& view,
                                               const txn::WriteSet* own_writes) const {
-    if (!options.count_only && (options.limit < 1 || options.limit > limits::kMaxFindLimit)) {
+    if (!options.count_only && !options.estimate_only && (options.limit < 1 || options.limit > limits::kMaxFindLimit)) {
         return Status::InvalidArgument("limit must be from 1 to " +
                                        std::to_string(limits::kMaxFindLimit) + ", not " +
                                        std::to_string(options.limit));
@@ -628,6 +628,10 @@ Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
     PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(*handle));
     FindResponse response;
     FilterEvaluator evaluator(*store_, *handle, view, own_writes, rows, &response.plan);
+    if (options.estimate_only) {
+        response.plan.estimated_rows = evaluator.Estimate(filter);
+        return response;
+    }
     PHENIX_ASSIGN_OR_RETURN(RowBitmap matched, evaluator.Evaluate(filter));
     response.count = matched.cardinality();
     if (options.count_only) {
@@ -648,6 +652,11 @@ Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
         }
         PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(*record));
         response.ids.emplace_back(id);
+        if (options.include_metadata) {
+            PHENIX_ASSIGN_OR_RETURN(std::string_view metadata,
+                                    storage::DecodeEntityRecordMetadata(*record));
+            response.metadata.emplace_back(metadata);
+        }
     }
     return response;
 }
