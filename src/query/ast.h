@@ -132,6 +132,7 @@ struct MatchPattern {
 struct SelectStmt {
     std::vector<SelectItem> items;
     std::string collection;             // FROM coll (empty when match is set)
+    SourcePos name_pos;  // of the collection name
     std::optional<MatchPattern> match;  // FROM MATCH ...
     std::optional<Expr> as_of;          // AS OF n | $p
     std::optional<Expr> where;
@@ -144,6 +145,7 @@ struct SelectStmt {
 
 struct CreateCollectionStmt {
     std::string name;
+    SourcePos name_pos;  // of the collection name
     std::int64_t dimension = 0;
     std::string metric;  // lowercased; empty: the default
     friend bool operator==(const CreateCollectionStmt&, const CreateCollectionStmt&) = default;
@@ -153,12 +155,14 @@ struct CreateCollectionStmt {
 struct IndexStmt {
     bool is_drop = false;
     std::string collection;
+    SourcePos name_pos;  // of the collection name
     std::vector<std::string> path;
     friend bool operator==(const IndexStmt&, const IndexStmt&) = default;
 };
 
 struct DropCollectionStmt {
     std::string name;
+    SourcePos name_pos;  // of the collection name
     friend bool operator==(const DropCollectionStmt&, const DropCollectionStmt&) = default;
 };
 
@@ -168,11 +172,13 @@ struct ShowCollectionsStmt {
 
 struct DescribeStmt {
     std::string collection;
+    SourcePos name_pos;  // of the collection name
     friend bool operator==(const DescribeStmt&, const DescribeStmt&) = default;
 };
 
 struct InsertStmt {
     std::string collection;
+    SourcePos name_pos;  // of the collection name
     std::vector<std::string> columns;
     std::vector<std::vector<Expr>> rows;
     friend bool operator==(const InsertStmt&, const InsertStmt&) = default;
@@ -186,6 +192,7 @@ struct Assignment {
 
 struct UpdateStmt {
     std::string collection;
+    SourcePos name_pos;  // of the collection name
     std::vector<Assignment> assignments;
     std::optional<Expr> where;
     friend bool operator==(const UpdateStmt&, const UpdateStmt&) = default;
@@ -193,6 +200,7 @@ struct UpdateStmt {
 
 struct DeleteStmt {
     std::string collection;
+    SourcePos name_pos;  // of the collection name
     std::optional<Expr> where;
     friend bool operator==(const DeleteStmt&, const DeleteStmt&) = default;
 };
@@ -207,6 +215,7 @@ struct TxnStmt {
 /// COPY coll FROM 'path' [(ON_ERROR skip)] | COPY coll TO 'path'.
 struct CopyStmt {
     std::string collection;
+    SourcePos name_pos;  // of the collection name
     bool is_export = false;  // TO
     std::string file_path;
     std::string on_error;  // FROM only: (ON_ERROR word), lowercased; empty when not given

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "query/lexer.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -280,6 +282,30 @@ Result<std::vector<Token>> Lex(std::string_view text) {
                                        std::to_string(kMaxQueryBytes));
     }
     return Lexer(text).Run();
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+    // Optimal string alignment: insertions, deletions, substitutions and transpositions of
+    // adjacent characters ("dosc" is one edit from "docs") each cost 1.
+    std::vector<std::size_t> before(b.size() + 1);
+    std::vector<std::size_t> prev(b.size() + 1);
+    std::vector<std::size_t> cur(b.size() + 1);
+    for (std::size_t col = 0; col <= b.size(); ++col) {
+        prev[col] = col;
+    }
+    for (std::size_t row = 1; row <= a.size(); ++row) {
+        cur[0] = row;
+        for (std::size_t col = 1; col <= b.size(); ++col) {
+            const std::size_t cost = a[row - 1] == b[col - 1] ? 0 : 1;
+            cur[col] = std::min({prev[col] + 1, cur[col - 1] + 1, prev[col - 1] + cost});
+            if (row > 1 && col > 1 && a[row - 1] == b[col - 2] && a[row - 2] == b[col - 1]) {
+                cur[col] = std::min(cur[col], before[col - 2] + 1);
+            }
+        }
+        std::swap(before, prev);
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
 }
 
 }  // namespace phenix::query

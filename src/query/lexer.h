@@ -47,6 +47,9 @@ struct Token {
 /// text longer than kMaxQueryBytes.
 Result<std::vector<Token>> Lex(std::string_view text);
 
+/// Levenshtein distance between two words (for "did you mean"; callers cap the lengths).
+std::size_t EditDistance(std::string_view a, std::string_view b);
+
 /// "line L, column C: " + message.
 std::string PositionedMessage(SourcePos pos, std::string_view message);
 

@@ -70,24 +70,6 @@ bool IsKeywordText(std::string_view word) {
                        [&](std::string_view kw) { return EqualsIgnoreCase(kw, word); });
 }
 
-// Levenshtein distance, only for short words (callers cap the lengths).
-std::size_t EditDistance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> prev(b.size() + 1);
-    std::vector<std::size_t> cur(b.size() + 1);
-    for (std::size_t col = 0; col <= b.size(); ++col) {
-        prev[col] = col;
-    }
-    for (std::size_t row = 1; row <= a.size(); ++row) {
-        cur[0] = row;
-        for (std::size_t col = 1; col <= b.size(); ++col) {
-            std::size_t cost = a[row - 1] == b[col - 1] ? 0 : 1;
-            cur[col] = std::min({prev[col] + 1, cur[col - 1] + 1, prev[col - 1] + cost});
-        }
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
-
 std::string Describe(const Token& token) {
     if (token.kind == TokenKind::kEnd) {
         return "end of input";
@@ -98,20 +80,6 @@ std::string Describe(const Token& token) {
         return "'" + std::string(text.substr(0, kMaxShown)) + "...'";
     }
     return "'" + std::string(text) + "'";
-}
-
-bool IsPlainIdentifier(std::string_view text) {
-    if (text.empty()) {
-        return false;
-    }
-    auto is_start = [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-    };
-    if (!is_start(text[0])) {
-        return false;
-    }
-    return std::all_of(text.begin() + 1, text.end(),
-                       [&](char c) { return is_start(c) || (c >= '0' && c <= '9'); });
 }
 
 class Parser {
@@ -397,6 +365,7 @@ class Parser {
         }
         if (AcceptKeyword("DESCRIBE")) {
             DescribeStmt describe;
+            describe.name_pos = Cur().pos;
             PHENIX_ASSIGN_OR_RETURN(describe.collection, ParseName("a collection name"));
             return StatementBody(std::move(describe));
         }
@@ -444,6 +413,7 @@ class Parser {
         if (AcceptKeyword("MATCH")) {
             PHENIX_ASSIGN_OR_RETURN(select.match, ParseMatch());
         } else {
+            select.name_pos = Cur().pos;
             PHENIX_ASSIGN_OR_RETURN(select.collection, ParseName("a collection name or MATCH"));
         }
         if (AcceptKeyword("AS")) {
@@ -569,6 +539,7 @@ class Parser {
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("INSERT"));
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("INTO"));
         InsertStmt insert;
+        insert.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(insert.collection, ParseName("a collection name"));
         PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));
         do {
@@ -593,6 +564,7 @@ class Parser {
     Result<UpdateStmt> ParseUpdate() {
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("UPDATE"));
         UpdateStmt update;
+        update.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(update.collection, ParseName("a collection name"));
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("SET"));
         do {
@@ -612,6 +584,7 @@ class Parser {
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("DELETE"));
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("FROM"));
         DeleteStmt del;
+        del.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(del.collection, ParseName("a collection name"));
         if (AcceptKeyword("WHERE")) {
             PHENIX_ASSIGN_OR_RETURN(del.where, ParseExpr());
@@ -629,6 +602,7 @@ class Parser {
             return ErrorExpected("COLLECTION or INDEX", kWhat);
         }
         CreateCollectionStmt create;
+        create.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(create.name, ParseName("a collection name"));
         if (!AcceptSymbol("(")) {
             return StatementBody(std::move(create));
@@ -673,6 +647,7 @@ class Parser {
         IndexStmt index;
         index.is_drop = is_drop;
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("ON"));
+        index.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(index.collection, ParseName("a collection name"));
         PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));
         PHENIX_ASSIGN_OR_RETURN(index.path, ParsePath("a metadata path"));
@@ -690,6 +665,7 @@ class Parser {
             return ErrorExpected("COLLECTION or INDEX", kWhat);
         }
         DropCollectionStmt drop;
+        drop.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(drop.name, ParseName("a collection name"));
         return StatementBody(std::move(drop));
     }
@@ -697,6 +673,7 @@ class Parser {
     Result<CopyStmt> ParseCopy() {
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("COPY"));
         CopyStmt copy;
+        copy.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(copy.collection, ParseName("a collection name"));
         static constexpr std::string_view kWhat[] = {"FROM", "TO"};
         if (AcceptKeyword("TO")) {
@@ -874,15 +851,28 @@ class Parser {
         if (AcceptSymbol("]")) {
             return expr;
         }
+        // The hot path of every vector query (hundreds of numbers): read each number token
+        // straight into a double, without building an Expr for it.
         do {
-            if (Cur().kind != TokenKind::kInteger && Cur().kind != TokenKind::kFloat &&
-                !IsSymbol(Cur(), "-")) {
+            bool is_negative = false;
+            if (IsSymbol(Cur(), "-") &&
+                (Ahead(1).kind == TokenKind::kInteger || Ahead(1).kind == TokenKind::kFloat)) {
+                is_negative = true;
+                Next();
+            }
+            const Token& token = Cur();
+            if (token.kind != TokenKind::kInteger && token.kind != TokenKind::kFloat) {
                 return ErrorExpected("a number");
             }
-            PHENIX_ASSIGN_OR_RETURN(Expr number, ParseNumber());
-            expr.vector_value.push_back(number.kind == ExprKind::kInt
-                                            ? static_cast<double>(number.int_value)
-                                            : number.float_value);
+            double value = 0;
+            const char* end = token.text.data() + token.text.size();
+            const auto [ptr, ec] = std::from_chars(token.text.data(), end, value);
+            if (ec != std::errc() || ptr != end) {
+                return ErrorAt(token.pos, "number " + std::string(is_negative ? "-" : "") +
+                                              std::string(token.text) + " is out of range");
+            }
+            expr.vector_value.push_back(is_negative ? -value : value);
+            Next();
         } while (AcceptSymbol(","));
         PHENIX_RETURN_IF_ERROR(ExpectSymbol("]"));
         return expr;
@@ -978,362 +968,13 @@ class Parser {
     int depth_ = 0;
 };
 
-// ---- printing ----
-
-std::string QuoteName(std::string_view name) {
-    if (IsPlainIdentifier(name) && !IsKeywordText(name)) {
-        return std::string(name);
-    }
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"') {
-            out += '"';
-        }
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string PathText(const std::vector<std::string>& path) {
-    std::string out;
-    for (std::size_t idx = 0; idx < path.size(); ++idx) {
-        if (idx > 0) {
-            out += '.';
-        }
-        out += QuoteName(path[idx]);
-    }
-    return out;
-}
-
-std::string FloatText(double value) {
-    std::array<char, 64> buffer{};
-    auto [ptr, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-    std::string out(buffer.data(), ec == std::errc() ? ptr : buffer.data());
-    if (out.find_first_of(".en") == std::string::npos) {
-        out += ".0";  // keep it a float when read back
-    }
-    return out;
-}
-
-std::string NumberText(double value) {
-    std::array<char, 64> buffer{};
-    auto [ptr, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-    return std::string(buffer.data(), ec == std::errc() ? ptr : buffer.data());
-}
-
-// Precedence levels for parenthesizing: higher binds tighter.
-constexpr int kLevelOr = 1;
-constexpr int kLevelAnd = 2;
-constexpr int kLevelNot = 3;
-constexpr int kLevelCompare = 4;
-constexpr int kLevelDistance = 5;
-constexpr int kLevelPrimary = 6;
-
-int Level(const Expr& expr) {
-    switch (expr.kind) {
-        case ExprKind::kUnary:
-            return kLevelNot;
-        case ExprKind::kIn:
-        case ExprKind::kIsNull:
-            return kLevelCompare;
-        case ExprKind::kBinary:
-            switch (expr.op) {
-                case Op::kOr:
-                    return kLevelOr;
-                case Op::kAnd:
-                    return kLevelAnd;
-                case Op::kL2Distance:
-                case Op::kCosineDistance:
-                case Op::kNegInnerProduct:
-                    return kLevelDistance;
-                default:
-                    return kLevelCompare;
-            }
-        default:
-            return kLevelPrimary;
-    }
-}
-
-std::string_view OpText(Op op) {
-    switch (op) {
-        case Op::kNone:
-            return "?";
-        case Op::kOr:
-            return "OR";
-        case Op::kAnd:
-            return "AND";
-        case Op::kNot:
-            return "NOT";
-        case Op::kEq:
-            return "=";
-        case Op::kNe:
-            return "!=";
-        case Op::kLt:
-            return "<";
-        case Op::kLe:
-            return "<=";
-        case Op::kGt:
-            return ">";
-        case Op::kGe:
-            return ">=";
-        case Op::kL2Distance:
-            return "<->";
-        case Op::kCosineDistance:
-            return "<=>";
-        case Op::kNegInnerProduct:
-            return "<#>";
-    }
-    return "?";
-}
-
-std::string ExprText(const Expr& expr);
-
-// The child printed at `min_level` or tighter, parenthesized otherwise.
-std::string ChildText(const Expr& child, int min_level) {
-    std::string text = ExprText(child);
-    return Level(child) < min_level ? "(" + text + ")" : text;
-}
-
-std::string ListText(const std::vector<Expr>& exprs, std::size_t first) {
-    std::string out;
-    for (std::size_t idx = first; idx < exprs.size(); ++idx) {
-        if (idx > first) {
-            out += ", ";
-        }
-        out += ExprText(exprs[idx]);
-    }
-    return out;
-}
-
-std::string ExprText(const Expr& expr) {
-    switch (expr.kind) {
-        case ExprKind::kNull:
-            return "NULL";
-        case ExprKind::kBool:
-            return expr.bool_value ? "TRUE" : "FALSE";
-        case ExprKind::kInt:
-            return std::to_string(expr.int_value);
-        case ExprKind::kFloat:
-            return FloatText(expr.float_value);
-        case ExprKind::kString: {
-            std::string out = "'";
-            for (char c : expr.text) {
-                if (c == '\'') {
-                    out += '\'';
-                }
-                out += c;
-            }
-            return out + "'";
-        }
-        case ExprKind::kVector: {
-            std::string out = "[";
-            for (std::size_t idx = 0; idx < expr.vector_value.size(); ++idx) {
-                if (idx > 0) {
-                    out += ", ";
-                }
-                out += NumberText(expr.vector_value[idx]);
-            }
-            return out + "]";
-        }
-        case ExprKind::kJson:
-            return expr.text;
-        case ExprKind::kParam:
-            return "$" + expr.text;
-        case ExprKind::kPath:
-            return PathText(expr.path);
-        case ExprKind::kStar:
-            return "*";
-        case ExprKind::kCall:
-            return QuoteName(expr.text) + "(" + (expr.is_star ? "*" : ListText(expr.children, 0)) +
-                   ")";
-        case ExprKind::kUnary:
-            return "NOT " + ChildText(expr.children[0], kLevelNot);
-        case ExprKind::kBinary: {
-            int level = Level(expr);
-            // Left-associative chains keep their shape; comparisons do not chain.
-            int left_level = level == kLevelCompare ? level + 1 : level;
-            return ChildText(expr.children[0], left_level) + " " + std::string(OpText(expr.op)) +
-                   " " + ChildText(expr.children[1], level + 1);
-        }
-        case ExprKind::kIn:
-            return ChildText(expr.children[0], kLevelDistance) +
-                   (expr.is_negated ? " NOT IN (" : " IN (") + ListText(expr.children, 1) + ")";
-        case ExprKind::kIsNull:
-            return ChildText(expr.children[0], kLevelDistance) +
-                   (expr.is_negated ? " IS NOT NULL" : " IS NULL");
-    }
-    return "";
-}
-
-std::string HopsText(const EdgePattern& edge) {
-    if (edge.min_hops == 1 && edge.max_hops == 1u) {
-        return "";
-    }
-    if (edge.max_hops == edge.min_hops) {
-        return "*" + std::to_string(edge.min_hops);
-    }
-    return "*" + std::to_string(edge.min_hops) + ".." +
-           (edge.max_hops.has_value() ? std::to_string(*edge.max_hops) : "");
-}
-
-std::string MatchText(const MatchPattern& match) {
-    auto node_text = [](const NodePattern& node) {
-        std::string out = "(";
-        if (!node.variable.empty()) {
-            out += QuoteName(node.variable);
-        }
-        if (!node.collection.empty()) {
-            out += ":" + QuoteName(node.collection);
-        }
-        return out + ")";
-    };
-    std::string out = node_text(match.nodes[0]);
-    for (std::size_t idx = 0; idx < match.edges.size(); ++idx) {
-        const EdgePattern& edge = match.edges[idx];
-        std::string inner;
-        if (!edge.variable.empty()) {
-            inner += QuoteName(edge.variable);
-        }
-        if (!edge.label.empty()) {
-            inner += ":" + QuoteName(edge.label);
-        }
-        inner += HopsText(edge);
-        if (edge.where.has_value()) {
-            inner += (inner.empty() ? "WHERE " : " WHERE ") + ExprText(*edge.where);
-        }
-        out += edge.direction == EdgeDirection::kIn ? "<-[" : "-[";
-        out += inner;
-        out += edge.direction == EdgeDirection::kOut ? "]->" : "]-";
-        if (idx + 1 < match.nodes.size()) {
-            out += node_text(match.nodes[idx + 1]);
-        }
-    }
-    return out;
-}
-
-struct BodyPrinter {
-    std::string operator()(const SelectStmt& select) const {
-        std::string out = "SELECT ";
-        for (std::size_t idx = 0; idx < select.items.size(); ++idx) {
-            if (idx > 0) {
-                out += ", ";
-            }
-            out += ExprText(select.items[idx].expr);
-            if (!select.items[idx].alias.empty()) {
-                out += " AS " + QuoteName(select.items[idx].alias);
-            }
-        }
-        out += " FROM ";
-        out += select.match.has_value() ? "MATCH " + MatchText(*select.match)
-                                        : QuoteName(select.collection);
-        if (select.as_of.has_value()) {
-            out += " AS OF " + ExprText(*select.as_of);
-        }
-        if (select.where.has_value()) {
-            out += " WHERE " + ExprText(*select.where);
-        }
-        if (!select.group_by.empty()) {
-            out += " GROUP BY " + ListText(select.group_by, 0);
-        }
-        for (std::size_t idx = 0; idx < select.order_by.size(); ++idx) {
-            out += idx == 0 ? " ORDER BY " : ", ";
-            out += ExprText(select.order_by[idx].expr);
-            if (select.order_by[idx].is_descending) {
-                out += " DESC";
-            }
-        }
-        if (select.limit.has_value()) {
-            out += " LIMIT " + ExprText(*select.limit);
-        }
-        for (std::size_t idx = 0; idx < select.options.size(); ++idx) {
-            out += idx == 0 ? " WITH (" : ", ";
-            out +=
-                QuoteName(select.options[idx].name) + " = " + ExprText(select.options[idx].value);
-        }
-        if (!select.options.empty()) {
-            out += ")";
-        }
-        return out;
-    }
-    std::string operator()(const CreateCollectionStmt& create) const {
-        std::string out = "CREATE COLLECTION " + QuoteName(create.name);
-        std::vector<std::string> options;
-        if (create.dimension != 0) {
-            options.push_back("DIMENSION " + std::to_string(create.dimension));
-        }
-        if (!create.metric.empty()) {
-            options.push_back("METRIC " + create.metric);
-        }
-        for (std::size_t idx = 0; idx < options.size(); ++idx) {
-            out += (idx == 0 ? " (" : ", ") + options[idx];
-        }
-        return options.empty() ? out : out + ")";
-    }
-    std::string operator()(const IndexStmt& index) const {
-        return std::string(index.is_drop ? "DROP" : "CREATE") + " INDEX ON " +
-               QuoteName(index.collection) + " (" + PathText(index.path) + ")";
-    }
-    std::string operator()(const DropCollectionStmt& drop) const {
-        return "DROP COLLECTION " + QuoteName(drop.name);
-    }
-    std::string operator()(const ShowCollectionsStmt&) const { return "SHOW COLLECTIONS"; }
-    std::string operator()(const DescribeStmt& describe) const {
-        return "DESCRIBE " + QuoteName(describe.collection);
-    }
-    std::string operator()(const InsertStmt& insert) const {
-        std::string out = "INSERT INTO " + QuoteName(insert.collection) + " (";
-        for (std::size_t idx = 0; idx < insert.columns.size(); ++idx) {
-            out += (idx == 0 ? "" : ", ") + QuoteName(insert.columns[idx]);
-        }
-        out += ") VALUES ";
-        for (std::size_t idx = 0; idx < insert.rows.size(); ++idx) {
-            out += (idx == 0 ? "(" : ", (") + ListText(insert.rows[idx], 0) + ")";
-        }
-        return out;
-    }
-    std::string operator()(const UpdateStmt& update) const {
-        std::string out = "UPDATE " + QuoteName(update.collection) + " SET ";
-        for (std::size_t idx = 0; idx < update.assignments.size(); ++idx) {
-            out += (idx == 0 ? "" : ", ") + PathText(update.assignments[idx].path) + " = " +
-                   ExprText(update.assignments[idx].value);
-        }
-        if (update.where.has_value()) {
-            out += " WHERE " + ExprText(*update.where);
-        }
-        return out;
-    }
-    std::string operator()(const DeleteStmt& del) const {
-        std::string out = "DELETE FROM " + QuoteName(del.collection);
-        if (del.where.has_value()) {
-            out += " WHERE " + ExprText(*del.where);
-        }
-        return out;
-    }
-    std::string operator()(const TxnStmt& txn) const {
-        switch (txn.action) {
-            case TxnAction::kBegin:
-                return "BEGIN";
-            case TxnAction::kCommit:
-                return "COMMIT";
-            case TxnAction::kRollback:
-                return "ROLLBACK";
-        }
-        return "";
-    }
-    std::string operator()(const CopyStmt& copy) const {
-        Expr path;
-        path.kind = ExprKind::kString;
-        path.text = copy.file_path;
-        std::string out = "COPY " + QuoteName(copy.collection) +
-                          (copy.is_export ? " TO " : " FROM ") + ExprText(path);
-        if (!copy.on_error.empty()) {
-            out += " (ON_ERROR " + QuoteName(copy.on_error) + ")";
-        }
-        return out;
-    }
-};
-
 }  // namespace
+
+namespace internal {
+bool IsReservedWord(std::string_view word) {
+    return IsKeywordText(word);
+}
+}  // namespace internal
 
 Result<Statement> ParseStatement(std::string_view text) {
     PHENIX_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(text));
@@ -1343,20 +984,6 @@ Result<Statement> ParseStatement(std::string_view text) {
 Result<std::vector<Statement>> ParseScript(std::string_view text) {
     PHENIX_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(text));
     return Parser(std::move(tokens)).ParseScript();
-}
-
-std::string ToString(const Expr& expr) {
-    return ExprText(expr);
-}
-
-std::string ToString(const Statement& statement) {
-    std::string prefix;
-    if (statement.explain == ExplainMode::kExplain) {
-        prefix = "EXPLAIN ";
-    } else if (statement.explain == ExplainMode::kExplainAnalyze) {
-        prefix = "EXPLAIN ANALYZE ";
-    }
-    return prefix + std::visit(BodyPrinter{}, statement.body);
 }
 
 }  // namespace phenix::query

@@ -35,4 +35,9 @@ Result<std::vector<Statement>> ParseScript(std::string_view text);
 std::string ToString(const Statement& statement);
 std::string ToString(const Expr& expr);
 
+namespace internal {
+// Whether `word` is a reserved keyword (case-insensitive); shared by the parser and printer.cc.
+bool IsReservedWord(std::string_view word);
+}  // namespace internal
+
 }  // namespace phenix::query

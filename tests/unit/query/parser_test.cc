@@ -532,6 +532,36 @@ TEST(Parser, RandomTokenSoupNeverCrashesAndRoundTrips) {
     std::printf("%d soup statements parsed\n", num_parsed);
 }
 
+// Found by the parser fuzzer (tests/fuzz/corpus/parser/crash_vector_whole_number_past_int64.sql):
+// a whole vector element past int64 printed as bare digits, which read back as an out-of-range
+// integer. Such elements now print with an exponent.
+TEST(Parser, VectorElementsPastInt64RoundTrip) {
+    for (std::string_view text : {"SELECT id FROM d ORDER BY v <-> [92233720368547758080.2, 1e20]",
+                                  "SELECT id FROM d ORDER BY v <-> [-1.2345678901234567e19, 5]"}) {
+        Statement statement = MustParse(text);
+        std::string printed = ToString(statement);
+        EXPECT_TRUE(MustParse(printed) == statement) << printed;
+    }
+    EXPECT_EQ(ToString(MustParse("SELECT id FROM d ORDER BY v <-> [1e20, 2, -0.5]")),
+              "SELECT id FROM d ORDER BY v <-> [1e+20, 2, -0.5]");
+}
+
+// The forms the JSON query translation (json_query.h) relies on.
+TEST(Parser, AcceptsTheJsonFormTwins) {
+    const auto& select = Body<SelectStmt>(MustParse(
+        "SELECT b.id, distance(b.vector, [1, 2]) AS distance FROM MATCH (a:docs)-[*1..2]->(b:docs) "
+        "WHERE a.id = 'd2' AND NOT exists(b.metadata.x) ORDER BY distance LIMIT 5 WITH (ef = "
+        "128)"));
+    EXPECT_EQ(select.items[1].expr.kind, ExprKind::kCall);
+    EXPECT_EQ(select.items[1].expr.text, "distance");
+    ASSERT_TRUE(select.match.has_value());
+    EXPECT_TRUE(select.match->edges[0].label.empty());
+    EXPECT_EQ(select.match->edges[0].max_hops, 2u);
+    EXPECT_EQ(select.where->children[1].children[0].text, "exists");
+    ASSERT_EQ(select.options.size(), 1u);
+    EXPECT_EQ(select.options[0].name, "ef");
+}
+
 TEST(Lexer, TokenKindsAndPositions) {
     Result<std::vector<Token>> tokens =
         Lex("a.b 1..2 1.5e3 $x 'it''s' <-> -- c\n\"q\" ( {\"k\": [1]}");

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The canonical PhenixQL printer (ToString in parser.h): names are quoted only when needed,
+// floats keep a fraction or exponent, and operators are parenthesized by precedence, so that
+// ParseStatement(ToString(s)) == s.
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "query/parser.h"
+
+namespace phenix::query {
+namespace {
+
+bool IsPlainIdentifier(std::string_view text) {
+    if (text.empty()) {
+        return false;
+    }
+    auto is_start = [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    };
+    if (!is_start(text[0])) {
+        return false;
+    }
+    return std::all_of(text.begin() + 1, text.end(),
+                       [&](char c) { return is_start(c) || (c >= '0' && c <= '9'); });
+}
+
+std::string QuoteName(std::string_view name) {
+    if (IsPlainIdentifier(name) && !internal::IsReservedWord(name)) {
+        return std::string(name);
+    }
+    std::string out = "\"";
+    for (char c : name) {
+        if (c == '"') {
+            out += '"';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string PathText(const std::vector<std::string>& path) {
+    std::string out;
+    for (std::size_t idx = 0; idx < path.size(); ++idx) {
+        if (idx > 0) {
+            out += '.';
+        }
+        out += QuoteName(path[idx]);
+    }
+    return out;
+}
+
+std::string FloatText(double value) {
+    std::array<char, 64> buffer{};
+    auto [ptr, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    std::string out(buffer.data(), ec == std::errc() ? ptr : buffer.data());
+    if (out.find_first_of(".en") == std::string::npos) {
+        out += ".0";  // keep it a float when read back
+    }
+    return out;
+}
+
+// Vector elements: whole numbers print as integers ([1, 2]), except past 1e18, where the parser
+// would reject the digits as an out-of-range integer; those keep an exponent.
+std::string NumberText(double value) {
+    constexpr double kMaxPlainWhole = 1e18;
+    std::array<char, 64> buffer{};
+    auto [ptr, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    std::string out(buffer.data(), ec == std::errc() ? ptr : buffer.data());
+    if (out.find_first_of(".en") == std::string::npos && std::fabs(value) >= kMaxPlainWhole) {
+        auto [sci_ptr, sci_ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
+                                               std::chars_format::scientific);
+        out.assign(buffer.data(), sci_ec == std::errc() ? sci_ptr : buffer.data());
+    }
+    return out;
+}
+
+// Precedence levels for parenthesizing: higher binds tighter.
+constexpr int kLevelOr = 1;
+constexpr int kLevelAnd = 2;
+constexpr int kLevelNot = 3;
+constexpr int kLevelCompare = 4;
+constexpr int kLevelDistance = 5;
+constexpr int kLevelPrimary = 6;
+
+int Level(const Expr& expr) {
+    switch (expr.kind) {
+        case ExprKind::kUnary:
+            return kLevelNot;
+        case ExprKind::kIn:
+        case ExprKind::kIsNull:
+            return kLevelCompare;
+        case ExprKind::kBinary:
+            switch (expr.op) {
+                case Op::kOr:
+                    return kLevelOr;
+                case Op::kAnd:
+                    return kLevelAnd;
+                case Op::kL2Distance:
+                case Op::kCosineDistance:
+                case Op::kNegInnerProduct:
+                    return kLevelDistance;
+                default:
+                    return kLevelCompare;
+            }
+        default:
+            return kLevelPrimary;
+    }
+}
+
+std::string_view OpText(Op op) {
+    switch (op) {
+        case Op::kNone:
+            return "?";
+        case Op::kOr:
+            return "OR";
+        case Op::kAnd:
+            return "AND";
+        case Op::kNot:
+            return "NOT";
+        case Op::kEq:
+            return "=";
+        case Op::kNe:
+            return "!=";
+        case Op::kLt:
+            return "<";
+        case Op::kLe:
+            return "<=";
+        case Op::kGt:
+            return ">";
+        case Op::kGe:
+            return ">=";
+        case Op::kL2Distance:
+            return "<->";
+        case Op::kCosineDistance:
+            return "<=>";
+        case Op::kNegInnerProduct:
+            return "<#>";
+    }
+    return "?";
+}
+
+std::string ExprText(const Expr& expr);
+
+// The child printed at `min_level` or tighter, parenthesized otherwise.
+std::string ChildText(const Expr& child, int min_level) {
+    std::string text = ExprText(child);
+    return Level(child) < min_level ? "(" + text + ")" : text;
+}
+
+std::string ListText(const std::vector<Expr>& exprs, std::size_t first) {
+    std::string out;
+    for (std::size_t idx = first; idx < exprs.size(); ++idx) {
+        if (idx > first) {
+            out += ", ";
+        }
+        out += ExprText(exprs[idx]);
+    }
+    return out;
+}
+
+std::string ExprText(const Expr& expr) {
+    switch (expr.kind) {
+        case ExprKind::kNull:
+            return "NULL";
+        case ExprKind::kBool:
+            return expr.bool_value ? "TRUE" : "FALSE";
+        case ExprKind::kInt:
+            return std::to_string(expr.int_value);
+        case ExprKind::kFloat:
+            return FloatText(expr.float_value);
+        case ExprKind::kString: {
+            std::string out = "'";
+            for (char c : expr.text) {
+                if (c == '\'') {
+                    out += '\'';
+                }
+                out += c;
+            }
+            return out + "'";
+        }
+        case ExprKind::kVector: {
+            std::string out = "[";
+            for (std::size_t idx = 0; idx < expr.vector_value.size(); ++idx) {
+                if (idx > 0) {
+                    out += ", ";
+                }
+                out += NumberText(expr.vector_value[idx]);
+            }
+            return out + "]";
+        }
+        case ExprKind::kJson:
+            return expr.text;
+        case ExprKind::kParam:
+            return "$" + expr.text;
+        case ExprKind::kPath:
+            return PathText(expr.path);
+        case ExprKind::kStar:
+            return "*";
+        case ExprKind::kCall:
+            return QuoteName(expr.text) + "(" + (expr.is_star ? "*" : ListText(expr.children, 0)) +
+                   ")";
+        case ExprKind::kUnary:
+            return "NOT " + ChildText(expr.children[0], kLevelNot);
+        case ExprKind::kBinary: {
+            int level = Level(expr);
+            // Left-associative chains keep their shape; comparisons do not chain.
+            int left_level = level == kLevelCompare ? level + 1 : level;
+            return ChildText(expr.children[0], left_level) + " " + std::string(OpText(expr.op)) +
+                   " " + ChildText(expr.children[1], level + 1);
+        }
+        case ExprKind::kIn:
+            return ChildText(expr.children[0], kLevelDistance) +
+                   (expr.is_negated ? " NOT IN (" : " IN (") + ListText(expr.children, 1) + ")";
+        case ExprKind::kIsNull:
+            return ChildText(expr.children[0], kLevelDistance) +
+                   (expr.is_negated ? " IS NOT NULL" : " IS NULL");
+    }
+    return "";
+}
+
+std::string HopsText(const EdgePattern& edge) {
+    if (edge.min_hops == 1 && edge.max_hops == 1u) {
+        return "";
+    }
+    if (edge.max_hops == edge.min_hops) {
+        return "*" + std::to_string(edge.min_hops);
+    }
+    return "*" + std::to_string(edge.min_hops) + ".." +
+           (edge.max_hops.has_value() ? std::to_string(*edge.max_hops) : "");
+}
+
+std::string MatchText(const MatchPattern& match) {
+    auto node_text = [](const NodePattern& node) {
+        std::string out = "(";
+        if (!node.variable.empty()) {
+            out += QuoteName(node.variable);
+        }
+        if (!node.collection.empty()) {
+            out += ":" + QuoteName(node.collection);
+        }
+        return out + ")";
+    };
+    std::string out = node_text(match.nodes[0]);
+    for (std::size_t idx = 0; idx < match.edges.size(); ++idx) {
+        const EdgePattern& edge = match.edges[idx];
+        std::string inner;
+        if (!edge.variable.empty()) {
+            inner += QuoteName(edge.variable);
+        }
+        if (!edge.label.empty()) {
+            inner += ":" + QuoteName(edge.label);
+        }
+        inner += HopsText(edge);
+        if (edge.where.has_value()) {
+            inner += (inner.empty() ? "WHERE " : " WHERE ") + ExprText(*edge.where);
+        }
+        out += edge.direction == EdgeDirection::kIn ? "<-[" : "-[";
+        out += inner;
+        out += edge.direction == EdgeDirection::kOut ? "]->" : "]-";
+        if (idx + 1 < match.nodes.size()) {
+            out += node_text(match.nodes[idx + 1]);
+        }
+    }
+    return out;
+}
+
+struct BodyPrinter {
+    std::string operator()(const SelectStmt& select) const {
+        std::string out = "SELECT ";
+        for (std::size_t idx = 0; idx < select.items.size(); ++idx) {
+            if (idx > 0) {
+                out += ", ";
+            }
+            out += ExprText(select.items[idx].expr);
+            if (!select.items[idx].alias.empty()) {
+                out += " AS " + QuoteName(select.items[idx].alias);
+            }
+        }
+        out += " FROM ";
+        out += select.match.has_value() ? "MATCH " + MatchText(*select.match)
+                                        : QuoteName(select.collection);
+        if (select.as_of.has_value()) {
+            out += " AS OF " + ExprText(*select.as_of);
+        }
+        if (select.where.has_value()) {
+            out += " WHERE " + ExprText(*select.where);
+        }
+        if (!select.group_by.empty()) {
+            out += " GROUP BY " + ListText(select.group_by, 0);
+        }
+        for (std::size_t idx = 0; idx < select.order_by.size(); ++idx) {
+            out += idx == 0 ? " ORDER BY " : ", ";
+            out += ExprText(select.order_by[idx].expr);
+            if (select.order_by[idx].is_descending) {
+                out += " DESC";
+            }
+        }
+        if (select.limit.has_value()) {
+            out += " LIMIT " + ExprText(*select.limit);
+        }
+        for (std::size_t idx = 0; idx < select.options.size(); ++idx) {
+            out += idx == 0 ? " WITH (" : ", ";
+            out +=
+                QuoteName(select.options[idx].name) + " = " + ExprText(select.options[idx].value);
+        }
+        if (!select.options.empty()) {
+            out += ")";
+        }
+        return out;
+    }
+    std::string operator()(const CreateCollectionStmt& create) const {
+        std::string out = "CREATE COLLECTION " + QuoteName(create.name);
+        std::vector<std::string> options;
+        if (create.dimension != 0) {
+            options.push_back("DIMENSION " + std::to_string(create.dimension));
+        }
+        if (!create.metric.empty()) {
+            options.push_back("METRIC " + create.metric);
+        }
+        for (std::size_t idx = 0; idx < options.size(); ++idx) {
+            out += (idx == 0 ? " (" : ", ") + options[idx];
+        }
+        return options.empty() ? out : out + ")";
+    }
+    std::string operator()(const IndexStmt& index) const {
+        return std::string(index.is_drop ? "DROP" : "CREATE") + " INDEX ON " +
+               QuoteName(index.collection) + " (" + PathText(index.path) + ")";
+    }
+    std::string operator()(const DropCollectionStmt& drop) const {
+        return "DROP COLLECTION " + QuoteName(drop.name);
+    }
+    std::string operator()(const ShowCollectionsStmt&) const { return "SHOW COLLECTIONS"; }
+    std::string operator()(const DescribeStmt& describe) const {
+        return "DESCRIBE " + QuoteName(describe.collection);
+    }
+    std::string operator()(const InsertStmt& insert) const {
+        std::string out = "INSERT INTO " + QuoteName(insert.collection) + " (";
+        for (std::size_t idx = 0; idx < insert.columns.size(); ++idx) {
+            out += (idx == 0 ? "" : ", ") + QuoteName(insert.columns[idx]);
+        }
+        out += ") VALUES ";
+        for (std::size_t idx = 0; idx < insert.rows.size(); ++idx) {
+            out += (idx == 0 ? "(" : ", (") + ListText(insert.rows[idx], 0) + ")";
+        }
+        return out;
+    }
+    std::string operator()(const UpdateStmt& update) const {
+        std::string out = "UPDATE " + QuoteName(update.collection) + " SET ";
+        for (std::size_t idx = 0; idx < update.assignments.size(); ++idx) {
+            out += (idx == 0 ? "" : ", ") + PathText(update.assignments[idx].path) + " = " +
+                   ExprText(update.assignments[idx].value);
+        }
+        if (update.where.has_value()) {
+            out += " WHERE " + ExprText(*update.where);
+        }
+        return out;
+    }
+    std::string operator()(const DeleteStmt& del) const {
+        std::string out = "DELETE FROM " + QuoteName(del.collection);
+        if (del.where.has_value()) {
+            out += " WHERE " + ExprText(*del.where);
+        }
+        return out;
+    }
+    std::string operator()(const TxnStmt& txn) const {
+        switch (txn.action) {
+            case TxnAction::kBegin:
+                return "BEGIN";
+            case TxnAction::kCommit:
+                return "COMMIT";
+            case TxnAction::kRollback:
+                return "ROLLBACK";
+        }
+        return "";
+    }
+    std::string operator()(const CopyStmt& copy) const {
+        Expr path;
+        path.kind = ExprKind::kString;
+        path.text = copy.file_path;
+        std::string out = "COPY " + QuoteName(copy.collection) +
+                          (copy.is_export ? " TO " : " FROM ") + ExprText(path);
+        if (!copy.on_error.empty()) {
+            out += " (ON_ERROR " + QuoteName(copy.on_error) + ")";
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+std::string ToString(const Expr& expr) {
+    return ExprText(expr);
+}
+
+std::string ToString(const Statement& statement) {
+    std::string prefix;
+    if (statement.explain == ExplainMode::kExplain) {
+        prefix = "EXPLAIN ";
+    } else if (statement.explain == ExplainMode::kExplainAnalyze) {
+        prefix = "EXPLAIN ANALYZE ";
+    }
+    return prefix + std::visit(BodyPrinter{}, statement.body);
+}
+
+}  // namespace phenix::query

@@ -1,0 +1,1 @@
+SELECT id, distane(vector, [0.1, 92233720368547758080.2]) AS distance, mta FROM docs WHERE ance LIMIT 20 WITH (ef = 128)

@@ -1,0 +1,1 @@
+CREATE INDEX ON docs (metadata.category);

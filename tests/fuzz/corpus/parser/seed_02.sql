@@ -1,0 +1,1 @@
+INSERT INTO docs (id, vector, metadata) VALUES ('d1', [0.1, 0.2, 0.3, 0.4], {"category": "tech", "year": 2021});

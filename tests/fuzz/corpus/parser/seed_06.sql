@@ -1,0 +1,1 @@
+UPDATE docs SET metadata.year = 2022 WHERE id = 'd1';

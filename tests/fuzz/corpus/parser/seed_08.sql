@@ -1,0 +1,1 @@
+SELECT count(*) FROM docs WHERE metadata.category IN ('tech', 'science');

@@ -1,0 +1,1 @@
+EXPLAIN SELECT id FROM docs WHERE metadata.category = 'tech' ORDER BY vector <=> [0.1, 0.2, 0.3, 0.4] LIMIT 10;

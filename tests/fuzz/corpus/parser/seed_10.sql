@@ -1,0 +1,1 @@
+COPY docs FROM 'path/file.jsonl';

@@ -1,0 +1,1 @@
+COPY docs TO 'file.jsonl'

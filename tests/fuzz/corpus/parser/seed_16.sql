@@ -1,0 +1,1 @@
+DROP INDEX ON docs (metadata.category)

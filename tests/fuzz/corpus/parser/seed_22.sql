@@ -1,0 +1,1 @@
+COPY docs FROM 'in.jsonl' (ON_ERROR skip)

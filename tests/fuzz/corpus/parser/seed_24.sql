@@ -1,0 +1,1 @@
+SELECT * FROM docs AS OF 42 WHERE metadata.year > 2000

@@ -1,0 +1,1 @@
+SELECT id FROM docs ORDER BY vector <-> $1 LIMIT $k WITH (ef = 128)

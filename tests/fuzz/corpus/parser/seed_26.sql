@@ -1,0 +1,1 @@
+SELECT id FROM docs ORDER BY vector <#> [1, -2, 3.5e2, -0.25] DESC, id ASC LIMIT 4

@@ -1,0 +1,1 @@
+SELECT metadata.category, count(*) AS n, min(metadata.year), max(metadata.year), avg(metadata.score) FROM docs GROUP BY metadata.category

@@ -1,0 +1,1 @@
+SELECT a.id, e.weight, b.id FROM MATCH (a:docs)-[e:related_to*1..2 WHERE e.weight > 0.5]->(b:docs)

@@ -1,0 +1,1 @@
+SELECT b.id FROM MATCH (a:docs)<-[e:cites]-(b:docs)-[:tags*2]-(c) WHERE c.id IS NOT NULL

@@ -1,0 +1,1 @@
+SELECT x FROM MATCH (:docs)-[*]->(b)-[*..3]->(c)-[*2..]->(d)

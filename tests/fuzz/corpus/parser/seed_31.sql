@@ -1,0 +1,1 @@
+SELECT id FROM docs WHERE NOT (a = 1 OR b <> 2) AND c != 3 AND d < 4 AND e <= 5 AND f IS NULL

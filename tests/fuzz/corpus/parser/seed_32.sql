@@ -1,0 +1,1 @@
+SELECT id FROM docs WHERE metadata.tag NOT IN ('a', 'b''c', "x"."y z") OR flag = TRUE OR flag = false OR v = null

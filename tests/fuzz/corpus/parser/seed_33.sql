@@ -1,0 +1,1 @@
+SELECT id FROM docs WHERE n = -5 AND f = -1.5e-3 AND g = 2.0 AND h = 9223372036854775807

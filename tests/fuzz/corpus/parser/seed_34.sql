@@ -1,0 +1,1 @@
+UPDATE docs SET metadata.year = 2023, metadata.info = {"a": [1, {"b": "}"}]} WHERE id = $id

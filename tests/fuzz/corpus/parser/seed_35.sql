@@ -1,0 +1,1 @@
+INSERT INTO docs (id, vector) VALUES ('a', [1, 2]), ('b', [3, 4]), ('c', [])

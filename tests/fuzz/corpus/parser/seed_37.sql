@@ -1,0 +1,1 @@
+SELECT "select", "we""ird" FROM "my docs" -- trailing comment

@@ -1,0 +1,1 @@
+/* lead */ SELECT id /* mid */ FROM docs

@@ -1,0 +1,1 @@
+select ID from Docs where Metadata.Year >= 1 order by Id desc limit 1

@@ -1,0 +1,1 @@
+SELECT id FROM docs WHERE (a = 1) = (b = 2) AND v <-> [1] <-> [2] < 3

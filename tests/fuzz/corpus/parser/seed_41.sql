@@ -1,0 +1,1 @@
+BEGIN; INSERT INTO docs (id, metadata) VALUES ('d3', {"category": "tech"}); ROLLBACK;

@@ -1,0 +1,1 @@
+SELECT id, distance(vector, [0.1, 0.2]) AS distance, metadata FROM docs WHERE exists(metadata.a) ORDER BY distance LIMIT 10 WITH (ef = 128)

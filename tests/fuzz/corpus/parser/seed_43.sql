@@ -1,0 +1,1 @@
+SELECT b.id, distance(b.vector, [1, 2]) AS distance FROM MATCH (a:docs)-[*1..2]->(b:docs) WHERE a.id = 'd2' AND NOT exists(b.metadata.x) ORDER BY distance LIMIT 5

@@ -1,0 +1,1 @@
+SELECT id FROM docs WHERE metadata.a IN (1, 2.5, 'x', TRUE, NULL) AND metadata.b NOT IN ('y') AND metadata.c = NULL LIMIT 3

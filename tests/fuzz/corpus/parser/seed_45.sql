@@ -1,0 +1,1 @@
+SELECT id, vector FROM docs WHERE NOT (metadata.a > 1 OR metadata.a <= -2) LIMIT 1

@@ -1,0 +1,1 @@
+SELECT b.id FROM MATCH (a:docs)-[:r]-(b:docs) WHERE a.id = 'x'
