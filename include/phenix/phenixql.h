@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// PhenixQL — the query language of Phenix DB (docs/query-language.md) and its JSON form.
+//
+// A QuerySession runs statements against an open Database: it parses, binds (names and types
+// against the catalog), plans (chooses vector-first, filter-first or graph-first from the
+// metadata index statistics) and executes, and keeps the session state: the tenant and the open
+// transaction (BEGIN ... COMMIT). Results are values: a table of typed cells, or a message for
+// statements that return no rows.
+//
+//   phenix::QuerySession session(*db);
+//   auto result = session.Execute(
+//       "SELECT id, vector <=> [0.1, 0.2, 0.3, 0.4] AS distance FROM docs "
+//       "WHERE metadata.category = 'tech' ORDER BY distance LIMIT 10");
+//
+// Thread-compatible: one session per thread (sessions on one Database may run concurrently).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phenix/db.h>
+#include <phenix/result.h>
+#include <phenix/status.h>
+#include <phenix/transaction.h>
+
+namespace phenix {
+
+/// One cell of a result, or one parameter value.
+struct QueryValue {
+    enum class Type : std::uint8_t { kNull, kBool, kInt, kFloat, kString, kVector, kJson };
+
+    Type type = Type::kNull;
+    bool bool_value = false;
+    std::int64_t int_value = 0;
+    double float_value = 0;
+    std::string text;           ///< kString: the string; kJson: JSON text (object or array)
+    std::vector<float> vector;  ///< kVector
+
+    static QueryValue Null() { return {}; }
+    static QueryValue Bool(bool value);
+    static QueryValue Int(std::int64_t value);
+    static QueryValue Float(double value);
+    static QueryValue String(std::string value);
+    static QueryValue Vector(std::vector<float> value);
+    static QueryValue Json(std::string json_text);
+    /// Any JSON text: null/true/false/numbers/strings become scalars, objects and arrays kJson.
+    static Result<QueryValue> FromJson(std::string_view json_text);
+
+    /// The value as JSON text (strings quoted and escaped, vectors as arrays).
+    [[nodiscard]] std::string ToJson() const;
+    /// The value for people (tables, CSV): strings unquoted, NULL as "NULL".
+    [[nodiscard]] std::string ToText() const;
+
+    friend bool operator==(const QueryValue&, const QueryValue&) = default;
+};
+
+/// Parameters by name: "1" for $1, "name" for $name.
+using QueryParams = std::map<std::string, QueryValue, std::less<>>;
+
+struct QueryResult {
+    /// True for statements that return rows (SELECT, SHOW, DESCRIBE, EXPLAIN), even zero rows.
+    bool has_rows = false;
+    std::vector<std::string> columns;
+    std::vector<std::vector<QueryValue>> rows;
+    /// A one-line summary for statements without rows: "INSERT 2", "CREATE COLLECTION", "BEGIN",
+    /// "COPY 200000 (3 lines skipped)".
+    std::string message;
+    /// Entities written by INSERT / UPDATE / DELETE / COPY.
+    std::uint64_t affected = 0;
+};
+
+/// Progress of long statements (COPY, CREATE INDEX): a short line such as
+/// "COPY docs: 120000 lines, 118000 entities, 52000/s".
+using QueryProgressFn = std::function<void(std::string_view line)>;
+
+class QuerySession {
+  public:
+    /// `db` must outlive the session. The session starts in `tenant` with no transaction.
+    explicit QuerySession(Database& db, std::string tenant = std::string(kDefaultTenant));
+    ~QuerySession();  // rolls back an open transaction
+    QuerySession(const QuerySession&) = delete;
+    QuerySession& operator=(const QuerySession&) = delete;
+
+    /// Runs exactly one PhenixQL statement (a trailing ';' is allowed). Errors are InvalidArgument
+    /// "line L, column C: ..." for syntax and names (with "did you mean ...?"), and the errors of
+    /// the Database calls the statement makes. A failing statement inside a transaction leaves the
+    /// transaction open (the caller may ROLLBACK).
+    Result<QueryResult> Execute(std::string_view statement, const QueryParams& params = {});
+
+    /// Runs a JSON query (the JSON form of a SELECT; docs/query-language.md "JSON form"):
+    /// {"collection", "vector", "metric"?, "k", "filter"?, "graph"?, "ef"?, "include"?}.
+    Result<QueryResult> ExecuteJson(std::string_view json_query);
+
+    /// Statement texts of a script, split at ';' outside strings, quoted names, JSON and comments.
+    /// `*incomplete` (optional) is set when the text ends inside a statement (no final ';'); the
+    /// unfinished statement is returned last.
+    static std::vector<std::string> SplitStatements(std::string_view script,
+                                                    bool* incomplete = nullptr);
+
+    // Session state.
+    [[nodiscard]] const std::string& tenant() const { return tenant_; }
+    void set_tenant(std::string tenant) { tenant_ = std::move(tenant); }
+    /// The open transaction, or null.
+    [[nodiscard]] Transaction* transaction() const { return txn_.get(); }
+    [[nodiscard]] bool transaction_read_only() const { return txn_read_only_; }
+    /// Starts a transaction (what BEGIN runs). FailedPrecondition if one is open.
+    Status Begin(const TransactionOptions& options = {});
+    /// COMMIT / ROLLBACK of the open transaction. FailedPrecondition if none is open.
+    Result<Timestamp> Commit();
+    Status Rollback();
+    /// Where COPY and CREATE INDEX report progress (about once a second); null: silent.
+    void set_progress(QueryProgressFn progress) { progress_ = std::move(progress); }
+    [[nodiscard]] const QueryProgressFn& progress() const { return progress_; }
+    [[nodiscard]] Database& db() const { return db_; }
+
+  private:
+    Database& db_;
+    std::string tenant_;
+    std::unique_ptr<Transaction> txn_;
+    bool txn_read_only_ = false;
+    QueryProgressFn progress_;
+};
+
+}  // namespace phenix

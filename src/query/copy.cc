@@ -1,0 +1,1100 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// COPY coll FROM 'file.jsonl' [(ON_ERROR skip|stop)] and COPY coll TO 'file.jsonl'.
+//
+// FROM is a bulk load of JSON lines in the entity shape of phenix/json.h. Parsing is the
+// expensive, embarrassingly parallel part, so a LinePipeline runs it on every core: whichever
+// worker is free reads the next ~1 MiB chunk of whole lines (under a mutex, so chunks queue in
+// file order), then parses and pre-validates that chunk's lines on its own. The statement's thread
+// consumes the chunks in order, groups entities into WriteBatches of upserts and writes them;
+// the engine's builder thread indexes the vectors in the background.
+//
+// Edges may point at entities that come later in the file, but the engine refuses an edge whose
+// target does not exist when its batch commits. So an entity with an edge whose target is not
+// loaded yet by this COPY (a hash set of ids) is written without edges and its edge list is
+// remembered; after the file is read, those lists are written with WriteBatch::ReplaceEdges,
+// which leaves vectors (and so the vector index) and metadata alone. (Writing the known-target
+// edges at once would write them twice, with a deletion in between.) Targets still unknown then
+// (in the database before the COPY, or another collection) are checked with Database::Get.
+//
+// Errors name the file's line. Batches written before an error stay written (COPY is not one
+// transaction: it may load far more than a transaction may buffer).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <phenix/json.h>
+#include <phenix/limits.h>
+#include <phenix/write_batch.h>
+
+#include "document/json.h"
+#include "query/exec.h"
+
+namespace phenix::query {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A chunk is this many bytes of whole lines (more if one line is longer).
+constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+// Chunks read ahead of the consumer, per worker.
+constexpr std::size_t kChunksPerWorker = 4;
+// The longest line accepted: an entity at the batch byte limit.
+constexpr std::size_t kMaxLineBytes = limits::kMaxBatchBytes;
+// A batch is written at this many entities or this many bytes of JSON, whichever comes first
+// (far below limits::kMaxBatchBytes even for wide vectors).
+constexpr std::size_t kBatchEntities = 2000;
+constexpr std::size_t kBatchJsonBytes = std::size_t{16} << 20;
+// ReplaceEdges batches also stop at this many edges.
+constexpr std::size_t kBatchEdges = 100000;
+// Lines whose reasons a skipping COPY reports.
+constexpr std::size_t kMaxReportedSkips = 10;
+constexpr auto kProgressInterval = std::chrono::seconds(1);
+constexpr std::size_t kMaxWorkers = 64;
+// Threads writing the edges of entities that pointed at later lines.
+constexpr std::size_t kMaxEdgeWriters = 8;
+
+std::string ErrnoText(int error) {
+    return std::generic_category().message(error);
+}
+
+double SecondsSince(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Closes a file descriptor on scope exit.
+class FdCloser {
+  public:
+    explicit FdCloser(int fd) : fd_(fd) {}
+    ~FdCloser() { ::close(fd_); }
+    FdCloser(const FdCloser&) = delete;
+    FdCloser& operator=(const FdCloser&) = delete;
+    FdCloser(FdCloser&&) = delete;
+    FdCloser& operator=(FdCloser&&) = delete;
+
+  private:
+    int fd_;
+};
+
+bool IsBlank(std::string_view line) {
+    return line.find_first_not_of(" \t\r\v\f") == std::string_view::npos;
+}
+
+// What the lines of a file are checked against before they reach a batch, so that the engine
+// rarely rejects a batch (a rejected batch must be retried line by line to name the line).
+struct LineRules {
+    std::optional<std::uint32_t> dimension;
+    Metric metric = Metric::kL2;
+};
+
+// The checks of the engine's validation that concern one line alone: the id and the vector.
+Status PreValidate(const Entity& entity, const LineRules& rules) {
+    if (entity.id.empty()) {
+        return Status::InvalidArgument("entity id is empty");
+    }
+    if (entity.id.size() > limits::kMaxIdBytes) {
+        return Status::InvalidArgument("entity id is " + std::to_string(entity.id.size()) +
+                                       " bytes; the limit is " +
+                                       std::to_string(limits::kMaxIdBytes));
+    }
+    const std::vector<float>& vector = entity.vector;
+    if (vector.empty()) {
+        return Status::Ok();
+    }
+    if (!rules.dimension) {
+        return Status::InvalidArgument(
+            "the collection has no vector dimension, so its entities cannot have vectors");
+    }
+    if (vector.size() != *rules.dimension) {
+        return Status::InvalidArgument("vector has dimension " + std::to_string(vector.size()) +
+                                       "; the collection's dimension is " +
+                                       std::to_string(*rules.dimension));
+    }
+    bool all_zero = true;
+    for (std::size_t idx = 0; idx < vector.size(); ++idx) {
+        if (!std::isfinite(vector[idx])) {
+            return Status::InvalidArgument("vector component " + std::to_string(idx) +
+                                           " is not a finite float32");
+        }
+        all_zero = all_zero && vector[idx] == 0.0F;
+    }
+    if (all_zero && rules.metric == Metric::kCosine) {
+        return Status::InvalidArgument(
+            "a zero vector has no direction, so it cannot be used with the cosine metric");
+    }
+    return Status::Ok();
+}
+
+// ---- fast path for the usual line shape ---------------------------------------------------
+//
+// EntityFromJson builds a JSON DOM, which for a vector line means a node and a strtod per
+// component. FastEntity reads {"id": "...", "vector": [...], "metadata": {...}, "edges": [...]}
+// directly: the id without escapes or non-ASCII bytes, vector components with from_chars (the
+// same double -> float conversion as EntityFromJson), metadata minified by the document module
+// (simdjson), edges by EntityFromJson on the edges array alone. Anything else (other keys, escapes,
+// malformed input) returns nullopt and the line goes through EntityFromJson, which accepts the
+// same lines and produces the error messages.
+
+class FastReader {
+  public:
+    explicit FastReader(std::string_view text) : text_(text) {}
+
+    void SkipSpace() {
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                       text_[pos_] == '\r' || text_[pos_] == '\n')) {
+            ++pos_;
+        }
+    }
+    bool Consume(char c) {
+        SkipSpace();
+        if (pos_ < text_.size() && text_[pos_] == c) {
+            ++pos_;
+            return true;
+        }
+        return false;
+    }
+    [[nodiscard]] bool AtEnd() {
+        SkipSpace();
+        return pos_ == text_.size();
+    }
+    bool ConsumeNull() {
+        SkipSpace();
+        if (text_.substr(pos_, 4) == "null") {
+            pos_ += 4;
+            return true;
+        }
+        return false;
+    }
+    [[nodiscard]] char Peek() {
+        SkipSpace();
+        return pos_ < text_.size() ? text_[pos_] : '\0';
+    }
+
+    // A string of printable ASCII without escapes.
+    std::optional<std::string_view> PlainString() {
+        if (!Consume('"')) {
+            return std::nullopt;
+        }
+        const std::size_t start = pos_;
+        while (pos_ < text_.size()) {
+            const auto c = static_cast<unsigned char>(text_[pos_]);
+            if (c == '"') {
+                return text_.substr(start, pos_++ - start);
+            }
+            if (c == '\\' || c < 0x20 || c >= 0x80) {
+                return std::nullopt;
+            }
+            ++pos_;
+        }
+        return std::nullopt;
+    }
+
+    // A JSON number (strict grammar), as a double.
+    std::optional<double> Number() {
+        SkipSpace();
+        const std::size_t start = pos_;
+        auto digits = [&] {
+            const std::size_t from = pos_;
+            while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+                ++pos_;
+            }
+            return pos_ - from;
+        };
+        if (pos_ < text_.size() && text_[pos_] == '-') {
+            ++pos_;
+        }
+        const std::size_t int_start = pos_;
+        const std::size_t num_int_digits = digits();
+        if (num_int_digits == 0 || (num_int_digits > 1 && text_[int_start] == '0')) {
+            return std::nullopt;
+        }
+        bool is_integer = true;
+        if (pos_ < text_.size() && text_[pos_] == '.') {
+            ++pos_;
+            is_integer = false;
+            if (digits() == 0) {
+                return std::nullopt;
+            }
+        }
+        if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+            is_integer = false;
+            ++pos_;
+            if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) {
+                ++pos_;
+            }
+            if (digits() == 0) {
+                return std::nullopt;
+            }
+        }
+        double value = 0;
+        const auto [end, ec] = std::from_chars(text_.data() + start, text_.data() + pos_, value);
+        if (ec != std::errc() || end != text_.data() + pos_) {
+            return std::nullopt;
+        }
+        // EntityFromJson reads "-0" as the integer 0: + 0.0 turns -0.0 into 0.0 as well.
+        return is_integer ? value + 0.0 : value;
+    }
+
+    // The raw text of the object or array starting here (brackets matched outside strings; the
+    // content is validated by whoever parses it).
+    std::optional<std::string_view> Composite() {
+        SkipSpace();
+        const std::size_t start = pos_;
+        int depth = 0;
+        while (pos_ < text_.size()) {
+            const char c = text_[pos_++];
+            if (c == '"') {
+                while (pos_ < text_.size() && text_[pos_] != '"') {
+                    pos_ += text_[pos_] == '\\' ? std::size_t{2} : std::size_t{1};
+                }
+                ++pos_;
+            } else if (c == '{' || c == '[') {
+                ++depth;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) {
+                    return text_.substr(start, pos_ - start);
+                }
+            } else if (depth == 0) {
+                return std::nullopt;
+            }
+        }
+        return std::nullopt;
+    }
+
+  private:
+    std::string_view text_;
+    std::size_t pos_ = 0;
+};
+
+std::optional<Entity> FastEntity(std::string_view line) {
+    FastReader in(line);
+    if (!in.Consume('{')) {
+        return std::nullopt;
+    }
+    Entity entity;
+    bool has_id = false;
+    bool has_vector = false;
+    bool has_metadata = false;
+    bool has_edges = false;
+    if (in.Consume('}')) {
+        return std::nullopt;  // no id: the slow path says so
+    }
+    do {
+        const auto key = in.PlainString();
+        if (!key || !in.Consume(':')) {
+            return std::nullopt;
+        }
+        if (*key == "id" && !has_id) {
+            has_id = true;
+            const auto id = in.PlainString();
+            if (!id) {
+                return std::nullopt;
+            }
+            entity.id = *id;
+        } else if (*key == "vector" && !has_vector) {
+            has_vector = true;
+            if (in.ConsumeNull()) {
+                continue;
+            }
+            if (!in.Consume('[')) {
+                return std::nullopt;
+            }
+            if (!in.Consume(']')) {
+                do {
+                    const auto value = in.Number();
+                    if (!value) {
+                        return std::nullopt;
+                    }
+                    entity.vector.push_back(static_cast<float>(*value));
+                } while (in.Consume(','));
+                if (!in.Consume(']')) {
+                    return std::nullopt;
+                }
+            }
+        } else if (*key == "metadata" && !has_metadata) {
+            has_metadata = true;
+            if (in.ConsumeNull()) {
+                continue;
+            }
+            if (in.Peek() != '{') {
+                return std::nullopt;
+            }
+            const auto raw = in.Composite();
+            if (!raw) {
+                return std::nullopt;
+            }
+            auto normalized =
+                document::NormalizeJsonObject(*raw, limits::kMaxMetadataBytes, "metadata");
+            if (!normalized.ok()) {
+                return std::nullopt;
+            }
+            entity.metadata = std::move(*normalized);
+        } else if (*key == "edges" && !has_edges) {
+            has_edges = true;
+            if (in.ConsumeNull()) {
+                continue;
+            }
+            if (in.Peek() != '[') {
+                return std::nullopt;
+            }
+            const auto raw = in.Composite();
+            if (!raw) {
+                return std::nullopt;
+            }
+            std::string wrapped = R"({"id":"e","edges":)";
+            wrapped += *raw;
+            wrapped += '}';
+            auto parsed = EntityFromJson(wrapped);
+            if (!parsed.ok()) {
+                return std::nullopt;
+            }
+            entity.edges = std::move(parsed->edges);
+        } else {
+            return std::nullopt;
+        }
+    } while (in.Consume(','));
+    if (!in.Consume('}') || !in.AtEnd() || !has_id) {
+        return std::nullopt;
+    }
+    return entity;
+}
+
+// One non-blank line, parsed.
+struct ParsedLine {
+    std::size_t line_number = 0;
+    std::size_t json_bytes = 0;
+    Result<Entity> entity;
+};
+
+// Whole lines of the file, read in order, parsed by a worker.
+struct Chunk {
+    std::string text;
+    std::size_t first_line = 0;  // number of the first line of `text` (1-based)
+    Status read_status;          // a read error or an over-long line: ends the file
+    bool is_last = false;
+    bool is_parsed = false;  // guarded by LinePipeline::mu_
+    std::vector<ParsedLine> lines;
+};
+
+// Reads and parses a JSON-lines file on `num_workers` threads; Next() hands the chunks out in
+// file order. Thread-safe: the workers and the consuming thread share it; Next()/Pop() are for one
+// consumer. The destructor stops and joins the workers.
+//
+// Lock order: read_mu_ before mu_.
+class LinePipeline {
+  public:
+    LinePipeline(int fd, LineRules rules, std::size_t num_workers)
+        : fd_(fd), rules_(rules), max_in_flight_(num_workers * kChunksPerWorker) {
+        workers_.reserve(num_workers);
+        for (std::size_t idx = 0; idx < num_workers; ++idx) {
+            // The query module has no Env executor to borrow threads from; these are joined
+            // by the destructor, never detached.
+            workers_.emplace_back([this](const std::stop_token& stop) { Work(stop); });
+        }
+    }
+
+    ~LinePipeline() {
+        for (auto& worker : workers_) {
+            worker.request_stop();
+        }
+        {
+            std::lock_guard lock(mu_);
+            stopping_ = true;
+        }
+        space_cv_.notify_all();
+        workers_.clear();  // joins
+    }
+
+    LinePipeline(const LinePipeline&) = delete;
+    LinePipeline& operator=(const LinePipeline&) = delete;
+    LinePipeline(LinePipeline&&) = delete;
+    LinePipeline& operator=(LinePipeline&&) = delete;
+
+    // The next chunk in file order, once parsed. Valid until Pop().
+    Chunk& Next() {
+        std::unique_lock lock(mu_);
+        parsed_cv_.wait(lock, [&] { return !queue_.empty() && queue_.front()->is_parsed; });
+        return *queue_.front();
+    }
+
+    void Pop() {
+        {
+            std::lock_guard lock(mu_);
+            queue_.pop_front();
+        }
+        space_cv_.notify_one();
+    }
+
+  private:
+    void Work(const std::stop_token& stop) {
+        while (!stop.stop_requested()) {
+            Chunk* chunk = nullptr;
+            {
+                std::unique_lock read_lock(read_mu_);
+                if (at_end_) {
+                    return;
+                }
+                {
+                    std::unique_lock lock(mu_);
+                    space_cv_.wait(lock,
+                                   [&] { return stopping_ || queue_.size() < max_in_flight_; });
+                    if (stopping_) {
+                        return;
+                    }
+                }
+                auto owned = ReadChunkLocked();
+                chunk = owned.get();
+                std::lock_guard lock(mu_);
+                queue_.push_back(std::move(owned));
+            }
+            if (chunk->read_status.ok()) {
+                Parse(*chunk);
+            }
+            {
+                std::lock_guard lock(mu_);
+                chunk->is_parsed = true;
+            }
+            parsed_cv_.notify_all();
+        }
+    }
+
+    // Reads whole lines (all that is left at the end of the file). REQUIRES(read_mu_).
+    std::unique_ptr<Chunk> ReadChunkLocked() {
+        auto chunk = std::make_unique<Chunk>();
+        chunk->first_line = next_line_;
+        std::string& text = chunk->text;
+        text = std::move(carry_);
+        carry_.clear();
+        for (;;) {
+            const std::size_t old_size = text.size();
+            text.resize(old_size + kChunkBytes);
+            ssize_t num_read = 0;
+            do {
+                num_read = ::read(fd_, text.data() + old_size, kChunkBytes);
+            } while (num_read < 0 && errno == EINTR);
+            if (num_read < 0) {
+                const int error = errno;
+                text.resize(old_size);
+                chunk->read_status =
+                    Status::IOError("reading after line " + std::to_string(next_line_ - 1) + ": " +
+                                    ErrnoText(error));
+                chunk->is_last = at_end_ = true;
+                // The whole lines before the error are still loaded.
+                break;
+            }
+            text.resize(old_size + static_cast<std::size_t>(num_read));
+            if (num_read == 0) {
+                chunk->is_last = at_end_ = true;
+                break;
+            }
+            const std::size_t last_newline = text.rfind('\n');
+            if (last_newline != std::string::npos && last_newline >= old_size) {
+                carry_.assign(text, last_newline + 1);
+                text.resize(last_newline + 1);
+                break;
+            }
+            if (text.size() > kMaxLineBytes) {
+                chunk->read_status = Status::InvalidArgument(
+                    "line " + std::to_string(next_line_) + " is longer than " +
+                    std::to_string(kMaxLineBytes) + " bytes");
+                chunk->is_last = at_end_ = true;
+                text.clear();
+                break;
+            }
+        }
+        next_line_ += static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+        return chunk;
+    }
+
+    void Parse(Chunk& chunk) const {
+        std::string_view rest = chunk.text;
+        std::size_t line_number = chunk.first_line;
+        while (!rest.empty()) {
+            const std::size_t end = rest.find('\n');
+            std::string_view line = rest.substr(0, end);
+            rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+            if (!IsBlank(line)) {
+                ParsedLine& parsed = chunk.lines.emplace_back();
+                parsed.line_number = line_number;
+                parsed.json_bytes = line.size();
+                if (auto fast = FastEntity(line)) {
+                    parsed.entity = std::move(*fast);
+                } else {
+                    parsed.entity = EntityFromJson(line);
+                }
+                if (parsed.entity.ok()) {
+                    if (Status valid = PreValidate(*parsed.entity, rules_); !valid.ok()) {
+                        parsed.entity = std::move(valid);
+                    }
+                }
+            }
+            ++line_number;
+        }
+    }
+
+    // Immutable after construction.
+    const int fd_;
+    const LineRules rules_;
+    const std::size_t max_in_flight_;
+
+    // The file position. GUARDED_BY(read_mu_)
+    std::mutex read_mu_;
+    std::string carry_;  // the partial line after the last chunk's final newline
+    std::size_t next_line_ = 1;
+    bool at_end_ = false;
+
+    // The chunks between the readers and the consumer. GUARDED_BY(mu_)
+    std::mutex mu_;
+    std::condition_variable parsed_cv_;  // a chunk was parsed
+    std::condition_variable space_cv_;   // the queue shrank, or stopping_
+    std::deque<std::unique_ptr<Chunk>> queue_;
+    bool stopping_ = false;
+
+    std::vector<std::jthread> workers_;  // last: joined before the members above go away
+};
+
+std::size_t NumWorkers() {
+    const std::size_t cores = std::thread::hardware_concurrency();
+    return std::clamp<std::size_t>(cores, 1, kMaxWorkers);
+}
+
+// One COPY ... FROM. Confined to the statement's thread.
+class CopyFrom {
+  public:
+    CopyFrom(ExecContext& ctx, CollectionRef ref, std::string path, bool skip_errors)
+        : ctx_(ctx),
+          ref_(std::move(ref)),
+          path_(std::move(path)),
+          skip_errors_(skip_errors),
+          start_(Clock::now()),
+          last_progress_(start_) {}
+
+    Result<QueryResult> Run(int fd, const CollectionInfo& info) {
+        const LineRules rules{.dimension = info.spec.dimension, .metric = info.spec.metric};
+        {
+            LinePipeline pipeline(fd, rules, NumWorkers());
+            for (;;) {
+                Chunk& chunk = pipeline.Next();
+                for (ParsedLine& line : chunk.lines) {
+                    num_lines_ = line.line_number;
+                    PHENIX_RETURN_IF_ERROR(Add(line));
+                }
+                if (!chunk.read_status.ok()) {
+                    // Not a line that can be skipped: the rest of the file is unreadable.
+                    PHENIX_RETURN_IF_ERROR(Flush());
+                    return Fail(chunk.read_status, 0);
+                }
+                const bool is_last = chunk.is_last;
+                pipeline.Pop();
+                MaybeProgress(/*is_final=*/false);
+                if (is_last) {
+                    break;
+                }
+            }
+        }
+        PHENIX_RETURN_IF_ERROR(Flush());
+        PHENIX_RETURN_IF_ERROR(WriteDeferredEdges());
+        MaybeProgress(/*is_final=*/true);
+        return MakeResult();
+    }
+
+  private:
+    // The out-edges of an entity that was written without them.
+    struct Deferred {
+        std::size_t line_number = 0;
+        std::string id;
+        std::vector<Edge> edges;
+        bool is_live = true;  // false once a later line replaced the entity
+    };
+
+    [[nodiscard]] bool IsLoadedTarget(const Edge& edge) const {
+        return (edge.target_collection.empty() || edge.target_collection == ref_.name) &&
+               (edge.target_tenant.empty() || edge.target_tenant == ref_.tenant) &&
+               loaded_ids_.contains(edge.target_id);
+    }
+
+    Status Add(ParsedLine& line) {
+        if (!line.entity.ok()) {
+            return BadLine(line.line_number, line.entity.status(), /*flush_first=*/true);
+        }
+        Entity entity = std::move(line.entity).value();
+        loaded_ids_.insert(entity.id);  // first: a self-edge is to a known target
+        if (auto it = deferred_by_id_.find(entity.id); it != deferred_by_id_.end()) {
+            deferred_[it->second].is_live = false;  // this line's upsert replaces those edges
+            deferred_by_id_.erase(it);
+        }
+        const bool all_known = std::all_of(entity.edges.begin(), entity.edges.end(),
+                                           [&](const Edge& edge) { return IsLoadedTarget(edge); });
+        if (!all_known) {
+            Deferred deferred;
+            deferred.line_number = line.line_number;
+            deferred.id = entity.id;
+            // None of its edges now: ReplaceEdges writes them all once at the end, instead of
+            // writing the known ones twice (and deleting them in between).
+            deferred.edges = std::move(entity.edges);
+            entity.edges.clear();
+            deferred_by_id_[entity.id] = deferred_.size();
+            deferred_.push_back(std::move(deferred));
+        }
+        batch_bytes_ += line.json_bytes;
+        batch_lines_.push_back(line.line_number);
+        batch_.Upsert(ref_, std::move(entity));
+        if (batch_.size() >= kBatchEntities || batch_bytes_ >= kBatchJsonBytes) {
+            return Flush();
+        }
+        return Status::Ok();
+    }
+
+    // A line that cannot be loaded: skipped and counted, or the end of the COPY (after writing
+    // the lines before it when `flush_first`).
+    Status BadLine(std::size_t line_number, const Status& reason, bool flush_first) {
+        if (skip_errors_) {
+            ++num_skipped_lines_;
+            NoteSkip(line_number, reason.message());
+            return Status::Ok();
+        }
+        if (flush_first) {
+            PHENIX_RETURN_IF_ERROR(Flush());
+        }
+        return Fail(reason, line_number);
+    }
+
+    void NoteSkip(std::size_t line_number, std::string_view reason) {
+        if (skip_reasons_.size() < kMaxReportedSkips) {
+            skip_reasons_.push_back("line " + std::to_string(line_number) + ": " +
+                                    std::string(reason));
+        }
+    }
+
+    // `reason` with the file, the line and what was loaded. `line_number` 0: no line.
+    Status Fail(const Status& reason, std::size_t line_number) const {
+        std::string message =
+            (line_number > 0 ? "line " + std::to_string(line_number) + ": " : std::string()) +
+            reason.message() + " (file '" + path_ + "'; ";
+        if (in_edge_phase_) {
+            message += "all " + std::to_string(num_entities_) +
+                       " entities were loaded, but not all of their edges to entities later in "
+                       "the file)";
+        } else {
+            message += std::to_string(num_entities_) + " entities from earlier lines were loaded";
+            if (!deferred_.empty()) {
+                message += " (those with edges to later lines without their edges)";
+            }
+            if (line_number > 0) {
+                message += "; nothing from line " + std::to_string(line_number) + " on was written";
+            }
+            message += ")";
+        }
+        return {reason.code(), std::move(message)};
+    }
+
+    Status Flush() {
+        if (batch_.empty()) {
+            return Status::Ok();
+        }
+        Status written = ctx_.db.Write(batch_);
+        if (written.ok()) {
+            if (!in_edge_phase_) {
+                num_entities_ += batch_.size();
+            }
+        } else {
+            // Rare (lines are pre-validated): find the offending line(s) one write at a time.
+            PHENIX_RETURN_IF_ERROR(RetryOneByOne());
+        }
+        batch_.Clear();
+        batch_lines_.clear();
+        batch_bytes_ = 0;
+        if (!in_edge_phase_) {
+            MaybeProgress(/*is_final=*/false);
+        }
+        return Status::Ok();
+    }
+
+    Status RetryOneByOne() {
+        const auto& ops = batch_.ops();
+        for (std::size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
+            WriteBatch single;
+            if (ops[op_idx].type == WriteBatch::OpType::kReplaceEdges) {
+                single.ReplaceEdges(ref_, ops[op_idx].entity.id, ops[op_idx].entity.edges);
+            } else {
+                single.Upsert(ref_, ops[op_idx].entity);
+            }
+            Status written = ctx_.db.Write(single);
+            if (written.ok()) {
+                if (!in_edge_phase_) {
+                    ++num_entities_;
+                }
+                continue;
+            }
+            if (in_edge_phase_) {
+                // The entity is loaded; only its edge list is not.
+                if (!skip_errors_) {
+                    return Fail(written, batch_lines_[op_idx]);
+                }
+                num_skipped_edges_ += ops[op_idx].entity.edges.size();
+                NoteSkip(batch_lines_[op_idx], "edges not written: " + written.message());
+                continue;
+            }
+            // Not loaded: its deferred edges must not be written either.
+            if (auto it = deferred_by_id_.find(ops[op_idx].entity.id);
+                it != deferred_by_id_.end() &&
+                deferred_[it->second].line_number == batch_lines_[op_idx]) {
+                deferred_[it->second].is_live = false;
+                deferred_by_id_.erase(it);
+            }
+            PHENIX_RETURN_IF_ERROR(BadLine(batch_lines_[op_idx], written, /*flush_first=*/false));
+        }
+        return Status::Ok();
+    }
+
+    // Whether an edge's target exists now (for targets this COPY did not load).
+    Result<bool> TargetExists(const Edge& edge) {
+        if (IsLoadedTarget(edge)) {
+            return true;
+        }
+        CollectionRef target{edge.target_tenant.empty() ? ref_.tenant : edge.target_tenant,
+                             edge.target_collection.empty() ? ref_.name : edge.target_collection};
+        std::string key = target.ToString();
+        key.push_back('\0');
+        key += edge.target_id;
+        if (auto it = known_targets_.find(key); it != known_targets_.end()) {
+            return it->second;
+        }
+        Result<Entity> found = ctx_.db.Get(target, edge.target_id);
+        // NotFound (also for a missing collection) and InvalidArgument (a malformed id or
+        // collection name) both mean that there is no such target.
+        if (!found.ok() && !found.status().IsNotFound() && !found.status().IsInvalidArgument()) {
+            return found.status();
+        }
+        known_targets_.emplace(std::move(key), found.ok());
+        return found.ok();
+    }
+
+    // The second pass: the remembered edge lists, now that every line is loaded.
+    Status WriteDeferredEdges() {
+        in_edge_phase_ = true;
+        // Resolve everything first, so that a missing target under ON_ERROR stop fails before
+        // any edge list is written.
+        struct Pending {
+            std::size_t deferred_idx;
+            std::vector<Edge> edges;
+        };
+        std::vector<Pending> pending;
+        for (std::size_t idx = 0; idx < deferred_.size(); ++idx) {
+            Deferred& deferred = deferred_[idx];
+            if (!deferred.is_live) {
+                continue;
+            }
+            std::vector<Edge> keep;
+            keep.reserve(deferred.edges.size());
+            for (Edge& edge : deferred.edges) {
+                PHENIX_ASSIGN_OR_RETURN(bool exists, TargetExists(edge));
+                if (exists) {
+                    keep.push_back(std::move(edge));
+                    continue;
+                }
+                const std::string collection =
+                    edge.target_collection.empty() ? ref_.name : edge.target_collection;
+                Status missing =
+                    Status::NotFound("edge '" + edge.label + "': target entity '" + edge.target_id +
+                                     "' does not exist in collection '" + collection +
+                                     "' (not in the database and not in the file)");
+                if (!skip_errors_) {
+                    return Fail(missing, deferred.line_number);
+                }
+                ++num_skipped_edges_;
+                NoteSkip(deferred.line_number, missing.message());
+            }
+            deferred.edges.clear();
+            deferred.edges.shrink_to_fit();
+            if (!keep.empty()) {  // the entity was written without edges
+                pending.push_back({idx, std::move(keep)});
+            }
+        }
+        // Every entity is written and each appears in one batch at most, so the batches are
+        // independent: write them on several threads (Database::Write is thread-safe and
+        // concurrent writes proceed in parallel).
+        std::vector<EdgeBatch> batches;
+        std::size_t batch_edges = 0;
+        for (Pending& item : pending) {
+            if (batches.empty() || batches.back().batch.size() >= kBatchEntities ||
+                batch_edges >= kBatchEdges) {
+                batches.emplace_back();
+                batch_edges = 0;
+            }
+            batch_edges += item.edges.size();
+            batches.back().lines.push_back(deferred_[item.deferred_idx].line_number);
+            batches.back().batch.ReplaceEdges(ref_, deferred_[item.deferred_idx].id,
+                                              std::move(item.edges));
+        }
+        pending.clear();
+        WriteInParallel(batches);
+        // Rejected batches (rare), in file order, one operation at a time to name the lines.
+        for (EdgeBatch& rejected : batches) {
+            if (rejected.status.ok()) {
+                continue;
+            }
+            batch_ = std::move(rejected.batch);
+            batch_lines_ = std::move(rejected.lines);
+            PHENIX_RETURN_IF_ERROR(RetryOneByOne());
+            batch_.Clear();
+            batch_lines_.clear();
+        }
+        return Status::Ok();
+    }
+
+    struct EdgeBatch {
+        WriteBatch batch;
+        std::vector<std::size_t> lines;  // of each operation
+        Status status;
+    };
+
+    // Writes `batches`, setting each one's status. The calling thread writes too, and is the only
+    // one that reports progress.
+    void WriteInParallel(std::vector<EdgeBatch>& batches) {
+        if (batches.empty()) {
+            return;
+        }
+        std::atomic<std::size_t> next_batch{0};
+        std::atomic<std::size_t> num_written{0};
+        const std::size_t total = [&] {
+            std::size_t sum = 0;
+            for (const EdgeBatch& item : batches) {
+                sum += item.batch.size();
+            }
+            return sum;
+        }();
+        auto write_some = [&](bool report) {
+            for (;;) {
+                const std::size_t idx = next_batch.fetch_add(1);
+                if (idx >= batches.size()) {
+                    return;
+                }
+                batches[idx].status = ctx_.db.Write(batches[idx].batch);
+                num_written.fetch_add(batches[idx].batch.size());
+                if (report) {
+                    MaybeEdgeProgress(num_written.load(), total);
+                }
+            }
+        };
+        const std::size_t num_helpers =
+            std::min(NumWorkers(), std::min(kMaxEdgeWriters, batches.size())) - 1;
+        std::vector<std::jthread> helpers;  // joined before the counters go away
+        helpers.reserve(num_helpers);
+        for (std::size_t idx = 0; idx < num_helpers; ++idx) {
+            helpers.emplace_back([&] { write_some(/*report=*/false); });
+        }
+        write_some(/*report=*/true);
+    }
+
+    void MaybeProgress(bool is_final) {
+        if (!ctx_.progress) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (!is_final && now - last_progress_ < kProgressInterval) {
+            return;
+        }
+        last_progress_ = now;
+        const double seconds = SecondsSince(start_);
+        const auto rate = static_cast<std::uint64_t>(
+            seconds > 0 ? static_cast<double>(num_entities_) / seconds : 0.0);
+        std::string line = "COPY " + ref_.name + ": " + std::to_string(num_lines_) + " lines, " +
+                           std::to_string(num_entities_) + " entities";
+        if (is_final) {
+            char elapsed[32];
+            std::snprintf(elapsed, sizeof elapsed, "%.1f", seconds);
+            line += " in " + std::string(elapsed) + " s (" + std::to_string(rate) + "/s)";
+            if (num_skipped_lines_ > 0) {
+                line += ", " + std::to_string(num_skipped_lines_) + " lines skipped";
+            }
+        } else {
+            line += ", " + std::to_string(rate) + "/s";
+        }
+        ctx_.progress(line);
+    }
+
+    void MaybeEdgeProgress(std::size_t done, std::size_t total) {
+        if (!ctx_.progress) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (now - last_progress_ < kProgressInterval) {
+            return;
+        }
+        last_progress_ = now;
+        ctx_.progress("COPY " + ref_.name + ": edges to later lines, " + std::to_string(done) +
+                      "/" + std::to_string(total) + " entities");
+    }
+
+    QueryResult MakeResult() const {
+        QueryResult result;
+        result.affected = num_entities_;
+        result.message = "COPY " + std::to_string(num_entities_);
+        if (num_skipped_lines_ > 0 || num_skipped_edges_ > 0) {
+            std::vector<std::string> parts;
+            if (num_skipped_lines_ > 0) {
+                parts.push_back(std::to_string(num_skipped_lines_) +
+                                (num_skipped_lines_ == 1 ? " line" : " lines") + " skipped");
+            }
+            if (num_skipped_edges_ > 0) {
+                parts.push_back(std::to_string(num_skipped_edges_) +
+                                (num_skipped_edges_ == 1 ? " edge" : " edges") + " skipped");
+            }
+            result.message += " (";
+            for (std::size_t idx = 0; idx < parts.size(); ++idx) {
+                result.message += (idx > 0 ? ", " : "") + parts[idx];
+            }
+            result.message += ": ";
+            for (std::size_t idx = 0; idx < skip_reasons_.size(); ++idx) {
+                result.message += (idx > 0 ? "; " : "") + skip_reasons_[idx];
+            }
+            if (num_skipped_lines_ + num_skipped_edges_ > skip_reasons_.size()) {
+                result.message += "; ...";
+            }
+            result.message += ")";
+        }
+        return result;
+    }
+
+    // Immutable after construction.
+    ExecContext& ctx_;
+    const CollectionRef ref_;
+    const std::string path_;
+    const bool skip_errors_;
+    const Clock::time_point start_;
+
+    Clock::time_point last_progress_;
+    WriteBatch batch_;
+    std::vector<std::size_t> batch_lines_;  // the line of each operation of batch_
+    std::size_t batch_bytes_ = 0;
+    std::unordered_set<std::string> loaded_ids_;
+    std::vector<Deferred> deferred_;
+    std::unordered_map<std::string, std::size_t> deferred_by_id_;  // live entries only
+    std::unordered_map<std::string, bool> known_targets_;  // "ref\0id" -> exists (not loaded)
+    bool in_edge_phase_ = false;
+    std::size_t num_lines_ = 0;  // the last non-blank line seen
+    std::uint64_t num_entities_ = 0;
+    std::uint64_t num_skipped_lines_ = 0;
+    std::uint64_t num_skipped_edges_ = 0;
+    std::vector<std::string> skip_reasons_;
+};
+
+Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std::string& path) {
+    const std::string tmp_path = path + ".tmp";
+    std::FILE* file = std::fopen(tmp_path.c_str(), "wb");
+    if (file == nullptr) {
+        return Status::IOError("cannot open '" + tmp_path + "' for writing: " + ErrnoText(errno));
+    }
+    auto fail = [&](const Status& status) -> Status {
+        if (file != nullptr) {
+            std::fclose(file);
+            file = nullptr;
+        }
+        std::remove(tmp_path.c_str());
+        return status;
+    };
+    const Clock::time_point start = Clock::now();
+    Clock::time_point last_progress = start;
+    std::uint64_t num_entities = 0;
+    ScanOptions options{.start_after = {}, .limit = limits::kMaxScanLimit, .include_edges = true};
+    std::string line;
+    for (;;) {
+        Result<ScanPage> page = ctx.db.Scan(ref, options);
+        if (!page.ok()) {
+            return fail(page.status());
+        }
+        for (const Entity& entity : page->entities) {
+            line = EntityToJson(entity);
+            line.push_back('\n');
+            if (std::fwrite(line.data(), 1, line.size(), file) != line.size()) {
+                return fail(
+                    Status::IOError("cannot write '" + tmp_path + "': " + ErrnoText(errno)));
+            }
+            ++num_entities;
+        }
+        if (ctx.progress && Clock::now() - last_progress >= kProgressInterval) {
+            last_progress = Clock::now();
+            ctx.progress("COPY " + ref.name + " TO '" + path +
+                         "': " + std::to_string(num_entities) + " entities");
+        }
+        if (page->next_start_after.empty()) {
+            break;
+        }
+        options.start_after = std::move(page->next_start_after);
+    }
+    if (std::fflush(file) != 0 || ::fsync(::fileno(file)) != 0) {
+        return fail(Status::IOError("cannot write '" + tmp_path + "': " + ErrnoText(errno)));
+    }
+    const int closed = std::fclose(file);
+    file = nullptr;
+    if (closed != 0) {
+        return fail(Status::IOError("cannot write '" + tmp_path + "': " + ErrnoText(errno)));
+    }
+    if (std::rename(tmp_path.c_str(), path.c_str()) != 0) {
+        return fail(Status::IOError("cannot rename '" + tmp_path + "' to '" + path +
+                                    "': " + ErrnoText(errno)));
+    }
+    if (ctx.progress) {
+        char elapsed[32];
+        std::snprintf(elapsed, sizeof elapsed, "%.1f", SecondsSince(start));
+        ctx.progress("COPY " + ref.name + " TO '" + path + "': " + std::to_string(num_entities) +
+                     " entities in " + elapsed + " s");
+    }
+    QueryResult result;
+    result.message = "COPY " + std::to_string(num_entities);
+    result.affected = num_entities;
+    return result;
+}
+
+}  // namespace
+
+Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt) {
+    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
+                            ResolveCollection(ctx, stmt.collection, stmt.name_pos));
+    const CollectionRef ref = ctx.Ref(stmt.collection);
+    if (stmt.file_path.empty()) {
+        return ErrorAt(ctx.statement_pos, "COPY needs a file path");
+    }
+    if (stmt.is_export) {
+        if (!stmt.on_error.empty()) {
+            return ErrorAt(ctx.statement_pos, "ON_ERROR applies to COPY ... FROM only");
+        }
+        return CopyTo(ctx, ref, stmt.file_path);
+    }
+    if (!stmt.on_error.empty() && stmt.on_error != "skip" && stmt.on_error != "stop") {
+        return ErrorAt(ctx.statement_pos,
+                       "ON_ERROR must be skip or stop, not '" + stmt.on_error + "'");
+    }
+    const int fd = ::open(stmt.file_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return Status::IOError("cannot open '" + stmt.file_path + "': " + ErrnoText(errno));
+    }
+    FdCloser closer(fd);
+    CopyFrom copy(ctx, ref, stmt.file_path, stmt.on_error == "skip");
+    return copy.Run(fd, info);
+}
+
+}  // namespace phenix::query

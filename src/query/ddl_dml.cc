@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// CREATE / DROP COLLECTION, CREATE / DROP INDEX, SHOW COLLECTIONS, DESCRIBE, INSERT, UPDATE and
+// DELETE (exec.h). Every statement maps onto public Database / Transaction calls; the writes of
+// one statement always go into one WriteBatch, so a statement takes effect completely or not at
+// all.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <phenix/limits.h>
+
+#include "document/filter.h"
+#include "query/exec.h"
+#include "query/lexer.h"
+
+namespace phenix::query {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kIdColumn = "id";
+constexpr std::string_view kVectorColumn = "vector";
+constexpr std::string_view kMetadataColumn = "metadata";
+constexpr std::string_view kEdgesColumn = "edges";
+
+// A statement that reads the rows it changes runs in a private transaction when the session has
+// none; a commit conflict with a concurrent writer retries it from a fresh snapshot.
+constexpr int kMaxStatementAttempts = 5;
+constexpr auto kProgressInterval = std::chrono::seconds(1);
+// Keeps messages that quote user values short.
+constexpr std::size_t kMaxQuotedValue = 60;
+
+std::vector<std::string> EntityColumns() {
+    return {std::string(kIdColumn), std::string(kVectorColumn), std::string(kMetadataColumn),
+            std::string(kEdgesColumn)};
+}
+
+std::string WithSuggestion(std::string message, std::string_view name,
+                           const std::vector<std::string>& candidates) {
+    if (auto suggestion = ClosestName(name, candidates)) {
+        message += "; did you mean '" + *suggestion + "'?";
+    }
+    return message;
+}
+
+std::string Quoted(const QueryValue& value) {
+    std::string text = value.ToJson();
+    if (text.size() > kMaxQuotedValue) {
+        text = text.substr(0, kMaxQuotedValue) + "...";
+    }
+    return text;
+}
+
+std::string TypeName(QueryValue::Type type) {
+    switch (type) {
+        case QueryValue::Type::kNull:
+            return "NULL";
+        case QueryValue::Type::kBool:
+            return "a boolean";
+        case QueryValue::Type::kInt:
+            return "an integer";
+        case QueryValue::Type::kFloat:
+            return "a number";
+        case QueryValue::Type::kString:
+            return "a string";
+        case QueryValue::Type::kVector:
+            return "a vector";
+        case QueryValue::Type::kJson:
+            return "JSON";
+    }
+    return "a value";
+}
+
+std::string JoinPath(const std::vector<std::string>& path, std::size_t first_idx) {
+    std::string out;
+    for (std::size_t idx = first_idx; idx < path.size(); ++idx) {
+        if (!out.empty()) {
+            out += '.';
+        }
+        out += path[idx];
+    }
+    return out;
+}
+
+Status RefuseReadOnly(const ExecContext& ctx, std::string_view what) {
+    if (!ctx.txn_read_only) {
+        return Status::Ok();
+    }
+    return Status::FailedPrecondition(PositionedMessage(
+        ctx.statement_pos, std::string(what) + " cannot run in a read-only transaction; "
+                                               "COMMIT or ROLLBACK it first"));
+}
+
+// Applies `batch` in the session's transaction, or atomically on its own.
+Status WriteBatchTo(ExecContext& ctx, const WriteBatch& batch) {
+    if (batch.empty()) {
+        return Status::Ok();
+    }
+    const Status status = ctx.txn != nullptr ? ctx.txn->Write(batch) : ctx.db.Write(batch);
+    return AtPos(ctx.statement_pos, status);
+}
+
+// Runs `body(txn)` in the session's transaction, or in a private one that is committed here, so
+// that the rows a statement chooses and the writes it makes come from one snapshot (an UPDATE
+// never resurrects a row a concurrent DELETE removed). Returns what `body` returns.
+template <typename Body>
+Result<std::uint64_t> RunInTransaction(ExecContext& ctx, Body&& body) {
+    if (ctx.txn != nullptr) {
+        return body(*ctx.txn);
+    }
+    Status conflict;
+    for (int attempt = 0; attempt < kMaxStatementAttempts; ++attempt) {
+        PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, ctx.db.BeginTransaction());
+        // On an error the transaction is destroyed unfinished, which rolls it back.
+        PHENIX_ASSIGN_OR_RETURN(std::uint64_t affected, body(*txn));
+        Result<Timestamp> committed = txn->Commit();
+        if (committed.ok()) {
+            return affected;
+        }
+        if (committed.status().code() != StatusCode::kAborted) {
+            return AtPos(ctx.statement_pos, committed.status());
+        }
+        conflict = committed.status();
+    }
+    return AtPos(ctx.statement_pos, conflict);
+}
+
+// Reports CREATE INDEX progress through ctx.progress about once a second. The engine may call
+// the ProgressFn from its build thread, hence the mutex.
+class ProgressReporter {
+  public:
+    ProgressReporter(const QueryProgressFn& sink, std::string prefix)
+        : sink_(sink), prefix_(std::move(prefix)), last_(std::chrono::steady_clock::now()) {}
+
+    void Report(std::uint64_t done, std::uint64_t total) {
+        if (!sink_) {
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard<std::mutex> lock(mu_);
+        if (now - last_ < kProgressInterval) {
+            return;
+        }
+        last_ = now;
+        sink_(prefix_ + std::to_string(done) + "/" + std::to_string(total) + " entities");
+    }
+
+  private:
+    const QueryProgressFn& sink_;
+    const std::string prefix_;
+    std::mutex mu_;
+    std::chrono::steady_clock::time_point last_;  // guarded by mu_
+};
+
+// ---- values of entity columns ------------------------------------------------------------
+
+Result<std::string> IdValue(const Expr& expr, const QueryParams& params) {
+    PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(expr, params));
+    if (value.type != QueryValue::Type::kString) {
+        return ErrorAt(expr.pos, "id must be a string like 'd1', not " + TypeName(value.type) +
+                                     " (" + Quoted(value) + ")");
+    }
+    return std::move(value.text);
+}
+
+// The vector of a row: empty for NULL (no vector). Checks the collection's dimension here so
+// the error points at the literal.
+Result<std::vector<float>> VectorValue(const Expr& expr, const QueryParams& params,
+                                       const CollectionInfo& info) {
+    PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(expr, params));
+    if (value.type == QueryValue::Type::kNull) {
+        return std::vector<float>{};
+    }
+    PHENIX_ASSIGN_OR_RETURN(std::vector<float> vector,
+                            ConstantAsVector(expr, params, kVectorColumn));
+    const std::string& name = info.spec.ref.name;
+    if (!info.spec.dimension) {
+        return ErrorAt(expr.pos, "collection '" + name +
+                                     "' has no vectors (it was created without DIMENSION); "
+                                     "use NULL for vector");
+    }
+    if (vector.size() != *info.spec.dimension) {
+        return ErrorAt(expr.pos, "vector has " + std::to_string(vector.size()) +
+                                     " dimensions but collection '" + name + "' has dimension " +
+                                     std::to_string(*info.spec.dimension) +
+                                     (vector.empty() ? " (use NULL for no vector)" : ""));
+    }
+    return vector;
+}
+
+// A constant as parsed JSON (kJson values, and scalars as their JSON form).
+Json ValueAsJson(const QueryValue& value) {
+    Json json = Json::parse(value.ToJson(), nullptr, false);
+    return json.is_discarded() ? Json() : json;
+}
+
+// The metadata of a row as minified JSON object text; NULL is the empty object.
+Result<std::string> MetadataValue(const Expr& expr, const QueryParams& params) {
+    PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(expr, params));
+    if (value.type == QueryValue::Type::kNull) {
+        return std::string("{}");
+    }
+    if (value.type == QueryValue::Type::kJson) {
+        Json json = ValueAsJson(value);
+        if (json.is_object()) {
+            return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+        }
+    }
+    return ErrorAt(expr.pos, "metadata must be a JSON object like {\"category\": \"tech\"}, not " +
+                                 TypeName(value.type) + " (" + Quoted(value) + ")");
+}
+
+Result<Edge> EdgeFromJson(const Json& json, SourcePos pos, const std::string& where) {
+    static const std::vector<std::string> kFields = {"label", "target", "weight", "properties",
+                                                     "target_collection"};
+    if (!json.is_object()) {
+        return ErrorAt(pos, where +
+                                " must be an object like {\"label\": \"related_to\", "
+                                "\"target\": \"d1\", \"weight\": 0.8}");
+    }
+    Edge edge;
+    bool has_label = false;
+    bool has_target = false;
+    for (const auto& [key, field] : json.items()) {
+        if (key == "label" || key == "target" || key == "target_collection") {
+            if (!field.is_string()) {
+                return ErrorAt(pos, where + ": \"" + key + "\" must be a string");
+            }
+            if (key == "label") {
+                edge.label = field.get<std::string>();
+                has_label = true;
+            } else if (key == "target") {
+                edge.target_id = field.get<std::string>();
+                has_target = true;
+            } else {
+                edge.target_collection = field.get<std::string>();
+            }
+        } else if (key == "weight") {
+            if (!field.is_number()) {
+                return ErrorAt(pos, where + ": \"weight\" must be a number");
+            }
+            edge.weight = field.get<double>();
+        } else if (key == "properties") {
+            if (field.is_null()) {
+                continue;
+            }
+            if (!field.is_object()) {
+                return ErrorAt(pos, where + ": \"properties\" must be a JSON object");
+            }
+            edge.properties = field.dump(-1, ' ', false, Json::error_handler_t::replace);
+        } else {
+            return ErrorAt(pos, WithSuggestion(where + " has an unknown field \"" + key +
+                                                   "\" (fields: label, target, weight, "
+                                                   "properties, target_collection)",
+                                               key, kFields));
+        }
+    }
+    if (!has_label || !has_target) {
+        return ErrorAt(pos, where + " needs \"label\" and \"target\"");
+    }
+    return edge;
+}
+
+// The out-edges of a row: a JSON array of edge objects; NULL or [] is none.
+Result<std::vector<Edge>> EdgesValue(const Expr& expr, const QueryParams& params) {
+    PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(expr, params));
+    std::vector<Edge> edges;
+    if (value.type == QueryValue::Type::kNull ||
+        (value.type == QueryValue::Type::kVector && value.vector.empty())) {
+        return edges;
+    }
+    const Json json = value.type == QueryValue::Type::kJson ? ValueAsJson(value) : Json();
+    if (!json.is_array()) {
+        return ErrorAt(expr.pos,
+                       "edges must be a JSON array of objects like [{\"label\": \"related_to\", "
+                       "\"target\": \"d1\"}], not " +
+                           TypeName(value.type) + " (" + Quoted(value) + ")");
+    }
+    edges.reserve(json.size());
+    for (std::size_t idx = 0; idx < json.size(); ++idx) {
+        PHENIX_ASSIGN_OR_RETURN(
+            Edge edge, EdgeFromJson(json[idx], expr.pos, "edges[" + std::to_string(idx) + "]"));
+        edges.push_back(std::move(edge));
+    }
+    return edges;
+}
+
+// ---- rows chosen by WHERE --------------------------------------------------------------------
+
+Status TooManyRows(const ExecContext& ctx, std::string_view what, std::uint64_t count) {
+    return Status::InvalidArgument(PositionedMessage(
+        ctx.statement_pos, std::string(what) + " matches " + std::to_string(count) +
+                               " rows; at most " + std::to_string(limits::kMaxFindLimit) +
+                               " may be changed per statement (narrow the WHERE clause and "
+                               "repeat)"));
+}
+
+// The ids of the rows `where` selects, read through `txn`. Ids of the form id = 'x' that do not
+// exist are left out. `all_by_scan` reads every id with Scan when there is no WHERE.
+Result<std::vector<std::string>> SelectIds(const ExecContext& ctx, Transaction& txn,
+                                           const CollectionRef& ref,
+                                           const std::optional<Expr>& where, std::string_view what,
+                                           bool all_by_scan) {
+    std::vector<std::string> ids;
+    if (!where && all_by_scan) {
+        ScanOptions options{.limit = limits::kMaxScanLimit, .include_edges = false};
+        while (true) {
+            PHENIX_ASSIGN_OR_RETURN(ScanPage page, txn.Scan(ref, options));
+            for (Entity& entity : page.entities) {
+                ids.push_back(std::move(entity.id));
+            }
+            if (ids.size() > limits::kMaxFindLimit) {
+                PHENIX_ASSIGN_OR_RETURN(FindResponse all,
+                                        txn.Find(ref, FindOptions{.count_only = true}));
+                return TooManyRows(ctx, what, all.count);
+            }
+            if (page.next_start_after.empty()) {
+                return ids;
+            }
+            options.start_after = std::move(page.next_start_after);
+        }
+    }
+    BoundWhere bound;
+    if (where) {
+        PHENIX_ASSIGN_OR_RETURN(bound, BindWhere(&*where, ctx.params));
+    }
+    if (!bound.ids) {
+        PHENIX_ASSIGN_OR_RETURN(FindResponse found,
+                                txn.Find(ref, FindOptions{.filter = bound.filter_json,
+                                                          .limit = limits::kMaxFindLimit}));
+        if (found.count > limits::kMaxFindLimit) {
+            return TooManyRows(ctx, what, found.count);
+        }
+        return std::move(found.ids);
+    }
+    std::optional<document::Filter> filter;
+    if (!bound.filter_json.empty()) {
+        Result<document::Filter> parsed = document::ParseFilter(bound.filter_json);
+        if (!parsed.ok()) {
+            return AtPos(where->pos, parsed.status());
+        }
+        filter = std::move(parsed).value();
+    }
+    std::set<std::string> seen;
+    for (const std::string& id : *bound.ids) {
+        if (!seen.insert(id).second) {
+            continue;
+        }
+        Result<Entity> entity = txn.Get(ref, id);
+        if (!entity.ok()) {
+            if (entity.status().code() == StatusCode::kNotFound) {
+                continue;
+            }
+            return AtPos(ctx.statement_pos, entity.status());
+        }
+        if (filter) {
+            PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity->metadata));
+            if (!matches) {
+                continue;
+            }
+        }
+        ids.push_back(id);
+    }
+    if (ids.size() > limits::kMaxFindLimit) {
+        return TooManyRows(ctx, what, ids.size());
+    }
+    return ids;
+}
+
+// ---- UPDATE assignments ----------------------------------------------------------------------
+
+// What SET does to each row: metadata field assignments (as a merge patch when possible),
+// a whole new metadata object, a new vector and/or new edges.
+struct UpdatePlan {
+    struct FieldAssignment {
+        std::vector<std::string> path;  // inside the metadata
+        Json value;                     // null removes the field
+    };
+    std::vector<FieldAssignment> fields;
+    // Fields a merge patch cannot set as SET means: an object value (a patch would merge it into
+    // the old object) and a nested removal (a patch would create the missing parents).
+    bool needs_read_for_fields = false;
+    std::optional<std::string> metadata;
+    std::optional<std::vector<float>> vector;
+    std::optional<std::vector<Edge>> edges;
+
+    [[nodiscard]] bool ChangesMetadata() const { return metadata || !fields.empty(); }
+    // Whether each row must be read and rewritten whole (Upsert) rather than changed by one
+    // metadata or edges operation. New edges alone use ReplaceEdges, which leaves the vector
+    // index alone; with metadata changes too they would take two operations per row.
+    [[nodiscard]] bool NeedsRead() const {
+        return needs_read_for_fields || vector || (edges && ChangesMetadata());
+    }
+
+    [[nodiscard]] Json MergePatch() const {
+        Json patch = Json::object();
+        for (const FieldAssignment& field : fields) {
+            Json* node = &patch;
+            for (std::size_t idx = 0; idx + 1 < field.path.size(); ++idx) {
+                node = &(*node)[field.path[idx]];
+                if (!node->is_object()) {
+                    *node = Json::object();
+                }
+            }
+            (*node)[field.path.back()] = field.value;
+        }
+        return patch;
+    }
+
+    // The fields applied to a metadata object in place: like the merge patch, except that an
+    // object value replaces the field instead of merging into it (what SET means).
+    void ApplyFields(Json& object) const {
+        for (const FieldAssignment& field : fields) {
+            Json* node = &object;
+            for (std::size_t idx = 0; node != nullptr && idx + 1 < field.path.size(); ++idx) {
+                if (field.value.is_null()) {
+                    // Removal never creates parents: a missing or non-object parent has no field.
+                    auto child = node->find(field.path[idx]);
+                    node = child != node->end() && child->is_object() ? &*child : nullptr;
+                    continue;
+                }
+                Json& child = (*node)[field.path[idx]];
+                if (!child.is_object()) {
+                    child = Json::object();
+                }
+                node = &child;
+            }
+            if (node == nullptr) {
+                continue;
+            }
+            if (field.value.is_null()) {
+                node->erase(field.path.back());
+            } else {
+                (*node)[field.path.back()] = field.value;
+            }
+        }
+    }
+};
+
+bool IsPrefix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+Result<UpdatePlan> PlanUpdate(const ExecContext& ctx, const UpdateStmt& stmt,
+                              const CollectionInfo& info) {
+    UpdatePlan plan;
+    std::set<std::string> whole;  // columns assigned as a whole
+    for (const Assignment& assignment : stmt.assignments) {
+        const Expr& value_expr = assignment.value;
+        if (assignment.path.empty()) {
+            return ErrorAt(value_expr.pos, "expected a column to set");
+        }
+        const std::string& column = assignment.path.front();
+        const std::string written = JoinPath(assignment.path, 0);
+        if (column == kIdColumn) {
+            return ErrorAt(value_expr.pos,
+                           "the id of an entity cannot be changed; INSERT a new entity and "
+                           "DELETE the old one");
+        }
+        const bool is_known =
+            column == kVectorColumn || column == kMetadataColumn || column == kEdgesColumn;
+        if (!is_known) {
+            return ErrorAt(value_expr.pos,
+                           WithSuggestion("unknown column '" + column +
+                                              "' in SET (columns: vector, metadata, "
+                                              "metadata.<field>, edges)",
+                                          column, EntityColumns()));
+        }
+        if (column != kMetadataColumn && assignment.path.size() > 1) {
+            return ErrorAt(value_expr.pos, "cannot set " + written + ": only metadata has fields");
+        }
+        if (assignment.path.size() == 1) {
+            if (!whole.insert(column).second) {
+                return ErrorAt(value_expr.pos, column + " is assigned twice");
+            }
+        }
+        if (column == kVectorColumn) {
+            PHENIX_ASSIGN_OR_RETURN(plan.vector, VectorValue(value_expr, ctx.params, info));
+        } else if (column == kEdgesColumn) {
+            PHENIX_ASSIGN_OR_RETURN(plan.edges, EdgesValue(value_expr, ctx.params));
+        } else if (assignment.path.size() == 1) {
+            PHENIX_ASSIGN_OR_RETURN(plan.metadata, MetadataValue(value_expr, ctx.params));
+        } else {
+            std::vector<std::string> path(assignment.path.begin() + 1, assignment.path.end());
+            for (const UpdatePlan::FieldAssignment& other : plan.fields) {
+                if (IsPrefix(other.path, path) || IsPrefix(path, other.path)) {
+                    return ErrorAt(value_expr.pos, written + " overlaps metadata." +
+                                                       JoinPath(other.path, 0) +
+                                                       ", which is also assigned");
+                }
+            }
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(value_expr, ctx.params));
+            Json json = ValueAsJson(value);
+            plan.needs_read_for_fields = plan.needs_read_for_fields || json.is_object() ||
+                                         (json.is_null() && path.size() > 1);
+            plan.fields.push_back({std::move(path), std::move(json)});
+        }
+    }
+    if (plan.metadata && !plan.fields.empty()) {
+        return ErrorAt(ctx.statement_pos,
+                       "metadata is set as a whole and field by field in the same UPDATE; set "
+                       "either metadata = {...} or metadata.<field> = value");
+    }
+    return plan;
+}
+
+// The batch operation that applies `plan` to the row `id`, read through `txn` when needed.
+Status AddUpdate(const ExecContext& ctx, Transaction& txn, const CollectionRef& ref,
+                 const UpdatePlan& plan, const std::string& id, WriteBatch& batch) {
+    if (!plan.NeedsRead()) {
+        if (plan.edges) {
+            batch.ReplaceEdges(ref, id, *plan.edges);
+        } else if (plan.metadata) {
+            batch.ReplaceMetadata(ref, id, *plan.metadata);
+        } else if (!plan.fields.empty()) {
+            batch.PatchMetadata(
+                ref, id, plan.MergePatch().dump(-1, ' ', false, Json::error_handler_t::replace));
+        }
+        return Status::Ok();
+    }
+    Result<Entity> current = txn.Get(ref, id);
+    if (!current.ok()) {
+        return AtPos(ctx.statement_pos, current.status());
+    }
+    Entity entity = std::move(current).value();
+    if (plan.metadata) {
+        entity.metadata = *plan.metadata;
+    } else if (!plan.fields.empty()) {
+        Json metadata = Json::parse(entity.metadata, nullptr, false);
+        if (!metadata.is_object()) {
+            metadata = Json::object();
+        }
+        plan.ApplyFields(metadata);
+        entity.metadata = metadata.dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
+    if (plan.vector) {
+        entity.vector = *plan.vector;
+    }
+    if (plan.edges) {
+        entity.edges = *plan.edges;
+    }
+    batch.Upsert(ref, std::move(entity));
+    return Status::Ok();
+}
+
+}  // namespace
+
+// ---- DDL -------------------------------------------------------------------------------------
+
+Result<QueryResult> ExecuteCreateCollection(ExecContext& ctx, const CreateCollectionStmt& stmt) {
+    CollectionSpec spec{.ref = ctx.Ref(stmt.name)};
+    if (stmt.dimension < 0 || static_cast<std::uint64_t>(stmt.dimension) > limits::kMaxDimension) {
+        return ErrorAt(ctx.statement_pos, "DIMENSION must be between 1 and " +
+                                              std::to_string(limits::kMaxDimension) + ", not " +
+                                              std::to_string(stmt.dimension));
+    }
+    if (stmt.dimension > 0) {
+        spec.dimension = static_cast<std::uint32_t>(stmt.dimension);
+    }
+    if (!stmt.metric.empty()) {
+        if (!spec.dimension) {
+            return ErrorAt(ctx.statement_pos,
+                           "METRIC needs DIMENSION: a collection without vectors has no metric");
+        }
+        Result<Metric> metric = ParseMetric(stmt.metric);
+        if (!metric.ok()) {
+            return ErrorAt(ctx.statement_pos, WithSuggestion("unknown metric '" + stmt.metric +
+                                                                 "' (metrics: l2, cosine, ip)",
+                                                             stmt.metric, {"l2", "cosine", "ip"}));
+        }
+        spec.metric = *metric;
+    }
+    PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, ctx.db.CreateCollection(spec)));
+    return QueryResult{.message = "CREATE COLLECTION"};
+}
+
+Result<QueryResult> ExecuteDropCollection(ExecContext& ctx, const DropCollectionStmt& stmt) {
+    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
+                            ResolveCollection(ctx, stmt.name, stmt.name_pos));
+    PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, ctx.db.DropCollection(info.spec.ref)));
+    return QueryResult{.message = "DROP COLLECTION"};
+}
+
+Result<QueryResult> ExecuteIndex(ExecContext& ctx, const IndexStmt& stmt) {
+    const std::string_view what = stmt.is_drop ? "DROP INDEX" : "CREATE INDEX";
+    if (stmt.path.empty() || stmt.path.front() != kMetadataColumn) {
+        const std::string written = JoinPath(stmt.path, 0);
+        return ErrorAt(ctx.statement_pos,
+                       "indexes are on metadata paths: write metadata." +
+                           (written.empty() ? std::string("category") : written));
+    }
+    if (stmt.path.size() < 2) {
+        return ErrorAt(ctx.statement_pos,
+                       "indexes are on metadata paths: name a field, e.g. metadata.category");
+    }
+    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
+                            ResolveCollection(ctx, stmt.collection, stmt.name_pos));
+    const std::string path = JoinPath(stmt.path, 1);
+    if (stmt.is_drop) {
+        PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, ctx.db.DropIndex(info.spec.ref, path)));
+    } else {
+        ProgressReporter reporter(ctx.progress, std::string(what) + " " + info.spec.ref.ToString() +
+                                                    " (metadata." + path + "): ");
+        ProgressFn progress;
+        if (ctx.progress) {
+            progress = [&reporter](std::uint64_t done, std::uint64_t total) {
+                reporter.Report(done, total);
+            };
+        }
+        PHENIX_RETURN_IF_ERROR(
+            AtPos(ctx.statement_pos, ctx.db.CreateIndex(info.spec.ref, path, progress)));
+    }
+    return QueryResult{.message = std::string(what)};
+}
+
+Result<QueryResult> ExecuteShowCollections(ExecContext& ctx) {
+    Result<std::vector<CollectionInfo>> collections = ctx.db.ListCollections(ctx.tenant);
+    if (!collections.ok()) {
+        return AtPos(ctx.statement_pos, collections.status());
+    }
+    QueryResult result{.has_rows = true,
+                       .columns = {"name", "dimension", "metric", "entities", "indexes"}};
+    std::sort(collections->begin(), collections->end(),
+              [](const CollectionInfo& a, const CollectionInfo& b) {
+                  return a.spec.ref.name < b.spec.ref.name;
+              });
+    for (const CollectionInfo& info : *collections) {
+        Result<std::vector<MetadataIndexInfo>> indexes = ctx.db.ListIndexes(info.spec.ref);
+        if (!indexes.ok()) {
+            // Dropped since it was listed: leave it out.
+            if (indexes.status().code() == StatusCode::kNotFound) {
+                continue;
+            }
+            return AtPos(ctx.statement_pos, indexes.status());
+        }
+        const bool has_vectors = info.spec.dimension.has_value();
+        result.rows.push_back({
+            QueryValue::String(info.spec.ref.name),
+            has_vectors ? QueryValue::Int(*info.spec.dimension) : QueryValue::Null(),
+            has_vectors ? QueryValue::String(std::string(MetricName(info.spec.metric)))
+                        : QueryValue::Null(),
+            QueryValue::Int(static_cast<std::int64_t>(info.num_entities)),
+            QueryValue::Int(static_cast<std::int64_t>(indexes->size())),
+        });
+    }
+    return result;
+}
+
+Result<QueryResult> ExecuteDescribe(ExecContext& ctx, const DescribeStmt& stmt) {
+    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
+                            ResolveCollection(ctx, stmt.collection, stmt.name_pos));
+    const CollectionRef& ref = info.spec.ref;
+    QueryResult result{.has_rows = true, .columns = {"column", "type", "details"}};
+    auto add = [&result](std::string_view column, std::string type, std::string details) {
+        result.rows.push_back({QueryValue::String(std::string(column)),
+                               QueryValue::String(std::move(type)),
+                               QueryValue::String(std::move(details))});
+    };
+    add(kIdColumn, "string", "primary key; " + std::to_string(info.num_entities) + " entities");
+
+    if (info.spec.dimension) {
+        std::string details(MetricName(info.spec.metric));
+        Result<VectorIndexInfo> index = ctx.db.GetVectorIndexInfo(ref);
+        if (index.ok()) {
+            details += ", hnsw m=" + std::to_string(index->m) +
+                       " ef_construction=" + std::to_string(index->ef_construction) +
+                       " ef_search=" + std::to_string(index->ef_search);
+            if (index->quantize_int8) {
+                details += " int8";
+            }
+            details += ", " + std::to_string(index->live_nodes) + " vectors indexed";
+            if (index->unindexed_rows > 0) {
+                details += " (" + std::to_string(index->unindexed_rows) + " changes pending)";
+            }
+        } else if (index.status().code() != StatusCode::kNotFound) {
+            return AtPos(ctx.statement_pos, index.status());
+        }
+        add(kVectorColumn, "vector(" + std::to_string(*info.spec.dimension) + ")",
+            std::move(details));
+    } else {
+        add(kVectorColumn, "none", "the collection has no vectors (created without DIMENSION)");
+    }
+
+    Result<std::vector<MetadataIndexInfo>> indexes = ctx.db.ListIndexes(ref);
+    if (!indexes.ok()) {
+        return AtPos(ctx.statement_pos, indexes.status());
+    }
+    std::string index_details;
+    for (const MetadataIndexInfo& index : *indexes) {
+        index_details += index_details.empty() ? "indexes: " : ", ";
+        index_details +=
+            index.path + (index.state == IndexState::kReady ? " (ready)" : " (building)");
+    }
+    add(kMetadataColumn, "json", index_details.empty() ? "no indexes" : index_details);
+    add(kEdgesColumn, "json",
+        "out-edges: [{label, target, weight, properties, target_collection}]");
+    return result;
+}
+
+// ---- DML -------------------------------------------------------------------------------------
+
+Result<QueryResult> ExecuteInsert(ExecContext& ctx, const InsertStmt& stmt) {
+    PHENIX_RETURN_IF_ERROR(RefuseReadOnly(ctx, "INSERT"));
+    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
+                            ResolveCollection(ctx, stmt.collection, stmt.name_pos));
+    const std::vector<std::string> known = EntityColumns();
+    for (std::size_t column_idx = 0; column_idx < stmt.columns.size(); ++column_idx) {
+        const std::string& column = stmt.columns[column_idx];
+        if (std::find(known.begin(), known.end(), column) == known.end()) {
+            return ErrorAt(ctx.statement_pos,
+                           WithSuggestion("unknown column '" + column +
+                                              "' (columns: id, vector, metadata, edges)",
+                                          column, known));
+        }
+        if (std::find(stmt.columns.begin(),
+                      stmt.columns.begin() + static_cast<std::ptrdiff_t>(column_idx),
+                      column) != stmt.columns.begin() + static_cast<std::ptrdiff_t>(column_idx)) {
+            return ErrorAt(ctx.statement_pos, "column '" + column + "' is listed twice");
+        }
+    }
+    if (std::find(stmt.columns.begin(), stmt.columns.end(), kIdColumn) == stmt.columns.end()) {
+        return ErrorAt(ctx.statement_pos, "INSERT needs the id column: INSERT INTO " +
+                                              stmt.collection + " (id, ...) VALUES ('d1', ...)");
+    }
+
+    WriteBatch batch;
+    for (std::size_t row_idx = 0; row_idx < stmt.rows.size(); ++row_idx) {
+        const std::vector<Expr>& row = stmt.rows[row_idx];
+        if (row.size() != stmt.columns.size()) {
+            const SourcePos pos = row.empty() ? ctx.statement_pos : row.front().pos;
+            return ErrorAt(pos, "row " + std::to_string(row_idx + 1) + " has " +
+                                    std::to_string(row.size()) + " values but " +
+                                    std::to_string(stmt.columns.size()) + " columns are listed");
+        }
+        Entity entity;
+        for (std::size_t column_idx = 0; column_idx < row.size(); ++column_idx) {
+            const std::string& column = stmt.columns[column_idx];
+            const Expr& value = row[column_idx];
+            if (column == kIdColumn) {
+                PHENIX_ASSIGN_OR_RETURN(entity.id, IdValue(value, ctx.params));
+            } else if (column == kVectorColumn) {
+                PHENIX_ASSIGN_OR_RETURN(entity.vector, VectorValue(value, ctx.params, info));
+            } else if (column == kMetadataColumn) {
+                PHENIX_ASSIGN_OR_RETURN(entity.metadata, MetadataValue(value, ctx.params));
+            } else {
+                PHENIX_ASSIGN_OR_RETURN(entity.edges, EdgesValue(value, ctx.params));
+            }
+        }
+        batch.Insert(info.spec.ref, std::move(entity));
+    }
+    PHENIX_RETURN_IF_ERROR(WriteBatchTo(ctx, batch));
+    const std::uint64_t inserted = batch.size();
+    return QueryResult{.message = "INSERT " + std::to_string(inserted), .affected = inserted};
+}
+
+Result<QueryResult> ExecuteUpdate(ExecContext& ctx, const UpdateStmt& stmt) {
+    PHENIX_RETURN_IF_ERROR(RefuseReadOnly(ctx, "UPDATE"));
+    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
+                            ResolveCollection(ctx, stmt.collection, stmt.name_pos));
+    PHENIX_ASSIGN_OR_RETURN(UpdatePlan plan, PlanUpdate(ctx, stmt, info));
+    const CollectionRef ref = info.spec.ref;
+    PHENIX_ASSIGN_OR_RETURN(
+        std::uint64_t updated,
+        RunInTransaction(ctx, [&](Transaction& txn) -> Result<std::uint64_t> {
+            PHENIX_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                                    SelectIds(ctx, txn, ref, stmt.where, "UPDATE",
+                                              /*all_by_scan=*/false));
+            WriteBatch batch;
+            for (const std::string& id : ids) {
+                PHENIX_RETURN_IF_ERROR(AddUpdate(ctx, txn, ref, plan, id, batch));
+            }
+            if (!batch.empty()) {
+                PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, txn.Write(batch)));
+            }
+            return static_cast<std::uint64_t>(ids.size());
+        }));
+    return QueryResult{.message = "UPDATE " + std::to_string(updated), .affected = updated};
+}
+
+Result<QueryResult> ExecuteDelete(ExecContext& ctx, const DeleteStmt& stmt) {
+    PHENIX_RETURN_IF_ERROR(RefuseReadOnly(ctx, "DELETE"));
+    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
+                            ResolveCollection(ctx, stmt.collection, stmt.name_pos));
+    const CollectionRef ref = info.spec.ref;
+    PHENIX_ASSIGN_OR_RETURN(
+        std::uint64_t deleted,
+        RunInTransaction(ctx, [&](Transaction& txn) -> Result<std::uint64_t> {
+            PHENIX_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                                    SelectIds(ctx, txn, ref, stmt.where, "DELETE",
+                                              /*all_by_scan=*/true));
+            WriteBatch batch;
+            for (std::string& id : ids) {
+                batch.Delete(ref, std::move(id));
+            }
+            if (!batch.empty()) {
+                PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, txn.Write(batch)));
+            }
+            return static_cast<std::uint64_t>(batch.size());
+        }));
+    return QueryResult{.message = "DELETE " + std::to_string(deleted), .affected = deleted};
+}
+
+}  // namespace phenix::query

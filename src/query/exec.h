@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The PhenixQL executor's shared pieces: the context every statement runs in (database, open
+// transaction, tenant, parameters), constant evaluation of literals and parameters, name
+// resolution with "did you mean" suggestions, WHERE -> metadata filter translation, and one
+// entry point per statement kind. QuerySession (session.cc) parses and dispatches here.
+//
+// Files: select.cc (SELECT and EXPLAIN: binder, planner, executor), ddl_dml.cc (CREATE, DROP,
+// SHOW, DESCRIBE, INSERT, UPDATE, DELETE), copy.cc (COPY FROM / TO), where.cc (WHERE binding),
+// value.cc (QueryValue, constants, errors).
+//
+// Thread-compatible: one context per statement.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phenix/db.h>
+#include <phenix/phenixql.h>
+#include <phenix/result.h>
+#include <phenix/transaction.h>
+
+#include "query/ast.h"
+
+namespace phenix::query {
+
+struct ExecContext {
+    Database& db;
+    Transaction* txn = nullptr;  // the session's open transaction, or null
+    bool txn_read_only = false;
+    std::string tenant;
+    const QueryParams& params;
+    const QueryProgressFn& progress;  // may be empty
+    SourcePos statement_pos;          // where the statement starts, for errors without a node
+
+    [[nodiscard]] CollectionRef Ref(std::string_view collection) const {
+        return CollectionRef{tenant, std::string(collection)};
+    }
+};
+
+// --- errors and positions (value.cc) -------------------------------------------------------
+
+/// InvalidArgument "line L, column C: message".
+Status ErrorAt(SourcePos pos, std::string_view message);
+/// Prefixes a status's message with "line L, column C: " (same code).
+Status AtPos(SourcePos pos, const Status& status);
+/// The candidate closest to `name` (edit distance <= 2, or a case-insensitive match), if any.
+std::optional<std::string> ClosestName(std::string_view name,
+                                       const std::vector<std::string>& candidates);
+
+// --- constants ------------------------------------------------------------------------------
+
+/// The value of a literal (null, bool, int, float, string, vector, JSON) or a parameter.
+/// InvalidArgument at the expression's position for anything else or an unbound parameter.
+Result<QueryValue> EvalConstant(const Expr& expr, const QueryParams& params);
+/// True when EvalConstant can evaluate the expression (a literal or a parameter).
+bool IsConstant(const Expr& expr);
+/// A constant as a float vector (kVector, or a JSON array of numbers); `what` names it in errors.
+Result<std::vector<float>> ConstantAsVector(const Expr& expr, const QueryParams& params,
+                                            std::string_view what);
+
+// --- names ----------------------------------------------------------------------------------
+
+/// The collection's info; NotFound "line L, column C: collection 'docs' does not exist; did you
+/// mean 'doc'?" when it does not.
+Result<CollectionInfo> ResolveCollection(const ExecContext& ctx, std::string_view name,
+                                         SourcePos pos);
+
+// --- WHERE (where.cc) -----------------------------------------------------------------------
+
+/// A WHERE clause (or the part of one that concerns one pattern variable) as engine requests:
+/// a metadata filter in the MongoDB-style JSON of include/phenix/query.h plus an optional set of
+/// ids from `id = 'x'` / `id IN (...)` conjuncts.
+struct BoundWhere {
+    std::string filter_json;                        // empty: no metadata condition
+    std::optional<std::vector<std::string>> ids;    // nullopt: any id
+    [[nodiscard]] bool IsEmpty() const { return filter_json.empty() && !ids; }
+};
+
+/// Binds `where` for a single collection. Paths are `id`, `metadata.<path>` (the `metadata.`
+/// prefix is required) or, when `variable` is non-empty, `<variable>.id` /
+/// `<variable>.metadata.<path>`. Supported: AND, OR, NOT, = != <> < <= > >=, IN, NOT IN,
+/// IS [NOT] NULL with constants on one side. Errors point at the offending expression.
+Result<BoundWhere> BindWhere(const Expr* where, const QueryParams& params,
+                             std::string_view variable = {});
+
+/// One condition (no id terms) as a filter over the fields under `root` ("metadata" for
+/// entities, "properties" for edges), qualified by `variable` when it is non-empty.
+Result<std::string> BindFilter(const Expr& expr, const QueryParams& params,
+                               std::string_view variable, std::string_view root);
+
+/// The conjuncts of an AND tree (a single expression is one conjunct).
+std::vector<const Expr*> SplitConjuncts(const Expr& expr);
+/// The first path component's variable when the path has one from `variables` (a.id -> "a"),
+/// else empty. Used to assign MATCH conjuncts to pattern variables.
+std::string ExprVariable(const Expr& expr, const std::vector<std::string>& variables);
+
+// --- statements -----------------------------------------------------------------------------
+
+Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, ExplainMode mode);
+
+// ddl_dml.cc
+Result<QueryResult> ExecuteCreateCollection(ExecContext& ctx, const CreateCollectionStmt& stmt);
+Result<QueryResult> ExecuteDropCollection(ExecContext& ctx, const DropCollectionStmt& stmt);
+Result<QueryResult> ExecuteIndex(ExecContext& ctx, const IndexStmt& stmt);
+Result<QueryResult> ExecuteShowCollections(ExecContext& ctx);
+Result<QueryResult> ExecuteDescribe(ExecContext& ctx, const DescribeStmt& stmt);
+Result<QueryResult> ExecuteInsert(ExecContext& ctx, const InsertStmt& stmt);
+Result<QueryResult> ExecuteUpdate(ExecContext& ctx, const UpdateStmt& stmt);
+Result<QueryResult> ExecuteDelete(ExecContext& ctx, const DeleteStmt& stmt);
+
+// copy.cc
+Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt);
+
+}  // namespace phenix::query

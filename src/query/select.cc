@@ -1,0 +1,2154 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// SELECT: binder, planner and executor, and EXPLAIN [ANALYZE] (docs/query-language.md).
+//
+// Binding checks every name against the catalog and the statement (collections, fields, pattern
+// variables, aliases) and fails with the position and a suggestion. The planner then picks one
+// access path:
+//
+//   * vector-first   HNSW search with the filter applied inside the graph walk (in-graph) or
+//                    after an over-fetch (post-filter);
+//   * filter-first   the filter's bitmap (metadata indexes), then an exact scan of its rows;
+//   * graph-first    expand the MATCH pattern from its start, then an exact or filtered search
+//                    over what was reached;
+//   * id lookup, filtered scan, or full scan for queries without vector ordering.
+//
+// The choice uses the metadata index statistics (FindOptions::estimate_only) with the same
+// thresholds the vector index's own planner uses, so EXPLAIN shows what will run. Everything a
+// plan does is done by the public Database / Transaction calls; this file adds projection,
+// ordering, grouping and the plan tree.
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <phenix/json.h>
+#include <phenix/limits.h>
+
+#include "document/filter.h"
+#include "query/exec.h"
+#include "query/parser.h"
+
+namespace phenix::query {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Thresholds of the vector index's filtered-search planner (index::FilterPlannerOptions).
+constexpr double kExactScanMaxRows = 5000;
+constexpr double kPostFilterFrom = 0.05;
+constexpr std::size_t kDefaultEf = 64;
+
+double MillisSince(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// ---- reads through the open transaction or the database ------------------------------------
+
+struct Reader {
+    Database& db;
+    Transaction* txn;
+
+    Result<Entity> Get(const CollectionRef& ref, std::string_view id) const {
+        return txn != nullptr ? txn->Get(ref, id) : db.Get(ref, id);
+    }
+    Result<SearchResponse> Search(const CollectionRef& ref, std::span<const float> query,
+                                  const SearchOptions& options) const {
+        return txn != nullptr ? txn->Search(ref, query, options) : db.Search(ref, query, options);
+    }
+    Result<FindResponse> Find(const CollectionRef& ref, const FindOptions& options) const {
+        return txn != nullptr ? txn->Find(ref, options) : db.Find(ref, options);
+    }
+    Result<ScanPage> Scan(const CollectionRef& ref, const ScanOptions& options) const {
+        return txn != nullptr ? txn->Scan(ref, options) : db.Scan(ref, options);
+    }
+    Result<TraversalResponse> Traverse(const CollectionRef& ref, const TraversalSpec& spec) const {
+        return txn != nullptr ? txn->Traverse(ref, spec) : db.Traverse(ref, spec);
+    }
+    Result<PathsResponse> FindPaths(const CollectionRef& ref, const PathSpec& spec) const {
+        return txn != nullptr ? txn->FindPaths(ref, spec) : db.FindPaths(ref, spec);
+    }
+    Result<std::uint64_t> Degree(const CollectionRef& ref, std::string_view id,
+                                 phenix::EdgeDirection direction, const EdgeMatch& edges) const {
+        return txn != nullptr ? txn->Degree(ref, id, direction, edges)
+                              : db.Degree(ref, id, direction, edges);
+    }
+};
+
+// ---- the plan tree --------------------------------------------------------------------------
+
+struct PlanNode {
+    std::string label;
+    std::vector<std::string> details;
+    double estimated_rows = -1;  // < 0: unknown
+    std::optional<std::uint64_t> actual_rows;
+    double millis = 0;
+    std::vector<PlanNode> children;
+};
+
+std::string FormatRows(double rows) {
+    if (rows < 0) {
+        return "?";
+    }
+    return std::to_string(static_cast<std::uint64_t>(std::llround(rows)));
+}
+
+std::string FormatMillis(double millis) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.3f", millis);
+    return buffer;
+}
+
+void RenderPlan(const PlanNode& node, const std::string& prefix, bool is_root, bool is_last,
+                bool analyze, std::vector<std::string>* lines) {
+    std::string line = prefix;
+    if (!is_root) {
+        line += is_last ? "└─ " : "├─ ";
+    }
+    line += node.label + "  (est. rows=" + FormatRows(node.estimated_rows);
+    if (analyze) {
+        line += ", actual rows=" +
+                (node.actual_rows ? std::to_string(*node.actual_rows) : std::string("?")) +
+                ", time=" + FormatMillis(node.millis) + " ms";
+    }
+    line += ")";
+    lines->push_back(std::move(line));
+    const std::string child_prefix = is_root ? prefix : prefix + (is_last ? "   " : "│  ");
+    for (const std::string& detail : node.details) {
+        lines->push_back(child_prefix + (node.children.empty() ? "   " : "│  ") + detail);
+    }
+    for (std::size_t idx = 0; idx < node.children.size(); ++idx) {
+        RenderPlan(node.children[idx], child_prefix, false, idx + 1 == node.children.size(),
+                   analyze, lines);
+    }
+}
+
+// ---- values ---------------------------------------------------------------------------------
+
+QueryValue FromJsonValue(const json& value) {
+    switch (value.type()) {
+        case json::value_t::null:
+        case json::value_t::discarded:
+            return QueryValue::Null();
+        case json::value_t::boolean:
+            return QueryValue::Bool(value.get<bool>());
+        case json::value_t::number_integer:
+            return QueryValue::Int(value.get<std::int64_t>());
+        case json::value_t::number_unsigned: {
+            const auto unsigned_value = value.get<std::uint64_t>();
+            if (unsigned_value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+                return QueryValue::Float(static_cast<double>(unsigned_value));
+            }
+            return QueryValue::Int(static_cast<std::int64_t>(unsigned_value));
+        }
+        case json::value_t::number_float:
+            return QueryValue::Float(value.get<double>());
+        case json::value_t::string:
+            return QueryValue::String(value.get<std::string>());
+        default:
+            return QueryValue::Json(value.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+}
+
+// Rank of a value's type in ORDER BY and min/max: NULL sorts last.
+int TypeRank(const QueryValue& value) {
+    switch (value.type) {
+        case QueryValue::Type::kBool:
+            return 0;
+        case QueryValue::Type::kInt:
+        case QueryValue::Type::kFloat:
+            return 1;
+        case QueryValue::Type::kString:
+            return 2;
+        case QueryValue::Type::kVector:
+            return 3;
+        case QueryValue::Type::kJson:
+            return 4;
+        case QueryValue::Type::kNull:
+            return 5;
+    }
+    return 5;
+}
+
+double AsDouble(const QueryValue& value) {
+    return value.type == QueryValue::Type::kInt ? static_cast<double>(value.int_value)
+                                                : value.float_value;
+}
+
+int CompareValues(const QueryValue& a, const QueryValue& b) {
+    const int rank_a = TypeRank(a);
+    const int rank_b = TypeRank(b);
+    if (rank_a != rank_b) {
+        return rank_a < rank_b ? -1 : 1;
+    }
+    switch (a.type) {
+        case QueryValue::Type::kBool:
+            return static_cast<int>(a.bool_value) - static_cast<int>(b.bool_value);
+        case QueryValue::Type::kInt:
+        case QueryValue::Type::kFloat: {
+            if (a.type == QueryValue::Type::kInt && b.type == QueryValue::Type::kInt) {
+                return a.int_value < b.int_value ? -1 : (a.int_value > b.int_value ? 1 : 0);
+            }
+            const double x = AsDouble(a);
+            const double y = AsDouble(b);
+            return x < y ? -1 : (x > y ? 1 : 0);
+        }
+        case QueryValue::Type::kString:
+        case QueryValue::Type::kJson:
+            return a.text.compare(b.text) < 0 ? -1 : (a.text == b.text ? 0 : 1);
+        case QueryValue::Type::kVector:
+            return a.vector < b.vector ? -1 : (a.vector == b.vector ? 0 : 1);
+        case QueryValue::Type::kNull:
+            return 0;
+    }
+    return 0;
+}
+
+json EdgeJson(const EdgeRecord& edge) {
+    json out = {{"label", edge.label},
+                {"source", edge.source_id},
+                {"target", edge.target_id},
+                {"weight", edge.weight}};
+    if (!edge.properties.empty()) {
+        json properties = json::parse(edge.properties, nullptr, false);
+        if (!properties.is_discarded()) {
+            out["properties"] = std::move(properties);
+        }
+    }
+    return out;
+}
+
+json EntityEdgesJson(const Entity& entity) {
+    json out = json::array();
+    for (const Edge& edge : entity.edges) {
+        json item = {{"label", edge.label}, {"target", edge.target_id}, {"weight", edge.weight}};
+        if (!edge.target_collection.empty()) {
+            item["target_collection"] = edge.target_collection;
+        }
+        if (!edge.properties.empty()) {
+            json properties = json::parse(edge.properties, nullptr, false);
+            if (!properties.is_discarded()) {
+                item["properties"] = std::move(properties);
+            }
+        }
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
+// Value at `path[from..]` inside a JSON document; NULL when missing.
+QueryValue Extract(const json& root, const std::vector<std::string>& path, std::size_t from) {
+    const json* node = &root;
+    for (std::size_t idx = from; idx < path.size(); ++idx) {
+        if (!node->is_object()) {
+            return QueryValue::Null();
+        }
+        const auto it = node->find(path[idx]);
+        if (it == node->end()) {
+            return QueryValue::Null();
+        }
+        node = &*it;
+    }
+    return FromJsonValue(*node);
+}
+
+// ---- distances ------------------------------------------------------------------------------
+
+enum class DistanceOp { kL2, kCosine, kNegDot, kCollection };
+
+std::string_view DistanceOpText(DistanceOp op) {
+    switch (op) {
+        case DistanceOp::kL2:
+            return "<->";
+        case DistanceOp::kCosine:
+            return "<=>";
+        case DistanceOp::kNegDot:
+            return "<#>";
+        case DistanceOp::kCollection:
+            return "distance()";
+    }
+    return "?";
+}
+
+Metric OpMetric(DistanceOp op, Metric collection_metric) {
+    switch (op) {
+        case DistanceOp::kL2:
+            return Metric::kL2;
+        case DistanceOp::kCosine:
+            return Metric::kCosine;
+        case DistanceOp::kNegDot:
+            return Metric::kInnerProduct;
+        case DistanceOp::kCollection:
+            return collection_metric;
+    }
+    return collection_metric;
+}
+
+// The distance as PhenixQL reports it: L2 is Euclidean (the index ranks by its square), for <->
+// and for distance() on an l2 collection alike.
+// Distances come from float32 vectors: they are rounded to float precision so that they print
+// as 0.1, not 0.099999994.
+double ReportedDistance(Metric metric, DistanceOp op, double engine_distance) {
+    double distance = engine_distance;
+    if (metric == Metric::kL2 && (op == DistanceOp::kL2 || op == DistanceOp::kCollection)) {
+        distance = std::sqrt(std::max(0.0, engine_distance));
+    }
+    // 1 - cos of float vectors is exact to about 1e-7 absolute: below that it is rounding noise.
+    if (metric == Metric::kCosine && std::abs(distance) < 1e-7) {
+        distance = 0;
+    }
+    const auto rounded = static_cast<float>(distance);
+    char buffer[32];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, rounded);
+    double out = distance;
+    if (ec == std::errc()) {
+        std::from_chars(buffer, end, out);
+    }
+    return out;
+}
+
+// The engine's distance for `metric` (squared L2, 1 - cos, -dot), computed exactly.
+std::optional<double> ExactDistance(Metric metric, std::span<const float> a,
+                                    std::span<const float> b) {
+    if (a.size() != b.size() || a.empty()) {
+        return std::nullopt;
+    }
+    double dot = 0;
+    double norm_a = 0;
+    double norm_b = 0;
+    double l2 = 0;
+    for (std::size_t idx = 0; idx < a.size(); ++idx) {
+        const double x = a[idx];
+        const double y = b[idx];
+        dot += x * y;
+        norm_a += x * x;
+        norm_b += y * y;
+        l2 += (x - y) * (x - y);
+    }
+    switch (metric) {
+        case Metric::kL2:
+            return l2;
+        case Metric::kCosine:
+            if (norm_a == 0 || norm_b == 0) {
+                return std::nullopt;
+            }
+            return 1.0 - dot / (std::sqrt(norm_a) * std::sqrt(norm_b));
+        case Metric::kInnerProduct:
+            return -dot;
+    }
+    return std::nullopt;
+}
+
+struct DistanceExpr {
+    std::string variable;  // "" in FROM collection, else the node variable
+    DistanceOp op = DistanceOp::kCollection;
+    std::vector<float> query;
+    SourcePos pos;
+};
+
+// ---- rows -----------------------------------------------------------------------------------
+
+struct Row {
+    Entity entity;                        // FROM collection: the entity; MATCH: the far node
+    std::optional<double> engine_distance;  // from the search, in the collection's metric
+    std::optional<Entity> start;          // MATCH: the start node
+    const GraphPath* path = nullptr;      // MATCH with an edge variable
+    std::uint32_t depth = 0;
+    mutable std::optional<json> metadata;  // parsed on first use
+    mutable std::optional<json> start_metadata;
+
+    const json& Metadata(bool of_start) const {
+        std::optional<json>& cache = of_start ? start_metadata : metadata;
+        if (!cache) {
+            const std::string& text = of_start ? start->metadata : entity.metadata;
+            json parsed = json::parse(text.empty() ? std::string_view("{}") : std::string_view(text),
+                                      nullptr, false);
+            cache = parsed.is_discarded() ? json::object() : std::move(parsed);
+        }
+        return *cache;
+    }
+};
+
+// ---- the bound query ------------------------------------------------------------------------
+
+enum class Role { kNone, kStart, kEnd, kEdge };
+
+struct Item {
+    Expr expr;
+    std::string name;
+    bool is_aggregate = false;
+};
+
+enum class Aggregate { kCount, kMin, kMax, kAvg, kSum };
+
+std::optional<Aggregate> AggregateOf(const Expr& expr) {
+    if (expr.kind != ExprKind::kCall) {
+        return std::nullopt;
+    }
+    if (expr.text == "count") {
+        return Aggregate::kCount;
+    }
+    if (expr.text == "min") {
+        return Aggregate::kMin;
+    }
+    if (expr.text == "max") {
+        return Aggregate::kMax;
+    }
+    if (expr.text == "avg") {
+        return Aggregate::kAvg;
+    }
+    if (expr.text == "sum") {
+        return Aggregate::kSum;
+    }
+    return std::nullopt;
+}
+
+bool ContainsAggregate(const Expr& expr) {
+    if (AggregateOf(expr)) {
+        return true;
+    }
+    return std::any_of(expr.children.begin(), expr.children.end(), ContainsAggregate);
+}
+
+// `terms` joined by AND (terms is not empty).
+Expr Conjunction(const std::vector<const Expr*>& terms) {
+    Expr conjunction = *terms[0];
+    for (std::size_t idx = 1; idx < terms.size(); ++idx) {
+        Expr both;
+        both.kind = ExprKind::kBinary;
+        both.op = Op::kAnd;
+        both.pos = conjunction.pos;
+        both.children = {std::move(conjunction), *terms[idx]};
+        conjunction = std::move(both);
+    }
+    return conjunction;
+}
+
+class SelectRunner {
+  public:
+    SelectRunner(ExecContext& ctx, const SelectStmt& stmt, ExplainMode mode)
+        : ctx_(ctx), stmt_(stmt), mode_(mode), reader_{ctx.db, ctx.txn} {}
+
+    Result<QueryResult> Run();
+
+  private:
+    // Binding.
+    Status BindSource();
+    Status BindItems();
+    Status CheckExpr(const Expr& expr, bool allow_aggregate, bool allow_alias) const;
+    Status CheckPath(const Expr& expr) const;
+    Result<std::optional<DistanceExpr>> AsDistance(const Expr& expr) const;
+    Status BindOrder();
+    Status BindOptions();
+    Status BindMatchWhere();
+
+    // Planning and execution.
+    Result<PlanNode> PlanAndRun(std::vector<Row>* rows);
+    Result<PlanNode> RunVector(std::vector<Row>* rows);
+    Result<PlanNode> RunExactRanking(std::vector<Row>* rows);
+    Result<PlanNode> RunRows(std::vector<Row>* rows, std::size_t want);
+    Result<PlanNode> RunMatch(std::vector<Row>* rows);
+    Result<PlanNode> FilterPlanNode(double* estimated) const;
+    Status FetchMatching(const BoundWhere& where, std::size_t want, std::vector<Row>* rows,
+                         PlanNode* node);
+
+    // Evaluation.
+    Result<QueryValue> Eval(const Expr& expr, const Row& row) const;
+    Result<QueryValue> EvalPath(const Expr& expr, const Row& row) const;
+    Result<QueryValue> EvalDistance(const DistanceExpr& distance, const Row& row) const;
+    Result<QueryResult> Project(std::vector<Row>& rows, PlanNode* root);
+    Result<QueryResult> ProjectAggregates(std::vector<Row>& rows, PlanNode* root);
+
+    // Visits every node of the select list, ORDER BY and GROUP BY, depth first; `visit`
+    // returns false to skip a node's children.
+    template <typename Visit>
+    void VisitExprs(Visit&& visit) const;
+    // What the rows must carry of the node `variable` ("" in FROM collection): its metadata,
+    // its vector (selected, or a distance other than the ORDER BY one).
+    struct NodeNeeds {
+        bool metadata = false;
+        bool vector = false;
+        bool edges = false;
+    };
+    [[nodiscard]] NodeNeeds Needs(const std::string& variable, bool engine_orders) const;
+    [[nodiscard]] std::size_t RowLimit() const { return limit_.value_or(SIZE_MAX); }
+
+    ExecContext& ctx_;
+    const SelectStmt& stmt_;
+    ExplainMode mode_;
+    Reader reader_;
+    std::unique_ptr<Transaction> as_of_txn_;
+
+    CollectionInfo info_;  // FROM collection, or the MATCH start's collection
+    CollectionRef ref_;
+    bool is_match_ = false;
+    // MATCH.
+    std::string start_var_, end_var_, edge_var_;
+    std::string end_collection_;
+    std::string start_id_;
+    std::string start_filter_;  // conditions on the start node
+    phenix::EdgeDirection direction_ = phenix::EdgeDirection::kOut;
+    std::uint32_t min_hops_ = 1, max_hops_ = 1;
+    bool single_edge_ = true;
+    bool reversed_ = false;  // the start id is on the pattern's second node
+    bool needs_start_ = false;  // a selected or ordering expression reads the start node
+    EdgeMatch edge_match_;
+    bool needs_paths_ = false;
+
+    BoundWhere where_;  // the FROM collection's, or the MATCH end node's
+    std::vector<Item> items_;
+    bool is_aggregate_ = false;
+    std::optional<DistanceExpr> order_distance_;  // ORDER BY distance (first key)
+    bool order_descending_ = false;
+    std::vector<std::pair<int, const OrderItem*>> order_keys_;  // item index or -1 (expr)
+    std::optional<std::size_t> limit_;
+    std::optional<std::size_t> ef_;
+    std::optional<SearchStrategy> forced_strategy_;
+    std::vector<GraphPath> paths_;          // MATCH with an edge variable: rows point here
+    std::optional<std::uint64_t> count_;    // count(*) answered by the filter alone
+};
+
+// ---- binding --------------------------------------------------------------------------------
+
+Status SelectRunner::BindSource() {
+    if (stmt_.as_of) {
+        if (ctx_.txn != nullptr) {
+            return ErrorAt(stmt_.as_of->pos,
+                           "AS OF cannot be used inside a transaction (it reads its own snapshot)");
+        }
+        PHENIX_ASSIGN_OR_RETURN(QueryValue ts, EvalConstant(*stmt_.as_of, ctx_.params));
+        if (ts.type != QueryValue::Type::kInt || ts.int_value < 0) {
+            return ErrorAt(stmt_.as_of->pos, "AS OF needs a commit timestamp (a non-negative "
+                                             "integer, e.g. what COMMIT printed)");
+        }
+        TransactionOptions options;
+        options.read_only = true;
+        options.as_of = static_cast<Timestamp>(ts.int_value);
+        Result<std::unique_ptr<Transaction>> txn = ctx_.db.BeginTransaction(options);
+        if (!txn.ok()) {
+            return AtPos(stmt_.as_of->pos, txn.status());
+        }
+        as_of_txn_ = std::move(*txn);
+        reader_.txn = as_of_txn_.get();
+    }
+    if (!stmt_.match) {
+        PHENIX_ASSIGN_OR_RETURN(info_, ResolveCollection(ctx_, stmt_.collection, stmt_.name_pos));
+        ref_ = ctx_.Ref(stmt_.collection);
+        return Status::Ok();
+    }
+    is_match_ = true;
+    const MatchPattern& match = *stmt_.match;
+    if (match.nodes.size() != 2) {
+        return ErrorAt(match.pos, "MATCH takes one edge pattern, (a)-[...]->(b); longer chains "
+                                  "are not supported yet");
+    }
+    const NodePattern& first = match.nodes[0];
+    const NodePattern& second = match.nodes[1];
+    const EdgePattern& edge = match.edges[0];
+    start_var_ = first.variable;
+    end_var_ = second.variable;
+    edge_var_ = edge.variable;
+    if (start_var_.empty() || end_var_.empty()) {
+        return ErrorAt(start_var_.empty() ? first.pos : second.pos,
+                       "name both nodes of the pattern, e.g. (a:docs)-[:rel]->(b:docs)");
+    }
+    if (start_var_ == end_var_ || (!edge_var_.empty() && (edge_var_ == start_var_ ||
+                                                          edge_var_ == end_var_))) {
+        return ErrorAt(match.pos, "pattern variables must have distinct names");
+    }
+    if (first.collection.empty() && second.collection.empty()) {
+        return ErrorAt(first.pos, "name the collection of at least one node, e.g. (a:docs)");
+    }
+    for (const NodePattern* node : {&first, &second}) {
+        if (!node->collection.empty()) {
+            PHENIX_RETURN_IF_ERROR(ResolveCollection(ctx_, node->collection, node->pos).status());
+        }
+    }
+    direction_ = edge.direction == query::EdgeDirection::kOut  ? phenix::EdgeDirection::kOut
+                 : edge.direction == query::EdgeDirection::kIn ? phenix::EdgeDirection::kIn
+                                                               : phenix::EdgeDirection::kBoth;
+    min_hops_ = edge.min_hops;
+    max_hops_ = edge.max_hops.value_or(std::min<std::uint32_t>(limits::kMaxTraversalDepth, 16));
+    if (max_hops_ > limits::kMaxTraversalDepth) {
+        return ErrorAt(edge.pos, "at most " + std::to_string(limits::kMaxTraversalDepth) +
+                                     " hops can be followed");
+    }
+    single_edge_ = min_hops_ == 1 && max_hops_ == 1;
+    if (!edge.label.empty()) {
+        edge_match_.labels.push_back(edge.label);
+    }
+    PHENIX_RETURN_IF_ERROR(BindMatchWhere());
+    // The walk starts at the node with the start id (the second one when walked backwards); a
+    // node without a collection is in the other node's.
+    const NodePattern& start_node = reversed_ ? second : first;
+    const NodePattern& end_node = reversed_ ? first : second;
+    const std::string start_collection =
+        start_node.collection.empty() ? end_node.collection : start_node.collection;
+    end_collection_ = end_node.collection.empty() ? start_collection : end_node.collection;
+    PHENIX_ASSIGN_OR_RETURN(info_, ResolveCollection(ctx_, start_collection, start_node.pos));
+    ref_ = ctx_.Ref(start_collection);
+    return Status::Ok();
+}
+
+// Splits the WHERE of a MATCH (and the edge's own WHERE) by pattern variable.
+Status SelectRunner::BindMatchWhere() {
+    const EdgePattern& edge = stmt_.match->edges[0];
+    const std::vector<std::string> variables = {start_var_, end_var_, edge_var_};
+    std::vector<const Expr*> start_terms;
+    std::vector<const Expr*> end_terms;
+    std::vector<const Expr*> edge_terms;
+    if (edge.where) {
+        for (const Expr* term : SplitConjuncts(*edge.where)) {
+            if (edge_var_.empty() || ExprVariable(*term, variables) != edge_var_) {
+                return ErrorAt(term->pos, edge_var_.empty()
+                                              ? "name the edge to filter it, e.g. -[e:rel WHERE "
+                                                "e.weight > 0.5]->"
+                                              : "an edge condition may only use the edge's fields (" +
+                                                    edge_var_ + ".weight, " + edge_var_ +
+                                                    ".label, " + edge_var_ + ".properties.<path>)");
+            }
+            edge_terms.push_back(term);
+        }
+    }
+    if (stmt_.where) {
+        for (const Expr* term : SplitConjuncts(*stmt_.where)) {
+            const std::string variable = ExprVariable(*term, variables);
+            if (variable.empty()) {
+                return ErrorAt(term->pos,
+                               "each condition of a MATCH query must use exactly one of the "
+                               "pattern's variables (" +
+                                   start_var_ + ", " + end_var_ +
+                                   (edge_var_.empty() ? "" : ", " + edge_var_) + "), e.g. " +
+                                   start_var_ + ".id = '...'");
+            }
+            if (variable == start_var_) {
+                start_terms.push_back(term);
+            } else if (variable == end_var_) {
+                end_terms.push_back(term);
+            } else {
+                edge_terms.push_back(term);
+            }
+        }
+    }
+    // The start: `a.id = '...'` on the first node, else `b.id = '...'` on the second (the pattern
+    // is then walked backwards).
+    auto find_start = [&](std::vector<const Expr*>& terms,
+                          const std::string& variable) -> Result<bool> {
+        for (auto it = terms.begin(); it != terms.end(); ++it) {
+            const Expr& term = **it;
+            if (term.kind == ExprKind::kBinary && term.op == Op::kEq &&
+                term.children[0].kind == ExprKind::kPath && term.children[0].path.size() == 2 &&
+                term.children[0].path[0] == variable && term.children[0].path[1] == "id" &&
+                IsConstant(term.children[1])) {
+                PHENIX_ASSIGN_OR_RETURN(QueryValue id, EvalConstant(term.children[1], ctx_.params));
+                if (id.type != QueryValue::Type::kString) {
+                    return ErrorAt(term.children[1].pos, "ids are strings");
+                }
+                start_id_ = id.text;
+                terms.erase(it);
+                return true;
+            }
+        }
+        return false;
+    };
+    PHENIX_ASSIGN_OR_RETURN(bool found, find_start(start_terms, start_var_));
+    if (!found) {
+        PHENIX_ASSIGN_OR_RETURN(found, find_start(end_terms, end_var_));
+        if (!found) {
+            return ErrorAt(stmt_.where ? stmt_.where->pos : stmt_.match->pos,
+                           "a MATCH query needs its start: add WHERE " + start_var_ +
+                               ".id = '...' (or " + end_var_ + ".id = '...')");
+        }
+        // Walk from the second node back to the first: swap the roles.
+        std::swap(start_var_, end_var_);
+        std::swap(start_terms, end_terms);
+        direction_ = direction_ == phenix::EdgeDirection::kOut  ? phenix::EdgeDirection::kIn
+                     : direction_ == phenix::EdgeDirection::kIn ? phenix::EdgeDirection::kOut
+                                                                : direction_;
+        reversed_ = true;
+    }
+    // Conditions on the start node are checked on it; those on the far node filter what the
+    // pattern reaches.
+    if (!start_terms.empty()) {
+        const Expr conjunction = Conjunction(start_terms);
+        PHENIX_ASSIGN_OR_RETURN(start_filter_,
+                                BindFilter(conjunction, ctx_.params, start_var_, "metadata"));
+    }
+    if (!end_terms.empty()) {
+        const Expr conjunction = Conjunction(end_terms);
+        PHENIX_ASSIGN_OR_RETURN(where_, BindWhere(&conjunction, ctx_.params, end_var_));
+    }
+    // Edge conditions: weight ranges, labels, properties.
+    json property_filters = json::array();
+    for (const Expr* term : edge_terms) {
+        if (term->kind == ExprKind::kBinary && term->children.size() == 2 &&
+            term->children[0].kind == ExprKind::kPath && term->children[0].path.size() == 2 &&
+            IsConstant(term->children[1])) {
+            const std::string& field = term->children[0].path[1];
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(term->children[1], ctx_.params));
+            if (field == "weight") {
+                if (value.type != QueryValue::Type::kInt && value.type != QueryValue::Type::kFloat) {
+                    return ErrorAt(term->children[1].pos, "edge weights are numbers");
+                }
+                const double w = AsDouble(value);
+                const double inf = std::numeric_limits<double>::infinity();
+                auto raise_min = [&](double v) {
+                    edge_match_.min_weight = std::max(edge_match_.min_weight.value_or(-inf), v);
+                };
+                auto lower_max = [&](double v) {
+                    edge_match_.max_weight = std::min(edge_match_.max_weight.value_or(inf), v);
+                };
+                switch (term->op) {
+                    case Op::kGt:
+                        raise_min(std::nextafter(w, inf));
+                        break;
+                    case Op::kGe:
+                        raise_min(w);
+                        break;
+                    case Op::kLt:
+                        lower_max(std::nextafter(w, -inf));
+                        break;
+                    case Op::kLe:
+                        lower_max(w);
+                        break;
+                    case Op::kEq:
+                        raise_min(w);
+                        lower_max(w);
+                        break;
+                    default:
+                        return ErrorAt(term->pos, "edge weights compare with =, <, <=, > or >=");
+                }
+                continue;
+            }
+            if (field == "label" && term->op == Op::kEq) {
+                if (value.type != QueryValue::Type::kString) {
+                    return ErrorAt(term->children[1].pos, "edge labels are strings");
+                }
+                if (!edge_match_.labels.empty() &&
+                    std::find(edge_match_.labels.begin(), edge_match_.labels.end(), value.text) ==
+                        edge_match_.labels.end()) {
+                    edge_match_.labels = {"\x01no label matches"};
+                } else {
+                    edge_match_.labels = {value.text};
+                }
+                continue;
+            }
+        }
+        if (term->kind == ExprKind::kIn && !term->is_negated &&
+            term->children[0].kind == ExprKind::kPath && term->children[0].path.size() == 2 &&
+            term->children[0].path[1] == "label") {
+            std::vector<std::string> labels;
+            for (std::size_t idx = 1; idx < term->children.size(); ++idx) {
+                PHENIX_ASSIGN_OR_RETURN(QueryValue value,
+                                        EvalConstant(term->children[idx], ctx_.params));
+                if (value.type != QueryValue::Type::kString) {
+                    return ErrorAt(term->children[idx].pos, "edge labels are strings");
+                }
+                if (edge_match_.labels.empty() ||
+                    std::find(edge_match_.labels.begin(), edge_match_.labels.end(), value.text) !=
+                        edge_match_.labels.end()) {
+                    labels.push_back(value.text);
+                }
+            }
+            edge_match_.labels = labels.empty() ? std::vector<std::string>{"\x01no label matches"}
+                                                : labels;
+            continue;
+        }
+        PHENIX_ASSIGN_OR_RETURN(std::string filter,
+                                BindFilter(*term, ctx_.params, edge_var_, "properties"));
+        property_filters.push_back(json::parse(filter));
+    }
+    if (property_filters.size() == 1) {
+        edge_match_.properties_filter = property_filters[0].dump();
+    } else if (property_filters.size() > 1) {
+        edge_match_.properties_filter = json{{"$and", std::move(property_filters)}}.dump();
+    }
+    return Status::Ok();
+}
+
+Status SelectRunner::CheckPath(const Expr& expr) const {
+    const std::vector<std::string>& path = expr.path;
+    auto unknown = [&](const std::vector<std::string>& candidates, std::string_view hint) {
+        std::string message = "unknown column " + ToString(expr);
+        if (auto suggestion = ClosestName(path[0], candidates)) {
+            message += "; did you mean " + *suggestion + "?";
+        } else {
+            message += "; " + std::string(hint);
+        }
+        return ErrorAt(expr.pos, message);
+    };
+    static const std::vector<std::string> kFields = {"id", "vector", "metadata", "edges"};
+    std::size_t start = 0;
+    if (is_match_) {
+        std::vector<std::string> variables = {start_var_, end_var_};
+        if (!edge_var_.empty()) {
+            variables.push_back(edge_var_);
+        }
+        if (std::find(variables.begin(), variables.end(), path[0]) == variables.end()) {
+            return unknown(variables, "qualify fields with a pattern variable, e.g. " + end_var_ +
+                                          ".id");
+        }
+        if (path[0] == edge_var_) {
+            if (path.size() == 1) {
+                return Status::Ok();
+            }
+            static const std::vector<std::string> kEdgeFields = {"label", "weight", "source",
+                                                                 "target", "properties"};
+            if (!single_edge_) {
+                return ErrorAt(expr.pos, "'" + edge_var_ +
+                                             "' stands for several edges here (a variable-length "
+                                             "pattern): select " +
+                                             edge_var_ + " itself to get them as a list");
+            }
+            if (std::find(kEdgeFields.begin(), kEdgeFields.end(), path[1]) == kEdgeFields.end()) {
+                std::string message = "unknown edge field " + ToString(expr);
+                if (auto suggestion = ClosestName(path[1], kEdgeFields)) {
+                    message += "; did you mean " + edge_var_ + "." + *suggestion + "?";
+                }
+                return ErrorAt(expr.pos, message);
+            }
+            if (path[1] != "properties" && path.size() > 2) {
+                return ErrorAt(expr.pos, "edge field " + path[1] + " has no sub-fields");
+            }
+            return Status::Ok();
+        }
+        if (path.size() == 1) {
+            return ErrorAt(expr.pos, "select a field of the node, e.g. " + path[0] + ".id or " +
+                                         path[0] + ".metadata");
+        }
+        start = 1;
+    }
+    const std::string& field = path[start];
+    if (std::find(kFields.begin(), kFields.end(), field) == kFields.end()) {
+        std::string message = "unknown column " + ToString(expr);
+        if (auto suggestion = ClosestName(field, kFields)) {
+            message += "; did you mean " + *suggestion + "?";
+        } else {
+            message += "; columns are id, vector, metadata (metadata.<path> for a field) and edges";
+        }
+        return ErrorAt(expr.pos, message);
+    }
+    if (field != "metadata" && path.size() > start + 1) {
+        return ErrorAt(expr.pos, field + " has no sub-fields (only metadata.<path> does)");
+    }
+    return Status::Ok();
+}
+
+Result<std::optional<DistanceExpr>> SelectRunner::AsDistance(const Expr& expr) const {
+    DistanceExpr distance;
+    distance.pos = expr.pos;
+    const Expr* vector_side = nullptr;
+    const Expr* query_side = nullptr;
+    if (expr.kind == ExprKind::kBinary &&
+        (expr.op == Op::kL2Distance || expr.op == Op::kCosineDistance ||
+         expr.op == Op::kNegInnerProduct)) {
+        distance.op = expr.op == Op::kL2Distance       ? DistanceOp::kL2
+                      : expr.op == Op::kCosineDistance ? DistanceOp::kCosine
+                                                       : DistanceOp::kNegDot;
+        vector_side = &expr.children[0];
+        query_side = &expr.children[1];
+        if (vector_side->kind != ExprKind::kPath && query_side->kind == ExprKind::kPath) {
+            std::swap(vector_side, query_side);
+        }
+    } else if (expr.kind == ExprKind::kCall && expr.text == "distance") {
+        if (expr.children.size() != 2) {
+            return ErrorAt(expr.pos, "distance() takes two arguments: distance(vector, [..])");
+        }
+        distance.op = DistanceOp::kCollection;
+        vector_side = &expr.children[0];
+        query_side = &expr.children[1];
+    } else {
+        return std::optional<DistanceExpr>();
+    }
+    const bool is_vector_path =
+        vector_side->kind == ExprKind::kPath &&
+        ((!is_match_ && vector_side->path == std::vector<std::string>{"vector"}) ||
+         (is_match_ && vector_side->path.size() == 2 && vector_side->path[1] == "vector" &&
+          (vector_side->path[0] == start_var_ || vector_side->path[0] == end_var_)));
+    if (!is_vector_path) {
+        return ErrorAt(vector_side->pos, std::string("a distance is between the vector column and a "
+                                                     "vector value, e.g. ") +
+                                             (is_match_ ? end_var_ + ".vector" : "vector") +
+                                             " <-> [0.1, 0.2]");
+    }
+    if (is_match_) {
+        distance.variable = vector_side->path[0];
+    }
+    PHENIX_ASSIGN_OR_RETURN(distance.query,
+                            ConstantAsVector(*query_side, ctx_.params, "the query vector"));
+    if (!info_.spec.dimension) {
+        return ErrorAt(expr.pos, "collection '" + info_.spec.ref.name + "' has no vectors");
+    }
+    if (distance.query.size() != *info_.spec.dimension) {
+        return ErrorAt(query_side->pos, "the query vector has " +
+                                            std::to_string(distance.query.size()) +
+                                            " dimensions; collection '" + info_.spec.ref.name +
+                                            "' has " + std::to_string(*info_.spec.dimension));
+    }
+    for (const float value : distance.query) {
+        if (!std::isfinite(value)) {
+            return ErrorAt(query_side->pos, "the query vector holds a NaN or infinite value");
+        }
+    }
+    return std::optional<DistanceExpr>(std::move(distance));
+}
+
+Status SelectRunner::CheckExpr(const Expr& expr, bool allow_aggregate, bool allow_alias) const {
+    if (IsConstant(expr)) {
+        return EvalConstant(expr, ctx_.params).status();
+    }
+    switch (expr.kind) {
+        case ExprKind::kPath:
+            if (allow_alias && expr.path.size() == 1) {
+                for (const Item& item : items_) {
+                    if (item.name == expr.path[0]) {
+                        return Status::Ok();
+                    }
+                }
+            }
+            return CheckPath(expr);
+        case ExprKind::kStar:
+            return Status::Ok();
+        case ExprKind::kBinary:
+        case ExprKind::kCall: {
+            PHENIX_ASSIGN_OR_RETURN(auto distance, AsDistance(expr));
+            if (distance) {
+                return Status::Ok();
+            }
+            if (auto aggregate = AggregateOf(expr)) {
+                if (!allow_aggregate) {
+                    return ErrorAt(expr.pos, expr.text + "() is an aggregate: use it in the select "
+                                                         "list");
+                }
+                if (expr.is_star) {
+                    if (*aggregate != Aggregate::kCount) {
+                        return ErrorAt(expr.pos, expr.text + "(*) is not defined; count(*) is");
+                    }
+                    return Status::Ok();
+                }
+                if (expr.children.size() != 1) {
+                    return ErrorAt(expr.pos, expr.text + "() takes one argument");
+                }
+                if (ContainsAggregate(expr.children[0])) {
+                    return ErrorAt(expr.children[0].pos, "aggregates cannot be nested");
+                }
+                return CheckExpr(expr.children[0], false, false);
+            }
+            if (expr.kind == ExprKind::kCall) {
+                static const std::vector<std::string> kFunctions = {"count", "min", "max", "avg",
+                                                                    "sum", "distance"};
+                std::string message = "unknown function " + expr.text + "()";
+                if (auto suggestion = ClosestName(expr.text, kFunctions)) {
+                    message += "; did you mean " + *suggestion + "()?";
+                }
+                return ErrorAt(expr.pos, message);
+            }
+            return ErrorAt(expr.pos, "only fields, distances, constants and aggregates can be "
+                                     "selected, not " +
+                                         ToString(expr));
+        }
+        default:
+            return ErrorAt(expr.pos, "only fields, distances, constants and aggregates can be "
+                                     "selected, not " +
+                                         ToString(expr));
+    }
+}
+
+Status SelectRunner::BindItems() {
+    for (const SelectItem& item : stmt_.items) {
+        if (item.expr.kind == ExprKind::kStar) {
+            if (is_match_) {
+                for (const std::string& variable : {start_var_, end_var_}) {
+                    Expr path;
+                    path.kind = ExprKind::kPath;
+                    path.pos = item.expr.pos;
+                    path.path = {variable, "id"};
+                    items_.push_back({path, variable + ".id", false});
+                }
+                continue;
+            }
+            for (const char* field : {"id", "vector", "metadata", "edges"}) {
+                if (std::string_view(field) == "vector" && !info_.spec.dimension) {
+                    continue;
+                }
+                Expr path;
+                path.kind = ExprKind::kPath;
+                path.pos = item.expr.pos;
+                path.path = {field};
+                items_.push_back({path, field, false});
+            }
+            continue;
+        }
+        PHENIX_RETURN_IF_ERROR(CheckExpr(item.expr, true, false));
+        Item bound{item.expr, item.alias, ContainsAggregate(item.expr)};
+        if (bound.name.empty()) {
+            if (item.expr.kind == ExprKind::kCall) {
+                bound.name = item.expr.text;
+            } else if (item.expr.kind == ExprKind::kBinary) {
+                bound.name = "distance";
+            } else {
+                bound.name = ToString(item.expr);
+            }
+        }
+        is_aggregate_ = is_aggregate_ || bound.is_aggregate;
+        items_.push_back(std::move(bound));
+    }
+    if (!stmt_.group_by.empty() || is_aggregate_) {
+        is_aggregate_ = true;
+        for (const Expr& key : stmt_.group_by) {
+            if (key.kind != ExprKind::kPath) {
+                return ErrorAt(key.pos, "GROUP BY takes fields, e.g. GROUP BY metadata.category");
+            }
+            PHENIX_RETURN_IF_ERROR(CheckPath(key));
+        }
+        for (const Item& item : items_) {
+            if (item.is_aggregate) {
+                continue;
+            }
+            const bool grouped = std::any_of(
+                stmt_.group_by.begin(), stmt_.group_by.end(),
+                [&](const Expr& key) { return ToString(key) == ToString(item.expr); });
+            if (!grouped && !IsConstant(item.expr)) {
+                return ErrorAt(item.expr.pos, ToString(item.expr) +
+                                                  " must appear in GROUP BY or be inside an "
+                                                  "aggregate such as count() or max()");
+            }
+        }
+    }
+    return Status::Ok();
+}
+
+Status SelectRunner::BindOrder() {
+    for (std::size_t idx = 0; idx < stmt_.order_by.size(); ++idx) {
+        const OrderItem& order = stmt_.order_by[idx];
+        int item_index = -1;
+        for (std::size_t item_idx = 0; item_idx < items_.size(); ++item_idx) {
+            const Item& item = items_[item_idx];
+            const bool by_alias = order.expr.kind == ExprKind::kPath && order.expr.path.size() == 1 &&
+                                  order.expr.path[0] == item.name && !stmt_.items.empty();
+            if (by_alias || ToString(order.expr) == ToString(item.expr)) {
+                item_index = static_cast<int>(item_idx);
+                break;
+            }
+        }
+        const Expr& key = item_index >= 0 ? items_[static_cast<std::size_t>(item_index)].expr
+                                          : order.expr;
+        if (is_aggregate_ && item_index < 0) {
+            return ErrorAt(order.expr.pos, "in a query with aggregates, ORDER BY names a selected "
+                                           "column or its alias");
+        }
+        if (item_index < 0) {
+            PHENIX_RETURN_IF_ERROR(CheckExpr(order.expr, false, true));
+        }
+        if (idx == 0 && !is_aggregate_) {
+            PHENIX_ASSIGN_OR_RETURN(auto distance, AsDistance(key));
+            if (distance) {
+                order_distance_ = std::move(distance);
+                order_descending_ = order.is_descending;
+            }
+        }
+        order_keys_.emplace_back(item_index, &order);
+    }
+    return Status::Ok();
+}
+
+Status SelectRunner::BindOptions() {
+    if (stmt_.limit) {
+        PHENIX_ASSIGN_OR_RETURN(QueryValue limit, EvalConstant(*stmt_.limit, ctx_.params));
+        if (limit.type != QueryValue::Type::kInt || limit.int_value < 0) {
+            return ErrorAt(stmt_.limit->pos, "LIMIT takes a non-negative integer");
+        }
+        limit_ = static_cast<std::size_t>(limit.int_value);
+    }
+    for (const OptionItem& option : stmt_.options) {
+        PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(option.value, ctx_.params));
+        if (option.name == "ef") {
+            if (value.type != QueryValue::Type::kInt || value.int_value < 1 ||
+                value.int_value > 10000) {
+                return ErrorAt(option.value.pos, "ef must be an integer from 1 to 10000");
+            }
+            ef_ = static_cast<std::size_t>(value.int_value);
+        } else if (option.name == "strategy") {
+            if (value.type != QueryValue::Type::kString) {
+                return ErrorAt(option.value.pos,
+                               "strategy is 'auto', 'exact_scan', 'in_graph' or 'post_filter'");
+            }
+            if (value.text == "auto") {
+                forced_strategy_.reset();
+            } else if (value.text == "exact_scan") {
+                forced_strategy_ = SearchStrategy::kExactScan;
+            } else if (value.text == "in_graph") {
+                forced_strategy_ = SearchStrategy::kInGraph;
+            } else if (value.text == "post_filter") {
+                forced_strategy_ = SearchStrategy::kPostFilter;
+            } else {
+                return ErrorAt(option.value.pos,
+                               "strategy is 'auto', 'exact_scan', 'in_graph' or 'post_filter'");
+            }
+        } else {
+            std::string message = "unknown option " + option.name;
+            if (auto suggestion = ClosestName(option.name, {"ef", "strategy"})) {
+                message += "; did you mean " + *suggestion + "?";
+            } else {
+                message += "; options are ef and strategy";
+            }
+            return ErrorAt(option.value.pos, message);
+        }
+    }
+    return Status::Ok();
+}
+
+// ---- evaluation -----------------------------------------------------------------------------
+
+Result<QueryValue> SelectRunner::EvalDistance(const DistanceExpr& distance, const Row& row) const {
+    const Entity* entity = &row.entity;
+    if (is_match_ && distance.variable == start_var_) {
+        entity = &*row.start;
+    }
+    const Metric metric = OpMetric(distance.op, info_.spec.metric);
+    if (entity->vector.empty() && entity == &row.entity && row.engine_distance && order_distance_ &&
+        metric == info_.spec.metric && order_distance_->query == distance.query &&
+        order_distance_->variable == distance.variable) {
+        return QueryValue::Float(ReportedDistance(metric, distance.op, *row.engine_distance));
+    }
+    const std::optional<double> exact = ExactDistance(metric, entity->vector, distance.query);
+    if (!exact) {
+        return QueryValue::Null();
+    }
+    return QueryValue::Float(ReportedDistance(metric, distance.op, *exact));
+}
+
+Result<QueryValue> SelectRunner::EvalPath(const Expr& expr, const Row& row) const {
+    const std::vector<std::string>& path = expr.path;
+    std::size_t start = 0;
+    const Entity* entity = &row.entity;
+    bool of_start = false;
+    if (is_match_) {
+        if (path[0] == edge_var_) {
+            if (row.path == nullptr || row.path->edges.empty()) {
+                return QueryValue::Null();
+            }
+            if (!single_edge_) {
+                json edges = json::array();
+                for (const EdgeRecord& edge : row.path->edges) {
+                    edges.push_back(EdgeJson(edge));
+                }
+                return QueryValue::Json(edges.dump());
+            }
+            const EdgeRecord& edge = row.path->edges[0];
+            if (path.size() == 1) {
+                return QueryValue::Json(EdgeJson(edge).dump());
+            }
+            if (path[1] == "label") {
+                return QueryValue::String(edge.label);
+            }
+            if (path[1] == "weight") {
+                return QueryValue::Float(edge.weight);
+            }
+            if (path[1] == "source") {
+                return QueryValue::String(edge.source_id);
+            }
+            if (path[1] == "target") {
+                return QueryValue::String(edge.target_id);
+            }
+            json properties = json::parse(edge.properties.empty() ? "{}" : edge.properties,
+                                          nullptr, false);
+            if (properties.is_discarded()) {
+                return QueryValue::Null();
+            }
+            return Extract(properties, path, 2);
+        }
+        if (path[0] == start_var_) {
+            entity = &*row.start;
+            of_start = true;
+        }
+        start = 1;
+    }
+    const std::string& field = path[start];
+    if (field == "id") {
+        return QueryValue::String(entity->id);
+    }
+    if (field == "vector") {
+        if (entity->vector.empty()) {
+            return QueryValue::Null();
+        }
+        return QueryValue::Vector(entity->vector);
+    }
+    if (field == "edges") {
+        return QueryValue::Json(EntityEdgesJson(*entity).dump());
+    }
+    // metadata
+    if (path.size() == start + 1) {
+        return QueryValue::Json(entity->metadata.empty() ? "{}" : entity->metadata);
+    }
+    return Extract(row.Metadata(of_start), path, start + 1);
+}
+
+Result<QueryValue> SelectRunner::Eval(const Expr& expr, const Row& row) const {
+    if (IsConstant(expr)) {
+        return EvalConstant(expr, ctx_.params);
+    }
+    if (expr.kind == ExprKind::kPath) {
+        return EvalPath(expr, row);
+    }
+    PHENIX_ASSIGN_OR_RETURN(auto distance, AsDistance(expr));
+    if (distance) {
+        return EvalDistance(*distance, row);
+    }
+    return ErrorAt(expr.pos, "cannot evaluate " + ToString(expr) + " per row");
+}
+
+// ---- planning and execution -----------------------------------------------------------------
+
+template <typename Visit>
+void SelectRunner::VisitExprs(Visit&& visit) const {
+    std::vector<const Expr*> stack;
+    for (const Item& item : items_) {
+        stack.push_back(&item.expr);
+    }
+    for (const OrderItem& order : stmt_.order_by) {
+        stack.push_back(&order.expr);
+    }
+    for (const Expr& key : stmt_.group_by) {
+        stack.push_back(&key);
+    }
+    while (!stack.empty()) {
+        const Expr* node = stack.back();
+        stack.pop_back();
+        if (!visit(*node)) {
+            continue;
+        }
+        for (const Expr& child : node->children) {
+            stack.push_back(&child);
+        }
+    }
+}
+
+SelectRunner::NodeNeeds SelectRunner::Needs(const std::string& variable,
+                                            bool engine_orders) const {
+    NodeNeeds needs;
+    // The ORDER BY distance comes with each hit when the index ranks; otherwise it is computed
+    // from the vectors.
+    auto from_engine = [&](const DistanceExpr& distance) {
+        return engine_orders && order_distance_ && distance.variable == order_distance_->variable &&
+               distance.op == order_distance_->op && distance.query == order_distance_->query;
+    };
+    VisitExprs([&](const Expr& node) {
+        if (node.kind == ExprKind::kBinary || node.kind == ExprKind::kCall) {
+            Result<std::optional<DistanceExpr>> distance = AsDistance(node);
+            if (distance.ok() && distance->has_value()) {
+                if ((*distance)->variable == variable && !from_engine(**distance)) {
+                    needs.vector = true;
+                }
+                return false;
+            }
+        }
+        if (node.kind == ExprKind::kPath) {
+            const std::size_t field_idx = is_match_ ? 1 : 0;
+            if ((is_match_ && node.path[0] != variable) || node.path.size() <= field_idx) {
+                return true;
+            }
+            const std::string& field = node.path[field_idx];
+            needs.metadata = needs.metadata || field == "metadata";
+            needs.vector = needs.vector || field == "vector";
+            needs.edges = needs.edges || field == "edges";
+        }
+        return true;
+    });
+    return needs;
+}
+
+Result<PlanNode> SelectRunner::FilterPlanNode(double* estimated) const {
+    PlanNode node;
+    node.label = "Filter " + info_.spec.ref.name;
+    if (!where_.filter_json.empty()) {
+        node.details.push_back("filter: " + where_.filter_json);
+    }
+    double rows = static_cast<double>(info_.num_entities);
+    if (where_.ids) {
+        node.details.push_back("ids: " + std::to_string(where_.ids->size()));
+        rows = std::min(rows, static_cast<double>(where_.ids->size()));
+    }
+    if (!where_.filter_json.empty()) {
+        FindOptions options;
+        options.filter = where_.filter_json;
+        options.estimate_only = true;
+        PHENIX_ASSIGN_OR_RETURN(FindResponse estimate, reader_.Find(ref_, options));
+        rows = std::min(rows, estimate.plan.estimated_rows);
+    }
+    node.estimated_rows = rows;
+    *estimated = rows;
+    return node;
+}
+
+// Entities matching `where` (at most `want`), with their data, in row order.
+Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want,
+                                   std::vector<Row>* rows, PlanNode* node) {
+    const NodeNeeds needs = Needs("", /*engine_orders=*/false);
+    const bool need_data = needs.metadata || needs.vector || needs.edges;
+    std::optional<document::Filter> filter;
+    if (!where.filter_json.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(filter, document::ParseFilter(where.filter_json));
+    }
+    auto keep = [&](Entity entity) -> Status {
+        if (filter) {
+            PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity.metadata));
+            if (!matches) {
+                return Status::Ok();
+            }
+        }
+        Row row;
+        row.entity = std::move(entity);
+        rows->push_back(std::move(row));
+        return Status::Ok();
+    };
+    if (where.ids) {
+        node->label = "IdLookup " + info_.spec.ref.name;
+        for (const std::string& id : *where.ids) {
+            if (rows->size() >= want) {
+                break;
+            }
+            Result<Entity> entity = reader_.Get(ref_, id);
+            if (!entity.ok()) {
+                if (entity.status().code() == StatusCode::kNotFound) {
+                    continue;
+                }
+                return entity.status();
+            }
+            PHENIX_RETURN_IF_ERROR(keep(std::move(*entity)));
+        }
+        return Status::Ok();
+    }
+    if (filter) {
+        // The filter's rows from the indexes (or a scan), then the entities.
+        // Rows that need no more than id and metadata come with the filter's own reads.
+        const bool metadata_only = !needs.vector && !needs.edges;
+        FindOptions options;
+        options.filter = where.filter_json;
+        options.limit = std::min(want, limits::kMaxFindLimit);
+        options.include_metadata = need_data && metadata_only;
+        if (options.limit == 0) {
+            options.count_only = true;
+        }
+        PHENIX_ASSIGN_OR_RETURN(FindResponse found, reader_.Find(ref_, options));
+        for (const std::string& step : found.plan.steps) {
+            node->details.push_back(step);
+        }
+        if (found.count <= options.limit || found.ids.size() >= want) {
+            node->label = "IndexFilter " + info_.spec.ref.name;
+            for (std::size_t idx = 0; idx < found.ids.size(); ++idx) {
+                const std::string& id = found.ids[idx];
+                if (!need_data || options.include_metadata) {
+                    Row row;
+                    row.entity.id = id;
+                    if (options.include_metadata) {
+                        row.entity.metadata = std::move(found.metadata[idx]);
+                    }
+                    rows->push_back(std::move(row));
+                    continue;
+                }
+                Result<Entity> entity = reader_.Get(ref_, id);
+                if (!entity.ok()) {
+                    return entity.status();
+                }
+                Row row;
+                row.entity = std::move(*entity);
+                rows->push_back(std::move(row));
+            }
+            return Status::Ok();
+        }
+        node->details.push_back("more than " + std::to_string(limits::kMaxFindLimit) +
+                                " rows match: scanning with the filter");
+    }
+    node->label = filter ? "FilteredScan " + info_.spec.ref.name : "Scan " + info_.spec.ref.name;
+    ScanOptions options;
+    options.limit = limits::kMaxScanLimit;
+    options.include_edges = true;
+    for (;;) {
+        PHENIX_ASSIGN_OR_RETURN(ScanPage page, reader_.Scan(ref_, options));
+        for (Entity& entity : page.entities) {
+            if (rows->size() >= want) {
+                return Status::Ok();
+            }
+            PHENIX_RETURN_IF_ERROR(keep(std::move(entity)));
+        }
+        if (page.next_start_after.empty() || rows->size() >= want) {
+            return Status::Ok();
+        }
+        options.start_after = std::move(page.next_start_after);
+    }
+}
+
+Result<PlanNode> SelectRunner::RunRows(std::vector<Row>* rows, std::size_t want) {
+    double estimated = 0;
+    PHENIX_ASSIGN_OR_RETURN(PlanNode node, FilterPlanNode(&estimated));
+    node.estimated_rows = std::min(estimated, static_cast<double>(want));
+    if (mode_ == ExplainMode::kExplain) {
+        node.label = where_.ids ? "IdLookup " + info_.spec.ref.name
+                     : where_.filter_json.empty() ? "Scan " + info_.spec.ref.name
+                                                  : "IndexFilter " + info_.spec.ref.name;
+        return node;
+    }
+    const auto start = Clock::now();
+    PHENIX_RETURN_IF_ERROR(FetchMatching(where_, want, rows, &node));
+    node.actual_rows = rows->size();
+    node.millis = MillisSince(start);
+    return node;
+}
+
+// ORDER BY a distance the vector index cannot answer (another metric than the collection's,
+// DESC): exact distances over the matching rows.
+Result<PlanNode> SelectRunner::RunExactRanking(std::vector<Row>* rows) {
+    PlanNode node;
+    node.label = "ExactRank " + info_.spec.ref.name;
+    node.details.push_back(
+        std::string("order by ") + std::string(DistanceOpText(order_distance_->op)) +
+        (order_descending_ ? " DESC" : "") +
+        (order_distance_->op != DistanceOp::kCollection &&
+                 OpMetric(order_distance_->op, info_.spec.metric) != info_.spec.metric
+             ? ": not the collection's metric (" + std::string(MetricName(info_.spec.metric)) +
+                   "), so the index cannot rank it"
+             : ": descending order is ranked exactly"));
+    PHENIX_ASSIGN_OR_RETURN(PlanNode input, RunRows(rows, SIZE_MAX));
+    node.estimated_rows = std::min(input.estimated_rows, static_cast<double>(RowLimit()));
+    node.children.push_back(std::move(input));
+    if (mode_ == ExplainMode::kExplain) {
+        return node;
+    }
+    const auto start = Clock::now();
+    const Metric metric = OpMetric(order_distance_->op, info_.spec.metric);
+    for (Row& row : *rows) {
+        row.engine_distance.reset();
+    }
+    // Rows without a vector never rank.
+    std::erase_if(*rows, [&](const Row& row) {
+        return !ExactDistance(metric, row.entity.vector, order_distance_->query).has_value();
+    });
+    node.actual_rows = rows->size();
+    node.millis = MillisSince(start);
+    return node;
+}
+
+Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
+    const Metric metric = OpMetric(order_distance_->op, info_.spec.metric);
+    if (metric != info_.spec.metric || order_descending_) {
+        return RunExactRanking(rows);
+    }
+    const std::size_t k = RowLimit() == SIZE_MAX ? 10 : RowLimit();
+    if (k == 0) {
+        PlanNode empty;
+        empty.label = "Empty (LIMIT 0)";
+        empty.estimated_rows = 0;
+        empty.actual_rows = 0;
+        return empty;
+    }
+    if (k > 10000) {
+        return ErrorAt(stmt_.limit->pos, "a nearest-neighbour query returns at most 10000 rows");
+    }
+    if (!stmt_.limit) {
+        return ErrorAt(order_distance_->pos, "ORDER BY distance needs a LIMIT (the number of "
+                                             "nearest neighbours, at most 10000)");
+    }
+    double estimated = 0;
+    PHENIX_ASSIGN_OR_RETURN(PlanNode filter_node, FilterPlanNode(&estimated));
+    const double total = std::max(1.0, static_cast<double>(info_.num_entities));
+    const std::size_t ef = std::max(ef_.value_or(0), k);
+    SearchOptions options;
+    options.k = k;
+    options.ef = ef_ ? static_cast<std::uint32_t>(ef) : 0;
+    options.filter = where_.filter_json;
+    if (where_.ids) {
+        options.filter_ids = *where_.ids;
+    }
+    const NodeNeeds needs = Needs("", /*engine_orders=*/true);
+    options.include_metadata = needs.metadata;
+    options.include_vector = needs.vector;
+    // The strategy: the vector index's planner rule, on estimated rows.
+    SearchStrategy strategy = SearchStrategy::kAuto;
+    std::string why;
+    const bool filtered = !where_.IsEmpty();
+    const double effective_ef = static_cast<double>(std::max<std::size_t>(ef_.value_or(kDefaultEf), k));
+    if (forced_strategy_) {
+        strategy = *forced_strategy_;
+        why = "forced by WITH (strategy = ...)";
+    } else if (!filtered) {
+        why = "no filter";
+    } else if (estimated <= kExactScanMaxRows || estimated <= effective_ef) {
+        strategy = SearchStrategy::kExactScan;
+        why = "about " + FormatRows(estimated) + " rows match: scanning them is cheaper than "
+                                                  "walking the graph";
+    } else if (estimated / total >= kPostFilterFrom) {
+        strategy = SearchStrategy::kPostFilter;
+        char buffer[96];
+        std::snprintf(buffer, sizeof buffer, "selectivity %.3f: over-fetch ef/selectivity = %.0f",
+                      estimated / total, effective_ef * total / std::max(1.0, estimated));
+        why = buffer;
+    } else {
+        strategy = SearchStrategy::kInGraph;
+        char buffer[96];
+        std::snprintf(buffer, sizeof buffer,
+                      "selectivity %.4f: walk the graph, return matching nodes only",
+                      estimated / total);
+        why = buffer;
+    }
+    options.strategy = strategy;
+    PlanNode node;
+    const bool filter_first = strategy == SearchStrategy::kExactScan;
+    node.label = std::string(filter_first ? "FilterFirst" : "VectorFirst") + " " +
+                 info_.spec.ref.name + " [" +
+                 std::string(filtered || forced_strategy_ ? SearchStrategyName(strategy)
+                                                          : std::string_view("hnsw")) +
+                 "]";
+    node.details.push_back("order by vector " + std::string(DistanceOpText(order_distance_->op)) +
+                           " (" + std::string(MetricName(metric)) + "), k=" + std::to_string(k) +
+                           ", ef=" + (ef_ ? std::to_string(ef) : "collection default"));
+    node.details.push_back("why: " + why);
+    node.estimated_rows = std::min(static_cast<double>(k), estimated);
+    if (filtered) {
+        node.children.push_back(std::move(filter_node));
+    }
+    if (mode_ == ExplainMode::kExplain) {
+        return node;
+    }
+    const auto start = Clock::now();
+    PHENIX_ASSIGN_OR_RETURN(SearchResponse response,
+                            reader_.Search(ref_, order_distance_->query, options));
+    node.millis = MillisSince(start);
+    node.actual_rows = response.hits.size();
+    node.details.push_back("ran: " + std::string(SearchStrategyName(response.plan.strategy)) +
+                           ", ef=" + std::to_string(response.plan.ef) + ", " +
+                           std::to_string(response.plan.distance_computations) + " distances" +
+                           (response.plan.fell_back_to_exact ? ", fell back to exact" : ""));
+    if (filtered && !node.children.empty()) {
+        node.children[0].actual_rows = response.plan.filter_rows;
+        for (const std::string& step : response.plan.filter_steps) {
+            node.children[0].details.push_back(step);
+        }
+    }
+    rows->reserve(response.hits.size());
+    for (SearchHit& hit : response.hits) {
+        Row row;
+        row.entity.id = std::move(hit.id);
+        row.entity.metadata = std::move(hit.metadata);
+        row.entity.vector = std::move(hit.vector);
+        row.engine_distance = hit.distance;
+        rows->push_back(std::move(row));
+    }
+    // Edges are not part of a search hit: read them when selected.
+    bool wants_edges = false;
+    for (const Item& item : items_) {
+        if (item.expr.kind == ExprKind::kPath && item.expr.path.back() == "edges") {
+            wants_edges = true;
+        }
+    }
+    if (wants_edges) {
+        for (Row& row : *rows) {
+            PHENIX_ASSIGN_OR_RETURN(Entity entity, reader_.Get(ref_, row.entity.id));
+            row.entity.edges = std::move(entity.edges);
+        }
+    }
+    return node;
+}
+
+Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
+    const CollectionRef end_ref = ctx_.Ref(end_collection_);
+    PlanNode expand;
+    expand.label = "Expand " + info_.spec.ref.name + " from '" + start_id_ + "'";
+    std::string edge_text = std::to_string(min_hops_) + ".." + std::to_string(max_hops_) +
+                            " hops " +
+                            (direction_ == phenix::EdgeDirection::kOut  ? "out"
+                             : direction_ == phenix::EdgeDirection::kIn ? "in"
+                                                                        : "both ways");
+    if (!edge_match_.labels.empty()) {
+        edge_text += ", label " + edge_match_.labels[0];
+    }
+    if (edge_match_.min_weight || edge_match_.max_weight) {
+        edge_text += ", weight in [" +
+                     (edge_match_.min_weight ? std::to_string(*edge_match_.min_weight) : "-inf") +
+                     ", " +
+                     (edge_match_.max_weight ? std::to_string(*edge_match_.max_weight) : "inf") + "]";
+    }
+    if (!edge_match_.properties_filter.empty()) {
+        edge_text += ", properties " + edge_match_.properties_filter;
+    }
+    expand.details.push_back(edge_text);
+    // Estimate (for EXPLAIN only): the start's degree, raised to the hop count, capped by the
+    // collection.
+    Result<std::uint64_t> degree = Status::Unimplemented("no estimate when not explaining");
+    if (mode_ != ExplainMode::kNone) {
+        degree = reader_.Degree(ref_, start_id_, direction_, edge_match_);
+    }
+    if (!degree.ok() && degree.status().code() == StatusCode::kNotFound) {
+        expand.estimated_rows = 0;
+    } else if (degree.ok()) {
+        expand.estimated_rows = std::min(
+            static_cast<double>(info_.num_entities),
+            std::pow(static_cast<double>(std::max<std::uint64_t>(*degree, 1)), max_hops_) *
+                (*degree == 0 ? 0 : 1));
+    }
+    // The start node and its own conditions.
+    std::optional<Entity> start_entity;
+    if (mode_ != ExplainMode::kExplain && (needs_start_ || !start_filter_.empty())) {
+        Result<Entity> start = reader_.Get(ref_, start_id_);
+        if (!start.ok()) {
+            if (start.status().code() == StatusCode::kNotFound) {
+                expand.actual_rows = 0;
+                return expand;
+            }
+            return start.status();
+        }
+        if (!start_filter_.empty()) {
+            PHENIX_ASSIGN_OR_RETURN(document::Filter filter, document::ParseFilter(start_filter_));
+            PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(filter, start->metadata));
+            if (!matches) {
+                expand.actual_rows = 0;
+                return expand;
+            }
+        }
+        start_entity = std::move(*start);
+    }
+    // Graph-first, then the index: a nearest-neighbour search restricted to what the pattern
+    // reaches, when the far node is in the start's collection and the metric is the index's.
+    const bool can_search =
+        order_distance_ && !needs_paths_ && !order_descending_ &&
+        order_distance_->variable == end_var_ && end_collection_ == info_.spec.ref.name &&
+        OpMetric(order_distance_->op, info_.spec.metric) == info_.spec.metric;
+    if (can_search) {
+        if (!stmt_.limit) {
+            return ErrorAt(order_distance_->pos, "ORDER BY distance needs a LIMIT");
+        }
+        const std::size_t k = RowLimit();
+        if (k == 0 || k > 10000) {
+            return ErrorAt(stmt_.limit->pos, "a nearest-neighbour query returns 1 to 10000 rows");
+        }
+        PlanNode node;
+        node.label = "GraphFirst " + info_.spec.ref.name + " [search over the reached set]";
+        node.details.push_back("order by " + end_var_ + ".vector " +
+                               std::string(DistanceOpText(order_distance_->op)) +
+                               ", k=" + std::to_string(k));
+        if (!where_.filter_json.empty()) {
+            node.details.push_back("filter on " + end_var_ + ": " + where_.filter_json);
+        }
+        node.estimated_rows = std::min(static_cast<double>(k), std::max(0.0, expand.estimated_rows));
+        SearchOptions options;
+        options.k = k;
+        options.ef = ef_ ? static_cast<std::uint32_t>(*ef_) : 0;
+        options.filter = where_.filter_json;
+        if (where_.ids) {
+            options.filter_ids = *where_.ids;
+        }
+        GraphConstraint graph;
+        graph.start_id = start_id_;
+        graph.min_hops = min_hops_;
+        graph.max_hops = max_hops_;
+        graph.direction = direction_;
+        graph.edges = edge_match_;
+        options.graph = std::move(graph);
+        const NodeNeeds needs = Needs(end_var_, /*engine_orders=*/true);
+        options.include_metadata = needs.metadata;
+        options.include_vector = needs.vector;
+        if (forced_strategy_) {
+            options.strategy = *forced_strategy_;
+        }
+        node.children.push_back(std::move(expand));
+        if (mode_ == ExplainMode::kExplain) {
+            return node;
+        }
+        const auto start = Clock::now();
+        Result<SearchResponse> searched = reader_.Search(ref_, order_distance_->query, options);
+        if (!searched.ok() && searched.status().code() == StatusCode::kNotFound &&
+            !start_entity) {
+            node.actual_rows = 0;  // the start does not exist: no rows
+            return node;
+        }
+        PHENIX_ASSIGN_OR_RETURN(SearchResponse response, std::move(searched));
+        node.millis = MillisSince(start);
+        node.actual_rows = response.hits.size();
+        node.children[0].actual_rows = response.plan.filter_rows;
+        node.details.push_back("ran: " + std::string(SearchStrategyName(response.plan.strategy)) +
+                               ", " + std::to_string(response.plan.distance_computations) +
+                               " distances");
+        for (const std::string& step : response.plan.filter_steps) {
+            node.children[0].details.push_back(step);
+        }
+        for (SearchHit& hit : response.hits) {
+            Row row;
+            row.entity.id = std::move(hit.id);
+            row.entity.metadata = std::move(hit.metadata);
+            row.entity.vector = std::move(hit.vector);
+            row.engine_distance = hit.distance;
+            row.start = start_entity;
+            rows->push_back(std::move(row));
+        }
+        return node;
+    }
+    if (mode_ == ExplainMode::kExplain) {
+        expand.label += needs_paths_ ? " (paths)" : "";
+        return expand;
+    }
+    // Expand, then read and check the far nodes.
+    const auto start = Clock::now();
+    std::optional<document::Filter> filter;
+    if (!where_.filter_json.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(filter, document::ParseFilter(where_.filter_json));
+    }
+    std::optional<std::set<std::string>> ids;
+    if (where_.ids) {
+        ids.emplace(where_.ids->begin(), where_.ids->end());
+    }
+    const bool stop_early = stmt_.order_by.empty() && !is_aggregate_;
+    auto accept = [&](const CollectionRef& collection, const std::string& id,
+                      Row* row) -> Result<bool> {
+        if (collection.name != end_collection_ || (ids && !ids->contains(id))) {
+            return false;
+        }
+        Result<Entity> entity = reader_.Get(end_ref, id);
+        if (!entity.ok()) {
+            return entity.status();
+        }
+        if (filter) {
+            PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity->metadata));
+            if (!matches) {
+                return false;
+            }
+        }
+        row->entity = std::move(*entity);
+        row->start = start_entity;
+        return true;
+    };
+    if (needs_paths_) {
+        PathSpec spec;
+        spec.start_id = start_id_;
+        spec.min_hops = min_hops_;
+        spec.max_hops = max_hops_;
+        spec.direction = direction_;
+        spec.edges = edge_match_;
+        Result<PathsResponse> found = reader_.FindPaths(ref_, spec);
+        if (!found.ok() && found.status().code() == StatusCode::kNotFound && !start_entity) {
+            expand.actual_rows = 0;  // the start does not exist: no rows
+            return expand;
+        }
+        PHENIX_ASSIGN_OR_RETURN(PathsResponse paths, std::move(found));
+        expand.label += " (paths)";
+        paths_ = std::move(paths.paths);
+        for (const GraphPath& path : paths_) {
+            if (stop_early && rows->size() >= RowLimit()) {
+                break;
+            }
+            Row row;
+            const PathNode& last = path.nodes.back();
+            PHENIX_ASSIGN_OR_RETURN(bool keep, accept(last.collection, last.id, &row));
+            if (keep) {
+                row.path = &path;
+                row.depth = static_cast<std::uint32_t>(path.edges.size());
+                rows->push_back(std::move(row));
+            }
+        }
+        if (paths.truncated) {
+            expand.details.push_back("stopped at Options::max_traversal_paths");
+        }
+    } else {
+        TraversalSpec spec;
+        spec.start_id = start_id_;
+        spec.min_hops = min_hops_;
+        spec.max_hops = max_hops_;
+        spec.direction = direction_;
+        spec.edges = edge_match_;
+        spec.include_start = min_hops_ == 0;
+        Result<TraversalResponse> traversed = reader_.Traverse(ref_, spec);
+        if (!traversed.ok() && traversed.status().code() == StatusCode::kNotFound &&
+            !start_entity) {
+            expand.actual_rows = 0;  // the start does not exist: no rows
+            return expand;
+        }
+        PHENIX_ASSIGN_OR_RETURN(TraversalResponse reached, std::move(traversed));
+        expand.details.push_back(std::to_string(reached.entities.size()) + " reached, " +
+                                 std::to_string(reached.edges_examined) + " edges examined");
+        for (const ReachedEntity& entity : reached.entities) {
+            if (stop_early && rows->size() >= RowLimit()) {
+                break;
+            }
+            Row row;
+            PHENIX_ASSIGN_OR_RETURN(bool keep, accept(entity.collection, entity.id, &row));
+            if (keep) {
+                row.depth = entity.depth;
+                rows->push_back(std::move(row));
+            }
+        }
+    }
+    expand.actual_rows = rows->size();
+    expand.millis = MillisSince(start);
+    if (!order_distance_) {
+        return expand;
+    }
+    PlanNode rank;
+    rank.label = "ExactRank " + end_collection_;
+    rank.details.push_back(std::string("order by ") + order_distance_->variable + ".vector " +
+                           std::string(DistanceOpText(order_distance_->op)));
+    rank.estimated_rows = expand.estimated_rows;
+    const Metric metric = OpMetric(order_distance_->op, info_.spec.metric);
+    std::erase_if(*rows, [&](const Row& row) {
+        const Entity& entity = order_distance_->variable == start_var_ ? *row.start : row.entity;
+        return !ExactDistance(metric, entity.vector, order_distance_->query).has_value();
+    });
+    rank.actual_rows = rows->size();
+    rank.children.push_back(std::move(expand));
+    return rank;
+}
+
+Result<PlanNode> SelectRunner::PlanAndRun(std::vector<Row>* rows) {
+    if (is_match_) {
+        return RunMatch(rows);
+    }
+    if (order_distance_) {
+        return RunVector(rows);
+    }
+    // count(*) alone: the filter's exact count, no rows read.
+    const bool count_only =
+        is_aggregate_ && stmt_.group_by.empty() && items_.size() == 1 && items_[0].expr.is_star &&
+        items_[0].expr.kind == ExprKind::kCall && !where_.ids;
+    if (count_only) {
+        PlanNode node;
+        double estimated = 0;
+        PHENIX_ASSIGN_OR_RETURN(node, FilterPlanNode(&estimated));
+        node.label = "Count " + info_.spec.ref.name;
+        if (mode_ == ExplainMode::kExplain) {
+            return node;
+        }
+        const auto start = Clock::now();
+        FindOptions options;
+        options.filter = where_.filter_json;
+        options.count_only = true;
+        PHENIX_ASSIGN_OR_RETURN(FindResponse found, reader_.Find(ref_, options));
+        for (const std::string& step : found.plan.steps) {
+            node.details.push_back(step);
+        }
+        node.actual_rows = found.count;
+        node.millis = MillisSince(start);
+        count_ = found.count;
+        return node;
+    }
+    const bool can_stop = stmt_.order_by.empty() && !is_aggregate_;
+    return RunRows(rows, can_stop ? RowLimit() : SIZE_MAX);
+}
+
+Result<QueryResult> SelectRunner::ProjectAggregates(std::vector<Row>& rows, PlanNode* root) {
+    QueryResult result;
+    result.has_rows = true;
+    for (const Item& item : items_) {
+        result.columns.push_back(item.name);
+    }
+    if (count_) {
+        result.rows.push_back({QueryValue::Int(static_cast<std::int64_t>(*count_))});
+        return result;
+    }
+    struct Accumulator {
+        std::uint64_t count = 0;
+        double sum = 0;
+        bool all_int = true;
+        std::int64_t int_sum = 0;
+        std::optional<QueryValue> best;
+    };
+    struct Group {
+        std::vector<QueryValue> keys;
+        std::vector<Accumulator> accumulators;
+        const Row* first = nullptr;
+    };
+    std::map<std::string, Group> groups;  // by the keys' JSON text
+    for (const Row& row : rows) {
+        std::vector<QueryValue> keys;
+        std::string key_text;
+        for (const Expr& key : stmt_.group_by) {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(key, row));
+            key_text += value.ToJson();
+            key_text += '\x1f';
+            keys.push_back(std::move(value));
+        }
+        Group& group = groups[key_text];
+        if (group.first == nullptr) {
+            group.first = &row;
+            group.keys = std::move(keys);
+            group.accumulators.resize(items_.size());
+        }
+        for (std::size_t idx = 0; idx < items_.size(); ++idx) {
+            const Item& item = items_[idx];
+            if (!item.is_aggregate) {
+                continue;
+            }
+            const Aggregate aggregate = *AggregateOf(item.expr);
+            Accumulator& acc = group.accumulators[idx];
+            if (item.expr.is_star) {
+                ++acc.count;
+                continue;
+            }
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(item.expr.children[0], row));
+            if (value.type == QueryValue::Type::kNull) {
+                continue;
+            }
+            switch (aggregate) {
+                case Aggregate::kCount:
+                    ++acc.count;
+                    break;
+                case Aggregate::kMin:
+                case Aggregate::kMax: {
+                    ++acc.count;
+                    if (!acc.best) {
+                        acc.best = value;
+                    } else {
+                        const int cmp = CompareValues(value, *acc.best);
+                        if ((aggregate == Aggregate::kMin && cmp < 0) ||
+                            (aggregate == Aggregate::kMax && cmp > 0)) {
+                            acc.best = value;
+                        }
+                    }
+                    break;
+                }
+                case Aggregate::kAvg:
+                case Aggregate::kSum:
+                    if (value.type != QueryValue::Type::kInt &&
+                        value.type != QueryValue::Type::kFloat) {
+                        break;  // non-numbers are skipped, like NULL
+                    }
+                    ++acc.count;
+                    acc.sum += AsDouble(value);
+                    if (value.type == QueryValue::Type::kInt) {
+                        acc.int_sum += value.int_value;
+                    } else {
+                        acc.all_int = false;
+                    }
+                    break;
+            }
+        }
+    }
+    if (groups.empty() && stmt_.group_by.empty()) {
+        groups[""].accumulators.resize(items_.size());  // aggregates over no rows: one row
+    }
+    for (auto& [key_text, group] : groups) {
+        std::vector<QueryValue> out;
+        for (std::size_t idx = 0; idx < items_.size(); ++idx) {
+            const Item& item = items_[idx];
+            if (!item.is_aggregate) {
+                if (IsConstant(item.expr)) {
+                    PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(item.expr, ctx_.params));
+                    out.push_back(std::move(value));
+                    continue;
+                }
+                std::size_t key_idx = 0;
+                for (; key_idx < stmt_.group_by.size(); ++key_idx) {
+                    if (ToString(stmt_.group_by[key_idx]) == ToString(item.expr)) {
+                        break;
+                    }
+                }
+                out.push_back(key_idx < group.keys.size() ? group.keys[key_idx] : QueryValue::Null());
+                continue;
+            }
+            const Accumulator& acc = group.accumulators[idx];
+            switch (*AggregateOf(item.expr)) {
+                case Aggregate::kCount:
+                    out.push_back(QueryValue::Int(static_cast<std::int64_t>(acc.count)));
+                    break;
+                case Aggregate::kMin:
+                case Aggregate::kMax:
+                    out.push_back(acc.best.value_or(QueryValue::Null()));
+                    break;
+                case Aggregate::kAvg:
+                    out.push_back(acc.count == 0 ? QueryValue::Null()
+                                                 : QueryValue::Float(acc.sum / static_cast<double>(acc.count)));
+                    break;
+                case Aggregate::kSum:
+                    out.push_back(acc.count == 0 ? QueryValue::Null()
+                                  : acc.all_int  ? QueryValue::Int(acc.int_sum)
+                                                 : QueryValue::Float(acc.sum));
+                    break;
+            }
+        }
+        result.rows.push_back(std::move(out));
+    }
+    (void)root;
+    return result;
+}
+
+Result<QueryResult> SelectRunner::Project(std::vector<Row>& rows, PlanNode* root) {
+    if (is_aggregate_) {
+        PHENIX_ASSIGN_OR_RETURN(QueryResult result, ProjectAggregates(rows, root));
+        // ORDER BY over the aggregated rows (keys name selected columns), then LIMIT.
+        if (!order_keys_.empty()) {
+            std::stable_sort(result.rows.begin(), result.rows.end(),
+                             [&](const std::vector<QueryValue>& a, const std::vector<QueryValue>& b) {
+                                 for (const auto& [item_index, order] : order_keys_) {
+                                     const auto col = static_cast<std::size_t>(item_index);
+                                     const int cmp = CompareValues(a[col], b[col]);
+                                     if (cmp != 0) {
+                                         return order->is_descending ? cmp > 0 : cmp < 0;
+                                     }
+                                 }
+                                 return false;
+                             });
+        }
+        if (result.rows.size() > RowLimit()) {
+            result.rows.resize(RowLimit());
+        }
+        return result;
+    }
+    QueryResult result;
+    result.has_rows = true;
+    for (const Item& item : items_) {
+        result.columns.push_back(item.name);
+    }
+    struct Projected {
+        std::vector<QueryValue> values;
+        std::vector<QueryValue> keys;
+    };
+    std::vector<Projected> projected;
+    projected.reserve(rows.size());
+    for (const Row& row : rows) {
+        Projected out;
+        for (const Item& item : items_) {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(item.expr, row));
+            out.values.push_back(std::move(value));
+        }
+        for (const auto& [item_index, order] : order_keys_) {
+            if (item_index >= 0) {
+                out.keys.push_back(out.values[static_cast<std::size_t>(item_index)]);
+            } else {
+                PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(order->expr, row));
+                out.keys.push_back(std::move(value));
+            }
+        }
+        projected.push_back(std::move(out));
+    }
+    const bool engine_ordered = order_distance_ && order_keys_.size() == 1 && rows.size() > 0 &&
+                                rows[0].engine_distance.has_value();
+    if (!order_keys_.empty() && !engine_ordered) {
+        const auto sort_start = Clock::now();
+        std::stable_sort(projected.begin(), projected.end(),
+                         [&](const Projected& a, const Projected& b) {
+                             for (std::size_t idx = 0; idx < order_keys_.size(); ++idx) {
+                                 const int cmp = CompareValues(a.keys[idx], b.keys[idx]);
+                                 if (cmp != 0) {
+                                     return order_keys_[idx].second->is_descending ? cmp > 0
+                                                                                   : cmp < 0;
+                                 }
+                             }
+                             return false;
+                         });
+        PlanNode sort;
+        sort.label = "Sort";
+        sort.estimated_rows = root->estimated_rows;
+        sort.actual_rows = projected.size();
+        sort.millis = MillisSince(sort_start);
+        sort.children.push_back(std::move(*root));
+        *root = std::move(sort);
+    }
+    if (projected.size() > RowLimit()) {
+        projected.resize(RowLimit());
+    }
+    for (Projected& row : projected) {
+        result.rows.push_back(std::move(row.values));
+    }
+    return result;
+}
+
+Result<QueryResult> SelectRunner::Run() {
+    PHENIX_RETURN_IF_ERROR(BindSource());
+    if (!is_match_) {
+        PHENIX_ASSIGN_OR_RETURN(where_, BindWhere(stmt_.where ? &*stmt_.where : nullptr,
+                                                  ctx_.params));
+    }
+    PHENIX_RETURN_IF_ERROR(BindItems());
+    PHENIX_RETURN_IF_ERROR(BindOrder());
+    PHENIX_RETURN_IF_ERROR(BindOptions());
+    if (is_match_) {
+        // Does anything read the start node (else the walk needs only its id), or the edge
+        // (then each path is a row)?
+        VisitExprs([&](const Expr& node) {
+            if (node.kind == ExprKind::kPath) {
+                needs_start_ = needs_start_ || node.path[0] == start_var_;
+                needs_paths_ = needs_paths_ || (!edge_var_.empty() && node.path[0] == edge_var_);
+            }
+            return true;
+        });
+    }
+    if (is_aggregate_ && order_distance_) {
+        return ErrorAt(order_distance_->pos, "ORDER BY distance cannot be used with aggregates");
+    }
+    const auto start = Clock::now();
+    std::vector<Row> rows;
+    PHENIX_ASSIGN_OR_RETURN(PlanNode plan, PlanAndRun(&rows));
+    PlanNode root;
+    if (mode_ == ExplainMode::kExplain) {
+        root = std::move(plan);
+    } else {
+        PHENIX_ASSIGN_OR_RETURN(QueryResult result, Project(rows, &plan));
+        if (mode_ == ExplainMode::kNone) {
+            return result;
+        }
+        root = std::move(plan);
+        PlanNode project;
+        project.label = is_aggregate_ ? "Aggregate" : "Project";
+        std::string columns;
+        for (const std::string& column : result.columns) {
+            columns += (columns.empty() ? "" : ", ") + column;
+        }
+        project.details.push_back(columns);
+        project.estimated_rows =
+            is_aggregate_ && stmt_.group_by.empty() ? 1 : root.estimated_rows;
+        project.actual_rows = result.rows.size();
+        project.millis = MillisSince(start);
+        project.children.push_back(std::move(root));
+        root = std::move(project);
+    }
+    if (mode_ == ExplainMode::kExplain) {
+        PlanNode project;
+        project.label = is_aggregate_ ? "Aggregate" : "Project";
+        std::string columns;
+        for (const Item& item : items_) {
+            columns += (columns.empty() ? "" : ", ") + item.name;
+        }
+        project.details.push_back(columns);
+        project.estimated_rows =
+            is_aggregate_ && stmt_.group_by.empty()
+                ? 1
+                : std::min(root.estimated_rows < 0 ? 1e18 : root.estimated_rows,
+                           static_cast<double>(RowLimit()));
+        project.children.push_back(std::move(root));
+        root = std::move(project);
+    }
+    std::vector<std::string> lines;
+    RenderPlan(root, "", true, true, mode_ == ExplainMode::kExplainAnalyze, &lines);
+    if (mode_ == ExplainMode::kExplainAnalyze) {
+        lines.push_back("Execution time: " + FormatMillis(MillisSince(start)) + " ms");
+    }
+    QueryResult result;
+    result.has_rows = true;
+    result.columns = {"plan"};
+    for (std::string& line : lines) {
+        result.rows.push_back({QueryValue::String(std::move(line))});
+    }
+    return result;
+}
+
+}  // namespace
+
+Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, ExplainMode mode) {
+    SelectRunner runner(ctx, stmt, mode);
+    return runner.Run();
+}
+
+}  // namespace phenix::query

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// QuerySession: parse, then dispatch each statement kind to its executor (exec.h), and the
+// session's transaction.
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <phenix/phenixql.h>
+
+#include "query/exec.h"
+#include "query/json_query.h"
+#include "query/parser.h"
+
+namespace phenix {
+
+QuerySession::QuerySession(Database& db, std::string tenant)
+    : db_(db), tenant_(std::move(tenant)) {}
+
+QuerySession::~QuerySession() {
+    if (txn_ != nullptr) {
+        (void)txn_->Rollback();
+    }
+}
+
+Status QuerySession::Begin(const TransactionOptions& options) {
+    if (txn_ != nullptr) {
+        return Status::FailedPrecondition(
+            "a transaction is already open; COMMIT or ROLLBACK it first");
+    }
+    PHENIX_ASSIGN_OR_RETURN(txn_, db_.BeginTransaction(options));
+    txn_read_only_ = options.read_only;
+    return Status::Ok();
+}
+
+Result<Timestamp> QuerySession::Commit() {
+    if (txn_ == nullptr) {
+        return Status::FailedPrecondition("no transaction is open (BEGIN starts one)");
+    }
+    std::unique_ptr<Transaction> txn = std::move(txn_);
+    return txn->Commit();
+}
+
+Status QuerySession::Rollback() {
+    if (txn_ == nullptr) {
+        return Status::FailedPrecondition("no transaction is open (BEGIN starts one)");
+    }
+    std::unique_ptr<Transaction> txn = std::move(txn_);
+    return txn->Rollback();
+}
+
+namespace {
+
+// Statements that change the catalog run outside transactions (the catalog is not
+// transactional).
+Status RefuseInTransaction(const Transaction* txn, std::string_view what) {
+    if (txn == nullptr) {
+        return Status::Ok();
+    }
+    return Status::FailedPrecondition(
+        std::string(what) +
+        " cannot run inside a transaction (catalog changes are not transactional); COMMIT or "
+        "ROLLBACK first");
+}
+
+}  // namespace
+
+namespace query {
+namespace {
+
+struct Dispatcher {
+    QuerySession& session;
+    ExecContext& ctx;
+    ExplainMode explain;
+
+    Result<QueryResult> NoExplain(std::string_view what) const {
+        return ErrorAt(ctx.statement_pos,
+                       "EXPLAIN applies to SELECT only, not to " + std::string(what));
+    }
+
+    Result<QueryResult> operator()(const SelectStmt& stmt) { return ExecuteSelect(ctx, stmt, explain); }
+    Result<QueryResult> operator()(const CreateCollectionStmt& stmt) {
+        PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE COLLECTION"));
+        return ExecuteCreateCollection(ctx, stmt);
+    }
+    Result<QueryResult> operator()(const IndexStmt& stmt) {
+        PHENIX_RETURN_IF_ERROR(
+            RefuseInTransaction(ctx.txn, stmt.is_drop ? "DROP INDEX" : "CREATE INDEX"));
+        return ExecuteIndex(ctx, stmt);
+    }
+    Result<QueryResult> operator()(const DropCollectionStmt& stmt) {
+        PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "DROP COLLECTION"));
+        return ExecuteDropCollection(ctx, stmt);
+    }
+    Result<QueryResult> operator()(const ShowCollectionsStmt&) { return ExecuteShowCollections(ctx); }
+    Result<QueryResult> operator()(const DescribeStmt& stmt) { return ExecuteDescribe(ctx, stmt); }
+    Result<QueryResult> operator()(const InsertStmt& stmt) { return ExecuteInsert(ctx, stmt); }
+    Result<QueryResult> operator()(const UpdateStmt& stmt) { return ExecuteUpdate(ctx, stmt); }
+    Result<QueryResult> operator()(const DeleteStmt& stmt) { return ExecuteDelete(ctx, stmt); }
+    Result<QueryResult> operator()(const CopyStmt& stmt) {
+        PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "COPY"));
+        return ExecuteCopy(ctx, stmt);
+    }
+    Result<QueryResult> operator()(const TxnStmt& stmt) {
+        QueryResult result;
+        switch (stmt.action) {
+            case TxnAction::kBegin:
+                PHENIX_RETURN_IF_ERROR(session.Begin());
+                result.message = "BEGIN";
+                break;
+            case TxnAction::kCommit: {
+                PHENIX_ASSIGN_OR_RETURN(Timestamp ts, session.Commit());
+                result.message = "COMMIT " + std::to_string(ts);
+                break;
+            }
+            case TxnAction::kRollback:
+                PHENIX_RETURN_IF_ERROR(session.Rollback());
+                result.message = "ROLLBACK";
+                break;
+        }
+        return result;
+    }
+};
+
+bool IsSelect(const Statement& statement) {
+    return std::holds_alternative<SelectStmt>(statement.body);
+}
+
+}  // namespace
+}  // namespace query
+
+namespace {
+
+Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& statement,
+                                 const QueryParams& params) {
+    query::ExecContext ctx{session.db(),        session.transaction(), session.transaction_read_only(),
+                           session.tenant(),    params,                session.progress(),
+                           statement.pos};
+    if (statement.explain != query::ExplainMode::kNone && !query::IsSelect(statement)) {
+        return query::ErrorAt(statement.pos, "EXPLAIN applies to SELECT statements only");
+    }
+    query::Dispatcher dispatcher{session, ctx, statement.explain};
+    return std::visit(dispatcher, statement.body);
+}
+
+}  // namespace
+
+Result<QueryResult> QuerySession::Execute(std::string_view statement, const QueryParams& params) {
+    PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseStatement(statement));
+    return RunStatement(*this, parsed, params);
+}
+
+Result<QueryResult> QuerySession::ExecuteJson(std::string_view json_query) {
+    PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseJsonQuery(json_query));
+    return RunStatement(*this, parsed, {});
+}
+
+std::vector<std::string> QuerySession::SplitStatements(std::string_view script, bool* incomplete) {
+    std::vector<std::string> out;
+    std::string current;
+    int json_depth = 0;  // inside {...}: JSON strings use backslash escapes
+    std::size_t pos = 0;
+    auto flush = [&] {
+        // Skip statements that are only whitespace and comments.
+        bool has_text = false;
+        for (std::size_t idx = 0; idx < current.size(); ++idx) {
+            const char c = current[idx];
+            if (c == '-' && idx + 1 < current.size() && current[idx + 1] == '-') {
+                while (idx < current.size() && current[idx] != '\n') {
+                    ++idx;
+                }
+                continue;
+            }
+            if (c == '/' && idx + 1 < current.size() && current[idx + 1] == '*') {
+                const std::size_t end = current.find("*/", idx + 2);
+                if (end == std::string::npos) {
+                    has_text = true;  // an unterminated comment is the parser's to report
+                    break;
+                }
+                idx = end + 1;
+                continue;
+            }
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ';') {
+                has_text = true;
+                break;
+            }
+        }
+        if (has_text) {
+            const std::size_t first = current.find_first_not_of(" \t\r\n");
+            out.push_back(current.substr(first));
+        }
+        current.clear();
+    };
+    while (pos < script.size()) {
+        const char c = script[pos];
+        if (c == '\'' || c == '"') {
+            // A string ('' escapes), a quoted name ("" escapes), or a JSON string (\ escapes).
+            const bool backslash = json_depth > 0 && c == '"';
+            std::size_t end = pos + 1;
+            while (end < script.size()) {
+                if (backslash && script[end] == '\\') {
+                    end += 2;
+                    continue;
+                }
+                if (script[end] == c) {
+                    if (!backslash && end + 1 < script.size() && script[end + 1] == c) {
+                        end += 2;
+                        continue;
+                    }
+                    break;
+                }
+                ++end;
+            }
+            const std::size_t stop = std::min(end + 1, script.size());
+            current.append(script.substr(pos, stop - pos));
+            pos = stop;
+            continue;
+        }
+        if (json_depth == 0 && c == '-' && pos + 1 < script.size() && script[pos + 1] == '-') {
+            const std::size_t end = script.find('\n', pos);
+            const std::size_t stop = end == std::string_view::npos ? script.size() : end;
+            current.append(script.substr(pos, stop - pos));
+            pos = stop;
+            continue;
+        }
+        if (json_depth == 0 && c == '/' && pos + 1 < script.size() && script[pos + 1] == '*') {
+            const std::size_t end = script.find("*/", pos + 2);
+            const std::size_t stop = end == std::string_view::npos ? script.size() : end + 2;
+            current.append(script.substr(pos, stop - pos));
+            pos = stop;
+            continue;
+        }
+        if (c == '{') {
+            ++json_depth;
+        } else if (c == '}' && json_depth > 0) {
+            --json_depth;
+        }
+        if (c == ';' && json_depth == 0) {
+            current.push_back(c);
+            flush();
+            ++pos;
+            continue;
+        }
+        current.push_back(c);
+        ++pos;
+    }
+    // What is left without a final ';'.
+    const std::size_t before = out.size();
+    flush();
+    if (incomplete != nullptr) {
+        *incomplete = out.size() > before;
+    }
+    return out;
+}
+
+}  // namespace phenix

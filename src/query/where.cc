@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// WHERE binding: a PhenixQL condition -> the engine's MongoDB-style metadata filter plus an id
+// set (exec.h). The mapping is the contract the JSON form (json_query.cc) inverts:
+//
+//   metadata.p = v            {"p": v}                 (v = NULL: an explicit null)
+//   < <= > >=                 {"p": {"$lt"|"$lte"|"$gt"|"$gte": v}}
+//   != <>                     p present, not null, and {"p": {"$ne": v}}
+//   metadata.p IN (a, b)      {"p": {"$in": [a, b]}}
+//   NOT IN (a, b)             p present, not null, and {"p": {"$nin": [a, b]}}
+//   exists(metadata.p)        {"p": {"$exists": true}}
+//   metadata.p IS NULL        {"$or": [{"p": {"$exists": false}}, {"p": null}]}
+//   metadata.p IS NOT NULL    {"$and": [{"p": {"$exists": true}}, {"p": {"$ne": null}}]}
+//   AND / OR                  $and / $or
+//   NOT c                     pushed down (SQL three-valued logic): the rows where c is FALSE,
+//                             so a comparison with a missing or null field is true neither way
+//   id = 'x', id IN (...)     the id set (top-level conjuncts only)
+#include <algorithm>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "query/exec.h"
+#include "query/parser.h"
+
+namespace phenix::query {
+
+namespace {
+
+using nlohmann::json;
+
+// A segment for a filter path: plain when it fits [A-Za-z0-9_$-]+, else double-quoted.
+std::string PathSegment(std::string_view name) {
+    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '$' || c == '-';
+    });
+    if (plain) {
+        return std::string(name);
+    }
+    std::string out = "\"";
+    for (const char c : name) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+struct FieldRef {
+    bool is_id = false;
+    std::string filter_path;  // for metadata fields
+};
+
+class Binder {
+  public:
+    Binder(const QueryParams& params, std::string_view variable, std::string_view root)
+        : params_(params), variable_(variable), root_(root) {}
+
+    Result<FieldRef> Field(const Expr& expr) const {
+        if (expr.kind != ExprKind::kPath) {
+            return ErrorAt(expr.pos, "expected a field such as id or " + std::string(root_) +
+                                         ".category, found " + ToString(expr));
+        }
+        std::size_t start = 0;
+        if (!variable_.empty()) {
+            if (expr.path.size() < 2 || expr.path[0] != variable_) {
+                return ErrorAt(expr.pos, "expected a field of '" + std::string(variable_) +
+                                             "' such as " + std::string(variable_) + ".id, found " +
+                                             ToString(expr));
+            }
+            start = 1;
+        }
+        const std::string& head = expr.path[start];
+        if (head == "id" && expr.path.size() == start + 1 && root_ == "metadata") {
+            return FieldRef{true, {}};
+        }
+        if (head == root_ && expr.path.size() > start + 1) {
+            FieldRef ref;
+            for (std::size_t idx = start + 1; idx < expr.path.size(); ++idx) {
+                if (!ref.filter_path.empty()) {
+                    ref.filter_path += '.';
+                }
+                ref.filter_path += PathSegment(expr.path[idx]);
+            }
+            return ref;
+        }
+        std::string hint = root_ == "metadata"
+                               ? "fields are id and metadata.<path>"
+                               : "edge fields are label, weight and properties.<path>";
+        if (head == root_) {
+            hint = "name a field inside " + std::string(root_) + ", e.g. " + std::string(root_) +
+                   ".category";
+        } else if (head == "vector" || head == "edges") {
+            hint = "conditions on " + head + " are not supported; " + hint;
+        } else if (expr.path.size() == start + 1 && head != root_) {
+            hint += "; did you mean " + std::string(root_) + "." + head + "?";
+        }
+        return ErrorAt(expr.pos, "unknown field " + ToString(expr) + ": " + hint);
+    }
+
+    Result<json> Scalar(const Expr& expr) const {
+        PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(expr, params_));
+        switch (value.type) {
+            case QueryValue::Type::kNull:
+                return json(nullptr);
+            case QueryValue::Type::kBool:
+                return json(value.bool_value);
+            case QueryValue::Type::kInt:
+                return json(value.int_value);
+            case QueryValue::Type::kFloat:
+                return json(value.float_value);
+            case QueryValue::Type::kString:
+                return json(value.text);
+            default:
+                return ErrorAt(expr.pos, "conditions compare with a string, number, boolean or "
+                                         "NULL, not " +
+                                             value.ToJson().substr(0, 40));
+        }
+    }
+
+    // One condition as a filter; id conditions are refused here (they are taken at the top).
+    // SQL's three-valued logic: a comparison with a missing or null field is unknown, and NOT
+    // unknown is unknown, so `negate` asks for the rows where the condition is FALSE (not merely
+    // not true): NOT is pushed down, swapping AND and OR.
+    Result<json> Filter(const Expr& expr, int depth, bool negate = false) const {
+        if (depth > 64) {
+            return ErrorAt(expr.pos, "condition nested too deeply");
+        }
+        switch (expr.kind) {
+            case ExprKind::kBinary:
+                if (expr.op == Op::kAnd || expr.op == Op::kOr) {
+                    json parts = json::array();
+                    // Flatten chains of the same operator.
+                    std::vector<const Expr*> stack{&expr};
+                    std::vector<const Expr*> operands;
+                    while (!stack.empty()) {
+                        const Expr* node = stack.back();
+                        stack.pop_back();
+                        if (node->kind == ExprKind::kBinary && node->op == expr.op) {
+                            stack.push_back(&node->children[1]);
+                            stack.push_back(&node->children[0]);
+                        } else {
+                            operands.push_back(node);
+                        }
+                    }
+                    for (const Expr* operand : operands) {
+                        PHENIX_ASSIGN_OR_RETURN(json part, Filter(*operand, depth + 1, negate));
+                        parts.push_back(std::move(part));
+                    }
+                    const bool is_and = (expr.op == Op::kAnd) != negate;
+                    return json{{is_and ? "$and" : "$or", std::move(parts)}};
+                }
+                return Comparison(expr, negate);
+            case ExprKind::kUnary:
+                return Filter(expr.children[0], depth + 1, !negate);
+            case ExprKind::kIn: {
+                PHENIX_ASSIGN_OR_RETURN(FieldRef field, Field(expr.children[0]));
+                if (field.is_id) {
+                    return IdInsideError(expr);
+                }
+                json values = json::array();
+                for (std::size_t idx = 1; idx < expr.children.size(); ++idx) {
+                    PHENIX_ASSIGN_OR_RETURN(json value, Scalar(expr.children[idx]));
+                    values.push_back(std::move(value));
+                }
+                const std::string& p = field.filter_path;
+                if (expr.is_negated == negate) {  // IN, or NOT (... NOT IN ...)
+                    return json{{p, {{"$in", std::move(values)}}}};
+                }
+                return Present(p, json{{p, {{"$nin", std::move(values)}}}});
+            }
+            case ExprKind::kIsNull: {
+                PHENIX_ASSIGN_OR_RETURN(FieldRef field, Field(expr.children[0]));
+                if (field.is_id) {
+                    return ErrorAt(expr.pos, "id is never NULL");
+                }
+                const std::string& p = field.filter_path;
+                if (expr.is_negated != negate) {  // IS NOT NULL
+                    return json{{"$and", json::array({json{{p, {{"$exists", true}}}},
+                                                      json{{p, {{"$ne", nullptr}}}}})}};
+                }
+                return json{{"$or", json::array({json{{p, {{"$exists", false}}}},
+                                                 json{{p, nullptr}}})}};
+            }
+            case ExprKind::kCall:
+                if (expr.text == "exists" && expr.children.size() == 1 && !expr.is_star) {
+                    PHENIX_ASSIGN_OR_RETURN(FieldRef field, Field(expr.children[0]));
+                    if (field.is_id) {
+                        return ErrorAt(expr.pos, "id always exists");
+                    }
+                    return json{{field.filter_path, {{"$exists", !negate}}}};
+                }
+                return ErrorAt(expr.pos, "function " + expr.text +
+                                             "() cannot be used in a condition (exists(field) can)");
+            case ExprKind::kBool:
+                if (expr.bool_value != negate) {
+                    return json::object();
+                }
+                return json{{"$not", json::object()}};
+            default:
+                return ErrorAt(expr.pos, "expected a condition such as metadata.year >= 2020, "
+                                         "found " +
+                                             ToString(expr));
+        }
+    }
+
+    // `condition` restricted to rows where the field is present and not null.
+    static json Present(const std::string& path, json condition) {
+        return json{{"$and", json::array({json{{path, {{"$exists", true}}}},
+                                          json{{path, {{"$ne", nullptr}}}},
+                                          std::move(condition)})}};
+    }
+
+    Result<json> Comparison(const Expr& expr, bool negate) const {
+        Op op = expr.op;
+        const Expr* field_expr = &expr.children[0];
+        const Expr* value_expr = &expr.children[1];
+        if (field_expr->kind != ExprKind::kPath && value_expr->kind == ExprKind::kPath) {
+            std::swap(field_expr, value_expr);
+            // v < x is x > v.
+            op = op == Op::kLt ? Op::kGt : op == Op::kLe ? Op::kGe : op == Op::kGt ? Op::kLt
+                                                               : op == Op::kGe ? Op::kLe
+                                                                               : op;
+        }
+        switch (op) {
+            case Op::kEq:
+            case Op::kNe:
+            case Op::kLt:
+            case Op::kLe:
+            case Op::kGt:
+            case Op::kGe:
+                break;
+            default:
+                return ErrorAt(expr.pos, "expected a comparison (=, !=, <, <=, >, >=), found " +
+                                             ToString(expr));
+        }
+        if (value_expr->kind == ExprKind::kPath) {
+            return ErrorAt(value_expr->pos,
+                           "comparing two fields is not supported; compare a field with a value");
+        }
+        PHENIX_ASSIGN_OR_RETURN(FieldRef field, Field(*field_expr));
+        if (field.is_id) {
+            return IdInsideError(expr);
+        }
+        PHENIX_ASSIGN_OR_RETURN(json value, Scalar(*value_expr));
+        if (negate) {
+            // The rows where the comparison is false: the opposite comparison (the field must
+            // hold a value of the literal's kind for an order comparison to be false).
+            op = op == Op::kEq   ? Op::kNe
+                 : op == Op::kNe ? Op::kEq
+                 : op == Op::kLt ? Op::kGe
+                 : op == Op::kLe ? Op::kGt
+                 : op == Op::kGt ? Op::kLe
+                                 : Op::kLt;
+        }
+        const std::string& p = field.filter_path;
+        switch (op) {
+            case Op::kEq:
+                return json{{p, std::move(value)}};
+            case Op::kNe:
+                return Present(p, json{{p, {{"$ne", std::move(value)}}}});
+            case Op::kLt:
+                return json{{p, {{"$lt", std::move(value)}}}};
+            case Op::kLe:
+                return json{{p, {{"$lte", std::move(value)}}}};
+            case Op::kGt:
+                return json{{p, {{"$gt", std::move(value)}}}};
+            default:
+                return json{{p, {{"$gte", std::move(value)}}}};
+        }
+    }
+
+    // id = 'x' / id IN (...) as a top-level conjunct: the ids, or nullopt when `expr` is not one.
+    Result<std::optional<std::vector<std::string>>> IdSet(const Expr& expr) const {
+        const Expr* field = nullptr;
+        std::vector<const Expr*> values;
+        if (expr.kind == ExprKind::kBinary && expr.op == Op::kEq) {
+            if (expr.children[0].kind == ExprKind::kPath) {
+                field = &expr.children[0];
+                values.push_back(&expr.children[1]);
+            } else if (expr.children[1].kind == ExprKind::kPath) {
+                field = &expr.children[1];
+                values.push_back(&expr.children[0]);
+            }
+        } else if (expr.kind == ExprKind::kIn && !expr.is_negated) {
+            field = &expr.children[0];
+            for (std::size_t idx = 1; idx < expr.children.size(); ++idx) {
+                values.push_back(&expr.children[idx]);
+            }
+        }
+        if (field == nullptr || field->kind != ExprKind::kPath) {
+            return std::optional<std::vector<std::string>>();
+        }
+        Result<FieldRef> ref = Field(*field);
+        if (!ref.ok() || !ref->is_id) {
+            return std::optional<std::vector<std::string>>();
+        }
+        std::vector<std::string> ids;
+        for (const Expr* value : values) {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue id, EvalConstant(*value, params_));
+            if (id.type != QueryValue::Type::kString) {
+                return ErrorAt(value->pos, "ids are strings, not " + id.ToJson().substr(0, 40));
+            }
+            ids.push_back(std::move(id.text));
+        }
+        return std::optional<std::vector<std::string>>(std::move(ids));
+    }
+
+  private:
+    static Status IdInsideError(const Expr& expr) {
+        return ErrorAt(expr.pos,
+                       "conditions on id must be `id = '...'` or `id IN (...)` joined to the rest "
+                       "of the WHERE clause by AND");
+    }
+
+    const QueryParams& params_;
+    std::string_view variable_;
+    std::string_view root_;
+};
+
+}  // namespace
+
+std::vector<const Expr*> SplitConjuncts(const Expr& expr) {
+    std::vector<const Expr*> out;
+    std::vector<const Expr*> stack{&expr};
+    while (!stack.empty()) {
+        const Expr* node = stack.back();
+        stack.pop_back();
+        if (node->kind == ExprKind::kBinary && node->op == Op::kAnd) {
+            stack.push_back(&node->children[1]);
+            stack.push_back(&node->children[0]);
+        } else {
+            out.push_back(node);
+        }
+    }
+    return out;
+}
+
+std::string ExprVariable(const Expr& expr, const std::vector<std::string>& variables) {
+    // The variable of every path in the expression, when they all agree.
+    std::string found;
+    bool conflict = false;
+    std::vector<const Expr*> stack{&expr};
+    while (!stack.empty()) {
+        const Expr* node = stack.back();
+        stack.pop_back();
+        if (node->kind == ExprKind::kPath && !node->path.empty()) {
+            const std::string& head = node->path[0];
+            const bool is_variable =
+                std::find(variables.begin(), variables.end(), head) != variables.end();
+            const std::string variable = is_variable ? head : std::string();
+            if (found.empty() && !conflict) {
+                found = variable;
+                if (variable.empty()) {
+                    conflict = true;
+                }
+            } else if (found != variable) {
+                conflict = true;
+            }
+        }
+        for (const Expr& child : node->children) {
+            stack.push_back(&child);
+        }
+    }
+    return conflict ? std::string() : found;
+}
+
+Result<std::string> BindFilter(const Expr& expr, const QueryParams& params,
+                               std::string_view variable, std::string_view root) {
+    Binder binder(params, variable, root);
+    PHENIX_ASSIGN_OR_RETURN(json filter, binder.Filter(expr, 0));
+    return filter.dump();
+}
+
+Result<BoundWhere> BindWhere(const Expr* where, const QueryParams& params,
+                             std::string_view variable) {
+    BoundWhere bound;
+    if (where == nullptr) {
+        return bound;
+    }
+    Binder binder(params, variable, "metadata");
+    json parts = json::array();
+    for (const Expr* conjunct : SplitConjuncts(*where)) {
+        PHENIX_ASSIGN_OR_RETURN(auto ids, binder.IdSet(*conjunct));
+        if (ids) {
+            if (!bound.ids) {
+                std::sort(ids->begin(), ids->end());
+                ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+                bound.ids = std::move(*ids);
+            } else {
+                std::set<std::string> other(ids->begin(), ids->end());
+                std::erase_if(*bound.ids, [&](const std::string& id) { return !other.contains(id); });
+            }
+            continue;
+        }
+        PHENIX_ASSIGN_OR_RETURN(json part, binder.Filter(*conjunct, 0));
+        parts.push_back(std::move(part));
+    }
+    if (parts.size() == 1) {
+        bound.filter_json = parts[0].dump();
+    } else if (parts.size() > 1) {
+        bound.filter_json = json{{"$and", std::move(parts)}}.dump();
+    }
+    return bound;
+}
+
+}  // namespace phenix::query

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: Apache-2.0
+// COPY ... FROM / TO through QuerySession: JSON-lines bulk load with edges to later lines,
+// error reporting by line, ON_ERROR skip, and export.
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <phenix/db.h>
+#include <phenix/json.h>
+#include <phenix/phenixql.h>
+
+#include "testing/temp_dir.h"
+
+namespace phenix {
+namespace {
+
+#define COPY_ASSERT_OK(expr)                             \
+    do {                                                 \
+        const ::phenix::Status copy_s_ = (expr);         \
+        ASSERT_TRUE(copy_s_.ok()) << copy_s_.ToString(); \
+    } while (false)
+
+class CopyTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        auto db = Database::Open(dir_.Sub("data"));
+        ASSERT_TRUE(db.ok()) << db.status().ToString();
+        db_ = std::move(db).value();
+        COPY_ASSERT_OK(db_->CreateCollection({.ref = "docs", .dimension = 3}));
+        session_ = std::make_unique<QuerySession>(*db_);
+    }
+
+    std::string WriteFile(const std::string& name, const std::string& content) {
+        const std::string path = dir_.Sub(name);
+        std::ofstream out(path, std::ios::binary);
+        out << content;
+        return path;
+    }
+
+    static std::string ReadFile(const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    }
+
+    Result<QueryResult> Run(const std::string& statement) { return session_->Execute(statement); }
+
+    Result<QueryResult> CopyFrom(const std::string& path, const std::string& collection = "docs",
+                                 const std::string& options = "") {
+        return Run("COPY " + collection + " FROM '" + path + "'" + options);
+    }
+
+    std::vector<Entity> All(const CollectionRef& collection = "docs") {
+        std::vector<Entity> out;
+        ScanOptions options{.limit = 10000, .include_edges = true};
+        for (;;) {
+            auto page = db_->Scan(collection, options);
+            EXPECT_TRUE(page.ok()) << page.status().ToString();
+            if (!page.ok()) {
+                return out;
+            }
+            for (Entity& e : page->entities) {
+                out.push_back(std::move(e));
+            }
+            if (page->next_start_after.empty()) {
+                return out;
+            }
+            options.start_after = page->next_start_after;
+        }
+    }
+
+    std::uint64_t Count(const CollectionRef& collection = "docs") {
+        auto info = db_->GetCollection(collection);
+        EXPECT_TRUE(info.ok()) << info.status().ToString();
+        return info.ok() ? info->num_entities : 0;
+    }
+
+    std::vector<std::string> OutTargets(const std::string& id) {
+        auto entity = db_->Get("docs", id);
+        EXPECT_TRUE(entity.ok()) << id << ": " << entity.status().ToString();
+        std::vector<std::string> out;
+        if (entity.ok()) {
+            for (const Edge& e : entity->edges) {
+                out.push_back(e.label + ":" + e.target_id);
+            }
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    static bool Contains(const std::string& text, const std::string& part) {
+        return text.find(part) != std::string::npos;
+    }
+
+    testing::TempDir dir_;
+    std::unique_ptr<Database> db_;
+    std::unique_ptr<QuerySession> session_;
+};
+
+using CopyFromFile = CopyTest;
+using CopyToFile = CopyTest;
+
+TEST_F(CopyFromFile, LoadsEntitiesAndSkipsBlankLines) {
+    const std::string path = WriteFile("in.jsonl",
+                                       "{\"id\":\"a\",\"vector\":[1,2,3],\"metadata\":{\"x\":1}}\n"
+                                       "\n"
+                                       "   \t\r\n"
+                                       "{\"id\":\"b\",\"vector\":[4,5,6]}\r\n"
+                                       "{\"id\":\"c\"}");  // no final newline
+    auto result = CopyFrom(path);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->message, "COPY 3");
+    EXPECT_EQ(result->affected, 3u);
+    EXPECT_FALSE(result->has_rows);
+    EXPECT_EQ(Count(), 3u);
+    auto a = db_->Get("docs", "a");
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(a->vector, (std::vector<float>{1, 2, 3}));
+    EXPECT_EQ(a->metadata, R"({"x":1})");
+    auto c = db_->Get("docs", "c");
+    ASSERT_TRUE(c.ok());
+    EXPECT_TRUE(c->vector.empty());
+}
+
+TEST_F(CopyFromFile, ReadsEveryLineShapeLikeEntityFromJson) {
+    // COPY has a fast path for the usual shape and falls back to EntityFromJson otherwise; both
+    // must store the same entity.
+    const std::vector<std::string> lines = {
+        R"({"id":"p1","vector":[1,-2.5,3e-3],"metadata":{"a":[1,{"b":"}]"}],"c":"x\"y"}})",
+        R"(  { "vector" : [ 0.1 , 0.2 , 0.30000001 ] , "id" : "p2" , "metadata" : { } }  )",
+        R"({"id":"p3","vector":null,"metadata":null,"edges":null})",
+        R"({"id":"p4","vector":[1E2,-0,0.000001],"edges":[{"label":"e","target":"p1","weight":2,"properties":{"k":[1]}}]})",
+        R"({"id":"p\u00e9","vector":[1,2,3]})",
+        R"({"id":"p6","metadata":{"z":1,"a":{"nested":true}},"vector":[3.4028234e38,1.17549435e-38,7]})",
+        R"({"id":"p7","vector":[1,2,3],"edges":[{"label":"e","target":"p2","collection":"docs"}]})",
+        R"({"id":"p8","vector":[]})",
+        "{\"id\":\"p9\",\t\"vector\":[4,5,6]}\r",
+    };
+    std::string content;
+    for (const std::string& line : lines) {
+        content += line + "\n";
+    }
+    auto result = CopyFrom(WriteFile("shapes.jsonl", content));
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->affected, lines.size());
+
+    COPY_ASSERT_OK(db_->CreateCollection({.ref = "expected", .dimension = 3}));
+    for (const std::string& line : lines) {
+        auto entity = EntityFromJson(line);
+        ASSERT_TRUE(entity.ok()) << line << ": " << entity.status().ToString();
+        for (Edge& edge : entity->edges) {
+            if (edge.target_collection == "docs") {
+                edge.target_collection = "expected";
+            }
+        }
+        COPY_ASSERT_OK(db_->Upsert("expected", *entity));
+    }
+    auto got = All("docs");
+    auto want = All("expected");
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t idx = 0; idx < got.size(); ++idx) {
+        for (Edge& edge : want[idx].edges) {
+            if (edge.target_collection == "expected") {
+                edge.target_collection = "docs";
+            }
+        }
+        EXPECT_EQ(EntityToJson(got[idx]), EntityToJson(want[idx]));
+    }
+}
+
+TEST_F(CopyFromFile, MalformedShapesFailLikeEntityFromJson) {
+    for (const std::string line :
+         {R"({"id":"a","vector":[01,2,3]})", R"({"id":"a","vector":[1,2,3],})",
+          R"({"id":"a","vector":[1,2,3]} x)", R"({"id":"a","vector":[1,2,3]}{})",
+          R"({"id":"a","vector":[1,2,]})", R"({"id":"a","metadata":{"x":}})",
+          R"({"id":"a","metadata":[1]})", R"({"id":"a","edges":[{"label":"x"}]})",
+          R"({"id":"a","vector":[1,2,1e999]})", R"({"id":5})", R"({"vector":[1,2,3]})",
+          R"({"id":"a","extra":1})"}) {
+        auto result = CopyFrom(WriteFile("bad.jsonl", std::string(line) + "\n"));
+        ASSERT_FALSE(result.ok()) << line;
+        EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << line;
+        EXPECT_TRUE(result.status().message().starts_with("line 1: ")) << result.status().message();
+    }
+    EXPECT_EQ(Count(), 0u);
+}
+
+TEST_F(CopyFromFile, EmptyFileLoadsNothing) {
+    auto result = CopyFrom(WriteFile("empty.jsonl", ""));
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->message, "COPY 0");
+}
+
+TEST_F(CopyFromFile, AcceptsEdgesToLaterLines) {
+    COPY_ASSERT_OK(db_->Insert("docs", Entity{.id = "old", .vector = {1, 1, 1}}));
+    COPY_ASSERT_OK(db_->CreateCollection({.ref = "people"}));
+    COPY_ASSERT_OK(db_->Insert("people", Entity{.id = "ann"}));
+    const std::string path = WriteFile(
+        "graph.jsonl",
+        R"({"id":"a","vector":[1,0,0],"edges":[{"label":"next","target":"b"},{"label":"self","target":"a"},{"label":"to_old","target":"old"}]})"
+        "\n"
+        R"({"id":"b","vector":[0,1,0],"edges":[{"label":"next","target":"c"},{"label":"back","target":"a"}]})"
+        "\n"
+        R"({"id":"c","vector":[0,0,1],"edges":[{"label":"by","target":"ann","collection":"people","weight":0.5}]})"
+        "\n");
+    auto result = CopyFrom(path);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->message, "COPY 3");
+    EXPECT_EQ(OutTargets("a"), (std::vector<std::string>{"next:b", "self:a", "to_old:old"}));
+    EXPECT_EQ(OutTargets("b"), (std::vector<std::string>{"back:a", "next:c"}));
+    EXPECT_EQ(OutTargets("c"), (std::vector<std::string>{"by:ann"}));
+    auto in = db_->ListEdges("people", "ann", EdgeDirection::kIn);
+    ASSERT_TRUE(in.ok());
+    ASSERT_EQ(in->size(), 1u);
+    EXPECT_EQ((*in)[0].source_id, "c");
+    EXPECT_DOUBLE_EQ((*in)[0].weight, 0.5);
+    // The vectors were written once, with the entities.
+    auto a = db_->Get("docs", "a");
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(a->vector, (std::vector<float>{1, 0, 0}));
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyFromFile, LaterLineOfTheSameIdWins) {
+    const std::string path = WriteFile(
+        "dup.jsonl",
+        R"({"id":"a","edges":[{"label":"next","target":"b"}]})"
+        "\n"
+        R"({"id":"a","metadata":{"v":2}})"
+        "\n"
+        R"({"id":"b","edges":[{"label":"next","target":"c"}]})"
+        "\n"
+        R"({"id":"c"})"
+        "\n"
+        R"({"id":"b","edges":[{"label":"prev","target":"a"},{"label":"next","target":"d"}]})"
+        "\n"
+        R"({"id":"d"})"
+        "\n");
+    auto result = CopyFrom(path);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(Count(), 4u);
+    EXPECT_EQ(OutTargets("a"), std::vector<std::string>{});
+    EXPECT_EQ(OutTargets("b"), (std::vector<std::string>{"next:d", "prev:a"}));
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyFromFile, MissingEdgeTargetFailsNamingLineLabelAndTarget) {
+    const std::string path = WriteFile(
+        "missing.jsonl",
+        R"({"id":"a"})"
+        "\n"
+        R"({"id":"b","edges":[{"label":"knows","target":"ghost"},{"label":"next","target":"c"}]})"
+        "\n"
+        R"({"id":"c"})"
+        "\n");
+    auto result = CopyFrom(path);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+    const std::string& message = result.status().message();
+    EXPECT_TRUE(Contains(message, "line 2:")) << message;
+    EXPECT_TRUE(Contains(message, "'knows'")) << message;
+    EXPECT_TRUE(Contains(message, "'ghost'")) << message;
+    // Every entity was loaded; no edge list with the missing target was written.
+    EXPECT_EQ(Count(), 3u);
+    EXPECT_EQ(OutTargets("b"), std::vector<std::string>{});
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyFromFile, MissingEdgeTargetIsSkippedWithOnErrorSkip) {
+    const std::string path = WriteFile(
+        "missing.jsonl",
+        R"({"id":"b","edges":[{"label":"knows","target":"ghost"},{"label":"next","target":"c"}]})"
+        "\n"
+        R"({"id":"c"})"
+        "\n");
+    auto result = CopyFrom(path, "docs", " (ON_ERROR skip)");
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->affected, 2u);
+    EXPECT_TRUE(Contains(result->message, "COPY 2 (1 edge skipped: line 1: edge 'knows'"))
+        << result->message;
+    EXPECT_EQ(OutTargets("b"), (std::vector<std::string>{"next:c"}));
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyFromFile, BadLineFailsWithItsNumber) {
+    const std::string path = WriteFile("bad.jsonl",
+                                       "{\"id\":\"a\"}\n"
+                                       "{\"id\":\"b\"}\n"
+                                       "\n"
+                                       "{\"id\":\"c\", oops}\n"
+                                       "{\"id\":\"d\"}\n");
+    auto result = CopyFrom(path);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    const std::string& message = result.status().message();
+    EXPECT_TRUE(message.starts_with("line 4: ")) << message;
+    EXPECT_TRUE(Contains(message, "2 entities from earlier lines were loaded")) << message;
+    EXPECT_EQ(Count(), 2u);
+}
+
+TEST_F(CopyFromFile, WrongDimensionFailsWithItsLine) {
+    const std::string path = WriteFile("dim.jsonl",
+                                       "{\"id\":\"a\",\"vector\":[1,2,3]}\n"
+                                       "{\"id\":\"b\",\"vector\":[1,2]}\n");
+    auto result = CopyFrom(path);
+    ASSERT_FALSE(result.ok());
+    EXPECT_TRUE(result.status().message().starts_with("line 2: vector has dimension 2"))
+        << result.status().message();
+    EXPECT_EQ(Count(), 1u);
+}
+
+TEST_F(CopyFromFile, EngineRejectionStillNamesTheLine) {
+    // An empty edge label passes the parser and the pre-checks; the engine rejects the batch.
+    const std::string path =
+        WriteFile("engine.jsonl", R"({"id":"a"})"
+                                  "\n"
+                                  R"({"id":"b","edges":[{"label":"","target":"a"}]})"
+                                  "\n"
+                                  R"({"id":"c"})"
+                                  "\n");
+    auto result = CopyFrom(path);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(result.status().message().starts_with("line 2: ")) << result.status().message();
+    EXPECT_EQ(Count(), 1u);
+
+    auto skipped = CopyFrom(path, "docs", " (ON_ERROR skip)");
+    ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+    EXPECT_TRUE(skipped->message.starts_with("COPY 2 (1 line skipped: line 2: "))
+        << skipped->message;
+    EXPECT_EQ(Count(), 2u);
+}
+
+TEST_F(CopyFromFile, RejectedDeferredEdgesNameTheirLine) {
+    // The edge to a later line is written at the end, where the engine rejects its empty label.
+    const std::string path =
+        WriteFile("late.jsonl", R"({"id":"a","edges":[{"label":"","target":"b"}]})"
+                                "\n"
+                                R"({"id":"c","edges":[{"label":"ok","target":"b"}]})"
+                                "\n"
+                                R"({"id":"b"})"
+                                "\n");
+    auto result = CopyFrom(path);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(result.status().message().starts_with("line 1: ")) << result.status().message();
+    EXPECT_TRUE(Contains(result.status().message(), "all 3 entities were loaded"))
+        << result.status().message();
+    EXPECT_EQ(Count(), 3u);
+
+    auto skipped = CopyFrom(path, "docs", " (ON_ERROR skip)");
+    ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+    EXPECT_TRUE(skipped->message.starts_with("COPY 3 (1 edge skipped: line 1: edges not written"))
+        << skipped->message;
+    EXPECT_EQ(OutTargets("a"), std::vector<std::string>{});
+    EXPECT_EQ(OutTargets("c"), (std::vector<std::string>{"ok:b"}));
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyFromFile, OnErrorSkipCountsAndReportsBadLines) {
+    std::string content;
+    for (int line = 1; line <= 30; ++line) {
+        if (line % 2 == 0) {
+            content += "not json " + std::to_string(line) + "\n";
+        } else {
+            content += "{\"id\":\"e" + std::to_string(line) + "\",\"vector\":[1,2,3]}\n";
+        }
+    }
+    auto result = CopyFrom(WriteFile("skip.jsonl", content), "docs", " (ON_ERROR skip)");
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->affected, 15u);
+    EXPECT_TRUE(result->message.starts_with("COPY 15 (15 lines skipped: line 2: "))
+        << result->message;
+    EXPECT_TRUE(Contains(result->message, "line 20: ")) << result->message;
+    EXPECT_FALSE(Contains(result->message, "line 22: ")) << result->message;  // first 10 only
+    EXPECT_TRUE(result->message.ends_with("; ...)")) << result->message;
+    EXPECT_EQ(Count(), 15u);
+
+    EXPECT_TRUE(
+        CopyFrom(WriteFile("s2.jsonl", "{\"id\":\"z\"}\n"), "docs", " (ON_ERROR stop)").ok());
+    auto bad = CopyFrom(WriteFile("s3.jsonl", "{\"id\":\"y\"}\n"), "docs", " (ON_ERROR ignore)");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(Contains(bad.status().message(), "ON_ERROR must be skip or stop"))
+        << bad.status().message();
+    EXPECT_FALSE(db_->Get("docs", "y").ok());
+}
+
+TEST_F(CopyFromFile, UnreadableFileIsIOError) {
+    auto missing = CopyFrom(dir_.Sub("nope.jsonl"));
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.status().code(), StatusCode::kIOError);
+    EXPECT_TRUE(Contains(missing.status().message(), "nope.jsonl")) << missing.status().message();
+    EXPECT_TRUE(Contains(missing.status().message(), "No such file")) << missing.status().message();
+
+    auto directory = CopyFrom(dir_.path());
+    ASSERT_FALSE(directory.ok());
+    EXPECT_EQ(directory.status().code(), StatusCode::kIOError) << directory.status().ToString();
+}
+
+TEST_F(CopyFromFile, MissingCollectionSuggestsAName) {
+    auto result = CopyFrom(WriteFile("x.jsonl", "{\"id\":\"a\"}\n"), "doc");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+    EXPECT_TRUE(Contains(result.status().message(), "did you mean 'docs'?"))
+        << result.status().message();
+}
+
+TEST_F(CopyFromFile, IsRefusedInsideATransaction) {
+    COPY_ASSERT_OK(session_->Begin());
+    auto result = CopyFrom(WriteFile("x.jsonl", "{\"id\":\"a\"}\n"));
+    EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition);
+    COPY_ASSERT_OK(session_->Rollback());
+}
+
+TEST_F(CopyFromFile, LargeFileWithEdgesBothWays) {
+    constexpr int kLines = 20000;
+    std::string content;
+    for (int idx = 0; idx < kLines; ++idx) {
+        Entity e{.id = "n" + std::to_string(idx),
+                 .vector = {static_cast<float>(idx), 1.0F, static_cast<float>(idx % 7)},
+                 .metadata = "{\"i\":" + std::to_string(idx) + "}"};
+        if (idx + 1 < kLines) {
+            e.edges.push_back({.label = "next", .target_id = "n" + std::to_string(idx + 1)});
+        }
+        if (idx > 0) {
+            e.edges.push_back({.label = "prev", .target_id = "n" + std::to_string(idx - 1)});
+        }
+        content += EntityToJson(e);
+        content += '\n';
+    }
+    std::vector<std::string> progress;
+    session_->set_progress([&](std::string_view line) { progress.emplace_back(line); });
+    auto result = CopyFrom(WriteFile("large.jsonl", content));
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->message, "COPY 20000");
+    EXPECT_EQ(Count(), 20000u);
+    ASSERT_FALSE(progress.empty());
+    EXPECT_TRUE(progress.back().starts_with("COPY docs: 20000 lines, 20000 entities in "))
+        << progress.back();
+    for (int idx : {0, 1, 777, 12345, kLines - 1}) {
+        auto got = db_->Get("docs", "n" + std::to_string(idx));
+        ASSERT_TRUE(got.ok()) << idx;
+        EXPECT_EQ(got->vector[0], static_cast<float>(idx));
+        EXPECT_EQ(got->metadata, "{\"i\":" + std::to_string(idx) + "}");
+        EXPECT_EQ(got->edges.size(), idx == 0 || idx == kLines - 1 ? 1u : 2u) << idx;
+    }
+    auto in = db_->ListEdges("docs", "n500", EdgeDirection::kIn);
+    ASSERT_TRUE(in.ok());
+    EXPECT_EQ(in->size(), 2u);
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyToFile, RoundTripsThroughAnotherCollection) {
+    COPY_ASSERT_OK(db_->CreateCollection({.ref = "copy2", .dimension = 3}));
+    COPY_ASSERT_OK(db_->CreateCollection({.ref = "copy3", .dimension = 3}));
+    std::string content;
+    for (int idx = 0; idx < 2500; ++idx) {
+        Entity e{.id = "k" + std::to_string(idx),
+                 .vector = {0.1F * static_cast<float>(idx), -1.5F, 1e-7F},
+                 .metadata = R"({"tags":["x","y"],"n":)" + std::to_string(idx) + "}"};
+        if (idx % 3 == 0) {
+            e.vector.clear();
+        }
+        e.edges.push_back({.label = "l",
+                           .target_id = "k" + std::to_string((idx * 7 + 3) % 2500),
+                           .weight = 0.25,
+                           .properties = R"({"p":1})"});
+        content += EntityToJson(e) + "\n";
+    }
+    auto loaded = CopyFrom(WriteFile("src.jsonl", content));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+
+    const std::string out = dir_.Sub("out.jsonl");
+    auto exported = Run("COPY docs TO '" + out + "'");
+    ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+    EXPECT_EQ(exported->message, "COPY 2500");
+    EXPECT_EQ(exported->affected, 2500u);
+    EXPECT_FALSE(std::ifstream(out + ".tmp").good());
+
+    auto reloaded = CopyFrom(out, "copy2");
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+    EXPECT_EQ(reloaded->message, "COPY 2500");
+    EXPECT_EQ(All("docs"), All("copy2"));
+
+    // Exporting the copy gives the same file.
+    const std::string out2 = dir_.Sub("out2.jsonl");
+    ASSERT_TRUE(Run("COPY copy2 TO '" + out2 + "'").ok());
+    EXPECT_EQ(ReadFile(out), ReadFile(out2));
+    ASSERT_TRUE(CopyFrom(out2, "copy3").ok());
+    EXPECT_EQ(All("docs"), All("copy3"));
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyToFile, EmptyCollectionWritesAnEmptyFile) {
+    const std::string out = dir_.Sub("empty.jsonl");
+    auto exported = Run("COPY docs TO '" + out + "'");
+    ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+    EXPECT_EQ(exported->message, "COPY 0");
+    EXPECT_EQ(ReadFile(out), "");
+}
+
+TEST_F(CopyToFile, UnwritablePathIsIOError) {
+    const std::string out = dir_.Sub("no/such/dir/out.jsonl");
+    auto exported = Run("COPY docs TO '" + out + "'");
+    ASSERT_FALSE(exported.ok());
+    EXPECT_EQ(exported.status().code(), StatusCode::kIOError);
+    EXPECT_TRUE(Contains(exported.status().message(), out)) << exported.status().message();
+    auto missing = Run("COPY nope TO '" + dir_.Sub("x.jsonl") + "'");
+    EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace phenix
