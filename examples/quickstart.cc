@@ -10,6 +10,7 @@
 
 #include <phenix/db.h>
 #include <phenix/json.h>
+#include <phenix/phenixql.h>
 
 namespace {
 
@@ -122,6 +123,18 @@ int main(int argc, char** argv) {
     Check(near_d3.status(), "hybrid search");
     for (const phenix::SearchHit& hit : near_d3->hits) {
         std::printf("tech near d3: %s (distance %.4f)\n", hit.id.c_str(), hit.distance);
+    }
+
+    // The same hybrid query in PhenixQL (docs/query-language.md), with the vector as a parameter.
+    phenix::QuerySession session(*db);
+    auto rows = session.Execute(
+        "SELECT b.id, b.vector <-> $q AS distance FROM MATCH (a:docs)-[*1..2]->(b:docs) "
+        "WHERE a.id = 'd3' AND b.metadata.category = 'tech' ORDER BY distance LIMIT 2",
+        {{"q", phenix::QueryValue::Vector(query)}});
+    Check(rows.status(), "PhenixQL query");
+    for (const auto& row : rows->rows) {
+        std::printf("PhenixQL: %s (distance %s)\n", row[0].ToText().c_str(),
+                    row[1].ToText().c_str());
     }
 
     // Page through the collection in id order.
