@@ -117,6 +117,12 @@ class QuerySession {
     /// Where COPY and CREATE INDEX report progress (about once a second); null: silent.
     void set_progress(QueryProgressFn progress) { progress_ = std::move(progress); }
     [[nodiscard]] const QueryProgressFn& progress() const { return progress_; }
+    /// Polled by long statements (COPY) between chunks of work; returning true stops them with
+    /// Cancelled (what was written so far stays written, and the message says how much).
+    void set_interrupt(std::function<bool()> is_interrupted) {
+        interrupt_ = std::move(is_interrupted);
+    }
+    [[nodiscard]] const std::function<bool()>& interrupt() const { return interrupt_; }
     [[nodiscard]] Database& db() const { return db_; }
 
   private:
@@ -125,6 +131,7 @@ class QuerySession {
     std::unique_ptr<Transaction> txn_;
     bool txn_read_only_ = false;
     QueryProgressFn progress_;
+    std::function<bool()> interrupt_;
 };
 
 }  // namespace phenix

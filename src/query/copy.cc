@@ -612,6 +612,14 @@ class CopyFrom {
                 if (is_last) {
                     break;
                 }
+                if (ctx_.Interrupted()) {
+                    PHENIX_RETURN_IF_ERROR(Flush());
+                    return Status(StatusCode::kCancelled, 
+                        "COPY cancelled after line " + std::to_string(num_lines_) + ": " +
+                        std::to_string(num_entities_) +
+                        " entities were loaded (edges to entities of later lines were not "
+                        "written); run it again to finish (COPY upserts)");
+                }
             }
         }
         PHENIX_RETURN_IF_ERROR(Flush());
@@ -1034,6 +1042,11 @@ Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std
                     Status::IOError("cannot write '" + tmp_path + "': " + ErrnoText(errno)));
             }
             ++num_entities;
+        }
+        if (ctx.Interrupted()) {
+            return fail(Status(StatusCode::kCancelled, "COPY TO cancelled after " +
+                                          std::to_string(num_entities) + " entities; '" + path +
+                                          "' was not written"));
         }
         if (ctx.progress && Clock::now() - last_progress >= kProgressInterval) {
             last_progress = Clock::now();

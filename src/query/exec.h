@@ -12,6 +12,7 @@
 // Thread-compatible: one context per statement.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ struct ExecContext {
     const QueryParams& params;
     const QueryProgressFn& progress;  // may be empty
     SourcePos statement_pos;          // where the statement starts, for errors without a node
+    const std::function<bool()>& interrupted;  // may be empty; true: stop (Cancelled)
+
+    [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 
     [[nodiscard]] CollectionRef Ref(std::string_view collection) const {
         return CollectionRef{tenant, std::string(collection)};

@@ -138,7 +138,7 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
                                  const QueryParams& params) {
     query::ExecContext ctx{session.db(),        session.transaction(), session.transaction_read_only(),
                            session.tenant(),    params,                session.progress(),
-                           statement.pos};
+                           statement.pos,       session.interrupt()};
     if (statement.explain != query::ExplainMode::kNone && !query::IsSelect(statement)) {
         return query::ErrorAt(statement.pos, "EXPLAIN applies to SELECT statements only");
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# End-to-end: `load` of generated JSON-lines files: batching, blank lines, a malformed line
-# (error names the line; nothing from its batch is written) and a batch the engine rejects.
+# End-to-end: `load` (which runs COPY ... FROM) of generated JSON-lines files: blank lines, CRLF,
+# quoting of the name and the path, edges to later lines, a malformed line, a line only the engine
+# rejects (errors name the line; the lines before it are written, nothing from it on).
 source "$(dirname "$0")/lib.sh" "$1"
 
 # gen_jsonl FIRST LAST: entities e<NNNNN> with 3-d vectors and a metadata counter.
@@ -19,7 +20,8 @@ count() {
         { gsub(/ /, "", $1); gsub(/ /, "", $4) } $1 == name { print $4 }'
 }
 
-phx -c 'create collection good dim 3' -c 'create collection bad dim 3' -c 'create collection rej dim 3'
+phx -c 'create collection good dim 3' -c 'create collection bad dim 3' -c 'create collection rej dim 3' \
+    -c 'create collection dims dim 3' -c 'create collection My-Items dim 3'
 expect_rc 0 "setup"
 
 # ---- a clean load, with blank lines and CRLF endings ----
@@ -43,34 +45,69 @@ expect_rc 0 "reload"
 phx -c 'get good e00007'
 expect_out_has '{"n":-7}' "reload upserted"
 
-# ---- a malformed line: its batch (lines 1001-2000) is not written ----
+# ---- a quoted name that is no bare PhenixQL identifier, and a path with a quote ----
+gen_jsonl 1 3 >"$TMP/it's \"q\".jsonl"
+phx -c "load My-Items '$TMP/it\\'s \"q\".jsonl'"
+expect_rc 0 "load into My-Items from a path with quotes"
+expect_out_has "loaded 3 entities in " "load with quoted name and path"
+[[ "$(count My-Items)" == 3 ]] || fail "after a quoted load: $(count My-Items) entities, expected 3"
+
+# ---- edges to entities later in the file ----
+printf '%s\n' '{"id":"a","edges":[{"label":"next","target":"b"}]}' \
+    '{"id":"b","edges":[{"label":"next","target":"c"},{"label":"first","target":"a"}]}' \
+    '{"id":"c"}' >"$TMP/forward.jsonl"
+phx -c "load good $TMP/forward.jsonl" -c 'degree good a out' -c 'degree good b out' \
+    -c 'degree good c in'
+expect_rc 0 "load with edges to later lines"
+expect_out_has "loaded 3 entities in " "load with edges to later lines"
+[[ "$(tail -n 3 "$OUT" | tr '\n' ' ')" == "1 2 1 " ]] ||
+    fail "edges to later lines: degrees $(tail -n 3 "$OUT" | tr '\n' ' '), expected 1 2 1"
+
+# ---- a malformed line: the lines before it are written, nothing from it on ----
 { gen_jsonl 1 1502; echo '{"id":"e01503","vector":[1,2,3]'; gen_jsonl 1504 2500; } >"$TMP/bad.jsonl"
 phx -c "load bad $TMP/bad.jsonl" -c 'create collection after_load'
 expect_error InvalidArgument "malformed line"
-expect_err_has "bad.jsonl line 1503:" "the error names the line"
-expect_err_has "1000 entities from earlier lines were loaded" "the error says what was loaded"
-expect_err_has "nothing from line 1001 on was written" "the error says what was not"
-[[ "$(count bad)" == 1000 ]] || fail "after a bad line: $(count bad) entities, expected 1000"
-phx -c 'get bad e01000'
-expect_rc 0 "the batch before the bad line was written"
-phx -c 'get bad e01001'
-expect_error NotFound "the bad line's batch was not written"
+expect_err_has ": line 1503: " "the error names the line"
+expect_err_has "(file '$TMP/bad.jsonl'; " "the error names the file"
+expect_err_has "1502 entities from earlier lines were loaded" "the error says what was loaded"
+expect_err_has "nothing from line 1503 on was written" "the error says what was not"
+[[ "$(count bad)" == 1502 ]] || fail "after a bad line: $(count bad) entities, expected 1502"
+phx -c 'get bad e01502'
+expect_rc 0 "the line before the bad line was written"
+phx -c 'get bad e01504'
+expect_error NotFound "the lines after the bad line were not written"
 phx -c 'collections'
 expect_out_lacks "after_load" "a failed load stops the script"
 
-# ---- a line the engine rejects (wrong dimension) fails its whole batch ----
-{ gen_jsonl 1 1199; echo '{"id":"short","vector":[1,2]}'; gen_jsonl 1201 1500; } >"$TMP/rejected.jsonl"
+# ---- a line with a wrong dimension ----
+{ gen_jsonl 1 1199; echo '{"id":"short","vector":[1,2]}'; gen_jsonl 1201 1500; } >"$TMP/short.jsonl"
+phx -c "load dims $TMP/short.jsonl"
+expect_error InvalidArgument "wrong dimension"
+expect_err_has ": line 1200: vector has dimension 2" "the error names the line and the reason"
+expect_err_has "1199 entities from earlier lines were loaded" "wrong dimension: what was loaded"
+[[ "$(count dims)" == 1199 ]] || fail "after a wrong dimension: $(count dims) entities, expected 1199"
+
+# ---- a line only the engine rejects (an empty edge label) fails its batch, which is retried
+# line by line to name the line ----
+{ gen_jsonl 1 1199; echo '{"id":"nolabel","edges":[{"label":"","target":"e00001"}]}'
+  gen_jsonl 1201 1500; } >"$TMP/rejected.jsonl"
 phx -c "load rej $TMP/rejected.jsonl"
-expect_error InvalidArgument "rejected batch"
-expect_err_has "rejected.jsonl lines 1001-1500" "the error names the batch's lines"
-expect_err_has "line 1200" "the error names the rejected line"
-[[ "$(count rej)" == 1000 ]] || fail "after a rejected batch: $(count rej) entities, expected 1000"
+expect_error InvalidArgument "rejected line"
+expect_err_has ": line 1200: " "the error names the rejected line"
+expect_err_has "label is empty" "the engine's reason"
+expect_err_has "nothing from line 1200 on was written" "rejected line: what was not written"
+[[ "$(count rej)" == 1199 ]] || fail "after a rejected line: $(count rej) entities, expected 1199"
+phx -c 'get rej nolabel'
+expect_error NotFound "the rejected line was not written"
 
 # ---- other failures ----
 phx -c "load nosuch $TMP/good.jsonl"
 expect_error NotFound "load into a missing collection"
+expect_err_has "collection 'nosuch' does not exist" "load into a missing collection"
+! grep -q "column" "$ERR" || fail "a position in the statement load generated: $(cat "$ERR")"
 phx -c "load good $TMP/missing.jsonl"
 expect_error IOError "load of a missing file"
+expect_err_has "cannot open '$TMP/missing.jsonl'" "load of a missing file names it"
 phx -c "load good"
 expect_error InvalidArgument "load without a file"
 expect_err_has "usage: load NAME FILE" "load usage hint"

@@ -41,7 +41,7 @@ constexpr std::array<CommandHelp, 37> kCommandHelp = {{
     {"set-metadata NAME ID {json object}", "replace an entity's metadata"},
     {"edges NAME ID [out|in|both]", "list an entity's edges (default out)"},
     {"scan NAME [limit N] [after ID]", "list entities in id order, one page (default limit 100)"},
-    {"load NAME FILE", "upsert the entities of a JSON-lines file in batches"},
+    {"load NAME FILE", "upsert the entities of a JSON-lines file (runs COPY NAME FROM 'FILE')"},
     {kSearchUsage,
      "the k (default 10) entities nearest to a vector, and the plan; S: auto, exact_scan, "
      "in_graph, post_filter"},

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// phenix — the interactive shell of Phenix DB. Opens a data directory in-process and runs the
-// command language of command.h from -c arguments, -f script files, a pipe, or a terminal with
-// line editing. See docs/shell.md.
+// phenix — the interactive shell of Phenix DB. Opens a data directory in-process and runs
+// PhenixQL statements and the older commands of command.h (router.h decides which is which) from
+// -c arguments, -f script files, a pipe, or a terminal with line editing. See docs/shell.md.
 #include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -22,6 +22,7 @@
 
 #include "line_input.h"
 #include "output.h"
+#include "router.h"
 #include "shell.h"
 
 #ifndef PHENIX_SHELL_VERSION
@@ -37,21 +38,23 @@ constexpr int kExitUsage = 2;
 
 constexpr std::string_view kUsage = R"(Usage: phenix [OPTIONS]
 
-The Phenix DB shell: runs commands against a data directory opened in this process.
+The Phenix DB shell: runs PhenixQL statements (SELECT, INSERT, CREATE COLLECTION, COPY, ...;
+each ended by ';') and shell commands (get, search, traverse, ...) against a data directory
+opened in this process.
 
 Options:
   --data DIR              data directory (default ./phenix-data, created if missing)
-  -c, --command COMMANDS  run COMMANDS (one per line or ';'-separated), then exit
-  -f, --file FILE         run the commands in FILE ('-' for stdin), then exit
-  --format table|json     output format (default table)
+  -c, --command COMMANDS  run COMMANDS (statements and commands), then exit
+  -f, --file FILE         run the statements and commands in FILE ('-' for stdin), then exit
+  --format table|json|csv output format (default table); csv applies to PhenixQL results
   --relaxed               open with relaxed durability: faster writes, but the latest
                           ones can be lost on a power failure or OS crash
   -h, --help              show this help and exit
   --version               show the version and exit
 
--c and -f may be repeated and run in order; the first failing command stops the run.
-Without them, commands come from stdin: with line editing and history when it is a
-terminal (type 'help' there), otherwise read like a script.
+-c and -f may be repeated and run in order; the first failing statement stops the run.
+Without them, input comes from stdin: with line editing and history when it is a
+terminal (type \help there), otherwise read like a script.
 
 Exit status: 0 success, 1 a command failed or the data directory could not be opened,
 2 invalid command-line usage.
@@ -113,9 +116,11 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                 flags.format = OutputFormat::kTable;
             } else if (format == "json") {
                 flags.format = OutputFormat::kJson;
+            } else if (format == "csv") {
+                flags.format = OutputFormat::kCsv;
             } else {
-                return Status::InvalidArgument("--format must be table or json, not '" + format +
-                                               "'");
+                return Status::InvalidArgument("--format must be table, json or csv, not '" +
+                                               format + "'");
             }
         } else if (arg == "--relaxed" && !has_inline_value) {
             flags.is_relaxed = true;
@@ -155,24 +160,75 @@ std::string HistoryPath() {
 
 enum class LineOutcome : std::uint8_t { kDone, kFailed, kQuit };
 
-// Runs the statements of one input line up to the first error (printed) or quit.
-LineOutcome RunLine(Shell& shell, std::string_view line) {
-    for (const std::string& statement : SplitStatements(line)) {
-        if (Status status = shell.Execute(statement); !status.ok()) {
-            PrintError(status);
-            return LineOutcome::kFailed;
-        }
-        if (shell.QuitRequested()) {
-            return LineOutcome::kQuit;
-        }
+// Feeds the lines of one input source (a -c argument, a script, the terminal) through a Router
+// and runs the statements they complete, up to the first error (printed) or quit.
+class SourceRunner {
+  public:
+    // `name`: the script's name, for error locations; empty for -c and the terminal.
+    SourceRunner(Shell& shell, std::string name) : shell_(shell), name_(std::move(name)) {}
+
+    LineOutcome AddLine(std::string_view line, std::size_t line_number) {
+        return Run(router_.AddLine(line, line_number));
     }
-    return LineOutcome::kDone;
-}
+
+    // The end of the input: runs an unfinished PhenixQL statement as it is.
+    LineOutcome Finish() {
+        std::vector<RoutedStatement> statements;
+        if (auto last = router_.Finish(); last.has_value()) {
+            statements.push_back(std::move(*last));
+        }
+        return Run(statements);
+    }
+
+    [[nodiscard]] bool HasPending() const { return router_.HasPending(); }
+    void ClearPending() { router_.Clear(); }
+    // Where the statement that failed last starts, and whether it was a command.
+    [[nodiscard]] std::size_t FailedLine() const { return failed_line_; }
+    [[nodiscard]] bool FailedInCommand() const { return failed_in_command_; }
+
+  private:
+    LineOutcome Run(const std::vector<RoutedStatement>& statements) {
+        for (const RoutedStatement& statement : statements) {
+            Status status;
+            if (statement.language == Language::kPhenixQl) {
+                status = shell_.ExecuteQuery(statement.text);
+                if (!status.ok()) {
+                    status = ChooseError(statement.text, status);
+                    if (!name_.empty()) {
+                        status = status.WithContext(name_ + ":" + std::to_string(statement.line));
+                    }
+                }
+            } else {
+                status = shell_.Execute(statement.text);
+            }
+            // Each result is on stdout as soon as its statement has run (the printer flushes;
+            // this covers anything printed around it).
+            std::fflush(stdout);
+            if (!status.ok()) {
+                PrintError(status);
+                failed_line_ = statement.line;
+                failed_in_command_ = statement.language == Language::kCommand;
+                return LineOutcome::kFailed;
+            }
+            if (shell_.QuitRequested()) {
+                return LineOutcome::kQuit;
+            }
+        }
+        return LineOutcome::kDone;
+    }
+
+    Shell& shell_;
+    std::string name_;
+    Router router_;
+    std::size_t failed_line_ = 0;
+    bool failed_in_command_ = false;
+};
 
 // Runs a script from a file descriptor, stopping at the first error. `name` is used in the
 // location of an error. Returns the exit code.
 int RunScript(Shell& shell, int fd, const std::string& name) {
     LineReader reader(fd);
+    SourceRunner runner(shell, name);
     while (true) {
         auto line = reader.Next();
         if (!line.ok()) {
@@ -180,17 +236,23 @@ int RunScript(Shell& shell, int fd, const std::string& name) {
             return kExitError;
         }
         if (!line->has_value()) {
+            if (runner.Finish() == LineOutcome::kFailed) {
+                return kExitError;  // a PhenixQL error, which names the file and line
+            }
             return kExitOk;
         }
-        LineOutcome outcome = LineOutcome::kFailed;
         if ((**line).too_long) {
             PrintError(Status::InvalidArgument("the line is longer than " +
                                                std::to_string(kMaxLineBytes) + " bytes"));
-        } else {
-            outcome = RunLine(shell, (**line).text);
-        }
-        if (outcome == LineOutcome::kFailed) {
             std::fprintf(stderr, "  at %s line %zu\n", name.c_str(), reader.LineNumber());
+            return kExitError;
+        }
+        const LineOutcome outcome = runner.AddLine((**line).text, reader.LineNumber());
+        if (outcome == LineOutcome::kFailed) {
+            // PhenixQL errors name the file and line already.
+            if (runner.FailedInCommand()) {
+                std::fprintf(stderr, "  at %s line %zu\n", name.c_str(), runner.FailedLine());
+            }
             return kExitError;
         }
         if (outcome == LineOutcome::kQuit) {
@@ -202,29 +264,32 @@ int RunScript(Shell& shell, int fd, const std::string& name) {
 // Runs the text of a -c option. Returns the exit code.
 int RunCommands(Shell& shell, std::string_view text) {
     const bool is_multiline = text.find('\n') != std::string_view::npos;
+    SourceRunner runner(shell, {});
     std::size_t line_number = 0;
+    LineOutcome outcome = LineOutcome::kDone;
     while (!text.empty() || line_number == 0) {
         ++line_number;
         const std::size_t newline = text.find('\n');
         const std::string_view line = text.substr(0, newline);
         text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
-        const LineOutcome outcome = RunLine(shell, line);
-        if (outcome == LineOutcome::kFailed) {
-            if (is_multiline) {
-                std::fprintf(stderr, "  at -c line %zu\n", line_number);
-            }
-            return kExitError;
-        }
-        if (outcome == LineOutcome::kQuit) {
-            return kExitOk;
+        outcome = runner.AddLine(line, line_number);
+        if (outcome != LineOutcome::kDone) {
+            break;
         }
     }
-    return kExitOk;
+    if (outcome == LineOutcome::kDone) {
+        outcome = runner.Finish();
+    }
+    if (outcome == LineOutcome::kFailed && is_multiline) {
+        std::fprintf(stderr, "  at -c line %zu\n", runner.FailedLine());
+    }
+    return outcome == LineOutcome::kFailed ? kExitError : kExitOk;
 }
 
 // "phenix> ", with "[TENANT]" after `use tenant` and "(txn)" / "(ro txn)" while a
-// transaction is open: "phenix[acme](txn)> ".
-std::string Prompt(const Shell& shell) {
+// transaction is open: "phenix[acme](txn)> "; "phenix-> " while a PhenixQL statement waits for
+// the rest of its lines (its ';').
+std::string Prompt(const Shell& shell, bool is_continuation) {
     std::string prompt = "phenix";
     if (shell.CurrentTenant() != kDefaultTenant) {
         prompt += "[" + shell.CurrentTenant() + "]";
@@ -232,13 +297,15 @@ std::string Prompt(const Shell& shell) {
     if (shell.InTransaction()) {
         prompt += shell.InReadOnlyTransaction() ? "(ro txn)" : "(txn)";
     }
-    return prompt + "> ";
+    return prompt + (is_continuation ? "-> " : "> ");
 }
 
 // The interactive loop: errors are printed and the session goes on.
 int RunInteractive(Shell& shell, const std::string& data_dir) {
-    std::printf("phenix %s (data: %s). Type 'help' for commands, 'quit' to leave.\n",
-                PHENIX_SHELL_VERSION, Printable(data_dir).c_str());
+    std::printf(
+        "phenix %s (data: %s). Type PhenixQL statements ending with ';' (SELECT ... FROM ...;),\n"
+        "or shell commands. \\help lists both, \\timing times statements, \\q leaves.\n",
+        PHENIX_SHELL_VERSION, Printable(data_dir).c_str());
     std::fflush(stdout);
     InstallInterruptHandler();
     std::unique_ptr<Terminal> terminal = Terminal::Open(HistoryPath());
@@ -246,15 +313,20 @@ int RunInteractive(Shell& shell, const std::string& data_dir) {
         std::fprintf(stderr, "phenix: line editing is unavailable; reading plain lines\n");
     }
     LineReader plain(STDIN_FILENO);
+    SourceRunner runner(shell, {});
+    std::size_t line_number = 0;
     while (!shell.QuitRequested()) {
         std::string line;
+        const std::string prompt = Prompt(shell, runner.HasPending());
         if (terminal != nullptr) {
-            Terminal::Input input = terminal->ReadLine(Prompt(shell));
+            Terminal::Input input = terminal->ReadLine(prompt);
             if (input.event == Terminal::Event::kEndOfInput) {
                 std::printf("\n");
                 break;
             }
             if (input.event == Terminal::Event::kInterrupted) {
+                // ^C abandons the line and an unfinished statement, as in psql.
+                runner.ClearPending();
                 std::printf("\n");
                 continue;
             }
@@ -263,7 +335,7 @@ int RunInteractive(Shell& shell, const std::string& data_dir) {
                 terminal->AddHistory(line);
             }
         } else {
-            std::printf("%s", Prompt(shell).c_str());
+            std::printf("%s", prompt.c_str());
             std::fflush(stdout);
             auto next = plain.Next();
             if (!next.ok() || !next->has_value()) {
@@ -273,7 +345,9 @@ int RunInteractive(Shell& shell, const std::string& data_dir) {
             line = std::move((**next).text);
         }
         // An error skips the rest of the line; the session goes on.
-        RunLine(shell, line);
+        if (runner.AddLine(line, ++line_number) == LineOutcome::kFailed) {
+            runner.ClearPending();
+        }
         TakeInterrupt();
     }
     std::fflush(stdout);
@@ -329,7 +403,7 @@ int Main(int argc, char** argv) {
 
     const bool is_interactive = flags->sources.empty() && ::isatty(STDIN_FILENO) == 1;
     Printer printer(flags->format, stdout);
-    Shell shell(*db, printer, is_interactive);
+    Shell shell(*db, printer);
 
     int exit_code = kExitOk;
     if (is_interactive) {

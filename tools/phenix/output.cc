@@ -188,6 +188,21 @@ std::string JsonString(std::string_view text) {
     return Dump(Json(std::string(text)));
 }
 
+std::string CsvField(std::string_view text) {
+    if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+        return std::string(text);
+    }
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"') {
+            out.push_back('"');
+        }
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
+}
+
 std::string RenderPath(const GraphPath& path, std::string_view home) {
     auto node_name = [&](const PathNode& node) {
         return node.collection.name == home
@@ -259,7 +274,7 @@ void Printer::Write(std::string_view text) {
 }
 
 void Printer::PrintEntities(std::span<const Entity> entities, std::string_view next_hint) {
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         std::string out;
         for (const Entity& entity : entities) {
             out += EntityToJson(entity);
@@ -285,7 +300,7 @@ void Printer::PrintEntities(std::span<const Entity> entities, std::string_view n
 }
 
 void Printer::PrintEdges(std::span<const EdgeRecord> edges) {
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         std::string out;
         for (const EdgeRecord& edge : edges) {
             out += EdgeRecordToJson(edge);
@@ -305,7 +320,7 @@ void Printer::PrintEdges(std::span<const EdgeRecord> edges) {
 }
 
 void Printer::PrintCollections(std::span<const CollectionInfo> collections) {
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         std::string out;
         for (const CollectionInfo& info : collections) {
             Json doc = {{"name", info.spec.ref.name},
@@ -333,7 +348,7 @@ void Printer::PrintCollections(std::span<const CollectionInfo> collections) {
 }
 
 void Printer::PrintCollection(const CollectionInfo& info) {
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         Json doc = {{"name", info.spec.ref.name},
                     {"tenant", info.spec.ref.tenant},
                     {"dimension", nullptr},
@@ -367,7 +382,7 @@ void Printer::PrintCollection(const CollectionInfo& info) {
 }
 
 void Printer::PrintTenants(std::span<const std::string> tenants, std::string_view current) {
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         std::string out;
         for (const std::string& tenant : tenants) {
             out += Dump(Json{{"name", tenant}, {"current", tenant == current}});
@@ -386,7 +401,7 @@ void Printer::PrintTenants(std::span<const std::string> tenants, std::string_vie
 void Printer::PrintSearch(const SearchResponse& response, const SearchOptions& options,
                           bool explain) {
     const SearchPlan& plan = response.plan;
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         // Built as text: distances and components print as the shortest float that reads back
         // the same (as EntityToJson does), and metadata is already a JSON object.
         std::string out = "{\"hits\":[";
@@ -468,7 +483,7 @@ void Printer::PrintSearch(const SearchResponse& response, const SearchOptions& o
 
 void Printer::PrintFind(const FindResponse& response, const FindOptions& options, bool explain) {
     const FilterPlan& plan = response.plan;
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         Json doc;
         if (!options.count_only) {
             doc["ids"] = response.ids;
@@ -517,7 +532,7 @@ void Printer::PrintIndexes(std::span<const MetadataIndexInfo> indexes) {
     auto has_statistics = [](const MetadataIndexInfo& info) {
         return info.statistics_timestamp != 0;
     };
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         std::string out;
         for (const MetadataIndexInfo& info : indexes) {
             Json doc = {{"path", info.path},
@@ -547,7 +562,7 @@ void Printer::PrintIndexes(std::span<const MetadataIndexInfo> indexes) {
 }
 
 void Printer::PrintTraversal(const TraversalResponse& response) {
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         Json entities = Json::array();
         for (const ReachedEntity& entity : response.entities) {
             entities.push_back({{"collection", entity.collection.name},
@@ -573,7 +588,7 @@ void Printer::PrintTraversal(const TraversalResponse& response) {
 }
 
 void Printer::PrintPaths(const PathsResponse& response, std::string_view home) {
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         Json paths = Json::array();
         for (const GraphPath& path : response.paths) {
             paths.push_back(PathJson(path));
@@ -595,7 +610,7 @@ void Printer::PrintPaths(const PathsResponse& response, std::string_view home) {
 
 void Printer::PrintShortestPath(const std::optional<GraphPath>& path, std::string_view home,
                                 std::string_view from, std::string_view to) {
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         Write(Dump(Json{{"path", path ? PathJson(*path) : Json(nullptr)}}) + "\n");
         return;
     }
@@ -615,7 +630,7 @@ void Printer::PrintVectorIndexInfo(std::string_view name, const VectorIndexInfo&
     const std::uint64_t bytes_per_live =
         has_live ? (total_bytes + info.live_nodes / 2) / info.live_nodes : 0;
     const std::string_view quantization = info.quantize_int8 ? "int8" : "none";
-    if (format_ == OutputFormat::kJson) {
+    if (IsJson()) {
         Json doc = {{"collection", std::string(name)},
                     {"m", info.m},
                     {"ef_construction", info.ef_construction},
@@ -659,12 +674,73 @@ void Printer::PrintVectorIndexInfo(std::string_view name, const VectorIndexInfo&
 }
 
 void Printer::PrintOk() {
-    Write(format_ == OutputFormat::kJson ? "{\"ok\":true}\n" : "OK\n");
+    Write(IsJson() ? "{\"ok\":true}\n" : "OK\n");
 }
 
 void Printer::PrintMessage(std::string_view text, std::string_view json) {
-    std::string out(format_ == OutputFormat::kJson ? json : text);
+    std::string out(IsJson() ? json : text);
     out += '\n';
+    Write(out);
+}
+
+void Printer::PrintQueryResult(const QueryResult& result) {
+    if (!result.has_rows) {
+        if (format_ == OutputFormat::kTable && !result.message.empty()) {
+            Write(Printable(result.message) + "\n");
+        }
+        return;
+    }
+    std::string out;
+    switch (format_) {
+        case OutputFormat::kJson: {
+            out = "[";
+            for (std::size_t row_idx = 0; row_idx < result.rows.size(); ++row_idx) {
+                const std::vector<QueryValue>& row = result.rows[row_idx];
+                out += row_idx == 0 ? "{" : ",{";
+                for (std::size_t col = 0; col < result.columns.size() && col < row.size(); ++col) {
+                    out += col == 0 ? "" : ",";
+                    out += JsonString(result.columns[col]) + ":" + row[col].ToJson();
+                }
+                out += "}";
+            }
+            out += "]\n";
+            break;
+        }
+        case OutputFormat::kCsv: {
+            for (std::size_t col = 0; col < result.columns.size(); ++col) {
+                out += (col == 0 ? "" : ",") + CsvField(result.columns[col]);
+            }
+            out += "\n";
+            for (const std::vector<QueryValue>& row : result.rows) {
+                for (std::size_t col = 0; col < row.size(); ++col) {
+                    out += col == 0 ? "" : ",";
+                    const QueryValue& value = row[col];
+                    if (value.type == QueryValue::Type::kString && value.text.empty()) {
+                        out += "\"\"";  // an empty string, told apart from NULL
+                    } else if (value.type != QueryValue::Type::kNull) {
+                        out += CsvField(value.ToText());
+                    }
+                }
+                out += "\n";
+            }
+            break;
+        }
+        case OutputFormat::kTable: {
+            Table table(result.columns);
+            for (const std::vector<QueryValue>& row : result.rows) {
+                std::vector<std::string> cells;
+                cells.reserve(row.size());
+                for (const QueryValue& value : row) {
+                    cells.push_back(value.type == QueryValue::Type::kVector
+                                        ? AbbreviateVector(value.vector)
+                                        : Printable(value.ToText()));
+                }
+                table.AddRow(std::move(cells));
+            }
+            out = table.Render();
+            break;
+        }
+    }
     Write(out);
 }
 

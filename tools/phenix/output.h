@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// How the shell prints results: aligned tables for people, or one JSON document per line for
-// programs. Results go to the printer's stream (stdout); errors and notices are printed by the
-// caller to stderr.
+// How the shell prints results: aligned tables for people, or one JSON document per line (or CSV,
+// for PhenixQL results) for programs. Results go to the printer's stream (stdout); errors and
+// notices are printed by the caller to stderr.
 //
 // Thread-compatible: one printer per shell.
 #pragma once
@@ -15,13 +15,15 @@
 #include <string_view>
 #include <vector>
 
+#include <phenix/phenixql.h>
 #include <phenix/query.h>
 #include <phenix/search.h>
 #include <phenix/types.h>
 
 namespace phenix::shell {
 
-enum class OutputFormat : std::uint8_t { kTable, kJson };
+// kCsv: PhenixQL results as CSV; the commands, which have no CSV form, print their JSON.
+enum class OutputFormat : std::uint8_t { kTable, kJson, kCsv };
 
 // A grid of cells printed as an aligned table:
 //
@@ -51,6 +53,9 @@ std::string AbbreviateVector(std::span<const float> vector);
 
 // A JSON string literal (quoted and escaped); invalid UTF-8 is replaced.
 std::string JsonString(std::string_view text);
+
+// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+std::string CsvField(std::string_view text);
 
 // A path for people: `a -[knows]-> b <-[cites]- c` (an arrow against the direction the edge is
 // stored in points back). Nodes outside collection `home` are written COLLECTION:ID.
@@ -91,8 +96,15 @@ class Printer {
     // A line of text in table format, or `json` (a JSON document) in JSON format.
     void PrintMessage(std::string_view text, std::string_view json);
 
+    // A PhenixQL result. Rows: an aligned table with a "(N rows)" footer; in JSON one line
+    // holding an array of row objects (column -> QueryValue::ToJson()); in CSV a header line and
+    // the rows (NULL as an empty field). A message ("INSERT 2") is a line in table format only.
+    void PrintQueryResult(const QueryResult& result);
+
   private:
     void Write(std::string_view text);
+    // The commands print JSON in both JSON and CSV formats.
+    [[nodiscard]] bool IsJson() const { return format_ != OutputFormat::kTable; }
 
     OutputFormat format_;
     std::FILE* out_;

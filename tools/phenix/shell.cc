@@ -4,13 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 
 #include <phenix/json.h>
 
 #include "line_input.h"
-#include "loader.h"
 
 namespace phenix::shell {
 
@@ -32,6 +33,51 @@ std::string QuoteWord(std::string_view word) {
     }
     out.push_back('"');
     return out;
+}
+
+// `name` as a PhenixQL quoted identifier: "...", with " doubled.
+std::string QuoteIdentifier(std::string_view name) {
+    std::string out = "\"";
+    for (char c : name) {
+        out.push_back(c);
+        if (c == '"') {
+            out.push_back('"');
+        }
+    }
+    out.push_back('"');
+    return out;
+}
+
+// `text` as a PhenixQL string literal: '...', with ' doubled.
+std::string QuoteStringLiteral(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) {
+        out.push_back(c);
+        if (c == '\'') {
+            out.push_back('\'');
+        }
+    }
+    out.push_back('\'');
+    return out;
+}
+
+// `status` without a leading "line 1, column C: ": for a statement the shell generated, a
+// position in it means nothing to the user. (An error naming a line of a loaded file has no
+// column, so it is kept.)
+Status WithoutStatementPosition(const Status& status) {
+    constexpr std::string_view kPrefix = "line 1, column ";
+    std::string_view message = status.message();
+    if (!message.starts_with(kPrefix)) {
+        return status;
+    }
+    std::size_t pos = kPrefix.size();
+    while (pos < message.size() && std::isdigit(static_cast<unsigned char>(message[pos])) != 0) {
+        ++pos;
+    }
+    if (pos == kPrefix.size() || message.substr(pos, 2) != ": ") {
+        return status;
+    }
+    return {status.code(), std::string(message.substr(pos + 2))};
 }
 
 constexpr std::string_view kNoTransaction = "no transaction is open (start one with 'begin')";
@@ -70,6 +116,33 @@ class TerminalProgress {
     bool has_line_ = false;
 };
 
+// The PhenixQL statements, for `help` (docs/query-language.md has the grammar).
+constexpr std::array<CommandHelp, 20> kPhenixQlHelp = {{
+    {"CREATE COLLECTION name [(DIMENSION n, METRIC l2|cosine|ip)];", "create a collection"},
+    {"DROP COLLECTION name;", "drop a collection"},
+    {"CREATE INDEX ON name (metadata.path);", "index a metadata path"},
+    {"DROP INDEX ON name (metadata.path);", "drop a metadata index"},
+    {"SHOW COLLECTIONS;", "list the collections of the current tenant"},
+    {"DESCRIBE name;", "a collection's settings, size and indexes"},
+    {"INSERT INTO name (id, vector, metadata, edges) VALUES (...), ...;", "insert entities"},
+    {"UPDATE name SET metadata.path = value, ... WHERE ...;", "change metadata"},
+    {"DELETE FROM name WHERE ...;", "delete entities"},
+    {"SELECT cols FROM name [AS OF ts] [WHERE ...] [GROUP BY ...] [ORDER BY ...] [LIMIT n] "
+     "[WITH (ef = n)];",
+     "query; vector <-> v (L2), <=> (cosine), <#> (negative inner product), distance(vector, v)"},
+    {"SELECT ... FROM MATCH (a:name)-[e:label*1..2 WHERE ...]->(b:name) ...;",
+     "graph pattern query"},
+    {"SELECT count(*), min(x), max(x), avg(x) FROM name GROUP BY metadata.path;", "aggregates"},
+    {"EXPLAIN SELECT ...;", "show the plan of a query"},
+    {"COPY name FROM 'file.jsonl' [(ON_ERROR skip)];", "bulk-load JSON lines"},
+    {"COPY name TO 'file.jsonl';", "export a collection as JSON lines"},
+    {"BEGIN;", "start a transaction (shared with the commands below)"},
+    {"COMMIT;", "commit it; prints COMMIT <timestamp>"},
+    {"ROLLBACK;", "discard it"},
+    {"\\timing", "toggle printing each statement's elapsed time (to stderr)"},
+    {"\\q", "leave the shell"},
+}};
+
 Status HelpTopicNotFound(std::string_view topic) {
     return Status::NotFound("no help for '" + Printable(topic) +
                             "' (type 'help' for the list of commands)");
@@ -77,26 +150,107 @@ Status HelpTopicNotFound(std::string_view topic) {
 
 }  // namespace
 
+Shell::Shell(Database& db, Printer& printer) : db_(db), printer_(printer), session_(db) {
+    // ^C (when the shell catches it: interactive input) stops a running COPY / load between
+    // chunks; what was written stays written.
+    session_.set_interrupt([] { return TakeInterrupt(); });
+    // COPY and CREATE INDEX report progress about once a second: shown on one line of a
+    // terminal, overwritten in place; nothing when stderr is a file or a pipe.
+    if (::isatty(STDERR_FILENO) == 1) {
+        session_.set_progress([this](std::string_view line) {
+            std::fprintf(stderr, "\r%s\x1b[K", Printable(line).c_str());
+            std::fflush(stderr);
+            has_progress_line_ = true;
+        });
+    }
+}
+
+Shell::~Shell() = default;
+
 template <typename Op>
 auto Shell::Read(Op&& op) {
-    return txn_ != nullptr ? op(*txn_) : op(db_);
+    Transaction* txn = Txn();
+    return txn != nullptr ? op(*txn) : op(db_);
 }
 
 template <typename Op>
 Status Shell::Write(Op&& op) {
-    if (txn_ == nullptr) {
+    Transaction* txn = Txn();
+    if (txn == nullptr) {
         return op(db_);
     }
-    Status status = op(*txn_);
+    if (txn != counted_txn_) {
+        counted_txn_ = txn;
+        num_txn_writes_ = 0;
+    }
+    Status status = op(*txn);
     if (status.ok()) {
         ++num_txn_writes_;
     }
     return status;
 }
 
+void Shell::PrintTiming(double ms) const {
+    // On stderr, so that JSON and CSV output stay clean (and table output too, for scripts
+    // that compare it).
+    std::fprintf(stderr, "Time: %.3f ms\n", ms);
+    std::fflush(stderr);
+}
+
+void Shell::ClearProgress() {
+    if (has_progress_line_) {
+        std::fprintf(stderr, "\r\x1b[K");
+        std::fflush(stderr);
+        has_progress_line_ = false;
+    }
+}
+
+void Shell::FinishProgress() {
+    if (has_progress_line_) {
+        std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+        has_progress_line_ = false;
+    }
+}
+
+Status Shell::ExecuteQuery(std::string_view statement) {
+    const auto start = std::chrono::steady_clock::now();
+    Result<QueryResult> result = session_.Execute(statement);
+    FinishProgress();
+    if (!result.ok()) {
+        return result.status();
+    }
+    Transaction* txn = Txn();
+    if (txn != counted_txn_) {
+        counted_txn_ = txn;
+        num_txn_writes_ = 0;
+    }
+    if (txn != nullptr) {
+        num_txn_writes_ += static_cast<std::size_t>(result->affected);
+    }
+    printer_.PrintQueryResult(*result);
+    if (timing_) {
+        PrintTiming(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
+    }
+    return Status::Ok();
+}
+
 Status Shell::Execute(std::string_view statement) {
     auto cmd = ParseCommand(statement);
     if (!cmd.ok()) {
+        // A word that is neither a command nor a statement keyword may be a misspelled
+        // statement ("SELEC id FROM docs"): prefer PhenixQL's suggestion when it has one. Its
+        // first word is no statement keyword, so the parser rejects it and nothing runs.
+        if (cmd.status().message().starts_with("unknown command") &&
+            cmd.status().message().find("did you mean") == std::string::npos) {
+            auto phenixql = session_.Execute(statement);
+            if (!phenixql.ok() &&
+                phenixql.status().message().find("did you mean") != std::string::npos) {
+                return phenixql.status();
+            }
+        }
         return cmd.status();
     }
     const auto start = std::chrono::steady_clock::now();
@@ -107,7 +261,7 @@ Status Shell::Execute(std::string_view statement) {
         const double ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                 .count();
-        std::fprintf(stderr, "Time: %.3f ms\n", ms);
+        PrintTiming(ms);
     }
     return status;
 }
@@ -137,7 +291,7 @@ Status Shell::Run(const Command& cmd) {
             printer_.PrintOk();
             return Status::Ok();
         case CommandKind::kListCollections: {
-            auto collections = db_.ListCollections(tenant_);
+            auto collections = db_.ListCollections(session_.tenant());
             PHENIX_RETURN_IF_ERROR(collections.status());
             printer_.PrintCollections(*collections);
             return Status::Ok();
@@ -157,7 +311,7 @@ Status Shell::Run(const Command& cmd) {
         case CommandKind::kListTenants: {
             auto tenants = db_.ListTenants();
             PHENIX_RETURN_IF_ERROR(tenants.status());
-            printer_.PrintTenants(*tenants, tenant_);
+            printer_.PrintTenants(*tenants, session_.tenant());
             return Status::Ok();
         }
         case CommandKind::kUseTenant:
@@ -277,6 +431,21 @@ Status Shell::RunHelp(const Command& cmd) {
         topic = "help";
     }
     std::vector<CommandHelp> shown;
+    std::size_t num_phenixql = 0;  // the first num_phenixql of `shown` are PhenixQL statements
+    for (const CommandHelp& help : kPhenixQlHelp) {
+        const std::string_view usage = help.usage;
+        const bool is_phenixql_topic = topic == "phenixql" || topic == "sql";
+        bool matches = topic.empty() || is_phenixql_topic;
+        if (!matches && usage.size() > topic.size() && usage[topic.size()] == ' ') {
+            matches = std::equal(topic.begin(), topic.end(), usage.begin(), [](char a, char b) {
+                return std::toupper(static_cast<unsigned char>(a)) == b;
+            });
+        }
+        if (matches) {
+            shown.push_back(help);
+            ++num_phenixql;
+        }
+    }
     for (const CommandHelp& help : AllCommandHelp()) {
         const std::string_view usage = help.usage;
         const bool matches =
@@ -289,7 +458,7 @@ Status Shell::RunHelp(const Command& cmd) {
     if (shown.empty()) {
         return HelpTopicNotFound(topic);
     }
-    if (printer_.Format() == OutputFormat::kJson) {
+    if (printer_.Format() != OutputFormat::kTable) {
         std::string out;
         for (const CommandHelp& help : shown) {
             out += out.empty() ? "" : "\n";
@@ -310,10 +479,16 @@ Status Shell::RunHelp(const Command& cmd) {
     std::string out;
     if (topic.empty()) {
         out +=
-            "Commands (keywords are case-insensitive; IDs may be quoted; ';' separates "
-            "commands):\n";
+            "PhenixQL statements (end each with ';'; they may span lines; keywords are "
+            "case-insensitive):\n";
     }
-    for (const CommandHelp& help : shown) {
+    for (std::size_t help_idx = 0; help_idx < shown.size(); ++help_idx) {
+        const CommandHelp& help = shown[help_idx];
+        if (topic.empty() && help_idx == num_phenixql) {
+            out +=
+                "\nCommands (one per line, ';' optional; keywords are case-insensitive; IDs may "
+                "be quoted):\n";
+        }
         out += "  " + std::string(help.usage);
         if (help.usage.size() > width) {
             out += "\n" + std::string(width + 4, ' ');
@@ -339,7 +514,7 @@ Status Shell::RunUseTenant(const Command& cmd) {
     if (std::find(tenants->begin(), tenants->end(), cmd.name) == tenants->end()) {
         return Status::NotFound("tenant '" + Printable(cmd.name) + "' does not exist");
     }
-    tenant_ = cmd.name;
+    session_.set_tenant(cmd.name);
     printer_.PrintOk();
     return Status::Ok();
 }
@@ -360,20 +535,28 @@ Status Shell::RunScan(const Command& cmd) {
 Status Shell::RunLoad(const Command& cmd) {
     PHENIX_RETURN_IF_ERROR(
         RefuseInTransaction("load", "it commits in batches of its own, outside any transaction"));
-    LoadOptions options{.show_progress = ::isatty(STDERR_FILENO) == 1};
-    if (is_interactive_) {
-        options.is_cancelled = [] { return TakeInterrupt(); };
+    // `load` is COPY ... FROM under its older name; COPY reports its errors (naming the file's
+    // line) and its progress (through the session's progress callback).
+    const std::string statement =
+        "COPY " + QuoteIdentifier(cmd.name) + " FROM " + QuoteStringLiteral(cmd.path);
+    const auto start = std::chrono::steady_clock::now();
+    Result<QueryResult> result = session_.Execute(statement);
+    // Erased rather than ended: the summary below (or the error) says what it said. COPY's
+    // message is "COPY N" (N is `affected`): without ON_ERROR skip nothing is skipped.
+    ClearProgress();
+    if (!result.ok()) {
+        return WithoutStatementPosition(result.status());
     }
-    auto stats = LoadJsonLines(db_, Ref(cmd.name), cmd.path, options);
-    PHENIX_RETURN_IF_ERROR(stats.status());
-    const double rate =
-        stats->seconds > 0 ? static_cast<double>(stats->num_entities) / stats->seconds : 0.0;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto num_entities = static_cast<unsigned long long>(result->affected);
+    const double rate = seconds > 0 ? static_cast<double>(num_entities) / seconds : 0.0;
     char text[160];
-    std::snprintf(text, sizeof(text), "loaded %llu entities in %.2f s (%.0f/s)",
-                  static_cast<unsigned long long>(stats->num_entities), stats->seconds, rate);
+    std::snprintf(text, sizeof(text), "loaded %llu entities in %.2f s (%.0f/s)", num_entities,
+                  seconds, rate);
     char json[160];
     std::snprintf(json, sizeof(json), R"({"loaded":%llu,"seconds":%.3f,"per_second":%.0f})",
-                  static_cast<unsigned long long>(stats->num_entities), stats->seconds, rate);
+                  num_entities, seconds, rate);
     printer_.PrintMessage(text, json);
     return Status::Ok();
 }
@@ -465,16 +648,14 @@ Status Shell::RunGraph(const Command& cmd) {
 }
 
 Status Shell::RunBegin(const Command& cmd) {
-    if (txn_ != nullptr) {
+    if (InTransaction()) {
         return Status::FailedPrecondition("a transaction is already open: " +
                                           DescribeTransaction() + "; commit or rollback it first");
     }
-    auto txn = db_.BeginTransaction({.read_only = cmd.read_only, .as_of = cmd.as_of});
-    PHENIX_RETURN_IF_ERROR(txn.status());
-    txn_ = std::move(txn).value();
-    txn_read_only_ = cmd.read_only;
+    PHENIX_RETURN_IF_ERROR(session_.Begin({.read_only = cmd.read_only, .as_of = cmd.as_of}));
+    counted_txn_ = Txn();
     num_txn_writes_ = 0;
-    const std::string ts = std::to_string(txn_->read_timestamp());
+    const std::string ts = std::to_string(Txn()->read_timestamp());
     const std::string_view mode = cmd.read_only ? "read-only" : "read-write";
     printer_.PrintMessage("began " + std::string(mode) + " transaction (snapshot " + ts + ")",
                           R"({"began":true,"read_only":)" +
@@ -484,12 +665,12 @@ Status Shell::RunBegin(const Command& cmd) {
 }
 
 Status Shell::RunCommit() {
-    if (txn_ == nullptr) {
+    if (!InTransaction()) {
         return Status::FailedPrecondition(std::string(kNoTransaction));
     }
     // Commit finishes the transaction whatever its outcome.
-    const std::unique_ptr<Transaction> txn = std::move(txn_);
-    auto committed = txn->Commit();
+    counted_txn_ = nullptr;
+    auto committed = session_.Commit();
     if (!committed.ok()) {
         const Status& status = committed.status();
         std::string hint = "; the transaction was rolled back";
@@ -504,28 +685,28 @@ Status Shell::RunCommit() {
 }
 
 Status Shell::RunRollback() {
-    if (txn_ == nullptr) {
+    if (!InTransaction()) {
         return Status::FailedPrecondition(std::string(kNoTransaction));
     }
-    const std::unique_ptr<Transaction> txn = std::move(txn_);
-    PHENIX_RETURN_IF_ERROR(txn->Rollback());
+    counted_txn_ = nullptr;
+    PHENIX_RETURN_IF_ERROR(session_.Rollback());
     printer_.PrintMessage("rolled back", R"({"rolled_back":true})");
     return Status::Ok();
 }
 
 std::string Shell::RollBackOpenTransaction() {
-    if (txn_ == nullptr) {
+    if (!InTransaction()) {
         return {};
     }
     std::string what = DescribeTransaction();
     // Rollback is documented to succeed; destroying the transaction would roll it back anyway.
-    txn_->Rollback().IgnoreError();
-    txn_.reset();
+    session_.Rollback().IgnoreError();
+    counted_txn_ = nullptr;
     return what;
 }
 
 Status Shell::RefuseInTransaction(std::string_view what, std::string_view why) const {
-    if (txn_ == nullptr) {
+    if (!InTransaction()) {
         return Status::Ok();
     }
     return Status::FailedPrecondition(std::string(what) + " cannot run inside a transaction (" +
@@ -533,14 +714,17 @@ Status Shell::RefuseInTransaction(std::string_view what, std::string_view why) c
 }
 
 std::string Shell::DescribeTransaction() const {
-    if (txn_ == nullptr) {
+    const Transaction* txn = Txn();
+    if (txn == nullptr) {
         return {};
     }
-    std::string out = txn_read_only_ ? "read-only" : "read-write";
-    out += " transaction (snapshot " + std::to_string(txn_->read_timestamp());
-    if (!txn_read_only_) {
-        out += ", " + std::to_string(num_txn_writes_) +
-               (num_txn_writes_ == 1 ? " uncommitted write" : " uncommitted writes");
+    const bool is_read_only = session_.transaction_read_only();
+    const std::size_t num_writes = txn == counted_txn_ ? num_txn_writes_ : 0;
+    std::string out = is_read_only ? "read-only" : "read-write";
+    out += " transaction (snapshot " + std::to_string(txn->read_timestamp());
+    if (!is_read_only) {
+        out += ", " + std::to_string(num_writes) +
+               (num_writes == 1 ? " uncommitted write" : " uncommitted writes");
     }
     return out + ")";
 }

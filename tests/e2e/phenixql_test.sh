@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end: PhenixQL in the shell. -c, -f and a pipe; table, JSON and CSV output; exit
+# status and errors (with the file and line of a -f statement); statements over several lines;
+# one result flushed per statement; a command (`get`) and PhenixQL in one transaction.
+source "$(dirname "$0")/lib.sh" "$1"
+
+cat >"$TMP/setup.sql" <<'SQL'
+CREATE COLLECTION docs (DIMENSION 4, METRIC cosine);
+CREATE INDEX ON docs (metadata.category);
+INSERT INTO docs (id, vector, metadata) VALUES ('d1', [0.1, 0.2, 0.3, 0.4], {"category": "tech", "year": 2021});
+INSERT INTO docs (id, vector, metadata, edges) VALUES
+  ('d2', [0.5, 0.6, 0.7, 0.8], {"category": "science", "year": 2019},
+   [{"label": "related_to", "target": "d1", "weight": 0.8}]);
+SQL
+phx -f "$TMP/setup.sql"
+expect_rc 0 "setup script"
+expect_empty_err "setup script"
+expect_out 'CREATE COLLECTION
+CREATE INDEX
+INSERT 1
+INSERT 1' "messages, one per statement"
+
+# ---- table output ----
+phx -c "SELECT id, metadata.year, vector <=> [0.1, 0.2, 0.3, 0.4] AS distance
+  FROM docs WHERE metadata.category = 'tech' AND metadata.year >= 2020
+  ORDER BY distance LIMIT 10;"
+expect_rc 0 "select"
+expect_out ' id | metadata.year | distance
+----+---------------+----------
+ d1 | 2021          | 0.0
+(1 row)' "select as a table"
+
+phx -c "SELECT b.id, b.metadata.category FROM MATCH (a:docs)-[:related_to*1..2]->(b:docs) WHERE a.id = 'd2' ORDER BY b.vector <-> [0.1, 0.2, 0.3, 0.4] LIMIT 5;"
+expect_out ' b.id | b.metadata.category
+------+---------------------
+ d1   | tech
+(1 row)' "match as a table"
+
+# A statement without ';' at the end of -c still runs.
+phx -c "SELECT count(*) FROM docs WHERE metadata.category IN ('tech', 'science')"
+expect_out ' count
+-------
+ 2
+(1 row)' "a final statement without ';'"
+
+# ---- JSON and CSV ----
+phx --format json -c "SELECT id, metadata, vector FROM docs ORDER BY id; UPDATE docs SET metadata.year = 2022 WHERE id = 'd1'; SELECT id, metadata.year FROM docs WHERE id = 'nobody';"
+expect_rc 0 "json"
+expect_out '[{"id":"d1","metadata":{"category":"tech","year":2021},"vector":[0.1,0.2,0.3,0.4]},{"id":"d2","metadata":{"category":"science","year":2019},"vector":[0.5,0.6,0.7,0.8]}]
+[]' "json: one array per statement with rows, nothing for messages"
+
+phx --format csv -c "SELECT id, metadata.year, metadata FROM docs ORDER BY id; INSERT INTO docs (id, metadata) VALUES ('d3', {\"category\": \"tech\", \"note\": \"a \\\"quoted\\\", text\"}); SELECT id, metadata.year, metadata.note FROM docs WHERE id = 'd3';"
+expect_rc 0 "csv"
+expect_out 'id,metadata.year,metadata
+d1,2022,"{""category"":""tech"",""year"":2022}"
+d2,2019,"{""category"":""science"",""year"":2019}"
+id,metadata.year,metadata.note
+d3,,"a ""quoted"", text"' "csv: header, rows, RFC 4180 quoting, NULL empty"
+
+phx --format json -c 'get docs d1'
+expect_out_has '"id":"d1"' "commands keep their JSON output"
+
+# ---- errors: exit status 1, the error on stderr ----
+phx -c 'SELECT id FROM doc;'
+expect_error NotFound "misspelled collection"
+expect_err_has "did you mean 'docs'?" "misspelled collection suggestion"
+
+printf 'SELECT id FROM docs;\n\nSELECT id\n  FRM docs;\nSELECT id FROM docs;\n' >"$TMP/bad.sql"
+phx -f "$TMP/bad.sql"
+expect_error InvalidArgument "syntax error in a file"
+expect_err_has "$TMP/bad.sql:3: line 2, column 3: expected FROM" "the file, the statement's line, and the position in it"
+expect_out ' id
+----
+ d1
+ d2
+ d3
+(3 rows)' "statements before the error ran, those after did not"
+
+printf 'SELECT id FROM docs WHERE id = $1;\n' >"$TMP/param.sql"
+phx -f "$TMP/param.sql"
+expect_error InvalidArgument "unbound parameter"
+
+phx -c 'CREATE COLLECTION c2 (DIMENSION 2, METRIC manhattan);'
+expect_error InvalidArgument "unknown metric"
+
+# ---- a pipe; statements over several lines ----
+phx_stdin $'SELECT id\n  FROM docs\n  WHERE id = \'d2\';\nSHOW COLLECTIONS;\n'
+expect_rc 0 "pipe"
+expect_out ' id
+----
+ d2
+(1 row)
+ name | dimension | metric | entities | indexes
+------+-----------+--------+----------+---------
+ docs | 4         | cosine | 3        | 1
+(1 row)' "statements over several lines through a pipe"
+
+# ---- one transaction for commands and PhenixQL ----
+phx_stdin $'BEGIN;\nINSERT INTO docs (id, metadata) VALUES (\'t1\', {"category": "txn"});\nget docs t1\npatch docs t1 {"n": 1}\nSELECT id, metadata.n FROM docs WHERE id = \'t1\';\nROLLBACK;\nSELECT count(*) FROM docs WHERE id = \'t1\';\n'
+expect_rc 0 "mixed transaction"
+expect_out 'BEGIN
+INSERT 1
+ id | vector | metadata           | edges
+----+--------+--------------------+-------
+ t1 |        | {"category":"txn"} | 0
+(1 row)
+OK
+ id | metadata.n
+----+------------
+ t1 | 1
+(1 row)
+ROLLBACK
+ count
+-------
+ 0
+(1 row)' "get and patch see and join the PhenixQL transaction; ROLLBACK discards both"
+
+phx_stdin $'BEGIN; INSERT INTO docs (id, metadata) VALUES (\'d9\', {"category": "tech"}); ROLLBACK;\nSELECT count(*) FROM docs WHERE id = \'d9\';\n'
+expect_rc 0 "the issue's rollback line"
+expect_out 'BEGIN
+INSERT 1
+ROLLBACK
+ count
+-------
+ 0
+(1 row)' "BEGIN; INSERT; ROLLBACK; on one line"
+
+phx_stdin $'BEGIN;\nINSERT INTO docs (id) VALUES (\'open\');\n'
+expect_err_line "^phenix: rolled back the open read-write transaction \\(snapshot [0-9]+, 1 uncommitted write\\)\$" \
+    "a PhenixQL transaction left open is rolled back at exit"
+
+phx -c 'BEGIN;' -c 'CREATE COLLECTION c3 (DIMENSION 2);'
+expect_error FailedPrecondition "DDL inside a transaction"
+
+phx -c 'COMMIT;'
+expect_error FailedPrecondition "COMMIT without a transaction"
+
+phx -c 'BEGIN;' -c "UPDATE docs SET metadata.year = 2030 WHERE id = 'd2';" -c 'COMMIT;'
+expect_rc 0 "commit"
+grep -qE '^COMMIT [0-9]+$' "$OUT" || { fail "COMMIT prints COMMIT <timestamp>"; show_output; }
+
+# ---- \timing and \help ----
+phx -c '\timing' -c 'SELECT id FROM docs WHERE id = '"'d1'"';'
+expect_rc 0 "\\timing"
+expect_err_line "^Time: [0-9.]+ ms$" "\\timing times PhenixQL statements"
+phx -c '\help'
+expect_out_has "PhenixQL statements" "\\help lists PhenixQL"
+expect_out_has "SELECT cols FROM name" "\\help lists SELECT"
+expect_out_has "get NAME ID" "\\help lists the commands"
+
+# ---- COPY ----
+printf '{"id": "c1", "metadata": {"category": "copy"}}\n{"id": "c2"}\n' >"$TMP/in.jsonl"
+phx -c "COPY docs FROM '$TMP/in.jsonl';" -c "COPY docs TO '$TMP/out.jsonl';"
+expect_rc 0 "copy"
+expect_empty_err "copy progress is silent when stderr is not a terminal"
+[[ "$(wc -l <"$TMP/out.jsonl")" == 5 ]] || fail "COPY TO wrote $(wc -l <"$TMP/out.jsonl") lines, expected 5"
+printf '{"id": "e1"}\nnot json\n' >"$TMP/bad.jsonl"
+phx -c "COPY docs FROM '$TMP/bad.jsonl';"
+expect_rc 1 "copy of a bad file"
+expect_err_has "line 2" "COPY names the bad line"
+
+# ---- each result is flushed as soon as its statement has run ----
+mkfifo "$TMP/in" "$TMP/out"
+"$PHENIX" --data "$DATA" <"$TMP/in" >"$TMP/out" 2>"$ERR" &
+BACKGROUND_PIDS+=($!)
+exec 3>"$TMP/in" 4<"$TMP/out"
+# read_result PATTERN WHAT: the next stdout line must arrive within 10 s and match.
+read_result() {
+    NUM_CHECKS=$((NUM_CHECKS + 1))
+    local got=""
+    if ! IFS= read -r -t 10 got <&4; then
+        fail "$2: no output within 10 s (the result was not flushed)"
+        return
+    fi
+    [[ "$got" =~ $1 ]] || fail "$2: got '$got', expected /$1/"
+}
+printf "INSERT INTO docs (id) VALUES ('f1');\n" >&3
+read_result '^INSERT 1$' "first statement's result before the second is sent"
+printf "SELECT count(*) FROM docs WHERE id = 'f1';\n" >&3
+read_result '^ count$' "second statement's result (header)"
+read_result '^-------$' "second statement's result (rule)"
+read_result '^ 1$' "second statement's result (row)"
+read_result '^\(1 row\)$' "second statement's result (footer)"
+printf "get docs f1\n" >&3
+read_result '^ id ' "a command's result, flushed too"
+exec 3>&-
+cat <&4 >/dev/null
+exec 4<&-
+wait "${BACKGROUND_PIDS[-1]}"
+RC=$?
+expect_rc 0 "the piped session ends cleanly"
+
+finish
