@@ -13,7 +13,11 @@
 #                   Phenix's HNSW against hnswlib and FAISS on a data-kit set, in the same run
 #   make bench-graph KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--seeds 1000"]
 #                   filters, metadata indexes, graph traversal and hybrid search on a data-kit set
+#   make bench-ql KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--skip-load"]
+#                   PhenixQL: planner overhead, hybrid MATCH queries, filtered-search strategies
 #   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, then transactions)
+#   make fuzz [FUZZ_SECONDS=300]   libFuzzer (clang++-14, ASan+UBSan) on the PhenixQL parser and the
+#                   JSON query form, one after the other, from tests/fuzz/corpus (build/fuzz)
 #   make format / format-check / tidy / clean
 
 .DEFAULT_GOAL := release
@@ -25,7 +29,7 @@ CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run test asan tsan asan-unit bench bench-vector bench-graph crash-test deps format format-check tidy clean
+.PHONY: release debug run test asan tsan asan-unit bench bench-vector bench-graph bench-ql crash-test fuzz deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -82,6 +86,11 @@ bench-graph: release
 	  --db build/release/graph-bench-db $(BENCH_FLAGS) \
 	  | tee build/release/graph-bench-$(notdir $(KIT))-$(METRIC).jsonl
 
+bench-ql: release
+	@set -o pipefail; build/release/bench/phenix_ql_bench --data $(KIT) --metric $(METRIC) \
+	  --db build/release/ql-bench-db $(BENCH_FLAGS) \
+	  | tee build/release/ql-bench-$(notdir $(KIT))-$(METRIC).jsonl
+
 bench: release
 	@build/release/bench/phenix_ingest_bench --benchmark_out=build/release/bench-results.json \
 	  --benchmark_out_format=json
@@ -89,6 +98,23 @@ bench: release
 crash-test: release
 	@build/release/tests/integration/phenix_kill9_test --iterations=$(CRASH_ITERATIONS)
 	@build/release/tests/crash/phenix_crash_test --iterations=$(CRASH_ITERATIONS)
+
+# libFuzzer targets: each runs FUZZ_SECONDS on one job (new inputs go to build/fuzz/corpus-*, the
+# checked-in seeds stay as they are; crashes are written to build/fuzz/crash-*).
+FUZZ_SECONDS ?= 300
+FUZZ_CXX ?= clang++-14
+FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
+FUZZ_PARSER_SOURCES := src/query/lexer.cc src/query/parser.cc src/query/printer.cc src/common/status.cc
+FUZZ_JSON_SOURCES := $(FUZZ_PARSER_SOURCES) src/query/json_query.cc src/document/json_path.cc \
+                     src/document/value_key.cc
+fuzz:
+	@mkdir -p build/fuzz/corpus-parser build/fuzz/corpus-json_query
+	$(FUZZ_CXX) $(FUZZ_FLAGS) tests/fuzz/parser_fuzz.cc $(FUZZ_PARSER_SOURCES) -o build/fuzz/parser_fuzz
+	$(FUZZ_CXX) $(FUZZ_FLAGS) tests/fuzz/json_query_fuzz.cc $(FUZZ_JSON_SOURCES) -o build/fuzz/json_query_fuzz
+	build/fuzz/parser_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/phenixql.dict \
+	  -artifact_prefix=build/fuzz/crash-parser- build/fuzz/corpus-parser tests/fuzz/corpus/parser
+	build/fuzz/json_query_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/json_query.dict \
+	  -artifact_prefix=build/fuzz/crash-json_query- build/fuzz/corpus-json_query tests/fuzz/corpus/json_query
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

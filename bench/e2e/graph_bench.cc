@@ -80,6 +80,8 @@
 #include <phenix/query.h>
 #include <phenix/search.h>
 
+#include "bench_args.h"
+#include "bench_output.h"
 #include "kit_files.h"
 #include "process_stats.h"
 
@@ -87,6 +89,15 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace kit = phenix::bench_kit;
+using phenix::bench_output::Clock;
+using phenix::bench_output::Fixed;
+using phenix::bench_output::kExitBadInput;
+using phenix::bench_output::kExitCheckFailed;
+using phenix::bench_output::Mean;
+using phenix::bench_output::Micros;
+using phenix::bench_output::Percentile;
+using phenix::bench_output::Round;
+using phenix::bench_output::Seconds;
 using phenix::bench_process::CpuModel;
 using phenix::bench_process::DirectoryBytes;
 using phenix::bench_process::LoadAverage;
@@ -94,10 +105,8 @@ using phenix::bench_process::PeakRssBytes;
 using phenix::bench_process::RssBytes;
 using phenix::bench_process::UtcNow;
 using Json = nlohmann::ordered_json;
-using Clock = std::chrono::steady_clock;
 
-constexpr int kExitCheckFailed = 1;
-constexpr int kExitBadInput = 2;
+constexpr phenix::bench_output::Console kConsole("graph_bench");
 constexpr const char* kCollection = "kit";
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
 constexpr double kProgressLogSeconds = 5.0;
@@ -136,72 +145,6 @@ struct Args {
         return phases.contains(std::string(phase));
     }
 };
-
-[[noreturn]] void Fail(int code, const std::string& what) {
-    std::fprintf(stderr, "graph_bench: %s\n", what.c_str());
-    std::exit(code);
-}
-
-void Log(const std::string& what) {
-    std::fprintf(stderr, "graph_bench: %s\n", what.c_str());
-}
-
-double Seconds(Clock::time_point since) {
-    return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-double Micros(Clock::time_point since) {
-    return Seconds(since) * 1e6;
-}
-
-double Round(double value, int digits) {
-    if (!std::isfinite(value)) {
-        return value;
-    }
-    const double scale = std::pow(10.0, digits);
-    return std::round(value * scale) / scale;
-}
-
-std::string Fixed(double value, int digits) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", digits, value);
-    return text;
-}
-
-// Nearest-rank percentile.
-double Percentile(std::vector<double> values, double fraction) {
-    if (values.empty()) {
-        return 0;
-    }
-    std::sort(values.begin(), values.end());
-    const auto rank =
-        static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(values.size())));
-    return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
-}
-
-double Mean(const std::vector<double>& values) {
-    return values.empty() ? 0.0
-                          : std::accumulate(values.begin(), values.end(), 0.0) /
-                                static_cast<double>(values.size());
-}
-
-std::string StatusText(const phenix::Status& status) {
-    return status.ToString();
-}
-
-void Check(const phenix::Status& status, const std::string& what) {
-    if (!status.ok()) {
-        Fail(kExitCheckFailed, what + ": " + status.ToString());
-    }
-}
-
-template <typename T>
-T Value(phenix::Result<T> result, const std::string& what) {
-    if (!result.ok()) {
-        Fail(kExitCheckFailed, what + ": " + result.status().ToString());
-    }
-    return std::move(result).value();
-}
 
 std::optional<std::uint32_t> ParseRow(std::string_view id) {
     std::uint32_t row = 0;
@@ -521,115 +464,68 @@ double TrueDistance(std::span<const float> a, std::span<const float> b, bool cos
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
-template <typename T>
-T ParseNumber(std::string_view flag, std::string_view text) {
-    T value{};
-    const auto* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc() || ptr != end || text.empty()) {
-        Fail(kExitBadInput,
-             "bad number for --" + std::string(flag) + ": '" + std::string(text) + "'");
-    }
-    return value;
-}
-
-void Usage() {
-    std::fprintf(stderr,
-                 "usage: phenix_graph_bench --data KIT_DIR [--db DIR] [--metric l2|cos]\n"
-                 "  [--seeds 1000] [--queries N] [--skip-load] [--batch 5000]\n"
-                 "  [--filter-runs 20] [--hubs 20] [--pairs 100] [--make-kit N]\n"
-                 "  [--phases index,filter,traverse,hybrid,shortest,degree,deep]\n"
-                 "  [--hybrid-passes 3] [--block-cache-mb N]\n"
-                 "DIR (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load.\n"
-                 "--make-kit N writes a synthetic kit of N rows to KIT_DIR first.\n");
-}
+constexpr std::string_view kUsage =
+    "usage: phenix_graph_bench --data KIT_DIR [--db DIR] [--metric l2|cos]\n"
+    "  [--seeds 1000] [--queries N] [--skip-load] [--batch 5000]\n"
+    "  [--filter-runs 20] [--hubs 20] [--pairs 100] [--make-kit N]\n"
+    "  [--phases index,filter,traverse,hybrid,shortest,degree,deep]\n"
+    "  [--hybrid-passes 3] [--block-cache-mb N]\n"
+    "DIR (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load.\n"
+    "--make-kit N writes a synthetic kit of N rows to KIT_DIR first.\n";
 
 Args ParseArgs(int argc, char** argv) {
     Args args;
-    for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
-        std::string_view arg = argv[arg_idx];
-        if (arg == "--help" || arg == "-h") {
-            Usage();
-            std::exit(0);
-        }
-        if (!arg.starts_with("--")) {
-            Fail(kExitBadInput, "unexpected argument '" + std::string(arg) + "'");
-        }
-        arg.remove_prefix(2);
-        if (arg == "skip-load") {
+    phenix::bench_args::ArgReader reader(
+        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOrNext, {"skip-load"}, kUsage);
+    while (reader.Next()) {
+        const std::string_view key = reader.key();
+        if (reader.IsFlag("skip-load")) {
             args.skip_load = true;
-            continue;
-        }
-        std::string_view key = arg;
-        std::string_view value;
-        if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-            key = arg.substr(0, eq);
-            value = arg.substr(eq + 1);
-        } else if (arg_idx + 1 < argc) {
-            value = argv[++arg_idx];
-        } else {
-            Fail(kExitBadInput, "--" + std::string(arg) + " needs a value");
-        }
-        if (key == "data") {
-            args.data = value;
+        } else if (key == "data") {
+            args.data = reader.value();
         } else if (key == "db") {
-            args.db = value;
+            args.db = reader.value();
         } else if (key == "metric") {
-            args.metric = value;
+            args.metric = reader.value();
         } else if (key == "seeds") {
-            args.seeds = ParseNumber<std::size_t>(key, value);
+            args.seeds = reader.Number<std::size_t>();
         } else if (key == "queries") {
-            args.queries = ParseNumber<std::size_t>(key, value);
+            args.queries = reader.Number<std::size_t>();
         } else if (key == "batch") {
-            args.batch = ParseNumber<std::size_t>(key, value);
+            args.batch = reader.Number<std::size_t>();
         } else if (key == "filter-runs") {
-            args.filter_runs = ParseNumber<std::size_t>(key, value);
+            args.filter_runs = reader.Number<std::size_t>();
         } else if (key == "hubs") {
-            args.hubs = ParseNumber<std::size_t>(key, value);
+            args.hubs = reader.Number<std::size_t>();
         } else if (key == "pairs") {
-            args.pairs = ParseNumber<std::size_t>(key, value);
+            args.pairs = reader.Number<std::size_t>();
         } else if (key == "make-kit") {
-            args.make_kit = ParseNumber<std::size_t>(key, value);
+            args.make_kit = reader.Number<std::size_t>();
         } else if (key == "block-cache-mb") {
-            args.block_cache_mb = ParseNumber<std::size_t>(key, value);
+            args.block_cache_mb = reader.Number<std::size_t>();
         } else if (key == "hybrid-passes") {
-            args.hybrid_passes = std::max<std::size_t>(1, ParseNumber<std::size_t>(key, value));
+            args.hybrid_passes = std::max<std::size_t>(1, reader.Number<std::size_t>());
         } else if (key == "phases") {
-            const std::set<std::string> known = args.phases;
-            args.phases.clear();
-            std::string_view rest = value;
-            while (!rest.empty()) {
-                const auto comma = rest.find(',');
-                std::string phase(rest.substr(0, comma));
-                if (!known.contains(phase)) {
-                    Fail(kExitBadInput, "unknown phase '" + phase + "' in --phases");
-                }
-                args.phases.insert(std::move(phase));
-                rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
-            }
+            args.phases = reader.Choices(args.phases, "phase");
         } else {
-            Fail(kExitBadInput, "unknown flag --" + std::string(key));
+            reader.Unknown();
         }
     }
     if (args.data.empty()) {
-        Usage();
-        Fail(kExitBadInput, "--data KIT_DIR is required");
+        reader.PrintUsage();
+        kConsole.Fail(kExitBadInput, "--data KIT_DIR is required");
     }
     if (args.metric == "cosine") {
         args.metric = "cos";
     }
-    if (args.metric != "l2" && args.metric != "cos") {
-        Fail(kExitBadInput, "--metric must be l2 or cos");
-    }
+    phenix::bench_args::RequireMetric(kConsole, args.metric);
     if (args.batch == 0 || args.filter_runs == 0) {
-        Fail(kExitBadInput, "--batch and --filter-runs must be >= 1");
+        kConsole.Fail(kExitBadInput, "--batch and --filter-runs must be >= 1");
     }
     if (args.make_kit != 0 && args.make_kit < 100) {
-        Fail(kExitBadInput, "--make-kit needs at least 100 rows");
+        kConsole.Fail(kExitBadInput, "--make-kit needs at least 100 rows");
     }
-    while (args.data.size() > 1 && args.data.back() == '/') {
-        args.data.pop_back();
-    }
+    args.data = phenix::bench_args::WithoutTrailingSlash(std::move(args.data));
     return args;
 }
 
@@ -826,8 +722,8 @@ void MakeKit(const std::string& dir, std::size_t n) {
             out << line.dump() << '\n';
         }
     }
-    Log("make-kit: wrote " + std::to_string(n) + " rows, " + std::to_string(edges.size()) +
-        " edges to " + dir);
+    kConsole.Log("make-kit: wrote " + std::to_string(n) + " rows, " + std::to_string(edges.size()) +
+                 " edges to " + dir);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -909,7 +805,7 @@ class Bench {
         if (args_.Has("deep")) {
             DeepExpansion();
         }
-        Check(db_->Close(), "Close");
+        kConsole.Check(db_->Close(), "Close");
         db_.reset();
         Head("summary")
             .Set("failures", failures_)
@@ -919,34 +815,19 @@ class Bench {
             .Set("load_average_1m", LoadAverage())
             .Emit();
         if (count_mismatches_ > 0) {
-            Log(std::to_string(count_mismatches_) + " Find count(s) differ from the expected");
+            kConsole.Log(std::to_string(count_mismatches_) +
+                         " Find count(s) differ from the expected");
         }
         if (failures_ > 0) {
-            Log(std::to_string(failures_) + " check(s) failed");
+            kConsole.Log(std::to_string(failures_) + " check(s) failed");
             return kExitCheckFailed;
         }
-        Log("all checks passed in " + Fixed(Seconds(start_), 1) + " s");
+        kConsole.Log("all checks passed in " + Fixed(Seconds(start_), 1) + " s");
         return 0;
     }
 
   private:
-    // A JSON output line.
-    class Line {
-      public:
-        explicit Line(Json body) : body_(std::move(body)) {}
-        template <typename T>
-        Line& Set(const std::string& key, T&& value) {
-            body_[key] = std::forward<T>(value);
-            return *this;
-        }
-        void Emit() const {
-            std::printf("%s\n", body_.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
-            std::fflush(stdout);
-        }
-
-      private:
-        Json body_;
-    };
+    using Line = phenix::bench_output::JsonLine<Json>;
 
     Line Head(std::string_view phase) const {
         Json body;
@@ -958,7 +839,7 @@ class Bench {
     }
 
     void Fault(const std::string& what) {
-        Log("CHECK FAILED: " + what);
+        kConsole.Log("CHECK FAILED: " + what);
         ++failures_;
     }
 
@@ -1033,10 +914,11 @@ class Bench {
                 break;
             }
         }
-        Log("read " + std::to_string(n_) + " x " + std::to_string(base_.dim) + " vectors, " +
-            std::to_string(edges_.size()) + " edges, " + std::to_string(filters_.size()) +
-            " filters, " + std::to_string(hybrid_.size()) + " hybrid queries (" + args_.metric +
-            ") in " + Fixed(Seconds(start), 2) + " s");
+        kConsole.Log("read " + std::to_string(n_) + " x " + std::to_string(base_.dim) +
+                     " vectors, " + std::to_string(edges_.size()) + " edges, " +
+                     std::to_string(filters_.size()) + " filters, " +
+                     std::to_string(hybrid_.size()) + " hybrid queries (" + args_.metric + ") in " +
+                     Fixed(Seconds(start), 2) + " s");
     }
 
     std::size_t BitmapFor(const Json& where) {
@@ -1120,9 +1002,10 @@ class Bench {
             filter.expected = static_cast<std::uint64_t>(
                 std::count(bitmap.begin(), bitmap.end(), std::uint8_t{1}));
             if (filter.kit_count && *filter.kit_count != filter.expected) {
-                Fail(kExitBadInput, "the bench's reference evaluation of filter " + filter.name +
-                                        " counts " + std::to_string(filter.expected) +
-                                        ", filters.json says " + std::to_string(*filter.kit_count));
+                kConsole.Fail(kExitBadInput,
+                              "the bench's reference evaluation of filter " + filter.name +
+                                  " counts " + std::to_string(filter.expected) +
+                                  ", filters.json says " + std::to_string(*filter.kit_count));
             }
         }
 
@@ -1137,11 +1020,11 @@ class Bench {
             pairs_.emplace_back(static_cast<std::uint32_t>(rng() % n_),
                                 static_cast<std::uint32_t>(rng() % n_));
         }
-        Log("reference: CSR, " + std::to_string(bitmaps_.size()) + " filter bitmaps in " +
-            Fixed(Seconds(start), 2) + " s; top hub " +
-            (hubs_.empty() ? std::string("-")
-                           : std::to_string(hubs_[0]) + " (in-degree " +
-                                 std::to_string(in_.Degree(hubs_[0])) + ")"));
+        kConsole.Log("reference: CSR, " + std::to_string(bitmaps_.size()) + " filter bitmaps in " +
+                     Fixed(Seconds(start), 2) + " s; top hub " +
+                     (hubs_.empty() ? std::string("-")
+                                    : std::to_string(hubs_[0]) + " (in-degree " +
+                                          std::to_string(in_.Degree(hubs_[0])) + ")"));
     }
 
     // ---- database
@@ -1158,13 +1041,14 @@ class Bench {
     void OpenDb(const phenix::Options& options) {
         auto opened = phenix::Database::Open(args_.db, options);
         if (!opened.ok()) {
-            Fail(kExitCheckFailed, "Open(" + args_.db + "): " + opened.status().ToString());
+            kConsole.Fail(kExitCheckFailed,
+                          "Open(" + args_.db + "): " + opened.status().ToString());
         }
         db_ = std::move(opened).value();
     }
 
     phenix::VectorIndexInfo Info() {
-        return Value(db_->GetVectorIndexInfo(kCollection), "GetVectorIndexInfo");
+        return kConsole.Value(db_->GetVectorIndexInfo(kCollection), "GetVectorIndexInfo");
     }
 
     double WaitIndexed(std::string_view what) {
@@ -1176,8 +1060,8 @@ class Bench {
             info = Info();
             if (Seconds(last_log) >= kProgressLogSeconds) {
                 last_log = Clock::now();
-                Log(std::string(what) + ": " + std::to_string(info.unindexed_rows) +
-                    " rows to index, " + Fixed(Seconds(start), 1) + " s");
+                kConsole.Log(std::string(what) + ": " + std::to_string(info.unindexed_rows) +
+                             " rows to index, " + Fixed(Seconds(start), 1) + " s");
             }
         }
         return Seconds(start);
@@ -1187,11 +1071,12 @@ class Bench {
         phenix::Options options = DbOptions();
         options.create_if_missing = false;
         OpenDb(options);
-        const auto info = Value(db_->GetCollection(kCollection), "GetCollection (--skip-load)");
+        const auto info =
+            kConsole.Value(db_->GetCollection(kCollection), "GetCollection (--skip-load)");
         if (info.num_entities != n_ || info.spec.dimension != base_.dim) {
-            Fail(kExitBadInput, "--skip-load: the collection holds " +
-                                    std::to_string(info.num_entities) + " entities, the kit " +
-                                    std::to_string(n_));
+            kConsole.Fail(kExitBadInput, "--skip-load: the collection holds " +
+                                             std::to_string(info.num_entities) +
+                                             " entities, the kit " + std::to_string(n_));
         }
         const double wait = WaitIndexed("open");
         Head("load").Set("skipped", true).Set("index_wait_seconds", Round(wait, 3)).Emit();
@@ -1200,9 +1085,9 @@ class Bench {
         if (!args_.Has("index")) {
             return;
         }
-        for (const auto& index : Value(db_->ListIndexes(kCollection), "ListIndexes")) {
-            Check(db_->DropIndex(kCollection, index.path), "DropIndex " + index.path);
-            Log("dropped the existing index on " + index.path);
+        for (const auto& index : kConsole.Value(db_->ListIndexes(kCollection), "ListIndexes")) {
+            kConsole.Check(db_->DropIndex(kCollection, index.path), "DropIndex " + index.path);
+            kConsole.Log("dropped the existing index on " + index.path);
         }
     }
 
@@ -1229,14 +1114,15 @@ class Bench {
         std::error_code ec;
         fs::remove_all(args_.db, ec);
         if (ec) {
-            Fail(kExitBadInput, "cannot delete " + args_.db + ": " + ec.message());
+            kConsole.Fail(kExitBadInput, "cannot delete " + args_.db + ": " + ec.message());
         }
         OpenDb(DbOptions());
-        Check(db_->CreateCollection({.ref = kCollection,
-                                     .dimension = static_cast<std::uint32_t>(base_.dim),
-                                     .metric = args_.metric == "cos" ? phenix::Metric::kCosine
-                                                                     : phenix::Metric::kL2}),
-              "CreateCollection");
+        kConsole.Check(
+            db_->CreateCollection(
+                {.ref = kCollection,
+                 .dimension = static_cast<std::uint32_t>(base_.dim),
+                 .metric = args_.metric == "cos" ? phenix::Metric::kCosine : phenix::Metric::kL2}),
+            "CreateCollection");
         const auto load_start = Clock::now();
 
         // Pass 1: entities without edges.
@@ -1250,11 +1136,11 @@ class Bench {
                 batch.Insert(kCollection, MakeEntity(row, false));
             }
             const auto start = Clock::now();
-            Check(db_->Write(batch), "Write (entities " + std::to_string(first) + "..)");
+            kConsole.Check(db_->Write(batch), "Write (entities " + std::to_string(first) + "..)");
             entity_commit_seconds += Seconds(start);
             if (Seconds(last_log) >= kProgressLogSeconds) {
                 last_log = Clock::now();
-                Log("load entities " + std::to_string(last) + "/" + std::to_string(n_));
+                kConsole.Log("load entities " + std::to_string(last) + "/" + std::to_string(n_));
             }
         }
         const double entity_wall = Seconds(load_start);
@@ -1277,12 +1163,12 @@ class Bench {
             }
             upserts += batch.size();
             const auto start = Clock::now();
-            Check(db_->Write(batch), "Write (edges of " + std::to_string(first) + "..)");
+            kConsole.Check(db_->Write(batch), "Write (edges of " + std::to_string(first) + "..)");
             edge_batch_seconds.push_back(Seconds(start));
             edge_commit_seconds += edge_batch_seconds.back();
             if (Seconds(last_log) >= kProgressLogSeconds) {
                 last_log = Clock::now();
-                Log("load edges of " + std::to_string(last) + "/" + std::to_string(n_));
+                kConsole.Log("load edges of " + std::to_string(last) + "/" + std::to_string(n_));
             }
         }
         const double edges_wall = Seconds(edges_start);
@@ -1291,10 +1177,10 @@ class Bench {
         // A full compaction, so that every later phase reads the same steady state (all data in
         // the bottommost level) whatever the background compactions had reached.
         const auto compact_start = Clock::now();
-        Check(db_->Compact(), "Compact");
+        kConsole.Check(db_->Compact(), "Compact");
         const double compact_seconds = Seconds(compact_start);
         const auto info = Info();
-        const auto collection = Value(db_->GetCollection(kCollection), "GetCollection");
+        const auto collection = kConsole.Value(db_->GetCollection(kCollection), "GetCollection");
         Head("load")
             .Set("n", n_)
             .Set("edges", edges_.size())
@@ -1330,18 +1216,18 @@ class Bench {
             Fault("num_entities " + std::to_string(collection.num_entities) +
                   " != " + std::to_string(n_));
         }
-        Log("loaded " + std::to_string(n_) + " entities (" +
-            Fixed(static_cast<double>(n_) / entity_commit_seconds, 0) + "/s) and " +
-            std::to_string(edges_.size()) + " edges (" +
-            Fixed(static_cast<double>(edges_.size()) / edge_commit_seconds, 0) +
-            "/s); vector index complete " + Fixed(wait, 1) + " s later");
+        kConsole.Log("loaded " + std::to_string(n_) + " entities (" +
+                     Fixed(static_cast<double>(n_) / entity_commit_seconds, 0) + "/s) and " +
+                     std::to_string(edges_.size()) + " edges (" +
+                     Fixed(static_cast<double>(edges_.size()) / edge_commit_seconds, 0) +
+                     "/s); vector index complete " + Fixed(wait, 1) + " s later");
     }
 
     // Close and open again (the adjacency cache and block cache start cold), wait for the
     // vector index.
     void Reopen(std::string_view why, const phenix::Options& extra) {
         const auto close_start = Clock::now();
-        Check(db_->Close(), "Close");
+        kConsole.Check(db_->Close(), "Close");
         db_.reset();
         const double close_seconds = Seconds(close_start);
         const auto open_start = Clock::now();
@@ -1379,7 +1265,8 @@ class Bench {
             auto response = db_->Find(kCollection, options);
             const double us = Micros(start);
             if (!response.ok()) {
-                Fail(kExitCheckFailed, "Find " + filter.name + ": " + response.status().ToString());
+                kConsole.Fail(kExitCheckFailed,
+                              "Find " + filter.name + ": " + response.status().ToString());
             }
             times.push_back(us);
             timing.response = std::move(response).value();
@@ -1415,7 +1302,7 @@ class Bench {
             filter.scan_us = timing.median_us;
             filter.scan_plan = PlanJson(timing.response.plan);
         }
-        Log("filters without indexes timed");
+        kConsole.Log("filters without indexes timed");
 
         Json seconds_per_index;
         const auto all_start = Clock::now();
@@ -1432,11 +1319,11 @@ class Bench {
                     last_total = total;
                     if (Seconds(last_log) >= kProgressLogSeconds) {
                         last_log = Clock::now();
-                        Log(std::string("CreateIndex ") + path + ": " + std::to_string(done) + "/" +
-                            std::to_string(total));
+                        kConsole.Log(std::string("CreateIndex ") + path + ": " +
+                                     std::to_string(done) + "/" + std::to_string(total));
                     }
                 });
-            Check(status, std::string("CreateIndex ") + path);
+            kConsole.Check(status, std::string("CreateIndex ") + path);
             const double seconds = Seconds(start);
             seconds_per_index[path] = Round(seconds, 3);
             Head("create_index")
@@ -1447,13 +1334,13 @@ class Bench {
                 .Set("progress_last_done", last_done)
                 .Set("progress_last_total", last_total)
                 .Emit();
-            Log(std::string("CreateIndex ") + path + " " + Fixed(seconds, 2) + " s");
+            kConsole.Log(std::string("CreateIndex ") + path + " " + Fixed(seconds, 2) + " s");
         }
         const double all_seconds = Seconds(all_start);
         const auto analyze_start = Clock::now();
-        Check(db_->AnalyzeIndexes(kCollection), "AnalyzeIndexes");
+        kConsole.Check(db_->AnalyzeIndexes(kCollection), "AnalyzeIndexes");
         const double analyze_seconds = Seconds(analyze_start);
-        const auto indexes = Value(db_->ListIndexes(kCollection), "ListIndexes");
+        const auto indexes = kConsole.Value(db_->ListIndexes(kCollection), "ListIndexes");
         Json listed = Json::array();
         for (const auto& index : indexes) {
             Json entry;
@@ -1518,9 +1405,10 @@ class Bench {
                 .Set("speedup_vs_scan", Round(filter.scan_us / timing.median_us, 2))
                 .Set("scan_note", "scan = the same Find before any metadata index existed")
                 .Emit();
-            Log("filter " + filter.name + ": count " + std::to_string(count) + " (expected " +
-                std::to_string(filter.expected) + "), " + Fixed(timing.median_us, 0) +
-                " us indexed, " + Fixed(filter.scan_us, 0) + " us scan, est " + Fixed(est, 0));
+            kConsole.Log("filter " + filter.name + ": count " + std::to_string(count) +
+                         " (expected " + std::to_string(filter.expected) + "), " +
+                         Fixed(timing.median_us, 0) + " us indexed, " + Fixed(filter.scan_us, 0) +
+                         " us scan, est " + Fixed(est, 0));
         }
     }
 
@@ -1553,7 +1441,8 @@ class Bench {
     }
 
     std::size_t IndexesWithoutStatistics() {
-        const auto indexes = Value(db_->ListIndexes(kCollection), "ListIndexes after reopen");
+        const auto indexes =
+            kConsole.Value(db_->ListIndexes(kCollection), "ListIndexes after reopen");
         return static_cast<std::size_t>(
             std::count_if(indexes.begin(), indexes.end(),
                           [](const auto& index) { return index.statistics_timestamp == 0; }));
@@ -1589,9 +1478,10 @@ class Bench {
             .Set("at_open", at_open)
             .Set("after_wait", later)
             .Emit();
-        Log("after reopen: " + std::to_string(missing_at_open) +
-            " indexes without statistics, mean estimate error " + Fixed(error_at_open, 2) +
-            "; statistics back after " + Fixed(wait, 2) + " s, error " + Fixed(error_later, 2));
+        kConsole.Log("after reopen: " + std::to_string(missing_at_open) +
+                     " indexes without statistics, mean estimate error " + Fixed(error_at_open, 2) +
+                     "; statistics back after " + Fixed(wait, 2) + " s, error " +
+                     Fixed(error_later, 2));
     }
 
     // ---- traversals
@@ -1619,7 +1509,7 @@ class Bench {
             if (!response.ok()) {
                 if (stats.errors++ == 0) {
                     stats.first_error =
-                        "seed " + std::to_string(seeds[i]) + ": " + StatusText(response.status());
+                        "seed " + std::to_string(seeds[i]) + ": " + response.status().ToString();
                 }
                 if (kept != nullptr && i < keep) {
                     kept->emplace_back();
@@ -1696,9 +1586,10 @@ class Bench {
                     detail += " -" + std::to_string(only_csr[k].first) + "@" +
                               std::to_string(only_csr[k].second);
                 }
-                Log(std::string(what) + ": seed " + std::to_string(seeds[i]) + ": engine " +
-                    std::to_string(a.size()) + " (row@depth), CSR " + std::to_string(b.size()) +
-                    "; first differences (+engine only, -CSR only):" + detail);
+                kConsole.Log(std::string(what) + ": seed " + std::to_string(seeds[i]) +
+                             ": engine " + std::to_string(a.size()) + " (row@depth), CSR " +
+                             std::to_string(b.size()) +
+                             "; first differences (+engine only, -CSR only):" + detail);
             }
         }
         if (engine.size() != csr.size()) {
@@ -1751,10 +1642,11 @@ class Bench {
             .Set("sets_verified", verified)
             .Set("set_mismatches", mismatches)
             .Emit();
-        Log("traverse " + std::string(seeds_kind) + " " + std::string(DirectionName(direction)) +
-            " " + std::string(pass) + ": p50 " + Fixed(p50, 1) + " us, mean " + Fixed(mean, 1) +
-            " us, mean result " + Fixed(Mean(engine.result_sizes), 1) + "; CSR p50 " +
-            Fixed(csr_p50, 2) + " us");
+        kConsole.Log("traverse " + std::string(seeds_kind) + " " +
+                     std::string(DirectionName(direction)) + " " + std::string(pass) + ": p50 " +
+                     Fixed(p50, 1) + " us, mean " + Fixed(mean, 1) + " us, mean result " +
+                     Fixed(Mean(engine.result_sizes), 1) + "; CSR p50 " + Fixed(csr_p50, 2) +
+                     " us");
     }
 
     void Traversals() {
@@ -1798,7 +1690,7 @@ class Bench {
 
     void Hybrid() {
         if (hybrid_.empty()) {
-            Log("hybrid: no queries for metric " + args_.metric);
+            kConsole.Log("hybrid: no queries for metric " + args_.metric);
             return;
         }
         const bool cosine = args_.metric == "cos";
@@ -1821,10 +1713,10 @@ class Bench {
             }
         }
         if (kit_mismatches > 0) {
-            Fail(kExitBadInput,
-                 "the bench's reference candidate sets differ from "
-                 "hybrid_gt.jsonl's n_candidates on " +
-                     std::to_string(kit_mismatches) + " queries");
+            kConsole.Fail(kExitBadInput,
+                          "the bench's reference candidate sets differ from "
+                          "hybrid_gt.jsonl's n_candidates on " +
+                              std::to_string(kit_mismatches) + " queries");
         }
 
         const auto options_for = [&](const HybridCase& query) {
@@ -1864,7 +1756,7 @@ class Bench {
                 if (!response.ok()) {
                     if (result.errors++ == 0) {
                         result.first_error =
-                            "query " + std::to_string(i) + ": " + StatusText(response.status());
+                            "query " + std::to_string(i) + ": " + response.status().ToString();
                     }
                     continue;
                 }
@@ -2024,11 +1916,11 @@ class Bench {
             .Set("recall_target_met", recall >= kTargetRecall)
             .Set("p50_target_met", p50 < kTargetP50Us)
             .Emit();
-        Log("hybrid: recall@10 " + Fixed(recall, 4) + " (tie-tolerant " + Fixed(tie_recall, 4) +
-            ", target >= " + Fixed(kTargetRecall, 2) + ": " +
-            (recall >= kTargetRecall ? "MET" : "NOT MET") + "), p50 " + Fixed(p50, 1) +
-            " us (target < " + Fixed(kTargetP50Us, 0) +
-            " us: " + (p50 < kTargetP50Us ? "MET" : "NOT MET") + ")");
+        kConsole.Log("hybrid: recall@10 " + Fixed(recall, 4) + " (tie-tolerant " +
+                     Fixed(tie_recall, 4) + ", target >= " + Fixed(kTargetRecall, 2) + ": " +
+                     (recall >= kTargetRecall ? "MET" : "NOT MET") + "), p50 " + Fixed(p50, 1) +
+                     " us (target < " + Fixed(kTargetP50Us, 0) +
+                     " us: " + (p50 < kTargetP50Us ? "MET" : "NOT MET") + ")");
     }
 
     // ---- shortest paths and degrees
@@ -2112,7 +2004,7 @@ class Bench {
             const std::string pair_text = std::to_string(from) + " -> " + std::to_string(to);
             if (!response.ok()) {
                 if (errors++ == 0) {
-                    Log("ShortestPath " + pair_text + ": " + StatusText(response.status()));
+                    kConsole.Log("ShortestPath " + pair_text + ": " + response.status().ToString());
                 }
                 continue;
             }
@@ -2120,7 +2012,8 @@ class Bench {
             if (!path.has_value()) {
                 if (within) {
                     if (mismatches++ == 0) {
-                        Log("ShortestPath " + pair_text +
+                        kConsole.Log(
+                            "ShortestPath " + pair_text +
                             ": nullopt, but a path of <= " + std::to_string(kShortestMaxHops) +
                             " hops exists (Dijkstra: weight " + std::to_string(truth.weight) +
                             ", " + std::to_string(truth.hops) + " hops)");
@@ -2133,14 +2026,14 @@ class Bench {
             std::string why;
             if (!ValidPath(*path, from, to, &why)) {
                 if (mismatches++ == 0) {
-                    Log("ShortestPath " + pair_text + ": invalid path: " + why);
+                    kConsole.Log("ShortestPath " + pair_text + ": invalid path: " + why);
                 }
                 continue;
             }
             if (path->edges.size() > kShortestMaxHops) {
                 if (mismatches++ == 0) {
-                    Log("ShortestPath " + pair_text + ": " + std::to_string(path->edges.size()) +
-                        " hops > max_hops");
+                    kConsole.Log("ShortestPath " + pair_text + ": " +
+                                 std::to_string(path->edges.size()) + " hops > max_hops");
                 }
                 continue;
             }
@@ -2154,11 +2047,11 @@ class Bench {
             }
             if (too_light || too_heavy) {
                 if (mismatches++ == 0) {
-                    Log("ShortestPath " + pair_text + ": weight " +
-                        std::to_string(path->total_weight) + " (" +
-                        std::to_string(path->edges.size()) + " hops), Dijkstra " +
-                        std::to_string(truth.weight) + " (" + std::to_string(truth.hops) +
-                        " hops)");
+                    kConsole.Log("ShortestPath " + pair_text + ": weight " +
+                                 std::to_string(path->total_weight) + " (" +
+                                 std::to_string(path->edges.size()) + " hops), Dijkstra " +
+                                 std::to_string(truth.weight) + " (" + std::to_string(truth.hops) +
+                                 " hops)");
                 }
             }
         }
@@ -2184,8 +2077,9 @@ class Bench {
             .Set("csr_dijkstra_p50_us", Round(Percentile(csr_latencies, 0.5), 1))
             .Set("csr_dijkstra_mean_us", Round(Mean(csr_latencies), 1))
             .Emit();
-        Log("shortest paths: p50 " + Fixed(Percentile(latencies, 0.5), 1) + " us, reachable " +
-            std::to_string(reachable) + "/" + std::to_string(pairs_.size()));
+        kConsole.Log("shortest paths: p50 " + Fixed(Percentile(latencies, 0.5), 1) +
+                     " us, reachable " + std::to_string(reachable) + "/" +
+                     std::to_string(pairs_.size()));
     }
 
     void Degrees() {
@@ -2220,8 +2114,9 @@ class Bench {
                 latencies.push_back(Micros(start));
                 if (!degree.ok() || *degree != item.expected) {
                     if (mismatches++ == 0) {
-                        Log("Degree " + id + " " + item.name + ": " +
-                            (degree.ok() ? std::to_string(*degree) : StatusText(degree.status())) +
+                        kConsole.Log(
+                            "Degree " + id + " " + item.name + ": " +
+                            (degree.ok() ? std::to_string(*degree) : degree.status().ToString()) +
                             ", expected " + std::to_string(item.expected));
                     }
                 }
@@ -2295,14 +2190,14 @@ class Bench {
                 .Set("failed_cleanly", exhausted);
             if (!exhausted || !expect_exhausted) {
                 Fault("deep traverse (" + std::string(limits) +
-                      "): " + StatusText(response.status()));
+                      "): " + response.status().ToString());
             }
         }
         line.Emit();
-        Log("deep traverse (" + std::string(limits) + "): " +
-            (response.ok() ? "reached " + std::to_string(response->entities.size())
-                           : StatusText(response.status())) +
-            " in " + Fixed(seconds, 3) + " s");
+        kConsole.Log("deep traverse (" + std::string(limits) + "): " +
+                     (response.ok() ? "reached " + std::to_string(response->entities.size())
+                                    : response.status().ToString()) +
+                     " in " + Fixed(seconds, 3) + " s");
     }
 
     void DeepExpansion() {
@@ -2351,8 +2246,8 @@ int main(int argc, char** argv) {
         Bench bench(ParseArgs(argc, argv));
         return bench.Run();
     } catch (const kit::KitError& error) {
-        Fail(kExitBadInput, error.what());
+        kConsole.Fail(kExitBadInput, error.what());
     } catch (const nlohmann::json::exception& error) {
-        Fail(kExitBadInput, std::string("malformed JSON in the kit: ") + error.what());
+        kConsole.Fail(kExitBadInput, std::string("malformed JSON in the kit: ") + error.what());
     }
 }

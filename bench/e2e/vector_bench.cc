@@ -46,6 +46,8 @@
 #include <phenix/status.h>
 #include <phenix/types.h>
 
+#include "bench_args.h"
+#include "bench_output.h"
 #include "index/distance/distance.h"
 #include "index/hnsw/hnsw_index.h"
 #include "kit_files.h"
@@ -59,13 +61,19 @@ using phenix::bench_process::PeakRssBytes;
 using phenix::bench_process::RssBytes;
 using phenix::bench_process::UtcNow;
 
+using phenix::bench_output::Clock;
+using phenix::bench_output::Fixed;
+using phenix::bench_output::kExitBadInput;
+using phenix::bench_output::kExitCheckFailed;
+using phenix::bench_output::Percentile;
+using phenix::bench_output::Round;
+using phenix::bench_output::Seconds;
+
 namespace fs = std::filesystem;
 namespace idx = phenix::index;
-using Clock = std::chrono::steady_clock;
 using Json = nlohmann::ordered_json;
 
-constexpr int kExitCheckFailed = 1;
-constexpr int kExitBadInput = 2;
+constexpr phenix::bench_output::Console kConsole("vector_bench");
 constexpr std::size_t kQuantizerSampleSize = 20000;
 constexpr std::size_t kExactCheckQueries = 20;
 constexpr std::size_t kSaveCheckQueries = 20;
@@ -89,34 +97,8 @@ struct Args {
     std::string save;
 };
 
-[[noreturn]] void Fail(int code, const std::string& what) {
-    std::fprintf(stderr, "vector_bench: %s\n", what.c_str());
-    std::exit(code);
-}
-
-void Log(const std::string& what) {
-    std::fprintf(stderr, "vector_bench: %s\n", what.c_str());
-}
-
 void Emit(const Json& line) {
-    std::printf("%s\n", line.dump().c_str());
-    std::fflush(stdout);
-}
-
-double Seconds(Clock::time_point since) {
-    return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-double Round(double value, int digits) {
-    const double scale = std::pow(10.0, digits);
-    return std::round(value * scale) / scale;
-}
-
-// `value` with `digits` decimals, for log lines.
-std::string Fixed(double value, int digits) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", digits, value);
-    return text;
+    phenix::bench_output::JsonLine<Json>::EmitJson(line);
 }
 
 // `line` followed by the fields of `more`, in their order.
@@ -128,104 +110,53 @@ Json With(Json line, const Json& more) {
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
-template <typename T>
-T ParseNumber(std::string_view flag, std::string_view text) {
-    T value{};
-    const auto* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc() || ptr != end || text.empty()) {
-        Fail(kExitBadInput,
-             "bad number for --" + std::string(flag) + ": '" + std::string(text) + "'");
-    }
-    return value;
-}
-
-std::vector<std::size_t> ParseList(std::string_view flag, std::string_view text) {
-    std::vector<std::size_t> out;
-    while (!text.empty()) {
-        const auto comma = text.find(',');
-        out.push_back(ParseNumber<std::size_t>(flag, text.substr(0, comma)));
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        text.remove_prefix(comma + 1);
-    }
-    if (out.empty()) {
-        Fail(kExitBadInput, "--" + std::string(flag) + " needs at least one value");
-    }
-    return out;
-}
-
 Args ParseArgs(int argc, char** argv) {
     Args args;
-    for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
-        std::string_view arg = argv[arg_idx];
-        if (arg == "--help" || arg == "-h") {
-            std::fprintf(stderr,
-                         "usage: phenix_vector_bench --data=DIR/SET [--metric=l2|cos] [--m=16]\n"
-                         "  [--ef-construction=200] [--threads=N] [--efs=10,16,...] [--k=10]\n"
-                         "  [--queries=N] [--runs=1] [--int8] [--filtered] [--save=PATH]\n");
-            std::exit(0);
-        }
-        if (!arg.starts_with("--")) {
-            Fail(kExitBadInput, "unexpected argument '" + std::string(arg) + "'");
-        }
-        arg.remove_prefix(2);
-        const auto eq = arg.find('=');
-        const std::string_view key = arg.substr(0, eq);
-        const bool has_value = eq != std::string_view::npos;
-        const std::string_view value = has_value ? arg.substr(eq + 1) : std::string_view();
-        auto need_value = [&] {
-            if (!has_value) {
-                Fail(kExitBadInput, "--" + std::string(key) + " needs a value (--key=value)");
-            }
-        };
-        if (key == "int8" || key == "filtered") {
-            if (has_value) {
-                Fail(kExitBadInput, "--" + std::string(key) + " takes no value");
-            }
-            (key == "int8" ? args.int8 : args.filtered) = true;
-            continue;
-        }
-        need_value();
-        if (key == "data") {
-            args.data = value;
+    phenix::bench_args::ArgReader reader(
+        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly, {"int8", "filtered"},
+        "usage: phenix_vector_bench --data=DIR/SET [--metric=l2|cos] [--m=16]\n"
+        "  [--ef-construction=200] [--threads=N] [--efs=10,16,...] [--k=10]\n"
+        "  [--queries=N] [--runs=1] [--int8] [--filtered] [--save=PATH]\n");
+    while (reader.Next()) {
+        const std::string_view key = reader.key();
+        if (reader.IsFlag("int8")) {
+            args.int8 = true;
+        } else if (reader.IsFlag("filtered")) {
+            args.filtered = true;
+        } else if (key == "data") {
+            args.data = reader.value();
         } else if (key == "metric") {
-            args.metric = value;
+            args.metric = reader.value();
         } else if (key == "m") {
-            args.m = ParseNumber<std::uint32_t>(key, value);
+            args.m = reader.Number<std::uint32_t>();
         } else if (key == "ef-construction") {
-            args.ef_construction = ParseNumber<std::uint32_t>(key, value);
+            args.ef_construction = reader.Number<std::uint32_t>();
         } else if (key == "threads") {
-            args.threads = ParseNumber<unsigned>(key, value);
+            args.threads = reader.Number<unsigned>();
         } else if (key == "efs") {
-            args.efs = ParseList(key, value);
+            args.efs = reader.NumberList();
         } else if (key == "k") {
-            args.k = ParseNumber<std::size_t>(key, value);
+            args.k = reader.Number<std::size_t>();
         } else if (key == "queries") {
-            args.queries = ParseNumber<std::size_t>(key, value);
+            args.queries = reader.Number<std::size_t>();
         } else if (key == "runs") {
-            args.runs = ParseNumber<std::size_t>(key, value);
+            args.runs = reader.Number<std::size_t>();
         } else if (key == "save") {
-            args.save = value;
+            args.save = reader.value();
         } else {
-            Fail(kExitBadInput, "unknown flag --" + std::string(key));
+            reader.Unknown();
         }
     }
     if (args.data.empty()) {
-        Fail(kExitBadInput,
-             "--data=DIR/SET is required (a data kit set, e.g. /tmp/phenix-data/"
-             "data/medium)");
+        kConsole.Fail(kExitBadInput,
+                      "--data=DIR/SET is required (a data kit set, e.g. /tmp/phenix-data/"
+                      "data/medium)");
     }
-    if (args.metric != "l2" && args.metric != "cos") {
-        Fail(kExitBadInput, "--metric must be l2 or cos");
-    }
+    phenix::bench_args::RequireMetric(kConsole, args.metric);
     if (args.threads == 0 || args.k == 0 || args.runs == 0) {
-        Fail(kExitBadInput, "--threads, --k and --runs must be >= 1");
+        kConsole.Fail(kExitBadInput, "--threads, --k and --runs must be >= 1");
     }
-    while (!args.data.empty() && args.data.back() == '/') {
-        args.data.pop_back();
-    }
+    args.data = phenix::bench_args::WithoutTrailingSlash(std::move(args.data));
     return args;
 }
 
@@ -240,18 +171,18 @@ Matrix<T> ReadVecs(const std::string& path) {
     try {
         return phenix::bench_kit::ReadVecs<T>(path);
     } catch (const phenix::bench_kit::KitError& e) {
-        Fail(kExitBadInput, e.what());
+        kConsole.Fail(kExitBadInput, e.what());
     }
 }
 
 Json ReadJsonFile(const std::string& path) {
     std::ifstream in(path);
     if (!in) {
-        Fail(kExitBadInput, "cannot open " + path);
+        kConsole.Fail(kExitBadInput, "cannot open " + path);
     }
     Json doc = Json::parse(in, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) {
-        Fail(kExitBadInput, path + ": malformed JSON");
+        kConsole.Fail(kExitBadInput, path + ": malformed JSON");
     }
     return doc;
 }
@@ -302,7 +233,7 @@ std::optional<Predicate::Op> ParseOp(std::string_view name) {
 // Compiles `where`; on an unsupported construct, fails with exit status 2 naming `filter`.
 Predicate CompileWhere(const Json& where, const std::string& filter) {
     auto bad = [&](const std::string& why) {
-        Fail(kExitBadInput, "filters.json: filter '" + filter + "': " + why);
+        kConsole.Fail(kExitBadInput, "filters.json: filter '" + filter + "': " + why);
     };
     if (!where.is_object()) {
         bad("a where clause must be an object");
@@ -419,7 +350,7 @@ FilterSet LoadFilters(const std::string& dir, std::size_t num_rows) {
     const Json doc = ReadJsonFile(filters_path);
     FilterSet set;
     if (!doc.contains("filters") || !doc["filters"].is_array()) {
-        Fail(kExitBadInput, filters_path + ": no \"filters\" array");
+        kConsole.Fail(kExitBadInput, filters_path + ": no \"filters\" array");
     }
     set.num_queries = 100;
     if (doc.contains("n_queries") && doc["n_queries"].is_number_unsigned()) {
@@ -429,7 +360,8 @@ FilterSet LoadFilters(const std::string& dir, std::size_t num_rows) {
         if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
             !entry.contains("where") || !entry.contains("n_match") ||
             !entry["n_match"].is_number_unsigned()) {
-            Fail(kExitBadInput, filters_path + ": each filter needs name, where and n_match");
+            kConsole.Fail(kExitBadInput,
+                          filters_path + ": each filter needs name, where and n_match");
         }
         Filter filter;
         filter.name = entry["name"].get<std::string>();
@@ -441,7 +373,7 @@ FilterSet LoadFilters(const std::string& dir, std::size_t num_rows) {
     const std::string meta_path = dir + "/meta.jsonl";
     std::ifstream in(meta_path);
     if (!in) {
-        Fail(kExitBadInput, "cannot open " + meta_path);
+        kConsole.Fail(kExitBadInput, "cannot open " + meta_path);
     }
     std::string line;
     std::size_t row = 0;
@@ -451,11 +383,11 @@ FilterSet LoadFilters(const std::string& dir, std::size_t num_rows) {
         }
         const Json meta = Json::parse(line, nullptr, /*allow_exceptions=*/false);
         if (meta.is_discarded() || !meta.is_object()) {
-            Fail(kExitBadInput,
-                 meta_path + ": line " + std::to_string(row + 1) + " is not a JSON object");
+            kConsole.Fail(kExitBadInput, meta_path + ": line " + std::to_string(row + 1) +
+                                             " is not a JSON object");
         }
         if (row >= num_rows) {
-            Fail(kExitBadInput, meta_path + " has more lines than base.fvecs has rows");
+            kConsole.Fail(kExitBadInput, meta_path + " has more lines than base.fvecs has rows");
         }
         for (auto& filter : set.filters) {
             if (Evaluate(filter.predicate, meta)) {
@@ -465,8 +397,9 @@ FilterSet LoadFilters(const std::string& dir, std::size_t num_rows) {
         ++row;
     }
     if (row != num_rows) {
-        Fail(kExitBadInput, meta_path + " has " + std::to_string(row) + " lines, base.fvecs " +
-                                std::to_string(num_rows) + " rows");
+        kConsole.Fail(kExitBadInput, meta_path + " has " + std::to_string(row) +
+                                         " lines, base.fvecs " + std::to_string(num_rows) +
+                                         " rows");
     }
     for (auto& filter : set.filters) {
         filter.rows.runOptimize();
@@ -518,15 +451,7 @@ struct RunStats {
         return seconds > 0 ? static_cast<double>(queries) / seconds : 0.0;
     }
     [[nodiscard]] double PercentileUs(double fraction) const {
-        if (latencies_us.empty()) {
-            return 0;
-        }
-        std::vector<double> sorted = latencies_us;
-        std::sort(sorted.begin(), sorted.end());
-        // Nearest rank.
-        const auto rank =
-            static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
-        return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+        return Percentile(latencies_us, fraction);
     }
     [[nodiscard]] std::string MostChosen() const {
         std::string best;
@@ -566,8 +491,8 @@ RunStats RunQueries(const idx::HnswIndex& index, const QuerySet& set,
         auto result = index.Search(query, options);
         const double elapsed = Seconds(start);
         if (!result.ok()) {
-            Fail(kExitCheckFailed, "Search failed on query " + std::to_string(q_idx) + ": " +
-                                       result.status().ToString());
+            kConsole.Fail(kExitCheckFailed, "Search failed on query " + std::to_string(q_idx) +
+                                                ": " + result.status().ToString());
         }
         stats.seconds += elapsed;
         stats.latencies_us.push_back(elapsed * 1e6);
@@ -663,7 +588,7 @@ class Bench {
             Filtered();
         }
         if (failures_ > 0) {
-            Log(std::to_string(failures_) + " check(s) failed");
+            kConsole.Log(std::to_string(failures_) + " check(s) failed");
             return kExitCheckFailed;
         }
         return 0;
@@ -684,26 +609,27 @@ class Bench {
         queries_ = ReadVecs<float>(args_.data + "/query.fvecs");
         gt_ = ReadVecs<std::int32_t>(args_.data + "/gt_" + args_.metric + ".ivecs");
         if (queries_.dim != base_.dim) {
-            Fail(kExitBadInput, "query.fvecs has dimension " + std::to_string(queries_.dim) +
-                                    ", base.fvecs " + std::to_string(base_.dim));
+            kConsole.Fail(kExitBadInput, "query.fvecs has dimension " +
+                                             std::to_string(queries_.dim) + ", base.fvecs " +
+                                             std::to_string(base_.dim));
         }
         if (base_.rows == 0 || base_.rows > idx::kMaxRow) {
-            Fail(kExitBadInput, "base.fvecs: unsupported number of rows");
+            kConsole.Fail(kExitBadInput, "base.fvecs: unsupported number of rows");
         }
         if (gt_.dim < args_.k) {
-            Fail(kExitBadInput, "gt_" + args_.metric + ".ivecs has " + std::to_string(gt_.dim) +
-                                    " columns, fewer than --k");
+            kConsole.Fail(kExitBadInput, "gt_" + args_.metric + ".ivecs has " +
+                                             std::to_string(gt_.dim) + " columns, fewer than --k");
         }
         num_queries_ = std::min(queries_.rows, gt_.rows);
         if (args_.queries != 0) {
             num_queries_ = std::min(num_queries_, args_.queries);
         }
         if (num_queries_ == 0) {
-            Fail(kExitBadInput, "no queries");
+            kConsole.Fail(kExitBadInput, "no queries");
         }
-        Log("loaded " + std::to_string(base_.rows) + " x " + std::to_string(base_.dim) +
-            " base vectors, " + std::to_string(num_queries_) + " queries in " +
-            Fixed(Seconds(start), 2) + " s");
+        kConsole.Log("loaded " + std::to_string(base_.rows) + " x " + std::to_string(base_.dim) +
+                     " base vectors, " + std::to_string(num_queries_) + " queries in " +
+                     Fixed(Seconds(start), 2) + " s");
     }
 
     void Build() {
@@ -715,7 +641,7 @@ class Bench {
             .quantize_int8 = args_.int8};
         auto created = idx::HnswIndex::Create(params);
         if (!created.ok()) {
-            Fail(kExitBadInput, "HnswIndex::Create: " + created.status().ToString());
+            kConsole.Fail(kExitBadInput, "HnswIndex::Create: " + created.status().ToString());
         }
         index_ = std::move(created).value();
 
@@ -752,12 +678,12 @@ class Bench {
         const double seconds = Seconds(start);
         const auto rss_after = static_cast<std::int64_t>(RssBytes());
         if (!status.ok()) {
-            Fail(kExitCheckFailed, "InsertBulk: " + status.ToString());
+            kConsole.Fail(kExitCheckFailed, "InsertBulk: " + status.ToString());
         }
         if (index_->num_nodes() != base_.rows || index_->num_live() != base_.rows) {
-            Log("index has " + std::to_string(index_->num_nodes()) + " nodes (" +
-                std::to_string(index_->num_live()) + " live) after inserting " +
-                std::to_string(base_.rows) + " rows");
+            kConsole.Log("index has " + std::to_string(index_->num_nodes()) + " nodes (" +
+                         std::to_string(index_->num_live()) + " live) after inserting " +
+                         std::to_string(base_.rows) + " rows");
             ++failures_;
         }
         const idx::MemoryUsage memory = index_->Memory();
@@ -795,7 +721,7 @@ class Bench {
         const auto start = Clock::now();
         const phenix::Status status = index.TrainQuantizer(sample);
         if (!status.ok()) {
-            Fail(kExitCheckFailed, "TrainQuantizer: " + status.ToString());
+            kConsole.Fail(kExitCheckFailed, "TrainQuantizer: " + status.ToString());
         }
         return Seconds(start);
     }
@@ -831,7 +757,7 @@ class Bench {
         const phenix::Status saved = index_->Save(args_.save, kBuildTs, /*floor=*/0);
         const double save_seconds = Seconds(start);
         if (!saved.ok()) {
-            Fail(kExitCheckFailed, "Save(" + args_.save + "): " + saved.ToString());
+            kConsole.Fail(kExitCheckFailed, "Save(" + args_.save + "): " + saved.ToString());
         }
         std::error_code ec;
         const auto file_bytes = fs::file_size(args_.save, ec);
@@ -841,7 +767,8 @@ class Bench {
         auto loaded = idx::HnswIndex::Load(args_.save, &watermark);
         const double load_seconds = Seconds(start);
         if (!loaded.ok()) {
-            Fail(kExitCheckFailed, "Load(" + args_.save + "): " + loaded.status().ToString());
+            kConsole.Fail(kExitCheckFailed,
+                          "Load(" + args_.save + "): " + loaded.status().ToString());
         }
         std::unique_ptr<idx::HnswIndex> copy = std::move(loaded).value();
         if (args_.int8) {
@@ -933,8 +860,8 @@ class Bench {
             Emit(With(With(Head("search"), Json{{"ef", ef}, {"k", args_.k}, {"runs", args_.runs}}),
                       With(TimingFields(stats), Json{{"short_results", stats.short_results},
                                                      {"wrong_rows", stats.wrong_rows}})));
-            Log("ef=" + std::to_string(ef) + " recall=" + Fixed(stats.Recall(), 4) +
-                " qps=" + Fixed(stats.Qps(), 0));
+            kConsole.Log("ef=" + std::to_string(ef) + " recall=" + Fixed(stats.Recall(), 4) +
+                         " qps=" + Fixed(stats.Qps(), 0));
         }
     }
 
@@ -945,12 +872,13 @@ class Bench {
         filter_set_ = LoadFilters(args_.data, base_.rows);
         filtered_gt_ =
             ReadVecs<std::int32_t>(args_.data + "/filtered_gt_" + args_.metric + ".ivecs");
-        Log("filters evaluated in " + Fixed(Seconds(start), 2) + " s");
+        kConsole.Log("filters evaluated in " + Fixed(Seconds(start), 2) + " s");
         if (filtered_gt_.rows != filter_set_.filters.size() * filter_set_.num_queries) {
-            Fail(kExitBadInput, "filtered_gt_" + args_.metric + ".ivecs has " +
-                                    std::to_string(filtered_gt_.rows) + " rows, expected " +
-                                    std::to_string(filter_set_.filters.size()) + " filters x " +
-                                    std::to_string(filter_set_.num_queries) + " queries");
+            kConsole.Fail(kExitBadInput,
+                          "filtered_gt_" + args_.metric + ".ivecs has " +
+                              std::to_string(filtered_gt_.rows) + " rows, expected " +
+                              std::to_string(filter_set_.filters.size()) + " filters x " +
+                              std::to_string(filter_set_.num_queries) + " queries");
         }
         bool counts_match = true;
         for (const auto& filter : filter_set_.filters) {
@@ -963,7 +891,7 @@ class Bench {
                                            {"ok", ok}}));
         }
         if (!counts_match) {
-            Fail(kExitCheckFailed, "filter match counts differ from filters.json");
+            kConsole.Fail(kExitCheckFailed, "filter match counts differ from filters.json");
         }
     }
 
@@ -1010,7 +938,7 @@ class Bench {
                                                              {"wrong_rows", stats.wrong_rows}})));
                 }
             }
-            Log("filter " + filter.name + " done");
+            kConsole.Log("filter " + filter.name + " done");
         }
     }
 

@@ -44,6 +44,8 @@
 #include <phenix/db.h>
 #include <phenix/search.h>
 
+#include "bench_args.h"
+#include "bench_output.h"
 #include "kit_files.h"
 #include "process_stats.h"
 
@@ -55,11 +57,18 @@ using phenix::bench_process::PeakRssBytes;
 using phenix::bench_process::RssBytes;
 using phenix::bench_process::UtcNow;
 
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using phenix::bench_output::Clock;
+using phenix::bench_output::Fixed;
+using phenix::bench_output::kExitBadInput;
+using phenix::bench_output::kExitCheckFailed;
+using phenix::bench_output::Percentile;
+using phenix::bench_output::Round;
+using phenix::bench_output::Seconds;
+using Line = phenix::bench_output::FlatLine;
 
-constexpr int kExitCheckFailed = 1;
-constexpr int kExitBadInput = 2;
+namespace fs = std::filesystem;
+
+constexpr phenix::bench_output::Console kConsole("vector_engine_bench");
 constexpr std::size_t kWarmupQueries = 50;
 constexpr std::size_t kProgressSteps = 20;  // a line every 5%
 constexpr std::int32_t kMaxDimension = 65536;
@@ -67,6 +76,7 @@ constexpr double kRecallTolerance = 0.005;
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
 constexpr double kProgressLogSeconds = 5.0;
 constexpr const char* kCollection = "vectors";
+constexpr int kJsonPrecision = 15;  // significant digits of the numbers in the JSON lines
 
 struct Args {
     std::string data;
@@ -80,191 +90,49 @@ struct Args {
     std::size_t limit = 0;    // 0: every base vector
 };
 
-[[noreturn]] void Fail(int code, const std::string& what) {
-    std::fprintf(stderr, "vector_engine_bench: %s\n", what.c_str());
-    std::exit(code);
-}
-
-void Log(const std::string& what) {
-    std::fprintf(stderr, "vector_engine_bench: %s\n", what.c_str());
-}
-
-double Seconds(Clock::time_point since) {
-    return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-double Round(double value, int digits) {
-    const double scale = std::pow(10.0, digits);
-    return std::round(value * scale) / scale;
-}
-
-std::string Fixed(double value, int digits) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", digits, value);
-    return text;
-}
-
-void Check(const phenix::Status& status, const std::string& what) {
-    if (!status.ok()) {
-        Fail(kExitCheckFailed, what + ": " + status.ToString());
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON output (flat objects of strings, numbers and booleans; no dependency beyond the API)
-
-std::string JsonEscape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + 2);
-    out += '"';
-    for (const char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char code[8];
-                    std::snprintf(code, sizeof code, "\\u%04x", c);
-                    out += code;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
-    return out;
-}
-
-class Line {
-  public:
-    Line& Str(std::string_view key, std::string_view value) { return Raw(key, JsonEscape(value)); }
-    Line& Num(std::string_view key, double value) {
-        if (!std::isfinite(value)) {
-            return Raw(key, "null");
-        }
-        std::ostringstream text;
-        text.precision(15);
-        text << value;
-        return Raw(key, text.str());
-    }
-    Line& Int(std::string_view key, std::uint64_t value) { return Raw(key, std::to_string(value)); }
-    Line& Bool(std::string_view key, bool value) { return Raw(key, value ? "true" : "false"); }
-
-    void Emit() const {
-        std::printf("{%s}\n", body_.c_str());
-        std::fflush(stdout);
-    }
-
-  private:
-    Line& Raw(std::string_view key, const std::string& value) {
-        if (!body_.empty()) {
-            body_ += ',';
-        }
-        body_ += JsonEscape(key);
-        body_ += ':';
-        body_ += value;
-        return *this;
-    }
-    std::string body_;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
-template <typename T>
-T ParseNumber(std::string_view flag, std::string_view text) {
-    T value{};
-    const auto* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc() || ptr != end || text.empty()) {
-        Fail(kExitBadInput,
-             "bad number for --" + std::string(flag) + ": '" + std::string(text) + "'");
-    }
-    return value;
-}
-
-std::vector<std::size_t> ParseList(std::string_view flag, std::string_view text) {
-    std::vector<std::size_t> out;
-    while (!text.empty()) {
-        const auto comma = text.find(',');
-        out.push_back(ParseNumber<std::size_t>(flag, text.substr(0, comma)));
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        text.remove_prefix(comma + 1);
-    }
-    if (out.empty()) {
-        Fail(kExitBadInput, "--" + std::string(flag) + " needs at least one value");
-    }
-    return out;
-}
-
 Args ParseArgs(int argc, char** argv) {
     Args args;
-    for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
-        std::string_view arg = argv[arg_idx];
-        if (arg == "--help" || arg == "-h") {
-            std::fprintf(stderr,
-                         "usage: phenix_vector_engine_bench --data=DIR/SET --db=PATH\n"
-                         "  [--metric=l2|cos] [--batch=1000] [--efs=16,32,64] [--queries=N]\n"
-                         "  [--k=10] [--runs=1] [--limit=N]\n"
-                         "PATH is deleted first.\n");
-            std::exit(0);
-        }
-        if (!arg.starts_with("--")) {
-            Fail(kExitBadInput, "unexpected argument '" + std::string(arg) + "'");
-        }
-        arg.remove_prefix(2);
-        const auto eq = arg.find('=');
-        if (eq == std::string_view::npos) {
-            Fail(kExitBadInput, "--" + std::string(arg) + " needs a value (--key=value)");
-        }
-        const std::string_view key = arg.substr(0, eq);
-        const std::string_view value = arg.substr(eq + 1);
+    phenix::bench_args::ArgReader reader(
+        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly, {},
+        "usage: phenix_vector_engine_bench --data=DIR/SET --db=PATH\n"
+        "  [--metric=l2|cos] [--batch=1000] [--efs=16,32,64] [--queries=N]\n"
+        "  [--k=10] [--runs=1] [--limit=N]\n"
+        "PATH is deleted first.\n");
+    while (reader.Next()) {
+        const std::string_view key = reader.key();
         if (key == "data") {
-            args.data = value;
+            args.data = reader.value();
         } else if (key == "db") {
-            args.db = value;
+            args.db = reader.value();
         } else if (key == "metric") {
-            args.metric = value;
+            args.metric = reader.value();
         } else if (key == "batch") {
-            args.batch = ParseNumber<std::size_t>(key, value);
+            args.batch = reader.Number<std::size_t>();
         } else if (key == "efs") {
-            args.efs = ParseList(key, value);
+            args.efs = reader.NumberList();
         } else if (key == "k") {
-            args.k = ParseNumber<std::size_t>(key, value);
+            args.k = reader.Number<std::size_t>();
         } else if (key == "queries") {
-            args.queries = ParseNumber<std::size_t>(key, value);
+            args.queries = reader.Number<std::size_t>();
         } else if (key == "runs") {
-            args.runs = ParseNumber<std::size_t>(key, value);
+            args.runs = reader.Number<std::size_t>();
         } else if (key == "limit") {
-            args.limit = ParseNumber<std::size_t>(key, value);
+            args.limit = reader.Number<std::size_t>();
         } else {
-            Fail(kExitBadInput, "unknown flag --" + std::string(key));
+            reader.Unknown();
         }
     }
     if (args.data.empty() || args.db.empty()) {
-        Fail(kExitBadInput, "--data=DIR/SET and --db=PATH are required");
+        kConsole.Fail(kExitBadInput, "--data=DIR/SET and --db=PATH are required");
     }
-    if (args.metric != "l2" && args.metric != "cos") {
-        Fail(kExitBadInput, "--metric must be l2 or cos");
-    }
+    phenix::bench_args::RequireMetric(kConsole, args.metric);
     if (args.batch == 0 || args.k == 0 || args.runs == 0) {
-        Fail(kExitBadInput, "--batch, --k and --runs must be >= 1");
+        kConsole.Fail(kExitBadInput, "--batch, --k and --runs must be >= 1");
     }
-    while (!args.data.empty() && args.data.back() == '/') {
-        args.data.pop_back();
-    }
+    args.data = phenix::bench_args::WithoutTrailingSlash(std::move(args.data));
     return args;
 }
 
@@ -279,7 +147,7 @@ Matrix<T> ReadVecs(const std::string& path) {
     try {
         return phenix::bench_kit::ReadVecs<T>(path);
     } catch (const phenix::bench_kit::KitError& e) {
-        Fail(kExitBadInput, e.what());
+        kConsole.Fail(kExitBadInput, e.what());
     }
 }
 
@@ -321,14 +189,7 @@ struct RunStats {
         return seconds > 0 ? static_cast<double>(queries) / seconds : 0.0;
     }
     [[nodiscard]] double PercentileUs(double fraction) const {
-        if (latencies_us.empty()) {
-            return 0;
-        }
-        std::vector<double> sorted = latencies_us;
-        std::sort(sorted.begin(), sorted.end());
-        const auto rank =
-            static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
-        return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+        return Percentile(latencies_us, fraction);
     }
 };
 
@@ -338,7 +199,7 @@ class Bench {
 
     int Run() {
         LoadData();
-        Line()
+        Line(kJsonPrecision)
             .Str("lib", "phenix-engine")
             .Str("set", set_name_)
             .Str("metric", args_.metric)
@@ -359,14 +220,14 @@ class Bench {
         std::error_code ec;
         fs::remove_all(args_.db, ec);
         if (ec) {
-            Fail(kExitBadInput, "cannot delete " + args_.db + ": " + ec.message());
+            kConsole.Fail(kExitBadInput, "cannot delete " + args_.db + ": " + ec.message());
         }
         OpenDb();
         const phenix::CollectionSpec spec{
             .ref = kCollection,
             .dimension = static_cast<std::uint32_t>(base_.dim),
             .metric = args_.metric == "cos" ? phenix::Metric::kCosine : phenix::Metric::kL2};
-        Check(db_->CreateCollection(spec), "CreateCollection");
+        kConsole.Check(db_->CreateCollection(spec), "CreateCollection");
 
         Load();
         WaitIndexed("indexed", load_end_, load_start_);
@@ -378,7 +239,7 @@ class Bench {
         CloseAndReopen();
         Rebuild();
         if (failures_ > 0) {
-            Log(std::to_string(failures_) + " check(s) failed");
+            kConsole.Log(std::to_string(failures_) + " check(s) failed");
             return kExitCheckFailed;
         }
         return 0;
@@ -386,7 +247,7 @@ class Bench {
 
   private:
     Line Head(std::string_view phase) const {
-        Line line;
+        Line line(kJsonPrecision);
         line.Str("lib", "phenix-engine")
             .Str("set", set_name_)
             .Str("metric", args_.metric)
@@ -405,31 +266,34 @@ class Bench {
         queries_ = ReadVecs<float>(args_.data + "/query.fvecs");
         gt_ = ReadVecs<std::int32_t>(args_.data + "/gt_" + args_.metric + ".ivecs");
         if (queries_.dim != base_.dim) {
-            Fail(kExitBadInput, "query.fvecs and base.fvecs differ in dimension");
+            kConsole.Fail(kExitBadInput, "query.fvecs and base.fvecs differ in dimension");
         }
         if (gt_.dim < args_.k) {
-            Fail(kExitBadInput, "the ground truth has fewer columns than --k");
+            kConsole.Fail(kExitBadInput, "the ground truth has fewer columns than --k");
         }
         if (args_.limit != 0) {
-            Log("--limit: recall is against the full set's ground truth, so it is not meaningful");
+            kConsole.Log(
+                "--limit: recall is against the full set's ground truth, so it is not meaningful");
         }
         num_queries_ = std::min(queries_.rows, gt_.rows);
         if (args_.queries != 0) {
             num_queries_ = std::min(num_queries_, args_.queries);
         }
         if (base_.rows == 0 || num_queries_ == 0) {
-            Fail(kExitBadInput, "no base vectors or no queries");
+            kConsole.Fail(kExitBadInput, "no base vectors or no queries");
         }
         meta_ = ReadMeta(args_.data + "/meta.jsonl", base_.rows);
-        Log("read " + std::to_string(base_.rows) + " x " + std::to_string(base_.dim) +
-            " vectors, " + std::to_string(meta_.size()) + " metadata lines, " +
-            std::to_string(num_queries_) + " queries in " + Fixed(Seconds(start), 2) + " s");
+        kConsole.Log("read " + std::to_string(base_.rows) + " x " + std::to_string(base_.dim) +
+                     " vectors, " + std::to_string(meta_.size()) + " metadata lines, " +
+                     std::to_string(num_queries_) + " queries in " + Fixed(Seconds(start), 2) +
+                     " s");
     }
 
     void OpenDb() {
         auto opened = phenix::Database::Open(args_.db);
         if (!opened.ok()) {
-            Fail(kExitCheckFailed, "Open(" + args_.db + "): " + opened.status().ToString());
+            kConsole.Fail(kExitCheckFailed,
+                          "Open(" + args_.db + "): " + opened.status().ToString());
         }
         db_ = std::move(opened).value();
     }
@@ -437,7 +301,7 @@ class Bench {
     phenix::VectorIndexInfo Info() {
         auto info = db_->GetVectorIndexInfo(kCollection);
         if (!info.ok()) {
-            Fail(kExitCheckFailed, "GetVectorIndexInfo: " + info.status().ToString());
+            kConsole.Fail(kExitCheckFailed, "GetVectorIndexInfo: " + info.status().ToString());
         }
         return *info;
     }
@@ -458,14 +322,14 @@ class Bench {
                                             .metadata = row < meta_.size() ? meta_[row] : "{}"});
             }
             const auto start = Clock::now();
-            Check(db_->Write(batch),
-                  "Write (rows " + std::to_string(first) + ".." + std::to_string(last) + ")");
+            kConsole.Check(db_->Write(batch), "Write (rows " + std::to_string(first) + ".." +
+                                                  std::to_string(last) + ")");
             commit_seconds += Seconds(start);
             if (last * kProgressSteps >= next_step * base_.rows) {
-                Log("load " + std::to_string(last * 100 / base_.rows) + "% (" +
-                    std::to_string(last) + "/" + std::to_string(base_.rows) + ") " +
-                    Fixed(Seconds(load_start_), 1) + " s, unindexed " +
-                    std::to_string(Info().unindexed_rows));
+                kConsole.Log("load " + std::to_string(last * 100 / base_.rows) + "% (" +
+                             std::to_string(last) + "/" + std::to_string(base_.rows) + ") " +
+                             Fixed(Seconds(load_start_), 1) + " s, unindexed " +
+                             std::to_string(Info().unindexed_rows));
                 next_step = last * kProgressSteps / base_.rows + 1;
             }
         }
@@ -494,9 +358,9 @@ class Bench {
             info = Info();
             if (Seconds(last_log) >= kProgressLogSeconds) {
                 last_log = Clock::now();
-                Log(std::string(phase) + ": " + std::to_string(info.unindexed_rows) +
-                    " rows to index, " + std::to_string(info.nodes) + " nodes, " +
-                    Fixed(Seconds(since), 1) + " s");
+                kConsole.Log(std::string(phase) + ": " + std::to_string(info.unindexed_rows) +
+                             " rows to index, " + std::to_string(info.nodes) + " nodes, " +
+                             Fixed(Seconds(since), 1) + " s");
             }
         }
         const double seconds = Seconds(since);
@@ -525,11 +389,11 @@ class Bench {
             .Int("rss_bytes", RssBytes())
             .Int("peak_rss_bytes", PeakRssBytes())
             .Emit();
-        Log(std::string(phase) + ": graph holds " + std::to_string(info.live_nodes) +
-            " rows after " + Fixed(seconds, 1) + " s");
+        kConsole.Log(std::string(phase) + ": graph holds " + std::to_string(info.live_nodes) +
+                     " rows after " + Fixed(seconds, 1) + " s");
         if (info.live_nodes != base_.rows) {
-            Log(std::string(phase) + ": live_nodes " + std::to_string(info.live_nodes) +
-                " != rows " + std::to_string(base_.rows));
+            kConsole.Log(std::string(phase) + ": live_nodes " + std::to_string(info.live_nodes) +
+                         " != rows " + std::to_string(base_.rows));
             ++failures_;
         }
     }
@@ -547,8 +411,8 @@ class Bench {
             auto response = db_->Search(kCollection, query, options);
             const double elapsed = Seconds(start);
             if (!response.ok()) {
-                Fail(kExitCheckFailed, "Search (query " + std::to_string(q_idx) +
-                                           "): " + response.status().ToString());
+                kConsole.Fail(kExitCheckFailed, "Search (query " + std::to_string(q_idx) +
+                                                    "): " + response.status().ToString());
             }
             stats.seconds += elapsed;
             stats.latencies_us.push_back(elapsed * 1e6);
@@ -616,13 +480,13 @@ class Bench {
             .Int("short_results", stats.short_results)
             .Int("bad_ids", stats.bad_ids)
             .Emit();
-        Log(std::string(phase) + " ef=" + std::to_string(ef) +
-            " recall=" + Fixed(stats.Recall(), 4) + " qps=" + Fixed(stats.Qps(), 0));
+        kConsole.Log(std::string(phase) + " ef=" + std::to_string(ef) +
+                     " recall=" + Fixed(stats.Recall(), 4) + " qps=" + Fixed(stats.Qps(), 0));
     }
 
     void TimedClose(std::string_view what) {
         const auto start = Clock::now();
-        Check(db_->Close(), "Close");
+        kConsole.Check(db_->Close(), "Close");
         const double seconds = Seconds(start);
         db_.reset();
         const fs::path index_dir = fs::path(args_.db) / "index";
@@ -632,7 +496,7 @@ class Bench {
             .Int("checkpoint_bytes", DirectoryBytes(index_dir))
             .Int("db_bytes", DirectoryBytes(args_.db))
             .Emit();
-        Log("close after " + std::string(what) + ": " + Fixed(seconds, 2) + " s");
+        kConsole.Log("close after " + std::string(what) + ": " + Fixed(seconds, 2) + " s");
     }
 
     // Close (checkpoint), reopen: the index must come back from the checkpoint with nothing left
@@ -661,9 +525,9 @@ class Bench {
         const phenix::VectorIndexInfo info = Info();
         const bool loaded = info.unindexed_rows == 0 && info.live_nodes == base_.rows;
         if (!loaded) {
-            Log("open: the index came back with " + std::to_string(info.live_nodes) + " of " +
-                std::to_string(base_.rows) + " rows, " + std::to_string(info.unindexed_rows) +
-                " left to index (stale checkpoint)");
+            kConsole.Log("open: the index came back with " + std::to_string(info.live_nodes) +
+                         " of " + std::to_string(base_.rows) + " rows, " +
+                         std::to_string(info.unindexed_rows) + " left to index (stale checkpoint)");
             ++failures_;
         }
         const auto [ef, recall_before] = recall_at_ef_.back();
@@ -692,9 +556,9 @@ class Bench {
                                                      static_cast<double>(stats.queries),
                                                  1))
             .Emit();
-        Log("open: " + Fixed(open_seconds, 2) + " s, unindexed_rows " +
-            std::to_string(info.unindexed_rows) + ", recall " + Fixed(stats.Recall(), 4) +
-            " (before close " + Fixed(recall_before, 4) + ")");
+        kConsole.Log("open: " + Fixed(open_seconds, 2) + " s, unindexed_rows " +
+                     std::to_string(info.unindexed_rows) + ", recall " + Fixed(stats.Recall(), 4) +
+                     " (before close " + Fixed(recall_before, 4) + ")");
         return loaded;
     }
 
@@ -705,16 +569,16 @@ class Bench {
         std::error_code ec;
         const auto removed = fs::remove_all(index_dir, ec);
         if (ec || removed == 0) {
-            Log("could not delete the checkpoint directory " + index_dir.string() +
-                (ec ? ": " + ec.message() : std::string(" (absent)")));
+            kConsole.Log("could not delete the checkpoint directory " + index_dir.string() +
+                         (ec ? ": " + ec.message() : std::string(" (absent)")));
             ++failures_;
         }
         const auto start = Clock::now();
         OpenDb();
         const double open_seconds = Seconds(start);
         const std::uint64_t unindexed_after_open = Info().unindexed_rows;
-        Log("rebuild: open " + Fixed(open_seconds, 2) + " s, " +
-            std::to_string(unindexed_after_open) + " rows to index");
+        kConsole.Log("rebuild: open " + Fixed(open_seconds, 2) + " s, " +
+                     std::to_string(unindexed_after_open) + " rows to index");
         WaitIndexed("rebuild", start, start, open_seconds);
         const std::size_t ef = recall_at_ef_.back().first;
         const RunStats stats = BestOf(ef);
@@ -727,8 +591,8 @@ class Bench {
         const phenix::VectorIndexInfo info = Info();
         const bool loaded = info.unindexed_rows == 0 && info.live_nodes == base_.rows;
         if (!loaded) {
-            Log("open after rebuild: " + std::to_string(info.unindexed_rows) +
-                " rows left to index (stale checkpoint)");
+            kConsole.Log("open after rebuild: " + std::to_string(info.unindexed_rows) +
+                         " rows left to index (stale checkpoint)");
             ++failures_;
         }
         Head("open_after_rebuild")
