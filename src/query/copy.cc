@@ -1024,13 +1024,20 @@ Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std
         std::remove(tmp_path.c_str());
         return status;
     };
+    // One read-only transaction: the file is one snapshot of the collection, whatever commits
+    // while it is written.
+    Result<std::unique_ptr<Transaction>> snapshot =
+        ctx.db.BeginTransaction(TransactionOptions{.read_only = true});
+    if (!snapshot.ok()) {
+        return fail(snapshot.status());
+    }
     const Clock::time_point start = Clock::now();
     Clock::time_point last_progress = start;
     std::uint64_t num_entities = 0;
     ScanOptions options{.start_after = {}, .limit = limits::kMaxScanLimit, .include_edges = true};
     std::string line;
     for (;;) {
-        Result<ScanPage> page = ctx.db.Scan(ref, options);
+        Result<ScanPage> page = (*snapshot)->Scan(ref, options);
         if (!page.ok()) {
             return fail(page.status());
         }
