@@ -426,6 +426,21 @@ bool ContainsAggregate(const Expr& expr) {
     return std::any_of(expr.children.begin(), expr.children.end(), ContainsAggregate);
 }
 
+// Search hits as rows, nearest first, with the engine's distance (and the MATCH start node).
+void AppendHits(std::vector<SearchHit> hits, const std::optional<Entity>& start,
+                std::vector<Row>* rows) {
+    rows->reserve(rows->size() + hits.size());
+    for (SearchHit& hit : hits) {
+        Row row;
+        row.entity.id = std::move(hit.id);
+        row.entity.metadata = std::move(hit.metadata);
+        row.entity.vector = std::move(hit.vector);
+        row.engine_distance = hit.distance;
+        row.start = start;
+        rows->push_back(std::move(row));
+    }
+}
+
 // `terms` joined by AND (terms is not empty).
 Expr Conjunction(const std::vector<const Expr*>& terms) {
     Expr conjunction = *terms[0];
@@ -1541,15 +1556,7 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
             node.children[0].details.push_back(step);
         }
     }
-    rows->reserve(response.hits.size());
-    for (SearchHit& hit : response.hits) {
-        Row row;
-        row.entity.id = std::move(hit.id);
-        row.entity.metadata = std::move(hit.metadata);
-        row.entity.vector = std::move(hit.vector);
-        row.engine_distance = hit.distance;
-        rows->push_back(std::move(row));
-    }
+    AppendHits(std::move(response.hits), std::nullopt, rows);
     // Edges are not part of a search hit: read them when selected.
     bool wants_edges = false;
     for (const Item& item : items_) {
@@ -1687,15 +1694,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         for (const std::string& step : response.plan.filter_steps) {
             node.children[0].details.push_back(step);
         }
-        for (SearchHit& hit : response.hits) {
-            Row row;
-            row.entity.id = std::move(hit.id);
-            row.entity.metadata = std::move(hit.metadata);
-            row.entity.vector = std::move(hit.vector);
-            row.engine_distance = hit.distance;
-            row.start = start_entity;
-            rows->push_back(std::move(row));
-        }
+        AppendHits(std::move(response.hits), start_entity, rows);
         return node;
     }
     if (mode_ == ExplainMode::kExplain) {
