@@ -44,6 +44,7 @@ opened in this process.
 
 Options:
   --data DIR              data directory (default ./phenix-data, created if missing)
+  --url URL               a Phenix server (not available yet: phenixd comes later)
   -c, --command COMMANDS  run COMMANDS (statements and commands), then exit
   -f, --file FILE         run the statements and commands in FILE ('-' for stdin), then exit
   --format table|json|csv output format (default table); csv applies to PhenixQL results
@@ -104,6 +105,13 @@ Result<Flags> ParseFlags(int argc, char** argv) {
             if (flags.data_dir.empty()) {
                 return Status::InvalidArgument("--data needs a non-empty directory name");
             }
+        } else if (arg == "--url") {
+            // Remote mode arrives with the server (phenixd); say so instead of "unknown option".
+            PHENIX_ASSIGN_OR_RETURN(std::string url, take_value());
+            return Status::Unimplemented("--url " + url +
+                                         ": talking to a server needs phenixd, which does not "
+                                         "exist yet; use --data DIR to open a data directory "
+                                         "in this process");
         } else if (arg == "-c" || arg == "--command") {
             PHENIX_ASSIGN_OR_RETURN(std::string commands, take_value());
             flags.sources.push_back({.is_file = false, .text = std::move(commands)});
