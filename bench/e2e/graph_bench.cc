@@ -38,7 +38,8 @@
 // --db (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load, which reuses a
 // database loaded by an earlier run (its metadata indexes are dropped and rebuilt).
 // --make-kit N first writes a synthetic kit of N rows to --data (the same files and fields,
-// ground truth computed by this program's reference code), for smoke tests without the kit.
+// ground truth computed by the reference code in synthetic_kit.h), for smoke tests without
+// the kit.
 //
 // Exit status: 0 fine; 1 a check failed (a Find count differs from filters.json, a traversal
 // differs from the CSR, a hybrid hit outside its candidate set, ...) or an engine call failed;
@@ -47,7 +48,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -65,7 +65,6 @@
 #include <queue>
 #include <random>
 #include <set>
-#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -84,11 +83,15 @@
 #include "bench_output.h"
 #include "kit_files.h"
 #include "process_stats.h"
+#include "synthetic_kit.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace kit = phenix::bench_kit;
+using kit::FilterMatches;
+using kit::ParseRow;
+using kit::TrueDistance;
 using phenix::bench_output::Clock;
 using phenix::bench_output::Fixed;
 using phenix::bench_output::kExitBadInput;
@@ -145,15 +148,6 @@ struct Args {
         return phases.contains(std::string(phase));
     }
 };
-
-std::optional<std::uint32_t> ParseRow(std::string_view id) {
-    std::uint32_t row = 0;
-    const auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), row);
-    if (ec != std::errc() || ptr != id.data() + id.size() || id.empty()) {
-        return std::nullopt;
-    }
-    return row;
-}
 
 std::string_view DirectionName(phenix::EdgeDirection direction) {
     switch (direction) {
@@ -218,141 +212,6 @@ bool ResetPeakRss() {
     out << "5";
     out.flush();
     return static_cast<bool>(out);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reference filter evaluation (the subset of include/phenix/query.h the kit uses: $eq $ne $gt
-// $gte $lt $lte $in $nin $exists $and $or $not, implicit equality, dot paths, arrays match if
-// any element does; comparisons only between values of the same type, ints and floats alike).
-
-const Json* Lookup(const Json& doc, std::string_view path) {
-    if (path.starts_with("metadata.")) {
-        path.remove_prefix(9);
-    }
-    const Json* node = &doc;
-    while (true) {
-        const auto dot = path.find('.');
-        const std::string key(path.substr(0, dot));
-        if (!node->is_object()) {
-            return nullptr;
-        }
-        const auto it = node->find(key);
-        if (it == node->end()) {
-            return nullptr;
-        }
-        node = &*it;
-        if (dot == std::string_view::npos) {
-            return node;
-        }
-        path.remove_prefix(dot + 1);
-    }
-}
-
-// -2: types differ (no comparison), else -1/0/1.
-int Compare(const Json& a, const Json& b) {
-    if (a.is_number() && b.is_number()) {
-        const double x = a.get<double>();
-        const double y = b.get<double>();
-        return x < y ? -1 : (x > y ? 1 : 0);
-    }
-    if (a.is_string() && b.is_string()) {
-        const auto& x = a.get_ref<const std::string&>();
-        const auto& y = b.get_ref<const std::string&>();
-        return x < y ? -1 : (x > y ? 1 : 0);
-    }
-    if (a.is_boolean() && b.is_boolean()) {
-        return static_cast<int>(a.get<bool>()) - static_cast<int>(b.get<bool>());
-    }
-    if (a.is_null() && b.is_null()) {
-        return 0;
-    }
-    return -2;
-}
-
-bool OperatorMatches(const Json& value, std::string_view op, const Json& arg) {
-    const int cmp = Compare(value, arg);
-    if (op == "$eq") {
-        return cmp == 0;
-    }
-    if (op == "$gt") {
-        return cmp == 1;
-    }
-    if (op == "$gte") {
-        return cmp == 0 || cmp == 1;
-    }
-    if (op == "$lt") {
-        return cmp == -1;
-    }
-    if (op == "$lte") {
-        return cmp == 0 || cmp == -1;
-    }
-    if (op == "$in") {
-        return std::any_of(arg.begin(), arg.end(),
-                           [&](const Json& item) { return Compare(value, item) == 0; });
-    }
-    throw kit::KitError("reference evaluator: unsupported operator " + std::string(op));
-}
-
-// `value` may be null (path absent); arrays match if any element does.
-bool ValueMatches(const Json* value, std::string_view op, const Json& arg) {
-    if (value == nullptr) {
-        return false;
-    }
-    if (value->is_array()) {
-        return std::any_of(value->begin(), value->end(),
-                           [&](const Json& item) { return OperatorMatches(item, op, arg); });
-    }
-    return OperatorMatches(*value, op, arg);
-}
-
-bool ConditionMatches(const Json* value, const Json& cond) {
-    const bool is_operator_object =
-        cond.is_object() && !cond.empty() && cond.begin().key().starts_with("$");
-    if (!is_operator_object) {
-        return ValueMatches(value, "$eq", cond);
-    }
-    for (const auto& [op, arg] : cond.items()) {
-        bool ok = false;
-        if (op == "$ne") {
-            ok = !ValueMatches(value, "$eq", arg);
-        } else if (op == "$nin") {
-            ok = !ValueMatches(value, "$in", arg);
-        } else if (op == "$exists") {
-            ok = (value != nullptr) == arg.get<bool>();
-        } else if (op == "$not") {
-            ok = !ConditionMatches(value, arg);
-        } else {
-            ok = ValueMatches(value, op, arg);
-        }
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool FilterMatches(const Json& filter, const Json& doc) {
-    if (filter.is_null()) {
-        return true;
-    }
-    for (const auto& [key, cond] : filter.items()) {
-        bool ok = false;
-        if (key == "$and") {
-            ok = std::all_of(cond.begin(), cond.end(),
-                             [&](const Json& sub) { return FilterMatches(sub, doc); });
-        } else if (key == "$or") {
-            ok = std::any_of(cond.begin(), cond.end(),
-                             [&](const Json& sub) { return FilterMatches(sub, doc); });
-        } else if (key == "$not") {
-            ok = !FilterMatches(cond, doc);
-        } else {
-            ok = ConditionMatches(Lookup(doc, key), cond);
-        }
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,25 +301,6 @@ DijkstraResult Dijkstra(const kit::Csr& out, const std::vector<double>& weights,
     return {};
 }
 
-double TrueDistance(std::span<const float> a, std::span<const float> b, bool cosine) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    double l2 = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const double x = a[i];
-        const double y = b[i];
-        dot += x * y;
-        na += x * x;
-        nb += y * y;
-        l2 += (x - y) * (x - y);
-    }
-    if (!cosine) {
-        return l2;
-    }
-    return 1.0 - dot / (std::sqrt(na) * std::sqrt(nb));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
@@ -530,203 +370,6 @@ Args ParseArgs(int argc, char** argv) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// --make-kit: a small synthetic kit with the same files and fields (ground truth from the
-// reference code above), so that the bench can run as a smoke test without the real kit.
-
-void MakeKit(const std::string& dir, std::size_t n) {
-    constexpr std::size_t kDim = 16;
-    constexpr std::size_t kClusters = 8;
-    constexpr std::size_t kQueries = 40;
-    constexpr std::size_t kHybridPerMetric = 30;
-    fs::create_directories(dir);
-    std::mt19937_64 rng(kRngSeed);
-    std::normal_distribution<float> gauss(0.0F, 1.0F);
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-
-    std::vector<float> centres(kClusters * kDim);
-    for (auto& value : centres) {
-        value = gauss(rng);
-    }
-    std::vector<std::uint32_t> topic(n);
-    std::vector<std::vector<std::uint32_t>> members(kClusters);
-    kit::Matrix<float> base{.rows = n, .dim = kDim, .values = std::vector<float>(n * kDim)};
-    for (std::size_t row = 0; row < n; ++row) {
-        topic[row] = static_cast<std::uint32_t>(rng() % kClusters);
-        members[topic[row]].push_back(static_cast<std::uint32_t>(row));
-        for (std::size_t d = 0; d < kDim; ++d) {
-            base.values[row * kDim + d] = centres[topic[row] * kDim + d] + 0.4F * gauss(rng);
-        }
-    }
-    kit::Matrix<float> queries{
-        .rows = kQueries, .dim = kDim, .values = std::vector<float>(kQueries * kDim)};
-    for (std::size_t row = 0; row < kQueries; ++row) {
-        const auto cluster = rng() % kClusters;
-        for (std::size_t d = 0; d < kDim; ++d) {
-            queries.values[row * kDim + d] = centres[cluster * kDim + d] + 0.4F * gauss(rng);
-        }
-    }
-    kit::WriteVecs(dir + "/base.fvecs", base);
-    kit::WriteVecs(dir + "/query.fvecs", queries);
-
-    // meta.jsonl: the kit's fields and distributions (category Zipf over 0..9).
-    std::vector<double> category_cdf(10);
-    double total = 0;
-    for (std::size_t c = 0; c < 10; ++c) {
-        total += 1.0 / static_cast<double>(c + 1);
-        category_cdf[c] = total;
-    }
-    std::vector<Json> meta(n);
-    {
-        std::ofstream out(dir + "/meta.jsonl", std::ios::trunc);
-        std::lognormal_distribution<double> price(std::log(20.0), 0.8);
-        for (std::size_t row = 0; row < n; ++row) {
-            const double pick = uniform(rng) * total;
-            const auto category =
-                static_cast<int>(std::lower_bound(category_cdf.begin(), category_cdf.end(), pick) -
-                                 category_cdf.begin());
-            char tenant[8];
-            std::snprintf(tenant, sizeof tenant, "t%02d", static_cast<int>(rng() % 100));
-            Json doc;
-            doc["id"] = row;
-            doc["category"] = std::min(category, 9);
-            doc["year"] = 2000 + static_cast<int>(rng() % 25);
-            doc["tenant"] = tenant;
-            doc["bucket"] = static_cast<int>(rng() % 1000);
-            doc["price"] = std::round(price(rng) * 100.0) / 100.0;
-            doc["active"] = uniform(rng) < 0.9;
-            doc["topic"] = topic[row];
-            out << doc.dump() << '\n';
-            meta[row] = std::move(doc);
-        }
-    }
-
-    // edges.tsv: out-degree 2 + geometric, Zipf-like popularity of targets, half inside the
-    // source's topic; no self-loops, no duplicate (src, dst).
-    std::vector<double> popularity_cdf(n);
-    std::vector<std::uint32_t> by_popularity(n);
-    std::iota(by_popularity.begin(), by_popularity.end(), 0U);
-    std::shuffle(by_popularity.begin(), by_popularity.end(), rng);
-    total = 0;
-    for (std::size_t rank = 0; rank < n; ++rank) {
-        total += std::pow(static_cast<double>(rank + 1), -0.8);
-        popularity_cdf[rank] = total;
-    }
-    std::geometric_distribution<int> extra_degree(0.3);
-    kit::EdgeList edges;
-    {
-        std::ofstream out(dir + "/edges.tsv", std::ios::trunc);
-        out << "src\tdst\trel\tweight\n";
-        std::unordered_set<std::uint32_t> seen;
-        for (std::size_t row = 0; row < n; ++row) {
-            const std::size_t degree =
-                std::min<std::size_t>(2 + static_cast<std::size_t>(extra_degree(rng)), n / 4);
-            seen.clear();
-            for (std::size_t attempt = 0; attempt < degree * 4 && seen.size() < degree; ++attempt) {
-                const bool local = uniform(rng) < 0.5;
-                std::uint32_t target = 0;
-                if (local) {
-                    const auto& group = members[topic[row]];
-                    target = group[rng() % group.size()];
-                } else {
-                    const double pick = uniform(rng) * total;
-                    const auto rank = std::min<std::size_t>(
-                        static_cast<std::size_t>(
-                            std::lower_bound(popularity_cdf.begin(), popularity_cdf.end(), pick) -
-                            popularity_cdf.begin()),
-                        n - 1);
-                    target = by_popularity[rank];
-                }
-                if (target == row || !seen.insert(target).second) {
-                    continue;
-                }
-                const double weight = std::round((0.1 + 0.9 * uniform(rng)) * 1000.0) / 1000.0;
-                char line[96];
-                std::snprintf(line, sizeof line, "%zu\t%u\t%d\t%.3f\n", row, target, local ? 1 : 0,
-                              weight);
-                out << line;
-                edges.src.push_back(static_cast<std::uint32_t>(row));
-                edges.dst.push_back(target);
-                edges.rel.push_back(local ? 1 : 0);
-                edges.weight.push_back(weight);
-            }
-        }
-    }
-
-    // filters.json: the kit's standard filters with exact counts.
-    Json filters_doc;
-    filters_doc["queries"] = "none (synthetic smoke kit from phenix_graph_bench --make-kit)";
-    filters_doc["filters"] = Json::array();
-    const std::vector<std::pair<std::string, Json>> standard = {
-        {"cat_eq_3", Json::parse(R"({"category": {"$eq": 3}})")},
-        {"bucket_lt_100", Json::parse(R"({"bucket": {"$lt": 100}})")},
-        {"bucket_lt_10", Json::parse(R"({"bucket": {"$lt": 10}})")},
-        {"tenant_eq_t07", Json::parse(R"({"tenant": {"$eq": "t07"}})")},
-        {"year_ge_2020_and_cat_eq_0",
-         Json::parse(R"({"$and": [{"year": {"$gte": 2020}}, {"category": {"$eq": 0}}]})")},
-        {"active_and_price_lt_5",
-         Json::parse(R"({"$and": [{"active": {"$eq": true}}, {"price": {"$lt": 5.0}}]})")},
-    };
-    for (const auto& [name, where] : standard) {
-        std::size_t count = 0;
-        for (const auto& doc : meta) {
-            count += (FilterMatches(where, doc)) ? 1U : 0U;
-        }
-        Json entry;
-        entry["name"] = name;
-        entry["where"] = where;
-        entry["n_match"] = count;
-        entry["selectivity"] = static_cast<double>(count) / static_cast<double>(n);
-        filters_doc["filters"].push_back(entry);
-    }
-    {
-        std::ofstream out(dir + "/filters.json", std::ios::trunc);
-        out << filters_doc.dump(1) << '\n';
-    }
-
-    // hybrid_gt.jsonl: 2-hop out-neighbourhood of a seed, filtered, ranked by distance.
-    const kit::Csr out_csr = kit::BuildCsr(edges, n, false);
-    CsrBfs bfs(n);
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> reached;
-    const Json hybrid_filters[] = {Json(nullptr), Json::parse(R"({"category": {"$eq": 0}})"),
-                                   Json::parse(R"({"bucket": {"$lt": 500}})")};
-    std::ofstream out(dir + "/hybrid_gt.jsonl", std::ios::trunc);
-    for (const std::string metric : {"l2", "cos"}) {
-        for (std::size_t q_idx = 0; q_idx < kHybridPerMetric; ++q_idx) {
-            const auto qid = q_idx % kQueries;
-            const auto seed = static_cast<std::uint32_t>(rng() % n);
-            const Json& where = hybrid_filters[q_idx % 3];
-            bfs.Run(out_csr, nullptr, seed, 2, reached);
-            std::vector<std::pair<double, std::uint32_t>> ranked;
-            for (const auto& [node, depth] : reached) {
-                if (FilterMatches(where, meta[node])) {
-                    ranked.emplace_back(
-                        TrueDistance(queries.Row(qid), base.Row(node), metric == "cos"), node);
-                }
-            }
-            std::sort(ranked.begin(), ranked.end());
-            Json line;
-            line["qid"] = qid;
-            line["seed"] = seed;
-            line["hops"] = 2;
-            line["direction"] = "out";
-            line["where"] = where;
-            line["metric"] = metric;
-            line["k"] = kHybridK;
-            line["n_candidates"] = ranked.size();
-            line["ids"] = Json::array();
-            line["dists"] = Json::array();
-            for (std::size_t i = 0; i < std::min(kHybridK, ranked.size()); ++i) {
-                line["ids"].push_back(ranked[i].second);
-                line["dists"].push_back(ranked[i].first);
-            }
-            out << line.dump() << '\n';
-        }
-    }
-    kConsole.Log("make-kit: wrote " + std::to_string(n) + " rows, " + std::to_string(edges.size()) +
-                 " edges to " + dir);
-}
-
-// ---------------------------------------------------------------------------------------------
 // The benchmark
 
 struct FilterCase {
@@ -770,7 +413,15 @@ class Bench {
 
     int Run() {
         if (args_.make_kit != 0) {
-            MakeKit(args_.data, args_.make_kit);
+            const std::size_t num_edges = kit::WriteSyntheticKit(
+                args_.data, args_.make_kit,
+                {.rng_seed = kRngSeed,
+                 .num_queries = 40,
+                 .edge_model = kit::EdgeModel::kPopularity,
+                 .filters_note = "none (synthetic smoke kit from phenix_graph_bench --make-kit)",
+                 .k = kHybridK});
+            kConsole.Log("make-kit: wrote " + std::to_string(args_.make_kit) + " rows, " +
+                         std::to_string(num_edges) + " edges to " + args_.data);
         }
         ReadKit();
         EmitContext();

@@ -32,7 +32,7 @@
 // --db (default /tmp/phenix-ql-bench-db) is deleted first unless --skip-load, which reuses a
 // database loaded by an earlier run (missing metadata indexes are created).
 // --make-kit N first writes a synthetic kit of N rows to --data (the same files and fields,
-// ground truth by brute force in this program), for smoke tests without the real kit.
+// ground truth by brute force in synthetic_kit.h), for smoke tests without the real kit.
 //
 // Exit status: 0 fine; 1 a check failed (a statement failed, a count differs, a hit does not
 // match its filter or lies outside its graph neighbourhood, an exact strategy misses) or an
@@ -52,7 +52,6 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <random>
 #include <set>
 #include <span>
 #include <string>
@@ -73,11 +72,16 @@
 #include "kit_files.h"
 #include "process_stats.h"
 #include "query/parser.h"
+#include "synthetic_kit.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace kit = phenix::bench_kit;
+using kit::FilterMatches;
+using kit::ParseRow;
+using kit::Reach;
+using kit::TrueDistance;
 using phenix::bench_output::Clock;
 using phenix::bench_output::Fixed;
 using phenix::bench_output::kExitBadInput;
@@ -131,118 +135,10 @@ struct Args {
     }
 };
 
-std::optional<std::uint32_t> ParseRow(std::string_view id) {
-    std::uint32_t row = 0;
-    const auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), row);
-    if (ec != std::errc() || ptr != id.data() + id.size() || id.empty()) {
-        return std::nullopt;
-    }
-    return row;
-}
-
-double TrueDistance(std::span<const float> a, std::span<const float> b, bool cosine) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    double l2 = 0;
-    for (std::size_t d = 0; d < a.size(); ++d) {
-        const double x = a[d];
-        const double y = b[d];
-        dot += x * y;
-        na += x * x;
-        nb += y * y;
-        l2 += (x - y) * (x - y);
-    }
-    if (!cosine) {
-        return l2;
-    }
-    return 1.0 - dot / (std::sqrt(na) * std::sqrt(nb));
-}
-
 // ---------------------------------------------------------------------------------------------
-// Filters: the kit's Mongo-like `where` evaluated on meta.jsonl (reference), and written as a
-// PhenixQL condition. The kit uses $eq $ne $lt $lte $gt $gte $in, $and and implicit equality.
-
-int Compare(const Json& a, const Json& b) {
-    if (a.is_number() && b.is_number()) {
-        const double x = a.get<double>();
-        const double y = b.get<double>();
-        return x < y ? -1 : (x > y ? 1 : 0);
-    }
-    if (a.is_string() && b.is_string()) {
-        const auto& x = a.get_ref<const std::string&>();
-        const auto& y = b.get_ref<const std::string&>();
-        return x < y ? -1 : (x > y ? 1 : 0);
-    }
-    if (a.is_boolean() && b.is_boolean()) {
-        return static_cast<int>(a.get<bool>()) - static_cast<int>(b.get<bool>());
-    }
-    return -2;  // types differ: no comparison holds
-}
-
-bool OperatorMatches(const Json* value, std::string_view op, const Json& arg) {
-    if (value == nullptr) {
-        return op == "$ne";
-    }
-    const int cmp = Compare(*value, arg);
-    if (op == "$eq") {
-        return cmp == 0;
-    }
-    if (op == "$ne") {
-        return cmp != 0;
-    }
-    if (op == "$lt") {
-        return cmp == -1;
-    }
-    if (op == "$lte") {
-        return cmp == -1 || cmp == 0;
-    }
-    if (op == "$gt") {
-        return cmp == 1;
-    }
-    if (op == "$gte") {
-        return cmp == 1 || cmp == 0;
-    }
-    if (op == "$in") {
-        return std::any_of(arg.begin(), arg.end(),
-                           [&](const Json& item) { return Compare(*value, item) == 0; });
-    }
-    throw kit::KitError("filter operator " + std::string(op) + " is not supported by the bench");
-}
-
-bool FilterMatches(const Json& filter, const Json& doc) {
-    if (filter.is_null()) {
-        return true;
-    }
-    for (const auto& [key, cond] : filter.items()) {
-        if (key == "$and") {
-            if (!std::all_of(cond.begin(), cond.end(),
-                             [&](const Json& sub) { return FilterMatches(sub, doc); })) {
-                return false;
-            }
-            continue;
-        }
-        if (key.starts_with("$")) {
-            throw kit::KitError("filter operator " + key + " is not supported by the bench");
-        }
-        const auto it = doc.find(key);
-        const Json* value = it == doc.end() ? nullptr : &*it;
-        const bool is_operator_object =
-            cond.is_object() && !cond.empty() && cond.begin().key().starts_with("$");
-        if (!is_operator_object) {
-            if (!OperatorMatches(value, "$eq", cond)) {
-                return false;
-            }
-            continue;
-        }
-        for (const auto& [op, arg] : cond.items()) {
-            if (!OperatorMatches(value, op, arg)) {
-                return false;
-            }
-        }
-    }
-    return true;
-}
+// Filters: the kit's Mongo-like `where` written as a PhenixQL condition (its reference
+// evaluation on meta.jsonl is synthetic_kit.h's FilterMatches). The kit uses $eq $ne $lt $lte
+// $gt $gte $in, $and and implicit equality; other operators throw KitError here.
 
 std::string SqlLiteral(const Json& value) {
     if (value.is_string()) {
@@ -314,29 +210,6 @@ std::string VectorLiteral(std::span<const float> vector) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reference graph search on CSR arrays: nodes reachable in 1..max_hops out-hops (start excluded).
-
-std::vector<std::uint32_t> Reach(const kit::Csr& out, std::uint32_t start, std::uint32_t max_hops) {
-    std::unordered_set<std::uint32_t> seen = {start};
-    std::vector<std::uint32_t> frontier = {start};
-    std::vector<std::uint32_t> reached;
-    for (std::uint32_t depth = 1; depth <= max_hops && !frontier.empty(); ++depth) {
-        std::vector<std::uint32_t> next;
-        for (const std::uint32_t node : frontier) {
-            for (const std::uint32_t target : out.Neighbours(node)) {
-                if (seen.insert(target).second) {
-                    reached.push_back(target);
-                    next.push_back(target);
-                }
-            }
-        }
-        frontier.swap(next);
-    }
-    std::sort(reached.begin(), reached.end());
-    return reached;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Arguments
 
 constexpr std::string_view kUsage =
@@ -395,213 +268,6 @@ Args ParseArgs(int argc, char** argv) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// --make-kit: a small synthetic kit with the files this bench reads (ground truth by brute
-// force), so that the bench runs as a smoke test without the real kit.
-
-void MakeKit(const std::string& dir, std::size_t n) {
-    constexpr std::size_t kDim = 16;
-    constexpr std::size_t kClusters = 8;
-    constexpr std::size_t kQueries = 100;
-    constexpr std::size_t kHybridPerMetric = 30;
-    fs::create_directories(dir);
-    std::mt19937_64 rng(kRngSeed);
-    std::normal_distribution<float> gauss(0.0F, 1.0F);
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-
-    std::vector<float> centres(kClusters * kDim);
-    for (auto& value : centres) {
-        value = gauss(rng);
-    }
-    std::vector<std::uint32_t> topic(n);
-    kit::Matrix<float> base{.rows = n, .dim = kDim, .values = std::vector<float>(n * kDim)};
-    for (std::size_t row = 0; row < n; ++row) {
-        topic[row] = static_cast<std::uint32_t>(rng() % kClusters);
-        for (std::size_t d = 0; d < kDim; ++d) {
-            base.values[row * kDim + d] = centres[topic[row] * kDim + d] + 0.4F * gauss(rng);
-        }
-    }
-    // Queries come from clusters 1.. so that topic 0 is anti-correlated with all of them.
-    kit::Matrix<float> queries{
-        .rows = kQueries, .dim = kDim, .values = std::vector<float>(kQueries * kDim)};
-    for (std::size_t row = 0; row < kQueries; ++row) {
-        const auto cluster = 1 + rng() % (kClusters - 1);
-        for (std::size_t d = 0; d < kDim; ++d) {
-            queries.values[row * kDim + d] = centres[cluster * kDim + d] + 0.4F * gauss(rng);
-        }
-    }
-    kit::WriteVecs(dir + "/base.fvecs", base);
-    kit::WriteVecs(dir + "/query.fvecs", queries);
-
-    std::vector<Json> meta(n);
-    {
-        std::ofstream out(dir + "/meta.jsonl", std::ios::trunc);
-        std::lognormal_distribution<double> price(std::log(20.0), 0.8);
-        for (std::size_t row = 0; row < n; ++row) {
-            // category: Zipf over 0..9 (P(c) ~ 1/(c+1)).
-            double pick = uniform(rng) * 2.9289682539682538;
-            int category = 0;
-            while (category < 9 && pick > 1.0 / (category + 1)) {
-                pick -= 1.0 / (category + 1);
-                ++category;
-            }
-            char tenant[8];
-            std::snprintf(tenant, sizeof tenant, "t%02d", static_cast<int>(rng() % 100));
-            Json doc;
-            doc["id"] = row;
-            doc["category"] = category;
-            doc["year"] = 2000 + static_cast<int>(rng() % 25);
-            doc["tenant"] = tenant;
-            doc["bucket"] = static_cast<int>(rng() % 1000);
-            doc["price"] = std::round(price(rng) * 100.0) / 100.0;
-            doc["active"] = uniform(rng) < 0.9;
-            doc["topic"] = topic[row];
-            out << doc.dump() << '\n';
-            meta[row] = std::move(doc);
-        }
-    }
-
-    // edges.tsv: out-degree 2..7, half inside the source's topic, no self-loops or duplicates.
-    kit::EdgeList edges;
-    {
-        std::vector<std::vector<std::uint32_t>> members(kClusters);
-        for (std::size_t row = 0; row < n; ++row) {
-            members[topic[row]].push_back(static_cast<std::uint32_t>(row));
-        }
-        std::ofstream out(dir + "/edges.tsv", std::ios::trunc);
-        out << "src\tdst\trel\tweight\n";
-        for (std::size_t row = 0; row < n; ++row) {
-            const std::size_t degree = 2 + rng() % 6;
-            std::set<std::uint32_t> targets;
-            while (targets.size() < degree) {
-                const bool local = uniform(rng) < 0.5;
-                const auto& group = members[topic[row]];
-                const auto target =
-                    local ? group[rng() % group.size()] : static_cast<std::uint32_t>(rng() % n);
-                if (target == row || !targets.insert(target).second) {
-                    continue;
-                }
-                const double weight = std::round((0.1 + 0.9 * uniform(rng)) * 1000.0) / 1000.0;
-                char line[96];
-                std::snprintf(line, sizeof line, "%zu\t%u\t%d\t%.3f\n", row, target,
-                              topic[target] == topic[row] ? 1 : 0, weight);
-                out << line;
-                edges.src.push_back(static_cast<std::uint32_t>(row));
-                edges.dst.push_back(target);
-                edges.rel.push_back(topic[target] == topic[row] ? 1 : 0);
-                edges.weight.push_back(weight);
-            }
-        }
-    }
-
-    // filters.json and filtered_gt_{l2,cos}: top-10 among the matching rows, -1 pads.
-    const std::vector<std::pair<std::string, Json>> filters = {
-        {"cat_eq_3", Json::parse(R"({"category": {"$eq": 3}})")},
-        {"bucket_lt_100", Json::parse(R"({"bucket": {"$lt": 100}})")},
-        {"bucket_lt_10", Json::parse(R"({"bucket": {"$lt": 10}})")},
-        {"tenant_eq_t07", Json::parse(R"({"tenant": {"$eq": "t07"}})")},
-        {"year_ge_2020_and_cat_eq_0",
-         Json::parse(R"({"$and": [{"year": {"$gte": 2020}}, {"category": {"$eq": 0}}]})")},
-        {"active_and_price_lt_5",
-         Json::parse(R"({"$and": [{"active": {"$eq": true}}, {"price": {"$lt": 5.0}}]})")},
-        {"topic_eq_0", Json::parse(R"({"topic": {"$eq": 0}})")},
-    };
-    Json filters_doc;
-    filters_doc["queries"] = "synthetic smoke kit from phenix_ql_bench --make-kit";
-    filters_doc["k"] = kK;
-    filters_doc["n_queries"] = kQueries;
-    filters_doc["filters"] = Json::array();
-    std::map<std::string, kit::Matrix<std::int32_t>> gt_ids;
-    std::map<std::string, kit::Matrix<float>> gt_dists;
-    for (const std::string metric : {"l2", "cos"}) {
-        gt_ids[metric] = {.rows = filters.size() * kQueries,
-                          .dim = kK,
-                          .values = std::vector<std::int32_t>(filters.size() * kQueries * kK, -1)};
-        gt_dists[metric] = {.rows = filters.size() * kQueries,
-                            .dim = kK,
-                            .values = std::vector<float>(filters.size() * kQueries * kK, 0.0F)};
-    }
-    for (std::size_t f_idx = 0; f_idx < filters.size(); ++f_idx) {
-        std::vector<std::uint32_t> matching;
-        for (std::size_t row = 0; row < n; ++row) {
-            if (FilterMatches(filters[f_idx].second, meta[row])) {
-                matching.push_back(static_cast<std::uint32_t>(row));
-            }
-        }
-        Json entry;
-        entry["name"] = filters[f_idx].first;
-        entry["where"] = filters[f_idx].second;
-        entry["n_match"] = matching.size();
-        entry["selectivity"] = static_cast<double>(matching.size()) / static_cast<double>(n);
-        filters_doc["filters"].push_back(entry);
-        for (const std::string metric : {"l2", "cos"}) {
-            for (std::size_t q_idx = 0; q_idx < kQueries; ++q_idx) {
-                std::vector<std::pair<double, std::uint32_t>> ranked;
-                for (const std::uint32_t row : matching) {
-                    ranked.emplace_back(
-                        TrueDistance(queries.Row(q_idx), base.Row(row), metric == "cos"), row);
-                }
-                const std::size_t keep = std::min(kK, ranked.size());
-                std::partial_sort(ranked.begin(),
-                                  ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end());
-                const std::size_t out_row = f_idx * kQueries + q_idx;
-                for (std::size_t rank = 0; rank < keep; ++rank) {
-                    gt_ids[metric].values[out_row * kK + rank] =
-                        static_cast<std::int32_t>(ranked[rank].second);
-                    gt_dists[metric].values[out_row * kK + rank] =
-                        static_cast<float>(ranked[rank].first);
-                }
-            }
-        }
-    }
-    {
-        std::ofstream out(dir + "/filters.json", std::ios::trunc);
-        out << filters_doc.dump(1) << '\n';
-    }
-    for (const std::string metric : {"l2", "cos"}) {
-        kit::WriteVecs(dir + "/filtered_gt_" + metric + ".ivecs", gt_ids[metric]);
-        kit::WriteVecs(dir + "/filtered_gt_" + metric + ".dist.fvecs", gt_dists[metric]);
-    }
-
-    // hybrid_gt.jsonl: the 2-hop out-neighbourhood of a seed, filtered, ranked by distance.
-    const kit::Csr out_csr = kit::BuildCsr(edges, n, false);
-    const Json hybrid_filters[] = {Json(nullptr), Json::parse(R"({"category": {"$eq": 0}})"),
-                                   Json::parse(R"({"bucket": {"$lt": 500}})")};
-    std::ofstream out(dir + "/hybrid_gt.jsonl", std::ios::trunc);
-    for (const std::string metric : {"l2", "cos"}) {
-        for (std::size_t q_idx = 0; q_idx < kHybridPerMetric; ++q_idx) {
-            const auto seed = static_cast<std::uint32_t>(rng() % n);
-            const Json& where = hybrid_filters[q_idx % 3];
-            std::vector<std::pair<double, std::uint32_t>> ranked;
-            for (const std::uint32_t node : Reach(out_csr, seed, 2)) {
-                if (FilterMatches(where, meta[node])) {
-                    ranked.emplace_back(
-                        TrueDistance(queries.Row(q_idx), base.Row(node), metric == "cos"), node);
-                }
-            }
-            std::sort(ranked.begin(), ranked.end());
-            Json line;
-            line["qid"] = q_idx;
-            line["seed"] = seed;
-            line["hops"] = 2;
-            line["direction"] = "out";
-            line["where"] = where;
-            line["metric"] = metric;
-            line["k"] = kK;
-            line["n_candidates"] = ranked.size();
-            line["ids"] = Json::array();
-            line["dists"] = Json::array();
-            for (std::size_t rank = 0; rank < std::min(kK, ranked.size()); ++rank) {
-                line["ids"].push_back(ranked[rank].second);
-                line["dists"].push_back(ranked[rank].first);
-            }
-            out << line.dump() << '\n';
-        }
-    }
-    kConsole.Log("make-kit: wrote " + std::to_string(n) + " rows, " + std::to_string(edges.size()) +
-                 " edges to " + dir);
-}
-
-// ---------------------------------------------------------------------------------------------
 // The benchmark
 
 struct FilterCase {
@@ -637,7 +303,18 @@ class Bench {
 
     int Run() {
         if (args_.make_kit != 0) {
-            MakeKit(args_.data, args_.make_kit);
+            const std::size_t num_edges = kit::WriteSyntheticKit(
+                args_.data, args_.make_kit,
+                {.rng_seed = kRngSeed,
+                 .num_queries = 100,
+                 .has_topic_zero_queries = false,
+                 .edge_model = kit::EdgeModel::kUniform,
+                 .filters_note = "synthetic smoke kit from phenix_ql_bench --make-kit",
+                 .extra_filters = {{"topic_eq_0", Json::parse(R"({"topic": {"$eq": 0}})")}},
+                 .has_filtered_gt = true,
+                 .k = kK});
+            kConsole.Log("make-kit: wrote " + std::to_string(args_.make_kit) + " rows, " +
+                         std::to_string(num_edges) + " edges to " + args_.data);
         }
         ReadKit();
         EmitContext();
