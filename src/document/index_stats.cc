@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "common/coding.h"
+
 namespace phenix::document {
 namespace {
 
@@ -520,6 +522,93 @@ double EstimateSelectivity(const Filter& filter,
                            std::uint64_t rows_in_collection) {
     const Estimator estimator(stats_for, rows_in_collection);
     return std::clamp(estimator.Selectivity(filter), 0.0, 1.0);
+}
+
+// ---------------------------------------------------------------- encoding
+
+std::string EncodeIndexStats(const IndexStats& stats) {
+    std::string out;
+    out.push_back(static_cast<char>(kIndexStatsEncodingVersion));
+    coding::PutVarint64(out, stats.rows_in_collection);
+    coding::PutVarint64(out, stats.entries);
+    coding::PutVarint64(out, stats.distinct_values);
+    coding::PutVarint64(out, stats.rows_with_values);
+    coding::PutVarint64(out, stats.mcvs.size());
+    for (const IndexStats::Mcv& mcv : stats.mcvs) {
+        coding::PutLengthPrefixed(out, mcv.key);
+        coding::PutVarint64(out, mcv.count);
+    }
+    coding::PutVarint64(out, stats.buckets.size());
+    for (const IndexStats::Bucket& bucket : stats.buckets) {
+        coding::PutLengthPrefixed(out, bucket.lo_key);
+        coding::PutLengthPrefixed(out, bucket.hi_key);
+        coding::PutVarint64(out, bucket.entries);
+        coding::PutVarint64(out, bucket.distinct);
+    }
+    return out;
+}
+
+namespace {
+
+Status MalformedStats() {
+    return Status::Corruption("index statistics record is truncated or malformed");
+}
+
+}  // namespace
+
+Result<IndexStats> DecodeIndexStats(std::string_view encoded) {
+    coding::ByteReader reader(encoded);
+    auto version = reader.ReadByte();
+    if (!version || *version != kIndexStatsEncodingVersion) {
+        return MalformedStats();
+    }
+    IndexStats stats;
+    auto rows = reader.ReadVarint64();
+    auto entries = reader.ReadVarint64();
+    auto distinct = reader.ReadVarint64();
+    auto rows_with_values = reader.ReadVarint64();
+    auto num_mcvs = reader.ReadVarint64();
+    // Each MCV takes at least 2 bytes: a bound on the count before reserving for it.
+    if (!rows || !entries || !distinct || !rows_with_values || !num_mcvs ||
+        *num_mcvs > encoded.size() / 2) {
+        return MalformedStats();
+    }
+    stats.rows_in_collection = *rows;
+    stats.entries = *entries;
+    stats.distinct_values = *distinct;
+    stats.rows_with_values = *rows_with_values;
+    stats.mcvs.reserve(static_cast<std::size_t>(*num_mcvs));
+    for (std::uint64_t mcv_idx = 0; mcv_idx < *num_mcvs; ++mcv_idx) {
+        auto key = reader.ReadLengthPrefixed();
+        auto count = reader.ReadVarint64();
+        if (!key || !count) {
+            return MalformedStats();
+        }
+        stats.mcvs.push_back({.key = std::string(*key), .count = *count});
+    }
+    auto num_buckets = reader.ReadVarint64();
+    // Each bucket takes at least 4 bytes.
+    if (!num_buckets || *num_buckets > encoded.size() / 4) {
+        return MalformedStats();
+    }
+    stats.buckets.reserve(static_cast<std::size_t>(*num_buckets));
+    for (std::uint64_t bucket_idx = 0; bucket_idx < *num_buckets; ++bucket_idx) {
+        auto lo = reader.ReadLengthPrefixed();
+        auto hi = reader.ReadLengthPrefixed();
+        auto bucket_entries = reader.ReadVarint64();
+        auto bucket_distinct = reader.ReadVarint64();
+        if (!lo || !hi || !bucket_entries || !bucket_distinct) {
+            return MalformedStats();
+        }
+        stats.buckets.push_back({.lo_key = std::string(*lo),
+                                 .hi_key = std::string(*hi),
+                                 .entries = *bucket_entries,
+                                 .distinct = *bucket_distinct});
+    }
+    if (!reader.empty()) {
+        return MalformedStats();
+    }
+    return stats;
 }
 
 }  // namespace phenix::document

@@ -31,6 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include <phenix/result.h>
+
 #include "document/filter.h"
 #include "document/json_path.h"
 #include "document/value_key.h"
@@ -107,6 +109,18 @@ class IndexStatsBuilder {
     std::vector<IndexStats::Bucket> fine_;   // streaming histogram, all values included
     std::uint64_t bucket_depth_ = 1;         // entries at which a fine bucket is closed
 };
+
+/// Version byte of the EncodeIndexStats encoding.
+inline constexpr std::uint8_t kIndexStatsEncodingVersion = 1;
+
+/// A portable byte encoding of `stats` (docs/formats/storage-format.md, "Index statistics"): the
+/// version byte, then varints rows_in_collection, entries, distinct_values, rows_with_values, the
+/// MCVs (varint count, then per MCV a length-prefixed key and a varint count) and the buckets
+/// (varint count, then per bucket length-prefixed lo_key and hi_key, varint entries, distinct).
+std::string EncodeIndexStats(const IndexStats& stats);
+/// The inverse of EncodeIndexStats; Corruption when `encoded` is truncated, has trailing bytes,
+/// an unknown version or otherwise malformed.
+Result<IndexStats> DecodeIndexStats(std::string_view encoded);
 
 /// Default selectivities for predicates on paths without statistics.
 inline constexpr double kDefaultEqSelectivity = 0.005;

@@ -231,6 +231,9 @@ class DatabaseImpl final : public Database {
     // ---- metadata indexes (metadata_index.cc) ----
     // At open: attaches the catalog's index definitions to their collections.
     Status LoadMetadataIndexes();
+    // Part of LoadMetadataIndexes: gives the ready indexes their stored statistics (advisory:
+    // undecodable records are ignored) and deletes the records of dropped indexes.
+    void LoadIndexStats(const std::map<storage::CollectionId, MetadataIndexList>& indexes);
     // At open, after everything else: builds the indexes whose build a crash interrupted.
     Status FinishInterruptedIndexBuilds();
     // Adds to `wb` the index entries that its entity changes add and remove (see the file

@@ -223,6 +223,7 @@ Status DatabaseImpl::LoadMetadataIndexes() {
         }
         PHENIX_RETURN_IF_ERROR(store_->WriteCatalog(wb, /*sync=*/true));
     }
+    LoadIndexStats(found);
     for (auto& [collection, list] : found) {
         auto handle = catalog_->FindById(collection);
         std::sort(list.begin(), list.end(),
@@ -231,6 +232,76 @@ Status DatabaseImpl::LoadMetadataIndexes() {
         handle->metadata_indexes = std::make_shared<const MetadataIndexList>(std::move(list));
     }
     return Status::Ok();
+}
+
+void DatabaseImpl::LoadIndexStats(
+    const std::map<storage::CollectionId, MetadataIndexList>& indexes) {
+    rocksdb::ReadOptions read_options;
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_->db()->NewIterator(read_options, store_->cf(ColumnFamily::kCatalog)));
+    const std::string prefix(storage::kIndexStatsPrefix);
+    std::vector<std::string> orphans;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const std::string_view key(it->key().data(), it->key().size());
+        if (key.size() != prefix.size() + 8) {
+            orphans.emplace_back(key);  // not ours: statistics are advisory, drop it
+            continue;
+        }
+        const auto collection = coding::DecodeFixed32BE(key.data() + prefix.size());
+        const auto index_id = coding::DecodeFixed32BE(key.data() + prefix.size() + 4);
+        auto list = indexes.find(collection);
+        MetadataIndex* index = nullptr;
+        if (list != indexes.end()) {
+            for (const auto& candidate : list->second) {
+                if (candidate->id == index_id) {
+                    index = candidate.get();
+                }
+            }
+        }
+        if (index == nullptr) {
+            orphans.emplace_back(key);  // its index or collection was dropped
+            continue;
+        }
+        if (!index->ready.load()) {
+            continue;  // not written for a building index; recomputed when the build ends
+        }
+        // An undecodable record is ignored: the statistics are recomputed after open.
+        auto record = storage::DecodeIndexStatsRecord(
+            std::string_view(it->value().data(), it->value().size()));
+        if (!record.ok()) {
+            continue;
+        }
+        auto stats = document::DecodeIndexStats(record->stats);
+        if (!stats.ok()) {
+            continue;
+        }
+        // Rows added or removed since they were computed count as changes, so that statistics
+        // of a collection that changed much before the close are refreshed soon (updates in
+        // place since then are not known).
+        auto handle = catalog_->FindById(collection);
+        if (handle) {
+            auto rows = CollectionRowCount(*handle);
+            if (rows.ok()) {
+                const auto before = stats->rows_in_collection;
+                index->changes_since_stats.store(
+                    static_cast<std::int64_t>(*rows > before ? *rows - before : before - *rows));
+            }
+        }
+        index->SetStats(std::make_shared<const document::IndexStats>(*std::move(stats)),
+                        record->stats_ts);
+    }
+    // Reading is best effort too: a failure only means statistics are recomputed.
+    if (!it->status().ok()) {
+        return;
+    }
+    it.reset();
+    if (!orphans.empty()) {
+        rocksdb::WriteBatch wb = storage::Store::NewBatch();
+        for (const std::string& key : orphans) {
+            wb.Delete(store_->cf(ColumnFamily::kCatalog), key);
+        }
+        store_->WriteCatalog(wb, /*sync=*/false).IgnoreError();
+    }
 }
 
 Status DatabaseImpl::FinishInterruptedIndexBuilds() {
@@ -467,6 +538,8 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         wb.Delete(store_->cf(ColumnFamily::kCatalog),
                   storage::MetadataIndexKey(handle->id(), canonical));
+        wb.Delete(store_->cf(ColumnFamily::kCatalog),
+                  storage::IndexStatsKey(handle->id(), dropped->id));
         PHENIX_RETURN_IF_ERROR(store_->WriteCatalog(wb, /*sync=*/true));
         handle->metadata_indexes = std::move(list);
         num_metadata_indexes_.fetch_sub(1);
@@ -551,9 +624,26 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
         builder.Add(current, count);
     }
     PHENIX_ASSIGN_OR_RETURN(const std::uint64_t rows, CollectionRowCount(handle));
-    index.SetStats(std::make_shared<const document::IndexStats>(std::move(builder).Finish(rows)),
-                   snapshot.ts());
+    auto stats = std::make_shared<const document::IndexStats>(std::move(builder).Finish(rows));
+    index.SetStats(stats, snapshot.ts());
     index.changes_since_stats.fetch_sub(changes_before);
+    // Persist them so that a reopened database plans with them at once. Advisory: unsynced, and
+    // a failure never fails the caller (the statistics are recomputed after open when missing).
+    // Written under the catalog lock while the index still exists, so a concurrent DropIndex
+    // cannot leave a record behind (a leftover would be removed at the next open anyway).
+    {
+        std::shared_lock lock(catalog_mu_);
+        if (CheckOpenLocked().ok() && catalog_->FindById(handle.id()).get() == &handle &&
+            std::any_of(handle.metadata_indexes->begin(), handle.metadata_indexes->end(),
+                        [&](const auto& listed) { return listed.get() == &index; })) {
+            rocksdb::WriteBatch wb = storage::Store::NewBatch();
+            wb.Put(store_->cf(ColumnFamily::kCatalog),
+                   storage::IndexStatsKey(handle.id(), index.id),
+                   storage::EncodeIndexStatsRecord(
+                       {.stats_ts = snapshot.ts(), .stats = document::EncodeIndexStats(*stats)}));
+            store_->WriteCatalog(wb, /*sync=*/false).IgnoreError();
+        }
+    }
     return Status::Ok();
 }
 

@@ -6,8 +6,9 @@
 // describe, so the index is exactly as transactional as the data: a read at snapshot s scans
 // the entries visible at s.
 //
-// This struct is the in-memory definition plus statistics; the maintenance, the online build
-// and the reads are DatabaseImpl's (metadata_index.cc, filter_eval.cc).
+// This struct is the in-memory definition plus statistics (also stored in the catalog's "s/"
+// records and loaded at open); the maintenance, the online build and the reads are
+// DatabaseImpl's (metadata_index.cc, filter_eval.cc).
 #pragma once
 
 #include <atomic>

@@ -161,6 +161,32 @@ Result<MetadataIndexRecord> DecodeMetadataIndexRecord(std::string_view encoded) 
     return record;
 }
 
+std::string IndexStatsKey(CollectionId collection, IndexId index) {
+    std::string key(kIndexStatsPrefix);
+    coding::PutFixed32BE(key, collection);
+    coding::PutFixed32BE(key, index);
+    return key;
+}
+
+std::string EncodeIndexStatsRecord(const IndexStatsRecord& record) {
+    std::string out;
+    out.push_back(static_cast<char>(kCatalogRecordVersion));
+    coding::PutFixed64LE(out, record.stats_ts);
+    out.append(record.stats);
+    return out;
+}
+
+Result<IndexStatsRecord> DecodeIndexStatsRecord(std::string_view encoded) {
+    coding::ByteReader reader(encoded);
+    auto version = reader.ReadByte();
+    auto ts = reader.ReadBytes(8);
+    if (!version || *version != kCatalogRecordVersion || !ts) {
+        return Malformed("index statistics");
+    }
+    return IndexStatsRecord{.stats_ts = coding::DecodeFixed64LE(ts->data()),
+                            .stats = std::string(encoded.substr(9))};
+}
+
 std::string EncodeCounter(std::uint64_t value) {
     std::string out;
     coding::PutFixed64LE(out, value);

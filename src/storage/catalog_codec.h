@@ -8,6 +8,8 @@
 //   "n/tenant", "n/collection"       -> next id to allocate (fixed64 LE)
 //   "r/" C(be32)                     -> highest row id ever allocated (merge: max)
 //   "k/" C(be32)                     -> live entity count (merge: signed add)
+//   "x/" C(be32) path                -> MetadataIndexRecord
+//   "s/" C(be32) I(be32)             -> IndexStatsRecord (advisory statistics of index I)
 //
 // Thread safety: pure functions.
 #pragma once
@@ -55,6 +57,18 @@ std::string MetadataIndexKey(CollectionId collection, std::string_view path);
 std::string MetadataIndexKeyPrefix(CollectionId collection);
 std::string EncodeMetadataIndexRecord(const MetadataIndexRecord& record);
 Result<MetadataIndexRecord> DecodeMetadataIndexRecord(std::string_view encoded);
+/// Statistics of a metadata index as of a snapshot. `stats` is document::EncodeIndexStats
+/// output (opaque here: storage does not depend on document). Advisory: written unsynced,
+/// a missing or undecodable record only means the statistics are recomputed.
+struct IndexStatsRecord {
+    std::uint64_t stats_ts = 0;  ///< the snapshot the statistics were computed at
+    std::string stats;
+};
+/// "s/" + collection id (BE32) + index id (BE32) -> IndexStatsRecord.
+inline constexpr std::string_view kIndexStatsPrefix = "s/";
+std::string IndexStatsKey(CollectionId collection, IndexId index);
+std::string EncodeIndexStatsRecord(const IndexStatsRecord& record);
+Result<IndexStatsRecord> DecodeIndexStatsRecord(std::string_view encoded);
 inline constexpr std::string_view kCollectionKeyPrefix = "c/";
 inline constexpr std::string_view kNextTenantIdKey = "n/tenant";
 inline constexpr std::string_view kNextCollectionIdKey = "n/collection";

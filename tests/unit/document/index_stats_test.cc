@@ -387,6 +387,79 @@ TEST(IndexStats, ToJsonListsTheTopTenMcvs) {
     EXPECT_NE(json.find(R"("distinct":13)"), std::string::npos) << json;
 }
 
+// Encoding -------------------------------------------------------------------------------------
+
+void ExpectSameStats(const IndexStats& a, const IndexStats& b) {
+    EXPECT_EQ(a.rows_in_collection, b.rows_in_collection);
+    EXPECT_EQ(a.entries, b.entries);
+    EXPECT_EQ(a.distinct_values, b.distinct_values);
+    EXPECT_EQ(a.rows_with_values, b.rows_with_values);
+    ASSERT_EQ(a.mcvs.size(), b.mcvs.size());
+    for (std::size_t idx = 0; idx < a.mcvs.size(); ++idx) {
+        EXPECT_EQ(a.mcvs[idx].key, b.mcvs[idx].key);
+        EXPECT_EQ(a.mcvs[idx].count, b.mcvs[idx].count);
+    }
+    ASSERT_EQ(a.buckets.size(), b.buckets.size());
+    for (std::size_t idx = 0; idx < a.buckets.size(); ++idx) {
+        EXPECT_EQ(a.buckets[idx].lo_key, b.buckets[idx].lo_key);
+        EXPECT_EQ(a.buckets[idx].hi_key, b.buckets[idx].hi_key);
+        EXPECT_EQ(a.buckets[idx].entries, b.buckets[idx].entries);
+        EXPECT_EQ(a.buckets[idx].distinct, b.buckets[idx].distinct);
+    }
+}
+
+TEST(IndexStatsEncoding, RoundTripsEmptyAndLargeStatistics) {
+    const IndexStats empty = IndexStatsBuilder().Finish(0);
+    auto decoded_empty = DecodeIndexStats(EncodeIndexStats(empty));
+    ASSERT_TRUE(decoded_empty.ok()) << decoded_empty.status().ToString();
+    ExpectSameStats(empty, *decoded_empty);
+
+    IndexStatsBuilder builder;  // 64 MCVs, ~64 buckets, mixed brackets
+    std::mt19937_64 rng(kSeed);
+    for (int idx = 0; idx < 20000; ++idx) {
+        builder.Add(EncodeScalarKey(N(idx)), 1 + rng() % 50);
+    }
+    for (int idx = 0; idx < 500; ++idx) {
+        builder.Add(EncodeScalarKey(Scalar::String("s" + std::to_string(1000 + idx))), 3);
+    }
+    builder.SetRowsWithValues(123456);
+    const IndexStats large = std::move(builder).Finish(1u << 20);
+    ASSERT_EQ(large.mcvs.size(), 64u);
+    ASSERT_GT(large.buckets.size(), 32u);
+    const std::string encoded = EncodeIndexStats(large);
+    EXPECT_EQ(static_cast<std::uint8_t>(encoded[0]), kIndexStatsEncodingVersion);
+    auto decoded = DecodeIndexStats(encoded);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    ExpectSameStats(large, *decoded);
+    EXPECT_EQ(decoded->ToJson(), large.ToJson());
+    EXPECT_EQ(decoded->EstimateRange(N(100), true, N(5000), false),
+              large.EstimateRange(N(100), true, N(5000), false));
+    EXPECT_EQ(EncodeIndexStats(*decoded), encoded);
+}
+
+TEST(IndexStatsEncoding, RejectsTruncatedOrMalformedInput) {
+    IndexStatsBuilder builder(8, 8);
+    for (int idx = 0; idx < 1000; ++idx) {
+        builder.Add(EncodeScalarKey(N(idx)), 1 + static_cast<std::uint64_t>(idx % 13));
+    }
+    const std::string encoded = EncodeIndexStats(std::move(builder).Finish(5000));
+    for (std::size_t size = 0; size < encoded.size(); ++size) {
+        auto decoded = DecodeIndexStats(std::string_view(encoded).substr(0, size));
+        ASSERT_FALSE(decoded.ok()) << "accepted a prefix of " << size << " bytes";
+        EXPECT_EQ(decoded.status().code(), StatusCode::kCorruption);
+    }
+    EXPECT_EQ(DecodeIndexStats(encoded + "x").status().code(), StatusCode::kCorruption);
+    std::string bad_version = encoded;
+    bad_version[0] = static_cast<char>(kIndexStatsEncodingVersion + 1);
+    EXPECT_EQ(DecodeIndexStats(bad_version).status().code(), StatusCode::kCorruption);
+    // A huge MCV count must not allocate: it is rejected against the input size.
+    std::string huge;
+    huge.push_back(static_cast<char>(kIndexStatsEncodingVersion));
+    huge.append(4, '\0');
+    huge.append("\xff\xff\xff\xff\xff\xff\xff\xff\x7f");
+    EXPECT_EQ(DecodeIndexStats(huge).status().code(), StatusCode::kCorruption);
+}
+
 // Whole-filter selectivity ---------------------------------------------------------------------
 
 TEST(IndexStatsSelectivity, UsesStatisticsOrDefaults) {

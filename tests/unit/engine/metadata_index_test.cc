@@ -4,11 +4,16 @@
 // full scan.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "document/filter.h"
+#include "storage/catalog_codec.h"
+#include "storage/store.h"
 #include "testing/db_fixture.h"
 
 namespace phenix {
@@ -391,6 +396,151 @@ TEST_F(MetadataIndexTest, StatisticsEstimateSelectivity) {
         auto [est, actual] = estimate(filter);
         EXPECT_NEAR(est, actual, 0.2 * actual) << filter;
     }
+}
+
+// Persisted statistics ---------------------------------------------------------------------------
+
+class IndexStatsPersistenceTest : public MetadataIndexTest {
+  protected:
+    void Fill() {
+        WriteBatch batch;
+        for (int i = 0; i < 5000; ++i) {
+            const int category = i % 10 < 5 ? 0 : i % 10;  // 0: 50%, 5..9: 10% each
+            batch.Insert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
+                                     R"({"category":)" + std::to_string(category) +
+                                         R"(,"bucket":)" + std::to_string(i % 1000) + "}"));
+        }
+        PHENIX_ASSERT_OK(db_->Write(batch));
+    }
+    double Estimate(const std::string& filter) {
+        auto found = db_->Find("docs", {.filter = filter, .estimate_only = true});
+        EXPECT_TRUE(found.ok()) << filter << ": " << found.status().ToString();
+        return found.ok() ? found->plan.estimated_rows : -1.0;
+    }
+    std::uint64_t StatsTimestamp(const std::string& path) {
+        auto indexes = db_->ListIndexes("docs");
+        EXPECT_TRUE(indexes.ok());
+        for (const auto& info : *indexes) {
+            if (info.path == path) {
+                return info.statistics_timestamp;
+            }
+        }
+        ADD_FAILURE() << "no index on " << path;
+        return 0;
+    }
+    // With the database closed: visits the catalog's statistics records, and replaces a record
+    // by what `damage` returns (nullopt: keep it).
+    void WithStatsRecords(const std::function<std::optional<std::string>(
+                              std::string_view key, std::string_view value)>& damage) {
+        PHENIX_ASSERT_OK(db_->Close());
+        db_.reset();
+        {
+            auto store = storage::Store::Open(dir_.Sub("data"), {});
+            ASSERT_TRUE(store.ok()) << store.status().ToString();
+            rocksdb::WriteBatch batch = storage::Store::NewBatch();
+            {
+                std::unique_ptr<rocksdb::Iterator> it((*store)->db()->NewIterator(
+                    rocksdb::ReadOptions(), (*store)->cf(storage::ColumnFamily::kCatalog)));
+                const std::string prefix(storage::kIndexStatsPrefix);
+                for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+                    auto replaced = damage({it->key().data(), it->key().size()},
+                                           {it->value().data(), it->value().size()});
+                    if (replaced) {
+                        batch.Put((*store)->cf(storage::ColumnFamily::kCatalog), it->key(),
+                                  *replaced);
+                    }
+                }
+                PHENIX_ASSERT_OK(storage::FromRocks(it->status(), "scanning"));
+            }
+            if (batch.Count() > 0) {
+                PHENIX_ASSERT_OK((*store)->WriteCatalog(batch, /*sync=*/true));
+            }
+            PHENIX_ASSERT_OK((*store)->Close());
+        }
+        Open();
+    }
+    std::size_t CountStatsRecords() {
+        std::size_t count = 0;
+        WithStatsRecords([&](std::string_view, std::string_view) -> std::optional<std::string> {
+            ++count;
+            return std::nullopt;
+        });
+        return count;
+    }
+};
+
+const std::vector<std::string> kEstimatedFilters = {
+    R"({"category":0})", R"({"category":7})", R"({"bucket":{"$lt":100}})",
+    R"({"bucket":{"$gte":250,"$lt":500}})", R"({"category":{"$in":[5,6]}})"};
+
+TEST_F(IndexStatsPersistenceTest, EstimatesAreRightImmediatelyAfterReopen) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "bucket"));
+    PHENIX_ASSERT_OK(db_->AnalyzeIndexes("docs"));
+    std::vector<double> before;
+    for (const std::string& filter : kEstimatedFilters) {
+        before.push_back(Estimate(filter));
+    }
+    EXPECT_NEAR(before[1], 500.0, 100.0);  // from the statistics, not the 0.5% default
+    const std::uint64_t category_ts = StatsTimestamp("category");
+    ASSERT_NE(category_ts, 0u);
+    Reopen();
+    // Before the maintenance loop could recompute them: the stored statistics, same timestamp.
+    for (std::size_t idx = 0; idx < kEstimatedFilters.size(); ++idx) {
+        EXPECT_EQ(Estimate(kEstimatedFilters[idx]), before[idx]) << kEstimatedFilters[idx];
+    }
+    EXPECT_EQ(StatsTimestamp("category"), category_ts);
+    auto indexes = db_->ListIndexes("docs");
+    ASSERT_TRUE(indexes.ok());
+    ASSERT_EQ(indexes->size(), 2u);
+    EXPECT_EQ((*indexes)[0].distinct_values, 1000u);
+    EXPECT_EQ((*indexes)[1].entries, 5000u);
+    // And still after the maintenance loop ran: nothing changed, so nothing is recomputed.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(StatsTimestamp("category"), category_ts);
+    EXPECT_EQ(CountStatsRecords(), 2u);
+}
+
+TEST_F(IndexStatsPersistenceTest, DropIndexRemovesStoredStatistics) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "bucket"));
+    EXPECT_EQ(CountStatsRecords(), 2u);
+    PHENIX_ASSERT_OK(db_->DropIndex("docs", "category"));
+    EXPECT_EQ(CountStatsRecords(), 1u);
+    EXPECT_LT(Estimate(R"({"category":7})"), 100.0);         // unindexed now: the default
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));  // fresh statistics of its own
+    EXPECT_NEAR(Estimate(R"({"category":7})"), 500.0, 100.0);
+    EXPECT_EQ(CountStatsRecords(), 2u);
+    // A dropped collection's records go at the next open, like its index definitions.
+    PHENIX_ASSERT_OK(db_->DropCollection("docs"));
+    Reopen();
+    EXPECT_EQ(CountStatsRecords(), 0u);
+}
+
+TEST_F(IndexStatsPersistenceTest, CorruptedRecordsAreIgnoredAtOpen) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "bucket"));
+    const double good = Estimate(R"({"category":7})");
+    int damaged = 0;
+    WithStatsRecords([&](std::string_view, std::string_view value) -> std::optional<std::string> {
+        // One record truncated in its statistics, the other not even a record.
+        return damaged++ == 0 ? std::string(value.substr(0, value.size() / 2))
+                              : std::string("\x07garbage");
+    });
+    ASSERT_EQ(damaged, 2);
+    auto indexes = db_->ListIndexes("docs");
+    ASSERT_TRUE(indexes.ok());
+    EXPECT_EQ(indexes->size(), 2u);
+    EXPECT_EQ(FindIds(R"({"category":7,"bucket":7})").size(), 5u);
+    // Without statistics the maintenance loop recomputes them soon after open.
+    for (int attempt = 0; attempt < 100 && StatsTimestamp("category") == 0; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_NE(StatsTimestamp("category"), 0u);
+    EXPECT_EQ(Estimate(R"({"category":7})"), good);
 }
 
 }  // namespace
