@@ -42,6 +42,7 @@
 
 #include "document/filter.h"
 #include "query/exec.h"
+#include "query/json_value.h"
 #include "query/parser.h"
 
 namespace phenix::query {
@@ -141,31 +142,6 @@ void RenderPlan(const PlanNode& node, const std::string& prefix, bool is_root, b
 
 // ---- values ---------------------------------------------------------------------------------
 
-QueryValue FromJsonValue(const json& value) {
-    switch (value.type()) {
-        case json::value_t::null:
-        case json::value_t::discarded:
-            return QueryValue::Null();
-        case json::value_t::boolean:
-            return QueryValue::Bool(value.get<bool>());
-        case json::value_t::number_integer:
-            return QueryValue::Int(value.get<std::int64_t>());
-        case json::value_t::number_unsigned: {
-            const auto unsigned_value = value.get<std::uint64_t>();
-            if (unsigned_value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-                return QueryValue::Float(static_cast<double>(unsigned_value));
-            }
-            return QueryValue::Int(static_cast<std::int64_t>(unsigned_value));
-        }
-        case json::value_t::number_float:
-            return QueryValue::Float(value.get<double>());
-        case json::value_t::string:
-            return QueryValue::String(value.get<std::string>());
-        default:
-            return QueryValue::Json(value.dump(-1, ' ', false, json::error_handler_t::replace));
-    }
-}
-
 // Rank of a value's type in ORDER BY and min/max: NULL sorts last.
 int TypeRank(const QueryValue& value) {
     switch (value.type) {
@@ -220,20 +196,6 @@ int CompareValues(const QueryValue& a, const QueryValue& b) {
     return 0;
 }
 
-json EdgeJson(const EdgeRecord& edge) {
-    json out = {{"label", edge.label},
-                {"source", edge.source_id},
-                {"target", edge.target_id},
-                {"weight", edge.weight}};
-    if (!edge.properties.empty()) {
-        json properties = json::parse(edge.properties, nullptr, false);
-        if (!properties.is_discarded()) {
-            out["properties"] = std::move(properties);
-        }
-    }
-    return out;
-}
-
 json EntityEdgesJson(const Entity& entity) {
     json out = json::array();
     for (const Edge& edge : entity.edges) {
@@ -265,7 +227,7 @@ QueryValue Extract(const json& root, const std::vector<std::string>& path, std::
         }
         node = &*it;
     }
-    return FromJsonValue(*node);
+    return QueryValueFromJson(*node);
 }
 
 // ---- distances ------------------------------------------------------------------------------
@@ -369,7 +331,6 @@ struct Row {
     std::optional<double> engine_distance;  // from the search, in the collection's metric
     std::optional<Entity> start;          // MATCH: the start node
     const GraphPath* path = nullptr;      // MATCH with an edge variable
-    std::uint32_t depth = 0;
     mutable std::optional<json> metadata;  // parsed on first use
     mutable std::optional<json> start_metadata;
 
@@ -386,8 +347,6 @@ struct Row {
 };
 
 // ---- the bound query ------------------------------------------------------------------------
-
-enum class Role { kNone, kStart, kEnd, kEdge };
 
 struct Item {
     Expr expr;
@@ -488,7 +447,7 @@ class SelectRunner {
     Result<QueryValue> EvalPath(const Expr& expr, const Row& row) const;
     Result<QueryValue> EvalDistance(const DistanceExpr& distance, const Row& row) const;
     Result<QueryResult> Project(std::vector<Row>& rows, PlanNode* root);
-    Result<QueryResult> ProjectAggregates(std::vector<Row>& rows, PlanNode* root);
+    Result<QueryResult> ProjectAggregates(std::vector<Row>& rows);
 
     // Visits every node of the select list, ORDER BY and GROUP BY, depth first; `visit`
     // returns false to skip a node's children.
@@ -1160,15 +1119,15 @@ Result<QueryValue> SelectRunner::EvalPath(const Expr& expr, const Row& row) cons
                 return QueryValue::Null();
             }
             if (!single_edge_) {
-                json edges = json::array();
+                std::string edges = "[";
                 for (const EdgeRecord& edge : row.path->edges) {
-                    edges.push_back(EdgeJson(edge));
+                    edges += (edges.size() > 1 ? "," : "") + EdgeRecordToJson(edge);
                 }
-                return QueryValue::Json(edges.dump());
+                return QueryValue::Json(edges + "]");
             }
             const EdgeRecord& edge = row.path->edges[0];
             if (path.size() == 1) {
-                return QueryValue::Json(EdgeJson(edge).dump());
+                return QueryValue::Json(EdgeRecordToJson(edge));
             }
             if (path[1] == "label") {
                 return QueryValue::String(edge.label);
@@ -1755,7 +1714,6 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
             PHENIX_ASSIGN_OR_RETURN(bool keep, accept(last.collection, last.id, &row));
             if (keep) {
                 row.path = &path;
-                row.depth = static_cast<std::uint32_t>(path.edges.size());
                 rows->push_back(std::move(row));
             }
         }
@@ -1786,7 +1744,6 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
             Row row;
             PHENIX_ASSIGN_OR_RETURN(bool keep, accept(entity.collection, entity.id, &row));
             if (keep) {
-                row.depth = entity.depth;
                 rows->push_back(std::move(row));
             }
         }
@@ -1847,7 +1804,7 @@ Result<PlanNode> SelectRunner::PlanAndRun(std::vector<Row>* rows) {
     return RunRows(rows, can_stop ? RowLimit() : SIZE_MAX);
 }
 
-Result<QueryResult> SelectRunner::ProjectAggregates(std::vector<Row>& rows, PlanNode* root) {
+Result<QueryResult> SelectRunner::ProjectAggregates(std::vector<Row>& rows) {
     QueryResult result;
     result.has_rows = true;
     for (const Item& item : items_) {
@@ -1979,13 +1936,12 @@ Result<QueryResult> SelectRunner::ProjectAggregates(std::vector<Row>& rows, Plan
         }
         result.rows.push_back(std::move(out));
     }
-    (void)root;
     return result;
 }
 
 Result<QueryResult> SelectRunner::Project(std::vector<Row>& rows, PlanNode* root) {
     if (is_aggregate_) {
-        PHENIX_ASSIGN_OR_RETURN(QueryResult result, ProjectAggregates(rows, root));
+        PHENIX_ASSIGN_OR_RETURN(QueryResult result, ProjectAggregates(rows));
         // ORDER BY over the aggregated rows (keys name selected columns), then LIMIT.
         if (!order_keys_.empty()) {
             std::stable_sort(result.rows.begin(), result.rows.end(),

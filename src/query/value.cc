@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "query/exec.h"
+#include "query/json_value.h"
 #include "query/lexer.h"
 #include "query/parser.h"
 
@@ -59,32 +60,6 @@ QueryValue QueryValue::Json(std::string json_text) {
 
 namespace {
 
-QueryValue FromNlohmann(const nlohmann::json& json) {
-    switch (json.type()) {
-        case nlohmann::json::value_t::null:
-        case nlohmann::json::value_t::discarded:
-            return QueryValue::Null();
-        case nlohmann::json::value_t::boolean:
-            return QueryValue::Bool(json.get<bool>());
-        case nlohmann::json::value_t::number_integer:
-            return QueryValue::Int(json.get<std::int64_t>());
-        case nlohmann::json::value_t::number_unsigned: {
-            const auto value = json.get<std::uint64_t>();
-            if (value > static_cast<std::uint64_t>(INT64_MAX)) {
-                return QueryValue::Float(static_cast<double>(value));
-            }
-            return QueryValue::Int(static_cast<std::int64_t>(value));
-        }
-        case nlohmann::json::value_t::number_float:
-            return QueryValue::Float(json.get<double>());
-        case nlohmann::json::value_t::string:
-            return QueryValue::String(json.get<std::string>());
-        default:
-            return QueryValue::Json(json.dump(-1, ' ', false,
-                                              nlohmann::json::error_handler_t::replace));
-    }
-}
-
 // The shortest text that reads back as the same value (std::to_chars), e.g. 0.1 not
 // 0.10000000000000001; a float keeps a fraction or exponent ("2.0", not "2").
 std::string FormatDouble(double value) {
@@ -116,7 +91,7 @@ Result<QueryValue> QueryValue::FromJson(std::string_view json_text) {
     if (json.is_discarded()) {
         return Status::InvalidArgument("not valid JSON: " + std::string(json_text.substr(0, 60)));
     }
-    return FromNlohmann(json);
+    return query::QueryValueFromJson(json);
 }
 
 std::string QueryValue::ToJson() const {
@@ -172,6 +147,32 @@ std::string QueryValue::ToText() const {
 }  // namespace phenix
 
 namespace phenix::query {
+
+QueryValue QueryValueFromJson(const nlohmann::json& json) {
+    switch (json.type()) {
+        case nlohmann::json::value_t::null:
+        case nlohmann::json::value_t::discarded:
+            return QueryValue::Null();
+        case nlohmann::json::value_t::boolean:
+            return QueryValue::Bool(json.get<bool>());
+        case nlohmann::json::value_t::number_integer:
+            return QueryValue::Int(json.get<std::int64_t>());
+        case nlohmann::json::value_t::number_unsigned: {
+            const auto value = json.get<std::uint64_t>();
+            if (value > static_cast<std::uint64_t>(INT64_MAX)) {
+                return QueryValue::Float(static_cast<double>(value));
+            }
+            return QueryValue::Int(static_cast<std::int64_t>(value));
+        }
+        case nlohmann::json::value_t::number_float:
+            return QueryValue::Float(json.get<double>());
+        case nlohmann::json::value_t::string:
+            return QueryValue::String(json.get<std::string>());
+        default:
+            return QueryValue::Json(json.dump(-1, ' ', false,
+                                              nlohmann::json::error_handler_t::replace));
+    }
+}
 
 Status ErrorAt(SourcePos pos, std::string_view message) {
     return Status::InvalidArgument(PositionedMessage(pos, message));
