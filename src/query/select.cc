@@ -1556,17 +1556,16 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
     expand.details.push_back(edge_text);
     // Estimate (for EXPLAIN only): the start's degree, raised to the hop count, capped by the
     // collection.
-    Result<std::uint64_t> degree = Status::Unimplemented("no estimate when not explaining");
     if (mode_ != ExplainMode::kNone) {
-        degree = reader_.Degree(ref_, start_id_, direction_, edge_match_);
-    }
-    if (!degree.ok() && degree.status().code() == StatusCode::kNotFound) {
-        expand.estimated_rows = 0;
-    } else if (degree.ok()) {
-        expand.estimated_rows = std::min(
-            static_cast<double>(info_.num_entities),
-            std::pow(static_cast<double>(std::max<std::uint64_t>(*degree, 1)), max_hops_) *
-                (*degree == 0 ? 0 : 1));
+        Result<std::uint64_t> degree = reader_.Degree(ref_, start_id_, direction_, edge_match_);
+        if (!degree.ok() && degree.status().code() == StatusCode::kNotFound) {
+            expand.estimated_rows = 0;
+        } else if (degree.ok()) {
+            expand.estimated_rows =
+                *degree == 0 ? 0
+                             : std::min(static_cast<double>(info_.num_entities),
+                                        std::pow(static_cast<double>(*degree), max_hops_));
+        }
     }
     // The start node and its own conditions.
     std::optional<Entity> start_entity;
