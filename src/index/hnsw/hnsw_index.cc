@@ -827,14 +827,18 @@ class HnswIndex::Impl {
             std::max<std::size_t>(1, num_live_.load(std::memory_order_relaxed));
 
         FilterStrategy strategy = FilterStrategy::kNone;
-        if (options.filter != nullptr) {
-            stats.filter_rows = options.filter->cardinality();
+        const RowBitmap* filter = options.filter;
+        const std::function<bool(std::uint32_t)>* predicate =
+            filter == nullptr ? options.predicate : nullptr;
+        if (filter != nullptr || predicate != nullptr) {
+            stats.filter_rows = filter != nullptr ? filter->cardinality() : options.predicate_rows;
             stats.selectivity = std::min(
                 1.0, static_cast<double>(stats.filter_rows) / static_cast<double>(rows_in_index));
             strategy = options.strategy;
             if (strategy == FilterStrategy::kAuto || strategy == FilterStrategy::kNone) {
                 const FilterPlannerOptions& p = options.planner;
-                if (stats.filter_rows <= p.exact_scan_max_rows || stats.filter_rows <= ef) {
+                if (filter != nullptr &&
+                    (stats.filter_rows <= p.exact_scan_max_rows || stats.filter_rows <= ef)) {
                     strategy = FilterStrategy::kExactScan;
                 } else if (stats.selectivity >= p.post_filter_from) {
                     strategy = FilterStrategy::kPostFilter;
@@ -842,7 +846,16 @@ class HnswIndex::Impl {
                     strategy = FilterStrategy::kInGraph;
                 }
             }
+            if (predicate != nullptr && strategy == FilterStrategy::kExactScan) {
+                return Status::InvalidArgument(
+                    "an exact scan needs the filter's rows: a predicate filter runs in-graph or "
+                    "post-filter");
+            }
         }
+        // Whether a row passes the filter (bitmap or predicate).
+        auto passes = [filter, predicate](std::uint32_t row32) {
+            return filter != nullptr ? filter->contains(row32) : (*predicate)(row32);
+        };
         stats.strategy = strategy;
         // A quantized index ranks on 8-bit codes, then re-ranks the best `keep` with full vectors;
         // an exact scan keeps more of them so that its result is exact in practice.
@@ -882,9 +895,8 @@ class HnswIndex::Impl {
                         },
                         false, *visited, stats);
                 } else {
-                    const RowBitmap* filter = options.filter;
                     const bool in_graph = strategy == FilterStrategy::kInGraph;
-                    auto accept = [this, snapshot, exclude, filter, in_graph](NodeId n) {
+                    auto accept = [this, snapshot, exclude, &passes, in_graph](NodeId n) {
                         if (!Visible(n, snapshot)) {
                             return false;
                         }
@@ -892,7 +904,7 @@ class HnswIndex::Impl {
                         if (exclude != nullptr && exclude->contains(row32)) {
                             return false;
                         }
-                        return !in_graph || filter->contains(row32);
+                        return !in_graph || passes(row32);
                     };
                     top = SearchLayer(query.data(), ep, ep_dist, search_ef, 0, accept, two_hop,
                                       *visited, stats);
@@ -902,7 +914,7 @@ class HnswIndex::Impl {
                         while (!top.empty()) {
                             const DistId item = top.top();
                             top.pop();
-                            if (filter->contains(RowOf(item.second))) {
+                            if (passes(RowOf(item.second))) {
                                 kept.push(item);
                             }
                         }
@@ -916,7 +928,9 @@ class HnswIndex::Impl {
             // Never fewer than k results when k exist: fall back to an exact scan.
             // Without a filter the bound is every node not removed (some may be invisible at
             // this snapshot, so a fallback can be wasted, but never a short answer).
-            if (top.size() < k) {
+            if (top.size() < k && predicate != nullptr) {
+                stats.incomplete = true;  // the caller has the means to enumerate, not us
+            } else if (top.size() < k) {
                 const std::uint64_t available =
                     options.filter != nullptr
                         ? stats.filter_rows

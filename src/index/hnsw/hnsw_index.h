@@ -92,6 +92,14 @@ struct SearchOptions {
     /// Rows never returned (e.g. rows a transaction rewrote; its own version is searched apart).
     const RowBitmap* exclude = nullptr;
     FilterPlannerOptions planner;
+    /// A filter given as a test per row instead of a bitmap (e.g. graph reachability checked
+    /// for each candidate); used when `filter` is null. predicate_rows estimates how many rows
+    /// pass (the planner's input in place of a bitmap's cardinality). A predicate cannot be
+    /// enumerated, so the search never scans exactly with it: kExactScan is refused
+    /// (InvalidArgument; kAuto picks in-graph or post-filter), and when the graph search finds
+    /// fewer than k rows SearchStats::incomplete is set instead of falling back.
+    const std::function<bool(std::uint32_t row)>* predicate = nullptr;
+    std::uint64_t predicate_rows = 0;
 };
 
 struct Neighbor {
@@ -108,6 +116,8 @@ struct SearchStats {
     std::size_t distance_computations = 0;
     std::size_t nodes_expanded = 0;
     bool fell_back_to_exact = false;  ///< the graph found fewer than k of >= k matches
+    /// A predicate search found fewer than k rows (more may match: the caller decides).
+    bool incomplete = false;
 };
 
 struct SearchResult {
