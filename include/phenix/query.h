@@ -69,7 +69,7 @@ struct FilterPlan {
     /// One line per predicate: how it ran ("index", "scan", "check") with estimated and
     /// actual rows, e.g. `category = 3: index, est 17012, actual 16974`.
     std::vector<std::string> steps;
-    double estimated_rows = 0;  ///< the optimizer's estimate for the whole filter
+    double estimated_rows = 0;       ///< the optimizer's estimate for the whole filter
     std::uint64_t rows_scanned = 0;  ///< entity records read and checked
     std::uint64_t index_entries_read = 0;
 };
@@ -104,20 +104,40 @@ struct TraversalSpec {
     EdgeMatch edges;
     /// Include the start entity when a walk in range returns to it (or min_hops == 0).
     bool include_start = false;
-    /// At most this many entities are returned (0: Options::max_traversal_nodes).
+    /// At most this many entities are returned (0: Options::max_traversal_nodes). The traversal
+    /// stops at the depth where it has enough (the first `limit` in result order).
     std::size_t limit = 0;
+    /// Only entities of this collection (of the start's tenant) are returned, counted and
+    /// filtered; others are still walked through. Empty: every collection, except with `filter`
+    /// or `filter_ids`, which apply to the start's collection then.
+    std::string end_collection;
+    /// Only entities whose metadata matches this filter (syntax above); empty: no filter.
+    /// Evaluated in the traversal's snapshot, with metadata indexes where they help.
+    std::string filter;
+    /// Only these entity ids (ids that do not exist are ignored). nullopt: all.
+    std::optional<std::vector<std::string>> filter_ids;
+    /// Count only: TraversalResponse::count is the number of matching entities (no limit) and
+    /// `entities` stays empty; no entity is read unless `filter` needs it.
+    bool count_only = false;
+    /// Also return each returned entity's metadata / vector, read in one batch at the
+    /// traversal's snapshot (only the returned page is read).
+    bool include_metadata = false;
+    bool include_vector = false;
 };
 
 struct ReachedEntity {
     CollectionRef collection;
     std::string id;
-    std::uint32_t depth = 0;  ///< fewest hops (within the range) that reach it
+    std::uint32_t depth = 0;    ///< fewest hops (within the range) that reach it
+    std::string metadata;       ///< with include_metadata
+    std::vector<float> vector;  ///< with include_vector (empty if it has none)
 };
 
 struct TraversalResponse {
     std::vector<ReachedEntity> entities;  ///< nearest first, then by collection and id
     std::uint64_t edges_examined = 0;
-    bool truncated = false;  ///< more than `limit` entities were reached
+    bool truncated = false;   ///< more than `limit` entities match
+    std::uint64_t count = 0;  ///< with count_only: the number of matching entities
 };
 
 struct PathSpec {
@@ -159,6 +179,9 @@ struct ShortestPathSpec {
     EdgeMatch edges;
     /// 0: Options::max_traversal_depth.
     std::uint32_t max_hops = 0;
+    /// Fewest edges instead of least weight (weights ignored); a bidirectional search, much
+    /// cheaper on large graphs. Ties: the first path in stored edge order (docs/graph.md).
+    bool unweighted = false;
 };
 
 /// Restricts a vector search to entities reached from a start entity (Search's `graph`).
