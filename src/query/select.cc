@@ -327,19 +327,19 @@ struct DistanceExpr {
 // ---- rows -----------------------------------------------------------------------------------
 
 struct Row {
-    Entity entity;                          // FROM collection: the entity; MATCH: the far node
+    Entity entity;                        // FROM collection: the entity; MATCH: the far node
     std::optional<double> engine_distance;  // from the search, in the collection's metric
-    std::optional<Entity> start;            // MATCH: the start node
-    const GraphPath* path = nullptr;        // MATCH with an edge variable
-    mutable std::optional<json> metadata;   // parsed on first use
+    std::optional<Entity> start;          // MATCH: the start node
+    const GraphPath* path = nullptr;      // MATCH with an edge variable
+    mutable std::optional<json> metadata;  // parsed on first use
     mutable std::optional<json> start_metadata;
 
     const json& Metadata(bool of_start) const {
         std::optional<json>& cache = of_start ? start_metadata : metadata;
         if (!cache) {
             const std::string& text = of_start ? start->metadata : entity.metadata;
-            json parsed = json::parse(
-                text.empty() ? std::string_view("{}") : std::string_view(text), nullptr, false);
+            json parsed = json::parse(text.empty() ? std::string_view("{}") : std::string_view(text),
+                                      nullptr, false);
             cache = parsed.is_discarded() ? json::object() : std::move(parsed);
         }
         return *cache;
@@ -480,7 +480,7 @@ class SelectRunner {
     phenix::EdgeDirection direction_ = phenix::EdgeDirection::kOut;
     std::uint32_t min_hops_ = 1, max_hops_ = 1;
     bool single_edge_ = true;
-    bool reversed_ = false;     // the start id is on the pattern's second node
+    bool reversed_ = false;  // the start id is on the pattern's second node
     bool needs_start_ = false;  // a selected or ordering expression reads the start node
     EdgeMatch edge_match_;
     bool needs_paths_ = false;
@@ -495,8 +495,8 @@ class SelectRunner {
     std::optional<std::size_t> ef_;
     std::optional<SearchStrategy> forced_strategy_;
     std::optional<GraphPlan> forced_graph_plan_;
-    std::vector<GraphPath> paths_;        // MATCH with an edge variable: rows point here
-    std::optional<std::uint64_t> count_;  // count(*) answered by the filter alone
+    std::vector<GraphPath> paths_;          // MATCH with an edge variable: rows point here
+    std::optional<std::uint64_t> count_;    // count(*) answered by the filter alone
 };
 
 // ---- binding --------------------------------------------------------------------------------
@@ -509,9 +509,8 @@ Status SelectRunner::BindSource() {
         }
         PHENIX_ASSIGN_OR_RETURN(QueryValue ts, EvalConstant(*stmt_.as_of, ctx_.params));
         if (ts.type != QueryValue::Type::kInt || ts.int_value < 0) {
-            return ErrorAt(stmt_.as_of->pos,
-                           "AS OF needs a commit timestamp (a non-negative "
-                           "integer, e.g. what COMMIT printed)");
+            return ErrorAt(stmt_.as_of->pos, "AS OF needs a commit timestamp (a non-negative "
+                                             "integer, e.g. what COMMIT printed)");
         }
         TransactionOptions options;
         options.read_only = true;
@@ -531,9 +530,8 @@ Status SelectRunner::BindSource() {
     is_match_ = true;
     const MatchPattern& match = *stmt_.match;
     if (match.nodes.size() != 2) {
-        return ErrorAt(match.pos,
-                       "MATCH takes one edge pattern, (a)-[...]->(b); longer chains "
-                       "are not supported yet");
+        return ErrorAt(match.pos, "MATCH takes one edge pattern, (a)-[...]->(b); longer chains "
+                                  "are not supported yet");
     }
     const NodePattern& first = match.nodes[0];
     const NodePattern& second = match.nodes[1];
@@ -545,8 +543,8 @@ Status SelectRunner::BindSource() {
         return ErrorAt(start_var_.empty() ? first.pos : second.pos,
                        "name both nodes of the pattern, e.g. (a:docs)-[:rel]->(b:docs)");
     }
-    if (start_var_ == end_var_ ||
-        (!edge_var_.empty() && (edge_var_ == start_var_ || edge_var_ == end_var_))) {
+    if (start_var_ == end_var_ || (!edge_var_.empty() && (edge_var_ == start_var_ ||
+                                                          edge_var_ == end_var_))) {
         return ErrorAt(match.pos, "pattern variables must have distinct names");
     }
     if (first.collection.empty() && second.collection.empty()) {
@@ -593,13 +591,12 @@ Status SelectRunner::BindMatchWhere() {
     if (edge.where) {
         for (const Expr* term : SplitConjuncts(*edge.where)) {
             if (edge_var_.empty() || ExprVariable(*term, variables) != edge_var_) {
-                return ErrorAt(term->pos,
-                               edge_var_.empty()
-                                   ? "name the edge to filter it, e.g. -[e:rel WHERE "
-                                     "e.weight > 0.5]->"
-                                   : "an edge condition may only use the edge's fields (" +
-                                         edge_var_ + ".weight, " + edge_var_ + ".label, " +
-                                         edge_var_ + ".properties.<path>)");
+                return ErrorAt(term->pos, edge_var_.empty()
+                                              ? "name the edge to filter it, e.g. -[e:rel WHERE "
+                                                "e.weight > 0.5]->"
+                                              : "an edge condition may only use the edge's fields (" +
+                                                    edge_var_ + ".weight, " + edge_var_ +
+                                                    ".label, " + edge_var_ + ".properties.<path>)");
             }
             edge_terms.push_back(term);
         }
@@ -681,8 +678,7 @@ Status SelectRunner::BindMatchWhere() {
             const std::string& field = term->children[0].path[1];
             PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(term->children[1], ctx_.params));
             if (field == "weight") {
-                if (value.type != QueryValue::Type::kInt &&
-                    value.type != QueryValue::Type::kFloat) {
+                if (value.type != QueryValue::Type::kInt && value.type != QueryValue::Type::kFloat) {
                     return ErrorAt(term->children[1].pos, "edge weights are numbers");
                 }
                 const double w = AsDouble(value);
@@ -745,8 +741,8 @@ Status SelectRunner::BindMatchWhere() {
                     labels.push_back(value.text);
                 }
             }
-            edge_match_.labels =
-                labels.empty() ? std::vector<std::string>{"\x01no label matches"} : labels;
+            edge_match_.labels = labels.empty() ? std::vector<std::string>{"\x01no label matches"}
+                                                : labels;
             continue;
         }
         PHENIX_ASSIGN_OR_RETURN(std::string filter,
@@ -780,8 +776,8 @@ Status SelectRunner::CheckPath(const Expr& expr) const {
             variables.push_back(edge_var_);
         }
         if (std::find(variables.begin(), variables.end(), path[0]) == variables.end()) {
-            return unknown(variables,
-                           "qualify fields with a pattern variable, e.g. " + end_var_ + ".id");
+            return unknown(variables, "qualify fields with a pattern variable, e.g. " + end_var_ +
+                                          ".id");
         }
         if (path[0] == edge_var_) {
             if (path.size() == 1) {
@@ -861,10 +857,10 @@ Result<std::optional<DistanceExpr>> SelectRunner::AsDistance(const Expr& expr) c
          (is_match_ && vector_side->path.size() == 2 && vector_side->path[1] == "vector" &&
           (vector_side->path[0] == start_var_ || vector_side->path[0] == end_var_)));
     if (!is_vector_path) {
-        return ErrorAt(vector_side->pos,
-                       std::string("a distance is between the vector column and a "
-                                   "vector value, e.g. ") +
-                           (is_match_ ? end_var_ + ".vector" : "vector") + " <-> [0.1, 0.2]");
+        return ErrorAt(vector_side->pos, std::string("a distance is between the vector column and a "
+                                                     "vector value, e.g. ") +
+                                             (is_match_ ? end_var_ + ".vector" : "vector") +
+                                             " <-> [0.1, 0.2]");
     }
     if (is_match_) {
         distance.variable = vector_side->path[0];
@@ -912,9 +908,8 @@ Status SelectRunner::CheckExpr(const Expr& expr, bool allow_aggregate, bool allo
             }
             if (auto aggregate = AggregateOf(expr)) {
                 if (!allow_aggregate) {
-                    return ErrorAt(expr.pos, expr.text +
-                                                 "() is an aggregate: use it in the select "
-                                                 "list");
+                    return ErrorAt(expr.pos, expr.text + "() is an aggregate: use it in the select "
+                                                         "list");
                 }
                 if (expr.is_star) {
                     if (*aggregate != Aggregate::kCount) {
@@ -931,24 +926,22 @@ Status SelectRunner::CheckExpr(const Expr& expr, bool allow_aggregate, bool allo
                 return CheckExpr(expr.children[0], false, false);
             }
             if (expr.kind == ExprKind::kCall) {
-                static const std::vector<std::string> kFunctions = {"count", "min", "max",
-                                                                    "avg",   "sum", "distance"};
+                static const std::vector<std::string> kFunctions = {"count", "min", "max", "avg",
+                                                                    "sum", "distance"};
                 std::string message = "unknown function " + expr.text + "()";
                 if (auto suggestion = ClosestName(expr.text, kFunctions)) {
                     message += "; did you mean " + *suggestion + "()?";
                 }
                 return ErrorAt(expr.pos, message);
             }
-            return ErrorAt(expr.pos,
-                           "only fields, distances, constants and aggregates can be "
-                           "selected, not " +
-                               ToString(expr));
+            return ErrorAt(expr.pos, "only fields, distances, constants and aggregates can be "
+                                     "selected, not " +
+                                         ToString(expr));
         }
         default:
-            return ErrorAt(expr.pos,
-                           "only fields, distances, constants and aggregates can be "
-                           "selected, not " +
-                               ToString(expr));
+            return ErrorAt(expr.pos, "only fields, distances, constants and aggregates can be "
+                                     "selected, not " +
+                                         ToString(expr));
     }
 }
 
@@ -1003,9 +996,9 @@ Status SelectRunner::BindItems() {
             if (item.is_aggregate) {
                 continue;
             }
-            const bool grouped =
-                std::any_of(stmt_.group_by.begin(), stmt_.group_by.end(),
-                            [&](const Expr& key) { return ToString(key) == ToString(item.expr); });
+            const bool grouped = std::any_of(
+                stmt_.group_by.begin(), stmt_.group_by.end(),
+                [&](const Expr& key) { return ToString(key) == ToString(item.expr); });
             if (!grouped && !IsConstant(item.expr)) {
                 return ErrorAt(item.expr.pos, ToString(item.expr) +
                                                   " must appear in GROUP BY or be inside an "
@@ -1022,20 +1015,18 @@ Status SelectRunner::BindOrder() {
         int item_index = -1;
         for (std::size_t item_idx = 0; item_idx < items_.size(); ++item_idx) {
             const Item& item = items_[item_idx];
-            const bool by_alias = order.expr.kind == ExprKind::kPath &&
-                                  order.expr.path.size() == 1 && order.expr.path[0] == item.name &&
-                                  !stmt_.items.empty();
+            const bool by_alias = order.expr.kind == ExprKind::kPath && order.expr.path.size() == 1 &&
+                                  order.expr.path[0] == item.name && !stmt_.items.empty();
             if (by_alias || ToString(order.expr) == ToString(item.expr)) {
                 item_index = static_cast<int>(item_idx);
                 break;
             }
         }
-        const Expr& key =
-            item_index >= 0 ? items_[static_cast<std::size_t>(item_index)].expr : order.expr;
+        const Expr& key = item_index >= 0 ? items_[static_cast<std::size_t>(item_index)].expr
+                                          : order.expr;
         if (is_aggregate_ && item_index < 0) {
-            return ErrorAt(order.expr.pos,
-                           "in a query with aggregates, ORDER BY names a selected "
-                           "column or its alias");
+            return ErrorAt(order.expr.pos, "in a query with aggregates, ORDER BY names a selected "
+                                           "column or its alias");
         }
         if (item_index < 0) {
             PHENIX_RETURN_IF_ERROR(CheckExpr(order.expr, false, true));
@@ -1163,8 +1154,8 @@ Result<QueryValue> SelectRunner::EvalPath(const Expr& expr, const Row& row) cons
             if (path[1] == "target") {
                 return QueryValue::String(edge.target_id);
             }
-            json properties =
-                json::parse(edge.properties.empty() ? "{}" : edge.properties, nullptr, false);
+            json properties = json::parse(edge.properties.empty() ? "{}" : edge.properties,
+                                          nullptr, false);
             if (properties.is_discarded()) {
                 return QueryValue::Null();
             }
@@ -1236,7 +1227,8 @@ void SelectRunner::VisitExprs(Visit&& visit) const {
     }
 }
 
-SelectRunner::NodeNeeds SelectRunner::Needs(const std::string& variable, bool engine_orders) const {
+SelectRunner::NodeNeeds SelectRunner::Needs(const std::string& variable,
+                                            bool engine_orders) const {
     NodeNeeds needs;
     // The ORDER BY distance comes with each hit when the index ranks; otherwise it is computed
     // from the vectors.
@@ -1395,7 +1387,7 @@ Result<PlanNode> SelectRunner::RunRows(std::vector<Row>* rows, std::size_t want)
     PHENIX_ASSIGN_OR_RETURN(PlanNode node, FilterPlanNode(&estimated));
     node.estimated_rows = std::min(estimated, static_cast<double>(want));
     if (mode_ == ExplainMode::kExplain) {
-        node.label = where_.ids                   ? "IdLookup " + info_.spec.ref.name
+        node.label = where_.ids ? "IdLookup " + info_.spec.ref.name
                      : where_.filter_json.empty() ? "Scan " + info_.spec.ref.name
                                                   : "IndexFilter " + info_.spec.ref.name;
         return node;
@@ -1457,9 +1449,8 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
         return ErrorAt(stmt_.limit->pos, "a nearest-neighbour query returns at most 10000 rows");
     }
     if (!stmt_.limit) {
-        return ErrorAt(order_distance_->pos,
-                       "ORDER BY distance needs a LIMIT (the number of "
-                       "nearest neighbours, at most 10000)");
+        return ErrorAt(order_distance_->pos, "ORDER BY distance needs a LIMIT (the number of "
+                                             "nearest neighbours, at most 10000)");
     }
     double estimated = 0;
     PHENIX_ASSIGN_OR_RETURN(PlanNode filter_node, FilterPlanNode(&estimated));
@@ -1479,8 +1470,7 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     SearchStrategy strategy = SearchStrategy::kAuto;
     std::string why;
     const bool filtered = !where_.IsEmpty();
-    const double effective_ef =
-        static_cast<double>(std::max<std::size_t>(ef_.value_or(kDefaultEf), k));
+    const double effective_ef = static_cast<double>(std::max<std::size_t>(ef_.value_or(kDefaultEf), k));
     if (forced_strategy_) {
         strategy = *forced_strategy_;
         why = "forced by WITH (strategy = ...)";
@@ -1488,9 +1478,8 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
         why = "no filter";
     } else if (estimated <= kExactScanMaxRows || estimated <= effective_ef) {
         strategy = SearchStrategy::kExactScan;
-        why = "about " + FormatRows(estimated) +
-              " rows match: scanning them is cheaper than "
-              "walking the graph";
+        why = "about " + FormatRows(estimated) + " rows match: scanning them is cheaper than "
+                                                  "walking the graph";
     } else if (estimated / total >= kPostFilterFrom) {
         strategy = SearchStrategy::kPostFilter;
         char buffer[96];
@@ -1530,7 +1519,9 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     node.millis = MillisSince(start);
     node.actual_rows = response.hits.size();
     node.details.push_back("ran: " + std::string(SearchStrategyName(response.plan.strategy)) +
-                           ", ef=" + std::to_string(response.plan.ef) + ", " +
+                           (response.plan.ef > 0 ? ", ef=" + std::to_string(response.plan.ef)
+                                                 : std::string(", no graph search")) +
+                           ", " +
                            std::to_string(response.plan.distance_computations) + " distances" +
                            (response.plan.fell_back_to_exact ? ", fell back to exact" : ""));
     if (filtered && !node.children.empty()) {
@@ -1569,10 +1560,10 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         edge_text += ", label " + edge_match_.labels[0];
     }
     if (edge_match_.min_weight || edge_match_.max_weight) {
-        edge_text +=
-            ", weight in [" +
-            (edge_match_.min_weight ? std::to_string(*edge_match_.min_weight) : "-inf") + ", " +
-            (edge_match_.max_weight ? std::to_string(*edge_match_.max_weight) : "inf") + "]";
+        edge_text += ", weight in [" +
+                     (edge_match_.min_weight ? std::to_string(*edge_match_.min_weight) : "-inf") +
+                     ", " +
+                     (edge_match_.max_weight ? std::to_string(*edge_match_.max_weight) : "inf") + "]";
     }
     if (!edge_match_.properties_filter.empty()) {
         edge_text += ", properties " + edge_match_.properties_filter;
@@ -1614,10 +1605,10 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
     }
     // Graph-first, then the index: a nearest-neighbour search restricted to what the pattern
     // reaches, when the far node is in the start's collection and the metric is the index's.
-    const bool can_search = order_distance_ && !needs_paths_ && !order_descending_ &&
-                            order_distance_->variable == end_var_ &&
-                            end_collection_ == info_.spec.ref.name &&
-                            OpMetric(order_distance_->op, info_.spec.metric) == info_.spec.metric;
+    const bool can_search =
+        order_distance_ && !needs_paths_ && !order_descending_ &&
+        order_distance_->variable == end_var_ && end_collection_ == info_.spec.ref.name &&
+        OpMetric(order_distance_->op, info_.spec.metric) == info_.spec.metric;
     if (can_search) {
         if (!stmt_.limit) {
             return ErrorAt(order_distance_->pos, "ORDER BY distance needs a LIMIT");
@@ -1633,8 +1624,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         if (!where_.filter_json.empty()) {
             node.details.push_back("filter on " + end_var_ + ": " + where_.filter_json);
         }
-        node.estimated_rows =
-            std::min(static_cast<double>(k), std::max(0.0, expand.estimated_rows));
+        node.estimated_rows = std::min(static_cast<double>(k), std::max(0.0, expand.estimated_rows));
         SearchOptions options;
         options.k = k;
         options.ef = ef_ ? static_cast<std::uint32_t>(*ef_) : 0;
@@ -1683,7 +1673,8 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         node.children.push_back(std::move(expand));
         const auto start = Clock::now();
         Result<SearchResponse> searched = reader_.Search(ref_, order_distance_->query, options);
-        if (!searched.ok() && searched.status().code() == StatusCode::kNotFound && !start_entity) {
+        if (!searched.ok() && searched.status().code() == StatusCode::kNotFound &&
+            !start_entity) {
             label_plan(SearchPlan{});
             node.actual_rows = 0;  // the start does not exist: no rows
             return node;
@@ -1856,9 +1847,9 @@ Result<PlanNode> SelectRunner::PlanAndRun(std::vector<Row>* rows) {
         return RunVector(rows);
     }
     // count(*) alone: the filter's exact count, no rows read.
-    const bool count_only = is_aggregate_ && stmt_.group_by.empty() && items_.size() == 1 &&
-                            items_[0].expr.is_star && items_[0].expr.kind == ExprKind::kCall &&
-                            !where_.ids;
+    const bool count_only =
+        is_aggregate_ && stmt_.group_by.empty() && items_.size() == 1 && items_[0].expr.is_star &&
+        items_[0].expr.kind == ExprKind::kCall && !where_.ids;
     if (count_only) {
         PlanNode node;
         double estimated = 0;
@@ -1991,8 +1982,7 @@ Result<QueryResult> SelectRunner::ProjectAggregates(std::vector<Row>& rows) {
                         break;
                     }
                 }
-                out.push_back(key_idx < group.keys.size() ? group.keys[key_idx]
-                                                          : QueryValue::Null());
+                out.push_back(key_idx < group.keys.size() ? group.keys[key_idx] : QueryValue::Null());
                 continue;
             }
             const Accumulator& acc = group.accumulators[idx];
@@ -2006,8 +1996,7 @@ Result<QueryResult> SelectRunner::ProjectAggregates(std::vector<Row>& rows) {
                     break;
                 case Aggregate::kAvg:
                     out.push_back(acc.count == 0 ? QueryValue::Null()
-                                                 : QueryValue::Float(
-                                                       acc.sum / static_cast<double>(acc.count)));
+                                                 : QueryValue::Float(acc.sum / static_cast<double>(acc.count)));
                     break;
                 case Aggregate::kSum:
                     out.push_back(acc.count == 0 ? QueryValue::Null()
@@ -2026,18 +2015,17 @@ Result<QueryResult> SelectRunner::Project(std::vector<Row>& rows, PlanNode* root
         PHENIX_ASSIGN_OR_RETURN(QueryResult result, ProjectAggregates(rows));
         // ORDER BY over the aggregated rows (keys name selected columns), then LIMIT.
         if (!order_keys_.empty()) {
-            std::stable_sort(
-                result.rows.begin(), result.rows.end(),
-                [&](const std::vector<QueryValue>& a, const std::vector<QueryValue>& b) {
-                    for (const auto& [item_index, order] : order_keys_) {
-                        const auto col = static_cast<std::size_t>(item_index);
-                        const int cmp = CompareValues(a[col], b[col]);
-                        if (cmp != 0) {
-                            return order->is_descending ? cmp > 0 : cmp < 0;
-                        }
-                    }
-                    return false;
-                });
+            std::stable_sort(result.rows.begin(), result.rows.end(),
+                             [&](const std::vector<QueryValue>& a, const std::vector<QueryValue>& b) {
+                                 for (const auto& [item_index, order] : order_keys_) {
+                                     const auto col = static_cast<std::size_t>(item_index);
+                                     const int cmp = CompareValues(a[col], b[col]);
+                                     if (cmp != 0) {
+                                         return order->is_descending ? cmp > 0 : cmp < 0;
+                                     }
+                                 }
+                                 return false;
+                             });
         }
         if (result.rows.size() > RowLimit()) {
             result.rows.resize(RowLimit());
@@ -2075,16 +2063,17 @@ Result<QueryResult> SelectRunner::Project(std::vector<Row>& rows, PlanNode* root
                                 rows[0].engine_distance.has_value();
     if (!order_keys_.empty() && !engine_ordered) {
         const auto sort_start = Clock::now();
-        std::stable_sort(
-            projected.begin(), projected.end(), [&](const Projected& a, const Projected& b) {
-                for (std::size_t idx = 0; idx < order_keys_.size(); ++idx) {
-                    const int cmp = CompareValues(a.keys[idx], b.keys[idx]);
-                    if (cmp != 0) {
-                        return order_keys_[idx].second->is_descending ? cmp > 0 : cmp < 0;
-                    }
-                }
-                return false;
-            });
+        std::stable_sort(projected.begin(), projected.end(),
+                         [&](const Projected& a, const Projected& b) {
+                             for (std::size_t idx = 0; idx < order_keys_.size(); ++idx) {
+                                 const int cmp = CompareValues(a.keys[idx], b.keys[idx]);
+                                 if (cmp != 0) {
+                                     return order_keys_[idx].second->is_descending ? cmp > 0
+                                                                                   : cmp < 0;
+                                 }
+                             }
+                             return false;
+                         });
         PlanNode sort;
         sort.label = "Sort";
         sort.estimated_rows = root->estimated_rows;
@@ -2105,8 +2094,8 @@ Result<QueryResult> SelectRunner::Project(std::vector<Row>& rows, PlanNode* root
 Result<QueryResult> SelectRunner::Run() {
     PHENIX_RETURN_IF_ERROR(BindSource());
     if (!is_match_) {
-        PHENIX_ASSIGN_OR_RETURN(where_,
-                                BindWhere(stmt_.where ? &*stmt_.where : nullptr, ctx_.params));
+        PHENIX_ASSIGN_OR_RETURN(where_, BindWhere(stmt_.where ? &*stmt_.where : nullptr,
+                                                  ctx_.params));
     }
     PHENIX_RETURN_IF_ERROR(BindItems());
     PHENIX_RETURN_IF_ERROR(BindOrder());
@@ -2144,7 +2133,8 @@ Result<QueryResult> SelectRunner::Run() {
             columns += (columns.empty() ? "" : ", ") + column;
         }
         project.details.push_back(columns);
-        project.estimated_rows = is_aggregate_ && stmt_.group_by.empty() ? 1 : root.estimated_rows;
+        project.estimated_rows =
+            is_aggregate_ && stmt_.group_by.empty() ? 1 : root.estimated_rows;
         project.actual_rows = result.rows.size();
         project.millis = MillisSince(start);
         project.children.push_back(std::move(root));
