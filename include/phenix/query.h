@@ -69,7 +69,7 @@ struct FilterPlan {
     /// One line per predicate: how it ran ("index", "scan", "check") with estimated and
     /// actual rows, e.g. `category = 3: index, est 17012, actual 16974`.
     std::vector<std::string> steps;
-    double estimated_rows = 0;       ///< the optimizer's estimate for the whole filter
+    double estimated_rows = 0;  ///< the optimizer's estimate for the whole filter
     std::uint64_t rows_scanned = 0;  ///< entity records read and checked
     std::uint64_t index_entries_read = 0;
 };
