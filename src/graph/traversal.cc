@@ -460,6 +460,10 @@ Result<ExpandResult> Expand(AdjacencySource& source, const ExpandSpec& spec,
         frontier.swap(next);
     }
 
+    // The loop may end (depth bound, no frontier) before enough() looked at the last depth.
+    if (spec.max_results != 0 && result.nodes.size() > spec.max_results) {
+        result.truncated = true;
+    }
     if (spec.sort) {
         auto by_depth_node = [](const ReachedNode& a, const ReachedNode& b) {
             return a.depth != b.depth ? a.depth < b.depth : a.node < b.node;
