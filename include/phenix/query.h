@@ -128,16 +128,19 @@ struct TraversalSpec {
 struct ReachedEntity {
     CollectionRef collection;
     std::string id;
-    std::uint32_t depth = 0;    ///< fewest hops (within the range) that reach it
-    std::string metadata;       ///< with include_metadata
-    std::vector<float> vector;  ///< with include_vector (empty if it has none)
+    std::uint32_t depth = 0;  ///< fewest hops (within the range) that reach it
 };
 
 struct TraversalResponse {
     std::vector<ReachedEntity> entities;  ///< nearest first, then by collection and id
+    /// With include_metadata: the metadata JSON of each entity of `entities`, in order.
+    std::vector<std::string> metadata;
+    /// With include_vector: the vector of each entity of `entities` (empty if it has none).
+    std::vector<std::vector<float>> vectors;
     std::uint64_t edges_examined = 0;
-    bool truncated = false;   ///< more than `limit` entities match
-    std::uint64_t count = 0;  ///< with count_only: the number of matching entities
+    bool truncated = false;  ///< more than `limit` entities were reached
+    /// With count_only: the number of matching entities.
+    std::uint64_t count = 0;
 };
 
 struct PathSpec {

@@ -10,6 +10,7 @@
 // of every node whose edges a commit changes, before the commit becomes visible
 // (graph/adjacency_cache.h explains why that keeps the cache exact under MVCC).
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <numeric>
@@ -565,6 +566,55 @@ Result<graph::ExpandResult> DatabaseImpl::ExpandLocked(
     return graph::Expand(source, expand, TraversalLimitsFromOptions());
 }
 
+namespace {
+
+// A reached node's place in Traverse's order: depth, then the collection's rank by (tenant,
+// name), then the id (its first 8 bytes here; the full id breaks ties).
+struct SortKey {
+    std::uint32_t depth;
+    std::uint32_t collection;
+    std::uint64_t id_prefix;  // the id's first 8 bytes, big-endian, zero-padded
+    std::uint32_t idx;
+};
+
+// From this many reached nodes on, Traverse orders them with RadixSortKeys.
+constexpr std::size_t kRadixSortFrom = 4096;
+
+// Stable LSD radix sort by (depth, collection, id_prefix): the prefix's bytes from the last,
+// then the collection rank, then the depth, one counting pass per byte that varies.
+void RadixSortKeys(std::vector<SortKey>& keys) {
+    std::vector<SortKey> scratch(keys.size());
+    auto pass = [&](auto digit) {
+        std::array<std::size_t, 257> offsets{};
+        for (const SortKey& key : keys) {
+            ++offsets[digit(key) + 1];
+        }
+        for (std::size_t idx = 0; idx < 256; ++idx) {
+            if (offsets[idx + 1] == keys.size()) {
+                return;  // every key has this byte: nothing to reorder
+            }
+            offsets[idx + 1] += offsets[idx];
+        }
+        for (const SortKey& key : keys) {
+            scratch[offsets[digit(key)]++] = key;
+        }
+        keys.swap(scratch);
+    };
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        pass([shift](const SortKey& key) {
+            return static_cast<std::size_t>((key.id_prefix >> shift) & 0xFF);
+        });
+    }
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        pass([shift](const SortKey& key) { return static_cast<std::size_t>((key.collection >> shift) & 0xFF); });
+    }
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        pass([shift](const SortKey& key) { return static_cast<std::size_t>((key.depth >> shift) & 0xFF); });
+    }
+}
+
+}  // namespace
+
 // Traverse: expand (stopping at the depth that fills the page when nothing filters), restrict
 // to the end collection, the filters and the page, and read the page's records (if asked) in one
 // MultiGet at the traversal's snapshot. Ids come from the edges, not from records.
@@ -682,12 +732,6 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
         return id.empty() && expanded.nodes[idx].node == start ? std::string_view(spec.start_id)
                                                                : id;
     };
-    struct SortKey {
-        std::uint32_t depth;
-        std::uint32_t collection;
-        std::uint64_t id_prefix;  // the id's first 8 bytes, big-endian, zero-padded
-        std::uint32_t idx;
-    };
     std::vector<SortKey> keys;
     keys.reserve(kept.size());
     for (const std::uint32_t idx : kept) {
@@ -711,8 +755,26 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
         }
         return id_of(a.idx) < id_of(b.idx);
     };
-    // Only the page is ordered: the first `limit` selected, then sorted.
-    if (keys.size() > limit) {
+    if (keys.size() > kRadixSortFrom) {
+        // Large results (a hub's neighbourhood): an LSD radix sort on the fixed-size key, then
+        // the rare runs of equal keys by their full ids.
+        RadixSortKeys(keys);
+        auto same = [](const SortKey& a, const SortKey& b) {
+            return a.depth == b.depth && a.collection == b.collection && a.id_prefix == b.id_prefix;
+        };
+        for (std::size_t first = 0; first < keys.size();) {
+            std::size_t last = first + 1;
+            while (last < keys.size() && same(keys[first], keys[last])) {
+                ++last;
+            }
+            if (last - first > 1) {
+                std::sort(keys.begin() + static_cast<std::ptrdiff_t>(first),
+                          keys.begin() + static_cast<std::ptrdiff_t>(last), before);
+            }
+            first = last;
+        }
+    } else if (keys.size() > limit) {
+        // Only the page is ordered: the first `limit` selected, then sorted.
         std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(limit),
                          keys.end(), before);
         std::sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(limit), before);
@@ -771,8 +833,14 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
         }
         std::vector<std::string_view> key_views(record_keys.begin(), record_keys.end());
         PHENIX_ASSIGN_OR_RETURN(auto records, view.MultiGet(ColumnFamily::kEntities, key_views));
+        if (spec.include_metadata) {
+            response.metadata.resize(records.size());
+        }
+        if (spec.include_vector) {
+            response.vectors.resize(records.size());
+        }
         for (std::size_t pos = 0; pos < records.size(); ++pos) {
-            ReachedEntity& entity = response.entities[pos];
+            const ReachedEntity& entity = response.entities[pos];
             if (!records[pos]) {
                 return Status::Corruption("an edge points to entity " + QuoteForMessage(entity.id) +
                                           " of collection '" + entity.collection.ToString() +
@@ -781,11 +849,11 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
             if (spec.include_metadata) {
                 PHENIX_ASSIGN_OR_RETURN(std::string_view metadata,
                                         storage::DecodeEntityRecordMetadata(*records[pos]));
-                entity.metadata = std::string(metadata);
+                response.metadata[pos] = std::string(metadata);
             }
             if (spec.include_vector) {
                 PHENIX_RETURN_IF_ERROR(
-                    storage::DecodeEntityRecordVector(*records[pos], entity.vector));
+                    storage::DecodeEntityRecordVector(*records[pos], response.vectors[pos]));
             }
         }
     }

@@ -1804,11 +1804,15 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
             return expand;
         }
         rows->reserve(reached.entities.size());
-        for (ReachedEntity& entity : reached.entities) {
+        for (std::size_t idx = 0; idx < reached.entities.size(); ++idx) {
             Row row;
-            row.entity.id = std::move(entity.id);
-            row.entity.metadata = std::move(entity.metadata);
-            row.entity.vector = std::move(entity.vector);
+            row.entity.id = std::move(reached.entities[idx].id);
+            if (needs.metadata) {
+                row.entity.metadata = std::move(reached.metadata[idx]);
+            }
+            if (needs.vector) {
+                row.entity.vector = std::move(reached.vectors[idx]);
+            }
             row.start = start_entity;
             rows->push_back(std::move(row));
         }

@@ -177,17 +177,61 @@ TEST_F(TraversePushdownTest, PageCountFiltersAndRecordsEqualThePlainTraversalCut
                 with_records.include_vector = true;
                 auto records = db_->Traverse("docs", with_records);
                 ASSERT_TRUE(records.ok());
-                for (const ReachedEntity& entity : records->entities) {
+                ASSERT_EQ(records->metadata.size(), records->entities.size());
+                ASSERT_EQ(records->vectors.size(), records->entities.size());
+                for (std::size_t idx = 0; idx < records->entities.size(); ++idx) {
+                    const ReachedEntity& entity = records->entities[idx];
                     auto stored = db_->Get(entity.collection, entity.id);
                     ASSERT_TRUE(stored.ok());
-                    EXPECT_EQ(entity.metadata, stored->metadata);
-                    EXPECT_EQ(entity.vector, stored->vector);
+                    EXPECT_EQ(records->metadata[idx], stored->metadata);
+                    EXPECT_EQ(records->vectors[idx], stored->vector);
                 }
                 checked += all.empty() ? 0 : 1;
             }
         }
     }
     EXPECT_GT(checked, 40);
+}
+
+// A large result is ordered by a radix sort on (depth, collection, the id's first 8 bytes) and
+// ties on the full id: ids here share long prefixes, and two collections interleave.
+TEST_F(TraversePushdownTest, OrdersALargeResultByDepthCollectionAndId) {
+    WriteBatch batch;
+    batch.Insert("docs", Doc("hub"));
+    std::vector<std::string> expected_docs;
+    std::vector<std::string> expected_other;
+    for (int idx = 0; idx < 5000; ++idx) {
+        const bool other = idx % 10 == 3;
+        // Same first 8 bytes for many ids, different lengths and endings.
+        const std::string id = "common-prefix-" + std::to_string((idx * 7919) % 5003) +
+                               (idx % 3 == 0 ? "-x" : "");
+        Edge edge = To("hub", "r");
+        edge.target_collection = "docs";
+        batch.Insert(other ? "other" : "docs", Doc(id, {0.1f, 0.2f, 0.3f, 0.4f}, "{}", {edge}));
+        (other ? expected_other : expected_docs).push_back(id);
+    }
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    std::sort(expected_docs.begin(), expected_docs.end());
+    std::sort(expected_other.begin(), expected_other.end());
+    std::vector<std::string> expected = expected_docs;  // "docs" sorts before "other"
+    expected.insert(expected.end(), expected_other.begin(), expected_other.end());
+    auto reached = db_->Traverse("docs", {.start_id = "hub", .direction = EdgeDirection::kIn});
+    ASSERT_TRUE(reached.ok()) << reached.status().ToString();
+    std::vector<std::string> got;
+    for (const ReachedEntity& entity : reached->entities) {
+        got.push_back(entity.id);
+    }
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(reached->entities[expected_docs.size()].collection.name, "other");
+    // The same order with a page.
+    auto page = db_->Traverse("docs", {.start_id = "hub", .direction = EdgeDirection::kIn,
+                                       .limit = 4500});
+    ASSERT_TRUE(page.ok());
+    ASSERT_EQ(page->entities.size(), 4500u);
+    EXPECT_TRUE(page->truncated);
+    for (std::size_t idx = 0; idx < 4500; ++idx) {
+        ASSERT_EQ(page->entities[idx].id, expected[idx]) << idx;
+    }
 }
 
 TEST_F(TraversePushdownTest, FollowsDeletesSnapshotsAndTransactionsOwnWrites) {
