@@ -148,8 +148,8 @@ struct Args {
     std::size_t block_cache_mb =
         0;  // 0: Options' default  // timed passes over hybrid_gt.jsonl (best reported)
     // Phases to run after the load (--phases, comma-separated; default all).
-    std::set<std::string> phases = {"index",    "filter", "traverse", "hybrid",
-                                    "match",    "shortest", "degree", "deep"};
+    std::set<std::string> phases = {"index", "filter",   "traverse", "hybrid",
+                                    "match", "shortest", "degree",   "deep"};
 
     [[nodiscard]] bool Has(std::string_view phase) const {
         return phases.contains(std::string(phase));
@@ -1685,10 +1685,11 @@ class Bench {
             double recall_sum = 0;
             std::size_t same_as_expand = 0;
         };
-        std::vector<Variant> variants = {{"plain_top10", "", {}, 0, 0},
-                                         {"match_auto", "", {}, 0, 0},
-                                         {"match_expand", " WITH (graph_plan = 'expand')", {}, 0, 0},
-                                         {"match_vector_first", " WITH (graph_plan = 'vector_first')", {}, 0, 0}};
+        std::vector<Variant> variants = {
+            {"plain_top10", "", {}, 0, 0},
+            {"match_auto", "", {}, 0, 0},
+            {"match_expand", " WITH (graph_plan = 'expand')", {}, 0, 0},
+            {"match_vector_first", " WITH (graph_plan = 'vector_first')", {}, 0, 0}};
         std::vector<double> count_latencies;
         std::vector<double> page_latencies;
         std::size_t mismatches = 0;
@@ -1822,7 +1823,8 @@ class Bench {
                 .Set("mean_us", Round(Mean(variants[v].latencies), 1))
                 .Set("x_plain_top10_p50", Round(p50 / std::max(plain_p50, 1e-3), 2));
             if (v > 0) {
-                line.Set("recall_at_10", Round(variants[v].recall_sum / static_cast<double>(runs), 4))
+                line.Set("recall_at_10",
+                         Round(variants[v].recall_sum / static_cast<double>(runs), 4))
                     .Set("same_rows_as_expand",
                          Round(static_cast<double>(variants[v].same_as_expand) /
                                    static_cast<double>(runs),

@@ -606,10 +606,14 @@ void RadixSortKeys(std::vector<SortKey>& keys) {
         });
     }
     for (unsigned shift = 0; shift < 32; shift += 8) {
-        pass([shift](const SortKey& key) { return static_cast<std::size_t>((key.collection >> shift) & 0xFF); });
+        pass([shift](const SortKey& key) {
+            return static_cast<std::size_t>((key.collection >> shift) & 0xFF);
+        });
     }
     for (unsigned shift = 0; shift < 32; shift += 8) {
-        pass([shift](const SortKey& key) { return static_cast<std::size_t>((key.depth >> shift) & 0xFF); });
+        pass([shift](const SortKey& key) {
+            return static_cast<std::size_t>((key.depth >> shift) & 0xFF);
+        });
     }
 }
 

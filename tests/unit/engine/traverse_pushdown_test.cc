@@ -203,8 +203,8 @@ TEST_F(TraversePushdownTest, OrdersALargeResultByDepthCollectionAndId) {
     for (int idx = 0; idx < 5000; ++idx) {
         const bool other = idx % 10 == 3;
         // Same first 8 bytes for many ids, different lengths and endings.
-        const std::string id = "common-prefix-" + std::to_string((idx * 7919) % 5003) +
-                               (idx % 3 == 0 ? "-x" : "");
+        const std::string id =
+            "common-prefix-" + std::to_string((idx * 7919) % 5003) + (idx % 3 == 0 ? "-x" : "");
         Edge edge = To("hub", "r");
         edge.target_collection = "docs";
         batch.Insert(other ? "other" : "docs", Doc(id, {0.1f, 0.2f, 0.3f, 0.4f}, "{}", {edge}));
@@ -224,8 +224,8 @@ TEST_F(TraversePushdownTest, OrdersALargeResultByDepthCollectionAndId) {
     EXPECT_EQ(got, expected);
     EXPECT_EQ(reached->entities[expected_docs.size()].collection.name, "other");
     // The same order with a page.
-    auto page = db_->Traverse("docs", {.start_id = "hub", .direction = EdgeDirection::kIn,
-                                       .limit = 4500});
+    auto page =
+        db_->Traverse("docs", {.start_id = "hub", .direction = EdgeDirection::kIn, .limit = 4500});
     ASSERT_TRUE(page.ok());
     ASSERT_EQ(page->entities.size(), 4500u);
     EXPECT_TRUE(page->truncated);
