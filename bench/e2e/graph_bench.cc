@@ -1767,7 +1767,9 @@ class Bench {
                     truth.insert(std::to_string(scored[idx].second));
                 }
                 std::vector<std::vector<std::string>> answers(variants.size());
-                for (std::size_t v = 0; v < variants.size(); ++v) {
+                // Each variant goes first equally often (the first one meets colder caches).
+                for (std::size_t turn = 0; turn < variants.size(); ++turn) {
+                    const std::size_t v = (turn + qid) % variants.size();
                     const std::string text =
                         v == 0 ? "SELECT id FROM " + std::string(kCollection) + " ORDER BY vector" +
                                      op + vector + " LIMIT 10"

@@ -1650,6 +1650,10 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         }
         // The label names the graph plan the engine picks (from its neighbourhood estimate).
         auto label_plan = [&](const SearchPlan& plan) {
+            if (plan.graph_estimated_rows > 0) {
+                (node.children.empty() ? expand : node.children[0]).estimated_rows =
+                    plan.graph_estimated_rows;
+            }
             node.label =
                 plan.graph_plan == GraphPlan::kVectorFirst
                     ? "VectorFirst " + info_.spec.ref.name +
