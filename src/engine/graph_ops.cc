@@ -62,6 +62,22 @@ txn::ReadView::Iterator& StorageAdjacency::SeekEdges(ColumnFamily family, NodeRe
 }
 
 Result<graph::PackedListPtr> StorageAdjacency::ReadList(NodeRef node, graph::Direction dir) {
+    if (!memoize_ || cache_ == nullptr) {
+        return ReadListOnce(node, dir);
+    }
+    graph::NodeMap<graph::PackedListPtr>& memo =
+        dir == graph::Direction::kOut ? memo_out_ : memo_in_;
+    if (const graph::PackedListPtr* known = memo.Find(node)) {
+        return *known;
+    }
+    PHENIX_ASSIGN_OR_RETURN(graph::PackedListPtr list, ReadListOnce(node, dir));
+    if (list) {
+        memo.TryEmplace(node, list);
+    }
+    return list;
+}
+
+Result<graph::PackedListPtr> StorageAdjacency::ReadListOnce(NodeRef node, graph::Direction dir) {
     if (cache_ == nullptr) {
         return graph::PackedListPtr();  // unpacked: the operators use ForEachEdge
     }
@@ -794,36 +810,32 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
     }
 
     // Ids from the edges; a record only where an edge had none (a source without ids).
-    std::vector<NodeRef> page_nodes;
-    std::vector<std::string_view> page_ids;
-    page_nodes.reserve(kept.size());
-    page_ids.reserve(kept.size());
-    for (const std::uint32_t idx : kept) {
-        page_nodes.push_back(expanded.nodes[idx].node);
-        page_ids.push_back(id_of(idx));
-    }
-    std::vector<PathNode> described;
-    const bool all_known = std::none_of(page_ids.begin(), page_ids.end(),
-                                        [](std::string_view id) { return id.empty(); });
-    if (!all_known) {
-        PHENIX_ASSIGN_OR_RETURN(described, DescribeNodes(page_nodes, page_ids, view));
-    }
     std::vector<CollectionRef> refs;
     refs.reserve(handles.size());
     for (const auto& owner : handles) {
         refs.push_back(owner->ref());
     }
     response.entities.resize(kept.size());
+    std::vector<std::size_t> unknown;  // positions whose id an edge did not give
     for (std::size_t pos = 0; pos < kept.size(); ++pos) {
         const std::uint32_t idx = kept[pos];
         ReachedEntity& entity = response.entities[pos];
         entity.collection = refs[node_handle[idx]];
-        if (all_known) {
-            entity.id.assign(page_ids[pos]);
-        } else {
-            entity.id = std::move(described[pos].id);
-        }
+        entity.id.assign(id_of(idx));
         entity.depth = expanded.nodes[idx].depth;
+        if (entity.id.empty()) {
+            unknown.push_back(pos);
+        }
+    }
+    if (!unknown.empty()) {
+        std::vector<NodeRef> nodes;
+        for (const std::size_t pos : unknown) {
+            nodes.push_back(expanded.nodes[kept[pos]].node);
+        }
+        PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> described, DescribeNodes(nodes, {}, view));
+        for (std::size_t at = 0; at < unknown.size(); ++at) {
+            response.entities[unknown[at]].id = std::move(described[at].id);
+        }
     }
 
     // The page's records, in one MultiGet at the traversal's snapshot.
@@ -885,6 +897,7 @@ Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collect
         limits.max_paths = std::min<std::uint64_t>(limits.max_paths, spec.limit);
     }
     StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    source.MemoizeLists();  // a DFS comes back to nodes
     graph::PathSpec path_spec{.start = start,
                               .end = end,
                               .min_hops = spec.min_hops,
@@ -915,6 +928,7 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPathLocked(
     PHENIX_ASSIGN_OR_RETURN(NodeRef to, ResolveNode(*to_handle, spec.to_id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(spec.edges));
     StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    source.MemoizeLists();  // the hop-bounded search settles a node up to max_hops + 1 times
     graph::ShortestPathSpec path_spec{.from = from,
                                       .to = to,
                                       .direction = ToDirection(spec.direction),

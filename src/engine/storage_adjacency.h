@@ -19,6 +19,7 @@
 
 #include "graph/adjacency.h"
 #include "graph/adjacency_cache.h"
+#include "graph/node_set.h"
 #include "storage/keys.h"
 #include "txn/read_view.h"
 #include "txn/write_set.h"
@@ -32,6 +33,8 @@ class StorageAdjacency final : public graph::AdjacencySource {
         : tenant_(tenant), view_(view), own_writes_(own_writes), cache_(cache) {}
 
     Result<graph::PackedListPtr> ReadList(graph::NodeRef node, graph::Direction dir) override;
+    // ReadList without the memo.
+    Result<graph::PackedListPtr> ReadListOnce(graph::NodeRef node, graph::Direction dir);
     void Prefetch(graph::NodeRef node, graph::Direction dir) override {
         if (cache_ != nullptr) {
             if (dir != graph::Direction::kIn) {
@@ -45,8 +48,12 @@ class StorageAdjacency final : public graph::AdjacencySource {
     Status ForEachEdge(graph::NodeRef node, graph::Direction dir, bool need_properties,
                        graph::FunctionRef<bool(const graph::EdgeView&)> visit) override;
 
-    // Lists read from storage (cache misses) and from the cache, for EXPLAIN ANALYZE-style
-    // reporting and tests.
+    // Keep every list read for the rest of the traversal, so that operators that come back to a
+    // node (paths, the hop-bounded shortest path, the probe's checks) read each list once: from
+    // the cache or storage the first time, from here after. Costs a reference per list.
+    void MemoizeLists() { memoize_ = true; }
+
+    // Lists read from storage (cache misses, and nodes a transaction changed).
     [[nodiscard]] std::uint64_t storage_reads() const { return storage_reads_; }
 
   private:
@@ -64,6 +71,9 @@ class StorageAdjacency final : public graph::AdjacencySource {
     std::string upper_;                   // scratch: its successor
     std::vector<graph::EdgeView> views_;  // scratch: a list being packed
     std::uint64_t storage_reads_ = 0;
+    bool memoize_ = false;
+    graph::NodeMap<graph::PackedListPtr> memo_out_;  // with MemoizeLists
+    graph::NodeMap<graph::PackedListPtr> memo_in_;
 };
 
 }  // namespace phenix::engine

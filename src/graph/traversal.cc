@@ -383,8 +383,14 @@ Result<ExpandResult> Expand(AdjacencySource& source, const ExpandSpec& spec,
         level_ids = std::move(next_ids);
     }
 
-    // Phase 2: BFS from L_min.
+    // Phase 2: BFS from L_min. (Room for a typical small result up front: fewer regrowths.)
+    constexpr std::size_t kInitialNodes = 64;
     ExpandResult result;
+    result.nodes.reserve(kInitialNodes);
+    if (spec.collect_ids) {
+        result.id_ends.reserve(kInitialNodes);
+        result.id_bytes.reserve(8 * kInitialNodes);
+    }
     bool probing = false;  // looking for one more node to tell whether the result is truncated
     // Records a returned node; false once probing found one.
     auto emit = [&](NodeRef node, std::uint32_t depth, std::string_view id) {
@@ -427,6 +433,7 @@ Result<ExpandResult> Expand(AdjacencySource& source, const ExpandSpec& spec,
     }
     std::vector<NodeRef> frontier = std::move(level);
     std::vector<NodeRef> next;
+    next.reserve(kInitialNodes);
     for (std::uint32_t depth = spec.min_hops;
          depth < spec.max_hops && !frontier.empty() && !enough() && !result.truncated; ++depth) {
         next.clear();
