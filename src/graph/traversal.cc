@@ -348,6 +348,8 @@ Result<ExpandResult> Expand(AdjacencySource& source, const ExpandSpec& spec,
     if (starts.size() > limits.max_nodes) {
         return TooManyNodes(limits.max_nodes);
     }
+    const bool level_is_single_start = starts.size() == 1;
+    const NodeRef single_start = level.empty() ? NodeRef{} : level.front();
     // The ids of the level's nodes (phase 1), as the edges that reached them gave them.
     IdBuffer level_ids;
     for (std::size_t idx = 0; idx < level.size() && spec.collect_ids; ++idx) {
@@ -394,7 +396,9 @@ Result<ExpandResult> Expand(AdjacencySource& source, const ExpandSpec& spec,
     bool probing = false;  // looking for one more node to tell whether the result is truncated
     // Records a returned node; false once probing found one.
     auto emit = [&](NodeRef node, std::uint32_t depth, std::string_view id) {
-        if (!spec.include_starts && starts.Contains(node)) {
+        // One start (the engine's case) is compared directly, without a hash probe.
+        if (!spec.include_starts &&
+            (level_is_single_start ? node == single_start : starts.Contains(node))) {
             return true;
         }
         if (spec.emit_collection.has_value() && node.collection != *spec.emit_collection) {
