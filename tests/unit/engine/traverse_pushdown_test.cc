@@ -122,7 +122,7 @@ TEST_F(TraversePushdownTest, PageCountFiltersAndRecordsEqualThePlainTraversalCut
                                std::tie(b.depth, b.collection, b.id);
                     }));
                 // The first `limit`, and whether there were more.
-                for (std::size_t limit : {1, 3, 7}) {
+                for (const std::size_t limit : {std::size_t{1}, std::size_t{3}, std::size_t{7}}) {
                     TraversalSpec paged = spec;
                     paged.limit = limit;
                     auto page = db_->Traverse("docs", paged);

@@ -73,7 +73,7 @@ TEST(NodeSet, AgreesWithStdSetAcrossTheDenseSwitch) {
     std::set<NodeRef> reference;
     for (int step = 0; step < 20000; ++step) {
         // Mostly one collection (what goes dense), some others, a few rows beyond 2^40.
-        const std::uint32_t collection = rng() % 10 == 0 ? 2 + rng() % 3 : 1;
+        const auto collection = static_cast<std::uint32_t>(rng() % 10 == 0 ? 2 + rng() % 3 : 1);
         const std::uint64_t row =
             rng() % 100 == 0 ? (std::uint64_t{1} << 41) + rng() % 50 : rng() % 60000;
         const NodeRef node{collection, row};
