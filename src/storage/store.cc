@@ -285,6 +285,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     if (env != nullptr) {
         db_options.env = env;
     }
+    store->file_system_ = db_options.env->GetFileSystem();
     int threads = options.background_threads;
     if (threads <= 0) {
         threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
@@ -402,6 +403,10 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
     rocksdb::Status s = WriteToRocks(db_.get(), write_options_, &batch);
     if (!s.ok()) {
         write_failed_.store(true);
+        std::uint64_t first = first_failed_commit_ts_.load();
+        while (commit_ts < first &&
+               !first_failed_commit_ts_.compare_exchange_weak(first, commit_ts)) {
+        }
         if (s.IsIOError() && s.subcode() != rocksdb::Status::kNoSpace) {
             // RocksDB treats a failed WAL append as fatal: every later write fails the same way
             // until the database is reopened. Say so, so the operator knows what to do.
@@ -411,6 +416,18 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
         }
     }
     return FromRocks(s, "write failed");
+}
+
+Status Store::SyncWal() {
+    if (write_failed_.load()) {
+        return Status::FailedPrecondition(
+            "the write-ahead log cannot be synced after a failed write; reopen the database");
+    }
+    Status synced = FromRocks(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
+    if (!synced.ok()) {
+        write_failed_.store(true);  // the WAL writer now holds the error: never sync it again
+    }
+    return synced;
 }
 
 Status Store::ScanVersions(ColumnFamily family, std::string_view prefix, std::uint64_t from_ts,

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
 
 #include <phenix/options.h>
@@ -113,6 +114,19 @@ class Store {
     }
     [[nodiscard]] const std::string& path() const { return path_; }
     [[nodiscard]] const rocksdb::WriteOptions& write_options() const { return write_options_; }
+    /// The file system RocksDB writes through (the Env's: a fault-injecting one in tests).
+    /// Files of derived state (index checkpoints) go through it too.
+    [[nodiscard]] rocksdb::FileSystem* file_system() const { return file_system_.get(); }
+
+    /// Makes every write that has returned so far durable (fsyncs the WAL), also in relaxed
+    /// mode. FailedPrecondition after a failed write (the WAL is in an error state and must
+    /// not be synced again).
+    Status SyncWal();
+    /// The lowest commit timestamp whose write failed (~0: none). Its WAL record may or may not
+    /// have reached the disk, so derived state must never claim to cover it.
+    [[nodiscard]] std::uint64_t first_failed_commit_ts() const {
+        return first_failed_commit_ts_.load();
+    }
 
     /// Applies a RocksDB write batch atomically with the configured durability, stamping every
     /// key of a versioned column family with `commit_ts`. Build the batch with NewBatch().
@@ -167,6 +181,8 @@ class Store {
     // Set once a write fails: RocksDB then holds a background error and its WAL writer must not
     // be synced again (Debian's assertion-enabled librocksdb aborts the process if it is).
     std::atomic<bool> write_failed_{false};
+    std::atomic<std::uint64_t> first_failed_commit_ts_{~std::uint64_t{0}};
+    std::shared_ptr<rocksdb::FileSystem> file_system_;
     std::mutex floor_mu_;  // serializes SetHistoryFloor
     std::atomic<std::uint64_t> history_floor_{0};
 };

@@ -169,6 +169,9 @@ class FaultInjectionFileSystem::TrackedFile final : public rocksdb::FSWritableFi
         if (!s.ok()) {
             return s;
         }
+        if (fs_->sync_error_) {
+            return IOStatus::IOError("fault injection: simulated sync error");
+        }
         // Only what was appended before the sync started is known to be covered by it.
         std::uint64_t size_at_start = 0;
         {

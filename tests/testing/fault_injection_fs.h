@@ -89,6 +89,11 @@ class FaultInjectionFileSystem final : public rocksdb::FileSystemWrapper {
     [[nodiscard]] bool IsFilesystemActive() const { return active_; }
     // While enabled, every Append / PositionedAppend fails with a plain IOError.
     void InjectWriteError(bool enabled) { write_error_ = enabled; }
+    // While enabled, every file Sync / Fsync fails with a plain IOError after the data was
+    // appended: the bytes are in the file (a restart without power loss finds them) but not
+    // durable (DropUnsyncedData removes them). A write whose WAL sync fails this way is the
+    // ambiguous case: reported failed, yet possibly recovered.
+    void InjectSyncError(bool enabled) { sync_error_ = enabled; }
     // While enabled, every Append / PositionedAppend fails with IOError subcode kNoSpace
     // (rocksdb::IOStatus::NoSpace()) and GetFreeSpace reports 0 bytes free.
     void SetNoSpace(bool enabled) { no_space_ = enabled; }
@@ -195,6 +200,7 @@ class FaultInjectionFileSystem final : public rocksdb::FileSystemWrapper {
     // Fault switches, read on every call without mu_.
     std::atomic<bool> active_{true};
     std::atomic<bool> write_error_{false};
+    std::atomic<bool> sync_error_{false};
     std::atomic<bool> no_space_{false};
 
     mutable std::mutex mu_;
