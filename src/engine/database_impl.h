@@ -227,6 +227,10 @@ class DatabaseImpl final : public Database {
                             txn::Timestamp floor) const;
     void VectorBuilderLoop();
     void CheckpointVectorIndexes(bool force);
+    // A timestamp at or below which every commit is durable (syncs the WAL in relaxed mode;
+    // stays below a commit whose write failed). FailedPrecondition after a failed write in
+    // relaxed mode (the WAL cannot be synced any more).
+    Result<txn::Timestamp> DurableTimestamp();
 
     // ---- metadata indexes (metadata_index.cc) ----
     // At open: attaches the catalog's index definitions to their collections.
@@ -319,7 +323,8 @@ class DatabaseImpl final : public Database {
     // Metadata indexes in all collections (a fast "none" check for the commit path).
     std::atomic<int> num_metadata_indexes_{0};
 
-    mutable std::shared_mutex vector_mu_;  // leaf; taken shared by the commit hook
+    mutable std::shared_mutex vector_mu_;            // leaf; taken shared by the commit hook
+    std::atomic<txn::Timestamp> last_hooked_ts_{0};  // the newest commit the hook has seen
     std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>>
         vector_indexes_;  // GUARDED_BY(vector_mu_)
     std::mutex builder_mu_;

@@ -13,11 +13,13 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "common/sync_point.h"
 #include "engine/batch_changes.h"
 #include "engine/database_impl.h"
 #include "engine/filter_eval.h"
 #include "engine/validation.h"
 #include "storage/catalog_codec.h"
+#include "storage/checkpoint_file.h"
 #include "storage/entity_codec.h"
 
 namespace phenix {
@@ -118,23 +120,30 @@ Status DatabaseImpl::OpenVectorIndex(const CollectionHandle& handle) {
                             document::ParseVectorIndexSettings(handle.record.settings));
     const std::uint32_t dim = *handle.record.dimension;
     const std::string path = VectorCheckpointPath(handle.id());
-    auto opened =
-        CollectionVectorIndex::Open(handle.id(), dim, handle.record.metric, settings, path);
+    auto opened = CollectionVectorIndex::Open(handle.id(), dim, handle.record.metric, settings,
+                                              path, store_->file_system());
     std::unique_ptr<CollectionVectorIndex> index;
+    std::string rejected;
     if (opened.ok()) {
         index = std::move(*opened);
+        if (!index && std::filesystem::exists(path)) {
+            rejected = "the checkpoint was written for other index settings";
+        }
     } else {
         // The index is derived data: a damaged checkpoint is rebuilt, never fatal.
+        rejected = opened.status().message();
         std::fprintf(stderr,
                      "phenix: %s; rebuilding the vector index of '%s' from the stored data\n",
-                     opened.status().message().c_str(), handle.ref().ToString().c_str());
+                     rejected.c_str(), handle.ref().ToString().c_str());
     }
     txn::Timestamp from = 1;
     if (index) {
         from = index->durable_watermark() + 1;
     } else {
-        PHENIX_ASSIGN_OR_RETURN(index, CollectionVectorIndex::Create(
-                                           handle.id(), dim, handle.record.metric, settings, path));
+        PHENIX_ASSIGN_OR_RETURN(
+            index, CollectionVectorIndex::Create(handle.id(), dim, handle.record.metric, settings,
+                                                 path, store_->file_system()));
+        index->set_checkpoint_rejected(std::move(rejected));
     }
     index->SetVectorSource(MakeVectorSource(store_.get(), handle.tenant_id, handle.id()));
     PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(handle, *index, from, oracle_->visible()));
@@ -179,8 +188,8 @@ void DatabaseImpl::DropVectorIndex(storage::CollectionId id) {
         vector_indexes_.erase(it);
     }
     index->Retire();
-    std::error_code ec;
-    std::filesystem::remove(index->checkpoint_path(), ec);
+    // A failure leaves a stale file that the next open removes (it belongs to no collection).
+    storage::RemoveCheckpointFile(store_->file_system(), index->checkpoint_path()).IgnoreError();
 }
 
 Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
@@ -193,6 +202,7 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
     struct Version {
         txn::Timestamp ts;
         std::optional<std::vector<float>> vector;
+        std::string external_id;
     };
     std::vector<Version> versions;
     std::string current_key;
@@ -204,7 +214,7 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
         const RowId row = storage::RowFromEntityKey(current_key);
         for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
             if (it->vector) {
-                index.Apply(row, it->ts, std::span<const float>(*it->vector));
+                index.Apply(row, it->ts, std::span<const float>(*it->vector), it->external_id);
             } else {
                 index.Apply(row, it->ts, std::nullopt);
             }
@@ -219,11 +229,14 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
                 flush();
                 current_key.assign(version.key);
             }
-            Version v{.ts = version.ts, .vector = std::nullopt};
+            Version v{.ts = version.ts, .vector = std::nullopt, .external_id = {}};
             if (version.value) {
                 PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(*version.value, decoded));
                 if (!decoded.empty()) {
                     v.vector = decoded;
+                    PHENIX_ASSIGN_OR_RETURN(std::string_view id,
+                                            storage::DecodeEntityRecordId(*version.value));
+                    v.external_id = id;
                 }
             }
             versions.push_back(std::move(v));
@@ -236,6 +249,11 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
 
 void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
     std::shared_lock lock(vector_mu_);
+    // RebuildVectorIndex reads storage up to here (with vector_mu_ exclusive) before it takes
+    // over: commits whose hook already ran on the index it replaces must not be lost.
+    txn::Timestamp hooked = last_hooked_ts_.load();
+    while (ts > hooked && !last_hooked_ts_.compare_exchange_weak(hooked, ts)) {
+    }
     if (vector_indexes_.empty()) {
         return;
     }
@@ -253,7 +271,9 @@ void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Time
         const RowId row = storage::RowFromEntityKey(change.key);
         if (change.value && storage::DecodeEntityRecordVector(*change.value, vector).ok() &&
             !vector.empty()) {
-            it->second->Apply(row, ts, std::span<const float>(vector));
+            auto id = storage::DecodeEntityRecordId(*change.value);
+            it->second->Apply(row, ts, std::span<const float>(vector),
+                              id.ok() ? *id : std::string_view());
         } else {
             it->second->Apply(row, ts, std::nullopt);
         }
@@ -284,7 +304,9 @@ Status DatabaseImpl::ReconcileAtFloor(const CollectionHandle& handle, Collection
         if (vector.empty()) {
             index.Apply(row, floor, std::nullopt);
         } else {
-            index.Apply(row, floor, std::span<const float>(vector));  // no-op if unchanged
+            PHENIX_ASSIGN_OR_RETURN(std::string_view id,
+                                    storage::DecodeEntityRecordId(it->value()));
+            index.Apply(row, floor, std::span<const float>(vector), id);  // no-op if unchanged
         }
     }
     PHENIX_RETURN_IF_ERROR(it->status());
@@ -296,12 +318,28 @@ Status DatabaseImpl::LoadVectorIndexFromStorage(const CollectionHandle& handle,
                                                 CollectionVectorIndex& index,
                                                 txn::Timestamp from_ts,
                                                 txn::Timestamp to_ts) const {
-    const txn::Timestamp floor = store_->history_floor();
-    if (floor > 0 && from_ts <= floor) {
-        PHENIX_RETURN_IF_ERROR(ReconcileAtFloor(handle, index, floor));
-        from_ts = floor + 1;
+    // Reconcile and replay must read one history: a snapshot registered at the floor keeps
+    // garbage collection from moving the floor (and compaction from merging the versions this
+    // reads) until both are done. The oracle's floor is at or above the storage floor, so
+    // reads at it are exact.
+    txn::Timestamp pinned = 0;
+    for (;;) {
+        pinned = std::max(oracle_->floor(), store_->history_floor());
+        if (oracle_->AcquireSnapshotAt(pinned).ok()) {
+            break;  // else the floor moved on in between: pin the new one
+        }
     }
-    return CatchUpVectorIndex(handle, index, from_ts, to_ts);
+    PHENIX_SYNC_POINT("DatabaseImpl::LoadVectorIndexFromStorage:Pinned");
+    Status loaded = Status::Ok();
+    if (pinned > 0 && from_ts <= pinned) {
+        loaded = ReconcileAtFloor(handle, index, pinned);
+        from_ts = pinned + 1;
+    }
+    if (loaded.ok()) {
+        loaded = CatchUpVectorIndex(handle, index, from_ts, std::max(to_ts, pinned));
+    }
+    oracle_->ReleaseSnapshot(pinned);
+    return loaded;
 }
 
 void DatabaseImpl::CheckpointVectorIndexes(bool force) {
@@ -312,21 +350,48 @@ void DatabaseImpl::CheckpointVectorIndexes(bool force) {
             indexes.push_back(index);
         }
     }
+    // The checkpoint's watermark must not cover commits storage could still lose, and the
+    // nodes it drops must be invisible to every snapshot possible after a restart: the
+    // persisted history floor (the oracle's may be ahead of it) bounds those.
+    std::erase_if(indexes, [force](const std::shared_ptr<CollectionVectorIndex>& index) {
+        return index->changes_since_checkpoint() == 0 &&
+               (!force || std::filesystem::exists(index->checkpoint_path()));
+    });
+    if (indexes.empty()) {
+        return;
+    }
+    auto durable_or = DurableTimestamp();
+    if (!durable_or.ok()) {
+        std::fprintf(stderr, "phenix: vector index checkpoint skipped: %s\n",
+                     durable_or.status().message().c_str());
+        return;
+    }
+    const txn::Timestamp durable = *durable_or;
+    const txn::Timestamp floor = std::min(oracle_->floor(), store_->history_floor());
     for (const auto& index : indexes) {
-        if (index->changes_since_checkpoint() == 0 && !force) {
-            continue;
-        }
-        if (index->changes_since_checkpoint() == 0 &&
-            std::filesystem::exists(index->checkpoint_path())) {
-            continue;
-        }
-        const Status s = index->Checkpoint(oracle_->visible(), oracle_->floor());
+        const Status s = index->Checkpoint(durable, floor);
         if (!s.ok()) {
-            // Only delays garbage collection of history (the replay floor stays where it was).
+            // The previous checkpoint stays; a restart replays more from storage.
             std::fprintf(stderr, "phenix: vector index checkpoint failed: %s\n",
                          s.message().c_str());
         }
     }
+}
+
+Result<txn::Timestamp> DatabaseImpl::DurableTimestamp() {
+    // Every commit at or below `visible` has been written. In sync mode a commit returned
+    // only once synced; in relaxed mode a WAL sync now makes them durable.
+    txn::Timestamp durable = oracle_->visible();
+    if (options_.durability != Durability::kSync) {
+        PHENIX_RETURN_IF_ERROR(store_->SyncWal());
+    }
+    // A failed write's WAL record may still reach the disk: replay must start at or below it.
+    const std::uint64_t failed = store_->first_failed_commit_ts();
+    if (failed <= durable) {
+        durable = failed - 1;
+    }
+    PHENIX_SYNC_POINT_ARG("DatabaseImpl::DurableTimestamp", &durable);
+    return durable;
 }
 
 void DatabaseImpl::VectorBuilderLoop() {
@@ -346,16 +411,22 @@ void DatabaseImpl::VectorBuilderLoop() {
         std::size_t moved = 0;
         for (const auto& index : indexes) {
             const std::size_t backlog = index->tail_size();
+            // A failed index reports its error through GetVectorIndexInfo; nothing to retry.
+            Result<std::size_t> drained = std::size_t{0};
             if (backlog > kBulkDrainThreshold) {
-                moved += index->Drain(16 * kBulkDrainThreshold, cores);
+                drained = index->Drain(16 * kBulkDrainThreshold, cores);
             } else if (backlog > 0) {
-                moved += index->Drain(backlog, 1);
+                drained = index->Drain(backlog, 1);
             }
+            moved += drained.ok() ? *drained : 0;
         }
         const auto now = std::chrono::steady_clock::now();
         if (now - last_repair >= kRepairInterval) {
+            // The persisted floor: a node no snapshot sees now may be seen again after a
+            // restart (the oracle's floor is restored from storage's, which may be lower).
+            const txn::Timestamp floor = std::min(oracle_->floor(), store_->history_floor());
             for (const auto& index : indexes) {
-                index->Repair(oracle_->floor());
+                index->Repair(floor);
             }
             last_repair = now;
         }
@@ -513,14 +584,21 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     response.plan.strategy = FromIndexStrategy(found.stats.strategy);
     response.plan.selectivity = found.stats.selectivity;
     response.plan.filter_rows = found.stats.filter_rows;
-    response.plan.ef = static_cast<std::uint32_t>(std::max(request.ef, request.k));
+    response.plan.ef = static_cast<std::uint32_t>(found.stats.ef_searched);
     response.plan.distance_computations = found.stats.distance_computations;
     response.plan.unindexed_rows_scanned = found.unindexed_rows_scanned;
     response.plan.fell_back_to_exact = found.stats.fell_back_to_exact;
     response.plan.filter_steps = std::move(filter_steps);
     response.hits.reserve(found.neighbors.size());
     for (const index::Neighbor& n : found.neighbors) {
-        if (!options.include_metadata && !options.include_vector && !graph_ids.empty()) {
+        // The id is the row's label in the index; the record is read only for the columns that
+        // need it (or for a row the index has no label for, e.g. a transaction's own write).
+        if (!options.include_metadata && !options.include_vector) {
+            if (!n.label.empty()) {
+                response.hits.push_back(
+                    SearchHit{.id = std::string(n.label), .distance = n.distance});
+                continue;
+            }
             if (auto it = graph_ids.find(graph::NodeRef{handle->id(), n.row});
                 it != graph_ids.end()) {
                 response.hits.push_back(SearchHit{.id = it->second, .distance = n.distance});
@@ -583,33 +661,44 @@ Status DatabaseImpl::RebuildVectorIndex(
         return Status::InvalidArgument("collection '" + handle->ref().ToString() +
                                        "' has no vectors, so no vector index");
     }
-    PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<CollectionVectorIndex> fresh,
-                            CollectionVectorIndex::Create(handle->id(), *handle->record.dimension,
-                                                          handle->record.metric, old->settings(),
-                                                          VectorCheckpointPath(handle->id())));
+    PHENIX_ASSIGN_OR_RETURN(
+        std::shared_ptr<CollectionVectorIndex> fresh,
+        CollectionVectorIndex::Create(handle->id(), *handle->record.dimension,
+                                      handle->record.metric, old->settings(),
+                                      VectorCheckpointPath(handle->id()), store_->file_system()));
     const txn::Timestamp built_to = oracle_->visible();
     PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(*handle, *fresh, 1, built_to));
     const std::size_t total = fresh->tail_size();
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     std::size_t done = 0;
     while (fresh->tail_size() > 0) {
-        done += fresh->Drain(std::max<std::size_t>(total / 20, kBulkDrainThreshold), cores);
+        // A failed drain ends the rebuild with its error (the old index stays in place).
+        PHENIX_ASSIGN_OR_RETURN(
+            std::size_t moved,
+            fresh->Drain(std::max<std::size_t>(total / 20, kBulkDrainThreshold), cores));
+        done += moved;
         if (progress) {
             progress(done, total);
         }
     }
+    PHENIX_SYNC_POINT("DatabaseImpl::RebuildVectorIndex:Built");
     {
-        // Commits wait for the swap (their hook takes vector_mu_ shared); catch up the ones
-        // made during the build, then replace the index.
+        // Commits wait for the swap (their hook takes vector_mu_ shared). A commit whose hook
+        // already ran went to the old index, and may not be visible yet: catch up every
+        // version written up to the newest hooked commit (its batch is in storage before its
+        // hook runs), not just the visible ones. A version caught up here whose hook has not
+        // run yet will run it on the new index too, which changes nothing.
         std::unique_lock vlock(vector_mu_);
+        const txn::Timestamp caught_up_to = std::max(oracle_->visible(), last_hooked_ts_.load());
         PHENIX_RETURN_IF_ERROR(
-            LoadVectorIndexFromStorage(*handle, *fresh, built_to + 1, oracle_->visible()));
+            LoadVectorIndexFromStorage(*handle, *fresh, built_to + 1, caught_up_to));
         fresh->SetVectorSource(MakeVectorSource(store_.get(), handle->tenant_id, handle->id()));
         old->Retire();
         vector_indexes_[handle->id()] = fresh;
     }
     builder_cv_.notify_all();
-    return fresh->Checkpoint(oracle_->visible(), oracle_->floor());
+    PHENIX_ASSIGN_OR_RETURN(txn::Timestamp durable, DurableTimestamp());
+    return fresh->Checkpoint(durable, std::min(oracle_->floor(), store_->history_floor()));
 }
 
 }  // namespace engine

@@ -1506,7 +1506,9 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     node.millis = MillisSince(start);
     node.actual_rows = response.hits.size();
     node.details.push_back("ran: " + std::string(SearchStrategyName(response.plan.strategy)) +
-                           ", ef=" + std::to_string(response.plan.ef) + ", " +
+                           (response.plan.ef > 0 ? ", ef=" + std::to_string(response.plan.ef)
+                                                 : std::string(", no graph search")) +
+                           ", " +
                            std::to_string(response.plan.distance_computations) + " distances" +
                            (response.plan.fell_back_to_exact ? ", fell back to exact" : ""));
     if (filtered && !node.children.empty()) {
