@@ -46,9 +46,12 @@ struct Options {
 
     // ---- vector indexes (docs/vector-search.md) ----
     /// How often a changed vector index is checkpointed to DIR/index/ (also after 200,000
-    /// changes and at Close). Storage keeps the history a restart needs to catch an index up
-    /// from its last checkpoint, so a longer interval means more retained history and a longer
-    /// catch-up after a crash. 0: only at Close.
+    /// changes and at Close). A restart loads the checkpoint and catches the index up from
+    /// storage: it replays the versions committed after the checkpoint, or, for a checkpoint
+    /// older than the history floor, compares the index with the state at the floor first.
+    /// Garbage collection never waits for the index (docs/decisions/0004-vector-index.md), so a
+    /// longer interval only means a longer catch-up after a crash. In relaxed durability each
+    /// checkpoint also syncs the write-ahead log. 0: only at Close.
     std::uint64_t vector_checkpoint_interval_ms = 30'000;
     // ---- graph (docs/graph.md) ----
     /// Deepest traversal allowed (hops; 1..limits::kMaxTraversalDepth).

@@ -3,8 +3,12 @@
 // Regression tests for issue 12 (vector index hardening): the quantizer's state across a
 // checkpoint and under concurrent searches, checkpoints racing EndRow, duplicate vectors, an
 // exact scan asked for without a filter, labels.
+#include <xxhash.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <numeric>
 #include <random>
@@ -321,6 +325,67 @@ TEST_F(HnswHardeningTest, LabelsComeBackWithHitsAndSurviveACheckpoint) {
     auto again = (*loaded)->Search(std::vector<float>{10, 1, 2, 3}, {.k = 3});
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->neighbors, r->neighbors);
+}
+
+// A version-1 checkpoint (before labels and the quantizer flag) still loads: made here from a
+// version-2 file by the byte transformation the format change was (header version and flags,
+// no labels section, checksum recomputed).
+TEST_F(HnswHardeningTest, Version1CheckpointsStillLoad) {
+    testing::TempDir dir;
+    constexpr std::size_t kDim = 6;
+    const auto base = Points(300, kDim, 8);
+    for (const bool int8 : {false, true}) {
+        auto created = HnswIndex::Create({.dimension = kDim, .quantize_int8 = int8});
+        ASSERT_TRUE(created.ok());
+        HnswIndex& index = **created;
+        if (int8) {
+            ASSERT_TRUE(index.TrainQuantizer(base).ok());
+        }
+        for (std::size_t i = 0; i < 300; ++i) {
+            ASSERT_TRUE(index
+                            .Insert(i, std::span(base.data() + i * kDim, kDim), 1, nullptr,
+                                    "id" + std::to_string(i))
+                            .ok());
+        }
+        const std::string path = dir.path() + "/v.hnsw";
+        ASSERT_TRUE(index.Save(path, 3, 0).ok());
+        std::string bytes;
+        {
+            std::ifstream in(path, std::ios::binary);
+            bytes.assign(std::istreambuf_iterator<char>(in), {});
+        }
+        // Labels: 300 x (u32 length + "idN") at the end, before the 8-byte checksum.
+        std::size_t labels = 0;
+        for (std::size_t i = 0; i < 300; ++i) {
+            labels += 4 + ("id" + std::to_string(i)).size();
+        }
+        std::string v1 = bytes.substr(0, bytes.size() - 8 - labels);
+        const std::uint32_t version = 1;
+        std::memcpy(v1.data() + 8, &version, sizeof(version));
+        v1[26] = 0;  // flags (offset: magic 8 + 4 x u32 + metric + quantized)
+        const std::uint64_t hash = XXH3_64bits(v1.data(), v1.size());
+        v1.append(reinterpret_cast<const char*>(&hash), sizeof(hash));
+        {
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+            out << v1;
+        }
+        Timestamp watermark = 0;
+        auto loaded = HnswIndex::Load(path, &watermark);
+        ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+        EXPECT_EQ(watermark, 3u);
+        EXPECT_EQ((*loaded)->num_live(), 300u);
+        EXPECT_FALSE((*loaded)->needs_training());  // v1 with nodes: trained
+        EXPECT_EQ((*loaded)->Label(5), "");         // v1 has no labels
+        const std::vector<float>* data = &base;
+        (*loaded)->SetVectorSource([data](RowId row, Timestamp, float* out) {
+            std::copy_n(data->data() + row * kDim, kDim, out);
+            return true;
+        });
+        auto r = (*loaded)->Search(std::span(base.data() + 7 * kDim, kDim), {.k = 1});
+        ASSERT_TRUE(r.ok());
+        ASSERT_EQ(r->neighbors.size(), 1u);
+        EXPECT_EQ(r->neighbors[0].row, 7u);
+    }
 }
 
 }  // namespace
