@@ -485,19 +485,31 @@ class Scenario:
             r = self.run_knn(qids[:self.args.nq_sweep], ef=ef)
             r.pop("per_query_recall")
             self.emit("knn_ef", ef=ef, queries=min(len(qids), self.args.nq_sweep), **r)
-            curve_p.append((r["recall"], r["latency"]["mean_ms"]))
+            curve_p.append((r["recall"], r["latency"]["p50_ms"], r["latency"]["mean_ms"]))
             if self.args.hnswlib:
                 lat, s, t = self.hnswlib_run(qids[:self.args.nq_sweep], ef)
                 self.emit("knn_ef_hnswlib", ef=ef, queries=len(lat), latency=summary_ms(lat),
                           recall_strict=s, recall=t)
-                curve_h.append((t, float(np.mean(lat))))
+                curve_h.append((t, pct(lat, 50), float(np.mean(lat))))
         self.phase_knn_self()
         if self.args.hnswlib:
+            # Speed ratio at equal recall from p50 latencies (robust on a shared machine, where
+            # a descheduled query inflates the mean), the mean beside it.
             for target in (0.70, 0.80, 0.85, 0.90, 0.95):
-                lp = interpolate_latency(curve_p, target)
-                lh = interpolate_latency(curve_h, target)
-                self.emit("knn_ratio", recall=target, phenix_mean_ms=lp, hnswlib_mean_ms=lh,
-                          phenix_speed_vs_hnswlib=(round(lh / lp, 3) if lp and lh else None))
+                lp = interpolate_latency([(c[0], c[1]) for c in curve_p], target)
+                lh = interpolate_latency([(c[0], c[1]) for c in curve_h], target)
+                mp = interpolate_latency([(c[0], c[2]) for c in curve_p], target)
+                mh = interpolate_latency([(c[0], c[2]) for c in curve_h], target)
+                self.emit("knn_ratio", recall=target, phenix_p50_ms=lp, hnswlib_p50_ms=lh,
+                          phenix_speed_vs_hnswlib=(round(lh / lp, 3) if lp and lh else None),
+                          phenix_mean_ms=mp, hnswlib_mean_ms=mh,
+                          phenix_speed_vs_hnswlib_mean=(round(mh / mp, 3) if mp and mh else None))
+            best = max(c[0] for c in curve_p)
+            best_h = max(c[0] for c in curve_h)
+            if best < best_h - 0.03:
+                self.note("bug", f"unfiltered recall@10 tops out at {best:.3f} (ef up to "
+                                 f"{max(self.args.efs)}) where hnswlib reaches {best_h:.3f} on the "
+                                 "same vectors and queries")
 
     def phase_knn_self(self):
         """Reachability: each of a sample of rows with a unique vector, queried with its own
@@ -527,6 +539,10 @@ class Scenario:
                 idx.set_ef(ef or 64)
                 labels, _ = idx.knn_query(self.kit.base[sample], k=10)
                 h = float(np.mean([row in set(l.tolist()) for row, l in zip(sample.tolist(), labels)]))
+            if found < 0.99 * len(sample) and ef == 1000:
+                self.note("bug", f"{len(sample) - found} of {len(sample)} rows with a unique vector "
+                                 f"are not returned when queried with their own vector at ef 1000 "
+                                 f"(hnswlib: {h}); e.g. {missing[:3]}")
             self.emit("knn_self", ef=ef, queries=len(sample), found=found / len(sample),
                       first=first / len(sample), latency=summary_ms(lat), missing=missing,
                       hnswlib_found=h)
@@ -601,6 +617,16 @@ class Scenario:
                 r.pop("per_query_recall")
                 self.emit("filter_forced", filter=flt["sql"], strategy=strategy,
                           selectivity=flt["selectivity"], queries=len(qids), **r)
+            forced = {r["strategy"]: r for r in self.records
+                      if r["phase"] == "filter_forced" and r["filter"] == flt["sql"]}
+            auto = results.get(("index", flt["name"]))
+            ex = forced.get("exact_scan")
+            if auto and ex and auto["recall"] < ex["recall"] - 0.02 and \
+                    ex["latency"]["p50_ms"] <= 1.2 * auto["latency"]["p50_ms"]:
+                self.note("planner", f"{flt['sql']} ({flt['n_match']} rows): the planner's choice "
+                                     f"gives recall {auto['recall']:.3f} at p50 "
+                                     f"{auto['latency']['p50_ms']:.2f} ms; forced exact_scan gives "
+                                     f"{ex['recall']:.3f} at {ex['latency']['p50_ms']:.2f} ms")
         for flt in self.kit.filters["filters"]:
             a = results.get(("no_index", flt["name"]))
             b = results.get(("index", flt["name"]))
@@ -643,6 +669,11 @@ class Scenario:
         if self.args.hnswlib:
             lat, s, t = self.hnswlib_run(qids, ef or 64)
             hn = {"recall_strict": s, "recall": t, "ef": ef or 64}
+        if n_zero and ef == 1000 and failing:
+            f = failing[0]
+            self.note("bug", f"{stage}: {n_zero} of {len(qids)} duplicate-group queries have "
+                             f"tie-tolerant recall 0 at ef 1000, e.g. '{f['text']}' returns "
+                             f"{f['returned']} where the truth is {f['truth']}")
         self.emit("dups", stage=stage, ef=ef, queries=len(qids), recall_by_kind=by_kind,
                   worst=[{"recall": w[0], "qid": w[1], "text": w[2]} for w in worst],
                   queries_with_zero_recall=n_zero, failing=failing,
@@ -723,6 +754,11 @@ class Scenario:
             self.emit("hybrid_count", seed=seed, count=count, expected=expected,
                       expected_with_seed=expected + (1 if items[0]["seed_reached_by_a_walk"] else 0),
                       latency=summary_ms(c_lat), plan=self.explain(ctext, analyze=True))
+            hybrid_p50 = pct(lat, 50)
+            if pct(c_lat, 50) > 10 * hybrid_p50 and pct(c_lat, 50) > 20:
+                self.note("perf", f"count(*) over MATCH (a)<-[*1..2]-(b) from {seed} ({count} rows) "
+                                  f"p50 {pct(c_lat, 50):.0f} ms, {pct(c_lat, 50) / hybrid_p50:.0f}x the "
+                                  f"top-10 MATCH over the same set ({hybrid_p50:.1f} ms)")
             if count not in (expected, expected + 1):
                 self.note("bug", f"count(*) of MATCH (a)<-[*1..2]-(b) from {seed} = {count}, "
                                  f"the edges give {expected} (without the seed)")
@@ -785,6 +821,8 @@ class Scenario:
                   [f"COPY z FROM '{dangling}';"])
             probe("copy_dangling_edge_skip", os.path.join(scratch, "db"),
                   [f"COPY z FROM '{dangling}' (ON_ERROR skip);", "SELECT id FROM z;"])
+            probe("first_open_after_session", db, ["index pkgs"])
+            probe("second_open", db, ["index pkgs"])
             probe("hyphenated_label_bare", db, [
                 "SELECT count(*) FROM MATCH (a:pkgs)<-[:pre-depends]-(b:pkgs) WHERE a.id = 'dpkg';"])
             probe("hyphenated_label_quoted", db, [
@@ -911,8 +949,10 @@ class Scenario:
         ratios = [r for r in self.records if r["phase"] == "knn_ratio"]
         if ratios:
             lines.append("")
-            lines.append("Phenix speed ÷ hnswlib speed at equal recall (mean latency, interpolated): "
-                         + ", ".join(f"{r['recall']}: {r['phenix_speed_vs_hnswlib']}" for r in ratios))
+            lines.append("Phenix speed ÷ hnswlib speed at equal recall (p50 latency, interpolated; "
+                         "mean-based in brackets): "
+                         + ", ".join(f"{r['recall']}: {r['phenix_speed_vs_hnswlib']} "
+                                     f"[{r['phenix_speed_vs_hnswlib_mean']}]" for r in ratios))
         for r in self.records:
             if r["phase"] == "knn_self":
                 lines.append("")
