@@ -18,9 +18,10 @@ PACKAGES=(
 )
 
 # --bench: also what the vector benchmarks' baselines need (bench/ann_baselines.py: hnswlib and
-# FAISS on the data kit, which itself needs numpy). Not needed to build or test Phenix.
+# FAISS on the data kit, which itself needs numpy; lz4 reads apt's package lists for
+# bench/real/debian_catalog.py). Not needed to build or test Phenix.
 if [[ "${1:-}" == "--bench" ]]; then
-  PACKAGES+=(python3-numpy libopenblas0-pthread python3-hnswlib python3-faiss)
+  PACKAGES+=(python3-numpy libopenblas0-pthread python3-hnswlib python3-faiss lz4)
 fi
 
 missing=()
