@@ -348,6 +348,7 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
     auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
                                       [this, &wb](txn::Timestamp ts) {
                                           ApplyToVectorIndexes(wb, ts);
+                                          RecordFilterChanges(wb, ts);
                                           InvalidateAdjacency(wb, ts);
                                       });
     if (committed.status().code() == StatusCode::kAborted) {

@@ -29,6 +29,8 @@
 #include <phenix/db.h>
 
 #include "engine/catalog.h"
+#include "engine/filter_cache.h"
+#include "engine/filter_eval.h"
 #include "engine/lock_table.h"
 #include "engine/vector_index.h"
 #include "graph/adjacency_cache.h"
@@ -205,6 +207,28 @@ class DatabaseImpl final : public Database {
                                         const txn::ReadView& view,
                                         const txn::WriteSet* own_writes) const;
     std::shared_ptr<CollectionVectorIndex> FindVectorIndex(storage::CollectionId id) const;
+    // The rows a search's metadata filter allows: a cached result carried to the view's
+    // snapshot, or computed (and cached); or, for a filter no index helps with, a request to
+    // check it on the search's candidates instead (`lazy`). REQUIRES catalog_mu_ shared; the
+    // reader has no own writes in the collection.
+    struct FilterRows {
+        std::shared_ptr<const index::RowBitmap> rows;
+        std::optional<document::Filter> lazy;
+    };
+    Result<FilterRows> FilterRowsForSearch(const CollectionHandle& handle,
+                                           const document::Filter& filter,
+                                           std::string_view filter_text,
+                                           std::uint64_t rows_in_collection,
+                                           const txn::ReadView& view, FilterEvaluator& evaluator,
+                                           std::size_t k, std::vector<std::string>& steps) const;
+    // A search whose unindexed filter is checked on the candidates, widening until k match.
+    Result<VectorSearchResult> LazyFilteredSearch(const CollectionHandle& handle,
+                                                  const CollectionVectorIndex& index,
+                                                  VectorSearchRequest request,
+                                                  const document::Filter& filter,
+                                                  const txn::ReadView& view,
+                                                  std::vector<std::string>& steps) const;
+    static bool WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle);
     [[nodiscard]] std::string VectorCheckpointPath(storage::CollectionId id) const;
     // Creates (or loads from its checkpoint) the index of a collection with vectors and feeds it
     // every version committed after the checkpoint. REQUIRES catalog_mu_ (open or DDL).
@@ -218,6 +242,8 @@ class DatabaseImpl final : public Database {
                               txn::Timestamp from_ts, txn::Timestamp to_ts) const;
     // The commit hook: applies the entity changes in `wb` (stamped with `ts`) to the indexes.
     void ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
+    // The commit hook: logs the rows `wb` changed for the filter cache (when it holds any).
+    void RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
     // Brings `index` (empty, or loaded from a checkpoint covering commits < from_ts) up to
     // to_ts: reconciles with the state at the history floor if from_ts is at or below it, then
     // replays the exact versions after that.
@@ -323,6 +349,9 @@ class DatabaseImpl final : public Database {
     // Metadata indexes in all collections (a fast "none" check for the commit path).
     std::atomic<int> num_metadata_indexes_{0};
 
+    // Metadata filter results for searches, and the log of changed rows that carries them
+    // across snapshots (engine/filter_cache.h). Fed by the commit hook.
+    mutable FilterCache filter_cache_{FilterCache::Limits{}};
     mutable std::shared_mutex vector_mu_;            // leaf; taken shared by the commit hook
     std::atomic<txn::Timestamp> last_hooked_ts_{0};  // the newest commit the hook has seen
     std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>>

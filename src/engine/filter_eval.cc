@@ -116,6 +116,15 @@ bool FilterEvaluator::Indexable(const Filter& filter) const {
     return false;
 }
 
+bool FilterEvaluator::UsesAnIndex(const Filter& input) const {
+    const Filter filter = document::Simplify(input);
+    if (filter.kind == Filter::Kind::kAnd) {
+        return std::any_of(filter.children.begin(), filter.children.end(),
+                           [this](const Filter& child) { return Indexable(child); });
+    }
+    return Indexable(filter);
+}
+
 double FilterEvaluator::Estimate(const Filter& filter) const {
     const double rows = static_cast<double>(rows_in_collection_);
     const double selectivity = document::EstimateSelectivity(

@@ -48,6 +48,12 @@ class FilterEvaluator {
     Result<RowBitmap> EvaluateWithin(const document::Filter& filter, const RowBitmap& candidates);
     /// Estimated matching rows (index statistics, defaults for unindexed paths).
     [[nodiscard]] double Estimate(const document::Filter& filter) const;
+    /// The rows of `rows` whose record at the view matches (point reads, in chunks).
+    Result<RowBitmap> MatchingAmong(const document::Filter& filter, const RowBitmap& rows) {
+        return CheckRecords(filter, rows);
+    }
+    /// Whether Evaluate would read any index at all (false: it scans every record).
+    [[nodiscard]] bool UsesAnIndex(const document::Filter& filter) const;
 
   private:
     [[nodiscard]] const MetadataIndex* UsableIndex(const document::JsonPath& path) const;

@@ -270,11 +270,22 @@ txn::Timestamp CollectionVectorIndex::Watermark(txn::Timestamp visible) const {
 }
 
 Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchRequest& request) const {
-    PHENIX_ASSIGN_OR_RETURN(std::vector<float> query, graph_->PrepareQuery(request.query));
     VectorSearchResult result;
-    // (distance, row, inserted_ts) candidates from outside the graph.
+    // (distance, row, inserted_ts) candidates from outside the graph. The prepared query (a
+    // copy, normalised under cosine) is made only when there are any: the common case, an
+    // empty tail, goes straight to the graph.
     std::vector<index::Neighbor> exact;
+    std::vector<float> query;
+    auto prepared = [&]() -> Result<std::span<const float>> {
+        if (query.empty()) {
+            PHENIX_ASSIGN_OR_RETURN(query, graph_->PrepareQuery(request.query));
+        }
+        return std::span<const float>(query);
+    };
     auto allowed = [&request](storage::RowId row) {
+        if (row > index::kMaxRow) {
+            return request.filter == nullptr;  // filters are 32-bit row sets: never in one
+        }
         const auto row32 = static_cast<std::uint32_t>(row);
         return (request.filter == nullptr || request.filter->contains(row32)) &&
                (request.exclude == nullptr || !request.exclude->contains(row32));
@@ -288,15 +299,17 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
                 !allowed(entry.row)) {
                 continue;
             }
+            PHENIX_ASSIGN_OR_RETURN(std::span<const float> q, prepared());
             ++result.unindexed_rows_scanned;
-            exact.push_back({entry.row, graph_->Distance(query, entry.vector), entry.ts,
-                             graph_->Label(entry.row)});
+            exact.push_back(
+                {entry.row, graph_->Distance(q, entry.vector), entry.ts, graph_->Label(entry.row)});
         }
     }
     for (const PendingVector& own : request.own_vectors) {
         if (request.filter == nullptr ||
             request.filter->contains(static_cast<std::uint32_t>(own.row))) {
-            exact.push_back({own.row, graph_->Distance(query, own.vector), index::kForever});
+            PHENIX_ASSIGN_OR_RETURN(std::span<const float> q, prepared());
+            exact.push_back({own.row, graph_->Distance(q, own.vector), index::kForever});
         }
     }
     // An entry being moved may be found in the graph too: the same version of the same row,
@@ -308,8 +321,12 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
                                  .filter = request.filter,
                                  .strategy = request.strategy,
                                  .exclude = request.exclude};
-    PHENIX_ASSIGN_OR_RETURN(index::SearchResult graph, graph_->Search(query, options));
+    PHENIX_ASSIGN_OR_RETURN(index::SearchResult graph, graph_->Search(request.query, options));
     result.stats = graph.stats;
+    if (exact.empty()) {
+        result.neighbors = std::move(graph.neighbors);  // one version per row at a snapshot
+        return result;
+    }
     std::vector<index::Neighbor> all = std::move(exact);
     all.insert(all.end(), graph.neighbors.begin(), graph.neighbors.end());
     std::sort(all.begin(), all.end(), [](const index::Neighbor& a, const index::Neighbor& b) {

@@ -16,6 +16,7 @@
 #include "common/sync_point.h"
 #include "engine/batch_changes.h"
 #include "engine/database_impl.h"
+#include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
 #include "engine/validation.h"
 #include "storage/catalog_codec.h"
@@ -46,6 +47,12 @@ using storage::RowId;
 namespace {
 
 constexpr std::size_t kMaxK = 10000;
+// Filters without a usable index on collections this large are checked on search candidates
+// (below it, scanning every record is cheap anyway).
+constexpr std::uint64_t kLazyFilterMinRows = 5000;
+// Cost model (µs, FilterEvaluator's): a record checked by point read vs one read by a scan.
+constexpr double kRecordCheckCost = 2.0;
+constexpr double kScanCost = 1.5;
 // Tail sizes above this are drained in large batches with every core.
 constexpr std::size_t kBulkDrainThreshold = 4096;
 constexpr std::uint64_t kCheckpointChanges = 200'000;
@@ -284,6 +291,31 @@ void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Time
     }
 }
 
+void DatabaseImpl::RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
+    if (!filter_cache_.RecordCommit(ts)) {
+        return;  // no cached filter results: nothing to log
+    }
+    EntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID());
+    (void)wb.Iterate(&changes);  // an in-memory batch RocksDB has just written
+    std::vector<RowId> rows;
+    storage::CollectionId current = 0;
+    auto flush = [&] {
+        if (!rows.empty()) {
+            filter_cache_.RecordChanges(current, ts, rows);
+            rows.clear();
+        }
+    };
+    for (const EntityChanges::Change& change : changes.changes) {
+        const auto collection = coding::DecodeFixed32BE(change.key.data() + 4);
+        if (collection != current) {
+            flush();
+            current = collection;
+        }
+        rows.push_back(storage::RowFromEntityKey(change.key));
+    }
+    flush();
+}
+
 Status DatabaseImpl::ReconcileAtFloor(const CollectionHandle& handle, CollectionVectorIndex& index,
                                       txn::Timestamp floor) const {
     // Storage keeps exact history only above the floor (compaction merges older versions and
@@ -502,6 +534,8 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     // then the filter within it, or the filter alone; all combined with filter_ids by AND.
     std::vector<std::string> filter_steps;
     NodeIds graph_ids;  // external ids learned from the graph's edges: hits need no record read
+    std::shared_ptr<const index::RowBitmap> shared_filter;  // a cached result, when used
+    std::optional<document::Filter> lazy_filter;  // an unindexed filter checked on candidates
     if (options.graph || !options.filter.empty()) {
         std::optional<index::RowBitmap> allowed;
         if (options.filter_ids) {
@@ -533,19 +567,32 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
             PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(*handle));
             FilterPlan plan;
             FilterEvaluator evaluator(*store_, *handle, view, own_writes, rows, &plan);
-            index::RowBitmap matched;
             if (allowed) {
-                PHENIX_ASSIGN_OR_RETURN(matched, evaluator.EvaluateWithin(parsed, *allowed));
+                PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched,
+                                        evaluator.EvaluateWithin(parsed, *allowed));
+                allowed = std::move(matched);
+            } else if (WritesCollection(own_writes, *handle)) {
+                // The transaction's own writes decide its rows: no shared result applies.
+                PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched, evaluator.Evaluate(parsed));
+                allowed = std::move(matched);
             } else {
-                PHENIX_ASSIGN_OR_RETURN(matched, evaluator.Evaluate(parsed));
+                PHENIX_ASSIGN_OR_RETURN(
+                    FilterRows filtered,
+                    FilterRowsForSearch(*handle, parsed, options.filter, rows, view, evaluator,
+                                        options.k, filter_steps));
+                shared_filter = std::move(filtered.rows);
+                lazy_filter = std::move(filtered.lazy);
             }
             for (std::string& step : plan.steps) {
                 filter_steps.push_back(std::move(step));
             }
-            allowed = std::move(matched);
         }
-        filter = std::move(*allowed);
-        request.filter = &filter;
+        if (shared_filter) {
+            request.filter = shared_filter.get();
+        } else if (allowed) {
+            filter = std::move(*allowed);
+            request.filter = &filter;
+        }
     }
 
     // A transaction's own writes to this collection replace the snapshot's versions.
@@ -579,7 +626,13 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
         request.own_vectors = own_vectors;
     }
 
-    PHENIX_ASSIGN_OR_RETURN(VectorSearchResult found, index->Search(request));
+    VectorSearchResult found;
+    if (lazy_filter) {
+        PHENIX_ASSIGN_OR_RETURN(
+            found, LazyFilteredSearch(*handle, *index, request, *lazy_filter, view, filter_steps));
+    } else {
+        PHENIX_ASSIGN_OR_RETURN(found, index->Search(request));
+    }
     SearchResponse response;
     response.plan.strategy = FromIndexStrategy(found.stats.strategy);
     response.plan.selectivity = found.stats.selectivity;
@@ -618,6 +671,128 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
         response.hits.push_back(std::move(hit));
     }
     return response;
+}
+
+bool DatabaseImpl::WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle) {
+    if (writes == nullptr) {
+        return false;
+    }
+    const std::string prefix = storage::CollectionPrefix(handle.tenant_id, handle.id());
+    const auto& entities = writes->map(ColumnFamily::kEntities);
+    auto it = entities.lower_bound(prefix);
+    return it != entities.end() && it->first.starts_with(prefix);
+}
+
+Result<DatabaseImpl::FilterRows> DatabaseImpl::FilterRowsForSearch(
+    const CollectionHandle& handle, const document::Filter& filter, std::string_view filter_text,
+    std::uint64_t rows_in_collection, const txn::ReadView& view, FilterEvaluator& evaluator,
+    std::size_t k, std::vector<std::string>& steps) const {
+    FilterRows out;
+    // A result cached at another snapshot, carried here by re-deciding the rows changed since.
+    if (auto hit = filter_cache_.Lookup(handle.id(), filter_text, view.ts())) {
+        if (hit->redecide.empty()) {
+            out.rows = std::move(hit->rows);
+        } else {
+            index::RowBitmap changed;
+            for (const RowId row : hit->redecide) {
+                if (row <= index::kMaxRow) {
+                    changed.add(static_cast<std::uint32_t>(row));
+                }
+            }
+            index::RowBitmap carried = *hit->rows - changed;
+            PHENIX_ASSIGN_OR_RETURN(index::RowBitmap still,
+                                    evaluator.MatchingAmong(filter, changed));
+            carried |= still;
+            out.rows = std::make_shared<const index::RowBitmap>(std::move(carried));
+        }
+        steps.push_back("filter: cached result (computed at " + std::to_string(hit->as_of) + "), " +
+                        std::to_string(hit->redecide.size()) + " changed rows decided again, " +
+                        std::to_string(out.rows->cardinality()) + " rows");
+        return out;
+    }
+    // Without a usable index the bitmap needs every record: check the candidates the graph
+    // search finds instead, unless the filter is estimated so selective that scanning the
+    // collection once costs less than checking k / selectivity candidates.
+    if (!evaluator.UsesAnIndex(filter) && rows_in_collection >= kLazyFilterMinRows) {
+        const double estimate = std::max(1.0, evaluator.Estimate(filter));
+        const double candidates =
+            static_cast<double>(k) * static_cast<double>(rows_in_collection) / estimate;
+        if (candidates * kRecordCheckCost < static_cast<double>(rows_in_collection) * kScanCost) {
+            out.lazy = filter;
+            return out;
+        }
+    }
+    filter_cache_.EnableLogging(handle.id());  // before computing: its commits get logged
+    PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched, evaluator.Evaluate(filter));
+    filter_cache_.Insert(handle.id(), std::string(filter_text), view.ts(), matched);
+    out.rows = std::make_shared<const index::RowBitmap>(std::move(matched));
+    return out;
+}
+
+Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHandle& handle,
+                                                            const CollectionVectorIndex& index,
+                                                            VectorSearchRequest request,
+                                                            const document::Filter& filter,
+                                                            const txn::ReadView& view,
+                                                            std::vector<std::string>& steps) const {
+    // Widening rounds: the nearest `candidates` rows regardless of the filter, their records
+    // checked in distance order, until k match or every row was a candidate.
+    const std::size_t k = request.k;
+    PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(handle));
+    FilterEvaluator evaluator(*store_, handle, view, nullptr, rows, nullptr);
+    const double estimate = std::max(1.0, evaluator.Estimate(filter));
+    std::size_t candidates = static_cast<std::size_t>(std::clamp(
+        2.0 * static_cast<double>(k) * static_cast<double>(rows) / estimate,
+        static_cast<double>(std::max<std::size_t>(k, request.ef)), static_cast<double>(kMaxK)));
+    std::uint64_t checked = 0;
+    std::uint64_t distance_computations = 0;
+    for (;;) {
+        VectorSearchRequest round = request;
+        round.k = candidates;
+        round.ef = std::max(request.ef, candidates);
+        PHENIX_ASSIGN_OR_RETURN(VectorSearchResult found, index.Search(round));
+        distance_computations += found.stats.distance_computations;
+        index::RowBitmap rows_found;
+        for (const index::Neighbor& n : found.neighbors) {
+            if (n.row <= index::kMaxRow) {
+                rows_found.add(static_cast<std::uint32_t>(n.row));
+            }
+        }
+        PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matching,
+                                evaluator.MatchingAmong(filter, rows_found));
+        checked = found.neighbors.size();
+        const bool exhausted = found.neighbors.size() < candidates;
+        std::vector<index::Neighbor> kept;
+        for (const index::Neighbor& n : found.neighbors) {
+            if (kept.size() < k && n.row <= index::kMaxRow &&
+                matching.contains(static_cast<std::uint32_t>(n.row))) {
+                kept.push_back(n);
+            }
+        }
+        if (kept.size() >= k || exhausted || candidates >= kMaxK) {
+            if (kept.size() < k && !exhausted) {
+                // Still short: decide every row (one scan), then search among the matches.
+                PHENIX_ASSIGN_OR_RETURN(index::RowBitmap all, evaluator.Evaluate(filter));
+                steps.push_back("filter: no usable index; " + std::to_string(checked) +
+                                " candidates were not enough, scanned every record: " +
+                                std::to_string(all.cardinality()) + " rows match");
+                request.filter = &all;
+                return index.Search(request);
+            }
+            steps.push_back("filter: no usable index; checked the records of the " +
+                            std::to_string(checked) + " nearest candidates, " +
+                            std::to_string(matching.cardinality()) + " match");
+            found.neighbors = std::move(kept);
+            found.stats.strategy = index::FilterStrategy::kPostFilter;
+            found.stats.filter_rows = matching.cardinality();
+            found.stats.selectivity = checked == 0 ? 1.0
+                                                   : static_cast<double>(matching.cardinality()) /
+                                                         static_cast<double>(checked);
+            found.stats.distance_computations = distance_computations;
+            return found;
+        }
+        candidates = std::min<std::size_t>(candidates * 4, kMaxK);
+    }
 }
 
 Result<SearchResponse> DatabaseImpl::Search(const CollectionRef& collection,
