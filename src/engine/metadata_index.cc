@@ -27,6 +27,7 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "common/sync_point.h"
 #include "document/value_key.h"
 #include "engine/batch_changes.h"
 #include "engine/database_impl.h"
@@ -483,7 +484,9 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
         if (progress) {
             progress(done, std::max(total, done));
         }
+        PHENIX_SYNC_POINT("DatabaseImpl::BuildIndex:AfterChunk");
     }
+    PHENIX_SYNC_POINT("DatabaseImpl::BuildIndex:BeforeReady");
     // Ready: every row is indexed for reads at or after now.
     const txn::Timestamp ready_ts = oracle_->visible();
     {
@@ -625,6 +628,7 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
     }
     PHENIX_ASSIGN_OR_RETURN(const std::uint64_t rows, CollectionRowCount(handle));
     auto stats = std::make_shared<const document::IndexStats>(std::move(builder).Finish(rows));
+    PHENIX_SYNC_POINT("DatabaseImpl::RefreshIndexStats:Computed");
     index.SetStats(stats, snapshot.ts());
     index.changes_since_stats.fetch_sub(changes_before);
     // Persist them so that a reopened database plans with them at once. Advisory: unsynced, and
