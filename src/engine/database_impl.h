@@ -14,6 +14,11 @@
 // (ascending) -> Oracle; the commit hook (under the stripes, outside the Oracle's mutex) takes
 // vector_mu_ shared -> a CollectionVectorIndex's tail lock. txns_mu_ is a leaf.
 //
+// Metadata index state written after a long operation (a build's chunks and "ready" record,
+// statistics records) is written under catalog_mu_ shared after checking that the very index
+// object is still listed (IsListedLocked), so DropIndex and CreateIndex, which take it
+// exclusively, always win over work that started before them.
+//
 // Thread-safe.
 #pragma once
 
@@ -243,9 +248,13 @@ class DatabaseImpl final : public Database {
     // Adds to `wb` the index entries that its entity changes add and remove (see the file
     // comment of metadata_index.cc). REQUIRES catalog_mu_ shared and the entities' locks.
     Status AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
-    // Reads the existing rows into a published, building index, then marks it ready.
+    // Reads the existing rows into a published, building index, then marks it ready. Aborted
+    // (writing nothing more) once the index or its collection is dropped.
     Status BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
                       const std::shared_ptr<MetadataIndex>& index, const ProgressFn& progress);
+    // Whether `index` is (still) one of the live collection `handle`'s listed indexes: the same
+    // object, not just the same path. REQUIRES catalog_mu_ (shared or exclusive).
+    bool IsListedLocked(const CollectionHandle& handle, const MetadataIndex& index) const;
     Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
     // Maintenance thread: recomputes statistics that ~10% of changes made stale.
     void RefreshStaleIndexStats();

@@ -17,6 +17,12 @@
 // from their latest state. Entries therefore never go back in time and never race a
 // concurrent writer of the same row. When the build ends the index is ready for reads at or
 // after the current timestamp.
+//
+// Drop wins: everything that writes an index's catalog state or entries after a long operation
+// (a build's chunks and its "ready" record, a statistics refresh's record) checks first, under
+// the catalog lock that DropIndex, CreateIndex and DropCollection take exclusively, that the very
+// index object is still listed. A build overtaken by a drop (or by a drop and a re-create on the
+// same path, a new object with a new id) stops with Aborted and writes nothing more.
 #include "engine/metadata_index.h"
 
 #include <algorithm>
@@ -390,6 +396,16 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
     return BuildIndex(handle, index, progress);
 }
 
+bool DatabaseImpl::IsListedLocked(const CollectionHandle& handle,
+                                  const MetadataIndex& index) const {
+    if (catalog_->FindById(handle.id()).get() != &handle) {
+        return false;  // the collection was dropped (ids are never reused)
+    }
+    const MetadataIndexList& listed = *handle.metadata_indexes;
+    return std::any_of(listed.begin(), listed.end(),
+                       [&](const auto& candidate) { return candidate.get() == &index; });
+}
+
 Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
                                 const std::shared_ptr<MetadataIndex>& index,
                                 const ProgressFn& progress) {
@@ -402,6 +418,18 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
         PHENIX_ASSIGN_OR_RETURN(total, CollectionRowCount(*handle));
     }
+    // Each step that writes (a chunk's entries, the ready record) first checks, under the
+    // catalog lock that DropIndex and CreateIndex take exclusively, that this very index object
+    // is still listed: a drop (and a re-create on the same path, which makes a new object with
+    // a new id) must win over a build that was running when it happened.
+    const auto dropped = [&] {  // REQUIRES catalog_mu_
+        if (catalog_->FindById(handle->id()) != handle) {
+            return Status::Aborted("collection '" + handle->ref().ToString() +
+                                   "' was dropped while the index was being built");
+        }
+        return Status::Aborted("the " + IndexMessageName(*handle, index->path_text) +
+                               " was dropped while it was being built");
+    };
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
     const std::string collection_prefix =
@@ -412,35 +440,37 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     std::uint64_t done = 0;
     std::vector<std::string> values;
     for (;;) {
-        // One chunk: the next rows at the snapshot (their keys and external ids).
-        std::vector<std::string> entity_keys;
-        std::vector<std::string> ids;
+        std::size_t num_rows = 0;
         {
-            const std::string begin =
-                resume_after.empty() ? collection_prefix : storage::PrefixSuccessor(resume_after);
-            auto it = view.NewIterator(ColumnFamily::kEntities, begin,
-                                       storage::PrefixSuccessor(collection_prefix));
-            for (; it->Valid() && entity_keys.size() < kBackfillChunkRows; it->Next()) {
-                PHENIX_ASSIGN_OR_RETURN(std::string_view id,
-                                        storage::DecodeEntityRecordId(it->value()));
-                entity_keys.emplace_back(it->key());
-                ids.emplace_back(id);
-            }
-            PHENIX_RETURN_IF_ERROR(it->status().WithContext("building an index"));
-        }
-        if (entity_keys.empty()) {
-            break;
-        }
-        resume_after = entity_keys.back();
-        {
+            // Under the catalog lock from the read on, so that a concurrent Close cannot close
+            // the store under the iterator.
             std::shared_lock lock(catalog_mu_);
             PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-            if (catalog_->FindById(handle->id()) != handle ||
-                std::find(handle->metadata_indexes->begin(), handle->metadata_indexes->end(),
-                          index) == handle->metadata_indexes->end()) {
-                return Status::Aborted("the " + IndexMessageName(*handle, index->path_text) +
-                                       " was dropped while it was being built");
+            if (!IsListedLocked(*handle, *index)) {
+                return dropped();
             }
+            // One chunk: the next rows at the snapshot (their keys and external ids).
+            std::vector<std::string> entity_keys;
+            std::vector<std::string> ids;
+            {
+                const std::string begin = resume_after.empty()
+                                              ? collection_prefix
+                                              : storage::PrefixSuccessor(resume_after);
+                auto it = view.NewIterator(ColumnFamily::kEntities, begin,
+                                           storage::PrefixSuccessor(collection_prefix));
+                for (; it->Valid() && entity_keys.size() < kBackfillChunkRows; it->Next()) {
+                    PHENIX_ASSIGN_OR_RETURN(std::string_view id,
+                                            storage::DecodeEntityRecordId(it->value()));
+                    entity_keys.emplace_back(it->key());
+                    ids.emplace_back(id);
+                }
+                PHENIX_RETURN_IF_ERROR(it->status().WithContext("building an index"));
+            }
+            if (entity_keys.empty()) {
+                break;
+            }
+            num_rows = entity_keys.size();
+            resume_after = entity_keys.back();
             std::vector<std::size_t> stripes;
             stripes.reserve(ids.size());
             for (const std::string& id : ids) {
@@ -480,7 +510,7 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
                                      IndexMessageName(*handle, index->path_text)));
             }
         }
-        done += entity_keys.size();
+        done += num_rows;
         if (progress) {
             progress(done, std::max(total, done));
         }
@@ -492,9 +522,10 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     {
         std::shared_lock lock(catalog_mu_);
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-        if (catalog_->FindById(handle->id()) != handle) {
-            return Status::Aborted("collection '" + handle->ref().ToString() +
-                                   "' was dropped while the index was being built");
+        if (!IsListedLocked(*handle, *index)) {
+            // Writing the record now would bring a dropped index back at the next open (with
+            // its entries deleted), or replace the definition of its re-created namesake.
+            return dropped();
         }
         storage::MetadataIndexRecord record{.index_id = index->id,
                                             .state = 1,
@@ -547,14 +578,19 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
         handle->metadata_indexes = std::move(list);
         num_metadata_indexes_.fetch_sub(1);
     }
-    // No commit writes the dropped index's entries any more: delete them (newest versions, so
-    // no ordering question). A crash in between leaves unreachable entries under an id that is
-    // never reused; they cost space only.
+    // Nothing writes the dropped index's entries any more (commits, a build still running and
+    // its statistics refresh all check that it is listed): delete them (newest versions, so no
+    // ordering question). A crash or a Close in between leaves unreachable entries under an id
+    // that is never reused; they cost space only.
     const std::string prefix =
         storage::MetaIndexPrefix(handle->tenant_id, handle->id(), dropped->id);
     const std::string end = storage::PrefixSuccessor(prefix);
     const txn::ReadView latest(*store_, storage::kLatestTimestamp);
     for (;;) {
+        std::shared_lock lock(catalog_mu_);  // keeps a concurrent Close from closing the store
+        if (!CheckOpenLocked().ok()) {
+            break;  // the drop itself is durable; the rest are leftovers
+        }
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         auto it = latest.NewIterator(ColumnFamily::kMetaIndex, prefix, end);
         std::size_t keys = 0;

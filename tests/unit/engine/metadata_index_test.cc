@@ -5,14 +5,22 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
 #include <thread>
 
+#include <phenix/limits.h>
+
+#include "common/sync_point.h"
 #include "document/filter.h"
 #include "storage/catalog_codec.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 #include "testing/db_fixture.h"
 
@@ -21,8 +29,56 @@ namespace {
 
 using testing::DbTest;
 
+using IdList = std::vector<std::string>;
+
+constexpr const char* kAfterChunk = "DatabaseImpl::BuildIndex:AfterChunk";
+constexpr const char* kBeforeReady = "DatabaseImpl::BuildIndex:BeforeReady";
+constexpr const char* kStatsComputed = "DatabaseImpl::RefreshIndexStats:Computed";
+
+// Runs `callback` the first time the calling thread reaches `point` (background threads that
+// reach it, such as the maintenance thread refreshing statistics, pass through).
+void OnceAt(const char* point, std::function<void()> callback) {
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    SyncPoints::Set(point,
+                    [done, thread = std::this_thread::get_id(), callback = std::move(callback)] {
+                        if (std::this_thread::get_id() == thread && !done->exchange(true)) {
+                            callback();
+                        }
+                    });
+}
+
 class MetadataIndexTest : public DbTest {
   protected:
+    void TearDown() override { SyncPoints::ClearAll(); }
+
+    // The ids whose record matches `filter`, by evaluating every record: the oracle.
+    IdList ScanMatching(const std::string& filter, const CollectionRef& collection = "docs") {
+        auto parsed = document::ParseFilter(filter);
+        EXPECT_TRUE(parsed.ok()) << filter << ": " << parsed.status().ToString();
+        IdList ids;
+        if (!parsed.ok()) {
+            return ids;
+        }
+        ScanOptions options{.limit = limits::kMaxScanLimit, .include_edges = false};
+        for (;;) {
+            auto page = db_->Scan(collection, options);
+            EXPECT_TRUE(page.ok()) << page.status().ToString();
+            if (!page.ok()) {
+                return ids;
+            }
+            for (const Entity& e : page->entities) {
+                if (*document::Matches(*parsed, e.metadata)) {
+                    ids.push_back(e.id);
+                }
+            }
+            if (page->next_start_after.empty()) {
+                break;
+            }
+            options.start_after = page->next_start_after;
+        }
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
     std::vector<std::string> FindIds(const std::string& filter,
                                      const CollectionRef& collection = "docs") {
         auto found = db_->Find(collection, {.filter = filter, .limit = 100000});
@@ -50,10 +106,9 @@ class MetadataIndexTest : public DbTest {
     }
 };
 
-using IdList = std::vector<std::string>;
-
 TEST_F(MetadataIndexTest, EveryOperatorThroughTheIndexAndWithout) {
-    Put("a", R"({"category":"tech","year":2021,"price":9.5,"tags":["x","y"],"author":{"name":"ann"}})");
+    Put("a",
+        R"({"category":"tech","year":2021,"price":9.5,"tags":["x","y"],"author":{"name":"ann"}})");
     Put("b", R"({"category":"science","year":2019,"price":20,"tags":["y"],"when":"2024-05-01"})");
     Put("c", R"({"category":"tech","year":2024.0,"active":true,"author":{"name":"bob"}})");
     Put("d", R"({"category":null,"year":"2020","when":"2024-05-01T12:00:00+02:00"})");
@@ -85,8 +140,8 @@ TEST_F(MetadataIndexTest, EveryOperatorThroughTheIndexAndWithout) {
     for (const auto& [filter, expected] : cases) {
         EXPECT_EQ(FindIds(filter), expected) << "no index: " << filter;
     }
-    for (const char* path : {"category", "year", "price", "tags", "author.name", "author", "when",
-                             "active"}) {
+    for (const char* path :
+         {"category", "year", "price", "tags", "author.name", "author", "when", "active"}) {
         PHENIX_ASSERT_OK(db_->CreateIndex("docs", path));
     }
     for (const auto& [filter, expected] : cases) {
@@ -156,13 +211,30 @@ TEST_F(MetadataIndexTest, TransactionBegunBeforeTheIndexStillMaintainsIt) {
     EXPECT_EQ(FindIds(R"({"k":"w"})"), (IdList{"a"}));
 }
 
+// The build proves its overlap with writers: at the first chunk boundary it writes a row the
+// build already indexed, a row it has not reached yet, deletes one it has not reached and inserts
+// one after its snapshot; a writer thread changes random rows meanwhile.
 TEST_F(MetadataIndexTest, OnlineBuildWhileWritersRunEqualsAFullScan) {
+    // Rows are built in insertion order: "s-early" first, "s-gone" in the middle, "s-late" last.
     WriteBatch initial;
+    initial.Upsert("docs", Doc("s-early", {0.1f, 0.2f, 0.3f, 0.4f}, R"({"g":0})"));
     for (int i = 0; i < 3000; ++i) {
         initial.Upsert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
                                    R"({"g":)" + std::to_string(i % 7) + "}"));
+        if (i == 1500) {
+            initial.Upsert("docs", Doc("s-gone", {0.1f, 0.2f, 0.3f, 0.4f}, R"({"g":1})"));
+        }
     }
+    initial.Upsert("docs", Doc("s-late", {0.1f, 0.2f, 0.3f, 0.4f}, R"({"g":2})"));
     PHENIX_ASSERT_OK(db_->Write(initial));
+    bool wrote_during_build = false;
+    OnceAt(kAfterChunk, [&] {
+        Put("s-early", R"({"g":100})");  // indexed by the first chunk: maintenance moves it
+        Put("s-late", R"({"g":101})");   // not reached: the build indexes its latest value
+        PHENIX_EXPECT_OK(db_->Delete("docs", "s-gone"));  // not reached: the build skips it
+        Put("s-new", R"({"g":102})");  // after the build's snapshot: maintenance only
+        wrote_during_build = true;
+    });
     std::atomic<bool> stop{false};
     std::thread writer([&] {
         std::mt19937 rng(3);
@@ -187,27 +259,27 @@ TEST_F(MetadataIndexTest, OnlineBuildWhileWritersRunEqualsAFullScan) {
     }));
     stop = true;
     writer.join();
+    EXPECT_TRUE(wrote_during_build);
+    EXPECT_EQ(SyncPoints::Hits(kAfterChunk), 3);  // 3,003 rows: chunks of 1,024
     EXPECT_GT(calls, 1u);
     auto indexes = db_->ListIndexes("docs");
     ASSERT_TRUE(indexes.ok());
     ASSERT_EQ(indexes->size(), 1u);
     EXPECT_EQ((*indexes)[0].state, IndexState::kReady);
     EXPECT_TRUE(UsedIndex(R"({"g":3})"));
+    EXPECT_EQ(FindIds(R"({"g":100})"), IdList{"s-early"});
+    EXPECT_EQ(FindIds(R"({"g":101})"), IdList{"s-late"});
+    EXPECT_EQ(FindIds(R"({"g":102})"), IdList{"s-new"});
+    const IdList all = FindIds(R"({"g":{"$exists":true}})");
+    ASSERT_FALSE(all.empty());
+    EXPECT_FALSE(std::binary_search(all.begin(), all.end(), "s-gone"));
+    EXPECT_EQ(all, ScanMatching(R"({"g":{"$exists":true}})"));
     // Same answers as evaluating every record.
     for (int g = 0; g < 7; ++g) {
         const std::string filter = R"({"g":)" + std::to_string(g) + "}";
-        IdList expected;
-        ScanOptions options{.limit = 10000, .include_edges = false};
-        auto page = db_->Scan("docs", options);
-        ASSERT_TRUE(page.ok());
-        for (const Entity& e : page->entities) {
-            if (*document::Matches(*document::ParseFilter(filter), e.metadata)) {
-                expected.push_back(e.id);
-            }
-        }
-        std::sort(expected.begin(), expected.end());
-        EXPECT_EQ(FindIds(filter), expected) << filter;
+        EXPECT_EQ(FindIds(filter), ScanMatching(filter)) << filter;
     }
+    PHENIX_EXPECT_OK(db_->Verify());
 }
 
 // Property: on random documents and random filters, the indexed answer equals the answer of a
@@ -354,8 +426,7 @@ TEST_F(MetadataIndexTest, ClearErrors) {
     EXPECT_EQ(db_->CreateIndex("nope", "a").code(), StatusCode::kNotFound);
     const Status drop = db_->DropIndex("docs", "categroy");
     EXPECT_EQ(drop.code(), StatusCode::kNotFound);
-    EXPECT_NE(drop.message().find("did you mean 'category'"), std::string::npos)
-        << drop.ToString();
+    EXPECT_NE(drop.message().find("did you mean 'category'"), std::string::npos) << drop.ToString();
     auto bad = db_->Find("docs", {.filter = R"({"year":{"$gte":[1]}})"});
     EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
     auto bad_op = db_->Find("docs", {.filter = R"({"year":{"$between":1}})"});
@@ -370,8 +441,8 @@ TEST_F(MetadataIndexTest, StatisticsEstimateSelectivity) {
     for (int i = 0; i < 5000; ++i) {
         const int category = i % 10 < 5 ? 0 : i % 10;  // 0: 50%, 5..9: 10% each
         batch.Insert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
-                                 R"({"category":)" + std::to_string(category) +
-                                     R"(,"bucket":)" + std::to_string(i % 1000) + "}"));
+                                 R"({"category":)" + std::to_string(category) + R"(,"bucket":)" +
+                                     std::to_string(i % 1000) + "}"));
     }
     PHENIX_ASSERT_OK(db_->Write(batch));
     PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
@@ -541,6 +612,220 @@ TEST_F(IndexStatsPersistenceTest, CorruptedRecordsAreIgnoredAtOpen) {
     }
     EXPECT_NE(StatsTimestamp("category"), 0u);
     EXPECT_EQ(Estimate(R"({"category":7})"), good);
+}
+
+// Index lifecycle races (issue 12, item 9) -------------------------------------------------------
+// A build, a drop, a re-create and a statistics refresh each write catalog state after a long
+// operation; whichever finishes last must not resurrect or overwrite what the others decided.
+
+class IndexLifecycleTest : public IndexStatsPersistenceTest {
+  protected:
+    // "e0".."e2999" with {"g": i % 7}: three build chunks.
+    void LoadRows() {
+        WriteBatch batch;
+        for (int i = 0; i < 3000; ++i) {
+            batch.Upsert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
+                                     R"({"g":)" + std::to_string(i % 7) + "}"));
+        }
+        PHENIX_ASSERT_OK(db_->Write(batch));
+    }
+    storage::CollectionId DocsId() {
+        auto info = db_->GetCollection("docs");
+        EXPECT_TRUE(info.ok()) << info.status().ToString();
+        return info.ok() ? static_cast<storage::CollectionId>(info->collection_id) : 0;
+    }
+    // With the database closed: the live entries of every metadata index in the database, and
+    // the definition record of docs' index on `path`.
+    struct Stored {
+        std::size_t entries = 0;
+        std::optional<storage::MetadataIndexRecord> record;
+    };
+    Stored InspectClosed(storage::CollectionId docs, const std::string& path) {
+        Stored out;
+        auto store = storage::Store::Open(dir_.Sub("data"), {});
+        EXPECT_TRUE(store.ok()) << store.status().ToString();
+        if (!store.ok()) {
+            return out;
+        }
+        {
+            const storage::ReadTimestamp latest(storage::kLatestTimestamp);
+            std::unique_ptr<rocksdb::Iterator> it(
+                (*store)->db()->NewIterator(latest.For(storage::ColumnFamily::kMetaIndex),
+                                            (*store)->cf(storage::ColumnFamily::kMetaIndex)));
+            for (it->SeekToFirst(); it->Valid(); it->Next()) {
+                ++out.entries;
+            }
+            PHENIX_EXPECT_OK(storage::FromRocks(it->status(), "scanning"));
+        }
+        auto value =
+            (*store)->Get(storage::ColumnFamily::kCatalog, storage::MetadataIndexKey(docs, path));
+        if (value.ok()) {
+            auto record = storage::DecodeMetadataIndexRecord(*value);
+            EXPECT_TRUE(record.ok()) << record.status().ToString();
+            if (record.ok()) {
+                out.record = *record;
+            }
+        } else {
+            EXPECT_TRUE(value.status().IsNotFound()) << value.status().ToString();
+        }
+        PHENIX_EXPECT_OK((*store)->Close());
+        return out;
+    }
+    Stored CloseAndInspect(storage::CollectionId docs, const std::string& path) {
+        PHENIX_EXPECT_OK(db_->Close());
+        db_.reset();
+        Stored stored = InspectClosed(docs, path);
+        Open();
+        return stored;
+    }
+    // The index on "g" is gone for good: not listed, no entries, no definition after a reopen,
+    // and filters on "g" still find every matching row (by scanning).
+    void ExpectGDropped(storage::CollectionId docs) {
+        for (int round = 0; round < 2; ++round) {
+            SCOPED_TRACE(round == 0 ? "before reopen" : "after reopen");
+            auto indexes = db_->ListIndexes("docs");
+            ASSERT_TRUE(indexes.ok());
+            EXPECT_TRUE(indexes->empty());
+            EXPECT_FALSE(UsedIndex(R"({"g":3})"));
+            const IdList expected = ScanMatching(R"({"g":3})");
+            ASSERT_EQ(expected.size(), 429u);
+            EXPECT_EQ(FindIds(R"({"g":3})"), expected);
+            PHENIX_EXPECT_OK(db_->Verify());
+            if (round == 0) {
+                const Stored stored = CloseAndInspect(docs, "g");
+                EXPECT_EQ(stored.entries, 0u);
+                EXPECT_FALSE(stored.record.has_value());
+            }
+        }
+    }
+    // The index on "g" is ready, used and equal to a scan, before and after a reopen.
+    void ExpectGIntact() {
+        for (int round = 0; round < 2; ++round) {
+            SCOPED_TRACE(round == 0 ? "before reopen" : "after reopen");
+            auto indexes = db_->ListIndexes("docs");
+            ASSERT_TRUE(indexes.ok());
+            ASSERT_EQ(indexes->size(), 1u);
+            EXPECT_EQ((*indexes)[0].state, IndexState::kReady);
+            EXPECT_TRUE(UsedIndex(R"({"g":3})"));
+            for (int g = 0; g < 7; ++g) {
+                const std::string filter = R"({"g":)" + std::to_string(g) + "}";
+                const IdList expected = ScanMatching(filter);
+                ASSERT_FALSE(expected.empty());
+                EXPECT_EQ(FindIds(filter), expected) << filter;
+            }
+            PHENIX_EXPECT_OK(db_->Verify());
+            if (round == 0) {
+                Reopen();
+            }
+        }
+    }
+};
+
+TEST_F(IndexLifecycleTest, DropDuringTheBuildStopsItAndLeavesNothing) {
+    LoadRows();
+    const storage::CollectionId docs = DocsId();
+    OnceAt(kAfterChunk, [&] { PHENIX_EXPECT_OK(db_->DropIndex("docs", "g")); });
+    const Status built = db_->CreateIndex("docs", "g");
+    EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
+    EXPECT_EQ(SyncPoints::Hits(kAfterChunk), 1);  // no chunk after the drop
+    ExpectGDropped(docs);
+}
+
+// Regression (issue 12 item 9): the build wrote its "ready" record over the drop, so the index
+// came back at the next open with its entries deleted and filters on it found nothing.
+TEST_F(IndexLifecycleTest, DropRightBeforeTheBuildIsReadyStaysDropped) {
+    LoadRows();
+    const storage::CollectionId docs = DocsId();
+    OnceAt(kBeforeReady, [&] { PHENIX_EXPECT_OK(db_->DropIndex("docs", "g")); });
+    const Status built = db_->CreateIndex("docs", "g");
+    EXPECT_EQ(SyncPoints::Hits(kBeforeReady), 1);
+    EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
+    ExpectGDropped(docs);
+}
+
+// Regression (issue 12 item 9): the first build's "ready" record replaced the re-created
+// index's definition (same path, older id whose entries the drop deleted).
+TEST_F(IndexLifecycleTest, RecreateRightBeforeTheBuildIsReadyKeepsTheNewIndex) {
+    LoadRows();
+    OnceAt(kBeforeReady, [&] {
+        PHENIX_EXPECT_OK(db_->DropIndex("docs", "g"));
+        Put("late", R"({"g":3})");
+        PHENIX_EXPECT_OK(db_->CreateIndex("docs", "g"));  // its own build passes the point
+    });
+    const Status built = db_->CreateIndex("docs", "g");
+    EXPECT_EQ(SyncPoints::Hits(kBeforeReady), 2);
+    EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
+    EXPECT_EQ(FindIds(R"({"g":3})").size(), 430u);
+    ExpectGIntact();
+}
+
+// A build killed (SIGKILL) after its first chunk is finished when the database is opened again,
+// and the index then equals a full scan, including the rows written while it was interrupted.
+#if defined(__SANITIZE_THREAD__)
+#define PHENIX_METADATA_INDEX_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PHENIX_METADATA_INDEX_TSAN 1
+#endif
+#endif
+
+using IndexLifecycleDeathTest = IndexLifecycleTest;
+
+// The forked child: opens the database, starts the build and kills itself after the first chunk,
+// having written rows on both sides of the build's position.
+[[noreturn]] void BuildAndDieAfterTheFirstChunk(const std::string& path) {
+    auto opened = Database::Open(path);
+    if (!opened.ok()) {
+        std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+        std::_Exit(2);
+    }
+    std::unique_ptr<Database> db = std::move(opened).value();
+    SyncPoints::Set(kAfterChunk, [&db] {
+        const Entity early{
+            .id = "e5", .vector = {0.1f, 0.2f, 0.3f, 0.4f}, .metadata = R"({"g":100})"};
+        const Entity late{
+            .id = "e2990", .vector = {0.1f, 0.2f, 0.3f, 0.4f}, .metadata = R"({"g":101})"};
+        const Entity fresh{
+            .id = "n0", .vector = {0.1f, 0.2f, 0.3f, 0.4f}, .metadata = R"({"g":102})"};
+        if (!db->Upsert("docs", early).ok() || !db->Upsert("docs", late).ok() ||
+            !db->Delete("docs", "e1500").ok() || !db->Upsert("docs", fresh).ok()) {
+            std::fprintf(stderr, "a write during the build failed\n");
+            std::_Exit(2);
+        }
+        std::raise(SIGKILL);
+    });
+    const Status built = db->CreateIndex("docs", "g");
+    std::fprintf(stderr, "the build was not killed: %s\n", built.ToString().c_str());
+    std::_Exit(3);
+}
+
+TEST_F(IndexLifecycleDeathTest, ABuildKilledMidwayIsFinishedAtOpenAndEqualsAScan) {
+#ifdef PHENIX_METADATA_INDEX_TSAN
+    GTEST_SKIP() << "death tests fork; ThreadSanitizer forbids threads in a forked child";
+#endif
+    LoadRows();
+    const storage::CollectionId docs = DocsId();
+    PHENIX_ASSERT_OK(db_->Close());
+    db_.reset();
+    const std::string style = GTEST_FLAG_GET(death_test_style);
+    GTEST_FLAG_SET(death_test_style, "fast");  // the child must use this fixture's directory
+    EXPECT_EXIT(BuildAndDieAfterTheFirstChunk(dir_.Sub("data")), ::testing::KilledBySignal(SIGKILL),
+                "");
+    GTEST_FLAG_SET(death_test_style, style);
+    // The kill landed mid-build: still "building", with the first chunk's entries.
+    const Stored stored = InspectClosed(docs, "g");
+    ASSERT_TRUE(stored.record.has_value());
+    EXPECT_EQ(stored.record->state, 0);
+    EXPECT_GE(stored.entries, 1024u);
+    EXPECT_LT(stored.entries, 2048u);
+    Open();  // FinishInterruptedIndexBuilds
+    EXPECT_EQ(FindIds(R"({"g":100})"), IdList{"e5"});
+    EXPECT_EQ(FindIds(R"({"g":101})"), IdList{"e2990"});
+    EXPECT_EQ(FindIds(R"({"g":102})"), IdList{"n0"});
+    const IdList all = FindIds(R"({"g":{"$exists":true}})");
+    ASSERT_EQ(all.size(), 3000u);
+    EXPECT_FALSE(std::binary_search(all.begin(), all.end(), "e1500"));
+    ExpectGIntact();
 }
 
 }  // namespace
