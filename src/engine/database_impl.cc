@@ -96,6 +96,12 @@ Status DatabaseImpl::Close() {
     if (store_) {
         CheckpointVectorIndexes(true);
     }
+    {
+        std::shared_lock lock(catalog_mu_);
+        if (store_ && catalog_) {
+            StoreIndexChangeCountsLocked();
+        }
+    }
     std::unique_lock lock(catalog_mu_);
     catalog_.reset();
     // store_ is null when Open failed before the store was opened (e.g. the directory is in use).

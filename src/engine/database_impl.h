@@ -12,7 +12,8 @@
 //
 // Lock order: TxnState::mu -> catalog_mu_ (shared or exclusive) -> LockTable stripes
 // (ascending) -> Oracle; the commit hook (under the stripes, outside the Oracle's mutex) takes
-// vector_mu_ shared -> a CollectionVectorIndex's tail lock. txns_mu_ is a leaf.
+// vector_mu_ shared -> a CollectionVectorIndex's tail lock. catalog_mu_ shared -> a
+// MetadataIndex's stats_record_mu -> its statistics mutex. txns_mu_ is a leaf.
 //
 // Metadata index state written after a long operation (a build's chunks and "ready" record,
 // statistics records) is written under catalog_mu_ shared after checking that the very index
@@ -255,7 +256,15 @@ class DatabaseImpl final : public Database {
     // Whether `index` is (still) one of the live collection `handle`'s listed indexes: the same
     // object, not just the same path. REQUIRES catalog_mu_ (shared or exclusive).
     bool IsListedLocked(const CollectionHandle& handle, const MetadataIndex& index) const;
+    // Computes the index's statistics and installs and stores them, unless newer ones were
+    // installed meanwhile (or the index was dropped: then they are not stored).
     Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
+    // Writes the index's installed statistics and changes since to its "s/" record (advisory:
+    // unsynced, failures ignored). REQUIRES catalog_mu_ and IsListedLocked(handle, index).
+    void StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index);
+    // At Close: stores the change counts of the indexes changed since their statistics, so that
+    // updates in place count towards the next refresh after a restart. REQUIRES catalog_mu_.
+    void StoreIndexChangeCountsLocked();
     // Maintenance thread: recomputes statistics that ~10% of changes made stale.
     void RefreshStaleIndexStats();
     // REQUIRES catalog_mu_ shared.

@@ -174,7 +174,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
                     ++b;
                 }
             }
-            index.changes_since_stats.fetch_add(1, std::memory_order_relaxed);
+            index.changes.fetch_add(1, std::memory_order_relaxed);
         }
     }
     rocksdb::ColumnFamilyHandle* index_cf = store_->cf(ColumnFamily::kMetaIndex);
@@ -278,24 +278,31 @@ void DatabaseImpl::LoadIndexStats(
         if (!record.ok()) {
             continue;
         }
+        if (record->stats_ts < index->ready_ts.load()) {
+            // Statistics are only computed once their index is ready: these describe something
+            // else (ids are never reused, so this is damage, not a dropped namesake).
+            orphans.emplace_back(key);
+            continue;
+        }
         auto stats = document::DecodeIndexStats(record->stats);
         if (!stats.ok()) {
             continue;
         }
-        // Rows added or removed since they were computed count as changes, so that statistics
-        // of a collection that changed much before the close are refreshed soon (updates in
-        // place since then are not known).
+        // Changes since they were computed: those known at the last close or refresh, plus the
+        // rows added or removed since (changes a crash cut off are not known).
+        std::uint64_t changed = record->changes_since;
         auto handle = catalog_->FindById(collection);
         if (handle) {
             auto rows = CollectionRowCount(*handle);
             if (rows.ok()) {
                 const auto before = stats->rows_in_collection;
-                index->changes_since_stats.store(
-                    static_cast<std::int64_t>(*rows > before ? *rows - before : before - *rows));
+                changed += *rows > before ? *rows - before : before - *rows;
             }
         }
-        index->SetStats(std::make_shared<const document::IndexStats>(*std::move(stats)),
-                        record->stats_ts);
+        index->InstallStats(std::make_shared<const document::IndexStats>(*std::move(stats)),
+                            record->stats_ts,
+                            -static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                changed, static_cast<std::uint64_t>(INT64_MAX))));
     }
     // Reading is best effort too: a failure only means statistics are recomputed.
     if (!it->status().ok()) {
@@ -632,10 +639,12 @@ Result<std::vector<MetadataIndexInfo>> DatabaseImpl::ListIndexes(const Collectio
 // ---------------------------------------------------------------- statistics
 
 Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index) {
+    // Read before the snapshot: a change counted here but already in the snapshot only makes
+    // the next refresh come a little early.
+    const std::int64_t changes_before = index.changes.load();
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
     const std::string prefix = storage::MetaIndexPrefix(handle.tenant_id, handle.id(), index.id);
-    const std::int64_t changes_before = index.changes_since_stats.load();
     document::IndexStatsBuilder builder;
     auto it = view.NewIterator(ColumnFamily::kMetaIndex, prefix, storage::PrefixSuccessor(prefix));
     std::string current;
@@ -665,26 +674,53 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
     PHENIX_ASSIGN_OR_RETURN(const std::uint64_t rows, CollectionRowCount(handle));
     auto stats = std::make_shared<const document::IndexStats>(std::move(builder).Finish(rows));
     PHENIX_SYNC_POINT("DatabaseImpl::RefreshIndexStats:Computed");
-    index.SetStats(stats, snapshot.ts());
-    index.changes_since_stats.fetch_sub(changes_before);
+    if (!index.InstallStats(std::move(stats), snapshot.ts(), changes_before)) {
+        return Status::Ok();  // a refresh with a later snapshot finished first; it stays
+    }
     // Persist them so that a reopened database plans with them at once. Advisory: unsynced, and
     // a failure never fails the caller (the statistics are recomputed after open when missing).
-    // Written under the catalog lock while the index still exists, so a concurrent DropIndex
-    // cannot leave a record behind (a leftover would be removed at the next open anyway).
-    {
-        std::shared_lock lock(catalog_mu_);
-        if (CheckOpenLocked().ok() && catalog_->FindById(handle.id()).get() == &handle &&
-            std::any_of(handle.metadata_indexes->begin(), handle.metadata_indexes->end(),
-                        [&](const auto& listed) { return listed.get() == &index; })) {
-            rocksdb::WriteBatch wb = storage::Store::NewBatch();
-            wb.Put(store_->cf(ColumnFamily::kCatalog),
-                   storage::IndexStatsKey(handle.id(), index.id),
-                   storage::EncodeIndexStatsRecord(
-                       {.stats_ts = snapshot.ts(), .stats = document::EncodeIndexStats(*stats)}));
-            store_->WriteCatalog(wb, /*sync=*/false).IgnoreError();
-        }
+    // Written under the catalog lock while the index is still listed, so that a concurrent
+    // DropIndex cannot leave a record behind (a leftover would be removed at the next open
+    // anyway, as its id is never reused).
+    std::shared_lock lock(catalog_mu_);
+    if (CheckOpenLocked().ok() && IsListedLocked(handle, index)) {
+        StoreIndexStatsLocked(handle, index);
     }
     return Status::Ok();
+}
+
+void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index) {
+    // The installed statistics are read under the record lock: whichever writer comes last
+    // writes the newest, even when refreshes finish out of order.
+    std::lock_guard record_lock(index.stats_record_mu);
+    const MetadataIndex::InstalledStats installed = index.installed_stats();
+    if (!installed.stats) {
+        return;
+    }
+    rocksdb::WriteBatch wb = storage::Store::NewBatch();
+    wb.Put(
+        store_->cf(ColumnFamily::kCatalog), storage::IndexStatsKey(handle.id(), index.id),
+        storage::EncodeIndexStatsRecord({.stats_ts = installed.ts,
+                                         .changes_since = static_cast<std::uint64_t>(
+                                             std::max<std::int64_t>(installed.changes_since, 0)),
+                                         .stats = document::EncodeIndexStats(*installed.stats)}));
+    store_->WriteCatalog(wb, /*sync=*/false).IgnoreError();
+}
+
+void DatabaseImpl::StoreIndexChangeCountsLocked() {
+    for (const std::string& tenant : catalog_->TenantNames()) {
+        auto handles = catalog_->Collections(tenant);
+        if (!handles.ok()) {
+            continue;
+        }
+        for (const auto& handle : *handles) {
+            for (const auto& index : *handle->metadata_indexes) {
+                if (index->ready.load() && index->ChangesSinceStats() > 0) {
+                    StoreIndexStatsLocked(*handle, *index);
+                }
+            }
+        }
+    }
 }
 
 Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
@@ -722,7 +758,7 @@ void DatabaseImpl::RefreshStaleIndexStats() {
                         continue;
                     }
                     auto stats = index->stats();
-                    const auto changed = index->changes_since_stats.load();
+                    const auto changed = index->ChangesSinceStats();
                     const double base = stats ? static_cast<double>(std::max<std::uint64_t>(
                                                     stats->rows_in_collection, 1000))
                                               : 0.0;

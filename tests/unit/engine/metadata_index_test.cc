@@ -107,8 +107,7 @@ class MetadataIndexTest : public DbTest {
 };
 
 TEST_F(MetadataIndexTest, EveryOperatorThroughTheIndexAndWithout) {
-    Put("a",
-        R"({"category":"tech","year":2021,"price":9.5,"tags":["x","y"],"author":{"name":"ann"}})");
+    Put("a", R"({"category":"tech","year":2021,"price":9.5,"tags":["x","y"],"author":{"name":"ann"}})");
     Put("b", R"({"category":"science","year":2019,"price":20,"tags":["y"],"when":"2024-05-01"})");
     Put("c", R"({"category":"tech","year":2024.0,"active":true,"author":{"name":"bob"}})");
     Put("d", R"({"category":null,"year":"2020","when":"2024-05-01T12:00:00+02:00"})");
@@ -140,8 +139,8 @@ TEST_F(MetadataIndexTest, EveryOperatorThroughTheIndexAndWithout) {
     for (const auto& [filter, expected] : cases) {
         EXPECT_EQ(FindIds(filter), expected) << "no index: " << filter;
     }
-    for (const char* path :
-         {"category", "year", "price", "tags", "author.name", "author", "when", "active"}) {
+    for (const char* path : {"category", "year", "price", "tags", "author.name", "author", "when",
+                             "active"}) {
         PHENIX_ASSERT_OK(db_->CreateIndex("docs", path));
     }
     for (const auto& [filter, expected] : cases) {
@@ -426,7 +425,8 @@ TEST_F(MetadataIndexTest, ClearErrors) {
     EXPECT_EQ(db_->CreateIndex("nope", "a").code(), StatusCode::kNotFound);
     const Status drop = db_->DropIndex("docs", "categroy");
     EXPECT_EQ(drop.code(), StatusCode::kNotFound);
-    EXPECT_NE(drop.message().find("did you mean 'category'"), std::string::npos) << drop.ToString();
+    EXPECT_NE(drop.message().find("did you mean 'category'"), std::string::npos)
+        << drop.ToString();
     auto bad = db_->Find("docs", {.filter = R"({"year":{"$gte":[1]}})"});
     EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
     auto bad_op = db_->Find("docs", {.filter = R"({"year":{"$between":1}})"});
@@ -441,8 +441,8 @@ TEST_F(MetadataIndexTest, StatisticsEstimateSelectivity) {
     for (int i = 0; i < 5000; ++i) {
         const int category = i % 10 < 5 ? 0 : i % 10;  // 0: 50%, 5..9: 10% each
         batch.Insert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
-                                 R"({"category":)" + std::to_string(category) + R"(,"bucket":)" +
-                                     std::to_string(i % 1000) + "}"));
+                                 R"({"category":)" + std::to_string(category) +
+                                     R"(,"bucket":)" + std::to_string(i % 1000) + "}"));
     }
     PHENIX_ASSERT_OK(db_->Write(batch));
     PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
@@ -719,6 +719,18 @@ class IndexLifecycleTest : public IndexStatsPersistenceTest {
             }
         }
     }
+    // Rewrites "category" of the rows e<i>, begin <= i < end, that Fill gave category 0.
+    void MoveCategory(int begin, int end, int category) {
+        WriteBatch batch;
+        for (int i = begin; i < end; ++i) {
+            if (i % 10 < 5) {
+                batch.Upsert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
+                                         R"({"category":)" + std::to_string(category) +
+                                             R"(,"bucket":)" + std::to_string(i % 1000) + "}"));
+            }
+        }
+        PHENIX_ASSERT_OK(db_->Write(batch));
+    }
 };
 
 TEST_F(IndexLifecycleTest, DropDuringTheBuildStopsItAndLeavesNothing) {
@@ -757,6 +769,93 @@ TEST_F(IndexLifecycleTest, RecreateRightBeforeTheBuildIsReadyKeepsTheNewIndex) {
     EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
     EXPECT_EQ(FindIds(R"({"g":3})").size(), 430u);
     ExpectGIntact();
+}
+
+TEST_F(IndexLifecycleTest, StatisticsRefreshRacingADropLeavesNoRecord) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    EXPECT_EQ(CountStatsRecords(), 1u);
+    OnceAt(kStatsComputed, [&] { PHENIX_EXPECT_OK(db_->DropIndex("docs", "category")); });
+    PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+    EXPECT_EQ(SyncPoints::Hits(kStatsComputed), 1);
+    auto indexes = db_->ListIndexes("docs");
+    ASSERT_TRUE(indexes.ok());
+    EXPECT_TRUE(indexes->empty());
+    EXPECT_EQ(CountStatsRecords(), 0u);
+    EXPECT_LT(Estimate(R"({"category":7})"), 100.0);  // unindexed: the default
+}
+
+// A refresh that took its snapshot before another refresh must not replace the newer one, in
+// memory or in the stored record (it did: the last to finish won).
+TEST_F(IndexLifecycleTest, AnOlderStatisticsRefreshNeverReplacesANewerOne) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    std::uint64_t newer_ts = 0;
+    OnceAt(kStatsComputed, [&] {
+        MoveCategory(0, 4000, 42);  // 2,000 rows from 0 to 42 in place
+        PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+        newer_ts = StatsTimestamp("category");
+    });
+    PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+    ASSERT_NE(newer_ts, 0u);
+    EXPECT_GE(StatsTimestamp("category"), newer_ts);
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 2000.0, 200.0);
+    EXPECT_NEAR(Estimate(R"({"category":0})"), 500.0, 100.0);
+    SyncPoints::ClearAll();
+    Reopen();
+    EXPECT_GE(StatsTimestamp("category"), newer_ts);
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 2000.0, 200.0);
+}
+
+// Statistics follow values changed in place: refreshed and reopened, and across reopens when
+// each session alone changed too little to trigger a refresh.
+TEST_F(IndexLifecycleTest, StatisticsFollowInPlaceUpdatesAcrossReopens) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    EXPECT_LT(Estimate(R"({"category":42})"), 50.0);
+    // Two sessions each move 300 rows (6% of 5,000, under the 10% that triggers a refresh).
+    MoveCategory(0, 600, 42);
+    Reopen();
+    const std::uint64_t first_ts = StatsTimestamp("category");
+    ASSERT_NE(first_ts, 0u);
+    MoveCategory(600, 1200, 42);
+    Reopen();
+    // Together they are 12%: the first maintenance round after open recomputes them.
+    for (int attempt = 0; attempt < 200 && StatsTimestamp("category") == first_ts; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_NE(StatsTimestamp("category"), first_ts);
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 600.0, 60.0);
+    // Refreshed explicitly, then reopened: the stored statistics are the refreshed ones.
+    MoveCategory(1200, 2000, 42);
+    PHENIX_ASSERT_OK(db_->AnalyzeIndexes("docs"));
+    const std::uint64_t analyzed_ts = StatsTimestamp("category");
+    Reopen();
+    EXPECT_EQ(StatsTimestamp("category"), analyzed_ts);
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 1000.0, 100.0);
+}
+
+TEST_F(IndexLifecycleTest, ARecreatedIndexNeverLoadsTheDroppedOnesStatistics) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    EXPECT_LT(Estimate(R"({"category":42})"), 50.0);
+    MoveCategory(0, 4000, 42);
+    PHENIX_ASSERT_OK(db_->DropIndex("docs", "category"));
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 2000.0, 200.0);
+    // The drop raced by a refresh of the old index that finished after the re-create.
+    OnceAt(kStatsComputed, [&] {
+        PHENIX_EXPECT_OK(db_->DropIndex("docs", "category"));
+        MoveCategory(0, 4000, 43);
+        PHENIX_EXPECT_OK(db_->CreateIndex("docs", "category"));  // its refresh passes the point
+    });
+    PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+    EXPECT_EQ(SyncPoints::Hits(kStatsComputed), 2);
+    SyncPoints::ClearAll();
+    EXPECT_NEAR(Estimate(R"({"category":43})"), 2000.0, 200.0);
+    EXPECT_EQ(CountStatsRecords(), 1u);  // reopens
+    EXPECT_NEAR(Estimate(R"({"category":43})"), 2000.0, 200.0);
+    EXPECT_LT(Estimate(R"({"category":42})"), 50.0);
 }
 
 // A build killed (SIGKILL) after its first chunk is finished when the database is opened again,
