@@ -584,7 +584,7 @@ TEST_F(IndexStatsPersistenceTest, DropIndexRemovesStoredStatistics) {
     PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));  // fresh statistics of its own
     EXPECT_NEAR(Estimate(R"({"category":7})"), 500.0, 100.0);
     EXPECT_EQ(CountStatsRecords(), 2u);
-    // A dropped collection's records go at the next open, like its index definitions.
+    // A dropped collection's records go with it, like its index definitions.
     PHENIX_ASSERT_OK(db_->DropCollection("docs"));
     Reopen();
     EXPECT_EQ(CountStatsRecords(), 0u);
@@ -634,11 +634,12 @@ class IndexLifecycleTest : public IndexStatsPersistenceTest {
         EXPECT_TRUE(info.ok()) << info.status().ToString();
         return info.ok() ? static_cast<storage::CollectionId>(info->collection_id) : 0;
     }
-    // With the database closed: the live entries of every metadata index in the database, and
-    // the definition record of docs' index on `path`.
+    // With the database closed: the live entries of every metadata index in the database, the
+    // definition record of docs' index on `path`, and the number of docs' statistics records.
     struct Stored {
         std::size_t entries = 0;
         std::optional<storage::MetadataIndexRecord> record;
+        std::size_t stats_records = 0;
     };
     Stored InspectClosed(storage::CollectionId docs, const std::string& path) {
         Stored out;
@@ -654,6 +655,15 @@ class IndexLifecycleTest : public IndexStatsPersistenceTest {
                                             (*store)->cf(storage::ColumnFamily::kMetaIndex)));
             for (it->SeekToFirst(); it->Valid(); it->Next()) {
                 ++out.entries;
+            }
+            PHENIX_EXPECT_OK(storage::FromRocks(it->status(), "scanning"));
+        }
+        {
+            const std::string prefix = storage::IndexStatsKeyPrefix(docs);
+            std::unique_ptr<rocksdb::Iterator> it((*store)->db()->NewIterator(
+                rocksdb::ReadOptions(), (*store)->cf(storage::ColumnFamily::kCatalog)));
+            for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+                ++out.stats_records;
             }
             PHENIX_EXPECT_OK(storage::FromRocks(it->status(), "scanning"));
         }
@@ -769,6 +779,26 @@ TEST_F(IndexLifecycleTest, RecreateRightBeforeTheBuildIsReadyKeepsTheNewIndex) {
     EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
     EXPECT_EQ(FindIds(R"({"g":3})").size(), 430u);
     ExpectGIntact();
+}
+
+// The collection dropped under a build: the build stops, and the collection's index definitions
+// and statistics go in the drop's own write (they used to wait for the next open).
+TEST_F(IndexLifecycleTest, DropCollectionDuringTheBuildRemovesItsIndexRecords) {
+    LoadRows();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "h"));  // ready, with statistics
+    const storage::CollectionId docs = DocsId();
+    OnceAt(kBeforeReady, [&] { PHENIX_EXPECT_OK(db_->DropCollection("docs")); });
+    const Status built = db_->CreateIndex("docs", "g");
+    EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
+    EXPECT_NE(built.message().find("collection"), std::string::npos) << built.ToString();
+    PHENIX_ASSERT_OK(db_->Close());
+    db_.reset();
+    for (const char* path : {"g", "h"}) {
+        EXPECT_FALSE(InspectClosed(docs, path).record.has_value()) << path;
+    }
+    EXPECT_EQ(InspectClosed(docs, "h").stats_records, 0u);
+    Open();
+    EXPECT_EQ(db_->ListIndexes("docs").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(IndexLifecycleTest, StatisticsRefreshRacingADropLeavesNoRecord) {
