@@ -247,8 +247,10 @@ class DatabaseImpl final : public Database {
     // At open, after everything else: builds the indexes whose build a crash interrupted.
     Status FinishInterruptedIndexBuilds();
     // Adds to `wb` the index entries that its entity changes add and remove (see the file
-    // comment of metadata_index.cc). REQUIRES catalog_mu_ shared and the entities' locks.
-    Status AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
+    // comment of metadata_index.cc); returns the rows changed per index, for the caller to add
+    // to MetadataIndex::changes once the batch is committed. REQUIRES catalog_mu_ shared and the
+    // entities' locks.
+    Result<IndexChangeCounts> AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
     // Reads the existing rows into a published, building index, then marks it ready. Aborted
     // (writing nothing more) once the index or its collection is dropped.
     Status BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
@@ -260,10 +262,14 @@ class DatabaseImpl final : public Database {
     // installed meanwhile (or the index was dropped: then they are not stored).
     Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
     // Writes the index's installed statistics and changes since to its "s/" record (advisory:
-    // unsynced, failures ignored). REQUIRES catalog_mu_ and IsListedLocked(handle, index).
-    void StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index);
-    // At Close: stores the change counts of the indexes changed since their statistics, so that
-    // updates in place count towards the next refresh after a restart. REQUIRES catalog_mu_.
+    // unsynced, failures ignored); with `only_if_changed`, only when they differ from what the
+    // record holds. REQUIRES catalog_mu_ and IsListedLocked(handle, index).
+    void StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
+                               bool only_if_changed);
+    // At Close: brings every index's record up to date with its installed statistics and its
+    // changes since them, so that a refresh that finished while the database was closing is
+    // kept and updates in place count towards the next refresh after a restart. REQUIRES
+    // catalog_mu_.
     void StoreIndexChangeCountsLocked();
     // Maintenance thread: recomputes statistics that ~10% of changes made stale.
     void RefreshStaleIndexStats();

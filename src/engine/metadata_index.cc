@@ -105,9 +105,9 @@ std::string IndexMessageName(const CollectionHandle& handle, std::string_view pa
 
 // ---------------------------------------------------------------- maintenance at commit
 
-Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
+Result<IndexChangeCounts> DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
     if (num_metadata_indexes_.load(std::memory_order_acquire) == 0) {
-        return Status::Ok();  // the common case costs nothing
+        return IndexChangeCounts();  // the common case costs nothing
     }
     EntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID(),
                           [this](storage::CollectionId collection) {
@@ -116,7 +116,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
                           });
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(wb.Iterate(&changes), "reading a batch"));
     if (changes.changes.empty()) {
-        return Status::Ok();
+        return IndexChangeCounts();
     }
     // The final value of each changed record (a batch may write one several times).
     std::map<std::string_view, std::optional<std::string_view>> last;
@@ -133,6 +133,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
 
     // Entry changes are collected first: appending to `wb` would invalidate the views into it.
     std::vector<std::pair<std::string, bool>> entry_ops;  // (key, put)
+    std::map<MetadataIndex*, std::int64_t> changed_rows;
     std::vector<std::vector<std::string>> old_entries;
     std::vector<std::vector<std::string>> new_entries;
     std::shared_ptr<CollectionHandle> handle;
@@ -174,7 +175,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
                     ++b;
                 }
             }
-            index.changes.fetch_add(1, std::memory_order_relaxed);
+            ++changed_rows[&index];
         }
     }
     rocksdb::ColumnFamilyHandle* index_cf = store_->cf(ColumnFamily::kMetaIndex);
@@ -185,7 +186,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
             wb.Delete(index_cf, entry);
         }
     }
-    return Status::Ok();
+    return IndexChangeCounts(changed_rows.begin(), changed_rows.end());
 }
 
 // ---------------------------------------------------------------- open
@@ -303,6 +304,10 @@ void DatabaseImpl::LoadIndexStats(
                             record->stats_ts,
                             -static_cast<std::int64_t>(std::min<std::uint64_t>(
                                 changed, static_cast<std::uint64_t>(INT64_MAX))));
+        std::lock_guard record_lock(index->stats_record_mu);
+        index->stored_stats_ts = record->stats_ts;
+        index->stored_changes_since = static_cast<std::int64_t>(
+            std::min<std::uint64_t>(record->changes_since, static_cast<std::uint64_t>(INT64_MAX)));
     }
     // Reading is best effort too: a failure only means statistics are recomputed.
     if (!it->status().ok()) {
@@ -684,12 +689,13 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
     // anyway, as its id is never reused).
     std::shared_lock lock(catalog_mu_);
     if (CheckOpenLocked().ok() && IsListedLocked(handle, index)) {
-        StoreIndexStatsLocked(handle, index);
+        StoreIndexStatsLocked(handle, index, /*only_if_changed=*/false);
     }
     return Status::Ok();
 }
 
-void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index) {
+void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
+                                         bool only_if_changed) {
     // The installed statistics are read under the record lock: whichever writer comes last
     // writes the newest, even when refreshes finish out of order.
     std::lock_guard record_lock(index.stats_record_mu);
@@ -697,14 +703,21 @@ void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, Metadat
     if (!installed.stats) {
         return;
     }
+    const std::int64_t changes_since = std::max<std::int64_t>(installed.changes_since, 0);
+    if (only_if_changed && installed.ts == index.stored_stats_ts &&
+        changes_since == index.stored_changes_since) {
+        return;
+    }
     rocksdb::WriteBatch wb = storage::Store::NewBatch();
     wb.Put(
         store_->cf(ColumnFamily::kCatalog), storage::IndexStatsKey(handle.id(), index.id),
         storage::EncodeIndexStatsRecord({.stats_ts = installed.ts,
-                                         .changes_since = static_cast<std::uint64_t>(
-                                             std::max<std::int64_t>(installed.changes_since, 0)),
+                                         .changes_since = static_cast<std::uint64_t>(changes_since),
                                          .stats = document::EncodeIndexStats(*installed.stats)}));
-    store_->WriteCatalog(wb, /*sync=*/false).IgnoreError();
+    if (store_->WriteCatalog(wb, /*sync=*/false).ok()) {
+        index.stored_stats_ts = installed.ts;
+        index.stored_changes_since = changes_since;
+    }
 }
 
 void DatabaseImpl::StoreIndexChangeCountsLocked() {
@@ -715,8 +728,8 @@ void DatabaseImpl::StoreIndexChangeCountsLocked() {
         }
         for (const auto& handle : *handles) {
             for (const auto& index : *handle->metadata_indexes) {
-                if (index->ready.load() && index->ChangesSinceStats() > 0) {
-                    StoreIndexStatsLocked(*handle, *index);
+                if (index->ready.load()) {
+                    StoreIndexStatsLocked(*handle, *index, /*only_if_changed=*/true);
                 }
             }
         }

@@ -33,12 +33,17 @@ struct MetadataIndex {
     // Set once the online build has finished: reads at or after ready_ts may use the index.
     std::atomic<bool> ready{false};
     std::atomic<std::uint64_t> ready_ts{0};
-    // Rows whose entries changed since the database was opened (maintenance at commit adds one
-    // per changed row, when the commit is prepared). Only grows.
+    // Rows whose entries changed since the database was opened (one per changed row, added once
+    // the commit is written, so that a refresh counts a change only if its snapshot can see it,
+    // except for a commit still waiting for an earlier one to be published). Only grows.
     std::atomic<std::int64_t> changes{0};
     // Held while the statistics record (catalog "s/") is written, so that records are written in
     // the order the statistics were installed and the last one written is the newest.
     std::mutex stats_record_mu;
+    // What the stored record holds (GUARDED_BY(stats_record_mu)): the snapshot of its statistics
+    // (0: none) and its change count. Close rewrites the record when the installed state differs.
+    std::uint64_t stored_stats_ts = 0;
+    std::int64_t stored_changes_since = 0;
 
     [[nodiscard]] bool UsableAt(std::uint64_t snapshot) const {
         return ready.load(std::memory_order_acquire) &&

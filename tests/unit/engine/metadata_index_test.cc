@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -851,7 +853,8 @@ TEST_F(IndexLifecycleTest, StatisticsFollowInPlaceUpdatesAcrossReopens) {
     MoveCategory(600, 1200, 42);
     Reopen();
     // Together they are 12%: the first maintenance round after open recomputes them.
-    for (int attempt = 0; attempt < 200 && StatsTimestamp("category") == first_ts; ++attempt) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (StatsTimestamp("category") == first_ts && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_NE(StatsTimestamp("category"), first_ts);
@@ -863,6 +866,75 @@ TEST_F(IndexLifecycleTest, StatisticsFollowInPlaceUpdatesAcrossReopens) {
     Reopen();
     EXPECT_EQ(StatsTimestamp("category"), analyzed_ts);
     EXPECT_NEAR(Estimate(R"({"category":42})"), 1000.0, 100.0);
+}
+
+// A refresh that finishes while the database is closing cannot store its record itself (the
+// maintenance thread's, which Close waits for, or a caller's): Close stores it. Before, the
+// statistics on disk stayed those from before the changes, with no changes counted, so the
+// reopened database never refreshed them.
+TEST_F(IndexLifecycleTest, ARefreshFinishingDuringCloseIsStored) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    MoveCategory(0, 4000, 42);
+    std::mutex mu;
+    std::condition_variable cv;
+    bool closing = false;
+    bool resume = false;
+    SyncPoints::Set("DatabaseImpl::Close:Closing", [&] {
+        std::unique_lock lock(mu);
+        closing = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return resume; });
+    });
+    Status closed;
+    std::thread closer;
+    OnceAt(kStatsComputed, [&] {
+        closer = std::thread([&] { closed = db_->Close(); });
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return closing; });
+    });
+    PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));  // installs them, cannot store them
+    {
+        std::lock_guard lock(mu);
+        resume = true;
+    }
+    cv.notify_all();
+    if (closer.joinable()) {
+        closer.join();
+    }
+    PHENIX_ASSERT_OK(closed);
+    SyncPoints::ClearAll();
+    db_.reset();
+    Open();
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 2000.0, 200.0);
+}
+
+// A change counts towards the next refresh only once its commit is written: a refresh whose
+// snapshot missed a commit being prepared must not take its changes as seen (it did, and the
+// statistics then stayed stale until another 10% of the collection changed).
+TEST_F(IndexLifecycleTest, ARefreshDuringACommitStillCountsItsChanges) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    std::uint64_t during_ts = 0;
+    OnceAt("DatabaseImpl::CommitLocked:BeforeWrite", [&] {
+        // Another thread: this one holds the catalog lock and the rows' locks.
+        std::thread refresher([&] {
+            PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+            during_ts = StatsTimestamp("category");
+        });
+        refresher.join();
+    });
+    MoveCategory(0, 1200, 42);  // 600 rows (12%) in one commit: a refresh is due
+    ASSERT_EQ(SyncPoints::Hits("DatabaseImpl::CommitLocked:BeforeWrite"), 1);
+    SyncPoints::ClearAll();
+    ASSERT_NE(during_ts, 0u);
+    EXPECT_LT(Estimate(R"({"category":42})"), 50.0);  // that refresh did not see the commit
+    // The maintenance thread refreshes them (about once a second).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (StatsTimestamp("category") == during_ts && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 600.0, 60.0);
 }
 
 TEST_F(IndexLifecycleTest, ARecreatedIndexNeverLoadsTheDroppedOnesStatistics) {
