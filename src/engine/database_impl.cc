@@ -8,6 +8,7 @@
 
 #include "common/coding.h"
 #include "common/sync_point.h"
+#include "engine/metadata_index.h"
 #include "engine/validation.h"
 #include "storage/entity_codec.h"
 #include "txn/commit.h"
@@ -63,6 +64,7 @@ Status DatabaseImpl::Close() {
         // From here on every call fails with "closed" before touching storage.
         closed_ = true;
     }
+    PHENIX_SYNC_POINT("DatabaseImpl::Close:Closing");
     {
         std::lock_guard lock(maintenance_mu_);
         stop_maintenance_ = true;
@@ -95,6 +97,14 @@ Status DatabaseImpl::Close() {
     // After the transactions: a checkpoint covers everything committed (nothing is in flight).
     if (store_) {
         CheckpointVectorIndexes(true);
+    }
+    // After the maintenance thread: a statistics refresh it finished after closed_ was set could
+    // not store its record.
+    {
+        std::shared_lock lock(catalog_mu_);
+        if (store_ && catalog_) {
+            StoreIndexChangeCountsLocked();
+        }
     }
     std::unique_lock lock(catalog_mu_);
     catalog_.reset();
@@ -343,7 +353,9 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
             ref_names.push_back(id_key);
         }
     }
-    PHENIX_RETURN_IF_ERROR(AppendIndexMaintenanceLocked(wb));
+    PHENIX_ASSIGN_OR_RETURN(const IndexChangeCounts index_changes,
+                            AppendIndexMaintenanceLocked(wb));
+    PHENIX_SYNC_POINT("DatabaseImpl::CommitLocked:BeforeWrite");
     std::size_t conflict = 0;
     auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
                                       [this, &wb](txn::Timestamp ts) {
@@ -351,6 +363,11 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
                                           RecordFilterChanges(wb, ts);
                                           InvalidateAdjacency(wb, ts);
                                       });
+    if (committed.ok()) {
+        for (const auto& [index, rows] : index_changes) {
+            index->changes.fetch_add(rows, std::memory_order_relaxed);
+        }
+    }
     if (committed.status().code() == StatusCode::kAborted) {
         const bool is_write = conflict < key_names.size();
         const std::string_view id_key =

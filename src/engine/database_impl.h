@@ -12,7 +12,13 @@
 //
 // Lock order: TxnState::mu -> catalog_mu_ (shared or exclusive) -> LockTable stripes
 // (ascending) -> Oracle; the commit hook (under the stripes, outside the Oracle's mutex) takes
-// vector_mu_ shared -> a CollectionVectorIndex's tail lock. txns_mu_ is a leaf.
+// vector_mu_ shared -> a CollectionVectorIndex's tail lock. catalog_mu_ shared -> a
+// MetadataIndex's stats_record_mu -> its statistics mutex. txns_mu_ is a leaf.
+//
+// Metadata index state written after a long operation (a build's chunks and "ready" record,
+// statistics records) is written under catalog_mu_ shared after checking that the very index
+// object is still listed (IsListedLocked), so DropIndex and CreateIndex, which take it
+// exclusively, always win over work that started before them.
 //
 // Thread-safe.
 #pragma once
@@ -267,12 +273,30 @@ class DatabaseImpl final : public Database {
     // At open, after everything else: builds the indexes whose build a crash interrupted.
     Status FinishInterruptedIndexBuilds();
     // Adds to `wb` the index entries that its entity changes add and remove (see the file
-    // comment of metadata_index.cc). REQUIRES catalog_mu_ shared and the entities' locks.
-    Status AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
-    // Reads the existing rows into a published, building index, then marks it ready.
+    // comment of metadata_index.cc); returns the rows changed per index, for the caller to add
+    // to MetadataIndex::changes once the batch is committed. REQUIRES catalog_mu_ shared and the
+    // entities' locks.
+    Result<IndexChangeCounts> AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
+    // Reads the existing rows into a published, building index, then marks it ready. Aborted
+    // (writing nothing more) once the index or its collection is dropped.
     Status BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
                       const std::shared_ptr<MetadataIndex>& index, const ProgressFn& progress);
+    // Whether `index` is (still) one of the live collection `handle`'s listed indexes: the same
+    // object, not just the same path. REQUIRES catalog_mu_ (shared or exclusive).
+    bool IsListedLocked(const CollectionHandle& handle, const MetadataIndex& index) const;
+    // Computes the index's statistics and installs and stores them, unless newer ones were
+    // installed meanwhile (or the index was dropped: then they are not stored).
     Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
+    // Writes the index's installed statistics and changes since to its "s/" record (advisory:
+    // unsynced, failures ignored); with `only_if_changed`, only when they differ from what the
+    // record holds. REQUIRES catalog_mu_ and IsListedLocked(handle, index).
+    void StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
+                               bool only_if_changed);
+    // At Close: brings every index's record up to date with its installed statistics and its
+    // changes since them, so that a refresh that finished while the database was closing is
+    // kept and updates in place count towards the next refresh after a restart. REQUIRES
+    // catalog_mu_.
+    void StoreIndexChangeCountsLocked();
     // Maintenance thread: recomputes statistics that ~10% of changes made stale.
     void RefreshStaleIndexStats();
     // REQUIRES catalog_mu_ shared.
