@@ -128,15 +128,27 @@ using MinHeap = std::priority_queue<DistId, std::vector<DistId>, std::greater<>>
 // Per-search "visited" marks: a tag per node; a new search bumps the tag instead of clearing.
 struct VisitedList {
     std::vector<std::uint16_t> tags;
+    // Nodes a filtered search found not to match (same epoch scheme): checked once per search.
+    std::vector<std::uint16_t> rejected;
     std::uint16_t current = 0;
 
     void Reset(std::size_t n) {
         if (tags.size() < n) {
             tags.resize(n + n / 4 + 1024, 0);
+            rejected.resize(tags.size(), 0);
         }
         if (++current == 0) {
             std::fill(tags.begin(), tags.end(), 0);
+            std::fill(rejected.begin(), rejected.end(), 0);
             current = 1;
+        }
+    }
+    [[nodiscard]] bool Rejected(NodeId id) const {
+        return id >= rejected.size() || rejected[id] == current;
+    }
+    void Reject(NodeId id) {
+        if (id < rejected.size()) {
+            rejected[id] = current;
         }
     }
     // True if `id` was not yet visited (and marks it). Ids past the list (nodes inserted after
@@ -169,6 +181,7 @@ class HnswIndex::Impl {
           blocks_(block_bytes_),
           metas_(sizeof(NodeMeta)),
           row_map_(sizeof(std::atomic<NodeId>)),
+          node_rows_(sizeof(std::uint32_t)),
           kernels_(Kernels()) {}
 
     ~Impl() {
@@ -195,6 +208,13 @@ class HnswIndex::Impl {
     std::uint32_t* RowWord(NodeId id) const { return Links0(id) + 1 + m0_; }
     std::uint32_t* FlagsWord(NodeId id) const { return Links0(id) + 2 + m0_; }
     std::uint32_t RowOf(NodeId id) const { return *RowWord(id); }
+    // The same row from a dense array beside the blocks (4 bytes a node): filter checks during
+    // a filtered search read it without touching the node's block.
+    std::uint32_t CompactRow(NodeId id) const {
+        return std::atomic_ref<const std::uint32_t>(
+                   *reinterpret_cast<const std::uint32_t*>(node_rows_.At(id)))
+            .load(std::memory_order_relaxed);
+    }
     std::size_t MaxLinks(int level) const { return level == 0 ? m0_ : m_; }
 
     // The row map stores node + 1 (0: no node), so fresh zeroed chunks mean "no node".
@@ -404,17 +424,23 @@ class HnswIndex::Impl {
                 if (visited.Seen(nb)) {
                     continue;
                 }
-                if (two_hop && !accept(nb)) {
-                    // Route through the non-matching neighbour without scoring it.
+                if (two_hop && (visited.Rejected(nb) || !accept(nb))) {
+                    // Route through the non-matching neighbour without scoring it. A node found
+                    // not to match is remembered, so it is checked once per search.
                     visited.Visit(nb);
                     const std::uint32_t* links2 = Links(nb, level);
                     const std::uint32_t count2 = std::min<std::uint32_t>(
                         LoadWord(links2), static_cast<std::uint32_t>(max_links));
                     for (std::uint32_t j = 1; j <= count2 && scratch.size() < max_links; ++j) {
                         const NodeId nb2 = LoadWord(links2 + j);
-                        if (!visited.Seen(nb2) && accept(nb2)) {
+                        if (visited.Seen(nb2) || visited.Rejected(nb2)) {
+                            continue;
+                        }
+                        if (accept(nb2)) {
                             visited.Visit(nb2);
                             scratch.push_back(nb2);
+                        } else {
+                            visited.Reject(nb2);
                         }
                     }
                     continue;
@@ -595,7 +621,8 @@ class HnswIndex::Impl {
         std::shared_lock structure(structure_mu_);
         const std::uint64_t id64 = num_allocated_.fetch_add(1, std::memory_order_relaxed);
         if (id64 >= kNoNode || !blocks_.EnsureCapacity(id64 + 1) ||
-            !metas_.EnsureCapacity(id64 + 1) || !row_map_.EnsureCapacity(row + 1)) {
+            !metas_.EnsureCapacity(id64 + 1) || !node_rows_.EnsureCapacity(id64 + 1) ||
+            !row_map_.EnsureCapacity(row + 1)) {
             return Status::ResourceExhausted("vector index is full (2^32 - 1 nodes)");
         }
         const auto id = static_cast<NodeId>(id64);
@@ -619,6 +646,8 @@ class HnswIndex::Impl {
         }
         char* payload = blocks_.At(id) + header_bytes_;
         *RowWord(id) = static_cast<std::uint32_t>(row);
+        std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(node_rows_.At(id)))
+            .store(static_cast<std::uint32_t>(row), std::memory_order_relaxed);
         StoreWord(FlagsWord(id),
                   (ts > settled_ts_.load(std::memory_order_relaxed) ? kFlagUnsettled : 0) |
                       (static_cast<std::uint32_t>(level + 1) << kPendingShift));
@@ -936,15 +965,17 @@ class HnswIndex::Impl {
                 } else {
                     const RowBitmap* filter = options.filter;
                     const bool in_graph = strategy == FilterStrategy::kInGraph;
+                    // The filter first, from the compact node -> row array: most nodes fail it,
+                    // and it costs them no read of their block.
                     auto accept = [this, snapshot, exclude, filter, in_graph](NodeId n) {
-                        if (!Visible(n, snapshot)) {
+                        const std::uint32_t row32 = CompactRow(n);
+                        if (in_graph && !filter->contains(row32)) {
                             return false;
                         }
-                        const std::uint32_t row32 = RowOf(n);
                         if (exclude != nullptr && exclude->contains(row32)) {
                             return false;
                         }
-                        return !in_graph || filter->contains(row32);
+                        return Visible(n, snapshot);
                     };
                     top = SearchLayer(query.data(), ep, ep_dist, search_ef, 0, accept, two_hop,
                                       *visited, stats);
@@ -1152,7 +1183,7 @@ class HnswIndex::Impl {
         // Row map: 4 bytes per row up to the largest row.
         const std::uint64_t max_row = max_row_.load();
         usage.metadata_bytes =
-            n * (sizeof(NodeMeta) - sizeof(std::uint32_t*) + 2 * sizeof(std::uint32_t)) +
+            n * (sizeof(NodeMeta) - sizeof(std::uint32_t*) + 3 * sizeof(std::uint32_t)) +
             (n > 0 ? (max_row + 1) * sizeof(NodeId) : 0) + labels_.bytes();
         return usage;
     }
@@ -1177,6 +1208,7 @@ class HnswIndex::Impl {
     internal::ChunkedArray blocks_;
     internal::ChunkedArray metas_;
     internal::ChunkedArray row_map_;  // row -> newest node + 1 (RowNode)
+    internal::ChunkedArray node_rows_;  // node -> row (CompactRow)
     const KernelTable& kernels_;
 
     std::atomic<std::uint64_t> num_allocated_{0};
@@ -1423,7 +1455,8 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
         (has_labels ? data.size() < fixed + n * sizeof(std::uint32_t) : data.size() != fixed)) {
         return corrupt("has the wrong size for " + std::to_string(n) + " nodes");
     }
-    if (n > 0 && (!impl->blocks_.EnsureCapacity(n) || !impl->metas_.EnsureCapacity(n))) {
+    if (n > 0 && (!impl->blocks_.EnsureCapacity(n) || !impl->metas_.EnsureCapacity(n) ||
+                  !impl->node_rows_.EnsureCapacity(n))) {
         return Status::ResourceExhausted("vector index checkpoint is too large");
     }
     const char* p = data.data() + sizeof(FileHeader);
@@ -1446,6 +1479,8 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
         meta.level = rec.level;
         meta.state.store(kStateLinked);
         std::memcpy(impl->blocks_.At(id), blocks + i * impl->block_bytes_, impl->block_bytes_);
+        *reinterpret_cast<std::uint32_t*>(impl->node_rows_.At(id)) =
+            static_cast<std::uint32_t>(rec.row);
         const std::uint32_t flags = *impl->FlagsWord(id);
         if (impl->RowOf(id) != rec.row || (flags & kPendingMask) != 0 ||
             ((flags & kFlagEnded) != 0) != (rec.deleted_ts != kForever)) {
