@@ -53,6 +53,11 @@ struct Options {
     /// longer interval only means a longer catch-up after a crash. In relaxed durability each
     /// checkpoint also syncs the write-ahead log. 0: only at Close.
     std::uint64_t vector_checkpoint_interval_ms = 30'000;
+    /// Backpressure: committed vectors a collection's index may hold that its graph has not
+    /// absorbed yet (they are searched exactly, so a long backlog costs memory and slows every
+    /// search). A write (or transaction commit) that finds a backlog this long waits until the
+    /// background builder has brought it back under the limit. 0 disables the wait.
+    std::uint64_t max_vector_backlog = 50'000;
     // ---- graph (docs/graph.md) ----
     /// Deepest traversal allowed (hops; 1..limits::kMaxTraversalDepth).
     std::uint32_t max_traversal_depth = 16;

@@ -78,6 +78,7 @@ Status DatabaseImpl::Close() {
         stop_builder_ = true;
     }
     builder_cv_.notify_all();
+    backlog_cv_.notify_all();  // writers waiting on a backlog give up
     if (vector_builder_.joinable()) {
         vector_builder_.join();
     }
@@ -331,6 +332,7 @@ Status DatabaseImpl::Delete(const CollectionRef& collection, std::string_view id
 }
 
 Status DatabaseImpl::Write(const WriteBatch& batch) {
+    PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return ApplyBatchLocked(batch, nullptr);

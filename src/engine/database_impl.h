@@ -258,6 +258,11 @@ class DatabaseImpl final : public Database {
     Status ReconcileAtFloor(const CollectionHandle& handle, CollectionVectorIndex& index,
                             txn::Timestamp floor) const;
     void VectorBuilderLoop();
+    // Backpressure (Options::max_vector_backlog): waits while any vector index holds more
+    // unabsorbed vectors than allowed (an index that stopped indexing does not count).
+    // FailedPrecondition if the database closes meanwhile. Takes no catalog lock.
+    Status WaitForVectorBacklog();
+    [[nodiscard]] bool VectorBacklogTooLong() const;
     void CheckpointVectorIndexes(bool force);
     // A timestamp at or below which every commit is durable (syncs the WAL in relaxed mode;
     // stays below a commit whose write failed). FailedPrecondition after a failed write in
@@ -383,6 +388,7 @@ class DatabaseImpl final : public Database {
     std::mutex builder_mu_;
     std::condition_variable builder_cv_;
     bool stop_builder_ = false;  // GUARDED_BY(builder_mu_)
+    std::condition_variable backlog_cv_;  // with builder_mu_: the builder absorbed a batch
     std::thread vector_builder_;
 
     std::mutex maintenance_mu_;

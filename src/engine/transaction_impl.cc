@@ -283,6 +283,9 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::TxnListEdges(TxnState& state,
 }
 
 Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
+    if (!state.writes.empty()) {
+        PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
+    }
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     if (state.writes.empty()) {

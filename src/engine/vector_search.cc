@@ -426,6 +426,38 @@ Result<txn::Timestamp> DatabaseImpl::DurableTimestamp() {
     return durable;
 }
 
+bool DatabaseImpl::VectorBacklogTooLong() const {
+    const std::uint64_t limit = options_.max_vector_backlog;
+    if (limit == 0) {
+        return false;
+    }
+    std::shared_lock lock(vector_mu_);
+    for (const auto& [id, index] : vector_indexes_) {
+        if (index->tail_size() > limit && index->indexing_error().ok()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Status DatabaseImpl::WaitForVectorBacklog() {
+    if (!VectorBacklogTooLong()) {
+        return Status::Ok();
+    }
+    std::unique_lock lock(builder_mu_);
+    while (!stop_builder_) {
+        // Re-checked on every absorbed batch (and every 100 ms, in case an index was dropped).
+        backlog_cv_.wait_for(lock, std::chrono::milliseconds(100));
+        lock.unlock();
+        const bool too_long = VectorBacklogTooLong();
+        lock.lock();
+        if (!too_long) {
+            return Status::Ok();
+        }
+    }
+    return Status::FailedPrecondition("the database is closed");
+}
+
 void DatabaseImpl::VectorBuilderLoop() {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     auto last_checkpoint = std::chrono::steady_clock::now();
@@ -451,6 +483,9 @@ void DatabaseImpl::VectorBuilderLoop() {
                 drained = index->Drain(backlog, 1);
             }
             moved += drained.ok() ? *drained : 0;
+        }
+        if (moved > 0) {
+            backlog_cv_.notify_all();  // writers waiting on a backlog re-check it
         }
         const auto now = std::chrono::steady_clock::now();
         if (now - last_repair >= kRepairInterval) {

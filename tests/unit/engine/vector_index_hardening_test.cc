@@ -396,6 +396,45 @@ TEST_F(VectorIndexHardeningTest, StrategyAndEfReportWhatRan) {
     EXPECT_EQ(plain->plan.ef, 40u);
 }
 
+// Backpressure: a bulk load cannot outrun the builder without bound. Every write finds the
+// backlog at most at the limit, so it never exceeds the limit plus one batch; searches stay
+// exact all along; and the load completes.
+TEST_F(VectorIndexHardeningTest, ABulkLoadWaitsForTheBuilderInsteadOfGrowingTheBacklog) {
+    constexpr std::size_t kLimit = 600;
+    constexpr std::size_t kBatch = 200;
+    Open({.max_vector_backlog = kLimit});
+    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "v", .dimension = 64}));
+    std::mt19937_64 rng(16);
+    std::normal_distribution<float> gauss(0.0f, 1.0f);
+    std::uint64_t max_backlog = 0;
+    std::vector<float> last;
+    for (std::size_t b = 0; b < 20; ++b) {
+        WriteBatch batch;
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            std::vector<float> v(64);
+            for (float& x : v) {
+                x = gauss(rng);
+            }
+            last = v;
+            batch.Upsert("v", Entity{.id = "b" + std::to_string(b) + "_" + std::to_string(i),
+                                     .vector = std::move(v)});
+        }
+        PHENIX_ASSERT_OK(db_->Write(batch));
+        auto info = db_->GetVectorIndexInfo("v");
+        ASSERT_TRUE(info.ok());
+        max_backlog = std::max(max_backlog, info->unindexed_rows);
+    }
+    EXPECT_LE(max_backlog, kLimit + kBatch);
+    EXPECT_GT(max_backlog, 0u);  // the builder was outrun at times (the check means something)
+    auto r = db_->Search("v", last, {.k = 1});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->hits.size(), 1u);
+    EXPECT_EQ(r->hits[0].id, "b19_199");
+    auto info = db_->GetCollection("v");
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->num_entities, 20 * kBatch);
+}
+
 // ---- durability of checkpoints (power loss on a fault-injecting file system) ----
 
 class VectorCheckpointDurabilityTest : public VectorIndexHardeningTest {
@@ -436,14 +475,15 @@ TEST_F(VectorCheckpointDurabilityTest, RelaxedCheckpointIsNeverAheadOfTheWal) {
     ASSERT_TRUE(WaitFor([&] {
         auto info = db_->GetVectorIndexInfo("v");
         return info.ok() && info->checkpoint_timestamp >= written;
-    })) << [&] {
-        auto info = db_->GetVectorIndexInfo("v");
-        return "written " + std::to_string(written) + " checkpoint " +
-               std::to_string(info->checkpoint_timestamp) + " indexed " +
-               std::to_string(info->indexed_timestamp) + " unindexed " +
-               std::to_string(info->unindexed_rows) + " now " +
-               std::to_string(db_->CurrentTimestamp());
-    }();
+    })) <<
+        [&] {
+            auto info = db_->GetVectorIndexInfo("v");
+            return "written " + std::to_string(written) + " checkpoint " +
+                   std::to_string(info->checkpoint_timestamp) + " indexed " +
+                   std::to_string(info->indexed_timestamp) + " unindexed " +
+                   std::to_string(info->unindexed_rows) + " now " +
+                   std::to_string(db_->CurrentTimestamp());
+        }();
     // Power loss: everything not synced is gone.
     fs_->SetFilesystemActive(false);
     db_.reset();
