@@ -247,7 +247,7 @@ def main():
              insert_seconds=round(info.pop("insert_seconds"), 3),
              index_seconds=round(info.pop("index_seconds"), 3),
              first_query_seconds=round(end - first_start, 4), prepare_seconds=round(prep_s, 3),
-             **info)
+             index=peer.index, **info)
         log(f"{a.peer} loaded {n} in {total:.1f} s ({n / total:.0f}/s)")
     except Exception as e:  # noqa: BLE001
         emit("load", error=f"{type(e).__name__}: {e}")
