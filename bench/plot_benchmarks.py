@@ -83,6 +83,7 @@ class Data:
         self.load = {}       # (set, metric) -> label -> entities/s
         self.versions = {}
         self.context = {}    # (set, metric) -> text
+        self.peer_filters = {}  # (set, metric) -> filters the peers run measured
 
     def add_search(self, key, system, recall, qps, source):
         if recall is None or not qps:
@@ -127,6 +128,7 @@ class Data:
                 return
             self.filtered.setdefault(key, {}).setdefault(ln["filter"], {}).setdefault(
                 system, []).append(ln)
+            self.peer_filters.setdefault(key, set()).add(ln["filter"])
         elif row == "hybrid" and ln.get("latencies_us"):
             name = system + (f" ({ln['variant']})" if ln.get("variant") else "")
             self.hybrid.setdefault(key, {})[name] = ln["latencies_us"]
@@ -278,7 +280,9 @@ def plot_filtered(plt, data, key, out):
             for p in pts:
                 if p.get("selectivity"):
                     sel[name] = p["selectivity"]
-    names = sorted(per_filter, key=lambda n: sel.get(n, 1))
+    # With a peers run in the input, its filters (the others have no peer to compare with).
+    names = sorted((n for n in per_filter if n in data.peer_filters.get(key, per_filter)),
+                   key=lambda n: sel.get(n, 1))
     systems = []
     for name in names:
         for s in per_filter[name]:

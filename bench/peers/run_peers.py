@@ -92,6 +92,22 @@ def machine_facts():
 
 # ---------------------------------------------------------------- subprocesses
 
+def read_jsonl(path):
+    out = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for text in f:
+                text = text.strip()
+                if text.startswith("{"):
+                    try:
+                        out.append(json.loads(text))
+                    except json.JSONDecodeError:
+                        pass
+    except OSError:
+        pass
+    return out
+
+
 def run_lines(cmd, label, timeout_s, raw_path, env=None):
     """Runs cmd in its own process group with a wall-clock limit; returns (JSON lines of its
     stdout, status) where status is None (exit 0) or a sentence. The raw stdout goes to
@@ -181,13 +197,15 @@ class PhenixRun:
         return path
 
     def driver(self, name, args, tag):
+        raw = os.path.join(self.out_dir, f"phenix-{tag}.jsonl")
+        if self.a.replay:
+            return read_jsonl(raw), None
         path = self.binary(name)
         if path is None:
             self.emit("phenix", "error", driver=name,
                       error=f"{name} not found in {self.a.bin} (build it: ninja {name})")
             return [], "missing"
-        lines, status = run_lines([path] + args, f"phenix {tag}", self.a.timeout,
-                                  os.path.join(self.out_dir, f"phenix-{tag}.jsonl"))
+        lines, status = run_lines([path] + args, f"phenix {tag}", self.a.timeout, raw)
         if status:
             self.emit("phenix", "error", driver=name, error=status)
         return lines, status
@@ -610,6 +628,9 @@ def main():
     p.add_argument("--markdown")
     p.add_argument("--from-jsonl", nargs="+")
     p.add_argument("--setup-only", action="store_true", help="make the environments and stop")
+    p.add_argument("--replay", action="store_true",
+                   help="run nothing: rebuild the lines and the report from what the drivers and "
+                        "peers of an earlier (perhaps interrupted) run left under --work")
     a = p.parse_args()
     a.rows = set(a.rows.split(","))
 
@@ -624,7 +645,7 @@ def main():
         unknown = [x for x in peers if x not in PEERS]
         if unknown:
             sys.exit(f"run_peers.py: unknown peers {unknown}; known: {', '.join(PEERS)}")
-        if a.setup_only:
+        if a.setup_only and not a.replay:
             bad = 0
             for peer in peers:
                 _, why = ensure_venv(peer, a.venvs, a.install_timeout)
@@ -645,7 +666,12 @@ def main():
             ln.setdefault("loadavg", [round(x, 2) for x in os.getloadavg()])
             lines.append(ln)
 
-        emit("run", "context", **machine_facts(), data=a.data, efs=a.efs,
+        facts = machine_facts()
+        if a.replay:
+            first = read_jsonl(os.path.join(out_dir, "phenix-copy.jsonl"))
+            started = next((ln.get("date") for ln in first if ln.get("phase") == "context"), None)
+            facts.update(date=started or "?", loadavg=None, replayed=True)
+        emit("run", "context", **facts, data=a.data, efs=a.efs,
              filter_efs=a.filter_efs, runs=a.runs, passes=a.passes, peers=peers,
              note="queries one at a time on one client thread; loads use every core")
         if not a.no_phenix:
@@ -657,6 +683,12 @@ def main():
         if "graph" in a.rows or "hybrid" in a.rows:
             worker_rows.add("edges")
         for peer in peers:
+            if a.replay:
+                got = read_jsonl(os.path.join(out_dir, f"{peer}.jsonl"))
+                lines += got
+                if not got:
+                    emit(peer, "run", error="no lines (the run stopped before this peer)")
+                continue
             python, why = ensure_venv(peer, a.venvs, a.install_timeout)
             if python is None:
                 emit(peer, "setup", error=why)
@@ -676,8 +708,9 @@ def main():
             log(f"{peer}: {time.time() - start:.0f} s{'' if not status else ', ' + status}")
             # The peer's database files are not needed after its run.
             shutil.rmtree(os.path.join(a.work, f"{kit_name}-{a.metric}", peer), ignore_errors=True)
-        emit("run", "end", loadavg=[round(x, 2) for x in os.getloadavg()],
-             date=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
+        if not a.replay:
+            emit("run", "end", loadavg=[round(x, 2) for x in os.getloadavg()],
+                 date=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
         for ln in lines:
             if ln.get("system") == "run" and ln.get("row") == "context":
                 ln["set"] = kit_name
