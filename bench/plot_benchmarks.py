@@ -235,7 +235,7 @@ def plot_recall_qps(plt, data, key, out):
     ax.grid(True, which="both", alpha=0.3)
     ax.axvline(TARGET, color="#999999", linestyle=":", linewidth=0.8)
     ax.set_title(title(data, key, "recall@10 vs queries/s (up and to the right is better)"))
-    ax.legend(loc="lower left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save(fig, out, f"recall-qps-{key[0]}-{key[1]}.svg")
     plt.close(fig)
 

@@ -440,7 +440,11 @@ class MilvusLitePeer:
         params = self.client.prepare_index_params()
         params.add_index(field_name="vec", index_type="HNSW", metric_type=self.metric,
                          params={"M": M, "efConstruction": EF_CONSTRUCTION})
-        self.client.create_index(COLLECTION, params)
+        try:
+            self.client.create_index(COLLECTION, params)
+        except Exception as e:  # noqa: BLE001 - pymilvus retries a slow call; the retry finds
+            if "already exists" not in str(e):  # the index the first call created
+                raise
         n = len(self.rows)
 
         def complete():
