@@ -382,8 +382,8 @@ class ChromaPeer:
 # ---------------------------------------------------------------------------------- Milvus Lite
 
 class MilvusLitePeer:
-    """Milvus Lite (pymilvus MilvusClient on a local file; milvus-lite runs the server in a
-    child process): a schema with the vector and the metadata fields, insert in batches (Lite
+    """Milvus Lite (pymilvus MilvusClient on a local file, served by the milvus-lite package):
+    a schema with the vector and the metadata fields, insert in batches (Lite
     has no bulk_insert: that needs object storage), flush, an HNSW index (M=16,
     efConstruction=200), load; waits until describe_index reports every row indexed. Scalar
     INVERTED indexes on the filter fields are created after the load."""
