@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from adapters import ADAPTERS, Unsupported  # noqa: E402
-from kit import Kit, score  # noqa: E402
+from kit import Kit, matches, score  # noqa: E402
 
 K = 10
 WARMUP_QUERIES = 50
@@ -150,7 +150,6 @@ def run_filtered(peer, kit, payloads, names, efs, passes, emit):
         except Unsupported as e:
             emit("filtered", filter=name, skipped=str(e))
             continue
-        from kit import matches
         count = min(nfq, len(payloads))
         for ef in efs:
             try:

@@ -47,7 +47,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "bench"))
-from compare_vectors import frontier, qps_at  # noqa: E402
+from compare_vectors import qps_at  # noqa: E402
 
 PEERS = ("kuzu", "lancedb", "chroma", "milvus-lite")
 DEFAULT_FILTERS = "bucket_lt_10,tenant_eq_t07,bucket_lt_100,cat_eq_3"
