@@ -121,8 +121,7 @@ class Data:
         elif row == "search":
             self.add_search(key, system, ln.get("recall"), ln.get("qps"), path)
             if ln.get("latencies_us"):
-                self.latency.setdefault(key, {})[system] = (ln.get("ef"), ln.get("recall"),
-                                                            ln["latencies_us"])
+                self.keep_latency(key, system, ln)
         elif row == "filtered":
             if system == "phenix" and ln.get("variant") not in (None, "auto"):
                 return
@@ -146,8 +145,7 @@ class Data:
         if phase == "search" and lib in STYLE:
             self.add_search(key, lib, ln.get("recall"), ln.get("qps"), path)
             if ln.get("latencies_us"):
-                self.latency.setdefault(key, {}).setdefault(lib, (ln.get("ef"), ln.get("recall"),
-                                                                  ln["latencies_us"]))
+                self.keep_latency(key, lib, ln)
         elif phase == "filtered" and ln.get("supported", True) and "recall" in ln:
             method = ln.get("method")
             if (lib == "phenix-index" and method == "auto") or \
@@ -161,11 +159,25 @@ class Data:
                 if ln.get(field):
                     self.hybrid.setdefault(key, {})[f"phenix ({variant})"] = ln[field]
 
+    def keep_latency(self, key, system, ln):
+        """One latency row per system: the smallest ef with recall >= TARGET, else the highest
+        recall (several files may carry rows for the same system)."""
+        new = (ln.get("ef") or 0, ln.get("recall") or 0, ln["latencies_us"])
+        old = self.latency.setdefault(key, {}).get(system)
+
+        def rank(item):
+            ef, recall, _ = item
+            return (recall >= TARGET, -ef if recall >= TARGET else recall)
+
+        if old is None or rank(new) > rank(old):
+            self.latency[key][system] = new
+
     def curves(self, key):
-        """system -> points; one source per system (the last file that had it)."""
+        """system -> points, from every file that measured it (a supplementary run of one
+        peer adds its points to the same curve)."""
         out = {}
         for system, by_source in self.search.get(key, {}).items():
-            out[system] = list(by_source.values())[-1]
+            out[system] = [p for pts in by_source.values() for p in pts]
         return out
 
 
