@@ -20,8 +20,10 @@
 //
 //   phenix_vector_engine_bench --data=DIR/medium --db=/tmp/vengine-db [--metric=l2|cos]
 //                              [--batch=1000] [--efs=16,32,64] [--queries=N] [--k=10]
-//                              [--runs=1] [--limit=N]
+//                              [--runs=1] [--limit=N] [--latencies]
 //
+// --latencies adds every query's latency (µs, the reported pass) to each search line as
+// "latencies_us" (bench/plot_benchmarks.py draws histograms from them).
 // --db is deleted first. Entity ids are the row numbers as strings ("0", "1", ...).
 // Exit status: 0 fine; 1 a check failed or an engine call failed; 2 bad arguments or a missing
 // or malformed data file.
@@ -95,6 +97,7 @@ struct Args {
     std::size_t queries = 0;  // 0: all
     std::size_t runs = 1;     // timed passes per ef, best reported
     std::size_t limit = 0;    // 0: every base vector
+    bool latencies = false;   // per-query latencies in the search lines
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -103,14 +106,16 @@ struct Args {
 Args ParseArgs(int argc, char** argv) {
     Args args;
     phenix::bench_args::ArgReader reader(
-        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly, {},
+        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly, {"latencies"},
         "usage: phenix_vector_engine_bench --data=DIR/SET --db=PATH\n"
         "  [--metric=l2|cos] [--batch=1000] [--efs=16,32,64] [--queries=N]\n"
-        "  [--k=10] [--runs=1] [--limit=N]\n"
+        "  [--k=10] [--runs=1] [--limit=N] [--latencies]\n"
         "PATH is deleted first.\n");
     while (reader.Next()) {
         const std::string_view key = reader.key();
-        if (key == "data") {
+        if (reader.IsFlag("latencies")) {
+            args.latencies = true;
+        } else if (key == "data") {
             args.data = reader.value();
         } else if (key == "db") {
             args.db = reader.value();
@@ -565,8 +570,11 @@ class Bench {
         const auto per_query = [&](std::uint64_t total) {
             return Round(static_cast<double>(total) / static_cast<double>(stats.queries), 1);
         };
-        Head(phase)
-            .Int("ef", ef)
+        Line line = Head(phase);
+        if (args_.latencies) {
+            line.Nums("latencies_us", stats.latencies_us, 1);
+        }
+        line.Int("ef", ef)
             .Int("k", args_.k)
             .Int("runs", args_.runs)
             .Int("queries", stats.queries)
