@@ -374,6 +374,8 @@ Status CollectionVectorIndex::Checkpoint(txn::Timestamp durable, txn::Timestamp 
 
 std::uint64_t CollectionVectorIndex::Verify(txn::Timestamp snapshot, const NextRow& next,
                                             const std::function<void(std::string)>& problem) const {
+    // Node ids found below stay valid: no insert (slot reuse) or repair runs meanwhile.
+    std::lock_guard drain(drain_mu_);
     // The tail's visible entries are copied first (an entry that leaves the tail meanwhile is
     // in the graph already), so commits are not held up while storage is read.
     std::unordered_map<storage::RowId, std::pair<txn::Timestamp, std::vector<float>>> tail;

@@ -183,7 +183,7 @@ class CollectionVectorIndex {
     // can take inserts. REQUIRES drain_mu_.
     bool TrainIfReadyLocked();
 
-    std::mutex drain_mu_;           // one Drain or Checkpoint at a time
+    mutable std::mutex drain_mu_;   // one Drain, Repair or Checkpoint at a time (and Verify)
     bool retired_ = false;          // GUARDED_BY(drain_mu_)
     mutable std::mutex failed_mu_;  // leaf
     Status failed_;  // GUARDED_BY(failed_mu_): why indexing stopped (an insert failed)

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <shared_mutex>
@@ -619,11 +620,30 @@ class HnswIndex::Impl {
             return Status::ResourceExhausted("vector index label store is full");
         }
         std::shared_lock structure(structure_mu_);
-        const std::uint64_t id64 = num_allocated_.fetch_add(1, std::memory_order_relaxed);
-        if (id64 >= kNoNode || !blocks_.EnsureCapacity(id64 + 1) ||
-            !metas_.EnsureCapacity(id64 + 1) || !node_rows_.EnsureCapacity(id64 + 1) ||
-            !row_map_.EnsureCapacity(row + 1)) {
-            return Status::ResourceExhausted("vector index is full (2^32 - 1 nodes)");
+        std::uint64_t id64 = 0;
+        if (const std::optional<NodeId> reused = TakeFreeSlot()) {
+            // A removed node's slot, no reader can still reach (see ReadGuard). Its memory is
+            // mapped; its old upper layers are freed here (the level is drawn from the id, so
+            // it is the same, but a fresh block is simpler than clearing the old one).
+            id64 = *reused;
+            NodeMeta& old = Meta(*reused);
+            if (old.upper != nullptr) {
+                upper_words_.fetch_sub(static_cast<std::size_t>(old.level) * upper_stride_,
+                                       std::memory_order_relaxed);
+                delete[] old.upper;
+                old.upper = nullptr;
+            }
+            num_removed_.fetch_sub(1, std::memory_order_relaxed);
+            if (!row_map_.EnsureCapacity(row + 1)) {
+                return Status::ResourceExhausted("vector index is full (2^32 - 1 rows)");
+            }
+        } else {
+            id64 = num_allocated_.fetch_add(1, std::memory_order_relaxed);
+            if (id64 >= kNoNode || !blocks_.EnsureCapacity(id64 + 1) ||
+                !metas_.EnsureCapacity(id64 + 1) || !node_rows_.EnsureCapacity(id64 + 1) ||
+                !row_map_.EnsureCapacity(row + 1)) {
+                return Status::ResourceExhausted("vector index is full (2^32 - 1 nodes)");
+            }
         }
         const auto id = static_cast<NodeId>(id64);
         const int level = RandomLevel(id);
@@ -749,11 +769,13 @@ class HnswIndex::Impl {
     }
 
     bool EndRow(RowId row, Timestamp ts) {
+        const ReadGuard guard(*this);  // the node id stays that row's node meanwhile
         const NodeId id = RowNode(row);
         return id != kNoNode && EndNode(id, ts);
     }
 
     bool SameVector(RowId row, std::span<const float> vector) const {
+        const ReadGuard guard(*this);
         const NodeId id = RowNode(row);
         if (id == kNoNode || Meta(id).deleted_ts.load(std::memory_order_acquire) != kForever) {
             return false;
@@ -797,6 +819,46 @@ class HnswIndex::Impl {
             id = meta.prev.load(std::memory_order_relaxed);
         }
         return kNoNode;
+    }
+
+    // ---- slot reuse: two-epoch reclamation ----
+    // Repair removes dead nodes; their slots are reused by later inserts. A reader that runs
+    // without structure_mu_ (a search, EndRow, a scan) may still hold a removed node's id, so a
+    // slot is reused only once every reader that could have seen it has finished. Readers
+    // register in the current epoch (ReadGuard); Repair retires the nodes it removes in epoch E
+    // and moves to E + 1; at a later Repair, once no reader of epoch E remains, the slots
+    // retired in E go to the free list. Two counters suffice: a Repair moves to E + 2 only after
+    // the readers of E are gone.
+    class ReadGuard {
+      public:
+        explicit ReadGuard(const Impl& impl) : impl_(impl) {
+            for (;;) {
+                epoch_ = impl_.epoch_.load(std::memory_order_seq_cst);
+                impl_.readers_[epoch_ & 1].fetch_add(1, std::memory_order_seq_cst);
+                if (impl_.epoch_.load(std::memory_order_seq_cst) == epoch_) {
+                    return;
+                }
+                impl_.readers_[epoch_ & 1].fetch_sub(1, std::memory_order_seq_cst);
+            }
+        }
+        ~ReadGuard() { impl_.readers_[epoch_ & 1].fetch_sub(1, std::memory_order_seq_cst); }
+        ReadGuard(const ReadGuard&) = delete;
+        ReadGuard& operator=(const ReadGuard&) = delete;
+
+      private:
+        const Impl& impl_;
+        std::uint64_t epoch_ = 0;
+    };
+
+    // A free slot for Insert, or nullopt. REQUIRES structure_mu_ (shared).
+    std::optional<NodeId> TakeFreeSlot() {
+        std::lock_guard lock(free_mu_);
+        if (free_slots_.empty()) {
+            return std::nullopt;
+        }
+        const NodeId id = free_slots_.back();
+        free_slots_.pop_back();
+        return id;
     }
 
     // ---- search ----
@@ -893,6 +955,8 @@ class HnswIndex::Impl {
     }
 
     Result<SearchResult> Search(std::span<const float> q, const SearchOptions& options) const {
+        const ReadGuard guard(*this);  // no slot this search can reach is reused meanwhile
+        PHENIX_SYNC_POINT("HnswIndex::Search:Guarded");
         PHENIX_ASSIGN_OR_RETURN(Query query, Prepare(q));
         SearchResult result;
         SearchStats& stats = result.stats;
@@ -1073,7 +1137,20 @@ class HnswIndex::Impl {
         if (floor > settled_ts_.load()) {
             settled_ts_.store(floor);
         }
+        // Slots retired in the previous epoch become free once its readers are gone; only then
+        // may this round retire into a new epoch (two counters, see ReadGuard).
+        const std::uint64_t epoch = epoch_.load();
+        const bool previous_clear = readers_[(epoch + 1) & 1].load() == 0;
+        if (previous_clear && !retired_[(epoch + 1) & 1].empty()) {
+            std::lock_guard free_lock(free_mu_);
+            std::vector<NodeId>& freed = retired_[(epoch + 1) & 1];
+            free_slots_.insert(free_slots_.end(), freed.begin(), freed.end());
+            freed.clear();
+        }
         if (num_dead == 0) {
+            if (previous_clear && !retired_[epoch & 1].empty()) {
+                epoch_.store(epoch + 1, std::memory_order_seq_cst);
+            }
             return 0;
         }
         const int max_level = max_level_.load();
@@ -1152,6 +1229,7 @@ class HnswIndex::Impl {
             NodeId expected = id + 1;
             RowSlot(meta.row)->compare_exchange_strong(expected, 0);
             num_removed_.fetch_add(1);
+            retired_[epoch & 1].push_back(id);
         }
         const NodeId ep = entry_point_.load();
         if (ep != kNoNode && dead[ep]) {
@@ -1169,6 +1247,10 @@ class HnswIndex::Impl {
             entry_point_.store(best);
         }
         (void)max_level;
+        if (previous_clear) {
+            // Readers from here on cannot reach the nodes removed in `epoch`; its readers may.
+            epoch_.store(epoch + 1, std::memory_order_seq_cst);
+        }
         return num_dead;
     }
 
@@ -1207,7 +1289,7 @@ class HnswIndex::Impl {
 
     internal::ChunkedArray blocks_;
     internal::ChunkedArray metas_;
-    internal::ChunkedArray row_map_;  // row -> newest node + 1 (RowNode)
+    internal::ChunkedArray row_map_;    // row -> newest node + 1 (RowNode)
     internal::ChunkedArray node_rows_;  // node -> row (CompactRow)
     const KernelTable& kernels_;
 
@@ -1227,6 +1309,13 @@ class HnswIndex::Impl {
 
     // The int8 range: written once by TrainQuantizer (or Load) before trained_ is set with
     // release; readers load trained_ with acquire before they use it.
+    // Slot reuse (ReadGuard). retired_[e & 1]: slots removed in epoch e, not reusable yet.
+    std::atomic<std::uint64_t> epoch_{0};
+    mutable std::atomic<std::int64_t> readers_[2] = {0, 0};
+    std::vector<NodeId> retired_[2];  // changed under structure_mu_ exclusive
+    std::mutex free_mu_;
+    std::vector<NodeId> free_slots_;  // GUARDED_BY(free_mu_)
+
     std::atomic<bool> trained_{false};
     std::atomic<float> q_min_{0};
     std::atomic<float> q_scale_{1};
@@ -1502,8 +1591,12 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
         if (!impl->row_map_.EnsureCapacity(rec.row + 1)) {
             return Status::ResourceExhausted("vector index checkpoint row map too large");
         }
-        // Nodes are written in insertion order, so the last node of a row is its newest.
-        impl->RowSlot(rec.row)->store(id + 1);
+        // A row's newest node is the one inserted last (slot reuse breaks id order).
+        std::atomic<NodeId>* slot = impl->RowSlot(rec.row);
+        const NodeId current = slot->load() - 1;
+        if (current == kNoNode || impl->Meta(current).inserted_ts <= rec.inserted_ts) {
+            slot->store(id + 1);
+        }
         impl->max_row_.store(std::max(impl->max_row_.load(), rec.row));
     }
     if (upper_used != header.upper_words) {
@@ -1752,11 +1845,16 @@ std::size_t HnswIndex::num_nodes() const {
     return impl_->num_allocated_.load() - impl_->num_removed_.load();
 }
 
+std::size_t HnswIndex::num_slots() const {
+    return impl_->num_allocated_.load();
+}
+
 std::size_t HnswIndex::num_live() const {
     return impl_->num_live_.load();
 }
 
 std::vector<RowId> HnswIndex::LiveRows() const {
+    const Impl::ReadGuard guard(*impl_);
     std::vector<RowId> rows;
     const std::uint64_t n = impl_->ScanLimit();
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -1775,10 +1873,12 @@ bool HnswIndex::SameVector(RowId row, std::span<const float> vector) const {
 }
 
 NodeId HnswIndex::FindRow(RowId row, Timestamp snapshot) const {
+    const Impl::ReadGuard guard(*impl_);
     return impl_->FindRow(row, snapshot);
 }
 
 std::vector<RowId> HnswIndex::VisibleRows(Timestamp snapshot) const {
+    const Impl::ReadGuard guard(*impl_);
     std::vector<RowId> rows;
     const std::uint64_t n = impl_->ScanLimit();
     for (std::uint64_t i = 0; i < n; ++i) {

@@ -9,7 +9,8 @@
 //   * Concurrent inserts from several threads while other threads search (per-node spin locks on
 //     link lists; searches take no lock and read links with relaxed atomic loads).
 //   * Repair(floor) unlinks nodes that no snapshot can see any more and reconnects their
-//     neighbours (so recall does not decay under churn).
+//     neighbours (so recall does not decay under churn); their slots are reused by later
+//     inserts once no reader that could still hold them is running (two-epoch reclamation).
 //   * Filtered search over a row-id bitmap with three strategies chosen by selectivity: exact
 //     scan of the matching rows, in-graph filtering (routing through non-matching nodes, with
 //     two-hop neighbourhood expansion for selective filters, after ACORN), and over-fetch then
@@ -214,8 +215,12 @@ class HnswIndex {
     [[nodiscard]] bool SameVector(RowId row, std::span<const float> vector) const;
     /// Rows that have a live node (deleted_ts == kForever).
     [[nodiscard]] std::vector<RowId> LiveRows() const;
-    /// The row's newest node visible at `snapshot`, or kNoNode.
+    /// The row's newest node visible at `snapshot`, or kNoNode. Node ids stay valid until the
+    /// next Repair (which may remove the node and let an insert reuse its slot): callers that
+    /// keep one must exclude Repair and Insert meanwhile.
     [[nodiscard]] NodeId FindRow(RowId row, Timestamp snapshot) const;
+    /// Node slots allocated so far (removed ones included until they are reused).
+    [[nodiscard]] std::size_t num_slots() const;
     /// Rows with a node visible at `snapshot`, ascending (for verification: a full scan).
     [[nodiscard]] std::vector<RowId> VisibleRows(Timestamp snapshot) const;
     /// The start of node `id`'s lifetime.

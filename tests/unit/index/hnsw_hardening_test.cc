@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <set>
@@ -325,6 +327,121 @@ TEST_F(HnswHardeningTest, LabelsComeBackWithHitsAndSurviveACheckpoint) {
     auto again = (*loaded)->Search(std::vector<float>{10, 1, 2, 3}, {.k = 3});
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->neighbors, r->neighbors);
+}
+
+// Slots of removed nodes are reused by later inserts (no reload): churn keeps memory flat and
+// recall holds.
+TEST_F(HnswHardeningTest, RemovedNodesSlotsAreReused) {
+    constexpr std::size_t kDim = 12;
+    constexpr std::size_t kN = 2000;
+    const auto base = Points(kN, kDim, 9);
+    auto created = HnswIndex::Create({.dimension = kDim});
+    ASSERT_TRUE(created.ok());
+    HnswIndex& index = **created;
+    for (std::size_t i = 0; i < kN; ++i) {
+        ASSERT_TRUE(index.Insert(i, std::span(base.data() + i * kDim, kDim), 1).ok());
+    }
+    ASSERT_EQ(index.num_slots(), kN);
+    // Rounds of churn: replace every other row's vector, repair below the floor.
+    std::vector<float> current = base;
+    std::mt19937_64 rng(10);
+    std::normal_distribution<float> gauss(0.0f, 0.3f);
+    Timestamp ts = 2;
+    for (int round = 0; round < 4; ++round) {
+        for (std::size_t i = static_cast<std::size_t>(round % 2); i < kN; i += 2) {
+            for (std::size_t d = 0; d < kDim; ++d) {
+                current[i * kDim + d] = base[i * kDim + d] + gauss(rng);
+            }
+            ASSERT_TRUE(index.Insert(i, std::span(current.data() + i * kDim, kDim), ts).ok());
+        }
+        ++ts;
+        index.Repair(ts);  // the replaced versions: removed, their slots retired
+    }
+    index.Repair(ts);  // the last round's slots become free too
+    // 4 rounds replaced 4000 versions; with reuse the slots stay near 2 x kN, not 6000.
+    EXPECT_LE(index.num_slots(), 2 * kN + kN / 2);
+    EXPECT_EQ(index.num_live(), kN);
+    double recall = 0;
+    for (std::size_t qi = 0; qi < 40; ++qi) {
+        const float* q = current.data() + qi * 41 * kDim;
+        auto r = index.Search(std::span(q, kDim), {.k = 10, .ef = 64});
+        ASSERT_TRUE(r.ok());
+        ASSERT_EQ(r->neighbors.size(), 10u);
+        recall += RecallWithTies(r->neighbors, current, kDim, q, 10);
+        EXPECT_EQ(r->neighbors[0].row, qi * 41);  // its own latest vector
+    }
+    EXPECT_GE(recall / 40, 0.95);
+    // A checkpoint of a graph with reused slots loads with each row at its newest version.
+    testing::TempDir dir;
+    const std::string path = dir.path() + "/reuse.hnsw";
+    ASSERT_TRUE(index.Save(path, ts, 0).ok());
+    Timestamp watermark = 0;
+    auto loaded = HnswIndex::Load(path, &watermark);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    for (std::size_t row = 0; row < kN; row += 97) {
+        auto r = (*loaded)->Search(std::span(current.data() + row * kDim, kDim), {.k = 1});
+        ASSERT_TRUE(r.ok());
+        ASSERT_EQ(r->neighbors.size(), 1u);
+        EXPECT_EQ(r->neighbors[0].row, row);
+        EXPECT_FLOAT_EQ(r->neighbors[0].distance, 0.0f);
+    }
+}
+
+// A slot is not reused while a search that may still hold it runs: a search paused after it
+// registered sees Repair remove nodes, and inserts meanwhile take new slots; once it finished,
+// the next Repair frees the retired slots.
+TEST_F(HnswHardeningTest, NoSlotIsReusedWhileASearchThatMayHoldItRuns) {
+    constexpr std::size_t kDim = 8;
+    const auto base = Points(600, kDim, 11);
+    auto created = HnswIndex::Create({.dimension = kDim});
+    ASSERT_TRUE(created.ok());
+    HnswIndex& index = **created;
+    for (std::size_t i = 0; i < 400; ++i) {
+        ASSERT_TRUE(index.Insert(i, std::span(base.data() + i * kDim, kDim), 1).ok());
+    }
+    for (std::size_t i = 0; i < 100; ++i) {
+        ASSERT_TRUE(index.EndRow(i, 2));
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    bool paused = false;
+    bool resume = false;
+    SyncPoints::Set("HnswIndex::Search:Guarded", [&] {
+        std::unique_lock lock(mu);
+        paused = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return resume; });
+    });
+    std::thread searcher([&] {
+        auto r = index.Search(std::span(base.data(), kDim), {.k = 5, .snapshot = 1});
+        EXPECT_TRUE(r.ok());
+    });
+    {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return paused; });
+    }
+    SyncPoints::ClearAll();
+    EXPECT_EQ(index.Repair(3), 100u);  // removed and retired...
+    index.Repair(3);                   // ...and still held: not freed
+    for (std::size_t i = 400; i < 450; ++i) {
+        ASSERT_TRUE(index.Insert(i, std::span(base.data() + i * kDim, kDim), 4).ok());
+    }
+    EXPECT_EQ(index.num_slots(), 450u);  // no removed slot was reused
+    {
+        std::lock_guard lock(mu);
+        resume = true;
+    }
+    cv.notify_all();
+    searcher.join();
+    index.Repair(3);  // the search is gone: the retired slots are free now
+    for (std::size_t i = 450; i < 550; ++i) {
+        ASSERT_TRUE(index.Insert(i, std::span(base.data() + i * kDim, kDim), 5).ok());
+    }
+    EXPECT_EQ(index.num_slots(), 450u);  // all 100 came from removed slots
+    auto r = index.Search(std::span(base.data() + 500 * kDim, kDim), {.k = 1});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->neighbors.size(), 1u);
+    EXPECT_EQ(r->neighbors[0].row, 500u);
 }
 
 // A version-1 checkpoint (before labels and the quantizer flag) still loads: made here from a
