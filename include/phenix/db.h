@@ -43,8 +43,9 @@ class Database {
     /// Errors: Unavailable if another process or Database holds it (a read-write open excludes
     /// every other open; read-only opens exclude only read-write ones); FailedPrecondition if it
     /// was written by a newer, unknown format or is not a Phenix directory; NotFound if it does
-    /// not exist and create_if_missing is false (or read_only is set); IOError / Corruption from
-    /// storage.
+    /// not exist and create_if_missing is false (or read_only is set); ResourceExhausted if the
+    /// disk lacks the free space a read-write open needs (the directory is left unchanged: free
+    /// space, or open read-only); IOError / Corruption from storage.
     static Result<std::unique_ptr<Database>> Open(const std::string& path,
                                                   const Options& options = {});
 

@@ -18,6 +18,7 @@
 #include "common/coding.h"
 #include "storage/catalog_codec.h"
 #include "storage/counter_merge_operator.h"
+#include "storage/open_attempt.h"
 
 namespace rocksdb {
 // RocksDB's bytewise comparator with a 64-bit little-endian timestamp suffix (newest first).
@@ -108,6 +109,9 @@ Status ReadOnlyError(std::string_view operation) {
 }
 
 namespace {
+
+// The LOG is renamed to LOG.old.<time> at a successful open once it is this large.
+constexpr std::uint64_t kRotateInfoLogAboveBytes = 4u << 20;
 
 Status SyncPath(const std::string& path, int flags) {
     int fd = ::open(path.c_str(), flags | O_CLOEXEC);
@@ -247,6 +251,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         return Status::InvalidArgument("the data directory path is empty");
     }
     const bool read_only = options.read_only;
+    rocksdb::FileSystem* file_system =
+        env != nullptr ? env->GetFileSystem().get() : rocksdb::FileSystem::Default().get();
     std::error_code ec;
     const bool exists = fs::exists(path, ec);
     if (exists && !fs::is_directory(path, ec)) {
@@ -260,6 +266,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         if (!options.create_if_missing) {
             return Status::NotFound("the data directory " + path + " does not exist");
         }
+        // A new database needs only the headroom; check it on the nearest existing ancestor
+        // before creating anything.
+        fs::path existing = fs::absolute(path, ec).parent_path();
+        while (!existing.empty() && !fs::exists(existing, ec) && existing != existing.root_path()) {
+            existing = existing.parent_path();
+        }
+        PHENIX_RETURN_IF_ERROR(OpenAttempt::Before(file_system, path + "/" + kRocksDirName)
+                                   .CheckFreeSpace(existing.string())
+                                   .WithContext("creating the data directory " + path));
         fs::create_directories(path, ec);
         if (ec) {
             return Status::IOError("cannot create the data directory " + path + ": " +
@@ -314,12 +329,36 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
             "build that wrote it");
     }
 
-    if (!read_only && !has_format) {
-        PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+    const std::string rocks_dir = path + "/" + kRocksDirName;
+    std::optional<OpenAttempt> attempt;
+    if (!read_only) {
+        // Before anything is written: a full disk refuses the open here, changing nothing.
+        attempt = OpenAttempt::Before(file_system, rocks_dir);
+        PHENIX_RETURN_IF_ERROR(attempt->CheckFreeSpace(path));
+        if (!has_format) {
+            PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+        }
     }
     if (const rocksdb::Status s = store->OpenRocks(options, env); !s.ok()) {
-        return FromRocks(s, "cannot open the storage engine in " + path +
-                                (read_only ? " read-only" : ""));
+        const std::string context =
+            "cannot open the storage engine in " + path + (read_only ? " read-only" : "");
+        if (store->info_log_) {
+            // RocksDB's account of the failure goes to the LOG, except on a full disk, where the
+            // error says it all and the directory must stay as it was.
+            if (s.IsNoSpace()) {
+                store->info_log_->Discard();
+            } else {
+                store->info_log_->Start(kRotateInfoLogAboveBytes);
+            }
+        }
+        if (attempt && s.IsNoSpace()) {
+            // Undo first: the space the attempt used counts as free in the advice.
+            const std::string undone = attempt->Undo();
+            return Status::ResourceExhausted(context + ": " + s.ToString() +
+                                             ". The disk is full: " + attempt->SpaceAdvice(path) +
+                                             ". " + undone);
+        }
+        return FromRocks(s, context);
     }
     if (found_version < kDataFormatVersion) {
         // Format 2 -> 3: RocksDB created the missing meta_index column family above; record the
@@ -336,8 +375,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     } else if (!floor.status().IsNotFound()) {
         return floor.status();
     }
-    // Only now that the open succeeded: a failed one leaves the lock file as it was.
+    // Only now that the open succeeded: a failed one leaves the lock file and the LOG as they
+    // were.
     store->lock_->RecordHolder();
+    if (store->info_log_) {
+        store->info_log_->Start(kRotateInfoLogAboveBytes);
+    }
     return store;
 }
 
@@ -348,13 +391,19 @@ rocksdb::Status Store::OpenRocks(const Options& options, rocksdb::Env* env) {
     if (env != nullptr) {
         db_options.env = env;
     }
-    store->file_system_ = db_options.env->GetFileSystem();
+    file_system_ = db_options.env->GetFileSystem();
     int threads = options.background_threads;
     if (threads <= 0) {
         threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
     }
     db_options.IncreaseParallelism(threads);
     db_options.max_background_jobs = std::max(2, threads);
+    if (!read_only_) {
+        // Our logger, not RocksDB's: it survives a full disk and writes nothing before the open
+        // succeeded (info_log.h). RocksDB still deletes LOG.old.* beyond keep_log_file_num.
+        info_log_ = std::make_shared<InfoLog>(path_ + "/" + kRocksDirName + "/LOG");
+        db_options.info_log = info_log_;
+    }
     db_options.keep_log_file_num = 5;
     // Bounds the write-ahead log kept for recovery: past this, RocksDB flushes the column
     // families that pin the oldest log (the small, rarely flushed catalog would otherwise keep

@@ -10,7 +10,8 @@
 //   DIR/db/             RocksDB (WAL, SST files, MANIFEST)
 //
 // A read-only Store (Options::read_only) opens RocksDB with DB::OpenForReadOnly and writes
-// nothing in DIR: it refuses every write with FailedPrecondition (ReadOnlyError).
+// nothing in DIR: it refuses every write with FailedPrecondition (ReadOnlyError). A read-write
+// open on a full disk fails with ResourceExhausted and leaves DIR as it was (open_attempt.h).
 //
 // The Store owns the rocksdb::DB and the column family handles; callers borrow raw pointers
 // that stay valid until Close(). Thread-safe (as RocksDB is) except Close(), which the owner
@@ -34,6 +35,7 @@
 #include <phenix/result.h>
 
 #include "common/file_lock.h"
+#include "storage/info_log.h"
 
 namespace phenix::storage {
 
@@ -110,6 +112,8 @@ class Store {
     /// With options.read_only: the directory must hold a database (NotFound otherwise), is
     /// locked shared, and nothing in it is written; a format-2 directory (which a read-write
     /// open upgrades) is refused with FailedPrecondition.
+    /// Errors besides those of Database::Open: ResourceExhausted when a read-write open finds
+    /// too little free disk space, or runs out of it (the directory is then left as it was).
     static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options,
                                                rocksdb::Env* env = nullptr);
     ~Store();
@@ -193,6 +197,8 @@ class Store {
     std::string path_;
     bool read_only_ = false;
     std::unique_ptr<FileLock> lock_;
+    // RocksDB's info log (read-write only; shared with RocksDB, which logs to it until closed).
+    std::shared_ptr<InfoLog> info_log_;
     std::unique_ptr<rocksdb::DB> db_;
     std::array<rocksdb::ColumnFamilyHandle*, kNumColumnFamilies> handles_{};
     rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
