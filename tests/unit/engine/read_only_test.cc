@@ -295,6 +295,11 @@ TEST_F(ReadOnly, ReadsACrashedDatabaseWithoutRecoveringIt) {
     ASSERT_NO_FATAL_FAILURE(Populate());
     auto fs = std::make_shared<phenix::testing::FaultInjectionFileSystem>();
     auto env = phenix::testing::NewFaultInjectionEnv(fs);
+    // The checkpoint as the last clean close left it: Close writes checkpoints outside the
+    // fault-injecting file system, which a real crash would not have let it do.
+    const std::string index_dir = Data() + "/index";
+    const std::string saved_index = dir_.Sub("saved-index");
+    std::filesystem::copy(index_dir, saved_index);
     {
         auto opened =
             DatabaseImpl::Open(Data(), Options{.vector_checkpoint_interval_ms = 0}, env.get());
@@ -308,6 +313,8 @@ TEST_F(ReadOnly, ReadsACrashedDatabaseWithoutRecoveringIt) {
         PHENIX_ASSERT_OK(fs->DropUnsyncedData());
         fs->SetFilesystemActive(true);
     }
+    std::filesystem::remove_all(index_dir);
+    std::filesystem::copy(saved_index, index_dir);
     const auto before = SnapshotDir(Data());
     ASSERT_NO_FATAL_FAILURE(OpenReadOnly());
     auto late = db_->Get(kDocs, "late");
