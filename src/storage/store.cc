@@ -527,6 +527,9 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
 }
 
 Status Store::SyncWal() {
+    if (read_only_) {
+        return Status::Ok();  // nothing was written, so nothing waits to be made durable
+    }
     if (write_failed_.load()) {
         return Status::FailedPrecondition(
             "the write-ahead log cannot be synced after a failed write; reopen the database");
