@@ -25,6 +25,14 @@ struct Options {
     bool create_if_missing = true;
     /// Fail if the data directory already holds a database.
     bool error_if_exists = false;
+    /// Open an existing database read-only, writing nothing to its directory: reads, searches,
+    /// Find, traversals, read-only transactions, Verify and exports work; every write (entity
+    /// writes, writing transactions, DDL, CreateIndex, Compact, RebuildVectorIndex) fails with
+    /// FailedPrecondition. For a disk that is full (or a copy to inspect): vector indexes are
+    /// caught up in memory and statistics recomputed in memory, nothing is checkpointed or
+    /// purged. Any number of read-only opens may share a directory; none may run beside a
+    /// read-write open (docs/configuration.md). create_if_missing does not apply.
+    bool read_only = false;
     Durability durability = Durability::kSync;
     /// Size of the block cache shared by all column families.
     std::size_t block_cache_bytes = 64u * 1024u * 1024u;

@@ -128,7 +128,8 @@ Result<std::unique_ptr<Catalog>> Catalog::Load(storage::Store& store) {
     }
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading the catalog"));
 
-    if (catalog->tenants_.find(kDefaultTenant) == catalog->tenants_.end()) {
+    // (Read-only, a database that lacks it stays without: a crash right after creation.)
+    if (catalog->tenants_.find(kDefaultTenant) == catalog->tenants_.end() && !store.read_only()) {
         PHENIX_RETURN_IF_ERROR(catalog->CreateTenant(kDefaultTenant));
     }
     return catalog;

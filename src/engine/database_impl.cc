@@ -47,7 +47,11 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
     PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
     db->maintenance_ = std::thread([raw = db.get()] { raw->MaintenanceLoop(); });
     db->vector_builder_ = std::thread([raw = db.get()] { raw->VectorBuilderLoop(); });
-    PHENIX_RETURN_IF_ERROR(db->FinishInterruptedIndexBuilds());
+    // Read-only, an index whose build a crash interrupted stays unfinished (and unused: Find
+    // does not read an index that is not ready) until a read-write open finishes it.
+    if (!options.read_only) {
+        PHENIX_RETURN_IF_ERROR(db->FinishInterruptedIndexBuilds());
+    }
     return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -124,11 +128,17 @@ void DatabaseImpl::MaintenanceLoop() {
         }
         lock.unlock();
         ReapIdleTransactions();
+        if (rounds++ % 10 == 0) {
+            // At the first round after open, then about once a second. Read-only, the statistics
+            // are recomputed in memory and not persisted.
+            RefreshStaleIndexStats();
+        }
+        if (store_->read_only()) {
+            lock.lock();
+            continue;  // no purges, and the history floor stays where the writer left it
+        }
         // A failure (e.g. disk full) leaves the purge pending; the next round retries.
         PurgeDroppedCollections().IgnoreError();
-        if (rounds++ % 10 == 0) {
-            RefreshStaleIndexStats();  // at the first round after open, then about once a second
-        }
         const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
         // Moving RocksDB's floor costs a synced write and a MANIFEST update per column family,
         // so it moves in steps of a tenth of the retention window, between 100 ms and 1 s.
@@ -149,7 +159,7 @@ void DatabaseImpl::MaintenanceLoop() {
 
 Status DatabaseImpl::Compact() {
     std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("Compact"));
     PHENIX_RETURN_IF_ERROR(PurgeDroppedCollections());
     CheckpointVectorIndexes(false);
     PHENIX_RETURN_IF_ERROR(
@@ -210,11 +220,23 @@ Status DatabaseImpl::CheckOpenLocked() const {
     return Status::Ok();
 }
 
+Status DatabaseImpl::CheckWritableLocked(std::string_view operation) const {
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    if (store_->read_only()) {
+        return storage::ReadOnlyError(operation);
+    }
+    return Status::Ok();
+}
+
+bool DatabaseImpl::IsReadOnly() const {
+    return options_.read_only;
+}
+
 // ---------------------------------------------------------------- tenants and collections
 
 Status DatabaseImpl::CreateTenant(std::string_view tenant) {
     std::unique_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateTenant"));
     return catalog_->CreateTenant(tenant);
 }
 
@@ -226,7 +248,7 @@ Result<std::vector<std::string>> DatabaseImpl::ListTenants() {
 
 Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
     std::unique_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateCollection"));
     PHENIX_RETURN_IF_ERROR(catalog_->CreateCollection(spec));
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(spec.ref));
     return OpenVectorIndex(*handle);
@@ -234,7 +256,7 @@ Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
 
 Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     std::unique_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("DropCollection"));
     std::shared_ptr<const MetadataIndexList> indexes;
     if (auto handle = catalog_->Resolve(collection); handle.ok()) {
         indexes = (*handle)->metadata_indexes;
@@ -334,7 +356,7 @@ Status DatabaseImpl::Delete(const CollectionRef& collection, std::string_view id
 Status DatabaseImpl::Write(const WriteBatch& batch) {
     PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
     std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("writing entities"));
     return ApplyBatchLocked(batch, nullptr);
 }
 

@@ -79,6 +79,7 @@ class DatabaseImpl final : public Database {
     ~DatabaseImpl() override;
 
     Status Close() override;
+    [[nodiscard]] bool IsReadOnly() const override;
 
     Status CreateTenant(std::string_view tenant) override;
     Result<std::vector<std::string>> ListTenants() override;
@@ -172,6 +173,8 @@ class DatabaseImpl final : public Database {
     };
 
     Status CheckOpenLocked() const;
+    // CheckOpenLocked, then FailedPrecondition naming `operation` if the database is read-only.
+    Status CheckWritableLocked(std::string_view operation) const;
     Result<CollectionInfo> DescribeLocked(const CollectionHandle& handle) const;
     // Live entities of the collection (the counter every commit keeps; latest, not snapshot).
     Result<std::uint64_t> CollectionRowCount(const CollectionHandle& handle) const;

@@ -224,7 +224,7 @@ Status DatabaseImpl::LoadMetadataIndexes() {
     }
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading the catalog"));
     it.reset();
-    if (!orphans.empty()) {
+    if (!orphans.empty() && !store_->read_only()) {
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         for (const std::string& key : orphans) {
             wb.Delete(store_->cf(ColumnFamily::kCatalog), key);
@@ -314,7 +314,7 @@ void DatabaseImpl::LoadIndexStats(
         return;
     }
     it.reset();
-    if (!orphans.empty()) {
+    if (!orphans.empty() && !store_->read_only()) {
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         for (const std::string& key : orphans) {
             wb.Delete(store_->cf(ColumnFamily::kCatalog), key);
@@ -356,7 +356,7 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
     auto index = std::make_shared<MetadataIndex>();
     {
         std::unique_lock lock(catalog_mu_);
-        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateIndex"));
         PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
         const MetadataIndexList& existing = *handle->metadata_indexes;
         const std::string canonical = path.ToString();
@@ -564,7 +564,7 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
     std::shared_ptr<MetadataIndex> dropped;
     {
         std::unique_lock lock(catalog_mu_);
-        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        PHENIX_RETURN_IF_ERROR(CheckWritableLocked("DropIndex"));
         PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
         auto list = std::make_shared<MetadataIndexList>(*handle->metadata_indexes);
         auto it = std::find_if(list->begin(), list->end(),
@@ -696,6 +696,9 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
 
 void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
                                          bool only_if_changed) {
+    if (store_->read_only()) {
+        return;  // statistics live in memory only
+    }
     // The installed statistics are read under the record lock: whichever writer comes last
     // writes the newest, even when refreshes finish out of order.
     std::lock_guard record_lock(index.stats_record_mu);

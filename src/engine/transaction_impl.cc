@@ -252,7 +252,7 @@ void DatabaseImpl::ReapIdleTransactions() {
 
 Status DatabaseImpl::TxnWrite(TxnState& state, const WriteBatch& batch) {
     std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("writing in a transaction"));
     return ApplyBatchLocked(batch, &state);
 }
 

@@ -171,6 +171,9 @@ Status DatabaseImpl::OpenVectorIndexes() {
             wanted.insert(std::filesystem::path(VectorCheckpointPath(handle->id())).filename());
         }
     }
+    if (store_->read_only()) {
+        return Status::Ok();  // writes nothing: leftovers wait for a read-write open
+    }
     // Checkpoints of dropped collections (a crash between the drop and the file deletion) and
     // leftovers of interrupted saves.
     std::error_code ec;
@@ -375,6 +378,9 @@ Status DatabaseImpl::LoadVectorIndexFromStorage(const CollectionHandle& handle,
 }
 
 void DatabaseImpl::CheckpointVectorIndexes(bool force) {
+    if (store_->read_only()) {
+        return;  // the indexes live in memory only; storage keeps what a later open replays
+    }
     std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
     {
         std::shared_lock lock(vector_mu_);
@@ -864,7 +870,7 @@ Status DatabaseImpl::RebuildVectorIndex(
     const CollectionRef& collection,
     const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
     std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("RebuildVectorIndex"));
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     auto old = FindVectorIndex(handle->id());
     if (!old) {

@@ -5,8 +5,13 @@
 //
 // Data directory layout (docs/formats/data-directory.md):
 //   DIR/PHENIX_FORMAT   "phenix-data-format <N>\n"; written before anything else
-//   DIR/LOCK            flock held while open (contains the holder's pid)
+//   DIR/LOCK            flock held while open: exclusively by a read-write open (the file then
+//                       contains its pid), shared by read-only opens
 //   DIR/db/             RocksDB (WAL, SST files, MANIFEST)
+//
+// A read-only Store (Options::read_only) opens RocksDB with DB::OpenForReadOnly and writes
+// nothing in DIR: it refuses every write with FailedPrecondition (ReadOnlyError). A read-write
+// open on a full disk fails with ResourceExhausted and leaves DIR as it was (open_attempt.h).
 //
 // The Store owns the rocksdb::DB and the column family handles; callers borrow raw pointers
 // that stay valid until Close(). Thread-safe (as RocksDB is) except Close(), which the owner
@@ -30,6 +35,7 @@
 #include <phenix/result.h>
 
 #include "common/file_lock.h"
+#include "storage/info_log.h"
 
 namespace phenix::storage {
 
@@ -95,10 +101,19 @@ class ReadTimestamp {
 /// Converts a RocksDB status into a Phenix Status, prefixing `context` to the message.
 Status FromRocks(const rocksdb::Status& s, std::string_view context);
 
+/// The FailedPrecondition every write to a read-only database returns; `operation` names what
+/// was refused ("writing entities", "CreateCollection", ...).
+Status ReadOnlyError(std::string_view operation);
+
 class Store {
   public:
     /// `env` (optional, not owned, must outlive the Store) replaces RocksDB's default Env; tests
     /// pass one built on a fault-injecting FileSystem to simulate power loss.
+    /// With options.read_only: the directory must hold a database (NotFound otherwise), is
+    /// locked shared, and nothing in it is written; a format-2 directory (which a read-write
+    /// open upgrades) is refused with FailedPrecondition.
+    /// Errors besides those of Database::Open: ResourceExhausted when a read-write open finds
+    /// too little free disk space, or runs out of it (the directory is then left as it was).
     static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options,
                                                rocksdb::Env* env = nullptr);
     ~Store();
@@ -113,6 +128,8 @@ class Store {
         return handles_[static_cast<std::size_t>(family)];
     }
     [[nodiscard]] const std::string& path() const { return path_; }
+    /// Opened with Options::read_only: every write below fails with ReadOnlyError.
+    [[nodiscard]] bool read_only() const { return read_only_; }
     [[nodiscard]] const rocksdb::WriteOptions& write_options() const { return write_options_; }
     /// The file system RocksDB writes through (the Env's: a fault-injecting one in tests).
     /// Files of derived state (index checkpoints) go through it too.
@@ -169,11 +186,19 @@ class Store {
 
   private:
     Store() = default;
+    // The RocksDB open, read-write or read-only; fills db_ and the handles.
+    rocksdb::Status OpenRocks(const Options& options, rocksdb::Env* env);
     // At open: re-applies the floor recorded in the catalog, or adopts RocksDB's if higher.
     Status ApplyRecordedFloor(std::uint64_t recorded);
+    // The read-only twin: adopts the higher of the recorded floor and RocksDB's, changing
+    // nothing.
+    Status ReadRecordedFloor(std::uint64_t recorded);
 
     std::string path_;
+    bool read_only_ = false;
     std::unique_ptr<FileLock> lock_;
+    // RocksDB's info log (read-write only; shared with RocksDB, which logs to it until closed).
+    std::shared_ptr<InfoLog> info_log_;
     std::unique_ptr<rocksdb::DB> db_;
     std::array<rocksdb::ColumnFamilyHandle*, kNumColumnFamilies> handles_{};
     rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
