@@ -177,7 +177,10 @@ class HnswIndex::Impl {
           level_mult_(1.0 / std::log(static_cast<double>(params.m))),
           payload_bytes_(quantized_ ? dim_ + sizeof(float) : dim_ * sizeof(float)),
           header_bytes_(sizeof(std::uint32_t) * (3 + m0_)),
-          block_bytes_(header_bytes_ + payload_bytes_),
+          file_block_bytes_(header_bytes_ + payload_bytes_),
+          // Padded so that every block's u32 words are aligned (an int8 payload of dim + 4
+          // bytes is not a multiple of 4 when dim is not).
+          block_bytes_((file_block_bytes_ + 3) / 4 * 4),
           upper_stride_(1 + m_),
           blocks_(block_bytes_),
           metas_(sizeof(NodeMeta)),
@@ -1284,7 +1287,8 @@ class HnswIndex::Impl {
     const double level_mult_;
     const std::size_t payload_bytes_;
     const std::size_t header_bytes_;  // count, links, row, flags
-    const std::size_t block_bytes_;
+    const std::size_t file_block_bytes_;  // a block in a checkpoint (unpadded)
+    const std::size_t block_bytes_;       // a block in memory
     const std::size_t upper_stride_;
 
     internal::ChunkedArray blocks_;
@@ -1537,7 +1541,8 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
     }
     auto impl = std::make_unique<Impl>(params);
     const std::uint64_t n = header.num_nodes;
-    const std::size_t fixed = sizeof(FileHeader) + n * sizeof(NodeRecord) + n * impl->block_bytes_ +
+    const std::size_t fixed = sizeof(FileHeader) + n * sizeof(NodeRecord) +
+                              n * impl->file_block_bytes_ +
                               header.upper_words * sizeof(std::uint32_t);
     const bool has_labels = header.version >= 2;
     if (n >= kNoNode || header.upper_words > data.size() ||
@@ -1550,7 +1555,7 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
     }
     const char* p = data.data() + sizeof(FileHeader);
     const char* blocks = p + n * sizeof(NodeRecord);
-    const char* upper = blocks + n * impl->block_bytes_;
+    const char* upper = blocks + n * impl->file_block_bytes_;
     std::uint64_t upper_used = 0;
     std::uint64_t live = 0;
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -1567,7 +1572,8 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
         meta.prev.store(rec.prev);
         meta.level = rec.level;
         meta.state.store(kStateLinked);
-        std::memcpy(impl->blocks_.At(id), blocks + i * impl->block_bytes_, impl->block_bytes_);
+        std::memcpy(impl->blocks_.At(id), blocks + i * impl->file_block_bytes_,
+                    impl->file_block_bytes_);
         *reinterpret_cast<std::uint32_t*>(impl->node_rows_.At(id)) =
             static_cast<std::uint32_t>(rec.row);
         const std::uint32_t flags = *impl->FlagsWord(id);
