@@ -15,6 +15,13 @@
 #                   filters, metadata indexes, graph traversal and hybrid search on a data-kit set
 #   make bench-ql KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--skip-load"]
 #                   PhenixQL: planner overhead, hybrid MATCH queries, filtered-search strategies
+#   make bench-real [REAL_DATA=/tmp/phenix-data/data/debian] [BENCH_FLAGS="--phases load,knn"]
+#                   the Debian package catalog (bench/real/): build the data set from apt's lists,
+#                   then a new user's session through the shell beside hnswlib
+#   make bench-peers KIT=/tmp/phenix-data/data/medium [METRIC=l2] [PEERS=kuzu,lancedb,chroma,milvus-lite]
+#                   [PEERS_FLAGS="--timeout 3600"]  Phenix beside Kuzu, LanceDB, Chroma and Milvus Lite
+#                   (each in its own pinned venv under build/peers-venv), in the same run
+#   make bench-plots  the SVG charts in docs/benchmarks/ from the saved lines in docs/benchmarks/data/
 #   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, then transactions)
 #   make fuzz [FUZZ_SECONDS=300]   libFuzzer (clang++-14, ASan+UBSan) on the PhenixQL parser and the
 #                   JSON query form, one after the other, from tests/fuzz/corpus (build/fuzz)
@@ -29,7 +36,7 @@ CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run test asan tsan asan-unit bench bench-vector bench-graph bench-ql crash-test fuzz deps format format-check tidy clean
+.PHONY: release debug run test asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -90,6 +97,31 @@ bench-ql: release
 	@set -o pipefail; build/release/bench/phenix_ql_bench --data $(KIT) --metric $(METRIC) \
 	  --db build/release/ql-bench-db $(BENCH_FLAGS) \
 	  | tee build/release/ql-bench-$(notdir $(KIT))-$(METRIC).jsonl
+
+REAL_DATA ?= /tmp/phenix-data/data/debian
+bench-real: deps
+	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
+	@cmake --build build/release -j $(JOBS) --target phenix_shell
+	@bash scripts/install-deps.sh --bench
+	@/usr/bin/python3 bench/real/debian_catalog.py --out $(REAL_DATA) --reuse
+	@/usr/bin/python3 bench/real/scenario.py --data $(REAL_DATA) \
+	  --shell build/release/tools/phenix/phenix --db build/release/real-bench-db $(BENCH_FLAGS) \
+	  --out build/release/real-bench-debian.jsonl --markdown build/release/real-bench-debian.md
+# Builds only the three drivers it runs. A peer that fails to install or crashes is reported and
+# the others go on (bench/peers/run_peers.py); the lines and the Markdown land in build/.
+PEERS ?= kuzu,lancedb,chroma,milvus-lite
+PEERS_FLAGS ?=
+bench-peers: deps
+	@bash scripts/install-deps.sh --peers
+	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
+	@cmake --build build/release -j $(JOBS) --target phenix_copy_bench phenix_vector_engine_bench phenix_ql_bench
+	@/usr/bin/python3 bench/peers/run_peers.py --data $(KIT) --metric $(METRIC) --peers $(PEERS) \
+	  $(PEERS_FLAGS) --out build/peers-$(notdir $(KIT))-$(METRIC).jsonl \
+	  --markdown build/peers-$(notdir $(KIT))-$(METRIC).md
+
+bench-plots:
+	@bash scripts/install-deps.sh --plots
+	@/usr/bin/python3 bench/plot_benchmarks.py docs/benchmarks/data/*.jsonl --out docs/benchmarks
 
 bench: release
 	@build/release/bench/phenix_ingest_bench --benchmark_out=build/release/bench-results.json \

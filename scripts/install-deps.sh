@@ -18,10 +18,18 @@ PACKAGES=(
 )
 
 # --bench: also what the vector benchmarks' baselines need (bench/ann_baselines.py: hnswlib and
-# FAISS on the data kit, which itself needs numpy). Not needed to build or test Phenix.
-if [[ "${1:-}" == "--bench" ]]; then
-  PACKAGES+=(python3-numpy libopenblas0-pthread python3-hnswlib python3-faiss)
-fi
+# FAISS on the data kit, which itself needs numpy; lz4 reads apt's package lists for
+# bench/real/debian_catalog.py). --peers: what bench/peers/run_peers.py needs to make the peers'
+# virtual environments (their packages come from PyPI, pinned in bench/peers/requirements/).
+# --plots: matplotlib for bench/plot_benchmarks.py. None of them is needed to build or test Phenix.
+for arg in "$@"; do
+  case "$arg" in
+    --bench) PACKAGES+=(python3-numpy libopenblas0-pthread python3-hnswlib python3-faiss lz4) ;;
+    --peers) PACKAGES+=(python3-numpy python3-venv python3-pip) ;;
+    --plots) PACKAGES+=(python3-matplotlib) ;;
+    *) echo "install-deps: unknown option $arg (--bench, --peers, --plots)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

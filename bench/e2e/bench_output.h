@@ -91,6 +91,16 @@ inline double Round(double value, int digits) {
     return std::round(value * scale) / scale;
 }
 
+// Every value rounded as Round does (for arrays in JSON lines).
+inline std::vector<double> RoundAll(const std::vector<double>& values, int digits) {
+    std::vector<double> out;
+    out.reserve(values.size());
+    for (const double value : values) {
+        out.push_back(Round(value, digits));
+    }
+    return out;
+}
+
 // `value` with `digits` decimals, for log lines.
 inline std::string Fixed(double value, int digits) {
     char text[64];
@@ -200,6 +210,24 @@ class FlatLine {
         return Raw(key, std::to_string(value));
     }
     FlatLine& Bool(std::string_view key, bool value) { return Raw(key, value ? "true" : "false"); }
+    // An array of numbers, each with `decimals` digits after the point (non-finite: null).
+    FlatLine& Nums(std::string_view key, const std::vector<double>& values, int decimals) {
+        std::string list = "[";
+        char number[64];
+        for (const double value : values) {
+            if (list.size() > 1) {
+                list += ',';
+            }
+            if (!std::isfinite(value)) {
+                list += "null";
+                continue;
+            }
+            std::snprintf(number, sizeof(number), "%.*f", decimals, value);
+            list += number;
+        }
+        list += ']';
+        return Raw(key, list);
+    }
 
     // Prints the object on one line of stdout and flushes.
     void Emit() const {

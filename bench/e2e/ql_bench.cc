@@ -90,6 +90,7 @@ using phenix::bench_output::Mean;
 using phenix::bench_output::Micros;
 using phenix::bench_output::Percentile;
 using phenix::bench_output::Round;
+using phenix::bench_output::RoundAll;
 using phenix::bench_output::Seconds;
 using phenix::bench_process::CpuModel;
 using phenix::bench_process::DirectoryBytes;
@@ -1143,6 +1144,8 @@ class Bench {
             .Set("same_answers_as_api", same_answers)
             .Set("target_ql_p50_us", kTargetHybridP50Us)
             .Set("target_met", ql_p50 < kTargetHybridP50Us)
+            .Set("ql_latencies_us", RoundAll(best_ql.latencies_us, 1))
+            .Set("api_latencies_us", RoundAll(best_api.latencies_us, 1))
             .Emit();
         kConsole.Log("hybrid: PhenixQL p50 " + Fixed(ql_p50, 1) + " us (recall " +
                      Fixed(ql_score.tie_recall, 4) + "), Database::Search p50 " +

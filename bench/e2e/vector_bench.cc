@@ -11,6 +11,9 @@
 //   phenix_vector_bench --data=DIR/medium [--metric=l2|cos] [--m=16] [--ef-construction=200]
 //                       [--threads=N] [--efs=10,16,24,32,48,64,96,128,256] [--k=10]
 //                       [--queries=N] [--runs=1] [--int8] [--filtered] [--save=PATH]
+//                       [--load=PATH] [--filtered-only]
+// --load skips the build and searches an index saved earlier with --save (same data set and
+// parameters: for repeated experiments); --filtered-only skips the unfiltered sweep.
 //
 // Exit status: 0 fine; 1 a check failed (a filter's match count differs from filters.json, a
 // filtered search returned too few or non-matching rows, Save/Load changed results, or an index
@@ -95,6 +98,8 @@ struct Args {
     bool int8 = false;
     bool filtered = false;
     std::string save;
+    std::string load;
+    bool filtered_only = false;
 };
 
 void Emit(const Json& line) {
@@ -113,7 +118,8 @@ Json With(Json line, const Json& more) {
 Args ParseArgs(int argc, char** argv) {
     Args args;
     phenix::bench_args::ArgReader reader(
-        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly, {"int8", "filtered"},
+        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly,
+        {"int8", "filtered", "filtered-only"},
         "usage: phenix_vector_bench --data=DIR/SET [--metric=l2|cos] [--m=16]\n"
         "  [--ef-construction=200] [--threads=N] [--efs=10,16,...] [--k=10]\n"
         "  [--queries=N] [--runs=1] [--int8] [--filtered] [--save=PATH]\n");
@@ -143,6 +149,11 @@ Args ParseArgs(int argc, char** argv) {
             args.runs = reader.Number<std::size_t>();
         } else if (key == "save") {
             args.save = reader.value();
+        } else if (key == "load") {
+            args.load = reader.value();
+        } else if (reader.IsFlag("filtered-only")) {
+            args.filtered_only = true;
+            args.filtered = true;
         } else {
             reader.Unknown();
         }
@@ -578,12 +589,27 @@ class Bench {
         if (args_.filtered) {
             LoadFilterData();
         }
-        Build();
+        if (args_.load.empty()) {
+            Build();
+        } else {
+            idx::Timestamp watermark = 0;
+            auto loaded = idx::HnswIndex::Load(args_.load, &watermark);
+            if (!loaded.ok()) {
+                kConsole.Fail(kExitBadInput,
+                              "Load(" + args_.load + "): " + loaded.status().ToString());
+            }
+            index_ = std::move(loaded).value();
+            if (args_.int8) {
+                index_->SetVectorSource(MakeVectorSource());
+            }
+        }
         if (!args_.save.empty()) {
             SaveAndLoad();
         }
-        ExactCheck();
-        Sweep();
+        if (!args_.filtered_only) {
+            ExactCheck();
+            Sweep();
+        }
         if (args_.filtered) {
             Filtered();
         }

@@ -9,13 +9,21 @@
 // loads from the checkpoint; checked: nothing is left to index right after Open, and recall is
 // unchanged) and a reopen without the checkpoint (DB/index deleted: the graph is rebuilt).
 //
+// Phase "engine_vs_index": the engine's overhead over its own HNSW graph. After the reopen, the
+// checkpoint file is also loaded as a bare index::HnswIndex (the very graph the engine searches)
+// and the same queries run through Database::Search and HnswIndex::Search, interleaved in
+// alternating passes so that machine noise hits both alike; the line reports both QPS, both
+// recalls (equal: same graph, same ef) and qps_ratio = engine / index.
+//
 // One JSON object per line on stdout, {"lib":"phenix-engine","phase":"context"|"load"|
 // "indexed"|"search"|"close"|"open"|"rebuild",...}; progress on stderr.
 //
 //   phenix_vector_engine_bench --data=DIR/medium --db=/tmp/vengine-db [--metric=l2|cos]
 //                              [--batch=1000] [--efs=16,32,64] [--queries=N] [--k=10]
-//                              [--runs=1] [--limit=N]
+//                              [--runs=1] [--limit=N] [--latencies]
 //
+// --latencies adds every query's latency (µs, the reported pass) to each search line as
+// "latencies_us" (bench/plot_benchmarks.py draws histograms from them).
 // --db is deleted first. Entity ids are the row numbers as strings ("0", "1", ...).
 // Exit status: 0 fine; 1 a check failed or an engine call failed; 2 bad arguments or a missing
 // or malformed data file.
@@ -46,6 +54,7 @@
 
 #include "bench_args.h"
 #include "bench_output.h"
+#include "index/hnsw/hnsw_index.h"
 #include "kit_files.h"
 #include "process_stats.h"
 
@@ -88,6 +97,7 @@ struct Args {
     std::size_t queries = 0;  // 0: all
     std::size_t runs = 1;     // timed passes per ef, best reported
     std::size_t limit = 0;    // 0: every base vector
+    bool latencies = false;   // per-query latencies in the search lines
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -96,14 +106,16 @@ struct Args {
 Args ParseArgs(int argc, char** argv) {
     Args args;
     phenix::bench_args::ArgReader reader(
-        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly, {},
+        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly, {"latencies"},
         "usage: phenix_vector_engine_bench --data=DIR/SET --db=PATH\n"
         "  [--metric=l2|cos] [--batch=1000] [--efs=16,32,64] [--queries=N]\n"
-        "  [--k=10] [--runs=1] [--limit=N]\n"
+        "  [--k=10] [--runs=1] [--limit=N] [--latencies]\n"
         "PATH is deleted first.\n");
     while (reader.Next()) {
         const std::string_view key = reader.key();
-        if (key == "data") {
+        if (reader.IsFlag("latencies")) {
+            args.latencies = true;
+        } else if (key == "data") {
             args.data = reader.value();
         } else if (key == "db") {
             args.db = reader.value();
@@ -446,6 +458,99 @@ class Bench {
         return stats;
     }
 
+    // The same queries through the bare graph (loaded from the checkpoint the engine loaded).
+    RunStats RunIndexQueries(const phenix::index::HnswIndex& index, std::size_t count,
+                             std::size_t ef) {
+        RunStats stats;
+        stats.queries = count;
+        stats.latencies_us.reserve(count);
+        const phenix::index::SearchOptions options{.k = args_.k, .ef = ef};
+        std::unordered_set<std::int64_t> truth;
+        for (std::size_t q_idx = 0; q_idx < count; ++q_idx) {
+            const auto query = queries_.Row(q_idx);
+            const auto start = Clock::now();
+            auto result = index.Search(query, options);
+            const double elapsed = Seconds(start);
+            if (!result.ok()) {
+                kConsole.Fail(kExitCheckFailed, "HnswIndex::Search: " + result.status().ToString());
+            }
+            stats.seconds += elapsed;
+            stats.latencies_us.push_back(elapsed * 1e6);
+            stats.distance_computations += result->stats.distance_computations;
+            truth.clear();
+            const auto gt_row = gt_.Row(q_idx);
+            for (std::size_t col = 0; col < args_.k; ++col) {
+                truth.insert(gt_row[col]);
+            }
+            std::size_t found = 0;
+            for (const auto& neighbor : result->neighbors) {
+                std::int64_t row = -1;
+                const auto* end = neighbor.label.data() + neighbor.label.size();
+                const auto [ptr, ec] = std::from_chars(neighbor.label.data(), end, row);
+                if (ec != std::errc() || ptr != end) {
+                    ++stats.bad_ids;
+                } else if (truth.contains(row)) {
+                    ++found;
+                }
+            }
+            stats.recall_sum += static_cast<double>(found) / static_cast<double>(truth.size());
+        }
+        return stats;
+    }
+
+    void CompareWithBareIndex() {
+        auto described = db_->GetCollection(kCollection);
+        if (!described.ok()) {
+            kConsole.Fail(kExitCheckFailed, "GetCollection: " + described.status().ToString());
+        }
+        const std::string path = (fs::path(args_.db) / "index" /
+                                  ("c" + std::to_string(described->collection_id) + ".hnsw"))
+                                     .string();
+        phenix::index::Timestamp watermark = 0;
+        auto loaded = phenix::index::HnswIndex::Load(path, &watermark);
+        if (!loaded.ok()) {
+            kConsole.Log("engine_vs_index: cannot load " + path + ": " +
+                         loaded.status().ToString());
+            ++failures_;
+            return;
+        }
+        const phenix::index::HnswIndex& index = **loaded;
+        constexpr int kPasses = 4;  // alternating engine / index passes
+        for (const std::size_t ef : args_.efs) {
+            (void)RunQueries(std::min(kWarmupQueries, num_queries_), ef);
+            (void)RunIndexQueries(index, std::min(kWarmupQueries, num_queries_), ef);
+            RunStats engine;
+            RunStats bare;
+            for (int pass = 0; pass < kPasses; ++pass) {
+                RunStats e = RunQueries(num_queries_, ef);
+                RunStats i = RunIndexQueries(index, num_queries_, ef);
+                if (pass == 0 || e.seconds < engine.seconds) {
+                    engine = std::move(e);
+                }
+                if (pass == 0 || i.seconds < bare.seconds) {
+                    bare = std::move(i);
+                }
+            }
+            const double ratio = bare.Qps() > 0 ? engine.Qps() / bare.Qps() : 0.0;
+            Head("engine_vs_index")
+                .Int("ef", ef)
+                .Int("k", args_.k)
+                .Int("queries", engine.queries)
+                .Num("recall_engine", Round(engine.Recall(), 4))
+                .Num("recall_index", Round(bare.Recall(), 4))
+                .Num("qps_engine", Round(engine.Qps(), 1))
+                .Num("qps_index", Round(bare.Qps(), 1))
+                .Num("p50_us_engine", Round(engine.PercentileUs(0.50), 1))
+                .Num("p50_us_index", Round(bare.PercentileUs(0.50), 1))
+                .Num("qps_ratio", Round(ratio, 3))
+                .Emit();
+            kConsole.Log("engine_vs_index ef=" + std::to_string(ef) + " engine " +
+                         Fixed(engine.Qps(), 0) + " q/s, index " + Fixed(bare.Qps(), 0) +
+                         " q/s, ratio " + Fixed(ratio, 3) + " (recall " +
+                         Fixed(engine.Recall(), 4) + " / " + Fixed(bare.Recall(), 4) + ")");
+        }
+    }
+
     RunStats BestOf(std::size_t ef) {
         (void)RunQueries(std::min(kWarmupQueries, num_queries_), ef);
         RunStats best = RunQueries(num_queries_, ef);
@@ -465,8 +570,11 @@ class Bench {
         const auto per_query = [&](std::uint64_t total) {
             return Round(static_cast<double>(total) / static_cast<double>(stats.queries), 1);
         };
-        Head(phase)
-            .Int("ef", ef)
+        Line line = Head(phase);
+        if (args_.latencies) {
+            line.Nums("latencies_us", stats.latencies_us, 1);
+        }
+        line.Int("ef", ef)
             .Int("k", args_.k)
             .Int("runs", args_.runs)
             .Int("queries", stats.queries)
@@ -524,6 +632,9 @@ class Bench {
         const double open_seconds = Seconds(start);
         const phenix::VectorIndexInfo info = Info();
         const bool loaded = info.unindexed_rows == 0 && info.live_nodes == base_.rows;
+        if (attempt == 1 && loaded) {
+            CompareWithBareIndex();
+        }
         if (!loaded) {
             kConsole.Log("open: the index came back with " + std::to_string(info.live_nodes) +
                          " of " + std::to_string(base_.rows) + " rows, " +

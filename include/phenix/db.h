@@ -38,10 +38,14 @@ namespace phenix {
 
 class Database {
   public:
-    /// Opens (or, with create_if_missing, creates) the data directory at `path`.
-    /// Errors: Unavailable if another process or Database holds it; FailedPrecondition if it was
-    /// written by a newer, unknown format or is not a Phenix directory; NotFound if it does not
-    /// exist and create_if_missing is false; IOError / Corruption from storage.
+    /// Opens (or, with create_if_missing, creates) the data directory at `path`; with
+    /// Options::read_only, opens an existing one without writing anything to it.
+    /// Errors: Unavailable if another process or Database holds it (a read-write open excludes
+    /// every other open; read-only opens exclude only read-write ones); FailedPrecondition if it
+    /// was written by a newer, unknown format or is not a Phenix directory; NotFound if it does
+    /// not exist and create_if_missing is false (or read_only is set); ResourceExhausted if the
+    /// disk lacks the free space a read-write open needs (the directory is left unchanged: free
+    /// space, or open read-only); IOError / Corruption from storage.
     static Result<std::unique_ptr<Database>> Open(const std::string& path,
                                                   const Options& options = {});
 
@@ -51,6 +55,9 @@ class Database {
 
     /// Flushes and closes. Further calls fail with FailedPrecondition. Also done by the destructor.
     virtual Status Close() = 0;
+    /// Opened with Options::read_only: every write (entity writes, writing transactions, DDL,
+    /// index builds, Compact, RebuildVectorIndex) fails with FailedPrecondition.
+    [[nodiscard]] virtual bool IsReadOnly() const = 0;
 
     // ---- tenants ----
     /// Creates a tenant. AlreadyExists if it exists; InvalidArgument for a bad name.

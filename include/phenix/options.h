@@ -25,6 +25,14 @@ struct Options {
     bool create_if_missing = true;
     /// Fail if the data directory already holds a database.
     bool error_if_exists = false;
+    /// Open an existing database read-only, writing nothing to its directory: reads, searches,
+    /// Find, traversals, read-only transactions, Verify and exports work; every write (entity
+    /// writes, writing transactions, DDL, CreateIndex, Compact, RebuildVectorIndex) fails with
+    /// FailedPrecondition. For a disk that is full (or a copy to inspect): vector indexes are
+    /// caught up in memory and statistics recomputed in memory, nothing is checkpointed or
+    /// purged. Any number of read-only opens may share a directory; none may run beside a
+    /// read-write open (docs/configuration.md). create_if_missing does not apply.
+    bool read_only = false;
     Durability durability = Durability::kSync;
     /// Size of the block cache shared by all column families.
     std::size_t block_cache_bytes = 64u * 1024u * 1024u;
@@ -46,10 +54,18 @@ struct Options {
 
     // ---- vector indexes (docs/vector-search.md) ----
     /// How often a changed vector index is checkpointed to DIR/index/ (also after 200,000
-    /// changes and at Close). Storage keeps the history a restart needs to catch an index up
-    /// from its last checkpoint, so a longer interval means more retained history and a longer
-    /// catch-up after a crash. 0: only at Close.
+    /// changes and at Close). A restart loads the checkpoint and catches the index up from
+    /// storage: it replays the versions committed after the checkpoint, or, for a checkpoint
+    /// older than the history floor, compares the index with the state at the floor first.
+    /// Garbage collection never waits for the index (docs/decisions/0004-vector-index.md), so a
+    /// longer interval only means a longer catch-up after a crash. In relaxed durability each
+    /// checkpoint also syncs the write-ahead log. 0: only at Close.
     std::uint64_t vector_checkpoint_interval_ms = 30'000;
+    /// Backpressure: committed vectors a collection's index may hold that its graph has not
+    /// absorbed yet (they are searched exactly, so a long backlog costs memory and slows every
+    /// search). A write (or transaction commit) that finds a backlog this long waits until the
+    /// background builder has brought it back under the limit. 0 disables the wait.
+    std::uint64_t max_vector_backlog = 50'000;
     // ---- graph (docs/graph.md) ----
     /// Deepest traversal allowed (hops; 1..limits::kMaxTraversalDepth).
     std::uint32_t max_traversal_depth = 16;

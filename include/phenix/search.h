@@ -76,7 +76,9 @@ struct SearchPlan {
     SearchStrategy strategy = SearchStrategy::kAuto;  ///< kAuto here means "no filter"
     double selectivity = 1.0;                         ///< matching entities / entities in the index
     std::uint64_t filter_rows = 0;                    ///< entities the filter allows
-    std::uint32_t ef = 0;                             ///< the beam width used
+    /// The beam width the graph search ran with: the ef asked for (or the collection's
+    /// default), raised to k, and widened by a post-filter search (ef / selectivity).
+    std::uint32_t ef = 0;
     std::uint64_t distance_computations = 0;
     std::uint64_t unindexed_rows_scanned = 0;  ///< committed rows not yet in the graph
     bool fell_back_to_exact = false;           ///< the graph found fewer than k of >= k matches
@@ -108,6 +110,14 @@ struct VectorIndexInfo {
     std::uint64_t vectors_bytes = 0;
     std::uint64_t graph_bytes = 0;
     std::uint64_t metadata_bytes = 0;
+    /// Why the index stopped absorbing changes (empty while it works). Searches stay exact (the
+    /// unabsorbed rows are scanned), but slower; RebuildVectorIndex reports the same error.
+    std::string indexing_error;
+    /// How the index was opened: from its checkpoint (then caught up from storage), or rebuilt
+    /// from storage (no usable checkpoint: none yet, other settings, or a damaged file, named
+    /// in checkpoint_rejected), or created with its collection.
+    bool loaded_from_checkpoint = false;
+    std::string checkpoint_rejected;  ///< why an existing checkpoint was not used (else empty)
 };
 
 }  // namespace phenix

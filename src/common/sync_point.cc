@@ -13,7 +13,7 @@ namespace {
 struct Registry {
     std::mutex mu;
     // shared_ptr: a callback may still run on another thread after ClearAll removed it.
-    std::map<std::string, std::shared_ptr<std::function<void()>>, std::less<>> callbacks;
+    std::map<std::string, std::shared_ptr<std::function<void(void*)>>, std::less<>> callbacks;
     std::map<std::string, int, std::less<>> hits;
 };
 
@@ -27,10 +27,14 @@ Registry& GetRegistry() {
 std::atomic<bool> SyncPoints::enabled_{false};
 
 void SyncPoints::Set(std::string_view name, std::function<void()> callback) {
+    SetWithArg(name, [callback = std::move(callback)](void*) { callback(); });
+}
+
+void SyncPoints::SetWithArg(std::string_view name, std::function<void(void*)> callback) {
     Registry& registry = GetRegistry();
     std::lock_guard lock(registry.mu);
     registry.callbacks[std::string(name)] =
-        std::make_shared<std::function<void()>>(std::move(callback));
+        std::make_shared<std::function<void(void*)>>(std::move(callback));
     registry.hits[std::string(name)] = 0;
     enabled_.store(true);
 }
@@ -50,9 +54,9 @@ int SyncPoints::Hits(std::string_view name) {
     return it == registry.hits.end() ? 0 : it->second;
 }
 
-void SyncPoints::Process(std::string_view name) {
+void SyncPoints::Process(std::string_view name, void* arg) {
     Registry& registry = GetRegistry();
-    std::shared_ptr<std::function<void()>> callback;
+    std::shared_ptr<std::function<void(void*)>> callback;
     {
         std::lock_guard lock(registry.mu);
         auto it = registry.callbacks.find(name);
@@ -62,7 +66,7 @@ void SyncPoints::Process(std::string_view name) {
         callback = it->second;
         ++registry.hits[std::string(name)];
     }
-    (*callback)();  // outside the registry lock: a callback may set or clear points
+    (*callback)(arg);  // outside the registry lock: a callback may set or clear points
 }
 
 }  // namespace phenix

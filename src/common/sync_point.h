@@ -10,6 +10,11 @@
 //                  ... run the operation ...
 //                  SyncPoints::ClearAll();
 //
+// A point may also hand the test a pointer to a local it may change (to simulate a state that
+// is hard to reach otherwise, e.g. a background step that has not run yet):
+//   engine code:   PHENIX_SYNC_POINT_ARG("DatabaseImpl::MaintenanceLoop:StoreFloor", &floor);
+//   test:          SyncPoints::SetWithArg("...", [](void* arg) { *static_cast<T*>(arg) = 0; });
+//
 // Cost when no test has set a callback (always, in production): one relaxed atomic load. The
 // points are compiled into every build type, because the release build is the one `make test`
 // runs. A callback runs on the thread that reaches the point, with whatever locks it holds: it
@@ -28,13 +33,15 @@ class SyncPoints {
   public:
     /// Runs `callback` every time a thread reaches `name` (replaces an earlier callback).
     static void Set(std::string_view name, std::function<void()> callback);
+    /// Same, for a point that passes an argument (PHENIX_SYNC_POINT_ARG): the callback gets it.
+    static void SetWithArg(std::string_view name, std::function<void(void*)> callback);
     /// Removes every callback; points become no-ops again.
     static void ClearAll();
     /// How many times `name` was reached since its callback was set.
     static int Hits(std::string_view name);
 
-    /// Called by PHENIX_SYNC_POINT when any callback is set.
-    static void Process(std::string_view name);
+    /// Called by PHENIX_SYNC_POINT(_ARG) when any callback is set.
+    static void Process(std::string_view name, void* arg = nullptr);
     [[nodiscard]] static bool enabled() { return enabled_.load(std::memory_order_relaxed); }
 
   private:
@@ -42,6 +49,13 @@ class SyncPoints {
 };
 
 }  // namespace phenix
+
+#define PHENIX_SYNC_POINT_ARG(name, arg)              \
+    do {                                              \
+        if (::phenix::SyncPoints::enabled()) {        \
+            ::phenix::SyncPoints::Process(name, arg); \
+        }                                             \
+    } while (false)
 
 #define PHENIX_SYNC_POINT(name)                  \
     do {                                         \

@@ -128,7 +128,8 @@ Result<std::unique_ptr<Catalog>> Catalog::Load(storage::Store& store) {
     }
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading the catalog"));
 
-    if (catalog->tenants_.find(kDefaultTenant) == catalog->tenants_.end()) {
+    // (Read-only, a database that lacks it stays without: a crash right after creation.)
+    if (catalog->tenants_.find(kDefaultTenant) == catalog->tenants_.end() && !store.read_only()) {
         PHENIX_RETURN_IF_ERROR(catalog->CreateTenant(kDefaultTenant));
     }
     return catalog;
@@ -288,6 +289,20 @@ Result<std::pair<storage::TenantId, storage::CollectionId>> Catalog::DropCollect
     // deletion would be one write, but Debian's RocksDB 7.8 aborts when compaction writes a file
     // holding only a timestamped range tombstone; see docs/decisions/0003-mvcc-timestamps.md).
     auto* catalog_cf = store_.cf(ColumnFamily::kCatalog);
+    // Its metadata index definitions and statistics go with it, in the same write (their
+    // entries go with the rows). DatabaseImpl has stopped any build or refresh from writing
+    // them again: each checks under the catalog lock that its collection is still live.
+    for (const std::string& record_prefix :
+         {storage::MetadataIndexKeyPrefix(id), storage::IndexStatsKeyPrefix(id)}) {
+        std::unique_ptr<rocksdb::Iterator> it(
+            store_.db()->NewIterator(rocksdb::ReadOptions(), catalog_cf));
+        for (it->Seek(record_prefix); it->Valid() && it->key().starts_with(record_prefix);
+             it->Next()) {
+            batch.Delete(catalog_cf, it->key());
+        }
+        PHENIX_RETURN_IF_ERROR(
+            storage::FromRocks(it->status(), "reading the dropped collection's indexes"));
+    }
     batch.Put(catalog_cf, storage::DroppedCollectionKey(id), storage::EncodeCounter(tenant));
     batch.Delete(catalog_cf, storage::CollectionKey(tenant, handle->name));
     batch.Delete(catalog_cf, storage::RowHighWaterKey(id));

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <phenix/result.h>
@@ -26,6 +28,10 @@ namespace phenix::engine {
 
 struct MetadataIndex;  // engine/metadata_index.h
 using MetadataIndexList = std::vector<std::shared_ptr<MetadataIndex>>;
+// Per index, the rows whose entries one commit changes (MetadataIndex::changes is bumped by them
+// once the commit is written). The pointers are borrowed from the collections' index lists,
+// valid while the committer holds the catalog lock.
+using IndexChangeCounts = std::vector<std::pair<MetadataIndex*, std::int64_t>>;
 
 struct CollectionHandle {
     // Immutable after construction.

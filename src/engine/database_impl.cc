@@ -7,6 +7,8 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "common/sync_point.h"
+#include "engine/metadata_index.h"
 #include "engine/validation.h"
 #include "storage/entity_codec.h"
 #include "txn/commit.h"
@@ -45,7 +47,11 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
     PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
     db->maintenance_ = std::thread([raw = db.get()] { raw->MaintenanceLoop(); });
     db->vector_builder_ = std::thread([raw = db.get()] { raw->VectorBuilderLoop(); });
-    PHENIX_RETURN_IF_ERROR(db->FinishInterruptedIndexBuilds());
+    // Read-only, an index whose build a crash interrupted stays unfinished (and unused: Find
+    // does not read an index that is not ready) until a read-write open finishes it.
+    if (!options.read_only) {
+        PHENIX_RETURN_IF_ERROR(db->FinishInterruptedIndexBuilds());
+    }
     return std::unique_ptr<Database>(std::move(db));
 }
 
@@ -62,6 +68,7 @@ Status DatabaseImpl::Close() {
         // From here on every call fails with "closed" before touching storage.
         closed_ = true;
     }
+    PHENIX_SYNC_POINT("DatabaseImpl::Close:Closing");
     {
         std::lock_guard lock(maintenance_mu_);
         stop_maintenance_ = true;
@@ -75,6 +82,7 @@ Status DatabaseImpl::Close() {
         stop_builder_ = true;
     }
     builder_cv_.notify_all();
+    backlog_cv_.notify_all();  // writers waiting on a backlog give up
     if (vector_builder_.joinable()) {
         vector_builder_.join();
     }
@@ -95,6 +103,14 @@ Status DatabaseImpl::Close() {
     if (store_) {
         CheckpointVectorIndexes(true);
     }
+    // After the maintenance thread: a statistics refresh it finished after closed_ was set could
+    // not store its record.
+    {
+        std::shared_lock lock(catalog_mu_);
+        if (store_ && catalog_) {
+            StoreIndexChangeCountsLocked();
+        }
+    }
     std::unique_lock lock(catalog_mu_);
     catalog_.reset();
     // store_ is null when Open failed before the store was opened (e.g. the directory is in use).
@@ -112,20 +128,29 @@ void DatabaseImpl::MaintenanceLoop() {
         }
         lock.unlock();
         ReapIdleTransactions();
+        if (rounds++ % 10 == 0) {
+            // At the first round after open, then about once a second. Read-only, the statistics
+            // are recomputed in memory and not persisted.
+            RefreshStaleIndexStats();
+        }
+        if (store_->read_only()) {
+            lock.lock();
+            continue;  // no purges, and the history floor stays where the writer left it
+        }
         // A failure (e.g. disk full) leaves the purge pending; the next round retries.
         PurgeDroppedCollections().IgnoreError();
-        if (rounds++ % 10 == 0) {
-            RefreshStaleIndexStats();  // at the first round after open, then about once a second
-        }
         const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
         // Moving RocksDB's floor costs a synced write and a MANIFEST update per column family,
         // so it moves in steps of a tenth of the retention window, between 100 ms and 1 s.
         const std::uint64_t step_micros =
             std::clamp<std::uint64_t>(options_.history_retention_ms * 100, 100'000, 1'000'000);
-        if (floor >= last_floor + step_micros) {
+        txn::Timestamp store_floor = floor;
+        // Tests hold the persisted floor back (as a crash between the two would).
+        PHENIX_SYNC_POINT_ARG("DatabaseImpl::MaintenanceLoop:StoreFloor", &store_floor);
+        if (store_floor >= last_floor + step_micros) {
             // A failure here only delays garbage collection; the next round retries.
-            if (store_->SetHistoryFloor(floor).ok()) {
-                last_floor = floor;
+            if (store_->SetHistoryFloor(store_floor).ok()) {
+                last_floor = store_floor;
             }
         }
         lock.lock();
@@ -134,7 +159,7 @@ void DatabaseImpl::MaintenanceLoop() {
 
 Status DatabaseImpl::Compact() {
     std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("Compact"));
     PHENIX_RETURN_IF_ERROR(PurgeDroppedCollections());
     CheckpointVectorIndexes(false);
     PHENIX_RETURN_IF_ERROR(
@@ -195,11 +220,23 @@ Status DatabaseImpl::CheckOpenLocked() const {
     return Status::Ok();
 }
 
+Status DatabaseImpl::CheckWritableLocked(std::string_view operation) const {
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    if (store_->read_only()) {
+        return storage::ReadOnlyError(operation);
+    }
+    return Status::Ok();
+}
+
+bool DatabaseImpl::IsReadOnly() const {
+    return options_.read_only;
+}
+
 // ---------------------------------------------------------------- tenants and collections
 
 Status DatabaseImpl::CreateTenant(std::string_view tenant) {
     std::unique_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateTenant"));
     return catalog_->CreateTenant(tenant);
 }
 
@@ -211,7 +248,7 @@ Result<std::vector<std::string>> DatabaseImpl::ListTenants() {
 
 Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
     std::unique_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateCollection"));
     PHENIX_RETURN_IF_ERROR(catalog_->CreateCollection(spec));
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(spec.ref));
     return OpenVectorIndex(*handle);
@@ -219,7 +256,7 @@ Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
 
 Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     std::unique_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("DropCollection"));
     std::shared_ptr<const MetadataIndexList> indexes;
     if (auto handle = catalog_->Resolve(collection); handle.ok()) {
         indexes = (*handle)->metadata_indexes;
@@ -317,8 +354,9 @@ Status DatabaseImpl::Delete(const CollectionRef& collection, std::string_view id
 }
 
 Status DatabaseImpl::Write(const WriteBatch& batch) {
+    PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
     std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("writing entities"));
     return ApplyBatchLocked(batch, nullptr);
 }
 
@@ -339,13 +377,21 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
             ref_names.push_back(id_key);
         }
     }
-    PHENIX_RETURN_IF_ERROR(AppendIndexMaintenanceLocked(wb));
+    PHENIX_ASSIGN_OR_RETURN(const IndexChangeCounts index_changes,
+                            AppendIndexMaintenanceLocked(wb));
+    PHENIX_SYNC_POINT("DatabaseImpl::CommitLocked:BeforeWrite");
     std::size_t conflict = 0;
     auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
                                       [this, &wb](txn::Timestamp ts) {
                                           ApplyToVectorIndexes(wb, ts);
+                                          RecordFilterChanges(wb, ts);
                                           InvalidateAdjacency(wb, ts);
                                       });
+    if (committed.ok()) {
+        for (const auto& [index, rows] : index_changes) {
+            index->changes.fetch_add(rows, std::memory_order_relaxed);
+        }
+    }
     if (committed.status().code() == StatusCode::kAborted) {
         const bool is_write = conflict < key_names.size();
         const std::string_view id_key =

@@ -12,7 +12,13 @@
 //
 // Lock order: TxnState::mu -> catalog_mu_ (shared or exclusive) -> LockTable stripes
 // (ascending) -> Oracle; the commit hook (under the stripes, outside the Oracle's mutex) takes
-// vector_mu_ shared -> a CollectionVectorIndex's tail lock. txns_mu_ is a leaf.
+// vector_mu_ shared -> a CollectionVectorIndex's tail lock. catalog_mu_ shared -> a
+// MetadataIndex's stats_record_mu -> its statistics mutex. txns_mu_ is a leaf.
+//
+// Metadata index state written after a long operation (a build's chunks and "ready" record,
+// statistics records) is written under catalog_mu_ shared after checking that the very index
+// object is still listed (IsListedLocked), so DropIndex and CreateIndex, which take it
+// exclusively, always win over work that started before them.
 //
 // Thread-safe.
 #pragma once
@@ -29,6 +35,8 @@
 #include <phenix/db.h>
 
 #include "engine/catalog.h"
+#include "engine/filter_cache.h"
+#include "engine/filter_eval.h"
 #include "engine/lock_table.h"
 #include "engine/vector_index.h"
 #include "graph/adjacency_cache.h"
@@ -77,6 +85,7 @@ class DatabaseImpl final : public Database {
     ~DatabaseImpl() override;
 
     Status Close() override;
+    [[nodiscard]] bool IsReadOnly() const override;
 
     Status CreateTenant(std::string_view tenant) override;
     Result<std::vector<std::string>> ListTenants() override;
@@ -170,6 +179,8 @@ class DatabaseImpl final : public Database {
     };
 
     Status CheckOpenLocked() const;
+    // CheckOpenLocked, then FailedPrecondition naming `operation` if the database is read-only.
+    Status CheckWritableLocked(std::string_view operation) const;
     Result<CollectionInfo> DescribeLocked(const CollectionHandle& handle) const;
     // Live entities of the collection (the counter every commit keeps; latest, not snapshot).
     Result<std::uint64_t> CollectionRowCount(const CollectionHandle& handle) const;
@@ -211,6 +222,28 @@ class DatabaseImpl final : public Database {
                                         const txn::ReadView& view,
                                         const txn::WriteSet* own_writes) const;
     std::shared_ptr<CollectionVectorIndex> FindVectorIndex(storage::CollectionId id) const;
+    // The rows a search's metadata filter allows: a cached result carried to the view's
+    // snapshot, or computed (and cached); or, for a filter no index helps with, a request to
+    // check it on the search's candidates instead (`lazy`). REQUIRES catalog_mu_ shared; the
+    // reader has no own writes in the collection.
+    struct FilterRows {
+        std::shared_ptr<const index::RowBitmap> rows;
+        std::optional<document::Filter> lazy;
+    };
+    Result<FilterRows> FilterRowsForSearch(const CollectionHandle& handle,
+                                           const document::Filter& filter,
+                                           std::string_view filter_text,
+                                           std::uint64_t rows_in_collection,
+                                           const txn::ReadView& view, FilterEvaluator& evaluator,
+                                           std::size_t k, std::vector<std::string>& steps) const;
+    // A search whose unindexed filter is checked on the candidates, widening until k match.
+    Result<VectorSearchResult> LazyFilteredSearch(const CollectionHandle& handle,
+                                                  const CollectionVectorIndex& index,
+                                                  VectorSearchRequest request,
+                                                  const document::Filter& filter,
+                                                  const txn::ReadView& view,
+                                                  std::vector<std::string>& steps) const;
+    static bool WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle);
     [[nodiscard]] std::string VectorCheckpointPath(storage::CollectionId id) const;
     // Creates (or loads from its checkpoint) the index of a collection with vectors and feeds it
     // every version committed after the checkpoint. REQUIRES catalog_mu_ (open or DDL).
@@ -224,6 +257,8 @@ class DatabaseImpl final : public Database {
                               txn::Timestamp from_ts, txn::Timestamp to_ts) const;
     // The commit hook: applies the entity changes in `wb` (stamped with `ts`) to the indexes.
     void ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
+    // The commit hook: logs the rows `wb` changed for the filter cache (when it holds any).
+    void RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
     // Brings `index` (empty, or loaded from a checkpoint covering commits < from_ts) up to
     // to_ts: reconciles with the state at the history floor if from_ts is at or below it, then
     // replays the exact versions after that.
@@ -232,7 +267,16 @@ class DatabaseImpl final : public Database {
     Status ReconcileAtFloor(const CollectionHandle& handle, CollectionVectorIndex& index,
                             txn::Timestamp floor) const;
     void VectorBuilderLoop();
+    // Backpressure (Options::max_vector_backlog): waits while any vector index holds more
+    // unabsorbed vectors than allowed (an index that stopped indexing does not count).
+    // FailedPrecondition if the database closes meanwhile. Takes no catalog lock.
+    Status WaitForVectorBacklog();
+    [[nodiscard]] bool VectorBacklogTooLong() const;
     void CheckpointVectorIndexes(bool force);
+    // A timestamp at or below which every commit is durable (syncs the WAL in relaxed mode;
+    // stays below a commit whose write failed). FailedPrecondition after a failed write in
+    // relaxed mode (the WAL cannot be synced any more).
+    Result<txn::Timestamp> DurableTimestamp();
 
     // ---- metadata indexes (metadata_index.cc) ----
     // At open: attaches the catalog's index definitions to their collections.
@@ -243,12 +287,30 @@ class DatabaseImpl final : public Database {
     // At open, after everything else: builds the indexes whose build a crash interrupted.
     Status FinishInterruptedIndexBuilds();
     // Adds to `wb` the index entries that its entity changes add and remove (see the file
-    // comment of metadata_index.cc). REQUIRES catalog_mu_ shared and the entities' locks.
-    Status AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
-    // Reads the existing rows into a published, building index, then marks it ready.
+    // comment of metadata_index.cc); returns the rows changed per index, for the caller to add
+    // to MetadataIndex::changes once the batch is committed. REQUIRES catalog_mu_ shared and the
+    // entities' locks.
+    Result<IndexChangeCounts> AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
+    // Reads the existing rows into a published, building index, then marks it ready. Aborted
+    // (writing nothing more) once the index or its collection is dropped.
     Status BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
                       const std::shared_ptr<MetadataIndex>& index, const ProgressFn& progress);
+    // Whether `index` is (still) one of the live collection `handle`'s listed indexes: the same
+    // object, not just the same path. REQUIRES catalog_mu_ (shared or exclusive).
+    bool IsListedLocked(const CollectionHandle& handle, const MetadataIndex& index) const;
+    // Computes the index's statistics and installs and stores them, unless newer ones were
+    // installed meanwhile (or the index was dropped: then they are not stored).
     Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
+    // Writes the index's installed statistics and changes since to its "s/" record (advisory:
+    // unsynced, failures ignored); with `only_if_changed`, only when they differ from what the
+    // record holds. REQUIRES catalog_mu_ and IsListedLocked(handle, index).
+    void StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
+                               bool only_if_changed);
+    // At Close: brings every index's record up to date with its installed statistics and its
+    // changes since them, so that a refresh that finished while the database was closing is
+    // kept and updates in place count towards the next refresh after a restart. REQUIRES
+    // catalog_mu_.
+    void StoreIndexChangeCountsLocked();
     // Maintenance thread: recomputes statistics that ~10% of changes made stale.
     void RefreshStaleIndexStats();
     // REQUIRES catalog_mu_ shared.
@@ -354,12 +416,17 @@ class DatabaseImpl final : public Database {
     // Metadata indexes in all collections (a fast "none" check for the commit path).
     std::atomic<int> num_metadata_indexes_{0};
 
-    mutable std::shared_mutex vector_mu_;  // leaf; taken shared by the commit hook
+    // Metadata filter results for searches, and the log of changed rows that carries them
+    // across snapshots (engine/filter_cache.h). Fed by the commit hook.
+    mutable FilterCache filter_cache_{FilterCache::Limits{}};
+    mutable std::shared_mutex vector_mu_;            // leaf; taken shared by the commit hook
+    std::atomic<txn::Timestamp> last_hooked_ts_{0};  // the newest commit the hook has seen
     std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>>
         vector_indexes_;  // GUARDED_BY(vector_mu_)
     std::mutex builder_mu_;
     std::condition_variable builder_cv_;
     bool stop_builder_ = false;  // GUARDED_BY(builder_mu_)
+    std::condition_variable backlog_cv_;  // with builder_mu_: the builder absorbed a batch
     std::thread vector_builder_;
 
     std::mutex maintenance_mu_;

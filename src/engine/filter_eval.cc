@@ -20,7 +20,10 @@ using storage::RowId;
 namespace {
 
 // Cost model (µs), see the header.
-constexpr double kEntryCost = 0.1;
+// An index entry is one RocksDB iterator step: ~0.5 µs with Debian's librocksdb (assertions on)
+// — a 10% filter's 20k entries took ~10 ms per query on medium (docs/benchmarks.md); 0.1 was
+// measured on a warmer, smaller case and undercounted it 5x.
+constexpr double kEntryCost = 0.5;
 constexpr double kCheckCost = 2.0;
 constexpr double kScanCost = 1.5;
 constexpr std::size_t kCheckChunk = 256;
@@ -114,6 +117,15 @@ bool FilterEvaluator::Indexable(const Filter& filter) const {
                                [this](const Filter& child) { return Indexable(child); });
     }
     return false;
+}
+
+bool FilterEvaluator::UsesAnIndex(const Filter& input) const {
+    const Filter filter = document::Simplify(input);
+    if (filter.kind == Filter::Kind::kAnd) {
+        return std::any_of(filter.children.begin(), filter.children.end(),
+                           [this](const Filter& child) { return Indexable(child); });
+    }
+    return Indexable(filter);
 }
 
 double FilterEvaluator::Estimate(const Filter& filter) const {

@@ -17,6 +17,12 @@
 // from their latest state. Entries therefore never go back in time and never race a
 // concurrent writer of the same row. When the build ends the index is ready for reads at or
 // after the current timestamp.
+//
+// Drop wins: everything that writes an index's catalog state or entries after a long operation
+// (a build's chunks and its "ready" record, a statistics refresh's record) checks first, under
+// the catalog lock that DropIndex, CreateIndex and DropCollection take exclusively, that the very
+// index object is still listed. A build overtaken by a drop (or by a drop and a re-create on the
+// same path, a new object with a new id) stops with Aborted and writes nothing more.
 #include "engine/metadata_index.h"
 
 #include <algorithm>
@@ -27,6 +33,7 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "common/sync_point.h"
 #include "document/value_key.h"
 #include "engine/batch_changes.h"
 #include "engine/database_impl.h"
@@ -98,9 +105,9 @@ std::string IndexMessageName(const CollectionHandle& handle, std::string_view pa
 
 // ---------------------------------------------------------------- maintenance at commit
 
-Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
+Result<IndexChangeCounts> DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
     if (num_metadata_indexes_.load(std::memory_order_acquire) == 0) {
-        return Status::Ok();  // the common case costs nothing
+        return IndexChangeCounts();  // the common case costs nothing
     }
     EntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID(),
                           [this](storage::CollectionId collection) {
@@ -109,7 +116,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
                           });
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(wb.Iterate(&changes), "reading a batch"));
     if (changes.changes.empty()) {
-        return Status::Ok();
+        return IndexChangeCounts();
     }
     // The final value of each changed record (a batch may write one several times).
     std::map<std::string_view, std::optional<std::string_view>> last;
@@ -126,6 +133,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
 
     // Entry changes are collected first: appending to `wb` would invalidate the views into it.
     std::vector<std::pair<std::string, bool>> entry_ops;  // (key, put)
+    std::map<MetadataIndex*, std::int64_t> changed_rows;
     std::vector<std::vector<std::string>> old_entries;
     std::vector<std::vector<std::string>> new_entries;
     std::shared_ptr<CollectionHandle> handle;
@@ -167,7 +175,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
                     ++b;
                 }
             }
-            index.changes_since_stats.fetch_add(1, std::memory_order_relaxed);
+            ++changed_rows[&index];
         }
     }
     rocksdb::ColumnFamilyHandle* index_cf = store_->cf(ColumnFamily::kMetaIndex);
@@ -178,7 +186,7 @@ Status DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
             wb.Delete(index_cf, entry);
         }
     }
-    return Status::Ok();
+    return IndexChangeCounts(changed_rows.begin(), changed_rows.end());
 }
 
 // ---------------------------------------------------------------- open
@@ -216,7 +224,7 @@ Status DatabaseImpl::LoadMetadataIndexes() {
     }
     PHENIX_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading the catalog"));
     it.reset();
-    if (!orphans.empty()) {
+    if (!orphans.empty() && !store_->read_only()) {
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         for (const std::string& key : orphans) {
             wb.Delete(store_->cf(ColumnFamily::kCatalog), key);
@@ -271,31 +279,42 @@ void DatabaseImpl::LoadIndexStats(
         if (!record.ok()) {
             continue;
         }
+        if (record->stats_ts < index->ready_ts.load()) {
+            // Statistics are only computed once their index is ready: these describe something
+            // else (ids are never reused, so this is damage, not a dropped namesake).
+            orphans.emplace_back(key);
+            continue;
+        }
         auto stats = document::DecodeIndexStats(record->stats);
         if (!stats.ok()) {
             continue;
         }
-        // Rows added or removed since they were computed count as changes, so that statistics
-        // of a collection that changed much before the close are refreshed soon (updates in
-        // place since then are not known).
+        // Changes since they were computed: those known at the last close or refresh, plus the
+        // rows added or removed since (changes a crash cut off are not known).
+        std::uint64_t changed = record->changes_since;
         auto handle = catalog_->FindById(collection);
         if (handle) {
             auto rows = CollectionRowCount(*handle);
             if (rows.ok()) {
                 const auto before = stats->rows_in_collection;
-                index->changes_since_stats.store(
-                    static_cast<std::int64_t>(*rows > before ? *rows - before : before - *rows));
+                changed += *rows > before ? *rows - before : before - *rows;
             }
         }
-        index->SetStats(std::make_shared<const document::IndexStats>(*std::move(stats)),
-                        record->stats_ts);
+        index->InstallStats(std::make_shared<const document::IndexStats>(*std::move(stats)),
+                            record->stats_ts,
+                            -static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                changed, static_cast<std::uint64_t>(INT64_MAX))));
+        std::lock_guard record_lock(index->stats_record_mu);
+        index->stored_stats_ts = record->stats_ts;
+        index->stored_changes_since = static_cast<std::int64_t>(
+            std::min<std::uint64_t>(record->changes_since, static_cast<std::uint64_t>(INT64_MAX)));
     }
     // Reading is best effort too: a failure only means statistics are recomputed.
     if (!it->status().ok()) {
         return;
     }
     it.reset();
-    if (!orphans.empty()) {
+    if (!orphans.empty() && !store_->read_only()) {
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         for (const std::string& key : orphans) {
             wb.Delete(store_->cf(ColumnFamily::kCatalog), key);
@@ -337,7 +356,7 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
     auto index = std::make_shared<MetadataIndex>();
     {
         std::unique_lock lock(catalog_mu_);
-        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateIndex"));
         PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
         const MetadataIndexList& existing = *handle->metadata_indexes;
         const std::string canonical = path.ToString();
@@ -389,6 +408,16 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
     return BuildIndex(handle, index, progress);
 }
 
+bool DatabaseImpl::IsListedLocked(const CollectionHandle& handle,
+                                  const MetadataIndex& index) const {
+    if (catalog_->FindById(handle.id()).get() != &handle) {
+        return false;  // the collection was dropped (ids are never reused)
+    }
+    const MetadataIndexList& listed = *handle.metadata_indexes;
+    return std::any_of(listed.begin(), listed.end(),
+                       [&](const auto& candidate) { return candidate.get() == &index; });
+}
+
 Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
                                 const std::shared_ptr<MetadataIndex>& index,
                                 const ProgressFn& progress) {
@@ -401,6 +430,18 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
         PHENIX_ASSIGN_OR_RETURN(total, CollectionRowCount(*handle));
     }
+    // Each step that writes (a chunk's entries, the ready record) first checks, under the
+    // catalog lock that DropIndex and CreateIndex take exclusively, that this very index object
+    // is still listed: a drop (and a re-create on the same path, which makes a new object with
+    // a new id) must win over a build that was running when it happened.
+    const auto dropped = [&] {  // REQUIRES catalog_mu_
+        if (catalog_->FindById(handle->id()) != handle) {
+            return Status::Aborted("collection '" + handle->ref().ToString() +
+                                   "' was dropped while the index was being built");
+        }
+        return Status::Aborted("the " + IndexMessageName(*handle, index->path_text) +
+                               " was dropped while it was being built");
+    };
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
     const std::string collection_prefix =
@@ -411,35 +452,37 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     std::uint64_t done = 0;
     std::vector<std::string> values;
     for (;;) {
-        // One chunk: the next rows at the snapshot (their keys and external ids).
-        std::vector<std::string> entity_keys;
-        std::vector<std::string> ids;
+        std::size_t num_rows = 0;
         {
-            const std::string begin =
-                resume_after.empty() ? collection_prefix : storage::PrefixSuccessor(resume_after);
-            auto it = view.NewIterator(ColumnFamily::kEntities, begin,
-                                       storage::PrefixSuccessor(collection_prefix));
-            for (; it->Valid() && entity_keys.size() < kBackfillChunkRows; it->Next()) {
-                PHENIX_ASSIGN_OR_RETURN(std::string_view id,
-                                        storage::DecodeEntityRecordId(it->value()));
-                entity_keys.emplace_back(it->key());
-                ids.emplace_back(id);
-            }
-            PHENIX_RETURN_IF_ERROR(it->status().WithContext("building an index"));
-        }
-        if (entity_keys.empty()) {
-            break;
-        }
-        resume_after = entity_keys.back();
-        {
+            // Under the catalog lock from the read on, so that a concurrent Close cannot close
+            // the store under the iterator.
             std::shared_lock lock(catalog_mu_);
             PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-            if (catalog_->FindById(handle->id()) != handle ||
-                std::find(handle->metadata_indexes->begin(), handle->metadata_indexes->end(),
-                          index) == handle->metadata_indexes->end()) {
-                return Status::Aborted("the " + IndexMessageName(*handle, index->path_text) +
-                                       " was dropped while it was being built");
+            if (!IsListedLocked(*handle, *index)) {
+                return dropped();
             }
+            // One chunk: the next rows at the snapshot (their keys and external ids).
+            std::vector<std::string> entity_keys;
+            std::vector<std::string> ids;
+            {
+                const std::string begin = resume_after.empty()
+                                              ? collection_prefix
+                                              : storage::PrefixSuccessor(resume_after);
+                auto it = view.NewIterator(ColumnFamily::kEntities, begin,
+                                           storage::PrefixSuccessor(collection_prefix));
+                for (; it->Valid() && entity_keys.size() < kBackfillChunkRows; it->Next()) {
+                    PHENIX_ASSIGN_OR_RETURN(std::string_view id,
+                                            storage::DecodeEntityRecordId(it->value()));
+                    entity_keys.emplace_back(it->key());
+                    ids.emplace_back(id);
+                }
+                PHENIX_RETURN_IF_ERROR(it->status().WithContext("building an index"));
+            }
+            if (entity_keys.empty()) {
+                break;
+            }
+            num_rows = entity_keys.size();
+            resume_after = entity_keys.back();
             std::vector<std::size_t> stripes;
             stripes.reserve(ids.size());
             for (const std::string& id : ids) {
@@ -479,19 +522,22 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
                                      IndexMessageName(*handle, index->path_text)));
             }
         }
-        done += entity_keys.size();
+        done += num_rows;
         if (progress) {
             progress(done, std::max(total, done));
         }
+        PHENIX_SYNC_POINT("DatabaseImpl::BuildIndex:AfterChunk");
     }
+    PHENIX_SYNC_POINT("DatabaseImpl::BuildIndex:BeforeReady");
     // Ready: every row is indexed for reads at or after now.
     const txn::Timestamp ready_ts = oracle_->visible();
     {
         std::shared_lock lock(catalog_mu_);
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-        if (catalog_->FindById(handle->id()) != handle) {
-            return Status::Aborted("collection '" + handle->ref().ToString() +
-                                   "' was dropped while the index was being built");
+        if (!IsListedLocked(*handle, *index)) {
+            // Writing the record now would bring a dropped index back at the next open (with
+            // its entries deleted), or replace the definition of its re-created namesake.
+            return dropped();
         }
         storage::MetadataIndexRecord record{.index_id = index->id,
                                             .state = 1,
@@ -518,7 +564,7 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
     std::shared_ptr<MetadataIndex> dropped;
     {
         std::unique_lock lock(catalog_mu_);
-        PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+        PHENIX_RETURN_IF_ERROR(CheckWritableLocked("DropIndex"));
         PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
         auto list = std::make_shared<MetadataIndexList>(*handle->metadata_indexes);
         auto it = std::find_if(list->begin(), list->end(),
@@ -544,14 +590,19 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
         handle->metadata_indexes = std::move(list);
         num_metadata_indexes_.fetch_sub(1);
     }
-    // No commit writes the dropped index's entries any more: delete them (newest versions, so
-    // no ordering question). A crash in between leaves unreachable entries under an id that is
-    // never reused; they cost space only.
+    // Nothing writes the dropped index's entries any more (commits, a build still running and
+    // its statistics refresh all check that it is listed): delete them (newest versions, so no
+    // ordering question). A crash or a Close in between leaves unreachable entries under an id
+    // that is never reused; they cost space only.
     const std::string prefix =
         storage::MetaIndexPrefix(handle->tenant_id, handle->id(), dropped->id);
     const std::string end = storage::PrefixSuccessor(prefix);
     const txn::ReadView latest(*store_, storage::kLatestTimestamp);
     for (;;) {
+        std::shared_lock lock(catalog_mu_);  // keeps a concurrent Close from closing the store
+        if (!CheckOpenLocked().ok()) {
+            break;  // the drop itself is durable; the rest are leftovers
+        }
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         auto it = latest.NewIterator(ColumnFamily::kMetaIndex, prefix, end);
         std::size_t keys = 0;
@@ -593,10 +644,12 @@ Result<std::vector<MetadataIndexInfo>> DatabaseImpl::ListIndexes(const Collectio
 // ---------------------------------------------------------------- statistics
 
 Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index) {
+    // Read before the snapshot: a change counted here but already in the snapshot only makes
+    // the next refresh come a little early.
+    const std::int64_t changes_before = index.changes.load();
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
     const std::string prefix = storage::MetaIndexPrefix(handle.tenant_id, handle.id(), index.id);
-    const std::int64_t changes_before = index.changes_since_stats.load();
     document::IndexStatsBuilder builder;
     auto it = view.NewIterator(ColumnFamily::kMetaIndex, prefix, storage::PrefixSuccessor(prefix));
     std::string current;
@@ -625,26 +678,65 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
     }
     PHENIX_ASSIGN_OR_RETURN(const std::uint64_t rows, CollectionRowCount(handle));
     auto stats = std::make_shared<const document::IndexStats>(std::move(builder).Finish(rows));
-    index.SetStats(stats, snapshot.ts());
-    index.changes_since_stats.fetch_sub(changes_before);
+    PHENIX_SYNC_POINT("DatabaseImpl::RefreshIndexStats:Computed");
+    if (!index.InstallStats(std::move(stats), snapshot.ts(), changes_before)) {
+        return Status::Ok();  // a refresh with a later snapshot finished first; it stays
+    }
     // Persist them so that a reopened database plans with them at once. Advisory: unsynced, and
     // a failure never fails the caller (the statistics are recomputed after open when missing).
-    // Written under the catalog lock while the index still exists, so a concurrent DropIndex
-    // cannot leave a record behind (a leftover would be removed at the next open anyway).
-    {
-        std::shared_lock lock(catalog_mu_);
-        if (CheckOpenLocked().ok() && catalog_->FindById(handle.id()).get() == &handle &&
-            std::any_of(handle.metadata_indexes->begin(), handle.metadata_indexes->end(),
-                        [&](const auto& listed) { return listed.get() == &index; })) {
-            rocksdb::WriteBatch wb = storage::Store::NewBatch();
-            wb.Put(store_->cf(ColumnFamily::kCatalog),
-                   storage::IndexStatsKey(handle.id(), index.id),
-                   storage::EncodeIndexStatsRecord(
-                       {.stats_ts = snapshot.ts(), .stats = document::EncodeIndexStats(*stats)}));
-            store_->WriteCatalog(wb, /*sync=*/false).IgnoreError();
-        }
+    // Written under the catalog lock while the index is still listed, so that a concurrent
+    // DropIndex cannot leave a record behind (a leftover would be removed at the next open
+    // anyway, as its id is never reused).
+    std::shared_lock lock(catalog_mu_);
+    if (CheckOpenLocked().ok() && IsListedLocked(handle, index)) {
+        StoreIndexStatsLocked(handle, index, /*only_if_changed=*/false);
     }
     return Status::Ok();
+}
+
+void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
+                                         bool only_if_changed) {
+    if (store_->read_only()) {
+        return;  // statistics live in memory only
+    }
+    // The installed statistics are read under the record lock: whichever writer comes last
+    // writes the newest, even when refreshes finish out of order.
+    std::lock_guard record_lock(index.stats_record_mu);
+    const MetadataIndex::InstalledStats installed = index.installed_stats();
+    if (!installed.stats) {
+        return;
+    }
+    const std::int64_t changes_since = std::max<std::int64_t>(installed.changes_since, 0);
+    if (only_if_changed && installed.ts == index.stored_stats_ts &&
+        changes_since == index.stored_changes_since) {
+        return;
+    }
+    rocksdb::WriteBatch wb = storage::Store::NewBatch();
+    wb.Put(
+        store_->cf(ColumnFamily::kCatalog), storage::IndexStatsKey(handle.id(), index.id),
+        storage::EncodeIndexStatsRecord({.stats_ts = installed.ts,
+                                         .changes_since = static_cast<std::uint64_t>(changes_since),
+                                         .stats = document::EncodeIndexStats(*installed.stats)}));
+    if (store_->WriteCatalog(wb, /*sync=*/false).ok()) {
+        index.stored_stats_ts = installed.ts;
+        index.stored_changes_since = changes_since;
+    }
+}
+
+void DatabaseImpl::StoreIndexChangeCountsLocked() {
+    for (const std::string& tenant : catalog_->TenantNames()) {
+        auto handles = catalog_->Collections(tenant);
+        if (!handles.ok()) {
+            continue;
+        }
+        for (const auto& handle : *handles) {
+            for (const auto& index : *handle->metadata_indexes) {
+                if (index->ready.load()) {
+                    StoreIndexStatsLocked(*handle, *index, /*only_if_changed=*/true);
+                }
+            }
+        }
+    }
 }
 
 Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
@@ -682,7 +774,7 @@ void DatabaseImpl::RefreshStaleIndexStats() {
                         continue;
                     }
                     auto stats = index->stats();
-                    const auto changed = index->changes_since_stats.load();
+                    const auto changed = index->ChangesSinceStats();
                     const double base = stats ? static_cast<double>(std::max<std::uint64_t>(
                                                     stats->rows_in_collection, 1000))
                                               : 0.0;

@@ -33,8 +33,17 @@ struct MetadataIndex {
     // Set once the online build has finished: reads at or after ready_ts may use the index.
     std::atomic<bool> ready{false};
     std::atomic<std::uint64_t> ready_ts{0};
-    // Rows changed since the statistics were computed (a refresh is due past ~10%).
-    std::atomic<std::int64_t> changes_since_stats{0};
+    // Rows whose entries changed since the database was opened (one per changed row, added once
+    // the commit is written, so that a refresh counts a change only if its snapshot can see it,
+    // except for a commit still waiting for an earlier one to be published). Only grows.
+    std::atomic<std::int64_t> changes{0};
+    // Held while the statistics record (catalog "s/") is written, so that records are written in
+    // the order the statistics were installed and the last one written is the newest.
+    std::mutex stats_record_mu;
+    // What the stored record holds (GUARDED_BY(stats_record_mu)): the snapshot of its statistics
+    // (0: none) and its change count. Close rewrites the record when the installed state differs.
+    std::uint64_t stored_stats_ts = 0;
+    std::int64_t stored_changes_since = 0;
 
     [[nodiscard]] bool UsableAt(std::uint64_t snapshot) const {
         return ready.load(std::memory_order_acquire) &&
@@ -48,16 +57,44 @@ struct MetadataIndex {
         std::lock_guard lock(stats_mu_);
         return stats_ts_;
     }
-    void SetStats(std::shared_ptr<const document::IndexStats> stats, std::uint64_t ts) {
+    // Rows changed since the snapshot of the installed statistics (a refresh is due past ~10%
+    // of the collection).
+    [[nodiscard]] std::int64_t ChangesSinceStats() const {
         std::lock_guard lock(stats_mu_);
+        return changes.load() - changes_at_stats_;
+    }
+    // The installed statistics (null: none yet), their snapshot and the changes since, read
+    // together.
+    struct InstalledStats {
+        std::shared_ptr<const document::IndexStats> stats;
+        std::uint64_t ts = 0;
+        std::int64_t changes_since = 0;
+    };
+    [[nodiscard]] InstalledStats installed_stats() const {
+        std::lock_guard lock(stats_mu_);
+        return {stats_, stats_ts_, changes.load() - changes_at_stats_};
+    }
+    // Installs statistics computed at snapshot `ts`, when `changes` read `changes_at` (taken
+    // before the snapshot), unless statistics of a later snapshot are installed already: a
+    // refresh that started earlier but finished later must not replace them. Returns whether it
+    // installed them.
+    bool InstallStats(std::shared_ptr<const document::IndexStats> stats, std::uint64_t ts,
+                      std::int64_t changes_at) {
+        std::lock_guard lock(stats_mu_);
+        if (stats_ && ts < stats_ts_) {
+            return false;
+        }
         stats_ = std::move(stats);
         stats_ts_ = ts;
+        changes_at_stats_ = changes_at;
+        return true;
     }
 
   private:
     mutable std::mutex stats_mu_;
     std::shared_ptr<const document::IndexStats> stats_;
     std::uint64_t stats_ts_ = 0;
+    std::int64_t changes_at_stats_ = 0;  // the value of `changes` the statistics reflect
 };
 
 /// The entry values of one document for `path`: the encoded distinct scalars it yields, plus

@@ -252,7 +252,7 @@ void DatabaseImpl::ReapIdleTransactions() {
 
 Status DatabaseImpl::TxnWrite(TxnState& state, const WriteBatch& batch) {
     std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("writing in a transaction"));
     return ApplyBatchLocked(batch, &state);
 }
 
@@ -283,6 +283,9 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::TxnListEdges(TxnState& state,
 }
 
 Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
+    if (!state.writes.empty()) {
+        PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
+    }
     std::shared_lock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     if (state.writes.empty()) {

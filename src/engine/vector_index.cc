@@ -27,28 +27,31 @@ index::HnswParams ParamsFor(std::uint32_t dimension, Metric metric,
 CollectionVectorIndex::CollectionVectorIndex(storage::CollectionId collection,
                                              std::uint32_t dimension,
                                              const document::VectorIndexSettings& settings,
-                                             std::string checkpoint_path,
+                                             std::string checkpoint_path, rocksdb::FileSystem* fs,
                                              std::unique_ptr<index::HnswIndex> graph)
     : collection_(collection),
       dimension_(dimension),
       settings_(settings),
       checkpoint_path_(std::move(checkpoint_path)),
+      fs_(fs),
       graph_(std::move(graph)) {}
 
 Result<std::unique_ptr<CollectionVectorIndex>> CollectionVectorIndex::Create(
     storage::CollectionId collection, std::uint32_t dimension, Metric metric,
-    const document::VectorIndexSettings& settings, std::string checkpoint_path) {
+    const document::VectorIndexSettings& settings, std::string checkpoint_path,
+    rocksdb::FileSystem* fs) {
     PHENIX_ASSIGN_OR_RETURN(auto graph,
                             index::HnswIndex::Create(ParamsFor(dimension, metric, settings)));
     return std::unique_ptr<CollectionVectorIndex>(new CollectionVectorIndex(
-        collection, dimension, settings, std::move(checkpoint_path), std::move(graph)));
+        collection, dimension, settings, std::move(checkpoint_path), fs, std::move(graph)));
 }
 
 Result<std::unique_ptr<CollectionVectorIndex>> CollectionVectorIndex::Open(
     storage::CollectionId collection, std::uint32_t dimension, Metric metric,
-    const document::VectorIndexSettings& settings, std::string checkpoint_path) {
+    const document::VectorIndexSettings& settings, std::string checkpoint_path,
+    rocksdb::FileSystem* fs) {
     txn::Timestamp watermark = 0;
-    auto loaded = index::HnswIndex::Load(checkpoint_path, &watermark);
+    auto loaded = index::HnswIndex::Load(checkpoint_path, &watermark, fs);
     if (loaded.status().code() == StatusCode::kNotFound) {
         return std::unique_ptr<CollectionVectorIndex>();
     }
@@ -60,8 +63,9 @@ Result<std::unique_ptr<CollectionVectorIndex>> CollectionVectorIndex::Open(
         return std::unique_ptr<CollectionVectorIndex>();  // settings changed: rebuild
     }
     auto index = std::unique_ptr<CollectionVectorIndex>(new CollectionVectorIndex(
-        collection, dimension, settings, std::move(checkpoint_path), std::move(*loaded)));
+        collection, dimension, settings, std::move(checkpoint_path), fs, std::move(*loaded)));
     index->durable_watermark_.store(watermark);
+    index->loaded_from_checkpoint_ = true;
     return index;
 }
 
@@ -70,7 +74,13 @@ void CollectionVectorIndex::SetVectorSource(index::VectorSource source) {
 }
 
 void CollectionVectorIndex::Apply(storage::RowId row, txn::Timestamp ts,
-                                  std::optional<std::span<const float>> vector) {
+                                  std::optional<std::span<const float>> vector,
+                                  std::string_view external_id) {
+    // The label first: a search that finds the row (in the tail or the graph) finds its name.
+    // (A row past the graph's 32-bit space gets none; the caller reads its record instead.)
+    if (vector && row <= index::kMaxRow) {
+        graph_->SetLabel(row, external_id);
+    }
     std::unique_lock lock(tail_mu_);
     auto newest = newest_in_tail_.find(row);
     const bool in_tail =
@@ -90,6 +100,9 @@ void CollectionVectorIndex::Apply(storage::RowId row, txn::Timestamp ts,
     }
     graph_->EndRow(row, ts);
     changes_since_checkpoint_.fetch_add(1, std::memory_order_relaxed);
+    if (ts > last_change_ts_.load(std::memory_order_relaxed)) {
+        last_change_ts_.store(ts, std::memory_order_relaxed);  // under tail_mu_: one writer
+    }
     if (!vector || vector->size() != dimension_) {
         if (newest != newest_in_tail_.end()) {
             newest_in_tail_.erase(newest);
@@ -112,6 +125,9 @@ std::size_t CollectionVectorIndex::EndRowsNotIn(const index::RowBitmap& present,
             ++ended;
             changes_since_checkpoint_.fetch_add(1, std::memory_order_relaxed);
         }
+    }
+    if (ended > 0 && ts > last_change_ts_.load(std::memory_order_relaxed)) {
+        last_change_ts_.store(ts, std::memory_order_relaxed);
     }
     return ended;
 }
@@ -158,10 +174,16 @@ bool CollectionVectorIndex::TrainIfReadyLocked() {
     return true;
 }
 
-std::size_t CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threads) {
+Status CollectionVectorIndex::indexing_error() const {
+    std::lock_guard lock(failed_mu_);
+    return failed_;
+}
+
+Result<std::size_t> CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threads) {
     std::lock_guard drain(drain_mu_);
-    if (failed_ || !TrainIfReadyLocked()) {
-        return 0;
+    PHENIX_RETURN_IF_ERROR(indexing_error());
+    if (!TrainIfReadyLocked()) {
+        return std::size_t{0};
     }
     // A prefix of the tail with distinct rows (versions of one row go in order, one per round).
     std::vector<TailEntry*> batch;
@@ -176,7 +198,7 @@ std::size_t CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threa
         }
     }
     if (batch.empty()) {
-        return 0;
+        return std::size_t{0};
     }
     // The entries stay in the tail (and their vectors valid) until they are removed below.
     std::atomic<std::size_t> next{0};
@@ -205,14 +227,20 @@ std::size_t CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threa
         }
     }
     if (!error.ok()) {
-        // Should not happen (vectors were validated when written). Keep every entry in the tail,
-        // where searches still score it exactly, and stop feeding the graph.
-        std::fprintf(stderr,
-                     "phenix: vector index of collection %u stopped indexing: %s; searches scan "
-                     "the unindexed rows exactly; RebuildVectorIndex rebuilds it\n",
-                     collection_, error.message().c_str());
-        failed_ = true;
-        return 0;
+        // Vectors were validated when written, so this is a limit of the graph (e.g. a row id
+        // past its 32-bit space). Keep every entry of the batch in the tail (entries that did go
+        // into the graph are found in both and counted once), where searches still score them
+        // exactly, and stop feeding the graph: retrying would fail the same way.
+        Status stopped =
+            Status(error.code(), "the vector index of collection " + std::to_string(collection_) +
+                                     " stopped indexing: " + error.message() +
+                                     " (searches scan the unindexed rows exactly)");
+        std::fprintf(stderr, "phenix: %s\n", stopped.message().c_str());
+        {
+            std::lock_guard lock(failed_mu_);
+            failed_ = stopped;
+        }
+        return stopped;
     }
     std::unique_lock lock(tail_mu_);
     for (TailEntry* entry : batch) {
@@ -229,7 +257,7 @@ std::size_t CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threa
     }
     // The graph changed too: a checkpoint taken while these were in the tail is now stale.
     changes_since_checkpoint_.fetch_add(batch.size(), std::memory_order_relaxed);
-    return batch.size();
+    return std::size_t{batch.size()};
 }
 
 txn::Timestamp CollectionVectorIndex::Watermark(txn::Timestamp visible) const {
@@ -242,12 +270,24 @@ txn::Timestamp CollectionVectorIndex::Watermark(txn::Timestamp visible) const {
 }
 
 Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchRequest& request) const {
-    PHENIX_ASSIGN_OR_RETURN(std::vector<float> query, graph_->PrepareQuery(request.query));
     VectorSearchResult result;
-    // (distance, row, inserted_ts) candidates from outside the graph.
+    // (distance, row, inserted_ts) candidates from outside the graph. The prepared query (a
+    // copy, normalised under cosine) is made only when there are any: the common case, an
+    // empty tail, goes straight to the graph.
     std::vector<index::Neighbor> exact;
+    std::vector<float> query;
+    auto prepared = [&]() -> Result<std::span<const float>> {
+        if (query.empty()) {
+            PHENIX_ASSIGN_OR_RETURN(query, graph_->PrepareQuery(request.query));
+        }
+        return std::span<const float>(query);
+    };
     // Whether a row passes the filter (bitmap or predicate), exclusions aside.
     auto passes = [&request](storage::RowId row) {
+        if (row > index::kMaxRow) {
+            // Filters are 32-bit row sets (and a predicate's rows too): never in one.
+            return request.filter == nullptr && request.predicate == nullptr;
+        }
         const auto row32 = static_cast<std::uint32_t>(row);
         if (request.filter != nullptr) {
             return request.filter->contains(row32);
@@ -267,13 +307,16 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
                 !allowed(entry.row)) {
                 continue;
             }
+            PHENIX_ASSIGN_OR_RETURN(std::span<const float> q, prepared());
             ++result.unindexed_rows_scanned;
-            exact.push_back({entry.row, graph_->Distance(query, entry.vector), entry.ts});
+            exact.push_back(
+                {entry.row, graph_->Distance(q, entry.vector), entry.ts, graph_->Label(entry.row)});
         }
     }
     for (const PendingVector& own : request.own_vectors) {
         if (passes(own.row)) {
-            exact.push_back({own.row, graph_->Distance(query, own.vector), index::kForever});
+            PHENIX_ASSIGN_OR_RETURN(std::span<const float> q, prepared());
+            exact.push_back({own.row, graph_->Distance(q, own.vector), index::kForever});
         }
     }
     // An entry being moved may be found in the graph too: the same version of the same row,
@@ -287,8 +330,12 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
                                  .exclude = request.exclude,
                                  .predicate = request.predicate,
                                  .predicate_rows = request.predicate_rows};
-    PHENIX_ASSIGN_OR_RETURN(index::SearchResult graph, graph_->Search(query, options));
+    PHENIX_ASSIGN_OR_RETURN(index::SearchResult graph, graph_->Search(request.query, options));
     result.stats = graph.stats;
+    if (exact.empty()) {
+        result.neighbors = std::move(graph.neighbors);  // one version per row at a snapshot
+        return result;
+    }
     std::vector<index::Neighbor> all = std::move(exact);
     all.insert(all.end(), graph.neighbors.begin(), graph.neighbors.end());
     std::sort(all.begin(), all.end(), [](const index::Neighbor& a, const index::Neighbor& b) {
@@ -316,19 +363,89 @@ void CollectionVectorIndex::Retire() {
     retired_ = true;
 }
 
-Status CollectionVectorIndex::Checkpoint(txn::Timestamp visible, txn::Timestamp floor) {
+Status CollectionVectorIndex::Checkpoint(txn::Timestamp durable, txn::Timestamp floor) {
     std::lock_guard drain(drain_mu_);
     if (retired_) {
         return Status::Ok();
     }
     const std::uint64_t changes = changes_since_checkpoint_.load();
-    const txn::Timestamp watermark = Watermark(visible);
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(checkpoint_path_).parent_path(), ec);
-    PHENIX_RETURN_IF_ERROR(graph_->Save(checkpoint_path_, watermark, floor));
+    const txn::Timestamp watermark = Watermark(durable);
+    PHENIX_RETURN_IF_ERROR(graph_->Save(checkpoint_path_, watermark, floor, fs_));
     durable_watermark_.store(watermark);
     changes_since_checkpoint_.fetch_sub(changes);
+    if (watermark < last_change_ts_.load()) {
+        // The graph holds changes the watermark does not cover (they were not durable yet, or
+        // not visible): the next round must checkpoint again, or a restart replays them.
+        changes_since_checkpoint_.fetch_add(1);
+    }
     return Status::Ok();
+}
+
+std::uint64_t CollectionVectorIndex::Verify(txn::Timestamp snapshot, const NextRow& next,
+                                            const std::function<void(std::string)>& problem) const {
+    // Node ids found below stay valid: no insert (slot reuse) or repair runs meanwhile.
+    std::lock_guard drain(drain_mu_);
+    // The tail's visible entries are copied first (an entry that leaves the tail meanwhile is
+    // in the graph already), so commits are not held up while storage is read.
+    std::unordered_map<storage::RowId, std::pair<txn::Timestamp, std::vector<float>>> tail;
+    {
+        std::shared_lock lock(tail_mu_);
+        for (const TailEntry& entry : tail_) {
+            const txn::Timestamp end = entry.end.load();
+            if (entry.ts <= snapshot && (end == index::kForever || snapshot < end)) {
+                tail[entry.row] = {entry.ts, entry.vector};
+            }
+        }
+    }
+    std::vector<index::RowId> visible = graph_->VisibleRows(snapshot);
+    for (const auto& [row, vector] : tail) {
+        visible.push_back(row);
+    }
+    std::sort(visible.begin(), visible.end());
+    visible.erase(std::unique(visible.begin(), visible.end()), visible.end());
+
+    const std::string where = "vector index of collection " + std::to_string(collection_);
+    std::uint64_t checked = 0;
+    std::size_t pos = 0;  // next row of `visible` not yet matched
+    storage::RowId row = 0;
+    std::vector<float> vector;
+    auto extra = [&](storage::RowId stray) {
+        problem(where + ": row " + std::to_string(stray) + " is searchable at timestamp " +
+                std::to_string(snapshot) + " but storage has no vector for it there");
+    };
+    while (next(row, vector)) {
+        ++checked;
+        for (; pos < visible.size() && visible[pos] < row; ++pos) {
+            extra(visible[pos]);
+        }
+        if (pos == visible.size() || visible[pos] != row) {
+            problem(where + ": row " + std::to_string(row) +
+                    " has a vector in storage but no searchable version at timestamp " +
+                    std::to_string(snapshot));
+            continue;
+        }
+        ++pos;
+        const index::NodeId node = graph_->FindRow(row, snapshot);
+        bool same = false;
+        if (auto it = tail.find(row); it != tail.end()) {
+            same = it->second.second == vector;
+            // The graph may hold the same version (an entry being moved), never another one.
+            if (node != index::kNoNode && graph_->NodeInsertedTs(node) != it->second.first) {
+                problem(where + ": row " + std::to_string(row) +
+                        " has two versions searchable at timestamp " + std::to_string(snapshot));
+            }
+        } else {
+            same = node != index::kNoNode && graph_->NodeHasVector(node, vector);
+        }
+        if (!same) {
+            problem(where + ": row " + std::to_string(row) + " is searchable at timestamp " +
+                    std::to_string(snapshot) + " with another vector than storage holds");
+        }
+    }
+    for (; pos < visible.size(); ++pos) {
+        extra(visible[pos]);
+    }
+    return checked;
 }
 
 VectorIndexInfo CollectionVectorIndex::Info(txn::Timestamp visible) const {
@@ -346,6 +463,11 @@ VectorIndexInfo CollectionVectorIndex::Info(txn::Timestamp visible) const {
     info.vectors_bytes = memory.vectors_bytes;
     info.graph_bytes = memory.graph_bytes;
     info.metadata_bytes = memory.metadata_bytes;
+    info.loaded_from_checkpoint = loaded_from_checkpoint_;
+    info.checkpoint_rejected = checkpoint_rejected_;
+    if (Status error = indexing_error(); !error.ok()) {
+        info.indexing_error = error.message();
+    }
     return info;
 }
 

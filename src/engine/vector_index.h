@@ -11,9 +11,16 @@
 //   * Search at snapshot s: the tail is read first (entries visible at s are scored exactly),
 //     then the graph is searched at s; a row found in both (an entry being moved) counts once.
 //     So a committed row is searchable the moment its commit is visible.
-//   * Checkpoint: the graph is saved with a watermark W (every commit <= W is in it); on open it
-//     is loaded and the versions committed after W are read back from storage into the tail.
-//     The storage history floor is held at or below the last durable W so those versions exist.
+//   * Checkpoint: the graph is saved with a watermark W (every commit <= W is in it, and every
+//     commit <= W is durable in storage: the caller passes a durable timestamp); on open it is
+//     loaded, reconciled with the state at the storage history floor if W is below it, and the
+//     versions committed after that are read back from storage into the tail. Garbage
+//     collection never waits for the index (docs/decisions/0004-vector-index.md).
+//   * Labels: each row's external id is kept beside the graph (set by Apply, before the row is
+//     searchable), so a search names its hits without reading their records.
+//   * A drain that fails (an insert the graph refuses, e.g. a row id past its 32-bit space)
+//     stops feeding the graph and is reported by Drain and Info; the failed rows stay in the
+//     tail, where searches still score them exactly.
 //
 // Thread safety: all methods are thread-safe. Apply for one row is called under that row's
 // entity lock (commits of one row are serialised and arrive in timestamp order).
@@ -40,6 +47,10 @@
 #include "index/hnsw/hnsw_index.h"
 #include "storage/keys.h"
 #include "txn/oracle.h"
+
+namespace rocksdb {
+class FileSystem;
+}  // namespace rocksdb
 
 namespace phenix::engine {
 
@@ -73,32 +84,39 @@ struct VectorSearchResult {
 
 class CollectionVectorIndex {
   public:
-    /// A new, empty index.
+    /// A new, empty index. Checkpoints go through `fs` (not owned; nullptr: the default).
     static Result<std::unique_ptr<CollectionVectorIndex>> Create(
         storage::CollectionId collection, std::uint32_t dimension, Metric metric,
-        const document::VectorIndexSettings& settings, std::string checkpoint_path);
+        const document::VectorIndexSettings& settings, std::string checkpoint_path,
+        rocksdb::FileSystem* fs = nullptr);
     /// The index from `checkpoint_path` if it exists and matches the settings; nullptr (and no
     /// error) if there is none or it belongs to other settings; Corruption if it is damaged.
     static Result<std::unique_ptr<CollectionVectorIndex>> Open(
         storage::CollectionId collection, std::uint32_t dimension, Metric metric,
-        const document::VectorIndexSettings& settings, std::string checkpoint_path);
+        const document::VectorIndexSettings& settings, std::string checkpoint_path,
+        rocksdb::FileSystem* fs = nullptr);
 
     [[nodiscard]] storage::CollectionId collection() const { return collection_; }
     [[nodiscard]] const document::VectorIndexSettings& settings() const { return settings_; }
     [[nodiscard]] std::uint32_t dimension() const { return dimension_; }
 
     /// The commit hook: `row` changed at `ts`; `vector` is its new vector (nullopt: the entity
-    /// was deleted or has no vector any more). Versions of one row arrive in timestamp order.
-    void Apply(storage::RowId row, txn::Timestamp ts, std::optional<std::span<const float>> vector);
+    /// was deleted or has no vector any more); `external_id` names the row (kept as its label).
+    /// Versions of one row arrive in timestamp order. Applying a version twice changes nothing.
+    void Apply(storage::RowId row, txn::Timestamp ts, std::optional<std::span<const float>> vector,
+               std::string_view external_id = {});
 
     /// Ends, at `ts`, the live graph node of every row not in `present` (rows deleted while
     /// the index was not running, whose deletions storage no longer keeps). Returns how many.
     std::size_t EndRowsNotIn(const index::RowBitmap& present, txn::Timestamp ts);
 
     /// Moves up to `max_entries` tail entries into the graph using `threads` threads. Returns
-    /// how many moved (0: nothing to do).
-    std::size_t Drain(std::size_t max_entries, unsigned threads);
+    /// how many moved (0: nothing to do). Once an insert fails, returns that error (now and on
+    /// every later call): the index stopped indexing; see indexing_error().
+    Result<std::size_t> Drain(std::size_t max_entries, unsigned threads);
     [[nodiscard]] std::size_t tail_size() const;
+    /// Why the index stopped indexing (OK while it works).
+    [[nodiscard]] Status indexing_error() const;
 
     /// Every commit at or below the returned timestamp is in the graph (`visible`: the oracle's
     /// visible timestamp, read by the caller before this call).
@@ -111,9 +129,11 @@ class CollectionVectorIndex {
     /// Stops checkpoints (after one in progress): the index was replaced or dropped and no
     /// longer receives changes, so it must never overwrite the checkpoint file again.
     void Retire();
-    /// Saves the graph with its current watermark; `floor` drops nodes ended before it. OK and
-    /// nothing written once retired.
-    Status Checkpoint(txn::Timestamp visible, txn::Timestamp floor);
+    /// Saves the graph with watermark min(`durable`, what the graph holds): `durable` must be a
+    /// timestamp at or below which every commit is durable in storage. `floor` (the persisted
+    /// history floor: no snapshot below it can exist, even after a restart) drops nodes ended
+    /// at or before it. OK and nothing written once retired.
+    Status Checkpoint(txn::Timestamp durable, txn::Timestamp floor);
     /// The watermark of the last durable checkpoint (0: none).
     [[nodiscard]] txn::Timestamp durable_watermark() const { return durable_watermark_.load(); }
     /// Changes applied since the last checkpoint.
@@ -122,13 +142,27 @@ class CollectionVectorIndex {
     }
     [[nodiscard]] const std::string& checkpoint_path() const { return checkpoint_path_; }
 
+    /// Verification: compares what the index holds at `snapshot` with storage. `next` yields
+    /// storage's rows that have a vector at the snapshot, in ascending row order, with their
+    /// vectors (false when done). Every such row must have a version visible at the snapshot
+    /// (in the graph or the tail) storing exactly that vector, and no other row may be visible.
+    /// Each disagreement is passed to `problem`; returns the number of rows checked.
+    using NextRow = std::function<bool(storage::RowId& row, std::vector<float>& vector)>;
+    std::uint64_t Verify(txn::Timestamp snapshot, const NextRow& next,
+                         const std::function<void(std::string)>& problem) const;
+    /// Whether Open loaded it from a checkpoint (false: created empty and rebuilt).
+    [[nodiscard]] bool loaded_from_checkpoint() const { return loaded_from_checkpoint_; }
+    /// Records why an existing checkpoint was not used (before the index is published).
+    void set_checkpoint_rejected(std::string why) { checkpoint_rejected_ = std::move(why); }
+
     void SetVectorSource(index::VectorSource source);
     [[nodiscard]] VectorIndexInfo Info(txn::Timestamp visible) const;
 
   private:
     CollectionVectorIndex(storage::CollectionId collection, std::uint32_t dimension,
                           const document::VectorIndexSettings& settings,
-                          std::string checkpoint_path, std::unique_ptr<index::HnswIndex> graph);
+                          std::string checkpoint_path, rocksdb::FileSystem* fs,
+                          std::unique_ptr<index::HnswIndex> graph);
 
     struct TailEntry {
         storage::RowId row = 0;
@@ -141,6 +175,7 @@ class CollectionVectorIndex {
     const std::uint32_t dimension_;
     const document::VectorIndexSettings settings_;
     const std::string checkpoint_path_;
+    rocksdb::FileSystem* const fs_;  // not owned (the store's); nullptr: the default
     std::unique_ptr<index::HnswIndex> graph_;
 
     mutable std::shared_mutex tail_mu_;
@@ -151,13 +186,17 @@ class CollectionVectorIndex {
     // can take inserts. REQUIRES drain_mu_.
     bool TrainIfReadyLocked();
 
-    std::mutex drain_mu_;   // one Drain or Checkpoint at a time
-    bool retired_ = false;  // GUARDED_BY(drain_mu_)
-    bool failed_ = false;   // GUARDED_BY(drain_mu_): an insert failed; the tail keeps everything
+    mutable std::mutex drain_mu_;   // one Drain, Repair or Checkpoint at a time (and Verify)
+    bool retired_ = false;          // GUARDED_BY(drain_mu_)
+    mutable std::mutex failed_mu_;  // leaf
+    Status failed_;  // GUARDED_BY(failed_mu_): why indexing stopped (an insert failed)
     std::optional<std::chrono::steady_clock::time_point>
         waiting_for_training_;  // GUARDED_BY(drain_mu_)
     std::atomic<txn::Timestamp> durable_watermark_{0};
+    bool loaded_from_checkpoint_ = false;  // immutable after Open
+    std::string checkpoint_rejected_;      // immutable once published
     std::atomic<std::uint64_t> changes_since_checkpoint_{0};
+    std::atomic<txn::Timestamp> last_change_ts_{0};  // the newest Apply that changed anything
 };
 
 }  // namespace phenix::engine

@@ -14,12 +14,15 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "common/sync_point.h"
 #include "engine/batch_changes.h"
 #include "engine/database_impl.h"
+#include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
 #include "engine/storage_adjacency.h"
 #include "engine/validation.h"
 #include "storage/catalog_codec.h"
+#include "storage/checkpoint_file.h"
 #include "storage/entity_codec.h"
 
 namespace phenix {
@@ -58,6 +61,12 @@ using storage::RowId;
 namespace {
 
 constexpr std::size_t kMaxK = 10000;
+// Filters without a usable index on collections this large are checked on search candidates
+// (below it, scanning every record is cheap anyway).
+constexpr std::uint64_t kLazyFilterMinRows = 5000;
+// Cost model (µs, FilterEvaluator's): a record checked by point read vs one read by a scan.
+constexpr double kRecordCheckCost = 2.0;
+constexpr double kScanCost = 1.5;
 // Tail sizes above this are drained in large batches with every core.
 constexpr std::size_t kBulkDrainThreshold = 4096;
 constexpr std::uint64_t kCheckpointChanges = 200'000;
@@ -132,23 +141,30 @@ Status DatabaseImpl::OpenVectorIndex(const CollectionHandle& handle) {
                             document::ParseVectorIndexSettings(handle.record.settings));
     const std::uint32_t dim = *handle.record.dimension;
     const std::string path = VectorCheckpointPath(handle.id());
-    auto opened =
-        CollectionVectorIndex::Open(handle.id(), dim, handle.record.metric, settings, path);
+    auto opened = CollectionVectorIndex::Open(handle.id(), dim, handle.record.metric, settings,
+                                              path, store_->file_system());
     std::unique_ptr<CollectionVectorIndex> index;
+    std::string rejected;
     if (opened.ok()) {
         index = std::move(*opened);
+        if (!index && std::filesystem::exists(path)) {
+            rejected = "the checkpoint was written for other index settings";
+        }
     } else {
         // The index is derived data: a damaged checkpoint is rebuilt, never fatal.
+        rejected = opened.status().message();
         std::fprintf(stderr,
                      "phenix: %s; rebuilding the vector index of '%s' from the stored data\n",
-                     opened.status().message().c_str(), handle.ref().ToString().c_str());
+                     rejected.c_str(), handle.ref().ToString().c_str());
     }
     txn::Timestamp from = 1;
     if (index) {
         from = index->durable_watermark() + 1;
     } else {
-        PHENIX_ASSIGN_OR_RETURN(index, CollectionVectorIndex::Create(
-                                           handle.id(), dim, handle.record.metric, settings, path));
+        PHENIX_ASSIGN_OR_RETURN(
+            index, CollectionVectorIndex::Create(handle.id(), dim, handle.record.metric, settings,
+                                                 path, store_->file_system()));
+        index->set_checkpoint_rejected(std::move(rejected));
     }
     index->SetVectorSource(MakeVectorSource(store_.get(), handle.tenant_id, handle.id()));
     PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(handle, *index, from, oracle_->visible()));
@@ -168,6 +184,9 @@ Status DatabaseImpl::OpenVectorIndexes() {
             PHENIX_RETURN_IF_ERROR(OpenVectorIndex(*handle));
             wanted.insert(std::filesystem::path(VectorCheckpointPath(handle->id())).filename());
         }
+    }
+    if (store_->read_only()) {
+        return Status::Ok();  // writes nothing: leftovers wait for a read-write open
     }
     // Checkpoints of dropped collections (a crash between the drop and the file deletion) and
     // leftovers of interrupted saves.
@@ -193,8 +212,8 @@ void DatabaseImpl::DropVectorIndex(storage::CollectionId id) {
         vector_indexes_.erase(it);
     }
     index->Retire();
-    std::error_code ec;
-    std::filesystem::remove(index->checkpoint_path(), ec);
+    // A failure leaves a stale file that the next open removes (it belongs to no collection).
+    storage::RemoveCheckpointFile(store_->file_system(), index->checkpoint_path()).IgnoreError();
 }
 
 Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
@@ -207,6 +226,7 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
     struct Version {
         txn::Timestamp ts;
         std::optional<std::vector<float>> vector;
+        std::string external_id;
     };
     std::vector<Version> versions;
     std::string current_key;
@@ -218,7 +238,7 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
         const RowId row = storage::RowFromEntityKey(current_key);
         for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
             if (it->vector) {
-                index.Apply(row, it->ts, std::span<const float>(*it->vector));
+                index.Apply(row, it->ts, std::span<const float>(*it->vector), it->external_id);
             } else {
                 index.Apply(row, it->ts, std::nullopt);
             }
@@ -233,11 +253,14 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
                 flush();
                 current_key.assign(version.key);
             }
-            Version v{.ts = version.ts, .vector = std::nullopt};
+            Version v{.ts = version.ts, .vector = std::nullopt, .external_id = {}};
             if (version.value) {
                 PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(*version.value, decoded));
                 if (!decoded.empty()) {
                     v.vector = decoded;
+                    PHENIX_ASSIGN_OR_RETURN(std::string_view id,
+                                            storage::DecodeEntityRecordId(*version.value));
+                    v.external_id = id;
                 }
             }
             versions.push_back(std::move(v));
@@ -250,6 +273,11 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
 
 void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
     std::shared_lock lock(vector_mu_);
+    // RebuildVectorIndex reads storage up to here (with vector_mu_ exclusive) before it takes
+    // over: commits whose hook already ran on the index it replaces must not be lost.
+    txn::Timestamp hooked = last_hooked_ts_.load();
+    while (ts > hooked && !last_hooked_ts_.compare_exchange_weak(hooked, ts)) {
+    }
     if (vector_indexes_.empty()) {
         return;
     }
@@ -267,7 +295,9 @@ void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Time
         const RowId row = storage::RowFromEntityKey(change.key);
         if (change.value && storage::DecodeEntityRecordVector(*change.value, vector).ok() &&
             !vector.empty()) {
-            it->second->Apply(row, ts, std::span<const float>(vector));
+            auto id = storage::DecodeEntityRecordId(*change.value);
+            it->second->Apply(row, ts, std::span<const float>(vector),
+                              id.ok() ? *id : std::string_view());
         } else {
             it->second->Apply(row, ts, std::nullopt);
         }
@@ -276,6 +306,31 @@ void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Time
     if (applied) {
         builder_cv_.notify_one();
     }
+}
+
+void DatabaseImpl::RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
+    if (!filter_cache_.RecordCommit(ts)) {
+        return;  // no cached filter results: nothing to log
+    }
+    EntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID());
+    (void)wb.Iterate(&changes);  // an in-memory batch RocksDB has just written
+    std::vector<RowId> rows;
+    storage::CollectionId current = 0;
+    auto flush = [&] {
+        if (!rows.empty()) {
+            filter_cache_.RecordChanges(current, ts, rows);
+            rows.clear();
+        }
+    };
+    for (const EntityChanges::Change& change : changes.changes) {
+        const auto collection = coding::DecodeFixed32BE(change.key.data() + 4);
+        if (collection != current) {
+            flush();
+            current = collection;
+        }
+        rows.push_back(storage::RowFromEntityKey(change.key));
+    }
+    flush();
 }
 
 Status DatabaseImpl::ReconcileAtFloor(const CollectionHandle& handle, CollectionVectorIndex& index,
@@ -298,7 +353,9 @@ Status DatabaseImpl::ReconcileAtFloor(const CollectionHandle& handle, Collection
         if (vector.empty()) {
             index.Apply(row, floor, std::nullopt);
         } else {
-            index.Apply(row, floor, std::span<const float>(vector));  // no-op if unchanged
+            PHENIX_ASSIGN_OR_RETURN(std::string_view id,
+                                    storage::DecodeEntityRecordId(it->value()));
+            index.Apply(row, floor, std::span<const float>(vector), id);  // no-op if unchanged
         }
     }
     PHENIX_RETURN_IF_ERROR(it->status());
@@ -310,15 +367,34 @@ Status DatabaseImpl::LoadVectorIndexFromStorage(const CollectionHandle& handle,
                                                 CollectionVectorIndex& index,
                                                 txn::Timestamp from_ts,
                                                 txn::Timestamp to_ts) const {
-    const txn::Timestamp floor = store_->history_floor();
-    if (floor > 0 && from_ts <= floor) {
-        PHENIX_RETURN_IF_ERROR(ReconcileAtFloor(handle, index, floor));
-        from_ts = floor + 1;
+    // Reconcile and replay must read one history: a snapshot registered at the floor keeps
+    // garbage collection from moving the floor (and compaction from merging the versions this
+    // reads) until both are done. The oracle's floor is at or above the storage floor, so
+    // reads at it are exact.
+    txn::Timestamp pinned = 0;
+    for (;;) {
+        pinned = std::max(oracle_->floor(), store_->history_floor());
+        if (oracle_->AcquireSnapshotAt(pinned).ok()) {
+            break;  // else the floor moved on in between: pin the new one
+        }
     }
-    return CatchUpVectorIndex(handle, index, from_ts, to_ts);
+    PHENIX_SYNC_POINT("DatabaseImpl::LoadVectorIndexFromStorage:Pinned");
+    Status loaded = Status::Ok();
+    if (pinned > 0 && from_ts <= pinned) {
+        loaded = ReconcileAtFloor(handle, index, pinned);
+        from_ts = pinned + 1;
+    }
+    if (loaded.ok()) {
+        loaded = CatchUpVectorIndex(handle, index, from_ts, std::max(to_ts, pinned));
+    }
+    oracle_->ReleaseSnapshot(pinned);
+    return loaded;
 }
 
 void DatabaseImpl::CheckpointVectorIndexes(bool force) {
+    if (store_->read_only()) {
+        return;  // the indexes live in memory only; storage keeps what a later open replays
+    }
     std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
     {
         std::shared_lock lock(vector_mu_);
@@ -326,21 +402,80 @@ void DatabaseImpl::CheckpointVectorIndexes(bool force) {
             indexes.push_back(index);
         }
     }
+    // The checkpoint's watermark must not cover commits storage could still lose, and the
+    // nodes it drops must be invisible to every snapshot possible after a restart: the
+    // persisted history floor (the oracle's may be ahead of it) bounds those.
+    std::erase_if(indexes, [force](const std::shared_ptr<CollectionVectorIndex>& index) {
+        return index->changes_since_checkpoint() == 0 &&
+               (!force || std::filesystem::exists(index->checkpoint_path()));
+    });
+    if (indexes.empty()) {
+        return;
+    }
+    auto durable_or = DurableTimestamp();
+    if (!durable_or.ok()) {
+        std::fprintf(stderr, "phenix: vector index checkpoint skipped: %s\n",
+                     durable_or.status().message().c_str());
+        return;
+    }
+    const txn::Timestamp durable = *durable_or;
+    const txn::Timestamp floor = std::min(oracle_->floor(), store_->history_floor());
     for (const auto& index : indexes) {
-        if (index->changes_since_checkpoint() == 0 && !force) {
-            continue;
-        }
-        if (index->changes_since_checkpoint() == 0 &&
-            std::filesystem::exists(index->checkpoint_path())) {
-            continue;
-        }
-        const Status s = index->Checkpoint(oracle_->visible(), oracle_->floor());
+        const Status s = index->Checkpoint(durable, floor);
         if (!s.ok()) {
-            // Only delays garbage collection of history (the replay floor stays where it was).
+            // The previous checkpoint stays; a restart replays more from storage.
             std::fprintf(stderr, "phenix: vector index checkpoint failed: %s\n",
                          s.message().c_str());
         }
     }
+}
+
+Result<txn::Timestamp> DatabaseImpl::DurableTimestamp() {
+    // Every commit at or below `visible` has been written. In sync mode a commit returned
+    // only once synced; in relaxed mode a WAL sync now makes them durable.
+    txn::Timestamp durable = oracle_->visible();
+    if (options_.durability != Durability::kSync) {
+        PHENIX_RETURN_IF_ERROR(store_->SyncWal());
+    }
+    // A failed write's WAL record may still reach the disk: replay must start at or below it.
+    const std::uint64_t failed = store_->first_failed_commit_ts();
+    if (failed <= durable) {
+        durable = failed - 1;
+    }
+    PHENIX_SYNC_POINT_ARG("DatabaseImpl::DurableTimestamp", &durable);
+    return durable;
+}
+
+bool DatabaseImpl::VectorBacklogTooLong() const {
+    const std::uint64_t limit = options_.max_vector_backlog;
+    if (limit == 0) {
+        return false;
+    }
+    std::shared_lock lock(vector_mu_);
+    for (const auto& [id, index] : vector_indexes_) {
+        if (index->tail_size() > limit && index->indexing_error().ok()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Status DatabaseImpl::WaitForVectorBacklog() {
+    if (!VectorBacklogTooLong()) {
+        return Status::Ok();
+    }
+    std::unique_lock lock(builder_mu_);
+    while (!stop_builder_) {
+        // Re-checked on every absorbed batch (and every 100 ms, in case an index was dropped).
+        backlog_cv_.wait_for(lock, std::chrono::milliseconds(100));
+        lock.unlock();
+        const bool too_long = VectorBacklogTooLong();
+        lock.lock();
+        if (!too_long) {
+            return Status::Ok();
+        }
+    }
+    return Status::FailedPrecondition("the database is closed");
 }
 
 void DatabaseImpl::VectorBuilderLoop() {
@@ -360,16 +495,25 @@ void DatabaseImpl::VectorBuilderLoop() {
         std::size_t moved = 0;
         for (const auto& index : indexes) {
             const std::size_t backlog = index->tail_size();
+            // A failed index reports its error through GetVectorIndexInfo; nothing to retry.
+            Result<std::size_t> drained = std::size_t{0};
             if (backlog > kBulkDrainThreshold) {
-                moved += index->Drain(16 * kBulkDrainThreshold, cores);
+                drained = index->Drain(16 * kBulkDrainThreshold, cores);
             } else if (backlog > 0) {
-                moved += index->Drain(backlog, 1);
+                drained = index->Drain(backlog, 1);
             }
+            moved += drained.ok() ? *drained : 0;
+        }
+        if (moved > 0) {
+            backlog_cv_.notify_all();  // writers waiting on a backlog re-check it
         }
         const auto now = std::chrono::steady_clock::now();
         if (now - last_repair >= kRepairInterval) {
+            // The persisted floor: a node no snapshot sees now may be seen again after a
+            // restart (the oracle's floor is restored from storage's, which may be lower).
+            const txn::Timestamp floor = std::min(oracle_->floor(), store_->history_floor());
             for (const auto& index : indexes) {
-                index->Repair(oracle_->floor());
+                index->Repair(floor);
             }
             last_repair = now;
         }
@@ -444,7 +588,8 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     // Graph constraint and metadata filter. The graph side is either expanded (its
     // neighbourhood is usually small), the filter evaluated within it, and the search restricted
     // to the result; or, for a large neighbourhood, left to a predicate that checks each
-    // candidate of the search against reachability (graph::NeighbourhoodProbe).
+    // candidate of the search against reachability (graph::NeighbourhoodProbe). All combined
+    // with filter_ids by AND.
     std::vector<std::string> filter_steps;
     graph::ExpandResult reached;  // expansion plan: the neighbourhood, with ids from its edges
     std::optional<GraphPlanChoice> graph_choice;
@@ -452,6 +597,8 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     std::optional<graph::NeighbourhoodProbe> probe;
     std::function<bool(std::uint32_t)> graph_predicate;
     Status probe_error;
+    std::shared_ptr<const index::RowBitmap> shared_filter;  // a cached result, when used
+    std::optional<document::Filter> lazy_filter;  // an unindexed filter checked on candidates
     std::uint64_t collection_rows = 0;  // for the graph estimate and the filter's planner
     if (options.graph || !options.filter.empty()) {
         PHENIX_ASSIGN_OR_RETURN(collection_rows, CollectionRowCount(*handle));
@@ -468,8 +615,8 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     if (options.estimate_only) {
         return response;
     }
-    // Builds the bitmap filter from filter_ids, the expanded neighbourhood and the metadata
-    // filter (the expansion plan; also the fallback of the vector-first plan).
+    // Builds the filter from filter_ids, the expanded neighbourhood and the metadata filter (the
+    // expansion plan; also the fallback of the vector-first plan).
     auto expand_and_filter = [&]() -> Status {
         std::optional<index::RowBitmap> allowed;
         if (options.filter_ids) {
@@ -502,18 +649,29 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
             PHENIX_ASSIGN_OR_RETURN(document::Filter parsed, document::ParseFilter(options.filter));
             FilterPlan plan;
             FilterEvaluator evaluator(*store_, *handle, view, own_writes, collection_rows, &plan);
-            index::RowBitmap matched;
             if (allowed) {
-                PHENIX_ASSIGN_OR_RETURN(matched, evaluator.EvaluateWithin(parsed, *allowed));
+                PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched,
+                                        evaluator.EvaluateWithin(parsed, *allowed));
+                allowed = std::move(matched);
+            } else if (WritesCollection(own_writes, *handle)) {
+                // The transaction's own writes decide its rows: no shared result applies.
+                PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched, evaluator.Evaluate(parsed));
+                allowed = std::move(matched);
             } else {
-                PHENIX_ASSIGN_OR_RETURN(matched, evaluator.Evaluate(parsed));
+                PHENIX_ASSIGN_OR_RETURN(
+                    FilterRows filtered,
+                    FilterRowsForSearch(*handle, parsed, options.filter, collection_rows, view,
+                                        evaluator, options.k, filter_steps));
+                shared_filter = std::move(filtered.rows);
+                lazy_filter = std::move(filtered.lazy);
             }
             for (std::string& step : plan.steps) {
                 filter_steps.push_back(std::move(step));
             }
-            allowed = std::move(matched);
         }
-        if (allowed) {
+        if (shared_filter) {
+            request.filter = shared_filter.get();
+        } else if (allowed) {
             filter = std::move(*allowed);
             request.filter = &filter;
         }
@@ -573,7 +731,13 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
         request.own_vectors = own_vectors;
     }
 
-    PHENIX_ASSIGN_OR_RETURN(VectorSearchResult found, index->Search(request));
+    VectorSearchResult found;
+    if (lazy_filter) {
+        PHENIX_ASSIGN_OR_RETURN(
+            found, LazyFilteredSearch(*handle, *index, request, *lazy_filter, view, filter_steps));
+    } else {
+        PHENIX_ASSIGN_OR_RETURN(found, index->Search(request));
+    }
     if (request.predicate != nullptr) {
         PHENIX_RETURN_IF_ERROR(probe_error);
         filter_steps.push_back("graph: vector-first, " + std::to_string(probe->checks()) +
@@ -595,25 +759,33 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     response.plan.strategy = FromIndexStrategy(found.stats.strategy);
     response.plan.selectivity = found.stats.selectivity;
     response.plan.filter_rows = found.stats.filter_rows;
-    response.plan.ef = static_cast<std::uint32_t>(std::max(request.ef, request.k));
+    response.plan.ef = static_cast<std::uint32_t>(found.stats.ef_searched);
     response.plan.distance_computations = found.stats.distance_computations;
     response.plan.unindexed_rows_scanned = found.unindexed_rows_scanned;
     response.plan.fell_back_to_exact = found.stats.fell_back_to_exact;
     response.plan.filter_steps = std::move(filter_steps);
+    // The id is the row's label in the index, or what the expanded neighbourhood's edges carry;
+    // records (one MultiGet) only for the columns that need them and for rows without either
+    // (e.g. a transaction's own write).
     response.hits.resize(found.neighbors.size());
-    // Ids from the expanded neighbourhood's edges where it has them (one pass over it), records
-    // (one MultiGet) for the rest and for metadata and vectors.
     std::vector<bool> known(found.neighbors.size(), false);
-    if (!options.include_metadata && !options.include_vector && !reached.nodes.empty() &&
-        !reached.id_ends.empty()) {
-        graph::NodeMap<std::uint32_t> hit_of;
+    if (!options.include_metadata && !options.include_vector) {
+        graph::NodeMap<std::uint32_t> unlabelled;
         for (std::size_t idx = 0; idx < found.neighbors.size(); ++idx) {
-            hit_of.TryEmplace(graph::NodeRef{handle->id(), found.neighbors[idx].row},
-                              static_cast<std::uint32_t>(idx));
+            const index::Neighbor& n = found.neighbors[idx];
+            if (!n.label.empty()) {
+                response.hits[idx].id = std::string(n.label);
+                known[idx] = true;
+            } else {
+                unlabelled.TryEmplace(graph::NodeRef{handle->id(), n.row},
+                                      static_cast<std::uint32_t>(idx));
+            }
         }
-        for (std::size_t idx = 0; idx < reached.nodes.size(); ++idx) {
-            const std::uint32_t* hit = hit_of.Find(reached.nodes[idx].node);
-            if (hit != nullptr && !reached.id(idx).empty()) {
+        for (std::size_t idx = 0; idx < reached.nodes.size() && !unlabelled.empty() &&
+                                  !reached.id_ends.empty();
+             ++idx) {
+            const std::uint32_t* hit = unlabelled.Find(reached.nodes[idx].node);
+            if (hit != nullptr && !known[*hit] && !reached.id(idx).empty()) {
                 response.hits[*hit].id = std::string(reached.id(idx));
                 known[*hit] = true;
             }
@@ -654,6 +826,128 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     return response;
 }
 
+bool DatabaseImpl::WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle) {
+    if (writes == nullptr) {
+        return false;
+    }
+    const std::string prefix = storage::CollectionPrefix(handle.tenant_id, handle.id());
+    const auto& entities = writes->map(ColumnFamily::kEntities);
+    auto it = entities.lower_bound(prefix);
+    return it != entities.end() && it->first.starts_with(prefix);
+}
+
+Result<DatabaseImpl::FilterRows> DatabaseImpl::FilterRowsForSearch(
+    const CollectionHandle& handle, const document::Filter& filter, std::string_view filter_text,
+    std::uint64_t rows_in_collection, const txn::ReadView& view, FilterEvaluator& evaluator,
+    std::size_t k, std::vector<std::string>& steps) const {
+    FilterRows out;
+    // A result cached at another snapshot, carried here by re-deciding the rows changed since.
+    if (auto hit = filter_cache_.Lookup(handle.id(), filter_text, view.ts())) {
+        if (hit->redecide.empty()) {
+            out.rows = std::move(hit->rows);
+        } else {
+            index::RowBitmap changed;
+            for (const RowId row : hit->redecide) {
+                if (row <= index::kMaxRow) {
+                    changed.add(static_cast<std::uint32_t>(row));
+                }
+            }
+            index::RowBitmap carried = *hit->rows - changed;
+            PHENIX_ASSIGN_OR_RETURN(index::RowBitmap still,
+                                    evaluator.MatchingAmong(filter, changed));
+            carried |= still;
+            out.rows = std::make_shared<const index::RowBitmap>(std::move(carried));
+        }
+        steps.push_back("filter: cached result (computed at " + std::to_string(hit->as_of) + "), " +
+                        std::to_string(hit->redecide.size()) + " changed rows decided again, " +
+                        std::to_string(out.rows->cardinality()) + " rows");
+        return out;
+    }
+    // Without a usable index the bitmap needs every record: check the candidates the graph
+    // search finds instead, unless the filter is estimated so selective that scanning the
+    // collection once costs less than checking k / selectivity candidates.
+    if (!evaluator.UsesAnIndex(filter) && rows_in_collection >= kLazyFilterMinRows) {
+        const double estimate = std::max(1.0, evaluator.Estimate(filter));
+        const double candidates =
+            static_cast<double>(k) * static_cast<double>(rows_in_collection) / estimate;
+        if (candidates * kRecordCheckCost < static_cast<double>(rows_in_collection) * kScanCost) {
+            out.lazy = filter;
+            return out;
+        }
+    }
+    filter_cache_.EnableLogging(handle.id());  // before computing: its commits get logged
+    PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched, evaluator.Evaluate(filter));
+    filter_cache_.Insert(handle.id(), std::string(filter_text), view.ts(), matched);
+    out.rows = std::make_shared<const index::RowBitmap>(std::move(matched));
+    return out;
+}
+
+Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHandle& handle,
+                                                            const CollectionVectorIndex& index,
+                                                            VectorSearchRequest request,
+                                                            const document::Filter& filter,
+                                                            const txn::ReadView& view,
+                                                            std::vector<std::string>& steps) const {
+    // Widening rounds: the nearest `candidates` rows regardless of the filter, their records
+    // checked in distance order, until k match or every row was a candidate.
+    const std::size_t k = request.k;
+    PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(handle));
+    FilterEvaluator evaluator(*store_, handle, view, nullptr, rows, nullptr);
+    const double estimate = std::max(1.0, evaluator.Estimate(filter));
+    std::size_t candidates = static_cast<std::size_t>(std::clamp(
+        2.0 * static_cast<double>(k) * static_cast<double>(rows) / estimate,
+        static_cast<double>(std::max<std::size_t>(k, request.ef)), static_cast<double>(kMaxK)));
+    std::uint64_t checked = 0;
+    std::uint64_t distance_computations = 0;
+    for (;;) {
+        VectorSearchRequest round = request;
+        round.k = candidates;
+        round.ef = std::max(request.ef, candidates);
+        PHENIX_ASSIGN_OR_RETURN(VectorSearchResult found, index.Search(round));
+        distance_computations += found.stats.distance_computations;
+        index::RowBitmap rows_found;
+        for (const index::Neighbor& n : found.neighbors) {
+            if (n.row <= index::kMaxRow) {
+                rows_found.add(static_cast<std::uint32_t>(n.row));
+            }
+        }
+        PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matching,
+                                evaluator.MatchingAmong(filter, rows_found));
+        checked = found.neighbors.size();
+        const bool exhausted = found.neighbors.size() < candidates;
+        std::vector<index::Neighbor> kept;
+        for (const index::Neighbor& n : found.neighbors) {
+            if (kept.size() < k && n.row <= index::kMaxRow &&
+                matching.contains(static_cast<std::uint32_t>(n.row))) {
+                kept.push_back(n);
+            }
+        }
+        if (kept.size() >= k || exhausted || candidates >= kMaxK) {
+            if (kept.size() < k && !exhausted) {
+                // Still short: decide every row (one scan), then search among the matches.
+                PHENIX_ASSIGN_OR_RETURN(index::RowBitmap all, evaluator.Evaluate(filter));
+                steps.push_back("filter: no usable index; " + std::to_string(checked) +
+                                " candidates were not enough, scanned every record: " +
+                                std::to_string(all.cardinality()) + " rows match");
+                request.filter = &all;
+                return index.Search(request);
+            }
+            steps.push_back("filter: no usable index; checked the records of the " +
+                            std::to_string(checked) + " nearest candidates, " +
+                            std::to_string(matching.cardinality()) + " match");
+            found.neighbors = std::move(kept);
+            found.stats.strategy = index::FilterStrategy::kPostFilter;
+            found.stats.filter_rows = matching.cardinality();
+            found.stats.selectivity = checked == 0 ? 1.0
+                                                   : static_cast<double>(matching.cardinality()) /
+                                                         static_cast<double>(checked);
+            found.stats.distance_computations = distance_computations;
+            return found;
+        }
+        candidates = std::min<std::size_t>(candidates * 4, kMaxK);
+    }
+}
+
 Result<SearchResponse> DatabaseImpl::Search(const CollectionRef& collection,
                                             std::span<const float> query,
                                             const SearchOptions& options) {
@@ -688,40 +982,51 @@ Status DatabaseImpl::RebuildVectorIndex(
     const CollectionRef& collection,
     const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
     std::shared_lock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("RebuildVectorIndex"));
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     auto old = FindVectorIndex(handle->id());
     if (!old) {
         return Status::InvalidArgument("collection '" + handle->ref().ToString() +
                                        "' has no vectors, so no vector index");
     }
-    PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<CollectionVectorIndex> fresh,
-                            CollectionVectorIndex::Create(handle->id(), *handle->record.dimension,
-                                                          handle->record.metric, old->settings(),
-                                                          VectorCheckpointPath(handle->id())));
+    PHENIX_ASSIGN_OR_RETURN(
+        std::shared_ptr<CollectionVectorIndex> fresh,
+        CollectionVectorIndex::Create(handle->id(), *handle->record.dimension,
+                                      handle->record.metric, old->settings(),
+                                      VectorCheckpointPath(handle->id()), store_->file_system()));
     const txn::Timestamp built_to = oracle_->visible();
     PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(*handle, *fresh, 1, built_to));
     const std::size_t total = fresh->tail_size();
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     std::size_t done = 0;
     while (fresh->tail_size() > 0) {
-        done += fresh->Drain(std::max<std::size_t>(total / 20, kBulkDrainThreshold), cores);
+        // A failed drain ends the rebuild with its error (the old index stays in place).
+        PHENIX_ASSIGN_OR_RETURN(
+            std::size_t moved,
+            fresh->Drain(std::max<std::size_t>(total / 20, kBulkDrainThreshold), cores));
+        done += moved;
         if (progress) {
             progress(done, total);
         }
     }
+    PHENIX_SYNC_POINT("DatabaseImpl::RebuildVectorIndex:Built");
     {
-        // Commits wait for the swap (their hook takes vector_mu_ shared); catch up the ones
-        // made during the build, then replace the index.
+        // Commits wait for the swap (their hook takes vector_mu_ shared). A commit whose hook
+        // already ran went to the old index, and may not be visible yet: catch up every
+        // version written up to the newest hooked commit (its batch is in storage before its
+        // hook runs), not just the visible ones. A version caught up here whose hook has not
+        // run yet will run it on the new index too, which changes nothing.
         std::unique_lock vlock(vector_mu_);
+        const txn::Timestamp caught_up_to = std::max(oracle_->visible(), last_hooked_ts_.load());
         PHENIX_RETURN_IF_ERROR(
-            LoadVectorIndexFromStorage(*handle, *fresh, built_to + 1, oracle_->visible()));
+            LoadVectorIndexFromStorage(*handle, *fresh, built_to + 1, caught_up_to));
         fresh->SetVectorSource(MakeVectorSource(store_.get(), handle->tenant_id, handle->id()));
         old->Retire();
         vector_indexes_[handle->id()] = fresh;
     }
     builder_cv_.notify_all();
-    return fresh->Checkpoint(oracle_->visible(), oracle_->floor());
+    PHENIX_ASSIGN_OR_RETURN(txn::Timestamp durable, DurableTimestamp());
+    return fresh->Checkpoint(durable, std::min(oracle_->floor(), store_->history_floor()));
 }
 
 }  // namespace engine

@@ -1108,6 +1108,14 @@ Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt) {
         return ErrorAt(ctx.statement_pos,
                        "ON_ERROR must be skip or stop, not '" + stmt.on_error + "'");
     }
+    if (ctx.db.IsReadOnly()) {
+        // Refused before reading a line: with ON_ERROR skip, each write's refusal would
+        // otherwise be reported as a skipped line.
+        return Status::FailedPrecondition(
+            "the database is open read-only (Options::read_only; the shell's --read-only): COPY "
+            "... FROM is not allowed (COPY ... TO works); reopen it without read-only to load "
+            "data");
+    }
     const int fd = ::open(stmt.file_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return Status::IOError("cannot open '" + stmt.file_path + "': " + ErrnoText(errno));

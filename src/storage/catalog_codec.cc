@@ -161,17 +161,23 @@ Result<MetadataIndexRecord> DecodeMetadataIndexRecord(std::string_view encoded) 
     return record;
 }
 
-std::string IndexStatsKey(CollectionId collection, IndexId index) {
+std::string IndexStatsKeyPrefix(CollectionId collection) {
     std::string key(kIndexStatsPrefix);
     coding::PutFixed32BE(key, collection);
+    return key;
+}
+
+std::string IndexStatsKey(CollectionId collection, IndexId index) {
+    std::string key = IndexStatsKeyPrefix(collection);
     coding::PutFixed32BE(key, index);
     return key;
 }
 
 std::string EncodeIndexStatsRecord(const IndexStatsRecord& record) {
     std::string out;
-    out.push_back(static_cast<char>(kCatalogRecordVersion));
+    out.push_back(static_cast<char>(kIndexStatsRecordVersion));
     coding::PutFixed64LE(out, record.stats_ts);
+    coding::PutVarint64(out, record.changes_since);
     out.append(record.stats);
     return out;
 }
@@ -180,11 +186,19 @@ Result<IndexStatsRecord> DecodeIndexStatsRecord(std::string_view encoded) {
     coding::ByteReader reader(encoded);
     auto version = reader.ReadByte();
     auto ts = reader.ReadBytes(8);
-    if (!version || *version != kCatalogRecordVersion || !ts) {
+    if (!version || (*version != 1 && *version != kIndexStatsRecordVersion) || !ts) {
         return Malformed("index statistics");
     }
-    return IndexStatsRecord{.stats_ts = coding::DecodeFixed64LE(ts->data()),
-                            .stats = std::string(encoded.substr(9))};
+    IndexStatsRecord record{.stats_ts = coding::DecodeFixed64LE(ts->data())};
+    if (*version == kIndexStatsRecordVersion) {
+        auto changes = reader.ReadVarint64();
+        if (!changes) {
+            return Malformed("index statistics");
+        }
+        record.changes_since = *changes;
+    }
+    record.stats.assign(encoded.substr(encoded.size() - reader.remaining()));
+    return record;
 }
 
 std::string EncodeCounter(std::uint64_t value) {

@@ -62,11 +62,19 @@ Result<MetadataIndexRecord> DecodeMetadataIndexRecord(std::string_view encoded);
 /// a missing or undecodable record only means the statistics are recomputed.
 struct IndexStatsRecord {
     std::uint64_t stats_ts = 0;  ///< the snapshot the statistics were computed at
+    /// Rows of the index changed after that snapshot, as known when the record was written (at
+    /// a refresh and at close), so that updates in place count towards the next refresh across
+    /// restarts. Version 1 records lack it (0).
+    std::uint64_t changes_since = 0;
     std::string stats;
 };
+/// The version EncodeIndexStatsRecord writes (2: with changes_since); 1 is still read.
+inline constexpr std::uint8_t kIndexStatsRecordVersion = 2;
 /// "s/" + collection id (BE32) + index id (BE32) -> IndexStatsRecord.
 inline constexpr std::string_view kIndexStatsPrefix = "s/";
 std::string IndexStatsKey(CollectionId collection, IndexId index);
+/// Prefix of every statistics key of one collection.
+std::string IndexStatsKeyPrefix(CollectionId collection);
 std::string EncodeIndexStatsRecord(const IndexStatsRecord& record);
 Result<IndexStatsRecord> DecodeIndexStatsRecord(std::string_view encoded);
 inline constexpr std::string_view kCollectionKeyPrefix = "c/";

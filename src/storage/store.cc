@@ -18,6 +18,7 @@
 #include "common/coding.h"
 #include "storage/catalog_codec.h"
 #include "storage/counter_merge_operator.h"
+#include "storage/open_attempt.h"
 
 namespace rocksdb {
 // RocksDB's bytewise comparator with a 64-bit little-endian timestamp suffix (newest first).
@@ -99,7 +100,18 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
     return Status::Internal(std::move(msg));
 }
 
+Status ReadOnlyError(std::string_view operation) {
+    return Status::FailedPrecondition(
+        "the database is open read-only (Options::read_only; the shell's --read-only): " +
+        std::string(operation) +
+        " is not allowed. Reads, searches, Verify and COPY ... TO work; reopen it without "
+        "read-only to write");
+}
+
 namespace {
+
+// The LOG is renamed to LOG.old.<time> at a successful open once it is this large.
+constexpr std::uint64_t kRotateInfoLogAboveBytes = 4u << 20;
 
 Status SyncPath(const std::string& path, int flags) {
     int fd = ::open(path.c_str(), flags | O_CLOEXEC);
@@ -238,15 +250,31 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     if (path.empty()) {
         return Status::InvalidArgument("the data directory path is empty");
     }
+    const bool read_only = options.read_only;
+    rocksdb::FileSystem* file_system =
+        env != nullptr ? env->GetFileSystem().get() : rocksdb::FileSystem::Default().get();
     std::error_code ec;
     const bool exists = fs::exists(path, ec);
     if (exists && !fs::is_directory(path, ec)) {
         return Status::FailedPrecondition(path + " exists and is not a directory");
     }
     if (!exists) {
+        if (read_only) {
+            return Status::NotFound("the data directory " + path +
+                                    " does not exist (a read-only open creates nothing)");
+        }
         if (!options.create_if_missing) {
             return Status::NotFound("the data directory " + path + " does not exist");
         }
+        // A new database needs only the headroom; check it on the nearest existing ancestor
+        // before creating anything.
+        fs::path existing = fs::absolute(path, ec).parent_path();
+        while (!existing.empty() && !fs::exists(existing, ec) && existing != existing.root_path()) {
+            existing = existing.parent_path();
+        }
+        PHENIX_RETURN_IF_ERROR(OpenAttempt::Before(file_system, path + "/" + kRocksDirName)
+                                   .CheckFreeSpace(existing.string())
+                                   .WithContext("creating the data directory " + path));
         fs::create_directories(path, ec);
         if (ec) {
             return Status::IOError("cannot create the data directory " + path + ": " +
@@ -254,10 +282,21 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         }
     }
 
+    if (read_only && !fs::exists(path + "/" + kFormatFileName, ec)) {
+        // Checked before locking too, so that not even the lock file is created.
+        return Status::NotFound("no Phenix database in " + path +
+                                " (a read-only open creates nothing)");
+    }
     auto store = std::unique_ptr<Store>(new Store());
     store->path_ = path;
+    store->read_only_ = read_only;
     // Lock first: everything after this reads or writes files another process could be using.
-    PHENIX_ASSIGN_OR_RETURN(store->lock_, FileLock::Acquire(path + "/" + kLockFileName));
+    // Read-only opens share the lock (they write nothing, so several may read at once); none
+    // runs beside a read-write open, whose changes RocksDB's read-only mode does not follow.
+    PHENIX_ASSIGN_OR_RETURN(
+        store->lock_,
+        FileLock::Acquire(path + "/" + kLockFileName,
+                          read_only ? FileLock::Mode::kShared : FileLock::Mode::kExclusive));
 
     const bool has_format = fs::exists(path + "/" + kFormatFileName, ec);
     int found_version = kDataFormatVersion;
@@ -273,24 +312,98 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
                 path + " is not empty and is not a Phenix data directory (no " + kFormatFileName +
                 " file); refusing to use it");
         }
+        if (read_only) {
+            return Status::NotFound("no Phenix database in " + path +
+                                    " (a read-only open creates nothing)");
+        }
         if (!options.create_if_missing) {
             return Status::NotFound("no Phenix database in " + path);
         }
-        PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+    }
+    if (read_only && found_version < kDataFormatVersion) {
+        return Status::FailedPrecondition(
+            "the data directory " + path + " uses format " + std::to_string(found_version) +
+            ", which this build upgrades to format " + std::to_string(kDataFormatVersion) +
+            " in place when it opens it for writing; a read-only open cannot upgrade it. Open it "
+            "once without read-only (this needs a little free disk space), or read it with the "
+            "build that wrote it");
     }
 
+    const std::string rocks_dir = path + "/" + kRocksDirName;
+    std::optional<OpenAttempt> attempt;
+    if (!read_only) {
+        // Before anything is written: a full disk refuses the open here, changing nothing.
+        attempt = OpenAttempt::Before(file_system, rocks_dir);
+        PHENIX_RETURN_IF_ERROR(attempt->CheckFreeSpace(path));
+        if (!has_format) {
+            PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+        }
+    }
+    if (const rocksdb::Status s = store->OpenRocks(options, env); !s.ok()) {
+        const std::string context =
+            "cannot open the storage engine in " + path + (read_only ? " read-only" : "");
+        if (store->info_log_) {
+            // RocksDB's account of the failure goes to the LOG, except on a full disk, where the
+            // error says it all and the directory must stay as it was.
+            if (s.IsNoSpace()) {
+                store->info_log_->Discard();
+            } else {
+                store->info_log_->Start(kRotateInfoLogAboveBytes);
+            }
+        }
+        if (attempt && s.IsNoSpace()) {
+            // Undo first: the space the attempt used counts as free in the advice.
+            const std::string undone = attempt->Undo();
+            return Status::ResourceExhausted(context + ": " + s.ToString() +
+                                             ". The disk is full: " + attempt->SpaceAdvice(path) +
+                                             ". " + undone);
+        }
+        return FromRocks(s, context);
+    }
+    if (found_version < kDataFormatVersion) {
+        // Format 2 -> 3: RocksDB created the missing meta_index column family above; record the
+        // new format only now that the directory has it.
+        PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+    }
+    // Resume from the persisted MVCC history floor. (RocksDB keeps its own copy in the
+    // MANIFEST, but 7.8's GetFullHistoryTsLow asserts when it was never set.)
+    auto floor = store->Get(ColumnFamily::kCatalog, kHistoryFloorKey);
+    if (floor.ok()) {
+        PHENIX_ASSIGN_OR_RETURN(std::uint64_t value, DecodeCounter(*floor));
+        PHENIX_RETURN_IF_ERROR(read_only ? store->ReadRecordedFloor(value)
+                                         : store->ApplyRecordedFloor(value));
+    } else if (!floor.status().IsNotFound()) {
+        return floor.status();
+    }
+    // Only now that the open succeeded: a failed one leaves the lock file and the LOG as they
+    // were.
+    store->lock_->RecordHolder();
+    if (store->info_log_) {
+        store->info_log_->Start(kRotateInfoLogAboveBytes);
+    }
+    return store;
+}
+
+rocksdb::Status Store::OpenRocks(const Options& options, rocksdb::Env* env) {
     rocksdb::DBOptions db_options;
-    db_options.create_if_missing = true;
-    db_options.create_missing_column_families = true;
+    db_options.create_if_missing = !read_only_;
+    db_options.create_missing_column_families = !read_only_;
     if (env != nullptr) {
         db_options.env = env;
     }
+    file_system_ = db_options.env->GetFileSystem();
     int threads = options.background_threads;
     if (threads <= 0) {
         threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
     }
     db_options.IncreaseParallelism(threads);
     db_options.max_background_jobs = std::max(2, threads);
+    if (!read_only_) {
+        // Our logger, not RocksDB's: it survives a full disk and writes nothing before the open
+        // succeeded (info_log.h). RocksDB still deletes LOG.old.* beyond keep_log_file_num.
+        info_log_ = std::make_shared<InfoLog>(path_ + "/" + kRocksDirName + "/LOG");
+        db_options.info_log = info_log_;
+    }
     db_options.keep_log_file_num = 5;
     // Bounds the write-ahead log kept for recovery: past this, RocksDB flushes the column
     // families that pin the oldest log (the small, rarely flushed catalog would otherwise keep
@@ -312,32 +425,23 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
 
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw_db = nullptr;
+    const std::string rocks_dir = path_ + "/" + kRocksDirName;
+    // Read-only, RocksDB replays the write-ahead log into memory (writing nothing), creates no
+    // info LOG and takes no lock of its own: our shared lock keeps writers out.
     rocksdb::Status s =
-        rocksdb::DB::Open(db_options, path + "/" + kRocksDirName, descriptors, &handles, &raw_db);
+        read_only_ ? rocksdb::DB::OpenForReadOnly(db_options, rocks_dir, descriptors, &handles,
+                                                  &raw_db, /*error_if_wal_file_exists=*/false)
+                   : rocksdb::DB::Open(db_options, rocks_dir, descriptors, &handles, &raw_db);
     if (!s.ok()) {
-        return FromRocks(s, "cannot open the storage engine in " + path);
+        return s;
     }
-    store->db_.reset(raw_db);
-    store->default_handle_ = handles[0];
+    db_.reset(raw_db);
+    default_handle_ = handles[0];
     for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
-        store->handles_[idx] = handles[idx + 1];
+        handles_[idx] = handles[idx + 1];
     }
-    store->write_options_.sync = options.durability == Durability::kSync;
-    if (found_version < kDataFormatVersion) {
-        // Format 2 -> 3: RocksDB created the missing meta_index column family above; record the
-        // new format only now that the directory has it.
-        PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
-    }
-    // Resume from the persisted MVCC history floor. (RocksDB keeps its own copy in the
-    // MANIFEST, but 7.8's GetFullHistoryTsLow asserts when it was never set.)
-    auto floor = store->Get(ColumnFamily::kCatalog, kHistoryFloorKey);
-    if (floor.ok()) {
-        PHENIX_ASSIGN_OR_RETURN(std::uint64_t value, DecodeCounter(*floor));
-        PHENIX_RETURN_IF_ERROR(store->ApplyRecordedFloor(value));
-    } else if (!floor.status().IsNotFound()) {
-        return floor.status();
-    }
-    return store;
+    write_options_.sync = options.durability == Durability::kSync;
+    return rocksdb::Status::OK();
 }
 
 Status Store::Close() {
@@ -347,9 +451,11 @@ Status Store::Close() {
     // After a failed write the WAL writer is in an error state; syncing it again is what
     // RocksDB forbids. Everything acknowledged before the failure is already durable (kSync) or
     // as durable as relaxed mode promises, so skipping the final sync loses nothing promised.
-    Status result = write_failed_.load() ? Status::Ok()
-                                         : FromRocks(db_->FlushWAL(/*sync=*/true),
-                                                     "syncing the write-ahead log at close");
+    // (A read-only database has no log of its own to sync.)
+    Status result =
+        write_failed_.load() || read_only_
+            ? Status::Ok()
+            : FromRocks(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log at close");
     for (auto* handle : handles_) {
         db_->DestroyColumnFamilyHandle(handle);
     }
@@ -389,6 +495,9 @@ rocksdb::WriteBatch Store::NewBatch(std::size_t bytes) {
 }
 
 Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
+    if (read_only_) {
+        return ReadOnlyError("writing");
+    }
     const std::string ts = EncodeTimestamp(commit_ts);
     const std::uint32_t catalog_id = cf(ColumnFamily::kCatalog)->GetID();
     const std::uint32_t default_id = default_handle_->GetID();
@@ -402,6 +511,10 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
     rocksdb::Status s = WriteToRocks(db_.get(), write_options_, &batch);
     if (!s.ok()) {
         write_failed_.store(true);
+        std::uint64_t first = first_failed_commit_ts_.load();
+        while (commit_ts < first &&
+               !first_failed_commit_ts_.compare_exchange_weak(first, commit_ts)) {
+        }
         if (s.IsIOError() && s.subcode() != rocksdb::Status::kNoSpace) {
             // RocksDB treats a failed WAL append as fatal: every later write fails the same way
             // until the database is reopened. Say so, so the operator knows what to do.
@@ -411,6 +524,21 @@ Status Store::Write(rocksdb::WriteBatch& batch, std::uint64_t commit_ts) {
         }
     }
     return FromRocks(s, "write failed");
+}
+
+Status Store::SyncWal() {
+    if (read_only_) {
+        return Status::Ok();  // nothing was written, so nothing waits to be made durable
+    }
+    if (write_failed_.load()) {
+        return Status::FailedPrecondition(
+            "the write-ahead log cannot be synced after a failed write; reopen the database");
+    }
+    Status synced = FromRocks(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
+    if (!synced.ok()) {
+        write_failed_.store(true);  // the WAL writer now holds the error: never sync it again
+    }
+    return synced;
 }
 
 Status Store::ScanVersions(ColumnFamily family, std::string_view prefix, std::uint64_t from_ts,
@@ -476,6 +604,9 @@ Result<std::string> Store::Get(ColumnFamily family, const rocksdb::Slice& key,
 }
 
 Status Store::SetHistoryFloor(std::uint64_t ts) {
+    if (read_only_) {
+        return ReadOnlyError("moving the MVCC history floor");
+    }
     std::lock_guard lock(floor_mu_);
     if (ts <= history_floor_.load()) {
         return Status::Ok();
@@ -501,6 +632,9 @@ Status Store::SetHistoryFloor(std::uint64_t ts) {
 }
 
 Status Store::WriteCatalog(rocksdb::WriteBatch& batch, bool sync) {
+    if (read_only_) {
+        return ReadOnlyError("writing the catalog");
+    }
     rocksdb::WriteOptions options;
     options.sync = sync;
     rocksdb::Status s = WriteToRocks(db_.get(), options, &batch);
@@ -535,7 +669,29 @@ Status Store::ApplyRecordedFloor(std::uint64_t recorded) {
     return Status::Ok();
 }
 
+Status Store::ReadRecordedFloor(std::uint64_t recorded) {
+    // The catalog copy is written after RocksDB's (SetHistoryFloor), so RocksDB's floor was set
+    // and GetFullHistoryTsLow is safe to call; it is ahead when a crash lost the catalog copy.
+    std::uint64_t floor = recorded;
+    for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
+        if (!IsVersioned(static_cast<ColumnFamily>(idx))) {
+            continue;
+        }
+        std::string current;
+        PHENIX_RETURN_IF_ERROR(FromRocks(db_->GetFullHistoryTsLow(handles_[idx], &current),
+                                         "reading the MVCC history floor"));
+        if (current.size() == kTimestampBytes) {
+            floor = std::max(floor, DecodeTimestamp(current));
+        }
+    }
+    history_floor_.store(floor);
+    return Status::Ok();
+}
+
 Status Store::CompactAll() {
+    if (read_only_) {
+        return ReadOnlyError("compacting");
+    }
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {

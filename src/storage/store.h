@@ -5,8 +5,13 @@
 //
 // Data directory layout (docs/formats/data-directory.md):
 //   DIR/PHENIX_FORMAT   "phenix-data-format <N>\n"; written before anything else
-//   DIR/LOCK            flock held while open (contains the holder's pid)
+//   DIR/LOCK            flock held while open: exclusively by a read-write open (the file then
+//                       contains its pid), shared by read-only opens
 //   DIR/db/             RocksDB (WAL, SST files, MANIFEST)
+//
+// A read-only Store (Options::read_only) opens RocksDB with DB::OpenForReadOnly and writes
+// nothing in DIR: it refuses every write with FailedPrecondition (ReadOnlyError). A read-write
+// open on a full disk fails with ResourceExhausted and leaves DIR as it was (open_attempt.h).
 //
 // The Store owns the rocksdb::DB and the column family handles; callers borrow raw pointers
 // that stay valid until Close(). Thread-safe (as RocksDB is) except Close(), which the owner
@@ -23,12 +28,14 @@
 #include <string_view>
 
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
 
 #include <phenix/options.h>
 #include <phenix/result.h>
 
 #include "common/file_lock.h"
+#include "storage/info_log.h"
 
 namespace phenix::storage {
 
@@ -94,10 +101,19 @@ class ReadTimestamp {
 /// Converts a RocksDB status into a Phenix Status, prefixing `context` to the message.
 Status FromRocks(const rocksdb::Status& s, std::string_view context);
 
+/// The FailedPrecondition every write to a read-only database returns; `operation` names what
+/// was refused ("writing entities", "CreateCollection", ...).
+Status ReadOnlyError(std::string_view operation);
+
 class Store {
   public:
     /// `env` (optional, not owned, must outlive the Store) replaces RocksDB's default Env; tests
     /// pass one built on a fault-injecting FileSystem to simulate power loss.
+    /// With options.read_only: the directory must hold a database (NotFound otherwise), is
+    /// locked shared, and nothing in it is written; a format-2 directory (which a read-write
+    /// open upgrades) is refused with FailedPrecondition.
+    /// Errors besides those of Database::Open: ResourceExhausted when a read-write open finds
+    /// too little free disk space, or runs out of it (the directory is then left as it was).
     static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options,
                                                rocksdb::Env* env = nullptr);
     ~Store();
@@ -112,7 +128,22 @@ class Store {
         return handles_[static_cast<std::size_t>(family)];
     }
     [[nodiscard]] const std::string& path() const { return path_; }
+    /// Opened with Options::read_only: every write below fails with ReadOnlyError.
+    [[nodiscard]] bool read_only() const { return read_only_; }
     [[nodiscard]] const rocksdb::WriteOptions& write_options() const { return write_options_; }
+    /// The file system RocksDB writes through (the Env's: a fault-injecting one in tests).
+    /// Files of derived state (index checkpoints) go through it too.
+    [[nodiscard]] rocksdb::FileSystem* file_system() const { return file_system_.get(); }
+
+    /// Makes every write that has returned so far durable (fsyncs the WAL), also in relaxed
+    /// mode. FailedPrecondition after a failed write (the WAL is in an error state and must
+    /// not be synced again).
+    Status SyncWal();
+    /// The lowest commit timestamp whose write failed (~0: none). Its WAL record may or may not
+    /// have reached the disk, so derived state must never claim to cover it.
+    [[nodiscard]] std::uint64_t first_failed_commit_ts() const {
+        return first_failed_commit_ts_.load();
+    }
 
     /// Applies a RocksDB write batch atomically with the configured durability, stamping every
     /// key of a versioned column family with `commit_ts`. Build the batch with NewBatch().
@@ -155,11 +186,19 @@ class Store {
 
   private:
     Store() = default;
+    // The RocksDB open, read-write or read-only; fills db_ and the handles.
+    rocksdb::Status OpenRocks(const Options& options, rocksdb::Env* env);
     // At open: re-applies the floor recorded in the catalog, or adopts RocksDB's if higher.
     Status ApplyRecordedFloor(std::uint64_t recorded);
+    // The read-only twin: adopts the higher of the recorded floor and RocksDB's, changing
+    // nothing.
+    Status ReadRecordedFloor(std::uint64_t recorded);
 
     std::string path_;
+    bool read_only_ = false;
     std::unique_ptr<FileLock> lock_;
+    // RocksDB's info log (read-write only; shared with RocksDB, which logs to it until closed).
+    std::shared_ptr<InfoLog> info_log_;
     std::unique_ptr<rocksdb::DB> db_;
     std::array<rocksdb::ColumnFamilyHandle*, kNumColumnFamilies> handles_{};
     rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
@@ -167,6 +206,8 @@ class Store {
     // Set once a write fails: RocksDB then holds a background error and its WAL writer must not
     // be synced again (Debian's assertion-enabled librocksdb aborts the process if it is).
     std::atomic<bool> write_failed_{false};
+    std::atomic<std::uint64_t> first_failed_commit_ts_{~std::uint64_t{0}};
+    std::shared_ptr<rocksdb::FileSystem> file_system_;
     std::mutex floor_mu_;  // serializes SetHistoryFloor
     std::atomic<std::uint64_t> history_floor_{0};
 };

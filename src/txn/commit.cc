@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "txn/commit.h"
 
+#include "common/sync_point.h"
 #include "storage/catalog_codec.h"
 
 namespace phenix::txn {
@@ -23,6 +24,7 @@ Result<Timestamp> CommitBatch(Oracle& oracle, storage::Store& store, rocksdb::Wr
     if (written.ok() && before_publish) {
         before_publish(commit_ts);
     }
+    PHENIX_SYNC_POINT("txn::CommitBatch:BeforePublish");
     oracle.EndCommit(commit_ts);  // also after a failed write: nothing was written at commit_ts
     PHENIX_RETURN_IF_ERROR(written);
     return commit_ts;

@@ -2,6 +2,7 @@
 #include "crash/checker.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -576,6 +577,99 @@ void Checker::CheckRound(Database& db, const ParsedLog& log) {
         max_acked_ts_ = std::max(max_acked_ts_, txn->commit_ts);
     }
     model_ = actual;
+}
+
+}  // namespace phenix::crash
+
+namespace phenix::crash {
+
+void Checker::CheckVectorIndexes(Database& db,
+                                 const std::map<std::string, bool>& checkpoint_present) {
+    for (const CollectionDef& def : kCollections) {
+        const std::string name = def.name;
+        // Where the index came from is asserted, not assumed: a checkpoint that existed before
+        // the reopen (they are replaced atomically, never torn) must have been loaded.
+        auto info = db.GetVectorIndexInfo(name);
+        if (!info.ok()) {
+            Violation("vector index info of " + name + ": " + info.status().ToString());
+        }
+        auto present = checkpoint_present.find(name);
+        const bool had_checkpoint = present != checkpoint_present.end() && present->second;
+        if (had_checkpoint && !info->loaded_from_checkpoint) {
+            Violation("the vector index of " + name +
+                      " was rebuilt although its checkpoint existed: " +
+                      (info->checkpoint_rejected.empty() ? std::string("no reason given")
+                                                         : info->checkpoint_rejected));
+        }
+        if (!had_checkpoint && info->loaded_from_checkpoint) {
+            Violation("the vector index of " + name + " claims a checkpoint that did not exist");
+        }
+        ++(info->loaded_from_checkpoint ? stats_.num_checkpoints_loaded
+                                        : stats_.num_indexes_rebuilt);
+        if (!info->indexing_error.empty()) {
+            Violation("the vector index of " + name + " stopped: " + info->indexing_error);
+        }
+
+        std::set<std::string> expected;
+        for (const auto& [key, entity] : model_) {
+            if (key.first != name || entity.vector.empty()) {
+                continue;
+            }
+            expected.insert(key.second);
+            // Findable with exactly its model vector: a search restricted to it returns it at
+            // the distance that vector gives.
+            SearchOptions options{.k = 1, .filter_ids = std::vector<std::string>{key.second}};
+            auto found = db.Search(name, entity.vector, options);
+            ++stats_.num_vector_searches;
+            if (!found.ok() || found->hits.size() != 1 || found->hits[0].id != key.second) {
+                Violation("entity " + key.second + " of " + name +
+                          " is not found by a search for its own vector" +
+                          (found.ok() ? "" : ": " + found.status().ToString()));
+            }
+            double want = 0;
+            if (def.metric == Metric::kInnerProduct) {
+                for (const float x : entity.vector) {
+                    want -= static_cast<double>(x) * x;
+                }
+            }
+            const double got = found->hits[0].distance;
+            if (std::abs(got - want) > 1e-4 * std::max(1.0, std::abs(want))) {
+                Violation("entity " + key.second + " of " + name + " is searchable at distance " +
+                          std::to_string(got) + " from its own vector, not " +
+                          std::to_string(want) + ": the index holds another version");
+            }
+        }
+        if (expected.empty()) {
+            continue;
+        }
+        // An unrestricted search for as many as exist returns exactly them: no deleted or
+        // replaced version, nothing missing.
+        const auto& any = model_.at({name, *expected.begin()}).vector;
+        const auto k = static_cast<std::uint32_t>(expected.size());
+        auto all = db.Search(name, any, {.k = k, .ef = k});
+        ++stats_.num_vector_searches;
+        if (!all.ok()) {
+            Violation("search of " + name + ": " + all.status().ToString());
+        }
+        std::set<std::string> got;
+        for (const SearchHit& hit : all->hits) {
+            if (!got.insert(hit.id).second) {
+                Violation("a search of " + name + " returned " + hit.id + " twice");
+            }
+        }
+        if (got != expected) {
+            std::string extra;
+            std::string missing;
+            for (const std::string& id : got) {
+                extra += expected.count(id) ? "" : " " + id;
+            }
+            for (const std::string& id : expected) {
+                missing += got.count(id) ? "" : " " + id;
+            }
+            Violation("a search of " + name + " for all " + std::to_string(expected.size()) +
+                      " entities returned others (extra:" + extra + "; missing:" + missing + ")");
+        }
+    }
 }
 
 }  // namespace phenix::crash

@@ -83,7 +83,10 @@ struct CheckStats {
     // In flight, and the final state is the same whether it committed or not (e.g. a later
     // transaction overwrote everything it wrote).
     std::uint64_t num_inflight_unobservable = 0;
-    std::uint64_t num_hypotheses = 0;  // replays tried
+    std::uint64_t num_hypotheses = 0;          // replays tried
+    std::uint64_t num_checkpoints_loaded = 0;  // vector indexes reopened from their checkpoint
+    std::uint64_t num_indexes_rebuilt = 0;     // ... rebuilt (no checkpoint yet)
+    std::uint64_t num_vector_searches = 0;     // searches checked against the model
 };
 
 class Checker {
@@ -104,6 +107,13 @@ class Checker {
     // Checks the database after a crash against the model and the round's log, then makes the
     // model the database's state. A violation prints "crash-test: VIOLATION: ..." and exits 1.
     void CheckRound(Database& db, const ParsedLog& log);
+
+    // After CheckRound: each collection's vector index agrees with the model. Its origin is
+    // asserted (loaded from the checkpoint that `checkpoint_present` says existed before the
+    // reopen; rebuilt only if none did); every entity is found by a search restricted to it,
+    // at the distance its model vector gives; an unrestricted search for all of them returns
+    // exactly the model's entities (none deleted, none missing).
+    void CheckVectorIndexes(Database& db, const std::map<std::string, bool>& checkpoint_present);
 
     [[nodiscard]] const CheckStats& stats() const { return stats_; }
     [[nodiscard]] std::size_t num_entities() const { return model_.size(); }

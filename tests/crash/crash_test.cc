@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -83,7 +84,36 @@ Options DatabaseOptions(InjectedBug bug) {
     return Options{.durability = bug == InjectedBug::kRelaxedDurability ? Durability::kRelaxed
                                                                         : Durability::kSync,
                    .block_cache_bytes = 8u << 20,
-                   .background_threads = 2};
+                   .background_threads = 2,
+                   // A short history: the floor moves and compaction collects garbage, so a
+                   // reopen often finds its checkpoint below the floor (reconcile, then replay).
+                   .history_retention_ms = 300,
+                   // Vector index checkpoints all the time, so that crashes and power cuts land
+                   // before, during and after them, and reopens load them.
+                   .vector_checkpoint_interval_ms = 20};
+}
+
+// Whether each collection's vector index checkpoint exists (read before a reopen: the checker
+// then asserts the reopened index was loaded from it, never rebuilt).
+std::map<std::string, bool> CheckpointsPresent(const std::string& data,
+                                               const std::map<std::string, std::uint32_t>& ids) {
+    std::map<std::string, bool> present;
+    for (const auto& [name, id] : ids) {
+        present[name] = std::filesystem::exists(data + "/index/c" + std::to_string(id) + ".hnsw");
+    }
+    return present;
+}
+
+std::map<std::string, std::uint32_t> CollectionIds(Database& db) {
+    std::map<std::string, std::uint32_t> ids;
+    for (const CollectionDef& def : kCollections) {
+        auto info = db.GetCollection(def.name);
+        if (!info.ok()) {
+            Error(std::string("describe collection ") + def.name + ": " + info.status().ToString());
+        }
+        ids[def.name] = info->collection_id;
+    }
+    return ids;
 }
 
 const char* BugName(InjectedBug bug) {
@@ -116,15 +146,48 @@ void CreateCollections(Database& db) {
     }
 }
 
-// Runs `threads` workload threads until they stop (only with options.stop_on_error, or `stop`).
+// Beside the workload: rebuilds a vector index and collects garbage now and then, so that
+// crashes also land in the middle of a rebuild, of its catch-up and swap, and of a reconcile
+// with the storage floor. Stops when the workers do (`workers_done`) or on `stop`.
+void RunMaintenance(Database* db, WorkloadOptions options, std::uint64_t seed,
+                    const std::atomic<bool>* stop, const std::atomic<int>* workers_left) {
+    std::mt19937_64 rng(seed);
+    while ((stop == nullptr || !stop->load()) && workers_left->load() > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 80));
+        const char* collection = kCollections[rng() % kCollections.size()].name;
+        const Status s =
+            rng() % 4 == 0 ? db->Compact() : db->RebuildVectorIndex(collection, nullptr);
+        if (!s.ok()) {
+            if (options.stop_on_error) {
+                if (options.errors != nullptr) {
+                    options.errors->Record(
+                        "maintenance", s,
+                        options.disk_frozen != nullptr && options.disk_frozen->load());
+                }
+                return;
+            }
+            std::fprintf(stderr, "crash-test child: maintenance: %s\n", s.ToString().c_str());
+            std::fflush(stderr);
+            std::_Exit(2);
+        }
+    }
+}
+
+// Runs `threads` workload threads until they stop (only with options.stop_on_error, or `stop`),
+// and a maintenance thread (RunMaintenance) beside them.
 void RunWorkers(Database* db, LogSink* log, WorkloadOptions options, int threads,
                 std::uint64_t seed, const std::atomic<bool>* stop) {
+    std::atomic<int> workers_left{threads};
+    std::jthread maintenance([=, &workers_left] {
+        RunMaintenance(db, options, seed ^ 0x5A5A5A5Aull, stop, &workers_left);
+    });
     std::vector<std::jthread> workers;
     for (int thread_idx = 0; thread_idx < threads; ++thread_idx) {
-        workers.emplace_back([=] {
+        workers.emplace_back([=, &workers_left] {
             Workload workload(db, log, options, seed * 31 + static_cast<std::uint64_t>(thread_idx));
             while ((stop == nullptr || !stop->load()) && workload.RunOne()) {
             }
+            workers_left.fetch_sub(1);
         });
     }
 }
@@ -239,14 +302,17 @@ std::unique_ptr<Database> OpenOrViolation(const Checker& checker, const std::str
 }
 
 void CheckAndClose(Checker& checker, const std::string& data, const std::string& output,
-                   InjectedBug bug, rocksdb::Env* env) {
+                   InjectedBug bug, rocksdb::Env* env,
+                   const std::map<std::string, std::uint32_t>& collection_ids) {
     auto log = ParseLog(output);
     if (!log.ok()) {
         Error(log.status().ToString());
     }
     checker.StartRound();
+    const auto checkpoints = CheckpointsPresent(data, collection_ids);
     std::unique_ptr<Database> db = OpenOrViolation(checker, data, bug, env);
     checker.CheckRound(*db, *log);
+    checker.CheckVectorIndexes(*db, checkpoints);
     const Status closed = db->Close();
     if (!closed.ok()) {
         checker.Violation("close after the check: " + closed.ToString());
@@ -254,7 +320,7 @@ void CheckAndClose(Checker& checker, const std::string& data, const std::string&
 }
 
 void RunKillRounds(const Flags& flags, const std::string& data, Checker& checker,
-                   RunStats& run_stats) {
+                   RunStats& run_stats, const std::map<std::string, std::uint32_t>& ids) {
     const std::string self = std::filesystem::read_symlink("/proc/self/exe");
     std::mt19937_64 rng(flags.seed);
     for (int iteration = 0; iteration < flags.iterations; ++iteration) {
@@ -266,7 +332,7 @@ void RunKillRounds(const Flags& flags, const std::string& data, Checker& checker
         const std::string output = RunAndKill(self, data, flags, rng(), first_txn, plan);
         run_stats.num_early_kills += plan.early ? 1 : 0;
         run_stats.num_rounds_ready += output.starts_with("R\n") ? 1 : 0;
-        CheckAndClose(checker, data, output, flags.bug, nullptr);
+        CheckAndClose(checker, data, output, flags.bug, nullptr, ids);
         if ((iteration + 1) % 10 == 0 || iteration + 1 == flags.iterations) {
             std::printf("crash-test: %d/%d rounds, %llu acknowledged transactions verified\n",
                         iteration + 1, flags.iterations,
@@ -280,9 +346,13 @@ void RunKillRounds(const Flags& flags, const std::string& data, Checker& checker
 
 void RunPowerLossRounds(const Flags& flags, const std::string& data, Checker& checker,
                         const std::shared_ptr<testing::FaultInjectionFileSystem>& fs,
-                        rocksdb::Env* env, RunStats& run_stats) {
+                        rocksdb::Env* env, RunStats& run_stats,
+                        const std::map<std::string, std::uint32_t>& ids) {
     std::mt19937_64 rng(flags.seed);
+    std::uint64_t errors_after_cut = 0;
     for (int iteration = 0; iteration < flags.iterations; ++iteration) {
+        ErrorTally errors;
+        std::atomic<bool> disk_frozen{false};
         std::unique_ptr<Database> db = OpenOrViolation(checker, data, flags.bug, env);
         StringLogSink log;
         log.Append("R");
@@ -292,13 +362,17 @@ void RunPowerLossRounds(const Flags& flags, const std::string& data, Checker& ch
         const std::uint64_t workload_seed = rng();
         const auto delay = std::chrono::microseconds(rng() % kMaxKillDelayUs);
         std::thread runner([&] {
-            RunWorkers(
-                db.get(), &log,
-                WorkloadOptions{.bug = flags.bug, .stop_on_error = true, .next_txn = &next_txn},
-                flags.threads, workload_seed, &stop);
+            RunWorkers(db.get(), &log,
+                       WorkloadOptions{.bug = flags.bug,
+                                       .stop_on_error = true,
+                                       .errors = &errors,
+                                       .disk_frozen = &disk_frozen,
+                                       .next_txn = &next_txn},
+                       flags.threads, workload_seed, &stop);
         });
         std::this_thread::sleep_for(delay);
         // The power goes out: the disk freezes mid-workload, the process dies.
+        disk_frozen = true;
         fs->SetFilesystemActive(false);
         stop = true;
         runner.join();
@@ -311,13 +385,26 @@ void RunPowerLossRounds(const Flags& flags, const std::string& data, Checker& ch
             Error("dropping unsynced data: " + dropped.ToString());
         }
         ++run_stats.num_rounds_ready;
-        CheckAndClose(checker, data, log.Contents(), flags.bug, env);
+        // An error while the disk still worked is a failure, not the power cut.
+        if (const std::string first = errors.first_unexpected(); !first.empty()) {
+            checker.Violation("the workload failed before the power cut: " + first);
+        }
+        errors_after_cut += errors.num_expected();
+        CheckAndClose(checker, data, log.Contents(), flags.bug, env, ids);
         if ((iteration + 1) % 10 == 0 || iteration + 1 == flags.iterations) {
-            std::printf("crash-test: %d/%d power losses, %llu acknowledged transactions verified\n",
-                        iteration + 1, flags.iterations,
-                        static_cast<unsigned long long>(checker.stats().num_acked));
+            std::printf(
+                "crash-test: %d/%d power losses, %llu acknowledged transactions verified, "
+                "%llu errors after the power cuts (expected)\n",
+                iteration + 1, flags.iterations,
+                static_cast<unsigned long long>(checker.stats().num_acked),
+                static_cast<unsigned long long>(errors_after_cut));
             std::fflush(stdout);
         }
+    }
+    // A run in which nothing was acknowledged checked nothing.
+    if (checker.stats().num_acked == 0) {
+        Error("no transaction was acknowledged in " + std::to_string(flags.iterations) +
+              " power-loss rounds: the run verified nothing");
     }
 }
 
@@ -416,6 +503,7 @@ int Main(int argc, char** argv) {
         checker.RemoveOnViolation(flags.dir);  // a violation is the expected outcome
     }
     RunStats run_stats;
+    std::map<std::string, std::uint32_t> collection_ids;
     const auto started = std::chrono::steady_clock::now();
     if (flags.power_loss) {
         auto fs = std::make_shared<testing::FaultInjectionFileSystem>();
@@ -424,18 +512,20 @@ int Main(int argc, char** argv) {
             std::unique_ptr<Database> db = OpenOrViolation(checker, data, flags.bug, env.get());
             CreateCollections(*db);
             checker.Reset(*db);
+            collection_ids = CollectionIds(*db);
         }
-        RunPowerLossRounds(flags, data, checker, fs, env.get(), run_stats);
+        RunPowerLossRounds(flags, data, checker, fs, env.get(), run_stats, collection_ids);
     } else {
         {
             std::unique_ptr<Database> db = OpenOrViolation(checker, data, flags.bug, nullptr);
             CreateCollections(*db);
             checker.Reset(*db);
+            collection_ids = CollectionIds(*db);
             if (!db->Close().ok()) {
                 Error("close after setup failed");
             }
         }
-        RunKillRounds(flags, data, checker, run_stats);
+        RunKillRounds(flags, data, checker, run_stats, collection_ids);
     }
     const double elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -445,6 +535,7 @@ int Main(int argc, char** argv) {
         "\"threads\":%d,\"acked\":%llu,\"aborted\":%llu,\"rolled_back\":%llu,"
         "\"inflight_present\":%llu,\"inflight_absent\":%llu,\"inflight_unobservable\":%llu,"
         "\"early_kills\":%d,\"rounds_started\":%d,\"hypotheses\":%llu,\"entities\":%zu,"
+        "\"index_checkpoints_loaded\":%llu,\"index_rebuilt\":%llu,\"vector_searches\":%llu,"
         "\"elapsed_s\":%.1f}\n",
         mode, static_cast<unsigned long long>(flags.seed), flags.iterations, flags.threads,
         static_cast<unsigned long long>(stats.num_acked),
@@ -454,7 +545,9 @@ int Main(int argc, char** argv) {
         static_cast<unsigned long long>(stats.num_inflight_absent),
         static_cast<unsigned long long>(stats.num_inflight_unobservable), run_stats.num_early_kills,
         run_stats.num_rounds_ready, static_cast<unsigned long long>(stats.num_hypotheses),
-        checker.num_entities(), elapsed_s);
+        checker.num_entities(), static_cast<unsigned long long>(stats.num_checkpoints_loaded),
+        static_cast<unsigned long long>(stats.num_indexes_rebuilt),
+        static_cast<unsigned long long>(stats.num_vector_searches), elapsed_s);
     if (own_dir) {
         std::filesystem::remove_all(flags.dir);
     }

@@ -212,10 +212,33 @@ std::string StringLogSink::Contents() {
     return text_;
 }
 
+void ErrorTally::Record(const std::string& what, const Status& status, bool expected) {
+    std::lock_guard lock(mu_);
+    if (expected) {
+        ++num_expected_;
+    } else if (first_unexpected_.empty()) {
+        first_unexpected_ = what + ": " + status.ToString();
+    }
+}
+
+std::uint64_t ErrorTally::num_expected() const {
+    std::lock_guard lock(mu_);
+    return num_expected_;
+}
+
+std::string ErrorTally::first_unexpected() const {
+    std::lock_guard lock(mu_);
+    return first_unexpected_;
+}
+
 bool Workload::Unexpected(const std::string& what, const Status& status) {
     // A violation found by the workload itself (it reads its own writes) is always fatal.
     const bool is_violation = status.message().find("VIOLATION") != std::string::npos;
     if (options_.stop_on_error && !is_violation) {
+        if (options_.errors != nullptr) {
+            options_.errors->Record(
+                what, status, options_.disk_frozen != nullptr && options_.disk_frozen->load());
+        }
         return false;
     }
     std::fprintf(stderr, "crash-test child: %s: %s\n", what.c_str(), status.ToString().c_str());

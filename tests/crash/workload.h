@@ -128,11 +128,29 @@ enum class InjectedBug : std::uint8_t {
     kCommitRollbacks,
 };
 
+// Errors the power-loss mode's workload stopped on. After the disk froze they are expected;
+// before, they are failures the run must report rather than swallow. Thread-safe.
+class ErrorTally {
+  public:
+    void Record(const std::string& what, const Status& status, bool expected);
+    [[nodiscard]] std::uint64_t num_expected() const;
+    // The first error seen while the disk still worked (empty if none).
+    [[nodiscard]] std::string first_unexpected() const;
+
+  private:
+    mutable std::mutex mu_;
+    std::uint64_t num_expected_ = 0;  // GUARDED_BY(mu_)
+    std::string first_unexpected_;    // GUARDED_BY(mu_)
+};
+
 struct WorkloadOptions {
     InjectedBug bug = InjectedBug::kNone;
     // Power-loss mode: an unexpected error (the disk was frozen) ends the workload quietly and
-    // leaves the transaction's outcome unknown instead of failing the process.
+    // leaves the transaction's outcome unknown instead of failing the process. The error goes
+    // to `errors`, as expected once `disk_frozen` is set.
     bool stop_on_error = false;
+    ErrorTally* errors = nullptr;
+    const std::atomic<bool>* disk_frozen = nullptr;
     // Transaction numbers come from here (shared by the threads of one round).
     std::atomic<std::uint64_t>* next_txn = nullptr;
 };

@@ -353,6 +353,11 @@ void Verify(const std::string& dir, Model& model, Stats& stats) {
         if (!near.ok()) {
             Die("search: " + near.status().ToString());
         }
+        // "No deleted entity is returned" means something only if entities are returned.
+        if (near->hits.size() != std::min<std::size_t>(3, num_present)) {
+            Die("a search for 3 returned " + std::to_string(near->hits.size()) + " of " +
+                std::to_string(num_present) + " present entities");
+        }
         for (const auto& hit : near->hits) {
             if (!model.present.contains(hit.id) || !model.present[hit.id]) {
                 Die("search returned '" + hit.id + "', which is not present");

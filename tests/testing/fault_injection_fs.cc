@@ -67,54 +67,29 @@ class FaultInjectionFileSystem::TrackedFile final : public rocksdb::FSWritableFi
         : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs), state_(std::move(state)) {}
 
     IOStatus Append(const Slice& data, const IOOptions& options, IODebugContext* dbg) override {
-        IOStatus s = fs_->CheckAppend();
-        if (!s.ok()) {
-            return s;
-        }
-        s = FSWritableFileOwnerWrapper::Append(data, options, dbg);
-        if (s.ok()) {
-            Appended(std::nullopt, data.size());
-        }
-        return s;
+        return Budgeted(data, std::nullopt, options, dbg,
+                        [&]() { return FSWritableFileOwnerWrapper::Append(data, options, dbg); });
     }
     IOStatus Append(const Slice& data, const IOOptions& options,
                     const rocksdb::DataVerificationInfo& verification_info,
                     IODebugContext* dbg) override {
-        IOStatus s = fs_->CheckAppend();
-        if (!s.ok()) {
-            return s;
-        }
-        s = FSWritableFileOwnerWrapper::Append(data, options, verification_info, dbg);
-        if (s.ok()) {
-            Appended(std::nullopt, data.size());
-        }
-        return s;
+        return Budgeted(data, std::nullopt, options, dbg, [&]() {
+            return FSWritableFileOwnerWrapper::Append(data, options, verification_info, dbg);
+        });
     }
     IOStatus PositionedAppend(const Slice& data, std::uint64_t offset, const IOOptions& options,
                               IODebugContext* dbg) override {
-        IOStatus s = fs_->CheckAppend();
-        if (!s.ok()) {
-            return s;
-        }
-        s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options, dbg);
-        if (s.ok()) {
-            Appended(offset, data.size());
-        }
-        return s;
+        return Budgeted(data, offset, options, dbg, [&]() {
+            return FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options, dbg);
+        });
     }
     IOStatus PositionedAppend(const Slice& data, std::uint64_t offset, const IOOptions& options,
                               const rocksdb::DataVerificationInfo& verification_info,
                               IODebugContext* dbg) override {
-        IOStatus s = fs_->CheckAppend();
-        if (!s.ok()) {
-            return s;
-        }
-        s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options, verification_info,
-                                                         dbg);
-        if (s.ok()) {
-            Appended(offset, data.size());
-        }
-        return s;
+        return Budgeted(data, offset, options, dbg, [&]() {
+            return FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options,
+                                                                verification_info, dbg);
+        });
     }
 
     IOStatus Truncate(std::uint64_t size, const IOOptions& options, IODebugContext* dbg) override {
@@ -124,9 +99,14 @@ class FaultInjectionFileSystem::TrackedFile final : public rocksdb::FSWritableFi
         }
         s = FSWritableFileOwnerWrapper::Truncate(size, options, dbg);
         if (s.ok()) {
-            std::lock_guard lock(fs_->mu_);
-            state_->size = size;
-            state_->synced_size = std::min(state_->synced_size, size);
+            std::uint64_t freed = 0;
+            {
+                std::lock_guard lock(fs_->mu_);
+                freed = state_->size > size ? state_->size - size : 0;
+                state_->size = size;
+                state_->synced_size = std::min(state_->synced_size, size);
+            }
+            fs_->GiveSpace(freed);
         }
         return s;
     }
@@ -157,6 +137,36 @@ class FaultInjectionFileSystem::TrackedFile final : public rocksdb::FSWritableFi
     }
 
   private:
+    // An append under the space budget (fault checks first): `full` writes all of `data`; when
+    // only part of it fits, that part is written with a plain append and NoSpace returned.
+    template <typename Full>
+    IOStatus Budgeted(const Slice& data, std::optional<std::uint64_t> offset,
+                      const IOOptions& options, IODebugContext* dbg, Full full) {
+        IOStatus s = fs_->CheckAppend();
+        if (!s.ok()) {
+            return s;
+        }
+        const std::uint64_t granted = fs_->TakeSpace(data.size());
+        if (granted == data.size()) {
+            s = full();
+        } else if (granted > 0) {
+            const Slice part(data.data(), granted);
+            s = offset ? FSWritableFileOwnerWrapper::PositionedAppend(part, *offset, options, dbg)
+                       : FSWritableFileOwnerWrapper::Append(part, options, dbg);
+        }
+        if (!s.ok()) {
+            fs_->GiveSpace(granted);
+            return s;
+        }
+        if (granted > 0) {
+            Appended(offset, granted);
+        }
+        if (granted < data.size()) {
+            return IOStatus::NoSpace("fault injection: the simulated disk is full");
+        }
+        return s;
+    }
+
     // `offset` is nullopt for a plain append at the end.
     void Appended(std::optional<std::uint64_t> offset, std::size_t num_bytes) {
         std::lock_guard lock(fs_->mu_);
@@ -168,6 +178,9 @@ class FaultInjectionFileSystem::TrackedFile final : public rocksdb::FSWritableFi
         IOStatus s = fs_->CheckActive("sync");
         if (!s.ok()) {
             return s;
+        }
+        if (fs_->sync_error_) {
+            return IOStatus::IOError("fault injection: simulated sync error");
         }
         // Only what was appended before the sync started is known to be covered by it.
         std::uint64_t size_at_start = 0;
@@ -255,6 +268,41 @@ IOStatus FaultInjectionFileSystem::CheckAppend() const {
         return IOStatus::IOError("fault injection: simulated write error");
     }
     return IOStatus::OK();
+}
+
+void FaultInjectionFileSystem::SetSpaceBudget(std::optional<std::uint64_t> free_bytes) {
+    space_left_ = free_bytes.value_or(0);
+    has_budget_ = free_bytes.has_value();
+}
+
+std::optional<std::uint64_t> FaultInjectionFileSystem::SpaceLeft() const {
+    if (!has_budget_) {
+        return std::nullopt;
+    }
+    return space_left_.load();
+}
+
+void FaultInjectionFileSystem::SetReportedFreeSpace(std::optional<std::uint64_t> free_bytes) {
+    reported_free_ = free_bytes.value_or(0);
+    has_reported_free_ = free_bytes.has_value();
+}
+
+std::uint64_t FaultInjectionFileSystem::TakeSpace(std::uint64_t num_bytes) {
+    if (!has_budget_) {
+        return num_bytes;
+    }
+    std::uint64_t left = space_left_.load();
+    std::uint64_t granted = 0;
+    do {
+        granted = std::min(left, num_bytes);
+    } while (!space_left_.compare_exchange_weak(left, left - granted));
+    return granted;
+}
+
+void FaultInjectionFileSystem::GiveSpace(std::uint64_t num_bytes) {
+    if (has_budget_) {
+        space_left_ += num_bytes;
+    }
 }
 
 std::uint64_t FaultInjectionFileSystem::CurrentSeq() const {
@@ -400,9 +448,16 @@ IOStatus FaultInjectionFileSystem::DeleteFile(const std::string& fname, const IO
         return s;
     }
     std::lock_guard lock(mu_);
+    std::uint64_t size = 0;
+    if (!target()->GetFileSize(fname, options, &size, dbg).ok()) {
+        size = 0;
+    }
     s = target()->DeleteFile(fname, options, dbg);
     if (s.ok()) {
-        files_.erase(Normalize(fname));
+        // Only files written through this FileSystem were charged to the budget.
+        if (files_.erase(Normalize(fname)) > 0) {
+            GiveSpace(size);
+        }
     }
     return s;
 }
@@ -414,10 +469,15 @@ IOStatus FaultInjectionFileSystem::Truncate(const std::string& fname, size_t siz
         return s;
     }
     std::lock_guard lock(mu_);
+    std::uint64_t old_size = 0;
+    if (!target()->GetFileSize(fname, options, &old_size, dbg).ok()) {
+        old_size = 0;
+    }
     s = target()->Truncate(fname, size, options, dbg);
     if (s.ok()) {
         auto it = files_.find(Normalize(fname));
         if (it != files_.end()) {
+            GiveSpace(old_size > size ? old_size - size : 0);
             it->second->size = size;
             it->second->synced_size = std::min<std::uint64_t>(it->second->synced_size, size);
         }
@@ -459,6 +519,9 @@ IOStatus FaultInjectionFileSystem::RenameFile(const std::string& src, const std:
     s = target()->RenameFile(src, dst, options, dbg);
     if (!s.ok()) {
         return s;
+    }
+    if (files_.contains(to)) {
+        GiveSpace(replaced_size);  // the replaced file's space
     }
     auto it = files_.find(from);
     if (it != files_.end()) {
@@ -508,6 +571,14 @@ IOStatus FaultInjectionFileSystem::DeleteDir(const std::string& dirname, const I
 
 IOStatus FaultInjectionFileSystem::GetFreeSpace(const std::string& path, const IOOptions& options,
                                                 std::uint64_t* diskfree, IODebugContext* dbg) {
+    if (has_reported_free_) {
+        *diskfree = reported_free_.load();
+        return IOStatus::OK();
+    }
+    if (has_budget_) {
+        *diskfree = space_left_.load();
+        return IOStatus::OK();
+    }
     if (no_space_) {
         *diskfree = 0;
         return IOStatus::OK();

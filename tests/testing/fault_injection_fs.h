@@ -89,9 +89,28 @@ class FaultInjectionFileSystem final : public rocksdb::FileSystemWrapper {
     [[nodiscard]] bool IsFilesystemActive() const { return active_; }
     // While enabled, every Append / PositionedAppend fails with a plain IOError.
     void InjectWriteError(bool enabled) { write_error_ = enabled; }
+    // While enabled, every file Sync / Fsync fails with a plain IOError after the data was
+    // appended: the bytes are in the file (a restart without power loss finds them) but not
+    // durable (DropUnsyncedData removes them). A write whose WAL sync fails this way is the
+    // ambiguous case: reported failed, yet possibly recovered.
+    void InjectSyncError(bool enabled) { sync_error_ = enabled; }
     // While enabled, every Append / PositionedAppend fails with IOError subcode kNoSpace
     // (rocksdb::IOStatus::NoSpace()) and GetFreeSpace reports 0 bytes free.
     void SetNoSpace(bool enabled) { no_space_ = enabled; }
+    // A disk with `free_bytes` left (nullopt, the default: no limit). Appends use the space up:
+    // one that does not fit writes the part that fits and fails with NoSpace, as write(2) does on
+    // a full disk, so each failed attempt can eat a little more. Deleting, truncating or
+    // replacing (by a rename) a file written through this FileSystem gives its bytes back.
+    // GetFreeSpace reports what is left. Only files written through this FileSystem's writable
+    // files count, both ways: not files written outside RocksDB's FileSystem (the info LOG,
+    // which storage/info_log.h writes directly; PHENIX_FORMAT, LOCK, vector index checkpoints).
+    // Creating a file is free (a full disk usually still has inodes).
+    void SetSpaceBudget(std::optional<std::uint64_t> free_bytes);
+    // The space left under SetSpaceBudget (nullopt: no budget).
+    [[nodiscard]] std::optional<std::uint64_t> SpaceLeft() const;
+    // While set, GetFreeSpace reports this, whatever the budget: a disk that fills up between a
+    // free-space check and the writes, or a quota that statvfs does not show.
+    void SetReportedFreeSpace(std::optional<std::uint64_t> free_bytes);
 
     // ---- power loss ----
     // Puts the disk in the state a power loss would leave (see the model above), then treats
@@ -179,6 +198,10 @@ class FaultInjectionFileSystem final : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus CheckActive(const char* operation) const;
     // CheckActive, then the injected NoSpace or write error for appends.
     rocksdb::IOStatus CheckAppend() const;
+    // Under a space budget: takes up to `num_bytes` from it and returns how many it got (all of
+    // them without a budget).
+    std::uint64_t TakeSpace(std::uint64_t num_bytes);
+    void GiveSpace(std::uint64_t num_bytes);
     // Next journal sequence number (also the snapshot a directory fsync starts from).
     std::uint64_t CurrentSeq() const;
     void OnDirectorySynced(const std::string& dir, std::uint64_t seq_at_start);
@@ -195,7 +218,13 @@ class FaultInjectionFileSystem final : public rocksdb::FileSystemWrapper {
     // Fault switches, read on every call without mu_.
     std::atomic<bool> active_{true};
     std::atomic<bool> write_error_{false};
+    std::atomic<bool> sync_error_{false};
     std::atomic<bool> no_space_{false};
+    // The space budget: has_budget_ switches it on; space_left_ is what remains.
+    std::atomic<bool> has_budget_{false};
+    std::atomic<std::uint64_t> space_left_{0};
+    std::atomic<bool> has_reported_free_{false};
+    std::atomic<std::uint64_t> reported_free_{0};
 
     mutable std::mutex mu_;
     std::map<std::string, std::shared_ptr<FileState>> files_;  // GUARDED_BY(mu_); by path

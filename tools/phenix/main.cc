@@ -50,6 +50,9 @@ Options:
   --format table|json|csv output format (default table); csv applies to PhenixQL results
   --relaxed               open with relaxed durability: faster writes, but the latest
                           ones can be lost on a power failure or OS crash
+  --read-only             open an existing data directory without writing to it (e.g. on
+                          a full disk): reads, search, verify and COPY ... TO work, writes
+                          fail; several read-only shells may share a directory
   -h, --help              show this help and exit
   --version               show the version and exit
 
@@ -70,6 +73,7 @@ struct Flags {
     std::string data_dir = "./phenix-data";
     OutputFormat format = OutputFormat::kTable;
     bool is_relaxed = false;
+    bool is_read_only = false;
     bool show_help = false;
     bool show_version = false;
     std::vector<Source> sources;
@@ -132,6 +136,8 @@ Result<Flags> ParseFlags(int argc, char** argv) {
             }
         } else if (arg == "--relaxed" && !has_inline_value) {
             flags.is_relaxed = true;
+        } else if (arg == "--read-only" && !has_inline_value) {
+            flags.is_read_only = true;
         } else if ((arg == "-h" || arg == "--help") && !has_inline_value) {
             flags.show_help = true;
         } else if (arg == "--version" && !has_inline_value) {
@@ -309,11 +315,11 @@ std::string Prompt(const Shell& shell, bool is_continuation) {
 }
 
 // The interactive loop: errors are printed and the session goes on.
-int RunInteractive(Shell& shell, const std::string& data_dir) {
+int RunInteractive(Shell& shell, const std::string& data_dir, bool is_read_only) {
     std::printf(
-        "phenix %s (data: %s). Type PhenixQL statements ending with ';' (SELECT ... FROM ...;),\n"
-        "or shell commands. \\help lists both, \\timing times statements, \\q leaves.\n",
-        PHENIX_SHELL_VERSION, Printable(data_dir).c_str());
+        "phenix %s (data: %s%s). Type PhenixQL statements ending with ';' (SELECT ... FROM "
+        "...;),\nor shell commands. \\help lists both, \\timing times statements, \\q leaves.\n",
+        PHENIX_SHELL_VERSION, Printable(data_dir).c_str(), is_read_only ? ", read-only" : "");
     std::fflush(stdout);
     InstallInterruptHandler();
     std::unique_ptr<Terminal> terminal = Terminal::Open(HistoryPath());
@@ -398,6 +404,7 @@ int Main(int argc, char** argv) {
 
     Options options;
     options.durability = flags->is_relaxed ? Durability::kRelaxed : Durability::kSync;
+    options.read_only = flags->is_read_only;
     // A person at the prompt may take minutes between `begin` and `commit`; the idle timeout
     // guards servers against abandoned clients, and here the only client is this shell, whose
     // open transaction is rolled back when it exits.
@@ -415,7 +422,7 @@ int Main(int argc, char** argv) {
 
     int exit_code = kExitOk;
     if (is_interactive) {
-        exit_code = RunInteractive(shell, flags->data_dir);
+        exit_code = RunInteractive(shell, flags->data_dir, flags->is_read_only);
     } else if (flags->sources.empty()) {
         exit_code = RunScript(shell, STDIN_FILENO, "stdin");
     } else {

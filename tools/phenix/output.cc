@@ -466,9 +466,12 @@ void Printer::PrintSearch(const SearchResponse& response, const SearchOptions& o
                FormatRatio(plan.selectivity) + " (" + std::to_string(plan.filter_rows) +
                (plan.filter_rows == 1 ? " matching entity)" : " matching entities)");
     }
-    out += ", ef " + std::to_string(plan.ef) + ", " + std::to_string(plan.distance_computations) +
-           " distance computations, " + std::to_string(plan.unindexed_rows_scanned) +
-           " unindexed rows scanned";
+    // ef is the beam the graph search ran with (0: no graph search, e.g. an exact scan).
+    if (plan.ef > 0) {
+        out += ", ef " + std::to_string(plan.ef);
+    }
+    out += ", " + std::to_string(plan.distance_computations) + " distance computations, " +
+           std::to_string(plan.unindexed_rows_scanned) + " unindexed rows scanned";
     if (plan.fell_back_to_exact) {
         out += ", fell back to an exact scan";
     }

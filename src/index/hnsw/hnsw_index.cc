@@ -10,10 +10,6 @@
 // x86-64), so a search never takes a lock and always sees fully written nodes.
 #include "index/hnsw/hnsw_index.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-#include <xxhash.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -24,14 +20,17 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <shared_mutex>
 #include <thread>
 #include <tuple>
 
+#include "common/sync_point.h"
 #include "index/distance/distance.h"
 #include "index/hnsw/node_store.h"
+#include "storage/checkpoint_file.h"
 
 namespace phenix::index {
 
@@ -130,15 +129,27 @@ using MinHeap = std::priority_queue<DistId, std::vector<DistId>, std::greater<>>
 // Per-search "visited" marks: a tag per node; a new search bumps the tag instead of clearing.
 struct VisitedList {
     std::vector<std::uint16_t> tags;
+    // Nodes a filtered search found not to match (same epoch scheme): checked once per search.
+    std::vector<std::uint16_t> rejected;
     std::uint16_t current = 0;
 
     void Reset(std::size_t n) {
         if (tags.size() < n) {
             tags.resize(n + n / 4 + 1024, 0);
+            rejected.resize(tags.size(), 0);
         }
         if (++current == 0) {
             std::fill(tags.begin(), tags.end(), 0);
+            std::fill(rejected.begin(), rejected.end(), 0);
             current = 1;
+        }
+    }
+    [[nodiscard]] bool Rejected(NodeId id) const {
+        return id >= rejected.size() || rejected[id] == current;
+    }
+    void Reject(NodeId id) {
+        if (id < rejected.size()) {
+            rejected[id] = current;
         }
     }
     // True if `id` was not yet visited (and marks it). Ids past the list (nodes inserted after
@@ -166,11 +177,15 @@ class HnswIndex::Impl {
           level_mult_(1.0 / std::log(static_cast<double>(params.m))),
           payload_bytes_(quantized_ ? dim_ + sizeof(float) : dim_ * sizeof(float)),
           header_bytes_(sizeof(std::uint32_t) * (3 + m0_)),
-          block_bytes_(header_bytes_ + payload_bytes_),
+          file_block_bytes_(header_bytes_ + payload_bytes_),
+          // Padded so that every block's u32 words are aligned (an int8 payload of dim + 4
+          // bytes is not a multiple of 4 when dim is not).
+          block_bytes_((file_block_bytes_ + 3) / 4 * 4),
           upper_stride_(1 + m_),
           blocks_(block_bytes_),
           metas_(sizeof(NodeMeta)),
           row_map_(sizeof(std::atomic<NodeId>)),
+          node_rows_(sizeof(std::uint32_t)),
           kernels_(Kernels()) {}
 
     ~Impl() {
@@ -197,6 +212,13 @@ class HnswIndex::Impl {
     std::uint32_t* RowWord(NodeId id) const { return Links0(id) + 1 + m0_; }
     std::uint32_t* FlagsWord(NodeId id) const { return Links0(id) + 2 + m0_; }
     std::uint32_t RowOf(NodeId id) const { return *RowWord(id); }
+    // The same row from a dense array beside the blocks (4 bytes a node): filter checks during
+    // a filtered search read it without touching the node's block.
+    std::uint32_t CompactRow(NodeId id) const {
+        return std::atomic_ref<const std::uint32_t>(
+                   *reinterpret_cast<const std::uint32_t*>(node_rows_.At(id)))
+            .load(std::memory_order_relaxed);
+    }
     std::size_t MaxLinks(int level) const { return level == 0 ? m0_ : m_; }
 
     // The row map stores node + 1 (0: no node), so fresh zeroed chunks mean "no node".
@@ -238,11 +260,14 @@ class HnswIndex::Impl {
     }
 
     // ---- quantizer ----
+    // Callers check trained_ (acquire) first: the range is written before it is set.
     void Encode(const float* v, char* payload) const {
         auto* codes = reinterpret_cast<std::uint8_t*>(payload);
         std::uint32_t sum = 0;
+        const float q_min = q_min_.load(std::memory_order_relaxed);
+        const float q_scale = q_scale_.load(std::memory_order_relaxed);
         for (std::size_t d = 0; d < dim_; ++d) {
-            const float scaled = std::round((v[d] - q_min_) / q_scale_);
+            const float scaled = std::round((v[d] - q_min) / q_scale);
             const float clamped = std::clamp(scaled, 0.0f, 255.0f);
             codes[d] = static_cast<std::uint8_t>(clamped);
             sum += codes[d];
@@ -276,7 +301,10 @@ class HnswIndex::Impl {
         }
         query.payload.resize(payload_bytes_);
         if (quantized_) {
-            Encode(query.vec.data(), query.payload.data());
+            // An untrained quantized index has no nodes yet: its codes are never compared.
+            if (trained_.load(std::memory_order_acquire)) {
+                Encode(query.vec.data(), query.payload.data());
+            }
         } else {
             std::memcpy(query.payload.data(), query.vec.data(), payload_bytes_);
         }
@@ -300,16 +328,18 @@ class HnswIndex::Impl {
         }
         const auto* ca = reinterpret_cast<const std::uint8_t*>(a);
         const auto* cb = reinterpret_cast<const std::uint8_t*>(b);
+        // Codes exist only once trained_ was set (after the range): relaxed loads suffice.
+        const float q_min = q_min_.load(std::memory_order_relaxed);
+        const float q_scale = q_scale_.load(std::memory_order_relaxed);
         if (params_.metric == Metric::kL2) {
-            return q_scale_ * q_scale_ * static_cast<float>(kernels_.code_l2_squared(ca, cb, dim_));
+            return q_scale * q_scale * static_cast<float>(kernels_.code_l2_squared(ca, cb, dim_));
         }
         float sa = 0;
         float sb = 0;
         std::memcpy(&sa, a + dim_, sizeof(float));
         std::memcpy(&sb, b + dim_, sizeof(float));
-        const float dot = static_cast<float>(dim_) * q_min_ * q_min_ +
-                          q_min_ * q_scale_ * (sa + sb) +
-                          q_scale_ * q_scale_ * static_cast<float>(kernels_.code_dot(ca, cb, dim_));
+        const float dot = static_cast<float>(dim_) * q_min * q_min + q_min * q_scale * (sa + sb) +
+                          q_scale * q_scale * static_cast<float>(kernels_.code_dot(ca, cb, dim_));
         return params_.metric == Metric::kCosine ? 1.0f - dot : -dot;
     }
     float FloatDistance(const float* a, const float* b) const {
@@ -398,17 +428,23 @@ class HnswIndex::Impl {
                 if (visited.Seen(nb)) {
                     continue;
                 }
-                if (two_hop && !accept(nb)) {
-                    // Route through the non-matching neighbour without scoring it.
+                if (two_hop && (visited.Rejected(nb) || !accept(nb))) {
+                    // Route through the non-matching neighbour without scoring it. A node found
+                    // not to match is remembered, so it is checked once per search.
                     visited.Visit(nb);
                     const std::uint32_t* links2 = Links(nb, level);
                     const std::uint32_t count2 = std::min<std::uint32_t>(
                         LoadWord(links2), static_cast<std::uint32_t>(max_links));
                     for (std::uint32_t j = 1; j <= count2 && scratch.size() < max_links; ++j) {
                         const NodeId nb2 = LoadWord(links2 + j);
-                        if (!visited.Seen(nb2) && accept(nb2)) {
+                        if (visited.Seen(nb2) || visited.Rejected(nb2)) {
+                            continue;
+                        }
+                        if (accept(nb2)) {
                             visited.Visit(nb2);
                             scratch.push_back(nb2);
+                        } else {
+                            visited.Reject(nb2);
                         }
                     }
                     continue;
@@ -452,19 +488,39 @@ class HnswIndex::Impl {
 
     // Malkov & Yashunin's neighbour selection heuristic (algorithm 4, keepPrunedConnections off):
     // keep a candidate only if it is closer to the base than to every neighbour kept so far.
-    void SelectNeighbors(std::vector<DistId>& candidates, std::size_t m) const {
+    //
+    // Exact copies of the base (the same stored payload: real data has many, e.g. one shared
+    // boilerplate description) need care. A copy is exactly as far from every candidate as the
+    // base is, so the rule's strict "<" never rejects one, and with enough copies a node kept
+    // nothing but copies: the copies formed an island that a search could enter and not leave.
+    // So copies are set apart: the heuristic picks the diverse neighbours among the other
+    // candidates (a copy shows no direction, so it rejects nothing), and copies fill the slots
+    // the heuristic leaves free — at least kMinCopyLinks of them when there are copies (to keep
+    // the copies connected to each other), never all slots when there are other candidates (to
+    // keep a way out). Among copies, which are all equally close, the newest nodes go first, so
+    // the copies chain up instead of all linking to the same oldest few.
+    static constexpr std::size_t kMinCopyLinks = 2;
+    void SelectNeighbors(const char* base, std::vector<DistId>& candidates, std::size_t m) const {
         std::sort(candidates.begin(), candidates.end());
         if (candidates.size() <= m) {
             return;
         }
+        // A copy's distance to the base is the base's distance to itself (same kernel, same
+        // bytes); only candidates that close are compared byte for byte.
+        const float self_distance = PayloadDistance(base, base);
         std::vector<DistId> kept;
+        std::vector<DistId> copies;
         kept.reserve(m);
         for (const DistId& cand : candidates) {
+            const char* cp = Payload(cand.second);
+            if (cand.first <= self_distance && std::memcmp(cp, base, payload_bytes_) == 0) {
+                copies.push_back(cand);
+                continue;
+            }
             if (kept.size() >= m) {
-                break;
+                continue;  // keep looking for copies only
             }
             bool good = true;
-            const char* cp = Payload(cand.second);
             for (const DistId& k : kept) {
                 if (PayloadDistance(cp, Payload(k.second)) < cand.first) {
                     good = false;
@@ -475,6 +531,16 @@ class HnswIndex::Impl {
                 kept.push_back(cand);
             }
         }
+        if (!copies.empty()) {
+            const std::size_t min_copies = std::min(copies.size(), kMinCopyLinks);
+            kept.resize(std::min(kept.size(), m - std::min(min_copies, m - 1)));
+            const std::size_t num_copies = std::min(copies.size(), m - kept.size());
+            std::sort(copies.begin(), copies.end(), [](const DistId& a, const DistId& b) {
+                return a.second > b.second;  // newest first
+            });
+            kept.insert(kept.begin(), copies.begin(),
+                        copies.begin() + static_cast<std::ptrdiff_t>(num_copies));
+        }
         candidates.swap(kept);
     }
 
@@ -482,7 +548,7 @@ class HnswIndex::Impl {
     // full neighbour list with the heuristic). Returns the closest selected neighbour.
     NodeId Connect(NodeId id, std::vector<DistId>& selected, int level) {
         const std::size_t max_links = MaxLinks(level);
-        SelectNeighbors(selected, m_);
+        SelectNeighbors(Payload(id), selected, m_);
         {
             NodeLock lock(Meta(id));
             std::uint32_t* links = Links(id, level);
@@ -521,7 +587,7 @@ class HnswIndex::Impl {
             for (std::uint32_t i = 1; i <= count; ++i) {
                 cands.emplace_back(PayloadDistance(nbp, Payload(links[i])), links[i]);
             }
-            SelectNeighbors(cands, max_links);
+            SelectNeighbors(nbp, cands, max_links);
             for (std::size_t i = 0; i < cands.size(); ++i) {
                 StoreWord(links + 1 + i, cands[i].second);
             }
@@ -531,7 +597,7 @@ class HnswIndex::Impl {
     }
 
     Result<NodeId> Insert(RowId row, std::span<const float> vector, Timestamp ts,
-                          const std::atomic<Timestamp>* end_watch) {
+                          const std::atomic<Timestamp>* end_watch, std::string_view label) {
         if (vector.size() != dim_) {
             return Status::InvalidArgument("vector has dimension " + std::to_string(vector.size()) +
                                            ", the index has " + std::to_string(dim_));
@@ -552,11 +618,35 @@ class HnswIndex::Impl {
             }
             src = normalized.data();
         }
+        // Before the node is reachable, so a search that finds it finds its label.
+        if (!labels_.Set(row, label)) {
+            return Status::ResourceExhausted("vector index label store is full");
+        }
         std::shared_lock structure(structure_mu_);
-        const std::uint64_t id64 = num_allocated_.fetch_add(1, std::memory_order_relaxed);
-        if (id64 >= kNoNode || !blocks_.EnsureCapacity(id64 + 1) ||
-            !metas_.EnsureCapacity(id64 + 1) || !row_map_.EnsureCapacity(row + 1)) {
-            return Status::ResourceExhausted("vector index is full (2^32 - 1 nodes)");
+        std::uint64_t id64 = 0;
+        if (const std::optional<NodeId> reused = TakeFreeSlot()) {
+            // A removed node's slot, no reader can still reach (see ReadGuard). Its memory is
+            // mapped; its old upper layers are freed here (the level is drawn from the id, so
+            // it is the same, but a fresh block is simpler than clearing the old one).
+            id64 = *reused;
+            NodeMeta& old = Meta(*reused);
+            if (old.upper != nullptr) {
+                upper_words_.fetch_sub(static_cast<std::size_t>(old.level) * upper_stride_,
+                                       std::memory_order_relaxed);
+                delete[] old.upper;
+                old.upper = nullptr;
+            }
+            num_removed_.fetch_sub(1, std::memory_order_relaxed);
+            if (!row_map_.EnsureCapacity(row + 1)) {
+                return Status::ResourceExhausted("vector index is full (2^32 - 1 rows)");
+            }
+        } else {
+            id64 = num_allocated_.fetch_add(1, std::memory_order_relaxed);
+            if (id64 >= kNoNode || !blocks_.EnsureCapacity(id64 + 1) ||
+                !metas_.EnsureCapacity(id64 + 1) || !node_rows_.EnsureCapacity(id64 + 1) ||
+                !row_map_.EnsureCapacity(row + 1)) {
+                return Status::ResourceExhausted("vector index is full (2^32 - 1 nodes)");
+            }
         }
         const auto id = static_cast<NodeId>(id64);
         const int level = RandomLevel(id);
@@ -579,6 +669,8 @@ class HnswIndex::Impl {
         }
         char* payload = blocks_.At(id) + header_bytes_;
         *RowWord(id) = static_cast<std::uint32_t>(row);
+        std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(node_rows_.At(id)))
+            .store(static_cast<std::uint32_t>(row), std::memory_order_relaxed);
         StoreWord(FlagsWord(id),
                   (ts > settled_ts_.load(std::memory_order_relaxed) ? kFlagUnsettled : 0) |
                       (static_cast<std::uint32_t>(level + 1) << kPendingShift));
@@ -680,14 +772,22 @@ class HnswIndex::Impl {
     }
 
     bool EndRow(RowId row, Timestamp ts) {
+        const ReadGuard guard(*this);  // the node id stays that row's node meanwhile
         const NodeId id = RowNode(row);
         return id != kNoNode && EndNode(id, ts);
     }
 
     bool SameVector(RowId row, std::span<const float> vector) const {
+        const ReadGuard guard(*this);
         const NodeId id = RowNode(row);
-        if (id == kNoNode || vector.size() != dim_ ||
-            Meta(id).deleted_ts.load(std::memory_order_acquire) != kForever) {
+        if (id == kNoNode || Meta(id).deleted_ts.load(std::memory_order_acquire) != kForever) {
+            return false;
+        }
+        return NodeHasVector(id, vector);
+    }
+
+    bool NodeHasVector(NodeId id, std::span<const float> vector) const {
+        if (vector.size() != dim_) {
             return false;
         }
         std::vector<float> v(vector.begin(), vector.end());
@@ -696,6 +796,9 @@ class HnswIndex::Impl {
         }
         std::vector<char> payload(payload_bytes_);
         if (quantized_) {
+            if (!trained_.load(std::memory_order_acquire)) {
+                return false;
+            }
             Encode(v.data(), payload.data());
         } else {
             std::memcpy(payload.data(), v.data(), payload_bytes_);
@@ -719,6 +822,46 @@ class HnswIndex::Impl {
             id = meta.prev.load(std::memory_order_relaxed);
         }
         return kNoNode;
+    }
+
+    // ---- slot reuse: two-epoch reclamation ----
+    // Repair removes dead nodes; their slots are reused by later inserts. A reader that runs
+    // without structure_mu_ (a search, EndRow, a scan) may still hold a removed node's id, so a
+    // slot is reused only once every reader that could have seen it has finished. Readers
+    // register in the current epoch (ReadGuard); Repair retires the nodes it removes in epoch E
+    // and moves to E + 1; at a later Repair, once no reader of epoch E remains, the slots
+    // retired in E go to the free list. Two counters suffice: a Repair moves to E + 2 only after
+    // the readers of E are gone.
+    class ReadGuard {
+      public:
+        explicit ReadGuard(const Impl& impl) : impl_(impl) {
+            for (;;) {
+                epoch_ = impl_.epoch_.load(std::memory_order_seq_cst);
+                impl_.readers_[epoch_ & 1].fetch_add(1, std::memory_order_seq_cst);
+                if (impl_.epoch_.load(std::memory_order_seq_cst) == epoch_) {
+                    return;
+                }
+                impl_.readers_[epoch_ & 1].fetch_sub(1, std::memory_order_seq_cst);
+            }
+        }
+        ~ReadGuard() { impl_.readers_[epoch_ & 1].fetch_sub(1, std::memory_order_seq_cst); }
+        ReadGuard(const ReadGuard&) = delete;
+        ReadGuard& operator=(const ReadGuard&) = delete;
+
+      private:
+        const Impl& impl_;
+        std::uint64_t epoch_ = 0;
+    };
+
+    // A free slot for Insert, or nullopt. REQUIRES structure_mu_ (shared).
+    std::optional<NodeId> TakeFreeSlot() {
+        std::lock_guard lock(free_mu_);
+        if (free_slots_.empty()) {
+            return std::nullopt;
+        }
+        const NodeId id = free_slots_.back();
+        free_slots_.pop_back();
+        return id;
     }
 
     // ---- search ----
@@ -815,6 +958,8 @@ class HnswIndex::Impl {
     }
 
     Result<SearchResult> Search(std::span<const float> q, const SearchOptions& options) const {
+        const ReadGuard guard(*this);  // no slot this search can reach is reused meanwhile
+        PHENIX_SYNC_POINT("HnswIndex::Search:Guarded");
         PHENIX_ASSIGN_OR_RETURN(Query query, Prepare(q));
         SearchResult result;
         SearchStats& stats = result.stats;
@@ -830,7 +975,10 @@ class HnswIndex::Impl {
         const RowBitmap* filter = options.filter;
         const std::function<bool(std::uint32_t)>* predicate =
             filter == nullptr ? options.predicate : nullptr;
-        if (filter != nullptr || predicate != nullptr) {
+        if (filter == nullptr && predicate == nullptr &&
+            options.strategy == FilterStrategy::kExactScan) {
+            strategy = FilterStrategy::kExactScan;  // asked for: exact, without a filter too
+        } else if (filter != nullptr || predicate != nullptr) {
             stats.filter_rows = filter != nullptr ? filter->cardinality() : options.predicate_rows;
             stats.selectivity = std::min(
                 1.0, static_cast<double>(stats.filter_rows) / static_cast<double>(rows_in_index));
@@ -879,6 +1027,7 @@ class HnswIndex::Impl {
                 } else if (strategy == FilterStrategy::kInGraph) {
                     two_hop = stats.selectivity < options.planner.two_hop_below;
                 }
+                stats.ef_searched = search_ef;
                 float ep_dist = 0;
                 const NodeId ep = DescendToLayer0(query.data(), 0, ep0, max_level,
                                                   stats.distance_computations, &ep_dist);
@@ -896,15 +1045,21 @@ class HnswIndex::Impl {
                         false, *visited, stats);
                 } else {
                     const bool in_graph = strategy == FilterStrategy::kInGraph;
-                    auto accept = [this, snapshot, exclude, &passes, in_graph](NodeId n) {
-                        if (!Visible(n, snapshot)) {
+                    // The bitmap first, from the compact node -> row array: most nodes fail it,
+                    // and it costs them no read of their block. A predicate (an adjacency read)
+                    // is the costliest test: last.
+                    auto accept = [this, snapshot, exclude, filter, &passes, in_graph](NodeId n) {
+                        const std::uint32_t row32 = CompactRow(n);
+                        if (in_graph && filter != nullptr && !filter->contains(row32)) {
                             return false;
                         }
-                        const std::uint32_t row32 = RowOf(n);
                         if (exclude != nullptr && exclude->contains(row32)) {
                             return false;
                         }
-                        return !in_graph || passes(row32);
+                        if (!Visible(n, snapshot)) {
+                            return false;
+                        }
+                        return !in_graph || filter != nullptr || passes(row32);
                     };
                     top = SearchLayer(query.data(), ep, ep_dist, search_ef, 0, accept, two_hop,
                                       *visited, stats);
@@ -968,14 +1123,16 @@ class HnswIndex::Impl {
             }
             std::sort(exact.begin(), exact.end());
             for (std::size_t i = 0; i < exact.size() && i < k; ++i) {
+                const RowId row = std::get<1>(exact[i]);
                 result.neighbors.push_back(
-                    {std::get<1>(exact[i]), std::get<0>(exact[i]), std::get<2>(exact[i])});
+                    {row, std::get<0>(exact[i]), std::get<2>(exact[i]), labels_.Get(row)});
             }
         } else {
             std::sort(found.begin(), found.end());
             for (std::size_t i = 0; i < found.size() && i < k; ++i) {
                 const NodeMeta& meta = Meta(found[i].second);
-                result.neighbors.push_back({meta.row, found[i].first, meta.inserted_ts});
+                result.neighbors.push_back(
+                    {meta.row, found[i].first, meta.inserted_ts, labels_.Get(meta.row)});
             }
         }
         return result;
@@ -1002,7 +1159,20 @@ class HnswIndex::Impl {
         if (floor > settled_ts_.load()) {
             settled_ts_.store(floor);
         }
+        // Slots retired in the previous epoch become free once its readers are gone; only then
+        // may this round retire into a new epoch (two counters, see ReadGuard).
+        const std::uint64_t epoch = epoch_.load();
+        const bool previous_clear = readers_[(epoch + 1) & 1].load() == 0;
+        if (previous_clear && !retired_[(epoch + 1) & 1].empty()) {
+            std::lock_guard free_lock(free_mu_);
+            std::vector<NodeId>& freed = retired_[(epoch + 1) & 1];
+            free_slots_.insert(free_slots_.end(), freed.begin(), freed.end());
+            freed.clear();
+        }
         if (num_dead == 0) {
+            if (previous_clear && !retired_[epoch & 1].empty()) {
+                epoch_.store(epoch + 1, std::memory_order_seq_cst);
+            }
             return 0;
         }
         const int max_level = max_level_.load();
@@ -1054,7 +1224,7 @@ class HnswIndex::Impl {
                         add(links2[t]);
                     }
                 }
-                SelectNeighbors(cands, MaxLinks(level));
+                SelectNeighbors(base, cands, MaxLinks(level));
                 NodeLock lock(meta);
                 for (std::size_t j = 0; j < cands.size(); ++j) {
                     StoreWord(links + 1 + j, cands[j].second);
@@ -1081,6 +1251,7 @@ class HnswIndex::Impl {
             NodeId expected = id + 1;
             RowSlot(meta.row)->compare_exchange_strong(expected, 0);
             num_removed_.fetch_add(1);
+            retired_[epoch & 1].push_back(id);
         }
         const NodeId ep = entry_point_.load();
         if (ep != kNoNode && dead[ep]) {
@@ -1098,6 +1269,10 @@ class HnswIndex::Impl {
             entry_point_.store(best);
         }
         (void)max_level;
+        if (previous_clear) {
+            // Readers from here on cannot reach the nodes removed in `epoch`; its readers may.
+            epoch_.store(epoch + 1, std::memory_order_seq_cst);
+        }
         return num_dead;
     }
 
@@ -1112,14 +1287,16 @@ class HnswIndex::Impl {
         // Row map: 4 bytes per row up to the largest row.
         const std::uint64_t max_row = max_row_.load();
         usage.metadata_bytes =
-            n * (sizeof(NodeMeta) - sizeof(std::uint32_t*) + 2 * sizeof(std::uint32_t)) +
-            (n > 0 ? (max_row + 1) * sizeof(NodeId) : 0);
+            n * (sizeof(NodeMeta) - sizeof(std::uint32_t*) + 3 * sizeof(std::uint32_t)) +
+            (n > 0 ? (max_row + 1) * sizeof(NodeId) : 0) + labels_.bytes();
         return usage;
     }
 
     // ---- persistence (checkpoint.cc) ----
-    Status Save(const std::string& path, Timestamp watermark, Timestamp floor) const;
-    static Result<std::unique_ptr<Impl>> Load(const std::string& path, Timestamp* watermark);
+    Status Save(const std::string& path, Timestamp watermark, Timestamp floor,
+                rocksdb::FileSystem* fs) const;
+    static Result<std::unique_ptr<Impl>> Load(const std::string& path, Timestamp* watermark,
+                                              rocksdb::FileSystem* fs);
 
     HnswParams params_;
     const std::size_t dim_;
@@ -1129,12 +1306,14 @@ class HnswIndex::Impl {
     const double level_mult_;
     const std::size_t payload_bytes_;
     const std::size_t header_bytes_;  // count, links, row, flags
-    const std::size_t block_bytes_;
+    const std::size_t file_block_bytes_;  // a block in a checkpoint (unpadded)
+    const std::size_t block_bytes_;       // a block in memory
     const std::size_t upper_stride_;
 
     internal::ChunkedArray blocks_;
     internal::ChunkedArray metas_;
-    internal::ChunkedArray row_map_;  // row -> newest node + 1 (RowNode)
+    internal::ChunkedArray row_map_;    // row -> newest node + 1 (RowNode)
+    internal::ChunkedArray node_rows_;  // node -> row (CompactRow)
     const KernelTable& kernels_;
 
     std::atomic<std::uint64_t> num_allocated_{0};
@@ -1151,25 +1330,38 @@ class HnswIndex::Impl {
     mutable std::mutex visited_mu_;
     mutable std::vector<std::unique_ptr<VisitedList>> visited_pool_;
 
+    // The int8 range: written once by TrainQuantizer (or Load) before trained_ is set with
+    // release; readers load trained_ with acquire before they use it.
+    // Slot reuse (ReadGuard). retired_[e & 1]: slots removed in epoch e, not reusable yet.
+    std::atomic<std::uint64_t> epoch_{0};
+    mutable std::atomic<std::int64_t> readers_[2] = {0, 0};
+    std::vector<NodeId> retired_[2];  // changed under structure_mu_ exclusive
+    std::mutex free_mu_;
+    std::vector<NodeId> free_slots_;  // GUARDED_BY(free_mu_)
+
     std::atomic<bool> trained_{false};
-    float q_min_ = 0;
-    float q_scale_ = 1;
+    std::atomic<float> q_min_{0};
+    std::atomic<float> q_scale_{1};
     VectorSource source_;
+    internal::LabelStore labels_;
 };
 
 }  // namespace phenix::index
 
 // ---- checkpoint ----
-// File layout (little-endian; docs/formats/vector-index.md):
+// File layout (little-endian; docs/formats/vector-index.md), written through
+// storage::CheckpointWriter (which appends an XXH3-64 of everything before it):
 //   FileHeader | NodeRecord x num_nodes | level-0 block x num_nodes | upper words
-//   | u64 XXH3-64 of everything before
+//   | label x num_nodes (version 2: u32 length + bytes)
 namespace phenix::index {
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "checkpoints are little-endian");
 
 constexpr char kMagic[8] = {'P', 'H', 'X', 'H', 'N', 'S', 'W', '\0'};
-constexpr std::uint32_t kCheckpointVersion = 1;
+// Version 2: FileHeader::flags (the quantizer's trained state) and the labels section.
+constexpr std::uint32_t kCheckpointVersion = 2;
+constexpr std::uint8_t kHeaderFlagQuantizerTrained = 1;
 
 struct FileHeader {
     char magic[8];
@@ -1179,7 +1371,8 @@ struct FileHeader {
     std::uint32_t ef_construction;
     std::uint8_t metric;
     std::uint8_t quantized;
-    std::uint8_t pad[2];
+    std::uint8_t flags;  // version 1: always 0 (padding)
+    std::uint8_t pad;
     float q_min;
     float q_scale;
     std::uint64_t seed;
@@ -1201,66 +1394,24 @@ struct NodeRecord {
 };
 static_assert(sizeof(NodeRecord) == 32);
 
-// Buffered writer that hashes what it writes.
-class HashedWriter {
-  public:
-    explicit HashedWriter(std::FILE* file) : file_(file), state_(XXH3_createState()) {
-        XXH3_64bits_reset(state_);
-        buffer_.reserve(kBufferBytes);
-    }
-    ~HashedWriter() { XXH3_freeState(state_); }
-    HashedWriter(const HashedWriter&) = delete;
-    HashedWriter& operator=(const HashedWriter&) = delete;
-
-    void Write(const void* data, std::size_t n) {
-        XXH3_64bits_update(state_, data, n);
-        const auto* p = static_cast<const char*>(data);
-        if (buffer_.size() + n > kBufferBytes) {
-            Flush();
-        }
-        if (n >= kBufferBytes) {
-            ok_ = ok_ && std::fwrite(p, 1, n, file_) == n;
-            return;
-        }
-        buffer_.insert(buffer_.end(), p, p + n);
-    }
-    // Writes the hash of everything so far and flushes.
-    bool Finish() {
-        const std::uint64_t hash = XXH3_64bits_digest(state_);
-        const auto* p = reinterpret_cast<const char*>(&hash);
-        buffer_.insert(buffer_.end(), p, p + sizeof(hash));
-        Flush();
-        return ok_;
-    }
-
-  private:
-    static constexpr std::size_t kBufferBytes = 1 << 20;
-    void Flush() {
-        if (!buffer_.empty()) {
-            ok_ = ok_ && std::fwrite(buffer_.data(), 1, buffer_.size(), file_) == buffer_.size();
-            buffer_.clear();
-        }
-    }
-    std::FILE* file_;
-    XXH3_state_t* state_;
-    std::vector<char> buffer_;
-    bool ok_ = true;
-};
-
-Status IoError(const std::string& what, const std::string& path) {
-    return Status::IOError(what + " '" + path + "': " + std::strerror(errno));
-}
-
 }  // namespace
 
-Status HnswIndex::Impl::Save(const std::string& path, Timestamp watermark, Timestamp floor) const {
+Status HnswIndex::Impl::Save(const std::string& path, Timestamp watermark, Timestamp floor,
+                             rocksdb::FileSystem* fs) const {
+    // Excludes Insert and Repair (links, levels and row chains stay put); EndRow may still end
+    // nodes meanwhile. So each node's end is read once, here, and both its record and its
+    // block's flags are written from that one reading: a checkpoint never has a node whose
+    // record and flags disagree (which Load rejects). An end read here is at most newer than
+    // the watermark, which replay at open applies again (ending an ended node is a no-op).
     std::unique_lock structure(structure_mu_);
     const std::uint64_t n = num_allocated_.load();
     std::vector<NodeId> remap(n, kNoNode);
+    std::vector<Timestamp> ends(n, kForever);
     std::uint64_t kept = 0;
     for (std::uint64_t i = 0; i < n; ++i) {
         const NodeMeta& meta = Meta(static_cast<NodeId>(i));
-        if (meta.state.load() != kStateRemoved && meta.deleted_ts.load() > floor) {
+        ends[i] = meta.deleted_ts.load();
+        if (meta.state.load() != kStateRemoved && ends[i] > floor) {
             remap[i] = static_cast<NodeId>(kept++);
         }
     }
@@ -1283,12 +1434,7 @@ Status HnswIndex::Impl::Save(const std::string& path, Timestamp watermark, Times
         }
     }
 
-    const std::string tmp = path + ".tmp";
-    std::FILE* file = std::fopen(tmp.c_str(), "wb");
-    if (file == nullptr) {
-        return IoError("cannot create vector index checkpoint", tmp);
-    }
-    HashedWriter out(file);
+    PHENIX_ASSIGN_OR_RETURN(auto out, storage::CheckpointWriter::Create(fs, path));
     FileHeader header{};
     std::memcpy(header.magic, kMagic, sizeof(kMagic));
     header.version = kCheckpointVersion;
@@ -1297,15 +1443,17 @@ Status HnswIndex::Impl::Save(const std::string& path, Timestamp watermark, Times
     header.ef_construction = params_.ef_construction;
     header.metric = static_cast<std::uint8_t>(params_.metric);
     header.quantized = quantized_ ? 1 : 0;
-    header.q_min = q_min_;
-    header.q_scale = q_scale_;
+    const bool trained = trained_.load(std::memory_order_acquire);
+    header.flags = quantized_ && trained ? kHeaderFlagQuantizerTrained : 0;
+    header.q_min = q_min_.load(std::memory_order_relaxed);
+    header.q_scale = q_scale_.load(std::memory_order_relaxed);
     header.seed = params_.seed;
     header.watermark = watermark;
     header.num_nodes = kept;
     header.entry_point = entry == kNoNode ? kNoNode : remap[entry];
     header.max_level = max_level;
     header.upper_words = upper_words;
-    out.Write(&header, sizeof(header));
+    out->Write(&header, sizeof(header));
     for (std::uint64_t i = 0; i < n; ++i) {
         if (remap[i] == kNoNode) {
             continue;
@@ -1314,12 +1462,13 @@ Status HnswIndex::Impl::Save(const std::string& path, Timestamp watermark, Times
         NodeRecord rec{};
         rec.row = meta.row;
         rec.inserted_ts = meta.inserted_ts;
-        rec.deleted_ts = meta.deleted_ts.load();
+        rec.deleted_ts = ends[i];
         const NodeId prev = meta.prev.load();
         rec.prev = prev == kNoNode ? kNoNode : remap[prev];
         rec.level = meta.level;
-        out.Write(&rec, sizeof(rec));
+        out->Write(&rec, sizeof(rec));
     }
+    PHENIX_SYNC_POINT("HnswIndex::Save:AfterRecords");
     std::vector<std::uint32_t> words;
     auto write_links = [&](const std::uint32_t* links, std::size_t max_links) {
         words.assign(1 + max_links, 0);
@@ -1333,7 +1482,7 @@ Status HnswIndex::Impl::Save(const std::string& path, Timestamp watermark, Times
             }
         }
         words[0] = out_count;
-        out.Write(words.data(), words.size() * sizeof(std::uint32_t));
+        out->Write(words.data(), words.size() * sizeof(std::uint32_t));
     };
     for (std::uint64_t i = 0; i < n; ++i) {
         if (remap[i] == kNoNode) {
@@ -1341,9 +1490,14 @@ Status HnswIndex::Impl::Save(const std::string& path, Timestamp watermark, Times
         }
         const auto id = static_cast<NodeId>(i);
         write_links(Links0(id), m0_);
-        const std::uint32_t row_flags[2] = {RowOf(id), LoadWord(FlagsWord(id))};
-        out.Write(row_flags, sizeof(row_flags));
-        out.Write(Payload(id), payload_bytes_);
+        // The flags as of the record's end (not as of now: see above); no insert is pending.
+        std::uint32_t flags = LoadWord(FlagsWord(id)) & ~(kFlagEnded | kPendingMask);
+        if (ends[i] != kForever) {
+            flags |= kFlagEnded;
+        }
+        const std::uint32_t row_flags[2] = {RowOf(id), flags};
+        out->Write(row_flags, sizeof(row_flags));
+        out->Write(Payload(id), payload_bytes_);
     }
     for (std::uint64_t i = 0; i < n; ++i) {
         if (remap[i] == kNoNode) {
@@ -1354,70 +1508,42 @@ Status HnswIndex::Impl::Save(const std::string& path, Timestamp watermark, Times
             write_links(Links(id, level), m_);
         }
     }
-    bool ok = out.Finish();
-    ok = ok && std::fflush(file) == 0 && fsync(fileno(file)) == 0;
-    if (std::fclose(file) != 0 || !ok) {
-        std::remove(tmp.c_str());
-        return IoError("cannot write vector index checkpoint", tmp);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        return IoError("cannot rename vector index checkpoint to", path);
-    }
-    const std::string dir = std::filesystem::path(path).parent_path().string();
-    const int dir_fd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir_fd >= 0) {
-        const int rc = fsync(dir_fd);
-        close(dir_fd);
-        if (rc != 0) {
-            return IoError("cannot sync directory of", path);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        if (remap[i] == kNoNode) {
+            continue;
         }
+        const std::string_view label = labels_.Get(Meta(static_cast<NodeId>(i)).row);
+        const auto len = static_cast<std::uint32_t>(label.size());
+        out->Write(&len, sizeof(len));
+        out->Write(label.data(), label.size());
     }
-    return Status::Ok();
+    return out->Commit().WithContext("saving the vector index checkpoint");
 }
 
 Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string& path,
-                                                               Timestamp* watermark) {
-    std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) {
-        if (errno == ENOENT) {
-            return Status::NotFound("no vector index checkpoint at '" + path + "'");
-        }
-        return IoError("cannot open vector index checkpoint", path);
+                                                               Timestamp* watermark,
+                                                               rocksdb::FileSystem* fs) {
+    auto read = storage::ReadCheckpointFile(fs, path);
+    if (read.status().code() == StatusCode::kNotFound) {
+        return Status::NotFound("no vector index checkpoint at '" + path + "'");
     }
-    std::vector<char> data;
-    {
-        std::fseek(file, 0, SEEK_END);
-        const long size = std::ftell(file);
-        std::fseek(file, 0, SEEK_SET);
-        if (size < 0) {
-            std::fclose(file);
-            return IoError("cannot size vector index checkpoint", path);
-        }
-        data.resize(static_cast<std::size_t>(size));
-        const bool ok = std::fread(data.data(), 1, data.size(), file) == data.size();
-        std::fclose(file);
-        if (!ok) {
-            return IoError("cannot read vector index checkpoint", path);
-        }
+    if (read.status().code() == StatusCode::kCorruption) {
+        return Status::Corruption("vector index " + read.status().message());
     }
+    PHENIX_RETURN_IF_ERROR(read.status());
+    const std::string& data = *read;
     auto corrupt = [&path](const std::string& why) {
         return Status::Corruption("vector index checkpoint '" + path + "' " + why);
     };
-    if (data.size() < sizeof(FileHeader) + sizeof(std::uint64_t)) {
+    if (data.size() < sizeof(FileHeader)) {
         return corrupt("is truncated");
-    }
-    std::uint64_t stored_hash = 0;
-    std::memcpy(&stored_hash, data.data() + data.size() - sizeof(stored_hash), sizeof(stored_hash));
-    if (XXH3_64bits(data.data(), data.size() - sizeof(stored_hash)) != stored_hash) {
-        return corrupt("has a bad checksum");
     }
     FileHeader header{};
     std::memcpy(&header, data.data(), sizeof(header));
     if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0) {
         return corrupt("is not a vector index checkpoint");
     }
-    if (header.version != kCheckpointVersion) {
+    if (header.version != 1 && header.version != kCheckpointVersion) {
         return corrupt("has unknown version " + std::to_string(header.version));
     }
     HnswParams params;
@@ -1434,18 +1560,21 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
     }
     auto impl = std::make_unique<Impl>(params);
     const std::uint64_t n = header.num_nodes;
-    const std::size_t expected = sizeof(FileHeader) + n * sizeof(NodeRecord) +
-                                 n * impl->block_bytes_ +
-                                 header.upper_words * sizeof(std::uint32_t) + sizeof(std::uint64_t);
-    if (n >= kNoNode || data.size() != expected) {
+    const std::size_t fixed = sizeof(FileHeader) + n * sizeof(NodeRecord) +
+                              n * impl->file_block_bytes_ +
+                              header.upper_words * sizeof(std::uint32_t);
+    const bool has_labels = header.version >= 2;
+    if (n >= kNoNode || header.upper_words > data.size() ||
+        (has_labels ? data.size() < fixed + n * sizeof(std::uint32_t) : data.size() != fixed)) {
         return corrupt("has the wrong size for " + std::to_string(n) + " nodes");
     }
-    if (n > 0 && (!impl->blocks_.EnsureCapacity(n) || !impl->metas_.EnsureCapacity(n))) {
+    if (n > 0 && (!impl->blocks_.EnsureCapacity(n) || !impl->metas_.EnsureCapacity(n) ||
+                  !impl->node_rows_.EnsureCapacity(n))) {
         return Status::ResourceExhausted("vector index checkpoint is too large");
     }
     const char* p = data.data() + sizeof(FileHeader);
     const char* blocks = p + n * sizeof(NodeRecord);
-    const char* upper = blocks + n * impl->block_bytes_;
+    const char* upper = blocks + n * impl->file_block_bytes_;
     std::uint64_t upper_used = 0;
     std::uint64_t live = 0;
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -1462,9 +1591,12 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
         meta.prev.store(rec.prev);
         meta.level = rec.level;
         meta.state.store(kStateLinked);
-        std::memcpy(impl->blocks_.At(id), blocks + i * impl->block_bytes_, impl->block_bytes_);
+        std::memcpy(impl->blocks_.At(id), blocks + i * impl->file_block_bytes_,
+                    impl->file_block_bytes_);
+        *reinterpret_cast<std::uint32_t*>(impl->node_rows_.At(id)) =
+            static_cast<std::uint32_t>(rec.row);
         const std::uint32_t flags = *impl->FlagsWord(id);
-        if (impl->RowOf(id) != rec.row ||
+        if (impl->RowOf(id) != rec.row || (flags & kPendingMask) != 0 ||
             ((flags & kFlagEnded) != 0) != (rec.deleted_ts != kForever)) {
             return corrupt("has a node whose block and record disagree");
         }
@@ -1484,9 +1616,37 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
         if (!impl->row_map_.EnsureCapacity(rec.row + 1)) {
             return Status::ResourceExhausted("vector index checkpoint row map too large");
         }
-        // Nodes are written in insertion order, so the last node of a row is its newest.
-        impl->RowSlot(rec.row)->store(id + 1);
+        // A row's newest node is the one inserted last (slot reuse breaks id order).
+        std::atomic<NodeId>* slot = impl->RowSlot(rec.row);
+        const NodeId current = slot->load() - 1;
+        if (current == kNoNode || impl->Meta(current).inserted_ts <= rec.inserted_ts) {
+            slot->store(id + 1);
+        }
         impl->max_row_.store(std::max(impl->max_row_.load(), rec.row));
+    }
+    if (upper_used != header.upper_words) {
+        return corrupt("has inconsistent upper layers");
+    }
+    if (has_labels) {
+        const char* labels = upper + header.upper_words * sizeof(std::uint32_t);
+        const char* end = data.data() + data.size();
+        for (std::uint64_t i = 0; i < n; ++i) {
+            std::uint32_t len = 0;
+            if (end - labels < static_cast<std::ptrdiff_t>(sizeof(len))) {
+                return corrupt("has a truncated labels section");
+            }
+            std::memcpy(&len, labels, sizeof(len));
+            labels += sizeof(len);
+            if (static_cast<std::uint64_t>(end - labels) < len) {
+                return corrupt("has a truncated labels section");
+            }
+            impl->labels_.Set(impl->Meta(static_cast<NodeId>(i)).row,
+                              std::string_view(labels, len));
+            labels += len;
+        }
+        if (labels != end) {
+            return corrupt("has trailing bytes after its labels");
+        }
     }
     // Every link must name a node of the file.
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -1513,9 +1673,20 @@ Result<std::unique_ptr<HnswIndex::Impl>> HnswIndex::Impl::Load(const std::string
     impl->num_live_.store(live);
     impl->entry_point_.store(header.entry_point);
     impl->max_level_.store(header.max_level);
-    impl->q_min_ = header.q_min;
-    impl->q_scale_ = header.q_scale;
-    impl->trained_.store(!impl->quantized_ || header.q_scale > 0);
+    // Version 1 did not record whether the quantizer was trained: one with nodes must have been
+    // (Insert requires it); one without is treated as untrained, so it trains on real data.
+    const bool trained =
+        header.version >= 2 ? (header.flags & kHeaderFlagQuantizerTrained) != 0 : n > 0;
+    if (impl->quantized_ && trained &&
+        !(header.q_scale > 0 && std::isfinite(header.q_scale) && std::isfinite(header.q_min))) {
+        return corrupt("has an invalid quantizer range");
+    }
+    if (impl->quantized_ && !trained && n > 0) {
+        return corrupt("has nodes but an untrained quantizer");
+    }
+    impl->q_min_.store(header.q_min, std::memory_order_relaxed);
+    impl->q_scale_.store(header.q_scale, std::memory_order_relaxed);
+    impl->trained_.store(!impl->quantized_ || trained, std::memory_order_release);
     *watermark = header.watermark;
     return impl;
 }
@@ -1574,9 +1745,9 @@ Status HnswIndex::TrainQuantizer(std::span<const float> samples) {
     std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(hi_idx),
                      values.end());
     const float hi = values[hi_idx];
-    impl_->q_min_ = lo;
-    impl_->q_scale_ = hi > lo ? (hi - lo) / 255.0f : 1.0f;
-    impl_->trained_.store(true, std::memory_order_release);
+    impl_->q_min_.store(lo, std::memory_order_relaxed);
+    impl_->q_scale_.store(hi > lo ? (hi - lo) / 255.0f : 1.0f, std::memory_order_relaxed);
+    impl_->trained_.store(true, std::memory_order_release);  // publishes the range
     return Status::Ok();
 }
 
@@ -1585,8 +1756,8 @@ bool HnswIndex::needs_training() const {
 }
 
 Result<NodeId> HnswIndex::Insert(RowId row, std::span<const float> vector, Timestamp inserted_ts,
-                                 const std::atomic<Timestamp>* end_watch) {
-    return impl_->Insert(row, vector, inserted_ts, end_watch);
+                                 const std::atomic<Timestamp>* end_watch, std::string_view label) {
+    return impl_->Insert(row, vector, inserted_ts, end_watch, label);
 }
 
 Status HnswIndex::InsertBulk(std::span<const RowId> rows, std::span<const float> vectors,
@@ -1613,7 +1784,7 @@ Status HnswIndex::InsertBulk(std::span<const RowId> rows, std::span<const float>
             const std::size_t end = std::min(rows.size(), begin + kBatch);
             for (std::size_t i = begin; i < end; ++i) {
                 auto r =
-                    impl_->Insert(rows[i], vectors.subspan(i * dim, dim), inserted_ts, nullptr);
+                    impl_->Insert(rows[i], vectors.subspan(i * dim, dim), inserted_ts, nullptr, {});
                 if (!r.ok()) {
                     std::lock_guard lock(error_mu);
                     if (error.ok()) {
@@ -1676,12 +1847,14 @@ std::size_t HnswIndex::Repair(Timestamp floor) {
     return impl_->Repair(floor);
 }
 
-Status HnswIndex::Save(const std::string& path, Timestamp watermark, Timestamp floor) const {
-    return impl_->Save(path, watermark, floor);
+Status HnswIndex::Save(const std::string& path, Timestamp watermark, Timestamp floor,
+                       rocksdb::FileSystem* fs) const {
+    return impl_->Save(path, watermark, floor, fs);
 }
 
-Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, Timestamp* watermark) {
-    PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Impl::Load(path, watermark));
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, Timestamp* watermark,
+                                                   rocksdb::FileSystem* fs) {
+    PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Impl::Load(path, watermark, fs));
     return std::unique_ptr<HnswIndex>(new HnswIndex(std::move(impl)));
 }
 
@@ -1697,11 +1870,16 @@ std::size_t HnswIndex::num_nodes() const {
     return impl_->num_allocated_.load() - impl_->num_removed_.load();
 }
 
+std::size_t HnswIndex::num_slots() const {
+    return impl_->num_allocated_.load();
+}
+
 std::size_t HnswIndex::num_live() const {
     return impl_->num_live_.load();
 }
 
 std::vector<RowId> HnswIndex::LiveRows() const {
+    const Impl::ReadGuard guard(*impl_);
     std::vector<RowId> rows;
     const std::uint64_t n = impl_->ScanLimit();
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -1720,7 +1898,40 @@ bool HnswIndex::SameVector(RowId row, std::span<const float> vector) const {
 }
 
 NodeId HnswIndex::FindRow(RowId row, Timestamp snapshot) const {
+    const Impl::ReadGuard guard(*impl_);
     return impl_->FindRow(row, snapshot);
+}
+
+std::vector<RowId> HnswIndex::VisibleRows(Timestamp snapshot) const {
+    const Impl::ReadGuard guard(*impl_);
+    std::vector<RowId> rows;
+    const std::uint64_t n = impl_->ScanLimit();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const auto id = static_cast<NodeId>(i);
+        const std::uint8_t state = impl_->Meta(id).state.load(std::memory_order_acquire);
+        if (state != kStateEmpty && state != kStateRemoved && impl_->Visible(id, snapshot)) {
+            rows.push_back(impl_->Meta(id).row);
+        }
+    }
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    return rows;
+}
+
+Timestamp HnswIndex::NodeInsertedTs(NodeId id) const {
+    return impl_->Meta(id).inserted_ts;
+}
+
+bool HnswIndex::NodeHasVector(NodeId id, std::span<const float> vector) const {
+    return impl_->NodeHasVector(id, vector);
+}
+
+std::string_view HnswIndex::Label(RowId row) const {
+    return impl_->labels_.Get(row);
+}
+
+bool HnswIndex::SetLabel(RowId row, std::string_view label) {
+    return row <= kMaxRow && impl_->labels_.Set(row, label);
 }
 
 }  // namespace phenix::index

@@ -9,14 +9,18 @@
 //   * Concurrent inserts from several threads while other threads search (per-node spin locks on
 //     link lists; searches take no lock and read links with relaxed atomic loads).
 //   * Repair(floor) unlinks nodes that no snapshot can see any more and reconnects their
-//     neighbours (so recall does not decay under churn).
+//     neighbours (so recall does not decay under churn); their slots are reused by later
+//     inserts once no reader that could still hold them is running (two-epoch reclamation).
 //   * Filtered search over a row-id bitmap with three strategies chosen by selectivity: exact
 //     scan of the matching rows, in-graph filtering (routing through non-matching nodes, with
 //     two-hop neighbourhood expansion for selective filters, after ACORN), and over-fetch then
 //     filter. The choice is reported in SearchStats.
 //   * Optional int8 scalar quantization of the stored vectors (graph traversal on codes, exact
 //     re-ranking of the final candidates with full-precision vectors from a VectorSource).
-//   * Save/Load of a checkpoint that records the commit timestamp it covers.
+//   * Labels: an immutable string per row (the engine's external id), returned with the hits so
+//     the caller needs no record read to name them.
+//   * Save/Load of a checkpoint that records the commit timestamp it covers, written through
+//     RocksDB's FileSystem (storage/checkpoint_file.h).
 //
 // Rows must be < 2^32 (row-id filters are 32-bit roaring bitmaps).
 //
@@ -38,6 +42,10 @@
 #include <phenix/result.h>
 #include <phenix/status.h>
 #include <phenix/types.h>
+
+namespace rocksdb {
+class FileSystem;
+}  // namespace rocksdb
 
 namespace phenix::index {
 
@@ -106,6 +114,8 @@ struct Neighbor {
     RowId row = 0;
     float distance = 0;         ///< squared L2, 1 - cos, or -dot (the collection's metric)
     Timestamp inserted_ts = 0;  ///< start of the node's lifetime (which version of the row)
+    /// The row's label (HnswIndex::Label); empty if it has none. Valid while the index lives.
+    std::string_view label;
     friend bool operator==(const Neighbor&, const Neighbor&) = default;
 };
 
@@ -115,6 +125,8 @@ struct SearchStats {
     std::uint64_t filter_rows = 0;
     std::size_t distance_computations = 0;
     std::size_t nodes_expanded = 0;
+    /// The beam width of the layer-0 search (0: no graph search ran, e.g. an exact scan).
+    std::size_t ef_searched = 0;
     bool fell_back_to_exact = false;  ///< the graph found fewer than k of >= k matches
     /// A predicate search found fewer than k rows (more may match: the caller decides).
     bool incomplete = false;
@@ -151,7 +163,8 @@ class HnswIndex {
     [[nodiscard]] const HnswParams& params() const;
 
     /// int8 only: fixes the quantizer's range from sample vectors (clips 0.1% outliers).
-    /// Required before the first Insert of a quantized index.
+    /// Required before the first Insert of a quantized index. The range is published to
+    /// concurrent searches with release/acquire on the trained flag.
     Status TrainQuantizer(std::span<const float> samples);
     [[nodiscard]] bool needs_training() const;
 
@@ -162,8 +175,10 @@ class HnswIndex {
     /// `end_watch` (optional): the row version's end as the caller may set it concurrently;
     /// read after the node is in the row map and before it is linked, so with EndRow called
     /// after setting it, the node is ended before any search can reach it (or EndRow finds it).
+    /// `label` (optional): the row's label, kept if the row has none yet (labels never change).
     Result<NodeId> Insert(RowId row, std::span<const float> vector, Timestamp inserted_ts,
-                          const std::atomic<Timestamp>* end_watch = nullptr);
+                          const std::atomic<Timestamp>* end_watch = nullptr,
+                          std::string_view label = {});
     /// Inserts rows[i] -> vectors[i*dim ...] with `threads` threads; stops at the first error.
     Status InsertBulk(std::span<const RowId> rows, std::span<const float> vectors,
                       Timestamp inserted_ts, unsigned threads,
@@ -188,11 +203,15 @@ class HnswIndex {
     std::size_t Repair(Timestamp floor);
 
     /// Writes a checkpoint covering commits up to `watermark` (nodes removed by Repair or ended
-    /// at or before `floor` are left out). Atomic: temp file, fsync, rename, fsync directory.
-    Status Save(const std::string& path, Timestamp watermark, Timestamp floor) const;
-    /// Loads a checkpoint written by Save; *watermark receives its timestamp. Corruption on a
-    /// bad checksum, truncated file or unknown version.
-    static Result<std::unique_ptr<HnswIndex>> Load(const std::string& path, Timestamp* watermark);
+    /// at or before `floor` are left out). Atomic: temp file, fsync, rename, fsync directory,
+    /// all through `fs` (nullptr: the default file system). May run concurrently with EndRow
+    /// and Search; excludes Insert and Repair.
+    Status Save(const std::string& path, Timestamp watermark, Timestamp floor,
+                rocksdb::FileSystem* fs = nullptr) const;
+    /// Loads a checkpoint written by Save; *watermark receives its timestamp. NotFound if there
+    /// is none; Corruption on a bad checksum, truncated file or unknown version.
+    static Result<std::unique_ptr<HnswIndex>> Load(const std::string& path, Timestamp* watermark,
+                                                   rocksdb::FileSystem* fs = nullptr);
 
     void SetVectorSource(VectorSource source);
 
@@ -206,8 +225,22 @@ class HnswIndex {
     [[nodiscard]] bool SameVector(RowId row, std::span<const float> vector) const;
     /// Rows that have a live node (deleted_ts == kForever).
     [[nodiscard]] std::vector<RowId> LiveRows() const;
-    /// The row's newest node visible at `snapshot`, or kNoNode.
+    /// The row's newest node visible at `snapshot`, or kNoNode. Node ids stay valid until the
+    /// next Repair (which may remove the node and let an insert reuse its slot): callers that
+    /// keep one must exclude Repair and Insert meanwhile.
     [[nodiscard]] NodeId FindRow(RowId row, Timestamp snapshot) const;
+    /// Node slots allocated so far (removed ones included until they are reused).
+    [[nodiscard]] std::size_t num_slots() const;
+    /// Rows with a node visible at `snapshot`, ascending (for verification: a full scan).
+    [[nodiscard]] std::vector<RowId> VisibleRows(Timestamp snapshot) const;
+    /// The start of node `id`'s lifetime.
+    [[nodiscard]] Timestamp NodeInsertedTs(NodeId id) const;
+    /// True if node `id` stores exactly `vector` (as SameVector compares).
+    [[nodiscard]] bool NodeHasVector(NodeId id, std::span<const float> vector) const;
+    /// The row's label (empty if none). Valid while the index lives.
+    [[nodiscard]] std::string_view Label(RowId row) const;
+    /// Sets the row's label if it has none (labels never change). False past 2^32 rows.
+    bool SetLabel(RowId row, std::string_view label);
 
     class Impl;
 

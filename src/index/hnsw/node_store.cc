@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <sys/mman.h>
 
@@ -57,6 +58,40 @@ bool ChunkedArray::EnsureCapacity(std::uint64_t n) {
                            std::memory_order_relaxed);
         chunks_.store(chunks + 1, std::memory_order_release);
     }
+    return true;
+}
+
+bool LabelStore::Set(std::uint64_t row, std::string_view label) {
+    if (label.empty()) {
+        return true;
+    }
+    std::lock_guard lock(mu_);
+    if (!slots_.EnsureCapacity(row + 1)) {
+        return false;
+    }
+    if (Slot(row)->load(std::memory_order_relaxed) != nullptr) {
+        return true;  // set once: a row's label never changes
+    }
+    const std::size_t need = sizeof(std::uint32_t) + label.size();
+    char* dest = nullptr;
+    if (need > kBlockBytes / 4) {
+        blocks_.push_back(std::make_unique<char[]>(need));  // a large label gets its own block
+        arena_bytes_.fetch_add(need, std::memory_order_relaxed);
+        dest = blocks_.back().get();
+    } else {
+        if (current_block_ == nullptr || block_used_ + need > kBlockBytes) {
+            blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+            current_block_ = blocks_.back().get();
+            block_used_ = 0;
+            arena_bytes_.fetch_add(kBlockBytes, std::memory_order_relaxed);
+        }
+        dest = current_block_ + block_used_;
+        block_used_ += need;
+    }
+    const auto n = static_cast<std::uint32_t>(label.size());
+    std::memcpy(dest, &n, sizeof(n));
+    std::memcpy(dest + sizeof(n), label.data(), label.size());
+    Slot(row)->store(dest, std::memory_order_release);
     return true;
 }
 

@@ -12,7 +12,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <string_view>
+#include <vector>
 
 namespace phenix::index::internal {
 
@@ -51,6 +54,51 @@ class ChunkedArray {
     std::atomic<char*>* dir_;
     std::atomic<std::uint64_t> chunks_{0};
     std::mutex grow_mu_;
+};
+
+// LabelStore — an immutable string per row (the entity's external id), so a search can name
+// its hits without reading their records. A row's label never changes once set (rows are never
+// reused), so it is written once and then read without synchronisation beyond the acquire load
+// of its pointer. Strings live in an append-only arena of blocks that never move; labels of
+// rows that disappear stay until the index is rebuilt or reloaded from a checkpoint (which keeps
+// only rows with nodes).
+//
+// Thread safety: Set serialises itself; Get is safe against concurrent Set.
+class LabelStore {
+  public:
+    LabelStore() : slots_(sizeof(std::atomic<const char*>)) {}
+
+    /// Sets the label of `row` unless it has one. False past 2^32 rows.
+    bool Set(std::uint64_t row, std::string_view label);
+    /// The label of `row`; empty if none was set. Valid as long as the store.
+    [[nodiscard]] std::string_view Get(std::uint64_t row) const {
+        if (row >= slots_.capacity()) {
+            return {};
+        }
+        const char* p = Slot(row)->load(std::memory_order_acquire);
+        if (p == nullptr) {
+            return {};
+        }
+        std::uint32_t n = 0;
+        __builtin_memcpy(&n, p, sizeof(n));
+        return {p + sizeof(n), n};
+    }
+    [[nodiscard]] std::size_t bytes() const {
+        return arena_bytes_.load(std::memory_order_relaxed) + slots_.mapped_bytes();
+    }
+
+  private:
+    std::atomic<const char*>* Slot(std::uint64_t row) const {
+        return reinterpret_cast<std::atomic<const char*>*>(slots_.At(row));
+    }
+
+    static constexpr std::size_t kBlockBytes = std::size_t{1} << 18;
+    ChunkedArray slots_;
+    std::mutex mu_;
+    std::vector<std::unique_ptr<char[]>> blocks_;  // GUARDED_BY(mu_)
+    char* current_block_ = nullptr;                // GUARDED_BY(mu_): small labels go here
+    std::size_t block_used_ = 0;                   // GUARDED_BY(mu_)
+    std::atomic<std::size_t> arena_bytes_{0};
 };
 
 }  // namespace phenix::index::internal

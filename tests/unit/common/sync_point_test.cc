@@ -52,5 +52,12 @@ TEST_F(SyncPointsTest, ACallbackMayClearPoints) {
     EXPECT_EQ(calls, 1);
 }
 
+TEST_F(SyncPointsTest, APointCanHandTheTestAnArgument) {
+    SyncPoints::SetWithArg("SyncPointsTest:Arg", [](void* arg) { *static_cast<int*>(arg) = 7; });
+    int value = 1;
+    PHENIX_SYNC_POINT_ARG("SyncPointsTest:Arg", &value);
+    EXPECT_EQ(value, 7);
+}
+
 }  // namespace
 }  // namespace phenix

@@ -5,14 +5,24 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
 #include <thread>
 
+#include <phenix/limits.h>
+
+#include "common/sync_point.h"
 #include "document/filter.h"
 #include "storage/catalog_codec.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 #include "testing/db_fixture.h"
 
@@ -21,8 +31,56 @@ namespace {
 
 using testing::DbTest;
 
+using IdList = std::vector<std::string>;
+
+constexpr const char* kAfterChunk = "DatabaseImpl::BuildIndex:AfterChunk";
+constexpr const char* kBeforeReady = "DatabaseImpl::BuildIndex:BeforeReady";
+constexpr const char* kStatsComputed = "DatabaseImpl::RefreshIndexStats:Computed";
+
+// Runs `callback` the first time the calling thread reaches `point` (background threads that
+// reach it, such as the maintenance thread refreshing statistics, pass through).
+void OnceAt(const char* point, std::function<void()> callback) {
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    SyncPoints::Set(point,
+                    [done, thread = std::this_thread::get_id(), callback = std::move(callback)] {
+                        if (std::this_thread::get_id() == thread && !done->exchange(true)) {
+                            callback();
+                        }
+                    });
+}
+
 class MetadataIndexTest : public DbTest {
   protected:
+    void TearDown() override { SyncPoints::ClearAll(); }
+
+    // The ids whose record matches `filter`, by evaluating every record: the oracle.
+    IdList ScanMatching(const std::string& filter, const CollectionRef& collection = "docs") {
+        auto parsed = document::ParseFilter(filter);
+        EXPECT_TRUE(parsed.ok()) << filter << ": " << parsed.status().ToString();
+        IdList ids;
+        if (!parsed.ok()) {
+            return ids;
+        }
+        ScanOptions options{.limit = limits::kMaxScanLimit, .include_edges = false};
+        for (;;) {
+            auto page = db_->Scan(collection, options);
+            EXPECT_TRUE(page.ok()) << page.status().ToString();
+            if (!page.ok()) {
+                return ids;
+            }
+            for (const Entity& e : page->entities) {
+                if (*document::Matches(*parsed, e.metadata)) {
+                    ids.push_back(e.id);
+                }
+            }
+            if (page->next_start_after.empty()) {
+                break;
+            }
+            options.start_after = page->next_start_after;
+        }
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
     std::vector<std::string> FindIds(const std::string& filter,
                                      const CollectionRef& collection = "docs") {
         auto found = db_->Find(collection, {.filter = filter, .limit = 100000});
@@ -49,8 +107,6 @@ class MetadataIndexTest : public DbTest {
         PHENIX_ASSERT_OK(db_->Upsert("docs", Doc(id, {0.1f, 0.2f, 0.3f, 0.4f}, metadata)));
     }
 };
-
-using IdList = std::vector<std::string>;
 
 TEST_F(MetadataIndexTest, EveryOperatorThroughTheIndexAndWithout) {
     Put("a", R"({"category":"tech","year":2021,"price":9.5,"tags":["x","y"],"author":{"name":"ann"}})");
@@ -156,13 +212,30 @@ TEST_F(MetadataIndexTest, TransactionBegunBeforeTheIndexStillMaintainsIt) {
     EXPECT_EQ(FindIds(R"({"k":"w"})"), (IdList{"a"}));
 }
 
+// The build proves its overlap with writers: at the first chunk boundary it writes a row the
+// build already indexed, a row it has not reached yet, deletes one it has not reached and inserts
+// one after its snapshot; a writer thread changes random rows meanwhile.
 TEST_F(MetadataIndexTest, OnlineBuildWhileWritersRunEqualsAFullScan) {
+    // Rows are built in insertion order: "s-early" first, "s-gone" in the middle, "s-late" last.
     WriteBatch initial;
+    initial.Upsert("docs", Doc("s-early", {0.1f, 0.2f, 0.3f, 0.4f}, R"({"g":0})"));
     for (int i = 0; i < 3000; ++i) {
         initial.Upsert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
                                    R"({"g":)" + std::to_string(i % 7) + "}"));
+        if (i == 1500) {
+            initial.Upsert("docs", Doc("s-gone", {0.1f, 0.2f, 0.3f, 0.4f}, R"({"g":1})"));
+        }
     }
+    initial.Upsert("docs", Doc("s-late", {0.1f, 0.2f, 0.3f, 0.4f}, R"({"g":2})"));
     PHENIX_ASSERT_OK(db_->Write(initial));
+    bool wrote_during_build = false;
+    OnceAt(kAfterChunk, [&] {
+        Put("s-early", R"({"g":100})");  // indexed by the first chunk: maintenance moves it
+        Put("s-late", R"({"g":101})");   // not reached: the build indexes its latest value
+        PHENIX_EXPECT_OK(db_->Delete("docs", "s-gone"));  // not reached: the build skips it
+        Put("s-new", R"({"g":102})");  // after the build's snapshot: maintenance only
+        wrote_during_build = true;
+    });
     std::atomic<bool> stop{false};
     std::thread writer([&] {
         std::mt19937 rng(3);
@@ -187,27 +260,27 @@ TEST_F(MetadataIndexTest, OnlineBuildWhileWritersRunEqualsAFullScan) {
     }));
     stop = true;
     writer.join();
+    EXPECT_TRUE(wrote_during_build);
+    EXPECT_EQ(SyncPoints::Hits(kAfterChunk), 3);  // 3,003 rows: chunks of 1,024
     EXPECT_GT(calls, 1u);
     auto indexes = db_->ListIndexes("docs");
     ASSERT_TRUE(indexes.ok());
     ASSERT_EQ(indexes->size(), 1u);
     EXPECT_EQ((*indexes)[0].state, IndexState::kReady);
     EXPECT_TRUE(UsedIndex(R"({"g":3})"));
+    EXPECT_EQ(FindIds(R"({"g":100})"), IdList{"s-early"});
+    EXPECT_EQ(FindIds(R"({"g":101})"), IdList{"s-late"});
+    EXPECT_EQ(FindIds(R"({"g":102})"), IdList{"s-new"});
+    const IdList all = FindIds(R"({"g":{"$exists":true}})");
+    ASSERT_FALSE(all.empty());
+    EXPECT_FALSE(std::binary_search(all.begin(), all.end(), "s-gone"));
+    EXPECT_EQ(all, ScanMatching(R"({"g":{"$exists":true}})"));
     // Same answers as evaluating every record.
     for (int g = 0; g < 7; ++g) {
         const std::string filter = R"({"g":)" + std::to_string(g) + "}";
-        IdList expected;
-        ScanOptions options{.limit = 10000, .include_edges = false};
-        auto page = db_->Scan("docs", options);
-        ASSERT_TRUE(page.ok());
-        for (const Entity& e : page->entities) {
-            if (*document::Matches(*document::ParseFilter(filter), e.metadata)) {
-                expected.push_back(e.id);
-            }
-        }
-        std::sort(expected.begin(), expected.end());
-        EXPECT_EQ(FindIds(filter), expected) << filter;
+        EXPECT_EQ(FindIds(filter), ScanMatching(filter)) << filter;
     }
+    PHENIX_EXPECT_OK(db_->Verify());
 }
 
 // Property: on random documents and random filters, the indexed answer equals the answer of a
@@ -513,7 +586,7 @@ TEST_F(IndexStatsPersistenceTest, DropIndexRemovesStoredStatistics) {
     PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));  // fresh statistics of its own
     EXPECT_NEAR(Estimate(R"({"category":7})"), 500.0, 100.0);
     EXPECT_EQ(CountStatsRecords(), 2u);
-    // A dropped collection's records go at the next open, like its index definitions.
+    // A dropped collection's records go with it, like its index definitions.
     PHENIX_ASSERT_OK(db_->DropCollection("docs"));
     Reopen();
     EXPECT_EQ(CountStatsRecords(), 0u);
@@ -541,6 +614,424 @@ TEST_F(IndexStatsPersistenceTest, CorruptedRecordsAreIgnoredAtOpen) {
     }
     EXPECT_NE(StatsTimestamp("category"), 0u);
     EXPECT_EQ(Estimate(R"({"category":7})"), good);
+}
+
+// Index lifecycle races (issue 12, item 9) -------------------------------------------------------
+// A build, a drop, a re-create and a statistics refresh each write catalog state after a long
+// operation; whichever finishes last must not resurrect or overwrite what the others decided.
+
+class IndexLifecycleTest : public IndexStatsPersistenceTest {
+  protected:
+    // "e0".."e2999" with {"g": i % 7}: three build chunks.
+    void LoadRows() {
+        WriteBatch batch;
+        for (int i = 0; i < 3000; ++i) {
+            batch.Upsert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
+                                     R"({"g":)" + std::to_string(i % 7) + "}"));
+        }
+        PHENIX_ASSERT_OK(db_->Write(batch));
+    }
+    storage::CollectionId DocsId() {
+        auto info = db_->GetCollection("docs");
+        EXPECT_TRUE(info.ok()) << info.status().ToString();
+        return info.ok() ? static_cast<storage::CollectionId>(info->collection_id) : 0;
+    }
+    // With the database closed: the live entries of every metadata index in the database, the
+    // definition record of docs' index on `path`, and the number of docs' statistics records.
+    struct Stored {
+        std::size_t entries = 0;
+        std::optional<storage::MetadataIndexRecord> record;
+        std::size_t stats_records = 0;
+    };
+    Stored InspectClosed(storage::CollectionId docs, const std::string& path) {
+        Stored out;
+        auto store = storage::Store::Open(dir_.Sub("data"), {});
+        EXPECT_TRUE(store.ok()) << store.status().ToString();
+        if (!store.ok()) {
+            return out;
+        }
+        {
+            const storage::ReadTimestamp latest(storage::kLatestTimestamp);
+            std::unique_ptr<rocksdb::Iterator> it(
+                (*store)->db()->NewIterator(latest.For(storage::ColumnFamily::kMetaIndex),
+                                            (*store)->cf(storage::ColumnFamily::kMetaIndex)));
+            for (it->SeekToFirst(); it->Valid(); it->Next()) {
+                ++out.entries;
+            }
+            PHENIX_EXPECT_OK(storage::FromRocks(it->status(), "scanning"));
+        }
+        {
+            const std::string prefix = storage::IndexStatsKeyPrefix(docs);
+            std::unique_ptr<rocksdb::Iterator> it((*store)->db()->NewIterator(
+                rocksdb::ReadOptions(), (*store)->cf(storage::ColumnFamily::kCatalog)));
+            for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+                ++out.stats_records;
+            }
+            PHENIX_EXPECT_OK(storage::FromRocks(it->status(), "scanning"));
+        }
+        auto value =
+            (*store)->Get(storage::ColumnFamily::kCatalog, storage::MetadataIndexKey(docs, path));
+        if (value.ok()) {
+            auto record = storage::DecodeMetadataIndexRecord(*value);
+            EXPECT_TRUE(record.ok()) << record.status().ToString();
+            if (record.ok()) {
+                out.record = *record;
+            }
+        } else {
+            EXPECT_TRUE(value.status().IsNotFound()) << value.status().ToString();
+        }
+        PHENIX_EXPECT_OK((*store)->Close());
+        return out;
+    }
+    Stored CloseAndInspect(storage::CollectionId docs, const std::string& path) {
+        PHENIX_EXPECT_OK(db_->Close());
+        db_.reset();
+        Stored stored = InspectClosed(docs, path);
+        Open();
+        return stored;
+    }
+    // The index on "g" is gone for good: not listed, no entries, no definition after a reopen,
+    // and filters on "g" still find every matching row (by scanning).
+    void ExpectGDropped(storage::CollectionId docs) {
+        for (int round = 0; round < 2; ++round) {
+            SCOPED_TRACE(round == 0 ? "before reopen" : "after reopen");
+            auto indexes = db_->ListIndexes("docs");
+            ASSERT_TRUE(indexes.ok());
+            EXPECT_TRUE(indexes->empty());
+            EXPECT_FALSE(UsedIndex(R"({"g":3})"));
+            const IdList expected = ScanMatching(R"({"g":3})");
+            ASSERT_EQ(expected.size(), 429u);
+            EXPECT_EQ(FindIds(R"({"g":3})"), expected);
+            PHENIX_EXPECT_OK(db_->Verify());
+            if (round == 0) {
+                const Stored stored = CloseAndInspect(docs, "g");
+                EXPECT_EQ(stored.entries, 0u);
+                EXPECT_FALSE(stored.record.has_value());
+            }
+        }
+    }
+    // The index on "g" is ready, used and equal to a scan, before and after a reopen.
+    void ExpectGIntact() {
+        for (int round = 0; round < 2; ++round) {
+            SCOPED_TRACE(round == 0 ? "before reopen" : "after reopen");
+            auto indexes = db_->ListIndexes("docs");
+            ASSERT_TRUE(indexes.ok());
+            ASSERT_EQ(indexes->size(), 1u);
+            EXPECT_EQ((*indexes)[0].state, IndexState::kReady);
+            EXPECT_TRUE(UsedIndex(R"({"g":3})"));
+            for (int g = 0; g < 7; ++g) {
+                const std::string filter = R"({"g":)" + std::to_string(g) + "}";
+                const IdList expected = ScanMatching(filter);
+                ASSERT_FALSE(expected.empty());
+                EXPECT_EQ(FindIds(filter), expected) << filter;
+            }
+            PHENIX_EXPECT_OK(db_->Verify());
+            if (round == 0) {
+                Reopen();
+            }
+        }
+    }
+    // Rewrites "category" of the rows e<i>, begin <= i < end, that Fill gave category 0.
+    void MoveCategory(int begin, int end, int category) {
+        WriteBatch batch;
+        for (int i = begin; i < end; ++i) {
+            if (i % 10 < 5) {
+                batch.Upsert("docs", Doc("e" + std::to_string(i), {0.1f, 0.2f, 0.3f, 0.4f},
+                                         R"({"category":)" + std::to_string(category) +
+                                             R"(,"bucket":)" + std::to_string(i % 1000) + "}"));
+            }
+        }
+        PHENIX_ASSERT_OK(db_->Write(batch));
+    }
+};
+
+TEST_F(IndexLifecycleTest, DropDuringTheBuildStopsItAndLeavesNothing) {
+    LoadRows();
+    const storage::CollectionId docs = DocsId();
+    OnceAt(kAfterChunk, [&] { PHENIX_EXPECT_OK(db_->DropIndex("docs", "g")); });
+    const Status built = db_->CreateIndex("docs", "g");
+    EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
+    EXPECT_EQ(SyncPoints::Hits(kAfterChunk), 1);  // no chunk after the drop
+    ExpectGDropped(docs);
+}
+
+// Regression (issue 12 item 9): the build wrote its "ready" record over the drop, so the index
+// came back at the next open with its entries deleted and filters on it found nothing.
+TEST_F(IndexLifecycleTest, DropRightBeforeTheBuildIsReadyStaysDropped) {
+    LoadRows();
+    const storage::CollectionId docs = DocsId();
+    OnceAt(kBeforeReady, [&] { PHENIX_EXPECT_OK(db_->DropIndex("docs", "g")); });
+    const Status built = db_->CreateIndex("docs", "g");
+    EXPECT_EQ(SyncPoints::Hits(kBeforeReady), 1);
+    EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
+    ExpectGDropped(docs);
+}
+
+// Regression (issue 12 item 9): the first build's "ready" record replaced the re-created
+// index's definition (same path, older id whose entries the drop deleted).
+TEST_F(IndexLifecycleTest, RecreateRightBeforeTheBuildIsReadyKeepsTheNewIndex) {
+    LoadRows();
+    OnceAt(kBeforeReady, [&] {
+        PHENIX_EXPECT_OK(db_->DropIndex("docs", "g"));
+        Put("late", R"({"g":3})");
+        PHENIX_EXPECT_OK(db_->CreateIndex("docs", "g"));  // its own build passes the point
+    });
+    const Status built = db_->CreateIndex("docs", "g");
+    EXPECT_EQ(SyncPoints::Hits(kBeforeReady), 2);
+    EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
+    EXPECT_EQ(FindIds(R"({"g":3})").size(), 430u);
+    ExpectGIntact();
+}
+
+// The collection dropped under a build: the build stops, and the collection's index definitions
+// and statistics go in the drop's own write (they used to wait for the next open).
+TEST_F(IndexLifecycleTest, DropCollectionDuringTheBuildRemovesItsIndexRecords) {
+    LoadRows();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "h"));  // ready, with statistics
+    const storage::CollectionId docs = DocsId();
+    OnceAt(kBeforeReady, [&] { PHENIX_EXPECT_OK(db_->DropCollection("docs")); });
+    const Status built = db_->CreateIndex("docs", "g");
+    EXPECT_EQ(built.code(), StatusCode::kAborted) << built.ToString();
+    EXPECT_NE(built.message().find("collection"), std::string::npos) << built.ToString();
+    PHENIX_ASSERT_OK(db_->Close());
+    db_.reset();
+    for (const char* path : {"g", "h"}) {
+        EXPECT_FALSE(InspectClosed(docs, path).record.has_value()) << path;
+    }
+    EXPECT_EQ(InspectClosed(docs, "h").stats_records, 0u);
+    Open();
+    EXPECT_EQ(db_->ListIndexes("docs").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(IndexLifecycleTest, StatisticsRefreshRacingADropLeavesNoRecord) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    EXPECT_EQ(CountStatsRecords(), 1u);
+    OnceAt(kStatsComputed, [&] { PHENIX_EXPECT_OK(db_->DropIndex("docs", "category")); });
+    PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+    EXPECT_EQ(SyncPoints::Hits(kStatsComputed), 1);
+    auto indexes = db_->ListIndexes("docs");
+    ASSERT_TRUE(indexes.ok());
+    EXPECT_TRUE(indexes->empty());
+    EXPECT_EQ(CountStatsRecords(), 0u);
+    EXPECT_LT(Estimate(R"({"category":7})"), 100.0);  // unindexed: the default
+}
+
+// A refresh that took its snapshot before another refresh must not replace the newer one, in
+// memory or in the stored record (it did: the last to finish won).
+TEST_F(IndexLifecycleTest, AnOlderStatisticsRefreshNeverReplacesANewerOne) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    std::uint64_t newer_ts = 0;
+    OnceAt(kStatsComputed, [&] {
+        MoveCategory(0, 4000, 42);  // 2,000 rows from 0 to 42 in place
+        PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+        newer_ts = StatsTimestamp("category");
+    });
+    PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+    ASSERT_NE(newer_ts, 0u);
+    EXPECT_GE(StatsTimestamp("category"), newer_ts);
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 2000.0, 200.0);
+    EXPECT_NEAR(Estimate(R"({"category":0})"), 500.0, 100.0);
+    SyncPoints::ClearAll();
+    Reopen();
+    EXPECT_GE(StatsTimestamp("category"), newer_ts);
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 2000.0, 200.0);
+}
+
+// Statistics follow values changed in place: refreshed and reopened, and across reopens when
+// each session alone changed too little to trigger a refresh.
+TEST_F(IndexLifecycleTest, StatisticsFollowInPlaceUpdatesAcrossReopens) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    EXPECT_LT(Estimate(R"({"category":42})"), 50.0);
+    // Settles a maintenance refresh that may have started with the build (Close waits for it),
+    // so that none computes statistics between the two sessions below.
+    Reopen();
+    // Two sessions each move 300 rows (6% of 5,000, under the 10% that triggers a refresh).
+    MoveCategory(0, 600, 42);
+    Reopen();
+    const std::uint64_t first_ts = StatsTimestamp("category");
+    ASSERT_NE(first_ts, 0u);
+    MoveCategory(600, 1200, 42);
+    Reopen();
+    // Together they are 12%: the first maintenance round after open recomputes them.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (StatsTimestamp("category") == first_ts && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_NE(StatsTimestamp("category"), first_ts);
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 600.0, 60.0);
+    // Refreshed explicitly, then reopened: the stored statistics are the refreshed ones.
+    MoveCategory(1200, 2000, 42);
+    PHENIX_ASSERT_OK(db_->AnalyzeIndexes("docs"));
+    const std::uint64_t analyzed_ts = StatsTimestamp("category");
+    Reopen();
+    EXPECT_EQ(StatsTimestamp("category"), analyzed_ts);
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 1000.0, 100.0);
+}
+
+// A refresh that finishes while the database is closing cannot store its record itself (the
+// maintenance thread's, which Close waits for, or a caller's): Close stores it. Before, the
+// statistics on disk stayed those from before the changes, with no changes counted, so the
+// reopened database never refreshed them.
+TEST_F(IndexLifecycleTest, ARefreshFinishingDuringCloseIsStored) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    MoveCategory(0, 4000, 42);
+    std::mutex mu;
+    std::condition_variable cv;
+    bool closing = false;
+    bool resume = false;
+    SyncPoints::Set("DatabaseImpl::Close:Closing", [&] {
+        std::unique_lock lock(mu);
+        closing = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return resume; });
+    });
+    Status closed;
+    std::thread closer;
+    OnceAt(kStatsComputed, [&] {
+        closer = std::thread([&] { closed = db_->Close(); });
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return closing; });
+    });
+    PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));  // installs them, cannot store them
+    {
+        std::lock_guard lock(mu);
+        resume = true;
+    }
+    cv.notify_all();
+    if (closer.joinable()) {
+        closer.join();
+    }
+    PHENIX_ASSERT_OK(closed);
+    SyncPoints::ClearAll();
+    db_.reset();
+    Open();
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 2000.0, 200.0);
+}
+
+// A change counts towards the next refresh only once its commit is written: a refresh whose
+// snapshot missed a commit being prepared must not take its changes as seen (it did, and the
+// statistics then stayed stale until another 10% of the collection changed).
+TEST_F(IndexLifecycleTest, ARefreshDuringACommitStillCountsItsChanges) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    std::uint64_t during_ts = 0;
+    double during_estimate = -1.0;
+    OnceAt("DatabaseImpl::CommitLocked:BeforeWrite", [&] {
+        // Another thread: this one holds the catalog lock and the rows' locks.
+        std::thread refresher([&] {
+            PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+            during_ts = StatsTimestamp("category");
+            during_estimate = Estimate(R"({"category":42})");
+        });
+        refresher.join();
+    });
+    MoveCategory(0, 1200, 42);  // 600 rows (12%) in one commit: a refresh is due
+    ASSERT_EQ(SyncPoints::Hits("DatabaseImpl::CommitLocked:BeforeWrite"), 1);
+    SyncPoints::ClearAll();
+    ASSERT_NE(during_ts, 0u);
+    EXPECT_LT(during_estimate, 50.0);  // that refresh did not see the commit
+    // The maintenance thread refreshes them (about once a second).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (StatsTimestamp("category") == during_ts && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 600.0, 60.0);
+}
+
+TEST_F(IndexLifecycleTest, ARecreatedIndexNeverLoadsTheDroppedOnesStatistics) {
+    Fill();
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    EXPECT_LT(Estimate(R"({"category":42})"), 50.0);
+    MoveCategory(0, 4000, 42);
+    PHENIX_ASSERT_OK(db_->DropIndex("docs", "category"));
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "category"));
+    EXPECT_NEAR(Estimate(R"({"category":42})"), 2000.0, 200.0);
+    // The drop raced by a refresh of the old index that finished after the re-create.
+    OnceAt(kStatsComputed, [&] {
+        PHENIX_EXPECT_OK(db_->DropIndex("docs", "category"));
+        MoveCategory(0, 4000, 43);
+        PHENIX_EXPECT_OK(db_->CreateIndex("docs", "category"));  // its refresh passes the point
+    });
+    PHENIX_EXPECT_OK(db_->AnalyzeIndexes("docs"));
+    EXPECT_EQ(SyncPoints::Hits(kStatsComputed), 2);
+    SyncPoints::ClearAll();
+    EXPECT_NEAR(Estimate(R"({"category":43})"), 2000.0, 200.0);
+    EXPECT_EQ(CountStatsRecords(), 1u);  // reopens
+    EXPECT_NEAR(Estimate(R"({"category":43})"), 2000.0, 200.0);
+    EXPECT_LT(Estimate(R"({"category":42})"), 50.0);
+}
+
+// A build killed (SIGKILL) after its first chunk is finished when the database is opened again,
+// and the index then equals a full scan, including the rows written while it was interrupted.
+#if defined(__SANITIZE_THREAD__)
+#define PHENIX_METADATA_INDEX_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PHENIX_METADATA_INDEX_TSAN 1
+#endif
+#endif
+
+using IndexLifecycleDeathTest = IndexLifecycleTest;
+
+// The forked child: opens the database, starts the build and kills itself after the first chunk,
+// having written rows on both sides of the build's position.
+[[noreturn]] void BuildAndDieAfterTheFirstChunk(const std::string& path) {
+    auto opened = Database::Open(path);
+    if (!opened.ok()) {
+        std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+        std::_Exit(2);
+    }
+    std::unique_ptr<Database> db = std::move(opened).value();
+    SyncPoints::Set(kAfterChunk, [&db] {
+        const Entity early{
+            .id = "e5", .vector = {0.1f, 0.2f, 0.3f, 0.4f}, .metadata = R"({"g":100})"};
+        const Entity late{
+            .id = "e2990", .vector = {0.1f, 0.2f, 0.3f, 0.4f}, .metadata = R"({"g":101})"};
+        const Entity fresh{
+            .id = "n0", .vector = {0.1f, 0.2f, 0.3f, 0.4f}, .metadata = R"({"g":102})"};
+        if (!db->Upsert("docs", early).ok() || !db->Upsert("docs", late).ok() ||
+            !db->Delete("docs", "e1500").ok() || !db->Upsert("docs", fresh).ok()) {
+            std::fprintf(stderr, "a write during the build failed\n");
+            std::_Exit(2);
+        }
+        std::raise(SIGKILL);
+    });
+    const Status built = db->CreateIndex("docs", "g");
+    std::fprintf(stderr, "the build was not killed: %s\n", built.ToString().c_str());
+    std::_Exit(3);
+}
+
+TEST_F(IndexLifecycleDeathTest, ABuildKilledMidwayIsFinishedAtOpenAndEqualsAScan) {
+#ifdef PHENIX_METADATA_INDEX_TSAN
+    GTEST_SKIP() << "death tests fork; ThreadSanitizer forbids threads in a forked child";
+#endif
+    LoadRows();
+    const storage::CollectionId docs = DocsId();
+    PHENIX_ASSERT_OK(db_->Close());
+    db_.reset();
+    const std::string style = GTEST_FLAG_GET(death_test_style);
+    GTEST_FLAG_SET(death_test_style, "fast");  // the child must use this fixture's directory
+    EXPECT_EXIT(BuildAndDieAfterTheFirstChunk(dir_.Sub("data")), ::testing::KilledBySignal(SIGKILL),
+                "");
+    GTEST_FLAG_SET(death_test_style, style);
+    // The kill landed mid-build: still "building", with the first chunk's entries.
+    const Stored stored = InspectClosed(docs, "g");
+    ASSERT_TRUE(stored.record.has_value());
+    EXPECT_EQ(stored.record->state, 0);
+    EXPECT_GE(stored.entries, 1024u);
+    EXPECT_LT(stored.entries, 2048u);
+    Open();  // FinishInterruptedIndexBuilds
+    EXPECT_EQ(FindIds(R"({"g":100})"), IdList{"e5"});
+    EXPECT_EQ(FindIds(R"({"g":101})"), IdList{"e2990"});
+    EXPECT_EQ(FindIds(R"({"g":102})"), IdList{"n0"});
+    const IdList all = FindIds(R"({"g":{"$exists":true}})");
+    ASSERT_EQ(all.size(), 3000u);
+    EXPECT_FALSE(std::binary_search(all.begin(), all.end(), "e1500"));
+    ExpectGIntact();
 }
 
 }  // namespace

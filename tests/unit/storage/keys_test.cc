@@ -108,5 +108,28 @@ TEST(CatalogCodec, TenantRecordRoundTrips) {
     EXPECT_EQ(decoded->created_at_ms, 5);
 }
 
+// Version 2 carries the changes made after the statistics' snapshot; version 1 records (written
+// before it) still decode, with none.
+TEST(CatalogCodec, IndexStatsRecordRoundTripsAndReadsVersionOne) {
+    const std::string stats("\x01\x05\x06", 3);
+    auto decoded = DecodeIndexStatsRecord(
+        EncodeIndexStatsRecord({.stats_ts = 77, .changes_since = 300, .stats = stats}));
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(decoded->stats_ts, 77u);
+    EXPECT_EQ(decoded->changes_since, 300u);
+    EXPECT_EQ(decoded->stats, stats);
+    std::string version_one(1, '\x01');
+    version_one.append(std::string("\x4d\0\0\0\0\0\0\0", 8));  // stats_ts 77 (fixed64 LE)
+    version_one.append(stats);
+    auto old = DecodeIndexStatsRecord(version_one);
+    ASSERT_TRUE(old.ok()) << old.status().ToString();
+    EXPECT_EQ(old->stats_ts, 77u);
+    EXPECT_EQ(old->changes_since, 0u);
+    EXPECT_EQ(old->stats, stats);
+    EXPECT_FALSE(DecodeIndexStatsRecord(std::string("\x02\x4d\0\0\0\0\0\0\0", 9)).ok());
+    EXPECT_FALSE(DecodeIndexStatsRecord(std::string("\x03\x4d\0\0\0\0\0\0\0\x00", 10)).ok());
+    EXPECT_EQ(IndexStatsKey(3, 4).substr(0, IndexStatsKeyPrefix(3).size()), IndexStatsKeyPrefix(3));
+}
+
 }  // namespace
 }  // namespace phenix::storage
