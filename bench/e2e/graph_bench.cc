@@ -24,7 +24,12 @@
 //              and every hub, depths included).
 //   5. hybrid  hybrid_gt.jsonl: Search with a graph constraint and a filter; recall@10 (strict and
 //              tie-tolerant), latency, the plan's filter_steps.
-//   6. shortest ShortestPath between random pairs (checked against Dijkstra on the CSR), Degree.
+//   -  match   PhenixQL through QuerySession from the top hubs: reverse 1..2 hops ORDER BY
+//              distance LIMIT 10 (the planner's graph plan and each one forced) against plain
+//              top-10, count(*) and a LIMIT 10 page; counts checked against the CSR, recall
+//              against exact distances over the CSR neighbourhood.
+//   6. shortest ShortestPath between random pairs (checked against Dijkstra on the CSR), and the
+//              unweighted (bidirectional) form against a CSR BFS; Degree.
 //   7. deep    a 10-hop expansion in both directions from the top hub: with the default limits,
 //              and after a reopen with max_traversal_nodes = n/20 (must fail cleanly with
 //              ResourceExhausted); time and RSS.
@@ -33,7 +38,8 @@
 //
 //   phenix_graph_bench --data KIT_DIR [--db DIR] [--metric l2|cos] [--seeds 1000] [--queries N]
 //                      [--skip-load] [--batch 5000] [--filter-runs 20] [--hubs 20] [--pairs 100]
-//                      [--make-kit N] [--phases index,filter,traverse,hybrid,shortest,degree,deep]
+//                      [--make-kit N] [--phases
+//                      index,filter,traverse,hybrid,match,shortest,degree,deep]
 //
 // --db (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load, which reuses a
 // database loaded by an earlier run (its metadata indexes are dropped and rebuilt).
@@ -76,6 +82,7 @@
 #include <sys/resource.h>
 
 #include <phenix/db.h>
+#include <phenix/phenixql.h>
 #include <phenix/query.h>
 #include <phenix/search.h>
 
@@ -141,8 +148,8 @@ struct Args {
     std::size_t block_cache_mb =
         0;  // 0: Options' default  // timed passes over hybrid_gt.jsonl (best reported)
     // Phases to run after the load (--phases, comma-separated; default all).
-    std::set<std::string> phases = {"index",    "filter", "traverse", "hybrid",
-                                    "shortest", "degree", "deep"};
+    std::set<std::string> phases = {"index", "filter",   "traverse", "hybrid",
+                                    "match", "shortest", "degree",   "deep"};
 
     [[nodiscard]] bool Has(std::string_view phase) const {
         return phases.contains(std::string(phase));
@@ -244,6 +251,37 @@ class CsrBfs {
         }
     }
 
+    // The fewest hops from `start` to `target` along `csr` (at most max_hops), stopping as soon
+    // as the target is found; nullopt when it is farther or unreachable.
+    std::optional<std::uint32_t> Distance(const kit::Csr& csr, std::uint32_t start,
+                                          std::uint32_t target, std::uint32_t max_hops) {
+        if (start == target) {
+            return 0;
+        }
+        if (++current_ == 0) {
+            std::fill(epoch_.begin(), epoch_.end(), 0);
+            current_ = 1;
+        }
+        epoch_[start] = current_;
+        frontier_.assign(1, start);
+        for (std::uint32_t depth = 1; depth <= max_hops && !frontier_.empty(); ++depth) {
+            next_.clear();
+            for (const std::uint32_t node : frontier_) {
+                for (const std::uint32_t other : csr.Neighbours(node)) {
+                    if (other == target) {
+                        return depth;
+                    }
+                    if (epoch_[other] != current_) {
+                        epoch_[other] = current_;
+                        next_.push_back(other);
+                    }
+                }
+            }
+            frontier_.swap(next_);
+        }
+        return std::nullopt;
+    }
+
   private:
     void Expand(const kit::Csr& csr, std::uint32_t node, std::uint32_t depth,
                 std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
@@ -308,7 +346,7 @@ constexpr std::string_view kUsage =
     "usage: phenix_graph_bench --data KIT_DIR [--db DIR] [--metric l2|cos]\n"
     "  [--seeds 1000] [--queries N] [--skip-load] [--batch 5000]\n"
     "  [--filter-runs 20] [--hubs 20] [--pairs 100] [--make-kit N]\n"
-    "  [--phases index,filter,traverse,hybrid,shortest,degree,deep]\n"
+    "  [--phases index,filter,traverse,hybrid,match,shortest,degree,deep]\n"
     "  [--hybrid-passes 3] [--block-cache-mb N]\n"
     "DIR (default /tmp/phenix-graph-bench-db) is deleted first unless --skip-load.\n"
     "--make-kit N writes a synthetic kit of N rows to KIT_DIR first.\n";
@@ -446,6 +484,9 @@ class Bench {
         }
         if (args_.Has("hybrid")) {
             Hybrid();
+        }
+        if (args_.Has("match")) {
+            MatchQueries();
         }
         if (args_.Has("shortest")) {
             ShortestPaths();
@@ -1622,6 +1663,191 @@ class Bench {
         return true;
     }
 
+    // ---- MATCH through PhenixQL from hubs (the shell's path)
+
+    // The case: a hub's reverse 1..2-hop neighbourhood (tens of thousands of entities on
+    // the bigger kits), nearest first, LIMIT 10; with the planner's choice and with each graph
+    // plan forced, against plain top-10 in the same run; count(*) and a LIMIT 10 page of the
+    // same pattern. Answers are checked: counts against the CSR, top-10 against exact distances
+    // over the CSR neighbourhood (recall; vector-first is approximate where expand is too).
+    void MatchQueries() {
+        phenix::QuerySession session(*db_);
+        const bool cosine = args_.metric == "cos";
+        const std::string op = cosine ? " <=> " : " <-> ";
+        const std::size_t num_hubs = std::min<std::size_t>(hubs_.size(), 5);
+        const std::size_t num_queries = std::min<std::size_t>(queries_.rows, 20);
+        CsrBfs bfs(n_);
+        Reached reached;
+        struct Variant {
+            std::string name;
+            std::string suffix;
+            std::vector<double> latencies;
+            double recall_sum = 0;
+            std::size_t same_as_expand = 0;
+        };
+        std::vector<Variant> variants = {
+            {"plain_top10", "", {}, 0, 0},
+            {"match_auto", "", {}, 0, 0},
+            {"match_expand", " WITH (graph_plan = 'expand')", {}, 0, 0},
+            {"match_vector_first", " WITH (graph_plan = 'vector_first')", {}, 0, 0}};
+        std::vector<double> count_latencies;
+        std::vector<double> page_latencies;
+        std::size_t mismatches = 0;
+        std::size_t runs = 0;
+        Json plans = Json::array();
+        auto run = [&](const std::string& text, std::vector<std::string>* ids) -> double {
+            const auto start = Clock::now();
+            auto result = session.Execute(text);
+            const double us = Micros(start);
+            if (!result.ok()) {
+                if (mismatches++ == 0) {
+                    kConsole.Log("match: " + result.status().ToString() + " for " +
+                                 text.substr(0, 200));
+                }
+                return us;
+            }
+            if (ids != nullptr) {
+                for (const auto& row : result->rows) {
+                    ids->push_back(row[0].ToText());
+                }
+            }
+            return us;
+        };
+        for (std::size_t hub_idx = 0; hub_idx < num_hubs; ++hub_idx) {
+            const std::uint32_t hub = hubs_[hub_idx];
+            const std::string pattern = "FROM MATCH (a:" + std::string(kCollection) +
+                                        ")<-[*1..2]-(b:" + std::string(kCollection) +
+                                        ") WHERE a.id = '" + std::to_string(hub) + "'";
+            bfs.Run(in_, nullptr, hub, 2, reached);
+            std::vector<std::uint32_t> neighbourhood;
+            for (const auto& [node, depth] : reached) {
+                if (node != hub) {
+                    neighbourhood.push_back(node);
+                }
+            }
+            // count(*) and a page, twice (the first warms the caches).
+            for (int pass = 0; pass < 2; ++pass) {
+                std::vector<std::string> count;
+                const double count_us = run("SELECT count(*) " + pattern, &count);
+                std::vector<std::string> page;
+                const double page_us = run("SELECT b.id " + pattern + " LIMIT 10", &page);
+                if (pass == 1) {
+                    count_latencies.push_back(count_us);
+                    page_latencies.push_back(page_us);
+                }
+                if (count.size() != 1 || count[0] != std::to_string(neighbourhood.size()) ||
+                    page.size() != std::min<std::size_t>(10, neighbourhood.size())) {
+                    if (mismatches++ == 0) {
+                        kConsole.Log("match: hub " + std::to_string(hub) + ": count " +
+                                     (count.empty() ? "?" : count[0]) + ", CSR " +
+                                     std::to_string(neighbourhood.size()));
+                    }
+                }
+            }
+            for (std::size_t qid = 0; qid < num_queries; ++qid) {
+                const auto query = queries_.Row(qid);
+                std::string vector = "[";
+                for (std::size_t dim = 0; dim < query.size(); ++dim) {
+                    char number[32];
+                    std::snprintf(number, sizeof number, "%.9g", static_cast<double>(query[dim]));
+                    vector += (dim == 0 ? "" : ",") + std::string(number);
+                }
+                vector += "]";
+                const std::string order = " ORDER BY b.vector" + op + vector + " LIMIT 10";
+                // Exact top-10 over the neighbourhood.
+                std::vector<std::pair<double, std::uint32_t>> scored;
+                for (const std::uint32_t node : neighbourhood) {
+                    scored.emplace_back(TrueDistance(query, base_.Row(node), cosine), node);
+                }
+                const std::size_t top = std::min<std::size_t>(10, scored.size());
+                std::partial_sort(scored.begin(), scored.begin() + static_cast<long>(top),
+                                  scored.end());
+                std::set<std::string> truth;
+                for (std::size_t idx = 0; idx < top; ++idx) {
+                    truth.insert(std::to_string(scored[idx].second));
+                }
+                std::vector<std::vector<std::string>> answers(variants.size());
+                // Each variant goes first equally often (the first one meets colder caches).
+                for (std::size_t turn = 0; turn < variants.size(); ++turn) {
+                    const std::size_t v = (turn + qid) % variants.size();
+                    const std::string text =
+                        v == 0 ? "SELECT id FROM " + std::string(kCollection) + " ORDER BY vector" +
+                                     op + vector + " LIMIT 10"
+                               : "SELECT b.id " + pattern + order + variants[v].suffix;
+                    variants[v].latencies.push_back(run(text, &answers[v]));
+                    if (v > 0 && !truth.empty()) {
+                        std::size_t found = 0;
+                        for (const std::string& id : answers[v]) {
+                            found += truth.contains(id) ? 1U : 0U;
+                        }
+                        variants[v].recall_sum +=
+                            static_cast<double>(found) / static_cast<double>(truth.size());
+                    }
+                }
+                for (std::size_t v = 1; v < variants.size(); ++v) {
+                    variants[v].same_as_expand += answers[v] == answers[2] ? 1U : 0U;
+                }
+                ++runs;
+            }
+            // What the planner chose for this hub, and why.
+            std::string vector = "[";
+            for (std::size_t dim = 0; dim < base_.dim; ++dim) {
+                vector += dim == 0 ? "0" : ",0";
+            }
+            vector += "]";
+            auto explained = session.Execute("EXPLAIN SELECT b.id " + pattern +
+                                             " ORDER BY b.vector" + op + vector + " LIMIT 10");
+            Json plan;
+            plan["hub"] = hub;
+            plan["in_degree"] = in_.Degree(hub);
+            plan["neighbourhood"] = neighbourhood.size();
+            if (explained.ok()) {
+                std::string text;
+                for (const auto& row : explained->rows) {
+                    text += row[0].ToText() + "\n";
+                }
+                plan["explain"] = text;
+            }
+            plans.push_back(plan);
+        }
+        if (mismatches > 0) {
+            Fault("match: " + std::to_string(mismatches) + " errors or count mismatches");
+        }
+        const double plain_p50 = Percentile(variants[0].latencies, 0.5);
+        for (std::size_t v = 0; v < variants.size(); ++v) {
+            const double p50 = Percentile(variants[v].latencies, 0.5);
+            auto line = Head("match");
+            line.Set("query", variants[v].name)
+                .Set("hubs", num_hubs)
+                .Set("queries", runs)
+                .Set("p50_us", Round(p50, 1))
+                .Set("p99_us", Round(Percentile(variants[v].latencies, 0.99), 1))
+                .Set("mean_us", Round(Mean(variants[v].latencies), 1))
+                .Set("x_plain_top10_p50", Round(p50 / std::max(plain_p50, 1e-3), 2));
+            if (v > 0) {
+                line.Set("recall_at_10",
+                         Round(variants[v].recall_sum / static_cast<double>(runs), 4))
+                    .Set("same_rows_as_expand",
+                         Round(static_cast<double>(variants[v].same_as_expand) /
+                                   static_cast<double>(runs),
+                               4));
+            }
+            line.Emit();
+            kConsole.Log("match " + variants[v].name + ": p50 " + Fixed(p50, 1) + " us (" +
+                         Fixed(p50 / std::max(plain_p50, 1e-3), 2) + "x plain top-10)");
+        }
+        Head("match_count")
+            .Set("hubs", num_hubs)
+            .Set("count_p50_us", Round(Percentile(count_latencies, 0.5), 1))
+            .Set("count_mean_us", Round(Mean(count_latencies), 1))
+            .Set("page10_p50_us", Round(Percentile(page_latencies, 0.5), 1))
+            .Set("page10_mean_us", Round(Mean(page_latencies), 1))
+            .Set("plans", plans)
+            .Emit();
+        kConsole.Log("match count(*) from hubs: p50 " + Fixed(Percentile(count_latencies, 0.5), 1) +
+                     " us; LIMIT 10 page p50 " + Fixed(Percentile(page_latencies, 0.5), 1) + " us");
+    }
+
     void ShortestPaths() {
         std::vector<double> latencies;
         std::vector<double> csr_latencies;
@@ -1731,6 +1957,85 @@ class Bench {
         kConsole.Log("shortest paths: p50 " + Fixed(Percentile(latencies, 0.5), 1) +
                      " us, reachable " + std::to_string(reachable) + "/" +
                      std::to_string(pairs_.size()));
+        UnweightedShortestPaths();
+    }
+
+    // Fewest hops (ShortestPathSpec::unweighted, a bidirectional search) against a CSR BFS
+    // that stops at the target; the hop counts must agree.
+    void UnweightedShortestPaths() {
+        std::vector<double> latencies;
+        std::vector<double> csr_latencies;
+        std::vector<double> hops;
+        std::size_t mismatches = 0;
+        std::size_t errors = 0;
+        CsrBfs bfs(n_);
+        for (int pass = 0; pass < 2; ++pass) {  // the first pass warms the caches
+            latencies.clear();
+            csr_latencies.clear();
+            hops.clear();
+            for (const auto& [from, to] : pairs_) {
+                const phenix::ShortestPathSpec spec{.from_id = std::to_string(from),
+                                                    .to_id = std::to_string(to),
+                                                    .direction = phenix::EdgeDirection::kOut,
+                                                    .max_hops = kShortestMaxHops,
+                                                    .unweighted = true};
+                const auto start = Clock::now();
+                auto response = db_->ShortestPath(kCollection, spec);
+                latencies.push_back(Micros(start));
+                const auto csr_start = Clock::now();
+                const std::optional<std::uint32_t> truth =
+                    bfs.Distance(out_, from, to, kShortestMaxHops);
+                csr_latencies.push_back(Micros(csr_start));
+                const std::string pair_text = std::to_string(from) + " -> " + std::to_string(to);
+                if (!response.ok()) {
+                    if (errors++ == 0) {
+                        kConsole.Log("unweighted ShortestPath " + pair_text + ": " +
+                                     response.status().ToString());
+                    }
+                    continue;
+                }
+                const bool found = response->has_value();
+                const std::size_t got = found ? (*response)->edges.size() : 0;
+                const std::size_t want = truth.value_or(0);
+                std::string why;
+                const bool valid = !found || ValidPath(**response, from, to, &why);
+                if (found != truth.has_value() || got != want || !valid) {
+                    if (mismatches++ == 0) {
+                        kConsole.Log("unweighted ShortestPath " + pair_text + ": " +
+                                     (found ? std::to_string(got) + " hops" : "none") + ", BFS " +
+                                     (truth.has_value() ? std::to_string(want) + " hops" : "none") +
+                                     " " + why);
+                    }
+                }
+                if (found) {
+                    hops.push_back(static_cast<double>(got));
+                }
+            }
+        }
+        if (mismatches > 0 || errors > 0) {
+            Fault("unweighted ShortestPath: " + std::to_string(mismatches) + " mismatches, " +
+                  std::to_string(errors) + " errors");
+        }
+        const double p50 = Percentile(latencies, 0.5);
+        const double csr_p50 = Percentile(csr_latencies, 0.5);
+        Head("shortest_path_unweighted")
+            .Set("pairs", pairs_.size())
+            .Set("direction", "out")
+            .Set("max_hops", kShortestMaxHops)
+            .Set("pass", "warm")
+            .Set("p50_us", Round(p50, 1))
+            .Set("p99_us", Round(Percentile(latencies, 0.99), 1))
+            .Set("mean_us", Round(Mean(latencies), 1))
+            .Set("mean_hops", Round(Mean(hops), 2))
+            .Set("csr_bfs_p50_us", Round(csr_p50, 1))
+            .Set("csr_bfs_mean_us", Round(Mean(csr_latencies), 1))
+            .Set("ratio_p50", Round(p50 / std::max(csr_p50, 1e-3), 1))
+            .Set("ratio_mean", Round(Mean(latencies) / std::max(Mean(csr_latencies), 1e-3), 1))
+            .Set("mismatches", mismatches)
+            .Set("errors", errors)
+            .Emit();
+        kConsole.Log("unweighted shortest paths: p50 " + Fixed(p50, 1) + " us, CSR BFS p50 " +
+                     Fixed(csr_p50, 1) + " us, mean hops " + Fixed(Mean(hops), 2));
     }
 
     void Degrees() {

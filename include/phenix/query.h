@@ -104,8 +104,25 @@ struct TraversalSpec {
     EdgeMatch edges;
     /// Include the start entity when a walk in range returns to it (or min_hops == 0).
     bool include_start = false;
-    /// At most this many entities are returned (0: Options::max_traversal_nodes).
+    /// At most this many entities are returned (0: Options::max_traversal_nodes). The traversal
+    /// stops at the depth where it has enough (the first `limit` in result order).
     std::size_t limit = 0;
+    /// Only entities of this collection (of the start's tenant) are returned, counted and
+    /// filtered; others are still walked through. Empty: every collection, except with `filter`
+    /// or `filter_ids`, which apply to the start's collection then.
+    std::string end_collection;
+    /// Only entities whose metadata matches this filter (syntax above); empty: no filter.
+    /// Evaluated in the traversal's snapshot, with metadata indexes where they help.
+    std::string filter;
+    /// Only these entity ids (ids that do not exist are ignored). nullopt: all.
+    std::optional<std::vector<std::string>> filter_ids;
+    /// Count only: TraversalResponse::count is the number of matching entities (no limit) and
+    /// `entities` stays empty; no entity is read unless `filter` needs it.
+    bool count_only = false;
+    /// Also return each returned entity's metadata / vector, read in one batch at the
+    /// traversal's snapshot (only the returned page is read).
+    bool include_metadata = false;
+    bool include_vector = false;
 };
 
 struct ReachedEntity {
@@ -116,8 +133,14 @@ struct ReachedEntity {
 
 struct TraversalResponse {
     std::vector<ReachedEntity> entities;  ///< nearest first, then by collection and id
+    /// With include_metadata: the metadata JSON of each entity of `entities`, in order.
+    std::vector<std::string> metadata;
+    /// With include_vector: the vector of each entity of `entities` (empty if it has none).
+    std::vector<std::vector<float>> vectors;
     std::uint64_t edges_examined = 0;
     bool truncated = false;  ///< more than `limit` entities were reached
+    /// With count_only: the number of matching entities.
+    std::uint64_t count = 0;
 };
 
 struct PathSpec {
@@ -159,6 +182,9 @@ struct ShortestPathSpec {
     EdgeMatch edges;
     /// 0: Options::max_traversal_depth.
     std::uint32_t max_hops = 0;
+    /// Fewest edges instead of least weight (weights ignored); a bidirectional search, much
+    /// cheaper on large graphs. Ties: the first path in stored edge order (docs/graph.md).
+    bool unweighted = false;
 };
 
 /// Restricts a vector search to entities reached from a start entity (Search's `graph`).

@@ -28,6 +28,15 @@ enum class SearchStrategy : std::uint8_t {
 /// "auto", "exact_scan", "in_graph", "post_filter".
 std::string_view SearchStrategyName(SearchStrategy strategy);
 
+/// How a search with a graph constraint finds the graph's side (docs/graph.md, "Hybrid plans").
+enum class GraphPlan : std::uint8_t {
+    kAuto,         ///< chosen per query from an estimate of the neighbourhood's size
+    kExpand,       ///< expand the whole neighbourhood, then search within it
+    kVectorFirst,  ///< search first; check each candidate's own edges against reachability
+};
+/// "auto", "expand", "vector_first".
+std::string_view GraphPlanName(GraphPlan plan);
+
 struct SearchOptions {
     /// Number of results (1..10000).
     std::size_t k = 10;
@@ -44,6 +53,11 @@ struct SearchOptions {
     std::optional<GraphConstraint> graph;
     /// Forces a filtered-search strategy (for comparisons); kAuto lets the planner choose.
     SearchStrategy strategy = SearchStrategy::kAuto;
+    /// Forces the graph plan (for comparisons); kAuto lets the planner choose. kVectorFirst
+    /// needs min_hops <= 1 and no metadata `filter` (else the search expands).
+    GraphPlan graph_plan = GraphPlan::kAuto;
+    /// Run nothing: only fill the plan's graph choice and estimate (what EXPLAIN shows).
+    bool estimate_only = false;
     /// Also return each hit's metadata / vector.
     bool include_metadata = false;
     bool include_vector = false;
@@ -70,6 +84,11 @@ struct SearchPlan {
     bool fell_back_to_exact = false;           ///< the graph found fewer than k of >= k matches
     /// How the metadata filter and graph constraint were evaluated (empty without them).
     std::vector<std::string> filter_steps;
+    /// With a graph constraint: the plan that ran (kAuto: none), the estimated size of the
+    /// neighbourhood, and why the plan was chosen.
+    GraphPlan graph_plan = GraphPlan::kAuto;
+    double graph_estimated_rows = 0;
+    std::string graph_plan_reason;
 };
 
 struct SearchResponse {

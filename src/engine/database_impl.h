@@ -51,8 +51,14 @@ namespace phenix::engine {
 
 class DatabaseImpl;
 
-// External ids of graph nodes learned from the edges a traversal followed.
-using NodeIds = std::unordered_map<graph::NodeRef, std::string, graph::NodeRefHash>;
+// The id cache's key for an external id of a collection (graph_ops.cc).
+inline graph::NodeRef IdCacheKey(storage::CollectionId collection, std::string_view id) {
+    return {collection, std::hash<std::string_view>{}(id)};
+}
+// The id cache's row for "no such entity".
+inline constexpr std::uint64_t kAbsentRow = ~std::uint64_t{0};
+inline constexpr std::size_t kIdCacheShare = 8;
+inline constexpr std::size_t kMinIdCacheBytes = 1 << 20;
 
 // The shared state of one transaction: owned by the Transaction object and by the database's
 // registry of open transactions (which the idle reaper and Close walk).
@@ -323,19 +329,45 @@ class DatabaseImpl final : public Database {
     Status CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) const;
     Result<graph::NodeRef> ResolveNode(const CollectionHandle& handle, std::string_view id,
                                        const txn::ReadView& view) const;
-    // External ids (and collections) of nodes, in order: from `known` (ids carried by the edges
-    // a traversal followed) where present, else from the records.
+    // The collection of a node, memoised in `seen` for one call. Corruption if it is gone.
+    Result<std::shared_ptr<CollectionHandle>> CollectionOfNode(
+        storage::CollectionId id, std::vector<std::shared_ptr<CollectionHandle>>& seen) const;
+    // External ids (and collections) of nodes, in order: known[idx] (ids carried by the edges a
+    // traversal followed) where present and not empty, else from the records (one MultiGet).
     Result<std::vector<PathNode>> DescribeNodes(const std::vector<graph::NodeRef>& nodes,
-                                                const txn::ReadView& view,
-                                                const NodeIds* known = nullptr) const;
-    Result<GraphPath> ToGraphPath(const graph::Path& path, const txn::ReadView& view,
-                                  const NodeIds* known) const;
+                                                const std::vector<std::string_view>& known,
+                                                const txn::ReadView& view) const;
+    // The graph module's paths with ids and collections (`start_id`: the id of every path's
+    // first node).
+    Result<std::vector<GraphPath>> ToGraphPaths(const std::vector<graph::Path>& paths,
+                                                std::string_view start_id,
+                                                const txn::ReadView& view) const;
     // REQUIRES catalog_mu_ shared (all below).
+    // The start node and edge predicate of a graph constraint, checked (hops, labels).
+    Result<graph::ExpandSpec> ResolveGraphConstraint(const CollectionHandle& handle,
+                                                     const GraphConstraint& spec,
+                                                     bool include_start,
+                                                     const txn::ReadView& view) const;
+    // The graph side of a search with a graph constraint: expand the neighbourhood, or search
+    // first and check candidates (graph::NeighbourhoodProbe), chosen from a degree-based
+    // estimate of the neighbourhood's size against the exact-scan threshold.
+    struct GraphPlanChoice {
+        graph::ExpandSpec spec;  // resolved start and edge predicate (start excluded)
+        GraphPlan plan = GraphPlan::kExpand;
+        double estimated_rows = 0;
+        std::string reason;  // for EXPLAIN
+    };
+    Result<GraphPlanChoice> ChooseGraphPlan(const CollectionHandle& handle,
+                                            const SearchOptions& options,
+                                            std::uint64_t rows_in_collection,
+                                            graph::AdjacencySource& source,
+                                            const txn::ReadView& view) const;
+    // The constraint's neighbourhood, unsorted (by depth in discovery order).
     Result<graph::ExpandResult> ExpandLocked(const CollectionHandle& handle,
                                              const GraphConstraint& spec, bool include_start,
                                              const txn::ReadView& view,
                                              const txn::WriteSet* own_writes,
-                                             NodeIds* ids = nullptr) const;
+                                             bool collect_ids) const;
     Result<TraversalResponse> TraverseLocked(const CollectionRef& collection,
                                              const TraversalSpec& spec, const txn::ReadView& view,
                                              const txn::WriteSet* own_writes) const;
@@ -378,6 +410,9 @@ class DatabaseImpl final : public Database {
     // Hot adjacency lists (null when Options::adjacency_cache_bytes is 0). GUARDED_BY
     // (catalog_mu_): replaced only with it held exclusively; used with it held shared.
     std::unique_ptr<graph::AdjacencyCache> adjacency_cache_;
+    // Traversal starts: (collection, id) -> row, exact under MVCC like the adjacency cache
+    // (graph_ops.cc, ResolveNode); 1/kIdCacheShare of adjacency_cache_bytes. Same guard.
+    std::unique_ptr<graph::AdjacencyCache> id_cache_;
     // Metadata indexes in all collections (a fast "none" check for the commit path).
     std::atomic<int> num_metadata_indexes_{0};
 

@@ -10,7 +10,12 @@
 // of every node whose edges a commit changes, before the commit becomes visible
 // (graph/adjacency_cache.h explains why that keeps the cache exact under MVCC).
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <map>
+#include <numeric>
+#include <optional>
+#include <tuple>
 
 #include <phenix/limits.h>
 
@@ -18,6 +23,7 @@
 #include "document/filter.h"
 #include "engine/database_impl.h"
 #include "engine/filter_eval.h"
+#include "engine/storage_adjacency.h"
 #include "engine/validation.h"
 #include "graph/adjacency_cache.h"
 #include "graph/traversal.h"
@@ -30,136 +36,151 @@ using graph::NodeRef;
 using storage::ColumnFamily;
 using storage::RowId;
 
-namespace {
+// ---------------------------------------------------------------- StorageAdjacency
 
-class StorageAdjacency final : public graph::AdjacencySource {
-  public:
-    // `ids` (nullable) collects the external id of every node reached through an edge, so that
-    // results need no record reads.
-    StorageAdjacency(storage::TenantId tenant, const txn::ReadView& view,
-                     const txn::WriteSet* own_writes, graph::AdjacencyCache* cache,
-                     NodeIds* ids = nullptr)
-        : tenant_(tenant), view_(view), own_writes_(own_writes), cache_(cache), ids_(ids) {}
+bool StorageAdjacency::OverlayTouches(ColumnFamily family, NodeRef node) const {
+    if (own_writes_ == nullptr) {
+        return false;
+    }
+    const std::string prefix = storage::EdgeRowPrefix(tenant_, node.collection, node.row);
+    const auto& map = own_writes_->map(family);
+    auto it = map.lower_bound(prefix);
+    return it != map.end() && it->first.starts_with(prefix);
+}
 
-    Status ForEachEdge(NodeRef node, graph::Direction dir, bool need_properties,
-                       graph::FunctionRef<bool(const graph::EdgeView&)> visit) override {
-        const ColumnFamily family =
-            dir == graph::Direction::kOut ? ColumnFamily::kOutEdges : ColumnFamily::kInEdges;
-        const std::string prefix = storage::EdgeRowPrefix(tenant_, node.collection, node.row);
-        const bool overlaid = OverlayTouches(family, prefix);
-        const bool cacheable = cache_ != nullptr && !overlaid;
-        if (cacheable && !need_properties) {
-            const bool hit =
-                cache_->VisitWithIds(node, dir, view_.ts(),
-                                     [&](const graph::CachedEdge& edge, std::string_view label,
-                                         std::string_view other_id) {
-                                         graph::EdgeView view = graph::ToEdgeView(edge, label, dir);
-                                         view.other_id = other_id;
-                                         Remember(view);
-                                         return visit(view);
-                                     });
-            if (hit) {
-                return Status::Ok();
-            }
+txn::ReadView::Iterator& StorageAdjacency::SeekEdges(ColumnFamily family, NodeRef node) {
+    std::unique_ptr<txn::ReadView::Iterator>& it =
+        family == ColumnFamily::kOutEdges ? out_it_ : in_it_;
+    if (!it) {
+        it = view_.NewSeekableIterator(family);
+    }
+    prefix_ = storage::EdgeRowPrefix(tenant_, node.collection, node.row);
+    upper_ = storage::PrefixSuccessor(prefix_);
+    it->Seek(prefix_, upper_);
+    ++storage_reads_;
+    return *it;
+}
+
+Result<graph::PackedListPtr> StorageAdjacency::ReadList(NodeRef node, graph::Direction dir) {
+    if (!memoize_ || cache_ == nullptr) {
+        return ReadListOnce(node, dir);
+    }
+    graph::NodeMap<graph::PackedListPtr>& memo =
+        dir == graph::Direction::kOut ? memo_out_ : memo_in_;
+    if (const graph::PackedListPtr* known = memo.Find(node)) {
+        return *known;
+    }
+    PHENIX_ASSIGN_OR_RETURN(graph::PackedListPtr list, ReadListOnce(node, dir));
+    if (list) {
+        memo.TryEmplace(node, list);
+    }
+    return list;
+}
+
+Result<graph::PackedListPtr> StorageAdjacency::ReadListOnce(NodeRef node, graph::Direction dir) {
+    if (cache_ == nullptr) {
+        return graph::PackedListPtr();  // unpacked: the operators use ForEachEdge
+    }
+    const ColumnFamily family =
+        dir == graph::Direction::kOut ? ColumnFamily::kOutEdges : ColumnFamily::kInEdges;
+    const bool overlaid = OverlayTouches(family, node);
+    if (!overlaid) {
+        graph::PackedListPtr cached = cache_->Find(node, dir, view_.ts());
+        if (cached) {
+            return cached;
         }
-        auto it = view_.NewIterator(family, prefix, storage::PrefixSuccessor(prefix));
-        keys_.clear();
-        views_.clear();
-        properties_.clear();
-        weights_.clear();
-        other_ids_.clear();
-        for (; it->Valid(); it->Next()) {
-            storage::EdgeKey key;
-            if (!storage::DecodeEdgeKey(it->key(), key)) {
-                return Status::Corruption("malformed edge key");
-            }
-            PHENIX_ASSIGN_OR_RETURN(storage::EdgeValue value,
-                                    storage::DecodeEdgeValue(it->value()));
-            if (!cacheable) {
-                // Visit as we go: there is no list to offer.
-                const graph::EdgeView edge{.other = {key.other_collection, key.other_row},
-                                           .label = key.label,
-                                           .weight = value.weight,
-                                           .properties = need_properties
-                                                             ? std::string_view(value.properties)
-                                                             : std::string_view(),
-                                           .has_properties = !value.properties.empty(),
-                                           .reversed = dir == graph::Direction::kIn,
-                                           .other_id = value.other_external_id};
-                Remember(edge);
-                if (!visit(edge)) {
-                    return it->status().ok() ? Status::Ok() : Status::IOError("reading edges");
+    }
+    txn::ReadView::Iterator& it = SeekEdges(family, node);
+    graph::PackedListBuilder builder(cache_->labels());
+    bool packed = true;
+    for (; it.Valid(); it.Next()) {
+        storage::EdgeKeyView key;
+        if (!storage::DecodeEdgeKeyView(it.key(), key)) {
+            return Status::Corruption("malformed edge key");
+        }
+        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValueView value,
+                                storage::DecodeEdgeValueView(it.value()));
+        packed =
+            packed && builder.Add(graph::EdgeView{.other = {key.other_collection, key.other_row},
+                                                  .label = key.label,
+                                                  .weight = value.weight,
+                                                  .has_properties = !value.properties.empty(),
+                                                  .other_id = value.other_external_id});
+    }
+    PHENIX_RETURN_IF_ERROR(it.status().WithContext("reading edges"));
+    if (!packed) {
+        return graph::PackedListPtr();  // the label table is full: ForEachEdge serves it
+    }
+    graph::PackedListPtr list = builder.Finish();
+    if (list && !overlaid) {
+        (void)cache_->OfferPacked(node, dir, view_.ts(), list);
+    }
+    return list;
+}
+
+Status StorageAdjacency::ForEachEdge(NodeRef node, graph::Direction dir, bool need_properties,
+                                     graph::FunctionRef<bool(const graph::EdgeView&)> visit) {
+    const ColumnFamily family =
+        dir == graph::Direction::kOut ? ColumnFamily::kOutEdges : ColumnFamily::kInEdges;
+    const bool cacheable = cache_ != nullptr && !OverlayTouches(family, node);
+    if (cacheable && !need_properties) {
+        graph::PackedListPtr cached = cache_->Find(node, dir, view_.ts());
+        if (cached) {
+            for (std::size_t idx = 0; idx < cached->size(); ++idx) {
+                if (!visit(cached->View(idx, dir))) {
+                    break;
                 }
-                continue;
             }
-            keys_.push_back(std::move(key));
-            weights_.push_back(value.weight);
-            properties_.push_back(std::move(value.properties));
-            other_ids_.push_back(std::move(value.other_external_id));
-        }
-        PHENIX_RETURN_IF_ERROR(it->status().WithContext("reading edges"));
-        if (!cacheable) {
             return Status::Ok();
         }
-        views_.reserve(keys_.size());
-        for (std::size_t idx = 0; idx < keys_.size(); ++idx) {
-            views_.push_back(ViewOf(idx, dir, need_properties));
-        }
-        cache_->Offer(node, dir, view_.ts(), views_);
-        for (const graph::EdgeView& edge : views_) {
-            Remember(edge);
-            if (!visit(edge)) {
-                break;
-            }
-        }
-        return Status::Ok();
     }
-
-  private:
-    graph::EdgeView ViewOf(std::size_t idx, graph::Direction dir, bool need_properties) const {
-        const storage::EdgeKey& key = keys_[idx];
-        const std::string& properties = properties_[idx];
-        return graph::EdgeView{
+    txn::ReadView::Iterator& it = SeekEdges(family, node);
+    std::optional<graph::PackedListBuilder> builder;
+    if (cacheable) {
+        builder.emplace(cache_->labels());
+    }
+    bool complete = true;
+    for (; it.Valid(); it.Next()) {
+        storage::EdgeKeyView key;
+        if (!storage::DecodeEdgeKeyView(it.key(), key)) {
+            return Status::Corruption("malformed edge key");
+        }
+        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValueView value,
+                                storage::DecodeEdgeValueView(it.value()));
+        const graph::EdgeView edge{
             .other = {key.other_collection, key.other_row},
             .label = key.label,
-            .weight = weights_[idx],
-            .properties = need_properties ? std::string_view(properties) : std::string_view(),
-            .has_properties = !properties.empty(),
+            .weight = value.weight,
+            .properties = need_properties ? value.properties : std::string_view(),
+            .has_properties = !value.properties.empty(),
             .reversed = dir == graph::Direction::kIn,
-            .other_id = other_ids_[idx]};
-    }
-
-    void Remember(const graph::EdgeView& edge) {
-        if (ids_ != nullptr && !edge.other_id.empty()) {
-            ids_->try_emplace(edge.other, edge.other_id);
+            .other_id = value.other_external_id};
+        if (builder.has_value() && !builder->Add(edge)) {
+            builder.reset();
+        }
+        if (!visit(edge)) {
+            complete = false;
+            break;
         }
     }
-
-    bool OverlayTouches(ColumnFamily family, const std::string& prefix) const {
-        if (own_writes_ == nullptr) {
-            return false;
+    PHENIX_RETURN_IF_ERROR(it.status().WithContext("reading edges"));
+    if (builder.has_value() && complete) {
+        graph::PackedListPtr list = builder->Finish();
+        if (list) {
+            (void)cache_->OfferPacked(node, dir, view_.ts(), std::move(list));
         }
-        const auto& map = own_writes_->map(family);
-        auto it = map.lower_bound(prefix);
-        return it != map.end() && it->first.starts_with(prefix);
     }
+    return Status::Ok();
+}
 
-    storage::TenantId tenant_;
-    const txn::ReadView& view_;
-    const txn::WriteSet* own_writes_;
-    graph::AdjacencyCache* cache_;
-    NodeIds* ids_;
-    std::vector<storage::EdgeKey> keys_;
-    std::vector<std::string> other_ids_;
-    std::vector<std::string> properties_;
-    std::vector<double> weights_;
-    std::vector<graph::EdgeView> views_;
-};
+namespace {
 
-// Node-level edge changes of a written batch (keys carry the commit timestamp at the end).
+// Node-level edge changes, and id changes, of a written batch (keys carry the commit timestamp
+// at the end).
 class EdgeChanges final : public rocksdb::WriteBatch::Handler {
   public:
-    EdgeChanges(std::uint32_t out_cf, std::uint32_t in_cf) : out_cf_(out_cf), in_cf_(in_cf) {}
+    EdgeChanges(std::uint32_t out_cf, std::uint32_t in_cf, std::uint32_t ids_cf)
+        : out_cf_(out_cf), in_cf_(in_cf), ids_cf_(ids_cf) {}
 
     rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
                           const rocksdb::Slice&) override {
@@ -184,9 +205,19 @@ class EdgeChanges final : public rocksdb::WriteBatch::Handler {
 
     // (node, direction) whose adjacency the batch changes.
     std::vector<std::pair<NodeRef, graph::Direction>> changed;
+    // The id cache's keys of the ids the batch adds or removes.
+    std::vector<NodeRef> ids;
 
   private:
     void Note(std::uint32_t cf, const rocksdb::Slice& key) {
+        if (cf == ids_cf_ &&
+            key.size() >= storage::kCollectionPrefixBytes + storage::kTimestampBytes) {
+            const std::string_view id(
+                key.data() + storage::kCollectionPrefixBytes,
+                key.size() - storage::kCollectionPrefixBytes - storage::kTimestampBytes);
+            ids.push_back(IdCacheKey(coding::DecodeFixed32BE(key.data() + 4), id));
+            return;
+        }
         if ((cf != out_cf_ && cf != in_cf_) || key.size() < storage::kRowPrefixBytes) {
             return;
         }
@@ -200,6 +231,7 @@ class EdgeChanges final : public rocksdb::WriteBatch::Handler {
 
     std::uint32_t out_cf_;
     std::uint32_t in_cf_;
+    std::uint32_t ids_cf_;
 };
 
 graph::Direction ToDirection(EdgeDirection direction) {
@@ -223,22 +255,30 @@ void DatabaseImpl::InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Times
         return;
     }
     EdgeChanges changes(store_->cf(ColumnFamily::kOutEdges)->GetID(),
-                        store_->cf(ColumnFamily::kInEdges)->GetID());
+                        store_->cf(ColumnFamily::kInEdges)->GetID(),
+                        store_->cf(ColumnFamily::kIds)->GetID());
     (void)wb.Iterate(&changes);  // an in-memory batch RocksDB has just written
     for (const auto& [node, dir] : changes.changed) {
         adjacency_cache_->Invalidate(node, dir, ts);
+    }
+    for (const NodeRef& key : changes.ids) {
+        id_cache_->Invalidate(key, graph::Direction::kOut, ts);
     }
 }
 
 void DatabaseImpl::ResetAdjacencyCacheLocked() {
     if (options_.adjacency_cache_bytes == 0) {
         adjacency_cache_.reset();
+        id_cache_.reset();
         return;
     }
     // Every commit so far is at or below visible(); no snapshot that could offer an older
     // adjacency list may use the new cache (its watermark refuses them).
     adjacency_cache_ =
         std::make_unique<graph::AdjacencyCache>(options_.adjacency_cache_bytes, oracle_->visible());
+    id_cache_ = std::make_unique<graph::AdjacencyCache>(
+        std::max<std::size_t>(options_.adjacency_cache_bytes / kIdCacheShare, kMinIdCacheBytes),
+        oracle_->visible());
 }
 
 // ---------------------------------------------------------------- shared pieces
@@ -294,41 +334,77 @@ Status DatabaseImpl::CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) c
     return Status::Ok();
 }
 
+// The id cache maps (collection, id) to the row at a snapshot with the adjacency cache's
+// protocol: its key is (collection, a 64-bit hash of the id) in direction kOut, its value a
+// one-edge list whose edge holds the row (kAbsentRow: no such entity) and, as other_id, the id
+// itself (a hash collision is then a miss, never a wrong row). The commit hook invalidates the
+// key of every id a commit adds or removes.
 Result<NodeRef> DatabaseImpl::ResolveNode(const CollectionHandle& handle, std::string_view id,
                                           const txn::ReadView& view) const {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
-    PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(handle, id, view));
-    if (!row) {
+    auto not_found = [&]() {
         return Status::NotFound("entity " + QuoteForMessage(id) + " not found in collection '" +
                                 handle.ref().ToString() + "'");
+    };
+    const NodeRef key = IdCacheKey(handle.id(), id);
+    const bool cacheable =
+        id_cache_ != nullptr &&
+        (!view.has_overlay() ||
+         !view.OverlayHas(ColumnFamily::kIds, storage::IdKey(handle.tenant_id, handle.id(), id)));
+    if (cacheable) {
+        const graph::PackedListPtr cached = id_cache_->Find(key, graph::Direction::kOut, view.ts());
+        if (cached && cached->size() == 1 && cached->other_id(0) == id) {
+            const std::uint64_t row = cached->edge(0).row;
+            if (row == kAbsentRow) {
+                return not_found();
+            }
+            return NodeRef{handle.id(), row};
+        }
+    }
+    PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(handle, id, view));
+    if (cacheable) {
+        graph::PackedListBuilder builder(id_cache_->labels());
+        if (builder.Add(graph::EdgeView{.other = {handle.id(), row.value_or(kAbsentRow)},
+                                        .other_id = id})) {
+            (void)id_cache_->OfferPacked(key, graph::Direction::kOut, view.ts(), builder.Finish());
+        }
+    }
+    if (!row) {
+        return not_found();
     }
     return NodeRef{handle.id(), *row};
 }
 
-Result<std::vector<PathNode>> DatabaseImpl::DescribeNodes(const std::vector<NodeRef>& nodes,
-                                                          const txn::ReadView& view,
-                                                          const NodeIds* known) const {
+Result<std::shared_ptr<CollectionHandle>> DatabaseImpl::CollectionOfNode(
+    storage::CollectionId id, std::vector<std::shared_ptr<CollectionHandle>>& seen) const {
+    // Traversals rarely span more than a few collections: a linear memo beats the catalog lock.
+    for (const auto& handle : seen) {
+        if (handle->id() == id) {
+            return handle;
+        }
+    }
+    auto handle = catalog_->FindById(id);
+    if (!handle) {
+        return Status::Corruption("an edge refers to collection id " + std::to_string(id) +
+                                  ", which does not exist");
+    }
+    seen.push_back(handle);
+    return handle;
+}
+
+Result<std::vector<PathNode>> DatabaseImpl::DescribeNodes(
+    const std::vector<NodeRef>& nodes, const std::vector<std::string_view>& known,
+    const txn::ReadView& view) const {
     std::vector<PathNode> out(nodes.size());
     std::vector<std::string> keys;
     std::vector<std::size_t> unknown;  // positions whose id must be read from the record
-    keys.reserve(nodes.size());
-    std::map<storage::CollectionId, std::shared_ptr<CollectionHandle>> handles;
+    std::vector<std::shared_ptr<CollectionHandle>> handles;
     for (std::size_t idx = 0; idx < nodes.size(); ++idx) {
-        auto& handle = handles[nodes[idx].collection];
-        if (!handle) {
-            handle = catalog_->FindById(nodes[idx].collection);
-            if (!handle) {
-                return Status::Corruption("an edge refers to collection id " +
-                                          std::to_string(nodes[idx].collection) +
-                                          ", which does not exist");
-            }
-        }
+        PHENIX_ASSIGN_OR_RETURN(auto handle, CollectionOfNode(nodes[idx].collection, handles));
         out[idx].collection = handle->ref();
-        if (known != nullptr) {
-            if (auto it = known->find(nodes[idx]); it != known->end()) {
-                out[idx].id = it->second;
-                continue;
-            }
+        if (idx < known.size() && !known[idx].empty()) {
+            out[idx].id = std::string(known[idx]);
+            continue;
         }
         unknown.push_back(idx);
         keys.push_back(storage::EntityKey(handle->tenant_id, handle->id(), nodes[idx].row));
@@ -351,99 +427,452 @@ Result<std::vector<PathNode>> DatabaseImpl::DescribeNodes(const std::vector<Node
     return out;
 }
 
-Result<GraphPath> DatabaseImpl::ToGraphPath(const graph::Path& path, const txn::ReadView& view,
-                                            const NodeIds* known) const {
-    PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> nodes, DescribeNodes(path.nodes, view, known));
-    GraphPath out;
-    out.total_weight = path.total_weight;
-    for (std::size_t idx = 0; idx < path.edges.size(); ++idx) {
-        const graph::PathStep& step = path.edges[idx];
-        EdgeRecord edge;
-        edge.label = step.label;
-        edge.weight = step.weight;
-        edge.properties = step.properties;
-        const PathNode& from = step.reversed ? nodes[idx + 1] : nodes[idx];
-        const PathNode& to = step.reversed ? nodes[idx] : nodes[idx + 1];
-        edge.source = from.collection;
-        edge.source_id = from.id;
-        edge.target = to.collection;
-        edge.target_id = to.id;
-        out.edges.push_back(std::move(edge));
+Result<std::vector<GraphPath>> DatabaseImpl::ToGraphPaths(const std::vector<graph::Path>& paths,
+                                                          std::string_view start_id,
+                                                          const txn::ReadView& view) const {
+    // Every node of every path in one DescribeNodes (ids come with the edges; a record is read
+    // only where an edge had none).
+    std::vector<NodeRef> nodes;
+    std::vector<std::string_view> known;
+    for (const graph::Path& path : paths) {
+        nodes.insert(nodes.end(), path.nodes.begin(), path.nodes.end());
+        known.push_back(start_id);
+        for (const graph::PathStep& step : path.edges) {
+            known.push_back(step.to_id);
+        }
     }
-    out.nodes = std::move(nodes);
+    PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> described, DescribeNodes(nodes, known, view));
+    std::vector<GraphPath> out;
+    out.reserve(paths.size());
+    std::size_t first = 0;
+    for (const graph::Path& path : paths) {
+        GraphPath converted;
+        converted.total_weight = path.total_weight;
+        for (std::size_t idx = 0; idx < path.edges.size(); ++idx) {
+            const graph::PathStep& step = path.edges[idx];
+            EdgeRecord edge;
+            edge.label = step.label;
+            edge.weight = step.weight;
+            edge.properties = step.properties;
+            const PathNode& from =
+                step.reversed ? described[first + idx + 1] : described[first + idx];
+            const PathNode& to =
+                step.reversed ? described[first + idx] : described[first + idx + 1];
+            edge.source = from.collection;
+            edge.source_id = from.id;
+            edge.target = to.collection;
+            edge.target_id = to.id;
+            converted.edges.push_back(std::move(edge));
+        }
+        converted.nodes.assign(
+            std::make_move_iterator(described.begin() + static_cast<std::ptrdiff_t>(first)),
+            std::make_move_iterator(described.begin() +
+                                    static_cast<std::ptrdiff_t>(first + path.nodes.size())));
+        first += path.nodes.size();
+        out.push_back(std::move(converted));
+    }
     return out;
 }
 
 // ---------------------------------------------------------------- operators
 
-Result<graph::ExpandResult> DatabaseImpl::ExpandLocked(
-    const CollectionHandle& handle, const GraphConstraint& spec, bool include_start,
-    const txn::ReadView& view, const txn::WriteSet* own_writes, NodeIds* ids) const {
+Result<graph::ExpandSpec> DatabaseImpl::ResolveGraphConstraint(const CollectionHandle& handle,
+                                                               const GraphConstraint& spec,
+                                                               bool include_start,
+                                                               const txn::ReadView& view) const {
     PHENIX_RETURN_IF_ERROR(CheckHops(spec.min_hops, spec.max_hops));
     PHENIX_ASSIGN_OR_RETURN(NodeRef start, ResolveNode(handle, spec.start_id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(spec.edges));
-    if (ids != nullptr) {
-        ids->try_emplace(start, spec.start_id);
-    }
-    StorageAdjacency source(handle.tenant_id, view, own_writes, adjacency_cache_.get(), ids);
-    graph::ExpandSpec expand{.starts = {start},
+    return graph::ExpandSpec{.starts = {start},
                              .min_hops = spec.min_hops,
                              .max_hops = spec.max_hops,
                              .direction = ToDirection(spec.direction),
                              .edge = std::move(predicate),
                              .include_starts = include_start};
+}
+
+namespace {
+
+std::string FormatCount(double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.0f", value);
+    return buffer;
+}
+
+std::string FormatDegree(double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f", value);
+    return buffer;
+}
+
+}  // namespace
+
+Result<DatabaseImpl::GraphPlanChoice> DatabaseImpl::ChooseGraphPlan(
+    const CollectionHandle& handle, const SearchOptions& options, std::uint64_t rows_in_collection,
+    graph::AdjacencySource& source, const txn::ReadView& view) const {
+    const GraphConstraint& constraint = *options.graph;
+    GraphPlanChoice choice;
+    PHENIX_ASSIGN_OR_RETURN(choice.spec, ResolveGraphConstraint(handle, constraint,
+                                                                /*include_start=*/false, view));
+    PHENIX_ASSIGN_OR_RETURN(graph::NeighbourhoodEstimate estimate,
+                            graph::EstimateNeighbourhood(source, choice.spec));
+    choice.estimated_rows = std::min(estimate.nodes, static_cast<double>(rows_in_collection));
+    const std::string hops =
+        std::to_string(constraint.min_hops) + ".." + std::to_string(constraint.max_hops) + " hops";
+    const std::string estimated =
+        "est. " + FormatCount(choice.estimated_rows) + " entities within " + hops + " (degree " +
+        std::to_string(estimate.start_degree) +
+        (constraint.max_hops > 1 ? " x mean degree " + FormatDegree(estimate.sampled_degree) +
+                                       " of " + std::to_string(estimate.sampled) + " neighbours"
+                                 : std::string()) +
+        ")";
+    // Vector-first needs the probe's semantics (walks of at least one hop: min_hops <= 1) and no
+    // metadata filter (which would need the filter's rows; the expansion evaluates it within the
+    // neighbourhood); an exact scan needs the rows too.
+    std::string impossible;
+    if (constraint.min_hops > 1) {
+        impossible = "min_hops > 1";
+    } else if (!options.filter.empty()) {
+        impossible = "a metadata filter";
+    } else if (options.strategy == SearchStrategy::kExactScan) {
+        impossible = "strategy exact_scan";
+    }
+    const char* check_edges = constraint.direction == EdgeDirection::kOut  ? "in-edges"
+                              : constraint.direction == EdgeDirection::kIn ? "out-edges"
+                                                                           : "edges";
+    const std::string vector_first_how =
+        "search first, check each candidate's own " + std::string(check_edges) + " against the " +
+        std::to_string(constraint.max_hops - 1) + "-hop ball of '" + constraint.start_id + "'";
+    const auto threshold = static_cast<double>(index::FilterPlannerOptions{}.exact_scan_max_rows);
+    if (options.graph_plan == GraphPlan::kExpand) {
+        choice.plan = GraphPlan::kExpand;
+        choice.reason = "expand (forced); " + estimated;
+    } else if (options.graph_plan == GraphPlan::kVectorFirst) {
+        if (impossible.empty()) {
+            choice.plan = GraphPlan::kVectorFirst;
+            choice.reason = "vector_first (forced): " + vector_first_how + "; " + estimated;
+        } else {
+            choice.plan = GraphPlan::kExpand;
+            choice.reason = "expand: vector_first was asked for but cannot serve " + impossible +
+                            "; " + estimated;
+        }
+    } else if (!impossible.empty()) {
+        choice.plan = GraphPlan::kExpand;
+        choice.reason = "expand: vector_first cannot serve " + impossible + "; " + estimated;
+    } else if (choice.estimated_rows > threshold) {
+        choice.plan = GraphPlan::kVectorFirst;
+        choice.reason = "vector_first: " + estimated + " > " + FormatCount(threshold) +
+                        " (the exact-scan limit): " + vector_first_how;
+    } else {
+        choice.plan = GraphPlan::kExpand;
+        choice.reason = "expand: " + estimated + " <= " + FormatCount(threshold) +
+                        ": expand, then search the reached set exactly";
+    }
+    return choice;
+}
+
+Result<graph::ExpandResult> DatabaseImpl::ExpandLocked(
+    const CollectionHandle& handle, const GraphConstraint& spec, bool include_start,
+    const txn::ReadView& view, const txn::WriteSet* own_writes, bool collect_ids) const {
+    PHENIX_ASSIGN_OR_RETURN(graph::ExpandSpec expand,
+                            ResolveGraphConstraint(handle, spec, include_start, view));
+    expand.collect_ids = collect_ids;
+    expand.sort = false;
+    StorageAdjacency source(handle.tenant_id, view, own_writes, adjacency_cache_.get());
     return graph::Expand(source, expand, TraversalLimitsFromOptions());
 }
 
+namespace {
+
+// A reached node's place in Traverse's order: depth, then the collection's rank by (tenant,
+// name), then the id (its first 8 bytes here; the full id breaks ties).
+struct SortKey {
+    std::uint32_t depth;
+    std::uint32_t collection;
+    std::uint64_t id_prefix;  // the id's first 8 bytes, big-endian, zero-padded
+    std::uint32_t idx;
+};
+
+// From this many reached nodes on, Traverse orders them with RadixSortKeys.
+constexpr std::size_t kRadixSortFrom = 4096;
+
+// Stable LSD radix sort by (depth, collection, id_prefix): the prefix's bytes from the last,
+// then the collection rank, then the depth, one counting pass per byte that varies.
+void RadixSortKeys(std::vector<SortKey>& keys) {
+    std::vector<SortKey> scratch(keys.size());
+    auto pass = [&](auto digit) {
+        std::array<std::size_t, 257> offsets{};
+        for (const SortKey& key : keys) {
+            ++offsets[digit(key) + 1];
+        }
+        for (std::size_t idx = 0; idx < 256; ++idx) {
+            if (offsets[idx + 1] == keys.size()) {
+                return;  // every key has this byte: nothing to reorder
+            }
+            offsets[idx + 1] += offsets[idx];
+        }
+        for (const SortKey& key : keys) {
+            scratch[offsets[digit(key)]++] = key;
+        }
+        keys.swap(scratch);
+    };
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        pass([shift](const SortKey& key) {
+            return static_cast<std::size_t>((key.id_prefix >> shift) & 0xFF);
+        });
+    }
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        pass([shift](const SortKey& key) {
+            return static_cast<std::size_t>((key.collection >> shift) & 0xFF);
+        });
+    }
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        pass([shift](const SortKey& key) {
+            return static_cast<std::size_t>((key.depth >> shift) & 0xFF);
+        });
+    }
+}
+
+}  // namespace
+
+// Traverse: expand (stopping at the depth that fills the page when nothing filters), restrict
+// to the end collection, the filters and the page, and read the page's records (if asked) in one
+// MultiGet at the traversal's snapshot. Ids come from the edges, not from records.
 Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& collection,
                                                        const TraversalSpec& spec,
                                                        const txn::ReadView& view,
                                                        const txn::WriteSet* own_writes) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
+    const bool filtered = !spec.filter.empty() || spec.filter_ids.has_value();
+    std::shared_ptr<CollectionHandle> end_handle;  // null: every collection
+    if (!spec.end_collection.empty() && spec.end_collection != handle->name) {
+        PHENIX_ASSIGN_OR_RETURN(end_handle,
+                                catalog_->Resolve({handle->tenant_name, spec.end_collection}));
+    } else if (!spec.end_collection.empty() || filtered) {
+        end_handle = handle;
+    }
+    std::optional<document::Filter> filter;
+    if (!spec.filter.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(filter, document::ParseFilter(spec.filter));
+    }
     const GraphConstraint constraint{.start_id = spec.start_id,
                                      .min_hops = spec.min_hops,
                                      .max_hops = spec.max_hops,
                                      .direction = spec.direction,
                                      .edges = spec.edges};
-    NodeIds ids;
-    PHENIX_ASSIGN_OR_RETURN(
-        graph::ExpandResult expanded,
-        ExpandLocked(*handle, constraint, spec.include_start, view, own_writes, &ids));
-    TraversalResponse response;
-    response.edges_examined = expanded.edges_examined;
+    PHENIX_ASSIGN_OR_RETURN(graph::ExpandSpec expand,
+                            ResolveGraphConstraint(*handle, constraint, spec.include_start, view));
+    const NodeRef start = expand.starts[0];
     const std::size_t limit =
         spec.limit == 0 ? static_cast<std::size_t>(options_.max_traversal_nodes) : spec.limit;
-    if (expanded.nodes.size() > limit) {
-        expanded.nodes.resize(limit);
-        response.truncated = true;
+    if (end_handle) {
+        expand.emit_collection = end_handle->id();
     }
-    std::vector<NodeRef> nodes;
-    nodes.reserve(expanded.nodes.size());
-    for (const graph::ReachedNode& reached : expanded.nodes) {
-        nodes.push_back(reached.node);
+    expand.collect_ids = !spec.count_only;
+    expand.sort = false;
+    if (!filtered && !spec.count_only) {
+        expand.max_results = limit;
     }
-    PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> described, DescribeNodes(nodes, view, &ids));
-    response.entities.reserve(described.size());
-    for (std::size_t idx = 0; idx < described.size(); ++idx) {
-        response.entities.push_back(
-            ReachedEntity{.collection = std::move(described[idx].collection),
-                          .id = std::move(described[idx].id),
-                          .depth = expanded.nodes[idx].depth});
+    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    PHENIX_ASSIGN_OR_RETURN(graph::ExpandResult expanded,
+                            graph::Expand(source, expand, TraversalLimitsFromOptions()));
+    TraversalResponse response;
+    response.edges_examined = expanded.edges_examined;
+
+    // The reached nodes that pass the filters (indexes into expanded.nodes).
+    std::vector<std::uint32_t> kept;
+    if (!filtered) {
+        kept.resize(expanded.nodes.size());
+        std::iota(kept.begin(), kept.end(), 0U);
+    } else {
+        index::RowBitmap allowed;
+        for (const graph::ReachedNode& reached : expanded.nodes) {
+            if (reached.node.row <= index::kMaxRow) {
+                allowed.add(static_cast<std::uint32_t>(reached.node.row));
+            }
+        }
+        if (spec.filter_ids) {
+            index::RowBitmap listed;
+            for (const std::string& id : *spec.filter_ids) {
+                PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
+                PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(*end_handle, id, view));
+                if (row && *row <= index::kMaxRow) {
+                    listed.add(static_cast<std::uint32_t>(*row));
+                }
+            }
+            allowed &= listed;
+        }
+        if (filter && !allowed.isEmpty()) {
+            PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(*end_handle));
+            FilterEvaluator evaluator(*store_, *end_handle, view, own_writes, rows, nullptr);
+            PHENIX_ASSIGN_OR_RETURN(allowed, evaluator.EvaluateWithin(*filter, allowed));
+        }
+        for (std::size_t idx = 0; idx < expanded.nodes.size(); ++idx) {
+            const std::uint64_t row = expanded.nodes[idx].node.row;
+            if (row <= index::kMaxRow && allowed.contains(static_cast<std::uint32_t>(row))) {
+                kept.push_back(static_cast<std::uint32_t>(idx));
+            }
+        }
     }
-    // Nearest first, then by collection and id (Expand orders by row).
-    std::stable_sort(response.entities.begin(), response.entities.end(),
-                     [](const ReachedEntity& a, const ReachedEntity& b) {
-                         if (a.depth != b.depth) {
-                             return a.depth < b.depth;
-                         }
-                         if (a.collection.tenant != b.collection.tenant) {
-                             return a.collection.tenant < b.collection.tenant;
-                         }
-                         if (a.collection.name != b.collection.name) {
-                             return a.collection.name < b.collection.name;
-                         }
-                         return a.id < b.id;
-                     });
+    if (spec.count_only) {
+        response.count = kept.size();
+        return response;
+    }
+
+    // Nearest first, then by collection and id; then the page. Sorted on fixed-size keys (depth,
+    // collection rank, the id's first 8 bytes) with the full id only to break ties.
+    std::vector<std::shared_ptr<CollectionHandle>> handles;
+    std::vector<std::uint32_t> node_handle(expanded.nodes.size(), 0);  // index into handles
+    for (const std::uint32_t idx : kept) {
+        const storage::CollectionId id = expanded.nodes[idx].node.collection;
+        std::size_t pos = 0;
+        while (pos < handles.size() && handles[pos]->id() != id) {
+            ++pos;
+        }
+        if (pos == handles.size()) {
+            PHENIX_ASSIGN_OR_RETURN(auto found, CollectionOfNode(id, handles));
+            (void)found;
+        }
+        node_handle[idx] = static_cast<std::uint32_t>(pos);
+    }
+    std::vector<std::uint32_t> rank(handles.size());
+    {
+        std::vector<std::uint32_t> order(handles.size());
+        std::iota(order.begin(), order.end(), 0U);
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return std::tie(handles[a]->tenant_name, handles[a]->name) <
+                   std::tie(handles[b]->tenant_name, handles[b]->name);
+        });
+        for (std::uint32_t pos = 0; pos < order.size(); ++pos) {
+            rank[order[pos]] = pos;
+        }
+    }
+    auto id_of = [&](std::uint32_t idx) {
+        const std::string_view id = expanded.id(idx);
+        return id.empty() && expanded.nodes[idx].node == start ? std::string_view(spec.start_id)
+                                                               : id;
+    };
+    std::vector<SortKey> keys;
+    keys.reserve(kept.size());
+    for (const std::uint32_t idx : kept) {
+        const std::string_view id = id_of(idx);
+        std::uint64_t prefix = 0;
+        for (std::size_t pos = 0; pos < 8; ++pos) {
+            prefix = (prefix << 8) |
+                     (pos < id.size() ? static_cast<std::uint8_t>(id[pos]) : std::uint8_t{0});
+        }
+        keys.push_back({expanded.nodes[idx].depth, rank[node_handle[idx]], prefix, idx});
+    }
+    auto before = [&](const SortKey& a, const SortKey& b) {
+        if (a.depth != b.depth) {
+            return a.depth < b.depth;
+        }
+        if (a.collection != b.collection) {
+            return a.collection < b.collection;
+        }
+        if (a.id_prefix != b.id_prefix) {
+            return a.id_prefix < b.id_prefix;
+        }
+        return id_of(a.idx) < id_of(b.idx);
+    };
+    if (keys.size() > kRadixSortFrom) {
+        // Large results (a hub's neighbourhood): an LSD radix sort on the fixed-size key, then
+        // the rare runs of equal keys by their full ids.
+        RadixSortKeys(keys);
+        auto same = [](const SortKey& a, const SortKey& b) {
+            return a.depth == b.depth && a.collection == b.collection && a.id_prefix == b.id_prefix;
+        };
+        for (std::size_t first = 0; first < keys.size();) {
+            std::size_t last = first + 1;
+            while (last < keys.size() && same(keys[first], keys[last])) {
+                ++last;
+            }
+            if (last - first > 1) {
+                std::sort(keys.begin() + static_cast<std::ptrdiff_t>(first),
+                          keys.begin() + static_cast<std::ptrdiff_t>(last), before);
+            }
+            first = last;
+        }
+    } else if (keys.size() > limit) {
+        // Only the page is ordered: the first `limit` selected, then sorted.
+        std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(limit),
+                         keys.end(), before);
+        std::sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(limit), before);
+    } else {
+        std::sort(keys.begin(), keys.end(), before);
+    }
+    for (std::size_t pos = 0; pos < keys.size(); ++pos) {
+        kept[pos] = keys[pos].idx;
+    }
+    response.truncated = expanded.truncated || kept.size() > limit;
+    if (kept.size() > limit) {
+        kept.resize(limit);
+    }
+
+    // Ids from the edges; a record only where an edge had none (a source without ids).
+    std::vector<CollectionRef> refs;
+    refs.reserve(handles.size());
+    for (const auto& owner : handles) {
+        refs.push_back(owner->ref());
+    }
+    response.entities.resize(kept.size());
+    std::vector<std::size_t> unknown;  // positions whose id an edge did not give
+    for (std::size_t pos = 0; pos < kept.size(); ++pos) {
+        const std::uint32_t idx = kept[pos];
+        ReachedEntity& entity = response.entities[pos];
+        entity.collection = refs[node_handle[idx]];
+        entity.id.assign(id_of(idx));
+        entity.depth = expanded.nodes[idx].depth;
+        if (entity.id.empty()) {
+            unknown.push_back(pos);
+        }
+    }
+    if (!unknown.empty()) {
+        std::vector<NodeRef> nodes;
+        for (const std::size_t pos : unknown) {
+            nodes.push_back(expanded.nodes[kept[pos]].node);
+        }
+        PHENIX_ASSIGN_OR_RETURN(std::vector<PathNode> described, DescribeNodes(nodes, {}, view));
+        for (std::size_t at = 0; at < unknown.size(); ++at) {
+            response.entities[unknown[at]].id = std::move(described[at].id);
+        }
+    }
+
+    // The page's records, in one MultiGet at the traversal's snapshot.
+    if (spec.include_metadata || spec.include_vector) {
+        std::vector<std::string> record_keys;
+        record_keys.reserve(kept.size());
+        for (const std::uint32_t idx : kept) {
+            const CollectionHandle& owner = *handles[node_handle[idx]];
+            record_keys.push_back(
+                storage::EntityKey(owner.tenant_id, owner.id(), expanded.nodes[idx].node.row));
+        }
+        std::vector<std::string_view> key_views(record_keys.begin(), record_keys.end());
+        PHENIX_ASSIGN_OR_RETURN(auto records, view.MultiGet(ColumnFamily::kEntities, key_views));
+        if (spec.include_metadata) {
+            response.metadata.resize(records.size());
+        }
+        if (spec.include_vector) {
+            response.vectors.resize(records.size());
+        }
+        for (std::size_t pos = 0; pos < records.size(); ++pos) {
+            const ReachedEntity& entity = response.entities[pos];
+            if (!records[pos]) {
+                return Status::Corruption("an edge points to entity " + QuoteForMessage(entity.id) +
+                                          " of collection '" + entity.collection.ToString() +
+                                          "', which has no record (run Verify)");
+            }
+            if (spec.include_metadata) {
+                PHENIX_ASSIGN_OR_RETURN(std::string_view metadata,
+                                        storage::DecodeEntityRecordMetadata(*records[pos]));
+                response.metadata[pos] = std::string(metadata);
+            }
+            if (spec.include_vector) {
+                PHENIX_RETURN_IF_ERROR(
+                    storage::DecodeEntityRecordVector(*records[pos], response.vectors[pos]));
+            }
+        }
+    }
     return response;
 }
 
@@ -467,9 +896,8 @@ Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collect
     if (spec.limit != 0) {
         limits.max_paths = std::min<std::uint64_t>(limits.max_paths, spec.limit);
     }
-    NodeIds ids;
-    ids.try_emplace(start, spec.start_id);
-    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get(), &ids);
+    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    source.MemoizeLists();  // a DFS comes back to nodes
     graph::PathSpec path_spec{.start = start,
                               .end = end,
                               .min_hops = spec.min_hops,
@@ -480,10 +908,7 @@ Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collect
                             graph::FindPaths(source, path_spec, limits));
     PathsResponse response;
     response.truncated = found.truncated;
-    for (const graph::Path& path : found.paths) {
-        PHENIX_ASSIGN_OR_RETURN(GraphPath converted, ToGraphPath(path, view, &ids));
-        response.paths.push_back(std::move(converted));
-    }
+    PHENIX_ASSIGN_OR_RETURN(response.paths, ToGraphPaths(found.paths, spec.start_id, view));
     return response;
 }
 
@@ -502,21 +927,24 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPathLocked(
     }
     PHENIX_ASSIGN_OR_RETURN(NodeRef to, ResolveNode(*to_handle, spec.to_id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(spec.edges));
-    NodeIds ids;
-    ids.try_emplace(from, spec.from_id);
-    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get(), &ids);
+    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    source.MemoizeLists();  // the hop-bounded search settles a node up to max_hops + 1 times
     graph::ShortestPathSpec path_spec{.from = from,
                                       .to = to,
                                       .direction = ToDirection(spec.direction),
                                       .edge = std::move(predicate),
-                                      .max_hops = spec.max_hops};
+                                      .max_hops = spec.max_hops,
+                                      .unweighted = spec.unweighted};
     PHENIX_ASSIGN_OR_RETURN(std::optional<graph::Path> found,
                             graph::ShortestPath(source, path_spec, TraversalLimitsFromOptions()));
     if (!found) {
         return std::optional<GraphPath>();
     }
-    PHENIX_ASSIGN_OR_RETURN(GraphPath converted, ToGraphPath(*found, view, &ids));
-    return std::optional<GraphPath>(std::move(converted));
+    std::vector<graph::Path> paths;
+    paths.push_back(std::move(*found));
+    PHENIX_ASSIGN_OR_RETURN(std::vector<GraphPath> converted,
+                            ToGraphPaths(paths, spec.from_id, view));
+    return std::optional<GraphPath>(std::move(converted[0]));
 }
 
 Result<std::uint64_t> DatabaseImpl::DegreeLocked(const CollectionRef& collection,

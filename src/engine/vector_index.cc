@@ -282,13 +282,21 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
         }
         return std::span<const float>(query);
     };
-    auto allowed = [&request](storage::RowId row) {
+    // Whether a row passes the filter (bitmap or predicate), exclusions aside.
+    auto passes = [&request](storage::RowId row) {
         if (row > index::kMaxRow) {
-            return request.filter == nullptr;  // filters are 32-bit row sets: never in one
+            // Filters are 32-bit row sets (and a predicate's rows too): never in one.
+            return request.filter == nullptr && request.predicate == nullptr;
         }
         const auto row32 = static_cast<std::uint32_t>(row);
-        return (request.filter == nullptr || request.filter->contains(row32)) &&
-               (request.exclude == nullptr || !request.exclude->contains(row32));
+        if (request.filter != nullptr) {
+            return request.filter->contains(row32);
+        }
+        return request.predicate == nullptr || (*request.predicate)(row32);
+    };
+    auto allowed = [&request, &passes](storage::RowId row) {
+        const auto row32 = static_cast<std::uint32_t>(row);
+        return passes(row) && (request.exclude == nullptr || !request.exclude->contains(row32));
     };
     {
         // The tail first: an entry that leaves it afterwards is already in the graph.
@@ -306,8 +314,7 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
         }
     }
     for (const PendingVector& own : request.own_vectors) {
-        if (request.filter == nullptr ||
-            request.filter->contains(static_cast<std::uint32_t>(own.row))) {
+        if (passes(own.row)) {
             PHENIX_ASSIGN_OR_RETURN(std::span<const float> q, prepared());
             exact.push_back({own.row, graph_->Distance(q, own.vector), index::kForever});
         }
@@ -320,7 +327,9 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
                                  .snapshot = request.snapshot,
                                  .filter = request.filter,
                                  .strategy = request.strategy,
-                                 .exclude = request.exclude};
+                                 .exclude = request.exclude,
+                                 .predicate = request.predicate,
+                                 .predicate_rows = request.predicate_rows};
     PHENIX_ASSIGN_OR_RETURN(index::SearchResult graph, graph_->Search(request.query, options));
     result.stats = graph.stats;
     if (exact.empty()) {

@@ -66,6 +66,9 @@ struct VectorSearchRequest {
     std::size_t ef = 64;
     txn::Timestamp snapshot = 0;
     const index::RowBitmap* filter = nullptr;
+    /// A filter as a test per row (index::SearchOptions::predicate), used when filter is null.
+    const std::function<bool(std::uint32_t row)>* predicate = nullptr;
+    std::uint64_t predicate_rows = 0;
     index::FilterStrategy strategy = index::FilterStrategy::kAuto;
     /// Rows a transaction rewrote: their snapshot versions are hidden...
     const index::RowBitmap* exclude = nullptr;

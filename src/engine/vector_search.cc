@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -18,6 +19,7 @@
 #include "engine/database_impl.h"
 #include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
+#include "engine/storage_adjacency.h"
 #include "engine/validation.h"
 #include "storage/catalog_codec.h"
 #include "storage/checkpoint_file.h"
@@ -35,6 +37,18 @@ std::string_view SearchStrategyName(SearchStrategy strategy) {
             return "in_graph";
         case SearchStrategy::kPostFilter:
             return "post_filter";
+    }
+    return "unknown";
+}
+
+std::string_view GraphPlanName(GraphPlan plan) {
+    switch (plan) {
+        case GraphPlan::kAuto:
+            return "auto";
+        case GraphPlan::kExpand:
+            return "expand";
+        case GraphPlan::kVectorFirst:
+            return "vector_first";
     }
     return "unknown";
 }
@@ -571,21 +585,49 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
         request.filter = &filter;
     }
 
-    // Graph constraint and metadata filter: graph first (its neighbourhood is usually small),
-    // then the filter within it, or the filter alone; all combined with filter_ids by AND.
+    // Graph constraint and metadata filter. The graph side is either expanded (its
+    // neighbourhood is usually small), the filter evaluated within it, and the search restricted
+    // to the result; or, for a large neighbourhood, left to a predicate that checks each
+    // candidate of the search against reachability (graph::NeighbourhoodProbe). All combined
+    // with filter_ids by AND.
     std::vector<std::string> filter_steps;
-    NodeIds graph_ids;  // external ids learned from the graph's edges: hits need no record read
+    graph::ExpandResult reached;  // expansion plan: the neighbourhood, with ids from its edges
+    std::optional<GraphPlanChoice> graph_choice;
+    std::optional<StorageAdjacency> graph_source;
+    std::optional<graph::NeighbourhoodProbe> probe;
+    std::function<bool(std::uint32_t)> graph_predicate;
+    Status probe_error;
     std::shared_ptr<const index::RowBitmap> shared_filter;  // a cached result, when used
     std::optional<document::Filter> lazy_filter;  // an unindexed filter checked on candidates
+    std::uint64_t collection_rows = 0;  // for the graph estimate and the filter's planner
     if (options.graph || !options.filter.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(collection_rows, CollectionRowCount(*handle));
+    }
+    SearchResponse response;
+    if (options.graph) {
+        graph_source.emplace(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+        PHENIX_ASSIGN_OR_RETURN(
+            graph_choice, ChooseGraphPlan(*handle, options, collection_rows, *graph_source, view));
+        response.plan.graph_plan = graph_choice->plan;
+        response.plan.graph_estimated_rows = graph_choice->estimated_rows;
+        response.plan.graph_plan_reason = graph_choice->reason;
+    }
+    if (options.estimate_only) {
+        return response;
+    }
+    // Builds the filter from filter_ids, the expanded neighbourhood and the metadata filter (the
+    // expansion plan; also the fallback of the vector-first plan).
+    auto expand_and_filter = [&]() -> Status {
         std::optional<index::RowBitmap> allowed;
         if (options.filter_ids) {
             allowed = filter;
         }
         if (options.graph) {
-            PHENIX_ASSIGN_OR_RETURN(graph::ExpandResult reached,
-                                    ExpandLocked(*handle, *options.graph, /*include_start=*/false,
-                                                 view, own_writes, &graph_ids));
+            graph::ExpandSpec spec = graph_choice->spec;
+            spec.collect_ids = true;
+            spec.sort = false;
+            PHENIX_ASSIGN_OR_RETURN(
+                reached, graph::Expand(*graph_source, spec, TraversalLimitsFromOptions()));
             index::RowBitmap rows;
             for (const graph::ReachedNode& node : reached.nodes) {
                 if (node.node.collection == handle->id() && node.node.row <= index::kMaxRow) {
@@ -605,9 +647,8 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
         }
         if (!options.filter.empty()) {
             PHENIX_ASSIGN_OR_RETURN(document::Filter parsed, document::ParseFilter(options.filter));
-            PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(*handle));
             FilterPlan plan;
-            FilterEvaluator evaluator(*store_, *handle, view, own_writes, rows, &plan);
+            FilterEvaluator evaluator(*store_, *handle, view, own_writes, collection_rows, &plan);
             if (allowed) {
                 PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched,
                                         evaluator.EvaluateWithin(parsed, *allowed));
@@ -619,8 +660,8 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
             } else {
                 PHENIX_ASSIGN_OR_RETURN(
                     FilterRows filtered,
-                    FilterRowsForSearch(*handle, parsed, options.filter, rows, view, evaluator,
-                                        options.k, filter_steps));
+                    FilterRowsForSearch(*handle, parsed, options.filter, collection_rows, view,
+                                        evaluator, options.k, filter_steps));
                 shared_filter = std::move(filtered.rows);
                 lazy_filter = std::move(filtered.lazy);
             }
@@ -634,6 +675,29 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
             filter = std::move(*allowed);
             request.filter = &filter;
         }
+        return Status::Ok();
+    };
+    if (graph_choice && graph_choice->plan == GraphPlan::kVectorFirst) {
+        PHENIX_ASSIGN_OR_RETURN(probe,
+                                graph::NeighbourhoodProbe::Build(*graph_source, graph_choice->spec,
+                                                                 TraversalLimitsFromOptions()));
+        const bool has_ids = options.filter_ids.has_value();
+        graph_predicate = [&, has_ids](std::uint32_t row) {
+            if (!probe_error.ok() || (has_ids && !filter.contains(row))) {
+                return false;
+            }
+            Result<bool> in = probe->Contains(*graph_source, graph::NodeRef{handle->id(), row});
+            if (!in.ok()) {
+                probe_error = in.status();
+                return false;
+            }
+            return *in;
+        };
+        request.filter = nullptr;
+        request.predicate = &graph_predicate;
+        request.predicate_rows = static_cast<std::uint64_t>(graph_choice->estimated_rows);
+    } else if (options.graph || !options.filter.empty()) {
+        PHENIX_RETURN_IF_ERROR(expand_and_filter());
     }
 
     // A transaction's own writes to this collection replace the snapshot's versions.
@@ -674,7 +738,24 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     } else {
         PHENIX_ASSIGN_OR_RETURN(found, index->Search(request));
     }
-    SearchResponse response;
+    if (request.predicate != nullptr) {
+        PHENIX_RETURN_IF_ERROR(probe_error);
+        filter_steps.push_back("graph: vector-first, " + std::to_string(probe->checks()) +
+                               " candidates checked against a ball of " +
+                               std::to_string(probe->ball_size()) + " entities (" +
+                               std::to_string(probe->edges_examined()) + " edges examined)");
+        if (found.stats.incomplete) {
+            // Fewer than k reachable candidates turned up: the neighbourhood is smaller than
+            // estimated. Expand it after all (exact; the same answer the expansion plan gives).
+            filter_steps.push_back("graph: fewer than k candidates reachable; expanded instead");
+            response.plan.graph_plan = GraphPlan::kExpand;
+            response.plan.graph_plan_reason += "; fell back to expand (fewer than k found)";
+            request.predicate = nullptr;
+            request.predicate_rows = 0;
+            PHENIX_RETURN_IF_ERROR(expand_and_filter());
+            PHENIX_ASSIGN_OR_RETURN(found, index->Search(request));
+        }
+    }
     response.plan.strategy = FromIndexStrategy(found.stats.strategy);
     response.plan.selectivity = found.stats.selectivity;
     response.plan.filter_rows = found.stats.filter_rows;
@@ -683,33 +764,64 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     response.plan.unindexed_rows_scanned = found.unindexed_rows_scanned;
     response.plan.fell_back_to_exact = found.stats.fell_back_to_exact;
     response.plan.filter_steps = std::move(filter_steps);
-    response.hits.reserve(found.neighbors.size());
-    for (const index::Neighbor& n : found.neighbors) {
-        // The id is the row's label in the index; the record is read only for the columns that
-        // need it (or for a row the index has no label for, e.g. a transaction's own write).
-        if (!options.include_metadata && !options.include_vector) {
+    // The id is the row's label in the index, or what the expanded neighbourhood's edges carry;
+    // records (one MultiGet) only for the columns that need them and for rows without either
+    // (e.g. a transaction's own write).
+    response.hits.resize(found.neighbors.size());
+    std::vector<bool> known(found.neighbors.size(), false);
+    if (!options.include_metadata && !options.include_vector) {
+        graph::NodeMap<std::uint32_t> unlabelled;
+        for (std::size_t idx = 0; idx < found.neighbors.size(); ++idx) {
+            const index::Neighbor& n = found.neighbors[idx];
             if (!n.label.empty()) {
-                response.hits.push_back(
-                    SearchHit{.id = std::string(n.label), .distance = n.distance});
-                continue;
-            }
-            if (auto it = graph_ids.find(graph::NodeRef{handle->id(), n.row});
-                it != graph_ids.end()) {
-                response.hits.push_back(SearchHit{.id = it->second, .distance = n.distance});
-                continue;
+                response.hits[idx].id = std::string(n.label);
+                known[idx] = true;
+            } else {
+                unlabelled.TryEmplace(graph::NodeRef{handle->id(), n.row},
+                                      static_cast<std::uint32_t>(idx));
             }
         }
-        PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record, ReadRecord(*handle, n.row, view));
-        SearchHit hit;
-        hit.id = std::move(record.external_id);
-        hit.distance = n.distance;
-        if (options.include_metadata) {
-            hit.metadata = std::move(record.metadata);
+        for (std::size_t idx = 0; idx < reached.nodes.size() && !unlabelled.empty() &&
+                                  !reached.id_ends.empty();
+             ++idx) {
+            const std::uint32_t* hit = unlabelled.Find(reached.nodes[idx].node);
+            if (hit != nullptr && !known[*hit] && !reached.id(idx).empty()) {
+                response.hits[*hit].id = std::string(reached.id(idx));
+                known[*hit] = true;
+            }
         }
-        if (options.include_vector) {
-            hit.vector = std::move(record.vector);
+    }
+    std::vector<std::string> keys;
+    std::vector<std::size_t> unknown;
+    for (std::size_t idx = 0; idx < found.neighbors.size(); ++idx) {
+        response.hits[idx].distance = found.neighbors[idx].distance;
+        if (!known[idx]) {
+            unknown.push_back(idx);
+            keys.push_back(
+                storage::EntityKey(handle->tenant_id, handle->id(), found.neighbors[idx].row));
         }
-        response.hits.push_back(std::move(hit));
+    }
+    if (!keys.empty()) {
+        std::vector<std::string_view> key_views(keys.begin(), keys.end());
+        PHENIX_ASSIGN_OR_RETURN(auto records, view.MultiGet(ColumnFamily::kEntities, key_views));
+        for (std::size_t pos = 0; pos < records.size(); ++pos) {
+            const std::size_t idx = unknown[pos];
+            if (!records[pos]) {
+                return Status::Corruption("collection '" + handle->ref().ToString() + "' has row " +
+                                          std::to_string(found.neighbors[idx].row) +
+                                          " in its vector index but no entity record");
+            }
+            PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record,
+                                    storage::DecodeEntityRecord(*records[pos]));
+            SearchHit& hit = response.hits[idx];
+            hit.id = std::move(record.external_id);
+            if (options.include_metadata) {
+                hit.metadata = std::move(record.metadata);
+            }
+            if (options.include_vector) {
+                hit.vector = std::move(record.vector);
+            }
+        }
     }
     return response;
 }

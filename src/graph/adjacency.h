@@ -6,18 +6,32 @@
 // only, so they know nothing of storage: the engine implements it over RocksDB plus the
 // adjacency cache (graph/adjacency_cache.h) at one snapshot, tests over an in-memory map.
 //
-// Thread safety: NodeRef, Direction and EdgeView are values. An AdjacencySource is used by one
-// traversal at a time (thread-compatible) unless its implementation says more.
+// A source may also hand out a node's list as a PackedList: compact arrays (24 bytes per edge,
+// labels interned in a LabelTable, the other ends' ids side by side) that are immutable and
+// shared, so that the cache can give a traversal its list without copying, without locks held
+// during the walk, and without a callback per edge. The operators use packed lists when the
+// source has them and no edge properties are needed, and the callback otherwise.
+//
+// Thread safety: NodeRef, Direction, EdgeView and PackedEdge are values; a PackedList is
+// immutable once built (shared between threads through PackedListPtr). An AdjacencySource is
+// used by one traversal at a time (thread-compatible) unless its implementation says more.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
+#include <phenix/result.h>
 #include <phenix/status.h>
 
 #include "graph/function_ref.h"
+#include "graph/label_table.h"
 
 namespace phenix::graph {
 
@@ -65,10 +79,162 @@ struct EdgeView {
     std::string_view other_id;
 };
 
+// One edge of a packed list, seen from the node whose list holds it (24 bytes).
+struct PackedEdge {
+    static constexpr std::uint32_t kHasPropertiesBit = 0x8000'0000u;
+    static constexpr std::uint32_t kMaxLabelId = kHasPropertiesBit - 1;
+
+    std::uint64_t row = 0;  // the other end: (collection, row)
+    double weight = 1.0;
+    std::uint32_t collection = 0;
+    std::uint32_t label_bits = 0;  // label id in the low 31 bits, kHasPropertiesBit
+
+    [[nodiscard]] NodeRef other() const { return {collection, row}; }
+    [[nodiscard]] std::uint32_t label_id() const { return label_bits & kMaxLabelId; }
+    [[nodiscard]] bool has_properties() const { return (label_bits & kHasPropertiesBit) != 0; }
+};
+static_assert(sizeof(PackedEdge) == 24);
+
+class PackedList;
+
+// A counted reference to an immutable PackedList (like std::shared_ptr<const PackedList>, but the
+// count lives in the list's own allocation: one allocation per list, and a reader touches one
+// contiguous block). Copying costs one atomic increment.
+class PackedListPtr {
+  public:
+    PackedListPtr() = default;
+    PackedListPtr(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): like a pointer
+    PackedListPtr(const PackedListPtr& other) noexcept;
+    PackedListPtr(PackedListPtr&& other) noexcept : list_(other.list_) { other.list_ = nullptr; }
+    PackedListPtr& operator=(const PackedListPtr& other) noexcept;
+    PackedListPtr& operator=(PackedListPtr&& other) noexcept;
+    ~PackedListPtr() { reset(); }
+
+    void reset() noexcept;
+    [[nodiscard]] const PackedList* get() const { return list_; }
+    const PackedList* operator->() const { return list_; }
+    const PackedList& operator*() const { return *list_; }
+    explicit operator bool() const { return list_ != nullptr; }
+    friend bool operator==(const PackedListPtr& a, std::nullptr_t) { return a.list_ == nullptr; }
+
+  private:
+    friend class PackedListBuilder;
+    explicit PackedListPtr(PackedList* adopted) : list_(adopted) {}
+    PackedList* list_ = nullptr;
+};
+
+// The edges of one node in one direction, packed in one allocation: a header, the edges, and
+// (when the source gave ids) edges + 1 offsets and the other ends' external ids concatenated.
+// Edge properties are not kept (has_properties says whether an edge has any). Built by
+// PackedListBuilder; immutable; shared through PackedListPtr.
+class PackedList {
+  public:
+    PackedList(const PackedList&) = delete;
+    PackedList& operator=(const PackedList&) = delete;
+
+    [[nodiscard]] std::size_t size() const { return num_edges_; }
+    [[nodiscard]] bool empty() const { return num_edges_ == 0; }
+    [[nodiscard]] const PackedEdge& edge(std::size_t idx) const { return edges()[idx]; }
+    [[nodiscard]] std::span<const PackedEdge> edges() const {
+        return {reinterpret_cast<const PackedEdge*>(this + 1), num_edges_};
+    }
+    [[nodiscard]] const LabelTable* labels() const { return labels_; }
+    [[nodiscard]] bool has_ids() const { return has_ids_; }
+    [[nodiscard]] std::size_t id_bytes() const { return id_bytes_; }
+
+    [[nodiscard]] std::string_view label(std::size_t idx) const {
+        return labels_->Get(edge(idx).label_id());
+    }
+    [[nodiscard]] std::string_view other_id(std::size_t idx) const {
+        if (!has_ids_) {
+            return {};
+        }
+        const std::uint32_t* offsets = Offsets();
+        return {reinterpret_cast<const char*>(offsets + num_edges_ + 1) + offsets[idx],
+                offsets[idx + 1] - offsets[idx]};
+    }
+    // The EdgeView of edge idx in a list for `dir` (kOut or kIn), without properties.
+    [[nodiscard]] EdgeView View(std::size_t idx, Direction dir) const {
+        const PackedEdge& packed = edge(idx);
+        return EdgeView{.other = packed.other(),
+                        .label = label(idx),
+                        .weight = packed.weight,
+                        .has_properties = packed.has_properties(),
+                        .reversed = dir == Direction::kIn,
+                        .other_id = other_id(idx)};
+    }
+    // Bytes of the allocation (for memory accounting).
+    [[nodiscard]] std::size_t AllocatedBytes() const {
+        return AllocationBytes(num_edges_, has_ids_, id_bytes_);
+    }
+    [[nodiscard]] static std::size_t AllocationBytes(std::size_t num_edges, bool has_ids,
+                                                     std::size_t id_bytes) {
+        return sizeof(PackedList) + num_edges * sizeof(PackedEdge) +
+               (has_ids ? (num_edges + 1) * sizeof(std::uint32_t) + id_bytes : 0);
+    }
+
+  private:
+    friend class PackedListPtr;
+    friend class PackedListBuilder;
+    PackedList() = default;
+    ~PackedList() = default;
+
+    [[nodiscard]] const std::uint32_t* Offsets() const {
+        return reinterpret_cast<const std::uint32_t*>(edges().data() + num_edges_);
+    }
+
+    mutable std::atomic<std::uint32_t> refs_{1};
+    std::uint32_t num_edges_ = 0;
+    std::uint32_t id_bytes_ = 0;
+    bool has_ids_ = false;
+    const LabelTable* labels_ = nullptr;  // resolves the edges' label ids; outlives the list
+};
+static_assert(sizeof(PackedList) % alignof(PackedEdge) == 0);
+
+// Packs `edges` (properties and `reversed` are dropped), interning labels in `labels`. nullptr
+// when a label does not fit in the table or the ids exceed 4 GiB.
+PackedListPtr PackList(LabelTable& labels, std::span<const EdgeView> edges);
+
+// Builds a packed list one edge at a time (while a storage iterator moves on, so that no view
+// has to outlive its step). Thread-compatible.
+class PackedListBuilder {
+  public:
+    explicit PackedListBuilder(LabelTable& labels) : labels_(labels) {}
+    // Appends an edge (its properties and `reversed` are dropped); false when its label does not
+    // fit in the table (the builder is then unusable until Finish).
+    bool Add(const EdgeView& edge);
+    // The list built (nullptr after a failed Add, or ids beyond 4 GiB); the builder is reset.
+    PackedListPtr Finish();
+
+  private:
+    LabelTable& labels_;
+    std::vector<PackedEdge> edges_;
+    std::vector<std::uint32_t> offsets_;
+    std::string ids_;
+    std::string last_label_;
+    std::uint32_t last_label_id_ = 0;
+    bool has_last_label_ = false;
+    bool any_id_ = false;
+    bool failed_ = false;
+};
+
 // The edges of the graph as one consistent view (e.g. one MVCC snapshot).
 class AdjacencySource {
   public:
     virtual ~AdjacencySource() = default;
+
+    // The edges of `node` in `dir` (kOut or kIn) as a packed list, in ForEachEdge's order; or a
+    // null pointer when the source has no packed form for it (the operators then call
+    // ForEachEdge). The list is immutable; it stays valid for as long as the caller holds the
+    // pointer. Returns the source's error (IOError, Corruption) and nothing else.
+    virtual Result<PackedListPtr> ReadList(NodeRef /*node*/, Direction /*dir*/) {
+        return PackedListPtr();
+    }
+
+    // A hint that ReadList(node, dir) (kOut, kIn or kBoth) comes soon: a source may start
+    // fetching it (e.g. prefetch the cache slot) so that traversals overlap the memory latency
+    // of many lists. No effect on results.
+    virtual void Prefetch(NodeRef /*node*/, Direction /*dir*/) {}
 
     // Calls visit(edge) for each edge of `node` in direction `dir`, which is kOut or kIn, never
     // kBoth (the operators make two calls), in (label, other) order; the order must be the same

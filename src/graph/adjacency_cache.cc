@@ -6,7 +6,6 @@
 #include <bit>
 #include <limits>
 #include <mutex>
-#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -33,8 +32,6 @@ struct KeyHasher {
 
 // What the allocator charges beyond the bytes asked for (header and rounding), roughly.
 constexpr std::size_t kMallocOverheadBytes = 16;
-// A shared array's control block (use and weak counts, a vtable pointer), rounded.
-constexpr std::size_t kBlockOverheadBytes = 32 + kMallocOverheadBytes;
 
 }  // namespace
 
@@ -43,126 +40,209 @@ namespace {
 // A cached list or a change marker.
 struct Entry {
     std::uint64_t valid_from = 0;
-    // The edges, immutable once published; shared so that a Visit can replay them without the
-    // shard lock while an Invalidate or an eviction drops the entry's reference.
-    std::shared_ptr<const CachedEdge[]> edges;
-    // The other ends' external ids, one after the other, each with a 2-byte length (LE).
-    std::shared_ptr<const std::string> ids;
-    std::uint32_t num_edges = 0;
-    std::uint32_t id_bytes = 0;  // ids->size() (0 without a list)
-    bool has_list = false;       // false: a change marker
-    // CLOCK reference bit: set by Visit under the shared lock, cleared by eviction under the
-    // exclusive lock. Relaxed: a hint whose staleness only changes which entry is evicted.
-    mutable std::atomic<bool> referenced{false};
+    // The list (null: a change marker), immutable once published; shared so that a reader can
+    // walk it without the shard lock while an Invalidate or an eviction drops the entry's
+    // reference.
+    PackedListPtr list;
+    // CLOCK reference bit: set by Find under the shared lock, cleared by eviction under the
+    // exclusive lock, both through std::atomic_ref. Relaxed: a hint whose staleness only changes
+    // which entry is evicted.
+    mutable bool referenced = false;
+
+    [[nodiscard]] bool has_list() const { return list != nullptr; }
+    void SetReferenced(bool value) const {
+        std::atomic_ref<bool>(referenced).store(value, std::memory_order_relaxed);
+    }
+    [[nodiscard]] bool IsReferenced() const {
+        return std::atomic_ref<bool>(referenced).load(std::memory_order_relaxed);
+    }
 };
+
+std::size_t ListCharge(const PackedList& list) {
+    return AdjacencyCache::EntryBytes(list.size(), list.id_bytes());
+}
 
 }  // namespace
 
+// A shard's entries: open addressing with linear probing in one array (a lookup is one hash and
+// usually one cache line, where a node-based map chases a bucket and a node), load <= 1/2,
+// deletion by backward shift (no tombstones). Thread-compatible (the shard's lock guards it).
+class AdjacencyCache::EntryMap {
+  public:
+    struct Slot {
+        Key key;
+        Entry entry;
+        bool used = false;
+    };
+
+    [[nodiscard]] std::size_t size() const { return size_; }
+    [[nodiscard]] bool empty() const { return size_ == 0; }
+    [[nodiscard]] std::size_t capacity() const { return slots_.size(); }
+    [[nodiscard]] Slot& slot(std::size_t idx) { return slots_[idx]; }
+
+    [[nodiscard]] const Entry* Find(const Key& key) const {
+        if (slots_.empty()) {
+            return nullptr;
+        }
+        for (std::size_t idx = Home(key);; idx = (idx + 1) & mask_) {
+            const Slot& slot = slots_[idx];
+            if (!slot.used) {
+                return nullptr;
+            }
+            if (slot.key == key) {
+                return &slot.entry;
+            }
+        }
+    }
+    [[nodiscard]] Entry* Find(const Key& key) {
+        return const_cast<Entry*>(std::as_const(*this).Find(key));
+    }
+
+    std::pair<Entry*, bool> TryEmplace(const Key& key) {
+        if (2 * (size_ + 1) > slots_.size()) {
+            Grow();
+        }
+        for (std::size_t idx = Home(key);; idx = (idx + 1) & mask_) {
+            Slot& slot = slots_[idx];
+            if (!slot.used) {
+                slot.used = true;
+                slot.key = key;
+                slot.entry = Entry{};
+                ++size_;
+                return {&slot.entry, true};
+            }
+            if (slot.key == key) {
+                return {&slot.entry, false};
+            }
+        }
+    }
+
+    // Removes the slot at idx; later slots of its probe run shift back into the hole.
+    void EraseAt(std::size_t idx) {
+        slots_[idx].used = false;
+        slots_[idx].entry = Entry{};
+        --size_;
+        std::size_t hole = idx;
+        for (std::size_t next = (hole + 1) & mask_; slots_[next].used; next = (next + 1) & mask_) {
+            const std::size_t home = Home(slots_[next].key);
+            // The entry at `next` may move to `hole` iff its home is not cyclically in
+            // (hole, next].
+            const bool stays =
+                hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+            if (stays) {
+                continue;
+            }
+            slots_[hole] = std::move(slots_[next]);
+            slots_[next].used = false;
+            slots_[next].entry = Entry{};
+            hole = next;
+        }
+    }
+
+    // Prefetches the home slot of `key`. Lock-free: reads only the published base and mask, which
+    // Grow updates (relaxed: a stale pair prefetches a wrong line, which is harmless; a prefetch
+    // never faults).
+    void PrefetchHome(const Key& key) const {
+        const Slot* base = base_.load(std::memory_order_relaxed);
+        if (base != nullptr) {
+            __builtin_prefetch(base +
+                               (KeyHasher{}(key)&published_mask_.load(std::memory_order_relaxed)));
+        }
+    }
+
+    [[nodiscard]] std::size_t IndexOf(const Key& key) const {
+        for (std::size_t idx = Home(key);; idx = (idx + 1) & mask_) {
+            if (slots_[idx].used && slots_[idx].key == key) {
+                return idx;
+            }
+        }
+    }
+
+  private:
+    [[nodiscard]] std::size_t Home(const Key& key) const { return KeyHasher{}(key)&mask_; }
+
+    void Grow() {
+        std::vector<Slot> old = std::move(slots_);
+        const std::size_t capacity = old.empty() ? 16 : 2 * old.size();
+        slots_ = std::vector<Slot>(capacity);
+        mask_ = capacity - 1;
+        for (Slot& slot : old) {
+            if (!slot.used) {
+                continue;
+            }
+            for (std::size_t idx = Home(slot.key);; idx = (idx + 1) & mask_) {
+                if (!slots_[idx].used) {
+                    slots_[idx] = std::move(slot);
+                    break;
+                }
+            }
+        }
+        published_mask_.store(mask_, std::memory_order_relaxed);
+        base_.store(slots_.data(), std::memory_order_relaxed);
+    }
+
+    std::vector<Slot> slots_;
+    std::size_t mask_ = 0;
+    std::size_t size_ = 0;
+    // For PrefetchHome only (read without the shard lock).
+    std::atomic<const Slot*> base_{nullptr};
+    std::atomic<std::size_t> published_mask_{0};
+};
+
 struct alignas(64) AdjacencyCache::Shard {
     mutable std::shared_mutex mu;
-    std::unordered_map<Key, Entry, KeyHasher> map;  // GUARDED_BY(mu)
-    std::uint64_t watermark = 0;                    // GUARDED_BY(mu)
-    std::size_t bytes = 0;                          // GUARDED_BY(mu)
-    std::size_t lists = 0;                          // GUARDED_BY(mu)
-    std::size_t clock_hand = 0;                     // GUARDED_BY(mu), a bucket index
-    std::uint64_t evictions = 0;                    // GUARDED_BY(mu)
-    std::vector<Key> victims;                       // GUARDED_BY(mu), scratch for eviction
+    EntryMap map;                 // GUARDED_BY(mu)
+    std::uint64_t watermark = 0;  // GUARDED_BY(mu)
+    std::size_t bytes = 0;        // GUARDED_BY(mu)
+    std::size_t lists = 0;        // GUARDED_BY(mu)
+    std::size_t clock_hand = 0;   // GUARDED_BY(mu), a slot index
+    std::uint64_t evictions = 0;  // GUARDED_BY(mu)
+    std::vector<Key> victims;     // GUARDED_BY(mu), scratch
     // Relaxed counters: read only by stats().
     mutable std::atomic<std::uint64_t> hits{0};
     mutable std::atomic<std::uint64_t> misses{0};
 
-    // Removes `it`, raising the watermark to its valid_from (the invariant: an absent key last
-    // changed at or before the watermark). Returns the bytes freed.
-    std::size_t EraseLocked(std::unordered_map<Key, Entry, KeyHasher>::iterator it) {
-        const Entry& entry = it->second;
+    // Whether the protocol stores a list for `key` read at `snapshot`: onto a marker whose
+    // change is not newer than the read, or, without an entry, a read at or above the
+    // watermark. A cached list stays (the first one wins).
+    [[nodiscard]] bool AcceptableLocked(const Key& key, std::uint64_t snapshot) const {
+        if (const Entry* entry = map.Find(key)) {
+            return !entry->has_list() && snapshot >= entry->valid_from;
+        }
+        return snapshot >= watermark;
+    }
+
+    // Removes the entry in slot idx, raising the watermark to its valid_from (the invariant: an
+    // absent key last changed at or before the watermark). Returns the bytes freed.
+    std::size_t EraseLocked(std::size_t idx) {
+        const Entry& entry = map.slot(idx).entry;
         watermark = std::max(watermark, entry.valid_from);
-        const std::size_t freed =
-            entry.has_list ? EntryBytes(entry.num_edges, entry.id_bytes) : EntryBytes(0);
-        lists -= entry.has_list ? 1 : 0;
+        const std::size_t freed = entry.has_list() ? ListCharge(*entry.list) : EntryBytes(0);
+        lists -= entry.has_list() ? 1U : 0U;
         bytes -= freed;
-        map.erase(it);
+        map.EraseAt(idx);
+        return freed;
+    }
+    // Erases the entries whose keys are in `victims` (collected first: erasing shifts slots).
+    std::size_t EraseVictimsLocked() {
+        std::size_t freed = 0;
+        for (const Key& victim : victims) {
+            freed += EraseLocked(map.IndexOf(victim));
+        }
+        victims.clear();
         return freed;
     }
 };
 
-// Interned labels: id -> text, lock-free to read. Texts live in fixed chunks that never move or
-// change once written, so a reader that learned an id (through a list published under a shard
-// lock, after the text was written) can read it without a lock.
-class AdjacencyCache::LabelTable {
-  public:
-    static constexpr std::uint32_t kChunkBits = 10;
-    static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
-    static constexpr std::uint32_t kMaxChunks = 1024;  // 2^20 labels
-
-    explicit LabelTable(std::size_t max_bytes) : max_bytes_(max_bytes) {}
-
-    // The ids of `labels` (one per element); nullopt when a new label does not fit.
-    std::optional<std::vector<std::uint32_t>> Intern(std::span<const EdgeView> edges) {
-        std::vector<std::uint32_t> ids(edges.size());
-        std::lock_guard lock(mu_);
-        for (std::size_t idx = 0; idx < edges.size(); ++idx) {
-            // Lists are in label order: most labels repeat the previous one.
-            if (idx > 0 && edges[idx].label == edges[idx - 1].label) {
-                ids[idx] = ids[idx - 1];
-                continue;
-            }
-            auto found = ids_.find(edges[idx].label);
-            if (found != ids_.end()) {
-                ids[idx] = found->second;
-                continue;
-            }
-            const std::string_view label = edges[idx].label;
-            if (count_ == kMaxChunks * kChunkSize ||
-                bytes_.load(std::memory_order_relaxed) + LabelBytes(label) > max_bytes_) {
-                return std::nullopt;
-            }
-            const std::uint32_t id = count_++;
-            if ((id & (kChunkSize - 1)) == 0) {
-                owned_.push_back(std::make_unique<std::string[]>(kChunkSize));
-                chunks_[id >> kChunkBits].store(owned_.back().get(), std::memory_order_release);
-            }
-            std::string& slot = owned_[id >> kChunkBits][id & (kChunkSize - 1)];
-            slot.assign(label);
-            ids_.emplace(slot, id);
-            bytes_.fetch_add(LabelBytes(label), std::memory_order_relaxed);
-            ids[idx] = id;
-        }
-        return ids;
-    }
-
-    // The text of an id returned by Intern (valid for the table's lifetime).
-    [[nodiscard]] std::string_view Get(std::uint32_t id) const {
-        // Acquire pairs with the release store of the chunk pointer in Intern.
-        const std::string* chunk = chunks_[id >> kChunkBits].load(std::memory_order_acquire);
-        return chunk[id & (kChunkSize - 1)];
-    }
-
-    [[nodiscard]] std::size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
-
-  private:
-    static std::size_t LabelBytes(std::string_view label) {
-        // The slot, the text beyond the small-string buffer, and the id map's node.
-        return sizeof(std::string) + (label.size() > 15 ? label.size() + 1 : 0) +
-               sizeof(std::pair<const std::string_view, std::uint32_t>) + 3 * sizeof(void*);
-    }
-
-    const std::size_t max_bytes_;
-    std::mutex mu_;
-    std::unordered_map<std::string_view, std::uint32_t> ids_;  // GUARDED_BY(mu_), views of slots
-    std::vector<std::unique_ptr<std::string[]>> owned_;        // GUARDED_BY(mu_)
-    std::uint32_t count_ = 0;                                  // GUARDED_BY(mu_)
-    std::array<std::atomic<const std::string*>, kMaxChunks> chunks_{};
-    std::atomic<std::size_t> bytes_{0};  // relaxed: a size for stats and the cap
-};
-
 std::size_t AdjacencyCache::EntryBytes(std::size_t num_edges, std::size_t id_bytes) {
-    // The map node (key, entry, next pointer, cached hash), a bucket slot and malloc overhead;
-    // then the shared edge array.
-    constexpr std::size_t kEntryOverheadBytes =
-        sizeof(std::pair<const Key, Entry>) + 3 * sizeof(void*) + kMallocOverheadBytes;
+    // Two slots of the shard's table (its load is at most 1/2).
+    constexpr std::size_t kEntryOverheadBytes = 2 * sizeof(EntryMap::Slot);
+    // The packed list: one allocation (header, edges, and with ids one offset per edge plus one
+    // and the ids' bytes).
     return kEntryOverheadBytes +
-           (num_edges == 0 ? 0 : kBlockOverheadBytes + num_edges * sizeof(CachedEdge)) +
-           (id_bytes == 0 ? 0 : kBlockOverheadBytes + sizeof(std::string) + id_bytes);
+           (num_edges == 0 ? 0
+                           : kMallocOverheadBytes +
+                                 PackedList::AllocationBytes(num_edges, id_bytes > 0, id_bytes));
 }
 
 AdjacencyCache::AdjacencyCache(std::size_t capacity_bytes, std::uint64_t initial_watermark_ts,
@@ -185,6 +265,31 @@ AdjacencyCache::Shard& AdjacencyCache::ShardFor(const Key& key) const {
     return shards_[static_cast<std::size_t>(hash >> 40) & (num_shards_ - 1)];
 }
 
+void AdjacencyCache::Prefetch(NodeRef node, Direction dir) const {
+    const Key key{node, dir};
+    ShardFor(key).map.PrefetchHome(key);
+}
+
+PackedListPtr AdjacencyCache::Find(NodeRef node, Direction dir, std::uint64_t snapshot) const {
+    const Key key{node, dir};
+    Shard& shard = ShardFor(key);
+    PackedListPtr list;
+    {
+        std::shared_lock lock(shard.mu);
+        const Entry* entry = shard.map.Find(key);
+        if (entry == nullptr || !entry->has_list() || snapshot < entry->valid_from) {
+            shard.misses.fetch_add(1, std::memory_order_relaxed);
+            return list;
+        }
+        list = entry->list;
+        if (!entry->IsReferenced()) {
+            entry->SetReferenced(true);
+        }
+    }
+    shard.hits.fetch_add(1, std::memory_order_relaxed);
+    return list;
+}
+
 bool AdjacencyCache::Visit(
     NodeRef node, Direction dir, std::uint64_t snapshot,
     FunctionRef<bool(const CachedEdge&, std::string_view label)> visit) const {
@@ -198,40 +303,12 @@ bool AdjacencyCache::VisitWithIds(
     NodeRef node, Direction dir, std::uint64_t snapshot,
     FunctionRef<bool(const CachedEdge&, std::string_view label, std::string_view other_id)> visit)
     const {
-    const Key key{node, dir};
-    Shard& shard = ShardFor(key);
-    std::shared_ptr<const CachedEdge[]> edges;
-    std::shared_ptr<const std::string> ids;
-    std::uint32_t num_edges = 0;
-    {
-        std::shared_lock lock(shard.mu);
-        auto it = shard.map.find(key);
-        if (it == shard.map.end() || !it->second.has_list || snapshot < it->second.valid_from) {
-            shard.misses.fetch_add(1, std::memory_order_relaxed);
-            return false;
-        }
-        const Entry& entry = it->second;
-        edges = entry.edges;
-        ids = entry.ids;
-        num_edges = entry.num_edges;
-        if (!entry.referenced.load(std::memory_order_relaxed)) {
-            entry.referenced.store(true, std::memory_order_relaxed);
-        }
+    const PackedListPtr list = Find(node, dir, snapshot);
+    if (!list) {
+        return false;
     }
-    shard.hits.fetch_add(1, std::memory_order_relaxed);
-    const CachedEdge* list = edges.get();
-    const char* id = ids ? ids->data() : nullptr;
-    for (std::uint32_t idx = 0; idx < num_edges; ++idx) {
-        const CachedEdge& edge = list[idx];
-        std::string_view other_id;
-        if (id != nullptr) {
-            const std::size_t length =
-                static_cast<unsigned char>(id[0]) |
-                (static_cast<std::size_t>(static_cast<unsigned char>(id[1])) << 8);
-            other_id = std::string_view(id + 2, length);
-            id += 2 + length;
-        }
-        if (!visit(edge, labels_->Get(edge.label_id()), other_id)) {
+    for (std::size_t idx = 0; idx < list->size(); ++idx) {
+        if (!visit(list->edge(idx), list->label(idx), list->other_id(idx))) {
             break;
         }
     }
@@ -243,102 +320,60 @@ void AdjacencyCache::Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
     if (dir == Direction::kBoth) {
         return;
     }
+    // Refuse early what the protocol or the size cap would refuse, before packing.
+    if (EntryBytes(edges.size()) > max_entry_bytes_ || !Acceptable(node, dir, snapshot)) {
+        refused_offers_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    PackedListPtr list = PackList(*labels_, edges);
+    if (!list) {
+        refused_offers_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    (void)OfferPacked(node, dir, snapshot, std::move(list));
+}
+
+bool AdjacencyCache::Acceptable(NodeRef node, Direction dir, std::uint64_t snapshot) const {
     const Key key{node, dir};
     Shard& shard = ShardFor(key);
-    std::size_t id_bytes = 0;
-    bool any_id = false;
-    for (const EdgeView& edge : edges) {
-        id_bytes += 2 + edge.other_id.size();
-        any_id = any_id || !edge.other_id.empty();
-        if (edge.other_id.size() > 0xFFFF) {
-            refused_offers_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-    }
-    if (!any_id) {
-        id_bytes = 0;
-    }
-    const std::size_t entry_bytes = EntryBytes(edges.size(), id_bytes);
-    // Would the protocol store it? (Checked again under the exclusive lock.)
-    auto acceptable = [&]() {
-        auto it = shard.map.find(key);
-        if (it != shard.map.end()) {
-            return !it->second.has_list && snapshot >= it->second.valid_from;
-        }
-        return snapshot >= shard.watermark;
-    };
-    bool ok = entry_bytes <= max_entry_bytes_ &&
-              edges.size() <= std::numeric_limits<std::uint32_t>::max();
-    if (ok) {
-        std::shared_lock lock(shard.mu);
-        ok = acceptable();
-    }
-    if (!ok) {
-        refused_offers_.fetch_add(1, std::memory_order_relaxed);
-        return;
-    }
+    std::shared_lock lock(shard.mu);
+    return shard.AcceptableLocked(key, snapshot);
+}
 
-    // Build the list with no shard lock held.
-    std::optional<std::vector<std::uint32_t>> label_ids = labels_->Intern(edges);
-    if (!label_ids.has_value()) {
+bool AdjacencyCache::OfferPacked(NodeRef node, Direction dir, std::uint64_t snapshot,
+                                 PackedListPtr list) {
+    if (dir == Direction::kBoth || !list || list->labels() != labels_.get()) {
         refused_offers_.fetch_add(1, std::memory_order_relaxed);
-        return;
+        return false;
     }
-    std::shared_ptr<std::string> ids;
-    if (id_bytes > 0) {
-        auto arena = std::make_shared<std::string>();
-        arena->reserve(id_bytes);
-        for (const EdgeView& edge : edges) {
-            arena->push_back(static_cast<char>(edge.other_id.size() & 0xFF));
-            arena->push_back(static_cast<char>(edge.other_id.size() >> 8));
-            arena->append(edge.other_id);
-        }
-        ids = std::move(arena);
+    const std::size_t entry_bytes = ListCharge(*list);
+    if (entry_bytes > max_entry_bytes_) {
+        refused_offers_.fetch_add(1, std::memory_order_relaxed);
+        return false;
     }
-    std::shared_ptr<CachedEdge[]> list;
-    if (!edges.empty()) {
-        list = std::make_shared<CachedEdge[]>(edges.size());
-        CachedEdge* out = list.get();
-        for (std::size_t idx = 0; idx < edges.size(); ++idx) {
-            const EdgeView& edge = edges[idx];
-            out[idx] = CachedEdge{
-                .row = edge.other.row,
-                .weight = edge.weight,
-                .collection = edge.other.collection,
-                .label_bits =
-                    (*label_ids)[idx] | (edge.has_properties ? CachedEdge::kHasPropertiesBit : 0u)};
-        }
-    }
-
+    const Key key{node, dir};
+    Shard& shard = ShardFor(key);
     {
         std::unique_lock lock(shard.mu);
-        if (!acceptable()) {
-            ok = false;
-        } else {
-            auto [it, inserted] = shard.map.try_emplace(key);
-            Entry& entry = it->second;
-            if (inserted) {
-                entry.valid_from = shard.watermark;
-            } else {
-                shard.bytes -= EntryBytes(0);  // the marker's charge, replaced below
-                bytes_.fetch_sub(EntryBytes(0), std::memory_order_relaxed);
-            }
-            entry.edges = std::move(list);
-            entry.ids = std::move(ids);
-            entry.id_bytes = static_cast<std::uint32_t>(id_bytes);
-            entry.num_edges = static_cast<std::uint32_t>(edges.size());
-            entry.has_list = true;
-            entry.referenced.store(false, std::memory_order_relaxed);
-            shard.lists += 1;
-            shard.bytes += entry_bytes;
-            bytes_.fetch_add(entry_bytes, std::memory_order_relaxed);
+        if (!shard.AcceptableLocked(key, snapshot)) {
+            refused_offers_.fetch_add(1, std::memory_order_relaxed);
+            return false;
         }
-    }
-    if (!ok) {
-        refused_offers_.fetch_add(1, std::memory_order_relaxed);
-        return;
+        auto [entry, inserted] = shard.map.TryEmplace(key);
+        if (inserted) {
+            entry->valid_from = shard.watermark;
+        } else {
+            shard.bytes -= EntryBytes(0);  // the marker's charge, replaced below
+            bytes_.fetch_sub(EntryBytes(0), std::memory_order_relaxed);
+        }
+        entry->list = std::move(list);
+        entry->SetReferenced(false);
+        shard.lists += 1;
+        shard.bytes += entry_bytes;
+        bytes_.fetch_add(entry_bytes, std::memory_order_relaxed);
     }
     EvictIfNeeded();
+    return true;
 }
 
 void AdjacencyCache::Invalidate(NodeRef node, Direction dir, std::uint64_t commit_ts) {
@@ -349,33 +384,28 @@ void AdjacencyCache::Invalidate(NodeRef node, Direction dir, std::uint64_t commi
     }
     const Key key{node, dir};
     Shard& shard = ShardFor(key);
-    std::shared_ptr<const CachedEdge[]> dropped;  // released after the lock
+    PackedListPtr dropped;  // released after the lock
     bool grew = false;
     {
         std::unique_lock lock(shard.mu);
-        auto it = shard.map.find(key);
-        if (it == shard.map.end()) {
+        Entry* found = shard.map.Find(key);
+        if (found == nullptr) {
             // Absent means "last changed <= watermark"; that stays true if c <= watermark.
             if (commit_ts <= shard.watermark) {
                 return;
             }
-            Entry& entry = shard.map.try_emplace(key).first->second;
+            Entry& entry = *shard.map.TryEmplace(key).first;
             entry.valid_from = commit_ts;
             shard.bytes += EntryBytes(0);
             bytes_.fetch_add(EntryBytes(0), std::memory_order_relaxed);
             grew = true;
         } else {
-            Entry& entry = it->second;
+            Entry& entry = *found;
             entry.valid_from = std::max(entry.valid_from, commit_ts);
-            if (entry.has_list) {
-                const std::size_t freed =
-                    EntryBytes(entry.num_edges, entry.id_bytes) - EntryBytes(0);
-                dropped = std::move(entry.edges);
-                entry.edges = nullptr;
-                entry.ids = nullptr;
-                entry.id_bytes = 0;
-                entry.num_edges = 0;
-                entry.has_list = false;
+            if (entry.has_list()) {
+                const std::size_t freed = ListCharge(*entry.list) - EntryBytes(0);
+                dropped = std::move(entry.list);
+                entry.list = nullptr;
                 shard.lists -= 1;
                 shard.bytes -= freed;
                 bytes_.fetch_sub(freed, std::memory_order_relaxed);
@@ -391,13 +421,13 @@ void AdjacencyCache::DropCollection(std::uint32_t collection, std::uint64_t drop
     for (std::size_t shard_idx = 0; shard_idx < num_shards_; ++shard_idx) {
         Shard& shard = shards_[shard_idx];
         std::unique_lock lock(shard.mu);
-        for (auto it = shard.map.begin(); it != shard.map.end();) {
-            auto next = std::next(it);
-            if (it->first.node.collection == collection) {
-                bytes_.fetch_sub(shard.EraseLocked(it), std::memory_order_relaxed);
+        for (std::size_t idx = 0; idx < shard.map.capacity(); ++idx) {
+            const EntryMap::Slot& slot = shard.map.slot(idx);
+            if (slot.used && slot.key.node.collection == collection) {
+                shard.victims.push_back(slot.key);
             }
-            it = next;
         }
+        bytes_.fetch_sub(shard.EraseVictimsLocked(), std::memory_order_relaxed);
         shard.watermark = std::max(shard.watermark, drop_ts);
     }
 }
@@ -408,13 +438,13 @@ void AdjacencyCache::RaiseWatermark(std::uint64_t ts) {
         std::unique_lock lock(shard.mu);
         shard.watermark = std::max(shard.watermark, ts);
         // A marker whose change is <= the watermark says nothing the watermark does not.
-        for (auto it = shard.map.begin(); it != shard.map.end();) {
-            auto next = std::next(it);
-            if (!it->second.has_list && it->second.valid_from <= shard.watermark) {
-                bytes_.fetch_sub(shard.EraseLocked(it), std::memory_order_relaxed);
+        for (std::size_t idx = 0; idx < shard.map.capacity(); ++idx) {
+            const EntryMap::Slot& slot = shard.map.slot(idx);
+            if (slot.used && !slot.entry.has_list() && slot.entry.valid_from <= shard.watermark) {
+                shard.victims.push_back(slot.key);
             }
-            it = next;
         }
+        bytes_.fetch_sub(shard.EraseVictimsLocked(), std::memory_order_relaxed);
     }
 }
 
@@ -439,22 +469,21 @@ void AdjacencyCache::EvictIfNeeded() {
                 continue;
             }
             const std::size_t target = total - capacity_bytes_;
-            // Two sweeps of the buckets: the first may only clear reference bits.
-            const std::size_t max_steps = 2 * map.bucket_count();
+            // Two sweeps of the slots: the first may only clear reference bits. An erase shifts
+            // a later entry into the hand's slot, so the hand stays to look at it.
+            const std::size_t max_steps = 2 * map.capacity();
             for (std::size_t step = 0; step < max_steps && freed < target && !map.empty(); ++step) {
-                const std::size_t bucket = shard.clock_hand % map.bucket_count();
-                shard.clock_hand = bucket + 1;
-                shard.victims.clear();
-                for (auto lit = map.begin(bucket); lit != map.end(bucket); ++lit) {
-                    if (lit->second.referenced.load(std::memory_order_relaxed)) {
-                        lit->second.referenced.store(false, std::memory_order_relaxed);
-                    } else {
-                        shard.victims.push_back(lit->first);
-                    }
-                }
-                for (const Key& victim : shard.victims) {
-                    freed += shard.EraseLocked(map.find(victim));
+                const std::size_t idx = shard.clock_hand % map.capacity();
+                EntryMap::Slot& slot = map.slot(idx);
+                if (!slot.used) {
+                    shard.clock_hand = idx + 1;
+                } else if (slot.entry.IsReferenced()) {
+                    slot.entry.SetReferenced(false);
+                    shard.clock_hand = idx + 1;
+                } else {
+                    freed += shard.EraseLocked(idx);
                     shard.evictions += 1;
+                    shard.clock_hand = idx;
                 }
             }
             bytes_.fetch_sub(freed, std::memory_order_relaxed);

@@ -10,7 +10,7 @@
 // (node, dir) it changes after its data is durable and before it is visible, and no reader ever
 // gets a snapshot >= a commit ts whose Invalidate calls have not all returned.
 //
-// Protocol (per shard: a shared_mutex, a hash map (node, dir) -> entry, and a watermark):
+// Protocol (per shard: a shared_mutex, a flat hash table (node, dir) -> entry, and a watermark):
 //   * Invalidate(node, dir, c): valid_from = max(valid_from, c) and the list is dropped; the
 //     entry stays as a change marker (created if missing, unless c <= watermark).
 //   * Offer(node, dir, s, edges) from a reader that read the list at snapshot s: with an entry,
@@ -28,16 +28,17 @@
 // refused) or comes after (it drops the list). A change before the entry existed is <= the
 // watermark that became its valid_from.
 //
-// Memory: entries are charged their hash-map node plus their edges (24 bytes each, weights kept
-// as double); the total stays within capacity_bytes (CLOCK eviction over all shards, one shard
-// lock at a time). A single list larger than capacity_bytes / 8 is not cached. Labels are
-// interned once for the cache's lifetime (label_id -> text), in a table capped at 2^20 labels
-// and capacity_bytes / 16 + 64 KiB of text; lists with labels beyond that are not cached. Edge
-// properties are not cached: CachedEdge only says whether the edge has any.
+// Memory: entries are charged their hash-map node plus their packed list (24 bytes per edge,
+// weights kept as double, plus the other ends' ids and 4 bytes of offset per edge when the
+// source gave ids); the total stays within capacity_bytes (CLOCK eviction over all shards, one
+// shard lock at a time). A single list larger than capacity_bytes / 8 is not cached. Labels are
+// interned once for the cache's lifetime in its LabelTable, capped at 2^20 labels and
+// capacity_bytes / 16 + 64 KiB of text; lists with labels beyond that are not cached. Edge
+// properties are not cached: PackedEdge only says whether the edge has any.
 //
-// Thread safety: thread-safe. Visit takes a shard's shared lock for one hash lookup and copies a
-// reference to the (immutable) edge list; it calls `visit` with no lock held and allocates
-// nothing. Offer, Invalidate and eviction take one shard's exclusive lock at a time.
+// Thread safety: thread-safe. Find and Visit take a shard's shared lock for one hash lookup and
+// copy a reference to the (immutable) list; they allocate nothing and walk the list with no lock
+// held. Offer, Invalidate and eviction take one shard's exclusive lock at a time.
 #pragma once
 
 #include <atomic>
@@ -49,24 +50,12 @@
 
 #include "graph/adjacency.h"
 #include "graph/function_ref.h"
+#include "graph/label_table.h"
 
 namespace phenix::graph {
 
-// One cached edge, seen from the node whose list holds it (24 bytes).
-struct CachedEdge {
-    static constexpr std::uint32_t kHasPropertiesBit = 0x8000'0000u;
-    static constexpr std::uint32_t kMaxLabelId = kHasPropertiesBit - 1;
-
-    std::uint64_t row = 0;  // the other end: (collection, row)
-    double weight = 1.0;
-    std::uint32_t collection = 0;
-    std::uint32_t label_bits = 0;  // label id in the low 31 bits, kHasPropertiesBit
-
-    [[nodiscard]] NodeRef other() const { return {collection, row}; }
-    [[nodiscard]] std::uint32_t label_id() const { return label_bits & kMaxLabelId; }
-    [[nodiscard]] bool has_properties() const { return (label_bits & kHasPropertiesBit) != 0; }
-};
-static_assert(sizeof(CachedEdge) == 24);
+// A cached edge is a packed edge.
+using CachedEdge = PackedEdge;
 
 // The EdgeView of a cached edge of a list for `dir` (kOut or kIn): properties are empty (the
 // cache has none); has_properties tells whether the edge has some.
@@ -91,6 +80,14 @@ class AdjacencyCache {
     AdjacencyCache(const AdjacencyCache&) = delete;
     AdjacencyCache& operator=(const AdjacencyCache&) = delete;
 
+    // The list for (node, dir) (kOut or kIn) if one valid at `snapshot` is cached, else null.
+    // The hot path of traversals: one shared lock, one hash lookup, one reference count.
+    [[nodiscard]] PackedListPtr Find(NodeRef node, Direction dir, std::uint64_t snapshot) const;
+
+    // Starts loading the table slot where Find(node, dir) looks (a hint; never blocks, takes no
+    // lock, reads nothing that a concurrent writer could be changing).
+    void Prefetch(NodeRef node, Direction dir) const;
+
     // If a list for (node, dir) that is valid at `snapshot` is cached, calls visit(edge, label)
     // for its edges in the order they were offered until visit returns false, and returns true.
     // Returns false (a miss) otherwise. `dir` is kOut or kIn. The label view stays valid for the
@@ -108,6 +105,12 @@ class AdjacencyCache {
     // protocol above; EdgeView::properties and ::reversed are ignored.
     void Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
                std::span<const EdgeView> edges);
+    // The same with a list already packed with labels(); returns whether it was stored.
+    bool OfferPacked(NodeRef node, Direction dir, std::uint64_t snapshot, PackedListPtr list);
+
+    // The table the cache's lists intern their labels in (for lists offered packed). It lives as
+    // long as the cache, and so do the label texts of any list Find returned.
+    [[nodiscard]] LabelTable& labels() const { return *labels_; }
 
     // Commit hook: the adjacency of (node, dir) changes at commit_ts; called after the change is
     // durable and before it is visible to new snapshots. kBoth invalidates both directions.
@@ -142,10 +145,12 @@ class AdjacencyCache {
 
   private:
     struct Shard;
-    class LabelTable;
     struct Key;
+    class EntryMap;
 
     Shard& ShardFor(const Key& key) const;
+    // Whether an offer for (node, dir) at `snapshot` would be stored now.
+    bool Acceptable(NodeRef node, Direction dir, std::uint64_t snapshot) const;
     // Evicts until the total is within capacity, one shard lock at a time.
     void EvictIfNeeded();
 
@@ -154,6 +159,8 @@ class AdjacencyCache {
     const std::size_t max_entry_bytes_;
     const std::size_t num_shards_;
     std::unique_ptr<Shard[]> shards_;
+    // The cache's lists point at it: a list taken from the cache resolves its labels only
+    // while the cache lives (the engine replaces a cache only when no traversal runs).
     std::unique_ptr<LabelTable> labels_;
 
     std::atomic<std::size_t> bytes_{0};  // sum of the shards' bytes (relaxed: a size estimate)

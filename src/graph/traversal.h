@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Graph traversal operators over an AdjacencySource (graph/adjacency.h): k-hop expansion,
-// degree, variable-length simple paths and weighted shortest path. They hold no state between
-// calls, read the graph only through the source, and are bounded in time and memory by
+// degree, variable-length simple paths, weighted and unweighted shortest paths, and the
+// neighbourhood probe and estimate the hybrid (vector-first) plan uses. They hold no state
+// between calls, read the graph only through the source, and are bounded in time and memory by
 // TraversalLimits: a traversal that would exceed a limit fails with ResourceExhausted (or, for
 // the number of paths, returns what it found with `truncated` set) instead of growing.
+//
+// Speed: the operators walk packed lists (AdjacencySource::ReadList) with no callback per edge
+// when the source has them and no edge properties are needed, keep visited sets in flat arrays
+// (graph/node_set.h), and compare labels by interned id.
 //
 // Edges: multi-edges (same two nodes, different labels) are distinct edges; self-loops are
 // followed like any edge. With Direction::kBoth, out-edges and in-edges are both followed; a
@@ -17,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +32,7 @@
 #include <phenix/status.h>
 
 #include "graph/adjacency.h"
+#include "graph/node_set.h"
 
 namespace phenix::graph {
 
@@ -59,6 +66,17 @@ struct ExpandSpec {
     Direction direction = Direction::kOut;
     EdgePredicate edge;
     bool include_starts = false;
+    // Only nodes of this collection are returned (others are routed through). Unset: any.
+    std::optional<std::uint32_t> emit_collection;
+    // 0: every node. Else the expansion stops after the first depth at which the nodes returned
+    // reach max_results: `nodes` then holds every node of the depths expanded (possibly more
+    // than max_results; the caller orders the last depth and cuts), and `truncated` says
+    // whether the complete result would hold more than max_results nodes.
+    std::uint64_t max_results = 0;
+    // Record the external id the source gives for each returned node (ExpandResult::id).
+    bool collect_ids = false;
+    // Sort the result by (depth, node); false leaves it by depth in discovery order.
+    bool sort = true;
 };
 
 struct ReachedNode {
@@ -68,8 +86,18 @@ struct ReachedNode {
 };
 
 struct ExpandResult {
-    std::vector<ReachedNode> nodes;  // sorted by (depth, node)
+    std::vector<ReachedNode> nodes;  // sorted by (depth, node) with ExpandSpec::sort
     std::uint64_t edges_examined = 0;
+    bool truncated = false;  // with max_results: more nodes would be returned
+
+    // With collect_ids: the id of nodes[idx] as the edge that reached it gave it (empty for a
+    // start node, or when the source has no ids).
+    [[nodiscard]] std::string_view id(std::size_t idx) const {
+        const std::uint32_t begin = idx == 0 ? 0 : id_ends[idx - 1];
+        return std::string_view(id_bytes).substr(begin, id_ends[idx] - begin);
+    }
+    std::string id_bytes;                // the ids, concatenated (collect_ids)
+    std::vector<std::uint32_t> id_ends;  // id_ends[idx]: end of nodes[idx]'s id in id_bytes
 };
 
 // The nodes reached from the starts: a node is in the result iff some walk (nodes and edges may
@@ -100,6 +128,7 @@ struct PathStep {
     std::string properties;  // JSON object text; empty when not requested or the edge has none
     bool has_properties = false;
     bool reversed = false;  // walked against its direction (an in-edge, under kIn or kBoth)
+    std::string to_id;      // the id of the node the step leads to, as the edge gives it (or empty)
 };
 
 struct Path {
@@ -145,17 +174,76 @@ struct ShortestPathSpec {
     EdgePredicate edge;
     std::uint32_t max_hops = 0;      // 0 = limits.max_depth
     bool include_properties = true;  // fill PathStep::properties (re-reads the path's edges)
+    bool unweighted = false;         // fewest hops, weights ignored (bidirectional search)
 };
 
-// The path of least total weight from `from` to `to` with at most max_hops edges (Dijkstra over
-// (node, hops) states, so the hop bound is exact). Ties: fewer hops first, then the path found
-// first in source edge order. from == to gives the zero-length path. nullopt when `to` is not
-// reachable within max_hops.
-// InvalidArgument: max_hops > limits.max_depth; a followed (matching) edge whose weight is
-// negative, NaN or infinite (the message names the edge).
+// Weighted (default): the path of least total weight from `from` to `to` with at most max_hops
+// edges. Ties: fewer hops first, then the path found first in source edge order (Dijkstra over
+// (node, hops) states, pops ordered by (weight, hops, push order)). It first runs a plain
+// Dijkstra over nodes, ordered by (weight, hops); when the path it finds has at most max_hops
+// edges it is that answer (the hop bound did not bind), else the (node, hops) search runs.
+// Unweighted: the fewest edges (bidirectional breadth-first search from both ends, expanding the
+// smaller frontier); among those the first path in edge order: at each step the first edge, in
+// the source's order (out before in under kBoth), that still reaches `to` in the fewest hops.
+// from == to gives the zero-length path. nullopt when `to` is not reachable within max_hops.
+// InvalidArgument: max_hops > limits.max_depth; weighted only: a followed (matching) edge whose
+// weight is negative, NaN or infinite (the message names the edge).
 // ResourceExhausted: more than limits.max_nodes distinct nodes discovered, or more than
 // limits.max_edges edges examined (the heap holds at most one entry per examined edge).
 Result<std::optional<Path>> ShortestPath(AdjacencySource& source, const ShortestPathSpec& spec,
                                          const TraversalLimits& limits);
+
+namespace internal {
+// The weighted search over (node, hops) states alone (what ShortestPath falls back to), for
+// tests that check the fast path returns the same paths.
+Result<std::optional<Path>> HopBoundedShortestPath(AdjacencySource& source,
+                                                   const ShortestPathSpec& spec,
+                                                   const TraversalLimits& limits);
+}  // namespace internal
+
+// ---- the neighbourhood, one node at a time ----
+
+// Answers "is this node in Expand(spec)?" for one node at a time, without expanding the whole
+// neighbourhood: Build expands the starts to max_hops - 1 hops (the ball), and Contains(node)
+// walks the node's own edges backwards (in-edges under kOut, out-edges under kIn) looking for a
+// ball node one hop away: meet in the middle. For a hub whose 2-hop neighbourhood has 100k
+// nodes, the ball is its direct neighbours and each check one adjacency list. Exact: Contains
+// agrees with membership in Expand(spec)'s result (a test checks it on random graphs).
+// InvalidArgument: min_hops > 1 (walk semantics need the full level sets), max_hops == 0, or
+// max_hops > limits.max_depth. ResourceExhausted as Expand (the ball), and when the checks
+// together examine more than limits.max_edges edges.
+class NeighbourhoodProbe {
+  public:
+    static Result<NeighbourhoodProbe> Build(AdjacencySource& source, const ExpandSpec& spec,
+                                            const TraversalLimits& limits);
+
+    Result<bool> Contains(AdjacencySource& source, NodeRef node);
+
+    [[nodiscard]] std::size_t ball_size() const { return ball_.size(); }
+    [[nodiscard]] std::uint64_t edges_examined() const { return edges_examined_; }
+    [[nodiscard]] std::uint64_t checks() const { return checks_; }
+
+  private:
+    NeighbourhoodProbe() = default;
+
+    NodeSet ball_;  // within max_hops - 1 hops, starts included
+    NodeSet starts_;
+    ExpandSpec spec_;  // direction, edge predicate, include_starts, min_hops (starts moved out)
+    std::uint64_t max_edges_ = 0;
+    std::uint64_t edges_examined_ = 0;
+    std::uint64_t checks_ = 0;
+};
+
+// How many nodes Expand(spec) returns, estimated from degrees: the starts' matching degree d0
+// (exact) and the mean matching degree d1 of up to max_samples of their neighbours (evenly
+// spaced), as d0 * (1 + d1 + d1^2 + ...) over the hops of the range. Reads 1 + max_samples lists.
+struct NeighbourhoodEstimate {
+    double nodes = 0;
+    std::uint64_t start_degree = 0;
+    double sampled_degree = 0;  // mean over the sample (0 without neighbours)
+    std::size_t sampled = 0;
+};
+Result<NeighbourhoodEstimate> EstimateNeighbourhood(AdjacencySource& source, const ExpandSpec& spec,
+                                                    std::size_t max_samples = 32);
 
 }  // namespace phenix::graph

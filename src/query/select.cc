@@ -494,6 +494,7 @@ class SelectRunner {
     std::optional<std::size_t> limit_;
     std::optional<std::size_t> ef_;
     std::optional<SearchStrategy> forced_strategy_;
+    std::optional<GraphPlan> forced_graph_plan_;
     std::vector<GraphPath> paths_;          // MATCH with an edge variable: rows point here
     std::optional<std::uint64_t> count_;    // count(*) answered by the filter alone
 };
@@ -1075,12 +1076,24 @@ Status SelectRunner::BindOptions() {
                 return ErrorAt(option.value.pos,
                                "strategy is 'auto', 'exact_scan', 'in_graph' or 'post_filter'");
             }
+        } else if (option.name == "graph_plan") {
+            if (value.type != QueryValue::Type::kString ||
+                (value.text != "auto" && value.text != "expand" && value.text != "vector_first")) {
+                return ErrorAt(option.value.pos,
+                               "graph_plan is 'auto', 'expand' or 'vector_first'");
+            }
+            if (value.text == "auto") {
+                forced_graph_plan_.reset();
+            } else {
+                forced_graph_plan_ =
+                    value.text == "expand" ? GraphPlan::kExpand : GraphPlan::kVectorFirst;
+            }
         } else {
             std::string message = "unknown option " + option.name;
-            if (auto suggestion = ClosestName(option.name, {"ef", "strategy"})) {
+            if (auto suggestion = ClosestName(option.name, {"ef", "strategy", "graph_plan"})) {
                 message += "; did you mean " + *suggestion + "?";
             } else {
-                message += "; options are ef and strategy";
+                message += "; options are ef, strategy and graph_plan";
             }
             return ErrorAt(option.value.pos, message);
         }
@@ -1605,7 +1618,6 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
             return ErrorAt(stmt_.limit->pos, "a nearest-neighbour query returns 1 to 10000 rows");
         }
         PlanNode node;
-        node.label = "GraphFirst " + info_.spec.ref.name + " [search over the reached set]";
         node.details.push_back("order by " + end_var_ + ".vector " +
                                std::string(DistanceOpText(order_distance_->op)) +
                                ", k=" + std::to_string(k));
@@ -1633,18 +1645,46 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         if (forced_strategy_) {
             options.strategy = *forced_strategy_;
         }
-        node.children.push_back(std::move(expand));
+        if (forced_graph_plan_) {
+            options.graph_plan = *forced_graph_plan_;
+        }
+        // The label names the graph plan the engine picks (from its neighbourhood estimate).
+        auto label_plan = [&](const SearchPlan& plan) {
+            if (plan.graph_estimated_rows > 0) {
+                (node.children.empty() ? expand : node.children[0]).estimated_rows =
+                    plan.graph_estimated_rows;
+            }
+            node.label =
+                plan.graph_plan == GraphPlan::kVectorFirst
+                    ? "VectorFirst " + info_.spec.ref.name +
+                          " [search, candidates checked against the pattern]"
+                    : "GraphFirst " + info_.spec.ref.name + " [search over the reached set]";
+            if (!plan.graph_plan_reason.empty()) {
+                node.details.push_back("graph plan: " + plan.graph_plan_reason);
+            }
+        };
         if (mode_ == ExplainMode::kExplain) {
+            SearchOptions estimate = options;
+            estimate.estimate_only = true;
+            Result<SearchResponse> planned = reader_.Search(ref_, order_distance_->query, estimate);
+            if (!planned.ok() && planned.status().code() != StatusCode::kNotFound) {
+                return planned.status();
+            }
+            label_plan(planned.ok() ? planned->plan : SearchPlan{});
+            node.children.push_back(std::move(expand));
             return node;
         }
+        node.children.push_back(std::move(expand));
         const auto start = Clock::now();
         Result<SearchResponse> searched = reader_.Search(ref_, order_distance_->query, options);
         if (!searched.ok() && searched.status().code() == StatusCode::kNotFound &&
             !start_entity) {
+            label_plan(SearchPlan{});
             node.actual_rows = 0;  // the start does not exist: no rows
             return node;
         }
         PHENIX_ASSIGN_OR_RETURN(SearchResponse response, std::move(searched));
+        label_plan(response.plan);
         node.millis = MillisSince(start);
         node.actual_rows = response.hits.size();
         node.children[0].actual_rows = response.plan.filter_rows;
@@ -1663,35 +1703,35 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
     }
     // Expand, then read and check the far nodes.
     const auto start = Clock::now();
-    std::optional<document::Filter> filter;
-    if (!where_.filter_json.empty()) {
-        PHENIX_ASSIGN_OR_RETURN(filter, document::ParseFilter(where_.filter_json));
-    }
-    std::optional<std::set<std::string>> ids;
-    if (where_.ids) {
-        ids.emplace(where_.ids->begin(), where_.ids->end());
-    }
     const bool stop_early = stmt_.order_by.empty() && !is_aggregate_;
-    auto accept = [&](const CollectionRef& collection, const std::string& id,
-                      Row* row) -> Result<bool> {
-        if (collection.name != end_collection_ || (ids && !ids->contains(id))) {
-            return false;
+    if (needs_paths_) {
+        std::optional<document::Filter> filter;
+        if (!where_.filter_json.empty()) {
+            PHENIX_ASSIGN_OR_RETURN(filter, document::ParseFilter(where_.filter_json));
         }
-        Result<Entity> entity = reader_.Get(end_ref, id);
-        if (!entity.ok()) {
-            return entity.status();
+        std::optional<std::set<std::string>> ids;
+        if (where_.ids) {
+            ids.emplace(where_.ids->begin(), where_.ids->end());
         }
-        if (filter) {
-            PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity->metadata));
-            if (!matches) {
+        auto accept = [&](const CollectionRef& collection, const std::string& id,
+                          Row* row) -> Result<bool> {
+            if (collection.name != end_collection_ || (ids && !ids->contains(id))) {
                 return false;
             }
-        }
-        row->entity = std::move(*entity);
-        row->start = start_entity;
-        return true;
-    };
-    if (needs_paths_) {
+            Result<Entity> entity = reader_.Get(end_ref, id);
+            if (!entity.ok()) {
+                return entity.status();
+            }
+            if (filter) {
+                PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity->metadata));
+                if (!matches) {
+                    return false;
+                }
+            }
+            row->entity = std::move(*entity);
+            row->start = start_entity;
+            return true;
+        };
         PathSpec spec;
         spec.start_id = start_id_;
         spec.min_hops = min_hops_;
@@ -1722,6 +1762,12 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
             expand.details.push_back("stopped at Options::max_traversal_paths");
         }
     } else {
+        // The traversal does the filtering, the page and count(*) itself, and reads only the
+        // returned page's records (in one batch, at its snapshot), and only the fields the
+        // query uses: a query of b.id reads no record at all (ids come with the edges).
+        const bool count_only = is_aggregate_ && stmt_.group_by.empty() && items_.size() == 1 &&
+                                items_[0].expr.is_star && items_[0].expr.kind == ExprKind::kCall;
+        const NodeNeeds needs = Needs(end_var_, /*engine_orders=*/false);
         TraversalSpec spec;
         spec.start_id = start_id_;
         spec.min_hops = min_hops_;
@@ -1729,6 +1775,19 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         spec.direction = direction_;
         spec.edges = edge_match_;
         spec.include_start = min_hops_ == 0;
+        spec.end_collection = end_collection_;
+        spec.filter = where_.filter_json;
+        spec.filter_ids = where_.ids;
+        spec.count_only = count_only;
+        spec.include_metadata = needs.metadata;
+        spec.include_vector = needs.vector;
+        if (stop_early && limit_) {
+            spec.limit = *limit_;
+        }
+        if (stop_early && limit_ && *limit_ == 0) {
+            expand.actual_rows = 0;
+            return expand;
+        }
         Result<TraversalResponse> traversed = reader_.Traverse(ref_, spec);
         if (!traversed.ok() && traversed.status().code() == StatusCode::kNotFound &&
             !start_entity) {
@@ -1736,16 +1795,35 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
             return expand;
         }
         PHENIX_ASSIGN_OR_RETURN(TraversalResponse reached, std::move(traversed));
-        expand.details.push_back(std::to_string(reached.entities.size()) + " reached, " +
-                                 std::to_string(reached.edges_examined) + " edges examined");
-        for (const ReachedEntity& entity : reached.entities) {
-            if (stop_early && rows->size() >= RowLimit()) {
-                break;
-            }
+        expand.details.push_back(
+            (count_only ? std::to_string(reached.count) + " counted, "
+                        : std::to_string(reached.entities.size()) + " returned" +
+                              (reached.truncated ? " (more exist), " : ", ")) +
+            std::to_string(reached.edges_examined) + " edges examined; records read: " +
+            (needs.metadata || needs.vector ? "the page" : "none"));
+        if (count_only) {
+            count_ = reached.count;
+            expand.actual_rows = reached.count;
+            expand.millis = MillisSince(start);
+            return expand;
+        }
+        rows->reserve(reached.entities.size());
+        for (std::size_t idx = 0; idx < reached.entities.size(); ++idx) {
             Row row;
-            PHENIX_ASSIGN_OR_RETURN(bool keep, accept(entity.collection, entity.id, &row));
-            if (keep) {
-                rows->push_back(std::move(row));
+            row.entity.id = std::move(reached.entities[idx].id);
+            if (needs.metadata) {
+                row.entity.metadata = std::move(reached.metadata[idx]);
+            }
+            if (needs.vector) {
+                row.entity.vector = std::move(reached.vectors[idx]);
+            }
+            row.start = start_entity;
+            rows->push_back(std::move(row));
+        }
+        if (needs.edges) {
+            for (Row& row : *rows) {
+                PHENIX_ASSIGN_OR_RETURN(Entity entity, reader_.Get(end_ref, row.entity.id));
+                row.entity.edges = std::move(entity.edges);
             }
         }
     }

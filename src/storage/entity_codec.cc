@@ -147,6 +147,13 @@ std::string EncodeEdgeValue(const EdgeValue& value) {
 }
 
 Result<EdgeValue> DecodeEdgeValue(std::string_view encoded) {
+    PHENIX_ASSIGN_OR_RETURN(EdgeValueView view, DecodeEdgeValueView(encoded));
+    return EdgeValue{.weight = view.weight,
+                     .other_external_id = std::string(view.other_external_id),
+                     .properties = std::string(view.properties)};
+}
+
+Result<EdgeValueView> DecodeEdgeValueView(std::string_view encoded) {
     coding::ByteReader reader(encoded);
     auto version = reader.ReadByte();
     if (!version) {
@@ -156,7 +163,7 @@ Result<EdgeValue> DecodeEdgeValue(std::string_view encoded) {
         return Status::Corruption("edge value has unknown format version " +
                                   std::to_string(*version));
     }
-    EdgeValue value;
+    EdgeValueView value;
     auto weight = reader.ReadDouble();
     auto other = reader.ReadLengthPrefixed();
     if (!weight || !other) {
@@ -167,8 +174,8 @@ Result<EdgeValue> DecodeEdgeValue(std::string_view encoded) {
         return Truncated("edge value properties");
     }
     value.weight = *weight;
-    value.other_external_id.assign(*other);
-    value.properties.assign(*props);
+    value.other_external_id = *other;
+    value.properties = *props;
     return value;
 }
 

@@ -59,4 +59,13 @@ struct EdgeValue {
 std::string EncodeEdgeValue(const EdgeValue& value);
 Result<EdgeValue> DecodeEdgeValue(std::string_view encoded);
 
+/// EdgeValue with views into the encoded value (no allocation; for hot read paths).
+struct EdgeValueView {
+    double weight = 1.0;
+    std::string_view other_external_id;
+    std::string_view properties;
+};
+/// Corruption as DecodeEdgeValue. Views into `encoded`.
+Result<EdgeValueView> DecodeEdgeValueView(std::string_view encoded);
+
 }  // namespace phenix::storage

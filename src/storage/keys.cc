@@ -97,6 +97,24 @@ bool DecodeEdgeKey(std::string_view encoded, EdgeKey& out) {
     return true;
 }
 
+bool DecodeEdgeKeyView(std::string_view encoded, EdgeKeyView& out) {
+    constexpr std::size_t kTailBytes = 1 + 4 + 8;  // terminator, other collection, other row
+    if (encoded.size() < kRowPrefixBytes + kTailBytes) {
+        return false;
+    }
+    const std::size_t label_len = encoded.size() - kRowPrefixBytes - kTailBytes;
+    const std::string_view label = encoded.substr(kRowPrefixBytes, label_len);
+    if (encoded[kRowPrefixBytes + label_len] != '\0' ||
+        label.find('\0') != std::string_view::npos) {
+        return false;
+    }
+    out.label = label;
+    const char* tail = encoded.data() + kRowPrefixBytes + label_len + 1;
+    out.other_collection = DecodeFixed32BE(tail);
+    out.other_row = DecodeFixed64BE(tail + 4);
+    return true;
+}
+
 EdgeKey MirrorEdgeKey(const EdgeKey& key) {
     EdgeKey m = key;
     m.collection = key.other_collection;

@@ -54,6 +54,14 @@ struct EdgeKey {
 std::string EncodeEdgeKey(const EdgeKey& key);
 /// False if `encoded` is not a well-formed edge key.
 bool DecodeEdgeKey(std::string_view encoded, EdgeKey& out);
+/// EdgeKey with the label as a view into the encoded key (no allocation; for hot read paths).
+struct EdgeKeyView {
+    std::string_view label;
+    CollectionId other_collection = 0;
+    RowId other_row = 0;
+};
+/// False if `encoded` is not a well-formed edge key. Views into `encoded`.
+bool DecodeEdgeKeyView(std::string_view encoded, EdgeKeyView& out);
 /// The edge filed under the other end: swaps (collection, row) with (other_collection, other_row).
 EdgeKey MirrorEdgeKey(const EdgeKey& key);
 /// T C row — the prefix of all edges filed under one entity.

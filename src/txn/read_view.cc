@@ -77,6 +77,28 @@ std::unique_ptr<ReadView::Iterator> ReadView::NewIterator(ColumnFamily cf, std::
     return it;
 }
 
+std::unique_ptr<ReadView::Iterator> ReadView::NewSeekableIterator(ColumnFamily cf) const {
+    auto it = std::unique_ptr<Iterator>(new Iterator());
+    it->check_upper_ = true;
+    it->db_.reset(store_.db()->NewIterator(ts_.For(cf), store_.cf(cf)));
+    if (overlay_ != nullptr) {
+        it->overlay_map_ = &overlay_->map(cf);
+        it->overlay_it_ = it->overlay_map_->end();
+        it->overlay_end_ = it->overlay_map_->end();
+    }
+    return it;
+}
+
+void ReadView::Iterator::Seek(std::string_view lower, std::string_view upper) {
+    upper_.assign(upper);
+    db_->Seek(rocksdb::Slice(lower.data(), lower.size()));
+    if (overlay_map_ != nullptr) {
+        overlay_it_ = overlay_map_->lower_bound(lower);
+        overlay_end_ = upper.empty() ? overlay_map_->end() : overlay_map_->lower_bound(upper);
+    }
+    Settle();
+}
+
 Status ReadView::Iterator::status() const {
     return storage::FromRocks(db_->status(), "iterating");
 }
@@ -85,7 +107,10 @@ Status ReadView::Iterator::status() const {
 // hide the database key.
 void ReadView::Iterator::Settle() {
     while (true) {
-        const bool db_valid = db_->Valid();
+        const bool db_valid =
+            db_->Valid() &&
+            (!check_upper_ || upper_.empty() ||
+             std::string_view(db_->key().data(), db_->key().size()) < std::string_view(upper_));
         const bool ov_valid = overlay_it_ != overlay_end_;
         if (!db_valid && !ov_valid) {
             valid_ = false;

@@ -29,6 +29,11 @@ class ReadView {
         : store_(store), ts_(ts), overlay_(overlay) {}
 
     [[nodiscard]] Timestamp ts() const { return ts_.value(); }
+    [[nodiscard]] bool has_overlay() const { return overlay_ != nullptr; }
+    /// Whether the overlay (the transaction's own writes) has `key` (written or deleted).
+    [[nodiscard]] bool OverlayHas(storage::ColumnFamily cf, std::string_view key) const {
+        return overlay_ != nullptr && overlay_->Find(cf, key) != nullptr;
+    }
 
     /// The value of `key`, or nullopt when absent.
     Result<std::optional<std::string>> Get(storage::ColumnFamily cf, std::string_view key) const;
@@ -45,6 +50,9 @@ class ReadView {
         [[nodiscard]] std::string_view key() const { return key_; }
         [[nodiscard]] std::string_view value() const { return value_; }
         [[nodiscard]] Status status() const;
+        /// Only for an iterator from NewSeekableIterator: repositions it on [lower, upper) (no
+        /// upper bound if empty), reusing the storage iterator (much cheaper than a new one).
+        void Seek(std::string_view lower, std::string_view upper);
 
       private:
         friend class ReadView;
@@ -52,6 +60,8 @@ class ReadView {
 
         std::string upper_;
         rocksdb::Slice upper_slice_;
+        bool check_upper_ = false;  // the bound is checked here, not by RocksDB (seekable)
+        const WriteSet::Map* overlay_map_ = nullptr;
         std::unique_ptr<rocksdb::Iterator> db_;
         WriteSet::Map::const_iterator overlay_it_;
         WriteSet::Map::const_iterator overlay_end_;
@@ -63,6 +73,9 @@ class ReadView {
     [[nodiscard]] std::unique_ptr<Iterator> NewIterator(storage::ColumnFamily cf,
                                                         std::string_view lower,
                                                         std::string_view upper) const;
+    /// An iterator to Seek repeatedly (e.g. once per adjacency list of a traversal); not
+    /// positioned until the first Seek.
+    [[nodiscard]] std::unique_ptr<Iterator> NewSeekableIterator(storage::ColumnFamily cf) const;
 
   private:
     const storage::Store& store_;

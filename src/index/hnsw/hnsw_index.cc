@@ -972,16 +972,21 @@ class HnswIndex::Impl {
             std::max<std::size_t>(1, num_live_.load(std::memory_order_relaxed));
 
         FilterStrategy strategy = FilterStrategy::kNone;
-        if (options.filter == nullptr && options.strategy == FilterStrategy::kExactScan) {
+        const RowBitmap* filter = options.filter;
+        const std::function<bool(std::uint32_t)>* predicate =
+            filter == nullptr ? options.predicate : nullptr;
+        if (filter == nullptr && predicate == nullptr &&
+            options.strategy == FilterStrategy::kExactScan) {
             strategy = FilterStrategy::kExactScan;  // asked for: exact, without a filter too
-        } else if (options.filter != nullptr) {
-            stats.filter_rows = options.filter->cardinality();
+        } else if (filter != nullptr || predicate != nullptr) {
+            stats.filter_rows = filter != nullptr ? filter->cardinality() : options.predicate_rows;
             stats.selectivity = std::min(
                 1.0, static_cast<double>(stats.filter_rows) / static_cast<double>(rows_in_index));
             strategy = options.strategy;
             if (strategy == FilterStrategy::kAuto || strategy == FilterStrategy::kNone) {
                 const FilterPlannerOptions& p = options.planner;
-                if (stats.filter_rows <= p.exact_scan_max_rows || stats.filter_rows <= ef) {
+                if (filter != nullptr &&
+                    (stats.filter_rows <= p.exact_scan_max_rows || stats.filter_rows <= ef)) {
                     strategy = FilterStrategy::kExactScan;
                 } else if (stats.selectivity >= p.post_filter_from) {
                     strategy = FilterStrategy::kPostFilter;
@@ -989,7 +994,16 @@ class HnswIndex::Impl {
                     strategy = FilterStrategy::kInGraph;
                 }
             }
+            if (predicate != nullptr && strategy == FilterStrategy::kExactScan) {
+                return Status::InvalidArgument(
+                    "an exact scan needs the filter's rows: a predicate filter runs in-graph or "
+                    "post-filter");
+            }
         }
+        // Whether a row passes the filter (bitmap or predicate).
+        auto passes = [filter, predicate](std::uint32_t row32) {
+            return filter != nullptr ? filter->contains(row32) : (*predicate)(row32);
+        };
         stats.strategy = strategy;
         // A quantized index ranks on 8-bit codes, then re-ranks the best `keep` with full vectors;
         // an exact scan keeps more of them so that its result is exact in practice.
@@ -1030,19 +1044,22 @@ class HnswIndex::Impl {
                         },
                         false, *visited, stats);
                 } else {
-                    const RowBitmap* filter = options.filter;
                     const bool in_graph = strategy == FilterStrategy::kInGraph;
-                    // The filter first, from the compact node -> row array: most nodes fail it,
-                    // and it costs them no read of their block.
-                    auto accept = [this, snapshot, exclude, filter, in_graph](NodeId n) {
+                    // The bitmap first, from the compact node -> row array: most nodes fail it,
+                    // and it costs them no read of their block. A predicate (an adjacency read)
+                    // is the costliest test: last.
+                    auto accept = [this, snapshot, exclude, filter, &passes, in_graph](NodeId n) {
                         const std::uint32_t row32 = CompactRow(n);
-                        if (in_graph && !filter->contains(row32)) {
+                        if (in_graph && filter != nullptr && !filter->contains(row32)) {
                             return false;
                         }
                         if (exclude != nullptr && exclude->contains(row32)) {
                             return false;
                         }
-                        return Visible(n, snapshot);
+                        if (!Visible(n, snapshot)) {
+                            return false;
+                        }
+                        return !in_graph || filter != nullptr || passes(row32);
                     };
                     top = SearchLayer(query.data(), ep, ep_dist, search_ef, 0, accept, two_hop,
                                       *visited, stats);
@@ -1052,7 +1069,7 @@ class HnswIndex::Impl {
                         while (!top.empty()) {
                             const DistId item = top.top();
                             top.pop();
-                            if (filter->contains(RowOf(item.second))) {
+                            if (passes(RowOf(item.second))) {
                                 kept.push(item);
                             }
                         }
@@ -1066,7 +1083,9 @@ class HnswIndex::Impl {
             // Never fewer than k results when k exist: fall back to an exact scan.
             // Without a filter the bound is every node not removed (some may be invisible at
             // this snapshot, so a fallback can be wasted, but never a short answer).
-            if (top.size() < k) {
+            if (top.size() < k && predicate != nullptr) {
+                stats.incomplete = true;  // the caller has the means to enumerate, not us
+            } else if (top.size() < k) {
                 const std::uint64_t available =
                     options.filter != nullptr
                         ? stats.filter_rows

@@ -100,6 +100,14 @@ struct SearchOptions {
     /// Rows never returned (e.g. rows a transaction rewrote; its own version is searched apart).
     const RowBitmap* exclude = nullptr;
     FilterPlannerOptions planner;
+    /// A filter given as a test per row instead of a bitmap (e.g. graph reachability checked
+    /// for each candidate); used when `filter` is null. predicate_rows estimates how many rows
+    /// pass (the planner's input in place of a bitmap's cardinality). A predicate cannot be
+    /// enumerated, so the search never scans exactly with it: kExactScan is refused
+    /// (InvalidArgument; kAuto picks in-graph or post-filter), and when the graph search finds
+    /// fewer than k rows SearchStats::incomplete is set instead of falling back.
+    const std::function<bool(std::uint32_t row)>* predicate = nullptr;
+    std::uint64_t predicate_rows = 0;
 };
 
 struct Neighbor {
@@ -120,6 +128,8 @@ struct SearchStats {
     /// The beam width of the layer-0 search (0: no graph search ran, e.g. an exact scan).
     std::size_t ef_searched = 0;
     bool fell_back_to_exact = false;  ///< the graph found fewer than k of >= k matches
+    /// A predicate search found fewer than k rows (more may match: the caller decides).
+    bool incomplete = false;
 };
 
 struct SearchResult {

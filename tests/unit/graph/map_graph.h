@@ -2,7 +2,9 @@
 //
 // MapGraph — an in-memory AdjacencySource for the graph tests: a list of edges indexed both
 // ways, listed in (label, other) order (insertion order among equal keys). It records the calls
-// it gets and can fail on one node with IOError.
+// it gets and can fail on one node with IOError. With set_packed(true) it also serves packed
+// lists (ReadList), so that the operators take their fast path; every edge carries the other
+// end's id ("c<collection>r<row>", IdOf) either way.
 //
 // Thread safety: thread-compatible.
 #pragma once
@@ -70,18 +72,64 @@ class MapGraph : public AdjacencySource {
         }
         for (std::size_t idx : List(node, dir)) {
             const TestEdge& edge = edges_[idx];
+            const NodeRef other = dir == Direction::kOut ? edge.to : edge.from;
             const EdgeView view{
-                .other = dir == Direction::kOut ? edge.to : edge.from,
+                .other = other,
                 .label = edge.label,
                 .weight = edge.weight,
                 .properties = need_properties ? std::string_view(edge.properties) : "",
                 .has_properties = !edge.properties.empty(),
-                .reversed = dir == Direction::kIn};
+                .reversed = dir == Direction::kIn,
+                .other_id = IdOf(other)};
             if (!visit(view)) {
                 break;
             }
         }
         return Status::Ok();
+    }
+
+    Result<PackedListPtr> ReadList(NodeRef node, Direction dir) override {
+        if (!packed_) {
+            return PackedListPtr();
+        }
+        ++list_reads;
+        if (dir == Direction::kBoth) {
+            ADD_FAILURE() << "ReadList called with kBoth";
+            return Status::Internal("kBoth");
+        }
+        if (fail_on.has_value() && *fail_on == node) {
+            return Status::IOError("injected failure");
+        }
+        auto& lists = dir == Direction::kOut ? packed_out_ : packed_in_;
+        if (auto it = lists.find(node); it != lists.end()) {
+            return it->second;
+        }
+        std::vector<EdgeView> views;
+        for (std::size_t idx : List(node, dir)) {
+            const TestEdge& edge = edges_[idx];
+            const NodeRef other = dir == Direction::kOut ? edge.to : edge.from;
+            views.push_back(EdgeView{.other = other,
+                                     .label = edge.label,
+                                     .weight = edge.weight,
+                                     .has_properties = !edge.properties.empty(),
+                                     .other_id = IdOf(other)});
+        }
+        PackedListPtr list = PackList(labels_, views);
+        lists.emplace(node, list);
+        return list;
+    }
+
+    void set_packed(bool packed) { packed_ = packed; }
+
+    // The id every edge gives for `node` (stable for the graph's lifetime).
+    std::string_view IdOf(NodeRef node) {
+        auto it = ids_.find(node);
+        if (it == ids_.end()) {
+            it = ids_.emplace(node, "c" + std::to_string(node.collection) + "r" +
+                                        std::to_string(node.row))
+                     .first;
+        }
+        return it->second;
     }
 
     // The indexes (into edges()) of the edges of `node` in `dir` (kOut or kIn), in listing order.
@@ -95,12 +143,18 @@ class MapGraph : public AdjacencySource {
 
     int calls = 0;
     int calls_with_properties = 0;
+    int list_reads = 0;
     std::optional<NodeRef> fail_on;
 
   private:
     std::vector<TestEdge> edges_;
     std::map<NodeRef, std::vector<std::size_t>> out_;
     std::map<NodeRef, std::vector<std::size_t>> in_;
+    bool packed_ = false;
+    LabelTable labels_{1 << 20};
+    std::map<NodeRef, PackedListPtr> packed_out_;
+    std::map<NodeRef, PackedListPtr> packed_in_;
+    std::map<NodeRef, std::string> ids_;
 };
 
 }  // namespace phenix::graph::testing

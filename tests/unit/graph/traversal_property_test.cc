@@ -129,6 +129,7 @@ std::map<NodeRef, std::uint32_t> BruteExpand(const MapGraph& graph, const Expand
 RC_GTEST_PROP(TraversalProperty, ExpandMatchesWalkEnumeration, ()) {
     const RandomGraph random = GenGraph(6, 9);
     MapGraph graph(random.edges);
+    graph.set_packed(*rc::gen::arbitrary<bool>());
     ExpandSpec spec;
     const auto num_starts = Uniform<std::size_t>(1, 3);
     for (std::size_t idx = 0; idx < num_starts; ++idx) {
@@ -204,6 +205,7 @@ std::vector<std::vector<std::size_t>> BrutePaths(const MapGraph& graph, const Pa
 RC_GTEST_PROP(TraversalProperty, FindPathsMatchesFilteredWalks, ()) {
     const RandomGraph random = GenGraph(5, 9);
     MapGraph graph(random.edges);
+    graph.set_packed(*rc::gen::arbitrary<bool>());
     PathSpec spec;
     spec.start = N(Uniform<std::uint64_t>(0, random.num_nodes));
     if (*rc::gen::inRange(0, 3) != 0) {
@@ -244,6 +246,7 @@ RC_GTEST_PROP(TraversalProperty, FindPathsMatchesFilteredWalks, ()) {
 RC_GTEST_PROP(TraversalProperty, ShortestPathMatchesBellmanFord, ()) {
     const RandomGraph random = GenGraph(7, 14);
     MapGraph graph(random.edges);
+    graph.set_packed(*rc::gen::arbitrary<bool>());
     ShortestPathSpec spec;
     spec.from = N(Uniform<std::uint64_t>(0, random.num_nodes));
     spec.direction = GenDirection();
@@ -319,6 +322,7 @@ RC_GTEST_PROP(TraversalProperty, ShortestPathMatchesBellmanFord, ()) {
 RC_GTEST_PROP(TraversalProperty, DegreeCountsMatchingEdges, ()) {
     const RandomGraph random = GenGraph(4, 10);
     MapGraph graph(random.edges);
+    graph.set_packed(*rc::gen::arbitrary<bool>());
     const NodeRef node = N(Uniform<std::uint64_t>(0, random.num_nodes));
     const Direction dir = GenDirection();
     const EdgePredicate predicate = GenPredicate();
