@@ -614,11 +614,12 @@ class CopyFrom {
                 }
                 if (ctx_.Interrupted()) {
                     PHENIX_RETURN_IF_ERROR(Flush());
-                    return Status(StatusCode::kCancelled, 
+                    return Status(
+                        StatusCode::kCancelled,
                         "COPY cancelled after line " + std::to_string(num_lines_) + ": " +
-                        std::to_string(num_entities_) +
-                        " entities were loaded (edges to entities of later lines were not "
-                        "written); run it again to finish (COPY upserts)");
+                            std::to_string(num_entities_) +
+                            " entities were loaded (edges to entities of later lines were not "
+                            "written); run it again to finish (COPY upserts)");
                 }
             }
         }
@@ -727,6 +728,7 @@ class CopyFrom {
             if (!in_edge_phase_) {
                 num_entities_ += batch_.size();
             }
+            num_edges_ += EdgesOf(batch_);
         } else {
             // Rare (lines are pre-validated): find the offending line(s) one write at a time.
             PHENIX_RETURN_IF_ERROR(RetryOneByOne());
@@ -754,6 +756,7 @@ class CopyFrom {
                 if (!in_edge_phase_) {
                     ++num_entities_;
                 }
+                num_edges_ += ops[op_idx].entity.edges.size();
                 continue;
             }
             if (in_edge_phase_) {
@@ -803,6 +806,13 @@ class CopyFrom {
     // The second pass: the remembered edge lists, now that every line is loaded.
     Status WriteDeferredEdges() {
         in_edge_phase_ = true;
+        const Clock::time_point edges_start = Clock::now();
+        if (ctx_.progress && !deferred_by_id_.empty()) {
+            ctx_.progress("COPY " + ref_.name + ": " + std::to_string(num_entities_) +
+                          " entities written; now the edges of " +
+                          std::to_string(deferred_by_id_.size()) +
+                          " entities that point at later lines");
+        }
         // Resolve everything first, so that a missing target under ON_ERROR stop fails before
         // any edge list is written.
         struct Pending {
@@ -859,6 +869,12 @@ class CopyFrom {
         }
         pending.clear();
         WriteInParallel(batches);
+        for (const EdgeBatch& item : batches) {
+            if (item.status.ok()) {
+                num_late_edges_ += EdgesOf(item.batch);
+            }
+        }
+        late_edge_seconds_ = SecondsSince(edges_start);
         // Rejected batches (rare), in file order, one operation at a time to name the lines.
         for (EdgeBatch& rejected : batches) {
             if (rejected.status.ok()) {
@@ -938,6 +954,12 @@ class CopyFrom {
             if (num_skipped_lines_ > 0) {
                 line += ", " + std::to_string(num_skipped_lines_) + " lines skipped";
             }
+            line += "; " + std::to_string(num_edges_) + " edges";
+            if (num_late_edges_ > 0) {
+                std::snprintf(elapsed, sizeof elapsed, "%.2f", late_edge_seconds_);
+                line += " (" + std::to_string(num_late_edges_) +
+                        " to later lines, written at the end in " + elapsed + " s)";
+            }
         } else {
             line += ", " + std::to_string(rate) + "/s";
         }
@@ -955,6 +977,14 @@ class CopyFrom {
         last_progress_ = now;
         ctx_.progress("COPY " + ref_.name + ": edges to later lines, " + std::to_string(done) +
                       "/" + std::to_string(total) + " entities");
+    }
+
+    static std::uint64_t EdgesOf(const WriteBatch& batch) {
+        std::uint64_t num_edges = 0;
+        for (const WriteBatch::Op& op : batch.ops()) {
+            num_edges += op.entity.edges.size();
+        }
+        return num_edges;
     }
 
     QueryResult MakeResult() const {
@@ -1007,6 +1037,9 @@ class CopyFrom {
     std::uint64_t num_entities_ = 0;
     std::uint64_t num_skipped_lines_ = 0;
     std::uint64_t num_skipped_edges_ = 0;
+    std::uint64_t num_edges_ = 0;       // written, with their entities or at the end
+    std::uint64_t num_late_edges_ = 0;  // written at the end (see WriteDeferredEdges)
+    double late_edge_seconds_ = 0;
     std::vector<std::string> skip_reasons_;
 };
 
@@ -1051,9 +1084,9 @@ Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std
             ++num_entities;
         }
         if (ctx.Interrupted()) {
-            return fail(Status(StatusCode::kCancelled, "COPY TO cancelled after " +
-                                          std::to_string(num_entities) + " entities; '" + path +
-                                          "' was not written"));
+            return fail(Status(StatusCode::kCancelled,
+                               "COPY TO cancelled after " + std::to_string(num_entities) +
+                                   " entities; '" + path + "' was not written"));
         }
         if (ctx.progress && Clock::now() - last_progress >= kProgressInterval) {
             last_progress = Clock::now();
