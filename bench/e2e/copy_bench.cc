@@ -14,7 +14,14 @@
 // "indexed"|"recall",...}; progress on stderr.
 //
 //   phenix_copy_bench --data=DIR/medium --db=/tmp/copy-db [--jsonl=FILE] [--metric=l2|cos]
-//                     [--no-edges] [--no-meta] [--limit=N] [--queries=200] [--ef=64] [--k=10]
+//                     [--no-edges] [--no-meta] [--no-vectors] [--limit=N] [--queries=200]
+//                     [--ef=64] [--k=10] [--relaxed] [--no-reopen]
+//
+// --no-vectors loads the entities without their vectors (the graph and metadata alone: COPY's
+// own cost without the index builder beside it). --relaxed opens with Durability::kRelaxed.
+// After the load the bench closes the database and opens it again (phase "reopen": the close,
+// and the first open after the load, which replays whatever write-ahead log the close left)
+// unless --no-reopen.
 //
 // --db is deleted first. --jsonl defaults to /tmp/phenix-copy-bench/SET[...].jsonl (kept, so
 // later runs skip the conversion).
@@ -69,6 +76,7 @@ struct Args {
     bool with_meta = true;
     bool with_vectors = true;
     bool reopen = true;
+    bool relaxed = false;
     std::size_t limit = 0;  // 0: every base vector
     std::size_t queries = 200;
     std::uint32_t ef = 64;
@@ -111,6 +119,8 @@ Args ParseArgs(int argc, char** argv) {
             args.with_vectors = false;
         } else if (flag == "--no-reopen") {
             args.reopen = false;
+        } else if (flag == "--relaxed") {
+            args.relaxed = true;
         } else if (flag == "--limit") {
             args.limit = ParseNumber<std::size_t>(flag, value);
         } else if (flag == "--queries") {
@@ -262,11 +272,14 @@ int main(int argc, char** argv) {
         .Int("n", num_rows)
         .Int("dim", base.dim)
         .Str("metric", args.metric)
+        .Str("durability", args.relaxed ? "relaxed" : "sync")
         .Emit();
 
     std::error_code ec;
     fs::remove_all(args.db, ec);
-    auto opened = phenix::Database::Open(args.db);
+    phenix::Options options;
+    options.durability = args.relaxed ? phenix::Durability::kRelaxed : phenix::Durability::kSync;
+    auto opened = phenix::Database::Open(args.db, options);
     if (!opened.ok()) {
         kConsole.Fail(kExitCheckFailed, "open: " + opened.status().ToString());
     }
@@ -284,11 +297,13 @@ int main(int argc, char** argv) {
     phenix::QuerySession session(*db);
     const auto start = Clock::now();
     double late_edges_announced = 0;  // seconds after start when COPY began the late edges
+    double late_edges_cpu = 0;        // process CPU seconds then
     std::string final_progress;
     session.set_progress([&](std::string_view line) {
         std::fprintf(stderr, "copy_bench: %.*s\n", static_cast<int>(line.size()), line.data());
         if (line.find("entities that point at later lines") != std::string_view::npos) {
             late_edges_announced = Seconds(start);
+            late_edges_cpu = phenix::bench_process::CpuSeconds();
         }
         final_progress = line;
     });
@@ -319,6 +334,8 @@ int main(int argc, char** argv) {
         .Num("late_edges_per_s",
              late.seconds > 0 ? static_cast<double>(late.late_edges) / late.seconds : 0.0)
         .Num("before_late_edges_seconds", late_edges_announced)
+        .Num("before_late_edges_cpu_seconds",
+             late_edges_cpu > 0 ? late_edges_cpu - cpu_before : 0.0)
         .Int("unindexed_rows", info.ok() ? info->unindexed_rows : 0)
         .Int("rss_bytes", phenix::bench_process::RssBytes())
         .Num("load_average", phenix::bench_process::LoadAverage())
@@ -393,7 +410,7 @@ int main(int argc, char** argv) {
     db.reset();
     if (args.reopen) {
         const auto open_start = Clock::now();
-        auto reopened = phenix::Database::Open(args.db);
+        auto reopened = phenix::Database::Open(args.db, options);
         const double open_seconds = Seconds(open_start);
         if (!reopened.ok()) {
             kConsole.Fail(kExitCheckFailed, "reopen: " + reopened.status().ToString());

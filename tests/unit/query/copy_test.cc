@@ -141,6 +141,11 @@ TEST_F(CopyFromFile, ReadsEveryLineShapeLikeEntityFromJson) {
         R"({"id":"p7","vector":[1,2,3],"edges":[{"label":"e","target":"p2","collection":"docs"}]})",
         R"({"id":"p8","vector":[]})",
         "{\"id\":\"p9\",\t\"vector\":[4,5,6]}\r",
+        // Edge shapes: the fast path reads EntityToJson's shape, the rest falls back.
+        R"({"id":"p10","edges":[ {"label":"w","target":"p1","weight":-0} , {"target":"p2","weight":1E2,"label":"w"},{"label":"v","target":"p3","collection":"docs","weight":0.30000001,"properties":null},{"label":"n","target":"p11","weight":-7}]})",
+        R"({"id":"p11","edges":[]})",
+        R"({"id":"p12","edges":[{"label":"a","target":"p1","label":"b"},{"label":"e","target":"p\u0031"}]})",
+        R"({"id":"p13","edges":[{"label":"same","target":"p1","weight":1},{"label":"same","target":"p1","weight":2}]})",
     };
     std::string content;
     for (const std::string& line : lines) {
@@ -151,6 +156,7 @@ TEST_F(CopyFromFile, ReadsEveryLineShapeLikeEntityFromJson) {
     EXPECT_EQ(result->affected, lines.size());
 
     COPY_ASSERT_OK(db_->CreateCollection({.ref = "expected", .dimension = 3}));
+    WriteBatch batch;  // one batch: some edges point at later lines
     for (const std::string& line : lines) {
         auto entity = EntityFromJson(line);
         ASSERT_TRUE(entity.ok()) << line << ": " << entity.status().ToString();
@@ -159,8 +165,9 @@ TEST_F(CopyFromFile, ReadsEveryLineShapeLikeEntityFromJson) {
                 edge.target_collection = "expected";
             }
         }
-        COPY_ASSERT_OK(db_->Upsert("expected", *entity));
+        batch.Upsert("expected", *entity);
     }
+    COPY_ASSERT_OK(db_->Write(batch));
     auto got = All("docs");
     auto want = All("expected");
     ASSERT_EQ(got.size(), want.size());
@@ -181,7 +188,12 @@ TEST_F(CopyFromFile, MalformedShapesFailLikeEntityFromJson) {
           R"({"id":"a","vector":[1,2,]})", R"({"id":"a","metadata":{"x":}})",
           R"({"id":"a","metadata":[1]})", R"({"id":"a","edges":[{"label":"x"}]})",
           R"({"id":"a","vector":[1,2,1e999]})", R"({"id":5})", R"({"vector":[1,2,3]})",
-          R"({"id":"a","extra":1})"}) {
+          R"({"id":"a","extra":1})",
+          R"({"id":"a","edges":[{"label":"x","target":"a","weight":"1"}]})",
+          R"({"id":"a","edges":[{"label":"x","target":"a","bogus":1}]})",
+          R"({"id":"a","edges":[1]})", R"({"id":"a","edges":[{"label":"x","target":"a"},]})",
+          R"({"id":"a","edges":{"label":"x","target":"a"}})",
+          R"({"id":"a","edges":[{"label":"x","target":"a","weight":1e999}]})"}) {
         auto result = CopyFrom(WriteFile("bad.jsonl", std::string(line) + "\n"));
         ASSERT_FALSE(result.ok()) << line;
         EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << line;
