@@ -13,6 +13,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "common/coding.h"
@@ -224,6 +225,15 @@ rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf,
     }
     if (cf == ColumnFamily::kCatalog) {
         cf_options.merge_operator = NewCounterMergeOperator();
+    } else {
+        // Every other key starts with (tenant, collection). A write's keys reach the memtable in
+        // ascending order (the engine sorts each batch) but land between keys already there (an
+        // in-edge key is filed under its target's row); without a hint, each insert whose
+        // predecessor is not adjacent searches the skiplist again from the top. With a hint per
+        // collection, RocksDB moves the previous insert's position up only as far as needed
+        // (single-writer inserts only; ~250 bytes per collection).
+        cf_options.memtable_insert_with_hint_prefix_extractor.reset(
+            rocksdb::NewFixedPrefixTransform(kCollectionPrefixBytes));
     }
     if (IsVersioned(cf)) {
         cf_options.comparator = rocksdb::BytewiseComparatorWithU64Ts();
