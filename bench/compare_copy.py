@@ -11,13 +11,16 @@ build threads, default: every core, as Phenix's builder uses) and phenix_copy_be
 data kit converted to JSON lines into a fresh database, until the vector index holds every
 vector). Prints every line of both, then one summary line per round:
 {"lib":"compare-copy","hnswlib_build_per_s", "copy_per_s", "indexed_per_s",
- "ratio_copy", "ratio_indexed"} (ratios: Phenix rate / hnswlib rate; the target is >= 0.8).
+ "ratio_copy", "ratio_indexed", "hnswlib_cpu_s", "indexed_cpu_s", "ratio_indexed_cpu"} (ratios:
+Phenix rate / hnswlib rate, and hnswlib CPU seconds / Phenix CPU seconds to the complete index;
+above 1 means Phenix is faster).
 Use Debian's /usr/bin/python3 (python3-hnswlib, python3-numpy: scripts/install-deps.sh --bench).
 """
 
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 
@@ -25,15 +28,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def run_lines(cmd):
+    """The JSON lines `cmd` prints, and the CPU seconds (user + system) the child used."""
     print(f"compare_copy: {' '.join(cmd)}", file=sys.stderr, flush=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     lines = []
     for text in out.splitlines():
         text = text.strip()
         if text.startswith("{"):
             print(text, flush=True)
             lines.append(json.loads(text))
-    return lines
+    return lines, cpu
 
 
 def phase(lines, lib, name):
@@ -64,8 +71,9 @@ def main():
                 "--metric", "l2", "--m", "16", "--ef-construction", "200", "--libs", "hnswlib",
                 "--threads", str(a.threads), "--efs", "64", "--runs", "1", "--nq", "200"]
     for round_idx in range(a.rounds):
-        hnsw = phase(run_lines(hnsw_cmd), "hnswlib", "build")
-        copy_lines = run_lines(copy_cmd)
+        hnsw_lines, hnsw_cpu = run_lines(hnsw_cmd)
+        hnsw = phase(hnsw_lines, "hnswlib", "build")
+        copy_lines, _ = run_lines(copy_cmd)
         context = phase(copy_lines, "phenix-copy", "context")
         copied = phase(copy_lines, "phenix-copy", "copy")
         indexed = phase(copy_lines, "phenix-copy", "indexed")
@@ -80,6 +88,13 @@ def main():
             "indexed_per_s": round(indexed["entities_per_s"]),
             "ratio_copy": round(copied["entities_per_s"] / hnsw_rate, 3),
             "ratio_indexed": round(indexed["entities_per_s"] / hnsw_rate, 3),
+            # CPU seconds: hnswlib's whole child process (reading the set, the build, 200
+            # queries); Phenix's from the start of COPY to the complete index. Less disturbed
+            # by other work on a shared machine than the wall-clock ratios.
+            "hnswlib_cpu_s": round(hnsw_cpu, 1),
+            "indexed_cpu_s": round(indexed.get("cpu_seconds", 0), 1),
+            "ratio_indexed_cpu": round(hnsw_cpu / indexed["cpu_seconds"], 3)
+            if indexed.get("cpu_seconds") else None,
         }), flush=True)
 
 

@@ -14,7 +14,14 @@
 // "indexed"|"recall",...}; progress on stderr.
 //
 //   phenix_copy_bench --data=DIR/medium --db=/tmp/copy-db [--jsonl=FILE] [--metric=l2|cos]
-//                     [--no-edges] [--no-meta] [--limit=N] [--queries=200] [--ef=64] [--k=10]
+//                     [--no-edges] [--no-meta] [--no-vectors] [--limit=N] [--queries=200]
+//                     [--ef=64] [--k=10] [--relaxed] [--no-reopen]
+//
+// --no-vectors loads the entities without their vectors (the graph and metadata alone: COPY's
+// own cost without the index builder beside it). --relaxed opens with Durability::kRelaxed.
+// After the load the bench closes the database and opens it again (phase "reopen": the close,
+// and the first open after the load, which replays whatever write-ahead log the close left)
+// unless --no-reopen.
 //
 // --db is deleted first. --jsonl defaults to /tmp/phenix-copy-bench/SET[...].jsonl (kept, so
 // later runs skip the conversion).
@@ -67,6 +74,9 @@ struct Args {
     std::string metric = "l2";
     bool with_edges = true;
     bool with_meta = true;
+    bool with_vectors = true;
+    bool reopen = true;
+    bool relaxed = false;
     std::size_t limit = 0;  // 0: every base vector
     std::size_t queries = 200;
     std::uint32_t ef = 64;
@@ -105,6 +115,12 @@ Args ParseArgs(int argc, char** argv) {
             args.with_edges = false;
         } else if (flag == "--no-meta") {
             args.with_meta = false;
+        } else if (flag == "--no-vectors") {
+            args.with_vectors = false;
+        } else if (flag == "--no-reopen") {
+            args.reopen = false;
+        } else if (flag == "--relaxed") {
+            args.relaxed = true;
         } else if (flag == "--limit") {
             args.limit = ParseNumber<std::size_t>(flag, value);
         } else if (flag == "--queries") {
@@ -126,7 +142,7 @@ Args ParseArgs(int argc, char** argv) {
     if (args.jsonl.empty()) {
         const std::string set_name = fs::path(args.data).filename().string();
         args.jsonl = "/tmp/phenix-copy-bench/" + set_name + (args.with_edges ? "" : "-noedges") +
-                     (args.with_meta ? "" : "-nometa") +
+                     (args.with_meta ? "" : "-nometa") + (args.with_vectors ? "" : "-novectors") +
                      (args.limit > 0 ? "-" + std::to_string(args.limit) : "") + ".jsonl";
     }
     return args;
@@ -158,8 +174,10 @@ void Convert(const Args& args, const phenix::bench_kit::Matrix<float>& base) {
     phenix::Entity entity;
     for (std::size_t row = 0; row < num_rows; ++row) {
         entity.id = std::to_string(row);
-        const auto vector = base.Row(row);
-        entity.vector.assign(vector.begin(), vector.end());
+        if (args.with_vectors) {
+            const auto vector = base.Row(row);
+            entity.vector.assign(vector.begin(), vector.end());
+        }
         entity.metadata = args.with_meta ? meta[row] : "{}";
         entity.edges.clear();
         while (edge_idx < edges.size() && edges.src[edge_idx] < row) {
@@ -190,6 +208,35 @@ void Convert(const Args& args, const phenix::bench_kit::Matrix<float>& base) {
         .Int("forward_edges", num_forward)
         .Int("bytes", fs::file_size(args.jsonl))
         .Emit();
+}
+
+// What COPY's final progress line says about the edges: "...; N edges (M to later lines,
+// written at the end in S s)" (zeros when it does not say).
+struct LateEdges {
+    std::uint64_t edges = 0;
+    std::uint64_t late_edges = 0;
+    double seconds = 0;
+};
+
+LateEdges ParseLateEdges(const std::string& line) {
+    LateEdges out;
+    const auto semicolon = line.rfind("; ");
+    if (semicolon == std::string::npos) {
+        return out;
+    }
+    unsigned long long edges = 0;
+    unsigned long long late = 0;
+    double seconds = 0;
+    const char* text = line.c_str() + semicolon + 2;
+    const int num_read =
+        std::sscanf(text, "%llu edges (%llu to later lines, written at the end in %lf s)", &edges,
+                    &late, &seconds);
+    out.edges = num_read >= 1 ? edges : 0;
+    if (num_read == 3) {
+        out.late_edges = late;
+        out.seconds = seconds;
+    }
+    return out;
 }
 
 }  // namespace
@@ -225,11 +272,14 @@ int main(int argc, char** argv) {
         .Int("n", num_rows)
         .Int("dim", base.dim)
         .Str("metric", args.metric)
+        .Str("durability", args.relaxed ? "relaxed" : "sync")
         .Emit();
 
     std::error_code ec;
     fs::remove_all(args.db, ec);
-    auto opened = phenix::Database::Open(args.db);
+    phenix::Options options;
+    options.durability = args.relaxed ? phenix::Durability::kRelaxed : phenix::Durability::kSync;
+    auto opened = phenix::Database::Open(args.db, options);
     if (!opened.ok()) {
         kConsole.Fail(kExitCheckFailed, "open: " + opened.status().ToString());
     }
@@ -245,13 +295,23 @@ int main(int argc, char** argv) {
     }
 
     phenix::QuerySession session(*db);
-    session.set_progress([](std::string_view line) {
-        std::fprintf(stderr, "copy_bench: %.*s\n", static_cast<int>(line.size()), line.data());
-    });
     const auto start = Clock::now();
+    double late_edges_announced = 0;  // seconds after start when COPY began the late edges
+    double late_edges_cpu = 0;        // process CPU seconds then
+    std::string final_progress;
+    session.set_progress([&](std::string_view line) {
+        std::fprintf(stderr, "copy_bench: %.*s\n", static_cast<int>(line.size()), line.data());
+        if (line.find("entities that point at later lines") != std::string_view::npos) {
+            late_edges_announced = Seconds(start);
+            late_edges_cpu = phenix::bench_process::CpuSeconds();
+        }
+        final_progress = line;
+    });
+    const double cpu_before = phenix::bench_process::CpuSeconds();
     auto copied =
         session.Execute("COPY " + std::string(kCollection) + " FROM '" + args.jsonl + "'");
     const double copy_seconds = Seconds(start);
+    const double copy_cpu_seconds = phenix::bench_process::CpuSeconds() - cpu_before;
     if (!copied.ok()) {
         kConsole.Fail(kExitCheckFailed, "COPY: " + copied.status().ToString());
     }
@@ -259,14 +319,26 @@ int main(int argc, char** argv) {
         kConsole.Fail(kExitCheckFailed, "COPY loaded " + std::to_string(copied->affected) + " of " +
                                             std::to_string(num_rows));
     }
+    // The final progress line: "...; N edges (M to later lines, written at the end in S s)".
+    const LateEdges late = ParseLateEdges(final_progress);
     auto info = db->GetVectorIndexInfo(kCollection);
-    Line()
-        .Str("phase", "copy")
+    auto copy_line = Line();
+    copy_line.Str("phase", "copy")
         .Str("message", copied->message)
         .Num("seconds", copy_seconds)
+        .Num("cpu_seconds", copy_cpu_seconds)
         .Num("entities_per_s", static_cast<double>(num_rows) / copy_seconds)
+        .Int("edges", late.edges)
+        .Int("late_edges", late.late_edges)
+        .Num("late_edge_seconds", late.seconds)
+        .Num("late_edges_per_s",
+             late.seconds > 0 ? static_cast<double>(late.late_edges) / late.seconds : 0.0)
+        .Num("before_late_edges_seconds", late_edges_announced)
+        .Num("before_late_edges_cpu_seconds",
+             late_edges_cpu > 0 ? late_edges_cpu - cpu_before : 0.0)
         .Int("unindexed_rows", info.ok() ? info->unindexed_rows : 0)
         .Int("rss_bytes", phenix::bench_process::RssBytes())
+        .Num("load_average", phenix::bench_process::LoadAverage())
         .Emit();
 
     for (;;) {
@@ -280,13 +352,16 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(kPollInterval);
     }
     const double indexed_seconds = Seconds(start);
-    if (info->live_nodes != num_rows) {
+    const std::size_t expected_nodes = args.with_vectors ? num_rows : 0;
+    if (info->live_nodes != expected_nodes) {
         kConsole.Fail(kExitCheckFailed, "the index has " + std::to_string(info->live_nodes) +
-                                            " live nodes, expected " + std::to_string(num_rows));
+                                            " live nodes, expected " +
+                                            std::to_string(expected_nodes));
     }
     Line()
         .Str("phase", "indexed")
         .Num("seconds", indexed_seconds)
+        .Num("cpu_seconds", phenix::bench_process::CpuSeconds() - cpu_before)
         .Num("entities_per_s", static_cast<double>(num_rows) / indexed_seconds)
         .Int("m", info->m)
         .Int("ef_construction", info->ef_construction)
@@ -295,7 +370,7 @@ int main(int argc, char** argv) {
         .Emit();
 
     // Sanity check of the index the load built (only when every base row was loaded).
-    if (args.limit == 0 && args.queries > 0) {
+    if (args.limit == 0 && args.queries > 0 && args.with_vectors) {
         try {
             const auto queries = phenix::bench_kit::ReadVecs<float>(args.data + "/query.fvecs");
             const auto truth = phenix::bench_kit::ReadVecs<std::int32_t>(
@@ -327,6 +402,33 @@ int main(int argc, char** argv) {
             kConsole.Fail(kExitBadInput, e.what());
         }
     }
+    // Close, then open again: how long the first open after the load takes (a WAL the close
+    // left unflushed is replayed here).
+    auto close_start = Clock::now();
     kConsole.Check(db->Close(), "close");
+    const double close_seconds = Seconds(close_start);
+    db.reset();
+    if (args.reopen) {
+        const auto open_start = Clock::now();
+        auto reopened = phenix::Database::Open(args.db, options);
+        const double open_seconds = Seconds(open_start);
+        if (!reopened.ok()) {
+            kConsole.Fail(kExitCheckFailed, "reopen: " + reopened.status().ToString());
+        }
+        auto count = (*reopened)->GetCollection(kCollection);
+        if (!count.ok() || count->num_entities != num_rows) {
+            kConsole.Fail(kExitCheckFailed, "after reopening, the collection does not hold " +
+                                                std::to_string(num_rows) + " entities");
+        }
+        close_start = Clock::now();
+        kConsole.Check((*reopened)->Close(), "close after reopening");
+        Line()
+            .Str("phase", "reopen")
+            .Num("close_seconds", close_seconds)
+            .Num("open_seconds", open_seconds)
+            .Num("second_close_seconds", Seconds(close_start))
+            .Int("db_bytes", phenix::bench_process::DirectoryBytes(args.db))
+            .Emit();
+    }
     return 0;
 }

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <string>
 
+#include <sys/resource.h>
+
 namespace phenix::bench_process {
 
 inline std::string CpuModel() {
@@ -45,6 +47,18 @@ inline double LoadAverage() {
     double load = -1;
     in >> load;
     return load;
+}
+
+/// CPU time this process has used so far (user + system, all threads), in seconds.
+inline double CpuSeconds() {
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) != 0) {
+        return 0;
+    }
+    auto seconds = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 /// Resident set size from /proc/self/statm (pages -> bytes); 0 if unknown.

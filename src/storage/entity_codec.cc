@@ -136,13 +136,18 @@ Status DecodeEntityRecordVector(std::string_view encoded, std::vector<float>& ou
     return Status::Ok();
 }
 
+void AppendEdgeValue(std::string& out, double weight, std::string_view other_external_id,
+                     std::string_view properties) {
+    out.push_back(static_cast<char>(kEdgeValueVersion));
+    coding::PutDouble(out, weight);
+    coding::PutLengthPrefixed(out, other_external_id);
+    coding::PutLengthPrefixed(out, properties);
+}
+
 std::string EncodeEdgeValue(const EdgeValue& value) {
     std::string out;
     out.reserve(1 + 8 + 2 + value.other_external_id.size() + 2 + value.properties.size());
-    out.push_back(static_cast<char>(kEdgeValueVersion));
-    coding::PutDouble(out, value.weight);
-    coding::PutLengthPrefixed(out, value.other_external_id);
-    coding::PutLengthPrefixed(out, value.properties);
+    AppendEdgeValue(out, value.weight, value.other_external_id, value.properties);
     return out;
 }
 

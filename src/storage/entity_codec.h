@@ -57,6 +57,9 @@ struct EdgeValue {
 };
 
 std::string EncodeEdgeValue(const EdgeValue& value);
+/// Appends the encoding of an edge value from borrowed parts to `out`.
+void AppendEdgeValue(std::string& out, double weight, std::string_view other_external_id,
+                     std::string_view properties);
 Result<EdgeValue> DecodeEdgeValue(std::string_view encoded);
 
 /// EdgeValue with views into the encoded value (no allocation; for hot read paths).

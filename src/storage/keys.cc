@@ -65,14 +65,24 @@ std::string EdgeRowPrefix(TenantId tenant, CollectionId collection, RowId row) {
     return EntityKey(tenant, collection, row);
 }
 
-std::string EncodeEdgeKey(const EdgeKey& key) {
-    std::string out = EdgeRowPrefix(key.tenant, key.collection, key.row);
+void AppendEdgeKey(std::string& out, TenantId tenant, CollectionId collection, RowId row,
+                   std::string_view label, CollectionId other_collection, RowId other_row) {
+    PutFixed32BE(out, tenant);
+    PutFixed32BE(out, collection);
+    PutFixed64BE(out, row);
     // The label is terminated by a NUL byte (labels never contain control characters), so edges
     // of one entity sort by label, then by target, and one label's edges are a key range.
-    out.append(key.label);
+    out.append(label);
     out.push_back('\0');
-    PutFixed32BE(out, key.other_collection);
-    PutFixed64BE(out, key.other_row);
+    PutFixed32BE(out, other_collection);
+    PutFixed64BE(out, other_row);
+}
+
+std::string EncodeEdgeKey(const EdgeKey& key) {
+    std::string out;
+    out.reserve(kRowPrefixBytes + key.label.size() + 1 + 4 + 8);
+    AppendEdgeKey(out, key.tenant, key.collection, key.row, key.label, key.other_collection,
+                  key.other_row);
     return out;
 }
 

@@ -52,6 +52,9 @@ struct EdgeKey {
 
 /// out_edges / in_edges: T C row label 0x00 C' row' (labels contain no NUL byte)
 std::string EncodeEdgeKey(const EdgeKey& key);
+/// Appends the key EncodeEdgeKey builds to `out` (no allocation when `out` has the capacity).
+void AppendEdgeKey(std::string& out, TenantId tenant, CollectionId collection, RowId row,
+                   std::string_view label, CollectionId other_collection, RowId other_row);
 /// False if `encoded` is not a well-formed edge key.
 bool DecodeEdgeKey(std::string_view encoded, EdgeKey& out);
 /// EdgeKey with the label as a view into the encoded key (no allocation; for hot read paths).

@@ -120,7 +120,9 @@ class Store {
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    /// Syncs the WAL (even in relaxed mode) and closes RocksDB, then releases the lock.
+    /// Syncs the WAL (even in relaxed mode), flushes the memtables (so the next open replays no
+    /// log; skipped after a failed write) and closes RocksDB, then releases the lock. A failed
+    /// flush is reported, but the store is closed and nothing acknowledged is lost.
     Status Close();
 
     [[nodiscard]] rocksdb::DB* db() const { return db_.get(); }

@@ -120,6 +120,60 @@ TEST_F(DbTest, DeleteAndReinsertInOneBatchDropsOldInEdges) {
     EXPECT_EQ(Count(), 2u);
 }
 
+// An autocommit batch reaches RocksDB sorted by key (issue 12). Where one batch writes a key
+// more than once, the last write must still win, at both ends of an edge: a repeated edge of one
+// source, an upsert of the same source later in the batch, and a delete-then-reinsert of a
+// target, with keys that sort far apart from the order they were written in.
+TEST_F(DbTest, SortedBatchKeepsTheLastWriteOfEachKey) {
+    for (int idx = 0; idx < 40; ++idx) {
+        PHENIX_ASSERT_OK(db_->Insert("docs", Doc("t" + std::to_string(idx))));
+    }
+    PHENIX_ASSERT_OK(db_->Insert("docs", Doc("keep", {1, 1, 1, 1}, "{}", {To("t5", "x", 1.0)})));
+    WriteBatch batch;
+    for (int idx = 39; idx >= 0; --idx) {  // sources written in descending id order
+        const std::string id = "s" + std::to_string(idx);
+        batch.Upsert("docs", Doc(id, {1, 2, 3, 4}, "{}",
+                                 {To("t" + std::to_string(39 - idx), "e", 1.0), To("t0", "z", 1.0),
+                                  To("t" + std::to_string(39 - idx), "e", 2.0 + idx)}));
+    }
+    batch.Upsert("docs", Doc("s3", {1, 2, 3, 4}, "{}", {To("t7", "e", 70.0)}));   // replaces s3's
+    batch.Upsert("docs", Doc("keep", {1, 1, 1, 1}, "{}", {To("t5", "x", 5.0)}));  // same key again
+    PHENIX_ASSERT_OK(db_->Write(batch));
+
+    auto s10 = db_->ListEdges("docs", "s10", EdgeDirection::kOut);
+    ASSERT_TRUE(s10.ok());
+    ASSERT_EQ(s10->size(), 2u);
+    EXPECT_EQ((*s10)[0].target_id, "t29");
+    EXPECT_DOUBLE_EQ((*s10)[0].weight, 12.0);
+    auto in_t29 = db_->ListEdges("docs", "t29", EdgeDirection::kIn);
+    ASSERT_TRUE(in_t29.ok());
+    ASSERT_EQ(in_t29->size(), 1u);
+    EXPECT_EQ((*in_t29)[0].source_id, "s10");
+    EXPECT_DOUBLE_EQ((*in_t29)[0].weight, 12.0);
+    // s3's first list is gone from both ends; only its second one is stored.
+    auto s3 = db_->ListEdges("docs", "s3", EdgeDirection::kOut);
+    ASSERT_TRUE(s3.ok());
+    ASSERT_EQ(s3->size(), 1u);
+    EXPECT_EQ((*s3)[0].target_id, "t7");
+    auto in_t36 = db_->ListEdges("docs", "t36", EdgeDirection::kIn);
+    ASSERT_TRUE(in_t36.ok());
+    EXPECT_TRUE(in_t36->empty());
+    auto in_t0 = db_->ListEdges("docs", "t0", EdgeDirection::kIn);
+    ASSERT_TRUE(in_t0.ok());
+    EXPECT_EQ(in_t0->size(), 39u + 1u);  // "z" from every source but s3, and s39's "e"
+    // The upsert that keeps an edge with a new weight: both ends have the new one.
+    auto in_t5 = db_->ListEdges("docs", "t5", EdgeDirection::kIn);
+    ASSERT_TRUE(in_t5.ok());
+    double keep_weight = 0;
+    for (const EdgeRecord& edge : *in_t5) {
+        if (edge.source_id == "keep") {
+            keep_weight = edge.weight;
+        }
+    }
+    EXPECT_DOUBLE_EQ(keep_weight, 5.0);
+    PHENIX_EXPECT_OK(db_->Verify());
+}
+
 TEST_F(DbTest, EmptyBatchIsANoOp) {
     WriteBatch batch;
     PHENIX_EXPECT_OK(db_->Write(batch));

@@ -12,6 +12,7 @@
 
 #include <phenix/db.h>
 #include <phenix/json.h>
+#include <phenix/limits.h>
 #include <phenix/phenixql.h>
 
 #include "testing/temp_dir.h"
@@ -141,6 +142,11 @@ TEST_F(CopyFromFile, ReadsEveryLineShapeLikeEntityFromJson) {
         R"({"id":"p7","vector":[1,2,3],"edges":[{"label":"e","target":"p2","collection":"docs"}]})",
         R"({"id":"p8","vector":[]})",
         "{\"id\":\"p9\",\t\"vector\":[4,5,6]}\r",
+        // Edge shapes: the fast path reads EntityToJson's shape, the rest falls back.
+        R"({"id":"p10","edges":[ {"label":"w","target":"p1","weight":-0} , {"target":"p2","weight":1E2,"label":"w"},{"label":"v","target":"p3","collection":"docs","weight":0.30000001,"properties":null},{"label":"n","target":"p11","weight":-7}]})",
+        R"({"id":"p11","edges":[]})",
+        R"({"id":"p12","edges":[{"label":"a","target":"p1","label":"b"},{"label":"e","target":"p\u0031"}]})",
+        R"({"id":"p13","edges":[{"label":"same","target":"p1","weight":1},{"label":"same","target":"p1","weight":2}]})",
     };
     std::string content;
     for (const std::string& line : lines) {
@@ -151,6 +157,7 @@ TEST_F(CopyFromFile, ReadsEveryLineShapeLikeEntityFromJson) {
     EXPECT_EQ(result->affected, lines.size());
 
     COPY_ASSERT_OK(db_->CreateCollection({.ref = "expected", .dimension = 3}));
+    WriteBatch batch;  // one batch: some edges point at later lines
     for (const std::string& line : lines) {
         auto entity = EntityFromJson(line);
         ASSERT_TRUE(entity.ok()) << line << ": " << entity.status().ToString();
@@ -159,8 +166,9 @@ TEST_F(CopyFromFile, ReadsEveryLineShapeLikeEntityFromJson) {
                 edge.target_collection = "expected";
             }
         }
-        COPY_ASSERT_OK(db_->Upsert("expected", *entity));
+        batch.Upsert("expected", *entity);
     }
+    COPY_ASSERT_OK(db_->Write(batch));
     auto got = All("docs");
     auto want = All("expected");
     ASSERT_EQ(got.size(), want.size());
@@ -181,7 +189,12 @@ TEST_F(CopyFromFile, MalformedShapesFailLikeEntityFromJson) {
           R"({"id":"a","vector":[1,2,]})", R"({"id":"a","metadata":{"x":}})",
           R"({"id":"a","metadata":[1]})", R"({"id":"a","edges":[{"label":"x"}]})",
           R"({"id":"a","vector":[1,2,1e999]})", R"({"id":5})", R"({"vector":[1,2,3]})",
-          R"({"id":"a","extra":1})"}) {
+          R"({"id":"a","extra":1})",
+          R"({"id":"a","edges":[{"label":"x","target":"a","weight":"1"}]})",
+          R"({"id":"a","edges":[{"label":"x","target":"a","bogus":1}]})",
+          R"({"id":"a","edges":[1]})", R"({"id":"a","edges":[{"label":"x","target":"a"},]})",
+          R"({"id":"a","edges":{"label":"x","target":"a"}})",
+          R"({"id":"a","edges":[{"label":"x","target":"a","weight":1e999}]})"}) {
         auto result = CopyFrom(WriteFile("bad.jsonl", std::string(line) + "\n"));
         ASSERT_FALSE(result.ok()) << line;
         EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << line;
@@ -539,6 +552,115 @@ TEST_F(CopyFromFile, InterruptStopsBetweenChunksKeepingWhatWasWritten) {
     auto again = CopyFrom(path);
     ASSERT_TRUE(again.ok()) << again.status().ToString();
     EXPECT_EQ(Count(), 12000u);
+}
+
+// Issue 12 made the late-edge pass and the write path faster (sorted batches, larger edge
+// batches, a flat id set); these pin down what COPY must still do exactly.
+
+TEST_F(CopyFromFile, IdsThatExistedBeforeGetExactlyTheFileEdges) {
+    // "old" has out-edges and an in-edge before the COPY; its line has an edge to a later line,
+    // so it is written without edges first and its edges come in the late pass.
+    COPY_ASSERT_OK(db_->Insert("docs", Entity{.id = "x"}));
+    COPY_ASSERT_OK(db_->Insert("docs", Entity{.id = "z"}));
+    COPY_ASSERT_OK(db_->Insert("docs", Entity{.id = "old",
+                                              .vector = {1, 1, 1},
+                                              .edges = {{.label = "was", .target_id = "x"},
+                                                        {.label = "was", .target_id = "z"}}}));
+    COPY_ASSERT_OK(
+        db_->Insert("docs", Entity{.id = "y", .edges = {{.label = "in", .target_id = "old"}}}));
+    const std::string path = WriteFile(
+        "exist.jsonl",
+        R"({"id":"old","vector":[2,2,2],"edges":[{"label":"now","target":"late"},{"label":"now","target":"x","weight":3}]})"
+        "\n"
+        R"({"id":"x","edges":[{"label":"back","target":"old"}]})"
+        "\n"
+        R"({"id":"late"})"
+        "\n");
+    auto result = CopyFrom(path);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(OutTargets("old"), (std::vector<std::string>{"now:late", "now:x"}));
+    EXPECT_EQ(OutTargets("x"), (std::vector<std::string>{"back:old"}));
+    EXPECT_EQ(OutTargets("y"), (std::vector<std::string>{"in:old"}));  // not in the file: kept
+    auto in_old = db_->ListEdges("docs", "old", EdgeDirection::kIn);
+    ASSERT_TRUE(in_old.ok());
+    ASSERT_EQ(in_old->size(), 2u);  // from x (new) and y (kept)
+    auto in_z = db_->ListEdges("docs", "z", EdgeDirection::kIn);
+    ASSERT_TRUE(in_z.ok());
+    EXPECT_TRUE(in_z->empty());  // old's replaced edge is gone from both ends
+    auto in_x = db_->ListEdges("docs", "x", EdgeDirection::kIn);
+    ASSERT_TRUE(in_x.ok());
+    ASSERT_EQ(in_x->size(), 1u);
+    EXPECT_DOUBLE_EQ((*in_x)[0].weight, 3.0);
+    EXPECT_EQ(db_->Get("docs", "old")->vector, (std::vector<float>{2, 2, 2}));
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyFromFile, LoadingTheSameFileAgainChangesNothing) {
+    std::string content;
+    for (int idx = 0; idx < 300; ++idx) {
+        Entity e{.id = "n" + std::to_string(idx), .vector = {static_cast<float>(idx), 1, 2}};
+        e.edges.push_back({.label = "self", .target_id = e.id});
+        e.edges.push_back({.label = "next", .target_id = "n" + std::to_string((idx + 1) % 300)});
+        e.edges.push_back(
+            {.label = "prev", .target_id = "n" + std::to_string((idx + 299) % 300), .weight = 0.5});
+        content += EntityToJson(e) + "\n";
+    }
+    const std::string path = WriteFile("again.jsonl", content);
+    auto first = CopyFrom(path);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    const std::vector<Entity> after_first = All();
+    auto second = CopyFrom(path);
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    EXPECT_EQ(second->message, "COPY 300");
+    const std::vector<Entity> after_second = All();
+    ASSERT_EQ(after_first.size(), 300u);
+    ASSERT_EQ(after_second.size(), 300u);
+    for (std::size_t idx = 0; idx < after_first.size(); ++idx) {
+        EXPECT_EQ(EntityToJson(after_second[idx]), EntityToJson(after_first[idx]));
+    }
+    EXPECT_EQ(OutTargets("n0"), (std::vector<std::string>{"next:n1", "prev:n299", "self:n0"}));
+    auto degree = db_->Degree("docs", "n7", EdgeDirection::kBoth);
+    ASSERT_TRUE(degree.ok());
+    EXPECT_EQ(*degree, 6u);  // self counted out and in, next and prev both ways
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+TEST_F(CopyFromFile, HubWithTwentyThousandInEdgesFromEarlierLinesAndAFullOutList) {
+    // Every line points at the hub, the last line: 20,000 late edge lists (more than one late
+    // batch), all to one target. The hub itself has limits::kMaxEdgesPerEntity out-edges back.
+    constexpr int kLeaves = 20000;
+    std::string content;
+    for (int idx = 0; idx < kLeaves; ++idx) {
+        content += R"({"id":"l)" + std::to_string(idx) +
+                   R"(","edges":[{"label":"to","target":"hub"}]})" + "\n";
+    }
+    Entity hub{.id = "hub"};
+    for (std::size_t idx = 0; idx < limits::kMaxEdgesPerEntity; ++idx) {
+        hub.edges.push_back({.label = "back", .target_id = "l" + std::to_string(idx * 2)});
+    }
+    content += EntityToJson(hub) + "\n";
+    std::vector<std::string> progress;
+    session_->set_progress([&](std::string_view line) { progress.emplace_back(line); });
+    auto result = CopyFrom(WriteFile("hub.jsonl", content));
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->affected, static_cast<std::uint64_t>(kLeaves + 1));
+    auto in = db_->Degree("docs", "hub", EdgeDirection::kIn);
+    ASSERT_TRUE(in.ok());
+    EXPECT_EQ(*in, static_cast<std::uint64_t>(kLeaves));
+    auto out = db_->Degree("docs", "hub", EdgeDirection::kOut);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(*out, limits::kMaxEdgesPerEntity);
+    EXPECT_EQ(OutTargets("l4"), (std::vector<std::string>{"to:hub"}));
+    auto in_l4 = db_->ListEdges("docs", "l4", EdgeDirection::kIn);
+    ASSERT_TRUE(in_l4.ok());
+    ASSERT_EQ(in_l4->size(), 1u);
+    EXPECT_EQ((*in_l4)[0].source_id, "hub");
+    ASSERT_FALSE(progress.empty());
+    EXPECT_TRUE(Contains(progress.back(),
+                         "; " + std::to_string(kLeaves + limits::kMaxEdgesPerEntity) + " edges (" +
+                             std::to_string(kLeaves) + " to later lines, written at the end in "))
+        << progress.back();
+    COPY_ASSERT_OK(db_->Verify());
 }
 
 }  // namespace

@@ -163,5 +163,43 @@ TEST(Store, CounterMergeOperatorTakesMaxAndSums) {
     EXPECT_EQ(*DecodeCounter(*(*store)->Get(ColumnFamily::kCatalog, EntityCountKey(1))), 7u);
 }
 
+// Bytes in the write-ahead log files of a closed store (what the next open replays).
+std::uintmax_t WalBytes(const std::string& path) {
+    std::uintmax_t total = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(path + "/db")) {
+        if (entry.path().extension() == ".log") {
+            total += entry.file_size();
+        }
+    }
+    return total;
+}
+
+// Issue 12: the first open after a bulk load replayed the whole load from the WAL (a load that
+// fits in the memtables was never flushed, and a clean close did not flush it).
+TEST(Store, CleanCloseLeavesNoWriteAheadLogToReplay) {
+    TempDir dir;
+    const std::string path = dir.Sub("data");
+    for (const Durability durability : {Durability::kSync, Durability::kRelaxed}) {
+        auto store = Store::Open(path, {.durability = durability});
+        ASSERT_TRUE(store.ok()) << store.status().ToString();
+        rocksdb::WriteBatch batch = Store::NewBatch();
+        for (int idx = 0; idx < 1000; ++idx) {
+            batch.Put((*store)->cf(ColumnFamily::kEntities),
+                      EntityKey(1, 2, static_cast<RowId>(idx)), std::string(100, 'v'));
+        }
+        ASSERT_TRUE((*store)->Write(batch, /*commit_ts=*/10).ok());
+        ASSERT_TRUE((*store)->Close().ok());
+        EXPECT_EQ(WalBytes(path), 0u);
+
+        auto reopened = Store::Open(path, {});
+        ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+        auto value = (*reopened)->Get(ColumnFamily::kEntities, EntityKey(1, 2, 999),
+                                      /*read_ts=*/10);
+        ASSERT_TRUE(value.ok()) << value.status().ToString();
+        EXPECT_EQ(*value, std::string(100, 'v'));
+        ASSERT_TRUE((*reopened)->Close().ok());
+    }
+}
+
 }  // namespace
 }  // namespace phenix::storage
