@@ -70,6 +70,10 @@ struct FilterPlan {
     /// actual rows, e.g. `category = 3: index, est 17012, actual 16974`.
     std::vector<std::string> steps;
     double estimated_rows = 0;  ///< the optimizer's estimate for the whole filter
+    /// Whether some predicate of the filter has a usable metadata index. When none has, the
+    /// estimate rests on default selectivities, not on statistics, and a nearest-neighbour
+    /// search checks the filter on its candidates instead of building the filter's rows.
+    bool uses_index = false;
     std::uint64_t rows_scanned = 0;  ///< entity records read and checked
     std::uint64_t index_entries_read = 0;
 };

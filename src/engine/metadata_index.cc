@@ -810,6 +810,7 @@ Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
     PHENIX_ASSIGN_OR_RETURN(std::uint64_t rows, CollectionRowCount(*handle));
     FindResponse response;
     FilterEvaluator evaluator(*store_, *handle, view, own_writes, rows, &response.plan);
+    response.plan.uses_index = evaluator.UsesAnIndex(filter);
     if (options.estimate_only) {
         response.plan.estimated_rows = evaluator.Estimate(filter);
         return response;

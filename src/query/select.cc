@@ -54,6 +54,7 @@ using Clock = std::chrono::steady_clock;
 // Thresholds of the vector index's filtered-search planner (index::FilterPlannerOptions).
 constexpr double kExactScanMaxRows = 5000;
 constexpr double kPostFilterFrom = 0.05;
+constexpr double kGraphDistancesPerEf = 12;  // index::FilterPlannerOptions::graph_distances_per_ef
 constexpr std::size_t kDefaultEf = 64;
 
 double MillisSince(Clock::time_point start) {
@@ -438,7 +439,7 @@ class SelectRunner {
     Result<PlanNode> RunExactRanking(std::vector<Row>* rows);
     Result<PlanNode> RunRows(std::vector<Row>* rows, std::size_t want);
     Result<PlanNode> RunMatch(std::vector<Row>* rows);
-    Result<PlanNode> FilterPlanNode(double* estimated) const;
+    Result<PlanNode> FilterPlanNode(double* estimated, bool* indexed = nullptr) const;
     Status FetchMatching(const BoundWhere& where, std::size_t want, std::vector<Row>* rows,
                          PlanNode* node);
 
@@ -1261,13 +1262,14 @@ SelectRunner::NodeNeeds SelectRunner::Needs(const std::string& variable,
     return needs;
 }
 
-Result<PlanNode> SelectRunner::FilterPlanNode(double* estimated) const {
+Result<PlanNode> SelectRunner::FilterPlanNode(double* estimated, bool* indexed) const {
     PlanNode node;
     node.label = "Filter " + info_.spec.ref.name;
     if (!where_.filter_json.empty()) {
         node.details.push_back("filter: " + where_.filter_json);
     }
     double rows = static_cast<double>(info_.num_entities);
+    bool from_index = true;  // ids and no filter: the estimate is exact
     if (where_.ids) {
         node.details.push_back("ids: " + std::to_string(where_.ids->size()));
         rows = std::min(rows, static_cast<double>(where_.ids->size()));
@@ -1278,9 +1280,13 @@ Result<PlanNode> SelectRunner::FilterPlanNode(double* estimated) const {
         options.estimate_only = true;
         PHENIX_ASSIGN_OR_RETURN(FindResponse estimate, reader_.Find(ref_, options));
         rows = std::min(rows, estimate.plan.estimated_rows);
+        from_index = estimate.plan.uses_index;
     }
     node.estimated_rows = rows;
     *estimated = rows;
+    if (indexed != nullptr) {
+        *indexed = from_index;
+    }
     return node;
 }
 
@@ -1453,7 +1459,8 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
                                              "nearest neighbours, at most 10000)");
     }
     double estimated = 0;
-    PHENIX_ASSIGN_OR_RETURN(PlanNode filter_node, FilterPlanNode(&estimated));
+    bool filter_indexed = true;
+    PHENIX_ASSIGN_OR_RETURN(PlanNode filter_node, FilterPlanNode(&estimated, &filter_indexed));
     const double total = std::max(1.0, static_cast<double>(info_.num_entities));
     const std::size_t ef = std::max(ef_.value_or(0), k);
     SearchOptions options;
@@ -1476,10 +1483,25 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
         why = "forced by WITH (strategy = ...)";
     } else if (!filtered) {
         why = "no filter";
+    } else if (!filter_indexed && total > kExactScanMaxRows &&
+               !(where_.ids && estimated <= kExactScanMaxRows)) {
+        // The estimate is a default selectivity, not a count: the engine decides (it checks
+        // the filter on the candidates its graph search finds, or builds the filter's rows when
+        // scanning them all is estimated cheaper). A small collection is scanned: every subset
+        // of it is.
+        why = "no metadata index on the filter: its rows are unknown, so the engine checks it on "
+              "the search's candidates";
     } else if (estimated <= kExactScanMaxRows || estimated <= effective_ef) {
         strategy = SearchStrategy::kExactScan;
         why = "about " + FormatRows(estimated) + " rows match: scanning them is cheaper than "
                                                   "walking the graph";
+    } else if (estimated <= kGraphDistancesPerEf * effective_ef * total / estimated) {
+        // The vector index's planner rule (index::ExactScanIsCheaper): a graph search gathering
+        // ef matches computes about kGraphDistancesPerEf * ef / selectivity distances.
+        strategy = SearchStrategy::kExactScan;
+        why = "about " + FormatRows(estimated) + " rows match: fewer distances than the ~" +
+              FormatRows(kGraphDistancesPerEf * effective_ef * total / estimated) +
+              " a graph search would compute";
     } else if (estimated / total >= kPostFilterFrom) {
         strategy = SearchStrategy::kPostFilter;
         char buffer[96];

@@ -986,7 +986,9 @@ class HnswIndex::Impl {
             if (strategy == FilterStrategy::kAuto || strategy == FilterStrategy::kNone) {
                 const FilterPlannerOptions& p = options.planner;
                 if (filter != nullptr &&
-                    (stats.filter_rows <= p.exact_scan_max_rows || stats.filter_rows <= ef)) {
+                    ExactScanIsCheaper(p, static_cast<double>(stats.filter_rows),
+                                       static_cast<double>(rows_in_index),
+                                       static_cast<double>(ef))) {
                     strategy = FilterStrategy::kExactScan;
                 } else if (stats.selectivity >= p.post_filter_from) {
                     strategy = FilterStrategy::kPostFilter;

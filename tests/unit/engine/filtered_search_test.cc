@@ -188,11 +188,14 @@ TEST_F(FilteredSearchTest, CachedFilterResultsStayExactAcrossCommitsSnapshotsAnd
 }
 
 // A filter no index serves is checked on the candidates the search finds: no scan of every
-// record per query; the answer matches the exact one closely.
+// record per query; the answer matches the exact one closely. Its estimate is a default
+// selectivity (0.5%), far below the real 10%: the search starts from a small beam and widens to
+// ef / the selectivity it sees, not the 4,000 candidates the default selectivity implies.
 TEST_F(FilteredSearchTest, AnUnindexedFilterIsCheckedOnTheCandidates) {
-    Load(8000, 7, "ten");
+    Load(8000, 7, "ten");  // large enough that ~700 candidates cost less than one scan
     auto is_ten = [](const Row& row) { return row.tag == "ten"; };
     double recall = 0;
+    std::size_t most_checked = 0;
     constexpr int kQueries = 20;
     for (int i = 0; i < kQueries; ++i) {
         const std::vector<float> q = RandomVector();
@@ -201,6 +204,13 @@ TEST_F(FilteredSearchTest, AnUnindexedFilterIsCheckedOnTheCandidates) {
         ASSERT_EQ(r->hits.size(), 10u);
         EXPECT_TRUE(StepsMention(*r, "checked the records of the"))
             << (r->plan.filter_steps.empty() ? "" : r->plan.filter_steps.front());
+        for (const std::string& step : r->plan.filter_steps) {
+            const std::string_view marker = "checked the records of the ";
+            if (const auto at = step.find(marker); at != std::string::npos) {
+                most_checked = std::max<std::size_t>(
+                    most_checked, std::stoul(step.substr(at + marker.size())));
+            }
+        }
         EXPECT_FALSE(StepsMention(*r, "full scan"));
         EXPECT_EQ(r->plan.strategy, SearchStrategy::kPostFilter);
         const auto truth = Exact(rows_, q, 10, is_ten);
@@ -211,6 +221,10 @@ TEST_F(FilteredSearchTest, AnUnindexedFilterIsCheckedOnTheCandidates) {
         }
     }
     EXPECT_GE(recall / kQueries, 0.9);
+    EXPECT_GE(most_checked, 10u);
+    // ef / selectivity = 640 at the true 10% (more where a query's neighbourhood holds fewer
+    // matches); the default selectivity would have asked for 2 * k / 0.005 = 4,000.
+    EXPECT_LE(most_checked, 2000u);
 }
 
 // When the nearest candidates hold too few matches, the search widens and finally decides every
