@@ -943,9 +943,9 @@ Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHand
         if (kept.size() >= k && !matching.isEmpty()) {
             const double seen = static_cast<double>(matching.cardinality()) /
                                 static_cast<double>(std::max<std::uint64_t>(1, checked));
-            wanted = static_cast<std::size_t>(std::min(
-                static_cast<double>(kMaxK),
-                std::ceil(static_cast<double>(std::max(request.ef, k)) / seen)));
+            wanted = static_cast<std::size_t>(
+                std::min(static_cast<double>(kMaxK),
+                         std::ceil(static_cast<double>(std::max(request.ef, k)) / seen)));
         }
         // More rounds while short of k matches (4x the beam) or short of the over-fetch
         // (`wanted`), unless the next round costs more than deciding every record once and

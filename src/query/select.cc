@@ -1489,8 +1489,9 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
         // the filter on the candidates its graph search finds, or builds the filter's rows when
         // scanning them all is estimated cheaper). A small collection is scanned: every subset
         // of it is.
-        why = "no metadata index on the filter: its rows are unknown, so the engine checks it on "
-              "the search's candidates";
+        why =
+            "no metadata index on the filter: its rows are unknown, so the engine checks it on "
+            "the search's candidates";
     } else if (estimated <= kExactScanMaxRows || estimated <= effective_ef) {
         strategy = SearchStrategy::kExactScan;
         why = "about " + FormatRows(estimated) + " rows match: scanning them is cheaper than "

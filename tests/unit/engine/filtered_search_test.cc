@@ -207,8 +207,8 @@ TEST_F(FilteredSearchTest, AnUnindexedFilterIsCheckedOnTheCandidates) {
         for (const std::string& step : r->plan.filter_steps) {
             const std::string_view marker = "checked the records of the ";
             if (const auto at = step.find(marker); at != std::string::npos) {
-                most_checked = std::max<std::size_t>(
-                    most_checked, std::stoul(step.substr(at + marker.size())));
+                most_checked = std::max<std::size_t>(most_checked,
+                                                     std::stoul(step.substr(at + marker.size())));
             }
         }
         EXPECT_FALSE(StepsMention(*r, "full scan"));
