@@ -236,11 +236,13 @@ class DatabaseImpl final : public Database {
                                            std::uint64_t rows_in_collection,
                                            const txn::ReadView& view, FilterEvaluator& evaluator,
                                            std::size_t k, std::vector<std::string>& steps) const;
-    // A search whose unindexed filter is checked on the candidates, widening until k match.
+    // A search whose unindexed filter is checked on the candidates, widening until k match (or
+    // deciding every record when that is cheaper; that result is cached under filter_text).
     Result<VectorSearchResult> LazyFilteredSearch(const CollectionHandle& handle,
                                                   const CollectionVectorIndex& index,
                                                   VectorSearchRequest request,
                                                   const document::Filter& filter,
+                                                  std::string_view filter_text,
                                                   const txn::ReadView& view,
                                                   std::vector<std::string>& steps) const;
     static bool WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle);

@@ -740,7 +740,8 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     VectorSearchResult found;
     if (lazy_filter) {
         PHENIX_ASSIGN_OR_RETURN(
-            found, LazyFilteredSearch(*handle, *index, request, *lazy_filter, view, filter_steps));
+            found, LazyFilteredSearch(*handle, *index, request, *lazy_filter, options.filter, view,
+                               filter_steps));
     } else {
         PHENIX_ASSIGN_OR_RETURN(found, index->Search(request));
     }
@@ -892,6 +893,7 @@ Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHand
                                                             const CollectionVectorIndex& index,
                                                             VectorSearchRequest request,
                                                             const document::Filter& filter,
+                                                            std::string_view filter_text,
                                                             const txn::ReadView& view,
                                                             std::vector<std::string>& steps) const {
     // Widening rounds: the nearest `candidates` rows regardless of the filter, their records
@@ -962,10 +964,14 @@ Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHand
                 candidates = next;
                 continue;
             }
+            // Cached like an indexed filter's rows: the next query with this filter starts from
+            // them (FilterRowsForSearch looks the cache up first).
+            filter_cache_.EnableLogging(handle.id());  // before computing: its commits get logged
             PHENIX_ASSIGN_OR_RETURN(index::RowBitmap all, evaluator.Evaluate(filter));
+            filter_cache_.Insert(handle.id(), std::string(filter_text), view.ts(), all);
             steps.push_back("filter: no usable index; " + std::to_string(checked) +
                             " candidates were not enough, scanned every record: " +
-                            std::to_string(all.cardinality()) + " rows match");
+                            std::to_string(all.cardinality()) + " rows match (cached)");
             request.filter = &all;
             return index.Search(request);
         }

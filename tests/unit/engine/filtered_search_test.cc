@@ -241,6 +241,19 @@ TEST_F(FilteredSearchTest, AnUnindexedFilterMatchingOnlyFarAwayRowsIsStillAnswer
     ASSERT_EQ(r->hits.size(), 3u);
     EXPECT_TRUE(StepsMention(*r, "scanned every record"))
         << (r->plan.filter_steps.empty() ? "" : r->plan.filter_steps.back());
+    // That scan's rows are cached: the same filter again reads no record but the changed ones,
+    // and a row written since is found.
+    auto again = db_->Search("f", q, {.k = 10, .filter = R"({"tag": "far"})"});
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_TRUE(StepsMention(*again, "cached result"));
+    EXPECT_FALSE(StepsMention(*again, "scanned every record"));
+    EXPECT_EQ(Ids(*again), Ids(*r));
+    Put("far3", Row{.vector = RandomVector(40.0f), .k = 0, .tag = "far"});
+    auto after = db_->Search("f", q, {.k = 10, .filter = R"({"tag": "far"})"});
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_TRUE(StepsMention(*after, "cached result"));
+    ASSERT_EQ(after->hits.size(), 4u);
+    EXPECT_EQ(Ids(*after), Exact(rows_, q, 10, [](const Row& row) { return row.tag == "far"; }));
     auto none = db_->Search("f", q, {.k = 10, .filter = R"({"tag": "nowhere"})"});
     ASSERT_TRUE(none.ok()) << none.status().ToString();
     EXPECT_TRUE(none->hits.empty());
