@@ -228,17 +228,22 @@ class CsrBfs {
   public:
     explicit CsrBfs(std::size_t num_nodes) : epoch_(num_nodes, 0) {}
 
-    // Every node reachable in 1..max_hops hops from `start` (start excluded), with its BFS depth,
-    // along `first` (and `second`, for direction both). Output in BFS order.
-    void Run(const kit::Csr& first, const kit::Csr* second, std::uint32_t start,
-             std::uint32_t max_hops, std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
-        out.clear();
+    // A new traversal from `start`: nothing visited but it, the frontier is {start}.
+    void Begin(std::uint32_t start) {
         if (++current_ == 0) {
             std::fill(epoch_.begin(), epoch_.end(), 0);
             current_ = 1;
         }
         epoch_[start] = current_;
         frontier_.assign(1, start);
+    }
+
+    // Every node reachable in 1..max_hops hops from `start` (start excluded), with its BFS depth,
+    // along `first` (and `second`, for direction both). Output in BFS order.
+    void Run(const kit::Csr& first, const kit::Csr* second, std::uint32_t start,
+             std::uint32_t max_hops, std::vector<std::pair<std::uint32_t, std::uint32_t>>& out) {
+        out.clear();
+        Begin(start);
         for (std::uint32_t depth = 1; depth <= max_hops && !frontier_.empty(); ++depth) {
             next_.clear();
             for (const std::uint32_t node : frontier_) {
@@ -258,12 +263,7 @@ class CsrBfs {
         if (start == target) {
             return 0;
         }
-        if (++current_ == 0) {
-            std::fill(epoch_.begin(), epoch_.end(), 0);
-            current_ = 1;
-        }
-        epoch_[start] = current_;
-        frontier_.assign(1, start);
+        Begin(start);
         for (std::uint32_t depth = 1; depth <= max_hops && !frontier_.empty(); ++depth) {
             next_.clear();
             for (const std::uint32_t node : frontier_) {

@@ -236,6 +236,13 @@ class DatabaseImpl final : public Database {
                                            std::uint64_t rows_in_collection,
                                            const txn::ReadView& view, FilterEvaluator& evaluator,
                                            std::size_t k, std::vector<std::string>& steps) const;
+    // Every row of `filter` at the view's snapshot, cached under filter_text for later queries
+    // (the cache's change log is enabled first, so commits after the snapshot are logged).
+    Result<index::RowBitmap> EvaluateAndCacheFilter(const CollectionHandle& handle,
+                                                    const document::Filter& filter,
+                                                    std::string_view filter_text,
+                                                    const txn::ReadView& view,
+                                                    FilterEvaluator& evaluator) const;
     // A search whose unindexed filter is checked on the candidates, widening until k match (or
     // deciding every record when that is cheaper; that result is cached under filter_text).
     Result<VectorSearchResult> LazyFilteredSearch(const CollectionHandle& handle,

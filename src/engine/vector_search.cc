@@ -882,11 +882,21 @@ Result<DatabaseImpl::FilterRows> DatabaseImpl::FilterRowsForSearch(
             return out;
         }
     }
+    PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched,
+                            EvaluateAndCacheFilter(handle, filter, filter_text, view, evaluator));
+    out.rows = std::make_shared<const index::RowBitmap>(std::move(matched));
+    return out;
+}
+
+Result<index::RowBitmap> DatabaseImpl::EvaluateAndCacheFilter(const CollectionHandle& handle,
+                                                              const document::Filter& filter,
+                                                              std::string_view filter_text,
+                                                              const txn::ReadView& view,
+                                                              FilterEvaluator& evaluator) const {
     filter_cache_.EnableLogging(handle.id());  // before computing: its commits get logged
     PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched, evaluator.Evaluate(filter));
     filter_cache_.Insert(handle.id(), std::string(filter_text), view.ts(), matched);
-    out.rows = std::make_shared<const index::RowBitmap>(std::move(matched));
-    return out;
+    return matched;
 }
 
 Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHandle& handle,
@@ -966,9 +976,9 @@ Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHand
             }
             // Cached like an indexed filter's rows: the next query with this filter starts from
             // them (FilterRowsForSearch looks the cache up first).
-            filter_cache_.EnableLogging(handle.id());  // before computing: its commits get logged
-            PHENIX_ASSIGN_OR_RETURN(index::RowBitmap all, evaluator.Evaluate(filter));
-            filter_cache_.Insert(handle.id(), std::string(filter_text), view.ts(), all);
+            PHENIX_ASSIGN_OR_RETURN(
+                index::RowBitmap all,
+                EvaluateAndCacheFilter(handle, filter, filter_text, view, evaluator));
             steps.push_back("filter: no usable index; " + std::to_string(checked) +
                             " candidates were not enough, scanned every record: " +
                             std::to_string(all.cardinality()) + " rows match (cached)");

@@ -794,8 +794,11 @@ struct Candidate {
     StepInfo step;
 };
 
-struct LaterCandidate {
-    bool operator()(const Candidate& a, const Candidate& b) const {
+// Heap order of both Dijkstras: least dist first, then fewest hops, then push order. Any type
+// with `dist`, `hops` and `seq`.
+struct LaterByDistHopsSeq {
+    template <typename T>
+    bool operator()(const T& a, const T& b) const {
         if (a.dist != b.dist) {
             return a.dist > b.dist;
         }
@@ -891,22 +894,11 @@ Result<FastOutcome> NodeDijkstra(AdjacencySource& source, const ShortestPathSpec
         std::uint64_t seq;
         std::uint32_t state;
     };
-    struct LaterItem {
-        bool operator()(const Item& a, const Item& b) const {
-            if (a.dist != b.dist) {
-                return a.dist > b.dist;
-            }
-            if (a.hops != b.hops) {
-                return a.hops > b.hops;
-            }
-            return a.seq > b.seq;
-        }
-    };
     LabelNames labels;
     IdBuffer ids;
     std::vector<State> states;
     NodeMap<std::uint32_t> index;
-    std::priority_queue<Item, std::vector<Item>, LaterItem> heap;
+    std::priority_queue<Item, std::vector<Item>, LaterByDistHopsSeq> heap;
     std::uint64_t seq = 0;
     states.push_back(State{.node = spec.from});
     index.TryEmplace(spec.from, 0);
@@ -1134,7 +1126,7 @@ Result<std::optional<Path>> HopBoundedShortestPath(AdjacencySource& source,
     IdBuffer ids;
     std::vector<Candidate> settled;
     NodeMap<NodeState> nodes;
-    std::priority_queue<Candidate, std::vector<Candidate>, LaterCandidate> heap;
+    std::priority_queue<Candidate, std::vector<Candidate>, LaterByDistHopsSeq> heap;
     std::uint64_t seq = 0;
     nodes.TryEmplace(spec.from, NodeState{});
     heap.push(Candidate{.seq = seq++, .node = spec.from});
