@@ -130,6 +130,7 @@ struct MatchPattern {
 };
 
 struct SelectStmt {
+    bool distinct = false;  // SELECT DISTINCT
     std::vector<SelectItem> items;
     std::string collection;             // FROM coll (empty when match is set)
     SourcePos name_pos;  // of the collection name
@@ -139,6 +140,7 @@ struct SelectStmt {
     std::vector<Expr> group_by;
     std::vector<OrderItem> order_by;
     std::optional<Expr> limit;        // an integer literal or a parameter
+    std::optional<Expr> offset;       // OFFSET n: an integer literal or a parameter
     std::vector<OptionItem> options;  // WITH (ef = 128)
     friend bool operator==(const SelectStmt&, const SelectStmt&) = default;
 };

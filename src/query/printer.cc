@@ -275,7 +275,7 @@ std::string MatchText(const MatchPattern& match) {
 
 struct BodyPrinter {
     std::string operator()(const SelectStmt& select) const {
-        std::string out = "SELECT ";
+        std::string out = select.distinct ? "SELECT DISTINCT " : "SELECT ";
         for (std::size_t idx = 0; idx < select.items.size(); ++idx) {
             if (idx > 0) {
                 out += ", ";
@@ -306,6 +306,9 @@ struct BodyPrinter {
         }
         if (select.limit.has_value()) {
             out += " LIMIT " + ExprText(*select.limit);
+        }
+        if (select.offset.has_value()) {
+            out += " OFFSET " + ExprText(*select.offset);
         }
         for (std::size_t idx = 0; idx < select.options.size(); ++idx) {
             out += idx == 0 ? " WITH (" : ", ";

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include <phenix/db.h>
+#include <phenix/phenixql.h>
 
 #include "line_input.h"
 #include "output.h"
@@ -50,6 +52,8 @@ Options:
   --format table|json|csv output format (default table); csv applies to PhenixQL results
   --relaxed               open with relaxed durability: faster writes, but the latest
                           ones can be lost on a power failure or OS crash
+  --memory-limit MIB      the most memory one SELECT may hold for its rows (sorts,
+                          groups, results; default 1024): beyond it the statement fails
   --read-only             open an existing data directory without writing to it (e.g. on
                           a full disk): reads, search, verify and COPY ... TO work, writes
                           fail; several read-only shells may share a directory
@@ -74,6 +78,7 @@ struct Flags {
     OutputFormat format = OutputFormat::kTable;
     bool is_relaxed = false;
     bool is_read_only = false;
+    std::size_t memory_limit = QuerySession::kDefaultMemoryLimit;
     bool show_help = false;
     bool show_version = false;
     std::vector<Source> sources;
@@ -134,6 +139,18 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                 return Status::InvalidArgument("--format must be table, json or csv, not '" +
                                                format + "'");
             }
+        } else if (arg == "--memory-limit") {
+            PHENIX_ASSIGN_OR_RETURN(std::string mib, take_value());
+            std::size_t parsed = 0;
+            const auto [end, error] = std::from_chars(mib.data(), mib.data() + mib.size(), parsed);
+            if (error != std::errc() || end != mib.data() + mib.size() || parsed == 0 ||
+                parsed > (std::size_t{1} << 30)) {
+                return Status::InvalidArgument(
+                    "--memory-limit takes a number of MiB (1 or more), "
+                    "not '" +
+                    Printable(mib) + "'");
+            }
+            flags.memory_limit = parsed << 20;
         } else if (arg == "--relaxed" && !has_inline_value) {
             flags.is_relaxed = true;
         } else if (arg == "--read-only" && !has_inline_value) {
@@ -419,6 +436,7 @@ int Main(int argc, char** argv) {
     const bool is_interactive = flags->sources.empty() && ::isatty(STDIN_FILENO) == 1;
     Printer printer(flags->format, stdout);
     Shell shell(*db, printer);
+    shell.SetMemoryLimit(flags->memory_limit);
 
     int exit_code = kExitOk;
     if (is_interactive) {
