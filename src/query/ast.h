@@ -138,6 +138,7 @@ struct SelectStmt {
     std::optional<Expr> as_of;          // AS OF n | $p
     std::optional<Expr> where;
     std::vector<Expr> group_by;
+    std::optional<Expr> having;  // HAVING condition over the groups
     std::vector<OrderItem> order_by;
     std::optional<Expr> limit;        // an integer literal or a parameter
     std::optional<Expr> offset;       // OFFSET n: an integer literal or a parameter

@@ -21,12 +21,12 @@ namespace phenix::query {
 namespace {
 
 constexpr std::string_view kKeywords[] = {
-    "ANALYZE", "AND",     "AS",       "ASC",    "BEGIN",  "BY",       "COLLECTION", "COLLECTIONS",
-    "COMMIT",  "COPY",    "CREATE",   "DELETE", "DESC",   "DESCRIBE", "DIMENSION",  "DISTINCT",
-    "DROP",    "EXPLAIN", "FALSE",    "FROM",   "GROUP",  "IN",       "INDEX",      "INSERT",
-    "INTO",    "IS",      "LIMIT",    "MATCH",  "METRIC", "NOT",      "NULL",       "OF",
-    "OFFSET",  "ON",      "ON_ERROR", "OR",     "ORDER",  "ROLLBACK", "SELECT",     "SET",
-    "SHOW",    "TO",      "TRUE",     "UPDATE", "VALUES", "WHERE",    "WITH",
+    "ANALYZE", "AND",     "AS",     "ASC",      "BEGIN",  "BY",       "COLLECTION", "COLLECTIONS",
+    "COMMIT",  "COPY",    "CREATE", "DELETE",   "DESC",   "DESCRIBE", "DIMENSION",  "DISTINCT",
+    "DROP",    "EXPLAIN", "FALSE",  "FROM",     "GROUP",  "HAVING",   "IN",         "INDEX",
+    "INSERT",  "INTO",    "IS",     "LIMIT",    "MATCH",  "METRIC",   "NOT",        "NULL",
+    "OF",      "OFFSET",  "ON",     "ON_ERROR", "OR",     "ORDER",    "ROLLBACK",   "SELECT",
+    "SET",     "SHOW",    "TO",     "TRUE",     "UPDATE", "VALUES",   "WHERE",      "WITH",
 };
 
 constexpr std::string_view kStatementKeywords[] = {
@@ -430,6 +430,9 @@ class Parser {
                 PHENIX_ASSIGN_OR_RETURN(Expr expr, ParseExpr());
                 select.group_by.push_back(std::move(expr));
             } while (AcceptSymbol(","));
+        }
+        if (AcceptKeyword("HAVING")) {
+            PHENIX_ASSIGN_OR_RETURN(select.having, ParseExpr());
         }
         if (AcceptKeyword("ORDER")) {
             PHENIX_RETURN_IF_ERROR(ExpectKeyword("BY"));

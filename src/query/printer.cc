@@ -297,6 +297,9 @@ struct BodyPrinter {
         if (!select.group_by.empty()) {
             out += " GROUP BY " + ListText(select.group_by, 0);
         }
+        if (select.having.has_value()) {
+            out += " HAVING " + ExprText(*select.having);
+        }
         for (std::size_t idx = 0; idx < select.order_by.size(); ++idx) {
             out += idx == 0 ? " ORDER BY " : ", ";
             out += ExprText(select.order_by[idx].expr);

@@ -433,6 +433,11 @@ class SelectRunner {
     Result<std::optional<DistanceExpr>> AsDistance(const Expr& expr) const;
     Status BindOrder();
     Status BindOptions();
+    Status BindHaving(const Expr& expr);
+    Status BindHavingValue(const Expr& expr);
+    [[nodiscard]] std::optional<std::size_t> OutputColumn(const Expr& expr) const;
+    // A HAVING expression over one grouped row (every item's value, hidden ones included).
+    Result<QueryValue> EvalOutput(const Expr& expr, const std::vector<QueryValue>& row) const;
     Status BindMatchWhere();
 
     // Planning and execution. The FROM-collection plans (RunRows, RunExactRanking) hand each
@@ -530,6 +535,9 @@ class SelectRunner {
 
     BoundWhere where_;  // the FROM collection's, or the MATCH end node's
     std::vector<Item> items_;
+    // Items after the first num_visible_items_ are hidden: aggregates and keys that only HAVING
+    // uses, computed with the groups and dropped from the result.
+    std::size_t num_visible_items_ = 0;
     bool is_aggregate_ = false;
     std::optional<DistanceExpr> order_distance_;  // ORDER BY distance (first key)
     bool order_descending_ = false;
@@ -1046,7 +1054,8 @@ Status SelectRunner::BindItems() {
         is_aggregate_ = is_aggregate_ || bound.is_aggregate;
         items_.push_back(std::move(bound));
     }
-    if (!stmt_.group_by.empty() || is_aggregate_) {
+    num_visible_items_ = items_.size();
+    if (!stmt_.group_by.empty() || is_aggregate_ || stmt_.having) {
         is_aggregate_ = true;
         for (const Expr& key : stmt_.group_by) {
             if (key.kind != ExprKind::kPath) {
@@ -1068,7 +1077,167 @@ Status SelectRunner::BindItems() {
             }
         }
     }
+    if (stmt_.having) {
+        PHENIX_RETURN_IF_ERROR(BindHaving(*stmt_.having));
+    }
     return Status::Ok();
+}
+
+std::optional<std::size_t> SelectRunner::OutputColumn(const Expr& expr) const {
+    const std::string text = ToString(expr);
+    for (std::size_t idx = 0; idx < items_.size(); ++idx) {
+        const bool by_alias = idx < num_visible_items_ && expr.kind == ExprKind::kPath &&
+                              expr.path.size() == 1 && expr.path[0] == items_[idx].name;
+        if (by_alias || ToString(items_[idx].expr) == text) {
+            return idx;
+        }
+    }
+    return std::nullopt;
+}
+
+// HAVING's conditions: AND / OR / NOT of comparisons, IN and IS NULL whose operands are
+// aggregates, GROUP BY keys, selected columns (or aliases) and constants.
+Status SelectRunner::BindHaving(const Expr& expr) {
+    switch (expr.kind) {
+        case ExprKind::kUnary:
+            return BindHaving(expr.children[0]);
+        case ExprKind::kBinary:
+            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
+                PHENIX_RETURN_IF_ERROR(BindHaving(expr.children[0]));
+                return BindHaving(expr.children[1]);
+            }
+            if (expr.op >= Op::kEq && expr.op <= Op::kGe) {
+                PHENIX_RETURN_IF_ERROR(BindHavingValue(expr.children[0]));
+                return BindHavingValue(expr.children[1]);
+            }
+            break;
+        case ExprKind::kIn:
+        case ExprKind::kIsNull:
+            for (const Expr& child : expr.children) {
+                PHENIX_RETURN_IF_ERROR(BindHavingValue(child));
+            }
+            return Status::Ok();
+        default:
+            break;
+    }
+    return BindHavingValue(expr);
+}
+
+Status SelectRunner::BindHavingValue(const Expr& expr) {
+    if (IsConstant(expr)) {
+        return EvalConstant(expr, ctx_.params).status();
+    }
+    if (OutputColumn(expr)) {
+        return Status::Ok();
+    }
+    if (AggregateOf(expr)) {
+        PHENIX_RETURN_IF_ERROR(CheckExpr(expr, /*allow_aggregate=*/true, /*allow_alias=*/false));
+        items_.push_back({expr, "", true});
+        return Status::Ok();
+    }
+    const bool is_key =
+        std::any_of(stmt_.group_by.begin(), stmt_.group_by.end(),
+                    [&](const Expr& key) { return ToString(key) == ToString(expr); });
+    if (is_key) {
+        items_.push_back({expr, "", false});
+        return Status::Ok();
+    }
+    return ErrorAt(expr.pos,
+                   "HAVING can use aggregates such as count(*), GROUP BY keys, selected "
+                   "columns and constants, not " +
+                       ToString(expr));
+}
+
+Result<QueryValue> SelectRunner::EvalOutput(const Expr& expr,
+                                            const std::vector<QueryValue>& row) const {
+    if (IsConstant(expr)) {
+        return EvalConstant(expr, ctx_.params);
+    }
+    if (std::optional<std::size_t> column = OutputColumn(expr)) {
+        return row[*column];
+    }
+    auto truth = [](const QueryValue& value) -> std::optional<bool> {
+        if (value.type == QueryValue::Type::kBool) {
+            return value.bool_value;
+        }
+        return std::nullopt;  // NULL, or not a condition: unknown
+    };
+    auto from = [](std::optional<bool> value) {
+        return value ? QueryValue::Bool(*value) : QueryValue::Null();
+    };
+    // SQL comparison: unknown with a NULL or values of different kinds.
+    auto compare = [](const QueryValue& a, const QueryValue& b) -> std::optional<int> {
+        if (a.type == QueryValue::Type::kNull || b.type == QueryValue::Type::kNull ||
+            TypeRank(a) != TypeRank(b)) {
+            return std::nullopt;
+        }
+        return CompareValues(a, b);
+    };
+    switch (expr.kind) {
+        case ExprKind::kUnary: {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue operand, EvalOutput(expr.children[0], row));
+            const std::optional<bool> value = truth(operand);
+            return from(value ? std::optional<bool>(!*value) : std::nullopt);
+        }
+        case ExprKind::kBinary: {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue left, EvalOutput(expr.children[0], row));
+            PHENIX_ASSIGN_OR_RETURN(QueryValue right, EvalOutput(expr.children[1], row));
+            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
+                const std::optional<bool> a = truth(left);
+                const std::optional<bool> b = truth(right);
+                const bool is_and = expr.op == Op::kAnd;
+                if ((a && *a != is_and) || (b && *b != is_and)) {
+                    return QueryValue::Bool(!is_and);  // false AND x, true OR x
+                }
+                return a && b ? QueryValue::Bool(is_and) : QueryValue::Null();
+            }
+            const std::optional<int> cmp = compare(left, right);
+            if (!cmp) {
+                return QueryValue::Null();
+            }
+            switch (expr.op) {
+                case Op::kEq:
+                    return QueryValue::Bool(*cmp == 0);
+                case Op::kNe:
+                    return QueryValue::Bool(*cmp != 0);
+                case Op::kLt:
+                    return QueryValue::Bool(*cmp < 0);
+                case Op::kLe:
+                    return QueryValue::Bool(*cmp <= 0);
+                case Op::kGt:
+                    return QueryValue::Bool(*cmp > 0);
+                case Op::kGe:
+                    return QueryValue::Bool(*cmp >= 0);
+                default:
+                    break;
+            }
+            break;
+        }
+        case ExprKind::kIn: {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue left, EvalOutput(expr.children[0], row));
+            std::optional<bool> found = false;
+            for (std::size_t idx = 1; idx < expr.children.size() && found != true; ++idx) {
+                PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalOutput(expr.children[idx], row));
+                const std::optional<int> cmp = compare(left, value);
+                if (!cmp) {
+                    found = std::nullopt;  // unknown unless a later value is equal
+                } else if (*cmp == 0) {
+                    found = true;
+                }
+            }
+            if (expr.is_negated && found) {
+                found = !*found;
+            }
+            return from(found);
+        }
+        case ExprKind::kIsNull: {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalOutput(expr.children[0], row));
+            return QueryValue::Bool((value.type == QueryValue::Type::kNull) != expr.is_negated);
+        }
+        default:
+            break;
+    }
+    return ErrorAt(expr.pos, "cannot evaluate " + ToString(expr) + " in HAVING");
 }
 
 Status SelectRunner::BindOrder() {
@@ -2222,14 +2391,12 @@ Status SelectRunner::Accumulate(const Row& row) {
 Result<QueryResult> SelectRunner::FinishAggregates() {
     QueryResult result;
     result.has_rows = true;
-    for (const Item& item : items_) {
-        result.columns.push_back(item.name);
+    for (std::size_t idx = 0; idx < num_visible_items_; ++idx) {
+        result.columns.push_back(items_[idx].name);
     }
     if (count_) {
         result.rows.push_back({QueryValue::Int(static_cast<std::int64_t>(*count_))});
-        return result;
-    }
-    if (groups_.empty() && stmt_.group_by.empty()) {
+    } else if (groups_.empty() && stmt_.group_by.empty()) {
         groups_[""].accumulators.resize(items_.size());  // aggregates over no rows: one row
     }
     for (auto& [key_text, group] : groups_) {
@@ -2278,12 +2445,22 @@ Result<QueryResult> SelectRunner::FinishAggregates() {
         }
         result.rows.push_back(std::move(out));
     }
+    if (stmt_.having) {
+        std::vector<std::vector<QueryValue>> kept;
+        for (std::vector<QueryValue>& row : result.rows) {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue keep, EvalOutput(*stmt_.having, row));
+            if (keep.type == QueryValue::Type::kBool && keep.bool_value) {
+                kept.push_back(std::move(row));
+            }
+        }
+        result.rows = std::move(kept);
+    }
     if (stmt_.distinct) {
         std::unordered_set<std::string> seen;
         std::erase_if(result.rows, [&](const std::vector<QueryValue>& row) {
             std::string key;
-            for (const QueryValue& value : row) {
-                AppendKey(value, &key);
+            for (std::size_t idx = 0; idx < num_visible_items_; ++idx) {
+                AppendKey(row[idx], &key);
             }
             return !seen.insert(std::move(key)).second;
         });
@@ -2307,6 +2484,9 @@ Result<QueryResult> SelectRunner::FinishAggregates() {
                       result.rows.begin() + static_cast<std::ptrdiff_t>(offset));
     if (limit_ && result.rows.size() > *limit_) {
         result.rows.resize(*limit_);
+    }
+    for (std::vector<QueryValue>& row : result.rows) {
+        row.resize(num_visible_items_);  // HAVING's hidden columns
     }
     return result;
 }
@@ -2445,8 +2625,8 @@ Result<QueryResult> SelectRunner::Run() {
         PlanNode project;
         project.label = is_aggregate_ ? "Aggregate" : "Project";
         std::string columns;
-        for (const Item& item : items_) {
-            columns += (columns.empty() ? "" : ", ") + item.name;
+        for (std::size_t idx = 0; idx < num_visible_items_; ++idx) {
+            columns += (columns.empty() ? "" : ", ") + items_[idx].name;
         }
         project.details.push_back(columns);
         if (offset_) {

@@ -299,5 +299,31 @@ TEST_F(SelectExecutionTest, AMatchCutShortByThePathLimitIsAnError) {
               (Lines{"t7", "t6"}));
 }
 
+TEST_F(SelectExecutionTest, HavingFiltersGroups) {
+    Load(30);  // bucket = n % 7: buckets 0 and 1 have 5 rows, the others 4
+    EXPECT_EQ(Rows("SELECT metadata.bucket, count(*) FROM docs GROUP BY metadata.bucket HAVING "
+                   "count(*) > 4 ORDER BY metadata.bucket"),
+              (Lines{"0|5", "1|5"}));
+    // An aggregate only HAVING uses is computed and not returned; aliases and keys work.
+    EXPECT_EQ(Rows("SELECT metadata.bucket AS b FROM docs GROUP BY metadata.bucket HAVING "
+                   "sum(metadata.n) >= 70 AND b < 3 ORDER BY b"),
+              (Lines{"0", "1"}));  // sums per bucket: 70, 75, 50, 54, 58, 62, 66
+    EXPECT_EQ(Rows("SELECT count(*) AS c FROM docs HAVING c > 100"), Lines{});
+    EXPECT_EQ(Rows("SELECT count(*) AS c FROM docs HAVING c = 30"), (Lines{"30"}));
+    EXPECT_EQ(Rows("SELECT metadata.parity FROM docs GROUP BY metadata.parity HAVING "
+                   "max(metadata.n) IN (28, 100) OR min(metadata.n) IS NULL"),
+              (Lines{"0"}));
+    // Unknown (NULL, or values of different kinds) is not true.
+    EXPECT_EQ(Rows("SELECT metadata.parity FROM docs GROUP BY metadata.parity HAVING "
+                   "max(metadata.missing) > 1 OR max(metadata.n) > 'a'"),
+              Lines{});
+    auto bad = Execute(
+        "SELECT metadata.parity FROM docs GROUP BY metadata.parity HAVING "
+        "metadata.n > 1");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("HAVING can use aggregates"), std::string::npos)
+        << bad.status().message();
+}
+
 }  // namespace
 }  // namespace phenix
