@@ -43,6 +43,7 @@
 
 #include "common/sync_point.h"
 #include "document/filter.h"
+#include "index/hnsw/filter_planner.h"
 #include "query/exec.h"
 #include "query/json_value.h"
 #include "query/parser.h"
@@ -53,10 +54,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// Thresholds of the vector index's filtered-search planner (index::FilterPlannerOptions).
-constexpr double kExactScanMaxRows = 5000;
-constexpr double kPostFilterFrom = 0.05;
-constexpr double kGraphDistancesPerEf = 12;  // index::FilterPlannerOptions::graph_distances_per_ef
 constexpr std::size_t kDefaultEf = 64;
 
 double MillisSince(Clock::time_point start) {
@@ -1745,18 +1742,21 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     const NodeNeeds needs = Needs("", /*engine_orders=*/true);
     options.include_metadata = needs.metadata;
     options.include_vector = needs.vector;
-    // The strategy: the vector index's planner rule, on estimated rows.
+    // The strategy EXPLAIN shows: the vector index's own planner rule (index::ChooseFilterStrategy)
+    // applied to the statistics' estimate. What runs is that same rule applied by the engine to
+    // the filter's exact row count (the bitmap is built anyway), unless a strategy is forced.
     SearchStrategy strategy = SearchStrategy::kAuto;
     std::string why;
     const bool filtered = !where_.IsEmpty();
     const double effective_ef = static_cast<double>(std::max<std::size_t>(ef_.value_or(kDefaultEf), k));
+    const index::FilterPlannerOptions planner;
     if (forced_strategy_) {
         strategy = *forced_strategy_;
         why = "forced by WITH (strategy = ...)";
     } else if (!filtered) {
         why = "no filter";
-    } else if (!filter_indexed && total > kExactScanMaxRows &&
-               !(where_.ids && estimated <= kExactScanMaxRows)) {
+    } else if (!filter_indexed && total > static_cast<double>(planner.exact_scan_max_rows) &&
+               !(where_.ids && estimated <= static_cast<double>(planner.exact_scan_max_rows))) {
         // The estimate is a default selectivity, not a count: the engine decides (it checks
         // the filter on the candidates its graph search finds, or builds the filter's rows when
         // scanning them all is estimated cheaper). A small collection is scanned: every subset
@@ -1764,39 +1764,53 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
         why =
             "no metadata index on the filter: its rows are unknown, so the engine checks it on "
             "the search's candidates";
-    } else if (estimated <= kExactScanMaxRows || estimated <= effective_ef) {
-        strategy = SearchStrategy::kExactScan;
-        why = "about " + FormatRows(estimated) + " rows match: scanning them is cheaper than "
-                                                  "walking the graph";
-    } else if (estimated <= kGraphDistancesPerEf * effective_ef * total / estimated) {
-        // The vector index's planner rule (index::ExactScanIsCheaper): a graph search gathering
-        // ef matches computes about kGraphDistancesPerEf * ef / selectivity distances.
-        strategy = SearchStrategy::kExactScan;
-        why = "about " + FormatRows(estimated) + " rows match: fewer distances than the ~" +
-              FormatRows(kGraphDistancesPerEf * effective_ef * total / estimated) +
-              " a graph search would compute";
-    } else if (estimated / total >= kPostFilterFrom) {
-        strategy = SearchStrategy::kPostFilter;
-        char buffer[96];
-        std::snprintf(buffer, sizeof buffer, "selectivity %.3f: over-fetch ef/selectivity = %.0f",
-                      estimated / total, effective_ef * total / std::max(1.0, estimated));
-        why = buffer;
     } else {
-        strategy = SearchStrategy::kInGraph;
-        char buffer[96];
-        std::snprintf(buffer, sizeof buffer,
-                      "selectivity %.4f: walk the graph, return matching nodes only",
-                      estimated / total);
-        why = buffer;
+        const double selectivity = estimated / total;
+        switch (index::ChooseFilterStrategy(planner, estimated, total, effective_ef)) {
+            case index::FilterStrategy::kExactScan:
+                strategy = SearchStrategy::kExactScan;
+                why = estimated <= static_cast<double>(planner.exact_scan_max_rows) ||
+                              estimated <= effective_ef
+                          ? "about " + FormatRows(estimated) +
+                                " rows match: scanning them is cheaper than walking the graph"
+                          : "about " + FormatRows(estimated) +
+                                " rows match: fewer distances than the ~" +
+                                FormatRows(planner.graph_distances_per_ef * effective_ef /
+                                           selectivity) +
+                                " a graph search would compute";
+                break;
+            case index::FilterStrategy::kPostFilter: {
+                strategy = SearchStrategy::kPostFilter;
+                char buffer[96];
+                std::snprintf(buffer, sizeof buffer,
+                              "selectivity %.3f: over-fetch ef/selectivity = %.0f", selectivity,
+                              effective_ef / std::max(1e-9, selectivity));
+                why = buffer;
+                break;
+            }
+            default: {
+                strategy = SearchStrategy::kInGraph;
+                char buffer[96];
+                std::snprintf(buffer, sizeof buffer,
+                              "selectivity %.4f: walk the graph, return matching nodes only",
+                              selectivity);
+                why = buffer;
+                break;
+            }
+        }
+        why += " (estimated; the engine applies the same rule to the exact count)";
     }
-    options.strategy = strategy;
+    options.strategy = forced_strategy_.value_or(SearchStrategy::kAuto);
     PlanNode node;
-    const bool filter_first = strategy == SearchStrategy::kExactScan;
-    node.label = std::string(filter_first ? "FilterFirst" : "VectorFirst") + " " +
-                 info_.spec.ref.name + " [" +
-                 std::string(filtered || forced_strategy_ ? SearchStrategyName(strategy)
-                                                          : std::string_view("hnsw")) +
-                 "]";
+    auto label = [&](SearchStrategy shown) {
+        const bool filter_first = shown == SearchStrategy::kExactScan;
+        node.label = std::string(filter_first ? "FilterFirst" : "VectorFirst") + " " +
+                     info_.spec.ref.name + " [" +
+                     std::string(filtered || forced_strategy_ ? SearchStrategyName(shown)
+                                                              : std::string_view("hnsw")) +
+                     "]";
+    };
+    label(strategy);
     node.details.push_back("order by vector " + std::string(DistanceOpText(order_distance_->op)) +
                            " (" + std::string(MetricName(metric)) + "), k=" + std::to_string(k) +
                            ", ef=" + (ef_ ? std::to_string(ef) : "collection default"));
@@ -1813,6 +1827,9 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
                             reader_.Search(ref_, order_distance_->query, options));
     node.millis = MillisSince(start);
     node.actual_rows = response.hits.size();
+    if (filtered) {
+        label(response.plan.strategy);  // the label says what ran
+    }
     node.details.push_back("ran: " + std::string(SearchStrategyName(response.plan.strategy)) +
                            (response.plan.ef > 0 ? ", ef=" + std::to_string(response.plan.ef)
                                                  : std::string(", no graph search")) +
