@@ -1838,6 +1838,7 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
                            (response.plan.fell_back_to_exact ? ", fell back to exact" : ""));
     if (filtered && !node.children.empty()) {
         node.children[0].actual_rows = response.plan.filter_rows;
+        node.children[0].millis = response.plan.filter_millis;
         for (const std::string& step : response.plan.filter_steps) {
             node.children[0].details.push_back(step);
         }
@@ -2009,6 +2010,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         node.millis = MillisSince(start);
         node.actual_rows = response.hits.size();
         node.children[0].actual_rows = response.plan.filter_rows;
+        node.children[0].millis = response.plan.filter_millis;
         node.details.push_back("ran: " + std::string(SearchStrategyName(response.plan.strategy)) +
                                ", " + std::to_string(response.plan.distance_computations) +
                                " distances");
