@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // CREATE / DROP COLLECTION, CREATE / DROP INDEX, SHOW COLLECTIONS, DESCRIBE, INSERT, UPDATE and
-// DELETE (exec.h). Every statement maps onto public Database / Transaction calls; the writes of
-// one statement always go into one WriteBatch, so a statement takes effect completely or not at
-// all.
+// DELETE (exec.h). Every statement maps onto public Database / Transaction calls. INSERT writes
+// one WriteBatch, so it takes effect completely or not at all; UPDATE and DELETE decide here what
+// happens to one row and run over their rows in row_batches.cc (atomic inside a transaction, in
+// batches of their own transactions outside one).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>

@@ -311,7 +311,7 @@ TEST_F(DmlBatches, PersistentConflictsStopAndReportWhatWasCommitted) {
     EXPECT_LT(committed, kRows);
     std::uint64_t changed = 0;
     for (std::size_t idx = 0; idx < kRows; ++idx) {
-        changed += Get("r" + std::to_string(idx)).vector[0] == 6.0f ? 1 : 0;
+        changed += Get("r" + std::to_string(idx)).vector[0] == 6.0f ? 1U : 0U;
     }
     EXPECT_EQ(changed, committed);
 }
@@ -333,7 +333,7 @@ TEST_F(DmlBatches, InterruptStopsBetweenBatches) {
     EXPECT_LT(committed, kRows);
     std::uint64_t changed = 0;
     for (std::size_t idx = 0; idx < kRows; ++idx) {
-        changed += Get("r" + std::to_string(idx)).vector[0] == 6.0f ? 1 : 0;
+        changed += Get("r" + std::to_string(idx)).vector[0] == 6.0f ? 1U : 0U;
     }
     EXPECT_EQ(changed, committed);
 }
