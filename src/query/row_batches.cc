@@ -248,7 +248,7 @@ Result<BatchProgress> RunInBatches(ExecContext& ctx, std::string_view what,
         // the whole statement.
         (*snapshot)->Rollback().IgnoreError();
     }
-    PHENIX_SYNC_POINT("ExecuteDml:SnapshotTaken");
+    PHENIX_SYNC_POINT("RunInBatches:SnapshotTaken");
 
     BatchProgress done;
     // The statement's error: `cause` plus what the committed batches already changed.
@@ -283,7 +283,7 @@ Result<BatchProgress> RunInBatches(ExecContext& ctx, std::string_view what,
                 return stopped(begun.status());
             }
             Transaction& txn = **begun;
-            PHENIX_SYNC_POINT("ExecuteDml:BatchBegun");
+            PHENIX_SYNC_POINT("RunInBatches:BatchBegun");
             std::size_t batch_rows = 0;
             BatchProgress batch;
             RowCheck check = RowCheck::kIfNeeded;
@@ -346,7 +346,6 @@ Result<BatchProgress> RunInBatches(ExecContext& ctx, std::string_view what,
             if (batch_rows == 0) {
                 break;  // nothing left: the empty transaction is rolled back
             }
-            PHENIX_SYNC_POINT("ExecuteDml:BeforeBatchCommit");
             Result<Timestamp> committed = txn.Commit();
             if (committed.ok()) {
                 done.changed += batch.changed;
