@@ -118,7 +118,9 @@ Status WriteBatchTo(ExecContext& ctx, const WriteBatch& batch) {
 
 // Runs `body(txn)` in the session's transaction, or in a private one that is committed here, so
 // that the rows a statement chooses and the writes it makes come from one snapshot (an UPDATE
-// never resurrects a row a concurrent DELETE removed). Returns what `body` returns.
+// never resurrects a row a concurrent DELETE removed). Returns what `body` returns. In a private
+// transaction a conflict (Aborted from Commit, or from `body`, unpositioned, for a race it sees
+// at write time) retries from a fresh snapshot, up to kMaxStatementAttempts times.
 template <typename Body>
 std::invoke_result_t<Body&, Transaction&> RunInTransaction(ExecContext& ctx, Body&& body) {
     if (ctx.txn != nullptr) {
@@ -694,11 +696,11 @@ Result<QueryResult> InsertOnConflict(ExecContext& ctx, const InsertStmt& stmt,
                 }
             }
             if (!writes.empty()) {
-                Status status = txn.Write(writes);
+                const Status status = txn.Write(writes);
                 if (status.code() == StatusCode::kAlreadyExists && ctx.txn == nullptr) {
                     // A concurrent transaction inserted one of the ids after this one began:
                     // a conflict, retried from a fresh snapshot.
-                    status = Status(StatusCode::kAborted, status.message());
+                    return Status(StatusCode::kAborted, status.message());
                 }
                 PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, status));
             }

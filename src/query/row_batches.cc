@@ -176,18 +176,18 @@ Result<BatchProgress> RunInSessionTransaction(ExecContext& ctx, std::string_view
     MatchingRows rows(txn, ref, condition);
     PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, rows.Start()));
     const std::string advice =
-        "nothing of the statement was applied and the transaction is still open. A statement "
-        "inside BEGIN ... COMMIT is atomic, so it must fit one transaction: ROLLBACK (or COMMIT "
-        "what you have) and run the statement outside BEGIN ... COMMIT, where " +
+        ". Nothing of the statement was applied and the transaction is still open. A statement "
+        "inside BEGIN ... COMMIT is atomic and must fit one transaction: run it outside BEGIN ... "
+        "COMMIT, where " +
         std::string(what) +
-        " commits in batches, or split it into statements with narrower WHERE clauses and "
-        "COMMIT between them";
+        " commits in batches; or split it into statements with narrower WHERE clauses, "
+        "committing between them";
     if (rows.total() > limits::kMaxBatchOps) {
         return Status::ResourceExhausted(PositionedMessage(
             ctx.statement_pos,
             std::string(what) + " inside a transaction matches " + RowsText(rows.total()) +
-                "; one statement in a transaction changes at most " +
-                std::to_string(limits::kMaxBatchOps) + " rows (limits::kMaxBatchOps): " + advice));
+                ", more than one statement in a transaction may change (" +
+                std::to_string(limits::kMaxBatchOps) + ", limits::kMaxBatchOps)" + advice));
     }
     WriteBatch batch;
     BatchProgress progress;
@@ -210,13 +210,14 @@ Result<BatchProgress> RunInSessionTransaction(ExecContext& ctx, std::string_view
     }
     const Status status = txn.Write(batch);
     if (status.code() == StatusCode::kResourceExhausted) {
+        // The engine's message names the sizes and the limit; its advice ("commit what you
+        // have") is for API users, so it is replaced by the statement's.
+        std::string sizes(status.message());
+        sizes = sizes.substr(0, sizes.find("; this write was not applied"));
         return Status::ResourceExhausted(PositionedMessage(
             ctx.statement_pos, std::string(what) + " of " + RowsText(progress.changed) +
-                                   " is too large for one transaction (" +
-                                   std::string(status.message()) +
-                                   "); raise "
-                                   "Options::max_transaction_bytes, or: " +
-                                   advice));
+                                   " does not fit in the transaction (" + sizes + ")" + advice +
+                                   "; or raise Options::max_transaction_bytes"));
     }
     PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, status));
     progress.batches = 1;
@@ -321,9 +322,11 @@ Result<BatchProgress> RunInBatches(ExecContext& ctx, std::string_view what,
                         rows_per_write = write_rows / 2;
                         continue;
                     }
+                    std::string sizes(status.message());
+                    sizes = sizes.substr(0, sizes.find("; this write was not applied"));
                     return stopped(Status::ResourceExhausted(
-                        "the change of one row is larger than a transaction may be (" +
-                        std::string(status.message()) + "); raise Options::max_transaction_bytes"));
+                        "the change of one row does not fit in a transaction (" + sizes +
+                        "); raise Options::max_transaction_bytes"));
                 }
                 if (status.code() == StatusCode::kNotFound && check == RowCheck::kIfNeeded) {
                     // A row written blindly is gone: read these rows one by one.
@@ -359,10 +362,11 @@ Result<BatchProgress> RunInBatches(ExecContext& ctx, std::string_view what,
             conflict = committed.status();
         }
         if (attempt == kMaxStatementAttempts) {
-            return stopped(Status(StatusCode::kAborted,
-                                  std::string(conflict.message()) +
-                                      " (a batch conflicted with concurrent writers " +
-                                      std::to_string(kMaxStatementAttempts) + " times in a row)"));
+            return stopped(Status(
+                StatusCode::kAborted,
+                "a batch conflicted with concurrent writers " +
+                    std::to_string(kMaxStatementAttempts) +
+                    " times in a row (the last time: " + std::string(conflict.message()) + ")"));
         }
         if (is_finished) {
             return done;

@@ -173,6 +173,18 @@ TEST_F(DmlBatches, VectorUpdatesAndDeletesSplitAtTheTransactionSizeLimit) {
     EXPECT_TRUE(Exists("r1"));
 }
 
+// A row whose change alone exceeds the limit cannot be committed in any batch.
+TEST_F(DmlBatches, ARowLargerThanATransactionFailsNamingTheLimit) {
+    Open(Options{.max_transaction_bytes = 1024});  // less than one vector of 768 floats
+    Run("CREATE COLLECTION docs (DIMENSION 768)");
+    Load("docs", 3, kDim);
+    const Status status = Fail("UPDATE docs SET vector = $v", VectorParam(2.0f));
+    EXPECT_EQ(status.code(), StatusCode::kResourceExhausted);
+    EXPECT_MESSAGE_HAS(status, "the change of one row does not fit in a transaction");
+    EXPECT_MESSAGE_HAS(status, "raise Options::max_transaction_bytes; no row was changed");
+    EXPECT_EQ(Get("r0").vector, std::vector<float>(kDim, 0.5f));
+}
+
 // Inside BEGIN ... COMMIT a statement stays atomic: too large, it fails naming the limit and
 // what to do, changes nothing, and leaves the transaction open with its earlier writes.
 TEST_F(DmlBatches, InsideATransactionTooLargeFailsWholeAndKeepsTheTransaction) {
