@@ -16,6 +16,7 @@
 // Thread-compatible: one session per thread (sessions on one Database may run concurrently).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -125,6 +126,12 @@ class QuerySession {
         interrupt_ = std::move(is_interrupted);
     }
     [[nodiscard]] const std::function<bool()>& interrupt() const { return interrupt_; }
+    /// The most memory one SELECT may hold for its rows (results, sort and top-k buffers,
+    /// DISTINCT sets, GROUP BY groups), in bytes, approximately. A statement that needs more
+    /// fails with ResourceExhausted naming this setting instead of growing without bound.
+    void set_memory_limit(std::size_t bytes) { memory_limit_ = bytes; }
+    [[nodiscard]] std::size_t memory_limit() const { return memory_limit_; }
+    static constexpr std::size_t kDefaultMemoryLimit = std::size_t{1} << 30;  // 1 GiB
     [[nodiscard]] Database& db() const { return db_; }
 
   private:
@@ -134,6 +141,7 @@ class QuerySession {
     bool txn_read_only_ = false;
     QueryProgressFn progress_;
     std::function<bool()> interrupt_;
+    std::size_t memory_limit_ = kDefaultMemoryLimit;
 };
 
 }  // namespace phenix

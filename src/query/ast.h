@@ -131,6 +131,7 @@ struct MatchPattern {
 };
 
 struct SelectStmt {
+    bool distinct = false;  // SELECT DISTINCT
     std::vector<SelectItem> items;
     std::string collection;             // FROM coll (empty when match is set)
     SourcePos name_pos;  // of the collection name
@@ -138,8 +139,10 @@ struct SelectStmt {
     std::optional<Expr> as_of;          // AS OF n | $p
     std::optional<Expr> where;
     std::vector<Expr> group_by;
+    std::optional<Expr> having;  // HAVING condition over the groups
     std::vector<OrderItem> order_by;
     std::optional<Expr> limit;        // an integer literal or a parameter
+    std::optional<Expr> offset;       // OFFSET n: an integer literal or a parameter
     std::vector<OptionItem> options;  // WITH (ef = 128)
     friend bool operator==(const SelectStmt&, const SelectStmt&) = default;
 };

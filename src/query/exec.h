@@ -37,6 +37,7 @@ struct ExecContext {
     const QueryProgressFn& progress;  // may be empty
     SourcePos statement_pos;          // where the statement starts, for errors without a node
     const std::function<bool()>& interrupted;  // may be empty; true: stop (Cancelled)
+    std::size_t memory_limit = SIZE_MAX;       // QuerySession::memory_limit(), in bytes
 
     [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 

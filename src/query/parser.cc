@@ -21,12 +21,12 @@ namespace phenix::query {
 namespace {
 
 constexpr std::string_view kKeywords[] = {
-    "ANALYZE",  "AND",    "AS",     "ASC",      "BEGIN",  "BY",       "COLLECTION", "COLLECTIONS",
-    "COMMIT",   "COPY",   "CREATE", "DELETE",   "DESC",   "DESCRIBE", "DIMENSION",  "DROP",
-    "EXPLAIN",  "FALSE",  "FROM",   "GROUP",    "IN",     "INDEX",    "INSERT",     "INTO",
-    "IS",       "LIMIT",  "MATCH",  "METRIC",   "NOT",    "NULL",     "OF",         "ON",
-    "ON_ERROR", "OR",     "ORDER",  "ROLLBACK", "SELECT", "SET",      "SHOW",       "TO",
-    "TRUE",     "UPDATE", "VALUES", "WHERE",    "WITH",
+    "ANALYZE", "AND",     "AS",     "ASC",      "BEGIN",  "BY",       "COLLECTION", "COLLECTIONS",
+    "COMMIT",  "COPY",    "CREATE", "DELETE",   "DESC",   "DESCRIBE", "DIMENSION",  "DISTINCT",
+    "DROP",    "EXPLAIN", "FALSE",  "FROM",     "GROUP",  "HAVING",   "IN",         "INDEX",
+    "INSERT",  "INTO",    "IS",     "LIMIT",    "MATCH",  "METRIC",   "NOT",        "NULL",
+    "OF",      "OFFSET",  "ON",     "ON_ERROR", "OR",     "ORDER",    "ROLLBACK",   "SELECT",
+    "SET",     "SHOW",    "TO",     "TRUE",     "UPDATE", "VALUES",   "WHERE",      "WITH",
 };
 
 constexpr std::string_view kStatementKeywords[] = {
@@ -395,6 +395,7 @@ class Parser {
     Result<SelectStmt> ParseSelect() {
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("SELECT"));
         SelectStmt select;
+        select.distinct = AcceptKeyword("DISTINCT");
         do {
             SelectItem item;
             if (IsSymbol(Cur(), "*")) {
@@ -430,6 +431,9 @@ class Parser {
                 select.group_by.push_back(std::move(expr));
             } while (AcceptSymbol(","));
         }
+        if (AcceptKeyword("HAVING")) {
+            PHENIX_ASSIGN_OR_RETURN(select.having, ParseExpr());
+        }
         if (AcceptKeyword("ORDER")) {
             PHENIX_RETURN_IF_ERROR(ExpectKeyword("BY"));
             do {
@@ -445,6 +449,9 @@ class Parser {
         }
         if (AcceptKeyword("LIMIT")) {
             PHENIX_ASSIGN_OR_RETURN(select.limit, ParseCountOrParam("a row count"));
+        }
+        if (AcceptKeyword("OFFSET")) {
+            PHENIX_ASSIGN_OR_RETURN(select.offset, ParseCountOrParam("a row count"));
         }
         if (AcceptKeyword("WITH")) {
             PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));

@@ -278,7 +278,7 @@ std::string MatchText(const MatchPattern& match) {
 
 struct BodyPrinter {
     std::string operator()(const SelectStmt& select) const {
-        std::string out = "SELECT ";
+        std::string out = select.distinct ? "SELECT DISTINCT " : "SELECT ";
         for (std::size_t idx = 0; idx < select.items.size(); ++idx) {
             if (idx > 0) {
                 out += ", ";
@@ -300,6 +300,9 @@ struct BodyPrinter {
         if (!select.group_by.empty()) {
             out += " GROUP BY " + ListText(select.group_by, 0);
         }
+        if (select.having.has_value()) {
+            out += " HAVING " + ExprText(*select.having);
+        }
         for (std::size_t idx = 0; idx < select.order_by.size(); ++idx) {
             out += idx == 0 ? " ORDER BY " : ", ";
             out += ExprText(select.order_by[idx].expr);
@@ -309,6 +312,9 @@ struct BodyPrinter {
         }
         if (select.limit.has_value()) {
             out += " LIMIT " + ExprText(*select.limit);
+        }
+        if (select.offset.has_value()) {
+            out += " OFFSET " + ExprText(*select.offset);
         }
         for (std::size_t idx = 0; idx < select.options.size(); ++idx) {
             out += idx == 0 ? " WITH (" : ", ";

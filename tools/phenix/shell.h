@@ -41,6 +41,9 @@ class Shell {
     // printed).
     Status ExecuteQuery(std::string_view statement);
 
+    // The most memory one SELECT may hold for its rows (QuerySession::set_memory_limit).
+    void SetMemoryLimit(std::size_t bytes) { session_.set_memory_limit(bytes); }
+
     [[nodiscard]] bool QuitRequested() const { return quit_requested_; }
     [[nodiscard]] const std::string& CurrentTenant() const { return session_.tenant(); }
     [[nodiscard]] bool InTransaction() const { return session_.transaction() != nullptr; }

@@ -353,6 +353,18 @@ TEST(Parser, ToStringRoundTripsEveryStatement) {
               "WHERE a.id = 'd2' ORDER BY b.vector <-> [0.1, 0.2, 0.3, 0.4] LIMIT 5");
     EXPECT_EQ(ToString(MustParse("SELECT x FROM t WHERE NOT (a OR b) AND (c AND d OR e)")),
               "SELECT x FROM t WHERE NOT (a OR b) AND (c AND d OR e)");
+    for (const char* text :
+         {"SELECT DISTINCT metadata.a, count(*) FROM t GROUP BY metadata.a HAVING count(*) > 1 "
+          "AND max(metadata.b) IS NOT NULL ORDER BY metadata.a DESC LIMIT 5 OFFSET 10",
+          "SELECT id FROM t OFFSET $1", "SELECT count(*) FROM t HAVING count(*) IN (1, 2)"}) {
+        const Statement statement = MustParse(text);
+        EXPECT_EQ(ToString(statement), text);
+        EXPECT_EQ(MustParse(ToString(statement)), statement);
+    }
+    EXPECT_TRUE(Body<SelectStmt>(MustParse("SELECT DISTINCT id FROM t")).distinct);
+    // DISTINCT, OFFSET and HAVING are reserved: as names they are quoted.
+    EXPECT_FALSE(ParseStatement("SELECT id FROM offset").ok());
+    EXPECT_EQ(Body<SelectStmt>(MustParse("SELECT id FROM \"offset\"")).collection, "offset");
 }
 
 TEST(Parser, ScriptsSkipEmptyStatements) {
