@@ -76,7 +76,7 @@ struct QueryResult {
     std::uint64_t affected = 0;
 };
 
-/// Progress of long statements (COPY, CREATE INDEX): a short line such as
+/// Progress of long statements (COPY, CREATE INDEX, UPDATE, DELETE): a short line such as
 /// "COPY docs: 120000 lines, 118000 entities, 52000/s".
 using QueryProgressFn = std::function<void(std::string_view line)>;
 
@@ -115,11 +115,13 @@ class QuerySession {
     /// COMMIT / ROLLBACK of the open transaction. FailedPrecondition if none is open.
     Result<Timestamp> Commit();
     Status Rollback();
-    /// Where COPY and CREATE INDEX report progress (about once a second); null: silent.
+    /// Where COPY, CREATE INDEX, UPDATE and DELETE report progress (about once a second); null:
+    /// silent.
     void set_progress(QueryProgressFn progress) { progress_ = std::move(progress); }
     [[nodiscard]] const QueryProgressFn& progress() const { return progress_; }
-    /// Polled by long statements (COPY) between chunks of work; returning true stops them with
-    /// Cancelled (what was written so far stays written, and the message says how much).
+    /// Polled by long statements (COPY; UPDATE and DELETE outside a transaction) between chunks
+    /// or batches of work; returning true stops them with Cancelled (what was written so far
+    /// stays written, and the message says how much).
     void set_interrupt(std::function<bool()> is_interrupted) {
         interrupt_ = std::move(is_interrupted);
     }

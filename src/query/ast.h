@@ -61,6 +61,7 @@ enum class Op {
     kL2Distance,       // <->
     kCosineDistance,   // <=>
     kNegInnerProduct,  // <#>
+    kConcat,           // || (shallow JSON object merge: SET metadata = metadata || {...})
 };
 
 struct Expr {
@@ -179,11 +180,19 @@ struct DescribeStmt {
     friend bool operator==(const DescribeStmt&, const DescribeStmt&) = default;
 };
 
+/// What INSERT does with a row whose id exists: ON CONFLICT (id) DO NOTHING / DO UPDATE.
+enum class ConflictAction {
+    kError,      // no ON CONFLICT: AlreadyExists
+    kDoNothing,  // skip the row
+    kDoUpdate,   // set the listed columns from the new row; the others keep their values
+};
+
 struct InsertStmt {
     std::string collection;
     SourcePos name_pos;  // of the collection name
     std::vector<std::string> columns;
     std::vector<std::vector<Expr>> rows;
+    ConflictAction on_conflict = ConflictAction::kError;
     friend bool operator==(const InsertStmt&, const InsertStmt&) = default;
 };
 

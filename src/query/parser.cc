@@ -565,7 +565,55 @@ class Parser {
             PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
             insert.rows.push_back(std::move(row));
         } while (AcceptSymbol(","));
+        if (AcceptKeyword("ON")) {
+            PHENIX_ASSIGN_OR_RETURN(insert.on_conflict, ParseOnConflict());
+        }
         return insert;
+    }
+
+    // After ON: CONFLICT [(id)] DO NOTHING | CONFLICT (id) DO UPDATE. CONFLICT, DO and NOTHING
+    // are matched here only, so they stay usable as names.
+    Result<ConflictAction> ParseOnConflict() {
+        static constexpr std::string_view kConflict[] = {"CONFLICT"};
+        if (!AcceptKeyword("CONFLICT")) {
+            return ErrorExpected("CONFLICT", kConflict);
+        }
+        bool has_target = false;
+        if (IsSymbol(Cur(), "(")) {
+            Next();
+            const Token& column = Cur();
+            if (!(column.kind == TokenKind::kWord || column.kind == TokenKind::kQuotedIdent) ||
+                (column.kind == TokenKind::kWord ? column.text : column.value) != "id") {
+                return ErrorAt(column.pos, "ON CONFLICT takes (id): id is the only unique column");
+            }
+            Next();
+            PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
+            has_target = true;
+        }
+        static constexpr std::string_view kDo[] = {"DO"};
+        if (!AcceptKeyword("DO")) {
+            return ErrorExpected("DO", kDo);
+        }
+        if (AcceptKeyword("NOTHING")) {
+            return ConflictAction::kDoNothing;
+        }
+        const SourcePos update_pos = Cur().pos;
+        if (!AcceptKeyword("UPDATE")) {
+            static constexpr std::string_view kActions[] = {"NOTHING", "UPDATE"};
+            return ErrorExpected("NOTHING or UPDATE", kActions);
+        }
+        if (!has_target) {
+            return ErrorAt(update_pos,
+                           "ON CONFLICT DO UPDATE needs the conflict column: write "
+                           "ON CONFLICT (id) DO UPDATE");
+        }
+        if (IsKeyword(Cur(), "SET")) {
+            return ErrorAt(Cur().pos,
+                           "ON CONFLICT (id) DO UPDATE takes no SET list: it sets the listed "
+                           "columns from the new row and keeps the others; to merge metadata, "
+                           "use UPDATE ... SET metadata = metadata || {...}");
+        }
+        return ConflictAction::kDoUpdate;
     }
 
     Result<UpdateStmt> ParseUpdate() {
@@ -832,6 +880,10 @@ class Parser {
         }
         if (IsSymbol(token, "<#>")) {
             return Op::kNegInnerProduct;
+        }
+        // || binds like the distance operators (PostgreSQL gives all such operators one level).
+        if (IsSymbol(token, "||")) {
+            return Op::kConcat;
         }
         return std::nullopt;
     }

@@ -107,6 +107,7 @@ int Level(const Expr& expr) {
                 case Op::kL2Distance:
                 case Op::kCosineDistance:
                 case Op::kNegInnerProduct:
+                case Op::kConcat:
                     return kLevelDistance;
                 default:
                     return kLevelCompare;
@@ -144,6 +145,8 @@ std::string_view OpText(Op op) {
             return "<=>";
         case Op::kNegInnerProduct:
             return "<#>";
+        case Op::kConcat:
+            return "||";
     }
     return "?";
 }
@@ -356,6 +359,16 @@ struct BodyPrinter {
         out += ") VALUES ";
         for (std::size_t idx = 0; idx < insert.rows.size(); ++idx) {
             out += (idx == 0 ? "(" : ", (") + ListText(insert.rows[idx], 0) + ")";
+        }
+        switch (insert.on_conflict) {
+            case ConflictAction::kError:
+                break;
+            case ConflictAction::kDoNothing:
+                out += " ON CONFLICT (id) DO NOTHING";
+                break;
+            case ConflictAction::kDoUpdate:
+                out += " ON CONFLICT (id) DO UPDATE";
+                break;
         }
         return out;
     }

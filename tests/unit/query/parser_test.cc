@@ -574,6 +574,59 @@ TEST(Parser, AcceptsTheJsonFormTwins) {
     EXPECT_EQ(select.options[0].name, "ef");
 }
 
+// Issue 13: INSERT ... ON CONFLICT and the || merge operator parse, print canonically and
+// round-trip; CONFLICT, DO and NOTHING stay usable as names.
+TEST(Parser, OnConflictAndConcat) {
+    const auto& upsert = Body<InsertStmt>(
+        MustParse("INSERT INTO docs (id, metadata) VALUES ('a', {}) on conflict (id) do update"));
+    EXPECT_EQ(upsert.on_conflict, ConflictAction::kDoUpdate);
+    EXPECT_EQ(Body<InsertStmt>(MustParse("INSERT INTO docs (id) VALUES ('a')")).on_conflict,
+              ConflictAction::kError);
+    EXPECT_EQ(Body<InsertStmt>(MustParse("INSERT INTO docs (id) VALUES ('a') ON CONFLICT DO "
+                                         "NOTHING"))
+                  .on_conflict,
+              ConflictAction::kDoNothing);
+
+    const auto& merge = Body<UpdateStmt>(
+        MustParse("UPDATE docs SET metadata = metadata || {\"k\": 1} || $p WHERE id = 'a'"));
+    const Expr& value = merge.assignments[0].value;
+    ASSERT_EQ(value.kind, ExprKind::kBinary);
+    EXPECT_EQ(value.op, Op::kConcat);
+    EXPECT_EQ(value.children[0].op, Op::kConcat);  // left-associative
+    EXPECT_EQ(value.children[0].children[0].path, (std::vector<std::string>{"metadata"}));
+    EXPECT_EQ(value.children[0].children[1].kind, ExprKind::kJson);
+    EXPECT_EQ(value.children[1].kind, ExprKind::kParam);
+
+    const std::vector<std::string> statements = {
+        "INSERT INTO docs (id, vector) VALUES ('a', [1, 2]) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO docs (id, metadata) VALUES ('a', {\"x\": 1}), ('b', NULL) ON CONFLICT "
+        "(\"id\") DO UPDATE",
+        "UPDATE docs SET metadata = metadata || {\"k\": 1} WHERE metadata.k || $x = 1",
+        "UPDATE docs SET metadata = {\"a\": 1} || (metadata || $p)",
+        "SELECT conflict, nothing, \"do\" FROM docs WHERE a || b <-> c < 1",
+    };
+    for (const std::string& text : statements) {
+        const Statement statement = MustParse(text);
+        const std::string canonical = ToString(statement);
+        Result<Statement> again = ParseStatement(canonical);
+        ASSERT_TRUE(again.ok()) << canonical << "\n" << again.status().ToString();
+        EXPECT_EQ(*again, statement) << canonical;
+    }
+    EXPECT_EQ(ToString(MustParse("insert into d (id) values ('a') on conflict do nothing")),
+              "INSERT INTO d (id) VALUES ('a') ON CONFLICT (id) DO NOTHING");
+    EXPECT_EQ(ToString(MustParse("UPDATE d SET metadata = {\"a\": 1} || (metadata || $p)")),
+              "UPDATE d SET metadata = {\"a\": 1} || (metadata || $p)");
+
+    EXPECT_EQ(ErrorOf("INSERT INTO d (id) VALUES ('a') ON CONFLIT (id) DO NOTHING"),
+              "line 1, column 36: expected CONFLICT, found 'CONFLIT'; did you mean CONFLICT?");
+    EXPECT_EQ(ErrorOf("INSERT INTO d (id) VALUES ('a') ON CONFLICT (id, x) DO NOTHING"),
+              "line 1, column 48: expected ')', found ','");
+    EXPECT_EQ(ErrorOf("INSERT INTO d (id) VALUES ('a') ON CONFLICT (id) DO"),
+              "line 1, column 52: expected NOTHING or UPDATE, found end of input");
+    EXPECT_EQ(ErrorOf("UPDATE d SET metadata = metadata | {}"),
+              "line 1, column 34: unexpected '|'");
+}
+
 TEST(Lexer, TokenKindsAndPositions) {
     Result<std::vector<Token>> tokens =
         Lex("a.b 1..2 1.5e3 $x 'it''s' <-> -- c\n\"q\" ( {\"k\": [1]}");
