@@ -58,6 +58,16 @@ std::string DescribePredicate(const Filter& filter) {
         }
         case Filter::Kind::kExists:
             return filter.path.ToString() + (filter.exists ? " EXISTS" : " NOT EXISTS");
+        case Filter::Kind::kType: {
+            std::string out = filter.path.ToString() + " TYPE ";
+            for (std::size_t idx = 0; idx < filter.types.size(); ++idx) {
+                out +=
+                    (idx > 0 ? "|" : "") + std::string(document::ValueTypeName(filter.types[idx]));
+            }
+            return out;
+        }
+        case Filter::Kind::kLike:
+            return filter.path.ToString() + " LIKE " + document::ScalarToJson(filter.value);
         case Filter::Kind::kNot:
             return "NOT (" + DescribePredicate(filter.children[0]) + ")";
         case Filter::Kind::kAnd:
@@ -109,7 +119,10 @@ bool FilterEvaluator::Indexable(const Filter& filter) const {
         case Filter::Kind::kCompare:
         case Filter::Kind::kIn:
         case Filter::Kind::kExists:
+        case Filter::Kind::kType:
             return UsableIndex(filter.path) != nullptr;
+        case Filter::Kind::kLike:
+            return false;  // checked on records (TODO(#13): a prefix pattern as a range)
         case Filter::Kind::kAnd:
         case Filter::Kind::kOr:
         case Filter::Kind::kNot:
@@ -301,6 +314,19 @@ Result<RowBitmap> FilterEvaluator::FromIndexes(const Filter& filter) {
                  ", actual " + std::to_string(out.cardinality()));
             return out;
         }
+        case Filter::Kind::kType: {
+            const MetadataIndex& index = *UsableIndex(filter.path);
+            RowBitmap out;
+            for (const document::ValueType type : filter.types) {
+                const document::KeyRange bracket = document::BracketKeyRange(type);
+                PHENIX_RETURN_IF_ERROR(ScanEntries(index, bracket.begin, bracket.end, &out));
+            }
+            Step(DescribePredicate(filter) + ": index, est " + Rounded(Estimate(filter)) +
+                 ", actual " + std::to_string(out.cardinality()));
+            return out;
+        }
+        case Filter::Kind::kLike:
+            return Status::Internal("a $like filter has no index plan");
         case Filter::Kind::kNot: {
             PHENIX_ASSIGN_OR_RETURN(RowBitmap inner, FromIndexes(filter.children[0]));
             PHENIX_ASSIGN_OR_RETURN(const RowBitmap* all, Universe());
