@@ -92,5 +92,43 @@ TEST_F(FilterSemanticsTest, IntsAndFloatsAreOneNumberWithAndWithoutIndexes) {
     }
 }
 
+// A literal or literal-prefix $like pattern is an index range; others are checked on records.
+// Both give the rows a scan gives.
+TEST_F(FilterSemanticsTest, LikePrefixesAreIndexRanges) {
+    const std::vector<std::pair<std::string, std::string>> rows = {
+        {"a", R"({"s":"abc"})"},         {"b", R"({"s":"abcd"})"},
+        {"c", R"({"s":["x","ab%c"]})"},  {"d", R"({"s":"ab"})"},
+        {"e", R"({"s":"2024-05-01"})"},  {"f", R"({"s":"abd"})"},
+        {"g", "{\"s\":\"ab\\u0000c\"}"}, {"h", R"({"s":5})"},
+    };
+    for (const auto& [id, metadata] : rows) {
+        PHENIX_ASSERT_OK(db_->Upsert("docs", Doc(id, {0.1f, 0.2f, 0.3f, 0.4f}, metadata)));
+    }
+    const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+        {"abc%", {"a", "b"}}, {"abc", {"a"}},          {"ab%", {"a", "b", "c", "d", "f", "g"}},
+        {"ab\\\\%%", {"c"}},  {"ab\\\\%c", {"c"}},     {"2024-%", {"e"}},
+        {"ab_", {"a", "f"}},  {"%c", {"a", "c", "g"}}, {"zz%", {}},
+    };
+    for (const bool indexed : {false, true}) {
+        if (indexed) {
+            PHENIX_ASSERT_OK(db_->CreateIndex("docs", "s"));
+        }
+        for (const auto& [pattern, expected] : cases) {
+            const std::string filter = R"({"s": {"$like": ")" + pattern + R"("}})";
+            EXPECT_EQ(FindIds(filter), expected) << filter << (indexed ? " (indexed)" : "");
+        }
+    }
+    FindOptions options;
+    options.filter = R"({"s": {"$like": "abc%"}})";
+    auto found = db_->Find("docs", options);
+    PHENIX_ASSERT_OK(found.status());
+    ASSERT_FALSE(found->plan.steps.empty());
+    EXPECT_EQ(found->plan.steps.back(), R"(s LIKE "abc%": index, est 3, actual 2)");
+    options.filter = R"({"s": {"$like": "a_c%"}})";
+    found = db_->Find("docs", options);
+    PHENIX_ASSERT_OK(found.status());
+    EXPECT_FALSE(found->plan.uses_index);
+}
+
 }  // namespace
 }  // namespace phenix
