@@ -45,6 +45,8 @@ enum class ExprKind {
     kBinary,  // op; children[0], children[1]
     kIn,      // children[0] [NOT] IN (children[1..]); is_negated
     kIsNull,  // children[0] IS [NOT] NULL; is_negated
+    kIsBool,  // children[0] IS [NOT] TRUE|FALSE; bool_value, is_negated
+    kLike,    // children[0] [NOT] LIKE children[1] [ESCAPE children[2]]; is_negated
 };
 
 enum class Op {
@@ -134,7 +136,7 @@ struct SelectStmt {
     bool distinct = false;  // SELECT DISTINCT
     std::vector<SelectItem> items;
     std::string collection;             // FROM coll (empty when match is set)
-    SourcePos name_pos;  // of the collection name
+    SourcePos name_pos;                 // of the collection name
     std::optional<MatchPattern> match;  // FROM MATCH ...
     std::optional<Expr> as_of;          // AS OF n | $p
     std::optional<Expr> where;
@@ -227,7 +229,7 @@ struct TxnStmt {
 /// COPY coll FROM 'path' [(ON_ERROR skip)] | COPY coll TO 'path'.
 struct CopyStmt {
     std::string collection;
-    SourcePos name_pos;  // of the collection name
+    SourcePos name_pos;      // of the collection name
     bool is_export = false;  // TO
     std::string file_path;
     std::string on_error;  // FROM only: (ON_ERROR word), lowercased; empty when not given

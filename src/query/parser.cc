@@ -845,14 +845,39 @@ class Parser {
             expr.kind = ExprKind::kIsNull;
             expr.pos = left.pos;
             expr.is_negated = AcceptKeyword("NOT");
-            PHENIX_RETURN_IF_ERROR(ExpectKeyword("NULL"));
+            if (IsKeyword(Cur(), "TRUE") || IsKeyword(Cur(), "FALSE")) {
+                expr.kind = ExprKind::kIsBool;
+                expr.bool_value = IsKeyword(Cur(), "TRUE");
+                Next();
+            } else if (!AcceptKeyword("NULL")) {
+                static constexpr std::string_view kAfterIs[] = {"NULL", "TRUE", "FALSE"};
+                return ErrorExpected("NULL, TRUE or FALSE", kAfterIs);
+            }
             expr.children.push_back(std::move(left));
             return expr;
         }
         bool is_negated = false;
-        if (IsKeyword(Cur(), "NOT") && IsKeyword(Ahead(1), "IN")) {
+        if (IsKeyword(Cur(), "NOT") && (IsKeyword(Ahead(1), "IN") || IsKeyword(Ahead(1), "LIKE"))) {
             is_negated = true;
             Next();
+        }
+        // LIKE and ESCAPE are words only here (not reserved), so fields named like them still
+        // read as fields.
+        if (IsKeyword(Cur(), "LIKE")) {
+            Next();
+            Expr expr;
+            expr.kind = ExprKind::kLike;
+            expr.pos = left.pos;
+            expr.is_negated = is_negated;
+            expr.children.push_back(std::move(left));
+            PHENIX_ASSIGN_OR_RETURN(Expr pattern, ParseDistance());
+            expr.children.push_back(std::move(pattern));
+            if (IsKeyword(Cur(), "ESCAPE")) {
+                Next();
+                PHENIX_ASSIGN_OR_RETURN(Expr escape, ParseDistance());
+                expr.children.push_back(std::move(escape));
+            }
+            return expr;
         }
         if (AcceptKeyword("IN")) {
             Expr expr;

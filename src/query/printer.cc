@@ -97,6 +97,8 @@ int Level(const Expr& expr) {
             return kLevelNot;
         case ExprKind::kIn:
         case ExprKind::kIsNull:
+        case ExprKind::kIsBool:
+        case ExprKind::kLike:
             return kLevelCompare;
         case ExprKind::kBinary:
             switch (expr.op) {
@@ -226,6 +228,16 @@ std::string ExprText(const Expr& expr) {
         case ExprKind::kIsNull:
             return ChildText(expr.children[0], kLevelDistance) +
                    (expr.is_negated ? " IS NOT NULL" : " IS NULL");
+        case ExprKind::kIsBool:
+            return ChildText(expr.children[0], kLevelDistance) +
+                   (expr.is_negated ? " IS NOT " : " IS ") + (expr.bool_value ? "TRUE" : "FALSE");
+        case ExprKind::kLike:
+            return ChildText(expr.children[0], kLevelDistance) +
+                   (expr.is_negated ? " NOT LIKE " : " LIKE ") +
+                   ChildText(expr.children[1], kLevelDistance) +
+                   (expr.children.size() > 2
+                        ? " ESCAPE " + ChildText(expr.children[2], kLevelDistance)
+                        : "");
     }
     return "";
 }

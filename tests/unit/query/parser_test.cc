@@ -78,6 +78,11 @@ const std::vector<std::string> kExtra = {
     "/* lead */ SELECT id /* mid */ FROM docs",
     "select ID from Docs where Metadata.Year >= 1 order by Id desc limit 1",
     "SELECT id FROM docs WHERE (a = 1) = (b = 2) AND v <-> [1] <-> [2] < 3",
+    // Issue 13: LIKE [ESCAPE], NOT LIKE, IS [NOT] TRUE | FALSE.
+    "SELECT id FROM docs WHERE metadata.s LIKE 'a%' AND metadata.t NOT LIKE $1",
+    "SELECT id FROM docs WHERE NOT metadata.s like 'a!%%' escape '!' OR like LIKE 'x'",
+    "SELECT id FROM docs WHERE (metadata.y > 5) IS NOT TRUE AND metadata.f IS FALSE",
+    "SELECT id FROM docs WHERE ((a = 1) IS TRUE) IS NOT FALSE AND (a LIKE 'b') IS TRUE",
 };
 
 std::vector<std::string> AllStatements() {
@@ -420,7 +425,8 @@ TEST(Parser, ErrorsNameLineColumnAndExpectation) {
         {"SELECT x FROM t WHERE a = 99999999999999999999",
          "line 1, column 27: integer 99999999999999999999 is out of range"},
         {"SELECT x FROM t WHERE a = 1e999", "line 1, column 27: number 1e999 is out of range"},
-        {"SELECT x FROM t WHERE a IS 5", "line 1, column 28: expected NULL, found '5'"},
+        {"SELECT x FROM t WHERE a IS 5",
+         "line 1, column 28: expected NULL, TRUE or FALSE, found '5'"},
         {"SELECT x FROM t WHERE a IN 5", "line 1, column 28: expected '(', found '5'"},
         {"SELECT x FROM t ORDER BY v <-> [1, 'a']",
          "line 1, column 36: expected a number, found ''a''"},
