@@ -1774,10 +1774,11 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
                           ? "about " + FormatRows(estimated) +
                                 " rows match: scanning them is cheaper than walking the graph"
                           : "about " + FormatRows(estimated) +
-                                " rows match: fewer distances than the ~" +
+                                " rows match: scanning them costs less than the ~" +
                                 FormatRows(planner.graph_distances_per_ef * effective_ef /
                                            selectivity) +
-                                " a graph search would compute";
+                                " distances a graph search would compute (each ~" +
+                                FormatRows(planner.graph_distance_cost) + " scan distances)";
                 break;
             case index::FilterStrategy::kPostFilter: {
                 strategy = SearchStrategy::kPostFilter;

@@ -34,28 +34,32 @@ struct FilterPlannerOptions {
     /// the in-graph search's filter checks on two-hop neighbours.
     double post_filter_from = 0.05;
     /// Distances a filtered graph search computes per unit of the ef it needs (ef / selectivity
-    /// for an over-fetch): 15-26 in the plans of the data kit and the Debian catalog, so 12 is
-    /// on the graph's side. An exact scan computes one per matching row, read in row order.
+    /// for an over-fetch): 8.3-8.9 for post-filter searches on the medium kit, 15-26 in the plans
+    /// of the Debian catalog.
     double graph_distances_per_ef = 12;
+    /// What one distance of a graph search costs, in distances of an exact scan. The scan reads
+    /// the filter's rows in row order (26-37 ns per row on the medium kit, 128-d); the graph
+    /// search pays random access, the visited set and the heaps besides (130-139 ns per distance,
+    /// the same run: docs/benchmarks.md, "Costed strategy choice (issue 13)"). Measured ~4; 3 stays
+    /// on the graph's side.
+    double graph_distance_cost = 3;
 };
 
 /// Whether an exact scan of the filter's rows costs less than a graph search: at most
-/// exact_scan_max_rows or ef rows match, or fewer than the distances a graph search computes
-/// to gather ef matches (graph_distances_per_ef * ef / selectivity). On 63,697 rows at ef 64,
-/// a 10.5% filter is scanned (6,711 distances against ~7,300); on 200,000 rows, filters above
-/// ~6.2% walk the graph.
+/// exact_scan_max_rows or ef rows match, or scanning them costs less than the distances a graph
+/// search computes to gather ef matches (graph_distances_per_ef * ef / selectivity), each
+/// weighted graph_distance_cost. On 200,000 rows at ef 64 filters up to ~21,500 rows (10.7%)
+/// are scanned; on 63,697 rows, up to ~12,100 (19%).
 [[nodiscard]] inline bool ExactScanIsCheaper(const FilterPlannerOptions& planner,
                                              double filter_rows, double total_rows, double ef) {
     if (filter_rows <= static_cast<double>(planner.exact_scan_max_rows) || filter_rows <= ef) {
         return true;
     }
     const double selectivity = total_rows > 0 ? filter_rows / total_rows : 1.0;
-    return filter_rows <= planner.graph_distances_per_ef * ef / selectivity;
+    return filter_rows <=
+           planner.graph_distance_cost * planner.graph_distances_per_ef * ef / selectivity;
 }
 
-/// The strategy for `filter_rows` matching rows of `total_rows`, at beam width `ef`: an exact
-/// scan when it is cheaper (and possible: `can_scan` is false for a predicate filter, whose rows
-/// cannot be enumerated), else post-filter from post_filter_from, else in-graph.
 [[nodiscard]] inline FilterStrategy ChooseFilterStrategy(const FilterPlannerOptions& planner,
                                                          double filter_rows, double total_rows,
                                                          double ef, bool can_scan = true) {
