@@ -319,6 +319,10 @@ TEST_F(VectorIndexHardeningTest, VerifyCatchesAnIndexThatDisagreesWithStorage) {
     Open();
     PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "v", .dimension = kDim}));
     Load("v", 50, 10);
+    // The checkpoint copied below must hold all 50 rows: the builder absorbs them in the
+    // background, and a Close before it has would checkpoint fewer (and the forged watermark
+    // would then report every missing row before the three the test looks for).
+    ASSERT_TRUE(WaitFor([&] { return Drained("v"); }));
     PHENIX_EXPECT_OK(db_->Verify());
     auto described = db_->GetCollection("v");
     ASSERT_TRUE(described.ok());
