@@ -36,6 +36,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -1451,11 +1452,21 @@ class CopyFrom {
     std::vector<std::string> skip_reasons_;
 };
 
-Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std::string& path) {
+// `no_follow`: refuse a symbolic link at the temporary file's path (under copy_directory, where a
+// link planted there must not lead the write out of the directory).
+Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std::string& path,
+                           bool no_follow) {
     const std::string tmp_path = path + ".tmp";
-    std::FILE* file = std::fopen(tmp_path.c_str(), "wb");
+    const int fd =
+        ::open(tmp_path.c_str(),
+               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0), 0666);
+    std::FILE* file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
     if (file == nullptr) {
-        return Status::IOError("cannot open '" + tmp_path + "' for writing: " + ErrnoText(errno));
+        const int error = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return Status::IOError("cannot open '" + tmp_path + "' for writing: " + ErrnoText(error));
     }
     auto fail = [&](const Status& status) -> Status {
         if (file != nullptr) {
@@ -1530,20 +1541,78 @@ Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std
     return result;
 }
 
+// Whether `path` is `dir` or below it (both absolute and normal, `dir` without a trailing
+// separator).
+bool IsUnder(const std::filesystem::path& path, const std::filesystem::path& dir) {
+    auto dir_it = dir.begin();
+    auto path_it = path.begin();
+    for (; dir_it != dir.end(); ++dir_it, ++path_it) {
+        if (path_it == path.end() || *path_it != *dir_it) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The file COPY opens: `path` as given when `copy_directory` is empty; otherwise `path` resolved
+// under it (relative paths) and refused with PermissionDenied when it, or a symbolic link on the
+// way, leads outside it. For an export the file need not exist: its directory is resolved.
+Result<std::string> ResolveCopyPath(std::string_view copy_directory, const std::string& path,
+                                    bool is_export) {
+    if (copy_directory.empty()) {
+        return path;
+    }
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::path dir = fs::canonical(fs::path(copy_directory), error);
+    if (error || !fs::is_directory(dir, error)) {
+        return Status::FailedPrecondition(
+            "copy_directory '" + std::string(copy_directory) + "' is not a directory" +
+            (error ? ": " + error.message() : std::string()) + "; COPY cannot read or write files");
+    }
+    const Status outside(
+        StatusCode::kPermissionDenied,
+        "COPY file '" + path + "' is outside copy_directory '" + std::string(copy_directory) +
+            "' (the directory COPY may read and write; the shell's --copy-directory)");
+    // Lexically first (.. and absolute paths), so that nothing outside is even looked at.
+    const fs::path given(path);
+    const fs::path lexical = (given.is_absolute() ? given : dir / given).lexically_normal();
+    if (!lexical.has_filename() || !IsUnder(lexical, dir) || lexical == dir) {
+        return outside;
+    }
+    // Then with symbolic links resolved: the file itself (FROM) or its directory (TO; the file
+    // is replaced by a rename, which does not follow a link at its name).
+    const fs::path real = is_export
+                              ? fs::canonical(lexical.parent_path(), error) / lexical.filename()
+                              : fs::canonical(lexical, error);
+    if (error) {
+        return Status::IOError("cannot open '" + path + "'" + (is_export ? " for writing" : "") +
+                               ": " + error.message());
+    }
+    if (!IsUnder(real, dir) || real == dir) {
+        return outside;
+    }
+    return real.string();
+}
+
 }  // namespace
 
-Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt) {
+Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt,
+                                std::string_view copy_directory) {
     PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
                             ResolveCollection(ctx, stmt.collection, stmt.name_pos));
     const CollectionRef ref = ctx.Ref(stmt.collection);
     if (stmt.file_path.empty()) {
         return ErrorAt(ctx.statement_pos, "COPY needs a file path");
     }
+    const bool is_restricted = !copy_directory.empty();
     if (stmt.is_export) {
         if (!stmt.on_error.empty()) {
             return ErrorAt(ctx.statement_pos, "ON_ERROR applies to COPY ... FROM only");
         }
-        return CopyTo(ctx, ref, stmt.file_path);
+        PHENIX_ASSIGN_OR_RETURN(std::string path,
+                                ResolveCopyPath(copy_directory, stmt.file_path, true));
+        return CopyTo(ctx, ref, path, is_restricted);
     }
     if (!stmt.on_error.empty() && stmt.on_error != "skip" && stmt.on_error != "stop") {
         return ErrorAt(ctx.statement_pos,
@@ -1557,7 +1626,10 @@ Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt) {
             "... FROM is not allowed (COPY ... TO works); reopen it without read-only to load "
             "data");
     }
-    const int fd = ::open(stmt.file_path.c_str(), O_RDONLY | O_CLOEXEC);
+    PHENIX_ASSIGN_OR_RETURN(std::string path,
+                            ResolveCopyPath(copy_directory, stmt.file_path, false));
+    // Under copy_directory the path is resolved: a link swapped in since is refused (ELOOP).
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (is_restricted ? O_NOFOLLOW : 0));
     if (fd < 0) {
         return Status::IOError("cannot open '" + stmt.file_path + "': " + ErrnoText(errno));
     }

@@ -2,6 +2,7 @@
 // COPY ... FROM / TO through QuerySession: JSON-lines bulk load with edges to later lines,
 // error reporting by line, ON_ERROR skip, and export.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -747,6 +748,77 @@ TEST_F(CopyFromFile, HubWithTwentyThousandInEdgesFromEarlierLinesAndAFullOutList
                              std::to_string(kLeaves) + " to later lines, written at the end in "))
         << progress.back();
     COPY_ASSERT_OK(db_->Verify());
+}
+
+// QuerySession::set_copy_directory (docs/configuration.md, copy_directory).
+class CopyDirectoryTest : public CopyTest {
+  protected:
+    void SetUp() override {
+        CopyTest::SetUp();
+        std::filesystem::create_directories(dir_.Sub("io/sub"));
+        std::filesystem::create_directories(dir_.Sub("outside"));
+        session_->set_copy_directory(dir_.Sub("io"));
+    }
+};
+
+TEST_F(CopyDirectoryTest, RelativePathsResolveUnderIt) {
+    WriteFile("io/sub/in.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
+    auto loaded = Run("COPY docs FROM 'sub/in.jsonl'");
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(Count(), 2u);
+    auto exported = Run("COPY docs TO 'sub/../out.jsonl'");
+    ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+    const std::string text = ReadFile(dir_.Sub("io/out.jsonl"));
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+    // An absolute path inside it works too.
+    auto absolute = Run("COPY docs FROM '" + dir_.Sub("io/out.jsonl") + "'");
+    ASSERT_TRUE(absolute.ok()) << absolute.status().ToString();
+}
+
+TEST_F(CopyDirectoryTest, PathsLeadingOutsideArePermissionDenied) {
+    const std::string outside = WriteFile("outside/x.jsonl", "{\"id\":\"a\"}\n");
+    std::filesystem::create_symlink(outside, dir_.Sub("io/link.jsonl"));
+    std::filesystem::create_directory_symlink(dir_.Sub("outside"), dir_.Sub("io/out-dir"));
+    for (const std::string& statement : std::vector<std::string>{
+             "COPY docs FROM '../outside/x.jsonl'", "COPY docs FROM 'sub/../../outside/x.jsonl'",
+             "COPY docs FROM '" + outside + "'", "COPY docs FROM 'link.jsonl'",
+             "COPY docs FROM 'out-dir/x.jsonl'", "COPY docs FROM '../outside/missing.jsonl'",
+             "COPY docs FROM '.'", "COPY docs TO '../outside/y.jsonl'",
+             "COPY docs TO 'out-dir/y.jsonl'", "COPY docs TO '/tmp/y.jsonl'"}) {
+        auto result = Run(statement);
+        ASSERT_FALSE(result.ok()) << statement;
+        EXPECT_EQ(result.status().code(), StatusCode::kPermissionDenied)
+            << statement << ": " << result.status().ToString();
+        EXPECT_TRUE(Contains(result.status().message(), "copy_directory"))
+            << result.status().message();
+    }
+    EXPECT_EQ(Count(), 0u);
+    EXPECT_FALSE(std::filesystem::exists(dir_.Sub("outside/y.jsonl")));
+    EXPECT_FALSE(std::filesystem::exists(dir_.Sub("outside/y.jsonl.tmp")));
+}
+
+TEST_F(CopyDirectoryTest, ALinkPlantedAtTheTemporaryFileIsNotFollowed) {
+    COPY_ASSERT_OK(db_->Insert("docs", Entity{.id = "a"}));
+    const std::string target = WriteFile("outside/victim", "keep");
+    std::filesystem::create_symlink(target, dir_.Sub("io/e.jsonl.tmp"));
+    auto result = Run("COPY docs TO 'e.jsonl'");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kIOError) << result.status().ToString();
+    EXPECT_EQ(ReadFile(target), "keep");
+}
+
+TEST_F(CopyDirectoryTest, AMissingDirectoryIsFailedPrecondition) {
+    session_->set_copy_directory(dir_.Sub("nope"));
+    auto result = Run("COPY docs TO 'e.jsonl'");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition)
+        << result.status().ToString();
+    EXPECT_TRUE(Contains(result.status().message(), "copy_directory")) << result.status().message();
+    // Unset again: paths are used as given.
+    session_->set_copy_directory("");
+    WriteFile("outside/x.jsonl", "{\"id\":\"a\"}\n");
+    auto loaded = Run("COPY docs FROM '" + dir_.Sub("outside/x.jsonl") + "'");
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
 }
 
 }  // namespace
