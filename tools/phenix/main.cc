@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,6 +54,8 @@ Options:
   --read-only             open an existing data directory without writing to it (e.g. on
                           a full disk): reads, search, verify and COPY ... TO work, writes
                           fail; several read-only shells may share a directory
+  --copy-directory DIR    COPY (and load) read and write files only under DIR: relative
+                          paths are resolved under it, paths leading outside it are refused
   -h, --help              show this help and exit
   --version               show the version and exit
 
@@ -74,6 +77,7 @@ struct Flags {
     OutputFormat format = OutputFormat::kTable;
     bool is_relaxed = false;
     bool is_read_only = false;
+    std::string copy_directory;  // empty: COPY paths are used as given
     bool show_help = false;
     bool show_version = false;
     std::vector<Source> sources;
@@ -133,6 +137,15 @@ Result<Flags> ParseFlags(int argc, char** argv) {
             } else {
                 return Status::InvalidArgument("--format must be table, json or csv, not '" +
                                                format + "'");
+            }
+        } else if (arg == "--copy-directory") {
+            PHENIX_ASSIGN_OR_RETURN(flags.copy_directory, take_value());
+            std::error_code error;
+            if (flags.copy_directory.empty() ||
+                !std::filesystem::is_directory(flags.copy_directory, error)) {
+                return Status::InvalidArgument("--copy-directory '" +
+                                               Printable(flags.copy_directory) +
+                                               "' is not a directory");
             }
         } else if (arg == "--relaxed" && !has_inline_value) {
             flags.is_relaxed = true;
@@ -419,6 +432,7 @@ int Main(int argc, char** argv) {
     const bool is_interactive = flags->sources.empty() && ::isatty(STDIN_FILENO) == 1;
     Printer printer(flags->format, stdout);
     Shell shell(*db, printer);
+    shell.SetCopyDirectory(flags->copy_directory);
 
     int exit_code = kExitOk;
     if (is_interactive) {

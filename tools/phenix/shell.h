@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
@@ -40,6 +41,11 @@ class Shell {
     // Runs one PhenixQL statement and prints its result. Returns its error, if any (not yet
     // printed).
     Status ExecuteQuery(std::string_view statement);
+
+    // Where COPY (and load) may read and write files (QuerySession::set_copy_directory).
+    void SetCopyDirectory(std::string directory) {
+        session_.set_copy_directory(std::move(directory));
+    }
 
     [[nodiscard]] bool QuitRequested() const { return quit_requested_; }
     [[nodiscard]] const std::string& CurrentTenant() const { return session_.tenant(); }
