@@ -1122,6 +1122,11 @@ class CopyFrom {
             return Status::Ok();
         }
         Status written = ctx_.db.Write(batch_);
+        if (!written.ok() && !IsLineError(written)) {
+            // A full disk, an I/O error: no line's fault, so not a skipped line either (and the
+            // lines of the batch one by one would only meet it again).
+            return Fail(written, batch_lines_.front());
+        }
         if (written.ok()) {
             if (phase_ != Phase::kLateEdges) {
                 num_entities_ += batch_.size();
@@ -1140,6 +1145,15 @@ class CopyFrom {
         return Status::Ok();
     }
 
+    // Whether the engine refused a write for what its lines hold (then the lines are retried one
+    // by one, and a bad one is skipped under ON_ERROR skip), rather than for the state of the
+    // database or the disk (ResourceExhausted, IOError, Aborted, ...: the COPY stops).
+    static bool IsLineError(const Status& status) {
+        return status.code() == StatusCode::kInvalidArgument ||
+               status.code() == StatusCode::kNotFound ||
+               status.code() == StatusCode::kAlreadyExists;
+    }
+
     Status RetryOneByOne() {
         const auto& ops = batch_.ops();
         for (std::size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
@@ -1150,6 +1164,9 @@ class CopyFrom {
                 single.Upsert(ref_, ops[op_idx].entity);
             }
             Status written = ctx_.db.Write(single);
+            if (!written.ok() && !IsLineError(written)) {
+                return Fail(written, batch_lines_[op_idx]);
+            }
             if (written.ok()) {
                 if (phase_ != Phase::kLateEdges) {
                     ++num_entities_;
