@@ -49,6 +49,8 @@
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include <phenix/json.h>
 #include <phenix/limits.h>
 #include <phenix/write_batch.h>
@@ -820,6 +822,15 @@ class CopyFrom {
         // runs are found by ExistsInDatabase for targets in other collections only.
         is_collection_empty_ = info.num_entities == 0;
         if (!skip_errors_) {
+            struct stat file_stat {};
+            if (::fstat(fd, &file_stat) == 0 && !S_ISREG(file_stat.st_mode) &&
+                !S_ISDIR(file_stat.st_mode)) {  // a directory fails reading, as an IOError
+                return Status::FailedPrecondition(
+                    "'" + path_ +
+                    "' is not a regular file: COPY ... FROM reads the file twice (it checks "
+                    "the whole file before writing); copy it to a file first, or use "
+                    "(ON_ERROR skip), which reads it once");
+            }
             PHENIX_RETURN_IF_ERROR(CheckFile(fd, rules));
             if (::lseek(fd, 0, SEEK_SET) != 0) {
                 return Fail(Status::IOError("cannot read the file again after checking it: " +
@@ -953,7 +964,6 @@ class CopyFrom {
         }
         // Each target is a line of the file or an entity in the database; the first line (in
         // file order) with one that is neither fails.
-        const std::string own_prefix = ref_.name + std::string(1, '\0');
         const std::pair<const std::string, Unresolved>* first_missing = nullptr;
         for (const auto& item : unresolved) {
             const std::string& target_key = item.first;
@@ -971,7 +981,11 @@ class CopyFrom {
             }
             bool exists = false;
             if (!is_own || !is_collection_empty_) {
-                PHENIX_ASSIGN_OR_RETURN(exists, ExistsInDatabase(target_key));
+                Result<bool> found = ExistsInDatabase(target_key);
+                if (!found.ok()) {
+                    return Fail(found.status(), item.second.line_number);
+                }
+                exists = *found;
             }
             if (!exists) {
                 first_missing = &item;
@@ -1017,8 +1031,8 @@ class CopyFrom {
             return BadLine(line.line_number, RepeatedId(entity.id, first), /*flush_first=*/true);
         }
         bool all_writable = true;
-        std::vector<bool> is_writable;
-        is_writable.reserve(entity.edges.size());
+        std::vector<bool>& is_writable = is_writable_;
+        is_writable.clear();
         for (const Edge& edge : entity.edges) {
             Result<bool> writable = IsWritableTarget(edge);
             if (!writable.ok()) {
@@ -1458,6 +1472,7 @@ class CopyFrom {
     std::unordered_map<std::string, std::size_t> deferred_by_id_;  // live entries only
     std::unordered_map<std::string, bool> known_targets_;  // TargetKey -> exists (not loaded)
     Phase phase_ = Phase::kCheck;
+    std::vector<bool> is_writable_;     // Add's scratch: per edge of the line
     bool is_collection_empty_ = false;  // when the COPY started
     std::size_t num_lines_ = 0;         // the last non-blank line seen
     std::uint64_t num_entities_ = 0;

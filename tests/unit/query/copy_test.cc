@@ -463,6 +463,18 @@ TEST_F(CopyFromFile, UnreadableFileIsIOError) {
     EXPECT_EQ(directory.status().code(), StatusCode::kIOError) << directory.status().ToString();
 }
 
+TEST_F(CopyFromFile, AFileThatCannotBeReadTwiceNeedsOnErrorSkip) {
+    auto result = CopyFrom("/dev/null");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition)
+        << result.status().ToString();
+    EXPECT_TRUE(Contains(result.status().message(), "not a regular file"))
+        << result.status().message();
+    auto skipped = CopyFrom("/dev/null", "docs", " (ON_ERROR skip)");
+    ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+    EXPECT_EQ(skipped->message, "COPY 0");
+}
+
 TEST_F(CopyFromFile, MissingCollectionSuggestsAName) {
     auto result = CopyFrom(WriteFile("x.jsonl", "{\"id\":\"a\"}\n"), "doc");
     ASSERT_FALSE(result.ok());
