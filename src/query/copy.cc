@@ -798,7 +798,8 @@ std::size_t NumWorkers() {
 // checks it (JSON, id, vector, edges, an id repeated in the file) and every edge target (a line
 // of the file, or an entity in the database) without writing anything, so that a file that
 // would stop the load writes nothing (docs/decisions/0008-copy-check-then-write.md). Then the
-// write pass. Under ON_ERROR skip there is one pass: a bad line is skipped wherever it is.
+// write pass. Under ON_ERROR skip there is one pass: a bad line is skipped wherever it is; so is
+// there for a file that cannot be read twice (a pipe, a device).
 //
 // What the write pass leaves when it stops (^C, a full disk, a crash) can be completed by running
 // the same COPY again: every line upserts, and an entity whose line is written while the
@@ -821,16 +822,12 @@ class CopyFrom {
         // Exact (CollectionInfo::num_entities). Entities another session writes while this COPY
         // runs are found by ExistsInDatabase for targets in other collections only.
         is_collection_empty_ = info.num_entities == 0;
-        if (!skip_errors_) {
-            struct stat file_stat {};
-            if (::fstat(fd, &file_stat) == 0 && !S_ISREG(file_stat.st_mode) &&
-                !S_ISDIR(file_stat.st_mode)) {  // a directory fails reading, as an IOError
-                return Status::FailedPrecondition(
-                    "'" + path_ +
-                    "' is not a regular file: COPY ... FROM reads the file twice (it checks "
-                    "the whole file before writing); copy it to a file first, or use "
-                    "(ON_ERROR skip), which reads it once");
-            }
+        // A file that cannot be read twice (a pipe, a device) is loaded in one pass, as before
+        // the check existed (a directory fails reading it, with an IOError, in the check).
+        struct stat file_stat {};
+        const bool can_reread = ::fstat(fd, &file_stat) != 0 || S_ISREG(file_stat.st_mode) ||
+                                S_ISDIR(file_stat.st_mode);
+        if (!skip_errors_ && can_reread) {
             PHENIX_RETURN_IF_ERROR(CheckFile(fd, rules));
             if (::lseek(fd, 0, SEEK_SET) != 0) {
                 return Fail(Status::IOError("cannot read the file again after checking it: " +
