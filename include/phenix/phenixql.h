@@ -16,6 +16,7 @@
 // Thread-compatible: one session per thread (sessions on one Database may run concurrently).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -75,7 +76,7 @@ struct QueryResult {
     std::uint64_t affected = 0;
 };
 
-/// Progress of long statements (COPY, CREATE INDEX): a short line such as
+/// Progress of long statements (COPY, CREATE INDEX, UPDATE, DELETE): a short line such as
 /// "COPY docs: 120000 lines, 118000 entities, 52000/s".
 using QueryProgressFn = std::function<void(std::string_view line)>;
 
@@ -114,11 +115,13 @@ class QuerySession {
     /// COMMIT / ROLLBACK of the open transaction. FailedPrecondition if none is open.
     Result<Timestamp> Commit();
     Status Rollback();
-    /// Where COPY and CREATE INDEX report progress (about once a second); null: silent.
+    /// Where COPY, CREATE INDEX, UPDATE and DELETE report progress (about once a second); null:
+    /// silent.
     void set_progress(QueryProgressFn progress) { progress_ = std::move(progress); }
     [[nodiscard]] const QueryProgressFn& progress() const { return progress_; }
-    /// Polled by long statements (COPY) between chunks of work; returning true stops them with
-    /// Cancelled (what was written so far stays written, and the message says how much).
+    /// Polled by long statements (COPY; UPDATE and DELETE outside a transaction) between chunks
+    /// or batches of work; returning true stops them with Cancelled (what was written so far
+    /// stays written, and the message says how much).
     void set_interrupt(std::function<bool()> is_interrupted) {
         interrupt_ = std::move(is_interrupted);
     }
@@ -130,6 +133,12 @@ class QuerySession {
     /// sets it for its sessions.
     void set_copy_directory(std::string directory) { copy_directory_ = std::move(directory); }
     [[nodiscard]] const std::string& copy_directory() const { return copy_directory_; }
+    /// The most memory one SELECT may hold for its rows (results, sort and top-k buffers,
+    /// DISTINCT sets, GROUP BY groups), in bytes, approximately. A statement that needs more
+    /// fails with ResourceExhausted naming this setting instead of growing without bound.
+    void set_memory_limit(std::size_t bytes) { memory_limit_ = bytes; }
+    [[nodiscard]] std::size_t memory_limit() const { return memory_limit_; }
+    static constexpr std::size_t kDefaultMemoryLimit = std::size_t{1} << 30;  // 1 GiB
     [[nodiscard]] Database& db() const { return db_; }
 
   private:
@@ -140,6 +149,7 @@ class QuerySession {
     QueryProgressFn progress_;
     std::function<bool()> interrupt_;
     std::string copy_directory_;
+    std::size_t memory_limit_ = kDefaultMemoryLimit;
 };
 
 }  // namespace phenix

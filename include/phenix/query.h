@@ -6,10 +6,13 @@
 // Filters are MongoDB-style JSON on metadata paths:
 //   {"category": "tech", "year": {"$gte": 2020}}
 //   {"$or": [{"tags": {"$in": ["a", "b"]}}, {"author.name": {"$exists": true}}]}
-// Operators: $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or $not. Paths are dot paths into
-// the metadata object (an optional "metadata." prefix is accepted); arrays match if any element
-// matches. Comparisons only match values of the same type: numbers (ints and floats compare as
-// numbers), strings (byte order), timestamps (RFC 3339 strings, by instant), booleans, null.
+// Operators: $eq $ne $gt $gte $lt $lte $in $nin $exists $type $like $and $or $not. $ne, $nin
+// and $not are complements: they also match entities without the field (one meaning wherever
+// a filter is written, PhenixQL's JSON form included; docs/decisions/0008). Paths are dot
+// paths into the metadata object (an optional "metadata." prefix is accepted); arrays match if
+// any element matches. Comparisons only match values of the same type: numbers (ints and floats
+// compare as numbers), strings (byte order), timestamps (RFC 3339 strings, by instant),
+// booleans, null.
 //
 // Everything here reads one snapshot: the latest committed state (Database), or a transaction's
 // snapshot plus its own uncommitted writes (Transaction).

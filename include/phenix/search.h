@@ -84,6 +84,9 @@ struct SearchPlan {
     bool fell_back_to_exact = false;           ///< the graph found fewer than k of >= k matches
     /// How the metadata filter and graph constraint were evaluated (empty without them).
     std::vector<std::string> filter_steps;
+    /// Milliseconds spent building the filter's rows (the graph expansion, the metadata filter's
+    /// bitmap) before the search proper; 0 when the filter is checked on the candidates.
+    double filter_millis = 0;
     /// With a graph constraint: the plan that ran (kAuto: none), the estimated size of the
     /// neighbourhood, and why the plan was chosen.
     GraphPlan graph_plan = GraphPlan::kAuto;

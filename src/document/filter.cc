@@ -283,6 +283,16 @@ bool Eval(const Filter& filter, const dom::element* root) {
         }
         case Filter::Kind::kExists:
             return PathExists(root, filter.path) == filter.exists;
+        case Filter::Kind::kType:
+            return AnyValue(root, filter.path, [&](ScalarView value) {
+                return std::any_of(filter.types.begin(), filter.types.end(),
+                                   [&](ValueType type) { return SameBracket(value.type, type); });
+            });
+        case Filter::Kind::kLike:
+            return AnyValue(root, filter.path, [&](ScalarView value) {
+                return (value.type == ValueType::kString || value.type == ValueType::kTimestamp) &&
+                       LikeMatches(value.text, filter.value.text);
+            });
     }
     return false;
 }
@@ -293,7 +303,80 @@ void SortAndDedupe(std::vector<Scalar>* values) {
     values->erase(std::unique(values->begin(), values->end()), values->end());
 }
 
+// The byte after the UTF-8 character that starts at `pos` (a stray continuation byte counts as
+// one character, so malformed text cannot stall the matcher).
+std::size_t NextChar(std::string_view text, std::size_t pos) {
+    ++pos;
+    while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) {
+        ++pos;
+    }
+    return pos;
+}
+
 }  // namespace
+
+bool LikeMatches(std::string_view text, std::string_view pattern) {
+    // Greedy matching with backtracking to the last %: O(text x pattern) at worst, no recursion.
+    constexpr std::size_t kNone = std::string_view::npos;
+    std::size_t t = 0;
+    std::size_t p = 0;
+    std::size_t star_p = kNone;  // the pattern position after the last %
+    std::size_t star_t = 0;      // where the text stood when that % was met
+    while (t < text.size()) {
+        if (p < pattern.size()) {
+            const char c = pattern[p];
+            if (c == '%') {
+                star_p = ++p;
+                star_t = t;
+                continue;
+            }
+            if (c == '_') {
+                t = NextChar(text, t);
+                ++p;
+                continue;
+            }
+            if (c == '\\' && p + 1 >= pattern.size()) {
+                return false;  // malformed: nothing to escape
+            }
+            const std::size_t width = c == '\\' ? 2 : 1;
+            if (text[t] == pattern[p + width - 1]) {
+                ++t;
+                p += width;
+                continue;
+            }
+        }
+        if (star_p == kNone) {
+            return false;
+        }
+        // Let the last % take one more character and try again from there.
+        star_t = NextChar(text, star_t);
+        t = star_t;
+        p = star_p;
+    }
+    while (p < pattern.size() && pattern[p] == '%') {
+        ++p;
+    }
+    return p == pattern.size();
+}
+
+Status CheckLikePattern(std::string_view pattern) {
+    for (std::size_t idx = 0; idx < pattern.size(); ++idx) {
+        if (pattern[idx] != '\\') {
+            continue;
+        }
+        if (idx + 1 >= pattern.size()) {
+            return Status::InvalidArgument(
+                "LIKE pattern ends in an escape character with nothing to escape");
+        }
+        const char next = pattern[idx + 1];
+        if (next != '%' && next != '_' && next != '\\') {
+            return Status::InvalidArgument(
+                "LIKE pattern escapes a character other than %, _ or the escape character");
+        }
+        ++idx;
+    }
+    return Status::Ok();
+}
 
 Document::Document() = default;
 Document::Document(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -348,7 +431,22 @@ Result<bool> Matches(const Filter& filter, std::string_view metadata_json) {
 namespace {
 
 constexpr std::string_view kFieldOperators =
-    "$eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $not";
+    "$eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type, $like, $not";
+
+// A $type name: the ValueType that stands for it (kFalse for "boolean").
+std::optional<ValueType> TypeNamed(std::string_view name) {
+    static constexpr std::pair<std::string_view, ValueType> kTypes[] = {
+        {"null", ValueType::kNull},     {"boolean", ValueType::kFalse},
+        {"number", ValueType::kNumber}, {"timestamp", ValueType::kTimestamp},
+        {"string", ValueType::kString},
+    };
+    for (const auto& [type_name, type] : kTypes) {
+        if (name == type_name) {
+            return type;
+        }
+    }
+    return std::nullopt;
+}
 
 std::string Quote(std::string_view s) {
     std::string out;
@@ -400,7 +498,8 @@ std::optional<Filter::Op> CompareOp(std::string_view name) {
 }
 
 bool IsFieldOperator(std::string_view name) {
-    return CompareOp(name).has_value() || name == "$in" || name == "$nin" || name == "$exists";
+    return CompareOp(name).has_value() || name == "$in" || name == "$nin" || name == "$exists" ||
+           name == "$type" || name == "$like";
 }
 
 std::optional<Scalar> Literal(const Json& value) {
@@ -607,6 +706,39 @@ class FilterBuilder {
                 }
                 f.kind = Filter::Kind::kExists;
                 f.exists = arg.get<bool>();
+            } else if (op == "$type") {
+                const std::string expected =
+                    " needs a type name (\"null\", \"boolean\", \"number\", \"timestamp\" or "
+                    "\"string\") or a non-empty array of them, got ";
+                if (arg.is_array() && arg.empty()) {
+                    return Error(where, on + expected + Describe(arg));
+                }
+                const Json names = arg.is_array() ? arg : Json::array({arg});
+                f.kind = Filter::Kind::kType;
+                for (const Json& name : names) {
+                    std::optional<ValueType> type;
+                    if (name.is_string()) {
+                        type = TypeNamed(name.get_ref<const std::string&>());
+                    }
+                    if (!type) {
+                        return Error(where, on + expected +
+                                                (name.is_string() ? Quote(name.get<std::string>())
+                                                                  : Describe(name)));
+                    }
+                    f.types.push_back(*type);
+                }
+                std::sort(f.types.begin(), f.types.end());
+                f.types.erase(std::unique(f.types.begin(), f.types.end()), f.types.end());
+            } else if (op == "$like") {
+                if (!arg.is_string()) {
+                    return Error(where, on + " needs a pattern string, got " + Describe(arg));
+                }
+                const auto& pattern = arg.get_ref<const std::string&>();
+                if (Status status = CheckLikePattern(pattern); !status.ok()) {
+                    return Error(where, on + ": " + status.message());
+                }
+                f.kind = Filter::Kind::kLike;
+                f.value = Scalar::PlainString(pattern);
             } else if (op == "$not") {
                 if (!arg.is_object()) {
                     return Error(where, on +
@@ -758,6 +890,8 @@ void AppendFilter(const Filter& f, std::string* out) {
         case Filter::Kind::kCompare:
         case Filter::Kind::kIn:
         case Filter::Kind::kExists:
+        case Filter::Kind::kType:
+        case Filter::Kind::kLike:
             break;
     }
     out->push_back('{');
@@ -782,6 +916,23 @@ void AppendFilter(const Filter& f, std::string* out) {
             out->append(ScalarToJson(f.values[idx]));
         }
         out->push_back(']');
+    } else if (f.kind == Filter::Kind::kType) {
+        out->append("\"$type\":");
+        if (f.types.size() != 1) {
+            out->push_back('[');
+        }
+        for (std::size_t idx = 0; idx < f.types.size(); ++idx) {
+            if (idx > 0) {
+                out->push_back(',');
+            }
+            AppendJsonString(ValueTypeName(f.types[idx]), out);
+        }
+        if (f.types.size() != 1) {
+            out->push_back(']');
+        }
+    } else if (f.kind == Filter::Kind::kLike) {
+        out->append("\"$like\":");
+        AppendJsonString(f.value.text, out);
     } else {
         out->append(f.exists ? "\"$exists\":true" : "\"$exists\":false");
     }
@@ -820,6 +971,10 @@ bool operator==(const Filter& a, const Filter& b) {
             return a.path == b.path && a.negated_in == b.negated_in && a.values == b.values;
         case Filter::Kind::kExists:
             return a.path == b.path && a.exists == b.exists;
+        case Filter::Kind::kType:
+            return a.path == b.path && a.types == b.types;
+        case Filter::Kind::kLike:
+            return a.path == b.path && a.value.text == b.value.text;
     }
     return false;
 }
@@ -830,6 +985,8 @@ Filter Simplify(Filter filter) {
         case Filter::Kind::kNone:
         case Filter::Kind::kCompare:
         case Filter::Kind::kExists:
+        case Filter::Kind::kType:
+        case Filter::Kind::kLike:
             return filter;
         case Filter::Kind::kIn:
             if (filter.values.empty()) {
@@ -899,6 +1056,8 @@ Filter Simplify(Filter filter) {
                     break;
                 case Filter::Kind::kAnd:
                 case Filter::Kind::kOr:
+                case Filter::Kind::kType:
+                case Filter::Kind::kLike:
                     break;
             }
             filter.children.clear();

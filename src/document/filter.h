@@ -12,7 +12,9 @@
 //   {"$not": F}                       complement of a filter object
 //   {"a": {"$not": {"$gt": 5}}}       complement of an operator object on one field
 // Field operators: $eq $ne $gt $gte $lt $lte (a scalar), $in $nin (a non-empty array of at
-// most kMaxInValues scalars), $exists (true or false), $not (an operator object). Keys are paths
+// most kMaxInValues scalars), $exists (true or false), $type (a type name or a non-empty array
+// of them: "null", "boolean", "number", "timestamp", "string"), $like (a pattern string, see
+// LikeMatches), $not (an operator object). Keys are paths
 // (json_path.h). Rejected with InvalidArgument, naming what and where: invalid JSON, a
 // non-object filter, an object or array literal, an unknown $-key, a field operator at the top
 // level or a logical one inside a field, a bad path, a duplicate key in one object, a number out
@@ -32,6 +34,11 @@
 //   - $ne v is NOT ($eq v), $nin is NOT $in, $not is the complement: all three also match
 //     documents where the field is missing or holds no value of the literal's bracket.
 //   - $exists: true matches when the path exists (any value, null included); false when not.
+//   - $type matches when ANY value is of one of the types (a timestamp is "timestamp", not
+//     "string"; objects and nested arrays yield no values and have no type).
+//   - $like matches when ANY string value (timestamps included, by their text as written)
+//     matches the SQL pattern: % any run of characters, _ one character (a UTF-8 code point),
+//     \ escapes %, _ or \ itself; case-sensitive. Values of other types never match.
 //
 // Thread safety: Filter and Document are immutable values once built; every function here is
 // pure, and a const Document may be read from several threads.
@@ -88,20 +95,33 @@ class Document {
 
 /// A filter tree. Build it with ParseFilter (or by hand: the fields are plain data).
 struct Filter {
-    enum class Kind : std::uint8_t { kAll, kNone, kAnd, kOr, kNot, kCompare, kIn, kExists };
+    enum class Kind : std::uint8_t {
+        kAll,
+        kNone,
+        kAnd,
+        kOr,
+        kNot,
+        kCompare,
+        kIn,
+        kExists,
+        kType,  // $type
+        kLike,  // $like
+    };
     enum class Op : std::uint8_t { kEq, kNe, kLt, kLte, kGt, kGte };
 
     Kind kind = Kind::kAll;
-    JsonPath path;                 // kCompare, kIn, kExists
+    JsonPath path;                 // kCompare, kIn, kExists, kType, kLike
     Op op = Op::kEq;               // kCompare
-    Scalar value;                  // kCompare
+    Scalar value;                  // kCompare; kLike: the pattern (a plain string)
     std::vector<Scalar> values;    // kIn: sorted by CompareScalars, no duplicates, not empty
     bool negated_in = false;       // kIn: $nin
     bool exists = true;            // kExists
+    std::vector<ValueType> types;  // kType: sorted, no duplicates, not empty; kFalse: boolean
     std::vector<Filter> children;  // kAnd, kOr (one or more), kNot (exactly one)
 
     /// The canonical JSON form: {} (kAll), {"$not":{}} (kNone), {"$and":[...]}, {"$or":[...]},
-    /// {"$not":F}, {"p":v} ($eq), {"p":{"$gt":v}}, {"p":{"$in":[...]}}, {"p":{"$exists":b}}.
+    /// {"$not":F}, {"p":v} ($eq), {"p":{"$gt":v}}, {"p":{"$in":[...]}}, {"p":{"$exists":b}},
+    /// {"p":{"$type":"number"}} (an array for several types), {"p":{"$like":"a%"}}.
     /// ParseFilter(ToString()) equals *this for every filter that ParseFilter or Simplify
     /// returns (a hand-built kAnd/kOr without children or kNot of kAll has no exact form).
     [[nodiscard]] std::string ToString() const;
@@ -112,6 +132,13 @@ struct Filter {
 
 /// "$eq", "$ne", "$lt", "$lte", "$gt" or "$gte".
 std::string_view OpName(Filter::Op op);
+
+/// Whether `text` matches the $like `pattern` (semantics above). A malformed pattern (see
+/// CheckLikePattern) matches nothing.
+bool LikeMatches(std::string_view text, std::string_view pattern);
+/// OK, or InvalidArgument when `pattern` ends in a lone \ or escapes a character other than
+/// %, _ or \.
+Status CheckLikePattern(std::string_view pattern);
 
 /// Parses a filter (syntax above); "", whitespace and "{}" give kAll, and {"$not":{}} gives
 /// kNone. Several keys or operators give a kAnd in the order written; the result is not

@@ -415,6 +415,10 @@ class Estimator {
                                                   : kDefaultExistsSelectivity;
                 return f.exists ? p : 1 - p;
             }
+            case Filter::Kind::kType:
+                return kDefaultExistsSelectivity;
+            case Filter::Kind::kLike:
+                return kDefaultRangeSelectivity;
         }
         return 1;
     }

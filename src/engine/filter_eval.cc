@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "common/coding.h"
 #include "document/index_stats.h"
@@ -36,6 +37,44 @@ std::string ValuePrefixSuccessor(std::string_view value) {
     return storage::PrefixSuccessor(value);
 }
 
+// The index key range holding exactly the values a $like pattern matches, when there is one:
+// a literal ('abc', an equality) or a literal followed by % only ('abc%', a prefix range over
+// strings). The literal must not start with a digit: every timestamp's text does, and timestamps
+// are keyed by instant, not by text, so a range over strings would miss them.
+std::optional<document::KeyRange> LikeKeyRange(std::string_view pattern) {
+    std::string literal;
+    std::size_t idx = 0;
+    for (; idx < pattern.size(); ++idx) {
+        const char c = pattern[idx];
+        if (c == '%' || c == '_') {
+            break;
+        }
+        if (c == '\\') {
+            if (++idx >= pattern.size()) {
+                return std::nullopt;
+            }
+        }
+        literal += pattern[idx];
+    }
+    const bool is_prefix = idx < pattern.size();
+    for (; idx < pattern.size(); ++idx) {
+        if (pattern[idx] != '%') {
+            return std::nullopt;
+        }
+    }
+    if (literal.empty() || (literal[0] >= '0' && literal[0] <= '9')) {
+        return std::nullopt;
+    }
+    std::string key = document::EncodeScalarKey(document::Scalar::PlainString(literal));
+    if (is_prefix) {
+        key.resize(key.size() - 2);  // drop the string terminator: any continuation matches
+    }
+    document::KeyRange range;
+    range.end = ValuePrefixSuccessor(key);
+    range.begin = std::move(key);
+    return range;
+}
+
 }  // namespace
 
 std::string DescribePredicate(const Filter& filter) {
@@ -58,6 +97,16 @@ std::string DescribePredicate(const Filter& filter) {
         }
         case Filter::Kind::kExists:
             return filter.path.ToString() + (filter.exists ? " EXISTS" : " NOT EXISTS");
+        case Filter::Kind::kType: {
+            std::string out = filter.path.ToString() + " TYPE ";
+            for (std::size_t idx = 0; idx < filter.types.size(); ++idx) {
+                out +=
+                    (idx > 0 ? "|" : "") + std::string(document::ValueTypeName(filter.types[idx]));
+            }
+            return out;
+        }
+        case Filter::Kind::kLike:
+            return filter.path.ToString() + " LIKE " + document::ScalarToJson(filter.value);
         case Filter::Kind::kNot:
             return "NOT (" + DescribePredicate(filter.children[0]) + ")";
         case Filter::Kind::kAnd:
@@ -109,7 +158,10 @@ bool FilterEvaluator::Indexable(const Filter& filter) const {
         case Filter::Kind::kCompare:
         case Filter::Kind::kIn:
         case Filter::Kind::kExists:
+        case Filter::Kind::kType:
             return UsableIndex(filter.path) != nullptr;
+        case Filter::Kind::kLike:
+            return UsableIndex(filter.path) != nullptr && LikeKeyRange(filter.value.text);
         case Filter::Kind::kAnd:
         case Filter::Kind::kOr:
         case Filter::Kind::kNot:
@@ -297,6 +349,29 @@ Result<RowBitmap> FilterEvaluator::FromIndexes(const Filter& filter) {
                 PHENIX_ASSIGN_OR_RETURN(const RowBitmap* all, Universe());
                 out = *all - out;
             }
+            Step(DescribePredicate(filter) + ": index, est " + Rounded(Estimate(filter)) +
+                 ", actual " + std::to_string(out.cardinality()));
+            return out;
+        }
+        case Filter::Kind::kType: {
+            const MetadataIndex& index = *UsableIndex(filter.path);
+            RowBitmap out;
+            for (const document::ValueType type : filter.types) {
+                const document::KeyRange bracket = document::BracketKeyRange(type);
+                PHENIX_RETURN_IF_ERROR(ScanEntries(index, bracket.begin, bracket.end, &out));
+            }
+            Step(DescribePredicate(filter) + ": index, est " + Rounded(Estimate(filter)) +
+                 ", actual " + std::to_string(out.cardinality()));
+            return out;
+        }
+        case Filter::Kind::kLike: {
+            const MetadataIndex& index = *UsableIndex(filter.path);
+            const std::optional<document::KeyRange> range = LikeKeyRange(filter.value.text);
+            if (!range) {
+                return Status::Internal("a $like filter without a key range reached the index");
+            }
+            RowBitmap out;
+            PHENIX_RETURN_IF_ERROR(ScanEntries(index, range->begin, range->end, &out));
             Step(DescribePredicate(filter) + ": index, est " + Rounded(Estimate(filter)) +
                  ", actual " + std::to_string(out.cardinality()));
             return out;

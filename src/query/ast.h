@@ -45,6 +45,8 @@ enum class ExprKind {
     kBinary,  // op; children[0], children[1]
     kIn,      // children[0] [NOT] IN (children[1..]); is_negated
     kIsNull,  // children[0] IS [NOT] NULL; is_negated
+    kIsBool,  // children[0] IS [NOT] TRUE|FALSE; bool_value, is_negated
+    kLike,    // children[0] [NOT] LIKE children[1] [ESCAPE children[2]]; is_negated
 };
 
 enum class Op {
@@ -61,6 +63,7 @@ enum class Op {
     kL2Distance,       // <->
     kCosineDistance,   // <=>
     kNegInnerProduct,  // <#>
+    kConcat,           // || (shallow JSON object merge: SET metadata = metadata || {...})
 };
 
 struct Expr {
@@ -130,15 +133,18 @@ struct MatchPattern {
 };
 
 struct SelectStmt {
+    bool distinct = false;  // SELECT DISTINCT
     std::vector<SelectItem> items;
     std::string collection;             // FROM coll (empty when match is set)
-    SourcePos name_pos;  // of the collection name
+    SourcePos name_pos;                 // of the collection name
     std::optional<MatchPattern> match;  // FROM MATCH ...
     std::optional<Expr> as_of;          // AS OF n | $p
     std::optional<Expr> where;
     std::vector<Expr> group_by;
+    std::optional<Expr> having;  // HAVING condition over the groups
     std::vector<OrderItem> order_by;
     std::optional<Expr> limit;        // an integer literal or a parameter
+    std::optional<Expr> offset;       // OFFSET n: an integer literal or a parameter
     std::vector<OptionItem> options;  // WITH (ef = 128)
     friend bool operator==(const SelectStmt&, const SelectStmt&) = default;
 };
@@ -176,11 +182,19 @@ struct DescribeStmt {
     friend bool operator==(const DescribeStmt&, const DescribeStmt&) = default;
 };
 
+/// What INSERT does with a row whose id exists: ON CONFLICT (id) DO NOTHING / DO UPDATE.
+enum class ConflictAction {
+    kError,      // no ON CONFLICT: AlreadyExists
+    kDoNothing,  // skip the row
+    kDoUpdate,   // set the listed columns from the new row; the others keep their values
+};
+
 struct InsertStmt {
     std::string collection;
     SourcePos name_pos;  // of the collection name
     std::vector<std::string> columns;
     std::vector<std::vector<Expr>> rows;
+    ConflictAction on_conflict = ConflictAction::kError;
     friend bool operator==(const InsertStmt&, const InsertStmt&) = default;
 };
 
@@ -215,7 +229,7 @@ struct TxnStmt {
 /// COPY coll FROM 'path' [(ON_ERROR skip)] | COPY coll TO 'path'.
 struct CopyStmt {
     std::string collection;
-    SourcePos name_pos;  // of the collection name
+    SourcePos name_pos;      // of the collection name
     bool is_export = false;  // TO
     std::string file_path;
     std::string on_error;  // FROM only: (ON_ERROR word), lowercased; empty when not given

@@ -20,7 +20,7 @@
 // Errors name the file's line. COPY is not one transaction (it may load far more than a
 // transaction may buffer), so under ON_ERROR stop the file is checked whole before anything is
 // written, and a load stopped while writing (^C, a full disk, a crash) is completed by running the
-// same COPY again (class CopyFrom; docs/decisions/0008-copy-check-then-write.md). An id repeated
+// same COPY again (class CopyFrom; docs/decisions/0010-copy-check-then-write.md). An id repeated
 // in the file is a bad line.
 #include <fcntl.h>
 #include <unistd.h>
@@ -797,7 +797,7 @@ std::size_t NumWorkers() {
 // Under ON_ERROR stop (the default) Run reads the file twice: CheckFile parses every line and
 // checks it (JSON, id, vector, edges, an id repeated in the file) and every edge target (a line
 // of the file, or an entity in the database) without writing anything, so that a file that
-// would stop the load writes nothing (docs/decisions/0008-copy-check-then-write.md). Then the
+// would stop the load writes nothing (docs/decisions/0010-copy-check-then-write.md). Then the
 // write pass. Under ON_ERROR skip there is one pass: a bad line is skipped wherever it is; so is
 // there for a file that cannot be read twice (a pipe, a device).
 //

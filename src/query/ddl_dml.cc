@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // CREATE / DROP COLLECTION, CREATE / DROP INDEX, SHOW COLLECTIONS, DESCRIBE, INSERT, UPDATE and
-// DELETE (exec.h). Every statement maps onto public Database / Transaction calls; the writes of
-// one statement always go into one WriteBatch, so a statement takes effect completely or not at
-// all.
+// DELETE (exec.h). Every statement maps onto public Database / Transaction calls. INSERT writes
+// one WriteBatch, so it takes effect completely or not at all; UPDATE and DELETE decide here what
+// happens to one row and run over their rows in row_batches.cc (atomic inside a transaction, in
+// batches of their own transactions outside one).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -19,9 +23,11 @@
 
 #include <phenix/limits.h>
 
+#include "common/sync_point.h"
 #include "document/filter.h"
 #include "query/exec.h"
 #include "query/lexer.h"
+#include "query/row_batches.h"
 
 namespace phenix::query {
 namespace {
@@ -112,9 +118,11 @@ Status WriteBatchTo(ExecContext& ctx, const WriteBatch& batch) {
 
 // Runs `body(txn)` in the session's transaction, or in a private one that is committed here, so
 // that the rows a statement chooses and the writes it makes come from one snapshot (an UPDATE
-// never resurrects a row a concurrent DELETE removed). Returns what `body` returns.
+// never resurrects a row a concurrent DELETE removed). Returns what `body` returns. In a private
+// transaction a conflict (Aborted from Commit, or from `body`, unpositioned, for a race it sees
+// at write time) retries from a fresh snapshot, up to kMaxStatementAttempts times.
 template <typename Body>
-Result<std::uint64_t> RunInTransaction(ExecContext& ctx, Body&& body) {
+std::invoke_result_t<Body&, Transaction&> RunInTransaction(ExecContext& ctx, Body&& body) {
     if (ctx.txn != nullptr) {
         return body(*ctx.txn);
     }
@@ -122,10 +130,17 @@ Result<std::uint64_t> RunInTransaction(ExecContext& ctx, Body&& body) {
     for (int attempt = 0; attempt < kMaxStatementAttempts; ++attempt) {
         PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, ctx.db.BeginTransaction());
         // On an error the transaction is destroyed unfinished, which rolls it back.
-        PHENIX_ASSIGN_OR_RETURN(std::uint64_t affected, body(*txn));
+        auto affected = body(*txn);
+        if (!affected.ok()) {
+            if (affected.status().code() != StatusCode::kAborted) {
+                return affected.status();
+            }
+            conflict = affected.status();
+            continue;
+        }
         Result<Timestamp> committed = txn->Commit();
         if (committed.ok()) {
-            return affected;
+            return std::move(affected).value();
         }
         if (committed.status().code() != StatusCode::kAborted) {
             return AtPos(ctx.statement_pos, committed.status());
@@ -295,88 +310,6 @@ Result<std::vector<Edge>> EdgesValue(const Expr& expr, const QueryParams& params
     return edges;
 }
 
-// ---- rows chosen by WHERE --------------------------------------------------------------------
-
-Status TooManyRows(const ExecContext& ctx, std::string_view what, std::uint64_t count) {
-    return Status::InvalidArgument(PositionedMessage(
-        ctx.statement_pos, std::string(what) + " matches " + std::to_string(count) +
-                               " rows; at most " + std::to_string(limits::kMaxFindLimit) +
-                               " may be changed per statement (narrow the WHERE clause and "
-                               "repeat)"));
-}
-
-// The ids of the rows `where` selects, read through `txn`. Ids of the form id = 'x' that do not
-// exist are left out. `all_by_scan` reads every id with Scan when there is no WHERE.
-Result<std::vector<std::string>> SelectIds(const ExecContext& ctx, Transaction& txn,
-                                           const CollectionRef& ref,
-                                           const std::optional<Expr>& where, std::string_view what,
-                                           bool all_by_scan) {
-    std::vector<std::string> ids;
-    if (!where && all_by_scan) {
-        ScanOptions options{.limit = limits::kMaxScanLimit, .include_edges = false};
-        while (true) {
-            PHENIX_ASSIGN_OR_RETURN(ScanPage page, txn.Scan(ref, options));
-            for (Entity& entity : page.entities) {
-                ids.push_back(std::move(entity.id));
-            }
-            if (ids.size() > limits::kMaxFindLimit) {
-                PHENIX_ASSIGN_OR_RETURN(FindResponse all,
-                                        txn.Find(ref, FindOptions{.count_only = true}));
-                return TooManyRows(ctx, what, all.count);
-            }
-            if (page.next_start_after.empty()) {
-                return ids;
-            }
-            options.start_after = std::move(page.next_start_after);
-        }
-    }
-    BoundWhere bound;
-    if (where) {
-        PHENIX_ASSIGN_OR_RETURN(bound, BindWhere(&*where, ctx.params));
-    }
-    if (!bound.ids) {
-        PHENIX_ASSIGN_OR_RETURN(FindResponse found,
-                                txn.Find(ref, FindOptions{.filter = bound.filter_json,
-                                                          .limit = limits::kMaxFindLimit}));
-        if (found.count > limits::kMaxFindLimit) {
-            return TooManyRows(ctx, what, found.count);
-        }
-        return std::move(found.ids);
-    }
-    std::optional<document::Filter> filter;
-    if (!bound.filter_json.empty()) {
-        Result<document::Filter> parsed = document::ParseFilter(bound.filter_json);
-        if (!parsed.ok()) {
-            return AtPos(where->pos, parsed.status());
-        }
-        filter = std::move(parsed).value();
-    }
-    std::set<std::string> seen;
-    for (const std::string& id : *bound.ids) {
-        if (!seen.insert(id).second) {
-            continue;
-        }
-        Result<Entity> entity = txn.Get(ref, id);
-        if (!entity.ok()) {
-            if (entity.status().code() == StatusCode::kNotFound) {
-                continue;
-            }
-            return AtPos(ctx.statement_pos, entity.status());
-        }
-        if (filter) {
-            PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity->metadata));
-            if (!matches) {
-                continue;
-            }
-        }
-        ids.push_back(id);
-    }
-    if (ids.size() > limits::kMaxFindLimit) {
-        return TooManyRows(ctx, what, ids.size());
-    }
-    return ids;
-}
-
 // ---- UPDATE assignments ----------------------------------------------------------------------
 
 // What SET does to each row: metadata field assignments (as a merge patch when possible),
@@ -391,15 +324,37 @@ struct UpdatePlan {
     // the old object) and a nested removal (a patch would create the missing parents).
     bool needs_read_for_fields = false;
     std::optional<std::string> metadata;
+    // SET metadata = a || b || ...: the operands in order, each the row's metadata (nullopt) or
+    // a JSON object. PostgreSQL's jsonb ||: the top-level keys of a later object replace those of
+    // an earlier one (values are not merged further; a null value is stored as null).
+    std::vector<std::optional<Json>> merge;
+    // `merge` is the row's metadata || objects whose values are neither null nor objects: what a
+    // merge patch of the objects does, without reading the row.
+    bool merge_is_patch = false;
     std::optional<std::vector<float>> vector;
     std::optional<std::vector<Edge>> edges;
 
-    [[nodiscard]] bool ChangesMetadata() const { return metadata || !fields.empty(); }
+    [[nodiscard]] bool ChangesMetadata() const {
+        return metadata || !fields.empty() || !merge.empty();
+    }
     // Whether each row must be read and rewritten whole (Upsert) rather than changed by one
     // metadata or edges operation. New edges alone use ReplaceEdges, which leaves the vector
     // index alone; with metadata changes too they would take two operations per row.
     [[nodiscard]] bool NeedsRead() const {
-        return needs_read_for_fields || vector || (edges && ChangesMetadata());
+        return needs_read_for_fields || vector || (edges && ChangesMetadata()) ||
+               (!merge.empty() && !merge_is_patch);
+    }
+
+    // The operands of `merge` folded over the row's metadata `current`.
+    [[nodiscard]] Json Merged(const Json& current) const {
+        Json out = Json::object();
+        for (const std::optional<Json>& operand : merge) {
+            const Json& object = operand ? *operand : current;
+            for (const auto& [key, value] : object.items()) {
+                out[key] = value;
+            }
+        }
+        return out;
     }
 
     [[nodiscard]] Json MergePatch() const {
@@ -447,6 +402,69 @@ struct UpdatePlan {
     }
 };
 
+bool IsConcat(const Expr& expr) {
+    return expr.kind == ExprKind::kBinary && expr.op == Op::kConcat;
+}
+
+// SET metadata = <operands joined by ||>: each operand is `metadata` (the row's current value)
+// or a JSON object constant.
+Status PlanMerge(const Expr& expr, const QueryParams& params, UpdatePlan& plan) {
+    std::vector<const Expr*> operands;
+    std::vector<const Expr*> stack{&expr};
+    while (!stack.empty()) {
+        const Expr* node = stack.back();
+        stack.pop_back();
+        if (IsConcat(*node)) {
+            stack.push_back(&node->children[1]);
+            stack.push_back(&node->children[0]);
+        } else {
+            operands.push_back(node);
+        }
+    }
+    bool has_current = false;
+    for (const Expr* operand : operands) {
+        if (operand->kind == ExprKind::kPath) {
+            if (operand->path != std::vector<std::string>{std::string(kMetadataColumn)}) {
+                return ErrorAt(operand->pos,
+                               "|| merges JSON objects into the metadata: its "
+                               "operands are metadata and objects like {\"k\": 1}, "
+                               "not " +
+                                   JoinPath(operand->path, 0));
+            }
+            plan.merge.emplace_back();
+            has_current = true;
+            continue;
+        }
+        PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(*operand, params));
+        Json json = value.type == QueryValue::Type::kJson ? ValueAsJson(value) : Json();
+        if (!json.is_object()) {
+            return ErrorAt(operand->pos,
+                           "|| merges JSON objects into the metadata: expected an "
+                           "object like {\"k\": 1}, not " +
+                               TypeName(value.type) + " (" + Quoted(value) + ")");
+        }
+        plan.merge.emplace_back(std::move(json));
+    }
+    if (!has_current) {
+        // Only constants: a new metadata object like any other.
+        plan.metadata =
+            plan.Merged(Json::object()).dump(-1, ' ', false, Json::error_handler_t::replace);
+        plan.merge.clear();
+        return Status::Ok();
+    }
+    plan.merge_is_patch =
+        !plan.merge.front() &&
+        std::all_of(plan.merge.begin() + 1, plan.merge.end(), [](const std::optional<Json>& op) {
+            if (!op) {
+                return false;
+            }
+            return std::none_of(op->begin(), op->end(), [](const Json& value) {
+                return value.is_null() || value.is_object();
+            });
+        });
+    return Status::Ok();
+}
+
 bool IsPrefix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
     return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
@@ -479,6 +497,12 @@ Result<UpdatePlan> PlanUpdate(const ExecContext& ctx, const UpdateStmt& stmt,
         if (column != kMetadataColumn && assignment.path.size() > 1) {
             return ErrorAt(value_expr.pos, "cannot set " + written + ": only metadata has fields");
         }
+        if (IsConcat(value_expr) && (column != kMetadataColumn || assignment.path.size() > 1)) {
+            return ErrorAt(value_expr.pos,
+                           "|| merges JSON objects into the whole metadata (SET "
+                           "metadata = metadata || {...}), not into " +
+                               written);
+        }
         if (assignment.path.size() == 1) {
             if (!whole.insert(column).second) {
                 return ErrorAt(value_expr.pos, column + " is assigned twice");
@@ -488,6 +512,8 @@ Result<UpdatePlan> PlanUpdate(const ExecContext& ctx, const UpdateStmt& stmt,
             PHENIX_ASSIGN_OR_RETURN(plan.vector, VectorValue(value_expr, ctx.params, info));
         } else if (column == kEdgesColumn) {
             PHENIX_ASSIGN_OR_RETURN(plan.edges, EdgesValue(value_expr, ctx.params));
+        } else if (assignment.path.size() == 1 && IsConcat(value_expr)) {
+            PHENIX_RETURN_IF_ERROR(PlanMerge(value_expr, ctx.params, plan));
         } else if (assignment.path.size() == 1) {
             PHENIX_ASSIGN_OR_RETURN(plan.metadata, MetadataValue(value_expr, ctx.params));
         } else {
@@ -506,7 +532,7 @@ Result<UpdatePlan> PlanUpdate(const ExecContext& ctx, const UpdateStmt& stmt,
             plan.fields.push_back({std::move(path), std::move(json)});
         }
     }
-    if (plan.metadata && !plan.fields.empty()) {
+    if ((plan.metadata || !plan.merge.empty()) && !plan.fields.empty()) {
         return ErrorAt(ctx.statement_pos,
                        "metadata is set as a whole and field by field in the same UPDATE; set "
                        "either metadata = {...} or metadata.<field> = value");
@@ -514,33 +540,58 @@ Result<UpdatePlan> PlanUpdate(const ExecContext& ctx, const UpdateStmt& stmt,
     return plan;
 }
 
-// The batch operation that applies `plan` to the row `id`, read through `txn` when needed.
-Status AddUpdate(const ExecContext& ctx, Transaction& txn, const CollectionRef& ref,
-                 const UpdatePlan& plan, const std::string& id, WriteBatch& batch) {
-    if (!plan.NeedsRead()) {
+// The batch operation that applies `plan` to the row `id`, read through `txn` when needed
+// (a RowWriter).
+Result<bool> AddUpdate(Transaction& txn, const CollectionRef& ref, const UpdatePlan& plan,
+                       const RowCondition& condition, const std::string& id, RowCheck check,
+                       WriteBatch& batch) {
+    const bool is_blind =
+        !plan.NeedsRead() &&
+        (check == RowCheck::kNone || (check == RowCheck::kIfNeeded && !condition.filter));
+    if (is_blind) {
         if (plan.edges) {
             batch.ReplaceEdges(ref, id, *plan.edges);
         } else if (plan.metadata) {
             batch.ReplaceMetadata(ref, id, *plan.metadata);
+        } else if (!plan.merge.empty()) {
+            Json patch = plan.Merged(Json::object());
+            batch.PatchMetadata(ref, id,
+                                patch.dump(-1, ' ', false, Json::error_handler_t::replace));
         } else if (!plan.fields.empty()) {
             batch.PatchMetadata(
                 ref, id, plan.MergePatch().dump(-1, ' ', false, Json::error_handler_t::replace));
         }
-        return Status::Ok();
+        return true;
     }
     Result<Entity> current = txn.Get(ref, id);
     if (!current.ok()) {
-        return AtPos(ctx.statement_pos, current.status());
+        if (check != RowCheck::kNone && current.status().code() == StatusCode::kNotFound) {
+            return false;
+        }
+        return current.status();
+    }
+    if (check != RowCheck::kNone) {
+        PHENIX_ASSIGN_OR_RETURN(bool matches, condition.Matches(*current));
+        if (!matches) {
+            return false;
+        }
+        if (!plan.NeedsRead()) {
+            return AddUpdate(txn, ref, plan, condition, id, RowCheck::kNone, batch);
+        }
     }
     Entity entity = std::move(current).value();
     if (plan.metadata) {
         entity.metadata = *plan.metadata;
-    } else if (!plan.fields.empty()) {
+    } else if (!plan.merge.empty() || !plan.fields.empty()) {
         Json metadata = Json::parse(entity.metadata, nullptr, false);
         if (!metadata.is_object()) {
             metadata = Json::object();
         }
-        plan.ApplyFields(metadata);
+        if (!plan.merge.empty()) {
+            metadata = plan.Merged(metadata);
+        } else {
+            plan.ApplyFields(metadata);
+        }
         entity.metadata = metadata.dump(-1, ' ', false, Json::error_handler_t::replace);
     }
     if (plan.vector) {
@@ -550,7 +601,117 @@ Status AddUpdate(const ExecContext& ctx, Transaction& txn, const CollectionRef& 
         entity.edges = *plan.edges;
     }
     batch.Upsert(ref, std::move(entity));
-    return Status::Ok();
+    return true;
+}
+
+// DELETE's RowWriter.
+Result<bool> AddDelete(Transaction& txn, const CollectionRef& ref, const RowCondition& condition,
+                       const std::string& id, RowCheck check, WriteBatch& batch) {
+    if (check == RowCheck::kFull || (check == RowCheck::kIfNeeded && condition.filter)) {
+        Result<Entity> current = txn.Get(ref, id);
+        if (!current.ok()) {
+            if (current.status().code() == StatusCode::kNotFound) {
+                return false;
+            }
+            return current.status();
+        }
+        PHENIX_ASSIGN_OR_RETURN(bool matches, condition.Matches(*current));
+        if (!matches) {
+            return false;
+        }
+    }
+    batch.Delete(ref, id);
+    return true;
+}
+
+// INSERT ... ON CONFLICT (id) DO NOTHING / DO UPDATE. `rows` holds the statement's rows as
+// Insert operations. A row whose id does not exist is inserted; one whose id exists is skipped
+// (DO NOTHING) or gets the listed columns from the new row while the others keep their values
+// (DO UPDATE). All rows in one transaction: the session's, or a private one retried on a
+// conflict (a concurrent insert of the same id) from a fresh snapshot.
+Result<QueryResult> InsertOnConflict(ExecContext& ctx, const InsertStmt& stmt,
+                                     const WriteBatch& rows) {
+    auto is_listed = [&](std::string_view column) {
+        return std::find(stmt.columns.begin(), stmt.columns.end(), column) != stmt.columns.end();
+    };
+    const bool sets_vector = is_listed(kVectorColumn);
+    const bool sets_metadata = is_listed(kMetadataColumn);
+    const bool sets_edges = is_listed(kEdgesColumn);
+    const bool is_update = stmt.on_conflict == ConflictAction::kDoUpdate;
+    struct Counts {
+        std::uint64_t inserted = 0, updated = 0, skipped = 0;
+    };
+    PHENIX_ASSIGN_OR_RETURN(
+        Counts counts, RunInTransaction(ctx, [&](Transaction& txn) -> Result<Counts> {
+            PHENIX_SYNC_POINT("InsertOnConflict:Begun");
+            Counts counts;
+            WriteBatch writes;
+            std::set<std::string_view> seen;
+            for (const WriteBatch::Op& op : rows.ops()) {
+                const Entity& row = op.entity;
+                if (!seen.insert(row.id).second) {
+                    // PostgreSQL's rule: the second row conflicts with the first one, which
+                    // DO NOTHING skips and DO UPDATE refuses (its result would depend on order).
+                    if (!is_update) {
+                        ++counts.skipped;
+                        continue;
+                    }
+                    return ErrorAt(ctx.statement_pos,
+                                   "ON CONFLICT DO UPDATE would change id '" + row.id +
+                                       "' twice: each id may appear once in the statement");
+                }
+                Result<Entity> existing = txn.Get(op.collection, row.id);
+                if (!existing.ok()) {
+                    if (existing.status().code() != StatusCode::kNotFound) {
+                        return AtPos(ctx.statement_pos, existing.status());
+                    }
+                    writes.Insert(op.collection, row);
+                    ++counts.inserted;
+                    continue;
+                }
+                if (!is_update) {
+                    ++counts.skipped;
+                    continue;
+                }
+                ++counts.updated;
+                if (sets_vector) {
+                    Entity entity = std::move(existing).value();
+                    entity.vector = row.vector;
+                    if (sets_metadata) {
+                        entity.metadata = row.metadata;
+                    }
+                    if (sets_edges) {
+                        entity.edges = row.edges;
+                    }
+                    writes.Upsert(op.collection, std::move(entity));
+                    continue;
+                }
+                // Without the vector, metadata and edges are replaced in place, leaving the
+                // vector index alone.
+                if (sets_metadata) {
+                    writes.ReplaceMetadata(op.collection, row.id, row.metadata);
+                }
+                if (sets_edges) {
+                    writes.ReplaceEdges(op.collection, row.id, row.edges);
+                }
+            }
+            if (!writes.empty()) {
+                const Status status = txn.Write(writes);
+                if (status.code() == StatusCode::kAlreadyExists && ctx.txn == nullptr) {
+                    // A concurrent transaction inserted one of the ids after this one began:
+                    // a conflict, retried from a fresh snapshot.
+                    return Status(StatusCode::kAborted, status.message());
+                }
+                PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, status));
+            }
+            return counts;
+        }));
+    const std::uint64_t affected = counts.inserted + counts.updated;
+    return QueryResult{.message = "INSERT " + std::to_string(affected) + " (" +
+                                  std::to_string(counts.inserted) + " inserted, " +
+                                  std::to_string(counts.updated) + " updated, " +
+                                  std::to_string(counts.skipped) + " skipped)",
+                       .affected = affected};
 }
 
 }  // namespace
@@ -585,8 +746,7 @@ Result<QueryResult> ExecuteCreateCollection(ExecContext& ctx, const CreateCollec
 }
 
 Result<QueryResult> ExecuteDropCollection(ExecContext& ctx, const DropCollectionStmt& stmt) {
-    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
-                            ResolveCollection(ctx, stmt.name, stmt.name_pos));
+    PHENIX_ASSIGN_OR_RETURN(CollectionInfo info, ResolveCollection(ctx, stmt.name, stmt.name_pos));
     PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, ctx.db.DropCollection(info.spec.ref)));
     return QueryResult{.message = "DROP COLLECTION"};
 }
@@ -758,6 +918,9 @@ Result<QueryResult> ExecuteInsert(ExecContext& ctx, const InsertStmt& stmt) {
         }
         batch.Insert(info.spec.ref, std::move(entity));
     }
+    if (stmt.on_conflict != ConflictAction::kError) {
+        return InsertOnConflict(ctx, stmt, batch);
+    }
     PHENIX_RETURN_IF_ERROR(WriteBatchTo(ctx, batch));
     const std::uint64_t inserted = batch.size();
     return QueryResult{.message = "INSERT " + std::to_string(inserted), .affected = inserted};
@@ -768,46 +931,26 @@ Result<QueryResult> ExecuteUpdate(ExecContext& ctx, const UpdateStmt& stmt) {
     PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
                             ResolveCollection(ctx, stmt.collection, stmt.name_pos));
     PHENIX_ASSIGN_OR_RETURN(UpdatePlan plan, PlanUpdate(ctx, stmt, info));
+    PHENIX_ASSIGN_OR_RETURN(RowCondition condition, BindRowCondition(ctx, stmt.where));
     const CollectionRef ref = info.spec.ref;
-    PHENIX_ASSIGN_OR_RETURN(
-        std::uint64_t updated,
-        RunInTransaction(ctx, [&](Transaction& txn) -> Result<std::uint64_t> {
-            PHENIX_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                                    SelectIds(ctx, txn, ref, stmt.where, "UPDATE",
-                                              /*all_by_scan=*/false));
-            WriteBatch batch;
-            for (const std::string& id : ids) {
-                PHENIX_RETURN_IF_ERROR(AddUpdate(ctx, txn, ref, plan, id, batch));
-            }
-            if (!batch.empty()) {
-                PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, txn.Write(batch)));
-            }
-            return static_cast<std::uint64_t>(ids.size());
-        }));
-    return QueryResult{.message = "UPDATE " + std::to_string(updated), .affected = updated};
+    return RunRowStatement(
+        ctx, "UPDATE", ref, condition,
+        [&](Transaction& txn, const std::string& id, RowCheck check, WriteBatch& batch) {
+            return AddUpdate(txn, ref, plan, condition, id, check, batch);
+        });
 }
 
 Result<QueryResult> ExecuteDelete(ExecContext& ctx, const DeleteStmt& stmt) {
     PHENIX_RETURN_IF_ERROR(RefuseReadOnly(ctx, "DELETE"));
     PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
                             ResolveCollection(ctx, stmt.collection, stmt.name_pos));
+    PHENIX_ASSIGN_OR_RETURN(RowCondition condition, BindRowCondition(ctx, stmt.where));
     const CollectionRef ref = info.spec.ref;
-    PHENIX_ASSIGN_OR_RETURN(
-        std::uint64_t deleted,
-        RunInTransaction(ctx, [&](Transaction& txn) -> Result<std::uint64_t> {
-            PHENIX_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                                    SelectIds(ctx, txn, ref, stmt.where, "DELETE",
-                                              /*all_by_scan=*/true));
-            WriteBatch batch;
-            for (std::string& id : ids) {
-                batch.Delete(ref, std::move(id));
-            }
-            if (!batch.empty()) {
-                PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, txn.Write(batch)));
-            }
-            return static_cast<std::uint64_t>(batch.size());
-        }));
-    return QueryResult{.message = "DELETE " + std::to_string(deleted), .affected = deleted};
+    return RunRowStatement(
+        ctx, "DELETE", ref, condition,
+        [&](Transaction& txn, const std::string& id, RowCheck check, WriteBatch& batch) {
+            return AddDelete(txn, ref, condition, id, check, batch);
+        });
 }
 
 }  // namespace phenix::query

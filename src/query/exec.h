@@ -6,8 +6,9 @@
 // entry point per statement kind. QuerySession (session.cc) parses and dispatches here.
 //
 // Files: select.cc (SELECT and EXPLAIN: binder, planner, executor), ddl_dml.cc (CREATE, DROP,
-// SHOW, DESCRIBE, INSERT, UPDATE, DELETE), copy.cc (COPY FROM / TO), where.cc (WHERE binding),
-// value.cc (QueryValue, constants, errors).
+// SHOW, DESCRIBE, INSERT, UPDATE, DELETE), row_batches.h (UPDATE / DELETE over their rows, in
+// batches outside a transaction), copy.cc (COPY FROM / TO), where.cc (WHERE binding), value.cc
+// (QueryValue, constants, errors).
 //
 // Thread-compatible: one context per statement.
 #pragma once
@@ -36,6 +37,7 @@ struct ExecContext {
     const QueryProgressFn& progress;  // may be empty
     SourcePos statement_pos;          // where the statement starts, for errors without a node
     const std::function<bool()>& interrupted;  // may be empty; true: stop (Cancelled)
+    std::size_t memory_limit = SIZE_MAX;       // QuerySession::memory_limit(), in bytes
 
     [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 

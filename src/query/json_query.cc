@@ -51,8 +51,9 @@ constexpr std::string_view kGraphFields[] = {"from", "label", "direction", "min_
 constexpr std::string_view kIncludeValues[] = {"metadata", "vector", "distance", "id"};
 constexpr std::string_view kMetrics[] = {"l2", "cosine", "ip"};
 constexpr std::string_view kDirections[] = {"out", "in", "both"};
-constexpr std::string_view kFilterOperators[] = {"$eq", "$ne",  "$gt",     "$gte", "$lt",  "$lte",
-                                                 "$in", "$nin", "$exists", "$not", "$and", "$or"};
+constexpr std::string_view kFilterOperators[] = {"$eq",  "$ne",  "$gt",  "$gte",    "$lt",
+                                                 "$lte", "$in",  "$nin", "$exists", "$like",
+                                                 "$not", "$and", "$or"};
 
 // `text` in double quotes for messages, cut short when long.
 std::string Quote(std::string_view text) {
@@ -191,6 +192,26 @@ Expr MakeNot(Expr operand) {
     return expr;
 }
 
+// `condition IS NOT TRUE`: the exact complement of the rows where `condition` is TRUE, which is
+// what the filter language's $not, $ne and $nin mean (a missing field included).
+Expr MakeIsNotTrue(Expr condition) {
+    Expr expr;
+    expr.kind = ExprKind::kIsBool;
+    expr.bool_value = true;
+    expr.is_negated = true;
+    expr.children.push_back(std::move(condition));
+    return expr;
+}
+
+// `path IS NULL AND exists(path)`: the filter's {"p": null}, an explicit null (also as an array
+// element); PhenixQL's `path = NULL` is UNKNOWN.
+Expr MakeExplicitNull(const Expr& path) {
+    Expr is_null;
+    is_null.kind = ExprKind::kIsNull;
+    is_null.children.push_back(path);
+    return MakeBinary(Op::kAnd, std::move(is_null), MakeCall("exists", {path}));
+}
+
 // Appends the operands of `expr` as an `op` chain would list them: an AND (OR) built here is
 // associative, so nested chains flatten into one, as a person would write them.
 void AppendFlattened(Op op, Expr expr, std::vector<Expr>& terms) {
@@ -282,7 +303,7 @@ class FilterTranslator {
                 PHENIX_RETURN_IF_ERROR(CheckDepth(where, depth + 1));
                 PHENIX_ASSIGN_OR_RETURN(std::vector<Expr> inner,
                                         Object(value, where + "$not: ", depth + 1));
-                terms.push_back(MakeNot(Chain(Op::kAnd, std::move(inner))));
+                terms.push_back(MakeIsNotTrue(Chain(Op::kAnd, std::move(inner))));
             } else if (IsFieldOperator(key)) {
                 return Error(where, Quote(key) + " needs a field: write {\"field\": {" +
                                         Quote(key) + ": ...}}");
@@ -320,7 +341,7 @@ class FilterTranslator {
 
     static bool IsFieldOperator(std::string_view key) {
         return key == "$eq" || key == "$ne" || key == "$gt" || key == "$gte" || key == "$lt" ||
-               key == "$lte" || key == "$in" || key == "$nin" || key == "$exists";
+               key == "$lte" || key == "$in" || key == "$nin" || key == "$exists" || key == "$like";
     }
 
     // prefix.metadata.<segments of the JSON path `key`>.
@@ -380,7 +401,7 @@ class FilterTranslator {
         if (!value.is_object()) {
             PHENIX_RETURN_IF_ERROR(CountCondition(where));
             PHENIX_ASSIGN_OR_RETURN(Expr literal, Literal(value, where, "$eq", key));
-            terms.push_back(MakeBinary(Op::kEq, path, std::move(literal)));
+            terms.push_back(Equals(path, std::move(literal)));
             return terms;
         }
         if (value.empty()) {
@@ -400,7 +421,7 @@ class FilterTranslator {
                 if (op == name) {
                     PHENIX_RETURN_IF_ERROR(CountCondition(where));
                     PHENIX_ASSIGN_OR_RETURN(Expr literal, Literal(operand, where, op, key));
-                    terms.push_back(MakeBinary(compare, path, std::move(literal)));
+                    terms.push_back(Compare(compare, path, std::move(literal)));
                     done = true;
                     break;
                 }
@@ -421,6 +442,22 @@ class FilterTranslator {
                 }
                 Expr exists = MakeCall("exists", {path});
                 terms.push_back(*flag ? std::move(exists) : MakeNot(std::move(exists)));
+            } else if (op == "$like") {
+                PHENIX_RETURN_IF_ERROR(CountCondition(where));
+                const auto* pattern = operand.get_ptr<const Json::string_t*>();
+                if (pattern == nullptr) {
+                    return Error(where, "\"$like\" on " + Quote(key) +
+                                            " needs a pattern string, got " + TypeName(operand));
+                }
+                if (Status status = document::CheckLikePattern(*pattern); !status.ok()) {
+                    return Error(where, "\"$like\" on " + Quote(key) + ": " + status.message());
+                }
+                // The filter's escape character is \, PhenixQL's default one.
+                Expr like;
+                like.kind = ExprKind::kLike;
+                like.children.push_back(path);
+                like.children.push_back(MakeString(*pattern));
+                terms.push_back(std::move(like));
             } else if (op == "$not") {
                 PHENIX_RETURN_IF_ERROR(CheckDepth(where, depth + 1));
                 if (!operand.is_object()) {
@@ -429,7 +466,7 @@ class FilterTranslator {
                 }
                 PHENIX_ASSIGN_OR_RETURN(std::vector<Expr> inner,
                                         Field(path, key, operand, where, depth + 1));
-                terms.push_back(MakeNot(Chain(Op::kAnd, std::move(inner))));
+                terms.push_back(MakeIsNotTrue(Chain(Op::kAnd, std::move(inner))));
             } else if (op == "$and" || op == "$or") {
                 return Error(where, Quote(op) + " cannot be used inside field " + Quote(key) +
                                         "; put it at the top of a filter object");
@@ -451,13 +488,52 @@ class FilterTranslator {
         }
         Expr in;
         in.kind = ExprKind::kIn;
-        in.is_negated = op == "$nin";
         in.children.push_back(path);
+        bool has_null = false;
         for (const Json& element : operand) {
             PHENIX_ASSIGN_OR_RETURN(Expr literal, Literal(element, where, op, key));
-            in.children.push_back(std::move(literal));
+            if (literal.kind == ExprKind::kNull) {
+                has_null = true;  // NULL in an IN list is UNKNOWN in PhenixQL
+            } else {
+                in.children.push_back(std::move(literal));
+            }
         }
-        return in;
+        Expr rows;
+        if (in.children.size() == 1) {
+            rows = MakeExplicitNull(path);
+        } else if (has_null) {
+            rows = MakeBinary(Op::kOr, std::move(in), MakeExplicitNull(path));
+        } else {
+            rows = std::move(in);
+        }
+        return op == "$nin" ? MakeIsNotTrue(std::move(rows)) : rows;
+    }
+
+    // The filter's {"p": v}: p = v, or the explicit-null test for null.
+    static Expr Equals(const Expr& path, Expr literal) {
+        if (literal.kind == ExprKind::kNull) {
+            return MakeExplicitNull(path);
+        }
+        return MakeBinary(Op::kEq, path, std::move(literal));
+    }
+
+    // A filter comparison as PhenixQL with the filter's (two-valued) meaning: $ne is the
+    // complement of $eq; a comparison with null holds for an explicit null ($eq, $lte, $gte)
+    // or never ($lt, $gt).
+    static Expr Compare(Op op, const Expr& path, Expr literal) {
+        if (op == Op::kNe) {
+            return MakeIsNotTrue(Equals(path, std::move(literal)));
+        }
+        if (literal.kind == ExprKind::kNull) {
+            if (op == Op::kLt || op == Op::kGt) {
+                Expr never;
+                never.kind = ExprKind::kBool;
+                never.bool_value = false;
+                return never;
+            }
+            return MakeExplicitNull(path);
+        }
+        return MakeBinary(op, path, std::move(literal));
     }
 
     std::vector<std::string> prefix_;

@@ -13,9 +13,13 @@
 // there is no distance column and no ORDER BY. With "graph": {"from": "d2", "label"?,
 // "direction"?: "out"|"in"|"both", "min_hops"?: 1, "max_hops"?: min_hops} the columns are those
 // of b in FROM MATCH (a:docs)-[:label*min..max]->(b:docs) WHERE a.id = 'd2' [AND <filter on b>].
-// The filter (document/filter.h syntax) becomes comparisons on metadata paths: $eq/$ne/$gt/...
-// -> = != > >= < <=, $in/$nin -> [NOT] IN (..), $exists -> [NOT] exists(metadata.a), $not ->
-// NOT, several keys, operators or $and elements -> an AND chain, $or -> an OR chain.
+// The filter (document/filter.h syntax) keeps its own meaning, the one Database::Find gives it
+// (docs/decisions/0009-filter-and-where-semantics.md), in PhenixQL that says exactly that:
+// $eq/$gt/$gte/$lt/$lte -> = > >= < <=, $in -> IN (..), $like -> LIKE, $exists -> [NOT]
+// exists(metadata.a); the complements $ne, $nin and $not -> `(...) IS NOT TRUE` (which, unlike
+// SQL's NOT, also holds where the field is missing or null); a null literal -> `metadata.a IS
+// NULL AND exists(metadata.a)` (an explicit null); several keys, operators or $and elements ->
+// an AND chain, $or -> an OR chain.
 //
 // Thread safety: a pure function.
 #pragma once

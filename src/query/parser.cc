@@ -21,12 +21,12 @@ namespace phenix::query {
 namespace {
 
 constexpr std::string_view kKeywords[] = {
-    "ANALYZE",  "AND",    "AS",     "ASC",      "BEGIN",  "BY",       "COLLECTION", "COLLECTIONS",
-    "COMMIT",   "COPY",   "CREATE", "DELETE",   "DESC",   "DESCRIBE", "DIMENSION",  "DROP",
-    "EXPLAIN",  "FALSE",  "FROM",   "GROUP",    "IN",     "INDEX",    "INSERT",     "INTO",
-    "IS",       "LIMIT",  "MATCH",  "METRIC",   "NOT",    "NULL",     "OF",         "ON",
-    "ON_ERROR", "OR",     "ORDER",  "ROLLBACK", "SELECT", "SET",      "SHOW",       "TO",
-    "TRUE",     "UPDATE", "VALUES", "WHERE",    "WITH",
+    "ANALYZE", "AND",     "AS",     "ASC",      "BEGIN",  "BY",       "COLLECTION", "COLLECTIONS",
+    "COMMIT",  "COPY",    "CREATE", "DELETE",   "DESC",   "DESCRIBE", "DIMENSION",  "DISTINCT",
+    "DROP",    "EXPLAIN", "FALSE",  "FROM",     "GROUP",  "HAVING",   "IN",         "INDEX",
+    "INSERT",  "INTO",    "IS",     "LIMIT",    "MATCH",  "METRIC",   "NOT",        "NULL",
+    "OF",      "OFFSET",  "ON",     "ON_ERROR", "OR",     "ORDER",    "ROLLBACK",   "SELECT",
+    "SET",     "SHOW",    "TO",     "TRUE",     "UPDATE", "VALUES",   "WHERE",      "WITH",
 };
 
 constexpr std::string_view kStatementKeywords[] = {
@@ -395,6 +395,7 @@ class Parser {
     Result<SelectStmt> ParseSelect() {
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("SELECT"));
         SelectStmt select;
+        select.distinct = AcceptKeyword("DISTINCT");
         do {
             SelectItem item;
             if (IsSymbol(Cur(), "*")) {
@@ -430,6 +431,9 @@ class Parser {
                 select.group_by.push_back(std::move(expr));
             } while (AcceptSymbol(","));
         }
+        if (AcceptKeyword("HAVING")) {
+            PHENIX_ASSIGN_OR_RETURN(select.having, ParseExpr());
+        }
         if (AcceptKeyword("ORDER")) {
             PHENIX_RETURN_IF_ERROR(ExpectKeyword("BY"));
             do {
@@ -445,6 +449,9 @@ class Parser {
         }
         if (AcceptKeyword("LIMIT")) {
             PHENIX_ASSIGN_OR_RETURN(select.limit, ParseCountOrParam("a row count"));
+        }
+        if (AcceptKeyword("OFFSET")) {
+            PHENIX_ASSIGN_OR_RETURN(select.offset, ParseCountOrParam("a row count"));
         }
         if (AcceptKeyword("WITH")) {
             PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));
@@ -558,7 +565,55 @@ class Parser {
             PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
             insert.rows.push_back(std::move(row));
         } while (AcceptSymbol(","));
+        if (AcceptKeyword("ON")) {
+            PHENIX_ASSIGN_OR_RETURN(insert.on_conflict, ParseOnConflict());
+        }
         return insert;
+    }
+
+    // After ON: CONFLICT [(id)] DO NOTHING | CONFLICT (id) DO UPDATE. CONFLICT, DO and NOTHING
+    // are matched here only, so they stay usable as names.
+    Result<ConflictAction> ParseOnConflict() {
+        static constexpr std::string_view kConflict[] = {"CONFLICT"};
+        if (!AcceptKeyword("CONFLICT")) {
+            return ErrorExpected("CONFLICT", kConflict);
+        }
+        bool has_target = false;
+        if (IsSymbol(Cur(), "(")) {
+            Next();
+            const Token& column = Cur();
+            if (!(column.kind == TokenKind::kWord || column.kind == TokenKind::kQuotedIdent) ||
+                (column.kind == TokenKind::kWord ? column.text : column.value) != "id") {
+                return ErrorAt(column.pos, "ON CONFLICT takes (id): id is the only unique column");
+            }
+            Next();
+            PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
+            has_target = true;
+        }
+        static constexpr std::string_view kDo[] = {"DO"};
+        if (!AcceptKeyword("DO")) {
+            return ErrorExpected("DO", kDo);
+        }
+        if (AcceptKeyword("NOTHING")) {
+            return ConflictAction::kDoNothing;
+        }
+        const SourcePos update_pos = Cur().pos;
+        if (!AcceptKeyword("UPDATE")) {
+            static constexpr std::string_view kActions[] = {"NOTHING", "UPDATE"};
+            return ErrorExpected("NOTHING or UPDATE", kActions);
+        }
+        if (!has_target) {
+            return ErrorAt(update_pos,
+                           "ON CONFLICT DO UPDATE needs the conflict column: write "
+                           "ON CONFLICT (id) DO UPDATE");
+        }
+        if (IsKeyword(Cur(), "SET")) {
+            return ErrorAt(Cur().pos,
+                           "ON CONFLICT (id) DO UPDATE takes no SET list: it sets the listed "
+                           "columns from the new row and keeps the others; to merge metadata, "
+                           "use UPDATE ... SET metadata = metadata || {...}");
+        }
+        return ConflictAction::kDoUpdate;
     }
 
     Result<UpdateStmt> ParseUpdate() {
@@ -790,14 +845,39 @@ class Parser {
             expr.kind = ExprKind::kIsNull;
             expr.pos = left.pos;
             expr.is_negated = AcceptKeyword("NOT");
-            PHENIX_RETURN_IF_ERROR(ExpectKeyword("NULL"));
+            if (IsKeyword(Cur(), "TRUE") || IsKeyword(Cur(), "FALSE")) {
+                expr.kind = ExprKind::kIsBool;
+                expr.bool_value = IsKeyword(Cur(), "TRUE");
+                Next();
+            } else if (!AcceptKeyword("NULL")) {
+                static constexpr std::string_view kAfterIs[] = {"NULL", "TRUE", "FALSE"};
+                return ErrorExpected("NULL, TRUE or FALSE", kAfterIs);
+            }
             expr.children.push_back(std::move(left));
             return expr;
         }
         bool is_negated = false;
-        if (IsKeyword(Cur(), "NOT") && IsKeyword(Ahead(1), "IN")) {
+        if (IsKeyword(Cur(), "NOT") && (IsKeyword(Ahead(1), "IN") || IsKeyword(Ahead(1), "LIKE"))) {
             is_negated = true;
             Next();
+        }
+        // LIKE and ESCAPE are words only here (not reserved), so fields named like them still
+        // read as fields.
+        if (IsKeyword(Cur(), "LIKE")) {
+            Next();
+            Expr expr;
+            expr.kind = ExprKind::kLike;
+            expr.pos = left.pos;
+            expr.is_negated = is_negated;
+            expr.children.push_back(std::move(left));
+            PHENIX_ASSIGN_OR_RETURN(Expr pattern, ParseDistance());
+            expr.children.push_back(std::move(pattern));
+            if (IsKeyword(Cur(), "ESCAPE")) {
+                Next();
+                PHENIX_ASSIGN_OR_RETURN(Expr escape, ParseDistance());
+                expr.children.push_back(std::move(escape));
+            }
+            return expr;
         }
         if (AcceptKeyword("IN")) {
             Expr expr;
@@ -825,6 +905,10 @@ class Parser {
         }
         if (IsSymbol(token, "<#>")) {
             return Op::kNegInnerProduct;
+        }
+        // || binds like the distance operators (PostgreSQL gives all such operators one level).
+        if (IsSymbol(token, "||")) {
+            return Op::kConcat;
         }
         return std::nullopt;
     }

@@ -97,6 +97,8 @@ int Level(const Expr& expr) {
             return kLevelNot;
         case ExprKind::kIn:
         case ExprKind::kIsNull:
+        case ExprKind::kIsBool:
+        case ExprKind::kLike:
             return kLevelCompare;
         case ExprKind::kBinary:
             switch (expr.op) {
@@ -107,6 +109,7 @@ int Level(const Expr& expr) {
                 case Op::kL2Distance:
                 case Op::kCosineDistance:
                 case Op::kNegInnerProduct:
+                case Op::kConcat:
                     return kLevelDistance;
                 default:
                     return kLevelCompare;
@@ -144,6 +147,8 @@ std::string_view OpText(Op op) {
             return "<=>";
         case Op::kNegInnerProduct:
             return "<#>";
+        case Op::kConcat:
+            return "||";
     }
     return "?";
 }
@@ -223,6 +228,16 @@ std::string ExprText(const Expr& expr) {
         case ExprKind::kIsNull:
             return ChildText(expr.children[0], kLevelDistance) +
                    (expr.is_negated ? " IS NOT NULL" : " IS NULL");
+        case ExprKind::kIsBool:
+            return ChildText(expr.children[0], kLevelDistance) +
+                   (expr.is_negated ? " IS NOT " : " IS ") + (expr.bool_value ? "TRUE" : "FALSE");
+        case ExprKind::kLike:
+            return ChildText(expr.children[0], kLevelDistance) +
+                   (expr.is_negated ? " NOT LIKE " : " LIKE ") +
+                   ChildText(expr.children[1], kLevelDistance) +
+                   (expr.children.size() > 2
+                        ? " ESCAPE " + ChildText(expr.children[2], kLevelDistance)
+                        : "");
     }
     return "";
 }
@@ -275,7 +290,7 @@ std::string MatchText(const MatchPattern& match) {
 
 struct BodyPrinter {
     std::string operator()(const SelectStmt& select) const {
-        std::string out = "SELECT ";
+        std::string out = select.distinct ? "SELECT DISTINCT " : "SELECT ";
         for (std::size_t idx = 0; idx < select.items.size(); ++idx) {
             if (idx > 0) {
                 out += ", ";
@@ -297,6 +312,9 @@ struct BodyPrinter {
         if (!select.group_by.empty()) {
             out += " GROUP BY " + ListText(select.group_by, 0);
         }
+        if (select.having.has_value()) {
+            out += " HAVING " + ExprText(*select.having);
+        }
         for (std::size_t idx = 0; idx < select.order_by.size(); ++idx) {
             out += idx == 0 ? " ORDER BY " : ", ";
             out += ExprText(select.order_by[idx].expr);
@@ -306,6 +324,9 @@ struct BodyPrinter {
         }
         if (select.limit.has_value()) {
             out += " LIMIT " + ExprText(*select.limit);
+        }
+        if (select.offset.has_value()) {
+            out += " OFFSET " + ExprText(*select.offset);
         }
         for (std::size_t idx = 0; idx < select.options.size(); ++idx) {
             out += idx == 0 ? " WITH (" : ", ";
@@ -350,6 +371,16 @@ struct BodyPrinter {
         out += ") VALUES ";
         for (std::size_t idx = 0; idx < insert.rows.size(); ++idx) {
             out += (idx == 0 ? "(" : ", (") + ListText(insert.rows[idx], 0) + ")";
+        }
+        switch (insert.on_conflict) {
+            case ConflictAction::kError:
+                break;
+            case ConflictAction::kDoNothing:
+                out += " ON CONFLICT (id) DO NOTHING";
+                break;
+            case ConflictAction::kDoUpdate:
+                out += " ON CONFLICT (id) DO UPDATE";
+                break;
         }
         return out;
     }

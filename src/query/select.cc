@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -40,7 +41,9 @@
 #include <phenix/json.h>
 #include <phenix/limits.h>
 
+#include "common/sync_point.h"
 #include "document/filter.h"
+#include "index/hnsw/filter_planner.h"
 #include "query/exec.h"
 #include "query/json_value.h"
 #include "query/parser.h"
@@ -51,10 +54,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// Thresholds of the vector index's filtered-search planner (index::FilterPlannerOptions).
-constexpr double kExactScanMaxRows = 5000;
-constexpr double kPostFilterFrom = 0.05;
-constexpr double kGraphDistancesPerEf = 12;  // index::FilterPlannerOptions::graph_distances_per_ef
 constexpr std::size_t kDefaultEf = 64;
 
 double MillisSince(Clock::time_point start) {
@@ -431,24 +430,68 @@ class SelectRunner {
     Result<std::optional<DistanceExpr>> AsDistance(const Expr& expr) const;
     Status BindOrder();
     Status BindOptions();
+    Status BindHaving(const Expr& expr);
+    Status BindHavingValue(const Expr& expr);
+    [[nodiscard]] std::optional<std::size_t> OutputColumn(const Expr& expr) const;
+    // A HAVING expression over one grouped row (every item's value, hidden ones included).
+    Result<QueryValue> EvalOutput(const Expr& expr, const std::vector<QueryValue>& row) const;
     Status BindMatchWhere();
 
-    // Planning and execution.
+    // Planning and execution. The FROM-collection plans (RunRows, RunExactRanking) hand each
+    // row to Accept as they read it; the vector and MATCH plans return their (bounded) rows,
+    // which Run then hands to Accept.
     Result<PlanNode> PlanAndRun(std::vector<Row>* rows);
     Result<PlanNode> RunVector(std::vector<Row>* rows);
-    Result<PlanNode> RunExactRanking(std::vector<Row>* rows);
-    Result<PlanNode> RunRows(std::vector<Row>* rows, std::size_t want);
+    Result<PlanNode> RunExactRanking();
+    Result<PlanNode> RunRows(std::size_t want);
     Result<PlanNode> RunMatch(std::vector<Row>* rows);
     Result<PlanNode> FilterPlanNode(double* estimated, bool* indexed = nullptr) const;
-    Status FetchMatching(const BoundWhere& where, std::size_t want, std::vector<Row>* rows,
-                         PlanNode* node);
+    Status FetchMatching(const BoundWhere& where, std::size_t want, PlanNode* node);
+    Status CheckInterrupted() const;
 
     // Evaluation.
     Result<QueryValue> Eval(const Expr& expr, const Row& row) const;
     Result<QueryValue> EvalPath(const Expr& expr, const Row& row) const;
     Result<QueryValue> EvalDistance(const DistanceExpr& distance, const Row& row) const;
-    Result<QueryResult> Project(std::vector<Row>& rows, PlanNode* root);
-    Result<QueryResult> ProjectAggregates(std::vector<Row>& rows);
+
+    // Output: each row is projected as it arrives and kept in arrival order (the input is
+    // already in ORDER BY order, or there is none), in a top-k heap (ORDER BY ... LIMIT), or in
+    // full for a sort; aggregates fold rows into their groups. Everything kept is charged to
+    // the session's memory limit.
+    struct Projected {
+        std::vector<QueryValue> values;
+        std::vector<QueryValue> keys;  // ORDER BY keys
+        std::uint64_t seq = 0;         // arrival order: ties keep it (a stable sort)
+        std::size_t bytes = 0;
+    };
+    struct Accumulator {
+        std::uint64_t count = 0;
+        double sum = 0;
+        bool all_int = true;
+        __int128 int_sum = 0;
+        std::optional<QueryValue> best;
+    };
+    struct Group {
+        std::vector<QueryValue> keys;
+        std::vector<Accumulator> accumulators;
+    };
+    // Takes one row; *done: no more rows are needed (LIMIT reached on ordered input).
+    Status Accept(Row row, bool* done);
+    Status Accumulate(const Row& row);
+    [[nodiscard]] bool Better(const Projected& a, const Projected& b) const;
+    Status Charge(std::size_t bytes);
+    // The ordering step above the plan's root (TopK or Sort), when the rows need one.
+    [[nodiscard]] std::optional<PlanNode> OrderNode() const;
+    Result<QueryResult> Finish(PlanNode* root);
+    Result<QueryResult> FinishAggregates();
+    // LIMIT + OFFSET (saturating): how many rows the plan must produce in order.
+    [[nodiscard]] std::size_t Wanted() const {
+        if (!limit_) {
+            return SIZE_MAX;
+        }
+        const std::size_t offset = offset_.value_or(0);
+        return *limit_ > SIZE_MAX - offset ? SIZE_MAX : *limit_ + offset;
+    }
 
     // Visits every node of the select list, ORDER BY and GROUP BY, depth first; `visit`
     // returns false to skip a node's children.
@@ -462,13 +505,14 @@ class SelectRunner {
         bool edges = false;
     };
     [[nodiscard]] NodeNeeds Needs(const std::string& variable, bool engine_orders) const;
-    [[nodiscard]] std::size_t RowLimit() const { return limit_.value_or(SIZE_MAX); }
 
     ExecContext& ctx_;
     const SelectStmt& stmt_;
     ExplainMode mode_;
     Reader reader_;
-    std::unique_ptr<Transaction> as_of_txn_;
+    // The statement's snapshot outside a transaction (AS OF's, or now's): every read of the
+    // statement goes through it, so all see the same data.
+    std::unique_ptr<Transaction> snapshot_txn_;
 
     CollectionInfo info_;  // FROM collection, or the MATCH start's collection
     CollectionRef ref_;
@@ -488,16 +532,33 @@ class SelectRunner {
 
     BoundWhere where_;  // the FROM collection's, or the MATCH end node's
     std::vector<Item> items_;
+    // Items after the first num_visible_items_ are hidden: aggregates and keys that only HAVING
+    // uses, computed with the groups and dropped from the result.
+    std::size_t num_visible_items_ = 0;
     bool is_aggregate_ = false;
     std::optional<DistanceExpr> order_distance_;  // ORDER BY distance (first key)
     bool order_descending_ = false;
     std::vector<std::pair<int, const OrderItem*>> order_keys_;  // item index or -1 (expr)
     std::optional<std::size_t> limit_;
+    std::optional<std::size_t> offset_;
+    bool order_by_id_ = false;    // FROM collection ORDER BY id (ascending), the scan's order
+    bool input_ordered_ = false;  // rows reach Accept in ORDER BY order
+    bool rank_exact_ = false;     // ExactRank: rows without a vector do not rank
     std::optional<std::size_t> ef_;
     std::optional<SearchStrategy> forced_strategy_;
     std::optional<GraphPlan> forced_graph_plan_;
     std::vector<GraphPath> paths_;          // MATCH with an edge variable: rows point here
     std::optional<std::uint64_t> count_;    // count(*) answered by the filter alone
+
+    // Output state.
+    std::vector<Projected> out_;  // in arrival order, or a heap (worst on top) for top-k
+    bool out_is_heap_ = false;
+    std::unordered_set<std::string> distinct_seen_;
+    std::map<std::string, Group> groups_;  // by the keys' normalised JSON text
+    std::uint64_t next_seq_ = 0;
+    std::uint64_t rows_in_ = 0;
+    std::size_t bytes_ = 0;
+    double accept_millis_ = 0;  // EXPLAIN ANALYZE: time spent in Accept
 };
 
 // ---- binding --------------------------------------------------------------------------------
@@ -520,8 +581,13 @@ Status SelectRunner::BindSource() {
         if (!txn.ok()) {
             return AtPos(stmt_.as_of->pos, txn.status());
         }
-        as_of_txn_ = std::move(*txn);
-        reader_.txn = as_of_txn_.get();
+        snapshot_txn_ = std::move(*txn);
+        reader_.txn = snapshot_txn_.get();
+    } else if (reader_.txn == nullptr) {
+        TransactionOptions options;
+        options.read_only = true;
+        PHENIX_ASSIGN_OR_RETURN(snapshot_txn_, ctx_.db.BeginTransaction(options));
+        reader_.txn = snapshot_txn_.get();
     }
     if (!stmt_.match) {
         PHENIX_ASSIGN_OR_RETURN(info_, ResolveCollection(ctx_, stmt_.collection, stmt_.name_pos));
@@ -985,7 +1051,8 @@ Status SelectRunner::BindItems() {
         is_aggregate_ = is_aggregate_ || bound.is_aggregate;
         items_.push_back(std::move(bound));
     }
-    if (!stmt_.group_by.empty() || is_aggregate_) {
+    num_visible_items_ = items_.size();
+    if (!stmt_.group_by.empty() || is_aggregate_ || stmt_.having) {
         is_aggregate_ = true;
         for (const Expr& key : stmt_.group_by) {
             if (key.kind != ExprKind::kPath) {
@@ -1007,7 +1074,167 @@ Status SelectRunner::BindItems() {
             }
         }
     }
+    if (stmt_.having) {
+        PHENIX_RETURN_IF_ERROR(BindHaving(*stmt_.having));
+    }
     return Status::Ok();
+}
+
+std::optional<std::size_t> SelectRunner::OutputColumn(const Expr& expr) const {
+    const std::string text = ToString(expr);
+    for (std::size_t idx = 0; idx < items_.size(); ++idx) {
+        const bool by_alias = idx < num_visible_items_ && expr.kind == ExprKind::kPath &&
+                              expr.path.size() == 1 && expr.path[0] == items_[idx].name;
+        if (by_alias || ToString(items_[idx].expr) == text) {
+            return idx;
+        }
+    }
+    return std::nullopt;
+}
+
+// HAVING's conditions: AND / OR / NOT of comparisons, IN and IS NULL whose operands are
+// aggregates, GROUP BY keys, selected columns (or aliases) and constants.
+Status SelectRunner::BindHaving(const Expr& expr) {
+    switch (expr.kind) {
+        case ExprKind::kUnary:
+            return BindHaving(expr.children[0]);
+        case ExprKind::kBinary:
+            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
+                PHENIX_RETURN_IF_ERROR(BindHaving(expr.children[0]));
+                return BindHaving(expr.children[1]);
+            }
+            if (expr.op >= Op::kEq && expr.op <= Op::kGe) {
+                PHENIX_RETURN_IF_ERROR(BindHavingValue(expr.children[0]));
+                return BindHavingValue(expr.children[1]);
+            }
+            break;
+        case ExprKind::kIn:
+        case ExprKind::kIsNull:
+            for (const Expr& child : expr.children) {
+                PHENIX_RETURN_IF_ERROR(BindHavingValue(child));
+            }
+            return Status::Ok();
+        default:
+            break;
+    }
+    return BindHavingValue(expr);
+}
+
+Status SelectRunner::BindHavingValue(const Expr& expr) {
+    if (IsConstant(expr)) {
+        return EvalConstant(expr, ctx_.params).status();
+    }
+    if (OutputColumn(expr)) {
+        return Status::Ok();
+    }
+    if (AggregateOf(expr)) {
+        PHENIX_RETURN_IF_ERROR(CheckExpr(expr, /*allow_aggregate=*/true, /*allow_alias=*/false));
+        items_.push_back({expr, "", true});
+        return Status::Ok();
+    }
+    const bool is_key =
+        std::any_of(stmt_.group_by.begin(), stmt_.group_by.end(),
+                    [&](const Expr& key) { return ToString(key) == ToString(expr); });
+    if (is_key) {
+        items_.push_back({expr, "", false});
+        return Status::Ok();
+    }
+    return ErrorAt(expr.pos,
+                   "HAVING can use aggregates such as count(*), GROUP BY keys, selected "
+                   "columns and constants, not " +
+                       ToString(expr));
+}
+
+Result<QueryValue> SelectRunner::EvalOutput(const Expr& expr,
+                                            const std::vector<QueryValue>& row) const {
+    if (IsConstant(expr)) {
+        return EvalConstant(expr, ctx_.params);
+    }
+    if (std::optional<std::size_t> column = OutputColumn(expr)) {
+        return row[*column];
+    }
+    auto truth = [](const QueryValue& value) -> std::optional<bool> {
+        if (value.type == QueryValue::Type::kBool) {
+            return value.bool_value;
+        }
+        return std::nullopt;  // NULL, or not a condition: unknown
+    };
+    auto from = [](std::optional<bool> value) {
+        return value ? QueryValue::Bool(*value) : QueryValue::Null();
+    };
+    // SQL comparison: unknown with a NULL or values of different kinds.
+    auto compare = [](const QueryValue& a, const QueryValue& b) -> std::optional<int> {
+        if (a.type == QueryValue::Type::kNull || b.type == QueryValue::Type::kNull ||
+            TypeRank(a) != TypeRank(b)) {
+            return std::nullopt;
+        }
+        return CompareValues(a, b);
+    };
+    switch (expr.kind) {
+        case ExprKind::kUnary: {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue operand, EvalOutput(expr.children[0], row));
+            const std::optional<bool> value = truth(operand);
+            return from(value ? std::optional<bool>(!*value) : std::nullopt);
+        }
+        case ExprKind::kBinary: {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue left, EvalOutput(expr.children[0], row));
+            PHENIX_ASSIGN_OR_RETURN(QueryValue right, EvalOutput(expr.children[1], row));
+            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
+                const std::optional<bool> a = truth(left);
+                const std::optional<bool> b = truth(right);
+                const bool is_and = expr.op == Op::kAnd;
+                if ((a && *a != is_and) || (b && *b != is_and)) {
+                    return QueryValue::Bool(!is_and);  // false AND x, true OR x
+                }
+                return a && b ? QueryValue::Bool(is_and) : QueryValue::Null();
+            }
+            const std::optional<int> cmp = compare(left, right);
+            if (!cmp) {
+                return QueryValue::Null();
+            }
+            switch (expr.op) {
+                case Op::kEq:
+                    return QueryValue::Bool(*cmp == 0);
+                case Op::kNe:
+                    return QueryValue::Bool(*cmp != 0);
+                case Op::kLt:
+                    return QueryValue::Bool(*cmp < 0);
+                case Op::kLe:
+                    return QueryValue::Bool(*cmp <= 0);
+                case Op::kGt:
+                    return QueryValue::Bool(*cmp > 0);
+                case Op::kGe:
+                    return QueryValue::Bool(*cmp >= 0);
+                default:
+                    break;
+            }
+            break;
+        }
+        case ExprKind::kIn: {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue left, EvalOutput(expr.children[0], row));
+            std::optional<bool> found = false;
+            for (std::size_t idx = 1; idx < expr.children.size() && found != true; ++idx) {
+                PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalOutput(expr.children[idx], row));
+                const std::optional<int> cmp = compare(left, value);
+                if (!cmp) {
+                    found = std::nullopt;  // unknown unless a later value is equal
+                } else if (*cmp == 0) {
+                    found = true;
+                }
+            }
+            if (expr.is_negated && found) {
+                found = !*found;
+            }
+            return from(found);
+        }
+        case ExprKind::kIsNull: {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalOutput(expr.children[0], row));
+            return QueryValue::Bool((value.type == QueryValue::Type::kNull) != expr.is_negated);
+        }
+        default:
+            break;
+    }
+    return ErrorAt(expr.pos, "cannot evaluate " + ToString(expr) + " in HAVING");
 }
 
 Status SelectRunner::BindOrder() {
@@ -1041,6 +1268,15 @@ Status SelectRunner::BindOrder() {
         }
         order_keys_.emplace_back(item_index, &order);
     }
+    // ORDER BY id (ascending) is the order ids are stored in: a scan delivers it.
+    order_by_id_ =
+        !is_match_ && !is_aggregate_ && order_keys_.size() == 1 &&
+        !stmt_.order_by[0].is_descending && [&] {
+            const int idx = order_keys_[0].first;
+            const Expr& key =
+                idx >= 0 ? items_[static_cast<std::size_t>(idx)].expr : stmt_.order_by[0].expr;
+            return key.kind == ExprKind::kPath && key.path.size() == 1 && key.path[0] == "id";
+        }();
     return Status::Ok();
 }
 
@@ -1051,6 +1287,13 @@ Status SelectRunner::BindOptions() {
             return ErrorAt(stmt_.limit->pos, "LIMIT takes a non-negative integer");
         }
         limit_ = static_cast<std::size_t>(limit.int_value);
+    }
+    if (stmt_.offset) {
+        PHENIX_ASSIGN_OR_RETURN(QueryValue offset, EvalConstant(*stmt_.offset, ctx_.params));
+        if (offset.type != QueryValue::Type::kInt || offset.int_value < 0) {
+            return ErrorAt(stmt_.offset->pos, "OFFSET takes a non-negative integer");
+        }
+        offset_ = static_cast<std::size_t>(offset.int_value);
     }
     for (const OptionItem& option : stmt_.options) {
         PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(option.value, ctx_.params));
@@ -1290,16 +1533,29 @@ Result<PlanNode> SelectRunner::FilterPlanNode(double* estimated, bool* indexed) 
     return node;
 }
 
-// Entities matching `where` (at most `want`), with their data, in row order.
-Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want,
-                                   std::vector<Row>* rows, PlanNode* node) {
+Status SelectRunner::CheckInterrupted() const {
+    if (ctx_.Interrupted()) {
+        return Status(StatusCode::kCancelled, "statement cancelled");
+    }
+    return Status::Ok();
+}
+
+// Hands the entities matching `where` to Accept, with the data the query reads, until it has
+// enough (`want` is a hint for the engine: at most that many are needed). With ORDER BY id
+// they come in id order.
+Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want, PlanNode* node) {
     const NodeNeeds needs = Needs("", /*engine_orders=*/false);
     const bool need_data = needs.metadata || needs.vector || needs.edges;
     std::optional<document::Filter> filter;
     if (!where.filter_json.empty()) {
         PHENIX_ASSIGN_OR_RETURN(filter, document::ParseFilter(where.filter_json));
     }
+    bool done = want == 0;
+    std::uint64_t seen = 0;
     auto keep = [&](Entity entity) -> Status {
+        if ((++seen & 1023) == 0) {
+            PHENIX_RETURN_IF_ERROR(CheckInterrupted());
+        }
         if (filter) {
             PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity.metadata));
             if (!matches) {
@@ -1308,13 +1564,17 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want,
         }
         Row row;
         row.entity = std::move(entity);
-        rows->push_back(std::move(row));
-        return Status::Ok();
+        return Accept(std::move(row), &done);
     };
     if (where.ids) {
         node->label = "IdLookup " + info_.spec.ref.name;
-        for (const std::string& id : *where.ids) {
-            if (rows->size() >= want) {
+        std::vector<std::string> ids = *where.ids;
+        if (order_by_id_) {
+            std::sort(ids.begin(), ids.end());
+        }
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        for (const std::string& id : ids) {
+            if (done) {
                 break;
             }
             Result<Entity> entity = reader_.Get(ref_, id);
@@ -1334,7 +1594,9 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want,
         const bool metadata_only = !needs.vector && !needs.edges;
         FindOptions options;
         options.filter = where.filter_json;
-        options.limit = std::min(want, limits::kMaxFindLimit);
+        // ORDER BY id takes the smallest ids, so it needs all of them (or the id-ordered scan).
+        options.limit =
+            order_by_id_ ? limits::kMaxFindLimit : std::min(want, limits::kMaxFindLimit);
         options.include_metadata = need_data && metadata_only;
         if (options.limit == 0) {
             options.count_only = true;
@@ -1344,25 +1606,37 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want,
             node->details.push_back(step);
         }
         if (found.count <= options.limit || found.ids.size() >= want) {
-            node->label = "IndexFilter " + info_.spec.ref.name;
-            for (std::size_t idx = 0; idx < found.ids.size(); ++idx) {
+            node->label =
+                (found.plan.uses_index ? "IndexFilter " : "FilteredScan ") + info_.spec.ref.name;
+            std::vector<std::size_t> order(found.ids.size());
+            for (std::size_t idx = 0; idx < order.size(); ++idx) {
+                order[idx] = idx;
+            }
+            if (order_by_id_) {
+                std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+                    return found.ids[a] < found.ids[b];
+                });
+            }
+            PHENIX_SYNC_POINT("SelectRunner::FetchMatching:AfterFind");
+            for (std::size_t idx : order) {
+                if (done) {
+                    break;
+                }
+                if ((++seen & 1023) == 0) {
+                    PHENIX_RETURN_IF_ERROR(CheckInterrupted());
+                }
                 const std::string& id = found.ids[idx];
+                Row row;
                 if (!need_data || options.include_metadata) {
-                    Row row;
                     row.entity.id = id;
                     if (options.include_metadata) {
                         row.entity.metadata = std::move(found.metadata[idx]);
                     }
-                    rows->push_back(std::move(row));
-                    continue;
+                } else {
+                    // Same snapshot as the filter's: the entity exists and still matches.
+                    PHENIX_ASSIGN_OR_RETURN(row.entity, reader_.Get(ref_, id));
                 }
-                Result<Entity> entity = reader_.Get(ref_, id);
-                if (!entity.ok()) {
-                    return entity.status();
-                }
-                Row row;
-                row.entity = std::move(*entity);
-                rows->push_back(std::move(row));
+                PHENIX_RETURN_IF_ERROR(Accept(std::move(row), &done));
             }
             return Status::Ok();
         }
@@ -1371,43 +1645,50 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want,
     }
     node->label = filter ? "FilteredScan " + info_.spec.ref.name : "Scan " + info_.spec.ref.name;
     ScanOptions options;
-    options.limit = limits::kMaxScanLimit;
-    options.include_edges = true;
-    for (;;) {
+    // Small pages while few rows are wanted (ORDER BY id LIMIT 10 reads ~10 records).
+    options.limit = std::clamp<std::size_t>(want, 64, limits::kMaxScanLimit);
+    options.include_edges = needs.edges;
+    while (!done) {
+        PHENIX_RETURN_IF_ERROR(CheckInterrupted());
         PHENIX_ASSIGN_OR_RETURN(ScanPage page, reader_.Scan(ref_, options));
         for (Entity& entity : page.entities) {
-            if (rows->size() >= want) {
-                return Status::Ok();
+            if (done) {
+                break;
             }
             PHENIX_RETURN_IF_ERROR(keep(std::move(entity)));
         }
-        if (page.next_start_after.empty() || rows->size() >= want) {
-            return Status::Ok();
+        if (page.next_start_after.empty()) {
+            break;
         }
         options.start_after = std::move(page.next_start_after);
+        options.limit = limits::kMaxScanLimit;
     }
+    return Status::Ok();
 }
 
-Result<PlanNode> SelectRunner::RunRows(std::vector<Row>* rows, std::size_t want) {
+Result<PlanNode> SelectRunner::RunRows(std::size_t want) {
     double estimated = 0;
-    PHENIX_ASSIGN_OR_RETURN(PlanNode node, FilterPlanNode(&estimated));
+    bool indexed = true;
+    PHENIX_ASSIGN_OR_RETURN(PlanNode node, FilterPlanNode(&estimated, &indexed));
     node.estimated_rows = std::min(estimated, static_cast<double>(want));
     if (mode_ == ExplainMode::kExplain) {
-        node.label = where_.ids ? "IdLookup " + info_.spec.ref.name
+        node.label = where_.ids                   ? "IdLookup " + info_.spec.ref.name
                      : where_.filter_json.empty() ? "Scan " + info_.spec.ref.name
-                                                  : "IndexFilter " + info_.spec.ref.name;
+                     : indexed                    ? "IndexFilter " + info_.spec.ref.name
+                                                  : "FilteredScan " + info_.spec.ref.name;
         return node;
     }
     const auto start = Clock::now();
-    PHENIX_RETURN_IF_ERROR(FetchMatching(where_, want, rows, &node));
-    node.actual_rows = rows->size();
-    node.millis = MillisSince(start);
+    const std::uint64_t rows_before = rows_in_;
+    PHENIX_RETURN_IF_ERROR(FetchMatching(where_, want, &node));
+    node.actual_rows = static_cast<double>(rows_in_ - rows_before);
+    node.millis = std::max(0.0, MillisSince(start) - accept_millis_);
     return node;
 }
 
 // ORDER BY a distance the vector index cannot answer (another metric than the collection's,
-// DESC): exact distances over the matching rows.
-Result<PlanNode> SelectRunner::RunExactRanking(std::vector<Row>* rows) {
+// DESC): exact distances over the matching rows, ranked as they stream (a top-k with LIMIT).
+Result<PlanNode> SelectRunner::RunExactRanking() {
     PlanNode node;
     node.label = "ExactRank " + info_.spec.ref.name;
     node.details.push_back(
@@ -1418,33 +1699,21 @@ Result<PlanNode> SelectRunner::RunExactRanking(std::vector<Row>* rows) {
              ? ": not the collection's metric (" + std::string(MetricName(info_.spec.metric)) +
                    "), so the index cannot rank it"
              : ": descending order is ranked exactly"));
-    PHENIX_ASSIGN_OR_RETURN(PlanNode input, RunRows(rows, SIZE_MAX));
-    node.estimated_rows = std::min(input.estimated_rows, static_cast<double>(RowLimit()));
+    rank_exact_ = true;
+    PHENIX_ASSIGN_OR_RETURN(PlanNode input, RunRows(SIZE_MAX));
+    node.estimated_rows = std::min(input.estimated_rows, static_cast<double>(Wanted()));
+    node.actual_rows = input.actual_rows;
     node.children.push_back(std::move(input));
-    if (mode_ == ExplainMode::kExplain) {
-        return node;
-    }
-    const auto start = Clock::now();
-    const Metric metric = OpMetric(order_distance_->op, info_.spec.metric);
-    for (Row& row : *rows) {
-        row.engine_distance.reset();
-    }
-    // Rows without a vector never rank.
-    std::erase_if(*rows, [&](const Row& row) {
-        return !ExactDistance(metric, row.entity.vector, order_distance_->query).has_value();
-    });
-    node.actual_rows = rows->size();
-    node.millis = MillisSince(start);
     return node;
 }
 
 Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     const Metric metric = OpMetric(order_distance_->op, info_.spec.metric);
     if (metric != info_.spec.metric || order_descending_) {
-        return RunExactRanking(rows);
+        return RunExactRanking();
     }
-    const std::size_t k = RowLimit() == SIZE_MAX ? 10 : RowLimit();
-    if (k == 0) {
+    const std::size_t k = limit_ ? Wanted() : 10;  // LIMIT + OFFSET nearest
+    if (limit_ && *limit_ == 0) {
         PlanNode empty;
         empty.label = "Empty (LIMIT 0)";
         empty.estimated_rows = 0;
@@ -1473,18 +1742,21 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     const NodeNeeds needs = Needs("", /*engine_orders=*/true);
     options.include_metadata = needs.metadata;
     options.include_vector = needs.vector;
-    // The strategy: the vector index's planner rule, on estimated rows.
+    // The strategy EXPLAIN shows: the vector index's own planner rule (index::ChooseFilterStrategy)
+    // applied to the statistics' estimate. What runs is that same rule applied by the engine to
+    // the filter's exact row count (the bitmap is built anyway), unless a strategy is forced.
     SearchStrategy strategy = SearchStrategy::kAuto;
     std::string why;
     const bool filtered = !where_.IsEmpty();
     const double effective_ef = static_cast<double>(std::max<std::size_t>(ef_.value_or(kDefaultEf), k));
+    const index::FilterPlannerOptions planner;
     if (forced_strategy_) {
         strategy = *forced_strategy_;
         why = "forced by WITH (strategy = ...)";
     } else if (!filtered) {
         why = "no filter";
-    } else if (!filter_indexed && total > kExactScanMaxRows &&
-               !(where_.ids && estimated <= kExactScanMaxRows)) {
+    } else if (!filter_indexed && total > static_cast<double>(planner.exact_scan_max_rows) &&
+               !(where_.ids && estimated <= static_cast<double>(planner.exact_scan_max_rows))) {
         // The estimate is a default selectivity, not a count: the engine decides (it checks
         // the filter on the candidates its graph search finds, or builds the filter's rows when
         // scanning them all is estimated cheaper). A small collection is scanned: every subset
@@ -1492,39 +1764,54 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
         why =
             "no metadata index on the filter: its rows are unknown, so the engine checks it on "
             "the search's candidates";
-    } else if (estimated <= kExactScanMaxRows || estimated <= effective_ef) {
-        strategy = SearchStrategy::kExactScan;
-        why = "about " + FormatRows(estimated) + " rows match: scanning them is cheaper than "
-                                                  "walking the graph";
-    } else if (estimated <= kGraphDistancesPerEf * effective_ef * total / estimated) {
-        // The vector index's planner rule (index::ExactScanIsCheaper): a graph search gathering
-        // ef matches computes about kGraphDistancesPerEf * ef / selectivity distances.
-        strategy = SearchStrategy::kExactScan;
-        why = "about " + FormatRows(estimated) + " rows match: fewer distances than the ~" +
-              FormatRows(kGraphDistancesPerEf * effective_ef * total / estimated) +
-              " a graph search would compute";
-    } else if (estimated / total >= kPostFilterFrom) {
-        strategy = SearchStrategy::kPostFilter;
-        char buffer[96];
-        std::snprintf(buffer, sizeof buffer, "selectivity %.3f: over-fetch ef/selectivity = %.0f",
-                      estimated / total, effective_ef * total / std::max(1.0, estimated));
-        why = buffer;
     } else {
-        strategy = SearchStrategy::kInGraph;
-        char buffer[96];
-        std::snprintf(buffer, sizeof buffer,
-                      "selectivity %.4f: walk the graph, return matching nodes only",
-                      estimated / total);
-        why = buffer;
+        const double selectivity = estimated / total;
+        switch (index::ChooseFilterStrategy(planner, estimated, total, effective_ef)) {
+            case index::FilterStrategy::kExactScan:
+                strategy = SearchStrategy::kExactScan;
+                why = estimated <= static_cast<double>(planner.exact_scan_max_rows) ||
+                              estimated <= effective_ef
+                          ? "about " + FormatRows(estimated) +
+                                " rows match: scanning them is cheaper than walking the graph"
+                          : "about " + FormatRows(estimated) +
+                                " rows match: scanning them costs less than the ~" +
+                                FormatRows(planner.graph_distances_per_ef * effective_ef /
+                                           selectivity) +
+                                " distances a graph search would compute (each ~" +
+                                FormatRows(planner.graph_distance_cost) + " scan distances)";
+                break;
+            case index::FilterStrategy::kPostFilter: {
+                strategy = SearchStrategy::kPostFilter;
+                char buffer[96];
+                std::snprintf(buffer, sizeof buffer,
+                              "selectivity %.3f: over-fetch ef/selectivity = %.0f", selectivity,
+                              effective_ef / std::max(1e-9, selectivity));
+                why = buffer;
+                break;
+            }
+            default: {
+                strategy = SearchStrategy::kInGraph;
+                char buffer[96];
+                std::snprintf(buffer, sizeof buffer,
+                              "selectivity %.4f: walk the graph, return matching nodes only",
+                              selectivity);
+                why = buffer;
+                break;
+            }
+        }
+        why += " (estimated; the engine applies the same rule to the exact count)";
     }
-    options.strategy = strategy;
+    options.strategy = forced_strategy_.value_or(SearchStrategy::kAuto);
     PlanNode node;
-    const bool filter_first = strategy == SearchStrategy::kExactScan;
-    node.label = std::string(filter_first ? "FilterFirst" : "VectorFirst") + " " +
-                 info_.spec.ref.name + " [" +
-                 std::string(filtered || forced_strategy_ ? SearchStrategyName(strategy)
-                                                          : std::string_view("hnsw")) +
-                 "]";
+    auto label = [&](SearchStrategy shown) {
+        const bool filter_first = shown == SearchStrategy::kExactScan;
+        node.label = std::string(filter_first ? "FilterFirst" : "VectorFirst") + " " +
+                     info_.spec.ref.name + " [" +
+                     std::string(filtered || forced_strategy_ ? SearchStrategyName(shown)
+                                                              : std::string_view("hnsw")) +
+                     "]";
+    };
+    label(strategy);
     node.details.push_back("order by vector " + std::string(DistanceOpText(order_distance_->op)) +
                            " (" + std::string(MetricName(metric)) + "), k=" + std::to_string(k) +
                            ", ef=" + (ef_ ? std::to_string(ef) : "collection default"));
@@ -1541,6 +1828,9 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
                             reader_.Search(ref_, order_distance_->query, options));
     node.millis = MillisSince(start);
     node.actual_rows = response.hits.size();
+    if (filtered) {
+        label(response.plan.strategy);  // the label says what ran
+    }
     node.details.push_back("ran: " + std::string(SearchStrategyName(response.plan.strategy)) +
                            (response.plan.ef > 0 ? ", ef=" + std::to_string(response.plan.ef)
                                                  : std::string(", no graph search")) +
@@ -1549,6 +1839,7 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
                            (response.plan.fell_back_to_exact ? ", fell back to exact" : ""));
     if (filtered && !node.children.empty()) {
         node.children[0].actual_rows = response.plan.filter_rows;
+        node.children[0].millis = response.plan.filter_millis;
         for (const std::string& step : response.plan.filter_steps) {
             node.children[0].details.push_back(step);
         }
@@ -1636,9 +1927,18 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         if (!stmt_.limit) {
             return ErrorAt(order_distance_->pos, "ORDER BY distance needs a LIMIT");
         }
-        const std::size_t k = RowLimit();
-        if (k == 0 || k > 10000) {
-            return ErrorAt(stmt_.limit->pos, "a nearest-neighbour query returns 1 to 10000 rows");
+        const std::size_t k = Wanted();
+        if (*limit_ == 0) {
+            PlanNode empty;
+            empty.label = "Empty (LIMIT 0)";
+            empty.estimated_rows = 0;
+            empty.actual_rows = 0;
+            return empty;
+        }
+        if (k > 10000) {
+            return ErrorAt(stmt_.limit->pos,
+                           "a nearest-neighbour query returns at most 10000 "
+                           "rows (LIMIT + OFFSET)");
         }
         PlanNode node;
         node.details.push_back("order by " + end_var_ + ".vector " +
@@ -1711,6 +2011,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         node.millis = MillisSince(start);
         node.actual_rows = response.hits.size();
         node.children[0].actual_rows = response.plan.filter_rows;
+        node.children[0].millis = response.plan.filter_millis;
         node.details.push_back("ran: " + std::string(SearchStrategyName(response.plan.strategy)) +
                                ", " + std::to_string(response.plan.distance_computations) +
                                " distances");
@@ -1726,7 +2027,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
     }
     // Expand, then read and check the far nodes.
     const auto start = Clock::now();
-    const bool stop_early = stmt_.order_by.empty() && !is_aggregate_;
+    const bool stop_early = stmt_.order_by.empty() && !is_aggregate_ && !stmt_.distinct;
     if (needs_paths_) {
         std::optional<document::Filter> filter;
         if (!where_.filter_json.empty()) {
@@ -1761,6 +2062,9 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         spec.max_hops = max_hops_;
         spec.direction = direction_;
         spec.edges = edge_match_;
+        if (stop_early && limit_) {
+            spec.limit = Wanted();
+        }
         Result<PathsResponse> found = reader_.FindPaths(ref_, spec);
         if (!found.ok() && found.status().code() == StatusCode::kNotFound && !start_entity) {
             expand.actual_rows = 0;  // the start does not exist: no rows
@@ -1770,7 +2074,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         expand.label += " (paths)";
         paths_ = std::move(paths.paths);
         for (const GraphPath& path : paths_) {
-            if (stop_early && rows->size() >= RowLimit()) {
+            if (stop_early && rows->size() >= Wanted()) {
                 break;
             }
             Row row;
@@ -1781,8 +2085,14 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
                 rows->push_back(std::move(row));
             }
         }
-        if (paths.truncated) {
-            expand.details.push_back("stopped at Options::max_traversal_paths");
+        if (paths.truncated && !(stop_early && rows->size() >= Wanted())) {
+            // The rows would be those of an arbitrary subset of the paths: refuse rather than
+            // return a silently wrong answer.
+            return Status::ResourceExhausted(
+                "the pattern has more paths than Options::max_traversal_paths (" +
+                std::to_string(paths_.size()) +
+                "); narrow it (a label, a WHERE on the edge, fewer hops), drop the edge variable "
+                "(one row per reached node instead of per path), or raise the option");
         }
     } else {
         // The traversal does the filtering, the page and count(*) itself, and reads only the
@@ -1805,7 +2115,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         spec.include_metadata = needs.metadata;
         spec.include_vector = needs.vector;
         if (stop_early && limit_) {
-            spec.limit = *limit_;
+            spec.limit = Wanted();
         }
         if (stop_early && limit_ && *limit_ == 0) {
             expand.actual_rows = 0;
@@ -1902,102 +2212,214 @@ Result<PlanNode> SelectRunner::PlanAndRun(std::vector<Row>* rows) {
         count_ = found.count;
         return node;
     }
-    const bool can_stop = stmt_.order_by.empty() && !is_aggregate_;
-    return RunRows(rows, can_stop ? RowLimit() : SIZE_MAX);
+    input_ordered_ = order_keys_.empty() || order_by_id_;
+    const bool can_stop = input_ordered_ && !is_aggregate_ && !stmt_.distinct;
+    return RunRows(can_stop ? Wanted() : SIZE_MAX);
 }
 
-Result<QueryResult> SelectRunner::ProjectAggregates(std::vector<Row>& rows) {
+// Values' JSON as a grouping / DISTINCT key: numbers compare by value (2020 and 2020.0 are one
+// key), everything else by its JSON text.
+void AppendKey(const QueryValue& value, std::string* key) {
+    if (value.type == QueryValue::Type::kFloat && std::isfinite(value.float_value) &&
+        value.float_value == std::trunc(value.float_value) &&
+        std::fabs(value.float_value) < 9.2e18) {
+        *key += std::to_string(static_cast<std::int64_t>(value.float_value));
+    } else {
+        *key += value.ToJson();
+    }
+    *key += '\x1f';
+}
+
+std::size_t ValueBytes(const QueryValue& value) {
+    return sizeof(QueryValue) + value.text.size() + value.vector.size() * sizeof(float);
+}
+
+Status SelectRunner::Charge(std::size_t bytes) {
+    bytes_ += bytes;
+    if (bytes_ > ctx_.memory_limit) {
+        return Status::ResourceExhausted(
+            "the query needs more than " + std::to_string(ctx_.memory_limit >> 20) +
+            " MiB for its rows (the session's memory limit: QuerySession::set_memory_limit, the "
+            "shell's --memory-limit); add a LIMIT, select fewer or smaller columns, or raise the "
+            "limit");
+    }
+    return Status::Ok();
+}
+
+bool SelectRunner::Better(const Projected& a, const Projected& b) const {
+    for (std::size_t idx = 0; idx < order_keys_.size(); ++idx) {
+        const int cmp = CompareValues(a.keys[idx], b.keys[idx]);
+        if (cmp != 0) {
+            return order_keys_[idx].second->is_descending ? cmp > 0 : cmp < 0;
+        }
+    }
+    return a.seq < b.seq;
+}
+
+Status SelectRunner::Accept(Row row, bool* done) {
+    const auto start = mode_ == ExplainMode::kExplainAnalyze ? Clock::now() : Clock::time_point{};
+    struct Timer {
+        SelectRunner* self;
+        Clock::time_point start;
+        ~Timer() {
+            if (self->mode_ == ExplainMode::kExplainAnalyze) {
+                self->accept_millis_ += MillisSince(start);
+            }
+        }
+    } timer{this, start};
+    ++rows_in_;
+    if (rank_exact_ && !ExactDistance(OpMetric(order_distance_->op, info_.spec.metric),
+                                      row.entity.vector, order_distance_->query)) {
+        return Status::Ok();  // rows without a vector never rank
+    }
+    if (is_aggregate_) {
+        return Accumulate(row);
+    }
+    const std::size_t wanted = Wanted();
+    if (wanted == 0) {
+        *done = true;
+        return Status::Ok();
+    }
+    Projected out;
+    out.values.reserve(items_.size());
+    for (const Item& item : items_) {
+        PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(item.expr, row));
+        out.bytes += ValueBytes(value);
+        out.values.push_back(std::move(value));
+    }
+    for (const auto& [item_index, order] : order_keys_) {
+        if (item_index >= 0) {
+            out.keys.push_back(out.values[static_cast<std::size_t>(item_index)]);
+        } else {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(order->expr, row));
+            out.keys.push_back(std::move(value));
+        }
+        out.bytes += ValueBytes(out.keys.back());
+    }
+    out.bytes += sizeof(Projected);
+    if (stmt_.distinct) {
+        std::string key;
+        for (const QueryValue& value : out.values) {
+            AppendKey(value, &key);
+        }
+        const std::size_t key_bytes = key.size() + 64;
+        if (!distinct_seen_.insert(std::move(key)).second) {
+            return Status::Ok();
+        }
+        PHENIX_RETURN_IF_ERROR(Charge(key_bytes));
+    }
+    out.seq = next_seq_++;
+    if (input_ordered_ || order_keys_.empty()) {
+        PHENIX_RETURN_IF_ERROR(Charge(out.bytes));
+        out_.push_back(std::move(out));
+        *done = out_.size() >= wanted;
+        return Status::Ok();
+    }
+    if (wanted == SIZE_MAX) {  // a full sort at the end
+        PHENIX_RETURN_IF_ERROR(Charge(out.bytes));
+        out_.push_back(std::move(out));
+        return Status::Ok();
+    }
+    // Top-k: a heap of the best `wanted` rows so far, the worst of them on top.
+    out_is_heap_ = true;
+    auto worse_on_top = [this](const Projected& a, const Projected& b) { return Better(a, b); };
+    if (out_.size() < wanted) {
+        PHENIX_RETURN_IF_ERROR(Charge(out.bytes));
+        out_.push_back(std::move(out));
+        std::push_heap(out_.begin(), out_.end(), worse_on_top);
+    } else if (Better(out, out_.front())) {
+        std::pop_heap(out_.begin(), out_.end(), worse_on_top);
+        bytes_ -= out_.back().bytes;
+        PHENIX_RETURN_IF_ERROR(Charge(out.bytes));
+        out_.back() = std::move(out);
+        std::push_heap(out_.begin(), out_.end(), worse_on_top);
+    }
+    return Status::Ok();
+}
+
+Status SelectRunner::Accumulate(const Row& row) {
+    std::vector<QueryValue> keys;
+    std::string key_text;
+    for (const Expr& key : stmt_.group_by) {
+        PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(key, row));
+        AppendKey(value, &key_text);
+        keys.push_back(std::move(value));
+    }
+    auto [it, inserted] = groups_.try_emplace(key_text);
+    Group& group = it->second;
+    if (inserted) {
+        std::size_t bytes = key_text.size() + 96 + items_.size() * sizeof(Accumulator);
+        for (const QueryValue& key : keys) {
+            bytes += ValueBytes(key);
+        }
+        PHENIX_RETURN_IF_ERROR(Charge(bytes));
+        group.keys = std::move(keys);
+        group.accumulators.resize(items_.size());
+    }
+    for (std::size_t idx = 0; idx < items_.size(); ++idx) {
+        const Item& item = items_[idx];
+        if (!item.is_aggregate) {
+            continue;
+        }
+        const Aggregate aggregate = *AggregateOf(item.expr);
+        Accumulator& acc = group.accumulators[idx];
+        if (item.expr.is_star) {
+            ++acc.count;
+            continue;
+        }
+        PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(item.expr.children[0], row));
+        if (value.type == QueryValue::Type::kNull) {
+            continue;
+        }
+        switch (aggregate) {
+            case Aggregate::kCount:
+                ++acc.count;
+                break;
+            case Aggregate::kMin:
+            case Aggregate::kMax: {
+                ++acc.count;
+                if (!acc.best) {
+                    acc.best = value;
+                } else {
+                    const int cmp = CompareValues(value, *acc.best);
+                    if ((aggregate == Aggregate::kMin && cmp < 0) ||
+                        (aggregate == Aggregate::kMax && cmp > 0)) {
+                        acc.best = value;
+                    }
+                }
+                break;
+            }
+            case Aggregate::kAvg:
+            case Aggregate::kSum:
+                if (value.type != QueryValue::Type::kInt &&
+                    value.type != QueryValue::Type::kFloat) {
+                    break;  // non-numbers are skipped, like NULL
+                }
+                ++acc.count;
+                acc.sum += AsDouble(value);
+                if (value.type == QueryValue::Type::kInt) {
+                    acc.int_sum += value.int_value;  // 128 bits: 2^64 int64 values cannot overflow
+                } else {
+                    acc.all_int = false;
+                }
+                break;
+        }
+    }
+    return Status::Ok();
+}
+
+Result<QueryResult> SelectRunner::FinishAggregates() {
     QueryResult result;
     result.has_rows = true;
-    for (const Item& item : items_) {
-        result.columns.push_back(item.name);
+    for (std::size_t idx = 0; idx < num_visible_items_; ++idx) {
+        result.columns.push_back(items_[idx].name);
     }
     if (count_) {
         result.rows.push_back({QueryValue::Int(static_cast<std::int64_t>(*count_))});
-        return result;
+    } else if (groups_.empty() && stmt_.group_by.empty()) {
+        groups_[""].accumulators.resize(items_.size());  // aggregates over no rows: one row
     }
-    struct Accumulator {
-        std::uint64_t count = 0;
-        double sum = 0;
-        bool all_int = true;
-        std::int64_t int_sum = 0;
-        std::optional<QueryValue> best;
-    };
-    struct Group {
-        std::vector<QueryValue> keys;
-        std::vector<Accumulator> accumulators;
-        const Row* first = nullptr;
-    };
-    std::map<std::string, Group> groups;  // by the keys' JSON text
-    for (const Row& row : rows) {
-        std::vector<QueryValue> keys;
-        std::string key_text;
-        for (const Expr& key : stmt_.group_by) {
-            PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(key, row));
-            key_text += value.ToJson();
-            key_text += '\x1f';
-            keys.push_back(std::move(value));
-        }
-        Group& group = groups[key_text];
-        if (group.first == nullptr) {
-            group.first = &row;
-            group.keys = std::move(keys);
-            group.accumulators.resize(items_.size());
-        }
-        for (std::size_t idx = 0; idx < items_.size(); ++idx) {
-            const Item& item = items_[idx];
-            if (!item.is_aggregate) {
-                continue;
-            }
-            const Aggregate aggregate = *AggregateOf(item.expr);
-            Accumulator& acc = group.accumulators[idx];
-            if (item.expr.is_star) {
-                ++acc.count;
-                continue;
-            }
-            PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(item.expr.children[0], row));
-            if (value.type == QueryValue::Type::kNull) {
-                continue;
-            }
-            switch (aggregate) {
-                case Aggregate::kCount:
-                    ++acc.count;
-                    break;
-                case Aggregate::kMin:
-                case Aggregate::kMax: {
-                    ++acc.count;
-                    if (!acc.best) {
-                        acc.best = value;
-                    } else {
-                        const int cmp = CompareValues(value, *acc.best);
-                        if ((aggregate == Aggregate::kMin && cmp < 0) ||
-                            (aggregate == Aggregate::kMax && cmp > 0)) {
-                            acc.best = value;
-                        }
-                    }
-                    break;
-                }
-                case Aggregate::kAvg:
-                case Aggregate::kSum:
-                    if (value.type != QueryValue::Type::kInt &&
-                        value.type != QueryValue::Type::kFloat) {
-                        break;  // non-numbers are skipped, like NULL
-                    }
-                    ++acc.count;
-                    acc.sum += AsDouble(value);
-                    if (value.type == QueryValue::Type::kInt) {
-                        acc.int_sum += value.int_value;
-                    } else {
-                        acc.all_int = false;
-                    }
-                    break;
-            }
-        }
-    }
-    if (groups.empty() && stmt_.group_by.empty()) {
-        groups[""].accumulators.resize(items_.size());  // aggregates over no rows: one row
-    }
-    for (auto& [key_text, group] : groups) {
+    for (auto& [key_text, group] : groups_) {
         std::vector<QueryValue> out;
         for (std::size_t idx = 0; idx < items_.size(); ++idx) {
             const Item& item = items_[idx];
@@ -2029,96 +2451,120 @@ Result<QueryResult> SelectRunner::ProjectAggregates(std::vector<Row>& rows) {
                     out.push_back(acc.count == 0 ? QueryValue::Null()
                                                  : QueryValue::Float(acc.sum / static_cast<double>(acc.count)));
                     break;
-                case Aggregate::kSum:
+                case Aggregate::kSum: {
+                    // Integers sum exactly; a sum beyond 64 bits is returned as a float.
+                    const bool fits = acc.int_sum >= std::numeric_limits<std::int64_t>::min() &&
+                                      acc.int_sum <= std::numeric_limits<std::int64_t>::max();
                     out.push_back(acc.count == 0 ? QueryValue::Null()
-                                  : acc.all_int  ? QueryValue::Int(acc.int_sum)
-                                                 : QueryValue::Float(acc.sum));
+                                  : !acc.all_int ? QueryValue::Float(acc.sum)
+                                  : fits ? QueryValue::Int(static_cast<std::int64_t>(acc.int_sum))
+                                         : QueryValue::Float(static_cast<double>(acc.int_sum)));
                     break;
+                }
             }
         }
         result.rows.push_back(std::move(out));
     }
+    if (stmt_.having) {
+        std::vector<std::vector<QueryValue>> kept;
+        for (std::vector<QueryValue>& row : result.rows) {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue keep, EvalOutput(*stmt_.having, row));
+            if (keep.type == QueryValue::Type::kBool && keep.bool_value) {
+                kept.push_back(std::move(row));
+            }
+        }
+        result.rows = std::move(kept);
+    }
+    if (stmt_.distinct) {
+        std::unordered_set<std::string> seen;
+        std::erase_if(result.rows, [&](const std::vector<QueryValue>& row) {
+            std::string key;
+            for (std::size_t idx = 0; idx < num_visible_items_; ++idx) {
+                AppendKey(row[idx], &key);
+            }
+            return !seen.insert(std::move(key)).second;
+        });
+    }
+    // ORDER BY over the aggregated rows (keys name selected columns), then OFFSET and LIMIT.
+    if (!order_keys_.empty()) {
+        std::stable_sort(result.rows.begin(), result.rows.end(),
+                         [&](const std::vector<QueryValue>& a, const std::vector<QueryValue>& b) {
+                             for (const auto& [item_index, order] : order_keys_) {
+                                 const auto col = static_cast<std::size_t>(item_index);
+                                 const int cmp = CompareValues(a[col], b[col]);
+                                 if (cmp != 0) {
+                                     return order->is_descending ? cmp > 0 : cmp < 0;
+                                 }
+                             }
+                             return false;
+                         });
+    }
+    const std::size_t offset = std::min(offset_.value_or(0), result.rows.size());
+    result.rows.erase(result.rows.begin(),
+                      result.rows.begin() + static_cast<std::ptrdiff_t>(offset));
+    if (limit_ && result.rows.size() > *limit_) {
+        result.rows.resize(*limit_);
+    }
+    for (std::vector<QueryValue>& row : result.rows) {
+        row.resize(num_visible_items_);  // HAVING's hidden columns
+    }
     return result;
 }
 
-Result<QueryResult> SelectRunner::Project(std::vector<Row>& rows, PlanNode* root) {
+std::optional<PlanNode> SelectRunner::OrderNode() const {
+    if (is_aggregate_ || order_keys_.empty() || input_ordered_) {
+        return std::nullopt;
+    }
+    PlanNode node;
+    std::string keys;
+    for (const auto& [item_index, order] : order_keys_) {
+        keys += (keys.empty() ? "" : ", ") + ToString(order->expr) +
+                (order->is_descending ? " DESC" : "");
+    }
+    if (limit_) {
+        node.label = "TopK " + std::to_string(Wanted());
+        node.details.push_back("order by " + keys + ": a heap of the best " +
+                               std::to_string(Wanted()) + " rows");
+    } else {
+        node.label = "Sort";
+        node.details.push_back("order by " + keys);
+    }
+    return node;
+}
+
+Result<QueryResult> SelectRunner::Finish(PlanNode* root) {
     if (is_aggregate_) {
-        PHENIX_ASSIGN_OR_RETURN(QueryResult result, ProjectAggregates(rows));
-        // ORDER BY over the aggregated rows (keys name selected columns), then LIMIT.
-        if (!order_keys_.empty()) {
-            std::stable_sort(result.rows.begin(), result.rows.end(),
-                             [&](const std::vector<QueryValue>& a, const std::vector<QueryValue>& b) {
-                                 for (const auto& [item_index, order] : order_keys_) {
-                                     const auto col = static_cast<std::size_t>(item_index);
-                                     const int cmp = CompareValues(a[col], b[col]);
-                                     if (cmp != 0) {
-                                         return order->is_descending ? cmp > 0 : cmp < 0;
-                                     }
-                                 }
-                                 return false;
-                             });
+        return FinishAggregates();
+    }
+    const auto start = Clock::now();
+    const bool sorted = !input_ordered_ && !order_keys_.empty();
+    if (sorted) {
+        auto better = [this](const Projected& a, const Projected& b) { return Better(a, b); };
+        if (out_is_heap_) {
+            std::sort_heap(out_.begin(), out_.end(), better);
+        } else {
+            std::sort(out_.begin(), out_.end(), better);  // seq breaks ties: stable
         }
-        if (result.rows.size() > RowLimit()) {
-            result.rows.resize(RowLimit());
-        }
-        return result;
+    }
+    if (std::optional<PlanNode> order = OrderNode(); order && root != nullptr) {
+        order->estimated_rows = std::min(root->estimated_rows, static_cast<double>(Wanted()));
+        order->actual_rows = static_cast<double>(std::min(out_.size(), Wanted()));
+        order->millis = accept_millis_ + MillisSince(start);
+        order->children.push_back(std::move(*root));
+        *root = std::move(*order);
     }
     QueryResult result;
     result.has_rows = true;
     for (const Item& item : items_) {
         result.columns.push_back(item.name);
     }
-    struct Projected {
-        std::vector<QueryValue> values;
-        std::vector<QueryValue> keys;
-    };
-    std::vector<Projected> projected;
-    projected.reserve(rows.size());
-    for (const Row& row : rows) {
-        Projected out;
-        for (const Item& item : items_) {
-            PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(item.expr, row));
-            out.values.push_back(std::move(value));
-        }
-        for (const auto& [item_index, order] : order_keys_) {
-            if (item_index >= 0) {
-                out.keys.push_back(out.values[static_cast<std::size_t>(item_index)]);
-            } else {
-                PHENIX_ASSIGN_OR_RETURN(QueryValue value, Eval(order->expr, row));
-                out.keys.push_back(std::move(value));
-            }
-        }
-        projected.push_back(std::move(out));
+    const std::size_t offset = std::min(offset_.value_or(0), out_.size());
+    const std::size_t end = limit_ ? std::min(out_.size(), offset + *limit_) : out_.size();
+    result.rows.reserve(end - offset);
+    for (std::size_t idx = offset; idx < end; ++idx) {
+        result.rows.push_back(std::move(out_[idx].values));
     }
-    const bool engine_ordered = order_distance_ && order_keys_.size() == 1 && rows.size() > 0 &&
-                                rows[0].engine_distance.has_value();
-    if (!order_keys_.empty() && !engine_ordered) {
-        const auto sort_start = Clock::now();
-        std::stable_sort(projected.begin(), projected.end(),
-                         [&](const Projected& a, const Projected& b) {
-                             for (std::size_t idx = 0; idx < order_keys_.size(); ++idx) {
-                                 const int cmp = CompareValues(a.keys[idx], b.keys[idx]);
-                                 if (cmp != 0) {
-                                     return order_keys_[idx].second->is_descending ? cmp > 0
-                                                                                   : cmp < 0;
-                                 }
-                             }
-                             return false;
-                         });
-        PlanNode sort;
-        sort.label = "Sort";
-        sort.estimated_rows = root->estimated_rows;
-        sort.actual_rows = projected.size();
-        sort.millis = MillisSince(sort_start);
-        sort.children.push_back(std::move(*root));
-        *root = std::move(sort);
-    }
-    if (projected.size() > RowLimit()) {
-        projected.resize(RowLimit());
-    }
-    for (Projected& row : projected) {
-        result.rows.push_back(std::move(row.values));
-    }
+    out_.clear();
     return result;
 }
 
@@ -2132,12 +2578,13 @@ Result<QueryResult> SelectRunner::Run() {
     PHENIX_RETURN_IF_ERROR(BindOrder());
     PHENIX_RETURN_IF_ERROR(BindOptions());
     if (is_match_) {
-        // Does anything read the start node (else the walk needs only its id), or the edge
-        // (then each path is a row)?
+        // A pattern with an edge variable has one row per path, one without has one row per
+        // reached node: the pattern decides, never the columns selected. Does anything read the
+        // start node (else the walk needs only its id)?
+        needs_paths_ = !edge_var_.empty();
         VisitExprs([&](const Expr& node) {
             if (node.kind == ExprKind::kPath) {
                 needs_start_ = needs_start_ || node.path[0] == start_var_;
-                needs_paths_ = needs_paths_ || (!edge_var_.empty() && node.path[0] == edge_var_);
             }
             return true;
         });
@@ -2148,11 +2595,31 @@ Result<QueryResult> SelectRunner::Run() {
     const auto start = Clock::now();
     std::vector<Row> rows;
     PHENIX_ASSIGN_OR_RETURN(PlanNode plan, PlanAndRun(&rows));
+    // The vector and MATCH plans return their rows: ranked by the engine when it ordered them.
+    if (!rows.empty()) {
+        input_ordered_ = order_keys_.empty() || (order_distance_ && order_keys_.size() == 1 &&
+                                                 rows[0].engine_distance.has_value());
+        bool done = false;
+        for (Row& row : rows) {
+            PHENIX_RETURN_IF_ERROR(Accept(std::move(row), &done));
+            if (done) {
+                break;
+            }
+        }
+    } else if (is_match_ || order_distance_) {
+        input_ordered_ = order_keys_.empty();
+    }
     PlanNode root;
     if (mode_ == ExplainMode::kExplain) {
         root = std::move(plan);
+        if (std::optional<PlanNode> order = OrderNode()) {
+            order->estimated_rows = std::min(root.estimated_rows < 0 ? 1e18 : root.estimated_rows,
+                                             static_cast<double>(Wanted()));
+            order->children.push_back(std::move(root));
+            root = std::move(*order);
+        }
     } else {
-        PHENIX_ASSIGN_OR_RETURN(QueryResult result, Project(rows, &plan));
+        PHENIX_ASSIGN_OR_RETURN(QueryResult result, Finish(&plan));
         if (mode_ == ExplainMode::kNone) {
             return result;
         }
@@ -2164,6 +2631,9 @@ Result<QueryResult> SelectRunner::Run() {
             columns += (columns.empty() ? "" : ", ") + column;
         }
         project.details.push_back(columns);
+        if (offset_) {
+            project.details.push_back("offset " + std::to_string(*offset_));
+        }
         project.estimated_rows =
             is_aggregate_ && stmt_.group_by.empty() ? 1 : root.estimated_rows;
         project.actual_rows = result.rows.size();
@@ -2175,15 +2645,18 @@ Result<QueryResult> SelectRunner::Run() {
         PlanNode project;
         project.label = is_aggregate_ ? "Aggregate" : "Project";
         std::string columns;
-        for (const Item& item : items_) {
-            columns += (columns.empty() ? "" : ", ") + item.name;
+        for (std::size_t idx = 0; idx < num_visible_items_; ++idx) {
+            columns += (columns.empty() ? "" : ", ") + items_[idx].name;
         }
         project.details.push_back(columns);
+        if (offset_) {
+            project.details.push_back("offset " + std::to_string(*offset_));
+        }
         project.estimated_rows =
             is_aggregate_ && stmt_.group_by.empty()
                 ? 1
                 : std::min(root.estimated_rows < 0 ? 1e18 : root.estimated_rows,
-                           static_cast<double>(RowLimit()));
+                           static_cast<double>(limit_.value_or(SIZE_MAX)));
         project.children.push_back(std::move(root));
         root = std::move(project);
     }

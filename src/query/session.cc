@@ -136,9 +136,15 @@ namespace {
 
 Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& statement,
                                  const QueryParams& params) {
-    query::ExecContext ctx{session.db(),        session.transaction(), session.transaction_read_only(),
-                           session.tenant(),    params,                session.progress(),
-                           statement.pos,       session.interrupt()};
+    query::ExecContext ctx{session.db(),
+                           session.transaction(),
+                           session.transaction_read_only(),
+                           session.tenant(),
+                           params,
+                           session.progress(),
+                           statement.pos,
+                           session.interrupt(),
+                           session.memory_limit()};
     if (statement.explain != query::ExplainMode::kNone && !query::IsSelect(statement)) {
         return query::ErrorAt(statement.pos, "EXPLAIN applies to SELECT statements only");
     }

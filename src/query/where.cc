@@ -1,20 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // WHERE binding: a PhenixQL condition -> the engine's MongoDB-style metadata filter plus an id
-// set (exec.h). The mapping is the contract the JSON form (json_query.cc) inverts:
+// set (exec.h). SQL's three-valued logic (docs/query-language.md, "Conditions"): a condition is
+// TRUE, FALSE or UNKNOWN, WHERE keeps the TRUE rows, and NOT is pushed down, so `negate` asks
+// for the rows where the condition is FALSE. A field is NULL when it is missing or null; an
+// array is compared element by element, and the condition is TRUE when some element makes it
+// TRUE, FALSE when every element makes it FALSE (none is null), UNKNOWN otherwise.
 //
-//   metadata.p = v            {"p": v}                 (v = NULL: an explicit null)
-//   < <= > >=                 {"p": {"$lt"|"$lte"|"$gt"|"$gte": v}}
-//   != <>                     p present, not null, and {"p": {"$ne": v}}
-//   metadata.p IN (a, b)      {"p": {"$in": [a, b]}}
-//   NOT IN (a, b)             p present, not null, and {"p": {"$nin": [a, b]}}
-//   exists(metadata.p)        {"p": {"$exists": true}}
-//   metadata.p IS NULL        {"$or": [{"p": {"$exists": false}}, {"p": null}]}
-//   metadata.p IS NOT NULL    {"$and": [{"p": {"$exists": true}}, {"p": {"$ne": null}}]}
-//   AND / OR                  $and / $or
-//   NOT c                     pushed down (SQL three-valued logic): the rows where c is FALSE,
-//                             so a comparison with a missing or null field is true neither way
+//   condition                 TRUE rows                       FALSE rows (under NOT)
+//   metadata.p = v            {"p": v}                        present, no null, {"$ne": v}
+//   != <>                     the FALSE rows of =             the TRUE rows of =
+//   < <= > >=                 {"$lt"|...: v}                  present, no element of another
+//                                                             type than v, {"$not": {"$lt": v}}
+//   ... = NULL, < NULL, ...   nothing                         nothing
+//   metadata.p IN (a, b)      {"$in": [a, b]} (NULLs dropped)  present, no null, {"$nin": [...]}
+//                                                             (nothing if the list has a NULL)
+//   metadata.p LIKE 'a%'      {"$like": "a%"}                 present, only strings, $not $like
+//   exists(metadata.p)        {"$exists": true}               {"$exists": false}
+//   metadata.p IS NULL        missing or (an element) null    the complement
+//   c IS [NOT] TRUE|FALSE     c's TRUE / FALSE rows or their complements (never UNKNOWN)
+//   AND / OR                  $and / $or                      $or / $and of the FALSE rows
 //   id = 'x', id IN (...)     the id set (top-level conjuncts only)
+//
+// Values of another type are unequal (= is FALSE), but not ordered (< is UNKNOWN), and LIKE
+// needs a string (UNKNOWN otherwise). The JSON form (json_query.cc) translates the filter
+// language into these conditions.
 #include <algorithm>
 #include <set>
 #include <string>
@@ -24,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "document/value_key.h"
 #include "query/exec.h"
 #include "query/parser.h"
 
@@ -118,9 +129,10 @@ class Binder {
             case QueryValue::Type::kString:
                 return json(value.text);
             default:
-                return ErrorAt(expr.pos, "conditions compare with a string, number, boolean or "
-                                         "NULL, not " +
-                                             value.ToJson().substr(0, 40));
+                return ErrorAt(expr.pos,
+                               "conditions compare with a string, number, boolean or "
+                               "NULL, not " +
+                                   value.ToJson().substr(0, 40));
         }
     }
 
@@ -165,13 +177,24 @@ class Binder {
                     return IdInsideError(expr);
                 }
                 json values = json::array();
+                bool has_null = false;
                 for (std::size_t idx = 1; idx < expr.children.size(); ++idx) {
                     PHENIX_ASSIGN_OR_RETURN(json value, Scalar(expr.children[idx]));
+                    if (value.is_null()) {
+                        has_null = true;  // p = NULL is UNKNOWN: never TRUE, never FALSE
+                        continue;
+                    }
                     values.push_back(std::move(value));
                 }
                 const std::string& p = field.filter_path;
                 if (expr.is_negated == negate) {  // IN, or NOT (... NOT IN ...)
+                    if (values.empty()) {
+                        return Nothing();
+                    }
                     return json{{p, {{"$in", std::move(values)}}}};
+                }
+                if (has_null) {
+                    return Nothing();
                 }
                 return Present(p, json{{p, {{"$nin", std::move(values)}}}});
             }
@@ -185,9 +208,35 @@ class Binder {
                     return json{{"$and", json::array({json{{p, {{"$exists", true}}}},
                                                       json{{p, {{"$ne", nullptr}}}}})}};
                 }
-                return json{{"$or", json::array({json{{p, {{"$exists", false}}}},
-                                                 json{{p, nullptr}}})}};
+                return json{
+                    {"$or", json::array({json{{p, {{"$exists", false}}}}, json{{p, nullptr}}})}};
             }
+            case ExprKind::kIsBool: {
+                // Two-valued: `c IS TRUE` is never UNKNOWN, so NOT flips it to IS NOT TRUE.
+                const bool want_false = !expr.bool_value;
+                const bool complement = expr.is_negated != negate;
+                Expr condition = expr.children[0];
+                if (condition.kind == ExprKind::kPath) {  // a boolean field: p IS TRUE
+                    Expr literal;
+                    literal.kind = ExprKind::kBool;
+                    literal.bool_value = true;
+                    literal.pos = condition.pos;
+                    Expr compare;
+                    compare.kind = ExprKind::kBinary;
+                    compare.op = Op::kEq;
+                    compare.pos = condition.pos;
+                    compare.children.push_back(std::move(condition));
+                    compare.children.push_back(std::move(literal));
+                    condition = std::move(compare);
+                }
+                PHENIX_ASSIGN_OR_RETURN(json rows, Filter(condition, depth + 1, want_false));
+                if (complement) {
+                    return json{{"$not", std::move(rows)}};
+                }
+                return rows;
+            }
+            case ExprKind::kLike:
+                return Like(expr, negate);
             case ExprKind::kCall:
                 if (expr.text == "exists" && expr.children.size() == 1 && !expr.is_star) {
                     PHENIX_ASSIGN_OR_RETURN(FieldRef field, Field(expr.children[0]));
@@ -196,25 +245,121 @@ class Binder {
                     }
                     return json{{field.filter_path, {{"$exists", !negate}}}};
                 }
-                return ErrorAt(expr.pos, "function " + expr.text +
-                                             "() cannot be used in a condition (exists(field) can)");
+                return ErrorAt(expr.pos,
+                               "function " + expr.text +
+                                   "() cannot be used in a condition (exists(field) can)");
             case ExprKind::kBool:
                 if (expr.bool_value != negate) {
                     return json::object();
                 }
                 return json{{"$not", json::object()}};
             default:
-                return ErrorAt(expr.pos, "expected a condition such as metadata.year >= 2020, "
-                                         "found " +
-                                             ToString(expr));
+                return ErrorAt(expr.pos,
+                               "expected a condition such as metadata.year >= 2020, "
+                               "found " +
+                                   ToString(expr));
         }
+    }
+
+    // The filter no row matches: an UNKNOWN condition's TRUE (or FALSE) rows.
+    static json Nothing() { return json{{"$not", json::object()}}; }
+
+    // The $type names of every value type that does not compare with `value` (a non-null
+    // literal) by order, null included.
+    static json OtherTypes(const json& value) {
+        std::string_view own = "string";
+        if (value.is_boolean()) {
+            own = "boolean";
+        } else if (value.is_number()) {
+            own = "number";
+        } else if (value.is_string() &&
+                   document::ParseTimestamp(value.get_ref<const std::string&>())) {
+            own = "timestamp";
+        }
+        json out = json::array();
+        for (const std::string_view name : {"null", "boolean", "number", "timestamp", "string"}) {
+            if (name != own) {
+                out.push_back(std::string(name));
+            }
+        }
+        return out;
+    }
+
+    // The FALSE rows of an order comparison or LIKE whose TRUE rows are {p: positive}: the
+    // field exists and every element compares (is of a type in `others` for none) and makes
+    // `positive` false.
+    static json EveryElementFalse(const std::string& p, const json& others, json positive) {
+        return json{{"$and", json::array({json{{p, {{"$exists", true}}}},
+                                          json{{p, {{"$not", {{"$type", others}}}}}},
+                                          json{{p, {{"$not", std::move(positive)}}}}})}};
+    }
+
+    // [NOT] LIKE: the pattern becomes the filter's $like, whose escape character is \.
+    Result<json> Like(const Expr& expr, bool negate) const {
+        PHENIX_ASSIGN_OR_RETURN(FieldRef field, Field(expr.children[0]));
+        if (field.is_id) {
+            return IdInsideError(expr);
+        }
+        PHENIX_ASSIGN_OR_RETURN(QueryValue pattern, EvalConstant(expr.children[1], params_));
+        char escape = '\\';
+        bool is_unknown = pattern.type == QueryValue::Type::kNull;
+        if (expr.children.size() > 2) {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue escape_value,
+                                    EvalConstant(expr.children[2], params_));
+            if (escape_value.type == QueryValue::Type::kNull) {
+                is_unknown = true;
+            } else if (escape_value.type != QueryValue::Type::kString ||
+                       escape_value.text.size() != 1) {
+                return ErrorAt(expr.children[2].pos,
+                               "ESCAPE takes a string of one character, e.g. ESCAPE '!'");
+            }
+            if (!is_unknown) {
+                escape = escape_value.text[0];
+            }
+        }
+        if (!is_unknown && pattern.type != QueryValue::Type::kString) {
+            return ErrorAt(expr.children[1].pos,
+                           "LIKE takes a string pattern such as 'abc%', not " +
+                               pattern.ToJson().substr(0, 40));
+        }
+        if (is_unknown) {
+            return Nothing();
+        }
+        // Rewrite to the filter's escape (\): escaped characters stay literal, a literal \ is
+        // escaped.
+        std::string like;
+        const std::string& text = pattern.text;
+        for (std::size_t idx = 0; idx < text.size(); ++idx) {
+            char c = text[idx];
+            bool is_literal = false;
+            if (c == escape) {
+                if (idx + 1 >= text.size()) {
+                    return ErrorAt(expr.children[1].pos,
+                                   "LIKE pattern ends in the escape character '" +
+                                       std::string(1, escape) + "'");
+                }
+                c = text[++idx];
+                is_literal = true;
+            }
+            if (c == '\\' || (is_literal && (c == '%' || c == '_'))) {
+                like += '\\';
+            }
+            like += c;
+        }
+        const std::string& p = field.filter_path;
+        json positive = {{"$like", like}};
+        if (expr.is_negated == negate) {
+            return json{{p, std::move(positive)}};
+        }
+        return EveryElementFalse(p, json::array({"null", "boolean", "number"}),
+                                 std::move(positive));
     }
 
     // `condition` restricted to rows where the field is present and not null.
     static json Present(const std::string& path, json condition) {
-        return json{{"$and", json::array({json{{path, {{"$exists", true}}}},
-                                          json{{path, {{"$ne", nullptr}}}},
-                                          std::move(condition)})}};
+        return json{
+            {"$and", json::array({json{{path, {{"$exists", true}}}},
+                                  json{{path, {{"$ne", nullptr}}}}, std::move(condition)})}};
     }
 
     Result<json> Comparison(const Expr& expr, bool negate) const {
@@ -224,9 +369,11 @@ class Binder {
         if (field_expr->kind != ExprKind::kPath && value_expr->kind == ExprKind::kPath) {
             std::swap(field_expr, value_expr);
             // v < x is x > v.
-            op = op == Op::kLt ? Op::kGt : op == Op::kLe ? Op::kGe : op == Op::kGt ? Op::kLt
-                                                               : op == Op::kGe ? Op::kLe
-                                                                               : op;
+            op = op == Op::kLt   ? Op::kGt
+                 : op == Op::kLe ? Op::kGe
+                 : op == Op::kGt ? Op::kLt
+                 : op == Op::kGe ? Op::kLe
+                                 : op;
         }
         switch (op) {
             case Op::kEq:
@@ -249,31 +396,29 @@ class Binder {
             return IdInsideError(expr);
         }
         PHENIX_ASSIGN_OR_RETURN(json value, Scalar(*value_expr));
-        if (negate) {
-            // The rows where the comparison is false: the opposite comparison (the field must
-            // hold a value of the literal's kind for an order comparison to be false).
-            op = op == Op::kEq   ? Op::kNe
-                 : op == Op::kNe ? Op::kEq
-                 : op == Op::kLt ? Op::kGe
-                 : op == Op::kLe ? Op::kGt
-                 : op == Op::kGt ? Op::kLe
-                                 : Op::kLt;
+        if (value.is_null()) {
+            return Nothing();  // a comparison with NULL is UNKNOWN, and so is its NOT
         }
         const std::string& p = field.filter_path;
-        switch (op) {
-            case Op::kEq:
+        if (op == Op::kEq || op == Op::kNe) {
+            // p != v is NOT (p = v): its TRUE rows are the FALSE rows of p = v.
+            if ((op == Op::kEq) != negate) {
                 return json{{p, std::move(value)}};
-            case Op::kNe:
-                return Present(p, json{{p, {{"$ne", std::move(value)}}}});
-            case Op::kLt:
-                return json{{p, {{"$lt", std::move(value)}}}};
-            case Op::kLe:
-                return json{{p, {{"$lte", std::move(value)}}}};
-            case Op::kGt:
-                return json{{p, {{"$gt", std::move(value)}}}};
-            default:
-                return json{{p, {{"$gte", std::move(value)}}}};
+            }
+            return Present(p, json{{p, {{"$ne", std::move(value)}}}});
         }
+        const char* name = op == Op::kLt   ? "$lt"
+                           : op == Op::kLe ? "$lte"
+                           : op == Op::kGt ? "$gt"
+                                           : "$gte";
+        if (!negate) {
+            return json{{p, {{name, std::move(value)}}}};
+        }
+        // FALSE only when every element is of the literal's type and fails the comparison: the
+        // opposite comparison would hold for one element of an array while another holds the
+        // original (P and NOT P both true).
+        json others = OtherTypes(value);
+        return EveryElementFalse(p, others, json{{name, std::move(value)}});
     }
 
     // id = 'x' / id IN (...) as a top-level conjunct: the ids, or nullopt when `expr` is not one.
@@ -395,7 +540,8 @@ Result<BoundWhere> BindWhere(const Expr* where, const QueryParams& params,
                 bound.ids = std::move(*ids);
             } else {
                 std::set<std::string> other(ids->begin(), ids->end());
-                std::erase_if(*bound.ids, [&](const std::string& id) { return !other.contains(id); });
+                std::erase_if(*bound.ids,
+                              [&](const std::string& id) { return !other.contains(id); });
             }
             continue;
         }

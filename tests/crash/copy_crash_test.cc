@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Crash test for COPY ... FROM (issue 13, item 8; docs/decisions/0008-copy-check-then-write.md).
+// Crash test for COPY ... FROM (issue 13, item 8; docs/decisions/0010-copy-check-then-write.md).
 // Each round, a child process runs `COPY docs FROM 'load.jsonl'` (Durability::kSync) on the same
 // data directory and the parent SIGKILLs it at a random moment: while it checks the file, while
 // it writes batches, during the late-edge pass, or not at all (it finished). After each kill the

@@ -133,4 +133,20 @@ printf 'insert c1 %s\n' "$(printf '[%.0s' {1..50000})" >"$TMP/deep"
 "$PHENIX" --data "$DATA" <"$TMP/deep" >"$OUT" 2>"$ERR"; RC=$?
 expect_error InvalidArgument "deeply nested JSON"
 
+# ---- interactive history: a statement typed over several lines is one entry ----
+# (a terminal is needed for line editing: `script` gives the shell a pseudo-terminal)
+if command -v script >/dev/null; then
+    printf 'SELECT id\nFROM nope;\n\\q\n' |
+        PHENIX_HISTORY="$TMP/history" timeout 60 script -qec "'$PHENIX' --data '$DATA'" /dev/null \
+            >"$OUT" 2>&1
+    grep -qF 'SELECT\040id\012FROM\040nope;' "$TMP/history" ||
+        fail "a multi-line statement is one history entry: $(cat -A "$TMP/history")"
+    ! grep -qx 'FROM\\040nope;' "$TMP/history" || fail "the statement's second line has its own entry"
+fi
+
+# ---- --memory-limit ----
+phx --memory-limit 0 -c "SELECT 1"
+[[ "$RC" == 2 ]] || fail "--memory-limit 0: exit status $RC, expected 2"
+expect_err_has "--memory-limit takes a number of MiB" "--memory-limit 0"
+
 finish

@@ -8,18 +8,24 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include <phenix/db.h>
+#include <phenix/phenixql.h>
 
 #include "line_input.h"
 #include "output.h"
@@ -51,6 +57,8 @@ Options:
   --format table|json|csv output format (default table); csv applies to PhenixQL results
   --relaxed               open with relaxed durability: faster writes, but the latest
                           ones can be lost on a power failure or OS crash
+  --memory-limit MIB      the most memory one SELECT may hold for its rows (sorts,
+                          groups, results; default 1024): beyond it the statement fails
   --read-only             open an existing data directory without writing to it (e.g. on
                           a full disk): reads, search, verify and COPY ... TO work, writes
                           fail; several read-only shells may share a directory
@@ -78,6 +86,7 @@ struct Flags {
     bool is_relaxed = false;
     bool is_read_only = false;
     std::string copy_directory;  // empty: COPY paths are used as given
+    std::size_t memory_limit = QuerySession::kDefaultMemoryLimit;
     bool show_help = false;
     bool show_version = false;
     std::vector<Source> sources;
@@ -147,6 +156,18 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                                                Printable(flags.copy_directory) +
                                                "' is not a directory");
             }
+        } else if (arg == "--memory-limit") {
+            PHENIX_ASSIGN_OR_RETURN(std::string mib, take_value());
+            std::size_t parsed = 0;
+            const auto [end, error] = std::from_chars(mib.data(), mib.data() + mib.size(), parsed);
+            if (error != std::errc() || end != mib.data() + mib.size() || parsed == 0 ||
+                parsed > (std::size_t{1} << 30)) {
+                return Status::InvalidArgument(
+                    "--memory-limit takes a number of MiB (1 or more), "
+                    "not '" +
+                    Printable(mib) + "'");
+            }
+            flags.memory_limit = parsed << 20;
         } else if (arg == "--relaxed" && !has_inline_value) {
             flags.is_relaxed = true;
         } else if (arg == "--read-only" && !has_inline_value) {
@@ -342,6 +363,9 @@ int RunInteractive(Shell& shell, const std::string& data_dir, bool is_read_only)
     LineReader plain(STDIN_FILENO);
     SourceRunner runner(shell, {});
     std::size_t line_number = 0;
+    // The lines of the statement being typed: one history entry once it is complete, so that
+    // recalling it brings back the whole statement, as in psql.
+    std::string history_entry;
     while (!shell.QuitRequested()) {
         std::string line;
         const std::string prompt = Prompt(shell, runner.HasPending());
@@ -354,12 +378,13 @@ int RunInteractive(Shell& shell, const std::string& data_dir, bool is_read_only)
             if (input.event == Terminal::Event::kInterrupted) {
                 // ^C abandons the line and an unfinished statement, as in psql.
                 runner.ClearPending();
+                history_entry.clear();
                 std::printf("\n");
                 continue;
             }
             line = std::move(input.line);
             if (line.find_first_not_of(" \t") != std::string::npos) {
-                terminal->AddHistory(line);
+                history_entry += (history_entry.empty() ? "" : "\n") + line;
             }
         } else {
             std::printf("%s", prompt.c_str());
@@ -375,10 +400,49 @@ int RunInteractive(Shell& shell, const std::string& data_dir, bool is_read_only)
         if (runner.AddLine(line, ++line_number) == LineOutcome::kFailed) {
             runner.ClearPending();
         }
+        if (terminal != nullptr && !runner.HasPending() && !history_entry.empty()) {
+            terminal->AddHistory(history_entry);
+            history_entry.clear();
+        }
         TakeInterrupt();
     }
     std::fflush(stdout);
     return kExitOk;
+}
+
+// Database::Close can take a while after a large load: it stops the vector indexer after its
+// current batch, writes the vector index checkpoint and flushes the write buffers. When it takes
+// more than a second the shell says so on stderr (and how long it took), instead of stalling
+// silently.
+Status CloseSayingWhatItWaitsFor(Database& db) {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool closed = false;
+    bool announced = false;
+    const auto start = std::chrono::steady_clock::now();
+    std::thread notice([&] {
+        std::unique_lock lock(mu);
+        if (!cv.wait_for(lock, std::chrono::seconds(1), [&] { return closed; })) {
+            std::fprintf(stderr,
+                         "phenix: closing the database: stopping the vector indexer, writing its "
+                         "checkpoint and flushing buffered writes...\n");
+            std::fflush(stderr);
+            announced = true;
+        }
+    });
+    Status status = db.Close();
+    {
+        std::lock_guard lock(mu);
+        closed = true;
+    }
+    cv.notify_all();
+    notice.join();
+    if (announced) {
+        std::fprintf(
+            stderr, "phenix: closed in %.1f s\n",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return status;
 }
 
 int Main(int argc, char** argv) {
@@ -433,6 +497,7 @@ int Main(int argc, char** argv) {
     Printer printer(flags->format, stdout);
     Shell shell(*db, printer);
     shell.SetCopyDirectory(flags->copy_directory);
+    shell.SetMemoryLimit(flags->memory_limit);
 
     int exit_code = kExitOk;
     if (is_interactive) {
@@ -460,7 +525,7 @@ int Main(int argc, char** argv) {
         std::fprintf(stderr, "phenix: rolled back the open %s\n", Printable(rolled_back).c_str());
     }
 
-    if (Status closed = db->Close(); !closed.ok()) {
+    if (Status closed = CloseSayingWhatItWaitsFor(*db); !closed.ok()) {
         PrintError(closed);
         return kExitError;
     }

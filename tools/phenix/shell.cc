@@ -124,8 +124,11 @@ constexpr std::array<CommandHelp, 20> kPhenixQlHelp = {{
     {"DROP INDEX ON name (metadata.path);", "drop a metadata index"},
     {"SHOW COLLECTIONS;", "list the collections of the current tenant"},
     {"DESCRIBE name;", "a collection's settings, size and indexes"},
-    {"INSERT INTO name (id, vector, metadata, edges) VALUES (...), ...;", "insert entities"},
-    {"UPDATE name SET metadata.path = value, ... WHERE ...;", "change metadata"},
+    {"INSERT INTO name (id, vector, metadata, edges) VALUES (...), ... "
+     "[ON CONFLICT (id) DO NOTHING|UPDATE];",
+     "insert entities (or skip / update existing ids)"},
+    {"UPDATE name SET metadata.path = value | metadata = metadata || {...}, ... WHERE ...;",
+     "change entities (in batches outside a transaction)"},
     {"DELETE FROM name WHERE ...;", "delete entities"},
     {"SELECT cols FROM name [AS OF ts] [WHERE ...] [GROUP BY ...] [ORDER BY ...] [LIMIT n] "
      "[WITH (ef = n)];",

@@ -46,6 +46,8 @@ class Shell {
     void SetCopyDirectory(std::string directory) {
         session_.set_copy_directory(std::move(directory));
     }
+    // The most memory one SELECT may hold for its rows (QuerySession::set_memory_limit).
+    void SetMemoryLimit(std::size_t bytes) { session_.set_memory_limit(bytes); }
 
     [[nodiscard]] bool QuitRequested() const { return quit_requested_; }
     [[nodiscard]] const std::string& CurrentTenant() const { return session_.tenant(); }

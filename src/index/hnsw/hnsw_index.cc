@@ -984,17 +984,9 @@ class HnswIndex::Impl {
                 1.0, static_cast<double>(stats.filter_rows) / static_cast<double>(rows_in_index));
             strategy = options.strategy;
             if (strategy == FilterStrategy::kAuto || strategy == FilterStrategy::kNone) {
-                const FilterPlannerOptions& p = options.planner;
-                if (filter != nullptr &&
-                    ExactScanIsCheaper(p, static_cast<double>(stats.filter_rows),
-                                       static_cast<double>(rows_in_index),
-                                       static_cast<double>(ef))) {
-                    strategy = FilterStrategy::kExactScan;
-                } else if (stats.selectivity >= p.post_filter_from) {
-                    strategy = FilterStrategy::kPostFilter;
-                } else {
-                    strategy = FilterStrategy::kInGraph;
-                }
+                strategy = ChooseFilterStrategy(
+                    options.planner, static_cast<double>(stats.filter_rows),
+                    static_cast<double>(rows_in_index), static_cast<double>(ef), filter != nullptr);
             }
             if (predicate != nullptr && strategy == FilterStrategy::kExactScan) {
                 return Status::InvalidArgument(

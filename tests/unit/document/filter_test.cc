@@ -107,10 +107,11 @@ TEST(FilterParse, ErrorMessagesSayWhatAndWhere) {
               R"(filter: $and[0].$not: "$lt" on "a" needs a scalar value, got an empty array)");
     EXPECT_EQ(Error(R"({"a": {"$foo": 1}})"),
               R"(filter: unknown operator "$foo" on "a" (field operators: $eq, $ne, $gt, $gte, )"
-              R"($lt, $lte, $in, $nin, $exists, $not))");
-    EXPECT_EQ(Error(R"({"$foo": 1})"),
-              R"(filter: unknown operator "$foo" (filter operators: $and, $or, $not; field )"
-              R"(operators: $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $not))");
+              R"($lt, $lte, $in, $nin, $exists, $type, $like, $not))");
+    EXPECT_EQ(
+        Error(R"({"$foo": 1})"),
+        R"(filter: unknown operator "$foo" (filter operators: $and, $or, $not; field )"
+        R"(operators: $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type, $like, $not))");
     EXPECT_EQ(Error(R"({"$gt": 1})"),
               R"(filter: "$gt" must be applied to a field, as in {"year": {"$gt": ...}})");
     EXPECT_EQ(Error(R"({"a": [1, 2]})"),
@@ -413,6 +414,89 @@ TEST(FilterMatch, DocumentsAndFiltersAreSharedAcrossThreads) {
 }
 
 // Printing, simplification -------------------------------------------------------------------
+
+// Issue 13: $type and $like, the operators PhenixQL's NOT and LIKE compile to.
+TEST(FilterMatch, TypeMatchesWhenAnyValueHasTheType) {
+    const char* doc = R"({"n": 4, "f": 4.5, "s": "x", "t": "2024-05-01", "b": false, "z": null,
+                          "mix": [1, "a"], "o": {"k": 1}, "e": []})";
+    EXPECT_TRUE(M(R"({"n": {"$type": "number"}})", doc));
+    EXPECT_TRUE(M(R"({"f": {"$type": "number"}})", doc));
+    EXPECT_TRUE(M(R"({"s": {"$type": "string"}})", doc));
+    EXPECT_FALSE(M(R"({"t": {"$type": "string"}})", doc));  // an RFC 3339 string is a timestamp
+    EXPECT_TRUE(M(R"({"t": {"$type": "timestamp"}})", doc));
+    EXPECT_TRUE(M(R"({"b": {"$type": "boolean"}})", doc));
+    EXPECT_TRUE(M(R"({"z": {"$type": "null"}})", doc));
+    EXPECT_TRUE(M(R"({"mix": {"$type": "string"}})", doc));
+    EXPECT_TRUE(M(R"({"mix": {"$type": ["boolean", "number"]}})", doc));
+    EXPECT_FALSE(M(R"({"mix": {"$type": ["boolean", "null"]}})", doc));
+    EXPECT_FALSE(
+        M(R"({"o": {"$type": ["null", "boolean", "number", "timestamp", "string"]}})", doc));
+    EXPECT_FALSE(M(R"({"e": {"$type": "number"}})", doc));
+    EXPECT_FALSE(M(R"({"missing": {"$type": "null"}})", doc));
+    EXPECT_TRUE(M(R"({"mix": {"$not": {"$type": "boolean"}}})", doc));
+    EXPECT_EQ(Error(R"({"a": {"$type": "int"}})"),
+              R"(filter: "$type" on "a" needs a type name ("null", "boolean", "number", )"
+              R"("timestamp" or "string") or a non-empty array of them, got "int")");
+    EXPECT_FALSE(ParseFilter(R"({"a": {"$type": []}})").ok());
+    EXPECT_FALSE(ParseFilter(R"({"a": {"$type": 1}})").ok());
+}
+
+TEST(FilterMatch, LikeMatchesSqlPatternsOnStrings) {
+    EXPECT_TRUE(LikeMatches("apple", "a%"));
+    EXPECT_TRUE(LikeMatches("apple", "%"));
+    EXPECT_TRUE(LikeMatches("", "%"));
+    EXPECT_FALSE(LikeMatches("", "_"));
+    EXPECT_TRUE(LikeMatches("apple", "_pp_e"));
+    EXPECT_TRUE(LikeMatches("apple", "%p%e"));
+    EXPECT_FALSE(LikeMatches("apple", "%p%x"));
+    EXPECT_FALSE(LikeMatches("Apple", "a%"));  // case-sensitive
+    EXPECT_TRUE(LikeMatches("a%b", "a\\%b"));
+    EXPECT_FALSE(LikeMatches("axb", "a\\%b"));
+    EXPECT_TRUE(LikeMatches("a_b", "a\\_b"));
+    EXPECT_FALSE(LikeMatches("axb", "a\\_b"));
+    EXPECT_TRUE(LikeMatches("a\\b", "a\\\\b"));
+    EXPECT_TRUE(
+        LikeMatches("\xc3\xbc"
+                    "ber",
+                    "_ber"));  // _ is one UTF-8 character
+    EXPECT_FALSE(
+        LikeMatches("\xc3\xbc"
+                    "ber",
+                    "__ber"));
+    EXPECT_TRUE(LikeMatches("mississippi", "%iss%ppi"));
+    EXPECT_TRUE(LikeMatches("aaa", "%a%a%a%"));
+    EXPECT_FALSE(LikeMatches("aa", "%a%a%a%"));
+    EXPECT_FALSE(LikeMatches("ab", "ab\\"));  // malformed: matches nothing
+
+    const char* doc = R"({"s": "apricot", "t": "2024-05-01", "n": 5, "arr": [1, "banana"],
+                          "o": {"s": "apple"}})";
+    EXPECT_TRUE(M(R"({"s": {"$like": "apr%"}})", doc));
+    EXPECT_TRUE(M(R"({"t": {"$like": "2024-%"}})", doc));  // timestamps by their text
+    EXPECT_FALSE(M(R"({"n": {"$like": "%"}})", doc));      // not a string
+    EXPECT_TRUE(M(R"({"arr": {"$like": "b%"}})", doc));
+    EXPECT_FALSE(M(R"({"o": {"$like": "%"}})", doc));
+    EXPECT_TRUE(M(R"({"o.s": {"$like": "%pl%"}})", doc));
+    EXPECT_TRUE(M(R"({"n": {"$not": {"$like": "%"}}})", doc));
+    EXPECT_FALSE(ParseFilter(R"({"s": {"$like": 5}})").ok());
+    EXPECT_EQ(Error(R"({"s": {"$like": "a\\"}})"),
+              R"(filter: "$like" on "s": LIKE pattern ends in an escape character with nothing )"
+              R"(to escape)");
+    EXPECT_FALSE(ParseFilter(R"({"s": {"$like": "\\a"}})").ok());
+}
+
+TEST(FilterToString, TypeAndLikeRoundTrip) {
+    for (const char* text :
+         {R"({"a":{"$type":"number"}})", R"({"a":{"$type":["null","boolean","string"]}})",
+          R"({"a":{"$like":"x\\%y_%"}})", R"({"$not":{"a":{"$like":"%"}}})"}) {
+        const Filter filter = Parse(text);
+        EXPECT_EQ(filter.ToString(), text);
+        EXPECT_EQ(Parse(filter.ToString()), filter);
+        EXPECT_EQ(Simplify(filter).ToString(), text);
+    }
+    EXPECT_EQ(Parse(R"({"a": {"$type": ["string", "boolean", "string"]}})").ToString(),
+              R"({"a":{"$type":["boolean","string"]}})");
+    EXPECT_FALSE(Parse(R"({"a":{"$like":"x"}})") == Parse(R"({"a":{"$like":"y"}})"));
+}
 
 TEST(FilterToString, IsCanonical) {
     EXPECT_EQ(Parse("").ToString(), "{}");

@@ -115,12 +115,14 @@ TEST(JsonQuery, GraphQueries) {
 TEST(JsonQuery, FilterOperators) {
     ExpectTwin(R"({"collection": "c", "filter": {"a": {"$ne": "x", "$lt": 5, "$lte": 5.5},
                    "b": {"$gt": -1, "$nin": [1, 2.5, "s", true, null]}}})",
-               "SELECT id FROM c WHERE metadata.a != 'x' AND metadata.a < 5 AND metadata.a <= 5.5 "
-               "AND metadata.b > -1 AND metadata.b NOT IN (1, 2.5, 's', TRUE, NULL) LIMIT 10");
-    ExpectTwin(R"({"collection": "c", "filter": {"a": {"$exists": true}, "b": {"$exists": false},
+               "SELECT id FROM c WHERE (metadata.a = 'x') IS NOT TRUE AND metadata.a < 5 AND "
+               "metadata.a <= 5.5 AND metadata.b > -1 AND (metadata.b IN (1, 2.5, 's', TRUE) OR "
+               "metadata.b IS NULL AND exists(metadata.b)) IS NOT TRUE LIMIT 10");
+    ExpectTwin(
+        R"({"collection": "c", "filter": {"a": {"$exists": true}, "b": {"$exists": false},
                    "c": {"$eq": null}, "d": false, "e": 2.0}})",
-               "SELECT id FROM c WHERE exists(metadata.a) AND NOT exists(metadata.b) AND "
-               "metadata.c = NULL AND metadata.d = FALSE AND metadata.e = 2.0 LIMIT 10");
+        "SELECT id FROM c WHERE exists(metadata.a) AND NOT exists(metadata.b) AND metadata.c IS "
+        "NULL AND exists(metadata.c) AND metadata.d = FALSE AND metadata.e = 2.0 LIMIT 10");
     ExpectTwin(R"({"collection": "c", "filter": {"author.name": "x", "\"file.name\".ext": 1,
                    "metadata.year": 3}})",
                "SELECT id FROM c WHERE metadata.author.name = 'x' AND metadata.\"file.name\".ext "
@@ -137,14 +139,14 @@ TEST(JsonQuery, LogicalOperatorsFlattenAndParenthesize) {
                "SELECT id FROM c WHERE metadata.a = 1 AND metadata.b = 2 OR metadata.c = 3 OR "
                "metadata.d = 4 LIMIT 10");
     ExpectTwin(R"({"collection": "c", "filter": {"$not": {"a": 1, "b": 2}, "e": 1}})",
-               "SELECT id FROM c WHERE NOT (metadata.a = 1 AND metadata.b = 2) AND metadata.e = 1 "
-               "LIMIT 10");
+               "SELECT id FROM c WHERE (metadata.a = 1 AND metadata.b = 2) IS NOT TRUE AND "
+               "metadata.e = 1 LIMIT 10");
     ExpectTwin(R"({"collection": "c", "filter": {"a": {"$not": {"$gt": 5}}}})",
-               "SELECT id FROM c WHERE NOT metadata.a > 5 LIMIT 10");
+               "SELECT id FROM c WHERE (metadata.a > 5) IS NOT TRUE LIMIT 10");
     ExpectTwin(R"({"collection": "c", "filter": {"a": {"$not": {"$gt": 1, "$lt": 5}},
                    "$or": [{"$not": {"b": 1}}, {"c": {"$in": [1]}}]}})",
-               "SELECT id FROM c WHERE NOT (metadata.a > 1 AND metadata.a < 5) AND "
-               "(NOT metadata.b = 1 OR metadata.c IN (1)) LIMIT 10");
+               "SELECT id FROM c WHERE (metadata.a > 1 AND metadata.a < 5) IS NOT TRUE AND "
+               "((metadata.b = 1) IS NOT TRUE OR metadata.c IN (1)) LIMIT 10");
 }
 
 TEST(JsonQuery, ExtremeNumbersRoundTrip) {

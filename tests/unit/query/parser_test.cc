@@ -78,6 +78,11 @@ const std::vector<std::string> kExtra = {
     "/* lead */ SELECT id /* mid */ FROM docs",
     "select ID from Docs where Metadata.Year >= 1 order by Id desc limit 1",
     "SELECT id FROM docs WHERE (a = 1) = (b = 2) AND v <-> [1] <-> [2] < 3",
+    // Issue 13: LIKE [ESCAPE], NOT LIKE, IS [NOT] TRUE | FALSE.
+    "SELECT id FROM docs WHERE metadata.s LIKE 'a%' AND metadata.t NOT LIKE $1",
+    "SELECT id FROM docs WHERE NOT metadata.s like 'a!%%' escape '!' OR like LIKE 'x'",
+    "SELECT id FROM docs WHERE (metadata.y > 5) IS NOT TRUE AND metadata.f IS FALSE",
+    "SELECT id FROM docs WHERE ((a = 1) IS TRUE) IS NOT FALSE AND (a LIKE 'b') IS TRUE",
 };
 
 std::vector<std::string> AllStatements() {
@@ -353,6 +358,18 @@ TEST(Parser, ToStringRoundTripsEveryStatement) {
               "WHERE a.id = 'd2' ORDER BY b.vector <-> [0.1, 0.2, 0.3, 0.4] LIMIT 5");
     EXPECT_EQ(ToString(MustParse("SELECT x FROM t WHERE NOT (a OR b) AND (c AND d OR e)")),
               "SELECT x FROM t WHERE NOT (a OR b) AND (c AND d OR e)");
+    for (const char* text :
+         {"SELECT DISTINCT metadata.a, count(*) FROM t GROUP BY metadata.a HAVING count(*) > 1 "
+          "AND max(metadata.b) IS NOT NULL ORDER BY metadata.a DESC LIMIT 5 OFFSET 10",
+          "SELECT id FROM t OFFSET $1", "SELECT count(*) FROM t HAVING count(*) IN (1, 2)"}) {
+        const Statement statement = MustParse(text);
+        EXPECT_EQ(ToString(statement), text);
+        EXPECT_EQ(MustParse(ToString(statement)), statement);
+    }
+    EXPECT_TRUE(Body<SelectStmt>(MustParse("SELECT DISTINCT id FROM t")).distinct);
+    // DISTINCT, OFFSET and HAVING are reserved: as names they are quoted.
+    EXPECT_FALSE(ParseStatement("SELECT id FROM offset").ok());
+    EXPECT_EQ(Body<SelectStmt>(MustParse("SELECT id FROM \"offset\"")).collection, "offset");
 }
 
 TEST(Parser, ScriptsSkipEmptyStatements) {
@@ -408,7 +425,8 @@ TEST(Parser, ErrorsNameLineColumnAndExpectation) {
         {"SELECT x FROM t WHERE a = 99999999999999999999",
          "line 1, column 27: integer 99999999999999999999 is out of range"},
         {"SELECT x FROM t WHERE a = 1e999", "line 1, column 27: number 1e999 is out of range"},
-        {"SELECT x FROM t WHERE a IS 5", "line 1, column 28: expected NULL, found '5'"},
+        {"SELECT x FROM t WHERE a IS 5",
+         "line 1, column 28: expected NULL, TRUE or FALSE, found '5'"},
         {"SELECT x FROM t WHERE a IN 5", "line 1, column 28: expected '(', found '5'"},
         {"SELECT x FROM t ORDER BY v <-> [1, 'a']",
          "line 1, column 36: expected a number, found ''a''"},
@@ -560,6 +578,59 @@ TEST(Parser, AcceptsTheJsonFormTwins) {
     EXPECT_EQ(select.where->children[1].children[0].text, "exists");
     ASSERT_EQ(select.options.size(), 1u);
     EXPECT_EQ(select.options[0].name, "ef");
+}
+
+// Issue 13: INSERT ... ON CONFLICT and the || merge operator parse, print canonically and
+// round-trip; CONFLICT, DO and NOTHING stay usable as names.
+TEST(Parser, OnConflictAndConcat) {
+    const auto& upsert = Body<InsertStmt>(
+        MustParse("INSERT INTO docs (id, metadata) VALUES ('a', {}) on conflict (id) do update"));
+    EXPECT_EQ(upsert.on_conflict, ConflictAction::kDoUpdate);
+    EXPECT_EQ(Body<InsertStmt>(MustParse("INSERT INTO docs (id) VALUES ('a')")).on_conflict,
+              ConflictAction::kError);
+    EXPECT_EQ(Body<InsertStmt>(MustParse("INSERT INTO docs (id) VALUES ('a') ON CONFLICT DO "
+                                         "NOTHING"))
+                  .on_conflict,
+              ConflictAction::kDoNothing);
+
+    const auto& merge = Body<UpdateStmt>(
+        MustParse("UPDATE docs SET metadata = metadata || {\"k\": 1} || $p WHERE id = 'a'"));
+    const Expr& value = merge.assignments[0].value;
+    ASSERT_EQ(value.kind, ExprKind::kBinary);
+    EXPECT_EQ(value.op, Op::kConcat);
+    EXPECT_EQ(value.children[0].op, Op::kConcat);  // left-associative
+    EXPECT_EQ(value.children[0].children[0].path, (std::vector<std::string>{"metadata"}));
+    EXPECT_EQ(value.children[0].children[1].kind, ExprKind::kJson);
+    EXPECT_EQ(value.children[1].kind, ExprKind::kParam);
+
+    const std::vector<std::string> statements = {
+        "INSERT INTO docs (id, vector) VALUES ('a', [1, 2]) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO docs (id, metadata) VALUES ('a', {\"x\": 1}), ('b', NULL) ON CONFLICT "
+        "(\"id\") DO UPDATE",
+        "UPDATE docs SET metadata = metadata || {\"k\": 1} WHERE metadata.k || $x = 1",
+        "UPDATE docs SET metadata = {\"a\": 1} || (metadata || $p)",
+        "SELECT conflict, nothing, \"do\" FROM docs WHERE a || b <-> c < 1",
+    };
+    for (const std::string& text : statements) {
+        const Statement statement = MustParse(text);
+        const std::string canonical = ToString(statement);
+        Result<Statement> again = ParseStatement(canonical);
+        ASSERT_TRUE(again.ok()) << canonical << "\n" << again.status().ToString();
+        EXPECT_EQ(*again, statement) << canonical;
+    }
+    EXPECT_EQ(ToString(MustParse("insert into d (id) values ('a') on conflict do nothing")),
+              "INSERT INTO d (id) VALUES ('a') ON CONFLICT (id) DO NOTHING");
+    EXPECT_EQ(ToString(MustParse("UPDATE d SET metadata = {\"a\": 1} || (metadata || $p)")),
+              "UPDATE d SET metadata = {\"a\": 1} || (metadata || $p)");
+
+    EXPECT_EQ(ErrorOf("INSERT INTO d (id) VALUES ('a') ON CONFLIT (id) DO NOTHING"),
+              "line 1, column 36: expected CONFLICT, found 'CONFLIT'; did you mean CONFLICT?");
+    EXPECT_EQ(ErrorOf("INSERT INTO d (id) VALUES ('a') ON CONFLICT (id, x) DO NOTHING"),
+              "line 1, column 48: expected ')', found ','");
+    EXPECT_EQ(ErrorOf("INSERT INTO d (id) VALUES ('a') ON CONFLICT (id) DO"),
+              "line 1, column 52: expected NOTHING or UPDATE, found end of input");
+    EXPECT_EQ(ErrorOf("UPDATE d SET metadata = metadata | {}"),
+              "line 1, column 34: unexpected '|'");
 }
 
 TEST(Lexer, TokenKindsAndPositions) {

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: Apache-2.0
+// How SELECT executes: one snapshot per statement, rows streamed into a top-k heap or stopped at
+// LIMIT on id-ordered input, OFFSET and DISTINCT, LIMIT 0 on every plan, numbers grouped by
+// value, integer sums beyond 64 bits, the memory limit, cancellation, and MATCH's row rule
+// (one row per path when the pattern names its edge, whatever the columns).
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <phenix/phenixql.h>
+#include <phenix/write_batch.h>
+
+#include "common/sync_point.h"
+#include "testing/db_fixture.h"
+
+namespace phenix {
+namespace {
+
+using testing::DbTest;
+using Lines = std::vector<std::string>;
+
+class SelectExecutionTest : public DbTest {
+  protected:
+    void SetUp() override {
+        DbTest::SetUp();
+        session_ = std::make_unique<QuerySession>(*db_);
+    }
+    void TearDown() override { SyncPoints::ClearAll(); }
+
+    // n entities e0000.. with metadata {"n": i, "parity": i % 2, "bucket": i % 7}, written in
+    // reverse so that the row order is not the id order.
+    void Load(int n) {
+        WriteBatch batch;
+        for (int i = n - 1; i >= 0; --i) {
+            char id[16];
+            std::snprintf(id, sizeof id, "e%04d", i);
+            batch.Upsert(
+                "docs", Doc(id, {1.0f + static_cast<float>(i), 1, 1, 1},
+                            "{\"n\":" + std::to_string(i) + ",\"parity\":" + std::to_string(i % 2) +
+                                ",\"bucket\":" + std::to_string(i % 7) + "}"));
+        }
+        PHENIX_ASSERT_OK(db_->Write(batch));
+    }
+
+    Result<QueryResult> Execute(std::string_view text) { return session_->Execute(text); }
+
+    Lines Rows(std::string_view text) {
+        auto result = session_->Execute(text);
+        EXPECT_TRUE(result.ok()) << text << ": " << result.status().ToString();
+        Lines out;
+        if (!result.ok()) {
+            return out;
+        }
+        for (const auto& row : result->rows) {
+            std::string line;
+            for (const QueryValue& value : row) {
+                line += (line.empty() ? "" : "|") + value.ToText();
+            }
+            out.push_back(line);
+        }
+        return out;
+    }
+
+    std::string Plan(std::string_view text) {
+        std::string plan;
+        for (const std::string& line : Rows(text)) {
+            plan += line + "\n";
+        }
+        return plan;
+    }
+
+    std::unique_ptr<QuerySession> session_;
+};
+
+// Every read of a statement sees one snapshot: an entity deleted after the filter chose it is
+// still returned (it existed in the statement's snapshot), instead of failing the statement with
+// NotFound or returning a row its WHERE never saw.
+TEST_F(SelectExecutionTest, AStatementReadsOneSnapshot) {
+    Load(20);
+    int fired = 0;
+    SyncPoints::Set("SelectRunner::FetchMatching:AfterFind", [&] {
+        if (fired++ == 0) {
+            PHENIX_EXPECT_OK(db_->Delete("docs", "e0004"));
+            PHENIX_EXPECT_OK(db_->ReplaceMetadata("docs", "e0006", R"({"n":600})"));
+        }
+    });
+    // `vector` makes the plan read each entity after the filter.
+    const Lines rows = Rows(
+        "SELECT id, metadata.n, vector FROM docs WHERE metadata.parity = 0 AND metadata.n < 10 "
+        "ORDER BY id");
+    ASSERT_EQ(fired, 1);
+    ASSERT_EQ(rows.size(), 5u);
+    EXPECT_EQ(rows[2].substr(0, 8), "e0004|4|");
+    EXPECT_EQ(rows[3].substr(0, 8), "e0006|6|");
+    // The next statement sees the changes.
+    EXPECT_EQ(Rows("SELECT id FROM docs WHERE id IN ('e0004', 'e0006')"), (Lines{"e0006"}));
+}
+
+TEST_F(SelectExecutionTest, OrderByIdLimitStopsEarlyOnEveryAccessPath) {
+    Load(300);
+    const Lines first = {"e0000", "e0001", "e0002"};
+    EXPECT_EQ(Rows("SELECT id FROM docs ORDER BY id LIMIT 3"), first);
+    EXPECT_EQ(Rows("SELECT id FROM docs ORDER BY id LIMIT 2 OFFSET 1"), (Lines{"e0001", "e0002"}));
+    EXPECT_EQ(Rows("SELECT id FROM docs WHERE metadata.parity = 1 ORDER BY id LIMIT 2"),
+              (Lines{"e0001", "e0003"}));
+    EXPECT_EQ(Rows("SELECT id FROM docs WHERE id IN ('e0009', 'e0002', 'e0005') ORDER BY id "
+                   "LIMIT 2"),
+              (Lines{"e0002", "e0005"}));
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "parity"));
+    EXPECT_EQ(
+        Rows("SELECT id, vector FROM docs WHERE metadata.parity = 1 ORDER BY id LIMIT 2").size(),
+        2u);
+    EXPECT_EQ(Rows("SELECT id FROM docs WHERE metadata.parity = 1 ORDER BY id LIMIT 2"),
+              (Lines{"e0001", "e0003"}));
+    // The scan stops: it reads a small first page, not the collection.
+    const std::string plan = Plan("EXPLAIN ANALYZE SELECT id FROM docs ORDER BY id LIMIT 3");
+    EXPECT_NE(plan.find("Scan docs"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("Sort"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TopK"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("actual rows=3"), std::string::npos) << plan;
+}
+
+TEST_F(SelectExecutionTest, OrderByLimitIsATopKThatMatchesAFullSort) {
+    Load(500);
+    // Ties on bucket keep arrival order (a stable sort) both ways.
+    const Lines full = Rows(
+        "SELECT id, metadata.bucket FROM docs ORDER BY metadata.bucket DESC, "
+        "metadata.n");
+    ASSERT_EQ(full.size(), 500u);
+    for (std::size_t limit : {1u, 7u, 100u, 499u, 500u, 600u}) {
+        for (std::size_t offset : {0u, 3u}) {
+            const Lines top = Rows(
+                "SELECT id, metadata.bucket FROM docs ORDER BY metadata.bucket "
+                "DESC, metadata.n LIMIT " +
+                std::to_string(limit) + " OFFSET " + std::to_string(offset));
+            const std::size_t begin = std::min(offset, full.size());
+            const std::size_t end = std::min(full.size(), offset + limit);
+            EXPECT_EQ(top, Lines(full.begin() + begin, full.begin() + end))
+                << limit << " " << offset;
+        }
+    }
+    const std::string plan =
+        Plan("EXPLAIN ANALYZE SELECT id FROM docs ORDER BY metadata.n DESC LIMIT 5");
+    EXPECT_NE(plan.find("TopK 5"), std::string::npos) << plan;
+    EXPECT_NE(Plan("EXPLAIN SELECT id FROM docs ORDER BY metadata.n").find("Sort"),
+              std::string::npos);
+    EXPECT_EQ(Rows("SELECT id FROM docs ORDER BY id DESC LIMIT 2"), (Lines{"e0499", "e0498"}));
+}
+
+TEST_F(SelectExecutionTest, DistinctAndOffset) {
+    Load(30);
+    EXPECT_EQ(Rows("SELECT DISTINCT metadata.parity FROM docs ORDER BY metadata.parity"),
+              (Lines{"0", "1"}));
+    EXPECT_EQ(Rows("SELECT DISTINCT metadata.bucket FROM docs ORDER BY metadata.bucket DESC LIMIT "
+                   "2 OFFSET 1"),
+              (Lines{"5", "4"}));
+    EXPECT_EQ(Rows("SELECT DISTINCT metadata.parity FROM docs LIMIT 5").size(), 2u);
+    EXPECT_EQ(Rows("SELECT id FROM docs ORDER BY id OFFSET 28"), (Lines{"e0028", "e0029"}));
+    EXPECT_EQ(Rows("SELECT id FROM docs ORDER BY id OFFSET 100"), Lines{});
+    EXPECT_EQ(Rows("SELECT metadata.parity, count(*) FROM docs GROUP BY metadata.parity ORDER BY "
+                   "metadata.parity OFFSET 1"),
+              (Lines{"1|15"}));
+    EXPECT_EQ(Rows("SELECT id FROM docs ORDER BY vector <-> [1, 1, 1, 1] LIMIT 2 OFFSET 1"),
+              (Lines{"e0001", "e0002"}));
+    auto bad = Execute("SELECT id FROM docs OFFSET -1");
+    ASSERT_FALSE(bad.ok());
+}
+
+TEST_F(SelectExecutionTest, LimitZeroIsLegalOnEveryPlan) {
+    Load(10);
+    PHENIX_ASSERT_OK(
+        db_->Upsert("docs", Doc("hub", {1, 1, 1, 1}, "{}", {To("e0001"), To("e0002")})));
+    for (const char* query : {
+             "SELECT id FROM docs LIMIT 0",
+             "SELECT id FROM docs ORDER BY id LIMIT 0",
+             "SELECT id FROM docs ORDER BY metadata.n LIMIT 0",
+             "SELECT id FROM docs WHERE metadata.parity = 1 LIMIT 0",
+             "SELECT id FROM docs ORDER BY vector <-> [1, 1, 1, 1] LIMIT 0",
+             "SELECT id FROM docs ORDER BY vector <=> [1, 1, 1, 1] LIMIT 0",
+             "SELECT b.id FROM MATCH (a:docs)-[]->(b:docs) WHERE a.id = 'hub' LIMIT 0",
+             "SELECT b.id FROM MATCH (a:docs)-[e]->(b:docs) WHERE a.id = 'hub' LIMIT 0",
+             "SELECT b.id FROM MATCH (a:docs)-[]->(b:docs) WHERE a.id = 'hub' ORDER BY b.vector "
+             "<=> [1, 1, 1, 1] LIMIT 0",
+             "SELECT count(*) FROM docs GROUP BY metadata.parity LIMIT 0",
+         }) {
+        auto result = Execute(query);
+        ASSERT_TRUE(result.ok()) << query << ": " << result.status().ToString();
+        EXPECT_TRUE(result->rows.empty()) << query;
+    }
+}
+
+TEST_F(SelectExecutionTest, GroupByComparesNumbersByValue) {
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("a", {1, 1, 1, 1}, R"({"year":2020})")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("b", {1, 1, 1, 1}, R"({"year":2020.0})")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("c", {1, 1, 1, 1}, R"({"year":2020.5})")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d", {1, 1, 1, 1}, R"({"year":"2020"})")));
+    const Lines groups = Rows(
+        "SELECT metadata.year, count(*) AS n FROM docs GROUP BY metadata.year ORDER BY n DESC");
+    ASSERT_EQ(groups.size(), 3u) << ::testing::PrintToString(groups);
+    EXPECT_EQ(groups[0], "2020|2");
+    EXPECT_EQ(Rows("SELECT DISTINCT metadata.year FROM docs WHERE id IN ('a', 'b')").size(), 1u);
+}
+
+TEST_F(SelectExecutionTest, IntegerSumsDoNotOverflowSilently) {
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("a", {1, 1, 1, 1}, R"({"v":9223372036854775807})")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("b", {1, 1, 1, 1}, R"({"v":9223372036854775807})")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("c", {1, 1, 1, 1}, R"({"w":-5})")));
+    auto result = Execute("SELECT sum(metadata.v), sum(metadata.w) FROM docs");
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    ASSERT_EQ(result->rows.size(), 1u);
+    // 2^64 - 2 does not fit an int64: a float, never a wrapped negative integer.
+    EXPECT_EQ(result->rows[0][0].type, QueryValue::Type::kFloat);
+    EXPECT_NEAR(result->rows[0][0].float_value, 1.8446744073709552e19, 1e4);
+    EXPECT_EQ(result->rows[0][1].type, QueryValue::Type::kInt);
+    EXPECT_EQ(result->rows[0][1].int_value, -5);
+    // Back within range, the sum is an exact integer again.
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d", {1, 1, 1, 1}, R"({"v":-9223372036854775807})")));
+    auto back = Execute("SELECT sum(metadata.v) FROM docs");
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->rows[0][0].type, QueryValue::Type::kInt);
+    EXPECT_EQ(back->rows[0][0].int_value, 9223372036854775807LL);
+}
+
+TEST_F(SelectExecutionTest, TheMemoryLimitFailsAStatementCleanly) {
+    Load(2000);
+    session_->set_memory_limit(64 * 1024);
+    auto sorted = Execute("SELECT id, metadata FROM docs ORDER BY metadata.n DESC");
+    ASSERT_FALSE(sorted.ok());
+    EXPECT_EQ(sorted.status().code(), StatusCode::kResourceExhausted);
+    EXPECT_NE(sorted.status().message().find("set_memory_limit"), std::string::npos)
+        << sorted.status().message();
+    auto grouped = Execute("SELECT metadata.n, count(*) FROM docs GROUP BY metadata.n");
+    EXPECT_EQ(grouped.status().code(), StatusCode::kResourceExhausted);
+    // A top-k holds k rows: it fits, and so does a stopped id-ordered scan.
+    EXPECT_EQ(Rows("SELECT id, metadata FROM docs ORDER BY metadata.n DESC LIMIT 5").size(), 5u);
+    EXPECT_EQ(Rows("SELECT id, metadata FROM docs ORDER BY id LIMIT 5").size(), 5u);
+    EXPECT_EQ(Rows("SELECT count(*) FROM docs WHERE metadata.parity = 1"), (Lines{"1000"}));
+}
+
+TEST_F(SelectExecutionTest, AnInterruptCancelsAScan) {
+    Load(3000);
+    int polls = 0;
+    session_->set_interrupt([&] { return ++polls > 1; });
+    auto result = Execute("SELECT id FROM docs ORDER BY metadata.n");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
+    EXPECT_GE(polls, 2);
+    session_->set_interrupt({});
+    EXPECT_EQ(Rows("SELECT id FROM docs ORDER BY metadata.n LIMIT 1"), (Lines{"e0000"}));
+}
+
+// A named edge variable makes each path a row, selected or not; without one each reached node
+// is a row once.
+TEST_F(SelectExecutionTest, MatchRowsDoNotDependOnTheColumnsSelected) {
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("b")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("c", {1, 1, 1, 1}, "{}", {To("b", "x")})));
+    PHENIX_ASSERT_OK(db_->Upsert(
+        "docs", Doc("a", {1, 1, 1, 1}, "{}", {To("b", "x"), To("b", "y"), To("c", "x")})));
+    const std::string pattern = "FROM MATCH (s:docs)-[e*1..2]->(t:docs) WHERE s.id = 'a'";
+    const Lines ids = Rows("SELECT t.id " + pattern + " ORDER BY t.id");
+    const Lines with_edge = Rows("SELECT t.id, e " + pattern + " ORDER BY t.id");
+    ASSERT_FALSE(ids.empty());
+    EXPECT_EQ(ids.size(), with_edge.size());
+    EXPECT_EQ(ids, (Lines{"b", "b", "b", "c"}));  // a-x->b, a-y->b, a-x->c-x->b, a-x->c
+    // Without an edge variable: each reached node once.
+    EXPECT_EQ(Rows("SELECT t.id FROM MATCH (s:docs)-[*1..2]->(t:docs) WHERE s.id = 'a' ORDER BY "
+                   "t.id"),
+              (Lines{"b", "c"}));
+}
+
+TEST_F(SelectExecutionTest, AMatchCutShortByThePathLimitIsAnError) {
+    Options options;
+    options.max_traversal_paths = 5;
+    Reopen(options);
+    session_ = std::make_unique<QuerySession>(*db_);
+    std::vector<Edge> edges;
+    WriteBatch batch;
+    for (int i = 0; i < 8; ++i) {
+        const std::string id = "t" + std::to_string(i);
+        batch.Upsert("docs", Doc(id, {1, 1, 1, static_cast<float>(i)}));
+        edges.push_back(To(id));
+    }
+    batch.Upsert("docs", Doc("hub", {1, 1, 1, 1}, "{}", edges));
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    auto ordered = Execute(
+        "SELECT t.id, e.weight FROM MATCH (h:docs)-[e]->(t:docs) WHERE h.id = "
+        "'hub' ORDER BY t.id DESC LIMIT 2");
+    ASSERT_FALSE(ordered.ok());
+    EXPECT_EQ(ordered.status().code(), StatusCode::kResourceExhausted);
+    EXPECT_NE(ordered.status().message().find("max_traversal_paths"), std::string::npos);
+    // Any 3 paths are a right answer without ORDER BY: the limit does not get in the way.
+    EXPECT_EQ(
+        Rows("SELECT t.id FROM MATCH (h:docs)-[e]->(t:docs) WHERE h.id = 'hub' LIMIT 3").size(),
+        3u);
+    // Nodes (no edge variable) are not paths: all 8, in order.
+    EXPECT_EQ(Rows("SELECT t.id FROM MATCH (h:docs)-[]->(t:docs) WHERE h.id = 'hub' ORDER BY t.id "
+                   "DESC LIMIT 2"),
+              (Lines{"t7", "t6"}));
+}
+
+TEST_F(SelectExecutionTest, HavingFiltersGroups) {
+    Load(30);  // bucket = n % 7: buckets 0 and 1 have 5 rows, the others 4
+    EXPECT_EQ(Rows("SELECT metadata.bucket, count(*) FROM docs GROUP BY metadata.bucket HAVING "
+                   "count(*) > 4 ORDER BY metadata.bucket"),
+              (Lines{"0|5", "1|5"}));
+    // An aggregate only HAVING uses is computed and not returned; aliases and keys work.
+    EXPECT_EQ(Rows("SELECT metadata.bucket AS b FROM docs GROUP BY metadata.bucket HAVING "
+                   "sum(metadata.n) >= 70 AND b < 3 ORDER BY b"),
+              (Lines{"0", "1"}));  // sums per bucket: 70, 75, 50, 54, 58, 62, 66
+    EXPECT_EQ(Rows("SELECT count(*) AS c FROM docs HAVING c > 100"), Lines{});
+    EXPECT_EQ(Rows("SELECT count(*) AS c FROM docs HAVING c = 30"), (Lines{"30"}));
+    EXPECT_EQ(Rows("SELECT metadata.parity FROM docs GROUP BY metadata.parity HAVING "
+                   "max(metadata.n) IN (28, 100) OR min(metadata.n) IS NULL"),
+              (Lines{"0"}));
+    // Unknown (NULL, or values of different kinds) is not true.
+    EXPECT_EQ(Rows("SELECT metadata.parity FROM docs GROUP BY metadata.parity HAVING "
+                   "max(metadata.missing) > 1 OR max(metadata.n) > 'a'"),
+              Lines{});
+    auto bad = Execute(
+        "SELECT metadata.parity FROM docs GROUP BY metadata.parity HAVING "
+        "metadata.n > 1");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("HAVING can use aggregates"), std::string::npos)
+        << bad.status().message();
+}
+
+}  // namespace
+}  // namespace phenix
