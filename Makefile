@@ -22,7 +22,7 @@
 #                   [PEERS_FLAGS="--timeout 3600"]  Phenix beside Kuzu, LanceDB, Chroma and Milvus Lite
 #                   (each in its own pinned venv under build/peers-venv), in the same run
 #   make bench-plots  the SVG charts in docs/benchmarks/ from the saved lines in docs/benchmarks/data/
-#   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, then transactions)
+#   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, transactions, COPY)
 #   make fuzz [FUZZ_SECONDS=300]   libFuzzer (clang++-14, ASan+UBSan) on the PhenixQL parser and the
 #                   JSON query form, one after the other, from tests/fuzz/corpus (build/fuzz)
 #   make format / format-check / tidy / clean
@@ -130,6 +130,7 @@ bench: release
 crash-test: release
 	@build/release/tests/integration/phenix_kill9_test --iterations=$(CRASH_ITERATIONS)
 	@build/release/tests/crash/phenix_crash_test --iterations=$(CRASH_ITERATIONS)
+	@build/release/tests/crash/phenix_copy_crash_test --iterations=$(CRASH_ITERATIONS)
 
 # libFuzzer targets: each runs FUZZ_SECONDS on one job (new inputs go to build/fuzz/corpus-*, the
 # checked-in seeds stay as they are; crashes are written to build/fuzz/crash-*).

@@ -126,6 +126,13 @@ class QuerySession {
         interrupt_ = std::move(is_interrupted);
     }
     [[nodiscard]] const std::function<bool()>& interrupt() const { return interrupt_; }
+    /// The directory COPY reads and writes files in (docs/configuration.md, `copy_directory`).
+    /// Empty (the default): any path the process can open, relative to its working directory.
+    /// Set: relative paths are resolved under it, and a path that leads outside it (`..`, an
+    /// absolute path elsewhere, a symbolic link out of it) fails with PermissionDenied; a server
+    /// sets it for its sessions.
+    void set_copy_directory(std::string directory) { copy_directory_ = std::move(directory); }
+    [[nodiscard]] const std::string& copy_directory() const { return copy_directory_; }
     /// The most memory one SELECT may hold for its rows (results, sort and top-k buffers,
     /// DISTINCT sets, GROUP BY groups), in bytes, approximately. A statement that needs more
     /// fails with ResourceExhausted naming this setting instead of growing without bound.
@@ -141,6 +148,7 @@ class QuerySession {
     bool txn_read_only_ = false;
     QueryProgressFn progress_;
     std::function<bool()> interrupt_;
+    std::string copy_directory_;
     std::size_t memory_limit_ = kDefaultMemoryLimit;
 };
 

@@ -17,8 +17,11 @@
 // edges at once would write them twice, with a deletion in between.) Targets still unknown then
 // (in the database before the COPY, or another collection) are checked with Database::Get.
 //
-// Errors name the file's line. Batches written before an error stay written (COPY is not one
-// transaction: it may load far more than a transaction may buffer).
+// Errors name the file's line. COPY is not one transaction (it may load far more than a
+// transaction may buffer), so under ON_ERROR stop the file is checked whole before anything is
+// written, and a load stopped while writing (^C, a full disk, a crash) is completed by running the
+// same COPY again (class CopyFrom; docs/decisions/0010-copy-check-then-write.md). An id repeated
+// in the file is a bad line.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -33,6 +36,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,14 +44,18 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include <phenix/json.h>
 #include <phenix/limits.h>
 #include <phenix/write_batch.h>
 
+#include "common/utf8.h"
 #include "document/json.h"
 #include "query/exec.h"
 
@@ -112,10 +120,69 @@ bool IsBlank(std::string_view line) {
 struct LineRules {
     std::optional<std::uint32_t> dimension;
     Metric metric = Metric::kL2;
+    std::string tenant;
 };
 
-// The checks of the engine's validation that concern one line alone: the id and the vector.
-Status PreValidate(const Entity& entity, const LineRules& rules) {
+bool IsCollectionNameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+}
+
+// The checks of the engine's validation (engine/validation.cc, ValidateEntity) on one edge, so
+// that the check of the whole file before writing (ON_ERROR stop) leaves the engine nothing to
+// reject. The messages match the engine's.
+Status PreValidateEdge(Edge& edge, std::size_t edge_idx, const LineRules& rules) {
+    auto where = [edge_idx] { return "edge " + std::to_string(edge_idx) + ": "; };
+    if (edge.label.empty()) {
+        return Status::InvalidArgument(where() + "label is empty");
+    }
+    if (edge.label.size() > limits::kMaxEdgeLabelBytes) {
+        return Status::InvalidArgument(where() + "label is " + std::to_string(edge.label.size()) +
+                                       " bytes; the limit is " +
+                                       std::to_string(limits::kMaxEdgeLabelBytes));
+    }
+    if (!IsValidUtf8(edge.label) || HasControlCharacter(edge.label)) {
+        return Status::InvalidArgument(where() +
+                                       "label must be UTF-8 text without control characters");
+    }
+    if (edge.target_id.empty()) {
+        return Status::InvalidArgument(where() + "target: entity id is empty");
+    }
+    if (edge.target_id.size() > limits::kMaxIdBytes || !IsValidUtf8(edge.target_id)) {
+        return Status::InvalidArgument(where() + "target: entity id is longer than " +
+                                       std::to_string(limits::kMaxIdBytes) +
+                                       " bytes or not valid UTF-8");
+    }
+    if (!edge.target_tenant.empty() && edge.target_tenant != rules.tenant) {
+        return Status::InvalidArgument(where() +
+                                       "target is in another tenant; edges cannot "
+                                       "cross tenants");
+    }
+    const std::string_view collection = edge.target_collection;
+    if (!collection.empty() &&
+        (collection.size() > limits::kMaxNameBytes ||
+         !((collection[0] >= 'a' && collection[0] <= 'z') ||
+           (collection[0] >= 'A' && collection[0] <= 'Z') || collection[0] == '_') ||
+         !std::all_of(collection.begin(), collection.end(), IsCollectionNameChar))) {
+        return Status::InvalidArgument(where() + "target collection name '" +
+                                       std::string(collection.substr(0, 80)) +
+                                       "' is not a collection name");
+    }
+    if (!std::isfinite(edge.weight)) {
+        return Status::InvalidArgument(where() + "weight must be a finite number");
+    }
+    if (!edge.properties.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(
+            edge.properties,
+            document::NormalizeJsonObject(edge.properties, limits::kMaxEdgePropertiesBytes,
+                                          "edge properties"));
+    }
+    return Status::Ok();
+}
+
+// The checks of the engine's validation that concern one line alone: the id, the vector and the
+// edges (the metadata was normalized under its limits by the parser).
+Status PreValidate(Entity& entity, const LineRules& rules) {
     if (entity.id.empty()) {
         return Status::InvalidArgument("entity id is empty");
     }
@@ -123,6 +190,17 @@ Status PreValidate(const Entity& entity, const LineRules& rules) {
         return Status::InvalidArgument("entity id is " + std::to_string(entity.id.size()) +
                                        " bytes; the limit is " +
                                        std::to_string(limits::kMaxIdBytes));
+    }
+    if (!IsValidUtf8(entity.id)) {
+        return Status::InvalidArgument("entity id is not valid UTF-8");
+    }
+    if (entity.edges.size() > limits::kMaxEdgesPerEntity) {
+        return Status::InvalidArgument("entity has " + std::to_string(entity.edges.size()) +
+                                       " edges; the limit is " +
+                                       std::to_string(limits::kMaxEdgesPerEntity));
+    }
+    for (std::size_t edge_idx = 0; edge_idx < entity.edges.size(); ++edge_idx) {
+        PHENIX_RETURN_IF_ERROR(PreValidateEdge(entity.edges[edge_idx], edge_idx, rules));
     }
     const std::vector<float>& vector = entity.vector;
     if (vector.empty()) {
@@ -636,30 +714,34 @@ class LinePipeline {
     std::vector<std::jthread> workers_;  // last: joined before the members above go away
 };
 
-// The ids one COPY has loaded: an open-addressing hash set over one byte arena. (With a
-// std::unordered_set<std::string>, a node per id, the lookups of every edge's target were 5% of
-// a graph load's CPU.) Confined to the statement's thread.
+// The ids one COPY has seen, each with the line it came from: an open-addressing hash set over
+// one byte arena. (With a std::unordered_set<std::string>, a node per id, the lookups of every
+// edge's target were 5% of a graph load's CPU.) Confined to the statement's thread.
 class IdSet {
   public:
-    void Insert(std::string_view id) {
+    // Adds `id` from line `line_number` (> 0); returns 0, or the line of an earlier `id` (which
+    // is kept).
+    std::size_t Insert(std::string_view id, std::size_t line_number) {
         if ((num_ids_ + 1) * 2 > slots_.size()) {
             Grow();
         }
         const std::size_t hash = std::hash<std::string_view>{}(id);
         Slot& slot = slots_[FindSlot(id, hash)];
-        if (slot.is_used) {
-            return;
+        if (slot.line_number != 0) {
+            return slot.line_number;
         }
-        slot = {.hash = hash, .offset = bytes_.size(), .size = id.size(), .is_used = true};
+        slot = {
+            .hash = hash, .offset = bytes_.size(), .size = id.size(), .line_number = line_number};
         bytes_.append(id);
         ++num_ids_;
+        return 0;
     }
 
     [[nodiscard]] bool Contains(std::string_view id) const {
         if (slots_.empty()) {
             return false;
         }
-        return slots_[FindSlot(id, std::hash<std::string_view>{}(id))].is_used;
+        return slots_[FindSlot(id, std::hash<std::string_view>{}(id))].line_number != 0;
     }
 
   private:
@@ -667,7 +749,7 @@ class IdSet {
         std::size_t hash = 0;
         std::size_t offset = 0;  // of the id in bytes_
         std::size_t size = 0;
-        bool is_used = false;
+        std::size_t line_number = 0;  // 0: the slot is free
     };
 
     // The slot holding `id`, or the empty slot where it would go (linear probing; the table is
@@ -676,8 +758,9 @@ class IdSet {
         const std::size_t mask = slots_.size() - 1;
         for (std::size_t idx = hash & mask;; idx = (idx + 1) & mask) {
             const Slot& slot = slots_[idx];
-            if (!slot.is_used || (slot.hash == hash && slot.size == id.size() &&
-                                  std::string_view(bytes_).substr(slot.offset, slot.size) == id)) {
+            if (slot.line_number == 0 ||
+                (slot.hash == hash && slot.size == id.size() &&
+                 std::string_view(bytes_).substr(slot.offset, slot.size) == id)) {
                 return idx;
             }
         }
@@ -688,11 +771,11 @@ class IdSet {
         slots_.assign(std::max<std::size_t>(1024, old.size() * 2), Slot{});
         const std::size_t mask = slots_.size() - 1;
         for (const Slot& slot : old) {
-            if (!slot.is_used) {
+            if (slot.line_number == 0) {
                 continue;
             }
             std::size_t idx = slot.hash & mask;
-            while (slots_[idx].is_used) {
+            while (slots_[idx].line_number != 0) {
                 idx = (idx + 1) & mask;
             }
             slots_[idx] = slot;
@@ -710,6 +793,19 @@ std::size_t NumWorkers() {
 }
 
 // One COPY ... FROM. Confined to the statement's thread.
+//
+// Under ON_ERROR stop (the default) Run reads the file twice: CheckFile parses every line and
+// checks it (JSON, id, vector, edges, an id repeated in the file) and every edge target (a line
+// of the file, or an entity in the database) without writing anything, so that a file that
+// would stop the load writes nothing (docs/decisions/0010-copy-check-then-write.md). Then the
+// write pass. Under ON_ERROR skip there is one pass: a bad line is skipped wherever it is; so is
+// there for a file that cannot be read twice (a pipe, a device).
+//
+// What the write pass leaves when it stops (^C, a full disk, a crash) can be completed by running
+// the same COPY again: every line upserts, and an entity whose line is written while the
+// collection is not empty is written with every edge whose target exists then (so a re-run, or
+// any re-load, never leaves an existing entity without its edges to existing entities), its
+// edges to entities that do not exist yet following in the late-edge pass.
 class CopyFrom {
   public:
     CopyFrom(ExecContext& ctx, CollectionRef ref, std::string path, bool skip_errors)
@@ -721,7 +817,26 @@ class CopyFrom {
           last_progress_(start_) {}
 
     Result<QueryResult> Run(int fd, const CollectionInfo& info) {
-        const LineRules rules{.dimension = info.spec.dimension, .metric = info.spec.metric};
+        const LineRules rules{
+            .dimension = info.spec.dimension, .metric = info.spec.metric, .tenant = ref_.tenant};
+        // Exact (CollectionInfo::num_entities). Entities another session writes while this COPY
+        // runs are found by ExistsInDatabase for targets in other collections only.
+        is_collection_empty_ = info.num_entities == 0;
+        // A file that cannot be read twice (a pipe, a device) is loaded in one pass, as before
+        // the check existed (a directory fails reading it, with an IOError, in the check).
+        struct stat file_stat {};
+        const bool can_reread = ::fstat(fd, &file_stat) != 0 || S_ISREG(file_stat.st_mode) ||
+                                S_ISDIR(file_stat.st_mode);
+        if (!skip_errors_ && can_reread) {
+            PHENIX_RETURN_IF_ERROR(CheckFile(fd, rules));
+            if (::lseek(fd, 0, SEEK_SET) != 0) {
+                return Fail(Status::IOError("cannot read the file again after checking it: " +
+                                            ErrnoText(errno)),
+                            0);
+            }
+            num_lines_ = 0;
+        }
+        phase_ = Phase::kWrite;
         {
             LinePipeline pipeline(fd, rules, NumWorkers());
             for (;;) {
@@ -743,12 +858,12 @@ class CopyFrom {
                 }
                 if (ctx_.Interrupted()) {
                     PHENIX_RETURN_IF_ERROR(Flush());
-                    return Status(
-                        StatusCode::kCancelled,
-                        "COPY cancelled after line " + std::to_string(num_lines_) + ": " +
-                            std::to_string(num_entities_) +
-                            " entities were loaded (edges to entities of later lines were not "
-                            "written); run it again to finish (COPY upserts)");
+                    return Status(StatusCode::kCancelled,
+                                  "COPY cancelled after line " + std::to_string(num_lines_) + ": " +
+                                      std::to_string(num_entities_) + " entities were loaded" +
+                                      WithoutLateEdges() +
+                                      "; run the same COPY again to finish the load (COPY "
+                                      "upserts)");
                 }
             }
         }
@@ -759,18 +874,148 @@ class CopyFrom {
     }
 
   private:
-    // The out-edges of an entity that was written without them.
+    enum class Phase : std::uint8_t { kCheck, kWrite, kLateEdges };
+
+    // The out-edges of an entity that was written without (some of) them.
     struct Deferred {
         std::size_t line_number = 0;
         std::string id;
         std::vector<Edge> edges;
-        bool is_live = true;  // false once a later line replaced the entity
+        bool is_live = true;  // false once the entity's own write was rejected
     };
 
-    [[nodiscard]] bool IsLoadedTarget(const Edge& edge) const {
+    // An edge target that CheckFile had not seen as an id of the file when it met the edge.
+    struct Unresolved {
+        std::size_t line_number = 0;
+        std::string label;
+    };
+
+    [[nodiscard]] bool IsOwnCollection(const Edge& edge) const {
         return (edge.target_collection.empty() || edge.target_collection == ref_.name) &&
-               (edge.target_tenant.empty() || edge.target_tenant == ref_.tenant) &&
-               loaded_ids_.Contains(edge.target_id);
+               (edge.target_tenant.empty() || edge.target_tenant == ref_.tenant);
+    }
+
+    [[nodiscard]] bool IsLoadedTarget(const Edge& edge) const {
+        return IsOwnCollection(edge) && loaded_ids_.Contains(edge.target_id);
+    }
+
+    // "collection\0id" (the tenant is the COPY's: PreValidate refused any other).
+    std::string TargetKey(const Edge& edge) const {
+        std::string key = edge.target_collection.empty() ? ref_.name : edge.target_collection;
+        key.push_back('\0');
+        key += edge.target_id;
+        return key;
+    }
+
+    static Status RepeatedId(std::string_view id, std::size_t first_line) {
+        return Status::InvalidArgument("id '" + std::string(id.substr(0, 80)) +
+                                       (id.size() > 80 ? "...'" : "'") + " is also on line " +
+                                       std::to_string(first_line));
+    }
+
+    // The first pass under ON_ERROR stop: every line and every edge target, nothing written.
+    Status CheckFile(int fd, const LineRules& rules) {
+        phase_ = Phase::kCheck;
+        IdSet ids;
+        std::unordered_map<std::string, Unresolved> unresolved;
+        {
+            LinePipeline pipeline(fd, rules, NumWorkers());
+            std::string key;
+            for (;;) {
+                Chunk& chunk = pipeline.Next();
+                for (ParsedLine& line : chunk.lines) {
+                    num_lines_ = line.line_number;
+                    if (!line.entity.ok()) {
+                        return Fail(line.entity.status(), line.line_number);
+                    }
+                    const Entity& entity = *line.entity;
+                    if (const std::size_t first = ids.Insert(entity.id, line.line_number);
+                        first != 0) {
+                        return Fail(RepeatedId(entity.id, first), line.line_number);
+                    }
+                    for (const Edge& edge : entity.edges) {
+                        if (IsOwnCollection(edge) && ids.Contains(edge.target_id)) {
+                            continue;
+                        }
+                        key = TargetKey(edge);
+                        if (!unresolved.contains(key)) {
+                            unresolved.emplace(key, Unresolved{line.line_number, edge.label});
+                        }
+                    }
+                }
+                if (!chunk.read_status.ok()) {
+                    return Fail(chunk.read_status, 0);
+                }
+                const bool is_last = chunk.is_last;
+                pipeline.Pop();
+                if (is_last) {
+                    break;
+                }
+                if (ctx_.Interrupted()) {
+                    return Status(StatusCode::kCancelled,
+                                  "COPY cancelled while checking the file, after line " +
+                                      std::to_string(num_lines_) + "; nothing was written");
+                }
+                MaybeCheckProgress();
+            }
+        }
+        // Each target is a line of the file or an entity in the database; the first line (in
+        // file order) with one that is neither fails.
+        const std::pair<const std::string, Unresolved>* first_missing = nullptr;
+        for (const auto& item : unresolved) {
+            const std::string& target_key = item.first;
+            if (first_missing != nullptr &&
+                std::tie(item.second.line_number, target_key) >
+                    std::tie(first_missing->second.line_number, first_missing->first)) {
+                continue;  // an earlier line decides
+            }
+            const std::size_t split = target_key.find('\0');
+            const std::string_view collection = std::string_view(target_key).substr(0, split);
+            const std::string_view id = std::string_view(target_key).substr(split + 1);
+            const bool is_own = collection == ref_.name;
+            if (is_own && ids.Contains(id)) {
+                continue;
+            }
+            bool exists = false;
+            if (!is_own || !is_collection_empty_) {
+                Result<bool> found = ExistsInDatabase(target_key);
+                if (!found.ok()) {
+                    return Fail(found.status(), item.second.line_number);
+                }
+                exists = *found;
+            }
+            if (!exists) {
+                first_missing = &item;
+            }
+        }
+        if (first_missing != nullptr) {
+            const std::string& target_key = first_missing->first;
+            const std::size_t split = target_key.find('\0');
+            return Fail(MissingTarget(first_missing->second.label, target_key.substr(0, split),
+                                      target_key.substr(split + 1)),
+                        first_missing->second.line_number);
+        }
+        return Status::Ok();
+    }
+
+    static Status MissingTarget(std::string_view label, std::string_view collection,
+                                std::string_view id) {
+        return Status::NotFound("edge '" + std::string(label) + "': target entity '" +
+                                std::string(id) + "' does not exist in collection '" +
+                                std::string(collection) +
+                                "' (not in the database and not in the file)");
+    }
+
+    // Whether an edge could be written now: its target was loaded by this COPY or exists in
+    // the database.
+    Result<bool> IsWritableTarget(const Edge& edge) {
+        if (IsLoadedTarget(edge)) {
+            return true;
+        }
+        if (IsOwnCollection(edge) && is_collection_empty_) {
+            return false;  // nothing in it but what this COPY loaded
+        }
+        return ExistsInDatabase(TargetKey(edge));
     }
 
     Status Add(ParsedLine& line) {
@@ -778,21 +1023,43 @@ class CopyFrom {
             return BadLine(line.line_number, line.entity.status(), /*flush_first=*/true);
         }
         Entity entity = std::move(line.entity).value();
-        loaded_ids_.Insert(entity.id);  // first: a self-edge is to a known target
-        if (auto it = deferred_by_id_.find(entity.id); it != deferred_by_id_.end()) {
-            deferred_[it->second].is_live = false;  // this line's upsert replaces those edges
-            deferred_by_id_.erase(it);
+        // First: a self-edge is to a known target.
+        if (const std::size_t first = loaded_ids_.Insert(entity.id, line.line_number); first != 0) {
+            return BadLine(line.line_number, RepeatedId(entity.id, first), /*flush_first=*/true);
         }
-        const bool all_known = std::all_of(entity.edges.begin(), entity.edges.end(),
-                                           [&](const Edge& edge) { return IsLoadedTarget(edge); });
-        if (!all_known) {
+        bool all_writable = true;
+        std::vector<bool>& is_writable = is_writable_;
+        is_writable.clear();
+        for (const Edge& edge : entity.edges) {
+            Result<bool> writable = IsWritableTarget(edge);
+            if (!writable.ok()) {
+                PHENIX_RETURN_IF_ERROR(Flush());
+                return Fail(writable.status(), line.line_number);
+            }
+            is_writable.push_back(*writable);
+            all_writable = all_writable && *writable;
+        }
+        if (!all_writable) {
             Deferred deferred;
             deferred.line_number = line.line_number;
             deferred.id = entity.id;
-            // None of its edges now: ReplaceEdges writes them all once at the end, instead of
-            // writing the known ones twice (and deleting them in between).
-            deferred.edges = std::move(entity.edges);
-            entity.edges.clear();
+            // The late pass writes the whole list with ReplaceEdges. Into an empty collection
+            // the entity is new: written with no edges now, so that no edge is written twice
+            // (and deleted in between). Otherwise it may exist with edges: written now with those
+            // of its new edges that can be, so that a COPY stopped before the late pass (or a
+            // re-run of it) leaves it with every edge whose target exists.
+            std::vector<Edge> now;
+            if (is_collection_empty_) {
+                deferred.edges = std::move(entity.edges);
+            } else {
+                deferred.edges = entity.edges;
+                for (std::size_t idx = 0; idx < entity.edges.size(); ++idx) {
+                    if (is_writable[idx]) {
+                        now.push_back(std::move(entity.edges[idx]));
+                    }
+                }
+            }
+            entity.edges = std::move(now);
             deferred_by_id_[entity.id] = deferred_.size();
             deferred_.push_back(std::move(deferred));
         }
@@ -826,24 +1093,37 @@ class CopyFrom {
         }
     }
 
+    [[nodiscard]] std::string WithoutLateEdges() const {
+        return deferred_by_id_.empty() ? std::string()
+                                       : " (" + std::to_string(deferred_by_id_.size()) +
+                                             " of them without their edges to later lines)";
+    }
+
     // `reason` with the file, the line and what was loaded. `line_number` 0: no line.
     Status Fail(const Status& reason, std::size_t line_number) const {
         std::string message =
             (line_number > 0 ? "line " + std::to_string(line_number) + ": " : std::string()) +
             reason.message() + " (file '" + path_ + "'; ";
-        if (in_edge_phase_) {
-            message += "all " + std::to_string(num_entities_) +
-                       " entities were loaded, but not all of their edges to entities later in "
-                       "the file)";
-        } else {
-            message += std::to_string(num_entities_) + " entities from earlier lines were loaded";
-            if (!deferred_.empty()) {
-                message += " (those with edges to later lines without their edges)";
-            }
-            if (line_number > 0) {
-                message += "; nothing from line " + std::to_string(line_number) + " on was written";
-            }
-            message += ")";
+        switch (phase_) {
+            case Phase::kCheck:
+                message += "nothing was written)";
+                break;
+            case Phase::kLateEdges:
+                message += "all " + std::to_string(num_entities_) +
+                           " entities were loaded, but not all of their edges to entities later "
+                           "in the file; once the cause is fixed, the same COPY completes the "
+                           "load)";
+                break;
+            case Phase::kWrite:
+                message +=
+                    std::to_string(num_entities_) + " entities from earlier lines were loaded";
+                message += WithoutLateEdges();
+                if (line_number > 0) {
+                    message +=
+                        "; nothing from line " + std::to_string(line_number) + " on was written";
+                }
+                message += "; once the cause is fixed, the same COPY completes the load)";
+                break;
         }
         return {reason.code(), std::move(message)};
     }
@@ -853,8 +1133,13 @@ class CopyFrom {
             return Status::Ok();
         }
         Status written = ctx_.db.Write(batch_);
+        if (!written.ok() && !IsLineError(written)) {
+            // A full disk, an I/O error: no line's fault, so not a skipped line either (and the
+            // lines of the batch one by one would only meet it again).
+            return Fail(written, batch_lines_.front());
+        }
         if (written.ok()) {
-            if (!in_edge_phase_) {
+            if (phase_ != Phase::kLateEdges) {
                 num_entities_ += batch_.size();
             }
             num_edges_ += EdgesOf(batch_);
@@ -865,10 +1150,19 @@ class CopyFrom {
         batch_.Clear();
         batch_lines_.clear();
         batch_bytes_ = 0;
-        if (!in_edge_phase_) {
+        if (phase_ != Phase::kLateEdges) {
             MaybeProgress(/*is_final=*/false);
         }
         return Status::Ok();
+    }
+
+    // Whether the engine refused a write for what its lines hold (then the lines are retried one
+    // by one, and a bad one is skipped under ON_ERROR skip), rather than for the state of the
+    // database or the disk (ResourceExhausted, IOError, Aborted, ...: the COPY stops).
+    static bool IsLineError(const Status& status) {
+        return status.code() == StatusCode::kInvalidArgument ||
+               status.code() == StatusCode::kNotFound ||
+               status.code() == StatusCode::kAlreadyExists;
     }
 
     Status RetryOneByOne() {
@@ -881,14 +1175,17 @@ class CopyFrom {
                 single.Upsert(ref_, ops[op_idx].entity);
             }
             Status written = ctx_.db.Write(single);
+            if (!written.ok() && !IsLineError(written)) {
+                return Fail(written, batch_lines_[op_idx]);
+            }
             if (written.ok()) {
-                if (!in_edge_phase_) {
+                if (phase_ != Phase::kLateEdges) {
                     ++num_entities_;
                 }
                 num_edges_ += ops[op_idx].entity.edges.size();
                 continue;
             }
-            if (in_edge_phase_) {
+            if (phase_ == Phase::kLateEdges) {
                 // The entity is loaded; only its edge list is not.
                 if (!skip_errors_) {
                     return Fail(written, batch_lines_[op_idx]);
@@ -909,32 +1206,28 @@ class CopyFrom {
         return Status::Ok();
     }
 
-    // Whether an edge's target exists now (for targets this COPY did not load).
-    Result<bool> TargetExists(const Edge& edge) {
-        if (IsLoadedTarget(edge)) {
-            return true;
-        }
-        CollectionRef target{edge.target_tenant.empty() ? ref_.tenant : edge.target_tenant,
-                             edge.target_collection.empty() ? ref_.name : edge.target_collection};
-        std::string key = target.ToString();
-        key.push_back('\0');
-        key += edge.target_id;
+    // Whether the entity "collection\0id" (TargetKey) exists in the database; remembered, so
+    // each target is looked up once per COPY (targets this COPY loads are never looked up:
+    // IsLoadedTarget comes first).
+    Result<bool> ExistsInDatabase(const std::string& key) {
         if (auto it = known_targets_.find(key); it != known_targets_.end()) {
             return it->second;
         }
-        Result<Entity> found = ctx_.db.Get(target, edge.target_id);
+        const std::size_t split = key.find('\0');
+        const CollectionRef target{ref_.tenant, key.substr(0, split)};
+        Result<Entity> found = ctx_.db.Get(target, key.substr(split + 1));
         // NotFound (also for a missing collection) and InvalidArgument (a malformed id or
         // collection name) both mean that there is no such target.
         if (!found.ok() && !found.status().IsNotFound() && !found.status().IsInvalidArgument()) {
             return found.status();
         }
-        known_targets_.emplace(std::move(key), found.ok());
+        known_targets_.emplace(key, found.ok());
         return found.ok();
     }
 
     // The second pass: the remembered edge lists, now that every line is loaded.
     Status WriteDeferredEdges() {
-        in_edge_phase_ = true;
+        phase_ = Phase::kLateEdges;
         const Clock::time_point edges_start = Clock::now();
         if (ctx_.progress && !deferred_by_id_.empty()) {
             ctx_.progress("COPY " + ref_.name + ": " + std::to_string(num_entities_) +
@@ -957,17 +1250,17 @@ class CopyFrom {
             std::vector<Edge> keep;
             keep.reserve(deferred.edges.size());
             for (Edge& edge : deferred.edges) {
-                PHENIX_ASSIGN_OR_RETURN(bool exists, TargetExists(edge));
+                bool exists = IsLoadedTarget(edge);
+                if (!exists) {
+                    PHENIX_ASSIGN_OR_RETURN(exists, ExistsInDatabase(TargetKey(edge)));
+                }
                 if (exists) {
                     keep.push_back(std::move(edge));
                     continue;
                 }
-                const std::string collection =
-                    edge.target_collection.empty() ? ref_.name : edge.target_collection;
-                Status missing =
-                    Status::NotFound("edge '" + edge.label + "': target entity '" + edge.target_id +
-                                     "' does not exist in collection '" + collection +
-                                     "' (not in the database and not in the file)");
+                Status missing = MissingTarget(
+                    edge.label, edge.target_collection.empty() ? ref_.name : edge.target_collection,
+                    edge.target_id);
                 if (!skip_errors_) {
                     return Fail(missing, deferred.line_number);
                 }
@@ -1061,6 +1354,19 @@ class CopyFrom {
             helpers.emplace_back([&] { write_some(/*report=*/false); });
         }
         write_some(/*report=*/true);
+    }
+
+    void MaybeCheckProgress() {
+        if (!ctx_.progress) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (now - last_progress_ < kProgressInterval) {
+            return;
+        }
+        last_progress_ = now;
+        ctx_.progress("COPY " + ref_.name + ": checking the file before writing, " +
+                      std::to_string(num_lines_) + " lines");
     }
 
     void MaybeProgress(bool is_final) {
@@ -1161,9 +1467,11 @@ class CopyFrom {
     IdSet loaded_ids_;
     std::vector<Deferred> deferred_;
     std::unordered_map<std::string, std::size_t> deferred_by_id_;  // live entries only
-    std::unordered_map<std::string, bool> known_targets_;  // "ref\0id" -> exists (not loaded)
-    bool in_edge_phase_ = false;
-    std::size_t num_lines_ = 0;  // the last non-blank line seen
+    std::unordered_map<std::string, bool> known_targets_;  // TargetKey -> exists (not loaded)
+    Phase phase_ = Phase::kCheck;
+    std::vector<bool> is_writable_;     // Add's scratch: per edge of the line
+    bool is_collection_empty_ = false;  // when the COPY started
+    std::size_t num_lines_ = 0;         // the last non-blank line seen
     std::uint64_t num_entities_ = 0;
     std::uint64_t num_skipped_lines_ = 0;
     std::uint64_t num_skipped_edges_ = 0;
@@ -1173,11 +1481,21 @@ class CopyFrom {
     std::vector<std::string> skip_reasons_;
 };
 
-Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std::string& path) {
+// `no_follow`: refuse a symbolic link at the temporary file's path (under copy_directory, where a
+// link planted there must not lead the write out of the directory).
+Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std::string& path,
+                           bool no_follow) {
     const std::string tmp_path = path + ".tmp";
-    std::FILE* file = std::fopen(tmp_path.c_str(), "wb");
+    const int fd =
+        ::open(tmp_path.c_str(),
+               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0), 0666);
+    std::FILE* file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
     if (file == nullptr) {
-        return Status::IOError("cannot open '" + tmp_path + "' for writing: " + ErrnoText(errno));
+        const int error = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return Status::IOError("cannot open '" + tmp_path + "' for writing: " + ErrnoText(error));
     }
     auto fail = [&](const Status& status) -> Status {
         if (file != nullptr) {
@@ -1252,20 +1570,78 @@ Result<QueryResult> CopyTo(ExecContext& ctx, const CollectionRef& ref, const std
     return result;
 }
 
+// Whether `path` is `dir` or below it (both absolute and normal, `dir` without a trailing
+// separator).
+bool IsUnder(const std::filesystem::path& path, const std::filesystem::path& dir) {
+    auto dir_it = dir.begin();
+    auto path_it = path.begin();
+    for (; dir_it != dir.end(); ++dir_it, ++path_it) {
+        if (path_it == path.end() || *path_it != *dir_it) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The file COPY opens: `path` as given when `copy_directory` is empty; otherwise `path` resolved
+// under it (relative paths) and refused with PermissionDenied when it, or a symbolic link on the
+// way, leads outside it. For an export the file need not exist: its directory is resolved.
+Result<std::string> ResolveCopyPath(std::string_view copy_directory, const std::string& path,
+                                    bool is_export) {
+    if (copy_directory.empty()) {
+        return path;
+    }
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::path dir = fs::canonical(fs::path(copy_directory), error);
+    if (error || !fs::is_directory(dir, error)) {
+        return Status::FailedPrecondition(
+            "copy_directory '" + std::string(copy_directory) + "' is not a directory" +
+            (error ? ": " + error.message() : std::string()) + "; COPY cannot read or write files");
+    }
+    const Status outside(
+        StatusCode::kPermissionDenied,
+        "COPY file '" + path + "' is outside copy_directory '" + std::string(copy_directory) +
+            "' (the directory COPY may read and write; the shell's --copy-directory)");
+    // Lexically first (.. and absolute paths), so that nothing outside is even looked at.
+    const fs::path given(path);
+    const fs::path lexical = (given.is_absolute() ? given : dir / given).lexically_normal();
+    if (!lexical.has_filename() || !IsUnder(lexical, dir) || lexical == dir) {
+        return outside;
+    }
+    // Then with symbolic links resolved: the file itself (FROM) or its directory (TO; the file
+    // is replaced by a rename, which does not follow a link at its name).
+    const fs::path real = is_export
+                              ? fs::canonical(lexical.parent_path(), error) / lexical.filename()
+                              : fs::canonical(lexical, error);
+    if (error) {
+        return Status::IOError("cannot open '" + path + "'" + (is_export ? " for writing" : "") +
+                               ": " + error.message());
+    }
+    if (!IsUnder(real, dir) || real == dir) {
+        return outside;
+    }
+    return real.string();
+}
+
 }  // namespace
 
-Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt) {
+Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt,
+                                std::string_view copy_directory) {
     PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
                             ResolveCollection(ctx, stmt.collection, stmt.name_pos));
     const CollectionRef ref = ctx.Ref(stmt.collection);
     if (stmt.file_path.empty()) {
         return ErrorAt(ctx.statement_pos, "COPY needs a file path");
     }
+    const bool is_restricted = !copy_directory.empty();
     if (stmt.is_export) {
         if (!stmt.on_error.empty()) {
             return ErrorAt(ctx.statement_pos, "ON_ERROR applies to COPY ... FROM only");
         }
-        return CopyTo(ctx, ref, stmt.file_path);
+        PHENIX_ASSIGN_OR_RETURN(std::string path,
+                                ResolveCopyPath(copy_directory, stmt.file_path, true));
+        return CopyTo(ctx, ref, path, is_restricted);
     }
     if (!stmt.on_error.empty() && stmt.on_error != "skip" && stmt.on_error != "stop") {
         return ErrorAt(ctx.statement_pos,
@@ -1279,7 +1655,10 @@ Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt) {
             "... FROM is not allowed (COPY ... TO works); reopen it without read-only to load "
             "data");
     }
-    const int fd = ::open(stmt.file_path.c_str(), O_RDONLY | O_CLOEXEC);
+    PHENIX_ASSIGN_OR_RETURN(std::string path,
+                            ResolveCopyPath(copy_directory, stmt.file_path, false));
+    // Under copy_directory the path is resolved: a link swapped in since is refused (ELOOP).
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (is_restricted ? O_NOFOLLOW : 0));
     if (fd < 0) {
         return Status::IOError("cannot open '" + stmt.file_path + "': " + ErrnoText(errno));
     }

@@ -118,6 +118,8 @@ Result<QueryResult> ExecuteUpdate(ExecContext& ctx, const UpdateStmt& stmt);
 Result<QueryResult> ExecuteDelete(ExecContext& ctx, const DeleteStmt& stmt);
 
 // copy.cc
-Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt);
+/// `copy_directory`: QuerySession::copy_directory() (empty: paths are used as given).
+Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt,
+                                std::string_view copy_directory);
 
 }  // namespace phenix::query

@@ -102,7 +102,7 @@ struct Dispatcher {
     Result<QueryResult> operator()(const DeleteStmt& stmt) { return ExecuteDelete(ctx, stmt); }
     Result<QueryResult> operator()(const CopyStmt& stmt) {
         PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "COPY"));
-        return ExecuteCopy(ctx, stmt);
+        return ExecuteCopy(ctx, stmt, session.copy_directory());
     }
     Result<QueryResult> operator()(const TxnStmt& stmt) {
         QueryResult result;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # End-to-end: `load` (which runs COPY ... FROM) of generated JSON-lines files: blank lines, CRLF,
-# quoting of the name and the path, edges to later lines, a malformed line, a line only the engine
-# rejects (errors name the line; the lines before it are written, nothing from it on).
+# quoting of the name and the path, edges to later lines, a malformed line, a bad edge (errors name
+# the line; the file is checked whole first, so nothing is written), a repeated id, and
+# --copy-directory.
 source "$(dirname "$0")/lib.sh" "$1"
 
 # gen_jsonl FIRST LAST: entities e<NNNNN> with 3-d vectors and a metadata counter.
@@ -63,19 +64,13 @@ expect_out_has "loaded 3 entities in " "load with edges to later lines"
 [[ "$(tail -n 3 "$OUT" | tr '\n' ' ')" == "1 2 1 " ]] ||
     fail "edges to later lines: degrees $(tail -n 3 "$OUT" | tr '\n' ' '), expected 1 2 1"
 
-# ---- a malformed line: the lines before it are written, nothing from it on ----
+# ---- a malformed line: the file is checked before anything is written ----
 { gen_jsonl 1 1502; echo '{"id":"e01503","vector":[1,2,3]'; gen_jsonl 1504 2500; } >"$TMP/bad.jsonl"
 phx -c "load bad $TMP/bad.jsonl" -c 'create collection after_load'
 expect_error InvalidArgument "malformed line"
 expect_err_has ": line 1503: " "the error names the line"
-expect_err_has "(file '$TMP/bad.jsonl'; " "the error names the file"
-expect_err_has "1502 entities from earlier lines were loaded" "the error says what was loaded"
-expect_err_has "nothing from line 1503 on was written" "the error says what was not"
-[[ "$(count bad)" == 1502 ]] || fail "after a bad line: $(count bad) entities, expected 1502"
-phx -c 'get bad e01502'
-expect_rc 0 "the line before the bad line was written"
-phx -c 'get bad e01504'
-expect_error NotFound "the lines after the bad line were not written"
+expect_err_has "(file '$TMP/bad.jsonl'; nothing was written)" "the error names the file, says what was written"
+[[ "$(count bad)" == 0 ]] || fail "after a bad line: $(count bad) entities, expected 0"
 phx -c 'collections'
 expect_out_lacks "after_load" "a failed load stops the script"
 
@@ -84,21 +79,42 @@ expect_out_lacks "after_load" "a failed load stops the script"
 phx -c "load dims $TMP/short.jsonl"
 expect_error InvalidArgument "wrong dimension"
 expect_err_has ": line 1200: vector has dimension 2" "the error names the line and the reason"
-expect_err_has "1199 entities from earlier lines were loaded" "wrong dimension: what was loaded"
-[[ "$(count dims)" == 1199 ]] || fail "after a wrong dimension: $(count dims) entities, expected 1199"
+expect_err_has "nothing was written" "wrong dimension: what was loaded"
+[[ "$(count dims)" == 0 ]] || fail "after a wrong dimension: $(count dims) entities, expected 0"
 
-# ---- a line only the engine rejects (an empty edge label) fails its batch, which is retried
-# line by line to name the line ----
+# ---- a bad edge (an empty label) ----
 { gen_jsonl 1 1199; echo '{"id":"nolabel","edges":[{"label":"","target":"e00001"}]}'
   gen_jsonl 1201 1500; } >"$TMP/rejected.jsonl"
 phx -c "load rej $TMP/rejected.jsonl"
 expect_error InvalidArgument "rejected line"
 expect_err_has ": line 1200: " "the error names the rejected line"
-expect_err_has "label is empty" "the engine's reason"
-expect_err_has "nothing from line 1200 on was written" "rejected line: what was not written"
-[[ "$(count rej)" == 1199 ]] || fail "after a rejected line: $(count rej) entities, expected 1199"
-phx -c 'get rej nolabel'
-expect_error NotFound "the rejected line was not written"
+expect_err_has "label is empty" "the reason"
+[[ "$(count rej)" == 0 ]] || fail "after a rejected line: $(count rej) entities, expected 0"
+
+# ---- a repeated id ----
+{ gen_jsonl 1 20; gen_jsonl 7 7; } >"$TMP/repeated.jsonl"
+phx -c "load rej $TMP/repeated.jsonl"
+expect_error InvalidArgument "repeated id"
+expect_err_has ": line 21: id 'e00007' is also on line 7" "the error names both lines"
+phx -c "COPY rej FROM '$TMP/repeated.jsonl' (ON_ERROR skip);"
+expect_rc 0 "repeated id skipped"
+expect_out_has "COPY 20 (1 line skipped: line 21: id 'e00007' is also on line 7)" "skip names both lines"
+
+# ---- --copy-directory ----
+mkdir -p "$TMP/io/sub"
+gen_jsonl 1 5 >"$TMP/io/sub/five.jsonl"
+phx --copy-directory "$TMP/io" -c "create collection dirs dim 3" -c "load dirs sub/five.jsonl" \
+    -c "COPY dirs TO 'out.jsonl';"
+expect_rc 0 "load and export under --copy-directory"
+[[ "$(wc -l <"$TMP/io/out.jsonl")" == 5 ]] || fail "export under --copy-directory: $(wc -l <"$TMP/io/out.jsonl") lines"
+phx --copy-directory "$TMP/io" -c "load dirs ../good.jsonl"
+expect_error PermissionDenied "a path leading out of --copy-directory"
+expect_err_has "outside copy_directory" "the error names the setting"
+phx --copy-directory "$TMP/io" -c "COPY dirs TO '$TMP/escaped.jsonl';"
+expect_error PermissionDenied "an absolute path outside --copy-directory"
+[[ ! -e "$TMP/escaped.jsonl" ]] || fail "an export outside --copy-directory was written"
+phx --copy-directory "$TMP/nope" -c "collections"
+expect_rc 2 "--copy-directory that is not a directory"
 
 # ---- other failures ----
 phx -c "load nosuch $TMP/good.jsonl"

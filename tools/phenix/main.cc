@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,8 @@ Options:
   --read-only             open an existing data directory without writing to it (e.g. on
                           a full disk): reads, search, verify and COPY ... TO work, writes
                           fail; several read-only shells may share a directory
+  --copy-directory DIR    COPY (and load) read and write files only under DIR: relative
+                          paths are resolved under it, paths leading outside it are refused
   -h, --help              show this help and exit
   --version               show the version and exit
 
@@ -82,6 +85,7 @@ struct Flags {
     OutputFormat format = OutputFormat::kTable;
     bool is_relaxed = false;
     bool is_read_only = false;
+    std::string copy_directory;  // empty: COPY paths are used as given
     std::size_t memory_limit = QuerySession::kDefaultMemoryLimit;
     bool show_help = false;
     bool show_version = false;
@@ -142,6 +146,15 @@ Result<Flags> ParseFlags(int argc, char** argv) {
             } else {
                 return Status::InvalidArgument("--format must be table, json or csv, not '" +
                                                format + "'");
+            }
+        } else if (arg == "--copy-directory") {
+            PHENIX_ASSIGN_OR_RETURN(flags.copy_directory, take_value());
+            std::error_code error;
+            if (flags.copy_directory.empty() ||
+                !std::filesystem::is_directory(flags.copy_directory, error)) {
+                return Status::InvalidArgument("--copy-directory '" +
+                                               Printable(flags.copy_directory) +
+                                               "' is not a directory");
             }
         } else if (arg == "--memory-limit") {
             PHENIX_ASSIGN_OR_RETURN(std::string mib, take_value());
@@ -425,9 +438,9 @@ Status CloseSayingWhatItWaitsFor(Database& db) {
     cv.notify_all();
     notice.join();
     if (announced) {
-        std::fprintf(stderr, "phenix: closed in %.1f s\n",
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                         .count());
+        std::fprintf(
+            stderr, "phenix: closed in %.1f s\n",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     return status;
 }
@@ -483,6 +496,7 @@ int Main(int argc, char** argv) {
     const bool is_interactive = flags->sources.empty() && ::isatty(STDIN_FILENO) == 1;
     Printer printer(flags->format, stdout);
     Shell shell(*db, printer);
+    shell.SetCopyDirectory(flags->copy_directory);
     shell.SetMemoryLimit(flags->memory_limit);
 
     int exit_code = kExitOk;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
@@ -41,6 +42,10 @@ class Shell {
     // printed).
     Status ExecuteQuery(std::string_view statement);
 
+    // Where COPY (and load) may read and write files (QuerySession::set_copy_directory).
+    void SetCopyDirectory(std::string directory) {
+        session_.set_copy_directory(std::move(directory));
+    }
     // The most memory one SELECT may hold for its rows (QuerySession::set_memory_limit).
     void SetMemoryLimit(std::size_t bytes) { session_.set_memory_limit(bytes); }
 

@@ -183,6 +183,25 @@ TEST_F(FullDisk, ALoadStoppedByAFullDiskLeavesADirectoryThatOpensReadOnlyAndLose
     PHENIX_EXPECT_OK(db_->Close());
 }
 
+// Issue 13: under ON_ERROR skip, every line after the disk filled was reported as a skipped line
+// ("the disk is full") and the COPY succeeded. A full disk is no fault of a line: it stops the
+// load, as without skip.
+TEST_F(FullDisk, ASkippingLoadStopsAtAFullDiskToo) {
+    ASSERT_NO_FATAL_FAILURE(OpenWritable());
+    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = kDocs, .dimension = 8}));
+    const std::string load = WriteLoadFile(6000);
+    fs_->SetSpaceBudget(400u << 10);
+    QuerySession session(*db_);
+    auto copied = session.Execute("COPY docs FROM '" + load + "' (ON_ERROR skip)");
+    ASSERT_EQ(copied.status().code(), StatusCode::kResourceExhausted)
+        << (copied.ok() ? copied->message : copied.status().ToString());
+    EXPECT_NE(copied.status().message().find("the same COPY completes the load"), std::string::npos)
+        << copied.status().ToString();
+    const State acknowledged = ReadState(*db_);
+    EXPECT_FALSE(acknowledged.empty());
+    EXPECT_LT(acknowledged.size(), 6000u);
+}
+
 // The free-space check passes (the disk reports room, as under a quota statvfs does not show, or
 // when another process fills it meanwhile) but the open runs out of space while replaying the
 // log: it still fails with ResourceExhausted and leaves the directory exactly as it was — the

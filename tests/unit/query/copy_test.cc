@@ -2,6 +2,7 @@
 // COPY ... FROM / TO through QuerySession: JSON-lines bulk load with edges to later lines,
 // error reporting by line, ON_ERROR skip, and export.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -239,7 +240,26 @@ TEST_F(CopyFromFile, AcceptsEdgesToLaterLines) {
     COPY_ASSERT_OK(db_->Verify());
 }
 
-TEST_F(CopyFromFile, LaterLineOfTheSameIdWins) {
+// Issue 13: a repeated id used to be merged silently (the later line won).
+TEST_F(CopyFromFile, RepeatedIdFailsNamingBothLinesAndWritesNothing) {
+    const std::string path =
+        WriteFile("dup.jsonl", R"({"id":"a","edges":[{"label":"next","target":"b"}]})"
+                               "\n"
+                               R"({"id":"b"})"
+                               "\n"
+                               "\n"
+                               R"({"id":"a","metadata":{"v":2}})"
+                               "\n");
+    auto result = CopyFrom(path);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    const std::string& message = result.status().message();
+    EXPECT_TRUE(message.starts_with("line 4: id 'a' is also on line 1")) << message;
+    EXPECT_TRUE(Contains(message, "nothing was written")) << message;
+    EXPECT_EQ(Count(), 0u);
+}
+
+TEST_F(CopyFromFile, RepeatedIdIsASkippedLineWithOnErrorSkipAndTheFirstLineWins) {
     const std::string path = WriteFile(
         "dup.jsonl",
         R"({"id":"a","edges":[{"label":"next","target":"b"}]})"
@@ -254,11 +274,16 @@ TEST_F(CopyFromFile, LaterLineOfTheSameIdWins) {
         "\n"
         R"({"id":"d"})"
         "\n");
-    auto result = CopyFrom(path);
+    auto result = CopyFrom(path, "docs", " (ON_ERROR skip)");
     ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->affected, 4u);
+    EXPECT_EQ(result->message,
+              "COPY 4 (2 lines skipped: line 2: id 'a' is also on line 1; line 5: id 'b' is also "
+              "on line 3)");
     EXPECT_EQ(Count(), 4u);
-    EXPECT_EQ(OutTargets("a"), std::vector<std::string>{});
-    EXPECT_EQ(OutTargets("b"), (std::vector<std::string>{"next:d", "prev:a"}));
+    EXPECT_EQ(OutTargets("a"), std::vector<std::string>{"next:b"});
+    EXPECT_EQ(OutTargets("b"), std::vector<std::string>{"next:c"});
+    EXPECT_EQ(db_->Get("docs", "a")->metadata, "{}");
     COPY_ASSERT_OK(db_->Verify());
 }
 
@@ -278,10 +303,10 @@ TEST_F(CopyFromFile, MissingEdgeTargetFailsNamingLineLabelAndTarget) {
     EXPECT_TRUE(Contains(message, "line 2:")) << message;
     EXPECT_TRUE(Contains(message, "'knows'")) << message;
     EXPECT_TRUE(Contains(message, "'ghost'")) << message;
-    // Every entity was loaded; no edge list with the missing target was written.
-    EXPECT_EQ(Count(), 3u);
-    EXPECT_EQ(OutTargets("b"), std::vector<std::string>{});
-    COPY_ASSERT_OK(db_->Verify());
+    // Issue 13: the file is checked before anything is written (it used to load every entity,
+    // then stop before the edges to later lines).
+    EXPECT_TRUE(Contains(message, "nothing was written")) << message;
+    EXPECT_EQ(Count(), 0u);
 }
 
 TEST_F(CopyFromFile, MissingEdgeTargetIsSkippedWithOnErrorSkip) {
@@ -312,8 +337,29 @@ TEST_F(CopyFromFile, BadLineFailsWithItsNumber) {
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
     const std::string& message = result.status().message();
     EXPECT_TRUE(message.starts_with("line 4: ")) << message;
-    EXPECT_TRUE(Contains(message, "2 entities from earlier lines were loaded")) << message;
-    EXPECT_EQ(Count(), 2u);
+    EXPECT_TRUE(Contains(message, "nothing was written")) << message;
+    EXPECT_EQ(Count(), 0u);
+}
+
+// Issue 13: a bad line after the first batch used to leave the batches before it written, and
+// the entities among them with edges to later lines without their edges.
+TEST_F(CopyFromFile, BadLineAfterManyBatchesWritesNothing) {
+    std::string content;
+    for (int idx = 0; idx < 5000; ++idx) {
+        content += R"({"id":"n)" + std::to_string(idx) +
+                   R"(","edges":[{"label":"next","target":"n)" + std::to_string(idx + 1) +
+                   "\"}]}\n";
+    }
+    content += R"({"id":"n5000"})"
+               "\n"
+               R"({"id":"bad","vector":[1,2]})"
+               "\n";
+    auto result = CopyFrom(WriteFile("bad.jsonl", content));
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(result.status().message().starts_with("line 5002: vector has dimension 2"))
+        << result.status().message();
+    EXPECT_EQ(Count(), 0u);
 }
 
 TEST_F(CopyFromFile, WrongDimensionFailsWithItsLine) {
@@ -324,11 +370,12 @@ TEST_F(CopyFromFile, WrongDimensionFailsWithItsLine) {
     ASSERT_FALSE(result.ok());
     EXPECT_TRUE(result.status().message().starts_with("line 2: vector has dimension 2"))
         << result.status().message();
-    EXPECT_EQ(Count(), 1u);
+    EXPECT_EQ(Count(), 0u);
 }
 
-TEST_F(CopyFromFile, EngineRejectionStillNamesTheLine) {
-    // An empty edge label passes the parser and the pre-checks; the engine rejects the batch.
+TEST_F(CopyFromFile, BadEdgeFailsWithItsLineBeforeAnythingIsWritten) {
+    // An empty edge label parses; the check of the whole file (not the engine, after earlier
+    // batches were written) rejects it.
     const std::string path =
         WriteFile("engine.jsonl", R"({"id":"a"})"
                                   "\n"
@@ -339,8 +386,9 @@ TEST_F(CopyFromFile, EngineRejectionStillNamesTheLine) {
     auto result = CopyFrom(path);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_TRUE(result.status().message().starts_with("line 2: ")) << result.status().message();
-    EXPECT_EQ(Count(), 1u);
+    EXPECT_TRUE(result.status().message().starts_with("line 2: edge 0: label is empty"))
+        << result.status().message();
+    EXPECT_EQ(Count(), 0u);
 
     auto skipped = CopyFrom(path, "docs", " (ON_ERROR skip)");
     ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
@@ -349,8 +397,7 @@ TEST_F(CopyFromFile, EngineRejectionStillNamesTheLine) {
     EXPECT_EQ(Count(), 2u);
 }
 
-TEST_F(CopyFromFile, RejectedDeferredEdgesNameTheirLine) {
-    // The edge to a later line is written at the end, where the engine rejects its empty label.
+TEST_F(CopyFromFile, BadEdgeToALaterLineFailsWithItsLine) {
     const std::string path =
         WriteFile("late.jsonl", R"({"id":"a","edges":[{"label":"","target":"b"}]})"
                                 "\n"
@@ -362,15 +409,15 @@ TEST_F(CopyFromFile, RejectedDeferredEdgesNameTheirLine) {
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
     EXPECT_TRUE(result.status().message().starts_with("line 1: ")) << result.status().message();
-    EXPECT_TRUE(Contains(result.status().message(), "all 3 entities were loaded"))
+    EXPECT_TRUE(Contains(result.status().message(), "nothing was written"))
         << result.status().message();
-    EXPECT_EQ(Count(), 3u);
+    EXPECT_EQ(Count(), 0u);
 
     auto skipped = CopyFrom(path, "docs", " (ON_ERROR skip)");
     ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
-    EXPECT_TRUE(skipped->message.starts_with("COPY 3 (1 edge skipped: line 1: edges not written"))
+    EXPECT_TRUE(skipped->message.starts_with("COPY 2 (1 line skipped: line 1: edge 0: label"))
         << skipped->message;
-    EXPECT_EQ(OutTargets("a"), std::vector<std::string>{});
+    EXPECT_FALSE(db_->Get("docs", "a").ok());
     EXPECT_EQ(OutTargets("c"), (std::vector<std::string>{"ok:b"}));
     COPY_ASSERT_OK(db_->Verify());
 }
@@ -414,6 +461,12 @@ TEST_F(CopyFromFile, UnreadableFileIsIOError) {
     auto directory = CopyFrom(dir_.path());
     ASSERT_FALSE(directory.ok());
     EXPECT_EQ(directory.status().code(), StatusCode::kIOError) << directory.status().ToString();
+}
+
+TEST_F(CopyFromFile, AFileThatCannotBeReadTwiceIsLoadedInOnePass) {
+    auto result = CopyFrom("/dev/null");
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->message, "COPY 0");
 }
 
 TEST_F(CopyFromFile, MissingCollectionSuggestsAName) {
@@ -528,30 +581,70 @@ TEST_F(CopyToFile, UnwritablePathIsIOError) {
     EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(CopyFromFile, InterruptStopsBetweenChunksKeepingWhatWasWritten) {
-    // ~3 MiB: several chunks of about 1 MiB, so the interrupt lands before the end.
-    std::string content;
+// ~1.5 MiB: two chunks of about 1 MiB, so that an interrupt lands before the end. Line 1 has
+// an edge to the last line.
+std::string ChunkedFile(const std::string& first_line_metadata) {
+    std::string content = R"({"id":"first","metadata":)" + first_line_metadata +
+                          R"(,"edges":[{"label":"to","target":"e5999"}]})"
+                          "\n";
     const std::string padding(200, 'x');
-    for (int row = 0; row < 12000; ++row) {
+    for (int row = 0; row < 6000; ++row) {
         content += R"({"id":"e)" + std::to_string(row) + R"(","vector":[1,2,3],"metadata":{"p":")" +
                    padding + "\"}}\n";
     }
-    const std::string path = WriteFile("big.jsonl", content);
+    return content;
+}
+
+TEST_F(CopyFromFile, InterruptWhileCheckingTheFileWritesNothing) {
+    const std::string path = WriteFile("big.jsonl", ChunkedFile("{}"));
     int polls = 0;
-    session_->set_interrupt([&] { return ++polls >= 2; });
+    session_->set_interrupt([&] { return ++polls >= 1; });
+    auto result = CopyFrom(path);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
+    EXPECT_TRUE(Contains(result.status().message(), "nothing was written"))
+        << result.status().ToString();
+    EXPECT_EQ(Count(), 0u);
+}
+
+TEST_F(CopyFromFile, InterruptWhileWritingStopsAndRunningItAgainFinishes) {
+    const std::string path = WriteFile("big.jsonl", ChunkedFile("{}"));
+    // Stops once the first batch is written.
+    session_->set_interrupt([&] { return Count() > 0; });
     auto result = CopyFrom(path);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
     EXPECT_TRUE(Contains(result.status().message(), "COPY cancelled after line"))
         << result.status().ToString();
+    EXPECT_TRUE(Contains(result.status().message(), "run the same COPY again"))
+        << result.status().ToString();
     const std::uint64_t loaded = Count();
     EXPECT_GT(loaded, 0u);
-    EXPECT_LT(loaded, 12000u);
-    // Running it again without the interrupt finishes the load.
+    EXPECT_LT(loaded, 6001u);
+    // Running it again without the interrupt finishes the load, edges included.
     session_->set_interrupt(nullptr);
     auto again = CopyFrom(path);
     ASSERT_TRUE(again.ok()) << again.status().ToString();
-    EXPECT_EQ(Count(), 12000u);
+    EXPECT_EQ(Count(), 6001u);
+    EXPECT_EQ(OutTargets("first"), std::vector<std::string>{"to:e5999"});
+    COPY_ASSERT_OK(db_->Verify());
+}
+
+// Issue 13: an entity that existed before the COPY, whose line has an edge to a later line, was
+// written without edges first; a COPY stopped before its end left it with no edges at all.
+TEST_F(CopyFromFile, StoppedReloadKeepsTheEdgesOfEntitiesThatExisted) {
+    const std::string path = WriteFile("big.jsonl", ChunkedFile("{}"));
+    ASSERT_TRUE(CopyFrom(path).ok());
+    ASSERT_EQ(OutTargets("first"), std::vector<std::string>{"to:e5999"});
+    // The same file with new metadata on line 1, stopped once line 1's batch is written.
+    const std::string changed = WriteFile("big2.jsonl", ChunkedFile(R"({"v":2})"));
+    session_->set_interrupt([&] { return db_->Get("docs", "first")->metadata == R"({"v":2})"; });
+    auto result = CopyFrom(changed);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
+    ASSERT_EQ(db_->Get("docs", "first")->metadata, R"({"v":2})");
+    EXPECT_EQ(OutTargets("first"), std::vector<std::string>{"to:e5999"});
+    COPY_ASSERT_OK(db_->Verify());
 }
 
 // Issue 12 made the late-edge pass and the write path faster (sorted batches, larger edge
@@ -661,6 +754,77 @@ TEST_F(CopyFromFile, HubWithTwentyThousandInEdgesFromEarlierLinesAndAFullOutList
                              std::to_string(kLeaves) + " to later lines, written at the end in "))
         << progress.back();
     COPY_ASSERT_OK(db_->Verify());
+}
+
+// QuerySession::set_copy_directory (docs/configuration.md, copy_directory).
+class CopyDirectoryTest : public CopyTest {
+  protected:
+    void SetUp() override {
+        CopyTest::SetUp();
+        std::filesystem::create_directories(dir_.Sub("io/sub"));
+        std::filesystem::create_directories(dir_.Sub("outside"));
+        session_->set_copy_directory(dir_.Sub("io"));
+    }
+};
+
+TEST_F(CopyDirectoryTest, RelativePathsResolveUnderIt) {
+    WriteFile("io/sub/in.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
+    auto loaded = Run("COPY docs FROM 'sub/in.jsonl'");
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(Count(), 2u);
+    auto exported = Run("COPY docs TO 'sub/../out.jsonl'");
+    ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+    const std::string text = ReadFile(dir_.Sub("io/out.jsonl"));
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+    // An absolute path inside it works too.
+    auto absolute = Run("COPY docs FROM '" + dir_.Sub("io/out.jsonl") + "'");
+    ASSERT_TRUE(absolute.ok()) << absolute.status().ToString();
+}
+
+TEST_F(CopyDirectoryTest, PathsLeadingOutsideArePermissionDenied) {
+    const std::string outside = WriteFile("outside/x.jsonl", "{\"id\":\"a\"}\n");
+    std::filesystem::create_symlink(outside, dir_.Sub("io/link.jsonl"));
+    std::filesystem::create_directory_symlink(dir_.Sub("outside"), dir_.Sub("io/out-dir"));
+    for (const std::string& statement : std::vector<std::string>{
+             "COPY docs FROM '../outside/x.jsonl'", "COPY docs FROM 'sub/../../outside/x.jsonl'",
+             "COPY docs FROM '" + outside + "'", "COPY docs FROM 'link.jsonl'",
+             "COPY docs FROM 'out-dir/x.jsonl'", "COPY docs FROM '../outside/missing.jsonl'",
+             "COPY docs FROM '.'", "COPY docs TO '../outside/y.jsonl'",
+             "COPY docs TO 'out-dir/y.jsonl'", "COPY docs TO '/tmp/y.jsonl'"}) {
+        auto result = Run(statement);
+        ASSERT_FALSE(result.ok()) << statement;
+        EXPECT_EQ(result.status().code(), StatusCode::kPermissionDenied)
+            << statement << ": " << result.status().ToString();
+        EXPECT_TRUE(Contains(result.status().message(), "copy_directory"))
+            << result.status().message();
+    }
+    EXPECT_EQ(Count(), 0u);
+    EXPECT_FALSE(std::filesystem::exists(dir_.Sub("outside/y.jsonl")));
+    EXPECT_FALSE(std::filesystem::exists(dir_.Sub("outside/y.jsonl.tmp")));
+}
+
+TEST_F(CopyDirectoryTest, ALinkPlantedAtTheTemporaryFileIsNotFollowed) {
+    COPY_ASSERT_OK(db_->Insert("docs", Entity{.id = "a"}));
+    const std::string target = WriteFile("outside/victim", "keep");
+    std::filesystem::create_symlink(target, dir_.Sub("io/e.jsonl.tmp"));
+    auto result = Run("COPY docs TO 'e.jsonl'");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kIOError) << result.status().ToString();
+    EXPECT_EQ(ReadFile(target), "keep");
+}
+
+TEST_F(CopyDirectoryTest, AMissingDirectoryIsFailedPrecondition) {
+    session_->set_copy_directory(dir_.Sub("nope"));
+    auto result = Run("COPY docs TO 'e.jsonl'");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition)
+        << result.status().ToString();
+    EXPECT_TRUE(Contains(result.status().message(), "copy_directory")) << result.status().message();
+    // Unset again: paths are used as given.
+    session_->set_copy_directory("");
+    WriteFile("outside/x.jsonl", "{\"id\":\"a\"}\n");
+    auto loaded = Run("COPY docs FROM '" + dir_.Sub("outside/x.jsonl") + "'");
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
 }
 
 }  // namespace
