@@ -544,6 +544,7 @@ class SelectRunner {
     bool order_by_id_ = false;    // FROM collection ORDER BY id (ascending), the scan's order
     bool input_ordered_ = false;  // rows reach Accept in ORDER BY order
     bool rank_exact_ = false;     // ExactRank: rows without a vector do not rank
+    bool engine_ranked_ = false;  // the vector index returns the rows nearest first
     std::optional<std::size_t> ef_;
     std::optional<SearchStrategy> forced_strategy_;
     std::optional<GraphPlan> forced_graph_plan_;
@@ -1703,6 +1704,7 @@ Result<PlanNode> SelectRunner::RunExactRanking() {
     PHENIX_ASSIGN_OR_RETURN(PlanNode input, RunRows(SIZE_MAX));
     node.estimated_rows = std::min(input.estimated_rows, static_cast<double>(Wanted()));
     node.actual_rows = input.actual_rows;
+    node.millis = input.millis;  // the distances are computed as the rows reach the TopK above
     node.children.push_back(std::move(input));
     return node;
 }
@@ -1712,6 +1714,7 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     if (metric != info_.spec.metric || order_descending_) {
         return RunExactRanking();
     }
+    engine_ranked_ = true;
     const std::size_t k = limit_ ? Wanted() : 10;  // LIMIT + OFFSET nearest
     if (limit_ && *limit_ == 0) {
         PlanNode empty;
@@ -1747,6 +1750,7 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     // the filter's exact row count (the bitmap is built anyway), unless a strategy is forced.
     SearchStrategy strategy = SearchStrategy::kAuto;
     std::string why;
+    std::string costs;  // the alternatives' estimated costs, when the rule weighed them
     const bool filtered = !where_.IsEmpty();
     const double effective_ef = static_cast<double>(std::max<std::size_t>(ef_.value_or(kDefaultEf), k));
     const index::FilterPlannerOptions planner;
@@ -1800,6 +1804,23 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
             }
         }
         why += " (estimated; the engine applies the same rule to the exact count)";
+        // The alternatives the rule weighed, in distances of an exact scan.
+        char buffer[160];
+        std::snprintf(
+            buffer, sizeof buffer,
+            "est. cost in scan distances: exact_scan %s, graph search %s (~%s "
+            "distances x %.0f)",
+            FormatRows(estimated).c_str(),
+            FormatRows(planner.graph_distance_cost * planner.graph_distances_per_ef * effective_ef /
+                       std::max(1e-9, selectivity))
+                .c_str(),
+            FormatRows(planner.graph_distances_per_ef * effective_ef / std::max(1e-9, selectivity))
+                .c_str(),
+            planner.graph_distance_cost);
+        if (estimated > static_cast<double>(planner.exact_scan_max_rows) &&
+            estimated > effective_ef) {
+            costs = buffer;  // below those the rule scans without weighing
+        }
     }
     options.strategy = forced_strategy_.value_or(SearchStrategy::kAuto);
     PlanNode node;
@@ -1816,6 +1837,9 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
                            " (" + std::string(MetricName(metric)) + "), k=" + std::to_string(k) +
                            ", ef=" + (ef_ ? std::to_string(ef) : "collection default"));
     node.details.push_back("why: " + why);
+    if (!costs.empty()) {
+        node.details.push_back(costs);
+    }
     node.estimated_rows = std::min(static_cast<double>(k), estimated);
     if (filtered) {
         node.children.push_back(std::move(filter_node));
@@ -1924,6 +1948,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         order_distance_->variable == end_var_ && end_collection_ == info_.spec.ref.name &&
         OpMetric(order_distance_->op, info_.spec.metric) == info_.spec.metric;
     if (can_search) {
+        engine_ranked_ = true;
         if (!stmt_.limit) {
             return ErrorAt(order_distance_->pos, "ORDER BY distance needs a LIMIT");
         }
@@ -2518,8 +2543,12 @@ std::optional<PlanNode> SelectRunner::OrderNode() const {
     PlanNode node;
     std::string keys;
     for (const auto& [item_index, order] : order_keys_) {
-        keys += (keys.empty() ? "" : ", ") + ToString(order->expr) +
-                (order->is_descending ? " DESC" : "");
+        std::string key = ToString(order->expr);
+        if (const std::size_t bracket = key.find('[');
+            key.size() > 60 && bracket != std::string::npos) {
+            key = key.substr(0, bracket) + "[..]";  // a distance to a long vector literal
+        }
+        keys += (keys.empty() ? "" : ", ") + key + (order->is_descending ? " DESC" : "");
     }
     if (limit_) {
         node.label = "TopK " + std::to_string(Wanted());
@@ -2549,7 +2578,9 @@ Result<QueryResult> SelectRunner::Finish(PlanNode* root) {
     if (std::optional<PlanNode> order = OrderNode(); order && root != nullptr) {
         order->estimated_rows = std::min(root->estimated_rows, static_cast<double>(Wanted()));
         order->actual_rows = static_cast<double>(std::min(out_.size(), Wanted()));
-        order->millis = accept_millis_ + MillisSince(start);
+        // Its own work (projecting, ordering) plus its input's, as every parent's time includes
+        // its children's.
+        order->millis = accept_millis_ + MillisSince(start) + std::max(0.0, root->millis);
         order->children.push_back(std::move(*root));
         *root = std::move(*order);
     }
@@ -2596,9 +2627,10 @@ Result<QueryResult> SelectRunner::Run() {
     std::vector<Row> rows;
     PHENIX_ASSIGN_OR_RETURN(PlanNode plan, PlanAndRun(&rows));
     // The vector and MATCH plans return their rows: ranked by the engine when it ordered them.
+    if (is_match_ || (order_distance_ && !rank_exact_)) {
+        input_ordered_ = order_keys_.empty() || (engine_ranked_ && order_keys_.size() == 1);
+    }
     if (!rows.empty()) {
-        input_ordered_ = order_keys_.empty() || (order_distance_ && order_keys_.size() == 1 &&
-                                                 rows[0].engine_distance.has_value());
         bool done = false;
         for (Row& row : rows) {
             PHENIX_RETURN_IF_ERROR(Accept(std::move(row), &done));
@@ -2606,8 +2638,6 @@ Result<QueryResult> SelectRunner::Run() {
                 break;
             }
         }
-    } else if (is_match_ || order_distance_) {
-        input_ordered_ = order_keys_.empty();
     }
     PlanNode root;
     if (mode_ == ExplainMode::kExplain) {
