@@ -53,6 +53,8 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+// Integer sums: 128 bits hold any sum of 2^64 int64 values exactly (a GCC/Clang extension).
+__extension__ typedef __int128 WideInt;
 
 constexpr std::size_t kDefaultEf = 64;
 
@@ -468,7 +470,7 @@ class SelectRunner {
         std::uint64_t count = 0;
         double sum = 0;
         bool all_int = true;
-        __int128 int_sum = 0;
+        WideInt int_sum = 0;
         std::optional<QueryValue> best;
     };
     struct Group {
