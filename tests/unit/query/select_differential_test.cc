@@ -368,7 +368,7 @@ class SelectDifferentialTest : public DbTest {
                 keys.emplace_back(column, gen.Chance(0.4));
             }
         }
-        std::shuffle(keys.begin(), keys.end(), std::mt19937(gen.Int(0, 1000)));
+        std::shuffle(keys.begin(), keys.end(), std::mt19937(static_cast<std::uint32_t>(gen.Int(0, 1000))));
         const bool has_id = std::any_of(keys.begin(), keys.end(),
                                         [](const auto& key) { return key.first == "id"; });
         if (!distinct && !has_id) {

@@ -136,7 +136,7 @@ TEST_F(SelectExecutionTest, OrderByLimitIsATopKThatMatchesAFullSort) {
                 std::to_string(limit) + " OFFSET " + std::to_string(offset));
             const std::size_t begin = std::min(offset, full.size());
             const std::size_t end = std::min(full.size(), offset + limit);
-            EXPECT_EQ(top, Lines(full.begin() + begin, full.begin() + end))
+            EXPECT_EQ(top, Lines(full.begin() + static_cast<std::ptrdiff_t>(begin), full.begin() + static_cast<std::ptrdiff_t>(end)))
                 << limit << " " << offset;
         }
     }
