@@ -400,16 +400,17 @@ void AppendHits(std::vector<SearchHit> hits, const std::optional<Entity>& start,
     }
 }
 
-// `terms` joined by AND (terms is not empty).
+// `terms` joined by AND as one flat chain (terms is not empty).
 Expr Conjunction(const std::vector<const Expr*>& terms) {
-    Expr conjunction = *terms[0];
-    for (std::size_t idx = 1; idx < terms.size(); ++idx) {
-        Expr both;
-        both.kind = ExprKind::kBinary;
-        both.op = Op::kAnd;
-        both.pos = conjunction.pos;
-        both.children = {std::move(conjunction), *terms[idx]};
-        conjunction = std::move(both);
+    if (terms.size() == 1) {
+        return *terms[0];
+    }
+    Expr conjunction;
+    conjunction.kind = ExprKind::kBinary;
+    conjunction.op = Op::kAnd;
+    conjunction.pos = terms[0]->pos;
+    for (const Expr* term : terms) {
+        conjunction.children.push_back(*term);
     }
     return conjunction;
 }

@@ -155,8 +155,10 @@ class Binder {
                         const Expr* node = stack.back();
                         stack.pop_back();
                         if (node->kind == ExprKind::kBinary && node->op == expr.op) {
-                            stack.push_back(&node->children[1]);
-                            stack.push_back(&node->children[0]);
+                            for (auto child = node->children.rbegin();
+                                 child != node->children.rend(); ++child) {
+                                stack.push_back(&*child);
+                            }
                         } else {
                             operands.push_back(node);
                         }
@@ -478,8 +480,9 @@ std::vector<const Expr*> SplitConjuncts(const Expr& expr) {
         const Expr* node = stack.back();
         stack.pop_back();
         if (node->kind == ExprKind::kBinary && node->op == Op::kAnd) {
-            stack.push_back(&node->children[1]);
-            stack.push_back(&node->children[0]);
+            for (auto child = node->children.rbegin(); child != node->children.rend(); ++child) {
+                stack.push_back(&*child);
+            }
         } else {
             out.push_back(node);
         }
