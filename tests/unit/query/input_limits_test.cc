@@ -223,5 +223,24 @@ TEST_F(InputLimitsTest, FlatChainsOfManyTermsRunEverywhere) {
     EXPECT_EQ(Run("DELETE FROM docs WHERE " + Chain(" OR ", 5000)).affected, 3u);
 }
 
+// Issue 13: an id given twice in one INSERT failed with "batch operation 2 (insert 'a' ...):
+// entity 'a' already exists", which is not true of the database.
+TEST_F(InputLimitsTest, IdTwiceInOneInsertSaysSo) {
+    const Status status = Fail("INSERT INTO docs (id) VALUES ('a'), ('b'),\n  ('a')");
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.ToString();
+    EXPECT_EQ(status.message(),
+              "line 2, column 4: id \"a\" appears twice in this INSERT (rows 1 and 3)");
+    Result<Entity> a = db_->Get("docs", "a");
+    EXPECT_EQ(a.status().code(), StatusCode::kNotFound);
+    // Through parameters too.
+    const Status from_params = Fail("INSERT INTO docs (id) VALUES ($1), ($2)",
+                                    {{"1", QueryValue::String("x")}, {"2", QueryValue::String("x")}});
+    EXPECT_NE(from_params.message().find("id \"x\" appears twice in this INSERT (rows 1 and 2)"),
+              std::string::npos)
+        << from_params.message();
+    // An id that is already stored is still AlreadyExists.
+    EXPECT_EQ(Fail("INSERT INTO docs (id) VALUES ('d1')").code(), StatusCode::kAlreadyExists);
+}
+
 }  // namespace
 }  // namespace phenix
