@@ -914,10 +914,12 @@ Result<QueryResult> ExecuteInsert(ExecContext& ctx, const InsertStmt& stmt) {
                 PHENIX_ASSIGN_OR_RETURN(entity.id, IdValue(value, ctx.params));
                 const auto [first, is_new] = row_of_id.try_emplace(entity.id, row_idx + 1);
                 if (!is_new && stmt.on_conflict == ConflictAction::kError) {
-                    return ErrorAt(value.pos, "id " + Quoted(QueryValue::String(entity.id)) +
-                                                  " appears twice in this INSERT (rows " +
-                                                  std::to_string(first->second) + " and " +
-                                                  std::to_string(row_idx + 1) + ")");
+                    // AlreadyExists, as before: the id is taken, by this statement's own row.
+                    return Status::AlreadyExists(PositionedMessage(
+                        value.pos, "id " + Quoted(QueryValue::String(entity.id)) +
+                                       " appears twice in this INSERT (rows " +
+                                       std::to_string(first->second) + " and " +
+                                       std::to_string(row_idx + 1) + ")"));
                 }
             } else if (column == kVectorColumn) {
                 PHENIX_ASSIGN_OR_RETURN(entity.vector, VectorValue(value, ctx.params, info));
