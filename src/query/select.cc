@@ -1987,6 +1987,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         graph.max_hops = max_hops_;
         graph.direction = direction_;
         graph.edges = edge_match_;
+        graph.include_start = true;  // a walk that returns to the start reaches it (self-loops)
         options.graph = std::move(graph);
         const NodeNeeds needs = Needs(end_var_, /*engine_orders=*/true);
         options.include_metadata = needs.metadata;
@@ -2088,6 +2089,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         spec.max_hops = max_hops_;
         spec.direction = direction_;
         spec.edges = edge_match_;
+        spec.include_cycles = true;  // a path back to the start (a self-loop) is a row too
         if (stop_early && limit_) {
             spec.limit = Wanted();
         }
@@ -2133,7 +2135,9 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         spec.max_hops = max_hops_;
         spec.direction = direction_;
         spec.edges = edge_match_;
-        spec.include_start = min_hops_ == 0;
+        // The start is a row when a walk in the hop range returns to it (a self-loop, a cycle),
+        // or min_hops is 0: it is reached like any other entity.
+        spec.include_start = true;
         spec.end_collection = end_collection_;
         spec.filter = where_.filter_json;
         spec.filter_ids = where_.ids;
