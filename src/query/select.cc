@@ -1102,8 +1102,10 @@ Status SelectRunner::BindHaving(const Expr& expr) {
             return BindHaving(expr.children[0]);
         case ExprKind::kBinary:
             if (expr.op == Op::kAnd || expr.op == Op::kOr) {
-                PHENIX_RETURN_IF_ERROR(BindHaving(expr.children[0]));
-                return BindHaving(expr.children[1]);
+                for (const Expr& child : expr.children) {  // a chain of two or more terms
+                    PHENIX_RETURN_IF_ERROR(BindHaving(child));
+                }
+                return Status::Ok();
             }
             if (expr.op >= Op::kEq && expr.op <= Op::kGe) {
                 PHENIX_RETURN_IF_ERROR(BindHavingValue(expr.children[0]));
@@ -1179,17 +1181,25 @@ Result<QueryValue> SelectRunner::EvalOutput(const Expr& expr,
             return from(value ? std::optional<bool>(!*value) : std::nullopt);
         }
         case ExprKind::kBinary: {
+            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
+                // A chain of two or more terms: false AND x is false, true OR x is true, else
+                // UNKNOWN if a term is.
+                const bool is_and = expr.op == Op::kAnd;
+                bool is_decided = false;  // a false term (AND) or a true one (OR)
+                bool is_unknown = false;
+                for (const Expr& child : expr.children) {
+                    PHENIX_ASSIGN_OR_RETURN(QueryValue term, EvalOutput(child, row));
+                    const std::optional<bool> value = truth(term);
+                    is_decided = is_decided || (value && *value != is_and);
+                    is_unknown = is_unknown || !value;
+                }
+                if (is_decided) {
+                    return QueryValue::Bool(!is_and);
+                }
+                return is_unknown ? QueryValue::Null() : QueryValue::Bool(is_and);
+            }
             PHENIX_ASSIGN_OR_RETURN(QueryValue left, EvalOutput(expr.children[0], row));
             PHENIX_ASSIGN_OR_RETURN(QueryValue right, EvalOutput(expr.children[1], row));
-            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
-                const std::optional<bool> a = truth(left);
-                const std::optional<bool> b = truth(right);
-                const bool is_and = expr.op == Op::kAnd;
-                if ((a && *a != is_and) || (b && *b != is_and)) {
-                    return QueryValue::Bool(!is_and);  // false AND x, true OR x
-                }
-                return a && b ? QueryValue::Bool(is_and) : QueryValue::Null();
-            }
             const std::optional<int> cmp = compare(left, right);
             if (!cmp) {
                 return QueryValue::Null();

@@ -246,6 +246,27 @@ TEST_F(InputLimitsTest, IdTwiceInOneInsertSaysSo) {
         << stored.message();
 }
 
+// A flat chain of three or more terms is one node: HAVING must look at every term, not two.
+TEST_F(InputLimitsTest, HavingEvaluatesEveryTermOfAChain) {
+    Run("INSERT INTO docs (id, metadata) VALUES ('h1', {\"g\": \"a\", \"n\": 1}), "
+        "('h2', {\"g\": \"a\", \"n\": 5}), ('h3', {\"g\": \"b\", \"n\": 9})");
+    auto groups = [&](std::string_view having) {
+        std::vector<std::string> out;
+        for (const auto& row :
+             Run("SELECT metadata.g, count(*) AS c FROM docs WHERE exists(metadata.g) GROUP BY "
+                 "metadata.g HAVING " +
+                 std::string(having) + " ORDER BY metadata.g")
+                 .rows) {
+            out.push_back(row[0].ToText());
+        }
+        return out;
+    };
+    using Ids = std::vector<std::string>;
+    EXPECT_EQ(groups("c >= 1 AND c >= 1 AND c > 1"), (Ids{"a"}));
+    EXPECT_EQ(groups("c > 5 OR c > 5 OR max(metadata.n) >= 9"), (Ids{"b"}));
+    EXPECT_EQ(groups("c > 5 OR c > 5 OR c > 5 OR c = 2"), (Ids{"a"}));
+}
+
 // `levels` chains nested in one another, alternating OR and AND, around a comparison.
 std::string NestedConditions(int levels) {
     std::string out = "metadata.n != 0";
