@@ -161,6 +161,9 @@ struct PathSpec {
     EdgeMatch edges;
     /// At most this many paths (0: Options::max_traversal_paths).
     std::size_t limit = 0;
+    /// Without end_id: also the paths that return to the start with their last hop (cycles; a
+    /// self-loop is one of one edge). With end_id equal to the start they are always included.
+    bool include_cycles = false;
 };
 
 struct PathNode {
@@ -201,6 +204,9 @@ struct GraphConstraint {
     std::uint32_t max_hops = 1;
     EdgeDirection direction = EdgeDirection::kOut;
     EdgeMatch edges;
+    /// Include the start entity when a walk in range returns to it (a self-loop, a cycle) or
+    /// min_hops == 0, as TraversalSpec::include_start does.
+    bool include_start = false;
 };
 
 }  // namespace phenix

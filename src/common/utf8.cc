@@ -6,6 +6,10 @@
 namespace phenix {
 
 bool IsValidUtf8(std::string_view s) {
+    return FindInvalidUtf8(s) == std::string_view::npos;
+}
+
+std::size_t FindInvalidUtf8(std::string_view s) {
     std::size_t pos = 0;
     const std::size_t n = s.size();
     while (pos < n) {
@@ -30,24 +34,24 @@ bool IsValidUtf8(std::string_view s) {
             cp = c & 0x07u;
             min_cp = 0x10000;
         } else {
-            return false;
+            return pos;
         }
         if (n - pos < len) {
-            return false;
+            return pos;
         }
         for (std::size_t k = 1; k < len; ++k) {
             auto cc = static_cast<std::uint8_t>(s[pos + k]);
             if ((cc & 0xc0) != 0x80) {
-                return false;
+                return pos;
             }
             cp = (cp << 6) | (cc & 0x3fu);
         }
         if (cp < min_cp || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return false;
+            return pos;
         }
         pos += len;
     }
-    return true;
+    return std::string_view::npos;
 }
 
 bool HasControlCharacter(std::string_view s) {

@@ -513,7 +513,7 @@ Result<DatabaseImpl::GraphPlanChoice> DatabaseImpl::ChooseGraphPlan(
     const GraphConstraint& constraint = *options.graph;
     GraphPlanChoice choice;
     PHENIX_ASSIGN_OR_RETURN(choice.spec, ResolveGraphConstraint(handle, constraint,
-                                                                /*include_start=*/false, view));
+                                                                constraint.include_start, view));
     PHENIX_ASSIGN_OR_RETURN(graph::NeighbourhoodEstimate estimate,
                             graph::EstimateNeighbourhood(source, choice.spec));
     choice.estimated_rows = std::min(estimate.nodes, static_cast<double>(rows_in_collection));
@@ -903,7 +903,8 @@ Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collect
                               .min_hops = spec.min_hops,
                               .max_hops = spec.max_hops,
                               .direction = ToDirection(spec.direction),
-                              .edge = std::move(predicate)};
+                              .edge = std::move(predicate),
+                              .include_cycles = spec.include_cycles};
     PHENIX_ASSIGN_OR_RETURN(graph::FindPathsResult found,
                             graph::FindPaths(source, path_spec, limits));
     PathsResponse response;

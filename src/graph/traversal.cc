@@ -606,7 +606,8 @@ Result<FindPathsResult> FindPaths(AdjacencySource& source, const PathSpec& spec,
                       spec.include_properties);
     walker.KeepLists();
     PropertiesReader properties_reader(source);
-    const bool closes_cycle = spec.end.has_value() && *spec.end == spec.start;
+    const bool closes_cycle =
+        spec.end.has_value() ? *spec.end == spec.start : spec.include_cycles;
 
     FindPathsResult result;
     std::vector<NodeRef> path_nodes{spec.start};

@@ -145,6 +145,7 @@ struct PathSpec {
     Direction direction = Direction::kOut;
     EdgePredicate edge;
     bool include_properties = true;  // fill PathStep::properties (asks the source for them)
+    bool include_cycles = false;     // with no end: also paths that return to the start
 };
 
 struct FindPathsResult {
@@ -153,9 +154,9 @@ struct FindPathsResult {
     std::uint64_t edges_examined = 0;
 };
 
-// Simple paths from spec.start: no node repeats, except that when end == start a path may
-// return to the start with its last hop (a cycle); with no end, or another end, a path never
-// returns to the start. Lengths lie in [min_hops, max_hops] (min_hops == 0 admits the one-node
+// Simple paths from spec.start: no node repeats, except that when end == start (or with no end
+// and include_cycles) a path may return to the start with its last hop (a cycle; a self-loop is
+// one of one hop); otherwise a path never returns to the start. Lengths lie in [min_hops, max_hops] (min_hops == 0 admits the one-node
 // path [start] when it may end there); with `end` set only paths that end there are returned.
 // Order: depth-first, edges in source order (kOut before kIn under kBoth), a path before its
 // extensions. Under kBoth a self-loop is followed once (as an out-edge), not twice.

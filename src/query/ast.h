@@ -42,7 +42,7 @@ enum class ExprKind {
     kStar,    // * in a select list
     kCall,    // text: function name (lowercased); children: arguments; is_star: count(*)
     kUnary,   // op (kNot); children[0]
-    kBinary,  // op; children[0], children[1]
+    kBinary,  // op; children[0], children[1]; kAnd/kOr: two or more children (a flat chain)
     kIn,      // children[0] [NOT] IN (children[1..]); is_negated
     kIsNull,  // children[0] IS [NOT] NULL; is_negated
     kIsBool,  // children[0] IS [NOT] TRUE|FALSE; bool_value, is_negated

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -894,6 +895,9 @@ Result<QueryResult> ExecuteInsert(ExecContext& ctx, const InsertStmt& stmt) {
     }
 
     WriteBatch batch;
+    // The row (1-based) each id was first given in: the batch would report a repeated id as
+    // "already exists", which is not true of the database. (ON CONFLICT has its own rule.)
+    std::unordered_map<std::string, std::size_t> row_of_id;
     for (std::size_t row_idx = 0; row_idx < stmt.rows.size(); ++row_idx) {
         const std::vector<Expr>& row = stmt.rows[row_idx];
         if (row.size() != stmt.columns.size()) {
@@ -908,6 +912,15 @@ Result<QueryResult> ExecuteInsert(ExecContext& ctx, const InsertStmt& stmt) {
             const Expr& value = row[column_idx];
             if (column == kIdColumn) {
                 PHENIX_ASSIGN_OR_RETURN(entity.id, IdValue(value, ctx.params));
+                const auto [first, is_new] = row_of_id.try_emplace(entity.id, row_idx + 1);
+                if (!is_new && stmt.on_conflict == ConflictAction::kError) {
+                    // AlreadyExists, as before: the id is taken, by this statement's own row.
+                    return Status::AlreadyExists(PositionedMessage(
+                        value.pos, "id " + Quoted(QueryValue::String(entity.id)) +
+                                       " appears twice in this INSERT (rows " +
+                                       std::to_string(first->second) + " and " +
+                                       std::to_string(row_idx + 1) + ")"));
+                }
             } else if (column == kVectorColumn) {
                 PHENIX_ASSIGN_OR_RETURN(entity.vector, VectorValue(value, ctx.params, info));
             } else if (column == kMetadataColumn) {

@@ -216,23 +216,27 @@ Expr MakeExplicitNull(const Expr& path) {
 // associative, so nested chains flatten into one, as a person would write them.
 void AppendFlattened(Op op, Expr expr, std::vector<Expr>& terms) {
     if (expr.kind == ExprKind::kBinary && expr.op == op) {
-        AppendFlattened(op, std::move(expr.children[0]), terms);
-        AppendFlattened(op, std::move(expr.children[1]), terms);
+        for (Expr& child : expr.children) {
+            AppendFlattened(op, std::move(child), terms);
+        }
         return;
     }
     terms.push_back(std::move(expr));
 }
 
-// a op b op c, nested to the left as the parser builds it. `terms` is not empty.
+// a op b op c as one flat chain, as the parser builds it. `terms` is not empty.
 Expr Chain(Op op, std::vector<Expr> terms) {
     std::vector<Expr> flat;
     for (Expr& term : terms) {
         AppendFlattened(op, std::move(term), flat);
     }
-    Expr out = std::move(flat[0]);
-    for (std::size_t idx = 1; idx < flat.size(); ++idx) {
-        out = MakeBinary(op, std::move(out), std::move(flat[idx]));
+    if (flat.size() == 1) {
+        return std::move(flat[0]);
     }
+    Expr out;
+    out.kind = ExprKind::kBinary;
+    out.op = op;
+    out.children = std::move(flat);
     return out;
 }
 

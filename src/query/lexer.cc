@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace phenix::query {
 namespace {
 
@@ -21,6 +23,11 @@ bool IsWordStart(char c) {
 bool IsWordChar(char c) {
     return IsWordStart(c) || IsDigit(c);
 }
+std::string HexByte(unsigned char byte) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    return {kHex[byte >> 4], kHex[byte & 0xf]};
+}
+
 bool IsSpace(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
@@ -143,19 +150,27 @@ class Lexer {
 
     // A balanced JSON object or array, scanned without recursion; its content is checked later by
     // the document module, here only braces, brackets and strings matter.
+    // Nesting past kMaxJsonLiteralDepth is refused here, before any recursive JSON code (the
+    // parser, the serializer) sees the literal.
     Status LexJson(Token& token) {
         token.kind = TokenKind::kJson;
         std::vector<char> closers;
+        std::size_t max_depth = 0;
+        SourcePos too_deep_pos;  // the first bracket past the limit
         while (true) {
             if (AtEnd()) {
                 return Status::InvalidArgument(
                     PositionedMessage(token.pos, "unterminated JSON literal"));
             }
             char c = Peek();
-            if (c == '{') {
-                closers.push_back('}');
-            } else if (c == '[') {
-                closers.push_back(']');
+            if (c == '{' || c == '[') {
+                closers.push_back(c == '{' ? '}' : ']');
+                if (closers.size() > max_depth) {
+                    max_depth = closers.size();
+                    if (max_depth == kMaxJsonLiteralDepth + 1) {
+                        too_deep_pos = pos_;
+                    }
+                }
             } else if (c == '}' || c == ']') {
                 if (closers.empty() || closers.back() != c) {
                     return Status::InvalidArgument(PositionedMessage(
@@ -164,6 +179,12 @@ class Lexer {
                 closers.pop_back();
                 if (closers.empty()) {
                     Advance();
+                    if (max_depth > kMaxJsonLiteralDepth) {
+                        return Status::InvalidArgument(PositionedMessage(
+                            too_deep_pos, "JSON literal is nested " + std::to_string(max_depth) +
+                                              " levels deep; the limit is " +
+                                              std::to_string(kMaxJsonLiteralDepth)));
+                    }
                     return Status::Ok();
                 }
             } else if (c == '"') {
@@ -259,11 +280,6 @@ class Lexer {
         return Status::InvalidArgument(PositionedMessage(token.pos, "unexpected " + shown));
     }
 
-    static std::string HexByte(unsigned char byte) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        return {kHex[byte >> 4], kHex[byte & 0xf]};
-    }
-
     std::string_view text_;
     SourcePos pos_;
 };
@@ -280,6 +296,23 @@ Result<std::vector<Token>> Lex(std::string_view text) {
         return Status::InvalidArgument("query text of " + std::to_string(text.size()) +
                                        " bytes is longer than the limit of " +
                                        std::to_string(kMaxQueryBytes));
+    }
+    if (std::size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
+        // Strings reach JSON documents, ids and labels, which are UTF-8: refuse the text whole
+        // (as PostgreSQL does) rather than let a literal be stored altered or fail deep inside.
+        SourcePos pos;
+        for (std::size_t idx = 0; idx < bad; ++idx) {
+            if (text[idx] == '\n') {
+                ++pos.line;
+                pos.column = 1;
+            } else {
+                ++pos.column;
+            }
+        }
+        pos.offset = static_cast<std::uint32_t>(bad);
+        return Status::InvalidArgument(
+            PositionedMessage(pos, "the query text is not valid UTF-8 (byte 0x" +
+                                       HexByte(static_cast<unsigned char>(text[bad])) + ")"));
     }
     return Lexer(text).Run();
 }

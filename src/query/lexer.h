@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include <phenix/limits.h>
 #include <phenix/result.h>
 
 #include "query/ast.h"
@@ -22,6 +23,12 @@ namespace phenix::query {
 
 /// Longest query text accepted (larger inputs fail with InvalidArgument).
 inline constexpr std::size_t kMaxQueryBytes = std::size_t{16} << 20;
+
+/// Deepest JSON literal accepted: the engine's limit on metadata and edge properties
+/// (limits::kMaxJsonDepth), plus the array and object an `edges` literal wraps properties in.
+/// Deeper literals could never be stored, and would overflow the stack of recursive JSON code.
+inline constexpr std::size_t kMaxJsonLiteralDepth =
+    static_cast<std::size_t>(limits::kMaxJsonDepth) + 2;
 
 enum class TokenKind {
     kEnd,
@@ -43,8 +50,9 @@ struct Token {
 };
 
 /// Tokenizes `text`, ending with a kEnd token. InvalidArgument "line L, column C: ..." for an
-/// unterminated string, identifier, comment or JSON literal, a bad character, a bare `$`, or
-/// text longer than kMaxQueryBytes.
+/// unterminated string, identifier, comment or JSON literal, a JSON literal nested deeper than
+/// kMaxJsonLiteralDepth, a bad character, a bare `$`, text that is not valid UTF-8, or text
+/// longer than kMaxQueryBytes.
 Result<std::vector<Token>> Lex(std::string_view text);
 
 /// Levenshtein distance between two words (for "did you mean"; callers cap the lengths).

@@ -113,8 +113,9 @@ class Parser {
     }
 
   private:
-    // Counts the depth of the expression tree being built (parentheses, NOT, and each link of an
-    // operator chain, which nests the tree to the left) and gives it back on exit.
+    // Counts the depth of the expression tree being built (parentheses, NOT, an AND or OR chain
+    // as a whole, and each link of a distance-operator chain, which nests the tree to the left)
+    // and gives it back on exit.
     class DepthGuard {
       public:
         explicit DepthGuard(int& depth) : depth_(depth) {}
@@ -773,30 +774,30 @@ class Parser {
         return expr;
     }
 
-    Result<Expr> ParseOr() {
-        DepthGuard guard(depth_);
-        PHENIX_ASSIGN_OR_RETURN(Expr left, ParseAnd());
-        while (AcceptKeyword("OR")) {
-            if (!guard.Add()) {
-                return TooDeep();
-            }
-            PHENIX_ASSIGN_OR_RETURN(Expr right, ParseAnd());
-            left = MakeBinary(Op::kOr, std::move(left), std::move(right));
-        }
-        return left;
-    }
+    // `a OR b OR c` (and AND) is one node with a child per operand: a flat chain adds one level
+    // of nesting however long it is, so later stages never recurse once per term.
+    Result<Expr> ParseOr() { return ParseChain(Op::kOr, "OR", &Parser::ParseAnd); }
+    Result<Expr> ParseAnd() { return ParseChain(Op::kAnd, "AND", &Parser::ParseNot); }
 
-    Result<Expr> ParseAnd() {
-        DepthGuard guard(depth_);
-        PHENIX_ASSIGN_OR_RETURN(Expr left, ParseNot());
-        while (AcceptKeyword("AND")) {
-            if (!guard.Add()) {
-                return TooDeep();
-            }
-            PHENIX_ASSIGN_OR_RETURN(Expr right, ParseNot());
-            left = MakeBinary(Op::kAnd, std::move(left), std::move(right));
+    Result<Expr> ParseChain(Op op, std::string_view keyword, Result<Expr> (Parser::*operand)()) {
+        PHENIX_ASSIGN_OR_RETURN(Expr first, (this->*operand)());
+        if (!IsKeyword(Cur(), keyword)) {
+            return first;
         }
-        return left;
+        DepthGuard guard(depth_);
+        if (!guard.Add()) {
+            return TooDeep();
+        }
+        Expr chain;
+        chain.kind = ExprKind::kBinary;
+        chain.op = op;
+        chain.pos = first.pos;
+        chain.children.push_back(std::move(first));
+        while (AcceptKeyword(keyword)) {
+            PHENIX_ASSIGN_OR_RETURN(Expr next, (this->*operand)());
+            chain.children.push_back(std::move(next));
+        }
+        return chain;
     }
 
     Result<Expr> ParseNot() {

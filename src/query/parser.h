@@ -7,7 +7,8 @@
 //
 // Errors are InvalidArgument "line L, column C: expected X, found Y", with "; did you mean K?"
 // when the word found is within edit distance 2 of an expected keyword K. Expression nesting
-// (parentheses, NOT) is capped at kMaxExpressionDepth, so no input recurses without bound, and
+// (parentheses, NOT; a flat AND/OR chain of any length counts once, as one node with a child per
+// term) is capped at kMaxExpressionDepth, so no input recurses without bound, and
 // text longer than kMaxQueryBytes (lexer.h) is rejected.
 //
 // Thread safety: pure functions.

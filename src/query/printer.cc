@@ -217,6 +217,17 @@ std::string ExprText(const Expr& expr) {
             return "NOT " + ChildText(expr.children[0], kLevelNot);
         case ExprKind::kBinary: {
             int level = Level(expr);
+            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
+                // A flat chain; a nested chain of the same operator keeps its parentheses.
+                std::string out;
+                for (std::size_t idx = 0; idx < expr.children.size(); ++idx) {
+                    if (idx > 0) {
+                        out += expr.op == Op::kAnd ? " AND " : " OR ";
+                    }
+                    out += ChildText(expr.children[idx], level + 1);
+                }
+                return out;
+            }
             // Left-associative chains keep their shape; comparisons do not chain.
             int left_level = level == kLevelCompare ? level + 1 : level;
             return ChildText(expr.children[0], left_level) + " " + std::string(OpText(expr.op)) +

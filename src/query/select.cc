@@ -402,16 +402,17 @@ void AppendHits(std::vector<SearchHit> hits, const std::optional<Entity>& start,
     }
 }
 
-// `terms` joined by AND (terms is not empty).
+// `terms` joined by AND as one flat chain (terms is not empty).
 Expr Conjunction(const std::vector<const Expr*>& terms) {
-    Expr conjunction = *terms[0];
-    for (std::size_t idx = 1; idx < terms.size(); ++idx) {
-        Expr both;
-        both.kind = ExprKind::kBinary;
-        both.op = Op::kAnd;
-        both.pos = conjunction.pos;
-        both.children = {std::move(conjunction), *terms[idx]};
-        conjunction = std::move(both);
+    if (terms.size() == 1) {
+        return *terms[0];
+    }
+    Expr conjunction;
+    conjunction.kind = ExprKind::kBinary;
+    conjunction.op = Op::kAnd;
+    conjunction.pos = terms[0]->pos;
+    for (const Expr* term : terms) {
+        conjunction.children.push_back(*term);
     }
     return conjunction;
 }
@@ -1103,8 +1104,10 @@ Status SelectRunner::BindHaving(const Expr& expr) {
             return BindHaving(expr.children[0]);
         case ExprKind::kBinary:
             if (expr.op == Op::kAnd || expr.op == Op::kOr) {
-                PHENIX_RETURN_IF_ERROR(BindHaving(expr.children[0]));
-                return BindHaving(expr.children[1]);
+                for (const Expr& child : expr.children) {  // a chain of two or more terms
+                    PHENIX_RETURN_IF_ERROR(BindHaving(child));
+                }
+                return Status::Ok();
             }
             if (expr.op >= Op::kEq && expr.op <= Op::kGe) {
                 PHENIX_RETURN_IF_ERROR(BindHavingValue(expr.children[0]));
@@ -1180,17 +1183,25 @@ Result<QueryValue> SelectRunner::EvalOutput(const Expr& expr,
             return from(value ? std::optional<bool>(!*value) : std::nullopt);
         }
         case ExprKind::kBinary: {
+            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
+                // A chain of two or more terms: false AND x is false, true OR x is true, else
+                // UNKNOWN if a term is.
+                const bool is_and = expr.op == Op::kAnd;
+                bool is_decided = false;  // a false term (AND) or a true one (OR)
+                bool is_unknown = false;
+                for (const Expr& child : expr.children) {
+                    PHENIX_ASSIGN_OR_RETURN(QueryValue term, EvalOutput(child, row));
+                    const std::optional<bool> value = truth(term);
+                    is_decided = is_decided || (value && *value != is_and);
+                    is_unknown = is_unknown || !value;
+                }
+                if (is_decided) {
+                    return QueryValue::Bool(!is_and);
+                }
+                return is_unknown ? QueryValue::Null() : QueryValue::Bool(is_and);
+            }
             PHENIX_ASSIGN_OR_RETURN(QueryValue left, EvalOutput(expr.children[0], row));
             PHENIX_ASSIGN_OR_RETURN(QueryValue right, EvalOutput(expr.children[1], row));
-            if (expr.op == Op::kAnd || expr.op == Op::kOr) {
-                const std::optional<bool> a = truth(left);
-                const std::optional<bool> b = truth(right);
-                const bool is_and = expr.op == Op::kAnd;
-                if ((a && *a != is_and) || (b && *b != is_and)) {
-                    return QueryValue::Bool(!is_and);  // false AND x, true OR x
-                }
-                return a && b ? QueryValue::Bool(is_and) : QueryValue::Null();
-            }
             const std::optional<int> cmp = compare(left, right);
             if (!cmp) {
                 return QueryValue::Null();
@@ -1988,6 +1999,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         graph.max_hops = max_hops_;
         graph.direction = direction_;
         graph.edges = edge_match_;
+        graph.include_start = true;  // a walk that returns to the start reaches it (self-loops)
         options.graph = std::move(graph);
         const NodeNeeds needs = Needs(end_var_, /*engine_orders=*/true);
         options.include_metadata = needs.metadata;
@@ -2089,6 +2101,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         spec.max_hops = max_hops_;
         spec.direction = direction_;
         spec.edges = edge_match_;
+        spec.include_cycles = true;  // a path back to the start (a self-loop) is a row too
         if (stop_early && limit_) {
             spec.limit = Wanted();
         }
@@ -2134,7 +2147,9 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         spec.max_hops = max_hops_;
         spec.direction = direction_;
         spec.edges = edge_match_;
-        spec.include_start = min_hops_ == 0;
+        // The start is a row when a walk in the hop range returns to it (a self-loop, a cycle),
+        // or min_hops is 0: it is reached like any other entity.
+        spec.include_start = true;
         spec.end_collection = end_collection_;
         spec.filter = where_.filter_json;
         spec.filter_ids = where_.ids;

@@ -7,13 +7,15 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
-#include <system_error>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/utf8.h"
+#include "document/json.h"
 #include "query/exec.h"
 #include "query/json_value.h"
 #include "query/lexer.h"
@@ -87,6 +89,13 @@ std::string FormatFloat(float value) {
 }  // namespace
 
 Result<QueryValue> QueryValue::FromJson(std::string_view json_text) {
+    // Serializing a value back (kJson text) recurses once per level: bound the depth first.
+    if (const int depth = document::JsonNestingDepth(json_text);
+        static_cast<std::size_t>(depth) > query::kMaxJsonLiteralDepth) {
+        return Status::InvalidArgument("JSON is nested " + std::to_string(depth) +
+                                       " levels deep; the limit is " +
+                                       std::to_string(query::kMaxJsonLiteralDepth));
+    }
     nlohmann::json json = nlohmann::json::parse(json_text, nullptr, false);
     if (json.is_discarded()) {
         return Status::InvalidArgument("not valid JSON: " + std::string(json_text.substr(0, 60)));
@@ -169,8 +178,8 @@ QueryValue QueryValueFromJson(const nlohmann::json& json) {
         case nlohmann::json::value_t::string:
             return QueryValue::String(json.get<std::string>());
         default:
-            return QueryValue::Json(json.dump(-1, ' ', false,
-                                              nlohmann::json::error_handler_t::replace));
+            return QueryValue::Json(
+                json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
 }
 
@@ -259,7 +268,23 @@ Result<QueryValue> EvalConstant(const Expr& expr, const QueryParams& params) {
             if (it == params.end()) {
                 return ErrorAt(expr.pos, "no value was given for parameter $" + expr.text);
             }
-            return it->second;
+            // Parameters bypass the lexer's checks on literals: make the same ones here.
+            const QueryValue& value = it->second;
+            if ((value.type == QueryValue::Type::kString ||
+                 value.type == QueryValue::Type::kJson) &&
+                !IsValidUtf8(value.text)) {
+                return ErrorAt(expr.pos, "parameter $" + expr.text + " is not valid UTF-8");
+            }
+            if (value.type == QueryValue::Type::kJson) {
+                if (const int depth = document::JsonNestingDepth(value.text);
+                    static_cast<std::size_t>(depth) > kMaxJsonLiteralDepth) {
+                    return ErrorAt(expr.pos, "parameter $" + expr.text + " is JSON nested " +
+                                                 std::to_string(depth) +
+                                                 " levels deep; the limit is " +
+                                                 std::to_string(kMaxJsonLiteralDepth));
+                }
+            }
+            return value;
         }
         default:
             return ErrorAt(expr.pos, "expected a constant (a literal or a $parameter), found " +
@@ -291,7 +316,8 @@ Result<std::vector<float>> ConstantAsVector(const Expr& expr, const QueryParams&
             }
         }
     }
-    return ErrorAt(expr.pos, std::string(what) + " must be a vector of numbers like [0.1, 0.2], not " +
+    return ErrorAt(expr.pos, std::string(what) +
+                                 " must be a vector of numbers like [0.1, 0.2], not " +
                                  value.ToJson().substr(0, 60));
 }
 

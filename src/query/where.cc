@@ -34,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "document/filter.h"
 #include "document/value_key.h"
 #include "query/exec.h"
 #include "query/parser.h"
@@ -43,6 +44,8 @@ namespace phenix::query {
 namespace {
 
 using nlohmann::json;
+
+constexpr int kMaxConditionDepth = document::kMaxFilterDepth - 2;
 
 // A segment for a filter path: plain when it fits [A-Za-z0-9_$-]+, else double-quoted.
 std::string PathSegment(std::string_view name) {
@@ -141,8 +144,13 @@ class Binder {
     // unknown is unknown, so `negate` asks for the rows where the condition is FALSE (not merely
     // not true): NOT is pushed down, swapping AND and OR.
     Result<json> Filter(const Expr& expr, int depth, bool negate = false) const {
-        if (depth > 64) {
-            return ErrorAt(expr.pos, "condition nested too deeply");
+        // The engine refuses $and/$or nested deeper than document::kMaxFilterDepth; refuse here,
+        // where the text's position is known. `depth` counts the AND/OR chains around `expr`; a
+        // comparison may add one level (an $and of presence checks) and BindWhere one more.
+        if (depth > kMaxConditionDepth) {
+            return ErrorAt(expr.pos, "conditions are nested more than " +
+                                         std::to_string(kMaxConditionDepth) +
+                                         " levels deep (AND and OR inside one another)");
         }
         switch (expr.kind) {
             case ExprKind::kBinary:
@@ -155,8 +163,10 @@ class Binder {
                         const Expr* node = stack.back();
                         stack.pop_back();
                         if (node->kind == ExprKind::kBinary && node->op == expr.op) {
-                            stack.push_back(&node->children[1]);
-                            stack.push_back(&node->children[0]);
+                            for (auto child = node->children.rbegin();
+                                 child != node->children.rend(); ++child) {
+                                stack.push_back(&*child);
+                            }
                         } else {
                             operands.push_back(node);
                         }
@@ -170,7 +180,7 @@ class Binder {
                 }
                 return Comparison(expr, negate);
             case ExprKind::kUnary:
-                return Filter(expr.children[0], depth + 1, !negate);
+                return Filter(expr.children[0], depth, !negate);  // NOT adds no level
             case ExprKind::kIn: {
                 PHENIX_ASSIGN_OR_RETURN(FieldRef field, Field(expr.children[0]));
                 if (field.is_id) {
@@ -478,8 +488,9 @@ std::vector<const Expr*> SplitConjuncts(const Expr& expr) {
         const Expr* node = stack.back();
         stack.pop_back();
         if (node->kind == ExprKind::kBinary && node->op == Op::kAnd) {
-            stack.push_back(&node->children[1]);
-            stack.push_back(&node->children[0]);
+            for (auto child = node->children.rbegin(); child != node->children.rend(); ++child) {
+                stack.push_back(&*child);
+            }
         } else {
             out.push_back(node);
         }

@@ -385,6 +385,25 @@ TEST(TraversalFindPaths, ClosesACycleOnlyWhenTheEndIsTheStart) {
     EXPECT_EQ(PathLabels(loops->paths[3]), (std::vector<std::string>{"self"}));
 }
 
+// Issue 13: MATCH with an edge variable asks for paths to anywhere that may also close on the
+// start, so that a self-loop is a row.
+TEST(TraversalFindPaths, IncludeCyclesClosesOnTheStartWithoutAnEnd) {
+    MapGraph graph = SocialGraph();
+    auto from_three =
+        PathsFrom(graph, {.start = N(3), .min_hops = 1, .max_hops = 2, .include_cycles = true});
+    ASSERT_TRUE(from_three.ok());
+    EXPECT_EQ(AllRows(*from_three), (PathList{{3, 0}, {3, 0, 1}, {3, 0, 1}, {3, 0, 2}, {3, 3}}));
+    auto without = PathsFrom(graph, {.start = N(3), .min_hops = 1, .max_hops = 2});
+    ASSERT_TRUE(without.ok());
+    EXPECT_EQ(AllRows(*without), (PathList{{3, 0}, {3, 0, 1}, {3, 0, 1}, {3, 0, 2}}));
+    // Under kBoth the self-loop is still one path, not two.
+    auto both = PathsFrom(
+        graph,
+        {.start = N(3), .max_hops = 1, .direction = Direction::kBoth, .include_cycles = true});
+    ASSERT_TRUE(both.ok());
+    EXPECT_EQ(AllRows(*both), (PathList{{3, 0}, {3, 3}, {3, 1}, {3, 2}}));
+}
+
 TEST(TraversalFindPaths, EndsAtTheGivenNodeAndHonoursMinHops) {
     MapGraph graph = SocialGraph();
     auto to_three = PathsFrom(graph, {.start = N(0), .end = N(3), .min_hops = 1, .max_hops = 4});

@@ -299,7 +299,7 @@ TEST(Parser, ClausesParamsLiteralsAndNames) {
     ASSERT_EQ(group.group_by.size(), 1u);
 
     const auto& logic = Body<SelectStmt>(MustParse(kExtra[19]));
-    // ((NOT (...) AND c != 3) AND d < 4) AND ...: AND chains to the left.
+    // NOT (...) AND c != 3 AND d < 4 AND ...: one flat AND chain.
     EXPECT_EQ(logic.where->op, Op::kAnd);
     const Expr* leftmost = &*logic.where;
     while (leftmost->kind == ExprKind::kBinary && leftmost->op == Op::kAnd) {
@@ -321,11 +321,13 @@ TEST(Parser, ClausesParamsLiteralsAndNames) {
 
     const auto& numbers = Body<SelectStmt>(MustParse(kExtra[21]));
     const Expr& where = *numbers.where;
-    EXPECT_EQ(where.children[1].children[1].int_value, 9223372036854775807);
-    EXPECT_EQ(where.children[0].children[1].children[1].kind, ExprKind::kFloat);
-    EXPECT_EQ(where.children[0].children[1].children[1].float_value, 2.0);
-    EXPECT_EQ(where.children[0].children[0].children[1].children[1].float_value, -1.5e-3);
-    EXPECT_EQ(where.children[0].children[0].children[0].children[1].int_value, -5);
+    // One flat AND chain with a child per term (issue 13).
+    ASSERT_EQ(where.children.size(), 4u);
+    EXPECT_EQ(where.children[3].children[1].int_value, 9223372036854775807);
+    EXPECT_EQ(where.children[2].children[1].kind, ExprKind::kFloat);
+    EXPECT_EQ(where.children[2].children[1].float_value, 2.0);
+    EXPECT_EQ(where.children[1].children[1].float_value, -1.5e-3);
+    EXPECT_EQ(where.children[0].children[1].int_value, -5);
 
     const auto& quoted = Body<SelectStmt>(MustParse(kExtra[24 + 1]));
     EXPECT_EQ(quoted.items[0].expr.path, (std::vector<std::string>{"select"}));
@@ -469,17 +471,59 @@ TEST(Parser, DeepNestingFailsCleanly) {
     }
     EXPECT_FALSE(ParseStatement("SELECT x FROM t WHERE " + nots + "a").ok());
 
-    std::string chain = "SELECT x FROM t WHERE a = 1";
+    // A left-nested distance chain is deep.
+    std::string distances = "SELECT a";
     for (int idx = 0; idx < 10000; ++idx) {
-        chain += " OR a = 1";
+        distances += " <-> a";
     }
-    EXPECT_FALSE(ParseStatement(chain).ok());
+    EXPECT_FALSE(ParseStatement(distances + " FROM t").ok());
 
     // Just under the limit still parses and round-trips.
     std::string ok_nesting =
         "SELECT x FROM t WHERE " + std::string(200, '(') + "a = 1" + std::string(200, ')');
     Statement statement = MustParse(ok_nesting);
     EXPECT_EQ(MustParse(ToString(statement)), statement);
+}
+
+// Issue 13: a flat list of 300 OR terms was refused as "nested deeper than 256": each link of a
+// chain counted as a level. A chain is one node with a child per term.
+TEST(Parser, FlatChainsAreNotDeep) {
+    for (std::string_view op : {" OR ", " AND "}) {
+        std::string where = "a = 0";
+        for (int idx = 1; idx < 10000; ++idx) {
+            where += std::string(op) + "a = " + std::to_string(idx);
+        }
+        Statement statement = MustParse("SELECT x FROM t WHERE " + where);
+        const Expr chain = *Body<SelectStmt>(statement).where;
+        EXPECT_EQ(chain.op, op == " OR " ? Op::kOr : Op::kAnd);
+        ASSERT_EQ(chain.children.size(), 10000u);
+        EXPECT_EQ(chain.children[9999].children[1].int_value, 9999);
+        EXPECT_EQ(MustParse(ToString(statement)), statement);
+    }
+    // AND binds tighter: a OR b AND c OR d is OR(a, AND(b, c), d).
+    Statement mixed = MustParse("SELECT x FROM t WHERE a = 1 OR b = 2 AND c = 3 OR d = 4");
+    const Expr top = *Body<SelectStmt>(mixed).where;
+    ASSERT_EQ(top.children.size(), 3u);
+    EXPECT_EQ(top.children[1].op, Op::kAnd);
+    EXPECT_EQ(top.children[1].children.size(), 2u);
+    // Parentheses keep a nested chain of the same operator, and print back with them.
+    Statement nested = MustParse("SELECT x FROM t WHERE (a = 1 OR b = 2) OR c = 3");
+    const Expr outer = *Body<SelectStmt>(nested).where;
+    ASSERT_EQ(outer.children.size(), 2u);
+    EXPECT_EQ(outer.children[0].op, Op::kOr);
+    EXPECT_EQ(ToString(outer), "(a = 1 OR b = 2) OR c = 3");
+    EXPECT_EQ(MustParse(ToString(nested)), nested);
+    // Real nesting is still bounded: 300 parenthesized chains, or NOT 300 times.
+    std::string deep = "a = 1";
+    for (int idx = 0; idx < 300; ++idx) {
+        deep = "(" + deep + " OR b = 2)";
+    }
+    EXPECT_FALSE(ParseStatement("SELECT x FROM t WHERE " + deep).ok());
+    std::string nots;
+    for (int idx = 0; idx < 300; ++idx) {
+        nots += "NOT ";
+    }
+    EXPECT_FALSE(ParseStatement("SELECT x FROM t WHERE " + nots + "a = 1").ok());
 }
 
 TEST(Parser, LargeInputParses) {

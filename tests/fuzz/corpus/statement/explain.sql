@@ -1,0 +1,1 @@
+EXPLAIN ANALYZE SELECT id FROM docs WHERE metadata.year = 2021 AND id IN ('d1', 'd2');

@@ -1,0 +1,1 @@
+INSERT INTO tags (id) VALUES ('a'), ('b'), ('a');

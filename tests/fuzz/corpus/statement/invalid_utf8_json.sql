@@ -1,0 +1,1 @@
+INSERT INTO docs (id, metadata) VALUES ('u', {"k": "í €"});

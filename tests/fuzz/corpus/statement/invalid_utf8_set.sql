@@ -1,0 +1,2 @@
+UPDATE docs SET metadata.k = 'ÿþ';
+SELECT id FROM docs WHERE metadata.k = 'Ã(';

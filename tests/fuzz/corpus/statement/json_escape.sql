@@ -1,0 +1,1 @@
+INSERT INTO docs (id, metadata) VALUES ('e', {"k": "\ud800", "z": "\u0000"});

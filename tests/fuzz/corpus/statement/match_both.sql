@@ -1,0 +1,1 @@
+SELECT b.id FROM MATCH (a:docs)-[e WHERE e.weight > 0.5 OR e.label = 'about']-(b) WHERE a.id = 'd1';

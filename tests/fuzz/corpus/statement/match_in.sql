@@ -1,0 +1,1 @@
+SELECT a.id FROM MATCH (a:docs)<-[:cites*2]-(b) WHERE b.id = 'd3' LIMIT 5;

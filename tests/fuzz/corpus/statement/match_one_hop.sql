@@ -1,0 +1,1 @@
+SELECT a.id, b.id FROM MATCH (a:docs)-[e:cites]->(b) WHERE a.id = 'd2';

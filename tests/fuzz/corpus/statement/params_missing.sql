@@ -1,0 +1,1 @@
+SELECT id FROM docs WHERE metadata.year = $1 LIMIT $k;

@@ -1,0 +1,1 @@
+SELECT metadata.category, count(*), avg(metadata.year), min(metadata.year) FROM docs GROUP BY metadata.category;

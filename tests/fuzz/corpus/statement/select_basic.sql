@@ -1,0 +1,1 @@
+SELECT id, metadata.year FROM docs WHERE metadata.category = 'tech' AND metadata.year >= 2020 ORDER BY id LIMIT 10;

@@ -1,0 +1,1 @@
+SELECT id FROM docs WHERE metadata.author.name IS NULL OR NOT (metadata.year IN (2019, 2021)) OR exists(metadata.tags);

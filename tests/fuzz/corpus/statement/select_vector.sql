@@ -1,0 +1,1 @@
+SELECT id, vector <=> [0.1, 0.2, 0.3, 0.4] AS d FROM docs WHERE metadata.year > 2000 ORDER BY d LIMIT 3 WITH (ef = 64);

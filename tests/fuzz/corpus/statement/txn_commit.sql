@@ -1,0 +1,5 @@
+COMMIT;
+BEGIN;
+INSERT INTO tags (id) VALUES ('t9');
+COMMIT;
+SELECT id FROM tags AS OF 1;
