@@ -140,6 +140,72 @@ Status ValidateVector(const std::vector<float>& vector, std::optional<std::uint3
     return Status::Ok();
 }
 
+Status ValidateEdge(Edge& edge, std::size_t idx, std::string_view tenant) {
+    auto where = [idx] { return "edge " + std::to_string(idx) + ": "; };
+    if (edge.label.empty()) {
+        return Status::InvalidArgument(where() + "label is empty");
+    }
+    if (edge.label.size() > limits::kMaxEdgeLabelBytes) {
+        return Status::InvalidArgument(where() + "label " + QuoteForMessage(edge.label) + " is " +
+                                       std::to_string(edge.label.size()) + " bytes; the limit is " +
+                                       std::to_string(limits::kMaxEdgeLabelBytes));
+    }
+    if (!IsValidUtf8(edge.label) || HasControlCharacter(edge.label)) {
+        return Status::InvalidArgument(where() +
+                                       "label must be UTF-8 text without control characters");
+    }
+    Status target = ValidateEntityId(edge.target_id);
+    if (!target.ok()) {
+        return target.WithContext(where() + "target");
+    }
+    if (!edge.target_tenant.empty() && edge.target_tenant != tenant) {
+        return Status::InvalidArgument(
+            where() + "target is in tenant " + QuoteForMessage(edge.target_tenant) +
+            "; edges cannot cross tenants (source tenant " + QuoteForMessage(tenant) + ")");
+    }
+    edge.target_tenant.clear();
+    if (!edge.target_collection.empty()) {
+        PHENIX_RETURN_IF_ERROR(ValidateName("edge target collection", edge.target_collection));
+    }
+    if (!std::isfinite(edge.weight)) {
+        return Status::InvalidArgument(where() + "weight must be a finite number");
+    }
+    if (!edge.properties.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(
+            edge.properties,
+            document::NormalizeJsonObject(edge.properties, limits::kMaxEdgePropertiesBytes,
+                                          "edge properties"));
+        if (edge.properties == "{}") {
+            edge.properties.clear();
+        }
+    }
+    return Status::Ok();
+}
+
+namespace {
+
+Status ValidateEdgeCount(const Entity& entity) {
+    if (entity.edges.size() > limits::kMaxEdgesPerEntity) {
+        return Status::InvalidArgument("entity has " + std::to_string(entity.edges.size()) +
+                                       " edges; the limit is " +
+                                       std::to_string(limits::kMaxEdgesPerEntity));
+    }
+    return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateEntityExceptMetadata(Entity& entity, std::string_view tenant,
+                                    std::optional<std::uint32_t> dimension, Metric metric) {
+    PHENIX_RETURN_IF_ERROR(ValidateEntityId(entity.id));
+    PHENIX_RETURN_IF_ERROR(ValidateVector(entity.vector, dimension, metric));
+    PHENIX_RETURN_IF_ERROR(ValidateEdgeCount(entity));
+    for (std::size_t idx = 0; idx < entity.edges.size(); ++idx) {
+        PHENIX_RETURN_IF_ERROR(ValidateEdge(entity.edges[idx], idx, tenant));
+    }
+    return Status::Ok();
+}
+
 Result<NormalizedEntity> ValidateEntity(const Entity& entity, std::string_view tenant,
                                         std::optional<std::uint32_t> dimension, Metric metric) {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(entity.id));
@@ -148,53 +214,11 @@ Result<NormalizedEntity> ValidateEntity(const Entity& entity, std::string_view t
     PHENIX_ASSIGN_OR_RETURN(
         out.metadata,
         document::NormalizeJsonObject(entity.metadata, limits::kMaxMetadataBytes, "metadata"));
-    if (entity.edges.size() > limits::kMaxEdgesPerEntity) {
-        return Status::InvalidArgument("entity has " + std::to_string(entity.edges.size()) +
-                                       " edges; the limit is " +
-                                       std::to_string(limits::kMaxEdgesPerEntity));
-    }
+    PHENIX_RETURN_IF_ERROR(ValidateEdgeCount(entity));
     out.edges.reserve(entity.edges.size());
     for (std::size_t idx = 0; idx < entity.edges.size(); ++idx) {
         Edge edge = entity.edges[idx];
-        auto where = [idx] { return "edge " + std::to_string(idx) + ": "; };
-        if (edge.label.empty()) {
-            return Status::InvalidArgument(where() + "label is empty");
-        }
-        if (edge.label.size() > limits::kMaxEdgeLabelBytes) {
-            return Status::InvalidArgument(where() + "label " + QuoteForMessage(edge.label) +
-                                           " is " + std::to_string(edge.label.size()) +
-                                           " bytes; the limit is " +
-                                           std::to_string(limits::kMaxEdgeLabelBytes));
-        }
-        if (!IsValidUtf8(edge.label) || HasControlCharacter(edge.label)) {
-            return Status::InvalidArgument(where() +
-                                           "label must be UTF-8 text without control characters");
-        }
-        Status target = ValidateEntityId(edge.target_id);
-        if (!target.ok()) {
-            return target.WithContext(where() + "target");
-        }
-        if (!edge.target_tenant.empty() && edge.target_tenant != tenant) {
-            return Status::InvalidArgument(
-                where() + "target is in tenant " + QuoteForMessage(edge.target_tenant) +
-                "; edges cannot cross tenants (source tenant " + QuoteForMessage(tenant) + ")");
-        }
-        edge.target_tenant.clear();
-        if (!edge.target_collection.empty()) {
-            PHENIX_RETURN_IF_ERROR(ValidateName("edge target collection", edge.target_collection));
-        }
-        if (!std::isfinite(edge.weight)) {
-            return Status::InvalidArgument(where() + "weight must be a finite number");
-        }
-        if (!edge.properties.empty()) {
-            PHENIX_ASSIGN_OR_RETURN(
-                edge.properties,
-                document::NormalizeJsonObject(edge.properties, limits::kMaxEdgePropertiesBytes,
-                                              "edge properties"));
-            if (edge.properties == "{}") {
-                edge.properties.clear();
-            }
-        }
+        PHENIX_RETURN_IF_ERROR(ValidateEdge(edge, idx, tenant));
         out.edges.push_back(std::move(edge));
     }
     return out;

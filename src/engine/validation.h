@@ -32,6 +32,16 @@ struct NormalizedEntity {
     std::vector<Edge> edges;  ///< properties minified ("{}" dropped), target_tenant cleared
 };
 
+/// Validates edge `idx` of an entity of `tenant` (label, target, weight, properties) and
+/// normalizes it in place: properties minified ("{}" dropped), target_tenant cleared.
+Status ValidateEdge(Edge& edge, std::size_t idx, std::string_view tenant);
+
+/// Everything ValidateEntity checks except the metadata (for a caller that normalized the
+/// metadata already, such as COPY's check pass): the id, the vector and every edge, the edges
+/// normalized in place.
+Status ValidateEntityExceptMetadata(Entity& entity, std::string_view tenant,
+                                    std::optional<std::uint32_t> dimension, Metric metric);
+
 /// Validates an entity for insert/upsert: id, vector against the collection's dimension and
 /// metric, metadata, and every edge (target tenant checked against `tenant`).
 Result<NormalizedEntity> ValidateEntity(const Entity& entity, std::string_view tenant,

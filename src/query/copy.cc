@@ -57,6 +57,7 @@
 
 #include "common/utf8.h"
 #include "document/json.h"
+#include "engine/validation.h"
 #include "query/exec.h"
 
 namespace phenix::query {
@@ -123,111 +124,12 @@ struct LineRules {
     std::string tenant;
 };
 
-bool IsCollectionNameChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-}
-
-// The checks of the engine's validation (engine/validation.cc, ValidateEntity) on one edge, so
-// that the check of the whole file before writing (ON_ERROR stop) leaves the engine nothing to
-// reject. The messages match the engine's.
-Status PreValidateEdge(Edge& edge, std::size_t edge_idx, const LineRules& rules) {
-    auto where = [edge_idx] { return "edge " + std::to_string(edge_idx) + ": "; };
-    if (edge.label.empty()) {
-        return Status::InvalidArgument(where() + "label is empty");
-    }
-    if (edge.label.size() > limits::kMaxEdgeLabelBytes) {
-        return Status::InvalidArgument(where() + "label is " + std::to_string(edge.label.size()) +
-                                       " bytes; the limit is " +
-                                       std::to_string(limits::kMaxEdgeLabelBytes));
-    }
-    if (!IsValidUtf8(edge.label) || HasControlCharacter(edge.label)) {
-        return Status::InvalidArgument(where() +
-                                       "label must be UTF-8 text without control characters");
-    }
-    if (edge.target_id.empty()) {
-        return Status::InvalidArgument(where() + "target: entity id is empty");
-    }
-    if (edge.target_id.size() > limits::kMaxIdBytes || !IsValidUtf8(edge.target_id)) {
-        return Status::InvalidArgument(where() + "target: entity id is longer than " +
-                                       std::to_string(limits::kMaxIdBytes) +
-                                       " bytes or not valid UTF-8");
-    }
-    if (!edge.target_tenant.empty() && edge.target_tenant != rules.tenant) {
-        return Status::InvalidArgument(where() +
-                                       "target is in another tenant; edges cannot "
-                                       "cross tenants");
-    }
-    const std::string_view collection = edge.target_collection;
-    if (!collection.empty() &&
-        (collection.size() > limits::kMaxNameBytes ||
-         !((collection[0] >= 'a' && collection[0] <= 'z') ||
-           (collection[0] >= 'A' && collection[0] <= 'Z') || collection[0] == '_') ||
-         !std::all_of(collection.begin(), collection.end(), IsCollectionNameChar))) {
-        return Status::InvalidArgument(where() + "target collection name '" +
-                                       std::string(collection.substr(0, 80)) +
-                                       "' is not a collection name");
-    }
-    if (!std::isfinite(edge.weight)) {
-        return Status::InvalidArgument(where() + "weight must be a finite number");
-    }
-    if (!edge.properties.empty()) {
-        PHENIX_ASSIGN_OR_RETURN(
-            edge.properties,
-            document::NormalizeJsonObject(edge.properties, limits::kMaxEdgePropertiesBytes,
-                                          "edge properties"));
-    }
-    return Status::Ok();
-}
-
-// The checks of the engine's validation that concern one line alone: the id, the vector and the
-// edges (the metadata was normalized under its limits by the parser).
+// The engine's validation of one line (engine/validation.cc, all but the metadata, which the
+// parser normalized under its limits already), so that the check of the whole file before
+// writing (ON_ERROR stop) leaves the engine nothing to refuse in the write pass.
 Status PreValidate(Entity& entity, const LineRules& rules) {
-    if (entity.id.empty()) {
-        return Status::InvalidArgument("entity id is empty");
-    }
-    if (entity.id.size() > limits::kMaxIdBytes) {
-        return Status::InvalidArgument("entity id is " + std::to_string(entity.id.size()) +
-                                       " bytes; the limit is " +
-                                       std::to_string(limits::kMaxIdBytes));
-    }
-    if (!IsValidUtf8(entity.id)) {
-        return Status::InvalidArgument("entity id is not valid UTF-8");
-    }
-    if (entity.edges.size() > limits::kMaxEdgesPerEntity) {
-        return Status::InvalidArgument("entity has " + std::to_string(entity.edges.size()) +
-                                       " edges; the limit is " +
-                                       std::to_string(limits::kMaxEdgesPerEntity));
-    }
-    for (std::size_t edge_idx = 0; edge_idx < entity.edges.size(); ++edge_idx) {
-        PHENIX_RETURN_IF_ERROR(PreValidateEdge(entity.edges[edge_idx], edge_idx, rules));
-    }
-    const std::vector<float>& vector = entity.vector;
-    if (vector.empty()) {
-        return Status::Ok();
-    }
-    if (!rules.dimension) {
-        return Status::InvalidArgument(
-            "the collection has no vector dimension, so its entities cannot have vectors");
-    }
-    if (vector.size() != *rules.dimension) {
-        return Status::InvalidArgument("vector has dimension " + std::to_string(vector.size()) +
-                                       "; the collection's dimension is " +
-                                       std::to_string(*rules.dimension));
-    }
-    bool all_zero = true;
-    for (std::size_t idx = 0; idx < vector.size(); ++idx) {
-        if (!std::isfinite(vector[idx])) {
-            return Status::InvalidArgument("vector component " + std::to_string(idx) +
-                                           " is not a finite float32");
-        }
-        all_zero = all_zero && vector[idx] == 0.0F;
-    }
-    if (all_zero && rules.metric == Metric::kCosine) {
-        return Status::InvalidArgument(
-            "a zero vector has no direction, so it cannot be used with the cosine metric");
-    }
-    return Status::Ok();
+    return engine::ValidateEntityExceptMetadata(entity, rules.tenant, rules.dimension,
+                                                rules.metric);
 }
 
 // ---- fast path for the usual line shape ---------------------------------------------------
