@@ -13,6 +13,7 @@
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
 
+#include "testing/query_fixture.h"
 #include "testing/temp_dir.h"
 
 namespace phenix {
@@ -29,29 +30,8 @@ constexpr std::string_view kInsertD2 =
     "  ('d2', [0.5, 0.6, 0.7, 0.8], {\"category\": \"science\", \"year\": 2019},\n"
     "   [{\"label\": \"related_to\", \"target\": \"d1\", \"weight\": 0.8}])";
 
-class DdlDmlTest : public ::testing::Test {
+class DdlDmlTest : public testing::QueryTest {
   protected:
-    void SetUp() override {
-        auto db = Database::Open(dir_.Sub("data"));
-        ASSERT_TRUE(db.ok()) << db.status().ToString();
-        db_ = std::move(db).value();
-        session_ = std::make_unique<QuerySession>(*db_);
-    }
-
-    // Runs a statement that must succeed.
-    QueryResult Run(std::string_view sql, const QueryParams& params = {}) {
-        Result<QueryResult> result = session_->Execute(sql, params);
-        EXPECT_TRUE(result.ok()) << sql << "\n" << result.status().ToString();
-        return result.ok() ? std::move(result).value() : QueryResult{};
-    }
-
-    // Runs a statement that must fail and returns its status.
-    Status Fail(std::string_view sql, const QueryParams& params = {}) {
-        Result<QueryResult> result = session_->Execute(sql, params);
-        EXPECT_FALSE(result.ok()) << sql << " succeeded: " << result->message;
-        return result.ok() ? Status::Internal("the statement succeeded") : result.status();
-    }
-
     // The three-row fixture of the issue: d1, d2 (-> d1), d3.
     void CreateDocsWithRows() {
         Run(kCreateDocs);
@@ -93,10 +73,6 @@ class DdlDmlTest : public ::testing::Test {
     static bool Contains(const Status& status, std::string_view text) {
         return status.message().find(text) != std::string::npos;
     }
-
-    testing::TempDir dir_;
-    std::unique_ptr<Database> db_;
-    std::unique_ptr<QuerySession> session_;  // destroyed before db_
 };
 
 #define EXPECT_MESSAGE_HAS(status, text) \

@@ -17,6 +17,7 @@
 #include <phenix/phenixql.h>
 
 #include "common/sync_point.h"
+#include "testing/query_fixture.h"
 #include "testing/temp_dir.h"
 
 namespace phenix {
@@ -26,28 +27,9 @@ using Json = nlohmann::json;
 
 constexpr std::uint32_t kDim = 768;  // the embedding size
 
-class DmlTest : public ::testing::Test {
+class DmlTest : public testing::QueryTest {
   protected:
     void TearDown() override { SyncPoints::ClearAll(); }
-
-    void Open(const Options& options = {}) {
-        auto db = Database::Open(dir_.Sub("data"), options);
-        ASSERT_TRUE(db.ok()) << db.status().ToString();
-        db_ = std::move(db).value();
-        session_ = std::make_unique<QuerySession>(*db_);
-    }
-
-    QueryResult Run(std::string_view sql, const QueryParams& params = {}) {
-        Result<QueryResult> result = session_->Execute(sql, params);
-        EXPECT_TRUE(result.ok()) << sql << "\n" << result.status().ToString();
-        return result.ok() ? std::move(result).value() : QueryResult{};
-    }
-
-    Status Fail(std::string_view sql, const QueryParams& params = {}) {
-        Result<QueryResult> result = session_->Execute(sql, params);
-        EXPECT_FALSE(result.ok()) << sql << " succeeded: " << result->message;
-        return result.ok() ? Status::Internal("the statement succeeded") : result.status();
-    }
 
     // Writes `count` entities r0..r<count-1> straight through the Database API (fast), each
     // with metadata {"n": i, "g": i % 2} and, when `dim` > 0, a vector of `dim` floats.
@@ -106,10 +88,6 @@ class DmlTest : public ::testing::Test {
     static QueryParams VectorParam(float value) {
         return {{"v", QueryValue::Vector(std::vector<float>(kDim, value))}};
     }
-
-    testing::TempDir dir_;
-    std::unique_ptr<Database> db_;
-    std::unique_ptr<QuerySession> session_;  // destroyed before db_
 };
 
 #define EXPECT_MESSAGE_HAS(status, text) \

@@ -13,32 +13,18 @@
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
 
+#include "testing/query_fixture.h"
 #include "testing/temp_dir.h"
 
 namespace phenix {
 namespace {
 
-class InputLimitsTest : public ::testing::Test {
+class InputLimitsTest : public testing::QueryTest {
   protected:
     void SetUp() override {
-        auto db = Database::Open(dir_.Sub("data"));
-        ASSERT_TRUE(db.ok()) << db.status().ToString();
-        db_ = std::move(db).value();
-        session_ = std::make_unique<QuerySession>(*db_);
+        QueryTest::SetUp();
         Run("CREATE COLLECTION docs");
         Run("INSERT INTO docs (id, metadata) VALUES ('d1', {\"k\": \"old\", \"n\": 1})");
-    }
-
-    QueryResult Run(std::string_view sql, const QueryParams& params = {}) {
-        Result<QueryResult> result = session_->Execute(sql, params);
-        EXPECT_TRUE(result.ok()) << sql.substr(0, 200) << "\n" << result.status().ToString();
-        return result.ok() ? std::move(result).value() : QueryResult{};
-    }
-
-    Status Fail(std::string_view sql, const QueryParams& params = {}) {
-        Result<QueryResult> result = session_->Execute(sql, params);
-        EXPECT_FALSE(result.ok()) << sql.substr(0, 200) << " succeeded: " << result->message;
-        return result.ok() ? Status::Internal("the statement succeeded") : result.status();
     }
 
     std::string MetadataOf(std::string_view id) {
@@ -46,10 +32,6 @@ class InputLimitsTest : public ::testing::Test {
         EXPECT_TRUE(entity.ok()) << entity.status().ToString();
         return entity.ok() ? entity->metadata : std::string();
     }
-
-    testing::TempDir dir_;
-    std::unique_ptr<Database> db_;
-    std::unique_ptr<QuerySession> session_;
 };
 
 // `levels` nested arrays around 1, as JSON text.
