@@ -142,6 +142,15 @@ void RenderPlan(const PlanNode& node, const std::string& prefix, bool is_root, b
     }
 }
 
+// What a query with LIMIT 0 runs: nothing.
+PlanNode EmptyPlan() {
+    PlanNode empty;
+    empty.label = "Empty (LIMIT 0)";
+    empty.estimated_rows = 0;
+    empty.actual_rows = 0;
+    return empty;
+}
+
 // ---- values ---------------------------------------------------------------------------------
 
 // Rank of a value's type in ORDER BY and min/max: NULL sorts last.
@@ -1730,14 +1739,11 @@ Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     engine_ranked_ = true;
     const std::size_t k = limit_ ? Wanted() : 10;  // LIMIT + OFFSET nearest
     if (limit_ && *limit_ == 0) {
-        PlanNode empty;
-        empty.label = "Empty (LIMIT 0)";
-        empty.estimated_rows = 0;
-        empty.actual_rows = 0;
-        return empty;
+        return EmptyPlan();
     }
     if (k > 10000) {
-        return ErrorAt(stmt_.limit->pos, "a nearest-neighbour query returns at most 10000 rows");
+        return ErrorAt(stmt_.limit->pos, "a nearest-neighbour query returns at most 10000 rows "
+                                         "(LIMIT + OFFSET)");
     }
     if (!stmt_.limit) {
         return ErrorAt(order_distance_->pos, "ORDER BY distance needs a LIMIT (the number of "
@@ -1967,11 +1973,7 @@ Result<PlanNode> SelectRunner::RunMatch(std::vector<Row>* rows) {
         }
         const std::size_t k = Wanted();
         if (*limit_ == 0) {
-            PlanNode empty;
-            empty.label = "Empty (LIMIT 0)";
-            empty.estimated_rows = 0;
-            empty.actual_rows = 0;
-            return empty;
+            return EmptyPlan();
         }
         if (k > 10000) {
             return ErrorAt(stmt_.limit->pos,
