@@ -1258,28 +1258,31 @@ class CopyFrom {
         write_some(/*report=*/true);
     }
 
-    void MaybeCheckProgress() {
+    // Whether a progress line is due (about once a second; `force`: now), and if so marks it sent.
+    bool ProgressDue(bool force = false) {
         if (!ctx_.progress) {
-            return;
+            return false;
         }
         const auto now = Clock::now();
-        if (now - last_progress_ < kProgressInterval) {
-            return;
+        if (!force && now - last_progress_ < kProgressInterval) {
+            return false;
         }
         last_progress_ = now;
+        return true;
+    }
+
+    void MaybeCheckProgress() {
+        if (!ProgressDue()) {
+            return;
+        }
         ctx_.progress("COPY " + ref_.name + ": checking the file before writing, " +
                       std::to_string(num_lines_) + " lines");
     }
 
     void MaybeProgress(bool is_final) {
-        if (!ctx_.progress) {
+        if (!ProgressDue(is_final)) {
             return;
         }
-        const auto now = Clock::now();
-        if (!is_final && now - last_progress_ < kProgressInterval) {
-            return;
-        }
-        last_progress_ = now;
         const double seconds = SecondsSince(start_);
         const auto rate = static_cast<std::uint64_t>(
             seconds > 0 ? static_cast<double>(num_entities_) / seconds : 0.0);
@@ -1305,14 +1308,9 @@ class CopyFrom {
     }
 
     void MaybeEdgeProgress(std::size_t done, std::size_t total) {
-        if (!ctx_.progress) {
+        if (!ProgressDue()) {
             return;
         }
-        const auto now = Clock::now();
-        if (now - last_progress_ < kProgressInterval) {
-            return;
-        }
-        last_progress_ = now;
         ctx_.progress("COPY " + ref_.name + ": edges to later lines, " + std::to_string(done) +
                       "/" + std::to_string(total) + " entities");
     }

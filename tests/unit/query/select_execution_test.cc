@@ -187,6 +187,12 @@ TEST_F(SelectExecutionTest, LimitZeroIsLegalOnEveryPlan) {
         auto result = Execute(query);
         ASSERT_TRUE(result.ok()) << query << ": " << result.status().ToString();
         EXPECT_TRUE(result->rows.empty()) << query;
+        // The same query with LIMIT 5 has rows: LIMIT 0 is what empties it.
+        std::string five = query;
+        five.replace(five.rfind("LIMIT 0"), 7, "LIMIT 5");
+        auto with_rows = Execute(five);
+        ASSERT_TRUE(with_rows.ok()) << five << ": " << with_rows.status().ToString();
+        EXPECT_FALSE(with_rows->rows.empty()) << five;
     }
 }
 
