@@ -5,7 +5,8 @@
 // resolution with "did you mean" suggestions, WHERE -> metadata filter translation, and one
 // entry point per statement kind. QuerySession (session.cc) parses and dispatches here.
 //
-// Files: select.cc (SELECT and EXPLAIN: binder, planner, executor), ddl_dml.cc (CREATE, DROP,
+// Files: select.cc (SELECT and EXPLAIN: drives binder.h, logical_plan.h, optimizer.h and the
+// operators/ tree), ddl_dml.cc (CREATE, DROP,
 // SHOW, DESCRIBE, INSERT, UPDATE, DELETE), row_batches.h (UPDATE / DELETE over their rows, in
 // batches outside a transaction), copy.cc (COPY FROM / TO), where.cc (WHERE binding), value.cc
 // (QueryValue, constants, errors).
