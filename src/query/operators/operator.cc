@@ -35,7 +35,7 @@ void Render(const PhysicalOperator& node, const std::string& prefix, bool is_roo
                     ", time=" + FormatMillis(node.total_millis()) +
                     " ms, self=" + FormatMillis(node.self_millis()) + " ms";
         } else {
-            line += ", not run";
+            line += ", " + node.NotRunText();
         }
     }
     line += ")";

@@ -82,6 +82,8 @@ class PhysicalOperator {
     [[nodiscard]] virtual std::string Label() const = 0;
     /// Lines printed under the label.
     [[nodiscard]] virtual std::vector<std::string> Details() const { return details_; }
+    /// What EXPLAIN ANALYZE prints for an operator that did not run on its own.
+    [[nodiscard]] virtual std::string NotRunText() const { return "not run"; }
 
     void AddChild(std::unique_ptr<PhysicalOperator> child) {
         children_.push_back(std::move(child));
@@ -129,13 +131,20 @@ class EngineStep final : public PhysicalOperator {
     EngineStep(ExecState& state, std::string label)
         : PhysicalOperator(state), label_(std::move(label)) {}
     [[nodiscard]] std::string Label() const override { return label_; }
-    void set_label(std::string label) { label_ = std::move(label); }
+    [[nodiscard]] std::string NotRunText() const override {
+        return is_inside_parent_ ? "done inside its parent: rows and time are the parent's"
+                                 : "not run";
+    }
+    /// The engine did this step's work as part of its parent's (checked the filter on the
+    /// search's candidates instead of building its rows): it has no rows or time of its own.
+    void MarkInsideParent() { is_inside_parent_ = true; }
 
   protected:
     Result<bool> NextImpl(RowBatch* batch) override;
 
   private:
     std::string label_;
+    bool is_inside_parent_ = false;
 };
 
 /// Rows as EXPLAIN prints them ("?" when unknown).

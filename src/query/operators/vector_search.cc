@@ -96,13 +96,16 @@ Status VectorSearchOperator::Search() {
     }
     if (!children_.empty()) {
         // The filter's rows (or the pattern's reach), built inside the search. When the engine
-        // checked the filter on the candidates instead, that work is the search's own time.
-        children_[0]->SetReported(plan.filter_rows, plan.filter_millis);
-        for (const std::string& step : plan.filter_steps) {
-            children_[0]->AddDetail(step);
+        // checked the filter on the search's candidates instead, there is no such step of its
+        // own: that work is the search's.
+        auto& step = static_cast<EngineStep&>(*children_[0]);
+        for (const std::string& detail : plan.filter_steps) {
+            step.AddDetail(detail);
         }
-        if (plan.filter_millis == 0 && !spec_.is_graph) {
-            children_[0]->AddDetail("checked on the search's candidates (time in the parent)");
+        if (plan.filter_millis > 0) {
+            step.SetReported(plan.filter_rows, plan.filter_millis);
+        } else {
+            step.MarkInsideParent();
         }
     }
     hits_ = std::move(response.hits);
