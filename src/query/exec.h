@@ -39,6 +39,7 @@ struct ExecContext {
     SourcePos statement_pos;          // where the statement starts, for errors without a node
     const std::function<bool()>& interrupted;  // may be empty; true: stop (Cancelled)
     std::size_t memory_limit = SIZE_MAX;       // QuerySession::memory_limit(), in bytes
+    RowSink* sink = nullptr;  // set: a SELECT hands its rows here as they come (not in the result)
 
     [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 

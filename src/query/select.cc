@@ -12,6 +12,7 @@
 // it and prints the same tree with each operator's rows and times.
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
@@ -61,16 +62,30 @@ Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, Expl
     for (std::size_t idx = 0; idx < bound.num_visible_items; ++idx) {
         result.columns.push_back(bound.items[idx].name);
     }
+    // Streaming (ctx.sink): each batch goes to the caller as it comes, and is not kept.
+    RowSink* const sink = mode == ExplainMode::kNone ? ctx.sink : nullptr;
+    if (sink != nullptr) {
+        PHENIX_RETURN_IF_ERROR(sink->OnColumns(result.columns));
+    }
     RowBatch batch;
     while (true) {
         PHENIX_ASSIGN_OR_RETURN(bool more, root->Next(&batch));
         if (!more) {
             break;
         }
+        std::vector<std::vector<QueryValue>> rows;
+        rows.reserve(batch.rows.size());
         for (Row& row : batch.rows) {
-            PHENIX_RETURN_IF_ERROR(state.memory.Charge(row.bytes));
+            if (sink == nullptr) {
+                PHENIX_RETURN_IF_ERROR(state.memory.Charge(row.bytes));
+            }
             row.values.resize(bound.num_visible_items);  // HAVING's hidden columns
-            result.rows.push_back(std::move(row.values));
+            rows.push_back(std::move(row.values));
+        }
+        if (sink != nullptr) {
+            PHENIX_RETURN_IF_ERROR(sink->OnRows(std::move(rows)));
+        } else {
+            std::move(rows.begin(), rows.end(), std::back_inserter(result.rows));
         }
     }
     if (mode == ExplainMode::kNone) {
