@@ -51,7 +51,10 @@ class Binder {
 
   private:
     Status BindSource();
-    Status BindMatchWhere();
+    // `from_second`: start from the second node's id even when the first has one.
+    Status BindMatchWhere(bool from_second);
+    Status ResolveMatchCollections();
+    bool second_has_id_ = false;  // both nodes have an `id = '...'` condition
     Status BindItems();
     Status CheckExpr(const Expr& expr, bool allow_aggregate, bool allow_alias) const;
     Status CheckPath(const Expr& expr) const;
@@ -150,9 +153,32 @@ Status Binder::BindSource() {
     if (!edge.label.empty()) {
         b_.match.edge_match.labels.push_back(edge.label);
     }
-    PHENIX_RETURN_IF_ERROR(BindMatchWhere());
-    // The walk starts at the node with the start id (the second one when walked backwards); a
-    // node without a collection is in the other node's.
+    const BoundMatch unbound = b_.match;
+    PHENIX_RETURN_IF_ERROR(BindMatchWhere(/*from_second=*/false));
+    PHENIX_RETURN_IF_ERROR(ResolveMatchCollections());
+    // Both nodes have an id (and no edge variable fixes the direction of the rows' paths): the
+    // walk may start from either; bind the other start too, for the optimizer to weigh.
+    if (second_has_id_ && b_.match.edge_var.empty()) {
+        BoundSelect::MatchStart chosen{std::move(b_.match), std::move(b_.where), b_.info, b_.ref};
+        b_.match = unbound;
+        b_.where = BoundWhere{};
+        PHENIX_RETURN_IF_ERROR(BindMatchWhere(/*from_second=*/true));
+        PHENIX_RETURN_IF_ERROR(ResolveMatchCollections());
+        b_.other_start =
+            BoundSelect::MatchStart{std::move(b_.match), std::move(b_.where), b_.info, b_.ref};
+        b_.match = std::move(chosen.match);
+        b_.where = std::move(chosen.where);
+        b_.info = std::move(chosen.info);
+        b_.ref = std::move(chosen.ref);
+    }
+    return Status::Ok();
+}
+
+// The walk starts at the node with the start id (the second one when walked backwards); a node
+// without a collection is in the other node's.
+Status Binder::ResolveMatchCollections() {
+    const NodePattern& first = stmt_.match->nodes[0];
+    const NodePattern& second = stmt_.match->nodes[1];
     const NodePattern& start_node = b_.match.reversed ? second : first;
     const NodePattern& end_node = b_.match.reversed ? first : second;
     const std::string start_collection =
@@ -164,7 +190,7 @@ Status Binder::BindSource() {
 }
 
 // Splits the WHERE of a MATCH (and the edge's own WHERE) by pattern variable.
-Status Binder::BindMatchWhere() {
+Status Binder::BindMatchWhere(bool from_second) {
     const EdgePattern& edge = stmt_.match->edges[0];
     const std::vector<std::string> variables = {b_.match.start_var, b_.match.end_var,
                                                 b_.match.edge_var};
@@ -226,7 +252,16 @@ Status Binder::BindMatchWhere() {
         }
         return false;
     };
-    PHENIX_ASSIGN_OR_RETURN(bool found, find_start(start_terms, b_.match.start_var));
+    bool found = false;
+    if (!from_second) {
+        PHENIX_ASSIGN_OR_RETURN(found, find_start(start_terms, b_.match.start_var));
+        if (found) {
+            std::vector<const Expr*> probe = end_terms;
+            const std::string saved_id = b_.match.start_id;
+            PHENIX_ASSIGN_OR_RETURN(second_has_id_, find_start(probe, b_.match.end_var));
+            b_.match.start_id = saved_id;
+        }
+    }
     if (!found) {
         PHENIX_ASSIGN_OR_RETURN(found, find_start(end_terms, b_.match.end_var));
         if (!found) {
@@ -726,13 +761,18 @@ Status Binder::Bind() {
         // A pattern with an edge variable has one row per path, one without has one row per
         // reached node: the pattern decides, never the columns selected. Does anything read the
         // start node (else the walk needs only its id)?
-        b_.match.needs_paths = !b_.match.edge_var.empty();
-        VisitSelectExprs(b_, [&](const Expr& node) {
-            if (node.kind == ExprKind::kPath) {
-                b_.match.needs_start = b_.match.needs_start || node.path[0] == b_.match.start_var;
+        for (BoundMatch* match : {&b_.match, b_.other_start ? &b_.other_start->match : nullptr}) {
+            if (match == nullptr) {
+                continue;
             }
-            return true;
-        });
+            match->needs_paths = !match->edge_var.empty();
+            VisitSelectExprs(b_, [&](const Expr& node) {
+                if (node.kind == ExprKind::kPath) {
+                    match->needs_start = match->needs_start || node.path[0] == match->start_var;
+                }
+                return true;
+            });
+        }
     }
     if (b_.is_aggregate && b_.order_distance) {
         return ErrorAt(b_.order_distance->pos, "ORDER BY distance cannot be used with aggregates");

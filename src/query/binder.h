@@ -106,6 +106,7 @@ struct BoundMatch {
     bool needs_start = false;  // a selected or ordering expression reads the start node
     bool needs_paths = false;  // an edge variable: one row per path
     EdgeMatch edge_match;
+    std::string start_choice;  // why this start, when both nodes could be (EXPLAIN)
 };
 
 struct BoundSelect {
@@ -120,6 +121,16 @@ struct BoundSelect {
     CollectionRef ref;
     bool is_match = false;
     BoundMatch match;
+
+    // MATCH whose two nodes both have an `id = '...'` (and no edge variable): the binding that
+    // starts from the second node. The optimizer keeps the cheaper start (ChooseMatchStart).
+    struct MatchStart {
+        BoundMatch match;
+        BoundWhere where;
+        CollectionInfo info;
+        CollectionRef ref;
+    };
+    std::optional<MatchStart> other_start;
 
     BoundWhere where;  // what the engine filters: the FROM collection's, or the far node's
     // WHERE conjuncts the engine cannot evaluate, checked per row by a Filter operator (none

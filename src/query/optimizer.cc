@@ -420,6 +420,9 @@ Result<OperatorPtr> Optimizer::BuildExpand(bool stop_early) {
     }
     auto expand = Make<ExpandOperator>(std::move(spec));
     expand->AddDetail(DescribeEdges(match));
+    if (!match.start_choice.empty()) {
+        expand->AddDetail(match.start_choice);
+    }
     expand->estimated_rows = expand_estimate_;
     return OperatorPtr(std::move(expand));
 }
@@ -568,6 +571,46 @@ Result<OperatorPtr> Optimizer::Build(const LogicalNode& plan) {
 }
 
 }  // namespace
+
+Status ChooseMatchStart(BoundSelect& bound, Database& db) {
+    if (!bound.other_start) {
+        return Status::Ok();
+    }
+    if (bound.order_distance) {
+        bound.other_start.reset();
+        return Status::Ok();
+    }
+    const Reader reader = bound.reader(db);
+    auto reached = [&](const BoundMatch& match, const CollectionRef& ref,
+                       const CollectionInfo& info) -> Result<double> {
+        Result<std::uint64_t> degree =
+            reader.Degree(ref, match.start_id, match.direction, match.edge_match);
+        if (!degree.ok()) {
+            if (degree.status().code() == StatusCode::kNotFound) {
+                return 0.0;  // no such start: the pattern has no rows
+            }
+            return degree.status();
+        }
+        return *degree == 0 ? 0.0
+                            : std::min(static_cast<double>(info.num_entities),
+                                       std::pow(static_cast<double>(*degree), match.max_hops));
+    };
+    BoundSelect::MatchStart& other = *bound.other_start;
+    PHENIX_ASSIGN_OR_RETURN(const double first, reached(bound.match, bound.ref, bound.info));
+    PHENIX_ASSIGN_OR_RETURN(const double second, reached(other.match, other.ref, other.info));
+    std::string choice = "start: " + bound.match.start_var + ".id (est. " + FormatRows(first) +
+                         " reached) or " + other.match.start_var + ".id (est. " +
+                         FormatRows(second) + " reached): ";
+    if (second < first) {
+        bound.match = std::move(other.match);
+        bound.where = std::move(other.where);
+        bound.info = std::move(other.info);
+        bound.ref = std::move(other.ref);
+    }
+    bound.match.start_choice = choice + bound.match.start_var;
+    bound.other_start.reset();
+    return Status::Ok();
+}
 
 Result<std::unique_ptr<PhysicalOperator>> Optimize(const LogicalNode& plan, ExecState& state,
                                                    ExplainMode mode) {

@@ -32,6 +32,13 @@
 
 namespace phenix::query {
 
+/// MATCH whose pattern can start from either node (BoundSelect::other_start): keeps the start
+/// that reaches fewer entities (the start's degree along the pattern, raised to its hop count,
+/// capped by the collection), switching `bound` to the other binding when that one is cheaper,
+/// and records the comparison for EXPLAIN (BoundMatch::start_choice). A ranked MATCH (ORDER BY
+/// distance) keeps its written start. Errors: the Degree calls'.
+Status ChooseMatchStart(BoundSelect& bound, Database& db);
+
 /// The physical tree for `plan`. With `mode` EXPLAIN, estimates are gathered for printing
 /// (a graph pattern's degree, the engine's graph plan) that a plain run does not need.
 Result<std::unique_ptr<PhysicalOperator>> Optimize(const LogicalNode& plan, ExecState& state,

@@ -47,6 +47,7 @@ QueryResult PlanResult(std::vector<std::string> lines) {
 
 Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, ExplainMode mode) {
     PHENIX_ASSIGN_OR_RETURN(BoundSelect bound, BindSelect(ctx, stmt));
+    PHENIX_RETURN_IF_ERROR(ChooseMatchStart(bound, ctx.db));
     const std::unique_ptr<LogicalNode> logical = BuildLogicalPlan(bound);
     ExecState state(ctx, bound, mode == ExplainMode::kExplainAnalyze);
     const Clock::time_point start = Clock::now();

@@ -212,5 +212,36 @@ TEST_F(PlanTest, BothMatchStartSidesAndTheirRows) {
     EXPECT_EQ(plan[0].rows, 2u);
 }
 
+// Both nodes have an id: the walk starts from the one that reaches fewer entities, and the rows
+// are those of the pattern as written.
+TEST_F(PlanTest, AMatchWithBothIdsStartsFromTheCheaperSide) {
+    Load(20);
+    std::vector<Edge> edges;
+    for (int i = 0; i < 15; ++i) {
+        char target[16];
+        std::snprintf(target, sizeof target, "e%04d", i);
+        edges.push_back(To(target, "r"));
+    }
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("hub", {1, 1, 1, 1}, "{\"n\": -1}", edges)));
+    // hub has 15 out-edges; e0003 has 3 in-edges (e0001, e0002, hub): from e0003, backwards.
+    const std::string select =
+        "SELECT a.id, b.id, a.metadata.n FROM MATCH (a:docs)-[:r]->(b:docs) WHERE a.id = 'hub' "
+        "AND b.id = 'e0003'";
+    std::vector<PlanLine> plan = Analyze(select);
+    ASSERT_EQ(Labels(plan), (std::vector<std::string>{"Project", "Expand docs from 'e0003'"}));
+    EXPECT_EQ(plan[1].rows, 1u);
+    const QueryResult rows = Run(select);
+    ASSERT_EQ(rows.rows.size(), 1u);
+    EXPECT_EQ(rows.rows[0][0].text, "hub");
+    EXPECT_EQ(rows.rows[0][1].text, "e0003");
+    EXPECT_EQ(rows.rows[0][2].int_value, -1);
+    // A tie (e0005 has 2 out-edges, e0006 2 in-edges) keeps the written start.
+    plan = Analyze(
+        "SELECT a.id FROM MATCH (a:docs)-[:r]->(b:docs) WHERE a.id = 'e0005' AND b.id = "
+        "'e0006'");
+    ASSERT_EQ(Labels(plan), (std::vector<std::string>{"Project", "Expand docs from 'e0005'"}));
+    EXPECT_EQ(plan[1].rows, 1u);
+}
+
 }  // namespace
 }  // namespace phenix
