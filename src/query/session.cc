@@ -81,7 +81,9 @@ struct Dispatcher {
                        "EXPLAIN applies to SELECT only, not to " + std::string(what));
     }
 
-    Result<QueryResult> operator()(const SelectStmt& stmt) { return ExecuteSelect(ctx, stmt, explain); }
+    Result<QueryResult> operator()(const SelectStmt& stmt) {
+        return ExecuteSelect(ctx, stmt, explain);
+    }
     Result<QueryResult> operator()(const CreateCollectionStmt& stmt) {
         PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE COLLECTION"));
         return ExecuteCreateCollection(ctx, stmt);

@@ -4,6 +4,7 @@
 // name what ran.
 #include <cstdio>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -241,6 +242,49 @@ TEST_F(PlanTest, AMatchWithBothIdsStartsFromTheCheaperSide) {
         "'e0006'");
     ASSERT_EQ(Labels(plan), (std::vector<std::string>{"Project", "Expand docs from 'e0005'"}));
     EXPECT_EQ(plan[1].rows, 1u);
+}
+
+// A filter no index serves, on a collection large enough that the engine checks it on the
+// search's candidates: the Filter step under the search has the rows and time the engine
+// reports for it, or says the search did its work; never a zero time for work done inside its
+// parent.
+TEST_F(PlanTest, AFilterCheckedOnTheCandidatesNeverShowsAZeroTime) {
+    constexpr std::uint32_t kDim = 8;
+    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "f", .dimension = kDim}));
+    std::mt19937_64 rng(7);
+    std::normal_distribution<float> gauss(0.0f, 1.0f);
+    WriteBatch batch;
+    for (int i = 0; i < 8000; ++i) {
+        std::vector<float> vector(kDim);
+        for (float& x : vector) {
+            x = gauss(rng);
+        }
+        batch.Upsert("f",
+                     Entity{.id = "e" + std::to_string(i),
+                            .vector = std::move(vector),
+                            .metadata = i % 10 == 0 ? R"({"tag": "ten"})" : R"({"tag": "x"})"});
+    }
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    PHENIX_ASSERT_OK(db_->RebuildVectorIndex("f"));
+    const QueryResult result =
+        Run("EXPLAIN ANALYZE SELECT id FROM f WHERE metadata.tag = 'ten' ORDER BY vector <-> "
+            "[0, 0, 0, 0, 0, 0, 0, 0] LIMIT 10");
+    std::string text;
+    for (const auto& row : result.rows) {
+        text += row[0].text + "\n";
+    }
+    ASSERT_NE(text.find("checked the records of the"), std::string::npos) << text;
+    const std::vector<PlanLine> plan = ParsePlan(result);
+    ASSERT_EQ(Labels(plan),
+              (std::vector<std::string>{"Project", "VectorFirst f [post_filter]", "Filter f"}));
+    EXPECT_EQ(plan[1].rows, 10u);
+    if (plan[2].has_run) {
+        EXPECT_GT(plan[2].millis, 0) << text;
+        EXPECT_GE(plan[1].millis, plan[2].millis) << text;
+    } else {
+        EXPECT_NE(text.find("Filter f  (est. rows=40, done inside its parent"), std::string::npos)
+            << text;
+    }
 }
 
 }  // namespace
