@@ -4,6 +4,7 @@
 #
 #   make            release build (build/release)
 #   make run        build, then open the Phenix shell on ./phenix-data
+#   make server     build, then start the server phenixd on ./phenix-data (HTTP=127.0.0.1:8080)
 #   make test       build, then run every test (CTest)
 #   make debug      debug build (build/debug)
 #   make asan       ASan+UBSan build, run the tests (build/asan)
@@ -33,11 +34,12 @@ SHELL := /bin/bash
 
 JOBS ?= $(shell nproc)
 DATA ?= ./phenix-data
+HTTP ?= 127.0.0.1:8080
 CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run test asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
+.PHONY: release debug run server test asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -60,6 +62,11 @@ run: deps
 	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
 	@cmake --build build/release -j $(JOBS) --target phenix_shell
 	@build/release/tools/phenix/phenix --data $(DATA)
+
+server: deps
+	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
+	@cmake --build build/release -j $(JOBS) --target phenixd
+	@build/release/tools/phenixd/phenixd --data $(DATA) --http $(HTTP)
 
 test: release
 	@cd build/release && ctest $(CTEST_FLAGS)
