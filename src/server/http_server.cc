@@ -14,6 +14,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -357,13 +358,21 @@ struct HttpServer::Impl {
                 if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
                     return;
                 }
-                if (!ec) {
-                    if (shared.connections.load() >= shared.config.max_connections) {
-                        beast::error_code ignored;
-                        socket.close(ignored);
-                    } else {
-                        std::make_shared<Connection>(std::move(socket), shared)->Start();
-                    }
+                if (ec) {
+                    // Out of file descriptors or memory: retry shortly rather than spin.
+                    accept_retry.expires_after(std::chrono::milliseconds(50));
+                    accept_retry.async_wait([this](beast::error_code timer_ec) {
+                        if (!timer_ec) {
+                            Accept();
+                        }
+                    });
+                    return;
+                }
+                if (shared.connections.load() >= shared.config.max_connections) {
+                    beast::error_code ignored;
+                    socket.close(ignored);
+                } else {
+                    std::make_shared<Connection>(std::move(socket), shared)->Start();
                 }
                 Accept();
             });
@@ -374,6 +383,7 @@ struct HttpServer::Impl {
     Shared shared;
     asio::io_context io;
     tcp::acceptor acceptor;
+    asio::steady_timer accept_retry{acceptor.get_executor()};
     std::vector<std::thread> threads;
 };
 
@@ -435,6 +445,7 @@ void HttpServer::StopAccepting() {
     asio::post(impl_->acceptor.get_executor(), [this] {
         beast::error_code ignored;
         impl_->acceptor.close(ignored);
+        impl_->accept_retry.cancel();
     });
 }
 

@@ -98,8 +98,10 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         });
     if (!queued) {
         HttpResponse response = ErrorResponse(Status::Unavailable(
-            "the server is overloaded: " + std::to_string(config_.queue_capacity) +
-            " requests are already waiting (queue_capacity); retry shortly"));
+            api_.state.load() == ServingState::kDraining
+                ? std::string("the server is shutting down")
+                : "the server is overloaded: " + std::to_string(config_.queue_capacity) +
+                      " requests are already waiting (queue_capacity); retry shortly"));
         response.headers.emplace_back("Retry-After", "1");
         Finish(*shared_request, route->pattern, start, std::move(response), done, context);
     }
