@@ -362,6 +362,41 @@ HttpResponse HandleDeleteCollection(ApiState& state, const PathParams& params) {
     return JsonResponse(200, Dump(Json{{"dropped", params.at("name")}}));
 }
 
+// ---------------------------------------------------------------- metadata indexes
+
+// PUT is idempotent: 201 when this call built the index, 200 when it existed. The build is
+// online (writes continue) and the call returns when the index is ready.
+HttpResponse HandlePutIndex(ApiState& state, const PathParams& params, RequestContext& context) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    if (context.DeadlinePassed()) {
+        return DeadlineResponse();
+    }
+    const CollectionRef ref(params.at("name"));
+    Status created = db->CreateIndex(ref, params.at("path"));
+    if (!created.ok() && !created.IsAlreadyExists()) {
+        return ErrorResponse(created);
+    }
+    return JsonResponse(created.ok() ? 201 : 200,
+                        Dump(Json{{"collection", ref.name}, {"path", params.at("path")}}));
+}
+
+HttpResponse HandleDeleteIndex(ApiState& state, const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    Status dropped = db->DropIndex(CollectionRef(params.at("name")), params.at("path"));
+    if (!dropped.ok()) {
+        return ErrorResponse(dropped);
+    }
+    return JsonResponse(200, Dump(Json{{"dropped", params.at("path")}}));
+}
+
 // ---------------------------------------------------------------- entities
 
 // The API's entity shape names an edge's target collection "target_collection"; the shared
@@ -609,6 +644,14 @@ void RegisterRoutes(Router& router, ApiState& state) {
     router.Add("DELETE", "/v1/collections/{name}",
                [api](const HttpRequest&, const PathParams& params, RequestContext&) {
                    return HandleDeleteCollection(*api, params);
+               });
+    router.Add("PUT", "/v1/collections/{name}/indexes/{path}",
+               [api](const HttpRequest&, const PathParams& params, RequestContext& context) {
+                   return HandlePutIndex(*api, params, context);
+               });
+    router.Add("DELETE", "/v1/collections/{name}/indexes/{path}",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleDeleteIndex(*api, params);
                });
     router.Add("POST", "/v1/collections/{name}/entities",
                [api](const HttpRequest& request, const PathParams& params, RequestContext&) {

@@ -205,6 +205,24 @@ class PhenixdTest(unittest.TestCase):
             status, _, body = self.req(method, "/v1/collections/col_hnsw")
             self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"))
 
+    def test_metadata_indexes(self):
+        self.req("PUT", "/v1/collections/idx", {"dimension": 2})
+        self.upsert("idx", [{"id": f"i{n}", "vector": [1, n], "metadata": {"tag": n % 3}}
+                            for n in range(30)])
+        status, _, body = self.req("PUT", "/v1/collections/idx/indexes/tag")
+        self.assertEqual((status, body), (201, {"collection": "idx", "path": "tag"}))
+        status, _, body = self.req("PUT", "/v1/collections/idx/indexes/tag")
+        self.assertEqual(status, 200)
+        status, _, body = self.req("GET", "/v1/collections/idx")
+        self.assertEqual([(i["path"], i["state"], i["entries"]) for i in body["indexes"]],
+                         [("tag", "ready", 30)])
+        status, _, body = self.req("PUT", "/v1/collections/nope/indexes/tag")
+        self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"))
+        status, _, body = self.req("DELETE", "/v1/collections/idx/indexes/tag")
+        self.assertEqual((status, body), (200, {"dropped": "tag"}))
+        status, _, body = self.req("DELETE", "/v1/collections/idx/indexes/tag")
+        self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"))
+
     # ------------------------------------------------------------ entities
 
     def test_entities(self):
@@ -595,6 +613,72 @@ class PhenixdShutdownTest(unittest.TestCase):
         bad = subprocess.run([PHENIXD, "--workers", "0"], capture_output=True, text=True)
         self.assertEqual(bad.returncode, 2)
         self.assertIn("--workers", bad.stderr)
+
+
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "docs",
+                    "server.md")
+
+
+def doc_blocks(text, first_word):
+    """The fenced code blocks of a Markdown text whose first line starts with `first_word`."""
+    blocks, current = [], None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if current is None:
+                current = []
+            else:
+                if current and current[0].startswith(first_word):
+                    blocks.append("\n".join(current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+class PhenixdDocsTest(unittest.TestCase):
+    """docs/server.md's examples run as written (the port swapped for the test server's)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="phenixd-docs-")
+        with open(DOCS) as f:
+            self.text = f.read()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_every_curl_example_succeeds_in_order(self):
+        if shutil.which("curl") is None:
+            self.skipTest("curl is not installed")
+        routes = self.text[self.text.index("## Routes"):]
+        examples = doc_blocks(routes, "curl ")
+        self.assertGreaterEqual(len(examples), 14)
+        server = Server(os.path.join(self.tmp, "d"))
+        try:
+            for example in examples:
+                command = example.replace("127.0.0.1:8080", f"127.0.0.1:{server.port}")
+                command = command.replace("curl -s", "curl -s -w '\\n%{http_code}'", 1)
+                out = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                                     timeout=60)
+                self.assertEqual(out.returncode, 0, (example, out.stderr))
+                body, _, code = out.stdout.rpartition("\n")
+                self.assertTrue(200 <= int(code) < 300, (example, code, body))
+                json.loads(body)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+    def test_config_example_and_reference_match_the_option_table(self):
+        toml = doc_blocks(self.text, "data = ")
+        self.assertEqual(len(toml), 1)
+        path = os.path.join(self.tmp, "phenixd.toml")
+        with open(path, "w") as f:
+            f.write(toml[0])
+        out = subprocess.run([PHENIXD, "--config", path, "--print-config"], capture_output=True,
+                             text=True, check=True)
+        keys = [line.split(" = ")[0] for line in out.stdout.splitlines()
+                if " = " in line and not line.startswith("#")]
+        self.assertIn("workers = 8", out.stdout)
+        for key in keys:  # every option is in the reference table
+            self.assertIn(f"| `{key}` |", self.text)
 
 
 if __name__ == "__main__":
