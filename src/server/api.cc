@@ -116,6 +116,38 @@ Database* OpenDatabase(ApiState& state, std::optional<HttpResponse>& error) {
     return db;
 }
 
+// ---------------------------------------------------------------- sessions
+
+// The session a request runs in: its interactive transaction's (Phenix-Transaction), or a
+// fresh one for this request alone.
+struct RequestSession {
+    std::optional<TransactionRegistry::Lease> lease;
+    std::unique_ptr<QuerySession> own;
+    QuerySession* session = nullptr;
+};
+
+std::optional<HttpResponse> OpenSession(ApiState& state, Database& db,
+                                        const HttpRequest& request, RequestContext& context,
+                                        RequestSession& out) {
+    if (!request.transaction.empty()) {
+        auto lease = state.transactions->Acquire(request.transaction);
+        if (!lease.ok()) {
+            // A transaction busy with another request is a conflict of this request (409).
+            return ErrorResponse(
+                lease.status(),
+                lease.status().code() == StatusCode::kFailedPrecondition ? 409 : 0);
+        }
+        out.lease.emplace(std::move(*lease));
+        out.session = &out.lease->session();
+    } else {
+        out.own = std::make_unique<QuerySession>(db);
+        out.own->set_copy_directory(state.copy_directory);
+        out.session = out.own.get();
+    }
+    out.session->set_interrupt(context.Interrupt());
+    return std::nullopt;
+}
+
 // ---------------------------------------------------------------- query results
 
 std::string ResultJson(const QueryResult& result) {
@@ -183,9 +215,11 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
     if (statements.empty()) {
         return ErrorResponse(Status::InvalidArgument("\"query\" holds no statement"));
     }
-    QuerySession session(*db);
-    session.set_interrupt(context.Interrupt());
-    session.set_copy_directory(state.copy_directory);
+    RequestSession request_session;
+    if ((error = OpenSession(state, *db, request, context, request_session))) {
+        return *error;
+    }
+    QuerySession& session = *request_session.session;
     std::vector<std::string> results;
     for (std::size_t stmt_idx = 0; stmt_idx < statements.size(); ++stmt_idx) {
         const std::string details =
@@ -199,7 +233,8 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
         }
         results.push_back(ResultJson(*result));
     }
-    // The session's destructor rolls back a transaction the script left open.
+    // Without Phenix-Transaction the session's destructor rolls back a transaction the script
+    // left open; with it, the transaction stays open for the next request.
     if (results.size() == 1) {
         return JsonResponse(200, std::move(results.front()));
     }
@@ -582,9 +617,11 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
     if (context.DeadlinePassed()) {
         return DeadlineResponse();
     }
-    QuerySession session(*db);
-    session.set_interrupt(context.Interrupt());
-    auto result = session.ExecuteJson(Dump(body));
+    RequestSession request_session;
+    if ((error = OpenSession(state, *db, request, context, request_session))) {
+        return *error;
+    }
+    auto result = request_session.session->ExecuteJson(Dump(body));
     if (!result.ok()) {
         return EngineError(result.status(), context);
     }
@@ -601,6 +638,60 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
     return JsonResponse(200, out + "]}");
 }
 
+// ---------------------------------------------------------------- transactions
+
+HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request) {
+    std::optional<HttpResponse> error;
+    Json body;
+    if ((error = ParseBody(request, body, Json::object())) ||
+        (error = RequireObject(body, "the body")) ||
+        (error = CheckFields(body, {"read_only", "as_of"}))) {
+        return *error;
+    }
+    TransactionOptions options;
+    if (auto read_only = body.find("read_only"); read_only != body.end()) {
+        if (!read_only->is_boolean()) {
+            return ErrorResponse(Status::InvalidArgument("\"read_only\" must be true or false"));
+        }
+        options.read_only = read_only->get<bool>();
+    }
+    if (auto as_of = body.find("as_of"); as_of != body.end() && !as_of->is_null()) {
+        if (!as_of->is_number_unsigned()) {
+            return ErrorResponse(Status::InvalidArgument(
+                "\"as_of\" must be a commit timestamp (a non-negative integer)"));
+        }
+        options.as_of = as_of->get<std::uint64_t>();
+    }
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    auto id = state.transactions->Begin(*db, options, state.copy_directory);
+    if (!id.ok()) {
+        return ErrorResponse(id.status());
+    }
+    return JsonResponse(201, Dump(Json{{"id", *id}}));
+}
+
+HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) {
+    auto timestamp = state.transactions->Commit(params.at("id"));
+    if (!timestamp.ok()) {
+        return ErrorResponse(
+            timestamp.status(),
+            timestamp.status().code() == StatusCode::kFailedPrecondition ? 409 : 0);
+    }
+    return JsonResponse(200, Dump(Json{{"timestamp", *timestamp}}));
+}
+
+HttpResponse HandleRollbackTransaction(ApiState& state, const PathParams& params) {
+    Status rolled_back = state.transactions->Rollback(params.at("id"));
+    if (!rolled_back.ok()) {
+        return ErrorResponse(rolled_back,
+                             rolled_back.code() == StatusCode::kFailedPrecondition ? 409 : 0);
+    }
+    return JsonResponse(200, Dump(Json{{"rolled_back", params.at("id")}}));
+}
+
 }  // namespace
 
 void RegisterRoutes(Router& router, ApiState& state) {
@@ -610,7 +701,7 @@ void RegisterRoutes(Router& router, ApiState& state) {
         [](const HttpRequest&, const PathParams&, RequestContext&) {
             return JsonResponse(200, R"({"status":"ok"})");
         },
-        /*inline_handler=*/true);
+        RouteOptions{.inline_handler = true});
     router.Add(
         "GET", "/ready",
         [api](const HttpRequest&, const PathParams&, RequestContext&) {
@@ -624,10 +715,24 @@ void RegisterRoutes(Router& router, ApiState& state) {
             }
             return ErrorResponse(Status::Internal("unknown serving state"));
         },
-        /*inline_handler=*/true);
-    router.Add("POST", "/v1/query",
-               [api](const HttpRequest& request, const PathParams&, RequestContext& context) {
-                   return HandleQuery(*api, request, context);
+        RouteOptions{.inline_handler = true});
+    router.Add(
+        "POST", "/v1/query",
+        [api](const HttpRequest& request, const PathParams&, RequestContext& context) {
+            return HandleQuery(*api, request, context);
+        },
+        RouteOptions{.accepts_transaction = true});
+    router.Add("POST", "/v1/transactions",
+               [api](const HttpRequest& request, const PathParams&, RequestContext&) {
+                   return HandleBeginTransaction(*api, request);
+               });
+    router.Add("POST", "/v1/transactions/{id}/commit",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleCommitTransaction(*api, params);
+               });
+    router.Add("POST", "/v1/transactions/{id}/rollback",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleRollbackTransaction(*api, params);
                });
     router.Add("GET", "/v1/collections",
                [api](const HttpRequest&, const PathParams&, RequestContext&) {
@@ -673,7 +778,8 @@ void RegisterRoutes(Router& router, ApiState& state) {
         "POST", "/v1/collections/{name}/search",
         [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {
             return HandleSearch(*api, request, params, context);
-        });
+        },
+               RouteOptions{.accepts_transaction = true});
 }
 
 }  // namespace phenix::server

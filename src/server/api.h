@@ -12,6 +12,7 @@
 #include <phenix/db.h>
 
 #include "server/router.h"
+#include "server/transactions.h"
 
 namespace phenix::server {
 
@@ -23,6 +24,8 @@ struct ApiState {
     std::atomic<ServingState> state{ServingState::kStarting};
     /// Set once before serving: COPY's directory for every session.
     std::string copy_directory;
+    /// Set once before serving: the interactive transactions.
+    TransactionRegistry* transactions = nullptr;
 };
 
 /// Adds every route to `router`. `state` must outlive the router's use.

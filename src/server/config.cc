@@ -162,6 +162,9 @@ const std::vector<OptionSpec>& OptionTable() {
         table.push_back(Uint32("shutdown_timeout_ms", "MS",
                                "on SIGTERM/SIGINT, how long in-flight requests may finish",
                                &ServerConfig::shutdown_timeout_ms, 0));
+        table.push_back(Uint32("transaction_idle_timeout_ms", "MS",
+                               "an interactive transaction idle this long is rolled back",
+                               &ServerConfig::transaction_idle_timeout_ms, 1));
         table.push_back(String("copy_directory", "DIR",
                                "where COPY reads and writes files; empty: DATA/copy",
                                &ServerConfig::copy_directory));

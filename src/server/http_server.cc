@@ -193,6 +193,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         request.content_type = std::string(message[http::field::content_type]);
         request.accept = std::string(message[http::field::accept]);
         request.client = client_;
+        request.transaction = std::string(Sv(message["Phenix-Transaction"]));
         const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
         request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
         request_id_ = request.request_id;

@@ -26,6 +26,7 @@ struct HttpRequest {
     std::string accept;
     std::string body;
     std::string request_id;
+    std::string transaction;  ///< Phenix-Transaction, empty when absent
     std::string client;  ///< "ip:port" of the peer
 };
 

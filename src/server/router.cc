@@ -85,11 +85,11 @@ std::map<std::string, std::string, std::less<>> ParseQueryString(std::string_vie
     return out;
 }
 
-void Router::Add(std::string method, std::string pattern, Handler handler, bool inline_handler) {
+void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
     Route route{.method = std::move(method),
                 .pattern = std::move(pattern),
                 .handler = std::move(handler),
-                .inline_handler = inline_handler,
+                .options = options,
                 .segments = {}};
     for (std::string_view segment : Split(route.pattern)) {
         route.segments.emplace_back(segment);

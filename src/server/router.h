@@ -20,12 +20,18 @@ namespace phenix::server {
 using PathParams = std::map<std::string, std::string, std::less<>>;
 using Handler = std::function<HttpResponse(const HttpRequest&, const PathParams&, RequestContext&)>;
 
+struct RouteOptions {
+    /// Runs on the I/O thread (cheap, never blocks: /health, /ready); otherwise on a worker.
+    bool inline_handler = false;
+    /// May run inside an interactive transaction (Phenix-Transaction); other routes refuse it.
+    bool accepts_transaction = false;
+};
+
 struct Route {
     std::string method;
     std::string pattern;  ///< also the route's name in logs and metrics
     Handler handler;
-    /// Runs on the I/O thread (cheap, never blocks: /health, /ready); otherwise on a worker.
-    bool inline_handler = false;
+    RouteOptions options;
     std::vector<std::string> segments;
 };
 
@@ -38,7 +44,7 @@ struct RouteMatch {
 
 class Router {
   public:
-    void Add(std::string method, std::string pattern, Handler handler, bool inline_handler = false);
+    void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
     [[nodiscard]] RouteMatch Match(std::string_view method, std::string_view path) const;
     [[nodiscard]] const std::vector<Route>& routes() const { return routes_; }
 

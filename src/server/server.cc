@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <utility>
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <phenix/db.h>
 
@@ -35,6 +37,9 @@ Server::Server(ServerConfig config)
     api_.copy_directory = config_.copy_directory.empty()
                               ? (std::filesystem::path(config_.data_dir) / "copy").string()
                               : config_.copy_directory;
+    transactions_ = std::make_unique<TransactionRegistry>(
+        std::chrono::milliseconds(config_.transaction_idle_timeout_ms));
+    api_.transactions = transactions_.get();
     RegisterRoutes(router_, api_);
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
     http_ = std::make_unique<HttpServer>(config_, *this, logger_);
@@ -70,7 +75,16 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         return;
     }
     const Route* route = match.route;
-    if (route->inline_handler) {
+    if (!request.transaction.empty() && !route->options.accepts_transaction) {
+        Finish(request, route->pattern, start,
+               ErrorResponse(Status::InvalidArgument(
+                   "Phenix-Transaction applies to POST /v1/query and POST "
+                   "/v1/collections/{name}/search; not to " +
+                   request.method + " " + route->pattern)),
+               done, nullptr);
+        return;
+    }
+    if (route->options.inline_handler) {
         HttpResponse response = route->handler(request, match.params, *context);
         Finish(request, route->pattern, start, std::move(response), done, nullptr);
         return;
@@ -161,6 +175,26 @@ int Server::Run() {
             signals.async_wait(on_signal);
         };
     signals.async_wait(on_signal);
+    // Idle interactive transactions are rolled back by a timer on the I/O threads (a rollback
+    // only drops the transaction's buffered writes).
+    boost::asio::steady_timer reaper(http_->io_context());
+    const auto reap_interval =
+        std::chrono::milliseconds(std::clamp<std::uint32_t>(config_.transaction_idle_timeout_ms / 4, 10, 1000));
+    std::function<void(const boost::system::error_code&)> on_reap =
+        [&](const boost::system::error_code& ec) {
+            if (ec) {
+                return;
+            }
+            const std::size_t reaped = transactions_->ReapIdle(TransactionRegistry::Clock::now());
+            if (reaped > 0) {
+                logger_.Log(LogLevel::kInfo, "rolled back idle transactions",
+                            "\"count\":" + std::to_string(reaped));
+            }
+            reaper.expires_after(reap_interval);
+            reaper.async_wait(on_reap);
+        };
+    reaper.expires_after(reap_interval);
+    reaper.async_wait(on_reap);
     http_->Start();
     std::printf("phenixd: http listening on %s\n", address->c_str());
     std::fflush(stdout);
@@ -217,6 +251,12 @@ int Server::Run() {
     boost::system::error_code ignored;
     signals.clear(ignored);
     api_.db.store(nullptr);
+    const std::size_t open_transactions = transactions_->size();
+    transactions_->RollbackAll();  // before the database closes
+    if (open_transactions > 0) {
+        logger_.Log(LogLevel::kInfo, "rolled back open transactions",
+                    "\"count\":" + std::to_string(open_transactions));
+    }
     Status closed = db->Close();
     if (!closed.ok()) {
         logger_.Log(LogLevel::kError, "closing the database failed",

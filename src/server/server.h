@@ -23,6 +23,7 @@
 #include "server/http_server.h"
 #include "server/log.h"
 #include "server/router.h"
+#include "server/transactions.h"
 #include "server/worker_pool.h"
 
 namespace phenix::server {
@@ -51,6 +52,7 @@ class Server final : public RequestDispatcher {
     Logger logger_;
     Router router_;
     ApiState api_;
+    std::unique_ptr<TransactionRegistry> transactions_;
     std::unique_ptr<WorkerPool> workers_;
     std::unique_ptr<HttpServer> http_;
 

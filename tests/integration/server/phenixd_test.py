@@ -340,6 +340,64 @@ class PhenixdTest(unittest.TestCase):
         status, _, body = self.req("POST", "/v1/query", {"query": "SELECT id FROM nowhere"})
         self.assertIn(status, (400, 404), body)
 
+    # ------------------------------------------------------------ transactions
+
+    def txn_query(self, txn, query):
+        return self.req("POST", "/v1/query", {"query": query},
+                        headers={"Phenix-Transaction": txn})
+
+    def test_transactions_commit_rollback_and_conflict(self):
+        self.req("PUT", "/v1/collections/tx", {"dimension": 2})
+        self.upsert("tx", [{"id": "k", "vector": [1, 1], "metadata": {"v": 0}}])
+        status, _, body = self.req("POST", "/v1/transactions", {})
+        self.assertEqual(status, 201, body)
+        txn = body["id"]
+        self.assertRegex(txn, r"^[0-9a-f]{32}$")
+        status, _, body = self.txn_query(txn, "INSERT INTO tx (id, vector) VALUES ('n1', [1, 2])")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.req("GET", "/v1/collections/tx/entities/n1")[0], 404)  # not yet
+        status, _, body = self.req("POST", "/v1/collections/tx/search", {"vector": [1, 2], "k": 1},
+                                   headers={"Phenix-Transaction": txn})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["results"][0]["id"], "n1")  # the transaction sees its own write
+        status, _, body = self.req("POST", f"/v1/transactions/{txn}/commit")
+        self.assertEqual(status, 200, body)
+        self.assertIsInstance(body["timestamp"], int)
+        self.assertEqual(self.req("GET", "/v1/collections/tx/entities/n1")[0], 200)
+        status, _, body = self.req("POST", f"/v1/transactions/{txn}/commit")
+        self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"))
+
+        status, _, body = self.req("POST", "/v1/transactions")
+        txn = body["id"]
+        self.txn_query(txn, "INSERT INTO tx (id, vector) VALUES ('n2', [1, 2])")
+        status, _, body = self.req("POST", f"/v1/transactions/{txn}/rollback")
+        self.assertEqual((status, body), (200, {"rolled_back": txn}))
+        self.assertEqual(self.req("GET", "/v1/collections/tx/entities/n2")[0], 404)
+
+        first = self.req("POST", "/v1/transactions", {})[2]["id"]
+        second = self.req("POST", "/v1/transactions", {})[2]["id"]
+        for txn in (first, second):
+            status, _, body = self.txn_query(txn, "UPDATE tx SET metadata.v = 1 WHERE id = 'k'")
+            self.assertEqual(status, 200, body)
+        self.assertEqual(self.req("POST", f"/v1/transactions/{first}/commit")[0], 200)
+        status, _, body = self.req("POST", f"/v1/transactions/{second}/commit")
+        self.assertEqual((status, error_code(body)), (409, "ABORTED"), body)
+        self.assertTrue(body["error"]["details"]["retryable"])
+
+        status, _, body = self.req("POST", "/v1/transactions", {"read_only": True})
+        txn = body["id"]
+        status, _, body = self.txn_query(txn, "INSERT INTO tx (id, vector) VALUES ('n3', [1, 2])")
+        self.assertEqual(status, 400, body)
+        self.assertEqual(self.req("POST", f"/v1/transactions/{txn}/rollback")[0], 200)
+
+        status, _, body = self.txn_query("0" * 32, "SELECT 1")
+        self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"))
+        status, _, body = self.req("GET", "/v1/collections/tx/entities/k",
+                                   headers={"Phenix-Transaction": "0" * 32})
+        self.assertEqual(status, 400)
+        status, _, body = self.req("POST", "/v1/transactions", {"read_only": "yes"})
+        self.assertEqual(status, 400)
+
     # ------------------------------------------------------------ deadlines and logs
 
     def make_big(self, name, count):
@@ -453,6 +511,26 @@ class PhenixdLimitsTest(unittest.TestCase):
             self.assertEqual(server.request("GET", "/health")[0], 200)
         finally:
             self.assertEqual(server.stop(), 0)
+
+    def test_idle_transactions_roll_back(self):
+        server = Server(os.path.join(self.tmp, "d"), "--transaction-idle-timeout-ms", "200")
+        try:
+            server.request("PUT", "/v1/collections/c", {"dimension": 2})
+            txn = server.request("POST", "/v1/transactions", {})[2]["id"]
+            status, _, body = server.request(
+                "POST", "/v1/query", {"query": "INSERT INTO c (id, vector) VALUES ('a', [1, 2])"},
+                headers={"Phenix-Transaction": txn})
+            self.assertEqual(status, 200, body)
+            time.sleep(1.0)
+            status, _, body = server.request("POST", f"/v1/transactions/{txn}/commit")
+            self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"))
+            self.assertEqual(server.request("GET", "/v1/collections/c/entities/a")[0], 404)
+            self.assertIn('"msg":"rolled back idle transactions"', server.log_text())
+            # An open transaction at shutdown is rolled back before the database closes.
+            server.request("POST", "/v1/transactions", {})
+        finally:
+            self.assertEqual(server.stop(), 0)
+        self.assertIn('"msg":"rolled back open transactions"', server.log_text())
 
     def test_overload_503_with_retry_after(self):
         server = Server(os.path.join(self.tmp, "d"), "--workers", "1", "--queue-capacity", "1")
@@ -650,13 +728,15 @@ class PhenixdDocsTest(unittest.TestCase):
         if shutil.which("curl") is None:
             self.skipTest("curl is not installed")
         routes = self.text[self.text.index("## Routes"):]
-        examples = doc_blocks(routes, "curl ")
-        self.assertGreaterEqual(len(examples), 14)
+        examples = [block for block in doc_blocks(routes, "")
+                    if block.startswith("curl ") or block.startswith("txn=")]
+        self.assertGreaterEqual(len(examples), 16)
         server = Server(os.path.join(self.tmp, "d"))
         try:
             for example in examples:
                 command = example.replace("127.0.0.1:8080", f"127.0.0.1:{server.port}")
-                command = command.replace("curl -s", "curl -s -w '\\n%{http_code}'", 1)
+                last = command.rindex("curl -s")  # the status of the block's last request
+                command = command[:last] + "curl -s -w '\\n%{http_code}'" + command[last + 7:]
                 out = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
                                      timeout=60)
                 self.assertEqual(out.returncode, 0, (example, out.stderr))
