@@ -13,6 +13,7 @@
 #include <phenix/phenixql.h>
 
 #include "server/errors.h"
+#include "server/openapi.h"
 
 namespace phenix::server {
 namespace {
@@ -695,6 +696,17 @@ HttpResponse HandleRollbackTransaction(ApiState& state, const PathParams& params
 }  // namespace
 
 void RegisterRoutes(Router& router, ApiState& state) {
+    // The document is built from the finished route table (at the end of this function).
+    auto openapi = std::make_shared<Result<std::string>>();
+    router.Add(
+        "GET", "/openapi.json",
+        [openapi](const HttpRequest&, const PathParams&, RequestContext&) {
+            if (!openapi->ok()) {
+                return ErrorResponse(openapi->status());
+            }
+            return JsonResponse(200, **openapi);
+        },
+        RouteOptions{.inline_handler = true});
     ApiState* api = &state;
     router.Add(
         "GET", "/health",
@@ -780,6 +792,7 @@ void RegisterRoutes(Router& router, ApiState& state) {
             return HandleSearch(*api, request, params, context);
         },
                RouteOptions{.accepts_transaction = true});
+    *openapi = OpenApiDocument(router);
 }
 
 }  // namespace phenix::server

@@ -147,6 +147,13 @@ const std::vector<OptionSpec>& OptionTable() {
                              return ParseUnsigned<std::uint64_t>(v, 1, c.max_body_bytes);
                          },
                          [](const ServerConfig& c) { return std::to_string(c.max_body_bytes); }});
+        table.push_back(Uint32("rate_limit_per_second", "N",
+                               "requests per second per client address (token bucket); beyond "
+                               "it: 429; 0: no limit",
+                               &ServerConfig::rate_limit_per_second, 0));
+        table.push_back(Uint32("rate_limit_burst", "N",
+                               "requests a client may send at once before the rate applies",
+                               &ServerConfig::rate_limit_burst, 1));
         table.push_back(Uint32("header_timeout_ms", "MS",
                                "time to receive a request's headers before the connection closes",
                                &ServerConfig::header_timeout_ms, 1));

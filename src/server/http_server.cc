@@ -78,7 +78,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         beast::error_code ec;
         const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
         if (!ec) {
-            client_ = peer.address().to_string() + ":" + std::to_string(peer.port());
+            const std::string address = peer.address().to_string();
+            client_ = (peer.address().is_v6() ? "[" + address + "]" : address) + ":" +
+                      std::to_string(peer.port());
         }
         ++shared_.connections;
     }

@@ -33,7 +33,9 @@ std::string_view ErrorCodeOf(const HttpResponse& response) {
 }  // namespace
 
 Server::Server(ServerConfig config)
-    : config_(std::move(config)), logger_(config_.log_level, config_.access_log) {
+    : config_(std::move(config)),
+      logger_(config_.log_level, config_.access_log),
+      rate_limiter_(config_.rate_limit_per_second, config_.rate_limit_burst) {
     api_.copy_directory = config_.copy_directory.empty()
                               ? (std::filesystem::path(config_.data_dir) / "copy").string()
                               : config_.copy_directory;
@@ -83,6 +85,23 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
                    request.method + " " + route->pattern)),
                done, nullptr);
         return;
+    }
+    if (!route->options.inline_handler) {  // probes are never rate limited
+        const RateLimiter::Decision admitted =
+            rate_limiter_.Admit(ClientAddress(request.client), RequestContext::Clock::now());
+        if (!admitted.allowed) {
+            HttpResponse response = ErrorResponse(
+                Status::ResourceExhausted("too many requests from " +
+                                          std::string(ClientAddress(request.client)) +
+                                          " (rate_limit_per_second " +
+                                          std::to_string(config_.rate_limit_per_second) +
+                                          "); retry after the Retry-After seconds"),
+                429, "\"retryable\":true");
+            response.headers.emplace_back("Retry-After",
+                                          std::to_string(admitted.retry_after_seconds));
+            Finish(request, route->pattern, start, std::move(response), done, nullptr);
+            return;
+        }
     }
     if (route->options.inline_handler) {
         HttpResponse response = route->handler(request, match.params, *context);

@@ -22,6 +22,7 @@
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/log.h"
+#include "server/rate_limiter.h"
 #include "server/router.h"
 #include "server/transactions.h"
 #include "server/worker_pool.h"
@@ -53,6 +54,7 @@ class Server final : public RequestDispatcher {
     Router router_;
     ApiState api_;
     std::unique_ptr<TransactionRegistry> transactions_;
+    RateLimiter rate_limiter_;
     std::unique_ptr<WorkerPool> workers_;
     std::unique_ptr<HttpServer> http_;
 

@@ -146,6 +146,14 @@ class PhenixdTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(headers["Phenix-Request-Id"], "abc-1")
 
+    def test_openapi_document(self):
+        status, _, body = self.req("GET", "/openapi.json")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["openapi"], "3.1.0")
+        for path in ("/v1/query", "/v1/collections/{name}/search", "/v1/transactions",
+                     "/health", "/openapi.json"):
+            self.assertIn(path, body["paths"])
+
     def test_unknown_route_404_and_wrong_method_405(self):
         status, _, body = self.req("GET", "/v1/nothing")
         self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"))
@@ -531,6 +539,22 @@ class PhenixdLimitsTest(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
         self.assertIn('"msg":"rolled back open transactions"', server.log_text())
+
+    def test_rate_limit_429_per_client(self):
+        server = Server(os.path.join(self.tmp, "d"), "--rate-limit-per-second", "1",
+                        "--rate-limit-burst", "2")
+        try:
+            statuses = [server.request("GET", "/v1/collections") for _ in range(3)]
+            self.assertEqual([s[0] for s in statuses[:2]], [200, 200])
+            status, headers, body = statuses[2]
+            self.assertEqual((status, error_code(body)), (429, "RESOURCE_EXHAUSTED"), body)
+            self.assertEqual(headers["Retry-After"], "1")
+            self.assertTrue(body["error"]["details"]["retryable"])
+            self.assertEqual(server.request("GET", "/health")[0], 200)  # probes are exempt
+            time.sleep(1.1)
+            self.assertEqual(server.request("GET", "/v1/collections")[0], 200)
+        finally:
+            self.assertEqual(server.stop(), 0)
 
     def test_overload_503_with_retry_after(self):
         server = Server(os.path.join(self.tmp, "d"), "--workers", "1", "--queue-capacity", "1")
