@@ -676,6 +676,11 @@ HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request)
 
 HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) {
     auto timestamp = state.transactions->Commit(params.at("id"));
+    if (timestamp.ok()) {
+        state.metrics->RecordTransaction("committed");
+    } else if (timestamp.status().code() == StatusCode::kAborted) {
+        state.metrics->RecordTransaction("aborted");
+    }
     if (!timestamp.ok()) {
         return ErrorResponse(
             timestamp.status(),
@@ -686,6 +691,9 @@ HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) 
 
 HttpResponse HandleRollbackTransaction(ApiState& state, const PathParams& params) {
     Status rolled_back = state.transactions->Rollback(params.at("id"));
+    if (rolled_back.ok()) {
+        state.metrics->RecordTransaction("rolled_back");
+    }
     if (!rolled_back.ok()) {
         return ErrorResponse(rolled_back,
                              rolled_back.code() == StatusCode::kFailedPrecondition ? 409 : 0);
@@ -734,6 +742,13 @@ void RegisterRoutes(Router& router, ApiState& state) {
             return HandleQuery(*api, request, context);
         },
         RouteOptions{.accepts_transaction = true});
+    router.Add("GET", "/metrics",
+               [api](const HttpRequest&, const PathParams&, RequestContext&) {
+                   HttpResponse response;
+                   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                   response.body = api->metrics->Render(api->db.load());
+                   return response;
+               });
     router.Add("POST", "/v1/transactions",
                [api](const HttpRequest& request, const PathParams&, RequestContext&) {
                    return HandleBeginTransaction(*api, request);

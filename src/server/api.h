@@ -11,6 +11,7 @@
 
 #include <phenix/db.h>
 
+#include "server/metrics.h"
 #include "server/router.h"
 #include "server/transactions.h"
 
@@ -26,6 +27,8 @@ struct ApiState {
     std::string copy_directory;
     /// Set once before serving: the interactive transactions.
     TransactionRegistry* transactions = nullptr;
+    /// Set once before serving.
+    Metrics* metrics = nullptr;
 };
 
 /// Adds every route to `router`. `state` must outlive the router's use.

@@ -66,6 +66,7 @@ struct Shared {
     const ServerConfig& config;
     RequestDispatcher& dispatcher;
     Logger& logger;
+    Metrics& metrics;
     std::atomic<bool> draining{false};
     std::atomic<std::uint32_t> connections{0};
     /// Responses handed back by the dispatcher and not yet written (WaitForWrites).
@@ -158,6 +159,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     // Answers a request that could not be read whole, then closes the connection.
     void SendEarly(unsigned status, const Status& error) {
+        shared_.metrics.RecordRejected(status == 413   ? "body_too_large"
+                                       : status == 431 ? "headers_too_large"
+                                                       : "malformed");
         HttpResponse response = ErrorResponse(error, status);
         request_id_ = NewRequestId();
         shared_.logger.Access({.request_id = request_id_,
@@ -352,8 +356,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 }  // namespace
 
 struct HttpServer::Impl {
-    Impl(const ServerConfig& config, RequestDispatcher& dispatcher, Logger& logger)
-        : shared{config, dispatcher, logger}, acceptor(asio::make_strand(io)) {}
+    Impl(const ServerConfig& config, RequestDispatcher& dispatcher, Logger& logger,
+         Metrics& metrics)
+        : shared{config, dispatcher, logger, metrics}, acceptor(asio::make_strand(io)) {}
 
     void Accept() {
         acceptor.async_accept(
@@ -372,6 +377,7 @@ struct HttpServer::Impl {
                     return;
                 }
                 if (shared.connections.load() >= shared.config.max_connections) {
+                    shared.metrics.RecordRejected("max_connections");
                     beast::error_code ignored;
                     socket.close(ignored);
                 } else {
@@ -390,8 +396,9 @@ struct HttpServer::Impl {
     std::vector<std::thread> threads;
 };
 
-HttpServer::HttpServer(const ServerConfig& config, RequestDispatcher& dispatcher, Logger& logger)
-    : impl_(std::make_unique<Impl>(config, dispatcher, logger)) {}
+HttpServer::HttpServer(const ServerConfig& config, RequestDispatcher& dispatcher, Logger& logger,
+                       Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, dispatcher, logger, metrics)) {}
 
 HttpServer::~HttpServer() {
     Stop();

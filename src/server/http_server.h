@@ -22,6 +22,7 @@
 #include "server/config.h"
 #include "server/http_types.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 namespace boost::asio {
 class io_context;
@@ -40,7 +41,8 @@ class RequestDispatcher {
 
 class HttpServer {
   public:
-    HttpServer(const ServerConfig& config, RequestDispatcher& dispatcher, Logger& logger);
+    HttpServer(const ServerConfig& config, RequestDispatcher& dispatcher, Logger& logger,
+               Metrics& metrics);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

@@ -64,6 +64,8 @@ const std::map<std::string, std::string_view, std::less<>>& Operations() {
                          "503": {"$ref": "#/components/responses/Error"}}})json"},
         {"GET /openapi.json", R"json({"summary": "this document", "responses": {"200": {"description": "OpenAPI 3.1",
            "content": {"application/json": {"schema": {"type": "object"}}}}}})json"},
+        {"GET /metrics", R"json({"summary": "Prometheus metrics (text format 0.0.4)", "responses": {"200": {"description": "the metrics",
+           "content": {"text/plain": {"schema": {"type": "string"}}}}}})json"},
         {"POST /v1/query", R"json({"summary": "run PhenixQL statements", "parameters": [{"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/transaction"}],
            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"],
              "additionalProperties": false, "properties": {"query": {"type": "string"}, "params": {"type": ["object", "array"]}}}}}},

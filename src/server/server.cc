@@ -42,9 +42,10 @@ Server::Server(ServerConfig config)
     transactions_ = std::make_unique<TransactionRegistry>(
         std::chrono::milliseconds(config_.transaction_idle_timeout_ms));
     api_.transactions = transactions_.get();
+    api_.metrics = &metrics_;
     RegisterRoutes(router_, api_);
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
-    http_ = std::make_unique<HttpServer>(config_, *this, logger_);
+    http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
 }
 
 Server::~Server() {
@@ -90,6 +91,7 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         const RateLimiter::Decision admitted =
             rate_limiter_.Admit(ClientAddress(request.client), RequestContext::Clock::now());
         if (!admitted.allowed) {
+            metrics_.RecordRejected("rate_limited");
             HttpResponse response = ErrorResponse(
                 Status::ResourceExhausted("too many requests from " +
                                           std::string(ClientAddress(request.client)) +
@@ -113,6 +115,7 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         ++in_flight_;
         running_.insert(context);
     }
+    metrics_.AddInFlight(1);
     auto shared_request = std::make_shared<HttpRequest>(std::move(request));
     auto params = std::make_shared<PathParams>(std::move(match.params));
     const bool queued =
@@ -130,6 +133,7 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
             Finish(*shared_request, route->pattern, start, std::move(response), done, context);
         });
     if (!queued) {
+        metrics_.RecordRejected("queue_full");
         HttpResponse response = ErrorResponse(Status::Unavailable(
             api_.state.load() == ServingState::kDraining
                 ? std::string("the server is shutting down")
@@ -155,8 +159,11 @@ void Server::Finish(const HttpRequest& request, const std::string& route,
                     .bytes_out = response.body.size(),
                     .client = request.client,
                     .error_code = ErrorCodeOf(response)});
+    metrics_.RecordRequest(request.method, route, response.status,
+                           static_cast<double>(latency.count()) / 1e6);
     done(std::move(response));
     if (context != nullptr) {
+        metrics_.AddInFlight(-1);
         std::lock_guard lock(mu_);
         running_.erase(context);
         --in_flight_;
@@ -205,6 +212,9 @@ int Server::Run() {
                 return;
             }
             const std::size_t reaped = transactions_->ReapIdle(TransactionRegistry::Clock::now());
+            for (std::size_t txn_idx = 0; txn_idx < reaped; ++txn_idx) {
+                metrics_.RecordTransaction("expired");
+            }
             if (reaped > 0) {
                 logger_.Log(LogLevel::kInfo, "rolled back idle transactions",
                             "\"count\":" + std::to_string(reaped));

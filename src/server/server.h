@@ -22,6 +22,7 @@
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/rate_limiter.h"
 #include "server/router.h"
 #include "server/transactions.h"
@@ -51,6 +52,7 @@ class Server final : public RequestDispatcher {
     // Immutable after construction.
     const ServerConfig config_;
     Logger logger_;
+    Metrics metrics_;
     Router router_;
     ApiState api_;
     std::unique_ptr<TransactionRegistry> transactions_;

@@ -86,7 +86,10 @@ class Server:
             conn.request(method, path, body=data, headers=hdrs)
             response = conn.getresponse()
             payload = response.read()
-            parsed = json.loads(payload) if payload else None
+            if response.getheader("Content-Type", "").startswith("application/json"):
+                parsed = json.loads(payload) if payload else None
+            else:
+                parsed = payload.decode()
             return response.status, dict(response.getheaders()), parsed
         finally:
             conn.close()
@@ -153,6 +156,20 @@ class PhenixdTest(unittest.TestCase):
         for path in ("/v1/query", "/v1/collections/{name}/search", "/v1/transactions",
                      "/health", "/openapi.json"):
             self.assertIn(path, body["paths"])
+
+    def test_metrics(self):
+        self.req("PUT", "/v1/collections/metered", {"dimension": 2})
+        self.upsert("metered", [{"id": "m1", "vector": [1, 2]}])
+        self.req("GET", "/v1/collections/metered/entities/nope")
+        status, headers, text = self.req("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain"))
+        self.assertRegex(text, r'phenix_http_requests_total\{[^}]*route="/v1/collections/\{name\}/'
+                               r'entities/\{id\}"[^}]*status="404"[^}]*\} 1')
+        self.assertIn('phenix_http_request_duration_seconds_bucket{', text)
+        self.assertIn("phenix_http_requests_in_flight", text)
+        self.assertIn('phenix_collection_entities{collection="metered"} 1', text)
+        self.assertIn('phenix_vector_index_tail_length{collection="metered"}', text)
 
     def test_unknown_route_404_and_wrong_method_405(self):
         status, _, body = self.req("GET", "/v1/nothing")
@@ -390,6 +407,9 @@ class PhenixdTest(unittest.TestCase):
         self.assertEqual(self.req("POST", f"/v1/transactions/{first}/commit")[0], 200)
         status, _, body = self.req("POST", f"/v1/transactions/{second}/commit")
         self.assertEqual((status, error_code(body)), (409, "ABORTED"), body)
+        metrics = self.req("GET", "/metrics")[2]
+        self.assertRegex(metrics, r'phenix_transactions_total\{outcome="aborted"\} [1-9]')
+        self.assertRegex(metrics, r'phenix_transactions_total\{outcome="committed"\} [1-9]')
         self.assertTrue(body["error"]["details"]["retryable"])
 
         status, _, body = self.req("POST", "/v1/transactions", {"read_only": True})
@@ -504,8 +524,12 @@ class PhenixdLimitsTest(unittest.TestCase):
             big.close()
 
             # Beyond max_connections a new connection is closed at once; the others serve.
-            held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(4)]
-            time.sleep(0.2)
+            held = []
+            for _ in range(4):  # each answered once, so accepted and counted; then idle
+                conn = server.connection()
+                conn.request("GET", "/health")
+                conn.getresponse().read()
+                held.append(conn)
             extra = socket.create_connection(("127.0.0.1", server.port), timeout=10)
             extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             try:
@@ -552,6 +576,9 @@ class PhenixdLimitsTest(unittest.TestCase):
             self.assertTrue(body["error"]["details"]["retryable"])
             self.assertEqual(server.request("GET", "/health")[0], 200)  # probes are exempt
             time.sleep(1.1)
+            _, _, metrics = server.request("GET", "/metrics")
+            self.assertRegex(metrics, r'phenix_http_rejected_total\{reason="rate_limited"\} 1')
+            time.sleep(1.1)
             self.assertEqual(server.request("GET", "/v1/collections")[0], 200)
         finally:
             self.assertEqual(server.stop(), 0)
@@ -578,6 +605,8 @@ class PhenixdLimitsTest(unittest.TestCase):
             statuses = sorted(r[0] for r in results)
             self.assertIn(503, statuses, statuses)
             self.assertIn(200, statuses, statuses)
+            _, _, metrics = server.request("GET", "/metrics")
+            self.assertRegex(metrics, r'phenix_http_rejected_total\{reason="queue_full"\} [1-9]')
             for status, headers, body in results:
                 self.assertIn(status, (200, 503), body)
                 if status == 503:
@@ -766,7 +795,10 @@ class PhenixdDocsTest(unittest.TestCase):
                 self.assertEqual(out.returncode, 0, (example, out.stderr))
                 body, _, code = out.stdout.rpartition("\n")
                 self.assertTrue(200 <= int(code) < 300, (example, code, body))
-                json.loads(body)
+                if "/metrics" in example:
+                    self.assertIn("# TYPE phenix_http_requests_total counter", body)
+                else:
+                    json.loads(body)
         finally:
             self.assertEqual(server.stop(), 0)
 
