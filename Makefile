@@ -25,7 +25,8 @@
 #   make bench-plots  the SVG charts in docs/benchmarks/ from the saved lines in docs/benchmarks/data/
 #   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, transactions, COPY)
 #   make fuzz [FUZZ_SECONDS=300]   libFuzzer (clang++-14, ASan+UBSan) on the PhenixQL parser, the
-#                   JSON query form and whole statements against a live database, one after the
+#                   JSON query form, whole statements against a live database and phenixd's HTTP
+#                   request path (tests/fuzz/http_fuzz.cc), one after the
 #                   other, from tests/fuzz/corpus (build/fuzz; clang from install-deps.sh --fuzz)
 #   make format / format-check / tidy / clean
 
@@ -163,12 +164,16 @@ fuzz:
 	  -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DCMAKE_C_COMPILER=$(subst clang++,clang,$(FUZZ_CXX)) \
 	  -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link -DPHENIX_SANITIZE=address -DPHENIX_LIBFUZZER=ON \
 	  -DPHENIX_BUILD_BENCH=OFF -DPHENIX_BUILD_TOOLS=OFF
-	ninja -C build/fuzz/cmake phenix_statement_fuzz
+	ninja -C build/fuzz/cmake phenix_statement_fuzz phenix_http_fuzz
 	# detect_leaks=0: HNSW nodes keep their upper layers' pointers in mmap'd memory, which
 	# LeakSanitizer does not scan, so a live index reads as leaked.
 	build/fuzz/cmake/tests/fuzz/phenix_statement_fuzz -max_total_time=$(FUZZ_SECONDS) -detect_leaks=0 \
 	  -max_len=8192 -timeout=30 -dict=tests/fuzz/phenixql.dict \
 	  -artifact_prefix=build/fuzz/crash-statement- build/fuzz/corpus-statement tests/fuzz/corpus/statement
+	@mkdir -p build/fuzz/corpus-http
+	build/fuzz/cmake/tests/fuzz/phenix_http_fuzz -max_total_time=$(FUZZ_SECONDS) -detect_leaks=0 \
+	  -max_len=8192 -timeout=30 -dict=tests/fuzz/json_query.dict \
+	  -artifact_prefix=build/fuzz/crash-http- build/fuzz/corpus-http tests/fuzz/corpus/http
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

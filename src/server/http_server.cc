@@ -62,6 +62,46 @@ bool IsPrintableToken(std::string_view text) {
     return true;
 }
 
+// The server's view of a request read whole: target split and decoded, the headers it uses,
+// the request id (the client's, when printable, else a new one) and the deadline set on
+// `context`. InvalidArgument for a malformed Phenix-Timeout-Ms. The body is moved out.
+Result<HttpRequest> ToHttpRequest(http::request<http::string_body>& message,
+                                  const ServerConfig& config, const std::string& client,
+                                  RequestContext& context) {
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    const std::string_view target = Sv(message.target());
+    const std::size_t question = target.find('?');
+    request.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) {
+        request.query = ParseQueryString(target.substr(question + 1));
+    }
+    request.content_type = std::string(message[http::field::content_type]);
+    request.accept = std::string(message[http::field::accept]);
+    request.client = client;
+    request.transaction = std::string(Sv(message["Phenix-Transaction"]));
+    const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
+    request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
+    std::uint32_t timeout_ms = config.default_timeout_ms;
+    const std::string_view timeout_text = Sv(message["Phenix-Timeout-Ms"]);
+    if (!timeout_text.empty()) {
+        std::uint32_t parsed = 0;
+        const char* end = timeout_text.data() + timeout_text.size();
+        auto [ptr, parse_ec] = std::from_chars(timeout_text.data(), end, parsed);
+        if (parse_ec != std::errc() || ptr != end || parsed == 0) {
+            return Status::InvalidArgument(
+                "Phenix-Timeout-Ms must be a positive integer of milliseconds, not '" +
+                std::string(timeout_text) + "'");
+        }
+        timeout_ms = parsed;
+    }
+    if (timeout_ms > 0) {
+        context.deadline = RequestContext::Clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    request.body = std::move(message.body());
+    return request;
+}
+
 struct Shared {
     const ServerConfig& config;
     RequestDispatcher& dispatcher;
@@ -188,43 +228,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
         keep_alive_ = message.keep_alive();
         version_ = message.version();
 
-        HttpRequest request;
-        request.method = std::string(message.method_string());
-        const std::string_view target = Sv(message.target());
-        const std::size_t question = target.find('?');
-        request.path = std::string(target.substr(0, question));
-        if (question != std::string_view::npos) {
-            request.query = ParseQueryString(target.substr(question + 1));
-        }
-        request.content_type = std::string(message[http::field::content_type]);
-        request.accept = std::string(message[http::field::accept]);
-        request.client = client_;
-        request.transaction = std::string(Sv(message["Phenix-Transaction"]));
-        const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
-        request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
-        request_id_ = request.request_id;
-
         auto context = std::make_shared<RequestContext>();
-        std::uint32_t timeout_ms = shared_.config.default_timeout_ms;
-        const std::string_view timeout_text = Sv(message["Phenix-Timeout-Ms"]);
-        if (!timeout_text.empty()) {
-            std::uint32_t parsed = 0;
-            const char* end = timeout_text.data() + timeout_text.size();
-            auto [ptr, parse_ec] = std::from_chars(timeout_text.data(), end, parsed);
-            if (parse_ec != std::errc() || ptr != end || parsed == 0) {
-                HttpResponse response = ErrorResponse(Status::InvalidArgument(
-                    "Phenix-Timeout-Ms must be a positive integer of milliseconds, not '" +
-                    std::string(timeout_text) + "'"));
-                Write(std::move(response), keep_alive_, version_);
-                return;
-            }
-            timeout_ms = parsed;
+        Result<HttpRequest> converted = ToHttpRequest(message, shared_.config, client_, *context);
+        if (!converted.ok()) {
+            request_id_ = NewRequestId();
+            Write(ErrorResponse(converted.status()), keep_alive_, version_);
+            return;
         }
-        if (timeout_ms > 0) {
-            context->deadline =
-                RequestContext::Clock::now() + std::chrono::milliseconds(timeout_ms);
-        }
-        request.body = std::move(message.body());
+        HttpRequest request = std::move(*converted);
+        request_id_ = request.request_id;
         cancelled_ = context->cancelled;
         WatchForDisconnect();
         shared_.dispatcher.Dispatch(std::move(request), std::move(context),
@@ -482,6 +494,47 @@ void HttpServer::Stop() {
 
 boost::asio::io_context& HttpServer::io_context() {
     return impl_->io;
+}
+
+ParsedRequest ParseRequest(std::string_view bytes, const ServerConfig& config) {
+    ParsedRequest out;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kHeaderLimitBytes);
+    parser.body_limit(config.max_body_bytes);
+    parser.eager(true);
+    beast::error_code ec;
+    std::size_t used = 0;
+    while (!ec && used < bytes.size() && !parser.is_done()) {
+        const std::size_t consumed =
+            parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+        if (consumed == 0 && !ec) {
+            break;
+        }
+        used += consumed;
+    }
+    if (!ec && !parser.is_done()) {
+        parser.put_eof(ec);
+    }
+    if (ec == http::error::body_limit) {
+        out.early_response = ErrorResponse(Status::ResourceExhausted("body too large"), 413);
+        return out;
+    }
+    if (ec || !parser.is_done()) {
+        out.early_response = ErrorResponse(
+            Status::InvalidArgument("malformed HTTP request: " +
+                                    (ec ? ec.message() : std::string("incomplete"))),
+            ec == http::error::header_limit ? 431 : 400);
+        return out;
+    }
+    http::request<http::string_body> message = parser.release();
+    out.context = std::make_shared<RequestContext>();
+    Result<HttpRequest> converted = ToHttpRequest(message, config, "fuzz:0", *out.context);
+    if (!converted.ok()) {
+        out.early_response = ErrorResponse(converted.status());
+        return out;
+    }
+    out.request = std::move(*converted);
+    return out;
 }
 
 }  // namespace phenix::server

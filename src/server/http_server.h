@@ -15,7 +15,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <phenix/result.h>
 
@@ -38,6 +40,16 @@ class RequestDispatcher {
     virtual void Dispatch(HttpRequest request, std::shared_ptr<RequestContext> context,
                           std::function<void(HttpResponse)> done) = 0;
 };
+
+/// What a connection makes of `bytes` read as one HTTP/1.1 request under `config`'s limits:
+/// the request it would dispatch (with its context), or the error it would answer. For tests and
+/// the HTTP fuzz target (tests/fuzz/http_fuzz.cc).
+struct ParsedRequest {
+    std::optional<HttpRequest> request;
+    std::shared_ptr<RequestContext> context;
+    std::optional<HttpResponse> early_response;
+};
+ParsedRequest ParseRequest(std::string_view bytes, const ServerConfig& config);
 
 class HttpServer {
   public:
