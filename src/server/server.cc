@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include <boost/asio/signal_set.hpp>
@@ -243,6 +244,16 @@ int Server::Run() {
         return 1;
     }
     std::unique_ptr<Database> db = std::move(*opened);
+    if (config_.copy_directory.empty()) {
+        // The default COPY directory lives beside the engine's files in the data directory.
+        std::error_code ec;
+        std::filesystem::create_directories(api_.copy_directory, ec);
+        if (ec) {
+            logger_.Log(LogLevel::kWarn, "cannot create the COPY directory; COPY will fail",
+                        "\"copy_directory\":" + JsonQuote(api_.copy_directory) +
+                            ",\"error\":" + JsonQuote(ec.message()));
+        }
+    }
     bool stop_before_ready = false;
     {
         std::lock_guard lock(mu_);

@@ -365,6 +365,19 @@ class PhenixdTest(unittest.TestCase):
         status, _, body = self.req("POST", "/v1/query", {"query": "SELECT id FROM nowhere"})
         self.assertIn(status, (400, 404), body)
 
+    def test_copy_stays_inside_the_copy_directory(self):
+        self.req("PUT", "/v1/collections/cp", {"dimension": 2})
+        self.upsert("cp", [{"id": f"c{i}", "vector": [1, i]} for i in range(5)])
+        status, _, body = self.req("POST", "/v1/query", {"query": "COPY cp TO 'cp.jsonl'"})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(os.path.exists(os.path.join(self.server.data_dir, "copy", "cp.jsonl")))
+        self.req("PUT", "/v1/collections/cp2", {"dimension": 2})
+        status, _, body = self.req("POST", "/v1/query", {"query": "COPY cp2 FROM 'cp.jsonl'"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["affected"], 5)
+        status, _, body = self.req("POST", "/v1/query", {"query": "COPY cp2 FROM '/etc/hostname'"})
+        self.assertEqual((status, error_code(body)), (403, "PERMISSION_DENIED"), body)
+
     # ------------------------------------------------------------ transactions
 
     def txn_query(self, txn, query):
