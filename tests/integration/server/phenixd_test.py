@@ -335,6 +335,12 @@ class PhenixdTest(unittest.TestCase):
         status, _, body = self.req("POST", "/v1/collections/srch/search",
                                    {"vector": [1, 2, 3], "k": 3})
         self.assertEqual(status, 400, body)
+        status, _, body = self.req("POST", "/v1/collections/srch/search",
+                                   {"vector": [2.1, 0], "k": 2, "explain": True})
+        self.assertEqual((status, error_code(body)), (501, "UNIMPLEMENTED"), body)
+        status, _, body = self.req("POST", "/v1/collections/srch/search",
+                                   {"vector": [2.1, 0], "k": 2, "collection": "other"})
+        self.assertEqual(status, 400, body)
         status, _, body = self.req("POST", "/v1/collections/nope/search",
                                    {"vector": [1, 2], "k": 3})
         self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"), body)
