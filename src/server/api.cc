@@ -127,16 +127,14 @@ struct RequestSession {
     QuerySession* session = nullptr;
 };
 
-std::optional<HttpResponse> OpenSession(ApiState& state, Database& db,
-                                        const HttpRequest& request, RequestContext& context,
-                                        RequestSession& out) {
+std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const HttpRequest& request,
+                                        RequestContext& context, RequestSession& out) {
     if (!request.transaction.empty()) {
         auto lease = state.transactions->Acquire(request.transaction);
         if (!lease.ok()) {
             // A transaction busy with another request is a conflict of this request (409).
             return ErrorResponse(
-                lease.status(),
-                lease.status().code() == StatusCode::kFailedPrecondition ? 409 : 0);
+                lease.status(), lease.status().code() == StatusCode::kFailedPrecondition ? 409 : 0);
         }
         out.lease.emplace(std::move(*lease));
         out.session = &out.lease->session();
@@ -742,13 +740,12 @@ void RegisterRoutes(Router& router, ApiState& state) {
             return HandleQuery(*api, request, context);
         },
         RouteOptions{.accepts_transaction = true});
-    router.Add("GET", "/metrics",
-               [api](const HttpRequest&, const PathParams&, RequestContext&) {
-                   HttpResponse response;
-                   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                   response.body = api->metrics->Render(api->db.load());
-                   return response;
-               });
+    router.Add("GET", "/metrics", [api](const HttpRequest&, const PathParams&, RequestContext&) {
+        HttpResponse response;
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        response.body = api->metrics->Render(api->db.load());
+        return response;
+    });
     router.Add("POST", "/v1/transactions",
                [api](const HttpRequest& request, const PathParams&, RequestContext&) {
                    return HandleBeginTransaction(*api, request);
@@ -806,7 +803,7 @@ void RegisterRoutes(Router& router, ApiState& state) {
         [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {
             return HandleSearch(*api, request, params, context);
         },
-               RouteOptions{.accepts_transaction = true});
+        RouteOptions{.accepts_transaction = true});
     *openapi = OpenApiDocument(router);
 }
 

@@ -29,13 +29,13 @@ struct ServerConfig {
     std::uint64_t max_body_bytes = std::uint64_t{64} << 20;
     std::uint32_t header_timeout_ms = 10'000;
     std::uint32_t body_timeout_ms = 60'000;
-    std::uint32_t idle_timeout_ms = 60'000;      ///< keep-alive connection with no request
+    std::uint32_t idle_timeout_ms = 60'000;   ///< keep-alive connection with no request
     std::uint32_t rate_limit_per_second = 0;  ///< per client address; 0: no limit
     std::uint32_t rate_limit_burst = 100;
     std::uint32_t default_timeout_ms = 0;        ///< request deadline without Phenix-Timeout-Ms
     std::uint32_t shutdown_timeout_ms = 30'000;  ///< how long in-flight requests may finish
     std::uint32_t transaction_idle_timeout_ms = 60'000;  ///< then an open transaction rolls back
-    std::string copy_directory;                  ///< COPY's directory; empty: <data>/copy
+    std::string copy_directory;                          ///< COPY's directory; empty: <data>/copy
     std::string log_level = "info";
     bool access_log = true;
 };

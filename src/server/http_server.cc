@@ -520,10 +520,10 @@ ParsedRequest ParseRequest(std::string_view bytes, const ServerConfig& config) {
         return out;
     }
     if (ec || !parser.is_done()) {
-        out.early_response = ErrorResponse(
-            Status::InvalidArgument("malformed HTTP request: " +
-                                    (ec ? ec.message() : std::string("incomplete"))),
-            ec == http::error::header_limit ? 431 : 400);
+        out.early_response =
+            ErrorResponse(Status::InvalidArgument("malformed HTTP request: " +
+                                                  (ec ? ec.message() : std::string("incomplete"))),
+                          ec == http::error::header_limit ? 431 : 400);
         return out;
     }
     http::request<http::string_body> message = parser.release();

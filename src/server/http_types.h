@@ -27,7 +27,7 @@ struct HttpRequest {
     std::string body;
     std::string request_id;
     std::string transaction;  ///< Phenix-Transaction, empty when absent
-    std::string client;  ///< "ip:port" of the peer
+    std::string client;       ///< "ip:port" of the peer
 };
 
 struct HttpResponse {

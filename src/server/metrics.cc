@@ -71,8 +71,8 @@ void Metrics::RecordRequest(std::string_view method, std::string_view route, uns
               {"status", std::to_string(status)}})
         .Increment();
     static const prometheus::Histogram::BucketBoundaries kBuckets = {
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-        5, 10};
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
     impl_->latency.Add({{"route", std::string(route)}}, kBuckets).Observe(latency_seconds);
 }
 

@@ -48,8 +48,8 @@ class RateLimiter {
 
     mutable std::mutex mu_;
     std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
-    Bucket overflow_;                                   // guarded by mu_
-    bool overflow_used_ = false;                        // guarded by mu_
+    Bucket overflow_;                                  // guarded by mu_
+    bool overflow_used_ = false;                       // guarded by mu_
 };
 
 /// "127.0.0.1:5000" -> "127.0.0.1"; "[::1]:5000" or "::1:5000" style -> the address part.

@@ -81,10 +81,10 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
     const Route* route = match.route;
     if (!request.transaction.empty() && !route->options.accepts_transaction) {
         Finish(request, route->pattern, start,
-               ErrorResponse(Status::InvalidArgument(
-                   "Phenix-Transaction applies to POST /v1/query and POST "
-                   "/v1/collections/{name}/search; not to " +
-                   request.method + " " + route->pattern)),
+               ErrorResponse(
+                   Status::InvalidArgument("Phenix-Transaction applies to POST /v1/query and POST "
+                                           "/v1/collections/{name}/search; not to " +
+                                           request.method + " " + route->pattern)),
                done, nullptr);
         return;
     }
@@ -94,11 +94,10 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         if (!admitted.allowed) {
             metrics_.RecordRejected("rate_limited");
             HttpResponse response = ErrorResponse(
-                Status::ResourceExhausted("too many requests from " +
-                                          std::string(ClientAddress(request.client)) +
-                                          " (rate_limit_per_second " +
-                                          std::to_string(config_.rate_limit_per_second) +
-                                          "); retry after the Retry-After seconds"),
+                Status::ResourceExhausted(
+                    "too many requests from " + std::string(ClientAddress(request.client)) +
+                    " (rate_limit_per_second " + std::to_string(config_.rate_limit_per_second) +
+                    "); retry after the Retry-After seconds"),
                 429, "\"retryable\":true");
             response.headers.emplace_back("Retry-After",
                                           std::to_string(admitted.retry_after_seconds));
@@ -205,8 +204,8 @@ int Server::Run() {
     // Idle interactive transactions are rolled back by a timer on the I/O threads (a rollback
     // only drops the transaction's buffered writes).
     boost::asio::steady_timer reaper(http_->io_context());
-    const auto reap_interval =
-        std::chrono::milliseconds(std::clamp<std::uint32_t>(config_.transaction_idle_timeout_ms / 4, 10, 1000));
+    const auto reap_interval = std::chrono::milliseconds(
+        std::clamp<std::uint32_t>(config_.transaction_idle_timeout_ms / 4, 10, 1000));
     std::function<void(const boost::system::error_code&)> on_reap =
         [&](const boost::system::error_code& ec) {
             if (ec) {

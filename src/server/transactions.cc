@@ -9,8 +9,8 @@ namespace phenix::server {
 
 struct TransactionRegistry::Entry {
     std::unique_ptr<QuerySession> session;
-    bool busy = false;              // guarded by the registry's mu_
-    Clock::time_point last_used;    // guarded by the registry's mu_
+    bool busy = false;            // guarded by the registry's mu_
+    Clock::time_point last_used;  // guarded by the registry's mu_
 };
 
 namespace {

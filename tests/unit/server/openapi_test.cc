@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/openapi.h"
 
-#include <nlohmann/json.hpp>
-
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "server/api.h"
 
@@ -40,8 +39,9 @@ TEST(OpenApiTest, DescribesExactlyTheRoutes) {
 
 TEST(OpenApiTest, AnUndescribedRouteIsAnError) {
     Router router;
-    router.Add("GET", "/v1/undocumented",
-               [](const HttpRequest&, const PathParams&, RequestContext&) { return HttpResponse{}; });
+    router.Add(
+        "GET", "/v1/undocumented",
+        [](const HttpRequest&, const PathParams&, RequestContext&) { return HttpResponse{}; });
     auto document = OpenApiDocument(router);
     ASSERT_FALSE(document.ok());
     EXPECT_NE(document.status().message().find("GET /v1/undocumented"), std::string::npos);

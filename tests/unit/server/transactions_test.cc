@@ -55,9 +55,10 @@ TEST_F(TransactionRegistryTest, IdleTransactionsRollBack) {
     {
         auto lease = registry_.Acquire(*id);
         ASSERT_TRUE(lease.ok());
-        ASSERT_TRUE(lease->session()
-                        .Execute("INSERT INTO docs (id, vector) VALUES ('t2', [0.1, 0.2, 0.3, 0.4])")
-                        .ok());
+        ASSERT_TRUE(
+            lease->session()
+                .Execute("INSERT INTO docs (id, vector) VALUES ('t2', [0.1, 0.2, 0.3, 0.4])")
+                .ok());
     }
     EXPECT_EQ(registry_.ReapIdle(TransactionRegistry::Clock::now()), 0u);  // not idle yet
     EXPECT_EQ(registry_.ReapIdle(TransactionRegistry::Clock::now() + hours(1)), 1u);
