@@ -144,6 +144,30 @@ TEST_F(AdminTest, TableFunctionsTakeParameters) {
               std::string::npos);
 }
 
+TEST_F(AdminTest, ATraversalCutShortByTheEngineCapIsAnErrorWithoutLimit) {
+    Options options;
+    options.max_traversal_nodes = 2;
+    options.max_traversal_paths = 2;
+    Open(options);
+    Run("CREATE COLLECTION g");
+    Run("INSERT INTO g (id) VALUES ('b1'), ('b2'), ('b3'), ('b4')");
+    Run("INSERT INTO g (id, edges) VALUES ('a', [{\"label\": \"x\", \"target\": \"b1\"}, "
+        "{\"label\": \"x\", \"target\": \"b2\"}, {\"label\": \"x\", \"target\": \"b3\"}, "
+        "{\"label\": \"x\", \"target\": \"b4\"}])");
+    // Without LIMIT a cut-short answer would be silently wrong: it is an error. (The engine
+    // itself fails a traversal past max_traversal_nodes, naming the setting; FindPaths stops at
+    // max_traversal_paths and says it was truncated, which paths() turns into the error.)
+    const Status traversal = Fail("SELECT * FROM traverse('g', 'a')");
+    EXPECT_EQ(traversal.code(), StatusCode::kResourceExhausted);
+    EXPECT_NE(traversal.message().find("max_traversal_nodes"), std::string::npos)
+        << traversal.ToString();
+    const Status paths = Fail("SELECT * FROM paths('g', 'a')");
+    EXPECT_EQ(paths.code(), StatusCode::kResourceExhausted);
+    EXPECT_NE(paths.message().find("add LIMIT"), std::string::npos) << paths.ToString();
+    // With LIMIT the first paths are the answer.
+    EXPECT_EQ(Run("SELECT nodes FROM paths('g', 'a') LIMIT 2").rows.size(), 2u);
+}
+
 TEST_F(AdminTest, CreateCollectionSettingsReachTheVectorIndex) {
     Run("CREATE COLLECTION docs (DIMENSION 3, METRIC cosine) WITH (m = 24, ef_construction = 80, "
         "ef_search = 30, quantization = 'int8')");
