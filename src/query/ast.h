@@ -99,6 +99,7 @@ struct OrderItem {
 struct OptionItem {
     std::string name;
     Expr value;
+    SourcePos pos;  // of the name
     friend bool operator==(const OptionItem&, const OptionItem&) = default;
 };
 

@@ -736,16 +736,15 @@ Result<std::string> CollectionSettings(const ExecContext& ctx, const CreateColle
         const bool is_integer = std::find(std::begin(kIntegerSettings), std::end(kIntegerSettings),
                                           option.name) != std::end(kIntegerSettings);
         if (!is_integer && option.name != kQuantizationSetting) {
-            return ErrorAt(option.value.pos,
-                           WithSuggestion("unknown collection setting '" + option.name +
-                                              "' (settings: " + known_list + ")",
-                                          option.name, known));
+            return ErrorAt(option.pos, WithSuggestion("unknown collection setting '" + option.name +
+                                                          "' (settings: " + known_list + ")",
+                                                      option.name, known));
         }
         if (hnsw.contains(option.name)) {
-            return ErrorAt(option.value.pos, "setting '" + option.name + "' is given twice");
+            return ErrorAt(option.pos, "setting '" + option.name + "' is given twice");
         }
         if (!dimension) {
-            return ErrorAt(option.value.pos,
+            return ErrorAt(option.pos,
                            "setting '" + option.name +
                                "' needs DIMENSION: a collection without vectors has no vector "
                                "index");

@@ -475,6 +475,7 @@ class Parser {
             do {
                 if (Cur().kind == TokenKind::kWord && IsSymbol(Ahead(1), "=")) {
                     OptionItem option;
+                    option.pos = Cur().pos;
                     option.name = Lower(Cur().text);
                     Next();
                     Next();
@@ -501,6 +502,7 @@ class Parser {
         PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));
         do {
             OptionItem option;
+            option.pos = Cur().pos;
             PHENIX_ASSIGN_OR_RETURN(std::string name, ParseName("an option name"));
             option.name = Lower(name);
             PHENIX_RETURN_IF_ERROR(ExpectSymbol("="));

@@ -64,11 +64,11 @@ class Arguments {
                 if (auto suggestion = ClosestName(option.name, known)) {
                     message += "; did you mean '" + *suggestion + "'?";
                 }
-                return ErrorAt(option.value.pos, message);
+                return ErrorAt(option.pos, message);
             }
             for (std::size_t other = 0; other < idx; ++other) {
                 if (call_.named_args[other].name == option.name) {
-                    return ErrorAt(option.value.pos, "option '" + option.name + "' is given twice");
+                    return ErrorAt(option.pos, "option '" + option.name + "' is given twice");
                 }
             }
         }
