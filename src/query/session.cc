@@ -82,7 +82,27 @@ struct Dispatcher {
     }
 
     Result<QueryResult> operator()(const SelectStmt& stmt) {
+        // Table functions run apart from the SELECT planner (table_functions.cc).
+        if (stmt.table_function.has_value()) {
+            return ExecuteTableFunction(ctx, stmt, explain);
+        }
         return ExecuteSelect(ctx, stmt, explain);
+    }
+    Result<QueryResult> operator()(const ShowStmt& stmt) { return ExecuteShow(ctx, stmt); }
+    Result<QueryResult> operator()(const MaintenanceStmt& stmt) {
+        if (stmt.action == MaintenanceAction::kReindex) {
+            PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "REINDEX"));
+        }
+        return ExecuteMaintenance(ctx, stmt);
+    }
+    Result<QueryResult> operator()(const TenantStmt& stmt) {
+        if (!stmt.is_use) {
+            PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE TENANT"));
+            return ExecuteCreateTenant(ctx, stmt);
+        }
+        PHENIX_RETURN_IF_ERROR(CheckTenantExists(ctx, stmt));
+        session.set_tenant(stmt.name);
+        return QueryResult{.message = "USE TENANT " + stmt.name};
     }
     Result<QueryResult> operator()(const CreateCollectionStmt& stmt) {
         PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE COLLECTION"));
@@ -109,10 +129,26 @@ struct Dispatcher {
     Result<QueryResult> operator()(const TxnStmt& stmt) {
         QueryResult result;
         switch (stmt.action) {
-            case TxnAction::kBegin:
-                PHENIX_RETURN_IF_ERROR(session.Begin());
+            case TxnAction::kBegin: {
+                TransactionOptions options{.read_only = stmt.read_only};
+                if (stmt.as_of.has_value()) {
+                    PHENIX_ASSIGN_OR_RETURN(QueryValue ts, EvalConstant(*stmt.as_of, ctx.params));
+                    if (ts.type != QueryValue::Type::kInt || ts.int_value < 0) {
+                        return ErrorAt(stmt.as_of->pos,
+                                       "AS OF takes a commit timestamp (SHOW TIMESTAMP prints the "
+                                       "current one), not " +
+                                           ts.ToJson());
+                    }
+                    options.as_of = static_cast<Timestamp>(ts.int_value);
+                }
+                PHENIX_RETURN_IF_ERROR(session.Begin(options));
                 result.message = "BEGIN";
+                if (stmt.read_only) {
+                    result.message += " READ ONLY (snapshot " +
+                                      std::to_string(session.transaction()->read_timestamp()) + ")";
+                }
                 break;
+            }
             case TxnAction::kCommit: {
                 PHENIX_ASSIGN_OR_RETURN(Timestamp ts, session.Commit());
                 result.message = "COMMIT " + std::to_string(ts);
@@ -151,8 +187,9 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
         return query::ErrorAt(statement.pos, "EXPLAIN applies to SELECT statements only");
     }
     // A SELECT streams its rows into the sink as its plan produces them; other statements'
-    // rows (SHOW, DESCRIBE, EXPLAIN's plan) are handed over when they end.
+    // rows (SHOW, DESCRIBE, EXPLAIN's plan, a table function's) are handed over when they end.
     const bool streams = sink != nullptr && query::IsSelect(statement) &&
+                         !std::get<query::SelectStmt>(statement.body).table_function &&
                          statement.explain == query::ExplainMode::kNone;
     if (streams) {
         ctx.sink = sink;

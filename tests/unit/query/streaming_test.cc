@@ -109,6 +109,10 @@ TEST_F(StreamingTest, OtherStatementsHandTheirRowsOverWhenTheyEnd) {
     ASSERT_TRUE(session_->Execute("EXPLAIN SELECT id FROM docs", plan).ok());
     EXPECT_EQ(plan.columns, std::vector<std::string>{"plan"});
     EXPECT_FALSE(plan.rows.empty());
+    CollectingSink degree;
+    ASSERT_TRUE(session_->Execute("SELECT * FROM degree('docs', 'e0001')", degree).ok());
+    EXPECT_EQ(degree.column_calls, 1);
+    EXPECT_EQ(degree.rows.size(), 1u);
     CollectingSink none;
     auto inserted = session_->Execute("INSERT INTO docs (id) VALUES ('x')", none);
     ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
