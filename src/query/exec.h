@@ -5,7 +5,8 @@
 // resolution with "did you mean" suggestions, WHERE -> metadata filter translation, and one
 // entry point per statement kind. QuerySession (session.cc) parses and dispatches here.
 //
-// Files: select.cc (SELECT and EXPLAIN: binder, planner, executor), ddl_dml.cc (CREATE, DROP,
+// Files: select.cc (SELECT and EXPLAIN: drives binder.h, logical_plan.h, optimizer.h and
+// the operators/ tree), ddl_dml.cc (CREATE, DROP,
 // SHOW COLLECTIONS, DESCRIBE, INSERT, UPDATE, DELETE), admin.cc (SHOW INDEXES / TENANTS /
 // TIMESTAMP, ANALYZE, REINDEX, VERIFY, CREATE TENANT), table_functions.cc (graph table functions
 // in FROM), row_batches.h (UPDATE / DELETE over their rows, in
@@ -40,6 +41,7 @@ struct ExecContext {
     SourcePos statement_pos;          // where the statement starts, for errors without a node
     const std::function<bool()>& interrupted;  // may be empty; true: stop (Cancelled)
     std::size_t memory_limit = SIZE_MAX;       // QuerySession::memory_limit(), in bytes
+    RowSink* sink = nullptr;  // set: a SELECT hands its rows here as they come (not in the result)
 
     [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 

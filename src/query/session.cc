@@ -173,7 +173,7 @@ bool IsSelect(const Statement& statement) {
 namespace {
 
 Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& statement,
-                                 const QueryParams& params) {
+                                 const QueryParams& params, RowSink* sink = nullptr) {
     query::ExecContext ctx{session.db(),
                            session.transaction(),
                            session.transaction_read_only(),
@@ -186,8 +186,24 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
     if (statement.explain != query::ExplainMode::kNone && !query::IsSelect(statement)) {
         return query::ErrorAt(statement.pos, "EXPLAIN applies to SELECT statements only");
     }
+    // A SELECT streams its rows into the sink as its plan produces them; other statements'
+    // rows (SHOW, DESCRIBE, EXPLAIN's plan, a table function's) are handed over when they end.
+    const bool streams = sink != nullptr && query::IsSelect(statement) &&
+                         !std::get<query::SelectStmt>(statement.body).table_function &&
+                         statement.explain == query::ExplainMode::kNone;
+    if (streams) {
+        ctx.sink = sink;
+    }
     query::Dispatcher dispatcher{session, ctx, statement.explain};
-    return std::visit(dispatcher, statement.body);
+    PHENIX_ASSIGN_OR_RETURN(QueryResult result, std::visit(dispatcher, statement.body));
+    if (sink != nullptr && !streams && result.has_rows) {
+        PHENIX_RETURN_IF_ERROR(sink->OnColumns(result.columns));
+        if (!result.rows.empty()) {
+            PHENIX_RETURN_IF_ERROR(sink->OnRows(std::move(result.rows)));
+            result.rows.clear();
+        }
+    }
+    return result;
 }
 
 }  // namespace
@@ -195,6 +211,12 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
 Result<QueryResult> QuerySession::Execute(std::string_view statement, const QueryParams& params) {
     PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseStatement(statement));
     return RunStatement(*this, parsed, params);
+}
+
+Result<QueryResult> QuerySession::Execute(std::string_view statement, RowSink& sink,
+                                          const QueryParams& params) {
+    PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseStatement(statement));
+    return RunStatement(*this, parsed, params, &sink);
 }
 
 Result<QueryResult> QuerySession::ExecuteJson(std::string_view json_query) {
