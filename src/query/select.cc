@@ -45,6 +45,7 @@
 #include "document/filter.h"
 #include "index/hnsw/filter_planner.h"
 #include "query/exec.h"
+#include "query/expression.h"
 #include "query/json_value.h"
 #include "query/parser.h"
 
@@ -363,6 +364,7 @@ struct Item {
     Expr expr;
     std::string name;
     bool is_aggregate = false;
+    bool is_computed = false;  // arithmetic over aggregates / keys: computed from the others
 };
 
 enum class Aggregate { kCount, kMin, kMax, kAvg, kSum };
@@ -968,6 +970,12 @@ Status SelectRunner::CheckExpr(const Expr& expr, bool allow_aggregate, bool allo
     if (IsConstant(expr)) {
         return EvalConstant(expr, ctx_.params).status();
     }
+    if (IsArithmetic(expr)) {  // its operands as selected values (an alias is not one)
+        for (const Expr& child : expr.children) {
+            PHENIX_RETURN_IF_ERROR(CheckExpr(child, allow_aggregate, false));
+        }
+        return Status::Ok();
+    }
     switch (expr.kind) {
         case ExprKind::kPath:
             if (allow_alias && expr.path.size() == 1) {
@@ -1055,13 +1063,17 @@ Status SelectRunner::BindItems() {
         if (bound.name.empty()) {
             if (item.expr.kind == ExprKind::kCall) {
                 bound.name = item.expr.text;
-            } else if (item.expr.kind == ExprKind::kBinary) {
+            } else if (item.expr.kind == ExprKind::kBinary && !IsArithmetic(item.expr)) {
                 bound.name = "distance";
             } else {
                 bound.name = ToString(item.expr);
             }
         }
         is_aggregate_ = is_aggregate_ || bound.is_aggregate;
+        if (bound.is_aggregate && !AggregateOf(item.expr)) {  // sum(x) * 2
+            bound.is_aggregate = false;
+            bound.is_computed = true;
+        }
         items_.push_back(std::move(bound));
     }
     num_visible_items_ = items_.size();
@@ -1073,8 +1085,37 @@ Status SelectRunner::BindItems() {
             }
             PHENIX_RETURN_IF_ERROR(CheckPath(key));
         }
-        for (const Item& item : items_) {
+        for (std::size_t idx = 0; idx < num_visible_items_; ++idx) {
+            const Item& item = items_[idx];
             if (item.is_aggregate) {
+                continue;
+            }
+            if (item.is_computed || (IsArithmetic(item.expr) && !IsConstant(item.expr))) {
+                // Arithmetic over aggregates, keys and constants: its operands become hidden
+                // columns (as HAVING's do), and it is computed from them per group.
+                items_[idx].is_computed = true;
+                const Expr expr = item.expr;  // BindHavingValue appends to items_
+                std::vector<const Expr*> leaves{&expr};
+                while (!leaves.empty()) {
+                    const Expr* leaf = leaves.back();
+                    leaves.pop_back();
+                    if (IsArithmetic(*leaf)) {
+                        for (const Expr& child : leaf->children) {
+                            leaves.push_back(&child);
+                        }
+                    } else if (!IsConstant(*leaf) && !AggregateOf(*leaf) &&
+                               std::none_of(stmt_.group_by.begin(), stmt_.group_by.end(),
+                                            [&](const Expr& key) {
+                                                return ToString(key) == ToString(*leaf);
+                                            })) {
+                        return ErrorAt(leaf->pos, ToString(*leaf) +
+                                                      " must appear in GROUP BY or be inside an "
+                                                      "aggregate such as count() or max()");
+                    }
+                }
+                for (const Expr& child : expr.children) {
+                    PHENIX_RETURN_IF_ERROR(BindHavingValue(child));
+                }
                 continue;
             }
             const bool grouped = std::any_of(
@@ -1142,6 +1183,12 @@ Status SelectRunner::BindHavingValue(const Expr& expr) {
     if (OutputColumn(expr)) {
         return Status::Ok();
     }
+    if (IsArithmetic(expr)) {
+        for (const Expr& child : expr.children) {
+            PHENIX_RETURN_IF_ERROR(BindHavingValue(child));
+        }
+        return Status::Ok();
+    }
     if (AggregateOf(expr)) {
         PHENIX_RETURN_IF_ERROR(CheckExpr(expr, /*allow_aggregate=*/true, /*allow_alias=*/false));
         items_.push_back({expr, "", true});
@@ -1167,6 +1214,9 @@ Result<QueryValue> SelectRunner::EvalOutput(const Expr& expr,
     }
     if (std::optional<std::size_t> column = OutputColumn(expr)) {
         return row[*column];
+    }
+    if (IsArithmetic(expr)) {
+        return EvalValue(expr, [&](const Expr& leaf) { return EvalOutput(leaf, row); });
     }
     auto truth = [](const QueryValue& value) -> std::optional<bool> {
         if (value.type == QueryValue::Type::kBool) {
@@ -1461,6 +1511,23 @@ Result<QueryValue> SelectRunner::Eval(const Expr& expr, const Row& row) const {
     if (expr.kind == ExprKind::kPath) {
         return EvalPath(expr, row);
     }
+    if (IsArithmetic(expr)) {
+        return EvalValue(expr, [&](const Expr& leaf) { return Eval(leaf, row); });
+    }
+    if (expr.kind == ExprKind::kCall && expr.text == "exists" && expr.children.size() == 1 &&
+        expr.children[0].kind == ExprKind::kPath && !is_match_) {
+        // exists(metadata.p) in a WHERE term evaluated per row: present, even if null.
+        const std::vector<std::string>& path = expr.children[0].path;
+        const json* node = &row.Metadata(false);
+        for (std::size_t idx = 1; idx < path.size(); ++idx) {
+            const auto it = node->is_object() ? node->find(path[idx]) : node->end();
+            if (!node->is_object() || it == node->end()) {
+                return QueryValue::Bool(false);
+            }
+            node = &*it;
+        }
+        return QueryValue::Bool(true);
+    }
     PHENIX_ASSIGN_OR_RETURN(auto distance, AsDistance(expr));
     if (distance) {
         return EvalDistance(*distance, row);
@@ -1481,6 +1548,9 @@ void SelectRunner::VisitExprs(Visit&& visit) const {
     }
     for (const Expr& key : stmt_.group_by) {
         stack.push_back(&key);
+    }
+    if (where_.residual) {
+        stack.push_back(&*where_.residual);
     }
     while (!stack.empty()) {
         const Expr* node = stack.back();
@@ -1539,6 +1609,13 @@ Result<PlanNode> SelectRunner::FilterPlanNode(double* estimated, bool* indexed) 
     if (where_.ids) {
         node.details.push_back("ids: " + std::to_string(where_.ids->size()));
         rows = std::min(rows, static_cast<double>(where_.ids->size()));
+    }
+    if (where_.residual) {
+        node.details.push_back("per row: " + ToString(*where_.residual));
+    }
+    if (!where_.id_prefix.empty()) {
+        node.details.push_back("ids starting with " +
+                               QueryValue::String(where_.id_prefix).ToJson());
     }
     if (!where_.filter_json.empty()) {
         FindOptions options;
@@ -1611,7 +1688,7 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want, Pl
         }
         return Status::Ok();
     }
-    if (filter) {
+    if (filter && where.id_prefix.empty()) {
         // The filter's rows from the indexes (or a scan), then the entities.
         // Rows that need no more than id and metadata come with the filter's own reads.
         const bool metadata_only = !needs.vector && !needs.edges;
@@ -1671,10 +1748,25 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want, Pl
     // Small pages while few rows are wanted (ORDER BY id LIMIT 10 reads ~10 records).
     options.limit = std::clamp<std::size_t>(want, 64, limits::kMaxScanLimit);
     options.include_edges = needs.edges;
+    const std::string& prefix = where.id_prefix;
+    if (!prefix.empty()) {
+        // id LIKE 'abc%': the ids from "abc" up to the last one that starts with it. Start
+        // after a string that sorts just below the prefix: its last byte one less, then 0xff.
+        node->label = "IdRangeScan " + info_.spec.ref.name;
+        const auto last = static_cast<unsigned char>(prefix.back());
+        options.start_after = prefix.substr(0, prefix.size() - 1);
+        if (last > 0) {
+            options.start_after += static_cast<char>(last - 1);
+            options.start_after += '\xff';
+        }
+    }
     while (!done) {
         PHENIX_RETURN_IF_ERROR(CheckInterrupted());
         PHENIX_ASSIGN_OR_RETURN(ScanPage page, reader_.Scan(ref_, options));
         for (Entity& entity : page.entities) {
+            if (!prefix.empty() && !entity.id.starts_with(prefix) && entity.id > prefix) {
+                done = true;  // past the range: every later id is larger
+            }
             if (done) {
                 break;
             }
@@ -1696,6 +1788,7 @@ Result<PlanNode> SelectRunner::RunRows(std::size_t want) {
     node.estimated_rows = std::min(estimated, static_cast<double>(want));
     if (mode_ == ExplainMode::kExplain) {
         node.label = where_.ids                   ? "IdLookup " + info_.spec.ref.name
+                     : !where_.id_prefix.empty()  ? "IdRangeScan " + info_.spec.ref.name
                      : where_.filter_json.empty() ? "Scan " + info_.spec.ref.name
                      : indexed                    ? "IndexFilter " + info_.spec.ref.name
                                                   : "FilteredScan " + info_.spec.ref.name;
@@ -1721,7 +1814,9 @@ Result<PlanNode> SelectRunner::RunExactRanking() {
                  OpMetric(order_distance_->op, info_.spec.metric) != info_.spec.metric
              ? ": not the collection's metric (" + std::string(MetricName(info_.spec.metric)) +
                    "), so the index cannot rank it"
-             : ": descending order is ranked exactly"));
+         : order_descending_ ? ": descending order is ranked exactly"
+                             : ": WHERE has terms evaluated per row, so the index cannot rank "
+                               "the rows they keep"));
     rank_exact_ = true;
     PHENIX_ASSIGN_OR_RETURN(PlanNode input, RunRows(SIZE_MAX));
     node.estimated_rows = std::min(input.estimated_rows, static_cast<double>(Wanted()));
@@ -1733,7 +1828,7 @@ Result<PlanNode> SelectRunner::RunExactRanking() {
 
 Result<PlanNode> SelectRunner::RunVector(std::vector<Row>* rows) {
     const Metric metric = OpMetric(order_distance_->op, info_.spec.metric);
-    if (metric != info_.spec.metric || order_descending_) {
+    if (metric != info_.spec.metric || order_descending_ || where_.residual) {
         return RunExactRanking();
     }
     engine_ranked_ = true;
@@ -2232,9 +2327,9 @@ Result<PlanNode> SelectRunner::PlanAndRun(std::vector<Row>* rows) {
         return RunVector(rows);
     }
     // count(*) alone: the filter's exact count, no rows read.
-    const bool count_only =
-        is_aggregate_ && stmt_.group_by.empty() && items_.size() == 1 && items_[0].expr.is_star &&
-        items_[0].expr.kind == ExprKind::kCall && !where_.ids;
+    const bool count_only = is_aggregate_ && stmt_.group_by.empty() && items_.size() == 1 &&
+                            items_[0].expr.is_star && items_[0].expr.kind == ExprKind::kCall &&
+                            !where_.ids && !where_.residual;
     if (count_only) {
         PlanNode node;
         double estimated = 0;
@@ -2257,7 +2352,8 @@ Result<PlanNode> SelectRunner::PlanAndRun(std::vector<Row>* rows) {
         return node;
     }
     input_ordered_ = order_keys_.empty() || order_by_id_;
-    const bool can_stop = input_ordered_ && !is_aggregate_ && !stmt_.distinct;
+    // With a residual, the engine cannot know how many of its rows will be kept.
+    const bool can_stop = input_ordered_ && !is_aggregate_ && !stmt_.distinct && !where_.residual;
     return RunRows(can_stop ? Wanted() : SIZE_MAX);
 }
 
@@ -2311,6 +2407,14 @@ Status SelectRunner::Accept(Row row, bool* done) {
             }
         }
     } timer{this, start};
+    if (where_.residual) {  // the WHERE terms the filter could not take: TRUE rows only
+        PHENIX_ASSIGN_OR_RETURN(Truth keep, EvalCondition(*where_.residual, [&](const Expr& leaf) {
+                                    return Eval(leaf, row);
+                                }));
+        if (!keep.IsTrue()) {
+            return Status::Ok();
+        }
+    }
     ++rows_in_;
     if (rank_exact_ && !ExactDistance(OpMetric(order_distance_->op, info_.spec.metric),
                                       row.entity.vector, order_distance_->query)) {
@@ -2467,6 +2571,10 @@ Result<QueryResult> SelectRunner::FinishAggregates() {
         std::vector<QueryValue> out;
         for (std::size_t idx = 0; idx < items_.size(); ++idx) {
             const Item& item = items_[idx];
+            if (item.is_computed) {
+                out.emplace_back();  // computed below, from the other columns
+                continue;
+            }
             if (!item.is_aggregate) {
                 if (IsConstant(item.expr)) {
                     PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(item.expr, ctx_.params));
@@ -2505,6 +2613,13 @@ Result<QueryResult> SelectRunner::FinishAggregates() {
                                          : QueryValue::Float(static_cast<double>(acc.int_sum)));
                     break;
                 }
+            }
+        }
+        for (std::size_t idx = 0; idx < items_.size(); ++idx) {
+            if (items_[idx].is_computed) {
+                PHENIX_ASSIGN_OR_RETURN(
+                    out[idx], EvalValue(items_[idx].expr,
+                                        [&](const Expr& leaf) { return EvalOutput(leaf, out); }));
             }
         }
         result.rows.push_back(std::move(out));
@@ -2622,7 +2737,7 @@ Result<QueryResult> SelectRunner::Run() {
     PHENIX_RETURN_IF_ERROR(BindSource());
     if (!is_match_) {
         PHENIX_ASSIGN_OR_RETURN(where_, BindWhere(stmt_.where ? &*stmt_.where : nullptr,
-                                                  ctx_.params));
+                                                  ctx_.params, {}, /*allow_residual=*/true));
     }
     PHENIX_RETURN_IF_ERROR(BindItems());
     PHENIX_RETURN_IF_ERROR(BindOrder());
