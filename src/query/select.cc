@@ -1695,8 +1695,9 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want, Pl
         FindOptions options;
         options.filter = where.filter_json;
         // ORDER BY id takes the smallest ids, so it needs all of them (or the id-ordered scan).
-        options.limit =
-            order_by_id_ ? limits::kMaxFindLimit : std::min(want, limits::kMaxFindLimit);
+        // So does a per-row WHERE term: the filter cannot know how many of its rows it keeps.
+        options.limit = order_by_id_ || where.residual ? limits::kMaxFindLimit
+                                                       : std::min(want, limits::kMaxFindLimit);
         options.include_metadata = need_data && metadata_only;
         if (options.limit == 0) {
             options.count_only = true;
@@ -1705,7 +1706,7 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want, Pl
         for (const std::string& step : found.plan.steps) {
             node->details.push_back(step);
         }
-        if (found.count <= options.limit || found.ids.size() >= want) {
+        if (found.count <= options.limit || (!where.residual && found.ids.size() >= want)) {
             node->label =
                 (found.plan.uses_index ? "IndexFilter " : "FilteredScan ") + info_.spec.ref.name;
             std::vector<std::size_t> order(found.ids.size());
@@ -2352,8 +2353,7 @@ Result<PlanNode> SelectRunner::PlanAndRun(std::vector<Row>* rows) {
         return node;
     }
     input_ordered_ = order_keys_.empty() || order_by_id_;
-    // With a residual, the engine cannot know how many of its rows will be kept.
-    const bool can_stop = input_ordered_ && !is_aggregate_ && !stmt_.distinct && !where_.residual;
+    const bool can_stop = input_ordered_ && !is_aggregate_ && !stmt_.distinct;
     return RunRows(can_stop ? Wanted() : SIZE_MAX);
 }
 
