@@ -25,6 +25,12 @@
 // Values of another type are unequal (= is FALSE), but not ordered (< is UNKNOWN), and LIKE
 // needs a string (UNKNOWN otherwise). The JSON form (json_query.cc) translates the filter
 // language into these conditions.
+//
+// Conditions without a field are folded here (1 + 1 = 2 is TRUE, NULL = 1 UNKNOWN). Top-level
+// conjuncts the filter cannot express (arithmetic over fields, two row values compared, id
+// conditions other than the id set) become BoundWhere::residual when the caller allows it
+// (SELECT FROM a collection): EvalCondition (expression.h) evaluates them per row with the same
+// table on values, so moving a term between the filter and the residual never changes a row.
 #include <algorithm>
 #include <set>
 #include <string>
