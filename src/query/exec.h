@@ -8,7 +8,7 @@
 // Files: select.cc (SELECT and EXPLAIN: binder, planner, executor), ddl_dml.cc (CREATE, DROP,
 // SHOW, DESCRIBE, INSERT, UPDATE, DELETE), row_batches.h (UPDATE / DELETE over their rows, in
 // batches outside a transaction), copy.cc (COPY FROM / TO), where.cc (WHERE binding), value.cc
-// (QueryValue, constants, errors).
+// (QueryValue, constants, errors), expression.h (arithmetic and conditions evaluated per row).
 //
 // Thread-compatible: one context per statement.
 #pragma once
