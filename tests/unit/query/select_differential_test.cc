@@ -313,6 +313,15 @@ void SortRows(Table* table) {
     });
 }
 
+// The selected expression column, and a column's SQL.
+constexpr const char* kExpr = "a*2+b";
+std::string ColumnSql(const std::string& column) {
+    if (column == kExpr) {
+        return "metadata.a * 2 + metadata.b";
+    }
+    return column == "id" ? "id" : "metadata." + column;
+}
+
 class SelectDifferentialTest : public DbTest {
   protected:
     void SetUp() override {
@@ -400,6 +409,9 @@ class SelectDifferentialTest : public DbTest {
                 columns.push_back(field);
             }
         }
+        if (gen.Chance(0.3)) {
+            columns.push_back(kExpr);  // metadata.a * 2 + metadata.b, a selected expression
+        }
         const bool distinct = gen.Chance(0.25) && columns.size() > 1;
         if (distinct) {
             columns.erase(columns.begin());  // DISTINCT over fields only
@@ -417,6 +429,14 @@ class SelectDifferentialTest : public DbTest {
             keys.emplace_back("id", gen.Chance(0.3));  // the last key: a total order
         }
         auto cell = [](const RefRow& row, const std::string& column) {
+            if (column == kExpr) {
+                const Cell a = row.Get("a");
+                const Cell b = row.Get("b");
+                if (a.kind != Cell::Kind::kNumber || b.kind != Cell::Kind::kNumber) {
+                    return Cell{};  // NULL in, NULL out
+                }
+                return Cell{Cell::Kind::kNumber, a.number * 2 + b.number, b.is_int, {}};
+            }
             return column == "id" ? Cell{Cell::Kind::kString, 0, false, row.id} : row.Get(column);
         };
         Table all;
@@ -457,12 +477,11 @@ class SelectDifferentialTest : public DbTest {
         }
         std::string text = std::string("SELECT ") + (distinct ? "DISTINCT " : "");
         for (std::size_t idx = 0; idx < columns.size(); ++idx) {
-            text += (idx ? ", " : "") + (columns[idx] == "id" ? "id" : "metadata." + columns[idx]);
+            text += (idx ? ", " : "") + ColumnSql(columns[idx]);
         }
         text += " FROM docs" + where_text;
         for (std::size_t idx = 0; idx < keys.size(); ++idx) {
-            text += (idx ? ", " : " ORDER BY ") +
-                    (keys[idx].first == "id" ? "id" : "metadata." + keys[idx].first) +
+            text += (idx ? ", " : " ORDER BY ") + ColumnSql(keys[idx].first) +
                     (keys[idx].second ? " DESC" : "");
         }
         std::size_t begin = 0;
