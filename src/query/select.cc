@@ -1761,9 +1761,11 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want, Pl
             options.start_after += '\xff';
         }
     }
+    std::uint64_t scanned = 0;
     while (!done) {
         PHENIX_RETURN_IF_ERROR(CheckInterrupted());
         PHENIX_ASSIGN_OR_RETURN(ScanPage page, reader_.Scan(ref_, options));
+        scanned += page.entities.size();
         for (Entity& entity : page.entities) {
             if (!prefix.empty() && !entity.id.starts_with(prefix) && entity.id > prefix) {
                 done = true;  // past the range: every later id is larger
@@ -1778,6 +1780,9 @@ Status SelectRunner::FetchMatching(const BoundWhere& where, std::size_t want, Pl
         }
         options.start_after = std::move(page.next_start_after);
         options.limit = limits::kMaxScanLimit;
+    }
+    if (!prefix.empty()) {
+        node->details.push_back("entities scanned: " + std::to_string(scanned));
     }
     return Status::Ok();
 }

@@ -152,6 +152,18 @@ TEST_F(SelectExecutionTest, IdPrefixLikeIsAnIdRangeScan) {
     EXPECT_NE(plan.find("IdRangeScan docs"), std::string::npos) << plan;
     EXPECT_NE(plan.find("ids starting with \"e01\""), std::string::npos) << plan;
     EXPECT_EQ(plan.find("Sort"), std::string::npos) << plan;
+    // The scan starts at the prefix (not at e0000) and stops after it: a small first page for
+    // LIMIT 3, and at most the 200 ids from e0100 on for the count.
+    const auto scanned = [](const std::string& text) {
+        const std::size_t at = text.find("entities scanned: ");
+        return at == std::string::npos ? -1 : std::stoi(text.substr(at + 18));
+    };
+    EXPECT_GE(scanned(plan), 3) << plan;
+    EXPECT_LE(scanned(plan), 100) << plan;
+    const std::string count_plan =
+        Plan("EXPLAIN ANALYZE SELECT count(*) FROM docs WHERE id LIKE 'e01%'");
+    EXPECT_GE(scanned(count_plan), 100) << count_plan;
+    EXPECT_LE(scanned(count_plan), 200) << count_plan;
 }
 
 TEST_F(SelectExecutionTest, OrderByLimitIsATopKThatMatchesAFullSort) {
