@@ -126,8 +126,8 @@ class Binder {
     Result<FieldRef> Field(const Expr& expr) const {
         if (IsArithmetic(expr) && ReadsRow(expr)) {
             return ErrorAt(expr.pos, "arithmetic on fields (" + ToString(expr) +
-                                         ") is supported in the WHERE of SELECT ... FROM a "
-                                         "collection, not here; compare a field with a value");
+                                         ") is not supported in MATCH conditions; compare a "
+                                         "field with a value");
         }
         if (expr.kind != ExprKind::kPath) {
             return ErrorAt(expr.pos, "expected a field such as id or " + std::string(root_) +
