@@ -6,7 +6,9 @@
 // entry point per statement kind. QuerySession (session.cc) parses and dispatches here.
 //
 // Files: select.cc (SELECT and EXPLAIN: binder, planner, executor), ddl_dml.cc (CREATE, DROP,
-// SHOW, DESCRIBE, INSERT, UPDATE, DELETE), row_batches.h (UPDATE / DELETE over their rows, in
+// SHOW COLLECTIONS, DESCRIBE, INSERT, UPDATE, DELETE), admin.cc (SHOW INDEXES / TENANTS /
+// TIMESTAMP, ANALYZE, REINDEX, VERIFY, CREATE TENANT), table_functions.cc (graph table functions
+// in FROM), row_batches.h (UPDATE / DELETE over their rows, in
 // batches outside a transaction), copy.cc (COPY FROM / TO), where.cc (WHERE binding), value.cc
 // (QueryValue, constants, errors), expression.h (arithmetic and conditions evaluated per row).
 //
@@ -128,6 +130,21 @@ Result<QueryResult> ExecuteDescribe(ExecContext& ctx, const DescribeStmt& stmt);
 Result<QueryResult> ExecuteInsert(ExecContext& ctx, const InsertStmt& stmt);
 Result<QueryResult> ExecuteUpdate(ExecContext& ctx, const UpdateStmt& stmt);
 Result<QueryResult> ExecuteDelete(ExecContext& ctx, const DeleteStmt& stmt);
+
+// admin.cc
+Result<QueryResult> ExecuteShow(ExecContext& ctx, const ShowStmt& stmt);
+/// ANALYZE, REINDEX (progress through ctx.progress), VERIFY.
+Result<QueryResult> ExecuteMaintenance(ExecContext& ctx, const MaintenanceStmt& stmt);
+Result<QueryResult> ExecuteCreateTenant(ExecContext& ctx, const TenantStmt& stmt);
+/// NotFound (with "did you mean") unless the tenant USE TENANT names exists.
+Status CheckTenantExists(const ExecContext& ctx, const TenantStmt& stmt);
+
+// table_functions.cc
+/// SELECT ... FROM shortest_path(...) / paths / traverse / neighbors / degree / edges: runs the
+/// graph call on the open transaction (or the database) and applies the select list, LIMIT and
+/// OFFSET; other clauses are InvalidArgument. stmt.table_function must be set.
+Result<QueryResult> ExecuteTableFunction(ExecContext& ctx, const SelectStmt& stmt,
+                                         ExplainMode mode);
 
 // copy.cc
 /// `copy_directory`: QuerySession::copy_directory() (empty: paths are used as given).

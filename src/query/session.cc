@@ -81,7 +81,29 @@ struct Dispatcher {
                        "EXPLAIN applies to SELECT only, not to " + std::string(what));
     }
 
-    Result<QueryResult> operator()(const SelectStmt& stmt) { return ExecuteSelect(ctx, stmt, explain); }
+    Result<QueryResult> operator()(const SelectStmt& stmt) {
+        // Table functions run apart from the SELECT planner (table_functions.cc).
+        if (stmt.table_function.has_value()) {
+            return ExecuteTableFunction(ctx, stmt, explain);
+        }
+        return ExecuteSelect(ctx, stmt, explain);
+    }
+    Result<QueryResult> operator()(const ShowStmt& stmt) { return ExecuteShow(ctx, stmt); }
+    Result<QueryResult> operator()(const MaintenanceStmt& stmt) {
+        if (stmt.action == MaintenanceAction::kReindex) {
+            PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "REINDEX"));
+        }
+        return ExecuteMaintenance(ctx, stmt);
+    }
+    Result<QueryResult> operator()(const TenantStmt& stmt) {
+        if (!stmt.is_use) {
+            PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE TENANT"));
+            return ExecuteCreateTenant(ctx, stmt);
+        }
+        PHENIX_RETURN_IF_ERROR(CheckTenantExists(ctx, stmt));
+        session.set_tenant(stmt.name);
+        return QueryResult{.message = "USE TENANT " + stmt.name};
+    }
     Result<QueryResult> operator()(const CreateCollectionStmt& stmt) {
         PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE COLLECTION"));
         return ExecuteCreateCollection(ctx, stmt);
@@ -107,10 +129,26 @@ struct Dispatcher {
     Result<QueryResult> operator()(const TxnStmt& stmt) {
         QueryResult result;
         switch (stmt.action) {
-            case TxnAction::kBegin:
-                PHENIX_RETURN_IF_ERROR(session.Begin());
+            case TxnAction::kBegin: {
+                TransactionOptions options{.read_only = stmt.read_only};
+                if (stmt.as_of.has_value()) {
+                    PHENIX_ASSIGN_OR_RETURN(QueryValue ts, EvalConstant(*stmt.as_of, ctx.params));
+                    if (ts.type != QueryValue::Type::kInt || ts.int_value < 0) {
+                        return ErrorAt(stmt.as_of->pos,
+                                       "AS OF takes a commit timestamp (SHOW TIMESTAMP prints the "
+                                       "current one), not " +
+                                           ts.ToJson());
+                    }
+                    options.as_of = static_cast<Timestamp>(ts.int_value);
+                }
+                PHENIX_RETURN_IF_ERROR(session.Begin(options));
                 result.message = "BEGIN";
+                if (stmt.read_only) {
+                    result.message += " READ ONLY (snapshot " +
+                                      std::to_string(session.transaction()->read_timestamp()) + ")";
+                }
                 break;
+            }
             case TxnAction::kCommit: {
                 PHENIX_ASSIGN_OR_RETURN(Timestamp ts, session.Commit());
                 result.message = "COMMIT " + std::to_string(ts);
