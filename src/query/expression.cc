@@ -16,6 +16,7 @@
 #include "document/filter.h"
 #include "document/value_key.h"
 #include "query/exec.h"
+#include "query/json_value.h"
 #include "query/lexer.h"
 #include "query/parser.h"
 
@@ -391,7 +392,73 @@ Result<Truth> Truthiness(const Expr& condition, const LeafFn& leaf) {
     return Equal(ElementsOf(value), ElementsOf(QueryValue::Bool(true)));
 }
 
+// Walks `path[idx..]` from `node` with the filter's fan-out; `*fanned` is set when an array was
+// crossed. Appends what the ends hold to `ends` and returns whether anything was reached.
+bool CollectEnds(const nlohmann::json& node, const std::vector<std::string>& path, std::size_t idx,
+                 bool* fanned, std::vector<const nlohmann::json*>* ends) {
+    if (idx == path.size()) {
+        ends->push_back(&node);
+        return true;
+    }
+    if (node.is_object()) {
+        const auto it = node.find(path[idx]);
+        return it != node.end() && CollectEnds(*it, path, idx + 1, fanned, ends);
+    }
+    if (!node.is_array()) {
+        return false;
+    }
+    *fanned = true;
+    bool reached = false;
+    for (const auto& element : node) {
+        if (element.is_object()) {
+            reached = CollectEnds(element, path, idx, fanned, ends) || reached;
+        }
+    }
+    return reached;
+}
+
 }  // namespace
+
+Result<QueryValue> EntityConditionLeaf(const Expr& leaf, std::string_view id,
+                                       const nlohmann::json& metadata, const QueryParams& params) {
+    const bool is_exists = leaf.kind == ExprKind::kCall && leaf.text == "exists" &&
+                           leaf.children.size() == 1 && leaf.children[0].kind == ExprKind::kPath;
+    if (leaf.kind != ExprKind::kPath && !is_exists) {
+        return EvalConstant(leaf, params);
+    }
+    const std::vector<std::string>& path = is_exists ? leaf.children[0].path : leaf.path;
+    if (path.size() == 1 && path[0] == "id") {
+        return is_exists ? QueryValue::Bool(true) : QueryValue::String(std::string(id));
+    }
+    if (path.size() < 2 || path[0] != "metadata") {
+        return ErrorAt(leaf.pos, "expected id or a field metadata.<path>, found " + ToString(leaf));
+    }
+    bool fanned = false;
+    std::vector<const nlohmann::json*> ends;
+    const bool reached = CollectEnds(metadata, path, 1, &fanned, &ends);
+    if (is_exists) {
+        return QueryValue::Bool(reached);
+    }
+    if (!reached) {
+        return QueryValue::Null();
+    }
+    if (!fanned) {
+        return QueryValueFromJson(*ends[0]);
+    }
+    nlohmann::json values = nlohmann::json::array();
+    for (const nlohmann::json* end : ends) {
+        if (end->is_array()) {
+            for (const auto& element : *end) {
+                if (!element.is_structured()) {
+                    values.push_back(element);
+                }
+            }
+        } else if (!end->is_object()) {
+            values.push_back(*end);
+        }
+    }
+    return QueryValue::Json(values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 bool IsArithmeticOp(Op op) {
     return op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv || op == Op::kMod ||

@@ -34,6 +34,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include <phenix/phenixql.h>
 #include <phenix/result.h>
@@ -83,6 +86,16 @@ Result<QueryValue> EvalValue(const Expr& expr, const LeafFn& leaf);
 /// logic; operands go through EvalValue. InvalidArgument for anything that is not a
 /// condition, and for a LIKE pattern that is not a string.
 Result<Truth> EvalCondition(const Expr& expr, const LeafFn& leaf);
+
+/// A leaf of a WHERE term evaluated per row on an entity (BoundWhere::residual): `id`, a field
+/// `metadata.<path>`, `exists(metadata.<path>)` (a boolean), or a constant (with `params`).
+/// Fields follow the filter's paths (document/json_path.h), so that a term means the same
+/// evaluated here or by the engine: a step that meets an array continues into its object
+/// elements, and then the field's value is a JSON array of what the path's ends hold (scalars,
+/// an array's scalar elements, nulls), or NULL when it reaches nothing. `metadata` is the
+/// entity's parsed metadata object.
+Result<QueryValue> EntityConditionLeaf(const Expr& leaf, std::string_view id,
+                                       const nlohmann::json& metadata, const QueryParams& params);
 
 /// `value` as a literal expression at `pos` (null, bool, int, float, string), or nullopt for
 /// values without a literal form here (vectors, JSON).

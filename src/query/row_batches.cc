@@ -403,30 +403,10 @@ Result<bool> RowCondition::Matches(const Entity& entity) const {
     if (!bound.residual) {
         return true;
     }
-    std::optional<nlohmann::json> metadata;  // parsed on first use
-    const auto leaf = [&](const Expr& expr) -> Result<QueryValue> {
-        if (expr.kind != ExprKind::kPath && expr.kind != ExprKind::kCall) {
-            return EvalConstant(expr, *params);
-        }
-        // The binder allows only id, metadata.<path> and exists(metadata.<path>).
-        const bool is_exists = expr.kind == ExprKind::kCall;
-        const std::vector<std::string>& path = is_exists ? expr.children[0].path : expr.path;
-        if (path.size() == 1 && path[0] == "id") {
-            return QueryValue::String(entity.id);
-        }
-        if (!metadata) {
-            metadata = nlohmann::json::parse(entity.metadata.empty() ? "{}" : entity.metadata,
-                                             nullptr, false);
-        }
-        const nlohmann::json* node = &*metadata;
-        for (std::size_t idx = 1; idx < path.size(); ++idx) {
-            const auto it = node->is_object() ? node->find(path[idx]) : node->end();
-            if (!node->is_object() || it == node->end()) {
-                return is_exists ? QueryValue::Bool(false) : QueryValue::Null();
-            }
-            node = &*it;
-        }
-        return is_exists ? QueryValue::Bool(true) : QueryValueFromJson(*node);
+    const nlohmann::json metadata =
+        nlohmann::json::parse(entity.metadata.empty() ? "{}" : entity.metadata, nullptr, false);
+    const auto leaf = [&](const Expr& expr) {
+        return EntityConditionLeaf(expr, entity.id, metadata, *params);
     };
     PHENIX_ASSIGN_OR_RETURN(Truth truth, EvalCondition(*bound.residual, leaf));
     return truth.IsTrue();

@@ -1514,20 +1514,6 @@ Result<QueryValue> SelectRunner::Eval(const Expr& expr, const Row& row) const {
     if (IsArithmetic(expr)) {
         return EvalValue(expr, [&](const Expr& leaf) { return Eval(leaf, row); });
     }
-    if (expr.kind == ExprKind::kCall && expr.text == "exists" && expr.children.size() == 1 &&
-        expr.children[0].kind == ExprKind::kPath && !is_match_) {
-        // exists(metadata.p) in a WHERE term evaluated per row: present, even if null.
-        const std::vector<std::string>& path = expr.children[0].path;
-        const json* node = &row.Metadata(false);
-        for (std::size_t idx = 1; idx < path.size(); ++idx) {
-            const auto it = node->is_object() ? node->find(path[idx]) : node->end();
-            if (!node->is_object() || it == node->end()) {
-                return QueryValue::Bool(false);
-            }
-            node = &*it;
-        }
-        return QueryValue::Bool(true);
-    }
     PHENIX_ASSIGN_OR_RETURN(auto distance, AsDistance(expr));
     if (distance) {
         return EvalDistance(*distance, row);
@@ -2414,7 +2400,8 @@ Status SelectRunner::Accept(Row row, bool* done) {
     } timer{this, start};
     if (where_.residual) {  // the WHERE terms the filter could not take: TRUE rows only
         PHENIX_ASSIGN_OR_RETURN(Truth keep, EvalCondition(*where_.residual, [&](const Expr& leaf) {
-                                    return Eval(leaf, row);
+                                    return EntityConditionLeaf(leaf, row.entity.id,
+                                                               row.Metadata(false), ctx_.params);
                                 }));
         if (!keep.IsTrue()) {
             return Status::Ok();

@@ -178,6 +178,29 @@ TEST_F(WhereSemanticsTest, RowEvaluatedConditionsAgreeWithTheFilter) {
     EXPECT_NE(text.find("per row: metadata.x = 1 OR id = 'a'"), std::string::npos) << text;
 }
 
+// A path through an array of objects fans out for a term evaluated per row as it does in the
+// filter (document/json_path.h), so moving a term into an OR with a per-row term (here an id
+// condition) keeps its rows.
+TEST_F(WhereSemanticsTest, RowEvaluatedPathsFanOutThroughArraysLikeTheFilter) {
+    Load({});
+    const std::vector<float> vector = {0.1f, 0.2f, 0.3f, 0.4f};
+    PHENIX_ASSERT_OK(
+        db_->Upsert("docs", Doc("o1", vector, R"({"items":[{"price":5},{"price":9}]})")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("o2", vector, R"({"items":[{"price":1},{}]})")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("o3", vector, R"({"items":[]})")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("o4", vector, R"({"items":[{"price":null}]})")));
+    using Lines = std::vector<std::string>;
+    for (const std::string per_row : {"", " OR id = 'none'"}) {
+        const auto select = [&](const std::string& where) { return Select(where + per_row); };
+        EXPECT_EQ(select("metadata.items.price = 5"), (Lines{"o1"})) << per_row;
+        EXPECT_EQ(select("metadata.items.price > 4"), (Lines{"o1"})) << per_row;
+        EXPECT_EQ(select("exists(metadata.items.price)"), (Lines{"o1", "o2", "o4"})) << per_row;
+        EXPECT_EQ(select("metadata.items.price IS NULL"), (Lines{"o3", "o4"})) << per_row;
+    }
+    EXPECT_EQ(Select("NOT (metadata.items.price = 5)"), (Lines{"o2"}));
+    EXPECT_EQ(Select("NOT (metadata.items.price = 5 OR id = 'none')"), (Lines{"o2"}));
+}
+
 // The issue's examples, pinned.
 TEST_F(WhereSemanticsTest, IssueExamples) {
     Load({});
