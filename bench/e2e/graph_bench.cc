@@ -1670,11 +1670,22 @@ class Bench {
     // plan forced, against plain top-10 in the same run; count(*) and a LIMIT 10 page of the
     // same pattern. Answers are checked: counts against the CSR, top-10 against exact distances
     // over the CSR neighbourhood (recall; vector-first is approximate where expand is too).
+    // Both directions: reverse 1..2 hops from the top in-degree hubs (large neighbourhoods, where
+    // vector-first should win) and forward 1..2 hops from random seeds (small ones, where the
+    // expansion should win). The planner's choice is reported against the better forced plan.
     void MatchQueries() {
+        MatchQueries(/*reverse=*/true);
+        MatchQueries(/*reverse=*/false);
+    }
+
+    void MatchQueries(bool reverse) {
         phenix::QuerySession session(*db_);
         const bool cosine = args_.metric == "cos";
         const std::string op = cosine ? " <=> " : " <-> ";
-        const std::size_t num_hubs = std::min<std::size_t>(hubs_.size(), 5);
+        const std::vector<std::uint32_t>& starts = reverse ? hubs_ : seeds_;
+        const kit::Csr& adjacency = reverse ? in_ : out_;
+        const std::string direction = reverse ? "in" : "out";
+        const std::size_t num_hubs = std::min<std::size_t>(starts.size(), 5);
         const std::size_t num_queries = std::min<std::size_t>(queries_.rows, 20);
         CsrBfs bfs(n_);
         Reached reached;
@@ -1714,11 +1725,12 @@ class Bench {
             return us;
         };
         for (std::size_t hub_idx = 0; hub_idx < num_hubs; ++hub_idx) {
-            const std::uint32_t hub = hubs_[hub_idx];
+            const std::uint32_t hub = starts[hub_idx];
             const std::string pattern = "FROM MATCH (a:" + std::string(kCollection) +
-                                        ")<-[*1..2]-(b:" + std::string(kCollection) +
-                                        ") WHERE a.id = '" + std::to_string(hub) + "'";
-            bfs.Run(in_, nullptr, hub, 2, reached);
+                                        (reverse ? ")<-[*1..2]-(b:" : ")-[*1..2]->(b:") +
+                                        std::string(kCollection) + ") WHERE a.id = '" +
+                                        std::to_string(hub) + "'";
+            bfs.Run(adjacency, nullptr, hub, 2, reached);
             std::vector<std::uint32_t> neighbourhood;
             for (const auto& [node, depth] : reached) {
                 if (node != hub) {
@@ -1726,9 +1738,9 @@ class Bench {
                 }
             }
             // MATCH returns the start too when a walk in the range comes back to it: a self-loop,
-            // or a 2-cycle through an in-neighbour.
-            for (const std::uint32_t x : in_.Neighbours(hub)) {
-                const auto back = in_.Neighbours(x);
+            // or a 2-cycle through a neighbour.
+            for (const std::uint32_t x : adjacency.Neighbours(hub)) {
+                const auto back = adjacency.Neighbours(x);
                 if (x == hub || std::find(back.begin(), back.end(), hub) != back.end()) {
                     neighbourhood.push_back(hub);
                     break;
@@ -1776,9 +1788,14 @@ class Bench {
                     truth.insert(std::to_string(scored[idx].second));
                 }
                 std::vector<std::vector<std::string>> answers(variants.size());
-                // Each variant goes first equally often (the first one meets colder caches).
+                // Each variant goes first equally often (the first one meets colder caches), and
+                // follows each other one equally often: the rotation runs forwards for even
+                // queries and backwards for odd ones (always forwards, the variant after the
+                // first MATCH one met the neighbourhood that one had just brought into cache).
                 for (std::size_t turn = 0; turn < variants.size(); ++turn) {
-                    const std::size_t v = (turn + qid) % variants.size();
+                    const std::size_t size = variants.size();
+                    const std::size_t v = qid % 2 == 0 ? (qid + turn) % size
+                                                       : (qid + size * size - turn) % size;
                     const std::string text =
                         v == 0 ? "SELECT id FROM " + std::string(kCollection) + " ORDER BY vector" +
                                      op + vector + " LIMIT 10"
@@ -1808,7 +1825,8 @@ class Bench {
                                              " ORDER BY b.vector" + op + vector + " LIMIT 10");
             Json plan;
             plan["hub"] = hub;
-            plan["in_degree"] = in_.Degree(hub);
+            plan["direction"] = direction;
+            plan[reverse ? "in_degree" : "out_degree"] = adjacency.Degree(hub);
             plan["neighbourhood"] = neighbourhood.size();
             if (explained.ok()) {
                 std::string text;
@@ -1823,16 +1841,24 @@ class Bench {
             Fault("match: " + std::to_string(mismatches) + " errors or count mismatches");
         }
         const double plain_p50 = Percentile(variants[0].latencies, 0.5);
+        const double best_forced_mean =
+            std::min(Mean(variants[2].latencies), Mean(variants[3].latencies));
         for (std::size_t v = 0; v < variants.size(); ++v) {
             const double p50 = Percentile(variants[v].latencies, 0.5);
             auto line = Head("match");
             line.Set("query", variants[v].name)
+                .Set("direction", direction)
+                .Set("starts", reverse ? "top in-degree hubs" : "random seeds")
                 .Set("hubs", num_hubs)
                 .Set("queries", runs)
                 .Set("p50_us", Round(p50, 1))
                 .Set("p99_us", Round(Percentile(variants[v].latencies, 0.99), 1))
                 .Set("mean_us", Round(Mean(variants[v].latencies), 1))
                 .Set("x_plain_top10_p50", Round(p50 / std::max(plain_p50, 1e-3), 2));
+            if (v == 1) {  // the planner's choice against the better forced plan (means)
+                line.Set("auto_over_best_forced_mean",
+                         Round(Mean(variants[v].latencies) / std::max(best_forced_mean, 1e-3), 3));
+            }
             if (v > 0) {
                 line.Set("recall_at_10",
                          Round(variants[v].recall_sum / static_cast<double>(runs), 4))
@@ -1842,10 +1868,12 @@ class Bench {
                                4));
             }
             line.Emit();
-            kConsole.Log("match " + variants[v].name + ": p50 " + Fixed(p50, 1) + " us (" +
+            kConsole.Log("match " + direction + " " + variants[v].name + ": p50 " + Fixed(p50, 1) +
+                         " us (" +
                          Fixed(p50 / std::max(plain_p50, 1e-3), 2) + "x plain top-10)");
         }
         Head("match_count")
+            .Set("direction", direction)
             .Set("hubs", num_hubs)
             .Set("count_p50_us", Round(Percentile(count_latencies, 0.5), 1))
             .Set("count_mean_us", Round(Mean(count_latencies), 1))
