@@ -86,6 +86,11 @@ struct Reader {
     Result<PathsResponse> FindPaths(const CollectionRef& ref, const PathSpec& spec) const {
         return txn != nullptr ? txn->FindPaths(ref, spec) : db.FindPaths(ref, spec);
     }
+    Result<std::vector<EdgeRecord>> ListEdges(const CollectionRef& ref, std::string_view id,
+                                              phenix::EdgeDirection direction) const {
+        return txn != nullptr ? txn->ListEdges(ref, id, direction)
+                              : db.ListEdges(ref, id, direction);
+    }
     Result<std::uint64_t> Degree(const CollectionRef& ref, std::string_view id,
                                  phenix::EdgeDirection direction, const EdgeMatch& edges) const {
         return txn != nullptr ? txn->Degree(ref, id, direction, edges)

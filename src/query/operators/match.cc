@@ -3,6 +3,7 @@
 // MATCH sources (match.h).
 #include "query/operators/match.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <utility>
@@ -39,6 +40,54 @@ std::string ExpandOperator::Label() const {
            "'" + (spec_.paths ? " (paths)" : "");
 }
 
+namespace {
+
+// The one-hop paths of a MATCH from its start: each of the start's edges (out or in) that
+// `match.edge_match` accepts, as a two-node path; at most `limit` (0: all).
+Result<PathsResponse> OneHopPaths(ExecState& state, const BoundMatch& match,
+                                  const CollectionRef& ref, std::size_t limit) {
+    PHENIX_ASSIGN_OR_RETURN(std::vector<EdgeRecord> edges,
+                            state.reader.ListEdges(ref, match.start_id, match.direction));
+    const EdgeMatch& accept = match.edge_match;
+    std::optional<document::Filter> properties;
+    if (!accept.properties_filter.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(properties, document::ParseFilter(accept.properties_filter));
+    }
+    const bool out = match.direction == phenix::EdgeDirection::kOut;
+    PathsResponse response;
+    for (EdgeRecord& edge : edges) {
+        if (limit != 0 && response.paths.size() >= limit) {
+            response.truncated = true;
+            break;
+        }
+        if ((!accept.labels.empty() && std::find(accept.labels.begin(), accept.labels.end(),
+                                                 edge.label) == accept.labels.end()) ||
+            (accept.min_weight && edge.weight < *accept.min_weight) ||
+            (accept.max_weight && edge.weight > *accept.max_weight)) {
+            continue;
+        }
+        if (properties) {
+            PHENIX_ASSIGN_OR_RETURN(
+                bool matches,
+                document::Matches(*properties, edge.properties.empty() ? "{}" : edge.properties));
+            if (!matches) {
+                continue;
+            }
+        }
+        GraphPath path;
+        path.nodes.push_back(PathNode{out ? edge.source : edge.target,
+                                      out ? edge.source_id : edge.target_id});
+        path.nodes.push_back(PathNode{out ? edge.target : edge.source,
+                                      out ? edge.target_id : edge.source_id});
+        path.total_weight = edge.weight;
+        path.edges.push_back(std::move(edge));
+        response.paths.push_back(std::move(path));
+    }
+    return response;
+}
+
+}  // namespace
+
 Status ExpandOperator::WalkPaths(const std::optional<Entity>& start) {
     const BoundSelect& b = state_.bound;
     const BoundMatch& match = b.match;
@@ -61,7 +110,13 @@ Status ExpandOperator::WalkPaths(const std::optional<Entity>& start) {
     if (spec_.limit) {
         spec.limit = *spec_.limit;
     }
-    Result<PathsResponse> found = state_.reader.FindPaths(b.ref, spec);
+    // One hop out or in: the paths are the start's edges, listed without the engine's path
+    // search and its max_traversal_paths cap (a hub's 20k edges are 20k rows, not an error).
+    const bool one_hop = match.min_hops == 1 && match.max_hops == 1 &&
+                         match.direction != phenix::EdgeDirection::kBoth;
+    Result<PathsResponse> found =
+        one_hop ? OneHopPaths(state_, match, b.ref, spec.limit)
+                : state_.reader.FindPaths(b.ref, spec);
     if (!found.ok() && found.status().code() == StatusCode::kNotFound && !start) {
         return Status::Ok();  // the start does not exist: no rows
     }

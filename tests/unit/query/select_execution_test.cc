@@ -338,15 +338,25 @@ TEST_F(SelectExecutionTest, AMatchCutShortByThePathLimitIsAnError) {
     batch.Upsert("docs", Doc("hub", {1, 1, 1, 1}, "{}", edges));
     PHENIX_ASSERT_OK(db_->Write(batch));
     auto ordered = Execute(
-        "SELECT t.id, e.weight FROM MATCH (h:docs)-[e]->(t:docs) WHERE h.id = "
+        "SELECT t.id, e FROM MATCH (h:docs)-[e*1..2]->(t:docs) WHERE h.id = "
         "'hub' ORDER BY t.id DESC LIMIT 2");
     ASSERT_FALSE(ordered.ok());
     EXPECT_EQ(ordered.status().code(), StatusCode::kResourceExhausted);
     EXPECT_NE(ordered.status().message().find("max_traversal_paths"), std::string::npos);
     // Any 3 paths are a right answer without ORDER BY: the limit does not get in the way.
     EXPECT_EQ(
-        Rows("SELECT t.id FROM MATCH (h:docs)-[e]->(t:docs) WHERE h.id = 'hub' LIMIT 3").size(),
+        Rows("SELECT t.id FROM MATCH (h:docs)-[e*1..2]->(t:docs) WHERE h.id = 'hub' LIMIT 3")
+            .size(),
         3u);
+    // One hop: the paths are the hub's edges, listed whole (no path search, no path cap), so
+    // a hub's every edge is a row.
+    EXPECT_EQ(Rows("SELECT t.id, e.weight FROM MATCH (h:docs)-[e]->(t:docs) WHERE h.id = 'hub' "
+                   "ORDER BY t.id DESC LIMIT 2"),
+              (Lines{"t7|1.0", "t6|1.0"}));
+    EXPECT_EQ(Rows("SELECT count(*) FROM MATCH (h:docs)-[e]->(t:docs) WHERE h.id = 'hub'"),
+              (Lines{"8"}));
+    EXPECT_EQ(Rows("SELECT h.id FROM MATCH (t:docs)<-[e]-(h:docs) WHERE t.id = 't3'"),
+              (Lines{"hub"}));
     // Nodes (no edge variable) are not paths: all 8, in order.
     EXPECT_EQ(Rows("SELECT t.id FROM MATCH (h:docs)-[]->(t:docs) WHERE h.id = 'hub' ORDER BY t.id "
                    "DESC LIMIT 2"),
