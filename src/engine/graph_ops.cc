@@ -963,7 +963,7 @@ Result<std::uint64_t> DatabaseImpl::DegreeLocked(const CollectionRef& collection
 
 Result<TraversalResponse> DatabaseImpl::Traverse(const CollectionRef& collection,
                                                  const TraversalSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return TraverseLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
@@ -971,7 +971,7 @@ Result<TraversalResponse> DatabaseImpl::Traverse(const CollectionRef& collection
 
 Result<PathsResponse> DatabaseImpl::FindPaths(const CollectionRef& collection,
                                               const PathSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return FindPathsLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
@@ -979,7 +979,7 @@ Result<PathsResponse> DatabaseImpl::FindPaths(const CollectionRef& collection,
 
 Result<std::optional<GraphPath>> DatabaseImpl::ShortestPath(const CollectionRef& collection,
                                                             const ShortestPathSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return ShortestPathLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
@@ -987,7 +987,7 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPath(const CollectionRef&
 
 Result<std::uint64_t> DatabaseImpl::Degree(const CollectionRef& collection, std::string_view id,
                                            EdgeDirection direction, const EdgeMatch& edges) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return DegreeLocked(collection, id, direction, edges, txn::ReadView(*store_, snapshot.ts()),
@@ -997,7 +997,7 @@ Result<std::uint64_t> DatabaseImpl::Degree(const CollectionRef& collection, std:
 Result<TraversalResponse> DatabaseImpl::TxnTraverse(TxnState& state,
                                                     const CollectionRef& collection,
                                                     const TraversalSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return TraverseLocked(collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes),
                           &state.writes);
@@ -1005,7 +1005,7 @@ Result<TraversalResponse> DatabaseImpl::TxnTraverse(TxnState& state,
 
 Result<PathsResponse> DatabaseImpl::TxnFindPaths(TxnState& state, const CollectionRef& collection,
                                                  const PathSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return FindPathsLocked(collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes),
                            &state.writes);
@@ -1014,7 +1014,7 @@ Result<PathsResponse> DatabaseImpl::TxnFindPaths(TxnState& state, const Collecti
 Result<std::optional<GraphPath>> DatabaseImpl::TxnShortestPath(TxnState& state,
                                                                const CollectionRef& collection,
                                                                const ShortestPathSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return ShortestPathLocked(collection, spec,
                               txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
@@ -1023,7 +1023,7 @@ Result<std::optional<GraphPath>> DatabaseImpl::TxnShortestPath(TxnState& state,
 Result<std::uint64_t> DatabaseImpl::TxnDegree(TxnState& state, const CollectionRef& collection,
                                               std::string_view id, EdgeDirection direction,
                                               const EdgeMatch& edges) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return DegreeLocked(collection, id, direction, edges,
                         txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
