@@ -45,15 +45,15 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
         }
         db->oracle_ = std::make_unique<txn::Oracle>(last_commit);
         db->oracle_->RestoreFloor(db->store_->history_floor());
-        {
-            MutexLock purge_lock(db->purge_mu_);
-            db->pending_purges_ = db->catalog_->pending_purges_at_load();
-        }
+        db->maintenance_ = std::make_unique<Maintenance>(db->options_, *db->store_, *db->oracle_,
+                                                         db->catalog_->pending_purges_at_load());
         PHENIX_RETURN_IF_ERROR(db->LoadMetadataIndexes());
         db->ResetAdjacencyCacheLocked();
         PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
     }
-    db->maintenance_ = std::thread([raw = db.get()] { raw->MaintenanceLoop(); });
+    db->maintenance_->Start(
+        {.reap_idle_transactions = [raw = db.get()] { raw->ReapIdleTransactions(); },
+         .refresh_stale_index_stats = [raw = db.get()] { raw->RefreshStaleIndexStats(); }});
     db->vector_builder_ = std::thread([raw = db.get()] { raw->VectorBuilderLoop(); });
     // Read-only, an index whose build a crash interrupted stays unfinished (and unused: Find
     // does not read an index that is not ready) until a read-write open finishes it.
@@ -77,13 +77,8 @@ Status DatabaseImpl::Close() {
         closed_ = true;
     }
     PHENIX_SYNC_POINT("DatabaseImpl::Close:Closing");
-    {
-        MutexLock lock(maintenance_mu_);
-        stop_maintenance_ = true;
-    }
-    maintenance_cv_.NotifyAll();
-    if (maintenance_.joinable()) {
-        maintenance_.join();
+    if (maintenance_) {
+        maintenance_->Stop();
     }
     {
         MutexLock lock(builder_mu_);
@@ -125,101 +120,14 @@ Status DatabaseImpl::Close() {
     return store_ ? store_->Close() : Status::Ok();
 }
 
-void DatabaseImpl::MaintenanceLoop() {
-    std::uint64_t last_floor = 0;
-    std::uint64_t rounds = 0;
-    maintenance_mu_.Lock();
-    while (!stop_maintenance_) {
-        maintenance_cv_.WaitFor(maintenance_mu_, std::chrono::milliseconds(100));
-        if (stop_maintenance_) {
-            break;
-        }
-        maintenance_mu_.Unlock();
-        ReapIdleTransactions();
-        if (rounds++ % 10 == 0) {
-            // At the first round after open, then about once a second. Read-only, the statistics
-            // are recomputed in memory and not persisted.
-            RefreshStaleIndexStats();
-        }
-        if (store_->read_only()) {
-            maintenance_mu_.Lock();
-            continue;  // no purges, and the history floor stays where the writer left it
-        }
-        // A failure (e.g. disk full) leaves the purge pending; the next round retries.
-        PurgeDroppedCollections().IgnoreError();
-        const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
-        // Moving RocksDB's floor costs a synced write and a MANIFEST update per column family,
-        // so it moves in steps of a tenth of the retention window, between 100 ms and 1 s.
-        const std::uint64_t step_micros =
-            std::clamp<std::uint64_t>(options_.history_retention_ms * 100, 100'000, 1'000'000);
-        txn::Timestamp store_floor = floor;
-        // Tests hold the persisted floor back (as a crash between the two would).
-        PHENIX_SYNC_POINT_ARG("DatabaseImpl::MaintenanceLoop:StoreFloor", &store_floor);
-        if (store_floor >= last_floor + step_micros) {
-            // A failure here only delays garbage collection; the next round retries.
-            if (store_->SetHistoryFloor(store_floor).ok()) {
-                last_floor = store_floor;
-            }
-        }
-        maintenance_mu_.Lock();
-    }
-    maintenance_mu_.Unlock();
-}
-
 Status DatabaseImpl::Compact() {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("Compact"));
-    PHENIX_RETURN_IF_ERROR(PurgeDroppedCollections());
+    PHENIX_RETURN_IF_ERROR(maintenance_->PurgeDroppedCollections());
     CheckpointVectorIndexes(false);
     PHENIX_RETURN_IF_ERROR(
         store_->SetHistoryFloor(oracle_->AdvanceFloor(options_.history_retention_ms * 1000)));
     return store_->CompactAll();
-}
-
-std::map<storage::CollectionId, storage::TenantId> DatabaseImpl::PendingPurges() {
-    MutexLock lock(purge_mu_);
-    return pending_purges_;
-}
-
-Status DatabaseImpl::PurgeDroppedCollections() {
-    constexpr std::size_t kChunkKeys = 10000;
-    MutexLock lock(purge_mu_);
-    while (!pending_purges_.empty()) {
-        const auto [collection, tenant] = *pending_purges_.begin();
-        const std::string prefix = storage::CollectionPrefix(tenant, collection);
-        const std::string end = storage::PrefixSuccessor(prefix);
-        const txn::ReadView latest(*store_, storage::kLatestTimestamp);
-        bool more = true;
-        while (more) {
-            more = false;
-            rocksdb::WriteBatch wb = storage::Store::NewBatch();
-            std::size_t keys = 0;
-            for (ColumnFamily family :
-                 {ColumnFamily::kEntities, ColumnFamily::kIds, ColumnFamily::kOutEdges,
-                  ColumnFamily::kInEdges, ColumnFamily::kMetaIndex}) {
-                auto it = latest.NewIterator(family, prefix, end);
-                for (; it->Valid() && keys < kChunkKeys; it->Next(), ++keys) {
-                    wb.Delete(store_->cf(family),
-                              rocksdb::Slice(it->key().data(), it->key().size()));
-                }
-                PHENIX_RETURN_IF_ERROR(it->status().WithContext("purging a dropped collection"));
-                more = more || it->Valid();
-            }
-            if (keys == 0) {
-                break;
-            }
-            PHENIX_RETURN_IF_ERROR(txn::CommitBatch(*oracle_, *store_, wb)
-                                       .status()
-                                       .WithContext("purging a dropped collection"));
-        }
-        rocksdb::WriteBatch done = storage::Store::NewBatch();
-        done.Delete(store_->cf(ColumnFamily::kCatalog), storage::DroppedCollectionKey(collection));
-        PHENIX_RETURN_IF_ERROR(txn::CommitBatch(*oracle_, *store_, done)
-                                   .status()
-                                   .WithContext("finishing the purge of a dropped collection"));
-        pending_purges_.erase(collection);
-    }
-    return Status::Ok();
 }
 
 Status DatabaseImpl::CheckOpenLocked() const {
@@ -277,11 +185,7 @@ Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     DropVectorIndex(dropped.second);
     // The drop deleted edges of other collections into it without the commit hook.
     ResetAdjacencyCacheLocked();
-    {
-        MutexLock purge_lock(purge_mu_);
-        pending_purges_[dropped.second] = dropped.first;
-    }
-    maintenance_cv_.NotifyAll();
+    maintenance_->SchedulePurge(dropped.second, dropped.first);
     return Status::Ok();
 }
 

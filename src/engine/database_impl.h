@@ -38,6 +38,7 @@
 #include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
 #include "engine/lock_table.h"
+#include "engine/maintenance.h"
 #include "engine/vector_index.h"
 #include "graph/adjacency_cache.h"
 #include "graph/traversal.h"
@@ -416,14 +417,8 @@ class DatabaseImpl final : public Database {
                                        const txn::WriteSet* own_writes) const
         REQUIRES_SHARED(catalog_mu_);
 
-    // Maintenance thread: rolls back idle transactions, advances the MVCC history floor,
-    // deletes the rows of dropped collections.
-    void MaintenanceLoop();
+    // Hooks of the maintenance thread (maintenance.h).
     void ReapIdleTransactions();
-    // Deletes the rows of dropped collections in chunks, then their pending-purge records.
-    // Takes no catalog lock: a dropped collection's key range is never used again.
-    Status PurgeDroppedCollections();
-    [[nodiscard]] std::map<storage::CollectionId, storage::TenantId> PendingPurges();
 
     Options options_;
     std::unique_ptr<storage::Store> store_;
@@ -436,9 +431,6 @@ class DatabaseImpl final : public Database {
     Mutex txns_mu_;
     std::map<std::uint64_t, std::shared_ptr<TxnState>> txns_ GUARDED_BY(txns_mu_);
     std::uint64_t next_txn_id_ GUARDED_BY(txns_mu_) = 1;
-
-    Mutex purge_mu_;  // serializes purges
-    std::map<storage::CollectionId, storage::TenantId> pending_purges_ GUARDED_BY(purge_mu_);
 
     // Hot adjacency lists (null when Options::adjacency_cache_bytes is 0): replaced only with
     // catalog_mu_ held exclusively; used with it held shared.
@@ -462,10 +454,8 @@ class DatabaseImpl final : public Database {
     CondVar backlog_cv_;  // with builder_mu_: the builder absorbed a batch
     std::thread vector_builder_;
 
-    Mutex maintenance_mu_;
-    CondVar maintenance_cv_;
-    bool stop_maintenance_ GUARDED_BY(maintenance_mu_) = false;
-    std::thread maintenance_;
+    // The background thread and the purge of dropped collections (null until Open made it).
+    std::unique_ptr<Maintenance> maintenance_;
 };
 
 }  // namespace phenix::engine

@@ -115,7 +115,7 @@ Status DatabaseImpl::Verify() {
     // Rows of dropped collections still being purged are expected leftovers, not problems.
     // Read before the snapshot: a purge that finishes later leaves its rows in our snapshot, and
     // one that finished earlier is fully visible in it.
-    const auto purging = PendingPurges();
+    const auto purging = maintenance_->PendingPurges();
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
     Problems problems;
