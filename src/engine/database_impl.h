@@ -37,6 +37,7 @@
 #include "engine/catalog.h"
 #include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
+#include "engine/graph_caches.h"
 #include "engine/lock_table.h"
 #include "engine/maintenance.h"
 #include "engine/vector_index.h"
@@ -51,15 +52,6 @@
 namespace phenix::engine {
 
 class DatabaseImpl;
-
-// The id cache's key for an external id of a collection (graph_ops.cc).
-inline graph::NodeRef IdCacheKey(storage::CollectionId collection, std::string_view id) {
-    return {collection, std::hash<std::string_view>{}(id)};
-}
-// The id cache's row for "no such entity".
-inline constexpr std::uint64_t kAbsentRow = ~std::uint64_t{0};
-inline constexpr std::size_t kIdCacheShare = 8;
-inline constexpr std::size_t kMinIdCacheBytes = 1 << 20;
 
 // The shared state of one transaction: owned by the Transaction object and by the database's
 // registry of open transactions (which the idle reaper and Close walk).
@@ -432,12 +424,9 @@ class DatabaseImpl final : public Database {
     std::map<std::uint64_t, std::shared_ptr<TxnState>> txns_ GUARDED_BY(txns_mu_);
     std::uint64_t next_txn_id_ GUARDED_BY(txns_mu_) = 1;
 
-    // Hot adjacency lists (null when Options::adjacency_cache_bytes is 0): replaced only with
-    // catalog_mu_ held exclusively; used with it held shared.
-    std::unique_ptr<graph::AdjacencyCache> adjacency_cache_ GUARDED_BY(catalog_mu_);
-    // Traversal starts: (collection, id) -> row, exact under MVCC like the adjacency cache
-    // (graph_ops.cc, ResolveNode); 1/kIdCacheShare of adjacency_cache_bytes. Same guard.
-    std::unique_ptr<graph::AdjacencyCache> id_cache_ GUARDED_BY(catalog_mu_);
+    // The adjacency and id caches (graph_caches.h): replaced only with catalog_mu_ held
+    // exclusively; used with it held shared. Never null once open.
+    std::unique_ptr<GraphCaches> graph_caches_ GUARDED_BY(catalog_mu_);
     // Metadata indexes in all collections (a fast "none" check for the commit path).
     std::atomic<int> num_metadata_indexes_{0};
 

@@ -612,7 +612,7 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     }
     SearchResponse response;
     if (options.graph) {
-        graph_source.emplace(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+        graph_source.emplace(handle->tenant_id, view, own_writes, graph_caches_->adjacency());
         PHENIX_ASSIGN_OR_RETURN(
             graph_choice, ChooseGraphPlan(*handle, options, collection_rows, *graph_source, view));
         response.plan.graph_plan = graph_choice->plan;
