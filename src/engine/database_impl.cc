@@ -89,13 +89,7 @@ Status DatabaseImpl::Close() {
     if (vector_builder_.joinable()) {
         vector_builder_.join();
     }
-    std::vector<std::shared_ptr<TxnState>> open;
-    {
-        MutexLock lock(txns_mu_);
-        for (auto& [id, state] : txns_) {
-            open.push_back(state);
-        }
-    }
+    const std::vector<std::shared_ptr<TxnState>> open = txns_.Open();
     for (auto& state : open) {
         MutexLock lock(state->mu);
         if (state->phase == TxnState::Phase::kOpen) {

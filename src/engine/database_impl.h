@@ -13,7 +13,8 @@
 // Lock order: TxnState::mu -> catalog_mu_ (shared or exclusive) -> LockTable stripes
 // (ascending) -> Oracle; the commit hook (under the stripes, outside the Oracle's mutex) takes
 // vector_mu_ shared -> a CollectionVectorIndex's tail lock. catalog_mu_ shared -> a
-// MetadataIndex's stats_record_mu -> its statistics mutex. txns_mu_ is a leaf.
+// MetadataIndex's stats_record_mu -> its statistics mutex. The transaction registry's mutex is a
+// leaf.
 //
 // Metadata index state written after a long operation (a build's chunks and "ready" record,
 // statistics records) is written under catalog_mu_ shared after checking that the very index
@@ -40,6 +41,7 @@
 #include "engine/graph_caches.h"
 #include "engine/lock_table.h"
 #include "engine/maintenance.h"
+#include "engine/transactions.h"
 #include "engine/vector_index.h"
 #include "graph/adjacency_cache.h"
 #include "graph/traversal.h"
@@ -50,25 +52,6 @@
 #include "txn/write_set.h"
 
 namespace phenix::engine {
-
-class DatabaseImpl;
-
-// The shared state of one transaction: owned by the Transaction object and by the database's
-// registry of open transactions (which the idle reaper and Close walk).
-struct TxnState {
-    enum class Phase : std::uint8_t { kOpen, kCommitted, kRolledBack, kTimedOut, kClosed };
-
-    Mutex mu;
-    DatabaseImpl* db GUARDED_BY(mu) = nullptr;  // cleared when the transaction finishes
-    Phase phase GUARDED_BY(mu) = Phase::kOpen;
-    std::uint64_t id = 0;
-    txn::Timestamp read_ts = 0;
-    bool read_only = false;
-    txn::WriteSet writes GUARDED_BY(mu);
-    // Every collection written or referenced: Commit fails if one was dropped meanwhile.
-    std::map<storage::CollectionId, std::shared_ptr<CollectionHandle>> collections;
-    std::chrono::steady_clock::time_point last_used GUARDED_BY(mu);
-};
 
 class DatabaseImpl final : public Database {
   public:
@@ -420,9 +403,7 @@ class DatabaseImpl final : public Database {
     LockTable locks_;
     std::unique_ptr<txn::Oracle> oracle_;
 
-    Mutex txns_mu_;
-    std::map<std::uint64_t, std::shared_ptr<TxnState>> txns_ GUARDED_BY(txns_mu_);
-    std::uint64_t next_txn_id_ GUARDED_BY(txns_mu_) = 1;
+    TransactionRegistry txns_;  // the open transactions (transactions.h)
 
     // The adjacency and id caches (graph_caches.h): replaced only with catalog_mu_ held
     // exclusively; used with it held shared. Never null once open.

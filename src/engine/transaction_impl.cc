@@ -192,23 +192,17 @@ Result<std::unique_ptr<Transaction>> DatabaseImpl::BeginTransaction(
         state->db = this;
         state->last_used = Clock::now();
     }
-    {
-        MutexLock txns_lock(txns_mu_);
-        if (txns_.size() >= options_.max_open_transactions) {
-            return Status::ResourceExhausted(
-                std::to_string(txns_.size()) +
-                " transactions are open, the limit (Options::max_open_transactions) is " +
-                std::to_string(options_.max_open_transactions) +
-                "; commit or roll back open transactions first");
-        }
+    Status added = txns_.Add(state, options_.max_open_transactions, [&]() -> Status {
         if (options.as_of) {
             PHENIX_RETURN_IF_ERROR(oracle_->AcquireSnapshotAt(*options.as_of));
             state->read_ts = *options.as_of;
         } else {
             state->read_ts = oracle_->AcquireSnapshot();
         }
-        state->id = next_txn_id_++;
-        txns_.emplace(state->id, state);
+        return Status::Ok();
+    });
+    if (!added.ok()) {
+        return added;
     }
     return std::unique_ptr<Transaction>(new TransactionImpl(std::move(state)));
 }
@@ -226,8 +220,7 @@ void DatabaseImpl::FinishTxn(TxnState& state, TxnState::Phase phase) {
     state.writes = txn::WriteSet();
     state.collections.clear();
     state.db = nullptr;
-    MutexLock lock(txns_mu_);
-    txns_.erase(state.id);
+    txns_.Remove(state.id);
 }
 
 void DatabaseImpl::ReapIdleTransactions() {
@@ -235,14 +228,7 @@ void DatabaseImpl::ReapIdleTransactions() {
     if (timeout_ms == 0) {
         return;
     }
-    std::vector<std::shared_ptr<TxnState>> open;
-    {
-        MutexLock lock(txns_mu_);
-        open.reserve(txns_.size());
-        for (auto& [id, state] : txns_) {
-            open.push_back(state);
-        }
-    }
+    const std::vector<std::shared_ptr<TxnState>> open = txns_.Open();
     const auto now = Clock::now();
     for (auto& state : open) {
         // A transaction whose lock is held is in a call, hence not idle.
@@ -325,6 +311,38 @@ Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
     auto committed = CommitLocked(wb, state.read_ts, state.writes.effects);
     FinishTxn(state, committed.ok() ? TxnState::Phase::kCommitted : TxnState::Phase::kRolledBack);
     return committed;
+}
+
+// ---------------------------------------------------------------- the registry
+
+Status TransactionRegistry::Add(const std::shared_ptr<TxnState>& state, std::size_t limit,
+                                const std::function<Status()>& prepare) {
+    MutexLock lock(mu_);
+    if (open_.size() >= limit) {
+        return Status::ResourceExhausted(
+            std::to_string(open_.size()) +
+            " transactions are open, the limit (Options::max_open_transactions) is " +
+            std::to_string(limit) + "; commit or roll back open transactions first");
+    }
+    PHENIX_RETURN_IF_ERROR(prepare());
+    state->id = next_id_++;
+    open_.emplace(state->id, state);
+    return Status::Ok();
+}
+
+void TransactionRegistry::Remove(std::uint64_t id) {
+    MutexLock lock(mu_);
+    open_.erase(id);
+}
+
+std::vector<std::shared_ptr<TxnState>> TransactionRegistry::Open() const {
+    MutexLock lock(mu_);
+    std::vector<std::shared_ptr<TxnState>> open;
+    open.reserve(open_.size());
+    for (const auto& [id, state] : open_) {
+        open.push_back(state);
+    }
+    return open;
 }
 
 }  // namespace phenix::engine
