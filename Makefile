@@ -4,6 +4,7 @@
 #
 #   make            release build (build/release)
 #   make run        build, then open the Phenix shell on ./phenix-data
+#   make server     build, then start the server phenixd on ./phenix-data (HTTP=127.0.0.1:8080)
 #   make test       build, then run every test (CTest), then `make tsa` when clang++-14 is installed
 #   make tsa        Clang's thread-safety analysis (-Wthread-safety as errors) over the library
 #                   modules: a clang++-14 build of src/ only, in build/tsa (clang from
@@ -27,7 +28,8 @@
 #   make bench-plots  the SVG charts in docs/benchmarks/ from the saved lines in docs/benchmarks/data/
 #   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, transactions, COPY)
 #   make fuzz [FUZZ_SECONDS=300]   libFuzzer (clang++-14, ASan+UBSan) on the PhenixQL parser, the
-#                   JSON query form and whole statements against a live database, one after the
+#                   JSON query form, whole statements against a live database and phenixd's HTTP
+#                   request path (tests/fuzz/http_fuzz.cc), one after the
 #                   other, from tests/fuzz/corpus (build/fuzz; clang from install-deps.sh --fuzz)
 #   make format / format-check / tidy / clean
 
@@ -36,11 +38,12 @@ SHELL := /bin/bash
 
 JOBS ?= $(shell nproc)
 DATA ?= ./phenix-data
+HTTP ?= 127.0.0.1:8080
 CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run test tsa asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
+.PHONY: release debug run server test tsa asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -63,6 +66,11 @@ run: deps
 	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
 	@cmake --build build/release -j $(JOBS) --target phenix_shell
 	@build/release/tools/phenix/phenix --data $(DATA)
+
+server: deps
+	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
+	@cmake --build build/release -j $(JOBS) --target phenixd
+	@build/release/tools/phenixd/phenixd --data $(DATA) --http $(HTTP)
 
 test: release
 	@cd build/release && ctest $(CTEST_FLAGS)
@@ -170,12 +178,16 @@ fuzz:
 	  -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DCMAKE_C_COMPILER=$(subst clang++,clang,$(FUZZ_CXX)) \
 	  -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link -DPHENIX_SANITIZE=address -DPHENIX_LIBFUZZER=ON \
 	  -DPHENIX_BUILD_BENCH=OFF -DPHENIX_BUILD_TOOLS=OFF
-	ninja -C build/fuzz/cmake phenix_statement_fuzz
+	ninja -C build/fuzz/cmake phenix_statement_fuzz phenix_http_fuzz
 	# detect_leaks=0: HNSW nodes keep their upper layers' pointers in mmap'd memory, which
 	# LeakSanitizer does not scan, so a live index reads as leaked.
 	build/fuzz/cmake/tests/fuzz/phenix_statement_fuzz -max_total_time=$(FUZZ_SECONDS) -detect_leaks=0 \
 	  -max_len=8192 -timeout=30 -dict=tests/fuzz/phenixql.dict \
 	  -artifact_prefix=build/fuzz/crash-statement- build/fuzz/corpus-statement tests/fuzz/corpus/statement
+	@mkdir -p build/fuzz/corpus-http
+	build/fuzz/cmake/tests/fuzz/phenix_http_fuzz -max_total_time=$(FUZZ_SECONDS) -detect_leaks=0 \
+	  -max_len=8192 -timeout=30 -dict=tests/fuzz/json_query.dict \
+	  -artifact_prefix=build/fuzz/crash-http- build/fuzz/corpus-http tests/fuzz/corpus/http
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

@@ -13,6 +13,8 @@ PACKAGES=(
   libroaring-dev libxxhash-dev
   # shell
   libedit-dev
+  # server (phenixd): Boost.Beast on Asio (headers), flags, logs, the TOML config file, metrics
+  libboost-dev libcli11-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
 )

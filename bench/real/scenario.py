@@ -8,12 +8,12 @@ latency is what a program talking to the shell sees (writing the statement, the 
 planning and running it, printing the JSON row array, reading it back), without process start;
 the shell's own `\\timing` (stderr) is recorded beside it. Phases:
 
-  load      CREATE COLLECTION + COPY (rate), then poll `index pkgs` until the graph holds every row
+  load      CREATE COLLECTION + COPY (rate), then poll `SHOW INDEXES ON pkgs` until the graph holds every row
   knn       unfiltered top-10: latency p50/p99, recall@10 at the default ef and over an ef sweep;
             hnswlib (M=16, ef_construction=200, same queries, same recall code) beside it
   filter    one-field equality filters (~10% and ~1%) without, then with a metadata index
   dups      queries near the largest identical-vector groups: strict and tie-tolerant recall,
-            at the default ef, at ef 1000, and again after `reindex`
+            at the default ef, at ef 1000, and again after `REINDEX`
   hybrid    MATCH (a)<-[*1..2]-(b) from hubs ORDER BY distance LIMIT 10 against exact answers;
             count(*) over the reached sets; a numpy/CSR baseline in the same run
   explain   EXPLAIN and EXPLAIN ANALYZE of each kind of statement
@@ -30,6 +30,7 @@ import json
 import math
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -156,12 +157,18 @@ class Shell:
         except json.JSONDecodeError:
             raise ShellError(f"not JSON: {line[:300]}")
 
+    @staticmethod
+    def _is_sentinel(doc):
+        """SHOW TIMESTAMP's JSON row, the sentinel that ends a run's output."""
+        return (isinstance(doc, list) and len(doc) == 1 and isinstance(doc[0], dict)
+                and set(doc[0]) == {"timestamp"})
+
     def run(self, statement, timeout=3600):
-        """Runs a statement or command (COPY, CREATE, reindex, ...) and everything it prints, up
-        to a `timestamp` sentinel: (client ms, shell ms, printed JSON lines)."""
+        """Runs a statement (COPY, CREATE, REINDEX, ...) and everything it prints, up to a
+        SHOW TIMESTAMP sentinel: (client ms, shell ms, printed JSON lines)."""
         t0 = time.perf_counter()
-        self._send(statement)
-        self._send("timestamp")  # a command that always prints one JSON line: the sentinel
+        self._send(statement if statement.rstrip().endswith(";") else statement + ";")
+        self._send("SHOW TIMESTAMP;")  # always prints one JSON line: the sentinel
         printed = []
         while True:
             line = self._expect_line(timeout)
@@ -169,7 +176,7 @@ class Shell:
                 doc = json.loads(line)
             except json.JSONDecodeError:
                 doc = line
-            if isinstance(doc, dict) and set(doc) == {"timestamp"}:
+            if self._is_sentinel(doc):
                 break
             printed.append(doc)
         client_ms = (time.perf_counter() - t0) * 1e3
@@ -177,27 +184,39 @@ class Shell:
         self._timing(timeout=10)  # the sentinel's own
         return client_ms, shell_ms, printed
 
-    def command_lines(self, command, timeout=600):
-        """A shell command's JSON lines (none, one, or one per item: `indexes pkgs` prints one
-        line per index and nothing when there is none), read up to a `timestamp` sentinel."""
-        self._send(command)
-        self._send("timestamp")
+    def vector_index(self, collection="pkgs"):
+        """The vector index's row of SHOW INDEXES as the numbers the older `index` command
+        printed: nodes, live_nodes, unindexed_rows (and state, details)."""
+        rows, _, _ = self.rows(f"SHOW INDEXES ON {collection}")
+        for row in rows:
+            if row.get("type") != "hnsw":
+                continue
+            info = {"state": row.get("state"), "details": row.get("details")}
+            m = re.search(r"nodes (\d+) \((\d+) live\), (\d+) changes pending",
+                          row.get("details") or "")
+            if m:
+                info.update(nodes=int(m.group(1)), live_nodes=int(m.group(2)),
+                            unindexed_rows=int(m.group(3)))
+            return info
+        raise ShellError(f"SHOW INDEXES ON {collection}: no vector index row")
+
+    def metadata_indexes(self, collection="pkgs"):
+        """The metadata indexes' rows of SHOW INDEXES, with `path` without `metadata.`."""
+        rows, _, _ = self.rows(f"SHOW INDEXES ON {collection}")
         out = []
-        while True:
-            doc = json.loads(self._expect_line(timeout))
-            if isinstance(doc, dict) and set(doc) == {"timestamp"}:
-                break
-            out.append(doc)
-        self._timing()
-        self._timing()
+        for row in rows:
+            if row.get("type") == "metadata":
+                row = dict(row)
+                row["path"] = row["path"].removeprefix("metadata.")
+                out.append(row)
         return out
 
-    def command_json(self, command, timeout=600):
-        """A shell command printing one JSON document (`index pkgs`, `degree ...`)."""
-        docs = self.command_lines(command, timeout)
-        if len(docs) != 1:
-            raise ShellError(f"`{command}` printed {len(docs)} JSON lines, expected 1")
-        return docs[0]
+    def degree(self, collection, entity_id, direction="out"):
+        """SELECT * FROM degree(...): the number."""
+        quoted = entity_id.replace("'", "''")
+        rows, _, _ = self.rows(f"SELECT * FROM degree('{collection}', '{quoted}', "
+                               f"direction = '{direction}')")
+        return rows[0].get("degree") if rows else None
 
     def close(self):
         try:
@@ -399,14 +418,14 @@ class Scenario:
         n = len(self.kit.base)
         # What a user who queries at once sees: the rows the graph has not absorbed yet are
         # scanned exactly and merged.
-        backlog = self.shell.command_json("index pkgs").get("unindexed_rows")
+        backlog = self.shell.vector_index().get("unindexed_rows")
         early = self.run_knn([q["qid"] for q in self.kit.qinfo if q["kind"] == "perturbed"][:10])
         early.pop("per_query_recall")
         self.emit("knn_right_after_copy", unindexed_rows_before=backlog, queries=10, **early)
         polls = []
         info = None
         while True:
-            info = self.shell.command_json("index pkgs")
+            info = self.shell.vector_index()
             polls.append(info)
             if info.get("unindexed_rows") == 0 and info.get("live_nodes", 0) >= n:
                 break
@@ -431,9 +450,9 @@ class Scenario:
                       ratio_phenix_index_complete_to_hnswlib=round(index_s / self.hnsw_build_s, 2))
         # Spot-check the graph: in-degrees of the top hubs against the kit's edges.
         for hub in self.kit.stats["top_hubs_by_in_degree"][:3]:
-            d = self.shell.command_json(f"degree pkgs {hub['id']} in")
-            if d.get("degree") != hub["in_edges"]:
-                self.note("bug", f"degree pkgs {hub['id']} in = {d.get('degree')}, the file has "
+            d = self.shell.degree("pkgs", hub["id"], "in")
+            if d != hub["in_edges"]:
+                self.note("bug", f"degree('pkgs', '{hub['id']}', direction = 'in') = {d}, the file has "
                                  f"{hub['in_edges']} edges into it")
 
     def ensure_shell(self):
@@ -441,7 +460,7 @@ class Scenario:
             self.open_shell()
             t0 = time.perf_counter()
             while True:
-                info = self.shell.command_json("index pkgs")
+                info = self.shell.vector_index()
                 if info.get("unindexed_rows") == 0:
                     break
                 if time.perf_counter() - t0 > self.args.index_timeout:
@@ -551,9 +570,9 @@ class Scenario:
         t0 = time.perf_counter()
         while True:
             try:
-                docs = self.shell.command_lines("indexes pkgs")
+                docs = self.shell.metadata_indexes()
             except ShellError as e:
-                self.note("bug", f"`indexes pkgs` failed: {e}")
+                self.note("bug", f"`SHOW INDEXES ON pkgs` failed: {e}")
                 return None
             for d in docs:
                 if d.get("path") == path and d.get("state") == "ready":
@@ -568,7 +587,7 @@ class Scenario:
         perturbed = [q["qid"] for q in self.kit.qinfo if q["kind"] == "perturbed"][:nqf]
         sections = self.kit.load_sections()
         results = {}
-        if any(d.get("path") == "section" for d in self.shell.command_lines("indexes pkgs")):
+        if any(d.get("path") == "section" for d in self.shell.metadata_indexes()):
             self.shell.run("DROP INDEX ON pkgs (metadata.section);")  # a rerun on a loaded db
         for stage in ("no_index", "index"):
             if stage == "index":
@@ -643,7 +662,7 @@ class Scenario:
         for stage, ef in stages:
             self.dup_stage(dq, qids, stage, ef)
         if self.args.reindex:
-            c_ms, _, printed = self.shell.run("reindex pkgs", timeout=3600)
+            c_ms, _, printed = self.shell.run("REINDEX pkgs;", timeout=3600)
             self.emit("reindex", seconds=round(c_ms / 1e3, 2), printed=printed)
             for stage, ef in stages:
                 self.dup_stage(dq, qids, "after_reindex_" + stage, ef)
@@ -821,8 +840,8 @@ class Scenario:
                   [f"COPY z FROM '{dangling}';"])
             probe("copy_dangling_edge_skip", os.path.join(scratch, "db"),
                   [f"COPY z FROM '{dangling}' (ON_ERROR skip);", "SELECT id FROM z;"])
-            probe("first_open_after_session", db, ["index pkgs"])
-            probe("second_open", db, ["index pkgs"])
+            probe("first_open_after_session", db, ["SHOW INDEXES ON pkgs;"])
+            probe("second_open", db, ["SHOW INDEXES ON pkgs;"])
             probe("hyphenated_label_bare", db, [
                 "SELECT count(*) FROM MATCH (a:pkgs)<-[:pre-depends]-(b:pkgs) WHERE a.id = 'dpkg';"])
             probe("hyphenated_label_quoted", db, [
@@ -837,7 +856,7 @@ class Scenario:
                 "SELECT count(*) FROM pkgs WHERE metadata.tags = 'role::program';",
                 "SELECT count(*) FROM pkgs WHERE metadata.tags IN ('role::program', 'role::shared-lib');"])
             probe("plus_in_id", db, ["SELECT id, metadata.section FROM pkgs WHERE id = 'libstdc++6';",
-                                     "degree pkgs libstdc++6 in"])
+                                     "SELECT * FROM degree('pkgs', 'libstdc++6', direction = 'in');"])
             descs = self.kit.load_descriptions()
             row = next(i for i, d in enumerate(descs) if any(ord(c) > 127 for c in d))
             r = probe("non_ascii_roundtrip", db, [
@@ -853,8 +872,11 @@ class Scenario:
                 "\\timing on",
                 f"SELECT b.id, b.vector <=> {q} AS distance FROM MATCH (a:pkgs)<-[:depends*1..2]-(b:pkgs) "
                 "WHERE a.id = 'libc6' ORDER BY distance LIMIT 10;"])
-            probe("traverse_hub_both", db, ["\\timing on", "traverse pkgs libc6 hops 1..2 in limit 5"])
-            probe("traverse_missing_start", db, ["traverse pkgs no-such-package hops 1..2 in"])
+            probe("traverse_hub_both", db, [
+                "\\timing on",
+                "SELECT * FROM traverse('pkgs', 'libc6', max_hops = 2, direction = 'in') LIMIT 5;"])
+            probe("traverse_missing_start", db, [
+                "SELECT * FROM traverse('pkgs', 'no-such-package', max_hops = 2, direction = 'in');"])
             probe("copy_into_missing_collection", db, [
                 f"COPY packages FROM '{os.path.abspath(os.path.join(self.args.data, 'catalog.jsonl'))}';"])
             probe("l2_operator_explain", db, [
@@ -872,18 +894,18 @@ class Scenario:
                 "\\timing on",
                 "SELECT id, metadata.installed_size FROM pkgs WHERE metadata.installed_size > 1000000 "
                 "ORDER BY metadata.installed_size DESC LIMIT 5;"])
-            probe("index_info", db, ["index pkgs", "indexes pkgs", "DESCRIBE pkgs;"])
+            probe("index_info", db, ["SHOW INDEXES ON pkgs;", "DESCRIBE pkgs;"])
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def phase_recopy(self):
         self.ensure_shell()
-        before = self.shell.command_json("index pkgs")
+        before = self.shell.vector_index()
         catalog = os.path.abspath(os.path.join(self.args.data, "catalog.jsonl"))
         t0 = time.perf_counter()
         copy_ms, _, _ = self.shell.run(f"COPY pkgs FROM '{catalog}';")
         while True:
-            info = self.shell.command_json("index pkgs")
+            info = self.shell.vector_index()
             if info.get("unindexed_rows") == 0 or time.perf_counter() - t0 > self.args.index_timeout:
                 break
             time.sleep(0.25)

@@ -80,6 +80,20 @@ struct QueryResult {
 /// "COPY docs: 120000 lines, 118000 entities, 52000/s".
 using QueryProgressFn = std::function<void(std::string_view line)>;
 
+/// Receives a statement's rows as they are produced (QuerySession::Execute with a sink), so a
+/// caller can print or send them (gRPC streams, HTTP chunks) before the statement ends and
+/// without holding the whole result. Calls come on the thread running Execute, in order:
+/// OnColumns once, then OnRows zero or more times, each with one or more rows in result order.
+class RowSink {
+  public:
+    virtual ~RowSink() = default;
+    /// The result's column names, before any row.
+    virtual Status OnColumns(const std::vector<std::string>& columns) = 0;
+    /// The next rows (the sink may keep them). A non-OK status (e.g. Cancelled when the client
+    /// went away) stops the statement, which returns that status.
+    virtual Status OnRows(std::vector<std::vector<QueryValue>> rows) = 0;
+};
+
 class QuerySession {
   public:
     /// `db` must outlive the session. The session starts in `tenant` with no transaction.
@@ -93,6 +107,14 @@ class QuerySession {
     /// the Database calls the statement makes. A failing statement inside a transaction leaves the
     /// transaction open (the caller may ROLLBACK).
     Result<QueryResult> Execute(std::string_view statement, const QueryParams& params = {});
+
+    /// Runs one statement like Execute, but hands its rows to `sink` instead of returning them:
+    /// a SELECT's batch by batch as its plan produces them (so the session's memory limit bounds
+    /// what the plan keeps, such as a sort, not the result), other statements' (SHOW, DESCRIBE,
+    /// EXPLAIN) when they end. The returned QueryResult has the columns and message, no rows.
+    /// Rows the sink received stay received if the statement fails later.
+    Result<QueryResult> Execute(std::string_view statement, RowSink& sink,
+                                const QueryParams& params = {});
 
     /// Runs a JSON query (the JSON form of a SELECT; docs/query-language.md "JSON form"):
     /// {"collection", "vector", "metric"?, "k", "filter"?, "graph"?, "ef"?, "include"?}.

@@ -99,6 +99,7 @@ struct OrderItem {
 struct OptionItem {
     std::string name;
     Expr value;
+    SourcePos pos;  // of the name
     friend bool operator==(const OptionItem&, const OptionItem&) = default;
 };
 
@@ -132,12 +133,24 @@ struct MatchPattern {
     friend bool operator==(const MatchPattern&, const MatchPattern&) = default;
 };
 
+/// A table function in FROM: shortest_path('docs', 'a', 'b', max_hops = 4). Positional
+/// arguments are constants (literals or parameters); named ones follow them as `name = value`
+/// (name lowercased). Executed by table_functions.cc.
+struct TableFunctionCall {
+    SourcePos pos;
+    std::string name;  // lowercased
+    std::vector<Expr> args;
+    std::vector<OptionItem> named_args;
+    friend bool operator==(const TableFunctionCall&, const TableFunctionCall&) = default;
+};
+
 struct SelectStmt {
     bool distinct = false;  // SELECT DISTINCT
     std::vector<SelectItem> items;
-    std::string collection;             // FROM coll (empty when match is set)
+    std::string collection;             // FROM coll (empty when match or table_function is set)
     SourcePos name_pos;                 // of the collection name
     std::optional<MatchPattern> match;  // FROM MATCH ...
+    std::optional<TableFunctionCall> table_function;  // FROM name(args)
     std::optional<Expr> as_of;          // AS OF n | $p
     std::optional<Expr> where;
     std::vector<Expr> group_by;
@@ -154,6 +167,7 @@ struct CreateCollectionStmt {
     SourcePos name_pos;  // of the collection name
     std::int64_t dimension = 0;
     std::string metric;  // lowercased; empty: the default
+    std::vector<OptionItem> options;  // WITH (m = 32, quantization = 'int8'): index settings
     friend bool operator==(const CreateCollectionStmt&, const CreateCollectionStmt&) = default;
 };
 
@@ -221,8 +235,11 @@ struct DeleteStmt {
 
 enum class TxnAction { kBegin, kCommit, kRollback };
 
+/// BEGIN [READ ONLY] [AS OF ts], COMMIT, ROLLBACK.
 struct TxnStmt {
     TxnAction action = TxnAction::kBegin;
+    bool read_only = false;     // BEGIN READ ONLY (AS OF implies it)
+    std::optional<Expr> as_of;  // BEGIN [READ ONLY] AS OF n | $p: a commit timestamp
     friend bool operator==(const TxnStmt&, const TxnStmt&) = default;
 };
 
@@ -236,11 +253,40 @@ struct CopyStmt {
     friend bool operator==(const CopyStmt&, const CopyStmt&) = default;
 };
 
+/// SHOW INDEXES [ON coll], SHOW TENANTS, SHOW TIMESTAMP.
+enum class ShowWhat { kIndexes, kTenants, kTimestamp };
+
+struct ShowStmt {
+    ShowWhat what = ShowWhat::kTenants;
+    std::string collection;  // SHOW INDEXES ON coll; empty: every collection of the tenant
+    SourcePos name_pos;      // of the collection name
+    friend bool operator==(const ShowStmt&, const ShowStmt&) = default;
+};
+
+/// ANALYZE [coll], REINDEX coll, VERIFY [coll]: maintenance of derived state.
+enum class MaintenanceAction { kAnalyze, kReindex, kVerify };
+
+struct MaintenanceStmt {
+    MaintenanceAction action = MaintenanceAction::kAnalyze;
+    std::string collection;  // empty: every collection of the tenant (ANALYZE) / all (VERIFY)
+    SourcePos name_pos;      // of the collection name
+    friend bool operator==(const MaintenanceStmt&, const MaintenanceStmt&) = default;
+};
+
+/// CREATE TENANT t, USE TENANT t.
+struct TenantStmt {
+    bool is_use = false;
+    std::string name;
+    SourcePos name_pos;
+    friend bool operator==(const TenantStmt&, const TenantStmt&) = default;
+};
+
 enum class ExplainMode { kNone, kExplain, kExplainAnalyze };
 
-using StatementBody = std::variant<SelectStmt, CreateCollectionStmt, IndexStmt, DropCollectionStmt,
-                                   ShowCollectionsStmt, DescribeStmt, InsertStmt, UpdateStmt,
-                                   DeleteStmt, TxnStmt, CopyStmt>;
+using StatementBody =
+    std::variant<SelectStmt, CreateCollectionStmt, IndexStmt, DropCollectionStmt,
+                 ShowCollectionsStmt, DescribeStmt, InsertStmt, UpdateStmt, DeleteStmt, TxnStmt,
+                 CopyStmt, ShowStmt, MaintenanceStmt, TenantStmt>;
 
 struct Statement {
     SourcePos pos;

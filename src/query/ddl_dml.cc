@@ -715,6 +715,61 @@ Result<QueryResult> InsertOnConflict(ExecContext& ctx, const InsertStmt& stmt,
                        .affected = affected};
 }
 
+// The vector index settings CREATE COLLECTION ... WITH (...) accepts: integer ones, and
+// quantization (a string). docs/vector-search.md, "Collection settings", has their ranges; the
+// engine checks the values.
+constexpr std::string_view kIntegerSettings[] = {"m", "ef_construction", "ef_search"};
+constexpr std::string_view kQuantizationSetting = "quantization";
+
+// WITH (m = 32, ef_construction = 200, ef_search = 64, quantization = 'int8') as the
+// collection's settings JSON: {"hnsw": {...}}.
+Result<std::string> CollectionSettings(const ExecContext& ctx, const CreateCollectionStmt& stmt,
+                                       const std::optional<std::uint32_t>& dimension) {
+    std::vector<std::string> known(std::begin(kIntegerSettings), std::end(kIntegerSettings));
+    known.emplace_back(kQuantizationSetting);
+    std::string known_list;
+    for (const std::string& name : known) {
+        known_list += (known_list.empty() ? "" : ", ") + name;
+    }
+    Json hnsw = Json::object();
+    for (const OptionItem& option : stmt.options) {
+        const bool is_integer = std::find(std::begin(kIntegerSettings), std::end(kIntegerSettings),
+                                          option.name) != std::end(kIntegerSettings);
+        if (!is_integer && option.name != kQuantizationSetting) {
+            return ErrorAt(option.pos, WithSuggestion("unknown collection setting '" + option.name +
+                                                          "' (settings: " + known_list + ")",
+                                                      option.name, known));
+        }
+        if (hnsw.contains(option.name)) {
+            return ErrorAt(option.pos, "setting '" + option.name + "' is given twice");
+        }
+        if (!dimension) {
+            return ErrorAt(option.pos,
+                           "setting '" + option.name +
+                               "' needs DIMENSION: a collection without vectors has no vector "
+                               "index");
+        }
+        PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(option.value, ctx.params));
+        if (is_integer) {
+            if (value.type != QueryValue::Type::kInt || value.int_value < 1) {
+                return ErrorAt(option.value.pos, "setting '" + option.name +
+                                                     "' must be a positive integer, not " +
+                                                     Quoted(value));
+            }
+            hnsw[option.name] = value.int_value;
+        } else {
+            if (value.type != QueryValue::Type::kString ||
+                (value.text != "none" && value.text != "int8")) {
+                return ErrorAt(
+                    option.value.pos,
+                    "setting 'quantization' must be 'none' or 'int8', not " + Quoted(value));
+            }
+            hnsw[option.name] = value.text;
+        }
+    }
+    return Json{{"hnsw", hnsw}}.dump();
+}
+
 }  // namespace
 
 // ---- DDL -------------------------------------------------------------------------------------
@@ -741,6 +796,9 @@ Result<QueryResult> ExecuteCreateCollection(ExecContext& ctx, const CreateCollec
                                                              stmt.metric, {"l2", "cosine", "ip"}));
         }
         spec.metric = *metric;
+    }
+    if (!stmt.options.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(spec.settings, CollectionSettings(ctx, stmt, spec.dimension));
     }
     PHENIX_RETURN_IF_ERROR(AtPos(ctx.statement_pos, ctx.db.CreateCollection(spec)));
     return QueryResult{.message = "CREATE COLLECTION"};

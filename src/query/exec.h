@@ -5,8 +5,11 @@
 // resolution with "did you mean" suggestions, WHERE -> metadata filter translation, and one
 // entry point per statement kind. QuerySession (session.cc) parses and dispatches here.
 //
-// Files: select.cc (SELECT and EXPLAIN: binder, planner, executor), ddl_dml.cc (CREATE, DROP,
-// SHOW, DESCRIBE, INSERT, UPDATE, DELETE), row_batches.h (UPDATE / DELETE over their rows, in
+// Files: select.cc (SELECT and EXPLAIN: drives binder.h, logical_plan.h, optimizer.h and
+// the operators/ tree), ddl_dml.cc (CREATE, DROP,
+// SHOW COLLECTIONS, DESCRIBE, INSERT, UPDATE, DELETE), admin.cc (SHOW INDEXES / TENANTS /
+// TIMESTAMP, ANALYZE, REINDEX, VERIFY, CREATE TENANT), table_functions.cc (graph table functions
+// in FROM), row_batches.h (UPDATE / DELETE over their rows, in
 // batches outside a transaction), copy.cc (COPY FROM / TO), where.cc (WHERE binding), value.cc
 // (QueryValue, constants, errors).
 //
@@ -38,6 +41,7 @@ struct ExecContext {
     SourcePos statement_pos;          // where the statement starts, for errors without a node
     const std::function<bool()>& interrupted;  // may be empty; true: stop (Cancelled)
     std::size_t memory_limit = SIZE_MAX;       // QuerySession::memory_limit(), in bytes
+    RowSink* sink = nullptr;  // set: a SELECT hands its rows here as they come (not in the result)
 
     [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 
@@ -116,6 +120,21 @@ Result<QueryResult> ExecuteDescribe(ExecContext& ctx, const DescribeStmt& stmt);
 Result<QueryResult> ExecuteInsert(ExecContext& ctx, const InsertStmt& stmt);
 Result<QueryResult> ExecuteUpdate(ExecContext& ctx, const UpdateStmt& stmt);
 Result<QueryResult> ExecuteDelete(ExecContext& ctx, const DeleteStmt& stmt);
+
+// admin.cc
+Result<QueryResult> ExecuteShow(ExecContext& ctx, const ShowStmt& stmt);
+/// ANALYZE, REINDEX (progress through ctx.progress), VERIFY.
+Result<QueryResult> ExecuteMaintenance(ExecContext& ctx, const MaintenanceStmt& stmt);
+Result<QueryResult> ExecuteCreateTenant(ExecContext& ctx, const TenantStmt& stmt);
+/// NotFound (with "did you mean") unless the tenant USE TENANT names exists.
+Status CheckTenantExists(const ExecContext& ctx, const TenantStmt& stmt);
+
+// table_functions.cc
+/// SELECT ... FROM shortest_path(...) / paths / traverse / neighbors / degree / edges: runs the
+/// graph call on the open transaction (or the database) and applies the select list, LIMIT and
+/// OFFSET; other clauses are InvalidArgument. stmt.table_function must be set.
+Result<QueryResult> ExecuteTableFunction(ExecContext& ctx, const SelectStmt& stmt,
+                                         ExplainMode mode);
 
 // copy.cc
 /// `copy_directory`: QuerySession::copy_directory() (empty: paths are used as given).

@@ -30,8 +30,8 @@ constexpr std::string_view kKeywords[] = {
 };
 
 constexpr std::string_view kStatementKeywords[] = {
-    "SELECT",   "INSERT", "UPDATE", "DELETE",   "CREATE",  "DROP", "SHOW",
-    "DESCRIBE", "BEGIN",  "COMMIT", "ROLLBACK", "EXPLAIN", "COPY",
+    "SELECT", "INSERT",   "UPDATE",  "DELETE", "CREATE",  "DROP",    "SHOW",   "DESCRIBE", "BEGIN",
+    "COMMIT", "ROLLBACK", "EXPLAIN", "COPY",   "ANALYZE", "REINDEX", "VERIFY", "USE",
 };
 
 char ToUpper(char c) {
@@ -361,8 +361,34 @@ class Parser {
             return ParseDrop();
         }
         if (AcceptKeyword("SHOW")) {
-            PHENIX_RETURN_IF_ERROR(ExpectKeyword("COLLECTIONS"));
-            return StatementBody(ShowCollectionsStmt{});
+            return ParseShow();
+        }
+        // ANALYZE [coll], REINDEX coll, VERIFY. (REINDEX, VERIFY, USE, TENANT(S), INDEXES,
+        // TIMESTAMP, READ and ONLY are not reserved: they are recognised only where they start or
+        // continue these statements, so columns and collections may keep such names.)
+        if (AcceptKeyword("ANALYZE")) {
+            MaintenanceStmt analyze{.action = MaintenanceAction::kAnalyze};
+            analyze.name_pos = Cur().pos;
+            if (!AtStatementEnd()) {
+                PHENIX_ASSIGN_OR_RETURN(analyze.collection, ParseName("a collection name"));
+            }
+            return StatementBody(std::move(analyze));
+        }
+        if (AcceptKeyword("REINDEX")) {
+            MaintenanceStmt reindex{.action = MaintenanceAction::kReindex};
+            reindex.name_pos = Cur().pos;
+            PHENIX_ASSIGN_OR_RETURN(reindex.collection, ParseName("a collection name"));
+            return StatementBody(std::move(reindex));
+        }
+        if (AcceptKeyword("VERIFY")) {
+            return StatementBody(MaintenanceStmt{.action = MaintenanceAction::kVerify});
+        }
+        if (AcceptKeyword("USE")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("TENANT"));
+            TenantStmt use{.is_use = true};
+            use.name_pos = Cur().pos;
+            PHENIX_ASSIGN_OR_RETURN(use.name, ParseName("a tenant name"));
+            return StatementBody(std::move(use));
         }
         if (AcceptKeyword("DESCRIBE")) {
             DescribeStmt describe;
@@ -371,7 +397,7 @@ class Parser {
             return StatementBody(std::move(describe));
         }
         if (AcceptKeyword("BEGIN")) {
-            return StatementBody(TxnStmt{.action = TxnAction::kBegin});
+            return ParseBegin();
         }
         if (AcceptKeyword("COMMIT")) {
             return StatementBody(TxnStmt{.action = TxnAction::kCommit});
@@ -383,6 +409,108 @@ class Parser {
             return Wrap(ParseCopy());
         }
         return ErrorExpected("a statement", kStatementKeywords);
+    }
+
+    [[nodiscard]] bool AtStatementEnd() const {
+        return Cur().kind == TokenKind::kEnd || IsSymbol(Cur(), ";");
+    }
+
+    // SHOW COLLECTIONS | INDEXES [ON coll] | TENANTS | TIMESTAMP
+    Result<StatementBody> ParseShow() {
+        if (AcceptKeyword("COLLECTIONS")) {
+            return StatementBody(ShowCollectionsStmt{});
+        }
+        ShowStmt show;
+        if (AcceptKeyword("INDEXES")) {
+            show.what = ShowWhat::kIndexes;
+            if (AcceptKeyword("ON")) {
+                show.name_pos = Cur().pos;
+                PHENIX_ASSIGN_OR_RETURN(show.collection, ParseName("a collection name"));
+            }
+            return StatementBody(std::move(show));
+        }
+        if (AcceptKeyword("TENANTS")) {
+            show.what = ShowWhat::kTenants;
+            return StatementBody(std::move(show));
+        }
+        if (AcceptKeyword("TIMESTAMP")) {
+            show.what = ShowWhat::kTimestamp;
+            return StatementBody(std::move(show));
+        }
+        static constexpr std::string_view kWhat[] = {"COLLECTIONS", "INDEXES", "TENANTS",
+                                                     "TIMESTAMP"};
+        return ErrorExpected("COLLECTIONS, INDEXES, TENANTS or TIMESTAMP", kWhat);
+    }
+
+    // BEGIN [READ ONLY] [AS OF ts]: AS OF reads the past, which is read-only by nature, so it
+    // implies READ ONLY.
+    Result<StatementBody> ParseBegin() {
+        TxnStmt begin{.action = TxnAction::kBegin};
+        if (AcceptKeyword("READ")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("ONLY"));
+            begin.read_only = true;
+        }
+        if (AcceptKeyword("AS")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("OF"));
+            PHENIX_ASSIGN_OR_RETURN(begin.as_of, ParseCountOrParam("a commit timestamp"));
+            begin.read_only = true;
+        }
+        if (!AtStatementEnd()) {
+            static constexpr std::string_view kWhat[] = {"READ", "AS"};
+            return ErrorExpected(begin.read_only ? "AS OF or end of statement"
+                                                 : "READ ONLY, AS OF or end of statement",
+                                 kWhat);
+        }
+        return StatementBody(std::move(begin));
+    }
+
+    // name(arg, ..., option = value, ...) after FROM: a table function.
+    Result<TableFunctionCall> ParseTableFunction() {
+        TableFunctionCall call;
+        call.pos = Cur().pos;
+        call.name = Lower(Cur().text);
+        Next();
+        PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));
+        if (!IsSymbol(Cur(), ")")) {
+            do {
+                if (Cur().kind == TokenKind::kWord && IsSymbol(Ahead(1), "=")) {
+                    OptionItem option;
+                    option.pos = Cur().pos;
+                    option.name = Lower(Cur().text);
+                    Next();
+                    Next();
+                    PHENIX_ASSIGN_OR_RETURN(option.value, ParsePrimary());
+                    call.named_args.push_back(std::move(option));
+                    continue;
+                }
+                if (!call.named_args.empty()) {
+                    return ErrorExpected(
+                        "a named argument (name = value): positional arguments "
+                        "come first");
+                }
+                PHENIX_ASSIGN_OR_RETURN(Expr arg, ParsePrimary());
+                call.args.push_back(std::move(arg));
+            } while (AcceptSymbol(","));
+        }
+        PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
+        return call;
+    }
+
+    // WITH (name = value, ...): names lowercased, values literals or parameters.
+    Result<std::vector<OptionItem>> ParseOptionList() {
+        std::vector<OptionItem> options;
+        PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));
+        do {
+            OptionItem option;
+            option.pos = Cur().pos;
+            PHENIX_ASSIGN_OR_RETURN(std::string name, ParseName("an option name"));
+            option.name = Lower(name);
+            PHENIX_RETURN_IF_ERROR(ExpectSymbol("="));
+            PHENIX_ASSIGN_OR_RETURN(option.value, ParsePrimary());
+            options.push_back(std::move(option));
+        } while (AcceptSymbol(","));
+        PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
+        return options;
     }
 
     template <typename T>
@@ -414,6 +542,9 @@ class Parser {
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("FROM"));
         if (AcceptKeyword("MATCH")) {
             PHENIX_ASSIGN_OR_RETURN(select.match, ParseMatch());
+        } else if (Cur().kind == TokenKind::kWord && !IsKeywordText(Cur().text) &&
+                   IsSymbol(Ahead(1), "(")) {
+            PHENIX_ASSIGN_OR_RETURN(select.table_function, ParseTableFunction());
         } else {
             select.name_pos = Cur().pos;
             PHENIX_ASSIGN_OR_RETURN(select.collection, ParseName("a collection name or MATCH"));
@@ -455,16 +586,7 @@ class Parser {
             PHENIX_ASSIGN_OR_RETURN(select.offset, ParseCountOrParam("a row count"));
         }
         if (AcceptKeyword("WITH")) {
-            PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));
-            do {
-                OptionItem option;
-                PHENIX_ASSIGN_OR_RETURN(std::string name, ParseName("an option name"));
-                option.name = Lower(name);
-                PHENIX_RETURN_IF_ERROR(ExpectSymbol("="));
-                PHENIX_ASSIGN_OR_RETURN(option.value, ParsePrimary());
-                select.options.push_back(std::move(option));
-            } while (AcceptSymbol(","));
-            PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
+            PHENIX_ASSIGN_OR_RETURN(select.options, ParseOptionList());
         }
         return select;
     }
@@ -653,16 +775,30 @@ class Parser {
         if (AcceptKeyword("INDEX")) {
             return Wrap(ParseIndexTarget(/*is_drop=*/false));
         }
-        static constexpr std::string_view kWhat[] = {"COLLECTION", "INDEX"};
+        if (AcceptKeyword("TENANT")) {
+            TenantStmt tenant{.is_use = false};
+            tenant.name_pos = Cur().pos;
+            PHENIX_ASSIGN_OR_RETURN(tenant.name, ParseName("a tenant name"));
+            return StatementBody(std::move(tenant));
+        }
+        static constexpr std::string_view kWhat[] = {"COLLECTION", "INDEX", "TENANT"};
         if (!AcceptKeyword("COLLECTION")) {
-            return ErrorExpected("COLLECTION or INDEX", kWhat);
+            return ErrorExpected("COLLECTION, INDEX or TENANT", kWhat);
         }
         CreateCollectionStmt create;
         create.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(create.name, ParseName("a collection name"));
-        if (!AcceptSymbol("(")) {
-            return StatementBody(std::move(create));
+        if (AcceptSymbol("(")) {
+            PHENIX_RETURN_IF_ERROR(ParseCollectionColumns(create));
         }
+        if (AcceptKeyword("WITH")) {
+            PHENIX_ASSIGN_OR_RETURN(create.options, ParseOptionList());
+        }
+        return StatementBody(std::move(create));
+    }
+
+    // (DIMENSION n, METRIC m) of CREATE COLLECTION, after its '('.
+    Status ParseCollectionColumns(CreateCollectionStmt& create) {
         bool has_dimension = false;
         bool has_metric = false;
         static constexpr std::string_view kOptions[] = {"DIMENSION", "METRIC"};
@@ -695,8 +831,7 @@ class Parser {
                 return ErrorExpected("DIMENSION or METRIC", kOptions);
             }
         } while (AcceptSymbol(","));
-        PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
-        return StatementBody(std::move(create));
+        return ExpectSymbol(")");
     }
 
     Result<IndexStmt> ParseIndexTarget(bool is_drop) {

@@ -299,6 +299,26 @@ std::string MatchText(const MatchPattern& match) {
     return out;
 }
 
+// name(args, option = value): the name and option names bare (the parser reads any word there).
+std::string TableFunctionText(const TableFunctionCall& call) {
+    std::string out = call.name + "(" + ListText(call.args, 0);
+    for (std::size_t idx = 0; idx < call.named_args.size(); ++idx) {
+        out += (idx == 0 && call.args.empty() ? "" : ", ") + call.named_args[idx].name + " = " +
+               ExprText(call.named_args[idx].value);
+    }
+    return out + ")";
+}
+
+// WITH (name = value, ...), or nothing for no options.
+std::string OptionListText(const std::vector<OptionItem>& options) {
+    std::string out;
+    for (std::size_t idx = 0; idx < options.size(); ++idx) {
+        out += idx == 0 ? " WITH (" : ", ";
+        out += QuoteName(options[idx].name) + " = " + ExprText(options[idx].value);
+    }
+    return options.empty() ? out : out + ")";
+}
+
 struct BodyPrinter {
     std::string operator()(const SelectStmt& select) const {
         std::string out = select.distinct ? "SELECT DISTINCT " : "SELECT ";
@@ -312,8 +332,12 @@ struct BodyPrinter {
             }
         }
         out += " FROM ";
-        out += select.match.has_value() ? "MATCH " + MatchText(*select.match)
-                                        : QuoteName(select.collection);
+        if (select.table_function.has_value()) {
+            out += TableFunctionText(*select.table_function);
+        } else {
+            out += select.match.has_value() ? "MATCH " + MatchText(*select.match)
+                                            : QuoteName(select.collection);
+        }
         if (select.as_of.has_value()) {
             out += " AS OF " + ExprText(*select.as_of);
         }
@@ -339,15 +363,7 @@ struct BodyPrinter {
         if (select.offset.has_value()) {
             out += " OFFSET " + ExprText(*select.offset);
         }
-        for (std::size_t idx = 0; idx < select.options.size(); ++idx) {
-            out += idx == 0 ? " WITH (" : ", ";
-            out +=
-                QuoteName(select.options[idx].name) + " = " + ExprText(select.options[idx].value);
-        }
-        if (!select.options.empty()) {
-            out += ")";
-        }
-        return out;
+        return out + OptionListText(select.options);
     }
     std::string operator()(const CreateCollectionStmt& create) const {
         std::string out = "CREATE COLLECTION " + QuoteName(create.name);
@@ -361,7 +377,10 @@ struct BodyPrinter {
         for (std::size_t idx = 0; idx < options.size(); ++idx) {
             out += (idx == 0 ? " (" : ", ") + options[idx];
         }
-        return options.empty() ? out : out + ")";
+        if (!options.empty()) {
+            out += ")";
+        }
+        return out + OptionListText(create.options);
     }
     std::string operator()(const IndexStmt& index) const {
         return std::string(index.is_drop ? "DROP" : "CREATE") + " INDEX ON " +
@@ -415,8 +434,16 @@ struct BodyPrinter {
     }
     std::string operator()(const TxnStmt& txn) const {
         switch (txn.action) {
-            case TxnAction::kBegin:
-                return "BEGIN";
+            case TxnAction::kBegin: {
+                std::string out = "BEGIN";
+                if (txn.read_only) {
+                    out += " READ ONLY";
+                }
+                if (txn.as_of.has_value()) {
+                    out += " AS OF " + ExprText(*txn.as_of);
+                }
+                return out;
+            }
             case TxnAction::kCommit:
                 return "COMMIT";
             case TxnAction::kRollback:
@@ -434,6 +461,33 @@ struct BodyPrinter {
             out += " (ON_ERROR " + QuoteName(copy.on_error) + ")";
         }
         return out;
+    }
+    std::string operator()(const ShowStmt& show) const {
+        switch (show.what) {
+            case ShowWhat::kIndexes:
+                return show.collection.empty() ? "SHOW INDEXES"
+                                               : "SHOW INDEXES ON " + QuoteName(show.collection);
+            case ShowWhat::kTenants:
+                return "SHOW TENANTS";
+            case ShowWhat::kTimestamp:
+                return "SHOW TIMESTAMP";
+        }
+        return "";
+    }
+    std::string operator()(const MaintenanceStmt& stmt) const {
+        const std::string name = stmt.collection.empty() ? "" : " " + QuoteName(stmt.collection);
+        switch (stmt.action) {
+            case MaintenanceAction::kAnalyze:
+                return "ANALYZE" + name;
+            case MaintenanceAction::kReindex:
+                return "REINDEX" + name;
+            case MaintenanceAction::kVerify:
+                return "VERIFY";
+        }
+        return "";
+    }
+    std::string operator()(const TenantStmt& tenant) const {
+        return (tenant.is_use ? "USE TENANT " : "CREATE TENANT ") + QuoteName(tenant.name);
     }
 };
 

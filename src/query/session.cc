@@ -81,7 +81,29 @@ struct Dispatcher {
                        "EXPLAIN applies to SELECT only, not to " + std::string(what));
     }
 
-    Result<QueryResult> operator()(const SelectStmt& stmt) { return ExecuteSelect(ctx, stmt, explain); }
+    Result<QueryResult> operator()(const SelectStmt& stmt) {
+        // Table functions run apart from the SELECT planner (table_functions.cc).
+        if (stmt.table_function.has_value()) {
+            return ExecuteTableFunction(ctx, stmt, explain);
+        }
+        return ExecuteSelect(ctx, stmt, explain);
+    }
+    Result<QueryResult> operator()(const ShowStmt& stmt) { return ExecuteShow(ctx, stmt); }
+    Result<QueryResult> operator()(const MaintenanceStmt& stmt) {
+        if (stmt.action == MaintenanceAction::kReindex) {
+            PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "REINDEX"));
+        }
+        return ExecuteMaintenance(ctx, stmt);
+    }
+    Result<QueryResult> operator()(const TenantStmt& stmt) {
+        if (!stmt.is_use) {
+            PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE TENANT"));
+            return ExecuteCreateTenant(ctx, stmt);
+        }
+        PHENIX_RETURN_IF_ERROR(CheckTenantExists(ctx, stmt));
+        session.set_tenant(stmt.name);
+        return QueryResult{.message = "USE TENANT " + stmt.name};
+    }
     Result<QueryResult> operator()(const CreateCollectionStmt& stmt) {
         PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE COLLECTION"));
         return ExecuteCreateCollection(ctx, stmt);
@@ -107,10 +129,26 @@ struct Dispatcher {
     Result<QueryResult> operator()(const TxnStmt& stmt) {
         QueryResult result;
         switch (stmt.action) {
-            case TxnAction::kBegin:
-                PHENIX_RETURN_IF_ERROR(session.Begin());
+            case TxnAction::kBegin: {
+                TransactionOptions options{.read_only = stmt.read_only};
+                if (stmt.as_of.has_value()) {
+                    PHENIX_ASSIGN_OR_RETURN(QueryValue ts, EvalConstant(*stmt.as_of, ctx.params));
+                    if (ts.type != QueryValue::Type::kInt || ts.int_value < 0) {
+                        return ErrorAt(stmt.as_of->pos,
+                                       "AS OF takes a commit timestamp (SHOW TIMESTAMP prints the "
+                                       "current one), not " +
+                                           ts.ToJson());
+                    }
+                    options.as_of = static_cast<Timestamp>(ts.int_value);
+                }
+                PHENIX_RETURN_IF_ERROR(session.Begin(options));
                 result.message = "BEGIN";
+                if (stmt.read_only) {
+                    result.message += " READ ONLY (snapshot " +
+                                      std::to_string(session.transaction()->read_timestamp()) + ")";
+                }
                 break;
+            }
             case TxnAction::kCommit: {
                 PHENIX_ASSIGN_OR_RETURN(Timestamp ts, session.Commit());
                 result.message = "COMMIT " + std::to_string(ts);
@@ -135,7 +173,7 @@ bool IsSelect(const Statement& statement) {
 namespace {
 
 Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& statement,
-                                 const QueryParams& params) {
+                                 const QueryParams& params, RowSink* sink = nullptr) {
     query::ExecContext ctx{session.db(),
                            session.transaction(),
                            session.transaction_read_only(),
@@ -148,8 +186,24 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
     if (statement.explain != query::ExplainMode::kNone && !query::IsSelect(statement)) {
         return query::ErrorAt(statement.pos, "EXPLAIN applies to SELECT statements only");
     }
+    // A SELECT streams its rows into the sink as its plan produces them; other statements'
+    // rows (SHOW, DESCRIBE, EXPLAIN's plan, a table function's) are handed over when they end.
+    const bool streams = sink != nullptr && query::IsSelect(statement) &&
+                         !std::get<query::SelectStmt>(statement.body).table_function &&
+                         statement.explain == query::ExplainMode::kNone;
+    if (streams) {
+        ctx.sink = sink;
+    }
     query::Dispatcher dispatcher{session, ctx, statement.explain};
-    return std::visit(dispatcher, statement.body);
+    PHENIX_ASSIGN_OR_RETURN(QueryResult result, std::visit(dispatcher, statement.body));
+    if (sink != nullptr && !streams && result.has_rows) {
+        PHENIX_RETURN_IF_ERROR(sink->OnColumns(result.columns));
+        if (!result.rows.empty()) {
+            PHENIX_RETURN_IF_ERROR(sink->OnRows(std::move(result.rows)));
+            result.rows.clear();
+        }
+    }
+    return result;
 }
 
 }  // namespace
@@ -157,6 +211,12 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
 Result<QueryResult> QuerySession::Execute(std::string_view statement, const QueryParams& params) {
     PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseStatement(statement));
     return RunStatement(*this, parsed, params);
+}
+
+Result<QueryResult> QuerySession::Execute(std::string_view statement, RowSink& sink,
+                                          const QueryParams& params) {
+    PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseStatement(statement));
+    return RunStatement(*this, parsed, params, &sink);
 }
 
 Result<QueryResult> QuerySession::ExecuteJson(std::string_view json_query) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# End-to-end: command-line flags, exit codes, script control flow (comments, ';', quit, the
-# first error stops a script) and the messages for commands that cannot be parsed.
+# End-to-end: command-line flags, exit codes, script control flow (comments, ';', statements over
+# lines, quit, the first error stops a script), meta-commands, and the messages for statements
+# that cannot be parsed.
 source "$(dirname "$0")/lib.sh" "$1"
 
 # ---- flags ----
@@ -44,92 +45,134 @@ expect_rc 0 "comments and blank lines"
 expect_empty_out "comments and blank lines"
 expect_empty_err "comments and blank lines"
 
-# ---- several commands, keywords in any case ----
-phx -c 'CREATE Collection c1 DIM 2 Metric L2; create collection c2;;' -c 'Collections'
-expect_rc 0 "';' separates commands"
-expect_out 'OK
-OK
- name | dimension | metric | entities
-------+-----------+--------+----------
- c1   | 2         | l2     | 0
- c2   |           | l2     | 0
-(2 rows)' "';' separates commands"
+# ---- several statements, keywords in any case ----
+phx -c 'CREATE Collection c1 (DIMENSION 2, Metric L2); create collection c2;;' -c '\dt'
+expect_rc 0 "';' separates statements"
+expect_out 'CREATE COLLECTION
+CREATE COLLECTION
+ name | dimension | metric | entities | indexes
+------+-----------+--------+----------+---------
+ c1   | 2         | l2     | 0        | 0
+ c2   | NULL      | NULL   | 0        | 0
+(2 rows)' "';' separates statements"
+
+# ---- a statement continues over lines until its ';' ----
+phx -c $'SHOW\nCOLLECTIONS\n;'
+expect_rc 0 "a statement over three lines"
+expect_out_has " c1 " "a statement over three lines"
 
 # ---- quit and errors stop a script ----
-phx_stdin $'create collection q\nquit\ncreate collection after_quit\n'
+phx_stdin $'CREATE COLLECTION q;\nquit\nCREATE COLLECTION after_quit;\n'
 expect_rc 0 "quit on stdin"
-phx -c 'collections'
+phx -c 'SHOW COLLECTIONS'
 expect_out_lacks "after_quit" "nothing runs after quit"
 
-printf 'create collection s1\nget s1 missing\ncreate collection s2\n' >"$TMP/script.phx"
+printf 'CREATE COLLECTION s1;\nSELECT * FROM s1_missing;\nCREATE COLLECTION s2;\n' >"$TMP/script.phx"
 phx -f "$TMP/script.phx"
 expect_error NotFound "-f stops at the first error"
-expect_err_has "at $TMP/script.phx line 2" "-f names the failing line"
+expect_err_has "$TMP/script.phx:2: " "-f names the failing line"
 phx_stdin "$(cat "$TMP/script.phx")"
 expect_error AlreadyExists "stdin stops at the first error"
-expect_err_has "at stdin line 1" "stdin names the failing line"
-phx -c 'collections'
-expect_out_has " s1 " "commands before the error ran"
-expect_out_lacks " s2 " "commands after the error did not run"
+expect_err_has "stdin:1: " "stdin names the failing line"
+phx -c 'SHOW COLLECTIONS'
+expect_out_has " s1 " "statements before the error ran"
+expect_out_lacks " s2 " "statements after the error did not run"
 
-phx -c 'exit' -c 'create collection after_exit'
+phx -c $'SHOW COLLECTIONS;\nSELECT * FROM nope;'
+expect_error NotFound "multi-line -c"
+expect_err_has "at -c line 2" "multi-line -c names the failing line"
+
+phx -c 'exit' -c 'CREATE COLLECTION after_exit'
 expect_rc 0 "exit in -c"
-phx -c '\q; create collection after_q'
+phx -c $'\\q\nCREATE COLLECTION after_q;'
 expect_rc 0 "\\q in -c"
-phx -c 'collections'
+phx -c 'SHOW COLLECTIONS'
 expect_out_lacks "after_" "nothing runs after exit or \\q"
 
-# ---- unknown and malformed commands ----
-phx -c 'insrt c1 {"id":"a"}'
-expect_error InvalidArgument "unknown command"
-expect_err_has "unknown command 'insrt'" "unknown command"
-expect_err_has "did you mean 'insert'?" "misspelled command suggestion"
-phx -c 'colections'
-expect_err_has "did you mean 'collections'?" "misspelled command suggestion"
+# ---- unknown and malformed statements ----
+phx -c "INSRT INTO c1 (id) VALUES ('a')"
+expect_error InvalidArgument "unknown statement"
+expect_err_has "expected a statement, found 'INSRT'; did you mean INSERT?" "misspelled statement suggestion"
+phx -c 'SHOW COLECTIONS'
+expect_err_has "did you mean COLLECTIONS?" "misspelled object suggestion"
 phx -c 'frobnicate everything'
-expect_error InvalidArgument "unknown command without suggestion"
-expect_err_has "type 'help'" "unknown command points at help"
-phx -c 'create colection x'
+expect_error InvalidArgument "unknown statement without suggestion"
+expect_err_has "expected a statement, found 'frobnicate'" "unknown statement"
+phx -c 'CREATE COLECTION x'
 expect_error InvalidArgument "misspelled object"
-expect_err_has "did you mean 'collection'?" "misspelled object suggestion"
-phx -c 'get c1'
-expect_error InvalidArgument "missing id"
-expect_err_has "usage: get NAME ID" "missing id usage hint"
-phx -c 'scan c1 limit many'
-expect_err_has "usage: scan NAME [limit N] [after ID]" "bad limit usage hint"
-phx -c 'insert c1 not-json'
-expect_err_has "usage: insert NAME {entity json}" "non-JSON entity usage hint"
-phx -c 'get c1 "unterminated'
+expect_err_has "did you mean COLLECTION?" "misspelled object suggestion"
+phx -c 'SELECT * FROM c1 WHERE id ='
+expect_error InvalidArgument "incomplete statement"
+expect_err_has "line 1, column 28: expected an expression, found end of input" "incomplete statement"
+phx -c 'SELECT * FROM c1 LIMIT many'
+expect_err_has "expected a row count, found 'many'" "bad limit"
+phx -c "INSERT INTO c1 (id, metadata) VALUES ('a', not-json)"
+expect_error InvalidArgument "non-JSON metadata"
+phx -c "SELECT * FROM c1 WHERE id = 'unterminated"
 expect_err_has "unterminated" "unterminated quote"
-phx -c 'edges c1 a sideways'
-expect_err_has "usage: edges NAME ID [out|in|both]" "bad direction usage hint"
+phx -c "SELECT * FROM edges('c1', 'a', direction = 'sideways')"
+expect_err_has "option 'direction' must be 'out', 'in' or 'both', not 'sideways'" "bad direction"
+phx -c '\frobnicate'
+expect_error InvalidArgument "unknown meta-command"
+expect_err_has "unknown meta-command '\\frobnicate'" "unknown meta-command"
+phx -c '\timng'
+expect_err_has "did you mean '\\timing'?" "misspelled meta-command suggestion"
+
+# The older command language is gone; its words say what to write instead.
+phx -c 'get c1 a'
+expect_error InvalidArgument "an older command"
+expect_err_has "the shell's older 'get' command is PhenixQL now: SELECT * FROM coll WHERE id = 'ID';" \
+    "an older command names its PhenixQL"
+phx -c 'insert c1 {"id": "a"}'
+expect_err_has "the shell's older 'insert' command is PhenixQL now: INSERT INTO" "insert hint"
+phx -c 'SELECT * FROM c1'
+expect_rc 0 "nothing was inserted by the older command"
+expect_out_has "(0 rows)" "nothing was inserted by the older command"
 
 # ---- help ----
-phx -c 'help'
+phx -c '\?'
 expect_rc 0 "help"
-for word in "create collection" "load NAME FILE" "scan NAME" "set-metadata" "\\timing" \
-    "use tenant"; do
+for word in "CREATE COLLECTION name" "COPY name FROM" "SELECT * FROM shortest_path(" \
+    "UPDATE name SET" "\\timing" "USE TENANT name;" "SHOW INDEXES" "BEGIN [READ ONLY] [AS OF ts];" \
+    "\\d [name]" "\\q"; do
     expect_out_has "$word" "help lists '$word'"
 done
-phx -c '\?'
-expect_out_has "describe NAME" "\\? is help"
-phx -c 'help patch'
-expect_out_has "patch NAME ID {merge patch json}" "help for one command"
+phx -c 'help'
+expect_out_has "DESCRIBE name;" "help is \\?"
+phx -c '\help update'
+expect_out_has "UPDATE name SET metadata.path = value" "help for one statement"
+expect_out_lacks "DELETE FROM" "help for one statement lists only it"
+phx -c '\? nothing-like-this'
+expect_error NotFound "help for an unknown topic"
 
 # ---- \timing ----
-phx -c '\timing' -c 'collections'
+phx -c '\timing' -c 'SHOW COLLECTIONS'
 expect_rc 0 "\\timing"
 expect_out_has "Timing is on." "\\timing"
 expect_err_line "^Time: [0-9.]+ ms$" "\\timing prints the elapsed time"
+phx -c '\timing off' -c 'SHOW COLLECTIONS'
+expect_out_has "Timing is off." "\\timing off"
+expect_empty_err "\\timing off"
+
+# ---- \d, \dt, \di, \dn ----
+phx -c '\d c1'
+expect_rc 0 "\\d NAME"
+expect_out_has "vector   | vector(2)" "\\d NAME describes the collection"
+phx -c '\d'
+expect_out_has " c2 " "\\d lists the collections"
+phx -c '\di c1'
+expect_out_has "collection | path" "\\di lists the indexes"
+phx -c '\dn'
+expect_out_has " default " "\\dn lists the tenants"
 
 # ---- never crash on odd input ----
 head -c 20000 /dev/urandom >"$TMP/garbage"
 "$PHENIX" --data "$DATA" <"$TMP/garbage" >"$OUT" 2>"$ERR"; RC=$?
 [[ "$RC" == 0 || "$RC" == 1 ]] || fail "random bytes on stdin: exit status $RC"
-{ printf 'get c1 '; head -c 3000000 /dev/zero | tr '\0' 'y'; echo; } >"$TMP/huge"
+{ printf "INSERT INTO c1 (id) VALUES ('"; head -c 3000000 /dev/zero | tr '\0' 'y'; echo "');"; } >"$TMP/huge"
 "$PHENIX" --data "$DATA" <"$TMP/huge" >"$OUT" 2>"$ERR"; RC=$?
 expect_error InvalidArgument "a 3 MB line (an id over the 512-byte limit)"
-printf 'insert c1 %s\n' "$(printf '[%.0s' {1..50000})" >"$TMP/deep"
+printf "INSERT INTO c1 (id, metadata) VALUES ('a', %s);\n" "$(printf '[%.0s' {1..50000})" >"$TMP/deep"
 "$PHENIX" --data "$DATA" <"$TMP/deep" >"$OUT" 2>"$ERR"; RC=$?
 expect_error InvalidArgument "deeply nested JSON"
 

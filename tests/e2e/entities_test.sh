@@ -12,68 +12,77 @@ expect_empty_err "entities.phx"
 
 # ---- errors ----
 DATA="$TMP/errors"
-phx -c 'create collection docs dim 4' \
-    -c 'insert docs {"id":"d1","vector":[1,2,3,4],"metadata":{"v":1}}'
+phx -c 'CREATE COLLECTION docs (DIMENSION 4);' \
+    -c "INSERT INTO docs (id, vector, metadata) VALUES ('d1', [1, 2, 3, 4], {\"v\": 1});"
 expect_rc 0 "setup"
 
-phx -c 'insert docs {"id":"d1","vector":[4,3,2,1]}' -c 'create collection never_created'
+phx -c "INSERT INTO docs (id, vector) VALUES ('d1', [4, 3, 2, 1]);" -c 'CREATE COLLECTION never_created;'
 expect_error AlreadyExists "duplicate insert"
 expect_err_has "already exists" "duplicate insert"
 expect_empty_out "duplicate insert"
-phx -c 'get docs d1' -c 'collections'
+phx -c "SELECT * FROM docs WHERE id = 'd1';" -c 'SHOW COLLECTIONS;'
 expect_rc 0 "duplicate insert changed nothing"
 expect_out_has "[1, 2, 3, 4]" "duplicate insert kept the original vector"
 expect_out_lacks "never_created" "execution stopped at the first error"
 
-phx -c 'insert docs {"id":"d2","vector":[1,2,3]}'
+phx -c "INSERT INTO docs (id, vector) VALUES ('d2', [1, 2, 3]);"
 expect_error InvalidArgument "dimension mismatch"
 expect_err_has "dimension" "dimension mismatch"
-phx -c 'upsert docs {"id":"d1","vector":[1,2,3,4,5]}'
+phx -c "INSERT INTO docs (id, vector) VALUES ('d1', [1, 2, 3, 4, 5]) ON CONFLICT (id) DO UPDATE;"
 expect_error InvalidArgument "dimension mismatch on upsert"
-phx -c 'get docs d2'
-expect_error NotFound "rejected insert wrote nothing"
-phx -c 'get docs d1'
+phx -c "SELECT count(*) FROM docs WHERE id = 'd2';"
+expect_out_has " 0" "rejected insert wrote nothing"
+phx -c "SELECT * FROM docs WHERE id = 'd1';"
 expect_out_has "[1, 2, 3, 4]" "rejected upsert kept the entity"
 
-for bad in '{"id":"d3","vector":[NaN,1,2,3]}' '{"id":"d3","vector":[Infinity,1,2,3]}' \
-           '{"id":"d3","vector":[1e999,1,2,3]}' '{"id":"d3","vector":[1,2,3' '{"id":"d3",}' \
-           '{"id":"d3","vector":["1",2,3,4]}' '{"id":"d3","colour":"red"}' '{"vector":[1,2,3,4]}' \
-           '{"id":"d3","metadata":[1]}' '{"id":"d3","edges":[{"label":"x"}]}' '{"id":""}'; do
-    phx -c "insert docs $bad"
-    expect_error InvalidArgument "invalid entity JSON: $bad"
+# Bad values of each column: never written.
+for bad in "'d3', [NaN, 1, 2, 3], {}, []" "'d3', [1e999, 1, 2, 3], {}, []" \
+           "'d3', ['1', 2, 3, 4], {}, []" "'d3', [1, 2, 3, 4], [1], []" \
+           "'d3', [1, 2, 3, 4], {}, [{\"label\": \"x\"}]" "'', [1, 2, 3, 4], {}, []" \
+           "NULL, [1, 2, 3, 4], {}, []" "'d3', [1, 2, 3, 4], {\"a\": }, []"; do
+    phx -c "INSERT INTO docs (id, vector, metadata, edges) VALUES ($bad);"
+    expect_error InvalidArgument "invalid entity: $bad"
 done
-phx -c 'scan docs'
-expect_out_has "(1 row)" "invalid entities wrote nothing"
+phx -c "INSERT INTO docs (id, colour) VALUES ('d3', 'red');"
+expect_error InvalidArgument "unknown column"
+phx -c "INSERT INTO docs (vector) VALUES ([1, 2, 3, 4]);"
+expect_error InvalidArgument "no id column"
+phx -c 'SELECT count(*) FROM docs;'
+expect_out_has " 1" "invalid entities wrote nothing"
 
-phx -c 'insert docs {"id":"d4","vector":[1,2,3,4],"edges":[{"label":"x","target":"missing"}]}'
+phx -c "INSERT INTO docs (id, vector, edges) VALUES ('d4', [1, 2, 3, 4], [{\"label\": \"x\", \"target\": \"missing\"}]);"
 expect_error NotFound "edge to a missing entity"
 
-phx -c 'patch docs d1 {"v":' 
-expect_error InvalidArgument "malformed merge patch"
-phx -c 'patch docs nobody {"v":2}'
-expect_error NotFound "patch of a missing entity"
-phx -c 'set-metadata docs d1 {"v":[1,2]} trailing'
+phx -c "UPDATE docs SET metadata = metadata || {\"v\": } WHERE id = 'd1';"
+expect_error InvalidArgument "malformed merge"
+phx -c "UPDATE docs SET metadata.v = 2 WHERE id = 'nobody';"
+expect_rc 0 "update of a missing entity"
+expect_out "UPDATE 0" "update of a missing entity changes nothing"
+phx -c "UPDATE docs SET metadata = [1, 2] WHERE id = 'd1';"
+expect_error InvalidArgument "metadata that is not an object"
+phx -c "UPDATE docs SET metadata = {\"v\": [1, 2]} trailing;"
 expect_error InvalidArgument "metadata with trailing junk"
-phx -c 'get docs d1'
+phx -c "SELECT metadata FROM docs WHERE id = 'd1';"
 expect_out_has '{"v":1}' "failed metadata writes changed nothing"
 
-phx -c 'delete docs nobody'
-expect_error NotFound "delete of a missing entity"
-phx -c 'get nosuch d1'
+phx -c "DELETE FROM docs WHERE id = 'nobody';"
+expect_rc 0 "delete of a missing entity"
+expect_out "DELETE 0" "delete of a missing entity deletes nothing"
+phx -c "SELECT * FROM nosuch WHERE id = 'd1';"
 expect_error NotFound "missing collection"
-phx -c 'create collection docs'
+phx -c 'CREATE COLLECTION docs;'
 expect_error AlreadyExists "duplicate collection"
-phx -c 'create collection 1bad'
+phx -c 'CREATE COLLECTION "1bad";'
 expect_error InvalidArgument "bad collection name"
-phx -c 'use tenant nobody'
+phx -c 'USE TENANT nobody;'
 expect_error NotFound "use of a missing tenant"
-phx -c 'create tenant default'
+phx -c 'CREATE TENANT "default";'
 expect_error AlreadyExists "duplicate tenant"
 
-# describe shows the entity count.
-phx -c 'describe docs'
+# DESCRIBE shows the entity count and the dimension.
+phx -c 'DESCRIBE docs;'
 expect_rc 0 "describe"
-expect_out_has " entities      | 1" "describe counts entities"
-expect_out_has " dimension     | 4" "describe shows the dimension"
+expect_out_has "primary key; 1 entities" "describe counts entities"
+expect_out_has "vector(4)" "describe shows the dimension"
 
 finish

@@ -29,7 +29,7 @@ DATA="$DISK/data"
 listing() {
     (cd "$DATA" && find . -printf '%p %s %T@\n' | sort && find . -type f -exec md5sum {} + | sort)
 }
-# entities: the entity count `collections` prints for docs.
+# entities: the entity count SHOW COLLECTIONS prints for docs.
 entities() {
     awk -F'|' '$1 ~ / docs / { gsub(/ /, "", $4); print $4 }' "$OUT"
 }
@@ -40,7 +40,7 @@ awk 'BEGIN { srand(1); for (i = 0; i < 240000; i++) {
     for (d = 0; d < 8; d++) printf "%s%.6f", (d ? ", " : ""), rand()
     printf "], \"metadata\": {\"n\": %d}}\n", i } }' >"$TMP/load.jsonl"
 
-phx -c 'create collection docs dim 8'
+phx -c 'CREATE COLLECTION docs (DIMENSION 8);'
 expect_rc 0 "create the collection"
 phx -c "COPY docs FROM '$TMP/load.jsonl';"
 expect_error ResourceExhausted "the COPY that fills the disk"
@@ -53,13 +53,13 @@ fi
 
 listing >"$TMP/before"
 for attempt in 1 2 3; do
-    phx -c 'collections'
+    phx -c 'SHOW COLLECTIONS;'
     expect_error ResourceExhausted "read-write open $attempt on the full disk"
     expect_err_has "--read-only" "read-write open $attempt says what to do"
     expect_err_has "Nothing in the directory was changed" "read-write open $attempt"
 done
 
-phx --read-only -c 'collections' -c 'verify' -c "COPY docs TO '$TMP/export.jsonl';"
+phx --read-only -c 'SHOW COLLECTIONS;' -c 'VERIFY;' -c "COPY docs TO '$TMP/export.jsonl';"
 expect_rc 0 "read-only open of the full disk"
 [[ "$(entities)" == "$LOADED" ]] || fail "read-only: $(entities) entities, the COPY loaded $LOADED"
 [[ "$(wc -l <"$TMP/export.jsonl")" == "$LOADED" ]] ||
@@ -73,7 +73,7 @@ fi
 
 # The disk grows (space freed): the database opens, with everything the COPY acknowledged.
 mount -o remount,size=128m "$DISK"
-phx -c 'collections' -c 'verify' -c 'insert docs {"id":"after","vector":[1,2,3,4,5,6,7,8]}'
+phx -c 'SHOW COLLECTIONS;' -c 'VERIFY;' -c "INSERT INTO docs (id, vector) VALUES ('after', [1, 2, 3, 4, 5, 6, 7, 8]);"
 expect_rc 0 "read-write open after space was freed"
 [[ "$(entities)" == "$LOADED" ]] || fail "after freeing space: $(entities) entities, not $LOADED"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# End-to-end: --format json prints one parsable JSON document per line for every command, and
-# entity lines read back through `upsert` unchanged.
+# End-to-end: --format json prints one parsable JSON document per line for every statement and
+# meta-command, and an entity exported by COPY ... TO reads back through COPY ... FROM unchanged.
 source "$(dirname "$0")/lib.sh" "$1"
 
 # json_lines_valid FILE: every line of FILE is one JSON document.
@@ -20,41 +20,43 @@ for line in open(sys.argv[1]): json.loads(line)' "$1" || return 1
 }
 
 phx --format json \
-    -c 'create collection docs dim 3 metric ip; create collection notes; create tenant t1' \
-    -c 'insert docs {"id":"d1","vector":[0.1,-2.5e-7,3],"metadata":{"s":"quote \" tab \t é","n":[1,{"x":null}]}}' \
-    -c 'insert docs {"id":"line\nbreak","vector":[1,2,3],"edges":[{"label":"to","target":"d1","weight":0.25,"properties":{"p":1}}]}' \
-    -c 'insert notes {"id":"n1","edges":[{"label":"about","target":"d1","collection":"docs"}]}' \
-    -c 'patch docs d1 {"extra":true}' -c 'set-metadata notes n1 {"m":1}' \
-    -c 'get docs d1; scan docs; edges docs d1 in; edges docs d1 both; collections; describe docs' \
-    -c 'tenants; help; \timing off; load docs /dev/null; delete notes n1'
+    -c 'CREATE COLLECTION docs (DIMENSION 3, METRIC ip); CREATE COLLECTION notes; CREATE TENANT t1;' \
+    -c "INSERT INTO docs (id, vector, metadata) VALUES ('d1', [0.1, -2.5e-7, 3], {\"s\": \"quote \\\" tab \\t é\", \"n\": [1, {\"x\": null}]});" \
+    -c "INSERT INTO docs (id, vector, edges) VALUES ('line
+break', [1, 2, 3], [{\"label\": \"to\", \"target\": \"d1\", \"weight\": 0.25, \"properties\": {\"p\": 1}}]);" \
+    -c "INSERT INTO notes (id, edges) VALUES ('n1', [{\"label\": \"about\", \"target\": \"d1\", \"target_collection\": \"docs\"}]);" \
+    -c "UPDATE docs SET metadata = metadata || {\"extra\": true} WHERE id = 'd1'; UPDATE notes SET metadata = {\"m\": 1} WHERE id = 'n1';" \
+    -c "SELECT * FROM docs WHERE id = 'd1'; SELECT * FROM docs ORDER BY id; SELECT * FROM edges('docs', 'd1', direction = 'in');" \
+    -c "SELECT * FROM edges('docs', 'd1', direction = 'both'); SHOW COLLECTIONS; DESCRIBE docs; SHOW TENANTS;" \
+    -c '\?' -c '\timing off' -c "DELETE FROM notes WHERE id = 'n1';"
 expect_rc 0 "json session"
 expect_empty_err "json session"
 json_lines_valid "$OUT" || fail "--format json printed a line that is not JSON"
 [[ "$(wc -l <"$OUT")" -ge 20 ]] || fail "json session printed only $(wc -l <"$OUT") lines"
-expect_out_has '{"ok":true}' "writes print {\"ok\":true}"
-expect_out_has '{"name":"docs","tenant":"default","dimension":3,"metric":"ip","entities":2}' "collections"
-expect_out_has '{"name":"notes","tenant":"default","dimension":null,"metric":"l2","entities":1}' "collections"
-expect_out_has '{"label":"about","source":"n1","source_collection":"notes","target":"d1","target_collection":"docs","weight":1.0}' \
+expect_out_has '{"name":"docs","dimension":3,"metric":"ip","entities":2,"indexes":0}' "collections"
+expect_out_has '{"name":"notes","dimension":null,"metric":null,"entities":1,"indexes":0}' "collections"
+expect_out_has '{"label":"about","source":"notes","source_id":"n1","target":"docs","target_id":"d1","weight":1.0,"properties":null}' \
     "edges in"
 expect_out_has '"properties":{"p":1}' "edge properties"
 expect_out_has '{"name":"t1","current":false}' "tenants"
-expect_out_has '{"loaded":0,' "load summary"
-expect_out_has '"created_at":"' "describe"
+expect_out_has '{"usage":"SHOW TENANTS;"' "help"
+expect_out_has '{"timing":false}' "\\timing"
 
-# An entity printed as JSON is accepted back by upsert and prints the same.
-phx --format json -c 'get docs d1'
-expect_rc 0 "get d1"
+# An entity exported and loaded back is the same entity.
+phx --format json -c "SELECT * FROM docs WHERE id = 'd1';"
+expect_rc 0 "select d1"
 original="$(cat "$OUT")"
-phx --format json -c 'create collection copy dim 3' -c "upsert copy $original" -c 'get copy d1'
-expect_rc 0 "upsert of printed JSON"
+phx --format json -c "COPY docs TO '$TMP/docs.jsonl';" -c 'CREATE COLLECTION copied (DIMENSION 3, METRIC ip);' \
+    -c "COPY copied FROM '$TMP/docs.jsonl';" -c "SELECT * FROM copied WHERE id = 'd1';"
+expect_rc 0 "COPY round trip"
 [[ "$(tail -n 1 "$OUT")" == "$original" ]] || fail "round trip changed the entity: $original -> $(tail -n 1 "$OUT")"
 
-phx --format json -c 'scan docs limit 1'
-expect_out '{"id":"d1","vector":[0.1,-2.5e-07,3],"metadata":{"s":"quote \" tab \t é","n":[1,{"x":null}],"extra":true}}' \
-    "scan output"
+phx --format json -c 'SELECT * FROM docs ORDER BY id LIMIT 1;'
+expect_out '[{"id":"d1","vector":[0.1,-2.5e-07,3],"metadata":{"n":[1,{"x":null}],"s":"quote \" tab \t é","extra":true},"edges":[]}]' \
+    "select output"
 
 # Errors still go to stderr as text, and stdout stays JSON-only.
-phx --format json -c 'get docs missing'
+phx --format json -c 'SELECT * FROM missing;'
 expect_error NotFound "json error"
 expect_empty_out "json error"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# End-to-end: while one shell holds a data directory (reading commands from a pipe), a second
+# End-to-end: while one shell holds a data directory (reading statements from a pipe), a second
 # process gets the "in use" error and exit status 1, and the first keeps working.
 source "$(dirname "$0")/lib.sh" "$1"
 
@@ -23,20 +23,20 @@ HOLDER_PID=$!
 BACKGROUND_PIDS+=("$HOLDER_PID")
 exec 3>"$TMP/fifo"  # the holder's stdin; it runs until this is closed
 
-echo 'create collection held' >&3
-if ! wait_for_line "$TMP/holder.out" "OK"; then
+echo 'CREATE COLLECTION held;' >&3
+if ! wait_for_line "$TMP/holder.out" "CREATE COLLECTION"; then
     fail "the holder shell did not start: $(cat "$TMP/holder.err")"
     finish
 fi
 
-phx -c 'collections'
+phx -c 'SHOW COLLECTIONS;'
 expect_error Unavailable "second process on a held directory"
 expect_err_has "in use" "second process on a held directory"
 expect_empty_out "second process on a held directory"
 phx --format json -f /dev/null
 expect_error Unavailable "second process with -f"
 
-echo 'collections' >&3
+echo '\dt' >&3
 wait_for_line "$TMP/holder.out" " held " || fail "the holder stopped working: $(cat "$TMP/holder.err")"
 
 exec 3>&-  # end of the holder's input: it exits
@@ -45,7 +45,7 @@ HOLDER_RC=$?
 BACKGROUND_PIDS=()
 [[ "$HOLDER_RC" == 0 ]] || fail "the holder exited with $HOLDER_RC: $(cat "$TMP/holder.err")"
 
-phx -c 'collections'
+phx -c 'SHOW COLLECTIONS;'
 expect_rc 0 "open after the holder exited"
 expect_out_has " held " "the holder's writes are visible"
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # End-to-end: PhenixQL in the shell. -c, -f and a pipe; table, JSON and CSV output; exit
 # status and errors (with the file and line of a -f statement); statements over several lines;
-# one result flushed per statement; a command (`get`) and PhenixQL in one transaction.
+# one result flushed per statement; reads, writes and a table function in one transaction.
 source "$(dirname "$0")/lib.sh" "$1"
 
 cat >"$TMP/setup.sql" <<'SQL'
@@ -58,8 +58,9 @@ d2,2019,"{""category"":""science"",""year"":2019}"
 id,metadata.year,metadata.note
 d3,,"a ""quoted"", text"' "csv: header, rows, RFC 4180 quoting, NULL empty"
 
-phx --format json -c 'get docs d1'
-expect_out_has '"id":"d1"' "commands keep their JSON output"
+phx --format json -c "SELECT * FROM edges('docs', 'd1', direction = 'in');"
+expect_out '[{"label":"related_to","source":"docs","source_id":"d2","target":"docs","target_id":"d1","weight":0.8,"properties":null}]' \
+    "table functions print JSON like any SELECT"
 
 # ---- errors: exit status 1, the error on stderr ----
 phx -c 'SELECT id FROM doc;'
@@ -96,16 +97,20 @@ expect_out ' id
  docs | 4         | cosine | 3        | 1
 (1 row)' "statements over several lines through a pipe"
 
-# ---- one transaction for commands and PhenixQL ----
-phx_stdin $'BEGIN;\nINSERT INTO docs (id, metadata) VALUES (\'t1\', {"category": "txn"});\nget docs t1\npatch docs t1 {"n": 1}\nSELECT id, metadata.n FROM docs WHERE id = \'t1\';\nROLLBACK;\nSELECT count(*) FROM docs WHERE id = \'t1\';\n'
+# ---- one transaction for reads, writes and table functions ----
+phx_stdin $'BEGIN;\nINSERT INTO docs (id, metadata, edges) VALUES (\'t1\', {"category": "txn"}, [{"label": "x", "target": "d1"}]);\nSELECT * FROM docs WHERE id = \'t1\';\nSELECT * FROM degree(\'docs\', \'t1\');\nUPDATE docs SET metadata = metadata || {"n": 1} WHERE id = \'t1\';\nSELECT id, metadata.n FROM docs WHERE id = \'t1\';\nROLLBACK;\nSELECT count(*) FROM docs WHERE id = \'t1\';\n'
 expect_rc 0 "mixed transaction"
 expect_out 'BEGIN
 INSERT 1
  id | vector | metadata           | edges
-----+--------+--------------------+-------
- t1 |        | {"category":"txn"} | 0
+----+--------+--------------------+--------------------------------------------
+ t1 | NULL   | {"category":"txn"} | [{"label":"x","target":"d1","weight":1.0}]
 (1 row)
-OK
+ degree
+--------
+ 1
+(1 row)
+UPDATE 1
  id | metadata.n
 ----+------------
  t1 | 1
@@ -114,7 +119,7 @@ ROLLBACK
  count
 -------
  0
-(1 row)' "get and patch see and join the PhenixQL transaction; ROLLBACK discards both"
+(1 row)' "reads, a table function and an UPDATE see and join the transaction; ROLLBACK discards all"
 
 phx_stdin $'BEGIN; INSERT INTO docs (id, metadata) VALUES (\'d9\', {"category": "tech"}); ROLLBACK;\nSELECT count(*) FROM docs WHERE id = \'d9\';\n'
 expect_rc 0 "the issue's rollback line"
@@ -147,7 +152,7 @@ expect_err_line "^Time: [0-9.]+ ms$" "\\timing times PhenixQL statements"
 phx -c '\help'
 expect_out_has "PhenixQL statements" "\\help lists PhenixQL"
 expect_out_has "SELECT cols FROM name" "\\help lists SELECT"
-expect_out_has "get NAME ID" "\\help lists the commands"
+expect_out_has "Meta-commands" "\\help lists the meta-commands"
 
 # ---- COPY ----
 printf '{"id": "c1", "metadata": {"category": "copy"}}\n{"id": "c2"}\n' >"$TMP/in.jsonl"
@@ -182,8 +187,8 @@ read_result '^ count$' "second statement's result (header)"
 read_result '^-------$' "second statement's result (rule)"
 read_result '^ 1$' "second statement's result (row)"
 read_result '^\(1 row\)$' "second statement's result (footer)"
-printf "get docs f1\n" >&3
-read_result '^ id ' "a command's result, flushed too"
+printf '%s\n' '\timing on' >&3
+read_result '^Timing is on.$' "a meta-command's result, flushed too"
 exec 3>&-
 cat <&4 >/dev/null
 exec 4<&-

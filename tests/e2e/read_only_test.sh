@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# End-to-end: `phenix --read-only` reads a data directory (commands, PhenixQL, verify, COPY TO)
+# End-to-end: `phenix --read-only` reads a data directory (SELECT, table functions, VERIFY, COPY TO)
 # without writing a byte to it, refuses every write with FailedPrecondition, creates nothing
 # where there is no database, and shares the directory with other readers but not a writer.
 source "$(dirname "$0")/lib.sh" "$1"
@@ -20,29 +20,31 @@ wait_for_line() {
     return 1
 }
 
-phx --read-only -c 'collections'
+phx --read-only -c 'SHOW COLLECTIONS;'
 expect_error NotFound "--read-only on a missing directory"
 [[ ! -e "$DATA" ]] || fail "--read-only created the missing data directory"
 
-phx -c 'create collection docs dim 2' -c 'insert docs {"id":"a","vector":[1,2],"metadata":{"k":"v"}}' \
-    -c 'insert docs {"id":"b","vector":[3,4],"edges":[{"label":"next","target":"a"}]}' \
+phx -c 'CREATE COLLECTION docs (DIMENSION 2);' -c "INSERT INTO docs (id, vector, metadata) VALUES ('a', [1, 2], {\"k\": \"v\"});" \
+    -c "INSERT INTO docs (id, vector, edges) VALUES ('b', [3, 4], [{\"label\": \"next\", \"target\": \"a\"}]);" \
     -c 'CREATE INDEX ON docs (metadata.k);'
 expect_rc 0 "writer creates the data"
 listing >"$TMP/before"
 
-phx --read-only --format json -c 'get docs b'
+phx --read-only --format json -c "SELECT * FROM docs WHERE id = 'b';"
 expect_rc 0 "read-only get"
-expect_out '{"id":"b","vector":[3,4],"metadata":{},"edges":[{"label":"next","target":"a","weight":1.0}]}' \
+expect_out '[{"id":"b","vector":[3,4],"metadata":{},"edges":[{"label":"next","target":"a","weight":1.0}]}]' \
     "read-only get returns the entity"
-phx --read-only -c 'search docs [1,2] k 1' -c 'verify' \
+phx --read-only -c 'SELECT id FROM docs ORDER BY vector <-> [1, 2] LIMIT 1;' -c 'VERIFY;' \
+    -c "SELECT * FROM traverse('docs', 'b');" -c 'SHOW INDEXES ON docs;' \
     -c "SELECT id FROM docs WHERE metadata.k = 'v';" -c "COPY docs TO '$TMP/docs.jsonl';"
-expect_rc 0 "read-only search, verify, SELECT and COPY TO"
+expect_rc 0 "read-only search, verify, SELECT, traverse, SHOW INDEXES and COPY TO"
 expect_out_has " a " "read-only search and SELECT find a"
 [[ "$(wc -l <"$TMP/docs.jsonl")" == 2 ]] || fail "COPY TO exported $(wc -l <"$TMP/docs.jsonl") lines, not 2"
 
-for write in 'insert docs {"id":"c","vector":[5,6]}' 'delete docs a' 'create collection more' \
+for write in "INSERT INTO docs (id, vector) VALUES ('c', [5, 6]) ON CONFLICT (id) DO UPDATE;" \
+    "DELETE FROM docs WHERE id = 'a';" 'CREATE COLLECTION more;' \
     "INSERT INTO docs (id, vector) VALUES ('c', [5, 6]);" "COPY docs FROM '$TMP/docs.jsonl';" \
-    'DROP COLLECTION docs;'; do
+    'DROP COLLECTION docs;' 'REINDEX docs;' 'CREATE TENANT t;'; do
     phx --read-only -c "$write"
     expect_error FailedPrecondition "read-only: $write"
     expect_err_has "open read-only" "read-only: $write"
@@ -61,14 +63,14 @@ mkfifo "$TMP/fifo"
 HOLDER_PID=$!
 BACKGROUND_PIDS+=("$HOLDER_PID")
 exec 3>"$TMP/fifo"
-echo 'collections' >&3
+echo '\dt' >&3
 if ! wait_for_line "$TMP/holder.out" " docs "; then
     fail "the read-only holder did not start: $(cat "$TMP/holder.err")"
     finish
 fi
-phx --read-only -c 'get docs a'
+phx --read-only -c "SELECT * FROM docs WHERE id = 'a';"
 expect_rc 0 "a second reader beside a reader"
-phx -c 'collections'
+phx -c 'SHOW COLLECTIONS;'
 expect_error Unavailable "a writer beside a reader"
 expect_err_has "open read-only" "a writer beside a reader"
 exec 3>&-
@@ -77,7 +79,7 @@ HOLDER_RC=$?
 BACKGROUND_PIDS=()
 [[ "$HOLDER_RC" == 0 ]] || fail "the read-only holder exited with $HOLDER_RC: $(cat "$TMP/holder.err")"
 
-phx -c 'insert docs {"id":"c","vector":[5,6]}'
+phx -c "INSERT INTO docs (id, vector) VALUES ('c', [5, 6]);"
 expect_rc 0 "the writer after the readers left"
 
 finish

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // phenix — the interactive shell of Phenix DB. Opens a data directory in-process and runs
-// PhenixQL statements and the older commands of command.h (router.h decides which is which) from
-// -c arguments, -f script files, a pipe, or a terminal with line editing. See docs/shell.md.
+// PhenixQL statements (ended by ';') and `\` meta-commands (meta_command.h) from -c arguments,
+// -f script files, a pipe, or a terminal with line editing. See docs/shell.md.
 #include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -28,8 +28,8 @@
 #include <phenix/phenixql.h>
 
 #include "line_input.h"
+#include "meta_command.h"
 #include "output.h"
-#include "router.h"
 #include "shell.h"
 
 #ifndef PHENIX_SHELL_VERSION
@@ -46,15 +46,15 @@ constexpr int kExitUsage = 2;
 constexpr std::string_view kUsage = R"(Usage: phenix [OPTIONS]
 
 The Phenix DB shell: runs PhenixQL statements (SELECT, INSERT, CREATE COLLECTION, COPY, ...;
-each ended by ';') and shell commands (get, search, traverse, ...) against a data directory
-opened in this process.
+each ended by ';') and meta-commands (\d, \timing, \q, ...; one per line) against a data
+directory opened in this process.
 
 Options:
   --data DIR              data directory (default ./phenix-data, created if missing)
   --url URL               a Phenix server (not available yet: phenixd comes later)
-  -c, --command COMMANDS  run COMMANDS (statements and commands), then exit
-  -f, --file FILE         run the statements and commands in FILE ('-' for stdin), then exit
-  --format table|json|csv output format (default table); csv applies to PhenixQL results
+  -c, --command TEXT      run TEXT (statements and meta-commands), then exit
+  -f, --file FILE         run the statements and meta-commands in FILE ('-' for stdin), then exit
+  --format table|json|csv output format (default table)
   --relaxed               open with relaxed durability: faster writes, but the latest
                           ones can be lost on a power failure or OS crash
   --memory-limit MIB      the most memory one SELECT may hold for its rows (sorts,
@@ -62,7 +62,7 @@ Options:
   --read-only             open an existing data directory without writing to it (e.g. on
                           a full disk): reads, search, verify and COPY ... TO work, writes
                           fail; several read-only shells may share a directory
-  --copy-directory DIR    COPY (and load) read and write files only under DIR: relative
+  --copy-directory DIR    COPY reads and writes files only under DIR: relative
                           paths are resolved under it, paths leading outside it are refused
   -h, --help              show this help and exit
   --version               show the version and exit
@@ -71,7 +71,7 @@ Options:
 Without them, input comes from stdin: with line editing and history when it is a
 terminal (type \help there), otherwise read like a script.
 
-Exit status: 0 success, 1 a command failed or the data directory could not be opened,
+Exit status: 0 success, 1 a statement failed or the data directory could not be opened,
 2 invalid command-line usage.
 )";
 
@@ -208,54 +208,46 @@ std::string HistoryPath() {
 
 enum class LineOutcome : std::uint8_t { kDone, kFailed, kQuit };
 
-// Feeds the lines of one input source (a -c argument, a script, the terminal) through a Router
-// and runs the statements they complete, up to the first error (printed) or quit.
+// Feeds the lines of one input source (a -c argument, a script, the terminal) through a
+// StatementSplitter and runs the statements and meta-commands they complete, up to the first
+// error (printed) or quit.
 class SourceRunner {
   public:
     // `name`: the script's name, for error locations; empty for -c and the terminal.
     SourceRunner(Shell& shell, std::string name) : shell_(shell), name_(std::move(name)) {}
 
     LineOutcome AddLine(std::string_view line, std::size_t line_number) {
-        return Run(router_.AddLine(line, line_number));
+        return Run(splitter_.AddLine(line, line_number));
     }
 
-    // The end of the input: runs an unfinished PhenixQL statement as it is.
+    // The end of the input: runs an unfinished statement as it is.
     LineOutcome Finish() {
-        std::vector<RoutedStatement> statements;
-        if (auto last = router_.Finish(); last.has_value()) {
-            statements.push_back(std::move(*last));
+        std::vector<InputPiece> pieces;
+        if (auto last = splitter_.Finish(); last.has_value()) {
+            pieces.push_back(std::move(*last));
         }
-        return Run(statements);
+        return Run(pieces);
     }
 
-    [[nodiscard]] bool HasPending() const { return router_.HasPending(); }
-    void ClearPending() { router_.Clear(); }
-    // Where the statement that failed last starts, and whether it was a command.
+    [[nodiscard]] bool HasPending() const { return splitter_.HasPending(); }
+    void ClearPending() { splitter_.Clear(); }
+    // Where the statement that failed last starts.
     [[nodiscard]] std::size_t FailedLine() const { return failed_line_; }
-    [[nodiscard]] bool FailedInCommand() const { return failed_in_command_; }
 
   private:
-    LineOutcome Run(const std::vector<RoutedStatement>& statements) {
-        for (const RoutedStatement& statement : statements) {
-            Status status;
-            if (statement.language == Language::kPhenixQl) {
-                status = shell_.ExecuteQuery(statement.text);
-                if (!status.ok()) {
-                    status = ChooseError(statement.text, status);
-                    if (!name_.empty()) {
-                        status = status.WithContext(name_ + ":" + std::to_string(statement.line));
-                    }
-                }
-            } else {
-                status = shell_.Execute(statement.text);
+    LineOutcome Run(const std::vector<InputPiece>& pieces) {
+        for (const InputPiece& piece : pieces) {
+            Status status =
+                piece.is_meta ? shell_.ExecuteMeta(piece.text) : shell_.ExecuteQuery(piece.text);
+            if (!status.ok() && !name_.empty()) {
+                status = status.WithContext(name_ + ":" + std::to_string(piece.line));
             }
             // Each result is on stdout as soon as its statement has run (the printer flushes;
             // this covers anything printed around it).
             std::fflush(stdout);
             if (!status.ok()) {
                 PrintError(status);
-                failed_line_ = statement.line;
-                failed_in_command_ = statement.language == Language::kCommand;
+                failed_line_ = piece.line;
                 return LineOutcome::kFailed;
             }
             if (shell_.QuitRequested()) {
@@ -267,9 +259,8 @@ class SourceRunner {
 
     Shell& shell_;
     std::string name_;
-    Router router_;
+    StatementSplitter splitter_;
     std::size_t failed_line_ = 0;
-    bool failed_in_command_ = false;
 };
 
 // Runs a script from a file descriptor, stopping at the first error. `name` is used in the
@@ -285,7 +276,7 @@ int RunScript(Shell& shell, int fd, const std::string& name) {
         }
         if (!line->has_value()) {
             if (runner.Finish() == LineOutcome::kFailed) {
-                return kExitError;  // a PhenixQL error, which names the file and line
+                return kExitError;  // the error names the file and line
             }
             return kExitOk;
         }
@@ -297,11 +288,7 @@ int RunScript(Shell& shell, int fd, const std::string& name) {
         }
         const LineOutcome outcome = runner.AddLine((**line).text, reader.LineNumber());
         if (outcome == LineOutcome::kFailed) {
-            // PhenixQL errors name the file and line already.
-            if (runner.FailedInCommand()) {
-                std::fprintf(stderr, "  at %s line %zu\n", name.c_str(), runner.FailedLine());
-            }
-            return kExitError;
+            return kExitError;  // the error names the file and line
         }
         if (outcome == LineOutcome::kQuit) {
             return kExitOk;
@@ -334,9 +321,9 @@ int RunCommands(Shell& shell, std::string_view text) {
     return outcome == LineOutcome::kFailed ? kExitError : kExitOk;
 }
 
-// "phenix> ", with "[TENANT]" after `use tenant` and "(txn)" / "(ro txn)" while a
-// transaction is open: "phenix[acme](txn)> "; "phenix-> " while a PhenixQL statement waits for
-// the rest of its lines (its ';').
+// "phenix> ", with "[TENANT]" after USE TENANT and "(txn)" / "(ro txn)" while a transaction is
+// open: "phenix[acme](txn)> "; "phenix-> " while a statement waits for the rest of its lines (its
+// ';').
 std::string Prompt(const Shell& shell, bool is_continuation) {
     std::string prompt = "phenix";
     if (shell.CurrentTenant() != kDefaultTenant) {
@@ -352,7 +339,8 @@ std::string Prompt(const Shell& shell, bool is_continuation) {
 int RunInteractive(Shell& shell, const std::string& data_dir, bool is_read_only) {
     std::printf(
         "phenix %s (data: %s%s). Type PhenixQL statements ending with ';' (SELECT ... FROM "
-        "...;),\nor shell commands. \\help lists both, \\timing times statements, \\q leaves.\n",
+        "...;).\n\\? lists statements and meta-commands, \\timing times statements, \\q "
+        "leaves.\n",
         PHENIX_SHELL_VERSION, Printable(data_dir).c_str(), is_read_only ? ", read-only" : "");
     std::fflush(stdout);
     InstallInterruptHandler();

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// phenix::shell::Shell — executes PhenixQL statements (through one phenix::QuerySession) and the
-// older shell commands (see command.h) against an open Database, and prints their results
-// through a Printer. It keeps the session state: the current tenant, whether timing is on,
-// whether quit was asked for, and the open transaction, which is the QuerySession's: PhenixQL
-// and commands share it. Between `begin` (or BEGIN) and `commit`/`rollback` every entity read
-// and write (and `search`, `find` and the graph commands) goes through it, and DDL (index DDL
-// included), `load` and COPY are refused. Reading input, choosing the language of a statement
-// (router.h) and reporting errors are the caller's job (main.cc), which also rolls back a
-// transaction still open at exit.
+// phenix::shell::Shell — runs PhenixQL statements (through one phenix::QuerySession) and the
+// shell's `\` meta-commands (meta_command.h) against an open Database, and prints their results
+// through a Printer. It keeps the session state: the QuerySession (current tenant, open
+// transaction), whether timing is on, and whether quit was asked for. Reading input, splitting it
+// into statements (meta_command.h) and reporting errors are the caller's job (main.cc), which
+// also rolls back a transaction still open at exit.
 //
 // Thread-compatible: confined to the thread that runs the shell.
 #pragma once
@@ -23,7 +20,7 @@
 #include <phenix/phenixql.h>
 #include <phenix/status.h>
 
-#include "command.h"
+#include "meta_command.h"
 #include "output.h"
 
 namespace phenix::shell {
@@ -36,13 +33,13 @@ class Shell {
     Shell(const Shell&) = delete;
     Shell& operator=(const Shell&) = delete;
 
-    // Parses and runs one command (command.h). Returns its error, if any (not yet printed).
-    Status Execute(std::string_view statement);
     // Runs one PhenixQL statement and prints its result. Returns its error, if any (not yet
     // printed).
     Status ExecuteQuery(std::string_view statement);
+    // Runs one meta-command line (\q, \?, \timing, \d ...). Returns its error, if any.
+    Status ExecuteMeta(std::string_view line);
 
-    // Where COPY (and load) may read and write files (QuerySession::set_copy_directory).
+    // Where COPY may read and write files (QuerySession::set_copy_directory).
     void SetCopyDirectory(std::string directory) {
         session_.set_copy_directory(std::move(directory));
     }
@@ -57,62 +54,34 @@ class Shell {
     }
 
     // Rolls back the open transaction, if any (for quit and end of input). Returns what was
-    // rolled back, for a notice ("read-write transaction (snapshot T, 2 writes)"), or an empty
-    // string when no transaction was open.
+    // rolled back, for a notice ("read-write transaction (snapshot T, 2 uncommitted writes)"),
+    // or an empty string when no transaction was open.
     std::string RollBackOpenTransaction();
 
   private:
-    Status Run(const Command& cmd);
-    Status RunHelp(const Command& cmd);
-    Status RunUseTenant(const Command& cmd);
-    Status RunScan(const Command& cmd);
-    // `load NAME FILE`: runs COPY NAME FROM 'FILE' through session_.
-    Status RunLoad(const Command& cmd);
-    Status RunSearch(const Command& cmd);
-    Status RunReindex(const Command& cmd);
-    Status RunCreateIndex(const Command& cmd);
-    Status RunFind(const Command& cmd);
-    // traverse, paths, shortest, degree.
-    Status RunGraph(const Command& cmd);
-    Status RunBegin(const Command& cmd);
-    Status RunCommit();
-    Status RunRollback();
-
-    // FailedPrecondition when a transaction is open: `what` cannot run inside one because
-    // `why`.
-    Status RefuseInTransaction(std::string_view what, std::string_view why) const;
+    Status RunHelp(const std::string& topic);
+    // The error to show for a failed statement: with the open transaction described when BEGIN
+    // found one open, with what happened to the transaction when COMMIT failed, and with the
+    // PhenixQL replacement when the statement starts with a command of the shell's older
+    // command language.
+    [[nodiscard]] Status Explain(std::string_view statement, const Status& status,
+                                 bool was_in_transaction) const;
     // The open transaction in words, for messages.
     [[nodiscard]] std::string DescribeTransaction() const;
-    // Runs `op` on the open transaction if there is one, else on the database. `op` takes
-    // either (a generic lambda) and calls the method both share.
-    template <typename Op>
-    auto Read(Op&& op);
-    // Like Read, and counts a successful write against the open transaction.
-    template <typename Op>
-    Status Write(Op&& op);
-
-    [[nodiscard]] CollectionRef Ref(const std::string& name) const {
-        return {session_.tenant(), name};
-    }
-    [[nodiscard]] Transaction* Txn() const { return session_.transaction(); }
     // Prints "Time: 1.234 ms" when timing is on.
     void PrintTiming(double ms) const;
     // Ends a progress line on stderr, if one was printed.
     void FinishProgress();
-    // Erases a progress line from stderr, if one was printed (for a command that prints its
-    // own summary).
-    void ClearProgress();
 
     Database& db_;
     Printer& printer_;
     bool timing_ = false;
     bool quit_requested_ = false;
-    // The tenant and the open transaction (shared by PhenixQL and the commands). Destroyed
-    // before db_ (the shell does not outlive it).
+    // The tenant and the open transaction. Destroyed before db_ (the shell does not outlive it).
     QuerySession session_;
     // The transaction num_txn_writes_ counts for (a new one resets the count).
     const Transaction* counted_txn_ = nullptr;
-    std::size_t num_txn_writes_ = 0;  // successful writes in the open transaction
+    std::size_t num_txn_writes_ = 0;  // entities written in the open transaction
     bool has_progress_line_ = false;  // a progress line is on stderr, not yet ended
 };
 

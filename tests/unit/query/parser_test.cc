@@ -402,9 +402,9 @@ TEST(Parser, ErrorsNameLineColumnAndExpectation) {
          "line 3, column 6: expected an expression, found end of input"},
         {"SELECT id FROM docs LIMIT x", "line 1, column 27: expected a row count, found 'x'"},
         {"SELECT id FROM docs ORDER distance", "line 1, column 27: expected BY, found 'distance'"},
-        {"CREATE TABLE t", "line 1, column 8: expected COLLECTION or INDEX, found 'TABLE'"},
+        {"CREATE TABLE t", "line 1, column 8: expected COLLECTION, INDEX or TENANT, found 'TABLE'"},
         {"CREATE COLECTION t",
-         "line 1, column 8: expected COLLECTION or INDEX, found 'COLECTION'; did you mean "
+         "line 1, column 8: expected COLLECTION, INDEX or TENANT, found 'COLECTION'; did you mean "
          "COLLECTION?"},
         {"CREATE COLLECTION t (DIMENSON 4)",
          "line 1, column 22: expected DIMENSION or METRIC, found 'DIMENSON'; did you mean "
@@ -442,10 +442,12 @@ TEST(Parser, ErrorsNameLineColumnAndExpectation) {
          "line 1, column 21: expected ON_ERROR, found 'ON_EROR'; did you mean ON_ERROR?"},
         {"COPY docs INTO 'f'", "line 1, column 11: expected FROM or TO, found 'INTO'"},
         {"COPY docs FROM f", "line 1, column 16: expected a file path in single quotes, found 'f'"},
-        {"SHOW TABLES", "line 1, column 6: expected COLLECTIONS, found 'TABLES'"},
+        {"SHOW TABLES",
+         "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS or TIMESTAMP, found 'TABLES'"},
         {"EXPLAIN EXPLAIN SELECT x FROM t",
          "line 1, column 9: expected a statement to explain, found 'EXPLAIN'"},
-        {"BEGIN COMMIT", "line 1, column 7: expected ';' or end of input, found 'COMMIT'"},
+        {"BEGIN COMMIT",
+         "line 1, column 7: expected READ ONLY, AS OF or end of statement, found 'COMMIT'"},
         {"SELECT x FROM select",
          "line 1, column 15: expected a collection name or MATCH, found 'select'"},
         {"SELECT x FROM t WHERE a = \x01", "line 1, column 27: unexpected byte 0x01"},

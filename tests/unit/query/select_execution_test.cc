@@ -79,7 +79,7 @@ class SelectExecutionTest : public DbTest {
 TEST_F(SelectExecutionTest, AStatementReadsOneSnapshot) {
     Load(20);
     int fired = 0;
-    SyncPoints::Set("SelectRunner::FetchMatching:AfterFind", [&] {
+    SyncPoints::Set("ReadOperator::Next:AfterFind", [&] {
         if (fired++ == 0) {
             PHENIX_EXPECT_OK(db_->Delete("docs", "e0004"));
             PHENIX_EXPECT_OK(db_->ReplaceMetadata("docs", "e0006", R"({"n":600})"));

@@ -230,6 +230,12 @@ TEST_F(SelectTest, AnUnindexedFilterIsCheckedOnTheSearchCandidates) {
     // tests/unit/engine/filtered_search_test.cc); never every vector's distance.
     EXPECT_NE(text.find("filter: no usable index; "), std::string::npos) << text;
     EXPECT_EQ(text.find("6003 distances"), std::string::npos) << text;
+    // The filter step has rows and a time of its own, or says the search did its work: never a
+    // zero time for work done inside its parent.
+    const std::size_t filter_at = text.find("Filter docs");
+    ASSERT_NE(filter_at, std::string::npos) << text;
+    const std::string filter_line = text.substr(filter_at, text.find('\n', filter_at) - filter_at);
+    EXPECT_EQ(filter_line.find("time=0.000 ms"), std::string::npos) << text;
     const std::set<std::string> unindexed = top(select);
     ASSERT_EQ(unindexed.size(), 10u);
     EXPECT_EQ(unindexed, truth);

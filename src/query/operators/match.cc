@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// MATCH sources (match.h).
+#include "query/operators/match.h"
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include "document/filter.h"
+#include "query/operators/vector_search.h"
+
+namespace phenix::query {
+
+std::string DescribeEdges(const BoundMatch& match) {
+    std::string text = std::to_string(match.min_hops) + ".." + std::to_string(match.max_hops) +
+                       " hops " +
+                       (match.direction == phenix::EdgeDirection::kOut  ? "out"
+                        : match.direction == phenix::EdgeDirection::kIn ? "in"
+                                                                        : "both ways");
+    const EdgeMatch& edges = match.edge_match;
+    if (!edges.labels.empty()) {
+        text += ", label " + edges.labels[0];
+    }
+    if (edges.min_weight || edges.max_weight) {
+        text += ", weight in [" +
+                (edges.min_weight ? std::to_string(*edges.min_weight) : std::string("-inf")) +
+                ", " + (edges.max_weight ? std::to_string(*edges.max_weight) : std::string("inf")) +
+                "]";
+    }
+    if (!edges.properties_filter.empty()) {
+        text += ", properties " + edges.properties_filter;
+    }
+    return text;
+}
+
+std::string ExpandOperator::Label() const {
+    return "Expand " + state_.bound.info.spec.ref.name + " from '" + state_.bound.match.start_id +
+           "'" + (spec_.paths ? " (paths)" : "");
+}
+
+Status ExpandOperator::WalkPaths(const std::optional<Entity>& start) {
+    const BoundSelect& b = state_.bound;
+    const BoundMatch& match = b.match;
+    const CollectionRef end_ref = state_.ctx.Ref(match.end_collection);
+    std::optional<document::Filter> filter;
+    if (!b.where.filter_json.empty()) {
+        PHENIX_ASSIGN_OR_RETURN(filter, document::ParseFilter(b.where.filter_json));
+    }
+    std::optional<std::set<std::string>> ids;
+    if (b.where.ids) {
+        ids.emplace(b.where.ids->begin(), b.where.ids->end());
+    }
+    PathSpec spec;
+    spec.start_id = match.start_id;
+    spec.min_hops = match.min_hops;
+    spec.max_hops = match.max_hops;
+    spec.direction = match.direction;
+    spec.edges = match.edge_match;
+    spec.include_cycles = true;  // a path back to the start (a self-loop) is a row too
+    if (spec_.limit) {
+        spec.limit = *spec_.limit;
+    }
+    Result<PathsResponse> found = state_.reader.FindPaths(b.ref, spec);
+    if (!found.ok() && found.status().code() == StatusCode::kNotFound && !start) {
+        return Status::Ok();  // the start does not exist: no rows
+    }
+    PHENIX_ASSIGN_OR_RETURN(PathsResponse paths, std::move(found));
+    paths_ = std::move(paths.paths);
+    const std::size_t wanted = spec_.limit.value_or(SIZE_MAX);
+    for (const GraphPath& path : paths_) {
+        if (rows_.size() >= wanted) {
+            break;
+        }
+        const PathNode& last = path.nodes.back();
+        if (last.collection.name != match.end_collection || (ids && !ids->contains(last.id))) {
+            continue;
+        }
+        PHENIX_ASSIGN_OR_RETURN(Entity entity, state_.reader.Get(end_ref, last.id));
+        if (filter) {
+            PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity.metadata));
+            if (!matches) {
+                continue;
+            }
+        }
+        Row row;
+        row.entity = std::move(entity);
+        row.start = start;
+        row.path = &path;
+        rows_.push_back(std::move(row));
+    }
+    if (paths.truncated && rows_.size() < wanted) {
+        // The rows would be those of an arbitrary subset of the paths: refuse rather than
+        // return a silently wrong answer.
+        return Status::ResourceExhausted(
+            "the pattern has more paths than Options::max_traversal_paths (" +
+            std::to_string(paths_.size()) +
+            "); narrow it (a label, a WHERE on the edge, fewer hops), drop the edge variable "
+            "(one row per reached node instead of per path), or raise the option");
+    }
+    return Status::Ok();
+}
+
+Status ExpandOperator::Walk() {
+    walked_ = true;
+    const BoundSelect& b = state_.bound;
+    const BoundMatch& match = b.match;
+    std::optional<Entity> start;
+    bool no_rows = false;
+    PHENIX_RETURN_IF_ERROR(
+        ReadMatchStart(state_, match.needs_start, match.start_filter, &start, &no_rows));
+    if (no_rows || (spec_.limit && *spec_.limit == 0)) {
+        return Status::Ok();
+    }
+    if (spec_.paths) {
+        return WalkPaths(start);
+    }
+    // The traversal does the filtering, the page and count(*) itself, and reads only the
+    // returned page's records (in one batch, at its snapshot), and only the fields the query
+    // uses: a query of b.id reads no record at all (ids come with the edges).
+    TraversalSpec spec;
+    spec.start_id = match.start_id;
+    spec.min_hops = match.min_hops;
+    spec.max_hops = match.max_hops;
+    spec.direction = match.direction;
+    spec.edges = match.edge_match;
+    // The start is a row when a walk in the hop range returns to it (a self-loop, a cycle), or
+    // min_hops is 0: it is reached like any other entity.
+    spec.include_start = true;
+    spec.end_collection = match.end_collection;
+    spec.filter = b.where.filter_json;
+    spec.filter_ids = b.where.ids;
+    spec.count_only = spec_.count_only;
+    spec.include_metadata = spec_.needs.metadata;
+    spec.include_vector = spec_.needs.vector;
+    if (spec_.limit) {
+        spec.limit = *spec_.limit;
+    }
+    Result<TraversalResponse> traversed = state_.reader.Traverse(b.ref, spec);
+    if (!traversed.ok() && traversed.status().code() == StatusCode::kNotFound && !start) {
+        return Status::Ok();  // the start does not exist: no rows
+    }
+    PHENIX_ASSIGN_OR_RETURN(TraversalResponse reached, std::move(traversed));
+    details_.push_back((spec_.count_only ? std::to_string(reached.count) + " counted, "
+                                         : std::to_string(reached.entities.size()) + " returned" +
+                                               (reached.truncated ? " (more exist), " : ", ")) +
+                       std::to_string(reached.edges_examined) + " edges examined; records read: " +
+                       (spec_.needs.metadata || spec_.needs.vector ? "the page" : "none"));
+    if (spec_.count_only) {
+        Row row;
+        row.values.push_back(QueryValue::Int(static_cast<std::int64_t>(reached.count)));
+        rows_.push_back(std::move(row));
+        return Status::Ok();
+    }
+    const CollectionRef end_ref = state_.ctx.Ref(match.end_collection);
+    rows_.reserve(reached.entities.size());
+    for (std::size_t idx = 0; idx < reached.entities.size(); ++idx) {
+        Row row;
+        row.entity.id = std::move(reached.entities[idx].id);
+        if (spec_.needs.metadata) {
+            row.entity.metadata = std::move(reached.metadata[idx]);
+        }
+        if (spec_.needs.vector) {
+            row.entity.vector = std::move(reached.vectors[idx]);
+        }
+        if (spec_.needs.edges) {
+            PHENIX_ASSIGN_OR_RETURN(Entity entity, state_.reader.Get(end_ref, row.entity.id));
+            row.entity.edges = std::move(entity.edges);
+        }
+        row.start = start;
+        rows_.push_back(std::move(row));
+    }
+    return Status::Ok();
+}
+
+Result<bool> ExpandOperator::NextImpl(RowBatch* batch) {
+    if (!walked_) {
+        PHENIX_RETURN_IF_ERROR(Walk());
+    }
+    while (next_ < rows_.size() && batch->rows.size() < kBatchRows) {
+        batch->rows.push_back(std::move(rows_[next_++]));
+    }
+    return !batch->rows.empty();
+}
+
+}  // namespace phenix::query

@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/api.h"
+
+#include <exception>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <phenix/json.h>
+#include <phenix/phenixql.h>
+
+#include "server/errors.h"
+#include "server/openapi.h"
+
+namespace phenix::server {
+namespace {
+
+using Json = nlohmann::json;
+
+HttpResponse JsonResponse(unsigned status, std::string body) {
+    HttpResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    return response;
+}
+
+std::string Dump(const Json& json) {
+    return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The request's body as JSON: 415 for a content type that is not JSON, 400 for bad JSON.
+// An empty body is `empty_as` when given, else 400.
+std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
+                                      std::optional<Json> empty_as = std::nullopt) {
+    if (!request.content_type.empty()) {
+        std::string_view type = request.content_type;
+        type = type.substr(0, type.find(';'));
+        while (!type.empty() && type.back() == ' ') {
+            type.remove_suffix(1);
+        }
+        const bool is_json = type == "application/json" ||
+                             (type.size() > 5 && type.substr(type.size() - 5) == "+json");
+        if (!is_json) {
+            return ErrorResponse(Status::InvalidArgument("Content-Type must be application/json, "
+                                                         "not '" +
+                                                         request.content_type + "'"),
+                                 415);
+        }
+    }
+    if (request.body.empty() && empty_as.has_value()) {
+        out = *empty_as;
+        return std::nullopt;
+    }
+    try {
+        out = Json::parse(request.body);
+    } catch (const std::exception& error) {
+        return ErrorResponse(
+            Status::InvalidArgument(std::string("the body is not valid JSON: ") + error.what()));
+    }
+    return std::nullopt;
+}
+
+std::optional<HttpResponse> RequireObject(const Json& json, std::string_view what) {
+    if (!json.is_object()) {
+        return ErrorResponse(Status::InvalidArgument(std::string(what) + " must be a JSON object"));
+    }
+    return std::nullopt;
+}
+
+std::optional<HttpResponse> CheckFields(const Json& object,
+                                        std::initializer_list<std::string_view> allowed) {
+    for (const auto& [key, value] : object.items()) {
+        bool known = false;
+        for (std::string_view name : allowed) {
+            known = known || key == name;
+        }
+        if (!known) {
+            std::string names;
+            for (std::string_view name : allowed) {
+                names += (names.empty() ? "" : ", ") + std::string(name);
+            }
+            return ErrorResponse(
+                Status::InvalidArgument("unknown field '" + key + "' (expected: " + names + ")"));
+        }
+    }
+    return std::nullopt;
+}
+
+// A failed engine call that ran under the request's deadline: a Cancelled caused by the
+// deadline is 504, by the client going away 499.
+HttpResponse EngineError(const Status& status, const RequestContext& context,
+                         std::string_view extra_details = {}) {
+    if (status.code() == StatusCode::kCancelled && context.DeadlinePassed()) {
+        return ErrorResponse(
+            Status(StatusCode::kDeadlineExceeded,
+                   "the request deadline (Phenix-Timeout-Ms) passed: " + status.message()),
+            0, extra_details);
+    }
+    return ErrorResponse(status, 0, extra_details);
+}
+
+HttpResponse DeadlineResponse() {
+    return ErrorResponse(Status(StatusCode::kDeadlineExceeded,
+                                "the request deadline (Phenix-Timeout-Ms) passed before it ran"));
+}
+
+// The database for a /v1 route, or a 503 until it is open. (While draining, requests already
+// accepted still run: the listener, not the handlers, stops new work.)
+Database* OpenDatabase(ApiState& state, std::optional<HttpResponse>& error) {
+    Database* db = state.db.load();
+    if (db == nullptr) {
+        error = ErrorResponse(Status::Unavailable("the database is still opening; retry shortly"));
+    }
+    return db;
+}
+
+// ---------------------------------------------------------------- sessions
+
+// The session a request runs in: its interactive transaction's (Phenix-Transaction), or a
+// fresh one for this request alone.
+struct RequestSession {
+    std::optional<TransactionRegistry::Lease> lease;
+    std::unique_ptr<QuerySession> own;
+    QuerySession* session = nullptr;
+};
+
+std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const HttpRequest& request,
+                                        RequestContext& context, RequestSession& out) {
+    if (!request.transaction.empty()) {
+        auto lease = state.transactions->Acquire(request.transaction);
+        if (!lease.ok()) {
+            // A transaction busy with another request is a conflict of this request (409).
+            return ErrorResponse(
+                lease.status(), lease.status().code() == StatusCode::kFailedPrecondition ? 409 : 0);
+        }
+        out.lease.emplace(std::move(*lease));
+        out.session = &out.lease->session();
+    } else {
+        out.own = std::make_unique<QuerySession>(db);
+        out.own->set_copy_directory(state.copy_directory);
+        out.session = out.own.get();
+    }
+    out.session->set_interrupt(context.Interrupt());
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------- query results
+
+std::string ResultJson(const QueryResult& result) {
+    std::string out = "{\"columns\":[";
+    for (std::size_t col = 0; col < result.columns.size(); ++col) {
+        out += (col == 0 ? "" : ",") + JsonQuote(result.columns[col]);
+    }
+    out += "],\"rows\":[";
+    for (std::size_t row_idx = 0; row_idx < result.rows.size(); ++row_idx) {
+        out += row_idx == 0 ? "[" : ",[";
+        const std::vector<QueryValue>& row = result.rows[row_idx];
+        for (std::size_t col = 0; col < row.size(); ++col) {
+            out += (col == 0 ? "" : ",") + row[col].ToJson();
+        }
+        out += "]";
+    }
+    out += "]";
+    if (!result.has_rows) {
+        out += ",\"message\":" + JsonQuote(result.message) +
+               ",\"affected\":" + std::to_string(result.affected);
+    }
+    return out + "}";
+}
+
+HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestContext& context) {
+    std::optional<HttpResponse> error;
+    Json body;
+    if ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body")) ||
+        (error = CheckFields(body, {"query", "params"}))) {
+        return *error;
+    }
+    auto query = body.find("query");
+    if (query == body.end() || !query->is_string()) {
+        return ErrorResponse(Status::InvalidArgument("\"query\" (a string) is required"));
+    }
+    QueryParams params;
+    if (auto given = body.find("params"); given != body.end()) {
+        if (given->is_object()) {
+            for (const auto& [key, value] : given->items()) {
+                auto parsed = QueryValue::FromJson(Dump(value));
+                if (!parsed.ok()) {
+                    return ErrorResponse(parsed.status().WithContext("params." + key));
+                }
+                params[key] = std::move(*parsed);
+            }
+        } else if (given->is_array()) {
+            for (std::size_t idx = 0; idx < given->size(); ++idx) {
+                auto parsed = QueryValue::FromJson(Dump((*given)[idx]));
+                if (!parsed.ok()) {
+                    return ErrorResponse(parsed.status());
+                }
+                params[std::to_string(idx + 1)] = std::move(*parsed);
+            }
+        } else if (!given->is_null()) {
+            return ErrorResponse(Status::InvalidArgument(
+                "\"params\" must be an object ({\"name\": value}) or an array ($1, $2, ...)"));
+        }
+    }
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    const std::vector<std::string> statements =
+        QuerySession::SplitStatements(query->get<std::string>());
+    if (statements.empty()) {
+        return ErrorResponse(Status::InvalidArgument("\"query\" holds no statement"));
+    }
+    RequestSession request_session;
+    if ((error = OpenSession(state, *db, request, context, request_session))) {
+        return *error;
+    }
+    QuerySession& session = *request_session.session;
+    std::vector<std::string> results;
+    for (std::size_t stmt_idx = 0; stmt_idx < statements.size(); ++stmt_idx) {
+        const std::string details =
+            statements.size() > 1 ? "\"statement\":" + std::to_string(stmt_idx) : "";
+        if (context.DeadlinePassed()) {
+            return DeadlineResponse();
+        }
+        auto result = session.Execute(statements[stmt_idx], params);
+        if (!result.ok()) {
+            return EngineError(result.status(), context, details);
+        }
+        results.push_back(ResultJson(*result));
+    }
+    // Without Phenix-Transaction the session's destructor rolls back a transaction the script
+    // left open; with it, the transaction stays open for the next request.
+    if (results.size() == 1) {
+        return JsonResponse(200, std::move(results.front()));
+    }
+    std::string out = "{\"results\":[";
+    for (std::size_t idx = 0; idx < results.size(); ++idx) {
+        out += (idx == 0 ? "" : ",") + results[idx];
+    }
+    return JsonResponse(200, out + "]}");
+}
+
+// ---------------------------------------------------------------- collections
+
+Json CollectionJson(const CollectionInfo& info) {
+    Json out = Json::object();
+    out["name"] = info.spec.ref.name;
+    out["dimension"] = info.spec.dimension.has_value() ? Json(*info.spec.dimension) : Json(nullptr);
+    out["metric"] = std::string(MetricName(info.spec.metric));
+    Json settings = Json::parse(info.spec.settings, nullptr, /*allow_exceptions=*/false);
+    out["settings"] = settings.is_discarded() ? Json::object() : settings;
+    out["entities"] = info.num_entities;
+    out["created_at_ms"] = info.created_at_ms;
+    return out;
+}
+
+HttpResponse HandlePutCollection(ApiState& state, const HttpRequest& request,
+                                 const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Json body;
+    if ((error = ParseBody(request, body, Json::object())) ||
+        (error = RequireObject(body, "the body")) ||
+        (error = CheckFields(body, {"dimension", "metric", "hnsw"}))) {
+        return *error;
+    }
+    CollectionSpec spec;
+    spec.ref = CollectionRef(params.at("name"));
+    if (auto dimension = body.find("dimension"); dimension != body.end() && !dimension->is_null()) {
+        if (!dimension->is_number_unsigned() || dimension->get<std::uint64_t>() == 0 ||
+            dimension->get<std::uint64_t>() > 0xFFFFFFFFu) {
+            return ErrorResponse(
+                Status::InvalidArgument("\"dimension\" must be a positive integer or null"));
+        }
+        spec.dimension = dimension->get<std::uint32_t>();
+    }
+    if (auto metric = body.find("metric"); metric != body.end()) {
+        if (!metric->is_string()) {
+            return ErrorResponse(
+                Status::InvalidArgument("\"metric\" must be \"l2\", \"cosine\" or \"ip\""));
+        }
+        auto parsed = ParseMetric(metric->get<std::string>());
+        if (!parsed.ok()) {
+            return ErrorResponse(parsed.status());
+        }
+        spec.metric = *parsed;
+    }
+    Json settings = Json::object();
+    if (auto hnsw = body.find("hnsw"); hnsw != body.end()) {
+        settings["hnsw"] = *hnsw;
+    }
+    spec.settings = Dump(settings);
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    Status created = db->CreateCollection(spec);
+    if (created.ok() || created.IsAlreadyExists()) {
+        auto info = db->GetCollection(spec.ref);
+        if (!info.ok()) {
+            return ErrorResponse(info.status());
+        }
+        if (created.ok()) {
+            return JsonResponse(201, Dump(CollectionJson(*info)));
+        }
+        // Identical settings: 200 (PUT is idempotent); different: 409.
+        Json existing_settings = Json::parse(info->spec.settings, nullptr, false);
+        const bool identical =
+            info->spec.dimension == spec.dimension && info->spec.metric == spec.metric &&
+            (existing_settings == settings || (settings.empty() && existing_settings.is_object() &&
+                                               !existing_settings.contains("hnsw")));
+        if (identical) {
+            return JsonResponse(200, Dump(CollectionJson(*info)));
+        }
+        return ErrorResponse(
+            Status::AlreadyExists("collection '" + spec.ref.name +
+                                  "' exists with different settings (dimension, metric or hnsw)"),
+            409, "\"existing\":" + Dump(CollectionJson(*info)));
+    }
+    return ErrorResponse(created);
+}
+
+HttpResponse HandleGetCollection(ApiState& state, const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    const CollectionRef ref(params.at("name"));
+    auto info = db->GetCollection(ref);
+    if (!info.ok()) {
+        return ErrorResponse(info.status());
+    }
+    Json out = CollectionJson(*info);
+    if (info->spec.dimension.has_value()) {
+        auto index = db->GetVectorIndexInfo(ref);
+        if (index.ok()) {
+            Json vector_index = {{"nodes", index->nodes},
+                                 {"live_nodes", index->live_nodes},
+                                 {"tail_length", index->unindexed_rows},
+                                 {"indexed_timestamp", index->indexed_timestamp},
+                                 {"checkpoint_timestamp", index->checkpoint_timestamp},
+                                 {"m", index->m},
+                                 {"ef_construction", index->ef_construction},
+                                 {"ef_search", index->ef_search}};
+            if (!index->indexing_error.empty()) {
+                vector_index["indexing_error"] = index->indexing_error;
+            }
+            out["vector_index"] = std::move(vector_index);
+        }
+    }
+    auto indexes = db->ListIndexes(ref);
+    if (indexes.ok()) {
+        Json list = Json::array();
+        for (const MetadataIndexInfo& index : *indexes) {
+            list.push_back({{"path", index.path},
+                            {"state", index.state == IndexState::kBuilding ? "building" : "ready"},
+                            {"entries", index.entries},
+                            {"distinct_values", index.distinct_values}});
+        }
+        out["indexes"] = std::move(list);
+    }
+    return JsonResponse(200, Dump(out));
+}
+
+HttpResponse HandleListCollections(ApiState& state) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    auto list = db->ListCollections();
+    if (!list.ok()) {
+        return ErrorResponse(list.status());
+    }
+    Json collections = Json::array();
+    for (const CollectionInfo& info : *list) {
+        collections.push_back(CollectionJson(info));
+    }
+    return JsonResponse(200, Dump(Json{{"collections", std::move(collections)}}));
+}
+
+HttpResponse HandleDeleteCollection(ApiState& state, const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    Status dropped = db->DropCollection(CollectionRef(params.at("name")));
+    if (!dropped.ok()) {
+        return ErrorResponse(dropped);
+    }
+    return JsonResponse(200, Dump(Json{{"dropped", params.at("name")}}));
+}
+
+// ---------------------------------------------------------------- metadata indexes
+
+// PUT is idempotent: 201 when this call built the index, 200 when it existed. The build is
+// online (writes continue) and the call returns when the index is ready.
+HttpResponse HandlePutIndex(ApiState& state, const PathParams& params, RequestContext& context) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    if (context.DeadlinePassed()) {
+        return DeadlineResponse();
+    }
+    const CollectionRef ref(params.at("name"));
+    Status created = db->CreateIndex(ref, params.at("path"));
+    if (!created.ok() && !created.IsAlreadyExists()) {
+        return ErrorResponse(created);
+    }
+    return JsonResponse(created.ok() ? 201 : 200,
+                        Dump(Json{{"collection", ref.name}, {"path", params.at("path")}}));
+}
+
+HttpResponse HandleDeleteIndex(ApiState& state, const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    Status dropped = db->DropIndex(CollectionRef(params.at("name")), params.at("path"));
+    if (!dropped.ok()) {
+        return ErrorResponse(dropped);
+    }
+    return JsonResponse(200, Dump(Json{{"dropped", params.at("path")}}));
+}
+
+// ---------------------------------------------------------------- entities
+
+// The API's entity shape names an edge's target collection "target_collection"; the shared
+// entity JSON (phenix/json.h) calls it "collection". Accept both on input, answer with the
+// API's name.
+HttpResponse HandleUpsertEntities(ApiState& state, const HttpRequest& request,
+                                  const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Json body;
+    if ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body")) ||
+        (error = CheckFields(body, {"entities"}))) {
+        return *error;
+    }
+    auto entities = body.find("entities");
+    if (entities == body.end() || !entities->is_array()) {
+        return ErrorResponse(Status::InvalidArgument("\"entities\" (an array) is required"));
+    }
+    const CollectionRef ref(params.at("name"));
+    WriteBatch batch;
+    for (std::size_t idx = 0; idx < entities->size(); ++idx) {
+        Json entity = (*entities)[idx];
+        const std::string where = "\"index\":" + std::to_string(idx);
+        if (entity.is_object()) {
+            if (auto edges = entity.find("edges"); edges != entity.end() && edges->is_array()) {
+                for (Json& edge : *edges) {
+                    if (edge.is_object() && edge.contains("target_collection")) {
+                        if (edge.contains("collection")) {
+                            return ErrorResponse(
+                                Status::InvalidArgument("entities[" + std::to_string(idx) +
+                                                        "]: an edge names both "
+                                                        "target_collection and collection"),
+                                422, where);
+                        }
+                        edge["collection"] = edge["target_collection"];
+                        edge.erase("target_collection");
+                    }
+                }
+            }
+        }
+        auto parsed = EntityFromJson(Dump(entity));
+        if (!parsed.ok()) {
+            return ErrorResponse(
+                parsed.status().WithContext("entities[" + std::to_string(idx) + "]"), 422, where);
+        }
+        batch.Upsert(ref, std::move(*parsed));
+    }
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    if (!batch.empty()) {
+        Status written = db->Write(batch);
+        if (!written.ok()) {
+            // Valid JSON that the engine refuses (dimension, NaN, limits) is an invalid entity.
+            return ErrorResponse(written, written.IsInvalidArgument() ? 422 : 0);
+        }
+    } else if (auto info = db->GetCollection(ref); !info.ok()) {
+        return ErrorResponse(info.status());
+    }
+    return JsonResponse(
+        200, Dump(Json{{"upserted", batch.size()}, {"timestamp", db->CurrentTimestamp()}}));
+}
+
+Result<Json> EntityResponseJson(const Entity& entity, bool include_vector) {
+    Json out = Json::parse(EntityToJson(entity), nullptr, false);
+    if (out.is_discarded()) {
+        return Status::Internal("entity JSON did not parse back");
+    }
+    if (!include_vector) {
+        out.erase("vector");
+    }
+    if (auto edges = out.find("edges"); edges != out.end() && edges->is_array()) {
+        for (Json& edge : *edges) {
+            if (edge.contains("collection")) {
+                edge["target_collection"] = edge["collection"];
+                edge.erase("collection");
+            }
+        }
+    }
+    return out;
+}
+
+HttpResponse HandleGetEntity(ApiState& state, const HttpRequest& request,
+                             const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    bool include_vector = false;
+    if (auto include = request.query.find("include"); include != request.query.end()) {
+        if (include->second != "vector") {
+            return ErrorResponse(Status::InvalidArgument("?include= takes only 'vector'"));
+        }
+        include_vector = true;
+    }
+    auto entity = db->Get(CollectionRef(params.at("name")), params.at("id"));
+    if (!entity.ok()) {
+        return ErrorResponse(entity.status());
+    }
+    auto json = EntityResponseJson(*entity, include_vector);
+    if (!json.ok()) {
+        return ErrorResponse(json.status());
+    }
+    return JsonResponse(200, Dump(*json));
+}
+
+HttpResponse HandleDeleteEntity(ApiState& state, const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    Status deleted = db->Delete(CollectionRef(params.at("name")), params.at("id"));
+    if (!deleted.ok()) {
+        return ErrorResponse(deleted);
+    }
+    return JsonResponse(200, Dump(Json{{"deleted", params.at("id")}}));
+}
+
+HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
+                               const PathParams& params) {
+    std::optional<HttpResponse> error;
+    Json body;
+    if ((error = ParseBody(request, body))) {
+        return *error;
+    }
+    if (!body.is_object()) {
+        return ErrorResponse(
+            Status::InvalidArgument("the merge patch must be a JSON object (metadata is one)"),
+            422);
+    }
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    const CollectionRef ref(params.at("name"));
+    Status patched = db->PatchMetadata(ref, params.at("id"), Dump(body));
+    if (!patched.ok()) {
+        return ErrorResponse(patched, patched.IsInvalidArgument() ? 422 : 0);
+    }
+    auto entity = db->Get(ref, params.at("id"));
+    if (!entity.ok()) {
+        return ErrorResponse(entity.status());
+    }
+    auto json = EntityResponseJson(*entity, /*include_vector=*/false);
+    if (!json.ok()) {
+        return ErrorResponse(json.status());
+    }
+    return JsonResponse(200, Dump(*json));
+}
+
+// ---------------------------------------------------------------- search
+
+HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const PathParams& params,
+                          RequestContext& context) {
+    std::optional<HttpResponse> error;
+    Json body;
+    if ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body"))) {
+        return *error;
+    }
+    const std::string& name = params.at("name");
+    if (auto collection = body.find("collection"); collection != body.end()) {
+        if (!collection->is_string() || collection->get<std::string>() != name) {
+            return ErrorResponse(Status::InvalidArgument(
+                "\"collection\" in the body must match the path's collection '" + name + "'"));
+        }
+    }
+    if (auto explain = body.find("explain"); explain != body.end()) {
+        if (explain->is_boolean() && !explain->get<bool>()) {
+            body.erase("explain");
+        } else {
+            return ErrorResponse(Status::Unimplemented(
+                "\"explain\" is not built yet in the REST search; run EXPLAIN SELECT ... "
+                "through POST /v1/query"));
+        }
+    }
+    body["collection"] = name;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    if (context.DeadlinePassed()) {
+        return DeadlineResponse();
+    }
+    RequestSession request_session;
+    if ((error = OpenSession(state, *db, request, context, request_session))) {
+        return *error;
+    }
+    auto result = request_session.session->ExecuteJson(Dump(body));
+    if (!result.ok()) {
+        return EngineError(result.status(), context);
+    }
+    std::string out = "{\"results\":[";
+    for (std::size_t row_idx = 0; row_idx < result->rows.size(); ++row_idx) {
+        const std::vector<QueryValue>& row = result->rows[row_idx];
+        out += row_idx == 0 ? "{" : ",{";
+        for (std::size_t col = 0; col < result->columns.size() && col < row.size(); ++col) {
+            out +=
+                (col == 0 ? "" : ",") + JsonQuote(result->columns[col]) + ":" + row[col].ToJson();
+        }
+        out += "}";
+    }
+    return JsonResponse(200, out + "]}");
+}
+
+// ---------------------------------------------------------------- transactions
+
+HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request) {
+    std::optional<HttpResponse> error;
+    Json body;
+    if ((error = ParseBody(request, body, Json::object())) ||
+        (error = RequireObject(body, "the body")) ||
+        (error = CheckFields(body, {"read_only", "as_of"}))) {
+        return *error;
+    }
+    TransactionOptions options;
+    if (auto read_only = body.find("read_only"); read_only != body.end()) {
+        if (!read_only->is_boolean()) {
+            return ErrorResponse(Status::InvalidArgument("\"read_only\" must be true or false"));
+        }
+        options.read_only = read_only->get<bool>();
+    }
+    if (auto as_of = body.find("as_of"); as_of != body.end() && !as_of->is_null()) {
+        if (!as_of->is_number_unsigned()) {
+            return ErrorResponse(Status::InvalidArgument(
+                "\"as_of\" must be a commit timestamp (a non-negative integer)"));
+        }
+        options.as_of = as_of->get<std::uint64_t>();
+    }
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    auto id = state.transactions->Begin(*db, options, state.copy_directory);
+    if (!id.ok()) {
+        return ErrorResponse(id.status());
+    }
+    return JsonResponse(201, Dump(Json{{"id", *id}}));
+}
+
+HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) {
+    auto timestamp = state.transactions->Commit(params.at("id"));
+    if (timestamp.ok()) {
+        state.metrics->RecordTransaction("committed");
+    } else if (timestamp.status().code() == StatusCode::kAborted) {
+        state.metrics->RecordTransaction("aborted");
+    }
+    if (!timestamp.ok()) {
+        return ErrorResponse(
+            timestamp.status(),
+            timestamp.status().code() == StatusCode::kFailedPrecondition ? 409 : 0);
+    }
+    return JsonResponse(200, Dump(Json{{"timestamp", *timestamp}}));
+}
+
+HttpResponse HandleRollbackTransaction(ApiState& state, const PathParams& params) {
+    Status rolled_back = state.transactions->Rollback(params.at("id"));
+    if (rolled_back.ok()) {
+        state.metrics->RecordTransaction("rolled_back");
+    }
+    if (!rolled_back.ok()) {
+        return ErrorResponse(rolled_back,
+                             rolled_back.code() == StatusCode::kFailedPrecondition ? 409 : 0);
+    }
+    return JsonResponse(200, Dump(Json{{"rolled_back", params.at("id")}}));
+}
+
+}  // namespace
+
+void RegisterRoutes(Router& router, ApiState& state) {
+    // The document is built from the finished route table (at the end of this function).
+    auto openapi = std::make_shared<Result<std::string>>();
+    router.Add(
+        "GET", "/openapi.json",
+        [openapi](const HttpRequest&, const PathParams&, RequestContext&) {
+            if (!openapi->ok()) {
+                return ErrorResponse(openapi->status());
+            }
+            return JsonResponse(200, **openapi);
+        },
+        RouteOptions{.inline_handler = true});
+    ApiState* api = &state;
+    router.Add(
+        "GET", "/health",
+        [](const HttpRequest&, const PathParams&, RequestContext&) {
+            return JsonResponse(200, R"({"status":"ok"})");
+        },
+        RouteOptions{.inline_handler = true});
+    router.Add(
+        "GET", "/ready",
+        [api](const HttpRequest&, const PathParams&, RequestContext&) {
+            switch (api->state.load()) {
+                case ServingState::kReady:
+                    return JsonResponse(200, R"({"status":"ready"})");
+                case ServingState::kStarting:
+                    return ErrorResponse(Status::Unavailable("starting: opening the database"));
+                case ServingState::kDraining:
+                    return ErrorResponse(Status::Unavailable("draining: shutting down"));
+            }
+            return ErrorResponse(Status::Internal("unknown serving state"));
+        },
+        RouteOptions{.inline_handler = true});
+    router.Add(
+        "POST", "/v1/query",
+        [api](const HttpRequest& request, const PathParams&, RequestContext& context) {
+            return HandleQuery(*api, request, context);
+        },
+        RouteOptions{.accepts_transaction = true});
+    router.Add("GET", "/metrics", [api](const HttpRequest&, const PathParams&, RequestContext&) {
+        HttpResponse response;
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        response.body = api->metrics->Render(api->db.load());
+        return response;
+    });
+    router.Add("POST", "/v1/transactions",
+               [api](const HttpRequest& request, const PathParams&, RequestContext&) {
+                   return HandleBeginTransaction(*api, request);
+               });
+    router.Add("POST", "/v1/transactions/{id}/commit",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleCommitTransaction(*api, params);
+               });
+    router.Add("POST", "/v1/transactions/{id}/rollback",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleRollbackTransaction(*api, params);
+               });
+    router.Add("GET", "/v1/collections",
+               [api](const HttpRequest&, const PathParams&, RequestContext&) {
+                   return HandleListCollections(*api);
+               });
+    router.Add("PUT", "/v1/collections/{name}",
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandlePutCollection(*api, request, params);
+               });
+    router.Add("GET", "/v1/collections/{name}",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleGetCollection(*api, params);
+               });
+    router.Add("DELETE", "/v1/collections/{name}",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleDeleteCollection(*api, params);
+               });
+    router.Add("PUT", "/v1/collections/{name}/indexes/{path}",
+               [api](const HttpRequest&, const PathParams& params, RequestContext& context) {
+                   return HandlePutIndex(*api, params, context);
+               });
+    router.Add("DELETE", "/v1/collections/{name}/indexes/{path}",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleDeleteIndex(*api, params);
+               });
+    router.Add("POST", "/v1/collections/{name}/entities",
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandleUpsertEntities(*api, request, params);
+               });
+    router.Add("GET", "/v1/collections/{name}/entities/{id}",
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandleGetEntity(*api, request, params);
+               });
+    router.Add("DELETE", "/v1/collections/{name}/entities/{id}",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleDeleteEntity(*api, params);
+               });
+    router.Add("PATCH", "/v1/collections/{name}/entities/{id}",
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandlePatchEntity(*api, request, params);
+               });
+    router.Add(
+        "POST", "/v1/collections/{name}/search",
+        [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {
+            return HandleSearch(*api, request, params, context);
+        },
+        RouteOptions{.accepts_transaction = true});
+    *openapi = OpenApiDocument(router);
+}
+
+}  // namespace phenix::server

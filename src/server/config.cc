@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <exception>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+namespace phenix::server {
+namespace {
+
+template <typename T>
+Status ParseUnsigned(std::string_view text, T min_value, T& out) {
+    std::uint64_t value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty() || value < min_value ||
+        value > std::numeric_limits<T>::max()) {
+        return Status::InvalidArgument("expected an integer from " + std::to_string(min_value) +
+                                       " to " + std::to_string(std::numeric_limits<T>::max()) +
+                                       ", not '" + std::string(text) + "'");
+    }
+    out = static_cast<T>(value);
+    return Status::Ok();
+}
+
+OptionSpec Uint32(std::string_view name, std::string_view value_name, std::string_view help,
+                  std::uint32_t ServerConfig::*field, std::uint32_t min_value) {
+    return {name, value_name, help,
+            [field, min_value](ServerConfig& c, std::string_view v) {
+                return ParseUnsigned(v, min_value, c.*field);
+            },
+            [field](const ServerConfig& c) { return std::to_string(c.*field); }};
+}
+
+OptionSpec String(std::string_view name, std::string_view value_name, std::string_view help,
+                  std::string ServerConfig::*field,
+                  std::function<Status(std::string_view)> check = nullptr) {
+    return {name,
+            value_name,
+            help,
+            [field, check](ServerConfig& c, std::string_view v) {
+                if (check) {
+                    PHENIX_RETURN_IF_ERROR(check(v));
+                }
+                c.*field = std::string(v);
+                return Status::Ok();
+            },
+            [field](const ServerConfig& c) { return c.*field; },
+            /*quoted=*/true};
+}
+
+std::string TomlQuote(std::string_view text) {
+    std::string out = "\"";
+    for (char ch : text) {
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (static_cast<unsigned char>(ch) < 0x20) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += kHex[(static_cast<unsigned char>(ch) >> 4) & 0xF];
+            out += kHex[static_cast<unsigned char>(ch) & 0xF];
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
+// Reads the TOML file into name -> value text, checking every key against the table.
+Result<std::map<std::string, std::string>> ReadConfigFile(const std::string& path) {
+    std::map<std::string, std::string> values;
+    toml::table table;
+    try {
+        table = toml::parse_file(path);
+    } catch (const toml::parse_error& error) {
+        const auto& where = error.source().begin;
+        return Status::InvalidArgument("config file " + path + ":" + std::to_string(where.line) +
+                                       ":" + std::to_string(where.column) + ": " +
+                                       std::string(error.description()));
+    } catch (const std::exception& error) {
+        return Status::InvalidArgument("config file " + path + ": " + error.what());
+    }
+    for (const auto& [key, node] : table) {
+        const std::string name(key.str());
+        const auto& options = OptionTable();
+        const bool known = std::any_of(options.begin(), options.end(),
+                                       [&](const OptionSpec& o) { return o.name == name; });
+        if (!known) {
+            return Status::InvalidArgument("config file " + path + ": unknown key '" + name +
+                                           "' (phenixd --help lists the options)");
+        }
+        if (const auto* text = node.as_string()) {
+            values[name] = text->get();
+        } else if (const auto* integer = node.as_integer()) {
+            values[name] = std::to_string(integer->get());
+        } else if (const auto* boolean = node.as_boolean()) {
+            values[name] = boolean->get() ? "true" : "false";
+        } else {
+            return Status::InvalidArgument("config file " + path + ": '" + name +
+                                           "' must be a string, an integer or a boolean");
+        }
+    }
+    return values;
+}
+
+Status CheckLevel(std::string_view level) {
+    if (level == "debug" || level == "info" || level == "warn" || level == "error") {
+        return Status::Ok();
+    }
+    return Status::InvalidArgument("expected debug, info, warn or error, not '" +
+                                   std::string(level) + "'");
+}
+
+Status CheckAddress(std::string_view address) {
+    return ParseHostPort(address).status();
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& OptionTable() {
+    static const std::vector<OptionSpec> options = [] {
+        std::vector<OptionSpec> table;
+        table.push_back(
+            String("data", "DIR", "data directory (created if missing)", &ServerConfig::data_dir));
+        table.push_back(String("http", "HOST:PORT", "HTTP listen address; port 0 picks a free port",
+                               &ServerConfig::http_address, CheckAddress));
+        table.push_back(
+            Uint32("io_threads", "N", "threads running network I/O", &ServerConfig::io_threads, 1));
+        table.push_back(Uint32("workers", "N", "threads running engine calls (queries, writes)",
+                               &ServerConfig::workers, 1));
+        table.push_back(Uint32("queue_capacity", "N",
+                               "requests that may wait for a worker; beyond it: 503",
+                               &ServerConfig::queue_capacity, 1));
+        table.push_back(Uint32("max_connections", "N",
+                               "open connections; beyond it new ones are closed at once",
+                               &ServerConfig::max_connections, 1));
+        table.push_back({"max_body_bytes", "BYTES", "largest request body; beyond it: 413",
+                         [](ServerConfig& c, std::string_view v) {
+                             return ParseUnsigned<std::uint64_t>(v, 1, c.max_body_bytes);
+                         },
+                         [](const ServerConfig& c) { return std::to_string(c.max_body_bytes); }});
+        table.push_back(Uint32("rate_limit_per_second", "N",
+                               "requests per second per client address (token bucket); beyond "
+                               "it: 429; 0: no limit",
+                               &ServerConfig::rate_limit_per_second, 0));
+        table.push_back(Uint32("rate_limit_burst", "N",
+                               "requests a client may send at once before the rate applies",
+                               &ServerConfig::rate_limit_burst, 1));
+        table.push_back(Uint32("header_timeout_ms", "MS",
+                               "time to receive a request's headers before the connection closes",
+                               &ServerConfig::header_timeout_ms, 1));
+        table.push_back(Uint32("body_timeout_ms", "MS",
+                               "time to receive a request's body before the connection closes",
+                               &ServerConfig::body_timeout_ms, 1));
+        table.push_back(Uint32("idle_timeout_ms", "MS",
+                               "how long an idle keep-alive connection stays open",
+                               &ServerConfig::idle_timeout_ms, 1));
+        table.push_back(Uint32("default_timeout_ms", "MS",
+                               "request deadline when Phenix-Timeout-Ms is absent; 0: none",
+                               &ServerConfig::default_timeout_ms, 0));
+        table.push_back(Uint32("shutdown_timeout_ms", "MS",
+                               "on SIGTERM/SIGINT, how long in-flight requests may finish",
+                               &ServerConfig::shutdown_timeout_ms, 0));
+        table.push_back(Uint32("transaction_idle_timeout_ms", "MS",
+                               "an interactive transaction idle this long is rolled back",
+                               &ServerConfig::transaction_idle_timeout_ms, 1));
+        table.push_back(String("copy_directory", "DIR",
+                               "where COPY reads and writes files; empty: DATA/copy",
+                               &ServerConfig::copy_directory));
+        table.push_back(String("log_level", "LEVEL", "debug, info, warn or error",
+                               &ServerConfig::log_level, CheckLevel));
+        table.push_back(
+            {"access_log", "BOOL", "one JSON log line per request",
+             [](ServerConfig& c, std::string_view v) {
+                 if (v == "true" || v == "1") {
+                     c.access_log = true;
+                 } else if (v == "false" || v == "0") {
+                     c.access_log = false;
+                 } else {
+                     return Status::InvalidArgument("expected true or false, not '" +
+                                                    std::string(v) + "'");
+                 }
+                 return Status::Ok();
+             },
+             [](const ServerConfig& c) { return std::string(c.access_log ? "true" : "false"); }});
+        return table;
+    }();
+    return options;
+}
+
+std::string FlagName(std::string_view name) {
+    std::string flag = "--" + std::string(name);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return flag;
+}
+
+std::string EnvName(std::string_view name) {
+    std::string env = "PHENIX_" + std::string(name);
+    std::transform(env.begin(), env.end(), env.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    return env;
+}
+
+std::string ConfigToToml(const ServerConfig& config) {
+    std::string out = "# phenixd effective configuration\n";
+    for (const OptionSpec& option : OptionTable()) {
+        const std::string value = option.get(config);
+        out += std::string(option.name) + " = " + (option.quoted ? TomlQuote(value) : value) + "\n";
+    }
+    return out;
+}
+
+Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetEnvFn& get_env) {
+    const std::vector<OptionSpec>& options = OptionTable();
+    CLI::App app{"phenixd: the Phenix DB server (REST/JSON over HTTP)", "phenixd"};
+    app.get_formatter()->column_width(34);
+    std::map<std::string, std::string> flag_values;  // option name -> value given as a flag
+    std::vector<std::string> flag_storage(options.size());
+    std::vector<CLI::Option*> flag_options(options.size());
+    for (std::size_t option_idx = 0; option_idx < options.size(); ++option_idx) {
+        const OptionSpec& option = options[option_idx];
+        ServerConfig defaults;
+        std::string help = std::string(option.help) + " [env " + EnvName(option.name) +
+                           ", default " + option.get(defaults) + "]";
+        flag_options[option_idx] =
+            app.add_option(FlagName(option.name), flag_storage[option_idx], help)
+                ->type_name(std::string(option.value_name));
+    }
+    std::string config_path;
+    CLI::Option* config_flag =
+        app.add_option("--config", config_path, "TOML config file [env PHENIX_CONFIG]")
+            ->type_name("FILE");
+    bool print_config = false;
+    app.add_flag("--print-config", print_config, "print the effective configuration and exit");
+
+    LoadedConfig loaded;
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());
+        app.parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+        loaded.action = ConfigAction::kHelp;
+        loaded.text = app.help();
+        return loaded;
+    } catch (const CLI::ParseError& error) {
+        return Status::InvalidArgument(std::string(error.what()) + " (phenixd --help)");
+    } catch (const std::exception& error) {
+        return Status::InvalidArgument(error.what());
+    }
+
+    // File, then environment, then flags: each later source overrides the earlier.
+    if (config_flag->count() == 0) {
+        if (auto env_path = get_env("PHENIX_CONFIG")) {
+            config_path = *env_path;
+        }
+    }
+    if (!config_path.empty()) {
+        auto file_values = ReadConfigFile(config_path);
+        if (!file_values.ok()) {
+            return file_values.status();
+        }
+        for (const OptionSpec& option : options) {
+            auto it = file_values->find(std::string(option.name));
+            if (it != file_values->end()) {
+                Status s = option.set(loaded.config, it->second);
+                if (!s.ok()) {
+                    return Status::InvalidArgument("config file " + config_path + ": " +
+                                                   std::string(option.name) + ": " + s.message());
+                }
+            }
+        }
+    }
+    for (const OptionSpec& option : options) {
+        const std::string env = EnvName(option.name);
+        if (auto value = get_env(env)) {
+            Status s = option.set(loaded.config, *value);
+            if (!s.ok()) {
+                return Status::InvalidArgument(env + ": " + s.message());
+            }
+        }
+    }
+    for (std::size_t option_idx = 0; option_idx < options.size(); ++option_idx) {
+        if (flag_options[option_idx]->count() > 0) {
+            Status s = options[option_idx].set(loaded.config, flag_storage[option_idx]);
+            if (!s.ok()) {
+                return Status::InvalidArgument(FlagName(options[option_idx].name) + ": " +
+                                               s.message());
+            }
+        }
+    }
+    if (print_config) {
+        loaded.action = ConfigAction::kPrintConfig;
+        loaded.text = ConfigToToml(loaded.config);
+    }
+    return loaded;
+}
+
+Result<HostPort> ParseHostPort(std::string_view address) {
+    const auto bad = [&](std::string_view why) {
+        return Status::InvalidArgument("address '" + std::string(address) + "' is not HOST:PORT (" +
+                                       std::string(why) + ")");
+    };
+    HostPort out;
+    std::string_view port_text;
+    if (!address.empty() && address.front() == '[') {
+        const std::size_t close = address.find(']');
+        if (close == std::string_view::npos || close + 1 >= address.size() ||
+            address[close + 1] != ':') {
+            return bad("an IPv6 host is written [::1]:PORT");
+        }
+        out.host = std::string(address.substr(1, close - 1));
+        port_text = address.substr(close + 2);
+    } else {
+        const std::size_t colon = address.rfind(':');
+        if (colon == std::string_view::npos) {
+            return bad("no port");
+        }
+        out.host = std::string(address.substr(0, colon));
+        port_text = address.substr(colon + 1);
+    }
+    if (out.host.empty()) {
+        return bad("no host");
+    }
+    std::uint16_t port = 0;
+    Status s = ParseUnsigned<std::uint16_t>(port_text, 0, port);
+    if (!s.ok()) {
+        return bad("port: " + s.message());
+    }
+    out.port = port;
+    return out;
+}
+
+}  // namespace phenix::server

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The configuration of phenixd: one option table from which the flags, the PHENIX_* environment
+// variables, the TOML config file keys, `--help` and `--print-config` are all derived.
+// Precedence: flags > environment > file > built-in default.
+//
+// Thread safety: pure functions over values.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <phenix/result.h>
+#include <phenix/status.h>
+
+namespace phenix::server {
+
+struct ServerConfig {
+    std::string data_dir = "./phenix-data";
+    std::string http_address = "127.0.0.1:8080";  ///< HOST:PORT; port 0 picks a free port
+    std::uint32_t io_threads = 2;                 ///< threads running the network event loop
+    std::uint32_t workers = 4;                    ///< threads running engine calls
+    std::uint32_t queue_capacity = 64;            ///< requests waiting for a worker before 503
+    std::uint32_t max_connections = 1024;
+    std::uint64_t max_body_bytes = std::uint64_t{64} << 20;
+    std::uint32_t header_timeout_ms = 10'000;
+    std::uint32_t body_timeout_ms = 60'000;
+    std::uint32_t idle_timeout_ms = 60'000;   ///< keep-alive connection with no request
+    std::uint32_t rate_limit_per_second = 0;  ///< per client address; 0: no limit
+    std::uint32_t rate_limit_burst = 100;
+    std::uint32_t default_timeout_ms = 0;        ///< request deadline without Phenix-Timeout-Ms
+    std::uint32_t shutdown_timeout_ms = 30'000;  ///< how long in-flight requests may finish
+    std::uint32_t transaction_idle_timeout_ms = 60'000;  ///< then an open transaction rolls back
+    std::string copy_directory;                          ///< COPY's directory; empty: <data>/copy
+    std::string log_level = "info";
+    bool access_log = true;
+};
+
+/// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the
+/// environment variable PHENIX_NAME upper-cased.
+struct OptionSpec {
+    std::string_view name;
+    std::string_view value_name;  ///< for --help: DIR, HOST:PORT, N, MS, BYTES, BOOL, LEVEL
+    std::string_view help;
+    std::function<Status(ServerConfig&, std::string_view)> set;
+    std::function<std::string(const ServerConfig&)> get;
+    bool quoted = false;  ///< a string in TOML (otherwise a number or boolean)
+};
+
+/// The option table (also the order of --help and --print-config).
+const std::vector<OptionSpec>& OptionTable();
+std::string FlagName(std::string_view name);  // "io_threads" -> "--io-threads"
+std::string EnvName(std::string_view name);   // "io_threads" -> "PHENIX_IO_THREADS"
+
+enum class ConfigAction { kRun, kHelp, kPrintConfig };
+
+struct LoadedConfig {
+    ServerConfig config;
+    ConfigAction action = ConfigAction::kRun;
+    std::string text;  ///< kHelp: the help text; kPrintConfig: the effective config as TOML
+};
+
+using GetEnvFn = std::function<std::optional<std::string>(const std::string& name)>;
+
+/// Resolves the configuration from the command line (`args` without the program name), the
+/// environment (`get_env`) and the file named by --config or PHENIX_CONFIG. InvalidArgument
+/// naming the source (flag, variable or file:line) of a bad value or unknown option.
+Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetEnvFn& get_env);
+
+/// The effective configuration as a TOML document that LoadConfig reads back.
+std::string ConfigToToml(const ServerConfig& config);
+
+/// Parses "HOST:PORT" ("[::1]:8080" for IPv6). InvalidArgument on a malformed address.
+struct HostPort {
+    std::string host;
+    std::uint16_t port = 0;
+};
+Result<HostPort> ParseHostPort(std::string_view address);
+
+}  // namespace phenix::server

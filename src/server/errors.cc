@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/errors.h"
+
+#include <charconv>
+#include <cstdint>
+
+namespace phenix::server {
+namespace {
+
+// Parses "line L, column C: ..." at the start of a query error message.
+bool ParseLineColumn(std::string_view message, std::uint64_t& line, std::uint64_t& column) {
+    constexpr std::string_view kLine = "line ";
+    constexpr std::string_view kColumn = ", column ";
+    if (message.substr(0, kLine.size()) != kLine) {
+        return false;
+    }
+    const char* pos = message.data() + kLine.size();
+    const char* end = message.data() + message.size();
+    auto parsed = std::from_chars(pos, end, line);
+    if (parsed.ec != std::errc()) {
+        return false;
+    }
+    std::string_view rest(parsed.ptr, static_cast<std::size_t>(end - parsed.ptr));
+    if (rest.substr(0, kColumn.size()) != kColumn) {
+        return false;
+    }
+    pos = rest.data() + kColumn.size();
+    parsed = std::from_chars(pos, end, column);
+    return parsed.ec == std::errc();
+}
+
+// Length of a valid UTF-8 sequence starting at `text[pos]`, or 0.
+std::size_t Utf8Length(std::string_view text, std::size_t pos) {
+    const auto byte = [&](std::size_t idx) { return static_cast<unsigned char>(text[idx]); };
+    const unsigned char lead = byte(pos);
+    std::size_t length = 0;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+    } else {
+        return 0;
+    }
+    if (pos + length > text.size()) {
+        return 0;
+    }
+    for (std::size_t idx = 1; idx < length; ++idx) {
+        if ((byte(pos + idx) & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return length;
+}
+
+}  // namespace
+
+std::string_view ErrorCodeName(StatusCode code) {
+    switch (code) {
+        case StatusCode::kOk:
+            return "OK";
+        case StatusCode::kInvalidArgument:
+            return "INVALID_ARGUMENT";
+        case StatusCode::kNotFound:
+            return "NOT_FOUND";
+        case StatusCode::kAlreadyExists:
+            return "ALREADY_EXISTS";
+        case StatusCode::kAborted:
+            return "ABORTED";
+        case StatusCode::kFailedPrecondition:
+            return "FAILED_PRECONDITION";
+        case StatusCode::kResourceExhausted:
+            return "RESOURCE_EXHAUSTED";
+        case StatusCode::kDeadlineExceeded:
+            return "DEADLINE_EXCEEDED";
+        case StatusCode::kCancelled:
+            return "CANCELLED";
+        case StatusCode::kUnavailable:
+            return "UNAVAILABLE";
+        case StatusCode::kPermissionDenied:
+            return "PERMISSION_DENIED";
+        case StatusCode::kUnauthenticated:
+            return "UNAUTHENTICATED";
+        case StatusCode::kCorruption:
+            return "DATA_LOSS";
+        case StatusCode::kIOError:
+            return "INTERNAL";
+        case StatusCode::kUnimplemented:
+            return "UNIMPLEMENTED";
+        case StatusCode::kInternal:
+            return "INTERNAL";
+    }
+    return "UNKNOWN";
+}
+
+unsigned HttpStatusFor(StatusCode code) {
+    switch (code) {
+        case StatusCode::kOk:
+            return 200;
+        case StatusCode::kInvalidArgument:
+            return 400;
+        case StatusCode::kFailedPrecondition:
+            return 400;
+        case StatusCode::kNotFound:
+            return 404;
+        case StatusCode::kAlreadyExists:
+            return 409;
+        case StatusCode::kAborted:
+            return 409;
+        case StatusCode::kResourceExhausted:
+            return 429;
+        case StatusCode::kDeadlineExceeded:
+            return 504;
+        case StatusCode::kCancelled:
+            return 499;  // client closed request
+        case StatusCode::kUnavailable:
+            return 503;
+        case StatusCode::kPermissionDenied:
+            return 403;
+        case StatusCode::kUnauthenticated:
+            return 401;
+        case StatusCode::kUnimplemented:
+            return 501;
+        case StatusCode::kCorruption:
+        case StatusCode::kIOError:
+        case StatusCode::kInternal:
+            return 500;
+    }
+    return 500;
+}
+
+std::string JsonQuote(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (std::size_t pos = 0; pos < text.size();) {
+        const auto ch = static_cast<unsigned char>(text[pos]);
+        if (ch >= 0x80) {
+            const std::size_t length = Utf8Length(text, pos);
+            if (length == 0) {
+                out += "\\ufffd";
+                ++pos;
+            } else {
+                out.append(text.substr(pos, length));
+                pos += length;
+            }
+            continue;
+        }
+        switch (ch) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (ch < 0x20) {
+                    out += "\\u00";
+                    out += kHex[ch >> 4];
+                    out += kHex[ch & 0xF];
+                } else {
+                    out += static_cast<char>(ch);
+                }
+        }
+        ++pos;
+    }
+    out += '"';
+    return out;
+}
+
+std::string ErrorJson(const Status& status, std::string_view extra_details) {
+    std::string details;
+    std::uint64_t line = 0;
+    std::uint64_t column = 0;
+    if (ParseLineColumn(status.message(), line, column)) {
+        details += "\"line\":" + std::to_string(line) + ",\"column\":" + std::to_string(column);
+    }
+    if (status.code() == StatusCode::kAborted || status.code() == StatusCode::kUnavailable) {
+        details += std::string(details.empty() ? "" : ",") + "\"retryable\":true";
+    }
+    if (!extra_details.empty()) {
+        details += std::string(details.empty() ? "" : ",") + std::string(extra_details);
+    }
+    std::string out = "{\"error\":{\"code\":\"" + std::string(ErrorCodeName(status.code())) +
+                      "\",\"message\":" + JsonQuote(status.message());
+    if (!details.empty()) {
+        out += ",\"details\":{" + details + "}";
+    }
+    return out + "}}";
+}
+
+HttpResponse ErrorResponse(const Status& status, unsigned http_status,
+                           std::string_view extra_details) {
+    HttpResponse response;
+    response.status = http_status != 0 ? http_status : HttpStatusFor(status.code());
+    response.body = ErrorJson(status, extra_details);
+    return response;
+}
+
+}  // namespace phenix::server

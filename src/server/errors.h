@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The one mapping from phenix::Status to the wire: HTTP status codes and the error body
+//   {"error": {"code": "INVALID_ARGUMENT", "message": "...", "details"?: {...}}}
+// (later gRPC status codes, from the same table). Query errors ("line L, column C: ...") get
+// details {"line": L, "column": C}; conflicts (Aborted) get {"retryable": true}.
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <phenix/status.h>
+
+#include "server/http_types.h"
+
+namespace phenix::server {
+
+/// "INVALID_ARGUMENT", "NOT_FOUND", ... (the gRPC spelling of the code).
+std::string_view ErrorCodeName(StatusCode code);
+
+/// 400, 404, 409, ... for a non-OK code (200 for kOk).
+unsigned HttpStatusFor(StatusCode code);
+
+/// The error body for `status`. `extra_details` is JSON members text ("\"index\":3") merged
+/// into "details"; empty for none.
+std::string ErrorJson(const Status& status, std::string_view extra_details = {});
+
+/// A JSON error response with the status's HTTP code, or `http_status` when non-zero.
+HttpResponse ErrorResponse(const Status& status, unsigned http_status = 0,
+                           std::string_view extra_details = {});
+
+/// A JSON string literal (quoted, escaped; invalid UTF-8 bytes replaced by U+FFFD).
+std::string JsonQuote(std::string_view text);
+
+}  // namespace phenix::server

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/http_server.h"
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <optional>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <sys/socket.h>
+
+#include "server/errors.h"
+#include "server/router.h"
+
+namespace phenix::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr std::uint32_t kHeaderLimitBytes = 16 * 1024;
+constexpr std::size_t kMaxRequestIdLength = 128;
+
+std::string NewRequestId() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string id(16, '0');
+    std::uint64_t bits = rng();
+    for (char& ch : id) {
+        ch = kHex[bits & 0xF];
+        bits >>= 4;
+    }
+    return id;
+}
+
+std::string_view Sv(beast::string_view text) {
+    return {text.data(), text.size()};
+}
+
+bool IsPrintableToken(std::string_view text) {
+    if (text.empty() || text.size() > kMaxRequestIdLength) {
+        return false;
+    }
+    for (char ch : text) {
+        if (ch <= 0x20 || ch >= 0x7F || ch == '"' || ch == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The server's view of a request read whole: target split and decoded, the headers it uses,
+// the request id (the client's, when printable, else a new one) and the deadline set on
+// `context`. InvalidArgument for a malformed Phenix-Timeout-Ms. The body is moved out.
+Result<HttpRequest> ToHttpRequest(http::request<http::string_body>& message,
+                                  const ServerConfig& config, const std::string& client,
+                                  RequestContext& context) {
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    const std::string_view target = Sv(message.target());
+    const std::size_t question = target.find('?');
+    request.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) {
+        request.query = ParseQueryString(target.substr(question + 1));
+    }
+    request.content_type = std::string(message[http::field::content_type]);
+    request.accept = std::string(message[http::field::accept]);
+    request.client = client;
+    request.transaction = std::string(Sv(message["Phenix-Transaction"]));
+    const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
+    request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
+    std::uint32_t timeout_ms = config.default_timeout_ms;
+    const std::string_view timeout_text = Sv(message["Phenix-Timeout-Ms"]);
+    if (!timeout_text.empty()) {
+        std::uint32_t parsed = 0;
+        const char* end = timeout_text.data() + timeout_text.size();
+        auto [ptr, parse_ec] = std::from_chars(timeout_text.data(), end, parsed);
+        if (parse_ec != std::errc() || ptr != end || parsed == 0) {
+            return Status::InvalidArgument(
+                "Phenix-Timeout-Ms must be a positive integer of milliseconds, not '" +
+                std::string(timeout_text) + "'");
+        }
+        timeout_ms = parsed;
+    }
+    if (timeout_ms > 0) {
+        context.deadline = RequestContext::Clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    request.body = std::move(message.body());
+    return request;
+}
+
+struct Shared {
+    const ServerConfig& config;
+    RequestDispatcher& dispatcher;
+    Logger& logger;
+    Metrics& metrics;
+    std::atomic<bool> draining{false};
+    std::atomic<std::uint32_t> connections{0};
+    /// Responses handed back by the dispatcher and not yet written (WaitForWrites).
+    std::atomic<std::uint32_t> pending_writes{0};
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+  public:
+    Connection(tcp::socket socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {
+        beast::error_code ec;
+        const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+        if (!ec) {
+            const std::string address = peer.address().to_string();
+            client_ = (peer.address().is_v6() ? "[" + address + "]" : address) + ":" +
+                      std::to_string(peer.port());
+        }
+        ++shared_.connections;
+    }
+    ~Connection() { --shared_.connections; }
+
+    void Start() {
+        asio::dispatch(stream_.get_executor(),
+                       [self = shared_from_this()] { self->ReadHeader(/*first=*/true); });
+    }
+
+  private:
+    void ReadHeader(bool first) {
+        parser_.emplace();
+        parser_->header_limit(kHeaderLimitBytes);
+        parser_->body_limit(shared_.config.max_body_bytes);
+        stream_.expires_after(std::chrono::milliseconds(first ? shared_.config.header_timeout_ms
+                                                              : shared_.config.idle_timeout_ms));
+        http::async_read_header(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+    }
+
+    void OnHeader(beast::error_code ec) {
+        if (ec) {
+            FailRead(ec);
+            return;
+        }
+        // A keep-alive request's headers may have trickled in under the idle timeout; the body
+        // gets its own.
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        const auto& header = parser_->get();
+        if (beast::iequals(header[http::field::expect], "100-continue")) {
+            auto continue_response = std::make_shared<http::response<http::empty_body>>(
+                http::status::continue_, header.version());
+            http::async_write(stream_, *continue_response,
+                              [self = shared_from_this(), continue_response](
+                                  beast::error_code write_ec, std::size_t) {
+                                  if (write_ec) {
+                                      self->Close();
+                                      return;
+                                  }
+                                  self->ReadBody();
+                              });
+            return;
+        }
+        ReadBody();
+    }
+
+    void ReadBody() {
+        http::async_read(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    }
+
+    void FailRead(beast::error_code ec) {
+        if (ec == http::error::body_limit) {
+            SendEarly(413, Status::ResourceExhausted(
+                               "the request body is larger than max_body_bytes (" +
+                               std::to_string(shared_.config.max_body_bytes) + ")"));
+            return;
+        }
+        if (ec == http::error::header_limit) {
+            SendEarly(431, Status::ResourceExhausted("the request headers are too large"));
+            return;
+        }
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+            ec == asio::error::eof) {
+            Close();
+            return;
+        }
+        // Any other parse error: a malformed request.
+        SendEarly(400, Status::InvalidArgument("malformed HTTP request: " + ec.message()));
+    }
+
+    // Answers a request that could not be read whole, then closes the connection.
+    void SendEarly(unsigned status, const Status& error) {
+        shared_.metrics.RecordRejected(status == 413   ? "body_too_large"
+                                       : status == 431 ? "headers_too_large"
+                                                       : "malformed");
+        HttpResponse response = ErrorResponse(error, status);
+        request_id_ = NewRequestId();
+        shared_.logger.Access({.request_id = request_id_,
+                               .method = "-",
+                               .route = "-",
+                               .status = status,
+                               .latency_us = 0,
+                               .bytes_in = 0,
+                               .bytes_out = response.body.size(),
+                               .client = client_,
+                               .error_code = ErrorCodeName(error.code())});
+        linger_ = true;
+        Write(std::move(response), /*keep_alive=*/false, 11);
+    }
+
+    void OnRead(beast::error_code ec) {
+        if (ec) {
+            FailRead(ec);
+            return;
+        }
+        stream_.expires_never();
+        http::request<http::string_body> message = parser_->release();
+        parser_.reset();
+        keep_alive_ = message.keep_alive();
+        version_ = message.version();
+
+        auto context = std::make_shared<RequestContext>();
+        Result<HttpRequest> converted = ToHttpRequest(message, shared_.config, client_, *context);
+        if (!converted.ok()) {
+            request_id_ = NewRequestId();
+            Write(ErrorResponse(converted.status()), keep_alive_, version_);
+            return;
+        }
+        HttpRequest request = std::move(*converted);
+        request_id_ = request.request_id;
+        cancelled_ = context->cancelled;
+        WatchForDisconnect();
+        shared_.dispatcher.Dispatch(std::move(request), std::move(context),
+                                    [self = shared_from_this()](HttpResponse response) {
+                                        ++self->shared_.pending_writes;
+                                        asio::post(
+                                            self->stream_.get_executor(),
+                                            [self, response = std::move(response)]() mutable {
+                                                self->OnResponse(std::move(response));
+                                            });
+                                    });
+    }
+
+    // While the handler runs nobody reads the socket; wait for it to become readable: end of
+    // stream there means the client went away, so its request is cancelled. Bytes there are a
+    // pipelined request, left for the next read. Readiness can be stale (an edge for bytes the
+    // request's read already consumed), so a peek decides.
+    void WatchForDisconnect() {
+        watching_ = true;
+        stream_.socket().async_wait(
+            tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+                self->watching_ = false;
+                if (ec == asio::error::operation_aborted || self->cancelled_ == nullptr) {
+                    return;
+                }
+                char byte = 0;
+                const ssize_t peeked = ec ? 0
+                                          : ::recv(self->stream_.socket().native_handle(), &byte, 1,
+                                                   MSG_PEEK | MSG_DONTWAIT);
+                if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                    self->WatchForDisconnect();  // nothing there after all
+                    return;
+                }
+                if (peeked <= 0) {  // end of stream, or the connection failed
+                    self->cancelled_->store(true);
+                    self->peer_gone_ = true;
+                }
+            });
+    }
+
+    void OnResponse(HttpResponse response) {
+        cancelled_.reset();
+        if (watching_) {
+            beast::error_code ignored;
+            stream_.socket().cancel(ignored);  // completes the wait with operation_aborted
+        }
+        if (peer_gone_) {
+            --shared_.pending_writes;
+            Close();
+            return;
+        }
+        Write(std::move(response), keep_alive_, version_);
+        --shared_.pending_writes;
+    }
+
+    void Write(HttpResponse response, bool keep_alive, unsigned version) {
+        auto message = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(response.status), version);
+        message->set(http::field::server, "phenixd");
+        message->set(http::field::content_type, response.content_type);
+        message->set("Phenix-Request-Id", request_id_);
+        for (const auto& [name, value] : response.headers) {
+            message->set(name, value);
+        }
+        message->body() = std::move(response.body);
+        message->keep_alive(keep_alive && !shared_.draining.load());
+        message->prepare_payload();
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        ++shared_.pending_writes;
+        http::async_write(stream_, *message,
+                          [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
+                              --self->shared_.pending_writes;
+                              if (ec || !message->keep_alive()) {
+                                  self->Close();
+                                  return;
+                              }
+                              self->ReadHeader(/*first=*/false);
+                          });
+    }
+
+    void Close() {
+        if (linger_) {
+            LingerClose();
+            return;
+        }
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.socket().close(ignored);
+    }
+
+    // After an error answered before the request was read whole (413, 400): stop sending, then
+    // read and discard what the client still sends, for a short while, so that closing with
+    // unread bytes does not reset the connection before the client has read the answer.
+    void LingerClose() {
+        linger_ = false;
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.expires_after(std::chrono::seconds(1));
+        Discard();
+    }
+
+    void Discard() {
+        stream_.async_read_some(asio::buffer(discard_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (ec) {
+                                        beast::error_code ignored;
+                                        self->stream_.socket().close(ignored);
+                                        return;
+                                    }
+                                    self->Discard();
+                                });
+    }
+
+    beast::tcp_stream stream_;
+    Shared& shared_;
+    bool linger_ = false;
+    std::array<char, 4096> discard_{};
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::string client_;
+    std::string request_id_;
+    std::shared_ptr<std::atomic<bool>> cancelled_;
+    bool keep_alive_ = true;
+    unsigned version_ = 11;
+    bool watching_ = false;
+    bool peer_gone_ = false;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+    Impl(const ServerConfig& config, RequestDispatcher& dispatcher, Logger& logger,
+         Metrics& metrics)
+        : shared{config, dispatcher, logger, metrics}, acceptor(asio::make_strand(io)) {}
+
+    void Accept() {
+        acceptor.async_accept(
+            asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+                if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+                    return;
+                }
+                if (ec) {
+                    // Out of file descriptors or memory: retry shortly rather than spin.
+                    accept_retry.expires_after(std::chrono::milliseconds(50));
+                    accept_retry.async_wait([this](beast::error_code timer_ec) {
+                        if (!timer_ec) {
+                            Accept();
+                        }
+                    });
+                    return;
+                }
+                if (shared.connections.load() >= shared.config.max_connections) {
+                    shared.metrics.RecordRejected("max_connections");
+                    beast::error_code ignored;
+                    socket.close(ignored);
+                } else {
+                    std::make_shared<Connection>(std::move(socket), shared)->Start();
+                }
+                Accept();
+            });
+    }
+
+    // `shared` outlives `io`: destroying the io_context destroys pending handlers, whose
+    // connections count themselves out of `shared`.
+    Shared shared;
+    asio::io_context io;
+    tcp::acceptor acceptor;
+    asio::steady_timer accept_retry{acceptor.get_executor()};
+    std::vector<std::thread> threads;
+};
+
+HttpServer::HttpServer(const ServerConfig& config, RequestDispatcher& dispatcher, Logger& logger,
+                       Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, dispatcher, logger, metrics)) {}
+
+HttpServer::~HttpServer() {
+    Stop();
+}
+
+Result<std::string> HttpServer::Listen() {
+    auto host_port = ParseHostPort(impl_->shared.config.http_address);
+    if (!host_port.ok()) {
+        return host_port.status();
+    }
+    beast::error_code ec;
+    tcp::resolver resolver(impl_->io);
+    auto endpoints = resolver.resolve(host_port->host, std::to_string(host_port->port),
+                                      tcp::resolver::passive, ec);
+    if (ec || endpoints.empty()) {
+        return Status::InvalidArgument("cannot resolve http host '" + host_port->host +
+                                       "': " + ec.message());
+    }
+    const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+    tcp::acceptor& acceptor = impl_->acceptor;
+    const auto fail = [&](std::string_view what) {
+        return Status::Unavailable("cannot " + std::string(what) + " " +
+                                   impl_->shared.config.http_address + ": " + ec.message());
+    };
+    if (acceptor.open(endpoint.protocol(), ec)) {
+        return fail("open");
+    }
+    if (acceptor.set_option(asio::socket_base::reuse_address(true), ec)) {
+        return fail("configure");
+    }
+    if (acceptor.bind(endpoint, ec)) {
+        return fail("bind");
+    }
+    if (acceptor.listen(asio::socket_base::max_listen_connections, ec)) {
+        return fail("listen on");
+    }
+    const tcp::endpoint bound = acceptor.local_endpoint(ec);
+    if (ec) {
+        return fail("read the address of");
+    }
+    const std::string address = bound.address().to_string();
+    return (bound.address().is_v6() ? "[" + address + "]" : address) + ":" +
+           std::to_string(bound.port());
+}
+
+void HttpServer::Start() {
+    impl_->Accept();
+    for (std::uint32_t thread_idx = 0; thread_idx < impl_->shared.config.io_threads; ++thread_idx) {
+        impl_->threads.emplace_back([this] { impl_->io.run(); });
+    }
+}
+
+void HttpServer::StopAccepting() {
+    asio::post(impl_->acceptor.get_executor(), [this] {
+        beast::error_code ignored;
+        impl_->acceptor.close(ignored);
+        impl_->accept_retry.cancel();
+    });
+}
+
+void HttpServer::SetDraining() {
+    impl_->shared.draining.store(true);
+}
+
+void HttpServer::WaitForWrites(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (impl_->shared.pending_writes.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+void HttpServer::Stop() {
+    impl_->io.stop();
+    for (std::thread& thread : impl_->threads) {
+        if (thread.joinable()) {
+            thread.join();
+        }
+    }
+    impl_->threads.clear();
+}
+
+boost::asio::io_context& HttpServer::io_context() {
+    return impl_->io;
+}
+
+ParsedRequest ParseRequest(std::string_view bytes, const ServerConfig& config) {
+    ParsedRequest out;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kHeaderLimitBytes);
+    parser.body_limit(config.max_body_bytes);
+    parser.eager(true);
+    beast::error_code ec;
+    std::size_t used = 0;
+    while (!ec && used < bytes.size() && !parser.is_done()) {
+        const std::size_t consumed =
+            parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+        if (consumed == 0 && !ec) {
+            break;
+        }
+        used += consumed;
+    }
+    if (!ec && !parser.is_done()) {
+        parser.put_eof(ec);
+    }
+    if (ec == http::error::body_limit) {
+        out.early_response = ErrorResponse(Status::ResourceExhausted("body too large"), 413);
+        return out;
+    }
+    if (ec || !parser.is_done()) {
+        out.early_response =
+            ErrorResponse(Status::InvalidArgument("malformed HTTP request: " +
+                                                  (ec ? ec.message() : std::string("incomplete"))),
+                          ec == http::error::header_limit ? 431 : 400);
+        return out;
+    }
+    http::request<http::string_body> message = parser.release();
+    out.context = std::make_shared<RequestContext>();
+    Result<HttpRequest> converted = ToHttpRequest(message, config, "fuzz:0", *out.context);
+    if (!converted.ok()) {
+        out.early_response = ErrorResponse(converted.status());
+        return out;
+    }
+    out.request = std::move(*converted);
+    return out;
+}
+
+}  // namespace phenix::server

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <phenix/db.h>
+
+#include "server/errors.h"
+
+namespace phenix::server {
+namespace {
+
+// The "code" of an error body, for the access log (empty for success).
+std::string_view ErrorCodeOf(const HttpResponse& response) {
+    constexpr std::string_view kPrefix = "{\"error\":{\"code\":\"";
+    const std::string_view body = response.body;
+    if (response.status < 400 || body.substr(0, kPrefix.size()) != kPrefix) {
+        return {};
+    }
+    const std::string_view rest = body.substr(kPrefix.size());
+    return rest.substr(0, rest.find('"'));
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config)
+    : config_(std::move(config)),
+      logger_(config_.log_level, config_.access_log),
+      rate_limiter_(config_.rate_limit_per_second, config_.rate_limit_burst) {
+    api_.copy_directory = config_.copy_directory.empty()
+                              ? (std::filesystem::path(config_.data_dir) / "copy").string()
+                              : config_.copy_directory;
+    transactions_ = std::make_unique<TransactionRegistry>(
+        std::chrono::milliseconds(config_.transaction_idle_timeout_ms));
+    api_.transactions = transactions_.get();
+    api_.metrics = &metrics_;
+    RegisterRoutes(router_, api_);
+    workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
+    http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
+}
+
+Server::~Server() {
+    // Workers first: a finishing request posts its response to the I/O context, which must
+    // still exist then.
+    workers_->Stop();
+    http_->Stop();
+}
+
+void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> context,
+                      std::function<void(HttpResponse)> done) {
+    const auto start = RequestContext::Clock::now();
+    RouteMatch match = router_.Match(request.method, request.path);
+    if (match.route == nullptr) {
+        HttpResponse response;
+        if (match.status == 405) {
+            response = ErrorResponse(
+                Status::InvalidArgument("method " + request.method + " is not allowed on " +
+                                        request.path + " (allowed: " + match.allow + ")"),
+                405);
+            response.headers.emplace_back("Allow", match.allow);
+        } else if (match.status == 400) {
+            response = ErrorResponse(Status::InvalidArgument("malformed %-escape in the path"));
+        } else {
+            response = ErrorResponse(Status::NotFound("no route for " + request.method + " " +
+                                                      request.path + " (see docs/server.md)"),
+                                     404);
+        }
+        Finish(request, "-", start, std::move(response), done, nullptr);
+        return;
+    }
+    const Route* route = match.route;
+    if (!request.transaction.empty() && !route->options.accepts_transaction) {
+        Finish(request, route->pattern, start,
+               ErrorResponse(
+                   Status::InvalidArgument("Phenix-Transaction applies to POST /v1/query and POST "
+                                           "/v1/collections/{name}/search; not to " +
+                                           request.method + " " + route->pattern)),
+               done, nullptr);
+        return;
+    }
+    if (!route->options.inline_handler) {  // probes are never rate limited
+        const RateLimiter::Decision admitted =
+            rate_limiter_.Admit(ClientAddress(request.client), RequestContext::Clock::now());
+        if (!admitted.allowed) {
+            metrics_.RecordRejected("rate_limited");
+            HttpResponse response = ErrorResponse(
+                Status::ResourceExhausted(
+                    "too many requests from " + std::string(ClientAddress(request.client)) +
+                    " (rate_limit_per_second " + std::to_string(config_.rate_limit_per_second) +
+                    "); retry after the Retry-After seconds"),
+                429, "\"retryable\":true");
+            response.headers.emplace_back("Retry-After",
+                                          std::to_string(admitted.retry_after_seconds));
+            Finish(request, route->pattern, start, std::move(response), done, nullptr);
+            return;
+        }
+    }
+    if (route->options.inline_handler) {
+        HttpResponse response = route->handler(request, match.params, *context);
+        Finish(request, route->pattern, start, std::move(response), done, nullptr);
+        return;
+    }
+    {
+        std::lock_guard lock(mu_);
+        ++in_flight_;
+        running_.insert(context);
+    }
+    metrics_.AddInFlight(1);
+    auto shared_request = std::make_shared<HttpRequest>(std::move(request));
+    auto params = std::make_shared<PathParams>(std::move(match.params));
+    const bool queued =
+        workers_->TrySubmit([this, route, shared_request, params, context, done, start] {
+            HttpResponse response;
+            if (context->IsCancelled()) {
+                response = ErrorResponse(Status(StatusCode::kCancelled, "the client went away"));
+            } else if (context->DeadlinePassed()) {
+                response = ErrorResponse(Status(StatusCode::kDeadlineExceeded,
+                                                "the request deadline (Phenix-Timeout-Ms) passed "
+                                                "while it waited for a worker"));
+            } else {
+                response = route->handler(*shared_request, *params, *context);
+            }
+            Finish(*shared_request, route->pattern, start, std::move(response), done, context);
+        });
+    if (!queued) {
+        metrics_.RecordRejected("queue_full");
+        HttpResponse response = ErrorResponse(Status::Unavailable(
+            api_.state.load() == ServingState::kDraining
+                ? std::string("the server is shutting down")
+                : "the server is overloaded: " + std::to_string(config_.queue_capacity) +
+                      " requests are already waiting (queue_capacity); retry shortly"));
+        response.headers.emplace_back("Retry-After", "1");
+        Finish(*shared_request, route->pattern, start, std::move(response), done, context);
+    }
+}
+
+void Server::Finish(const HttpRequest& request, const std::string& route,
+                    RequestContext::Clock::time_point start, HttpResponse response,
+                    const std::function<void(HttpResponse)>& done,
+                    const std::shared_ptr<RequestContext>& context) {
+    const auto latency =
+        std::chrono::duration_cast<std::chrono::microseconds>(RequestContext::Clock::now() - start);
+    logger_.Access({.request_id = request.request_id,
+                    .method = request.method,
+                    .route = route,
+                    .status = response.status,
+                    .latency_us = static_cast<std::uint64_t>(latency.count()),
+                    .bytes_in = request.body.size(),
+                    .bytes_out = response.body.size(),
+                    .client = request.client,
+                    .error_code = ErrorCodeOf(response)});
+    metrics_.RecordRequest(request.method, route, response.status,
+                           static_cast<double>(latency.count()) / 1e6);
+    done(std::move(response));
+    if (context != nullptr) {
+        metrics_.AddInFlight(-1);
+        std::lock_guard lock(mu_);
+        running_.erase(context);
+        --in_flight_;
+        cv_.notify_all();
+    }
+}
+
+void Server::RequestShutdown(int signal_number) {
+    if (signals_received_.fetch_add(1) > 0) {
+        // The second signal: leave now. Acknowledged writes are durable (Durability::kSync).
+        std::fprintf(stderr, "phenixd: second signal, exiting at once\n");
+        std::_Exit(128 + signal_number);
+    }
+    logger_.Log(LogLevel::kInfo, "shutting down", "\"signal\":" + std::to_string(signal_number));
+    std::lock_guard lock(mu_);
+    shutdown_requested_ = true;
+    cv_.notify_all();
+}
+
+int Server::Run() {
+    auto address = http_->Listen();
+    if (!address.ok()) {
+        std::fprintf(stderr, "phenixd: %s\n", address.status().ToString().c_str());
+        return 1;
+    }
+    // Signals are handled on the I/O threads from now on; Asio restores the default disposition
+    // when the set is destroyed.
+    boost::asio::signal_set signals(http_->io_context(), SIGINT, SIGTERM);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signal_number) {
+            if (ec) {
+                return;
+            }
+            RequestShutdown(signal_number);
+            signals.async_wait(on_signal);
+        };
+    signals.async_wait(on_signal);
+    // Idle interactive transactions are rolled back by a timer on the I/O threads (a rollback
+    // only drops the transaction's buffered writes).
+    boost::asio::steady_timer reaper(http_->io_context());
+    const auto reap_interval = std::chrono::milliseconds(
+        std::clamp<std::uint32_t>(config_.transaction_idle_timeout_ms / 4, 10, 1000));
+    std::function<void(const boost::system::error_code&)> on_reap =
+        [&](const boost::system::error_code& ec) {
+            if (ec) {
+                return;
+            }
+            const std::size_t reaped = transactions_->ReapIdle(TransactionRegistry::Clock::now());
+            for (std::size_t txn_idx = 0; txn_idx < reaped; ++txn_idx) {
+                metrics_.RecordTransaction("expired");
+            }
+            if (reaped > 0) {
+                logger_.Log(LogLevel::kInfo, "rolled back idle transactions",
+                            "\"count\":" + std::to_string(reaped));
+            }
+            reaper.expires_after(reap_interval);
+            reaper.async_wait(on_reap);
+        };
+    reaper.expires_after(reap_interval);
+    reaper.async_wait(on_reap);
+    http_->Start();
+    std::printf("phenixd: http listening on %s\n", address->c_str());
+    std::fflush(stdout);
+    logger_.Log(LogLevel::kInfo, "listening", "\"http\":" + JsonQuote(*address));
+
+    Options options;
+    options.create_if_missing = true;
+    auto opened = Database::Open(config_.data_dir, options);
+    if (!opened.ok()) {
+        logger_.Log(LogLevel::kError, "cannot open the data directory",
+                    "\"data\":" + JsonQuote(config_.data_dir) +
+                        ",\"error\":" + JsonQuote(opened.status().ToString()));
+        std::fprintf(stderr, "phenixd: cannot open %s: %s\n", config_.data_dir.c_str(),
+                     opened.status().ToString().c_str());
+        workers_->Stop();
+        http_->Stop();
+        return 1;
+    }
+    std::unique_ptr<Database> db = std::move(*opened);
+    if (config_.copy_directory.empty()) {
+        // The default COPY directory lives beside the engine's files in the data directory.
+        std::error_code ec;
+        std::filesystem::create_directories(api_.copy_directory, ec);
+        if (ec) {
+            logger_.Log(LogLevel::kWarn, "cannot create the COPY directory; COPY will fail",
+                        "\"copy_directory\":" + JsonQuote(api_.copy_directory) +
+                            ",\"error\":" + JsonQuote(ec.message()));
+        }
+    }
+    bool stop_before_ready = false;
+    {
+        std::lock_guard lock(mu_);
+        stop_before_ready = shutdown_requested_;
+    }
+    api_.db.store(db.get());
+    if (!stop_before_ready) {
+        api_.state.store(ServingState::kReady);
+        logger_.Log(LogLevel::kInfo, "ready", "\"data\":" + JsonQuote(config_.data_dir));
+    }
+
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return shutdown_requested_; });
+    lock.unlock();
+
+    // Drain: not ready, no new connections, every response closes its connection.
+    api_.state.store(ServingState::kDraining);
+    http_->StopAccepting();
+    http_->SetDraining();
+    lock.lock();
+    const bool drained = cv_.wait_for(lock, std::chrono::milliseconds(config_.shutdown_timeout_ms),
+                                      [this] { return in_flight_ == 0; });
+    if (!drained) {
+        logger_.Log(LogLevel::kWarn, "shutdown deadline passed; cancelling in-flight requests",
+                    "\"in_flight\":" + std::to_string(in_flight_));
+        for (const auto& context : running_) {
+            context->cancelled->store(true);
+        }
+    }
+    lock.unlock();
+    workers_->Stop();  // runs what is queued (cancelled requests answer at once) and joins
+    http_->WaitForWrites(std::chrono::milliseconds(1000));
+    http_->Stop();
+    // From here a second signal takes the default action (the process ends at once).
+    boost::system::error_code ignored;
+    signals.clear(ignored);
+    api_.db.store(nullptr);
+    const std::size_t open_transactions = transactions_->size();
+    transactions_->RollbackAll();  // before the database closes
+    if (open_transactions > 0) {
+        logger_.Log(LogLevel::kInfo, "rolled back open transactions",
+                    "\"count\":" + std::to_string(open_transactions));
+    }
+    Status closed = db->Close();
+    if (!closed.ok()) {
+        logger_.Log(LogLevel::kError, "closing the database failed",
+                    "\"error\":" + JsonQuote(closed.ToString()));
+        return 1;
+    }
+    logger_.Log(LogLevel::kInfo, "stopped");
+    return 0;
+}
+
+}  // namespace phenix::server
