@@ -41,7 +41,7 @@ enum class ExprKind {
     kPath,    // path: id, metadata.year, b.metadata.category
     kStar,    // * in a select list
     kCall,    // text: function name (lowercased); children: arguments; is_star: count(*)
-    kUnary,   // op (kNot); children[0]
+    kUnary,   // op (kNot, kNeg); children[0]
     kBinary,  // op; children[0], children[1]; kAnd/kOr: two or more children (a flat chain)
     kIn,      // children[0] [NOT] IN (children[1..]); is_negated
     kIsNull,  // children[0] IS [NOT] NULL; is_negated
@@ -64,6 +64,13 @@ enum class Op {
     kCosineDistance,   // <=>
     kNegInnerProduct,  // <#>
     kConcat,           // || (shallow JSON object merge: SET metadata = metadata || {...})
+    // Arithmetic (query/expression.h): binary + - * / %, and unary minus (kUnary).
+    kAdd,
+    kSub,
+    kMul,
+    kDiv,
+    kMod,
+    kNeg,  // unary: -x (a minus before a number literal makes a negative literal instead)
 };
 
 struct Expr {

@@ -15,6 +15,7 @@
 
 #include <phenix/limits.h>
 
+#include "query/expression.h"
 #include "query/parser.h"
 
 namespace phenix::query {
@@ -448,9 +449,58 @@ Status Binder::CheckPath(const Expr& expr) const {
     return Status::Ok();
 }
 
+// `id LIKE 'abc%'` whose pattern is exactly the literal prefix and one final % (no other
+// wildcard, no escape): the id-range scan over the prefix selects exactly its rows, so the term
+// needs no per-row check, and the read may stop after LIMIT rows.
+bool IsExactIdPrefix(const Expr& term, const std::string& prefix, const QueryParams& params) {
+    if (prefix.empty() || term.kind != ExprKind::kLike || term.is_negated ||
+        term.children.size() != 2 || term.children[0].kind != ExprKind::kPath ||
+        term.children[0].path != std::vector<std::string>{"id"} || !IsConstant(term.children[1])) {
+        return false;
+    }
+    Result<QueryValue> pattern = EvalConstant(term.children[1], params);
+    return pattern.ok() && pattern->type == QueryValue::Type::kString &&
+           pattern->text == prefix + "%";
+}
+
+// Removes from `residual` (one term, or an AND of terms) the term the id-range scan over
+// `prefix` already decides (IsExactIdPrefix).
+void DropExactIdPrefix(const std::string& prefix, const QueryParams& params,
+                       std::optional<Expr>* residual) {
+    if (!*residual) {
+        return;
+    }
+    Expr& expr = **residual;
+    if (IsExactIdPrefix(expr, prefix, params)) {
+        residual->reset();
+        return;
+    }
+    if (expr.kind != ExprKind::kBinary || expr.op != Op::kAnd) {
+        return;
+    }
+    std::vector<Expr>& terms = expr.children;
+    const auto exact = std::find_if(terms.begin(), terms.end(), [&](const Expr& term) {
+        return IsExactIdPrefix(term, prefix, params);
+    });
+    if (exact == terms.end()) {
+        return;
+    }
+    terms.erase(exact);
+    if (terms.size() == 1) {
+        Expr only = std::move(terms[0]);
+        *residual = std::move(only);
+    }
+}
+
 Status Binder::CheckExpr(const Expr& expr, bool allow_aggregate, bool allow_alias) const {
     if (IsConstant(expr)) {
         return EvalConstant(expr, ctx_.params).status();
+    }
+    if (IsArithmetic(expr)) {  // its operands as selected values (an alias is not one)
+        for (const Expr& child : expr.children) {
+            PHENIX_RETURN_IF_ERROR(CheckExpr(child, allow_aggregate, false));
+        }
+        return Status::Ok();
     }
     switch (expr.kind) {
         case ExprKind::kPath:
@@ -542,13 +592,17 @@ Status Binder::BindItems() {
         if (bound.name.empty()) {
             if (item.expr.kind == ExprKind::kCall) {
                 bound.name = item.expr.text;
-            } else if (item.expr.kind == ExprKind::kBinary) {
+            } else if (item.expr.kind == ExprKind::kBinary && !IsArithmetic(item.expr)) {
                 bound.name = "distance";
             } else {
                 bound.name = ToString(item.expr);
             }
         }
         b_.is_aggregate = b_.is_aggregate || bound.is_aggregate;
+        if (bound.is_aggregate && !AggregateOf(item.expr)) {  // sum(x) * 2
+            bound.is_aggregate = false;
+            bound.is_computed = true;
+        }
         b_.items.push_back(std::move(bound));
     }
     b_.num_visible_items = b_.items.size();
@@ -560,8 +614,37 @@ Status Binder::BindItems() {
             }
             PHENIX_RETURN_IF_ERROR(CheckPath(key));
         }
-        for (const Item& item : b_.items) {
+        for (std::size_t idx = 0; idx < b_.num_visible_items; ++idx) {
+            const Item& item = b_.items[idx];
             if (item.is_aggregate) {
+                continue;
+            }
+            if (item.is_computed || (IsArithmetic(item.expr) && !IsConstant(item.expr))) {
+                // Arithmetic over aggregates, keys and constants: its operands become hidden
+                // columns (as HAVING's do), and it is computed from them per group.
+                b_.items[idx].is_computed = true;
+                const Expr expr = item.expr;  // BindHavingValue appends to b_.items
+                std::vector<const Expr*> leaves{&expr};
+                while (!leaves.empty()) {
+                    const Expr* leaf = leaves.back();
+                    leaves.pop_back();
+                    if (IsArithmetic(*leaf)) {
+                        for (const Expr& child : leaf->children) {
+                            leaves.push_back(&child);
+                        }
+                    } else if (!IsConstant(*leaf) && !AggregateOf(*leaf) &&
+                               std::none_of(stmt_.group_by.begin(), stmt_.group_by.end(),
+                                            [&](const Expr& key) {
+                                                return ToString(key) == ToString(*leaf);
+                                            })) {
+                        return ErrorAt(leaf->pos, ToString(*leaf) +
+                                                      " must appear in GROUP BY or be inside an "
+                                                      "aggregate such as count() or max()");
+                    }
+                }
+                for (const Expr& child : expr.children) {
+                    PHENIX_RETURN_IF_ERROR(BindHavingValue(child));
+                }
                 continue;
             }
             const bool grouped =
@@ -615,6 +698,12 @@ Status Binder::BindHavingValue(const Expr& expr) {
         return EvalConstant(expr, ctx_.params).status();
     }
     if (OutputColumn(expr)) {
+        return Status::Ok();
+    }
+    if (IsArithmetic(expr)) {
+        for (const Expr& child : expr.children) {
+            PHENIX_RETURN_IF_ERROR(BindHavingValue(child));
+        }
         return Status::Ok();
     }
     if (AggregateOf(expr)) {
@@ -751,8 +840,9 @@ Status Binder::Bind() {
     b_.read_txn = ctx_.txn;
     PHENIX_RETURN_IF_ERROR(BindSource());
     if (!b_.is_match) {
-        PHENIX_ASSIGN_OR_RETURN(b_.where,
-                                BindWhere(stmt_.where ? &*stmt_.where : nullptr, ctx_.params));
+        PHENIX_ASSIGN_OR_RETURN(b_.where, BindWhere(stmt_.where ? &*stmt_.where : nullptr,
+                                                    ctx_.params, {}, /*allow_residual=*/true));
+        b_.residual = b_.where.residual;
     }
     PHENIX_RETURN_IF_ERROR(BindItems());
     PHENIX_RETURN_IF_ERROR(BindOrder());
@@ -777,8 +867,14 @@ Status Binder::Bind() {
     if (b_.is_aggregate && b_.order_distance) {
         return ErrorAt(b_.order_distance->pos, "ORDER BY distance cannot be used with aggregates");
     }
+    if (!b_.order_distance) {
+        // Rows come from a read (not a vector search), whose id-range scan decides a pure
+        // prefix LIKE by itself.
+        DropExactIdPrefix(b_.where.id_prefix, ctx_.params, &b_.residual);
+    }
     b_.is_count_only = b_.is_aggregate && stmt_.group_by.empty() && b_.items.size() == 1 &&
-                       b_.items[0].expr.is_star && b_.items[0].expr.kind == ExprKind::kCall;
+                       b_.items[0].expr.is_star && b_.items[0].expr.kind == ExprKind::kCall &&
+                       !b_.residual && b_.where.id_prefix.empty();
     return Status::Ok();
 }
 

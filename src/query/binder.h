@@ -52,6 +52,7 @@ struct Item {
     Expr expr;
     std::string name;
     bool is_aggregate = false;
+    bool is_computed = false;  // arithmetic over aggregates / keys: computed from the others
 };
 
 enum class Aggregate { kCount, kMin, kMax, kAvg, kSum };
@@ -133,8 +134,9 @@ struct BoundSelect {
     std::optional<MatchStart> other_start;
 
     BoundWhere where;  // what the engine filters: the FROM collection's, or the far node's
-    // WHERE conjuncts the engine cannot evaluate, checked per row by a Filter operator (none
-    // today: every supported condition is pushed down).
+    // WHERE conjuncts the engine cannot evaluate (arithmetic over fields, two fields compared,
+    // id conditions beyond `id =` / `id IN`; where.residual), checked per row by a Filter
+    // operator with SQL three-valued logic.
     std::optional<Expr> residual;
 
     std::vector<Item> items;

@@ -548,7 +548,7 @@ Result<bool> AddUpdate(Transaction& txn, const CollectionRef& ref, const UpdateP
                        WriteBatch& batch) {
     const bool is_blind =
         !plan.NeedsRead() &&
-        (check == RowCheck::kNone || (check == RowCheck::kIfNeeded && !condition.filter));
+        (check == RowCheck::kNone || (check == RowCheck::kIfNeeded && !condition.ChecksRows()));
     if (is_blind) {
         if (plan.edges) {
             batch.ReplaceEdges(ref, id, *plan.edges);
@@ -608,7 +608,7 @@ Result<bool> AddUpdate(Transaction& txn, const CollectionRef& ref, const UpdateP
 // DELETE's RowWriter.
 Result<bool> AddDelete(Transaction& txn, const CollectionRef& ref, const RowCondition& condition,
                        const std::string& id, RowCheck check, WriteBatch& batch) {
-    if (check == RowCheck::kFull || (check == RowCheck::kIfNeeded && condition.filter)) {
+    if (check == RowCheck::kFull || (check == RowCheck::kIfNeeded && condition.ChecksRows())) {
         Result<Entity> current = txn.Get(ref, id);
         if (!current.ok()) {
             if (current.status().code() == StatusCode::kNotFound) {

@@ -11,7 +11,7 @@
 // TIMESTAMP, ANALYZE, REINDEX, VERIFY, CREATE TENANT), table_functions.cc (graph table functions
 // in FROM), row_batches.h (UPDATE / DELETE over their rows, in
 // batches outside a transaction), copy.cc (COPY FROM / TO), where.cc (WHERE binding), value.cc
-// (QueryValue, constants, errors).
+// (QueryValue, constants, errors), expression.h (arithmetic and conditions evaluated per row).
 //
 // Thread-compatible: one context per statement.
 #pragma once
@@ -62,10 +62,12 @@ std::optional<std::string> ClosestName(std::string_view name,
 
 // --- constants ------------------------------------------------------------------------------
 
-/// The value of a literal (null, bool, int, float, string, vector, JSON) or a parameter.
+/// The value of a literal (null, bool, int, float, string, vector, JSON), a parameter, or
+/// arithmetic over them (folded: 60 * 60, -$1; errors such as division by zero are positioned).
 /// InvalidArgument at the expression's position for anything else or an unbound parameter.
 Result<QueryValue> EvalConstant(const Expr& expr, const QueryParams& params);
-/// True when EvalConstant can evaluate the expression (a literal or a parameter).
+/// True when EvalConstant can evaluate the expression (a literal, a parameter, or arithmetic
+/// whose operands all are).
 bool IsConstant(const Expr& expr);
 /// A constant as a float vector (kVector, or a JSON array of numbers); `what` names it in errors.
 Result<std::vector<float>> ConstantAsVector(const Expr& expr, const QueryParams& params,
@@ -86,15 +88,25 @@ Result<CollectionInfo> ResolveCollection(const ExecContext& ctx, std::string_vie
 struct BoundWhere {
     std::string filter_json;                        // empty: no metadata condition
     std::optional<std::vector<std::string>> ids;    // nullopt: any id
-    [[nodiscard]] bool IsEmpty() const { return filter_json.empty() && !ids; }
+    // The conjuncts the filter cannot express (arithmetic over fields, two fields compared,
+    // other conditions on id), ANDed, constants folded: evaluated per row with EvalCondition
+    // (expression.h) on the rows the filter and ids select; a row is kept when it is TRUE.
+    std::optional<Expr> residual;
+    // From a conjunct `id LIKE 'abc%'` (also in `residual`): every matching id starts with it,
+    // so an id-ordered scan may start there and stop after it. Empty: none.
+    std::string id_prefix;
+    [[nodiscard]] bool IsEmpty() const { return filter_json.empty() && !ids && !residual; }
 };
 
 /// Binds `where` for a single collection. Paths are `id`, `metadata.<path>` (the `metadata.`
 /// prefix is required) or, when `variable` is non-empty, `<variable>.id` /
 /// `<variable>.metadata.<path>`. Supported: AND, OR, NOT, = != <> < <= > >=, IN, NOT IN,
-/// IS [NOT] NULL with constants on one side. Errors point at the offending expression.
+/// IS [NOT] NULL with constants on one side. Conditions without a field are folded to TRUE,
+/// FALSE or UNKNOWN. With `allow_residual`, a conjunct the filter cannot express (see
+/// BoundWhere::residual; an OR is taken whole) goes to the residual; without, it is an error.
+/// Errors point at the offending expression.
 Result<BoundWhere> BindWhere(const Expr* where, const QueryParams& params,
-                             std::string_view variable = {});
+                             std::string_view variable = {}, bool allow_residual = false);
 
 /// One condition (no id terms) as a filter over the fields under `root` ("metadata" for
 /// entities, "properties" for edges), qualified by `variable` when it is non-empty.

@@ -263,8 +263,8 @@ class Lexer {
         }
         token.kind = TokenKind::kSymbol;
         static constexpr std::string_view kSymbols[] = {
-            "<->", "<=>", "<#>", "!=", "<>", "<=", ">=", "->", "..", "||", "(", ")",
-            "[",   "]",   ",",   ";",  ".",  "*",  ":",  "=",  "<",  ">",  "-",
+            "<->", "<=>", "<#>", "!=", "<>", "<=", ">=", "->", "..", "||", "(", ")", "[",
+            "]",   ",",   ";",   ".",  "*",  ":",  "=",  "<",  ">",  "-",  "+", "/", "%",
         };
         std::string_view rest = text_.substr(pos_.offset);
         for (std::string_view symbol : kSymbols) {

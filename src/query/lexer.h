@@ -39,7 +39,7 @@ enum class TokenKind {
     kFloat,        // digits with a fraction and/or an exponent
     kParam,        // $1, $name; value holds "1" / "name"
     kJson,         // raw JSON object or array of objects
-    kSymbol,       // ( ) [ ] , ; . .. * : = != <> < <= > >= <-> <=> <#> -> - < ||
+    kSymbol,       // ( ) [ ] , ; . .. * : = != <> < <= > >= <-> <=> <#> -> - < || + / %
 };
 
 struct Token {

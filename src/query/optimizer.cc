@@ -474,7 +474,7 @@ Result<OperatorPtr> Optimizer::BuildSource(const Steps& steps, bool* ordered, bo
     }
     if (order_by_distance) {
         const Metric metric = OpMetric(b_.order_distance->op, b_.info.spec.metric);
-        if (metric == b_.info.spec.metric && !b_.order_descending) {
+        if (metric == b_.info.spec.metric && !b_.order_descending && !b_.residual) {
             *ordered = b_.order_keys.size() == 1;
             return BuildVectorSearch(exact_k);
         }
@@ -490,7 +490,9 @@ Result<OperatorPtr> Optimizer::BuildSource(const Steps& steps, bool* ordered, bo
                  ? ": not the collection's metric (" +
                        std::string(MetricName(b_.info.spec.metric)) +
                        "), so the index cannot rank it"
-                 : ": descending order is ranked exactly"));
+             : b_.order_descending ? ": descending order is ranked exactly"
+                                   : ": WHERE has terms evaluated per row, so the index "
+                                     "cannot rank the rows they keep"));
         rank->estimated_rows = std::min(input->estimated_rows, static_cast<double>(b_.Wanted()));
         rank->AddChild(std::move(input));
         return OperatorPtr(std::move(rank));

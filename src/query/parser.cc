@@ -889,7 +889,8 @@ class Parser {
         return copy;
     }
 
-    // ---- expressions, lowest precedence first: OR, AND, NOT, comparison/IN/IS, distance ----
+    // ---- expressions, lowest precedence first: OR, AND, NOT, comparison/IN/IS, distance and
+    // ||, + -, * / %, unary minus ----
 
     Result<Expr> ParseExpr() {
         DepthGuard guard(depth_);
@@ -1050,17 +1051,74 @@ class Parser {
     }
 
     Result<Expr> ParseDistance() {
+        return ParseLeftChain(&Parser::DistanceOp, &Parser::ParseAdditive);
+    }
+
+    static std::optional<Op> AdditiveOp(const Token& token) {
+        if (IsSymbol(token, "+")) {
+            return Op::kAdd;
+        }
+        if (IsSymbol(token, "-")) {
+            return Op::kSub;
+        }
+        return std::nullopt;
+    }
+
+    static std::optional<Op> MultiplicativeOp(const Token& token) {
+        if (IsSymbol(token, "*")) {
+            return Op::kMul;
+        }
+        if (IsSymbol(token, "/")) {
+            return Op::kDiv;
+        }
+        if (IsSymbol(token, "%")) {
+            return Op::kMod;
+        }
+        return std::nullopt;
+    }
+
+    Result<Expr> ParseAdditive() {
+        return ParseLeftChain(&Parser::AdditiveOp, &Parser::ParseMultiplicative);
+    }
+    Result<Expr> ParseMultiplicative() {
+        return ParseLeftChain(&Parser::MultiplicativeOp, &Parser::ParseUnary);
+    }
+
+    // `a op b op c` of one precedence level, nested to the left; each link is one level deeper.
+    Result<Expr> ParseLeftChain(std::optional<Op> (*op_of)(const Token&),
+                                Result<Expr> (Parser::*operand)()) {
         DepthGuard guard(depth_);
-        PHENIX_ASSIGN_OR_RETURN(Expr left, ParsePrimary());
-        while (std::optional<Op> op = DistanceOp(Cur())) {
+        PHENIX_ASSIGN_OR_RETURN(Expr left, (this->*operand)());
+        while (std::optional<Op> op = op_of(Cur())) {
             if (!guard.Add()) {
                 return TooDeep();
             }
             Next();
-            PHENIX_ASSIGN_OR_RETURN(Expr right, ParsePrimary());
+            PHENIX_ASSIGN_OR_RETURN(Expr right, (this->*operand)());
             left = MakeBinary(*op, std::move(left), std::move(right));
         }
         return left;
+    }
+
+    // Unary minus. A minus directly before a number is part of the literal (-5 is the integer
+    // -5, so -9223372036854775808 is representable); before anything else it negates.
+    Result<Expr> ParseUnary() {
+        if (!IsSymbol(Cur(), "-") || Ahead(1).kind == TokenKind::kInteger ||
+            Ahead(1).kind == TokenKind::kFloat) {
+            return ParsePrimary();
+        }
+        DepthGuard guard(depth_);
+        if (!guard.Add()) {
+            return TooDeep();
+        }
+        Expr expr;
+        expr.kind = ExprKind::kUnary;
+        expr.op = Op::kNeg;
+        expr.pos = Cur().pos;
+        Next();
+        PHENIX_ASSIGN_OR_RETURN(Expr operand, ParseUnary());
+        expr.children.push_back(std::move(operand));
+        return expr;
     }
 
     Result<Expr> ParseVector() {

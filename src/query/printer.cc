@@ -89,12 +89,15 @@ constexpr int kLevelAnd = 2;
 constexpr int kLevelNot = 3;
 constexpr int kLevelCompare = 4;
 constexpr int kLevelDistance = 5;
-constexpr int kLevelPrimary = 6;
+constexpr int kLevelAdditive = 6;
+constexpr int kLevelMultiplicative = 7;
+constexpr int kLevelNegate = 8;
+constexpr int kLevelPrimary = 9;
 
 int Level(const Expr& expr) {
     switch (expr.kind) {
         case ExprKind::kUnary:
-            return kLevelNot;
+            return expr.op == Op::kNeg ? kLevelNegate : kLevelNot;
         case ExprKind::kIn:
         case ExprKind::kIsNull:
         case ExprKind::kIsBool:
@@ -111,6 +114,13 @@ int Level(const Expr& expr) {
                 case Op::kNegInnerProduct:
                 case Op::kConcat:
                     return kLevelDistance;
+                case Op::kAdd:
+                case Op::kSub:
+                    return kLevelAdditive;
+                case Op::kMul:
+                case Op::kDiv:
+                case Op::kMod:
+                    return kLevelMultiplicative;
                 default:
                     return kLevelCompare;
             }
@@ -149,6 +159,17 @@ std::string_view OpText(Op op) {
             return "<#>";
         case Op::kConcat:
             return "||";
+        case Op::kAdd:
+            return "+";
+        case Op::kSub:
+        case Op::kNeg:
+            return "-";
+        case Op::kMul:
+            return "*";
+        case Op::kDiv:
+            return "/";
+        case Op::kMod:
+            return "%";
     }
     return "?";
 }
@@ -213,8 +234,21 @@ std::string ExprText(const Expr& expr) {
         case ExprKind::kCall:
             return QuoteName(expr.text) + "(" + (expr.is_star ? "*" : ListText(expr.children, 0)) +
                    ")";
-        case ExprKind::kUnary:
-            return "NOT " + ChildText(expr.children[0], kLevelNot);
+        case ExprKind::kUnary: {
+            if (expr.op != Op::kNeg) {
+                return "NOT " + ChildText(expr.children[0], kLevelNot);
+            }
+            // -(5) stays a negation (-5 reads back as a literal), and -(-x) never prints as
+            // --x, which would start a comment.
+            const Expr& operand = expr.children[0];
+            std::string text = ChildText(operand, kLevelNegate);
+            const bool is_number =
+                operand.kind == ExprKind::kInt || operand.kind == ExprKind::kFloat;
+            if (is_number || text.starts_with('-')) {
+                return "-(" + text + ")";
+            }
+            return "-" + text;
+        }
         case ExprKind::kBinary: {
             int level = Level(expr);
             if (expr.op == Op::kAnd || expr.op == Op::kOr) {

@@ -8,14 +8,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <phenix/limits.h>
 
 #include "common/sync_point.h"
+#include "query/expression.h"
+#include "query/json_value.h"
 #include "query/lexer.h"
 
 namespace phenix::query {
@@ -38,7 +44,8 @@ class MatchingRows {
     MatchingRows(Transaction& txn, CollectionRef ref, const RowCondition& condition)
         : txn_(txn), ref_(std::move(ref)), condition_(condition) {}
 
-    // Reads the count (and, when Find can return them all, the ids).
+    // Reads the count (and, when Find can return them all, the ids). With a residual the count
+    // is the filter's (at most the rows that match), and the rows are scanned and checked.
     Status Start() {
         if (condition_.bound.ids) {
             return ReadListedIds();
@@ -47,7 +54,7 @@ class MatchingRows {
                                 txn_.Find(ref_, FindOptions{.filter = condition_.bound.filter_json,
                                                             .limit = limits::kMaxFindLimit}));
         total_ = found.count;
-        if (found.ids.size() >= found.count) {
+        if (found.ids.size() >= found.count && !condition_.bound.residual) {
             ids_ = std::move(found.ids);
             is_exhausted_ = true;
         }
@@ -263,7 +270,10 @@ Result<BatchProgress> RunInBatches(ExecContext& ctx, std::string_view what,
         } else {
             message += "; no row was changed";
         }
-        return Status(cause.code(), PositionedMessage(ctx.statement_pos, message));
+        // An error of a WHERE term evaluated per row already names its place.
+        const bool is_positioned = std::string_view(cause.message()).starts_with("line ");
+        return Status(cause.code(),
+                      is_positioned ? message : PositionedMessage(ctx.statement_pos, message));
     };
     const auto start = std::chrono::steady_clock::now();
     auto last_progress = start;
@@ -383,12 +393,33 @@ Result<BatchProgress> RunInBatches(ExecContext& ctx, std::string_view what,
 
 }  // namespace
 
+Result<bool> RowCondition::Matches(const Entity& entity) const {
+    if (filter) {
+        PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity.metadata));
+        if (!matches) {
+            return false;
+        }
+    }
+    if (!bound.residual) {
+        return true;
+    }
+    const nlohmann::json metadata =
+        nlohmann::json::parse(entity.metadata.empty() ? "{}" : entity.metadata, nullptr, false);
+    const auto leaf = [&](const Expr& expr) {
+        return EntityConditionLeaf(expr, entity.id, metadata, *params);
+    };
+    PHENIX_ASSIGN_OR_RETURN(Truth truth, EvalCondition(*bound.residual, leaf));
+    return truth.IsTrue();
+}
+
 Result<RowCondition> BindRowCondition(const ExecContext& ctx, const std::optional<Expr>& where) {
     RowCondition condition;
+    condition.params = &ctx.params;
     if (!where) {
         return condition;
     }
-    PHENIX_ASSIGN_OR_RETURN(condition.bound, BindWhere(&*where, ctx.params));
+    PHENIX_ASSIGN_OR_RETURN(condition.bound,
+                            BindWhere(&*where, ctx.params, {}, /*allow_residual=*/true));
     if (!condition.bound.filter_json.empty()) {
         Result<document::Filter> parsed = document::ParseFilter(condition.bound.filter_json);
         if (!parsed.ok()) {

@@ -25,18 +25,20 @@
 namespace phenix::query {
 
 // The WHERE of an UPDATE / DELETE, bound once: the engine filter and id list, and the filter
-// parsed again to re-check a row's current version (autocommit batches, below).
+// parsed again to re-check a row's current version (autocommit batches, below). Terms the
+// filter cannot express (arithmetic over fields, ...: BoundWhere::residual) are evaluated on
+// each row.
 struct RowCondition {
     BoundWhere bound;
     std::optional<document::Filter> filter;  // set when bound.filter_json is non-empty
+    const QueryParams* params = nullptr;     // the statement's, for the residual's parameters
 
-    // Whether the entity's metadata satisfies the filter (ids are checked by MatchingRows).
-    [[nodiscard]] Result<bool> Matches(const Entity& entity) const {
-        if (!filter) {
-            return true;
-        }
-        return document::Matches(*filter, entity.metadata);
-    }
+    // Whether a row must be read to know that it matches (a filter or a residual).
+    [[nodiscard]] bool ChecksRows() const { return filter.has_value() || bound.residual; }
+
+    // Whether the entity satisfies the filter and the residual (ids are checked by
+    // MatchingRows).
+    [[nodiscard]] Result<bool> Matches(const Entity& entity) const;
 };
 
 // Binds an UPDATE's or DELETE's WHERE (none: every row). InvalidArgument at the offending

@@ -16,6 +16,7 @@
 #include <phenix/json.h>
 
 #include "query/exec.h"
+#include "query/expression.h"
 #include "query/json_value.h"
 #include "query/parser.h"
 
@@ -278,6 +279,9 @@ Result<QueryValue> RowEvaluator::Eval(const Expr& expr, const Row& row) const {
     if (expr.kind == ExprKind::kPath) {
         return EvalPath(expr, row);
     }
+    if (IsArithmetic(expr)) {
+        return EvalValue(expr, [&](const Expr& leaf) { return Eval(leaf, row); });
+    }
     PHENIX_ASSIGN_OR_RETURN(auto distance, AsDistance(b_, expr));
     if (distance) {
         return EvalDistance(*distance, row);
@@ -292,6 +296,9 @@ Result<QueryValue> RowEvaluator::EvalCondition(const Expr& expr, const Leaf& lea
     PHENIX_ASSIGN_OR_RETURN(std::optional<QueryValue> known, leaf(expr));
     if (known) {
         return std::move(*known);
+    }
+    if (IsArithmetic(expr)) {  // unary minus included: it is not NOT
+        return EvalValue(expr, [&](const Expr& operand) { return EvalCondition(operand, leaf); });
     }
     auto truth = [](const QueryValue& value) -> std::optional<bool> {
         if (value.type == QueryValue::Type::kBool) {
@@ -400,6 +407,16 @@ Result<QueryValue> RowEvaluator::EvalOutput(const Expr& expr,
 }
 
 Result<bool> RowEvaluator::Test(const Expr& condition, const Row& row) const {
+    if (!b_.is_match) {
+        // A residual WHERE term on an entity: expression.h's conditions, whose fields read
+        // as the engine's filter reads them (through arrays of objects), so a term means the
+        // same whether it is pushed down or checked here.
+        PHENIX_ASSIGN_OR_RETURN(Truth truth, query::EvalCondition(condition, [&](const Expr& leaf) {
+                                    return EntityConditionLeaf(leaf, row.entity.id,
+                                                               row.Metadata(false), *b_.params);
+                                }));
+        return truth.IsTrue();
+    }
     PHENIX_ASSIGN_OR_RETURN(
         QueryValue value,
         EvalCondition(condition, [&](const Expr& node) -> Result<std::optional<QueryValue>> {

@@ -17,6 +17,7 @@
 #include "common/utf8.h"
 #include "document/json.h"
 #include "query/exec.h"
+#include "query/expression.h"
 #include "query/json_value.h"
 #include "query/lexer.h"
 #include "query/parser.h"
@@ -221,6 +222,10 @@ std::optional<std::string> ClosestName(std::string_view name,
 }
 
 bool IsConstant(const Expr& expr) {
+    if (IsArithmetic(expr)) {  // folded: 1 + 2, -$1
+        return std::all_of(expr.children.begin(), expr.children.end(),
+                           [](const Expr& child) { return IsConstant(child); });
+    }
     switch (expr.kind) {
         case ExprKind::kNull:
         case ExprKind::kBool:
@@ -237,6 +242,9 @@ bool IsConstant(const Expr& expr) {
 }
 
 Result<QueryValue> EvalConstant(const Expr& expr, const QueryParams& params) {
+    if (IsArithmetic(expr)) {
+        return EvalValue(expr, [&](const Expr& leaf) { return EvalConstant(leaf, params); });
+    }
     switch (expr.kind) {
         case ExprKind::kNull:
             return QueryValue::Null();

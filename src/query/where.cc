@@ -25,6 +25,12 @@
 // Values of another type are unequal (= is FALSE), but not ordered (< is UNKNOWN), and LIKE
 // needs a string (UNKNOWN otherwise). The JSON form (json_query.cc) translates the filter
 // language into these conditions.
+//
+// Conditions without a field are folded here (1 + 1 = 2 is TRUE, NULL = 1 UNKNOWN). Top-level
+// conjuncts the filter cannot express (arithmetic over fields, two row values compared, id
+// conditions other than the id set) become BoundWhere::residual when the caller allows it
+// (SELECT FROM a collection): EvalCondition (expression.h) evaluates them per row with the same
+// table on values, so moving a term between the filter and the residual never changes a row.
 #include <algorithm>
 #include <set>
 #include <string>
@@ -37,6 +43,7 @@
 #include "document/filter.h"
 #include "document/value_key.h"
 #include "query/exec.h"
+#include "query/expression.h"
 #include "query/parser.h"
 
 namespace phenix::query {
@@ -66,6 +73,46 @@ std::string PathSegment(std::string_view name) {
     return out + "\"";
 }
 
+// Whether `expr` reads the row: it holds a field or a function call.
+bool ReadsRow(const Expr& expr) {
+    if (expr.kind == ExprKind::kPath || expr.kind == ExprKind::kCall ||
+        expr.kind == ExprKind::kStar) {
+        return true;
+    }
+    return std::any_of(expr.children.begin(), expr.children.end(), ReadsRow);
+}
+
+bool IsIdPath(const Expr& expr, std::string_view variable) {
+    if (expr.kind != ExprKind::kPath) {
+        return false;
+    }
+    if (variable.empty()) {
+        return expr.path.size() == 1 && expr.path[0] == "id";
+    }
+    return expr.path.size() == 2 && expr.path[0] == variable && expr.path[1] == "id";
+}
+
+// Whether the metadata filter cannot express the condition, so that it is evaluated per row:
+// arithmetic over fields, a comparison or IN between two row values, a LIKE whose pattern reads
+// the row, or any condition on id (the top-level id = / IN conjuncts are taken first).
+bool NeedsRowEvaluation(const Expr& expr, std::string_view variable) {
+    if (IsArithmetic(expr) && ReadsRow(expr)) {
+        return true;
+    }
+    if (IsIdPath(expr, variable)) {
+        return true;
+    }
+    const bool is_comparison =
+        expr.kind == ExprKind::kBinary && expr.op >= Op::kEq && expr.op <= Op::kGe;
+    if ((is_comparison || expr.kind == ExprKind::kIn || expr.kind == ExprKind::kLike) &&
+        ReadsRow(expr.children[0]) &&
+        std::any_of(expr.children.begin() + 1, expr.children.end(), ReadsRow)) {
+        return true;
+    }
+    return std::any_of(expr.children.begin(), expr.children.end(),
+                       [&](const Expr& child) { return NeedsRowEvaluation(child, variable); });
+}
+
 struct FieldRef {
     bool is_id = false;
     std::string filter_path;  // for metadata fields
@@ -77,6 +124,11 @@ class Binder {
         : params_(params), variable_(variable), root_(root) {}
 
     Result<FieldRef> Field(const Expr& expr) const {
+        if (IsArithmetic(expr) && ReadsRow(expr)) {
+            return ErrorAt(expr.pos, "arithmetic on fields (" + ToString(expr) +
+                                         ") is not supported in MATCH conditions; compare a "
+                                         "field with a value");
+        }
         if (expr.kind != ExprKind::kPath) {
             return ErrorAt(expr.pos, "expected a field such as id or " + std::string(root_) +
                                          ".category, found " + ToString(expr));
@@ -151,6 +203,13 @@ class Binder {
             return ErrorAt(expr.pos, "conditions are nested more than " +
                                          std::to_string(kMaxConditionDepth) +
                                          " levels deep (AND and OR inside one another)");
+        }
+        if (!ReadsRow(expr)) {
+            // No field: folded now to TRUE, FALSE or UNKNOWN (1 + 1 = 2, NULL IS NULL).
+            PHENIX_ASSIGN_OR_RETURN(Truth truth, EvalCondition(expr, [&](const Expr& leaf) {
+                                        return EvalConstant(leaf, params_);
+                                    }));
+            return truth == Truth(!negate) ? json::object() : Nothing();
         }
         switch (expr.kind) {
             case ExprKind::kBinary:
@@ -258,11 +317,6 @@ class Binder {
                 return ErrorAt(expr.pos,
                                "function " + expr.text +
                                    "() cannot be used in a condition (exists(field) can)");
-            case ExprKind::kBool:
-                if (expr.bool_value != negate) {
-                    return json::object();
-                }
-                return json{{"$not", json::object()}};
             default:
                 return ErrorAt(expr.pos,
                                "expected a condition such as metadata.year >= 2020, "
@@ -456,6 +510,10 @@ class Binder {
         if (!ref.ok() || !ref->is_id) {
             return std::optional<std::vector<std::string>>();
         }
+        if (!std::all_of(values.begin(), values.end(),
+                         [](const Expr* value) { return IsConstant(*value); })) {
+            return std::optional<std::vector<std::string>>();  // id = <a field>: per row
+        }
         std::vector<std::string> ids;
         for (const Expr* value : values) {
             PHENIX_ASSIGN_OR_RETURN(QueryValue id, EvalConstant(*value, params_));
@@ -465,6 +523,59 @@ class Binder {
             ids.push_back(std::move(id.text));
         }
         return std::optional<std::vector<std::string>>(std::move(ids));
+    }
+
+    // Checks a condition evaluated per row (every field exists in this binding, no function
+    // calls) and returns it with its constant subexpressions folded.
+    Result<Expr> Residual(const Expr& expr) const {
+        std::vector<const Expr*> stack{&expr};
+        while (!stack.empty()) {
+            const Expr* node = stack.back();
+            stack.pop_back();
+            if (node->kind == ExprKind::kPath) {
+                PHENIX_RETURN_IF_ERROR(Field(*node).status());
+                continue;
+            }
+            if (node->kind == ExprKind::kCall && node->text == "exists" && !node->is_star &&
+                node->children.size() == 1 && node->children[0].kind == ExprKind::kPath) {
+                PHENIX_ASSIGN_OR_RETURN(FieldRef field, Field(node->children[0]));
+                if (field.is_id) {
+                    return ErrorAt(node->pos, "id always exists");
+                }
+                continue;
+            }
+            if (node->kind == ExprKind::kCall || node->kind == ExprKind::kStar) {
+                return ErrorAt(node->pos, "function " + node->text +
+                                              "() cannot be used in a condition (exists(field) "
+                                              "can)");
+            }
+            for (const Expr& child : node->children) {
+                stack.push_back(&child);
+            }
+        }
+        return FoldConstants(expr, [&](const Expr& leaf) { return EvalConstant(leaf, params_); });
+    }
+
+    // The literal prefix of a top-level `id LIKE 'abc%'` (empty when `expr` is not one).
+    Result<std::string> IdPrefix(const Expr& expr) const {
+        if (expr.kind != ExprKind::kLike || expr.is_negated ||
+            !IsIdPath(expr.children[0], variable_) || !IsConstant(expr.children[1]) ||
+            (expr.children.size() > 2 && !IsConstant(expr.children[2]))) {
+            return std::string();
+        }
+        PHENIX_ASSIGN_OR_RETURN(QueryValue pattern, EvalConstant(expr.children[1], params_));
+        char escape = '\\';
+        if (expr.children.size() > 2) {
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(expr.children[2], params_));
+            if (value.type != QueryValue::Type::kString || value.text.size() != 1) {
+                return std::string();  // NULL or malformed: the residual decides or reports
+            }
+            escape = value.text[0];
+        }
+        if (pattern.type != QueryValue::Type::kString) {
+            return std::string();
+        }
+        return LikeLiteralPrefix(pattern.text, escape);
     }
 
   private:
@@ -535,13 +646,14 @@ Result<std::string> BindFilter(const Expr& expr, const QueryParams& params,
 }
 
 Result<BoundWhere> BindWhere(const Expr* where, const QueryParams& params,
-                             std::string_view variable) {
+                             std::string_view variable, bool allow_residual) {
     BoundWhere bound;
     if (where == nullptr) {
         return bound;
     }
     Binder binder(params, variable, "metadata");
     json parts = json::array();
+    std::vector<Expr> residual;
     for (const Expr* conjunct : SplitConjuncts(*where)) {
         PHENIX_ASSIGN_OR_RETURN(auto ids, binder.IdSet(*conjunct));
         if (ids) {
@@ -556,8 +668,27 @@ Result<BoundWhere> BindWhere(const Expr* where, const QueryParams& params,
             }
             continue;
         }
+        if (allow_residual && NeedsRowEvaluation(*conjunct, variable)) {
+            PHENIX_ASSIGN_OR_RETURN(Expr term, binder.Residual(*conjunct));
+            PHENIX_ASSIGN_OR_RETURN(std::string prefix, binder.IdPrefix(*conjunct));
+            if (prefix.size() > bound.id_prefix.size()) {
+                bound.id_prefix = std::move(prefix);
+            }
+            residual.push_back(std::move(term));
+            continue;
+        }
         PHENIX_ASSIGN_OR_RETURN(json part, binder.Filter(*conjunct, 0));
         parts.push_back(std::move(part));
+    }
+    if (residual.size() == 1) {
+        bound.residual = std::move(residual[0]);
+    } else if (residual.size() > 1) {
+        Expr conjunction;
+        conjunction.kind = ExprKind::kBinary;
+        conjunction.op = Op::kAnd;
+        conjunction.pos = residual[0].pos;
+        conjunction.children = std::move(residual);
+        bound.residual = std::move(conjunction);
     }
     if (parts.size() == 1) {
         bound.filter_json = parts[0].dump();

@@ -196,4 +196,28 @@ wait "${BACKGROUND_PIDS[-1]}"
 RC=$?
 expect_rc 0 "the piped session ends cleanly"
 
+# ---- rows stream to the output as the statement produces them ----
+# A SELECT that fails part-way (division by zero at n = 2000) has printed the batches of rows
+# before it (the plan moves rows in batches of up to 1024); a long table has one header and one
+# footer however many chunks it is printed in.
+for n in $(seq 0 2499); do printf '{"id":"m%04d","metadata":{"n":%d}}\n' "$n" "$n"; done >"$TMP/many.jsonl"
+phx -c "CREATE COLLECTION many; COPY many FROM '$TMP/many.jsonl';"
+expect_rc 0 "loading 2500 rows"
+phx --format csv -c "SELECT id, 10 / (metadata.n - 2000) FROM many ORDER BY id;"
+expect_rc 1 "a select failing part-way"
+expect_err_has "division by zero" "a select failing part-way"
+NUM_CHECKS=$((NUM_CHECKS + 1))
+printed=$(grep -c '^m[0-9]' "$OUT")
+if ((printed < 1000 || printed >= 2000)) || [[ "$(tail -1 "$OUT")" > "m2000" ]]; then
+    fail "the rows before the failing batch are printed: $printed rows, last $(tail -1 "$OUT")"
+fi
+phx -c "SELECT id FROM many ORDER BY id;"
+expect_rc 0 "a long table"
+NUM_CHECKS=$((NUM_CHECKS + 1))
+if [[ "$(grep -c '^ id' "$OUT")" != 1 || "$(tail -1 "$OUT")" != "(2500 rows)" ||
+      "$(grep -c '^ m' "$OUT")" != 2500 ]]; then
+    fail "a long table: one header, 2500 rows, one footer"
+    show_output
+fi
+
 finish

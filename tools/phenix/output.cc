@@ -104,10 +104,20 @@ std::string CsvField(std::string_view text) {
 }
 
 std::string Table::Render(bool footer) const {
+    std::vector<std::size_t> widths;
+    std::string out = Table(*this).RenderChunk(&widths, /*with_header=*/true);
+    if (footer) {
+        out += Rows(rows_.size()) + ")\n";
+    }
+    return out;
+}
+
+std::string Table::RenderChunk(std::vector<std::size_t>* widths_io, bool with_header) {
     const std::size_t num_cols = header_.size();
-    std::vector<std::size_t> widths(num_cols);
+    std::vector<std::size_t>& widths = *widths_io;
+    widths.resize(num_cols, 0);
     for (std::size_t col = 0; col < num_cols; ++col) {
-        widths[col] = DisplayWidth(header_[col]);
+        widths[col] = std::max(widths[col], DisplayWidth(header_[col]));
         for (const auto& row : rows_) {
             if (col < row.size()) {
                 widths[col] = std::max(widths[col], DisplayWidth(row[col]));
@@ -131,18 +141,18 @@ std::string Table::Render(bool footer) const {
         out += line;
         out += '\n';
     };
-    append_row(header_);
-    for (std::size_t col = 0; col < num_cols; ++col) {
-        out += col == 0 ? "" : "+";
-        out.append(widths[col] + 2, '-');
+    if (with_header) {
+        append_row(header_);
+        for (std::size_t col = 0; col < num_cols; ++col) {
+            out += col == 0 ? "" : "+";
+            out.append(widths[col] + 2, '-');
+        }
+        out += '\n';
     }
-    out += '\n';
     for (const auto& row : rows_) {
         append_row(row);
     }
-    if (footer) {
-        out += Rows(rows_.size()) + ")\n";
-    }
+    rows_.clear();
     return out;
 }
 
@@ -154,6 +164,105 @@ void Printer::Write(std::string_view text) {
 void Printer::PrintMessage(std::string_view text, std::string_view json) {
     std::string out(IsJson() ? json : text);
     out += '\n';
+    Write(out);
+}
+
+namespace {
+
+void AppendJsonRow(const std::vector<std::string>& columns, const std::vector<QueryValue>& row,
+                   bool first, std::string* out) {
+    *out += first ? "{" : ",{";
+    for (std::size_t col = 0; col < columns.size() && col < row.size(); ++col) {
+        *out += col == 0 ? "" : ",";
+        *out += JsonString(columns[col]) + ":" + row[col].ToJson();
+    }
+    *out += "}";
+}
+
+void AppendCsvRow(const std::vector<QueryValue>& row, std::string* out) {
+    for (std::size_t col = 0; col < row.size(); ++col) {
+        *out += col == 0 ? "" : ",";
+        const QueryValue& value = row[col];
+        if (value.type == QueryValue::Type::kString && value.text.empty()) {
+            *out += "\"\"";  // an empty string, told apart from NULL
+        } else if (value.type != QueryValue::Type::kNull) {
+            *out += CsvField(value.ToText());
+        }
+    }
+    *out += "\n";
+}
+
+std::vector<std::string> TableCells(const std::vector<QueryValue>& row) {
+    std::vector<std::string> cells;
+    cells.reserve(row.size());
+    for (const QueryValue& value : row) {
+        cells.push_back(value.type == QueryValue::Type::kVector ? AbbreviateVector(value.vector)
+                                                                : Printable(value.ToText()));
+    }
+    return cells;
+}
+
+}  // namespace
+
+void Printer::StartRows(const std::vector<std::string>& columns) {
+    columns_ = columns;
+    chunk_ = Table(columns);
+    widths_.clear();
+    chunk_rows_ = 0;
+    num_rows_ = 0;
+    header_written_ = false;
+    if (format_ == OutputFormat::kCsv) {
+        std::string out;
+        for (std::size_t col = 0; col < columns.size(); ++col) {
+            out += (col == 0 ? "" : ",") + CsvField(columns[col]);
+        }
+        Write(out + "\n");
+        header_written_ = true;
+    } else if (format_ == OutputFormat::kJson) {
+        Write("[");
+        header_written_ = true;
+    }
+}
+
+void Printer::AddRows(const std::vector<std::vector<QueryValue>>& rows) {
+    std::string out;
+    for (const std::vector<QueryValue>& row : rows) {
+        switch (format_) {
+            case OutputFormat::kJson:
+                AppendJsonRow(columns_, row, num_rows_ == 0, &out);
+                break;
+            case OutputFormat::kCsv:
+                AppendCsvRow(row, &out);
+                break;
+            case OutputFormat::kTable:
+                chunk_.AddRow(TableCells(row));
+                if (++chunk_rows_ == kTableChunkRows) {
+                    out += chunk_.RenderChunk(&widths_, !header_written_);
+                    header_written_ = true;
+                    chunk_rows_ = 0;
+                }
+                break;
+        }
+        ++num_rows_;
+    }
+    if (!out.empty()) {
+        Write(out);
+    }
+}
+
+void Printer::FinishRows(bool ok) {
+    std::string out;
+    if (format_ == OutputFormat::kTable) {
+        if (chunk_rows_ > 0 || !header_written_) {
+            out += chunk_.RenderChunk(&widths_, !header_written_);
+        }
+        if (ok) {
+            out += Rows(num_rows_) + ")\n";
+        }
+    } else if (format_ == OutputFormat::kJson) {
+        out += ok ? "]\n" : "\n";
+    }
+    chunk_rows_ = 0;
     Write(out);
 }
 
@@ -169,13 +278,7 @@ void Printer::PrintQueryResult(const QueryResult& result) {
         case OutputFormat::kJson: {
             out = "[";
             for (std::size_t row_idx = 0; row_idx < result.rows.size(); ++row_idx) {
-                const std::vector<QueryValue>& row = result.rows[row_idx];
-                out += row_idx == 0 ? "{" : ",{";
-                for (std::size_t col = 0; col < result.columns.size() && col < row.size(); ++col) {
-                    out += col == 0 ? "" : ",";
-                    out += JsonString(result.columns[col]) + ":" + row[col].ToJson();
-                }
-                out += "}";
+                AppendJsonRow(result.columns, result.rows[row_idx], row_idx == 0, &out);
             }
             out += "]\n";
             break;
@@ -186,30 +289,14 @@ void Printer::PrintQueryResult(const QueryResult& result) {
             }
             out += "\n";
             for (const std::vector<QueryValue>& row : result.rows) {
-                for (std::size_t col = 0; col < row.size(); ++col) {
-                    out += col == 0 ? "" : ",";
-                    const QueryValue& value = row[col];
-                    if (value.type == QueryValue::Type::kString && value.text.empty()) {
-                        out += "\"\"";  // an empty string, told apart from NULL
-                    } else if (value.type != QueryValue::Type::kNull) {
-                        out += CsvField(value.ToText());
-                    }
-                }
-                out += "\n";
+                AppendCsvRow(row, &out);
             }
             break;
         }
         case OutputFormat::kTable: {
             Table table(result.columns);
             for (const std::vector<QueryValue>& row : result.rows) {
-                std::vector<std::string> cells;
-                cells.reserve(row.size());
-                for (const QueryValue& value : row) {
-                    cells.push_back(value.type == QueryValue::Type::kVector
-                                        ? AbbreviateVector(value.vector)
-                                        : Printable(value.ToText()));
-                }
-                table.AddRow(std::move(cells));
+                table.AddRow(TableCells(row));
             }
             out = table.Render();
             break;

@@ -36,6 +36,11 @@ class Table {
     // The table, with a "(N rows)" footer when `footer` is set.
     [[nodiscard]] std::string Render(bool footer = true) const;
 
+    // The rows added since the last call (which it forgets), aligned to `*widths` (widened,
+    // never narrowed, to fit them and the header), after the header when `with_header`: a
+    // long result printed chunk by chunk. No footer.
+    std::string RenderChunk(std::vector<std::size_t>* widths, bool with_header);
+
   private:
     std::vector<std::string> header_;
     std::vector<std::vector<std::string>> rows_;
@@ -67,6 +72,19 @@ class Printer {
     // the rows (NULL as an empty field). A message ("INSERT 2") is a line in table format only.
     void PrintQueryResult(const QueryResult& result);
 
+    // The same output for a result whose rows arrive while its statement runs
+    // (QuerySession::Execute with a RowSink): StartRows with the columns, AddRows as rows come,
+    // then FinishRows once the statement ended. JSON and CSV rows are written as they arrive; a
+    // table is written in chunks of kTableChunkRows rows, aligned to the widths of the rows
+    // before them (a later, wider value widens its column from there on), with one header and
+    // the "(N rows)" footer at the end. `ok` false (the statement failed after some rows): no
+    // footer, and a JSON array left unclosed, so that a reader cannot take it for the whole
+    // result.
+    static constexpr std::size_t kTableChunkRows = 1000;
+    void StartRows(const std::vector<std::string>& columns);
+    void AddRows(const std::vector<std::vector<QueryValue>>& rows);
+    void FinishRows(bool ok);
+
   private:
     void Write(std::string_view text);
     // Messages print their JSON in both JSON and CSV formats.
@@ -74,6 +92,13 @@ class Printer {
 
     OutputFormat format_;
     std::FILE* out_;
+    // The result being streamed (StartRows .. FinishRows).
+    std::vector<std::string> columns_;
+    Table chunk_{{}};
+    std::vector<std::size_t> widths_;
+    std::size_t chunk_rows_ = 0;
+    std::size_t num_rows_ = 0;
+    bool header_written_ = false;
 };
 
 }  // namespace phenix::shell

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
 #include "line_input.h"
 
@@ -174,11 +175,44 @@ void Shell::FinishProgress() {
     }
 }
 
+namespace {
+
+// Prints a statement's rows as they arrive (a long SELECT shows its first rows at once, and its
+// result never sits whole in the shell's memory).
+class PrintingSink final : public RowSink {
+  public:
+    PrintingSink(Printer& printer, std::function<void()> before_first)
+        : printer_(printer), before_first_(std::move(before_first)) {}
+
+    Status OnColumns(const std::vector<std::string>& columns) override {
+        before_first_();
+        printer_.StartRows(columns);
+        started_ = true;
+        return Status::Ok();
+    }
+    Status OnRows(std::vector<std::vector<QueryValue>> rows) override {
+        printer_.AddRows(rows);
+        return Status::Ok();
+    }
+    [[nodiscard]] bool started() const { return started_; }
+
+  private:
+    Printer& printer_;
+    std::function<void()> before_first_;
+    bool started_ = false;
+};
+
+}  // namespace
+
 Status Shell::ExecuteQuery(std::string_view statement) {
     const auto start = std::chrono::steady_clock::now();
     const bool was_in_transaction = InTransaction();
-    Result<QueryResult> result = session_.Execute(statement);
+    PrintingSink sink(printer_, [this] { FinishProgress(); });
+    Result<QueryResult> result = session_.Execute(statement, sink);
     FinishProgress();
+    if (sink.started()) {
+        printer_.FinishRows(result.ok());
+    }
     Transaction* txn = session_.transaction();
     if (txn != counted_txn_) {
         counted_txn_ = txn;
@@ -190,7 +224,9 @@ Status Shell::ExecuteQuery(std::string_view statement) {
     if (txn != nullptr) {
         num_txn_writes_ += static_cast<std::size_t>(result->affected);
     }
-    printer_.PrintQueryResult(*result);
+    if (!sink.started()) {
+        printer_.PrintQueryResult(*result);  // a message ("INSERT 2"), or no rows
+    }
     if (timing_) {
         PrintTiming(
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "query/expression.h"
 #include "query/parser.h"
 
 namespace phenix::query {
@@ -118,6 +119,10 @@ Status AggregateOperator::Finish() {
         std::vector<QueryValue> out;
         for (std::size_t idx = 0; idx < b.items.size(); ++idx) {
             const Item& item = b.items[idx];
+            if (item.is_computed) {
+                out.emplace_back();  // computed below, from the other columns
+                continue;
+            }
             if (!item.is_aggregate) {
                 if (IsConstant(item.expr)) {
                     PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(item.expr, *b.params));
@@ -158,6 +163,14 @@ Status AggregateOperator::Finish() {
                                          : QueryValue::Float(static_cast<double>(acc.int_sum)));
                     break;
                 }
+            }
+        }
+        for (std::size_t idx = 0; idx < b.items.size(); ++idx) {
+            if (b.items[idx].is_computed) {  // arithmetic over the group's other columns
+                PHENIX_ASSIGN_OR_RETURN(out[idx],
+                                        EvalValue(b.items[idx].expr, [&](const Expr& leaf) {
+                                            return state_.eval.EvalOutput(leaf, out);
+                                        }));
             }
         }
         Row row;

@@ -22,12 +22,19 @@ ReadOperator::ReadOperator(ExecState& state, ReadSpec spec)
     if (spec_.where.ids) {
         details_.push_back("ids: " + std::to_string(spec_.where.ids->size()));
     }
+    if (!spec_.where.id_prefix.empty()) {
+        details_.push_back("ids starting with " +
+                           QueryValue::String(spec_.where.id_prefix).ToJson());
+    }
 }
 
 std::string ReadOperator::Label() const {
     const std::string& name = state_.bound.info.spec.ref.name;
     if (spec_.access == ReadAccess::kIdList) {
         return "IdLookup " + name;
+    }
+    if (!spec_.where.id_prefix.empty()) {
+        return "IdRangeScan " + name;
     }
     const bool filtered = !spec_.where.filter_json.empty();
     if (!has_run()) {  // what the plan expects
@@ -65,7 +72,7 @@ Status ReadOperator::Start() {
         phase_ = Phase::kList;
         return Status::Ok();
     }
-    if (spec_.access == ReadAccess::kFilter && filter_) {
+    if (spec_.access == ReadAccess::kFilter && filter_ && spec_.where.id_prefix.empty()) {
         // The filter's rows from the indexes (or a scan inside Find), then the entities. Rows
         // that need no more than id and metadata come with the filter's own reads.
         const bool metadata_only = !spec_.needs.vector && !spec_.needs.edges;
@@ -107,6 +114,16 @@ Status ReadOperator::Start() {
     // Small pages while few rows are wanted (ORDER BY id LIMIT 10 reads ~10 records).
     scan_options_.limit = std::clamp<std::size_t>(spec_.want, 64, limits::kMaxScanLimit);
     scan_options_.include_edges = spec_.needs.edges;
+    if (const std::string& prefix = spec_.where.id_prefix; !prefix.empty()) {
+        // id LIKE 'abc%': the ids from "abc" up to the last one that starts with it. Start
+        // after a string that sorts just below the prefix: its last byte one less, then 0xff.
+        const auto last = static_cast<unsigned char>(prefix.back());
+        scan_options_.start_after = prefix.substr(0, prefix.size() - 1);
+        if (last > 0) {
+            scan_options_.start_after += static_cast<char>(last - 1);
+            scan_options_.start_after += '\xff';
+        }
+    }
     phase_ = Phase::kScan;
     return Status::Ok();
 }
@@ -160,6 +177,7 @@ Status ReadOperator::FillFromScan(RowBatch* batch) {
             PHENIX_ASSIGN_OR_RETURN(ScanPage page,
                                     state_.reader.Scan(state_.bound.ref, scan_options_));
             page_ = std::move(page.entities);
+            scanned_ += page_.size();
             page_next_ = 0;
             last_page_ = page.next_start_after.empty();
             scan_options_.start_after = std::move(page.next_start_after);
@@ -167,6 +185,12 @@ Status ReadOperator::FillFromScan(RowBatch* batch) {
             continue;
         }
         Entity& entity = page_[page_next_++];
+        if (const std::string& prefix = spec_.where.id_prefix;
+            !prefix.empty() && !entity.id.starts_with(prefix) && entity.id > prefix) {
+            last_page_ = true;  // past the range: every later id is larger
+            page_next_ = page_.size();
+            break;
+        }
         if (filter_) {
             PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter_, entity.metadata));
             if (!matches) {
@@ -180,6 +204,9 @@ Status ReadOperator::FillFromScan(RowBatch* batch) {
     }
     if (emitted_ >= spec_.want || (last_page_ && page_next_ >= page_.size())) {
         phase_ = Phase::kDone;
+        if (!spec_.where.id_prefix.empty()) {
+            details_.push_back("entities scanned: " + std::to_string(scanned_));
+        }
     }
     return Status::Ok();
 }

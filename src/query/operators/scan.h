@@ -72,6 +72,7 @@ class ReadOperator final : public PhysicalOperator {
     std::size_t page_next_ = 0;
     bool last_page_ = false;
     std::size_t emitted_ = 0;
+    std::size_t scanned_ = 0;  // entities the scan read (IdRangeScan reports it)
 };
 
 /// count(*) alone over a FROM collection: the filter's exact count, no record read. One row.

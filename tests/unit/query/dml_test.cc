@@ -227,6 +227,38 @@ TEST_F(DmlBatches, RowsComeFromTheStartSnapshotAndConcurrentChangesAreKept) {
     EXPECT_FALSE(Exists("r4"));
 }
 
+// Issue 13: a WHERE term evaluated per row (arithmetic; no filter at all here) is checked on
+// each row's current version too: a row changed since the start so that it no longer matches
+// is skipped, never patched blindly.
+TEST_F(DmlBatches, PerRowWhereTermsAreRecheckedOnTheCurrentRow) {
+    Open();
+    Run("CREATE COLLECTION docs");
+    Load("docs", 6);  // g * 1 = 0: r0, r2, r4
+    SyncPoints::Set("RunInBatches:SnapshotTaken", [&] {
+        ASSERT_TRUE(db_->PatchMetadata("docs", "r0", R"({"other": "kept"})").ok());
+        ASSERT_TRUE(db_->PatchMetadata("docs", "r2", R"({"g": 5})").ok());
+        ASSERT_TRUE(db_->Delete("docs", "r4").ok());
+    });
+    const QueryResult updated = Run("UPDATE docs SET metadata.hit = 1 WHERE metadata.g * 1 = 0");
+    SyncPoints::ClearAll();
+    EXPECT_EQ(updated.affected, 1u);
+    EXPECT_EQ(updated.message,
+              "UPDATE 1 (2 rows skipped: deleted or changed by a concurrent writer so that WHERE "
+              "no longer matches)");
+    EXPECT_EQ(Metadata("r0"), Json::parse(R"({"n": 0, "g": 0, "other": "kept", "hit": 1})"));
+    EXPECT_EQ(Metadata("r2"), Json::parse(R"({"n": 2, "g": 5})"));
+    SyncPoints::Set("RunInBatches:SnapshotTaken",
+                    [&] { ASSERT_TRUE(db_->PatchMetadata("docs", "r1", R"({"n": 100})").ok()); });
+    const QueryResult deleted = Run("DELETE FROM docs WHERE metadata.n - metadata.g < 3");
+    SyncPoints::ClearAll();
+    EXPECT_EQ(deleted.affected, 3u);  // r0 (0), r2 (2 - 5), r3 (3 - 1); r1 became 100 - 1
+    EXPECT_FALSE(Exists("r0"));
+    EXPECT_TRUE(Exists("r1"));
+    EXPECT_FALSE(Exists("r2"));
+    EXPECT_FALSE(Exists("r3"));
+    EXPECT_TRUE(Exists("r5"));
+}
+
 // Without WHERE a patch is written without reading the row first; a row deleted since the
 // start makes that write fail, and the rows are then read one by one and the gone one skipped.
 TEST_F(DmlBatches, RowDeletedSinceTheStartIsSkippedWithoutWhereToo) {

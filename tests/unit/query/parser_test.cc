@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -566,7 +567,8 @@ TEST(Parser, RandomTokenSoupNeverCrashesAndRoundTrips) {
         "[{\"b\":2}]", "ORDER",  "BY",      "LIMIT", "GROUP",  "AS",         "OF",    "WITH",
         "ef",          "count",  "INSERT",  "INTO",  "VALUES", "UPDATE",     "SET",   "DELETE",
         "COPY",        "TO",     "EXPLAIN", "BEGIN", "CREATE", "COLLECTION", "INDEX", "ON",
-        "DIMENSION",   "METRIC", "DESC",    "e",     "a",      "b",
+        "DIMENSION",   "METRIC", "DESC",    "e",     "a",      "b",          "+",     "/",
+        "%",           "- -",    "-x",
     };
     std::mt19937 rng(kSeed);
     int num_parsed = 0;
@@ -677,6 +679,147 @@ TEST(Parser, OnConflictAndConcat) {
               "line 1, column 52: expected NOTHING or UPDATE, found end of input");
     EXPECT_EQ(ErrorOf("UPDATE d SET metadata = metadata | {}"),
               "line 1, column 34: unexpected '|'");
+}
+
+// Issue 13: + - * / % and unary minus, with SQL precedence (unary minus > * / % > + - > ||
+// and distances > comparisons > NOT > AND > OR), printed canonically and round-tripped.
+TEST(Parser, ArithmeticPrecedenceAndPrinting) {
+    const auto where = [](std::string_view text) {
+        return *Body<SelectStmt>(MustParse("SELECT id FROM t WHERE " + std::string(text))).where;
+    };
+    // a + b * c > d: (a + (b * c)) > d.
+    const Expr compare = where("metadata.a + metadata.b * 2 > 10");
+    ASSERT_EQ(compare.op, Op::kGt);
+    EXPECT_EQ(compare.children[0].op, Op::kAdd);
+    EXPECT_EQ(compare.children[0].children[1].op, Op::kMul);
+    // Left-associative: a - b - c is (a - b) - c.
+    const Expr minus = where("a - b - c = 0").children[0];
+    EXPECT_EQ(minus.op, Op::kSub);
+    EXPECT_EQ(minus.children[0].op, Op::kSub);
+    EXPECT_EQ(minus.children[1].path, (std::vector<std::string>{"c"}));
+    // Unary minus binds tighter than *: -a * b is (-a) * b.
+    const Expr negated = where("-a * b = 0").children[0];
+    EXPECT_EQ(negated.op, Op::kMul);
+    EXPECT_EQ(negated.children[0].kind, ExprKind::kUnary);
+    EXPECT_EQ(negated.children[0].op, Op::kNeg);
+    // A minus before a number is a negative literal; a-1 is a subtraction, not a-then-(-1).
+    const Expr literal = where("x = -5").children[1];
+    EXPECT_EQ(literal.kind, ExprKind::kInt);
+    EXPECT_EQ(literal.int_value, -5);
+    const Expr subtraction = where("metadata.a-1 = 0").children[0];
+    EXPECT_EQ(subtraction.op, Op::kSub);
+    EXPECT_EQ(subtraction.children[1].int_value, 1);
+    // metadata.a-b is metadata.a minus the field b (names never hold '-').
+    const Expr names = where("metadata.a-b = 0").children[0];
+    EXPECT_EQ(names.op, Op::kSub);
+    EXPECT_EQ(names.children[1].path, (std::vector<std::string>{"b"}));
+    // + - bind tighter than || and the distance operators, which bind tighter than =.
+    const Expr concat = where("a || b + 1 = c").children[0];
+    EXPECT_EQ(concat.op, Op::kConcat);
+    EXPECT_EQ(concat.children[1].op, Op::kAdd);
+    // -9223372036854775808 is a literal (its digits alone are out of range).
+    EXPECT_EQ(where("x = -9223372036854775808").children[1].int_value, INT64_MIN);
+
+    const std::pair<std::string_view, std::string_view> kCanonical[] = {
+        {"SELECT a+b*c, (a+b)*c, a-(b-c), (a-b)-c, -a, - -a, -(-5), -(5), a - -5 FROM t",
+         "SELECT a + b * c, (a + b) * c, a - (b - c), a - b - c, -a, -(-a), -(-5), -(5), a - -5 "
+         "FROM t"},
+        {"SELECT a/b%c, a%(b/c), -(a*b), -a.b, 2*-x FROM t",
+         "SELECT a / b % c, a % (b / c), -(a * b), -a.b, 2 * -x FROM t"},
+        {"SELECT id FROM t WHERE NOT a+1>2 AND (b-1)*2 IN (1,2) ORDER BY a*b DESC",
+         "SELECT id FROM t WHERE NOT a + 1 > 2 AND (b - 1) * 2 IN (1, 2) ORDER BY a * b DESC"},
+        {"SELECT sum(a*b)/count(*) AS x FROM t GROUP BY c HAVING sum(a)*2 > 1",
+         "SELECT sum(a * b) / count(*) AS x FROM t GROUP BY c HAVING sum(a) * 2 > 1"},
+        {"SELECT a <-> [1, 2] + 1, (a || b) * 2 FROM t",
+         "SELECT a <-> [1, 2] + 1, (a || b) * 2 FROM t"},
+    };
+    for (const auto& [text, canonical] : kCanonical) {
+        const Statement statement = MustParse(text);
+        EXPECT_EQ(ToString(statement), canonical);
+        EXPECT_EQ(MustParse(ToString(statement)), statement) << canonical;
+    }
+    // Never `--` (a comment) from a negation of a negative number or of a negation.
+    EXPECT_EQ(ToString(MustParse("SELECT - -1, - - - x FROM t")), "SELECT -(-1), -(-(-x)) FROM t");
+    EXPECT_EQ(ErrorOf("SELECT 1 + FROM t"),
+              "line 1, column 12: expected an expression, found "
+              "'FROM'");
+    EXPECT_EQ(ErrorOf("SELECT a * FROM t"),
+              "line 1, column 12: expected an expression, found "
+              "'FROM'");
+}
+
+// Random arithmetic trees (every operator, negative and extreme literals, negations of
+// negations, fields, parameters, calls) print to text that parses back to the same tree.
+TEST(Parser, RandomArithmeticTreesRoundTrip) {
+    constexpr std::uint32_t kSeed = 1313;
+    std::printf("seed %u\n", kSeed);
+    std::mt19937 rng(kSeed);
+    auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
+    std::function<Expr(int)> make = [&](int depth) -> Expr {
+        Expr expr;
+        const std::uint32_t shape = depth <= 0 ? 0 : pick(6);
+        if (shape == 0) {
+            switch (pick(7)) {
+                case 0:
+                    expr.kind = ExprKind::kInt;
+                    expr.int_value = static_cast<std::int64_t>(pick(21)) - 10;
+                    break;
+                case 1:
+                    expr.kind = ExprKind::kInt;
+                    expr.int_value = pick(2) == 0 ? INT64_MIN : INT64_MAX;
+                    break;
+                case 2:
+                    expr.kind = ExprKind::kFloat;
+                    expr.float_value = (static_cast<double>(pick(2001)) - 1000.0) / 8.0;
+                    break;
+                case 3:
+                    expr.kind = ExprKind::kPath;
+                    expr.path = {"metadata", pick(2) == 0 ? "a" : "b-c"};
+                    break;
+                case 4:
+                    expr.kind = ExprKind::kParam;
+                    expr.text = "1";
+                    break;
+                case 5:
+                    expr.kind = ExprKind::kNull;
+                    break;
+                default:
+                    expr.kind = ExprKind::kCall;
+                    expr.text = "sum";
+                    expr.children.push_back(make(depth - 1));
+                    break;
+            }
+            return expr;
+        }
+        if (shape == 1) {
+            expr.kind = ExprKind::kUnary;
+            expr.op = Op::kNeg;
+            expr.children.push_back(make(depth - 1));
+            return expr;
+        }
+        static constexpr Op kOps[] = {Op::kAdd, Op::kSub, Op::kMul,   Op::kDiv,
+                                      Op::kMod, Op::kLt,  Op::kConcat};
+        expr.kind = ExprKind::kBinary;
+        expr.op = kOps[pick(7)];
+        expr.children.push_back(make(depth - 1));
+        expr.children.push_back(make(depth - 1));
+        return expr;
+    };
+    int num_checked = 0;
+    for (int round = 0; round < 3000; ++round) {
+        Statement statement;
+        SelectStmt select;
+        select.items.push_back({make(static_cast<int>(pick(5))), ""});
+        select.collection = "t";
+        statement.body = std::move(select);
+        const std::string text = ToString(statement);
+        Result<Statement> again = ParseStatement(text);
+        ASSERT_TRUE(again.ok()) << text << "\n" << again.status().ToString();
+        ASSERT_EQ(*again, statement) << text;
+        EXPECT_EQ(ToString(*again), text);
+        ++num_checked;
+    }
+    EXPECT_EQ(num_checked, 3000);
 }
 
 TEST(Lexer, TokenKindsAndPositions) {

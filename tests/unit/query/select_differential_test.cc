@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Differential test: random SELECTs (WHERE with AND/OR/NOT, comparisons, IN, IS NULL over
-// ints, floats mixed with ints, strings and missing fields; DISTINCT; ORDER BY with ASC/DESC;
-// LIMIT/OFFSET; GROUP BY with count/sum/min/max/avg and HAVING) run through PhenixQL and through
-// a small reference evaluator written here from the documented semantics (SQL three-valued
-// logic, numbers compared by value, NULL last ascending). Each query runs without and with
-// metadata indexes on the fields, so the index plans, the scan plans, the top-k, the stopped
+// ints, floats mixed with ints, strings and missing fields, and arithmetic over fields, which
+// is evaluated per row; DISTINCT; ORDER BY with ASC/DESC; LIMIT/OFFSET; GROUP BY with
+// count/sum/min/max/avg, aggregates of and arithmetic over aggregates, and HAVING) run through
+// PhenixQL and through a small reference evaluator written here from the documented semantics (SQL
+// three-valued logic, numbers compared by value, NULL last ascending). Each query runs without and
+// with metadata indexes on the fields, so the index plans, the scan plans, the top-k, the stopped
 // id-ordered scan and the full sort are all compared with the same reference.
 #include <algorithm>
 #include <cmath>
@@ -135,7 +136,10 @@ class Generator {
         static const char* kFields[] = {"a", "b", "c"};
         const std::string field = kFields[Int(0, 2)];
         const std::string path = "metadata." + field;
-        const int shape = Int(0, 9);
+        const int shape = Int(0, 11);
+        if (shape >= 10) {
+            return Arithmetic(shape == 10);
+        }
         if (shape == 0) {
             const bool negated = Chance(0.5);
             return {path + (negated ? " IS NOT NULL" : " IS NULL"),
@@ -186,6 +190,44 @@ class Generator {
                             return cmp > 0;
                         default:
                             return cmp >= 0;
+                    }
+                }};
+    }
+
+    // Issue 13: arithmetic over the numeric fields, evaluated per row (a residual WHERE term):
+    // `a + b op K` (int + int or float) or `a * 2 - a % 3 op K` (integer arithmetic). NULL in
+    // any operand makes the comparison UNKNOWN.
+    Condition Arithmetic(bool sum_of_fields) {
+        static const char* kOps[] = {"=", "!=", "<", "<=", ">", ">="};
+        const int op = Int(0, 5);
+        const int constant = Int(0, 18);
+        const std::string text =
+            (sum_of_fields ? "metadata.a + metadata.b " : "metadata.a * 2 - metadata.a % 3 ") +
+            std::string(kOps[op]) + " " + std::to_string(constant);
+        return {text, [sum_of_fields, op, constant](const RefRow& row) -> Truth {
+                    const Cell a = row.Get("a");
+                    const Cell b = row.Get("b");
+                    if (a.kind != Cell::Kind::kNumber ||
+                        (sum_of_fields && b.kind != Cell::Kind::kNumber)) {
+                        return std::nullopt;
+                    }
+                    const auto whole = static_cast<std::int64_t>(a.number);
+                    const double value = sum_of_fields ? a.number + b.number
+                                                       : static_cast<double>(whole * 2 - whole % 3);
+                    const double k = constant;
+                    switch (op) {
+                        case 0:
+                            return value == k;
+                        case 1:
+                            return value != k;
+                        case 2:
+                            return value < k;
+                        case 3:
+                            return value <= k;
+                        case 4:
+                            return value > k;
+                        default:
+                            return value >= k;
                     }
                 }};
     }
@@ -269,6 +311,15 @@ void SortRows(Table* table) {
         }
         return false;
     });
+}
+
+// The selected expression column, and a column's SQL.
+constexpr const char* kExpr = "a*2+b";
+std::string ColumnSql(const std::string& column) {
+    if (column == kExpr) {
+        return "metadata.a * 2 + metadata.b";
+    }
+    return column == "id" ? "id" : "metadata." + column;
 }
 
 class SelectDifferentialTest : public DbTest {
@@ -358,6 +409,9 @@ class SelectDifferentialTest : public DbTest {
                 columns.push_back(field);
             }
         }
+        if (gen.Chance(0.3)) {
+            columns.push_back(kExpr);  // metadata.a * 2 + metadata.b, a selected expression
+        }
         const bool distinct = gen.Chance(0.25) && columns.size() > 1;
         if (distinct) {
             columns.erase(columns.begin());  // DISTINCT over fields only
@@ -375,6 +429,14 @@ class SelectDifferentialTest : public DbTest {
             keys.emplace_back("id", gen.Chance(0.3));  // the last key: a total order
         }
         auto cell = [](const RefRow& row, const std::string& column) {
+            if (column == kExpr) {
+                const Cell a = row.Get("a");
+                const Cell b = row.Get("b");
+                if (a.kind != Cell::Kind::kNumber || b.kind != Cell::Kind::kNumber) {
+                    return Cell{};  // NULL in, NULL out
+                }
+                return Cell{Cell::Kind::kNumber, a.number * 2 + b.number, b.is_int, {}};
+            }
             return column == "id" ? Cell{Cell::Kind::kString, 0, false, row.id} : row.Get(column);
         };
         Table all;
@@ -415,12 +477,11 @@ class SelectDifferentialTest : public DbTest {
         }
         std::string text = std::string("SELECT ") + (distinct ? "DISTINCT " : "");
         for (std::size_t idx = 0; idx < columns.size(); ++idx) {
-            text += (idx ? ", " : "") + (columns[idx] == "id" ? "id" : "metadata." + columns[idx]);
+            text += (idx ? ", " : "") + ColumnSql(columns[idx]);
         }
         text += " FROM docs" + where_text;
         for (std::size_t idx = 0; idx < keys.size(); ++idx) {
-            text += (idx ? ", " : " ORDER BY ") +
-                    (keys[idx].first == "id" ? "id" : "metadata." + keys[idx].first) +
+            text += (idx ? ", " : " ORDER BY ") + ColumnSql(keys[idx].first) +
                     (keys[idx].second ? " DESC" : "");
         }
         std::size_t begin = 0;
@@ -493,14 +554,17 @@ class SelectDifferentialTest : public DbTest {
                 {acc.key, number(static_cast<double>(acc.count)),
                  acc.count_a ? number(acc.sum_a) : Cell{}, acc.min_b.value_or(Cell{}),
                  acc.max_c.value_or(Cell{}),
-                 acc.count_b ? number(acc.sum_b / static_cast<double>(acc.count_b)) : Cell{}});
+                 acc.count_b ? number(acc.sum_b / static_cast<double>(acc.count_b)) : Cell{},
+                 acc.count_a ? number(acc.sum_a * 2) : Cell{},
+                 number(static_cast<double>(acc.count * 10 + 1))});
         }
         SortRows(&table);
         *expected = std::move(table);
         *ordered = false;
         return "SELECT metadata." + key +
                ", count(*), sum(metadata.a), min(metadata.b), "
-               "max(metadata.c), avg(metadata.b) FROM docs" +
+               "max(metadata.c), avg(metadata.b), sum(metadata.a * 2), count(*) * 10 + 1 FROM "
+               "docs" +
                where_text + " GROUP BY metadata." + key +
                (having >= 0 ? " HAVING count(*) > " + std::to_string(having) : "");
     }

@@ -121,6 +121,54 @@ TEST_F(SelectExecutionTest, OrderByIdLimitStopsEarlyOnEveryAccessPath) {
     EXPECT_NE(plan.find("actual rows=3"), std::string::npos) << plan;
 }
 
+// Issue 13: a WHERE term evaluated per row (arithmetic) keeps fewer rows than the filter beside
+// it selects, so LIMIT must not be passed down to the filter's reads: the 5 rows with
+// n * 1 < 10 are the last of the 150 even rows in row order (Load writes n = 299 first), on the
+// scan and on the index.
+TEST_F(SelectExecutionTest, PerRowWhereTermsAreNotCutShortByLimit) {
+    Load(300);
+    const std::string query =
+        "SELECT id FROM docs WHERE metadata.parity = 0 AND metadata.n * 1 < 10 LIMIT 3";
+    EXPECT_EQ(Rows(query).size(), 3u);
+    EXPECT_EQ(Rows("SELECT id FROM docs WHERE metadata.parity = 0 AND metadata.n * 1 < 10 "
+                   "ORDER BY id DESC LIMIT 2"),
+              (Lines{"e0008", "e0006"}));
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "parity"));
+    EXPECT_EQ(Rows(query).size(), 3u);
+    // The per-row term is a Filter operator of its own above the read.
+    const std::string plan = Plan("EXPLAIN " + query);
+    EXPECT_NE(plan.find("Filter  (est."), std::string::npos) << plan;
+    EXPECT_NE(plan.find("metadata.n * 1 < 10"), std::string::npos) << plan;
+}
+
+// id LIKE 'e01%' reads the ids from e01 on and stops after the last one with that prefix.
+TEST_F(SelectExecutionTest, IdPrefixLikeIsAnIdRangeScan) {
+    Load(300);
+    EXPECT_EQ(Rows("SELECT id FROM docs WHERE id LIKE 'e01%' ORDER BY id LIMIT 3"),
+              (Lines{"e0100", "e0101", "e0102"}));
+    EXPECT_EQ(Rows("SELECT count(*) FROM docs WHERE id LIKE 'e01%'"), (Lines{"100"}));
+    EXPECT_EQ(Rows("SELECT id FROM docs WHERE id LIKE 'e029%' AND metadata.parity = 1 ORDER BY id"),
+              (Lines{"e0291", "e0293", "e0295", "e0297", "e0299"}));
+    EXPECT_EQ(Rows("SELECT id FROM docs WHERE id LIKE 'e03%'"), (Lines{}));
+    const std::string plan =
+        Plan("EXPLAIN ANALYZE SELECT id FROM docs WHERE id LIKE 'e01%' ORDER BY id LIMIT 3");
+    EXPECT_NE(plan.find("IdRangeScan docs"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("ids starting with \"e01\""), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("Sort"), std::string::npos) << plan;
+    // The scan starts at the prefix (not at e0000) and stops after it: a small first page for
+    // LIMIT 3, and at most the 200 ids from e0100 on for the count.
+    const auto scanned = [](const std::string& text) {
+        const std::size_t at = text.find("entities scanned: ");
+        return at == std::string::npos ? -1 : std::stoi(text.substr(at + 18));
+    };
+    EXPECT_GE(scanned(plan), 3) << plan;
+    EXPECT_LE(scanned(plan), 100) << plan;
+    const std::string count_plan =
+        Plan("EXPLAIN ANALYZE SELECT count(*) FROM docs WHERE id LIKE 'e01%'");
+    EXPECT_GE(scanned(count_plan), 100) << count_plan;
+    EXPECT_LE(scanned(count_plan), 200) << count_plan;
+}
+
 TEST_F(SelectExecutionTest, OrderByLimitIsATopKThatMatchesAFullSort) {
     Load(500);
     // Ties on bucket keep arrival order (a stable sort) both ways.

@@ -296,7 +296,11 @@ TEST_F(SelectTest, BinderErrorsNameThePlaceAndSuggest) {
     EXPECT_NE(Error("SELECT b.id FROM MATCH (a:docs)-[:related_to]->(b:docs)").find("a.id"),
               std::string::npos);
     EXPECT_NE(Error("SELECT id FROM docs WHERE id = $1").find("$1"), std::string::npos);
-    EXPECT_EQ(Error("SELECT id FROM docs WHERE metadata.a = metadata.b").rfind("line 1, column", 0),
+    // Two fields compared are evaluated per row in SELECT, UPDATE and DELETE (issue 13), but
+    // not in MATCH.
+    EXPECT_EQ(Error("SELECT b.id FROM MATCH (a:docs)-[:related_to]->(b:docs) WHERE a.id = 'd1' "
+                    "AND b.metadata.a = b.metadata.b")
+                  .rfind("line 1, column", 0),
               0u);
 }
 
