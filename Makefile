@@ -5,7 +5,10 @@
 #   make            release build (build/release)
 #   make run        build, then open the Phenix shell on ./phenix-data
 #   make server     build, then start the server phenixd on ./phenix-data (HTTP=127.0.0.1:8080)
-#   make test       build, then run every test (CTest)
+#   make test       build, then run every test (CTest), then `make tsa` when clang++-14 is installed
+#   make tsa        Clang's thread-safety analysis (-Wthread-safety as errors) over the library
+#                   modules: a clang++-14 build of src/ only, in build/tsa (clang from
+#                   install-deps.sh --tsa; src/common/thread_annotations.h)
 #   make debug      debug build (build/debug)
 #   make asan       ASan+UBSan build, run the tests (build/asan)
 #   make tsan       TSan build, run the tests (build/tsan)
@@ -40,7 +43,7 @@ CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run server test asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
+.PHONY: release debug run server test tsa asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -71,6 +74,17 @@ server: deps
 
 test: release
 	@cd build/release && ctest $(CTEST_FLAGS)
+	@if command -v $(TSA_CXX) >/dev/null 2>&1; then $(MAKE) --no-print-directory tsa; \
+	 else echo "make test: $(TSA_CXX) is not installed, so the thread-safety analysis did not run" \
+	   "(scripts/install-deps.sh --tsa, then make tsa)"; fi
+
+# Library modules only (no tests, tools or benchmarks), unoptimised: the analysis runs in the
+# front end, so this is the cheapest clang build that checks every annotation (ccache'd).
+TSA_CXX ?= clang++-14
+tsa: deps
+	$(call configure,build/tsa,-DCMAKE_CXX_COMPILER=$(TSA_CXX) -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-O0 \
+	  -DPHENIX_WERROR=OFF -DPHENIX_BUILD_TESTS=OFF -DPHENIX_BUILD_TOOLS=OFF -DPHENIX_BUILD_BENCH=OFF)
+	@cmake --build build/tsa -j $(JOBS)
 
 asan: deps
 	$(call configure,build/asan,-DCMAKE_BUILD_TYPE=Debug -DPHENIX_SANITIZE=address -DPHENIX_BUILD_BENCH=OFF)

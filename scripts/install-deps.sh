@@ -24,14 +24,17 @@ PACKAGES=(
 # bench/real/debian_catalog.py). --peers: what bench/peers/run_peers.py needs to make the peers'
 # virtual environments (their packages come from PyPI, pinned in bench/peers/requirements/).
 # --plots: matplotlib for bench/plot_benchmarks.py. --fuzz: clang 14 and its libFuzzer runtime for
-# `make fuzz`. None of them is needed to build or test Phenix.
+# `make fuzz`. --tsa: clang 14 for `make tsa` (Clang's thread-safety analysis, which `make test`
+# runs when clang++-14 is installed; CI installs it). None of them is needed to build or test
+# Phenix.
 for arg in "$@"; do
   case "$arg" in
     --bench) PACKAGES+=(python3-numpy libopenblas0-pthread python3-hnswlib python3-faiss lz4) ;;
     --peers) PACKAGES+=(python3-numpy python3-venv python3-pip) ;;
     --plots) PACKAGES+=(python3-matplotlib) ;;
     --fuzz) PACKAGES+=(clang-14 libclang-rt-14-dev) ;;
-    *) echo "install-deps: unknown option $arg (--bench, --peers, --plots, --fuzz)" >&2; exit 2 ;;
+    --tsa) PACKAGES+=(clang-14) ;;
+    *) echo "install-deps: unknown option $arg (--bench, --peers, --plots, --fuzz, --tsa)" >&2; exit 2 ;;
   esac
 done
 

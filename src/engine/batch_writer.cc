@@ -204,6 +204,7 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
     const CollectionRef* last_ref = nullptr;
     CollectionHandle* last_handle = nullptr;
     auto resolve = [&](const CollectionRef& ref) -> Result<CollectionHandle*> {
+        catalog_mu_.AssertSharedHeld();  // ApplyBatchLocked's
         if (last_ref == nullptr || last_ref->name != ref.name || last_ref->tenant != ref.tenant) {
             PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(ref));
             last_ref = &ref;
@@ -315,6 +316,7 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
     txn::WriteEffects& effects = txn ? delta.effects : autocommit_effects;
 
     auto attempt = [&]() -> Status {
+        catalog_mu_.AssertSharedHeld();  // ApplyBatchLocked's
         txn::WriteSink* sink = &delta;
         if (txn == nullptr) {
             batch_sink.Reset(estimated_bytes + 1024);
@@ -598,6 +600,7 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
         }
     }
     if (txn != nullptr) {
+        txn->mu.AssertHeld();  // the caller's (TxnWrite)
         if (txn->writes.bytes() + delta.bytes() > options_.max_transaction_bytes) {
             return Status::ResourceExhausted(
                 "the transaction would buffer " +

@@ -29,23 +29,31 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
     auto db = std::unique_ptr<DatabaseImpl>(new DatabaseImpl());
     db->options_ = options;
     PHENIX_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(path, options, env));
-    PHENIX_ASSIGN_OR_RETURN(db->catalog_, Catalog::Load(*db->store_));
-    // The commit clock restarts above every timestamp already written (even if the wall clock
-    // went backwards while the database was closed).
-    txn::Timestamp last_commit = 0;
-    auto clock = db->store_->Get(ColumnFamily::kCatalog, storage::kCommitClockKey);
-    if (clock.ok()) {
-        PHENIX_ASSIGN_OR_RETURN(last_commit, storage::DecodeCounter(*clock));
-    } else if (!clock.status().IsNotFound()) {
-        return clock.status();
+    {
+        // Nobody else sees the database yet: the lock is uncontended (it tells the analysis that
+        // the open-time loading below runs as DDL would).
+        WriterMutexLock open_lock(db->catalog_mu_);
+        PHENIX_ASSIGN_OR_RETURN(db->catalog_, Catalog::Load(*db->store_));
+        // The commit clock restarts above every timestamp already written (even if the wall clock
+        // went backwards while the database was closed).
+        txn::Timestamp last_commit = 0;
+        auto clock = db->store_->Get(ColumnFamily::kCatalog, storage::kCommitClockKey);
+        if (clock.ok()) {
+            PHENIX_ASSIGN_OR_RETURN(last_commit, storage::DecodeCounter(*clock));
+        } else if (!clock.status().IsNotFound()) {
+            return clock.status();
+        }
+        db->oracle_ = std::make_unique<txn::Oracle>(last_commit);
+        db->oracle_->RestoreFloor(db->store_->history_floor());
+        db->maintenance_ = std::make_unique<Maintenance>(db->options_, *db->store_, *db->oracle_,
+                                                         db->catalog_->pending_purges_at_load());
+        PHENIX_RETURN_IF_ERROR(db->LoadMetadataIndexes());
+        db->ResetAdjacencyCacheLocked();
+        PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
     }
-    db->oracle_ = std::make_unique<txn::Oracle>(last_commit);
-    db->oracle_->RestoreFloor(db->store_->history_floor());
-    db->pending_purges_ = db->catalog_->pending_purges_at_load();
-    PHENIX_RETURN_IF_ERROR(db->LoadMetadataIndexes());
-    db->ResetAdjacencyCacheLocked();
-    PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
-    db->maintenance_ = std::thread([raw = db.get()] { raw->MaintenanceLoop(); });
+    db->maintenance_->Start(
+        {.reap_idle_transactions = [raw = db.get()] { raw->ReapIdleTransactions(); },
+         .refresh_stale_index_stats = [raw = db.get()] { raw->RefreshStaleIndexStats(); }});
     db->vector_builder_ = std::thread([raw = db.get()] { raw->VectorBuilderLoop(); });
     // Read-only, an index whose build a crash interrupted stays unfinished (and unused: Find
     // does not read an index that is not ready) until a read-write open finishes it.
@@ -61,7 +69,7 @@ DatabaseImpl::~DatabaseImpl() {
 
 Status DatabaseImpl::Close() {
     {
-        std::unique_lock lock(catalog_mu_);
+        WriterMutexLock lock(catalog_mu_);
         if (closed_) {
             return Status::Ok();
         }
@@ -69,32 +77,21 @@ Status DatabaseImpl::Close() {
         closed_ = true;
     }
     PHENIX_SYNC_POINT("DatabaseImpl::Close:Closing");
-    {
-        std::lock_guard lock(maintenance_mu_);
-        stop_maintenance_ = true;
-    }
-    maintenance_cv_.notify_all();
-    if (maintenance_.joinable()) {
-        maintenance_.join();
+    if (maintenance_) {
+        maintenance_->Stop();
     }
     {
-        std::lock_guard lock(builder_mu_);
+        MutexLock lock(builder_mu_);
         stop_builder_ = true;
     }
-    builder_cv_.notify_all();
-    backlog_cv_.notify_all();  // writers waiting on a backlog give up
+    builder_cv_.NotifyAll();
+    backlog_cv_.NotifyAll();  // writers waiting on a backlog give up
     if (vector_builder_.joinable()) {
         vector_builder_.join();
     }
-    std::vector<std::shared_ptr<TxnState>> open;
-    {
-        std::lock_guard lock(txns_mu_);
-        for (auto& [id, state] : txns_) {
-            open.push_back(state);
-        }
-    }
+    const std::vector<std::shared_ptr<TxnState>> open = txns_.Open();
     for (auto& state : open) {
-        std::lock_guard lock(state->mu);
+        MutexLock lock(state->mu);
         if (state->phase == TxnState::Phase::kOpen) {
             FinishTxn(*state, TxnState::Phase::kClosed);
         }
@@ -106,111 +103,25 @@ Status DatabaseImpl::Close() {
     // After the maintenance thread: a statistics refresh it finished after closed_ was set could
     // not store its record.
     {
-        std::shared_lock lock(catalog_mu_);
+        ReaderMutexLock lock(catalog_mu_);
         if (store_ && catalog_) {
             StoreIndexChangeCountsLocked();
         }
     }
-    std::unique_lock lock(catalog_mu_);
+    WriterMutexLock lock(catalog_mu_);
     catalog_.reset();
     // store_ is null when Open failed before the store was opened (e.g. the directory is in use).
     return store_ ? store_->Close() : Status::Ok();
 }
 
-void DatabaseImpl::MaintenanceLoop() {
-    std::unique_lock lock(maintenance_mu_);
-    std::uint64_t last_floor = 0;
-    std::uint64_t rounds = 0;
-    while (!stop_maintenance_) {
-        maintenance_cv_.wait_for(lock, std::chrono::milliseconds(100));
-        if (stop_maintenance_) {
-            break;
-        }
-        lock.unlock();
-        ReapIdleTransactions();
-        if (rounds++ % 10 == 0) {
-            // At the first round after open, then about once a second. Read-only, the statistics
-            // are recomputed in memory and not persisted.
-            RefreshStaleIndexStats();
-        }
-        if (store_->read_only()) {
-            lock.lock();
-            continue;  // no purges, and the history floor stays where the writer left it
-        }
-        // A failure (e.g. disk full) leaves the purge pending; the next round retries.
-        PurgeDroppedCollections().IgnoreError();
-        const txn::Timestamp floor = oracle_->AdvanceFloor(options_.history_retention_ms * 1000);
-        // Moving RocksDB's floor costs a synced write and a MANIFEST update per column family,
-        // so it moves in steps of a tenth of the retention window, between 100 ms and 1 s.
-        const std::uint64_t step_micros =
-            std::clamp<std::uint64_t>(options_.history_retention_ms * 100, 100'000, 1'000'000);
-        txn::Timestamp store_floor = floor;
-        // Tests hold the persisted floor back (as a crash between the two would).
-        PHENIX_SYNC_POINT_ARG("DatabaseImpl::MaintenanceLoop:StoreFloor", &store_floor);
-        if (store_floor >= last_floor + step_micros) {
-            // A failure here only delays garbage collection; the next round retries.
-            if (store_->SetHistoryFloor(store_floor).ok()) {
-                last_floor = store_floor;
-            }
-        }
-        lock.lock();
-    }
-}
-
 Status DatabaseImpl::Compact() {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("Compact"));
-    PHENIX_RETURN_IF_ERROR(PurgeDroppedCollections());
+    PHENIX_RETURN_IF_ERROR(maintenance_->PurgeDroppedCollections());
     CheckpointVectorIndexes(false);
     PHENIX_RETURN_IF_ERROR(
         store_->SetHistoryFloor(oracle_->AdvanceFloor(options_.history_retention_ms * 1000)));
     return store_->CompactAll();
-}
-
-std::map<storage::CollectionId, storage::TenantId> DatabaseImpl::PendingPurges() {
-    std::lock_guard lock(purge_mu_);
-    return pending_purges_;
-}
-
-Status DatabaseImpl::PurgeDroppedCollections() {
-    constexpr std::size_t kChunkKeys = 10000;
-    std::lock_guard lock(purge_mu_);
-    while (!pending_purges_.empty()) {
-        const auto [collection, tenant] = *pending_purges_.begin();
-        const std::string prefix = storage::CollectionPrefix(tenant, collection);
-        const std::string end = storage::PrefixSuccessor(prefix);
-        const txn::ReadView latest(*store_, storage::kLatestTimestamp);
-        bool more = true;
-        while (more) {
-            more = false;
-            rocksdb::WriteBatch wb = storage::Store::NewBatch();
-            std::size_t keys = 0;
-            for (ColumnFamily family :
-                 {ColumnFamily::kEntities, ColumnFamily::kIds, ColumnFamily::kOutEdges,
-                  ColumnFamily::kInEdges, ColumnFamily::kMetaIndex}) {
-                auto it = latest.NewIterator(family, prefix, end);
-                for (; it->Valid() && keys < kChunkKeys; it->Next(), ++keys) {
-                    wb.Delete(store_->cf(family),
-                              rocksdb::Slice(it->key().data(), it->key().size()));
-                }
-                PHENIX_RETURN_IF_ERROR(it->status().WithContext("purging a dropped collection"));
-                more = more || it->Valid();
-            }
-            if (keys == 0) {
-                break;
-            }
-            PHENIX_RETURN_IF_ERROR(txn::CommitBatch(*oracle_, *store_, wb)
-                                       .status()
-                                       .WithContext("purging a dropped collection"));
-        }
-        rocksdb::WriteBatch done = storage::Store::NewBatch();
-        done.Delete(store_->cf(ColumnFamily::kCatalog), storage::DroppedCollectionKey(collection));
-        PHENIX_RETURN_IF_ERROR(txn::CommitBatch(*oracle_, *store_, done)
-                                   .status()
-                                   .WithContext("finishing the purge of a dropped collection"));
-        pending_purges_.erase(collection);
-    }
-    return Status::Ok();
 }
 
 Status DatabaseImpl::CheckOpenLocked() const {
@@ -235,19 +146,19 @@ bool DatabaseImpl::IsReadOnly() const {
 // ---------------------------------------------------------------- tenants and collections
 
 Status DatabaseImpl::CreateTenant(std::string_view tenant) {
-    std::unique_lock lock(catalog_mu_);
+    WriterMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateTenant"));
     return catalog_->CreateTenant(tenant);
 }
 
 Result<std::vector<std::string>> DatabaseImpl::ListTenants() {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return catalog_->TenantNames();
 }
 
 Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
-    std::unique_lock lock(catalog_mu_);
+    WriterMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateCollection"));
     PHENIX_RETURN_IF_ERROR(catalog_->CreateCollection(spec));
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(spec.ref));
@@ -255,7 +166,7 @@ Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
 }
 
 Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
-    std::unique_lock lock(catalog_mu_);
+    WriterMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("DropCollection"));
     std::shared_ptr<const MetadataIndexList> indexes;
     if (auto handle = catalog_->Resolve(collection); handle.ok()) {
@@ -268,11 +179,7 @@ Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     DropVectorIndex(dropped.second);
     // The drop deleted edges of other collections into it without the commit hook.
     ResetAdjacencyCacheLocked();
-    {
-        std::lock_guard purge_lock(purge_mu_);
-        pending_purges_[dropped.second] = dropped.first;
-    }
-    maintenance_cv_.notify_all();
+    maintenance_->SchedulePurge(dropped.second, dropped.first);
     return Status::Ok();
 }
 
@@ -300,14 +207,14 @@ Result<std::uint64_t> DatabaseImpl::CollectionRowCount(const CollectionHandle& h
 }
 
 Result<CollectionInfo> DatabaseImpl::GetCollection(const CollectionRef& collection) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     return DescribeLocked(*handle);
 }
 
 Result<std::vector<CollectionInfo>> DatabaseImpl::ListCollections(std::string_view tenant) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handles, catalog_->Collections(tenant));
     std::vector<CollectionInfo> out;
@@ -355,7 +262,7 @@ Status DatabaseImpl::Delete(const CollectionRef& collection, std::string_view id
 
 Status DatabaseImpl::Write(const WriteBatch& batch) {
     PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("writing entities"));
     return ApplyBatchLocked(batch, nullptr);
 }
@@ -383,6 +290,8 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
     std::size_t conflict = 0;
     auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
                                       [this, &wb](txn::Timestamp ts) {
+                                          // Runs inside CommitBatch, under our shared lock.
+                                          catalog_mu_.AssertSharedHeld();
                                           ApplyToVectorIndexes(wb, ts);
                                           RecordFilterChanges(wb, ts);
                                           InvalidateAdjacency(wb, ts);
@@ -522,7 +431,7 @@ Result<Entity> DatabaseImpl::GetLocked(const CollectionRef& collection, std::str
 
 Result<Entity> DatabaseImpl::Get(const CollectionRef& collection, std::string_view id) {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return GetLocked(collection, id, txn::ReadView(*store_, snapshot.ts()));
@@ -569,7 +478,7 @@ Result<ScanPage> DatabaseImpl::ScanLocked(const CollectionRef& collection,
 }
 
 Result<ScanPage> DatabaseImpl::Scan(const CollectionRef& collection, const ScanOptions& options) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return ScanLocked(collection, options, txn::ReadView(*store_, snapshot.ts()));
@@ -601,7 +510,7 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdges(const CollectionRef& col
                                                         std::string_view id,
                                                         EdgeDirection direction) {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return ListEdgesLocked(collection, id, direction, txn::ReadView(*store_, snapshot.ts()));

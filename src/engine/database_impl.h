@@ -13,7 +13,8 @@
 // Lock order: TxnState::mu -> catalog_mu_ (shared or exclusive) -> LockTable stripes
 // (ascending) -> Oracle; the commit hook (under the stripes, outside the Oracle's mutex) takes
 // vector_mu_ shared -> a CollectionVectorIndex's tail lock. catalog_mu_ shared -> a
-// MetadataIndex's stats_record_mu -> its statistics mutex. txns_mu_ is a leaf.
+// MetadataIndex's stats_record_mu -> its statistics mutex. The transaction registry's mutex is a
+// leaf.
 //
 // Metadata index state written after a long operation (a build's chunks and "ready" record,
 // statistics records) is written under catalog_mu_ shared after checking that the very index
@@ -23,7 +24,6 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,10 +34,14 @@
 
 #include <phenix/db.h>
 
+#include "common/mutex.h"
 #include "engine/catalog.h"
 #include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
+#include "engine/graph_caches.h"
 #include "engine/lock_table.h"
+#include "engine/maintenance.h"
+#include "engine/transactions.h"
 #include "engine/vector_index.h"
 #include "graph/adjacency_cache.h"
 #include "graph/traversal.h"
@@ -48,34 +52,6 @@
 #include "txn/write_set.h"
 
 namespace phenix::engine {
-
-class DatabaseImpl;
-
-// The id cache's key for an external id of a collection (graph_ops.cc).
-inline graph::NodeRef IdCacheKey(storage::CollectionId collection, std::string_view id) {
-    return {collection, std::hash<std::string_view>{}(id)};
-}
-// The id cache's row for "no such entity".
-inline constexpr std::uint64_t kAbsentRow = ~std::uint64_t{0};
-inline constexpr std::size_t kIdCacheShare = 8;
-inline constexpr std::size_t kMinIdCacheBytes = 1 << 20;
-
-// The shared state of one transaction: owned by the Transaction object and by the database's
-// registry of open transactions (which the idle reaper and Close walk).
-struct TxnState {
-    enum class Phase : std::uint8_t { kOpen, kCommitted, kRolledBack, kTimedOut, kClosed };
-
-    std::mutex mu;
-    DatabaseImpl* db = nullptr;  // GUARDED_BY(mu); cleared when the transaction finishes
-    Phase phase = Phase::kOpen;  // GUARDED_BY(mu)
-    std::uint64_t id = 0;
-    txn::Timestamp read_ts = 0;
-    bool read_only = false;
-    txn::WriteSet writes;  // GUARDED_BY(mu)
-    // Every collection written or referenced: Commit fails if one was dropped meanwhile.
-    std::map<storage::CollectionId, std::shared_ptr<CollectionHandle>> collections;
-    std::chrono::steady_clock::time_point last_used;  // GUARDED_BY(mu)
-};
 
 class DatabaseImpl final : public Database {
   public:
@@ -135,29 +111,33 @@ class DatabaseImpl final : public Database {
                                  EdgeDirection direction, const EdgeMatch& edges) override;
 
     // ---- used by TransactionImpl; REQUIRES state.mu held and state open ----
-    Status TxnWrite(TxnState& state, const WriteBatch& batch);
-    Result<Entity> TxnGet(TxnState& state, const CollectionRef& collection, std::string_view id);
+    Status TxnWrite(TxnState& state, const WriteBatch& batch) REQUIRES(state.mu);
+    Result<Entity> TxnGet(TxnState& state, const CollectionRef& collection, std::string_view id)
+        REQUIRES(state.mu);
     Result<ScanPage> TxnScan(TxnState& state, const CollectionRef& collection,
-                             const ScanOptions& options);
+                             const ScanOptions& options) REQUIRES(state.mu);
     Result<std::vector<EdgeRecord>> TxnListEdges(TxnState& state, const CollectionRef& collection,
-                                                 std::string_view id, EdgeDirection direction);
+                                                 std::string_view id, EdgeDirection direction)
+        REQUIRES(state.mu);
     Result<SearchResponse> TxnSearch(TxnState& state, const CollectionRef& collection,
-                                     std::span<const float> query, const SearchOptions& options);
+                                     std::span<const float> query, const SearchOptions& options)
+        REQUIRES(state.mu);
     Result<FindResponse> TxnFind(TxnState& state, const CollectionRef& collection,
-                                 const FindOptions& options);
+                                 const FindOptions& options) REQUIRES(state.mu);
     Result<TraversalResponse> TxnTraverse(TxnState& state, const CollectionRef& collection,
-                                          const TraversalSpec& spec);
+                                          const TraversalSpec& spec) REQUIRES(state.mu);
     Result<PathsResponse> TxnFindPaths(TxnState& state, const CollectionRef& collection,
-                                       const PathSpec& spec);
+                                       const PathSpec& spec) REQUIRES(state.mu);
     Result<std::optional<GraphPath>> TxnShortestPath(TxnState& state,
                                                      const CollectionRef& collection,
-                                                     const ShortestPathSpec& spec);
+                                                     const ShortestPathSpec& spec)
+        REQUIRES(state.mu);
     Result<std::uint64_t> TxnDegree(TxnState& state, const CollectionRef& collection,
                                     std::string_view id, EdgeDirection direction,
-                                    const EdgeMatch& edges);
-    Result<Timestamp> TxnCommit(TxnState& state);
+                                    const EdgeMatch& edges) REQUIRES(state.mu);
+    Result<Timestamp> TxnCommit(TxnState& state) REQUIRES(state.mu);
     /// Discards the transaction's writes and snapshot and leaves it in `phase`.
-    void FinishTxn(TxnState& state, TxnState::Phase phase);
+    void FinishTxn(TxnState& state, TxnState::Phase phase) REQUIRES(state.mu);
     [[nodiscard]] const Options& options() const { return options_; }
 
   private:
@@ -178,9 +158,9 @@ class DatabaseImpl final : public Database {
         txn::Timestamp ts_;
     };
 
-    Status CheckOpenLocked() const;
+    Status CheckOpenLocked() const REQUIRES_SHARED(catalog_mu_);
     // CheckOpenLocked, then FailedPrecondition naming `operation` if the database is read-only.
-    Status CheckWritableLocked(std::string_view operation) const;
+    Status CheckWritableLocked(std::string_view operation) const REQUIRES_SHARED(catalog_mu_);
     Result<CollectionInfo> DescribeLocked(const CollectionHandle& handle) const;
     // Live entities of the collection (the counter every commit keeps; latest, not snapshot).
     Result<std::uint64_t> CollectionRowCount(const CollectionHandle& handle) const;
@@ -192,35 +172,40 @@ class DatabaseImpl final : public Database {
     // Edges filed under (handle, row) in the out_edges or in_edges column family.
     Result<std::vector<EdgeRecord>> ReadEdges(const CollectionHandle& handle, storage::RowId row,
                                               std::string_view external_id, bool outgoing,
-                                              const txn::ReadView& view) const;
+                                              const txn::ReadView& view) const
+        REQUIRES_SHARED(catalog_mu_);
     Result<Entity> ReadEntity(const CollectionHandle& handle, storage::RowId row,
-                              bool include_edges, const txn::ReadView& view) const;
+                              bool include_edges, const txn::ReadView& view) const
+        REQUIRES_SHARED(catalog_mu_);
 
     // The read paths shared by autocommit reads and transactions. REQUIRES catalog_mu_ shared.
     Result<Entity> GetLocked(const CollectionRef& collection, std::string_view id,
-                             const txn::ReadView& view) const;
+                             const txn::ReadView& view) const REQUIRES_SHARED(catalog_mu_);
     Result<ScanPage> ScanLocked(const CollectionRef& collection, const ScanOptions& options,
-                                const txn::ReadView& view) const;
+                                const txn::ReadView& view) const REQUIRES_SHARED(catalog_mu_);
     Result<std::vector<EdgeRecord>> ListEdgesLocked(const CollectionRef& collection,
                                                     std::string_view id, EdgeDirection direction,
-                                                    const txn::ReadView& view) const;
+                                                    const txn::ReadView& view) const
+        REQUIRES_SHARED(catalog_mu_);
 
     // The write path (batch_writer.cc). REQUIRES catalog_mu_ shared. txn == nullptr: autocommit.
-    Status ApplyBatchLocked(const WriteBatch& batch, TxnState* txn);
+    Status ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) REQUIRES_SHARED(catalog_mu_);
     // Stamps `wb` with a new commit timestamp and writes it. start_ts: the snapshot the changes
     // were computed from (conflicts after it abort), nullopt for autocommit (computed from the
     // latest state under key locks). REQUIRES catalog_mu_ shared and the key locks held.
     Result<txn::Timestamp> CommitLocked(rocksdb::WriteBatch& wb,
                                         std::optional<txn::Timestamp> start_ts,
-                                        const txn::WriteEffects& effects);
-    Status CheckTxnLocked(TxnState& state) const;
+                                        const txn::WriteEffects& effects)
+        REQUIRES_SHARED(catalog_mu_);
+    Status CheckTxnLocked(TxnState& state) const REQUIRES(state.mu);
 
     // ---- vector indexes (vector_search.cc) ----
     // Search at `view`; `txn` (nullable) contributes its own writes. REQUIRES catalog_mu_ shared.
     Result<SearchResponse> SearchLocked(const CollectionRef& collection,
                                         std::span<const float> query, const SearchOptions& options,
                                         const txn::ReadView& view,
-                                        const txn::WriteSet* own_writes) const;
+                                        const txn::WriteSet* own_writes) const
+        REQUIRES_SHARED(catalog_mu_);
     std::shared_ptr<CollectionVectorIndex> FindVectorIndex(storage::CollectionId id) const;
     // The rows a search's metadata filter allows: a cached result carried to the view's
     // snapshot, or computed (and cached); or, for a filter no index helps with, a request to
@@ -256,9 +241,9 @@ class DatabaseImpl final : public Database {
     [[nodiscard]] std::string VectorCheckpointPath(storage::CollectionId id) const;
     // Creates (or loads from its checkpoint) the index of a collection with vectors and feeds it
     // every version committed after the checkpoint. REQUIRES catalog_mu_ (open or DDL).
-    Status OpenVectorIndex(const CollectionHandle& handle);
+    Status OpenVectorIndex(const CollectionHandle& handle) REQUIRES(catalog_mu_);
     // At open: every collection's index; removes checkpoints of collections that are gone.
-    Status OpenVectorIndexes();
+    Status OpenVectorIndexes() REQUIRES(catalog_mu_);
     // Forgets a dropped collection's index and deletes its checkpoint.
     void DropVectorIndex(storage::CollectionId id);
     // Reads the versions of the collection's entities committed in [from_ts, to_ts] into `index`.
@@ -289,24 +274,27 @@ class DatabaseImpl final : public Database {
 
     // ---- metadata indexes (metadata_index.cc) ----
     // At open: attaches the catalog's index definitions to their collections.
-    Status LoadMetadataIndexes();
+    Status LoadMetadataIndexes() REQUIRES(catalog_mu_);
     // Part of LoadMetadataIndexes: gives the ready indexes their stored statistics (advisory:
     // undecodable records are ignored) and deletes the records of dropped indexes.
-    void LoadIndexStats(const std::map<storage::CollectionId, MetadataIndexList>& indexes);
+    void LoadIndexStats(const std::map<storage::CollectionId, MetadataIndexList>& indexes)
+        REQUIRES(catalog_mu_);
     // At open, after everything else: builds the indexes whose build a crash interrupted.
     Status FinishInterruptedIndexBuilds();
     // Adds to `wb` the index entries that its entity changes add and remove (see the file
     // comment of metadata_index.cc); returns the rows changed per index, for the caller to add
     // to MetadataIndex::changes once the batch is committed. REQUIRES catalog_mu_ shared and the
     // entities' locks.
-    Result<IndexChangeCounts> AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb);
+    Result<IndexChangeCounts> AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb)
+        REQUIRES_SHARED(catalog_mu_);
     // Reads the existing rows into a published, building index, then marks it ready. Aborted
     // (writing nothing more) once the index or its collection is dropped.
     Status BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
                       const std::shared_ptr<MetadataIndex>& index, const ProgressFn& progress);
     // Whether `index` is (still) one of the live collection `handle`'s listed indexes: the same
     // object, not just the same path. REQUIRES catalog_mu_ (shared or exclusive).
-    bool IsListedLocked(const CollectionHandle& handle, const MetadataIndex& index) const;
+    bool IsListedLocked(const CollectionHandle& handle, const MetadataIndex& index) const
+        REQUIRES_SHARED(catalog_mu_);
     // Computes the index's statistics and installs and stores them, unless newer ones were
     // installed meanwhile (or the index was dropped: then they are not stored).
     Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
@@ -314,49 +302,56 @@ class DatabaseImpl final : public Database {
     // unsynced, failures ignored); with `only_if_changed`, only when they differ from what the
     // record holds. REQUIRES catalog_mu_ and IsListedLocked(handle, index).
     void StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
-                               bool only_if_changed);
+                               bool only_if_changed) REQUIRES_SHARED(catalog_mu_);
     // At Close: brings every index's record up to date with its installed statistics and its
     // changes since them, so that a refresh that finished while the database was closing is
     // kept and updates in place count towards the next refresh after a restart. REQUIRES
     // catalog_mu_.
-    void StoreIndexChangeCountsLocked();
+    void StoreIndexChangeCountsLocked() REQUIRES_SHARED(catalog_mu_);
     // Maintenance thread: recomputes statistics that ~10% of changes made stale.
     void RefreshStaleIndexStats();
     // REQUIRES catalog_mu_ shared.
     Result<FindResponse> FindLocked(const CollectionRef& collection, const FindOptions& options,
                                     const txn::ReadView& view,
-                                    const txn::WriteSet* own_writes) const;
+                                    const txn::WriteSet* own_writes) const
+        REQUIRES_SHARED(catalog_mu_);
 
     // ---- graph (graph_ops.cc) ----
     // The commit hook: forgets the cached adjacency of every node whose edges `wb` changes.
-    void InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
+    void InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Timestamp ts)
+        REQUIRES_SHARED(catalog_mu_);
     // Replaces the adjacency cache by an empty one (at open, and after a collection drop, whose
     // edge deletions bypass the commit hook). REQUIRES catalog_mu_ exclusive (or open).
-    void ResetAdjacencyCacheLocked();
+    void ResetAdjacencyCacheLocked() REQUIRES(catalog_mu_);
     Result<graph::EdgePredicate> MakeEdgePredicate(const EdgeMatch& match) const;
     [[nodiscard]] graph::TraversalLimits TraversalLimitsFromOptions() const;
     Status CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) const;
     Result<graph::NodeRef> ResolveNode(const CollectionHandle& handle, std::string_view id,
-                                       const txn::ReadView& view) const;
+                                       const txn::ReadView& view) const
+        REQUIRES_SHARED(catalog_mu_);
     // The collection of a node, memoised in `seen` for one call. Corruption if it is gone.
     Result<std::shared_ptr<CollectionHandle>> CollectionOfNode(
-        storage::CollectionId id, std::vector<std::shared_ptr<CollectionHandle>>& seen) const;
+        storage::CollectionId id, std::vector<std::shared_ptr<CollectionHandle>>& seen) const
+        REQUIRES_SHARED(catalog_mu_);
     // External ids (and collections) of nodes, in order: known[idx] (ids carried by the edges a
     // traversal followed) where present and not empty, else from the records (one MultiGet).
     Result<std::vector<PathNode>> DescribeNodes(const std::vector<graph::NodeRef>& nodes,
                                                 const std::vector<std::string_view>& known,
-                                                const txn::ReadView& view) const;
+                                                const txn::ReadView& view) const
+        REQUIRES_SHARED(catalog_mu_);
     // The graph module's paths with ids and collections (`start_id`: the id of every path's
     // first node).
     Result<std::vector<GraphPath>> ToGraphPaths(const std::vector<graph::Path>& paths,
                                                 std::string_view start_id,
-                                                const txn::ReadView& view) const;
+                                                const txn::ReadView& view) const
+        REQUIRES_SHARED(catalog_mu_);
     // REQUIRES catalog_mu_ shared (all below).
     // The start node and edge predicate of a graph constraint, checked (hops, labels).
     Result<graph::ExpandSpec> ResolveGraphConstraint(const CollectionHandle& handle,
                                                      const GraphConstraint& spec,
                                                      bool include_start,
-                                                     const txn::ReadView& view) const;
+                                                     const txn::ReadView& view) const
+        REQUIRES_SHARED(catalog_mu_);
     // The graph side of a search with a graph constraint: expand the neighbourhood, or search
     // first and check candidates (graph::NeighbourhoodProbe), chosen from a degree-based
     // estimate of the neighbourhood's size against the exact-scan threshold.
@@ -370,78 +365,67 @@ class DatabaseImpl final : public Database {
                                             const SearchOptions& options,
                                             std::uint64_t rows_in_collection,
                                             graph::AdjacencySource& source,
-                                            const txn::ReadView& view) const;
+                                            const txn::ReadView& view) const
+        REQUIRES_SHARED(catalog_mu_);
     // The constraint's neighbourhood, unsorted (by depth in discovery order).
     Result<graph::ExpandResult> ExpandLocked(const CollectionHandle& handle,
                                              const GraphConstraint& spec, bool include_start,
                                              const txn::ReadView& view,
                                              const txn::WriteSet* own_writes,
-                                             bool collect_ids) const;
+                                             bool collect_ids) const REQUIRES_SHARED(catalog_mu_);
     Result<TraversalResponse> TraverseLocked(const CollectionRef& collection,
                                              const TraversalSpec& spec, const txn::ReadView& view,
-                                             const txn::WriteSet* own_writes) const;
+                                             const txn::WriteSet* own_writes) const
+        REQUIRES_SHARED(catalog_mu_);
     Result<PathsResponse> FindPathsLocked(const CollectionRef& collection, const PathSpec& spec,
                                           const txn::ReadView& view,
-                                          const txn::WriteSet* own_writes) const;
+                                          const txn::WriteSet* own_writes) const
+        REQUIRES_SHARED(catalog_mu_);
     Result<std::optional<GraphPath>> ShortestPathLocked(const CollectionRef& collection,
                                                         const ShortestPathSpec& spec,
                                                         const txn::ReadView& view,
-                                                        const txn::WriteSet* own_writes) const;
+                                                        const txn::WriteSet* own_writes) const
+        REQUIRES_SHARED(catalog_mu_);
     Result<std::uint64_t> DegreeLocked(const CollectionRef& collection, std::string_view id,
                                        EdgeDirection direction, const EdgeMatch& edges,
                                        const txn::ReadView& view,
-                                       const txn::WriteSet* own_writes) const;
+                                       const txn::WriteSet* own_writes) const
+        REQUIRES_SHARED(catalog_mu_);
 
-    // Maintenance thread: rolls back idle transactions, advances the MVCC history floor,
-    // deletes the rows of dropped collections.
-    void MaintenanceLoop();
+    // Hooks of the maintenance thread (maintenance.h).
     void ReapIdleTransactions();
-    // Deletes the rows of dropped collections in chunks, then their pending-purge records.
-    // Takes no catalog lock: a dropped collection's key range is never used again.
-    Status PurgeDroppedCollections();
-    [[nodiscard]] std::map<storage::CollectionId, storage::TenantId> PendingPurges();
 
     Options options_;
     std::unique_ptr<storage::Store> store_;
-    mutable std::shared_mutex catalog_mu_;
-    std::unique_ptr<Catalog> catalog_;  // GUARDED_BY(catalog_mu_)
-    bool closed_ = false;               // GUARDED_BY(catalog_mu_)
+    mutable SharedMutex catalog_mu_;
+    std::unique_ptr<Catalog> catalog_ GUARDED_BY(catalog_mu_);
+    bool closed_ GUARDED_BY(catalog_mu_) = false;
     LockTable locks_;
     std::unique_ptr<txn::Oracle> oracle_;
 
-    std::mutex txns_mu_;
-    std::map<std::uint64_t, std::shared_ptr<TxnState>> txns_;  // GUARDED_BY(txns_mu_)
-    std::uint64_t next_txn_id_ = 1;                            // GUARDED_BY(txns_mu_)
+    TransactionRegistry txns_;  // the open transactions (transactions.h)
 
-    std::mutex purge_mu_;  // serializes purges; guards pending_purges_
-    std::map<storage::CollectionId, storage::TenantId> pending_purges_;
-
-    // Hot adjacency lists (null when Options::adjacency_cache_bytes is 0). GUARDED_BY
-    // (catalog_mu_): replaced only with it held exclusively; used with it held shared.
-    std::unique_ptr<graph::AdjacencyCache> adjacency_cache_;
-    // Traversal starts: (collection, id) -> row, exact under MVCC like the adjacency cache
-    // (graph_ops.cc, ResolveNode); 1/kIdCacheShare of adjacency_cache_bytes. Same guard.
-    std::unique_ptr<graph::AdjacencyCache> id_cache_;
+    // The adjacency and id caches (graph_caches.h): replaced only with catalog_mu_ held
+    // exclusively; used with it held shared. Never null once open.
+    std::unique_ptr<GraphCaches> graph_caches_ GUARDED_BY(catalog_mu_);
     // Metadata indexes in all collections (a fast "none" check for the commit path).
     std::atomic<int> num_metadata_indexes_{0};
 
     // Metadata filter results for searches, and the log of changed rows that carries them
     // across snapshots (engine/filter_cache.h). Fed by the commit hook.
     mutable FilterCache filter_cache_{FilterCache::Limits{}};
-    mutable std::shared_mutex vector_mu_;            // leaf; taken shared by the commit hook
+    mutable SharedMutex vector_mu_;                  // leaf; taken shared by the commit hook
     std::atomic<txn::Timestamp> last_hooked_ts_{0};  // the newest commit the hook has seen
-    std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>>
-        vector_indexes_;  // GUARDED_BY(vector_mu_)
-    std::mutex builder_mu_;
-    std::condition_variable builder_cv_;
-    bool stop_builder_ = false;  // GUARDED_BY(builder_mu_)
-    std::condition_variable backlog_cv_;  // with builder_mu_: the builder absorbed a batch
+    std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>> vector_indexes_
+        GUARDED_BY(vector_mu_);
+    Mutex builder_mu_;
+    CondVar builder_cv_;
+    bool stop_builder_ GUARDED_BY(builder_mu_) = false;
+    CondVar backlog_cv_;  // with builder_mu_: the builder absorbed a batch
     std::thread vector_builder_;
 
-    std::mutex maintenance_mu_;
-    std::condition_variable maintenance_cv_;
-    bool stop_maintenance_ = false;  // GUARDED_BY(maintenance_mu_)
-    std::thread maintenance_;
+    // The background thread and the purge of dropped collections (null until Open made it).
+    std::unique_ptr<Maintenance> maintenance_;
 };
 
 }  // namespace phenix::engine

@@ -15,21 +15,21 @@ std::string FilterCache::MapKey(storage::CollectionId collection, std::string_vi
 }
 
 void FilterCache::EnableLogging(storage::CollectionId collection) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     // Every commit hooked so far has a timestamp at or below max_hooked_ts_; every later one
     // will be logged (RecordCommit and this run under mu_).
     logs_.try_emplace(collection, Log{.complete_from = max_hooked_ts_, .changes = {}, .rows = 0});
 }
 
 bool FilterCache::RecordCommit(txn::Timestamp ts) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     max_hooked_ts_ = std::max(max_hooked_ts_, ts);
     return !logs_.empty();
 }
 
 void FilterCache::RecordChanges(storage::CollectionId collection, txn::Timestamp ts,
                                 std::span<const storage::RowId> rows) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = logs_.find(collection);
     if (it == logs_.end() || rows.empty()) {
         return;
@@ -49,7 +49,7 @@ void FilterCache::RecordChanges(storage::CollectionId collection, txn::Timestamp
 
 std::optional<FilterCache::Hit> FilterCache::Lookup(storage::CollectionId collection,
                                                     std::string_view key, txn::Timestamp snapshot) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto found = by_key_.find(MapKey(collection, key));
     auto log = logs_.find(collection);
     if (found == by_key_.end() || log == logs_.end()) {
@@ -83,7 +83,7 @@ void FilterCache::Insert(storage::CollectionId collection, std::string key, txn:
                          index::RowBitmap rows) {
     rows.shrinkToFit();
     const std::size_t bytes = rows.getSizeInBytes() + key.size() + 64;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto log = logs_.find(collection);
     if (log == logs_.end() || as_of < log->second.complete_from || bytes > limits_.max_bytes) {
         return;
@@ -114,7 +114,7 @@ void FilterCache::EvictLocked() {
 }
 
 FilterCache::Stats FilterCache::stats() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return Stats{.hits = hits_, .misses = misses_, .entries = entries_.size(), .bytes = bytes_};
 }
 

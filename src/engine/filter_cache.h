@@ -36,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
 #include "index/hnsw/hnsw_index.h"
 #include "storage/keys.h"
 #include "txn/oracle.h"
@@ -102,17 +103,17 @@ class FilterCache {
     using EntryList = std::list<Entry>;  // most recently used first
 
     static std::string MapKey(storage::CollectionId collection, std::string_view key);
-    void EvictLocked();
+    void EvictLocked() REQUIRES(mu_);
 
     const Limits limits_;
-    mutable std::mutex mu_;
-    txn::Timestamp max_hooked_ts_ = 0;                             // GUARDED_BY(mu_)
-    std::unordered_map<storage::CollectionId, Log> logs_;          // GUARDED_BY(mu_)
-    EntryList entries_;                                            // GUARDED_BY(mu_)
-    std::unordered_map<std::string, EntryList::iterator> by_key_;  // GUARDED_BY(mu_)
-    std::size_t bytes_ = 0;                                        // GUARDED_BY(mu_)
-    std::uint64_t hits_ = 0;                                       // GUARDED_BY(mu_)
-    std::uint64_t misses_ = 0;                                     // GUARDED_BY(mu_)
+    mutable Mutex mu_;
+    txn::Timestamp max_hooked_ts_ GUARDED_BY(mu_) = 0;
+    std::unordered_map<storage::CollectionId, Log> logs_ GUARDED_BY(mu_);
+    EntryList entries_ GUARDED_BY(mu_);
+    std::unordered_map<std::string, EntryList::iterator> by_key_ GUARDED_BY(mu_);
+    std::size_t bytes_ GUARDED_BY(mu_) = 0;
+    std::uint64_t hits_ GUARDED_BY(mu_) = 0;
+    std::uint64_t misses_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace phenix::engine

@@ -175,65 +175,6 @@ Status StorageAdjacency::ForEachEdge(NodeRef node, graph::Direction dir, bool ne
 
 namespace {
 
-// Node-level edge changes, and id changes, of a written batch (keys carry the commit timestamp
-// at the end).
-class EdgeChanges final : public rocksdb::WriteBatch::Handler {
-  public:
-    EdgeChanges(std::uint32_t out_cf, std::uint32_t in_cf, std::uint32_t ids_cf)
-        : out_cf_(out_cf), in_cf_(in_cf), ids_cf_(ids_cf) {}
-
-    rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
-                          const rocksdb::Slice&) override {
-        Note(cf, key);
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status DeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
-        Note(cf, key);
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status SingleDeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
-        Note(cf, key);
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status MergeCF(std::uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-        return rocksdb::Status::OK();
-    }
-    rocksdb::Status DeleteRangeCF(std::uint32_t, const rocksdb::Slice&,
-                                  const rocksdb::Slice&) override {
-        return rocksdb::Status::OK();
-    }
-
-    // (node, direction) whose adjacency the batch changes.
-    std::vector<std::pair<NodeRef, graph::Direction>> changed;
-    // The id cache's keys of the ids the batch adds or removes.
-    std::vector<NodeRef> ids;
-
-  private:
-    void Note(std::uint32_t cf, const rocksdb::Slice& key) {
-        if (cf == ids_cf_ &&
-            key.size() >= storage::kCollectionPrefixBytes + storage::kTimestampBytes) {
-            const std::string_view id(
-                key.data() + storage::kCollectionPrefixBytes,
-                key.size() - storage::kCollectionPrefixBytes - storage::kTimestampBytes);
-            ids.push_back(IdCacheKey(coding::DecodeFixed32BE(key.data() + 4), id));
-            return;
-        }
-        if ((cf != out_cf_ && cf != in_cf_) || key.size() < storage::kRowPrefixBytes) {
-            return;
-        }
-        const NodeRef node{coding::DecodeFixed32BE(key.data() + 4),
-                           coding::DecodeFixed64BE(key.data() + storage::kCollectionPrefixBytes)};
-        const graph::Direction dir = cf == out_cf_ ? graph::Direction::kOut : graph::Direction::kIn;
-        if (changed.empty() || changed.back().first != node || changed.back().second != dir) {
-            changed.emplace_back(node, dir);
-        }
-    }
-
-    std::uint32_t out_cf_;
-    std::uint32_t in_cf_;
-    std::uint32_t ids_cf_;
-};
-
 graph::Direction ToDirection(EdgeDirection direction) {
     switch (direction) {
         case EdgeDirection::kOut:
@@ -251,34 +192,12 @@ graph::Direction ToDirection(EdgeDirection direction) {
 // ---------------------------------------------------------------- cache upkeep
 
 void DatabaseImpl::InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
-    if (!adjacency_cache_) {
-        return;
-    }
-    EdgeChanges changes(store_->cf(ColumnFamily::kOutEdges)->GetID(),
-                        store_->cf(ColumnFamily::kInEdges)->GetID(),
-                        store_->cf(ColumnFamily::kIds)->GetID());
-    (void)wb.Iterate(&changes);  // an in-memory batch RocksDB has just written
-    for (const auto& [node, dir] : changes.changed) {
-        adjacency_cache_->Invalidate(node, dir, ts);
-    }
-    for (const NodeRef& key : changes.ids) {
-        id_cache_->Invalidate(key, graph::Direction::kOut, ts);
-    }
+    graph_caches_->Invalidate(*store_, wb, ts);
 }
 
 void DatabaseImpl::ResetAdjacencyCacheLocked() {
-    if (options_.adjacency_cache_bytes == 0) {
-        adjacency_cache_.reset();
-        id_cache_.reset();
-        return;
-    }
-    // Every commit so far is at or below visible(); no snapshot that could offer an older
-    // adjacency list may use the new cache (its watermark refuses them).
-    adjacency_cache_ =
-        std::make_unique<graph::AdjacencyCache>(options_.adjacency_cache_bytes, oracle_->visible());
-    id_cache_ = std::make_unique<graph::AdjacencyCache>(
-        std::max<std::size_t>(options_.adjacency_cache_bytes / kIdCacheShare, kMinIdCacheBytes),
-        oracle_->visible());
+    graph_caches_ =
+        std::make_unique<GraphCaches>(options_.adjacency_cache_bytes, oracle_->visible());
 }
 
 // ---------------------------------------------------------------- shared pieces
@@ -348,11 +267,12 @@ Result<NodeRef> DatabaseImpl::ResolveNode(const CollectionHandle& handle, std::s
     };
     const NodeRef key = IdCacheKey(handle.id(), id);
     const bool cacheable =
-        id_cache_ != nullptr &&
+        graph_caches_->ids() != nullptr &&
         (!view.has_overlay() ||
          !view.OverlayHas(ColumnFamily::kIds, storage::IdKey(handle.tenant_id, handle.id(), id)));
     if (cacheable) {
-        const graph::PackedListPtr cached = id_cache_->Find(key, graph::Direction::kOut, view.ts());
+        const graph::PackedListPtr cached =
+            graph_caches_->ids()->Find(key, graph::Direction::kOut, view.ts());
         if (cached && cached->size() == 1 && cached->other_id(0) == id) {
             const std::uint64_t row = cached->edge(0).row;
             if (row == kAbsentRow) {
@@ -363,10 +283,11 @@ Result<NodeRef> DatabaseImpl::ResolveNode(const CollectionHandle& handle, std::s
     }
     PHENIX_ASSIGN_OR_RETURN(auto row, LookupRow(handle, id, view));
     if (cacheable) {
-        graph::PackedListBuilder builder(id_cache_->labels());
+        graph::PackedListBuilder builder(graph_caches_->ids()->labels());
         if (builder.Add(graph::EdgeView{.other = {handle.id(), row.value_or(kAbsentRow)},
                                         .other_id = id})) {
-            (void)id_cache_->OfferPacked(key, graph::Direction::kOut, view.ts(), builder.Finish());
+            (void)graph_caches_->ids()->OfferPacked(key, graph::Direction::kOut, view.ts(),
+                                                    builder.Finish());
         }
     }
     if (!row) {
@@ -578,7 +499,7 @@ Result<graph::ExpandResult> DatabaseImpl::ExpandLocked(
                             ResolveGraphConstraint(handle, spec, include_start, view));
     expand.collect_ids = collect_ids;
     expand.sort = false;
-    StorageAdjacency source(handle.tenant_id, view, own_writes, adjacency_cache_.get());
+    StorageAdjacency source(handle.tenant_id, view, own_writes, graph_caches_->adjacency());
     return graph::Expand(source, expand, TraversalLimitsFromOptions());
 }
 
@@ -673,7 +594,7 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
     if (!filtered && !spec.count_only) {
         expand.max_results = limit;
     }
-    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    StorageAdjacency source(handle->tenant_id, view, own_writes, graph_caches_->adjacency());
     PHENIX_ASSIGN_OR_RETURN(graph::ExpandResult expanded,
                             graph::Expand(source, expand, TraversalLimitsFromOptions()));
     TraversalResponse response;
@@ -896,7 +817,7 @@ Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collect
     if (spec.limit != 0) {
         limits.max_paths = std::min<std::uint64_t>(limits.max_paths, spec.limit);
     }
-    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    StorageAdjacency source(handle->tenant_id, view, own_writes, graph_caches_->adjacency());
     source.MemoizeLists();  // a DFS comes back to nodes
     graph::PathSpec path_spec{.start = start,
                               .end = end,
@@ -928,7 +849,7 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPathLocked(
     }
     PHENIX_ASSIGN_OR_RETURN(NodeRef to, ResolveNode(*to_handle, spec.to_id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(spec.edges));
-    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    StorageAdjacency source(handle->tenant_id, view, own_writes, graph_caches_->adjacency());
     source.MemoizeLists();  // the hop-bounded search settles a node up to max_hops + 1 times
     graph::ShortestPathSpec path_spec{.from = from,
                                       .to = to,
@@ -955,7 +876,7 @@ Result<std::uint64_t> DatabaseImpl::DegreeLocked(const CollectionRef& collection
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     PHENIX_ASSIGN_OR_RETURN(NodeRef node, ResolveNode(*handle, id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(edges));
-    StorageAdjacency source(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+    StorageAdjacency source(handle->tenant_id, view, own_writes, graph_caches_->adjacency());
     return graph::Degree(source, node, ToDirection(direction), predicate);
 }
 
@@ -963,7 +884,7 @@ Result<std::uint64_t> DatabaseImpl::DegreeLocked(const CollectionRef& collection
 
 Result<TraversalResponse> DatabaseImpl::Traverse(const CollectionRef& collection,
                                                  const TraversalSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return TraverseLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
@@ -971,7 +892,7 @@ Result<TraversalResponse> DatabaseImpl::Traverse(const CollectionRef& collection
 
 Result<PathsResponse> DatabaseImpl::FindPaths(const CollectionRef& collection,
                                               const PathSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return FindPathsLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
@@ -979,7 +900,7 @@ Result<PathsResponse> DatabaseImpl::FindPaths(const CollectionRef& collection,
 
 Result<std::optional<GraphPath>> DatabaseImpl::ShortestPath(const CollectionRef& collection,
                                                             const ShortestPathSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return ShortestPathLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
@@ -987,7 +908,7 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPath(const CollectionRef&
 
 Result<std::uint64_t> DatabaseImpl::Degree(const CollectionRef& collection, std::string_view id,
                                            EdgeDirection direction, const EdgeMatch& edges) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return DegreeLocked(collection, id, direction, edges, txn::ReadView(*store_, snapshot.ts()),
@@ -997,7 +918,7 @@ Result<std::uint64_t> DatabaseImpl::Degree(const CollectionRef& collection, std:
 Result<TraversalResponse> DatabaseImpl::TxnTraverse(TxnState& state,
                                                     const CollectionRef& collection,
                                                     const TraversalSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return TraverseLocked(collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes),
                           &state.writes);
@@ -1005,7 +926,7 @@ Result<TraversalResponse> DatabaseImpl::TxnTraverse(TxnState& state,
 
 Result<PathsResponse> DatabaseImpl::TxnFindPaths(TxnState& state, const CollectionRef& collection,
                                                  const PathSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return FindPathsLocked(collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes),
                            &state.writes);
@@ -1014,7 +935,7 @@ Result<PathsResponse> DatabaseImpl::TxnFindPaths(TxnState& state, const Collecti
 Result<std::optional<GraphPath>> DatabaseImpl::TxnShortestPath(TxnState& state,
                                                                const CollectionRef& collection,
                                                                const ShortestPathSpec& spec) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return ShortestPathLocked(collection, spec,
                               txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
@@ -1023,7 +944,7 @@ Result<std::optional<GraphPath>> DatabaseImpl::TxnShortestPath(TxnState& state,
 Result<std::uint64_t> DatabaseImpl::TxnDegree(TxnState& state, const CollectionRef& collection,
                                               std::string_view id, EdgeDirection direction,
                                               const EdgeMatch& edges) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return DegreeLocked(collection, id, direction, edges,
                         txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);

@@ -51,7 +51,7 @@ bool LockTable::CanGrantLocked(
 LockTable::Guard LockTable::Lock(std::vector<std::size_t> stripes) {
     std::sort(stripes.begin(), stripes.end());
     stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (waiting_.empty() && CanGrantLocked(stripes, waiting_.end())) {
         for (std::size_t stripe : stripes) {
             held_[stripe] = 1;
@@ -59,24 +59,26 @@ LockTable::Guard LockTable::Lock(std::vector<std::size_t> stripes) {
         return Guard(this, std::move(stripes));
     }
     auto self = waiting_.insert(waiting_.end(), &stripes);
-    released_.wait(lock, [&] { return CanGrantLocked(stripes, self); });
+    while (!CanGrantLocked(stripes, self)) {
+        released_.Wait(mu_);
+    }
     waiting_.erase(self);
     for (std::size_t stripe : stripes) {
         held_[stripe] = 1;
     }
     // Leaving the queue may unblock a later waiter that overlapped only with us as a waiter.
-    released_.notify_all();
+    released_.NotifyAll();
     return Guard(this, std::move(stripes));
 }
 
 void LockTable::Unlock(const std::vector<std::size_t>& stripes) {
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         for (std::size_t stripe : stripes) {
             held_[stripe] = 0;
         }
     }
-    released_.notify_all();
+    released_.NotifyAll();
 }
 
 LockTable::Guard::~Guard() {

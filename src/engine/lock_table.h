@@ -14,13 +14,12 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <list>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "storage/keys.h"
 
 namespace phenix::engine {
@@ -54,18 +53,19 @@ class LockTable {
     static std::size_t StripeOf(storage::CollectionId collection, std::string_view external_id);
 
     /// Locks the given stripes (duplicates allowed, any order); blocks until all are held.
-    Guard Lock(std::vector<std::size_t> stripes);
+    Guard Lock(std::vector<std::size_t> stripes) EXCLUDES(mu_);
 
   private:
-    void Unlock(const std::vector<std::size_t>& stripes);
-    // REQUIRES(mu_): all of `stripes` are free and no earlier waiter overlaps them.
+    void Unlock(const std::vector<std::size_t>& stripes) EXCLUDES(mu_);
+    // All of `stripes` are free and no earlier waiter overlaps them.
     bool CanGrantLocked(const std::vector<std::size_t>& stripes,
-                        std::list<const std::vector<std::size_t>*>::const_iterator self) const;
+                        std::list<const std::vector<std::size_t>*>::const_iterator self) const
+        REQUIRES(mu_);
 
-    std::mutex mu_;
-    std::condition_variable released_;
-    std::vector<std::uint8_t> held_;                      // GUARDED_BY(mu_), one flag per stripe
-    std::list<const std::vector<std::size_t>*> waiting_;  // GUARDED_BY(mu_), arrival order
+    Mutex mu_;
+    CondVar released_;
+    std::vector<std::uint8_t> held_ GUARDED_BY(mu_);                      // one flag per stripe
+    std::list<const std::vector<std::size_t>*> waiting_ GUARDED_BY(mu_);  // arrival order
 };
 
 }  // namespace phenix::engine

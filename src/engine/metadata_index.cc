@@ -111,6 +111,7 @@ Result<IndexChangeCounts> DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::Wr
     }
     EntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID(),
                           [this](storage::CollectionId collection) {
+                              catalog_mu_.AssertSharedHeld();  // called right here
                               auto handle = catalog_->FindById(collection);
                               return handle && !handle->metadata_indexes->empty();
                           });
@@ -304,7 +305,7 @@ void DatabaseImpl::LoadIndexStats(
                             record->stats_ts,
                             -static_cast<std::int64_t>(std::min<std::uint64_t>(
                                 changed, static_cast<std::uint64_t>(INT64_MAX))));
-        std::lock_guard record_lock(index->stats_record_mu);
+        MutexLock record_lock(index->stats_record_mu);
         index->stored_stats_ts = record->stats_ts;
         index->stored_changes_since = static_cast<std::int64_t>(
             std::min<std::uint64_t>(record->changes_since, static_cast<std::uint64_t>(INT64_MAX)));
@@ -327,7 +328,7 @@ Status DatabaseImpl::FinishInterruptedIndexBuilds() {
     std::vector<std::pair<std::shared_ptr<CollectionHandle>, std::shared_ptr<MetadataIndex>>>
         building;
     {
-        std::shared_lock lock(catalog_mu_);
+        ReaderMutexLock lock(catalog_mu_);
         for (const std::string& tenant : catalog_->TenantNames()) {
             PHENIX_ASSIGN_OR_RETURN(auto handles, catalog_->Collections(tenant));
             for (auto& handle : handles) {
@@ -355,7 +356,7 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
     std::shared_ptr<CollectionHandle> handle;
     auto index = std::make_shared<MetadataIndex>();
     {
-        std::unique_lock lock(catalog_mu_);
+        WriterMutexLock lock(catalog_mu_);
         PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateIndex"));
         PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
         const MetadataIndexList& existing = *handle->metadata_indexes;
@@ -426,7 +427,7 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     // at a snapshot that includes them all.
     std::uint64_t total = 0;
     {
-        std::shared_lock lock(catalog_mu_);
+        ReaderMutexLock lock(catalog_mu_);
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
         PHENIX_ASSIGN_OR_RETURN(total, CollectionRowCount(*handle));
     }
@@ -434,7 +435,8 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     // catalog lock that DropIndex and CreateIndex take exclusively, that this very index object
     // is still listed: a drop (and a re-create on the same path, which makes a new object with
     // a new id) must win over a build that was running when it happened.
-    const auto dropped = [&] {  // REQUIRES catalog_mu_
+    const auto dropped = [&] {
+        catalog_mu_.AssertSharedHeld();  // called only with it held
         if (catalog_->FindById(handle->id()) != handle) {
             return Status::Aborted("collection '" + handle->ref().ToString() +
                                    "' was dropped while the index was being built");
@@ -456,7 +458,7 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
         {
             // Under the catalog lock from the read on, so that a concurrent Close cannot close
             // the store under the iterator.
-            std::shared_lock lock(catalog_mu_);
+            ReaderMutexLock lock(catalog_mu_);
             PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
             if (!IsListedLocked(*handle, *index)) {
                 return dropped();
@@ -532,7 +534,7 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     // Ready: every row is indexed for reads at or after now.
     const txn::Timestamp ready_ts = oracle_->visible();
     {
-        std::shared_lock lock(catalog_mu_);
+        ReaderMutexLock lock(catalog_mu_);
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
         if (!IsListedLocked(*handle, *index)) {
             // Writing the record now would bring a dropped index back at the next open (with
@@ -563,7 +565,7 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
     std::shared_ptr<CollectionHandle> handle;
     std::shared_ptr<MetadataIndex> dropped;
     {
-        std::unique_lock lock(catalog_mu_);
+        WriterMutexLock lock(catalog_mu_);
         PHENIX_RETURN_IF_ERROR(CheckWritableLocked("DropIndex"));
         PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
         auto list = std::make_shared<MetadataIndexList>(*handle->metadata_indexes);
@@ -599,7 +601,7 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
     const std::string end = storage::PrefixSuccessor(prefix);
     const txn::ReadView latest(*store_, storage::kLatestTimestamp);
     for (;;) {
-        std::shared_lock lock(catalog_mu_);  // keeps a concurrent Close from closing the store
+        ReaderMutexLock lock(catalog_mu_);  // keeps a concurrent Close from closing the store
         if (!CheckOpenLocked().ok()) {
             break;  // the drop itself is durable; the rest are leftovers
         }
@@ -621,7 +623,7 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
 }
 
 Result<std::vector<MetadataIndexInfo>> DatabaseImpl::ListIndexes(const CollectionRef& collection) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     std::vector<MetadataIndexInfo> out;
@@ -687,7 +689,7 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
     // Written under the catalog lock while the index is still listed, so that a concurrent
     // DropIndex cannot leave a record behind (a leftover would be removed at the next open
     // anyway, as its id is never reused).
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     if (CheckOpenLocked().ok() && IsListedLocked(handle, index)) {
         StoreIndexStatsLocked(handle, index, /*only_if_changed=*/false);
     }
@@ -701,7 +703,7 @@ void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, Metadat
     }
     // The installed statistics are read under the record lock: whichever writer comes last
     // writes the newest, even when refreshes finish out of order.
-    std::lock_guard record_lock(index.stats_record_mu);
+    MutexLock record_lock(index.stats_record_mu);
     const MetadataIndex::InstalledStats installed = index.installed_stats();
     if (!installed.stats) {
         return;
@@ -743,7 +745,7 @@ Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
     std::shared_ptr<CollectionHandle> handle;
     std::shared_ptr<const MetadataIndexList> indexes;
     {
-        std::shared_lock lock(catalog_mu_);
+        ReaderMutexLock lock(catalog_mu_);
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
         PHENIX_ASSIGN_OR_RETURN(handle, catalog_->Resolve(collection));
         indexes = handle->metadata_indexes;
@@ -759,7 +761,7 @@ Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
 void DatabaseImpl::RefreshStaleIndexStats() {
     std::vector<std::pair<std::shared_ptr<CollectionHandle>, std::shared_ptr<MetadataIndex>>> stale;
     {
-        std::shared_lock lock(catalog_mu_);
+        ReaderMutexLock lock(catalog_mu_);
         if (closed_) {
             return;
         }
@@ -846,7 +848,7 @@ Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
 
 Result<FindResponse> DatabaseImpl::Find(const CollectionRef& collection,
                                         const FindOptions& options) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return FindLocked(collection, options, txn::ReadView(*store_, snapshot.ts()), nullptr);
@@ -854,7 +856,7 @@ Result<FindResponse> DatabaseImpl::Find(const CollectionRef& collection,
 
 Result<FindResponse> DatabaseImpl::TxnFind(TxnState& state, const CollectionRef& collection,
                                            const FindOptions& options) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return FindLocked(collection, options, txn::ReadView(*store_, state.read_ts, &state.writes),
                       &state.writes);

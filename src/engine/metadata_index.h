@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "document/filter.h"
 #include "document/index_stats.h"
 #include "document/json_path.h"
@@ -39,28 +40,28 @@ struct MetadataIndex {
     std::atomic<std::int64_t> changes{0};
     // Held while the statistics record (catalog "s/") is written, so that records are written in
     // the order the statistics were installed and the last one written is the newest.
-    std::mutex stats_record_mu;
-    // What the stored record holds (GUARDED_BY(stats_record_mu)): the snapshot of its statistics
-    // (0: none) and its change count. Close rewrites the record when the installed state differs.
-    std::uint64_t stored_stats_ts = 0;
-    std::int64_t stored_changes_since = 0;
+    Mutex stats_record_mu;
+    // What the stored record holds: the snapshot of its statistics (0: none) and its change
+    // count. Close rewrites the record when the installed state differs.
+    std::uint64_t stored_stats_ts GUARDED_BY(stats_record_mu) = 0;
+    std::int64_t stored_changes_since GUARDED_BY(stats_record_mu) = 0;
 
     [[nodiscard]] bool UsableAt(std::uint64_t snapshot) const {
         return ready.load(std::memory_order_acquire) &&
                snapshot >= ready_ts.load(std::memory_order_acquire);
     }
     [[nodiscard]] std::shared_ptr<const document::IndexStats> stats() const {
-        std::lock_guard lock(stats_mu_);
+        MutexLock lock(stats_mu_);
         return stats_;
     }
     [[nodiscard]] std::uint64_t stats_ts() const {
-        std::lock_guard lock(stats_mu_);
+        MutexLock lock(stats_mu_);
         return stats_ts_;
     }
     // Rows changed since the snapshot of the installed statistics (a refresh is due past ~10%
     // of the collection).
     [[nodiscard]] std::int64_t ChangesSinceStats() const {
-        std::lock_guard lock(stats_mu_);
+        MutexLock lock(stats_mu_);
         return changes.load() - changes_at_stats_;
     }
     // The installed statistics (null: none yet), their snapshot and the changes since, read
@@ -71,7 +72,7 @@ struct MetadataIndex {
         std::int64_t changes_since = 0;
     };
     [[nodiscard]] InstalledStats installed_stats() const {
-        std::lock_guard lock(stats_mu_);
+        MutexLock lock(stats_mu_);
         return {stats_, stats_ts_, changes.load() - changes_at_stats_};
     }
     // Installs statistics computed at snapshot `ts`, when `changes` read `changes_at` (taken
@@ -80,7 +81,7 @@ struct MetadataIndex {
     // installed them.
     bool InstallStats(std::shared_ptr<const document::IndexStats> stats, std::uint64_t ts,
                       std::int64_t changes_at) {
-        std::lock_guard lock(stats_mu_);
+        MutexLock lock(stats_mu_);
         if (stats_ && ts < stats_ts_) {
             return false;
         }
@@ -91,10 +92,11 @@ struct MetadataIndex {
     }
 
   private:
-    mutable std::mutex stats_mu_;
-    std::shared_ptr<const document::IndexStats> stats_;
-    std::uint64_t stats_ts_ = 0;
-    std::int64_t changes_at_stats_ = 0;  // the value of `changes` the statistics reflect
+    mutable Mutex stats_mu_;
+    std::shared_ptr<const document::IndexStats> stats_ GUARDED_BY(stats_mu_);
+    std::uint64_t stats_ts_ GUARDED_BY(stats_mu_) = 0;
+    // The value of `changes` the statistics reflect.
+    std::int64_t changes_at_stats_ GUARDED_BY(stats_mu_) = 0;
 };
 
 /// The entry values of one document for `path`: the encoded distinct scalars it yields, plus

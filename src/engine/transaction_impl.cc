@@ -49,55 +49,55 @@ class TransactionImpl final : public Transaction {
     [[nodiscard]] Timestamp read_timestamp() const override { return state_->read_ts; }
 
     Result<Entity> Get(const CollectionRef& collection, std::string_view id) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnGet(*state_, collection, id);
     }
     Result<ScanPage> Scan(const CollectionRef& collection, const ScanOptions& options) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnScan(*state_, collection, options);
     }
     Result<SearchResponse> Search(const CollectionRef& collection, std::span<const float> query,
                                   const SearchOptions& options) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnSearch(*state_, collection, query, options);
     }
     Result<std::vector<EdgeRecord>> ListEdges(const CollectionRef& collection, std::string_view id,
                                               EdgeDirection direction) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnListEdges(*state_, collection, id, direction);
     }
 
     Result<FindResponse> Find(const CollectionRef& collection,
                               const FindOptions& options) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnFind(*state_, collection, options);
     }
     Result<TraversalResponse> Traverse(const CollectionRef& collection,
                                        const TraversalSpec& spec) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnTraverse(*state_, collection, spec);
     }
     Result<PathsResponse> FindPaths(const CollectionRef& collection,
                                     const PathSpec& spec) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnFindPaths(*state_, collection, spec);
     }
     Result<std::optional<GraphPath>> ShortestPath(const CollectionRef& collection,
                                                   const ShortestPathSpec& spec) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnShortestPath(*state_, collection, spec);
     }
     Result<std::uint64_t> Degree(const CollectionRef& collection, std::string_view id,
                                  EdgeDirection direction, const EdgeMatch& edges) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnDegree(*state_, collection, id, direction, edges);
     }
@@ -130,7 +130,7 @@ class TransactionImpl final : public Transaction {
         return Write(batch);
     }
     Status Write(const WriteBatch& batch) override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         if (state_->read_only) {
             return Status::FailedPrecondition(
@@ -140,13 +140,13 @@ class TransactionImpl final : public Transaction {
     }
 
     Result<Timestamp> Commit() override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         PHENIX_RETURN_IF_ERROR(Usable());
         return state_->db->TxnCommit(*state_);
     }
 
     Status Rollback() override {
-        std::lock_guard lock(state_->mu);
+        MutexLock lock(state_->mu);
         if (state_->phase == TxnState::Phase::kOpen && state_->db != nullptr) {
             state_->db->FinishTxn(*state_, TxnState::Phase::kRolledBack);
         }
@@ -154,10 +154,11 @@ class TransactionImpl final : public Transaction {
     }
 
   private:
-    // REQUIRES state_->mu. Also enforces the idle timeout at the moment of the call, so a
-    // timed-out transaction fails even if the reaper has not run yet.
-    Status Usable() {
+    // Also enforces the idle timeout at the moment of the call, so a timed-out transaction
+    // fails even if the reaper has not run yet.
+    Status Usable() REQUIRES(state_->mu) {
         TxnState& state = *state_;
+        state.mu.AssertHeld();  // the same mutex as state_->mu, by another name
         if (state.phase != TxnState::Phase::kOpen || state.db == nullptr) {
             return Status::FailedPrecondition(PhaseMessage(state.phase));
         }
@@ -182,29 +183,26 @@ Result<std::unique_ptr<Transaction>> DatabaseImpl::BeginTransaction(
         return Status::InvalidArgument(
             "as_of reads the past and needs a read-only transaction (set read_only)");
     }
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     auto state = std::make_shared<TxnState>();
-    state->db = this;
     state->read_only = options.read_only;
-    state->last_used = Clock::now();
     {
-        std::lock_guard txns_lock(txns_mu_);
-        if (txns_.size() >= options_.max_open_transactions) {
-            return Status::ResourceExhausted(
-                std::to_string(txns_.size()) +
-                " transactions are open, the limit (Options::max_open_transactions) is " +
-                std::to_string(options_.max_open_transactions) +
-                "; commit or roll back open transactions first");
-        }
+        MutexLock state_lock(state->mu);  // uncontended: nobody else sees the state yet
+        state->db = this;
+        state->last_used = Clock::now();
+    }
+    Status added = txns_.Add(state, options_.max_open_transactions, [&]() -> Status {
         if (options.as_of) {
             PHENIX_RETURN_IF_ERROR(oracle_->AcquireSnapshotAt(*options.as_of));
             state->read_ts = *options.as_of;
         } else {
             state->read_ts = oracle_->AcquireSnapshot();
         }
-        state->id = next_txn_id_++;
-        txns_.emplace(state->id, state);
+        return Status::Ok();
+    });
+    if (!added.ok()) {
+        return added;
     }
     return std::unique_ptr<Transaction>(new TransactionImpl(std::move(state)));
 }
@@ -222,8 +220,7 @@ void DatabaseImpl::FinishTxn(TxnState& state, TxnState::Phase phase) {
     state.writes = txn::WriteSet();
     state.collections.clear();
     state.db = nullptr;
-    std::lock_guard lock(txns_mu_);
-    txns_.erase(state.id);
+    txns_.Remove(state.id);
 }
 
 void DatabaseImpl::ReapIdleTransactions() {
@@ -231,27 +228,23 @@ void DatabaseImpl::ReapIdleTransactions() {
     if (timeout_ms == 0) {
         return;
     }
-    std::vector<std::shared_ptr<TxnState>> open;
-    {
-        std::lock_guard lock(txns_mu_);
-        open.reserve(txns_.size());
-        for (auto& [id, state] : txns_) {
-            open.push_back(state);
-        }
-    }
+    const std::vector<std::shared_ptr<TxnState>> open = txns_.Open();
     const auto now = Clock::now();
     for (auto& state : open) {
         // A transaction whose lock is held is in a call, hence not idle.
-        std::unique_lock lock(state->mu, std::try_to_lock);
-        if (lock.owns_lock() && state->phase == TxnState::Phase::kOpen &&
+        if (!state->mu.TryLock()) {
+            continue;
+        }
+        if (state->phase == TxnState::Phase::kOpen &&
             now - state->last_used > std::chrono::milliseconds(timeout_ms)) {
             FinishTxn(*state, TxnState::Phase::kTimedOut);
         }
+        state->mu.Unlock();
     }
 }
 
 Status DatabaseImpl::TxnWrite(TxnState& state, const WriteBatch& batch) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("writing in a transaction"));
     return ApplyBatchLocked(batch, &state);
 }
@@ -259,14 +252,14 @@ Status DatabaseImpl::TxnWrite(TxnState& state, const WriteBatch& batch) {
 Result<Entity> DatabaseImpl::TxnGet(TxnState& state, const CollectionRef& collection,
                                     std::string_view id) {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return GetLocked(collection, id, txn::ReadView(*store_, state.read_ts, &state.writes));
 }
 
 Result<ScanPage> DatabaseImpl::TxnScan(TxnState& state, const CollectionRef& collection,
                                        const ScanOptions& options) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return ScanLocked(collection, options, txn::ReadView(*store_, state.read_ts, &state.writes));
 }
@@ -276,7 +269,7 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::TxnListEdges(TxnState& state,
                                                            std::string_view id,
                                                            EdgeDirection direction) {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return ListEdgesLocked(collection, id, direction,
                            txn::ReadView(*store_, state.read_ts, &state.writes));
@@ -286,7 +279,7 @@ Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
     if (!state.writes.empty()) {
         PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
     }
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     if (state.writes.empty()) {
         const Timestamp ts = state.read_ts;
@@ -318,6 +311,38 @@ Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
     auto committed = CommitLocked(wb, state.read_ts, state.writes.effects);
     FinishTxn(state, committed.ok() ? TxnState::Phase::kCommitted : TxnState::Phase::kRolledBack);
     return committed;
+}
+
+// ---------------------------------------------------------------- the registry
+
+Status TransactionRegistry::Add(const std::shared_ptr<TxnState>& state, std::size_t limit,
+                                const std::function<Status()>& prepare) {
+    MutexLock lock(mu_);
+    if (open_.size() >= limit) {
+        return Status::ResourceExhausted(
+            std::to_string(open_.size()) +
+            " transactions are open, the limit (Options::max_open_transactions) is " +
+            std::to_string(limit) + "; commit or roll back open transactions first");
+    }
+    PHENIX_RETURN_IF_ERROR(prepare());
+    state->id = next_id_++;
+    open_.emplace(state->id, state);
+    return Status::Ok();
+}
+
+void TransactionRegistry::Remove(std::uint64_t id) {
+    MutexLock lock(mu_);
+    open_.erase(id);
+}
+
+std::vector<std::shared_ptr<TxnState>> TransactionRegistry::Open() const {
+    MutexLock lock(mu_);
+    std::vector<std::shared_ptr<TxnState>> open;
+    open.reserve(open_.size());
+    for (const auto& [id, state] : open_) {
+        open.push_back(state);
+    }
+    return open;
 }
 
 }  // namespace phenix::engine

@@ -81,7 +81,7 @@ void CollectionVectorIndex::Apply(storage::RowId row, txn::Timestamp ts,
     if (vector && row <= index::kMaxRow) {
         graph_->SetLabel(row, external_id);
     }
-    std::unique_lock lock(tail_mu_);
+    WriterMutexLock lock(tail_mu_);
     auto newest = newest_in_tail_.find(row);
     const bool in_tail =
         newest != newest_in_tail_.end() && newest->second->end.load() == index::kForever;
@@ -118,7 +118,7 @@ void CollectionVectorIndex::Apply(storage::RowId row, txn::Timestamp ts,
 
 std::size_t CollectionVectorIndex::EndRowsNotIn(const index::RowBitmap& present,
                                                 txn::Timestamp ts) {
-    std::unique_lock lock(tail_mu_);
+    WriterMutexLock lock(tail_mu_);
     std::size_t ended = 0;
     for (const index::RowId row : graph_->LiveRows()) {
         if (!present.contains(static_cast<std::uint32_t>(row)) && graph_->EndRow(row, ts)) {
@@ -133,7 +133,7 @@ std::size_t CollectionVectorIndex::EndRowsNotIn(const index::RowBitmap& present,
 }
 
 std::size_t CollectionVectorIndex::tail_size() const {
-    std::shared_lock lock(tail_mu_);
+    ReaderMutexLock lock(tail_mu_);
     return tail_.size();
 }
 
@@ -149,7 +149,7 @@ bool CollectionVectorIndex::TrainIfReadyLocked() {
     constexpr auto kMaxWait = std::chrono::seconds(2);
     std::vector<float> samples;
     {
-        std::shared_lock lock(tail_mu_);
+        ReaderMutexLock lock(tail_mu_);
         if (tail_.empty()) {
             return false;
         }
@@ -175,12 +175,12 @@ bool CollectionVectorIndex::TrainIfReadyLocked() {
 }
 
 Status CollectionVectorIndex::indexing_error() const {
-    std::lock_guard lock(failed_mu_);
+    MutexLock lock(failed_mu_);
     return failed_;
 }
 
 Result<std::size_t> CollectionVectorIndex::Drain(std::size_t max_entries, unsigned threads) {
-    std::lock_guard drain(drain_mu_);
+    MutexLock drain(drain_mu_);
     PHENIX_RETURN_IF_ERROR(indexing_error());
     if (!TrainIfReadyLocked()) {
         return std::size_t{0};
@@ -188,7 +188,7 @@ Result<std::size_t> CollectionVectorIndex::Drain(std::size_t max_entries, unsign
     // A prefix of the tail with distinct rows (versions of one row go in order, one per round).
     std::vector<TailEntry*> batch;
     {
-        std::unique_lock lock(tail_mu_);
+        WriterMutexLock lock(tail_mu_);
         std::unordered_set<storage::RowId> rows;
         for (TailEntry& entry : tail_) {
             if (batch.size() >= max_entries || !rows.insert(entry.row).second) {
@@ -237,12 +237,12 @@ Result<std::size_t> CollectionVectorIndex::Drain(std::size_t max_entries, unsign
                                      " (searches scan the unindexed rows exactly)");
         std::fprintf(stderr, "phenix: %s\n", stopped.message().c_str());
         {
-            std::lock_guard lock(failed_mu_);
+            MutexLock lock(failed_mu_);
             failed_ = stopped;
         }
         return stopped;
     }
-    std::unique_lock lock(tail_mu_);
+    WriterMutexLock lock(tail_mu_);
     for (TailEntry* entry : batch) {
         if (entry->end.load() != index::kForever) {
             graph_->EndRow(entry->row, entry->end.load());  // no-op: Insert saw the end
@@ -261,7 +261,7 @@ Result<std::size_t> CollectionVectorIndex::Drain(std::size_t max_entries, unsign
 }
 
 txn::Timestamp CollectionVectorIndex::Watermark(txn::Timestamp visible) const {
-    std::shared_lock lock(tail_mu_);
+    ReaderMutexLock lock(tail_mu_);
     txn::Timestamp watermark = visible;
     for (const TailEntry& entry : tail_) {
         watermark = std::min(watermark, entry.ts - 1);
@@ -300,7 +300,7 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
     };
     {
         // The tail first: an entry that leaves it afterwards is already in the graph.
-        std::shared_lock lock(tail_mu_);
+        ReaderMutexLock lock(tail_mu_);
         for (const TailEntry& entry : tail_) {
             if (entry.ts > request.snapshot ||
                 (entry.end.load() != index::kForever && entry.end.load() <= request.snapshot) ||
@@ -354,17 +354,17 @@ Result<VectorSearchResult> CollectionVectorIndex::Search(const VectorSearchReque
 }
 
 std::size_t CollectionVectorIndex::Repair(txn::Timestamp floor) {
-    std::lock_guard drain(drain_mu_);
+    MutexLock drain(drain_mu_);
     return graph_->Repair(floor);
 }
 
 void CollectionVectorIndex::Retire() {
-    std::lock_guard drain(drain_mu_);
+    MutexLock drain(drain_mu_);
     retired_ = true;
 }
 
 Status CollectionVectorIndex::Checkpoint(txn::Timestamp durable, txn::Timestamp floor) {
-    std::lock_guard drain(drain_mu_);
+    MutexLock drain(drain_mu_);
     if (retired_) {
         return Status::Ok();
     }
@@ -384,12 +384,12 @@ Status CollectionVectorIndex::Checkpoint(txn::Timestamp durable, txn::Timestamp 
 std::uint64_t CollectionVectorIndex::Verify(txn::Timestamp snapshot, const NextRow& next,
                                             const std::function<void(std::string)>& problem) const {
     // Node ids found below stay valid: no insert (slot reuse) or repair runs meanwhile.
-    std::lock_guard drain(drain_mu_);
+    MutexLock drain(drain_mu_);
     // The tail's visible entries are copied first (an entry that leaves the tail meanwhile is
     // in the graph already), so commits are not held up while storage is read.
     std::unordered_map<storage::RowId, std::pair<txn::Timestamp, std::vector<float>>> tail;
     {
-        std::shared_lock lock(tail_mu_);
+        ReaderMutexLock lock(tail_mu_);
         for (const TailEntry& entry : tail_) {
             const txn::Timestamp end = entry.end.load();
             if (entry.ts <= snapshot && (end == index::kForever || snapshot < end)) {

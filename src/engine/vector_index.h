@@ -43,6 +43,7 @@
 #include <phenix/result.h>
 #include <phenix/search.h>
 
+#include "common/mutex.h"
 #include "document/vector_settings.h"
 #include "index/hnsw/hnsw_index.h"
 #include "storage/keys.h"
@@ -178,20 +179,20 @@ class CollectionVectorIndex {
     rocksdb::FileSystem* const fs_;  // not owned (the store's); nullptr: the default
     std::unique_ptr<index::HnswIndex> graph_;
 
-    mutable std::shared_mutex tail_mu_;
-    std::deque<TailEntry> tail_;                                     // GUARDED_BY(tail_mu_)
-    std::unordered_map<storage::RowId, TailEntry*> newest_in_tail_;  // GUARDED_BY(tail_mu_)
+    mutable SharedMutex tail_mu_;
+    std::deque<TailEntry> tail_ GUARDED_BY(tail_mu_);
+    std::unordered_map<storage::RowId, TailEntry*> newest_in_tail_ GUARDED_BY(tail_mu_);
 
     // Trains an int8 quantizer from the tail once enough vectors arrived; true when the graph
-    // can take inserts. REQUIRES drain_mu_.
-    bool TrainIfReadyLocked();
+    // can take inserts.
+    bool TrainIfReadyLocked() REQUIRES(drain_mu_);
 
-    mutable std::mutex drain_mu_;   // one Drain, Repair or Checkpoint at a time (and Verify)
-    bool retired_ = false;          // GUARDED_BY(drain_mu_)
-    mutable std::mutex failed_mu_;  // leaf
-    Status failed_;  // GUARDED_BY(failed_mu_): why indexing stopped (an insert failed)
-    std::optional<std::chrono::steady_clock::time_point>
-        waiting_for_training_;  // GUARDED_BY(drain_mu_)
+    mutable Mutex drain_mu_;  // one Drain, Repair or Checkpoint at a time (and Verify)
+    bool retired_ GUARDED_BY(drain_mu_) = false;
+    mutable Mutex failed_mu_;               // leaf
+    Status failed_ GUARDED_BY(failed_mu_);  // why indexing stopped (an insert failed)
+    std::optional<std::chrono::steady_clock::time_point> waiting_for_training_
+        GUARDED_BY(drain_mu_);
     std::atomic<txn::Timestamp> durable_watermark_{0};
     bool loaded_from_checkpoint_ = false;  // immutable after Open
     std::string checkpoint_rejected_;      // immutable once published

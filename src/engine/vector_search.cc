@@ -134,7 +134,7 @@ std::string DatabaseImpl::VectorCheckpointPath(storage::CollectionId id) const {
 
 std::shared_ptr<CollectionVectorIndex> DatabaseImpl::FindVectorIndex(
     storage::CollectionId id) const {
-    std::shared_lock lock(vector_mu_);
+    ReaderMutexLock lock(vector_mu_);
     auto it = vector_indexes_.find(id);
     return it == vector_indexes_.end() ? nullptr : it->second;
 }
@@ -175,10 +175,10 @@ Status DatabaseImpl::OpenVectorIndex(const CollectionHandle& handle) {
     index->SetVectorSource(MakeVectorSource(store_.get(), handle.tenant_id, handle.id()));
     PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(handle, *index, from, oracle_->visible()));
     {
-        std::unique_lock lock(vector_mu_);
+        WriterMutexLock lock(vector_mu_);
         vector_indexes_[handle.id()] = std::move(index);
     }
-    builder_cv_.notify_all();
+    builder_cv_.NotifyAll();
     return Status::Ok();
 }
 
@@ -209,7 +209,7 @@ Status DatabaseImpl::OpenVectorIndexes() {
 void DatabaseImpl::DropVectorIndex(storage::CollectionId id) {
     std::shared_ptr<CollectionVectorIndex> index;
     {
-        std::unique_lock lock(vector_mu_);
+        WriterMutexLock lock(vector_mu_);
         auto it = vector_indexes_.find(id);
         if (it == vector_indexes_.end()) {
             return;
@@ -278,7 +278,7 @@ Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
 }
 
 void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
-    std::shared_lock lock(vector_mu_);
+    ReaderMutexLock lock(vector_mu_);
     // RebuildVectorIndex reads storage up to here (with vector_mu_ exclusive) before it takes
     // over: commits whose hook already ran on the index it replaces must not be lost.
     txn::Timestamp hooked = last_hooked_ts_.load();
@@ -310,7 +310,7 @@ void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Time
         applied = true;
     }
     if (applied) {
-        builder_cv_.notify_one();
+        builder_cv_.NotifyOne();
     }
 }
 
@@ -403,7 +403,7 @@ void DatabaseImpl::CheckpointVectorIndexes(bool force) {
     }
     std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
     {
-        std::shared_lock lock(vector_mu_);
+        ReaderMutexLock lock(vector_mu_);
         for (const auto& [id, index] : vector_indexes_) {
             indexes.push_back(index);
         }
@@ -457,7 +457,7 @@ bool DatabaseImpl::VectorBacklogTooLong() const {
     if (limit == 0) {
         return false;
     }
-    std::shared_lock lock(vector_mu_);
+    ReaderMutexLock lock(vector_mu_);
     for (const auto& [id, index] : vector_indexes_) {
         if (index->tail_size() > limit && index->indexing_error().ok()) {
             return true;
@@ -470,13 +470,13 @@ Status DatabaseImpl::WaitForVectorBacklog() {
     if (!VectorBacklogTooLong()) {
         return Status::Ok();
     }
-    std::unique_lock lock(builder_mu_);
+    MutexLock lock(builder_mu_);
     while (!stop_builder_) {
         // Re-checked on every absorbed batch (and every 100 ms, in case an index was dropped).
-        backlog_cv_.wait_for(lock, std::chrono::milliseconds(100));
-        lock.unlock();
+        backlog_cv_.WaitFor(builder_mu_, std::chrono::milliseconds(100));
+        builder_mu_.Unlock();
         const bool too_long = VectorBacklogTooLong();
-        lock.lock();
+        builder_mu_.Lock();
         if (!too_long) {
             return Status::Ok();
         }
@@ -488,12 +488,12 @@ void DatabaseImpl::VectorBuilderLoop() {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     auto last_checkpoint = std::chrono::steady_clock::now();
     auto last_repair = std::chrono::steady_clock::now();
-    std::unique_lock lock(builder_mu_);
+    builder_mu_.Lock();
     while (!stop_builder_) {
-        lock.unlock();
+        builder_mu_.Unlock();
         std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
         {
-            std::shared_lock vlock(vector_mu_);
+            ReaderMutexLock vlock(vector_mu_);
             for (const auto& [id, index] : vector_indexes_) {
                 indexes.push_back(index);
             }
@@ -511,7 +511,7 @@ void DatabaseImpl::VectorBuilderLoop() {
             moved += drained.ok() ? *drained : 0;
         }
         if (moved > 0) {
-            backlog_cv_.notify_all();  // writers waiting on a backlog re-check it
+            backlog_cv_.NotifyAll();  // writers waiting on a backlog re-check it
         }
         const auto now = std::chrono::steady_clock::now();
         if (now - last_repair >= kRepairInterval) {
@@ -534,11 +534,12 @@ void DatabaseImpl::VectorBuilderLoop() {
             CheckpointVectorIndexes(false);
             last_checkpoint = now;
         }
-        lock.lock();
+        builder_mu_.Lock();
         if (moved == 0 && !stop_builder_) {
-            builder_cv_.wait_for(lock, std::chrono::milliseconds(50));
+            builder_cv_.WaitFor(builder_mu_, std::chrono::milliseconds(50));
         }
     }
+    builder_mu_.Unlock();
 }
 
 // ---------------------------------------------------------------- search
@@ -611,7 +612,7 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     }
     SearchResponse response;
     if (options.graph) {
-        graph_source.emplace(handle->tenant_id, view, own_writes, adjacency_cache_.get());
+        graph_source.emplace(handle->tenant_id, view, own_writes, graph_caches_->adjacency());
         PHENIX_ASSIGN_OR_RETURN(
             graph_choice, ChooseGraphPlan(*handle, options, collection_rows, *graph_source, view));
         response.plan.graph_plan = graph_choice->plan;
@@ -1014,7 +1015,7 @@ Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHand
 Result<SearchResponse> DatabaseImpl::Search(const CollectionRef& collection,
                                             std::span<const float> query,
                                             const SearchOptions& options) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return SearchLocked(collection, query, options, txn::ReadView(*store_, snapshot.ts()), nullptr);
@@ -1023,14 +1024,14 @@ Result<SearchResponse> DatabaseImpl::Search(const CollectionRef& collection,
 Result<SearchResponse> DatabaseImpl::TxnSearch(TxnState& state, const CollectionRef& collection,
                                                std::span<const float> query,
                                                const SearchOptions& options) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     return SearchLocked(collection, query, options,
                         txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
 }
 
 Result<VectorIndexInfo> DatabaseImpl::GetVectorIndexInfo(const CollectionRef& collection) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     auto index = FindVectorIndex(handle->id());
@@ -1044,7 +1045,7 @@ Result<VectorIndexInfo> DatabaseImpl::GetVectorIndexInfo(const CollectionRef& co
 Status DatabaseImpl::RebuildVectorIndex(
     const CollectionRef& collection,
     const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("RebuildVectorIndex"));
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     auto old = FindVectorIndex(handle->id());
@@ -1079,7 +1080,7 @@ Status DatabaseImpl::RebuildVectorIndex(
         // version written up to the newest hooked commit (its batch is in storage before its
         // hook runs), not just the visible ones. A version caught up here whose hook has not
         // run yet will run it on the new index too, which changes nothing.
-        std::unique_lock vlock(vector_mu_);
+        WriterMutexLock vlock(vector_mu_);
         const txn::Timestamp caught_up_to = std::max(oracle_->visible(), last_hooked_ts_.load());
         PHENIX_RETURN_IF_ERROR(
             LoadVectorIndexFromStorage(*handle, *fresh, built_to + 1, caught_up_to));
@@ -1087,7 +1088,7 @@ Status DatabaseImpl::RebuildVectorIndex(
         old->Retire();
         vector_indexes_[handle->id()] = fresh;
     }
-    builder_cv_.notify_all();
+    builder_cv_.NotifyAll();
     PHENIX_ASSIGN_OR_RETURN(txn::Timestamp durable, DurableTimestamp());
     return fresh->Checkpoint(durable, std::min(oracle_->floor(), store_->history_floor()));
 }

@@ -110,12 +110,12 @@ std::uint64_t CanonicalEdgeHash(const RowRef& source, std::string_view label, co
 }  // namespace
 
 Status DatabaseImpl::Verify() {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     // Rows of dropped collections still being purged are expected leftovers, not problems.
     // Read before the snapshot: a purge that finishes later leaves its rows in our snapshot, and
     // one that finished earlier is fully visible in it.
-    const auto purging = PendingPurges();
+    const auto purging = maintenance_->PendingPurges();
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
     Problems problems;
@@ -127,6 +127,7 @@ Status DatabaseImpl::Verify() {
         if (key.size() < storage::kCollectionPrefixBytes) {
             return nullptr;
         }
+        catalog_mu_.AssertSharedHeld();  // Verify holds it throughout
         auto handle = catalog_->FindById(coding::DecodeFixed32BE(key.data() + 4));
         if (handle && handle->tenant_id != coding::DecodeFixed32BE(key.data())) {
             return nullptr;

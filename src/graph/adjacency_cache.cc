@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
+
 namespace phenix::graph {
 
 struct AdjacencyCache::Key {
@@ -190,14 +192,15 @@ class AdjacencyCache::EntryMap {
 };
 
 struct alignas(64) AdjacencyCache::Shard {
-    mutable std::shared_mutex mu;
-    EntryMap map;                 // GUARDED_BY(mu)
-    std::uint64_t watermark = 0;  // GUARDED_BY(mu)
-    std::size_t bytes = 0;        // GUARDED_BY(mu)
-    std::size_t lists = 0;        // GUARDED_BY(mu)
-    std::size_t clock_hand = 0;   // GUARDED_BY(mu), a slot index
-    std::uint64_t evictions = 0;  // GUARDED_BY(mu)
-    std::vector<Key> victims;     // GUARDED_BY(mu), scratch
+    mutable SharedMutex mu;
+    // Read without the lock only by PrefetchHome (which is made for that).
+    EntryMap map GUARDED_BY(mu);
+    std::uint64_t watermark GUARDED_BY(mu) = 0;
+    std::size_t bytes GUARDED_BY(mu) = 0;
+    std::size_t lists GUARDED_BY(mu) = 0;
+    std::size_t clock_hand GUARDED_BY(mu) = 0;  // a slot index
+    std::uint64_t evictions GUARDED_BY(mu) = 0;
+    std::vector<Key> victims GUARDED_BY(mu);  // scratch
     // Relaxed counters: read only by stats().
     mutable std::atomic<std::uint64_t> hits{0};
     mutable std::atomic<std::uint64_t> misses{0};
@@ -205,7 +208,8 @@ struct alignas(64) AdjacencyCache::Shard {
     // Whether the protocol stores a list for `key` read at `snapshot`: onto a marker whose
     // change is not newer than the read, or, without an entry, a read at or above the
     // watermark. A cached list stays (the first one wins).
-    [[nodiscard]] bool AcceptableLocked(const Key& key, std::uint64_t snapshot) const {
+    [[nodiscard]] bool AcceptableLocked(const Key& key, std::uint64_t snapshot) const
+        REQUIRES_SHARED(mu) {
         if (const Entry* entry = map.Find(key)) {
             return !entry->has_list() && snapshot >= entry->valid_from;
         }
@@ -214,7 +218,7 @@ struct alignas(64) AdjacencyCache::Shard {
 
     // Removes the entry in slot idx, raising the watermark to its valid_from (the invariant: an
     // absent key last changed at or before the watermark). Returns the bytes freed.
-    std::size_t EraseLocked(std::size_t idx) {
+    std::size_t EraseLocked(std::size_t idx) REQUIRES(mu) {
         const Entry& entry = map.slot(idx).entry;
         watermark = std::max(watermark, entry.valid_from);
         const std::size_t freed = entry.has_list() ? ListCharge(*entry.list) : EntryBytes(0);
@@ -224,7 +228,7 @@ struct alignas(64) AdjacencyCache::Shard {
         return freed;
     }
     // Erases the entries whose keys are in `victims` (collected first: erasing shifts slots).
-    std::size_t EraseVictimsLocked() {
+    std::size_t EraseVictimsLocked() REQUIRES(mu) {
         std::size_t freed = 0;
         for (const Key& victim : victims) {
             freed += EraseLocked(map.IndexOf(victim));
@@ -253,6 +257,7 @@ AdjacencyCache::AdjacencyCache(std::size_t capacity_bytes, std::uint64_t initial
       shards_(std::make_unique<Shard[]>(num_shards_)),
       labels_(std::make_unique<LabelTable>(capacity_bytes / 16 + 64 * 1024)) {
     for (std::size_t idx = 0; idx < num_shards_; ++idx) {
+        WriterMutexLock lock(shards_[idx].mu);  // uncontended: nobody else sees the cache yet
         shards_[idx].watermark = initial_watermark_ts;
     }
 }
@@ -265,7 +270,9 @@ AdjacencyCache::Shard& AdjacencyCache::ShardFor(const Key& key) const {
     return shards_[static_cast<std::size_t>(hash >> 40) & (num_shards_ - 1)];
 }
 
-void AdjacencyCache::Prefetch(NodeRef node, Direction dir) const {
+// Reads the shard's table without its lock on purpose (a prefetch hint; EntryMap::PrefetchHome
+// reads only atomics).
+void AdjacencyCache::Prefetch(NodeRef node, Direction dir) const NO_THREAD_SAFETY_ANALYSIS {
     const Key key{node, dir};
     ShardFor(key).map.PrefetchHome(key);
 }
@@ -275,7 +282,7 @@ PackedListPtr AdjacencyCache::Find(NodeRef node, Direction dir, std::uint64_t sn
     Shard& shard = ShardFor(key);
     PackedListPtr list;
     {
-        std::shared_lock lock(shard.mu);
+        ReaderMutexLock lock(shard.mu);
         const Entry* entry = shard.map.Find(key);
         if (entry == nullptr || !entry->has_list() || snapshot < entry->valid_from) {
             shard.misses.fetch_add(1, std::memory_order_relaxed);
@@ -336,7 +343,7 @@ void AdjacencyCache::Offer(NodeRef node, Direction dir, std::uint64_t snapshot,
 bool AdjacencyCache::Acceptable(NodeRef node, Direction dir, std::uint64_t snapshot) const {
     const Key key{node, dir};
     Shard& shard = ShardFor(key);
-    std::shared_lock lock(shard.mu);
+    ReaderMutexLock lock(shard.mu);
     return shard.AcceptableLocked(key, snapshot);
 }
 
@@ -354,7 +361,7 @@ bool AdjacencyCache::OfferPacked(NodeRef node, Direction dir, std::uint64_t snap
     const Key key{node, dir};
     Shard& shard = ShardFor(key);
     {
-        std::unique_lock lock(shard.mu);
+        WriterMutexLock lock(shard.mu);
         if (!shard.AcceptableLocked(key, snapshot)) {
             refused_offers_.fetch_add(1, std::memory_order_relaxed);
             return false;
@@ -387,7 +394,7 @@ void AdjacencyCache::Invalidate(NodeRef node, Direction dir, std::uint64_t commi
     PackedListPtr dropped;  // released after the lock
     bool grew = false;
     {
-        std::unique_lock lock(shard.mu);
+        WriterMutexLock lock(shard.mu);
         Entry* found = shard.map.Find(key);
         if (found == nullptr) {
             // Absent means "last changed <= watermark"; that stays true if c <= watermark.
@@ -420,7 +427,7 @@ void AdjacencyCache::Invalidate(NodeRef node, Direction dir, std::uint64_t commi
 void AdjacencyCache::DropCollection(std::uint32_t collection, std::uint64_t drop_ts) {
     for (std::size_t shard_idx = 0; shard_idx < num_shards_; ++shard_idx) {
         Shard& shard = shards_[shard_idx];
-        std::unique_lock lock(shard.mu);
+        WriterMutexLock lock(shard.mu);
         for (std::size_t idx = 0; idx < shard.map.capacity(); ++idx) {
             const EntryMap::Slot& slot = shard.map.slot(idx);
             if (slot.used && slot.key.node.collection == collection) {
@@ -435,7 +442,7 @@ void AdjacencyCache::DropCollection(std::uint32_t collection, std::uint64_t drop
 void AdjacencyCache::RaiseWatermark(std::uint64_t ts) {
     for (std::size_t shard_idx = 0; shard_idx < num_shards_; ++shard_idx) {
         Shard& shard = shards_[shard_idx];
-        std::unique_lock lock(shard.mu);
+        WriterMutexLock lock(shard.mu);
         shard.watermark = std::max(shard.watermark, ts);
         // A marker whose change is <= the watermark says nothing the watermark does not.
         for (std::size_t idx = 0; idx < shard.map.capacity(); ++idx) {
@@ -462,7 +469,7 @@ void AdjacencyCache::EvictIfNeeded() {
         Shard& shard = shards_[shard_idx];
         std::size_t freed = 0;
         {
-            std::unique_lock lock(shard.mu);
+            WriterMutexLock lock(shard.mu);
             auto& map = shard.map;
             if (map.empty()) {
                 ++idle_shards;
@@ -496,7 +503,7 @@ AdjacencyCache::Stats AdjacencyCache::stats() const {
     Stats stats;
     for (std::size_t shard_idx = 0; shard_idx < num_shards_; ++shard_idx) {
         const Shard& shard = shards_[shard_idx];
-        std::shared_lock lock(shard.mu);
+        ReaderMutexLock lock(shard.mu);
         stats.entries += shard.lists;
         stats.markers += shard.map.size() - shard.lists;
         stats.bytes += shard.bytes;

@@ -36,7 +36,7 @@ std::optional<std::uint32_t> LabelTable::InternLocked(std::string_view label) {
 
 std::optional<std::vector<std::uint32_t>> LabelTable::Intern(std::span<const EdgeView> edges) {
     std::vector<std::uint32_t> ids(edges.size());
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (std::size_t idx = 0; idx < edges.size(); ++idx) {
         // Lists are in label order: most labels repeat the previous one.
         if (idx > 0 && edges[idx].label == edges[idx - 1].label) {
@@ -53,7 +53,7 @@ std::optional<std::vector<std::uint32_t>> LabelTable::Intern(std::span<const Edg
 }
 
 std::optional<std::uint32_t> LabelTable::Intern(std::string_view label) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return InternLocked(label);
 }
 

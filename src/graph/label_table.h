@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
+
 namespace phenix::graph {
 
 struct EdgeView;
@@ -53,13 +55,13 @@ class LabelTable {
 
   private:
     static std::size_t LabelBytes(std::string_view label);
-    std::optional<std::uint32_t> InternLocked(std::string_view label);
+    std::optional<std::uint32_t> InternLocked(std::string_view label) REQUIRES(mu_);
 
     const std::size_t max_bytes_;
-    std::mutex mu_;
-    std::unordered_map<std::string_view, std::uint32_t> ids_;  // GUARDED_BY(mu_), views of slots
-    std::vector<std::unique_ptr<std::string[]>> owned_;        // GUARDED_BY(mu_)
-    std::uint32_t count_ = 0;                                  // GUARDED_BY(mu_)
+    Mutex mu_;
+    std::unordered_map<std::string_view, std::uint32_t> ids_ GUARDED_BY(mu_);  // views of slots
+    std::vector<std::unique_ptr<std::string[]>> owned_ GUARDED_BY(mu_);
+    std::uint32_t count_ GUARDED_BY(mu_) = 0;
     std::array<std::atomic<const std::string*>, kMaxChunks> chunks_{};
     std::atomic<std::size_t> bytes_{0};  // relaxed: a size for stats and the cap
 };

@@ -71,7 +71,7 @@ InfoLog::~InfoLog() {
 }
 
 void InfoLog::Start(std::uint64_t rotate_above_bytes) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (state_ != State::kHolding) {
         return;
     }
@@ -92,7 +92,7 @@ void InfoLog::Start(std::uint64_t rotate_above_bytes) {
 }
 
 void InfoLog::Discard() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (state_ == State::kHolding) {
         held_.clear();
         held_.shrink_to_fit();
@@ -101,13 +101,13 @@ void InfoLog::Discard() {
 }
 
 std::uint64_t InfoLog::dropped_lines() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return dropped_lines_;
 }
 
 void InfoLog::Logv(const char* format, va_list ap) {
     const std::string line = FormatLine(format, ap);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     switch (state_) {
         case State::kHolding:
             if (held_.size() + line.size() <= kMaxHeldBytes) {
@@ -145,12 +145,12 @@ void InfoLog::WriteLocked(const std::string& text) {
 }
 
 size_t InfoLog::GetLogFileSize() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return static_cast<size_t>(size_);
 }
 
 rocksdb::Status InfoLog::CloseImpl() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (fd_ >= 0) {
         ::close(fd_);
         fd_ = -1;

@@ -24,6 +24,8 @@
 
 #include <rocksdb/env.h>
 
+#include "common/mutex.h"
+
 namespace phenix::storage {
 
 class InfoLog final : public rocksdb::Logger {
@@ -54,17 +56,17 @@ class InfoLog final : public rocksdb::Logger {
     rocksdb::Status CloseImpl() override;
 
   private:
-    // Writes one line; REQUIRES(mu_).
-    void WriteLocked(const std::string& line);
+    // Writes one line.
+    void WriteLocked(const std::string& line) REQUIRES(mu_);
 
     const std::string path_;
-    mutable std::mutex mu_;
+    mutable Mutex mu_;
     enum class State : std::uint8_t { kHolding, kWriting, kDiscarding };
-    State state_ = State::kHolding;    // GUARDED_BY(mu_)
-    int fd_ = -1;                      // GUARDED_BY(mu_)
-    std::string held_;                 // GUARDED_BY(mu_)
-    std::uint64_t size_ = 0;           // GUARDED_BY(mu_): bytes in the file
-    std::uint64_t dropped_lines_ = 0;  // GUARDED_BY(mu_)
+    State state_ GUARDED_BY(mu_) = State::kHolding;
+    int fd_ GUARDED_BY(mu_) = -1;
+    std::string held_ GUARDED_BY(mu_);
+    std::uint64_t size_ GUARDED_BY(mu_) = 0;  // bytes in the file
+    std::uint64_t dropped_lines_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace phenix::storage

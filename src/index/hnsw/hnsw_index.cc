@@ -27,6 +27,7 @@
 #include <thread>
 #include <tuple>
 
+#include "common/mutex.h"
 #include "common/sync_point.h"
 #include "index/distance/distance.h"
 #include "index/hnsw/node_store.h"
@@ -855,7 +856,7 @@ class HnswIndex::Impl {
 
     // A free slot for Insert, or nullopt. REQUIRES structure_mu_ (shared).
     std::optional<NodeId> TakeFreeSlot() {
-        std::lock_guard lock(free_mu_);
+        MutexLock lock(free_mu_);
         if (free_slots_.empty()) {
             return std::nullopt;
         }
@@ -1158,7 +1159,7 @@ class HnswIndex::Impl {
         const std::uint64_t epoch = epoch_.load();
         const bool previous_clear = readers_[(epoch + 1) & 1].load() == 0;
         if (previous_clear && !retired_[(epoch + 1) & 1].empty()) {
-            std::lock_guard free_lock(free_mu_);
+            MutexLock free_lock(free_mu_);
             std::vector<NodeId>& freed = retired_[(epoch + 1) & 1];
             free_slots_.insert(free_slots_.end(), freed.begin(), freed.end());
             freed.clear();
@@ -1330,8 +1331,8 @@ class HnswIndex::Impl {
     std::atomic<std::uint64_t> epoch_{0};
     mutable std::atomic<std::int64_t> readers_[2] = {0, 0};
     std::vector<NodeId> retired_[2];  // changed under structure_mu_ exclusive
-    std::mutex free_mu_;
-    std::vector<NodeId> free_slots_;  // GUARDED_BY(free_mu_)
+    Mutex free_mu_;
+    std::vector<NodeId> free_slots_ GUARDED_BY(free_mu_);
 
     std::atomic<bool> trained_{false};
     std::atomic<float> q_min_{0};

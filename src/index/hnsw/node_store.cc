@@ -47,7 +47,7 @@ bool ChunkedArray::EnsureCapacity(std::uint64_t n) {
     if (n <= capacity()) {
         return true;
     }
-    std::lock_guard lock(grow_mu_);
+    MutexLock lock(grow_mu_);
     const std::uint64_t needed = (n + kChunkElements - 1) / kChunkElements;
     if (needed > kMaxChunks) {
         return false;
@@ -65,7 +65,7 @@ bool LabelStore::Set(std::uint64_t row, std::string_view label) {
     if (label.empty()) {
         return true;
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!slots_.EnsureCapacity(row + 1)) {
         return false;
     }

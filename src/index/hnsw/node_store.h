@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
+
 namespace phenix::index::internal {
 
 // Maps `bytes` of zero-filled memory; aborts on failure (out of address space).
@@ -53,7 +55,7 @@ class ChunkedArray {
     const std::size_t element_bytes_;
     std::atomic<char*>* dir_;
     std::atomic<std::uint64_t> chunks_{0};
-    std::mutex grow_mu_;
+    Mutex grow_mu_;
 };
 
 // LabelStore — an immutable string per row (the entity's external id), so a search can name
@@ -94,10 +96,10 @@ class LabelStore {
 
     static constexpr std::size_t kBlockBytes = std::size_t{1} << 18;
     ChunkedArray slots_;
-    std::mutex mu_;
-    std::vector<std::unique_ptr<char[]>> blocks_;  // GUARDED_BY(mu_)
-    char* current_block_ = nullptr;                // GUARDED_BY(mu_): small labels go here
-    std::size_t block_used_ = 0;                   // GUARDED_BY(mu_)
+    Mutex mu_;
+    std::vector<std::unique_ptr<char[]>> blocks_ GUARDED_BY(mu_);
+    char* current_block_ GUARDED_BY(mu_) = nullptr;  // small labels go here
+    std::size_t block_used_ GUARDED_BY(mu_) = 0;
     std::atomic<std::size_t> arena_bytes_{0};
 };
 

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "unit/txn/txn_fixture.h"
+#include "unit/engine/txn_fixture.h"
 
 namespace phenix {
 namespace {

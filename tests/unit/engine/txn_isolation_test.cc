@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "unit/txn/txn_fixture.h"
+#include "unit/engine/txn_fixture.h"
 
 namespace phenix {
 namespace {

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "unit/txn/txn_fixture.h"
+#include "unit/engine/txn_fixture.h"
 
 namespace phenix {
 namespace {
