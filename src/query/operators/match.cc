@@ -43,9 +43,10 @@ std::string ExpandOperator::Label() const {
 namespace {
 
 // The one-hop paths of a MATCH from its start: each of the start's edges (out or in) that
-// `match.edge_match` accepts, as a two-node path; at most `limit` (0: all).
+// `match.edge_match` accepts, as a two-node path. All of them (as many as the start's degree):
+// a LIMIT counts rows, which the end node's conditions may still drop.
 Result<PathsResponse> OneHopPaths(ExecState& state, const BoundMatch& match,
-                                  const CollectionRef& ref, std::size_t limit) {
+                                  const CollectionRef& ref) {
     PHENIX_ASSIGN_OR_RETURN(std::vector<EdgeRecord> edges,
                             state.reader.ListEdges(ref, match.start_id, match.direction));
     const EdgeMatch& accept = match.edge_match;
@@ -56,10 +57,6 @@ Result<PathsResponse> OneHopPaths(ExecState& state, const BoundMatch& match,
     const bool out = match.direction == phenix::EdgeDirection::kOut;
     PathsResponse response;
     for (EdgeRecord& edge : edges) {
-        if (limit != 0 && response.paths.size() >= limit) {
-            response.truncated = true;
-            break;
-        }
         if ((!accept.labels.empty() && std::find(accept.labels.begin(), accept.labels.end(),
                                                  edge.label) == accept.labels.end()) ||
             (accept.min_weight && edge.weight < *accept.min_weight) ||
@@ -115,8 +112,7 @@ Status ExpandOperator::WalkPaths(const std::optional<Entity>& start) {
     const bool one_hop = match.min_hops == 1 && match.max_hops == 1 &&
                          match.direction != phenix::EdgeDirection::kBoth;
     Result<PathsResponse> found =
-        one_hop ? OneHopPaths(state_, match, b.ref, spec.limit)
-                : state_.reader.FindPaths(b.ref, spec);
+        one_hop ? OneHopPaths(state_, match, b.ref) : state_.reader.FindPaths(b.ref, spec);
     if (!found.ok() && found.status().code() == StatusCode::kNotFound && !start) {
         return Status::Ok();  // the start does not exist: no rows
     }
