@@ -127,7 +127,12 @@ Status ExpandOperator::WalkPaths(const std::optional<Entity>& start) {
         if (last.collection.name != match.end_collection || (ids && !ids->contains(last.id))) {
             continue;
         }
-        PHENIX_ASSIGN_OR_RETURN(Entity entity, state_.reader.Get(end_ref, last.id));
+        Entity entity;
+        if (spec_.needs.any() || filter) {
+            PHENIX_ASSIGN_OR_RETURN(entity, state_.reader.Get(end_ref, last.id));
+        } else {
+            entity.id = last.id;  // only the far node's id is read: it comes with the path
+        }
         if (filter) {
             PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(*filter, entity.metadata));
             if (!matches) {
