@@ -72,6 +72,17 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
                     [raw](const CollectionHandle& handle) {
                         return raw->CollectionRowCount(handle);
                     }});
+        db->graph_ops_ = std::make_unique<GraphOperators>(
+            db->options_, *db->store_, db->catalog_mu_, db->catalog_, db->graph_caches_,
+            GraphOperators::Hooks{
+                // The hooks are called with the catalog lock held.
+                .lookup_row =
+                    [raw](const CollectionHandle& handle, std::string_view id,
+                          const txn::ReadView& view) { return raw->LookupRow(handle, id, view); },
+                .row_count =
+                    [raw](const CollectionHandle& handle) {
+                        return raw->CollectionRowCount(handle);
+                    }});
         db->metadata_indexes_->catalog_mu().AssertHeld();  // it is catalog_mu_
         PHENIX_RETURN_IF_ERROR(db->metadata_indexes_->LoadMetadataIndexes());
         db->ResetAdjacencyCacheLocked();

@@ -40,6 +40,7 @@
 #include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
 #include "engine/graph_caches.h"
+#include "engine/graph_operators.h"
 #include "engine/lock_table.h"
 #include "engine/maintenance.h"
 #include "engine/metadata_indexes.h"
@@ -267,74 +268,8 @@ class DatabaseImpl final : public Database {
     // Replaces the adjacency cache by an empty one (at open, and after a collection drop, whose
     // edge deletions bypass the commit hook). REQUIRES catalog_mu_ exclusive (or open).
     void ResetAdjacencyCacheLocked() REQUIRES(catalog_mu_);
-    Result<graph::EdgePredicate> MakeEdgePredicate(const EdgeMatch& match) const;
-    [[nodiscard]] graph::TraversalLimits TraversalLimitsFromOptions() const;
-    Status CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) const;
-    Result<graph::NodeRef> ResolveNode(const CollectionHandle& handle, std::string_view id,
-                                       const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The collection of a node, memoised in `seen` for one call. Corruption if it is gone.
-    Result<std::shared_ptr<CollectionHandle>> CollectionOfNode(
-        storage::CollectionId id, std::vector<std::shared_ptr<CollectionHandle>>& seen) const
-        REQUIRES_SHARED(catalog_mu_);
-    // External ids (and collections) of nodes, in order: known[idx] (ids carried by the edges a
-    // traversal followed) where present and not empty, else from the records (one MultiGet).
-    Result<std::vector<PathNode>> DescribeNodes(const std::vector<graph::NodeRef>& nodes,
-                                                const std::vector<std::string_view>& known,
-                                                const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The graph module's paths with ids and collections (`start_id`: the id of every path's
-    // first node).
-    Result<std::vector<GraphPath>> ToGraphPaths(const std::vector<graph::Path>& paths,
-                                                std::string_view start_id,
-                                                const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // REQUIRES catalog_mu_ shared (all below).
-    // The start node and edge predicate of a graph constraint, checked (hops, labels).
-    Result<graph::ExpandSpec> ResolveGraphConstraint(const CollectionHandle& handle,
-                                                     const GraphConstraint& spec,
-                                                     bool include_start,
-                                                     const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The graph side of a search with a graph constraint: expand the neighbourhood, or search
-    // first and check candidates (graph::NeighbourhoodProbe), chosen from a degree-based
-    // estimate of the neighbourhood's size against the exact-scan threshold.
-    struct GraphPlanChoice {
-        graph::ExpandSpec spec;  // resolved start and edge predicate (start excluded)
-        GraphPlan plan = GraphPlan::kExpand;
-        double estimated_rows = 0;
-        std::string reason;  // for EXPLAIN
-    };
-    Result<GraphPlanChoice> ChooseGraphPlan(const CollectionHandle& handle,
-                                            const SearchOptions& options,
-                                            std::uint64_t rows_in_collection,
-                                            graph::AdjacencySource& source,
-                                            const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The constraint's neighbourhood, unsorted (by depth in discovery order).
-    Result<graph::ExpandResult> ExpandLocked(const CollectionHandle& handle,
-                                             const GraphConstraint& spec, bool include_start,
-                                             const txn::ReadView& view,
-                                             const txn::WriteSet* own_writes,
-                                             bool collect_ids) const REQUIRES_SHARED(catalog_mu_);
-    Result<TraversalResponse> TraverseLocked(const CollectionRef& collection,
-                                             const TraversalSpec& spec, const txn::ReadView& view,
-                                             const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-    Result<PathsResponse> FindPathsLocked(const CollectionRef& collection, const PathSpec& spec,
-                                          const txn::ReadView& view,
-                                          const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-    Result<std::optional<GraphPath>> ShortestPathLocked(const CollectionRef& collection,
-                                                        const ShortestPathSpec& spec,
-                                                        const txn::ReadView& view,
-                                                        const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-    Result<std::uint64_t> DegreeLocked(const CollectionRef& collection, std::string_view id,
-                                       EdgeDirection direction, const EdgeMatch& edges,
-                                       const txn::ReadView& view,
-                                       const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
+    // ChooseGraphPlan's result, for the vector search (graph_operators.h).
+    using GraphPlanChoice = GraphOperators::GraphPlanChoice;
 
     // Hooks of the maintenance thread (maintenance.h).
     void ReapIdleTransactions();
@@ -352,6 +287,8 @@ class DatabaseImpl final : public Database {
     // The adjacency and id caches (graph_caches.h): replaced only with catalog_mu_ held
     // exclusively; used with it held shared. Never null once open.
     std::unique_ptr<GraphCaches> graph_caches_ GUARDED_BY(catalog_mu_);
+    // The graph operators (graph_operators.h; null until Open made it).
+    std::unique_ptr<GraphOperators> graph_ops_;
     // The metadata indexes (metadata_indexes.h; null until Open made it).
     std::unique_ptr<MetadataIndexes> metadata_indexes_;
 
