@@ -83,6 +83,19 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
                     [raw](const CollectionHandle& handle) {
                         return raw->CollectionRowCount(handle);
                     }});
+        db->verifier_ = std::make_unique<Verifier>(
+            *db->store_, *db->oracle_, db->catalog_mu_, db->catalog_, *db->maintenance_,
+            Verifier::Hooks{
+                // The hooks are called with the catalog lock held.
+                .check_open =
+                    [raw] {
+                        raw->catalog_mu_.AssertSharedHeld();
+                        return raw->CheckOpenLocked();
+                    },
+                .find_vector_index =
+                    [raw](storage::CollectionId id) { return raw->FindVectorIndex(id); },
+                .describe =
+                    [raw](const CollectionHandle& handle) { return raw->DescribeLocked(handle); }});
         db->metadata_indexes_->catalog_mu().AssertHeld();  // it is catalog_mu_
         PHENIX_RETURN_IF_ERROR(db->metadata_indexes_->LoadMetadataIndexes());
         db->ResetAdjacencyCacheLocked();
@@ -592,6 +605,12 @@ Result<FindResponse> DatabaseImpl::TxnFind(TxnState& state, const CollectionRef&
     metadata_indexes_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
     return metadata_indexes_->FindLocked(
         collection, options, txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
+}
+
+// ---------------------------------------------------------------- Verify
+
+Status DatabaseImpl::Verify() {
+    return verifier_->Verify();
 }
 
 }  // namespace engine

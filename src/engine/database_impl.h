@@ -47,6 +47,7 @@
 #include "engine/snapshot_guard.h"
 #include "engine/transactions.h"
 #include "engine/vector_index.h"
+#include "engine/verifier.h"
 #include "graph/adjacency_cache.h"
 #include "graph/traversal.h"
 #include "storage/entity_codec.h"
@@ -289,6 +290,8 @@ class DatabaseImpl final : public Database {
     std::unique_ptr<GraphCaches> graph_caches_ GUARDED_BY(catalog_mu_);
     // The graph operators (graph_operators.h; null until Open made it).
     std::unique_ptr<GraphOperators> graph_ops_;
+    // Verify (verifier.h; null until Open made it).
+    std::unique_ptr<Verifier> verifier_;
     // The metadata indexes (metadata_indexes.h; null until Open made it).
     std::unique_ptr<MetadataIndexes> metadata_indexes_;
 
