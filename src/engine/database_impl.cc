@@ -47,18 +47,69 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
         db->oracle_->RestoreFloor(db->store_->history_floor());
         db->maintenance_ = std::make_unique<Maintenance>(db->options_, *db->store_, *db->oracle_,
                                                          db->catalog_->pending_purges_at_load());
-        PHENIX_RETURN_IF_ERROR(db->LoadMetadataIndexes());
+        DatabaseImpl* raw = db.get();
+        db->metadata_indexes_ = std::make_unique<MetadataIndexes>(
+            *db->store_, *db->oracle_, db->locks_, db->catalog_mu_, db->catalog_,
+            MetadataIndexes::Hooks{
+                // The hooks are called with the catalog lock held.
+                .check_open =
+                    [raw] {
+                        raw->catalog_mu_.AssertSharedHeld();
+                        return raw->CheckOpenLocked();
+                    },
+                .check_writable =
+                    [raw](std::string_view operation) {
+                        raw->catalog_mu_.AssertSharedHeld();
+                        return raw->CheckWritableLocked(operation);
+                    },
+                .commit =
+                    [raw](rocksdb::WriteBatch& wb, std::optional<txn::Timestamp> start_ts,
+                          const txn::WriteEffects& effects) {
+                        raw->catalog_mu_.AssertSharedHeld();
+                        return raw->CommitLocked(wb, start_ts, effects);
+                    },
+                .row_count =
+                    [raw](const CollectionHandle& handle) {
+                        return raw->CollectionRowCount(handle);
+                    }});
+        db->graph_ops_ = std::make_unique<GraphOperators>(
+            db->options_, *db->store_, db->catalog_mu_, db->catalog_, db->graph_caches_,
+            GraphOperators::Hooks{
+                // The hooks are called with the catalog lock held.
+                .lookup_row =
+                    [raw](const CollectionHandle& handle, std::string_view id,
+                          const txn::ReadView& view) { return raw->LookupRow(handle, id, view); },
+                .row_count =
+                    [raw](const CollectionHandle& handle) {
+                        return raw->CollectionRowCount(handle);
+                    }});
+        db->verifier_ = std::make_unique<Verifier>(
+            *db->store_, *db->oracle_, db->catalog_mu_, db->catalog_, *db->maintenance_,
+            Verifier::Hooks{
+                // The hooks are called with the catalog lock held.
+                .check_open =
+                    [raw] {
+                        raw->catalog_mu_.AssertSharedHeld();
+                        return raw->CheckOpenLocked();
+                    },
+                .find_vector_index =
+                    [raw](storage::CollectionId id) { return raw->FindVectorIndex(id); },
+                .describe =
+                    [raw](const CollectionHandle& handle) { return raw->DescribeLocked(handle); }});
+        db->metadata_indexes_->catalog_mu().AssertHeld();  // it is catalog_mu_
+        PHENIX_RETURN_IF_ERROR(db->metadata_indexes_->LoadMetadataIndexes());
         db->ResetAdjacencyCacheLocked();
         PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
     }
     db->maintenance_->Start(
         {.reap_idle_transactions = [raw = db.get()] { raw->ReapIdleTransactions(); },
-         .refresh_stale_index_stats = [raw = db.get()] { raw->RefreshStaleIndexStats(); }});
+         .refresh_stale_index_stats =
+             [raw = db.get()] { raw->metadata_indexes_->RefreshStaleIndexStats(); }});
     db->vector_builder_ = std::thread([raw = db.get()] { raw->VectorBuilderLoop(); });
     // Read-only, an index whose build a crash interrupted stays unfinished (and unused: Find
     // does not read an index that is not ready) until a read-write open finishes it.
     if (!options.read_only) {
-        PHENIX_RETURN_IF_ERROR(db->FinishInterruptedIndexBuilds());
+        PHENIX_RETURN_IF_ERROR(db->metadata_indexes_->FinishInterruptedIndexBuilds());
     }
     return std::unique_ptr<Database>(std::move(db));
 }
@@ -104,8 +155,9 @@ Status DatabaseImpl::Close() {
     // not store its record.
     {
         ReaderMutexLock lock(catalog_mu_);
-        if (store_ && catalog_) {
-            StoreIndexChangeCountsLocked();
+        if (store_ && catalog_ && metadata_indexes_) {
+            metadata_indexes_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+            metadata_indexes_->StoreIndexChangeCountsLocked();
         }
     }
     WriterMutexLock lock(catalog_mu_);
@@ -174,7 +226,7 @@ Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     }
     PHENIX_ASSIGN_OR_RETURN(auto dropped, catalog_->DropCollection(collection, *oracle_));
     if (indexes) {
-        num_metadata_indexes_.fetch_sub(static_cast<int>(indexes->size()));
+        metadata_indexes_->CollectionDropped(indexes->size());
     }
     DropVectorIndex(dropped.second);
     // The drop deleted edges of other collections into it without the commit hook.
@@ -284,8 +336,9 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
             ref_names.push_back(id_key);
         }
     }
+    metadata_indexes_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
     PHENIX_ASSIGN_OR_RETURN(const IndexChangeCounts index_changes,
-                            AppendIndexMaintenanceLocked(wb));
+                            metadata_indexes_->AppendIndexMaintenanceLocked(wb));
     PHENIX_SYNC_POINT("DatabaseImpl::CommitLocked:BeforeWrite");
     std::size_t conflict = 0;
     auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
@@ -514,6 +567,50 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::ListEdges(const CollectionRef& col
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
     return ListEdgesLocked(collection, id, direction, txn::ReadView(*store_, snapshot.ts()));
+}
+
+// ---------------------------------------------------------------- metadata indexes
+
+Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_view path,
+                                 const ProgressFn& progress) {
+    return metadata_indexes_->CreateIndex(collection, path, progress);
+}
+
+Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view path) {
+    return metadata_indexes_->DropIndex(collection, path);
+}
+
+Result<std::vector<MetadataIndexInfo>> DatabaseImpl::ListIndexes(const CollectionRef& collection) {
+    return metadata_indexes_->ListIndexes(collection);
+}
+
+Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
+    return metadata_indexes_->AnalyzeIndexes(collection);
+}
+
+Result<FindResponse> DatabaseImpl::Find(const CollectionRef& collection,
+                                        const FindOptions& options) {
+    ReaderMutexLock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    SnapshotGuard snapshot(*oracle_);
+    metadata_indexes_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return metadata_indexes_->FindLocked(collection, options, txn::ReadView(*store_, snapshot.ts()),
+                                         nullptr);
+}
+
+Result<FindResponse> DatabaseImpl::TxnFind(TxnState& state, const CollectionRef& collection,
+                                           const FindOptions& options) {
+    ReaderMutexLock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    metadata_indexes_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return metadata_indexes_->FindLocked(
+        collection, options, txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
+}
+
+// ---------------------------------------------------------------- Verify
+
+Status DatabaseImpl::Verify() {
+    return verifier_->Verify();
 }
 
 }  // namespace engine

@@ -18,8 +18,9 @@
 //
 // Metadata index state written after a long operation (a build's chunks and "ready" record,
 // statistics records) is written under catalog_mu_ shared after checking that the very index
-// object is still listed (IsListedLocked), so DropIndex and CreateIndex, which take it
-// exclusively, always win over work that started before them.
+// object is still listed (MetadataIndexes::IsListedLocked), so DropIndex and CreateIndex, which
+// take it exclusively, always win over work that started before them. MetadataIndexes shares
+// catalog_mu_ by reference (metadata_indexes.h).
 //
 // Thread-safe.
 #pragma once
@@ -39,10 +40,14 @@
 #include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
 #include "engine/graph_caches.h"
+#include "engine/graph_operators.h"
 #include "engine/lock_table.h"
 #include "engine/maintenance.h"
+#include "engine/metadata_indexes.h"
+#include "engine/snapshot_guard.h"
 #include "engine/transactions.h"
 #include "engine/vector_index.h"
+#include "engine/verifier.h"
 #include "graph/adjacency_cache.h"
 #include "graph/traversal.h"
 #include "storage/entity_codec.h"
@@ -142,21 +147,6 @@ class DatabaseImpl final : public Database {
 
   private:
     DatabaseImpl() = default;
-
-    // RAII registration of a snapshot with the oracle (so garbage collection keeps it).
-    class SnapshotGuard {
-      public:
-        explicit SnapshotGuard(txn::Oracle& oracle)
-            : oracle_(oracle), ts_(oracle.AcquireSnapshot()) {}
-        ~SnapshotGuard() { oracle_.ReleaseSnapshot(ts_); }
-        SnapshotGuard(const SnapshotGuard&) = delete;
-        SnapshotGuard& operator=(const SnapshotGuard&) = delete;
-        [[nodiscard]] txn::Timestamp ts() const { return ts_; }
-
-      private:
-        txn::Oracle& oracle_;
-        txn::Timestamp ts_;
-    };
 
     Status CheckOpenLocked() const REQUIRES_SHARED(catalog_mu_);
     // CheckOpenLocked, then FailedPrecondition naming `operation` if the database is read-only.
@@ -272,50 +262,6 @@ class DatabaseImpl final : public Database {
     // relaxed mode (the WAL cannot be synced any more).
     Result<txn::Timestamp> DurableTimestamp();
 
-    // ---- metadata indexes (metadata_index.cc) ----
-    // At open: attaches the catalog's index definitions to their collections.
-    Status LoadMetadataIndexes() REQUIRES(catalog_mu_);
-    // Part of LoadMetadataIndexes: gives the ready indexes their stored statistics (advisory:
-    // undecodable records are ignored) and deletes the records of dropped indexes.
-    void LoadIndexStats(const std::map<storage::CollectionId, MetadataIndexList>& indexes)
-        REQUIRES(catalog_mu_);
-    // At open, after everything else: builds the indexes whose build a crash interrupted.
-    Status FinishInterruptedIndexBuilds();
-    // Adds to `wb` the index entries that its entity changes add and remove (see the file
-    // comment of metadata_index.cc); returns the rows changed per index, for the caller to add
-    // to MetadataIndex::changes once the batch is committed. REQUIRES catalog_mu_ shared and the
-    // entities' locks.
-    Result<IndexChangeCounts> AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb)
-        REQUIRES_SHARED(catalog_mu_);
-    // Reads the existing rows into a published, building index, then marks it ready. Aborted
-    // (writing nothing more) once the index or its collection is dropped.
-    Status BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
-                      const std::shared_ptr<MetadataIndex>& index, const ProgressFn& progress);
-    // Whether `index` is (still) one of the live collection `handle`'s listed indexes: the same
-    // object, not just the same path. REQUIRES catalog_mu_ (shared or exclusive).
-    bool IsListedLocked(const CollectionHandle& handle, const MetadataIndex& index) const
-        REQUIRES_SHARED(catalog_mu_);
-    // Computes the index's statistics and installs and stores them, unless newer ones were
-    // installed meanwhile (or the index was dropped: then they are not stored).
-    Status RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index);
-    // Writes the index's installed statistics and changes since to its "s/" record (advisory:
-    // unsynced, failures ignored); with `only_if_changed`, only when they differ from what the
-    // record holds. REQUIRES catalog_mu_ and IsListedLocked(handle, index).
-    void StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
-                               bool only_if_changed) REQUIRES_SHARED(catalog_mu_);
-    // At Close: brings every index's record up to date with its installed statistics and its
-    // changes since them, so that a refresh that finished while the database was closing is
-    // kept and updates in place count towards the next refresh after a restart. REQUIRES
-    // catalog_mu_.
-    void StoreIndexChangeCountsLocked() REQUIRES_SHARED(catalog_mu_);
-    // Maintenance thread: recomputes statistics that ~10% of changes made stale.
-    void RefreshStaleIndexStats();
-    // REQUIRES catalog_mu_ shared.
-    Result<FindResponse> FindLocked(const CollectionRef& collection, const FindOptions& options,
-                                    const txn::ReadView& view,
-                                    const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-
     // ---- graph (graph_ops.cc) ----
     // The commit hook: forgets the cached adjacency of every node whose edges `wb` changes.
     void InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Timestamp ts)
@@ -323,74 +269,8 @@ class DatabaseImpl final : public Database {
     // Replaces the adjacency cache by an empty one (at open, and after a collection drop, whose
     // edge deletions bypass the commit hook). REQUIRES catalog_mu_ exclusive (or open).
     void ResetAdjacencyCacheLocked() REQUIRES(catalog_mu_);
-    Result<graph::EdgePredicate> MakeEdgePredicate(const EdgeMatch& match) const;
-    [[nodiscard]] graph::TraversalLimits TraversalLimitsFromOptions() const;
-    Status CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) const;
-    Result<graph::NodeRef> ResolveNode(const CollectionHandle& handle, std::string_view id,
-                                       const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The collection of a node, memoised in `seen` for one call. Corruption if it is gone.
-    Result<std::shared_ptr<CollectionHandle>> CollectionOfNode(
-        storage::CollectionId id, std::vector<std::shared_ptr<CollectionHandle>>& seen) const
-        REQUIRES_SHARED(catalog_mu_);
-    // External ids (and collections) of nodes, in order: known[idx] (ids carried by the edges a
-    // traversal followed) where present and not empty, else from the records (one MultiGet).
-    Result<std::vector<PathNode>> DescribeNodes(const std::vector<graph::NodeRef>& nodes,
-                                                const std::vector<std::string_view>& known,
-                                                const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The graph module's paths with ids and collections (`start_id`: the id of every path's
-    // first node).
-    Result<std::vector<GraphPath>> ToGraphPaths(const std::vector<graph::Path>& paths,
-                                                std::string_view start_id,
-                                                const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // REQUIRES catalog_mu_ shared (all below).
-    // The start node and edge predicate of a graph constraint, checked (hops, labels).
-    Result<graph::ExpandSpec> ResolveGraphConstraint(const CollectionHandle& handle,
-                                                     const GraphConstraint& spec,
-                                                     bool include_start,
-                                                     const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The graph side of a search with a graph constraint: expand the neighbourhood, or search
-    // first and check candidates (graph::NeighbourhoodProbe), chosen from a degree-based
-    // estimate of the neighbourhood's size against the exact-scan threshold.
-    struct GraphPlanChoice {
-        graph::ExpandSpec spec;  // resolved start and edge predicate (start excluded)
-        GraphPlan plan = GraphPlan::kExpand;
-        double estimated_rows = 0;
-        std::string reason;  // for EXPLAIN
-    };
-    Result<GraphPlanChoice> ChooseGraphPlan(const CollectionHandle& handle,
-                                            const SearchOptions& options,
-                                            std::uint64_t rows_in_collection,
-                                            graph::AdjacencySource& source,
-                                            const txn::ReadView& view) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The constraint's neighbourhood, unsorted (by depth in discovery order).
-    Result<graph::ExpandResult> ExpandLocked(const CollectionHandle& handle,
-                                             const GraphConstraint& spec, bool include_start,
-                                             const txn::ReadView& view,
-                                             const txn::WriteSet* own_writes,
-                                             bool collect_ids) const REQUIRES_SHARED(catalog_mu_);
-    Result<TraversalResponse> TraverseLocked(const CollectionRef& collection,
-                                             const TraversalSpec& spec, const txn::ReadView& view,
-                                             const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-    Result<PathsResponse> FindPathsLocked(const CollectionRef& collection, const PathSpec& spec,
-                                          const txn::ReadView& view,
-                                          const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-    Result<std::optional<GraphPath>> ShortestPathLocked(const CollectionRef& collection,
-                                                        const ShortestPathSpec& spec,
-                                                        const txn::ReadView& view,
-                                                        const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-    Result<std::uint64_t> DegreeLocked(const CollectionRef& collection, std::string_view id,
-                                       EdgeDirection direction, const EdgeMatch& edges,
-                                       const txn::ReadView& view,
-                                       const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
+    // ChooseGraphPlan's result, for the vector search (graph_operators.h).
+    using GraphPlanChoice = GraphOperators::GraphPlanChoice;
 
     // Hooks of the maintenance thread (maintenance.h).
     void ReapIdleTransactions();
@@ -408,8 +288,12 @@ class DatabaseImpl final : public Database {
     // The adjacency and id caches (graph_caches.h): replaced only with catalog_mu_ held
     // exclusively; used with it held shared. Never null once open.
     std::unique_ptr<GraphCaches> graph_caches_ GUARDED_BY(catalog_mu_);
-    // Metadata indexes in all collections (a fast "none" check for the commit path).
-    std::atomic<int> num_metadata_indexes_{0};
+    // The graph operators (graph_operators.h; null until Open made it).
+    std::unique_ptr<GraphOperators> graph_ops_;
+    // Verify (verifier.h; null until Open made it).
+    std::unique_ptr<Verifier> verifier_;
+    // The metadata indexes (metadata_indexes.h; null until Open made it).
+    std::unique_ptr<MetadataIndexes> metadata_indexes_;
 
     // Metadata filter results for searches, and the log of changed rows that carries them
     // across snapshots (engine/filter_cache.h). Fed by the commit hook.

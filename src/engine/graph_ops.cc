@@ -2,6 +2,8 @@
 //
 // The graph operators of the public API (Traverse, FindPaths, ShortestPath, Degree, and the
 // graph constraint of Search) over the graph module's algorithms (graph/traversal.h).
+// GraphOperators (graph_operators.h) implements them; the public entry points at the end, and
+// the graph caches' upkeep, are DatabaseImpl's.
 //
 // StorageAdjacency lists a node's edges at one snapshot: from the adjacency cache when it holds
 // a list valid at the snapshot, else from the out_edges/in_edges column families (offering the
@@ -23,6 +25,7 @@
 #include "document/filter.h"
 #include "engine/database_impl.h"
 #include "engine/filter_eval.h"
+#include "engine/graph_operators.h"
 #include "engine/storage_adjacency.h"
 #include "engine/validation.h"
 #include "graph/adjacency_cache.h"
@@ -200,9 +203,21 @@ void DatabaseImpl::ResetAdjacencyCacheLocked() {
         std::make_unique<GraphCaches>(options_.adjacency_cache_bytes, oracle_->visible());
 }
 
+// ---------------------------------------------------------------- GraphOperators
+
+GraphOperators::GraphOperators(const Options& options, storage::Store& store,
+                               SharedMutex& catalog_mu, const std::unique_ptr<Catalog>& catalog,
+                               const std::unique_ptr<GraphCaches>& graph_caches, Hooks hooks)
+    : options_(options),
+      store_(&store),
+      catalog_mu_(catalog_mu),
+      catalog_(catalog),
+      graph_caches_(graph_caches),
+      hooks_(std::move(hooks)) {}
+
 // ---------------------------------------------------------------- shared pieces
 
-Result<graph::EdgePredicate> DatabaseImpl::MakeEdgePredicate(const EdgeMatch& match) const {
+Result<graph::EdgePredicate> GraphOperators::MakeEdgePredicate(const EdgeMatch& match) const {
     graph::EdgePredicate predicate;
     for (const std::string& label : match.labels) {
         if (label.empty() || label.size() > limits::kMaxEdgeLabelBytes) {
@@ -230,14 +245,14 @@ Result<graph::EdgePredicate> DatabaseImpl::MakeEdgePredicate(const EdgeMatch& ma
     return predicate;
 }
 
-graph::TraversalLimits DatabaseImpl::TraversalLimitsFromOptions() const {
+graph::TraversalLimits GraphOperators::TraversalLimitsFromOptions() const {
     return graph::TraversalLimits{.max_depth = options_.max_traversal_depth,
                                   .max_nodes = options_.max_traversal_nodes,
                                   .max_edges = options_.max_traversal_edges,
                                   .max_paths = options_.max_traversal_paths};
 }
 
-Status DatabaseImpl::CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) const {
+Status GraphOperators::CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) const {
     if (min_hops > max_hops) {
         return Status::InvalidArgument("min_hops (" + std::to_string(min_hops) +
                                        ") is greater than max_hops (" + std::to_string(max_hops) +
@@ -258,8 +273,8 @@ Status DatabaseImpl::CheckHops(std::uint32_t min_hops, std::uint32_t max_hops) c
 // one-edge list whose edge holds the row (kAbsentRow: no such entity) and, as other_id, the id
 // itself (a hash collision is then a miss, never a wrong row). The commit hook invalidates the
 // key of every id a commit adds or removes.
-Result<NodeRef> DatabaseImpl::ResolveNode(const CollectionHandle& handle, std::string_view id,
-                                          const txn::ReadView& view) const {
+Result<NodeRef> GraphOperators::ResolveNode(const CollectionHandle& handle, std::string_view id,
+                                            const txn::ReadView& view) const {
     PHENIX_RETURN_IF_ERROR(ValidateEntityId(id));
     auto not_found = [&]() {
         return Status::NotFound("entity " + QuoteForMessage(id) + " not found in collection '" +
@@ -296,7 +311,7 @@ Result<NodeRef> DatabaseImpl::ResolveNode(const CollectionHandle& handle, std::s
     return NodeRef{handle.id(), *row};
 }
 
-Result<std::shared_ptr<CollectionHandle>> DatabaseImpl::CollectionOfNode(
+Result<std::shared_ptr<CollectionHandle>> GraphOperators::CollectionOfNode(
     storage::CollectionId id, std::vector<std::shared_ptr<CollectionHandle>>& seen) const {
     // Traversals rarely span more than a few collections: a linear memo beats the catalog lock.
     for (const auto& handle : seen) {
@@ -313,7 +328,7 @@ Result<std::shared_ptr<CollectionHandle>> DatabaseImpl::CollectionOfNode(
     return handle;
 }
 
-Result<std::vector<PathNode>> DatabaseImpl::DescribeNodes(
+Result<std::vector<PathNode>> GraphOperators::DescribeNodes(
     const std::vector<NodeRef>& nodes, const std::vector<std::string_view>& known,
     const txn::ReadView& view) const {
     std::vector<PathNode> out(nodes.size());
@@ -348,9 +363,9 @@ Result<std::vector<PathNode>> DatabaseImpl::DescribeNodes(
     return out;
 }
 
-Result<std::vector<GraphPath>> DatabaseImpl::ToGraphPaths(const std::vector<graph::Path>& paths,
-                                                          std::string_view start_id,
-                                                          const txn::ReadView& view) const {
+Result<std::vector<GraphPath>> GraphOperators::ToGraphPaths(const std::vector<graph::Path>& paths,
+                                                            std::string_view start_id,
+                                                            const txn::ReadView& view) const {
     // Every node of every path in one DescribeNodes (ids come with the edges; a record is read
     // only where an edge had none).
     std::vector<NodeRef> nodes;
@@ -397,10 +412,10 @@ Result<std::vector<GraphPath>> DatabaseImpl::ToGraphPaths(const std::vector<grap
 
 // ---------------------------------------------------------------- operators
 
-Result<graph::ExpandSpec> DatabaseImpl::ResolveGraphConstraint(const CollectionHandle& handle,
-                                                               const GraphConstraint& spec,
-                                                               bool include_start,
-                                                               const txn::ReadView& view) const {
+Result<graph::ExpandSpec> GraphOperators::ResolveGraphConstraint(const CollectionHandle& handle,
+                                                                 const GraphConstraint& spec,
+                                                                 bool include_start,
+                                                                 const txn::ReadView& view) const {
     PHENIX_RETURN_IF_ERROR(CheckHops(spec.min_hops, spec.max_hops));
     PHENIX_ASSIGN_OR_RETURN(NodeRef start, ResolveNode(handle, spec.start_id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(spec.edges));
@@ -428,7 +443,7 @@ std::string FormatDegree(double value) {
 
 }  // namespace
 
-Result<DatabaseImpl::GraphPlanChoice> DatabaseImpl::ChooseGraphPlan(
+Result<GraphOperators::GraphPlanChoice> GraphOperators::ChooseGraphPlan(
     const CollectionHandle& handle, const SearchOptions& options, std::uint64_t rows_in_collection,
     graph::AdjacencySource& source, const txn::ReadView& view) const {
     const GraphConstraint& constraint = *options.graph;
@@ -492,7 +507,7 @@ Result<DatabaseImpl::GraphPlanChoice> DatabaseImpl::ChooseGraphPlan(
     return choice;
 }
 
-Result<graph::ExpandResult> DatabaseImpl::ExpandLocked(
+Result<graph::ExpandResult> GraphOperators::ExpandLocked(
     const CollectionHandle& handle, const GraphConstraint& spec, bool include_start,
     const txn::ReadView& view, const txn::WriteSet* own_writes, bool collect_ids) const {
     PHENIX_ASSIGN_OR_RETURN(graph::ExpandSpec expand,
@@ -559,10 +574,10 @@ void RadixSortKeys(std::vector<SortKey>& keys) {
 // Traverse: expand (stopping at the depth that fills the page when nothing filters), restrict
 // to the end collection, the filters and the page, and read the page's records (if asked) in one
 // MultiGet at the traversal's snapshot. Ids come from the edges, not from records.
-Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& collection,
-                                                       const TraversalSpec& spec,
-                                                       const txn::ReadView& view,
-                                                       const txn::WriteSet* own_writes) const {
+Result<TraversalResponse> GraphOperators::TraverseLocked(const CollectionRef& collection,
+                                                         const TraversalSpec& spec,
+                                                         const txn::ReadView& view,
+                                                         const txn::WriteSet* own_writes) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     const bool filtered = !spec.filter.empty() || spec.filter_ids.has_value();
     std::shared_ptr<CollectionHandle> end_handle;  // null: every collection
@@ -797,9 +812,10 @@ Result<TraversalResponse> DatabaseImpl::TraverseLocked(const CollectionRef& coll
     return response;
 }
 
-Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collection,
-                                                    const PathSpec& spec, const txn::ReadView& view,
-                                                    const txn::WriteSet* own_writes) const {
+Result<PathsResponse> GraphOperators::FindPathsLocked(const CollectionRef& collection,
+                                                      const PathSpec& spec,
+                                                      const txn::ReadView& view,
+                                                      const txn::WriteSet* own_writes) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     PHENIX_RETURN_IF_ERROR(CheckHops(spec.min_hops, spec.max_hops));
     PHENIX_ASSIGN_OR_RETURN(NodeRef start, ResolveNode(*handle, spec.start_id, view));
@@ -834,7 +850,7 @@ Result<PathsResponse> DatabaseImpl::FindPathsLocked(const CollectionRef& collect
     return response;
 }
 
-Result<std::optional<GraphPath>> DatabaseImpl::ShortestPathLocked(
+Result<std::optional<GraphPath>> GraphOperators::ShortestPathLocked(
     const CollectionRef& collection, const ShortestPathSpec& spec, const txn::ReadView& view,
     const txn::WriteSet* own_writes) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
@@ -869,10 +885,11 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPathLocked(
     return std::optional<GraphPath>(std::move(converted[0]));
 }
 
-Result<std::uint64_t> DatabaseImpl::DegreeLocked(const CollectionRef& collection,
-                                                 std::string_view id, EdgeDirection direction,
-                                                 const EdgeMatch& edges, const txn::ReadView& view,
-                                                 const txn::WriteSet* own_writes) const {
+Result<std::uint64_t> GraphOperators::DegreeLocked(const CollectionRef& collection,
+                                                   std::string_view id, EdgeDirection direction,
+                                                   const EdgeMatch& edges,
+                                                   const txn::ReadView& view,
+                                                   const txn::WriteSet* own_writes) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     PHENIX_ASSIGN_OR_RETURN(NodeRef node, ResolveNode(*handle, id, view));
     PHENIX_ASSIGN_OR_RETURN(graph::EdgePredicate predicate, MakeEdgePredicate(edges));
@@ -887,7 +904,9 @@ Result<TraversalResponse> DatabaseImpl::Traverse(const CollectionRef& collection
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
-    return TraverseLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
+    graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return graph_ops_->TraverseLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()),
+                                      nullptr);
 }
 
 Result<PathsResponse> DatabaseImpl::FindPaths(const CollectionRef& collection,
@@ -895,7 +914,9 @@ Result<PathsResponse> DatabaseImpl::FindPaths(const CollectionRef& collection,
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
-    return FindPathsLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
+    graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return graph_ops_->FindPathsLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()),
+                                       nullptr);
 }
 
 Result<std::optional<GraphPath>> DatabaseImpl::ShortestPath(const CollectionRef& collection,
@@ -903,7 +924,9 @@ Result<std::optional<GraphPath>> DatabaseImpl::ShortestPath(const CollectionRef&
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
-    return ShortestPathLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()), nullptr);
+    graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return graph_ops_->ShortestPathLocked(collection, spec, txn::ReadView(*store_, snapshot.ts()),
+                                          nullptr);
 }
 
 Result<std::uint64_t> DatabaseImpl::Degree(const CollectionRef& collection, std::string_view id,
@@ -911,8 +934,9 @@ Result<std::uint64_t> DatabaseImpl::Degree(const CollectionRef& collection, std:
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
-    return DegreeLocked(collection, id, direction, edges, txn::ReadView(*store_, snapshot.ts()),
-                        nullptr);
+    graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return graph_ops_->DegreeLocked(collection, id, direction, edges,
+                                    txn::ReadView(*store_, snapshot.ts()), nullptr);
 }
 
 Result<TraversalResponse> DatabaseImpl::TxnTraverse(TxnState& state,
@@ -920,16 +944,18 @@ Result<TraversalResponse> DatabaseImpl::TxnTraverse(TxnState& state,
                                                     const TraversalSpec& spec) {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return TraverseLocked(collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes),
-                          &state.writes);
+    graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return graph_ops_->TraverseLocked(
+        collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
 }
 
 Result<PathsResponse> DatabaseImpl::TxnFindPaths(TxnState& state, const CollectionRef& collection,
                                                  const PathSpec& spec) {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return FindPathsLocked(collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes),
-                           &state.writes);
+    graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return graph_ops_->FindPathsLocked(
+        collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
 }
 
 Result<std::optional<GraphPath>> DatabaseImpl::TxnShortestPath(TxnState& state,
@@ -937,8 +963,9 @@ Result<std::optional<GraphPath>> DatabaseImpl::TxnShortestPath(TxnState& state,
                                                                const ShortestPathSpec& spec) {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return ShortestPathLocked(collection, spec,
-                              txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
+    graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return graph_ops_->ShortestPathLocked(
+        collection, spec, txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
 }
 
 Result<std::uint64_t> DatabaseImpl::TxnDegree(TxnState& state, const CollectionRef& collection,
@@ -946,8 +973,10 @@ Result<std::uint64_t> DatabaseImpl::TxnDegree(TxnState& state, const CollectionR
                                               const EdgeMatch& edges) {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return DegreeLocked(collection, id, direction, edges,
-                        txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
+    graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return graph_ops_->DegreeLocked(collection, id, direction, edges,
+                                    txn::ReadView(*store_, state.read_ts, &state.writes),
+                                    &state.writes);
 }
 
 }  // namespace phenix::engine

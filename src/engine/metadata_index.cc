@@ -36,8 +36,9 @@
 #include "common/sync_point.h"
 #include "document/value_key.h"
 #include "engine/batch_changes.h"
-#include "engine/database_impl.h"
 #include "engine/filter_eval.h"
+#include "engine/metadata_indexes.h"
+#include "engine/snapshot_guard.h"
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
 #include "txn/commit.h"
@@ -103,9 +104,19 @@ std::string IndexMessageName(const CollectionHandle& handle, std::string_view pa
 
 }  // namespace
 
+MetadataIndexes::MetadataIndexes(storage::Store& store, txn::Oracle& oracle, LockTable& locks,
+                                 SharedMutex& catalog_mu, const std::unique_ptr<Catalog>& catalog,
+                                 Hooks hooks)
+    : store_(&store),
+      oracle_(&oracle),
+      locks_(locks),
+      catalog_mu_(catalog_mu),
+      catalog_(catalog),
+      hooks_(std::move(hooks)) {}
+
 // ---------------------------------------------------------------- maintenance at commit
 
-Result<IndexChangeCounts> DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
+Result<IndexChangeCounts> MetadataIndexes::AppendIndexMaintenanceLocked(rocksdb::WriteBatch& wb) {
     if (num_metadata_indexes_.load(std::memory_order_acquire) == 0) {
         return IndexChangeCounts();  // the common case costs nothing
     }
@@ -192,7 +203,7 @@ Result<IndexChangeCounts> DatabaseImpl::AppendIndexMaintenanceLocked(rocksdb::Wr
 
 // ---------------------------------------------------------------- open
 
-Status DatabaseImpl::LoadMetadataIndexes() {
+Status MetadataIndexes::LoadMetadataIndexes() {
     rocksdb::ReadOptions read_options;
     std::unique_ptr<rocksdb::Iterator> it(
         store_->db()->NewIterator(read_options, store_->cf(ColumnFamily::kCatalog)));
@@ -243,7 +254,7 @@ Status DatabaseImpl::LoadMetadataIndexes() {
     return Status::Ok();
 }
 
-void DatabaseImpl::LoadIndexStats(
+void MetadataIndexes::LoadIndexStats(
     const std::map<storage::CollectionId, MetadataIndexList>& indexes) {
     rocksdb::ReadOptions read_options;
     std::unique_ptr<rocksdb::Iterator> it(
@@ -324,7 +335,7 @@ void DatabaseImpl::LoadIndexStats(
     }
 }
 
-Status DatabaseImpl::FinishInterruptedIndexBuilds() {
+Status MetadataIndexes::FinishInterruptedIndexBuilds() {
     std::vector<std::pair<std::shared_ptr<CollectionHandle>, std::shared_ptr<MetadataIndex>>>
         building;
     {
@@ -350,8 +361,8 @@ Status DatabaseImpl::FinishInterruptedIndexBuilds() {
 
 // ---------------------------------------------------------------- DDL
 
-Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_view path_text,
-                                 const ProgressFn& progress) {
+Status MetadataIndexes::CreateIndex(const CollectionRef& collection, std::string_view path_text,
+                                    const ProgressFn& progress) {
     PHENIX_ASSIGN_OR_RETURN(document::JsonPath path, document::JsonPath::Parse(path_text));
     std::shared_ptr<CollectionHandle> handle;
     auto index = std::make_shared<MetadataIndex>();
@@ -409,8 +420,8 @@ Status DatabaseImpl::CreateIndex(const CollectionRef& collection, std::string_vi
     return BuildIndex(handle, index, progress);
 }
 
-bool DatabaseImpl::IsListedLocked(const CollectionHandle& handle,
-                                  const MetadataIndex& index) const {
+bool MetadataIndexes::IsListedLocked(const CollectionHandle& handle,
+                                     const MetadataIndex& index) const {
     if (catalog_->FindById(handle.id()).get() != &handle) {
         return false;  // the collection was dropped (ids are never reused)
     }
@@ -419,9 +430,9 @@ bool DatabaseImpl::IsListedLocked(const CollectionHandle& handle,
                        [&](const auto& candidate) { return candidate.get() == &index; });
 }
 
-Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
-                                const std::shared_ptr<MetadataIndex>& index,
-                                const ProgressFn& progress) {
+Status MetadataIndexes::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
+                                   const std::shared_ptr<MetadataIndex>& index,
+                                   const ProgressFn& progress) {
     // Every commit from now on maintains the index (the definition was published under the
     // exclusive catalog lock, after every in-flight commit). Rows committed before are read
     // at a snapshot that includes them all.
@@ -559,7 +570,7 @@ Status DatabaseImpl::BuildIndex(const std::shared_ptr<CollectionHandle>& handle,
     return RefreshIndexStats(*handle, *index);
 }
 
-Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view path_text) {
+Status MetadataIndexes::DropIndex(const CollectionRef& collection, std::string_view path_text) {
     PHENIX_ASSIGN_OR_RETURN(document::JsonPath path, document::JsonPath::Parse(path_text));
     const std::string canonical = path.ToString();
     std::shared_ptr<CollectionHandle> handle;
@@ -622,7 +633,8 @@ Status DatabaseImpl::DropIndex(const CollectionRef& collection, std::string_view
     return Status::Ok();
 }
 
-Result<std::vector<MetadataIndexInfo>> DatabaseImpl::ListIndexes(const CollectionRef& collection) {
+Result<std::vector<MetadataIndexInfo>> MetadataIndexes::ListIndexes(
+    const CollectionRef& collection) {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
@@ -645,7 +657,7 @@ Result<std::vector<MetadataIndexInfo>> DatabaseImpl::ListIndexes(const Collectio
 
 // ---------------------------------------------------------------- statistics
 
-Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index) {
+Status MetadataIndexes::RefreshIndexStats(const CollectionHandle& handle, MetadataIndex& index) {
     // Read before the snapshot: a change counted here but already in the snapshot only makes
     // the next refresh come a little early.
     const std::int64_t changes_before = index.changes.load();
@@ -696,8 +708,8 @@ Status DatabaseImpl::RefreshIndexStats(const CollectionHandle& handle, MetadataI
     return Status::Ok();
 }
 
-void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
-                                         bool only_if_changed) {
+void MetadataIndexes::StoreIndexStatsLocked(const CollectionHandle& handle, MetadataIndex& index,
+                                            bool only_if_changed) {
     if (store_->read_only()) {
         return;  // statistics live in memory only
     }
@@ -725,7 +737,7 @@ void DatabaseImpl::StoreIndexStatsLocked(const CollectionHandle& handle, Metadat
     }
 }
 
-void DatabaseImpl::StoreIndexChangeCountsLocked() {
+void MetadataIndexes::StoreIndexChangeCountsLocked() {
     for (const std::string& tenant : catalog_->TenantNames()) {
         auto handles = catalog_->Collections(tenant);
         if (!handles.ok()) {
@@ -741,7 +753,7 @@ void DatabaseImpl::StoreIndexChangeCountsLocked() {
     }
 }
 
-Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
+Status MetadataIndexes::AnalyzeIndexes(const CollectionRef& collection) {
     std::shared_ptr<CollectionHandle> handle;
     std::shared_ptr<const MetadataIndexList> indexes;
     {
@@ -758,11 +770,11 @@ Status DatabaseImpl::AnalyzeIndexes(const CollectionRef& collection) {
     return Status::Ok();
 }
 
-void DatabaseImpl::RefreshStaleIndexStats() {
+void MetadataIndexes::RefreshStaleIndexStats() {
     std::vector<std::pair<std::shared_ptr<CollectionHandle>, std::shared_ptr<MetadataIndex>>> stale;
     {
         ReaderMutexLock lock(catalog_mu_);
-        if (closed_) {
+        if (!CheckOpenLocked().ok()) {
             return;
         }
         for (const std::string& tenant : catalog_->TenantNames()) {
@@ -799,9 +811,10 @@ void DatabaseImpl::RefreshStaleIndexStats() {
 
 namespace phenix::engine {
 
-Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
-                                              const FindOptions& options, const txn::ReadView& view,
-                                              const txn::WriteSet* own_writes) const {
+Result<FindResponse> MetadataIndexes::FindLocked(const CollectionRef& collection,
+                                                 const FindOptions& options,
+                                                 const txn::ReadView& view,
+                                                 const txn::WriteSet* own_writes) const {
     if (!options.count_only && !options.estimate_only && (options.limit < 1 || options.limit > limits::kMaxFindLimit)) {
         return Status::InvalidArgument("limit must be from 1 to " +
                                        std::to_string(limits::kMaxFindLimit) + ", not " +
@@ -844,22 +857,6 @@ Result<FindResponse> DatabaseImpl::FindLocked(const CollectionRef& collection,
         }
     }
     return response;
-}
-
-Result<FindResponse> DatabaseImpl::Find(const CollectionRef& collection,
-                                        const FindOptions& options) {
-    ReaderMutexLock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    SnapshotGuard snapshot(*oracle_);
-    return FindLocked(collection, options, txn::ReadView(*store_, snapshot.ts()), nullptr);
-}
-
-Result<FindResponse> DatabaseImpl::TxnFind(TxnState& state, const CollectionRef& collection,
-                                           const FindOptions& options) {
-    ReaderMutexLock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return FindLocked(collection, options, txn::ReadView(*store_, state.read_ts, &state.writes),
-                      &state.writes);
 }
 
 }  // namespace phenix::engine

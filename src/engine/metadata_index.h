@@ -7,8 +7,9 @@
 // the entries visible at s.
 //
 // This struct is the in-memory definition plus statistics (also stored in the catalog's "s/"
-// records and loaded at open); the maintenance, the online build and the reads are
-// DatabaseImpl's (metadata_index.cc, filter_eval.cc).
+// records and loaded at open); the maintenance, the online build and Find are MetadataIndexes'
+// (metadata_indexes.h, metadata_index.cc), the filter evaluation FilterEvaluator's
+// (filter_eval.cc).
 #pragma once
 
 #include <atomic>

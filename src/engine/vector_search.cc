@@ -613,8 +613,10 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     SearchResponse response;
     if (options.graph) {
         graph_source.emplace(handle->tenant_id, view, own_writes, graph_caches_->adjacency());
+        graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
         PHENIX_ASSIGN_OR_RETURN(
-            graph_choice, ChooseGraphPlan(*handle, options, collection_rows, *graph_source, view));
+            graph_choice,
+            graph_ops_->ChooseGraphPlan(*handle, options, collection_rows, *graph_source, view));
         response.plan.graph_plan = graph_choice->plan;
         response.plan.graph_estimated_rows = graph_choice->estimated_rows;
         response.plan.graph_plan_reason = graph_choice->reason;
@@ -645,7 +647,8 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
             spec.collect_ids = true;
             spec.sort = false;
             PHENIX_ASSIGN_OR_RETURN(
-                reached, graph::Expand(*graph_source, spec, TraversalLimitsFromOptions()));
+                reached,
+                graph::Expand(*graph_source, spec, graph_ops_->TraversalLimitsFromOptions()));
             index::RowBitmap rows;
             for (const graph::ReachedNode& node : reached.nodes) {
                 if (node.node.collection == handle->id() && node.node.row <= index::kMaxRow) {
@@ -696,9 +699,9 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
         return Status::Ok();
     };
     if (graph_choice && graph_choice->plan == GraphPlan::kVectorFirst) {
-        PHENIX_ASSIGN_OR_RETURN(probe,
-                                graph::NeighbourhoodProbe::Build(*graph_source, graph_choice->spec,
-                                                                 TraversalLimitsFromOptions()));
+        PHENIX_ASSIGN_OR_RETURN(
+            probe, graph::NeighbourhoodProbe::Build(*graph_source, graph_choice->spec,
+                                                    graph_ops_->TraversalLimitsFromOptions()));
         const bool has_ids = options.filter_ids.has_value();
         graph_predicate = [&, has_ids](std::uint32_t row) {
             if (!probe_error.ok() || (has_ids && !filter.contains(row))) {

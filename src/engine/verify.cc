@@ -2,7 +2,7 @@
 //
 // Database::Verify — an fsck for one snapshot: every derived structure must agree with the
 // entity records. Used by the crash tests after every recovery and by operators (`verify` in the
-// shell).
+// shell). Verifier's (verifier.h); DatabaseImpl::Verify makes one and runs it.
 //
 // It reads each column family once, sequentially (no random lookups: on a store larger than the
 // block cache those cost a block read each), keeping per entity a 16-byte key and an 8-byte hash
@@ -14,12 +14,14 @@
 
 #include "common/coding.h"
 #include "document/filter.h"
-#include "engine/database_impl.h"
 #include "engine/metadata_index.h"
+#include "engine/snapshot_guard.h"
 #include "engine/validation.h"
+#include "engine/verifier.h"
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
 #include "storage/keys.h"
+#include "txn/read_view.h"
 
 namespace phenix::engine {
 
@@ -109,7 +111,7 @@ std::uint64_t CanonicalEdgeHash(const RowRef& source, std::string_view label, co
 
 }  // namespace
 
-Status DatabaseImpl::Verify() {
+Status Verifier::Verify() {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     // Rows of dropped collections still being purged are expected leftovers, not problems.
