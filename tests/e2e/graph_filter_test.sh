@@ -86,7 +86,13 @@ CREATE INDEX' "CREATE INDEX prints CREATE INDEX"
 
 phx -c 'ANALYZE docs;'
 expect_out 'ANALYZE 1 collection' "ANALYZE"
-index_rows
+# The vector index takes the inserts in the background: a new shell may find it still catching
+# up ("catching up,5"). Wait (up to 10 s) until it holds all six, then compare.
+for _ in $(seq 100); do
+    index_rows
+    grep -q '^vector,hnsw,ready,6,$' "$OUT" && break
+    sleep 0.1
+done
 expect_rc 0 "SHOW INDEXES"
 expect_out 'path,type,state,entries,distinct_values
 vector,hnsw,ready,6,
