@@ -285,7 +285,11 @@ void Checker::Violation(const std::string& what) const {
         std::error_code ignored;
         std::filesystem::remove_all(remove_on_violation_, ignored);
     }
-    std::exit(1);
+    // _Exit, not exit: the database under check is still open, and its background threads
+    // (maintenance, index builders) must not meet static objects that exit() destroys (an
+    // abort there turned a caught violation into a failed test).
+    std::fflush(stdout);
+    std::_Exit(1);
 }
 
 ModelState Checker::ReadAndCheckStructure(Database& db) const {
@@ -484,7 +488,8 @@ void Checker::CheckRound(Database& db, const ParsedLog& log) {
                                  "(%zu acknowledged after the first in-flight, %zu in flight)\n",
                                  static_cast<unsigned long long>(kMaxSearchSteps), tail.size(),
                                  num_flight);
-                    std::exit(1);
+                    std::fflush(stderr);
+                    std::_Exit(1);  // as in Violation: the database is still open
                 }
                 for (std::size_t flight_idx = 0; flight_idx < num_flight && !matched;
                      ++flight_idx) {

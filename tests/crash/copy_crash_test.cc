@@ -61,12 +61,14 @@ struct Flags {
 
 [[noreturn]] void Error(const std::string& what) {
     std::fprintf(stderr, "copy-crash-test: ERROR: %s\n", what.c_str());
-    std::exit(1);
+    std::fflush(stderr);
+    std::_Exit(1);  // a database may still be open: no static destructors under its threads
 }
 
 [[noreturn]] void Violation(const std::string& what) {
     std::fprintf(stderr, "copy-crash-test: VIOLATION: %s\n", what.c_str());
-    std::exit(1);
+    std::fflush(stderr);
+    std::_Exit(1);  // a database may still be open: no static destructors under its threads
 }
 
 Options DatabaseOptions() {

@@ -77,7 +77,7 @@ struct RunStats {
 [[noreturn]] void Error(const std::string& what) {
     std::fprintf(stderr, "crash-test: ERROR: %s\n", what.c_str());
     std::fflush(stderr);
-    std::exit(1);
+    std::_Exit(1);  // a database may still be open: no static destructors under its threads
 }
 
 Options DatabaseOptions(InjectedBug bug) {
