@@ -111,6 +111,18 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
                                          raw->catalog_mu_.AssertSharedHeld();
                                          return raw->CheckWritableLocked(operation);
                                      }});
+        db->vector_searcher_ = std::make_unique<VectorSearcher>(
+            *db->store_, db->catalog_mu_, db->catalog_, db->graph_caches_, *db->graph_ops_,
+            *db->vector_indexes_,
+            VectorSearcher::Hooks{
+                // The hooks are called with the catalog lock held.
+                .lookup_row =
+                    [raw](const CollectionHandle& handle, std::string_view id,
+                          const txn::ReadView& view) { return raw->LookupRow(handle, id, view); },
+                .row_count =
+                    [raw](const CollectionHandle& handle) {
+                        return raw->CollectionRowCount(handle);
+                    }});
         db->metadata_indexes_->catalog_mu().AssertHeld();  // it is catalog_mu_
         PHENIX_RETURN_IF_ERROR(db->metadata_indexes_->LoadMetadataIndexes());
         db->ResetAdjacencyCacheLocked();
@@ -357,7 +369,7 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
                                           // Runs inside CommitBatch, under our shared lock.
                                           catalog_mu_.AssertSharedHeld();
                                           vector_indexes_->ApplyToVectorIndexes(wb, ts);
-                                          RecordFilterChanges(wb, ts);
+                                          vector_searcher_->RecordFilterChanges(wb, ts);
                                           InvalidateAdjacency(wb, ts);
                                       });
     if (committed.ok()) {

@@ -48,6 +48,7 @@
 #include "engine/transactions.h"
 #include "engine/vector_index.h"
 #include "engine/vector_indexes.h"
+#include "engine/vector_searcher.h"
 #include "engine/verifier.h"
 #include "graph/adjacency_cache.h"
 #include "graph/traversal.h"
@@ -190,47 +191,6 @@ class DatabaseImpl final : public Database {
         REQUIRES_SHARED(catalog_mu_);
     Status CheckTxnLocked(TxnState& state) const REQUIRES(state.mu);
 
-    // ---- vector search (vector_search.cc; the indexes are VectorIndexes') ----
-    // Search at `view`; `txn` (nullable) contributes its own writes. REQUIRES catalog_mu_ shared.
-    Result<SearchResponse> SearchLocked(const CollectionRef& collection,
-                                        std::span<const float> query, const SearchOptions& options,
-                                        const txn::ReadView& view,
-                                        const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-    // The rows a search's metadata filter allows: a cached result carried to the view's
-    // snapshot, or computed (and cached); or, for a filter no index helps with, a request to
-    // check it on the search's candidates instead (`lazy`). REQUIRES catalog_mu_ shared; the
-    // reader has no own writes in the collection.
-    struct FilterRows {
-        std::shared_ptr<const index::RowBitmap> rows;
-        std::optional<document::Filter> lazy;
-    };
-    Result<FilterRows> FilterRowsForSearch(const CollectionHandle& handle,
-                                           const document::Filter& filter,
-                                           std::string_view filter_text,
-                                           std::uint64_t rows_in_collection,
-                                           const txn::ReadView& view, FilterEvaluator& evaluator,
-                                           std::size_t k, std::vector<std::string>& steps) const;
-    // Every row of `filter` at the view's snapshot, cached under filter_text for later queries
-    // (the cache's change log is enabled first, so commits after the snapshot are logged).
-    Result<index::RowBitmap> EvaluateAndCacheFilter(const CollectionHandle& handle,
-                                                    const document::Filter& filter,
-                                                    std::string_view filter_text,
-                                                    const txn::ReadView& view,
-                                                    FilterEvaluator& evaluator) const;
-    // A search whose unindexed filter is checked on the candidates, widening until k match (or
-    // deciding every record when that is cheaper; that result is cached under filter_text).
-    Result<VectorSearchResult> LazyFilteredSearch(const CollectionHandle& handle,
-                                                  const CollectionVectorIndex& index,
-                                                  VectorSearchRequest request,
-                                                  const document::Filter& filter,
-                                                  std::string_view filter_text,
-                                                  const txn::ReadView& view,
-                                                  std::vector<std::string>& steps) const;
-    static bool WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle);
-    // The commit hook: logs the rows `wb` changed for the filter cache (when it holds any).
-    void RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
-
     // ---- graph (graph_ops.cc) ----
     // The commit hook: forgets the cached adjacency of every node whose edges `wb` changes.
     void InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Timestamp ts)
@@ -238,8 +198,6 @@ class DatabaseImpl final : public Database {
     // Replaces the adjacency cache by an empty one (at open, and after a collection drop, whose
     // edge deletions bypass the commit hook). REQUIRES catalog_mu_ exclusive (or open).
     void ResetAdjacencyCacheLocked() REQUIRES(catalog_mu_);
-    // ChooseGraphPlan's result, for the vector search (graph_operators.h).
-    using GraphPlanChoice = GraphOperators::GraphPlanChoice;
 
     // Hooks of the maintenance thread (maintenance.h).
     void ReapIdleTransactions();
@@ -264,11 +222,10 @@ class DatabaseImpl final : public Database {
     // The metadata indexes (metadata_indexes.h; null until Open made it).
     std::unique_ptr<MetadataIndexes> metadata_indexes_;
 
-    // Metadata filter results for searches, and the log of changed rows that carries them
-    // across snapshots (engine/filter_cache.h). Fed by the commit hook.
-    mutable FilterCache filter_cache_{FilterCache::Limits{}};
     // The vector indexes and their builder thread (vector_indexes.h; null until Open made it).
     std::unique_ptr<VectorIndexes> vector_indexes_;
+    // The search paths and the filter cache (vector_searcher.h; null until Open made it).
+    std::unique_ptr<VectorSearcher> vector_searcher_;
 
     // The background thread and the purge of dropped collections (null until Open made it).
     std::unique_ptr<Maintenance> maintenance_;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// DatabaseImpl's vector search paths (Search, TxnSearch) over the vector indexes (VectorIndexes,
-// vector_indexes.h): the metadata filter (cached results, checking it on candidates), the graph
-// constraint, a transaction's own writes; and the filter cache's commit hook.
+// VectorSearcher (vector_searcher.h): searches over the vector indexes (VectorIndexes,
+// vector_indexes.h) with the metadata filter (cached results, checking it on candidates), the
+// graph constraint and a transaction's own writes; the filter cache's commit hook; and
+// DatabaseImpl's entry points Search and TxnSearch.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -19,6 +20,7 @@
 #include "engine/filter_eval.h"
 #include "engine/storage_adjacency.h"
 #include "engine/validation.h"
+#include "engine/vector_searcher.h"
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
 
@@ -103,7 +105,7 @@ SearchStrategy FromIndexStrategy(index::FilterStrategy strategy) {
 
 // ---------------------------------------------------------------- filter cache
 
-void DatabaseImpl::RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
+void VectorSearcher::RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
     if (!filter_cache_.RecordCommit(ts)) {
         return;  // no cached filter results: nothing to log
     }
@@ -130,11 +132,11 @@ void DatabaseImpl::RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Times
 
 // ---------------------------------------------------------------- search
 
-Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collection,
-                                                  std::span<const float> query,
-                                                  const SearchOptions& options,
-                                                  const txn::ReadView& view,
-                                                  const txn::WriteSet* own_writes) const {
+Result<SearchResponse> VectorSearcher::SearchLocked(const CollectionRef& collection,
+                                                    std::span<const float> query,
+                                                    const SearchOptions& options,
+                                                    const txn::ReadView& view,
+                                                    const txn::WriteSet* own_writes) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     if (!handle->record.dimension) {
         return Status::InvalidArgument("collection '" + handle->ref().ToString() +
@@ -435,7 +437,7 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     return response;
 }
 
-bool DatabaseImpl::WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle) {
+bool VectorSearcher::WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle) {
     if (writes == nullptr) {
         return false;
     }
@@ -445,7 +447,7 @@ bool DatabaseImpl::WritesCollection(const txn::WriteSet* writes, const Collectio
     return it != entities.end() && it->first.starts_with(prefix);
 }
 
-Result<DatabaseImpl::FilterRows> DatabaseImpl::FilterRowsForSearch(
+Result<VectorSearcher::FilterRows> VectorSearcher::FilterRowsForSearch(
     const CollectionHandle& handle, const document::Filter& filter, std::string_view filter_text,
     std::uint64_t rows_in_collection, const txn::ReadView& view, FilterEvaluator& evaluator,
     std::size_t k, std::vector<std::string>& steps) const {
@@ -490,24 +492,21 @@ Result<DatabaseImpl::FilterRows> DatabaseImpl::FilterRowsForSearch(
     return out;
 }
 
-Result<index::RowBitmap> DatabaseImpl::EvaluateAndCacheFilter(const CollectionHandle& handle,
-                                                              const document::Filter& filter,
-                                                              std::string_view filter_text,
-                                                              const txn::ReadView& view,
-                                                              FilterEvaluator& evaluator) const {
+Result<index::RowBitmap> VectorSearcher::EvaluateAndCacheFilter(const CollectionHandle& handle,
+                                                                const document::Filter& filter,
+                                                                std::string_view filter_text,
+                                                                const txn::ReadView& view,
+                                                                FilterEvaluator& evaluator) const {
     filter_cache_.EnableLogging(handle.id());  // before computing: its commits get logged
     PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched, evaluator.Evaluate(filter));
     filter_cache_.Insert(handle.id(), std::string(filter_text), view.ts(), matched);
     return matched;
 }
 
-Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHandle& handle,
-                                                            const CollectionVectorIndex& index,
-                                                            VectorSearchRequest request,
-                                                            const document::Filter& filter,
-                                                            std::string_view filter_text,
-                                                            const txn::ReadView& view,
-                                                            std::vector<std::string>& steps) const {
+Result<VectorSearchResult> VectorSearcher::LazyFilteredSearch(
+    const CollectionHandle& handle, const CollectionVectorIndex& index, VectorSearchRequest request,
+    const document::Filter& filter, std::string_view filter_text, const txn::ReadView& view,
+    std::vector<std::string>& steps) const {
     // Widening rounds: the nearest `candidates` rows regardless of the filter, their records
     // checked (each once) in distance order, until k match or every row was a candidate. An
     // unindexed filter's estimate is a default selectivity, not a count, so the first round
@@ -607,7 +606,9 @@ Result<SearchResponse> DatabaseImpl::Search(const CollectionRef& collection,
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
-    return SearchLocked(collection, query, options, txn::ReadView(*store_, snapshot.ts()), nullptr);
+    vector_searcher_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return vector_searcher_->SearchLocked(collection, query, options,
+                                          txn::ReadView(*store_, snapshot.ts()), nullptr);
 }
 
 Result<SearchResponse> DatabaseImpl::TxnSearch(TxnState& state, const CollectionRef& collection,
@@ -615,8 +616,10 @@ Result<SearchResponse> DatabaseImpl::TxnSearch(TxnState& state, const Collection
                                                const SearchOptions& options) {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return SearchLocked(collection, query, options,
-                        txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
+    vector_searcher_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return vector_searcher_->SearchLocked(collection, query, options,
+                                          txn::ReadView(*store_, state.read_ts, &state.writes),
+                                          &state.writes);
 }
 
 }  // namespace engine
