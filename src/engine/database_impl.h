@@ -25,20 +25,16 @@
 // Thread-safe.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
-#include <thread>
 #include <unordered_map>
 
 #include <phenix/db.h>
 
 #include "common/mutex.h"
 #include "engine/catalog.h"
-#include "engine/filter_cache.h"
-#include "engine/filter_eval.h"
 #include "engine/graph_caches.h"
 #include "engine/graph_operators.h"
 #include "engine/lock_table.h"
