@@ -9,7 +9,8 @@
 namespace phenix::client {
 namespace {
 
-using Json = nlohmann::json;
+// Ordered: a JSON value keeps its keys in the server's order, as the embedded shell prints them.
+using Json = nlohmann::ordered_json;
 
 constexpr std::size_t kMaxShownBytes = 80;
 

@@ -466,7 +466,7 @@ Status ExplainOpenError(const Status& status) {
         message.find("in use by another process") == std::string_view::npos) {
         return status;
     }
-    std::string holder = "another process";
+    std::string holder;
     constexpr std::string_view kPid = "(pid ";
     if (const std::size_t at = message.find(kPid); at != std::string_view::npos) {
         const std::string_view rest = message.substr(at + kPid.size());
@@ -475,16 +475,18 @@ Status ExplainOpenError(const Status& status) {
             char name[64] = {};
             if (std::fgets(name, sizeof name, comm) != nullptr &&
                 std::string_view(name).starts_with("phenixd")) {
-                holder = "phenixd (pid " + pid + ")";
+                holder = pid;
             }
             std::fclose(comm);
         }
     }
+    const std::string who = holder.empty() ? "If that process is phenixd (e.g. `make run`)"
+                                           : "It is phenixd (pid " + holder + ")";
     return {status.code(),
             std::string(message) + ". The shell and a running server cannot open the same data " +
-                "directory; if " + holder +
-                " is phenixd (e.g. started by `make run`), connect to it instead: phenix --url "
-                "http://127.0.0.1:8080 (or `make shell` once the server is stopped)"};
+                "directory at once. " + who +
+                ": connect to it instead, with phenix --url http://HOST:PORT (`make run` serves "
+                "http://127.0.0.1:8080), or stop it first"};
 }
 
 int Main(int argc, char** argv) {
