@@ -73,7 +73,7 @@ ensure_server() {
     SERVER_DATA="$DATA"
     # Ready once it logged "ready" (the database is open; /v1 answers 503 before).
     for ((tries = 0; tries < 800; tries++)); do
-        SERVER_URL="$(sed -n 's/^phenixd: http listening on \(.*\)$/http:\/\/\1/p' "$log.out")"
+        SERVER_URL="$(sed -n 's/^phenixd: http listening on \(.*\)$/http:\/\/\1/p' "$log.out" 2>/dev/null)"
         if [[ -n "$SERVER_URL" ]] && grep -q '"msg":"ready"' "$log.err"; then
             return 0
         fi
