@@ -29,7 +29,7 @@ expect_empty_out "no server at the URL"
 
 # ---- streamed answers, from a stand-in server ----
 /usr/bin/env python3 "$E2E_DIR/fake_phenixd.py" "$TMP/fake.port" "$TMP/fake.events" \
-    2>"$TMP/fake.err" &
+    </dev/null >/dev/null 2>"$TMP/fake.err" &
 BACKGROUND_PIDS+=($!)
 for ((tries = 0; tries < 400; tries++)); do
     [[ -s "$TMP/fake.port" ]] && break
@@ -76,10 +76,39 @@ else
     echo "skipping the ^C check: util-linux script is not installed"
 fi
 
+# ---- two shells on one server: a write conflict at COMMIT (only possible remotely: embedded,
+# one process has the directory) prints as the embedded shell prints a conflict ----
+if is_remote; then
+    phx -c 'CREATE COLLECTION held;' -c "INSERT INTO held (id, metadata) VALUES ('k', {\"v\": 0});"
+    expect_rc 0 "phenixd serves the data directory"
+    trap '' PIPE
+    mkfifo "$TMP/a.in"
+    "$PHENIX" --url "$SERVER_URL" <"$TMP/a.in" >"$TMP/a.out" 2>"$TMP/a.err" &
+    A_PID=$!
+    BACKGROUND_PIDS+=("$A_PID")
+    exec 3>"$TMP/a.in"
+    printf "BEGIN;\nUPDATE held SET metadata.v = 1 WHERE id = 'k';\n" >&3
+    for ((tries = 0; tries < 400; tries++)); do
+        grep -q '^UPDATE 1$' "$TMP/a.out" 2>/dev/null && break
+        sleep 0.025
+    done
+    phx -c "UPDATE held SET metadata.v = 2 WHERE id = 'k';"
+    expect_rc 0 "another shell writes the same entity first"
+    printf 'COMMIT;\n' >&3
+    exec 3>&-
+    wait "$A_PID"
+    RC=$?
+    unset 'BACKGROUND_PIDS[-1]'  # A's (the stand-in server's stays, for cleanup)
+    cp "$TMP/a.err" "$ERR"
+    expect_error Aborted "the later COMMIT conflicts"
+    expect_err_has "; the transaction was rolled back and can be retried: run it again from BEGIN" \
+        "the conflict says what happened and what to do"
+    phx -c "SELECT metadata.v FROM held WHERE id = 'k';"
+    expect_out_has " 2" "the first writer's value stays"
+fi
+
 # ---- a real phenixd holds the data directory: the embedded shell says to use --url ----
 if is_remote; then
-    phx -c 'CREATE COLLECTION held;'
-    expect_rc 0 "phenixd serves the data directory"
     "$PHENIX" --data "$DATA" -c 'SHOW COLLECTIONS;' </dev/null >"$OUT" 2>"$ERR"; RC=$?
     expect_error Unavailable "the shell on a directory phenixd serves"
     expect_err_has "It is phenixd (pid $SERVER_PID): connect to it instead, with phenix --url" \
