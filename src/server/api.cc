@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/api.h"
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <string_view>
@@ -127,8 +128,28 @@ struct RequestSession {
     QuerySession* session = nullptr;
 };
 
+// The tenant a request names in Phenix-Tenant (the default tenant when absent): NotFound for one
+// that does not exist, as USE TENANT says.
+std::optional<HttpResponse> CheckTenant(Database& db, const std::string& tenant) {
+    if (tenant.empty() || tenant == kDefaultTenant) {
+        return std::nullopt;
+    }
+    auto tenants = db.ListTenants();
+    if (!tenants.ok()) {
+        return ErrorResponse(tenants.status());
+    }
+    if (std::find(tenants->begin(), tenants->end(), tenant) == tenants->end()) {
+        return ErrorResponse(Status::NotFound("tenant '" + tenant +
+                                              "' (Phenix-Tenant) does not exist (CREATE TENANT "
+                                              "creates it; SHOW TENANTS lists them)"));
+    }
+    return std::nullopt;
+}
+
 std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const HttpRequest& request,
                                         RequestContext& context, RequestSession& out) {
+    // Inside an interactive transaction the transaction's session keeps its own tenant (set at
+    // BEGIN, changed by USE TENANT in it); Phenix-Tenant applies to the other requests.
     if (!request.transaction.empty()) {
         auto lease = state.transactions->Acquire(request.transaction);
         if (!lease.ok()) {
@@ -139,7 +160,11 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
         out.lease.emplace(std::move(*lease));
         out.session = &out.lease->session();
     } else {
-        out.own = std::make_unique<QuerySession>(db);
+        if (auto error = CheckTenant(db, request.tenant)) {
+            return error;
+        }
+        out.own = std::make_unique<QuerySession>(
+            db, request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);
         out.own->set_copy_directory(state.copy_directory);
         out.session = out.own.get();
     }
@@ -665,11 +690,25 @@ HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request)
     if (db == nullptr) {
         return *error;
     }
+    if ((error = CheckTenant(*db, request.tenant))) {
+        return *error;
+    }
     auto id = state.transactions->Begin(*db, options, state.copy_directory);
     if (!id.ok()) {
         return ErrorResponse(id.status());
     }
-    return JsonResponse(201, Dump(Json{{"id", *id}}));
+    // The transaction's session starts in the request's tenant (Phenix-Tenant); the snapshot
+    // lets a client say what it reads (the shell's "BEGIN READ ONLY (snapshot T)").
+    Json answer{{"id", *id}};
+    if (auto lease = state.transactions->Acquire(*id); lease.ok()) {
+        if (!request.tenant.empty()) {
+            lease->session().set_tenant(request.tenant);
+        }
+        if (const Transaction* txn = lease->session().transaction(); txn != nullptr) {
+            answer["snapshot"] = txn->read_timestamp();
+        }
+    }
+    return JsonResponse(201, Dump(answer));
 }
 
 HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) {

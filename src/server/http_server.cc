@@ -80,6 +80,7 @@ Result<HttpRequest> ToHttpRequest(http::request<http::string_body>& message,
     request.accept = std::string(message[http::field::accept]);
     request.client = client;
     request.transaction = std::string(Sv(message["Phenix-Transaction"]));
+    request.tenant = std::string(Sv(message["Phenix-Tenant"]));
     const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
     request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
     std::uint32_t timeout_ms = config.default_timeout_ms;

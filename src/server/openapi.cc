@@ -46,7 +46,8 @@ constexpr std::string_view kComponents = R"json({
     "path": {"name": "path", "in": "path", "required": true, "schema": {"type": "string"}},
     "txn": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}},
     "timeout": {"name": "Phenix-Timeout-Ms", "in": "header", "required": false, "schema": {"type": "integer", "minimum": 1}},
-    "transaction": {"name": "Phenix-Transaction", "in": "header", "required": false, "schema": {"type": "string"}}
+    "transaction": {"name": "Phenix-Transaction", "in": "header", "required": false, "schema": {"type": "string"}},
+    "tenant": {"name": "Phenix-Tenant", "in": "header", "required": false, "schema": {"type": "string"}}
   },
   "responses": {
     "Error": {"description": "an error (docs/server.md, Requests and errors)",
@@ -71,16 +72,17 @@ const std::map<std::string, std::string_view, std::less<>>& Operations() {
          R"json({"summary": "Prometheus metrics (text format 0.0.4)", "responses": {"200": {"description": "the metrics",
            "content": {"text/plain": {"schema": {"type": "string"}}}}}})json"},
         {"POST /v1/query",
-         R"json({"summary": "run PhenixQL statements", "parameters": [{"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/transaction"}],
+         R"json({"summary": "run PhenixQL statements", "parameters": [{"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/transaction"}, {"$ref": "#/components/parameters/tenant"}],
            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"],
              "additionalProperties": false, "properties": {"query": {"type": "string"}, "params": {"type": ["object", "array"]}}}}}},
            "responses": {"200": {"description": "one statement: its result; several: {results: [...]}", "content": {"application/json": {"schema":
              {"oneOf": [{"$ref": "#/components/schemas/StatementResult"}, {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/StatementResult"}}}}]}}}},
              "default": {"$ref": "#/components/responses/Error"}}})json"},
-        {"POST /v1/transactions", R"json({"summary": "begin an interactive transaction",
+        {"POST /v1/transactions",
+         R"json({"summary": "begin an interactive transaction", "parameters": [{"$ref": "#/components/parameters/tenant"}],
            "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
              "properties": {"read_only": {"type": "boolean"}, "as_of": {"type": ["integer", "null"], "minimum": 0}}}}}},
-           "responses": {"201": {"description": "begun", "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}},
+           "responses": {"201": {"description": "begun", "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}, "snapshot": {"type": "integer"}}}}}},
              "default": {"$ref": "#/components/responses/Error"}}})json"},
         {"POST /v1/transactions/{id}/commit",
          R"json({"summary": "commit (409 ABORTED on a conflict: retry the transaction)", "parameters": [{"$ref": "#/components/parameters/txn"}],
@@ -140,7 +142,7 @@ const std::map<std::string, std::string_view, std::less<>>& Operations() {
            "responses": {"200": {"description": "deleted", "content": {"application/json": {"schema": {"type": "object", "properties": {"deleted": {"type": "string"}}}}}},
              "default": {"$ref": "#/components/responses/Error"}}})json"},
         {"POST /v1/collections/{name}/search",
-         R"json({"summary": "nearest neighbours (the JSON query form)", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/transaction"}],
+         R"json({"summary": "nearest neighbours (the JSON query form)", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/transaction"}, {"$ref": "#/components/parameters/tenant"}],
            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["vector", "k"], "properties": {
              "vector": {"type": "array", "items": {"type": "number"}}, "k": {"type": "integer", "minimum": 1}, "metric": {"type": "string"},
              "filter": {"type": "object"}, "graph": {"type": "object"}, "ef": {"type": "integer"}, "include": {"type": "array", "items": {"type": "string"}}}}}}},

@@ -447,6 +447,36 @@ class PhenixdTest(unittest.TestCase):
 
     # ------------------------------------------------------------ deadlines and logs
 
+    def test_tenant_header(self):
+        status, _, body = self.req("POST", "/v1/query", {"query": "SHOW COLLECTIONS"},
+                                   headers={"Phenix-Tenant": "nosuch"})
+        self.assertEqual(status, 404, body)
+        self.assertIn("tenant 'nosuch'", body["error"]["message"])
+        status, _, body = self.req("POST", "/v1/transactions", {},
+                                   headers={"Phenix-Tenant": "nosuch"})
+        self.assertEqual(status, 404, body)
+        self.req("POST", "/v1/query", {"query": "CREATE TENANT hdr"})
+        status, _, body = self.req("POST", "/v1/query", {"query": "CREATE COLLECTION only_hdr"},
+                                   headers={"Phenix-Tenant": "hdr"})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.req("POST", "/v1/query", {"query": "SHOW TENANTS"},
+                                   headers={"Phenix-Tenant": "hdr"})
+        self.assertIn(["hdr", True], body["rows"])
+        self.req("PUT", "/v1/collections/in_default", {})
+        _, _, body = self.req("GET", "/v1/collections")
+        names = [c["name"] for c in body["collections"]]
+        self.assertIn("in_default", names)
+        self.assertNotIn("only_hdr", names)
+        # A transaction begun with the header keeps the tenant; its answer gives the snapshot.
+        status, _, body = self.req("POST", "/v1/transactions", {"read_only": True},
+                                   headers={"Phenix-Tenant": "hdr"})
+        self.assertEqual(status, 201, body)
+        self.assertIsInstance(body["snapshot"], int)
+        txn = body["id"]
+        status, _, body = self.txn_query(txn, "SHOW COLLECTIONS")
+        self.assertEqual([row[0] for row in body["rows"]], ["only_hdr"])
+        self.req("POST", f"/v1/transactions/{txn}/rollback")
+
     def make_big(self, name, count):
         self.req("PUT", f"/v1/collections/{name}", {"dimension": 2})
         for start in range(0, count, 2000):
