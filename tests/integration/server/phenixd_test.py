@@ -332,6 +332,17 @@ class PhenixdTest(unittest.TestCase):
         status, _, _ = self.req("POST", f"/v1/transactions/{body['id']}/rollback")
         self.assertEqual(status, 200)
 
+    def test_empty_deadline_and_transaction_headers_are_400(self):
+        # An empty header is not an absent one: it used to mean "no deadline" or "no
+        # transaction" silently.
+        status, _, body = self.req("GET", "/v1/collections", headers={"Phenix-Timeout-Ms": ""})
+        self.assertEqual((status, error_code(body)), (400, "INVALID_ARGUMENT"), body)
+        self.assertIn("Phenix-Timeout-Ms", body["error"]["message"])
+        status, _, body = self.req("POST", "/v1/query", {"query": "SHOW COLLECTIONS"},
+                                   headers={"Phenix-Transaction": ""})
+        self.assertEqual((status, error_code(body)), (400, "INVALID_ARGUMENT"), body)
+        self.assertIn("Phenix-Transaction", body["error"]["message"])
+
     # ------------------------------------------------------------ search and query
 
     def test_search(self):
