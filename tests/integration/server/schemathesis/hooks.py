@@ -42,3 +42,17 @@ def before_call(context, case, kwargs):
         text = str(value)
         if text.isdigit() and 0 < int(text) < MIN_TIMEOUT_MS:
             headers[name] = "60000"
+
+
+# Committing or rolling back a transaction ends it, so in a stateful scenario a commit after a
+# rollback (or the reverse) of one transaction rightly answers 404. ensure_resource_availability
+# (ST302) knows only DELETE, or the same request repeated, as the end of a resource and reads that
+# 404 as "a resource just created is missing"; such reports are dropped. Begin -> commit and
+# begin -> rollback on their own are checked by phenixd_test.py.
+TRANSACTION_ENDS = {"POST /v1/transactions/{id}/commit", "POST /v1/transactions/{id}/rollback"}
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    return not (getattr(failure, "created_with", None) == "POST /v1/transactions"
+                and getattr(failure, "not_available_with", None) in TRANSACTION_ENDS)
