@@ -14,7 +14,8 @@ cannot be made (no network to PyPI): the test never skips.
 Usage: schemathesis_test.py PATH/TO/phenixd BUILD_DIR [extra `st run` arguments]
 Environment: PHENIX_SCHEMATHESIS_EXAMPLES (default 200): examples per operation in the fuzzing
 phase. Generation is deterministic (--generation-deterministic), so every run sends the same
-requests.
+requests; PHENIX_SCHEMATHESIS_SEED=N explores instead: random generation from seed N (by hand,
+to look for new failures; a failure prints the seed's cases with curl lines).
 """
 import hashlib
 import os
@@ -125,6 +126,7 @@ def main():
     phenixd, build_dir, extra = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3:]
     python = ensure_venv(build_dir)
     examples = os.environ.get("PHENIX_SCHEMATHESIS_EXAMPLES", "200")
+    seed = os.environ.get("PHENIX_SCHEMATHESIS_SEED", "")
     work = tempfile.mkdtemp(prefix="phenix-schemathesis-")
     server = Server(phenixd, os.path.join(work, "data"), os.path.join(work, "phenixd.log"))
     report_dir = os.path.join(build_dir, "schemathesis-report")
@@ -136,7 +138,7 @@ def main():
         "--mode", "all",
         "--phases", "examples,coverage,fuzzing,stateful",
         "--max-examples", examples,
-        "--generation-deterministic",
+        *(["--seed", seed] if seed else ["--generation-deterministic"]),
         "--workers", "1",
         "--request-timeout", "30",
         "--no-color",
