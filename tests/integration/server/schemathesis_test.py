@@ -12,7 +12,7 @@ deterministic, so a run is reproducible and takes a few minutes. Any failure fai
 cannot be made (no network to PyPI): the test never skips.
 
 Usage: schemathesis_test.py PATH/TO/phenixd BUILD_DIR [extra `st run` arguments]
-Environment: PHENIX_SCHEMATHESIS_EXAMPLES (default 200): examples per operation in the fuzzing
+Environment: PHENIX_SCHEMATHESIS_EXAMPLES (default 150): examples per operation in the fuzzing
 phase. Generation is deterministic (--generation-deterministic), so every run sends the same
 requests; PHENIX_SCHEMATHESIS_SEED=N explores instead: random generation from seed N (by hand,
 to look for new failures; a failure prints the seed's cases with curl lines).
@@ -125,7 +125,7 @@ def main():
         fail("usage: schemathesis_test.py PATH/TO/phenixd BUILD_DIR [st run arguments]")
     phenixd, build_dir, extra = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3:]
     python = ensure_venv(build_dir)
-    examples = os.environ.get("PHENIX_SCHEMATHESIS_EXAMPLES", "200")
+    examples = os.environ.get("PHENIX_SCHEMATHESIS_EXAMPLES", "150")
     seed = os.environ.get("PHENIX_SCHEMATHESIS_SEED", "")
     work = tempfile.mkdtemp(prefix="phenix-schemathesis-")
     server = Server(phenixd, os.path.join(work, "data"), os.path.join(work, "phenixd.log"))
