@@ -148,7 +148,10 @@ def main():
     ]
     print("schemathesis_test: " + " ".join(command), flush=True)
     start = time.monotonic()
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # Hypothesis keeps its files (unicode tables, examples) in the build directory, not in the
+    # repository root it runs in.
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
+               HYPOTHESIS_STORAGE_DIRECTORY=os.path.join(build_dir, "schemathesis-hypothesis"))
     result = subprocess.run(command, cwd=SOURCE_ROOT, env=env)
     elapsed = time.monotonic() - start
     exit_code = server.stop()
