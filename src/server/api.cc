@@ -2,6 +2,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <optional>
 #include <string_view>
@@ -85,6 +86,21 @@ std::optional<HttpResponse> CheckFields(const Json& object,
             }
             return ErrorResponse(
                 Status::InvalidArgument("unknown field '" + key + "' (expected: " + names + ")"));
+        }
+    }
+    return std::nullopt;
+}
+
+// A non-negative integer in `json`; JSON has one number type, so an integral float (3.0) is
+// one too (JSON Schema, and so the OpenAPI document, reads it so).
+std::optional<std::uint64_t> UnsignedOf(const Json& json) {
+    if (json.is_number_unsigned()) {
+        return json.get<std::uint64_t>();
+    }
+    if (json.is_number_float()) {
+        const double value = json.get<double>();
+        if (value >= 0 && value < 18446744073709551616.0 && std::trunc(value) == value) {
+            return static_cast<std::uint64_t>(value);
         }
     }
     return std::nullopt;
@@ -295,12 +311,12 @@ HttpResponse HandlePutCollection(ApiState& state, const HttpRequest& request,
     CollectionSpec spec;
     spec.ref = CollectionRef(params.at("name"));
     if (auto dimension = body.find("dimension"); dimension != body.end() && !dimension->is_null()) {
-        if (!dimension->is_number_unsigned() || dimension->get<std::uint64_t>() == 0 ||
-            dimension->get<std::uint64_t>() > 0xFFFFFFFFu) {
+        const std::optional<std::uint64_t> value = UnsignedOf(*dimension);
+        if (!value.has_value() || *value == 0 || *value > 0xFFFFFFFFu) {
             return ErrorResponse(
                 Status::InvalidArgument("\"dimension\" must be a positive integer or null"));
         }
-        spec.dimension = dimension->get<std::uint32_t>();
+        spec.dimension = static_cast<std::uint32_t>(*value);
     }
     if (auto metric = body.find("metric"); metric != body.end()) {
         if (!metric->is_string()) {
@@ -680,11 +696,12 @@ HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request)
         options.read_only = read_only->get<bool>();
     }
     if (auto as_of = body.find("as_of"); as_of != body.end() && !as_of->is_null()) {
-        if (!as_of->is_number_unsigned()) {
+        const std::optional<std::uint64_t> value = UnsignedOf(*as_of);
+        if (!value.has_value()) {
             return ErrorResponse(Status::InvalidArgument(
                 "\"as_of\" must be a commit timestamp (a non-negative integer)"));
         }
-        options.as_of = as_of->get<std::uint64_t>();
+        options.as_of = *value;
     }
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
