@@ -80,6 +80,7 @@
 #include <nlohmann/json.hpp>
 
 #include <phenix/db.h>
+#include <phenix/phenixql.h>
 #include <phenix/search.h>
 
 #include "../e2e/bench_args.h"
@@ -144,6 +145,8 @@ struct Args {
     std::set<std::string> phases = {"get", "search", "mix", "latency"};
     bool reload = false;
     std::size_t make_kit = 0;
+    std::string compare_phenixd;  // a second binary, run after each run of --phenixd
+    std::size_t rounds = 1;
 
     [[nodiscard]] bool Has(const std::string& phase) const { return phases.contains(phase); }
 };
@@ -152,7 +155,8 @@ const char* const kUsage =
     "usage: phenix_server_bench --data KIT_DIR [--db DIR] [--metric l2|cos]\n"
     "  [--phenixd PATH | --url http://HOST:PORT] [--connections 64] [--seconds 10] [--warmup 1]\n"
     "  [--latency-requests 2000] [--workers N] [--io-threads 2] [--ef 64] [--recall-floor 0.95]\n"
-    "  [--access-log true|false] [--phases get,search,mix,latency] [--reload] [--make-kit N]\n";
+    "  [--access-log true|false] [--phases get,search,mix,latency] [--reload] [--make-kit N]\n"
+    "  [--compare-phenixd PATH] [--rounds 1]\n";
 
 Args ParseArgs(int argc, char** argv) {
     Args args;
@@ -193,6 +197,10 @@ Args ParseArgs(int argc, char** argv) {
             args.access_log = reader.value();
         } else if (key == "phases") {
             args.phases = reader.Choices({"get", "search", "mix", "latency"}, "phase");
+        } else if (key == "compare-phenixd") {
+            args.compare_phenixd = reader.value();
+        } else if (key == "rounds") {
+            args.rounds = std::max<std::size_t>(1, reader.Number<std::size_t>());
         } else if (key == "make-kit") {
             args.make_kit = reader.Number<std::size_t>();
         } else {
@@ -444,6 +452,7 @@ Json LatencyJson(const std::vector<double>& micros) {
 struct LoadStats {
     double window_seconds = 0;
     std::size_t completed = 0;  // responses inside the measurement window
+    std::size_t responses = 0;  // every response (warm-up included), for CPU per request
     std::vector<double> micros[3];  // by Op, inside the window
     std::map<std::string, std::uint64_t> by_status;  // every response and transport error
     std::uint64_t errors = 0;  // non-2xx, transport errors, bad bodies
@@ -521,6 +530,7 @@ class LoadDriver {
                 const std::string& body) {
         const auto now = Clock::now();
         ++stats_.by_status[std::to_string(status)];
+        ++stats_.responses;
         if (status / 100 != 2) {
             Fail("HTTP " + std::to_string(status) + ": " + body.substr(0, 300));
         } else if (next.op == Op::kGet) {
@@ -669,6 +679,22 @@ tcp::endpoint ParseEndpoint(const std::string& host_port) {
 
 // ---------------------------------------------------------------------------------------------
 
+// The numbers of one run (REST or embedded) that the summary compares.
+struct Numbers {
+    double get_per_second = 0;
+    double search_per_second = 0;
+    double mix_per_second = 0;
+    double recall = 0;
+    double search_p50_us = 0;
+    double get_cpu_us = 0;     // CPU time per call: embedded, this process; REST, phenixd's
+    double search_cpu_us = 0;
+    double get_p50_us = 0;
+    // Embedded only: the searches through QuerySession::ExecuteJson.
+    double json_search_per_second = 0;
+    double json_search_cpu_us = 0;
+    double json_search_p50_us = 0;
+};
+
 class Bench {
   public:
     explicit Bench(Args args) : args_(std::move(args)) {}
@@ -688,9 +714,18 @@ class Bench {
         const bool attach = !args_.url.empty();
         if (!attach) {
             Load();
-            Embedded();
         }
-        Serve(attach);
+        for (std::size_t round = 0; round < args_.rounds; ++round) {
+            round_ = round;
+            if (!attach) {
+                Embedded();  // every round: the machine's load drifts
+            }
+            Serve(attach, args_.phenixd, "a");
+            if (!args_.compare_phenixd.empty() && !attach) {
+                Serve(attach, args_.compare_phenixd, "b");
+            }
+        }
+        label_.clear();
         Summary();
         if (failures_ > 0) {
             kConsole.Log(std::to_string(failures_) + " check(s) failed");
@@ -708,6 +743,10 @@ class Bench {
         body["lib"] = "phenix-server";
         body["phase"] = phase;
         body["kit"] = fs::path(args_.data).filename().string();
+        if (!label_.empty()) {
+            body["server"] = label_;
+            body["round"] = round_;
+        }
         return Line(std::move(body));
     }
 
@@ -890,8 +929,13 @@ class Bench {
 
     // `threads` threads calling `call(thread, seq)` for args_.seconds (after the warm-up) and at
     // least `min_calls` times in all; calls per second inside the window.
+    struct Rate {
+        double per_second = 0;
+        double cpu_us_per_call = 0;  // this process's CPU time over every call
+    };
     template <typename Call>
-    double Throughput(std::size_t threads, std::size_t min_calls, Call call) {
+    Rate Throughput(std::size_t threads, std::size_t min_calls, Call call) {
+        const double cpu_before = CpuSeconds();
         std::atomic<std::size_t> issued{0};
         std::atomic<std::size_t> counted{0};
         std::atomic<bool> stop{false};
@@ -926,7 +970,8 @@ class Bench {
             thread.join();
         }
         const double window = std::chrono::duration<double>(end_time - measure_from).count();
-        return static_cast<double>(counted.load()) / window;
+        return {static_cast<double>(counted.load()) / window,
+                (CpuSeconds() - cpu_before) * 1e6 / static_cast<double>(issued.load())};
     }
 
     void Embedded() {
@@ -962,14 +1007,30 @@ class Bench {
                 errors.fetch_add(1);
             }
         };
-        double cpu = CpuSeconds();
-        embedded_.get_per_second = Throughput(args_.workers, 0, get);
-        const double get_cpu = CpuSeconds() - cpu;
-        cpu = CpuSeconds();
-        embedded_.search_per_second = Throughput(args_.workers, nq, search);
-        const double search_cpu = CpuSeconds() - cpu;
+        // The same searches through the JSON query form (QuerySession::ExecuteJson, a session
+        // per call, as the REST handler runs them): REST against this is the HTTP path alone.
+        std::vector<std::string> json_queries;
+        for (std::size_t query = 0; query < nq; ++query) {
+            json_queries.push_back(std::string("{\"collection\":\"") + kCollection + "\"," +
+                                   work_.search_bodies[query].substr(1));
+        }
+        auto json_search = [&](std::size_t seq) {
+            phenix::QuerySession session(*db);
+            auto result = session.ExecuteJson(json_queries[seq % nq]);
+            if (!result.ok() || result->rows.size() != kK) {
+                errors.fetch_add(1);
+            }
+        };
+        const Rate get_rate = Throughput(args_.workers, 0, get);
+        const Rate search_rate = Throughput(args_.workers, nq, search);
+        const Rate json_rate = Throughput(args_.workers, nq, json_search);
+        Numbers numbers;
+        numbers.get_per_second = get_rate.per_second;
+        numbers.get_cpu_us = get_rate.cpu_us_per_call;
+        numbers.search_per_second = search_rate.per_second;
+        numbers.search_cpu_us = search_rate.cpu_us_per_call;
         const auto [recall, answered] = Recall(work_, answers);
-        embedded_.recall = recall;
+        numbers.recall = recall;
 
         // One call at a time: the same queries and ids as the single-connection REST run.
         std::vector<double> search_us;
@@ -984,15 +1045,29 @@ class Bench {
             get(seq);
             get_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
         }
-        embedded_.search_p50_us = Percentile(search_us, 0.5);
-        embedded_.get_p50_us = Percentile(get_us, 0.5);
+        std::vector<double> json_us;
+        for (std::size_t seq = 0; seq < args_.latency_requests; ++seq) {
+            auto start = Clock::now();
+            json_search(seq);
+            json_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+        }
+        numbers.json_search_per_second = json_rate.per_second;
+        numbers.json_search_cpu_us = json_rate.cpu_us_per_call;
+        numbers.json_search_p50_us = Percentile(json_us, 0.5);
+        numbers.search_p50_us = Percentile(search_us, 0.5);
+        numbers.get_p50_us = Percentile(get_us, 0.5);
         kConsole.Check(db->Close(), "Close");
+        Merge(embedded_, numbers, round_ == 0);
         Head("embedded")
+            .Set("round", round_)
             .Set("threads", args_.workers)
-            .Set("get_per_second", Round(embedded_.get_per_second, 1))
-            .Set("get_cpu_seconds", Round(get_cpu, 2))
-            .Set("search_per_second", Round(embedded_.search_per_second, 1))
-            .Set("search_cpu_seconds", Round(search_cpu, 2))
+            .Set("get_per_second", Round(numbers.get_per_second, 1))
+            .Set("get_cpu_us_per_call", Round(get_rate.cpu_us_per_call, 1))
+            .Set("search_per_second", Round(numbers.search_per_second, 1))
+            .Set("search_cpu_us_per_call", Round(search_rate.cpu_us_per_call, 1))
+            .Set("json_search_per_second", Round(json_rate.per_second, 1))
+            .Set("json_search_cpu_us_per_call", Round(json_rate.cpu_us_per_call, 1))
+            .Set("latency_json_search", LatencyJson(json_us))
             .Set("recall_at_10", Round(recall, 4))
             .Set("recall_queries", answered)
             .Set("errors", errors.load())
@@ -1000,10 +1075,10 @@ class Bench {
             .Set("latency_get", LatencyJson(get_us))
             .Set("load_average_1m", LoadAverage())
             .Emit();
-        kConsole.Log("embedded: get " + Fixed(embedded_.get_per_second, 0) + "/s, search " +
-                     Fixed(embedded_.search_per_second, 0) + "/s (recall " + Fixed(recall, 4) +
-                     "), one at a time: search p50 " + Fixed(embedded_.search_p50_us, 1) +
-                     " us, get p50 " + Fixed(embedded_.get_p50_us, 1) + " us");
+        kConsole.Log("embedded: get " + Fixed(numbers.get_per_second, 0) + "/s, search " +
+                     Fixed(numbers.search_per_second, 0) + "/s (recall " + Fixed(recall, 4) +
+                     "), one at a time: search p50 " + Fixed(numbers.search_p50_us, 1) +
+                     " us, get p50 " + Fixed(numbers.get_p50_us, 1) + " us");
         if (errors.load() > 0) {
             Fault("embedded calls failed: " + std::to_string(errors.load()));
         }
@@ -1011,7 +1086,37 @@ class Bench {
 
     // ---- the server
 
-    void Serve(bool attach) {
+    // Runs the server phases against `binary`; the best numbers of each label over the rounds
+    // (highest throughput, lowest p50, lowest recall) go to best_[label].
+    void Serve(bool attach, const std::string& binary, const std::string& label) {
+        label_ = label;
+        rest_ = Numbers{};
+        ServeOnce(attach, binary);
+        auto [it, fresh] = best_.try_emplace(label, rest_);
+        Merge(it->second, rest_, fresh);
+    }
+
+    // The best of two runs: highest throughput, lowest p50 and CPU time, lowest recall.
+    static void Merge(Numbers& best, const Numbers& run, bool first) {
+        if (first) {
+            best = run;
+            return;
+        }
+        best.get_per_second = std::max(best.get_per_second, run.get_per_second);
+        best.search_per_second = std::max(best.search_per_second, run.search_per_second);
+        best.mix_per_second = std::max(best.mix_per_second, run.mix_per_second);
+        best.recall = std::min(best.recall, run.recall);
+        best.search_p50_us = std::min(best.search_p50_us, run.search_p50_us);
+        best.get_p50_us = std::min(best.get_p50_us, run.get_p50_us);
+        best.get_cpu_us = std::min(best.get_cpu_us, run.get_cpu_us);
+        best.search_cpu_us = std::min(best.search_cpu_us, run.search_cpu_us);
+        best.json_search_per_second =
+            std::max(best.json_search_per_second, run.json_search_per_second);
+        best.json_search_cpu_us = std::min(best.json_search_cpu_us, run.json_search_cpu_us);
+        best.json_search_p50_us = std::min(best.json_search_p50_us, run.json_search_p50_us);
+    }
+
+    void ServeOnce(bool attach, const std::string& binary) {
         std::string address;
         ServerProcess server;
         if (attach) {
@@ -1020,7 +1125,7 @@ class Bench {
                 address.pop_back();
             }
         } else {
-            address = server.Start(args_.phenixd,
+            address = server.Start(binary,
                                    {"--data", args_.db, "--http", "127.0.0.1:0", "--workers",
                                     std::to_string(args_.workers), "--io-threads",
                                     std::to_string(args_.io_threads), "--access-log",
@@ -1040,6 +1145,7 @@ class Bench {
         Head("server")
             .Set("address", address)
             .Set("attached", attach)
+            .Set("binary", attach ? args_.url : binary)
             .Set("ready_seconds", Round(Seconds(ready_start), 2))
             .Set("rss_bytes", before.rss)
             .Set("hwm_bytes", before.hwm)
@@ -1051,10 +1157,12 @@ class Bench {
         if (args_.Has("get")) {
             rest_.get_per_second =
                 LoadPhase("get", endpoint, pid, args_.connections, Op::kGet, 0, 0, nullptr);
+            rest_.get_cpu_us = last_cpu_us_;
         }
         if (args_.Has("search")) {
             rest_.search_per_second = LoadPhase("search", endpoint, pid, args_.connections,
                                                 Op::kSearch, 0, nq, &rest_.recall);
+            rest_.search_cpu_us = last_cpu_us_;
         }
         if (args_.Has("mix")) {
             double mix_recall = 0;
@@ -1078,8 +1186,10 @@ class Bench {
             .Set("hwm_after_bytes", after.hwm)
             .Set("clean_exit", stopped)
             .Emit();
-        rss_before_ = before;
-        rss_after_ = after;
+        if (label_ == "a") {
+            rss_before_ = before;
+            rss_after_ = after;
+        }
     }
 
     // One load phase; returns requests per second (all kinds) in the measurement window.
@@ -1130,10 +1240,12 @@ class Bench {
                       Fixed(args_.recall_floor, 2));
             }
         }
+        last_cpu_us_ =
+            server_cpu * 1e6 / static_cast<double>(std::max<std::size_t>(1, stats.responses));
         line.Set("server_cpu_seconds", Round(server_cpu, 2))
             .Set("server_cpu_us_per_request",
                  Round(server_cpu * 1e6 / static_cast<double>(std::max<std::size_t>(
-                                              1, stats.completed)),
+                                              1, stats.responses)),
                        1))
             .Set("client_cpu_seconds", Round(client_cpu, 2))
             .Set("server_rss_bytes", rss.rss)
@@ -1197,6 +1309,7 @@ class Bench {
     }
 
     void Summary() {
+        rest_ = best_["a"];
         auto ratio = [](double num, double den) { return den > 0 ? Round(num / den, 3) : -1.0; };
         const double search_ratio = ratio(rest_.search_per_second, embedded_.search_per_second);
         const double added_search = rest_.search_p50_us - embedded_.search_p50_us;
@@ -1206,10 +1319,18 @@ class Bench {
         targets["added_p50_us_max"] = kTargetAddedP50Us;
         targets["get_per_second_min"] = kTargetGetPerSecond;
         Json met;
-        met["search_ratio"] = search_ratio >= kTargetSearchRatio;
-        met["added_p50_search"] = added_search <= kTargetAddedP50Us;
-        met["added_p50_get"] = added_get <= kTargetAddedP50Us;
-        met["get_per_second"] = rest_.get_per_second >= kTargetGetPerSecond;
+        // Only what ran (and had its baseline) is judged.
+        const bool baseline = args_.url.empty();
+        if (baseline && args_.Has("search")) {
+            met["search_ratio"] = search_ratio >= kTargetSearchRatio;
+        }
+        if (baseline && args_.Has("latency")) {
+            met["added_p50_search"] = added_search <= kTargetAddedP50Us;
+            met["added_p50_get"] = added_get <= kTargetAddedP50Us;
+        }
+        if (args_.Has("get")) {
+            met["get_per_second"] = rest_.get_per_second >= kTargetGetPerSecond;
+        }
         Head("summary")
             .Set("rest_get_per_second", Round(rest_.get_per_second, 1))
             .Set("embedded_get_per_second", Round(embedded_.get_per_second, 1))
@@ -1220,6 +1341,18 @@ class Bench {
             .Set("rest_recall_at_10", Round(rest_.recall, 4))
             .Set("embedded_recall_at_10", Round(embedded_.recall, 4))
             .Set("rest_mix_per_second", Round(rest_.mix_per_second, 1))
+            .Set("embedded_get_cpu_us", Round(embedded_.get_cpu_us, 1))
+            .Set("rest_get_cpu_us", Round(rest_.get_cpu_us, 1))
+            .Set("embedded_search_cpu_us", Round(embedded_.search_cpu_us, 1))
+            .Set("rest_search_cpu_us", Round(rest_.search_cpu_us, 1))
+            .Set("search_cpu_ratio", ratio(embedded_.search_cpu_us, rest_.search_cpu_us))
+            .Set("get_cpu_ratio", ratio(embedded_.get_cpu_us, rest_.get_cpu_us))
+            .Set("embedded_json_search_per_second", Round(embedded_.json_search_per_second, 1))
+            .Set("embedded_json_search_cpu_us", Round(embedded_.json_search_cpu_us, 1))
+            .Set("search_ratio_to_json_form",
+                 ratio(rest_.search_per_second, embedded_.json_search_per_second))
+            .Set("added_p50_us_search_over_json_form",
+                 Round(rest_.search_p50_us - embedded_.json_search_p50_us, 1))
             .Set("added_p50_us_search", Round(added_search, 1))
             .Set("added_p50_us_get", Round(added_get, 1))
             .Set("server_rss_before_bytes", rss_before_.rss)
@@ -1231,21 +1364,43 @@ class Bench {
             .Set("total_seconds", Round(Seconds(start_), 1))
             .Set("load_average_1m", LoadAverage())
             .Emit();
+        if (best_.contains("b")) {
+            const Numbers& other = best_["b"];
+            Head("compare")
+                .Set("a", args_.phenixd)
+                .Set("b", args_.compare_phenixd)
+                .Set("rounds", args_.rounds)
+                .Set("get_per_second", Json::array({Round(rest_.get_per_second, 1),
+                                                    Round(other.get_per_second, 1)}))
+                .Set("search_per_second", Json::array({Round(rest_.search_per_second, 1),
+                                                       Round(other.search_per_second, 1)}))
+                .Set("mix_per_second", Json::array({Round(rest_.mix_per_second, 1),
+                                                    Round(other.mix_per_second, 1)}))
+                .Set("search_p50_us",
+                     Json::array({Round(rest_.search_p50_us, 1), Round(other.search_p50_us, 1)}))
+                .Set("get_p50_us",
+                     Json::array({Round(rest_.get_p50_us, 1), Round(other.get_p50_us, 1)}))
+                .Set("get_cpu_us",
+                     Json::array({Round(rest_.get_cpu_us, 1), Round(other.get_cpu_us, 1)}))
+                .Set("search_cpu_us",
+                     Json::array({Round(rest_.search_cpu_us, 1), Round(other.search_cpu_us, 1)}))
+                .Set("get_ratio_a_over_b", ratio(rest_.get_per_second, other.get_per_second))
+                .Set("search_ratio_a_over_b",
+                     ratio(rest_.search_per_second, other.search_per_second))
+                .Set("mix_ratio_a_over_b", ratio(rest_.mix_per_second, other.mix_per_second))
+                .Emit();
+        }
     }
 
-    struct Numbers {
-        double get_per_second = 0;
-        double search_per_second = 0;
-        double mix_per_second = 0;
-        double recall = 0;
-        double search_p50_us = 0;
-        double get_p50_us = 0;
-    };
 
     Args args_;
     Workload work_;
     Numbers embedded_;
     Numbers rest_;
+    std::map<std::string, Numbers> best_;
+    std::string label_;
+    std::size_t round_ = 0;
+    double last_cpu_us_ = 0;  // phenixd's CPU time per response in the last LoadPhase
     Rss rss_before_;
     Rss rss_after_;
     std::size_t failures_ = 0;
