@@ -16,7 +16,8 @@
 //                connections driven by one Asio thread (C++20 coroutines on Boost.Beast):
 //                  get     GET /v1/collections/kit/entities/{id}, random ids; the body must name it
 //                  search  POST /v1/collections/kit/search {"vector", "k": 10, "ef"}; recall@10
-//                          against the kit's ground truth must be >= --recall-floor, or the run fails
+//                          against the kit's ground truth must be >= --recall-floor, or the run
+//                          fails
 //                  mix     90% search, 10% upsert (POST .../entities of one row with its own
 //                          vector and metadata, so the ground truth stays valid)
 //                  latency one connection: search, then get, one request at a time
@@ -42,7 +43,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -78,6 +78,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
+#include <sys/wait.h>
 
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
@@ -160,9 +161,8 @@ const char* const kUsage =
 
 Args ParseArgs(int argc, char** argv) {
     Args args;
-    phenix::bench_args::ArgReader reader(kConsole, argc, argv,
-                                         phenix::bench_args::ValueForm::kEqualsOrNext, {"reload"},
-                                         kUsage);
+    phenix::bench_args::ArgReader reader(
+        kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOrNext, {"reload"}, kUsage);
     while (reader.Next()) {
         const std::string_view key = reader.key();
         if (reader.IsFlag("reload")) {
@@ -317,8 +317,8 @@ class ServerProcess {
         ::close(out_pipe[0]);  // phenixd prints nothing else on stdout
         constexpr std::string_view kPrefix = "phenixd: http listening on ";
         if (!line.starts_with(kPrefix)) {
-            kConsole.Fail(kExitCheckFailed, "phenixd did not start (see " + log_path + "): '" +
-                                                line + "'");
+            kConsole.Fail(kExitCheckFailed,
+                          "phenixd did not start (see " + log_path + "): '" + line + "'");
         }
         return line.substr(kPrefix.size());
     }
@@ -406,15 +406,14 @@ struct Workload {
 
     [[nodiscard]] std::string UpsertBody(std::uint32_t row) const {
         return "{\"entities\":[{\"id\":\"" + std::to_string(row) +
-               "\",\"vector\":" + VectorJson(base.Row(row)) + ",\"metadata\":" + meta[row] +
-               "}]}";
+               "\",\"vector\":" + VectorJson(base.Row(row)) + ",\"metadata\":" + meta[row] + "}]}";
     }
 };
 
 // recall@k of `answers` (nullopt: not answered) against the ground truth; the mean over the
 // answered queries, and how many were answered.
-std::pair<double, std::size_t> Recall(const Workload& work,
-                                      const std::vector<std::optional<std::vector<std::uint32_t>>>& answers) {
+std::pair<double, std::size_t> Recall(
+    const Workload& work, const std::vector<std::optional<std::vector<std::uint32_t>>>& answers) {
     double total = 0;
     std::size_t answered = 0;
     for (std::size_t query = 0; query < answers.size(); ++query) {
@@ -442,7 +441,8 @@ Json LatencyJson(const std::vector<double>& micros) {
     out["p50_us"] = Round(Percentile(micros, 0.50), 1);
     out["p99_us"] = Round(Percentile(micros, 0.99), 1);
     out["p999_us"] = Round(Percentile(micros, 0.999), 1);
-    out["max_us"] = Round(micros.empty() ? 0.0 : *std::max_element(micros.begin(), micros.end()), 1);
+    out["max_us"] =
+        Round(micros.empty() ? 0.0 : *std::max_element(micros.begin(), micros.end()), 1);
     return out;
 }
 
@@ -451,11 +451,11 @@ Json LatencyJson(const std::vector<double>& micros) {
 
 struct LoadStats {
     double window_seconds = 0;
-    std::size_t completed = 0;  // responses inside the measurement window
-    std::size_t responses = 0;  // every response (warm-up included), for CPU per request
+    std::size_t completed = 0;      // responses inside the measurement window
+    std::size_t responses = 0;      // every response (warm-up included), for CPU per request
     std::vector<double> micros[3];  // by Op, inside the window
     std::map<std::string, std::uint64_t> by_status;  // every response and transport error
-    std::uint64_t errors = 0;  // non-2xx, transport errors, bad bodies
+    std::uint64_t errors = 0;                        // non-2xx, transport errors, bad bodies
     std::vector<std::optional<std::vector<std::uint32_t>>> answers;  // per query, first answer
     std::uint64_t bad_bodies = 0;
     std::string first_error;
@@ -486,8 +486,7 @@ class LoadDriver {
             asio::co_spawn(io_, Connection(), asio::detached);
         }
         io_.run();
-        stats_.window_seconds =
-            std::chrono::duration<double>(measure_end_ - measure_from_).count();
+        stats_.window_seconds = std::chrono::duration<double>(measure_end_ - measure_from_).count();
         return std::move(stats_);
     }
 
@@ -543,8 +542,8 @@ class LoadDriver {
             auto ids = ResultIds(body);
             if (!ids || ids->size() != kK) {
                 ++stats_.bad_bodies;
-                Fail("search answer without " + std::to_string(kK) + " decimal ids: " +
-                     body.substr(0, 200));
+                Fail("search answer without " + std::to_string(kK) +
+                     " decimal ids: " + body.substr(0, 200));
             } else if (!stats_.answers[next.index]) {
                 stats_.answers[next.index] = std::move(*ids);
             }
@@ -561,11 +560,12 @@ class LoadDriver {
         beast::error_code ec;
         beast::flat_buffer buffer;
         bool connected = false;
-        const std::string host = endpoint_.address().to_string() + ":" +
-                                 std::to_string(endpoint_.port());
+        const std::string host =
+            endpoint_.address().to_string() + ":" + std::to_string(endpoint_.port());
         while (auto next = Take()) {
             if (!connected) {
-                co_await stream.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
+                co_await stream.async_connect(endpoint_,
+                                              asio::redirect_error(asio::use_awaitable, ec));
                 if (ec) {
                     ++stats_.by_status["connect:" + ec.message()];
                     Fail("connect: " + ec.message());
@@ -686,7 +686,7 @@ struct Numbers {
     double mix_per_second = 0;
     double recall = 0;
     double search_p50_us = 0;
-    double get_cpu_us = 0;     // CPU time per call: embedded, this process; REST, phenixd's
+    double get_cpu_us = 0;  // CPU time per call: embedded, this process; REST, phenixd's
     double search_cpu_us = 0;
     double get_p50_us = 0;
     // Embedded only: the searches through QuerySession::ExecuteJson.
@@ -803,9 +803,9 @@ class Bench {
             std::vector<std::pair<double, std::uint32_t>> scored;
             scored.reserve(work_.n());
             for (std::size_t row = 0; row < work_.n(); ++row) {
-                scored.emplace_back(kit::TrueDistance(work_.queries.Row(query), work_.base.Row(row),
-                                                      Cosine()),
-                                    static_cast<std::uint32_t>(row));
+                scored.emplace_back(
+                    kit::TrueDistance(work_.queries.Row(query), work_.base.Row(row), Cosine()),
+                    static_cast<std::uint32_t>(row));
             }
             std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(kK),
                               scored.end());
@@ -920,7 +920,8 @@ class Bench {
         options.create_if_missing = create;
         auto opened = phenix::Database::Open(args_.db, options);
         if (!opened.ok()) {
-            kConsole.Fail(kExitCheckFailed, "Open(" + args_.db + "): " + opened.status().ToString());
+            kConsole.Fail(kExitCheckFailed,
+                          "Open(" + args_.db + "): " + opened.status().ToString());
         }
         return std::move(opened).value();
     }
@@ -940,12 +941,10 @@ class Bench {
         std::atomic<std::size_t> counted{0};
         std::atomic<bool> stop{false};
         const auto start = Clock::now();
-        const auto measure_from =
-            start + std::chrono::duration_cast<Clock::duration>(
-                        std::chrono::duration<double>(args_.warmup));
-        const auto measure_to =
-            measure_from + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(args_.seconds));
+        const auto measure_from = start + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(args_.warmup));
+        const auto measure_to = measure_from + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(args_.seconds));
         Clock::time_point end_time;
         std::vector<std::thread> pool;
         std::mutex end_mu;
@@ -1038,18 +1037,21 @@ class Bench {
         for (std::size_t seq = 0; seq < args_.latency_requests; ++seq) {
             auto start = Clock::now();
             search(seq);
-            search_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+            search_us.push_back(
+                std::chrono::duration<double, std::micro>(Clock::now() - start).count());
         }
         for (std::size_t seq = 0; seq < args_.latency_requests; ++seq) {
             auto start = Clock::now();
             get(seq);
-            get_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+            get_us.push_back(
+                std::chrono::duration<double, std::micro>(Clock::now() - start).count());
         }
         std::vector<double> json_us;
         for (std::size_t seq = 0; seq < args_.latency_requests; ++seq) {
             auto start = Clock::now();
             json_search(seq);
-            json_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+            json_us.push_back(
+                std::chrono::duration<double, std::micro>(Clock::now() - start).count());
         }
         numbers.json_search_per_second = json_rate.per_second;
         numbers.json_search_cpu_us = json_rate.cpu_us_per_call;
@@ -1125,12 +1127,12 @@ class Bench {
                 address.pop_back();
             }
         } else {
-            address = server.Start(binary,
-                                   {"--data", args_.db, "--http", "127.0.0.1:0", "--workers",
-                                    std::to_string(args_.workers), "--io-threads",
-                                    std::to_string(args_.io_threads), "--access-log",
-                                    args_.access_log},
-                                   args_.db + ".phenixd.log");
+            address =
+                server.Start(binary,
+                             {"--data", args_.db, "--http", "127.0.0.1:0", "--workers",
+                              std::to_string(args_.workers), "--io-threads",
+                              std::to_string(args_.io_threads), "--access-log", args_.access_log},
+                             args_.db + ".phenixd.log");
         }
         const tcp::endpoint endpoint = ParseEndpoint(address);
         const auto ready_start = Clock::now();
@@ -1244,8 +1246,8 @@ class Bench {
             server_cpu * 1e6 / static_cast<double>(std::max<std::size_t>(1, stats.responses));
         line.Set("server_cpu_seconds", Round(server_cpu, 2))
             .Set("server_cpu_us_per_request",
-                 Round(server_cpu * 1e6 / static_cast<double>(std::max<std::size_t>(
-                                              1, stats.responses)),
+                 Round(server_cpu * 1e6 /
+                           static_cast<double>(std::max<std::size_t>(1, stats.responses)),
                        1))
             .Set("client_cpu_seconds", Round(client_cpu, 2))
             .Set("server_rss_bytes", rss.rss)
@@ -1253,8 +1255,8 @@ class Bench {
             .Set("load_average_1m", LoadAverage())
             .Emit();
         kConsole.Log(std::string(name) + ": " + Fixed(per_second, 0) + " req/s over " +
-                     std::to_string(connections) + " connections, " +
-                     std::to_string(stats.errors) + " errors");
+                     std::to_string(connections) + " connections, " + std::to_string(stats.errors) +
+                     " errors");
         if (stats.errors > 0) {
             Fault(std::string(name) + ": " + std::to_string(stats.errors) +
                   " failed requests; first: " + stats.first_error);
@@ -1288,8 +1290,8 @@ class Bench {
                 .Set("status_counts", statuses)
                 .Set("errors", stats.errors)
                 .Set("server_cpu_us_per_request",
-                     Round(server_cpu * 1e6 / static_cast<double>(
-                                                  std::max<std::size_t>(1, micros.size())),
+                     Round(server_cpu * 1e6 /
+                               static_cast<double>(std::max<std::size_t>(1, micros.size())),
                            1));
             if (is_search) {
                 const auto [recall, answered] = Recall(work_, stats.answers);
@@ -1370,12 +1372,12 @@ class Bench {
                 .Set("a", args_.phenixd)
                 .Set("b", args_.compare_phenixd)
                 .Set("rounds", args_.rounds)
-                .Set("get_per_second", Json::array({Round(rest_.get_per_second, 1),
-                                                    Round(other.get_per_second, 1)}))
+                .Set("get_per_second",
+                     Json::array({Round(rest_.get_per_second, 1), Round(other.get_per_second, 1)}))
                 .Set("search_per_second", Json::array({Round(rest_.search_per_second, 1),
                                                        Round(other.search_per_second, 1)}))
-                .Set("mix_per_second", Json::array({Round(rest_.mix_per_second, 1),
-                                                    Round(other.mix_per_second, 1)}))
+                .Set("mix_per_second",
+                     Json::array({Round(rest_.mix_per_second, 1), Round(other.mix_per_second, 1)}))
                 .Set("search_p50_us",
                      Json::array({Round(rest_.search_p50_us, 1), Round(other.search_p50_us, 1)}))
                 .Set("get_p50_us",
@@ -1391,7 +1393,6 @@ class Bench {
                 .Emit();
         }
     }
-
 
     Args args_;
     Workload work_;
