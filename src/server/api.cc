@@ -15,6 +15,7 @@
 #include <phenix/phenixql.h>
 
 #include "server/errors.h"
+#include "server/json_scan.h"
 #include "server/openapi.h"
 
 namespace phenix::server {
@@ -33,10 +34,8 @@ std::string Dump(const Json& json) {
     return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// The request's body as JSON: 415 for a content type that is not JSON, 400 for bad JSON.
-// An empty body is `empty_as` when given, else 400.
-std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
-                                      std::optional<Json> empty_as = std::nullopt) {
+// 415 for a content type that is not JSON (none is read as JSON).
+std::optional<HttpResponse> CheckJsonContentType(const HttpRequest& request) {
     if (!request.content_type.empty()) {
         std::string_view type = request.content_type;
         type = type.substr(0, type.find(';'));
@@ -51,6 +50,16 @@ std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
                                                          request.content_type + "'"),
                                  415);
         }
+    }
+    return std::nullopt;
+}
+
+// The request's body as JSON: 415 for a content type that is not JSON, 400 for bad JSON.
+// An empty body is `empty_as` when given, else 400.
+std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
+                                      std::optional<Json> empty_as = std::nullopt) {
+    if (auto error = CheckJsonContentType(request)) {
+        return error;
     }
     if (request.body.empty() && empty_as.has_value()) {
         out = *empty_as;
@@ -629,23 +638,30 @@ HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
 HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const PathParams& params,
                           RequestContext& context) {
     std::optional<HttpResponse> error;
-    Json body;
-    if ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body"))) {
+    if ((error = CheckJsonContentType(request))) {
         return *error;
     }
     const std::string& name = params.at("name");
-    const bool names_collection = body.contains("collection");
+    // The usual body (an object naming neither "collection" nor "explain") goes to the JSON
+    // query form as the client wrote it, with the path's collection spliced in: it parses the
+    // body anyway, and parsing it here too (a query vector's floats) cost as much again.
+    const std::optional<ScannedObject> scanned =
+        ScanObjectKeys(request.body, {"collection", "explain"});
+    const bool edited = !scanned.has_value() || scanned->has_key;
+    Json body;
+    if (edited &&
+        ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body")))) {
+        return *error;
+    }
     if (auto collection = body.find("collection"); collection != body.end()) {
         if (!collection->is_string() || collection->get<std::string>() != name) {
             return ErrorResponse(Status::InvalidArgument(
                 "\"collection\" in the body must match the path's collection '" + name + "'"));
         }
     }
-    bool edited = names_collection;
     if (auto explain = body.find("explain"); explain != body.end()) {
         if (explain->is_boolean() && !explain->get<bool>()) {
             body.erase("explain");
-            edited = true;
         } else {
             return ErrorResponse(Status::Unimplemented(
                 "\"explain\" is not built yet in the REST search; run EXPLAIN SELECT ... "
@@ -666,15 +682,12 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
     if ((error = OpenSession(state, *db, request, context, request_session))) {
         return *error;
     }
-    // The usual body (no "collection", no "explain"): the path's collection spliced into the
-    // request's own text, which the JSON query form parses again anyway; re-printing the parsed
-    // body cost as much as the parse (a query vector's floats).
     std::string query_json;
     if (edited) {
         query_json = Dump(body);
     } else {
         const std::size_t brace = request.body.find('{');
-        query_json = "{\"collection\":" + JsonQuote(name) + (body.empty() ? "" : ",");
+        query_json = "{\"collection\":" + JsonQuote(name) + (scanned->empty ? "" : ",");
         query_json.append(request.body, brace + 1);
     }
     auto result = request_session.session->ExecuteJson(query_json);
