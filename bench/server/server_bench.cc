@@ -637,7 +637,12 @@ class LoadDriver {
 };
 
 // One blocking request (readiness polls).
-std::optional<unsigned> GetStatus(const tcp::endpoint& endpoint, const std::string& target) {
+struct Reply {
+    unsigned status = 0;
+    std::string body;
+};
+
+std::optional<Reply> Fetch(const tcp::endpoint& endpoint, const std::string& target) {
     asio::io_context io;
     beast::tcp_stream stream(io);
     beast::error_code ec;
@@ -656,7 +661,27 @@ std::optional<unsigned> GetStatus(const tcp::endpoint& endpoint, const std::stri
     if (ec) {
         return std::nullopt;
     }
-    return response.result_int();
+    return Reply{response.result_int(), std::move(response.body())};
+}
+
+std::optional<unsigned> GetStatus(const tcp::endpoint& endpoint, const std::string& target) {
+    auto reply = Fetch(endpoint, target);
+    return reply ? std::optional<unsigned>(reply->status) : std::nullopt;
+}
+
+// The collection's vector_index.tail_length (committed rows the index has not absorbed), or
+// nullopt if the answer has none.
+std::optional<std::uint64_t> TailLength(const tcp::endpoint& endpoint) {
+    auto reply = Fetch(endpoint, std::string("/v1/collections/") + kCollection);
+    if (!reply || reply->status != 200) {
+        return std::nullopt;
+    }
+    const Json body = Json::parse(reply->body, nullptr, false);
+    if (!body.is_object() || !body.contains("vector_index") ||
+        !body["vector_index"].contains("tail_length")) {
+        return std::nullopt;
+    }
+    return body["vector_index"]["tail_length"].get<std::uint64_t>();
 }
 
 tcp::endpoint ParseEndpoint(const std::string& host_port) {
@@ -720,8 +745,14 @@ class Bench {
             if (!attach) {
                 Embedded();  // every round: the machine's load drifts
             }
+            // Alternate which binary goes first: the first after the baseline ran in a
+            // different state of the page cache and of the machine.
+            const bool b_first = round % 2 == 1 && !args_.compare_phenixd.empty() && !attach;
+            if (b_first) {
+                Serve(attach, args_.compare_phenixd, "b");
+            }
             Serve(attach, args_.phenixd, "a");
-            if (!args_.compare_phenixd.empty() && !attach) {
+            if (!args_.compare_phenixd.empty() && !attach && !b_first) {
                 Serve(attach, args_.compare_phenixd, "b");
             }
         }
@@ -1141,6 +1172,11 @@ class Bench {
                 kConsole.Fail(kExitCheckFailed, "phenixd at " + address + " not ready in 600 s");
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        // Upserts of an earlier run's mix may still be in the index's tail after the reopen:
+        // the index builder would compete with the first phase.
+        while (TailLength(endpoint).value_or(0) > 0 && Seconds(ready_start) < 600) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         const pid_t pid = server.pid();
         const Rss before = pid > 0 ? ReadRss(pid) : Rss{};
