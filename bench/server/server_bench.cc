@@ -34,6 +34,7 @@
 //       [--connections 64] [--seconds 10] [--warmup 1] [--latency-requests 2000] [--workers N]
 //       [--io-threads 2] [--ef 64] [--recall-floor 0.95] [--access-log true|false]
 //       [--phases get,search,mix,latency] [--reload] [--make-kit N]
+//       [--compare-phenixd PATH] [--compare-access-log true|false] [--rounds R]
 //
 // --make-kit N first writes a synthetic kit of N rows to --data (synthetic_kit.h); without
 // gt_<metric>.ivecs in the kit the ground truth is computed here by brute force (small kits).
@@ -143,6 +144,7 @@ struct Args {
     std::uint32_t ef = 64;
     double recall_floor = 0.95;
     std::string access_log = "true";
+    std::string compare_access_log;  // --access-log of the --compare-phenixd runs (default: same)
     std::set<std::string> phases = {"get", "search", "mix", "latency"};
     bool reload = false;
     std::size_t make_kit = 0;
@@ -157,7 +159,7 @@ const char* const kUsage =
     "  [--phenixd PATH | --url http://HOST:PORT] [--connections 64] [--seconds 10] [--warmup 1]\n"
     "  [--latency-requests 2000] [--workers N] [--io-threads 2] [--ef 64] [--recall-floor 0.95]\n"
     "  [--access-log true|false] [--phases get,search,mix,latency] [--reload] [--make-kit N]\n"
-    "  [--compare-phenixd PATH] [--rounds 1]\n";
+    "  [--compare-phenixd PATH] [--compare-access-log true|false] [--rounds 1]\n";
 
 Args ParseArgs(int argc, char** argv) {
     Args args;
@@ -195,6 +197,8 @@ Args ParseArgs(int argc, char** argv) {
             args.recall_floor = reader.Number<double>();
         } else if (key == "access-log") {
             args.access_log = reader.value();
+        } else if (key == "compare-access-log") {
+            args.compare_access_log = reader.value();
         } else if (key == "phases") {
             args.phases = reader.Choices({"get", "search", "mix", "latency"}, "phase");
         } else if (key == "compare-phenixd") {
@@ -214,7 +218,11 @@ Args ParseArgs(int argc, char** argv) {
     if (args.connections == 0 || args.workers == 0 || args.io_threads == 0) {
         reader.Fail("--connections, --workers and --io-threads must be at least 1");
     }
-    if (args.access_log != "true" && args.access_log != "false") {
+    if (args.compare_access_log.empty()) {
+        args.compare_access_log = args.access_log;
+    }
+    if ((args.access_log != "true" && args.access_log != "false") ||
+        (args.compare_access_log != "true" && args.compare_access_log != "false")) {
         reader.Fail("--access-log takes true or false");
     }
     if (!args.url.empty() && !args.url.starts_with("http://")) {
@@ -1162,7 +1170,8 @@ class Bench {
                 server.Start(binary,
                              {"--data", args_.db, "--http", "127.0.0.1:0", "--workers",
                               std::to_string(args_.workers), "--io-threads",
-                              std::to_string(args_.io_threads), "--access-log", args_.access_log},
+                              std::to_string(args_.io_threads), "--access-log",
+                                    label_ == "b" ? args_.compare_access_log : args_.access_log},
                              args_.db + ".phenixd.log");
         }
         const tcp::endpoint endpoint = ParseEndpoint(address);
@@ -1348,7 +1357,7 @@ class Bench {
 
     void Summary() {
         rest_ = best_["a"];
-        auto ratio = [](double num, double den) { return den > 0 ? Round(num / den, 3) : -1.0; };
+        auto ratio = [](double num, double den) { return den > 0 && num > 0 ? Round(num / den, 3) : -1.0; };
         const double search_ratio = ratio(rest_.search_per_second, embedded_.search_per_second);
         const double added_search = rest_.search_p50_us - embedded_.search_p50_us;
         const double added_get = rest_.get_p50_us - embedded_.get_p50_us;
@@ -1407,6 +1416,8 @@ class Bench {
             Head("compare")
                 .Set("a", args_.phenixd)
                 .Set("b", args_.compare_phenixd)
+                .Set("access_log", Json::array({args_.access_log == "true",
+                                                args_.compare_access_log == "true"}))
                 .Set("rounds", args_.rounds)
                 .Set("get_per_second",
                      Json::array({Round(rest_.get_per_second, 1), Round(other.get_per_second, 1)}))
