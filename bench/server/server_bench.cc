@@ -1166,13 +1166,12 @@ class Bench {
                 address.pop_back();
             }
         } else {
-            address =
-                server.Start(binary,
-                             {"--data", args_.db, "--http", "127.0.0.1:0", "--workers",
-                              std::to_string(args_.workers), "--io-threads",
-                              std::to_string(args_.io_threads), "--access-log",
-                                    label_ == "b" ? args_.compare_access_log : args_.access_log},
-                             args_.db + ".phenixd.log");
+            address = server.Start(
+                binary,
+                {"--data", args_.db, "--http", "127.0.0.1:0", "--workers",
+                 std::to_string(args_.workers), "--io-threads", std::to_string(args_.io_threads),
+                 "--access-log", label_ == "b" ? args_.compare_access_log : args_.access_log},
+                args_.db + ".phenixd.log");
         }
         const tcp::endpoint endpoint = ParseEndpoint(address);
         const auto ready_start = Clock::now();
@@ -1357,7 +1356,9 @@ class Bench {
 
     void Summary() {
         rest_ = best_["a"];
-        auto ratio = [](double num, double den) { return den > 0 && num > 0 ? Round(num / den, 3) : -1.0; };
+        auto ratio = [](double num, double den) {
+            return den > 0 && num > 0 ? Round(num / den, 3) : -1.0;
+        };
         const double search_ratio = ratio(rest_.search_per_second, embedded_.search_per_second);
         const double added_search = rest_.search_p50_us - embedded_.search_p50_us;
         const double added_get = rest_.get_p50_us - embedded_.get_p50_us;
@@ -1416,8 +1417,8 @@ class Bench {
             Head("compare")
                 .Set("a", args_.phenixd)
                 .Set("b", args_.compare_phenixd)
-                .Set("access_log", Json::array({args_.access_log == "true",
-                                                args_.compare_access_log == "true"}))
+                .Set("access_log",
+                     Json::array({args_.access_log == "true", args_.compare_access_log == "true"}))
                 .Set("rounds", args_.rounds)
                 .Set("get_per_second",
                      Json::array({Round(rest_.get_per_second, 1), Round(other.get_per_second, 1)}))
