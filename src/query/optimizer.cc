@@ -12,6 +12,7 @@
 
 #include "index/hnsw/filter_planner.h"
 #include "query/operators/aggregate.h"
+#include "query/operators/chain.h"
 #include "query/operators/filter.h"
 #include "query/operators/match.h"
 #include "query/operators/project.h"
@@ -95,6 +96,7 @@ class Optimizer {
     Result<OperatorPtr> BuildGraphSearch(bool* exact_k);
     Result<OperatorPtr> BuildRead(std::size_t want);
     Result<OperatorPtr> BuildExpand(bool stop_early);
+    Result<OperatorPtr> BuildChain(bool order_by_distance);
     // The filter's estimated rows (statistics) and whether indexes answer it.
     Status EstimateFilter(double* rows, bool* indexed) const;
     [[nodiscard]] NodeNeeds Needs(const std::string& variable, bool engine_orders) const;
@@ -427,10 +429,58 @@ Result<OperatorPtr> Optimizer::BuildExpand(bool stop_early) {
     return OperatorPtr(std::move(expand));
 }
 
+// A chain: the start's bindings, then one ChainExpand per segment in the walk's order (each an
+// index nested-loop join of the bindings so far with the adjacency of one node), ranked exactly
+// above when a distance orders it. Nothing is pushed into the walk: a LIMIT stops pulling.
+Result<OperatorPtr> Optimizer::BuildChain(bool order_by_distance) {
+    const BoundChain& chain = *b_.chain;
+    const ChainNode& start_node = chain.nodes[chain.start];
+    auto start = Make<ChainStartOperator>(Needs(start_node.var, /*engine_orders=*/false));
+    if (!chain.start_choice.empty()) {
+        start->AddDetail(chain.start_choice);
+    }
+    std::string walk = "walk: ";
+    for (std::size_t idx = 0; idx < chain.steps.size(); ++idx) {
+        const ChainStep& step = chain.steps[idx];
+        walk += (idx == 0 ? "" : ", ") + chain.nodes[step.from].var + " -> " +
+                chain.nodes[step.to].var + " (segment " + std::to_string(step.segment + 1) +
+                (step.backwards ? ", backwards)" : ")");
+    }
+    start->AddDetail(walk);
+    if (!start_node.where.filter_json.empty()) {
+        start->AddDetail("filter on " + start_node.var + ": " + start_node.where.filter_json);
+    }
+    double rows = static_cast<double>(start_node.where.ids->size());
+    start->estimated_rows = rows;
+    OperatorPtr root = std::move(start);
+    for (const ChainStep& step : chain.steps) {
+        auto expand = Make<ChainExpandOperator>(
+            step, Needs(chain.nodes[step.to].var, /*engine_orders=*/false));
+        rows = rows >= 0 && step.estimate >= 0 ? rows * step.estimate : -1;
+        expand->estimated_rows = rows;
+        expand->AddChild(std::move(root));
+        root = std::move(expand);
+    }
+    if (!order_by_distance) {
+        return root;
+    }
+    const DistanceExpr& order = *b_.order_distance;
+    auto rank = Make<ExactRankOperator>(chain.nodes[*chain.NodeOf(order.variable)].ref.name);
+    rank->AddDetail(std::string("order by ") + order.variable + ".vector " +
+                    std::string(DistanceOpText(order.op)) + (b_.order_descending ? " DESC" : "") +
+                    ": ranked exactly over the chain's rows");
+    rank->estimated_rows = root->estimated_rows;
+    rank->AddChild(std::move(root));
+    return OperatorPtr(std::move(rank));
+}
+
 Result<OperatorPtr> Optimizer::BuildSource(const Steps& steps, bool* ordered, bool* exact_k) {
     *ordered = b_.order_keys.empty();
     *exact_k = false;
     const bool order_by_distance = steps.order != nullptr && steps.order->by_distance;
+    if (b_.chain) {
+        return BuildChain(order_by_distance);
+    }
     if (b_.is_match) {
         const BoundMatch& match = b_.match;
         // Estimate (for EXPLAIN only): the start's degree, raised to the hop count, capped by
@@ -574,7 +624,81 @@ Result<OperatorPtr> Optimizer::Build(const LogicalNode& plan) {
 
 }  // namespace
 
+Status ChooseChainStart(BoundSelect& bound, Database& db) {
+    BoundChain& chain = *bound.chain;
+    const Reader reader = bound.reader(db);
+    // Rows reached from `node`'s ids along `segment` (walked backwards when it is on the left).
+    auto reached = [&](std::size_t node, std::size_t segment, bool backwards) -> Result<double> {
+        const ChainSegment& seg = chain.segments[segment];
+        const ChainNode& from = chain.nodes[node];
+        const ChainNode& to = chain.nodes[backwards ? segment : segment + 1];
+        const phenix::EdgeDirection direction =
+            !backwards || seg.direction == phenix::EdgeDirection::kBoth ? seg.direction
+            : seg.direction == phenix::EdgeDirection::kOut              ? phenix::EdgeDirection::kIn
+                                                           : phenix::EdgeDirection::kOut;
+        double total = 0;
+        for (const std::string& id : *from.where.ids) {
+            Result<std::uint64_t> degree = reader.Degree(from.ref, id, direction, seg.edge_match);
+            if (!degree.ok()) {
+                if (degree.status().code() == StatusCode::kNotFound) {
+                    continue;  // no such node: nothing reached from it
+                }
+                return degree.status();
+            }
+            total += *degree == 0 ? 0.0
+                                  : std::min(static_cast<double>(to.info.num_entities),
+                                             std::pow(static_cast<double>(*degree), seg.max_hops));
+        }
+        return total;
+    };
+    struct Estimate {
+        std::size_t node = 0;
+        double right = 0, left = 0, total = 0;
+        bool has_right = false, has_left = false;
+    };
+    std::optional<Estimate> best;
+    std::string choice = "start: ";
+    for (std::size_t idx = 0; idx < chain.candidates.size(); ++idx) {
+        Estimate estimate;
+        estimate.node = chain.candidates[idx];
+        estimate.has_right = estimate.node + 1 < chain.nodes.size();
+        estimate.has_left = estimate.node > 0;
+        if (estimate.has_right) {
+            PHENIX_ASSIGN_OR_RETURN(estimate.right, reached(estimate.node, estimate.node, false));
+        }
+        if (estimate.has_left) {
+            PHENIX_ASSIGN_OR_RETURN(estimate.left, reached(estimate.node, estimate.node - 1, true));
+        }
+        estimate.total = estimate.has_right && estimate.has_left ? estimate.right * estimate.left
+                         : estimate.has_right                    ? estimate.right
+                                                                 : estimate.left;
+        choice += (idx == 0 ? "" : " or ") + chain.nodes[estimate.node].var + ".id (est. " +
+                  FormatRows(estimate.total) + " reached)";
+        if (!best || estimate.total < best->total) {
+            best = estimate;
+        }
+    }
+    // From a middle node, the side that reaches fewer rows first: fewer bindings flow into the
+    // other side's joins.
+    const bool right_first = !best->has_left || (best->has_right && best->right <= best->left);
+    chain.PlanSteps(best->node, right_first);
+    const double num_ids = static_cast<double>(chain.nodes[best->node].where.ids->size());
+    for (ChainStep& step : chain.steps) {
+        if (step.from == best->node) {  // per binding of the start
+            step.estimate = (step.backwards ? best->left : best->right) / std::max(1.0, num_ids);
+        }
+    }
+    chain.start_choice =
+        choice + (chain.candidates.size() > 1 ? ": " + chain.nodes[best->node].var : std::string());
+    bound.info = chain.nodes[best->node].info;
+    bound.ref = chain.nodes[best->node].ref;
+    return Status::Ok();
+}
+
 Status ChooseMatchStart(BoundSelect& bound, Database& db) {
+    if (bound.chain) {
+        return ChooseChainStart(bound, db);
+    }
     if (!bound.other_start) {
         return Status::Ok();
     }

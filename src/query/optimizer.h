@@ -37,7 +37,15 @@ namespace phenix::query {
 /// capped by the collection), switching `bound` to the other binding when that one is cheaper,
 /// and records the comparison for EXPLAIN (BoundMatch::start_choice). A ranked MATCH (ORDER BY
 /// distance) keeps its written start. Errors: the Degree calls'.
+/// A MATCH chain (BoundSelect::chain): ChooseChainStart.
 Status ChooseMatchStart(BoundSelect& bound, Database& db);
+
+/// A MATCH chain: starts from the node with ids whose segments reach fewer rows (for each id,
+/// its degree along each adjacent segment raised to the segment's hop count, capped by the far
+/// collection; a middle node multiplies its two sides), walking the cheaper side first, and
+/// records the candidates' estimates and the walk for EXPLAIN (BoundChain::start_choice). The
+/// other nodes with ids filter what reaches them. Errors: the Degree calls'.
+Status ChooseChainStart(BoundSelect& bound, Database& db);
 
 /// The physical tree for `plan`. With `mode` EXPLAIN, estimates are gathered for printing
 /// (a graph pattern's degree, the engine's graph plan) that a plain run does not need.
