@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -624,74 +626,146 @@ Result<OperatorPtr> Optimizer::Build(const LogicalNode& plan) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::size_t kChainSample = 32;  // nodes whose degrees stand for a segment's far side
+
+phenix::EdgeDirection WalkedDirection(const ChainSegment& segment, bool backwards) {
+    if (!backwards || segment.direction == phenix::EdgeDirection::kBoth) {
+        return segment.direction;
+    }
+    return segment.direction == phenix::EdgeDirection::kOut ? phenix::EdgeDirection::kIn
+                                                            : phenix::EdgeDirection::kOut;
+}
+
+// The statistics of one walk of a chain: each step's rows per binding of its near node, from
+// degrees. The first step from the start uses the start ids' own degrees (raised to the hop
+// count, capped by the far collection); a later step the mean degree of a sample of the nodes the
+// steps before it reach (their first hops). A step into a node with ids keeps the share of its
+// collection they are.
+class ChainEstimator {
+  public:
+    ChainEstimator(const BoundChain& chain, const Reader& reader) : chain_(chain), reader_(reader) {}
+
+    // The fan-out of every step of the walk that starts at `start` along `steps`.
+    Result<std::vector<double>> FanOuts(std::size_t start, const std::vector<ChainStep>& steps) {
+        std::vector<double> fan_outs;
+        // The sample of bound nodes each side's next step starts from, by node index.
+        std::map<std::size_t, std::vector<std::pair<CollectionRef, std::string>>> frontier;
+        const ChainNode& start_node = chain_.nodes[start];
+        for (const std::string& id : *start_node.where.ids) {
+            if (frontier[start].size() < kChainSample) {
+                frontier[start].emplace_back(start_node.ref, id);
+            }
+        }
+        for (const ChainStep& step : steps) {
+            const ChainSegment& segment = chain_.segments[step.segment];
+            const phenix::EdgeDirection direction = WalkedDirection(segment, step.backwards);
+            const ChainNode& to = chain_.nodes[step.to];
+            std::vector<std::pair<CollectionRef, std::string>>& from = frontier[step.from];
+            std::vector<std::pair<CollectionRef, std::string>>& next = frontier[step.to];
+            double total = 0;
+            std::size_t counted = 0;
+            for (const auto& [ref, id] : from) {
+                Result<std::uint64_t> degree = reader_.Degree(ref, id, direction, segment.edge_match);
+                if (!degree.ok() && degree.status().code() != StatusCode::kNotFound) {
+                    return degree.status();
+                }
+                ++counted;
+                const double reached =
+                    !degree.ok() || *degree == 0
+                        ? 0.0
+                        : std::min(static_cast<double>(to.info.num_entities),
+                                   std::pow(static_cast<double>(*degree), segment.max_hops));
+                total += reached;
+                if (next.size() < kChainSample && degree.ok() && *degree > 0) {
+                    PHENIX_RETURN_IF_ERROR(Sample(ref, id, direction, segment.edge_match, &next));
+                }
+            }
+            double fan_out = counted == 0 ? 0.0 : total / static_cast<double>(counted);
+            if (to.where.ids && step.to != start) {
+                fan_out *= std::min(1.0, static_cast<double>(to.where.ids->size()) /
+                                             std::max(1.0, static_cast<double>(to.info.num_entities)));
+            }
+            fan_outs.push_back(fan_out);
+        }
+        return fan_outs;
+    }
+
+  private:
+    // Up to kChainSample first-hop neighbours of `id` into `sample` (a traversal that stops
+    // there: a hub's whole list is not read).
+    Status Sample(const CollectionRef& ref, const std::string& id, phenix::EdgeDirection direction,
+                  const EdgeMatch& edges, std::vector<std::pair<CollectionRef, std::string>>* sample) {
+        TraversalSpec spec;
+        spec.start_id = id;
+        spec.direction = direction;
+        spec.edges = edges;
+        spec.include_start = true;  // a self-loop reaches the node itself
+        spec.limit = kChainSample - sample->size();
+        Result<TraversalResponse> reached = reader_.Traverse(ref, spec);
+        if (!reached.ok()) {
+            return reached.status().code() == StatusCode::kNotFound ? Status::Ok()
+                                                                    : reached.status();
+        }
+        for (const ReachedEntity& entity : reached->entities) {
+            sample->emplace_back(entity.collection, entity.id);
+        }
+        return Status::Ok();
+    }
+
+    const BoundChain& chain_;
+    const Reader& reader_;
+};
+
+}  // namespace
+
 Status ChooseChainStart(BoundSelect& bound, Database& db) {
     BoundChain& chain = *bound.chain;
     const Reader reader = bound.reader(db);
-    // Rows reached from `node`'s ids along `segment` (walked backwards when it is on the left).
-    auto reached = [&](std::size_t node, std::size_t segment, bool backwards) -> Result<double> {
-        const ChainSegment& seg = chain.segments[segment];
-        const ChainNode& from = chain.nodes[node];
-        const ChainNode& to = chain.nodes[backwards ? segment : segment + 1];
-        const phenix::EdgeDirection direction =
-            !backwards || seg.direction == phenix::EdgeDirection::kBoth ? seg.direction
-            : seg.direction == phenix::EdgeDirection::kOut              ? phenix::EdgeDirection::kIn
-                                                           : phenix::EdgeDirection::kOut;
-        double total = 0;
-        for (const std::string& id : *from.where.ids) {
-            Result<std::uint64_t> degree = reader.Degree(from.ref, id, direction, seg.edge_match);
-            if (!degree.ok()) {
-                if (degree.status().code() == StatusCode::kNotFound) {
-                    continue;  // no such node: nothing reached from it
-                }
-                return degree.status();
-            }
-            total += *degree == 0 ? 0.0
-                                  : std::min(static_cast<double>(to.info.num_entities),
-                                             std::pow(static_cast<double>(*degree), seg.max_hops));
-        }
-        return total;
+    ChainEstimator estimator(chain, reader);
+    // Each candidate start, each side first when it has two: the rows the walk hands from step
+    // to step (the work of the joins; the final rows are the same from every start).
+    struct Walk {
+        std::size_t start = 0;
+        bool right_first = true;
+        std::vector<ChainStep> steps;
+        double cost = 0;
     };
-    struct Estimate {
-        std::size_t node = 0;
-        double right = 0, left = 0, total = 0;
-        bool has_right = false, has_left = false;
-    };
-    std::optional<Estimate> best;
+    std::optional<Walk> best;
     std::string choice = "start: ";
     for (std::size_t idx = 0; idx < chain.candidates.size(); ++idx) {
-        Estimate estimate;
-        estimate.node = chain.candidates[idx];
-        estimate.has_right = estimate.node + 1 < chain.nodes.size();
-        estimate.has_left = estimate.node > 0;
-        if (estimate.has_right) {
-            PHENIX_ASSIGN_OR_RETURN(estimate.right, reached(estimate.node, estimate.node, false));
+        const std::size_t start = chain.candidates[idx];
+        std::optional<Walk> best_here;
+        const bool is_middle = start > 0 && start + 1 < chain.nodes.size();
+        for (const bool right_first : is_middle ? std::vector<bool>{true, false}
+                                                : std::vector<bool>{true}) {
+            chain.PlanSteps(start, right_first);
+            PHENIX_ASSIGN_OR_RETURN(std::vector<double> fan_outs,
+                                    estimator.FanOuts(start, chain.steps));
+            Walk walk{start, right_first, chain.steps, 0};
+            double rows = static_cast<double>(chain.nodes[start].where.ids->size());
+            for (std::size_t step_idx = 0; step_idx < walk.steps.size(); ++step_idx) {
+                walk.steps[step_idx].estimate = fan_outs[step_idx];
+                rows *= fan_outs[step_idx];
+                walk.cost += rows;
+            }
+            if (!best_here || walk.cost < best_here->cost) {
+                best_here = std::move(walk);
+            }
         }
-        if (estimate.has_left) {
-            PHENIX_ASSIGN_OR_RETURN(estimate.left, reached(estimate.node, estimate.node - 1, true));
-        }
-        estimate.total = estimate.has_right && estimate.has_left ? estimate.right * estimate.left
-                         : estimate.has_right                    ? estimate.right
-                                                                 : estimate.left;
-        choice += (idx == 0 ? "" : " or ") + chain.nodes[estimate.node].var + ".id (est. " +
-                  FormatRows(estimate.total) + " reached)";
-        if (!best || estimate.total < best->total) {
-            best = estimate;
-        }
-    }
-    // From a middle node, the side that reaches fewer rows first: fewer bindings flow into the
-    // other side's joins.
-    const bool right_first = !best->has_left || (best->has_right && best->right <= best->left);
-    chain.PlanSteps(best->node, right_first);
-    const double num_ids = static_cast<double>(chain.nodes[best->node].where.ids->size());
-    for (ChainStep& step : chain.steps) {
-        if (step.from == best->node) {  // per binding of the start
-            step.estimate = (step.backwards ? best->left : best->right) / std::max(1.0, num_ids);
+        choice += (idx == 0 ? "" : " or ") + chain.nodes[start].var + ".id (est. " +
+                  FormatRows(best_here->cost) + " rows walked)";
+        if (!best || best_here->cost < best->cost) {
+            best = std::move(best_here);
         }
     }
+    chain.start = best->start;
+    chain.steps = std::move(best->steps);
     chain.start_choice =
-        choice + (chain.candidates.size() > 1 ? ": " + chain.nodes[best->node].var : std::string());
-    bound.info = chain.nodes[best->node].info;
-    bound.ref = chain.nodes[best->node].ref;
+        choice + (chain.candidates.size() > 1 ? ": " + chain.nodes[best->start].var : std::string());
+    bound.info = chain.nodes[best->start].info;
+    bound.ref = chain.nodes[best->start].ref;
     return Status::Ok();
 }
 

@@ -40,11 +40,13 @@ namespace phenix::query {
 /// A MATCH chain (BoundSelect::chain): ChooseChainStart.
 Status ChooseMatchStart(BoundSelect& bound, Database& db);
 
-/// A MATCH chain: starts from the node with ids whose segments reach fewer rows (for each id,
-/// its degree along each adjacent segment raised to the segment's hop count, capped by the far
-/// collection; a middle node multiplies its two sides), walking the cheaper side first, and
-/// records the candidates' estimates and the walk for EXPLAIN (BoundChain::start_choice). The
-/// other nodes with ids filter what reaches them. Errors: the Degree calls'.
+/// A MATCH chain: picks the start among the nodes with ids, and for a middle start the side
+/// walked first, whose walk hands the fewest rows from segment to segment by the statistics (a
+/// segment from the start: its ids' degree along it raised to the hop count, capped by the far
+/// collection; a later one: the mean degree of a sample of the nodes reached before it; a node
+/// with ids that is not the start: its ids' share of its collection). Sets BoundChain::start,
+/// steps (with their estimates) and start_choice (for EXPLAIN). Errors: the Degree and
+/// Traverse calls'.
 Status ChooseChainStart(BoundSelect& bound, Database& db);
 
 /// The physical tree for `plan`. With `mode` EXPLAIN, estimates are gathered for printing
