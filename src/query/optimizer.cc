@@ -645,7 +645,8 @@ phenix::EdgeDirection WalkedDirection(const ChainSegment& segment, bool backward
 // collection they are.
 class ChainEstimator {
   public:
-    ChainEstimator(const BoundChain& chain, const Reader& reader) : chain_(chain), reader_(reader) {}
+    ChainEstimator(const BoundChain& chain, const Reader& reader)
+        : chain_(chain), reader_(reader) {}
 
     // The fan-out of every step of the walk that starts at `start` along `steps`.
     Result<std::vector<double>> FanOuts(std::size_t start, const std::vector<ChainStep>& steps) {
@@ -667,7 +668,8 @@ class ChainEstimator {
             double total = 0;
             std::size_t counted = 0;
             for (const auto& [ref, id] : from) {
-                Result<std::uint64_t> degree = reader_.Degree(ref, id, direction, segment.edge_match);
+                Result<std::uint64_t> degree =
+                    reader_.Degree(ref, id, direction, segment.edge_match);
                 if (!degree.ok() && degree.status().code() != StatusCode::kNotFound) {
                     return degree.status();
                 }
@@ -684,8 +686,9 @@ class ChainEstimator {
             }
             double fan_out = counted == 0 ? 0.0 : total / static_cast<double>(counted);
             if (to.where.ids && step.to != start) {
-                fan_out *= std::min(1.0, static_cast<double>(to.where.ids->size()) /
-                                             std::max(1.0, static_cast<double>(to.info.num_entities)));
+                fan_out *=
+                    std::min(1.0, static_cast<double>(to.where.ids->size()) /
+                                      std::max(1.0, static_cast<double>(to.info.num_entities)));
             }
             fan_outs.push_back(fan_out);
         }
@@ -696,7 +699,8 @@ class ChainEstimator {
     // Up to kChainSample first-hop neighbours of `id` into `sample` (a traversal that stops
     // there: a hub's whole list is not read).
     Status Sample(const CollectionRef& ref, const std::string& id, phenix::EdgeDirection direction,
-                  const EdgeMatch& edges, std::vector<std::pair<CollectionRef, std::string>>* sample) {
+                  const EdgeMatch& edges,
+                  std::vector<std::pair<CollectionRef, std::string>>* sample) {
         TraversalSpec spec;
         spec.start_id = id;
         spec.direction = direction;
@@ -738,8 +742,8 @@ Status ChooseChainStart(BoundSelect& bound, Database& db) {
         const std::size_t start = chain.candidates[idx];
         std::optional<Walk> best_here;
         const bool is_middle = start > 0 && start + 1 < chain.nodes.size();
-        for (const bool right_first : is_middle ? std::vector<bool>{true, false}
-                                                : std::vector<bool>{true}) {
+        for (const bool right_first :
+             is_middle ? std::vector<bool>{true, false} : std::vector<bool>{true}) {
             chain.PlanSteps(start, right_first);
             PHENIX_ASSIGN_OR_RETURN(std::vector<double> fan_outs,
                                     estimator.FanOuts(start, chain.steps));
@@ -762,8 +766,8 @@ Status ChooseChainStart(BoundSelect& bound, Database& db) {
     }
     chain.start = best->start;
     chain.steps = std::move(best->steps);
-    chain.start_choice =
-        choice + (chain.candidates.size() > 1 ? ": " + chain.nodes[best->start].var : std::string());
+    chain.start_choice = choice + (chain.candidates.size() > 1 ? ": " + chain.nodes[best->start].var
+                                                               : std::string());
     bound.info = chain.nodes[best->start].info;
     bound.ref = chain.nodes[best->start].ref;
     return Status::Ok();

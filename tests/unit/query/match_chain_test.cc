@@ -75,8 +75,7 @@ TEST_F(MatchChainTest, TooManyReachedEntitiesInASegmentIsAnError) {
         "SELECT c.id FROM MATCH (a:docs)-[:r]->(b:docs)-[:r]->(c:docs) WHERE b.id = 'hub' "
         "AND a.id = 'm0'");
     ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.status().code(), StatusCode::kResourceExhausted)
-        << result.status().ToString();
+    EXPECT_EQ(result.status().code(), StatusCode::kResourceExhausted) << result.status().ToString();
     EXPECT_NE(result.status().message().find("max_traversal_nodes"), std::string::npos)
         << result.status().ToString();
 }
