@@ -106,7 +106,10 @@ Result<bool> ChainStartOperator::NextImpl(RowBatch* batch) {
         }
         Row row;
         row.nodes.resize(chain.nodes.size());
-        row.segment_paths.resize(chain.segments.size());
+        if (std::any_of(chain.segments.begin(), chain.segments.end(),
+                        [](const ChainSegment& segment) { return !segment.edge_var.empty(); })) {
+            row.segment_paths.resize(chain.segments.size());  // else rows copy no paths
+        }
         Trim(needs_, &*entity);
         row.nodes[chain.start] = std::move(*entity);
         batch->rows.push_back(std::move(row));
