@@ -839,16 +839,17 @@ class Bench {
                 chain_rows += static_cast<std::int64_t>(distinct_out(middle).size());
             }
         }
-        list.push_back({"match_chain",
-                        "SELECT count(*) FROM MATCH (a:kit)-[]->(b:kit)-[]->(c:kit) WHERE a.id = '" +
-                            seed + "'",
-                        [chain_rows](const phenix::QueryResult& result) -> std::string {
-                            if (result.rows.size() != 1 || result.rows[0].empty() ||
-                                result.rows[0][0].int_value != chain_rows) {
-                                return "count is not " + std::to_string(chain_rows);
-                            }
-                            return "";
-                        }});
+        list.push_back(
+            {"match_chain",
+             "SELECT count(*) FROM MATCH (a:kit)-[]->(b:kit)-[]->(c:kit) WHERE a.id = '" + seed +
+                 "'",
+             [chain_rows](const phenix::QueryResult& result) -> std::string {
+                 if (result.rows.size() != 1 || result.rows[0].empty() ||
+                     result.rows[0][0].int_value != chain_rows) {
+                     return "count is not " + std::to_string(chain_rows);
+                 }
+                 return "";
+             }});
         const std::uint64_t in_count = count_where(Json::parse(R"({"category": {"$in": [1, 2]}})"));
         list.push_back({"count_in", "SELECT count(*) FROM kit WHERE metadata.category IN (1, 2)",
                         [in_count](const phenix::QueryResult& result) -> std::string {
