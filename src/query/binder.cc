@@ -111,6 +111,10 @@ Status Binder::BindSource() {
     }
     b_.is_match = true;
     const MatchPattern& match = *stmt_.match;
+    if (match.nodes.size() < 2 || match.edges.size() + 1 != match.nodes.size()) {
+        return ErrorAt(match.pos, "MATCH takes a pattern of one or more edges, e.g. "
+                                  "(a:docs)-[:rel]->(b:docs)");
+    }
     if (match.nodes.size() > 2) {
         return BindChain(ctx_, stmt_, b_);
     }
