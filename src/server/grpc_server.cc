@@ -21,6 +21,9 @@ Result<std::string> GrpcServer::Start(const std::string& address) {
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
     builder.RegisterService(&service_);
     builder.SetMaxReceiveMessageSize(max_receive_message_bytes_);
+    // gRPC sets SO_REUSEPORT by default: a second phenixd on the same port would then share it
+    // silently instead of failing to start.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || bound_port == 0) {
         server_.reset();

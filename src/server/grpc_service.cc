@@ -35,6 +35,8 @@ constexpr std::string_view kStatementKey = "phenix-statement";
 // clients refuse messages over 4 MiB by default).
 constexpr std::size_t kMaxBatchRows = 1024;
 constexpr std::size_t kMaxBatchBytes = std::size_t{1} << 20;
+// How often a worker waiting for a write rechecks the call's cancellation flag.
+constexpr std::chrono::milliseconds kWritePoll{50};
 
 std::string Dump(const Json& json) {
     return json.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -413,7 +415,10 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     Status Send(pb::QueryResponse message) {
         {
             std::unique_lock lock(mu_);
-            cv_.wait(lock, [this] { return !writing_ || context_->IsCancelled(); });
+            // Polled as well as notified: a forced shutdown sets the flag without notifying.
+            while (writing_ && !context_->IsCancelled()) {
+                cv_.wait_for(lock, kWritePoll);
+            }
             if (context_->IsCancelled() || write_failed_) {
                 return Status(StatusCode::kCancelled,
                               "the client went away or the deadline passed");
@@ -425,13 +430,21 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
         return Status::Ok();
     }
 
-    // Finishes the call once no write is in flight (OnWriteDone always comes, with ok=false when
-    // the call was cancelled).
+    // Finishes the call once no write is in flight. OnWriteDone always comes, with ok=false when
+    // the call is cancelled; a write a stalled client never reads completes only then, so once
+    // the call's flag is set (deadline, client gone, forced shutdown) the call is cancelled here
+    // rather than waiting for the client.
     void FinishCall(const grpc::Status& status) {
-        {
-            std::unique_lock lock(mu_);
-            cv_.wait(lock, [this] { return !writing_; });
+        std::unique_lock lock(mu_);
+        bool cancel_sent = false;
+        while (writing_) {
+            if (!cancel_sent && (context_->IsCancelled() || context_->DeadlinePassed())) {
+                call_->TryCancel();
+                cancel_sent = true;
+            }
+            cv_.wait_for(lock, kWritePoll);
         }
+        lock.unlock();
         Finish(status);
     }
 
