@@ -227,6 +227,31 @@ std::string RefusalMessage(const ApiState& api) {
                      "full (queue_capacity); retry shortly");
 }
 
+StatusCode FromGrpcCode(grpc::StatusCode code) {
+    for (int value = 0; value <= static_cast<int>(StatusCode::kInternal); ++value) {
+        if (GrpcCodeFor(static_cast<StatusCode>(value)) == code) {
+            return static_cast<StatusCode>(value);
+        }
+    }
+    return StatusCode::kInternal;
+}
+
+// Reports a finished call (access log, metrics); called just before Finish, while `call` is
+// still valid.
+void RecordCall(const GrpcBackend& backend, std::string_view method,
+                const grpc::CallbackServerContext* call, const grpc::Status& status,
+                RequestContext::Clock::time_point start) {
+    if (!backend.on_finish) {
+        return;
+    }
+    backend.on_finish(
+        GrpcCallRecord{.method = method,
+                       .code = FromGrpcCode(status.error_code()),
+                       .latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                           RequestContext::Clock::now() - start),
+                       .peer = call->peer()});
+}
+
 // The session a Query or Search runs in: its interactive transaction's (phenix-transaction), or
 // a fresh one for this call alone.
 struct CallSession {
@@ -254,6 +279,21 @@ Result<CallSession> OpenSession(ApiState& api, Database& db, const std::string& 
     return out;
 }
 
+// Sets a session's interrupt for one call and clears it when the call is done with the session:
+// a transaction's session outlives the call, and the interrupt refers to the call's context.
+class InterruptScope {
+  public:
+    InterruptScope(QuerySession& session, std::function<bool()> interrupt) : session_(session) {
+        session_.set_interrupt(std::move(interrupt));
+    }
+    ~InterruptScope() { session_.set_interrupt(nullptr); }
+    InterruptScope(const InterruptScope&) = delete;
+    InterruptScope& operator=(const InterruptScope&) = delete;
+
+  private:
+    QuerySession& session_;
+};
+
 // ---------------------------------------------------------------- Query
 
 // Query's server stream. The handler validates the request and queues Run on a worker; Run
@@ -273,21 +313,21 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     void Start() {
         Database* db = backend_.api->db.load();
         if (db == nullptr) {
-            Finish(
+            Complete(
                 ToGrpcStatus(Status::Unavailable("the database is still opening; retry shortly")));
             return;
         }
         for (const auto& [name, value] : request_->params()) {
             auto parsed = FromProto(value);
             if (!parsed.ok()) {
-                Finish(ToGrpcStatus(parsed.status().WithContext("params." + name)));
+                Complete(ToGrpcStatus(parsed.status().WithContext("params." + name)));
                 return;
             }
             params_[name] = std::move(*parsed);
         }
         statements_ = QuerySession::SplitStatements(request_->query());
         if (statements_.empty()) {
-            Finish(ToGrpcStatus(Status::InvalidArgument("\"query\" holds no statement")));
+            Complete(ToGrpcStatus(Status::InvalidArgument("\"query\" holds no statement")));
             return;
         }
         transaction_ = MetadataValue(call_, kTransactionKey);
@@ -297,7 +337,7 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
             FinishCall(status);
         });
         if (!queued) {
-            Finish(ToGrpcStatus(Status::Unavailable(RefusalMessage(*backend_.api))));
+            Complete(ToGrpcStatus(Status::Unavailable(RefusalMessage(*backend_.api))));
         }
     }
 
@@ -365,7 +405,7 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
             return ToGrpcStatus(session.status());
         }
         QuerySession& query_session = *session->session;
-        query_session.set_interrupt(CallInterrupt(*context_, call_));
+        const InterruptScope interrupt(query_session, CallInterrupt(*context_, call_));
         for (std::size_t stmt_idx = 0; stmt_idx < statements_.size(); ++stmt_idx) {
             statement_idx_ = static_cast<std::uint32_t>(stmt_idx);
             header_sent_ = false;
@@ -445,6 +485,11 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
             cv_.wait_for(lock, kWritePoll);
         }
         lock.unlock();
+        Complete(status);
+    }
+
+    void Complete(const grpc::Status& status) {
+        RecordCall(backend_, "/phenix.v1.Phenix/Query", call_, status, start_);
         Finish(status);
     }
 
@@ -453,6 +498,7 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     grpc::CallbackServerContext* const call_;
     const pb::QueryRequest* const request_;
     const std::shared_ptr<RequestContext> context_;
+    const RequestContext::Clock::time_point start_ = RequestContext::Clock::now();
 
     // Set by Start, then used by the worker alone.
     QueryParams params_;
@@ -485,7 +531,7 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
 
     void Start() {
         if (!MetadataValue(call_, kTransactionKey).empty()) {
-            Finish(ToGrpcStatus(TransactionNotAllowed("UpsertStream")));
+            Complete(ToGrpcStatus(TransactionNotAllowed("UpsertStream")));
             return;
         }
         StartRead(&request_);
@@ -498,7 +544,7 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
             Database* db = backend_.api->db.load();
             response_->set_upserted(upserted_);
             response_->set_timestamp(db != nullptr ? db->CurrentTimestamp() : 0);
-            Finish(grpc::Status::OK);
+            Complete(grpc::Status::OK);
             return;
         }
         const bool queued = backend_.submit(context_, [this] {
@@ -507,19 +553,24 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
                 StartRead(&request_);
                 return;
             }
-            Finish(ToGrpcStatus(written.WithContext("message " + std::to_string(messages_) + " (" +
-                                                    std::to_string(messages_) + " messages with " +
-                                                    std::to_string(upserted_) +
-                                                    " entities were committed before it)")));
+            Complete(ToGrpcStatus(written.WithContext(
+                "message " + std::to_string(messages_) + " (" + std::to_string(messages_) +
+                " messages with " + std::to_string(upserted_) +
+                " entities were committed before it)")));
         });
         if (!queued) {
-            Finish(ToGrpcStatus(Status::Unavailable(
+            Complete(ToGrpcStatus(Status::Unavailable(
                 RefusalMessage(*backend_.api) + " (" + std::to_string(messages_) +
                 " messages with " + std::to_string(upserted_) + " entities were committed)")));
         }
     }
 
     void OnCancel() override { context_->cancelled->store(true); }
+
+    void Complete(const grpc::Status& status) {
+        RecordCall(backend_, "/phenix.v1.Phenix/UpsertStream", call_, status, start_);
+        Finish(status);
+    }
 
     void OnDone() override { delete this; }  // NOLINT(cppcoreguidelines-owning-memory): gRPC's
 
@@ -555,6 +606,7 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
     grpc::CallbackServerContext* const call_;
     pb::UpsertResponse* const response_;
     const std::shared_ptr<RequestContext> context_;
+    const RequestContext::Clock::time_point start_ = RequestContext::Clock::now();
 
     // Used by one thread at a time: a read completes before the worker runs, and the worker
     // starts the next read last.
@@ -670,19 +722,25 @@ grpc::ServerUnaryReactor* GrpcService::RunUnary(
     grpc::CallbackServerContext* call, std::string_view method, bool allows_transaction,
     std::function<Status(Database&, RequestContext&)> work) {
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+    const auto start = RequestContext::Clock::now();
+    // Records the call, then finishes it (after Finish, `call` is gone).
+    auto complete = [this, method, call, reactor, start](const Status& status) {
+        const grpc::Status grpc_status = ToGrpcStatus(status);
+        RecordCall(backend_, "/phenix.v1.Phenix/" + std::string(method), call, grpc_status, start);
+        reactor->Finish(grpc_status);
+    };
     if (!allows_transaction && !MetadataValue(call, kTransactionKey).empty()) {
-        reactor->Finish(ToGrpcStatus(TransactionNotAllowed(method)));
+        complete(TransactionNotAllowed(method));
         return reactor;
     }
     Database* db = backend_.api->db.load();
     if (db == nullptr) {
-        reactor->Finish(
-            ToGrpcStatus(Status::Unavailable("the database is still opening; retry shortly")));
+        complete(Status::Unavailable("the database is still opening; retry shortly"));
         return reactor;
     }
     auto context = MakeContext(call, backend_.default_timeout_ms);
     const bool queued =
-        backend_.submit(context, [reactor, call, context, db, work = std::move(work)] {
+        backend_.submit(context, [complete, call, context, db, work = std::move(work)] {
             Status status;
             if (context->IsCancelled() || call->IsCancelled()) {
                 status = Status(StatusCode::kCancelled, "the client went away");
@@ -692,10 +750,10 @@ grpc::ServerUnaryReactor* GrpcService::RunUnary(
             } else {
                 status = EngineStatus(work(*db, *context), *context);
             }
-            reactor->Finish(ToGrpcStatus(status));
+            complete(status);
         });
     if (!queued) {
-        reactor->Finish(ToGrpcStatus(Status::Unavailable(RefusalMessage(*backend_.api))));
+        complete(Status::Unavailable(RefusalMessage(*backend_.api)));
     }
     return reactor;
 }
@@ -716,6 +774,8 @@ grpc::ServerUnaryReactor* GrpcService::Health(grpc::CallbackServerContext* call,
             break;
     }
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+    RecordCall(backend_, "/phenix.v1.Phenix/Health", call, grpc::Status::OK,
+               RequestContext::Clock::now());
     reactor->Finish(grpc::Status::OK);
     return reactor;
 }
@@ -854,7 +914,7 @@ grpc::ServerUnaryReactor* GrpcService::Search(grpc::CallbackServerContext* call,
             PHENIX_ASSIGN_OR_RETURN(
                 CallSession session,
                 OpenSession(*api, db, MetadataValue(call, kTransactionKey), std::string()));
-            session.session->set_interrupt(CallInterrupt(context, call));
+            const InterruptScope interrupt(*session.session, CallInterrupt(context, call));
             PHENIX_ASSIGN_OR_RETURN(QueryResult result, session.session->ExecuteJson(Dump(body)));
             for (const std::vector<QueryValue>& row : result.rows) {
                 auto* fields = response->add_results()->mutable_fields();

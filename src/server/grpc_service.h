@@ -17,9 +17,11 @@
 // Thread-safe: one instance serves every call.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <grpcpp/grpcpp.h>
@@ -33,6 +35,14 @@
 
 namespace phenix::server {
 
+/// A finished call, for the access log and metrics.
+struct GrpcCallRecord {
+    std::string_view method;  ///< "/phenix.v1.Phenix/Query"
+    StatusCode code = StatusCode::kOk;
+    std::chrono::microseconds latency{0};
+    std::string peer;  ///< "ipv4:127.0.0.1:41234"
+};
+
 /// What the gRPC service needs from the server around it.
 struct GrpcBackend {
     /// The database, serving state, transactions and metrics shared with REST.
@@ -44,6 +54,8 @@ struct GrpcBackend {
     int max_receive_message_bytes = 64 << 20;
     /// A call's deadline when the client set none; 0: none.
     std::uint32_t default_timeout_ms = 0;
+    /// Called once per call, just before it finishes, on the thread finishing it; may be null.
+    std::function<void(const GrpcCallRecord& record)> on_finish;
 };
 
 /// The gRPC code for a Status code: the code named ErrorCodeName(code).

@@ -173,6 +173,21 @@ bool Server::SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::functi
     return queued;
 }
 
+void Server::RecordGrpcCall(const GrpcCallRecord& record) {
+    // The same access line and request metrics as HTTP: method "GRPC", the full method name as
+    // the route, and the status REST would answer for the same code.
+    const unsigned status = record.code == StatusCode::kOk ? 200 : HttpStatusFor(record.code);
+    logger_.Access({.method = "GRPC",
+                    .route = record.method,
+                    .status = status,
+                    .latency_us = static_cast<std::uint64_t>(record.latency.count()),
+                    .client = record.peer,
+                    .error_code = record.code == StatusCode::kOk ? std::string_view()
+                                                                 : ErrorCodeName(record.code)});
+    metrics_.RecordRequest("GRPC", record.method, status,
+                           static_cast<double>(record.latency.count()) / 1e6);
+}
+
 void Server::Finish(const HttpRequest& request, const std::string& route,
                     RequestContext::Clock::time_point start, HttpResponse response,
                     const std::function<void(HttpResponse)>& done,
@@ -229,7 +244,8 @@ int Server::Run() {
                 },
             .max_receive_message_bytes =
                 static_cast<int>(std::min<std::uint64_t>(config_.max_body_bytes, 0x7FFFFFFF)),
-            .default_timeout_ms = config_.default_timeout_ms});
+            .default_timeout_ms = config_.default_timeout_ms,
+            .on_finish = [this](const GrpcCallRecord& record) { RecordGrpcCall(record); }});
         auto bound = grpc_->Start(config_.grpc_address);
         if (!bound.ok()) {
             std::fprintf(stderr, "phenixd: %s\n", bound.status().ToString().c_str());

@@ -33,6 +33,7 @@
 namespace phenix::server {
 
 class GrpcServer;  // grpc_server.h: kept out of this header, so phenixd needs no gRPC headers
+struct GrpcCallRecord;
 
 class Server final : public RequestDispatcher {
   public:
@@ -50,6 +51,7 @@ class Server final : public RequestDispatcher {
     // gRPC's admission (GrpcBackend::submit): runs `task` on a worker, counted in flight like an
     // HTTP request; false when draining or the queue is full.
     bool SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::function<void()> task);
+    void RecordGrpcCall(const GrpcCallRecord& record);
     void RequestShutdown(int signal_number);
     void Finish(const HttpRequest& request, const std::string& route,
                 RequestContext::Clock::time_point start, HttpResponse response,

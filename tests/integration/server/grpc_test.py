@@ -9,6 +9,7 @@ is too old for proto3 `optional`).
 Usage: grpc_test.py PHENIXD PROTOC GRPC_PYTHON_PLUGIN
 """
 import importlib
+import json
 import os
 import shutil
 import signal
@@ -142,6 +143,23 @@ class GrpcApiTest(unittest.TestCase):
 
     def test_health(self):
         self.assertEqual(self.stub.Health(pb.HealthRequest()).status, "ready")
+
+    def test_calls_have_access_log_lines_and_metrics(self):
+        code_of(self.stub.GetCollection, pb.GetCollectionRequest(name="no_such_collection"))
+        entry = None
+        deadline = time.monotonic() + 10
+        while entry is None and time.monotonic() < deadline:
+            for line in self.server.log_text().splitlines():
+                record = json.loads(line)
+                if (record.get("method") == "GRPC" and record.get("error") == "NOT_FOUND"
+                        and record.get("route") == "/phenix.v1.Phenix/GetCollection"):
+                    entry = record
+            time.sleep(0.05)
+        self.assertIsNotNone(entry, self.server.log_text()[-2000:])
+        self.assertEqual(entry["status"], 404)  # what REST answers for the same code
+        self.assertTrue(entry["client"].startswith("ipv"), entry)
+        _, _, metrics = self.server.request("GET", "/metrics")
+        self.assertIn('method="GRPC"', metrics)
 
     def test_collections_entities_search_and_query(self):
         created = self.create("docs", dimension=2, metric="cosine", hnsw=struct({"m": 8}))
