@@ -418,17 +418,28 @@ class GrpcLifecycleTest(unittest.TestCase):
             stub = server.stub
             self.fill(stub, "wide", 20000)
             # A stream the client stops reading holds the one worker (backpressure: the server
-            # waits for each write), and a second call waits in the queue.
+            # waits for each write); the queue's one slot fills, then calls are refused.
             stalled = stub.Query(pb.QueryRequest(query="SELECT id, metadata FROM wide"))
             next(stalled)
-            queued = stub.GetCollection.future(pb.GetCollectionRequest(name="wide"))
-            time.sleep(0.2)
-            code, error = code_of(stub.GetCollection, pb.GetCollectionRequest(name="wide"))
-            self.assertEqual(code, grpc.StatusCode.UNAVAILABLE, error.details())
+            code, error = None, None
+            deadline = time.monotonic() + 30
+            while code != grpc.StatusCode.UNAVAILABLE and time.monotonic() < deadline:
+                try:
+                    stub.GetCollection(pb.GetCollectionRequest(name="wide"), timeout=1)
+                except grpc.RpcError as rpc_error:
+                    code, error = rpc_error.code(), rpc_error
+            self.assertEqual(code, grpc.StatusCode.UNAVAILABLE)
             self.assertIn("queue_capacity", error.details())
-            # Cancelling the stalled stream frees the worker: the queued call runs.
+            # Cancelling the stalled stream frees the worker: calls run again.
             stalled.cancel()
-            self.assertEqual(queued.result(timeout=30).name, "wide")
+            info, deadline = None, time.monotonic() + 30
+            while info is None and time.monotonic() < deadline:
+                try:
+                    info = stub.GetCollection(pb.GetCollectionRequest(name="wide"), timeout=5)
+                except grpc.RpcError as rpc_error:  # until the worker and queue drained
+                    self.assertEqual(rpc_error.code(), grpc.StatusCode.UNAVAILABLE)
+                    time.sleep(0.05)
+            self.assertEqual(info.name, "wide")
             self.assertEqual(stub.Health(pb.HealthRequest()).status, "ready")
         finally:
             self.assertEqual(server.stop(), 0)
@@ -437,12 +448,13 @@ class GrpcLifecycleTest(unittest.TestCase):
         server = GrpcServer(os.path.join(self.tmp, "d"), "--shutdown-timeout-ms", "1000")
         stub = server.stub
         self.fill(stub, "wide", 20000)
-        outcomes = []
+        outcomes, started_streams = [], []
 
         def stalled_query():
             try:
                 stream = stub.Query(pb.QueryRequest(query="SELECT id, metadata FROM wide"))
                 next(stream)
+                started_streams.append(True)
                 time.sleep(5)  # stop reading: the server's write waits
                 list(stream)
                 outcomes.append("completed")
@@ -464,10 +476,22 @@ class GrpcLifecycleTest(unittest.TestCase):
         threads.append(threading.Thread(target=idle_upsert_stream))
         for thread in threads:
             thread.start()
-        time.sleep(0.5)
+        # The signal comes once the upsert stream's first message is committed and the queries
+        # have started streaming.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                stub.GetEntity(pb.GetEntityRequest(collection="wide", id="late"))
+                break
+            except grpc.RpcError:
+                time.sleep(0.05)
+        while len(started_streams) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         started = time.monotonic()
         self.assertEqual(server.stop(timeout=30), 0, server.log_text())
         self.assertLess(time.monotonic() - started, 15)
+        # The stalled streams were in flight through the drain and were cancelled after it.
+        self.assertIn("cancelling in-flight requests", server.log_text())
         for thread in threads:
             thread.join(timeout=30)
         self.assertEqual(len(outcomes), 3, outcomes)
