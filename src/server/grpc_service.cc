@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/grpc_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -271,6 +272,15 @@ Result<CallSession> OpenSession(ApiState& api, Database& db, const std::string& 
         out.lease.emplace(std::move(*lease));
         out.session = &out.lease->session();
     } else {
+        if (!tenant.empty() && tenant != kDefaultTenant) {
+            // Like USE TENANT: a tenant that does not exist is NotFound, not an empty namespace.
+            PHENIX_ASSIGN_OR_RETURN(std::vector<std::string> tenants, db.ListTenants());
+            if (std::find(tenants.begin(), tenants.end(), tenant) == tenants.end()) {
+                return Status::NotFound("tenant '" + tenant +
+                                        "' (the phenix-tenant metadata) does not exist; CREATE "
+                                        "TENANT creates it");
+            }
+        }
         out.own = tenant.empty() ? std::make_unique<QuerySession>(db)
                                  : std::make_unique<QuerySession>(db, tenant);
         out.own->set_copy_directory(api.copy_directory);
@@ -456,10 +466,10 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
         {
             std::unique_lock lock(mu_);
             // Polled as well as notified: a forced shutdown sets the flag without notifying.
-            while (writing_ && !context_->IsCancelled()) {
+            while (writing_ && !context_->IsCancelled() && !context_->DeadlinePassed()) {
                 cv_.wait_for(lock, kWritePoll);
             }
-            if (context_->IsCancelled() || write_failed_) {
+            if (writing_ || context_->IsCancelled() || write_failed_) {
                 return Status(StatusCode::kCancelled,
                               "the client went away or the deadline passed");
             }

@@ -320,6 +320,19 @@ class GrpcApiTest(unittest.TestCase):
         status, _, _ = self.server.request("GET", "/v1/collections/shared/entities/h")
         self.assertEqual(status, 200)
 
+    def test_tenant_metadata_selects_the_query_session_tenant(self):
+        self.query("CREATE TENANT acme")
+        tenant = (("phenix-tenant", "acme"),)
+        self.query("CREATE COLLECTION acme_notes", metadata=tenant)
+        statements, _ = self.query("SHOW COLLECTIONS", metadata=tenant)
+        self.assertEqual([row[0] for row in statements[0][1]], ["acme_notes"])
+        code, _ = code_of(self.stub.GetCollection, pb.GetCollectionRequest(name="acme_notes"))
+        self.assertEqual(code, grpc.StatusCode.NOT_FOUND)  # not in the default tenant
+        code, error = code_of(self.stub.Query, pb.QueryRequest(query="SHOW COLLECTIONS"),
+                              metadata=(("phenix-tenant", "nope"),))
+        self.assertEqual(code, grpc.StatusCode.NOT_FOUND)
+        self.assertIn("tenant 'nope'", error.details())
+
     def test_client_streaming_upsert_and_a_large_server_stream(self):
         self.create("big", dimension=4)
         total, per_message = 30000, 1000
