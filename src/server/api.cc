@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/api.h"
 
+#include <algorithm>
+#include <cmath>
 #include <exception>
 #include <optional>
 #include <string_view>
@@ -13,6 +15,7 @@
 #include <phenix/phenixql.h>
 
 #include "server/errors.h"
+#include "server/json_scan.h"
 #include "server/openapi.h"
 #include "server/service.h"
 
@@ -32,10 +35,8 @@ std::string Dump(const Json& json) {
     return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// The request's body as JSON: 415 for a content type that is not JSON, 400 for bad JSON.
-// An empty body is `empty_as` when given, else 400.
-std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
-                                      std::optional<Json> empty_as = std::nullopt) {
+// 415 for a content type that is not JSON (none is read as JSON).
+std::optional<HttpResponse> CheckJsonContentType(const HttpRequest& request) {
     if (!request.content_type.empty()) {
         std::string_view type = request.content_type;
         type = type.substr(0, type.find(';'));
@@ -50,6 +51,16 @@ std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
                                                          request.content_type + "'"),
                                  415);
         }
+    }
+    return std::nullopt;
+}
+
+// The request's body as JSON: 415 for a content type that is not JSON, 400 for bad JSON.
+// An empty body is `empty_as` when given, else 400.
+std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
+                                      std::optional<Json> empty_as = std::nullopt) {
+    if (auto error = CheckJsonContentType(request)) {
+        return error;
     }
     if (request.body.empty() && empty_as.has_value()) {
         out = *empty_as;
@@ -85,6 +96,21 @@ std::optional<HttpResponse> CheckFields(const Json& object,
             }
             return ErrorResponse(
                 Status::InvalidArgument("unknown field '" + key + "' (expected: " + names + ")"));
+        }
+    }
+    return std::nullopt;
+}
+
+// A non-negative integer in `json`; JSON has one number type, so an integral float (3.0) is
+// one too (JSON Schema, and so the OpenAPI document, reads it so).
+std::optional<std::uint64_t> UnsignedOf(const Json& json) {
+    if (json.is_number_unsigned()) {
+        return json.get<std::uint64_t>();
+    }
+    if (json.is_number_float()) {
+        const double value = json.get<double>();
+        if (value >= 0 && value < 18446744073709551616.0 && std::trunc(value) == value) {
+            return static_cast<std::uint64_t>(value);
         }
     }
     return std::nullopt;
@@ -128,8 +154,28 @@ struct RequestSession {
     QuerySession* session = nullptr;
 };
 
+// The tenant a request names in Phenix-Tenant (the default tenant when absent): NotFound for one
+// that does not exist, as USE TENANT says.
+std::optional<HttpResponse> CheckTenant(Database& db, const std::string& tenant) {
+    if (tenant.empty() || tenant == kDefaultTenant) {
+        return std::nullopt;
+    }
+    auto tenants = db.ListTenants();
+    if (!tenants.ok()) {
+        return ErrorResponse(tenants.status());
+    }
+    if (std::find(tenants->begin(), tenants->end(), tenant) == tenants->end()) {
+        return ErrorResponse(Status::NotFound("tenant '" + tenant +
+                                              "' (Phenix-Tenant) does not exist (CREATE TENANT "
+                                              "creates it; SHOW TENANTS lists them)"));
+    }
+    return std::nullopt;
+}
+
 std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const HttpRequest& request,
                                         RequestContext& context, RequestSession& out) {
+    // Inside an interactive transaction the transaction's session keeps its own tenant (set at
+    // BEGIN, changed by USE TENANT in it); Phenix-Tenant applies to the other requests.
     if (!request.transaction.empty()) {
         auto lease = state.transactions->Acquire(request.transaction);
         if (!lease.ok()) {
@@ -140,7 +186,11 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
         out.lease.emplace(std::move(*lease));
         out.session = &out.lease->session();
     } else {
-        out.own = std::make_unique<QuerySession>(db);
+        if (auto error = CheckTenant(db, request.tenant)) {
+            return error;
+        }
+        out.own = std::make_unique<QuerySession>(
+            db, request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);
         out.own->set_copy_directory(state.copy_directory);
         out.session = out.own.get();
     }
@@ -271,12 +321,12 @@ HttpResponse HandlePutCollection(ApiState& state, const HttpRequest& request,
     CollectionSpec spec;
     spec.ref = CollectionRef(params.at("name"));
     if (auto dimension = body.find("dimension"); dimension != body.end() && !dimension->is_null()) {
-        if (!dimension->is_number_unsigned() || dimension->get<std::uint64_t>() == 0 ||
-            dimension->get<std::uint64_t>() > 0xFFFFFFFFu) {
+        const std::optional<std::uint64_t> value = UnsignedOf(*dimension);
+        if (!value.has_value() || *value == 0 || *value > 0xFFFFFFFFu) {
             return ErrorResponse(
                 Status::InvalidArgument("\"dimension\" must be a positive integer or null"));
         }
-        spec.dimension = dimension->get<std::uint32_t>();
+        spec.dimension = static_cast<std::uint32_t>(*value);
     }
     if (auto metric = body.find("metric"); metric != body.end()) {
         if (!metric->is_string()) {
@@ -478,13 +528,13 @@ HttpResponse HandleUpsertEntities(ApiState& state, const HttpRequest& request,
         200, Dump(Json{{"upserted", written->upserted}, {"timestamp", written->timestamp}}));
 }
 
-Result<Json> EntityResponseJson(const Entity& entity, bool include_vector) {
+Result<Json> EntityResponseJson(Entity entity, bool include_vector) {
+    if (!include_vector) {
+        entity.vector.clear();  // not printed, not parsed back: most of a GET's JSON work
+    }
     Json out = Json::parse(EntityToJson(entity), nullptr, false);
     if (out.is_discarded()) {
         return Status::Internal("entity JSON did not parse back");
-    }
-    if (!include_vector) {
-        out.erase("vector");
     }
     if (auto edges = out.find("edges"); edges != out.end() && edges->is_array()) {
         for (Json& edge : *edges) {
@@ -515,7 +565,7 @@ HttpResponse HandleGetEntity(ApiState& state, const HttpRequest& request,
     if (!entity.ok()) {
         return ErrorResponse(entity.status());
     }
-    auto json = EntityResponseJson(*entity, include_vector);
+    auto json = EntityResponseJson(std::move(*entity), include_vector);
     if (!json.ok()) {
         return ErrorResponse(json.status());
     }
@@ -560,7 +610,7 @@ HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
     if (!entity.ok()) {
         return ErrorResponse(entity.status());
     }
-    auto json = EntityResponseJson(*entity, /*include_vector=*/false);
+    auto json = EntityResponseJson(std::move(*entity), /*include_vector=*/false);
     if (!json.ok()) {
         return ErrorResponse(json.status());
     }
@@ -572,11 +622,21 @@ HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
 HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const PathParams& params,
                           RequestContext& context) {
     std::optional<HttpResponse> error;
-    Json body;
-    if ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body"))) {
+    if ((error = CheckJsonContentType(request))) {
         return *error;
     }
     const std::string& name = params.at("name");
+    // The usual body (an object naming neither "collection" nor "explain") goes to the JSON
+    // query form as the client wrote it, with the path's collection spliced in: it parses the
+    // body anyway, and parsing it here too (a query vector's floats) cost as much again.
+    const std::optional<ScannedObject> scanned =
+        ScanObjectKeys(request.body, {"collection", "explain"});
+    const bool edited = !scanned.has_value() || scanned->has_key;
+    Json body;
+    if (edited &&
+        ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body")))) {
+        return *error;
+    }
     if (auto collection = body.find("collection"); collection != body.end()) {
         if (!collection->is_string() || collection->get<std::string>() != name) {
             return ErrorResponse(Status::InvalidArgument(
@@ -592,7 +652,9 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
                 "through POST /v1/query"));
         }
     }
-    body["collection"] = name;
+    if (edited) {
+        body["collection"] = name;
+    }
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
@@ -604,7 +666,15 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
     if ((error = OpenSession(state, *db, request, context, request_session))) {
         return *error;
     }
-    auto result = request_session.session->ExecuteJson(Dump(body));
+    std::string query_json;
+    if (edited) {
+        query_json = Dump(body);
+    } else {
+        const std::size_t brace = request.body.find('{');
+        query_json = "{\"collection\":" + JsonQuote(name) + (scanned->empty ? "" : ",");
+        query_json.append(request.body, brace + 1);
+    }
+    auto result = request_session.session->ExecuteJson(query_json);
     if (!result.ok()) {
         return EngineError(result.status(), context);
     }
@@ -639,21 +709,36 @@ HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request)
         options.read_only = read_only->get<bool>();
     }
     if (auto as_of = body.find("as_of"); as_of != body.end() && !as_of->is_null()) {
-        if (!as_of->is_number_unsigned()) {
+        const std::optional<std::uint64_t> value = UnsignedOf(*as_of);
+        if (!value.has_value()) {
             return ErrorResponse(Status::InvalidArgument(
                 "\"as_of\" must be a commit timestamp (a non-negative integer)"));
         }
-        options.as_of = as_of->get<std::uint64_t>();
+        options.as_of = *value;
     }
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
+        return *error;
+    }
+    if ((error = CheckTenant(*db, request.tenant))) {
         return *error;
     }
     auto id = state.transactions->Begin(*db, options, state.copy_directory);
     if (!id.ok()) {
         return ErrorResponse(id.status());
     }
-    return JsonResponse(201, Dump(Json{{"id", *id}}));
+    // The transaction's session starts in the request's tenant (Phenix-Tenant); the snapshot
+    // lets a client say what it reads (the shell's "BEGIN READ ONLY (snapshot T)").
+    Json answer{{"id", *id}};
+    if (auto lease = state.transactions->Acquire(*id); lease.ok()) {
+        if (!request.tenant.empty()) {
+            lease->session().set_tenant(request.tenant);
+        }
+        if (const Transaction* txn = lease->session().transaction(); txn != nullptr) {
+            answer["snapshot"] = txn->read_timestamp();
+        }
+    }
+    return JsonResponse(201, Dump(answer));
 }
 
 HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) {
