@@ -15,6 +15,11 @@ PACKAGES=(
   libedit-dev
   # server (phenixd): Boost.Beast on Asio (headers), flags, logs, the TOML config file, metrics
   libboost-dev libcli11-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev
+  # phenixd's gRPC API: protoc and the C++ plugin (code generated at build time), gRPC C++
+  # (grpc++), protobuf; the integration test's Python client (python3-grpcio; its stubs are
+  # generated with protoc and grpc_python_plugin, since python3-grpc-tools' bundled protoc is too
+  # old for proto3 `optional`)
+  protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev python3-grpcio
   # tests and benchmarks (python3-venv: the schemathesis test makes its venv)
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev python3-venv
 )

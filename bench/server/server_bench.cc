@@ -1168,7 +1168,7 @@ class Bench {
         } else {
             address = server.Start(
                 binary,
-                {"--data", args_.db, "--http", "127.0.0.1:0", "--workers",
+                {"--data", args_.db, "--http", "127.0.0.1:0", "--grpc", "", "--workers",
                  std::to_string(args_.workers), "--io-threads", std::to_string(args_.io_threads),
                  "--access-log", label_ == "b" ? args_.compare_access_log : args_.access_log},
                 args_.db + ".phenixd.log");

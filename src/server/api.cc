@@ -17,6 +17,7 @@
 #include "server/errors.h"
 #include "server/json_scan.h"
 #include "server/openapi.h"
+#include "server/service.h"
 
 namespace phenix::server {
 namespace {
@@ -347,30 +348,15 @@ HttpResponse HandlePutCollection(ApiState& state, const HttpRequest& request,
     if (db == nullptr) {
         return *error;
     }
-    Status created = db->CreateCollection(spec);
-    if (created.ok() || created.IsAlreadyExists()) {
-        auto info = db->GetCollection(spec.ref);
-        if (!info.ok()) {
-            return ErrorResponse(info.status());
-        }
-        if (created.ok()) {
-            return JsonResponse(201, Dump(CollectionJson(*info)));
-        }
-        // Identical settings: 200 (PUT is idempotent); different: 409.
-        Json existing_settings = Json::parse(info->spec.settings, nullptr, false);
-        const bool identical =
-            info->spec.dimension == spec.dimension && info->spec.metric == spec.metric &&
-            (existing_settings == settings || (settings.empty() && existing_settings.is_object() &&
-                                               !existing_settings.contains("hnsw")));
-        if (identical) {
-            return JsonResponse(200, Dump(CollectionJson(*info)));
-        }
-        return ErrorResponse(
-            Status::AlreadyExists("collection '" + spec.ref.name +
-                                  "' exists with different settings (dimension, metric or hnsw)"),
-            409, "\"existing\":" + Dump(CollectionJson(*info)));
+    PutCollectionOutcome outcome = PutCollection(*db, spec);
+    if (outcome.status.IsAlreadyExists() && outcome.info.has_value()) {
+        return ErrorResponse(outcome.status, 409,
+                             "\"existing\":" + Dump(CollectionJson(*outcome.info)));
     }
-    return ErrorResponse(created);
+    if (!outcome.status.ok()) {
+        return ErrorResponse(outcome.status);
+    }
+    return JsonResponse(outcome.created ? 201 : 200, Dump(CollectionJson(*outcome.info)));
 }
 
 HttpResponse HandleGetCollection(ApiState& state, const PathParams& params) {
@@ -499,7 +485,7 @@ HttpResponse HandleUpsertEntities(ApiState& state, const HttpRequest& request,
         return ErrorResponse(Status::InvalidArgument("\"entities\" (an array) is required"));
     }
     const CollectionRef ref(params.at("name"));
-    WriteBatch batch;
+    std::vector<Entity> batch;
     for (std::size_t idx = 0; idx < entities->size(); ++idx) {
         Json entity = (*entities)[idx];
         const std::string where = "\"index\":" + std::to_string(idx);
@@ -525,23 +511,21 @@ HttpResponse HandleUpsertEntities(ApiState& state, const HttpRequest& request,
             return ErrorResponse(
                 parsed.status().WithContext("entities[" + std::to_string(idx) + "]"), 422, where);
         }
-        batch.Upsert(ref, std::move(*parsed));
+        batch.push_back(std::move(*parsed));
     }
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
     }
-    if (!batch.empty()) {
-        Status written = db->Write(batch);
-        if (!written.ok()) {
-            // Valid JSON that the engine refuses (dimension, NaN, limits) is an invalid entity.
-            return ErrorResponse(written, written.IsInvalidArgument() ? 422 : 0);
-        }
-    } else if (auto info = db->GetCollection(ref); !info.ok()) {
-        return ErrorResponse(info.status());
+    const bool has_entities = !batch.empty();
+    auto written = UpsertEntities(*db, ref, std::move(batch));
+    if (!written.ok()) {
+        // Valid JSON that the engine refuses (dimension, NaN, limits) is an invalid entity.
+        return ErrorResponse(written.status(),
+                             has_entities && written.status().IsInvalidArgument() ? 422 : 0);
     }
     return JsonResponse(
-        200, Dump(Json{{"upserted", batch.size()}, {"timestamp", db->CurrentTimestamp()}}));
+        200, Dump(Json{{"upserted", written->upserted}, {"timestamp", written->timestamp}}));
 }
 
 Result<Json> EntityResponseJson(Entity entity, bool include_vector) {

@@ -123,6 +123,10 @@ Status CheckAddress(std::string_view address) {
     return ParseHostPort(address).status();
 }
 
+Status CheckOptionalAddress(std::string_view address) {
+    return address.empty() ? Status::Ok() : CheckAddress(address);
+}
+
 }  // namespace
 
 const std::vector<OptionSpec>& OptionTable() {
@@ -132,6 +136,10 @@ const std::vector<OptionSpec>& OptionTable() {
             String("data", "DIR", "data directory (created if missing)", &ServerConfig::data_dir));
         table.push_back(String("http", "HOST:PORT", "HTTP listen address; port 0 picks a free port",
                                &ServerConfig::http_address, CheckAddress));
+        table.push_back(String("grpc", "HOST:PORT",
+                               "gRPC listen address (docs/grpc.md); port 0 picks a free port; "
+                               "empty: no gRPC listener",
+                               &ServerConfig::grpc_address, CheckOptionalAddress));
         table.push_back(
             Uint32("io_threads", "N", "threads running network I/O", &ServerConfig::io_threads, 1));
         table.push_back(Uint32("workers", "N", "threads running engine calls (queries, writes)",

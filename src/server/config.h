@@ -22,6 +22,7 @@ namespace phenix::server {
 struct ServerConfig {
     std::string data_dir = "./phenix-data";
     std::string http_address = "127.0.0.1:8080";  ///< HOST:PORT; port 0 picks a free port
+    std::string grpc_address = "127.0.0.1:9090";  ///< HOST:PORT; port 0 picks one; empty: off
     std::uint32_t io_threads = 2;                 ///< threads running the network event loop
     std::uint32_t workers = 4;                    ///< threads running engine calls
     std::uint32_t queue_capacity = 64;            ///< requests waiting for a worker before 503

@@ -16,6 +16,7 @@
 #include <phenix/db.h>
 
 #include "server/errors.h"
+#include "server/grpc_server.h"
 
 namespace phenix::server {
 namespace {
@@ -144,6 +145,49 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
     }
 }
 
+bool Server::SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::function<void()> task) {
+    if (api_.state.load() == ServingState::kDraining) {
+        return false;
+    }
+    {
+        std::lock_guard lock(mu_);
+        ++in_flight_;
+        running_.insert(context);
+    }
+    metrics_.AddInFlight(1);
+    auto finished = [this, context] {
+        metrics_.AddInFlight(-1);
+        std::lock_guard lock(mu_);
+        running_.erase(context);
+        --in_flight_;
+        cv_.notify_all();
+    };
+    const bool queued = workers_->TrySubmit([task = std::move(task), finished] {
+        task();
+        finished();
+    });
+    if (!queued) {
+        metrics_.RecordRejected("queue_full");
+        finished();
+    }
+    return queued;
+}
+
+void Server::RecordGrpcCall(const GrpcCallRecord& record) {
+    // The same access line and request metrics as HTTP: method "GRPC", the full method name as
+    // the route, and the status REST would answer for the same code.
+    const unsigned status = record.code == StatusCode::kOk ? 200 : HttpStatusFor(record.code);
+    logger_.Access({.method = "GRPC",
+                    .route = record.method,
+                    .status = status,
+                    .latency_us = static_cast<std::uint64_t>(record.latency.count()),
+                    .client = record.peer,
+                    .error_code = record.code == StatusCode::kOk ? std::string_view()
+                                                                 : ErrorCodeName(record.code)});
+    metrics_.RecordRequest("GRPC", record.method, status,
+                           static_cast<double>(record.latency.count()) / 1e6);
+}
+
 void Server::Finish(const HttpRequest& request, const std::string& route,
                     RequestContext::Clock::time_point start, HttpResponse response,
                     const std::function<void(HttpResponse)>& done,
@@ -193,6 +237,29 @@ int Server::Run() {
         std::fprintf(stderr, "phenixd: %s\n", address.status().ToString().c_str());
         return 1;
     }
+    // gRPC (grpc_server.h): bound before the database opens, like HTTP.
+    std::string grpc_address;
+    if (!config_.grpc_address.empty()) {
+        grpc_ = std::make_unique<GrpcServer>(GrpcBackend{
+            .api = &api_,
+            .submit =
+                [this](std::shared_ptr<RequestContext> context, std::function<void()> task) {
+                    return SubmitGrpcWork(std::move(context), std::move(task));
+                },
+            .max_receive_message_bytes =
+                static_cast<int>(std::min<std::uint64_t>(config_.max_body_bytes, 0x7FFFFFFF)),
+            .default_timeout_ms = config_.default_timeout_ms,
+            .on_finish = [this](const GrpcCallRecord& record) { RecordGrpcCall(record); }});
+        auto bound = grpc_->Start(config_.grpc_address);
+        if (!bound.ok()) {
+            std::fprintf(stderr, "phenixd: %s\n", bound.status().ToString().c_str());
+            grpc_.reset();
+            workers_->Stop();
+            http_->Stop();
+            return 1;
+        }
+        grpc_address = *bound;
+    }
     // Signals are handled on the I/O threads from now on; Asio restores the default disposition
     // when the set is destroyed.
     boost::asio::signal_set signals(http_->io_context(), SIGINT, SIGTERM);
@@ -230,8 +297,13 @@ int Server::Run() {
     reaper.async_wait(on_reap);
     http_->Start();
     std::printf("phenixd: http listening on %s\n", address->c_str());
+    if (grpc_ != nullptr) {
+        std::printf("phenixd: grpc listening on %s\n", grpc_address.c_str());
+    }
     std::fflush(stdout);
-    logger_.Log(LogLevel::kInfo, "listening", "\"http\":" + JsonQuote(*address));
+    logger_.Log(LogLevel::kInfo, "listening",
+                "\"http\":" + JsonQuote(*address) +
+                    (grpc_ != nullptr ? ",\"grpc\":" + JsonQuote(grpc_address) : ""));
 
     Options options;
     options.create_if_missing = true;
@@ -243,6 +315,7 @@ int Server::Run() {
         std::fprintf(stderr, "phenixd: cannot open %s: %s\n", config_.data_dir.c_str(),
                      opened.status().ToString().c_str());
         workers_->Stop();
+        grpc_.reset();
         http_->Stop();
         return 1;
     }
@@ -288,6 +361,11 @@ int Server::Run() {
     }
     lock.unlock();
     workers_->Stop();  // runs what is queued (cancelled requests answer at once) and joins
+    if (grpc_ != nullptr) {
+        // gRPC calls' engine work was in the drain above; what is left is idle (a client stream
+        // between messages): cancelled after a short grace.
+        grpc_->Shutdown(std::chrono::milliseconds(100));
+    }
     http_->WaitForWrites(std::chrono::milliseconds(1000));
     http_->Stop();
     // From here a second signal takes the default action (the process ends at once).

@@ -8,7 +8,9 @@
 // (exit status 128 + signal); with Durability::kSync every acknowledged write is already durable.
 //
 // It is the RequestDispatcher of its HttpServer: routing, admission (the bounded WorkerPool:
-// 503 when full), deadlines, access logs. Confined: Run is called once, from main.
+// 503 when full), deadlines, access logs. It also runs the gRPC listener (--grpc, GrpcServer),
+// whose calls share the WorkerPool, the drain and the transactions. Confined: Run is called
+// once, from main.
 #pragma once
 
 #include <atomic>
@@ -30,6 +32,9 @@
 
 namespace phenix::server {
 
+class GrpcServer;  // grpc_server.h: kept out of this header, so phenixd needs no gRPC headers
+struct GrpcCallRecord;
+
 class Server final : public RequestDispatcher {
   public:
     explicit Server(ServerConfig config);
@@ -43,6 +48,10 @@ class Server final : public RequestDispatcher {
                   std::function<void(HttpResponse)> done) override;
 
   private:
+    // gRPC's admission (GrpcBackend::submit): runs `task` on a worker, counted in flight like an
+    // HTTP request; false when draining or the queue is full.
+    bool SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::function<void()> task);
+    void RecordGrpcCall(const GrpcCallRecord& record);
     void RequestShutdown(int signal_number);
     void Finish(const HttpRequest& request, const std::string& route,
                 RequestContext::Clock::time_point start, HttpResponse response,
@@ -59,6 +68,7 @@ class Server final : public RequestDispatcher {
     RateLimiter rate_limiter_;
     std::unique_ptr<WorkerPool> workers_;
     std::unique_ptr<HttpServer> http_;
+    std::unique_ptr<GrpcServer> grpc_;  // null when --grpc is empty
 
     std::atomic<int> signals_received_{0};
     std::mutex mu_;

@@ -67,7 +67,8 @@ ensure_server() {
     stop_server
     local log="$TMP/phenixd.$RANDOM" tries
     # COPY on the server reads and writes the test's files, all under $TMP.
-    "$PHENIX_E2E_PHENIXD" --data "$DATA" --http 127.0.0.1:0 --copy-directory "$TMP" \
+    # --grpc "": no gRPC listener (its default port would collide between parallel tests).
+    "$PHENIX_E2E_PHENIXD" --data "$DATA" --http 127.0.0.1:0 --grpc "" --copy-directory "$TMP" \
         >"$log.out" 2>"$log.err" &
     SERVER_PID=$!
     SERVER_DATA="$DATA"

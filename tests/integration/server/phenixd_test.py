@@ -33,7 +33,8 @@ class Server:
                                      os.path.basename(data_dir) + f".{time.monotonic_ns()}.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [PHENIXD, "--data", data_dir, "--http", "127.0.0.1:0", *extra_args],
+            [PHENIXD, "--data", data_dir, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0",
+             *extra_args],
             stdout=subprocess.PIPE, stderr=self.log)
         line = self._read_line(30)
         prefix = "phenixd: http listening on 127.0.0.1:"

@@ -80,7 +80,7 @@ class Server:
     def __init__(self, phenixd, data_dir, log_path):
         self.log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [phenixd, "--data", data_dir, "--http", "127.0.0.1:0"],
+            [phenixd, "--data", data_dir, "--http", "127.0.0.1:0", "--grpc", ""],
             stdout=subprocess.PIPE, stderr=self.log)
         line = b""
         deadline = time.monotonic() + 60

@@ -33,6 +33,21 @@ TEST(ServerConfigTest, DefaultsAreLoopbackAndLocalData) {
     EXPECT_EQ(loaded->action, ConfigAction::kRun);
     EXPECT_EQ(loaded->config.data_dir, "./phenix-data");
     EXPECT_EQ(loaded->config.http_address, "127.0.0.1:8080");
+    EXPECT_EQ(loaded->config.grpc_address, "127.0.0.1:9090");
+}
+
+TEST(ServerConfigTest, GrpcAddressIsCheckedAndMayBeEmpty) {
+    auto flag = LoadConfig({"--grpc", "127.0.0.1:0"}, Env({}));
+    ASSERT_TRUE(flag.ok()) << flag.status().ToString();
+    EXPECT_EQ(flag->config.grpc_address, "127.0.0.1:0");
+    auto env = LoadConfig({}, Env({{"PHENIX_GRPC", "[::1]:9999"}}));
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    EXPECT_EQ(env->config.grpc_address, "[::1]:9999");
+    auto off = LoadConfig({"--grpc", ""}, Env({}));
+    ASSERT_TRUE(off.ok()) << off.status().ToString();
+    EXPECT_EQ(off->config.grpc_address, "");
+    EXPECT_EQ(LoadConfig({"--grpc", "nonsense"}, Env({})).status().code(),
+              StatusCode::kInvalidArgument);
 }
 
 TEST(ServerConfigTest, FlagsBeatEnvironmentBeatFile) {

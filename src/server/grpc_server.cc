@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/grpc_server.h"
+
+#include <utility>
+
+#include "server/config.h"
+
+namespace phenix::server {
+
+GrpcServer::GrpcServer(GrpcBackend backend)
+    : service_(backend), max_receive_message_bytes_(backend.max_receive_message_bytes) {}
+
+GrpcServer::~GrpcServer() {
+    Shutdown(std::chrono::milliseconds(0));
+}
+
+Result<std::string> GrpcServer::Start(const std::string& address) {
+    PHENIX_ASSIGN_OR_RETURN(HostPort host_port, ParseHostPort(address));
+    grpc::ServerBuilder builder;
+    int bound_port = 0;
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
+    builder.RegisterService(&service_);
+    builder.SetMaxReceiveMessageSize(max_receive_message_bytes_);
+    // gRPC sets SO_REUSEPORT by default: a second phenixd on the same port would then share it
+    // silently instead of failing to start.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || bound_port == 0) {
+        server_.reset();
+        return Status::Unavailable("cannot listen for gRPC on " + address +
+                                   " (is the port in use?)");
+    }
+    const bool is_ipv6 = host_port.host.find(':') != std::string::npos;
+    return (is_ipv6 ? "[" + host_port.host + "]" : host_port.host) + ":" +
+           std::to_string(bound_port);
+}
+
+void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
+    if (server_ == nullptr) {
+        return;
+    }
+    server_->Shutdown(std::chrono::system_clock::now() + grace);
+    server_->Wait();
+    server_.reset();
+}
+
+}  // namespace phenix::server

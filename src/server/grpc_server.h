@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// GrpcServer: the gRPC listener's lifecycle in phenixd (--grpc HOST:PORT): build and start a
+// grpc::Server around GrpcService, and shut it down. The calls' engine work runs on the server's
+// WorkerPool (GrpcBackend::submit), so the graceful drain in Server::Run covers gRPC and REST
+// alike; Shutdown then stops the listener and cancels what is still open (idle client streams).
+//
+// Confined: Start and Shutdown are called from Server::Run's thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <phenix/result.h>
+
+#include "server/grpc_service.h"
+
+namespace phenix::server {
+
+class GrpcServer {
+  public:
+    explicit GrpcServer(GrpcBackend backend);
+    ~GrpcServer();
+    GrpcServer(const GrpcServer&) = delete;
+    GrpcServer& operator=(const GrpcServer&) = delete;
+
+    /// Binds `address` ("HOST:PORT"; port 0 picks a free one) and starts serving. Returns the
+    /// bound "HOST:PORT". InvalidArgument for a malformed address, Unavailable when it cannot
+    /// listen there.
+    Result<std::string> Start(const std::string& address);
+    /// Stops accepting calls; calls still open after `grace` are cancelled; returns when every
+    /// call has finished. Idempotent.
+    void Shutdown(std::chrono::milliseconds grace);
+
+  private:
+    GrpcService service_;
+    const int max_receive_message_bytes_;
+    std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace phenix::server
