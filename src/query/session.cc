@@ -233,7 +233,11 @@ Result<QueryResult> QuerySession::Execute(std::string_view statement, RowSink& s
 
 Result<QueryResult> QuerySession::ExecuteJson(std::string_view json_query) {
     PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseJsonQuery(json_query));
-    return RunStatement(*this, parsed, {});
+    Result<QueryResult> result = RunStatement(*this, parsed, {});
+    if (!result.ok()) {
+        return query::WithJsonFieldPaths(parsed, result.status());
+    }
+    return result;
 }
 
 std::vector<std::string> QuerySession::SplitStatements(std::string_view script, bool* incomplete) {
