@@ -35,6 +35,16 @@ constexpr std::string_view kComponents = R"json({
     "Entity": {"type": "object", "required": ["id"], "properties": {
       "id": {"type": "string"}, "vector": {"type": ["array", "null"], "items": {"type": "number"}},
       "metadata": {"type": "object"}, "edges": {"type": "array", "items": {"$ref": "#/components/schemas/Edge"}}}},
+    "SearchPlan": {"type": "object", "required": ["strategy", "execution_ms", "root", "text"], "properties": {
+      "strategy": {"type": "string", "description": "the access strategy (docs/server.md, Metrics)"},
+      "execution_ms": {"type": "number"}, "root": {"$ref": "#/components/schemas/PlanNode"},
+      "text": {"type": "array", "items": {"type": "string"}, "description": "the plan as EXPLAIN ANALYZE prints it"}}},
+    "PlanNode": {"type": "object", "required": ["operator", "estimated_rows", "details", "children"], "properties": {
+      "operator": {"type": "string"}, "strategy": {"type": "string"},
+      "estimated_rows": {"type": ["integer", "null"]}, "actual_rows": {"type": "integer"},
+      "time_ms": {"type": "number"}, "self_ms": {"type": "number"}, "not_run": {"type": "string"},
+      "details": {"type": "array", "items": {"type": "string"}},
+      "children": {"type": "array", "items": {"$ref": "#/components/schemas/PlanNode"}}}},
     "StatementResult": {"type": "object", "required": ["columns", "rows"], "properties": {
       "columns": {"type": "array", "items": {"type": "string"}},
       "rows": {"type": "array", "items": {"type": "array"}},
@@ -143,9 +153,11 @@ const std::map<std::string, std::string_view, std::less<>>& Operations() {
          R"json({"summary": "nearest neighbours (the JSON query form)", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/transaction"}],
            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["vector", "k"], "properties": {
              "vector": {"type": "array", "items": {"type": "number"}}, "k": {"type": "integer", "minimum": 1}, "metric": {"type": "string"},
-             "filter": {"type": "object"}, "graph": {"type": "object"}, "ef": {"type": "integer"}, "include": {"type": "array", "items": {"type": "string"}}}}}}},
-           "responses": {"200": {"description": "the results, nearest first", "content": {"application/json": {"schema": {"type": "object", "required": ["results"], "properties": {
-             "results": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "distance": {"type": "number"}, "metadata": {"type": "object"}, "vector": {"type": "array"}}}}}}}}},
+             "filter": {"type": "object"}, "graph": {"type": "object"}, "ef": {"type": "integer"}, "include": {"type": "array", "items": {"type": "string"}},
+             "explain": {"type": "boolean", "description": "also answer the plan that ran (EXPLAIN ANALYZE's, structured)"}}}}}},
+           "responses": {"200": {"description": "the results, nearest first; with explain, the plan", "content": {"application/json": {"schema": {"type": "object", "required": ["results"], "properties": {
+             "results": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "distance": {"type": "number"}, "metadata": {"type": "object"}, "vector": {"type": "array"}}}},
+             "plan": {"$ref": "#/components/schemas/SearchPlan"}}}}}},
              "default": {"$ref": "#/components/responses/Error"}}})json"},
     };
     return operations;
