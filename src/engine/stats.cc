@@ -25,7 +25,7 @@ Result<DatabaseStats> DatabaseImpl::Stats() {
             collection.ref = handle->ref();
             PHENIX_ASSIGN_OR_RETURN(collection.entities, CollectionRowCount(*handle));
             prefixes.push_back(storage::CollectionPrefix(handle->tenant_id, handle->id()));
-            indexes.push_back(handle->record.dimension ? FindVectorIndex(handle->id()) : nullptr);
+            indexes.push_back(handle->record.dimension ? vector_indexes_->FindVectorIndex(handle->id()) : nullptr);
         }
     }
     const std::vector<std::uint64_t> bytes = store_->ApproximateBytes(prefixes);

@@ -27,6 +27,7 @@ struct HttpRequest {
     std::string body;
     std::string request_id;
     std::string transaction;  ///< Phenix-Transaction, empty when absent
+    std::string tenant;       ///< Phenix-Tenant, empty when absent (the default tenant)
     std::string client;       ///< "ip:port" of the peer
 };
 
