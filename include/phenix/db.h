@@ -29,6 +29,7 @@
 #include <phenix/query.h>
 #include <phenix/result.h>
 #include <phenix/search.h>
+#include <phenix/stats.h>
 #include <phenix/status.h>
 #include <phenix/transaction.h>
 #include <phenix/types.h>
@@ -172,6 +173,13 @@ class Database {
     /// entities (compaction also does this in the background as data is written). Blocks until
     /// done; safe while reads and writes continue.
     virtual Status Compact() = 0;
+
+    // ---- monitoring (include/phenix/stats.h) ----
+    /// Counters and estimates for monitoring: per-collection entities, bytes and vector index
+    /// freshness, commits and conflicts, and RocksDB's compaction backlog, write stalls and
+    /// block cache. Cheap (no data is scanned; see stats.h) and never blocks writers; safe to
+    /// call every few seconds. FailedPrecondition after Close.
+    virtual Result<DatabaseStats> Stats() = 0;
 
   protected:
     Database() = default;

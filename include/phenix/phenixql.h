@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,37 @@ struct QueryValue {
 /// Parameters by name: "1" for $1, "name" for $name.
 using QueryParams = std::map<std::string, QueryValue, std::less<>>;
 
+/// One operator of a SELECT's plan: the structured form EXPLAIN [ANALYZE] prints its text from
+/// (docs/query-language.md "EXPLAIN").
+struct QueryPlanNode {
+    /// What runs (or ran): "VectorFirst docs [in_graph]", "TopK 10", "IndexFilter docs".
+    std::string label;
+    /// The access strategy of a source operator (see QueryResult::plan_strategy); empty for the
+    /// others (sort, limit, project...).
+    std::string strategy;
+    /// The lines EXPLAIN prints under the label (filters, costs, choices and why).
+    std::vector<std::string> details;
+    double estimated_rows = -1;  ///< < 0: unknown
+    /// Run figures (EXPLAIN ANALYZE, or a plan collected after running): whether the operator
+    /// ran on its own, its rows, and its time with and without its children's.
+    bool has_run = false;
+    std::uint64_t actual_rows = 0;
+    double total_millis = 0;
+    double self_millis = 0;
+    /// For an operator that did not run on its own: why ("not run", "done inside its parent").
+    std::string not_run;
+    std::vector<QueryPlanNode> children;
+};
+
+struct QueryPlan {
+    QueryPlanNode root;
+    /// Run figures are present (EXPLAIN ANALYZE, or QuerySession::set_collect_plan).
+    bool analyzed = false;
+    double execution_millis = 0;  ///< when analyzed
+    /// The lines EXPLAIN [ANALYZE] prints, rendered from `root`.
+    [[nodiscard]] std::vector<std::string> Text() const;
+};
+
 struct QueryResult {
     /// True for statements that return rows (SELECT, SHOW, DESCRIBE, EXPLAIN), even zero rows.
     bool has_rows = false;
@@ -74,6 +106,16 @@ struct QueryResult {
     std::string message;
     /// Entities written by INSERT / UPDATE / DELETE / COPY.
     std::uint64_t affected = 0;
+    /// A SELECT's access strategy (also under EXPLAIN, and with a RowSink): how its rows were
+    /// found, from the plan that ran — "vector_index" (HNSW, no filter), "filtered_graph" (HNSW
+    /// with the filter applied in the graph walk), "post_filter", "exact_scan" (the filter's
+    /// rows ranked exactly), "graph_first" / "graph_vector_first" (a MATCH ranked by distance),
+    /// "graph_expand", "metadata_index", "filtered_scan", "full_scan", "id_lookup",
+    /// "id_range_scan", "count", "table_function". Empty for other statements.
+    std::string plan_strategy;
+    /// The plan, structured: for EXPLAIN and EXPLAIN ANALYZE, and for every SELECT (with its
+    /// run figures, as EXPLAIN ANALYZE shows them) while QuerySession::collect_plan() is set.
+    std::optional<QueryPlan> plan;
 };
 
 /// Progress of long statements (COPY, CREATE INDEX, UPDATE, DELETE): a short line such as
@@ -160,6 +202,19 @@ class QuerySession {
     /// fails with ResourceExhausted naming this setting instead of growing without bound.
     void set_memory_limit(std::size_t bytes) { memory_limit_ = bytes; }
     [[nodiscard]] std::size_t memory_limit() const { return memory_limit_; }
+    /// Also return each SELECT's plan with its run figures (QueryResult::plan), the tree
+    /// EXPLAIN ANALYZE prints, without changing its rows. Off by default (it costs a copy of the
+    /// plan's labels per statement).
+    void set_collect_plan(bool collect) { collect_plan_ = collect; }
+    [[nodiscard]] bool collect_plan() const { return collect_plan_; }
+    /// Called after each statement that ran (not after a parse error) with its plan strategy
+    /// (QueryResult::plan_strategy; empty for statements other than SELECT), the seconds it
+    /// took and whether it succeeded; on the thread that ran it. For monitoring (phenixd's
+    /// latency by plan strategy). Null: none.
+    using StatementObserver =
+        std::function<void(std::string_view plan_strategy, double seconds, bool ok)>;
+    void set_statement_observer(StatementObserver observer) { observer_ = std::move(observer); }
+    [[nodiscard]] const StatementObserver& statement_observer() const { return observer_; }
     static constexpr std::size_t kDefaultMemoryLimit = std::size_t{1} << 30;  // 1 GiB
     [[nodiscard]] Database& db() const { return db_; }
 
@@ -172,6 +227,8 @@ class QuerySession {
     std::function<bool()> interrupt_;
     std::string copy_directory_;
     std::size_t memory_limit_ = kDefaultMemoryLimit;
+    bool collect_plan_ = false;
+    StatementObserver observer_;
 };
 
 }  // namespace phenix

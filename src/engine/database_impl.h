@@ -98,6 +98,7 @@ class DatabaseImpl final : public Database {
         const std::function<void(std::uint64_t, std::uint64_t)>& progress) override;
     Status Verify() override;
     Status Compact() override;
+    Result<DatabaseStats> Stats() override;
 
     Status CreateIndex(const CollectionRef& collection, std::string_view path,
                        const ProgressFn& progress) override;

@@ -137,6 +137,17 @@ std::size_t CollectionVectorIndex::tail_size() const {
     return tail_.size();
 }
 
+CollectionVectorIndex::TailState CollectionVectorIndex::tail_state() const {
+    ReaderMutexLock lock(tail_mu_);
+    TailState state{.size = tail_.size()};
+    // Entries are appended in commit-hook order and drained from the front, so the front is
+    // the oldest (commits of different rows may interleave by a few microseconds).
+    if (!tail_.empty()) {
+        state.oldest_ts = tail_.front().ts;
+    }
+    return state;
+}
+
 bool CollectionVectorIndex::TrainIfReadyLocked() {
     if (!graph_->needs_training()) {
         return true;

@@ -116,6 +116,13 @@ class CollectionVectorIndex {
     /// every later call): the index stopped indexing; see indexing_error().
     Result<std::size_t> Drain(std::size_t max_entries, unsigned threads);
     [[nodiscard]] std::size_t tail_size() const;
+    /// The tail's length and the commit timestamp of its oldest entry (0 when empty), read
+    /// together (Database::Stats: how long the oldest unindexed change has waited).
+    struct TailState {
+        std::size_t size = 0;
+        txn::Timestamp oldest_ts = 0;
+    };
+    [[nodiscard]] TailState tail_state() const;
     /// Why the index stopped indexing (OK while it works).
     [[nodiscard]] Status indexing_error() const;
 

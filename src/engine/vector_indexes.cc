@@ -429,7 +429,9 @@ void VectorIndexes::VectorBuilderLoop() {
         }
         std::size_t moved = 0;
         for (const auto& index : indexes) {
-            const std::size_t backlog = index->tail_size();
+            std::size_t backlog = index->tail_size();
+            // Tests hold the tail back by setting the backlog to 0 (Database::Stats' lag).
+            PHENIX_SYNC_POINT_ARG("DatabaseImpl::VectorBuilderLoop:Backlog", &backlog);
             // A failed index reports its error through GetVectorIndexInfo; nothing to retry.
             Result<std::size_t> drained = std::size_t{0};
             if (backlog > kBulkDrainThreshold) {

@@ -20,7 +20,9 @@
 
 namespace phenix::query {
 
-/// A place in the query text: 1-based line and column (in bytes), 0-based byte offset.
+/// A place in the query text: 1-based line and column (in bytes), 0-based byte offset. Line 0
+/// marks a node the JSON form built (json_query.h): its column then indexes the statement's
+/// JsonFieldPaths (the field the node came from), and errors name that field instead of a place.
 struct SourcePos {
     std::uint32_t line = 1, column = 1;
     std::uint32_t offset = 0;
@@ -295,10 +297,18 @@ using StatementBody =
                  ShowCollectionsStmt, DescribeStmt, InsertStmt, UpdateStmt, DeleteStmt, TxnStmt,
                  CopyStmt, ShowStmt, MaintenanceStmt, TenantStmt>;
 
+/// The JSON form's field paths ("vector", "filter.year"), indexed by the column of a line-0
+/// SourcePos; empty for text statements. Like positions, not part of AST equality.
+struct JsonFieldPaths {
+    std::vector<std::string> paths;
+    friend bool operator==(const JsonFieldPaths&, const JsonFieldPaths&) { return true; }
+};
+
 struct Statement {
     SourcePos pos;
     ExplainMode explain = ExplainMode::kNone;
     StatementBody body;
+    JsonFieldPaths json_fields;
     friend bool operator==(const Statement&, const Statement&) = default;
 };
 

@@ -42,6 +42,7 @@ struct ExecContext {
     const std::function<bool()>& interrupted;  // may be empty; true: stop (Cancelled)
     std::size_t memory_limit = SIZE_MAX;       // QuerySession::memory_limit(), in bytes
     RowSink* sink = nullptr;  // set: a SELECT hands its rows here as they come (not in the result)
+    bool collect_plan = false;  // QuerySession::collect_plan(): a SELECT returns its plan too
 
     [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 

@@ -247,29 +247,67 @@ Expr Chain(Op op, std::vector<Expr> terms) {
     return out;
 }
 
+// ---- field paths (ast.h: SourcePos line 0) ----
+
+// The field paths of one query's nodes: Pos("vector") is the SourcePos that names the field.
+class FieldPaths {
+  public:
+    FieldPaths() { table_.paths.emplace_back(); }  // column 0: no particular field
+
+    SourcePos Pos(const std::string& path) {
+        for (std::size_t idx = 0; idx < table_.paths.size(); ++idx) {
+            if (table_.paths[idx] == path) {
+                return At(idx);
+            }
+        }
+        table_.paths.push_back(path);
+        return At(table_.paths.size() - 1);
+    }
+    JsonFieldPaths Take() { return std::move(table_); }
+
+  private:
+    static SourcePos At(std::size_t idx) {
+        return SourcePos{.line = 0, .column = static_cast<std::uint32_t>(idx), .offset = 0};
+    }
+    JsonFieldPaths table_;
+};
+
+// Gives `expr` and each node below it that has no field yet the field `pos` (a node below
+// inherits its parent's).
+void Mark(Expr& expr, SourcePos pos) {
+    if (expr.pos.line != 0) {
+        expr.pos = pos;
+    }
+    for (Expr& child : expr.children) {
+        Mark(child, expr.pos);
+    }
+}
+
 // ---- filters ----
 
 // Translates a MongoDB-style filter (document/filter.h) into a WHERE expression over
 // `prefix` + "metadata" paths. Confined to one translation.
 class FilterTranslator {
   public:
-    explicit FilterTranslator(std::vector<std::string> prefix) : prefix_(std::move(prefix)) {}
+    FilterTranslator(std::vector<std::string> prefix, FieldPaths* fields)
+        : prefix_(std::move(prefix)), fields_(fields) {}
 
     // Null when the filter is {} (matches everything).
     Result<std::optional<Expr>> Translate(const Json& filter) {
         if (!filter.is_object()) {
-            return Invalid("\"filter\" must be an object, got " + TypeName(filter));
+            return Invalid("filter: expected an object, got " + TypeName(filter));
         }
         if (filter.empty()) {
             return std::optional<Expr>();
         }
-        PHENIX_ASSIGN_OR_RETURN(std::vector<Expr> terms, Object(filter, "", 0));
+        PHENIX_ASSIGN_OR_RETURN(std::vector<Expr> terms, Object(filter, "filter", 0));
         return std::optional<Expr>(Chain(Op::kAnd, std::move(terms)));
     }
 
   private:
+    // Errors name the JSON field path: "filter.$and[0].year.$gt: expected ...".
     static Status Error(const std::string& where, std::string_view message) {
-        return Invalid("\"filter\": " + where + std::string(message));
+        return Invalid(where + ": " + std::string(message));
     }
 
     Status CountCondition(const std::string& where) {
@@ -300,9 +338,12 @@ class FilterTranslator {
         for (const auto& [key, value] : object.items()) {
             if (!key.starts_with('$')) {
                 PHENIX_ASSIGN_OR_RETURN(Expr path, FieldPath(key, where));
+                const std::string field_path = where + "." + key;
                 PHENIX_ASSIGN_OR_RETURN(std::vector<Expr> field_terms,
-                                        Field(path, key, value, where, depth));
+                                        Field(path, field_path, value, depth));
+                const SourcePos field = fields_->Pos(field_path);
                 for (Expr& term : field_terms) {
+                    Mark(term, field);
                     terms.push_back(std::move(term));
                 }
                 continue;
@@ -313,14 +354,14 @@ class FilterTranslator {
             } else if (key == "$not") {
                 PHENIX_RETURN_IF_ERROR(CheckDepth(where, depth + 1));
                 PHENIX_ASSIGN_OR_RETURN(std::vector<Expr> inner,
-                                        Object(value, where + "$not: ", depth + 1));
+                                        Object(value, where + ".$not", depth + 1));
                 terms.push_back(MakeIsNotTrue(Chain(Op::kAnd, std::move(inner))));
             } else if (IsFieldOperator(key)) {
-                return Error(where, Quote(key) + " needs a field: write {\"field\": {" +
-                                        Quote(key) + ": ...}}");
+                return Error(where + "." + key, "an operator needs a field: write {\"field\": {" +
+                                                    Quote(key) + ": ...}}");
             } else {
-                return Error(where,
-                             "unknown operator " + Quote(key) + DidYouMean(key, kFilterOperators));
+                return Error(where + "." + key,
+                             "unknown operator" + DidYouMean(key, kFilterOperators));
             }
         }
         return terms;
@@ -330,14 +371,15 @@ class FilterTranslator {
                          int depth) {
         PHENIX_RETURN_IF_ERROR(CheckDepth(where, depth));
         if (!value.is_array() || value.empty()) {
-            return Error(where, Quote(key) + " needs a non-empty array of filter objects, got " +
-                                    (value.is_array() ? "an empty array" : TypeName(value)));
+            return Error(where + "." + key,
+                         "expected a non-empty array of filter objects, got " +
+                             (value.is_array() ? "an empty array" : TypeName(value)));
         }
         bool is_and = key == "$and";
         std::vector<Expr> terms;
         std::size_t idx = 0;
         for (const Json& element : value) {
-            std::string element_where = where + key + "[" + std::to_string(idx++) + "]: ";
+            std::string element_where = where + "." + key + "[" + std::to_string(idx++) + "]";
             PHENIX_ASSIGN_OR_RETURN(std::vector<Expr> inner, Object(element, element_where, depth));
             if (is_and) {
                 for (Expr& term : inner) {
@@ -373,8 +415,7 @@ class FilterTranslator {
     }
 
     // A string, number, boolean or null as a literal.
-    static Result<Expr> Literal(const Json& value, const std::string& where, std::string_view op,
-                                const std::string& key) {
+    static Result<Expr> Literal(const Json& value, const std::string& field) {
         Expr expr;
         if (value.is_null()) {
             expr.kind = ExprKind::kNull;
@@ -386,43 +427,45 @@ class FilterTranslator {
         } else if (const auto* us = value.get_ptr<const Json::number_unsigned_t*>()) {
             // Before number_integer_t, which get_ptr also gives for unsigned values.
             if (*us > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-                return Error(where, "integer " + std::to_string(*us) + " on " + Quote(key) +
-                                        " is out of range");
+                return Error(field, "integer " + std::to_string(*us) + " is out of range");
             }
             expr = MakeInt(static_cast<std::int64_t>(*us));
         } else if (const auto* is = value.get_ptr<const Json::number_integer_t*>()) {
             expr = MakeInt(*is);
         } else if (const auto* fs = value.get_ptr<const Json::number_float_t*>()) {
             if (!std::isfinite(*fs)) {
-                return Error(where, "number on " + Quote(key) + " is out of range");
+                return Error(field, "number is out of range");
             }
             expr.kind = ExprKind::kFloat;
             expr.float_value = *fs;
         } else {
-            return Error(where, Quote(std::string(op)) + " on " + Quote(key) +
-                                    " needs a scalar value, got " + TypeName(value));
+            return Error(field,
+                         "expected a string, number, boolean or null, got " + TypeName(value));
         }
         return expr;
     }
 
-    // The conditions `value` puts on one field: a literal ($eq) or an operator object.
-    Result<std::vector<Expr>> Field(const Expr& path, const std::string& key, const Json& value,
-                                    const std::string& where, int depth) {
+    // The conditions `value` puts on one field (`field`: its path, "filter.year"): a literal
+    // ($eq) or an operator object.
+    Result<std::vector<Expr>> Field(const Expr& path, const std::string& field, const Json& value,
+                                    int depth) {
         std::vector<Expr> terms;
         if (!value.is_object()) {
-            PHENIX_RETURN_IF_ERROR(CountCondition(where));
-            PHENIX_ASSIGN_OR_RETURN(Expr literal, Literal(value, where, "$eq", key));
+            PHENIX_RETURN_IF_ERROR(CountCondition(field));
+            PHENIX_ASSIGN_OR_RETURN(Expr literal, Literal(value, field));
             terms.push_back(Equals(path, std::move(literal)));
             return terms;
         }
         if (value.empty()) {
-            return Error(where, Quote(key) + " needs a value or an operator object, got {}");
+            return Error(field, "expected a value or an operator object, got {}");
         }
         for (const auto& [op, operand] : value.items()) {
             if (!op.starts_with('$')) {
-                return Error(where, Quote(key) + ": an object literal is not a filter value; " +
-                                        "use operators such as {\"$eq\": ...}");
+                return Error(field,
+                             "an object literal is not a filter value; use operators such as "
+                             "{\"$eq\": ...}");
             }
+            const std::string op_field = field + "." + op;
             static constexpr std::pair<std::string_view, Op> kCompare[] = {
                 {"$eq", Op::kEq},  {"$ne", Op::kNe}, {"$gt", Op::kGt},
                 {"$gte", Op::kGe}, {"$lt", Op::kLt}, {"$lte", Op::kLe},
@@ -430,8 +473,8 @@ class FilterTranslator {
             bool done = false;
             for (const auto& [name, compare] : kCompare) {
                 if (op == name) {
-                    PHENIX_RETURN_IF_ERROR(CountCondition(where));
-                    PHENIX_ASSIGN_OR_RETURN(Expr literal, Literal(operand, where, op, key));
+                    PHENIX_RETURN_IF_ERROR(CountCondition(op_field));
+                    PHENIX_ASSIGN_OR_RETURN(Expr literal, Literal(operand, op_field));
                     terms.push_back(Compare(compare, path, std::move(literal)));
                     done = true;
                     break;
@@ -441,27 +484,25 @@ class FilterTranslator {
                 continue;
             }
             if (op == "$in" || op == "$nin") {
-                PHENIX_RETURN_IF_ERROR(CountCondition(where));
-                PHENIX_ASSIGN_OR_RETURN(Expr in, In(path, key, op, operand, where));
+                PHENIX_RETURN_IF_ERROR(CountCondition(op_field));
+                PHENIX_ASSIGN_OR_RETURN(Expr in, In(path, op, operand, op_field));
                 terms.push_back(std::move(in));
             } else if (op == "$exists") {
-                PHENIX_RETURN_IF_ERROR(CountCondition(where));
+                PHENIX_RETURN_IF_ERROR(CountCondition(op_field));
                 const auto* flag = operand.get_ptr<const Json::boolean_t*>();
                 if (flag == nullptr) {
-                    return Error(where, "\"$exists\" on " + Quote(key) +
-                                            " needs true or false, got " + TypeName(operand));
+                    return Error(op_field, "expected true or false, got " + TypeName(operand));
                 }
                 Expr exists = MakeCall("exists", {path});
                 terms.push_back(*flag ? std::move(exists) : MakeNot(std::move(exists)));
             } else if (op == "$like") {
-                PHENIX_RETURN_IF_ERROR(CountCondition(where));
+                PHENIX_RETURN_IF_ERROR(CountCondition(op_field));
                 const auto* pattern = operand.get_ptr<const Json::string_t*>();
                 if (pattern == nullptr) {
-                    return Error(where, "\"$like\" on " + Quote(key) +
-                                            " needs a pattern string, got " + TypeName(operand));
+                    return Error(op_field, "expected a pattern string, got " + TypeName(operand));
                 }
                 if (Status status = document::CheckLikePattern(*pattern); !status.ok()) {
-                    return Error(where, "\"$like\" on " + Quote(key) + ": " + status.message());
+                    return Error(op_field, status.message());
                 }
                 // The filter's escape character is \, PhenixQL's default one.
                 Expr like;
@@ -470,29 +511,27 @@ class FilterTranslator {
                 like.children.push_back(MakeString(*pattern));
                 terms.push_back(std::move(like));
             } else if (op == "$not") {
-                PHENIX_RETURN_IF_ERROR(CheckDepth(where, depth + 1));
+                PHENIX_RETURN_IF_ERROR(CheckDepth(op_field, depth + 1));
                 if (!operand.is_object()) {
-                    return Error(where, "\"$not\" on " + Quote(key) +
-                                            " needs an operator object, got " + TypeName(operand));
+                    return Error(op_field, "expected an operator object, got " + TypeName(operand));
                 }
                 PHENIX_ASSIGN_OR_RETURN(std::vector<Expr> inner,
-                                        Field(path, key, operand, where, depth + 1));
+                                        Field(path, op_field, operand, depth + 1));
                 terms.push_back(MakeIsNotTrue(Chain(Op::kAnd, std::move(inner))));
             } else if (op == "$and" || op == "$or") {
-                return Error(where, Quote(op) + " cannot be used inside field " + Quote(key) +
-                                        "; put it at the top of a filter object");
+                return Error(op_field,
+                             "cannot be used inside a field; put it at the top of a filter object");
             } else {
-                return Error(where, "unknown operator " + Quote(op) + " on " + Quote(key) +
-                                        DidYouMean(op, kFilterOperators));
+                return Error(op_field, "unknown operator" + DidYouMean(op, kFilterOperators));
             }
         }
         return terms;
     }
 
-    static Result<Expr> In(const Expr& path, const std::string& key, const std::string& op,
-                           const Json& operand, const std::string& where) {
+    static Result<Expr> In(const Expr& path, const std::string& op, const Json& operand,
+                           const std::string& field) {
         if (!operand.is_array() || operand.empty() || operand.size() > document::kMaxInValues) {
-            return Error(where, Quote(op) + " on " + Quote(key) + " needs an array of 1 to " +
+            return Error(field, "expected an array of 1 to " +
                                     std::to_string(document::kMaxInValues) + " values, got " +
                                     (operand.is_array() ? std::to_string(operand.size()) + " values"
                                                         : TypeName(operand)));
@@ -501,8 +540,10 @@ class FilterTranslator {
         in.kind = ExprKind::kIn;
         in.children.push_back(path);
         bool has_null = false;
+        std::size_t idx = 0;
         for (const Json& element : operand) {
-            PHENIX_ASSIGN_OR_RETURN(Expr literal, Literal(element, where, op, key));
+            PHENIX_ASSIGN_OR_RETURN(Expr literal,
+                                    Literal(element, field + "[" + std::to_string(idx++) + "]"));
             if (literal.kind == ExprKind::kNull) {
                 has_null = true;  // NULL in an IN list is UNKNOWN in PhenixQL
             } else {
@@ -548,6 +589,7 @@ class FilterTranslator {
     }
 
     std::vector<std::string> prefix_;
+    FieldPaths* fields_;  // not owned
     int num_conditions_ = 0;
 };
 
@@ -753,11 +795,15 @@ Result<Statement> ParseJsonQuery(std::string_view json_text) {
     }
     SelectStmt select;
     PHENIX_ASSIGN_OR_RETURN(std::string collection_name, NonEmptyString(*collection, "collection"));
+    FieldPaths fields;
+    const SourcePos no_field = fields.Pos("");
+    const SourcePos collection_field = fields.Pos("collection");
 
     std::optional<Expr> vector;
     if (const Json* value = Find(query, "vector")) {
         vector.emplace();
         vector->kind = ExprKind::kVector;
+        vector->pos = fields.Pos("vector");
         PHENIX_ASSIGN_OR_RETURN(vector->vector_value, VectorField(*value));
     }
     std::string metric;
@@ -804,7 +850,9 @@ Result<Statement> ParseJsonQuery(std::string_view json_text) {
     auto column = [&](std::string name) {
         std::vector<std::string> path = prefix;
         path.push_back(std::move(name));
-        return MakePath(std::move(path));
+        Expr expr = MakePath(std::move(path));
+        expr.pos = no_field;
+        return expr;
     };
 
     select.items.push_back(SelectItem{.expr = column("id"), .alias = ""});
@@ -818,6 +866,7 @@ Result<Statement> ParseJsonQuery(std::string_view json_text) {
                                          : Op::kNegInnerProduct;
             distance = MakeBinary(op, column("vector"), *vector);
         }
+        distance.pos = vector->pos;
         select.items.push_back(SelectItem{.expr = std::move(distance), .alias = "distance"});
     }
     if (with_metadata) {
@@ -829,14 +878,19 @@ Result<Statement> ParseJsonQuery(std::string_view json_text) {
 
     std::optional<Expr> filter;
     if (const Json* value = Find(query, "filter")) {
-        FilterTranslator translator(prefix);
+        FilterTranslator translator(prefix, &fields);
         PHENIX_ASSIGN_OR_RETURN(filter, translator.Translate(*value));
+        if (filter.has_value()) {
+            Mark(*filter, fields.Pos("filter"));
+        }
     }
     if (graph.has_value()) {
         MatchPattern match;
+        const SourcePos graph_field = fields.Pos("graph");
+        match.pos = graph_field;
         match.nodes.push_back(
-            NodePattern{.pos = {}, .variable = "a", .collection = collection_name});
-        match.edges.push_back(EdgePattern{.pos = {},
+            NodePattern{.pos = collection_field, .variable = "a", .collection = collection_name});
+        match.edges.push_back(EdgePattern{.pos = graph_field,
                                           .variable = "",
                                           .label = graph->label,
                                           .direction = graph->direction,
@@ -844,30 +898,77 @@ Result<Statement> ParseJsonQuery(std::string_view json_text) {
                                           .max_hops = graph->max_hops,
                                           .where = std::nullopt});
         match.nodes.push_back(
-            NodePattern{.pos = {}, .variable = "b", .collection = collection_name});
+            NodePattern{.pos = collection_field, .variable = "b", .collection = collection_name});
         select.match = std::move(match);
         std::vector<Expr> terms;
         terms.push_back(MakeBinary(Op::kEq, MakePath({"a", "id"}), MakeString(graph->from)));
+        Mark(terms.back(), fields.Pos("graph.from"));
         if (filter.has_value()) {
             terms.push_back(std::move(*filter));
         }
         select.where = Chain(Op::kAnd, std::move(terms));
+        Mark(*select.where, graph_field);
     } else {
         select.collection = std::move(collection_name);
+        select.name_pos = collection_field;
         select.where = std::move(filter);
     }
     if (vector.has_value()) {
         select.order_by.push_back(
             OrderItem{.expr = MakePath({"distance"}), .is_descending = false});
+        select.order_by.back().expr.pos = vector->pos;
     }
     select.limit = MakeInt(k);
+    select.limit->pos = fields.Pos("k");
     if (ef.has_value()) {
-        select.options.push_back(OptionItem{.name = "ef", .value = MakeInt(*ef)});
+        const SourcePos ef_field = fields.Pos("ef");
+        select.options.push_back(OptionItem{.name = "ef", .value = MakeInt(*ef), .pos = ef_field});
+        select.options.back().value.pos = ef_field;
+    }
+    for (SelectItem& item : select.items) {
+        Mark(item.expr, no_field);
     }
 
     Statement statement;
+    statement.pos = no_field;
     statement.body = std::move(select);
+    statement.json_fields = fields.Take();
     return statement;
+}
+
+Status WithJsonFieldPaths(const Statement& statement, const Status& status) {
+    static constexpr std::string_view kMarker = "line 0, column ";
+    if (status.ok() || status.message().find(kMarker) == std::string::npos) {
+        return status;
+    }
+    const std::string& message = status.message();
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < message.size()) {
+        const std::size_t found = message.find(kMarker, pos);
+        if (found == std::string::npos) {
+            break;
+        }
+        out.append(message, pos, found - pos);
+        std::size_t end = found + kMarker.size();
+        std::size_t idx = 0;
+        while (end < message.size() && message[end] >= '0' && message[end] <= '9') {
+            idx = idx * 10 + static_cast<std::size_t>(message[end] - '0');
+            ++end;
+        }
+        const std::vector<std::string>& paths = statement.json_fields.paths;
+        if (message.compare(end, 2, ": ") == 0) {
+            end += 2;
+            if (idx < paths.size() && !paths[idx].empty()) {
+                out += paths[idx] + ": ";
+            }
+        } else {
+            out.append(message, found, end - found);  // not PositionedMessage's: keep it
+        }
+        pos = end;
+    }
+    out.append(message, pos, std::string::npos);
+    return Status(status.code(), std::move(out));
 }
 
 }  // namespace phenix::query

@@ -38,6 +38,15 @@ namespace phenix::query {
 /// 1..100000, a bad "metric", "direction" or "include" value, hop counts outside 0..1000 or
 /// max_hops < min_hops, "metric"/"ef" without "vector", and filter errors (as document::ParseFilter
 /// rejects them, plus more than 128 conditions or $and/$or/$not nested deeper than 32 levels).
+///
+/// Every node of the statement carries the JSON field it came from (ast.h, SourcePos line 0), so
+/// a later error about it (the binder's, the executor's) names the field — "vector: the query
+/// vector has 2 dimensions; collection 'docs' has 3", "filter.year: ..." — through
+/// WithJsonFieldPaths, instead of a line and column of a text the user never wrote.
 Result<Statement> ParseJsonQuery(std::string_view json_text);
+
+/// `status` with each "line 0, column N: " that PositionedMessage wrote for a node of the JSON
+/// form replaced by its field path ("vector: "), or dropped for a node of no particular field.
+Status WithJsonFieldPaths(const Statement& statement, const Status& status);
 
 }  // namespace phenix::query

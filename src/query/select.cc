@@ -33,13 +33,16 @@ double MillisSince(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-QueryResult PlanResult(std::vector<std::string> lines) {
+// EXPLAIN's result: the plan's text, one row per line, and the plan itself.
+QueryResult PlanResult(QueryPlan plan, std::string_view strategy) {
     QueryResult result;
     result.has_rows = true;
     result.columns = {"plan"};
-    for (std::string& line : lines) {
+    for (std::string& line : plan.Text()) {
         result.rows.push_back({QueryValue::String(std::move(line))});
     }
+    result.plan_strategy = std::string(strategy);
+    result.plan = std::move(plan);
     return result;
 }
 
@@ -54,7 +57,8 @@ Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, Expl
     PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<PhysicalOperator> root,
                             Optimize(*logical, state, mode));
     if (mode == ExplainMode::kExplain) {
-        return PlanResult(RenderPlan(*root, /*analyze=*/false));
+        return PlanResult(QueryPlan{.root = BuildPlan(*root, /*analyze=*/false)},
+                          PlanStrategy(*root));
     }
     // Pull the root's batches into the result, which the memory budget charges like any rows
     // an operator keeps.
@@ -89,14 +93,19 @@ Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, Expl
             std::move(rows.begin(), rows.end(), std::back_inserter(result.rows));
         }
     }
-    if (mode == ExplainMode::kNone) {
+    // The strategy that ran (a filtered search's label names the strategy the engine chose).
+    result.plan_strategy = std::string(PlanStrategy(*root));
+    if (mode == ExplainMode::kNone && !ctx.collect_plan) {
         return result;
     }
-    std::vector<std::string> lines = RenderPlan(*root, /*analyze=*/true);
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "Execution time: %.3f ms", MillisSince(start));
-    lines.emplace_back(buffer);
-    return PlanResult(std::move(lines));
+    QueryPlan plan{.root = BuildPlan(*root, /*analyze=*/true),
+                   .analyzed = true,
+                   .execution_millis = MillisSince(start)};
+    if (mode == ExplainMode::kNone) {
+        result.plan = std::move(plan);
+        return result;
+    }
+    return PlanResult(std::move(plan), result.plan_strategy);
 }
 
 }  // namespace phenix::query

@@ -3,6 +3,7 @@
 // QuerySession: parse, then dispatch each statement kind to its executor (exec.h), and the
 // session's transaction.
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -194,8 +195,19 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
     if (streams) {
         ctx.sink = sink;
     }
+    ctx.collect_plan = session.collect_plan();
     query::Dispatcher dispatcher{session, ctx, statement.explain};
-    PHENIX_ASSIGN_OR_RETURN(QueryResult result, std::visit(dispatcher, statement.body));
+    const auto start = std::chrono::steady_clock::now();
+    Result<QueryResult> ran = std::visit(dispatcher, statement.body);
+    if (ran.ok() && ran->plan_strategy.empty() && query::IsSelect(statement)) {
+        ran->plan_strategy = "table_function";  // the graph table functions: no planner
+    }
+    if (const auto& observer = session.statement_observer()) {
+        observer(ran.ok() ? std::string_view(ran->plan_strategy) : std::string_view(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                 ran.ok());
+    }
+    PHENIX_ASSIGN_OR_RETURN(QueryResult result, std::move(ran));
     if (sink != nullptr && !streams && result.has_rows) {
         PHENIX_RETURN_IF_ERROR(sink->OnColumns(result.columns));
         if (!result.rows.empty()) {
@@ -221,7 +233,11 @@ Result<QueryResult> QuerySession::Execute(std::string_view statement, RowSink& s
 
 Result<QueryResult> QuerySession::ExecuteJson(std::string_view json_query) {
     PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseJsonQuery(json_query));
-    return RunStatement(*this, parsed, {});
+    Result<QueryResult> result = RunStatement(*this, parsed, {});
+    if (!result.ok()) {
+        return query::WithJsonFieldPaths(parsed, result.status());
+    }
+    return result;
 }
 
 std::vector<std::string> QuerySession::SplitStatements(std::string_view script, bool* incomplete) {

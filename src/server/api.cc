@@ -195,6 +195,15 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
         out.session = out.own.get();
     }
     out.session->set_interrupt(context.Interrupt());
+    // Latency by plan strategy (/metrics), for every statement the request runs.
+    if (Metrics* metrics = state.metrics; metrics != nullptr) {
+        out.session->set_statement_observer(
+            [metrics](std::string_view strategy, double seconds, bool ok) {
+                if (ok) {
+                    metrics->RecordStatement(strategy, seconds);
+                }
+            });
+    }
     return std::nullopt;
 }
 
@@ -619,6 +628,38 @@ HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
 
 // ---------------------------------------------------------------- search
 
+// One operator of a plan (QueryPlanNode) as JSON: the structure EXPLAIN ANALYZE's text is
+// printed from.
+Json PlanNodeJson(const QueryPlanNode& node) {
+    Json out = {{"operator", node.label}};
+    if (!node.strategy.empty()) {
+        out["strategy"] = node.strategy;
+    }
+    out["estimated_rows"] =
+        node.estimated_rows < 0 ? Json(nullptr) : Json(std::llround(node.estimated_rows));
+    if (node.has_run) {
+        out["actual_rows"] = node.actual_rows;
+        out["time_ms"] = node.total_millis;
+        out["self_ms"] = node.self_millis;
+    } else {
+        out["not_run"] = node.not_run;
+    }
+    out["details"] = node.details;
+    Json children = Json::array();
+    for (const QueryPlanNode& child : node.children) {
+        children.push_back(PlanNodeJson(child));
+    }
+    out["children"] = std::move(children);
+    return out;
+}
+
+Json PlanJson(const QueryPlan& plan, const std::string& strategy) {
+    return {{"strategy", strategy},
+            {"execution_ms", plan.execution_millis},
+            {"root", PlanNodeJson(plan.root)},
+            {"text", plan.Text()}};
+}
+
 HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const PathParams& params,
                           RequestContext& context) {
     std::optional<HttpResponse> error;
@@ -643,14 +684,14 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
                 "\"collection\" in the body must match the path's collection '" + name + "'"));
         }
     }
-    if (auto explain = body.find("explain"); explain != body.end()) {
-        if (explain->is_boolean() && !explain->get<bool>()) {
-            body.erase("explain");
-        } else {
-            return ErrorResponse(Status::Unimplemented(
-                "\"explain\" is not built yet in the REST search; run EXPLAIN SELECT ... "
-                "through POST /v1/query"));
+    // "explain": true answers the results and the plan that produced them (EXPLAIN ANALYZE's).
+    bool explain = false;
+    if (auto given = body.find("explain"); given != body.end()) {
+        if (!given->is_boolean()) {
+            return ErrorResponse(Status::InvalidArgument("explain: expected true or false"));
         }
+        explain = given->get<bool>();
+        body.erase(given);
     }
     if (edited) {
         body["collection"] = name;
@@ -674,7 +715,10 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
         query_json = "{\"collection\":" + JsonQuote(name) + (scanned->empty ? "" : ",");
         query_json.append(request.body, brace + 1);
     }
-    auto result = request_session.session->ExecuteJson(query_json);
+    QuerySession& session = *request_session.session;
+    session.set_collect_plan(explain);
+    auto result = session.ExecuteJson(query_json);
+    session.set_collect_plan(false);  // a transaction's session outlives this request
     if (!result.ok()) {
         return EngineError(result.status(), context);
     }
@@ -688,7 +732,11 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
         }
         out += "}";
     }
-    return JsonResponse(200, out + "]}");
+    out += "]";
+    if (explain && result->plan.has_value()) {
+        out += ",\"plan\":" + Dump(PlanJson(*result->plan, result->plan_strategy));
+    }
+    return JsonResponse(200, out + "}");
 }
 
 // ---------------------------------------------------------------- transactions

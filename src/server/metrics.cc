@@ -1,31 +1,162 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/metrics.h"
 
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include <prometheus/client_metric.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
-
-#include "server/errors.h"
 
 namespace phenix::server {
 namespace {
 
-// A label value in the exposition format: backslash, quote and newline escaped.
-std::string LabelValue(std::string_view text) {
-    std::string out;
-    for (char ch : text) {
-        if (ch == '\\' || ch == '"') {
-            out += '\\';
-            out += ch;
-        } else if (ch == '\n') {
-            out += "\\n";
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+// Latency buckets (seconds) of the request and statement histograms.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+    return kBuckets;
+}
+
+// A family of the engine's series, built at scrape time (prometheus-cpp serializes and escapes
+// it like the registry's own).
+class Family {
+  public:
+    Family(std::string name, std::string help, MetricType type) {
+        family_.name = std::move(name);
+        family_.help = std::move(help);
+        family_.type = type;
+    }
+    Family& Add(double value, std::vector<ClientMetric::Label> labels = {}) {
+        ClientMetric metric;
+        metric.label = std::move(labels);
+        if (family_.type == MetricType::Counter) {
+            metric.counter.value = value;
         } else {
-            out += ch;
+            metric.gauge.value = value;
+        }
+        family_.metric.push_back(std::move(metric));
+        return *this;
+    }
+    MetricFamily Take() { return std::move(family_); }
+
+  private:
+    MetricFamily family_;
+};
+
+double AsDouble(std::uint64_t value) {
+    return static_cast<double>(value);
+}
+
+void AppendEngineFamilies(const DatabaseStats& stats, std::vector<MetricFamily>& out) {
+    Family entities("phenix_collection_entities", "live entities per collection",
+                    MetricType::Gauge);
+    Family bytes("phenix_collection_bytes",
+                 "RocksDB's estimate of the bytes of a collection's entities, ids and edges (SST "
+                 "files and memtables; old versions count until compaction)",
+                 MetricType::Gauge);
+    Family tail("phenix_vector_index_tail_length",
+                "committed vector changes the HNSW graph has not absorbed yet (searched exactly)",
+                MetricType::Gauge);
+    Family lag("phenix_vector_index_build_lag_seconds",
+               "how long the oldest change in the HNSW tail has waited (0: the graph is current)",
+               MetricType::Gauge);
+    Family nodes("phenix_vector_index_nodes", "HNSW graph nodes", MetricType::Gauge);
+    for (const CollectionStats& collection : stats.collections) {
+        std::vector<ClientMetric::Label> labels = {{"tenant", collection.ref.tenant},
+                                                   {"collection", collection.ref.name}};
+        entities.Add(AsDouble(collection.entities), labels);
+        bytes.Add(AsDouble(collection.approximate_bytes), labels);
+        if (collection.has_vector_index) {
+            tail.Add(AsDouble(collection.vector_index_tail), labels);
+            lag.Add(collection.vector_index_lag_seconds, labels);
+            nodes.Add(AsDouble(collection.vector_index_nodes), labels);
         }
     }
-    return out;
+    out.push_back(entities.Take());
+    out.push_back(bytes.Take());
+    out.push_back(tail.Take());
+    out.push_back(lag.Take());
+    out.push_back(nodes.Take());
+
+    out.push_back(Family("phenix_commits_total",
+                         "commits since the database opened (transactions and single writes)",
+                         MetricType::Counter)
+                      .Add(AsDouble(stats.commits))
+                      .Take());
+    out.push_back(Family("phenix_commit_conflicts_total",
+                         "commits refused by a write-write conflict (Aborted, retryable)",
+                         MetricType::Counter)
+                      .Add(AsDouble(stats.commit_conflicts))
+                      .Take());
+
+    const StorageStats& storage = stats.storage;
+    out.push_back(Family("phenix_rocksdb_pending_compaction_bytes",
+                         "bytes RocksDB estimates compaction must rewrite (writes slow down, then "
+                         "stop, as it grows)",
+                         MetricType::Gauge)
+                      .Add(AsDouble(storage.pending_compaction_bytes))
+                      .Take());
+    out.push_back(
+        Family("phenix_rocksdb_running_compactions", "compactions running now", MetricType::Gauge)
+            .Add(AsDouble(storage.running_compactions))
+            .Take());
+    out.push_back(Family("phenix_rocksdb_write_stalls_total",
+                         "times a column family entered a slowed-down or stopped write state",
+                         MetricType::Counter)
+                      .Add(AsDouble(storage.write_stalls))
+                      .Take());
+    out.push_back(Family("phenix_rocksdb_write_stall_seconds_total",
+                         "time writes waited in write stalls", MetricType::Counter)
+                      .Add(AsDouble(storage.write_stall_micros) / 1e6)
+                      .Take());
+    out.push_back(Family("phenix_rocksdb_writes_stopped",
+                         "1 while RocksDB stops writes until compaction or flushes catch up",
+                         MetricType::Gauge)
+                      .Add(storage.writes_stopped ? 1 : 0)
+                      .Take());
+    out.push_back(Family("phenix_rocksdb_block_cache_hits_total",
+                         "block cache lookups that found their block", MetricType::Counter)
+                      .Add(AsDouble(storage.block_cache_hits))
+                      .Take());
+    out.push_back(Family("phenix_rocksdb_block_cache_misses_total",
+                         "block cache lookups that read their block from a file",
+                         MetricType::Counter)
+                      .Add(AsDouble(storage.block_cache_misses))
+                      .Take());
+    const std::uint64_t lookups = storage.block_cache_hits + storage.block_cache_misses;
+    out.push_back(
+        Family("phenix_rocksdb_block_cache_hit_ratio",
+               "block cache hits / lookups since open (1 before any lookup); for a "
+               "recent rate use rate() of the hits and misses counters",
+               MetricType::Gauge)
+            .Add(lookups == 0 ? 1.0 : AsDouble(storage.block_cache_hits) / AsDouble(lookups))
+            .Take());
+    out.push_back(Family("phenix_rocksdb_block_cache_usage_bytes", "bytes in the block cache",
+                         MetricType::Gauge)
+                      .Add(AsDouble(storage.block_cache_usage_bytes))
+                      .Take());
+    out.push_back(Family("phenix_rocksdb_block_cache_capacity_bytes", "the block cache's size",
+                         MetricType::Gauge)
+                      .Add(AsDouble(storage.block_cache_capacity_bytes))
+                      .Take());
+    out.push_back(Family("phenix_rocksdb_memtable_bytes", "bytes in memtables (not yet flushed)",
+                         MetricType::Gauge)
+                      .Add(AsDouble(storage.memtable_bytes))
+                      .Take());
+    out.push_back(Family("phenix_rocksdb_sst_bytes", "bytes in live SST files", MetricType::Gauge)
+                      .Add(AsDouble(storage.sst_bytes))
+                      .Take());
 }
 
 }  // namespace
@@ -57,6 +188,11 @@ struct Metrics::Impl {
             .Name("phenix_transactions_total")
             .Help("interactive transactions ended over the wire, by outcome")
             .Register(registry);
+    prometheus::Family<prometheus::Histogram>& statements =
+        prometheus::BuildHistogram()
+            .Name("phenix_query_duration_seconds")
+            .Help("SELECT statements and searches that ran, by the plan's access strategy")
+            .Register(registry);
     prometheus::TextSerializer serializer;
 };
 
@@ -70,10 +206,7 @@ void Metrics::RecordRequest(std::string_view method, std::string_view route, uns
               {"method", std::string(method)},
               {"status", std::to_string(status)}})
         .Increment();
-    static const prometheus::Histogram::BucketBoundaries kBuckets = {
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
-    impl_->latency.Add({{"route", std::string(route)}}, kBuckets).Observe(latency_seconds);
+    impl_->latency.Add({{"route", std::string(route)}}, LatencyBuckets()).Observe(latency_seconds);
 }
 
 void Metrics::AddInFlight(double delta) {
@@ -88,38 +221,29 @@ void Metrics::RecordTransaction(std::string_view outcome) {
     impl_->transactions.Add({{"outcome", std::string(outcome)}}).Increment();
 }
 
+void Metrics::RecordStatement(std::string_view plan_strategy, double seconds) {
+    if (plan_strategy.empty()) {
+        return;
+    }
+    impl_->statements.Add({{"strategy", std::string(plan_strategy)}}, LatencyBuckets())
+        .Observe(seconds);
+}
+
 std::string Metrics::Render(Database* db) {
-    std::string out = impl_->serializer.Serialize(impl_->registry.Collect());
     if (db == nullptr) {
-        return out;
+        return Render(static_cast<const DatabaseStats*>(nullptr));
     }
-    auto collections = db->ListCollections();
-    if (!collections.ok()) {
-        return out;
+    // A closed or failing database still answers the server's own series.
+    Result<DatabaseStats> stats = db->Stats();
+    return Render(stats.ok() ? &*stats : nullptr);
+}
+
+std::string Metrics::Render(const DatabaseStats* stats) {
+    std::vector<MetricFamily> families = impl_->registry.Collect();
+    if (stats != nullptr) {
+        AppendEngineFamilies(*stats, families);
     }
-    std::string entities =
-        "# HELP phenix_collection_entities live entities per collection\n"
-        "# TYPE phenix_collection_entities gauge\n";
-    std::string tail =
-        "# HELP phenix_vector_index_tail_length committed changes the HNSW graph has not "
-        "absorbed yet\n"
-        "# TYPE phenix_vector_index_tail_length gauge\n";
-    std::string nodes =
-        "# HELP phenix_vector_index_nodes HNSW graph nodes\n"
-        "# TYPE phenix_vector_index_nodes gauge\n";
-    for (const CollectionInfo& info : *collections) {
-        const std::string label = "{collection=\"" + LabelValue(info.spec.ref.name) + "\"} ";
-        entities += "phenix_collection_entities" + label + std::to_string(info.num_entities) + "\n";
-        if (info.spec.dimension.has_value()) {
-            auto index = db->GetVectorIndexInfo(info.spec.ref);
-            if (index.ok()) {
-                tail += "phenix_vector_index_tail_length" + label +
-                        std::to_string(index->unindexed_rows) + "\n";
-                nodes += "phenix_vector_index_nodes" + label + std::to_string(index->nodes) + "\n";
-            }
-        }
-    }
-    return out + entities + tail + nodes;
+    return impl_->serializer.Serialize(families);
 }
 
 }  // namespace phenix::server

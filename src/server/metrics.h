@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Metrics: phenixd's Prometheus metrics (GET /metrics, text format 0.0.4), on prometheus-cpp's
-// core registry: requests by route, method and status; latency histograms by route; requests in
-// flight; rejections by reason; transactions committed and aborted. Per-collection gauges
-// (entities, HNSW tail length) are read from the database at scrape time.
+// core registry: requests by route, method and status; latency histograms by route and by plan
+// strategy (the access strategy the planner chose for each SELECT and search); requests in
+// flight; rejections by reason; transactions committed and aborted over the wire. The engine's
+// series — per-collection entities, bytes, HNSW tail length and build lag (labelled by tenant
+// and collection), commits and conflicts, RocksDB's compaction backlog, write stalls and block
+// cache — are collected at scrape time from Database::Stats (include/phenix/stats.h), which reads
+// counters and estimates only and never blocks writers. docs/server.md lists every series.
 //
 // Thread-safe. prometheus-cpp types stay in metrics.cc.
 #pragma once
@@ -31,8 +35,13 @@ class Metrics {
     void RecordRejected(std::string_view reason);
     /// `outcome`: committed, aborted (a conflict), rolled_back, expired.
     void RecordTransaction(std::string_view outcome);
-    /// The exposition text; `db` (may be null) adds the per-collection gauges.
+    /// One statement that ran to completion with the plan strategy QueryResult::plan_strategy
+    /// names; statements without one (not a SELECT) are not recorded.
+    void RecordStatement(std::string_view plan_strategy, double seconds);
+    /// The exposition text; `db` (may be null: no engine series) adds the engine's series.
     std::string Render(Database* db);
+    /// The same with the engine's series from `stats` (null: none).
+    std::string Render(const DatabaseStats* stats);
 
   private:
     struct Impl;

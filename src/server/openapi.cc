@@ -72,6 +72,16 @@ constexpr std::string_view kComponents = R"json({
         "description": "its length is the collection's dimension; null or [] for none"},
       "metadata": {"type": ["object", "null"], "description": "null: none"},
       "edges": {"type": ["array", "null"], "maxItems": 10000, "items": {"$ref": "#/components/schemas/Edge"}}}},
+    "SearchPlan": {"type": "object", "additionalProperties": false, "required": ["strategy", "execution_ms", "root", "text"], "properties": {
+      "strategy": {"type": "string", "description": "the access strategy (docs/server.md, Metrics)"},
+      "execution_ms": {"type": "number", "minimum": 0}, "root": {"$ref": "#/components/schemas/PlanNode"},
+      "text": {"type": "array", "items": {"type": "string"}, "description": "the plan as EXPLAIN ANALYZE prints it"}}},
+    "PlanNode": {"type": "object", "additionalProperties": false, "required": ["operator", "estimated_rows", "details", "children"], "properties": {
+      "operator": {"type": "string"}, "strategy": {"type": "string"},
+      "estimated_rows": {"type": ["integer", "null"], "minimum": 0}, "actual_rows": {"type": "integer", "minimum": 0},
+      "time_ms": {"type": "number", "minimum": 0}, "self_ms": {"type": "number", "minimum": 0}, "not_run": {"type": "string"},
+      "details": {"type": "array", "items": {"type": "string"}},
+      "children": {"type": "array", "items": {"$ref": "#/components/schemas/PlanNode"}}}},
     "StatementResult": {"type": "object", "additionalProperties": false, "required": ["columns", "rows"], "properties": {
       "columns": {"type": "array", "items": {"type": "string"}},
       "rows": {"type": "array", "items": {"type": "array"}},
@@ -280,8 +290,8 @@ const std::map<std::string, std::string_view, std::less<>>& Operations() {
          R"json({"operationId": "search",
          "summary": "nearest neighbours (the JSON query form)",
          "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/transaction"}, {"$ref": "#/components/parameters/tenant"}],
-         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"vector": {"$ref": "#/components/schemas/Vector"}, "k": {"type": "integer", "minimum": 1, "maximum": 10000}, "metric": {"type": "string", "enum": ["l2", "cosine", "ip"]}, "filter": {"type": "object", "description": "the JSON filter form (docs/json-query.md)"}, "graph": {"type": "object", "additionalProperties": false, "required": ["from"], "properties": {"from": {"type": "string", "minLength": 1}, "label": {"type": "string", "minLength": 1}, "direction": {"type": "string", "enum": ["out", "in", "both"]}, "min_hops": {"type": "integer", "minimum": 0, "maximum": 1000}, "max_hops": {"type": "integer", "minimum": 0, "maximum": 1000}}}, "ef": {"type": "integer", "minimum": 1, "maximum": 100000}, "include": {"type": "array", "items": {"type": "string", "enum": ["metadata", "vector", "distance", "id"]}}}, "dependentRequired": {"metric": ["vector"], "ef": ["vector"]}}}}},
-         "responses": {"200": {"description": "the results, nearest first", "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["results"], "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}}, "plan": {"type": "object"}}}}}},
+         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"vector": {"$ref": "#/components/schemas/Vector"}, "k": {"type": "integer", "minimum": 1, "maximum": 10000}, "metric": {"type": "string", "enum": ["l2", "cosine", "ip"]}, "filter": {"type": "object", "description": "the JSON filter form (docs/json-query.md)"}, "graph": {"type": "object", "additionalProperties": false, "required": ["from"], "properties": {"from": {"type": "string", "minLength": 1}, "label": {"type": "string", "minLength": 1}, "direction": {"type": "string", "enum": ["out", "in", "both"]}, "min_hops": {"type": "integer", "minimum": 0, "maximum": 1000}, "max_hops": {"type": "integer", "minimum": 0, "maximum": 1000}}}, "ef": {"type": "integer", "minimum": 1, "maximum": 100000}, "include": {"type": "array", "items": {"type": "string", "enum": ["metadata", "vector", "distance", "id"]}}, "explain": {"type": "boolean", "description": "also answer the plan that ran (EXPLAIN ANALYZE's, structured)"}}, "dependentRequired": {"metric": ["vector"], "ef": ["vector"]}}}}},
+         "responses": {"200": {"description": "the results, nearest first; with explain, the plan", "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["results"], "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}}, "plan": {"$ref": "#/components/schemas/SearchPlan"}}}}}},
            "404": {"$ref": "#/components/responses/NotFound"},
            "409": {"$ref": "#/components/responses/Conflict"},
            "415": {"$ref": "#/components/responses/UnsupportedMediaType"}}})json"},

@@ -21,7 +21,7 @@ RateLimiter::Decision RateLimiter::Admit(std::string_view client, Clock::time_po
     if (!enabled()) {
         return {};
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = buckets_.find(std::string(client));
     Bucket* bucket = nullptr;
     if (it != buckets_.end()) {
@@ -55,7 +55,7 @@ RateLimiter::Decision RateLimiter::Admit(std::string_view client, Clock::time_po
 }
 
 std::size_t RateLimiter::num_clients() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return buckets_.size();
 }
 

@@ -12,10 +12,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 
 namespace phenix::server {
 
@@ -46,10 +48,10 @@ class RateLimiter {
     const double rate_per_second_;
     const double burst_;
 
-    mutable std::mutex mu_;
-    std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
-    Bucket overflow_;                                  // guarded by mu_
-    bool overflow_used_ = false;                       // guarded by mu_
+    mutable Mutex mu_;
+    std::unordered_map<std::string, Bucket> buckets_ GUARDED_BY(mu_);
+    Bucket overflow_ GUARDED_BY(mu_);
+    bool overflow_used_ GUARDED_BY(mu_) = false;
 };
 
 /// "127.0.0.1:5000" -> "127.0.0.1"; "[::1]:5000" or "::1:5000" style -> the address part.

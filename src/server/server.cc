@@ -112,7 +112,7 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         return;
     }
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++in_flight_;
         running_.insert(context);
     }
@@ -208,13 +208,13 @@ void Server::Finish(const HttpRequest& request, const std::string& route,
     done(std::move(response));
     if (context != nullptr) {
         metrics_.AddInFlight(-1);
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         running_.erase(context);
         --in_flight_;
         // Only Run's drain waits for in_flight_ (its first wait is for shutdown_requested_):
         // waking it after every request cost a context switch per request.
         if (shutdown_requested_ && in_flight_ == 0) {
-            cv_.notify_all();
+            cv_.NotifyAll();
         }
     }
 }
@@ -226,9 +226,9 @@ void Server::RequestShutdown(int signal_number) {
         std::_Exit(128 + signal_number);
     }
     logger_.Log(LogLevel::kInfo, "shutting down", "\"signal\":" + std::to_string(signal_number));
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     shutdown_requested_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
 }
 
 int Server::Run() {
@@ -332,7 +332,7 @@ int Server::Run() {
     }
     bool stop_before_ready = false;
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         stop_before_ready = shutdown_requested_;
     }
     api_.db.store(db.get());
@@ -341,17 +341,22 @@ int Server::Run() {
         logger_.Log(LogLevel::kInfo, "ready", "\"data\":" + JsonQuote(config_.data_dir));
     }
 
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return shutdown_requested_; });
-    lock.unlock();
+    mu_.Lock();
+    while (!shutdown_requested_) {
+        cv_.Wait(mu_);
+    }
+    mu_.Unlock();
 
     // Drain: not ready, no new connections, every response closes its connection.
     api_.state.store(ServingState::kDraining);
     http_->StopAccepting();
     http_->SetDraining();
-    lock.lock();
-    const bool drained = cv_.wait_for(lock, std::chrono::milliseconds(config_.shutdown_timeout_ms),
-                                      [this] { return in_flight_ == 0; });
+    mu_.Lock();
+    const auto drain_deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.shutdown_timeout_ms);
+    while (in_flight_ != 0 && cv_.WaitUntil(mu_, drain_deadline)) {
+    }
+    const bool drained = in_flight_ == 0;
     if (!drained) {
         logger_.Log(LogLevel::kWarn, "shutdown deadline passed; cancelling in-flight requests",
                     "\"in_flight\":" + std::to_string(in_flight_));
@@ -359,7 +364,7 @@ int Server::Run() {
             context->cancelled->store(true);
         }
     }
-    lock.unlock();
+    mu_.Unlock();
     workers_->Stop();  // runs what is queued (cancelled requests answer at once) and joins
     if (grpc_ != nullptr) {
         // gRPC calls' engine work was in the drain above; what is left is idle (a client stream

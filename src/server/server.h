@@ -14,12 +14,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "server/api.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -71,11 +71,11 @@ class Server final : public RequestDispatcher {
     std::unique_ptr<GrpcServer> grpc_;  // null when --grpc is empty
 
     std::atomic<int> signals_received_{0};
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool shutdown_requested_ = false;                    // guarded by mu_
-    std::size_t in_flight_ = 0;                          // guarded by mu_
-    std::set<std::shared_ptr<RequestContext>> running_;  // guarded by mu_
+    Mutex mu_;
+    CondVar cv_;  // signalled when shutdown is requested or a request finishes
+    bool shutdown_requested_ GUARDED_BY(mu_) = false;
+    std::size_t in_flight_ GUARDED_BY(mu_) = 0;
+    std::set<std::shared_ptr<RequestContext>> running_ GUARDED_BY(mu_);
 };
 
 }  // namespace phenix::server

@@ -17,9 +17,9 @@ namespace {
 
 std::string NewTransactionId() {
     // 128 bits from the OS's random source: an id cannot be guessed from others.
-    static std::mutex mu;
-    static std::random_device device;
-    std::lock_guard lock(mu);
+    static Mutex mu;
+    static std::random_device device;  // guarded by mu
+    MutexLock lock(mu);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string id;
     id.reserve(32);
@@ -74,13 +74,13 @@ Result<std::string> TransactionRegistry::Begin(Database& db, const TransactionOp
     PHENIX_RETURN_IF_ERROR(entry->session->Begin(options));
     entry->last_used = Clock::now();
     std::string id = NewTransactionId();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     entries_[id] = std::move(entry);
     return id;
 }
 
 Result<TransactionRegistry::Lease> TransactionRegistry::Acquire(std::string_view id) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = entries_.find(id);
     if (it == entries_.end()) {
         return UnknownTransaction(id);
@@ -94,7 +94,7 @@ Result<TransactionRegistry::Lease> TransactionRegistry::Acquire(std::string_view
 }
 
 void TransactionRegistry::Release(const std::string& id, const std::shared_ptr<Entry>& entry) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     entry->busy = false;
     entry->last_used = Clock::now();
     if (entry->session->transaction() == nullptr) {
@@ -125,7 +125,7 @@ Status TransactionRegistry::Rollback(std::string_view id) {
 std::size_t TransactionRegistry::ReapIdle(Clock::time_point now) {
     std::vector<std::shared_ptr<Entry>> expired;
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         for (auto it = entries_.begin(); it != entries_.end();) {
             if (!it->second->busy && now - it->second->last_used > idle_timeout_) {
                 expired.push_back(std::move(it->second));
@@ -142,7 +142,7 @@ std::size_t TransactionRegistry::ReapIdle(Clock::time_point now) {
 void TransactionRegistry::RollbackAll() {
     std::vector<std::shared_ptr<Entry>> all;
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         for (auto it = entries_.begin(); it != entries_.end();) {
             if (!it->second->busy) {
                 all.push_back(std::move(it->second));
@@ -155,7 +155,7 @@ void TransactionRegistry::RollbackAll() {
 }
 
 std::size_t TransactionRegistry::size() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return entries_.size();
 }
 

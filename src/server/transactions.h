@@ -14,13 +14,15 @@
 #include <cstddef>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
 #include <phenix/result.h>
+
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 
 namespace phenix::server {
 
@@ -76,8 +78,10 @@ class TransactionRegistry {
     void Release(const std::string& id, const std::shared_ptr<Entry>& entry);
 
     const std::chrono::milliseconds idle_timeout_;
-    mutable std::mutex mu_;
-    std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries_;  // guarded by mu_
+    // Also guards each Entry's busy and last_used (which the analysis cannot name: they are
+    // members of another object).
+    mutable Mutex mu_;
+    std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries_ GUARDED_BY(mu_);
 };
 
 }  // namespace phenix::server

@@ -19,22 +19,22 @@ WorkerPool::~WorkerPool() {
 
 bool WorkerPool::TrySubmit(std::function<void()> task) {
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (stopping_ || queue_.size() >= capacity_) {
             return false;
         }
         queue_.push_back(std::move(task));
     }
-    cv_.notify_one();
+    cv_.NotifyOne();
     return true;
 }
 
 void WorkerPool::Stop() {
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         stopping_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     for (std::thread& thread : threads_) {
         if (thread.joinable()) {
             thread.join();
@@ -43,7 +43,7 @@ void WorkerPool::Stop() {
 }
 
 std::size_t WorkerPool::queued() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return queue_.size();
 }
 
@@ -51,8 +51,10 @@ void WorkerPool::Loop() {
     while (true) {
         std::function<void()> task;
         {
-            std::unique_lock lock(mu_);
-            cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            MutexLock lock(mu_);
+            while (!stopping_ && queue_.empty()) {
+                cv_.Wait(mu_);
+            }
             if (queue_.empty()) {
                 return;  // stopping, and nothing left to run
             }

@@ -8,14 +8,15 @@
 // Thread-safe. Stop() runs the tasks already queued, then joins the threads.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 
 namespace phenix::server {
 
@@ -39,11 +40,10 @@ class WorkerPool {
     const std::size_t capacity_;
     std::vector<std::thread> threads_;
 
-    // Guarded by mu_.
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::deque<std::function<void()>> queue_;
-    bool stopping_ = false;
+    mutable Mutex mu_;
+    CondVar cv_;  // signalled when a task is queued or the pool stops
+    std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+    bool stopping_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace phenix::server

@@ -13,7 +13,9 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 
 #include "common/coding.h"
@@ -202,6 +204,22 @@ bool DirectoryHasOtherFiles(const std::string& dir) {
     }
     return false;
 }
+
+// Counts the column families' entries into a slowed-down or stopped write state.
+class StallCounter final : public rocksdb::EventListener {
+  public:
+    explicit StallCounter(std::shared_ptr<std::atomic<std::uint64_t>> count)
+        : count_(std::move(count)) {}
+    void OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) override {
+        if (info.condition.cur != rocksdb::WriteStallCondition::kNormal &&
+            info.condition.prev == rocksdb::WriteStallCondition::kNormal) {
+            count_->fetch_add(1, std::memory_order_relaxed);  // a monitoring counter alone
+        }
+    }
+
+  private:
+    std::shared_ptr<std::atomic<std::uint64_t>> count_;
+};
 
 rocksdb::ColumnFamilyOptions MakeCfOptions(ColumnFamily cf,
                                            const std::shared_ptr<rocksdb::Cache>& cache) {
@@ -425,7 +443,13 @@ rocksdb::Status Store::OpenRocks(const Options& options, rocksdb::Env* env) {
     db_options.wal_bytes_per_sync = 1u << 20;
     db_options.bytes_per_sync = 1u << 20;
 
+    // Tickers only (block cache hits, stall time): a per-core counter increment each.
+    statistics_ = rocksdb::CreateDBStatistics();
+    statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+    db_options.statistics = statistics_;
+    db_options.listeners.push_back(std::make_shared<StallCounter>(write_stalls_));
     auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+    block_cache_ = cache;
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
     for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
@@ -727,6 +751,74 @@ Status Store::CompactAll() {
                       std::string("compacting ") + ColumnFamilyName(family)));
     }
     return Status::Ok();
+}
+
+std::vector<std::uint64_t> Store::ApproximateBytes(const std::vector<std::string>& prefixes) const {
+    std::vector<std::uint64_t> totals(prefixes.size(), 0);
+    if (!db_ || prefixes.empty()) {
+        return totals;
+    }
+    // Bounds without timestamps: GetApproximateSizes appends the newest one to both (every
+    // version of every key under the prefix is inside).
+    std::vector<std::string> bounds;
+    bounds.reserve(2 * prefixes.size());
+    for (const std::string& prefix : prefixes) {
+        bounds.push_back(prefix);
+        bounds.push_back(PrefixSuccessor(prefix));
+    }
+    std::vector<rocksdb::Range> ranges;
+    ranges.reserve(prefixes.size());
+    for (std::size_t idx = 0; idx < prefixes.size(); ++idx) {
+        ranges.emplace_back(bounds[2 * idx], bounds[2 * idx + 1]);
+    }
+    std::vector<std::uint64_t> sizes(prefixes.size(), 0);
+    rocksdb::SizeApproximationOptions size_options;
+    size_options.include_memtables = true;
+    size_options.include_files = true;
+    for (ColumnFamily family : {ColumnFamily::kEntities, ColumnFamily::kIds,
+                                ColumnFamily::kOutEdges, ColumnFamily::kInEdges}) {
+        const rocksdb::Status s = db_->GetApproximateSizes(
+            size_options, cf(family), ranges.data(), static_cast<int>(ranges.size()), sizes.data());
+        if (!s.ok()) {
+            continue;  // an estimate: a family that cannot answer adds nothing
+        }
+        for (std::size_t idx = 0; idx < sizes.size(); ++idx) {
+            totals[idx] += sizes[idx];
+        }
+    }
+    return totals;
+}
+
+StorageStats Store::Stats() const {
+    StorageStats stats;
+    if (!db_) {
+        return stats;
+    }
+    auto int_property = [this](const std::string& name) {
+        std::uint64_t value = 0;
+        return db_->GetIntProperty(name, &value) ? value : 0;
+    };
+    auto summed_property = [this](const std::string& name) {
+        std::uint64_t value = 0;
+        return db_->GetAggregatedIntProperty(name, &value) ? value : 0;
+    };
+    stats.pending_compaction_bytes =
+        summed_property(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+    stats.running_compactions = int_property(rocksdb::DB::Properties::kNumRunningCompactions);
+    stats.writes_stopped = int_property(rocksdb::DB::Properties::kIsWriteStopped) != 0;
+    stats.memtable_bytes = summed_property(rocksdb::DB::Properties::kCurSizeAllMemTables);
+    stats.sst_bytes = summed_property(rocksdb::DB::Properties::kLiveSstFilesSize);
+    stats.write_stalls = write_stalls_->load(std::memory_order_relaxed);
+    if (statistics_) {
+        stats.write_stall_micros = statistics_->getTickerCount(rocksdb::STALL_MICROS);
+        stats.block_cache_hits = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+        stats.block_cache_misses = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+    }
+    if (block_cache_) {
+        stats.block_cache_usage_bytes = block_cache_->GetUsage();
+        stats.block_cache_capacity_bytes = block_cache_->GetCapacity();
+    }
+    return stats;
 }
 
 }  // namespace phenix::storage

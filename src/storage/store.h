@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rocksdb/db.h>
 #include <rocksdb/file_system.h>
@@ -33,6 +34,7 @@
 
 #include <phenix/options.h>
 #include <phenix/result.h>
+#include <phenix/stats.h>
 
 #include "common/file_lock.h"
 #include "storage/info_log.h"
@@ -186,6 +188,15 @@ class Store {
     /// the history floor, tombstones and range-deleted data). Blocks until done.
     Status CompactAll();
 
+    /// RocksDB's estimate of the bytes of every key that starts with each prefix in the entity,
+    /// id and edge column families (SST files and memtables), one sum per prefix. Reads index
+    /// blocks only, no data.
+    [[nodiscard]] std::vector<std::uint64_t> ApproximateBytes(
+        const std::vector<std::string>& prefixes) const;
+    /// The compaction backlog, write stalls and block cache, from RocksDB's properties and
+    /// statistics tickers (Database::Stats). Cheap; never waits for writers.
+    [[nodiscard]] StorageStats Stats() const;
+
   private:
     Store() = default;
     // The RocksDB open, read-write or read-only; fills db_ and the handles.
@@ -210,6 +221,12 @@ class Store {
     std::atomic<bool> write_failed_{false};
     std::atomic<std::uint64_t> first_failed_commit_ts_{~std::uint64_t{0}};
     std::shared_ptr<rocksdb::FileSystem> file_system_;
+    // Monitoring (Stats): RocksDB's tickers (no histograms or timers: they cost on every read),
+    // the block cache shared by the column families, and a listener counting write stalls.
+    std::shared_ptr<rocksdb::Statistics> statistics_;
+    std::shared_ptr<rocksdb::Cache> block_cache_;
+    std::shared_ptr<std::atomic<std::uint64_t>> write_stalls_ =
+        std::make_shared<std::atomic<std::uint64_t>>(0);
     std::mutex floor_mu_;  // serializes SetHistoryFloor
     std::atomic<std::uint64_t> history_floor_{0};
 };

@@ -13,6 +13,9 @@ Result<Timestamp> CommitBatch(Oracle& oracle, storage::Store& store, rocksdb::Wr
     std::size_t conflict = 0;
     const Status begun = oracle.BeginCommit(start_ts, keys, &commit_ts, &conflict);
     if (!begun.ok()) {
+        if (begun.code() == StatusCode::kAborted) {
+            oracle.CountConflict();
+        }
         if (conflict_index != nullptr) {
             *conflict_index = conflict;
         }
@@ -27,6 +30,7 @@ Result<Timestamp> CommitBatch(Oracle& oracle, storage::Store& store, rocksdb::Wr
     PHENIX_SYNC_POINT("txn::CommitBatch:BeforePublish");
     oracle.EndCommit(commit_ts);  // also after a failed write: nothing was written at commit_ts
     PHENIX_RETURN_IF_ERROR(written);
+    oracle.CountCommit();
     return commit_ts;
 }
 

@@ -24,6 +24,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -78,6 +79,17 @@ class Oracle {
     /// Sets the floor recovered from storage at open.
     void RestoreFloor(Timestamp floor);
 
+    /// Commit outcomes since open (CommitBatch counts them; Database::Stats reports them).
+    void CountCommit() { num_commits_.fetch_add(1, std::memory_order_relaxed); }
+    void CountConflict() { num_conflicts_.fetch_add(1, std::memory_order_relaxed); }
+    // Relaxed: monitoring counters, read on their own (no other data is published with them).
+    [[nodiscard]] std::uint64_t num_commits() const {
+        return num_commits_.load(std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::uint64_t num_conflicts() const {
+        return num_conflicts_.load(std::memory_order_relaxed);
+    }
+
   private:
     Timestamp VisibleLocked() const;
     void PruneLocked();
@@ -93,6 +105,8 @@ class Oracle {
     std::unordered_map<std::uint64_t, Timestamp> last_write_;
     std::unordered_map<std::uint64_t, Timestamp> last_ref_;
     std::size_t prune_at_ = 4096;
+    std::atomic<std::uint64_t> num_commits_{0};
+    std::atomic<std::uint64_t> num_conflicts_{0};
 };
 
 }  // namespace phenix::txn

@@ -33,6 +33,7 @@ class ExpandOperator final : public PhysicalOperator {
     ExpandOperator(ExecState& state, ExpandSpec spec)
         : PhysicalOperator(state), spec_(std::move(spec)) {}
     [[nodiscard]] std::string Label() const override;
+    [[nodiscard]] std::string_view Strategy() const override { return "graph_expand"; }
 
   protected:
     Result<bool> NextImpl(RowBatch* batch) override;

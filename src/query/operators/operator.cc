@@ -22,31 +22,31 @@ std::string FormatMillis(double millis) {
     return buffer;
 }
 
-void Render(const PhysicalOperator& node, const std::string& prefix, bool is_root, bool is_last,
+void Render(const QueryPlanNode& node, const std::string& prefix, bool is_root, bool is_last,
             bool analyze, std::vector<std::string>* lines) {
     std::string line = prefix;
     if (!is_root) {
         line += is_last ? "└─ " : "├─ ";
     }
-    line += node.Label() + "  (est. rows=" + FormatRows(node.estimated_rows);
+    line += node.label + "  (est. rows=" + FormatRows(node.estimated_rows);
     if (analyze) {
-        if (node.has_run()) {
-            line += ", actual rows=" + std::to_string(node.rows_out()) +
-                    ", time=" + FormatMillis(node.total_millis()) +
-                    " ms, self=" + FormatMillis(node.self_millis()) + " ms";
+        if (node.has_run) {
+            line += ", actual rows=" + std::to_string(node.actual_rows) +
+                    ", time=" + FormatMillis(node.total_millis) +
+                    " ms, self=" + FormatMillis(node.self_millis) + " ms";
         } else {
-            line += ", " + node.NotRunText();
+            line += ", " + node.not_run;
         }
     }
     line += ")";
     lines->push_back(std::move(line));
     const std::string child_prefix = is_root ? prefix : prefix + (is_last ? "   " : "│  ");
-    for (const std::string& detail : node.Details()) {
-        lines->push_back(child_prefix + (node.children().empty() ? "   " : "│  ") + detail);
+    for (const std::string& detail : node.details) {
+        lines->push_back(child_prefix + (node.children.empty() ? "   " : "│  ") + detail);
     }
-    for (std::size_t idx = 0; idx < node.children().size(); ++idx) {
-        Render(*node.children()[idx], child_prefix, false, idx + 1 == node.children().size(),
-               analyze, lines);
+    for (std::size_t idx = 0; idx < node.children.size(); ++idx) {
+        Render(node.children[idx], child_prefix, false, idx + 1 == node.children.size(), analyze,
+               lines);
     }
 }
 
@@ -106,10 +106,54 @@ std::string FormatRows(double rows) {
     return std::to_string(static_cast<std::uint64_t>(std::llround(rows)));
 }
 
-std::vector<std::string> RenderPlan(const PhysicalOperator& root, bool analyze) {
-    std::vector<std::string> lines;
-    Render(root, "", true, true, analyze, &lines);
-    return lines;
+QueryPlanNode BuildPlan(const PhysicalOperator& root, bool analyze) {
+    QueryPlanNode node;
+    node.label = root.Label();
+    node.strategy = std::string(root.Strategy());
+    node.details = root.Details();
+    node.estimated_rows = root.estimated_rows;
+    if (analyze) {
+        node.has_run = root.has_run();
+        if (node.has_run) {
+            node.actual_rows = root.rows_out();
+            node.total_millis = root.total_millis();
+            node.self_millis = root.self_millis();
+        } else {
+            node.not_run = root.NotRunText();
+        }
+    }
+    node.children.reserve(root.children().size());
+    for (const auto& child : root.children()) {
+        node.children.push_back(BuildPlan(*child, analyze));
+    }
+    return node;
+}
+
+std::string_view PlanStrategy(const PhysicalOperator& root) {
+    if (std::string_view own = root.Strategy(); !own.empty()) {
+        return own;
+    }
+    for (const auto& child : root.children()) {
+        if (std::string_view found = PlanStrategy(*child); !found.empty()) {
+            return found;
+        }
+    }
+    return {};
 }
 
 }  // namespace phenix::query
+
+namespace phenix {
+
+std::vector<std::string> QueryPlan::Text() const {
+    std::vector<std::string> lines;
+    query::Render(root, "", true, true, analyzed, &lines);
+    if (analyzed) {
+        char buffer[64];
+        std::snprintf(buffer, sizeof buffer, "Execution time: %.3f ms", execution_millis);
+        lines.emplace_back(buffer);
+    }
+    return lines;
+}
+
+}  // namespace phenix

@@ -22,8 +22,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <phenix/phenixql.h>
 #include <phenix/result.h>
 #include <phenix/status.h>
 
@@ -84,6 +86,9 @@ class PhysicalOperator {
     [[nodiscard]] virtual std::vector<std::string> Details() const { return details_; }
     /// What EXPLAIN ANALYZE prints for an operator that did not run on its own.
     [[nodiscard]] virtual std::string NotRunText() const { return "not run"; }
+    /// A source operator's access strategy (QueryResult::plan_strategy): what ran (after Next)
+    /// or what will run. Empty for operators that only transform their input.
+    [[nodiscard]] virtual std::string_view Strategy() const { return {}; }
 
     void AddChild(std::unique_ptr<PhysicalOperator> child) {
         children_.push_back(std::move(child));
@@ -149,8 +154,11 @@ class EngineStep final : public PhysicalOperator {
 
 /// Rows as EXPLAIN prints them ("?" when unknown).
 std::string FormatRows(double rows);
-/// The tree as EXPLAIN prints it, one line per row of the result; with `analyze`, each
-/// operator's actual rows and times.
-std::vector<std::string> RenderPlan(const PhysicalOperator& root, bool analyze);
+/// The tree in its structured form (QueryPlanNode), the one EXPLAIN's text is printed from
+/// (QueryPlan::Text); with `analyze`, each operator's actual rows and times.
+QueryPlanNode BuildPlan(const PhysicalOperator& root, bool analyze);
+/// The plan's access strategy: the first operator's, from the root down (parents first), that
+/// has one; "" when none does.
+std::string_view PlanStrategy(const PhysicalOperator& root);
 
 }  // namespace phenix::query

@@ -49,6 +49,25 @@ std::string ReadOperator::Label() const {
     return (ran_from_index_ && !ran_scan_ ? "IndexFilter " : "FilteredScan ") + name;
 }
 
+std::string_view ReadOperator::Strategy() const {
+    // Label's cases, by name.
+    if (spec_.access == ReadAccess::kIdList) {
+        return "id_lookup";
+    }
+    if (!spec_.where.id_prefix.empty()) {
+        return "id_range_scan";
+    }
+    const bool filtered = !spec_.where.filter_json.empty();
+    if (!filtered) {
+        return "full_scan";
+    }
+    if (!has_run()) {
+        return spec_.access != ReadAccess::kScan && spec_.filter_indexed ? "metadata_index"
+                                                                         : "filtered_scan";
+    }
+    return ran_from_index_ && !ran_scan_ ? "metadata_index" : "filtered_scan";
+}
+
 Status ReadOperator::Start() {
     if (!spec_.where.filter_json.empty()) {
         PHENIX_ASSIGN_OR_RETURN(filter_, document::ParseFilter(spec_.where.filter_json));

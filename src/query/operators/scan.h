@@ -44,6 +44,7 @@ class ReadOperator final : public PhysicalOperator {
   public:
     ReadOperator(ExecState& state, ReadSpec spec);
     [[nodiscard]] std::string Label() const override;
+    [[nodiscard]] std::string_view Strategy() const override;
 
   protected:
     Result<bool> NextImpl(RowBatch* batch) override;
@@ -83,6 +84,7 @@ class CountOperator final : public PhysicalOperator {
     [[nodiscard]] std::string Label() const override {
         return "Count " + state_.bound.info.spec.ref.name;
     }
+    [[nodiscard]] std::string_view Strategy() const override { return "count"; }
 
   protected:
     Result<bool> NextImpl(RowBatch* batch) override;

@@ -52,6 +52,28 @@ std::string VectorSearchOperator::Label() const {
            "]";
 }
 
+std::string_view VectorSearchOperator::Strategy() const {
+    if (spec_.is_graph) {
+        const SearchPlan& plan = ran_ ? *ran_ : spec_.expected_graph;
+        return plan.graph_plan == GraphPlan::kVectorFirst ? "graph_vector_first" : "graph_first";
+    }
+    if (!spec_.filtered && !spec_.is_forced) {
+        return "vector_index";
+    }
+    // As in Label: what ran, else what the optimizer expects.
+    switch (ran_ && spec_.filtered ? ran_->strategy : spec_.expected) {
+        case SearchStrategy::kExactScan:
+            return "exact_scan";
+        case SearchStrategy::kPostFilter:
+            return "post_filter";
+        case SearchStrategy::kInGraph:
+            return "filtered_graph";
+        case SearchStrategy::kAuto:
+            break;
+    }
+    return "vector_index";
+}
+
 Status VectorSearchOperator::Search() {
     searched_ = true;
     if (spec_.is_graph) {

@@ -39,6 +39,7 @@ class VectorSearchOperator final : public PhysicalOperator {
     VectorSearchOperator(ExecState& state, VectorSearchSpec spec)
         : PhysicalOperator(state), spec_(std::move(spec)) {}
     [[nodiscard]] std::string Label() const override;
+    [[nodiscard]] std::string_view Strategy() const override;
 
   protected:
     Result<bool> NextImpl(RowBatch* batch) override;

@@ -287,5 +287,90 @@ TEST_F(PlanTest, AFilterCheckedOnTheCandidatesNeverShowsAZeroTime) {
     }
 }
 
+// The structured plan (QueryPlan, issue 14): EXPLAIN's text is printed from it, and every
+// SELECT names its access strategy.
+TEST_F(PlanTest, TheStructuredPlanIsWhatTheTextIsPrintedFrom) {
+    Load(40);
+    const std::string select =
+        "SELECT id, distance(vector, [1, 1, 1, 1]) AS d FROM docs ORDER BY d LIMIT 3";
+    QueryResult explained = Run("EXPLAIN " + select);
+    ASSERT_TRUE(explained.plan.has_value());
+    EXPECT_FALSE(explained.plan->analyzed);
+    std::vector<std::string> text;
+    for (const auto& row : explained.rows) {
+        text.push_back(row[0].text);
+    }
+    EXPECT_EQ(explained.plan->Text(), text);
+    EXPECT_EQ(explained.plan_strategy, "vector_index");
+
+    QueryResult analyzed = Run("EXPLAIN ANALYZE " + select);
+    ASSERT_TRUE(analyzed.plan.has_value());
+    EXPECT_TRUE(analyzed.plan->analyzed);
+    ASSERT_FALSE(analyzed.rows.empty());
+    EXPECT_EQ(analyzed.plan->Text().size(), analyzed.rows.size());
+    EXPECT_EQ(analyzed.plan->Text().front(), analyzed.rows.front()[0].text);
+    // The search operator somewhere below the root, with its strategy and its rows.
+    std::vector<const QueryPlanNode*> pending = {&analyzed.plan->root};
+    const QueryPlanNode* search = nullptr;
+    while (!pending.empty()) {
+        const QueryPlanNode* node = pending.back();
+        pending.pop_back();
+        if (node->strategy == "vector_index") {
+            search = node;
+        }
+        for (const QueryPlanNode& child : node->children) {
+            pending.push_back(&child);
+        }
+    }
+    ASSERT_NE(search, nullptr);
+    EXPECT_TRUE(search->has_run);
+    EXPECT_EQ(search->actual_rows, 3u);
+    EXPECT_NE(search->label.find("VectorFirst docs"), std::string::npos) << search->label;
+}
+
+TEST_F(PlanTest, EverySelectNamesItsStrategyAndCanReturnItsPlan) {
+    Load(40);
+    auto strategy = [&](const std::string& select) { return Run(select).plan_strategy; };
+    EXPECT_EQ(strategy("SELECT id FROM docs"), "full_scan");
+    EXPECT_EQ(strategy("SELECT id FROM docs WHERE metadata.n < 10"), "filtered_scan");
+    EXPECT_EQ(strategy("SELECT id FROM docs WHERE id = 'e0001'"), "id_lookup");
+    EXPECT_EQ(strategy("SELECT count(*) FROM docs WHERE metadata.n < 10"), "count");
+    EXPECT_EQ(strategy("SELECT id, distance(vector, [1, 1, 1, 1]) AS d FROM docs "
+                       "WHERE metadata.n < 3 ORDER BY d LIMIT 2"),
+              "exact_scan");
+    EXPECT_EQ(strategy("SELECT b.id FROM MATCH (a:docs)-[:r]->(b:docs) WHERE a.id = 'e0001'"),
+              "graph_expand");
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "n"));
+    EXPECT_EQ(strategy("SELECT id FROM docs WHERE metadata.n < 10"), "metadata_index");
+    EXPECT_EQ(Run("SHOW COLLECTIONS").plan_strategy, "");
+
+    // A plain SELECT carries no plan unless the session collects them; then it keeps its rows.
+    const std::string select = "SELECT id FROM docs WHERE metadata.n < 10";
+    EXPECT_FALSE(Run(select).plan.has_value());
+    session_->set_collect_plan(true);
+    QueryResult collected = Run(select);
+    EXPECT_EQ(collected.rows.size(), 10u);
+    ASSERT_TRUE(collected.plan.has_value());
+    EXPECT_TRUE(collected.plan->analyzed);
+    EXPECT_EQ(collected.plan->root.children.size(), 1u);
+    EXPECT_EQ(collected.plan->root.children[0].strategy, "metadata_index");
+    EXPECT_EQ(collected.plan->root.children[0].actual_rows, 10u);
+}
+
+TEST_F(PlanTest, TheStatementObserverSeesEachStatementsStrategy) {
+    Load(5);
+    std::vector<std::pair<std::string, bool>> seen;
+    session_->set_statement_observer([&](std::string_view strategy, double seconds, bool ok) {
+        EXPECT_GE(seconds, 0.0);
+        seen.emplace_back(std::string(strategy), ok);
+    });
+    Run("SELECT id FROM docs");
+    Run("SHOW COLLECTIONS");
+    EXPECT_FALSE(session_->Execute("SELECT id FROM nope").ok());
+    ASSERT_TRUE(session_->ExecuteJson(R"({"collection": "docs", "vector": [1, 1, 1, 1]})").ok());
+    EXPECT_EQ(seen, (std::vector<std::pair<std::string, bool>>{
+                        {"full_scan", true}, {"", true}, {"", false}, {"vector_index", true}}));
+}
+
 }  // namespace
 }  // namespace phenix

@@ -352,6 +352,29 @@ TEST_F(SelectTest, JsonFormRunsLikeItsTextTwin) {
         << bad.status().ToString();
 }
 
+// Issue 14: errors about a JSON query name its fields, not "line 1, column 1" of a PhenixQL
+// text the caller never wrote (the AST the JSON form builds has no text positions).
+TEST_F(SelectTest, JsonFormErrorsNameTheField) {
+    auto error = [&](std::string_view json) {
+        auto result = session_->ExecuteJson(json);
+        EXPECT_FALSE(result.ok()) << json;
+        return result.ok() ? std::string() : result.status().message();
+    };
+    EXPECT_EQ(error(R"({"collection": "docs", "vector": [0.1, 0.2]})"),
+              "vector: the query vector has 2 dimensions; collection 'docs' has 4");
+    EXPECT_EQ(error(R"({"collection": "docs", "vector": [1e39, 0, 0, 0]})").rfind("vector: ", 0),
+              0u);
+    const std::string missing = error(R"({"collection": "doc", "k": 3})");
+    EXPECT_EQ(missing.rfind("collection: collection 'doc' does not exist", 0), 0u) << missing;
+    const std::string filtered = error(R"({"collection": "docs", "filter": {"year": [1]}})");
+    EXPECT_EQ(filtered.rfind("filter.year: ", 0), 0u) << filtered;
+    for (const std::string& message : {missing, filtered}) {
+        EXPECT_EQ(message.find("line "), std::string::npos) << message;
+    }
+    // The text form keeps its positions.
+    EXPECT_EQ(Error("SELECT id FROM doc").rfind("line 1, column 16: ", 0), 0u);
+}
+
 TEST_F(SelectTest, ConditionsFollowThreeValuedLogic) {
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d4", {1, 0, 0, 0}, R"({"category":null})")));
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d5", {0, 1, 0, 0}, R"({})")));
