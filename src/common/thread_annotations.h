@@ -20,6 +20,29 @@
 #define PHENIX_THREAD_ANNOTATION(x)
 #endif
 
+// Abseil (which gRPC's headers include) defines the same names with the same meaning: ours
+// replace them, so the two may be included in either order.
+#undef CAPABILITY
+#undef SCOPED_CAPABILITY
+#undef GUARDED_BY
+#undef PT_GUARDED_BY
+#undef ACQUIRED_BEFORE
+#undef ACQUIRED_AFTER
+#undef REQUIRES
+#undef REQUIRES_SHARED
+#undef ACQUIRE
+#undef ACQUIRE_SHARED
+#undef RELEASE
+#undef RELEASE_SHARED
+#undef RELEASE_GENERIC
+#undef TRY_ACQUIRE
+#undef TRY_ACQUIRE_SHARED
+#undef EXCLUDES
+#undef ASSERT_CAPABILITY
+#undef ASSERT_SHARED_CAPABILITY
+#undef RETURN_CAPABILITY
+#undef NO_THREAD_SAFETY_ANALYSIS
+
 #define CAPABILITY(x) PHENIX_THREAD_ANNOTATION(capability(x))
 #define SCOPED_CAPABILITY PHENIX_THREAD_ANNOTATION(scoped_lockable)
 #define GUARDED_BY(x) PHENIX_THREAD_ANNOTATION(guarded_by(x))

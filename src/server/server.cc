@@ -160,7 +160,7 @@ bool Server::SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::functi
         std::lock_guard lock(mu_);
         running_.erase(context);
         --in_flight_;
-        cv_.notify_all();
+        cv_.NotifyAll();
     };
     const bool queued = workers_->TrySubmit([task = std::move(task), finished] {
         task();
