@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <random>
 #include <thread>
@@ -143,7 +144,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void ReadHeader(bool first) {
         parser_.emplace();
         parser_->header_limit(kHeaderLimitBytes);
-        parser_->body_limit(shared_.config.max_body_bytes);
+        // The body limit depends on the route (max_body_bytes, or max_import_bytes for a
+        // streamed body): OnHeader sets it.
+        // (Not boost::none: Beast 1.74 compares a Content-Length with it as "greater than none".)
+        parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
         stream_.expires_after(std::chrono::milliseconds(first ? shared_.config.header_timeout_ms
                                                               : shared_.config.idle_timeout_ms));
         http::async_read_header(
@@ -160,6 +164,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
         // gets its own.
         stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
         const auto& header = parser_->get();
+        body_is_streamed_ =
+            shared_.dispatcher.StreamsBody(Sv(header.method_string()), TargetPath(header.target()));
+        const std::uint64_t limit =
+            body_is_streamed_ ? shared_.config.max_import_bytes : shared_.config.max_body_bytes;
+        if (limit > 0) {
+            // A Content-Length over the limit is refused before the body is read (a chunked body
+            // when it reaches the limit).
+            if (const auto length = parser_->content_length(); length && *length > limit) {
+                FailRead(http::error::body_limit);
+                return;
+            }
+            parser_->body_limit(limit);
+        }
         if (beast::iequals(header[http::field::expect], "100-continue")) {
             auto continue_response = std::make_shared<http::response<http::empty_body>>(
                 http::status::continue_, header.version());
@@ -178,9 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     void ReadBody() {
-        const auto& header = parser_->get();
-        if (shared_.dispatcher.StreamsBody(Sv(header.method_string()),
-                                           TargetPath(header.target()))) {
+        if (body_is_streamed_) {
             StartBodyStream();
             return;
         }
@@ -191,9 +206,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     void FailRead(beast::error_code ec) {
         if (ec == http::error::body_limit) {
-            SendEarly(413, Status::ResourceExhausted(
-                               "the request body is larger than max_body_bytes (" +
-                               std::to_string(shared_.config.max_body_bytes) + ")"));
+            const char* option = body_is_streamed_ ? "max_import_bytes" : "max_body_bytes";
+            const std::uint64_t limit =
+                body_is_streamed_ ? shared_.config.max_import_bytes : shared_.config.max_body_bytes;
+            SendEarly(413, Status::ResourceExhausted("the request body is larger than " +
+                                                     std::string(option) + " (" +
+                                                     std::to_string(limit) + ")"));
             return;
         }
         if (ec == http::error::header_limit) {
@@ -360,13 +378,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void StartBodyStream() {
         body_stopped_ = false;
         closing_after_body_ = false;
-        body_parser_.emplace(std::move(*parser_));
+        body_parser_.emplace(std::move(*parser_));  // keeps the limit OnHeader set
         parser_.reset();
-        if (shared_.config.max_import_bytes > 0) {
-            body_parser_->body_limit(shared_.config.max_import_bytes);
-        } else {
-            body_parser_->body_limit(boost::none);
-        }
         const auto& header = body_parser_->get();
         keep_alive_ = header.keep_alive();
         version_ = header.version();
@@ -618,6 +631,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool watching_ = false;
     bool peer_gone_ = false;
     // A streamed request body (RouteOptions::streams_body).
+    bool body_is_streamed_ = false;
     std::optional<http::request_parser<http::buffer_body>> body_parser_;
     std::shared_ptr<RequestBodyStream> body_in_;
     std::string body_piece_;
