@@ -49,8 +49,9 @@ TEST(Ndjson, ErrorLineCarriesTheCodeStatementAndPosition) {
     EXPECT_EQ(NdjsonErrorLine(Status::InvalidArgument("line 2, column 7: unknown column \"x\""), 1),
               "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":\"line 2, column 7: unknown "
               "column \\\"x\\\"\",\"statement\":1,\"line\":2,\"column\":7}}\n");
-    EXPECT_EQ(NdjsonErrorLine(Status(StatusCode::kDeadlineExceeded, "late"), 0),
-              "{\"error\":{\"code\":\"DEADLINE_EXCEEDED\",\"message\":\"late\",\"statement\":0}}\n");
+    EXPECT_EQ(
+        NdjsonErrorLine(Status(StatusCode::kDeadlineExceeded, "late"), 0),
+        "{\"error\":{\"code\":\"DEADLINE_EXCEEDED\",\"message\":\"late\",\"statement\":0}}\n");
 }
 
 TEST(Ndjson, AcceptHeader) {

@@ -49,8 +49,8 @@ TEST(ResponseStream, WriterBlocksAtCapacityUntilTheConnectionTakes) {
     ResponseStream stream(4);
     ASSERT_TRUE(stream.Write("1234", nullptr).ok());  // now full
     BlockedProbe probe;
-    auto writer = std::async(std::launch::async,
-                             [&] { return stream.Write("5678", probe.Check()); });
+    auto writer =
+        std::async(std::launch::async, [&] { return stream.Write("5678", probe.Check()); });
     probe.blocked.get_future().wait();  // the writer found no room
     EXPECT_EQ(stream.Take(nullptr).data, "1234");
     ASSERT_TRUE(writer.get().ok());
