@@ -142,7 +142,8 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
         out.lease.emplace(std::move(*lease));
         out.session = &out.lease->session();
     } else {
-        out.own = std::make_unique<QuerySession>(db);
+        out.own = std::make_unique<QuerySession>(
+            db, request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);
         out.own->set_copy_directory(state.copy_directory);
         out.session = out.own.get();
     }
@@ -185,6 +186,13 @@ HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string
     response.stream_body = [shared, statements = std::move(statements), params = std::move(params),
                             &context](ChunkWriter& writer) {
         QuerySession& session = *shared->session;
+        // The session (and its transaction's lease) goes before the last line does: a client that
+        // has read the answer may use the transaction at once, as after the JSON form.
+        const auto release = [&shared] {
+            shared->session = nullptr;
+            shared->lease.reset();
+            shared->own.reset();
+        };
         for (std::size_t stmt_idx = 0; stmt_idx < statements.size(); ++stmt_idx) {
             Status failed;
             if (context.DeadlinePassed()) {
@@ -210,6 +218,7 @@ HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string
                 }
             }
             if (!failed.ok()) {
+                release();
                 if (!writer.started()) {
                     writer.Reject(ErrorResponse(failed, 0,
                                                 statements.size() > 1
@@ -232,12 +241,14 @@ HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string
                 written = writer.Write(NdjsonMessageLine(stmt_idx, *result));
             }
             if (!written.ok()) {
+                release();
                 if (!context.IsCancelled()) {
                     writer.Finish(NdjsonErrorLine(written, stmt_idx));
                 }
                 return;
             }
         }
+        release();
         writer.Finish(NdjsonDoneLine(statements.size()));
     };
     return response;
@@ -735,7 +746,8 @@ HttpResponse HandleImport(ApiState& state, const HttpRequest& request, const Pat
     if (context.DeadlinePassed()) {
         return DeadlineResponse();
     }
-    QuerySession session(*db);
+    QuerySession session(*db,
+                         request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);
     session.set_interrupt(context.Interrupt());
     BodySource source(request);
     const CopyReport report =

@@ -83,6 +83,7 @@ Result<HttpRequest> ToHttpRequest(const http::request_header<>& message, const S
     request.accept = std::string(message[http::field::accept]);
     request.client = client;
     request.transaction = std::string(Sv(message["Phenix-Transaction"]));
+    request.tenant = std::string(Sv(message["Phenix-Tenant"]));
     const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
     request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
     std::uint32_t timeout_ms = config.default_timeout_ms;
@@ -478,6 +479,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             body_in_->Finish();
             body_parser_.reset();
             stream_.expires_never();
+            WatchForDisconnect();  // while the handler finishes (COPY's last batches)
             return;
         }
         ReadBodyPiece();

@@ -47,7 +47,8 @@ constexpr std::string_view kComponents = R"json({
     "path": {"name": "path", "in": "path", "required": true, "schema": {"type": "string"}},
     "txn": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}},
     "timeout": {"name": "Phenix-Timeout-Ms", "in": "header", "required": false, "schema": {"type": "integer", "minimum": 1}},
-    "transaction": {"name": "Phenix-Transaction", "in": "header", "required": false, "schema": {"type": "string"}}
+    "transaction": {"name": "Phenix-Transaction", "in": "header", "required": false, "schema": {"type": "string"}},
+    "tenant": {"name": "Phenix-Tenant", "in": "header", "required": false, "description": "the tenant the request's session starts in (absent: the default tenant); ignored inside a transaction", "schema": {"type": "string"}}
   },
   "responses": {
     "Error": {"description": "an error (docs/server.md, Requests and errors)",
@@ -72,7 +73,8 @@ const std::map<std::string, std::string_view, std::less<>>& Operations() {
          R"json({"summary": "Prometheus metrics (text format 0.0.4)", "responses": {"200": {"description": "the metrics",
            "content": {"text/plain": {"schema": {"type": "string"}}}}}})json"},
         {"POST /v1/query",
-         R"json({"summary": "run PhenixQL statements", "parameters": [{"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/transaction"}],
+         R"json({"summary": "run PhenixQL statements", "parameters": [{"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/transaction"}, {"$ref": "#/components/parameters/tenant"},
+             {"name": "Accept", "in": "header", "required": false, "description": "application/x-ndjson: stream the rows as NDJSON lines", "schema": {"type": "string"}}],
            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"],
              "additionalProperties": false, "properties": {"query": {"type": "string"}, "params": {"type": ["object", "array"]}}}}}},
            "responses": {"200": {"description": "one statement: its result; several: {results: [...]}", "content": {"application/json": {"schema":
@@ -143,7 +145,7 @@ const std::map<std::string, std::string_view, std::less<>>& Operations() {
            "responses": {"200": {"description": "deleted", "content": {"application/json": {"schema": {"type": "object", "properties": {"deleted": {"type": "string"}}}}}},
              "default": {"$ref": "#/components/responses/Error"}}})json"},
         {"POST /v1/collections/{name}/import",
-         R"json({"summary": "bulk-load NDJSON entities (COPY's line format), streamed: the body is never held whole", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/timeout"},
+         R"json({"summary": "bulk-load NDJSON entities (COPY's line format), streamed: the body is never held whole", "parameters": [{"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/timeout"}, {"$ref": "#/components/parameters/tenant"},
              {"name": "on_error", "in": "query", "required": false, "schema": {"type": "string", "enum": ["abort", "skip"], "default": "abort"}}],
            "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
            "responses": {"200": {"description": "loaded", "content": {"application/json": {"schema": {"type": "object", "required": ["imported", "skipped", "errors", "timestamp"], "properties": {

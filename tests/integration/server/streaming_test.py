@@ -266,6 +266,24 @@ class StreamingTest(unittest.TestCase):
                                            "/rollback")
         self.assertEqual(status, 200, body)
 
+    def test_tenant_header_picks_the_sessions_tenant(self):
+        status, _, body = self.req("POST", "/v1/query", {"query": "CREATE TENANT acme"})
+        self.assertEqual(status, 200, body)
+        acme = {"Phenix-Tenant": "acme"}
+        status, _, body = self.req("POST", "/v1/query", {"query": "CREATE COLLECTION only_acme"},
+                                   headers=acme)
+        self.assertEqual(status, 200, body)
+        status, _, body = self.req("POST", "/v1/collections/only_acme/import",
+                                   raw=b'{"id": "t1"}\n{"id": "t2"}\n',
+                                   headers={"Content-Type": NDJSON, **acme})
+        self.assertEqual((status, body["imported"]), (200, 2), body)
+        lines = list(Stream(self.server, "SELECT id FROM only_acme ORDER BY id",
+                            headers=acme).lines())
+        self.assertEqual(lines[1:3], [["t1"], ["t2"]], lines)
+        status, _, body = self.req("POST", "/v1/query", {"query": "SELECT id FROM only_acme"},
+                                   headers={"Accept": NDJSON})
+        self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"), body)
+
     # ------------------------------------------------------------ import
 
     def test_import_on_error_abort_and_skip(self):
