@@ -35,75 +35,82 @@ StopCheck RequestStopCheck(const RequestContext& context) {
 ResponseStream::ResponseStream(std::size_t capacity_bytes)
     : capacity_bytes_(std::max<std::size_t>(capacity_bytes, 1)) {}
 
-void ResponseStream::NotifyReady(std::unique_lock<std::mutex>& lock) {
-    std::function<void()> on_ready = std::move(on_ready_);
-    on_ready_ = nullptr;
-    lock.unlock();
+Status ResponseStream::Write(std::string_view bytes, const StopCheck& should_stop) {
+    std::function<void()> on_ready;
+    for (;;) {
+        {
+            MutexLock lock(mu_);
+            if (is_aborted_) {
+                return Status(StatusCode::kCancelled, "the client went away");
+            }
+            if (queued_.size() < capacity_bytes_) {
+                queued_.append(bytes);
+                bytes_written_ += bytes.size();
+                on_ready = std::move(on_ready_);
+                on_ready_ = nullptr;
+                break;
+            }
+        }
+        if (should_stop) {
+            if (Status stop = should_stop(); !stop.ok()) {
+                return stop;
+            }
+        }
+        MutexLock lock(mu_);
+        if (!is_aborted_ && queued_.size() >= capacity_bytes_) {
+            cv_.WaitFor(mu_, kPollInterval);
+        }
+    }
+    if (on_ready) {
+        on_ready();
+    }
+    return Status::Ok();
+}
+
+void ResponseStream::Finish(std::string_view bytes) {
+    std::function<void()> on_ready;
+    {
+        MutexLock lock(mu_);
+        if (!is_aborted_) {
+            queued_.append(bytes);
+            bytes_written_ += bytes.size();
+        }
+        is_finished_ = true;
+        on_ready = std::move(on_ready_);
+        on_ready_ = nullptr;
+    }
     if (on_ready) {
         on_ready();
     }
 }
 
-Status ResponseStream::Write(std::string_view bytes, const StopCheck& should_stop) {
-    std::unique_lock lock(mu_);
-    for (;;) {
-        if (is_aborted_) {
-            return Status(StatusCode::kCancelled, "the client went away");
-        }
-        if (queued_.size() < capacity_bytes_) {
-            break;
-        }
-        if (should_stop) {
-            lock.unlock();
-            Status stop = should_stop();
-            lock.lock();
-            if (!stop.ok()) {
-                return stop;
-            }
-        }
-        cv_.wait_for(lock, kPollInterval);
-    }
-    queued_.append(bytes);
-    bytes_written_ += bytes.size();
-    NotifyReady(lock);
-    return Status::Ok();
-}
-
-void ResponseStream::Finish(std::string_view bytes) {
-    std::unique_lock lock(mu_);
-    if (!is_aborted_) {
-        queued_.append(bytes);
-        bytes_written_ += bytes.size();
-    }
-    is_finished_ = true;
-    NotifyReady(lock);
-}
-
 Status ResponseStream::WaitSent(const StopCheck& should_stop) {
-    std::unique_lock lock(mu_);
     for (;;) {
-        if (is_sent_) {
-            return Status::Ok();
-        }
-        if (is_aborted_) {
-            return Status(StatusCode::kCancelled, "the client went away");
+        {
+            MutexLock lock(mu_);
+            if (is_sent_) {
+                return Status::Ok();
+            }
+            if (is_aborted_) {
+                return Status(StatusCode::kCancelled, "the client went away");
+            }
         }
         if (should_stop) {
-            lock.unlock();
-            Status stop = should_stop();
-            lock.lock();
-            if (!stop.ok()) {
+            if (Status stop = should_stop(); !stop.ok()) {
                 return stop;
             }
         }
-        cv_.wait_for(lock, kPollInterval);
+        MutexLock lock(mu_);
+        if (!is_sent_ && !is_aborted_) {
+            cv_.WaitFor(mu_, kPollInterval);
+        }
     }
 }
 
 ResponseStream::Taken ResponseStream::Take(std::function<void()> on_ready) {
     Taken taken;
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         taken.data.swap(queued_);
         taken.is_finished = is_finished_ && taken.data.empty();
         if (taken.data.empty() && !is_finished_) {
@@ -111,36 +118,36 @@ ResponseStream::Taken ResponseStream::Take(std::function<void()> on_ready) {
         }
     }
     if (!taken.data.empty()) {
-        cv_.notify_all();  // room again
+        cv_.NotifyAll();  // room again
     }
     return taken;
 }
 
 void ResponseStream::MarkSent() {
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         is_sent_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
 }
 
 void ResponseStream::Abort() {
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         is_aborted_ = true;
         queued_.clear();
         on_ready_ = nullptr;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
 }
 
 std::uint64_t ResponseStream::bytes_written() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return bytes_written_;
 }
 
 bool ResponseStream::aborted() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return is_aborted_;
 }
 
@@ -153,39 +160,40 @@ RequestBodyStream::RequestBodyStream(std::size_t capacity_bytes, StopCheck shoul
 Result<std::size_t> RequestBodyStream::Read(char* buffer, std::size_t size) {
     std::function<void()> on_room;
     std::size_t num_copied = 0;
-    {
-        std::unique_lock lock(mu_);
-        for (;;) {
-            if (read_pos_ < queued_.size() || !failure_.ok() || is_finished_) {
+    for (;;) {
+        {
+            MutexLock lock(mu_);
+            if (read_pos_ < queued_.size()) {
+                num_copied = std::min(size, queued_.size() - read_pos_);
+                std::memcpy(buffer, queued_.data() + read_pos_, num_copied);
+                read_pos_ += num_copied;
+                if (read_pos_ == queued_.size()) {
+                    queued_.clear();
+                    read_pos_ = 0;
+                }
+                if (queued_.size() - read_pos_ < capacity_bytes_ && on_room_) {
+                    on_room = std::move(on_room_);
+                    on_room_ = nullptr;
+                }
                 break;
             }
-            if (should_stop_) {
-                lock.unlock();
-                Status stop = should_stop_();
-                lock.lock();
-                if (!stop.ok()) {
-                    is_abandoned_ = true;
-                    return stop;
-                }
-            }
-            cv_.wait_for(lock, kPollInterval);
-        }
-        if (read_pos_ == queued_.size()) {
             if (!failure_.ok()) {
                 return failure_;
             }
-            return std::size_t{0};  // the end of the body
+            if (is_finished_) {
+                return std::size_t{0};  // the end of the body
+            }
         }
-        num_copied = std::min(size, queued_.size() - read_pos_);
-        std::memcpy(buffer, queued_.data() + read_pos_, num_copied);
-        read_pos_ += num_copied;
-        if (read_pos_ == queued_.size()) {
-            queued_.clear();
-            read_pos_ = 0;
+        if (should_stop_) {
+            if (Status stop = should_stop_(); !stop.ok()) {
+                MutexLock lock(mu_);
+                is_abandoned_ = true;
+                return stop;
+            }
         }
-        if (queued_.size() - read_pos_ < capacity_bytes_ && on_room_) {
-            on_room = std::move(on_room_);
-            on_room_ = nullptr;
+        MutexLock lock(mu_);
+        if (read_pos_ == queued_.size() && failure_.ok() && !is_finished_) {
+            cv_.WaitFor(mu_, kPollInterval);
         }
     }
     if (on_room) {
@@ -195,13 +203,13 @@ Result<std::size_t> RequestBodyStream::Read(char* buffer, std::size_t size) {
 }
 
 std::uint64_t RequestBodyStream::bytes_received() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return bytes_received_;
 }
 
 void RequestBodyStream::Put(std::string_view bytes) {
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (read_pos_ > 0 && read_pos_ * 2 >= queued_.size()) {
             queued_.erase(0, read_pos_);  // keep the buffer from creeping
             read_pos_ = 0;
@@ -209,11 +217,11 @@ void RequestBodyStream::Put(std::string_view bytes) {
         queued_.append(bytes);
         bytes_received_ += bytes.size();
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
 }
 
 bool RequestBodyStream::HasRoom(std::function<void()> on_room) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (is_abandoned_ || queued_.size() - read_pos_ < capacity_bytes_) {
         return true;
     }
@@ -223,31 +231,31 @@ bool RequestBodyStream::HasRoom(std::function<void()> on_room) {
 
 void RequestBodyStream::Finish() {
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         is_finished_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
 }
 
 void RequestBodyStream::Fail(Status status) {
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (failure_.ok() && !is_finished_) {
             failure_ = std::move(status);
         }
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
 }
 
 bool RequestBodyStream::abandoned() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return is_abandoned_;
 }
 
 void RequestBodyStream::Abandon() {
     std::function<void()> on_room;
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         is_abandoned_ = true;
         queued_.clear();
         read_pos_ = 0;
@@ -260,7 +268,7 @@ void RequestBodyStream::Abandon() {
 }
 
 bool RequestBodyStream::is_complete() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return is_finished_;
 }
 

@@ -12,17 +12,17 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include <phenix/result.h>
 #include <phenix/status.h>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "server/http_types.h"
 
 namespace phenix::server {
@@ -65,17 +65,17 @@ class ResponseStream {
     [[nodiscard]] bool aborted() const;
 
   private:
-    void NotifyReady(std::unique_lock<std::mutex>& lock);
-
+    // Immutable after construction.
     const std::size_t capacity_bytes_;
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::string queued_;               // guarded by mu_
-    std::function<void()> on_ready_;   // guarded by mu_
-    std::uint64_t bytes_written_ = 0;  // guarded by mu_
-    bool is_finished_ = false;         // guarded by mu_
-    bool is_sent_ = false;             // guarded by mu_
-    bool is_aborted_ = false;          // guarded by mu_
+
+    mutable Mutex mu_;
+    CondVar cv_;  // room again, sent, aborted
+    std::string queued_ GUARDED_BY(mu_);
+    std::function<void()> on_ready_ GUARDED_BY(mu_);
+    std::uint64_t bytes_written_ GUARDED_BY(mu_) = 0;
+    bool is_finished_ GUARDED_BY(mu_) = false;
+    bool is_sent_ GUARDED_BY(mu_) = false;
+    bool is_aborted_ GUARDED_BY(mu_) = false;
 };
 
 class RequestBodyStream final : public BodyReader {
@@ -103,17 +103,19 @@ class RequestBodyStream final : public BodyReader {
     [[nodiscard]] bool is_complete() const;
 
   private:
+    // Immutable after construction.
     const std::size_t capacity_bytes_;
     const StopCheck should_stop_;
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::string queued_;                // guarded by mu_
-    std::size_t read_pos_ = 0;          // guarded by mu_: the consumed prefix of queued_
-    std::function<void()> on_room_;     // guarded by mu_
-    std::uint64_t bytes_received_ = 0;  // guarded by mu_
-    bool is_finished_ = false;          // guarded by mu_
-    bool is_abandoned_ = false;         // guarded by mu_
-    Status failure_;                    // guarded by mu_
+
+    mutable Mutex mu_;
+    CondVar cv_;  // bytes arrived, the end, a failure
+    std::string queued_ GUARDED_BY(mu_);
+    std::size_t read_pos_ GUARDED_BY(mu_) = 0;  // the consumed prefix of queued_
+    std::function<void()> on_room_ GUARDED_BY(mu_);
+    std::uint64_t bytes_received_ GUARDED_BY(mu_) = 0;
+    bool is_finished_ GUARDED_BY(mu_) = false;
+    bool is_abandoned_ GUARDED_BY(mu_) = false;
+    Status failure_ GUARDED_BY(mu_);
 };
 
 }  // namespace phenix::server
