@@ -220,10 +220,13 @@ class DatabaseImpl final : public Database {
                                                     FilterEvaluator& evaluator) const;
     // A search whose unindexed filter is checked on the candidates, widening until k match (or
     // deciding every record when that is cheaper; that result is cached under filter_text).
-    Result<VectorSearchResult> LazyFilteredSearch(
-        const CollectionHandle& handle, const CollectionVectorIndex& index,
-        VectorSearchRequest request, const document::Filter& filter, std::string_view filter_text,
-        const txn::ReadView& view, std::vector<std::string>& steps) const;
+    Result<VectorSearchResult> LazyFilteredSearch(const CollectionHandle& handle,
+                                                  const CollectionVectorIndex& index,
+                                                  VectorSearchRequest request,
+                                                  const document::Filter& filter,
+                                                  std::string_view filter_text,
+                                                  const txn::ReadView& view,
+                                                  std::vector<std::string>& steps) const;
     static bool WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle);
     [[nodiscard]] std::string VectorCheckpointPath(storage::CollectionId id) const;
     // Creates (or loads from its checkpoint) the index of a collection with vectors and feeds it

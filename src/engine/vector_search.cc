@@ -915,10 +915,13 @@ Result<index::RowBitmap> DatabaseImpl::EvaluateAndCacheFilter(const CollectionHa
     return matched;
 }
 
-Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(
-    const CollectionHandle& handle, const CollectionVectorIndex& index, VectorSearchRequest request,
-    const document::Filter& filter, std::string_view filter_text, const txn::ReadView& view,
-    std::vector<std::string>& steps) const {
+Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHandle& handle,
+                                                            const CollectionVectorIndex& index,
+                                                            VectorSearchRequest request,
+                                                            const document::Filter& filter,
+                                                            std::string_view filter_text,
+                                                            const txn::ReadView& view,
+                                                            std::vector<std::string>& steps) const {
     // Widening rounds: the nearest `candidates` rows regardless of the filter, their records
     // checked (each once) in distance order, until k match or every row was a candidate. An
     // unindexed filter's estimate is a default selectivity, not a count, so the first round
