@@ -3,8 +3,12 @@
 # first runs scripts/install-deps.sh, which installs missing Debian packages and is silent otherwise.
 #
 #   make            release build (build/release)
-#   make run        build, then open the Phenix shell on ./phenix-data
-#   make server     build, then start the server phenixd on ./phenix-data (HTTP=127.0.0.1:8080)
+#   make run        build, then start the server phenixd on ./phenix-data (HTTP=127.0.0.1:8080) in
+#                   the foreground (^C stops it); it prints how to connect
+#   make shell      build, then open the Phenix shell on ./phenix-data in this process (not while
+#                   `make run` serves that directory); make shell URL=http://127.0.0.1:8080 opens
+#                   it on the server instead
+#   make server     the same as make run (kept for scripts that use it)
 #   make test       build, then run every test (CTest), then `make tsa` when clang++-14 is installed
 #   make tsa        Clang's thread-safety analysis (-Wthread-safety as errors) over the library
 #                   modules: a clang++-14 build of src/ only, in build/tsa (clang from
@@ -43,7 +47,7 @@ CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run server test tsa asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
+.PHONY: release debug run shell server test tsa asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -61,16 +65,29 @@ debug: deps
 	$(call configure,build/debug,-DCMAKE_BUILD_TYPE=Debug)
 	@cmake --build build/debug -j $(JOBS)
 
-# Builds only the shell (not the tests and benchmarks) so the first `make run` is quick.
+# Builds only the server and the shell (not the tests and benchmarks) so the first `make run` is
+# quick; the shell too, since what it prints tells how to connect with it.
 run: deps
 	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
-	@cmake --build build/release -j $(JOBS) --target phenix_shell
-	@build/release/tools/phenix/phenix --data $(DATA)
+	@cmake --build build/release -j $(JOBS) --target phenixd phenix_shell
+	@echo "phenixd: serving $(DATA) on http://$(HTTP) (^C stops it). From another terminal:"
+	@echo "  the shell:  make shell URL=http://$(HTTP)"
+	@echo "              (or build/release/tools/phenix/phenix --url http://$(HTTP))"
+	@echo "  curl:       curl -s http://$(HTTP)/v1/query -H 'Content-Type: application/json' \\"
+	@echo "                -d '{\"query\": \"SHOW COLLECTIONS;\"}'"
+	@echo "              (streamed rows: add -H 'Accept: application/x-ndjson')"
+	@echo "  the API:    docs/server.md, http://$(HTTP)/openapi.json"
+	@exec build/release/tools/phenixd/phenixd --data $(DATA) --http $(HTTP)
 
-server: deps
+server: run
+
+# The shell on $(DATA) in this process (it takes the directory's lock: not while `make run`
+# serves it), or with URL=http://HOST:PORT on that server.
+URL ?=
+shell: deps
 	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
-	@cmake --build build/release -j $(JOBS) --target phenixd
-	@build/release/tools/phenixd/phenixd --data $(DATA) --http $(HTTP)
+	@cmake --build build/release -j $(JOBS) --target phenix_shell
+	@exec build/release/tools/phenix/phenix $(if $(URL),--url $(URL),--data $(DATA))
 
 test: release
 	@cd build/release && ctest $(CTEST_FLAGS)

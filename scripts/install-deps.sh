@@ -15,8 +15,8 @@ PACKAGES=(
   libedit-dev
   # server (phenixd): Boost.Beast on Asio (headers), flags, logs, the TOML config file, metrics
   libboost-dev libcli11-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  # tests and benchmarks (python3-venv: the schemathesis test makes its venv)
+  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev python3-venv
 )
 
 # --bench: also what the vector benchmarks' baselines need (bench/ann_baselines.py: hnswlib and

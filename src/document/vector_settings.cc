@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "document/vector_settings.h"
 
+#include <cmath>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -14,12 +15,16 @@ Result<std::uint32_t> ReadBounded(const nlohmann::json& object, const char* key,
     if (it == object.end()) {
         return fallback;
     }
-    if (!it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi) {
+    // JSON has one number type: 58.0 is the integer 58 (JSON Schema reads it so too).
+    const bool integral =
+        it->is_number_integer() ||
+        (it->is_number_float() && std::trunc(it->get<double>()) == it->get<double>());
+    if (!integral || it->get<double>() < lo || it->get<double>() > hi) {
         return Status::InvalidArgument("collection settings: hnsw." + std::string(key) +
                                        " must be an integer from " + std::to_string(lo) + " to " +
                                        std::to_string(hi) + ", not " + it->dump());
     }
-    return static_cast<std::uint32_t>(it->get<std::int64_t>());
+    return static_cast<std::uint32_t>(it->get<double>());
 }
 
 }  // namespace

@@ -93,19 +93,47 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
                         return raw->CheckOpenLocked();
                     },
                 .find_vector_index =
-                    [raw](storage::CollectionId id) { return raw->FindVectorIndex(id); },
+                    [raw](storage::CollectionId id) {
+                        return raw->vector_indexes_->FindVectorIndex(id);
+                    },
                 .describe =
                     [raw](const CollectionHandle& handle) { return raw->DescribeLocked(handle); }});
+        // The hooks are called with the catalog lock held.
+        db->vector_indexes_ = std::make_unique<VectorIndexes>(
+            db->options_, *db->store_, *db->oracle_, db->catalog_mu_, db->catalog_,
+            VectorIndexes::Hooks{.check_open =
+                                     [raw] {
+                                         raw->catalog_mu_.AssertSharedHeld();
+                                         return raw->CheckOpenLocked();
+                                     },
+                                 .check_writable =
+                                     [raw](std::string_view operation) {
+                                         raw->catalog_mu_.AssertSharedHeld();
+                                         return raw->CheckWritableLocked(operation);
+                                     }});
+        db->vector_searcher_ = std::make_unique<VectorSearcher>(
+            *db->store_, db->catalog_mu_, db->catalog_, db->graph_caches_, *db->graph_ops_,
+            *db->vector_indexes_,
+            VectorSearcher::Hooks{
+                // The hooks are called with the catalog lock held.
+                .lookup_row =
+                    [raw](const CollectionHandle& handle, std::string_view id,
+                          const txn::ReadView& view) { return raw->LookupRow(handle, id, view); },
+                .row_count =
+                    [raw](const CollectionHandle& handle) {
+                        return raw->CollectionRowCount(handle);
+                    }});
         db->metadata_indexes_->catalog_mu().AssertHeld();  // it is catalog_mu_
         PHENIX_RETURN_IF_ERROR(db->metadata_indexes_->LoadMetadataIndexes());
         db->ResetAdjacencyCacheLocked();
-        PHENIX_RETURN_IF_ERROR(db->OpenVectorIndexes());
+        db->vector_indexes_->catalog_mu().AssertHeld();  // it is catalog_mu_
+        PHENIX_RETURN_IF_ERROR(db->vector_indexes_->OpenVectorIndexes());
     }
     db->maintenance_->Start(
         {.reap_idle_transactions = [raw = db.get()] { raw->ReapIdleTransactions(); },
          .refresh_stale_index_stats =
              [raw = db.get()] { raw->metadata_indexes_->RefreshStaleIndexStats(); }});
-    db->vector_builder_ = std::thread([raw = db.get()] { raw->VectorBuilderLoop(); });
+    db->vector_indexes_->StartBuilder();
     // Read-only, an index whose build a crash interrupted stays unfinished (and unused: Find
     // does not read an index that is not ready) until a read-write open finishes it.
     if (!options.read_only) {
@@ -131,14 +159,8 @@ Status DatabaseImpl::Close() {
     if (maintenance_) {
         maintenance_->Stop();
     }
-    {
-        MutexLock lock(builder_mu_);
-        stop_builder_ = true;
-    }
-    builder_cv_.NotifyAll();
-    backlog_cv_.NotifyAll();  // writers waiting on a backlog give up
-    if (vector_builder_.joinable()) {
-        vector_builder_.join();
+    if (vector_indexes_) {
+        vector_indexes_->StopBuilder();  // also wakes writers waiting on a backlog
     }
     const std::vector<std::shared_ptr<TxnState>> open = txns_.Open();
     for (auto& state : open) {
@@ -148,8 +170,8 @@ Status DatabaseImpl::Close() {
         }
     }
     // After the transactions: a checkpoint covers everything committed (nothing is in flight).
-    if (store_) {
-        CheckpointVectorIndexes(true);
+    if (store_ && vector_indexes_) {
+        vector_indexes_->CheckpointVectorIndexes(true);
     }
     // After the maintenance thread: a statistics refresh it finished after closed_ was set could
     // not store its record.
@@ -170,7 +192,7 @@ Status DatabaseImpl::Compact() {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("Compact"));
     PHENIX_RETURN_IF_ERROR(maintenance_->PurgeDroppedCollections());
-    CheckpointVectorIndexes(false);
+    vector_indexes_->CheckpointVectorIndexes(false);
     PHENIX_RETURN_IF_ERROR(
         store_->SetHistoryFloor(oracle_->AdvanceFloor(options_.history_retention_ms * 1000)));
     return store_->CompactAll();
@@ -214,7 +236,8 @@ Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateCollection"));
     PHENIX_RETURN_IF_ERROR(catalog_->CreateCollection(spec));
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(spec.ref));
-    return OpenVectorIndex(*handle);
+    vector_indexes_->catalog_mu().AssertHeld();  // it is catalog_mu_
+    return vector_indexes_->OpenVectorIndex(*handle);
 }
 
 Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
@@ -228,7 +251,7 @@ Status DatabaseImpl::DropCollection(const CollectionRef& collection) {
     if (indexes) {
         metadata_indexes_->CollectionDropped(indexes->size());
     }
-    DropVectorIndex(dropped.second);
+    vector_indexes_->DropVectorIndex(dropped.second);
     // The drop deleted edges of other collections into it without the commit hook.
     ResetAdjacencyCacheLocked();
     maintenance_->SchedulePurge(dropped.second, dropped.first);
@@ -313,7 +336,7 @@ Status DatabaseImpl::Delete(const CollectionRef& collection, std::string_view id
 }
 
 Status DatabaseImpl::Write(const WriteBatch& batch) {
-    PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
+    PHENIX_RETURN_IF_ERROR(vector_indexes_->WaitForVectorBacklog());
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("writing entities"));
     return ApplyBatchLocked(batch, nullptr);
@@ -345,8 +368,8 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
                                       [this, &wb](txn::Timestamp ts) {
                                           // Runs inside CommitBatch, under our shared lock.
                                           catalog_mu_.AssertSharedHeld();
-                                          ApplyToVectorIndexes(wb, ts);
-                                          RecordFilterChanges(wb, ts);
+                                          vector_indexes_->ApplyToVectorIndexes(wb, ts);
+                                          vector_searcher_->RecordFilterChanges(wb, ts);
                                           InvalidateAdjacency(wb, ts);
                                       });
     if (committed.ok()) {
@@ -605,6 +628,18 @@ Result<FindResponse> DatabaseImpl::TxnFind(TxnState& state, const CollectionRef&
     metadata_indexes_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
     return metadata_indexes_->FindLocked(
         collection, options, txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
+}
+
+// ---------------------------------------------------------------- vector indexes
+
+Result<VectorIndexInfo> DatabaseImpl::GetVectorIndexInfo(const CollectionRef& collection) {
+    return vector_indexes_->GetVectorIndexInfo(collection);
+}
+
+Status DatabaseImpl::RebuildVectorIndex(
+    const CollectionRef& collection,
+    const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+    return vector_indexes_->RebuildVectorIndex(collection, progress);
 }
 
 // ---------------------------------------------------------------- Verify

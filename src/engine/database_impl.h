@@ -12,7 +12,7 @@
 //
 // Lock order: TxnState::mu -> catalog_mu_ (shared or exclusive) -> LockTable stripes
 // (ascending) -> Oracle; the commit hook (under the stripes, outside the Oracle's mutex) takes
-// vector_mu_ shared -> a CollectionVectorIndex's tail lock. catalog_mu_ shared -> a
+// VectorIndexes' vector_mu_ shared -> a CollectionVectorIndex's tail lock. catalog_mu_ shared -> a
 // MetadataIndex's stats_record_mu -> its statistics mutex. The transaction registry's mutex is a
 // leaf.
 //
@@ -25,20 +25,16 @@
 // Thread-safe.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
-#include <thread>
 #include <unordered_map>
 
 #include <phenix/db.h>
 
 #include "common/mutex.h"
 #include "engine/catalog.h"
-#include "engine/filter_cache.h"
-#include "engine/filter_eval.h"
 #include "engine/graph_caches.h"
 #include "engine/graph_operators.h"
 #include "engine/lock_table.h"
@@ -47,6 +43,8 @@
 #include "engine/snapshot_guard.h"
 #include "engine/transactions.h"
 #include "engine/vector_index.h"
+#include "engine/vector_indexes.h"
+#include "engine/vector_searcher.h"
 #include "engine/verifier.h"
 #include "graph/adjacency_cache.h"
 #include "graph/traversal.h"
@@ -189,79 +187,6 @@ class DatabaseImpl final : public Database {
         REQUIRES_SHARED(catalog_mu_);
     Status CheckTxnLocked(TxnState& state) const REQUIRES(state.mu);
 
-    // ---- vector indexes (vector_search.cc) ----
-    // Search at `view`; `txn` (nullable) contributes its own writes. REQUIRES catalog_mu_ shared.
-    Result<SearchResponse> SearchLocked(const CollectionRef& collection,
-                                        std::span<const float> query, const SearchOptions& options,
-                                        const txn::ReadView& view,
-                                        const txn::WriteSet* own_writes) const
-        REQUIRES_SHARED(catalog_mu_);
-    std::shared_ptr<CollectionVectorIndex> FindVectorIndex(storage::CollectionId id) const;
-    // The rows a search's metadata filter allows: a cached result carried to the view's
-    // snapshot, or computed (and cached); or, for a filter no index helps with, a request to
-    // check it on the search's candidates instead (`lazy`). REQUIRES catalog_mu_ shared; the
-    // reader has no own writes in the collection.
-    struct FilterRows {
-        std::shared_ptr<const index::RowBitmap> rows;
-        std::optional<document::Filter> lazy;
-    };
-    Result<FilterRows> FilterRowsForSearch(const CollectionHandle& handle,
-                                           const document::Filter& filter,
-                                           std::string_view filter_text,
-                                           std::uint64_t rows_in_collection,
-                                           const txn::ReadView& view, FilterEvaluator& evaluator,
-                                           std::size_t k, std::vector<std::string>& steps) const;
-    // Every row of `filter` at the view's snapshot, cached under filter_text for later queries
-    // (the cache's change log is enabled first, so commits after the snapshot are logged).
-    Result<index::RowBitmap> EvaluateAndCacheFilter(const CollectionHandle& handle,
-                                                    const document::Filter& filter,
-                                                    std::string_view filter_text,
-                                                    const txn::ReadView& view,
-                                                    FilterEvaluator& evaluator) const;
-    // A search whose unindexed filter is checked on the candidates, widening until k match (or
-    // deciding every record when that is cheaper; that result is cached under filter_text).
-    Result<VectorSearchResult> LazyFilteredSearch(const CollectionHandle& handle,
-                                                  const CollectionVectorIndex& index,
-                                                  VectorSearchRequest request,
-                                                  const document::Filter& filter,
-                                                  std::string_view filter_text,
-                                                  const txn::ReadView& view,
-                                                  std::vector<std::string>& steps) const;
-    static bool WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle);
-    [[nodiscard]] std::string VectorCheckpointPath(storage::CollectionId id) const;
-    // Creates (or loads from its checkpoint) the index of a collection with vectors and feeds it
-    // every version committed after the checkpoint. REQUIRES catalog_mu_ (open or DDL).
-    Status OpenVectorIndex(const CollectionHandle& handle) REQUIRES(catalog_mu_);
-    // At open: every collection's index; removes checkpoints of collections that are gone.
-    Status OpenVectorIndexes() REQUIRES(catalog_mu_);
-    // Forgets a dropped collection's index and deletes its checkpoint.
-    void DropVectorIndex(storage::CollectionId id);
-    // Reads the versions of the collection's entities committed in [from_ts, to_ts] into `index`.
-    Status CatchUpVectorIndex(const CollectionHandle& handle, CollectionVectorIndex& index,
-                              txn::Timestamp from_ts, txn::Timestamp to_ts) const;
-    // The commit hook: applies the entity changes in `wb` (stamped with `ts`) to the indexes.
-    void ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
-    // The commit hook: logs the rows `wb` changed for the filter cache (when it holds any).
-    void RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts);
-    // Brings `index` (empty, or loaded from a checkpoint covering commits < from_ts) up to
-    // to_ts: reconciles with the state at the history floor if from_ts is at or below it, then
-    // replays the exact versions after that.
-    Status LoadVectorIndexFromStorage(const CollectionHandle& handle, CollectionVectorIndex& index,
-                                      txn::Timestamp from_ts, txn::Timestamp to_ts) const;
-    Status ReconcileAtFloor(const CollectionHandle& handle, CollectionVectorIndex& index,
-                            txn::Timestamp floor) const;
-    void VectorBuilderLoop();
-    // Backpressure (Options::max_vector_backlog): waits while any vector index holds more
-    // unabsorbed vectors than allowed (an index that stopped indexing does not count).
-    // FailedPrecondition if the database closes meanwhile. Takes no catalog lock.
-    Status WaitForVectorBacklog();
-    [[nodiscard]] bool VectorBacklogTooLong() const;
-    void CheckpointVectorIndexes(bool force);
-    // A timestamp at or below which every commit is durable (syncs the WAL in relaxed mode;
-    // stays below a commit whose write failed). FailedPrecondition after a failed write in
-    // relaxed mode (the WAL cannot be synced any more).
-    Result<txn::Timestamp> DurableTimestamp();
-
     // ---- graph (graph_ops.cc) ----
     // The commit hook: forgets the cached adjacency of every node whose edges `wb` changes.
     void InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Timestamp ts)
@@ -269,8 +194,6 @@ class DatabaseImpl final : public Database {
     // Replaces the adjacency cache by an empty one (at open, and after a collection drop, whose
     // edge deletions bypass the commit hook). REQUIRES catalog_mu_ exclusive (or open).
     void ResetAdjacencyCacheLocked() REQUIRES(catalog_mu_);
-    // ChooseGraphPlan's result, for the vector search (graph_operators.h).
-    using GraphPlanChoice = GraphOperators::GraphPlanChoice;
 
     // Hooks of the maintenance thread (maintenance.h).
     void ReapIdleTransactions();
@@ -295,18 +218,10 @@ class DatabaseImpl final : public Database {
     // The metadata indexes (metadata_indexes.h; null until Open made it).
     std::unique_ptr<MetadataIndexes> metadata_indexes_;
 
-    // Metadata filter results for searches, and the log of changed rows that carries them
-    // across snapshots (engine/filter_cache.h). Fed by the commit hook.
-    mutable FilterCache filter_cache_{FilterCache::Limits{}};
-    mutable SharedMutex vector_mu_;                  // leaf; taken shared by the commit hook
-    std::atomic<txn::Timestamp> last_hooked_ts_{0};  // the newest commit the hook has seen
-    std::map<storage::CollectionId, std::shared_ptr<CollectionVectorIndex>> vector_indexes_
-        GUARDED_BY(vector_mu_);
-    Mutex builder_mu_;
-    CondVar builder_cv_;
-    bool stop_builder_ GUARDED_BY(builder_mu_) = false;
-    CondVar backlog_cv_;  // with builder_mu_: the builder absorbed a batch
-    std::thread vector_builder_;
+    // The vector indexes and their builder thread (vector_indexes.h; null until Open made it).
+    std::unique_ptr<VectorIndexes> vector_indexes_;
+    // The search paths and the filter cache (vector_searcher.h; null until Open made it).
+    std::unique_ptr<VectorSearcher> vector_searcher_;
 
     // The background thread and the purge of dropped collections (null until Open made it).
     std::unique_ptr<Maintenance> maintenance_;

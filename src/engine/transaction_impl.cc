@@ -277,7 +277,7 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::TxnListEdges(TxnState& state,
 
 Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
     if (!state.writes.empty()) {
-        PHENIX_RETURN_IF_ERROR(WaitForVectorBacklog());
+        PHENIX_RETURN_IF_ERROR(vector_indexes_->WaitForVectorBacklog());
     }
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());

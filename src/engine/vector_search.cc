@@ -1,29 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// DatabaseImpl's vector indexes: opening and catching them up, the commit hook, the builder
-// thread (drains tails, repairs, checkpoints) and the search paths. See engine/vector_index.h.
+// VectorSearcher (vector_searcher.h): searches over the vector indexes (VectorIndexes,
+// vector_indexes.h) with the metadata filter (cached results, checking it on candidates), the
+// graph constraint and a transaction's own writes; the filter cache's commit hook; and
+// DatabaseImpl's entry points Search and TxnSearch.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <mutex>
-#include <set>
 
 #include <rocksdb/write_batch.h>
 
 #include <phenix/limits.h>
 
 #include "common/coding.h"
-#include "common/sync_point.h"
 #include "engine/batch_changes.h"
 #include "engine/database_impl.h"
 #include "engine/filter_cache.h"
 #include "engine/filter_eval.h"
 #include "engine/storage_adjacency.h"
 #include "engine/validation.h"
+#include "engine/vector_searcher.h"
 #include "storage/catalog_codec.h"
-#include "storage/checkpoint_file.h"
 #include "storage/entity_codec.h"
 
 namespace phenix {
@@ -73,10 +71,6 @@ constexpr double kScanCost = 1.5;
 // A graph search's cost per candidate of its beam (~12 distances and the heap work): 1.9-2.5 µs
 // measured at beams of 4,096-10,000 on the Debian catalog.
 constexpr double kGraphCandidateCost = 2.5;
-// Tail sizes above this are drained in large batches with every core.
-constexpr std::size_t kBulkDrainThreshold = 4096;
-constexpr std::uint64_t kCheckpointChanges = 200'000;
-constexpr auto kRepairInterval = std::chrono::seconds(5);
 
 index::FilterStrategy ToIndexStrategy(SearchStrategy strategy) {
     switch (strategy) {
@@ -107,214 +101,11 @@ SearchStrategy FromIndexStrategy(index::FilterStrategy strategy) {
     return SearchStrategy::kAuto;
 }
 
-// Full-precision vectors for re-ranking a quantized index: the entity's vector at the snapshot.
-index::VectorSource MakeVectorSource(const storage::Store* store, storage::TenantId tenant,
-                                     storage::CollectionId collection) {
-    return [store, tenant, collection](index::RowId row, index::Timestamp snapshot, float* out) {
-        auto value =
-            store->Get(ColumnFamily::kEntities, storage::EntityKey(tenant, collection, row),
-                       snapshot == index::kForever ? storage::kLatestTimestamp : snapshot);
-        std::vector<float> vector;
-        if (!value.ok() || !storage::DecodeEntityRecordVector(*value, vector).ok() ||
-            vector.empty()) {
-            return false;
-        }
-        std::copy(vector.begin(), vector.end(), out);
-        return true;
-    };
-}
-
 }  // namespace
 
-// ---------------------------------------------------------------- lifecycle
+// ---------------------------------------------------------------- filter cache
 
-std::string DatabaseImpl::VectorCheckpointPath(storage::CollectionId id) const {
-    return store_->path() + "/index/c" + std::to_string(id) + ".hnsw";
-}
-
-std::shared_ptr<CollectionVectorIndex> DatabaseImpl::FindVectorIndex(
-    storage::CollectionId id) const {
-    ReaderMutexLock lock(vector_mu_);
-    auto it = vector_indexes_.find(id);
-    return it == vector_indexes_.end() ? nullptr : it->second;
-}
-
-Status DatabaseImpl::OpenVectorIndex(const CollectionHandle& handle) {
-    if (!handle.record.dimension) {
-        return Status::Ok();
-    }
-    PHENIX_ASSIGN_OR_RETURN(document::VectorIndexSettings settings,
-                            document::ParseVectorIndexSettings(handle.record.settings));
-    const std::uint32_t dim = *handle.record.dimension;
-    const std::string path = VectorCheckpointPath(handle.id());
-    auto opened = CollectionVectorIndex::Open(handle.id(), dim, handle.record.metric, settings,
-                                              path, store_->file_system());
-    std::unique_ptr<CollectionVectorIndex> index;
-    std::string rejected;
-    if (opened.ok()) {
-        index = std::move(*opened);
-        if (!index && std::filesystem::exists(path)) {
-            rejected = "the checkpoint was written for other index settings";
-        }
-    } else {
-        // The index is derived data: a damaged checkpoint is rebuilt, never fatal.
-        rejected = opened.status().message();
-        std::fprintf(stderr,
-                     "phenix: %s; rebuilding the vector index of '%s' from the stored data\n",
-                     rejected.c_str(), handle.ref().ToString().c_str());
-    }
-    txn::Timestamp from = 1;
-    if (index) {
-        from = index->durable_watermark() + 1;
-    } else {
-        PHENIX_ASSIGN_OR_RETURN(
-            index, CollectionVectorIndex::Create(handle.id(), dim, handle.record.metric, settings,
-                                                 path, store_->file_system()));
-        index->set_checkpoint_rejected(std::move(rejected));
-    }
-    index->SetVectorSource(MakeVectorSource(store_.get(), handle.tenant_id, handle.id()));
-    PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(handle, *index, from, oracle_->visible()));
-    {
-        WriterMutexLock lock(vector_mu_);
-        vector_indexes_[handle.id()] = std::move(index);
-    }
-    builder_cv_.NotifyAll();
-    return Status::Ok();
-}
-
-Status DatabaseImpl::OpenVectorIndexes() {
-    std::set<std::string> wanted;
-    for (const std::string& tenant : catalog_->TenantNames()) {
-        PHENIX_ASSIGN_OR_RETURN(auto collections, catalog_->Collections(tenant));
-        for (const auto& handle : collections) {
-            PHENIX_RETURN_IF_ERROR(OpenVectorIndex(*handle));
-            wanted.insert(std::filesystem::path(VectorCheckpointPath(handle->id())).filename());
-        }
-    }
-    if (store_->read_only()) {
-        return Status::Ok();  // writes nothing: leftovers wait for a read-write open
-    }
-    // Checkpoints of dropped collections (a crash between the drop and the file deletion) and
-    // leftovers of interrupted saves.
-    std::error_code ec;
-    const std::filesystem::path dir = std::filesystem::path(store_->path()) / "index";
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        if (wanted.count(entry.path().filename().string()) == 0) {
-            std::filesystem::remove(entry.path(), ec);
-        }
-    }
-    return Status::Ok();
-}
-
-void DatabaseImpl::DropVectorIndex(storage::CollectionId id) {
-    std::shared_ptr<CollectionVectorIndex> index;
-    {
-        WriterMutexLock lock(vector_mu_);
-        auto it = vector_indexes_.find(id);
-        if (it == vector_indexes_.end()) {
-            return;
-        }
-        index = std::move(it->second);
-        vector_indexes_.erase(it);
-    }
-    index->Retire();
-    // A failure leaves a stale file that the next open removes (it belongs to no collection).
-    storage::RemoveCheckpointFile(store_->file_system(), index->checkpoint_path()).IgnoreError();
-}
-
-Status DatabaseImpl::CatchUpVectorIndex(const CollectionHandle& handle,
-                                        CollectionVectorIndex& index, txn::Timestamp from_ts,
-                                        txn::Timestamp to_ts) const {
-    if (from_ts > to_ts) {
-        return Status::Ok();
-    }
-    // Versions come newest first per key; apply each row's versions oldest first.
-    struct Version {
-        txn::Timestamp ts;
-        std::optional<std::vector<float>> vector;
-        std::string external_id;
-    };
-    std::vector<Version> versions;
-    std::string current_key;
-    std::vector<float> decoded;
-    auto flush = [&]() {
-        if (current_key.empty()) {
-            return;
-        }
-        const RowId row = storage::RowFromEntityKey(current_key);
-        for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
-            if (it->vector) {
-                index.Apply(row, it->ts, std::span<const float>(*it->vector), it->external_id);
-            } else {
-                index.Apply(row, it->ts, std::nullopt);
-            }
-        }
-        versions.clear();
-    };
-    const std::string prefix = storage::CollectionPrefix(handle.tenant_id, handle.id());
-    const Status scanned = store_->ScanVersions(
-        ColumnFamily::kEntities, prefix, from_ts, to_ts,
-        [&](const storage::Store::KeyVersion& version) -> Status {
-            if (version.key != current_key) {
-                flush();
-                current_key.assign(version.key);
-            }
-            Version v{.ts = version.ts, .vector = std::nullopt, .external_id = {}};
-            if (version.value) {
-                PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(*version.value, decoded));
-                if (!decoded.empty()) {
-                    v.vector = decoded;
-                    PHENIX_ASSIGN_OR_RETURN(std::string_view id,
-                                            storage::DecodeEntityRecordId(*version.value));
-                    v.external_id = id;
-                }
-            }
-            versions.push_back(std::move(v));
-            return Status::Ok();
-        });
-    PHENIX_RETURN_IF_ERROR(scanned);
-    flush();
-    return Status::Ok();
-}
-
-void DatabaseImpl::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
-    ReaderMutexLock lock(vector_mu_);
-    // RebuildVectorIndex reads storage up to here (with vector_mu_ exclusive) before it takes
-    // over: commits whose hook already ran on the index it replaces must not be lost.
-    txn::Timestamp hooked = last_hooked_ts_.load();
-    while (ts > hooked && !last_hooked_ts_.compare_exchange_weak(hooked, ts)) {
-    }
-    if (vector_indexes_.empty()) {
-        return;
-    }
-    EntityChanges changes(store_->cf(ColumnFamily::kEntities)->GetID());
-    // Iterating an in-memory batch cannot fail for a batch RocksDB has just written.
-    (void)wb.Iterate(&changes);
-    std::vector<float> vector;
-    bool applied = false;
-    for (const EntityChanges::Change& change : changes.changes) {
-        const auto collection = coding::DecodeFixed32BE(change.key.data() + 4);
-        auto it = vector_indexes_.find(collection);
-        if (it == vector_indexes_.end()) {
-            continue;
-        }
-        const RowId row = storage::RowFromEntityKey(change.key);
-        if (change.value && storage::DecodeEntityRecordVector(*change.value, vector).ok() &&
-            !vector.empty()) {
-            auto id = storage::DecodeEntityRecordId(*change.value);
-            it->second->Apply(row, ts, std::span<const float>(vector),
-                              id.ok() ? *id : std::string_view());
-        } else {
-            it->second->Apply(row, ts, std::nullopt);
-        }
-        applied = true;
-    }
-    if (applied) {
-        builder_cv_.NotifyOne();
-    }
-}
-
-void DatabaseImpl::RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
+void VectorSearcher::RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Timestamp ts) {
     if (!filter_cache_.RecordCommit(ts)) {
         return;  // no cached filter results: nothing to log
     }
@@ -339,216 +130,13 @@ void DatabaseImpl::RecordFilterChanges(const rocksdb::WriteBatch& wb, txn::Times
     flush();
 }
 
-Status DatabaseImpl::ReconcileAtFloor(const CollectionHandle& handle, CollectionVectorIndex& index,
-                                      txn::Timestamp floor) const {
-    // Storage keeps exact history only above the floor (compaction merges older versions and
-    // may clear their timestamps), and no snapshot below the floor can be taken. So the state
-    // at the floor is compared with the index, and every difference starts at the floor.
-    index::RowBitmap present;
-    const std::string prefix = storage::CollectionPrefix(handle.tenant_id, handle.id());
-    const txn::ReadView view(*store_, floor);
-    auto it = view.NewIterator(ColumnFamily::kEntities, prefix, storage::PrefixSuccessor(prefix));
-    std::vector<float> vector;
-    for (; it->Valid(); it->Next()) {
-        const RowId row = storage::RowFromEntityKey(it->key());
-        if (row > index::kMaxRow) {
-            continue;
-        }
-        present.add(static_cast<std::uint32_t>(row));
-        PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(it->value(), vector));
-        if (vector.empty()) {
-            index.Apply(row, floor, std::nullopt);
-        } else {
-            PHENIX_ASSIGN_OR_RETURN(std::string_view id,
-                                    storage::DecodeEntityRecordId(it->value()));
-            index.Apply(row, floor, std::span<const float>(vector), id);  // no-op if unchanged
-        }
-    }
-    PHENIX_RETURN_IF_ERROR(it->status());
-    index.EndRowsNotIn(present, floor);
-    return Status::Ok();
-}
-
-Status DatabaseImpl::LoadVectorIndexFromStorage(const CollectionHandle& handle,
-                                                CollectionVectorIndex& index,
-                                                txn::Timestamp from_ts,
-                                                txn::Timestamp to_ts) const {
-    // Reconcile and replay must read one history: a snapshot registered at the floor keeps
-    // garbage collection from moving the floor (and compaction from merging the versions this
-    // reads) until both are done. The oracle's floor is at or above the storage floor, so
-    // reads at it are exact.
-    txn::Timestamp pinned = 0;
-    for (;;) {
-        pinned = std::max(oracle_->floor(), store_->history_floor());
-        if (oracle_->AcquireSnapshotAt(pinned).ok()) {
-            break;  // else the floor moved on in between: pin the new one
-        }
-    }
-    PHENIX_SYNC_POINT("DatabaseImpl::LoadVectorIndexFromStorage:Pinned");
-    Status loaded = Status::Ok();
-    if (pinned > 0 && from_ts <= pinned) {
-        loaded = ReconcileAtFloor(handle, index, pinned);
-        from_ts = pinned + 1;
-    }
-    if (loaded.ok()) {
-        loaded = CatchUpVectorIndex(handle, index, from_ts, std::max(to_ts, pinned));
-    }
-    oracle_->ReleaseSnapshot(pinned);
-    return loaded;
-}
-
-void DatabaseImpl::CheckpointVectorIndexes(bool force) {
-    if (store_->read_only()) {
-        return;  // the indexes live in memory only; storage keeps what a later open replays
-    }
-    std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
-    {
-        ReaderMutexLock lock(vector_mu_);
-        for (const auto& [id, index] : vector_indexes_) {
-            indexes.push_back(index);
-        }
-    }
-    // The checkpoint's watermark must not cover commits storage could still lose, and the
-    // nodes it drops must be invisible to every snapshot possible after a restart: the
-    // persisted history floor (the oracle's may be ahead of it) bounds those.
-    std::erase_if(indexes, [force](const std::shared_ptr<CollectionVectorIndex>& index) {
-        return index->changes_since_checkpoint() == 0 &&
-               (!force || std::filesystem::exists(index->checkpoint_path()));
-    });
-    if (indexes.empty()) {
-        return;
-    }
-    auto durable_or = DurableTimestamp();
-    if (!durable_or.ok()) {
-        std::fprintf(stderr, "phenix: vector index checkpoint skipped: %s\n",
-                     durable_or.status().message().c_str());
-        return;
-    }
-    const txn::Timestamp durable = *durable_or;
-    const txn::Timestamp floor = std::min(oracle_->floor(), store_->history_floor());
-    for (const auto& index : indexes) {
-        const Status s = index->Checkpoint(durable, floor);
-        if (!s.ok()) {
-            // The previous checkpoint stays; a restart replays more from storage.
-            std::fprintf(stderr, "phenix: vector index checkpoint failed: %s\n",
-                         s.message().c_str());
-        }
-    }
-}
-
-Result<txn::Timestamp> DatabaseImpl::DurableTimestamp() {
-    // Every commit at or below `visible` has been written. In sync mode a commit returned
-    // only once synced; in relaxed mode a WAL sync now makes them durable.
-    txn::Timestamp durable = oracle_->visible();
-    if (options_.durability != Durability::kSync) {
-        PHENIX_RETURN_IF_ERROR(store_->SyncWal());
-    }
-    // A failed write's WAL record may still reach the disk: replay must start at or below it.
-    const std::uint64_t failed = store_->first_failed_commit_ts();
-    if (failed <= durable) {
-        durable = failed - 1;
-    }
-    PHENIX_SYNC_POINT_ARG("DatabaseImpl::DurableTimestamp", &durable);
-    return durable;
-}
-
-bool DatabaseImpl::VectorBacklogTooLong() const {
-    const std::uint64_t limit = options_.max_vector_backlog;
-    if (limit == 0) {
-        return false;
-    }
-    ReaderMutexLock lock(vector_mu_);
-    for (const auto& [id, index] : vector_indexes_) {
-        if (index->tail_size() > limit && index->indexing_error().ok()) {
-            return true;
-        }
-    }
-    return false;
-}
-
-Status DatabaseImpl::WaitForVectorBacklog() {
-    if (!VectorBacklogTooLong()) {
-        return Status::Ok();
-    }
-    MutexLock lock(builder_mu_);
-    while (!stop_builder_) {
-        // Re-checked on every absorbed batch (and every 100 ms, in case an index was dropped).
-        backlog_cv_.WaitFor(builder_mu_, std::chrono::milliseconds(100));
-        builder_mu_.Unlock();
-        const bool too_long = VectorBacklogTooLong();
-        builder_mu_.Lock();
-        if (!too_long) {
-            return Status::Ok();
-        }
-    }
-    return Status::FailedPrecondition("the database is closed");
-}
-
-void DatabaseImpl::VectorBuilderLoop() {
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    auto last_checkpoint = std::chrono::steady_clock::now();
-    auto last_repair = std::chrono::steady_clock::now();
-    builder_mu_.Lock();
-    while (!stop_builder_) {
-        builder_mu_.Unlock();
-        std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
-        {
-            ReaderMutexLock vlock(vector_mu_);
-            for (const auto& [id, index] : vector_indexes_) {
-                indexes.push_back(index);
-            }
-        }
-        std::size_t moved = 0;
-        for (const auto& index : indexes) {
-            const std::size_t backlog = index->tail_size();
-            // A failed index reports its error through GetVectorIndexInfo; nothing to retry.
-            Result<std::size_t> drained = std::size_t{0};
-            if (backlog > kBulkDrainThreshold) {
-                drained = index->Drain(16 * kBulkDrainThreshold, cores);
-            } else if (backlog > 0) {
-                drained = index->Drain(backlog, 1);
-            }
-            moved += drained.ok() ? *drained : 0;
-        }
-        if (moved > 0) {
-            backlog_cv_.NotifyAll();  // writers waiting on a backlog re-check it
-        }
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_repair >= kRepairInterval) {
-            // The persisted floor: a node no snapshot sees now may be seen again after a
-            // restart (the oracle's floor is restored from storage's, which may be lower).
-            const txn::Timestamp floor = std::min(oracle_->floor(), store_->history_floor());
-            for (const auto& index : indexes) {
-                index->Repair(floor);
-            }
-            last_repair = now;
-        }
-        const std::uint64_t interval_ms = options_.vector_checkpoint_interval_ms;
-        bool checkpoint_due =
-            interval_ms != 0 && now - last_checkpoint >= std::chrono::milliseconds(interval_ms);
-        for (const auto& index : indexes) {
-            checkpoint_due =
-                checkpoint_due || index->changes_since_checkpoint() >= kCheckpointChanges;
-        }
-        if (checkpoint_due) {
-            CheckpointVectorIndexes(false);
-            last_checkpoint = now;
-        }
-        builder_mu_.Lock();
-        if (moved == 0 && !stop_builder_) {
-            builder_cv_.WaitFor(builder_mu_, std::chrono::milliseconds(50));
-        }
-    }
-    builder_mu_.Unlock();
-}
-
 // ---------------------------------------------------------------- search
 
-Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collection,
-                                                  std::span<const float> query,
-                                                  const SearchOptions& options,
-                                                  const txn::ReadView& view,
-                                                  const txn::WriteSet* own_writes) const {
+Result<SearchResponse> VectorSearcher::SearchLocked(const CollectionRef& collection,
+                                                    std::span<const float> query,
+                                                    const SearchOptions& options,
+                                                    const txn::ReadView& view,
+                                                    const txn::WriteSet* own_writes) const {
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
     if (!handle->record.dimension) {
         return Status::InvalidArgument("collection '" + handle->ref().ToString() +
@@ -567,7 +155,7 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
                                        handle->ref().ToString() + "' has dimension " +
                                        std::to_string(*handle->record.dimension));
     }
-    auto index = FindVectorIndex(handle->id());
+    auto index = vector_indexes_->FindVectorIndex(handle->id());
     if (!index) {
         return Status::Internal("collection '" + handle->ref().ToString() +
                                 "' has no vector index");
@@ -849,7 +437,7 @@ Result<SearchResponse> DatabaseImpl::SearchLocked(const CollectionRef& collectio
     return response;
 }
 
-bool DatabaseImpl::WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle) {
+bool VectorSearcher::WritesCollection(const txn::WriteSet* writes, const CollectionHandle& handle) {
     if (writes == nullptr) {
         return false;
     }
@@ -859,7 +447,7 @@ bool DatabaseImpl::WritesCollection(const txn::WriteSet* writes, const Collectio
     return it != entities.end() && it->first.starts_with(prefix);
 }
 
-Result<DatabaseImpl::FilterRows> DatabaseImpl::FilterRowsForSearch(
+Result<VectorSearcher::FilterRows> VectorSearcher::FilterRowsForSearch(
     const CollectionHandle& handle, const document::Filter& filter, std::string_view filter_text,
     std::uint64_t rows_in_collection, const txn::ReadView& view, FilterEvaluator& evaluator,
     std::size_t k, std::vector<std::string>& steps) const {
@@ -904,24 +492,21 @@ Result<DatabaseImpl::FilterRows> DatabaseImpl::FilterRowsForSearch(
     return out;
 }
 
-Result<index::RowBitmap> DatabaseImpl::EvaluateAndCacheFilter(const CollectionHandle& handle,
-                                                              const document::Filter& filter,
-                                                              std::string_view filter_text,
-                                                              const txn::ReadView& view,
-                                                              FilterEvaluator& evaluator) const {
+Result<index::RowBitmap> VectorSearcher::EvaluateAndCacheFilter(const CollectionHandle& handle,
+                                                                const document::Filter& filter,
+                                                                std::string_view filter_text,
+                                                                const txn::ReadView& view,
+                                                                FilterEvaluator& evaluator) const {
     filter_cache_.EnableLogging(handle.id());  // before computing: its commits get logged
     PHENIX_ASSIGN_OR_RETURN(index::RowBitmap matched, evaluator.Evaluate(filter));
     filter_cache_.Insert(handle.id(), std::string(filter_text), view.ts(), matched);
     return matched;
 }
 
-Result<VectorSearchResult> DatabaseImpl::LazyFilteredSearch(const CollectionHandle& handle,
-                                                            const CollectionVectorIndex& index,
-                                                            VectorSearchRequest request,
-                                                            const document::Filter& filter,
-                                                            std::string_view filter_text,
-                                                            const txn::ReadView& view,
-                                                            std::vector<std::string>& steps) const {
+Result<VectorSearchResult> VectorSearcher::LazyFilteredSearch(
+    const CollectionHandle& handle, const CollectionVectorIndex& index, VectorSearchRequest request,
+    const document::Filter& filter, std::string_view filter_text, const txn::ReadView& view,
+    std::vector<std::string>& steps) const {
     // Widening rounds: the nearest `candidates` rows regardless of the filter, their records
     // checked (each once) in distance order, until k match or every row was a candidate. An
     // unindexed filter's estimate is a default selectivity, not a count, so the first round
@@ -1021,7 +606,9 @@ Result<SearchResponse> DatabaseImpl::Search(const CollectionRef& collection,
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     SnapshotGuard snapshot(*oracle_);
-    return SearchLocked(collection, query, options, txn::ReadView(*store_, snapshot.ts()), nullptr);
+    vector_searcher_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return vector_searcher_->SearchLocked(collection, query, options,
+                                          txn::ReadView(*store_, snapshot.ts()), nullptr);
 }
 
 Result<SearchResponse> DatabaseImpl::TxnSearch(TxnState& state, const CollectionRef& collection,
@@ -1029,71 +616,10 @@ Result<SearchResponse> DatabaseImpl::TxnSearch(TxnState& state, const Collection
                                                const SearchOptions& options) {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    return SearchLocked(collection, query, options,
-                        txn::ReadView(*store_, state.read_ts, &state.writes), &state.writes);
-}
-
-Result<VectorIndexInfo> DatabaseImpl::GetVectorIndexInfo(const CollectionRef& collection) {
-    ReaderMutexLock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
-    PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
-    auto index = FindVectorIndex(handle->id());
-    if (!index) {
-        return Status::InvalidArgument("collection '" + handle->ref().ToString() +
-                                       "' has no vectors, so no vector index");
-    }
-    return index->Info(oracle_->visible());
-}
-
-Status DatabaseImpl::RebuildVectorIndex(
-    const CollectionRef& collection,
-    const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
-    ReaderMutexLock lock(catalog_mu_);
-    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("RebuildVectorIndex"));
-    PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
-    auto old = FindVectorIndex(handle->id());
-    if (!old) {
-        return Status::InvalidArgument("collection '" + handle->ref().ToString() +
-                                       "' has no vectors, so no vector index");
-    }
-    PHENIX_ASSIGN_OR_RETURN(
-        std::shared_ptr<CollectionVectorIndex> fresh,
-        CollectionVectorIndex::Create(handle->id(), *handle->record.dimension,
-                                      handle->record.metric, old->settings(),
-                                      VectorCheckpointPath(handle->id()), store_->file_system()));
-    const txn::Timestamp built_to = oracle_->visible();
-    PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(*handle, *fresh, 1, built_to));
-    const std::size_t total = fresh->tail_size();
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    std::size_t done = 0;
-    while (fresh->tail_size() > 0) {
-        // A failed drain ends the rebuild with its error (the old index stays in place).
-        PHENIX_ASSIGN_OR_RETURN(
-            std::size_t moved,
-            fresh->Drain(std::max<std::size_t>(total / 20, kBulkDrainThreshold), cores));
-        done += moved;
-        if (progress) {
-            progress(done, total);
-        }
-    }
-    PHENIX_SYNC_POINT("DatabaseImpl::RebuildVectorIndex:Built");
-    {
-        // Commits wait for the swap (their hook takes vector_mu_ shared). A commit whose hook
-        // already ran went to the old index, and may not be visible yet: catch up every
-        // version written up to the newest hooked commit (its batch is in storage before its
-        // hook runs), not just the visible ones. A version caught up here whose hook has not
-        // run yet will run it on the new index too, which changes nothing.
-        WriterMutexLock vlock(vector_mu_);
-        const txn::Timestamp caught_up_to = std::max(oracle_->visible(), last_hooked_ts_.load());
-        PHENIX_RETURN_IF_ERROR(
-            LoadVectorIndexFromStorage(*handle, *fresh, built_to + 1, caught_up_to));
-        fresh->SetVectorSource(MakeVectorSource(store_.get(), handle->tenant_id, handle->id()));
-        old->Retire();
-        vector_indexes_[handle->id()] = fresh;
-    }
-    builder_cv_.NotifyAll();
-    PHENIX_ASSIGN_OR_RETURN(txn::Timestamp durable, DurableTimestamp());
-    return fresh->Checkpoint(durable, std::min(oracle_->floor(), store_->history_floor()));
+    vector_searcher_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
+    return vector_searcher_->SearchLocked(collection, query, options,
+                                          txn::ReadView(*store_, state.read_ts, &state.writes),
+                                          &state.writes);
 }
 
 }  // namespace engine

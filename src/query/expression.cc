@@ -25,24 +25,6 @@ namespace {
 
 using document::Scalar;
 
-std::string_view OpSymbol(Op op) {
-    switch (op) {
-        case Op::kAdd:
-            return "+";
-        case Op::kSub:
-        case Op::kNeg:
-            return "-";
-        case Op::kMul:
-            return "*";
-        case Op::kDiv:
-            return "/";
-        case Op::kMod:
-            return "%";
-        default:
-            return "?";
-    }
-}
-
 // "a string ('abc')", "a boolean (true)", "a JSON object ({...})": for type errors.
 std::string Described(const QueryValue& value) {
     std::string kind;
@@ -81,7 +63,7 @@ double AsDouble(const QueryValue& value) {
 }
 
 Status Overflow(Op op, const QueryValue& left, const QueryValue& right, SourcePos pos) {
-    return ErrorAt(pos, "integer overflow in " + left.ToJson() + " " + std::string(OpSymbol(op)) +
+    return ErrorAt(pos, "integer overflow in " + left.ToJson() + " " + std::string(OpText(op)) +
                             " " + right.ToJson() +
                             " (integers are 64-bit; write a float such as 1.0 * x to compute "
                             "in floating point)");
@@ -153,7 +135,7 @@ Result<QueryValue> FloatArithmetic(Op op, double a, double b, SourcePos pos) {
     }
     if (!std::isfinite(out)) {
         return ErrorAt(pos, "float overflow in " + QueryValue::Float(a).ToJson() + " " +
-                                std::string(OpSymbol(op)) + " " + QueryValue::Float(b).ToJson());
+                                std::string(OpText(op)) + " " + QueryValue::Float(b).ToJson());
     }
     return QueryValue::Float(out);
 }
@@ -346,25 +328,8 @@ Result<Truth> Like(const Expr& expr, const LeafFn& leaf) {
     if (is_unknown || a.is_null) {
         return Truth();
     }
-    // The pattern in the filter's form, whose escape character is \ (as where.cc writes it).
-    std::string like;
-    const std::string& text = pattern.text;
-    for (std::size_t idx = 0; idx < text.size(); ++idx) {
-        char c = text[idx];
-        bool is_literal = false;
-        if (c == escape) {
-            if (idx + 1 >= text.size()) {
-                return ErrorAt(expr.children[1].pos, "LIKE pattern ends in the escape character '" +
-                                                         std::string(1, escape) + "'");
-            }
-            c = text[++idx];
-            is_literal = true;
-        }
-        if (c == '\\' || (is_literal && (c == '%' || c == '_'))) {
-            like += '\\';
-        }
-        like += c;
-    }
+    PHENIX_ASSIGN_OR_RETURN(std::string like,
+                            LikeToFilterPattern(pattern.text, escape, expr.children[1].pos));
     bool only_strings = !a.has_null_element;
     bool matched = false;
     for (const Scalar& value : a.values) {
@@ -486,7 +451,7 @@ Result<QueryValue> ApplyArithmetic(Op op, const QueryValue& left, const QueryVal
                                    SourcePos pos) {
     for (const QueryValue* operand : {&left, &right}) {
         if (operand->type != QueryValue::Type::kNull && !IsNumber(*operand)) {
-            return ErrorAt(pos, "operator " + std::string(OpSymbol(op)) + " takes numbers, not " +
+            return ErrorAt(pos, "operator " + std::string(OpText(op)) + " takes numbers, not " +
                                     Described(*operand));
         }
     }
@@ -637,6 +602,27 @@ Result<Expr> FoldConstants(const Expr& expr, const LeafFn& constant) {
         PHENIX_ASSIGN_OR_RETURN(child, FoldConstants(child, constant));
     }
     return out;
+}
+
+Result<std::string> LikeToFilterPattern(const std::string& pattern, char escape, SourcePos pos) {
+    std::string like;
+    for (std::size_t idx = 0; idx < pattern.size(); ++idx) {
+        char c = pattern[idx];
+        bool is_literal = false;
+        if (c == escape) {
+            if (idx + 1 >= pattern.size()) {
+                return ErrorAt(pos, "LIKE pattern ends in the escape character '" +
+                                        std::string(1, escape) + "'");
+            }
+            c = pattern[++idx];
+            is_literal = true;
+        }
+        if (c == '\\' || (is_literal && (c == '%' || c == '_'))) {
+            like += '\\';
+        }
+        like += c;
+    }
+    return like;
 }
 
 std::string LikeLiteralPrefix(const std::string& pattern, char escape) {

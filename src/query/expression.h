@@ -106,6 +106,11 @@ std::optional<Expr> LiteralOf(const QueryValue& value, SourcePos pos);
 /// overflow) are reported here, at bind time.
 Result<Expr> FoldConstants(const Expr& expr, const LeafFn& constant);
 
+/// A LIKE pattern whose escape character is `escape` rewritten to the filter language's $like
+/// form, whose escape is a backslash (escaped characters stay literal, a literal backslash is
+/// escaped). An error at `pos` when the pattern ends in the escape character.
+Result<std::string> LikeToFilterPattern(const std::string& pattern, char escape, SourcePos pos);
+
 /// The literal prefix of a LIKE pattern (up to its first unescaped % or _), unescaped.
 std::string LikeLiteralPrefix(const std::string& pattern, char escape);
 

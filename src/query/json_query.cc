@@ -117,6 +117,13 @@ std::optional<std::int64_t> IntegerIn(const Json& value, std::int64_t min, std::
         }
     } else if (const auto* is = value.get_ptr<const Json::number_integer_t*>()) {
         number = *is;
+    } else if (const auto* fp = value.get_ptr<const Json::number_float_t*>()) {
+        // JSON has one number type: 12.0 is the integer 12 (JSON Schema reads it so too).
+        // Range-checked as a double first, so the conversion below is exact.
+        if (std::trunc(*fp) == *fp && *fp >= static_cast<double>(min) &&
+            *fp <= static_cast<double>(max)) {
+            number = static_cast<std::int64_t>(*fp);
+        }
     }
     if (!number.has_value() || *number < min || *number > max) {
         return std::nullopt;

@@ -35,6 +35,8 @@ Result<std::vector<Statement>> ParseScript(std::string_view text);
 /// Canonical PhenixQL text: ParseStatement(ToString(s)) == s for every parsed statement.
 std::string ToString(const Statement& statement);
 std::string ToString(const Expr& expr);
+/// An operator as PhenixQL writes it ("AND", "<=", "<->", "+"; unary minus is "-").
+std::string_view OpText(Op op);
 
 namespace internal {
 // Whether `word` is a reserved keyword (case-insensitive); shared by the parser and printer.cc.

@@ -129,51 +129,6 @@ int Level(const Expr& expr) {
     }
 }
 
-std::string_view OpText(Op op) {
-    switch (op) {
-        case Op::kNone:
-            return "?";
-        case Op::kOr:
-            return "OR";
-        case Op::kAnd:
-            return "AND";
-        case Op::kNot:
-            return "NOT";
-        case Op::kEq:
-            return "=";
-        case Op::kNe:
-            return "!=";
-        case Op::kLt:
-            return "<";
-        case Op::kLe:
-            return "<=";
-        case Op::kGt:
-            return ">";
-        case Op::kGe:
-            return ">=";
-        case Op::kL2Distance:
-            return "<->";
-        case Op::kCosineDistance:
-            return "<=>";
-        case Op::kNegInnerProduct:
-            return "<#>";
-        case Op::kConcat:
-            return "||";
-        case Op::kAdd:
-            return "+";
-        case Op::kSub:
-        case Op::kNeg:
-            return "-";
-        case Op::kMul:
-            return "*";
-        case Op::kDiv:
-            return "/";
-        case Op::kMod:
-            return "%";
-    }
-    return "?";
-}
-
 std::string ExprText(const Expr& expr);
 
 // The child printed at `min_level` or tighter, parenthesized otherwise.
@@ -526,6 +481,51 @@ struct BodyPrinter {
 };
 
 }  // namespace
+
+std::string_view OpText(Op op) {
+    switch (op) {
+        case Op::kNone:
+            return "?";
+        case Op::kOr:
+            return "OR";
+        case Op::kAnd:
+            return "AND";
+        case Op::kNot:
+            return "NOT";
+        case Op::kEq:
+            return "=";
+        case Op::kNe:
+            return "!=";
+        case Op::kLt:
+            return "<";
+        case Op::kLe:
+            return "<=";
+        case Op::kGt:
+            return ">";
+        case Op::kGe:
+            return ">=";
+        case Op::kL2Distance:
+            return "<->";
+        case Op::kCosineDistance:
+            return "<=>";
+        case Op::kNegInnerProduct:
+            return "<#>";
+        case Op::kConcat:
+            return "||";
+        case Op::kAdd:
+            return "+";
+        case Op::kSub:
+        case Op::kNeg:
+            return "-";
+        case Op::kMul:
+            return "*";
+        case Op::kDiv:
+            return "/";
+        case Op::kMod:
+            return "%";
+    }
+    return "?";
+}
 
 std::string ToString(const Expr& expr) {
     return ExprText(expr);

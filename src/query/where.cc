@@ -389,27 +389,8 @@ class Binder {
         if (is_unknown) {
             return Nothing();
         }
-        // Rewrite to the filter's escape (\): escaped characters stay literal, a literal \ is
-        // escaped.
-        std::string like;
-        const std::string& text = pattern.text;
-        for (std::size_t idx = 0; idx < text.size(); ++idx) {
-            char c = text[idx];
-            bool is_literal = false;
-            if (c == escape) {
-                if (idx + 1 >= text.size()) {
-                    return ErrorAt(expr.children[1].pos,
-                                   "LIKE pattern ends in the escape character '" +
-                                       std::string(1, escape) + "'");
-                }
-                c = text[++idx];
-                is_literal = true;
-            }
-            if (c == '\\' || (is_literal && (c == '%' || c == '_'))) {
-                like += '\\';
-            }
-            like += c;
-        }
+        PHENIX_ASSIGN_OR_RETURN(std::string like,
+                                LikeToFilterPattern(pattern.text, escape, expr.children[1].pos));
         const std::string& p = field.filter_path;
         json positive = {{"$like", like}};
         if (expr.is_negated == negate) {

@@ -2,6 +2,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -92,6 +93,21 @@ std::optional<HttpResponse> CheckFields(const Json& object,
     return std::nullopt;
 }
 
+// A non-negative integer in `json`; JSON has one number type, so an integral float (3.0) is
+// one too (JSON Schema, and so the OpenAPI document, reads it so).
+std::optional<std::uint64_t> UnsignedOf(const Json& json) {
+    if (json.is_number_unsigned()) {
+        return json.get<std::uint64_t>();
+    }
+    if (json.is_number_float()) {
+        const double value = json.get<double>();
+        if (value >= 0 && value < 18446744073709551616.0 && std::trunc(value) == value) {
+            return static_cast<std::uint64_t>(value);
+        }
+    }
+    return std::nullopt;
+}
+
 // A failed engine call that ran under the request's deadline: a Cancelled caused by the
 // deadline is 504, by the client going away 499.
 HttpResponse EngineError(const Status& status, const RequestContext& context,
@@ -130,8 +146,28 @@ struct RequestSession {
     QuerySession* session = nullptr;
 };
 
+// The tenant a request names in Phenix-Tenant (the default tenant when absent): NotFound for one
+// that does not exist, as USE TENANT says.
+std::optional<HttpResponse> CheckTenant(Database& db, const std::string& tenant) {
+    if (tenant.empty() || tenant == kDefaultTenant) {
+        return std::nullopt;
+    }
+    auto tenants = db.ListTenants();
+    if (!tenants.ok()) {
+        return ErrorResponse(tenants.status());
+    }
+    if (std::find(tenants->begin(), tenants->end(), tenant) == tenants->end()) {
+        return ErrorResponse(Status::NotFound("tenant '" + tenant +
+                                              "' (Phenix-Tenant) does not exist (CREATE TENANT "
+                                              "creates it; SHOW TENANTS lists them)"));
+    }
+    return std::nullopt;
+}
+
 std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const HttpRequest& request,
                                         RequestContext& context, RequestSession& out) {
+    // Inside an interactive transaction the transaction's session keeps its own tenant (set at
+    // BEGIN, changed by USE TENANT in it); Phenix-Tenant applies to the other requests.
     if (!request.transaction.empty()) {
         auto lease = state.transactions->Acquire(request.transaction);
         if (!lease.ok()) {
@@ -142,6 +178,9 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
         out.lease.emplace(std::move(*lease));
         out.session = &out.lease->session();
     } else {
+        if (auto error = CheckTenant(db, request.tenant)) {
+            return error;
+        }
         out.own = std::make_unique<QuerySession>(
             db, request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);
         out.own->set_copy_directory(state.copy_directory);
@@ -356,12 +395,12 @@ HttpResponse HandlePutCollection(ApiState& state, const HttpRequest& request,
     CollectionSpec spec;
     spec.ref = CollectionRef(params.at("name"));
     if (auto dimension = body.find("dimension"); dimension != body.end() && !dimension->is_null()) {
-        if (!dimension->is_number_unsigned() || dimension->get<std::uint64_t>() == 0 ||
-            dimension->get<std::uint64_t>() > 0xFFFFFFFFu) {
+        const std::optional<std::uint64_t> value = UnsignedOf(*dimension);
+        if (!value.has_value() || *value == 0 || *value > 0xFFFFFFFFu) {
             return ErrorResponse(
                 Status::InvalidArgument("\"dimension\" must be a positive integer or null"));
         }
-        spec.dimension = dimension->get<std::uint32_t>();
+        spec.dimension = static_cast<std::uint32_t>(*value);
     }
     if (auto metric = body.find("metric"); metric != body.end()) {
         if (!metric->is_string()) {
@@ -743,6 +782,9 @@ HttpResponse HandleImport(ApiState& state, const HttpRequest& request, const Pat
     if (db == nullptr) {
         return *error;
     }
+    if ((error = CheckTenant(*db, request.tenant))) {
+        return *error;
+    }
     if (context.DeadlinePassed()) {
         return DeadlineResponse();
     }
@@ -849,21 +891,36 @@ HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request)
         options.read_only = read_only->get<bool>();
     }
     if (auto as_of = body.find("as_of"); as_of != body.end() && !as_of->is_null()) {
-        if (!as_of->is_number_unsigned()) {
+        const std::optional<std::uint64_t> value = UnsignedOf(*as_of);
+        if (!value.has_value()) {
             return ErrorResponse(Status::InvalidArgument(
                 "\"as_of\" must be a commit timestamp (a non-negative integer)"));
         }
-        options.as_of = as_of->get<std::uint64_t>();
+        options.as_of = *value;
     }
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
+        return *error;
+    }
+    if ((error = CheckTenant(*db, request.tenant))) {
         return *error;
     }
     auto id = state.transactions->Begin(*db, options, state.copy_directory);
     if (!id.ok()) {
         return ErrorResponse(id.status());
     }
-    return JsonResponse(201, Dump(Json{{"id", *id}}));
+    // The transaction's session starts in the request's tenant (Phenix-Tenant); the snapshot
+    // lets a client say what it reads (the shell's "BEGIN READ ONLY (snapshot T)").
+    Json answer{{"id", *id}};
+    if (auto lease = state.transactions->Acquire(*id); lease.ok()) {
+        if (!request.tenant.empty()) {
+            lease->session().set_tenant(request.tenant);
+        }
+        if (const Transaction* txn = lease->session().transaction(); txn != nullptr) {
+            answer["snapshot"] = txn->read_timestamp();
+        }
+    }
+    return JsonResponse(201, Dump(answer));
 }
 
 HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) {

@@ -84,11 +84,18 @@ Result<HttpRequest> ToHttpRequest(const http::request_header<>& message, const S
     request.client = client;
     request.transaction = std::string(Sv(message["Phenix-Transaction"]));
     request.tenant = std::string(Sv(message["Phenix-Tenant"]));
+    // A header sent empty is not an absent one: it would silently mean "no transaction".
+    if (request.transaction.empty() && message.find("Phenix-Transaction") != message.end()) {
+        return Status::InvalidArgument("Phenix-Transaction is empty (send a transaction id)");
+    }
+    if (request.tenant.empty() && message.find("Phenix-Tenant") != message.end()) {
+        return Status::InvalidArgument("Phenix-Tenant is empty (send a tenant name, or no header)");
+    }
     const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
     request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
     std::uint32_t timeout_ms = config.default_timeout_ms;
     const std::string_view timeout_text = Sv(message["Phenix-Timeout-Ms"]);
-    if (!timeout_text.empty()) {
+    if (!timeout_text.empty() || message.find("Phenix-Timeout-Ms") != message.end()) {
         std::uint32_t parsed = 0;
         const char* end = timeout_text.data() + timeout_text.size();
         auto [ptr, parse_ec] = std::from_chars(timeout_text.data(), end, parsed);

@@ -72,9 +72,7 @@ struct HttpRequest {
     std::shared_ptr<BodyReader> body_stream;
     std::string request_id;
     std::string transaction;  ///< Phenix-Transaction, empty when absent
-    /// Phenix-Tenant: the tenant a request's session starts in (empty: the default tenant);
-    /// ignored inside an interactive transaction, whose session keeps its own.
-    std::string tenant;
+    std::string tenant;       ///< Phenix-Tenant, empty when absent (the default tenant)
     std::string client;       ///< "ip:port" of the peer
 };
 

@@ -683,7 +683,7 @@ done
 
 # ---- progress on a terminal (needs util-linux `script` for a pty) ----
 if script --version 2>/dev/null | grep -q util-linux; then
-    script -qec "$(printf '%q' "$PHENIX") --data $(printf '%q' "$DATA") -c 'CREATE INDEX ON docs (metadata.score);'" \
+    script -qec "$(phx_cmdline) -c 'CREATE INDEX ON docs (metadata.score);'" \
         /dev/null </dev/null | tr '\r' '\n' >"$OUT" 2>"$ERR"
     expect_out_has 'CREATE INDEX' "create index on a terminal"
 else

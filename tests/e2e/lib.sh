@@ -11,6 +11,12 @@
 #
 # phx leaves stdout in $OUT, stderr in $ERR and the exit status in $RC. Every expect_* prints
 # what differed and counts a failure; finish exits non-zero if any check failed.
+#
+# Remote mode (PHENIX_E2E_MODE=remote, PHENIX_E2E_PHENIXD=path of phenixd; the e2e.remote tests):
+# phx starts phenixd on $DATA (port 0) the first time it runs, and again when $DATA changed, and
+# runs `phenix --url` against it instead of `phenix --data`; the server is stopped (by its pid)
+# at the end. Tests run the same checks in both modes; what only the embedded shell can do
+# (--read-only, --copy-directory, ...) is under `if ! is_remote; then ... fi`.
 
 set -u
 
@@ -28,9 +34,76 @@ RC=0
 NUM_FAILURES=0
 NUM_CHECKS=0
 BACKGROUND_PIDS=()
+E2E_MODE="${PHENIX_E2E_MODE:-embedded}"
+SERVER_PID=""
+SERVER_DATA=""
+SERVER_URL=""
+if [[ "$E2E_MODE" == remote && ! -x "${PHENIX_E2E_PHENIXD:-}" ]]; then
+    echo "remote mode needs PHENIX_E2E_PHENIXD, the path of the built phenixd" >&2
+    exit 2
+fi
 
 # The history file of any interactive session must not touch the real home directory.
 export PHENIX_HISTORY="$TMP/history"
+
+is_remote() {
+    [[ "$E2E_MODE" == remote ]]
+}
+
+# stop_server: stops the phenixd that remote mode started (SIGTERM: a graceful shutdown).
+stop_server() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_PID=""
+        SERVER_DATA=""
+    fi
+}
+
+# ensure_server: in remote mode, a phenixd serving $DATA (started, or restarted for a new $DATA).
+ensure_server() {
+    is_remote || return 0
+    [[ -n "$SERVER_PID" && "$SERVER_DATA" == "$DATA" ]] && return 0
+    stop_server
+    local log="$TMP/phenixd.$RANDOM" tries
+    # COPY on the server reads and writes the test's files, all under $TMP.
+    "$PHENIX_E2E_PHENIXD" --data "$DATA" --http 127.0.0.1:0 --copy-directory "$TMP" \
+        >"$log.out" 2>"$log.err" &
+    SERVER_PID=$!
+    SERVER_DATA="$DATA"
+    # Ready once it logged "ready" (the database is open; /v1 answers 503 before).
+    for ((tries = 0; tries < 800; tries++)); do
+        SERVER_URL="$(sed -n 's/^phenixd: http listening on \(.*\)$/http:\/\/\1/p' "$log.out" 2>/dev/null)"
+        if [[ -n "$SERVER_URL" ]] && grep -q '"msg":"ready"' "$log.err"; then
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.025
+    done
+    echo "phenixd did not start on $DATA:" >&2
+    cat "$log.err" >&2
+    exit 1
+}
+
+# phx_target: the arguments that point the shell at the test's database: --data $DATA, or in
+# remote mode --url of the server on $DATA (started if need be).
+phx_target() {
+    if is_remote; then
+        ensure_server
+        printf '%s\n' --url "$SERVER_URL"
+    else
+        printf '%s\n' --data "$DATA"
+    fi
+}
+
+# phx_cmdline: the shell's command line for the test's database, quoted for `script -c` and
+# the like ('/path/phenix' --data '/tmp/...'; in remote mode --url).
+phx_cmdline() {
+    local target
+    is_remote && ensure_server
+    mapfile -t target < <(phx_target)
+    printf '%q %q %q' "$PHENIX" "${target[@]}"
+}
 
 cleanup() {
     local pid
@@ -38,21 +111,27 @@ cleanup() {
         kill "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
+    stop_server
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 # phx ARGS...: runs the shell on $DATA with stdin from /dev/null.
 phx() {
-    "$PHENIX" --data "$DATA" "$@" </dev/null >"$OUT" 2>"$ERR"
+    local target
+    is_remote && ensure_server
+    mapfile -t target < <(phx_target)
+    "$PHENIX" "${target[@]}" "$@" </dev/null >"$OUT" 2>"$ERR"
     RC=$?
 }
 
 # phx_stdin TEXT ARGS...: runs the shell on $DATA with TEXT on stdin.
 phx_stdin() {
-    local input="$1"
+    local input="$1" target
     shift
-    printf '%s' "$input" | "$PHENIX" --data "$DATA" "$@" >"$OUT" 2>"$ERR"
+    is_remote && ensure_server
+    mapfile -t target < <(phx_target)
+    printf '%s' "$input" | "$PHENIX" "${target[@]}" "$@" >"$OUT" 2>"$ERR"
     RC=$?
 }
 

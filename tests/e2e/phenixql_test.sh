@@ -167,7 +167,9 @@ expect_err_has "line 2" "COPY names the bad line"
 
 # ---- each result is flushed as soon as its statement has run ----
 mkfifo "$TMP/in" "$TMP/out"
-"$PHENIX" --data "$DATA" <"$TMP/in" >"$TMP/out" 2>"$ERR" &
+is_remote && ensure_server
+mapfile -t TARGET < <(phx_target)
+"$PHENIX" "${TARGET[@]}" <"$TMP/in" >"$TMP/out" 2>"$ERR" &
 BACKGROUND_PIDS+=($!)
 exec 3>"$TMP/in" 4<"$TMP/out"
 # read_result PATTERN WHAT: the next stdout line must arrive within 10 s and match.
@@ -208,7 +210,11 @@ expect_rc 1 "a select failing part-way"
 expect_err_has "division by zero" "a select failing part-way"
 NUM_CHECKS=$((NUM_CHECKS + 1))
 printed=$(grep -c '^m[0-9]' "$OUT")
-if ((printed < 1000 || printed >= 2000)) || [[ "$(tail -1 "$OUT")" > "m2000" ]]; then
+# Remote: a server that answers /v1/query as one JSON body (not streamed NDJSON) sends the error
+# alone, without the rows before it; a streaming one sends them as the embedded shell prints them.
+if is_remote && ((printed == 0)); then
+    :
+elif ((printed < 1000 || printed >= 2000)) || [[ "$(tail -1 "$OUT")" > "m2000" ]]; then
     fail "the rows before the failing batch are printed: $printed rows, last $(tail -1 "$OUT")"
 fi
 phx -c "SELECT id FROM many ORDER BY id;"

@@ -195,7 +195,7 @@ if script --version 2>/dev/null | grep -q util-linux; then
     # The trailing sleep keeps the terminal open until the shell has read every line; then
     # end of input (^D) ends the session.
     { printf 'BEGIN;\nROLLBACK;\nBEGIN READ ONLY;\n'; sleep 1; } |
-        script -qec "$(printf '%q' "$PHENIX") --data $(printf '%q' "$DATA")" /dev/null |
+        script -qec "$(phx_cmdline)" /dev/null |
         tr -d '\r' >"$OUT" 2>"$ERR"
     expect_out_has "phenix(txn)> ROLLBACK;" "the prompt while a transaction is open"
     expect_out_has "phenix> BEGIN READ ONLY;" "the prompt after rollback"

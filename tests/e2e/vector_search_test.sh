@@ -184,7 +184,7 @@ expect_out_has ' e  | 1.7320508' "the nearest to [3,3,3] is e"
 
 # ---- REINDEX progress on a terminal (needs util-linux `script` for a pty) ----
 if script --version 2>/dev/null | grep -q util-linux; then
-    script -qec "$(printf '%q' "$PHENIX") --data $(printf '%q' "$DATA") -c 'REINDEX v;'" \
+    script -qec "$(phx_cmdline) -c 'REINDEX v;'" \
         /dev/null </dev/null | tr '\r' '\n' >"$OUT" 2>"$ERR"
     expect_out_line 'REINDEX [0-9]+ nodes \(5 live\) in [0-9.]+ s' "REINDEX on a terminal"
 else

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// phenix — the interactive shell of Phenix DB. Opens a data directory in-process and runs
-// PhenixQL statements (ended by ';') and `\` meta-commands (meta_command.h) from -c arguments,
-// -f script files, a pipe, or a terminal with line editing. See docs/shell.md.
+// phenix — the interactive shell of Phenix DB. Opens a data directory in-process, or connects to
+// a phenixd server (--url), and runs PhenixQL statements (ended by ';') and `\` meta-commands
+// (meta_command.h) from -c arguments, -f script files, a pipe, or a terminal with line editing.
+// See docs/shell.md.
 #include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
 
+#include "backend.h"
+#include "client/http_client.h"
 #include "line_input.h"
 #include "meta_command.h"
 #include "output.h"
@@ -47,11 +50,13 @@ constexpr std::string_view kUsage = R"(Usage: phenix [OPTIONS]
 
 The Phenix DB shell: runs PhenixQL statements (SELECT, INSERT, CREATE COLLECTION, COPY, ...;
 each ended by ';') and meta-commands (\d, \timing, \q, ...; one per line) against a data
-directory opened in this process.
+directory opened in this process, or against a phenixd server (--url).
 
 Options:
   --data DIR              data directory (default ./phenix-data, created if missing)
-  --url URL               a Phenix server (not available yet: phenixd comes later)
+  --url URL               run everything on the phenixd server at URL instead, e.g.
+                          http://127.0.0.1:8080 (`make run` starts one); --data and the
+                          options that configure an open data directory do not apply
   -c, --command TEXT      run TEXT (statements and meta-commands), then exit
   -f, --file FILE         run the statements and meta-commands in FILE ('-' for stdin), then exit
   --format table|json|csv output format (default table)
@@ -82,6 +87,8 @@ struct Source {
 
 struct Flags {
     std::string data_dir = "./phenix-data";
+    bool has_data_dir = false;
+    std::string url;  // empty: embedded
     OutputFormat format = OutputFormat::kTable;
     bool is_relaxed = false;
     bool is_read_only = false;
@@ -122,13 +129,14 @@ Result<Flags> ParseFlags(int argc, char** argv) {
             if (flags.data_dir.empty()) {
                 return Status::InvalidArgument("--data needs a non-empty directory name");
             }
+            flags.has_data_dir = true;
         } else if (arg == "--url") {
-            // Remote mode arrives with the server (phenixd); say so instead of "unknown option".
-            PHENIX_ASSIGN_OR_RETURN(std::string url, take_value());
-            return Status::Unimplemented("--url " + url +
-                                         ": talking to a server needs phenixd, which does not "
-                                         "exist yet; use --data DIR to open a data directory "
-                                         "in this process");
+            PHENIX_ASSIGN_OR_RETURN(flags.url, take_value());
+            if (flags.url.empty()) {
+                return Status::InvalidArgument(
+                    "--url needs a server address, e.g. "
+                    "http://127.0.0.1:8080");
+            }
         } else if (arg == "-c" || arg == "--command") {
             PHENIX_ASSIGN_OR_RETURN(std::string commands, take_value());
             flags.sources.push_back({.is_file = false, .text = std::move(commands)});
@@ -181,6 +189,22 @@ Result<Flags> ParseFlags(int argc, char** argv) {
         } else {
             return Status::InvalidArgument("unexpected argument '" + Printable(arg) +
                                            "' (commands go after -c)");
+        }
+    }
+    if (!flags.url.empty()) {
+        // These configure a data directory opened here; a server has its own (phenixd --help).
+        const char* embedded_only = flags.has_data_dir              ? "--data"
+                                    : flags.is_relaxed              ? "--relaxed"
+                                    : flags.is_read_only            ? "--read-only"
+                                    : !flags.copy_directory.empty() ? "--copy-directory"
+                                    : flags.memory_limit != QuerySession::kDefaultMemoryLimit
+                                        ? "--memory-limit"
+                                        : nullptr;
+        if (embedded_only != nullptr) {
+            return Status::InvalidArgument(
+                std::string(embedded_only) +
+                " applies to a data directory opened by the shell, not to --url (the server's "
+                "own settings apply there: phenixd --help)");
         }
     }
     return flags;
@@ -336,12 +360,13 @@ std::string Prompt(const Shell& shell, bool is_continuation) {
 }
 
 // The interactive loop: errors are printed and the session goes on.
-int RunInteractive(Shell& shell, const std::string& data_dir, bool is_read_only) {
+// `where`: "data: DIR[, read-only]" or "server: URL", for the banner.
+int RunInteractive(Shell& shell, const std::string& where) {
     std::printf(
-        "phenix %s (data: %s%s). Type PhenixQL statements ending with ';' (SELECT ... FROM "
+        "phenix %s (%s). Type PhenixQL statements ending with ';' (SELECT ... FROM "
         "...;).\n\\? lists statements and meta-commands, \\timing times statements, \\q "
         "leaves.\n",
-        PHENIX_SHELL_VERSION, Printable(data_dir).c_str(), is_read_only ? ", read-only" : "");
+        PHENIX_SHELL_VERSION, Printable(where).c_str());
     std::fflush(stdout);
     InstallInterruptHandler();
     std::unique_ptr<Terminal> terminal = Terminal::Open(HistoryPath());
@@ -433,6 +458,37 @@ Status CloseSayingWhatItWaitsFor(Database& db) {
     return status;
 }
 
+// The open error, with what to do when the data directory is in use: most often by a phenixd
+// (`make run`), which the shell reaches with --url instead.
+Status ExplainOpenError(const Status& status) {
+    const std::string_view message = status.message();
+    if (status.code() != StatusCode::kUnavailable ||
+        message.find("in use by another process") == std::string_view::npos) {
+        return status;
+    }
+    std::string holder;
+    constexpr std::string_view kPid = "(pid ";
+    if (const std::size_t at = message.find(kPid); at != std::string_view::npos) {
+        const std::string_view rest = message.substr(at + kPid.size());
+        const std::string pid(rest.substr(0, rest.find(')')));
+        if (std::FILE* comm = std::fopen(("/proc/" + pid + "/comm").c_str(), "r")) {
+            char name[64] = {};
+            if (std::fgets(name, sizeof name, comm) != nullptr &&
+                std::string_view(name).starts_with("phenixd")) {
+                holder = pid;
+            }
+            std::fclose(comm);
+        }
+    }
+    const std::string who = holder.empty() ? "If that process is phenixd (e.g. `make run`)"
+                                           : "It is phenixd (pid " + holder + ")";
+    return {status.code(),
+            std::string(message) + ". The shell and a running server cannot open the same data " +
+                "directory at once. " + who +
+                ": connect to it instead, with phenix --url http://HOST:PORT (`make run` serves "
+                "http://127.0.0.1:8080), or stop it first"};
+}
+
 int Main(int argc, char** argv) {
     auto flags = ParseFlags(argc, argv);
     if (!flags.ok()) {
@@ -467,29 +523,50 @@ int Main(int argc, char** argv) {
         }
     }
 
-    Options options;
-    options.durability = flags->is_relaxed ? Durability::kRelaxed : Durability::kSync;
-    options.read_only = flags->is_read_only;
-    // A person at the prompt may take minutes between `begin` and `commit`; the idle timeout
-    // guards servers against abandoned clients, and here the only client is this shell, whose
-    // open transaction is rolled back when it exits.
-    options.transaction_idle_timeout_ms = 0;
-    auto opened = Database::Open(flags->data_dir, options);
-    if (!opened.ok()) {
-        PrintError(opened.status());
-        return kExitError;
-    }
-    std::unique_ptr<Database> db = std::move(opened).value();
-
     const bool is_interactive = flags->sources.empty() && ::isatty(STDIN_FILENO) == 1;
     Printer printer(flags->format, stdout);
-    Shell shell(*db, printer);
-    shell.SetCopyDirectory(flags->copy_directory);
-    shell.SetMemoryLimit(flags->memory_limit);
+    std::unique_ptr<Database> db;
+    std::unique_ptr<Backend> backend;
+    std::string where;
+    if (!flags->url.empty()) {
+        auto url = client::ParseServerUrl(flags->url);
+        if (!url.ok()) {
+            std::fprintf(stderr, "phenix: %s\nTry 'phenix --help' for more information.\n",
+                         url.status().message().c_str());
+            return kExitUsage;
+        }
+        auto remote = std::make_unique<RemoteBackend>(*url);
+        if (Status reachable = remote->Ping(); !reachable.ok()) {
+            PrintError(reachable);
+            return kExitError;
+        }
+        where = "server: " + url->text;
+        backend = std::move(remote);
+    } else {
+        Options options;
+        options.durability = flags->is_relaxed ? Durability::kRelaxed : Durability::kSync;
+        options.read_only = flags->is_read_only;
+        // A person at the prompt may take minutes between `begin` and `commit`; the idle timeout
+        // guards servers against abandoned clients, and here the only client is this shell,
+        // whose open transaction is rolled back when it exits.
+        options.transaction_idle_timeout_ms = 0;
+        auto opened = Database::Open(flags->data_dir, options);
+        if (!opened.ok()) {
+            PrintError(ExplainOpenError(opened.status()));
+            return kExitError;
+        }
+        db = std::move(opened).value();
+        auto embedded = std::make_unique<EmbeddedBackend>(*db);
+        embedded->SetCopyDirectory(flags->copy_directory);
+        embedded->SetMemoryLimit(flags->memory_limit);
+        where = "data: " + flags->data_dir + (flags->is_read_only ? ", read-only" : "");
+        backend = std::move(embedded);
+    }
+    Shell shell(*backend, printer);
 
     int exit_code = kExitOk;
     if (is_interactive) {
-        exit_code = RunInteractive(shell, flags->data_dir, flags->is_read_only);
+        exit_code = RunInteractive(shell, where);
     } else if (flags->sources.empty()) {
         exit_code = RunScript(shell, STDIN_FILENO, "stdin");
     } else {
@@ -513,6 +590,10 @@ int Main(int argc, char** argv) {
         std::fprintf(stderr, "phenix: rolled back the open %s\n", Printable(rolled_back).c_str());
     }
 
+    if (db == nullptr) {
+        return exit_code;
+    }
+    backend.reset();  // its session before the database it uses
     if (Status closed = CloseSayingWhatItWaitsFor(*db); !closed.ok()) {
         PrintError(closed);
         return kExitError;

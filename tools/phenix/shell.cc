@@ -143,14 +143,15 @@ std::string FirstWord(std::string_view statement) {
 
 }  // namespace
 
-Shell::Shell(Database& db, Printer& printer) : db_(db), printer_(printer), session_(db) {
+Shell::Shell(Backend& backend, Printer& printer) : backend_(backend), printer_(printer) {
     // ^C (when the shell catches it: interactive input) stops a running COPY, UPDATE or DELETE
-    // between chunks; what was written stays written.
-    session_.set_interrupt([] { return TakeInterrupt(); });
+    // between chunks; what was written stays written. Remote: it closes the connection, and the
+    // server stops the statement.
+    backend_.SetInterrupt([] { return TakeInterrupt(); });
     // COPY, CREATE INDEX and REINDEX report progress about once a second: shown on one line of
     // a terminal, overwritten in place; nothing when stderr is a file or a pipe.
     if (::isatty(STDERR_FILENO) == 1) {
-        session_.set_progress([this](std::string_view line) {
+        backend_.SetProgress([this](std::string_view line) {
             std::fprintf(stderr, "\r%s\x1b[K", Printable(line).c_str());
             std::fflush(stderr);
             has_progress_line_ = true;
@@ -208,20 +209,18 @@ Status Shell::ExecuteQuery(std::string_view statement) {
     const auto start = std::chrono::steady_clock::now();
     const bool was_in_transaction = InTransaction();
     PrintingSink sink(printer_, [this] { FinishProgress(); });
-    Result<QueryResult> result = session_.Execute(statement, sink);
+    Result<QueryResult> result = backend_.Execute(statement, sink);
     FinishProgress();
     if (sink.started()) {
         printer_.FinishRows(result.ok());
     }
-    Transaction* txn = session_.transaction();
-    if (txn != counted_txn_) {
-        counted_txn_ = txn;
-        num_txn_writes_ = 0;
+    if (!was_in_transaction || !InTransaction()) {
+        num_txn_writes_ = 0;  // a transaction began (or none is open): nothing written in it yet
     }
     if (!result.ok()) {
         return Explain(statement, result.status(), was_in_transaction);
     }
-    if (txn != nullptr) {
+    if (InTransaction()) {
         num_txn_writes_ += static_cast<std::size_t>(result->affected);
     }
     if (!sink.started()) {
@@ -384,26 +383,31 @@ std::string Shell::RollBackOpenTransaction() {
         return {};
     }
     std::string what = DescribeTransaction();
-    // Rollback is documented to succeed; destroying the transaction would roll it back anyway.
-    session_.Rollback().IgnoreError();
-    counted_txn_ = nullptr;
+    // Embedded, rollback is documented to succeed (destroying the transaction would roll it
+    // back anyway); remote, the server rolls back what it cannot reach once idle too long.
+    if (Status rolled_back = backend_.Rollback(); !rolled_back.ok()) {
+        return what + " (the server did not confirm: " + rolled_back.ToString() + ")";
+    }
+    num_txn_writes_ = 0;
     return what;
 }
 
 std::string Shell::DescribeTransaction() const {
-    const Transaction* txn = session_.transaction();
-    if (txn == nullptr) {
+    if (!InTransaction()) {
         return {};
     }
-    const bool is_read_only = session_.transaction_read_only();
-    const std::size_t num_writes = txn == counted_txn_ ? num_txn_writes_ : 0;
+    const bool is_read_only = InReadOnlyTransaction();
+    const std::size_t num_writes = num_txn_writes_;
     std::string out = is_read_only ? "read-only" : "read-write";
-    out += " transaction (snapshot " + std::to_string(txn->read_timestamp());
-    if (!is_read_only) {
-        out += ", " + std::to_string(num_writes) +
-               (num_writes == 1 ? " uncommitted write" : " uncommitted writes");
+    std::string details;
+    if (std::optional<std::uint64_t> snapshot = backend_.TransactionSnapshot()) {
+        details = "snapshot " + std::to_string(*snapshot);
     }
-    return out + ")";
+    if (!is_read_only) {
+        details += (details.empty() ? "" : ", ") + std::to_string(num_writes) +
+                   (num_writes == 1 ? " uncommitted write" : " uncommitted writes");
+    }
+    return out + " transaction" + (details.empty() ? std::string() : " (" + details + ")");
 }
 
 }  // namespace phenix::shell

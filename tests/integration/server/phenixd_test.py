@@ -315,6 +315,34 @@ class PhenixdTest(unittest.TestCase):
         status, _, body = self.req("POST", "/v1/query", {"query": "SELECT 1", "extra": 1})
         self.assertEqual(status, 400)
 
+    # ------------------------------------------------------------ found by schemathesis
+
+    def test_integral_floats_are_integers(self):
+        # JSON Schema's "integer" (and so the OpenAPI document) admits 3.0.
+        status, _, body = self.req("PUT", "/v1/collections/floaty", {"dimension": 3.0})
+        self.assertEqual((status, body.get("dimension")), (201, 3), body)
+        status, _, body = self.req("PUT", "/v1/collections/floaty", {"dimension": 3.5})
+        self.assertEqual(status, 400, body)
+        status, _, body = self.upsert("floaty", [{"id": "a", "vector": [1, 2, 3]}])
+        self.assertEqual(status, 200, body)
+        as_of = float(body["timestamp"])
+        self.assertLess(as_of, 2 ** 53)  # exact as a double
+        status, _, body = self.req("POST", "/v1/transactions", {"read_only": True, "as_of": as_of})
+        self.assertEqual(status, 201, body)
+        status, _, _ = self.req("POST", f"/v1/transactions/{body['id']}/rollback")
+        self.assertEqual(status, 200)
+
+    def test_empty_deadline_and_transaction_headers_are_400(self):
+        # An empty header is not an absent one: it used to mean "no deadline" or "no
+        # transaction" silently.
+        status, _, body = self.req("GET", "/v1/collections", headers={"Phenix-Timeout-Ms": ""})
+        self.assertEqual((status, error_code(body)), (400, "INVALID_ARGUMENT"), body)
+        self.assertIn("Phenix-Timeout-Ms", body["error"]["message"])
+        status, _, body = self.req("POST", "/v1/query", {"query": "SHOW COLLECTIONS"},
+                                   headers={"Phenix-Transaction": ""})
+        self.assertEqual((status, error_code(body)), (400, "INVALID_ARGUMENT"), body)
+        self.assertIn("Phenix-Transaction", body["error"]["message"])
+
     # ------------------------------------------------------------ search and query
 
     def test_search(self):
@@ -446,6 +474,36 @@ class PhenixdTest(unittest.TestCase):
         self.assertEqual(status, 400)
 
     # ------------------------------------------------------------ deadlines and logs
+
+    def test_tenant_header(self):
+        status, _, body = self.req("POST", "/v1/query", {"query": "SHOW COLLECTIONS"},
+                                   headers={"Phenix-Tenant": "nosuch"})
+        self.assertEqual(status, 404, body)
+        self.assertIn("tenant 'nosuch'", body["error"]["message"])
+        status, _, body = self.req("POST", "/v1/transactions", {},
+                                   headers={"Phenix-Tenant": "nosuch"})
+        self.assertEqual(status, 404, body)
+        self.req("POST", "/v1/query", {"query": "CREATE TENANT hdr"})
+        status, _, body = self.req("POST", "/v1/query", {"query": "CREATE COLLECTION only_hdr"},
+                                   headers={"Phenix-Tenant": "hdr"})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.req("POST", "/v1/query", {"query": "SHOW TENANTS"},
+                                   headers={"Phenix-Tenant": "hdr"})
+        self.assertIn(["hdr", True], body["rows"])
+        self.req("PUT", "/v1/collections/in_default", {})
+        _, _, body = self.req("GET", "/v1/collections")
+        names = [c["name"] for c in body["collections"]]
+        self.assertIn("in_default", names)
+        self.assertNotIn("only_hdr", names)
+        # A transaction begun with the header keeps the tenant; its answer gives the snapshot.
+        status, _, body = self.req("POST", "/v1/transactions", {"read_only": True},
+                                   headers={"Phenix-Tenant": "hdr"})
+        self.assertEqual(status, 201, body)
+        self.assertIsInstance(body["snapshot"], int)
+        txn = body["id"]
+        status, _, body = self.txn_query(txn, "SHOW COLLECTIONS")
+        self.assertEqual([row[0] for row in body["rows"]], ["only_hdr"])
+        self.req("POST", f"/v1/transactions/{txn}/rollback")
 
     def make_big(self, name, count):
         self.req("PUT", f"/v1/collections/{name}", {"dimension": 2})

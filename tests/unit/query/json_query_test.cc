@@ -182,6 +182,14 @@ TEST(JsonQuery, RejectsBadTopLevelFields) {
         EXPECT_TRUE(message.starts_with("\"k\" must be an integer from 1 to 10000")) << message;
     }
     EXPECT_EQ(ErrorOf(R"({"collection": "d", "k": 10000})"), "OK: SELECT id FROM d LIMIT 10000");
+    // JSON has one number type: 12.0 is the integer 12 (as JSON Schema reads it; a client in
+    // Python or JavaScript may well send it so), 12.5 is not an integer.
+    EXPECT_EQ(ErrorOf(R"({"collection": "d", "k": 12.0})"), "OK: SELECT id FROM d LIMIT 12");
+    EXPECT_EQ(ErrorOf(R"({"collection": "d", "vector": [1], "ef": 2549.0, "k": 1})"),
+              "OK: SELECT id, distance(vector, [1]) AS distance FROM d ORDER BY distance LIMIT 1 "
+              "WITH (ef = 2549)");
+    EXPECT_EQ(ErrorOf(R"({"collection": "d", "k": 1e300})"),
+              "\"k\" must be an integer from 1 to 10000, got 1e+300");
     EXPECT_EQ(ErrorOf(R"({"collection": "d", "k": 18446744073709551615})"),
               "\"k\" must be an integer from 1 to 10000, got 18446744073709551615");
     EXPECT_EQ(ErrorOf(R"({"collection": "d", "vector": [1], "metric": "cosin"})"),

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/openapi.h"
 
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "server/api.h"
+#include "server/errors.h"
 
 namespace phenix::server {
 namespace {
@@ -45,6 +51,111 @@ TEST(OpenApiTest, AnUndescribedRouteIsAnError) {
     auto document = OpenApiDocument(router);
     ASSERT_FALSE(document.ok());
     EXPECT_NE(document.status().message().find("GET /v1/undocumented"), std::string::npos);
+}
+
+// A described path under a method it is not described for is an error too.
+TEST(OpenApiTest, AnUndescribedMethodIsAnError) {
+    Router router;
+    router.Add("DELETE", "/health", [](const HttpRequest&, const PathParams&, RequestContext&) {
+        return HttpResponse{};
+    });
+    auto document = OpenApiDocument(router);
+    ASSERT_FALSE(document.ok());
+    EXPECT_NE(document.status().message().find("DELETE /health"), std::string::npos);
+}
+
+// The response object `response` stands for, following a "$ref" into the components.
+const Json& Resolve(const Json& document, const Json& response) {
+    if (auto ref = response.find("$ref"); ref != response.end()) {
+        return document.at(Json::json_pointer(ref->get<std::string>().substr(1)));
+    }
+    return response;
+}
+
+// Every route documents the statuses it can answer besides success: no catch-all "default";
+// what the transport and admission answer on every route; 404 where a path names something;
+// 415 where a JSON body is read. Each response carries Phenix-Request-Id, 429 Retry-After, and
+// each error answers the Error schema.
+TEST(OpenApiTest, EveryRouteDocumentsItsErrorsAndHeaders) {
+    Router router;
+    ApiState state;
+    RegisterRoutes(router, state);
+    auto document = OpenApiDocument(router);
+    ASSERT_TRUE(document.ok()) << document.status().ToString();
+    const Json json = Json::parse(*document);
+    ASSERT_FALSE(router.routes().empty());
+    for (const Route& route : router.routes()) {
+        std::string method = route.method;
+        for (char& ch : method) {
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        const std::string name = route.method + " " + route.pattern;
+        const Json& operation = json["paths"][route.pattern][method];
+        const Json& responses = operation["responses"];
+        EXPECT_FALSE(responses.contains("default")) << name;
+        std::vector<std::string> required = {"400", "413", "431"};
+        if (!route.options.inline_handler) {
+            required.insert(required.end(), {"429", "503", "504"});
+        }
+        if (route.pattern.starts_with("/v1/")) {
+            required.emplace_back("500");
+        }
+        // A path parameter names something that must exist (404 if not), except the one a PUT
+        // creates.
+        const auto num_params =
+            static_cast<std::size_t>(std::count(route.pattern.begin(), route.pattern.end(), '{'));
+        if (num_params > (route.method == "PUT" ? 1u : 0u)) {
+            required.emplace_back("404");
+        }
+        if (operation.contains("requestBody")) {
+            required.emplace_back("415");
+        }
+        for (const std::string& status : required) {
+            EXPECT_TRUE(responses.contains(status)) << name << " does not document " << status;
+        }
+        bool has_success = false;
+        for (const auto& [status, given] : responses.items()) {
+            const Json& response = Resolve(json, given);
+            EXPECT_TRUE(response.contains("headers") &&
+                        response["headers"].contains("Phenix-Request-Id"))
+                << name << " " << status;
+            has_success = has_success || status.starts_with("2");
+            if (status.starts_with("4") || status.starts_with("5")) {
+                EXPECT_EQ(response["content"]["application/json"]["schema"]["$ref"],
+                          "#/components/schemas/Error")
+                    << name << " " << status;
+            }
+            if (status == "429") {
+                EXPECT_TRUE(response["headers"].contains("Retry-After")) << name;
+            }
+        }
+        EXPECT_TRUE(has_success) << name;
+    }
+}
+
+// Every documented status is one the server answers: an ErrorResponse status for some code,
+// or one the handlers and the transport set themselves.
+TEST(OpenApiTest, DocumentedStatusesAreAnsweredStatuses) {
+    Router router;
+    ApiState state;
+    RegisterRoutes(router, state);
+    auto document = OpenApiDocument(router);
+    ASSERT_TRUE(document.ok());
+    const Json json = Json::parse(*document);
+    std::set<std::string> answered = {"200", "201", "405", "413", "415", "422", "431"};
+    for (int code = 0; code <= static_cast<int>(StatusCode::kInternal); ++code) {
+        answered.insert(std::to_string(HttpStatusFor(static_cast<StatusCode>(code))));
+    }
+    std::size_t num_statuses = 0;
+    for (const auto& [path, item] : json["paths"].items()) {
+        for (const auto& [method, operation] : item.items()) {
+            for (const auto& [status, response] : operation["responses"].items()) {
+                EXPECT_TRUE(answered.contains(status)) << method << " " << path << " " << status;
+                ++num_statuses;
+            }
+        }
+    }
+    EXPECT_GT(num_statuses, router.routes().size() * 5);
 }
 
 TEST(OpenApiTest, ReferencesResolve) {

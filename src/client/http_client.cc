@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "client/http_client.h"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <limits>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+namespace phenix::client {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// How often a waiting request polls its interrupt function.
+constexpr std::chrono::milliseconds kInterruptPoll{50};
+constexpr std::size_t kReadChunkBytes = 64 * 1024;
+
+// Runs `io` until `done` is set by a completion handler, or the interrupt fires: then the socket
+// is closed (which completes the pending operation with an error) and the handlers are drained.
+// Returns whether the interrupt fired.
+bool RunUntilDone(asio::io_context& io, tcp::socket& socket, const bool& done,
+                  const std::function<bool()>& interrupt) {
+    bool interrupted = false;
+    while (!done) {
+        io.run_for(kInterruptPoll);
+        if (!done && interrupt && interrupt()) {
+            interrupted = true;
+            beast::error_code ignored;
+            socket.shutdown(tcp::socket::shutdown_both, ignored);
+            socket.close(ignored);
+            io.restart();
+            io.run();
+            break;
+        }
+        if (io.stopped()) {
+            io.restart();
+        }
+    }
+    io.restart();
+    return interrupted;
+}
+
+Status Cancelled() {
+    return Status(StatusCode::kCancelled,
+                  "cancelled: the shell closed its connection to the server, which stops the "
+                  "statement");
+}
+
+}  // namespace
+
+Result<ServerUrl> ParseServerUrl(std::string_view url) {
+    ServerUrl out;
+    out.text = std::string(url);
+    constexpr std::string_view kHttp = "http://";
+    if (url.starts_with("https://")) {
+        return Status::InvalidArgument("--url " + out.text +
+                                       ": https is not supported yet; use http://HOST:PORT");
+    }
+    if (!url.starts_with(kHttp)) {
+        return Status::InvalidArgument("--url " + out.text +
+                                       ": expected http://HOST[:PORT], e.g. http://127.0.0.1:8080");
+    }
+    std::string_view rest = url.substr(kHttp.size());
+    const std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    if (slash != std::string_view::npos) {
+        std::string_view path = rest.substr(slash);
+        while (path.ends_with('/')) {
+            path.remove_suffix(1);
+        }
+        out.prefix = std::string(path);
+    }
+    if (authority.starts_with('[')) {  // [::1]:8080
+        const std::size_t close = authority.find(']');
+        if (close == std::string_view::npos) {
+            return Status::InvalidArgument("--url " + out.text + ": unterminated '[' in the host");
+        }
+        out.host = std::string(authority.substr(1, close - 1));
+        authority = authority.substr(close + 1);
+        if (!authority.empty() && !authority.starts_with(':')) {
+            return Status::InvalidArgument("--url " + out.text + ": expected ':PORT' after ']'");
+        }
+        if (!authority.empty()) {
+            out.port = std::string(authority.substr(1));
+        }
+    } else {
+        const std::size_t colon = authority.rfind(':');
+        out.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) {
+            out.port = std::string(authority.substr(colon + 1));
+        }
+    }
+    if (out.host.empty()) {
+        return Status::InvalidArgument("--url " + out.text + ": the host is missing");
+    }
+    if (out.port.empty() || out.port.size() > 5 ||
+        out.port.find_first_not_of("0123456789") != std::string::npos) {
+        return Status::InvalidArgument("--url " + out.text + ": the port must be a number");
+    }
+    return out;
+}
+
+struct HttpClient::Impl {
+    asio::io_context io;
+    tcp::socket socket{io};
+    beast::flat_buffer buffer;
+    bool is_connected = false;
+};
+
+HttpClient::HttpClient(ServerUrl url) : url_(std::move(url)), impl_(std::make_unique<Impl>()) {}
+
+HttpClient::~HttpClient() {
+    Close();
+}
+
+void HttpClient::Close() {
+    if (impl_->is_connected) {
+        beast::error_code ignored;
+        impl_->socket.shutdown(tcp::socket::shutdown_both, ignored);
+        impl_->socket.close(ignored);
+    }
+    impl_->is_connected = false;
+    impl_->buffer.clear();
+}
+
+Status HttpClient::Send(std::string_view method, std::string_view target,
+                        const std::vector<HttpHeader>& headers, std::string body,
+                        const OnHead& on_head, const OnBody& on_body) {
+    const http::verb verb = http::string_to_verb(beast::string_view(method.data(), method.size()));
+    if (verb == http::verb::unknown) {
+        return Status::InvalidArgument("unknown HTTP method " + std::string(method));
+    }
+    Impl& impl = *impl_;
+    // Asio reports errors as exceptions only from calls without an error_code; the one left
+    // (the resolver's and the io_context's allocation failures) is turned into a Status here.
+    try {
+        // A kept-alive connection the server closed while idle fails on first use: then the
+        // request is sent once more on a new connection (nothing of it reached the server).
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            const bool is_reused = impl.is_connected;
+            if (!impl.is_connected) {
+                beast::error_code ec;
+                tcp::resolver resolver(impl.io);
+                const auto endpoints = resolver.resolve(url_.host, url_.port, ec);
+                if (ec) {
+                    return Status::Unavailable("cannot reach the server at " + url_.text + ": " +
+                                               ec.message());
+                }
+                bool done = false;
+                asio::async_connect(impl.socket, endpoints,
+                                    [&](const beast::error_code& error, const tcp::endpoint&) {
+                                        ec = error;
+                                        done = true;
+                                    });
+                if (RunUntilDone(impl.io, impl.socket, done, interrupt_)) {
+                    return Cancelled();
+                }
+                if (ec) {
+                    beast::error_code ignored;
+                    impl.socket.close(ignored);
+                    return Status::Unavailable(
+                        "cannot connect to the server at " + url_.text + ": " + ec.message() +
+                        " (is phenixd running there? `make run` starts one on "
+                        "http://127.0.0.1:8080)");
+                }
+                impl.is_connected = true;
+                impl.buffer.clear();
+            }
+
+            http::request<http::string_body> request{verb, url_.prefix + std::string(target), 11};
+            request.set(http::field::host, url_.host + ":" + url_.port);
+            request.set(http::field::user_agent, "phenix-shell");
+            for (const HttpHeader& header : headers) {
+                request.set(beast::string_view(header.name), header.value);
+            }
+            request.keep_alive(true);
+            if (!body.empty() || verb == http::verb::post || verb == http::verb::put) {
+                request.body() = body;
+            }
+            request.prepare_payload();
+
+            beast::error_code ec;
+            bool done = false;
+            http::async_write(impl.socket, request,
+                              [&](const beast::error_code& error, std::size_t) {
+                                  ec = error;
+                                  done = true;
+                              });
+            if (RunUntilDone(impl.io, impl.socket, done, interrupt_)) {
+                Close();
+                return Cancelled();
+            }
+            http::response_parser<http::buffer_body> parser;
+            // Not boost::none: Boost 1.74 compares the length against the optional, and any length
+            // is greater than none.
+            parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+            if (!ec) {
+                done = false;
+                http::async_read_header(impl.socket, impl.buffer, parser,
+                                        [&](const beast::error_code& error, std::size_t) {
+                                            ec = error;
+                                            done = true;
+                                        });
+                if (RunUntilDone(impl.io, impl.socket, done, interrupt_)) {
+                    Close();
+                    return Cancelled();
+                }
+            }
+            if (ec) {
+                Close();
+                if (is_reused && attempt == 0 &&
+                    (ec == http::error::end_of_stream || ec == asio::error::eof ||
+                     ec == asio::error::connection_reset || ec == asio::error::broken_pipe)) {
+                    continue;
+                }
+                return Status::Unavailable("the connection to the server at " + url_.text +
+                                           " failed: " + ec.message());
+            }
+            HttpResponseHead head;
+            head.status = parser.get().result_int();
+            head.content_type = std::string(parser.get()[http::field::content_type]);
+            if (on_head) {
+                if (Status status = on_head(head); !status.ok()) {
+                    Close();
+                    return status;
+                }
+            }
+            std::array<char, kReadChunkBytes> chunk{};
+            while (!parser.is_done()) {
+                parser.get().body().data = chunk.data();
+                parser.get().body().size = chunk.size();
+                done = false;
+                http::async_read_some(impl.socket, impl.buffer, parser,
+                                      [&](const beast::error_code& error, std::size_t) {
+                                          ec = error;
+                                          done = true;
+                                      });
+                if (RunUntilDone(impl.io, impl.socket, done, interrupt_)) {
+                    Close();
+                    return Cancelled();
+                }
+                if (ec == http::error::need_buffer) {
+                    ec = {};
+                }
+                const std::size_t num_read = chunk.size() - parser.get().body().size;
+                if (num_read > 0 && on_body) {
+                    if (Status status = on_body(std::string_view(chunk.data(), num_read));
+                        !status.ok()) {
+                        Close();
+                        return status;
+                    }
+                }
+                if (ec) {
+                    Close();
+                    return Status::Unavailable(
+                        "the connection to the server at " + url_.text +
+                        " broke before the end of its answer: " + ec.message() +
+                        "; the statement may or may not have taken effect");
+                }
+            }
+            if (!parser.get().keep_alive()) {
+                Close();
+            }
+            return Status::Ok();
+        }
+    } catch (const std::exception& error) {
+        Close();
+        return Status::Unavailable("cannot reach the server at " + url_.text + ": " + error.what());
+    }
+    return Status::Unavailable("cannot reach the server at " + url_.text);
+}
+
+}  // namespace phenix::client
