@@ -23,6 +23,10 @@
 #                   filters, metadata indexes, graph traversal and hybrid search on a data-kit set
 #   make bench-ql KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--skip-load"]
 #                   PhenixQL: planner overhead, hybrid MATCH queries, filtered-search strategies
+#   make bench-server KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--seconds 10 --rounds 2"]
+#                   phenixd under load (bench/server/): point reads, search with a recall check, a
+#                   90/10 search/upsert mix over 64 connections, single-connection latency, against
+#                   the embedded Database::Get/Search in the same run (loaded DB cached in build/)
 #   make bench-real [REAL_DATA=/tmp/phenix-data/data/debian] [BENCH_FLAGS="--phases load,knn"]
 #                   the Debian package catalog (bench/real/): build the data set from apt's lists,
 #                   then a new user's session through the shell beside hnswlib
@@ -47,7 +51,7 @@ CRASH_ITERATIONS ?= 100
 CMAKE_COMMON := -G Ninja -DPHENIX_WERROR=$(if $(CI),ON,OFF)
 CTEST_FLAGS := --output-on-failure -j $(JOBS) --timeout 600
 
-.PHONY: release debug run shell server test tsa asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
+.PHONY: release debug run shell server test tsa asan tsan asan-unit bench bench-vector bench-graph bench-ql bench-server bench-real bench-peers bench-plots crash-test fuzz deps format format-check tidy clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -137,6 +141,14 @@ bench-ql: release
 	@set -o pipefail; build/release/bench/phenix_ql_bench --data $(KIT) --metric $(METRIC) \
 	  --db build/release/ql-bench-db $(BENCH_FLAGS) \
 	  | tee build/release/ql-bench-$(notdir $(KIT))-$(METRIC).jsonl
+
+# Builds only phenixd and the driver; the loaded database is reused while the kit is unchanged.
+bench-server: deps
+	$(call configure,build/release,-DCMAKE_BUILD_TYPE=Release)
+	@cmake --build build/release -j $(JOBS) --target phenixd phenix_server_bench
+	@set -o pipefail; build/release/bench/phenix_server_bench --data $(KIT) --metric $(METRIC) \
+	  --db build/release/server-bench-db-$(notdir $(KIT))-$(METRIC) $(BENCH_FLAGS) \
+	  | tee build/release/server-bench-$(notdir $(KIT))-$(METRIC).jsonl
 
 REAL_DATA ?= /tmp/phenix-data/data/debian
 bench-real: deps

@@ -13,7 +13,8 @@
 //   2. plan       planner overhead of a fixed list of SELECTs: parse only (query::ParseStatement)
 //                 and parse + bind + plan (Execute("EXPLAIN " + query): binds, estimates from the
 //                 index statistics and plans without executing); median and p99. Each query also
-//                 runs once for real and its answer is checked where the bench knows it.
+//                 runs once for real and its answer is checked where the bench knows it (a
+//                 two-segment MATCH chain among them).
 //   3. hybrid     every hybrid_gt.jsonl query of the metric as
 //                 SELECT b.id, ... FROM MATCH (a:kit)-[*1..H]->(b:kit) WHERE a.id = 'SEED' ...;
 //                 latency and recall@10, and the same queries through Database::Search with a
@@ -823,6 +824,29 @@ class Bench {
                  if (result.rows.size() != std::min(kK, candidates.size())) {
                      return std::to_string(result.rows.size()) + " rows, expected " +
                             std::to_string(std::min(kK, candidates.size()));
+                 }
+                 return "";
+             }});
+        // A chain of two segments: one row per (b, c), b a distinct out-neighbour of the seed
+        // and c one of b's.
+        std::int64_t chain_rows = 0;
+        if (const auto seed_row = ParseRow(seed)) {
+            const auto distinct_out = [this](std::uint32_t node) {
+                const auto neighbours = out_.Neighbours(node);
+                return std::set<std::uint32_t>(neighbours.begin(), neighbours.end());
+            };
+            for (const std::uint32_t middle : distinct_out(*seed_row)) {
+                chain_rows += static_cast<std::int64_t>(distinct_out(middle).size());
+            }
+        }
+        list.push_back(
+            {"match_chain",
+             "SELECT count(*) FROM MATCH (a:kit)-[]->(b:kit)-[]->(c:kit) WHERE a.id = '" + seed +
+                 "'",
+             [chain_rows](const phenix::QueryResult& result) -> std::string {
+                 if (result.rows.size() != 1 || result.rows[0].empty() ||
+                     result.rows[0][0].int_value != chain_rows) {
+                     return "count is not " + std::to_string(chain_rows);
                  }
                  return "";
              }});

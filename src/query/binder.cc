@@ -111,10 +111,12 @@ Status Binder::BindSource() {
     }
     b_.is_match = true;
     const MatchPattern& match = *stmt_.match;
-    if (match.nodes.size() != 2) {
-        return ErrorAt(match.pos,
-                       "MATCH takes one edge pattern, (a)-[...]->(b); longer chains "
-                       "are not supported yet");
+    if (match.nodes.size() < 2 || match.edges.size() + 1 != match.nodes.size()) {
+        return ErrorAt(match.pos, "MATCH takes a pattern of one or more edges, e.g. "
+                                  "(a:docs)-[:rel]->(b:docs)");
+    }
+    if (match.nodes.size() > 2) {
+        return BindChain(ctx_, stmt_, b_);
     }
     const NodePattern& first = match.nodes[0];
     const NodePattern& second = match.nodes[1];
@@ -290,14 +292,20 @@ Status Binder::BindMatchWhere(bool from_second) {
         const Expr conjunction = Conjunction(end_terms);
         PHENIX_ASSIGN_OR_RETURN(b_.where, BindWhere(&conjunction, ctx_.params, b_.match.end_var));
     }
-    // Edge conditions: weight ranges, labels, properties.
+    return BindEdgeConditions(edge_terms, ctx_.params, b_.match.edge_var, &b_.match.edge_match);
+}
+
+}  // namespace
+
+Status BindEdgeConditions(const std::vector<const Expr*>& terms, const QueryParams& params,
+                          const std::string& edge_var, EdgeMatch* edges) {
     json property_filters = json::array();
-    for (const Expr* term : edge_terms) {
+    for (const Expr* term : terms) {
         if (term->kind == ExprKind::kBinary && term->children.size() == 2 &&
             term->children[0].kind == ExprKind::kPath && term->children[0].path.size() == 2 &&
             IsConstant(term->children[1])) {
             const std::string& field = term->children[0].path[1];
-            PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(term->children[1], ctx_.params));
+            PHENIX_ASSIGN_OR_RETURN(QueryValue value, EvalConstant(term->children[1], params));
             if (field == "weight") {
                 if (value.type != QueryValue::Type::kInt &&
                     value.type != QueryValue::Type::kFloat) {
@@ -306,12 +314,10 @@ Status Binder::BindMatchWhere(bool from_second) {
                 const double w = NumberOf(value);
                 const double inf = std::numeric_limits<double>::infinity();
                 auto raise_min = [&](double v) {
-                    b_.match.edge_match.min_weight =
-                        std::max(b_.match.edge_match.min_weight.value_or(-inf), v);
+                    edges->min_weight = std::max(edges->min_weight.value_or(-inf), v);
                 };
                 auto lower_max = [&](double v) {
-                    b_.match.edge_match.max_weight =
-                        std::min(b_.match.edge_match.max_weight.value_or(inf), v);
+                    edges->max_weight = std::min(edges->max_weight.value_or(inf), v);
                 };
                 switch (term->op) {
                     case Op::kGt:
@@ -339,12 +345,11 @@ Status Binder::BindMatchWhere(bool from_second) {
                 if (value.type != QueryValue::Type::kString) {
                     return ErrorAt(term->children[1].pos, "edge labels are strings");
                 }
-                if (!b_.match.edge_match.labels.empty() &&
-                    std::find(b_.match.edge_match.labels.begin(), b_.match.edge_match.labels.end(),
-                              value.text) == b_.match.edge_match.labels.end()) {
-                    b_.match.edge_match.labels = {"\x01no label matches"};
+                if (!edges->labels.empty() && std::find(edges->labels.begin(), edges->labels.end(),
+                                                        value.text) == edges->labels.end()) {
+                    edges->labels = {"\x01no label matches"};
                 } else {
-                    b_.match.edge_match.labels = {value.text};
+                    edges->labels = {value.text};
                 }
                 continue;
             }
@@ -355,31 +360,32 @@ Status Binder::BindMatchWhere(bool from_second) {
             std::vector<std::string> labels;
             for (std::size_t idx = 1; idx < term->children.size(); ++idx) {
                 PHENIX_ASSIGN_OR_RETURN(QueryValue value,
-                                        EvalConstant(term->children[idx], ctx_.params));
+                                        EvalConstant(term->children[idx], params));
                 if (value.type != QueryValue::Type::kString) {
                     return ErrorAt(term->children[idx].pos, "edge labels are strings");
                 }
-                if (b_.match.edge_match.labels.empty() ||
-                    std::find(b_.match.edge_match.labels.begin(), b_.match.edge_match.labels.end(),
-                              value.text) != b_.match.edge_match.labels.end()) {
+                if (edges->labels.empty() || std::find(edges->labels.begin(), edges->labels.end(),
+                                                       value.text) != edges->labels.end()) {
                     labels.push_back(value.text);
                 }
             }
-            b_.match.edge_match.labels =
+            edges->labels =
                 labels.empty() ? std::vector<std::string>{"\x01no label matches"} : labels;
             continue;
         }
         PHENIX_ASSIGN_OR_RETURN(std::string filter,
-                                BindFilter(*term, ctx_.params, b_.match.edge_var, "properties"));
+                                BindFilter(*term, params, edge_var, "properties"));
         property_filters.push_back(json::parse(filter));
     }
     if (property_filters.size() == 1) {
-        b_.match.edge_match.properties_filter = property_filters[0].dump();
+        edges->properties_filter = property_filters[0].dump();
     } else if (property_filters.size() > 1) {
-        b_.match.edge_match.properties_filter = json{{"$and", std::move(property_filters)}}.dump();
+        edges->properties_filter = json{{"$and", std::move(property_filters)}}.dump();
     }
     return Status::Ok();
 }
+
+namespace {
 
 Status Binder::CheckPath(const Expr& expr) const {
     const std::vector<std::string>& path = expr.path;
@@ -395,30 +401,48 @@ Status Binder::CheckPath(const Expr& expr) const {
     static const std::vector<std::string> kFields = {"id", "vector", "metadata", "edges"};
     std::size_t start = 0;
     if (b_.is_match) {
-        std::vector<std::string> variables = {b_.match.start_var, b_.match.end_var};
-        if (!b_.match.edge_var.empty()) {
-            variables.push_back(b_.match.edge_var);
+        std::vector<std::string> variables;
+        std::string edge_var = b_.match.edge_var;
+        bool single_edge = b_.match.single_edge;
+        if (b_.chain) {
+            for (const ChainNode& node : b_.chain->nodes) {
+                variables.push_back(node.var);
+            }
+            for (const ChainSegment& segment : b_.chain->segments) {
+                if (!segment.edge_var.empty()) {
+                    variables.push_back(segment.edge_var);
+                    if (segment.edge_var == path[0]) {
+                        edge_var = segment.edge_var;
+                        single_edge = segment.single_edge;
+                    }
+                }
+            }
+        } else {
+            variables = {b_.match.start_var, b_.match.end_var};
+            if (!b_.match.edge_var.empty()) {
+                variables.push_back(b_.match.edge_var);
+            }
         }
         if (std::find(variables.begin(), variables.end(), path[0]) == variables.end()) {
             return unknown(variables, "qualify fields with a pattern variable, e.g. " +
-                                          b_.match.end_var + ".id");
+                                          variables[b_.chain ? 0 : 1] + ".id");
         }
-        if (path[0] == b_.match.edge_var) {
+        if (!edge_var.empty() && path[0] == edge_var) {
             if (path.size() == 1) {
                 return Status::Ok();
             }
             static const std::vector<std::string> kEdgeFields = {"label", "weight", "source",
                                                                  "target", "properties"};
-            if (!b_.match.single_edge) {
-                return ErrorAt(expr.pos, "'" + b_.match.edge_var +
+            if (!single_edge) {
+                return ErrorAt(expr.pos, "'" + edge_var +
                                              "' stands for several edges here (a variable-length "
                                              "pattern): select " +
-                                             b_.match.edge_var + " itself to get them as a list");
+                                             edge_var + " itself to get them as a list");
             }
             if (std::find(kEdgeFields.begin(), kEdgeFields.end(), path[1]) == kEdgeFields.end()) {
                 std::string message = "unknown edge field " + ToString(expr);
                 if (auto suggestion = ClosestName(path[1], kEdgeFields)) {
-                    message += "; did you mean " + b_.match.edge_var + "." + *suggestion + "?";
+                    message += "; did you mean " + edge_var + "." + *suggestion + "?";
                 }
                 return ErrorAt(expr.pos, message);
             }
@@ -566,7 +590,14 @@ Status Binder::BindItems() {
     for (const SelectItem& item : stmt_.items) {
         if (item.expr.kind == ExprKind::kStar) {
             if (b_.is_match) {
-                for (const std::string& variable : {b_.match.start_var, b_.match.end_var}) {
+                std::vector<std::string> variables = {b_.match.start_var, b_.match.end_var};
+                if (b_.chain) {
+                    variables.clear();
+                    for (const ChainNode& node : b_.chain->nodes) {
+                        variables.push_back(node.var);
+                    }
+                }
+                for (const std::string& variable : variables) {
                     Expr path;
                     path.kind = ExprKind::kPath;
                     path.pos = item.expr.pos;
@@ -847,7 +878,7 @@ Status Binder::Bind() {
     PHENIX_RETURN_IF_ERROR(BindItems());
     PHENIX_RETURN_IF_ERROR(BindOrder());
     PHENIX_RETURN_IF_ERROR(BindOptions());
-    if (b_.is_match) {
+    if (b_.is_match && !b_.chain) {
         // A pattern with an edge variable has one row per path, one without has one row per
         // reached node: the pattern decides, never the columns selected. Does anything read the
         // start node (else the walk needs only its id)?
@@ -974,31 +1005,39 @@ Result<std::optional<DistanceExpr>> AsDistance(const BoundSelect& b, const Expr&
     } else {
         return std::optional<DistanceExpr>();
     }
+    const bool is_match_var = b.is_match && vector_side->kind == ExprKind::kPath &&
+                              (b.chain ? b.chain->NodeOf(vector_side->path[0]).has_value()
+                                       : vector_side->path[0] == b.match.start_var ||
+                                             vector_side->path[0] == b.match.end_var);
     const bool is_vector_path =
         vector_side->kind == ExprKind::kPath &&
         ((!b.is_match && vector_side->path == std::vector<std::string>{"vector"}) ||
-         (b.is_match && vector_side->path.size() == 2 && vector_side->path[1] == "vector" &&
-          (vector_side->path[0] == b.match.start_var || vector_side->path[0] == b.match.end_var)));
+         (is_match_var && vector_side->path.size() == 2 && vector_side->path[1] == "vector"));
     if (!is_vector_path) {
-        return ErrorAt(vector_side->pos,
-                       std::string("a distance is between the vector column and a "
-                                   "vector value, e.g. ") +
-                           (b.is_match ? b.match.end_var + ".vector" : "vector") +
-                           " <-> [0.1, 0.2]");
+        return ErrorAt(
+            vector_side->pos,
+            std::string("a distance is between the vector column and a "
+                        "vector value, e.g. ") +
+                (b.is_match ? (b.chain ? b.chain->nodes.back().var : b.match.end_var) + ".vector"
+                            : "vector") +
+                " <-> [0.1, 0.2]");
     }
     if (b.is_match) {
         distance.variable = vector_side->path[0];
     }
     PHENIX_ASSIGN_OR_RETURN(distance.query,
                             ConstantAsVector(*query_side, *b.params, "the query vector"));
-    if (!b.info.spec.dimension) {
-        return ErrorAt(expr.pos, "collection '" + b.info.spec.ref.name + "' has no vectors");
+    // A chain's node may be in another collection than the start's.
+    const CollectionInfo& info =
+        b.chain ? b.chain->nodes[*b.chain->NodeOf(distance.variable)].info : b.info;
+    if (!info.spec.dimension) {
+        return ErrorAt(expr.pos, "collection '" + info.spec.ref.name + "' has no vectors");
     }
-    if (distance.query.size() != *b.info.spec.dimension) {
+    if (distance.query.size() != *info.spec.dimension) {
         return ErrorAt(query_side->pos, "the query vector has " +
                                             std::to_string(distance.query.size()) +
-                                            " dimensions; collection '" + b.info.spec.ref.name +
-                                            "' has " + std::to_string(*b.info.spec.dimension));
+                                            " dimensions; collection '" + info.spec.ref.name +
+                                            "' has " + std::to_string(*info.spec.dimension));
     }
     for (const float value : distance.query) {
         if (!std::isfinite(value)) {

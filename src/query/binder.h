@@ -115,6 +115,69 @@ struct BoundMatch {
     std::string start_choice;  // why this start, when both nodes could be (EXPLAIN)
 };
 
+/// A node of a MATCH chain (a pattern of two or more edges), in pattern order.
+struct ChainNode {
+    std::string var;
+    SourcePos pos;
+    CollectionInfo info;  // its collection (a node without one is in its nearest named neighbour's)
+    CollectionRef ref;
+    // Its conditions: `var.id = / IN` as ids, the rest as a metadata filter (a chain's
+    // conditions have no residual). The start node checks them on its entities; every other
+    // node is filtered by them where a segment reaches it.
+    BoundWhere where;
+};
+
+/// An edge pattern of a chain, between nodes[idx] and nodes[idx + 1], as written.
+struct ChainSegment {
+    std::string edge_var;  // empty: one row per distinct binding of the far node
+    phenix::EdgeDirection direction = phenix::EdgeDirection::kOut;  // left to right
+    std::uint32_t min_hops = 1, max_hops = 1;
+    bool single_edge = true;
+    EdgeMatch edge_match;
+    SourcePos pos;
+};
+
+/// One step of a chain's walk: expand segment `segment` from the bound node `from` to `to`
+/// (`backwards`: right to left, the segment's direction reversed).
+struct ChainStep {
+    std::size_t segment = 0;
+    std::size_t from = 0, to = 0;
+    bool backwards = false;
+    double estimate = -1;  // reached rows per binding of `from` (EXPLAIN), < 0: unknown
+};
+
+/// A MATCH chain, bound: the walk starts from `start` (a node with ids) and takes `steps` in
+/// order (ChooseChainStart, optimizer.h, picks the start among `candidates` and the order).
+struct BoundChain {
+    std::vector<ChainNode> nodes;
+    std::vector<ChainSegment> segments;
+    std::vector<std::size_t> candidates;  // nodes with ids, in pattern order
+    std::size_t start = 0;
+    std::vector<ChainStep> steps;
+    std::string start_choice;  // the candidates' estimates (EXPLAIN)
+
+    /// The node / segment a pattern variable names, if any.
+    [[nodiscard]] std::optional<std::size_t> NodeOf(std::string_view var) const {
+        for (std::size_t idx = 0; idx < nodes.size(); ++idx) {
+            if (nodes[idx].var == var) {
+                return idx;
+            }
+        }
+        return std::nullopt;
+    }
+    [[nodiscard]] std::optional<std::size_t> SegmentOf(std::string_view var) const {
+        for (std::size_t idx = 0; idx < segments.size(); ++idx) {
+            if (!segments[idx].edge_var.empty() && segments[idx].edge_var == var) {
+                return idx;
+            }
+        }
+        return std::nullopt;
+    }
+    /// Sets `start` and the steps that walk outward from it, one side at a time, each in order
+    /// away from the start (the right side first when `right_first`).
+    void PlanSteps(std::size_t start_node, bool right_first);
+};
+
 struct BoundSelect {
     const SelectStmt* stmt = nullptr;
     const QueryParams* params = nullptr;
@@ -127,6 +190,9 @@ struct BoundSelect {
     CollectionRef ref;
     bool is_match = false;
     BoundMatch match;
+    // A MATCH of two or more edges (is_match is set too; `match` is unused, and info / ref are
+    // the start node's collection).
+    std::optional<BoundChain> chain;
 
     // MATCH whose two nodes both have an `id = '...'` (and no edge variable): the binding that
     // starts from the second node. The optimizer keeps the cheaper start (ChooseMatchStart).
@@ -173,6 +239,15 @@ struct BoundSelect {
     }
     [[nodiscard]] Reader reader(Database& db) const { return Reader{db, read_txn}; }
 };
+
+/// Edge conditions (`e.weight` comparisons, `e.label = / IN`, `e.properties.<path>`) of the
+/// edge variable `edge_var`, narrowed into `edges`.
+Status BindEdgeConditions(const std::vector<const Expr*>& terms, const QueryParams& params,
+                          const std::string& edge_var, EdgeMatch* edges);
+
+/// Binds a MATCH chain (binder_chain.cc): the pattern's nodes and segments and the WHERE split
+/// by variable, into `bound.chain` (and bound.info / ref: the first candidate's collection).
+Status BindChain(ExecContext& ctx, const SelectStmt& stmt, BoundSelect& bound);
 
 /// Binds `stmt` (see the file comment). `ctx` and `stmt` must outlive the result.
 Result<BoundSelect> BindSelect(ExecContext& ctx, const SelectStmt& stmt);

@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "index/hnsw/filter_planner.h"
 #include "query/operators/aggregate.h"
+#include "query/operators/chain.h"
 #include "query/operators/filter.h"
 #include "query/operators/match.h"
 #include "query/operators/project.h"
@@ -95,6 +98,7 @@ class Optimizer {
     Result<OperatorPtr> BuildGraphSearch(bool* exact_k);
     Result<OperatorPtr> BuildRead(std::size_t want);
     Result<OperatorPtr> BuildExpand(bool stop_early);
+    Result<OperatorPtr> BuildChain(bool order_by_distance);
     // The filter's estimated rows (statistics) and whether indexes answer it.
     Status EstimateFilter(double* rows, bool* indexed) const;
     [[nodiscard]] NodeNeeds Needs(const std::string& variable, bool engine_orders) const;
@@ -427,10 +431,58 @@ Result<OperatorPtr> Optimizer::BuildExpand(bool stop_early) {
     return OperatorPtr(std::move(expand));
 }
 
+// A chain: the start's bindings, then one ChainExpand per segment in the walk's order (each an
+// index nested-loop join of the bindings so far with the adjacency of one node), ranked exactly
+// above when a distance orders it. Nothing is pushed into the walk: a LIMIT stops pulling.
+Result<OperatorPtr> Optimizer::BuildChain(bool order_by_distance) {
+    const BoundChain& chain = *b_.chain;
+    const ChainNode& start_node = chain.nodes[chain.start];
+    auto start = Make<ChainStartOperator>(Needs(start_node.var, /*engine_orders=*/false));
+    if (!chain.start_choice.empty()) {
+        start->AddDetail(chain.start_choice);
+    }
+    std::string walk = "walk: ";
+    for (std::size_t idx = 0; idx < chain.steps.size(); ++idx) {
+        const ChainStep& step = chain.steps[idx];
+        walk += (idx == 0 ? "" : ", ") + chain.nodes[step.from].var + " -> " +
+                chain.nodes[step.to].var + " (segment " + std::to_string(step.segment + 1) +
+                (step.backwards ? ", backwards)" : ")");
+    }
+    start->AddDetail(walk);
+    if (!start_node.where.filter_json.empty()) {
+        start->AddDetail("filter on " + start_node.var + ": " + start_node.where.filter_json);
+    }
+    double rows = static_cast<double>(start_node.where.ids->size());
+    start->estimated_rows = rows;
+    OperatorPtr root = std::move(start);
+    for (const ChainStep& step : chain.steps) {
+        auto expand = Make<ChainExpandOperator>(
+            step, Needs(chain.nodes[step.to].var, /*engine_orders=*/false));
+        rows = rows >= 0 && step.estimate >= 0 ? rows * step.estimate : -1;
+        expand->estimated_rows = rows;
+        expand->AddChild(std::move(root));
+        root = std::move(expand);
+    }
+    if (!order_by_distance) {
+        return root;
+    }
+    const DistanceExpr& order = *b_.order_distance;
+    auto rank = Make<ExactRankOperator>(chain.nodes[*chain.NodeOf(order.variable)].ref.name);
+    rank->AddDetail(std::string("order by ") + order.variable + ".vector " +
+                    std::string(DistanceOpText(order.op)) + (b_.order_descending ? " DESC" : "") +
+                    ": ranked exactly over the chain's rows");
+    rank->estimated_rows = root->estimated_rows;
+    rank->AddChild(std::move(root));
+    return OperatorPtr(std::move(rank));
+}
+
 Result<OperatorPtr> Optimizer::BuildSource(const Steps& steps, bool* ordered, bool* exact_k) {
     *ordered = b_.order_keys.empty();
     *exact_k = false;
     const bool order_by_distance = steps.order != nullptr && steps.order->by_distance;
+    if (b_.chain) {
+        return BuildChain(order_by_distance);
+    }
     if (b_.is_match) {
         const BoundMatch& match = b_.match;
         // Estimate (for EXPLAIN only): the start's degree, raised to the hop count, capped by
@@ -574,7 +626,157 @@ Result<OperatorPtr> Optimizer::Build(const LogicalNode& plan) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::size_t kChainSample = 32;  // nodes whose degrees stand for a segment's far side
+
+phenix::EdgeDirection WalkedDirection(const ChainSegment& segment, bool backwards) {
+    if (!backwards || segment.direction == phenix::EdgeDirection::kBoth) {
+        return segment.direction;
+    }
+    return segment.direction == phenix::EdgeDirection::kOut ? phenix::EdgeDirection::kIn
+                                                            : phenix::EdgeDirection::kOut;
+}
+
+// The statistics of one walk of a chain: each step's rows per binding of its near node, from
+// degrees. The first step from the start uses the start ids' own degrees (raised to the hop
+// count, capped by the far collection); a later step the mean degree of a sample of the nodes the
+// steps before it reach (their first hops). A step into a node with ids keeps the share of its
+// collection they are.
+class ChainEstimator {
+  public:
+    ChainEstimator(const BoundChain& chain, const Reader& reader)
+        : chain_(chain), reader_(reader) {}
+
+    // The fan-out of every step of the walk that starts at `start` along `steps`.
+    Result<std::vector<double>> FanOuts(std::size_t start, const std::vector<ChainStep>& steps) {
+        std::vector<double> fan_outs;
+        // The sample of bound nodes each side's next step starts from, by node index.
+        std::map<std::size_t, std::vector<std::pair<CollectionRef, std::string>>> frontier;
+        const ChainNode& start_node = chain_.nodes[start];
+        for (const std::string& id : *start_node.where.ids) {
+            if (frontier[start].size() < kChainSample) {
+                frontier[start].emplace_back(start_node.ref, id);
+            }
+        }
+        for (const ChainStep& step : steps) {
+            const ChainSegment& segment = chain_.segments[step.segment];
+            const phenix::EdgeDirection direction = WalkedDirection(segment, step.backwards);
+            const ChainNode& to = chain_.nodes[step.to];
+            std::vector<std::pair<CollectionRef, std::string>>& from = frontier[step.from];
+            std::vector<std::pair<CollectionRef, std::string>>& next = frontier[step.to];
+            double total = 0;
+            std::size_t counted = 0;
+            for (const auto& [ref, id] : from) {
+                Result<std::uint64_t> degree =
+                    reader_.Degree(ref, id, direction, segment.edge_match);
+                if (!degree.ok() && degree.status().code() != StatusCode::kNotFound) {
+                    return degree.status();
+                }
+                ++counted;
+                const double reached =
+                    !degree.ok() || *degree == 0
+                        ? 0.0
+                        : std::min(static_cast<double>(to.info.num_entities),
+                                   std::pow(static_cast<double>(*degree), segment.max_hops));
+                total += reached;
+                if (next.size() < kChainSample && degree.ok() && *degree > 0) {
+                    PHENIX_RETURN_IF_ERROR(Sample(ref, id, direction, segment.edge_match, &next));
+                }
+            }
+            double fan_out = counted == 0 ? 0.0 : total / static_cast<double>(counted);
+            if (to.where.ids && step.to != start) {
+                fan_out *=
+                    std::min(1.0, static_cast<double>(to.where.ids->size()) /
+                                      std::max(1.0, static_cast<double>(to.info.num_entities)));
+            }
+            fan_outs.push_back(fan_out);
+        }
+        return fan_outs;
+    }
+
+  private:
+    // Up to kChainSample first-hop neighbours of `id` into `sample` (a traversal that stops
+    // there: a hub's whole list is not read).
+    Status Sample(const CollectionRef& ref, const std::string& id, phenix::EdgeDirection direction,
+                  const EdgeMatch& edges,
+                  std::vector<std::pair<CollectionRef, std::string>>* sample) {
+        TraversalSpec spec;
+        spec.start_id = id;
+        spec.direction = direction;
+        spec.edges = edges;
+        spec.include_start = true;  // a self-loop reaches the node itself
+        spec.limit = kChainSample - sample->size();
+        Result<TraversalResponse> reached = reader_.Traverse(ref, spec);
+        if (!reached.ok()) {
+            return reached.status().code() == StatusCode::kNotFound ? Status::Ok()
+                                                                    : reached.status();
+        }
+        for (const ReachedEntity& entity : reached->entities) {
+            sample->emplace_back(entity.collection, entity.id);
+        }
+        return Status::Ok();
+    }
+
+    const BoundChain& chain_;
+    const Reader& reader_;
+};
+
+}  // namespace
+
+Status ChooseChainStart(BoundSelect& bound, Database& db) {
+    BoundChain& chain = *bound.chain;
+    const Reader reader = bound.reader(db);
+    ChainEstimator estimator(chain, reader);
+    // Each candidate start, each side first when it has two: the rows the walk hands from step
+    // to step (the work of the joins; the final rows are the same from every start).
+    struct Walk {
+        std::size_t start = 0;
+        bool right_first = true;
+        std::vector<ChainStep> steps;
+        double cost = 0;
+    };
+    std::optional<Walk> best;
+    std::string choice = "start: ";
+    for (std::size_t idx = 0; idx < chain.candidates.size(); ++idx) {
+        const std::size_t start = chain.candidates[idx];
+        std::optional<Walk> best_here;
+        const bool is_middle = start > 0 && start + 1 < chain.nodes.size();
+        for (const bool right_first :
+             is_middle ? std::vector<bool>{true, false} : std::vector<bool>{true}) {
+            chain.PlanSteps(start, right_first);
+            PHENIX_ASSIGN_OR_RETURN(std::vector<double> fan_outs,
+                                    estimator.FanOuts(start, chain.steps));
+            Walk walk{start, right_first, chain.steps, 0};
+            double rows = static_cast<double>(chain.nodes[start].where.ids->size());
+            for (std::size_t step_idx = 0; step_idx < walk.steps.size(); ++step_idx) {
+                walk.steps[step_idx].estimate = fan_outs[step_idx];
+                rows *= fan_outs[step_idx];
+                walk.cost += rows;
+            }
+            if (!best_here || walk.cost < best_here->cost) {
+                best_here = std::move(walk);
+            }
+        }
+        choice += (idx == 0 ? "" : " or ") + chain.nodes[start].var + ".id (est. " +
+                  FormatRows(best_here->cost) + " rows walked)";
+        if (!best || best_here->cost < best->cost) {
+            best = std::move(best_here);
+        }
+    }
+    chain.start = best->start;
+    chain.steps = std::move(best->steps);
+    chain.start_choice = choice + (chain.candidates.size() > 1 ? ": " + chain.nodes[best->start].var
+                                                               : std::string());
+    bound.info = chain.nodes[best->start].info;
+    bound.ref = chain.nodes[best->start].ref;
+    return Status::Ok();
+}
+
 Status ChooseMatchStart(BoundSelect& bound, Database& db) {
+    if (bound.chain) {
+        return ChooseChainStart(bound, db);
+    }
     if (!bound.other_start) {
         return Status::Ok();
     }

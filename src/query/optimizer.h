@@ -37,7 +37,17 @@ namespace phenix::query {
 /// capped by the collection), switching `bound` to the other binding when that one is cheaper,
 /// and records the comparison for EXPLAIN (BoundMatch::start_choice). A ranked MATCH (ORDER BY
 /// distance) keeps its written start. Errors: the Degree calls'.
+/// A MATCH chain (BoundSelect::chain): ChooseChainStart.
 Status ChooseMatchStart(BoundSelect& bound, Database& db);
+
+/// A MATCH chain: picks the start among the nodes with ids, and for a middle start the side
+/// walked first, whose walk hands the fewest rows from segment to segment by the statistics (a
+/// segment from the start: its ids' degree along it raised to the hop count, capped by the far
+/// collection; a later one: the mean degree of a sample of the nodes reached before it; a node
+/// with ids that is not the start: its ids' share of its collection). Sets BoundChain::start,
+/// steps (with their estimates) and start_choice (for EXPLAIN). Errors: the Degree and
+/// Traverse calls'.
+Status ChooseChainStart(BoundSelect& bound, Database& db);
 
 /// The physical tree for `plan`. With `mode` EXPLAIN, estimates are gathered for printing
 /// (a graph pattern's degree, the engine's graph plan) that a plain run does not need.

@@ -188,6 +188,16 @@ std::optional<double> ExactDistance(Metric metric, std::span<const float> a,
 }
 
 Result<QueryValue> RowEvaluator::EvalDistance(const DistanceExpr& distance, const Row& row) const {
+    if (b_.chain) {
+        const std::size_t node = *b_.chain->NodeOf(distance.variable);
+        const Metric metric = OpMetric(distance.op, b_.chain->nodes[node].info.spec.metric);
+        const std::optional<double> exact =
+            ExactDistance(metric, row.nodes[node].vector, distance.query);
+        if (!exact) {
+            return QueryValue::Null();
+        }
+        return QueryValue::Float(ReportedDistance(metric, distance.op, *exact));
+    }
     const Entity* entity = &row.entity;
     if (b_.is_match && distance.variable == b_.match.start_var) {
         entity = &*row.start;
@@ -206,45 +216,89 @@ Result<QueryValue> RowEvaluator::EvalDistance(const DistanceExpr& distance, cons
     return QueryValue::Float(ReportedDistance(metric, distance.op, *exact));
 }
 
+namespace {
+
+// An edge variable's value: the edge (one hop) or the list of edges of `path`; NULL without one.
+QueryValue EdgeValue(const GraphPath* graph_path, bool single_edge,
+                     const std::vector<std::string>& path) {
+    if (graph_path == nullptr || graph_path->edges.empty()) {
+        return QueryValue::Null();
+    }
+    if (!single_edge) {
+        std::string edges = "[";
+        for (const EdgeRecord& edge : graph_path->edges) {
+            edges += (edges.size() > 1 ? "," : "") + EdgeRecordToJson(edge);
+        }
+        return QueryValue::Json(edges + "]");
+    }
+    const EdgeRecord& edge = graph_path->edges[0];
+    if (path.size() == 1) {
+        return QueryValue::Json(EdgeRecordToJson(edge));
+    }
+    if (path[1] == "label") {
+        return QueryValue::String(edge.label);
+    }
+    if (path[1] == "weight") {
+        return QueryValue::Float(edge.weight);
+    }
+    if (path[1] == "source") {
+        return QueryValue::String(edge.source_id);
+    }
+    if (path[1] == "target") {
+        return QueryValue::String(edge.target_id);
+    }
+    json properties = json::parse(edge.properties.empty() ? "{}" : edge.properties, nullptr, false);
+    if (properties.is_discarded()) {
+        return QueryValue::Null();
+    }
+    return Extract(properties, path, 2);
+}
+
+// A field of `entity` at `path[start..]`; `metadata()` gives its parsed metadata (cached).
+template <typename Metadata>
+QueryValue EntityValue(const Entity& entity, const Metadata& metadata,
+                       const std::vector<std::string>& path, std::size_t start) {
+    const std::string& field = path[start];
+    if (field == "id") {
+        return QueryValue::String(entity.id);
+    }
+    if (field == "vector") {
+        if (entity.vector.empty()) {
+            return QueryValue::Null();
+        }
+        return QueryValue::Vector(entity.vector);
+    }
+    if (field == "edges") {
+        return QueryValue::Json(EntityEdgesJson(entity).dump());
+    }
+    // metadata
+    if (path.size() == start + 1) {
+        return QueryValue::Json(entity.metadata.empty() ? "{}" : entity.metadata);
+    }
+    return Extract(*metadata(), path, start + 1);
+}
+
+}  // namespace
+
 Result<QueryValue> RowEvaluator::EvalPath(const Expr& expr, const Row& row) const {
     const std::vector<std::string>& path = expr.path;
     std::size_t start = 0;
     const Entity* entity = &row.entity;
     bool of_start = false;
+    if (b_.chain) {
+        const std::optional<std::size_t> node = b_.chain->NodeOf(path[0]);
+        if (!node) {
+            const std::size_t segment = *b_.chain->SegmentOf(path[0]);
+            return EdgeValue(
+                segment < row.segment_paths.size() ? row.segment_paths[segment].get() : nullptr,
+                b_.chain->segments[segment].single_edge, path);
+        }
+        return EntityValue(
+            row.nodes[*node], [&] { return &row.NodeMetadata(*node); }, path, 1);
+    }
     if (b_.is_match) {
         if (path[0] == b_.match.edge_var) {
-            if (row.path == nullptr || row.path->edges.empty()) {
-                return QueryValue::Null();
-            }
-            if (!b_.match.single_edge) {
-                std::string edges = "[";
-                for (const EdgeRecord& edge : row.path->edges) {
-                    edges += (edges.size() > 1 ? "," : "") + EdgeRecordToJson(edge);
-                }
-                return QueryValue::Json(edges + "]");
-            }
-            const EdgeRecord& edge = row.path->edges[0];
-            if (path.size() == 1) {
-                return QueryValue::Json(EdgeRecordToJson(edge));
-            }
-            if (path[1] == "label") {
-                return QueryValue::String(edge.label);
-            }
-            if (path[1] == "weight") {
-                return QueryValue::Float(edge.weight);
-            }
-            if (path[1] == "source") {
-                return QueryValue::String(edge.source_id);
-            }
-            if (path[1] == "target") {
-                return QueryValue::String(edge.target_id);
-            }
-            json properties =
-                json::parse(edge.properties.empty() ? "{}" : edge.properties, nullptr, false);
-            if (properties.is_discarded()) {
-                return QueryValue::Null();
-            }
-            return Extract(properties, path, 2);
+            return EdgeValue(row.path, b_.match.single_edge, path);
         }
         if (path[0] == b_.match.start_var) {
             entity = &*row.start;
@@ -252,24 +306,8 @@ Result<QueryValue> RowEvaluator::EvalPath(const Expr& expr, const Row& row) cons
         }
         start = 1;
     }
-    const std::string& field = path[start];
-    if (field == "id") {
-        return QueryValue::String(entity->id);
-    }
-    if (field == "vector") {
-        if (entity->vector.empty()) {
-            return QueryValue::Null();
-        }
-        return QueryValue::Vector(entity->vector);
-    }
-    if (field == "edges") {
-        return QueryValue::Json(EntityEdgesJson(*entity).dump());
-    }
-    // metadata
-    if (path.size() == start + 1) {
-        return QueryValue::Json(entity->metadata.empty() ? "{}" : entity->metadata);
-    }
-    return Extract(row.Metadata(of_start), path, start + 1);
+    return EntityValue(
+        *entity, [&] { return &row.Metadata(of_start); }, path, start);
 }
 
 Result<QueryValue> RowEvaluator::Eval(const Expr& expr, const Row& row) const {

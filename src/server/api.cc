@@ -16,6 +16,7 @@
 #include <phenix/phenixql.h>
 
 #include "server/errors.h"
+#include "server/json_scan.h"
 #include "server/ndjson.h"
 #include "server/openapi.h"
 
@@ -35,10 +36,8 @@ std::string Dump(const Json& json) {
     return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// The request's body as JSON: 415 for a content type that is not JSON, 400 for bad JSON.
-// An empty body is `empty_as` when given, else 400.
-std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
-                                      std::optional<Json> empty_as = std::nullopt) {
+// 415 for a content type that is not JSON (none is read as JSON).
+std::optional<HttpResponse> CheckJsonContentType(const HttpRequest& request) {
     if (!request.content_type.empty()) {
         std::string_view type = request.content_type;
         type = type.substr(0, type.find(';'));
@@ -53,6 +52,16 @@ std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
                                                          request.content_type + "'"),
                                  415);
         }
+    }
+    return std::nullopt;
+}
+
+// The request's body as JSON: 415 for a content type that is not JSON, 400 for bad JSON.
+// An empty body is `empty_as` when given, else 400.
+std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
+                                      std::optional<Json> empty_as = std::nullopt) {
+    if (auto error = CheckJsonContentType(request)) {
+        return error;
     }
     if (request.body.empty() && empty_as.has_value()) {
         out = *empty_as;
@@ -619,13 +628,13 @@ HttpResponse HandleUpsertEntities(ApiState& state, const HttpRequest& request,
         200, Dump(Json{{"upserted", batch.size()}, {"timestamp", db->CurrentTimestamp()}}));
 }
 
-Result<Json> EntityResponseJson(const Entity& entity, bool include_vector) {
+Result<Json> EntityResponseJson(Entity entity, bool include_vector) {
+    if (!include_vector) {
+        entity.vector.clear();  // not printed, not parsed back: most of a GET's JSON work
+    }
     Json out = Json::parse(EntityToJson(entity), nullptr, false);
     if (out.is_discarded()) {
         return Status::Internal("entity JSON did not parse back");
-    }
-    if (!include_vector) {
-        out.erase("vector");
     }
     if (auto edges = out.find("edges"); edges != out.end() && edges->is_array()) {
         for (Json& edge : *edges) {
@@ -656,7 +665,7 @@ HttpResponse HandleGetEntity(ApiState& state, const HttpRequest& request,
     if (!entity.ok()) {
         return ErrorResponse(entity.status());
     }
-    auto json = EntityResponseJson(*entity, include_vector);
+    auto json = EntityResponseJson(std::move(*entity), include_vector);
     if (!json.ok()) {
         return ErrorResponse(json.status());
     }
@@ -701,7 +710,7 @@ HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
     if (!entity.ok()) {
         return ErrorResponse(entity.status());
     }
-    auto json = EntityResponseJson(*entity, /*include_vector=*/false);
+    auto json = EntityResponseJson(std::move(*entity), /*include_vector=*/false);
     if (!json.ok()) {
         return ErrorResponse(json.status());
     }
@@ -824,11 +833,21 @@ HttpResponse HandleImport(ApiState& state, const HttpRequest& request, const Pat
 HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const PathParams& params,
                           RequestContext& context) {
     std::optional<HttpResponse> error;
-    Json body;
-    if ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body"))) {
+    if ((error = CheckJsonContentType(request))) {
         return *error;
     }
     const std::string& name = params.at("name");
+    // The usual body (an object naming neither "collection" nor "explain") goes to the JSON
+    // query form as the client wrote it, with the path's collection spliced in: it parses the
+    // body anyway, and parsing it here too (a query vector's floats) cost as much again.
+    const std::optional<ScannedObject> scanned =
+        ScanObjectKeys(request.body, {"collection", "explain"});
+    const bool edited = !scanned.has_value() || scanned->has_key;
+    Json body;
+    if (edited &&
+        ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body")))) {
+        return *error;
+    }
     if (auto collection = body.find("collection"); collection != body.end()) {
         if (!collection->is_string() || collection->get<std::string>() != name) {
             return ErrorResponse(Status::InvalidArgument(
@@ -844,7 +863,9 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
                 "through POST /v1/query"));
         }
     }
-    body["collection"] = name;
+    if (edited) {
+        body["collection"] = name;
+    }
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
@@ -856,7 +877,15 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
     if ((error = OpenSession(state, *db, request, context, request_session))) {
         return *error;
     }
-    auto result = request_session.session->ExecuteJson(Dump(body));
+    std::string query_json;
+    if (edited) {
+        query_json = Dump(body);
+    } else {
+        const std::size_t brace = request.body.find('{');
+        query_json = "{\"collection\":" + JsonQuote(name) + (scanned->empty ? "" : ",");
+        query_json.append(request.body, brace + 1);
+    }
+    auto result = request_session.session->ExecuteJson(query_json);
     if (!result.ok()) {
         return EngineError(result.status(), context);
     }

@@ -37,6 +37,13 @@ expect_out ' b.id | b.metadata.category
  d1   | tech
 (1 row)' "match as a table"
 
+phx -c "SELECT a.id, b.id, c.id FROM MATCH (a:docs)-[:related_to]->(b:docs)<-[:related_to]-(c:docs) WHERE a.id = 'd2';"
+expect_rc 0 "match chain"
+expect_out ' a.id | b.id | c.id
+------+------+------
+ d2   | d1   | d2
+(1 row)' "a match chain as a table"
+
 # A statement without ';' at the end of -c still runs.
 phx -c "SELECT count(*) FROM docs WHERE metadata.category IN ('tech', 'science')"
 expect_out ' count

@@ -44,8 +44,11 @@ Result<bool> FilterOperator::NextImpl(RowBatch* batch) {
 Result<bool> ExactRankOperator::NextImpl(RowBatch* batch) {
     const BoundSelect& b = state_.bound;
     const DistanceExpr& distance = *b.order_distance;
-    const Metric metric = OpMetric(distance.op, b.info.spec.metric);
-    const bool of_start = b.is_match && distance.variable == b.match.start_var;
+    // A chain ranks any node variable, in that node's collection's metric.
+    const std::size_t node = b.chain ? b.chain->NodeOf(distance.variable).value_or(0) : 0;
+    const Metric metric =
+        OpMetric(distance.op, b.chain ? b.chain->nodes[node].info.spec.metric : b.info.spec.metric);
+    const bool of_start = b.is_match && !b.chain && distance.variable == b.match.start_var;
     RowBatch input;
     while (batch->rows.empty()) {
         PHENIX_ASSIGN_OR_RETURN(bool more, child().Next(&input));
@@ -53,7 +56,7 @@ Result<bool> ExactRankOperator::NextImpl(RowBatch* batch) {
             return false;
         }
         for (Row& row : input.rows) {
-            const Entity& entity = of_start ? *row.start : row.entity;
+            const Entity& entity = b.chain ? row.nodes[node] : of_start ? *row.start : row.entity;
             if (ExactDistance(metric, entity.vector, distance.query)) {
                 batch->rows.push_back(std::move(row));  // rows without a vector never rank
             }

@@ -40,8 +40,6 @@ std::string ExpandOperator::Label() const {
            "'" + (spec_.paths ? " (paths)" : "");
 }
 
-namespace {
-
 // The one-hop paths of a MATCH from its start: each of the start's edges (out or in) that
 // `match.edge_match` accepts, as a two-node path. All of them (as many as the start's degree):
 // a LIMIT counts rows, which the end node's conditions may still drop.
@@ -82,8 +80,6 @@ Result<PathsResponse> OneHopPaths(ExecState& state, const BoundMatch& match,
     }
     return response;
 }
-
-}  // namespace
 
 Status ExpandOperator::WalkPaths(const std::optional<Entity>& start) {
     const BoundSelect& b = state_.bound;

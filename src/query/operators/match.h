@@ -48,6 +48,12 @@ class ExpandOperator final : public PhysicalOperator {
     std::size_t next_ = 0;
 };
 
+/// The one-hop paths from `match.start_id` (in `ref`): each of its edges in `match.direction`
+/// (out or in, not both) that `match.edge_match` accepts, as a two-node path, without the path
+/// search's max_traversal_paths cap. NotFound when the start does not exist.
+Result<PathsResponse> OneHopPaths(ExecState& state, const BoundMatch& match,
+                                  const CollectionRef& ref);
+
 /// The pattern's edge conditions as EXPLAIN prints them: "1..2 hops out, label r".
 std::string DescribeEdges(const BoundMatch& match);
 

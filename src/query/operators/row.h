@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // What flows between physical operators: rows, in batches. A row starts as an entity read by a
-// source operator (with the search's distance, the MATCH start node, the path that reached it)
+// source operator (with the search's distance, the MATCH start node, the path that reached it;
+// a MATCH chain's rows carry one entity per node variable and a path per segment)
 // and gains its output values (and ORDER BY keys) in Project or Aggregate; the operators above
 // those read only the values.
 //
@@ -10,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +34,12 @@ struct Row {
     const GraphPath* path = nullptr;        // MATCH with an edge variable (owned by the source)
     mutable std::optional<nlohmann::json> metadata;  // parsed on first use
     mutable std::optional<nlohmann::json> start_metadata;
+    // MATCH chain: one entity per node variable, in pattern order (a node's id is empty until
+    // a step binds it), and the path of each segment (set only for one with an edge variable;
+    // shared by the rows that extend it).
+    std::vector<Entity> nodes;
+    std::vector<std::shared_ptr<const GraphPath>> segment_paths;
+    mutable std::vector<std::optional<nlohmann::json>> node_metadata;
 
     // Set by Project / Aggregate.
     std::vector<QueryValue> values;  // the output columns (hidden HAVING items last)
@@ -43,6 +51,19 @@ struct Row {
         std::optional<nlohmann::json>& cache = of_start ? start_metadata : metadata;
         if (!cache) {
             const std::string& text = of_start ? start->metadata : entity.metadata;
+            nlohmann::json parsed = nlohmann::json::parse(
+                text.empty() ? std::string_view("{}") : std::string_view(text), nullptr, false);
+            cache = parsed.is_discarded() ? nlohmann::json::object() : std::move(parsed);
+        }
+        return *cache;
+    }
+    const nlohmann::json& NodeMetadata(std::size_t idx) const {
+        if (node_metadata.size() < nodes.size()) {
+            node_metadata.resize(nodes.size());
+        }
+        std::optional<nlohmann::json>& cache = node_metadata[idx];
+        if (!cache) {
+            const std::string& text = nodes[idx].metadata;
             nlohmann::json parsed = nlohmann::json::parse(
                 text.empty() ? std::string_view("{}") : std::string_view(text), nullptr, false);
             cache = parsed.is_discarded() ? nlohmann::json::object() : std::move(parsed);

@@ -372,6 +372,21 @@ class PhenixdTest(unittest.TestCase):
         status, _, body = self.req("POST", "/v1/collections/nope/search",
                                    {"vector": [1, 2], "k": 3})
         self.assertEqual((status, error_code(body)), (404, "NOT_FOUND"), body)
+        # The body goes to the JSON query form as written (the path's collection spliced in)
+        # unless it names collection/explain or is not plain ASCII JSON: every form answers alike.
+        for raw in (b' \n{"vector": [2.1, 0],\n "k": 2} \n',
+                    b'{"vector":[2.1,0],"k":2,"collection":"srch"}',
+                    b'{"vector":[2.1,0],"k":2,"explain":false}',
+                    '{"vector":[2.1,0],"k":2,"filter":{"i":{"$ne":"\u00e9t\u00e9"}}}'.encode(),
+                    '{"vector":[2.1,0],"k":2,"filter":{"i":{"$ne":"été"}}}'.encode()):
+            status, _, body = self.req("POST", "/v1/collections/srch/search", raw=raw,
+                                       headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 200, (raw, body))
+            self.assertEqual([r["id"] for r in body["results"]], ["p2", "p3"], raw)
+        for raw in (b'{"vector":[2.1,0],"k":2', b'{"vector":[2.1,0],"k":02}', b'[]'):
+            status, _, body = self.req("POST", "/v1/collections/srch/search", raw=raw,
+                                       headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 400, (raw, body))
 
     def test_query(self):
         status, _, body = self.req("POST", "/v1/query", {
