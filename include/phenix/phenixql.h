@@ -136,6 +136,35 @@ class RowSink {
     virtual Status OnRows(std::vector<std::vector<QueryValue>> rows) = 0;
 };
 
+/// A stream of bytes that QuerySession::CopyFrom loads (an HTTP request body, a pipe).
+class ByteSource {
+  public:
+    virtual ~ByteSource() = default;
+    /// Reads up to `size` bytes into `buffer`, blocking until at least one is there; 0 at the
+    /// end. A non-OK status (e.g. Cancelled when the sender went away) ends the load with it.
+    /// Called from COPY's reader threads, one call at a time.
+    virtual Result<std::size_t> Read(char* buffer, std::size_t size) = 0;
+};
+
+/// What QuerySession::CopyFrom did.
+struct CopyReport {
+    struct LineError {
+        std::uint64_t line = 0;  ///< 1-based line of the source
+        std::string message;
+    };
+    /// OK, or why the load stopped (the first bad line without skip_errors, a read error, an
+    /// interrupt). Entities written before it stay written (COPY upserts: loading the same
+    /// source again completes the load).
+    Status status;
+    std::uint64_t entities = 0;  ///< entities written
+    std::uint64_t skipped_lines = 0;
+    std::uint64_t skipped_edges = 0;
+    /// The first skipped lines (up to 10), then the line that stopped the load, if one did.
+    std::vector<LineError> errors;
+    /// COPY's one-line summary ("COPY 200 (3 lines skipped: ...)"), or the error's message.
+    std::string message;
+};
+
 class QuerySession {
   public:
     /// `db` must outlive the session. The session starts in `tenant` with no transaction.
@@ -157,6 +186,15 @@ class QuerySession {
     /// Rows the sink received stay received if the statement fails later.
     Result<QueryResult> Execute(std::string_view statement, RowSink& sink,
                                 const QueryParams& params = {});
+
+    /// Loads the JSON lines of `source` into `collection` (of the session's tenant) as
+    /// `COPY collection FROM ... (ON_ERROR skip)` (with `skip_errors`) or `(ON_ERROR stop)`
+    /// does, in one pass: a source is not read twice, so without `skip_errors` the lines before
+    /// the first bad one are written. `source_name` names the source in messages ("the request
+    /// body"). Polls the interrupt between chunks. Refused inside a transaction
+    /// (FailedPrecondition), as COPY is.
+    CopyReport CopyFrom(std::string_view collection, ByteSource& source, bool skip_errors,
+                        std::string_view source_name);
 
     /// Runs a JSON query (the JSON form of a SELECT; docs/query-language.md "JSON form"):
     /// {"collection", "vector", "metric"?, "k", "filter"?, "graph"?, "ef"?, "include"?}.

@@ -98,6 +98,25 @@ double SecondsSince(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// A file descriptor as a ByteSource.
+class FdSource final : public ByteSource {
+  public:
+    explicit FdSource(int fd) : fd_(fd) {}
+    Result<std::size_t> Read(char* buffer, std::size_t size) override {
+        ssize_t num_read = 0;
+        do {
+            num_read = ::read(fd_, buffer, size);
+        } while (num_read < 0 && errno == EINTR);
+        if (num_read < 0) {
+            return Status::IOError(ErrnoText(errno));
+        }
+        return static_cast<std::size_t>(num_read);
+    }
+
+  private:
+    int fd_;
+};
+
 // Closes a file descriptor on scope exit.
 class FdCloser {
   public:
@@ -446,8 +465,8 @@ struct Chunk {
 // Lock order: read_mu_ before mu_.
 class LinePipeline {
   public:
-    LinePipeline(int fd, LineRules rules, std::size_t num_workers)
-        : fd_(fd), rules_(rules), max_in_flight_(num_workers * kChunksPerWorker) {
+    LinePipeline(ByteSource& source, LineRules rules, std::size_t num_workers)
+        : source_(source), rules_(rules), max_in_flight_(num_workers * kChunksPerWorker) {
         workers_.reserve(num_workers);
         for (std::size_t idx = 0; idx < num_workers; ++idx) {
             // The query module has no Env executor to borrow threads from; these are joined
@@ -531,22 +550,18 @@ class LinePipeline {
         for (;;) {
             const std::size_t old_size = text.size();
             text.resize(old_size + kChunkBytes);
-            ssize_t num_read = 0;
-            do {
-                num_read = ::read(fd_, text.data() + old_size, kChunkBytes);
-            } while (num_read < 0 && errno == EINTR);
-            if (num_read < 0) {
-                const int error = errno;
+            Result<std::size_t> num_read = source_.Read(text.data() + old_size, kChunkBytes);
+            if (!num_read.ok()) {
                 text.resize(old_size);
-                chunk->read_status =
-                    Status::IOError("reading after line " + std::to_string(next_line_ - 1) + ": " +
-                                    ErrnoText(error));
+                chunk->read_status = Status(num_read.status().code(),
+                                            "reading after line " + std::to_string(next_line_ - 1) +
+                                                ": " + num_read.status().message());
                 chunk->is_last = at_end_ = true;
                 // The whole lines before the error are still loaded.
                 break;
             }
-            text.resize(old_size + static_cast<std::size_t>(num_read));
-            if (num_read == 0) {
+            text.resize(old_size + std::min(*num_read, kChunkBytes));
+            if (*num_read == 0) {
                 chunk->is_last = at_end_ = true;
                 break;
             }
@@ -596,7 +611,7 @@ class LinePipeline {
     }
 
     // Immutable after construction.
-    const int fd_;
+    ByteSource& source_;  // read under read_mu_
     const LineRules rules_;
     const std::size_t max_in_flight_;
 
@@ -710,37 +725,36 @@ std::size_t NumWorkers() {
 // edges to entities that do not exist yet following in the late-edge pass.
 class CopyFrom {
   public:
-    CopyFrom(ExecContext& ctx, CollectionRef ref, std::string path, bool skip_errors)
+    // `source_name` names the source in errors: "file 'docs.jsonl'", "the request body".
+    CopyFrom(ExecContext& ctx, CollectionRef ref, std::string source_name, bool skip_errors)
         : ctx_(ctx),
           ref_(std::move(ref)),
-          path_(std::move(path)),
+          source_name_(std::move(source_name)),
           skip_errors_(skip_errors),
           start_(Clock::now()),
           last_progress_(start_) {}
 
-    Result<QueryResult> Run(int fd, const CollectionInfo& info) {
+    // Loads `source`. `rewind` (empty: the source cannot be read twice) starts it over for the
+    // write pass after the check pass of ON_ERROR stop.
+    Result<QueryResult> Run(ByteSource& source, const CollectionInfo& info,
+                            const std::function<Status()>& rewind) {
         const LineRules rules{
             .dimension = info.spec.dimension, .metric = info.spec.metric, .tenant = ref_.tenant};
         // Exact (CollectionInfo::num_entities). Entities another session writes while this COPY
         // runs are found by ExistsInDatabase for targets in other collections only.
         is_collection_empty_ = info.num_entities == 0;
-        // A file that cannot be read twice (a pipe, a device) is loaded in one pass, as before
-        // the check existed (a directory fails reading it, with an IOError, in the check).
-        struct stat file_stat {};
-        const bool can_reread = ::fstat(fd, &file_stat) != 0 || S_ISREG(file_stat.st_mode) ||
-                                S_ISDIR(file_stat.st_mode);
-        if (!skip_errors_ && can_reread) {
-            PHENIX_RETURN_IF_ERROR(CheckFile(fd, rules));
-            if (::lseek(fd, 0, SEEK_SET) != 0) {
-                return Fail(Status::IOError("cannot read the file again after checking it: " +
-                                            ErrnoText(errno)),
-                            0);
+        // A source that cannot be read twice (a pipe, a device, a request body) is loaded in one
+        // pass, as before the check existed.
+        if (!skip_errors_ && rewind) {
+            PHENIX_RETURN_IF_ERROR(CheckFile(source, rules));
+            if (Status rewound = rewind(); !rewound.ok()) {
+                return Fail(rewound, 0);
             }
             num_lines_ = 0;
         }
         phase_ = Phase::kWrite;
         {
-            LinePipeline pipeline(fd, rules, NumWorkers());
+            LinePipeline pipeline(source, rules, NumWorkers());
             for (;;) {
                 Chunk& chunk = pipeline.Next();
                 for (ParsedLine& line : chunk.lines) {
@@ -773,6 +787,21 @@ class CopyFrom {
         PHENIX_RETURN_IF_ERROR(WriteDeferredEdges());
         MaybeProgress(/*is_final=*/true);
         return MakeResult();
+    }
+
+    // What Run did, for QuerySession::CopyFrom: `outcome` is Run's result.
+    CopyReport Report(const Result<QueryResult>& outcome) const {
+        CopyReport report;
+        report.status = outcome.ok() ? Status::Ok() : outcome.status();
+        report.entities = num_entities_;
+        report.skipped_lines = num_skipped_lines_;
+        report.skipped_edges = num_skipped_edges_;
+        report.errors = line_errors_;
+        if (failed_line_.has_value()) {
+            report.errors.push_back(*failed_line_);
+        }
+        report.message = outcome.ok() ? outcome->message : outcome.status().message();
+        return report;
     }
 
   private:
@@ -816,12 +845,12 @@ class CopyFrom {
     }
 
     // The first pass under ON_ERROR stop: every line and every edge target, nothing written.
-    Status CheckFile(int fd, const LineRules& rules) {
+    Status CheckFile(ByteSource& source, const LineRules& rules) {
         phase_ = Phase::kCheck;
         IdSet ids;
         std::unordered_map<std::string, Unresolved> unresolved;
         {
-            LinePipeline pipeline(fd, rules, NumWorkers());
+            LinePipeline pipeline(source, rules, NumWorkers());
             std::string key;
             for (;;) {
                 Chunk& chunk = pipeline.Next();
@@ -989,6 +1018,9 @@ class CopyFrom {
     }
 
     void NoteSkip(std::size_t line_number, std::string_view reason) {
+        if (line_errors_.size() < kMaxReportedSkips) {
+            line_errors_.push_back({.line = line_number, .message = std::string(reason)});
+        }
         if (skip_reasons_.size() < kMaxReportedSkips) {
             skip_reasons_.push_back("line " + std::to_string(line_number) + ": " +
                                     std::string(reason));
@@ -1002,10 +1034,13 @@ class CopyFrom {
     }
 
     // `reason` with the file, the line and what was loaded. `line_number` 0: no line.
-    Status Fail(const Status& reason, std::size_t line_number) const {
+    Status Fail(const Status& reason, std::size_t line_number) {
+        if (line_number > 0 && !failed_line_.has_value()) {
+            failed_line_ = CopyReport::LineError{.line = line_number, .message = reason.message()};
+        }
         std::string message =
             (line_number > 0 ? "line " + std::to_string(line_number) + ": " : std::string()) +
-            reason.message() + " (file '" + path_ + "'; ";
+            reason.message() + " (" + source_name_ + "; ";
         switch (phase_) {
             case Phase::kCheck:
                 message += "nothing was written)";
@@ -1356,7 +1391,7 @@ class CopyFrom {
     // Immutable after construction.
     ExecContext& ctx_;
     const CollectionRef ref_;
-    const std::string path_;
+    const std::string source_name_;
     const bool skip_errors_;
     const Clock::time_point start_;
 
@@ -1379,6 +1414,8 @@ class CopyFrom {
     std::uint64_t num_late_edges_ = 0;  // written at the end (see WriteDeferredEdges)
     double late_edge_seconds_ = 0;
     std::vector<std::string> skip_reasons_;
+    std::vector<CopyReport::LineError> line_errors_;    // the first skipped lines
+    std::optional<CopyReport::LineError> failed_line_;  // the line that stopped the COPY
 };
 
 // `no_follow`: refuse a symbolic link at the temporary file's path (under copy_directory, where a
@@ -1563,8 +1600,45 @@ Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt,
         return Status::IOError("cannot open '" + stmt.file_path + "': " + ErrnoText(errno));
     }
     FdCloser closer(fd);
-    CopyFrom copy(ctx, ref, stmt.file_path, stmt.on_error == "skip");
-    return copy.Run(fd, info);
+    CopyFrom copy(ctx, ref, "file '" + stmt.file_path + "'", stmt.on_error == "skip");
+    FdSource source(fd);
+    // A file that cannot be read twice (a pipe, a device) is loaded in one pass (a directory
+    // fails reading it, with an IOError, in the check).
+    struct stat file_stat {};
+    const bool can_reread =
+        ::fstat(fd, &file_stat) != 0 || S_ISREG(file_stat.st_mode) || S_ISDIR(file_stat.st_mode);
+    std::function<Status()> rewind;
+    if (can_reread) {
+        rewind = [fd] {
+            if (::lseek(fd, 0, SEEK_SET) != 0) {
+                return Status::IOError("cannot read the file again after checking it: " +
+                                       ErrnoText(errno));
+            }
+            return Status::Ok();
+        };
+    }
+    return copy.Run(source, info, rewind);
+}
+
+CopyReport ExecuteCopyFrom(ExecContext& ctx, std::string_view collection, ByteSource& source,
+                           bool skip_errors, std::string_view source_name) {
+    CopyReport report;
+    Result<CollectionInfo> info = ctx.db.GetCollection(ctx.Ref(collection));
+    if (!info.ok()) {
+        report.status = info.status();
+        report.message = info.status().message();
+        return report;
+    }
+    if (ctx.db.IsReadOnly()) {
+        report.status = Status::FailedPrecondition(
+            "the database is open read-only: nothing can be imported; reopen it without "
+            "read-only to load data");
+        report.message = report.status.message();
+        return report;
+    }
+    CopyFrom copy(ctx, ctx.Ref(collection), std::string(source_name), skip_errors);
+    const Result<QueryResult> outcome = copy.Run(source, *info, {});
+    return copy.Report(outcome);
 }
 
 }  // namespace phenix::query

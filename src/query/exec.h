@@ -153,5 +153,8 @@ Result<QueryResult> ExecuteTableFunction(ExecContext& ctx, const SelectStmt& stm
 /// `copy_directory`: QuerySession::copy_directory() (empty: paths are used as given).
 Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt,
                                 std::string_view copy_directory);
+/// Loads the JSON lines of `source` into `collection` as COPY FROM does (QuerySession::CopyFrom).
+CopyReport ExecuteCopyFrom(ExecContext& ctx, std::string_view collection, ByteSource& source,
+                           bool skip_errors, std::string_view source_name);
 
 }  // namespace phenix::query

@@ -231,6 +231,23 @@ Result<QueryResult> QuerySession::Execute(std::string_view statement, RowSink& s
     return RunStatement(*this, parsed, params, &sink);
 }
 
+CopyReport QuerySession::CopyFrom(std::string_view collection, ByteSource& source, bool skip_errors,
+                                  std::string_view source_name) {
+    const QueryParams no_params;
+    query::ExecContext ctx{db(),     transaction(), transaction_read_only(),
+                           tenant(), no_params,     progress(),
+                           {},       interrupt(),   memory_limit()};
+    if (ctx.txn != nullptr) {
+        // As COPY: a load may be far larger than a transaction may buffer.
+        CopyReport report;
+        report.status = Status::FailedPrecondition(
+            "an import (COPY) cannot run inside a transaction; COMMIT or ROLLBACK first");
+        report.message = report.status.message();
+        return report;
+    }
+    return query::ExecuteCopyFrom(ctx, collection, source, skip_errors, source_name);
+}
+
 Result<QueryResult> QuerySession::ExecuteJson(std::string_view json_query) {
     PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseJsonQuery(json_query));
     Result<QueryResult> result = RunStatement(*this, parsed, {});

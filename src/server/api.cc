@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@
 
 #include "server/errors.h"
 #include "server/json_scan.h"
+#include "server/ndjson.h"
 #include "server/openapi.h"
 #include "server/service.h"
 
@@ -231,6 +233,85 @@ std::string ResultJson(const QueryResult& result) {
     return out + "}";
 }
 
+// POST /v1/query with Accept: application/x-ndjson: the statements run on this worker after the
+// handler returns, their lines written as rows come (server/ndjson.h). An error before the first
+// line is an ordinary error response; after it, an error line ends the stream.
+HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string> statements,
+                         QueryParams params, RequestContext& context) {
+    HttpResponse response;
+    response.content_type = std::string(kNdjsonContentType);
+    auto shared = std::make_shared<RequestSession>(std::move(request_session));
+    response.stream_body = [shared, statements = std::move(statements), params = std::move(params),
+                            &context](ChunkWriter& writer) {
+        QuerySession& session = *shared->session;
+        // The session (and its transaction's lease) goes before the last line does: a client that
+        // has read the answer may use the transaction at once, as after the JSON form.
+        const auto release = [&shared] {
+            shared->session = nullptr;
+            shared->lease.reset();
+            shared->own.reset();
+        };
+        for (std::size_t stmt_idx = 0; stmt_idx < statements.size(); ++stmt_idx) {
+            Status failed;
+            if (context.DeadlinePassed()) {
+                failed =
+                    Status(StatusCode::kDeadlineExceeded,
+                           "the request deadline (Phenix-Timeout-Ms) passed before statement " +
+                               std::to_string(stmt_idx) + " ran");
+            }
+            NdjsonRowSink sink(writer, stmt_idx);
+            Result<QueryResult> result = QueryResult();
+            if (failed.ok()) {
+                result = session.Execute(statements[stmt_idx], sink, params);
+                if (!result.ok()) {
+                    // Cancelled by the deadline is DEADLINE_EXCEEDED (504 before the first line).
+                    if (result.status().code() == StatusCode::kCancelled &&
+                        context.DeadlinePassed()) {
+                        failed = Status(StatusCode::kDeadlineExceeded,
+                                        "the request deadline (Phenix-Timeout-Ms) passed: " +
+                                            result.status().message());
+                    } else {
+                        failed = result.status();
+                    }
+                }
+            }
+            if (!failed.ok()) {
+                release();
+                if (!writer.started()) {
+                    writer.Reject(ErrorResponse(failed, 0,
+                                                statements.size() > 1
+                                                    ? "\"statement\":" + std::to_string(stmt_idx)
+                                                    : std::string()));
+                } else if (!context.IsCancelled()) {
+                    writer.Finish(NdjsonErrorLine(failed, stmt_idx));
+                }
+                return;
+            }
+            Status written;
+            if (result->has_rows) {
+                if (!sink.has_columns()) {  // no OnColumns came (an empty SHOW, say)
+                    written = sink.OnColumns(result->columns);
+                }
+                if (written.ok()) {
+                    written = writer.Write(NdjsonRowsEndLine(stmt_idx, sink.num_rows()));
+                }
+            } else {
+                written = writer.Write(NdjsonMessageLine(stmt_idx, *result));
+            }
+            if (!written.ok()) {
+                release();
+                if (!context.IsCancelled()) {
+                    writer.Finish(NdjsonErrorLine(written, stmt_idx));
+                }
+                return;
+            }
+        }
+        release();
+        writer.Finish(NdjsonDoneLine(statements.size()));
+    };
+    return response;
+}
+
 HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestContext& context) {
     std::optional<HttpResponse> error;
     Json body;
@@ -277,6 +358,9 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
     RequestSession request_session;
     if ((error = OpenSession(state, *db, request, context, request_session))) {
         return *error;
+    }
+    if (AcceptsNdjson(request.accept)) {
+        return StreamQuery(std::move(request_session), statements, std::move(params), context);
     }
     QuerySession& session = *request_session.session;
     std::vector<std::string> results;
@@ -626,6 +710,117 @@ HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
     return JsonResponse(200, Dump(*json));
 }
 
+// ---------------------------------------------------------------- import
+
+// The request body as COPY's source: streamed (RouteOptions::streams_body), or the body read
+// whole (requests built without a connection, as in tests).
+class BodySource final : public ByteSource {
+  public:
+    explicit BodySource(const HttpRequest& request) : request_(request) {}
+    Result<std::size_t> Read(char* buffer, std::size_t size) override {
+        if (request_.body_stream != nullptr) {
+            return request_.body_stream->Read(buffer, size);
+        }
+        const std::size_t count = std::min(size, request_.body.size() - offset_);
+        std::copy_n(request_.body.data() + offset_, count, buffer);
+        offset_ += count;
+        return count;
+    }
+
+  private:
+    const HttpRequest& request_;
+    std::size_t offset_ = 0;
+};
+
+// Content types an import accepts: NDJSON, one JSON entity per line (application/json-seq's
+// record separators are not COPY's format).
+bool IsNdjsonContentType(std::string_view content_type) {
+    std::string type(content_type.substr(0, content_type.find(';')));
+    while (!type.empty() && type.back() == ' ') {
+        type.pop_back();
+    }
+    for (char& ch : type) {
+        ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    }
+    return type.empty() || type == "application/x-ndjson" || type == "application/jsonl" ||
+           type == "application/x-jsonlines";
+}
+
+std::string LineErrorsJson(const CopyReport& report) {
+    std::string out = "[";
+    for (std::size_t idx = 0; idx < report.errors.size(); ++idx) {
+        out += (idx == 0 ? "{\"line\":" : ",{\"line\":") + std::to_string(report.errors[idx].line) +
+               ",\"message\":" + JsonQuote(report.errors[idx].message) + "}";
+    }
+    return out + "]";
+}
+
+// POST /v1/collections/{name}/import?on_error=abort|skip: the NDJSON body, streamed into COPY's
+// loader as it arrives.
+HttpResponse HandleImport(ApiState& state, const HttpRequest& request, const PathParams& params,
+                          RequestContext& context) {
+    if (!IsNdjsonContentType(request.content_type)) {
+        return ErrorResponse(
+            Status::InvalidArgument("Content-Type must be application/x-ndjson (one JSON entity "
+                                    "per line), not '" +
+                                    request.content_type + "'"),
+            415);
+    }
+    bool skip_errors = false;
+    for (const auto& [key, value] : request.query) {
+        if (key != "on_error") {
+            return ErrorResponse(Status::InvalidArgument("unknown query parameter '" + key +
+                                                         "' (expected: on_error)"));
+        }
+        if (value == "skip") {
+            skip_errors = true;
+        } else if (value != "abort" && value != "stop") {
+            return ErrorResponse(Status::InvalidArgument(
+                "?on_error= takes 'abort' (the default) or 'skip', not '" + value + "'"));
+        }
+    }
+    std::optional<HttpResponse> error;
+    Database* db = OpenDatabase(state, error);
+    if (db == nullptr) {
+        return *error;
+    }
+    if ((error = CheckTenant(*db, request.tenant))) {
+        return *error;
+    }
+    if (context.DeadlinePassed()) {
+        return DeadlineResponse();
+    }
+    QuerySession session(*db,
+                         request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);
+    session.set_interrupt(context.Interrupt());
+    BodySource source(request);
+    const CopyReport report =
+        session.CopyFrom(params.at("name"), source, skip_errors, "the request body");
+    const std::string counts = "\"imported\":" + std::to_string(report.entities) +
+                               ",\"skipped\":" + std::to_string(report.skipped_lines) +
+                               ",\"skipped_edges\":" + std::to_string(report.skipped_edges) +
+                               ",\"errors\":" + LineErrorsJson(report);
+    if (!report.status.ok()) {
+        const bool has_bad_line = !report.errors.empty() && !skip_errors;
+        // A bad line (abort) is an invalid entity: 422; a body over max_import_bytes 413.
+        unsigned http_status = 0;
+        if (report.status.code() == StatusCode::kResourceExhausted &&
+            request.body_stream != nullptr &&
+            report.status.message().find("max_import_bytes") != std::string::npos) {
+            http_status = 413;
+        } else if (has_bad_line && (report.status.code() == StatusCode::kInvalidArgument ||
+                                    report.status.code() == StatusCode::kNotFound)) {
+            http_status = 422;
+        }
+        if (http_status != 0) {
+            return ErrorResponse(report.status, http_status, counts);
+        }
+        return EngineError(report.status, context, counts);
+    }
+    return JsonResponse(
+        200, "{" + counts + ",\"timestamp\":" + std::to_string(db->CurrentTimestamp()) + "}");
+}
+
 // ---------------------------------------------------------------- search
 
 // One operator of a plan (QueryPlanNode) as JSON: the structure EXPLAIN ANALYZE's text is
@@ -915,6 +1110,12 @@ void RegisterRoutes(Router& router, ApiState& state) {
                [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
                    return HandlePatchEntity(*api, request, params);
                });
+    router.Add(
+        "POST", "/v1/collections/{name}/import",
+        [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {
+            return HandleImport(*api, request, params, context);
+        },
+        RouteOptions{.streams_body = true});
     router.Add(
         "POST", "/v1/collections/{name}/search",
         [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {

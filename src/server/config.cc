@@ -155,6 +155,19 @@ const std::vector<OptionSpec>& OptionTable() {
                              return ParseUnsigned<std::uint64_t>(v, 1, c.max_body_bytes);
                          },
                          [](const ServerConfig& c) { return std::to_string(c.max_body_bytes); }});
+        table.push_back(
+            {"max_import_bytes", "BYTES",
+             "largest body of POST /v1/collections/{name}/import, which is streamed into the "
+             "loader (max_body_bytes does not apply to it); beyond it: 413; 0: no limit",
+             [](ServerConfig& c, std::string_view v) {
+                 return ParseUnsigned<std::uint64_t>(v, 0, c.max_import_bytes);
+             },
+             [](const ServerConfig& c) { return std::to_string(c.max_import_bytes); }});
+        table.push_back(Uint32("stream_buffer_bytes", "BYTES",
+                               "bytes buffered per streamed body (NDJSON query results, imports) "
+                               "between the connection and the worker; beyond it the producer "
+                               "waits",
+                               &ServerConfig::stream_buffer_bytes, 1024));
         table.push_back(Uint32("rate_limit_per_second", "N",
                                "requests per second per client address (token bucket); beyond "
                                "it: 429; 0: no limit",

@@ -28,6 +28,8 @@ struct ServerConfig {
     std::uint32_t queue_capacity = 64;            ///< requests waiting for a worker before 503
     std::uint32_t max_connections = 1024;
     std::uint64_t max_body_bytes = std::uint64_t{64} << 20;
+    std::uint64_t max_import_bytes = 0;  ///< POST .../import body (streamed); 0: no limit
+    std::uint32_t stream_buffer_bytes = 256 * 1024;  ///< per streamed body, each way
     std::uint32_t header_timeout_ms = 10'000;
     std::uint32_t body_timeout_ms = 60'000;
     std::uint32_t idle_timeout_ms = 60'000;   ///< keep-alive connection with no request

@@ -7,28 +7,6 @@
 namespace phenix::server {
 namespace {
 
-// Parses "line L, column C: ..." at the start of a query error message.
-bool ParseLineColumn(std::string_view message, std::uint64_t& line, std::uint64_t& column) {
-    constexpr std::string_view kLine = "line ";
-    constexpr std::string_view kColumn = ", column ";
-    if (message.substr(0, kLine.size()) != kLine) {
-        return false;
-    }
-    const char* pos = message.data() + kLine.size();
-    const char* end = message.data() + message.size();
-    auto parsed = std::from_chars(pos, end, line);
-    if (parsed.ec != std::errc()) {
-        return false;
-    }
-    std::string_view rest(parsed.ptr, static_cast<std::size_t>(end - parsed.ptr));
-    if (rest.substr(0, kColumn.size()) != kColumn) {
-        return false;
-    }
-    pos = rest.data() + kColumn.size();
-    parsed = std::from_chars(pos, end, column);
-    return parsed.ec == std::errc();
-}
-
 // Length of a valid UTF-8 sequence starting at `text[pos]`, or 0.
 std::size_t Utf8Length(std::string_view text, std::size_t pos) {
     const auto byte = [&](std::size_t idx) { return static_cast<unsigned char>(text[idx]); };
@@ -55,6 +33,27 @@ std::size_t Utf8Length(std::string_view text, std::size_t pos) {
 }
 
 }  // namespace
+
+bool ParseLineColumn(std::string_view message, std::uint64_t& line, std::uint64_t& column) {
+    constexpr std::string_view kLine = "line ";
+    constexpr std::string_view kColumn = ", column ";
+    if (message.substr(0, kLine.size()) != kLine) {
+        return false;
+    }
+    const char* pos = message.data() + kLine.size();
+    const char* end = message.data() + message.size();
+    auto parsed = std::from_chars(pos, end, line);
+    if (parsed.ec != std::errc()) {
+        return false;
+    }
+    std::string_view rest(parsed.ptr, static_cast<std::size_t>(end - parsed.ptr));
+    if (rest.substr(0, kColumn.size()) != kColumn) {
+        return false;
+    }
+    pos = rest.data() + kColumn.size();
+    parsed = std::from_chars(pos, end, column);
+    return parsed.ec == std::errc();
+}
 
 std::string_view ErrorCodeName(StatusCode code) {
     switch (code) {

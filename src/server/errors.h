@@ -7,6 +7,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ std::string ErrorJson(const Status& status, std::string_view extra_details = {})
 /// A JSON error response with the status's HTTP code, or `http_status` when non-zero.
 HttpResponse ErrorResponse(const Status& status, unsigned http_status = 0,
                            std::string_view extra_details = {});
+
+/// Parses "line L, column C: ..." at the start of a query error message; false when it is not.
+bool ParseLineColumn(std::string_view message, std::uint64_t& line, std::uint64_t& column);
 
 /// A JSON string literal (quoted, escaped; invalid UTF-8 bytes replaced by U+FFFD).
 std::string JsonQuote(std::string_view text);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <random>
 #include <thread>
@@ -22,6 +23,7 @@
 
 #include "server/errors.h"
 #include "server/router.h"
+#include "server/streams.h"
 
 namespace phenix::server {
 namespace {
@@ -33,6 +35,8 @@ using tcp = asio::ip::tcp;
 
 constexpr std::uint32_t kHeaderLimitBytes = 16 * 1024;
 constexpr std::size_t kMaxRequestIdLength = 128;
+// A streamed request body is read in pieces of this size.
+constexpr std::size_t kBodyPieceBytes = 64 * 1024;
 
 std::string NewRequestId() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -62,12 +66,11 @@ bool IsPrintableToken(std::string_view text) {
     return true;
 }
 
-// The server's view of a request read whole: target split and decoded, the headers it uses,
-// the request id (the client's, when printable, else a new one) and the deadline set on
-// `context`. InvalidArgument for a malformed Phenix-Timeout-Ms. The body is moved out.
-Result<HttpRequest> ToHttpRequest(http::request<http::string_body>& message,
-                                  const ServerConfig& config, const std::string& client,
-                                  RequestContext& context) {
+// The server's view of a request's head: target split and decoded, the headers it uses, the
+// request id (the client's, when printable, else a new one) and the deadline set on `context`.
+// InvalidArgument for a malformed Phenix-Timeout-Ms. The body is the caller's to move in.
+Result<HttpRequest> ToHttpRequest(const http::request_header<>& message, const ServerConfig& config,
+                                  const std::string& client, RequestContext& context) {
     HttpRequest request;
     request.method = std::string(message.method_string());
     const std::string_view target = Sv(message.target());
@@ -106,8 +109,13 @@ Result<HttpRequest> ToHttpRequest(http::request<http::string_body>& message,
     if (timeout_ms > 0) {
         context.deadline = RequestContext::Clock::now() + std::chrono::milliseconds(timeout_ms);
     }
-    request.body = std::move(message.body());
     return request;
+}
+
+// The path of a request target (without the query string).
+std::string_view TargetPath(beast::string_view target) {
+    const std::string_view text = Sv(target);
+    return text.substr(0, text.find('?'));
 }
 
 struct Shared {
@@ -144,7 +152,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void ReadHeader(bool first) {
         parser_.emplace();
         parser_->header_limit(kHeaderLimitBytes);
-        parser_->body_limit(shared_.config.max_body_bytes);
+        // The body limit depends on the route (max_body_bytes, or max_import_bytes for a
+        // streamed body): OnHeader sets it.
+        // (Not boost::none: Beast 1.74 compares a Content-Length with it as "greater than none".)
+        parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
         stream_.expires_after(std::chrono::milliseconds(first ? shared_.config.header_timeout_ms
                                                               : shared_.config.idle_timeout_ms));
         http::async_read_header(
@@ -161,6 +172,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
         // gets its own.
         stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
         const auto& header = parser_->get();
+        body_is_streamed_ =
+            shared_.dispatcher.StreamsBody(Sv(header.method_string()), TargetPath(header.target()));
+        const std::uint64_t limit =
+            body_is_streamed_ ? shared_.config.max_import_bytes : shared_.config.max_body_bytes;
+        if (limit > 0) {
+            // A Content-Length over the limit is refused before the body is read (a chunked body
+            // when it reaches the limit).
+            if (const auto length = parser_->content_length(); length && *length > limit) {
+                FailRead(http::error::body_limit);
+                return;
+            }
+            parser_->body_limit(limit);
+        }
         if (beast::iequals(header[http::field::expect], "100-continue")) {
             auto continue_response = std::make_shared<http::response<http::empty_body>>(
                 http::status::continue_, header.version());
@@ -179,6 +203,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     void ReadBody() {
+        if (body_is_streamed_) {
+            StartBodyStream();
+            return;
+        }
         http::async_read(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
@@ -186,9 +214,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     void FailRead(beast::error_code ec) {
         if (ec == http::error::body_limit) {
-            SendEarly(413, Status::ResourceExhausted(
-                               "the request body is larger than max_body_bytes (" +
-                               std::to_string(shared_.config.max_body_bytes) + ")"));
+            const char* option = body_is_streamed_ ? "max_import_bytes" : "max_body_bytes";
+            const std::uint64_t limit =
+                body_is_streamed_ ? shared_.config.max_import_bytes : shared_.config.max_body_bytes;
+            SendEarly(413, Status::ResourceExhausted("the request body is larger than " +
+                                                     std::string(option) + " (" +
+                                                     std::to_string(limit) + ")"));
             return;
         }
         if (ec == http::error::header_limit) {
@@ -244,6 +275,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             return;
         }
         HttpRequest request = std::move(*converted);
+        request.body = std::move(message.body());
         request_id_ = request.request_id;
         cancelled_ = context->cancelled;
         WatchForDisconnect();
@@ -286,16 +318,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     void OnResponse(HttpResponse response) {
-        cancelled_.reset();
         if (watching_) {
             beast::error_code ignored;
             stream_.socket().cancel(ignored);  // completes the wait with operation_aborted
         }
+        if (body_in_ != nullptr) {
+            // A streamed request body: a response before its end closes the connection (the rest
+            // of the body is not read).
+            if (!body_in_->is_complete() && !peer_gone_) {
+                keep_alive_ = false;
+                body_stopped_ = true;
+            }
+            body_in_.reset();
+        }
         if (peer_gone_) {
+            cancelled_.reset();
+            if (response.stream != nullptr) {
+                response.stream->Abort();
+            }
             --shared_.pending_writes;
             Close();
             return;
         }
+        if (response.stream != nullptr) {
+            // pending_writes stays counted until the last chunk is written (or the stream fails);
+            // cancelled_ stays set so that a failed write cancels the handler.
+            StartStream(std::move(response));
+            return;
+        }
+        cancelled_.reset();
         Write(std::move(response), keep_alive_, version_);
         --shared_.pending_writes;
     }
@@ -318,11 +369,223 @@ class Connection : public std::enable_shared_from_this<Connection> {
                           [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
                               --self->shared_.pending_writes;
                               if (ec || !message->keep_alive()) {
+                                  if (!ec && self->body_stopped_) {
+                                      self->linger_ = true;  // the unread rest of the body
+                                  }
                                   self->Close();
                                   return;
                               }
                               self->ReadHeader(/*first=*/false);
                           });
+    }
+
+    // ---- a request body streamed to its handler (RouteOptions::streams_body)
+
+    // Dispatches the request now, with its body as a RequestBodyStream that ReadBodyPiece fills
+    // as the client sends it (pausing while the handler has not taken what is there).
+    void StartBodyStream() {
+        body_stopped_ = false;
+        closing_after_body_ = false;
+        body_parser_.emplace(std::move(*parser_));  // keeps the limit OnHeader set
+        parser_.reset();
+        const auto& header = body_parser_->get();
+        keep_alive_ = header.keep_alive();
+        version_ = header.version();
+        auto context = std::make_shared<RequestContext>();
+        Result<HttpRequest> converted = ToHttpRequest(header, shared_.config, client_, *context);
+        if (!converted.ok()) {
+            request_id_ = NewRequestId();
+            body_parser_.reset();
+            linger_ = true;  // the body is not read
+            Write(ErrorResponse(converted.status()), /*keep_alive=*/false, version_);
+            return;
+        }
+        HttpRequest request = std::move(*converted);
+        request_id_ = request.request_id;
+        cancelled_ = context->cancelled;
+        body_in_ = std::make_shared<RequestBodyStream>(shared_.config.stream_buffer_bytes,
+                                                       RequestStopCheck(*context));
+        request.body_stream = body_in_;
+        body_piece_.resize(kBodyPieceBytes);
+        shared_.dispatcher.Dispatch(std::move(request), std::move(context),
+                                    [self = shared_from_this()](HttpResponse response) {
+                                        ++self->shared_.pending_writes;
+                                        asio::post(
+                                            self->stream_.get_executor(),
+                                            [self, response = std::move(response)]() mutable {
+                                                self->OnResponse(std::move(response));
+                                            });
+                                    });
+        if (body_parser_->is_done()) {  // an empty body
+            body_in_->Finish();
+            return;
+        }
+        ReadBodyPiece();
+    }
+
+    void ReadBodyPiece() {
+        if (!body_parser_.has_value() || body_stopped_) {
+            return;
+        }
+        if (!body_in_->HasRoom([weak = weak_from_this()] {
+                if (auto self = weak.lock()) {
+                    asio::post(self->stream_.get_executor(), [self] { self->ReadBodyPiece(); });
+                }
+            })) {
+            return;  // the handler is behind; resumed by the callback
+        }
+        if (body_in_->abandoned()) {
+            StopBody();
+            return;
+        }
+        auto& body = body_parser_->get().body();
+        body.data = body_piece_.data();
+        body.size = body_piece_.size();
+        body.more = true;
+        body_reading_ = true;
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        http::async_read(stream_, buffer_, *body_parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->OnBodyPiece(ec);
+                         });
+    }
+
+    void OnBodyPiece(beast::error_code ec) {
+        body_reading_ = false;
+        if (ec == http::error::need_buffer) {
+            ec = {};
+        }
+        const std::size_t num_read = body_piece_.size() - body_parser_->get().body().size;
+        if (num_read > 0 && !body_stopped_) {
+            body_in_->Put(std::string_view(body_piece_.data(), num_read));
+        }
+        if (body_stopped_) {
+            // The response went out (or is going) before the body was read whole.
+            StopBody();
+            return;
+        }
+        if (ec) {
+            if (ec == http::error::body_limit) {
+                body_in_->Fail(Status::ResourceExhausted(
+                    "the request body is larger than max_import_bytes (" +
+                    std::to_string(shared_.config.max_import_bytes) + ")"));
+            } else {
+                body_in_->Fail(Status(StatusCode::kCancelled,
+                                      "the request body could not be read whole (" + ec.message() +
+                                          "): the client went away or stopped sending"));
+                if (cancelled_ != nullptr) {
+                    cancelled_->store(true);
+                }
+                peer_gone_ = true;
+            }
+            body_stopped_ = true;
+            stream_.expires_never();
+            return;
+        }
+        if (body_parser_->is_done()) {
+            body_in_->Finish();
+            body_parser_.reset();
+            stream_.expires_never();
+            WatchForDisconnect();  // while the handler finishes (COPY's last batches)
+            return;
+        }
+        ReadBodyPiece();
+    }
+
+    // No more of the body is read: the connection closes after the response (once any read
+    // still in flight returns).
+    void StopBody() {
+        body_stopped_ = true;
+        keep_alive_ = false;
+        if (!body_reading_ && closing_after_body_) {
+            closing_after_body_ = false;
+            LingerClose();
+        }
+    }
+
+    // ---- a response body streamed from its handler (HttpResponse::stream_body)
+
+    void StartStream(HttpResponse response) {
+        out_stream_ = std::move(response.stream);
+        auto message = std::make_shared<http::response<http::empty_body>>(
+            static_cast<http::status>(response.status), version_);
+        message->set(http::field::server, "phenixd");
+        message->set(http::field::content_type, response.content_type);
+        message->set("Phenix-Request-Id", request_id_);
+        for (const auto& [name, value] : response.headers) {
+            message->set(name, value);
+        }
+        message->keep_alive(keep_alive_ && !shared_.draining.load());
+        stream_keep_alive_ = message->keep_alive();
+        message->chunked(true);
+        auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*message);
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        http::async_write_header(
+            stream_, *serializer,
+            [self = shared_from_this(), message, serializer](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    self->FailStream();
+                    return;
+                }
+                self->PumpStream();
+            });
+    }
+
+    // Sends what the handler has written, then waits for more (or the end).
+    void PumpStream() {
+        ResponseStream::Taken taken = out_stream_->Take([weak = weak_from_this()] {
+            if (auto self = weak.lock()) {
+                asio::post(self->stream_.get_executor(), [self] { self->PumpStream(); });
+            }
+        });
+        if (!taken.data.empty()) {
+            auto data = std::make_shared<std::string>(std::move(taken.data));
+            auto chunk = std::make_shared<decltype(http::make_chunk(asio::const_buffer()))>(
+                http::make_chunk(asio::const_buffer(data->data(), data->size())));
+            stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+            asio::async_write(
+                stream_, *chunk,
+                [self = shared_from_this(), data, chunk](beast::error_code ec, std::size_t) {
+                    if (ec) {
+                        self->FailStream();
+                        return;
+                    }
+                    self->PumpStream();
+                });
+            return;
+        }
+        if (!taken.is_finished) {
+            return;  // PumpStream runs again when the handler writes
+        }
+        auto last = std::make_shared<decltype(http::make_chunk_last())>(http::make_chunk_last());
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        asio::async_write(stream_, *last,
+                          [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
+                              if (ec) {
+                                  self->FailStream();
+                                  return;
+                              }
+                              self->out_stream_->MarkSent();
+                              self->out_stream_.reset();
+                              --self->shared_.pending_writes;
+                              if (!self->stream_keep_alive_) {
+                                  self->Close();
+                                  return;
+                              }
+                              self->ReadHeader(/*first=*/false);
+                          });
+    }
+
+    // The client went away (or stopped reading past body_timeout_ms) mid-stream: the handler's
+    // next write fails, which cancels its query.
+    void FailStream() {
+        if (cancelled_ != nullptr) {
+            cancelled_->store(true);
+        }
+        out_stream_->Abort();
+        out_stream_.reset();
+        --shared_.pending_writes;
+        Close();
     }
 
     void Close() {
@@ -343,6 +606,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream_.expires_after(std::chrono::seconds(1));
+        if (body_reading_) {
+            // A streamed body's read is in flight: OnBodyPiece discards from there.
+            closing_after_body_ = true;
+            return;
+        }
         Discard();
     }
 
@@ -371,6 +639,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     unsigned version_ = 11;
     bool watching_ = false;
     bool peer_gone_ = false;
+    // A streamed request body (RouteOptions::streams_body).
+    bool body_is_streamed_ = false;
+    std::optional<http::request_parser<http::buffer_body>> body_parser_;
+    std::shared_ptr<RequestBodyStream> body_in_;
+    std::string body_piece_;
+    bool body_reading_ = false;        // an async_read of a piece is in flight
+    bool body_stopped_ = false;        // no more pieces are read
+    bool closing_after_body_ = false;  // LingerClose once the read in flight returns
+    // A streamed response body (HttpResponse::stream_body).
+    std::shared_ptr<ResponseStream> out_stream_;
+    bool stream_keep_alive_ = false;
 };
 
 }  // namespace
@@ -542,6 +821,7 @@ ParsedRequest ParseRequest(std::string_view bytes, const ServerConfig& config) {
         return out;
     }
     out.request = std::move(*converted);
+    out.request->body = std::move(message.body());
     return out;
 }
 

@@ -39,6 +39,13 @@ class RequestDispatcher {
     /// once, from any thread.
     virtual void Dispatch(HttpRequest request, std::shared_ptr<RequestContext> context,
                           std::function<void(HttpResponse)> done) = 0;
+    /// Whether the request's body is handed over as it arrives (HttpRequest::body_stream, the
+    /// request dispatched once its headers are read) rather than read whole first. Called on an
+    /// I/O thread; must not block.
+    [[nodiscard]] virtual bool StreamsBody(std::string_view /*method*/,
+                                           std::string_view /*path*/) const {
+        return false;
+    }
 };
 
 /// What a connection makes of `bytes` read as one HTTP/1.1 request under `config`'s limits:

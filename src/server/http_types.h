@@ -4,6 +4,12 @@
 // network types, so handlers are testable without sockets and the transport (Beast today, gRPC
 // later) is replaceable. Thread-compatible values; RequestContext's cancellation flag is the one
 // thing shared between the connection (which sets it) and the worker (which polls it).
+//
+// Streaming, both ways, without network types: a route with RouteOptions::streams_body gets its
+// body as a BodyReader (HttpRequest::body_stream) while the connection is still reading it; a
+// handler that sets HttpResponse::stream_body writes its body to a ChunkWriter as it produces it
+// (chunked transfer encoding). Both are bounded buffers (server/streams.h): a reader blocks until
+// bytes arrive, a writer blocks while the connection has not sent what it wrote (backpressure).
 #pragma once
 
 #include <atomic>
@@ -16,7 +22,44 @@
 #include <utility>
 #include <vector>
 
+#include <phenix/result.h>
+#include <phenix/status.h>
+
 namespace phenix::server {
+
+/// A request body read as it arrives. Read blocks until bytes are there; 0 at the end of the
+/// body; a non-OK status when it cannot be read whole: ResourceExhausted (max_import_bytes),
+/// Cancelled (the client went away, or the request was cancelled), DeadlineExceeded.
+/// Confined to the worker running the request.
+class BodyReader {
+  public:
+    virtual ~BodyReader() = default;
+    virtual Result<std::size_t> Read(char* buffer, std::size_t size) = 0;
+    /// Bytes read from the client so far.
+    [[nodiscard]] virtual std::uint64_t bytes_received() const = 0;
+};
+
+struct HttpResponse;
+class ResponseStream;
+
+/// Where a streamed response's body goes (HttpResponse::stream_body). Confined to the worker.
+class ChunkWriter {
+  public:
+    virtual ~ChunkWriter() = default;
+    /// Appends `bytes` to the body; the response's status line and headers go out before the
+    /// first byte. Blocks while the connection is behind. Cancelled when the client went away
+    /// (or the request was cancelled), DeadlineExceeded when the deadline passed while it waited;
+    /// then the body cannot go on (but Finish may still write one last line).
+    virtual Status Write(std::string_view bytes) = 0;
+    /// Writes `bytes` without waiting for room: the last line of a body that ended early (an
+    /// error line). Ignored once the connection failed.
+    virtual void Finish(std::string_view bytes) = 0;
+    /// Answers `response` instead of the stream. Only before the first Write (an error found
+    /// before any of the body was produced); later calls are ignored.
+    virtual void Reject(HttpResponse response) = 0;
+    /// Whether the first Write happened (the status line is committed).
+    [[nodiscard]] virtual bool started() const = 0;
+};
 
 struct HttpRequest {
     std::string method;  ///< "GET", "POST", ...
@@ -24,7 +67,9 @@ struct HttpRequest {
     std::map<std::string, std::string, std::less<>> query;  ///< decoded query parameters
     std::string content_type;                               ///< empty when absent
     std::string accept;
-    std::string body;
+    std::string body;  ///< empty when body_stream is set
+    /// Set for routes that read their body as it arrives (RouteOptions::streams_body).
+    std::shared_ptr<BodyReader> body_stream;
     std::string request_id;
     std::string transaction;  ///< Phenix-Transaction, empty when absent
     std::string tenant;       ///< Phenix-Tenant, empty when absent (the default tenant)
@@ -36,6 +81,12 @@ struct HttpResponse {
     std::string body;
     std::string content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
+    /// Set: the body is produced after the handler returns, on the same worker: the server calls
+    /// it with a writer, and the status, content type and headers above go out (chunked) with
+    /// the first bytes it writes. It may Reject() instead, before writing anything.
+    std::function<void(ChunkWriter&)> stream_body;
+    /// For the transport: the buffer a streamed body comes out of (set by the server).
+    std::shared_ptr<ResponseStream> stream;
 };
 
 /// Per-request state shared by the connection and the worker that runs the request.

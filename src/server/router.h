@@ -25,6 +25,9 @@ struct RouteOptions {
     bool inline_handler = false;
     /// May run inside an interactive transaction (Phenix-Transaction); other routes refuse it.
     bool accepts_transaction = false;
+    /// Reads its body as it arrives (HttpRequest::body_stream), under max_import_bytes instead
+    /// of max_body_bytes: the handler runs as soon as the headers are read.
+    bool streams_body = false;
 };
 
 struct Route {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -17,6 +18,7 @@
 
 #include "server/errors.h"
 #include "server/grpc_server.h"
+#include "server/streams.h"
 
 namespace phenix::server {
 namespace {
@@ -31,6 +33,66 @@ std::string_view ErrorCodeOf(const HttpResponse& response) {
     const std::string_view rest = body.substr(kPrefix.size());
     return rest.substr(0, rest.find('"'));
 }
+
+// The code of an NDJSON error line ({"error":{"code":"...), for the access log.
+std::string ErrorCodeOfLine(std::string_view line) {
+    constexpr std::string_view kPrefix = "{\"error\":{\"code\":\"";
+    if (line.substr(0, kPrefix.size()) != kPrefix) {
+        return {};
+    }
+    const std::string_view rest = line.substr(kPrefix.size());
+    return std::string(rest.substr(0, rest.find('"')));
+}
+
+// The ChunkWriter of a streamed response: the first write hands the response head to the
+// connection (`start`), and the body goes through the bounded ResponseStream.
+class StreamWriter final : public ChunkWriter {
+  public:
+    StreamWriter(std::shared_ptr<ResponseStream> stream, StopCheck stop,
+                 std::function<void()> start)
+        : stream_(std::move(stream)), stop_(std::move(stop)), start_(std::move(start)) {}
+
+    Status Write(std::string_view bytes) override {
+        Start();
+        if (rejected_.has_value()) {
+            return Status::Internal("a rejected stream was written to");
+        }
+        return stream_->Write(bytes, stop_);
+    }
+
+    void Finish(std::string_view bytes) override {
+        Start();
+        if (!rejected_.has_value()) {
+            error_code_ = ErrorCodeOfLine(bytes);
+            stream_->Finish(bytes);
+        }
+    }
+
+    void Reject(HttpResponse response) override {
+        if (!started_ && !rejected_.has_value()) {
+            rejected_ = std::move(response);
+        }
+    }
+
+    [[nodiscard]] bool started() const override { return started_; }
+    std::optional<HttpResponse>& rejected() { return rejected_; }
+    [[nodiscard]] const std::string& error_code() const { return error_code_; }
+
+  private:
+    void Start() {
+        if (!started_ && !rejected_.has_value()) {
+            started_ = true;
+            start_();
+        }
+    }
+
+    std::shared_ptr<ResponseStream> stream_;
+    StopCheck stop_;
+    std::function<void()> start_;
+    bool started_ = false;
+    std::optional<HttpResponse> rejected_;
+    std::string error_code_;
+};
 
 }  // namespace
 
@@ -131,6 +193,10 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
             } else {
                 response = route->handler(*shared_request, *params, *context);
             }
+            if (response.stream_body) {
+                Stream(*shared_request, route->pattern, start, std::move(response), done, context);
+                return;
+            }
             Finish(*shared_request, route->pattern, start, std::move(response), done, context);
         });
     if (!queued) {
@@ -192,20 +258,70 @@ void Server::Finish(const HttpRequest& request, const std::string& route,
                     RequestContext::Clock::time_point start, HttpResponse response,
                     const std::function<void(HttpResponse)>& done,
                     const std::shared_ptr<RequestContext>& context) {
+    Record(request, route, start, response.status, response.body.size(), ErrorCodeOf(response));
+    done(std::move(response));
+    Release(context);
+}
+
+void Server::Stream(const HttpRequest& request, const std::string& route,
+                    RequestContext::Clock::time_point start, HttpResponse head,
+                    const std::function<void(HttpResponse)>& done,
+                    const std::shared_ptr<RequestContext>& context) {
+    std::function<void(ChunkWriter&)> produce = std::move(head.stream_body);
+    head.stream_body = nullptr;
+    auto stream = std::make_shared<ResponseStream>(config_.stream_buffer_bytes);
+    head.stream = stream;
+    const StopCheck stop = RequestStopCheck(*context);
+    StreamWriter writer(stream, stop, [&] { done(head); });
+    produce(writer);
+    if (!writer.started()) {
+        HttpResponse answer;
+        if (writer.rejected().has_value()) {
+            answer = std::move(*writer.rejected());
+        } else {
+            answer = std::move(head);  // nothing was written: an empty body
+            answer.stream.reset();
+        }
+        Finish(request, route, start, std::move(answer), done, context);
+        return;
+    }
+    stream->Finish();
+    // Until the connection sent the last chunk (or gave up): the latency and bytes are the
+    // whole response's, and the worker stays busy with it (admission counts it).
+    const Status sent = stream->WaitSent(stop);
+    std::string error_code = writer.error_code();
+    if (!sent.ok()) {
+        error_code = std::string(ErrorCodeName(sent.code()));
+        logger_.Log(LogLevel::kInfo, "streamed response cut off",
+                    "\"request_id\":" + JsonQuote(request.request_id) + ",\"route\":" +
+                        JsonQuote(route) + ",\"bytes\":" + std::to_string(stream->bytes_written()) +
+                        ",\"reason\":" + JsonQuote(sent.message()));
+    }
+    Record(request, route, start, head.status, stream->bytes_written(), error_code);
+    Release(context);
+}
+
+void Server::Record(const HttpRequest& request, const std::string& route,
+                    RequestContext::Clock::time_point start, unsigned status,
+                    std::uint64_t bytes_out, std::string_view error_code) {
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(RequestContext::Clock::now() - start);
     logger_.Access({.request_id = request.request_id,
                     .method = request.method,
                     .route = route,
-                    .status = response.status,
+                    .status = status,
                     .latency_us = static_cast<std::uint64_t>(latency.count()),
-                    .bytes_in = request.body.size(),
-                    .bytes_out = response.body.size(),
+                    .bytes_in = request.body_stream != nullptr
+                                    ? request.body_stream->bytes_received()
+                                    : request.body.size(),
+                    .bytes_out = bytes_out,
                     .client = request.client,
-                    .error_code = ErrorCodeOf(response)});
-    metrics_.RecordRequest(request.method, route, response.status,
+                    .error_code = error_code});
+    metrics_.RecordRequest(request.method, route, status,
                            static_cast<double>(latency.count()) / 1e6);
-    done(std::move(response));
+}
+
+void Server::Release(const std::shared_ptr<RequestContext>& context) {
     if (context != nullptr) {
         metrics_.AddInFlight(-1);
         MutexLock lock(mu_);
@@ -217,6 +333,11 @@ void Server::Finish(const HttpRequest& request, const std::string& route,
             cv_.NotifyAll();
         }
     }
+}
+
+bool Server::StreamsBody(std::string_view method, std::string_view path) const {
+    const RouteMatch match = router_.Match(method, path);
+    return match.route != nullptr && match.route->options.streams_body;
 }
 
 void Server::RequestShutdown(int signal_number) {

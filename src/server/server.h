@@ -46,12 +46,22 @@ class Server final : public RequestDispatcher {
 
     void Dispatch(HttpRequest request, std::shared_ptr<RequestContext> context,
                   std::function<void(HttpResponse)> done) override;
+    [[nodiscard]] bool StreamsBody(std::string_view method, std::string_view path) const override;
 
   private:
     // gRPC's admission (GrpcBackend::submit): runs `task` on a worker, counted in flight like an
     // HTTP request; false when draining or the queue is full.
     bool SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::function<void()> task);
     void RecordGrpcCall(const GrpcCallRecord& record);
+    // Runs a streamed response's producer on this worker, then records it like Finish.
+    void Stream(const HttpRequest& request, const std::string& route,
+                RequestContext::Clock::time_point start, HttpResponse head,
+                const std::function<void(HttpResponse)>& done,
+                const std::shared_ptr<RequestContext>& context);
+    void Record(const HttpRequest& request, const std::string& route,
+                RequestContext::Clock::time_point start, unsigned status, std::uint64_t bytes_out,
+                std::string_view error_code);
+    void Release(const std::shared_ptr<RequestContext>& context);
     void RequestShutdown(int signal_number);
     void Finish(const HttpRequest& request, const std::string& route,
                 RequestContext::Clock::time_point start, HttpResponse response,

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -94,6 +95,9 @@ class Fixture {
                 return;
             }
             response = match.route->handler(*parsed.request, match.params, *parsed.context);
+            if (response.stream_body) {
+                response = RunStream(std::move(response), input);
+            }
         }
         transactions_.RollbackAll();
         if (response.status < 200 || response.status > 599 || response.status == 500) {
@@ -111,6 +115,61 @@ class Fixture {
     }
 
   private:
+    // Collects a streamed body (Accept: application/x-ndjson) as the connection would send it.
+    class CollectingWriter final : public phenix::server::ChunkWriter {
+      public:
+        phenix::Status Write(std::string_view bytes) override {
+            started_ = true;
+            body += bytes;
+            return phenix::Status::Ok();
+        }
+        void Finish(std::string_view bytes) override {
+            started_ = true;
+            body += bytes;
+        }
+        void Reject(HttpResponse response) override {
+            if (!started_) {
+                rejected = std::move(response);
+            }
+        }
+        [[nodiscard]] bool started() const override { return started_; }
+        std::string body;
+        std::optional<HttpResponse> rejected;
+
+      private:
+        bool started_ = false;
+    };
+
+    // Runs a streamed response; each line must be JSON and the last one "done" or "error".
+    static HttpResponse RunStream(HttpResponse head, std::string_view input) {
+        CollectingWriter writer;
+        head.stream_body(writer);
+        if (!writer.started()) {
+            return writer.rejected.has_value() ? std::move(*writer.rejected) : HttpResponse{};
+        }
+        std::string_view rest = writer.body;
+        nlohmann::json last;
+        while (!rest.empty()) {
+            const std::size_t end = rest.find('\n');
+            if (end == std::string_view::npos) {
+                Fail("a streamed line without its newline: " + writer.body, input);
+            }
+            last = nlohmann::json::parse(rest.substr(0, end), nullptr, false);
+            if (last.is_discarded()) {
+                Fail("a streamed line is not JSON: " + writer.body, input);
+            }
+            rest.remove_prefix(end + 1);
+        }
+        if (!last.is_object() || (!last.contains("done") && !last.contains("error"))) {
+            Fail("a stream without its done or error line: " + writer.body, input);
+        }
+        HttpResponse response;
+        response.content_type = head.content_type;
+        response.status = head.status;
+        response.body = std::move(writer.body);
+        return response;
+    }
+
     std::filesystem::path dir_;
     std::unique_ptr<phenix::Database> db_;
     phenix::server::ServerConfig config_;

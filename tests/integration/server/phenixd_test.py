@@ -991,6 +991,9 @@ class PhenixdDocsTest(unittest.TestCase):
                 self.assertTrue(200 <= int(code) < 300, (example, code, body))
                 if "/metrics" in example:
                     self.assertIn("# TYPE phenix_http_requests_total counter", body)
+                elif "application/x-ndjson" in example and "Accept" in example:
+                    lines = [json.loads(line) for line in body.splitlines() if line]
+                    self.assertIn("done", lines[-1], (example, body))
                 else:
                     json.loads(body)
         finally:

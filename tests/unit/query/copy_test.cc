@@ -829,3 +829,82 @@ TEST_F(CopyDirectoryTest, AMissingDirectoryIsFailedPrecondition) {
 
 }  // namespace
 }  // namespace phenix
+
+// ---- QuerySession::CopyFrom: COPY's loader over a ByteSource (phenixd's streamed import)
+
+namespace phenix {
+namespace {
+
+// Hands out `text` a few bytes at a time (lines split across reads), then fails with `end` if
+// set.
+class CopyFromSource : public CopyTest {};
+
+class PieceSource final : public ByteSource {
+  public:
+    PieceSource(std::string text, std::size_t piece, Status end = Status::Ok())
+        : text_(std::move(text)), piece_(piece), end_(std::move(end)) {}
+    Result<std::size_t> Read(char* buffer, std::size_t size) override {
+        if (offset_ == text_.size() && !end_.ok()) {
+            return end_;
+        }
+        const std::size_t count = std::min({size, piece_, text_.size() - offset_});
+        std::copy_n(text_.data() + offset_, count, buffer);
+        offset_ += count;
+        return count;
+    }
+
+  private:
+    std::string text_;
+    std::size_t piece_;
+    Status end_;
+    std::size_t offset_ = 0;
+};
+
+TEST_F(CopyFromSource, SkipsBadLinesAndReportsThem) {
+    PieceSource source(
+        "{\"id\":\"a\",\"vector\":[1,2,3]}\n{\"id\":\"b\",\"vector\":[1]}\nnot json\n\n"
+        "{\"id\":\"c\",\"vector\":[1,2,3],\"edges\":[{\"label\":\"l\",\"target\":\"a\"}]}",
+        5);
+    const CopyReport report = session_->CopyFrom("docs", source, /*skip_errors=*/true, "body");
+    ASSERT_TRUE(report.status.ok()) << report.status.ToString();
+    EXPECT_EQ(report.entities, 2u);
+    EXPECT_EQ(report.skipped_lines, 2u);
+    ASSERT_EQ(report.errors.size(), 2u);
+    EXPECT_EQ(report.errors[0].line, 2u);
+    EXPECT_NE(report.errors[0].message.find("dimension"), std::string::npos);
+    EXPECT_EQ(report.errors[1].line, 3u);
+    EXPECT_EQ(Count(), 2u);
+}
+
+TEST_F(CopyFromSource, StopsAtTheFirstBadLineInOnePass) {
+    PieceSource source("{\"id\":\"a\",\"vector\":[1,2,3]}\n{\"id\":\"b\"\n{\"id\":\"c\"}\n", 7);
+    const CopyReport report = session_->CopyFrom("docs", source, /*skip_errors=*/false, "body");
+    EXPECT_EQ(report.status.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(report.message.find("line 2"), std::string::npos) << report.message;
+    EXPECT_NE(report.message.find("(body;"), std::string::npos) << report.message;
+    ASSERT_EQ(report.errors.size(), 1u);
+    EXPECT_EQ(report.errors[0].line, 2u);
+    EXPECT_EQ(report.entities, 1u);  // a source is read once: the lines before it are loaded
+    EXPECT_EQ(Count(), 1u);
+}
+
+TEST_F(CopyFromSource, EndsWithTheSourcesError) {
+    PieceSource source("{\"id\":\"a\",\"vector\":[1,2,3]}\n{\"id\":\"b\",\"vec", 64,
+                       Status(StatusCode::kCancelled, "the client went away"));
+    const CopyReport report = session_->CopyFrom("docs", source, /*skip_errors=*/true, "body");
+    EXPECT_EQ(report.status.code(), StatusCode::kCancelled);
+    EXPECT_NE(report.message.find("the client went away"), std::string::npos) << report.message;
+    EXPECT_EQ(Count(), 1u);  // the whole lines before the error
+}
+
+TEST_F(CopyFromSource, IsRefusedInATransactionAndForAMissingCollection) {
+    PieceSource source("{\"id\":\"a\"}\n", 64);
+    EXPECT_EQ(session_->CopyFrom("nope", source, false, "body").status.code(),
+              StatusCode::kNotFound);
+    COPY_ASSERT_OK(Run("BEGIN").status());
+    EXPECT_EQ(session_->CopyFrom("docs", source, false, "body").status.code(),
+              StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace phenix
