@@ -216,18 +216,13 @@ bool Server::SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::functi
         return false;
     }
     {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++in_flight_;
         running_.insert(context);
     }
     metrics_.AddInFlight(1);
-    auto finished = [this, context] {
-        metrics_.AddInFlight(-1);
-        std::lock_guard lock(mu_);
-        running_.erase(context);
-        --in_flight_;
-        cv_.NotifyAll();
-    };
+    // Counted out exactly as an HTTP request is (Release).
+    auto finished = [this, context] { Release(context); };
     const bool queued = workers_->TrySubmit([task = std::move(task), finished] {
         task();
         finished();
