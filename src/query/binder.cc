@@ -19,16 +19,7 @@
 #include "query/parser.h"
 
 namespace phenix::query {
-namespace {
 
-using nlohmann::json;
-
-double NumberOf(const QueryValue& value) {
-    return value.type == QueryValue::Type::kInt ? static_cast<double>(value.int_value)
-                                                : value.float_value;
-}
-
-// `terms` joined by AND as one flat chain (terms is not empty).
 Expr Conjunction(const std::vector<const Expr*>& terms) {
     if (terms.size() == 1) {
         return *terms[0];
@@ -41,6 +32,15 @@ Expr Conjunction(const std::vector<const Expr*>& terms) {
         conjunction.children.push_back(*term);
     }
     return conjunction;
+}
+
+namespace {
+
+using nlohmann::json;
+
+double NumberOf(const QueryValue& value) {
+    return value.type == QueryValue::Type::kInt ? static_cast<double>(value.int_value)
+                                                : value.float_value;
 }
 
 class Binder {

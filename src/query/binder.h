@@ -256,6 +256,9 @@ Result<BoundSelect> BindSelect(ExecContext& ctx, const SelectStmt& stmt);
 /// when it is something else; InvalidArgument when it is a malformed distance.
 Result<std::optional<DistanceExpr>> AsDistance(const BoundSelect& bound, const Expr& expr);
 
+/// `terms` joined by AND as one flat chain (`terms` is not empty; one term is itself).
+Expr Conjunction(const std::vector<const Expr*>& terms);
+
 /// The index of the output column (a visible item by alias or text, or a hidden HAVING item)
 /// that `expr` names, if any.
 std::optional<std::size_t> OutputColumn(const BoundSelect& bound, const Expr& expr);

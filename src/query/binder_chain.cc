@@ -18,21 +18,6 @@
 namespace phenix::query {
 namespace {
 
-// `terms` joined by AND (terms is not empty).
-Expr Conjunction(const std::vector<const Expr*>& terms) {
-    if (terms.size() == 1) {
-        return *terms[0];
-    }
-    Expr conjunction;
-    conjunction.kind = ExprKind::kBinary;
-    conjunction.op = Op::kAnd;
-    conjunction.pos = terms[0]->pos;
-    for (const Expr* term : terms) {
-        conjunction.children.push_back(*term);
-    }
-    return conjunction;
-}
-
 phenix::EdgeDirection EngineDirection(query::EdgeDirection direction) {
     switch (direction) {
         case query::EdgeDirection::kOut:
