@@ -1552,8 +1552,12 @@ Result<std::string> ResolveCopyPath(std::string_view copy_directory, const std::
                               ? fs::canonical(lexical.parent_path(), error) / lexical.filename()
                               : fs::canonical(lexical, error);
     if (error) {
-        return Status::IOError("cannot open '" + path + "'" + (is_export ? " for writing" : "") +
-                               ": " + error.message());
+        // A file (or directory) that does not exist is the user's to fix: NotFound (404 over
+        // HTTP), not a storage failure.
+        std::string message = "cannot open '" + path + "'" + (is_export ? " for writing" : "") +
+                              ": " + error.message();
+        return error == std::errc::no_such_file_or_directory ? Status::NotFound(std::move(message))
+                                                             : Status::IOError(std::move(message));
     }
     if (!IsUnder(real, dir) || real == dir) {
         return outside;
@@ -1597,7 +1601,10 @@ Result<QueryResult> ExecuteCopy(ExecContext& ctx, const CopyStmt& stmt,
     // Under copy_directory the path is resolved: a link swapped in since is refused (ELOOP).
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (is_restricted ? O_NOFOLLOW : 0));
     if (fd < 0) {
-        return Status::IOError("cannot open '" + stmt.file_path + "': " + ErrnoText(errno));
+        const int open_errno = errno;
+        std::string message = "cannot open '" + stmt.file_path + "': " + ErrnoText(open_errno);
+        return open_errno == ENOENT ? Status::NotFound(std::move(message))
+                                    : Status::IOError(std::move(message));
     }
     FdCloser closer(fd);
     CopyFrom copy(ctx, ref, "file '" + stmt.file_path + "'", stmt.on_error == "skip");

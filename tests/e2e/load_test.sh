@@ -123,12 +123,8 @@ phx -c "COPY nosuch FROM '$TMP/good.jsonl';"
 expect_error NotFound "load into a missing collection"
 expect_err_has "line 1, column 6: collection 'nosuch' does not exist" "load into a missing collection"
 phx -c "COPY good FROM '$TMP/missing.jsonl';"
-# The HTTP API has no IOError code: phenixd reports it as INTERNAL (docs/server.md).
-if is_remote; then
-    expect_error Internal "load of a missing file"
-else
-    expect_error IOError "load of a missing file"
-fi
+# A missing file is NotFound (404 over HTTP), in both modes.
+expect_error NotFound "load of a missing file"
 expect_err_has "cannot open '$TMP/missing.jsonl'" "load of a missing file names it"
 phx -c "COPY good FROM;"
 expect_error InvalidArgument "load without a file"
