@@ -1552,12 +1552,13 @@ Result<std::string> ResolveCopyPath(std::string_view copy_directory, const std::
                               ? fs::canonical(lexical.parent_path(), error) / lexical.filename()
                               : fs::canonical(lexical, error);
     if (error) {
-        // A file (or directory) that does not exist is the user's to fix: NotFound (404 over
-        // HTTP), not a storage failure.
+        // A file to load that does not exist is the user's to fix: NotFound (404 over HTTP), not
+        // a storage failure.
         std::string message = "cannot open '" + path + "'" + (is_export ? " for writing" : "") +
                               ": " + error.message();
-        return error == std::errc::no_such_file_or_directory ? Status::NotFound(std::move(message))
-                                                             : Status::IOError(std::move(message));
+        return !is_export && error == std::errc::no_such_file_or_directory
+                   ? Status::NotFound(std::move(message))
+                   : Status::IOError(std::move(message));
     }
     if (!IsUnder(real, dir) || real == dir) {
         return outside;

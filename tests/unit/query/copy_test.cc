@@ -451,10 +451,11 @@ TEST_F(CopyFromFile, OnErrorSkipCountsAndReportsBadLines) {
     EXPECT_FALSE(db_->Get("docs", "y").ok());
 }
 
-TEST_F(CopyFromFile, UnreadableFileIsIOError) {
+TEST_F(CopyFromFile, MissingFileIsNotFoundAndUnreadableIsIOError) {
+    // A wrong path is the user's to fix (404 over HTTP); a storage failure is IOError (500).
     auto missing = CopyFrom(dir_.Sub("nope.jsonl"));
     ASSERT_FALSE(missing.ok());
-    EXPECT_EQ(missing.status().code(), StatusCode::kIOError);
+    EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
     EXPECT_TRUE(Contains(missing.status().message(), "nope.jsonl")) << missing.status().message();
     EXPECT_TRUE(Contains(missing.status().message(), "No such file")) << missing.status().message();
 
