@@ -15,6 +15,8 @@ PACKAGES=(
   libedit-dev
   # server (phenixd): Boost.Beast on Asio (headers), flags, logs, the TOML config file, metrics
   libboost-dev libcli11-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev
+  # security (src/security): JWT signatures, hashes and ciphers with OpenSSL 3
+  libssl-dev
   # phenixd's gRPC API: protoc and the C++ plugin (code generated at build time), gRPC C++
   # (grpc++), protobuf; the integration test's Python client (python3-grpcio; its stubs are
   # generated with protoc and grpc_python_plugin, since python3-grpc-tools' bundled protoc is too

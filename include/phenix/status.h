@@ -62,6 +62,12 @@ class [[nodiscard]] Status {
     static Status Unavailable(std::string msg) {
         return {StatusCode::kUnavailable, std::move(msg)};
     }
+    static Status PermissionDenied(std::string msg) {
+        return {StatusCode::kPermissionDenied, std::move(msg)};
+    }
+    static Status Unauthenticated(std::string msg) {
+        return {StatusCode::kUnauthenticated, std::move(msg)};
+    }
     static Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }
     static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
     static Status Unimplemented(std::string msg) {
