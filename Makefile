@@ -36,9 +36,10 @@
 #   make bench-plots  the SVG charts in docs/benchmarks/ from the saved lines in docs/benchmarks/data/
 #   make crash-test CRASH_ITERATIONS=500   the kill -9 loops (autocommit batches, transactions, COPY)
 #   make fuzz [FUZZ_SECONDS=300]   libFuzzer (clang++-14, ASan+UBSan) on the PhenixQL parser, the
-#                   JSON query form, whole statements against a live database and phenixd's HTTP
-#                   request path (tests/fuzz/http_fuzz.cc), one after the
-#                   other, from tests/fuzz/corpus (build/fuzz; clang from install-deps.sh --fuzz)
+#                   JSON query form, the JWT verifier (tests/fuzz/jwt_fuzz.cc), whole statements
+#                   against a live database and phenixd's HTTP request path
+#                   (tests/fuzz/http_fuzz.cc), one after the other, from tests/fuzz/corpus
+#                   (build/fuzz; clang from install-deps.sh --fuzz)
 #   make format / format-check / tidy / clean
 
 .DEFAULT_GOAL := release
@@ -193,15 +194,21 @@ FUZZ_PARSER_SOURCES := src/query/lexer.cc src/query/parser.cc src/query/printer.
                        src/common/utf8.cc
 FUZZ_JSON_SOURCES := $(FUZZ_PARSER_SOURCES) src/query/json_query.cc src/document/json_path.cc \
                      src/document/value_key.cc
+FUZZ_JWT_SOURCES := src/security/jose.cc src/security/jwks.cc src/security/jwt.cc \
+                    src/security/principal.cc src/common/status.cc
 fuzz:
 	@bash scripts/install-deps.sh --fuzz
-	@mkdir -p build/fuzz/corpus-parser build/fuzz/corpus-json_query build/fuzz/corpus-statement
+	@mkdir -p build/fuzz/corpus-parser build/fuzz/corpus-json_query build/fuzz/corpus-statement \
+	  build/fuzz/corpus-jwt
 	$(FUZZ_CXX) $(FUZZ_FLAGS) tests/fuzz/parser_fuzz.cc $(FUZZ_PARSER_SOURCES) -o build/fuzz/parser_fuzz
 	$(FUZZ_CXX) $(FUZZ_FLAGS) tests/fuzz/json_query_fuzz.cc $(FUZZ_JSON_SOURCES) -o build/fuzz/json_query_fuzz
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -Itests tests/fuzz/jwt_fuzz.cc $(FUZZ_JWT_SOURCES) -lcrypto -o build/fuzz/jwt_fuzz
 	build/fuzz/parser_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/phenixql.dict \
 	  -artifact_prefix=build/fuzz/crash-parser- build/fuzz/corpus-parser tests/fuzz/corpus/parser
 	build/fuzz/json_query_fuzz -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/json_query.dict \
 	  -artifact_prefix=build/fuzz/crash-json_query- build/fuzz/corpus-json_query tests/fuzz/corpus/json_query
+	build/fuzz/jwt_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -artifact_prefix=build/fuzz/crash-jwt- build/fuzz/corpus-jwt tests/fuzz/corpus/jwt
 	cmake -S . -B build/fuzz/cmake -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
 	  -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DCMAKE_C_COMPILER=$(subst clang++,clang,$(FUZZ_CXX)) \

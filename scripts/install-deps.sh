@@ -22,8 +22,9 @@ PACKAGES=(
   # generated with protoc and grpc_python_plugin, since python3-grpc-tools' bundled protoc is too
   # old for proto3 `optional`)
   protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev python3-grpcio
-  # tests and benchmarks (python3-venv: the schemathesis test makes its venv)
-  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev python3-venv
+  # tests and benchmarks (python3-venv: the schemathesis test makes its venv; python3-cryptography:
+  # the JWT keys and tokens of the auth tests, tests/integration/server/jwt_tokens.py)
+  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev python3-venv python3-cryptography
 )
 
 # --bench: also what the vector benchmarks' baselines need (bench/ann_baselines.py: hnswlib and
