@@ -306,6 +306,12 @@ Result<Principal> JwtAuthenticator::Verify(std::string_view token, const KeySet*
 
     // Key choice (see jwt.h).
     const std::size_t num_jwks_keys = jwks != nullptr ? jwks->keys.size() : 0;
+    const VerificationKey* secret = nullptr;  // the HS256 secret, when configured
+    for (const VerificationKey& candidate : static_keys_->keys) {
+        if (candidate.algorithm == JwsAlgorithm::kHs256) {
+            secret = &candidate;
+        }
+    }
     const VerificationKey* key = nullptr;
     const auto kid_member = header.find("kid");
     if (kid_member != header.end() && num_jwks_keys > 0) {
@@ -316,10 +322,15 @@ Result<Principal> JwtAuthenticator::Verify(std::string_view token, const KeySet*
         }
         const std::string& kid = kid_member->get_ref<const std::string&>();
         key = jwks->FindKid(kid);
+        if (key == nullptr && *alg == JwsAlgorithm::kHs256 && secret != nullptr) {
+            key = secret;  // the JWKS holds no HS256 keys: the secret is the only candidate
+        }
         if (key == nullptr) {
             *unknown_kid = true;
             return Refuse("unknown kid " + Quote(kid));
         }
+    } else if (*alg == JwsAlgorithm::kHs256 && secret != nullptr) {
+        key = secret;
     } else {
         if (num_jwks_keys > 1) {
             return Refuse("token has no kid and the JWKS holds " + std::to_string(num_jwks_keys) +

@@ -7,9 +7,10 @@
 // optional HS256 secret file; at least one. The KEY decides the algorithm (RSA -> RS256, P-256
 // -> ES256, Ed25519 -> EdDSA, the secret -> HS256); the token's header `alg` must name exactly
 // that algorithm, so `alg: none`, unknown algorithms and HS/RS key confusion are refused.
-// Key choice: the header's `kid` names a JWKS key; a token without `kid` is accepted only when
-// exactly one key could verify its `alg` and no JWKS key is ambiguous (one key in all, or only
-// the PEM key / the secret match).
+// Key choice: the header's `kid` names a JWKS key. An HS256 token whose kid is absent or not in
+// the JWKS uses the secret (the JWKS never holds symmetric keys). Any other token without a kid
+// is accepted only when no JWKS key is ambiguous: one JWKS key, or none and the PEM key. With a
+// JWKS of several keys, a token without a kid is refused. The header alg must still match.
 //
 // Parsing is strict: at most max_token_bytes (checked before anything else), exactly three
 // non-empty base64url segments without padding, header and payload JSON objects without

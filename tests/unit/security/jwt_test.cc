@@ -193,6 +193,11 @@ TEST_F(JwtTest, Hs256VerifiesOnlyWithTheConfiguredSecret) {
     auto principal = auth->Authenticate({MintHs256(kSecret, R"({"alg":"HS256"})", Claims())});
     ASSERT_TRUE(principal.ok()) << principal.status().ToString();
     EXPECT_EQ(principal->subject, "alice");
+    // With a JWKS of several keys too: HS256 needs no kid (the secret is its only key).
+    auto main = OpenMain();
+    ASSERT_NE(main, nullptr);
+    EXPECT_TRUE(main->Authenticate({MintHs256(kSecret, R"({"alg":"HS256"})", Claims())}).ok());
+    EXPECT_TRUE(main->Authenticate({MintHs256(kSecret, Header("HS256", "hs"), Claims())}).ok());
     // The same token is refused by an authenticator without the secret.
     auto pem = OpenPem();
     ASSERT_NE(pem, nullptr);
@@ -442,6 +447,8 @@ std::vector<BadToken> BadTokens() {
          [rsa] { return MintHs256(testing::PublicPem(rsa()), R"({"alg":"HS256"})", Claims()); }},
         {"hs256_keyed_with_rsa_pem_and_kid", Target::kMain,
          [rsa] { return MintHs256(testing::PublicPem(rsa()), Header("HS256", "r1"), Claims()); }},
+        {"hs256_keyed_with_rsa_pem_no_kid", Target::kMain,
+         [rsa] { return MintHs256(testing::PublicPem(rsa()), R"({"alg":"HS256"})", Claims()); }},
         {"hs256_keyed_with_rsa_jwk", Target::kMain,
          [rsa] {
              return MintHs256(testing::PublicJwk(rsa(), "r1"), Header("HS256", "r1"), Claims());
