@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "security/jwt.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -347,6 +349,44 @@ TEST_F(JwtTest, FailedReloadKeepsTheLastGoodKeysAndSaysSo) {
     WriteFile(jwks_path_, MainJwks());
     EXPECT_TRUE(auth->Authenticate({token}).ok());
     EXPECT_TRUE(auth->State().last_reload.ok());
+}
+
+// Workers authenticate while the JWKS is rotated under them: every answer is either OK or
+// Unauthenticated (never a crash or a torn key set), and r1 tokens verify throughout (r1 is in
+// every version of the file).
+TEST_F(JwtTest, ConcurrentAuthenticationDuringReloads) {
+    auto auth = OpenMain();
+    ASSERT_NE(auth, nullptr);
+    const std::string r1 = RsaToken(Claims());
+    const std::string e1 = Mint(K().ec.get(), Header("ES256", "e1"), Claims());
+    const std::string with_ec = MainJwks();
+    const std::string without_ec = Jwks({testing::PublicJwk(K().rsa.get(), "r1")});
+    std::atomic<bool> stop{false};
+    std::atomic<int> num_failures{0};
+    std::vector<std::thread> workers;
+    for (int worker = 0; worker < 3; ++worker) {
+        workers.emplace_back([&] {
+            while (!stop.load()) {
+                if (!auth->Authenticate({r1}).ok()) {
+                    num_failures.fetch_add(1);
+                }
+                const auto ec = auth->Authenticate({e1});
+                if (!ec.ok() && ec.status().code() != StatusCode::kUnauthenticated) {
+                    num_failures.fetch_add(1);
+                }
+            }
+        });
+    }
+    for (int round = 0; round < 20; ++round) {
+        WriteFile(jwks_path_, round % 2 == 0 ? without_ec : with_ec);
+        EXPECT_TRUE(auth->ReloadIfChanged().ok());
+    }
+    stop.store(true);
+    for (std::thread& worker : workers) {
+        worker.join();
+    }
+    EXPECT_EQ(num_failures.load(), 0);
+    EXPECT_GE(auth->State().num_reloads, 20u);
 }
 
 // ---- Open refuses bad key material ------------------------------------------------------------
