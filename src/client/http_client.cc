@@ -183,6 +183,9 @@ Status HttpClient::Send(std::string_view method, std::string_view target,
             for (const HttpHeader& header : headers) {
                 request.set(beast::string_view(header.name), header.value);
             }
+            if (!bearer_token_.empty()) {
+                request.set(http::field::authorization, "Bearer " + bearer_token_);
+            }
             request.keep_alive(true);
             if (!body.empty() || verb == http::verb::post || verb == http::verb::put) {
                 request.body() = body;

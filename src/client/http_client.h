@@ -73,10 +73,14 @@ class HttpClient {
 
     [[nodiscard]] const ServerUrl& url() const { return url_; }
 
+    // Sent as `Authorization: Bearer TOKEN` with every request when non-empty (phenix --token).
+    void set_bearer_token(std::string token) { bearer_token_ = std::move(token); }
+
   private:
     struct Impl;
     ServerUrl url_;
     std::function<bool()> interrupt_;
+    std::string bearer_token_;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -168,6 +168,10 @@ Status StatusFromErrorBody(std::string_view body, unsigned http_status) {
     const std::string what = "the server answered HTTP " + std::to_string(http_status) +
                              (body.empty() ? std::string() : ": " + Shown(body));
     switch (http_status) {
+        case 401:
+            return Status::Unauthenticated(what);
+        case 403:
+            return Status::PermissionDenied(what);
         case 404:
             return Status::NotFound(what + " (is this URL a phenixd server?)");
         case 503:

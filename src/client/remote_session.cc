@@ -57,6 +57,9 @@ Status RemoteSession::Ping() {
             body.append(piece);
             return Status::Ok();
         }));
+    if (status == 401) {
+        return StatusFromErrorBody(body, status);
+    }
     if (status != 200) {
         return Status::Unavailable("the server at " + http_.url().text + " answered GET /health " +
                                    "with HTTP " + std::to_string(status) +

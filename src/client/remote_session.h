@@ -52,6 +52,8 @@ class RemoteSession {
     void set_interrupt(std::function<bool()> is_interrupted) {
         http_.set_interrupt(std::move(is_interrupted));
     }
+    // The bearer token sent with every request (phenix --token / PHENIX_TOKEN); empty: none.
+    void set_bearer_token(std::string token) { http_.set_bearer_token(std::move(token)); }
 
     [[nodiscard]] const std::string& tenant() const { return tenant_; }
     [[nodiscard]] bool in_transaction() const { return !transaction_id_.empty(); }

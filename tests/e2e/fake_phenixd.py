@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """A stand-in for phenixd for remote_test.sh: answers GET /health and POST /v1/query with
-canned NDJSON streams (chunked, in several pieces), so that the shell's client is tested on the
+canned NDJSON streams (chunked, in several pieces; "authcheck" only with the bearer token
+AUTH_TOKEN), so that the shell's client is tested on the
 streamed wire format and on broken answers a real server does not send on demand.
 
     fake_phenixd.py PORT_FILE EVENT_FILE
@@ -26,7 +27,10 @@ ANSWERS = {
                 'zero","statement":0,"line":1,"column":8}}\n'],
     # the connection closes in the middle (no "done")
     "cutoff": ['{"statement":0,"columns":["n"]}\n[1]\n'],
+    # answered only with `Authorization: Bearer s3cret-token` (else 401, as phenixd says it)
+    "authcheck": ['{"statement":0,"message":"AUTHORIZED","affected":0}\n{"done":{"statements":1}}\n'],
 }
+AUTH_TOKEN = "s3cret-token"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -63,6 +67,16 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         name = next((key for key in ANSWERS if key in query), None)
+        if name == "authcheck" and self.headers.get("Authorization") != "Bearer " + AUTH_TOKEN:
+            body = json.dumps({"error": {"code": "UNAUTHENTICATED",
+                                         "message": "authentication required"}})
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("WWW-Authenticate", "Bearer")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body.encode())
+            return
         if name is None:
             body = json.dumps({"error": {"code": "NOT_FOUND", "message": "no canned answer"}})
             self.send_response(404)

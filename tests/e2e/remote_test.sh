@@ -59,6 +59,29 @@ expect_error Unavailable "an answer cut off"
 expect_err_line "cut off|broke before the end" "a cut-off answer is reported"
 expect_out_lacks "(1 row)" "a cut-off answer has no footer"
 
+# ---- the bearer token: --token, else PHENIX_TOKEN; a 401 is one clear line; never printed ----
+"$PHENIX" --url "$FAKE" --token s3cret-token -c 'SELECT authcheck;' </dev/null >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 0 "--token is sent as Authorization: Bearer"
+expect_out "AUTHORIZED" "--token is sent as Authorization: Bearer"
+PHENIX_TOKEN=s3cret-token "$PHENIX" --url "$FAKE" -c 'SELECT authcheck;' </dev/null >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 0 "PHENIX_TOKEN is sent"
+PHENIX_TOKEN=wrong-token-e2e "$PHENIX" --url "$FAKE" --token s3cret-token -c 'SELECT authcheck;' \
+    </dev/null >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 0 "--token wins over PHENIX_TOKEN"
+"$PHENIX" --url "$FAKE" --token wrong-token-e2e -c 'SELECT authcheck;' </dev/null >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 1 "a refused token"
+expect_err_line "^phenix: authentication failed \(401\): check --token / PHENIX_TOKEN$" "a 401"
+NUM_CHECKS=$((NUM_CHECKS + 1))
+! grep -q wrong-token-e2e "$OUT" "$ERR" || fail "the token is never printed"
+"$PHENIX" --url "$FAKE" -c 'SELECT authcheck;' </dev/null >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 1 "no token"
+expect_err_has "authentication failed (401)" "no token"
+"$PHENIX" --url "$FAKE" --token 'two words' -c 'SELECT authcheck;' </dev/null >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 2 "a token with a space"
+"$PHENIX" --token s3cret-token -c 'SHOW COLLECTIONS;' </dev/null >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 2 "--token without --url"
+expect_err_has "--token applies to a server (--url)" "--token without --url"
+
 # ---- ^C closes the connection of a running query (needs util-linux `script` for a pty) ----
 if script --version 2>/dev/null | grep -q util-linux; then
     { printf 'SELECT stall;\n'; sleep 0.5; printf '\003'; sleep 0.5; printf 'SELECT stream;\n'; sleep 0.5; } |

@@ -88,6 +88,8 @@ class RemoteBackend final : public Backend {
 
     // Checks that the server answers (before the first statement).
     Status Ping() { return session_.Ping(); }
+    // Sent as `Authorization: Bearer TOKEN` with every request (--token / PHENIX_TOKEN).
+    void SetBearerToken(std::string token) { session_.set_bearer_token(std::move(token)); }
 
     Result<QueryResult> Execute(std::string_view statement, RowSink& sink) override {
         return session_.Execute(statement, sink);

@@ -57,6 +57,8 @@ Options:
   --url URL               run everything on the phenixd server at URL instead, e.g.
                           http://127.0.0.1:8080 (`make run` starts one); --data and the
                           options that configure an open data directory do not apply
+  --token TOKEN           with --url: the bearer token (a JWT or an API key) sent with
+                          every request; default: the PHENIX_TOKEN environment variable
   -c, --command TEXT      run TEXT (statements and meta-commands), then exit
   -f, --file FILE         run the statements and meta-commands in FILE ('-' for stdin), then exit
   --format table|json|csv output format (default table)
@@ -89,6 +91,8 @@ struct Flags {
     std::string data_dir = "./phenix-data";
     bool has_data_dir = false;
     std::string url;  // empty: embedded
+    std::string token;  // --token, else PHENIX_TOKEN (with --url); never printed
+    bool has_token_flag = false;
     OutputFormat format = OutputFormat::kTable;
     bool is_relaxed = false;
     bool is_read_only = false;
@@ -98,6 +102,22 @@ struct Flags {
     bool show_version = false;
     std::vector<Source> sources;
 };
+
+// A bearer token is one header value: visible ASCII only (RFC 6750's b64token and API keys fit).
+// The message never shows the token.
+Status CheckToken(std::string_view token, std::string_view where) {
+    if (token.empty()) {
+        return Status::InvalidArgument(std::string(where) + " needs a non-empty token");
+    }
+    for (const char ch : token) {
+        if (ch <= ' ' || ch > '~') {
+            return Status::InvalidArgument(std::string(where) +
+                                           " holds a character a bearer token cannot (a space, "
+                                           "a control character or non-ASCII)");
+        }
+    }
+    return Status::Ok();
+}
 
 Result<Flags> ParseFlags(int argc, char** argv) {
     Flags flags;
@@ -137,6 +157,10 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                     "--url needs a server address, e.g. "
                     "http://127.0.0.1:8080");
             }
+        } else if (arg == "--token") {
+            PHENIX_ASSIGN_OR_RETURN(flags.token, take_value());
+            PHENIX_RETURN_IF_ERROR(CheckToken(flags.token, "--token"));
+            flags.has_token_flag = true;
         } else if (arg == "-c" || arg == "--command") {
             PHENIX_ASSIGN_OR_RETURN(std::string commands, take_value());
             flags.sources.push_back({.is_file = false, .text = std::move(commands)});
@@ -191,6 +215,17 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                                            "' (commands go after -c)");
         }
     }
+    if (flags.has_token_flag && flags.url.empty()) {
+        return Status::InvalidArgument(
+            "--token applies to a server (--url), not to a data "
+            "directory opened by the shell");
+    }
+    if (!flags.url.empty() && !flags.has_token_flag) {
+        if (const char* env = std::getenv("PHENIX_TOKEN"); env != nullptr && *env != '\0') {
+            flags.token = env;
+            PHENIX_RETURN_IF_ERROR(CheckToken(flags.token, "PHENIX_TOKEN"));
+        }
+    }
     if (!flags.url.empty()) {
         // These configure a data directory opened here; a server has its own (phenixd --help).
         const char* embedded_only = flags.has_data_dir              ? "--data"
@@ -211,6 +246,12 @@ Result<Flags> ParseFlags(int argc, char** argv) {
 }
 
 void PrintError(const Status& status) {
+    if (status.code() == StatusCode::kUnauthenticated) {
+        // The server says no more than 401 on purpose; what the user can do is here.
+        std::fprintf(stderr, "phenix: authentication failed (401): check --token / PHENIX_TOKEN\n");
+        std::fflush(stderr);
+        return;
+    }
     std::fprintf(stderr, "error: %s\n", Printable(status.ToString()).c_str());
     std::fflush(stderr);
 }
@@ -536,6 +577,7 @@ int Main(int argc, char** argv) {
             return kExitUsage;
         }
         auto remote = std::make_unique<RemoteBackend>(*url);
+        remote->SetBearerToken(flags->token);
         if (Status reachable = remote->Ping(); !reachable.ok()) {
             PrintError(reachable);
             return kExitError;

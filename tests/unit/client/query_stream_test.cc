@@ -211,6 +211,12 @@ TEST(StatusFromErrorBody, NotOurBodyFallsBackToTheHttpStatus) {
     EXPECT_EQ(StatusFromErrorBody("", 503).code(), StatusCode::kUnavailable);
     EXPECT_EQ(StatusFromErrorBody("", 502).code(), StatusCode::kInternal);
     EXPECT_EQ(StatusFromErrorBody(R"({"error":"text"})", 400).code(), StatusCode::kInternal);
+    // A proxy's 401/403 still reads as an authentication / permission failure.
+    EXPECT_EQ(StatusFromErrorBody("Unauthorized", 401).code(), StatusCode::kUnauthenticated);
+    EXPECT_EQ(StatusFromErrorBody("Forbidden", 403).code(), StatusCode::kPermissionDenied);
+    EXPECT_EQ(
+        StatusFromErrorBody(R"({"error":{"code":"UNAUTHENTICATED","message":"x"}})", 401).code(),
+        StatusCode::kUnauthenticated);
 }
 
 TEST(CodeFromName, UnknownNamesAreInternal) {
