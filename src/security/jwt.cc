@@ -346,11 +346,16 @@ Result<Principal> JwtAuthenticator::Verify(std::string_view token, const KeySet*
         if (pool.size() == 1) {
             key = pool.front();
         } else {
+            std::size_t num_matches = 0;
             for (const VerificationKey* candidate : pool) {
                 if (candidate->algorithm == *alg) {
-                    key = candidate;  // at most one per algorithm: one PEM key, one secret
-                    break;
+                    key = candidate;
+                    ++num_matches;
                 }
+            }
+            if (num_matches > 1) {
+                return Refuse("token has no kid and " + std::to_string(num_matches) +
+                              " keys verify " + std::string(JwsAlgorithmName(*alg)));
             }
         }
         if (key == nullptr) {

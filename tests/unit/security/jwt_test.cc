@@ -154,6 +154,18 @@ class JwtTest : public ::testing::Test {
         EXPECT_TRUE(opened.ok()) << opened.status().ToString();
         return opened.ok() ? std::move(opened).value() : nullptr;
     }
+    // A JWKS of one RSA key (r1) and a PEM file of another RSA key: a token without a kid is
+    // ambiguous.
+    std::unique_ptr<JwtAuthenticator> OpenOneJwksAndPem() {
+        const std::string path = dir_.Sub("one.json");
+        WriteFile(path, Jwks({testing::PublicJwk(K().rsa.get(), "r1")}));
+        JwtOptions options = Options();
+        options.jwks_file = path;
+        options.public_key_file = PemFile(OtherRsa());
+        auto opened = JwtAuthenticator::Open(std::move(options));
+        EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+        return opened.ok() ? std::move(opened).value() : nullptr;
+    }
     // Only the HS256 secret.
     std::unique_ptr<JwtAuthenticator> OpenHs() {
         JwtOptions options = Options();
@@ -453,7 +465,7 @@ TEST_F(JwtTest, OpenRefusesBadKeysNamingTheFile) {
 
 // ---- The negative suite ----------------------------------------------------------------------
 
-enum class Target { kMain, kPem, kHs };
+enum class Target { kMain, kPem, kHs, kOneJwksAndPem };
 
 struct BadToken {
     const char* name;
@@ -511,6 +523,8 @@ std::vector<BadToken> BadTokens() {
         {"kid_not_a_string", Target::kMain,
          [rsa] { return Mint(rsa(), R"({"alg":"RS256","kid":7})", Claims()); }},
         {"missing_kid_several_keys", Target::kMain,
+         [rsa] { return Mint(rsa(), R"({"alg":"RS256"})", Claims()); }},
+        {"missing_kid_jwks_key_and_pem_key", Target::kOneJwksAndPem,
          [rsa] { return Mint(rsa(), R"({"alg":"RS256"})", Claims()); }},
         // signatures
         {"signature_one_bit_flipped", Target::kMain, [good] { return FlipBitInSignature(good()); }},
@@ -710,6 +724,9 @@ TEST_F(JwtTest, EveryBadTokenIsRefusedWithAReason) {
     auto main = OpenMain();
     auto pem = OpenPem();
     auto hs = OpenHs();
+    auto one_and_pem = OpenOneJwksAndPem();
+    ASSERT_NE(one_and_pem, nullptr);
+    ASSERT_TRUE(one_and_pem->Authenticate({RsaToken(Claims())}).ok());
     ASSERT_NE(main, nullptr);
     ASSERT_NE(pem, nullptr);
     ASSERT_NE(hs, nullptr);
@@ -723,7 +740,8 @@ TEST_F(JwtTest, EveryBadTokenIsRefusedWithAReason) {
         SCOPED_TRACE(c.name);
         JwtAuthenticator* auth = c.target == Target::kMain  ? main.get()
                                  : c.target == Target::kPem ? pem.get()
-                                                            : hs.get();
+                                 : c.target == Target::kHs  ? hs.get()
+                                                            : one_and_pem.get();
         const std::string token = c.make();
         auto result = auth->Authenticate({token});
         EXPECT_TRUE(result.status().code() == StatusCode::kUnauthenticated)
