@@ -9,8 +9,8 @@
 // that algorithm, so `alg: none`, unknown algorithms and HS/RS key confusion are refused.
 // Key choice: the header's `kid` names a JWKS key. An HS256 token whose kid is absent or not in
 // the JWKS uses the secret (the JWKS never holds symmetric keys). Any other token without a kid
-// is accepted only when no JWKS key is ambiguous: one JWKS key, or none and the PEM key. With a
-// JWKS of several keys, a token without a kid is refused. The header alg must still match.
+// is refused when the JWKS holds several keys; otherwise exactly one key (the one JWKS key or
+// the PEM key) may match its alg. The header alg must always match the chosen key.
 //
 // Parsing is strict: at most max_token_bytes (checked before anything else), exactly three
 // non-empty base64url segments without padding, header and payload JSON objects without
