@@ -991,7 +991,7 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
     }
     out += "]";
     if (explain && result->plan.has_value()) {
-        out += ",\"plan\":" + Dump(PlanJson(*result->plan, result->plan_strategy));
+        out += ",\"plan\":" + SearchPlanJson(*result->plan, result->plan_strategy);
     }
     return JsonResponse(200, out + "}");
 }
@@ -1074,6 +1074,10 @@ HttpResponse HandleRollbackTransaction(ApiState& state, const PathParams& params
 }
 
 }  // namespace
+
+std::string SearchPlanJson(const QueryPlan& plan, const std::string& strategy) {
+    return Dump(PlanJson(plan, strategy));
+}
 
 void RegisterRoutes(Router& router, ApiState& state) {
     // The document is built from the finished route table (at the end of this function).
