@@ -2,7 +2,9 @@
 #include "server/json_scan.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -154,6 +156,75 @@ TEST(JsonScanTest, LeavesEverythingElseToTheJsonForm) {
         ASSERT_TRUE(scanned.has_value()) << text;
         EXPECT_FALSE(scanned->simple.has_value()) << text;
     }
+}
+
+// Random edits of search bodies: whatever the scan accepts, nlohmann parses as an object with the
+// same answer, and a decoded usual search is exactly what the JSON form would read from it.
+TEST(JsonScanTest, RandomEditsAgreeWithTheFullParser) {
+    const std::vector<std::string> seeds = {
+        R"({"vector":[0.5,-1e-3,2E+2,-0,7],"k":10,"ef":64})",
+        R"( {"k" : 3 , "vector" : [ 1 , 2.25 , -0.0 ] , "collection" : "docs" } )",
+        R"({"vector":[1,2],"explain":true,"filter":{"a":{"$in":[1,"x",null]}}})",
+        R"({"vector":[12345678901234567890,-9223372036854775809,1e38,3.4028236e38]})"};
+    const std::string alphabet = "{}[]\":,.-+eE0123456789 \\aknvtrfulx";
+    std::mt19937 rng(14);
+    int decoded = 0;
+    for (int round = 0; round < 30000; ++round) {
+        std::string text = seeds[rng() % seeds.size()];
+        const int edits = 1 + static_cast<int>(rng() % 3);
+        for (int edit = 0; edit < edits && !text.empty(); ++edit) {
+            const std::size_t at = rng() % text.size();
+            const char c = alphabet[rng() % alphabet.size()];
+            switch (rng() % 3) {
+                case 0:
+                    text[at] = c;
+                    break;
+                case 1:
+                    text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+                    break;
+                default:
+                    text.erase(at, 1);
+                    break;
+            }
+        }
+        const auto scanned = Scan(text);
+        if (!scanned.has_value()) {
+            continue;
+        }
+        const auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (parsed.is_discarded()) {
+            // nlohmann refuses a number beyond double's range (1e400), which the scan leaves to
+            // it: such a body must reach the JSON form, which answers its error.
+            EXPECT_FALSE(scanned->simple.has_value()) << text;
+            continue;
+        }
+        ASSERT_TRUE(parsed.is_object()) << text;
+        EXPECT_EQ(scanned->names_collection_or_explain,
+                  parsed.contains("collection") || parsed.contains("explain"))
+            << text;
+        if (!scanned->simple.has_value()) {
+            continue;
+        }
+        ++decoded;
+        const SimpleSearch& simple = *scanned->simple;
+        for (const auto& [key, value] : parsed.items()) {
+            EXPECT_TRUE(key == "vector" || key == "k" || key == "ef" || key == "collection")
+                << text;
+        }
+        ASSERT_TRUE(parsed["vector"].is_array()) << text;
+        ASSERT_EQ(simple.vector.size(), parsed["vector"].size()) << text;
+        for (std::size_t idx = 0; idx < simple.vector.size(); ++idx) {
+            const auto want = static_cast<float>(parsed["vector"][idx].get<double>());
+            EXPECT_EQ(std::memcmp(&simple.vector[idx], &want, sizeof want), 0) << text;
+        }
+        if (simple.k.has_value()) {
+            EXPECT_EQ(parsed["k"].get<std::uint64_t>(), *simple.k) << text;
+        }
+        if (simple.ef.has_value()) {
+            EXPECT_EQ(parsed["ef"].get<std::uint64_t>(), *simple.ef) << text;
+        }
+    }
+    EXPECT_GT(decoded, 100);  // the edits left many usual searches to compare
 }
 
 }  // namespace
