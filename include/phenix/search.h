@@ -97,6 +97,8 @@ struct SearchPlan {
 struct SearchResponse {
     std::vector<SearchHit> hits;  ///< nearest first
     SearchPlan plan;
+    /// The collection's metric, which the hits' distances are in.
+    Metric metric = Metric::kL2;
 };
 
 /// State of a collection's vector index (Database::GetVectorIndexInfo).

@@ -199,6 +199,7 @@ Result<SearchResponse> VectorSearcher::SearchLocked(const CollectionRef& collect
         PHENIX_ASSIGN_OR_RETURN(collection_rows, CollectionRowCount(*handle));
     }
     SearchResponse response;
+    response.metric = handle->record.metric;
     if (options.graph) {
         graph_source.emplace(handle->tenant_id, view, own_writes, graph_caches_->adjacency());
         graph_ops_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_

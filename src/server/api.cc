@@ -2,6 +2,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <phenix/json.h>
 #include <phenix/phenixql.h>
 
+#include "query/row_eval.h"
 #include "server/errors.h"
 #include "server/json_scan.h"
 #include "server/ndjson.h"
@@ -855,6 +857,54 @@ Json PlanJson(const QueryPlan& plan, const std::string& strategy) {
             {"text", plan.Text()}};
 }
 
+// The usual search (json_scan.h's SimpleSearch), outside a transaction, answered by
+// Database::Search itself: the JSON query form would run exactly this search (k, ef raised to k,
+// no filter, the latest committed state) after parsing, binding and planning it, which cost
+// about as much CPU as the search. The answer is the form's, byte for byte: the same columns,
+// the distance reported as PhenixQL reports it (query::ReportedDistance) and printed by
+// QueryValue, and the statement counted under its plan strategy. nullopt when the engine refuses
+// the search: the JSON form then answers, with its own message naming the field.
+std::optional<HttpResponse> DirectSearch(ApiState& state, Database& db, const HttpRequest& request,
+                                         const std::string& name, const SimpleSearch& search) {
+    if (auto error = CheckTenant(db, request.tenant)) {
+        return error;
+    }
+    SearchOptions options;
+    options.k = search.k.value_or(10);
+    if (search.ef.has_value()) {
+        options.ef = std::max<std::uint32_t>(*search.ef, search.k.value_or(10));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Result<SearchResponse> searched = db.Search(
+        CollectionRef(request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant, name),
+        search.vector, options);
+    if (!searched.ok()) {
+        return std::nullopt;
+    }
+    if (Metrics* metrics = state.metrics; metrics != nullptr) {
+        metrics->RecordStatement(
+            "vector_index",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::string out;
+    out.reserve(16 + searched->hits.size() * 48);
+    out += "{\"results\":[";
+    bool first = true;
+    for (SearchHit& hit : searched->hits) {
+        out += first ? "{\"id\":" : ",{\"id\":";
+        first = false;
+        out += QueryValue::String(std::move(hit.id)).ToJson();
+        out += ",\"distance\":";
+        out +=
+            QueryValue::Float(query::ReportedDistance(searched->metric,
+                                                      query::DistanceOp::kCollection, hit.distance))
+                .ToJson();
+        out += "}";
+    }
+    out += "]}";
+    return JsonResponse(200, std::move(out));
+}
+
 HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const PathParams& params,
                           RequestContext& context) {
     std::optional<HttpResponse> error;
@@ -862,12 +912,24 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
         return *error;
     }
     const std::string& name = params.at("name");
-    // The usual body (an object naming neither "collection" nor "explain") goes to the JSON
-    // query form as the client wrote it, with the path's collection spliced in: it parses the
-    // body anyway, and parsing it here too (a query vector's floats) cost as much again.
-    const std::optional<ScannedObject> scanned =
-        ScanObjectKeys(request.body, {"collection", "explain"});
-    const bool edited = !scanned.has_value() || scanned->has_key;
+    const std::optional<ScannedSearch> scanned = ScanSearchBody(request.body);
+    if (scanned.has_value() && scanned->simple.has_value() && request.transaction.empty() &&
+        scanned->simple->collection.value_or(name) == name) {
+        Database* db = OpenDatabase(state, error);
+        if (db == nullptr) {
+            return *error;
+        }
+        if (context.DeadlinePassed()) {
+            return DeadlineResponse();
+        }
+        if (auto answer = DirectSearch(state, *db, request, name, *scanned->simple)) {
+            return std::move(*answer);
+        }
+    }
+    // Any other body goes to the JSON query form: one naming neither "collection" nor
+    // "explain" as the client wrote it, with the path's collection spliced in (the form parses
+    // it anyway, and parsing it here too, a query vector's floats, cost as much again).
+    const bool edited = !scanned.has_value() || scanned->names_collection_or_explain;
     Json body;
     if (edited &&
         ((error = ParseBody(request, body)) || (error = RequireObject(body, "the body")))) {
@@ -929,7 +991,7 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
     }
     out += "]";
     if (explain && result->plan.has_value()) {
-        out += ",\"plan\":" + Dump(PlanJson(*result->plan, result->plan_strategy));
+        out += ",\"plan\":" + SearchPlanJson(*result->plan, result->plan_strategy);
     }
     return JsonResponse(200, out + "}");
 }
@@ -1012,6 +1074,10 @@ HttpResponse HandleRollbackTransaction(ApiState& state, const PathParams& params
 }
 
 }  // namespace
+
+std::string SearchPlanJson(const QueryPlan& plan, const std::string& strategy) {
+    return Dump(PlanJson(plan, strategy));
+}
 
 void RegisterRoutes(Router& router, ApiState& state) {
     // The document is built from the finished route table (at the end of this function).

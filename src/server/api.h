@@ -10,6 +10,7 @@
 #include <string>
 
 #include <phenix/db.h>
+#include <phenix/phenixql.h>
 
 #include "server/metrics.h"
 #include "server/router.h"
@@ -30,6 +31,11 @@ struct ApiState {
     /// Set once before serving.
     Metrics* metrics = nullptr;
 };
+
+/// The plan of a search run with "explain": true, as JSON text: {"strategy", "execution_ms",
+/// "root": {"operator", "strategy"?, "estimated_rows", "actual_rows", ..., "children"}, "text"}
+/// (REST's "plan", and gRPC Search's).
+std::string SearchPlanJson(const QueryPlan& plan, const std::string& strategy);
 
 /// Adds every route to `router`. `state` must outlive the router's use.
 void RegisterRoutes(Router& router, ApiState& state);

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include <grpcpp/health_check_service_interface.h>
+
 #include "server/config.h"
 
 namespace phenix::server {
@@ -16,6 +18,7 @@ GrpcServer::~GrpcServer() {
 
 Result<std::string> GrpcServer::Start(const std::string& address) {
     PHENIX_ASSIGN_OR_RETURN(HostPort host_port, ParseHostPort(address));
+    grpc::EnableDefaultHealthCheckService(true);  // grpc.health.v1.Health (SetServing)
     grpc::ServerBuilder builder;
     int bound_port = 0;
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
@@ -30,9 +33,18 @@ Result<std::string> GrpcServer::Start(const std::string& address) {
         return Status::Unavailable("cannot listen for gRPC on " + address +
                                    " (is the port in use?)");
     }
+    SetServing(false);  // until the database is open
     const bool is_ipv6 = host_port.host.find(':') != std::string::npos;
     return (is_ipv6 ? "[" + host_port.host + "]" : host_port.host) + ":" +
            std::to_string(bound_port);
+}
+
+void GrpcServer::SetServing(bool serving) {
+    if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
+        server_->GetHealthCheckService()->SetServingStatus(serving);  // "" (the server)
+        server_->GetHealthCheckService()->SetServingStatus(phenix::v1::Phenix::service_full_name(),
+                                                           serving);
+    }
 }
 
 void GrpcServer::Shutdown(std::chrono::milliseconds grace) {

@@ -32,6 +32,9 @@ class GrpcServer {
     /// Stops accepting calls; calls still open after `grace` are cancelled; returns when every
     /// call has finished. Idempotent.
     void Shutdown(std::chrono::milliseconds grace);
+    /// The grpc.health.v1.Health service's answer for "" and phenix.v1.Phenix:
+    /// SERVING once the database is open, NOT_SERVING while starting and draining (as /ready).
+    void SetServing(bool serving);
 
   private:
     GrpcService service_;

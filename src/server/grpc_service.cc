@@ -4,9 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +15,9 @@
 
 #include <phenix/db.h>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
+#include "server/api.h"
 #include "server/errors.h"
 #include "server/service.h"
 #include "server/transactions.h"
@@ -352,16 +353,16 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     }
 
     void OnWriteDone(bool ok) override {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         writing_ = false;
         write_failed_ = write_failed_ || !ok;
-        cv_.notify_all();
+        cv_.NotifyAll();
     }
 
     void OnCancel() override {
         context_->cancelled->store(true);
-        std::lock_guard lock(mu_);
-        cv_.notify_all();
+        MutexLock lock(mu_);
+        cv_.NotifyAll();
     }
 
     void OnDone() override { delete this; }  // NOLINT(cppcoreguidelines-owning-memory): gRPC's
@@ -464,10 +465,10 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     // (or the deadline passed: gRPC cancels the call then).
     Status Send(pb::QueryResponse message) {
         {
-            std::unique_lock lock(mu_);
+            MutexLock lock(mu_);
             // Polled as well as notified: a forced shutdown sets the flag without notifying.
             while (writing_ && !context_->IsCancelled() && !context_->DeadlinePassed()) {
-                cv_.wait_for(lock, kWritePoll);
+                cv_.WaitFor(mu_, kWritePoll);
             }
             if (writing_ || context_->IsCancelled() || write_failed_) {
                 return Status(StatusCode::kCancelled,
@@ -485,16 +486,17 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     // the call's flag is set (deadline, client gone, forced shutdown) the call is cancelled here
     // rather than waiting for the client.
     void FinishCall(const grpc::Status& status) {
-        std::unique_lock lock(mu_);
-        bool cancel_sent = false;
-        while (writing_) {
-            if (!cancel_sent && (context_->IsCancelled() || context_->DeadlinePassed())) {
-                call_->TryCancel();
-                cancel_sent = true;
+        {
+            MutexLock lock(mu_);
+            bool cancel_sent = false;
+            while (writing_) {
+                if (!cancel_sent && (context_->IsCancelled() || context_->DeadlinePassed())) {
+                    call_->TryCancel();
+                    cancel_sent = true;
+                }
+                cv_.WaitFor(mu_, kWritePoll);
             }
-            cv_.wait_for(lock, kWritePoll);
         }
-        lock.unlock();
         Complete(status);
     }
 
@@ -519,10 +521,10 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     std::uint64_t rows_sent_ = 0;
     bool header_sent_ = false;
 
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool writing_ = false;       // guarded by mu_
-    bool write_failed_ = false;  // guarded by mu_
+    Mutex mu_;
+    CondVar cv_;  // signalled when a write completes or the call is cancelled
+    bool writing_ GUARDED_BY(mu_) = false;
+    bool write_failed_ GUARDED_BY(mu_) = false;
     pb::QueryResponse pending_;  // the message being written; replaced only while !writing_
 };
 
@@ -921,16 +923,35 @@ grpc::ServerUnaryReactor* GrpcService::Search(grpc::CallbackServerContext* call,
                 }
             }
             body["collection"] = name;
+            // "explain": true adds the plan that produced the results, as REST's search does.
+            bool explain = false;
+            if (auto given = body.find("explain"); given != body.end()) {
+                if (!given->is_boolean()) {
+                    return Status::InvalidArgument("explain: expected true or false");
+                }
+                explain = given->get<bool>();
+                body.erase(given);
+            }
             PHENIX_ASSIGN_OR_RETURN(
                 CallSession session,
                 OpenSession(*api, db, MetadataValue(call, kTransactionKey), std::string()));
             const InterruptScope interrupt(*session.session, CallInterrupt(context, call));
-            PHENIX_ASSIGN_OR_RETURN(QueryResult result, session.session->ExecuteJson(Dump(body)));
+            session.session->set_collect_plan(explain);
+            Result<QueryResult> ran = session.session->ExecuteJson(Dump(body));
+            session.session->set_collect_plan(false);  // a transaction's session outlives it
+            PHENIX_ASSIGN_OR_RETURN(QueryResult result, std::move(ran));
             for (const std::vector<QueryValue>& row : result.rows) {
                 auto* fields = response->add_results()->mutable_fields();
                 for (std::size_t col = 0; col < result.columns.size() && col < row.size(); ++col) {
                     ToProto(row[col], (*fields)[result.columns[col]]);
                 }
+            }
+            if (explain && result.plan.has_value()) {
+                google::protobuf::Value plan;
+                JsonToValue(Json::parse(SearchPlanJson(*result.plan, result.plan_strategy), nullptr,
+                                        /*allow_exceptions=*/false),
+                            plan);
+                *response->mutable_plan() = plan.struct_value();
             }
             return Status::Ok();
         });

@@ -1,43 +1,56 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/json_scan.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstddef>
+#include <system_error>
 
 namespace phenix::server {
 namespace {
+
+// The JSON query form's limits (query/json_query.cc): a value outside them is its error to word.
+constexpr std::uint32_t kMaxK = 10000;
+constexpr std::uint32_t kMaxEf = 100000;
 
 class Scanner {
   public:
     explicit Scanner(std::string_view text) : text_(text) {}
 
-    std::optional<ScannedObject> TopLevel(std::initializer_list<std::string_view> keys) {
+    std::optional<ScannedSearch> TopLevel() {
         SkipSpace();
         if (!Peek('{')) {
             return std::nullopt;
         }
         ++pos_;
-        ScannedObject out;
+        ScannedSearch out;
+        SimpleSearch simple;
+        bool is_simple = true;  // every member so far belongs to the usual search
         SkipSpace();
         if (Peek('}')) {
             ++pos_;
             out.empty = true;
+            is_simple = false;  // no "vector"
         } else {
             while (true) {
                 std::string_view key;
                 if (!String(&key)) {
                     return std::nullopt;
                 }
-                for (std::string_view wanted : keys) {
-                    out.has_key = out.has_key || key == wanted;
-                }
+                out.names_collection_or_explain =
+                    out.names_collection_or_explain || key == "collection" || key == "explain";
                 SkipSpace();
                 if (!Peek(':')) {
                     return std::nullopt;
                 }
                 ++pos_;
                 SkipSpace();
+                const std::size_t value_start = pos_;
                 if (!Value(1)) {
                     return std::nullopt;
+                }
+                if (is_simple) {
+                    is_simple = Decode(key, text_.substr(value_start, pos_ - value_start), simple);
                 }
                 SkipSpace();
                 if (Peek(',')) {
@@ -55,6 +68,9 @@ class Scanner {
         SkipSpace();
         if (pos_ != text_.size()) {
             return std::nullopt;
+        }
+        if (is_simple && !simple.vector.empty()) {
+            out.simple = std::move(simple);
         }
         return out;
     }
@@ -220,15 +236,97 @@ class Scanner {
         }
     }
 
+    // Decodes the (well-formed) value of a top-level member into `simple`; false when the member
+    // is not one of the usual search's, is repeated, or its value is not what it takes.
+    static bool Decode(std::string_view key, std::string_view value, SimpleSearch& simple) {
+        if (key == "vector") {
+            return simple.vector.empty() && DecodeVector(value, simple.vector);
+        }
+        if (key == "k") {
+            return !simple.k.has_value() && DecodeCount(value, kMaxK, simple.k);
+        }
+        if (key == "ef") {
+            return !simple.ef.has_value() && DecodeCount(value, kMaxEf, simple.ef);
+        }
+        if (key == "collection") {
+            // A string without escapes (an escaped one is compared after the full parse).
+            if (simple.collection.has_value() || value.size() < 2 || value.front() != '"' ||
+                value.find('\\') != std::string_view::npos) {
+                return false;
+            }
+            simple.collection = value.substr(1, value.size() - 2);
+            return true;
+        }
+        return false;
+    }
+
+    // A plain integer (no sign, fraction or exponent) in 1..max.
+    static bool DecodeCount(std::string_view value, std::uint32_t max,
+                            std::optional<std::uint32_t>& out) {
+        std::uint32_t number = 0;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+        if (ec != std::errc() || end != value.data() + value.size() || number < 1 || number > max) {
+            return false;
+        }
+        out = number;
+        return true;
+    }
+
+    // A non-empty array of numbers, each converted as the JSON form does: to double (correctly
+    // rounded, as nlohmann's parser does), then to float; an integer's -0 is 0 (nlohmann reads
+    // integers as integers).
+    static bool DecodeVector(std::string_view value, std::vector<float>& out) {
+        if (value.empty() || value.front() != '[') {
+            return false;
+        }
+        out.reserve(value.size() / 8);
+        std::size_t pos = 1;
+        auto skip_space = [&] {
+            while (pos < value.size() && (value[pos] == ' ' || value[pos] == '\t' ||
+                                          value[pos] == '\n' || value[pos] == '\r')) {
+                ++pos;
+            }
+        };
+        while (true) {
+            skip_space();
+            if (pos >= value.size() ||
+                (value[pos] != '-' && (value[pos] < '0' || value[pos] > '9'))) {
+                out.clear();  // an empty array, or an element that is not a number
+                return false;
+            }
+            const std::size_t start = pos;
+            bool integral = true;
+            while (pos < value.size() &&
+                   std::string_view("0123456789+-.eE").find(value[pos]) != std::string_view::npos) {
+                integral = integral && value[pos] != '.' && value[pos] != 'e' && value[pos] != 'E';
+                ++pos;
+            }
+            double number = 0;
+            const auto [end, ec] =
+                std::from_chars(value.data() + start, value.data() + pos, number);
+            const auto element = static_cast<float>(number);
+            if (ec != std::errc() || end != value.data() + pos || !std::isfinite(element)) {
+                out.clear();
+                return false;
+            }
+            out.push_back(integral && element == 0 ? 0.0F : element);
+            skip_space();
+            if (pos < value.size() && value[pos] == ',') {
+                ++pos;
+                continue;
+            }
+            return pos + 1 == value.size() && value[pos] == ']';
+        }
+    }
+
     std::string_view text_;
     std::size_t pos_ = 0;
 };
 
 }  // namespace
 
-std::optional<ScannedObject> ScanObjectKeys(std::string_view text,
-                                            std::initializer_list<std::string_view> keys) {
-    return Scanner(text).TopLevel(keys);
+std::optional<ScannedSearch> ScanSearchBody(std::string_view text) {
+    return Scanner(text).TopLevel();
 }
 
 }  // namespace phenix::server

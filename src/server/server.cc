@@ -454,6 +454,9 @@ int Server::Run() {
     api_.db.store(db.get());
     if (!stop_before_ready) {
         api_.state.store(ServingState::kReady);
+        if (grpc_ != nullptr) {
+            grpc_->SetServing(true);
+        }
         logger_.Log(LogLevel::kInfo, "ready", "\"data\":" + JsonQuote(config_.data_dir));
     }
 
@@ -465,6 +468,9 @@ int Server::Run() {
 
     // Drain: not ready, no new connections, every response closes its connection.
     api_.state.store(ServingState::kDraining);
+    if (grpc_ != nullptr) {
+        grpc_->SetServing(false);
+    }
     http_->StopAccepting();
     http_->SetDraining();
     mu_.Lock();

@@ -143,6 +143,12 @@ class GrpcApiTest(unittest.TestCase):
 
     def test_health(self):
         self.assertEqual(self.stub.Health(pb.HealthRequest()).status, "ready")
+        # The standard grpc.health.v1.Health service, in raw bytes: an empty HealthCheckRequest
+        # (service ""), answered HealthCheckResponse{status: SERVING (1)}.
+        check = self.server.channel.unary_unary("/grpc.health.v1.Health/Check")
+        self.assertEqual(check(b"", timeout=10), b"\x08\x01")
+        name = b"phenix.v1.Phenix"
+        self.assertEqual(check(b"\x0a" + bytes([len(name)]) + name, timeout=10), b"\x08\x01")
 
     def test_calls_have_access_log_lines_and_metrics(self):
         code_of(self.stub.GetCollection, pb.GetCollectionRequest(name="no_such_collection"))
@@ -204,6 +210,16 @@ class GrpcApiTest(unittest.TestCase):
             collection="docs", query=struct({"vector": [1, 0.1], "k": 2,
                                              "filter": {"tag": "y"}})))
         self.assertEqual([r.fields["id"].string_value for r in filtered.results], ["b"])
+        # "explain": true adds the plan (REST's "plan"); without it there is none.
+        explained = self.stub.Search(pb.SearchRequest(
+            collection="docs", query=struct({"vector": [1, 0.1], "k": 1, "explain": True})))
+        self.assertEqual([r.fields["id"].string_value for r in explained.results], ["a"])
+        self.assertEqual(explained.plan["strategy"], "vector_index")
+        self.assertTrue(explained.plan["text"][0].startswith(explained.plan["root"]["operator"]))
+        self.assertFalse(found.HasField("plan"))
+        code, _ = code_of(self.stub.Search, pb.SearchRequest(
+            collection="docs", query=struct({"vector": [1, 0.1], "k": 1, "explain": "yes"})))
+        self.assertEqual(code, grpc.StatusCode.INVALID_ARGUMENT)
 
         statements, done = self.query(
             "SELECT id, metadata.n AS n FROM docs WHERE metadata.n >= $min ORDER BY id;"

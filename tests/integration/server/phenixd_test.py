@@ -10,6 +10,7 @@ Usage: phenixd_test.py PATH/TO/phenixd   (stdlib only; each server is stopped by
 import http.client
 import json
 import os
+import random
 import re
 import select
 import shutil
@@ -489,6 +490,53 @@ class PhenixdTest(unittest.TestCase):
             status, _, body = self.req("POST", "/v1/collections/srch/search", raw=raw,
                                        headers={"Content-Type": "application/json"})
             self.assertEqual(status, 400, (raw, body))
+
+    def test_direct_search_answers_as_the_json_form(self):
+        # The usual search ({"vector", "k", "ef"}) is answered by Database::Search directly
+        # (api.cc DirectSearch); "include" sends the same search through the JSON query form.
+        # Both must answer the same bytes, for every metric, ties and odd numbers included.
+        def raw_search(collection, body):
+            conn = self.server.connection()
+            try:
+                conn.request("POST", f"/v1/collections/{collection}/search", body=body.encode(),
+                             headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                return response.status, response.read()
+            finally:
+                conn.close()
+        rng = random.Random(14)
+        for metric in ("l2", "cosine", "ip"):
+            name = f"direct_{metric}"
+            self.req("PUT", f"/v1/collections/{name}", {"dimension": 3, "metric": metric})
+            entities = [{"id": f"d{i}", "vector": [rng.uniform(-1, 1) for _ in range(3)]}
+                        for i in range(60)]
+            entities += [{"id": f"tie{i}", "vector": [0.25, -0.5, 1]} for i in range(4)]
+            entities.append({"id": "quote\"d", "vector": [0.1, 0.2, 0.3]})
+            status, _, body = self.upsert(name, entities)
+            self.assertEqual(status, 200, body)
+            vectors = ["[0.25, -0.5, 1]", "[0.1,0.2,0.3]", "[-0, 1e-3, 2E+1]", "[1, 2, 3]",
+                       "[0.333333333333333314829616256247, -1.0000001, 7]"]
+            for vector in vectors:
+                for tail in ('', ',"k":1', ',"k":5,"ef":3', ',"ef":100', ',"k":70'):
+                    direct = '{"vector": %s%s}' % (vector, tail)
+                    via_form = '{"vector": %s%s, "include": ["id", "distance"]}' % (vector, tail)
+                    got = raw_search(name, direct)
+                    want = raw_search(name, via_form)
+                    self.assertEqual(got[0], 200, (metric, direct, got))
+                    self.assertEqual(got, want, (metric, direct))
+        # Errors: the JSON form answers them (its messages name the field) whichever path was
+        # tried first.
+        for collection, body in (("direct_cosine", '{"vector": [1, 2]'),
+                                 ("direct_cosine", '{"vector": [1, 2, 3], "k": 0'),
+                                 ("direct_cosine", '{"vector": [1, 2, 3], "ef": 20000'),
+                                 ("direct_cosine", '{"vector": [1, 2, 3], "k": 10001'),
+                                 ("direct_cosine", '{"vector": [0, 0, 0]'),
+                                 ("direct_cosine", '{"vector": []'),
+                                 ("direct_cosine", '{"vector": [1, 2, 3], "k": 1.5'),
+                                 ("no_such_collection", '{"vector": [1, 2, 3]')):
+            got = raw_search(collection, body + "}")
+            self.assertEqual(got[0] // 100, 4, (body, got))
+            self.assertEqual(got, raw_search(collection, body + ', "include": ["id"]}'), body)
 
     def test_query(self):
         status, _, body = self.req("POST", "/v1/query", {
