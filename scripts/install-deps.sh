@@ -17,6 +17,9 @@ PACKAGES=(
   libboost-dev libcli11-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev
   # security (src/security): JWT signatures, hashes and ciphers with OpenSSL 3
   libssl-dev
+  # encryption at rest (src/crypto): the PKCS#11 header (the module is dlopened) and SoftHSM2,
+  # the software token the PKCS#11 KMS tests run against
+  libp11-kit-dev softhsm2
   # phenixd's gRPC API: protoc and the C++ plugin (code generated at build time), gRPC C++
   # (grpc++), protobuf; the integration test's Python client (python3-grpcio; its stubs are
   # generated with protoc and grpc_python_plugin, since python3-grpc-tools' bundled protoc is too

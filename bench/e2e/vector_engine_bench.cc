@@ -98,6 +98,7 @@ struct Args {
     std::size_t runs = 1;     // timed passes per ef, best reported
     std::size_t limit = 0;    // 0: every base vector
     bool latencies = false;   // per-query latencies in the search lines
+    std::string encryption_kms;  // encryption at rest (docs/security.md); empty: off
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ Args ParseArgs(int argc, char** argv) {
         kConsole, argc, argv, phenix::bench_args::ValueForm::kEqualsOnly, {"latencies"},
         "usage: phenix_vector_engine_bench --data=DIR/SET --db=PATH\n"
         "  [--metric=l2|cos] [--batch=1000] [--efs=16,32,64] [--queries=N]\n"
-        "  [--k=10] [--runs=1] [--limit=N] [--latencies]\n"
+        "  [--k=10] [--runs=1] [--limit=N] [--latencies] [--encryption-kms=URI]\n"
         "PATH is deleted first.\n");
     while (reader.Next()) {
         const std::string_view key = reader.key();
@@ -133,6 +134,8 @@ Args ParseArgs(int argc, char** argv) {
             args.runs = reader.Number<std::size_t>();
         } else if (key == "limit") {
             args.limit = reader.Number<std::size_t>();
+        } else if (key == "encryption-kms") {
+            args.encryption_kms = reader.value();
         } else {
             reader.Unknown();
         }
@@ -302,7 +305,9 @@ class Bench {
     }
 
     void OpenDb() {
-        auto opened = phenix::Database::Open(args_.db);
+        phenix::Options options;
+        options.encryption.kms = args_.encryption_kms;
+        auto opened = phenix::Database::Open(args_.db, options);
         if (!opened.ok()) {
             kConsole.Fail(kExitCheckFailed,
                           "Open(" + args_.db + "): " + opened.status().ToString());

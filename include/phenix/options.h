@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace phenix {
 
@@ -18,6 +19,20 @@ enum class Durability : std::uint8_t {
     /// process crash (kill -9) but the most recent writes can be lost on power loss or an OS
     /// crash. Faster for bulk loads that can be repeated.
     kRelaxed,
+};
+
+/// Encryption at rest (docs/security.md, "Encryption at rest"): every file of the data directory
+/// (write-ahead log, SST files, MANIFEST, vector index checkpoints) is encrypted with AES-256-CTR
+/// under a random data key, which is stored only wrapped by a master key held by a KMS.
+struct EncryptionOptions {
+    /// The master key: "local:/path/to/keyfile" (32 random bytes, mode 0600) or
+    /// "pkcs11:module=/path/lib.so;token=LABEL;key=LABEL". Empty: no encryption. A database is
+    /// created encrypted or not, for good: opening it the other way fails with
+    /// FailedPrecondition.
+    std::string kms;
+    /// PKCS#11: a file holding the user PIN (when empty, the environment variable
+    /// PHENIX_PKCS11_PIN).
+    std::string pin_file;
 };
 
 struct Options {
@@ -34,6 +49,8 @@ struct Options {
     /// read-write open (docs/configuration.md). create_if_missing does not apply.
     bool read_only = false;
     Durability durability = Durability::kSync;
+    /// Encryption at rest (off by default).
+    EncryptionOptions encryption;
     /// Size of the block cache shared by all column families.
     std::size_t block_cache_bytes = 64u * 1024u * 1024u;
     /// Threads RocksDB uses for flushes and compactions (0 = number of cores, at least 2).

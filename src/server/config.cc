@@ -212,6 +212,15 @@ const std::vector<OptionSpec>& OptionTable() {
                  return Status::Ok();
              },
              [](const ServerConfig& c) { return std::string(c.access_log ? "true" : "false"); }});
+        table.push_back(String("encryption_kms", "URI",
+                               "encryption at rest: the master key, local:/path/keyfile or "
+                               "pkcs11:module=...;token=...;key=... (a new data directory is "
+                               "created encrypted; an encrypted one needs it); empty: none",
+                               &ServerConfig::encryption_kms));
+        table.push_back(String("encryption_pin_file", "FILE",
+                               "the PKCS#11 user PIN, read from this file (else env "
+                               "PHENIX_PKCS11_PIN)",
+                               &ServerConfig::encryption_pin_file));
         return table;
     }();
     return options;

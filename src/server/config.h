@@ -41,6 +41,10 @@ struct ServerConfig {
     std::string copy_directory;                          ///< COPY's directory; empty: <data>/copy
     std::string log_level = "info";
     bool access_log = true;
+    // Encryption at rest (docs/security.md): the master key's KMS URI (empty: a new data directory
+    // is not encrypted) and the PKCS#11 PIN file.
+    std::string encryption_kms;
+    std::string encryption_pin_file;
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the

@@ -423,6 +423,8 @@ int Server::Run() {
 
     Options options;
     options.create_if_missing = true;
+    options.encryption.kms = config_.encryption_kms;
+    options.encryption.pin_file = config_.encryption_pin_file;
     auto opened = Database::Open(config_.data_dir, options);
     if (!opened.ok()) {
         logger_.Log(LogLevel::kError, "cannot open the data directory",

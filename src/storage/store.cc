@@ -19,8 +19,11 @@
 #include <rocksdb/table.h>
 
 #include "common/coding.h"
+#include "crypto/data_key.h"
+#include "crypto/kms.h"
 #include "storage/catalog_codec.h"
 #include "storage/counter_merge_operator.h"
+#include "storage/encrypted_fs.h"
 #include "storage/open_attempt.h"
 
 namespace rocksdb {
@@ -131,12 +134,16 @@ Status SyncPath(const std::string& path, int flags) {
 }
 
 // Writes the format file atomically and durably: temp file, fsync, rename, fsync directory.
-Status WriteFormatFile(const std::string& dir) {
+// `encryption`: the second line's value ("aes-256-ctr") for an encrypted directory, else empty.
+Status WriteFormatFile(const std::string& dir, const std::string& encryption) {
     const std::string final_path = dir + "/" + kFormatFileName;
     const std::string tmp_path = final_path + ".tmp";
     {
         std::ofstream out(tmp_path, std::ios::trunc);
         out << "phenix-data-format " << kDataFormatVersion << "\n";
+        if (!encryption.empty()) {
+            out << kEncryptionFormatKey << " " << encryption << "\n";
+        }
         out.close();
         if (!out) {
             return Status::IOError("cannot write " + tmp_path);
@@ -196,9 +203,25 @@ Result<int> CheckFormatFile(const std::string& dir) {
     return version;
 }
 
+// The value of the format file's "encryption" line; empty for an unencrypted directory.
+std::string ReadFormatEncryption(const std::string& dir) {
+    std::ifstream in(dir + "/" + kFormatFileName);
+    std::string line;
+    while (std::getline(in, line)) {
+        const std::string prefix = std::string(kEncryptionFormatKey) + " ";
+        if (line.starts_with(prefix)) {
+            return line.substr(prefix.size());
+        }
+    }
+    return "";
+}
+
+// A new directory may hold the lock file, and the data key of a creation that stopped before
+// it wrote the format file (the data key is written first).
 bool DirectoryHasOtherFiles(const std::string& dir) {
     for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().filename() != kLockFileName) {
+        if (entry.path().filename() != kLockFileName &&
+            entry.path().filename() != crypto::kKeysDirName) {
             return true;
         }
     }
@@ -357,6 +380,53 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
             "build that wrote it");
     }
 
+    // Encryption at rest: the directory is encrypted or not from its creation on; the format
+    // file's "encryption" line says which, and the KMS must match.
+    const std::string encryption = has_format ? ReadFormatEncryption(path)
+                                   : options.encryption.kms.empty() ? std::string()
+                                                                    : crypto::kFileCipherName;
+    std::unique_ptr<rocksdb::Env> encrypted_env;
+    if (encryption.empty() && !options.encryption.kms.empty()) {
+        return Status::FailedPrecondition(
+            "the database in " + path +
+            " was created without encryption at rest, so it cannot be opened with an encryption "
+            "KMS (encrypting a database in place is not supported: export it and load it into a "
+            "new, encrypted data directory)");
+    }
+    if (!encryption.empty()) {
+        if (encryption != crypto::kFileCipherName) {
+            return Status::FailedPrecondition("the database in " + path + " is encrypted with '" +
+                                              encryption + "', which this build does not support");
+        }
+        if (options.encryption.kms.empty()) {
+            auto record = crypto::ReadDataKeyRecord(path);
+            return Status::FailedPrecondition(
+                "the database in " + path + " is encrypted at rest (" + encryption +
+                (record.ok() ? ", master key " + record->kek_id : std::string()) +
+                "): open it with its master key (Options::encryption.kms; phenixd "
+                "--encryption-kms; phenix --encryption-kms)");
+        }
+        PHENIX_ASSIGN_OR_RETURN(
+            std::unique_ptr<crypto::Kms> kms,
+            crypto::OpenKms(options.encryption.kms,
+                            crypto::KmsCredentials{.pin_file = options.encryption.pin_file}));
+        crypto::SecretBytes data_key;
+        if (crypto::HasDataKey(path)) {
+            PHENIX_ASSIGN_OR_RETURN(data_key, crypto::LoadDataKey(path, *kms));
+        } else if (has_format) {
+            return Status::FailedPrecondition("the database in " + path +
+                                              " is encrypted at rest but its data key file " +
+                                              crypto::DataKeyPath(path) + " is missing");
+        } else {
+            PHENIX_ASSIGN_OR_RETURN(data_key, crypto::CreateDataKey(path, *kms));
+        }
+        std::shared_ptr<rocksdb::FileSystem> base =
+            env != nullptr ? env->GetFileSystem() : rocksdb::FileSystem::Default();
+        PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::FileSystem> encrypted_fs,
+                                NewEncryptedFileSystem(std::move(base), data_key));
+        encrypted_env = rocksdb::NewCompositeEnv(encrypted_fs);
+    }
+
     const std::string rocks_dir = path + "/" + kRocksDirName;
     std::optional<OpenAttempt> attempt;
     if (!read_only) {
@@ -364,9 +434,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         attempt = OpenAttempt::Before(file_system, rocks_dir);
         PHENIX_RETURN_IF_ERROR(attempt->CheckFreeSpace(path));
         if (!has_format) {
-            PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+            PHENIX_RETURN_IF_ERROR(WriteFormatFile(path, encryption));
         }
     }
+    if (encrypted_env) {
+        env = encrypted_env.get();
+    }
+    store->encrypted_env_ = std::move(encrypted_env);
     if (const rocksdb::Status s = store->OpenRocks(options, env); !s.ok()) {
         const std::string context =
             "cannot open the storage engine in " + path + (read_only ? " read-only" : "");
@@ -391,7 +465,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     if (found_version < kDataFormatVersion) {
         // Format 2 -> 3: RocksDB created the missing meta_index column family above; record the
         // new format only now that the directory has it.
-        PHENIX_RETURN_IF_ERROR(WriteFormatFile(path));
+        PHENIX_RETURN_IF_ERROR(WriteFormatFile(path, encryption));
     }
     // Resume from the persisted MVCC history floor. (RocksDB keeps its own copy in the
     // MANIFEST, but 7.8's GetFullHistoryTsLow asserts when it was never set.)

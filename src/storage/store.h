@@ -51,6 +51,9 @@ inline constexpr int kOldestReadableFormatVersion = 2;
 inline constexpr const char* kFormatFileName = "PHENIX_FORMAT";
 inline constexpr const char* kLockFileName = "LOCK";
 inline constexpr const char* kRocksDirName = "db";
+/// The format file's second line in an encrypted directory: "encryption aes-256-ctr"
+/// (docs/security.md; the master key's id is in DIR/keys/data_key).
+inline constexpr const char* kEncryptionFormatKey = "encryption";
 
 enum class ColumnFamily : std::uint8_t {
     kCatalog = 0,
@@ -114,6 +117,9 @@ class Store {
     /// With options.read_only: the directory must hold a database (NotFound otherwise), is
     /// locked shared, and nothing in it is written; a format-2 directory (which a read-write
     /// open upgrades) is refused with FailedPrecondition.
+    /// With options.encryption.kms: a new directory is created encrypted (storage/encrypted_fs.h);
+    /// an existing one must have been. FailedPrecondition when the two disagree, or the KMS's
+    /// master key is not the one that wrapped the data key.
     /// Errors besides those of Database::Open: ResourceExhausted when a read-write open finds
     /// too little free disk space, or runs out of it (the directory is then left as it was).
     static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options,
@@ -210,6 +216,8 @@ class Store {
     std::string path_;
     bool read_only_ = false;
     std::unique_ptr<FileLock> lock_;
+    // Encryption at rest: the Env over the encrypting file system (outlives db_).
+    std::unique_ptr<rocksdb::Env> encrypted_env_;
     // RocksDB's info log (read-write only; shared with RocksDB, which logs to it until closed).
     std::shared_ptr<InfoLog> info_log_;
     std::unique_ptr<rocksdb::DB> db_;

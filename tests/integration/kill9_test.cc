@@ -12,7 +12,12 @@
 //     deleted one.
 // The model carries over between rounds, so later rounds also check earlier data.
 //
-//   phenix_kill9_test [--iterations=N] [--seed=S] [--dir=PATH]
+// With --encrypt, the directory is encrypted at rest, and in every round the parent rotates the
+// master key while the child is writing (the store open): every other rotation runs in a forked
+// process killed with SIGKILL just before or just after the key file's rename (sync points), and
+// the next open uses whichever master key the key file then names.
+//
+//   phenix_kill9_test [--iterations=N] [--seed=S] [--dir=PATH] [--encrypt]
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -23,6 +28,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -34,7 +40,9 @@
 #include <sys/wait.h>
 
 #include <phenix/db.h>
+#include <phenix/encryption.h>
 
+#include "common/sync_point.h"
 #include "testing/child_process.h"
 
 namespace {
@@ -59,6 +67,21 @@ phenix::Entity Content(const std::string& id) {
 [[noreturn]] void Die(const std::string& what) {
     std::fprintf(stderr, "kill9: %s\n", what.c_str());
     std::exit(1);
+}
+
+// --encrypt: the file naming the current master key's KMS URI (empty: not encrypted). The child
+// inherits it through the environment variable PHENIX_KILL9_KMS_FILE.
+std::string KmsFile() {
+    const char* path = std::getenv("PHENIX_KILL9_KMS_FILE");  // NOLINT(concurrency-mt-unsafe)
+    return path != nullptr ? path : "";
+}
+
+phenix::Options WithEncryption(phenix::Options options) {
+    if (const std::string file = KmsFile(); !file.empty()) {
+        std::ifstream in(file);
+        std::getline(in, options.encryption.kms);
+    }
+    return options;
 }
 
 void WriteLine(int fd, const std::string& line) {
@@ -89,7 +112,7 @@ int RunChild(const std::string& dir, std::uint64_t seed, const std::string& pref
     // Frequent vector index checkpoints, so that kills also land during and between them.
     phenix::Options options;
     options.vector_checkpoint_interval_ms = 100;
-    auto opened = phenix::Database::Open(dir, options);
+    auto opened = phenix::Database::Open(dir, WithEncryption(options));
     if (!opened.ok()) {
         std::fprintf(stderr, "child open: %s\n", opened.status().ToString().c_str());
         return 2;
@@ -247,7 +270,7 @@ void ApplyChildOutput(const std::string& output, Model& model, Stats& stats) {
 }
 
 void Verify(const std::string& dir, Model& model, Stats& stats) {
-    auto opened = phenix::Database::Open(dir);
+    auto opened = phenix::Database::Open(dir, WithEncryption({}));
     if (!opened.ok()) {
         Die("reopen after kill failed: " + opened.status().ToString());
     }
@@ -384,9 +407,11 @@ void Verify(const std::string& dir, Model& model, Stats& stats) {
 }
 
 // Runs one child, kills it after `kill_after`, returns everything it printed.
+// `while_running` runs once, after the child's first acknowledged write, before the kill.
 std::string RunAndKill(const std::string& self, const std::string& dir, std::uint64_t seed,
                        const std::string& prefix, const std::string& live_ids_file,
-                       std::chrono::microseconds kill_after) {
+                       std::chrono::microseconds kill_after,
+                       const std::function<void()>& while_running) {
     int fds[2];
     if (::pipe(fds) != 0) {
         Die("pipe failed");
@@ -425,6 +450,9 @@ std::string RunAndKill(const std::string& self, const std::string& dir, std::uin
         bool eof = drain();
         if (!started && output.find("A\n") != std::string::npos) {
             started = true;
+            if (while_running) {
+                while_running();
+            }
         }
         if (eof) {
             int status = 0;
@@ -449,6 +477,57 @@ std::string RunAndKill(const std::string& self, const std::string& dir, std::uin
     return output;
 }
 
+// Rotates the master key of `data` to a new key file `next_key` while the writer runs. With
+// `kill_at` set, the rotation runs in a forked process that dies by SIGKILL at that sync point.
+// Afterwards the KMS file names the master key that the data key file says wraps it.
+void RotateMasterKey(const std::string& data, const std::string& next_key, const char* kill_at) {
+    std::string current;
+    {
+        std::ifstream in(KmsFile());
+        std::getline(in, current);
+    }
+    auto created = phenix::CreateMasterKeyFile(next_key);
+    if (!created.ok()) {
+        Die("create master key: " + created.status().ToString());
+    }
+    const std::string next = "local:" + next_key;
+    if (kill_at == nullptr) {
+        auto rotated = phenix::RotateMasterKey(data, {.kms = current}, {.kms = next});
+        if (!rotated.ok()) {
+            Die("rotation: " + rotated.status().ToString());
+        }
+    } else {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            phenix::SyncPoints::Set(kill_at, [] { ::raise(SIGKILL); });
+            (void)phenix::RotateMasterKey(data, {.kms = current}, {.kms = next});
+            std::_Exit(0);  // not reached: the sync point kills the process
+        }
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+            Die("the rotation process did not die at " + std::string(kill_at));
+        }
+    }
+    // Which wrapping survived: the key file names its master key.
+    std::ifstream key_file(data + "/keys/data_key");
+    std::string line;
+    std::string kek;
+    while (std::getline(key_file, line)) {
+        if (line.starts_with("kek ")) {
+            kek = line.substr(4);
+        }
+    }
+    const bool is_new = kek == *created;
+    const bool expect_new = kill_at == nullptr || std::string(kill_at).find("After") !=
+                                                      std::string::npos;
+    if (is_new != expect_new) {
+        Die("after rotation (kill at " + std::string(kill_at ? kill_at : "none") +
+            ") the data key is wrapped by " + kek);
+    }
+    std::ofstream(KmsFile(), std::ios::trunc) << (is_new ? next : current) << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -458,16 +537,20 @@ int main(int argc, char** argv) {
     int iterations = 20;
     std::uint64_t seed = std::random_device{}();
     std::string dir;
+    bool encrypt = false;
     for (int idx = 1; idx < argc; ++idx) {
         std::string arg = argv[idx];
-        if (arg.starts_with("--iterations=")) {
+        if (arg == "--encrypt") {
+            encrypt = true;
+        } else if (arg.starts_with("--iterations=")) {
             iterations = std::atoi(arg.c_str() + 13);
         } else if (arg.starts_with("--seed=")) {
             seed = std::strtoull(arg.c_str() + 7, nullptr, 10);
         } else if (arg.starts_with("--dir=")) {
             dir = arg.substr(6);
         } else {
-            std::fprintf(stderr, "usage: %s [--iterations=N] [--seed=S] [--dir=PATH]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--iterations=N] [--seed=S] [--dir=PATH] [--encrypt]\n",
+                         argv[0]);
             return 2;
         }
     }
@@ -486,6 +569,16 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(seed);
     Model model;
     Stats stats;
+    int rotations = 0;
+    if (encrypt) {
+        const std::string kms_file = dir + "/kms.txt";
+        ::setenv("PHENIX_KILL9_KMS_FILE", kms_file.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+        const std::string key = dir + "/master-0.key";
+        if (!phenix::CreateMasterKeyFile(key).ok()) {
+            Die("cannot create " + key);
+        }
+        std::ofstream(kms_file) << "local:" << key << "\n";
+    }
     for (int iteration = 0; iteration < iterations; ++iteration) {
         const std::string live = dir + "/live-ids.txt";
         {
@@ -501,8 +594,20 @@ int main(int argc, char** argv) {
         }
         // Kill between 0 and 150 ms after the child's first acknowledged write.
         auto delay = std::chrono::microseconds(rng() % 150000);
+        std::function<void()> rotate;
+        if (encrypt && iteration > 0) {  // round 0 creates the directory
+            static constexpr const char* kKillPoints[] = {
+                nullptr, "DataKey::Rewrite:BeforeRename", nullptr,
+                "DataKey::Rewrite:AfterRename"};
+            const char* kill_at = kKillPoints[iteration % 4];
+            rotate = [&, kill_at] {
+                RotateMasterKey(data, dir + "/master-" + std::to_string(iteration) + ".key",
+                                kill_at);
+                ++rotations;
+            };
+        }
         std::string output =
-            RunAndKill(self, data, rng(), "r" + std::to_string(iteration), live, delay);
+            RunAndKill(self, data, rng(), "r" + std::to_string(iteration), live, delay, rotate);
         ApplyChildOutput(output, model, stats);
         Verify(data, model, stats);
         if ((iteration + 1) % 10 == 0 || iteration + 1 == iterations) {
@@ -514,9 +619,9 @@ int main(int argc, char** argv) {
     std::printf(
         "kill9: PASSED: %d kills; %zu acknowledged batches, %zu acknowledged deletes all durable; "
         "in-flight batches at kill: %zu present, %zu absent, none partial; %zu vector index checks "
-        "after reopen\n",
+        "after reopen; %d master-key rotations under load\n",
         iterations, stats.acked_batches, stats.acked_deletes, stats.inflight_present,
-        stats.inflight_absent, stats.searches_checked);
+        stats.inflight_absent, stats.searches_checked, rotations);
     if (own_dir) {
         std::filesystem::remove_all(dir);
     }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include <phenix/db.h>
+#include <phenix/encryption.h>
 #include <phenix/phenixql.h>
 
 #include "backend.h"
@@ -71,8 +72,20 @@ Options:
                           fail; several read-only shells may share a directory
   --copy-directory DIR    COPY reads and writes files only under DIR: relative
                           paths are resolved under it, paths leading outside it are refused
+  --encryption-kms URI    the master key of an encrypted data directory (and of a new one:
+                          it is created encrypted): local:/path/to/keyfile or
+                          pkcs11:module=...;token=...;key=... (docs/security.md)
+  --encryption-pin-file FILE  the PKCS#11 user PIN (else env PHENIX_PKCS11_PIN)
   -h, --help              show this help and exit
   --version               show the version and exit
+
+Key management (encryption at rest, docs/security.md):
+  phenix create-master-key FILE
+                          write a new local master key (32 random bytes, mode 0600)
+  phenix rotate-master-key --data DIR --encryption-kms URI --new-kms URI
+                          [--encryption-pin-file FILE] [--new-pin-file FILE]
+                          re-wrap DIR's data key under the new master key (atomic; safe
+                          while phenixd has DIR open; later opens need the new key)
 
 -c and -f may be repeated and run in order; the first failing statement stops the run.
 Without them, input comes from stdin: with line editing and history when it is a
@@ -97,6 +110,7 @@ struct Flags {
     bool is_relaxed = false;
     bool is_read_only = false;
     std::string copy_directory;  // empty: COPY paths are used as given
+    EncryptionOptions encryption;
     std::size_t memory_limit = QuerySession::kDefaultMemoryLimit;
     bool show_help = false;
     bool show_version = false;
@@ -188,6 +202,10 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                                                Printable(flags.copy_directory) +
                                                "' is not a directory");
             }
+        } else if (arg == "--encryption-kms") {
+            PHENIX_ASSIGN_OR_RETURN(flags.encryption.kms, take_value());
+        } else if (arg == "--encryption-pin-file") {
+            PHENIX_ASSIGN_OR_RETURN(flags.encryption.pin_file, take_value());
         } else if (arg == "--memory-limit") {
             PHENIX_ASSIGN_OR_RETURN(std::string mib, take_value());
             std::size_t parsed = 0;
@@ -232,6 +250,7 @@ Result<Flags> ParseFlags(int argc, char** argv) {
                                     : flags.is_relaxed              ? "--relaxed"
                                     : flags.is_read_only            ? "--read-only"
                                     : !flags.copy_directory.empty() ? "--copy-directory"
+                                    : !flags.encryption.kms.empty() ? "--encryption-kms"
                                     : flags.memory_limit != QuerySession::kDefaultMemoryLimit
                                         ? "--memory-limit"
                                         : nullptr;
@@ -530,7 +549,75 @@ Status ExplainOpenError(const Status& status) {
                 "http://127.0.0.1:8080), or stop it first"};
 }
 
+// `phenix create-master-key FILE` and `phenix rotate-master-key --data DIR --encryption-kms URI
+// --new-kms URI [--encryption-pin-file F] [--new-pin-file F]`.
+int RunKeyCommand(std::string_view command, const std::vector<std::string_view>& args) {
+    auto usage = [](const std::string& why) {
+        std::fprintf(stderr, "phenix: %s\nTry 'phenix --help' for more information.\n",
+                     why.c_str());
+        return kExitUsage;
+    };
+    if (command == "create-master-key") {
+        if (args.size() != 1 || args[0].empty() || args[0].starts_with("-")) {
+            return usage("create-master-key takes one argument: the key file to create");
+        }
+        auto key_id = CreateMasterKeyFile(std::string(args[0]));
+        if (!key_id.ok()) {
+            PrintError(key_id.status());
+            return kExitError;
+        }
+        std::printf("created master key %s in %s (use --encryption-kms local:%s)\n",
+                    key_id->c_str(), std::string(args[0]).c_str(), std::string(args[0]).c_str());
+        return kExitOk;
+    }
+    std::string data_dir;
+    EncryptionOptions current;
+    EncryptionOptions next;
+    for (std::size_t arg_idx = 0; arg_idx < args.size(); ++arg_idx) {
+        std::string_view arg = args[arg_idx];
+        std::string value;
+        if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+            value = std::string(arg.substr(eq + 1));
+            arg = arg.substr(0, eq);
+        } else if (arg_idx + 1 < args.size()) {
+            value = std::string(args[++arg_idx]);
+        } else {
+            return usage("option '" + std::string(arg) + "' needs an argument");
+        }
+        if (arg == "--data") {
+            data_dir = value;
+        } else if (arg == "--encryption-kms") {
+            current.kms = value;
+        } else if (arg == "--encryption-pin-file") {
+            current.pin_file = value;
+        } else if (arg == "--new-kms") {
+            next.kms = value;
+        } else if (arg == "--new-pin-file") {
+            next.pin_file = value;
+        } else {
+            return usage("unknown option '" + Printable(arg) + "' for rotate-master-key");
+        }
+    }
+    if (data_dir.empty() || current.kms.empty() || next.kms.empty()) {
+        return usage("rotate-master-key needs --data DIR --encryption-kms URI --new-kms URI");
+    }
+    auto rotated = RotateMasterKey(data_dir, current, next);
+    if (!rotated.ok()) {
+        PrintError(rotated.status());
+        return kExitError;
+    }
+    std::printf("the data key of %s is now wrapped by master key %s\n", data_dir.c_str(),
+                rotated->c_str());
+    return kExitOk;
+}
+
 int Main(int argc, char** argv) {
+    if (argc >= 2) {
+        const std::string_view command = argv[1];
+        if (command == "create-master-key" || command == "rotate-master-key") {
+            return RunKeyCommand(command, std::vector<std::string_view>(argv + 2, argv + argc));
+        }
+    }
     auto flags = ParseFlags(argc, argv);
     if (!flags.ok()) {
         std::fprintf(stderr, "phenix: %s\nTry 'phenix --help' for more information.\n",
@@ -588,6 +675,7 @@ int Main(int argc, char** argv) {
         Options options;
         options.durability = flags->is_relaxed ? Durability::kRelaxed : Durability::kSync;
         options.read_only = flags->is_read_only;
+        options.encryption = flags->encryption;
         // A person at the prompt may take minutes between `begin` and `commit`; the idle timeout
         // guards servers against abandoned clients, and here the only client is this shell,
         // whose open transaction is rolled back when it exits.

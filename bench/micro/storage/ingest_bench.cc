@@ -8,6 +8,8 @@
 //   BM_Phenix_UpsertSingle          BM_RocksDB_PutSingle           sync; 1, 2 and 4 threads
 //   BM_Phenix_UpsertBatch/N         BM_RocksDB_WriteBatch/N        sync; N = 10, 100, 1000
 //   BM_Phenix_UpsertBatchRelaxed/N  BM_RocksDB_WriteBatchNoSync/N  kRelaxed / sync=false; N = 1000
+//   BM_Phenix_UpsertBatchEncrypted/N  (vs BM_Phenix_UpsertBatch/N)  sync; N = 100, 1000;
+//                                   encryption at rest on (local master key; docs/security.md)
 //
 // One item is one entity: an id like "e0000123", a 128-d float32 vector and ~110 bytes of JSON
 // metadata. The RocksDB side writes key = id, value = the EntityRecord bytes Phenix stores for
@@ -56,6 +58,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <phenix/db.h>
+#include <phenix/encryption.h>
 #include <phenix/limits.h>
 #include <phenix/options.h>
 
@@ -204,13 +207,23 @@ struct PhenixFixture {
     }
 };
 
-std::unique_ptr<PhenixFixture> OpenPhenix(phenix::Durability durability, std::string& error) {
+std::unique_ptr<PhenixFixture> OpenPhenix(phenix::Durability durability, std::string& error,
+                                          bool encrypted = false) {
     auto fixture = std::make_unique<PhenixFixture>();
     if (!fixture->dir.ok()) {
         error = "cannot create a temporary directory";
         return nullptr;
     }
-    auto db = phenix::Database::Open(fixture->dir.path() + "/phenix", {.durability = durability});
+    phenix::Options options{.durability = durability};
+    if (encrypted) {
+        const std::string key = fixture->dir.path() + "/master.key";
+        if (auto made = phenix::CreateMasterKeyFile(key); !made.ok()) {
+            error = made.status().ToString();
+            return nullptr;
+        }
+        options.encryption.kms = "local:" + key;
+    }
+    auto db = phenix::Database::Open(fixture->dir.path() + "/phenix", options);
     if (!db.ok()) {
         error = db.status().ToString();
         return nullptr;
@@ -425,12 +438,13 @@ void RocksPutSingle(benchmark::State& state, bool sync) {
     }
 }
 
-void PhenixUpsertBatch(benchmark::State& state, phenix::Durability durability) {
+void PhenixUpsertBatch(benchmark::State& state, phenix::Durability durability,
+                       bool encrypted = false) {
     const Dataset& data = GetDataset();
     const auto batch_size = static_cast<std::size_t>(state.range(0));
     if (state.thread_index() == 0) {
         std::string error;
-        g_phenix = OpenPhenix(durability, error);
+        g_phenix = OpenPhenix(durability, error, encrypted);
         if (!g_phenix) {
             state.SkipWithError(error.c_str());
         }
@@ -581,6 +595,9 @@ void BM_RocksDB_WriteBatchNoSync(benchmark::State& state) {
 void BM_RocksDBIndexed_WriteBatch(benchmark::State& state) {
     IndexedRocksWriteBatch(state, /*sync=*/true);
 }
+void BM_Phenix_UpsertBatchEncrypted(benchmark::State& state) {
+    PhenixUpsertBatch(state, phenix::Durability::kSync, /*encrypted=*/true);
+}
 // NOLINTEND(readability-identifier-naming)
 
 // Each run ingests a fixed number of entities, the same for both sides of a pair, so both
@@ -627,6 +644,17 @@ void RegisterBenchmarks() {
          {std::tuple{100, kBatch100Iterations, benchmark::kMicrosecond},
           std::tuple{1000, kBatch1000Iterations, benchmark::kMillisecond}}) {
         benchmark::RegisterBenchmark("BM_RocksDBIndexed_WriteBatch", BM_RocksDBIndexed_WriteBatch)
+            ->Arg(size)
+            ->Iterations(iterations)
+            ->UseRealTime()
+            ->Unit(unit);
+    }
+    // Encryption at rest: compare with BM_Phenix_UpsertBatch/N of the same run.
+    for (auto [size, iterations, unit] :
+         {std::tuple{100, kBatch100Iterations, benchmark::kMicrosecond},
+          std::tuple{1000, kBatch1000Iterations, benchmark::kMillisecond}}) {
+        benchmark::RegisterBenchmark("BM_Phenix_UpsertBatchEncrypted",
+                                     BM_Phenix_UpsertBatchEncrypted)
             ->Arg(size)
             ->Iterations(iterations)
             ->UseRealTime()

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Key management for encryption at rest (Options::encryption; docs/security.md, "Encryption at
+// rest"): making a local master key file and rotating the master key of a data directory.
+#pragma once
+
+#include <string>
+
+#include <phenix/options.h>
+#include <phenix/result.h>
+
+namespace phenix {
+
+/// Writes a new local master key (32 random bytes) to `path` with mode 0600; an existing file is
+/// never overwritten (AlreadyExists). Returns the key's id ("local:<16 hex digits>"), which
+/// names it without revealing it. Use it as EncryptionOptions::kms = "local:" + path.
+Result<std::string> CreateMasterKeyFile(const std::string& path);
+
+/// Re-wraps the data key of the encrypted database in `data_dir` from the master key `current`
+/// to the master key `next`, atomically (a crash leaves one of the two wrappings, complete). The
+/// data files are not rewritten; a process that has the database open keeps working, and every
+/// open from now on needs `next`. Safe while the database is open; run one rotation at a time.
+/// FailedPrecondition when `current` is not the master key in use; NotFound when the directory
+/// holds no encrypted database. Returns the new master key id.
+Result<std::string> RotateMasterKey(const std::string& data_dir, const EncryptionOptions& current,
+                                    const EncryptionOptions& next);
+
+}  // namespace phenix

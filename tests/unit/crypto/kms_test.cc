@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "crypto/kms.h"
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "common/sync_point.h"
+#include "crypto/data_key.h"
+#include "testing/temp_dir.h"
+
+namespace phenix::crypto {
+namespace {
+
+TEST(LocalKms, CreatesAKeyFileOnlyItsOwnerCanReadAndUsesIt) {
+    testing::TempDir dir;
+    const std::string path = dir.Sub("master.key");
+    auto key_id = CreateLocalKeyFile(path);
+    ASSERT_TRUE(key_id.ok()) << key_id.status().ToString();
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(st.st_size, 32);
+    EXPECT_EQ(CreateLocalKeyFile(path).status().code(), StatusCode::kAlreadyExists);
+
+    auto kms = OpenKms("local:" + path);
+    ASSERT_TRUE(kms.ok()) << kms.status().ToString();
+    EXPECT_EQ((*kms)->KeyId(), *key_id);
+    auto dek = RandomSecret(kKeyBytes);
+    ASSERT_TRUE(dek.ok());
+    auto wrapped = (*kms)->WrapKey(*dek);
+    ASSERT_TRUE(wrapped.ok());
+    auto unwrapped = (*kms)->UnwrapKey(*wrapped);
+    ASSERT_TRUE(unwrapped.ok());
+    EXPECT_EQ(KeyFingerprint(*unwrapped), KeyFingerprint(*dek));
+}
+
+TEST(LocalKms, RefusesAKeyFileOthersCanReadAMissingOneAndAWrongSize) {
+    testing::TempDir dir;
+    const std::string path = dir.Sub("master.key");
+    ASSERT_TRUE(CreateLocalKeyFile(path).ok());
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+    auto opened = OpenKms("local:" + path);
+    EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(opened.status().message().find("chmod 600"), std::string::npos);
+
+    EXPECT_EQ(OpenKms("local:" + dir.Sub("missing")).status().code(), StatusCode::kNotFound);
+    const std::string short_path = dir.Sub("short.key");
+    std::ofstream(short_path) << "too short";
+    ASSERT_EQ(::chmod(short_path.c_str(), 0600), 0);
+    EXPECT_EQ(OpenKms("local:" + short_path).status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(OpenKms("vault:x").status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(OpenKms("local:").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LocalKms, AcceptsAHexKeyFile) {
+    testing::TempDir dir;
+    const std::string path = dir.Sub("hex.key");
+    std::ofstream(path) << std::string(64, 'a') << "\n";
+    ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+    auto kms = OpenKms("local:" + path);
+    ASSERT_TRUE(kms.ok()) << kms.status().ToString();
+    EXPECT_EQ((*kms)->KeyId(), "local:" + KeyFingerprint(SecretBytes(
+                                              std::string(32, '\xaa').data(), 32)));
+}
+
+class DataKeyTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        old_kms_ = NewInMemoryKms(*RandomSecret(kKeyBytes), "test:old");
+        new_kms_ = NewInMemoryKms(*RandomSecret(kKeyBytes), "test:new");
+    }
+    void TearDown() override { SyncPoints::ClearAll(); }
+    testing::TempDir dir_;
+    std::unique_ptr<Kms> old_kms_;
+    std::unique_ptr<Kms> new_kms_;
+};
+
+TEST_F(DataKeyTest, StoresTheDataKeyOnlyWrapped) {
+    auto dek = CreateDataKey(dir_.path(), *old_kms_);
+    ASSERT_TRUE(dek.ok()) << dek.status().ToString();
+    std::ifstream in(DataKeyPath(dir_.path()), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(text.empty());
+    const std::string raw(reinterpret_cast<const char*>(dek->data()), dek->size());
+    EXPECT_EQ(text.find(raw), std::string::npos);
+    EXPECT_EQ(text.find(HexEncode(raw)), std::string::npos);
+    EXPECT_NE(text.find("kek test:old"), std::string::npos);
+    struct stat st {};
+    ASSERT_EQ(::stat(DataKeyPath(dir_.path()).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    auto loaded = LoadDataKey(dir_.path(), *old_kms_);
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(KeyFingerprint(*loaded), KeyFingerprint(*dek));
+    EXPECT_EQ(CreateDataKey(dir_.path(), *old_kms_).status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(DataKeyTest, WrongMasterKeyIsAClearError) {
+    ASSERT_TRUE(CreateDataKey(dir_.path(), *old_kms_).ok());
+    auto loaded = LoadDataKey(dir_.path(), *new_kms_);
+    EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(loaded.status().message().find("wrong master key"), std::string::npos);
+    // The same key id with other key bytes (a replaced key file): the GCM tag refuses it.
+    auto impostor = NewInMemoryKms(*RandomSecret(kKeyBytes), "test:old");
+    EXPECT_EQ(LoadDataKey(dir_.path(), *impostor).status().code(),
+              StatusCode::kFailedPrecondition);
+}
+
+TEST_F(DataKeyTest, RotationRewrapsTheSameDataKey) {
+    auto dek = CreateDataKey(dir_.path(), *old_kms_);
+    ASSERT_TRUE(dek.ok());
+    auto record = RotateMasterKey(dir_.path(), *old_kms_, *new_kms_);
+    ASSERT_TRUE(record.ok()) << record.status().ToString();
+    EXPECT_EQ(record->version, 2u);
+    EXPECT_EQ(record->kek_id, "test:new");
+    auto loaded = LoadDataKey(dir_.path(), *new_kms_);
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(KeyFingerprint(*loaded), KeyFingerprint(*dek));
+    EXPECT_FALSE(LoadDataKey(dir_.path(), *old_kms_).ok());
+    // Rotating with the wrong "old" key changes nothing.
+    EXPECT_FALSE(RotateMasterKey(dir_.path(), *old_kms_, *new_kms_).ok());
+    EXPECT_TRUE(LoadDataKey(dir_.path(), *new_kms_).ok());
+}
+
+// kill -9 in the middle of a rotation: the child process dies at the sync point; whichever side
+// of the rename it died on, one complete wrapping is in place and opens with its master key.
+TEST_F(DataKeyTest, KillDuringRotationLeavesTheOldOrTheNewWrapping) {
+    // "fast": fork without re-running the test, so the child works on this test's directory and
+    // keys (the test is single-threaded, so forking is safe).
+    struct RestoreStyle {
+        std::string saved = GTEST_FLAG_GET(death_test_style);
+        ~RestoreStyle() { GTEST_FLAG_SET(death_test_style, saved); }
+    } restore_style;
+    GTEST_FLAG_SET(death_test_style, "fast");
+    auto dek = CreateDataKey(dir_.path(), *old_kms_);
+    ASSERT_TRUE(dek.ok());
+    EXPECT_EXIT(
+        {
+            SyncPoints::Set("DataKey::Rewrite:BeforeRename", [] { std::raise(SIGKILL); });
+            (void)RotateMasterKey(dir_.path(), *old_kms_, *new_kms_);
+        },
+        ::testing::KilledBySignal(SIGKILL), "");
+    auto before = LoadDataKey(dir_.path(), *old_kms_);
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    EXPECT_EQ(KeyFingerprint(*before), KeyFingerprint(*dek));
+
+    EXPECT_EXIT(
+        {
+            SyncPoints::Set("DataKey::Rewrite:AfterRename", [] { std::raise(SIGKILL); });
+            (void)RotateMasterKey(dir_.path(), *old_kms_, *new_kms_);
+        },
+        ::testing::KilledBySignal(SIGKILL), "");
+    auto after = LoadDataKey(dir_.path(), *new_kms_);
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_EQ(KeyFingerprint(*after), KeyFingerprint(*dek));
+    // The leftover temp file of the first kill was replaced by the second rotation's rename.
+    auto again = RotateMasterKey(dir_.path(), *new_kms_, *old_kms_);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(again->version, 3u);
+}
+
+}  // namespace
+}  // namespace phenix::crypto
