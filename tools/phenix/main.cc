@@ -28,6 +28,7 @@
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
 
+#include "audit_command.h"
 #include "backend.h"
 #include "client/http_client.h"
 #include "line_input.h"
@@ -47,6 +48,7 @@ constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
 constexpr std::string_view kUsage = R"(Usage: phenix [OPTIONS]
+       phenix audit verify DIR [--last-hash HASH]   (check a phenixd audit log; --help)
 
 The Phenix DB shell: runs PhenixQL statements (SELECT, INSERT, CREATE COLLECTION, COPY, ...;
 each ended by ';') and meta-commands (\d, \timing, \q, ...; one per line) against a data
@@ -531,6 +533,9 @@ Status ExplainOpenError(const Status& status) {
 }
 
 int Main(int argc, char** argv) {
+    if (argc >= 2 && std::string_view(argv[1]) == "audit") {
+        return RunAuditCommand(std::vector<std::string_view>(argv + 2, argv + argc));
+    }
     auto flags = ParseFlags(argc, argv);
     if (!flags.ok()) {
         std::fprintf(stderr, "phenix: %s\nTry 'phenix --help' for more information.\n",
