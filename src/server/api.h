@@ -11,6 +11,7 @@
 
 #include <phenix/db.h>
 
+#include "security/audit_sink.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/transactions.h"
@@ -29,6 +30,11 @@ struct ApiState {
     TransactionRegistry* transactions = nullptr;
     /// Set once before serving.
     Metrics* metrics = nullptr;
+    /// Set once before serving, never null: where security events go (the Server's audit_: an
+    /// audit::AuditLog with --audit-dir, otherwise a NullAuditSink). Thread-safe.
+    security::AuditSink* audit = nullptr;
+    /// Set once before serving: --audit-reads, record reads too.
+    bool audit_reads = false;
 };
 
 /// Adds every route to `router`. `state` must outlive the router's use.

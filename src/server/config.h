@@ -41,6 +41,11 @@ struct ServerConfig {
     std::string copy_directory;                          ///< COPY's directory; empty: <data>/copy
     std::string log_level = "info";
     bool access_log = true;
+
+    // The audit log (src/audit/, docs/security.md "Audit log"); audit_dir empty: no audit log.
+    std::string audit_dir;
+    bool audit_reads = false;  ///< also record reads (queries, gets, searches)
+    std::uint64_t audit_max_file_bytes = std::uint64_t{64} << 20;  ///< then the next file
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the
