@@ -301,7 +301,8 @@ void AuditLog::WriterLoop() {
                 // Group commit: give concurrent requests a moment to join this fsync.
                 const auto deadline =
                     std::chrono::steady_clock::now() + options_.group_commit_interval;
-                while (!closing_ && queue_.size() < (options_.max_queued + 1) / 2 &&
+                while (!closing_ && flush_waiters_ == 0 &&
+                       queue_.size() < (options_.max_queued + 1) / 2 &&
                        work_cv_.WaitUntil(mu_, deadline)) {
                 }
             }
@@ -363,12 +364,15 @@ void AuditLog::Record(security::AuditEvent event) {
 Status AuditLog::Flush() {
     MutexLock lock(mu_);
     const std::uint64_t target = queued_total_;
+    ++flush_waiters_;  // the writer skips its group-commit wait
+    work_cv_.NotifyOne();
     while (written_total_ + failed_total_ < target) {
         if (!error_.ok()) {
-            return error_;
+            break;
         }
         space_cv_.Wait(mu_);
     }
+    --flush_waiters_;
     if (written_total_ < target) {
         return error_;
     }

@@ -110,6 +110,7 @@ class AuditLog final : public security::AuditSink {
     std::uint64_t queued_total_ GUARDED_BY(mu_) = 0;   // events ever queued
     std::uint64_t written_total_ GUARDED_BY(mu_) = 0;  // of those, written (and synced)
     std::uint64_t failed_total_ GUARDED_BY(mu_) = 0;   // given up at Close
+    std::size_t flush_waiters_ GUARDED_BY(mu_) = 0;    // Flush calls waiting
     bool closing_ GUARDED_BY(mu_) = false;
     bool closed_ GUARDED_BY(mu_) = false;
     Status error_ GUARDED_BY(mu_);

@@ -192,7 +192,7 @@ TEST(AuditLog, RejectsBadOptions) {
 TEST(AuditLog, FlushWritesBeforeClose) {
     phenix::testing::TempDir dir;
     AuditOptions options = TestOptions(dir.Sub("audit"));
-    options.group_commit_interval = std::chrono::milliseconds(50);
+    options.group_commit_interval = std::chrono::seconds(10);  // Flush need not wait for it
     options.fsync = true;
     auto log = AuditLog::Open(options);
     ASSERT_TRUE(log.ok());
@@ -206,11 +206,11 @@ TEST(AuditLog, FlushWritesBeforeClose) {
 
 TEST(AuditLog, ConcurrentRecordsGetEverySeqOnce) {
     constexpr std::uint64_t kThreads = 8;
-    constexpr std::uint64_t kPerThread = 250;
+    constexpr std::uint64_t kPerThread = 100;
     phenix::testing::TempDir dir;
     AuditOptions options = TestOptions(dir.Sub("audit"));
     options.max_queued = 16;  // Record blocks on a full queue
-    options.max_file_bytes = 64 * 1024;
+    options.max_file_bytes = 32 * 1024;
     options.group_commit_interval = std::chrono::milliseconds(1);
     auto log = AuditLog::Open(options);
     ASSERT_TRUE(log.ok());
@@ -241,6 +241,33 @@ TEST(AuditLog, ConcurrentRecordsGetEverySeqOnce) {
         }
     }
     EXPECT_EQ(request_ids.size(), kThreads * kPerThread);
+}
+
+}  // namespace
+}  // namespace phenix::audit
+
+namespace phenix::audit {
+namespace {
+
+TEST(AuditLog, HostileNamesStayInsideTheirFieldsAndVerify) {
+    phenix::testing::TempDir dir;
+    const AuditOptions options = testing::TestOptions(dir.Sub("audit"));
+    auto log = AuditLog::Open(options);
+    ASSERT_TRUE(log.ok());
+    security::AuditEvent event = testing::Event(1);
+    event.principal = "eve\n{\"seq\":2,\"action\":\"forged\"}";
+    event.target = "docs/\"},\"outcome\":\"ok\xFF";
+    (*log)->Record(event);
+    ASSERT_TRUE((*log)->Close().ok());
+    const auto lines = testing::ReadLines(options.dir + "/audit-000001.jsonl");
+    ASSERT_EQ(lines.size(), 1U);
+    const auto record = nlohmann::json::parse(lines[0]);
+    EXPECT_EQ(record["principal"], event.principal);
+    EXPECT_EQ(record["target"], "docs/\"},\"outcome\":\"ok\xEF\xBF\xBD");
+    EXPECT_EQ(record["outcome"], "ok");
+    auto report = VerifyAuditLog(options.dir);
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok()) << report->ToString();
 }
 
 }  // namespace
