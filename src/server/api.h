@@ -12,6 +12,7 @@
 #include <phenix/db.h>
 #include <phenix/phenixql.h>
 
+#include "security/audit_sink.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/transactions.h"
@@ -30,6 +31,11 @@ struct ApiState {
     TransactionRegistry* transactions = nullptr;
     /// Set once before serving.
     Metrics* metrics = nullptr;
+    /// Set once before serving, never null: where security events go (the Server's audit_: an
+    /// audit::AuditLog with --audit-dir, otherwise a NullAuditSink). Thread-safe.
+    security::AuditSink* audit = nullptr;
+    /// Set once before serving: --audit-reads, record reads too.
+    bool audit_reads = false;
 };
 
 /// The plan of a search run with "explain": true, as JSON text: {"strategy", "execution_ms",

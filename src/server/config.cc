@@ -221,6 +221,33 @@ const std::vector<OptionSpec>& OptionTable() {
                                "the PKCS#11 user PIN, read from this file (else env "
                                "PHENIX_PKCS11_PIN)",
                                &ServerConfig::encryption_pin_file));
+        // The audit log (docs/security.md "Audit log").
+        table.push_back(String("audit_dir", "DIR",
+                               "write the hash-chained audit log (auth failures, denials, "
+                               "schema, admin and write actions) into DIR; empty: no audit log",
+                               &ServerConfig::audit_dir));
+        table.push_back(
+            {"audit_reads", "BOOL", "also audit reads (queries, gets, searches)",
+             [](ServerConfig& c, std::string_view v) {
+                 if (v == "true" || v == "1") {
+                     c.audit_reads = true;
+                 } else if (v == "false" || v == "0") {
+                     c.audit_reads = false;
+                 } else {
+                     return Status::InvalidArgument("expected true or false, not '" +
+                                                    std::string(v) + "'");
+                 }
+                 return Status::Ok();
+             },
+             [](const ServerConfig& c) { return std::string(c.audit_reads ? "true" : "false"); }});
+        table.push_back(
+            {"audit_max_file_bytes", "BYTES",
+             "an audit file grows to this size, then the next one starts (the hash "
+             "chain continues across files)",
+             [](ServerConfig& c, std::string_view v) {
+                 return ParseUnsigned<std::uint64_t>(v, 1, c.audit_max_file_bytes);
+             },
+             [](const ServerConfig& c) { return std::to_string(c.audit_max_file_bytes); }});
         return table;
     }();
     return options;
@@ -263,6 +290,10 @@ Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetE
         flag_options[option_idx] =
             app.add_option(FlagName(option.name), flag_storage[option_idx], help)
                 ->type_name(std::string(option.value_name));
+        if (option.value_name == "BOOL") {
+            // A bare `--audit-reads` means true (below); `--audit-reads false` still works.
+            flag_options[option_idx]->expected(0, 1);
+        }
     }
     std::string config_path;
     CLI::Option* config_flag =
@@ -318,6 +349,9 @@ Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetE
     }
     for (std::size_t option_idx = 0; option_idx < options.size(); ++option_idx) {
         if (flag_options[option_idx]->count() > 0) {
+            if (options[option_idx].value_name == "BOOL" && flag_storage[option_idx].empty()) {
+                flag_storage[option_idx] = "true";  // a bare boolean flag
+            }
             Status s = options[option_idx].set(loaded.config, flag_storage[option_idx]);
             if (!s.ok()) {
                 return Status::InvalidArgument(FlagName(options[option_idx].name) + ": " +

@@ -45,6 +45,11 @@ struct ServerConfig {
     // is not encrypted) and the PKCS#11 PIN file.
     std::string encryption_kms;
     std::string encryption_pin_file;
+
+    // The audit log (src/audit/, docs/security.md "Audit log"); audit_dir empty: no audit log.
+    std::string audit_dir;
+    bool audit_reads = false;  ///< also record reads (queries, gets, searches)
+    std::uint64_t audit_max_file_bytes = std::uint64_t{64} << 20;  ///< then the next file
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the

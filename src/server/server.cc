@@ -16,12 +16,18 @@
 
 #include <phenix/db.h>
 
+#include "audit/audit_log.h"
 #include "server/errors.h"
 #include "server/grpc_server.h"
 #include "server/streams.h"
 
 namespace phenix::server {
 namespace {
+
+// The audit log's group commit: one fsync per 10 ms of events at most, and the events that may
+// wait for it before a request recording one waits too (audit/audit_log.h).
+constexpr std::chrono::milliseconds kAuditGroupCommit{10};
+constexpr std::size_t kAuditMaxQueued = 8192;
 
 // The "code" of an error body, for the access log (empty for success).
 std::string_view ErrorCodeOf(const HttpResponse& response) {
@@ -107,6 +113,26 @@ Server::Server(ServerConfig config)
         std::chrono::milliseconds(config_.transaction_idle_timeout_ms));
     api_.transactions = transactions_.get();
     api_.metrics = &metrics_;
+    // The audit log opens first, so that everything set up below and every later record goes
+    // to it; Run reports a failure (a constructor cannot) before anything listens.
+    if (!config_.audit_dir.empty()) {
+        auto opened = audit::AuditLog::Open({.dir = config_.audit_dir,
+                                             .max_file_bytes = config_.audit_max_file_bytes,
+                                             .group_commit_interval = kAuditGroupCommit,
+                                             .fsync = true,
+                                             .max_queued = kAuditMaxQueued});
+        if (opened.ok()) {
+            audit_log_ = opened->get();
+            audit_ = std::move(*opened);
+        } else {
+            audit_open_status_ = opened.status();
+        }
+    }
+    if (audit_ == nullptr) {
+        audit_ = std::make_unique<security::NullAuditSink>();
+    }
+    api_.audit = audit_.get();
+    api_.audit_reads = config_.audit_reads;
     RegisterRoutes(router_, api_);
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
     http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
@@ -348,6 +374,41 @@ void Server::RequestShutdown(int signal_number) {
 }
 
 int Server::Run() {
+    if (!audit_open_status_.ok()) {
+        std::fprintf(stderr, "phenixd: cannot open the audit log in %s: %s\n",
+                     config_.audit_dir.c_str(), audit_open_status_.ToString().c_str());
+        return 1;
+    }
+    audit_->Record({.time = std::chrono::system_clock::now(),
+                    .principal = "",
+                    .tenant = "",
+                    .action = "server.start",
+                    .target = config_.data_dir,
+                    .outcome = "ok",
+                    .reason = "",
+                    .request_id = "",
+                    .client = ""});
+    // The last record: the stop, written and synced before Run returns.
+    const auto audit_stop = [&](const Status& status) {
+        audit_->Record({.time = std::chrono::system_clock::now(),
+                        .principal = "",
+                        .tenant = "",
+                        .action = "server.stop",
+                        .target = config_.data_dir,
+                        .outcome = status.ok() ? "ok" : "error",
+                        .reason = status.ok() ? "" : status.ToString(),
+                        .request_id = "",
+                        .client = ""});
+        if (audit_log_ == nullptr) {
+            return Status::Ok();
+        }
+        Status closed = audit_log_->Close();
+        if (!closed.ok()) {
+            logger_.Log(LogLevel::kError, "closing the audit log failed",
+                        "\"error\":" + JsonQuote(closed.ToString()));
+        }
+        return closed;
+    };
     auto address = http_->Listen();
     if (!address.ok()) {
         std::fprintf(stderr, "phenixd: %s\n", address.status().ToString().c_str());
@@ -435,6 +496,7 @@ int Server::Run() {
         workers_->Stop();
         grpc_.reset();
         http_->Stop();
+        (void)audit_stop(opened.status());
         return 1;
     }
     std::unique_ptr<Database> db = std::move(*opened);
@@ -508,13 +570,14 @@ int Server::Run() {
                     "\"count\":" + std::to_string(open_transactions));
     }
     Status closed = db->Close();
+    const bool audit_closed = audit_stop(closed).ok();
     if (!closed.ok()) {
         logger_.Log(LogLevel::kError, "closing the database failed",
                     "\"error\":" + JsonQuote(closed.ToString()));
         return 1;
     }
     logger_.Log(LogLevel::kInfo, "stopped");
-    return 0;
+    return audit_closed ? 0 : 1;
 }
 
 }  // namespace phenix::server

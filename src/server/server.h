@@ -20,6 +20,7 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
+#include "security/audit_sink.h"
 #include "server/api.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -29,6 +30,10 @@
 #include "server/router.h"
 #include "server/transactions.h"
 #include "server/worker_pool.h"
+
+namespace phenix::audit {
+class AuditLog;  // audit/audit_log.h
+}  // namespace phenix::audit
 
 namespace phenix::server {
 
@@ -73,6 +78,12 @@ class Server final : public RequestDispatcher {
     Logger logger_;
     Metrics metrics_;
     Router router_;
+    // Security events (api_.audit points here): an audit::AuditLog with --audit-dir (opened
+    // first in the constructor), otherwise a NullAuditSink; never null. Declared before
+    // everything that records into it, so it is destroyed (flushed) after them.
+    std::unique_ptr<security::AuditSink> audit_;
+    audit::AuditLog* audit_log_ = nullptr;  // audit_ when it is the audit log (Run closes it)
+    Status audit_open_status_;              // why --audit-dir could not be opened (Run fails)
     ApiState api_;
     std::unique_ptr<TransactionRegistry> transactions_;
     RateLimiter rate_limiter_;

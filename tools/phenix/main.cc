@@ -29,6 +29,7 @@
 #include <phenix/encryption.h>
 #include <phenix/phenixql.h>
 
+#include "audit_command.h"
 #include "backend.h"
 #include "client/http_client.h"
 #include "line_input.h"
@@ -48,6 +49,7 @@ constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
 constexpr std::string_view kUsage = R"(Usage: phenix [OPTIONS]
+       phenix audit verify DIR [--last-hash HASH]   (check a phenixd audit log; --help)
 
 The Phenix DB shell: runs PhenixQL statements (SELECT, INSERT, CREATE COLLECTION, COPY, ...;
 each ended by ';') and meta-commands (\d, \timing, \q, ...; one per line) against a data
@@ -616,6 +618,9 @@ int Main(int argc, char** argv) {
         const std::string_view command = argv[1];
         if (command == "create-master-key" || command == "rotate-master-key") {
             return RunKeyCommand(command, std::vector<std::string_view>(argv + 2, argv + argc));
+        }
+        if (command == "audit") {
+            return RunAuditCommand(std::vector<std::string_view>(argv + 2, argv + argc));
         }
     }
     auto flags = ParseFlags(argc, argv);
