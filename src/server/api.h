@@ -11,6 +11,7 @@
 
 #include <phenix/db.h>
 
+#include "security/catalog.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/transactions.h"
@@ -29,6 +30,9 @@ struct ApiState {
     TransactionRegistry* transactions = nullptr;
     /// Set once before serving.
     Metrics* metrics = nullptr;
+    /// Set once before serving: roles, grants and API keys (loaded from the data directory when
+    /// the database opens).
+    security::SecurityCatalog* security = nullptr;
 };
 
 /// Adds every route to `router`. `state` must outlive the router's use.

@@ -20,6 +20,7 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
+#include "security/catalog.h"
 #include "server/api.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -73,6 +74,9 @@ class Server final : public RequestDispatcher {
     Logger logger_;
     Metrics metrics_;
     Router router_;
+    // Roles, grants and API keys: constructed empty, loaded from the data directory once the
+    // database is open (authenticators and authorizers hold references to it).
+    std::unique_ptr<security::SecurityCatalog> security_catalog_;
     ApiState api_;
     std::unique_ptr<TransactionRegistry> transactions_;
     RateLimiter rate_limiter_;
