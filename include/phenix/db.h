@@ -64,6 +64,9 @@ class Database {
     /// Creates a tenant. AlreadyExists if it exists; InvalidArgument for a bad name.
     virtual Status CreateTenant(std::string_view tenant) = 0;
     virtual Result<std::vector<std::string>> ListTenants() = 0;
+    /// Deletes an empty tenant: FailedPrecondition while it has collections (drop them first) and
+    /// for the default tenant; NotFound if it does not exist. Its name may be created again.
+    virtual Status DropTenant(std::string_view tenant) = 0;
 
     // ---- collections ----
     /// Creates a collection in spec.ref.tenant (NotFound if the tenant does not exist).

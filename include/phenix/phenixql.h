@@ -165,6 +165,45 @@ struct CopyReport {
     std::string message;
 };
 
+/// A security administration statement (docs/query-language.md "Roles, grants and API keys"):
+/// CREATE ROLE, DROP ROLE, GRANT, REVOKE, CREATE API KEY, REVOKE API KEY, SHOW ROLES / GRANTS /
+/// API KEYS, as the parser read it. QuerySession hands it to the session's SecurityAdmin.
+struct SecurityStatement {
+    enum class Kind {
+        kCreateRole,
+        kDropRole,
+        kGrant,
+        kRevoke,
+        kCreateApiKey,
+        kRevokeApiKey,
+        kShowRoles,
+        kShowGrants,
+        kShowApiKeys,
+        kDropTenant,
+    };
+    Kind kind = Kind::kShowRoles;
+    std::string role;  ///< CREATE/DROP ROLE r; GRANT ... TO r; REVOKE ... FROM r
+    std::vector<std::string> permissions;  ///< WITH PERMISSIONS / GRANT's list: read, write, ...
+    std::string collection;                ///< GRANT/REVOKE ... ON coll; empty: ON TENANT
+    std::vector<std::string> roles;        ///< CREATE API KEY FOR ROLE r, ...
+    std::int64_t expires_in_s = 0;         ///< CREATE API KEY ... EXPIRES IN n unit; 0: never
+    std::string key_id;                    ///< REVOKE API KEY 'id'
+    std::string tenant;                    ///< DROP TENANT t
+    friend bool operator==(const SecurityStatement&, const SecurityStatement&) = default;
+};
+
+/// Runs security administration statements on a security catalog. phenixd sets one on its
+/// sessions (its catalog, in the session's tenant); a session without one (the embedded shell)
+/// answers these statements with FailedPrecondition, except DROP TENANT, which it runs on the
+/// database alone (there are no roles or keys to remove). Authorization happens before (the
+/// server's enforcement point): implementations only act.
+class SecurityAdmin {
+  public:
+    virtual ~SecurityAdmin() = default;
+    virtual Result<QueryResult> Execute(std::string_view tenant,
+                                        const SecurityStatement& statement) = 0;
+};
+
 class QuerySession {
   public:
     /// `db` must outlive the session. The session starts in `tenant` with no transaction.
@@ -253,6 +292,14 @@ class QuerySession {
         std::function<void(std::string_view plan_strategy, double seconds, bool ok)>;
     void set_statement_observer(StatementObserver observer) { observer_ = std::move(observer); }
     [[nodiscard]] const StatementObserver& statement_observer() const { return observer_; }
+    /// Where CREATE ROLE, GRANT, CREATE API KEY, ... go; null (the default): they fail with
+    /// FailedPrecondition (security administration runs on phenixd).
+    void set_security_admin(std::shared_ptr<SecurityAdmin> admin) {
+        security_admin_ = std::move(admin);
+    }
+    [[nodiscard]] const std::shared_ptr<SecurityAdmin>& security_admin() const {
+        return security_admin_;
+    }
     static constexpr std::size_t kDefaultMemoryLimit = std::size_t{1} << 30;  // 1 GiB
     [[nodiscard]] Database& db() const { return db_; }
 
@@ -267,6 +314,7 @@ class QuerySession {
     std::size_t memory_limit_ = kDefaultMemoryLimit;
     bool collect_plan_ = false;
     StatementObserver observer_;
+    std::shared_ptr<SecurityAdmin> security_admin_;
 };
 
 }  // namespace phenix

@@ -214,6 +214,25 @@ Status Catalog::CreateTenant(std::string_view tenant) {
     return Status::Ok();
 }
 
+Status Catalog::DropTenant(std::string_view tenant) {
+    if (tenant == kDefaultTenant) {
+        return Status::FailedPrecondition("the default tenant cannot be dropped");
+    }
+    PHENIX_ASSIGN_OR_RETURN(storage::TenantId id, ResolveTenant(tenant));
+    if (auto it = collections_.find(id); it != collections_.end() && !it->second.empty()) {
+        return Status::FailedPrecondition("tenant '" + std::string(tenant) + "' has " +
+                                          std::to_string(it->second.size()) +
+                                          " collection(s); drop them first");
+    }
+    rocksdb::WriteBatch batch;
+    batch.Delete(store_.cf(ColumnFamily::kCatalog), storage::TenantKey(tenant));
+    PHENIX_RETURN_IF_ERROR(
+        store_.WriteCatalog(batch, /*sync=*/true).WithContext("dropping tenant"));
+    tenants_.erase(tenants_.find(tenant));
+    collections_.erase(id);
+    return Status::Ok();
+}
+
 Status Catalog::CreateCollection(const CollectionSpec& spec) {
     PHENIX_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
     PHENIX_ASSIGN_OR_RETURN(storage::TenantId tenant_id, ResolveTenant(spec.ref.tenant));

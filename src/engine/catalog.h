@@ -66,6 +66,8 @@ class Catalog {
         std::string_view tenant) const;
 
     Status CreateTenant(std::string_view tenant);
+    /// Database::DropTenant: an empty tenant other than the default one.
+    Status DropTenant(std::string_view tenant);
     Status CreateCollection(const CollectionSpec& spec);
     /// Removes the collection's entry and the edges other collections have into it, atomically,
     /// and records it as dropped-pending-purge; returns its (tenant, id) for the purge that

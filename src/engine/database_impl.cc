@@ -231,6 +231,12 @@ Result<std::vector<std::string>> DatabaseImpl::ListTenants() {
     return catalog_->TenantNames();
 }
 
+Status DatabaseImpl::DropTenant(std::string_view tenant) {
+    WriterMutexLock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("DropTenant"));
+    return catalog_->DropTenant(tenant);
+}
+
 Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
     WriterMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("CreateCollection"));

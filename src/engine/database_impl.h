@@ -68,6 +68,7 @@ class DatabaseImpl final : public Database {
 
     Status CreateTenant(std::string_view tenant) override;
     Result<std::vector<std::string>> ListTenants() override;
+    Status DropTenant(std::string_view tenant) override;
 
     Status CreateCollection(const CollectionSpec& spec) override;
     Status DropCollection(const CollectionRef& collection) override;

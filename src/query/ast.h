@@ -18,6 +18,8 @@
 #include <variant>
 #include <vector>
 
+#include <phenix/phenixql.h>
+
 namespace phenix::query {
 
 /// A place in the query text: 1-based line and column (in bytes), 0-based byte offset. Line 0
@@ -290,12 +292,20 @@ struct TenantStmt {
     friend bool operator==(const TenantStmt&, const TenantStmt&) = default;
 };
 
+/// CREATE ROLE, DROP ROLE, GRANT, REVOKE, CREATE API KEY, REVOKE API KEY, SHOW ROLES / GRANTS /
+/// API KEYS: run by the session's SecurityAdmin (phenixql.h).
+struct SecurityStmt {
+    SecurityStatement statement;
+    SourcePos pos;  // of the statement's first word
+    friend bool operator==(const SecurityStmt&, const SecurityStmt&) = default;
+};
+
 enum class ExplainMode { kNone, kExplain, kExplainAnalyze };
 
 using StatementBody =
     std::variant<SelectStmt, CreateCollectionStmt, IndexStmt, DropCollectionStmt,
                  ShowCollectionsStmt, DescribeStmt, InsertStmt, UpdateStmt, DeleteStmt, TxnStmt,
-                 CopyStmt, ShowStmt, MaintenanceStmt, TenantStmt>;
+                 CopyStmt, ShowStmt, MaintenanceStmt, TenantStmt, SecurityStmt>;
 
 /// The JSON form's field paths ("vector", "filter.year"), indexed by the column of a line-0
 /// SourcePos; empty for text statements. Like positions, not part of AST equality.

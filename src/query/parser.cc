@@ -30,8 +30,9 @@ constexpr std::string_view kKeywords[] = {
 };
 
 constexpr std::string_view kStatementKeywords[] = {
-    "SELECT", "INSERT",   "UPDATE",  "DELETE", "CREATE",  "DROP",    "SHOW",   "DESCRIBE", "BEGIN",
-    "COMMIT", "ROLLBACK", "EXPLAIN", "COPY",   "ANALYZE", "REINDEX", "VERIFY", "USE",
+    "SELECT",   "INSERT", "UPDATE", "DELETE",   "CREATE",  "DROP", "SHOW",
+    "DESCRIBE", "BEGIN",  "COMMIT", "ROLLBACK", "EXPLAIN", "COPY", "ANALYZE",
+    "REINDEX",  "VERIFY", "USE",    "GRANT",    "REVOKE",
 };
 
 char ToUpper(char c) {
@@ -408,6 +409,9 @@ class Parser {
         if (IsKeyword(token, "COPY")) {
             return Wrap(ParseCopy());
         }
+        if (IsKeyword(token, "GRANT") || IsKeyword(token, "REVOKE")) {
+            return ParseGrantOrRevoke();
+        }
         return ErrorExpected("a statement", kStatementKeywords);
     }
 
@@ -437,9 +441,21 @@ class Parser {
             show.what = ShowWhat::kTimestamp;
             return StatementBody(std::move(show));
         }
-        static constexpr std::string_view kWhat[] = {"COLLECTIONS", "INDEXES", "TENANTS",
-                                                     "TIMESTAMP"};
-        return ErrorExpected("COLLECTIONS, INDEXES, TENANTS or TIMESTAMP", kWhat);
+        const SourcePos pos = Cur().pos;
+        if (AcceptKeyword("ROLES")) {
+            return Security(SecurityStatement{.kind = SecurityStatement::Kind::kShowRoles}, pos);
+        }
+        if (AcceptKeyword("GRANTS")) {
+            return Security(SecurityStatement{.kind = SecurityStatement::Kind::kShowGrants}, pos);
+        }
+        if (AcceptKeyword("API")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("KEYS"));
+            return Security(SecurityStatement{.kind = SecurityStatement::Kind::kShowApiKeys}, pos);
+        }
+        static constexpr std::string_view kWhat[] = {
+            "COLLECTIONS", "INDEXES", "TENANTS", "TIMESTAMP", "ROLES", "GRANTS", "API"};
+        return ErrorExpected("COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, ROLES, GRANTS or API KEYS",
+                             kWhat);
     }
 
     // BEGIN [READ ONLY] [AS OF ts]: AS OF reads the past, which is read-only by nature, so it
@@ -781,9 +797,16 @@ class Parser {
             PHENIX_ASSIGN_OR_RETURN(tenant.name, ParseName("a tenant name"));
             return StatementBody(std::move(tenant));
         }
-        static constexpr std::string_view kWhat[] = {"COLLECTION", "INDEX", "TENANT"};
+        if (AcceptKeyword("ROLE")) {
+            return ParseCreateRole();
+        }
+        if (AcceptKeyword("API")) {
+            return ParseCreateApiKey();
+        }
+        static constexpr std::string_view kWhat[] = {"COLLECTION", "INDEX", "TENANT", "ROLE",
+                                                     "API"};
         if (!AcceptKeyword("COLLECTION")) {
-            return ErrorExpected("COLLECTION, INDEX or TENANT", kWhat);
+            return ErrorExpected("COLLECTION, INDEX, TENANT, ROLE or API KEY", kWhat);
         }
         CreateCollectionStmt create;
         create.name_pos = Cur().pos;
@@ -851,14 +874,147 @@ class Parser {
         if (AcceptKeyword("INDEX")) {
             return Wrap(ParseIndexTarget(/*is_drop=*/true));
         }
-        static constexpr std::string_view kWhat[] = {"COLLECTION", "INDEX"};
+        if (AcceptKeyword("ROLE")) {
+            SecurityStatement drop_role{.kind = SecurityStatement::Kind::kDropRole};
+            const SourcePos pos = Cur().pos;
+            PHENIX_ASSIGN_OR_RETURN(drop_role.role, ParseName("a role name"));
+            return Security(std::move(drop_role), pos);
+        }
+        if (AcceptKeyword("TENANT")) {
+            SecurityStatement drop_tenant{.kind = SecurityStatement::Kind::kDropTenant};
+            const SourcePos pos = Cur().pos;
+            PHENIX_ASSIGN_OR_RETURN(drop_tenant.tenant, ParseName("a tenant name"));
+            return Security(std::move(drop_tenant), pos);
+        }
+        static constexpr std::string_view kWhat[] = {"COLLECTION", "INDEX", "ROLE", "TENANT"};
         if (!AcceptKeyword("COLLECTION")) {
-            return ErrorExpected("COLLECTION or INDEX", kWhat);
+            return ErrorExpected("COLLECTION, INDEX, ROLE or TENANT", kWhat);
         }
         DropCollectionStmt drop;
         drop.name_pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(drop.name, ParseName("a collection name"));
         return StatementBody(std::move(drop));
+    }
+
+    // ---- security administration (docs/query-language.md "Roles, grants and API keys")
+
+    static StatementBody Security(SecurityStatement statement, SourcePos pos) {
+        return StatementBody(SecurityStmt{.statement = std::move(statement), .pos = pos});
+    }
+
+    // read | write | schema | admin
+    Result<std::string> ParsePermissionName() {
+        static constexpr std::string_view kPermissions[] = {"read", "write", "schema", "admin"};
+        if (Cur().kind == TokenKind::kWord) {
+            const std::string name = Lower(Cur().text);
+            for (std::string_view permission : kPermissions) {
+                if (name == permission) {
+                    Next();
+                    return name;
+                }
+            }
+        }
+        return ErrorExpected("a permission (read, write, schema or admin)");
+    }
+
+    Result<std::vector<std::string>> ParsePermissionList() {
+        std::vector<std::string> permissions;
+        do {
+            PHENIX_ASSIGN_OR_RETURN(std::string permission, ParsePermissionName());
+            permissions.push_back(std::move(permission));
+        } while (AcceptSymbol(","));
+        return permissions;
+    }
+
+    // CREATE ROLE r [WITH PERMISSIONS p, ...]   (after ROLE)
+    Result<StatementBody> ParseCreateRole() {
+        SecurityStatement create{.kind = SecurityStatement::Kind::kCreateRole};
+        const SourcePos pos = Cur().pos;
+        PHENIX_ASSIGN_OR_RETURN(create.role, ParseName("a role name"));
+        if (AcceptKeyword("WITH")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("PERMISSIONS"));
+            PHENIX_ASSIGN_OR_RETURN(create.permissions, ParsePermissionList());
+        }
+        return Security(std::move(create), pos);
+    }
+
+    // CREATE API KEY FOR ROLE r, ... [EXPIRES IN n SECONDS|MINUTES|HOURS|DAYS]   (after API)
+    Result<StatementBody> ParseCreateApiKey() {
+        PHENIX_RETURN_IF_ERROR(ExpectKeyword("KEY"));
+        SecurityStatement create{.kind = SecurityStatement::Kind::kCreateApiKey};
+        const SourcePos pos = Cur().pos;
+        PHENIX_RETURN_IF_ERROR(ExpectKeyword("FOR"));
+        if (!AcceptKeyword("ROLES")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("ROLE"));
+        }
+        do {
+            PHENIX_ASSIGN_OR_RETURN(std::string role, ParseName("a role name"));
+            create.roles.push_back(std::move(role));
+        } while (AcceptSymbol(","));
+        if (AcceptKeyword("EXPIRES")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("IN"));
+            const Token& count = Cur();
+            if (count.kind != TokenKind::kInteger) {
+                return ErrorExpected("a whole number of seconds, minutes, hours or days");
+            }
+            PHENIX_ASSIGN_OR_RETURN(std::int64_t n, ParseInteger(count, false));
+            const SourcePos count_pos = count.pos;
+            Next();
+            static constexpr struct {
+                std::string_view singular, plural;
+                std::int64_t seconds;
+            } kUnits[] = {{"SECOND", "SECONDS", 1},
+                          {"MINUTE", "MINUTES", 60},
+                          {"HOUR", "HOURS", 3600},
+                          {"DAY", "DAYS", 86400}};
+            std::int64_t unit = 0;
+            for (const auto& candidate : kUnits) {
+                if (AcceptKeyword(candidate.singular) || AcceptKeyword(candidate.plural)) {
+                    unit = candidate.seconds;
+                    break;
+                }
+            }
+            if (unit == 0) {
+                static constexpr std::string_view kWhat[] = {"SECONDS", "MINUTES", "HOURS", "DAYS"};
+                return ErrorExpected("SECONDS, MINUTES, HOURS or DAYS", kWhat);
+            }
+            constexpr std::int64_t kMaxSeconds = 10LL * 366 * 86400;
+            if (n < 1 || n > kMaxSeconds / unit) {
+                return ErrorAt(count_pos, "an API key expires in 1 second to 10 years");
+            }
+            create.expires_in_s = n * unit;
+        }
+        return Security(std::move(create), pos);
+    }
+
+    // GRANT p, ... ON (TENANT | coll) TO r; REVOKE p, ... ON (TENANT | coll) FROM r;
+    // REVOKE API KEY 'id'
+    Result<StatementBody> ParseGrantOrRevoke() {
+        const SourcePos pos = Cur().pos;
+        const bool grant = AcceptKeyword("GRANT");
+        if (!grant) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("REVOKE"));
+            if (AcceptKeyword("API")) {
+                PHENIX_RETURN_IF_ERROR(ExpectKeyword("KEY"));
+                if (Cur().kind != TokenKind::kString) {
+                    return ErrorExpected("the key's id in single quotes");
+                }
+                SecurityStatement revoke{.kind = SecurityStatement::Kind::kRevokeApiKey,
+                                         .key_id = Cur().value};
+                Next();
+                return Security(std::move(revoke), pos);
+            }
+        }
+        SecurityStatement statement{.kind = grant ? SecurityStatement::Kind::kGrant
+                                                  : SecurityStatement::Kind::kRevoke};
+        PHENIX_ASSIGN_OR_RETURN(statement.permissions, ParsePermissionList());
+        PHENIX_RETURN_IF_ERROR(ExpectKeyword("ON"));
+        if (!AcceptKeyword("TENANT")) {
+            PHENIX_ASSIGN_OR_RETURN(statement.collection, ParseName("TENANT or a collection name"));
+        }
+        PHENIX_RETURN_IF_ERROR(ExpectKeyword(grant ? "TO" : "FROM"));
+        PHENIX_ASSIGN_OR_RETURN(statement.role, ParseName("a role name"));
+        return Security(std::move(statement), pos);
     }
 
     Result<CopyStmt> ParseCopy() {

@@ -478,6 +478,56 @@ struct BodyPrinter {
     std::string operator()(const TenantStmt& tenant) const {
         return (tenant.is_use ? "USE TENANT " : "CREATE TENANT ") + QuoteName(tenant.name);
     }
+    static std::string Names(const std::vector<std::string>& names, bool quote) {
+        std::string out;
+        for (const std::string& name : names) {
+            out += (out.empty() ? "" : ", ") + (quote ? QuoteName(name) : name);
+        }
+        return out;
+    }
+    std::string operator()(const SecurityStmt& security) const {
+        using Kind = SecurityStatement::Kind;
+        const SecurityStatement& st = security.statement;
+        std::string on = st.collection.empty() ? "TENANT" : QuoteName(st.collection);
+        if (on.size() == 6 && (on[0] == 't' || on[0] == 'T') && !st.collection.empty()) {
+            on = "\"" + st.collection + "\"";  // a collection named tenant, not ON TENANT
+        }
+        switch (st.kind) {
+            case Kind::kCreateRole:
+                return "CREATE ROLE " + QuoteName(st.role) +
+                       (st.permissions.empty()
+                            ? ""
+                            : " WITH PERMISSIONS " + Names(st.permissions, false));
+            case Kind::kDropRole:
+                return "DROP ROLE " + QuoteName(st.role);
+            case Kind::kGrant:
+                return "GRANT " + Names(st.permissions, false) + " ON " + on + " TO " +
+                       QuoteName(st.role);
+            case Kind::kRevoke:
+                return "REVOKE " + Names(st.permissions, false) + " ON " + on + " FROM " +
+                       QuoteName(st.role);
+            case Kind::kCreateApiKey:
+                return "CREATE API KEY FOR ROLE " + Names(st.roles, true) +
+                       (st.expires_in_s == 0
+                            ? ""
+                            : " EXPIRES IN " + std::to_string(st.expires_in_s) + " SECONDS");
+            case Kind::kRevokeApiKey: {
+                Expr id;
+                id.kind = ExprKind::kString;
+                id.text = st.key_id;
+                return "REVOKE API KEY " + ExprText(id);
+            }
+            case Kind::kShowRoles:
+                return "SHOW ROLES";
+            case Kind::kShowGrants:
+                return "SHOW GRANTS";
+            case Kind::kShowApiKeys:
+                return "SHOW API KEYS";
+            case Kind::kDropTenant:
+                return "DROP TENANT " + QuoteName(st.tenant);
+        }
+        return "";
+    }
 };
 
 }  // namespace

@@ -105,6 +105,20 @@ struct Dispatcher {
         session.set_tenant(stmt.name);
         return QueryResult{.message = "USE TENANT " + stmt.name};
     }
+    Result<QueryResult> operator()(const SecurityStmt& stmt) {
+        PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "security administration"));
+        const std::shared_ptr<SecurityAdmin>& admin = session.security_admin();
+        if (admin == nullptr && stmt.statement.kind == SecurityStatement::Kind::kDropTenant) {
+            PHENIX_RETURN_IF_ERROR(ctx.db.DropTenant(stmt.statement.tenant));
+            return QueryResult{.message = "DROP TENANT " + stmt.statement.tenant};
+        }
+        if (admin == nullptr) {
+            return Status::FailedPrecondition(
+                "roles, grants and API keys are administered on phenixd (the embedded database "
+                "has no security catalog): connect with `phenix --url`");
+        }
+        return admin->Execute(session.tenant(), stmt.statement);
+    }
     Result<QueryResult> operator()(const CreateCollectionStmt& stmt) {
         PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "CREATE COLLECTION"));
         return ExecuteCreateCollection(ctx, stmt);

@@ -17,6 +17,7 @@
 #include <phenix/phenixql.h>
 
 #include "query/row_eval.h"
+#include "server/admin_api.h"
 #include "server/errors.h"
 #include "server/json_scan.h"
 #include "server/ndjson.h"
@@ -196,6 +197,10 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
         out.own = std::make_unique<QuerySession>(
             db, request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);
         out.own->set_copy_directory(state.copy_directory);
+        if (state.security != nullptr) {
+            out.own->set_security_admin(
+                MakeSecurityAdmin(db, *state.security, CallerOf(request, context)));
+        }
         out.session = out.own.get();
     }
     out.session->set_interrupt(context.Interrupt());
@@ -1188,6 +1193,7 @@ void RegisterRoutes(Router& router, ApiState& state) {
             return HandleSearch(*api, request, params, context);
         },
         RouteOptions{.accepts_transaction = true});
+    RegisterAdminRoutes(router, state);
     *openapi = OpenApiDocument(router);
 }
 

@@ -13,6 +13,7 @@
 #include <phenix/phenixql.h>
 
 #include "security/audit_sink.h"
+#include "security/catalog.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/transactions.h"
@@ -36,6 +37,9 @@ struct ApiState {
     security::AuditSink* audit = nullptr;
     /// Set once before serving: --audit-reads, record reads too.
     bool audit_reads = false;
+    /// Set once before serving: roles, grants and API keys (loaded from the data directory when
+    /// the database opens).
+    security::SecurityCatalog* security = nullptr;
 };
 
 /// The plan of a search run with "explain": true, as JSON text: {"strategy", "execution_ms",

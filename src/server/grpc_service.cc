@@ -18,6 +18,7 @@
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
 #include "server/api.h"
+#include "server/admin_api.h"
 #include "server/errors.h"
 #include "server/service.h"
 #include "server/transactions.h"
@@ -285,6 +286,11 @@ Result<CallSession> OpenSession(ApiState& api, Database& db, const std::string& 
         out.own = tenant.empty() ? std::make_unique<QuerySession>(db)
                                  : std::make_unique<QuerySession>(db, tenant);
         out.own->set_copy_directory(api.copy_directory);
+        if (api.security != nullptr) {
+            // LEAD: the gRPC call's principal once the enforcement point carries it.
+            out.own->set_security_admin(
+                MakeSecurityAdmin(db, *api.security, security::Principal::Local()));
+        }
         out.session = out.own.get();
     }
     return out;

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/admin_api.h"
+
 namespace phenix::server {
 namespace {
 
@@ -96,12 +98,28 @@ constexpr std::string_view kComponents = R"json({
       "properties": {"id": {"type": "string"}, "distance": {"type": "number"}, "metadata": {"type": "object"},
         "vector": {"type": ["array", "null"], "items": {"type": "number"}},
         "b.id": {"type": "string"}, "b.distance": {"type": "number"}, "b.metadata": {"type": "object"},
-        "b.vector": {"type": ["array", "null"], "items": {"type": "number"}}}}
+        "b.vector": {"type": ["array", "null"], "items": {"type": "number"}}}},
+    "Permission": {"type": "string", "enum": ["read", "write", "schema", "admin"]},
+    "ApiKey": {"type": "object", "additionalProperties": false,
+      "required": ["id", "tenant", "roles", "created_by", "created_at_ms", "expires_at_ms", "revoked_at_ms"],
+      "properties": {"id": {"type": "string", "pattern": "^[0-9a-f]{16}$"}, "tenant": {"type": "string"},
+        "roles": {"type": "array", "items": {"type": "string"}}, "created_by": {"type": "string"},
+        "created_at_ms": {"type": "integer"}, "expires_at_ms": {"type": ["integer", "null"]},
+        "revoked_at_ms": {"type": ["integer", "null"]}, "key": {"type": "string", "description": "only in the answer that created it"}}},
+    "Grant": {"type": "object", "additionalProperties": false, "required": ["role", "permission", "collection"], "properties": {
+      "role": {"type": "string"}, "permission": {"$ref": "#/components/schemas/Permission"},
+      "collection": {"type": ["string", "null"], "description": "null: the whole tenant"}}},
+    "Role": {"type": "object", "additionalProperties": false, "required": ["name", "builtin", "permissions", "grants"], "properties": {
+      "name": {"type": "string"}, "builtin": {"type": "boolean"},
+      "permissions": {"type": "array", "items": {"$ref": "#/components/schemas/Permission"}, "description": "held on the whole tenant"},
+      "grants": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}}}
   },
   "parameters": {
     "name": {"name": "name", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/CollectionName"}},
     "id": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/EntityId"}},
     "path": {"name": "path", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/IndexPath"}},
+    "role": {"name": "role", "in": "path", "required": true, "description": "a custom role (the built-in admin, writer and reader cannot be changed)",
+      "schema": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]*$", "maxLength": 64, "not": {"enum": ["admin", "writer", "reader"]}}},
     "txn": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}},
     "timeout": {"name": "Phenix-Timeout-Ms", "in": "header", "required": false,
       "description": "the request's deadline in milliseconds; past it the request answers 504",
@@ -369,11 +387,15 @@ Result<std::string> OpenApiDocument(const Router& router) {
     Json paths = Json::object();
     for (const Route& route : router.routes()) {
         const std::string key = route.method + " " + route.pattern;
-        auto it = Operations().find(key);
-        if (it == Operations().end()) {
+        std::string_view text;
+        if (auto it = Operations().find(key); it != Operations().end()) {
+            text = it->second;
+        } else if (auto admin = AdminOperations().find(key); admin != AdminOperations().end()) {
+            text = admin->second;
+        } else {
             return Status::Internal("the OpenAPI document does not describe " + key);
         }
-        Json operation = Json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+        Json operation = Json::parse(text, nullptr, /*allow_exceptions=*/false);
         if (operation.is_discarded()) {
             return Status::Internal("the OpenAPI description of " + key + " is not valid JSON");
         }

@@ -133,6 +133,8 @@ Server::Server(ServerConfig config)
     }
     api_.audit = audit_.get();
     api_.audit_reads = config_.audit_reads;
+    security_catalog_ = std::make_unique<security::SecurityCatalog>();
+    api_.security = security_catalog_.get();
     RegisterRoutes(router_, api_);
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
     http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
@@ -500,6 +502,17 @@ int Server::Run() {
         return 1;
     }
     std::unique_ptr<Database> db = std::move(*opened);
+    if (Status loaded = security_catalog_->Load(config_.data_dir); !loaded.ok()) {
+        // Serving with fewer grants or keys than were acknowledged is worse than not serving.
+        logger_.Log(LogLevel::kError, "cannot load the security catalog",
+                    "\"error\":" + JsonQuote(loaded.ToString()));
+        std::fprintf(stderr, "phenixd: cannot load the security catalog: %s\n",
+                     loaded.ToString().c_str());
+        workers_->Stop();
+        grpc_.reset();
+        http_->Stop();
+        return 1;
+    }
     if (config_.copy_directory.empty()) {
         // The default COPY directory lives beside the engine's files in the data directory.
         std::error_code ec;

@@ -21,6 +21,7 @@
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
 #include "security/audit_sink.h"
+#include "security/catalog.h"
 #include "server/api.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -84,6 +85,9 @@ class Server final : public RequestDispatcher {
     std::unique_ptr<security::AuditSink> audit_;
     audit::AuditLog* audit_log_ = nullptr;  // audit_ when it is the audit log (Run closes it)
     Status audit_open_status_;              // why --audit-dir could not be opened (Run fails)
+    // Roles, grants and API keys: constructed empty, loaded from the data directory once the
+    // database is open (authenticators and authorizers hold references to it).
+    std::unique_ptr<security::SecurityCatalog> security_catalog_;
     ApiState api_;
     std::unique_ptr<TransactionRegistry> transactions_;
     RateLimiter rate_limiter_;

@@ -403,9 +403,11 @@ TEST(Parser, ErrorsNameLineColumnAndExpectation) {
          "line 3, column 6: expected an expression, found end of input"},
         {"SELECT id FROM docs LIMIT x", "line 1, column 27: expected a row count, found 'x'"},
         {"SELECT id FROM docs ORDER distance", "line 1, column 27: expected BY, found 'distance'"},
-        {"CREATE TABLE t", "line 1, column 8: expected COLLECTION, INDEX or TENANT, found 'TABLE'"},
+        {"CREATE TABLE t",
+         "line 1, column 8: expected COLLECTION, INDEX, TENANT, ROLE or API KEY, found 'TABLE'"},
         {"CREATE COLECTION t",
-         "line 1, column 8: expected COLLECTION, INDEX or TENANT, found 'COLECTION'; did you mean "
+         "line 1, column 8: expected COLLECTION, INDEX, TENANT, ROLE or API KEY, found "
+         "'COLECTION'; did you mean "
          "COLLECTION?"},
         {"CREATE COLLECTION t (DIMENSON 4)",
          "line 1, column 22: expected DIMENSION or METRIC, found 'DIMENSON'; did you mean "
@@ -444,7 +446,8 @@ TEST(Parser, ErrorsNameLineColumnAndExpectation) {
         {"COPY docs INTO 'f'", "line 1, column 11: expected FROM or TO, found 'INTO'"},
         {"COPY docs FROM f", "line 1, column 16: expected a file path in single quotes, found 'f'"},
         {"SHOW TABLES",
-         "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS or TIMESTAMP, found 'TABLES'"},
+         "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, ROLES, GRANTS or "
+         "API KEYS, found 'TABLES'"},
         {"EXPLAIN EXPLAIN SELECT x FROM t",
          "line 1, column 9: expected a statement to explain, found 'EXPLAIN'"},
         {"BEGIN COMMIT",

@@ -175,7 +175,8 @@ TEST(StatementParser, TableFunctionsInFrom) {
 
 TEST(StatementParser, MalformedStatementsSayWhatWasExpected) {
     EXPECT_EQ(ErrorOf("SHOW INDEX"),
-              "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS or TIMESTAMP, found "
+              "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, ROLES, GRANTS "
+              "or API KEYS, found "
               "'INDEX'; did you mean INDEXES?");
     EXPECT_EQ(ErrorOf("SHOW INDEXES ON"),
               "line 1, column 16: expected a collection name, found "
