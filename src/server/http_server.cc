@@ -211,6 +211,15 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
         PeerIdentity peer = PeerCertificateIdentity(stream_.native_handle());
         client_cert_subject_ = std::move(peer.subject);
         client_cert_sans_ = std::move(peer.sans);
+        if (!client_cert_subject_.empty()) {
+            std::string sans;
+            for (const std::string& san : client_cert_sans_) {
+                sans += (sans.empty() ? "" : ",") + JsonQuote(san);
+            }
+            shared_.logger.Log(LogLevel::kDebug, "TLS client certificate",
+                               "\"client\":" + JsonQuote(client_) + ",\"subject\":" +
+                                   JsonQuote(client_cert_subject_) + ",\"sans\":[" + sans + "]");
+        }
         ReadHeader(/*first=*/true);
     }
 

@@ -171,9 +171,9 @@ Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ServerConfig& c
     }
     // The key is parsed first, so that "not a key" and "not this certificate's key" read apart.
     BIO* key_bio = BIO_new_file(config.tls_key.c_str(), "r");
-    EVP_PKEY* key =
-        key_bio != nullptr ? PEM_read_bio_PrivateKey(key_bio, nullptr, &RefusePassword, nullptr)
-                           : nullptr;
+    EVP_PKEY* key = key_bio != nullptr
+                        ? PEM_read_bio_PrivateKey(key_bio, nullptr, &RefusePassword, nullptr)
+                        : nullptr;
     BIO_free(key_bio);
     if (key == nullptr) {
         return Status::InvalidArgument("--tls-key " + config.tls_key +

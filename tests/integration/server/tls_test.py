@@ -297,10 +297,13 @@ class TlsTest(unittest.TestCase):
                         self.pki.write("alice.key", client[1]))
         expired_files = (self.pki.write("bob.pem", expired[0]),
                          self.pki.write("bob.key", expired[1]))
-        server = self.start("--tls-client-ca", self.pki.ca_path,
+        server = self.start("--tls-client-ca", self.pki.ca_path, "--log-level", "debug",
                             context=client_context(self.pki, cert=client_files))
         status, _, _ = server.request("GET", "/health")
         self.assertEqual(status, 200)
+        # The verified identity reaches the request (logged at debug level).
+        self.assertIn('"subject":"CN=alice","sans":["URI:spiffe://phenix.test/alice"]',
+                      server.log_text())
         # Without a client certificate, or with an expired one: refused (in TLS 1.3 the client
         # learns it on its first read).
         for context in (client_context(self.pki), client_context(self.pki, cert=expired_files)):
