@@ -399,7 +399,18 @@ class TlsTest(unittest.TestCase):
         # Changed files are picked up without a signal (the poll).
         self.pki.install(self.pki.issue("phenixd", 1004), self.cert_path, self.key_path)
         wait_for_serial(1004)
-        # gRPC (its own file watcher) serves the new certificate too.
+        # gRPC (its own file watcher, every second here) serves the new certificate too.
+        context = client_context(self.pki)
+        context.set_alpn_protocols(["h2"])
+        deadline = time.monotonic() + 15
+        while True:
+            with socket.create_connection(("127.0.0.1", server.grpc_port), timeout=10) as raw:
+                with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    grpc_serial = peer_serial(tls)
+            if grpc_serial == 1004:
+                break
+            self.assertLess(time.monotonic(), deadline, f"gRPC still serves {grpc_serial}")
+            time.sleep(0.2)
         credentials = grpc.ssl_channel_credentials(self.pki.ca_bytes())
         with grpc.secure_channel(f"127.0.0.1:{server.grpc_port}", credentials) as channel:
             grpc_test.stubs.PhenixStub(channel).Health(grpc_test.pb.HealthRequest(), timeout=30)
