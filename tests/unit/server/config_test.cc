@@ -102,7 +102,8 @@ TEST(ServerConfigTest, TlsOptions) {
 
     testing::TempDir dir;
     const std::string file = WriteFile(
-        dir.path(), "tls_cert = \"/etc/c.pem\"\ntls_key = \"/etc/k.pem\"\ntls_min_version = \"1.3\"\n");
+        dir.path(),
+        "tls_cert = \"/etc/c.pem\"\ntls_key = \"/etc/k.pem\"\ntls_min_version = \"1.3\"\n");
     auto loaded = LoadConfig({"--config", file, "--tls-client-ca", "/etc/ca.pem"}, Env({}));
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     EXPECT_EQ(loaded->config.tls_cert, "/etc/c.pem");
