@@ -17,9 +17,9 @@ PACKAGES=(
   libboost-dev libcli11-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev
   # security (src/security): JWT signatures, hashes and ciphers with OpenSSL 3
   libssl-dev
-  # TLS's integration test (tests/integration/server/tls_test.py) makes its keys and
-  # certificates with python3-cryptography; curl and the openssl CLI help by hand (docs)
-  python3-cryptography openssl
+  # TLS: the openssl CLI for checking a listener by hand (docs/security.md#tls); the TLS test
+  # makes its keys and certificates with python3-cryptography (below)
+  openssl
   # phenixd's gRPC API: protoc and the C++ plugin (code generated at build time), gRPC C++
   # (grpc++), protobuf; the integration test's Python client (python3-grpcio; its stubs are
   # generated with protoc and grpc_python_plugin, since python3-grpc-tools' bundled protoc is too
