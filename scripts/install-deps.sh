@@ -20,6 +20,9 @@ PACKAGES=(
   # encryption at rest (src/crypto): the PKCS#11 header (the module is dlopened) and SoftHSM2,
   # the software token the PKCS#11 KMS tests run against
   libp11-kit-dev softhsm2
+  # TLS: the openssl CLI for checking a listener by hand (docs/security.md#tls); the TLS test
+  # makes its keys and certificates with python3-cryptography (below)
+  openssl
   # phenixd's gRPC API: protoc and the C++ plugin (code generated at build time), gRPC C++
   # (grpc++), protobuf; the integration test's Python client (python3-grpcio; its stubs are
   # generated with protoc and grpc_python_plugin, since python3-grpc-tools' bundled protoc is too

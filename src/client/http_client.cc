@@ -9,9 +9,14 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 namespace phenix::client {
 namespace {
@@ -19,6 +24,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 // How often a waiting request polls its interrupt function.
@@ -62,15 +68,18 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
     ServerUrl out;
     out.text = std::string(url);
     constexpr std::string_view kHttp = "http://";
-    if (url.starts_with("https://")) {
-        return Status::InvalidArgument("--url " + out.text +
-                                       ": https is not supported yet; use http://HOST:PORT");
+    constexpr std::string_view kHttps = "https://";
+    std::string_view rest;
+    if (url.starts_with(kHttps)) {
+        out.is_tls = true;
+        out.port = "443";
+        rest = url.substr(kHttps.size());
+    } else if (url.starts_with(kHttp)) {
+        rest = url.substr(kHttp.size());
+    } else {
+        return Status::InvalidArgument(
+            "--url " + out.text + ": expected http[s]://HOST[:PORT], e.g. http://127.0.0.1:8080");
     }
-    if (!url.starts_with(kHttp)) {
-        return Status::InvalidArgument("--url " + out.text +
-                                       ": expected http://HOST[:PORT], e.g. http://127.0.0.1:8080");
-    }
-    std::string_view rest = url.substr(kHttp.size());
     const std::size_t slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
     if (slash != std::string_view::npos) {
@@ -113,9 +122,77 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
 struct HttpClient::Impl {
     asio::io_context io;
     tcp::socket socket{io};
+    std::unique_ptr<ssl::context> tls_context;       // https: built on the first connect
+    std::unique_ptr<ssl::stream<tcp::socket&>> tls;  // https: the current connection's
     beast::flat_buffer buffer;
     bool is_connected = false;
+
+    // Runs `op` with the connection's stream: the TLS one for https, else the socket.
+    template <class Op>
+    void WithStream(Op&& op) {
+        if (tls != nullptr) {
+            op(*tls);
+        } else {
+            op(socket);
+        }
+    }
 };
+
+namespace {
+
+Result<std::unique_ptr<ssl::context>> MakeClientTlsContext(const ServerUrl& url) {
+    auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
+    SSL_CTX* native = context->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    beast::error_code ec;
+    context->set_verify_mode(ssl::verify_peer, ec);
+    if (url.ca_file.empty()) {
+        if (context->set_default_verify_paths(ec)) {
+            return Status::InvalidArgument("cannot load the system's CA certificates (" +
+                                           ec.message() + "); pass --cacert FILE");
+        }
+    } else if (context->load_verify_file(url.ca_file, ec)) {
+        return Status::InvalidArgument("--cacert " + url.ca_file +
+                                       ": cannot load a PEM CA certificate from it (" +
+                                       ec.message() + ")");
+    }
+    if (!url.cert_file.empty()) {
+        if (context->use_certificate_chain_file(url.cert_file, ec)) {
+            return Status::InvalidArgument("--cert " + url.cert_file +
+                                           ": cannot load a PEM certificate from it (" +
+                                           ec.message() + ")");
+        }
+        if (context->use_private_key_file(url.key_file, ssl::context::pem, ec)) {
+            return Status::InvalidArgument("--key " + url.key_file +
+                                           ": cannot load an unencrypted PEM private key from "
+                                           "it (" +
+                                           ec.message() + ")");
+        }
+        if (SSL_CTX_check_private_key(native) != 1) {
+            ERR_clear_error();
+            return Status::InvalidArgument("--key " + url.key_file +
+                                           " does not match the certificate in --cert " +
+                                           url.cert_file);
+        }
+    }
+    return context;
+}
+
+// Verifies the server's certificate for `host`: a DNS name (also sent as SNI) or an IP address.
+void ExpectHost(SSL* ssl, const std::string& host) {
+    beast::error_code ec;
+    asio::ip::make_address(host, ec);
+    if (ec) {
+        SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(host.c_str()));
+        SSL_set1_host(ssl, host.c_str());
+    } else {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+    }
+}
+
+}  // namespace
 
 HttpClient::HttpClient(ServerUrl url) : url_(std::move(url)), impl_(std::make_unique<Impl>()) {}
 
@@ -129,8 +206,51 @@ void HttpClient::Close() {
         impl_->socket.shutdown(tcp::socket::shutdown_both, ignored);
         impl_->socket.close(ignored);
     }
+    impl_->tls.reset();
     impl_->is_connected = false;
     impl_->buffer.clear();
+}
+
+Status HttpClient::Handshake() {
+    Impl& impl = *impl_;
+    if (impl.tls_context == nullptr) {
+        auto context = MakeClientTlsContext(url_);
+        if (!context.ok()) {
+            beast::error_code ignored;
+            impl.socket.close(ignored);
+            return context.status();
+        }
+        impl.tls_context = std::move(*context);
+    }
+    impl.tls = std::make_unique<ssl::stream<tcp::socket&>>(impl.socket, *impl.tls_context);
+    ExpectHost(impl.tls->native_handle(), url_.host);
+    beast::error_code ec;
+    bool done = false;
+    impl.tls->async_handshake(ssl::stream_base::client, [&](const beast::error_code& error) {
+        ec = error;
+        done = true;
+    });
+    if (RunUntilDone(impl.io, impl.socket, done, interrupt_)) {
+        impl.tls.reset();
+        return Cancelled();
+    }
+    if (ec) {
+        const long verify = SSL_get_verify_result(impl.tls->native_handle());  // NOLINT
+        std::string reason = ec.message();
+        if (verify != X509_V_OK) {
+            reason = std::string("the server's certificate is not trusted: ") +
+                     X509_verify_cert_error_string(verify) +
+                     (url_.ca_file.empty() ? " (pass --cacert FILE with the CA that signed it)"
+                                           : " (checked against --cacert " + url_.ca_file + ")");
+        }
+        ERR_clear_error();
+        impl.tls.reset();
+        beast::error_code ignored;
+        impl.socket.close(ignored);
+        return Status::Unavailable("the TLS handshake with the server at " + url_.text +
+                                   " failed: " + reason);
+    }
+    return Status::Ok();
 }
 
 Status HttpClient::Send(std::string_view method, std::string_view target,
@@ -173,6 +293,11 @@ Status HttpClient::Send(std::string_view method, std::string_view target,
                         " (is phenixd running there? `make run` starts one on "
                         "http://127.0.0.1:8080)");
                 }
+                if (url_.is_tls) {
+                    if (Status status = Handshake(); !status.ok()) {
+                        return status;
+                    }
+                }
                 impl.is_connected = true;
                 impl.buffer.clear();
             }
@@ -194,11 +319,13 @@ Status HttpClient::Send(std::string_view method, std::string_view target,
 
             beast::error_code ec;
             bool done = false;
-            http::async_write(impl.socket, request,
-                              [&](const beast::error_code& error, std::size_t) {
-                                  ec = error;
-                                  done = true;
-                              });
+            impl.WithStream([&](auto& stream) {
+                http::async_write(stream, request,
+                                  [&](const beast::error_code& error, std::size_t) {
+                                      ec = error;
+                                      done = true;
+                                  });
+            });
             if (RunUntilDone(impl.io, impl.socket, done, interrupt_)) {
                 Close();
                 return Cancelled();
@@ -209,11 +336,13 @@ Status HttpClient::Send(std::string_view method, std::string_view target,
             parser.body_limit(std::numeric_limits<std::uint64_t>::max());
             if (!ec) {
                 done = false;
-                http::async_read_header(impl.socket, impl.buffer, parser,
-                                        [&](const beast::error_code& error, std::size_t) {
-                                            ec = error;
-                                            done = true;
-                                        });
+                impl.WithStream([&](auto& stream) {
+                    http::async_read_header(stream, impl.buffer, parser,
+                                            [&](const beast::error_code& error, std::size_t) {
+                                                ec = error;
+                                                done = true;
+                                            });
+                });
                 if (RunUntilDone(impl.io, impl.socket, done, interrupt_)) {
                     Close();
                     return Cancelled();
@@ -243,11 +372,13 @@ Status HttpClient::Send(std::string_view method, std::string_view target,
                 parser.get().body().data = chunk.data();
                 parser.get().body().size = chunk.size();
                 done = false;
-                http::async_read_some(impl.socket, impl.buffer, parser,
-                                      [&](const beast::error_code& error, std::size_t) {
-                                          ec = error;
-                                          done = true;
-                                      });
+                impl.WithStream([&](auto& stream) {
+                    http::async_read_some(stream, impl.buffer, parser,
+                                          [&](const beast::error_code& error, std::size_t) {
+                                              ec = error;
+                                              done = true;
+                                          });
+                });
                 if (RunUntilDone(impl.io, impl.socket, done, interrupt_)) {
                     Close();
                     return Cancelled();

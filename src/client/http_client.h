@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // phenix::client::HttpClient — a small HTTP/1.1 client for phenixd (Boost.Beast over Asio,
-// plain TCP): one kept-alive connection, opened on first use and reopened when the server closed
-// it while idle. A response body can be read as it arrives (a streamed /v1/query answer) and a
-// request can be cancelled while it waits: the interrupt function is polled, and when it says so
-// the connection is closed, which is how the server learns to cancel the statement (it cancels
-// on disconnect). No TLS, no proxies, no redirects.
+// plain TCP, or TLS for an https:// URL: the server's certificate and host name are always
+// verified, against ServerUrl::ca_file or the system's CAs): one kept-alive connection, opened on
+// first use and reopened when the server closed it while idle. A response body can be read as it
+// arrives (a streamed /v1/query answer) and a request can be cancelled while it waits: the
+// interrupt function is polled, and when it says so the connection is closed, which is how the
+// server learns to cancel the statement (it cancels on disconnect). No proxies, no redirects.
 //
 // Thread-compatible: one request at a time.
 #pragma once
@@ -22,15 +23,20 @@
 
 namespace phenix::client {
 
-// A server address: http://HOST[:PORT][/PREFIX].
+// A server address: http[s]://HOST[:PORT][/PREFIX].
 struct ServerUrl {
     std::string host;
-    std::string port = "80";
-    std::string prefix;  // a path prefix without its final '/', prepended to every target
-    std::string text;    // as given, for messages
+    std::string port = "80";  // 443 for https
+    std::string prefix;       // a path prefix without its final '/', prepended to every target
+    std::string text;         // as given, for messages
+    // https: TLS. The files are PEM; empty ca_file: the system's CA store.
+    bool is_tls = false;
+    std::string ca_file;    // --cacert: the CA(s) that signed the server's certificate
+    std::string cert_file;  // --cert / --key: a client certificate (mutual TLS)
+    std::string key_file;
 };
 
-// InvalidArgument for anything but http://host[:port][/path] (https is refused, naming it).
+// InvalidArgument for anything but http[s]://host[:port][/path].
 Result<ServerUrl> ParseServerUrl(std::string_view url);
 
 struct HttpHeader {
@@ -77,6 +83,10 @@ class HttpClient {
     void set_bearer_token(std::string token) { bearer_token_ = std::move(token); }
 
   private:
+    // https: the TLS handshake on the just-connected socket (Unavailable naming the reason: an
+    // untrusted certificate, a host name mismatch, a refused client certificate).
+    Status Handshake();
+
     struct Impl;
     ServerUrl url_;
     std::function<bool()> interrupt_;

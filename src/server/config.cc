@@ -248,6 +248,32 @@ const std::vector<OptionSpec>& OptionTable() {
                  return ParseUnsigned<std::uint64_t>(v, 1, c.audit_max_file_bytes);
              },
              [](const ServerConfig& c) { return std::to_string(c.audit_max_file_bytes); }});
+        // TLS (docs/security.md#tls).
+        table.push_back(String("tls_cert", "FILE",
+                               "PEM certificate chain: with tls_key, REST is HTTPS and gRPC uses "
+                               "TLS; reloaded on SIGHUP and when the file changes",
+                               &ServerConfig::tls_cert));
+        table.push_back(
+            String("tls_key", "FILE", "PEM private key of tls_cert", &ServerConfig::tls_key));
+        table.push_back(String("tls_client_ca", "FILE",
+                               "PEM CA bundle: clients must present a certificate it signed "
+                               "(mutual TLS); empty: no client certificates",
+                               &ServerConfig::tls_client_ca));
+        table.push_back(
+            String("tls_min_version", "VERSION", "oldest TLS version accepted on REST: 1.2 or 1.3",
+                   &ServerConfig::tls_min_version, [](std::string_view v) {
+                       return v == "1.2" || v == "1.3"
+                                  ? Status::Ok()
+                                  : Status::InvalidArgument("expected 1.2 or 1.3, not '" +
+                                                            std::string(v) + "'");
+                   }));
+        table.push_back(Uint32("tls_handshake_timeout_ms", "MS",
+                               "time a client has to complete the TLS handshake",
+                               &ServerConfig::tls_handshake_timeout_ms, 1));
+        table.push_back(Uint32("tls_reload_interval_ms", "MS",
+                               "how often the certificate and key files are checked for changes; "
+                               "0: reload on SIGHUP only",
+                               &ServerConfig::tls_reload_interval_ms, 0));
         return table;
     }();
     return options;

@@ -50,6 +50,13 @@ struct ServerConfig {
     std::string audit_dir;
     bool audit_reads = false;  ///< also record reads (queries, gets, searches)
     std::uint64_t audit_max_file_bytes = std::uint64_t{64} << 20;  ///< then the next file
+    // TLS (docs/security.md#tls): with tls_cert and tls_key, REST is HTTPS and gRPC uses TLS.
+    std::string tls_cert;                 ///< PEM certificate chain; empty: plaintext
+    std::string tls_key;                  ///< PEM private key of tls_cert
+    std::string tls_client_ca;            ///< PEM CA bundle: clients must present a cert it signed
+    std::string tls_min_version = "1.2";  ///< "1.2" or "1.3"
+    std::uint32_t tls_handshake_timeout_ms = 10'000;  ///< then the connection closes
+    std::uint32_t tls_reload_interval_ms = 5'000;     ///< cert/key mtime poll; 0: SIGHUP only
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the

@@ -4,6 +4,9 @@
 #include <utility>
 
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include "server/config.h"
 
@@ -16,12 +19,37 @@ GrpcServer::~GrpcServer() {
     Shutdown(std::chrono::milliseconds(0));
 }
 
-Result<std::string> GrpcServer::Start(const std::string& address) {
+namespace {
+
+// TLS from files gRPC watches itself: a changed certificate (or client CA) is used for new
+// connections once its files change (a pair that does not load keeps the previous one).
+// TLS 1.2 minimum, 1.3 preferred, ECDHE + AEAD ciphers are gRPC's own defaults.
+std::shared_ptr<grpc::ServerCredentials> TlsCredentials(const GrpcTls& tls) {
+    using grpc::experimental::FileWatcherCertificateProvider;
+    auto provider = std::make_shared<FileWatcherCertificateProvider>(
+        tls.key, tls.cert, tls.client_ca, tls.refresh_interval_s);
+    grpc::experimental::TlsServerCredentialsOptions options(provider);
+    options.watch_identity_key_cert_pairs();
+    if (tls.client_ca.empty()) {
+        options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    } else {
+        options.watch_root_certs();
+        options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    }
+    return grpc::experimental::TlsServerCredentials(options);
+}
+
+}  // namespace
+
+Result<std::string> GrpcServer::Start(const std::string& address,
+                                      const std::optional<GrpcTls>& tls) {
     PHENIX_ASSIGN_OR_RETURN(HostPort host_port, ParseHostPort(address));
     grpc::EnableDefaultHealthCheckService(true);  // grpc.health.v1.Health (SetServing)
     grpc::ServerBuilder builder;
     int bound_port = 0;
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
+    builder.AddListeningPort(
+        address, tls.has_value() ? TlsCredentials(*tls) : grpc::InsecureServerCredentials(),
+        &bound_port);
     builder.RegisterService(&service_);
     builder.SetMaxReceiveMessageSize(max_receive_message_bytes_);
     // gRPC sets SO_REUSEPORT by default: a second phenixd on the same port would then share it

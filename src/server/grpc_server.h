@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <phenix/result.h>
@@ -17,6 +18,16 @@
 #include "server/grpc_service.h"
 
 namespace phenix::server {
+
+/// TLS for the gRPC listener (docs/security.md#tls): the files are watched by gRPC itself
+/// (grpc::experimental::FileWatcherCertificateProvider), every `refresh_interval_s`: a new
+/// certificate is picked up without a restart.
+struct GrpcTls {
+    std::string cert;
+    std::string key;
+    std::string client_ca;  ///< non-empty: clients must present a certificate it signed
+    unsigned refresh_interval_s = 5;
+};
 
 class GrpcServer {
   public:
@@ -28,7 +39,9 @@ class GrpcServer {
     /// Binds `address` ("HOST:PORT"; port 0 picks a free one) and starts serving. Returns the
     /// bound "HOST:PORT". InvalidArgument for a malformed address, Unavailable when it cannot
     /// listen there.
-    Result<std::string> Start(const std::string& address);
+    /// With `tls`, the listener speaks TLS (the files were checked by the caller).
+    Result<std::string> Start(const std::string& address,
+                              const std::optional<GrpcTls>& tls = std::nullopt);
     /// Stops accepting calls; calls still open after `grace` are cancelled; returns when every
     /// call has finished. Idempotent.
     void Shutdown(std::chrono::milliseconds grace);

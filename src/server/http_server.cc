@@ -10,20 +10,25 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <sys/socket.h>
 
+#include "common/mutex.h"
 #include "server/errors.h"
 #include "server/router.h"
 #include "server/streams.h"
+#include "server/tls.h"
 
 namespace phenix::server {
 namespace {
@@ -127,13 +132,30 @@ struct Shared {
     std::atomic<std::uint32_t> connections{0};
     /// Responses handed back by the dispatcher and not yet written (WaitForWrites).
     std::atomic<std::uint32_t> pending_writes{0};
+    /// HTTPS: set by Listen. New connections take the current context; a reload replaces it
+    /// (connections already open keep theirs).
+    bool tls = false;
+    Mutex tls_mu;
+    std::shared_ptr<asio::ssl::context> tls_context GUARDED_BY(tls_mu);
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// A connection over `Stream`: beast::tcp_stream (plain HTTP) or TlsStream (HTTPS: the TLS
+// handshake first, under tls_handshake_timeout_ms; a failed one closes the connection without
+// touching a worker).
+template <class Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   public:
-    Connection(tcp::socket socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {
+    static constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+    Connection(tcp::socket socket, Shared& shared,
+               std::shared_ptr<asio::ssl::context> tls_context = nullptr)
+        : tls_context_(std::move(tls_context)),
+          stream_(MakeStream(std::move(socket), tls_context_.get())),
+          shared_(shared) {
         beast::error_code ec;
-        const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+        const tcp::endpoint peer = Socket().remote_endpoint(ec);
         if (!ec) {
             const std::string address = peer.address().to_string();
             client_ = (peer.address().is_v6() ? "[" + address + "]" : address) + ":" +
@@ -144,11 +166,68 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ~Connection() { --shared_.connections; }
 
     void Start() {
-        asio::dispatch(stream_.get_executor(),
-                       [self = shared_from_this()] { self->ReadHeader(/*first=*/true); });
+        asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+            if constexpr (kIsTls) {
+                self->Handshake();
+            } else {
+                self->ReadHeader(/*first=*/true);
+            }
+        });
     }
 
   private:
+    static Stream MakeStream(tcp::socket socket, asio::ssl::context* tls_context) {
+        if constexpr (kIsTls) {
+            return Stream(std::move(socket), *tls_context);
+        } else {
+            return Stream(std::move(socket));
+        }
+    }
+
+    beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+    tcp::socket& Socket() { return beast::get_lowest_layer(stream_).socket(); }
+
+    // HTTPS: the handshake runs on the I/O thread under its own deadline; whatever fails it (a
+    // plaintext request, an old protocol version, a missing or unverified client certificate,
+    // a client that stalls) closes the connection. No worker is involved.
+    void Handshake() {
+        Lowest().expires_after(std::chrono::milliseconds(shared_.config.tls_handshake_timeout_ms));
+        stream_.async_handshake(
+            asio::ssl::stream_base::server,
+            [self = this->shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
+    }
+
+    void OnHandshake(beast::error_code ec) {
+        if (ec) {
+            shared_.metrics.RecordRejected("tls_handshake");
+            shared_.logger.Log(
+                LogLevel::kDebug, "TLS handshake failed",
+                "\"client\":" + JsonQuote(client_) + ",\"error\":" + JsonQuote(ec.message()));
+            beast::error_code ignored;
+            Socket().shutdown(tcp::socket::shutdown_both, ignored);
+            Socket().close(ignored);
+            return;
+        }
+        PeerIdentity peer = PeerCertificateIdentity(stream_.native_handle());
+        client_cert_subject_ = std::move(peer.subject);
+        client_cert_sans_ = std::move(peer.sans);
+        if (!client_cert_subject_.empty()) {
+            std::string sans;
+            for (const std::string& san : client_cert_sans_) {
+                sans += (sans.empty() ? "" : ",") + JsonQuote(san);
+            }
+            shared_.logger.Log(LogLevel::kDebug, "TLS client certificate",
+                               "\"client\":" + JsonQuote(client_) + ",\"subject\":" +
+                                   JsonQuote(client_cert_subject_) + ",\"sans\":[" + sans + "]");
+        }
+        ReadHeader(/*first=*/true);
+    }
+
+    void SetClientCertificate(HttpRequest& request) const {
+        request.client_cert_subject = client_cert_subject_;
+        request.client_cert_sans = client_cert_sans_;
+    }
+
     void ReadHeader(bool first) {
         parser_.emplace();
         parser_->header_limit(kHeaderLimitBytes);
@@ -156,11 +235,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         // streamed body): OnHeader sets it.
         // (Not boost::none: Beast 1.74 compares a Content-Length with it as "greater than none".)
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-        stream_.expires_after(std::chrono::milliseconds(first ? shared_.config.header_timeout_ms
-                                                              : shared_.config.idle_timeout_ms));
-        http::async_read_header(
-            stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+        Lowest().expires_after(std::chrono::milliseconds(first ? shared_.config.header_timeout_ms
+                                                               : shared_.config.idle_timeout_ms));
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = this->shared_from_this()](
+                                    beast::error_code ec, std::size_t) { self->OnHeader(ec); });
     }
 
     void OnHeader(beast::error_code ec) {
@@ -170,7 +249,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         // A keep-alive request's headers may have trickled in under the idle timeout; the body
         // gets its own.
-        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        Lowest().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
         const auto& header = parser_->get();
         body_is_streamed_ =
             shared_.dispatcher.StreamsBody(Sv(header.method_string()), TargetPath(header.target()));
@@ -189,7 +268,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             auto continue_response = std::make_shared<http::response<http::empty_body>>(
                 http::status::continue_, header.version());
             http::async_write(stream_, *continue_response,
-                              [self = shared_from_this(), continue_response](
+                              [self = this->shared_from_this(), continue_response](
                                   beast::error_code write_ec, std::size_t) {
                                   if (write_ec) {
                                       self->Close();
@@ -207,9 +286,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
             StartBodyStream();
             return;
         }
-        http::async_read(
-            stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->OnRead(ec);
+                         });
     }
 
     void FailRead(beast::error_code ec) {
@@ -261,7 +341,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             FailRead(ec);
             return;
         }
-        stream_.expires_never();
+        Lowest().expires_never();
         http::request<http::string_body> message = parser_->release();
         parser_.reset();
         keep_alive_ = message.keep_alive();
@@ -275,12 +355,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
             return;
         }
         HttpRequest request = std::move(*converted);
+        SetClientCertificate(request);
         request.body = std::move(message.body());
         request_id_ = request.request_id;
         cancelled_ = context->cancelled;
         WatchForDisconnect();
         shared_.dispatcher.Dispatch(std::move(request), std::move(context),
-                                    [self = shared_from_this()](HttpResponse response) {
+                                    [self = this->shared_from_this()](HttpResponse response) {
                                         ++self->shared_.pending_writes;
                                         asio::post(
                                             self->stream_.get_executor(),
@@ -296,16 +377,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // request's read already consumed), so a peek decides.
     void WatchForDisconnect() {
         watching_ = true;
-        stream_.socket().async_wait(
-            tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+        Socket().async_wait(
+            tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
                 self->watching_ = false;
                 if (ec == asio::error::operation_aborted || self->cancelled_ == nullptr) {
                     return;
                 }
                 char byte = 0;
-                const ssize_t peeked = ec ? 0
-                                          : ::recv(self->stream_.socket().native_handle(), &byte, 1,
-                                                   MSG_PEEK | MSG_DONTWAIT);
+                const ssize_t peeked =
+                    ec ? 0
+                       : ::recv(self->Socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
                 if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
                     self->WatchForDisconnect();  // nothing there after all
                     return;
@@ -320,7 +401,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void OnResponse(HttpResponse response) {
         if (watching_) {
             beast::error_code ignored;
-            stream_.socket().cancel(ignored);  // completes the wait with operation_aborted
+            Socket().cancel(ignored);  // completes the wait with operation_aborted
         }
         if (body_in_ != nullptr) {
             // A streamed request body: a response before its end closes the connection (the rest
@@ -363,20 +444,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
         message->body() = std::move(response.body);
         message->keep_alive(keep_alive && !shared_.draining.load());
         message->prepare_payload();
-        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        Lowest().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
         ++shared_.pending_writes;
-        http::async_write(stream_, *message,
-                          [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
-                              --self->shared_.pending_writes;
-                              if (ec || !message->keep_alive()) {
-                                  if (!ec && self->body_stopped_) {
-                                      self->linger_ = true;  // the unread rest of the body
-                                  }
-                                  self->Close();
-                                  return;
-                              }
-                              self->ReadHeader(/*first=*/false);
-                          });
+        http::async_write(
+            stream_, *message,
+            [self = this->shared_from_this(), message](beast::error_code ec, std::size_t) {
+                --self->shared_.pending_writes;
+                if (ec || !message->keep_alive()) {
+                    if (!ec && self->body_stopped_) {
+                        self->linger_ = true;  // the unread rest of the body
+                    }
+                    self->Close();
+                    return;
+                }
+                self->ReadHeader(/*first=*/false);
+            });
     }
 
     // ---- a request body streamed to its handler (RouteOptions::streams_body)
@@ -401,6 +483,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             return;
         }
         HttpRequest request = std::move(*converted);
+        SetClientCertificate(request);
         request_id_ = request.request_id;
         cancelled_ = context->cancelled;
         body_in_ = std::make_shared<RequestBodyStream>(shared_.config.stream_buffer_bytes,
@@ -408,7 +491,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         request.body_stream = body_in_;
         body_piece_.resize(kBodyPieceBytes);
         shared_.dispatcher.Dispatch(std::move(request), std::move(context),
-                                    [self = shared_from_this()](HttpResponse response) {
+                                    [self = this->shared_from_this()](HttpResponse response) {
                                         ++self->shared_.pending_writes;
                                         asio::post(
                                             self->stream_.get_executor(),
@@ -427,7 +510,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (!body_parser_.has_value() || body_stopped_) {
             return;
         }
-        if (!body_in_->HasRoom([weak = weak_from_this()] {
+        if (!body_in_->HasRoom([weak = this->weak_from_this()] {
                 if (auto self = weak.lock()) {
                     asio::post(self->stream_.get_executor(), [self] { self->ReadBodyPiece(); });
                 }
@@ -443,9 +526,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         body.size = body_piece_.size();
         body.more = true;
         body_reading_ = true;
-        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        Lowest().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
         http::async_read(stream_, buffer_, *body_parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                              self->OnBodyPiece(ec);
                          });
     }
@@ -479,13 +562,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
                 peer_gone_ = true;
             }
             body_stopped_ = true;
-            stream_.expires_never();
+            Lowest().expires_never();
             return;
         }
         if (body_parser_->is_done()) {
             body_in_->Finish();
             body_parser_.reset();
-            stream_.expires_never();
+            Lowest().expires_never();
             WatchForDisconnect();  // while the handler finishes (COPY's last batches)
             return;
         }
@@ -519,21 +602,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
         stream_keep_alive_ = message->keep_alive();
         message->chunked(true);
         auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*message);
-        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
-        http::async_write_header(
-            stream_, *serializer,
-            [self = shared_from_this(), message, serializer](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    self->FailStream();
-                    return;
-                }
-                self->PumpStream();
-            });
+        Lowest().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        http::async_write_header(stream_, *serializer,
+                                 [self = this->shared_from_this(), message, serializer](
+                                     beast::error_code ec, std::size_t) {
+                                     if (ec) {
+                                         self->FailStream();
+                                         return;
+                                     }
+                                     self->PumpStream();
+                                 });
     }
 
     // Sends what the handler has written, then waits for more (or the end).
     void PumpStream() {
-        ResponseStream::Taken taken = out_stream_->Take([weak = weak_from_this()] {
+        ResponseStream::Taken taken = out_stream_->Take([weak = this->weak_from_this()] {
             if (auto self = weak.lock()) {
                 asio::post(self->stream_.get_executor(), [self] { self->PumpStream(); });
             }
@@ -542,10 +625,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
             auto data = std::make_shared<std::string>(std::move(taken.data));
             auto chunk = std::make_shared<decltype(http::make_chunk(asio::const_buffer()))>(
                 http::make_chunk(asio::const_buffer(data->data(), data->size())));
-            stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+            Lowest().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
             asio::async_write(
                 stream_, *chunk,
-                [self = shared_from_this(), data, chunk](beast::error_code ec, std::size_t) {
+                [self = this->shared_from_this(), data, chunk](beast::error_code ec, std::size_t) {
                     if (ec) {
                         self->FailStream();
                         return;
@@ -558,22 +641,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
             return;  // PumpStream runs again when the handler writes
         }
         auto last = std::make_shared<decltype(http::make_chunk_last())>(http::make_chunk_last());
-        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
-        asio::async_write(stream_, *last,
-                          [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
-                              if (ec) {
-                                  self->FailStream();
-                                  return;
-                              }
-                              self->out_stream_->MarkSent();
-                              self->out_stream_.reset();
-                              --self->shared_.pending_writes;
-                              if (!self->stream_keep_alive_) {
-                                  self->Close();
-                                  return;
-                              }
-                              self->ReadHeader(/*first=*/false);
-                          });
+        Lowest().expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        asio::async_write(
+            stream_, *last,
+            [self = this->shared_from_this(), last](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    self->FailStream();
+                    return;
+                }
+                self->out_stream_->MarkSent();
+                self->out_stream_.reset();
+                --self->shared_.pending_writes;
+                if (!self->stream_keep_alive_) {
+                    self->Close();
+                    return;
+                }
+                self->ReadHeader(/*first=*/false);
+            });
     }
 
     // The client went away (or stopped reading past body_timeout_ms) mid-stream: the handler's
@@ -594,8 +678,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
             return;
         }
         beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        stream_.socket().close(ignored);
+        Socket().shutdown(tcp::socket::shutdown_send, ignored);
+        Socket().close(ignored);
     }
 
     // After an error answered before the request was read whole (413, 400): stop sending, then
@@ -604,8 +688,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void LingerClose() {
         linger_ = false;
         beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        stream_.expires_after(std::chrono::seconds(1));
+        Socket().shutdown(tcp::socket::shutdown_send, ignored);
+        Lowest().expires_after(std::chrono::seconds(1));
         if (body_reading_) {
             // A streamed body's read is in flight: OnBodyPiece discards from there.
             closing_after_body_ = true;
@@ -615,19 +699,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     void Discard() {
-        stream_.async_read_some(asio::buffer(discard_),
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                    if (ec) {
-                                        beast::error_code ignored;
-                                        self->stream_.socket().close(ignored);
-                                        return;
-                                    }
-                                    self->Discard();
-                                });
+        stream_.async_read_some(asio::buffer(discard_), [self = this->shared_from_this()](
+                                                            beast::error_code ec, std::size_t) {
+            if (ec) {
+                beast::error_code ignored;
+                self->Socket().close(ignored);
+                return;
+            }
+            self->Discard();
+        });
     }
 
-    beast::tcp_stream stream_;
+    std::shared_ptr<asio::ssl::context> tls_context_;  // HTTPS: outlives stream_
+    Stream stream_;
     Shared& shared_;
+    std::string client_cert_subject_;  // mutual TLS: the verified client certificate
+    std::vector<std::string> client_cert_sans_;
     bool linger_ = false;
     std::array<char, 4096> discard_{};
     beast::flat_buffer buffer_;
@@ -679,11 +766,63 @@ struct HttpServer::Impl {
                     shared.metrics.RecordRejected("max_connections");
                     beast::error_code ignored;
                     socket.close(ignored);
+                } else if (shared.tls) {
+                    std::shared_ptr<asio::ssl::context> context;
+                    {
+                        MutexLock lock(shared.tls_mu);
+                        context = shared.tls_context;
+                    }
+                    std::make_shared<Connection<TlsStream>>(std::move(socket), shared,
+                                                            std::move(context))
+                        ->Start();
                 } else {
-                    std::make_shared<Connection>(std::move(socket), shared)->Start();
+                    std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), shared)
+                        ->Start();
                 }
                 Accept();
             });
+    }
+
+    // Builds a context from the configured files and makes it the one new connections use; on
+    // failure the current one stays (and the error, naming the file, is logged and returned).
+    Status ReloadTls(std::string_view trigger) {
+        auto built = MakeServerTlsContext(shared.config);
+        if (!built.ok()) {
+            shared.logger.Log(LogLevel::kError,
+                              "TLS certificate reload failed; still serving the previous one",
+                              "\"trigger\":" + JsonQuote(trigger) +
+                                  ",\"error\":" + JsonQuote(built.status().message()));
+            return built.status();
+        }
+        {
+            MutexLock lock(shared.tls_mu);
+            shared.tls_context = std::move(*built);
+        }
+        shared.logger.Log(LogLevel::kInfo, "TLS certificate reloaded",
+                          "\"trigger\":" + JsonQuote(trigger) + ",\"certificate\":" +
+                              JsonQuote(DescribeCertificateFile(shared.config.tls_cert)));
+        return Status::Ok();
+    }
+
+    std::vector<std::string> TlsFiles() const {
+        return {shared.config.tls_cert, shared.config.tls_key, shared.config.tls_client_ca};
+    }
+
+    // Every tls_reload_interval_ms: a change in the files' stamps (mtime, size, inode) reloads.
+    // A bad pair is not retried until the files change again.
+    void PollTlsFiles() {
+        tls_poll.expires_after(std::chrono::milliseconds(shared.config.tls_reload_interval_ms));
+        tls_poll.async_wait([this](beast::error_code ec) {
+            if (ec) {
+                return;
+            }
+            std::string stamp = FilesStamp(TlsFiles());
+            if (stamp != tls_stamp) {
+                tls_stamp = std::move(stamp);
+                (void)ReloadTls("file change");
+            }
+            PollTlsFiles();
+        });
     }
 
     // `shared` outlives `io`: destroying the io_context destroys pending handlers, whose
@@ -692,6 +831,8 @@ struct HttpServer::Impl {
     asio::io_context io;
     tcp::acceptor acceptor;
     asio::steady_timer accept_retry{acceptor.get_executor()};
+    asio::steady_timer tls_poll{asio::make_strand(io)};  // its handlers run one at a time
+    std::string tls_stamp;  // the TLS files as last loaded (touched by PollTlsFiles only)
     std::vector<std::thread> threads;
 };
 
@@ -704,6 +845,15 @@ HttpServer::~HttpServer() {
 }
 
 Result<std::string> HttpServer::Listen() {
+    const ServerConfig& config = impl_->shared.config;
+    PHENIX_ASSIGN_OR_RETURN(const bool use_tls, TlsEnabled(config));
+    if (use_tls) {
+        PHENIX_ASSIGN_OR_RETURN(auto context, MakeServerTlsContext(config));
+        impl_->tls_stamp = FilesStamp(impl_->TlsFiles());
+        MutexLock lock(impl_->shared.tls_mu);
+        impl_->shared.tls_context = std::move(context);
+        impl_->shared.tls = true;
+    }
     auto host_port = ParseHostPort(impl_->shared.config.http_address);
     if (!host_port.ok()) {
         return host_port.status();
@@ -745,6 +895,9 @@ Result<std::string> HttpServer::Listen() {
 
 void HttpServer::Start() {
     impl_->Accept();
+    if (impl_->shared.tls && impl_->shared.config.tls_reload_interval_ms > 0) {
+        impl_->PollTlsFiles();
+    }
     for (std::uint32_t thread_idx = 0; thread_idx < impl_->shared.config.io_threads; ++thread_idx) {
         impl_->threads.emplace_back([this] { impl_->io.run(); });
     }
@@ -756,6 +909,7 @@ void HttpServer::StopAccepting() {
         impl_->acceptor.close(ignored);
         impl_->accept_retry.cancel();
     });
+    asio::post(impl_->tls_poll.get_executor(), [this] { impl_->tls_poll.cancel(); });
 }
 
 void HttpServer::SetDraining() {
@@ -777,6 +931,17 @@ void HttpServer::Stop() {
         }
     }
     impl_->threads.clear();
+}
+
+bool HttpServer::tls_enabled() const {
+    return impl_->shared.tls;
+}
+
+Status HttpServer::ReloadTls() {
+    if (!impl_->shared.tls) {
+        return Status::FailedPrecondition("TLS is off (no --tls-cert / --tls-key)");
+    }
+    return impl_->ReloadTls("SIGHUP");
 }
 
 boost::asio::io_context& HttpServer::io_context() {

@@ -9,7 +9,11 @@
 // passes, or the server drains. Connections beyond max_connections are closed at once.
 //
 // Beast types stay in http_server.cc; the dispatcher sees only HttpRequest/HttpResponse.
-// Thread-safe: Listen/Start/StopAccepting/SetDraining/Stop may be called from any thread.
+// With tls_cert/tls_key (docs/security.md#tls) every connection is HTTPS: a TLS handshake under
+// tls_handshake_timeout_ms first, on the same I/O threads (server/tls.h builds the context).
+//
+// Thread-safe: Listen/Start/StopAccepting/SetDraining/Stop/ReloadTls may be called from any
+// thread.
 #pragma once
 
 #include <chrono>
@@ -79,6 +83,12 @@ class HttpServer {
     void WaitForWrites(std::chrono::milliseconds timeout);
     /// Stops the event loop (dropping idle connections) and joins the I/O threads.
     void Stop();
+    /// HTTPS (ServerConfig::tls_cert/tls_key; Listen loads them): whether it is on.
+    [[nodiscard]] bool tls_enabled() const;
+    /// Reloads the TLS certificate, key and client CA from their files for new connections
+    /// (SIGHUP; the files are also polled every tls_reload_interval_ms). On an error (naming the
+    /// file; also logged) the previous ones stay. FailedPrecondition when TLS is off.
+    Status ReloadTls();
     boost::asio::io_context& io_context();
 
   private:

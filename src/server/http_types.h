@@ -74,6 +74,12 @@ struct HttpRequest {
     std::string transaction;  ///< Phenix-Transaction, empty when absent
     std::string tenant;       ///< Phenix-Tenant, empty when absent (the default tenant)
     std::string client;       ///< "ip:port" of the peer
+    /// Mutual TLS (--tls-client-ca): the verified client certificate's subject, RFC 2253
+    /// ("CN=alice,O=Acme"), and its subjectAltNames ("DNS:host", "URI:spiffe://...",
+    /// "email:a@b", "IP:10.0.0.1"). Empty without a client certificate. Identity only: mapping it
+    /// to a principal is the authenticator's business.
+    std::string client_cert_subject;
+    std::vector<std::string> client_cert_sans;
 };
 
 struct HttpResponse {

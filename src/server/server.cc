@@ -429,7 +429,17 @@ int Server::Run() {
                 static_cast<int>(std::min<std::uint64_t>(config_.max_body_bytes, 0x7FFFFFFF)),
             .default_timeout_ms = config_.default_timeout_ms,
             .on_finish = [this](const GrpcCallRecord& record) { RecordGrpcCall(record); }});
-        auto bound = grpc_->Start(config_.grpc_address);
+        std::optional<GrpcTls> grpc_tls;
+        if (http_->tls_enabled()) {  // the files were checked by http_->Listen()
+            grpc_tls = GrpcTls{.cert = config_.tls_cert,
+                               .key = config_.tls_key,
+                               .client_ca = config_.tls_client_ca,
+                               .refresh_interval_s =
+                                   std::max<unsigned>(1, config_.tls_reload_interval_ms > 0
+                                                             ? config_.tls_reload_interval_ms / 1000
+                                                             : 60)};
+        }
+        auto bound = grpc_->Start(config_.grpc_address, grpc_tls);
         if (!bound.ok()) {
             std::fprintf(stderr, "phenixd: %s\n", bound.status().ToString().c_str());
             grpc_.reset();
@@ -442,9 +452,19 @@ int Server::Run() {
     // Signals are handled on the I/O threads from now on; Asio restores the default disposition
     // when the set is destroyed.
     boost::asio::signal_set signals(http_->io_context(), SIGINT, SIGTERM);
+    if (http_->tls_enabled()) {
+        // SIGHUP reloads the TLS certificate (without TLS it keeps its default action).
+        boost::system::error_code ignored;
+        signals.add(SIGHUP, ignored);
+    }
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signal_number) {
             if (ec) {
+                return;
+            }
+            if (signal_number == SIGHUP) {
+                (void)http_->ReloadTls();  // logs the outcome
+                signals.async_wait(on_signal);
                 return;
             }
             RequestShutdown(signal_number);

@@ -62,6 +62,11 @@ Options:
                           options that configure an open data directory do not apply
   --token TOKEN           with --url: the bearer token (a JWT or an API key) sent with
                           every request; default: the PHENIX_TOKEN environment variable
+  --cacert FILE           with an https:// --url: the PEM CA certificate(s) that signed
+                          the server's certificate (default: the system's CAs); the
+                          server's certificate and host name are always verified
+  --cert FILE, --key FILE with an https:// --url: a PEM client certificate and its key,
+                          for a server that requires them (phenixd --tls-client-ca)
   -c, --command TEXT      run TEXT (statements and meta-commands), then exit
   -f, --file FILE         run the statements and meta-commands in FILE ('-' for stdin), then exit
   --format table|json|csv output format (default table)
@@ -108,6 +113,9 @@ struct Flags {
     std::string url;  // empty: embedded
     std::string token;  // --token, else PHENIX_TOKEN (with --url); never printed
     bool has_token_flag = false;
+    std::string ca_file;    // --cacert (https)
+    std::string cert_file;  // --cert (https, mutual TLS)
+    std::string key_file;   // --key
     OutputFormat format = OutputFormat::kTable;
     bool is_relaxed = false;
     bool is_read_only = false;
@@ -177,6 +185,14 @@ Result<Flags> ParseFlags(int argc, char** argv) {
             PHENIX_ASSIGN_OR_RETURN(flags.token, take_value());
             PHENIX_RETURN_IF_ERROR(CheckToken(flags.token, "--token"));
             flags.has_token_flag = true;
+        } else if (arg == "--cacert" || arg == "--cert" || arg == "--key") {
+            std::string& file = arg == "--cacert" ? flags.ca_file
+                                : arg == "--cert" ? flags.cert_file
+                                                  : flags.key_file;
+            PHENIX_ASSIGN_OR_RETURN(file, take_value());
+            if (file.empty()) {
+                return Status::InvalidArgument(std::string(arg) + " needs a file name");
+            }
         } else if (arg == "-c" || arg == "--command") {
             PHENIX_ASSIGN_OR_RETURN(std::string commands, take_value());
             flags.sources.push_back({.is_file = false, .text = std::move(commands)});
@@ -244,6 +260,15 @@ Result<Flags> ParseFlags(int argc, char** argv) {
         if (const char* env = std::getenv("PHENIX_TOKEN"); env != nullptr && *env != '\0') {
             flags.token = env;
             PHENIX_RETURN_IF_ERROR(CheckToken(flags.token, "PHENIX_TOKEN"));
+        }
+    }
+    if (!flags.ca_file.empty() || !flags.cert_file.empty() || !flags.key_file.empty()) {
+        if (!flags.url.starts_with("https://")) {
+            return Status::InvalidArgument(
+                "--cacert, --cert and --key apply to an https:// --url only");
+        }
+        if (flags.cert_file.empty() != flags.key_file.empty()) {
+            return Status::InvalidArgument("--cert and --key go together");
         }
     }
     if (!flags.url.empty()) {
@@ -668,6 +693,9 @@ int Main(int argc, char** argv) {
                          url.status().message().c_str());
             return kExitUsage;
         }
+        url->ca_file = flags->ca_file;
+        url->cert_file = flags->cert_file;
+        url->key_file = flags->key_file;
         auto remote = std::make_unique<RemoteBackend>(*url);
         remote->SetBearerToken(flags->token);
         if (Status reachable = remote->Ping(); !reachable.ok()) {

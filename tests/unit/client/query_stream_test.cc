@@ -240,8 +240,25 @@ TEST(ParseServerUrl, HostPortAndPrefix) {
     EXPECT_EQ(url->port, "9000");
 }
 
+TEST(ParseServerUrl, HttpsIsTlsOnPort443ByDefault) {
+    auto url = ParseServerUrl("https://db.example");
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    EXPECT_TRUE(url->is_tls);
+    EXPECT_EQ(url->host, "db.example");
+    EXPECT_EQ(url->port, "443");
+    url = ParseServerUrl("https://127.0.0.1:8443/p");
+    ASSERT_TRUE(url.ok());
+    EXPECT_TRUE(url->is_tls);
+    EXPECT_EQ(url->port, "8443");
+    EXPECT_EQ(url->prefix, "/p");
+    url = ParseServerUrl("http://127.0.0.1:8080");
+    ASSERT_TRUE(url.ok());
+    EXPECT_FALSE(url->is_tls);
+    EXPECT_EQ(ParseServerUrl("https://").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(ParseServerUrl, RefusesWhatItCannotUse) {
-    for (std::string_view bad : {"127.0.0.1:8080", "https://x:1", "http://", "http://:80",
+    for (std::string_view bad : {"127.0.0.1:8080", "ftp://x:1", "http://", "http://:80",
                                  "http://h:port", "http://[::1", "http://h:123456"}) {
         EXPECT_EQ(ParseServerUrl(bad).status().code(), StatusCode::kInvalidArgument) << bad;
     }

@@ -94,6 +94,28 @@ TEST(ServerConfigTest, BadValuesNameTheirSource) {
     EXPECT_FALSE(unknown_flag.ok());
 }
 
+TEST(ServerConfigTest, TlsOptions) {
+    auto defaults = LoadConfig({}, Env({}));
+    ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+    EXPECT_TRUE(defaults->config.tls_cert.empty());  // TLS is off by default
+    EXPECT_EQ(defaults->config.tls_min_version, "1.2");
+
+    testing::TempDir dir;
+    const std::string file = WriteFile(
+        dir.path(),
+        "tls_cert = \"/etc/c.pem\"\ntls_key = \"/etc/k.pem\"\ntls_min_version = \"1.3\"\n");
+    auto loaded = LoadConfig({"--config", file, "--tls-client-ca", "/etc/ca.pem"}, Env({}));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(loaded->config.tls_cert, "/etc/c.pem");
+    EXPECT_EQ(loaded->config.tls_key, "/etc/k.pem");
+    EXPECT_EQ(loaded->config.tls_client_ca, "/etc/ca.pem");
+    EXPECT_EQ(loaded->config.tls_min_version, "1.3");
+
+    auto old = LoadConfig({"--tls-min-version", "1.1"}, Env({}));
+    ASSERT_FALSE(old.ok());
+    EXPECT_NE(old.status().message().find("--tls-min-version"), std::string::npos);
+}
+
 TEST(ServerConfigTest, HelpListsEveryOptionWithItsEnvironmentVariable) {
     auto loaded = LoadConfig({"--help"}, Env({}));
     ASSERT_TRUE(loaded.ok());
