@@ -11,6 +11,7 @@
 
 #include <phenix/db.h>
 
+#include "server/access.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/transactions.h"
@@ -29,6 +30,9 @@ struct ApiState {
     TransactionRegistry* transactions = nullptr;
     /// Set once before serving.
     Metrics* metrics = nullptr;
+    /// Set once before serving: the enforcement point (per-statement authorization, transaction
+    /// owners). Never null while serving.
+    const AccessControl* access = nullptr;
 };
 
 /// Adds every route to `router`. `state` must outlive the router's use.

@@ -41,6 +41,15 @@ struct ServerConfig {
     std::string copy_directory;                          ///< COPY's directory; empty: <data>/copy
     std::string log_level = "info";
     bool access_log = true;
+
+    // Security (docs/security.md): authentication and protected mode.
+    std::string auth = "off";           ///< "off" (every request is the local admin) or "jwt"
+    bool insecure_no_auth = false;      ///< allow auth off on a non-loopback listen address
+    std::string jwt_jwks;               ///< JWKS file of the token signers' public keys
+    std::string jwt_issuer;             ///< required `iss`; empty: not checked
+    std::string jwt_audience;           ///< required `aud`; empty: not checked
+    std::string jwt_hs256_secret_file;  ///< HS256 shared secret (only when configured)
+    std::uint32_t jwt_leeway_s = 60;    ///< clock skew allowed on exp/nbf
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the
@@ -52,6 +61,7 @@ struct OptionSpec {
     std::function<Status(ServerConfig&, std::string_view)> set;
     std::function<std::string(const ServerConfig&)> get;
     bool quoted = false;  ///< a string in TOML (otherwise a number or boolean)
+    bool is_flag = false;  ///< a boolean given as a bare flag (--insecure-no-auth): sets "true"
 };
 
 /// The option table (also the order of --help and --print-config).
@@ -76,6 +86,13 @@ Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetE
 
 /// The effective configuration as a TOML document that LoadConfig reads back.
 std::string ConfigToToml(const ServerConfig& config);
+
+/// The security settings' consistency (docs/security.md): --auth is off or jwt; jwt needs
+/// --jwt-jwks or --jwt-hs256-secret-file; protected mode: with auth off, a non-loopback --http or
+/// --grpc address is refused unless --insecure-no-auth. InvalidArgument naming the flag to use.
+Status CheckSecurityConfig(const ServerConfig& config);
+/// Whether `host` (of ParseHostPort) is a loopback address: localhost, 127.0.0.0/8 or ::1.
+bool IsLoopbackHost(std::string_view host);
 
 /// Parses "HOST:PORT" ("[::1]:8080" for IPv6). InvalidArgument on a malformed address.
 struct HostPort {

@@ -96,7 +96,7 @@ class StreamWriter final : public ChunkWriter {
 
 }  // namespace
 
-Server::Server(ServerConfig config)
+Server::Server(ServerConfig config, ServerSecurity security)
     : config_(std::move(config)),
       logger_(config_.log_level, config_.access_log),
       rate_limiter_(config_.rate_limit_per_second, config_.rate_limit_burst) {
@@ -107,7 +107,27 @@ Server::Server(ServerConfig config)
         std::chrono::milliseconds(config_.transaction_idle_timeout_ms));
     api_.transactions = transactions_.get();
     api_.metrics = &metrics_;
+    // The enforcement point: auth off unless --auth jwt (or a test's authenticator).
+    std::unique_ptr<security::Authenticator> authenticator = std::move(security.authenticator);
+    if (authenticator == nullptr && config_.auth == "jwt") {
+        auto jwt = OpenJwtAuthenticator(config_);
+        if (jwt.ok()) {
+            // API keys (srbac's ApiKeyAuthenticator) plug in as CompositeAuthenticator's second.
+            authenticator = std::make_unique<CompositeAuthenticator>(std::move(*jwt), nullptr);
+        } else {
+            security_error_ = jwt.status();
+        }
+    }
+    if (security_error_.ok()) {
+        security_error_ = CheckSecurityConfig(config_);
+    }
+    access_ = std::make_unique<AccessControl>(
+        std::move(authenticator), std::move(security.authorizer), std::move(security.audit));
+    api_.access = access_.get();
     RegisterRoutes(router_, api_);
+    for (const Route& route : router_.routes()) {
+        route_rules_.push_back(FindRouteRule(route.method, route.pattern));
+    }
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
     http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
 }
@@ -168,6 +188,10 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
             return;
         }
     }
+    if (std::optional<HttpResponse> refused = Admit(request, *route, match.params, *context)) {
+        Finish(request, route->pattern, start, std::move(*refused), done, nullptr);
+        return;
+    }
     if (route->options.inline_handler) {
         HttpResponse response = route->handler(request, match.params, *context);
         Finish(request, route->pattern, start, std::move(response), done, nullptr);
@@ -193,6 +217,11 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
             } else {
                 response = route->handler(*shared_request, *params, *context);
             }
+            if (access_->auditing()) {
+                AuditChange(*shared_request,
+                            route_rules_[static_cast<std::size_t>(route - router_.routes().data())],
+                            *params, *context, response.status);
+            }
             if (response.stream_body) {
                 Stream(*shared_request, route->pattern, start, std::move(response), done, context);
                 return;
@@ -209,6 +238,65 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         response.headers.emplace_back("Retry-After", "1");
         Finish(*shared_request, route->pattern, start, std::move(response), done, context);
     }
+}
+
+std::optional<HttpResponse> Server::Admit(HttpRequest& request, const Route& route,
+                                          const PathParams& params, RequestContext& context) {
+    const AccessRule* rule =
+        route_rules_[static_cast<std::size_t>(&route - router_.routes().data())];
+    if (!access_->enabled() && rule != nullptr) {
+        // Auth off: the local administrator, Phenix-Tenant as sent. The one branch it costs.
+        context.principal = access_->local();
+        context.tenant = request.tenant;
+        return std::nullopt;
+    }
+    if (rule != nullptr && rule->scope == AccessScope::kOpen) {
+        return std::nullopt;  // probes and the API's description need no credential
+    }
+    const CallInfo info{request.request_id, request.client};
+    auto principal = access_->Authenticate(request.authorization, info);
+    if (!principal.ok()) {
+        HttpResponse response = ErrorResponse(principal.status());
+        response.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return response;
+    }
+    context.principal = *principal;
+    auto tenant = access_->ResolveTenant(**principal, request.tenant, info);
+    if (!tenant.ok()) {
+        return ErrorResponse(tenant.status());
+    }
+    request.tenant = *tenant;
+    context.tenant = std::move(*tenant);
+    const auto name = params.find("name");
+    Status allowed =
+        access_->Authorize(**principal, rule, request.method + " " + route.pattern, request.tenant,
+                           name != params.end() ? name->second : std::string(), info);
+    if (!allowed.ok()) {
+        return ErrorResponse(allowed);
+    }
+    return std::nullopt;
+}
+
+void Server::AuditChange(const HttpRequest& request, const AccessRule* rule,
+                         const PathParams& params, const RequestContext& context, unsigned status) {
+    // Reads are not audited here; POST /v1/query's statements are, one by one (GuardSession).
+    if (rule == nullptr || rule->permission == security::Permission::kRead ||
+        rule->scope == AccessScope::kOpen) {
+        return;
+    }
+    std::string target;
+    if (const auto name = params.find("name"); name != params.end()) {
+        target = name->second;
+        if (const auto id = params.find("id"); id != params.end()) {
+            target += "/" + id->second;
+        } else if (const auto path = params.find("path"); path != params.end()) {
+            target += "/" + path->second;
+        }
+    }
+    access_->Audit(context.principal.get(),
+                   context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
+                   rule->action, target, status < 400 ? "ok" : "error", {},
+                   CallInfo{request.request_id, request.client});
 }
 
 bool Server::SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::function<void()> task) {
@@ -348,6 +436,10 @@ void Server::RequestShutdown(int signal_number) {
 }
 
 int Server::Run() {
+    if (!security_error_.ok()) {
+        std::fprintf(stderr, "phenixd: %s\n", security_error_.message().c_str());
+        return 1;
+    }
     auto address = http_->Listen();
     if (!address.ok()) {
         std::fprintf(stderr, "phenixd: %s\n", address.status().ToString().c_str());
