@@ -109,7 +109,8 @@ Server::Server(ServerConfig config, ServerSecurity security)
     api_.metrics = &metrics_;
     // The enforcement point: auth off unless --auth jwt (or a test's authenticator).
     std::unique_ptr<security::Authenticator> authenticator = std::move(security.authenticator);
-    if (authenticator == nullptr && config_.auth == "jwt") {
+    security_error_ = CheckSecurityConfig(config_);
+    if (security_error_.ok() && authenticator == nullptr && config_.auth == "jwt") {
         auto jwt = OpenJwtAuthenticator(config_);
         if (jwt.ok()) {
             // API keys (srbac's ApiKeyAuthenticator) plug in as CompositeAuthenticator's second.
@@ -117,9 +118,6 @@ Server::Server(ServerConfig config, ServerSecurity security)
         } else {
             security_error_ = jwt.status();
         }
-    }
-    if (security_error_.ok()) {
-        security_error_ = CheckSecurityConfig(config_);
     }
     access_ = std::make_unique<AccessControl>(
         std::move(authenticator), std::move(security.authorizer), std::move(security.audit));

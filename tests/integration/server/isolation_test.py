@@ -290,6 +290,20 @@ class IsolationTest(unittest.TestCase):
         self.assertEqual(self.req("GET", "/health")[0], 200)
         self.assertEqual(self.req("GET", "/ready")[0], 200)
 
+    def test_protected_mode(self):
+        # Auth off on a non-loopback address: refused at startup, naming the flag.
+        for args in (["--http", "0.0.0.0:0", "--grpc", ""],
+                     ["--http", "127.0.0.1:0", "--grpc", "0.0.0.0:0"]):
+            done = subprocess.run([PHENIXD, "--data", os.path.join(self.tmp, "protected"), *args],
+                                  capture_output=True, text=True, timeout=60)
+            self.assertEqual(done.returncode, 1, done.stderr)
+            self.assertIn("--insecure-no-auth", done.stderr)
+        done = subprocess.run([PHENIXD, "--data", os.path.join(self.tmp, "protected"), "--auth",
+                               "jwt", "--http", "127.0.0.1:0", "--grpc", ""],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn("--jwt-jwks", done.stderr)
+
     # ------------------------------------------------------------ REST
 
     def test_rest_routes_reveal_nothing_of_b(self):
