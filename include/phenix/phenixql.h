@@ -203,6 +203,69 @@ class SecurityAdmin {
     virtual Result<QueryResult> Execute(std::string_view tenant,
                                         const SecurityStatement& statement) = 0;
 };
+/// The kinds of PhenixQL statement, for a server's authorization (QuerySession::
+/// set_statement_guard). Closed set: a new statement adds a kind here, and a server that does not
+/// map it refuses it (phenixd denies kinds its permission table does not list).
+enum class StatementKind : std::uint8_t {
+    kSelect,  ///< SELECT (also EXPLAIN, table functions, the JSON form)
+    kCreateCollection,
+    kDropCollection,
+    kCreateIndex,
+    kDropIndex,
+    kShowCollections,
+    kDescribe,
+    kInsert,
+    kUpdate,
+    kDelete,
+    kBegin,
+    kCommit,
+    kRollback,
+    kCopyFrom,  ///< COPY coll FROM 'file'
+    kCopyTo,    ///< COPY coll TO 'file'
+    kShowIndexes,
+    kShowTenants,
+    kShowTimestamp,
+    kAnalyze,
+    kReindex,
+    kVerify,
+    kCreateTenant,
+    kUseTenant,
+    kSecurityAdmin,  ///< CREATE/DROP ROLE, GRANT, REVOKE, CREATE/REVOKE API KEY, SHOW ROLES/...
+    kDropTenant,
+};
+/// Every kind, in declaration order.
+inline constexpr StatementKind kAllStatementKinds[] = {
+    StatementKind::kSelect,         StatementKind::kCreateCollection,
+    StatementKind::kDropCollection, StatementKind::kCreateIndex,
+    StatementKind::kDropIndex,      StatementKind::kShowCollections,
+    StatementKind::kDescribe,       StatementKind::kInsert,
+    StatementKind::kUpdate,         StatementKind::kDelete,
+    StatementKind::kBegin,          StatementKind::kCommit,
+    StatementKind::kRollback,       StatementKind::kCopyFrom,
+    StatementKind::kCopyTo,         StatementKind::kShowIndexes,
+    StatementKind::kShowTenants,    StatementKind::kShowTimestamp,
+    StatementKind::kAnalyze,        StatementKind::kReindex,
+    StatementKind::kVerify,         StatementKind::kCreateTenant,
+    StatementKind::kUseTenant,      StatementKind::kSecurityAdmin,
+    StatementKind::kDropTenant,
+};
+/// "select", "create_collection", ... (snake_case of the enumerator).
+std::string_view StatementKindName(StatementKind kind);
+
+/// What one statement is about to touch: its kind, the tenant it acts in (for USE TENANT and
+/// CREATE TENANT the tenant it names) and the collections it names (empty for statements on the
+/// whole tenant: SHOW COLLECTIONS, ANALYZE without a collection, ...). `all_tenants`: the
+/// statement reaches past one tenant (SHOW TENANTS, VERIFY without a collection).
+struct StatementAccess {
+    StatementKind kind = StatementKind::kSelect;
+    std::string tenant;
+    std::vector<std::string> collections;
+    bool all_tenants = false;
+};
+
+/// Called before each statement runs; a non-OK status refuses it (the statement returns it and
+/// does not run). See QuerySession::set_statement_guard.
+using StatementGuard = std::function<Status(const StatementAccess& access)>;
 
 class QuerySession {
   public:
@@ -300,6 +363,11 @@ class QuerySession {
     [[nodiscard]] const std::shared_ptr<SecurityAdmin>& security_admin() const {
         return security_admin_;
     }
+    /// Asked before every statement (Execute, ExecuteJson) runs, after it parsed: a server's
+    /// authorization of each statement (phenixd's enforcement point, docs/security.md). Null (the
+    /// default): every statement runs. CopyFrom is not a statement and is not asked.
+    void set_statement_guard(StatementGuard guard) { guard_ = std::move(guard); }
+    [[nodiscard]] const StatementGuard& statement_guard() const { return guard_; }
     static constexpr std::size_t kDefaultMemoryLimit = std::size_t{1} << 30;  // 1 GiB
     [[nodiscard]] Database& db() const { return db_; }
 
@@ -315,6 +383,7 @@ class QuerySession {
     bool collect_plan_ = false;
     StatementObserver observer_;
     std::shared_ptr<SecurityAdmin> security_admin_;
+    StatementGuard guard_;
 };
 
 }  // namespace phenix

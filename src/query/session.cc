@@ -18,6 +18,62 @@
 
 namespace phenix {
 
+std::string_view StatementKindName(StatementKind kind) {
+    switch (kind) {
+        case StatementKind::kSelect:
+            return "select";
+        case StatementKind::kCreateCollection:
+            return "create_collection";
+        case StatementKind::kDropCollection:
+            return "drop_collection";
+        case StatementKind::kCreateIndex:
+            return "create_index";
+        case StatementKind::kDropIndex:
+            return "drop_index";
+        case StatementKind::kShowCollections:
+            return "show_collections";
+        case StatementKind::kDescribe:
+            return "describe";
+        case StatementKind::kInsert:
+            return "insert";
+        case StatementKind::kUpdate:
+            return "update";
+        case StatementKind::kDelete:
+            return "delete";
+        case StatementKind::kBegin:
+            return "begin";
+        case StatementKind::kCommit:
+            return "commit";
+        case StatementKind::kRollback:
+            return "rollback";
+        case StatementKind::kCopyFrom:
+            return "copy_from";
+        case StatementKind::kCopyTo:
+            return "copy_to";
+        case StatementKind::kShowIndexes:
+            return "show_indexes";
+        case StatementKind::kShowTenants:
+            return "show_tenants";
+        case StatementKind::kShowTimestamp:
+            return "show_timestamp";
+        case StatementKind::kAnalyze:
+            return "analyze";
+        case StatementKind::kReindex:
+            return "reindex";
+        case StatementKind::kVerify:
+            return "verify";
+        case StatementKind::kCreateTenant:
+            return "create_tenant";
+        case StatementKind::kUseTenant:
+            return "use_tenant";
+        case StatementKind::kSecurityAdmin:
+            return "security_admin";
+        case StatementKind::kDropTenant:
+            return "drop_tenant";
+    }
+    return "unknown";
+}
+
 QuerySession::QuerySession(Database& db, std::string tenant)
     : db_(db), tenant_(std::move(tenant)) {}
 
@@ -178,6 +234,120 @@ struct Dispatcher {
     }
 };
 
+// What a statement touches (StatementAccess), for the session's guard. A visitor with one
+// overload per statement type and no catch-all: a new statement type does not compile until it
+// says what it touches.
+struct AccessOf {
+    const std::string& tenant;
+
+    StatementAccess Make(StatementKind kind, std::vector<std::string> collections = {}) const {
+        return StatementAccess{
+            .kind = kind, .tenant = tenant, .collections = std::move(collections)};
+    }
+    StatementAccess operator()(const SelectStmt& stmt) const {
+        std::vector<std::string> collections;
+        if (!stmt.collection.empty()) {
+            collections.push_back(stmt.collection);
+        }
+        if (stmt.match.has_value()) {
+            for (const NodePattern& node : stmt.match->nodes) {
+                if (!node.collection.empty()) {
+                    collections.push_back(node.collection);
+                }
+            }
+        }
+        return Make(StatementKind::kSelect, std::move(collections));
+    }
+    StatementAccess operator()(const CreateCollectionStmt& stmt) const {
+        return Make(StatementKind::kCreateCollection, {stmt.name});
+    }
+    StatementAccess operator()(const IndexStmt& stmt) const {
+        return Make(stmt.is_drop ? StatementKind::kDropIndex : StatementKind::kCreateIndex,
+                    {stmt.collection});
+    }
+    StatementAccess operator()(const DropCollectionStmt& stmt) const {
+        return Make(StatementKind::kDropCollection, {stmt.name});
+    }
+    StatementAccess operator()(const ShowCollectionsStmt&) const {
+        return Make(StatementKind::kShowCollections);
+    }
+    StatementAccess operator()(const DescribeStmt& stmt) const {
+        return Make(StatementKind::kDescribe, {stmt.collection});
+    }
+    StatementAccess operator()(const InsertStmt& stmt) const {
+        return Make(StatementKind::kInsert, {stmt.collection});
+    }
+    StatementAccess operator()(const UpdateStmt& stmt) const {
+        return Make(StatementKind::kUpdate, {stmt.collection});
+    }
+    StatementAccess operator()(const DeleteStmt& stmt) const {
+        return Make(StatementKind::kDelete, {stmt.collection});
+    }
+    StatementAccess operator()(const TxnStmt& stmt) const {
+        switch (stmt.action) {
+            case TxnAction::kBegin:
+                return Make(StatementKind::kBegin);
+            case TxnAction::kCommit:
+                return Make(StatementKind::kCommit);
+            case TxnAction::kRollback:
+                return Make(StatementKind::kRollback);
+        }
+        return Make(StatementKind::kRollback);
+    }
+    StatementAccess operator()(const CopyStmt& stmt) const {
+        return Make(stmt.is_export ? StatementKind::kCopyTo : StatementKind::kCopyFrom,
+                    {stmt.collection});
+    }
+    StatementAccess operator()(const ShowStmt& stmt) const {
+        switch (stmt.what) {
+            case ShowWhat::kIndexes:
+                return stmt.collection.empty()
+                           ? Make(StatementKind::kShowIndexes)
+                           : Make(StatementKind::kShowIndexes, {stmt.collection});
+            case ShowWhat::kTenants: {
+                StatementAccess access = Make(StatementKind::kShowTenants);
+                access.all_tenants = true;
+                return access;
+            }
+            case ShowWhat::kTimestamp:
+                return Make(StatementKind::kShowTimestamp);
+        }
+        return Make(StatementKind::kShowTenants);
+    }
+    StatementAccess operator()(const MaintenanceStmt& stmt) const {
+        std::vector<std::string> collections;
+        if (!stmt.collection.empty()) {
+            collections.push_back(stmt.collection);
+        }
+        switch (stmt.action) {
+            case MaintenanceAction::kAnalyze:
+                return Make(StatementKind::kAnalyze, std::move(collections));
+            case MaintenanceAction::kReindex:
+                return Make(StatementKind::kReindex, std::move(collections));
+            case MaintenanceAction::kVerify: {
+                // VERIFY without a collection checks every tenant's derived state.
+                StatementAccess access = Make(StatementKind::kVerify, std::move(collections));
+                access.all_tenants = access.collections.empty();
+                return access;
+            }
+        }
+        return Make(StatementKind::kVerify);
+    }
+    StatementAccess operator()(const TenantStmt& stmt) const {
+        StatementAccess access{
+            .kind = stmt.is_use ? StatementKind::kUseTenant : StatementKind::kCreateTenant,
+            .tenant = stmt.name};
+        return access;
+    }
+    StatementAccess operator()(const SecurityStmt& stmt) const {
+        if (stmt.statement.kind == SecurityStatement::Kind::kDropTenant) {
+            return StatementAccess{.kind = StatementKind::kDropTenant,
+                                   .tenant = stmt.statement.tenant};
+        }
+        return Make(StatementKind::kSecurityAdmin);
+    }
+};
+
 bool IsSelect(const Statement& statement) {
     return std::holds_alternative<SelectStmt>(statement.body);
 }
@@ -200,6 +370,10 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
                            session.memory_limit()};
     if (statement.explain != query::ExplainMode::kNone && !query::IsSelect(statement)) {
         return query::ErrorAt(statement.pos, "EXPLAIN applies to SELECT statements only");
+    }
+    if (const StatementGuard& guard = session.statement_guard()) {
+        PHENIX_RETURN_IF_ERROR(
+            guard(std::visit(query::AccessOf{session.tenant()}, statement.body)));
     }
     // A SELECT streams its rows into the sink as its plan produces them; other statements'
     // rows (SHOW, DESCRIBE, EXPLAIN's plan, a table function's) are handed over when they end.

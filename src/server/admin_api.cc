@@ -587,11 +587,10 @@ class CatalogSecurityAdmin final : public SecurityAdmin {
 
 }  // namespace
 
-// Until the server carries the authenticated principal in RequestContext (the enforcement
-// point), every request is auth-off mode's local cluster administrator.
-// LEAD: when merging sguard, return the context's principal here.
-Principal CallerOf(const HttpRequest&, const RequestContext&) {
-    return Principal::Local();
+// The principal the enforcement point authenticated (server/access.h); auth-off mode's local
+// cluster administrator when none was set (unit tests that call handlers directly).
+Principal CallerOf(const HttpRequest&, const RequestContext& context) {
+    return context.principal != nullptr ? *context.principal : Principal::Local();
 }
 
 std::shared_ptr<SecurityAdmin> MakeSecurityAdmin(Database& db, security::SecurityCatalog& catalog,

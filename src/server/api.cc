@@ -151,6 +151,23 @@ Database* OpenDatabase(ApiState& state, std::optional<HttpResponse>& error) {
 
 // ---------------------------------------------------------------- sessions
 
+// The tenant a request acts in (the enforcement point set request.tenant: the principal's, or
+// for a cluster administrator Phenix-Tenant's); the default tenant when none.
+std::string TenantOf(const HttpRequest& request) {
+    return request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant;
+}
+
+CollectionRef RefOf(const HttpRequest& request, const std::string& name) {
+    return CollectionRef(TenantOf(request), name);
+}
+
+// The owner an interactive transaction is bound to (server/access.h's OwnerKey).
+std::string OwnerOf(const ApiState& state, const RequestContext& context) {
+    return state.access != nullptr && context.principal != nullptr
+               ? state.access->OwnerKey(*context.principal)
+               : std::string();
+}
+
 // The session a request runs in: its interactive transaction's (Phenix-Transaction), or a
 // fresh one for this request alone.
 struct RequestSession {
@@ -182,7 +199,7 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
     // Inside an interactive transaction the transaction's session keeps its own tenant (set at
     // BEGIN, changed by USE TENANT in it); Phenix-Tenant applies to the other requests.
     if (!request.transaction.empty()) {
-        auto lease = state.transactions->Acquire(request.transaction);
+        auto lease = state.transactions->Acquire(request.transaction, OwnerOf(state, context));
         if (!lease.ok()) {
             // A transaction busy with another request is a conflict of this request (409).
             return ErrorResponse(
@@ -204,6 +221,11 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
         out.session = out.own.get();
     }
     out.session->set_interrupt(context.Interrupt());
+    // Every statement is authorized before it runs (server/access.h).
+    if (state.access != nullptr && context.principal != nullptr) {
+        state.access->GuardSession(*out.session, context.principal, request.request_id,
+                                   request.client);
+    }
     // Latency by plan strategy (/metrics), for every statement the request runs.
     if (Metrics* metrics = state.metrics; metrics != nullptr) {
         out.session->set_statement_observer(
@@ -419,7 +441,7 @@ HttpResponse HandlePutCollection(ApiState& state, const HttpRequest& request,
         return *error;
     }
     CollectionSpec spec;
-    spec.ref = CollectionRef(params.at("name"));
+    spec.ref = RefOf(request, params.at("name"));
     if (auto dimension = body.find("dimension"); dimension != body.end() && !dimension->is_null()) {
         const std::optional<std::uint64_t> value = UnsignedOf(*dimension);
         if (!value.has_value() || *value == 0 || *value > 0xFFFFFFFFu) {
@@ -459,13 +481,14 @@ HttpResponse HandlePutCollection(ApiState& state, const HttpRequest& request,
     return JsonResponse(outcome.created ? 201 : 200, Dump(CollectionJson(*outcome.info)));
 }
 
-HttpResponse HandleGetCollection(ApiState& state, const PathParams& params) {
+HttpResponse HandleGetCollection(ApiState& state, const HttpRequest& request,
+                                 const PathParams& params) {
     std::optional<HttpResponse> error;
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
     }
-    const CollectionRef ref(params.at("name"));
+    const CollectionRef ref = RefOf(request, params.at("name"));
     auto info = db->GetCollection(ref);
     if (!info.ok()) {
         return ErrorResponse(info.status());
@@ -502,13 +525,13 @@ HttpResponse HandleGetCollection(ApiState& state, const PathParams& params) {
     return JsonResponse(200, Dump(out));
 }
 
-HttpResponse HandleListCollections(ApiState& state) {
+HttpResponse HandleListCollections(ApiState& state, const HttpRequest& request) {
     std::optional<HttpResponse> error;
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
     }
-    auto list = db->ListCollections();
+    auto list = db->ListCollections(TenantOf(request));
     if (!list.ok()) {
         return ErrorResponse(list.status());
     }
@@ -519,13 +542,14 @@ HttpResponse HandleListCollections(ApiState& state) {
     return JsonResponse(200, Dump(Json{{"collections", std::move(collections)}}));
 }
 
-HttpResponse HandleDeleteCollection(ApiState& state, const PathParams& params) {
+HttpResponse HandleDeleteCollection(ApiState& state, const HttpRequest& request,
+                                    const PathParams& params) {
     std::optional<HttpResponse> error;
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
     }
-    Status dropped = db->DropCollection(CollectionRef(params.at("name")));
+    Status dropped = db->DropCollection(RefOf(request, params.at("name")));
     if (!dropped.ok()) {
         return ErrorResponse(dropped);
     }
@@ -536,7 +560,8 @@ HttpResponse HandleDeleteCollection(ApiState& state, const PathParams& params) {
 
 // PUT is idempotent: 201 when this call built the index, 200 when it existed. The build is
 // online (writes continue) and the call returns when the index is ready.
-HttpResponse HandlePutIndex(ApiState& state, const PathParams& params, RequestContext& context) {
+HttpResponse HandlePutIndex(ApiState& state, const HttpRequest& request, const PathParams& params,
+                            RequestContext& context) {
     std::optional<HttpResponse> error;
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
@@ -545,7 +570,7 @@ HttpResponse HandlePutIndex(ApiState& state, const PathParams& params, RequestCo
     if (context.DeadlinePassed()) {
         return DeadlineResponse();
     }
-    const CollectionRef ref(params.at("name"));
+    const CollectionRef ref = RefOf(request, params.at("name"));
     Status created = db->CreateIndex(ref, params.at("path"));
     if (!created.ok() && !created.IsAlreadyExists()) {
         return ErrorResponse(created);
@@ -554,13 +579,14 @@ HttpResponse HandlePutIndex(ApiState& state, const PathParams& params, RequestCo
                         Dump(Json{{"collection", ref.name}, {"path", params.at("path")}}));
 }
 
-HttpResponse HandleDeleteIndex(ApiState& state, const PathParams& params) {
+HttpResponse HandleDeleteIndex(ApiState& state, const HttpRequest& request,
+                               const PathParams& params) {
     std::optional<HttpResponse> error;
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
     }
-    Status dropped = db->DropIndex(CollectionRef(params.at("name")), params.at("path"));
+    Status dropped = db->DropIndex(RefOf(request, params.at("name")), params.at("path"));
     if (!dropped.ok()) {
         return ErrorResponse(dropped);
     }
@@ -584,7 +610,7 @@ HttpResponse HandleUpsertEntities(ApiState& state, const HttpRequest& request,
     if (entities == body.end() || !entities->is_array()) {
         return ErrorResponse(Status::InvalidArgument("\"entities\" (an array) is required"));
     }
-    const CollectionRef ref(params.at("name"));
+    const CollectionRef ref = RefOf(request, params.at("name"));
     std::vector<Entity> batch;
     for (std::size_t idx = 0; idx < entities->size(); ++idx) {
         Json entity = (*entities)[idx];
@@ -661,7 +687,7 @@ HttpResponse HandleGetEntity(ApiState& state, const HttpRequest& request,
         }
         include_vector = true;
     }
-    auto entity = db->Get(CollectionRef(params.at("name")), params.at("id"));
+    auto entity = db->Get(RefOf(request, params.at("name")), params.at("id"));
     if (!entity.ok()) {
         return ErrorResponse(entity.status());
     }
@@ -672,13 +698,14 @@ HttpResponse HandleGetEntity(ApiState& state, const HttpRequest& request,
     return JsonResponse(200, Dump(*json));
 }
 
-HttpResponse HandleDeleteEntity(ApiState& state, const PathParams& params) {
+HttpResponse HandleDeleteEntity(ApiState& state, const HttpRequest& request,
+                                const PathParams& params) {
     std::optional<HttpResponse> error;
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
     }
-    Status deleted = db->Delete(CollectionRef(params.at("name")), params.at("id"));
+    Status deleted = db->Delete(RefOf(request, params.at("name")), params.at("id"));
     if (!deleted.ok()) {
         return ErrorResponse(deleted);
     }
@@ -701,7 +728,7 @@ HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
     if (db == nullptr) {
         return *error;
     }
-    const CollectionRef ref(params.at("name"));
+    const CollectionRef ref = RefOf(request, params.at("name"));
     Status patched = db->PatchMetadata(ref, params.at("id"), Dump(body));
     if (!patched.ok()) {
         return ErrorResponse(patched, patched.IsInvalidArgument() ? 422 : 0);
@@ -1003,7 +1030,8 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
 
 // ---------------------------------------------------------------- transactions
 
-HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request) {
+HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request,
+                                    const RequestContext& context) {
     std::optional<HttpResponse> error;
     Json body;
     if ((error = ParseBody(request, body, Json::object())) ||
@@ -1033,14 +1061,15 @@ HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request)
     if ((error = CheckTenant(*db, request.tenant))) {
         return *error;
     }
-    auto id = state.transactions->Begin(*db, options, state.copy_directory);
+    const std::string owner = OwnerOf(state, context);
+    auto id = state.transactions->Begin(*db, options, state.copy_directory, owner);
     if (!id.ok()) {
         return ErrorResponse(id.status());
     }
     // The transaction's session starts in the request's tenant (Phenix-Tenant); the snapshot
     // lets a client say what it reads (the shell's "BEGIN READ ONLY (snapshot T)").
     Json answer{{"id", *id}};
-    if (auto lease = state.transactions->Acquire(*id); lease.ok()) {
+    if (auto lease = state.transactions->Acquire(*id, owner); lease.ok()) {
         if (!request.tenant.empty()) {
             lease->session().set_tenant(request.tenant);
         }
@@ -1051,8 +1080,9 @@ HttpResponse HandleBeginTransaction(ApiState& state, const HttpRequest& request)
     return JsonResponse(201, Dump(answer));
 }
 
-HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) {
-    auto timestamp = state.transactions->Commit(params.at("id"));
+HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params,
+                                     const RequestContext& context) {
+    auto timestamp = state.transactions->Commit(params.at("id"), OwnerOf(state, context));
     if (timestamp.ok()) {
         state.metrics->RecordTransaction("committed");
     } else if (timestamp.status().code() == StatusCode::kAborted) {
@@ -1066,8 +1096,9 @@ HttpResponse HandleCommitTransaction(ApiState& state, const PathParams& params) 
     return JsonResponse(200, Dump(Json{{"timestamp", *timestamp}}));
 }
 
-HttpResponse HandleRollbackTransaction(ApiState& state, const PathParams& params) {
-    Status rolled_back = state.transactions->Rollback(params.at("id"));
+HttpResponse HandleRollbackTransaction(ApiState& state, const PathParams& params,
+                                       const RequestContext& context) {
+    Status rolled_back = state.transactions->Rollback(params.at("id"), OwnerOf(state, context));
     if (rolled_back.ok()) {
         state.metrics->RecordTransaction("rolled_back");
     }
@@ -1130,40 +1161,41 @@ void RegisterRoutes(Router& router, ApiState& state) {
         return response;
     });
     router.Add("POST", "/v1/transactions",
-               [api](const HttpRequest& request, const PathParams&, RequestContext&) {
-                   return HandleBeginTransaction(*api, request);
+               [api](const HttpRequest& request, const PathParams&, RequestContext& context) {
+                   return HandleBeginTransaction(*api, request, context);
                });
     router.Add("POST", "/v1/transactions/{id}/commit",
-               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
-                   return HandleCommitTransaction(*api, params);
+               [api](const HttpRequest&, const PathParams& params, RequestContext& context) {
+                   return HandleCommitTransaction(*api, params, context);
                });
     router.Add("POST", "/v1/transactions/{id}/rollback",
-               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
-                   return HandleRollbackTransaction(*api, params);
+               [api](const HttpRequest&, const PathParams& params, RequestContext& context) {
+                   return HandleRollbackTransaction(*api, params, context);
                });
     router.Add("GET", "/v1/collections",
-               [api](const HttpRequest&, const PathParams&, RequestContext&) {
-                   return HandleListCollections(*api);
+               [api](const HttpRequest& request, const PathParams&, RequestContext&) {
+                   return HandleListCollections(*api, request);
                });
     router.Add("PUT", "/v1/collections/{name}",
                [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
                    return HandlePutCollection(*api, request, params);
                });
     router.Add("GET", "/v1/collections/{name}",
-               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
-                   return HandleGetCollection(*api, params);
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandleGetCollection(*api, request, params);
                });
     router.Add("DELETE", "/v1/collections/{name}",
-               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
-                   return HandleDeleteCollection(*api, params);
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandleDeleteCollection(*api, request, params);
                });
-    router.Add("PUT", "/v1/collections/{name}/indexes/{path}",
-               [api](const HttpRequest&, const PathParams& params, RequestContext& context) {
-                   return HandlePutIndex(*api, params, context);
-               });
+    router.Add(
+        "PUT", "/v1/collections/{name}/indexes/{path}",
+        [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {
+            return HandlePutIndex(*api, request, params, context);
+        });
     router.Add("DELETE", "/v1/collections/{name}/indexes/{path}",
-               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
-                   return HandleDeleteIndex(*api, params);
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandleDeleteIndex(*api, request, params);
                });
     router.Add("POST", "/v1/collections/{name}/entities",
                [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
@@ -1174,8 +1206,8 @@ void RegisterRoutes(Router& router, ApiState& state) {
                    return HandleGetEntity(*api, request, params);
                });
     router.Add("DELETE", "/v1/collections/{name}/entities/{id}",
-               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
-                   return HandleDeleteEntity(*api, params);
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandleDeleteEntity(*api, request, params);
                });
     router.Add("PATCH", "/v1/collections/{name}/entities/{id}",
                [api](const HttpRequest& request, const PathParams& params, RequestContext&) {

@@ -14,6 +14,7 @@
 
 #include "security/audit_sink.h"
 #include "security/catalog.h"
+#include "server/access.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/transactions.h"
@@ -40,6 +41,9 @@ struct ApiState {
     /// Set once before serving: roles, grants and API keys (loaded from the data directory when
     /// the database opens).
     security::SecurityCatalog* security = nullptr;
+    /// Set once before serving: the enforcement point (per-statement authorization, transaction
+    /// owners). Never null while serving.
+    const AccessControl* access = nullptr;
 };
 
 /// The plan of a search run with "explain": true, as JSON text: {"strategy", "execution_ms",

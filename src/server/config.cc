@@ -274,9 +274,97 @@ const std::vector<OptionSpec>& OptionTable() {
                                "how often the certificate and key files are checked for changes; "
                                "0: reload on SIGHUP only",
                                &ServerConfig::tls_reload_interval_ms, 0));
+        // Security (docs/security.md): checked together by CheckSecurityConfig.
+        table.push_back(String("auth", "MODE",
+                               "authentication: off (every request is the local administrator; "
+                               "loopback only unless --insecure-no-auth) or jwt (bearer tokens)",
+                               &ServerConfig::auth, [](std::string_view v) {
+                                   return v == "off" || v == "jwt"
+                                              ? Status::Ok()
+                                              : Status::InvalidArgument(
+                                                    "expected off or jwt, not '" + std::string(v) +
+                                                    "'");
+                               }));
+        table.push_back(
+            {.name = "insecure_no_auth",
+             .value_name = "BOOL",
+             .help = "allow --auth off on a non-loopback --http/--grpc address (anyone who can "
+                     "connect is an administrator)",
+             .set =
+                 [](ServerConfig& c, std::string_view v) {
+                     if (v == "true" || v == "1") {
+                         c.insecure_no_auth = true;
+                     } else if (v == "false" || v == "0") {
+                         c.insecure_no_auth = false;
+                     } else {
+                         return Status::InvalidArgument("expected true or false, not '" +
+                                                        std::string(v) + "'");
+                     }
+                     return Status::Ok();
+                 },
+             .get =
+                 [](const ServerConfig& c) {
+                     return std::string(c.insecure_no_auth ? "true" : "false");
+                 },
+             });
+        table.push_back(String("jwt_jwks", "FILE",
+                               "JWKS file with the public keys tokens are signed with (reloaded "
+                               "on change)",
+                               &ServerConfig::jwt_jwks));
+        table.push_back(String("jwt_issuer", "ISS", "required token issuer (iss); empty: any",
+                               &ServerConfig::jwt_issuer));
+        table.push_back(String("jwt_audience", "AUD", "required token audience (aud); empty: any",
+                               &ServerConfig::jwt_audience));
+        table.push_back(String("jwt_hs256_secret_file", "FILE",
+                               "file holding an HS256 shared secret (HS256 is accepted only "
+                               "with it)",
+                               &ServerConfig::jwt_hs256_secret_file));
+        table.push_back(Uint32("jwt_leeway_s", "S", "clock skew allowed on exp and nbf",
+                               &ServerConfig::jwt_leeway_s, 0));
         return table;
     }();
     return options;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
+}
+
+Status CheckSecurityConfig(const ServerConfig& config) {
+    if (config.auth == "jwt") {
+        if (config.jwt_jwks.empty() && config.jwt_hs256_secret_file.empty()) {
+            return Status::InvalidArgument(
+                "--auth jwt needs the keys tokens are verified with: --jwt-jwks FILE (or "
+                "--jwt-hs256-secret-file FILE)");
+        }
+        return Status::Ok();
+    }
+    if (config.auth != "off") {
+        return Status::InvalidArgument("--auth: expected off or jwt, not '" + config.auth + "'");
+    }
+    if (config.insecure_no_auth) {
+        return Status::Ok();
+    }
+    const std::pair<std::string_view, const std::string*> listeners[] = {
+        {"--http", &config.http_address}, {"--grpc", &config.grpc_address}};
+    for (const auto& [flag, address] : listeners) {
+        if (address->empty()) {
+            continue;
+        }
+        auto parsed = ParseHostPort(*address);
+        if (parsed.ok() && !IsLoopbackHost(parsed->host)) {
+            return Status::InvalidArgument(
+                "refusing to serve without authentication on " + std::string(flag) + " " +
+                *address +
+                " (not a loopback address): anyone who can connect would be an administrator. "
+                "Use --auth jwt (docs/security.md), listen on 127.0.0.1, or pass "
+                "--insecure-no-auth to accept the risk");
+        }
+    }
+    return Status::Ok();
 }
 
 std::string FlagName(std::string_view name) {

@@ -57,6 +57,15 @@ struct ServerConfig {
     std::string tls_min_version = "1.2";  ///< "1.2" or "1.3"
     std::uint32_t tls_handshake_timeout_ms = 10'000;  ///< then the connection closes
     std::uint32_t tls_reload_interval_ms = 5'000;     ///< cert/key mtime poll; 0: SIGHUP only
+
+    // Security (docs/security.md): authentication and protected mode.
+    std::string auth = "off";           ///< "off" (every request is the local admin) or "jwt"
+    bool insecure_no_auth = false;      ///< allow auth off on a non-loopback listen address
+    std::string jwt_jwks;               ///< JWKS file of the token signers' public keys
+    std::string jwt_issuer;             ///< required `iss`; empty: not checked
+    std::string jwt_audience;           ///< required `aud`; empty: not checked
+    std::string jwt_hs256_secret_file;  ///< HS256 shared secret (only when configured)
+    std::uint32_t jwt_leeway_s = 60;    ///< clock skew allowed on exp/nbf
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the
@@ -92,6 +101,13 @@ Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetE
 
 /// The effective configuration as a TOML document that LoadConfig reads back.
 std::string ConfigToToml(const ServerConfig& config);
+
+/// The security settings' consistency (docs/security.md): --auth is off or jwt; jwt needs
+/// --jwt-jwks or --jwt-hs256-secret-file; protected mode: with auth off, a non-loopback --http or
+/// --grpc address is refused unless --insecure-no-auth. InvalidArgument naming the flag to use.
+Status CheckSecurityConfig(const ServerConfig& config);
+/// Whether `host` (of ParseHostPort) is a loopback address: localhost, 127.0.0.0/8 or ::1.
+bool IsLoopbackHost(std::string_view host);
 
 /// Parses "HOST:PORT" ("[::1]:8080" for IPv6). InvalidArgument on a malformed address.
 struct HostPort {

@@ -32,6 +32,8 @@ using Json = nlohmann::json;
 // The request metadata that mirrors REST's Phenix-Transaction and Phenix-Tenant headers.
 constexpr std::string_view kTransactionKey = "phenix-transaction";
 constexpr std::string_view kTenantKey = "phenix-tenant";
+// The credential, as REST's Authorization header: "Bearer <token or API key>".
+constexpr std::string_view kAuthorizationKey = "authorization";
 // The trailing metadata naming the statement a Query failed in.
 constexpr std::string_view kStatementKey = "phenix-statement";
 // Query's row batches: at most this many rows, or about this many bytes, per message (gRPC
@@ -255,6 +257,67 @@ void RecordCall(const GrpcBackend& backend, std::string_view method,
                        .peer = call->peer()});
 }
 
+// The enforcement point for a call (server/access.h): authenticates the authorization metadata,
+// resolves the tenant (phenix-tenant is honoured for cluster administrators only) and checks the
+// method's rule on `collection`. Sets the context's principal and tenant.
+Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::string_view method,
+                 std::string_view collection, RequestContext& context) {
+    const AccessControl* access = api.access;
+    if (access == nullptr) {  // a service built without one (unit tests): auth off
+        context.tenant = MetadataValue(call, kTenantKey);
+        return Status::Ok();
+    }
+    const AccessRule* rule = FindGrpcRule(method);
+    if (!access->enabled() && rule != nullptr) {
+        context.principal = access->local();
+        context.tenant = MetadataValue(call, kTenantKey);
+        return Status::Ok();
+    }
+    if (rule != nullptr && rule->scope == AccessScope::kOpen) {
+        return Status::Ok();
+    }
+    const std::string peer = call->peer();
+    const CallInfo info{.request_id = {}, .client = peer};
+    PHENIX_ASSIGN_OR_RETURN(context.principal,
+                            access->Authenticate(MetadataValue(call, kAuthorizationKey), info));
+    PHENIX_ASSIGN_OR_RETURN(
+        context.tenant,
+        access->ResolveTenant(*context.principal, MetadataValue(call, kTenantKey), info));
+    return access->Authorize(*context.principal, rule, "/phenix.v1.Phenix/" + std::string(method),
+                             context.tenant, collection, info);
+}
+
+// One audit event for a call that changed something (a non-read rule), after it ran.
+void AuditCall(const ApiState& api, grpc::CallbackServerContext* call, std::string_view method,
+               std::string_view target, const RequestContext& context, const Status& status) {
+    if (api.access == nullptr || !api.access->auditing()) {
+        return;
+    }
+    const AccessRule* rule = FindGrpcRule(method);
+    if (rule == nullptr || rule->permission == security::Permission::kRead ||
+        rule->scope == AccessScope::kOpen) {
+        return;
+    }
+    const std::string peer = call->peer();
+    api.access->Audit(context.principal.get(),
+                      context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
+                      rule->action, target, status.ok() ? "ok" : "error", {},
+                      CallInfo{.request_id = {}, .client = peer});
+}
+
+// A collection of the call's tenant.
+CollectionRef RefOf(const RequestContext& context, const std::string& name) {
+    return CollectionRef(context.tenant.empty() ? std::string(kDefaultTenant) : context.tenant,
+                         name);
+}
+
+// The owner an interactive transaction is bound to.
+std::string OwnerOf(const ApiState& api, const RequestContext& context) {
+    return api.access != nullptr && context.principal != nullptr
+               ? api.access->OwnerKey(*context.principal)
+               : std::string();
+}
+
 // The session a Query or Search runs in: its interactive transaction's (phenix-transaction), or
 // a fresh one for this call alone.
 struct CallSession {
@@ -264,10 +327,11 @@ struct CallSession {
 };
 
 Result<CallSession> OpenSession(ApiState& api, Database& db, const std::string& transaction,
-                                const std::string& tenant) {
+                                const RequestContext& context, grpc::CallbackServerContext* call) {
+    const std::string& tenant = context.tenant;
     CallSession out;
     if (!transaction.empty()) {
-        auto lease = api.transactions->Acquire(transaction);
+        auto lease = api.transactions->Acquire(transaction, OwnerOf(api, context));
         if (!lease.ok()) {
             return lease.status();
         }
@@ -287,11 +351,16 @@ Result<CallSession> OpenSession(ApiState& api, Database& db, const std::string& 
                                  : std::make_unique<QuerySession>(db, tenant);
         out.own->set_copy_directory(api.copy_directory);
         if (api.security != nullptr) {
-            // LEAD: the gRPC call's principal once the enforcement point carries it.
-            out.own->set_security_admin(
-                MakeSecurityAdmin(db, *api.security, security::Principal::Local()));
+            // Security statements act as the call's principal (authorized before they run).
+            out.own->set_security_admin(MakeSecurityAdmin(
+                db, *api.security,
+                context.principal != nullptr ? *context.principal : security::Principal::Local()));
         }
         out.session = out.own.get();
+    }
+    // Every statement is authorized before it runs (server/access.h).
+    if (api.access != nullptr && context.principal != nullptr) {
+        api.access->GuardSession(*out.session, context.principal, std::string(), call->peer());
     }
     return out;
 }
@@ -348,7 +417,6 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
             return;
         }
         transaction_ = MetadataValue(call_, kTransactionKey);
-        tenant_ = MetadataValue(call_, kTenantKey);
         const bool queued = backend_.submit(context_, [this, db] {
             const grpc::Status status = Run(*db);
             FinishCall(status);
@@ -417,7 +485,11 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
         if (context_->IsCancelled() || call_->IsCancelled()) {
             return ToGrpcStatus(Status(StatusCode::kCancelled, "the client went away"));
         }
-        auto session = OpenSession(*backend_.api, db, transaction_, tenant_);
+        if (Status admitted = AdmitCall(*backend_.api, call_, "Query", {}, *context_);
+            !admitted.ok()) {
+            return ToGrpcStatus(admitted);
+        }
+        auto session = OpenSession(*backend_.api, db, transaction_, *context_, call_);
         if (!session.ok()) {
             return ToGrpcStatus(session.status());
         }
@@ -522,7 +594,6 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     QueryParams params_;
     std::vector<std::string> statements_;
     std::string transaction_;
-    std::string tenant_;
     std::uint32_t statement_idx_ = 0;
     std::uint64_t rows_sent_ = 0;
     bool header_sent_ = false;
@@ -604,13 +675,18 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
         if (db == nullptr) {
             return Status::Unavailable("the database is still opening; retry shortly");
         }
+        // Every message names its collection: each is authorized.
+        PHENIX_RETURN_IF_ERROR(
+            AdmitCall(*backend_.api, call_, "UpsertStream", request_.collection(), *context_));
         std::vector<Entity> entities;
         entities.reserve(static_cast<std::size_t>(request_.entities_size()));
         for (const pb::Entity& entity : request_.entities()) {
             entities.push_back(EntityFromProto(entity));
         }
         auto written =
-            UpsertEntities(*db, CollectionRef(request_.collection()), std::move(entities));
+            UpsertEntities(*db, RefOf(*context_, request_.collection()), std::move(entities));
+        AuditCall(*backend_.api, call_, "UpsertStream", request_.collection(), *context_,
+                  written.status());
         if (!written.ok()) {
             return written.status();
         }
@@ -738,7 +814,7 @@ GrpcService::GrpcService(GrpcBackend backend) : backend_(std::move(backend)) {}
 
 grpc::ServerUnaryReactor* GrpcService::RunUnary(
     grpc::CallbackServerContext* call, std::string_view method, bool allows_transaction,
-    std::function<Status(Database&, RequestContext&)> work) {
+    std::string collection, std::function<Status(Database&, RequestContext&)> work) {
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
     const auto start = RequestContext::Clock::now();
     // Records the call, then finishes it (after Finish, `call` is gone).
@@ -757,16 +833,22 @@ grpc::ServerUnaryReactor* GrpcService::RunUnary(
         return reactor;
     }
     auto context = MakeContext(call, backend_.default_timeout_ms);
+    const ApiState* api = backend_.api;
     const bool queued =
-        backend_.submit(context, [complete, call, context, db, work = std::move(work)] {
+        backend_.submit(context, [complete, call, context, db, api, method,
+                                  collection = std::move(collection), work = std::move(work)] {
             Status status;
             if (context->IsCancelled() || call->IsCancelled()) {
                 status = Status(StatusCode::kCancelled, "the client went away");
             } else if (context->DeadlinePassed()) {
                 status = Status(StatusCode::kDeadlineExceeded,
                                 "the request deadline passed while it waited for a worker");
+            } else if (Status admitted = AdmitCall(*api, call, method, collection, *context);
+                       !admitted.ok()) {
+                status = admitted;
             } else {
                 status = EngineStatus(work(*db, *context), *context);
+                AuditCall(*api, call, method, collection, *context, status);
             }
             complete(status);
         });
@@ -801,10 +883,10 @@ grpc::ServerUnaryReactor* GrpcService::Health(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* GrpcService::CreateCollection(grpc::CallbackServerContext* call,
                                                         const pb::CreateCollectionRequest* request,
                                                         pb::CreateCollectionResponse* response) {
-    return RunUnary(call, "CreateCollection", false,
-                    [request, response](Database& db, RequestContext&) -> Status {
+    return RunUnary(call, "CreateCollection", false, request->name(),
+                    [request, response](Database& db, RequestContext& context) -> Status {
                         CollectionSpec spec;
-                        spec.ref = CollectionRef(request->name());
+                        spec.ref = RefOf(context, request->name());
                         if (request->has_dimension()) {
                             if (request->dimension() == 0) {
                                 return Status::InvalidArgument(
@@ -831,10 +913,10 @@ grpc::ServerUnaryReactor* GrpcService::CreateCollection(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* GrpcService::GetCollection(grpc::CallbackServerContext* call,
                                                      const pb::GetCollectionRequest* request,
                                                      pb::Collection* response) {
-    return RunUnary(call, "GetCollection", false,
-                    [request, response](Database& db, RequestContext&) -> Status {
+    return RunUnary(call, "GetCollection", false, request->name(),
+                    [request, response](Database& db, RequestContext& context) -> Status {
                         PHENIX_ASSIGN_OR_RETURN(CollectionInfo info,
-                                                db.GetCollection(CollectionRef(request->name())));
+                                                db.GetCollection(RefOf(context, request->name())));
                         CollectionToProto(info, *response);
                         return Status::Ok();
                     });
@@ -843,29 +925,32 @@ grpc::ServerUnaryReactor* GrpcService::GetCollection(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* GrpcService::ListCollections(
     grpc::CallbackServerContext* call, const pb::ListCollectionsRequest* /*request*/,
     pb::ListCollectionsResponse* response) {
-    return RunUnary(
-        call, "ListCollections", false, [response](Database& db, RequestContext&) -> Status {
-            PHENIX_ASSIGN_OR_RETURN(std::vector<CollectionInfo> list, db.ListCollections());
-            for (const CollectionInfo& info : list) {
-                CollectionToProto(info, *response->add_collections());
-            }
-            return Status::Ok();
-        });
+    return RunUnary(call, "ListCollections", false, {},
+                    [response](Database& db, RequestContext& context) -> Status {
+                        PHENIX_ASSIGN_OR_RETURN(std::vector<CollectionInfo> list,
+                                                db.ListCollections(RefOf(context, {}).tenant));
+                        for (const CollectionInfo& info : list) {
+                            CollectionToProto(info, *response->add_collections());
+                        }
+                        return Status::Ok();
+                    });
 }
 
 grpc::ServerUnaryReactor* GrpcService::DeleteCollection(
     grpc::CallbackServerContext* call, const pb::DeleteCollectionRequest* request,
     pb::DeleteCollectionResponse* /*response*/) {
-    return RunUnary(call, "DeleteCollection", false, [request](Database& db, RequestContext&) {
-        return db.DropCollection(CollectionRef(request->name()));
-    });
+    return RunUnary(call, "DeleteCollection", false, request->name(),
+                    [request](Database& db, RequestContext& context) {
+                        return db.DropCollection(RefOf(context, request->name()));
+                    });
 }
 
 grpc::ServerUnaryReactor* GrpcService::Upsert(grpc::CallbackServerContext* call,
                                               const pb::UpsertRequest* request,
                                               pb::UpsertResponse* response) {
     return RunUnary(
-        call, "Upsert", false, [request, response](Database& db, RequestContext&) -> Status {
+        call, "Upsert", false, request->collection(),
+        [request, response](Database& db, RequestContext& context) -> Status {
             std::vector<Entity> entities;
             entities.reserve(static_cast<std::size_t>(request->entities_size()));
             for (const pb::Entity& entity : request->entities()) {
@@ -873,7 +958,7 @@ grpc::ServerUnaryReactor* GrpcService::Upsert(grpc::CallbackServerContext* call,
             }
             PHENIX_ASSIGN_OR_RETURN(
                 UpsertOutcome written,
-                UpsertEntities(db, CollectionRef(request->collection()), std::move(entities)));
+                UpsertEntities(db, RefOf(context, request->collection()), std::move(entities)));
             response->set_upserted(written.upserted);
             response->set_timestamp(written.timestamp);
             return Status::Ok();
@@ -891,21 +976,23 @@ grpc::ServerReadReactor<pb::UpsertRequest>* GrpcService::UpsertStream(
 grpc::ServerUnaryReactor* GrpcService::GetEntity(grpc::CallbackServerContext* call,
                                                  const pb::GetEntityRequest* request,
                                                  pb::Entity* response) {
-    return RunUnary(
-        call, "GetEntity", false, [request, response](Database& db, RequestContext&) -> Status {
-            PHENIX_ASSIGN_OR_RETURN(Entity entity,
-                                    db.Get(CollectionRef(request->collection()), request->id()));
-            EntityToProto(entity, request->include_vector(), *response);
-            return Status::Ok();
-        });
+    return RunUnary(call, "GetEntity", false, request->collection(),
+                    [request, response](Database& db, RequestContext& context) -> Status {
+                        PHENIX_ASSIGN_OR_RETURN(
+                            Entity entity,
+                            db.Get(RefOf(context, request->collection()), request->id()));
+                        EntityToProto(entity, request->include_vector(), *response);
+                        return Status::Ok();
+                    });
 }
 
 grpc::ServerUnaryReactor* GrpcService::DeleteEntity(grpc::CallbackServerContext* call,
                                                     const pb::DeleteEntityRequest* request,
                                                     pb::DeleteEntityResponse* /*response*/) {
-    return RunUnary(call, "DeleteEntity", false, [request](Database& db, RequestContext&) {
-        return db.Delete(CollectionRef(request->collection()), request->id());
-    });
+    return RunUnary(call, "DeleteEntity", false, request->collection(),
+                    [request](Database& db, RequestContext& context) {
+                        return db.Delete(RefOf(context, request->collection()), request->id());
+                    });
 }
 
 grpc::ServerUnaryReactor* GrpcService::Search(grpc::CallbackServerContext* call,
@@ -913,7 +1000,7 @@ grpc::ServerUnaryReactor* GrpcService::Search(grpc::CallbackServerContext* call,
                                               pb::SearchResponse* response) {
     ApiState* api = backend_.api;
     return RunUnary(
-        call, "Search", true,
+        call, "Search", true, request->collection(),
         [api, call, request, response](Database& db, RequestContext& context) -> Status {
             const std::string& name = request->collection();
             if (!request->has_query()) {
@@ -940,7 +1027,7 @@ grpc::ServerUnaryReactor* GrpcService::Search(grpc::CallbackServerContext* call,
             }
             PHENIX_ASSIGN_OR_RETURN(
                 CallSession session,
-                OpenSession(*api, db, MetadataValue(call, kTransactionKey), std::string()));
+                OpenSession(*api, db, MetadataValue(call, kTransactionKey), context, call));
             const InterruptScope interrupt(*session.session, CallInterrupt(context, call));
             session.session->set_collect_plan(explain);
             Result<QueryResult> ran = session.session->ExecuteJson(Dump(body));
@@ -975,16 +1062,23 @@ grpc::ServerUnaryReactor* GrpcService::BeginTransaction(grpc::CallbackServerCont
                                                         const pb::BeginTransactionRequest* request,
                                                         pb::BeginTransactionResponse* response) {
     ApiState* api = backend_.api;
-    return RunUnary(call, "BeginTransaction", false,
-                    [api, request, response](Database& db, RequestContext&) -> Status {
+    return RunUnary(call, "BeginTransaction", false, {},
+                    [api, request, response](Database& db, RequestContext& context) -> Status {
                         TransactionOptions options;
                         options.read_only = request->read_only();
                         if (request->has_as_of()) {
                             options.as_of = request->as_of();
                         }
+                        const std::string owner = OwnerOf(*api, context);
                         PHENIX_ASSIGN_OR_RETURN(
                             std::string id,
-                            api->transactions->Begin(db, options, api->copy_directory));
+                            api->transactions->Begin(db, options, api->copy_directory, owner));
+                        // The transaction's statements run in the call's tenant.
+                        if (!context.tenant.empty()) {
+                            if (auto lease = api->transactions->Acquire(id, owner); lease.ok()) {
+                                lease->session().set_tenant(context.tenant);
+                            }
+                        }
                         response->set_id(id);
                         return Status::Ok();
                     });
@@ -994,9 +1088,10 @@ grpc::ServerUnaryReactor* GrpcService::CommitTransaction(
     grpc::CallbackServerContext* call, const pb::CommitTransactionRequest* request,
     pb::CommitTransactionResponse* response) {
     ApiState* api = backend_.api;
-    return RunUnary(call, "CommitTransaction", false,
-                    [api, request, response](Database&, RequestContext&) -> Status {
-                        auto timestamp = api->transactions->Commit(request->id());
+    return RunUnary(call, "CommitTransaction", false, {},
+                    [api, request, response](Database&, RequestContext& context) -> Status {
+                        auto timestamp =
+                            api->transactions->Commit(request->id(), OwnerOf(*api, context));
                         if (timestamp.ok()) {
                             api->metrics->RecordTransaction("committed");
                         } else if (timestamp.status().code() == StatusCode::kAborted) {
@@ -1012,9 +1107,10 @@ grpc::ServerUnaryReactor* GrpcService::RollbackTransaction(
     grpc::CallbackServerContext* call, const pb::RollbackTransactionRequest* request,
     pb::RollbackTransactionResponse* /*response*/) {
     ApiState* api = backend_.api;
-    return RunUnary(call, "RollbackTransaction", false,
-                    [api, request](Database&, RequestContext&) -> Status {
-                        PHENIX_RETURN_IF_ERROR(api->transactions->Rollback(request->id()));
+    return RunUnary(call, "RollbackTransaction", false, {},
+                    [api, request](Database&, RequestContext& context) -> Status {
+                        PHENIX_RETURN_IF_ERROR(
+                            api->transactions->Rollback(request->id(), OwnerOf(*api, context)));
                         api->metrics->RecordTransaction("rolled_back");
                         return Status::Ok();
                     });

@@ -115,8 +115,11 @@ class GrpcService final : public phenix::v1::Phenix::CallbackService {
   private:
     // Runs `work` on a worker (admission, deadline and cancellation checks first) and finishes
     // the call with its status. `allows_transaction`: the phenix-transaction metadata is allowed.
+    // Before `work`, the enforcement point (server/access.h) admits the call: `method`'s rule on
+    // `collection` (empty for tenant-wide methods).
     grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
                                        std::string_view method, bool allows_transaction,
+                                       std::string collection,
                                        std::function<Status(Database&, RequestContext&)> work);
 
     const GrpcBackend backend_;

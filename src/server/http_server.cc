@@ -89,6 +89,7 @@ Result<HttpRequest> ToHttpRequest(const http::request_header<>& message, const S
     request.client = client;
     request.transaction = std::string(Sv(message["Phenix-Transaction"]));
     request.tenant = std::string(Sv(message["Phenix-Tenant"]));
+    request.authorization = std::string(Sv(message[http::field::authorization]));
     // A header sent empty is not an absent one: it would silently mean "no transaction".
     if (request.transaction.empty() && message.find("Phenix-Transaction") != message.end()) {
         return Status::InvalidArgument("Phenix-Transaction is empty (send a transaction id)");

@@ -25,6 +25,8 @@
 #include <phenix/result.h>
 #include <phenix/status.h>
 
+#include "security/principal.h"
+
 namespace phenix::server {
 
 /// A request body read as it arrives. Read blocks until bytes are there; 0 at the end of the
@@ -72,8 +74,11 @@ struct HttpRequest {
     std::shared_ptr<BodyReader> body_stream;
     std::string request_id;
     std::string transaction;  ///< Phenix-Transaction, empty when absent
-    std::string tenant;       ///< Phenix-Tenant, empty when absent (the default tenant)
-    std::string client;       ///< "ip:port" of the peer
+    /// Phenix-Tenant, empty when absent (the default tenant). Before a handler runs the server
+    /// replaces it with the tenant the request acts in (RequestContext::tenant).
+    std::string tenant;
+    std::string client;         ///< "ip:port" of the peer
+    std::string authorization;  ///< the Authorization header, empty when absent
     /// Mutual TLS (--tls-client-ca): the verified client certificate's subject, RFC 2253
     /// ("CN=alice,O=Acme"), and its subjectAltNames ("DNS:host", "URI:spiffe://...",
     /// "email:a@b", "IP:10.0.0.1"). Empty without a client certificate. Identity only: mapping it
@@ -101,6 +106,12 @@ struct RequestContext {
     Clock::time_point deadline = Clock::time_point::max();
     /// Set by the connection when the client goes away, or by a forced shutdown.
     std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+    /// Who sent the request, set by the server's enforcement point (server/access.h) before any
+    /// handler runs: the shared Principal::Local() with auth off. Never null in a handler.
+    std::shared_ptr<const security::Principal> principal;
+    /// The tenant the request acts in (empty: the default tenant): the principal's own, or for a
+    /// cluster administrator the one Phenix-Tenant names.
+    std::string tenant;
 
     [[nodiscard]] bool DeadlinePassed() const { return Clock::now() >= deadline; }
     [[nodiscard]] bool IsCancelled() const { return cancelled->load(); }

@@ -17,6 +17,8 @@
 #include <phenix/db.h>
 
 #include "audit/audit_log.h"
+#include "security/api_keys.h"
+#include "security/rbac.h"
 #include "server/errors.h"
 #include "server/grpc_server.h"
 #include "server/streams.h"
@@ -100,9 +102,20 @@ class StreamWriter final : public ChunkWriter {
     std::string error_code_;
 };
 
+// Records into a sink owned elsewhere (the Server's audit log, which outlives the AccessControl
+// that holds this).
+class ForwardingAuditSink final : public security::AuditSink {
+  public:
+    explicit ForwardingAuditSink(security::AuditSink& target) : target_(target) {}
+    void Record(security::AuditEvent event) override { target_.Record(std::move(event)); }
+
+  private:
+    security::AuditSink& target_;
+};
+
 }  // namespace
 
-Server::Server(ServerConfig config)
+Server::Server(ServerConfig config, ServerSecurity security)
     : config_(std::move(config)),
       logger_(config_.log_level, config_.access_log),
       rate_limiter_(config_.rate_limit_per_second, config_.rate_limit_burst) {
@@ -135,7 +148,38 @@ Server::Server(ServerConfig config)
     api_.audit_reads = config_.audit_reads;
     security_catalog_ = std::make_unique<security::SecurityCatalog>();
     api_.security = security_catalog_.get();
+
+    // The enforcement point: auth off unless --auth jwt (or a test's authenticator). Bearers
+    // that look like API keys ("phx_") go to the catalog's keys; the others to the JWT verifier.
+    std::unique_ptr<security::Authenticator> authenticator = std::move(security.authenticator);
+    security_error_ = CheckSecurityConfig(config_);
+    if (security_error_.ok() && authenticator == nullptr && config_.auth == "jwt") {
+        auto jwt = OpenJwtAuthenticator(config_);
+        if (jwt.ok()) {
+            authenticator = std::make_unique<CompositeAuthenticator>(
+                std::move(*jwt),
+                std::make_unique<security::ApiKeyAuthenticator>(*security_catalog_));
+        } else {
+            security_error_ = jwt.status();
+        }
+    }
+    std::unique_ptr<security::Authorizer> authorizer = std::move(security.authorizer);
+    if (authorizer == nullptr) {
+        authorizer = std::make_unique<security::RbacAuthorizer>(*security_catalog_);
+    }
+    // AccessControl records into the Server's audit log (audit_ outlives access_) when there is
+    // one, else into a test's sink; with neither it audits nothing.
+    std::unique_ptr<security::AuditSink> access_audit = std::move(security.audit);
+    if (access_audit == nullptr && audit_log_ != nullptr) {
+        access_audit = std::make_unique<ForwardingAuditSink>(*audit_);
+    }
+    access_ = std::make_unique<AccessControl>(std::move(authenticator), std::move(authorizer),
+                                              std::move(access_audit));
+    api_.access = access_.get();
     RegisterRoutes(router_, api_);
+    for (const Route& route : router_.routes()) {
+        route_rules_.push_back(FindRouteRule(route.method, route.pattern));
+    }
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
     http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
 }
@@ -196,6 +240,10 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
             return;
         }
     }
+    if (std::optional<HttpResponse> refused = Admit(request, *route, match.params, *context)) {
+        Finish(request, route->pattern, start, std::move(*refused), done, nullptr);
+        return;
+    }
     if (route->options.inline_handler) {
         HttpResponse response = route->handler(request, match.params, *context);
         Finish(request, route->pattern, start, std::move(response), done, nullptr);
@@ -221,6 +269,11 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
             } else {
                 response = route->handler(*shared_request, *params, *context);
             }
+            if (access_->auditing()) {
+                AuditChange(*shared_request,
+                            route_rules_[static_cast<std::size_t>(route - router_.routes().data())],
+                            *params, *context, response.status);
+            }
             if (response.stream_body) {
                 Stream(*shared_request, route->pattern, start, std::move(response), done, context);
                 return;
@@ -237,6 +290,65 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         response.headers.emplace_back("Retry-After", "1");
         Finish(*shared_request, route->pattern, start, std::move(response), done, context);
     }
+}
+
+std::optional<HttpResponse> Server::Admit(HttpRequest& request, const Route& route,
+                                          const PathParams& params, RequestContext& context) {
+    const AccessRule* rule =
+        route_rules_[static_cast<std::size_t>(&route - router_.routes().data())];
+    if (!access_->enabled() && rule != nullptr) {
+        // Auth off: the local administrator, Phenix-Tenant as sent. The one branch it costs.
+        context.principal = access_->local();
+        context.tenant = request.tenant;
+        return std::nullopt;
+    }
+    if (rule != nullptr && rule->scope == AccessScope::kOpen) {
+        return std::nullopt;  // probes and the API's description need no credential
+    }
+    const CallInfo info{request.request_id, request.client};
+    auto principal = access_->Authenticate(request.authorization, info);
+    if (!principal.ok()) {
+        HttpResponse response = ErrorResponse(principal.status());
+        response.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return response;
+    }
+    context.principal = *principal;
+    auto tenant = access_->ResolveTenant(**principal, request.tenant, info);
+    if (!tenant.ok()) {
+        return ErrorResponse(tenant.status());
+    }
+    request.tenant = *tenant;
+    context.tenant = std::move(*tenant);
+    const auto name = params.find("name");
+    Status allowed =
+        access_->Authorize(**principal, rule, request.method + " " + route.pattern, request.tenant,
+                           name != params.end() ? name->second : std::string(), info);
+    if (!allowed.ok()) {
+        return ErrorResponse(allowed);
+    }
+    return std::nullopt;
+}
+
+void Server::AuditChange(const HttpRequest& request, const AccessRule* rule,
+                         const PathParams& params, const RequestContext& context, unsigned status) {
+    // Reads are not audited here; POST /v1/query's statements are, one by one (GuardSession).
+    if (rule == nullptr || rule->permission == security::Permission::kRead ||
+        rule->scope == AccessScope::kOpen) {
+        return;
+    }
+    std::string target;
+    if (const auto name = params.find("name"); name != params.end()) {
+        target = name->second;
+        if (const auto id = params.find("id"); id != params.end()) {
+            target += "/" + id->second;
+        } else if (const auto path = params.find("path"); path != params.end()) {
+            target += "/" + path->second;
+        }
+    }
+    access_->Audit(context.principal.get(),
+                   context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
+                   rule->action, target, status < 400 ? "ok" : "error", {},
+                   CallInfo{request.request_id, request.client});
 }
 
 bool Server::SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::function<void()> task) {
@@ -376,6 +488,10 @@ void Server::RequestShutdown(int signal_number) {
 }
 
 int Server::Run() {
+    if (!security_error_.ok()) {
+        std::fprintf(stderr, "phenixd: %s\n", security_error_.message().c_str());
+        return 1;
+    }
     if (!audit_open_status_.ok()) {
         std::fprintf(stderr, "phenixd: cannot open the audit log in %s: %s\n",
                      config_.audit_dir.c_str(), audit_open_status_.ToString().c_str());

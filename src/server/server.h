@@ -15,13 +15,16 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
 #include "security/audit_sink.h"
 #include "security/catalog.h"
+#include "server/access.h"
 #include "server/api.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -41,9 +44,21 @@ namespace phenix::server {
 class GrpcServer;  // grpc_server.h: kept out of this header, so phenixd needs no gRPC headers
 struct GrpcCallRecord;
 
+/// The security pieces a Server is built with. Empty (phenixd): built from the config — auth off,
+/// or --auth jwt's verifier (OpenJwtAuthenticator); BuiltinRoles; no audit. Tests and the other
+/// modules plug in their own (an API-key authenticator, an RBAC authorizer, the audit log).
+struct ServerSecurity {
+    std::unique_ptr<security::Authenticator> authenticator;  ///< null: from the config
+    std::unique_ptr<security::Authorizer> authorizer;        ///< null: BuiltinRoles
+    std::unique_ptr<security::AuditSink> audit;              ///< null: NullAuditSink
+};
+
+/// --auth jwt's Authenticator from the config's jwt_* settings (server/auth_config.cc).
+Result<std::unique_ptr<security::Authenticator>> OpenJwtAuthenticator(const ServerConfig& config);
+
 class Server final : public RequestDispatcher {
   public:
-    explicit Server(ServerConfig config);
+    explicit Server(ServerConfig config, ServerSecurity security = {});
     ~Server() override;
 
     /// Serves until a signal; returns the process exit status (0 after a clean shutdown).
@@ -55,6 +70,13 @@ class Server final : public RequestDispatcher {
     [[nodiscard]] bool StreamsBody(std::string_view method, std::string_view path) const override;
 
   private:
+    // The enforcement point (server/access.h) for a matched route: authenticates, resolves the
+    // tenant (rewriting request.tenant) and authorizes; the refusal to answer, if any.
+    std::optional<HttpResponse> Admit(HttpRequest& request, const Route& route,
+                                      const PathParams& params, RequestContext& context);
+    // One audit event for a request that changed something (a non-read rule), after it ran.
+    void AuditChange(const HttpRequest& request, const AccessRule* rule, const PathParams& params,
+                     const RequestContext& context, unsigned status);
     // gRPC's admission (GrpcBackend::submit): runs `task` on a worker, counted in flight like an
     // HTTP request; false when draining or the queue is full.
     bool SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::function<void()> task);
@@ -89,6 +111,12 @@ class Server final : public RequestDispatcher {
     // database is open (authenticators and authorizers hold references to it).
     std::unique_ptr<security::SecurityCatalog> security_catalog_;
     ApiState api_;
+    // The enforcement point; its authenticator is null with auth off. security_error_: why the
+    // configured authenticator could not be built (Run refuses to start).
+    std::unique_ptr<AccessControl> access_;
+    Status security_error_;
+    // Each route's rule (router_.routes() order); null for a route access.cc does not map.
+    std::vector<const AccessRule*> route_rules_;
     std::unique_ptr<TransactionRegistry> transactions_;
     RateLimiter rate_limiter_;
     std::unique_ptr<WorkerPool> workers_;

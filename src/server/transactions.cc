@@ -9,6 +9,7 @@ namespace phenix::server {
 
 struct TransactionRegistry::Entry {
     std::unique_ptr<QuerySession> session;
+    std::string owner;            // immutable: who began it (Begin's owner)
     bool busy = false;            // guarded by the registry's mu_
     Clock::time_point last_used;  // guarded by the registry's mu_
 };
@@ -67,8 +68,9 @@ TransactionRegistry::~TransactionRegistry() {
 }
 
 Result<std::string> TransactionRegistry::Begin(Database& db, const TransactionOptions& options,
-                                               std::string copy_directory) {
+                                               std::string copy_directory, std::string owner) {
     auto entry = std::make_shared<Entry>();
+    entry->owner = std::move(owner);
     entry->session = std::make_unique<QuerySession>(db);
     entry->session->set_copy_directory(std::move(copy_directory));
     PHENIX_RETURN_IF_ERROR(entry->session->Begin(options));
@@ -79,10 +81,12 @@ Result<std::string> TransactionRegistry::Begin(Database& db, const TransactionOp
     return id;
 }
 
-Result<TransactionRegistry::Lease> TransactionRegistry::Acquire(std::string_view id) {
+Result<TransactionRegistry::Lease> TransactionRegistry::Acquire(std::string_view id,
+                                                                std::string_view owner) {
     MutexLock lock(mu_);
     auto it = entries_.find(id);
-    if (it == entries_.end()) {
+    // Another principal's transaction is answered exactly like one that does not exist.
+    if (it == entries_.end() || it->second->owner != owner) {
         return UnknownTransaction(id);
     }
     if (it->second->busy) {
@@ -105,8 +109,8 @@ void TransactionRegistry::Release(const std::string& id, const std::shared_ptr<E
     }
 }
 
-Result<Timestamp> TransactionRegistry::Commit(std::string_view id) {
-    auto lease = Acquire(id);
+Result<Timestamp> TransactionRegistry::Commit(std::string_view id, std::string_view owner) {
+    auto lease = Acquire(id, owner);
     if (!lease.ok()) {
         return lease.status();
     }
@@ -114,8 +118,8 @@ Result<Timestamp> TransactionRegistry::Commit(std::string_view id) {
     return lease->session().Commit();
 }
 
-Status TransactionRegistry::Rollback(std::string_view id) {
-    auto lease = Acquire(id);
+Status TransactionRegistry::Rollback(std::string_view id, std::string_view owner) {
+    auto lease = Acquire(id, owner);
     if (!lease.ok()) {
         return lease.status();
     }

@@ -59,15 +59,18 @@ class TransactionRegistry {
 
     /// Begins a transaction on `db`. Errors of Database::BeginTransaction (ResourceExhausted at
     /// the open-transaction limit, FailedPrecondition/InvalidArgument for a bad as_of).
+    /// `owner` binds it to the principal that began it (server/access.h's OwnerKey; empty with
+    /// auth off): Acquire, Commit and Rollback by another owner answer the NotFound of an
+    /// unknown id, so a transaction id of another principal reveals nothing.
     Result<std::string> Begin(Database& db, const TransactionOptions& options,
-                              std::string copy_directory);
-    /// NotFound for an unknown, finished or expired id; FailedPrecondition while another request
-    /// uses it.
-    Result<Lease> Acquire(std::string_view id);
+                              std::string copy_directory, std::string owner = {});
+    /// NotFound for an unknown, finished or expired id, or one another owner began;
+    /// FailedPrecondition while another request uses it.
+    Result<Lease> Acquire(std::string_view id, std::string_view owner = {});
     /// Commits and forgets the transaction. Aborted on a conflict (the transaction is gone).
-    Result<Timestamp> Commit(std::string_view id);
+    Result<Timestamp> Commit(std::string_view id, std::string_view owner = {});
     /// Rolls back and forgets the transaction.
-    Status Rollback(std::string_view id);
+    Status Rollback(std::string_view id, std::string_view owner = {});
     /// Rolls back transactions idle for longer than the timeout; returns how many.
     std::size_t ReapIdle(Clock::time_point now);
     /// Rolls back every transaction not in use (shutdown, after the workers stopped).

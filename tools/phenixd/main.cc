@@ -8,11 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "server/access.h"
 #include "server/config.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.size() == 1 && args[0] == "--print-access-table") {
+        // The permission of every route, gRPC method and statement kind (docs/security.md).
+        std::puts(phenix::server::AccessTableJson().c_str());
+        return 0;
+    }
     auto loaded =
         phenix::server::LoadConfig(args, [](const std::string& name) -> std::optional<std::string> {
             const char* value = std::getenv(name.c_str());
