@@ -250,7 +250,9 @@ void RecordCall(const GrpcBackend& backend, std::string_view method,
                        .code = FromGrpcCode(status.error_code()),
                        .latency = std::chrono::duration_cast<std::chrono::microseconds>(
                            RequestContext::Clock::now() - start),
-                       .peer = call->peer()});
+                       .peer = call->peer(),
+                       .traceparent = MetadataValue(call, "traceparent"),
+                       .tracestate = MetadataValue(call, "tracestate")});
 }
 
 // The session a Query or Search runs in: its interactive transaction's (phenix-transaction), or

@@ -41,6 +41,7 @@ class BodyReader {
 
 struct HttpResponse;
 class ResponseStream;
+class RequestTrace;  // server/tracing.h
 
 /// Where a streamed response's body goes (HttpResponse::stream_body). Confined to the worker.
 class ChunkWriter {
@@ -74,6 +75,11 @@ struct HttpRequest {
     std::string transaction;  ///< Phenix-Transaction, empty when absent
     std::string tenant;       ///< Phenix-Tenant, empty when absent (the default tenant)
     std::string client;       ///< "ip:port" of the peer
+    std::string traceparent;  ///< W3C Trace Context headers, empty when absent
+    std::string tracestate;
+    /// Set by the server when tracing is on (server/tracing.h): the request's trace, whose
+    /// root span ends when the response is recorded.
+    std::shared_ptr<RequestTrace> trace;
 };
 
 struct HttpResponse {
