@@ -66,6 +66,9 @@ bool RequestTrace::Finish(trace::Tracer& tracer, unsigned status, std::string_vi
 
 void RequestTrace::OnStage(std::string_view stage, std::int64_t start_unix_ns,
                            std::int64_t end_unix_ns, bool ok) {
+    if (trace_ == nullptr) {
+        return;  // finished: a session must not report after its request ended
+    }
     trace::Trace& trace = *trace_;
     const trace::Trace::SpanIndex span =
         trace.AddSpan(stage, trace::Trace::kRoot, start_unix_ns, end_unix_ns);
@@ -80,6 +83,9 @@ void RequestTrace::OnStage(std::string_view stage, std::int64_t start_unix_ns,
 }
 
 void RequestTrace::OnPlan(const QueryPlan& plan, std::string_view plan_strategy) {
+    if (trace_ == nullptr) {
+        return;
+    }
     trace::Trace& trace = *trace_;
     if (!plan_strategy.empty()) {
         trace.SetAttribute(last_execute_, "phenix.plan.strategy", plan_strategy);

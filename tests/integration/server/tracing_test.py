@@ -424,6 +424,29 @@ class TracingTest(unittest.TestCase):
         self.addCleanup(sock.close)
         self.check_dead_exporter(f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces")
 
+    def test_streamed_query_is_traced(self):
+        server = self.start("ndjson", "--otlp-endpoint", self.receiver.endpoint,
+                            "--trace-sample-ratio", "0")
+        trace_id, parent = "11112222333344445555666677778888", "1234567890abcdef"
+        conn = server.connection()
+        try:
+            conn.request("POST", "/v1/query", body=json.dumps(
+                {"query": "SHOW COLLECTIONS; SHOW TENANTS"}).encode(),
+                headers={"Content-Type": "application/json", "Accept": "application/x-ndjson",
+                         "traceparent": f"00-{trace_id}-{parent}-01"})
+            response = conn.getresponse()
+            body = response.read().decode()
+            self.assertEqual(response.status, 200, body)
+            self.assertIn(trace_id, response.getheader("traceparent"))
+        finally:
+            conn.close()
+        spans = self.receiver.wait_trace(trace_id, lambda s: len(s) >= 4)
+        names = [span.name for span in spans]
+        self.assertIn("POST /v1/query", names)
+        self.assertEqual(names.count("parse"), 2, names)
+        self.assertGreaterEqual(names.count("execute"), 2, names)
+        self.assert_receiver_happy()
+
     def test_bad_traceparent_starts_a_new_trace(self):
         server = self.start("badparent", "--otlp-endpoint", self.receiver.endpoint,
                             "--trace-sample-ratio", "0")
