@@ -149,6 +149,10 @@ struct Args {
     bool reload = false;
     std::size_t make_kit = 0;
     std::string compare_phenixd;  // a second binary, run after each run of --phenixd
+    // More phenixd arguments (split at spaces) of the runs of --phenixd and of --compare-phenixd
+    // (tracing's overhead: the same binary with and without --otlp-endpoint).
+    std::vector<std::string> server_args;
+    std::vector<std::string> compare_server_args;
     std::size_t rounds = 1;
 
     [[nodiscard]] bool Has(const std::string& phase) const { return phases.contains(phase); }
@@ -159,7 +163,21 @@ const char* const kUsage =
     "  [--phenixd PATH | --url http://HOST:PORT] [--connections 64] [--seconds 10] [--warmup 1]\n"
     "  [--latency-requests 2000] [--workers N] [--io-threads 2] [--ef 64] [--recall-floor 0.95]\n"
     "  [--access-log true|false] [--phases get,search,mix,latency] [--reload] [--make-kit N]\n"
-    "  [--compare-phenixd PATH] [--compare-access-log true|false] [--rounds 1]\n";
+    "  [--compare-phenixd PATH] [--compare-access-log true|false] [--rounds 1]\n"
+    "  [--server-args 'ARGS'] [--compare-server-args 'ARGS']\n";
+
+std::vector<std::string> SplitArgs(std::string_view text) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t end = std::min(text.find(' ', pos), text.size());
+        if (end > pos) {
+            out.emplace_back(text.substr(pos, end - pos));
+        }
+        pos = end + 1;
+    }
+    return out;
+}
 
 Args ParseArgs(int argc, char** argv) {
     Args args;
@@ -201,6 +219,10 @@ Args ParseArgs(int argc, char** argv) {
             args.compare_access_log = reader.value();
         } else if (key == "phases") {
             args.phases = reader.Choices({"get", "search", "mix", "latency"}, "phase");
+        } else if (key == "server-args") {
+            args.server_args = SplitArgs(reader.value());
+        } else if (key == "compare-server-args") {
+            args.compare_server_args = SplitArgs(reader.value());
         } else if (key == "compare-phenixd") {
             args.compare_phenixd = reader.value();
         } else if (key == "rounds") {
@@ -1166,12 +1188,16 @@ class Bench {
                 address.pop_back();
             }
         } else {
-            address = server.Start(
-                binary,
-                {"--data", args_.db, "--http", "127.0.0.1:0", "--grpc", "", "--workers",
-                 std::to_string(args_.workers), "--io-threads", std::to_string(args_.io_threads),
-                 "--access-log", label_ == "b" ? args_.compare_access_log : args_.access_log},
-                args_.db + ".phenixd.log");
+            std::vector<std::string> server_args = {
+                "--data",       args_.db,
+                "--http",       "127.0.0.1:0",
+                "--grpc",       "",
+                "--workers",    std::to_string(args_.workers),
+                "--io-threads", std::to_string(args_.io_threads),
+                "--access-log", label_ == "b" ? args_.compare_access_log : args_.access_log};
+            const auto& extra = label_ == "b" ? args_.compare_server_args : args_.server_args;
+            server_args.insert(server_args.end(), extra.begin(), extra.end());
+            address = server.Start(binary, server_args, args_.db + ".phenixd.log");
         }
         const tcp::endpoint endpoint = ParseEndpoint(address);
         const auto ready_start = Clock::now();

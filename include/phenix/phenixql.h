@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <phenix/db.h>
@@ -84,6 +85,10 @@ struct QueryPlanNode {
     double self_millis = 0;
     /// For an operator that did not run on its own: why ("not run", "done inside its parent").
     std::string not_run;
+    /// Run figures by name, for tracing (phenixd's operator spans, docs/observability.md): a
+    /// vector search's "ef", "distance_computations", "filter_rows", "selectivity"; a graph
+    /// expansion's "min_hops", "max_hops", "edges_examined", "reached". Empty for the others.
+    std::vector<std::pair<std::string, double>> figures;
     std::vector<QueryPlanNode> children;
 };
 
@@ -267,6 +272,20 @@ struct StatementAccess {
 /// does not run). See QuerySession::set_statement_guard.
 using StatementGuard = std::function<Status(const StatementAccess& access)>;
 
+/// Observes the stages of the statements a session runs, for tracing (phenixd's spans,
+/// docs/observability.md): set with QuerySession::set_execution_observer. Calls come on the
+/// thread running the statement; times are nanoseconds since the Unix epoch (system clock).
+class ExecutionObserver {
+  public:
+    virtual ~ExecutionObserver() = default;
+    /// One stage ran: "parse", "bind", "plan", "execute" (a SELECT's plan run, or the whole of
+    /// another statement), "commit" (COMMIT of a transaction). `ok`: whether it succeeded.
+    virtual void OnStage(std::string_view stage, std::int64_t start_unix_ns,
+                         std::int64_t end_unix_ns, bool ok) = 0;
+    /// A SELECT ran: its plan with run figures (the EXPLAIN ANALYZE tree) and its strategy.
+    virtual void OnPlan(const QueryPlan& plan, std::string_view plan_strategy) = 0;
+};
+
 class QuerySession {
   public:
     /// `db` must outlive the session. The session starts in `tenant` with no transaction.
@@ -368,6 +387,11 @@ class QuerySession {
     /// default): every statement runs. CopyFrom is not a statement and is not asked.
     void set_statement_guard(StatementGuard guard) { guard_ = std::move(guard); }
     [[nodiscard]] const StatementGuard& statement_guard() const { return guard_; }
+    /// Stage timings and each SELECT's plan go to `observer` (null: none, the default). While
+    /// one is set every SELECT builds its plan's run figures (as set_collect_plan does, without
+    /// returning them). `observer` must outlive its use; set null before it goes.
+    void set_execution_observer(ExecutionObserver* observer) { execution_observer_ = observer; }
+    [[nodiscard]] ExecutionObserver* execution_observer() const { return execution_observer_; }
     static constexpr std::size_t kDefaultMemoryLimit = std::size_t{1} << 30;  // 1 GiB
     [[nodiscard]] Database& db() const { return db_; }
 
@@ -384,6 +408,7 @@ class QuerySession {
     StatementObserver observer_;
     std::shared_ptr<SecurityAdmin> security_admin_;
     StatementGuard guard_;
+    ExecutionObserver* execution_observer_ = nullptr;
 };
 
 }  // namespace phenix

@@ -757,10 +757,13 @@ class CopyFrom {
             LinePipeline pipeline(source, rules, NumWorkers());
             for (;;) {
                 Chunk& chunk = pipeline.Next();
+                // One span per chunk when traced (ExecutionObserver): its lines' writes.
+                StageTimer chunk_stage(ctx_.observer, "copy.chunk");
                 for (ParsedLine& line : chunk.lines) {
                     num_lines_ = line.line_number;
                     PHENIX_RETURN_IF_ERROR(Add(line));
                 }
+                chunk_stage.Succeeded();
                 if (!chunk.read_status.ok()) {
                     // Not a line that can be skipped: the rest of the file is unreadable.
                     PHENIX_RETURN_IF_ERROR(Flush());

@@ -16,6 +16,7 @@
 // Thread-compatible: one context per statement.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -43,12 +44,40 @@ struct ExecContext {
     std::size_t memory_limit = SIZE_MAX;       // QuerySession::memory_limit(), in bytes
     RowSink* sink = nullptr;  // set: a SELECT hands its rows here as they come (not in the result)
     bool collect_plan = false;  // QuerySession::collect_plan(): a SELECT returns its plan too
+    ExecutionObserver* observer = nullptr;  // QuerySession::execution_observer(): stage timings
 
     [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 
     [[nodiscard]] CollectionRef Ref(std::string_view collection) const {
         return CollectionRef{tenant, std::string(collection)};
     }
+};
+
+// --- stage timings for an ExecutionObserver ------------------------------------------------
+
+/// Nanoseconds since the Unix epoch (what ExecutionObserver reports).
+std::int64_t UnixNanosNow();
+
+/// Reports one stage to `observer` when it goes out of scope (nothing at all when null).
+class StageTimer {
+  public:
+    StageTimer(ExecutionObserver* observer, std::string_view stage)
+        : observer_(observer), stage_(stage), start_(observer != nullptr ? UnixNanosNow() : 0) {}
+    ~StageTimer() {
+        if (observer_ != nullptr) {
+            observer_->OnStage(stage_, start_, UnixNanosNow(), ok_);
+        }
+    }
+    StageTimer(const StageTimer&) = delete;
+    StageTimer& operator=(const StageTimer&) = delete;
+    /// Marks the stage as having succeeded (the default is failed: an early return).
+    void Succeeded() { ok_ = true; }
+
+  private:
+    ExecutionObserver* observer_;
+    std::string_view stage_;
+    std::int64_t start_;
+    bool ok_ = false;
 };
 
 // --- errors and positions (value.cc) -------------------------------------------------------

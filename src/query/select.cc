@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,17 +50,23 @@ QueryResult PlanResult(QueryPlan plan, std::string_view strategy) {
 }  // namespace
 
 Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, ExplainMode mode) {
+    std::optional<StageTimer> stage(std::in_place, ctx.observer, "bind");
     PHENIX_ASSIGN_OR_RETURN(BoundSelect bound, BindSelect(ctx, stmt));
     PHENIX_RETURN_IF_ERROR(ChooseMatchStart(bound, ctx.db));
+    stage->Succeeded();
+    stage.emplace(ctx.observer, "plan");
     const std::unique_ptr<LogicalNode> logical = BuildLogicalPlan(bound);
     ExecState state(ctx, bound, mode == ExplainMode::kExplainAnalyze);
     const Clock::time_point start = Clock::now();
     PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<PhysicalOperator> root,
                             Optimize(*logical, state, mode));
+    stage->Succeeded();
+    stage.reset();
     if (mode == ExplainMode::kExplain) {
         return PlanResult(QueryPlan{.root = BuildPlan(*root, /*analyze=*/false)},
                           PlanStrategy(*root));
     }
+    stage.emplace(ctx.observer, "execute");
     // Pull the root's batches into the result, which the memory budget charges like any rows
     // an operator keeps.
     QueryResult result;
@@ -95,6 +102,8 @@ Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, Expl
     }
     // The strategy that ran (a filtered search's label names the strategy the engine chose).
     result.plan_strategy = std::string(PlanStrategy(*root));
+    stage->Succeeded();
+    stage.reset();
     if (mode == ExplainMode::kNone && !ctx.collect_plan) {
         return result;
     }

@@ -4,6 +4,7 @@
 // session's transaction.
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -98,7 +99,12 @@ Result<Timestamp> QuerySession::Commit() {
         return Status::FailedPrecondition("no transaction is open (BEGIN starts one)");
     }
     std::unique_ptr<Transaction> txn = std::move(txn_);
-    return txn->Commit();
+    query::StageTimer stage(execution_observer_, "commit");
+    Result<Timestamp> committed = txn->Commit();
+    if (committed.ok()) {
+        stage.Succeeded();
+    }
+    return committed;
 }
 
 Status QuerySession::Rollback() {
@@ -383,10 +389,29 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
     if (streams) {
         ctx.sink = sink;
     }
-    ctx.collect_plan = session.collect_plan();
+    ExecutionObserver* const execution_observer = session.execution_observer();
+    ctx.observer = execution_observer;
+    ctx.collect_plan = session.collect_plan() || execution_observer != nullptr;
     query::Dispatcher dispatcher{session, ctx, statement.explain};
     const auto start = std::chrono::steady_clock::now();
+    const bool timed_inside =
+        query::IsSelect(statement) && !std::get<query::SelectStmt>(statement.body).table_function;
+    std::optional<query::StageTimer> stage;
+    if (!timed_inside) {  // a SELECT reports bind, plan and execute itself (select.cc)
+        stage.emplace(execution_observer, "execute");
+    }
     Result<QueryResult> ran = std::visit(dispatcher, statement.body);
+    if (stage.has_value() && ran.ok()) {
+        stage->Succeeded();
+    }
+    stage.reset();
+    if (execution_observer != nullptr && ran.ok() && ran->plan.has_value() &&
+        statement.explain == query::ExplainMode::kNone) {
+        execution_observer->OnPlan(*ran->plan, ran->plan_strategy);
+        if (!session.collect_plan()) {
+            ran->plan.reset();
+        }
+    }
     if (ran.ok() && ran->plan_strategy.empty() && query::IsSelect(statement)) {
         ran->plan_strategy = "table_function";  // the graph table functions: no planner
     }
@@ -408,14 +433,27 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
 
 }  // namespace
 
+namespace {
+
+Result<query::Statement> ParseObserved(ExecutionObserver* observer, std::string_view statement) {
+    query::StageTimer stage(observer, "parse");
+    Result<query::Statement> parsed = query::ParseStatement(statement);
+    if (parsed.ok()) {
+        stage.Succeeded();
+    }
+    return parsed;
+}
+
+}  // namespace
+
 Result<QueryResult> QuerySession::Execute(std::string_view statement, const QueryParams& params) {
-    PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseStatement(statement));
+    PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, ParseObserved(execution_observer_, statement));
     return RunStatement(*this, parsed, params);
 }
 
 Result<QueryResult> QuerySession::Execute(std::string_view statement, RowSink& sink,
                                           const QueryParams& params) {
-    PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, query::ParseStatement(statement));
+    PHENIX_ASSIGN_OR_RETURN(query::Statement parsed, ParseObserved(execution_observer_, statement));
     return RunStatement(*this, parsed, params, &sink);
 }
 
@@ -425,6 +463,7 @@ CopyReport QuerySession::CopyFrom(std::string_view collection, ByteSource& sourc
     query::ExecContext ctx{db(),     transaction(), transaction_read_only(),
                            tenant(), no_params,     progress(),
                            {},       interrupt(),   memory_limit()};
+    ctx.observer = execution_observer_;
     if (ctx.txn != nullptr) {
         // As COPY: a load may be far larger than a transaction may buffer.
         CopyReport report;

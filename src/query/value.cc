@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -182,6 +183,12 @@ QueryValue QueryValueFromJson(const nlohmann::json& json) {
             return QueryValue::Json(
                 json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
+}
+
+std::int64_t UnixNanosNow() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 Status ErrorAt(SourcePos pos, std::string_view message) {

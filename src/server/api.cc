@@ -23,6 +23,7 @@
 #include "server/ndjson.h"
 #include "server/openapi.h"
 #include "server/service.h"
+#include "server/tracing.h"
 
 namespace phenix::server {
 namespace {
@@ -174,6 +175,9 @@ struct RequestSession {
     std::optional<TransactionRegistry::Lease> lease;
     std::unique_ptr<QuerySession> own;
     QuerySession* session = nullptr;
+    // Declared last, so destroyed first: takes the request's trace observer off the session
+    // (a transaction's session outlives the request) before the lease goes back.
+    std::shared_ptr<void> observer_reset;
 };
 
 // The tenant a request names in Phenix-Tenant (the default tenant when absent): NotFound for one
@@ -226,6 +230,12 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
         state.access->GuardSession(*out.session, context.principal, request.request_id,
                                    request.client);
     }
+    // Tracing (server/tracing.h): the statements' stages and plans become spans of the request.
+    out.session->set_execution_observer(request.trace.get());
+    if (request.trace != nullptr) {
+        out.observer_reset = std::shared_ptr<void>(
+            nullptr, [session = out.session](void*) { session->set_execution_observer(nullptr); });
+    }
     // Latency by plan strategy (/metrics), for every statement the request runs.
     if (Metrics* metrics = state.metrics; metrics != nullptr) {
         out.session->set_statement_observer(
@@ -276,6 +286,7 @@ HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string
         // The session (and its transaction's lease) goes before the last line does: a client that
         // has read the answer may use the transaction at once, as after the JSON form.
         const auto release = [&shared] {
+            shared->observer_reset.reset();
             shared->session = nullptr;
             shared->lease.reset();
             shared->own.reset();
@@ -827,6 +838,7 @@ HttpResponse HandleImport(ApiState& state, const HttpRequest& request, const Pat
     QuerySession session(*db,
                          request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);
     session.set_interrupt(context.Interrupt());
+    session.set_execution_observer(request.trace.get());  // a span per chunk when traced
     BodySource source(request);
     const CopyReport report =
         session.CopyFrom(params.at("name"), source, skip_errors, "the request body");

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <exception>
 #include <limits>
 #include <map>
@@ -103,9 +104,13 @@ Result<std::map<std::string, std::string>> ReadConfigFile(const std::string& pat
             values[name] = std::to_string(integer->get());
         } else if (const auto* boolean = node.as_boolean()) {
             values[name] = boolean->get() ? "true" : "false";
+        } else if (const auto* real = node.as_floating_point()) {
+            char number[32];
+            std::snprintf(number, sizeof(number), "%.17g", real->get());
+            values[name] = number;
         } else {
             return Status::InvalidArgument("config file " + path + ": '" + name +
-                                           "' must be a string, an integer or a boolean");
+                                           "' must be a string, a number or a boolean");
         }
     }
     return values;
@@ -125,6 +130,33 @@ Status CheckAddress(std::string_view address) {
 
 Status CheckOptionalAddress(std::string_view address) {
     return address.empty() ? Status::Ok() : CheckAddress(address);
+}
+
+Status CheckOtlpEndpoint(std::string_view url) {
+    return url.empty() ? Status::Ok() : ParseHttpUrl(url).status();
+}
+
+Status ParseRatio(std::string_view text, double& out) {
+    double value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty() || !(value >= 0 && value <= 1)) {
+        return Status::InvalidArgument("expected a number from 0 to 1, not '" + std::string(text) +
+                                       "'");
+    }
+    out = value;
+    return Status::Ok();
+}
+
+std::string FormatRatio(double value) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%g", value);
+    std::string out = text;
+    // TOML wants a float to look like one.
+    if (out.find_first_of(".e") == std::string::npos) {
+        out += ".0";
+    }
+    return out;
 }
 
 }  // namespace
@@ -321,6 +353,29 @@ const std::vector<OptionSpec>& OptionTable() {
                                &ServerConfig::jwt_hs256_secret_file));
         table.push_back(Uint32("jwt_leeway_s", "S", "clock skew allowed on exp and nbf",
                                &ServerConfig::jwt_leeway_s, 0));
+        // Tracing (docs/observability.md).
+        table.push_back(String("otlp_endpoint", "URL",
+                               "OTLP/HTTP (JSON) traces endpoint, http://HOST:PORT/v1/traces; "
+                               "empty: tracing off",
+                               &ServerConfig::otlp_endpoint, CheckOtlpEndpoint));
+        table.push_back({"trace_sample_ratio", "RATIO",
+                         "share of requests traced (head sampling by trace id, 0 to 1); a client's "
+                         "traceparent sampled flag decides for its requests",
+                         [](ServerConfig& c, std::string_view v) {
+                             return ParseRatio(v, c.trace_sample_ratio);
+                         },
+                         [](const ServerConfig& c) { return FormatRatio(c.trace_sample_ratio); }});
+        table.push_back(Uint32("trace_slow_threshold_ms", "MS",
+                               "requests at least this slow are traced whatever the sampling; "
+                               "0: off",
+                               &ServerConfig::trace_slow_threshold_ms, 0));
+        table.push_back(Uint32("otlp_timeout_ms", "MS",
+                               "how long one export to the OTLP endpoint may take",
+                               &ServerConfig::otlp_timeout_ms, 1));
+        table.push_back(Uint32("trace_queue_spans", "N",
+                               "spans waiting for export; beyond it kept spans are dropped "
+                               "(phenix_trace_spans_dropped_total)",
+                               &ServerConfig::trace_queue_spans, 1));
         return table;
     }();
     return options;
@@ -478,6 +533,31 @@ Result<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetE
         loaded.text = ConfigToToml(loaded.config);
     }
     return loaded;
+}
+
+Result<HttpUrl> ParseHttpUrl(std::string_view url) {
+    constexpr std::string_view kScheme = "http://";
+    if (url.substr(0, kScheme.size()) != kScheme) {
+        return Status::InvalidArgument("'" + std::string(url) +
+                                       "' is not an http:// URL (http://HOST:PORT/PATH)");
+    }
+    const std::string_view rest = url.substr(kScheme.size());
+    const std::size_t slash = rest.find('/');
+    const std::string_view authority = rest.substr(0, slash);
+    HttpUrl out;
+    out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    if (authority.find(':') == std::string_view::npos) {
+        out.host = std::string(authority);
+        out.port = 80;
+    } else {
+        PHENIX_ASSIGN_OR_RETURN(HostPort host_port, ParseHostPort(authority));
+        out.host = std::move(host_port.host);
+        out.port = host_port.port;
+    }
+    if (out.host.empty()) {
+        return Status::InvalidArgument("'" + std::string(url) + "' names no host");
+    }
+    return out;
 }
 
 Result<HostPort> ParseHostPort(std::string_view address) {

@@ -66,6 +66,12 @@ struct ServerConfig {
     std::string jwt_audience;           ///< required `aud`; empty: not checked
     std::string jwt_hs256_secret_file;  ///< HS256 shared secret (only when configured)
     std::uint32_t jwt_leeway_s = 60;    ///< clock skew allowed on exp/nbf
+    // Tracing (docs/observability.md): off unless otlp_endpoint is set.
+    std::string otlp_endpoint;        ///< http://HOST:PORT/v1/traces; empty: no tracing
+    double trace_sample_ratio = 0.1;  ///< head sampling, 0..1
+    std::uint32_t trace_slow_threshold_ms = 1000;  ///< always keep slower requests; 0: off
+    std::uint32_t otlp_timeout_ms = 2000;          ///< one export's connect + send + answer
+    std::uint32_t trace_queue_spans = 8192;        ///< spans waiting for export; beyond: dropped
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the
@@ -115,5 +121,14 @@ struct HostPort {
     std::uint16_t port = 0;
 };
 Result<HostPort> ParseHostPort(std::string_view address);
+
+/// Parses "http://HOST[:PORT][/PATH]" (port 80 and path "/" by default). InvalidArgument
+/// otherwise (https is not supported for the OTLP exporter).
+struct HttpUrl {
+    std::string host;
+    std::uint16_t port = 80;
+    std::string target = "/";
+};
+Result<HttpUrl> ParseHttpUrl(std::string_view url);
 
 }  // namespace phenix::server

@@ -254,7 +254,9 @@ void RecordCall(const GrpcBackend& backend, std::string_view method,
                        .code = FromGrpcCode(status.error_code()),
                        .latency = std::chrono::duration_cast<std::chrono::microseconds>(
                            RequestContext::Clock::now() - start),
-                       .peer = call->peer()});
+                       .peer = call->peer(),
+                       .traceparent = MetadataValue(call, "traceparent"),
+                       .tracestate = MetadataValue(call, "tracestate")});
 }
 
 // The enforcement point for a call (server/access.h): authenticates the authorization metadata,

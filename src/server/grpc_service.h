@@ -41,6 +41,8 @@ struct GrpcCallRecord {
     StatusCode code = StatusCode::kOk;
     std::chrono::microseconds latency{0};
     std::string peer;  ///< "ipv4:127.0.0.1:41234"
+    std::string traceparent;  ///< W3C Trace Context metadata, empty when absent (tracing)
+    std::string tracestate;
 };
 
 /// What the gRPC service needs from the server around it.

@@ -90,6 +90,9 @@ Result<HttpRequest> ToHttpRequest(const http::request_header<>& message, const S
     request.transaction = std::string(Sv(message["Phenix-Transaction"]));
     request.tenant = std::string(Sv(message["Phenix-Tenant"]));
     request.authorization = std::string(Sv(message[http::field::authorization]));
+    // W3C Trace Context (server/tracing.h): checked where tracing is on.
+    request.traceparent = std::string(Sv(message["traceparent"]));
+    request.tracestate = std::string(Sv(message["tracestate"]));
     // A header sent empty is not an absent one: it would silently mean "no transaction".
     if (request.transaction.empty() && message.find("Phenix-Transaction") != message.end()) {
         return Status::InvalidArgument("Phenix-Transaction is empty (send a transaction id)");

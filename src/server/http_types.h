@@ -43,6 +43,7 @@ class BodyReader {
 
 struct HttpResponse;
 class ResponseStream;
+class RequestTrace;  // server/tracing.h
 
 /// Where a streamed response's body goes (HttpResponse::stream_body). Confined to the worker.
 class ChunkWriter {
@@ -85,6 +86,11 @@ struct HttpRequest {
     /// to a principal is the authenticator's business.
     std::string client_cert_subject;
     std::vector<std::string> client_cert_sans;
+    std::string traceparent;  ///< W3C Trace Context headers, empty when absent
+    std::string tracestate;
+    /// Set by the server when tracing is on (server/tracing.h): the request's trace, whose
+    /// root span ends when the response is recorded.
+    std::shared_ptr<RequestTrace> trace;
 };
 
 struct HttpResponse {

@@ -73,6 +73,10 @@ void Logger::Access(const AccessRecord& record) {
     if (!record.error_code.empty()) {
         fields += ",\"error\":" + JsonQuote(record.error_code);
     }
+    if (!record.trace_id.empty()) {
+        fields += ",\"trace_id\":" + JsonQuote(record.trace_id) +
+                  ",\"span_id\":" + JsonQuote(record.span_id);
+    }
     Log(record.status >= 500 ? LogLevel::kWarn : LogLevel::kInfo, "request", fields);
 }
 

@@ -2,7 +2,8 @@
 //
 // Structured logs: one JSON object per line on stderr,
 //   {"time":"2026-12-07T10:00:00.123Z","level":"info","msg":"...", ...fields}
-// Access lines add request_id, method, route, status, latency_us, bytes_in, bytes_out, client.
+// Access lines add request_id, method, route, status, latency_us, bytes_in, bytes_out, client,
+// and trace_id and span_id when the request's trace is kept for export (docs/observability.md).
 // Bodies are never logged (no vectors, no metadata). Thread-safe.
 #pragma once
 
@@ -29,6 +30,8 @@ struct AccessRecord {
     std::uint64_t bytes_out = 0;
     std::string_view client;
     std::string_view error_code;  ///< the error body's code, empty on success
+    std::string_view trace_id;    ///< of a traced request (kept for export), else empty
+    std::string_view span_id;     ///< its root span
 };
 
 class Logger {

@@ -194,6 +194,7 @@ struct Metrics::Impl {
             .Help("SELECT statements and searches that ran, by the plan's access strategy")
             .Register(registry);
     prometheus::TextSerializer serializer;
+    std::function<TraceCounters()> trace_counters;  // set once before serving
 };
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
@@ -229,6 +230,10 @@ void Metrics::RecordStatement(std::string_view plan_strategy, double seconds) {
         .Observe(seconds);
 }
 
+void Metrics::SetTraceCounters(std::function<TraceCounters()> counters) {
+    impl_->trace_counters = std::move(counters);
+}
+
 std::string Metrics::Render(Database* db) {
     if (db == nullptr) {
         return Render(static_cast<const DatabaseStats*>(nullptr));
@@ -242,6 +247,24 @@ std::string Metrics::Render(const DatabaseStats* stats) {
     std::vector<MetricFamily> families = impl_->registry.Collect();
     if (stats != nullptr) {
         AppendEngineFamilies(*stats, families);
+    }
+    if (impl_->trace_counters) {
+        const TraceCounters counters = impl_->trace_counters();
+        families.push_back(Family("phenix_trace_spans_exported_total",
+                                  "spans delivered to the OTLP endpoint", MetricType::Counter)
+                               .Add(AsDouble(counters.spans_exported))
+                               .Take());
+        families.push_back(Family("phenix_trace_spans_dropped_total",
+                                  "spans of kept traces that were not delivered: the export "
+                                  "queue was full, or the OTLP endpoint failed or timed out",
+                                  MetricType::Counter)
+                               .Add(AsDouble(counters.spans_dropped))
+                               .Take());
+        families.push_back(Family("phenix_trace_traces_kept_total",
+                                  "traces kept for export (sampled, failed or slow)",
+                                  MetricType::Counter)
+                               .Add(AsDouble(counters.traces_kept))
+                               .Take());
     }
     return impl_->serializer.Serialize(families);
 }

@@ -12,6 +12,8 @@
 // Thread-safe. prometheus-cpp types stay in metrics.cc.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +40,14 @@ class Metrics {
     /// One statement that ran to completion with the plan strategy QueryResult::plan_strategy
     /// names; statements without one (not a SELECT) are not recorded.
     void RecordStatement(std::string_view plan_strategy, double seconds);
+    /// Tracing's counters (docs/observability.md), read at scrape time; set once before serving
+    /// when tracing is on (otherwise the series are absent).
+    struct TraceCounters {
+        std::uint64_t spans_exported = 0;
+        std::uint64_t spans_dropped = 0;
+        std::uint64_t traces_kept = 0;
+    };
+    void SetTraceCounters(std::function<TraceCounters()> counters);
     /// The exposition text; `db` (may be null: no engine series) adds the engine's series.
     std::string Render(Database* db);
     /// The same with the engine's series from `stats` (null: none).

@@ -22,6 +22,7 @@
 #include "server/errors.h"
 #include "server/grpc_server.h"
 #include "server/streams.h"
+#include "server/tracing.h"
 
 namespace phenix::server {
 namespace {
@@ -180,6 +181,28 @@ Server::Server(ServerConfig config, ServerSecurity security)
     for (const Route& route : router_.routes()) {
         route_rules_.push_back(FindRouteRule(route.method, route.pattern));
     }
+    if (!config_.otlp_endpoint.empty()) {
+        // Tracing (docs/observability.md): the endpoint was checked by the config.
+        auto url = ParseHttpUrl(config_.otlp_endpoint);
+        if (url.ok()) {
+            trace::TracerOptions options;
+            options.sample_ratio = config_.trace_sample_ratio;
+            options.slow_threshold_ns =
+                config_.trace_slow_threshold_ms == 0
+                    ? -1
+                    : std::int64_t{config_.trace_slow_threshold_ms} * 1'000'000;
+            options.max_queue_spans = config_.trace_queue_spans;
+            tracer_ = std::make_unique<trace::Tracer>(
+                options,
+                MakeOtlpHttpExporter(std::move(*url),
+                                     std::chrono::milliseconds(config_.otlp_timeout_ms), &logger_));
+            metrics_.SetTraceCounters([tracer = tracer_.get()] {
+                return Metrics::TraceCounters{.spans_exported = tracer->spans_exported(),
+                                              .spans_dropped = tracer->spans_dropped(),
+                                              .traces_kept = tracer->traces_kept()};
+            });
+        }
+    }
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
     http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
 }
@@ -194,6 +217,7 @@ Server::~Server() {
 void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> context,
                       std::function<void(HttpResponse)> done) {
     const auto start = RequestContext::Clock::now();
+    StartTrace(request);
     RouteMatch match = router_.Match(request.method, request.path);
     if (match.route == nullptr) {
         HttpResponse response;
@@ -378,13 +402,34 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
     // The same access line and request metrics as HTTP: method "GRPC", the full method name as
     // the route, and the status REST would answer for the same code.
     const unsigned status = record.code == StatusCode::kOk ? 200 : HttpStatusFor(record.code);
+    // Tracing: one span per call, recorded when it finishes (docs/observability.md).
+    std::string trace_id;
+    std::string span_id;
+    if (tracer_ != nullptr) {
+        const std::int64_t start_unix_ns =
+            trace::NowUnixNanos() - std::int64_t{record.latency.count()} * 1000;
+        RequestTrace call_trace(
+            StartTraceFor(record.traceparent, record.tracestate, "GRPC", start_unix_ns));
+        call_trace.SetRoute("GRPC", record.method);
+        trace::Trace& trace = call_trace.trace();
+        std::string root_trace_id = trace.trace_id().ToHex();
+        std::string root_span_id = trace.span_id(trace::Trace::kRoot).ToHex();
+        if (call_trace.Finish(
+                *tracer_, status,
+                record.code == StatusCode::kOk ? std::string_view() : ErrorCodeName(record.code))) {
+            trace_id = std::move(root_trace_id);
+            span_id = std::move(root_span_id);
+        }
+    }
     logger_.Access({.method = "GRPC",
                     .route = record.method,
                     .status = status,
                     .latency_us = static_cast<std::uint64_t>(record.latency.count()),
                     .client = record.peer,
                     .error_code = record.code == StatusCode::kOk ? std::string_view()
-                                                                 : ErrorCodeName(record.code)});
+                                                                 : ErrorCodeName(record.code),
+                    .trace_id = trace_id,
+                    .span_id = span_id});
     metrics_.RecordRequest("GRPC", record.method, status,
                            static_cast<double>(record.latency.count()) / 1e6);
 }
@@ -393,6 +438,11 @@ void Server::Finish(const HttpRequest& request, const std::string& route,
                     RequestContext::Clock::time_point start, HttpResponse response,
                     const std::function<void(HttpResponse)>& done,
                     const std::shared_ptr<RequestContext>& context) {
+    if (request.trace != nullptr &&
+        std::none_of(response.headers.begin(), response.headers.end(),
+                     [](const auto& header) { return header.first == "traceparent"; })) {
+        response.headers.emplace_back("traceparent", request.trace->Traceparent());
+    }
     Record(request, route, start, response.status, response.body.size(), ErrorCodeOf(response));
     done(std::move(response));
     Release(context);
@@ -406,6 +456,9 @@ void Server::Stream(const HttpRequest& request, const std::string& route,
     head.stream_body = nullptr;
     auto stream = std::make_shared<ResponseStream>(config_.stream_buffer_bytes);
     head.stream = stream;
+    if (request.trace != nullptr) {
+        head.headers.emplace_back("traceparent", request.trace->Traceparent());
+    }
     const StopCheck stop = RequestStopCheck(*context);
     StreamWriter writer(stream, stop, [&] { done(head); });
     produce(writer);
@@ -441,6 +494,19 @@ void Server::Record(const HttpRequest& request, const std::string& route,
                     std::uint64_t bytes_out, std::string_view error_code) {
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(RequestContext::Clock::now() - start);
+    // The root span ends here; the access line names a trace that is kept for export.
+    std::string trace_id;
+    std::string span_id;
+    if (request.trace != nullptr && tracer_ != nullptr) {
+        request.trace->SetRoute(request.method, route);
+        trace::Trace& trace = request.trace->trace();
+        std::string root_trace_id = trace.trace_id().ToHex();
+        std::string root_span_id = trace.span_id(trace::Trace::kRoot).ToHex();
+        if (request.trace->Finish(*tracer_, status, error_code)) {
+            trace_id = std::move(root_trace_id);
+            span_id = std::move(root_span_id);
+        }
+    }
     logger_.Access({.request_id = request.request_id,
                     .method = request.method,
                     .route = route,
@@ -451,9 +517,35 @@ void Server::Record(const HttpRequest& request, const std::string& route,
                                     : request.body.size(),
                     .bytes_out = bytes_out,
                     .client = request.client,
-                    .error_code = error_code});
+                    .error_code = error_code,
+                    .trace_id = trace_id,
+                    .span_id = span_id});
     metrics_.RecordRequest(request.method, route, status,
                            static_cast<double>(latency.count()) / 1e6);
+}
+
+trace::Tracer::TraceHandle Server::StartTraceFor(std::string_view traceparent,
+                                                 std::string_view tracestate, std::string_view name,
+                                                 std::int64_t start_unix_ns) {
+    // A malformed traceparent is ignored (W3C Trace Context: start a new trace).
+    trace::SpanContext parent;
+    bool has_parent = false;
+    if (!traceparent.empty()) {
+        auto parsed = trace::ParseTraceparent(traceparent);
+        if (parsed.ok()) {
+            parent = std::move(*parsed);
+            parent.tracestate = trace::SanitizeTracestate(tracestate);
+            has_parent = true;
+        }
+    }
+    return tracer_->StartTrace(name, has_parent ? &parent : nullptr, start_unix_ns);
+}
+
+void Server::StartTrace(HttpRequest& request) {
+    if (tracer_ != nullptr) {
+        request.trace = std::make_shared<RequestTrace>(
+            StartTraceFor(request.traceparent, request.tracestate, request.method, 0));
+    }
 }
 
 void Server::Release(const std::shared_ptr<RequestContext>& context) {

@@ -34,6 +34,7 @@
 #include "server/router.h"
 #include "server/transactions.h"
 #include "server/worker_pool.h"
+#include "trace/trace.h"
 
 namespace phenix::audit {
 class AuditLog;  // audit/audit_log.h
@@ -90,6 +91,11 @@ class Server final : public RequestDispatcher {
                 RequestContext::Clock::time_point start, unsigned status, std::uint64_t bytes_out,
                 std::string_view error_code);
     void Release(const std::shared_ptr<RequestContext>& context);
+    // Tracing (server/tracing.h): starts the request's trace when tracing is on.
+    void StartTrace(HttpRequest& request);
+    trace::Tracer::TraceHandle StartTraceFor(std::string_view traceparent,
+                                             std::string_view tracestate, std::string_view name,
+                                             std::int64_t start_unix_ns);
     void RequestShutdown(int signal_number);
     void Finish(const HttpRequest& request, const std::string& route,
                 RequestContext::Clock::time_point start, HttpResponse response,
@@ -119,6 +125,9 @@ class Server final : public RequestDispatcher {
     std::vector<const AccessRule*> route_rules_;
     std::unique_ptr<TransactionRegistry> transactions_;
     RateLimiter rate_limiter_;
+    // Null when tracing is off (no otlp_endpoint). Declared before the workers and listeners:
+    // it outlives every request that records into it.
+    std::unique_ptr<trace::Tracer> tracer_;
     std::unique_ptr<WorkerPool> workers_;
     std::unique_ptr<HttpServer> http_;
     std::unique_ptr<GrpcServer> grpc_;  // null when --grpc is empty

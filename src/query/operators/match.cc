@@ -193,6 +193,11 @@ Status ExpandOperator::Walk() {
         return Status::Ok();  // the start does not exist: no rows
     }
     PHENIX_ASSIGN_OR_RETURN(TraversalResponse reached, std::move(traversed));
+    figures_ = {{"min_hops", static_cast<double>(spec.min_hops)},
+                {"max_hops", static_cast<double>(spec.max_hops)},
+                {"edges_examined", static_cast<double>(reached.edges_examined)},
+                {"reached",
+                 static_cast<double>(spec_.count_only ? reached.count : reached.entities.size())}};
     details_.push_back((spec_.count_only ? std::to_string(reached.count) + " counted, "
                                          : std::to_string(reached.entities.size()) + " returned" +
                                                (reached.truncated ? " (more exist), " : ", ")) +

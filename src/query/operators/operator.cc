@@ -113,6 +113,7 @@ QueryPlanNode BuildPlan(const PhysicalOperator& root, bool analyze) {
     node.details = root.Details();
     node.estimated_rows = root.estimated_rows;
     if (analyze) {
+        node.figures = root.figures();
         node.has_run = root.has_run();
         if (node.has_run) {
             node.actual_rows = root.rows_out();

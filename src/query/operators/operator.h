@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <phenix/phenixql.h>
@@ -107,6 +108,10 @@ class PhysicalOperator {
     /// total_millis less the children's.
     [[nodiscard]] double self_millis() const;
     void AddDetail(std::string detail) { details_.push_back(std::move(detail)); }
+    /// Run figures by name (QueryPlanNode::figures), for tracing.
+    [[nodiscard]] const std::vector<std::pair<std::string, double>>& figures() const {
+        return figures_;
+    }
     /// For an EngineStep: the rows and time the engine reported for it.
     void SetReported(std::uint64_t rows, double millis) {
         rows_out_ = rows;
@@ -123,6 +128,7 @@ class PhysicalOperator {
     ExecState& state_;
     std::vector<std::unique_ptr<PhysicalOperator>> children_;
     std::vector<std::string> details_;
+    std::vector<std::pair<std::string, double>> figures_;
 
   private:
     std::uint64_t rows_out_ = 0;

@@ -100,6 +100,12 @@ Status VectorSearchOperator::Search() {
     PHENIX_ASSIGN_OR_RETURN(SearchResponse response, std::move(searched));
     ran_ = response.plan;
     const SearchPlan& plan = response.plan;
+    figures_ = {{"ef", static_cast<double>(plan.ef)},
+                {"distance_computations", static_cast<double>(plan.distance_computations)},
+                {"filter_rows", static_cast<double>(plan.filter_rows)},
+                {"selectivity", plan.selectivity},
+                {"unindexed_rows_scanned", static_cast<double>(plan.unindexed_rows_scanned)},
+                {"filter_millis", plan.filter_millis}};
     if (spec_.is_graph) {
         if (!plan.graph_plan_reason.empty()) {
             details_.push_back("graph plan: " + plan.graph_plan_reason);

@@ -573,6 +573,55 @@ class GrpcLifecycleTest(unittest.TestCase):
                 no_grpc.kill()
 
 
+class GrpcTracingTest(unittest.TestCase):
+    """traceparent metadata joins a call's span to the client's trace (docs/observability.md;
+    the OTLP payload is checked in depth by tracing_test.py: here, stdlib JSON)."""
+
+    def test_call_span_joins_the_clients_trace(self):
+        import http.server
+        received = []
+
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        tmp = tempfile.mkdtemp(prefix="phenixd-grpc-trace-")
+        server = GrpcServer(os.path.join(tmp, "d"), "--otlp-endpoint",
+                            f"http://127.0.0.1:{receiver.server_address[1]}/v1/traces",
+                            "--trace-sample-ratio", "0")
+        try:
+            trace_id, parent = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+            metadata = (("traceparent", f"00-{trace_id}-{parent}-01"),)
+            self.assertEqual(server.stub.Health(pb.HealthRequest(), metadata=metadata).status,
+                             "ready")
+            deadline = time.monotonic() + 20
+            spans = []
+            while not spans and time.monotonic() < deadline:
+                spans = [span for body in list(received)
+                         for resource in body["resourceSpans"]
+                         for scope in resource["scopeSpans"] for span in scope["spans"]
+                         if span["traceId"] == trace_id]
+                time.sleep(0.05)
+            self.assertEqual(len(spans), 1, received)
+            self.assertEqual(spans[0]["name"], "GRPC /phenix.v1.Phenix/Health")
+            self.assertEqual(spans[0]["parentSpanId"], parent)
+            attributes = {a["key"]: a["value"] for a in spans[0]["attributes"]}
+            self.assertEqual(attributes["rpc.system"], {"stringValue": "grpc"})
+        finally:
+            self.assertEqual(server.stop(), 0)
+            receiver.shutdown()
+            receiver.server_close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     phenixd_test.PHENIXD = os.path.abspath(sys.argv.pop(1))
     protoc, plugin = sys.argv.pop(1), sys.argv.pop(1)
