@@ -623,6 +623,21 @@ class AuthE2ETest(unittest.TestCase):
         self.assertEqual(code, grpc.StatusCode.NOT_FOUND, details)
         self.assert_no_b(details, "gRPC Query of B's collection name")
 
+        # A tenant administrator cannot mint a key for the cluster or for another tenant (the
+        # same answer whether that tenant exists or not), over REST or PhenixQL.
+        answers = {}
+        for tenant in ("*", TENANT_B, "nowhere"):
+            status, _, body = self.call("POST", "/v1/admin/keys",
+                                        {"roles": ["admin"], "tenant": tenant}, admin)
+            self.assertEqual((status, body["error"]["message"]),
+                             (403, f"permission 'admin' on tenant '{tenant}' is required"), body)
+            answers[tenant] = json.dumps(body).replace(f"'{tenant}'", "'T'")
+        self.assertEqual(answers[TENANT_B], answers["nowhere"])
+        status, body = self.query("CREATE API KEY FOR ROLE admin", mint("w", TENANT_A,
+                                                                        ["writer"]))
+        self.assertEqual((status, body["error"]["message"]),
+                         (403, denied_message("admin", "tenant")), body)
+
         # The secret is shown once: never in a listing.
         status, _, listed = self.call("GET", "/v1/admin/keys", token=admin)
         self.assertEqual(status, 200, listed)
@@ -1013,6 +1028,43 @@ class AuthE2ETest(unittest.TestCase):
         missing = [f"{rid} {by_rid[rid]['action']}: target {by_rid[rid]['target']!r} does not "
                    f"name {name!r}" for rid, name in expected if name not in by_rid[rid]["target"]]
         self.assertEqual(missing, [], "\n".join(missing))
+
+    @unittest.expectedFailure
+    def test_a_key_for_another_tenant_is_audited_as_a_denial(self):
+        """BUG (reported to the lead): a tenant administrator asking POST /v1/admin/keys for a
+        key of the cluster ({"tenant": "*"}: a cluster administrator's key) or of another tenant
+        gets the right 403, but the audit log records it as action key.create, outcome "error",
+        reason "" instead of outcome "denied" with the message: the check is made in the handler
+        (admin_api.cc HandleCreateKey), not at the enforcement point, and Server::AuditChange
+        records any status >= 400 as "error" without a reason. docs/security.md: every denial is
+        recorded with outcome "denied" and the authorizer's message."""
+        for number, tenant in enumerate(("*", TENANT_B)):
+            rid = f"esc-{number}"
+            status, _, body = self.call("POST", "/v1/admin/keys",
+                                        {"roles": ["admin"], "tenant": tenant}, self.a_admin,
+                                        rid=rid)
+            self.assertEqual(status, 403, body)
+            records = self.wait_audit(lambda rs: any(r["request_id"] == rid for r in rs), rid)
+            got = [(r["principal"], r["action"], r["outcome"], r["reason"])
+                   for r in records if r["request_id"] == rid]
+            self.assertEqual(got, [("acme-admin", "key.create", "denied",
+                                    f"permission 'admin' on tenant '{tenant}' is required")])
+
+    @unittest.expectedFailure
+    def test_grpc_audit_records_name_the_client_as_ip_and_port(self):
+        """BUG (reported to the lead): docs/security.md's audit format says client is "the
+        peer's ip:port" (REST records: "127.0.0.1:35858"), but gRPC records carry gRPC's peer
+        string "ipv4:127.0.0.1:51250" (grpc_service.cc passes call->peer() as it is), so one
+        client has two spellings in the log."""
+        self.call("GET", "/v1/collections", rid="client-begin")
+        self.rpc("ListCollections", self.pb.ListCollectionsRequest(), auth="Bearer x.y.z")
+        self.call("GET", "/v1/collections", rid="client-end")
+        records = self.wait_audit(lambda rs: any(r["request_id"] == "client-end" for r in rs),
+                                  "client-end")
+        seqs = {r["request_id"]: r["seq"] for r in records if r["request_id"].startswith("client")}
+        between = [r for r in records if seqs["client-begin"] < r["seq"] < seqs["client-end"]]
+        self.assertEqual(len(between), 1, between)
+        self.assertRegex(between[0]["client"], r"^127\.0\.0\.1:\d+$")
 
 
 if __name__ == "__main__":
