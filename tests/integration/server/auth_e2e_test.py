@@ -16,8 +16,9 @@ tenants A ("acme") and B ("beta"), tokens minted by jwt_tokens.py. Four parts:
      cannot reach B; the secret is shown once; keys and revocations survive a restart.
   3. The RBAC matrix, generated: roles (built-in and custom, ROLES below) x permissions x
      resources (the tenant, the collection a custom role is granted, another collection) x
-     protocols (REST, PhenixQL over /v1/query, gRPC). The expected answer of every cell comes from
-     ROLES and the documented permission tables, never from phenixd's answers.
+     protocols (REST, PhenixQL over /v1/query, gRPC, PhenixQL over gRPC Query). The expected
+     answer of every cell comes from ROLES and the documented permission tables, never from
+     phenixd's answers.
   4. Audit completeness: a scripted sequence of denials, writes, schema and admin changes, each
      found in the log with its principal, tenant, action, target and outcome; `phenix audit
      verify D` accepts the log and, after one record of a copy is edited, names that record.
@@ -63,6 +64,8 @@ KEYS.add_key("rsa-9", "rsa")  # a real key whose kid the server's JWKS does not 
 JWKS_KIDS = ["rsa-1", "ec-1", "ed-1"]
 
 PERMISSIONS = ["read", "write", "schema", "admin"]
+# PhenixQL runs over POST /v1/query ("phenixql") and over gRPC's Query ("grpc-phenixql").
+PROTOCOLS = ["rest", "phenixql", "grpc", "grpc-phenixql"]
 # The roles of the matrix: (tenant-wide permissions, {collection: permissions granted on it}).
 # The built-in ones as docs/security.md defines them; the custom ones are created in tenant A
 # from these very definitions (setUpClass), so the expectations and the server's catalog cannot
@@ -730,7 +733,7 @@ class AuthE2ETest(unittest.TestCase):
             else:
                 return None
             return "http", status, body
-        if protocol == "phenixql":
+        if protocol in ("phenixql", "grpc-phenixql"):
             statements = {
                 ("read", True): "SHOW COLLECTIONS",
                 ("read", False): f"SELECT id FROM {scope} WHERE id = 'e1'",
@@ -743,6 +746,10 @@ class AuthE2ETest(unittest.TestCase):
             statement = statements.get((permission, scope == "tenant"))
             if statement is None:
                 return None
+            if protocol == "grpc-phenixql":
+                code, details, _ = self.rpc("Query", pb.QueryRequest(query=statement),
+                                            token=token)
+                return "grpc", code, details
             status, body = self.query(statement, token, rid=rid)
             return "http", status, body
         # gRPC
@@ -767,10 +774,10 @@ class AuthE2ETest(unittest.TestCase):
     def expected(role, permission, protocol, scope):
         """None when allowed, else the permission and scope the first failing check names.
         The checks come from docs/security.md's tables: a REST route or gRPC method needs its
-        permission on its resource; POST /v1/query needs read on the tenant to enter, then each
-        statement its own permission on its collection (or the tenant)."""
+        permission on its resource; POST /v1/query and gRPC Query need read on the tenant to
+        enter, then each statement its own permission on its collection (or the tenant)."""
         checks = [(permission, scope)]
-        if protocol == "phenixql":
+        if protocol in ("phenixql", "grpc-phenixql"):
             checks = [("read", "tenant")] + checks
         for needed, on in checks:
             if not role_allows(role, needed, on):
@@ -784,7 +791,7 @@ class AuthE2ETest(unittest.TestCase):
         failures = []
         skipped = 0
         for role, permission, scope, protocol in itertools.product(
-                ROLES, PERMISSIONS, ["tenant", GRANTED, OTHER], ["rest", "phenixql", "grpc"]):
+                ROLES, PERMISSIONS, ["tenant", GRANTED, OTHER], PROTOCOLS):
             rid = f"rbac-{role}-{permission}-{scope}-{protocol}"
             answer = self.op(permission, protocol, scope, tokens[role], rid)
             if answer is None:
@@ -811,8 +818,8 @@ class AuthE2ETest(unittest.TestCase):
                 failures.append(f"{cell}: expected {want}, got {got}")
         allowed = sum(1 for c in cells if c[4] is None)
         print(f"RBAC matrix: {len(cells)} cells ({len(ROLES)} roles x {len(PERMISSIONS)} "
-              f"permissions x 3 resources x 3 protocols, {skipped} without an operation): "
-              f"{allowed} allowed, {len(cells) - allowed} denied", file=sys.stderr)
+              f"permissions x 3 resources x {len(PROTOCOLS)} protocols, {skipped} without an "
+              f"operation): {allowed} allowed, {len(cells) - allowed} denied", file=sys.stderr)
         self.assertEqual(failures, [], "\n".join(failures))
         self.assertGreaterEqual(len(cells), 60)
         self.assertGreater(allowed, 20)
@@ -820,7 +827,7 @@ class AuthE2ETest(unittest.TestCase):
 
         # Every REST / PhenixQL cell is in the audit log: denials with the message the client
         # got, allowed writes, schema and admin changes as "ok" (reads are not audited).
-        rest = [c for c in cells if c[2] != "grpc"]
+        rest = [c for c in cells if c[2] in ("rest", "phenixql")]
         last = rest[-1][0]
         records = self.wait_audit(lambda rs: any(r["request_id"] == last for r in rs), last)
         by_rid = {}
