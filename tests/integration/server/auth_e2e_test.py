@@ -507,8 +507,8 @@ class AuthE2ETest(unittest.TestCase):
                 self.assertEqual(len(by_rid.get(rid, [])), 1, f"{rid} ({name}): records")
                 record = by_rid[rid][0]
             what = f"audit of {rid or 'gRPC'} {name}"
-            self.assertEqual((record["action"], record["outcome"], record["principal"]),
-                             ("auth", "unauthenticated", ""), what)
+            self.assertEqual((record["action"], record["outcome"], record["principal"],
+                              record["tenant"]), ("auth", "unauthenticated", "", ""), what)
             self.assertTrue(record["reason"], what)
             self.assertNotIn(record["reason"], ("invalid credentials",
                                                 "authentication required"), what)
