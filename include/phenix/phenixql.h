@@ -266,6 +266,9 @@ struct StatementAccess {
     std::string tenant;
     std::vector<std::string> collections;
     bool all_tenants = false;
+    /// What a statement that names no collection acts on, for audit records: the role, API key
+    /// id or tenant of a security statement ("role/analyst", "key/0123...", "tenant/acme").
+    std::string target;
 };
 
 /// Called before each statement runs; a non-OK status refuses it (the statement returns it and

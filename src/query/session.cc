@@ -346,11 +346,25 @@ struct AccessOf {
         return access;
     }
     StatementAccess operator()(const SecurityStmt& stmt) const {
-        if (stmt.statement.kind == SecurityStatement::Kind::kDropTenant) {
+        const SecurityStatement& security = stmt.statement;
+        if (security.kind == SecurityStatement::Kind::kDropTenant) {
             return StatementAccess{.kind = StatementKind::kDropTenant,
-                                   .tenant = stmt.statement.tenant};
+                                   .tenant = security.tenant,
+                                   .target = "tenant/" + security.tenant};
         }
-        return Make(StatementKind::kSecurityAdmin);
+        StatementAccess access = Make(StatementKind::kSecurityAdmin);
+        if (!security.role.empty()) {
+            access.target = "role/" + security.role;
+        } else if (!security.key_id.empty()) {
+            access.target = "key/" + security.key_id;
+        } else if (!security.roles.empty()) {
+            // CREATE API KEY: the key's id does not exist before it runs; its roles name it.
+            access.target = "key for roles/";
+            for (std::size_t idx = 0; idx < security.roles.size(); ++idx) {
+                access.target += (idx == 0 ? "" : ",") + security.roles[idx];
+            }
+        }
+        return access;
     }
 };
 

@@ -385,7 +385,8 @@ void AccessControl::GuardSession(QuerySession& session, std::shared_ptr<const Pr
             Audit(principal.get(),
                   access.tenant.empty() ? kDefaultTenant : std::string_view(access.tenant),
                   rule->action,
-                  access.collections.empty() ? std::string_view() : access.collections.front(),
+                  access.collections.empty() ? std::string_view(access.target)
+                                             : std::string_view(access.collections.front()),
                   "ok", {}, info);
         }
         return Status::Ok();

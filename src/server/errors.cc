@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include <nlohmann/json.hpp>
+
 namespace phenix::server {
 namespace {
 
@@ -197,6 +199,28 @@ std::string ErrorJson(const Status& status, std::string_view extra_details) {
         out += ",\"details\":{" + details + "}";
     }
     return out + "}}";
+}
+
+std::string ErrorMessageOf(std::string_view body) {
+    const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_object() || !parsed.contains("error") || !parsed["error"].is_object()) {
+        return {};
+    }
+    const nlohmann::json& error = parsed["error"];
+    if (!error.contains("message") || !error["message"].is_string()) {
+        return {};
+    }
+    return error["message"].get<std::string>();
+}
+
+std::string JsonStringMember(std::string_view body, std::string_view name) {
+    const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_object()) {
+        return {};
+    }
+    const auto member = parsed.find(name);
+    return member != parsed.end() && member->is_string() ? member->get<std::string>()
+                                                         : std::string();
 }
 
 HttpResponse ErrorResponse(const Status& status, unsigned http_status,

@@ -31,6 +31,12 @@ std::string ErrorJson(const Status& status, std::string_view extra_details = {})
 HttpResponse ErrorResponse(const Status& status, unsigned http_status = 0,
                            std::string_view extra_details = {});
 
+/// The "message" of an error body ErrorJson wrote; empty when `body` is not one.
+std::string ErrorMessageOf(std::string_view body);
+
+/// The string member `name` of the JSON object `body`; empty when absent or not a string.
+std::string JsonStringMember(std::string_view body, std::string_view name);
+
 /// Parses "line L, column C: ..." at the start of a query error message; false when it is not.
 bool ParseLineColumn(std::string_view message, std::uint64_t& line, std::uint64_t& column);
 

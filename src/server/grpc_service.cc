@@ -259,6 +259,17 @@ void RecordCall(const GrpcBackend& backend, std::string_view method,
                        .tracestate = MetadataValue(call, "tracestate")});
 }
 
+// gRPC's peer string ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000") as REST writes a client
+// ("127.0.0.1:5000", "[::1]:5000"), so audit records spell a client one way.
+std::string PeerAddress(const std::string& peer) {
+    for (std::string_view scheme : {"ipv4:", "ipv6:"}) {
+        if (peer.starts_with(scheme)) {
+            return peer.substr(scheme.size());
+        }
+    }
+    return peer;
+}
+
 // The enforcement point for a call (server/access.h): authenticates the authorization metadata,
 // resolves the tenant (phenix-tenant is honoured for cluster administrators only) and checks the
 // method's rule on `collection`. Sets the context's principal and tenant.
@@ -278,7 +289,7 @@ Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::st
     if (rule != nullptr && rule->scope == AccessScope::kOpen) {
         return Status::Ok();
     }
-    const std::string peer = call->peer();
+    const std::string peer = PeerAddress(call->peer());
     const CallInfo info{.request_id = {}, .client = peer};
     PHENIX_ASSIGN_OR_RETURN(context.principal,
                             access->Authenticate(MetadataValue(call, kAuthorizationKey), info));
@@ -300,7 +311,7 @@ void AuditCall(const ApiState& api, grpc::CallbackServerContext* call, std::stri
         rule->scope == AccessScope::kOpen) {
         return;
     }
-    const std::string peer = call->peer();
+    const std::string peer = PeerAddress(call->peer());
     api.access->Audit(context.principal.get(),
                       context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
                       rule->action, target, status.ok() ? "ok" : "error", {},
@@ -362,7 +373,8 @@ Result<CallSession> OpenSession(ApiState& api, Database& db, const std::string& 
     }
     // Every statement is authorized before it runs (server/access.h).
     if (api.access != nullptr && context.principal != nullptr) {
-        api.access->GuardSession(*out.session, context.principal, std::string(), call->peer());
+        api.access->GuardSession(*out.session, context.principal, std::string(),
+                                 PeerAddress(call->peer()));
     }
     return out;
 }

@@ -296,7 +296,7 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
             if (access_->auditing()) {
                 AuditChange(*shared_request,
                             route_rules_[static_cast<std::size_t>(route - router_.routes().data())],
-                            *params, *context, response.status);
+                            *params, *context, response);
             }
             if (response.stream_body) {
                 Stream(*shared_request, route->pattern, start, std::move(response), done, context);
@@ -354,12 +354,14 @@ std::optional<HttpResponse> Server::Admit(HttpRequest& request, const Route& rou
 }
 
 void Server::AuditChange(const HttpRequest& request, const AccessRule* rule,
-                         const PathParams& params, const RequestContext& context, unsigned status) {
+                         const PathParams& params, const RequestContext& context,
+                         const HttpResponse& response) {
     // Reads are not audited here; POST /v1/query's statements are, one by one (GuardSession).
     if (rule == nullptr || rule->permission == security::Permission::kRead ||
         rule->scope == AccessScope::kOpen) {
         return;
     }
+    // What the request acted on: collection[/id|/path], or an administration object.
     std::string target;
     if (const auto name = params.find("name"); name != params.end()) {
         target = name->second;
@@ -368,10 +370,40 @@ void Server::AuditChange(const HttpRequest& request, const AccessRule* rule,
         } else if (const auto path = params.find("path"); path != params.end()) {
             target += "/" + path->second;
         }
+    } else if (const auto role = params.find("role"); role != params.end()) {
+        target = "role/" + role->second;
+        if (const auto permission = params.find("permission"); permission != params.end()) {
+            target += "/" + permission->second;
+        }
+    } else if (const auto key = params.find("key_id"); key != params.end()) {
+        target = "key/" + key->second;
+    } else if (const auto tenant = params.find("tenant"); tenant != params.end()) {
+        target = "tenant/" + tenant->second;
+    }
+    if (target.empty() && response.status < 300 &&
+        (rule->action == std::string_view("key.create") ||
+         rule->action == std::string_view("tenant.create"))) {
+        // What a create made is named in its answer: the new key's id, the tenant's name.
+        const std::string_view member =
+            rule->action == std::string_view("key.create") ? "id" : "name";
+        const std::string made = JsonStringMember(response.body, member);
+        if (!made.empty()) {
+            target =
+                std::string(rule->action == std::string_view("key.create") ? "key/" : "tenant/") +
+                made;
+        }
+    }
+    // A handler's own refusal (e.g. a tenant administrator asking for a key of another tenant)
+    // is a denial like the enforcement point's, with the message the client got as the reason.
+    std::string_view outcome = response.status < 400 ? "ok" : "error";
+    std::string reason;
+    if (response.status == 403) {
+        outcome = "denied";
+        reason = ErrorMessageOf(response.body);
     }
     access_->Audit(context.principal.get(),
                    context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
-                   rule->action, target, status < 400 ? "ok" : "error", {},
+                   rule->action, target, outcome, reason,
                    CallInfo{request.request_id, request.client});
 }
 

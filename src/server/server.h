@@ -77,7 +77,7 @@ class Server final : public RequestDispatcher {
                                       const PathParams& params, RequestContext& context);
     // One audit event for a request that changed something (a non-read rule), after it ran.
     void AuditChange(const HttpRequest& request, const AccessRule* rule, const PathParams& params,
-                     const RequestContext& context, unsigned status);
+                     const RequestContext& context, const HttpResponse& response);
     // gRPC's admission (GrpcBackend::submit): runs `task` on a worker, counted in flight like an
     // HTTP request; false when draining or the queue is full.
     bool SubmitGrpcWork(std::shared_ptr<RequestContext> context, std::function<void()> task);
