@@ -5,7 +5,7 @@
 #include <charconv>
 #include <ctime>
 
-#include <openssl/evp.h>
+#include "security/digest.h"
 
 namespace phenix::audit {
 namespace {
@@ -126,17 +126,7 @@ std::string FormatTime(std::chrono::system_clock::time_point time) {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int digest_length = 0;
-    // EVP_Digest with EVP_sha256 cannot fail short of an allocation failure (fatal anyway).
-    EVP_Digest(bytes.data(), bytes.size(), digest.data(), &digest_length, EVP_sha256(), nullptr);
-    std::string hex;
-    hex.reserve(std::size_t{digest_length} * 2);
-    for (unsigned int idx = 0; idx < digest_length; ++idx) {
-        hex += kHexDigits[digest[idx] >> 4];
-        hex += kHexDigits[digest[idx] & 0xF];
-    }
-    return hex;
+    return security::Sha256Hex(bytes);
 }
 
 FormattedRecord FormatRecord(std::uint64_t seq, const security::AuditEvent& event,

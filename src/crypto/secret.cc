@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "crypto/secret.h"
 
+#include <cstring>
+#include <optional>
+#include <utility>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <cstring>
+#include "common/hex.h"
 
 namespace phenix::crypto {
 
@@ -77,44 +81,17 @@ std::string KeyFingerprint(const SecretBytes& key) {
 }
 
 std::string HexEncode(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (char c : bytes) {
-        const auto byte = static_cast<unsigned char>(c);
-        out.push_back(kDigits[byte >> 4]);
-        out.push_back(kDigits[byte & 0xf]);
-    }
-    return out;
+    return hex::Encode(bytes);
 }
 
 Result<std::string> HexDecode(std::string_view hex) {
-    if (hex.size() % 2 != 0) {
-        return Status::InvalidArgument("hex text has an odd number of digits");
+    std::optional<std::string> bytes = hex::Decode(hex);
+    if (!bytes.has_value()) {
+        return Status::InvalidArgument(hex.size() % 2 != 0
+                                           ? "hex text has an odd number of digits"
+                                           : "hex text holds a character that is not a hex digit");
     }
-    auto digit = [](char c) -> int {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
-    };
-    std::string out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t idx = 0; idx < hex.size(); idx += 2) {
-        const int hi = digit(hex[idx]);
-        const int lo = digit(hex[idx + 1]);
-        if (hi < 0 || lo < 0) {
-            return Status::InvalidArgument("hex text holds a character that is not a hex digit");
-        }
-        out.push_back(static_cast<char>((hi << 4) | lo));
-    }
-    return out;
+    return std::move(*bytes);
 }
 
 }  // namespace phenix::crypto

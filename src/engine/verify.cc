@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "common/coding.h"
+#include "common/hex.h"
 #include "document/filter.h"
 #include "engine/metadata_index.h"
 #include "engine/snapshot_guard.h"
@@ -57,15 +58,9 @@ class Problems {
     std::vector<std::string> list_;
 };
 
+// The first 48 bytes of a key, in hex: enough to find it, short enough for a problem line.
 std::string Hex(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (const char c : bytes.substr(0, 48)) {
-        const auto byte = static_cast<unsigned char>(c);
-        out += kDigits[byte >> 4];
-        out += kDigits[byte & 15];
-    }
-    return out;
+    return hex::Encode(bytes.substr(0, 48));
 }
 
 std::uint64_t HashOf(std::string_view bytes) {

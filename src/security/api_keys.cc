@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "security/api_keys.h"
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <openssl/crypto.h>
@@ -8,6 +10,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "common/hex.h"
 #include "security/catalog.h"
 
 namespace phenix::security {
@@ -23,26 +26,19 @@ bool IsLowerHex(std::string_view text) {
 }
 
 std::string ToHex(const unsigned char* bytes, std::size_t size) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        out.push_back(kDigits[bytes[i] >> 4]);
-        out.push_back(kDigits[bytes[i] & 0xf]);
-    }
-    return out;
+    return hex::Encode(std::string_view(reinterpret_cast<const char*>(bytes), size));
 }
 
-std::optional<std::vector<unsigned char>> FromHex(std::string_view hex) {
-    if (hex.size() % 2 != 0 || !IsLowerHex(hex)) {
+// Lowercase hex only (what this file writes) to bytes.
+std::optional<std::vector<unsigned char>> FromHex(std::string_view text) {
+    if (!IsLowerHex(text)) {
         return std::nullopt;
     }
-    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    std::vector<unsigned char> out(hex.size() / 2);
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        out[i] = static_cast<unsigned char>((nibble(hex[2 * i]) << 4) | nibble(hex[2 * i + 1]));
+    std::optional<std::string> bytes = hex::Decode(text);
+    if (!bytes.has_value()) {
+        return std::nullopt;
     }
-    return out;
+    return std::vector<unsigned char>(bytes->begin(), bytes->end());
 }
 
 // HMAC-SHA256(salt, secret) raw; empty when the salt is not hex or HMAC fails.

@@ -12,61 +12,16 @@
 
 #include <openssl/evp.h>
 
+#include "common/hex.h"
 #include "common/sync_point.h"
 #include "security/api_keys.h"
+#include "security/digest.h"
 
 namespace phenix::security {
 namespace {
 
 constexpr std::string_view kMagic = "phenix-security-catalog 1\n";
 constexpr std::string_view kEndTag = "end ";
-
-std::string Hex(const unsigned char* bytes, std::size_t size) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        out.push_back(kDigits[bytes[i] >> 4]);
-        out.push_back(kDigits[bytes[i] & 0xf]);
-    }
-    return out;
-}
-
-std::string Sha256Hex(std::string_view text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-        return {};
-    }
-    return Hex(digest, size);
-}
-
-std::string HexOfText(std::string_view text) {
-    return Hex(reinterpret_cast<const unsigned char*>(text.data()), text.size());
-}
-
-std::optional<std::string> TextOfHex(std::string_view hex) {
-    if (hex.size() % 2 != 0) {
-        return std::nullopt;
-    }
-    auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        return -1;
-    };
-    std::string out;
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int hi = nibble(hex[i]);
-        const int lo = nibble(hex[i + 1]);
-        if (hi < 0 || lo < 0) {
-            return std::nullopt;
-        }
-        out.push_back(static_cast<char>((hi << 4) | lo));
-    }
-    return out;
-}
 
 bool IsNameChar(char c, bool first) {
     const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
@@ -226,7 +181,7 @@ std::string EncodeCatalog(const CatalogData& data) {
     for (const auto& [id, key] : data.keys) {
         out << "key " << key.id << ' ' << key.tenant << ' ' << JoinNames(key.roles) << ' '
             << key.salt << ' ' << key.hash << ' ' << key.created_ms << ' ' << key.expires_ms << ' '
-            << key.revoked_ms << ' ' << (key.created_by.empty() ? "-" : HexOfText(key.created_by))
+            << key.revoked_ms << ' ' << (key.created_by.empty() ? "-" : hex::Encode(key.created_by))
             << '\n';
     }
     std::string text = out.str();
@@ -296,7 +251,7 @@ Result<CatalogData> DecodeCatalog(std::string_view text) {
             auto expires = ParseInt(f[7]);
             auto revoked = ParseInt(f[8]);
             std::optional<std::string> by =
-                f[9] == "-" ? std::optional<std::string>("") : TextOfHex(f[9]);
+                f[9] == "-" ? std::optional<std::string>("") : hex::Decode(f[9]);
             if (!created || !expires || !revoked || !by) {
                 return bad();
             }
