@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <phenix/types.h>
@@ -33,6 +35,37 @@ struct CollectionStats {
     double vector_index_lag_seconds = 0;
     /// HNSW graph nodes (VectorIndexInfo::nodes).
     std::uint64_t vector_index_nodes = 0;
+    /// Graph nodes whose entity was deleted or re-embedded and that still wait for repair
+    /// (they are skipped by searches but cost memory and hops).
+    std::uint64_t vector_index_dead_nodes = 0;
+    /// Levels of the HNSW graph (the entry point's level + 1; 0 when empty).
+    std::uint32_t vector_index_levels = 0;
+    /// Memory the index holds, by part: vectors (full precision and quantized codes), the
+    /// neighbour lists, and everything else (id maps, tail, locks).
+    std::uint64_t vector_index_vector_bytes = 0;
+    std::uint64_t vector_index_graph_bytes = 0;
+    std::uint64_t vector_index_other_bytes = 0;
+    /// Seconds since the index's last checkpoint was written (-1: never written).
+    double vector_index_checkpoint_age_seconds = -1;
+    /// Metadata (secondary) indexes on the collection.
+    std::uint64_t metadata_indexes = 0;
+    /// Entries across those indexes (the count the engine keeps; approximate while one builds).
+    std::uint64_t metadata_index_entries = 0;
+    /// Indexes still being built in the background, and their progress (0..1, 1 when none).
+    std::uint64_t metadata_indexes_building = 0;
+    double metadata_index_build_progress = 1;
+    /// Seconds since the planner's statistics for this collection were refreshed (-1: none).
+    double statistics_age_seconds = -1;
+};
+
+/// Write-ahead log and commit latency (since open).
+struct LatencySummary {
+    std::uint64_t count = 0;
+    double sum_seconds = 0;
+    /// Cumulative counts per upper bound: buckets[i] = observations <= bounds[i] (Prometheus
+    /// histogram semantics; the +Inf bucket is `count`). bounds and buckets have equal length.
+    std::vector<double> bounds;
+    std::vector<std::uint64_t> buckets;
 };
 
 /// The storage engine's (RocksDB's) health.
@@ -55,6 +88,41 @@ struct StorageStats {
     /// Bytes in the memtables (not yet flushed to SST files), and in live SST files.
     std::uint64_t memtable_bytes = 0;
     std::uint64_t sst_bytes = 0;
+    /// Live SST bytes per column family (name, bytes), in the store's column-family order.
+    std::vector<std::pair<std::string, std::uint64_t>> sst_bytes_by_column_family;
+    /// WAL appends and WAL syncs (fsync/fdatasync) as latency histograms.
+    LatencySummary wal_write;
+    LatencySummary wal_sync;
+    /// Bytes in the data directory's file system that are free (statvfs), and the directory's
+    /// total bytes on disk (SST + WAL + checkpoints); for disk-full alerts.
+    std::uint64_t disk_free_bytes = 0;
+    std::uint64_t disk_used_bytes = 0;
+};
+
+/// Transactions: MVCC state and outcomes since open.
+struct TransactionStats {
+    /// Transactions open now (explicit ones; autocommit statements are not counted).
+    std::uint64_t active = 0;
+    /// Age in seconds of the oldest snapshot still held by a reader or a transaction (0: none).
+    double oldest_snapshot_age_seconds = 0;
+    /// How far the history floor (the oldest timestamp versions are kept for) lags behind the
+    /// newest commit, in seconds: what garbage collection cannot reclaim yet.
+    double history_floor_lag_seconds = 0;
+    /// Aborts by reason: write-write conflict (first committer wins), rolled back by the
+    /// client, expired (idle timeout), and other errors at commit (e.g. disk full).
+    std::uint64_t aborted_conflict = 0;
+    std::uint64_t aborted_rollback = 0;
+    std::uint64_t aborted_expired = 0;
+    std::uint64_t aborted_error = 0;
+    /// Commit latency (lock wait + WAL write + sync + index hook).
+    LatencySummary commit;
+};
+
+/// The graph layer's adjacency cache (CSR snapshots), since open.
+struct GraphCacheStats {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t bytes = 0;
 };
 
 struct DatabaseStats {
@@ -65,6 +133,8 @@ struct DatabaseStats {
     std::uint64_t commits = 0;
     std::uint64_t commit_conflicts = 0;
     StorageStats storage;
+    TransactionStats transactions;
+    GraphCacheStats graph_cache;
 };
 
 }  // namespace phenix
