@@ -31,6 +31,9 @@ PACKAGES=(
   # tests and benchmarks (python3-venv: the schemathesis test makes its venv; python3-cryptography:
   # the JWT keys and tokens of the auth tests, tests/integration/server/jwt_tokens.py)
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev python3-venv python3-cryptography
+  # monitoring assets (deploy/monitoring, the Server.Monitoring test): promtool, which comes with
+  # the Prometheus server (left stopped and disabled below), and python3-yaml to read the rules
+  prometheus python3-yaml
 )
 
 # --bench: also what the vector benchmarks' baselines need (bench/ann_baselines.py: hnswlib and
@@ -84,4 +87,11 @@ if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; then
   # A package list that went stale in between is the usual cause; refresh once and retry.
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Debian's prometheus package enables and starts a Prometheus server (port 9090) where systemd
+# runs; Phenix needs only its promtool, and the tests start their own server on a free port. Stop
+# and disable the one this script just installed (never one that was installed before).
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+  $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 fi
