@@ -89,9 +89,14 @@ if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Debian's prometheus package enables and starts a Prometheus server (port 9090) where systemd
-# runs; Phenix needs only its promtool, and the tests start their own server on a free port. Stop
-# and disable the one this script just installed (never one that was installed before).
-if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
-  $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+# Debian's prometheus package enables and starts a Prometheus server (port 9090), with systemd or
+# its init script (unless a policy-rc.d forbids it, as in most containers); Phenix needs only its
+# promtool. Stop and disable the one this script just installed (never one installed before).
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+  if [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  elif [[ -x /etc/init.d/prometheus ]]; then
+    $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
+  fi
 fi
