@@ -8,7 +8,8 @@ unique panel ids, a data source and a PromQL expression on every panel, and ever
 parses (promtool checks them as recording rules); and every metric name the rules and the
 dashboard use is one a real phenixd exposes on /metrics after a small workload (a collection
 with vectors and a metadata index, writes and a delete, searches, a traversal, transactions
-committed, conflicting and rolled back, a failing statement, a malformed request, a gRPC call).
+committed, conflicting and rolled back, a failing statement, a malformed request, a gRPC call;
+tracing on, towards an endpoint that is not there).
 
 Usage: monitoring_test.py PATH/TO/phenixd PATH/TO/promtool REPOSITORY_ROOT
 (Debian's python3 with python3-yaml and python3-grpcio; promtool is Debian's `prometheus`.)
@@ -82,7 +83,9 @@ def dashboard_exprs(dashboard):
     for variable in dashboard["templating"]["list"]:
         if variable["type"] == "query":
             query = variable["query"]
-            yield "variable " + variable["name"], query["query"] if isinstance(query, dict) else query
+            if isinstance(query, dict):
+                query = query["query"]
+            yield "variable " + variable["name"], query
 
 
 def as_promql(grafana_expr):
@@ -240,7 +243,24 @@ class ExposedNamesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="phenix-monitoring-test-")
-        cls.server = phenixd_test.Server(os.path.join(cls.tmp, "data"))
+        # Tracing on (the phenix_trace_* series exist only then), towards a port nothing listens
+        # on: exports fail and are counted as dropped, which never slows a request.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            dead_port = probe.getsockname()[1]
+        cls.args = ["--otlp-endpoint", f"http://127.0.0.1:{dead_port}/v1/traces",
+                    "--trace-sample-ratio", "1"]
+        # A cap of one collection per series, so that the workload's second collection is folded
+        # into "_other" and counted (phenix_metrics_label_overflow_total), where phenixd has it.
+        usage = subprocess.run([phenixd_test.PHENIXD, "--help"], capture_output=True, text=True)
+        if "--metrics-max-collections" in usage.stdout + usage.stderr:
+            cls.args += ["--metrics-max-collections", "1"]
+        cls.server = None
+        cls.start()
+
+    @classmethod
+    def start(cls):
+        cls.server = phenixd_test.Server(os.path.join(cls.tmp, "data"), *cls.args)
         line = cls.server._read_line(30)
         prefix = "phenixd: grpc listening on 127.0.0.1:"
         if not line.startswith(prefix):
@@ -250,8 +270,14 @@ class ExposedNamesTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.kill()
+        if cls.server is not None:
+            cls.server.kill()
         shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def scrape(self):
+        status, _, text = self.server.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        return parse_exposition(text)
 
     def ok(self, method, path, body=None, headers=None, expect=(200, 201)):
         status, _, answer = self.server.request(method, path, body, headers)
@@ -260,6 +286,9 @@ class ExposedNamesTest(unittest.TestCase):
 
     def run_workload(self):
         self.ok("PUT", "/v1/collections/docs", {"dimension": 4})
+        self.ok("PUT", "/v1/collections/notes", {"dimension": 2})
+        self.ok("POST", "/v1/collections/notes/entities",
+                {"entities": [{"id": "n1", "vector": [1, 0]}]})
         self.ok("PUT", "/v1/collections/docs/indexes/category")
         entities = [{"id": f"d{i}", "vector": [i, i % 7, i % 3, 1.0],
                      "metadata": {"category": ["tech", "art", "news"][i % 3], "n": i},
@@ -298,11 +327,18 @@ class ExposedNamesTest(unittest.TestCase):
 
     def test_rules_and_dashboard_use_only_exposed_names(self):
         self.run_workload()
-        status, _, text = self.server.request("GET", "/metrics")
-        self.assertEqual(status, 200)
-        families, samples = parse_exposition(text)
+        families, samples = self.scrape()
         self.assertIn("phenix_http_requests_total", families)
         self.assertIn("phenix_commits_total", samples)
+        self.assertIn("phenix_http_rejected_total", samples)  # the malformed request
+        # Restarted (a clean close writes the vector index checkpoints, so their age exists):
+        # the names of both scrapes count (the server's own series start again empty).
+        self.assertEqual(self.server.stop(), 0)
+        self.start()
+        self.ok("GET", "/v1/collections/docs")
+        families_after, samples_after = self.scrape()
+        families.update(families_after)
+        samples |= samples_after
 
         rules_file = load_rules()
         recorded = {rule["record"] for rule in rules_of(rules_file) if "record" in rule}
