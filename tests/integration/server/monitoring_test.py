@@ -211,15 +211,17 @@ class DashboardTest(unittest.TestCase):
 
     def test_every_expression_parses(self):
         """promtool parses each expression as a recording rule of a throwaway rules file."""
-        dashboard = load_dashboard()
+        exprs = list(dashboard_exprs(load_dashboard()))
         rules = [{"record": f"dashboard:expr{n}", "expr": as_promql(label_values_metric(expr))}
-                 for n, (_, expr) in enumerate(dashboard_exprs(dashboard))]
+                 for n, (_, expr) in enumerate(exprs)]
         self.assertGreater(len(rules), 40)
         with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
             yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, f)
             f.flush()
             result = run_promtool("check", "rules", f.name)
-        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr + "\nwhere:\n" +
+                         "\n".join(f"  dashboard:expr{n}: {where}"
+                                    for n, (where, _) in enumerate(exprs)))
 
     def test_metric_name_extraction(self):
         """The check below relies on metric_names: strings, labels and functions are not names."""
