@@ -326,6 +326,15 @@ class ExposedNamesTest(unittest.TestCase):
         # One gRPC call (an empty HealthRequest), without generated stubs.
         with grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}") as channel:
             channel.unary_unary("/phenix.v1.Phenix/Health")(b"", timeout=30)
+        # A write refused by a tenant quota (phenix_quota_rejected_total), where phenixd has
+        # quotas (docs/security.md "Quotas"; without them the route is unknown: 404, and the name
+        # check below reports the series as missing). Last: the quota stops the tenant's writes.
+        status, _, answer = self.server.request("PUT", "/v1/admin/tenants/default/quota",
+                                                {"max_entities": 1})
+        if status != 404:
+            self.assertEqual(status, 200, answer)
+            self.ok("POST", "/v1/collections/docs/entities",
+                    {"entities": [{"id": "over-quota", "vector": [0, 0, 0, 0]}]}, expect=(403,))
 
     def test_rules_and_dashboard_use_only_exposed_names(self):
         self.run_workload()
