@@ -11,11 +11,15 @@
 #   make server     the same as make run (kept for scripts that use it)
 #   make test       build, then run every test (CTest), then `make tsa` when clang++-14 is installed
 #   make tsa        Clang's thread-safety analysis (-Wthread-safety as errors) over the library
-#                   modules: a clang++-14 build of src/ only, in build/tsa (clang from
-#                   install-deps.sh --tsa; src/common/thread_annotations.h)
+#                   modules: clang++-14 -fsyntax-only over src/ only, in build/tsa (no code is
+#                   generated: cmake/syntax_only.sh; clang from install-deps.sh --tsa;
+#                   src/common/thread_annotations.h)
 #   make debug      debug build (build/debug)
-#   make asan       ASan+UBSan build, run the tests (build/asan)
-#   make tsan       TSan build, run the tests (build/tsan)
+#   make asan       ASan+UBSan build, run the tests (build/asan; debug info is line tables only,
+#                   -g1: what sanitizer reports need for file:line)
+#   make asan-unit  the same build dir, but builds only the binaries the unit tests run (target
+#                   phenix_unit_test_binaries) and runs those (ctest -L unit); what CI runs
+#   make tsan       TSan build, run the unit tests (build/tsan; builds phenix_unit_test_binaries)
 #   make bench      build and run the micro benchmarks (JSON in build/release/bench-results.json)
 #   make bench-vector KIT=/tmp/phenix-data/data/medium [METRIC=l2] [BENCH_FLAGS="--filtered --int8"]
 #                   Phenix's HNSW against hnswlib and FAISS on a data-kit set, in the same run
@@ -100,28 +104,37 @@ test: release
 	 else echo "make test: $(TSA_CXX) is not installed, so the thread-safety analysis did not run" \
 	   "(scripts/install-deps.sh --tsa, then make tsa)"; fi
 
-# Library modules only (no tests, tools or benchmarks), unoptimised: the analysis runs in the
-# front end, so this is the cheapest clang build that checks every annotation (ccache'd).
+# Library modules only (no tests, tools or benchmarks). The analysis runs in Clang's front end
+# (Sema), so build/tsa compiles with -fsyntax-only (-DPHENIX_SYNTAX_ONLY=ON, cmake/syntax_only.sh):
+# the same diagnostics as a -O0 build for about 60% of its CPU time (docs/decisions/0026-ci-time.md);
+# Ninja keeps it incremental (ccache cannot cache a syntax-only run). A build/tsa configured before
+# this keeps its -O0 build; rm -rf build/tsa to switch.
 TSA_CXX ?= clang++-14
 tsa: deps
 	$(call configure,build/tsa,-DCMAKE_CXX_COMPILER=$(TSA_CXX) -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-O0 \
-	  -DPHENIX_WERROR=OFF -DPHENIX_BUILD_TESTS=OFF -DPHENIX_BUILD_TOOLS=OFF -DPHENIX_BUILD_BENCH=OFF)
+	  -DPHENIX_WERROR=OFF -DPHENIX_BUILD_TESTS=OFF -DPHENIX_BUILD_TOOLS=OFF -DPHENIX_BUILD_BENCH=OFF \
+	  -DPHENIX_SYNTAX_ONLY=ON)
 	@cmake --build build/tsa -j $(JOBS)
 
+# build/asan: Debug with line tables only (-g1): ASan/UBSan reports still name function, file and
+# line, and objects are several times smaller than with -g (faster to write and to link).
+ASAN_CONFIG := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DPHENIX_SANITIZE=address \
+  -DPHENIX_BUILD_BENCH=OFF
 asan: deps
-	$(call configure,build/asan,-DCMAKE_BUILD_TYPE=Debug -DPHENIX_SANITIZE=address -DPHENIX_BUILD_BENCH=OFF)
+	$(call configure,build/asan,$(ASAN_CONFIG))
 	@cmake --build build/asan -j $(JOBS)
 	@cd build/asan && ctest $(CTEST_FLAGS)
 
-# The sanitizer run CI can afford: unit tests only (label "unit").
+# The sanitizer run CI can afford: unit tests only (label "unit"), and only the binaries they run
+# (tests/CMakeLists.txt: phenix_unit_test_binaries), not the tools, integration tests or examples.
 asan-unit: deps
-	$(call configure,build/asan,-DCMAKE_BUILD_TYPE=Debug -DPHENIX_SANITIZE=address -DPHENIX_BUILD_BENCH=OFF)
-	@cmake --build build/asan -j $(JOBS)
+	$(call configure,build/asan,$(ASAN_CONFIG))
+	@cmake --build build/asan -j $(JOBS) --target phenix_unit_test_binaries
 	@cd build/asan && ctest $(CTEST_FLAGS) -L unit
 
 tsan: deps
 	$(call configure,build/tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHENIX_SANITIZE=thread -DPHENIX_BUILD_BENCH=OFF)
-	@cmake --build build/tsan -j $(JOBS)
+	@cmake --build build/tsan -j $(JOBS) --target phenix_unit_test_binaries
 	@cd build/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest $(CTEST_FLAGS) -L unit
 
 KIT ?= /tmp/phenix-data/data/medium
