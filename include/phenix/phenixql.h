@@ -286,7 +286,14 @@ class ExecutionObserver {
     virtual void OnStage(std::string_view stage, std::int64_t start_unix_ns,
                          std::int64_t end_unix_ns, bool ok) = 0;
     /// A SELECT ran: its plan with run figures (the EXPLAIN ANALYZE tree) and its strategy.
+    /// Called when WantsPlan said yes, or when the session builds the plan anyway
+    /// (set_collect_plan).
     virtual void OnPlan(const QueryPlan& plan, std::string_view plan_strategy) = 0;
+    /// Asked when a SELECT's plan has run, before its plan tree is built: whether to build it
+    /// and call OnPlan. The operators count their rows and times anyway; building the tree (its
+    /// labels and detail lines) is what costs, so an observer that needs the plan only for some
+    /// statements (phenixd's slow-query log: those past the threshold) says no for the others.
+    virtual bool WantsPlan() { return true; }
 };
 
 class QuerySession {
@@ -391,8 +398,9 @@ class QuerySession {
     void set_statement_guard(StatementGuard guard) { guard_ = std::move(guard); }
     [[nodiscard]] const StatementGuard& statement_guard() const { return guard_; }
     /// Stage timings and each SELECT's plan go to `observer` (null: none, the default). While
-    /// one is set every SELECT builds its plan's run figures (as set_collect_plan does, without
-    /// returning them). `observer` must outlive its use; set null before it goes.
+    /// one is set every SELECT the observer WantsPlan for builds its plan's run figures (as
+    /// set_collect_plan does, without returning them). `observer` must outlive its use; set null
+    /// before it goes.
     void set_execution_observer(ExecutionObserver* observer) { execution_observer_ = observer; }
     [[nodiscard]] ExecutionObserver* execution_observer() const { return execution_observer_; }
     static constexpr std::size_t kDefaultMemoryLimit = std::size_t{1} << 30;  // 1 GiB

@@ -35,6 +35,12 @@ Result<std::vector<Statement>> ParseScript(std::string_view text);
 /// Canonical PhenixQL text: ParseStatement(ToString(s)) == s for every parsed statement.
 std::string ToString(const Statement& statement);
 std::string ToString(const Expr& expr);
+/// The statement as ToString prints it with every literal value replaced by `?`: strings,
+/// numbers, booleans, vectors and JSON objects wherever they appear (LIMIT and WITH options
+/// included), and the path of COPY and the id of REVOKE API KEY. NULL, names and parameters
+/// (`$1`, `$name`) stay. For logs that must not carry the data a statement names
+/// (phenixd's slow-query log); the result is not meant to be parsed back.
+std::string ToRedactedString(const Statement& statement);
 /// An operator as PhenixQL writes it ("AND", "<=", "<->", "+"; unary minus is "-").
 std::string_view OpText(Op op);
 

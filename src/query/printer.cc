@@ -8,9 +8,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -309,6 +311,19 @@ std::string OptionListText(const std::vector<OptionItem>& options) {
 }
 
 struct BodyPrinter {
+    bool redact = false;  // ToRedactedString: the string fields that are not expressions too
+
+    // A string value that the AST keeps outside an expression, as a literal (or `?`).
+    [[nodiscard]] std::string StringText(const std::string& text) const {
+        if (redact) {
+            return "?";
+        }
+        Expr literal;
+        literal.kind = ExprKind::kString;
+        literal.text = text;
+        return ExprText(literal);
+    }
+
     std::string operator()(const SelectStmt& select) const {
         std::string out = select.distinct ? "SELECT DISTINCT " : "SELECT ";
         for (std::size_t idx = 0; idx < select.items.size(); ++idx) {
@@ -441,11 +456,8 @@ struct BodyPrinter {
         return "";
     }
     std::string operator()(const CopyStmt& copy) const {
-        Expr path;
-        path.kind = ExprKind::kString;
-        path.text = copy.file_path;
         std::string out = "COPY " + QuoteName(copy.collection) +
-                          (copy.is_export ? " TO " : " FROM ") + ExprText(path);
+                          (copy.is_export ? " TO " : " FROM ") + StringText(copy.file_path);
         if (!copy.on_error.empty()) {
             out += " (ON_ERROR " + QuoteName(copy.on_error) + ")";
         }
@@ -511,12 +523,8 @@ struct BodyPrinter {
                        (st.expires_in_s == 0
                             ? ""
                             : " EXPIRES IN " + std::to_string(st.expires_in_s) + " SECONDS");
-            case Kind::kRevokeApiKey: {
-                Expr id;
-                id.kind = ExprKind::kString;
-                id.text = st.key_id;
-                return "REVOKE API KEY " + ExprText(id);
-            }
+            case Kind::kRevokeApiKey:
+                return "REVOKE API KEY " + StringText(st.key_id);
             case Kind::kShowRoles:
                 return "SHOW ROLES";
             case Kind::kShowGrants:
@@ -529,6 +537,120 @@ struct BodyPrinter {
         return "";
     }
 };
+
+// ToRedactedString: every literal value in `expr` becomes `?` (an expression that prints its
+// text verbatim, as a JSON literal does).
+void RedactLiterals(Expr& expr) {
+    switch (expr.kind) {
+        case ExprKind::kBool:
+        case ExprKind::kInt:
+        case ExprKind::kFloat:
+        case ExprKind::kString:
+        case ExprKind::kVector:
+        case ExprKind::kJson: {
+            Expr placeholder;
+            placeholder.kind = ExprKind::kJson;
+            placeholder.text = "?";
+            expr = std::move(placeholder);
+            return;
+        }
+        case ExprKind::kNull:
+        case ExprKind::kParam:
+        case ExprKind::kPath:
+        case ExprKind::kStar:
+        case ExprKind::kCall:
+        case ExprKind::kUnary:
+        case ExprKind::kBinary:
+        case ExprKind::kIn:
+        case ExprKind::kIsNull:
+        case ExprKind::kIsBool:
+        case ExprKind::kLike:
+            break;
+    }
+    for (Expr& child : expr.children) {
+        RedactLiterals(child);
+    }
+}
+
+void RedactLiterals(std::optional<Expr>& expr) {
+    if (expr.has_value()) {
+        RedactLiterals(*expr);
+    }
+}
+
+void RedactLiterals(std::vector<OptionItem>& options) {
+    for (OptionItem& option : options) {
+        RedactLiterals(option.value);
+    }
+}
+
+// Every statement kind's expressions (a kind without any has nothing to redact).
+struct BodyRedactor {
+    void operator()(SelectStmt& select) const {
+        for (SelectItem& item : select.items) {
+            RedactLiterals(item.expr);
+        }
+        if (select.match.has_value()) {
+            for (EdgePattern& edge : select.match->edges) {
+                RedactLiterals(edge.where);
+            }
+        }
+        if (select.table_function.has_value()) {
+            for (Expr& arg : select.table_function->args) {
+                RedactLiterals(arg);
+            }
+            RedactLiterals(select.table_function->named_args);
+        }
+        RedactLiterals(select.as_of);
+        RedactLiterals(select.where);
+        for (Expr& key : select.group_by) {
+            RedactLiterals(key);
+        }
+        RedactLiterals(select.having);
+        for (OrderItem& order : select.order_by) {
+            RedactLiterals(order.expr);
+        }
+        RedactLiterals(select.limit);
+        RedactLiterals(select.offset);
+        RedactLiterals(select.options);
+    }
+    void operator()(CreateCollectionStmt& create) const { RedactLiterals(create.options); }
+    void operator()(InsertStmt& insert) const {
+        for (std::vector<Expr>& row : insert.rows) {
+            for (Expr& value : row) {
+                RedactLiterals(value);
+            }
+        }
+    }
+    void operator()(UpdateStmt& update) const {
+        for (Assignment& assignment : update.assignments) {
+            RedactLiterals(assignment.value);
+        }
+        RedactLiterals(update.where);
+    }
+    void operator()(DeleteStmt& del) const { RedactLiterals(del.where); }
+    void operator()(TxnStmt& txn) const { RedactLiterals(txn.as_of); }
+    // COPY's path and REVOKE API KEY's id are redacted by BodyPrinter{.redact = true}.
+    void operator()(CopyStmt& /*copy*/) const {}
+    void operator()(SecurityStmt& /*security*/) const {}
+    void operator()(IndexStmt& /*index*/) const {}
+    void operator()(DropCollectionStmt& /*drop*/) const {}
+    void operator()(ShowCollectionsStmt& /*show*/) const {}
+    void operator()(DescribeStmt& /*describe*/) const {}
+    void operator()(ShowStmt& /*show*/) const {}
+    void operator()(MaintenanceStmt& /*maintenance*/) const {}
+    void operator()(TenantStmt& /*tenant*/) const {}
+};
+
+std::string ExplainPrefix(const Statement& statement) {
+    if (statement.explain == ExplainMode::kExplain) {
+        return "EXPLAIN ";
+    }
+    if (statement.explain == ExplainMode::kExplainAnalyze) {
+        return "EXPLAIN ANALYZE ";
+    }
+    return "";
+}
 
 }  // namespace
 
@@ -582,13 +704,13 @@ std::string ToString(const Expr& expr) {
 }
 
 std::string ToString(const Statement& statement) {
-    std::string prefix;
-    if (statement.explain == ExplainMode::kExplain) {
-        prefix = "EXPLAIN ";
-    } else if (statement.explain == ExplainMode::kExplainAnalyze) {
-        prefix = "EXPLAIN ANALYZE ";
-    }
-    return prefix + std::visit(BodyPrinter{}, statement.body);
+    return ExplainPrefix(statement) + std::visit(BodyPrinter{}, statement.body);
+}
+
+std::string ToRedactedString(const Statement& statement) {
+    StatementBody body = statement.body;
+    std::visit(BodyRedactor{}, body);
+    return ExplainPrefix(statement) + std::visit(BodyPrinter{.redact = true}, body);
 }
 
 }  // namespace phenix::query

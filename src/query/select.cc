@@ -104,7 +104,10 @@ Result<QueryResult> ExecuteSelect(ExecContext& ctx, const SelectStmt& stmt, Expl
     result.plan_strategy = std::string(PlanStrategy(*root));
     stage->Succeeded();
     stage.reset();
-    if (mode == ExplainMode::kNone && !ctx.collect_plan) {
+    // The operators counted their rows and times as they ran; the plan tree is built only for
+    // a caller that asked for it (EXPLAIN ANALYZE, collect_plan) or an observer that wants it.
+    if (mode == ExplainMode::kNone && !ctx.collect_plan &&
+        (ctx.observer == nullptr || !ctx.observer->WantsPlan())) {
         return result;
     }
     QueryPlan plan{.root = BuildPlan(*root, /*analyze=*/true),

@@ -405,7 +405,7 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
     }
     ExecutionObserver* const execution_observer = session.execution_observer();
     ctx.observer = execution_observer;
-    ctx.collect_plan = session.collect_plan() || execution_observer != nullptr;
+    ctx.collect_plan = session.collect_plan();
     query::Dispatcher dispatcher{session, ctx, statement.explain};
     const auto start = std::chrono::steady_clock::now();
     const bool timed_inside =

@@ -23,6 +23,7 @@
 #include "server/ndjson.h"
 #include "server/openapi.h"
 #include "server/service.h"
+#include "server/slow_query_log.h"
 #include "server/tracing.h"
 
 namespace phenix::server {
@@ -175,9 +176,22 @@ struct RequestSession {
     std::optional<TransactionRegistry::Lease> lease;
     std::unique_ptr<QuerySession> own;
     QuerySession* session = nullptr;
-    // Declared last, so destroyed first: takes the request's trace observer off the session
-    // (a transaction's session outlives the request) before the lease goes back.
+    // The slow-query log's watch over the statements (server/slow_query_log.h), when it is on:
+    // the session's execution observer, passing calls on to the request's trace.
+    std::unique_ptr<SlowQueryWatch> slow_watch;
+    // Declared last, so destroyed first: takes the request's observer off the session (a
+    // transaction's session outlives the request) before the lease goes back.
     std::shared_ptr<void> observer_reset;
+
+    // Runs one statement (its rows into `sink` when given), watched by the slow-query log when
+    // it is on.
+    Result<QueryResult> Execute(std::size_t statement_index, const std::string& statement,
+                                const QueryParams& params, RowSink* sink = nullptr) {
+        return RunWatched(slow_watch.get(), *session, statement_index, statement, params, [&] {
+            return sink != nullptr ? session->Execute(statement, *sink, params)
+                                   : session->Execute(statement, params);
+        });
+    }
 };
 
 // The tenant a request names in Phenix-Tenant (the default tenant when absent): NotFound for one
@@ -231,8 +245,23 @@ std::optional<HttpResponse> OpenSession(ApiState& state, Database& db, const Htt
                                    request.client);
     }
     // Tracing (server/tracing.h): the statements' stages and plans become spans of the request.
-    out.session->set_execution_observer(request.trace.get());
-    if (request.trace != nullptr) {
+    ExecutionObserver* observer = request.trace.get();
+    // The slow-query log watches the statements, and takes the plans of slow ones.
+    if (state.slow_queries != nullptr && state.slow_queries->enabled()) {
+        out.slow_watch = std::make_unique<SlowQueryWatch>(
+            *state.slow_queries,
+            SlowQueryRequest{
+                .request_id = request.request_id,
+                .route = request.path,
+                .client = request.client,
+                .principal = context.principal != nullptr ? context.principal->subject : "",
+                .trace_id = request.trace != nullptr ? request.trace->TraceId() : "",
+                .span_id = request.trace != nullptr ? request.trace->RootSpanId() : ""},
+            observer);
+        observer = out.slow_watch.get();
+    }
+    out.session->set_execution_observer(observer);
+    if (observer != nullptr) {
         out.observer_reset = std::shared_ptr<void>(
             nullptr, [session = out.session](void*) { session->set_execution_observer(nullptr); });
     }
@@ -282,7 +311,6 @@ HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string
     auto shared = std::make_shared<RequestSession>(std::move(request_session));
     response.stream_body = [shared, statements = std::move(statements), params = std::move(params),
                             &context](ChunkWriter& writer) {
-        QuerySession& session = *shared->session;
         // The session (and its transaction's lease) goes before the last line does: a client that
         // has read the answer may use the transaction at once, as after the JSON form.
         const auto release = [&shared] {
@@ -302,7 +330,7 @@ HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string
             NdjsonRowSink sink(writer, stmt_idx);
             Result<QueryResult> result = QueryResult();
             if (failed.ok()) {
-                result = session.Execute(statements[stmt_idx], sink, params);
+                result = shared->Execute(stmt_idx, statements[stmt_idx], params, &sink);
                 if (!result.ok()) {
                     // Cancelled by the deadline is DEADLINE_EXCEEDED (504 before the first line).
                     if (result.status().code() == StatusCode::kCancelled &&
@@ -402,7 +430,6 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
     if (AcceptsNdjson(request.accept)) {
         return StreamQuery(std::move(request_session), statements, std::move(params), context);
     }
-    QuerySession& session = *request_session.session;
     std::vector<std::string> results;
     for (std::size_t stmt_idx = 0; stmt_idx < statements.size(); ++stmt_idx) {
         const std::string details =
@@ -410,7 +437,7 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
         if (context.DeadlinePassed()) {
             return DeadlineResponse();
         }
-        auto result = session.Execute(statements[stmt_idx], params);
+        auto result = request_session.Execute(stmt_idx, statements[stmt_idx], params);
         if (!result.ok()) {
             return EngineError(result.status(), context, details);
         }

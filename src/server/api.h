@@ -23,6 +23,8 @@ namespace phenix::server {
 
 enum class ServingState { kStarting, kReady, kDraining };
 
+class SlowQueryLog;
+
 struct ApiState {
     /// Null until the database is open (then the /v1 routes answer 503).
     std::atomic<Database*> db{nullptr};
@@ -44,6 +46,8 @@ struct ApiState {
     /// Set once before serving: the enforcement point (per-statement authorization, transaction
     /// owners). Never null while serving.
     const AccessControl* access = nullptr;
+    /// Set once before serving: the slow-query log of /v1/query and gRPC Query (null: off).
+    const SlowQueryLog* slow_queries = nullptr;
 };
 
 /// The plan of a search run with "explain": true, as JSON text: {"strategy", "execution_ms",

@@ -40,6 +40,22 @@ OptionSpec Uint32(std::string_view name, std::string_view value_name, std::strin
             [field](const ServerConfig& c) { return std::to_string(c.*field); }};
 }
 
+OptionSpec Bool(std::string_view name, std::string_view help, bool ServerConfig::*field) {
+    return {name, "BOOL", help,
+            [field](ServerConfig& c, std::string_view v) {
+                if (v == "true" || v == "1") {
+                    c.*field = true;
+                } else if (v == "false" || v == "0") {
+                    c.*field = false;
+                } else {
+                    return Status::InvalidArgument("expected true or false, not '" +
+                                                   std::string(v) + "'");
+                }
+                return Status::Ok();
+            },
+            [field](const ServerConfig& c) { return std::string(c.*field ? "true" : "false"); }};
+}
+
 OptionSpec String(std::string_view name, std::string_view value_name, std::string_view help,
                   std::string ServerConfig::*field,
                   std::function<Status(std::string_view)> check = nullptr) {
@@ -231,19 +247,7 @@ const std::vector<OptionSpec>& OptionTable() {
         table.push_back(String("log_level", "LEVEL", "debug, info, warn or error",
                                &ServerConfig::log_level, CheckLevel));
         table.push_back(
-            {"access_log", "BOOL", "one JSON log line per request",
-             [](ServerConfig& c, std::string_view v) {
-                 if (v == "true" || v == "1") {
-                     c.access_log = true;
-                 } else if (v == "false" || v == "0") {
-                     c.access_log = false;
-                 } else {
-                     return Status::InvalidArgument("expected true or false, not '" +
-                                                    std::string(v) + "'");
-                 }
-                 return Status::Ok();
-             },
-             [](const ServerConfig& c) { return std::string(c.access_log ? "true" : "false"); }});
+            Bool("access_log", "one JSON log line per request", &ServerConfig::access_log));
         table.push_back(String("encryption_kms", "URI",
                                "encryption at rest: the master key, local:/path/keyfile or "
                                "pkcs11:module=...;token=...;key=... (a new data directory is "
@@ -258,20 +262,8 @@ const std::vector<OptionSpec>& OptionTable() {
                                "write the hash-chained audit log (auth failures, denials, "
                                "schema, admin and write actions) into DIR; empty: no audit log",
                                &ServerConfig::audit_dir));
-        table.push_back(
-            {"audit_reads", "BOOL", "also audit reads (queries, gets, searches)",
-             [](ServerConfig& c, std::string_view v) {
-                 if (v == "true" || v == "1") {
-                     c.audit_reads = true;
-                 } else if (v == "false" || v == "0") {
-                     c.audit_reads = false;
-                 } else {
-                     return Status::InvalidArgument("expected true or false, not '" +
-                                                    std::string(v) + "'");
-                 }
-                 return Status::Ok();
-             },
-             [](const ServerConfig& c) { return std::string(c.audit_reads ? "true" : "false"); }});
+        table.push_back(Bool("audit_reads", "also audit reads (queries, gets, searches)",
+                             &ServerConfig::audit_reads));
         table.push_back(
             {"audit_max_file_bytes", "BYTES",
              "an audit file grows to this size, then the next one starts (the hash "
@@ -376,6 +368,35 @@ const std::vector<OptionSpec>& OptionTable() {
                                "spans waiting for export; beyond it kept spans are dropped "
                                "(phenix_trace_spans_dropped_total)",
                                &ServerConfig::trace_queue_spans, 1));
+        // The slow-query log (docs/observability.md#slow-query-log).
+        table.push_back(
+            {"slow_query_threshold_ms", "MS",
+             "log statements of /v1/query and gRPC Query at least this slow; 0: every "
+             "statement; -1: off",
+             [](ServerConfig& c, std::string_view v) {
+                 if (v == "-1") {
+                     c.slow_query_threshold_ms = -1;
+                     return Status::Ok();
+                 }
+                 std::uint32_t millis = 0;
+                 if (!ParseUnsigned(v, std::uint32_t{0}, millis).ok()) {
+                     return Status::InvalidArgument(
+                         "expected milliseconds (0: every statement) or -1 (off), "
+                         "not '" +
+                         std::string(v) + "'");
+                 }
+                 c.slow_query_threshold_ms = millis;
+                 return Status::Ok();
+             },
+             [](const ServerConfig& c) { return std::to_string(c.slow_query_threshold_ms); }});
+        table.push_back(String("slow_query_log", "FILE",
+                               "where slow queries go: a file (rotated at 64 MiB, 3 old files "
+                               "kept); empty: the main log",
+                               &ServerConfig::slow_query_log));
+        table.push_back(Bool("slow_query_log_parameters",
+                             "slow-query records keep the statement's literals, its parameters "
+                             "and the plan's details (off: redacted)",
+                             &ServerConfig::slow_query_log_parameters));
         return table;
     }();
     return options;

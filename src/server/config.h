@@ -72,6 +72,10 @@ struct ServerConfig {
     std::uint32_t trace_slow_threshold_ms = 1000;  ///< always keep slower requests; 0: off
     std::uint32_t otlp_timeout_ms = 2000;          ///< one export's connect + send + answer
     std::uint32_t trace_queue_spans = 8192;        ///< spans waiting for export; beyond: dropped
+    // The slow-query log (docs/observability.md#slow-query-log).
+    std::int64_t slow_query_threshold_ms = 1000;  ///< log statements this slow; 0: all; -1: off
+    std::string slow_query_log;                   ///< a file (rotated); empty: the main log
+    bool slow_query_log_parameters = false;       ///< keep literals, parameters, plan details
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the

@@ -17,10 +17,11 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
-#include "server/api.h"
 #include "server/admin_api.h"
+#include "server/api.h"
 #include "server/errors.h"
 #include "server/service.h"
+#include "server/slow_query_log.h"
 #include "server/transactions.h"
 
 namespace phenix::server {
@@ -394,6 +395,21 @@ class InterruptScope {
     QuerySession& session_;
 };
 
+// Sets a session's execution observer for one call and takes it off when the call is done with
+// the session (a transaction's session outlives the call).
+class ObserverScope {
+  public:
+    ObserverScope(QuerySession& session, ExecutionObserver* observer) : session_(session) {
+        session_.set_execution_observer(observer);
+    }
+    ~ObserverScope() { session_.set_execution_observer(nullptr); }
+    ObserverScope(const ObserverScope&) = delete;
+    ObserverScope& operator=(const ObserverScope&) = delete;
+
+  private:
+    QuerySession& session_;
+};
+
 // ---------------------------------------------------------------- Query
 
 // Query's server stream. The handler validates the request and queues Run on a worker; Run
@@ -509,6 +525,20 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
         }
         QuerySession& query_session = *session->session;
         const InterruptScope interrupt(query_session, CallInterrupt(*context_, call_));
+        // The slow-query log watches the statements (server/slow_query_log.h). A call's trace
+        // span is recorded when it ends, so its records carry no trace ids.
+        std::optional<SlowQueryWatch> slow_watch;
+        if (const SlowQueryLog* slow_log = backend_.api->slow_queries;
+            slow_log != nullptr && slow_log->enabled()) {
+            slow_watch.emplace(*slow_log,
+                               SlowQueryRequest{.route = "/phenix.v1.Phenix/Query",
+                                                .client = PeerAddress(call_->peer()),
+                                                .principal = context_->principal != nullptr
+                                                                 ? context_->principal->subject
+                                                                 : ""},
+                               nullptr);
+        }
+        const ObserverScope observe(query_session, slow_watch ? &*slow_watch : nullptr);
         for (std::size_t stmt_idx = 0; stmt_idx < statements_.size(); ++stmt_idx) {
             statement_idx_ = static_cast<std::uint32_t>(stmt_idx);
             header_sent_ = false;
@@ -519,7 +549,10 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
                                 "the request deadline passed before statement " +
                                     std::to_string(stmt_idx) + " ran");
             } else {
-                auto result = query_session.Execute(statements_[stmt_idx], *this, params_);
+                auto result = RunWatched(
+                    slow_watch ? &*slow_watch : nullptr, query_session, stmt_idx,
+                    statements_[stmt_idx], params_,
+                    [&] { return query_session.Execute(statements_[stmt_idx], *this, params_); });
                 if (result.ok()) {
                     failed = EndStatement(*result);
                 } else {

@@ -203,6 +203,19 @@ Server::Server(ServerConfig config, ServerSecurity security)
             });
         }
     }
+    // The slow-query log (docs/observability.md): the main log, or its own file.
+    if (config_.slow_query_threshold_ms >= 0) {
+        auto opened = SlowQueryLog::Open({.threshold_ms = config_.slow_query_threshold_ms,
+                                          .log_parameters = config_.slow_query_log_parameters,
+                                          .file = config_.slow_query_log},
+                                         logger_);
+        if (opened.ok()) {
+            slow_queries_ = std::move(*opened);
+            api_.slow_queries = slow_queries_.get();
+        } else {
+            slow_query_log_status_ = opened.status();
+        }
+    }
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
     http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
 }
@@ -437,21 +450,18 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
     // Tracing: one span per call, recorded when it finishes (docs/observability.md).
     std::string trace_id;
     std::string span_id;
+    bool trace_exported = false;
     if (tracer_ != nullptr) {
         const std::int64_t start_unix_ns =
             trace::NowUnixNanos() - std::int64_t{record.latency.count()} * 1000;
         RequestTrace call_trace(
             StartTraceFor(record.traceparent, record.tracestate, "GRPC", start_unix_ns));
         call_trace.SetRoute("GRPC", record.method);
-        trace::Trace& trace = call_trace.trace();
-        std::string root_trace_id = trace.trace_id().ToHex();
-        std::string root_span_id = trace.span_id(trace::Trace::kRoot).ToHex();
-        if (call_trace.Finish(
-                *tracer_, status,
-                record.code == StatusCode::kOk ? std::string_view() : ErrorCodeName(record.code))) {
-            trace_id = std::move(root_trace_id);
-            span_id = std::move(root_span_id);
-        }
+        trace_id = call_trace.TraceId();
+        span_id = call_trace.RootSpanId();
+        trace_exported = call_trace.Finish(
+            *tracer_, status,
+            record.code == StatusCode::kOk ? std::string_view() : ErrorCodeName(record.code));
     }
     logger_.Access({.method = "GRPC",
                     .route = record.method,
@@ -461,7 +471,8 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
                     .error_code = record.code == StatusCode::kOk ? std::string_view()
                                                                  : ErrorCodeName(record.code),
                     .trace_id = trace_id,
-                    .span_id = span_id});
+                    .span_id = span_id,
+                    .trace_exported = trace_exported});
     metrics_.RecordRequest("GRPC", record.method, status,
                            static_cast<double>(record.latency.count()) / 1e6);
 }
@@ -512,10 +523,14 @@ void Server::Stream(const HttpRequest& request, const std::string& route,
     std::string error_code = writer.error_code();
     if (!sent.ok()) {
         error_code = std::string(ErrorCodeName(sent.code()));
-        logger_.Log(LogLevel::kInfo, "streamed response cut off",
-                    "\"request_id\":" + JsonQuote(request.request_id) + ",\"route\":" +
-                        JsonQuote(route) + ",\"bytes\":" + std::to_string(stream->bytes_written()) +
-                        ",\"reason\":" + JsonQuote(sent.message()));
+        std::string fields = "\"request_id\":" + JsonQuote(request.request_id) +
+                             ",\"route\":" + JsonQuote(route) +
+                             ",\"bytes\":" + std::to_string(stream->bytes_written()) +
+                             ",\"reason\":" + JsonQuote(sent.message());
+        if (request.trace != nullptr) {
+            fields += "," + TraceFields(request.trace->TraceId(), request.trace->RootSpanId());
+        }
+        logger_.Log(LogLevel::kInfo, "streamed response cut off", fields);
     }
     Record(request, route, start, head.status, stream->bytes_written(), error_code);
     Release(context);
@@ -526,18 +541,16 @@ void Server::Record(const HttpRequest& request, const std::string& route,
                     std::uint64_t bytes_out, std::string_view error_code) {
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(RequestContext::Clock::now() - start);
-    // The root span ends here; the access line names a trace that is kept for export.
+    // The root span ends here; the access line names the trace (the response's traceparent
+    // names it too) and says whether it was kept for export.
     std::string trace_id;
     std::string span_id;
+    bool trace_exported = false;
     if (request.trace != nullptr && tracer_ != nullptr) {
         request.trace->SetRoute(request.method, route);
-        trace::Trace& trace = request.trace->trace();
-        std::string root_trace_id = trace.trace_id().ToHex();
-        std::string root_span_id = trace.span_id(trace::Trace::kRoot).ToHex();
-        if (request.trace->Finish(*tracer_, status, error_code)) {
-            trace_id = std::move(root_trace_id);
-            span_id = std::move(root_span_id);
-        }
+        trace_id = request.trace->TraceId();
+        span_id = request.trace->RootSpanId();
+        trace_exported = request.trace->Finish(*tracer_, status, error_code);
     }
     logger_.Access({.request_id = request.request_id,
                     .method = request.method,
@@ -551,7 +564,8 @@ void Server::Record(const HttpRequest& request, const std::string& route,
                     .client = request.client,
                     .error_code = error_code,
                     .trace_id = trace_id,
-                    .span_id = span_id});
+                    .span_id = span_id,
+                    .trace_exported = trace_exported});
     metrics_.RecordRequest(request.method, route, status,
                            static_cast<double>(latency.count()) / 1e6);
 }
@@ -619,6 +633,11 @@ int Server::Run() {
     if (!audit_open_status_.ok()) {
         std::fprintf(stderr, "phenixd: cannot open the audit log in %s: %s\n",
                      config_.audit_dir.c_str(), audit_open_status_.ToString().c_str());
+        return 1;
+    }
+    if (!slow_query_log_status_.ok()) {
+        std::fprintf(stderr, "phenixd: slow_query_log: %s\n",
+                     slow_query_log_status_.message().c_str());
         return 1;
     }
     audit_->Record({.time = std::chrono::system_clock::now(),

@@ -32,6 +32,7 @@
 #include "server/metrics.h"
 #include "server/rate_limiter.h"
 #include "server/router.h"
+#include "server/slow_query_log.h"
 #include "server/transactions.h"
 #include "server/worker_pool.h"
 #include "trace/trace.h"
@@ -128,6 +129,10 @@ class Server final : public RequestDispatcher {
     // Null when tracing is off (no otlp_endpoint). Declared before the workers and listeners:
     // it outlives every request that records into it.
     std::unique_ptr<trace::Tracer> tracer_;
+    // The slow-query log (api_.slow_queries; null when off or its file could not be opened:
+    // slow_query_log_status_ says why and Run refuses to start). Outlives every request.
+    std::unique_ptr<SlowQueryLog> slow_queries_;
+    Status slow_query_log_status_;
     std::unique_ptr<WorkerPool> workers_;
     std::unique_ptr<HttpServer> http_;
     std::unique_ptr<GrpcServer> grpc_;  // null when --grpc is empty

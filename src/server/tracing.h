@@ -30,7 +30,15 @@ class Logger;
 /// One request's trace: the root span, and the observer a QuerySession reports to.
 class RequestTrace final : public ExecutionObserver {
   public:
-    explicit RequestTrace(trace::Tracer::TraceHandle trace) : trace_(std::move(trace)) {}
+    explicit RequestTrace(trace::Tracer::TraceHandle trace)
+        : trace_(std::move(trace)),
+          trace_id_(trace_->trace_id().ToHex()),
+          root_span_id_(trace_->span_id(trace::Trace::kRoot).ToHex()) {}
+
+    /// The trace's id and our root span's, in hex: what the request's log lines carry (valid
+    /// after Finish too).
+    [[nodiscard]] const std::string& TraceId() const { return trace_id_; }
+    [[nodiscard]] const std::string& RootSpanId() const { return root_span_id_; }
 
     [[nodiscard]] trace::Trace& trace() { return *trace_; }
     /// The traceparent of our root span, for the response.
@@ -51,6 +59,8 @@ class RequestTrace final : public ExecutionObserver {
                      std::int64_t start_unix_ns, std::int64_t end_unix_ns);
 
     trace::Tracer::TraceHandle trace_;
+    std::string trace_id_;
+    std::string root_span_id_;
     trace::Trace::SpanIndex last_execute_ = trace::Trace::kRoot;
     std::int64_t execute_start_ = 0;
     std::int64_t execute_end_ = 0;

@@ -27,9 +27,15 @@ class Recorder final : public ExecutionObserver {
         plans.push_back(plan);
         strategies.emplace_back(plan_strategy);
     }
+    bool WantsPlan() override {
+        ++plan_questions;
+        return wants_plan;
+    }
     std::vector<std::string> stages;
     std::vector<QueryPlan> plans;
     std::vector<std::string> strategies;
+    bool wants_plan = true;
+    int plan_questions = 0;
 };
 
 bool HasFigure(const QueryPlanNode& node, const std::string& name) {
@@ -84,6 +90,39 @@ TEST_F(ExecutionObserverTest, StagesAndPlansAreReported) {
     recorder.stages.clear();
     PHENIX_ASSERT_OK(session.Execute("SELECT id FROM docs LIMIT 1").status());
     EXPECT_TRUE(recorder.stages.empty());
+}
+
+// An observer that does not want a statement's plan (the slow-query log, for a fast statement)
+// gets no OnPlan, and the plan tree is not built; asked again for the next statement, it can
+// change its mind. collect_plan still returns the plan to the caller.
+TEST_F(ExecutionObserverTest, PlanIsBuiltOnlyWhenWanted) {
+    WriteBatch batch;
+    batch.Upsert("docs", Doc("a"));
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    QuerySession session(*db_);
+    Recorder recorder;
+    recorder.wants_plan = false;
+    session.set_execution_observer(&recorder);
+    auto ran = session.Execute("SELECT id FROM docs");
+    ASSERT_TRUE(ran.ok()) << ran.status().ToString();
+    EXPECT_EQ(ran->rows.size(), 1U);
+    EXPECT_EQ(recorder.plan_questions, 1);
+    EXPECT_TRUE(recorder.plans.empty());
+    EXPECT_FALSE(ran->plan.has_value());
+
+    session.set_collect_plan(true);
+    ran = session.Execute("SELECT id FROM docs");
+    ASSERT_TRUE(ran.ok()) << ran.status().ToString();
+    ASSERT_TRUE(ran->plan.has_value());
+    EXPECT_TRUE(ran->plan->analyzed);
+    session.set_collect_plan(false);
+
+    recorder.wants_plan = true;
+    recorder.plans.clear();
+    PHENIX_ASSERT_OK(session.Execute("SELECT id FROM docs").status());
+    ASSERT_EQ(recorder.plans.size(), 1U);
+    EXPECT_TRUE(recorder.plans[0].root.has_run);
+    EXPECT_EQ(recorder.plans[0].root.actual_rows, 1U);
 }
 
 }  // namespace
