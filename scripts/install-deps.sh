@@ -31,6 +31,9 @@ PACKAGES=(
   # tests and benchmarks (python3-venv: the schemathesis test makes its venv; python3-cryptography:
   # the JWT keys and tokens of the auth tests, tests/integration/server/jwt_tokens.py)
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev python3-venv python3-cryptography
+  # /metrics tests: promtool (`promtool check metrics`) and a Prometheus server that the test
+  # starts itself on 127.0.0.1 (the packaged daemon is kept from starting: see below)
+  prometheus
 )
 
 # --bench: also what the vector benchmarks' baselines need (bench/ann_baselines.py: hnswlib and
@@ -80,8 +83,30 @@ lists=/var/lib/apt/lists
 if [[ -z "$(find "$lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n 1)" ]]; then
   $SUDO apt-get update -q
 fi
+# Packages with a daemon (prometheus) must not start one: the tests start their own. Where no
+# policy-rc.d says otherwise (containers usually have one), a temporary one tells invoke-rc.d
+# not to start services during this install.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\n# install-deps.sh: start no service while it installs packages\nexit 101\n' |
+    $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  made_policy=1
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; then
   # A package list that went stale in between is the usual cause; refresh once and retry.
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# Under systemd, make sure the daemon this install added is not left running (only when this
+# run installed it: a Prometheus the machine already had is left alone).
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 &&
+  [[ -d /run/systemd/system ]]; then
+  $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi
+if [[ -n "$made_policy" ]]; then
+  $SUDO rm -f "$policy"
+  trap - EXIT
 fi

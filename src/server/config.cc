@@ -376,6 +376,10 @@ const std::vector<OptionSpec>& OptionTable() {
                                "spans waiting for export; beyond it kept spans are dropped "
                                "(phenix_trace_spans_dropped_total)",
                                &ServerConfig::trace_queue_spans, 1));
+        table.push_back(Uint32("metrics_max_collections", "N",
+                               "collections with their own series on /metrics; the smallest "
+                               "beyond it are summed into collection=\"_other\"",
+                               &ServerConfig::metrics_max_collections, 1));
         return table;
     }();
     return options;

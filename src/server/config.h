@@ -72,6 +72,9 @@ struct ServerConfig {
     std::uint32_t trace_slow_threshold_ms = 1000;  ///< always keep slower requests; 0: off
     std::uint32_t otlp_timeout_ms = 2000;          ///< one export's connect + send + answer
     std::uint32_t trace_queue_spans = 8192;        ///< spans waiting for export; beyond: dropped
+    // Metrics (docs/observability.md#metrics): collections with their own series; the smallest
+    // beyond it are summed into tenant="_other",collection="_other".
+    std::uint32_t metrics_max_collections = 200;
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the
