@@ -55,12 +55,7 @@ class MetricsServer(phenixd_test.Server):
 
     def __init__(self, data_dir, *extra_args):
         super().__init__(data_dir, *extra_args)
-        line = self._read_line(30)
-        prefix = "phenixd: grpc listening on 127.0.0.1:"
-        if not line.startswith(prefix):
-            self.kill()
-            raise AssertionError(f"unexpected second line {line!r}; log: {self.log_text()}")
-        self.grpc_port = int(line[len(prefix):])
+        self.grpc_port = self.read_grpc_port()
 
 
 def proto_string(field, text):
