@@ -465,7 +465,7 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
                     .trace_id = trace_id,
                     .span_id = span_id});
     const double seconds = static_cast<double>(record.latency.count()) / 1e6;
-    metrics_.RecordRequest("GRPC", record.method, status, seconds);
+    metrics_.RecordRequest("GRPC", record.method, status, seconds, trace_id);
     metrics_.RecordGrpcCall(record.method, ErrorCodeName(record.code), seconds);
 }
 

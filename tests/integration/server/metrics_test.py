@@ -230,6 +230,12 @@ class MetricsTest(unittest.TestCase):
             r'(?m)^phenix_http_request_duration_seconds_bucket\{route="/v1/query",le="[^"]+"\} \d+'
             r' # \{trace_id="([0-9a-f]{32})"\} \S+ \d+\.\d+$', text)
         self.assertTrue(exemplars, text)
+        # gRPC calls too (their route is the full method name).
+        grpc_exemplars = re.findall(
+            r'(?m)^phenix_http_request_duration_seconds_bucket\{route="/phenix\.v1\.Phenix/Query",'
+            r'le="[^"]+"\} \d+ # \{trace_id="([0-9a-f]{32})"\}', text)
+        self.assertTrue(grpc_exemplars, text)
+        exemplars += grpc_exemplars
         # Each names a trace phenixd kept: the access log line of that request has its id.
         log = self.server.log_text()
         for trace_id in exemplars:
