@@ -31,8 +31,9 @@ PACKAGES=(
   # tests and benchmarks (python3-venv: the schemathesis test makes its venv; python3-cryptography:
   # the JWT keys and tokens of the auth tests, tests/integration/server/jwt_tokens.py)
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev python3-venv python3-cryptography
-  # monitoring assets (deploy/monitoring, the Server.Monitoring test): promtool, which comes with
-  # the Prometheus server (left stopped and disabled below), and python3-yaml to read the rules
+  # /metrics and monitoring tests (Server.Metrics, Server.Monitoring): promtool and a Prometheus
+  # server that the tests start themselves on 127.0.0.1 (the packaged daemon is kept from
+  # starting: see below), and python3-yaml to read deploy/monitoring's rules
   prometheus python3-yaml
 )
 
@@ -83,6 +84,18 @@ lists=/var/lib/apt/lists
 if [[ -z "$(find "$lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n 1)" ]]; then
   $SUDO apt-get update -q
 fi
+# Packages with a daemon (prometheus) must not start one: the tests start their own. Where no
+# policy-rc.d says otherwise (containers usually have one), a temporary one tells invoke-rc.d
+# not to start services during this install.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\n# install-deps.sh: start no service while it installs packages\nexit 101\n' |
+    $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  made_policy=1
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; then
   # A package list that went stale in between is the usual cause; refresh once and retry.
   $SUDO apt-get update -q
@@ -90,8 +103,8 @@ if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; then
 fi
 
 # Debian's prometheus package enables and starts a Prometheus server (port 9090), with systemd or
-# its init script (unless a policy-rc.d forbids it, as in most containers); Phenix needs only its
-# promtool. Stop and disable the one this script just installed (never one installed before).
+# its init script (unless a policy-rc.d forbids it, as above); Phenix needs only its binaries.
+# Stop and disable the one this script just installed (never one installed before).
 if [[ " ${missing[*]} " == *" prometheus "* ]]; then
   if [[ -d /run/systemd/system ]]; then
     $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
@@ -99,4 +112,8 @@ if [[ " ${missing[*]} " == *" prometheus "* ]]; then
     $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
     $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
   fi
+fi
+if [[ -n "$made_policy" ]]; then
+  $SUDO rm -f "$policy"
+  trap - EXIT
 fi

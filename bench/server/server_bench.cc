@@ -35,7 +35,19 @@
 //       [--io-threads 2] [--ef 64] [--recall-floor 0.95] [--access-log true|false]
 //       [--phases get,search,mix,latency] [--reload] [--make-kit N]
 //       [--compare-phenixd PATH] [--compare-access-log true|false] [--rounds R]
+//       [--variant 'NAME:ARGS']...
 //
+// --variant NAME:ARGS (repeatable) adds a run of --phenixd with ARGS appended to its arguments
+// in every round, beside the plain run "a"; the order of the runs rotates from round to round.
+// A token @scrape=MS in ARGS is the bench's own: GET /metrics every MS milliseconds while the
+// phases run (the cost of being scraped). The "variants" lines give each variant's throughput
+// over the plain run's in the same round, and the median of those ratios (issue 16: tracing at
+// 10% and 100% to a local or dead OTLP endpoint, and metrics scraped every second):
+//   --variant 'trace10:--otlp-endpoint http://127.0.0.1:9/v1/traces --trace-sample-ratio 0.1'
+//   --variant 'scrape1s:@scrape=1000'
+//
+// The phase "ingest" (not in the default set) sends upserts only (one row each, with its own
+// vector and metadata) over --connections connections.
 // --make-kit N first writes a synthetic kit of N rows to --data (synthetic_kit.h); without
 // gt_<metric>.ivecs in the kit the ground truth is computed here by brute force (small kits).
 //
@@ -154,6 +166,13 @@ struct Args {
     std::vector<std::string> server_args;
     std::vector<std::string> compare_server_args;
     std::size_t rounds = 1;
+    // --variant: more runs of --phenixd per round, each with its own extra arguments.
+    struct Variant {
+        std::string name;
+        std::vector<std::string> server_args;
+        unsigned scrape_ms = 0;  // @scrape=MS: GET /metrics this often during the phases
+    };
+    std::vector<Variant> variants;
 
     [[nodiscard]] bool Has(const std::string& phase) const { return phases.contains(phase); }
 };
@@ -164,7 +183,8 @@ const char* const kUsage =
     "  [--latency-requests 2000] [--workers N] [--io-threads 2] [--ef 64] [--recall-floor 0.95]\n"
     "  [--access-log true|false] [--phases get,search,mix,latency] [--reload] [--make-kit N]\n"
     "  [--compare-phenixd PATH] [--compare-access-log true|false] [--rounds 1]\n"
-    "  [--server-args 'ARGS'] [--compare-server-args 'ARGS']\n";
+    "  [--server-args 'ARGS'] [--compare-server-args 'ARGS'] [--variant 'NAME:ARGS']...\n"
+    "  phases also: ingest (upserts only)\n";
 
 std::vector<std::string> SplitArgs(std::string_view text) {
     std::vector<std::string> out;
@@ -218,11 +238,35 @@ Args ParseArgs(int argc, char** argv) {
         } else if (key == "compare-access-log") {
             args.compare_access_log = reader.value();
         } else if (key == "phases") {
-            args.phases = reader.Choices({"get", "search", "mix", "latency"}, "phase");
+            args.phases = reader.Choices({"get", "search", "mix", "ingest", "latency"}, "phase");
         } else if (key == "server-args") {
             args.server_args = SplitArgs(reader.value());
         } else if (key == "compare-server-args") {
             args.compare_server_args = SplitArgs(reader.value());
+        } else if (key == "variant") {
+            const std::string spec(reader.value());
+            const std::size_t colon = spec.find(':');
+            if (colon == 0 || colon == std::string::npos) {
+                reader.Fail("--variant takes NAME:ARGS, not '" + spec + "'");
+            }
+            Args::Variant variant{.name = spec.substr(0, colon)};
+            if (variant.name == "a" || variant.name == "b") {
+                reader.Fail("--variant names a and b are the plain and --compare-phenixd runs");
+            }
+            for (std::string& token : SplitArgs(std::string_view(spec).substr(colon + 1))) {
+                if (token.starts_with("@scrape=")) {
+                    const std::string ms = token.substr(std::string_view("@scrape=").size());
+                    char* end = nullptr;
+                    const unsigned long value = std::strtoul(ms.c_str(), &end, 10);
+                    if (ms.empty() || *end != '\0' || value == 0) {
+                        reader.Fail("@scrape= takes milliseconds, not '" + ms + "'");
+                    }
+                    variant.scrape_ms = static_cast<unsigned>(value);
+                } else {
+                    variant.server_args.push_back(std::move(token));
+                }
+            }
+            args.variants.push_back(std::move(variant));
         } else if (key == "compare-phenixd") {
             args.compare_phenixd = reader.value();
         } else if (key == "rounds") {
@@ -739,6 +783,9 @@ struct Numbers {
     double get_per_second = 0;
     double search_per_second = 0;
     double mix_per_second = 0;
+    double ingest_per_second = 0;
+    double mix_cpu_us = 0;  // phenixd's CPU per response in those phases
+    double ingest_cpu_us = 0;
     double recall = 0;
     double search_p50_us = 0;
     double get_cpu_us = 0;  // CPU time per call: embedded, this process; REST, phenixd's
@@ -748,6 +795,54 @@ struct Numbers {
     double json_search_per_second = 0;
     double json_search_cpu_us = 0;
     double json_search_p50_us = 0;
+};
+
+// GET /metrics every `interval_ms` on its own thread until Stop (0: does nothing): what a
+// Prometheus server scraping phenixd costs it.
+class Scraper {
+  public:
+    struct Counts {
+        std::size_t done = 0;
+        std::size_t failed = 0;
+        std::size_t bytes = 0;
+    };
+    Scraper(const tcp::endpoint& endpoint, unsigned interval_ms) {
+        if (interval_ms == 0) {
+            return;
+        }
+        thread_ = std::thread([this, endpoint, interval_ms] {
+            auto next = Clock::now();
+            while (!stop_.load()) {
+                const std::optional<Reply> reply = Fetch(endpoint, "/metrics");
+                if (reply.has_value() && reply->status == 200) {
+                    ++counts_.done;
+                    counts_.bytes += reply->body.size();
+                } else {
+                    ++counts_.failed;
+                }
+                next += std::chrono::milliseconds(interval_ms);
+                while (!stop_.load() && Clock::now() < next) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                }
+            }
+        });
+    }
+    ~Scraper() { Stop(); }
+    Scraper(const Scraper&) = delete;
+    Scraper& operator=(const Scraper&) = delete;
+
+    Counts Stop() {
+        stop_.store(true);
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+        return counts_;
+    }
+
+  private:
+    std::atomic<bool> stop_{false};
+    Counts counts_;  // written by the thread; read after the join
+    std::thread thread_;
 };
 
 class Bench {
@@ -781,7 +876,19 @@ class Bench {
             if (b_first) {
                 Serve(attach, args_.compare_phenixd, "b");
             }
-            Serve(attach, args_.phenixd, "a");
+            // The plain run and the variants, in an order that rotates from round to round.
+            std::vector<std::string> labels = {"a"};
+            if (!attach) {
+                for (const Args::Variant& variant : args_.variants) {
+                    labels.push_back(variant.name);
+                }
+            }
+            std::rotate(labels.begin(),
+                        labels.begin() + static_cast<std::ptrdiff_t>(round % labels.size()),
+                        labels.end());
+            for (const std::string& label : labels) {
+                Serve(attach, args_.phenixd, label);
+            }
             if (!args_.compare_phenixd.empty() && !attach && !b_first) {
                 Serve(attach, args_.compare_phenixd, "b");
             }
@@ -1155,6 +1262,7 @@ class Bench {
         label_ = label;
         rest_ = Numbers{};
         ServeOnce(attach, binary);
+        by_round_[label].push_back(rest_);
         auto [it, fresh] = best_.try_emplace(label, rest_);
         Merge(it->second, rest_, fresh);
     }
@@ -1168,6 +1276,7 @@ class Bench {
         best.get_per_second = std::max(best.get_per_second, run.get_per_second);
         best.search_per_second = std::max(best.search_per_second, run.search_per_second);
         best.mix_per_second = std::max(best.mix_per_second, run.mix_per_second);
+        best.ingest_per_second = std::max(best.ingest_per_second, run.ingest_per_second);
         best.recall = std::min(best.recall, run.recall);
         best.search_p50_us = std::min(best.search_p50_us, run.search_p50_us);
         best.get_p50_us = std::min(best.get_p50_us, run.get_p50_us);
@@ -1197,6 +1306,10 @@ class Bench {
                 "--access-log", label_ == "b" ? args_.compare_access_log : args_.access_log};
             const auto& extra = label_ == "b" ? args_.compare_server_args : args_.server_args;
             server_args.insert(server_args.end(), extra.begin(), extra.end());
+            if (const Args::Variant* variant = FindVariant(label_); variant != nullptr) {
+                server_args.insert(server_args.end(), variant->server_args.begin(),
+                                   variant->server_args.end());
+            }
             address = server.Start(binary, server_args, args_.db + ".phenixd.log");
         }
         const tcp::endpoint endpoint = ParseEndpoint(address);
@@ -1226,6 +1339,8 @@ class Bench {
                      " s, RSS " + Fixed(static_cast<double>(before.rss) / 1048576.0, 1) + " MiB");
 
         const std::size_t nq = work_.queries.rows;
+        const Args::Variant* variant = FindVariant(label_);
+        Scraper scraper(endpoint, variant != nullptr ? variant->scrape_ms : 0);
         if (args_.Has("get")) {
             rest_.get_per_second =
                 LoadPhase("get", endpoint, pid, args_.connections, Op::kGet, 0, 0, nullptr);
@@ -1240,9 +1355,19 @@ class Bench {
             double mix_recall = 0;
             rest_.mix_per_second = LoadPhase("mix", endpoint, pid, args_.connections, Op::kSearch,
                                              kUpsertPercent, nq, &mix_recall);
+            rest_.mix_cpu_us = last_cpu_us_;
+        }
+        if (args_.Has("ingest")) {
+            rest_.ingest_per_second =
+                LoadPhase("ingest", endpoint, pid, args_.connections, Op::kSearch, 100, 0, nullptr);
+            rest_.ingest_cpu_us = last_cpu_us_;
         }
         if (args_.Has("latency")) {
             Latency(endpoint, pid);
+        }
+        const Scraper::Counts scraped = scraper.Stop();
+        if (scraped.failed > 0) {
+            Fault(std::to_string(scraped.failed) + " GET /metrics scrape(s) failed");
         }
         const Rss after = pid > 0 ? ReadRss(pid) : Rss{};
         bool stopped = true;
@@ -1257,6 +1382,8 @@ class Bench {
             .Set("rss_after_bytes", after.rss)
             .Set("hwm_after_bytes", after.hwm)
             .Set("clean_exit", stopped)
+            .Set("metrics_scrapes", scraped.done)
+            .Set("metrics_bytes", scraped.bytes)
             .Emit();
         if (label_ == "a") {
             rss_before_ = before;
@@ -1297,7 +1424,7 @@ class Bench {
             statuses[status] = count;
         }
         line.Set("status_counts", statuses).Set("errors", stats.errors);
-        if (op == Op::kSearch) {
+        if (op == Op::kSearch && upsert_percent < 100) {  // "ingest" searches nothing
             const auto [recall, answered] = Recall(work_, stats.answers);
             line.Set("recall_at_10", Round(recall, 4)).Set("recall_queries", answered);
             if (recall_out != nullptr) {
@@ -1438,6 +1565,7 @@ class Bench {
             .Set("total_seconds", Round(Seconds(start_), 1))
             .Set("load_average_1m", LoadAverage())
             .Emit();
+        VariantSummaries();
         if (best_.contains("b")) {
             const Numbers& other = best_["b"];
             Head("compare")
@@ -1468,11 +1596,73 @@ class Bench {
         }
     }
 
+    [[nodiscard]] const Args::Variant* FindVariant(const std::string& label) const {
+        for (const Args::Variant& variant : args_.variants) {
+            if (variant.name == label) {
+                return &variant;
+            }
+        }
+        return nullptr;
+    }
+
+    // Each variant against the plain run of the same round: throughput ratios per round and
+    // their median (the machine's load drifts between rounds; within one it is closer).
+    void VariantSummaries() {
+        const std::vector<Numbers>& plain = by_round_["a"];
+        for (const Args::Variant& variant : args_.variants) {
+            const std::vector<Numbers>& runs = by_round_[variant.name];
+            Line line = Head("variants");
+            line.Set("variant", variant.name)
+                .Set("server_args", variant.server_args)
+                .Set("scrape_ms", variant.scrape_ms)
+                .Set("rounds", runs.size());
+            // Throughput, and phenixd's CPU time per response (steadier on a loaded machine).
+            struct Kind {
+                const char* phase;
+                const char* name;
+                double Numbers::*field;
+            };
+            const Kind kinds[] = {{"get", "get_per_second", &Numbers::get_per_second},
+                                  {"search", "search_per_second", &Numbers::search_per_second},
+                                  {"mix", "mix_per_second", &Numbers::mix_per_second},
+                                  {"ingest", "ingest_per_second", &Numbers::ingest_per_second},
+                                  {"get", "get_cpu_us", &Numbers::get_cpu_us},
+                                  {"search", "search_cpu_us", &Numbers::search_cpu_us},
+                                  {"mix", "mix_cpu_us", &Numbers::mix_cpu_us},
+                                  {"ingest", "ingest_cpu_us", &Numbers::ingest_cpu_us}};
+            for (const auto& [phase, kind, field] : kinds) {
+                if (!args_.Has(phase)) {
+                    continue;
+                }
+                Json per_round = Json::array();
+                std::vector<double> ratios;
+                for (std::size_t round = 0; round < std::min(plain.size(), runs.size()); ++round) {
+                    const double base = plain[round].*field;
+                    const double with = runs[round].*field;
+                    const double value = base > 0 ? with / base : 0;
+                    ratios.push_back(value);
+                    per_round.push_back(Json::array({Round(base, 1), Round(with, 1)}));
+                }
+                std::sort(ratios.begin(), ratios.end());
+                const double median =
+                    ratios.empty()
+                        ? 0
+                        : (ratios.size() % 2 == 1
+                               ? ratios[ratios.size() / 2]
+                               : (ratios[ratios.size() / 2 - 1] + ratios[ratios.size() / 2]) / 2);
+                line.Set(std::string(kind) + "_plain_and_variant", per_round)
+                    .Set(std::string(kind) + "_ratio_median", Round(median, 3));
+            }
+            line.Set("load_average_1m", LoadAverage()).Emit();
+        }
+    }
+
     Args args_;
     Workload work_;
     Numbers embedded_;
     Numbers rest_;
     std::map<std::string, Numbers> best_;
+    std::map<std::string, std::vector<Numbers>> by_round_;  // every run of each label, in order
     std::string label_;
     std::size_t round_ = 0;
     double last_cpu_us_ = 0;  // phenixd's CPU time per response in the last LoadPhase

@@ -304,13 +304,14 @@ std::string ResultJson(const QueryResult& result) {
 // POST /v1/query with Accept: application/x-ndjson: the statements run on this worker after the
 // handler returns, their lines written as rows come (server/ndjson.h). An error before the first
 // line is an ordinary error response; after it, an error line ends the stream.
-HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string> statements,
-                         QueryParams params, RequestContext& context) {
+HttpResponse StreamQuery(const ApiState& state, RequestSession request_session,
+                         std::vector<std::string> statements, QueryParams params,
+                         RequestContext& context) {
     HttpResponse response;
     response.content_type = std::string(kNdjsonContentType);
     auto shared = std::make_shared<RequestSession>(std::move(request_session));
     response.stream_body = [shared, statements = std::move(statements), params = std::move(params),
-                            &context](ChunkWriter& writer) {
+                            &context, &state](ChunkWriter& writer) {
         // The session (and its transaction's lease) goes before the last line does: a client that
         // has read the answer may use the transaction at once, as after the JSON form.
         const auto release = [&shared] {
@@ -332,6 +333,7 @@ HttpResponse StreamQuery(RequestSession request_session, std::vector<std::string
             if (failed.ok()) {
                 result = shared->Execute(stmt_idx, statements[stmt_idx], params, &sink);
                 if (!result.ok()) {
+                    RecordQueryError(state, result.status());
                     // Cancelled by the deadline is DEADLINE_EXCEEDED (504 before the first line).
                     if (result.status().code() == StatusCode::kCancelled &&
                         context.DeadlinePassed()) {
@@ -428,7 +430,8 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
         return *error;
     }
     if (AcceptsNdjson(request.accept)) {
-        return StreamQuery(std::move(request_session), statements, std::move(params), context);
+        return StreamQuery(state, std::move(request_session), statements, std::move(params),
+                           context);
     }
     std::vector<std::string> results;
     for (std::size_t stmt_idx = 0; stmt_idx < statements.size(); ++stmt_idx) {
@@ -439,6 +442,7 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
         }
         auto result = request_session.Execute(stmt_idx, statements[stmt_idx], params);
         if (!result.ok()) {
+            RecordQueryError(state, result.status());
             return EngineError(result.status(), context, details);
         }
         results.push_back(ResultJson(*result));
@@ -1154,6 +1158,12 @@ std::string SearchPlanJson(const QueryPlan& plan, const std::string& strategy) {
     return Dump(PlanJson(plan, strategy));
 }
 
+void RecordQueryError(const ApiState& state, const Status& failed) {
+    if (state.metrics != nullptr) {
+        state.metrics->RecordQueryError(ErrorCodeName(failed.code()));
+    }
+}
+
 void RegisterRoutes(Router& router, ApiState& state) {
     // The document is built from the finished route table (at the end of this function).
     auto openapi = std::make_shared<Result<std::string>>();
@@ -1193,12 +1203,15 @@ void RegisterRoutes(Router& router, ApiState& state) {
             return HandleQuery(*api, request, context);
         },
         RouteOptions{.accepts_transaction = true});
-    router.Add("GET", "/metrics", [api](const HttpRequest&, const PathParams&, RequestContext&) {
-        HttpResponse response;
-        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        response.body = api->metrics->Render(api->db.load());
-        return response;
-    });
+    // Prometheus text 0.0.4, or OpenMetrics (with exemplars) for a client that accepts it.
+    router.Add("GET", "/metrics",
+               [api](const HttpRequest& request, const PathParams&, RequestContext&) {
+                   const ExpositionFormat format = ExpositionFormatFor(request.accept);
+                   HttpResponse response;
+                   response.content_type = std::string(ContentTypeOf(format));
+                   response.body = api->metrics->Render(api->db.load(), format);
+                   return response;
+               });
     router.Add("POST", "/v1/transactions",
                [api](const HttpRequest& request, const PathParams&, RequestContext& context) {
                    return HandleBeginTransaction(*api, request, context);

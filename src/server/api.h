@@ -55,6 +55,9 @@ struct ApiState {
 /// (REST's "plan", and gRPC Search's).
 std::string SearchPlanJson(const QueryPlan& plan, const std::string& strategy);
 
+/// Counts a statement that failed (phenix_query_errors_total) when `state` has metrics.
+void RecordQueryError(const ApiState& state, const Status& failed);
+
 /// Adds every route to `router`. `state` must outlive the router's use.
 void RegisterRoutes(Router& router, ApiState& state);
 

@@ -397,6 +397,10 @@ const std::vector<OptionSpec>& OptionTable() {
                              "slow-query records keep the statement's literals, its parameters "
                              "and the plan's details (off: redacted)",
                              &ServerConfig::slow_query_log_parameters));
+        table.push_back(Uint32("metrics_max_collections", "N",
+                               "collections with their own series on /metrics; the smallest "
+                               "beyond it are summed into collection=\"_other\"",
+                               &ServerConfig::metrics_max_collections, 1));
         return table;
     }();
     return options;

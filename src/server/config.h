@@ -76,6 +76,9 @@ struct ServerConfig {
     std::int64_t slow_query_threshold_ms = 1000;  ///< log statements this slow; 0: all; -1: off
     std::string slow_query_log;                   ///< a file (rotated); empty: the main log
     bool slow_query_log_parameters = false;       ///< keep literals, parameters, plan details
+    // Metrics (docs/observability.md#metrics): collections with their own series; the smallest
+    // beyond it are summed into tenant="_other",collection="_other".
+    std::uint32_t metrics_max_collections = 200;
 };
 
 /// One configurable setting. `name` is the TOML key; the flag is `--name` with '_' as '-', the

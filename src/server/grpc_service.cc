@@ -556,6 +556,7 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
                 if (result.ok()) {
                     failed = EndStatement(*result);
                 } else {
+                    RecordQueryError(*backend_.api, result.status());
                     failed = EngineStatus(result.status(), *context_);
                 }
             }

@@ -119,6 +119,7 @@ class ForwardingAuditSink final : public security::AuditSink {
 Server::Server(ServerConfig config, ServerSecurity security)
     : config_(std::move(config)),
       logger_(config_.log_level, config_.access_log),
+      metrics_(config_.metrics_max_collections),
       rate_limiter_(config_.rate_limit_per_second, config_.rate_limit_burst) {
     api_.copy_directory = config_.copy_directory.empty()
                               ? (std::filesystem::path(config_.data_dir) / "copy").string()
@@ -217,6 +218,7 @@ Server::Server(ServerConfig config, ServerSecurity security)
         }
     }
     workers_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
+    metrics_.SetQueueDepth([workers = workers_.get()] { return workers->queued(); });
     http_ = std::make_unique<HttpServer>(config_, *this, logger_, metrics_);
 }
 
@@ -473,8 +475,9 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
                     .trace_id = trace_id,
                     .span_id = span_id,
                     .trace_exported = trace_exported});
-    metrics_.RecordRequest("GRPC", record.method, status,
-                           static_cast<double>(record.latency.count()) / 1e6);
+    const double seconds = static_cast<double>(record.latency.count()) / 1e6;
+    metrics_.RecordRequest("GRPC", record.method, status, seconds, trace_id);
+    metrics_.RecordGrpcCall(record.method, ErrorCodeName(record.code), seconds);
 }
 
 void Server::Finish(const HttpRequest& request, const std::string& route,
@@ -567,7 +570,7 @@ void Server::Record(const HttpRequest& request, const std::string& route,
                     .span_id = span_id,
                     .trace_exported = trace_exported});
     metrics_.RecordRequest(request.method, route, status,
-                           static_cast<double>(latency.count()) / 1e6);
+                           static_cast<double>(latency.count()) / 1e6, trace_id);
 }
 
 trace::Tracer::TraceHandle Server::StartTraceFor(std::string_view traceparent,

@@ -53,12 +53,7 @@ class GrpcServer(phenixd_test.Server):
 
     def __init__(self, data_dir, *extra_args):
         super().__init__(data_dir, *extra_args)
-        line = self._read_line(30)
-        prefix = "phenixd: grpc listening on 127.0.0.1:"
-        if not line.startswith(prefix):
-            self.kill()
-            raise AssertionError(f"unexpected second line {line!r}; log: {self.log_text()}")
-        self.grpc_port = int(line[len(prefix):])
+        self.grpc_port = self.read_grpc_port()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}")
         self.stub = stubs.PhenixStub(self.channel)
 

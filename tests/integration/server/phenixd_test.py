@@ -46,6 +46,15 @@ class Server:
         self.port = int(line[len(prefix):])
         self.wait_ready()
 
+    def read_grpc_port(self):
+        """The gRPC port from phenixd's second line (started with --grpc 127.0.0.1:0)."""
+        line = self._read_line(30)
+        prefix = "phenixd: grpc listening on 127.0.0.1:"
+        if not line.startswith(prefix):
+            self.kill()
+            raise AssertionError(f"unexpected second line {line!r}; log: {self.log_text()}")
+        return int(line[len(prefix):])
+
     def _read_line(self, timeout):
         deadline = time.monotonic() + timeout
         out = b""
