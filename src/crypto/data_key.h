@@ -40,6 +40,15 @@ struct DataKeyRecord {
     std::string wrapped;  // raw bytes
 };
 
+/// Writes `text` to `final_path` (inside data_dir/sub_dir, created with mode 0700 if missing)
+/// through a synced temp file, an atomic rename and a directory sync. With
+/// `data_key_sync_points`, the sync points of RotateMasterKey fire around the rename.
+Status WriteKeyFileAtomically(const std::string& data_dir, const std::string& sub_dir,
+                              const std::string& final_path, const std::string& text,
+                              bool data_key_sync_points);
+/// fsync of a directory. IOError naming it.
+Status SyncDirectory(const std::string& dir);
+
 /// DIR/keys/data_key.
 std::string DataKeyPath(const std::string& data_dir);
 /// Whether DIR/keys/data_key exists.
