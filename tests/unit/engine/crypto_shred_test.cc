@@ -11,6 +11,7 @@
 //     are there: the control that the decryption worked);
 //   * acme's wrapped data key in the copy cannot be unwrapped by the KMS.
 // Also: a crash inside DropTenant (key outlives the catalog entry) is finished at the next open.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -122,6 +123,16 @@ std::set<std::string> Found(const std::map<std::string, std::string>& files,
     return found;
 }
 
+// The tenant ids that have a key in `path`, in creation order (acme is made before beta; the
+// default tenant writes nothing here, so it has none).
+std::vector<std::uint32_t> KeyedTenants(const std::string& path) {
+    auto tenants = crypto::TenantKeyring(path, nullptr, true).Tenants();
+    EXPECT_TRUE(tenants.ok());
+    std::vector<std::uint32_t> out = tenants.ok() ? *tenants : std::vector<std::uint32_t>{};
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 class CryptoShredTest : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -199,8 +210,11 @@ TEST_F(CryptoShredTest, ACopyPlusTheRemainingKeysRecoversNoneOfAShreddedTenantsP
     const std::string copy = dir_.Sub("copy");
     fs::copy(path_, copy, fs::copy_options::recursive);
     // Acme's key record, as the copy holds it.
-    auto acme_record = crypto::ReadTenantKeyRecord(copy, 1);
-    auto beta_record = crypto::ReadTenantKeyRecord(copy, 2);
+    const auto keyed = KeyedTenants(copy);
+    ASSERT_EQ(keyed.size(), 2u);
+    const std::uint32_t acme = keyed[0];
+    auto acme_record = crypto::ReadTenantKeyRecord(copy, acme);
+    auto beta_record = crypto::ReadTenantKeyRecord(copy, keyed[1]);
     ASSERT_TRUE(acme_record.ok()) << acme_record.status().ToString();
     ASSERT_TRUE(beta_record.ok()) << beta_record.status().ToString();
     ASSERT_TRUE(fs::exists(key_path_ + ".keys/" + acme_record->kms_key));
@@ -209,7 +223,7 @@ TEST_F(CryptoShredTest, ACopyPlusTheRemainingKeysRecoversNoneOfAShreddedTenantsP
     // The tenant's key is gone from the KMS and its record from the data directory.
     EXPECT_FALSE(fs::exists(key_path_ + ".keys/" + acme_record->kms_key));
     EXPECT_TRUE(fs::exists(key_path_ + ".keys/" + beta_record->kms_key));
-    EXPECT_EQ(crypto::ReadTenantKeyRecord(path_, 1).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(crypto::ReadTenantKeyRecord(path_, acme).status().code(), StatusCode::kNotFound);
 
     // The attacker: the copy, the master key, beta's key — everything that still exists.
     auto kms = crypto::OpenKms(options_.encryption.kms);
@@ -264,33 +278,36 @@ TEST_F(CryptoShredTest, ACopyPlusTheRemainingKeysRecoversNoneOfAShreddedTenantsP
 
 TEST_F(CryptoShredTest, ACrashInsideDropTenantIsFinishedAtTheNextOpen) {
     WriteBothTenants();
-    auto acme_record = crypto::ReadTenantKeyRecord(path_, 1);
+    const auto keyed = KeyedTenants(path_);
+    ASSERT_EQ(keyed.size(), 2u);
+    const std::string acme_file = crypto::TenantKeysDir(path_) + "/" + std::to_string(keyed[0]);
+    auto acme_record = crypto::ReadTenantKeyRecord(path_, keyed[0]);
     ASSERT_TRUE(acme_record.ok());
     const std::string kms_file = key_path_ + ".keys/" + acme_record->kms_key;
     const std::string saved_kms_file = dir_.Sub("saved-kms-key");
     const std::string saved_record = dir_.Sub("saved-record");
     fs::copy_file(kms_file, saved_kms_file);
-    fs::copy_file(crypto::TenantKeysDir(path_) + "/1", saved_record);
+    fs::copy_file(acme_file, saved_record);
 
     DropAcme();
     // Crash after the catalog entry was deleted, before any key was destroyed: both come back.
     fs::copy_file(saved_kms_file, kms_file);
     fs::permissions(kms_file, fs::perms::owner_read | fs::perms::owner_write);
-    fs::copy_file(saved_record, crypto::TenantKeysDir(path_) + "/1");
+    fs::copy_file(saved_record, acme_file);
     {
         auto db = OpenOrDie(path_);
         ASSERT_NE(db, nullptr);
         EXPECT_FALSE(fs::exists(kms_file));
-        EXPECT_FALSE(fs::exists(crypto::TenantKeysDir(path_) + "/1"));
+        EXPECT_FALSE(fs::exists(acme_file));
         ExpectBetaReadsBack(*db);
         PHENIX_ASSERT_OK(db->Close());
     }
     // Crash after the KMS key was destroyed, before the record was deleted.
-    fs::copy_file(saved_record, crypto::TenantKeysDir(path_) + "/1");
+    fs::copy_file(saved_record, acme_file);
     {
         auto db = OpenOrDie(path_);
         ASSERT_NE(db, nullptr);
-        EXPECT_FALSE(fs::exists(crypto::TenantKeysDir(path_) + "/1"));
+        EXPECT_FALSE(fs::exists(acme_file));
         ExpectBetaReadsBack(*db);
         // The name can be used again, with a new key.
         PHENIX_ASSERT_OK(db->CreateTenant("acme"));
