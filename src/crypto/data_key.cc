@@ -115,54 +115,65 @@ bool HasDataKey(const std::string& data_dir) {
     return fs::exists(DataKeyPath(data_dir), ec);
 }
 
-Result<DataKeyRecord> ReadDataKeyRecord(const std::string& data_dir) {
-    const std::string path = DataKeyPath(data_dir);
+Status ForEachKeyFileLine(const std::string& path, std::string_view what,
+                          const std::function<Status(const std::string& name,
+                                                     const std::string& value)>& visit) {
     std::ifstream in(path);
     if (!in) {
-        return Status::NotFound("no data key file " + path);
+        return Status::NotFound("no " + std::string(what) + " " + path);
     }
-    DataKeyRecord record;
     std::string line;
-    bool has_magic = false;
-    bool has_wrapped = false;
     while (std::getline(in, line)) {
         const auto space = line.find(' ');
         if (space == std::string::npos) {
             continue;
         }
-        const std::string name = line.substr(0, space);
-        const std::string value = line.substr(space + 1);
-        if (name == "phenix-data-key") {
-            if (value != "1") {
-                return Status::FailedPrecondition("the data key file " + path + " has version " +
-                                                  value + ", which this build does not read");
-            }
-            has_magic = true;
-        } else if (name == "cipher") {
-            if (value != kFileCipherName) {
-                return Status::FailedPrecondition("the data key file " + path + " names cipher " +
-                                                  value + "; this build supports " +
-                                                  kFileCipherName);
-            }
-        } else if (name == "kek") {
-            record.kek_id = value;
-        } else if (name == "version") {
-            try {
-                record.version = std::stoull(value);
-            } catch (const std::exception&) {
-                return Malformed(path, "bad version");
-            }
-        } else if (name == "dek-id") {
-            record.dek_id = value;
-        } else if (name == "wrapped") {
-            auto bytes = HexDecode(value);
-            if (!bytes.ok()) {
-                return Malformed(path, "bad wrapped key");
-            }
-            record.wrapped = std::move(*bytes);
-            has_wrapped = true;
-        }
+        PHENIX_RETURN_IF_ERROR(visit(line.substr(0, space), line.substr(space + 1)));
     }
+    return Status::Ok();
+}
+
+Result<DataKeyRecord> ReadDataKeyRecord(const std::string& data_dir) {
+    const std::string path = DataKeyPath(data_dir);
+    DataKeyRecord record;
+    bool has_magic = false;
+    bool has_wrapped = false;
+    PHENIX_RETURN_IF_ERROR(ForEachKeyFileLine(
+        path, "data key file",
+        [&](const std::string& name, const std::string& value) -> Status {
+            if (name == "phenix-data-key") {
+                if (value != "1") {
+                    return Status::FailedPrecondition("the data key file " + path +
+                                                      " has version " + value +
+                                                      ", which this build does not read");
+                }
+                has_magic = true;
+            } else if (name == "cipher") {
+                if (value != kFileCipherName) {
+                    return Status::FailedPrecondition("the data key file " + path +
+                                                      " names cipher " + value +
+                                                      "; this build supports " + kFileCipherName);
+                }
+            } else if (name == "kek") {
+                record.kek_id = value;
+            } else if (name == "version") {
+                try {
+                    record.version = std::stoull(value);
+                } catch (const std::exception&) {
+                    return Malformed(path, "bad version");
+                }
+            } else if (name == "dek-id") {
+                record.dek_id = value;
+            } else if (name == "wrapped") {
+                auto bytes = HexDecode(value);
+                if (!bytes.ok()) {
+                    return Malformed(path, "bad wrapped key");
+                }
+                record.wrapped = std::move(*bytes);
+                has_wrapped = true;
+            }
+            return Status::Ok();
+        }));
     if (!has_magic || !has_wrapped || record.kek_id.empty() || record.dek_id.empty()) {
         return Malformed(path, "a line is missing");
     }

@@ -26,6 +26,23 @@ namespace {
 constexpr std::string_view kWrapAadPrefix = "phenix-data-key-wrap-v1|";
 constexpr std::string_view kNamedWrapAadPrefix = "phenix-named-key-wrap-v1|";
 
+// Reads up to `n` bytes (fewer only at the end of the file or on an error); returns the count.
+std::size_t ReadUpTo(int fd, void* out, std::size_t n) {
+    auto* bytes = static_cast<char*>(out);
+    std::size_t size = 0;
+    while (size < n) {
+        const ssize_t got = ::read(fd, bytes + size, n - size);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        size += static_cast<std::size_t>(got);
+    }
+    return size;
+}
+
 Status SyncFd(int fd, const std::string& path) {
     if (::fsync(fd) != 0) {
         return Status::IOError("fsync of " + path + " failed: " + std::strerror(errno));
@@ -60,17 +77,7 @@ Result<SecretBytes> ReadNamedKeyFile(const std::string& path) {
                                           " is not a regular file readable by its owner only");
     }
     SecretBytes key(kKeyBytes + 1);
-    std::size_t size = 0;
-    while (size < key.size()) {
-        const ssize_t got = ::read(fd, key.data() + size, key.size() - size);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            break;
-        }
-        size += static_cast<std::size_t>(got);
-    }
+    const std::size_t size = ReadUpTo(fd, key.data(), key.size());
     ::close(fd);
     if (size != kKeyBytes) {
         return Status::FailedPrecondition("the key file " + path + " must hold 32 bytes");
@@ -266,17 +273,7 @@ Result<std::unique_ptr<Kms>> OpenLocalKms(const std::string& path) {
             " may be read or written by group or others; refusing to use it (chmod 600 it)");
     }
     std::array<char, 130> buffer{};
-    std::size_t size = 0;
-    while (size < buffer.size()) {
-        const ssize_t got = ::read(fd, buffer.data() + size, buffer.size() - size);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            break;
-        }
-        size += static_cast<std::size_t>(got);
-    }
+    const std::size_t size = ReadUpTo(fd, buffer.data(), buffer.size());
     ::close(fd);
     SecretBytes key;
     if (size == kKeyBytes) {

@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "common/sync_point.h"
@@ -49,54 +48,47 @@ std::string TenantKeysDir(const std::string& data_dir) {
 
 Result<TenantKeyRecord> ReadTenantKeyRecord(const std::string& data_dir, std::uint32_t tenant) {
     const std::string path = RecordPath(data_dir, tenant);
-    std::ifstream in(path);
-    if (!in) {
-        return Status::NotFound("no tenant key file " + path);
-    }
     auto malformed = [&](const std::string& why) {
         return Status::Corruption("the tenant key file " + path + " is malformed (" + why + ")");
     };
     TenantKeyRecord record;
     bool has_magic = false;
     bool has_tenant = false;
-    bool has_wrapped = false;
-    std::string line;
-    while (std::getline(in, line)) {
-        const auto space = line.find(' ');
-        if (space == std::string::npos) {
-            continue;
-        }
-        const std::string name = line.substr(0, space);
-        const std::string value = line.substr(space + 1);
-        if (name == "phenix-tenant-key") {
-            if (value != "1") {
-                return Status::FailedPrecondition("the tenant key file " + path + " has version " +
-                                                  value + ", which this build does not read");
+    PHENIX_RETURN_IF_ERROR(ForEachKeyFileLine(
+        path, "tenant key file",
+        [&](const std::string& name, const std::string& value) -> Status {
+            if (name == "phenix-tenant-key") {
+                if (value != "1") {
+                    return Status::FailedPrecondition("the tenant key file " + path +
+                                                      " has version " + value +
+                                                      ", which this build does not read");
+                }
+                has_magic = true;
+            } else if (name == "tenant") {
+                if (!ParseTenant(value, record.tenant) || record.tenant != tenant) {
+                    return malformed("its tenant line does not name tenant " +
+                                     std::to_string(tenant));
+                }
+                has_tenant = true;
+            } else if (name == "kms-key") {
+                record.kms_key = value;
+            } else if (name == "dek-id") {
+                record.dek_id = value;
+            } else if (name == "wrapped") {
+                const auto gap = value.find(' ');
+                if (gap == std::string::npos || gap == 0) {
+                    return malformed("bad wrapped key");
+                }
+                auto bytes = HexDecode(value.substr(gap + 1));
+                if (!bytes.ok()) {
+                    return malformed("bad wrapped key");
+                }
+                record.wrapped[value.substr(0, gap)] = std::move(*bytes);
             }
-            has_magic = true;
-        } else if (name == "tenant") {
-            if (!ParseTenant(value, record.tenant) || record.tenant != tenant) {
-                return malformed("its tenant line does not name tenant " + std::to_string(tenant));
-            }
-            has_tenant = true;
-        } else if (name == "kms-key") {
-            record.kms_key = value;
-        } else if (name == "dek-id") {
-            record.dek_id = value;
-        } else if (name == "wrapped") {
-            const auto gap = value.find(' ');
-            if (gap == std::string::npos || gap == 0) {
-                return malformed("bad wrapped key");
-            }
-            auto bytes = HexDecode(value.substr(gap + 1));
-            if (!bytes.ok()) {
-                return malformed("bad wrapped key");
-            }
-            record.wrapped[value.substr(0, gap)] = std::move(*bytes);
-            has_wrapped = true;
-        }
-    }
-    if (!has_magic || !has_tenant || !has_wrapped || record.kms_key.empty() || record.dek_id.empty()) {
+            return Status::Ok();
+        }));
+    if (!has_magic || !has_tenant || record.wrapped.empty() || record.kms_key.empty() ||
+        record.dek_id.empty()) {
         return malformed("a line is missing");
     }
     return record;
