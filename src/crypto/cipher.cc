@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "crypto/cipher.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cstring>
 #include <vector>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "common/mutex.h"
 
@@ -89,8 +90,9 @@ Result<SecretBytes> OpenAes256Gcm(const SecretBytes& key, std::string_view seale
 
 // A stack of EVP contexts initialised with the key (the key schedule is computed once per
 // context); a call takes one, sets only the IV, and gives it back.
-struct AesCtr::Pool {
+struct CtxPool {
     SecretBytes key;
+    const EVP_CIPHER* cipher = nullptr;
     Mutex mu;
     std::vector<CtxPtr> free GUARDED_BY(mu);
 
@@ -104,9 +106,8 @@ struct AesCtr::Pool {
             }
         }
         CtxPtr ctx(EVP_CIPHER_CTX_new());
-        if (!ctx ||
-            EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_ctr(), nullptr, key.data(), nullptr) != 1) {
-            return Status::Internal("cannot set up AES-256-CTR (OpenSSL)");
+        if (!ctx || EVP_CipherInit_ex(ctx.get(), cipher, nullptr, key.data(), nullptr, 1) != 1) {
+            return Status::Internal("cannot set up an AES-256 cipher context (OpenSSL)");
         }
         return ctx;
     }
@@ -115,6 +116,8 @@ struct AesCtr::Pool {
         free.push_back(std::move(ctx));
     }
 };
+
+struct AesCtr::Pool : CtxPool {};
 
 AesCtr::AesCtr(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
 AesCtr::~AesCtr() = default;
@@ -125,6 +128,7 @@ Result<std::unique_ptr<AesCtr>> AesCtr::Create(const SecretBytes& key) {
     }
     auto pool = std::make_unique<Pool>();
     pool->key = key;
+    pool->cipher = EVP_aes_256_ctr();
     return std::unique_ptr<AesCtr>(new AesCtr(std::move(pool)));
 }
 
@@ -165,6 +169,102 @@ Status AesCtr::Apply(const std::uint8_t* iv, std::uint64_t offset, char* data,
         return Status::Internal("AES-256-CTR failed (OpenSSL)");
     }
     pool_->Give(std::move(ctx));
+    return Status::Ok();
+}
+
+struct AesGcm::Pool : CtxPool {};
+
+AesGcm::AesGcm(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
+AesGcm::~AesGcm() = default;
+
+Result<std::unique_ptr<AesGcm>> AesGcm::Create(const SecretBytes& key) {
+    if (key.size() != kKeyBytes) {
+        return Status::InvalidArgument("AES-256-GCM needs a 32-byte key");
+    }
+    auto pool = std::make_unique<Pool>();
+    pool->key = key;
+    pool->cipher = EVP_aes_256_gcm();
+    return std::unique_ptr<AesGcm>(new AesGcm(std::move(pool)));
+}
+
+namespace {
+
+// Feeds the two pieces of associated data to a GCM context (encrypt or decrypt direction).
+bool GcmAad(EVP_CIPHER_CTX* ctx, std::string_view aad1, std::string_view aad2) {
+    int len = 0;
+    for (std::string_view piece : {aad1, aad2}) {
+        if (!piece.empty() &&
+            EVP_CipherUpdate(ctx, nullptr, &len, Bytes(piece), Int(piece.size())) != 1) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+Status AesGcm::Seal(std::string_view plaintext, std::string_view aad1, std::string_view aad2,
+                    std::string& out) const {
+    if (plaintext.size() > (std::size_t{1} << 30)) {
+        return Status::InvalidArgument("AES-256-GCM payloads are limited to 1 GiB");
+    }
+    const std::size_t start = out.size();
+    out.resize(start + kGcmNonceBytes + plaintext.size() + kGcmTagBytes);
+    auto* nonce = reinterpret_cast<unsigned char*>(out.data() + start);
+    PHENIX_RETURN_IF_ERROR(RandomBytes(nonce, kGcmNonceBytes));
+    PHENIX_ASSIGN_OR_RETURN(CtxPtr ctx, pool_->Take());
+    auto* body = nonce + kGcmNonceBytes;
+    int len = 0;
+    int final_len = 0;
+    const bool ok =
+        EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, nullptr, nonce, 1) == 1 &&
+        GcmAad(ctx.get(), aad1, aad2) &&
+        EVP_CipherUpdate(ctx.get(), body, &len, Bytes(plaintext), Int(plaintext.size())) == 1 &&
+        EVP_CipherFinal_ex(ctx.get(), body + len, &final_len) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, Int(kGcmTagBytes),
+                            body + plaintext.size()) == 1;
+    if (!ok) {
+        out.resize(start);
+        return Status::Internal("AES-256-GCM encryption failed (OpenSSL)");
+    }
+    pool_->Give(std::move(ctx));
+    return Status::Ok();
+}
+
+Status AesGcm::Open(std::string_view sealed, std::string_view aad1, std::string_view aad2,
+                    std::string& out) const {
+    if (sealed.size() < kGcmNonceBytes + kGcmTagBytes) {
+        return Status::FailedPrecondition("the sealed bytes are too short to be AES-256-GCM");
+    }
+    const std::size_t body_size = sealed.size() - kGcmNonceBytes - kGcmTagBytes;
+    out.resize(body_size);
+    std::array<unsigned char, kGcmTagBytes> tag{};
+    std::memcpy(tag.data(), sealed.data() + kGcmNonceBytes + body_size, kGcmTagBytes);
+    PHENIX_ASSIGN_OR_RETURN(CtxPtr ctx, pool_->Take());
+    int len = 0;
+    const bool ok =
+        EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, nullptr, Bytes(sealed), 0) == 1 &&
+        GcmAad(ctx.get(), aad1, aad2) &&
+        EVP_CipherUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
+                         Bytes(sealed) + kGcmNonceBytes, Int(body_size)) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, Int(kGcmTagBytes), tag.data()) == 1;
+    if (!ok) {
+        out.clear();
+        return Status::Internal("AES-256-GCM decryption failed (OpenSSL)");
+    }
+    int final_len = 0;
+    const bool verified =
+        EVP_CipherFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len,
+                           &final_len) == 1;
+    // The context is reusable either way: the next call re-initialises the nonce.
+    pool_->Give(std::move(ctx));
+    if (!verified) {
+        OPENSSL_cleanse(out.data(), out.size());
+        out.clear();
+        return Status::FailedPrecondition(
+            "AES-256-GCM authentication failed: wrong key, other associated data, or the bytes "
+            "were altered or truncated");
+    }
     return Status::Ok();
 }
 

@@ -56,4 +56,31 @@ class AesCtr {
     std::unique_ptr<Pool> pool_;
 };
 
+/// AES-256-GCM under one key for many small objects (entity payloads, crypto/tenant_keys.h): the
+/// key schedule is computed once per pooled EVP context, so a call only sets the nonce. The
+/// sealed form is the same as SealAes256Gcm's: nonce (12) || ciphertext || tag (16). `aad` is
+/// given in two pieces (a fixed domain header and a per-object part) to spare a concatenation.
+/// Thread-safe, like AesCtr.
+class AesGcm {
+  public:
+    /// InvalidArgument for a key that is not 32 bytes.
+    static Result<std::unique_ptr<AesGcm>> Create(const SecretBytes& key);
+    ~AesGcm();
+    AesGcm(const AesGcm&) = delete;
+    AesGcm& operator=(const AesGcm&) = delete;
+
+    /// Appends nonce || ciphertext || tag to `out`.
+    Status Seal(std::string_view plaintext, std::string_view aad1, std::string_view aad2,
+                std::string& out) const;
+    /// Replaces `out` with the plaintext. FailedPrecondition when the tag does not verify (other
+    /// key, other associated data, altered or truncated bytes).
+    Status Open(std::string_view sealed, std::string_view aad1, std::string_view aad2,
+                std::string& out) const;
+
+  private:
+    struct Pool;
+    explicit AesGcm(std::unique_ptr<Pool> pool);
+    std::unique_ptr<Pool> pool_;
+};
+
 }  // namespace phenix::crypto

@@ -2,7 +2,6 @@
 #include "crypto/data_key.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,7 +10,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include "common/sync_point.h"
+#include "crypto/tenant_keys.h"
 
 namespace phenix::crypto {
 
@@ -46,7 +48,20 @@ std::string Render(const DataKeyRecord& record) {
 
 // Writes the record to DIR/keys/data_key through a synced temp file and an atomic rename.
 Status WriteRecord(const std::string& data_dir, const DataKeyRecord& record) {
-    const std::string dir = data_dir + "/" + kKeysDirName;
+    return WriteKeyFileAtomically(data_dir, std::string(kKeysDirName), DataKeyPath(data_dir),
+                                  Render(record), /*data_key_sync_points=*/true);
+}
+
+Status Malformed(const std::string& path, const std::string& why) {
+    return Status::Corruption("the data key file " + path + " is malformed (" + why + ")");
+}
+
+}  // namespace
+
+Status WriteKeyFileAtomically(const std::string& data_dir, const std::string& sub_dir,
+                              const std::string& final_path, const std::string& text,
+                              bool data_key_sync_points) {
+    const std::string dir = data_dir + "/" + sub_dir;
     std::error_code ec;
     const bool created_dir = !fs::exists(dir, ec);
     fs::create_directories(dir, ec);
@@ -55,11 +70,15 @@ Status WriteRecord(const std::string& data_dir, const DataKeyRecord& record) {
     }
     ::chmod(dir.c_str(), 0700);
     if (created_dir) {
-        PHENIX_RETURN_IF_ERROR(SyncPath(data_dir, O_RDONLY | O_DIRECTORY));
+        // Every directory between data_dir and dir may be new.
+        for (fs::path parent = fs::path(dir).parent_path();; parent = parent.parent_path()) {
+            PHENIX_RETURN_IF_ERROR(SyncPath(parent.string(), O_RDONLY | O_DIRECTORY));
+            if (parent == fs::path(data_dir) || parent == parent.parent_path()) {
+                break;
+            }
+        }
     }
-    const std::string final_path = DataKeyPath(data_dir);
     const std::string tmp_path = final_path + ".tmp";
-    const std::string text = Render(record);
     int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         return Status::IOError("cannot create " + tmp_path + ": " + std::strerror(errno));
@@ -71,19 +90,21 @@ Status WriteRecord(const std::string& data_dir, const DataKeyRecord& record) {
         ::unlink(tmp_path.c_str());
         return Status::IOError("cannot write " + tmp_path);
     }
-    PHENIX_SYNC_POINT("DataKey::Rewrite:BeforeRename");
+    if (data_key_sync_points) {
+        PHENIX_SYNC_POINT("DataKey::Rewrite:BeforeRename");
+    }
     if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
         return Status::IOError("cannot rename " + tmp_path + ": " + std::strerror(errno));
     }
-    PHENIX_SYNC_POINT("DataKey::Rewrite:AfterRename");
+    if (data_key_sync_points) {
+        PHENIX_SYNC_POINT("DataKey::Rewrite:AfterRename");
+    }
     return SyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
 
-Status Malformed(const std::string& path, const std::string& why) {
-    return Status::Corruption("the data key file " + path + " is malformed (" + why + ")");
+Status SyncDirectory(const std::string& dir) {
+    return SyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
-
-}  // namespace
 
 std::string DataKeyPath(const std::string& data_dir) {
     return data_dir + "/" + kKeysDirName + "/" + kDataKeyFileName;
@@ -94,54 +115,65 @@ bool HasDataKey(const std::string& data_dir) {
     return fs::exists(DataKeyPath(data_dir), ec);
 }
 
-Result<DataKeyRecord> ReadDataKeyRecord(const std::string& data_dir) {
-    const std::string path = DataKeyPath(data_dir);
+Status ForEachKeyFileLine(const std::string& path, std::string_view what,
+                          const std::function<Status(const std::string& name,
+                                                     const std::string& value)>& visit) {
     std::ifstream in(path);
     if (!in) {
-        return Status::NotFound("no data key file " + path);
+        return Status::NotFound("no " + std::string(what) + " " + path);
     }
-    DataKeyRecord record;
     std::string line;
-    bool has_magic = false;
-    bool has_wrapped = false;
     while (std::getline(in, line)) {
         const auto space = line.find(' ');
         if (space == std::string::npos) {
             continue;
         }
-        const std::string name = line.substr(0, space);
-        const std::string value = line.substr(space + 1);
-        if (name == "phenix-data-key") {
-            if (value != "1") {
-                return Status::FailedPrecondition("the data key file " + path + " has version " +
-                                                  value + ", which this build does not read");
-            }
-            has_magic = true;
-        } else if (name == "cipher") {
-            if (value != kFileCipherName) {
-                return Status::FailedPrecondition("the data key file " + path + " names cipher " +
-                                                  value + "; this build supports " +
-                                                  kFileCipherName);
-            }
-        } else if (name == "kek") {
-            record.kek_id = value;
-        } else if (name == "version") {
-            try {
-                record.version = std::stoull(value);
-            } catch (const std::exception&) {
-                return Malformed(path, "bad version");
-            }
-        } else if (name == "dek-id") {
-            record.dek_id = value;
-        } else if (name == "wrapped") {
-            auto bytes = HexDecode(value);
-            if (!bytes.ok()) {
-                return Malformed(path, "bad wrapped key");
-            }
-            record.wrapped = std::move(*bytes);
-            has_wrapped = true;
-        }
+        PHENIX_RETURN_IF_ERROR(visit(line.substr(0, space), line.substr(space + 1)));
     }
+    return Status::Ok();
+}
+
+Result<DataKeyRecord> ReadDataKeyRecord(const std::string& data_dir) {
+    const std::string path = DataKeyPath(data_dir);
+    DataKeyRecord record;
+    bool has_magic = false;
+    bool has_wrapped = false;
+    PHENIX_RETURN_IF_ERROR(ForEachKeyFileLine(
+        path, "data key file",
+        [&](const std::string& name, const std::string& value) -> Status {
+            if (name == "phenix-data-key") {
+                if (value != "1") {
+                    return Status::FailedPrecondition("the data key file " + path +
+                                                      " has version " + value +
+                                                      ", which this build does not read");
+                }
+                has_magic = true;
+            } else if (name == "cipher") {
+                if (value != kFileCipherName) {
+                    return Status::FailedPrecondition("the data key file " + path +
+                                                      " names cipher " + value +
+                                                      "; this build supports " + kFileCipherName);
+                }
+            } else if (name == "kek") {
+                record.kek_id = value;
+            } else if (name == "version") {
+                try {
+                    record.version = std::stoull(value);
+                } catch (const std::exception&) {
+                    return Malformed(path, "bad version");
+                }
+            } else if (name == "dek-id") {
+                record.dek_id = value;
+            } else if (name == "wrapped") {
+                auto bytes = HexDecode(value);
+                if (!bytes.ok()) {
+                    return Malformed(path, "bad wrapped key");
+                }
+                record.wrapped = std::move(*bytes);
+                has_wrapped = true;
+            }
+            return Status::Ok();
+        }));
     if (!has_magic || !has_wrapped || record.kek_id.empty() || record.dek_id.empty()) {
         return Malformed(path, "a line is missing");
     }
@@ -192,6 +224,10 @@ Result<DataKeyRecord> RotateMasterKey(const std::string& data_dir, Kms& old_kms,
     if (KeyFingerprint(check) != record.dek_id) {
         return Status::Internal("the new master key did not round-trip the data key");
     }
+    // The tenants' keys move first (each record atomically; a crash is finished by running
+    // the rotation again), then the data key. The old KMS keeps its tenant keys, as it keeps
+    // the master key: backups taken before the rotation need them (docs/security.md, runbook).
+    PHENIX_RETURN_IF_ERROR(MigrateTenantKeys(data_dir, old_kms, new_kms));
     PHENIX_RETURN_IF_ERROR(WriteRecord(data_dir, record));
     return record;
 }

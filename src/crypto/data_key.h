@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <phenix/result.h>
@@ -39,6 +40,21 @@ struct DataKeyRecord {
     std::string dek_id;
     std::string wrapped;  // raw bytes
 };
+
+/// Writes `text` to `final_path` (inside data_dir/sub_dir, created with mode 0700 if missing)
+/// through a synced temp file, an atomic rename and a directory sync. With
+/// `data_key_sync_points`, the sync points of RotateMasterKey fire around the rename.
+Status WriteKeyFileAtomically(const std::string& data_dir, const std::string& sub_dir,
+                              const std::string& final_path, const std::string& text,
+                              bool data_key_sync_points);
+/// Calls `visit(name, value)` for each "name value" line of a key file (lines without a space
+/// are skipped), stopping at the first error. NotFound (naming `what` and the path) when the file
+/// cannot be opened.
+Status ForEachKeyFileLine(const std::string& path, std::string_view what,
+                          const std::function<Status(const std::string& name,
+                                                     const std::string& value)>& visit);
+/// fsync of a directory. IOError naming it.
+Status SyncDirectory(const std::string& dir);
 
 /// DIR/keys/data_key.
 std::string DataKeyPath(const std::string& data_dir);

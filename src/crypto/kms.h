@@ -18,7 +18,16 @@
 // next to the wrapped data key so that an open with another key fails with a clear message
 // instead of noise. Rotation = wrap the same data key under another key id (RotateMasterKey).
 //
-// Thread-safe: WrapKey and UnwrapKey may be called concurrently.
+// Named keys (per-tenant key-encryption keys, crypto/tenant_keys.h): further keys created inside
+// the KMS beside the master key, each able to wrap a data key, and destroyable, so that what
+// they wrapped can never be unwrapped again (crypto-shredding). They live where the master key
+// lives, never in a data directory:
+//   local:PATH      one file per key in the directory PATH.keys/ (mode 0700, files 0600);
+//                   destroying one overwrites it, syncs, unlinks it and syncs the directory.
+//   pkcs11:...;key=LABEL   a token AES key (non-extractable) labelled LABEL.NAME per key;
+//                   destroying one is C_DestroyObject.
+//
+// Thread-safe: every call may be made concurrently.
 #pragma once
 
 #include <memory>
@@ -41,7 +50,23 @@ class Kms {
     /// Decrypts a wrapped data key. FailedPrecondition when it was not wrapped by this master
     /// key (or was altered).
     virtual Result<SecretBytes> UnwrapKey(std::string_view wrapped) = 0;
+
+    /// Creates a new random named key (`name`: 1 to 64 of [A-Za-z0-9_.-], not starting with
+    /// '.'). AlreadyExists when there is one.
+    virtual Status CreateNamedKey(std::string_view name) = 0;
+    /// Destroys a named key for good (durably, before returning). NotFound when there is none.
+    virtual Status DestroyNamedKey(std::string_view name) = 0;
+    /// Encrypts a data key under a named key. NotFound when the named key does not exist.
+    virtual Result<std::string> WrapWithNamedKey(std::string_view name,
+                                                 const SecretBytes& data_key) = 0;
+    /// Decrypts what WrapWithNamedKey returned. NotFound when the named key does not exist (was
+    /// destroyed); FailedPrecondition when it did not wrap these bytes.
+    virtual Result<SecretBytes> UnwrapWithNamedKey(std::string_view name,
+                                                   std::string_view wrapped) = 0;
 };
+
+/// InvalidArgument unless `name` is a valid named-key name (see Kms::CreateNamedKey).
+Status ValidateNamedKeyName(std::string_view name);
 
 struct KmsCredentials {
     /// A file whose first line is the PKCS#11 user PIN (the environment variable
@@ -62,7 +87,9 @@ Result<std::string> CreateLocalKeyFile(const std::string& path);
 /// token. AlreadyExists when the token holds one with that label. Returns its key id.
 Result<std::string> CreatePkcs11Key(std::string_view uri, const KmsCredentials& credentials);
 
-/// A KMS over a key held in memory (tests and the local backend's core).
-std::unique_ptr<Kms> NewInMemoryKms(SecretBytes key, std::string key_id);
+/// A KMS over a key held in memory (tests and the local backend's core). Its named keys live in
+/// the directory `named_key_dir` (created on first use), or only in memory when it is empty.
+std::unique_ptr<Kms> NewInMemoryKms(SecretBytes key, std::string key_id,
+                                    std::string named_key_dir = {});
 
 }  // namespace phenix::crypto

@@ -33,6 +33,7 @@ namespace phenix::crypto {
 namespace {
 
 constexpr std::string_view kAadPrefix = "phenix-data-key-wrap-v1|";
+constexpr std::string_view kNamedAadPrefix = "phenix-named-key-wrap-v1|";
 
 struct Pkcs11Params {
     std::string module;
@@ -231,78 +232,166 @@ Result<CK_OBJECT_HANDLE> FindKey(Pkcs11Session& session, const std::string& labe
     return handles[0];
 }
 
+// Generates a token AES-256 key labelled `label` (non-extractable, sensitive, private).
+Status GenerateAesKey(Pkcs11Session& session, const std::string& label) {
+    CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
+    CK_KEY_TYPE key_type = CKK_AES;
+    CK_ULONG value_len = kKeyBytes;
+    CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL no = CK_FALSE;
+    std::string label_copy = label;
+    CK_ATTRIBUTE attributes[] = {
+        {CKA_CLASS, &key_class, sizeof(key_class)},
+        {CKA_KEY_TYPE, &key_type, sizeof(key_type)},
+        {CKA_VALUE_LEN, &value_len, sizeof(value_len)},
+        {CKA_TOKEN, &yes, sizeof(yes)},
+        {CKA_PRIVATE, &yes, sizeof(yes)},
+        {CKA_SENSITIVE, &yes, sizeof(yes)},
+        {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_ENCRYPT, &yes, sizeof(yes)},
+        {CKA_DECRYPT, &yes, sizeof(yes)},
+        {CKA_LABEL, label_copy.data(), label_copy.size()},
+    };
+    CK_MECHANISM mechanism{CKM_AES_KEY_GEN, nullptr, 0};
+    CK_OBJECT_HANDLE key = 0;
+    const CK_RV rv = session.fn()->C_GenerateKey(session.handle(), &mechanism, attributes,
+                                                 sizeof(attributes) / sizeof(attributes[0]), &key);
+    if (rv != CKR_OK) {
+        return Status::Unavailable("generating an AES key in the PKCS#11 token failed: " + Rv(rv));
+    }
+    return Status::Ok();
+}
+
+CK_GCM_PARAMS Gcm(unsigned char* iv, std::string& aad) {
+    CK_GCM_PARAMS gcm{};
+    gcm.pIv = iv;
+    gcm.ulIvLen = kGcmNonceBytes;
+    gcm.ulIvBits = kGcmNonceBytes * 8;
+    gcm.pAAD = reinterpret_cast<CK_BYTE_PTR>(aad.data());
+    gcm.ulAADLen = aad.size();
+    gcm.ulTagBits = kGcmTagBytes * 8;
+    return gcm;
+}
+
+// AES-GCM encryption of a data key inside the token under `key`.
+Result<std::string> TokenWrap(Pkcs11Session& session, CK_OBJECT_HANDLE key, std::string aad,
+                              const SecretBytes& data_key, const std::string& key_id) {
+    std::string out(kGcmNonceBytes + data_key.size() + kGcmTagBytes, '\0');
+    auto* iv = reinterpret_cast<unsigned char*>(out.data());
+    PHENIX_RETURN_IF_ERROR(RandomBytes(iv, kGcmNonceBytes));
+    CK_GCM_PARAMS gcm = Gcm(iv, aad);
+    CK_MECHANISM mechanism{CKM_AES_GCM, &gcm, sizeof(gcm)};
+    auto* fn = session.fn();
+    CK_RV rv = fn->C_EncryptInit(session.handle(), &mechanism, key);
+    CK_ULONG out_len = out.size() - kGcmNonceBytes;
+    if (rv == CKR_OK) {
+        rv = fn->C_Encrypt(session.handle(), const_cast<CK_BYTE_PTR>(data_key.data()),
+                           data_key.size(), iv + kGcmNonceBytes, &out_len);
+    }
+    if (rv != CKR_OK || out_len != data_key.size() + kGcmTagBytes) {
+        return Status::Unavailable("wrapping the data key with PKCS#11 key " + key_id +
+                                   " failed: " + Rv(rv));
+    }
+    return out;
+}
+
+Result<SecretBytes> TokenUnwrap(Pkcs11Session& session, CK_OBJECT_HANDLE key, std::string aad,
+                                std::string_view wrapped, const std::string& key_id) {
+    if (wrapped.size() <= kGcmNonceBytes + kGcmTagBytes) {
+        return Status::FailedPrecondition("the wrapped data key is too short");
+    }
+    std::string copy(wrapped);
+    auto* iv = reinterpret_cast<unsigned char*>(copy.data());
+    CK_GCM_PARAMS gcm = Gcm(iv, aad);
+    CK_MECHANISM mechanism{CKM_AES_GCM, &gcm, sizeof(gcm)};
+    SecretBytes out(copy.size() - kGcmNonceBytes);
+    CK_ULONG out_len = out.size();
+    auto* fn = session.fn();
+    CK_RV rv = fn->C_DecryptInit(session.handle(), &mechanism, key);
+    if (rv == CKR_OK) {
+        rv = fn->C_Decrypt(session.handle(), iv + kGcmNonceBytes, copy.size() - kGcmNonceBytes,
+                           out.data(), &out_len);
+    }
+    if (rv != CKR_OK) {
+        return Status::FailedPrecondition("the PKCS#11 key " + key_id +
+                                          " does not unwrap this data key (" + Rv(rv) + ")");
+    }
+    return SecretBytes(out.data(), out_len);
+}
+
 class Pkcs11Kms final : public Kms {
   public:
-    Pkcs11Kms(std::unique_ptr<Pkcs11Session> session, CK_OBJECT_HANDLE key, std::string key_id)
-        : session_(std::move(session)), key_(key), key_id_(std::move(key_id)) {}
+    Pkcs11Kms(std::unique_ptr<Pkcs11Session> session, CK_OBJECT_HANDLE key, Pkcs11Params params)
+        : session_(std::move(session)),
+          key_(key),
+          key_id_("pkcs11:" + params.token + "/" + params.key),
+          params_(std::move(params)) {}
 
     [[nodiscard]] std::string KeyId() const override { return key_id_; }
 
     Result<std::string> WrapKey(const SecretBytes& data_key) override {
-        std::string out(kGcmNonceBytes + data_key.size() + kGcmTagBytes, '\0');
-        auto* iv = reinterpret_cast<unsigned char*>(out.data());
-        PHENIX_RETURN_IF_ERROR(RandomBytes(iv, kGcmNonceBytes));
-        std::string aad = Aad();
-        CK_GCM_PARAMS gcm = Gcm(iv, aad);
-        CK_MECHANISM mechanism{CKM_AES_GCM, &gcm, sizeof(gcm)};
         MutexLock lock(mu_);
-        auto* fn = session_->fn();
-        CK_RV rv = fn->C_EncryptInit(session_->handle(), &mechanism, key_);
-        CK_ULONG out_len = out.size() - kGcmNonceBytes;
-        if (rv == CKR_OK) {
-            rv = fn->C_Encrypt(session_->handle(), const_cast<CK_BYTE_PTR>(data_key.data()),
-                               data_key.size(), iv + kGcmNonceBytes, &out_len);
-        }
-        if (rv != CKR_OK || out_len != data_key.size() + kGcmTagBytes) {
-            return Status::Unavailable("wrapping the data key with PKCS#11 key " + key_id_ +
-                                       " failed: " + Rv(rv));
-        }
-        return out;
+        return TokenWrap(*session_, key_, std::string(kAadPrefix) + key_id_, data_key, key_id_);
     }
 
     Result<SecretBytes> UnwrapKey(std::string_view wrapped) override {
-        if (wrapped.size() <= kGcmNonceBytes + kGcmTagBytes) {
-            return Status::FailedPrecondition("the wrapped data key is too short");
-        }
-        std::string copy(wrapped);
-        auto* iv = reinterpret_cast<unsigned char*>(copy.data());
-        std::string aad = Aad();
-        CK_GCM_PARAMS gcm = Gcm(iv, aad);
-        CK_MECHANISM mechanism{CKM_AES_GCM, &gcm, sizeof(gcm)};
-        SecretBytes out(copy.size() - kGcmNonceBytes);
-        CK_ULONG out_len = out.size();
         MutexLock lock(mu_);
-        auto* fn = session_->fn();
-        CK_RV rv = fn->C_DecryptInit(session_->handle(), &mechanism, key_);
-        if (rv == CKR_OK) {
-            rv = fn->C_Decrypt(session_->handle(), iv + kGcmNonceBytes,
-                               copy.size() - kGcmNonceBytes, out.data(), &out_len);
+        return TokenUnwrap(*session_, key_, std::string(kAadPrefix) + key_id_, wrapped, key_id_);
+    }
+
+    Status CreateNamedKey(std::string_view name) override {
+        PHENIX_RETURN_IF_ERROR(ValidateNamedKeyName(name));
+        MutexLock lock(mu_);
+        const std::string label = NamedLabel(name);
+        if (FindKey(*session_, label).ok()) {
+            return Status::AlreadyExists("the PKCS#11 token already holds a key labelled '" +
+                                         label + "'");
         }
+        return GenerateAesKey(*session_, label);
+    }
+
+    Status DestroyNamedKey(std::string_view name) override {
+        PHENIX_RETURN_IF_ERROR(ValidateNamedKeyName(name));
+        MutexLock lock(mu_);
+        PHENIX_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, FindKey(*session_, NamedLabel(name)));
+        const CK_RV rv = session_->fn()->C_DestroyObject(session_->handle(), key);
         if (rv != CKR_OK) {
-            return Status::FailedPrecondition("the PKCS#11 master key " + key_id_ +
-                                              " does not unwrap this data key (" + Rv(rv) + ")");
+            return Status::Unavailable("destroying the PKCS#11 key '" + NamedLabel(name) +
+                                       "' failed: " + Rv(rv));
         }
-        SecretBytes result(out.data(), out_len);
-        return result;
+        return Status::Ok();
+    }
+
+    Result<std::string> WrapWithNamedKey(std::string_view name,
+                                         const SecretBytes& data_key) override {
+        PHENIX_RETURN_IF_ERROR(ValidateNamedKeyName(name));
+        MutexLock lock(mu_);
+        const std::string label = NamedLabel(name);
+        PHENIX_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, FindKey(*session_, label));
+        return TokenWrap(*session_, key, std::string(kNamedAadPrefix) + std::string(name), data_key,
+                         "pkcs11:" + params_.token + "/" + label);
+    }
+
+    Result<SecretBytes> UnwrapWithNamedKey(std::string_view name,
+                                           std::string_view wrapped) override {
+        PHENIX_RETURN_IF_ERROR(ValidateNamedKeyName(name));
+        MutexLock lock(mu_);
+        const std::string label = NamedLabel(name);
+        PHENIX_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, FindKey(*session_, label));
+        return TokenUnwrap(*session_, key, std::string(kNamedAadPrefix) + std::string(name),
+                           wrapped, "pkcs11:" + params_.token + "/" + label);
     }
 
   private:
-    [[nodiscard]] std::string Aad() const { return std::string(kAadPrefix) + key_id_; }
-    static CK_GCM_PARAMS Gcm(unsigned char* iv, std::string& aad) {
-        CK_GCM_PARAMS gcm{};
-        gcm.pIv = iv;
-        gcm.ulIvLen = kGcmNonceBytes;
-        gcm.ulIvBits = kGcmNonceBytes * 8;
-        gcm.pAAD = reinterpret_cast<CK_BYTE_PTR>(aad.data());
-        gcm.ulAADLen = aad.size();
-        gcm.ulTagBits = kGcmTagBytes * 8;
-        return gcm;
+    [[nodiscard]] std::string NamedLabel(std::string_view name) const {
+        return params_.key + "." + std::string(name);
     }
 
     Mutex mu_;
     std::unique_ptr<Pkcs11Session> session_ PT_GUARDED_BY(mu_);
     CK_OBJECT_HANDLE key_;
     std::string key_id_;
+    Pkcs11Params params_;
 };
 
 }  // namespace
@@ -313,8 +402,8 @@ Result<std::unique_ptr<Kms>> OpenPkcs11Kms(std::string_view params_text,
     PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<Pkcs11Session> session,
                             OpenSession(params, credentials));
     PHENIX_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, FindKey(*session, params.key));
-    return std::unique_ptr<Kms>(std::make_unique<Pkcs11Kms>(
-        std::move(session), key, "pkcs11:" + params.token + "/" + params.key));
+    return std::unique_ptr<Kms>(
+        std::make_unique<Pkcs11Kms>(std::move(session), key, std::move(params)));
 }
 
 Result<std::string> CreatePkcs11Key(std::string_view uri, const KmsCredentials& credentials) {
@@ -328,31 +417,7 @@ Result<std::string> CreatePkcs11Key(std::string_view uri, const KmsCredentials& 
         return Status::AlreadyExists("the PKCS#11 token already holds a key labelled '" +
                                      params.key + "'");
     }
-    CK_OBJECT_CLASS key_class = CKO_SECRET_KEY;
-    CK_KEY_TYPE key_type = CKK_AES;
-    CK_ULONG value_len = kKeyBytes;
-    CK_BBOOL yes = CK_TRUE;
-    CK_BBOOL no = CK_FALSE;
-    std::string label = params.key;
-    CK_ATTRIBUTE attributes[] = {
-        {CKA_CLASS, &key_class, sizeof(key_class)},
-        {CKA_KEY_TYPE, &key_type, sizeof(key_type)},
-        {CKA_VALUE_LEN, &value_len, sizeof(value_len)},
-        {CKA_TOKEN, &yes, sizeof(yes)},
-        {CKA_PRIVATE, &yes, sizeof(yes)},
-        {CKA_SENSITIVE, &yes, sizeof(yes)},
-        {CKA_EXTRACTABLE, &no, sizeof(no)},
-        {CKA_ENCRYPT, &yes, sizeof(yes)},
-        {CKA_DECRYPT, &yes, sizeof(yes)},
-        {CKA_LABEL, label.data(), label.size()},
-    };
-    CK_MECHANISM mechanism{CKM_AES_KEY_GEN, nullptr, 0};
-    CK_OBJECT_HANDLE key = 0;
-    const CK_RV rv = session->fn()->C_GenerateKey(session->handle(), &mechanism, attributes,
-                                                  sizeof(attributes) / sizeof(attributes[0]), &key);
-    if (rv != CKR_OK) {
-        return Status::Unavailable("generating an AES key in the PKCS#11 token failed: " + Rv(rv));
-    }
+    PHENIX_RETURN_IF_ERROR(GenerateAesKey(*session, params.key));
     return "pkcs11:" + params.token + "/" + params.key;
 }
 

@@ -29,6 +29,7 @@
 #include "engine/validation.h"
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
+#include "storage/payload_cipher.h"
 #include "txn/read_view.h"
 #include "txn/write_set.h"
 
@@ -467,6 +468,7 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
 
         // 5. Emit the changes: deletions of old state first, then the new state.
         const ColumnFamily entities_cf = ColumnFamily::kEntities;
+        const storage::PayloadCipher& payloads = store_->payloads();
         const ColumnFamily ids_cf = ColumnFamily::kIds;
         const ColumnFamily out_cf = ColumnFamily::kOutEdges;
         const ColumnFamily in_cf = ColumnFamily::kInEdges;
@@ -481,9 +483,14 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
             const ColumnFamily mirror_family = outgoing ? in_cf : out_cf;
             auto it = view.NewIterator(family, prefix, end);
             std::vector<std::string> doomed;
+            std::string plain;
             for (; it->Valid(); it->Next()) {
                 storage::EdgeKey key;
-                auto value = storage::DecodeEdgeValue(it->value());
+                PHENIX_ASSIGN_OR_RETURN(std::string_view stored,
+                                        payloads.Open(outgoing ? storage::PayloadKind::kOutEdge
+                                                               : storage::PayloadKind::kInEdge,
+                                                      it->key(), it->value(), plain));
+                auto value = storage::DecodeEdgeValue(stored);
                 if (!storage::DecodeEdgeKey(it->key(), key) || !value.ok()) {
                     return Status::Corruption("malformed edge in collection '" +
                                               handle.ref().ToString() + "'");
@@ -526,6 +533,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
         std::string buffer;
         std::string edge_key;
         std::string edge_value;
+        std::string entity_key;
+        std::string seal_scratch;
         for (auto [id_key, source_ptr] : touched) {
             PendingEntity& source = *source_ptr;
             if (!source.exists) {
@@ -539,8 +548,10 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
             if (source.record_dirty) {
                 storage::EncodeEntityRecord(ExternalId(id_key), source.vector, source.metadata,
                                             buffer);
-                sink->Put(entities_cf,
-                          storage::EntityKey(handle.tenant_id, handle.id(), source.row), buffer);
+                entity_key = storage::EntityKey(handle.tenant_id, handle.id(), source.row);
+                PHENIX_RETURN_IF_ERROR(
+                    payloads.Seal(storage::PayloadKind::kEntity, entity_key, buffer, seal_scratch));
+                sink->Put(entities_cf, entity_key, buffer);
             }
             // Resolve edge targets against the final state (overlay, else committed data).
             if (source.edges_op == nullptr) {
@@ -564,6 +575,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
                                        edge.label, target.id(), target_row);
                 edge_value.clear();
                 storage::AppendEdgeValue(edge_value, edge.weight, edge.target_id, edge.properties);
+                PHENIX_RETURN_IF_ERROR(payloads.Seal(storage::PayloadKind::kOutEdge, edge_key,
+                                                     edge_value, seal_scratch));
                 sink->Put(out_cf, edge_key, edge_value);
                 // The mirror (storage::MirrorEdgeKey), filed under the target.
                 edge_key.clear();
@@ -572,6 +585,8 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
                 edge_value.clear();
                 storage::AppendEdgeValue(edge_value, edge.weight, ExternalId(id_key),
                                          edge.properties);
+                PHENIX_RETURN_IF_ERROR(payloads.Seal(storage::PayloadKind::kInEdge, edge_key,
+                                                     edge_value, seal_scratch));
                 sink->Put(in_cf, edge_key, edge_value);
             }
         }

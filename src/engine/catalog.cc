@@ -183,6 +183,15 @@ std::vector<std::string> Catalog::TenantNames() const {
     return names;
 }
 
+bool Catalog::HasTenantId(storage::TenantId id) const {
+    for (const auto& [name, tenant_id] : tenants_) {
+        if (tenant_id == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
 Result<std::vector<std::shared_ptr<CollectionHandle>>> Catalog::Collections(
     std::string_view tenant) const {
     PHENIX_ASSIGN_OR_RETURN(storage::TenantId tenant_id, ResolveTenant(tenant));

@@ -62,6 +62,8 @@ class Catalog {
     Result<storage::TenantId> ResolveTenant(std::string_view tenant) const;
 
     [[nodiscard]] std::vector<std::string> TenantNames() const;
+    /// Whether a live tenant has this id.
+    [[nodiscard]] bool HasTenantId(storage::TenantId id) const;
     Result<std::vector<std::shared_ptr<CollectionHandle>>> Collections(
         std::string_view tenant) const;
 

@@ -11,6 +11,7 @@
 #include "engine/metadata_index.h"
 #include "engine/validation.h"
 #include "storage/entity_codec.h"
+#include "storage/payload_cipher.h"
 #include "txn/commit.h"
 
 namespace phenix {
@@ -34,6 +35,7 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
         // the open-time loading below runs as DDL would).
         WriterMutexLock open_lock(db->catalog_mu_);
         PHENIX_ASSIGN_OR_RETURN(db->catalog_, Catalog::Load(*db->store_));
+        PHENIX_RETURN_IF_ERROR(db->ShredDroppedTenantsLocked());
         // The commit clock restarts above every timestamp already written (even if the wall clock
         // went backwards while the database was closed).
         txn::Timestamp last_commit = 0;
@@ -234,7 +236,36 @@ Result<std::vector<std::string>> DatabaseImpl::ListTenants() {
 Status DatabaseImpl::DropTenant(std::string_view tenant) {
     WriterMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckWritableLocked("DropTenant"));
-    return catalog_->DropTenant(tenant);
+    PHENIX_ASSIGN_OR_RETURN(storage::TenantId id, catalog_->ResolveTenant(tenant));
+    // The catalog entry goes first (synced), then the tenant's keys (crypto-shredding, with
+    // encryption at rest): a crash in between leaves a key whose tenant is gone, which the next
+    // open destroys (ShredDroppedTenantsLocked). The other order would leave a live tenant
+    // whose data no key opens.
+    PHENIX_RETURN_IF_ERROR(catalog_->DropTenant(tenant));
+    if (crypto::TenantKeyring* keyring = store_->payloads().keyring(); keyring != nullptr) {
+        PHENIX_RETURN_IF_ERROR(keyring->Shred(id).WithContext(
+            "tenant '" + std::string(tenant) +
+            "' was dropped, but destroying its keys failed (the next open retries)"));
+    }
+    return Status::Ok();
+}
+
+Status DatabaseImpl::ShredDroppedTenantsLocked() {
+    crypto::TenantKeyring* keyring = store_->payloads().keyring();
+    if (keyring == nullptr) {
+        return Status::Ok();
+    }
+    if (!store_->read_only()) {
+        PHENIX_ASSIGN_OR_RETURN(std::vector<storage::TenantId> keyed, keyring->Tenants());
+        for (storage::TenantId id : keyed) {
+            if (!catalog_->HasTenantId(id)) {
+                PHENIX_RETURN_IF_ERROR(keyring->Shred(id).WithContext(
+                    "finishing the crypto-shred of a dropped tenant"));
+            }
+        }
+    }
+    keyring->Preload();
+    return Status::Ok();
 }
 
 Status DatabaseImpl::CreateCollection(const CollectionSpec& spec) {
@@ -427,7 +458,13 @@ Result<storage::EntityRecord> DatabaseImpl::ReadRecord(const CollectionHandle& h
                                   "' maps an id to row " + std::to_string(row) +
                                   ", which has no entity record");
     }
-    return storage::DecodeEntityRecord(*value);
+    std::string plain;
+    PHENIX_ASSIGN_OR_RETURN(
+        std::string_view record,
+        store_->payloads().Open(storage::PayloadKind::kEntity,
+                                storage::EntityKey(handle.tenant_id, handle.id(), row), *value,
+                                plain));
+    return storage::DecodeEntityRecord(record);
 }
 
 Result<std::vector<EdgeRecord>> DatabaseImpl::ReadEdges(const CollectionHandle& handle, RowId row,
@@ -438,13 +475,18 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::ReadEdges(const CollectionHandle& 
     auto it =
         view.NewIterator(outgoing ? ColumnFamily::kOutEdges : ColumnFamily::kInEdges, prefix, end);
     std::vector<EdgeRecord> edges;
+    std::string plain;
     for (; it->Valid(); it->Next()) {
         storage::EdgeKey key;
         if (!storage::DecodeEdgeKey(it->key(), key)) {
             return Status::Corruption("malformed edge key under '" + std::string(external_id) +
                                       "'");
         }
-        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValue value, storage::DecodeEdgeValue(it->value()));
+        PHENIX_ASSIGN_OR_RETURN(std::string_view stored,
+                                store_->payloads().Open(outgoing ? storage::PayloadKind::kOutEdge
+                                                                 : storage::PayloadKind::kInEdge,
+                                                        it->key(), it->value(), plain));
+        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValue value, storage::DecodeEdgeValue(stored));
         auto other = key.other_collection == handle.id() ? nullptr
                                                          : catalog_->FindById(key.other_collection);
         const CollectionRef other_ref = other ? other->ref() : handle.ref();

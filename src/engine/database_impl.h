@@ -69,6 +69,9 @@ class DatabaseImpl final : public Database {
     Status CreateTenant(std::string_view tenant) override;
     Result<std::vector<std::string>> ListTenants() override;
     Status DropTenant(std::string_view tenant) override;
+    // At open: crypto-shreds the tenants whose keys outlived their catalog entry (a crash inside
+    // DropTenant), then loads every tenant's key (TenantKeyring::Preload).
+    Status ShredDroppedTenantsLocked() REQUIRES(catalog_mu_);
 
     Status CreateCollection(const CollectionSpec& spec) override;
     Status DropCollection(const CollectionRef& collection) override;

@@ -11,6 +11,7 @@
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
 #include "storage/keys.h"
+#include "storage/payload_cipher.h"
 
 namespace phenix::engine {
 
@@ -425,12 +426,16 @@ Result<RowBitmap> FilterEvaluator::CheckRecords(const Filter& filter, const RowB
     auto flush = [&]() -> Status {
         std::vector<std::string_view> views(keys.begin(), keys.end());
         PHENIX_ASSIGN_OR_RETURN(auto values, view_.MultiGet(ColumnFamily::kEntities, views));
+        std::string plain;
         for (std::size_t idx = 0; idx < values.size(); ++idx) {
             if (!values[idx]) {
                 continue;
             }
+            PHENIX_ASSIGN_OR_RETURN(std::string_view record,
+                                    store_.payloads().Open(storage::PayloadKind::kEntity,
+                                                           views[idx], *values[idx], plain));
             PHENIX_ASSIGN_OR_RETURN(std::string_view metadata,
-                                    storage::DecodeEntityRecordMetadata(*values[idx]));
+                                    storage::DecodeEntityRecordMetadata(record));
             PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(filter, metadata));
             if (matches) {
                 out.add(chunk_rows[idx]);
@@ -466,11 +471,15 @@ Result<RowBitmap> FilterEvaluator::FullScan(const Filter& filter) {
     const std::string prefix = storage::CollectionPrefix(handle_.tenant_id, handle_.id());
     auto it = view_.NewIterator(ColumnFamily::kEntities, prefix, storage::PrefixSuccessor(prefix));
     std::uint64_t scanned = 0;
+    std::string plain;
     for (; it->Valid(); it->Next()) {
         ++scanned;
         const RowId row = storage::RowFromEntityKey(it->key());
+        PHENIX_ASSIGN_OR_RETURN(
+            std::string_view record,
+            store_.payloads().Open(storage::PayloadKind::kEntity, it->key(), it->value(), plain));
         PHENIX_ASSIGN_OR_RETURN(std::string_view metadata,
-                                storage::DecodeEntityRecordMetadata(it->value()));
+                                storage::DecodeEntityRecordMetadata(record));
         PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(filter, metadata));
         if (matches) {
             if (row > index::kMaxRow) {
@@ -495,6 +504,7 @@ Status FilterEvaluator::ApplyOwnWrites(const Filter& filter, RowBitmap* result) 
     }
     const std::string prefix = storage::CollectionPrefix(handle_.tenant_id, handle_.id());
     const auto& entities = own_writes_->map(ColumnFamily::kEntities);
+    std::string plain;
     for (auto it = entities.lower_bound(prefix);
          it != entities.end() && it->first.starts_with(prefix); ++it) {
         const RowId row = storage::RowFromEntityKey(it->first);
@@ -506,8 +516,11 @@ Status FilterEvaluator::ApplyOwnWrites(const Filter& filter, RowBitmap* result) 
         if (!it->second) {
             continue;  // deleted by the transaction
         }
+        PHENIX_ASSIGN_OR_RETURN(
+            std::string_view record,
+            store_.payloads().Open(storage::PayloadKind::kEntity, it->first, *it->second, plain));
         PHENIX_ASSIGN_OR_RETURN(std::string_view metadata,
-                                storage::DecodeEntityRecordMetadata(*it->second));
+                                storage::DecodeEntityRecordMetadata(record));
         PHENIX_ASSIGN_OR_RETURN(bool matches, document::Matches(filter, metadata));
         if (matches) {
             result->add(row32);

@@ -101,8 +101,8 @@ Result<graph::PackedListPtr> StorageAdjacency::ReadListOnce(NodeRef node, graph:
         if (!storage::DecodeEdgeKeyView(it.key(), key)) {
             return Status::Corruption("malformed edge key");
         }
-        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValueView value,
-                                storage::DecodeEdgeValueView(it.value()));
+        PHENIX_ASSIGN_OR_RETURN(std::string_view stored, OpenEdge(family, it));
+        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValueView value, storage::DecodeEdgeValueView(stored));
         packed =
             packed && builder.Add(graph::EdgeView{.other = {key.other_collection, key.other_row},
                                                   .label = key.label,
@@ -148,8 +148,8 @@ Status StorageAdjacency::ForEachEdge(NodeRef node, graph::Direction dir, bool ne
         if (!storage::DecodeEdgeKeyView(it.key(), key)) {
             return Status::Corruption("malformed edge key");
         }
-        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValueView value,
-                                storage::DecodeEdgeValueView(it.value()));
+        PHENIX_ASSIGN_OR_RETURN(std::string_view stored, OpenEdge(family, it));
+        PHENIX_ASSIGN_OR_RETURN(storage::EdgeValueView value, storage::DecodeEdgeValueView(stored));
         const graph::EdgeView edge{
             .other = {key.other_collection, key.other_row},
             .label = key.label,
@@ -350,6 +350,7 @@ Result<std::vector<PathNode>> GraphOperators::DescribeNodes(
     }
     std::vector<std::string_view> key_views(keys.begin(), keys.end());
     PHENIX_ASSIGN_OR_RETURN(auto records, view.MultiGet(ColumnFamily::kEntities, key_views));
+    std::string plain;
     for (std::size_t pos = 0; pos < records.size(); ++pos) {
         const std::size_t idx = unknown[pos];
         if (!records[pos]) {
@@ -357,7 +358,10 @@ Result<std::vector<PathNode>> GraphOperators::DescribeNodes(
                                       " of collection '" + out[idx].collection.ToString() +
                                       "', which has no entity (run Verify)");
         }
-        PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(*records[pos]));
+        PHENIX_ASSIGN_OR_RETURN(std::string_view record,
+                                view.store().payloads().Open(storage::PayloadKind::kEntity,
+                                                             key_views[pos], *records[pos], plain));
+        PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(record));
         out[idx].id = std::string(id);
     }
     return out;
@@ -791,6 +795,7 @@ Result<TraversalResponse> GraphOperators::TraverseLocked(const CollectionRef& co
         if (spec.include_vector) {
             response.vectors.resize(records.size());
         }
+        std::string plain;
         for (std::size_t pos = 0; pos < records.size(); ++pos) {
             const ReachedEntity& entity = response.entities[pos];
             if (!records[pos]) {
@@ -798,14 +803,18 @@ Result<TraversalResponse> GraphOperators::TraverseLocked(const CollectionRef& co
                                           " of collection '" + entity.collection.ToString() +
                                           "', which has no record (run Verify)");
             }
+            PHENIX_ASSIGN_OR_RETURN(
+                std::string_view record,
+                view.store().payloads().Open(storage::PayloadKind::kEntity, key_views[pos],
+                                             *records[pos], plain));
             if (spec.include_metadata) {
                 PHENIX_ASSIGN_OR_RETURN(std::string_view metadata,
-                                        storage::DecodeEntityRecordMetadata(*records[pos]));
+                                        storage::DecodeEntityRecordMetadata(record));
                 response.metadata[pos] = std::string(metadata);
             }
             if (spec.include_vector) {
                 PHENIX_RETURN_IF_ERROR(
-                    storage::DecodeEntityRecordVector(*records[pos], response.vectors[pos]));
+                    storage::DecodeEntityRecordVector(record, response.vectors[pos]));
             }
         }
     }

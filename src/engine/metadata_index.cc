@@ -41,6 +41,7 @@
 #include "engine/snapshot_guard.h"
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
+#include "storage/payload_cipher.h"
 #include "txn/commit.h"
 
 namespace phenix::engine {
@@ -79,10 +80,16 @@ std::string EntryKey(const std::string& prefix, std::string_view value, RowId ro
 
 // The index entries of a record's metadata for every index in `indexes`: one sorted vector
 // of values per index. An unparsable record (never written by Phenix) indexes nothing.
-void EntriesOf(std::optional<std::string_view> record, const MetadataIndexList& indexes,
+void EntriesOf(const storage::PayloadCipher& payloads, std::string_view key,
+               std::optional<std::string_view> stored, const MetadataIndexList& indexes,
                std::vector<std::vector<std::string>>* out) {
     out->assign(indexes.size(), {});
-    if (!record) {
+    if (!stored) {
+        return;
+    }
+    std::string plain;
+    auto record = payloads.Open(storage::PayloadKind::kEntity, key, *stored, plain);
+    if (!record.ok()) {
         return;
     }
     auto metadata = storage::DecodeEntityRecordMetadata(*record);
@@ -161,9 +168,10 @@ Result<IndexChangeCounts> MetadataIndexes::AppendIndexMaintenanceLocked(rocksdb:
             handle = catalog_->FindById(collection);  // live: the handler accepted it
         }
         const MetadataIndexList& indexes = *handle->metadata_indexes;
-        EntriesOf(old_value ? std::optional<std::string_view>(*old_value) : std::nullopt, indexes,
+        EntriesOf(store_->payloads(), key,
+                  old_value ? std::optional<std::string_view>(*old_value) : std::nullopt, indexes,
                   &old_entries);
-        EntriesOf(new_value, indexes, &new_entries);
+        EntriesOf(store_->payloads(), key, new_value, indexes, &new_entries);
         const RowId row = storage::RowFromEntityKey(key);
         for (std::size_t index_idx = 0; index_idx < indexes.size(); ++index_idx) {
             const std::vector<std::string>& before = old_entries[index_idx];
@@ -483,9 +491,13 @@ Status MetadataIndexes::BuildIndex(const std::shared_ptr<CollectionHandle>& hand
                                               : storage::PrefixSuccessor(resume_after);
                 auto it = view.NewIterator(ColumnFamily::kEntities, begin,
                                            storage::PrefixSuccessor(collection_prefix));
+                std::string plain;
                 for (; it->Valid() && entity_keys.size() < kBackfillChunkRows; it->Next()) {
+                    PHENIX_ASSIGN_OR_RETURN(std::string_view record,
+                                            store_->payloads().Open(storage::PayloadKind::kEntity,
+                                                                    it->key(), it->value(), plain));
                     PHENIX_ASSIGN_OR_RETURN(std::string_view id,
-                                            storage::DecodeEntityRecordId(it->value()));
+                                            storage::DecodeEntityRecordId(record));
                     entity_keys.emplace_back(it->key());
                     ids.emplace_back(id);
                 }
@@ -508,11 +520,16 @@ Status MetadataIndexes::BuildIndex(const std::shared_ptr<CollectionHandle>& hand
             PHENIX_ASSIGN_OR_RETURN(auto records,
                                     latest.MultiGet(ColumnFamily::kEntities, key_views));
             rocksdb::WriteBatch wb = storage::Store::NewBatch();
+            std::string plain;
             for (std::size_t idx = 0; idx < records.size(); ++idx) {
                 if (!records[idx]) {
                     continue;  // deleted since the snapshot (its commit removed its entries)
                 }
-                auto metadata = storage::DecodeEntityRecordMetadata(*records[idx]);
+                PHENIX_ASSIGN_OR_RETURN(
+                    std::string_view record,
+                    store_->payloads().Open(storage::PayloadKind::kEntity, key_views[idx],
+                                            *records[idx], plain));
+                auto metadata = storage::DecodeEntityRecordMetadata(record);
                 if (!metadata.ok()) {
                     continue;
                 }
@@ -844,15 +861,19 @@ Result<FindResponse> MetadataIndexes::FindLocked(const CollectionRef& collection
     }
     std::vector<std::string_view> key_views(keys.begin(), keys.end());
     PHENIX_ASSIGN_OR_RETURN(auto records, view.MultiGet(ColumnFamily::kEntities, key_views));
-    for (const auto& record : records) {
-        if (!record) {
+    std::string plain;
+    for (std::size_t pos = 0; pos < records.size(); ++pos) {
+        if (!records[pos]) {
             return Status::Internal("a matching row has no record");
         }
-        PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(*record));
+        PHENIX_ASSIGN_OR_RETURN(std::string_view record,
+                                view.store().payloads().Open(storage::PayloadKind::kEntity,
+                                                             key_views[pos], *records[pos], plain));
+        PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(record));
         response.ids.emplace_back(id);
         if (options.include_metadata) {
             PHENIX_ASSIGN_OR_RETURN(std::string_view metadata,
-                                    storage::DecodeEntityRecordMetadata(*record));
+                                    storage::DecodeEntityRecordMetadata(record));
             response.metadata.emplace_back(metadata);
         }
     }

@@ -21,6 +21,7 @@
 #include "graph/adjacency_cache.h"
 #include "graph/node_set.h"
 #include "storage/keys.h"
+#include "storage/payload_cipher.h"
 #include "txn/read_view.h"
 #include "txn/write_set.h"
 
@@ -60,6 +61,15 @@ class StorageAdjacency final : public graph::AdjacencySource {
     // Seeks the family's reusable iterator to the node's edges.
     txn::ReadView::Iterator& SeekEdges(storage::ColumnFamily family, graph::NodeRef node);
     [[nodiscard]] bool OverlayTouches(storage::ColumnFamily family, graph::NodeRef node) const;
+    // The plaintext of the edge value `it` is at (storage/payload_cipher.h); valid until the
+    // next call.
+    Result<std::string_view> OpenEdge(storage::ColumnFamily family,
+                                      const txn::ReadView::Iterator& it) {
+        return view_.store().payloads().Open(family == storage::ColumnFamily::kOutEdges
+                                                 ? storage::PayloadKind::kOutEdge
+                                                 : storage::PayloadKind::kInEdge,
+                                             it.key(), it.value(), edge_plain_);
+    }
 
     storage::TenantId tenant_;
     const txn::ReadView& view_;
@@ -70,6 +80,7 @@ class StorageAdjacency final : public graph::AdjacencySource {
     std::string prefix_;                  // scratch: the node's key prefix
     std::string upper_;                   // scratch: its successor
     std::vector<graph::EdgeView> views_;  // scratch: a list being packed
+    std::string edge_plain_;              // scratch: a decrypted edge value
     std::uint64_t storage_reads_ = 0;
     bool memoize_ = false;
     graph::NodeMap<graph::PackedListPtr> memo_out_;  // with MemoizeLists

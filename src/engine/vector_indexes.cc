@@ -27,6 +27,7 @@
 #include "storage/catalog_codec.h"
 #include "storage/checkpoint_file.h"
 #include "storage/entity_codec.h"
+#include "storage/payload_cipher.h"
 #include "txn/read_view.h"
 
 namespace phenix::engine {
@@ -49,7 +50,14 @@ index::VectorSource MakeVectorSource(const storage::Store* store, storage::Tenan
             store->Get(ColumnFamily::kEntities, storage::EntityKey(tenant, collection, row),
                        snapshot == index::kForever ? storage::kLatestTimestamp : snapshot);
         std::vector<float> vector;
-        if (!value.ok() || !storage::DecodeEntityRecordVector(*value, vector).ok() ||
+        std::string plain;
+        if (!value.ok()) {
+            return false;
+        }
+        auto record =
+            store->payloads().Open(storage::PayloadKind::kEntity,
+                                   storage::EntityKey(tenant, collection, row), *value, plain);
+        if (!record.ok() || !storage::DecodeEntityRecordVector(*record, vector).ok() ||
             vector.empty()) {
             return false;
         }
@@ -101,8 +109,18 @@ Status VectorIndexes::OpenVectorIndex(const CollectionHandle& handle) {
                             document::ParseVectorIndexSettings(handle.record.settings));
     const std::uint32_t dim = *handle.record.dimension;
     const std::string path = VectorCheckpointPath(handle.id());
-    auto opened = CollectionVectorIndex::Open(handle.id(), dim, handle.record.metric, settings,
-                                              path, store_->file_system());
+    // The checkpoint holds the tenant's vectors: it is sealed under the tenant's data key.
+    auto fs = store_->payloads().CheckpointFileSystem(handle.tenant_id);
+    if (!fs.ok() && fs.status().code() == StatusCode::kFailedPrecondition) {
+        // The tenant's key is gone (a copy of the directory taken before the tenant was
+        // crypto-shredded): its collections cannot be read, the others can.
+        std::fprintf(stderr, "phenix: no vector index for '%s': %s\n",
+                     handle.ref().ToString().c_str(), fs.status().message().c_str());
+        return Status::Ok();
+    }
+    PHENIX_RETURN_IF_ERROR(fs.status());
+    auto opened =
+        CollectionVectorIndex::Open(handle.id(), dim, handle.record.metric, settings, path, *fs);
     std::unique_ptr<CollectionVectorIndex> index;
     std::string rejected;
     if (opened.ok()) {
@@ -123,7 +141,7 @@ Status VectorIndexes::OpenVectorIndex(const CollectionHandle& handle) {
     } else {
         PHENIX_ASSIGN_OR_RETURN(
             index, CollectionVectorIndex::Create(handle.id(), dim, handle.record.metric, settings,
-                                                 path, store_->file_system()));
+                                                 path, *fs));
         index->set_checkpoint_rejected(std::move(rejected));
     }
     index->SetVectorSource(MakeVectorSource(store_, handle.tenant_id, handle.id()));
@@ -191,6 +209,7 @@ Status VectorIndexes::CatchUpVectorIndex(const CollectionHandle& handle,
     std::vector<Version> versions;
     std::string current_key;
     std::vector<float> decoded;
+    std::string plain;
     auto flush = [&]() {
         if (current_key.empty()) {
             return;
@@ -215,11 +234,15 @@ Status VectorIndexes::CatchUpVectorIndex(const CollectionHandle& handle,
             }
             Version v{.ts = version.ts, .vector = std::nullopt, .external_id = {}};
             if (version.value) {
-                PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(*version.value, decoded));
+                PHENIX_ASSIGN_OR_RETURN(
+                    std::string_view record,
+                    store_->payloads().Open(storage::PayloadKind::kEntity, version.key,
+                                            *version.value, plain));
+                PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(record, decoded));
                 if (!decoded.empty()) {
                     v.vector = decoded;
                     PHENIX_ASSIGN_OR_RETURN(std::string_view id,
-                                            storage::DecodeEntityRecordId(*version.value));
+                                            storage::DecodeEntityRecordId(record));
                     v.external_id = id;
                 }
             }
@@ -245,6 +268,7 @@ void VectorIndexes::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Tim
     // Iterating an in-memory batch cannot fail for a batch RocksDB has just written.
     (void)wb.Iterate(&changes);
     std::vector<float> vector;
+    std::string plain;
     bool applied = false;
     for (const EntityChanges::Change& change : changes.changes) {
         const auto collection = coding::DecodeFixed32BE(change.key.data() + 4);
@@ -253,9 +277,14 @@ void VectorIndexes::ApplyToVectorIndexes(const rocksdb::WriteBatch& wb, txn::Tim
             continue;
         }
         const RowId row = storage::RowFromEntityKey(change.key);
-        if (change.value && storage::DecodeEntityRecordVector(*change.value, vector).ok() &&
+        // A value this process has just sealed always opens; failing that, the row leaves the
+        // index, as an undecodable record always did.
+        auto record = change.value ? store_->payloads().Open(storage::PayloadKind::kEntity,
+                                                             change.key, *change.value, plain)
+                                   : Result<std::string_view>(Status::NotFound("deleted"));
+        if (record.ok() && storage::DecodeEntityRecordVector(*record, vector).ok() &&
             !vector.empty()) {
-            auto id = storage::DecodeEntityRecordId(*change.value);
+            auto id = storage::DecodeEntityRecordId(*record);
             it->second->Apply(row, ts, std::span<const float>(vector),
                               id.ok() ? *id : std::string_view());
         } else {
@@ -278,18 +307,21 @@ Status VectorIndexes::ReconcileAtFloor(const CollectionHandle& handle, Collectio
     const txn::ReadView view(*store_, floor);
     auto it = view.NewIterator(ColumnFamily::kEntities, prefix, storage::PrefixSuccessor(prefix));
     std::vector<float> vector;
+    std::string plain;
     for (; it->Valid(); it->Next()) {
         const RowId row = storage::RowFromEntityKey(it->key());
         if (row > index::kMaxRow) {
             continue;
         }
         present.add(static_cast<std::uint32_t>(row));
-        PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(it->value(), vector));
+        PHENIX_ASSIGN_OR_RETURN(
+            std::string_view record,
+            store_->payloads().Open(storage::PayloadKind::kEntity, it->key(), it->value(), plain));
+        PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(record, vector));
         if (vector.empty()) {
             index.Apply(row, floor, std::nullopt);
         } else {
-            PHENIX_ASSIGN_OR_RETURN(std::string_view id,
-                                    storage::DecodeEntityRecordId(it->value()));
+            PHENIX_ASSIGN_OR_RETURN(std::string_view id, storage::DecodeEntityRecordId(record));
             index.Apply(row, floor, std::span<const float>(vector), id);  // no-op if unchanged
         }
     }
@@ -496,11 +528,12 @@ Status VectorIndexes::RebuildVectorIndex(
         return Status::InvalidArgument("collection '" + handle->ref().ToString() +
                                        "' has no vectors, so no vector index");
     }
-    PHENIX_ASSIGN_OR_RETURN(
-        std::shared_ptr<CollectionVectorIndex> fresh,
-        CollectionVectorIndex::Create(handle->id(), *handle->record.dimension,
-                                      handle->record.metric, old->settings(),
-                                      VectorCheckpointPath(handle->id()), store_->file_system()));
+    PHENIX_ASSIGN_OR_RETURN(rocksdb::FileSystem * fs,
+                            store_->payloads().CheckpointFileSystem(handle->tenant_id));
+    PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<CollectionVectorIndex> fresh,
+                            CollectionVectorIndex::Create(handle->id(), *handle->record.dimension,
+                                                          handle->record.metric, old->settings(),
+                                                          VectorCheckpointPath(handle->id()), fs));
     const txn::Timestamp built_to = oracle_->visible();
     PHENIX_RETURN_IF_ERROR(LoadVectorIndexFromStorage(*handle, *fresh, 1, built_to));
     const std::size_t total = fresh->tail_size();

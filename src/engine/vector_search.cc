@@ -23,6 +23,7 @@
 #include "engine/vector_searcher.h"
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
+#include "storage/payload_cipher.h"
 
 namespace phenix {
 
@@ -318,6 +319,7 @@ Result<SearchResponse> VectorSearcher::SearchLocked(const CollectionRef& collect
         const std::string prefix = storage::CollectionPrefix(handle->tenant_id, handle->id());
         const auto& entities = own_writes->map(ColumnFamily::kEntities);
         std::vector<RowId> rows;
+        std::string plain;
         for (auto it = entities.lower_bound(prefix);
              it != entities.end() && it->first.starts_with(prefix); ++it) {
             const RowId row = storage::RowFromEntityKey(it->first);
@@ -326,7 +328,10 @@ Result<SearchResponse> VectorSearcher::SearchLocked(const CollectionRef& collect
                 continue;
             }
             std::vector<float> vector;
-            PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(*it->second, vector));
+            PHENIX_ASSIGN_OR_RETURN(std::string_view value,
+                                    store_->payloads().Open(storage::PayloadKind::kEntity,
+                                                            it->first, *it->second, plain));
+            PHENIX_RETURN_IF_ERROR(storage::DecodeEntityRecordVector(value, vector));
             if (!vector.empty()) {
                 own_storage.push_back(std::move(vector));
                 rows.push_back(row);
@@ -416,6 +421,7 @@ Result<SearchResponse> VectorSearcher::SearchLocked(const CollectionRef& collect
     if (!keys.empty()) {
         std::vector<std::string_view> key_views(keys.begin(), keys.end());
         PHENIX_ASSIGN_OR_RETURN(auto records, view.MultiGet(ColumnFamily::kEntities, key_views));
+        std::string plain;
         for (std::size_t pos = 0; pos < records.size(); ++pos) {
             const std::size_t idx = unknown[pos];
             if (!records[pos]) {
@@ -423,8 +429,11 @@ Result<SearchResponse> VectorSearcher::SearchLocked(const CollectionRef& collect
                                           std::to_string(found.neighbors[idx].row) +
                                           " in its vector index but no entity record");
             }
+            PHENIX_ASSIGN_OR_RETURN(std::string_view value,
+                                    store_->payloads().Open(storage::PayloadKind::kEntity,
+                                                            key_views[pos], *records[pos], plain));
             PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record,
-                                    storage::DecodeEntityRecord(*records[pos]));
+                                    storage::DecodeEntityRecord(value));
             SearchHit& hit = response.hits[idx];
             hit.id = std::move(record.external_id);
             if (options.include_metadata) {

@@ -22,11 +22,29 @@
 #include "storage/catalog_codec.h"
 #include "storage/entity_codec.h"
 #include "storage/keys.h"
+#include "storage/payload_cipher.h"
 #include "txn/read_view.h"
 
 namespace phenix::engine {
 
 namespace {
+
+// Decrypts a stored payload (storage/payload_cipher.h) and decodes it with `decode`; the error
+// of whichever step fails.
+template <typename Decode>
+auto OpenAndDecode(const storage::PayloadCipher& payloads, storage::PayloadKind kind,
+                   std::string_view key, std::string_view value, std::string& plain, Decode decode)
+    -> decltype(decode(value)) {
+    auto opened = payloads.Open(kind, key, value, plain);
+    if (!opened.ok()) {
+        return opened.status();
+    }
+    return decode(*opened);
+}
+
+storage::PayloadKind EdgeKind(bool outgoing) {
+    return outgoing ? storage::PayloadKind::kOutEdge : storage::PayloadKind::kInEdge;
+}
 
 constexpr std::size_t kMaxProblems = 20;
 
@@ -115,6 +133,8 @@ Status Verifier::Verify() {
     const auto purging = maintenance_->PendingPurges();
     SnapshotGuard snapshot(*oracle_);
     const txn::ReadView view(*store_, snapshot.ts());
+    const storage::PayloadCipher& payloads = store_->payloads();
+    std::string plain;
     Problems problems;
     auto purging_key = [&](std::string_view key) {
         return key.size() >= storage::kCollectionPrefixBytes &&
@@ -146,7 +166,9 @@ Status Verifier::Verify() {
                 continue;
             }
             const storage::RowId row = storage::RowFromEntityKey(it->key());
-            auto record = storage::DecodeEntityRecord(it->value());
+            auto record = OpenAndDecode(
+                payloads, storage::PayloadKind::kEntity, it->key(), it->value(), plain,
+                [](std::string_view v) { return storage::DecodeEntityRecord(v); });
             if (!record.ok()) {
                 problems.Add("row " + std::to_string(row) + " of '" + handle->ref().ToString() +
                              "': " + record.status().message());
@@ -225,7 +247,9 @@ Status Verifier::Verify() {
                 continue;
             }
             storage::EdgeKey key;
-            auto value = storage::DecodeEdgeValue(it->value());
+            auto value =
+                OpenAndDecode(payloads, EdgeKind(outgoing), it->key(), it->value(), plain,
+                              [](std::string_view v) { return storage::DecodeEdgeValue(v); });
             if (!storage::DecodeEdgeKey(it->key(), key) || !value.ok()) {
                 problems.Add(std::string("undecodable ") + name + " " + Hex(it->key()));
                 continue;
@@ -272,16 +296,20 @@ Status Verifier::Verify() {
             auto it = view.NewIterator(family, "", "");
             for (; it->Valid() && problems.count() < kMaxProblems; it->Next()) {
                 storage::EdgeKey key;
-                auto value = storage::DecodeEdgeValue(it->value());
+                auto value =
+                    OpenAndDecode(payloads, EdgeKind(outgoing), it->key(), it->value(), plain,
+                                  [](std::string_view v) { return storage::DecodeEdgeValue(v); });
                 if (purging_key(it->key()) || !storage::DecodeEdgeKey(it->key(), key) ||
                     !value.ok()) {
                     continue;
                 }
-                PHENIX_ASSIGN_OR_RETURN(
-                    auto mirror,
-                    view.Get(mirror_family, storage::EncodeEdgeKey(storage::MirrorEdgeKey(key))));
-                auto mirror_value = mirror ? storage::DecodeEdgeValue(*mirror)
-                                           : Result<storage::EdgeValue>(storage::EdgeValue{});
+                const std::string mirror_key = storage::EncodeEdgeKey(storage::MirrorEdgeKey(key));
+                PHENIX_ASSIGN_OR_RETURN(auto mirror, view.Get(mirror_family, mirror_key));
+                auto mirror_value =
+                    mirror ? OpenAndDecode(
+                                 payloads, EdgeKind(!outgoing), mirror_key, *mirror, plain,
+                                 [](std::string_view v) { return storage::DecodeEdgeValue(v); })
+                           : Result<storage::EdgeValue>(storage::EdgeValue{});
                 if (!mirror || !mirror_value.ok() || mirror_value->weight != value->weight ||
                     mirror_value->properties != value->properties) {
                     problems.Add(std::string("'") + key.label + "' " +
@@ -323,7 +351,9 @@ Status Verifier::Verify() {
             std::string key;
             for (; it->Valid(); it->Next()) {
                 const storage::RowId row = storage::RowFromEntityKey(it->key());
-                auto metadata = storage::DecodeEntityRecordMetadata(it->value());
+                auto metadata = OpenAndDecode(
+                    payloads, storage::PayloadKind::kEntity, it->key(), it->value(), plain,
+                    [](std::string_view v) { return storage::DecodeEntityRecordMetadata(v); });
                 if (!metadata.ok()) {
                     continue;  // reported in step 1
                 }
@@ -390,7 +420,10 @@ Status Verifier::Verify() {
                 [&](storage::RowId& row, std::vector<float>& vector) {
                     for (; it->Valid(); it->Next()) {
                         row = storage::RowFromEntityKey(it->key());
-                        if (!storage::DecodeEntityRecordVector(it->value(), vector).ok() ||
+                        auto record = payloads.Open(storage::PayloadKind::kEntity, it->key(),
+                                                    it->value(), plain);
+                        if (!record.ok() ||
+                            !storage::DecodeEntityRecordVector(*record, vector).ok() ||
                             vector.empty()) {
                             continue;  // undecodable records are reported by step 1
                         }

@@ -25,6 +25,7 @@
 #include "storage/counter_merge_operator.h"
 #include "storage/encrypted_fs.h"
 #include "storage/open_attempt.h"
+#include "storage/payload_cipher.h"
 
 namespace rocksdb {
 // RocksDB's bytewise comparator with a 64-bit little-endian timestamp suffix (newest first).
@@ -407,7 +408,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
                 "--encryption-kms; phenix --encryption-kms)");
         }
         PHENIX_ASSIGN_OR_RETURN(
-            std::unique_ptr<crypto::Kms> kms,
+            std::shared_ptr<crypto::Kms> kms,
             crypto::OpenKms(options.encryption.kms,
                             crypto::KmsCredentials{.pin_file = options.encryption.pin_file}));
         crypto::SecretBytes data_key;
@@ -425,6 +426,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::FileSystem> encrypted_fs,
                                 NewEncryptedFileSystem(std::move(base), data_key));
         encrypted_env = rocksdb::NewCompositeEnv(encrypted_fs);
+        store->keyring_ = std::make_shared<crypto::TenantKeyring>(path, std::move(kms), read_only);
     }
 
     const std::string rocks_dir = path + "/" + kRocksDirName;
@@ -494,6 +496,7 @@ rocksdb::Status Store::OpenRocks(const Options& options, rocksdb::Env* env) {
         db_options.env = env;
     }
     file_system_ = db_options.env->GetFileSystem();
+    payloads_ = std::make_unique<PayloadCipher>(keyring_, file_system_);
     int threads = options.background_threads;
     if (threads <= 0) {
         threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
@@ -595,6 +598,8 @@ Status Store::Close() {
     lock_.reset();
     return result.ok() ? close : result;
 }
+
+Store::Store() = default;
 
 Store::~Store() {
     Close().IgnoreError();

@@ -39,7 +39,13 @@
 #include "common/file_lock.h"
 #include "storage/info_log.h"
 
+namespace phenix::crypto {
+class TenantKeyring;  // crypto/tenant_keys.h
+}  // namespace phenix::crypto
+
 namespace phenix::storage {
+
+class PayloadCipher;  // storage/payload_cipher.h
 
 /// The data directory format this build writes and reads. Format 2 added commit timestamps to
 /// the keys of every versioned column family (docs/decisions/0003-mvcc-timestamps.md); format 3
@@ -144,6 +150,9 @@ class Store {
     /// The file system RocksDB writes through (the Env's: a fault-injecting one in tests).
     /// Files of derived state (index checkpoints) go through it too.
     [[nodiscard]] rocksdb::FileSystem* file_system() const { return file_system_.get(); }
+    /// The per-tenant encryption of entity payloads and checkpoints (a pass-through without
+    /// encryption at rest).
+    [[nodiscard]] const PayloadCipher& payloads() const { return *payloads_; }
 
     /// Makes every write that has returned so far durable (fsyncs the WAL), also in relaxed
     /// mode. FailedPrecondition after a failed write (the WAL is in an error state and must
@@ -204,7 +213,7 @@ class Store {
     [[nodiscard]] StorageStats Stats() const;
 
   private:
-    Store() = default;
+    Store();
     // The RocksDB open, read-write or read-only; fills db_ and the handles.
     rocksdb::Status OpenRocks(const Options& options, rocksdb::Env* env);
     // At open: re-applies the floor recorded in the catalog, or adopts RocksDB's if higher.
@@ -229,6 +238,10 @@ class Store {
     std::atomic<bool> write_failed_{false};
     std::atomic<std::uint64_t> first_failed_commit_ts_{~std::uint64_t{0}};
     std::shared_ptr<rocksdb::FileSystem> file_system_;
+    // Encryption at rest: the tenants' data keys (null without encryption) and the payload
+    // cipher over them (set by Open once the file system is known).
+    std::shared_ptr<crypto::TenantKeyring> keyring_;
+    std::unique_ptr<PayloadCipher> payloads_;
     // Monitoring (Stats): RocksDB's tickers (no histograms or timers: they cost on every read),
     // the block cache shared by the column families, and a listener counting write stalls.
     std::shared_ptr<rocksdb::Statistics> statistics_;

@@ -27,6 +27,7 @@ class ReadView {
   public:
     ReadView(const storage::Store& store, Timestamp ts, const WriteSet* overlay = nullptr)
         : store_(store), ts_(ts), overlay_(overlay) {}
+    [[nodiscard]] const storage::Store& store() const { return store_; }
 
     [[nodiscard]] Timestamp ts() const { return ts_.value(); }
     [[nodiscard]] bool has_overlay() const { return overlay_ != nullptr; }

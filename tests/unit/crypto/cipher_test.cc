@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "crypto/cipher.h"
 
-#include <gtest/gtest.h>
-
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace phenix::crypto {
 namespace {
@@ -26,6 +28,64 @@ TEST(Aes256Gcm, SealsAndOpensWithTheSameKeyAndAad) {
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(opened->data()), opened->size()),
               "secret payload");
+}
+
+TEST(AesGcmPool, InteroperatesWithTheOneShotFormAndRefusesWhatDoesNotAuthenticate) {
+    auto gcm = AesGcm::Create(TestKey(1));
+    ASSERT_TRUE(gcm.ok());
+    EXPECT_EQ(AesGcm::Create(SecretBytes(16)).status().code(), StatusCode::kInvalidArgument);
+    std::string sealed = "prefix";
+    ASSERT_TRUE((*gcm)->Seal("secret payload", "domain|", "key", sealed).ok());
+    ASSERT_EQ(sealed.substr(0, 6), "prefix");  // appends
+    const std::string body = sealed.substr(6);
+    // The same layout and associated data as SealAes256Gcm's (aad1 || aad2).
+    auto one_shot = OpenAes256Gcm(TestKey(1), body, "domain|key");
+    ASSERT_TRUE(one_shot.ok()) << one_shot.status().ToString();
+    std::string out;
+    ASSERT_TRUE((*gcm)->Open(body, "domain|", "key", out).ok());
+    EXPECT_EQ(out, "secret payload");
+    // Pooled contexts are reused: many calls, from several threads, stay correct.
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i) {
+                std::string plain = "payload " + std::to_string(t) + "/" + std::to_string(i);
+                std::string s;
+                std::string o;
+                if (!(*gcm)->Seal(plain, "d", plain, s).ok() ||
+                    !(*gcm)->Open(s, "d", plain, o).ok() || o != plain ||
+                    (*gcm)->Open(s, "d", "other", o).ok()) {
+                    ++failures;
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    EXPECT_EQ(failures.load(), 0);
+    // Another key, other associated data (either piece), altered or truncated bytes: a clear
+    // FailedPrecondition and an empty output.
+    auto other = AesGcm::Create(TestKey(2));
+    ASSERT_TRUE(other.ok());
+    out = "stale";
+    EXPECT_EQ((*other)->Open(body, "domain|", "key", out).code(), StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ((*gcm)->Open(body, "domain|", "kez", out).code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ((*gcm)->Open(body, "domaim|", "key", out).code(), StatusCode::kFailedPrecondition);
+    std::string altered = body;
+    altered[kGcmNonceBytes + 2] ^= 1;
+    EXPECT_EQ((*gcm)->Open(altered, "domain|", "key", out).code(), StatusCode::kFailedPrecondition);
+    for (std::size_t cut :
+         {std::size_t{0}, std::size_t{5}, kGcmNonceBytes + kGcmTagBytes - 1, body.size() - 1}) {
+        EXPECT_EQ((*gcm)->Open(body.substr(0, cut), "domain|", "key", out).code(),
+                  StatusCode::kFailedPrecondition)
+            << cut;
+    }
+    // And the pool still works after the failures.
+    ASSERT_TRUE((*gcm)->Open(body, "domain|", "key", out).ok());
+    EXPECT_EQ(out, "secret payload");
 }
 
 TEST(Aes256Gcm, RefusesAnotherKeyOtherAadAndAlteredBytes) {

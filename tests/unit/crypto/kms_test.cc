@@ -1,19 +1,146 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "crypto/kms.h"
 
-#include <sys/stat.h>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
-
-#include <csignal>
-#include <fstream>
+#include <sys/stat.h>
 
 #include "common/sync_point.h"
 #include "crypto/data_key.h"
+#include "named_key_checks.h"
 #include "testing/temp_dir.h"
 
 namespace phenix::crypto {
 namespace {
+
+TEST(LocalKms, NamedKeysLiveInAKeyStoreBesideTheMasterKeyAndAreDestroyed) {
+    testing::TempDir dir;
+    const std::string path = dir.Sub("master.key");
+    ASSERT_TRUE(CreateLocalKeyFile(path).ok());
+    auto kms = OpenKms("local:" + path);
+    ASSERT_TRUE(kms.ok()) << kms.status().ToString();
+    testing_checks::ExpectNamedKeysWork(**kms, "");
+    // The store: a directory only its owner may enter, one 0600 file of 32 bytes per key; the
+    // destroyed key's file is gone.
+    struct stat st {};
+    ASSERT_EQ(::stat((path + ".keys").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    ASSERT_EQ(::stat((path + ".keys/t2-b").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(st.st_size, 32);
+    EXPECT_NE(::stat((path + ".keys/t1-a").c_str(), &st), 0);
+    // A reopened KMS sees the same keys.
+    auto again = OpenKms("local:" + path);
+    ASSERT_TRUE(again.ok());
+    auto dek = RandomSecret(kKeyBytes);
+    ASSERT_TRUE(dek.ok());
+    auto wrapped = (*kms)->WrapWithNamedKey("t2-b", *dek);
+    ASSERT_TRUE(wrapped.ok());
+    EXPECT_TRUE((*again)->UnwrapWithNamedKey("t2-b", *wrapped).ok());
+    // A key file others can read is refused.
+    ASSERT_EQ(::chmod((path + ".keys/t2-b").c_str(), 0644), 0);
+    EXPECT_EQ((*again)->UnwrapWithNamedKey("t2-b", *wrapped).status().code(),
+              StatusCode::kFailedPrecondition);
+}
+
+TEST(InMemoryKms, NamedKeysWork) {
+    auto key = RandomSecret(kKeyBytes);
+    ASSERT_TRUE(key.ok());
+    auto kms = NewInMemoryKms(*key, "memory:test");
+    testing_checks::ExpectNamedKeysWork(*kms, "");
+}
+
+TEST(TenantKeyring, MakesKeysOnFirstUseAndShredsThemForGood) {
+    testing::TempDir dir;
+    const std::string path = dir.Sub("master.key");
+    ASSERT_TRUE(CreateLocalKeyFile(path).ok());
+    auto kms = OpenKms("local:" + path);
+    ASSERT_TRUE(kms.ok());
+    const std::string data = dir.Sub("data");
+    testing_checks::ExpectTenantKeyringShreds(std::shared_ptr<Kms>(std::move(*kms)), data);
+    // Records are 0600 in a 0700 directory, and hold no key in the clear.
+    struct stat st {};
+    ASSERT_EQ(::stat(TenantKeysDir(data).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    ASSERT_EQ(::stat((TenantKeysDir(data) + "/8").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(TenantKeyring, RefusesAMalformedRecordWithAClearError) {
+    testing::TempDir dir;
+    auto key = RandomSecret(kKeyBytes);
+    ASSERT_TRUE(key.ok());
+    std::shared_ptr<Kms> kms = NewInMemoryKms(*key, "memory:test");
+    const std::string data = dir.Sub("data");
+    ASSERT_TRUE(CreateDataKey(data, *kms).ok());
+    TenantKeyring keyring(data, kms, /*read_only=*/false);
+    ASSERT_TRUE(keyring.Get(3, /*create=*/true).ok());
+    // A record filed under another tenant's number is not taken for that tenant's.
+    std::filesystem::copy_file(TenantKeysDir(data) + "/3", TenantKeysDir(data) + "/4");
+    EXPECT_EQ(ReadTenantKeyRecord(data, 4).status().code(), StatusCode::kCorruption);
+    std::ofstream(TenantKeysDir(data) + "/5") << "phenix-tenant-key 1\ntenant 5\n";
+    TenantKeyring fresh(data, kms, /*read_only=*/false);
+    auto five = fresh.Get(5, /*create=*/true);
+    EXPECT_EQ(five.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(five.status().message().find("malformed"), std::string::npos);
+}
+
+TEST(TenantKeyring, MasterKeyRotationMovesTenantKeysToTheNewKms) {
+    testing::TempDir dir;
+    const std::string old_path = dir.Sub("old.key");
+    const std::string new_path = dir.Sub("new.key");
+    ASSERT_TRUE(CreateLocalKeyFile(old_path).ok());
+    ASSERT_TRUE(CreateLocalKeyFile(new_path).ok());
+    auto old_kms = OpenKms("local:" + old_path);
+    auto new_kms = OpenKms("local:" + new_path);
+    ASSERT_TRUE(old_kms.ok() && new_kms.ok());
+    std::shared_ptr<Kms> old_shared = std::move(*old_kms);
+    std::shared_ptr<Kms> new_shared = std::move(*new_kms);
+    const std::string data = dir.Sub("data");
+    ASSERT_TRUE(CreateDataKey(data, *old_shared).ok());
+    TenantKeyring before(data, old_shared, /*read_only=*/false);
+    auto one = before.Get(1, /*create=*/true);
+    auto two = before.Get(2, /*create=*/true);
+    ASSERT_TRUE(one.ok() && two.ok());
+    auto old_record = ReadTenantKeyRecord(data, 1);
+    ASSERT_TRUE(old_record.ok());
+
+    ASSERT_TRUE(RotateMasterKey(data, *old_shared, *new_shared).ok());
+    // The old KMS keeps its copy, for backups taken before the rotation (until the operator
+    // destroys the retired KMS with its master key).
+    const std::string old_wrapping = old_record->wrapped.at(old_shared->KeyId());
+    EXPECT_TRUE(old_shared->UnwrapWithNamedKey(old_record->kms_key, old_wrapping).ok());
+    auto new_record = ReadTenantKeyRecord(data, 1);
+    ASSERT_TRUE(new_record.ok());
+    // Both wrappings, so that an open with either master key works after a crash mid-rotation.
+    ASSERT_EQ(new_record->wrapped.size(), 2u);
+    EXPECT_EQ(new_record->wrapped.at(old_shared->KeyId()), old_wrapping);
+    EXPECT_EQ(new_record->kms_key, old_record->kms_key);
+    EXPECT_TRUE(TenantKeyring(data, old_shared, true).Get(1, false).ok());
+    EXPECT_FALSE(old_shared
+                     ->UnwrapWithNamedKey(new_record->kms_key,
+                                          new_record->wrapped.at(new_shared->KeyId()))
+                     .ok());
+    TenantKeyring after(data, new_shared, /*read_only=*/false);
+    auto moved = after.Get(1, /*create=*/false);
+    ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+    EXPECT_EQ(KeyFingerprint((*moved)->key), KeyFingerprint((*one)->key));
+    // The process opened before the rotation keeps its loaded keys but makes and shreds none.
+    EXPECT_TRUE(before.Get(2, /*create=*/false).ok());
+    auto refused = before.Get(3, /*create=*/true);
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(refused.status().message().find("reopen"), std::string::npos);
+    EXPECT_EQ(before.Shred(2).code(), StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(after.Shred(2).ok());
+    EXPECT_EQ(TenantKeyring(data, new_shared, true).Get(2, false).status().code(),
+              StatusCode::kNotFound);
+    // Running the rotation again (after a crash) finds nothing left to move.
+    EXPECT_EQ(RotateMasterKey(data, *old_shared, *new_shared).status().code(),
+              StatusCode::kFailedPrecondition);
+}
 
 TEST(LocalKms, CreatesAKeyFileOnlyItsOwnerCanReadAndUsesIt) {
     testing::TempDir dir;

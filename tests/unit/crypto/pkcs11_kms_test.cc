@@ -6,14 +6,15 @@
 // PIN, a PIN in the URI, a missing key). Skipped when SoftHSM2 is not installed.
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
 #include "crypto/data_key.h"
 #include "crypto/kms.h"
+#include "named_key_checks.h"
 #include "testing/temp_dir.h"
 
 namespace phenix::crypto {
@@ -105,6 +106,31 @@ TEST_F(Pkcs11KmsTest, RotatesBetweenTokenKeysAndFromALocalKey) {
     ASSERT_TRUE(RotateMasterKey(data.path(), **second, **local).ok());
     ASSERT_TRUE(RotateMasterKey(data.path(), **local, **first).ok());
     EXPECT_TRUE(LoadDataKey(data.path(), **first).ok());
+}
+
+TEST_F(Pkcs11KmsTest, NamedKeysAreTokenObjectsThatCanBeDestroyed) {
+    ASSERT_TRUE(CreatePkcs11Key(Uri("master-d"), Pin()).ok());
+    auto kms = OpenKms(Uri("master-d"), Pin());
+    ASSERT_TRUE(kms.ok()) << kms.status().ToString();
+    testing_checks::ExpectNamedKeysWork(**kms, "");
+    // The tenant key of the token is a token object labelled master-d.<name>: another session
+    // (a new Kms) finds it.
+    auto other = OpenKms(Uri("master-d"), Pin());
+    ASSERT_TRUE(other.ok());
+    auto dek = RandomSecret(kKeyBytes);
+    ASSERT_TRUE(dek.ok());
+    auto wrapped = (*kms)->WrapWithNamedKey("t2-b", *dek);
+    ASSERT_TRUE(wrapped.ok());
+    EXPECT_TRUE((*other)->UnwrapWithNamedKey("t2-b", *wrapped).ok());
+}
+
+TEST_F(Pkcs11KmsTest, TenantKeyringShredsInTheToken) {
+    ASSERT_TRUE(CreatePkcs11Key(Uri("master-e"), Pin()).ok());
+    auto kms = OpenKms(Uri("master-e"), Pin());
+    ASSERT_TRUE(kms.ok()) << kms.status().ToString();
+    testing::TempDir data;
+    testing_checks::ExpectTenantKeyringShreds(std::shared_ptr<Kms>(std::move(*kms)),
+                                              data.Sub("db"));
 }
 
 TEST_F(Pkcs11KmsTest, RefusesAWrongPinAPinInTheUriAndAMissingKey) {

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "storage/payload_cipher.h"
+
+#include <array>
+
+#include "common/coding.h"
+#include "storage/encrypted_fs.h"
+
+namespace phenix::storage {
+
+namespace {
+
+constexpr std::size_t kSealedHeaderBytes = 2;
+
+// The fixed part of the associated data: a domain label, the family and the header bytes.
+std::array<char, 20> FixedAad(PayloadKind kind) {
+    std::array<char, 20> aad{'p',
+                             'h',
+                             'e',
+                             'n',
+                             'i',
+                             'x',
+                             '-',
+                             'p',
+                             'a',
+                             'y',
+                             'l',
+                             'o',
+                             'a',
+                             'd',
+                             '-',
+                             'v',
+                             '1',
+                             static_cast<char>(kind),
+                             static_cast<char>(kSealedPayloadVersion),
+                             static_cast<char>(kPayloadKeyGeneration)};
+    return aad;
+}
+
+Result<TenantId> TenantOf(std::string_view key) {
+    if (key.size() < 4) {
+        return Status::Corruption("a stored key is too short to name its tenant");
+    }
+    return coding::DecodeFixed32BE(key.data());
+}
+
+}  // namespace
+
+PayloadCipher::PayloadCipher(std::shared_ptr<crypto::TenantKeyring> keyring,
+                             std::shared_ptr<rocksdb::FileSystem> base_fs)
+    : keyring_(std::move(keyring)), base_fs_(std::move(base_fs)) {}
+
+Status PayloadCipher::Seal(PayloadKind kind, std::string_view key, std::string& value,
+                           std::string& scratch) const {
+    if (!keyring_) {
+        return Status::Ok();
+    }
+    PHENIX_ASSIGN_OR_RETURN(TenantId tenant, TenantOf(key));
+    PHENIX_ASSIGN_OR_RETURN(auto tenant_key, keyring_->Get(tenant, /*create=*/true));
+    scratch.clear();
+    scratch.push_back(static_cast<char>(kSealedPayloadVersion));
+    scratch.push_back(static_cast<char>(kPayloadKeyGeneration));
+    const auto aad = FixedAad(kind);
+    PHENIX_RETURN_IF_ERROR(
+        tenant_key->gcm->Seal(value, std::string_view(aad.data(), aad.size()), key, scratch));
+    value.swap(scratch);
+    return Status::Ok();
+}
+
+Result<std::string_view> PayloadCipher::Open(PayloadKind kind, std::string_view key,
+                                             std::string_view value, std::string& scratch) const {
+    if (!IsSealedPayload(value)) {
+        return value;
+    }
+    PHENIX_ASSIGN_OR_RETURN(TenantId tenant, TenantOf(key));
+    if (!keyring_) {
+        return Status::FailedPrecondition(
+            "a stored value of tenant " + std::to_string(tenant) +
+            " is encrypted, but the database was opened without encryption");
+    }
+    if (value.size() < kSealedHeaderBytes ||
+        static_cast<std::uint8_t>(value[1]) != kPayloadKeyGeneration) {
+        return Status::Corruption("a stored value of tenant " + std::to_string(tenant) +
+                                  " names an unknown key generation");
+    }
+    auto tenant_key = keyring_->Get(tenant, /*create=*/false);
+    if (!tenant_key.ok()) {
+        if (tenant_key.status().IsNotFound()) {
+            return Status::FailedPrecondition(
+                "the data of tenant " + std::to_string(tenant) +
+                " cannot be decrypted: it has no data key (the tenant was crypto-shredded)");
+        }
+        return tenant_key.status();
+    }
+    const auto aad = FixedAad(kind);
+    Status opened = (*tenant_key)
+                        ->gcm->Open(value.substr(kSealedHeaderBytes),
+                                    std::string_view(aad.data(), aad.size()), key, scratch);
+    if (!opened.ok()) {
+        return Status::FailedPrecondition(
+            "a stored value of tenant " + std::to_string(tenant) +
+            " does not decrypt under its data key: " + opened.message());
+    }
+    return std::string_view(scratch);
+}
+
+Result<rocksdb::FileSystem*> PayloadCipher::CheckpointFileSystem(TenantId tenant) const {
+    if (!keyring_) {
+        return base_fs_.get();
+    }
+    MutexLock lock(fs_mu_);
+    if (auto it = tenant_fs_.find(tenant); it != tenant_fs_.end()) {
+        return it->second.get();
+    }
+    auto tenant_key = keyring_->Get(tenant, /*create=*/true);
+    if (tenant_key.status().IsNotFound()) {
+        // Only a read-only open gets here (it creates no keys): the tenant never wrote under a
+        // key of its own, so it has no checkpoint sealed by one, and a read-only open writes
+        // none.
+        return base_fs_.get();
+    }
+    PHENIX_RETURN_IF_ERROR(tenant_key.status());
+    PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::FileSystem> fs,
+                            NewEncryptedFileSystem(base_fs_, (*tenant_key)->key));
+    rocksdb::FileSystem* raw = fs.get();
+    tenant_fs_.emplace(tenant, std::move(fs));
+    return raw;
+}
+
+}  // namespace phenix::storage
