@@ -16,6 +16,7 @@
 #include "security/catalog.h"
 #include "server/access.h"
 #include "server/metrics.h"
+#include "server/quota.h"
 #include "server/router.h"
 #include "server/transactions.h"
 
@@ -44,6 +45,8 @@ struct ApiState {
     /// Set once before serving: the enforcement point (per-statement authorization, transaction
     /// owners). Never null while serving.
     const AccessControl* access = nullptr;
+    /// Set once before serving: tenants' quotas (server/quota.h); null in unit tests.
+    QuotaEnforcer* quotas = nullptr;
 };
 
 /// The plan of a search run with "explain": true, as JSON text: {"strategy", "execution_ms",

@@ -35,6 +35,9 @@ class Metrics {
     /// `reason`: queue_full, rate_limited, body_too_large, headers_too_large, max_connections,
     /// malformed.
     void RecordRejected(std::string_view reason);
+    /// A request or write refused by a tenant quota (server/quota.h); `kind`: entities, bytes,
+    /// rate. phenix_quota_rejected_total{kind}.
+    void RecordQuotaRejected(std::string_view kind);
     /// `outcome`: committed, aborted (a conflict), rolled_back, expired.
     void RecordTransaction(std::string_view outcome);
     /// One statement that ran to completion with the plan strategy QueryResult::plan_strategy
