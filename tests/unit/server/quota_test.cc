@@ -65,10 +65,13 @@ TEST(TokenBucketsTest, ANewRateAppliesAtOnce) {
     const auto now = Clock::time_point() + std::chrono::hours(1);
     EXPECT_TRUE(buckets.Admit({{.key = "k", .rate_per_second = 1, .burst = 1}}, now).allowed);
     EXPECT_FALSE(buckets.Admit({{.key = "k", .rate_per_second = 1, .burst = 1}}, now).allowed);
-    // Raised to 100/s: 10 ms later a token is there.
-    EXPECT_TRUE(buckets.Admit({{.key = "k", .rate_per_second = 100, .burst = 100}},
-                              now + milliseconds(10))
-                    .allowed);
+    // Raised to 100/s at +10 ms (the time before refilled at the old rate): a token 10 ms later,
+    // not the 990 ms the old rate would take.
+    const TokenBuckets::Limit raised{.key = "k", .rate_per_second = 100, .burst = 100};
+    const RateDecision at_raise = buckets.Admit({raised}, now + milliseconds(10));
+    EXPECT_FALSE(at_raise.allowed);
+    EXPECT_EQ(at_raise.retry_after_seconds, 1u);
+    EXPECT_TRUE(buckets.Admit({raised}, now + milliseconds(21)).allowed);
 }
 
 TEST(TokenBucketsTest, IdleBucketsAreEvicted) {
