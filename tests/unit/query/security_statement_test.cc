@@ -97,7 +97,7 @@ TEST(SecurityStatements, Parse) {
 TEST(SecurityStatements, MalformedAlterTenantSaysWhatWasExpected) {
     auto parsed = ParseStatement("ALTER TENANT acme SET QUOTA (max_entities = 5)");
     ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-    EXPECT_NE(ErrorOf("ALTER TENANT acme SET QUOTA max_entities = 5").find("expected ("),
+    EXPECT_NE(ErrorOf("ALTER TENANT acme SET QUOTA max_entities = 5").find("expected '('"),
               std::string::npos);
     EXPECT_NE(ErrorOf("ALTER TENANT acme SET QUOTA (max_entities = x)").find("a whole number"),
               std::string::npos);
