@@ -185,6 +185,15 @@ struct SecurityStatement {
         kShowGrants,
         kShowApiKeys,
         kDropTenant,
+        kSetQuota,  ///< ALTER TENANT t SET QUOTA (name = value, ...)
+    };
+    /// One `name = value` of ALTER TENANT ... SET QUOTA, as written.
+    struct QuotaSetting {
+        std::string name;
+        std::string value;     ///< an integer's digits, a string's text; empty for NONE / NULL
+        bool is_text = false;  ///< a string literal ('10GB')
+        bool is_null = false;  ///< NONE or NULL: no limit
+        friend bool operator==(const QuotaSetting&, const QuotaSetting&) = default;
     };
     Kind kind = Kind::kShowRoles;
     std::string role;  ///< CREATE/DROP ROLE r; GRANT ... TO r; REVOKE ... FROM r
@@ -193,7 +202,8 @@ struct SecurityStatement {
     std::vector<std::string> roles;        ///< CREATE API KEY FOR ROLE r, ...
     std::int64_t expires_in_s = 0;         ///< CREATE API KEY ... EXPIRES IN n unit; 0: never
     std::string key_id;                    ///< REVOKE API KEY 'id'
-    std::string tenant;                    ///< DROP TENANT t
+    std::string tenant;                    ///< DROP TENANT t; ALTER TENANT t
+    std::vector<QuotaSetting> quota;       ///< ALTER TENANT t SET QUOTA (...)
     friend bool operator==(const SecurityStatement&, const SecurityStatement&) = default;
 };
 
@@ -237,6 +247,7 @@ enum class StatementKind : std::uint8_t {
     kUseTenant,
     kSecurityAdmin,  ///< CREATE/DROP ROLE, GRANT, REVOKE, CREATE/REVOKE API KEY, SHOW ROLES/...
     kDropTenant,
+    kAlterTenant,  ///< ALTER TENANT t SET QUOTA (...)
 };
 /// Every kind, in declaration order.
 inline constexpr StatementKind kAllStatementKinds[] = {
@@ -252,7 +263,7 @@ inline constexpr StatementKind kAllStatementKinds[] = {
     StatementKind::kAnalyze,        StatementKind::kReindex,
     StatementKind::kVerify,         StatementKind::kCreateTenant,
     StatementKind::kUseTenant,      StatementKind::kSecurityAdmin,
-    StatementKind::kDropTenant,
+    StatementKind::kDropTenant,     StatementKind::kAlterTenant,
 };
 /// "select", "create_collection", ... (snake_case of the enumerator).
 std::string_view StatementKindName(StatementKind kind);
@@ -269,6 +280,9 @@ struct StatementAccess {
     /// What a statement that names no collection acts on, for audit records: the role, API key
     /// id or tenant of a security statement ("role/analyst", "key/0123...", "tenant/acme").
     std::string target;
+    /// At most how many new entities the statement writes (INSERT: its rows; COPY FROM: 1, its
+    /// size is not known before it reads its file), for tenant quotas; 0 for other statements.
+    std::uint64_t adds_entities = 0;
 };
 
 /// Called before each statement runs; a non-OK status refuses it (the statement returns it and

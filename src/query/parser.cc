@@ -32,7 +32,7 @@ constexpr std::string_view kKeywords[] = {
 constexpr std::string_view kStatementKeywords[] = {
     "SELECT",   "INSERT", "UPDATE", "DELETE",   "CREATE",  "DROP", "SHOW",
     "DESCRIBE", "BEGIN",  "COMMIT", "ROLLBACK", "EXPLAIN", "COPY", "ANALYZE",
-    "REINDEX",  "VERIFY", "USE",    "GRANT",    "REVOKE",
+    "REINDEX",  "VERIFY", "USE",    "GRANT",    "REVOKE",  "ALTER",
 };
 
 char ToUpper(char c) {
@@ -411,6 +411,9 @@ class Parser {
         }
         if (IsKeyword(token, "GRANT") || IsKeyword(token, "REVOKE")) {
             return ParseGrantOrRevoke();
+        }
+        if (AcceptKeyword("ALTER")) {
+            return ParseAlterTenant();
         }
         return ErrorExpected("a statement", kStatementKeywords);
     }
@@ -985,6 +988,38 @@ class Parser {
             create.expires_in_s = n * unit;
         }
         return Security(std::move(create), pos);
+    }
+
+    // ALTER TENANT t SET QUOTA (name = value, ...): value an integer, a 'string' (max_bytes'
+    // '10GB') or NONE / NULL (no limit). The names and values are checked where it runs.
+    Result<StatementBody> ParseAlterTenant() {
+        PHENIX_RETURN_IF_ERROR(ExpectKeyword("TENANT"));
+        SecurityStatement alter{.kind = SecurityStatement::Kind::kSetQuota};
+        const SourcePos pos = Cur().pos;
+        PHENIX_ASSIGN_OR_RETURN(alter.tenant, ParseName("a tenant name"));
+        PHENIX_RETURN_IF_ERROR(ExpectKeyword("SET"));
+        PHENIX_RETURN_IF_ERROR(ExpectKeyword("QUOTA"));
+        PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));
+        do {
+            SecurityStatement::QuotaSetting setting;
+            PHENIX_ASSIGN_OR_RETURN(setting.name, ParseName("a quota name"));
+            PHENIX_RETURN_IF_ERROR(ExpectSymbol("="));
+            const Token& value = Cur();
+            if (value.kind == TokenKind::kInteger) {
+                setting.value = std::string(value.text);
+            } else if (value.kind == TokenKind::kString) {
+                setting.value = value.value;
+                setting.is_text = true;
+            } else if (IsKeyword(value, "NULL") || IsKeyword(value, "NONE")) {
+                setting.is_null = true;
+            } else {
+                return ErrorExpected("a whole number, a size in quotes ('10GB') or NONE");
+            }
+            Next();
+            alter.quota.push_back(std::move(setting));
+        } while (AcceptSymbol(","));
+        PHENIX_RETURN_IF_ERROR(ExpectSymbol(")"));
+        return Security(std::move(alter), pos);
     }
 
     // GRANT p, ... ON (TENANT | coll) TO r; REVOKE p, ... ON (TENANT | coll) FROM r;

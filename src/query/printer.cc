@@ -533,6 +533,20 @@ struct BodyPrinter {
                 return "SHOW API KEYS";
             case Kind::kDropTenant:
                 return "DROP TENANT " + QuoteName(st.tenant);
+            case Kind::kSetQuota: {
+                std::string out = "ALTER TENANT " + QuoteName(st.tenant) + " SET QUOTA (";
+                for (std::size_t idx = 0; idx < st.quota.size(); ++idx) {
+                    const SecurityStatement::QuotaSetting& setting = st.quota[idx];
+                    Expr text;
+                    text.kind = ExprKind::kString;
+                    text.text = setting.value;
+                    out += (idx == 0 ? "" : ", ") + QuoteName(setting.name) + " = " +
+                           (setting.is_null   ? std::string("NONE")
+                            : setting.is_text ? ExprText(text)
+                                              : setting.value);
+                }
+                return out + ")";
+            }
         }
         return "";
     }

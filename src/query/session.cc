@@ -71,6 +71,8 @@ std::string_view StatementKindName(StatementKind kind) {
             return "security_admin";
         case StatementKind::kDropTenant:
             return "drop_tenant";
+        case StatementKind::kAlterTenant:
+            return "alter_tenant";
     }
     return "unknown";
 }
@@ -281,7 +283,9 @@ struct AccessOf {
         return Make(StatementKind::kDescribe, {stmt.collection});
     }
     StatementAccess operator()(const InsertStmt& stmt) const {
-        return Make(StatementKind::kInsert, {stmt.collection});
+        StatementAccess access = Make(StatementKind::kInsert, {stmt.collection});
+        access.adds_entities = std::max<std::uint64_t>(stmt.rows.size(), 1);
+        return access;
     }
     StatementAccess operator()(const UpdateStmt& stmt) const {
         return Make(StatementKind::kUpdate, {stmt.collection});
@@ -301,8 +305,10 @@ struct AccessOf {
         return Make(StatementKind::kRollback);
     }
     StatementAccess operator()(const CopyStmt& stmt) const {
-        return Make(stmt.is_export ? StatementKind::kCopyTo : StatementKind::kCopyFrom,
-                    {stmt.collection});
+        StatementAccess access = Make(
+            stmt.is_export ? StatementKind::kCopyTo : StatementKind::kCopyFrom, {stmt.collection});
+        access.adds_entities = stmt.is_export ? 0 : 1;
+        return access;
     }
     StatementAccess operator()(const ShowStmt& stmt) const {
         switch (stmt.what) {
@@ -347,6 +353,11 @@ struct AccessOf {
     }
     StatementAccess operator()(const SecurityStmt& stmt) const {
         const SecurityStatement& security = stmt.statement;
+        if (security.kind == SecurityStatement::Kind::kSetQuota) {
+            return StatementAccess{.kind = StatementKind::kAlterTenant,
+                                   .tenant = security.tenant,
+                                   .target = "tenant/" + security.tenant};
+        }
         if (security.kind == SecurityStatement::Kind::kDropTenant) {
             return StatementAccess{.kind = StatementKind::kDropTenant,
                                    .tenant = security.tenant,

@@ -166,6 +166,11 @@ const RoleRecord* CatalogData::FindRole(std::string_view tenant, std::string_vie
     return it == roles.end() ? nullptr : &it->second;
 }
 
+const TenantQuota* CatalogData::FindQuota(std::string_view tenant) const {
+    auto it = quotas.find(tenant);
+    return it == quotas.end() ? nullptr : &it->second;
+}
+
 std::string EncodeCatalog(const CatalogData& data) {
     std::ostringstream out;
     out << kMagic;
@@ -183,6 +188,10 @@ std::string EncodeCatalog(const CatalogData& data) {
             << key.salt << ' ' << key.hash << ' ' << key.created_ms << ' ' << key.expires_ms << ' '
             << key.revoked_ms << ' ' << (key.created_by.empty() ? "-" : hex::Encode(key.created_by))
             << '\n';
+    }
+    for (const auto& [tenant, quota] : data.quotas) {
+        out << "quota " << tenant << ' ' << quota.max_entities << ' ' << quota.max_bytes << ' '
+            << quota.requests_per_second << ' ' << quota.principal_requests_per_second << '\n';
     }
     std::string text = out.str();
     text += std::string(kEndTag) + Sha256Hex(text) + "\n";
@@ -260,6 +269,21 @@ Result<CatalogData> DecodeCatalog(std::string_view text) {
             key.revoked_ms = *revoked;
             key.created_by = std::move(*by);
             data.keys[key.id] = std::move(key);
+        } else if (f[0] == "quota" && f.size() == 6) {
+            auto entities = ParseInt(f[2]);
+            auto bytes = ParseInt(f[3]);
+            auto rate = ParseInt(f[4]);
+            auto principal_rate = ParseInt(f[5]);
+            constexpr std::int64_t kMaxRate = 0xffffffffLL;
+            if (!entities || !bytes || !rate || !principal_rate || *rate > kMaxRate ||
+                *principal_rate > kMaxRate) {
+                return bad();
+            }
+            data.quotas[f[1]] = TenantQuota{
+                .max_entities = static_cast<std::uint64_t>(*entities),
+                .max_bytes = static_cast<std::uint64_t>(*bytes),
+                .requests_per_second = static_cast<std::uint32_t>(*rate),
+                .principal_requests_per_second = static_cast<std::uint32_t>(*principal_rate)};
         } else {
             return bad();
         }
@@ -490,8 +514,28 @@ Status SecurityCatalog::RevokeApiKey(std::string_view tenant, std::string_view i
     });
 }
 
+Status SecurityCatalog::SetQuota(std::string_view tenant, const TenantQuota& quota) {
+    if (tenant == kClusterTenant) {
+        return Status::InvalidArgument("quotas apply to tenants, not to the cluster ('*')");
+    }
+    PHENIX_RETURN_IF_ERROR(ValidateTenantName(tenant));
+    constexpr std::uint64_t kMaxQuota = 0x7fffffffffffffffULL;  // the file's integers are int64
+    if (quota.max_entities > kMaxQuota || quota.max_bytes > kMaxQuota) {
+        return Status::InvalidArgument("a quota must be at most " + std::to_string(kMaxQuota));
+    }
+    return Mutate([&](CatalogData& data) {
+        if (quota.empty()) {
+            data.quotas.erase(std::string(tenant));
+        } else {
+            data.quotas[std::string(tenant)] = quota;
+        }
+        return Status::Ok();
+    });
+}
+
 Status SecurityCatalog::DropTenant(std::string_view tenant) {
     return Mutate([&](CatalogData& data) {
+        data.quotas.erase(std::string(tenant));
         std::erase_if(data.roles, [&](const auto& entry) { return entry.first.first == tenant; });
         std::erase_if(data.grants,
                       [&](const GrantRecord& grant) { return grant.tenant == tenant; });

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// SecurityCatalog: the durable home of tenants' custom roles, grants and API keys (decision
-// 0017, docs/security.md "Roles, grants and API keys").
+// SecurityCatalog: the durable home of tenants' custom roles, grants, API keys (decision 0017,
+// docs/security.md "Roles, grants and API keys") and quotas (decision 0023).
 //
 // Storage: one text file in the data directory (DIR/SECURITY), rewritten whole on every change —
 // written to DIR/SECURITY.tmp, fsynced, renamed over DIR/SECURITY, and the directory fsynced — so
@@ -78,11 +78,29 @@ struct ApiKeyRecord {
     std::int64_t revoked_ms = 0;  ///< 0: not revoked
 };
 
+/// A tenant's quotas (docs/security.md "Quotas", decision 0023). 0 in a field: no limit.
+struct TenantQuota {
+    std::uint64_t max_entities = 0;  ///< live entities across the tenant's collections
+    std::uint64_t max_bytes = 0;     ///< RocksDB's size estimate of the tenant's collections
+    std::uint32_t requests_per_second = 0;            ///< the whole tenant's requests
+    std::uint32_t principal_requests_per_second = 0;  ///< each principal's (API key, JWT sub)
+
+    [[nodiscard]] bool empty() const {
+        return max_entities == 0 && max_bytes == 0 && requests_per_second == 0 &&
+               principal_requests_per_second == 0;
+    }
+    bool operator==(const TenantQuota&) const = default;
+};
+
 /// One immutable state of the catalog.
 struct CatalogData {
     std::map<std::pair<std::string, std::string>, RoleRecord> roles;  ///< (tenant, name)
     std::set<GrantRecord> grants;
     std::map<std::string, ApiKeyRecord, std::less<>> keys;  ///< by id
+    std::map<std::string, TenantQuota, std::less<>> quotas;  ///< by tenant; no empty ones
+
+    /// The tenant's quota; null when it has none.
+    [[nodiscard]] const TenantQuota* FindQuota(std::string_view tenant) const;
 
     [[nodiscard]] const RoleRecord* FindRole(std::string_view tenant, std::string_view name) const;
 };
@@ -142,7 +160,10 @@ class SecurityCatalog {
     /// Revokes key `id` of `tenant` (empty tenant: any tenant's, for cluster administrators).
     /// NotFound (also for another tenant's key), OK when already revoked.
     Status RevokeApiKey(std::string_view tenant, std::string_view id, std::int64_t now_ms);
-    /// Removes every role, grant and key of `tenant` (when the tenant is deleted).
+    /// Sets `tenant`'s quotas (replacing the previous ones; an empty quota removes them).
+    /// InvalidArgument for a bad tenant name or the cluster pseudo-tenant.
+    Status SetQuota(std::string_view tenant, const TenantQuota& quota);
+    /// Removes every role, grant, key and quota of `tenant` (when the tenant is deleted).
     Status DropTenant(std::string_view tenant);
 
     /// The file the catalog lives in; empty when in memory.

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include "server/quota.h"
+
 namespace phenix::server {
 namespace {
 
@@ -55,6 +57,9 @@ constexpr RouteAccess kRoutes[] = {
     {"POST", "/v1/admin/tenants", {kAdmin, kCluster, "tenant.create"}},
     {"GET", "/v1/admin/tenants", {kAdmin, kCluster, "tenant.list"}},
     {"DELETE", "/v1/admin/tenants/{tenant}", {kAdmin, kCluster, "tenant.drop"}},
+    // Tenant quotas (decision 0023): set and read by cluster administrators only.
+    {"GET", "/v1/admin/tenants/{tenant}/quota", {kAdmin, kCluster, "tenant.quota.get"}},
+    {"PUT", "/v1/admin/tenants/{tenant}/quota", {kAdmin, kCluster, "tenant.quota.set"}},
     {"GET", "/v1/admin/keys", {kAdmin, kTenant, "key.list"}},
     {"POST", "/v1/admin/keys", {kAdmin, kTenant, "key.create"}},
     {"DELETE", "/v1/admin/keys/{key_id}", {kAdmin, kTenant, "key.revoke"}},
@@ -117,6 +122,8 @@ constexpr StatementAccessRule kStatements[] = {
     // session's tenant; DROP TENANT is cluster administration.
     {StatementKind::kSecurityAdmin, {kAdmin, kTenant, "security.admin"}},
     {StatementKind::kDropTenant, {kAdmin, kCluster, "tenant.drop"}},
+    // ALTER TENANT t SET QUOTA: quotas are cluster administration (decision 0023).
+    {StatementKind::kAlterTenant, {kAdmin, kCluster, "tenant.quota.set"}},
 };
 
 std::string_view BearerOf(std::string_view authorization) {
@@ -249,13 +256,28 @@ Result<Principal> CompositeAuthenticator::Authenticate(const security::Credentia
 
 AccessControl::AccessControl(std::unique_ptr<security::Authenticator> authenticator,
                              std::unique_ptr<security::Authorizer> authorizer,
-                             std::unique_ptr<security::AuditSink> audit)
+                             std::unique_ptr<security::AuditSink> audit, QuotaEnforcer* quotas)
     : authenticator_(std::move(authenticator)),
       auditing_(audit != nullptr),
       authorizer_(authorizer != nullptr ? std::move(authorizer)
                                         : std::make_unique<security::BuiltinRoles>()),
       audit_(audit != nullptr ? std::move(audit) : std::make_unique<security::NullAuditSink>()),
-      local_(std::make_shared<const Principal>(Principal::Local())) {}
+      local_(std::make_shared<const Principal>(Principal::Local())),
+      quotas_(quotas) {}
+
+Status AccessControl::AdmitRate(const Principal& principal, std::string_view tenant,
+                                const CallInfo& info, std::uint32_t* retry_after_seconds) const {
+    if (quotas_ == nullptr || !enabled() || principal.IsClusterAdmin()) {
+        return Status::Ok();
+    }
+    const std::string_view acting = tenant.empty() ? kDefaultTenant : tenant;
+    Status admitted = quotas_->AdmitRequest(acting, principal, QuotaEnforcer::Clock::now(),
+                                            retry_after_seconds);
+    if (!admitted.ok()) {
+        Audit(&principal, acting, "quota.rate", {}, "denied", admitted.message(), info);
+    }
+    return admitted;
+}
 
 void AccessControl::Audit(const Principal* principal, std::string_view tenant,
                           std::string_view action, std::string_view target,
@@ -357,37 +379,56 @@ Status AccessControl::Authorize(const Principal& principal, const AccessRule* ru
 
 void AccessControl::GuardSession(QuerySession& session, std::shared_ptr<const Principal> principal,
                                  std::string request_id, std::string client) const {
-    if (!enabled() && !auditing()) {
+    // Auth off without an audit sink: only the quotas are checked (no per-statement records).
+    const bool checks_access = enabled() || auditing();
+    if (!checks_access && quotas_ == nullptr) {
         return;
     }
-    session.set_statement_guard([this, principal = std::move(principal),
+    session.set_statement_guard([this, checks_access, principal = std::move(principal),
                                  request_id = std::move(request_id),
                                  client = std::move(client)](const StatementAccess& access) {
         const CallInfo info{request_id, client};
         const AccessRule* rule = FindStatementRule(access.kind);
-        const std::string what =
-            "statement kind '" + std::string(StatementKindName(access.kind)) + "'";
-        if (rule == nullptr || access.collections.empty()) {
-            PHENIX_RETURN_IF_ERROR(Authorize(*principal, rule, what, access.tenant, {}, info));
-        } else {
-            for (const std::string& collection : access.collections) {
+        const std::string_view tenant =
+            access.tenant.empty() ? kDefaultTenant : std::string_view(access.tenant);
+        const std::string_view target = access.collections.empty()
+                                            ? std::string_view(access.target)
+                                            : std::string_view(access.collections.front());
+        if (checks_access) {
+            const std::string what =
+                "statement kind '" + std::string(StatementKindName(access.kind)) + "'";
+            if (rule == nullptr || access.collections.empty()) {
+                PHENIX_RETURN_IF_ERROR(Authorize(*principal, rule, what, access.tenant, {}, info));
+            } else {
+                for (const std::string& collection : access.collections) {
+                    PHENIX_RETURN_IF_ERROR(
+                        Authorize(*principal, rule, what, access.tenant, collection, info));
+                }
+            }
+            if (access.all_tenants) {
+                // Reaches every tenant (SHOW TENANTS, VERIFY of everything): cluster
+                // administration.
+                static constexpr AccessRule kClusterRule{kAdmin, kCluster, "cluster"};
                 PHENIX_RETURN_IF_ERROR(
-                    Authorize(*principal, rule, what, access.tenant, collection, info));
+                    Authorize(*principal, &kClusterRule, what, access.tenant, {}, info));
             }
         }
-        if (access.all_tenants) {
-            // Reaches every tenant (SHOW TENANTS, VERIFY of everything): cluster administration.
-            static constexpr AccessRule kClusterRule{kAdmin, kCluster, "cluster"};
-            PHENIX_RETURN_IF_ERROR(
-                Authorize(*principal, &kClusterRule, what, access.tenant, {}, info));
+        // Tenant quotas (server/quota.h): statements that add entities or data.
+        if (quotas_ != nullptr &&
+            (access.adds_entities > 0 || access.kind == StatementKind::kUpdate)) {
+            Status within =
+                quotas_->CheckWrite(tenant, access.adds_entities, QuotaEnforcer::Clock::now());
+            if (!within.ok()) {
+                if (auditing()) {
+                    Audit(principal.get(), tenant,
+                          rule != nullptr ? rule->action : StatementKindName(access.kind), target,
+                          "denied", within.message(), info);
+                }
+                return within;
+            }
         }
-        if (rule->permission != kRead) {
-            Audit(principal.get(),
-                  access.tenant.empty() ? kDefaultTenant : std::string_view(access.tenant),
-                  rule->action,
-                  access.collections.empty() ? std::string_view(access.target)
-                                             : std::string_view(access.collections.front()),
-                  "ok", {}, info);
+        if (checks_access && rule->permission != kRead) {
+            Audit(principal.get(), tenant, rule->action, target, "ok", {}, info);
         }
         return Status::Ok();
     });

@@ -34,6 +34,8 @@
 
 namespace phenix::server {
 
+class QuotaEnforcer;
+
 /// What a rule's permission is checked on.
 enum class AccessScope : std::uint8_t {
     kOpen,        ///< nothing: no credential needed (/health, /ready, /openapi.json, gRPC Health)
@@ -111,9 +113,10 @@ inline constexpr std::string_view kInvalidCredentials = "invalid credentials";
 class AccessControl {
   public:
     /// `authenticator` null: auth off. `authorizer` null: BuiltinRoles. `audit` null: none.
+    /// `quotas` null: no tenant quotas (else it must outlive this; server/quota.h).
     AccessControl(std::unique_ptr<security::Authenticator> authenticator,
                   std::unique_ptr<security::Authorizer> authorizer,
-                  std::unique_ptr<security::AuditSink> audit);
+                  std::unique_ptr<security::AuditSink> audit, QuotaEnforcer* quotas = nullptr);
 
     /// Whether requests are authenticated (auth jwt); false: every principal is Local().
     [[nodiscard]] bool enabled() const { return authenticator_ != nullptr; }
@@ -143,9 +146,18 @@ class AccessControl {
                      std::string_view what, std::string_view tenant, std::string_view collection,
                      const CallInfo& info) const;
 
+    /// The tenant's and the principal's request-rate quotas (server/quota.h): ResourceExhausted
+    /// (audited as a denial, action "quota.rate") with the wait in *retry_after_seconds. Cluster
+    /// administrators are exempt (they must always be able to change a quota), so is every
+    /// request with auth off. OK without quotas.
+    Status AdmitRate(const security::Principal& principal, std::string_view tenant,
+                     const CallInfo& info, std::uint32_t* retry_after_seconds) const;
+
     /// Installs the per-statement authorization on `session` (QuerySession::set_statement_guard):
     /// every statement is checked against StatementAccessTable before it runs; writes, schema
-    /// and admin statements are audited. No-op with auth off and no audit sink.
+    /// and admin statements are audited; INSERT, UPDATE and COPY FROM are checked against the
+    /// tenant's quotas (refusals audited as denials). No-op with auth off, no audit sink and no
+    /// quotas.
     void GuardSession(QuerySession& session, std::shared_ptr<const security::Principal> principal,
                       std::string request_id, std::string client) const;
 
@@ -163,6 +175,7 @@ class AccessControl {
     const std::unique_ptr<security::Authorizer> authorizer_;
     const std::unique_ptr<security::AuditSink> audit_;
     const std::shared_ptr<const security::Principal> local_;
+    QuotaEnforcer* const quotas_;
 };
 
 }  // namespace phenix::server

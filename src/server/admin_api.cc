@@ -14,6 +14,7 @@
 #include "security/authorizer.h"
 #include "security/catalog.h"
 #include "server/errors.h"
+#include "server/quota.h"
 
 namespace phenix::server {
 namespace {
@@ -151,6 +152,14 @@ Json GrantJson(const security::GrantRecord& grant) {
                 {"collection", grant.collection.empty() ? Json() : Json(grant.collection)}};
 }
 
+Json QuotaJson(const security::TenantQuota& quota) {
+    auto limit = [](std::uint64_t value) { return value == 0 ? Json() : Json(value); };
+    return Json{{"max_entities", limit(quota.max_entities)},
+                {"max_bytes", limit(quota.max_bytes)},
+                {"requests_per_second", limit(quota.requests_per_second)},
+                {"principal_requests_per_second", limit(quota.principal_requests_per_second)}};
+}
+
 // ---------------------------------------------------------------- tenants
 
 // Deletes an empty tenant, then its roles, grants and keys (decision 0017): the database first,
@@ -205,7 +214,87 @@ HttpResponse HandleListTenants(ApiState& state) {
     if (!tenants.ok()) {
         return ErrorResponse(tenants.status());
     }
-    return JsonResponse(200, Json{{"tenants", *tenants}});
+    // The quotas of the tenants that have one (decision 0023).
+    const auto snapshot = state.security->Snapshot();
+    Json quotas = Json::object();
+    for (const std::string& tenant : *tenants) {
+        if (const security::TenantQuota* quota = snapshot->FindQuota(tenant)) {
+            quotas[tenant] = QuotaJson(*quota);
+        }
+    }
+    return JsonResponse(200, Json{{"tenants", *tenants}, {"quotas", std::move(quotas)}});
+}
+
+// ---------------------------------------------------------------- quotas (decision 0023)
+
+// {"tenant", "quota": {...}, "usage": {"entities", "approximate_bytes"}}.
+HttpResponse QuotaResponse(ApiState& state, const std::string& tenant) {
+    const security::TenantQuota* found = state.security->Snapshot()->FindQuota(tenant);
+    const security::TenantQuota quota = found != nullptr ? *found : security::TenantQuota{};
+    Json usage = Json::object();
+    if (state.quotas != nullptr) {
+        auto entities = state.quotas->Entities(tenant);
+        if (!entities.ok()) {
+            return ErrorResponse(entities.status());
+        }
+        auto bytes = state.quotas->ApproximateBytes(tenant, QuotaEnforcer::Clock::now());
+        if (!bytes.ok()) {
+            return ErrorResponse(bytes.status());
+        }
+        usage = Json{{"entities", *entities}, {"approximate_bytes", *bytes}};
+    }
+    return JsonResponse(200,
+                        Json{{"tenant", tenant}, {"quota", QuotaJson(quota)}, {"usage", usage}});
+}
+
+HttpResponse HandleGetQuota(ApiState& state, const PathParams& params) {
+    if (auto error = Unready(state)) {
+        return *error;
+    }
+    const std::string& tenant = params.at("tenant");
+    if (auto error = CheckTenantExists(state, tenant)) {
+        return *error;
+    }
+    return QuotaResponse(state, tenant);
+}
+
+HttpResponse HandlePutQuota(ApiState& state, const HttpRequest& request,
+                            const PathParams& params) {
+    if (auto error = Unready(state)) {
+        return *error;
+    }
+    const std::string& tenant = params.at("tenant");
+    if (auto error = CheckTenantExists(state, tenant)) {
+        return *error;
+    }
+    Json body;
+    if (auto error = ParseObject(request, body,
+                                 {"max_entities", "max_bytes", "requests_per_second",
+                                  "principal_requests_per_second"},
+                                 true)) {
+        return *error;
+    }
+    security::TenantQuota quota;
+    for (const auto& [key, value] : body.items()) {
+        // Integers only (3.0 is 3, as JSON Schema says); max_bytes also a size text ("10GB").
+        std::string text;
+        if (value.is_string()) {
+            text = value.get<std::string>();
+        } else if (const double number = value.is_number_float() ? value.get<double>() : -1;
+                   std::trunc(number) == number && number >= 0 && number < 9.2e18) {
+            text = std::to_string(static_cast<std::uint64_t>(number));
+        } else if (!value.is_null()) {
+            text = value.dump();
+        }
+        if (Status set = SetQuotaField(quota, key, text, value.is_string(), value.is_null());
+            !set.ok()) {
+            return ErrorResponse(set);
+        }
+    }
+    if (Status set = state.security->SetQuota(tenant, quota); !set.ok()) {
+        return ErrorResponse(set);
+    }
+    return QuotaResponse(state, tenant);
 }
 
 // ---------------------------------------------------------------- API keys
@@ -525,11 +614,40 @@ class CatalogSecurityAdmin final : public SecurityAdmin {
             case Kind::kDropTenant:
                 PHENIX_RETURN_IF_ERROR(DropTenant(db_, catalog_, st.tenant));
                 return QueryResult{.message = "DROP TENANT " + st.tenant};
+            case Kind::kSetQuota:
+                return SetQuota(st);
         }
         return Status::Internal("unknown security statement");
     }
 
   private:
+    // ALTER TENANT t SET QUOTA (...): changes the named quotas, keeps the others.
+    Result<QueryResult> SetQuota(const SecurityStatement& st) {
+        PHENIX_ASSIGN_OR_RETURN(std::vector<std::string> tenants, db_.ListTenants());
+        if (std::find(tenants.begin(), tenants.end(), st.tenant) == tenants.end()) {
+            return Status::NotFound("tenant '" + st.tenant + "' does not exist");
+        }
+        const security::TenantQuota* current = catalog_.Snapshot()->FindQuota(st.tenant);
+        security::TenantQuota quota = current != nullptr ? *current : security::TenantQuota{};
+        for (const SecurityStatement::QuotaSetting& setting : st.quota) {
+            PHENIX_RETURN_IF_ERROR(SetQuotaField(quota, setting.name, setting.value,
+                                                 setting.is_text, setting.is_null));
+        }
+        PHENIX_RETURN_IF_ERROR(catalog_.SetQuota(st.tenant, quota));
+        QueryResult result{.has_rows = true, .columns = {"tenant"}};
+        for (std::string_view name : kQuotaNames) {
+            result.columns.emplace_back(name);
+        }
+        auto limit = [](std::uint64_t value) {
+            return value == 0 ? QueryValue::Null()
+                              : QueryValue::Int(static_cast<std::int64_t>(value));
+        };
+        result.rows.push_back({QueryValue::String(st.tenant), limit(quota.max_entities),
+                               limit(quota.max_bytes), limit(quota.requests_per_second),
+                               limit(quota.principal_requests_per_second)});
+        return result;
+    }
+
     Result<QueryResult> Show(const std::string& tenant, SecurityStatement::Kind kind) const {
         using Kind = SecurityStatement::Kind;
         const auto snapshot = catalog_.Snapshot();
@@ -603,6 +721,8 @@ const std::vector<AdminRouteAccess>& AdminRouteAccessTable() {
         {"POST", "/v1/admin/tenants", Permission::kAdmin, true},
         {"GET", "/v1/admin/tenants", Permission::kAdmin, true},
         {"DELETE", "/v1/admin/tenants/{tenant}", Permission::kAdmin, true},
+        {"GET", "/v1/admin/tenants/{tenant}/quota", Permission::kAdmin, true},
+        {"PUT", "/v1/admin/tenants/{tenant}/quota", Permission::kAdmin, true},
         {"GET", "/v1/admin/keys", Permission::kAdmin, false},
         {"POST", "/v1/admin/keys", Permission::kAdmin, false},
         {"DELETE", "/v1/admin/keys/{key_id}", Permission::kAdmin, false},
@@ -628,6 +748,14 @@ void RegisterAdminRoutes(Router& router, ApiState& state) {
     router.Add("DELETE", "/v1/admin/tenants/{tenant}",
                [api](const HttpRequest&, const PathParams& params, RequestContext&) {
                    return HandleDropTenant(*api, params);
+               });
+    router.Add("GET", "/v1/admin/tenants/{tenant}/quota",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleGetQuota(*api, params);
+               });
+    router.Add("PUT", "/v1/admin/tenants/{tenant}/quota",
+               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+                   return HandlePutQuota(*api, request, params);
                });
     router.Add("GET", "/v1/admin/keys",
                [api](const HttpRequest& request, const PathParams&, RequestContext& context) {
@@ -684,7 +812,26 @@ const std::map<std::string, std::string_view, std::less<>>& AdminOperations() {
         {"GET /v1/admin/tenants",
          R"json({"operationId": "listTenants",
          "summary": "list tenants (cluster administrators)",
-         "responses": {"200": {"description": "the tenants", "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["tenants"], "properties": {"tenants": {"type": "array", "items": {"type": "string"}}}}}}}}})json"},
+         "responses": {"200": {"description": "the tenants, and the quotas of those that have one", "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["tenants", "quotas"], "properties": {"tenants": {"type": "array", "items": {"type": "string"}}, "quotas": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/TenantQuota"}}}}}}}}})json"},
+        {"GET /v1/admin/tenants/{tenant}/quota",
+         R"json({"operationId": "getTenantQuota",
+         "summary": "a tenant's quotas and its current use (cluster administrators)",
+         "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/CollectionName"}}],
+         "responses": {"200": {"description": "the quotas and the use", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantQuotaState"}}}},
+           "404": {"$ref": "#/components/responses/NotFound"}}})json"},
+        {"PUT /v1/admin/tenants/{tenant}/quota",
+         R"json({"operationId": "setTenantQuota",
+         "summary": "set a tenant's quotas, replacing the previous ones (cluster administrators; absent, null or 0: no limit)",
+         "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/CollectionName"}}],
+         "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
+             "max_entities": {"type": ["integer", "null"], "minimum": 0, "maximum": 9223372036854775807},
+             "max_bytes": {"oneOf": [{"type": ["integer", "null"], "minimum": 0, "maximum": 9223372036854775807}, {"type": "string", "pattern": "^[0-9]{1,6} ?([KkMmGgTt][Ii]?[Bb]|[Bb])?$"}], "description": "bytes, or a size with a unit (powers of 1024): \"10GB\""},
+             "requests_per_second": {"type": ["integer", "null"], "minimum": 0, "maximum": 4294967295},
+             "principal_requests_per_second": {"type": ["integer", "null"], "minimum": 0, "maximum": 4294967295}},
+           "examples": [{"max_entities": 1000000, "max_bytes": "10GB", "requests_per_second": 500, "principal_requests_per_second": 100}]}}}},
+         "responses": {"200": {"description": "set", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantQuotaState"}}}, "links": {"GetTenantQuota": {"operationId": "getTenantQuota", "parameters": {"tenant": "$response.body#/tenant"}}}},
+           "404": {"$ref": "#/components/responses/NotFound"},
+           "415": {"$ref": "#/components/responses/UnsupportedMediaType"}}})json"},
         {"DELETE /v1/admin/tenants/{tenant}",
          R"json({"operationId": "dropTenant",
          "summary": "delete an empty tenant and its roles, grants and API keys (cluster administrators)",

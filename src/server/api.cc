@@ -163,6 +163,21 @@ CollectionRef RefOf(const HttpRequest& request, const std::string& name) {
     return CollectionRef(TenantOf(request), name);
 }
 
+// The tenant's quotas for a write that adds up to `adding` entities (server/quota.h): the 403
+// response when it would exceed one.
+std::optional<HttpResponse> CheckQuota(ApiState& state, const HttpRequest& request,
+                                       std::uint64_t adding) {
+    if (state.quotas == nullptr) {
+        return std::nullopt;
+    }
+    Status within =
+        state.quotas->CheckWrite(TenantOf(request), adding, QuotaEnforcer::Clock::now());
+    if (!within.ok()) {
+        return ErrorResponse(within);
+    }
+    return std::nullopt;
+}
+
 // The owner an interactive transaction is bound to (server/access.h's OwnerKey).
 std::string OwnerOf(const ApiState& state, const RequestContext& context) {
     return state.access != nullptr && context.principal != nullptr
@@ -686,6 +701,9 @@ HttpResponse HandleUpsertEntities(ApiState& state, const HttpRequest& request,
         return *error;
     }
     const bool has_entities = !batch.empty();
+    if (has_entities && (error = CheckQuota(state, request, batch.size()))) {
+        return *error;
+    }
     auto written = UpsertEntities(*db, ref, std::move(batch));
     if (!written.ok()) {
         // Valid JSON that the engine refuses (dimension, NaN, limits) is an invalid entity.
@@ -768,6 +786,9 @@ HttpResponse HandlePatchEntity(ApiState& state, const HttpRequest& request,
     }
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
+        return *error;
+    }
+    if ((error = CheckQuota(state, request, 0))) {
         return *error;
     }
     const CollectionRef ref = RefOf(request, params.at("name"));
@@ -865,6 +886,11 @@ HttpResponse HandleImport(ApiState& state, const HttpRequest& request, const Pat
     }
     if (context.DeadlinePassed()) {
         return DeadlineResponse();
+    }
+    // An import's size is unknown before it reads its body: refused when the tenant is already at
+    // a quota, it may then overshoot max_entities by its own entities (decision 0023).
+    if ((error = CheckQuota(state, request, 1))) {
+        return *error;
     }
     QuerySession session(*db,
                          request.tenant.empty() ? std::string(kDefaultTenant) : request.tenant);

@@ -16,6 +16,7 @@
 #include "security/catalog.h"
 #include "server/access.h"
 #include "server/metrics.h"
+#include "server/quota.h"
 #include "server/router.h"
 #include "server/transactions.h"
 
@@ -48,6 +49,8 @@ struct ApiState {
     const AccessControl* access = nullptr;
     /// Set once before serving: the slow-query log of /v1/query and gRPC Query (null: off).
     const SlowQueryLog* slow_queries = nullptr;
+    /// Set once before serving: tenants' quotas (server/quota.h); null in unit tests.
+    QuotaEnforcer* quotas = nullptr;
 };
 
 /// The plan of a search run with "explain": true, as JSON text: {"strategy", "execution_ms",

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/quota.h"
+
 namespace phenix::server {
 namespace {
 
@@ -189,6 +191,10 @@ std::string ErrorJson(const Status& status, std::string_view extra_details) {
     }
     if (status.code() == StatusCode::kAborted || status.code() == StatusCode::kUnavailable) {
         details += std::string(details.empty() ? "" : ",") + "\"retryable\":true";
+    }
+    if (const std::string_view quota = QuotaNamed(status.message()); !quota.empty()) {
+        // A tenant quota's refusal (server/quota.h): which quota.
+        details += std::string(details.empty() ? "" : ",") + "\"quota\":" + JsonQuote(quota);
     }
     if (!extra_details.empty()) {
         details += std::string(details.empty() ? "" : ",") + std::string(extra_details);

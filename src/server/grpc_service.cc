@@ -297,6 +297,9 @@ Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::st
     PHENIX_ASSIGN_OR_RETURN(
         context.tenant,
         access->ResolveTenant(*context.principal, MetadataValue(call, kTenantKey), info));
+    // The tenant's and the principal's request rates (RESOURCE_EXHAUSTED; the wait is in the
+    // message).
+    PHENIX_RETURN_IF_ERROR(access->AdmitRate(*context.principal, context.tenant, info, nullptr));
     return access->Authorize(*context.principal, rule, "/phenix.v1.Phenix/" + std::string(method),
                              context.tenant, collection, info);
 }
@@ -313,9 +316,12 @@ void AuditCall(const ApiState& api, grpc::CallbackServerContext* call, std::stri
         return;
     }
     const std::string peer = PeerAddress(call->peer());
+    // A refusal after admission (a tenant quota) is a denial, with its message as the reason.
+    const bool denied = status.code() == StatusCode::kPermissionDenied;
     api.access->Audit(context.principal.get(),
                       context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
-                      rule->action, target, status.ok() ? "ok" : "error", {},
+                      rule->action, target, status.ok() ? "ok" : (denied ? "denied" : "error"),
+                      denied ? status.message() : std::string_view(),
                       CallInfo{.request_id = {}, .client = peer});
 }
 
@@ -323,6 +329,17 @@ void AuditCall(const ApiState& api, grpc::CallbackServerContext* call, std::stri
 CollectionRef RefOf(const RequestContext& context, const std::string& name) {
     return CollectionRef(context.tenant.empty() ? std::string(kDefaultTenant) : context.tenant,
                          name);
+}
+
+// The tenant's quotas for an upsert of `adding` entities (server/quota.h): PERMISSION_DENIED
+// when it would exceed one.
+Status CheckQuota(const ApiState& api, const RequestContext& context, std::uint64_t adding) {
+    if (api.quotas == nullptr || adding == 0) {
+        return Status::Ok();
+    }
+    return api.quotas->CheckWrite(
+        context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant), adding,
+        QuotaEnforcer::Clock::now());
 }
 
 // The owner an interactive transaction is bound to.
@@ -731,8 +748,11 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
         for (const pb::Entity& entity : request_.entities()) {
             entities.push_back(EntityFromProto(entity));
         }
+        Status within = CheckQuota(*backend_.api, *context_, entities.size());
         auto written =
-            UpsertEntities(*db, RefOf(*context_, request_.collection()), std::move(entities));
+            within.ok()
+                ? UpsertEntities(*db, RefOf(*context_, request_.collection()), std::move(entities))
+                : Result<UpsertOutcome>(within);
         AuditCall(*backend_.api, call_, "UpsertStream", request_.collection(), *context_,
                   written.status());
         if (!written.ok()) {
@@ -998,12 +1018,13 @@ grpc::ServerUnaryReactor* GrpcService::Upsert(grpc::CallbackServerContext* call,
                                               pb::UpsertResponse* response) {
     return RunUnary(
         call, "Upsert", false, request->collection(),
-        [request, response](Database& db, RequestContext& context) -> Status {
+        [api = backend_.api, request, response](Database& db, RequestContext& context) -> Status {
             std::vector<Entity> entities;
             entities.reserve(static_cast<std::size_t>(request->entities_size()));
             for (const pb::Entity& entity : request->entities()) {
                 entities.push_back(EntityFromProto(entity));
             }
+            PHENIX_RETURN_IF_ERROR(CheckQuota(*api, context, entities.size()));
             PHENIX_ASSIGN_OR_RETURN(
                 UpsertOutcome written,
                 UpsertEntities(db, RefOf(context, request->collection()), std::move(entities)));

@@ -704,6 +704,11 @@ struct Metrics::Impl {
             .Name("phenix_http_rejected_total")
             .Help("requests and connections refused by admission control, by reason")
             .Register(registry);
+    prometheus::Family<prometheus::Counter>& quota_rejected =
+        prometheus::BuildCounter()
+            .Name("phenix_quota_rejected_total")
+            .Help("requests and writes refused by a tenant quota, by kind (entities, bytes, rate)")
+            .Register(registry);
     prometheus::Family<prometheus::Counter>& transactions =
         prometheus::BuildCounter()
             .Name("phenix_transactions_total")
@@ -798,6 +803,10 @@ void Metrics::AddInFlight(double delta) {
 
 void Metrics::RecordRejected(std::string_view reason) {
     impl_->rejected.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void Metrics::RecordQuotaRejected(std::string_view kind) {
+    impl_->quota_rejected.Add({{"kind", std::string(kind)}}).Increment();
 }
 
 void Metrics::RecordTransaction(std::string_view outcome) {

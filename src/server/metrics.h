@@ -76,6 +76,9 @@ class Metrics {
     void RecordGrpcCall(std::string_view method, std::string_view code, double latency_seconds);
     /// One statement that failed, by its Status code name (invalid_argument, ...).
     void RecordQueryError(std::string_view code);
+    /// A request or write refused by a tenant quota (server/quota.h); `kind`: entities, bytes,
+    /// rate. phenix_quota_rejected_total{kind}.
+    void RecordQuotaRejected(std::string_view kind);
     /// `outcome`: committed, aborted (a conflict), rolled_back, expired.
     void RecordTransaction(std::string_view outcome);
     /// One statement that ran to completion with the plan strategy QueryResult::plan_strategy

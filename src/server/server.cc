@@ -175,8 +175,11 @@ Server::Server(ServerConfig config, ServerSecurity security)
     if (access_audit == nullptr && audit_log_ != nullptr) {
         access_audit = std::make_unique<ForwardingAuditSink>(*audit_);
     }
+    quotas_ = std::make_unique<QuotaEnforcer>(*security_catalog_, EngineQuotaSources(api_.db),
+                                               &metrics_);
+    api_.quotas = quotas_.get();
     access_ = std::make_unique<AccessControl>(std::move(authenticator), std::move(authorizer),
-                                              std::move(access_audit));
+                                              std::move(access_audit), quotas_.get());
     api_.access = access_.get();
     RegisterRoutes(router_, api_);
     for (const Route& route : router_.routes()) {
@@ -358,6 +361,15 @@ std::optional<HttpResponse> Server::Admit(HttpRequest& request, const Route& rou
     }
     request.tenant = *tenant;
     context.tenant = std::move(*tenant);
+    // The tenant's and the principal's request rates (decision 0023): 429 with Retry-After.
+    std::uint32_t retry_after_seconds = 1;
+    if (Status admitted =
+            access_->AdmitRate(**principal, request.tenant, info, &retry_after_seconds);
+        !admitted.ok()) {
+        HttpResponse response = ErrorResponse(admitted, 429, "\"retryable\":true");
+        response.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+        return response;
+    }
     const auto name = params.find("name");
     Status allowed =
         access_->Authorize(**principal, rule, request.method + " " + route.pattern, request.tenant,

@@ -30,6 +30,7 @@
 #include "server/http_server.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/quota.h"
 #include "server/rate_limiter.h"
 #include "server/router.h"
 #include "server/slow_query_log.h"
@@ -118,6 +119,8 @@ class Server final : public RequestDispatcher {
     // database is open (authenticators and authorizers hold references to it).
     std::unique_ptr<security::SecurityCatalog> security_catalog_;
     ApiState api_;
+    // Tenants' quotas (api_.quotas, access_ hold it): reads the catalog and api_.db.
+    std::unique_ptr<QuotaEnforcer> quotas_;
     // The enforcement point; its authenticator is null with auth off. security_error_: why the
     // configured authenticator could not be built (Run refuses to start).
     std::unique_ptr<AccessControl> access_;

@@ -113,6 +113,8 @@ REST_BODIES = {
     "POST /v1/admin/tenants": {"name": "{tenant}"},
     "GET /v1/admin/tenants": None,
     "DELETE /v1/admin/tenants/{tenant}": None,
+    "GET /v1/admin/tenants/{tenant}/quota": None,
+    "PUT /v1/admin/tenants/{tenant}/quota": {"max_entities": 5},
     "GET /v1/admin/keys": None,
     "POST /v1/admin/keys": {"roles": ["reader"]},
     "DELETE /v1/admin/keys/{key_id}": None,
@@ -167,6 +169,7 @@ STATEMENTS = {
     "use_tenant": "USE TENANT {tenant}",
     "security_admin": "GRANT read ON {name} TO {role}",
     "drop_tenant": "DROP TENANT {tenant}",
+    "alter_tenant": "ALTER TENANT {tenant} SET QUOTA (max_entities = 5)",
 }
 # Kinds that do not name B and act inside the caller's own tenant: allowed, but must not say a
 # word of B. (BEGIN/COMMIT/ROLLBACK and SHOW COLLECTIONS/TIMESTAMP.)

@@ -81,6 +81,28 @@ TEST(SecurityStatements, Parse) {
     EXPECT_EQ(MustParse("show api keys").kind, Kind::kShowApiKeys);
     EXPECT_EQ(MustParse("DROP TENANT acme"),
               (SecurityStatement{.kind = Kind::kDropTenant, .tenant = "acme"}));
+    using Setting = SecurityStatement::QuotaSetting;
+    EXPECT_EQ(
+        MustParse("ALTER TENANT acme SET QUOTA (max_entities = 1000000, max_bytes = '10GB', "
+                  "requests_per_second = NONE)"),
+        (SecurityStatement{.kind = Kind::kSetQuota,
+                           .tenant = "acme",
+                           .quota = {Setting{.name = "max_entities", .value = "1000000"},
+                                     Setting{.name = "max_bytes", .value = "10GB", .is_text = true},
+                                     Setting{.name = "requests_per_second", .is_null = true}}}));
+    EXPECT_EQ(MustParse("alter tenant t set quota (max_bytes = null)").quota,
+              (std::vector<Setting>{Setting{.name = "max_bytes", .is_null = true}}));
+}
+
+TEST(SecurityStatements, MalformedAlterTenantSaysWhatWasExpected) {
+    auto parsed = ParseStatement("ALTER TENANT acme SET QUOTA (max_entities = 5)");
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    EXPECT_NE(ErrorOf("ALTER TENANT acme SET QUOTA max_entities = 5").find("expected '('"),
+              std::string::npos);
+    EXPECT_NE(ErrorOf("ALTER TENANT acme SET QUOTA (max_entities = x)").find("a whole number"),
+              std::string::npos);
+    EXPECT_NE(ErrorOf("ALTER TENANT acme SET (max_entities = 5)").find("expected QUOTA"),
+              std::string::npos);
 }
 
 TEST(SecurityStatements, MalformedOnesSayWhatWasExpected) {

@@ -224,6 +224,45 @@ TEST_F(SecurityCatalogTest, AcknowledgedChangesSurviveKill9) {
     }
 }
 
+TEST_F(SecurityCatalogTest, QuotasSurviveReopenAndGoWithTheTenant) {
+    {
+        auto catalog = Open();
+        ASSERT_NE(catalog, nullptr);
+        ASSERT_TRUE(catalog
+                        ->SetQuota("acme", {.max_entities = 1'000'000,
+                                            .max_bytes = 10ULL << 30,
+                                            .requests_per_second = 500,
+                                            .principal_requests_per_second = 50})
+                        .ok());
+        ASSERT_TRUE(catalog->SetQuota("beta", {.max_entities = 7}).ok());
+        EXPECT_FALSE(catalog->SetQuota("*", {.max_entities = 1}).ok());
+        EXPECT_FALSE(catalog->SetQuota("bad name", {.max_entities = 1}).ok());
+    }
+    auto catalog = Open();
+    ASSERT_NE(catalog, nullptr);
+    const TenantQuota* acme = catalog->Snapshot()->FindQuota("acme");
+    ASSERT_NE(acme, nullptr);
+    EXPECT_EQ(*acme, (TenantQuota{.max_entities = 1'000'000,
+                                  .max_bytes = 10ULL << 30,
+                                  .requests_per_second = 500,
+                                  .principal_requests_per_second = 50}));
+    // An empty quota removes the record; dropping a tenant removes its quota.
+    ASSERT_TRUE(catalog->SetQuota("acme", {}).ok());
+    EXPECT_EQ(catalog->Snapshot()->FindQuota("acme"), nullptr);
+    ASSERT_NE(catalog->Snapshot()->FindQuota("beta"), nullptr);
+    ASSERT_TRUE(catalog->DropTenant("beta").ok());
+    EXPECT_EQ(catalog->Snapshot()->FindQuota("beta"), nullptr);
+    EXPECT_TRUE(Open()->Snapshot()->quotas.empty());
+    // The line in the file, and back.
+    CatalogData data;
+    data.quotas["acme"] = TenantQuota{.max_entities = 5};
+    std::string text = EncodeCatalog(data);
+    EXPECT_NE(text.find("quota acme 5 0 0 0\n"), std::string::npos) << text;
+    auto decoded = DecodeCatalog(text);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->quotas.at("acme").max_entities, 5u);
+}
+
 TEST(SecurityCatalogMemory, InMemoryCatalogWritesNothing) {
     auto catalog = SecurityCatalog::Open("");
     ASSERT_TRUE(catalog.ok());
