@@ -19,14 +19,16 @@ constexpr AccessScope kOpen = AccessScope::kOpen;
 constexpr AccessScope kTenant = AccessScope::kTenant;
 constexpr AccessScope kCollection = AccessScope::kCollection;
 constexpr AccessScope kCluster = AccessScope::kCluster;
+constexpr AccessScope kTenantAny = AccessScope::kTenantAny;
 
 // ---------------------------------------------------------------- the permission tables
 // docs/security.md prints these tables; keep them in step.
 
-// Every REST route (api.cc's RegisterRoutes). Transactions: BEGIN needs read in the tenant (the
-// statements in it are checked one by one), COMMIT/ROLLBACK only the transaction's owner
-// (TransactionRegistry). POST /v1/query: read in the tenant to enter; every statement is then
-// checked by its kind (StatementAccessTable).
+// Every REST route (api.cc's RegisterRoutes). Transactions: BEGIN needs some permission in the
+// tenant (the statements in it are checked one by one), COMMIT/ROLLBACK only the transaction's
+// owner (TransactionRegistry). POST /v1/query: some permission in the tenant to enter (kTenantAny:
+// a per-collection grant is enough); every statement is then checked by its kind
+// (StatementAccessTable), on the collections it names.
 constexpr RouteAccess kRoutes[] = {
     {"GET", "/health", {kRead, kOpen, "health"}},
     {"GET", "/ready", {kRead, kOpen, "ready"}},
@@ -34,10 +36,10 @@ constexpr RouteAccess kRoutes[] = {
     {"GET", "/openapi.json", {kRead, kOpen, "openapi"}},
     // Server-wide counters (every tenant's requests and collections): cluster administrators.
     {"GET", "/metrics", {kAdmin, kCluster, "metrics"}},
-    {"POST", "/v1/query", {kRead, kTenant, "query"}},
-    {"POST", "/v1/transactions", {kRead, kTenant, "transaction.begin"}},
-    {"POST", "/v1/transactions/{id}/commit", {kRead, kTenant, "transaction.commit"}},
-    {"POST", "/v1/transactions/{id}/rollback", {kRead, kTenant, "transaction.rollback"}},
+    {"POST", "/v1/query", {kRead, kTenantAny, "query"}},
+    {"POST", "/v1/transactions", {kRead, kTenantAny, "transaction.begin"}},
+    {"POST", "/v1/transactions/{id}/commit", {kRead, kTenantAny, "transaction.commit"}},
+    {"POST", "/v1/transactions/{id}/rollback", {kRead, kTenantAny, "transaction.rollback"}},
     {"GET", "/v1/collections", {kRead, kTenant, "collection.list"}},
     {"PUT", "/v1/collections/{name}", {kSchema, kCollection, "collection.create"}},
     {"GET", "/v1/collections/{name}", {kRead, kCollection, "collection.get"}},
@@ -77,10 +79,10 @@ constexpr GrpcAccess kGrpcMethods[] = {
     {"GetEntity", {kRead, kCollection, "entity.get"}},
     {"DeleteEntity", {kWrite, kCollection, "entity.delete"}},
     {"Search", {kRead, kCollection, "search"}},
-    {"Query", {kRead, kTenant, "query"}},
-    {"BeginTransaction", {kRead, kTenant, "transaction.begin"}},
-    {"CommitTransaction", {kRead, kTenant, "transaction.commit"}},
-    {"RollbackTransaction", {kRead, kTenant, "transaction.rollback"}},
+    {"Query", {kRead, kTenantAny, "query"}},
+    {"BeginTransaction", {kRead, kTenantAny, "transaction.begin"}},
+    {"CommitTransaction", {kRead, kTenantAny, "transaction.commit"}},
+    {"RollbackTransaction", {kRead, kTenantAny, "transaction.rollback"}},
 };
 
 // Every PhenixQL statement kind (phenix/phenixql.h). kCollection rules are checked on each
@@ -100,9 +102,9 @@ constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kInsert, {kWrite, kCollection, "entity.insert"}},
     {StatementKind::kUpdate, {kWrite, kCollection, "entity.update"}},
     {StatementKind::kDelete, {kWrite, kCollection, "entity.delete"}},
-    {StatementKind::kBegin, {kRead, kTenant, "transaction.begin"}},
-    {StatementKind::kCommit, {kRead, kTenant, "transaction.commit"}},
-    {StatementKind::kRollback, {kRead, kTenant, "transaction.rollback"}},
+    {StatementKind::kBegin, {kRead, kTenantAny, "transaction.begin"}},
+    {StatementKind::kCommit, {kRead, kTenantAny, "transaction.commit"}},
+    {StatementKind::kRollback, {kRead, kTenantAny, "transaction.rollback"}},
     {StatementKind::kCopyFrom, {kAdmin, kTenant, "collection.copy_from"}},
     {StatementKind::kCopyTo, {kAdmin, kTenant, "collection.copy_to"}},
     {StatementKind::kShowIndexes, {kRead, kCollection, "index.list"}},
@@ -163,6 +165,8 @@ std::string_view AccessScopeName(AccessScope scope) {
             return "collection";
         case AccessScope::kCluster:
             return "cluster";
+        case AccessScope::kTenantAny:
+            return "tenant-any";
     }
     return "unknown";
 }
@@ -332,6 +336,14 @@ Status AccessControl::Authorize(const Principal& principal, const AccessRule* ru
     switch (rule->scope) {
         case AccessScope::kOpen:
             return Status::Ok();
+        case AccessScope::kTenantAny: {
+            const std::string_view in = tenant.empty() ? kDefaultTenant : tenant;
+            Status allowed = authorizer_->CheckAny(principal, in);
+            if (!allowed.ok()) {
+                Audit(&principal, in, rule->action, collection, "denied", allowed.message(), info);
+            }
+            return allowed;
+        }
         case AccessScope::kTenant:
             resource = Resource::Tenant(std::string(tenant));
             break;

@@ -40,6 +40,11 @@ enum class AccessScope : std::uint8_t {
     kTenant,      ///< the request's tenant
     kCollection,  ///< a collection of the request's tenant (the route's {name}, the message's)
     kCluster,     ///< the whole server (tenant kClusterTenant): cluster administrators only
+    /// Any permission in the request's tenant, on the tenant or on one of its collections
+    /// (Authorizer::CheckAny): the entry of routes whose statements are checked one by one
+    /// (POST /v1/query, transactions), so a per-collection grant reaches PhenixQL. The rule's
+    /// permission only classifies it for the audit log (kRead: not a change).
+    kTenantAny,
 };
 
 struct AccessRule {

@@ -78,6 +78,8 @@ ROLES = {
     "narrow": (set(), {GRANTED: {"read"}}),
     # A custom role reading the tenant, writing and changing the schema of one collection.
     "scoped": ({"read"}, {GRANTED: {"write", "schema"}}),
+    # A custom role holding nothing: not even POST /v1/query or gRPC Query admits it.
+    "bare": (set(), {}),
 }
 BUILTIN_ROLES = {"admin", "writer", "reader"}
 
@@ -94,7 +96,10 @@ def mint(subject, tenant, roles, **kwargs):
 
 
 def denied_message(permission, scope):
-    """The text of a denial (security::PermissionDeniedStatus) for a scope of tenant A."""
+    """The text of a denial (security::PermissionDeniedStatus) for a scope of tenant A;
+    permission "any": the entry check of PhenixQL (security::AnyPermissionDeniedStatus)."""
+    if permission == "any":
+        return f"a permission on tenant '{TENANT_A}' or one of its collections is required"
     if scope == "tenant":
         return f"permission '{permission}' on tenant '{TENANT_A}' is required"
     return f"permission '{permission}' on collection '{scope}' is required"
@@ -102,8 +107,11 @@ def denied_message(permission, scope):
 
 def role_allows(role, permission, scope):
     """The role model of docs/security.md: tenant-wide permissions, plus grants on a collection
-    (which never reach a tenant-level action)."""
+    (which never reach a tenant-level action). "any": some permission on the tenant or on one
+    of its collections (what POST /v1/query and gRPC Query need to enter)."""
     tenant_wide, grants = ROLES[role]
+    if permission == "any":
+        return bool(tenant_wide) or any(grants.values())
     if permission in tenant_wide:
         return True
     return scope != "tenant" and permission in grants.get(scope, set())
@@ -774,11 +782,12 @@ class AuthE2ETest(unittest.TestCase):
     def expected(role, permission, protocol, scope):
         """None when allowed, else the permission and scope the first failing check names.
         The checks come from docs/security.md's tables: a REST route or gRPC method needs its
-        permission on its resource; POST /v1/query and gRPC Query need read on the tenant to
-        enter, then each statement its own permission on its collection (or the tenant)."""
+        permission on its resource; POST /v1/query and gRPC Query need some permission in the
+        tenant to enter (a grant on one collection is enough), then each statement its own
+        permission on its collection (or the tenant)."""
         checks = [(permission, scope)]
         if protocol in ("phenixql", "grpc-phenixql"):
-            checks = [("read", "tenant")] + checks
+            checks = [("any", "tenant")] + checks
         for needed, on in checks:
             if not role_allows(role, needed, on):
                 return needed, on
