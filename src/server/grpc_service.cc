@@ -276,6 +276,18 @@ std::string PeerAddress(const std::string& peer) {
 Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::string_view method,
                  std::string_view collection, RequestContext& context) {
     const AccessControl* access = api.access;
+    for (std::string_view key : {kAuthorizationKey, kTenantKey}) {
+        // Like REST's repeated headers: which copy counts is what a smuggler exploits; none does.
+        if (call->client_metadata().count(grpc::string_ref(key.data(), key.size())) > 1) {
+            const std::string reason =
+                "the " + std::string(key) + " metadata was sent more than once; send it once";
+            if (access != nullptr) {
+                access->Audit(nullptr, {}, key == kAuthorizationKey ? "auth" : "tenant.select", {},
+                              "denied", reason, CallInfo{.client = PeerAddress(call->peer())});
+            }
+            return Status::InvalidArgument(reason);
+        }
+    }
     if (access == nullptr) {  // a service built without one (unit tests): auth off
         context.tenant = MetadataValue(call, kTenantKey);
         return Status::Ok();

@@ -97,6 +97,11 @@ Result<HttpRequest> ToHttpRequest(const http::request_header<>& message, const S
     if (request.transaction.empty() && message.find("Phenix-Transaction") != message.end()) {
         return Status::InvalidArgument("Phenix-Transaction is empty (send a transaction id)");
     }
+    if (message.count(http::field::authorization) > 1) {
+        request.repeated_auth_header = "Authorization";
+    } else if (message.count("Phenix-Tenant") > 1) {
+        request.repeated_auth_header = "Phenix-Tenant";
+    }
     if (request.tenant.empty() && message.find("Phenix-Tenant") != message.end()) {
         return Status::InvalidArgument("Phenix-Tenant is empty (send a tenant name, or no header)");
     }

@@ -80,6 +80,10 @@ struct HttpRequest {
     std::string tenant;
     std::string client;         ///< "ip:port" of the peer
     std::string authorization;  ///< the Authorization header, empty when absent
+    /// "Authorization" or "Phenix-Tenant" when the request sent that header more than once: an
+    /// ambiguity in who or where (a proxy and the server could each read another copy), which
+    /// the server refuses with 400 and audits before anything else. Empty otherwise.
+    std::string repeated_auth_header;
     /// Mutual TLS (--tls-client-ca): the verified client certificate's subject, RFC 2253
     /// ("CN=alice,O=Acme"), and its subjectAltNames ("DNS:host", "URI:spiffe://...",
     /// "email:a@b", "IP:10.0.0.1"). Empty without a client certificate. Identity only: mapping it

@@ -218,6 +218,17 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
                       std::function<void(HttpResponse)> done) {
     const auto start = RequestContext::Clock::now();
     StartTrace(request);
+    if (!request.repeated_auth_header.empty()) {
+        // Which copy counts is exactly what a smuggling proxy would exploit: none does.
+        const std::string reason =
+            request.repeated_auth_header + " was sent more than once; send it once";
+        access_->Audit(nullptr, {},
+                       request.repeated_auth_header == "Authorization" ? "auth" : "tenant.select",
+                       {}, "denied", reason, CallInfo{request.request_id, request.client});
+        Finish(request, "-", start, ErrorResponse(Status::InvalidArgument(reason)), done,
+               nullptr);
+        return;
+    }
     RouteMatch match = router_.Match(request.method, request.path);
     if (match.route == nullptr) {
         HttpResponse response;

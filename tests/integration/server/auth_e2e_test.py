@@ -1055,6 +1055,49 @@ class AuthE2ETest(unittest.TestCase):
             self.assertEqual(got, [("acme-admin", "key.create", "denied",
                                     f"permission 'admin' on tenant '{tenant}' is required")])
 
+    def test_a_repeated_authorization_or_tenant_header_is_refused_and_audited(self):
+        """Two Authorization or Phenix-Tenant headers (or gRPC metadata entries) are an
+        ambiguity a proxy and the server could resolve differently: 400 (INVALID_ARGUMENT),
+        whichever copy is valid, and a denial in the audit log (docs/security.md)."""
+        good = "Bearer " + self.a_admin
+        cases = [("dup-auth", [("Authorization", good), ("Authorization", good)],
+                  "Authorization", "auth"),
+                 ("dup-auth-mixed", [("Authorization", good), ("Authorization", "Bearer x")],
+                  "Authorization", "auth"),
+                 ("dup-tenant", [("Authorization", "Bearer " + self.root),
+                                 ("Phenix-Tenant", TENANT_A), ("Phenix-Tenant", TENANT_B)],
+                  "Phenix-Tenant", "tenant.select")]
+        for rid, headers, name, action in cases:
+            conn = self.server.connection()
+            try:
+                conn.putrequest("GET", "/v1/collections")
+                for header, value in headers + [("Phenix-Request-Id", rid)]:
+                    conn.putheader(header, value)
+                conn.endheaders()
+                response = conn.getresponse()
+                body = json.loads(response.read())
+            finally:
+                conn.close()
+            self.assertEqual(response.status, 400, body)
+            message = f"{name} was sent more than once; send it once"
+            self.assertEqual(body["error"], {"code": "INVALID_ARGUMENT", "message": message})
+            records = self.wait_audit(lambda rs: any(r["request_id"] == rid for r in rs), rid)
+            got = [(r["principal"], r["action"], r["outcome"], r["reason"])
+                   for r in records if r["request_id"] == rid]
+            self.assertEqual(got, [("", action, "denied", message)], rid)
+        # One copy of each is fine.
+        status, _, body = self.call("GET", "/v1/collections", token=self.root, tenant=TENANT_A)
+        self.assertEqual(status, 200, body)
+        for key, value in (("authorization", good), ("phenix-tenant", TENANT_A)):
+            metadata = [("authorization", good)] + [(key, value)] * (1 if key == "authorization"
+                                                                     else 2)
+            with self.assertRaises(grpc.RpcError) as raised:
+                self.server.stub.ListCollections(self.pb.ListCollectionsRequest(),
+                                                 metadata=metadata, timeout=30)
+            self.assertEqual(raised.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertEqual(raised.exception.details(),
+                             f"the {key} metadata was sent more than once; send it once")
+
     def test_grpc_audit_records_name_the_client_as_ip_and_port(self):
         """gRPC records spell the client "ip:port" as REST records do, not gRPC's
         "ipv4:ip:port"."""
