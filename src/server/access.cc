@@ -89,8 +89,8 @@ constexpr GrpcAccess kGrpcMethods[] = {
 // collection the statement names (on the tenant when it names none). COPY reads or writes files
 // of the server's COPY directory, which all tenants share: tenant administrators only.
 // Tenant-wide and cluster-wide statements: USE TENANT needs read in the tenant it names (so only
-// a cluster administrator leaves its tenant); CREATE TENANT, SHOW TENANTS and VERIFY without a
-// collection are cluster administration.
+// a cluster administrator leaves its tenant); CREATE TENANT, SHOW TENANTS and VERIFY are cluster
+// administration.
 constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kSelect, {kRead, kCollection, "query.select"}},
     {StatementKind::kCreateCollection, {kSchema, kCollection, "collection.create"}},
@@ -112,7 +112,8 @@ constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kShowTimestamp, {kRead, kTenant, "timestamp"}},
     {StatementKind::kAnalyze, {kSchema, kCollection, "collection.analyze"}},
     {StatementKind::kReindex, {kSchema, kCollection, "collection.reindex"}},
-    {StatementKind::kVerify, {kAdmin, kCollection, "collection.verify"}},
+    // VERIFY takes no collection (the engine checks the whole database): every tenant's data.
+    {StatementKind::kVerify, {kAdmin, kCluster, "verify"}},
     {StatementKind::kCreateTenant, {kAdmin, kCluster, "tenant.create"}},
     {StatementKind::kUseTenant, {kRead, kTenant, "tenant.use"}},
     // Security administration (CREATE ROLE, GRANT, CREATE API KEY, SHOW ROLES, ...) in the
