@@ -20,6 +20,7 @@
 #include "server/api.h"
 #include "server/admin_api.h"
 #include "server/errors.h"
+#include "server/http_server.h"
 #include "server/service.h"
 #include "server/transactions.h"
 
@@ -34,6 +35,8 @@ constexpr std::string_view kTransactionKey = "phenix-transaction";
 constexpr std::string_view kTenantKey = "phenix-tenant";
 // The credential, as REST's Authorization header: "Bearer <token or API key>".
 constexpr std::string_view kAuthorizationKey = "authorization";
+// The client's id for the call (like REST's Phenix-Request-Id), in its audit records.
+constexpr std::string_view kRequestIdKey = "phenix-request-id";
 // The trailing metadata naming the statement a Query failed in.
 constexpr std::string_view kStatementKey = "phenix-statement";
 // Query's row batches: at most this many rows, or about this many bytes, per message (gRPC
@@ -198,6 +201,7 @@ std::string MetadataValue(const grpc::CallbackServerContext* context, std::strin
 std::shared_ptr<RequestContext> MakeContext(const grpc::CallbackServerContext* call,
                                             std::uint32_t default_timeout_ms) {
     auto context = std::make_shared<RequestContext>();
+    context->request_id = RequestIdOf(MetadataValue(call, kRequestIdKey));
     const auto deadline = call->deadline();
     const auto remaining = deadline - std::chrono::system_clock::now();
     constexpr auto kNoDeadline = std::chrono::hours(24 * 365);
@@ -283,7 +287,7 @@ Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::st
                 "the " + std::string(key) + " metadata was sent more than once; send it once";
             if (access != nullptr) {
                 access->Audit(nullptr, {}, key == kAuthorizationKey ? "auth" : "tenant.select", {},
-                              "denied", reason, CallInfo{.client = PeerAddress(call->peer())});
+                              "denied", reason, CallInfo{context.request_id, PeerAddress(call->peer())});
             }
             return Status::InvalidArgument(reason);
         }
@@ -302,7 +306,7 @@ Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::st
         return Status::Ok();
     }
     const std::string peer = PeerAddress(call->peer());
-    const CallInfo info{.request_id = {}, .client = peer};
+    const CallInfo info{.request_id = context.request_id, .client = peer};
     PHENIX_ASSIGN_OR_RETURN(context.principal,
                             access->Authenticate(MetadataValue(call, kAuthorizationKey), info));
     PHENIX_ASSIGN_OR_RETURN(
@@ -327,7 +331,7 @@ void AuditCall(const ApiState& api, grpc::CallbackServerContext* call, std::stri
     api.access->Audit(context.principal.get(),
                       context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
                       rule->action, target, status.ok() ? "ok" : "error", {},
-                      CallInfo{.request_id = {}, .client = peer});
+                      CallInfo{.request_id = context.request_id, .client = peer});
 }
 
 // A collection of the call's tenant.
@@ -385,7 +389,7 @@ Result<CallSession> OpenSession(ApiState& api, Database& db, const std::string& 
     }
     // Every statement is authorized before it runs (server/access.h).
     if (api.access != nullptr && context.principal != nullptr) {
-        api.access->GuardSession(*out.session, context.principal, std::string(),
+        api.access->GuardSession(*out.session, context.principal, context.request_id,
                                  PeerAddress(call->peer()));
     }
     return out;

@@ -106,7 +106,7 @@ Result<HttpRequest> ToHttpRequest(const http::request_header<>& message, const S
         return Status::InvalidArgument("Phenix-Tenant is empty (send a tenant name, or no header)");
     }
     const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
-    request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
+    request.request_id = RequestIdOf(given_id);
     std::uint32_t timeout_ms = config.default_timeout_ms;
     const std::string_view timeout_text = Sv(message["Phenix-Timeout-Ms"]);
     if (!timeout_text.empty() || message.find("Phenix-Timeout-Ms") != message.end()) {
@@ -997,6 +997,10 @@ ParsedRequest ParseRequest(std::string_view bytes, const ServerConfig& config) {
     out.request = std::move(*converted);
     out.request->body = std::move(message.body());
     return out;
+}
+
+std::string RequestIdOf(std::string_view given) {
+    return IsPrintableToken(given) ? std::string(given) : NewRequestId();
 }
 
 }  // namespace phenix::server

@@ -122,6 +122,9 @@ struct RequestContext {
     /// The tenant the request acts in (empty: the default tenant): the principal's own, or for a
     /// cluster administrator the one Phenix-Tenant names.
     std::string tenant;
+    /// gRPC calls: the call's request id (the phenix-request-id metadata when it is a printable
+    /// token, else a new one) for audit records. REST keeps it in HttpRequest::request_id.
+    std::string request_id;
 
     [[nodiscard]] bool DeadlinePassed() const { return Clock::now() >= deadline; }
     [[nodiscard]] bool IsCancelled() const { return cancelled->load(); }

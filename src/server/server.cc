@@ -412,9 +412,17 @@ void Server::AuditChange(const HttpRequest& request, const AccessRule* rule,
         outcome = "denied";
         reason = ErrorMessageOf(response.body);
     }
-    access_->Audit(context.principal.get(),
-                   context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
-                   rule->action, target, outcome, reason,
+    // The tenant acted on: the request's; for cluster administration the tenant it created or
+    // dropped (tenant/NAME), else the cluster ("*"), never the default tenant it did not touch.
+    std::string_view tenant =
+        context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant);
+    if (rule->scope == AccessScope::kCluster) {
+        constexpr std::string_view kTenantTarget = "tenant/";
+        tenant = target.starts_with(kTenantTarget)
+                     ? std::string_view(target).substr(kTenantTarget.size())
+                     : security::kClusterTenant;
+    }
+    access_->Audit(context.principal.get(), tenant, rule->action, target, outcome, reason,
                    CallInfo{request.request_id, request.client});
 }
 

@@ -930,10 +930,10 @@ class AuthE2ETest(unittest.TestCase):
         rest("aud-20", "DELETE", "/v1/admin/roles/audrole", None, admin, 200,
              rec("acme-admin", TENANT_A, "role.drop", None, "ok"))
         rest("aud-21", "POST", "/v1/admin/tenants", {"name": "gamma"}, self.root, 201,
-             rec("root", None, "tenant.create", None, "ok"))
+             rec("root", "gamma", "tenant.create", None, "ok"))
         rest("aud-22", "DELETE", "/v1/admin/tenants/gamma", None, self.root, 200,
-             rec("root", None, "tenant.drop", None, "ok"))
-        # gRPC (its records carry no request id: found by their principal).
+             rec("root", "gamma", "tenant.drop", None, "ok"))
+        # gRPC (found by their principal: these calls send no phenix-request-id).
         code, details, _ = self.rpc("Upsert", self.pb.UpsertRequest(
             collection=GRANTED, entities=[self.pb.Entity(id="aud3", vector=[1, 2])]),
             token=grpc_writer)
@@ -1038,6 +1038,9 @@ class AuthE2ETest(unittest.TestCase):
         missing = [f"{rid} {by_rid[rid]['action']}: target {by_rid[rid]['target']!r} does not "
                    f"name {name!r}" for rid, name in expected if name not in by_rid[rid]["target"]]
         self.assertEqual(missing, [], "\n".join(missing))
+        # Cluster administration records the tenant it acted on, not the default tenant.
+        self.assertEqual([(by_rid[rid]["tenant"], by_rid[rid]["principal"])
+                          for rid in ("tgt-07", "tgt-08")], [("tgtten", "root")] * 2)
 
     def test_a_key_for_another_tenant_is_audited_as_a_denial(self):
         """A tenant administrator asking for a key of the cluster ({"tenant": "*"}) or of another
@@ -1110,6 +1113,46 @@ class AuthE2ETest(unittest.TestCase):
         between = [r for r in records if seqs["client-begin"] < r["seq"] < seqs["client-end"]]
         self.assertEqual(len(between), 1, between)
         self.assertRegex(between[0]["client"], r"^127\.0\.0\.1:\d+$")
+
+    def test_grpc_audit_records_carry_the_request_id(self):
+        """A gRPC call's records carry its phenix-request-id metadata (a new id without one), as
+        REST's carry Phenix-Request-Id: denials, changes and each PhenixQL statement."""
+        pb = self.pb
+        writer = mint("rid-writer", TENANT_A, ["writer"])
+        reader = mint("rid-reader", TENANT_A, ["reader"])
+        calls = [
+            ("grpc-rid-1", "Upsert", pb.UpsertRequest(
+                collection=GRANTED, entities=[pb.Entity(id="rid1", vector=[1, 2])]), writer,
+             ("entity.upsert", "ok")),
+            ("grpc-rid-2", "Upsert", pb.UpsertRequest(
+                collection=GRANTED, entities=[pb.Entity(id="rid2", vector=[1, 2])]), reader,
+             ("entity.upsert", "denied")),
+            ("grpc-rid-3", "Query", pb.QueryRequest(
+                query=f"INSERT INTO {GRANTED} (id, vector) VALUES ('rid3', [1, 2])"), writer,
+             ("entity.insert", "ok")),
+        ]
+        for rid, method, request, token, _ in calls:
+            metadata = [("authorization", "Bearer " + token), ("phenix-request-id", rid)]
+            try:
+                answer = getattr(self.server.stub, method)(request, metadata=metadata, timeout=30)
+                if method == "Query":
+                    list(answer)
+            except grpc.RpcError:
+                pass
+        records = self.wait_audit(lambda rs: any(r["request_id"] == "grpc-rid-3" for r in rs),
+                                  "grpc-rid-3")
+        for rid, _, _, _, (action, outcome) in calls:
+            got = [(r["action"], r["outcome"]) for r in records if r["request_id"] == rid]
+            self.assertEqual(got, [(action, outcome)], rid)
+        # Without the metadata: a fresh id, not an empty one.
+        self.rpc("ListCollections", pb.ListCollectionsRequest(), auth="Bearer x.y.z")
+        self.call("GET", "/v1/collections", rid="grpc-rid-end")
+        records = self.wait_audit(lambda rs: any(r["request_id"] == "grpc-rid-end" for r in rs),
+                                  "grpc-rid-end")
+        before_end = [r for r in records if r["action"] == "auth" and
+                      r["seq"] < next(x["seq"] for x in records
+                                      if x["request_id"] == "grpc-rid-end")]
+        self.assertRegex(before_end[-1]["request_id"], r"^[0-9a-f]{16}$")
 
 
 if __name__ == "__main__":
