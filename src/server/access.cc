@@ -32,7 +32,7 @@ constexpr AccessScope kTenantAny = AccessScope::kTenantAny;
 constexpr RouteAccess kRoutes[] = {
     {"GET", "/health", {kRead, kOpen, "health"}},
     {"GET", "/ready", {kRead, kOpen, "ready"}},
-    // The API's description: the same for every deployment, no data in it.
+    // The API's description: no data in it (its `security` says whether auth is on).
     {"GET", "/openapi.json", {kRead, kOpen, "openapi"}},
     // Server-wide counters (every tenant's requests and collections): cluster administrators.
     {"GET", "/metrics", {kAdmin, kCluster, "metrics"}},

@@ -1238,7 +1238,7 @@ void RegisterRoutes(Router& router, ApiState& state) {
         },
         RouteOptions{.accepts_transaction = true});
     RegisterAdminRoutes(router, state);
-    *openapi = OpenApiDocument(router);
+    *openapi = OpenApiDocument(router, state.access != nullptr && state.access->enabled());
 }
 
 }  // namespace phenix::server

@@ -1058,6 +1058,21 @@ class AuthE2ETest(unittest.TestCase):
             self.assertEqual(got, [("acme-admin", "key.create", "denied",
                                     f"permission 'admin' on tenant '{tenant}' is required")])
 
+    def test_openapi_describes_the_credentials_each_operation_needs(self):
+        """With auth on, /openapi.json (itself open) names the two credentials and asks each
+        operation but the open ones for one of them."""
+        status, _, document = self.call("GET", "/openapi.json")
+        self.assertEqual(status, 200)
+        schemes = document["components"]["securitySchemes"]
+        self.assertEqual((schemes["bearerJwt"]["scheme"], schemes["bearerJwt"]["bearerFormat"]),
+                         ("bearer", "JWT"))
+        self.assertEqual(schemes["apiKey"]["scheme"], "bearer")
+        either = [{"bearerJwt": []}, {"apiKey": []}]
+        self.assertEqual(document["paths"]["/v1/query"]["post"]["security"], either)
+        self.assertEqual(document["paths"]["/v1/admin/keys"]["post"]["security"], either)
+        self.assertEqual(document["paths"]["/health"]["get"]["security"], [])
+        self.assertIn("401", document["paths"]["/v1/collections"]["get"]["responses"])
+
     def test_a_repeated_authorization_or_tenant_header_is_refused_and_audited(self):
         """Two Authorization or Phenix-Tenant headers (or gRPC metadata entries) are an
         ambiguity a proxy and the server could resolve differently: 400 (INVALID_ARGUMENT),
