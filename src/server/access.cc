@@ -233,11 +233,20 @@ const AccessRule* FindStatementRule(StatementKind kind) {
 
 // ---------------------------------------------------------------- CompositeAuthenticator
 
-CompositeAuthenticator::CompositeAuthenticator(std::unique_ptr<security::Authenticator> jwt,
-                                               std::unique_ptr<security::Authenticator> api_keys)
-    : jwt_(std::move(jwt)), api_keys_(std::move(api_keys)) {}
+CompositeAuthenticator::CompositeAuthenticator(
+    std::unique_ptr<security::Authenticator> jwt, std::unique_ptr<security::Authenticator> api_keys,
+    std::unique_ptr<security::Authenticator> client_certificates)
+    : jwt_(std::move(jwt)),
+      api_keys_(std::move(api_keys)),
+      client_certificates_(std::move(client_certificates)) {}
 
 Result<Principal> CompositeAuthenticator::Authenticate(const security::Credentials& credentials) {
+    if (credentials.bearer.empty()) {
+        if (credentials.client_certificate == nullptr || client_certificates_ == nullptr) {
+            return Status::Unauthenticated("no credential, and client certificates are not mapped");
+        }
+        return client_certificates_->Authenticate(credentials);
+    }
     if (credentials.bearer.substr(0, kApiKeyPrefix.size()) == kApiKeyPrefix) {
         if (api_keys_ == nullptr) {
             return Status::Unauthenticated("an API key was sent, but API keys are not enabled");
@@ -278,10 +287,24 @@ void AccessControl::Audit(const Principal* principal, std::string_view tenant,
                              .client = std::string(info.client)});
 }
 
-Result<std::shared_ptr<const Principal>> AccessControl::Authenticate(std::string_view authorization,
-                                                                     const CallInfo& info) const {
+Result<std::shared_ptr<const Principal>> AccessControl::Authenticate(
+    std::string_view authorization, const CallInfo& info,
+    const security::ClientCertificate* certificate) const {
     if (authenticator_ == nullptr) {
         return local_;
+    }
+    if (authorization.empty() && certificate != nullptr && !certificate->subject.empty()) {
+        // Mutual TLS as the credential (--tls-client-map): no bearer, a verified certificate.
+        Result<Principal> principal = authenticator_->Authenticate(
+            security::Credentials{.bearer = {}, .client_certificate = certificate});
+        if (principal.ok() && !principal->subject.empty() && !principal->tenant.empty()) {
+            return std::make_shared<const Principal>(std::move(*principal));
+        }
+        Audit(nullptr, {}, "auth", {}, "unauthenticated",
+              principal.ok() ? "the certificate's rule names no subject or no tenant"
+                             : principal.status().message(),
+              info);
+        return Status::Unauthenticated(std::string(kAuthenticationRequired));
     }
     if (authorization.empty()) {
         Audit(nullptr, {}, "auth", {}, "unauthenticated", "no credential (Authorization: Bearer)",

@@ -90,17 +90,20 @@ std::string AccessTableJson();
 /// authenticator, any other to the JWT one.
 inline constexpr std::string_view kApiKeyPrefix = "phx_";
 
-/// Routes a bearer by its form: API keys (kApiKeyPrefix) to `api_keys`, anything else to `jwt`.
-/// Either may be null (that kind of credential is then refused). Thread-safe.
+/// Routes a bearer by its form: API keys (kApiKeyPrefix) to `api_keys`, anything else to `jwt`;
+/// no bearer but a verified client certificate to `client_certificates` (--tls-client-map). Any
+/// may be null (that kind of credential is then refused). Thread-safe.
 class CompositeAuthenticator final : public security::Authenticator {
   public:
     CompositeAuthenticator(std::unique_ptr<security::Authenticator> jwt,
-                           std::unique_ptr<security::Authenticator> api_keys);
+                           std::unique_ptr<security::Authenticator> api_keys,
+                           std::unique_ptr<security::Authenticator> client_certificates = nullptr);
     Result<security::Principal> Authenticate(const security::Credentials& credentials) override;
 
   private:
     const std::unique_ptr<security::Authenticator> jwt_;
     const std::unique_ptr<security::Authenticator> api_keys_;
+    const std::unique_ptr<security::Authenticator> client_certificates_;
 };
 
 /// Who and where a request came from, for audit events.
@@ -130,9 +133,12 @@ class AccessControl {
 
     /// The principal of a request whose Authorization header (gRPC: `authorization` metadata)
     /// is `authorization`. Auth off: Local(). Otherwise Unauthenticated with one of the two
-    /// generic messages above; the audit event carries the precise reason.
-    Result<std::shared_ptr<const security::Principal>> Authenticate(std::string_view authorization,
-                                                                    const CallInfo& info) const;
+    /// generic messages above; the audit event carries the precise reason. Without an
+    /// Authorization, a verified client `certificate` (mutual TLS; null: none) authenticates
+    /// when the authenticator maps it (--tls-client-map); a bearer always takes precedence.
+    Result<std::shared_ptr<const security::Principal>> Authenticate(
+        std::string_view authorization, const CallInfo& info,
+        const security::ClientCertificate* certificate = nullptr) const;
 
     /// The tenant a request acts in: a cluster administrator's `requested` (Phenix-Tenant /
     /// phenix-tenant; empty: the default tenant), anyone else's own tenant. A non-administrator

@@ -291,6 +291,11 @@ const std::vector<OptionSpec>& OptionTable() {
                                "PEM CA bundle: clients must present a certificate it signed "
                                "(mutual TLS); empty: no client certificates",
                                &ServerConfig::tls_client_ca));
+        table.push_back(String("tls_client_map", "FILE",
+                               "JSON rules mapping a verified client certificate (cn, dn or san) "
+                               "to a principal, tenant and roles: mutual TLS as a credential; "
+                               "needs tls_client_ca and auth jwt",
+                               &ServerConfig::tls_client_map));
         table.push_back(
             String("tls_min_version", "VERSION", "oldest TLS version accepted on REST: 1.2 or 1.3",
                    &ServerConfig::tls_min_version, [](std::string_view v) {
@@ -389,6 +394,11 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 Status CheckSecurityConfig(const ServerConfig& config) {
+    if (!config.tls_client_map.empty() && (config.auth != "jwt" || config.tls_client_ca.empty())) {
+        return Status::InvalidArgument(
+            "--tls-client-map maps verified client certificates to principals: it needs "
+            "--tls-client-ca (which certificates are verified) and --auth jwt");
+    }
     if (config.auth == "jwt") {
         if (config.jwt_jwks.empty() && config.jwt_hs256_secret_file.empty()) {
             return Status::InvalidArgument(

@@ -21,6 +21,7 @@
 #include "server/admin_api.h"
 #include "server/errors.h"
 #include "server/http_server.h"
+#include "server/tls.h"
 #include "server/service.h"
 #include "server/transactions.h"
 
@@ -307,8 +308,18 @@ Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::st
     }
     const std::string peer = PeerAddress(call->peer());
     const CallInfo info{.request_id = context.request_id, .client = peer};
+    const std::string authorization = MetadataValue(call, kAuthorizationKey);
+    // Mutual TLS as the credential (--tls-client-map): only asked without an authorization.
+    security::ClientCertificate certificate;
+    if (authorization.empty() && call->auth_context() != nullptr) {
+        const std::vector<grpc::string_ref> pem =
+            call->auth_context()->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+        if (pem.size() == 1) {
+            certificate = PemCertificateIdentity(std::string_view(pem[0].data(), pem[0].size()));
+        }
+    }
     PHENIX_ASSIGN_OR_RETURN(context.principal,
-                            access->Authenticate(MetadataValue(call, kAuthorizationKey), info));
+                            access->Authenticate(authorization, info, &certificate));
     PHENIX_ASSIGN_OR_RETURN(
         context.tenant,
         access->ResolveTenant(*context.principal, MetadataValue(call, kTenantKey), info));

@@ -217,24 +217,22 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
             Socket().close(ignored);
             return;
         }
-        PeerIdentity peer = PeerCertificateIdentity(stream_.native_handle());
-        client_cert_subject_ = std::move(peer.subject);
-        client_cert_sans_ = std::move(peer.sans);
-        if (!client_cert_subject_.empty()) {
+        client_certificate_ = PeerCertificateIdentity(stream_.native_handle());
+        if (!client_certificate_.subject.empty()) {
             std::string sans;
-            for (const std::string& san : client_cert_sans_) {
+            for (const std::string& san : client_certificate_.sans) {
                 sans += (sans.empty() ? "" : ",") + JsonQuote(san);
             }
             shared_.logger.Log(LogLevel::kDebug, "TLS client certificate",
                                "\"client\":" + JsonQuote(client_) + ",\"subject\":" +
-                                   JsonQuote(client_cert_subject_) + ",\"sans\":[" + sans + "]");
+                                   JsonQuote(client_certificate_.subject) + ",\"sans\":[" +
+                                   sans + "]");
         }
         ReadHeader(/*first=*/true);
     }
 
     void SetClientCertificate(HttpRequest& request) const {
-        request.client_cert_subject = client_cert_subject_;
-        request.client_cert_sans = client_cert_sans_;
+        request.client_certificate = client_certificate_;
     }
 
     void ReadHeader(bool first) {
@@ -722,8 +720,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     std::shared_ptr<asio::ssl::context> tls_context_;  // HTTPS: outlives stream_
     Stream stream_;
     Shared& shared_;
-    std::string client_cert_subject_;  // mutual TLS: the verified client certificate
-    std::vector<std::string> client_cert_sans_;
+    security::ClientCertificate client_certificate_;  // mutual TLS: the verified certificate
     bool linger_ = false;
     std::array<char, 4096> discard_{};
     beast::flat_buffer buffer_;

@@ -25,6 +25,7 @@
 #include <phenix/result.h>
 #include <phenix/status.h>
 
+#include "security/authenticator.h"
 #include "security/principal.h"
 
 namespace phenix::server {
@@ -85,11 +86,10 @@ struct HttpRequest {
     /// the server refuses with 400 and audits before anything else. Empty otherwise.
     std::string repeated_auth_header;
     /// Mutual TLS (--tls-client-ca): the verified client certificate's subject, RFC 2253
-    /// ("CN=alice,O=Acme"), and its subjectAltNames ("DNS:host", "URI:spiffe://...",
+    /// ("CN=alice,O=Acme"), its CN and its subjectAltNames ("DNS:host", "URI:spiffe://...",
     /// "email:a@b", "IP:10.0.0.1"). Empty without a client certificate. Identity only: mapping it
-    /// to a principal is the authenticator's business.
-    std::string client_cert_subject;
-    std::vector<std::string> client_cert_sans;
+    /// to a principal is the authenticator's business (--tls-client-map).
+    security::ClientCertificate client_certificate;
     std::string traceparent;  ///< W3C Trace Context headers, empty when absent
     std::string tracestate;
     /// Set by the server when tracing is on (server/tracing.h): the request's trace, whose

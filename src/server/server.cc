@@ -18,6 +18,7 @@
 
 #include "audit/audit_log.h"
 #include "security/api_keys.h"
+#include "security/client_cert.h"
 #include "security/rbac.h"
 #include "server/errors.h"
 #include "server/grpc_server.h"
@@ -156,12 +157,21 @@ Server::Server(ServerConfig config, ServerSecurity security)
     security_error_ = CheckSecurityConfig(config_);
     if (security_error_.ok() && authenticator == nullptr && config_.auth == "jwt") {
         auto jwt = OpenJwtAuthenticator(config_);
-        if (jwt.ok()) {
+        // Mutual TLS as a credential (--tls-client-map): verified certificates to principals.
+        Result<std::unique_ptr<security::ClientCertificateMap>> certificates =
+            std::unique_ptr<security::ClientCertificateMap>();
+        if (!config_.tls_client_map.empty()) {
+            certificates = security::ClientCertificateMap::Load(config_.tls_client_map);
+        }
+        if (!jwt.ok()) {
+            security_error_ = jwt.status();
+        } else if (!certificates.ok()) {
+            security_error_ = certificates.status();
+        } else {
             authenticator = std::make_unique<CompositeAuthenticator>(
                 std::move(*jwt),
-                std::make_unique<security::ApiKeyAuthenticator>(*security_catalog_));
-        } else {
-            security_error_ = jwt.status();
+                std::make_unique<security::ApiKeyAuthenticator>(*security_catalog_),
+                std::move(*certificates));
         }
     }
     std::unique_ptr<security::Authorizer> authorizer = std::move(security.authorizer);
@@ -341,7 +351,8 @@ std::optional<HttpResponse> Server::Admit(HttpRequest& request, const Route& rou
         return std::nullopt;  // probes and the API's description need no credential
     }
     const CallInfo info{request.request_id, request.client};
-    auto principal = access_->Authenticate(request.authorization, info);
+    auto principal =
+        access_->Authenticate(request.authorization, info, &request.client_certificate);
     if (!principal.ok()) {
         HttpResponse response = ErrorResponse(principal.status());
         response.headers.emplace_back("WWW-Authenticate", "Bearer");
