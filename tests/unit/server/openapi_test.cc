@@ -73,6 +73,15 @@ const Json& Resolve(const Json& document, const Json& response) {
     return response;
 }
 
+// The Operation object of `route` in `document` (paths are keyed by lower-case methods).
+const Json& OperationOf(const Json& document, const Route& route) {
+    std::string method = route.method;
+    for (char& ch : method) {
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    return document.at("paths").at(route.pattern).at(method);
+}
+
 // Every route documents the statuses it can answer besides success: no catch-all "default";
 // what the transport and admission answer on every route; 404 where a path names something;
 // 415 where a JSON body is read. Each response carries Phenix-Request-Id, 429 Retry-After, and
@@ -86,12 +95,8 @@ TEST(OpenApiTest, EveryRouteDocumentsItsErrorsAndHeaders) {
     const Json json = Json::parse(*document);
     ASSERT_FALSE(router.routes().empty());
     for (const Route& route : router.routes()) {
-        std::string method = route.method;
-        for (char& ch : method) {
-            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
         const std::string name = route.method + " " + route.pattern;
-        const Json& operation = json["paths"][route.pattern][method];
+        const Json& operation = OperationOf(json, route);
         const Json& responses = operation["responses"];
         EXPECT_FALSE(responses.contains("default")) << name;
         std::vector<std::string> required = {"400", "413", "431"};
@@ -176,12 +181,8 @@ TEST(OpenApiTest, SecurityFollowsTheAccessTable) {
     std::size_t num_open = 0;
     std::size_t num_protected = 0;
     for (const Route& route : router.routes()) {
-        std::string method = route.method;
-        for (char& ch : method) {
-            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
         const std::string name = route.method + " " + route.pattern;
-        const Json& operation = json["paths"][route.pattern][method];
+        const Json& operation = OperationOf(json, route);
         ASSERT_TRUE(operation.contains("security")) << name;
         const AccessRule* rule = FindRouteRule(route.method, route.pattern);
         ASSERT_NE(rule, nullptr) << name;
