@@ -57,6 +57,23 @@ OptionSpec String(std::string_view name, std::string_view value_name, std::strin
             /*quoted=*/true};
 }
 
+// "true"/"1" or "false"/"0"; the command line also takes a bare --flag for true.
+OptionSpec Bool(std::string_view name, std::string_view help, bool ServerConfig::*field) {
+    return {name, "BOOL", help,
+            [field](ServerConfig& c, std::string_view v) {
+                if (v == "true" || v == "1") {
+                    c.*field = true;
+                } else if (v == "false" || v == "0") {
+                    c.*field = false;
+                } else {
+                    return Status::InvalidArgument("expected true or false, not '" +
+                                                   std::string(v) + "'");
+                }
+                return Status::Ok();
+            },
+            [field](const ServerConfig& c) { return std::string(c.*field ? "true" : "false"); }};
+}
+
 std::string TomlQuote(std::string_view text) {
     std::string out = "\"";
     for (char ch : text) {
@@ -231,19 +248,7 @@ const std::vector<OptionSpec>& OptionTable() {
         table.push_back(String("log_level", "LEVEL", "debug, info, warn or error",
                                &ServerConfig::log_level, CheckLevel));
         table.push_back(
-            {"access_log", "BOOL", "one JSON log line per request",
-             [](ServerConfig& c, std::string_view v) {
-                 if (v == "true" || v == "1") {
-                     c.access_log = true;
-                 } else if (v == "false" || v == "0") {
-                     c.access_log = false;
-                 } else {
-                     return Status::InvalidArgument("expected true or false, not '" +
-                                                    std::string(v) + "'");
-                 }
-                 return Status::Ok();
-             },
-             [](const ServerConfig& c) { return std::string(c.access_log ? "true" : "false"); }});
+            Bool("access_log", "one JSON log line per request", &ServerConfig::access_log));
         table.push_back(String("encryption_kms", "URI",
                                "encryption at rest: the master key, local:/path/keyfile or "
                                "pkcs11:module=...;token=...;key=... (a new data directory is "
@@ -258,20 +263,8 @@ const std::vector<OptionSpec>& OptionTable() {
                                "write the hash-chained audit log (auth failures, denials, "
                                "schema, admin and write actions) into DIR; empty: no audit log",
                                &ServerConfig::audit_dir));
-        table.push_back(
-            {"audit_reads", "BOOL", "also audit reads (queries, gets, searches)",
-             [](ServerConfig& c, std::string_view v) {
-                 if (v == "true" || v == "1") {
-                     c.audit_reads = true;
-                 } else if (v == "false" || v == "0") {
-                     c.audit_reads = false;
-                 } else {
-                     return Status::InvalidArgument("expected true or false, not '" +
-                                                    std::string(v) + "'");
-                 }
-                 return Status::Ok();
-             },
-             [](const ServerConfig& c) { return std::string(c.audit_reads ? "true" : "false"); }});
+        table.push_back(Bool("audit_reads", "also audit reads (queries, gets, searches)",
+                             &ServerConfig::audit_reads));
         table.push_back(
             {"audit_max_file_bytes", "BYTES",
              "an audit file grows to this size, then the next one starts (the hash "
@@ -322,28 +315,10 @@ const std::vector<OptionSpec>& OptionTable() {
                                                     "expected off or jwt, not '" + std::string(v) +
                                                     "'");
                                }));
-        table.push_back(
-            {.name = "insecure_no_auth",
-             .value_name = "BOOL",
-             .help = "allow --auth off on a non-loopback --http/--grpc address (anyone who can "
-                     "connect is an administrator)",
-             .set =
-                 [](ServerConfig& c, std::string_view v) {
-                     if (v == "true" || v == "1") {
-                         c.insecure_no_auth = true;
-                     } else if (v == "false" || v == "0") {
-                         c.insecure_no_auth = false;
-                     } else {
-                         return Status::InvalidArgument("expected true or false, not '" +
-                                                        std::string(v) + "'");
-                     }
-                     return Status::Ok();
-                 },
-             .get =
-                 [](const ServerConfig& c) {
-                     return std::string(c.insecure_no_auth ? "true" : "false");
-                 },
-             });
+        table.push_back(Bool("insecure_no_auth",
+                             "allow --auth off on a non-loopback --http/--grpc address (anyone "
+                             "who can connect is an administrator)",
+                             &ServerConfig::insecure_no_auth));
         table.push_back(String("jwt_jwks", "FILE",
                                "JWKS file with the public keys tokens are signed with (reloaded "
                                "on change)",
