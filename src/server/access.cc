@@ -122,6 +122,12 @@ constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kDropTenant, {kAdmin, kCluster, "tenant.drop"}},
 };
 
+// What AccessControl records into when it was given no sink (stateless, shared).
+security::AuditSink& NullSink() {
+    static security::NullAuditSink sink;
+    return sink;
+}
+
 std::string_view BearerOf(std::string_view authorization) {
     constexpr std::string_view kScheme = "bearer ";
     if (authorization.size() <= kScheme.size()) {
@@ -263,12 +269,12 @@ Result<Principal> CompositeAuthenticator::Authenticate(const security::Credentia
 
 AccessControl::AccessControl(std::unique_ptr<security::Authenticator> authenticator,
                              std::unique_ptr<security::Authorizer> authorizer,
-                             std::unique_ptr<security::AuditSink> audit)
+                             security::AuditSink* audit)
     : authenticator_(std::move(authenticator)),
       auditing_(audit != nullptr),
       authorizer_(authorizer != nullptr ? std::move(authorizer)
                                         : std::make_unique<security::BuiltinRoles>()),
-      audit_(audit != nullptr ? std::move(audit) : std::make_unique<security::NullAuditSink>()),
+      audit_(audit != nullptr ? audit : &NullSink()),
       local_(std::make_shared<const Principal>(Principal::Local())) {}
 
 void AccessControl::Audit(const Principal* principal, std::string_view tenant,

@@ -118,10 +118,10 @@ inline constexpr std::string_view kInvalidCredentials = "invalid credentials";
 
 class AccessControl {
   public:
-    /// `authenticator` null: auth off. `authorizer` null: BuiltinRoles. `audit` null: none.
+    /// `authenticator` null: auth off. `authorizer` null: BuiltinRoles. `audit` null: none; else a
+    /// borrowed sink (the server's audit log, a test's recorder) that must outlive this object.
     AccessControl(std::unique_ptr<security::Authenticator> authenticator,
-                  std::unique_ptr<security::Authorizer> authorizer,
-                  std::unique_ptr<security::AuditSink> audit);
+                  std::unique_ptr<security::Authorizer> authorizer, security::AuditSink* audit);
 
     /// Whether requests are authenticated (auth jwt); false: every principal is Local().
     [[nodiscard]] bool enabled() const { return authenticator_ != nullptr; }
@@ -172,7 +172,7 @@ class AccessControl {
     const std::unique_ptr<security::Authenticator> authenticator_;
     const bool auditing_;
     const std::unique_ptr<security::Authorizer> authorizer_;
-    const std::unique_ptr<security::AuditSink> audit_;
+    security::AuditSink* const audit_;  // never null: a NullAuditSink when none was given
     const std::shared_ptr<const security::Principal> local_;
 };
 

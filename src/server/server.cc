@@ -104,17 +104,6 @@ class StreamWriter final : public ChunkWriter {
     std::string error_code_;
 };
 
-// Records into a sink owned elsewhere (the Server's audit log, which outlives the AccessControl
-// that holds this).
-class ForwardingAuditSink final : public security::AuditSink {
-  public:
-    explicit ForwardingAuditSink(security::AuditSink& target) : target_(target) {}
-    void Record(security::AuditEvent event) override { target_.Record(std::move(event)); }
-
-  private:
-    security::AuditSink& target_;
-};
-
 }  // namespace
 
 Server::Server(ServerConfig config, ServerSecurity security)
@@ -178,14 +167,14 @@ Server::Server(ServerConfig config, ServerSecurity security)
     if (authorizer == nullptr) {
         authorizer = std::make_unique<security::RbacAuthorizer>(*security_catalog_);
     }
-    // AccessControl records into the Server's audit log (audit_ outlives access_) when there is
-    // one, else into a test's sink; with neither it audits nothing.
-    std::unique_ptr<security::AuditSink> access_audit = std::move(security.audit);
-    if (access_audit == nullptr && audit_log_ != nullptr) {
-        access_audit = std::make_unique<ForwardingAuditSink>(*audit_);
-    }
+    // AccessControl records into a test's sink when one was given, else into the Server's audit
+    // log when there is one (both outlive access_); with neither it audits nothing.
+    given_audit_ = std::move(security.audit);
+    security::AuditSink* access_audit = given_audit_ != nullptr ? given_audit_.get()
+                                        : audit_log_ != nullptr ? audit_.get()
+                                                                : nullptr;
     access_ = std::make_unique<AccessControl>(std::move(authenticator), std::move(authorizer),
-                                              std::move(access_audit));
+                                              access_audit);
     api_.access = access_.get();
     RegisterRoutes(router_, api_);
     for (const Route& route : router_.routes()) {

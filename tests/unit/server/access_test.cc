@@ -117,10 +117,8 @@ class RecordingSink final : public security::AuditSink {
 class AccessControlTest : public testing::DbTest {
   protected:
     AccessControlTest() {
-        auto sink = std::make_unique<RecordingSink>();
-        sink_ = sink.get();
         access_ = std::make_unique<AccessControl>(std::make_unique<FakeAuthenticator>(), nullptr,
-                                                  std::move(sink));
+                                                  sink_);
     }
 
     std::shared_ptr<const Principal> Login(std::string_view bearer) {
@@ -129,7 +127,9 @@ class AccessControlTest : public testing::DbTest {
         return principal.ok() ? *principal : nullptr;
     }
 
-    RecordingSink* sink_ = nullptr;
+    // The sink outlives access_, which borrows it.
+    std::unique_ptr<RecordingSink> owned_sink_ = std::make_unique<RecordingSink>();
+    RecordingSink* sink_ = owned_sink_.get();
     std::unique_ptr<AccessControl> access_;
     const CallInfo info_{.request_id = "req-1", .client = "127.0.0.1:5"};
 };
