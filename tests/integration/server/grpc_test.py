@@ -48,17 +48,22 @@ def struct(value):
     return out
 
 
+def read_grpc_port(server):
+    """The gRPC port of phenixd's second listening line (after the HTTP one Server read)."""
+    line = server._read_line(30)
+    prefix = "phenixd: grpc listening on 127.0.0.1:"
+    if not line.startswith(prefix):
+        server.kill()
+        raise AssertionError(f"unexpected second line {line!r}; log: {server.log_text()}")
+    return int(line[len(prefix):])
+
+
 class GrpcServer(phenixd_test.Server):
     """phenixd with both listeners on free ports; `stub` talks gRPC."""
 
     def __init__(self, data_dir, *extra_args):
         super().__init__(data_dir, *extra_args)
-        line = self._read_line(30)
-        prefix = "phenixd: grpc listening on 127.0.0.1:"
-        if not line.startswith(prefix):
-            self.kill()
-            raise AssertionError(f"unexpected second line {line!r}; log: {self.log_text()}")
-        self.grpc_port = int(line[len(prefix):])
+        self.grpc_port = read_grpc_port(self)
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}")
         self.stub = stubs.PhenixStub(self.channel)
 

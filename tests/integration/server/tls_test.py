@@ -143,12 +143,7 @@ class TlsServer(phenixd_test.Server):
     def __init__(self, data_dir, context, *extra_args):
         self.context = context
         super().__init__(data_dir, *extra_args)
-        line = self._read_line(30)
-        prefix = "phenixd: grpc listening on 127.0.0.1:"
-        if not line.startswith(prefix):
-            self.kill()
-            raise AssertionError(f"unexpected second line {line!r}; log: {self.log_text()}")
-        self.grpc_port = int(line[len(prefix):])
+        self.grpc_port = grpc_test.read_grpc_port(self)
 
     def connection(self, host="127.0.0.1", context=None):
         return http.client.HTTPSConnection(host, self.port, timeout=30,
