@@ -14,6 +14,8 @@ TEST(JsonString, EscapesWhatWouldEndTheStringOrTheLine) {
     EXPECT_EQ(JsonQuote(std::string("a\0b", 3)), "\"a\\u0000b\"");
 }
 
+// The audit log's canonical form (audit/verify.cc re-encodes records with it): these bytes must
+// never change.
 TEST(JsonString, KeepsValidUtf8AndReplacesEachInvalidByte) {
     EXPECT_EQ(JsonQuote("h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
               "\"h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
@@ -22,6 +24,8 @@ TEST(JsonString, KeepsValidUtf8AndReplacesEachInvalidByte) {
     EXPECT_EQ(JsonQuote("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
     EXPECT_EQ(JsonQuote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
     EXPECT_EQ(JsonQuote("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    EXPECT_EQ(JsonQuote("\xF4\x90\x80\x80"),
+              "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // > U+10FFFF
     std::string out = "x";
     AppendJsonString(out, "y");
     EXPECT_EQ(out, "x\"y\"");
