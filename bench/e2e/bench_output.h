@@ -3,8 +3,8 @@
 // What every end-to-end driver prints: progress and failures on stderr, prefixed with the
 // driver's name (Console), one JSON object per line on stdout (JsonLine over nlohmann's
 // ordered_json for drivers that build nested values, FlatLine for drivers that depend on the
-// public API only), and the timing and statistics helpers behind the numbers (Seconds, Round,
-// Fixed, Percentile, Mean). Header-only; every function is thread-compatible (stdout and stderr
+// public API only, and on common/json_string.h), and the timing and statistics helpers behind
+// the numbers (Seconds, Round, Fixed, Percentile, Mean). Header-only; every function is thread-compatible (stdout and stderr
 // are written a line at a time and flushed).
 #pragma once
 
@@ -23,6 +23,8 @@
 
 #include <phenix/result.h>
 #include <phenix/status.h>
+
+#include "common/json_string.h"  // JsonQuote: the escaping the server's logs use
 
 namespace phenix::bench_output {
 
@@ -154,39 +156,6 @@ class JsonLine {
     JsonT body_;
 };
 
-// `text` as a quoted JSON string.
-inline std::string JsonEscape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + 2);
-    out += '"';
-    for (const char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char code[8];
-                    std::snprintf(code, sizeof code, "\\u%04x", static_cast<unsigned>(c));
-                    out += code;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
-    return out;
-}
-
 // A flat JSON object of strings, numbers and booleans, printed on one line; needs nothing
 // beyond the standard library. Numbers print with `precision` significant digits, non-finite
 // ones as null.
@@ -195,7 +164,7 @@ class FlatLine {
     explicit FlatLine(int precision) : precision_(precision) {}
 
     FlatLine& Str(std::string_view key, std::string_view value) {
-        return Raw(key, JsonEscape(value));
+        return Raw(key, phenix::JsonQuote(value));
     }
     FlatLine& Num(std::string_view key, double value) {
         if (!std::isfinite(value)) {
@@ -240,7 +209,7 @@ class FlatLine {
         if (!body_.empty()) {
             body_ += ',';
         }
-        body_ += JsonEscape(key);
+        body_ += phenix::JsonQuote(key);
         body_ += ':';
         body_ += value;
         return *this;

@@ -10,46 +10,6 @@
 namespace phenix::audit {
 namespace {
 
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-// The length of the valid UTF-8 sequence that starts `text` (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), or 0 when its first byte does not begin one.
-std::size_t Utf8SequenceLength(std::string_view text) {
-    const auto byte = [&](std::size_t idx) { return static_cast<unsigned char>(text[idx]); };
-    const unsigned char lead = byte(0);
-    std::size_t length = 0;
-    unsigned char min_second = 0x80;
-    unsigned char max_second = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        if (lead == 0xE0) {
-            min_second = 0xA0;  // overlong
-        } else if (lead == 0xED) {
-            max_second = 0x9F;  // surrogates
-        }
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        if (lead == 0xF0) {
-            min_second = 0x90;  // overlong
-        } else if (lead == 0xF4) {
-            max_second = 0x8F;  // above U+10FFFF
-        }
-    } else {
-        return 0;
-    }
-    if (text.size() < length || byte(1) < min_second || byte(1) > max_second) {
-        return 0;
-    }
-    for (std::size_t idx = 2; idx < length; ++idx) {
-        if (byte(idx) < 0x80 || byte(idx) > 0xBF) {
-            return 0;
-        }
-    }
-    return length;
-}
-
 bool IsHex64(std::string_view text) {
     if (text.size() != 64) {
         return false;
@@ -63,43 +23,6 @@ bool IsHex64(std::string_view text) {
 }
 
 }  // namespace
-
-void AppendJsonString(std::string& out, std::string_view text) {
-    out += '"';
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        const auto ch = static_cast<unsigned char>(text[pos]);
-        if (ch < 0x80) {
-            if (ch == '"' || ch == '\\') {
-                out += '\\';
-                out += static_cast<char>(ch);
-            } else if (ch == '\n') {
-                out += "\\n";
-            } else if (ch == '\r') {
-                out += "\\r";
-            } else if (ch == '\t') {
-                out += "\\t";
-            } else if (ch < 0x20 || ch == 0x7F) {
-                out += "\\u00";
-                out += kHexDigits[ch >> 4];
-                out += kHexDigits[ch & 0xF];
-            } else {
-                out += static_cast<char>(ch);
-            }
-            ++pos;
-            continue;
-        }
-        const std::size_t length = Utf8SequenceLength(text.substr(pos));
-        if (length == 0) {
-            out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER, one per bad byte
-            ++pos;
-        } else {
-            out.append(text.substr(pos, length));
-            pos += length;
-        }
-    }
-    out += '"';
-}
 
 std::string FormatTime(std::chrono::system_clock::time_point time) {
     const auto since_epoch =

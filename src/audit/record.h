@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_string.h"  // AppendJsonString: the records' string encoding
 #include "security/audit_sink.h"
 
 namespace phenix::audit {
@@ -29,12 +30,6 @@ namespace phenix::audit {
 /// The `prev` of the first record of a log: 64 zeros.
 inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Appends `text` to `out` as a JSON string (quotes included): `"` and `\` escaped, control
-/// characters as \uXXXX, and every byte that does not begin a valid UTF-8 sequence replaced by
-/// U+FFFD, so that no user-supplied name can end a line or add a member, and every line is valid
-/// UTF-8 JSON.
-void AppendJsonString(std::string& out, std::string_view text);
 
 /// RFC 3339 UTC with milliseconds: "2026-12-07T16:30:00.123Z".
 std::string FormatTime(std::chrono::system_clock::time_point time);

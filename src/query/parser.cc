@@ -382,6 +382,10 @@ class Parser {
             return StatementBody(std::move(reindex));
         }
         if (AcceptKeyword("VERIFY")) {
+            if (!AtStatementEnd()) {
+                return ErrorAt(Cur().pos,
+                               "VERIFY checks the whole database and takes no collection name");
+            }
             return StatementBody(MaintenanceStmt{.action = MaintenanceAction::kVerify});
         }
         if (AcceptKeyword("USE")) {

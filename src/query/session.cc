@@ -337,9 +337,9 @@ struct AccessOf {
             case MaintenanceAction::kReindex:
                 return Make(StatementKind::kReindex, std::move(collections));
             case MaintenanceAction::kVerify: {
-                // VERIFY without a collection checks every tenant's derived state.
-                StatementAccess access = Make(StatementKind::kVerify, std::move(collections));
-                access.all_tenants = access.collections.empty();
+                // VERIFY (it takes no collection) checks every tenant's derived state.
+                StatementAccess access = Make(StatementKind::kVerify);
+                access.all_tenants = true;
                 return access;
             }
         }

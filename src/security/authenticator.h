@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include <phenix/result.h>
 
@@ -20,9 +21,18 @@
 
 namespace phenix::security {
 
+/// A client certificate the TLS layer verified against --tls-client-ca (mutual TLS).
+struct ClientCertificate {
+    std::string subject;      ///< RFC 2253: "CN=ingest,O=Acme"
+    std::string common_name;  ///< the subject's CN when it has exactly one, else empty
+    std::vector<std::string> sans;  ///< "DNS:host", "URI:spiffe://...", "email:a@b", "IP:10.0.0.1"
+};
+
 struct Credentials {
     /// The bearer token without the "Bearer " prefix; empty when the request carried none.
     std::string_view bearer;
+    /// The verified client certificate, when the connection presented one; else null.
+    const ClientCertificate* client_certificate = nullptr;
 };
 
 class Authenticator {

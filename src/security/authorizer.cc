@@ -27,6 +27,25 @@ Status PermissionDeniedStatus(Permission permission, const Resource& resource) {
     return Status::PermissionDenied(std::move(message));
 }
 
+Status AnyPermissionDeniedStatus(std::string_view tenant) {
+    return Status::PermissionDenied("a permission on tenant '" + std::string(tenant) +
+                                    "' or one of its collections is required");
+}
+
+Status BuiltinRoles::CheckAny(const Principal& principal, std::string_view tenant) const {
+    if (principal.IsClusterAdmin()) {
+        return Status::Ok();
+    }
+    if (principal.tenant == tenant) {
+        for (const std::string& role : principal.roles) {
+            if (!BuiltinRolePermissions(role).empty()) {
+                return Status::Ok();
+            }
+        }
+    }
+    return AnyPermissionDeniedStatus(tenant);
+}
+
 Status BuiltinRoles::Check(const Principal& principal, Permission permission,
                            const Resource& resource) const {
     if (principal.IsClusterAdmin()) {

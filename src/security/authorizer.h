@@ -30,6 +30,12 @@ class Authorizer {
     /// OK, or PermissionDenied (see above).
     [[nodiscard]] virtual Status Check(const Principal& principal, Permission permission,
                                        const Resource& resource) const = 0;
+    /// OK when the principal holds some permission in `tenant`: on the tenant itself or on one
+    /// of its collections. The entry check of routes whose statements are then checked one by
+    /// one (POST /v1/query, transactions), so that a per-collection grant reaches PhenixQL.
+    /// Else PermissionDenied (AnyPermissionDeniedStatus); another tenant reads the same.
+    [[nodiscard]] virtual Status CheckAny(const Principal& principal,
+                                          std::string_view tenant) const = 0;
 };
 
 /// The permissions the built-in role `role` grants in its tenant; empty for other names.
@@ -37,11 +43,16 @@ std::vector<Permission> BuiltinRolePermissions(std::string_view role);
 
 /// The text of a denial: "permission 'write' on collection 'docs' is required".
 Status PermissionDeniedStatus(Permission permission, const Resource& resource);
+/// The text of a CheckAny denial: "a permission on tenant 'acme' or one of its collections is
+/// required".
+Status AnyPermissionDeniedStatus(std::string_view tenant);
 
 class BuiltinRoles final : public Authorizer {
   public:
     [[nodiscard]] Status Check(const Principal& principal, Permission permission,
                                const Resource& resource) const override;
+    [[nodiscard]] Status CheckAny(const Principal& principal,
+                                  std::string_view tenant) const override;
 };
 
 }  // namespace phenix::security

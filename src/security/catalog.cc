@@ -414,6 +414,14 @@ Status SecurityCatalog::DropRole(std::string_view tenant, std::string_view name)
         std::erase_if(data.grants, [&](const GrantRecord& grant) {
             return grant.tenant == tenant && grant.role == name;
         });
+        // Keys bind the role itself, not its name: dropping it unbinds it from the tenant's keys,
+        // so a role created again under the name does not widen a key made before (decision
+        // 0017).
+        for (auto& [id, key] : data.keys) {
+            if (key.tenant == tenant) {
+                std::erase(key.roles, name);
+            }
+        }
         return Status::Ok();
     });
 }

@@ -19,8 +19,9 @@
 // Names: tenants as the engine accepts them (or kClusterTenant for keys of cluster
 // administrators), role names `[A-Za-z_][A-Za-z0-9_-]*` (at most 64 bytes) other than the built-in
 // admin, writer, reader; collections as the engine accepts them. A grant names a collection, or
-// none for the whole tenant. Dropping a role drops its grants; keys bound to it keep the name and
-// get nothing from it (a role created again under that name applies again).
+// none for the whole tenant. Dropping a role drops its grants and unbinds it from the tenant's API
+// keys (a role created again under that name does not apply to keys made before; JWTs name roles
+// by their `roles` claim and do get it).
 //
 // Thread safety: thread-safe. Mutations are serialized by a mutex; the file has one writer (the
 // process holding the data directory's lock).
@@ -141,7 +142,7 @@ class SecurityCatalog {
     /// AlreadyExists, InvalidArgument (bad or built-in name).
     Status CreateRole(std::string_view tenant, std::string_view name,
                       const std::vector<Permission>& permissions, std::int64_t now_ms);
-    /// NotFound; drops the role's grants too.
+    /// NotFound; drops the role's grants too, and removes it from the roles of the tenant's keys.
     Status DropRole(std::string_view tenant, std::string_view name);
     /// Grants `permission` on `collection` (empty: the whole tenant) to a custom role of the
     /// tenant. NotFound for an unknown role, InvalidArgument for a built-in one; granting twice is

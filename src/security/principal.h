@@ -49,6 +49,7 @@ enum class AuthMethod : std::uint8_t {
     kNone,    ///< auth off (development mode): the local, all-powerful principal
     kJwt,     ///< a bearer JWT
     kApiKey,  ///< a bearer API key
+    kClientCertificate,  ///< a verified client certificate mapped by --tls-client-map
 };
 
 struct Principal {

@@ -43,6 +43,45 @@ Status CheckAccess(const CatalogData& data, const Principal& principal, Permissi
     return PermissionDeniedStatus(permission, resource);
 }
 
+Status CheckAnyAccess(const CatalogData& data, const Principal& principal,
+                      std::string_view tenant) {
+    if (principal.IsClusterAdmin()) {
+        return Status::Ok();
+    }
+    if (principal.tenant != tenant) {
+        return AnyPermissionDeniedStatus(tenant);
+    }
+    for (const std::string& role : principal.roles) {
+        if (IsBuiltinRole(role)) {
+            if (!BuiltinRolePermissions(role).empty()) {
+                return Status::Ok();
+            }
+            continue;
+        }
+        const RoleRecord* custom = data.FindRole(tenant, role);
+        if (custom == nullptr) {
+            continue;
+        }
+        if (!custom->permissions.empty()) {
+            return Status::Ok();
+        }
+        // Grants are ordered by (tenant, role, ...): the first at or after (tenant, role).
+        const auto grant = data.grants.lower_bound(GrantRecord{
+            .tenant = std::string(tenant), .role = role, .permission = kAllPermissions[0]});
+        if (grant != data.grants.end() && grant->tenant == tenant && grant->role == role) {
+            return Status::Ok();
+        }
+    }
+    return AnyPermissionDeniedStatus(tenant);
+}
+
+Status RbacAuthorizer::CheckAny(const Principal& principal, std::string_view tenant) const {
+    if (principal.IsClusterAdmin()) {
+        return Status::Ok();
+    }
+    return CheckAnyAccess(*catalog_.Snapshot(), principal, tenant);
+}
+
 Status RbacAuthorizer::Check(const Principal& principal, Permission permission,
                              const Resource& resource) const {
     if (principal.IsClusterAdmin()) {

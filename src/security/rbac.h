@@ -22,6 +22,10 @@ namespace phenix::security {
 /// The decision on one snapshot (RbacAuthorizer::Check on catalog.Snapshot()).
 [[nodiscard]] Status CheckAccess(const CatalogData& data, const Principal& principal,
                                  Permission permission, const Resource& resource);
+/// RbacAuthorizer::CheckAny on one snapshot: a built-in role, a custom role of the tenant whose
+/// definition lists a permission, or one holding a grant (on the tenant or a collection).
+[[nodiscard]] Status CheckAnyAccess(const CatalogData& data, const Principal& principal,
+                                    std::string_view tenant);
 
 class RbacAuthorizer final : public Authorizer {
   public:
@@ -30,6 +34,8 @@ class RbacAuthorizer final : public Authorizer {
 
     [[nodiscard]] Status Check(const Principal& principal, Permission permission,
                                const Resource& resource) const override;
+    [[nodiscard]] Status CheckAny(const Principal& principal,
+                                  std::string_view tenant) const override;
 
   private:
     const SecurityCatalog& catalog_;

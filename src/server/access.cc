@@ -21,25 +21,27 @@ constexpr AccessScope kOpen = AccessScope::kOpen;
 constexpr AccessScope kTenant = AccessScope::kTenant;
 constexpr AccessScope kCollection = AccessScope::kCollection;
 constexpr AccessScope kCluster = AccessScope::kCluster;
+constexpr AccessScope kTenantAny = AccessScope::kTenantAny;
 
 // ---------------------------------------------------------------- the permission tables
 // docs/security.md prints these tables; keep them in step.
 
-// Every REST route (api.cc's RegisterRoutes). Transactions: BEGIN needs read in the tenant (the
-// statements in it are checked one by one), COMMIT/ROLLBACK only the transaction's owner
-// (TransactionRegistry). POST /v1/query: read in the tenant to enter; every statement is then
-// checked by its kind (StatementAccessTable).
+// Every REST route (api.cc's RegisterRoutes). Transactions: BEGIN needs some permission in the
+// tenant (the statements in it are checked one by one), COMMIT/ROLLBACK only the transaction's
+// owner (TransactionRegistry). POST /v1/query: some permission in the tenant to enter (kTenantAny:
+// a per-collection grant is enough); every statement is then checked by its kind
+// (StatementAccessTable), on the collections it names.
 constexpr RouteAccess kRoutes[] = {
     {"GET", "/health", {kRead, kOpen, "health"}},
     {"GET", "/ready", {kRead, kOpen, "ready"}},
-    // The API's description: the same for every deployment, no data in it.
+    // The API's description: no data in it (its `security` says whether auth is on).
     {"GET", "/openapi.json", {kRead, kOpen, "openapi"}},
     // Server-wide counters (every tenant's requests and collections): cluster administrators.
     {"GET", "/metrics", {kAdmin, kCluster, "metrics"}},
-    {"POST", "/v1/query", {kRead, kTenant, "query"}},
-    {"POST", "/v1/transactions", {kRead, kTenant, "transaction.begin"}},
-    {"POST", "/v1/transactions/{id}/commit", {kRead, kTenant, "transaction.commit"}},
-    {"POST", "/v1/transactions/{id}/rollback", {kRead, kTenant, "transaction.rollback"}},
+    {"POST", "/v1/query", {kRead, kTenantAny, "query"}},
+    {"POST", "/v1/transactions", {kRead, kTenantAny, "transaction.begin"}},
+    {"POST", "/v1/transactions/{id}/commit", {kRead, kTenantAny, "transaction.commit"}},
+    {"POST", "/v1/transactions/{id}/rollback", {kRead, kTenantAny, "transaction.rollback"}},
     {"GET", "/v1/collections", {kRead, kTenant, "collection.list"}},
     {"PUT", "/v1/collections/{name}", {kSchema, kCollection, "collection.create"}},
     {"GET", "/v1/collections/{name}", {kRead, kCollection, "collection.get"}},
@@ -82,18 +84,18 @@ constexpr GrpcAccess kGrpcMethods[] = {
     {"GetEntity", {kRead, kCollection, "entity.get"}},
     {"DeleteEntity", {kWrite, kCollection, "entity.delete"}},
     {"Search", {kRead, kCollection, "search"}},
-    {"Query", {kRead, kTenant, "query"}},
-    {"BeginTransaction", {kRead, kTenant, "transaction.begin"}},
-    {"CommitTransaction", {kRead, kTenant, "transaction.commit"}},
-    {"RollbackTransaction", {kRead, kTenant, "transaction.rollback"}},
+    {"Query", {kRead, kTenantAny, "query"}},
+    {"BeginTransaction", {kRead, kTenantAny, "transaction.begin"}},
+    {"CommitTransaction", {kRead, kTenantAny, "transaction.commit"}},
+    {"RollbackTransaction", {kRead, kTenantAny, "transaction.rollback"}},
 };
 
 // Every PhenixQL statement kind (phenix/phenixql.h). kCollection rules are checked on each
 // collection the statement names (on the tenant when it names none). COPY reads or writes files
 // of the server's COPY directory, which all tenants share: tenant administrators only.
 // Tenant-wide and cluster-wide statements: USE TENANT needs read in the tenant it names (so only
-// a cluster administrator leaves its tenant); CREATE TENANT, SHOW TENANTS and VERIFY without a
-// collection are cluster administration.
+// a cluster administrator leaves its tenant); CREATE TENANT, SHOW TENANTS and VERIFY are cluster
+// administration.
 constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kSelect, {kRead, kCollection, "query.select"}},
     {StatementKind::kCreateCollection, {kSchema, kCollection, "collection.create"}},
@@ -105,9 +107,9 @@ constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kInsert, {kWrite, kCollection, "entity.insert"}},
     {StatementKind::kUpdate, {kWrite, kCollection, "entity.update"}},
     {StatementKind::kDelete, {kWrite, kCollection, "entity.delete"}},
-    {StatementKind::kBegin, {kRead, kTenant, "transaction.begin"}},
-    {StatementKind::kCommit, {kRead, kTenant, "transaction.commit"}},
-    {StatementKind::kRollback, {kRead, kTenant, "transaction.rollback"}},
+    {StatementKind::kBegin, {kRead, kTenantAny, "transaction.begin"}},
+    {StatementKind::kCommit, {kRead, kTenantAny, "transaction.commit"}},
+    {StatementKind::kRollback, {kRead, kTenantAny, "transaction.rollback"}},
     {StatementKind::kCopyFrom, {kAdmin, kTenant, "collection.copy_from"}},
     {StatementKind::kCopyTo, {kAdmin, kTenant, "collection.copy_to"}},
     {StatementKind::kShowIndexes, {kRead, kCollection, "index.list"}},
@@ -115,7 +117,8 @@ constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kShowTimestamp, {kRead, kTenant, "timestamp"}},
     {StatementKind::kAnalyze, {kSchema, kCollection, "collection.analyze"}},
     {StatementKind::kReindex, {kSchema, kCollection, "collection.reindex"}},
-    {StatementKind::kVerify, {kAdmin, kCollection, "collection.verify"}},
+    // VERIFY takes no collection (the engine checks the whole database): every tenant's data.
+    {StatementKind::kVerify, {kAdmin, kCluster, "verify"}},
     {StatementKind::kCreateTenant, {kAdmin, kCluster, "tenant.create"}},
     {StatementKind::kUseTenant, {kRead, kTenant, "tenant.use"}},
     // Security administration (CREATE ROLE, GRANT, CREATE API KEY, SHOW ROLES, ...) in the
@@ -125,6 +128,12 @@ constexpr StatementAccessRule kStatements[] = {
     // ALTER TENANT t SET QUOTA: quotas are cluster administration (decision 0023).
     {StatementKind::kAlterTenant, {kAdmin, kCluster, "tenant.quota.set"}},
 };
+
+// What AccessControl records into when it was given no sink (stateless, shared).
+security::AuditSink& NullSink() {
+    static security::NullAuditSink sink;
+    return sink;
+}
 
 std::string_view BearerOf(std::string_view authorization) {
     constexpr std::string_view kScheme = "bearer ";
@@ -170,6 +179,8 @@ std::string_view AccessScopeName(AccessScope scope) {
             return "collection";
         case AccessScope::kCluster:
             return "cluster";
+        case AccessScope::kTenantAny:
+            return "tenant-any";
     }
     return "unknown";
 }
@@ -235,11 +246,20 @@ const AccessRule* FindStatementRule(StatementKind kind) {
 
 // ---------------------------------------------------------------- CompositeAuthenticator
 
-CompositeAuthenticator::CompositeAuthenticator(std::unique_ptr<security::Authenticator> jwt,
-                                               std::unique_ptr<security::Authenticator> api_keys)
-    : jwt_(std::move(jwt)), api_keys_(std::move(api_keys)) {}
+CompositeAuthenticator::CompositeAuthenticator(
+    std::unique_ptr<security::Authenticator> jwt, std::unique_ptr<security::Authenticator> api_keys,
+    std::unique_ptr<security::Authenticator> client_certificates)
+    : jwt_(std::move(jwt)),
+      api_keys_(std::move(api_keys)),
+      client_certificates_(std::move(client_certificates)) {}
 
 Result<Principal> CompositeAuthenticator::Authenticate(const security::Credentials& credentials) {
+    if (credentials.bearer.empty()) {
+        if (credentials.client_certificate == nullptr || client_certificates_ == nullptr) {
+            return Status::Unauthenticated("no credential, and client certificates are not mapped");
+        }
+        return client_certificates_->Authenticate(credentials);
+    }
     if (credentials.bearer.substr(0, kApiKeyPrefix.size()) == kApiKeyPrefix) {
         if (api_keys_ == nullptr) {
             return Status::Unauthenticated("an API key was sent, but API keys are not enabled");
@@ -256,12 +276,12 @@ Result<Principal> CompositeAuthenticator::Authenticate(const security::Credentia
 
 AccessControl::AccessControl(std::unique_ptr<security::Authenticator> authenticator,
                              std::unique_ptr<security::Authorizer> authorizer,
-                             std::unique_ptr<security::AuditSink> audit, QuotaEnforcer* quotas)
+                             security::AuditSink* audit, QuotaEnforcer* quotas)
     : authenticator_(std::move(authenticator)),
       auditing_(audit != nullptr),
       authorizer_(authorizer != nullptr ? std::move(authorizer)
                                         : std::make_unique<security::BuiltinRoles>()),
-      audit_(audit != nullptr ? std::move(audit) : std::make_unique<security::NullAuditSink>()),
+      audit_(audit != nullptr ? audit : &NullSink()),
       local_(std::make_shared<const Principal>(Principal::Local())),
       quotas_(quotas) {}
 
@@ -295,10 +315,24 @@ void AccessControl::Audit(const Principal* principal, std::string_view tenant,
                              .client = std::string(info.client)});
 }
 
-Result<std::shared_ptr<const Principal>> AccessControl::Authenticate(std::string_view authorization,
-                                                                     const CallInfo& info) const {
+Result<std::shared_ptr<const Principal>> AccessControl::Authenticate(
+    std::string_view authorization, const CallInfo& info,
+    const security::ClientCertificate* certificate) const {
     if (authenticator_ == nullptr) {
         return local_;
+    }
+    if (authorization.empty() && certificate != nullptr && !certificate->subject.empty()) {
+        // Mutual TLS as the credential (--tls-client-map): no bearer, a verified certificate.
+        Result<Principal> principal = authenticator_->Authenticate(
+            security::Credentials{.bearer = {}, .client_certificate = certificate});
+        if (principal.ok() && !principal->subject.empty() && !principal->tenant.empty()) {
+            return std::make_shared<const Principal>(std::move(*principal));
+        }
+        Audit(nullptr, {}, "auth", {}, "unauthenticated",
+              principal.ok() ? "the certificate's rule names no subject or no tenant"
+                             : principal.status().message(),
+              info);
+        return Status::Unauthenticated(std::string(kAuthenticationRequired));
     }
     if (authorization.empty()) {
         Audit(nullptr, {}, "auth", {}, "unauthenticated", "no credential (Authorization: Bearer)",
@@ -354,6 +388,14 @@ Status AccessControl::Authorize(const Principal& principal, const AccessRule* ru
     switch (rule->scope) {
         case AccessScope::kOpen:
             return Status::Ok();
+        case AccessScope::kTenantAny: {
+            const std::string_view in = tenant.empty() ? kDefaultTenant : tenant;
+            Status allowed = authorizer_->CheckAny(principal, in);
+            if (!allowed.ok()) {
+                Audit(&principal, in, rule->action, collection, "denied", allowed.message(), info);
+            }
+            return allowed;
+        }
         case AccessScope::kTenant:
             resource = Resource::Tenant(std::string(tenant));
             break;

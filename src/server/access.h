@@ -42,6 +42,11 @@ enum class AccessScope : std::uint8_t {
     kTenant,      ///< the request's tenant
     kCollection,  ///< a collection of the request's tenant (the route's {name}, the message's)
     kCluster,     ///< the whole server (tenant kClusterTenant): cluster administrators only
+    /// Any permission in the request's tenant, on the tenant or on one of its collections
+    /// (Authorizer::CheckAny): the entry of routes whose statements are checked one by one
+    /// (POST /v1/query, transactions), so a per-collection grant reaches PhenixQL. The rule's
+    /// permission only classifies it for the audit log (kRead: not a change).
+    kTenantAny,
 };
 
 struct AccessRule {
@@ -87,17 +92,20 @@ std::string AccessTableJson();
 /// authenticator, any other to the JWT one.
 inline constexpr std::string_view kApiKeyPrefix = "phx_";
 
-/// Routes a bearer by its form: API keys (kApiKeyPrefix) to `api_keys`, anything else to `jwt`.
-/// Either may be null (that kind of credential is then refused). Thread-safe.
+/// Routes a bearer by its form: API keys (kApiKeyPrefix) to `api_keys`, anything else to `jwt`;
+/// no bearer but a verified client certificate to `client_certificates` (--tls-client-map). Any
+/// may be null (that kind of credential is then refused). Thread-safe.
 class CompositeAuthenticator final : public security::Authenticator {
   public:
     CompositeAuthenticator(std::unique_ptr<security::Authenticator> jwt,
-                           std::unique_ptr<security::Authenticator> api_keys);
+                           std::unique_ptr<security::Authenticator> api_keys,
+                           std::unique_ptr<security::Authenticator> client_certificates = nullptr);
     Result<security::Principal> Authenticate(const security::Credentials& credentials) override;
 
   private:
     const std::unique_ptr<security::Authenticator> jwt_;
     const std::unique_ptr<security::Authenticator> api_keys_;
+    const std::unique_ptr<security::Authenticator> client_certificates_;
 };
 
 /// Who and where a request came from, for audit events.
@@ -112,11 +120,12 @@ inline constexpr std::string_view kInvalidCredentials = "invalid credentials";
 
 class AccessControl {
   public:
-    /// `authenticator` null: auth off. `authorizer` null: BuiltinRoles. `audit` null: none.
+    /// `authenticator` null: auth off. `authorizer` null: BuiltinRoles. `audit` null: none; else a
+    /// borrowed sink (the server's audit log, a test's recorder) that must outlive this object.
     /// `quotas` null: no tenant quotas (else it must outlive this; server/quota.h).
     AccessControl(std::unique_ptr<security::Authenticator> authenticator,
-                  std::unique_ptr<security::Authorizer> authorizer,
-                  std::unique_ptr<security::AuditSink> audit, QuotaEnforcer* quotas = nullptr);
+                  std::unique_ptr<security::Authorizer> authorizer, security::AuditSink* audit,
+                  QuotaEnforcer* quotas = nullptr);
 
     /// Whether requests are authenticated (auth jwt); false: every principal is Local().
     [[nodiscard]] bool enabled() const { return authenticator_ != nullptr; }
@@ -128,9 +137,12 @@ class AccessControl {
 
     /// The principal of a request whose Authorization header (gRPC: `authorization` metadata)
     /// is `authorization`. Auth off: Local(). Otherwise Unauthenticated with one of the two
-    /// generic messages above; the audit event carries the precise reason.
-    Result<std::shared_ptr<const security::Principal>> Authenticate(std::string_view authorization,
-                                                                    const CallInfo& info) const;
+    /// generic messages above; the audit event carries the precise reason. Without an
+    /// Authorization, a verified client `certificate` (mutual TLS; null: none) authenticates
+    /// when the authenticator maps it (--tls-client-map); a bearer always takes precedence.
+    Result<std::shared_ptr<const security::Principal>> Authenticate(
+        std::string_view authorization, const CallInfo& info,
+        const security::ClientCertificate* certificate = nullptr) const;
 
     /// The tenant a request acts in: a cluster administrator's `requested` (Phenix-Tenant /
     /// phenix-tenant; empty: the default tenant), anyone else's own tenant. A non-administrator
@@ -173,7 +185,7 @@ class AccessControl {
     const std::unique_ptr<security::Authenticator> authenticator_;
     const bool auditing_;
     const std::unique_ptr<security::Authorizer> authorizer_;
-    const std::unique_ptr<security::AuditSink> audit_;
+    security::AuditSink* const audit_;  // never null: a NullAuditSink when none was given
     const std::shared_ptr<const security::Principal> local_;
     QuotaEnforcer* const quotas_;
 };

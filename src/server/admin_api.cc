@@ -14,12 +14,14 @@
 #include "security/authorizer.h"
 #include "security/catalog.h"
 #include "server/errors.h"
+#include "server/json_body.h"
 #include "server/quota.h"
 
 namespace phenix::server {
 namespace {
 
 using Json = nlohmann::json;
+using json_body::ParseObject;
 using security::Permission;
 using security::Principal;
 
@@ -65,47 +67,6 @@ std::optional<HttpResponse> CheckTenantExists(ApiState& state, const std::string
 std::optional<HttpResponse> Unready(ApiState& state) {
     if (state.db.load() == nullptr || state.security == nullptr) {
         return ErrorResponse(Status::Unavailable("the database is still opening; retry shortly"));
-    }
-    return std::nullopt;
-}
-
-// The body as a JSON object with only `allowed` keys (an empty body is {} when allow_empty).
-std::optional<HttpResponse> ParseObject(const HttpRequest& request, Json& out,
-                                        std::initializer_list<std::string_view> allowed,
-                                        bool allow_empty) {
-    if (!request.content_type.empty()) {
-        std::string_view type = request.content_type;
-        type = type.substr(0, type.find(';'));
-        while (!type.empty() && type.back() == ' ') {
-            type.remove_suffix(1);
-        }
-        if (type != "application/json") {
-            return ErrorResponse(Status::InvalidArgument("Content-Type must be application/json, "
-                                                         "not '" +
-                                                         request.content_type + "'"),
-                                 415);
-        }
-    }
-    if (request.body.empty() && allow_empty) {
-        out = Json::object();
-        return std::nullopt;
-    }
-    out = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-    if (out.is_discarded()) {
-        return ErrorResponse(Status::InvalidArgument("the body is not valid JSON"));
-    }
-    if (!out.is_object()) {
-        return ErrorResponse(Status::InvalidArgument("the body must be a JSON object"));
-    }
-    for (const auto& [key, value] : out.items()) {
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-            std::string names;
-            for (std::string_view name : allowed) {
-                names += (names.empty() ? "" : ", ") + std::string(name);
-            }
-            return ErrorResponse(
-                Status::InvalidArgument("unknown field '" + key + "' (expected: " + names + ")"));
-        }
     }
     return std::nullopt;
 }

@@ -19,6 +19,7 @@
 #include "query/row_eval.h"
 #include "server/admin_api.h"
 #include "server/errors.h"
+#include "server/json_body.h"
 #include "server/json_scan.h"
 #include "server/ndjson.h"
 #include "server/openapi.h"
@@ -30,6 +31,10 @@ namespace phenix::server {
 namespace {
 
 using Json = nlohmann::json;
+using json_body::CheckFields;
+using json_body::CheckJsonContentType;
+using json_body::ParseBody;
+using json_body::RequireObject;
 
 HttpResponse JsonResponse(unsigned status, std::string body) {
     HttpResponse response;
@@ -40,72 +45,6 @@ HttpResponse JsonResponse(unsigned status, std::string body) {
 
 std::string Dump(const Json& json) {
     return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-// 415 for a content type that is not JSON (none is read as JSON).
-std::optional<HttpResponse> CheckJsonContentType(const HttpRequest& request) {
-    if (!request.content_type.empty()) {
-        std::string_view type = request.content_type;
-        type = type.substr(0, type.find(';'));
-        while (!type.empty() && type.back() == ' ') {
-            type.remove_suffix(1);
-        }
-        const bool is_json = type == "application/json" ||
-                             (type.size() > 5 && type.substr(type.size() - 5) == "+json");
-        if (!is_json) {
-            return ErrorResponse(Status::InvalidArgument("Content-Type must be application/json, "
-                                                         "not '" +
-                                                         request.content_type + "'"),
-                                 415);
-        }
-    }
-    return std::nullopt;
-}
-
-// The request's body as JSON: 415 for a content type that is not JSON, 400 for bad JSON.
-// An empty body is `empty_as` when given, else 400.
-std::optional<HttpResponse> ParseBody(const HttpRequest& request, Json& out,
-                                      std::optional<Json> empty_as = std::nullopt) {
-    if (auto error = CheckJsonContentType(request)) {
-        return error;
-    }
-    if (request.body.empty() && empty_as.has_value()) {
-        out = *empty_as;
-        return std::nullopt;
-    }
-    try {
-        out = Json::parse(request.body);
-    } catch (const std::exception& error) {
-        return ErrorResponse(
-            Status::InvalidArgument(std::string("the body is not valid JSON: ") + error.what()));
-    }
-    return std::nullopt;
-}
-
-std::optional<HttpResponse> RequireObject(const Json& json, std::string_view what) {
-    if (!json.is_object()) {
-        return ErrorResponse(Status::InvalidArgument(std::string(what) + " must be a JSON object"));
-    }
-    return std::nullopt;
-}
-
-std::optional<HttpResponse> CheckFields(const Json& object,
-                                        std::initializer_list<std::string_view> allowed) {
-    for (const auto& [key, value] : object.items()) {
-        bool known = false;
-        for (std::string_view name : allowed) {
-            known = known || key == name;
-        }
-        if (!known) {
-            std::string names;
-            for (std::string_view name : allowed) {
-                names += (names.empty() ? "" : ", ") + std::string(name);
-            }
-            return ErrorResponse(
-                Status::InvalidArgument("unknown field '" + key + "' (expected: " + names + ")"));
-        }
-    }
-    return std::nullopt;
 }
 
 // A non-negative integer in `json`; JSON has one number type, so an integral float (3.0) is
@@ -1304,7 +1243,7 @@ void RegisterRoutes(Router& router, ApiState& state) {
         },
         RouteOptions{.accepts_transaction = true});
     RegisterAdminRoutes(router, state);
-    *openapi = OpenApiDocument(router);
+    *openapi = OpenApiDocument(router, state.access != nullptr && state.access->enabled());
 }
 
 }  // namespace phenix::server

@@ -40,6 +40,7 @@ OptionSpec Uint32(std::string_view name, std::string_view value_name, std::strin
             [field](const ServerConfig& c) { return std::to_string(c.*field); }};
 }
 
+// "true"/"1" or "false"/"0"; the command line also takes a bare --flag for true.
 OptionSpec Bool(std::string_view name, std::string_view help, bool ServerConfig::*field) {
     return {name, "BOOL", help,
             [field](ServerConfig& c, std::string_view v) {
@@ -283,6 +284,11 @@ const std::vector<OptionSpec>& OptionTable() {
                                "PEM CA bundle: clients must present a certificate it signed "
                                "(mutual TLS); empty: no client certificates",
                                &ServerConfig::tls_client_ca));
+        table.push_back(String("tls_client_map", "FILE",
+                               "JSON rules mapping a verified client certificate (cn, dn or san) "
+                               "to a principal, tenant and roles: mutual TLS as a credential; "
+                               "needs tls_client_ca and auth jwt",
+                               &ServerConfig::tls_client_map));
         table.push_back(
             String("tls_min_version", "VERSION", "oldest TLS version accepted on REST: 1.2 or 1.3",
                    &ServerConfig::tls_min_version, [](std::string_view v) {
@@ -309,28 +315,10 @@ const std::vector<OptionSpec>& OptionTable() {
                                                     "expected off or jwt, not '" + std::string(v) +
                                                     "'");
                                }));
-        table.push_back(
-            {.name = "insecure_no_auth",
-             .value_name = "BOOL",
-             .help = "allow --auth off on a non-loopback --http/--grpc address (anyone who can "
-                     "connect is an administrator)",
-             .set =
-                 [](ServerConfig& c, std::string_view v) {
-                     if (v == "true" || v == "1") {
-                         c.insecure_no_auth = true;
-                     } else if (v == "false" || v == "0") {
-                         c.insecure_no_auth = false;
-                     } else {
-                         return Status::InvalidArgument("expected true or false, not '" +
-                                                        std::string(v) + "'");
-                     }
-                     return Status::Ok();
-                 },
-             .get =
-                 [](const ServerConfig& c) {
-                     return std::string(c.insecure_no_auth ? "true" : "false");
-                 },
-             });
+        table.push_back(Bool("insecure_no_auth",
+                             "allow --auth off on a non-loopback --http/--grpc address (anyone "
+                             "who can connect is an administrator)",
+                             &ServerConfig::insecure_no_auth));
         table.push_back(String("jwt_jwks", "FILE",
                                "JWKS file with the public keys tokens are signed with (reloaded "
                                "on change)",
@@ -414,6 +402,11 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 Status CheckSecurityConfig(const ServerConfig& config) {
+    if (!config.tls_client_map.empty() && (config.auth != "jwt" || config.tls_client_ca.empty())) {
+        return Status::InvalidArgument(
+            "--tls-client-map maps verified client certificates to principals: it needs "
+            "--tls-client-ca (which certificates are verified) and --auth jwt");
+    }
     if (config.auth == "jwt") {
         if (config.jwt_jwks.empty() && config.jwt_hs256_secret_file.empty()) {
             return Status::InvalidArgument(

@@ -54,6 +54,9 @@ struct ServerConfig {
     std::string tls_cert;                 ///< PEM certificate chain; empty: plaintext
     std::string tls_key;                  ///< PEM private key of tls_cert
     std::string tls_client_ca;            ///< PEM CA bundle: clients must present a cert it signed
+    /// JSON rules mapping verified client certificates to principals (security/client_cert.h);
+    /// needs tls_client_ca and auth jwt. Empty: a certificate authenticates nobody.
+    std::string tls_client_map;
     std::string tls_min_version = "1.2";  ///< "1.2" or "1.3"
     std::uint32_t tls_handshake_timeout_ms = 10'000;  ///< then the connection closes
     std::uint32_t tls_reload_interval_ms = 5'000;     ///< cert/key mtime poll; 0: SIGHUP only

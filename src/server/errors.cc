@@ -9,34 +9,6 @@
 #include "server/quota.h"
 
 namespace phenix::server {
-namespace {
-
-// Length of a valid UTF-8 sequence starting at `text[pos]`, or 0.
-std::size_t Utf8Length(std::string_view text, std::size_t pos) {
-    const auto byte = [&](std::size_t idx) { return static_cast<unsigned char>(text[idx]); };
-    const unsigned char lead = byte(pos);
-    std::size_t length = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-    } else {
-        return 0;
-    }
-    if (pos + length > text.size()) {
-        return 0;
-    }
-    for (std::size_t idx = 1; idx < length; ++idx) {
-        if ((byte(pos + idx) & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    return length;
-}
-
-}  // namespace
 
 bool ParseLineColumn(std::string_view message, std::uint64_t& line, std::uint64_t& column) {
     constexpr std::string_view kLine = "line ";
@@ -131,55 +103,6 @@ unsigned HttpStatusFor(StatusCode code) {
             return 500;
     }
     return 500;
-}
-
-std::string JsonQuote(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + 2);
-    out += '"';
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (std::size_t pos = 0; pos < text.size();) {
-        const auto ch = static_cast<unsigned char>(text[pos]);
-        if (ch >= 0x80) {
-            const std::size_t length = Utf8Length(text, pos);
-            if (length == 0) {
-                out += "\\ufffd";
-                ++pos;
-            } else {
-                out.append(text.substr(pos, length));
-                pos += length;
-            }
-            continue;
-        }
-        switch (ch) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (ch < 0x20) {
-                    out += "\\u00";
-                    out += kHex[ch >> 4];
-                    out += kHex[ch & 0xF];
-                } else {
-                    out += static_cast<char>(ch);
-                }
-        }
-        ++pos;
-    }
-    out += '"';
-    return out;
 }
 
 std::string ErrorJson(const Status& status, std::string_view extra_details) {

@@ -13,6 +13,7 @@
 
 #include <phenix/status.h>
 
+#include "common/json_string.h"  // JsonQuote, used with the error bodies
 #include "server/http_types.h"
 
 namespace phenix::server {
@@ -40,7 +41,5 @@ std::string JsonStringMember(std::string_view body, std::string_view name);
 /// Parses "line L, column C: ..." at the start of a query error message; false when it is not.
 bool ParseLineColumn(std::string_view message, std::uint64_t& line, std::uint64_t& column);
 
-/// A JSON string literal (quoted, escaped; invalid UTF-8 bytes replaced by U+FFFD).
-std::string JsonQuote(std::string_view text);
 
 }  // namespace phenix::server

@@ -20,6 +20,8 @@
 #include "server/admin_api.h"
 #include "server/api.h"
 #include "server/errors.h"
+#include "server/http_server.h"
+#include "server/tls.h"
 #include "server/service.h"
 #include "server/slow_query_log.h"
 #include "server/transactions.h"
@@ -35,6 +37,8 @@ constexpr std::string_view kTransactionKey = "phenix-transaction";
 constexpr std::string_view kTenantKey = "phenix-tenant";
 // The credential, as REST's Authorization header: "Bearer <token or API key>".
 constexpr std::string_view kAuthorizationKey = "authorization";
+// The client's id for the call (like REST's Phenix-Request-Id), in its audit records.
+constexpr std::string_view kRequestIdKey = "phenix-request-id";
 // The trailing metadata naming the statement a Query failed in.
 constexpr std::string_view kStatementKey = "phenix-statement";
 // Query's row batches: at most this many rows, or about this many bytes, per message (gRPC
@@ -199,6 +203,7 @@ std::string MetadataValue(const grpc::CallbackServerContext* context, std::strin
 std::shared_ptr<RequestContext> MakeContext(const grpc::CallbackServerContext* call,
                                             std::uint32_t default_timeout_ms) {
     auto context = std::make_shared<RequestContext>();
+    context->request_id = RequestIdOf(MetadataValue(call, kRequestIdKey));
     const auto deadline = call->deadline();
     const auto remaining = deadline - std::chrono::system_clock::now();
     constexpr auto kNoDeadline = std::chrono::hours(24 * 365);
@@ -277,6 +282,18 @@ std::string PeerAddress(const std::string& peer) {
 Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::string_view method,
                  std::string_view collection, RequestContext& context) {
     const AccessControl* access = api.access;
+    for (std::string_view key : {kAuthorizationKey, kTenantKey}) {
+        // Like REST's repeated headers: which copy counts is what a smuggler exploits; none does.
+        if (call->client_metadata().count(grpc::string_ref(key.data(), key.size())) > 1) {
+            const std::string reason =
+                "the " + std::string(key) + " metadata was sent more than once; send it once";
+            if (access != nullptr) {
+                access->Audit(nullptr, {}, key == kAuthorizationKey ? "auth" : "tenant.select", {},
+                              "denied", reason, CallInfo{context.request_id, PeerAddress(call->peer())});
+            }
+            return Status::InvalidArgument(reason);
+        }
+    }
     if (access == nullptr) {  // a service built without one (unit tests): auth off
         context.tenant = MetadataValue(call, kTenantKey);
         return Status::Ok();
@@ -291,9 +308,19 @@ Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::st
         return Status::Ok();
     }
     const std::string peer = PeerAddress(call->peer());
-    const CallInfo info{.request_id = {}, .client = peer};
+    const CallInfo info{.request_id = context.request_id, .client = peer};
+    const std::string authorization = MetadataValue(call, kAuthorizationKey);
+    // Mutual TLS as the credential (--tls-client-map): only asked without an authorization.
+    security::ClientCertificate certificate;
+    if (authorization.empty() && call->auth_context() != nullptr) {
+        const std::vector<grpc::string_ref> pem =
+            call->auth_context()->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+        if (pem.size() == 1) {
+            certificate = PemCertificateIdentity(std::string_view(pem[0].data(), pem[0].size()));
+        }
+    }
     PHENIX_ASSIGN_OR_RETURN(context.principal,
-                            access->Authenticate(MetadataValue(call, kAuthorizationKey), info));
+                            access->Authenticate(authorization, info, &certificate));
     PHENIX_ASSIGN_OR_RETURN(
         context.tenant,
         access->ResolveTenant(*context.principal, MetadataValue(call, kTenantKey), info));
@@ -322,7 +349,7 @@ void AuditCall(const ApiState& api, grpc::CallbackServerContext* call, std::stri
                       context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
                       rule->action, target, status.ok() ? "ok" : (denied ? "denied" : "error"),
                       denied ? status.message() : std::string_view(),
-                      CallInfo{.request_id = {}, .client = peer});
+                      CallInfo{.request_id = context.request_id, .client = peer});
 }
 
 // A collection of the call's tenant.
@@ -391,7 +418,7 @@ Result<CallSession> OpenSession(ApiState& api, Database& db, const std::string& 
     }
     // Every statement is authorized before it runs (server/access.h).
     if (api.access != nullptr && context.principal != nullptr) {
-        api.access->GuardSession(*out.session, context.principal, std::string(),
+        api.access->GuardSession(*out.session, context.principal, context.request_id,
                                  PeerAddress(call->peer()));
     }
     return out;

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include <grpc/grpc_security_constants.h>
 #include <grpcpp/grpcpp.h>
 
 #include <phenix/phenixql.h>

@@ -97,11 +97,16 @@ Result<HttpRequest> ToHttpRequest(const http::request_header<>& message, const S
     if (request.transaction.empty() && message.find("Phenix-Transaction") != message.end()) {
         return Status::InvalidArgument("Phenix-Transaction is empty (send a transaction id)");
     }
+    if (message.count(http::field::authorization) > 1) {
+        request.repeated_auth_header = "Authorization";
+    } else if (message.count("Phenix-Tenant") > 1) {
+        request.repeated_auth_header = "Phenix-Tenant";
+    }
     if (request.tenant.empty() && message.find("Phenix-Tenant") != message.end()) {
         return Status::InvalidArgument("Phenix-Tenant is empty (send a tenant name, or no header)");
     }
     const std::string_view given_id = Sv(message["Phenix-Request-Id"]);
-    request.request_id = IsPrintableToken(given_id) ? std::string(given_id) : NewRequestId();
+    request.request_id = RequestIdOf(given_id);
     std::uint32_t timeout_ms = config.default_timeout_ms;
     const std::string_view timeout_text = Sv(message["Phenix-Timeout-Ms"]);
     if (!timeout_text.empty() || message.find("Phenix-Timeout-Ms") != message.end()) {
@@ -212,24 +217,22 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
             Socket().close(ignored);
             return;
         }
-        PeerIdentity peer = PeerCertificateIdentity(stream_.native_handle());
-        client_cert_subject_ = std::move(peer.subject);
-        client_cert_sans_ = std::move(peer.sans);
-        if (!client_cert_subject_.empty()) {
+        client_certificate_ = PeerCertificateIdentity(stream_.native_handle());
+        if (!client_certificate_.subject.empty()) {
             std::string sans;
-            for (const std::string& san : client_cert_sans_) {
+            for (const std::string& san : client_certificate_.sans) {
                 sans += (sans.empty() ? "" : ",") + JsonQuote(san);
             }
             shared_.logger.Log(LogLevel::kDebug, "TLS client certificate",
                                "\"client\":" + JsonQuote(client_) + ",\"subject\":" +
-                                   JsonQuote(client_cert_subject_) + ",\"sans\":[" + sans + "]");
+                                   JsonQuote(client_certificate_.subject) + ",\"sans\":[" +
+                                   sans + "]");
         }
         ReadHeader(/*first=*/true);
     }
 
     void SetClientCertificate(HttpRequest& request) const {
-        request.client_cert_subject = client_cert_subject_;
-        request.client_cert_sans = client_cert_sans_;
+        request.client_certificate = client_certificate_;
     }
 
     void ReadHeader(bool first) {
@@ -717,8 +720,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     std::shared_ptr<asio::ssl::context> tls_context_;  // HTTPS: outlives stream_
     Stream stream_;
     Shared& shared_;
-    std::string client_cert_subject_;  // mutual TLS: the verified client certificate
-    std::vector<std::string> client_cert_sans_;
+    security::ClientCertificate client_certificate_;  // mutual TLS: the verified certificate
     bool linger_ = false;
     std::array<char, 4096> discard_{};
     beast::flat_buffer buffer_;
@@ -992,6 +994,10 @@ ParsedRequest ParseRequest(std::string_view bytes, const ServerConfig& config) {
     out.request = std::move(*converted);
     out.request->body = std::move(message.body());
     return out;
+}
+
+std::string RequestIdOf(std::string_view given) {
+    return IsPrintableToken(given) ? std::string(given) : NewRequestId();
 }
 
 }  // namespace phenix::server

@@ -52,6 +52,11 @@ class RequestDispatcher {
     }
 };
 
+/// The id of a request or gRPC call: `given` (Phenix-Request-Id, the phenix-request-id metadata)
+/// when it is a printable token of at most 128 bytes without quotes or backslashes, else a new
+/// random one (16 hex digits). Thread-safe.
+std::string RequestIdOf(std::string_view given);
+
 /// What a connection makes of `bytes` read as one HTTP/1.1 request under `config`'s limits:
 /// the request it would dispatch (with its context), or the error it would answer. For tests and
 /// the HTTP fuzz target (tests/fuzz/http_fuzz.cc).

@@ -25,6 +25,7 @@
 #include <phenix/result.h>
 #include <phenix/status.h>
 
+#include "security/authenticator.h"
 #include "security/principal.h"
 
 namespace phenix::server {
@@ -80,12 +81,15 @@ struct HttpRequest {
     std::string tenant;
     std::string client;         ///< "ip:port" of the peer
     std::string authorization;  ///< the Authorization header, empty when absent
+    /// "Authorization" or "Phenix-Tenant" when the request sent that header more than once: an
+    /// ambiguity in who or where (a proxy and the server could each read another copy), which
+    /// the server refuses with 400 and audits before anything else. Empty otherwise.
+    std::string repeated_auth_header;
     /// Mutual TLS (--tls-client-ca): the verified client certificate's subject, RFC 2253
-    /// ("CN=alice,O=Acme"), and its subjectAltNames ("DNS:host", "URI:spiffe://...",
+    /// ("CN=alice,O=Acme"), its CN and its subjectAltNames ("DNS:host", "URI:spiffe://...",
     /// "email:a@b", "IP:10.0.0.1"). Empty without a client certificate. Identity only: mapping it
-    /// to a principal is the authenticator's business.
-    std::string client_cert_subject;
-    std::vector<std::string> client_cert_sans;
+    /// to a principal is the authenticator's business (--tls-client-map).
+    security::ClientCertificate client_certificate;
     std::string traceparent;  ///< W3C Trace Context headers, empty when absent
     std::string tracestate;
     /// Set by the server when tracing is on (server/tracing.h): the request's trace, whose
@@ -118,6 +122,9 @@ struct RequestContext {
     /// The tenant the request acts in (empty: the default tenant): the principal's own, or for a
     /// cluster administrator the one Phenix-Tenant names.
     std::string tenant;
+    /// gRPC calls: the call's request id (the phenix-request-id metadata when it is a printable
+    /// token, else a new one) for audit records. REST keeps it in HttpRequest::request_id.
+    std::string request_id;
 
     [[nodiscard]] bool DeadlinePassed() const { return Clock::now() >= deadline; }
     [[nodiscard]] bool IsCancelled() const { return cancelled->load(); }

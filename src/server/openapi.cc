@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/access.h"
 #include "server/admin_api.h"
 
 namespace phenix::server {
@@ -140,6 +141,12 @@ constexpr std::string_view kComponents = R"json({
       "description": "run in this tenant (absent: the default tenant); inside a transaction the transaction's own tenant applies",
       "schema": {"$ref": "#/components/schemas/CollectionName"}}
   },
+  "securitySchemes": {
+    "bearerJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+      "description": "a JWT (RS256, ES256, EdDSA; HS256 only where a secret is configured) whose sub, tenant and roles claims name the principal (docs/security.md)"},
+    "apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "phx_<16 hex id>_<64 hex secret>",
+      "description": "an API key made by POST /v1/admin/keys, sent as Authorization: Bearer phx_... (docs/security.md)"}
+  },
   "headers": {
     "RequestId": {"required": true, "description": "the request's id, as in the access log (the client's own Phenix-Request-Id when it sent a printable one)",
       "schema": {"type": "string", "minLength": 1}},
@@ -147,6 +154,9 @@ constexpr std::string_view kComponents = R"json({
     "RetryAfterOptional": {"required": false, "description": "seconds to wait before retrying (sent when the queue is full)", "schema": {"type": "string", "pattern": "^[0-9]+$"}}
   },
   "responses": {
+    "Unauthorized": {"description": "no credential, or one that is not valid (the same generic message for every reason)",
+      "headers": {"Phenix-Request-Id": {"$ref": "#/components/headers/RequestId"}, "WWW-Authenticate": {"required": true, "schema": {"const": "Bearer"}}},
+      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "BadRequest": {"description": "INVALID_ARGUMENT or FAILED_PRECONDITION: a malformed request, body, header or query; query errors carry details.line and details.column",
       "headers": {"Phenix-Request-Id": {"$ref": "#/components/headers/RequestId"}},
       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
@@ -387,7 +397,7 @@ void AddCommonResponses(const Route& route, Json& operation) {
 
 }  // namespace
 
-Result<std::string> OpenApiDocument(const Router& router) {
+Result<std::string> OpenApiDocument(const Router& router, bool auth_required) {
     Json document = {{"openapi", "3.1.0"},
                      {"info",
                       {{"title", "Phenix DB"},
@@ -413,6 +423,22 @@ Result<std::string> OpenApiDocument(const Router& router) {
             ch = static_cast<char>(ch - 'A' + 'a');
         }
         AddCommonResponses(route, operation);
+        if (auth_required) {
+            // What the enforcement point asks (server/access.h): nothing on open routes, one of
+            // the two credentials everywhere else (401 without, 403 without the permission).
+            const AccessRule* rule = FindRouteRule(route.method, route.pattern);
+            Json security = Json::array();
+            if (rule == nullptr || rule->scope != AccessScope::kOpen) {
+                for (std::string_view scheme : {"bearerJwt", "apiKey"}) {
+                    Json requirement = Json::object();
+                    requirement[std::string(scheme)] = Json::array();
+                    security.push_back(std::move(requirement));
+                }
+                AddResponse(operation["responses"], "401", "Unauthorized");
+                AddResponse(operation["responses"], "403", "Forbidden");
+            }
+            operation["security"] = std::move(security);
+        }
         paths[route.pattern][method] = std::move(operation);
     }
     document["paths"] = std::move(paths);

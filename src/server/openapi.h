@@ -15,7 +15,11 @@
 namespace phenix::server {
 
 /// The document for every route of `router`. Internal if a route has no description or a
-/// description does not parse.
-Result<std::string> OpenApiDocument(const Router& router);
+/// description does not parse. components.securitySchemes always names the two credentials
+/// (bearerJwt, apiKey: both `Authorization: Bearer ...`); with `auth_required` (--auth jwt) every
+/// operation's `security` asks for one of them, except the open routes (the access table's
+/// kOpen: /health, /ready, /openapi.json), whose `security` is empty. Without it (auth off) no
+/// operation requires a credential, and none says so.
+Result<std::string> OpenApiDocument(const Router& router, bool auth_required = false);
 
 }  // namespace phenix::server

@@ -18,6 +18,7 @@
 
 #include "audit/audit_log.h"
 #include "security/api_keys.h"
+#include "security/client_cert.h"
 #include "security/rbac.h"
 #include "server/errors.h"
 #include "server/grpc_server.h"
@@ -103,17 +104,6 @@ class StreamWriter final : public ChunkWriter {
     std::string error_code_;
 };
 
-// Records into a sink owned elsewhere (the Server's audit log, which outlives the AccessControl
-// that holds this).
-class ForwardingAuditSink final : public security::AuditSink {
-  public:
-    explicit ForwardingAuditSink(security::AuditSink& target) : target_(target) {}
-    void Record(security::AuditEvent event) override { target_.Record(std::move(event)); }
-
-  private:
-    security::AuditSink& target_;
-};
-
 }  // namespace
 
 Server::Server(ServerConfig config, ServerSecurity security)
@@ -157,29 +147,38 @@ Server::Server(ServerConfig config, ServerSecurity security)
     security_error_ = CheckSecurityConfig(config_);
     if (security_error_.ok() && authenticator == nullptr && config_.auth == "jwt") {
         auto jwt = OpenJwtAuthenticator(config_);
-        if (jwt.ok()) {
+        // Mutual TLS as a credential (--tls-client-map): verified certificates to principals.
+        Result<std::unique_ptr<security::ClientCertificateMap>> certificates =
+            std::unique_ptr<security::ClientCertificateMap>();
+        if (!config_.tls_client_map.empty()) {
+            certificates = security::ClientCertificateMap::Load(config_.tls_client_map);
+        }
+        if (!jwt.ok()) {
+            security_error_ = jwt.status();
+        } else if (!certificates.ok()) {
+            security_error_ = certificates.status();
+        } else {
             authenticator = std::make_unique<CompositeAuthenticator>(
                 std::move(*jwt),
-                std::make_unique<security::ApiKeyAuthenticator>(*security_catalog_));
-        } else {
-            security_error_ = jwt.status();
+                std::make_unique<security::ApiKeyAuthenticator>(*security_catalog_),
+                std::move(*certificates));
         }
     }
     std::unique_ptr<security::Authorizer> authorizer = std::move(security.authorizer);
     if (authorizer == nullptr) {
         authorizer = std::make_unique<security::RbacAuthorizer>(*security_catalog_);
     }
-    // AccessControl records into the Server's audit log (audit_ outlives access_) when there is
-    // one, else into a test's sink; with neither it audits nothing.
-    std::unique_ptr<security::AuditSink> access_audit = std::move(security.audit);
-    if (access_audit == nullptr && audit_log_ != nullptr) {
-        access_audit = std::make_unique<ForwardingAuditSink>(*audit_);
-    }
+    // AccessControl records into a test's sink when one was given, else into the Server's audit
+    // log when there is one (both outlive access_); with neither it audits nothing.
+    given_audit_ = std::move(security.audit);
+    security::AuditSink* access_audit = given_audit_ != nullptr ? given_audit_.get()
+                                        : audit_log_ != nullptr ? audit_.get()
+                                                                : nullptr;
     quotas_ = std::make_unique<QuotaEnforcer>(*security_catalog_, EngineQuotaSources(api_.db),
                                                &metrics_);
     api_.quotas = quotas_.get();
     access_ = std::make_unique<AccessControl>(std::move(authenticator), std::move(authorizer),
-                                              std::move(access_audit), quotas_.get());
+                                              access_audit, quotas_.get());
     api_.access = access_.get();
     RegisterRoutes(router_, api_);
     for (const Route& route : router_.routes()) {
@@ -236,6 +235,17 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
                       std::function<void(HttpResponse)> done) {
     const auto start = RequestContext::Clock::now();
     StartTrace(request);
+    if (!request.repeated_auth_header.empty()) {
+        // Which copy counts is exactly what a smuggling proxy would exploit: none does.
+        const std::string reason =
+            request.repeated_auth_header + " was sent more than once; send it once";
+        access_->Audit(nullptr, {},
+                       request.repeated_auth_header == "Authorization" ? "auth" : "tenant.select",
+                       {}, "denied", reason, CallInfo{request.request_id, request.client});
+        Finish(request, "-", start, ErrorResponse(Status::InvalidArgument(reason)), done,
+               nullptr);
+        return;
+    }
     RouteMatch match = router_.Match(request.method, request.path);
     if (match.route == nullptr) {
         HttpResponse response;
@@ -348,7 +358,8 @@ std::optional<HttpResponse> Server::Admit(HttpRequest& request, const Route& rou
         return std::nullopt;  // probes and the API's description need no credential
     }
     const CallInfo info{request.request_id, request.client};
-    auto principal = access_->Authenticate(request.authorization, info);
+    auto principal =
+        access_->Authenticate(request.authorization, info, &request.client_certificate);
     if (!principal.ok()) {
         HttpResponse response = ErrorResponse(principal.status());
         response.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -428,9 +439,17 @@ void Server::AuditChange(const HttpRequest& request, const AccessRule* rule,
         outcome = "denied";
         reason = ErrorMessageOf(response.body);
     }
-    access_->Audit(context.principal.get(),
-                   context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant),
-                   rule->action, target, outcome, reason,
+    // The tenant acted on: the request's; for cluster administration the tenant it created or
+    // dropped (tenant/NAME), else the cluster ("*"), never the default tenant it did not touch.
+    std::string_view tenant =
+        context.tenant.empty() ? kDefaultTenant : std::string_view(context.tenant);
+    if (rule->scope == AccessScope::kCluster) {
+        constexpr std::string_view kTenantTarget = "tenant/";
+        tenant = target.starts_with(kTenantTarget)
+                     ? std::string_view(target).substr(kTenantTarget.size())
+                     : security::kClusterTenant;
+    }
+    access_->Audit(context.principal.get(), tenant, rule->action, target, outcome, reason,
                    CallInfo{request.request_id, request.client});
 }
 

@@ -115,6 +115,8 @@ class Server final : public RequestDispatcher {
     std::unique_ptr<security::AuditSink> audit_;
     audit::AuditLog* audit_log_ = nullptr;  // audit_ when it is the audit log (Run closes it)
     Status audit_open_status_;              // why --audit-dir could not be opened (Run fails)
+    // ServerSecurity::audit (a test's sink): what access_ records into in place of audit_.
+    std::unique_ptr<security::AuditSink> given_audit_;
     // Roles, grants and API keys: constructed empty, loaded from the data directory once the
     // database is open (authenticators and authorizers hold references to it).
     std::unique_ptr<security::SecurityCatalog> security_catalog_;

@@ -124,6 +124,30 @@ int RefusePassword(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata
     return 0;  // an encrypted key is refused, never prompted for on the terminal
 }
 
+// The subject's CN when it has exactly one (two CNs match no `cn` rule: which would count?).
+std::string CommonName(const X509_NAME* name) {
+    const int found = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    if (found < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, found) >= 0) {
+        return {};
+    }
+    const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, found));
+    unsigned char* utf8 = nullptr;
+    const int length = ASN1_STRING_to_UTF8(&utf8, data);
+    if (length < 0) {
+        return {};
+    }
+    std::string out(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+    OPENSSL_free(utf8);
+    return out;
+}
+
+security::ClientCertificate CertificateIdentity(X509* cert) {
+    const X509_NAME* name = X509_get_subject_name(cert);
+    return security::ClientCertificate{.subject = NameToString(name),
+                                       .common_name = CommonName(name),
+                                       .sans = SubjectAltNames(cert)};
+}
+
 }  // namespace
 
 Result<bool> TlsEnabled(const ServerConfig& config) {
@@ -230,17 +254,31 @@ std::string DescribeCertificateFile(const std::string& path) {
     return out;
 }
 
-PeerIdentity PeerCertificateIdentity(ssl_st* ssl) {
-    PeerIdentity out;
+security::ClientCertificate PeerCertificateIdentity(ssl_st* ssl) {
+    security::ClientCertificate out;
     X509* cert = SSL_get1_peer_certificate(ssl);
     if (cert == nullptr) {
         return out;
     }
     if (SSL_get_verify_result(ssl) == X509_V_OK) {
-        out.subject = NameToString(X509_get_subject_name(cert));
-        out.sans = SubjectAltNames(cert);
+        out = CertificateIdentity(cert);
     }
     X509_free(cert);
+    return out;
+}
+
+security::ClientCertificate PemCertificateIdentity(std::string_view pem) {
+    security::ClientCertificate out;
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    if (bio == nullptr) {
+        return out;
+    }
+    X509* cert = PEM_read_bio_X509(bio, nullptr, RefusePassword, nullptr);
+    BIO_free(bio);
+    if (cert != nullptr) {
+        out = CertificateIdentity(cert);
+        X509_free(cert);
+    }
     return out;
 }
 

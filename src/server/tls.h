@@ -11,10 +11,12 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <phenix/result.h>
 
+#include "security/authenticator.h"
 #include "server/config.h"
 
 namespace boost::asio::ssl {
@@ -36,13 +38,12 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const Se
 /// The certificate's serial (hex) and its subject, for logs: "serial=0A1B... subject=CN=x".
 std::string DescribeCertificateFile(const std::string& path);
 
-/// A verified peer certificate's subject (RFC 2253) and subjectAltNames ("DNS:x", "IP:1.2.3.4",
-/// "URI:...", "email:..."); both empty when the peer sent none.
-struct PeerIdentity {
-    std::string subject;
-    std::vector<std::string> sans;
-};
-PeerIdentity PeerCertificateIdentity(ssl_st* ssl);
+/// A verified peer certificate's subject (RFC 2253), CN and subjectAltNames ("DNS:x",
+/// "IP:1.2.3.4", "URI:...", "email:..."); all empty when the peer sent none.
+security::ClientCertificate PeerCertificateIdentity(ssl_st* ssl);
+/// The same of a PEM certificate gRPC verified (its auth context's x509_pem_cert); empty when it
+/// does not parse.
+security::ClientCertificate PemCertificateIdentity(std::string_view pem);
 
 /// Modification time, size and inode of each of `paths` (empty ones skipped) as one string:
 /// a change in any file changes it. A missing file stamps as "-".

@@ -7,6 +7,8 @@
 #include <random>
 #include <utility>
 
+#include "common/json_string.h"
+
 namespace phenix::trace {
 namespace {
 
@@ -468,39 +470,6 @@ void Tracer::ExportLoop() {
 // ------------------------------------------------------------------------------- OTLP JSON
 
 namespace {
-
-void AppendJsonString(std::string& out, std::string_view text) {
-    out += '"';
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (byte < 0x20) {
-                    char escaped[8];
-                    std::snprintf(escaped, sizeof(escaped), "\\u%04x", byte);
-                    out += escaped;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
-}
 
 void AppendAttribute(std::string& out, std::string_view key, const AttributeValue& value) {
     out += "{\"key\":";

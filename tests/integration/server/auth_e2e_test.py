@@ -78,6 +78,8 @@ ROLES = {
     "narrow": (set(), {GRANTED: {"read"}}),
     # A custom role reading the tenant, writing and changing the schema of one collection.
     "scoped": ({"read"}, {GRANTED: {"write", "schema"}}),
+    # A custom role holding nothing: not even POST /v1/query or gRPC Query admits it.
+    "bare": (set(), {}),
 }
 BUILTIN_ROLES = {"admin", "writer", "reader"}
 
@@ -94,7 +96,10 @@ def mint(subject, tenant, roles, **kwargs):
 
 
 def denied_message(permission, scope):
-    """The text of a denial (security::PermissionDeniedStatus) for a scope of tenant A."""
+    """The text of a denial (security::PermissionDeniedStatus) for a scope of tenant A;
+    permission "any": the entry check of PhenixQL (security::AnyPermissionDeniedStatus)."""
+    if permission == "any":
+        return f"a permission on tenant '{TENANT_A}' or one of its collections is required"
     if scope == "tenant":
         return f"permission '{permission}' on tenant '{TENANT_A}' is required"
     return f"permission '{permission}' on collection '{scope}' is required"
@@ -102,8 +107,11 @@ def denied_message(permission, scope):
 
 def role_allows(role, permission, scope):
     """The role model of docs/security.md: tenant-wide permissions, plus grants on a collection
-    (which never reach a tenant-level action)."""
+    (which never reach a tenant-level action). "any": some permission on the tenant or on one
+    of its collections (what POST /v1/query and gRPC Query need to enter)."""
     tenant_wide, grants = ROLES[role]
+    if permission == "any":
+        return bool(tenant_wide) or any(grants.values())
     if permission in tenant_wide:
         return True
     return scope != "tenant" and permission in grants.get(scope, set())
@@ -774,11 +782,12 @@ class AuthE2ETest(unittest.TestCase):
     def expected(role, permission, protocol, scope):
         """None when allowed, else the permission and scope the first failing check names.
         The checks come from docs/security.md's tables: a REST route or gRPC method needs its
-        permission on its resource; POST /v1/query and gRPC Query need read on the tenant to
-        enter, then each statement its own permission on its collection (or the tenant)."""
+        permission on its resource; POST /v1/query and gRPC Query need some permission in the
+        tenant to enter (a grant on one collection is enough), then each statement its own
+        permission on its collection (or the tenant)."""
         checks = [(permission, scope)]
         if protocol in ("phenixql", "grpc-phenixql"):
-            checks = [("read", "tenant")] + checks
+            checks = [("any", "tenant")] + checks
         for needed, on in checks:
             if not role_allows(role, needed, on):
                 return needed, on
@@ -921,10 +930,10 @@ class AuthE2ETest(unittest.TestCase):
         rest("aud-20", "DELETE", "/v1/admin/roles/audrole", None, admin, 200,
              rec("acme-admin", TENANT_A, "role.drop", None, "ok"))
         rest("aud-21", "POST", "/v1/admin/tenants", {"name": "gamma"}, self.root, 201,
-             rec("root", None, "tenant.create", None, "ok"))
+             rec("root", "gamma", "tenant.create", None, "ok"))
         rest("aud-22", "DELETE", "/v1/admin/tenants/gamma", None, self.root, 200,
-             rec("root", None, "tenant.drop", None, "ok"))
-        # gRPC (its records carry no request id: found by their principal).
+             rec("root", "gamma", "tenant.drop", None, "ok"))
+        # gRPC (found by their principal: these calls send no phenix-request-id).
         code, details, _ = self.rpc("Upsert", self.pb.UpsertRequest(
             collection=GRANTED, entities=[self.pb.Entity(id="aud3", vector=[1, 2])]),
             token=grpc_writer)
@@ -1029,6 +1038,9 @@ class AuthE2ETest(unittest.TestCase):
         missing = [f"{rid} {by_rid[rid]['action']}: target {by_rid[rid]['target']!r} does not "
                    f"name {name!r}" for rid, name in expected if name not in by_rid[rid]["target"]]
         self.assertEqual(missing, [], "\n".join(missing))
+        # Cluster administration records the tenant it acted on, not the default tenant.
+        self.assertEqual([(by_rid[rid]["tenant"], by_rid[rid]["principal"])
+                          for rid in ("tgt-07", "tgt-08")], [("tgtten", "root")] * 2)
 
     def test_a_key_for_another_tenant_is_audited_as_a_denial(self):
         """A tenant administrator asking for a key of the cluster ({"tenant": "*"}) or of another
@@ -1046,6 +1058,64 @@ class AuthE2ETest(unittest.TestCase):
             self.assertEqual(got, [("acme-admin", "key.create", "denied",
                                     f"permission 'admin' on tenant '{tenant}' is required")])
 
+    def test_openapi_describes_the_credentials_each_operation_needs(self):
+        """With auth on, /openapi.json (itself open) names the two credentials and asks each
+        operation but the open ones for one of them."""
+        status, _, document = self.call("GET", "/openapi.json")
+        self.assertEqual(status, 200)
+        schemes = document["components"]["securitySchemes"]
+        self.assertEqual((schemes["bearerJwt"]["scheme"], schemes["bearerJwt"]["bearerFormat"]),
+                         ("bearer", "JWT"))
+        self.assertEqual(schemes["apiKey"]["scheme"], "bearer")
+        either = [{"bearerJwt": []}, {"apiKey": []}]
+        self.assertEqual(document["paths"]["/v1/query"]["post"]["security"], either)
+        self.assertEqual(document["paths"]["/v1/admin/keys"]["post"]["security"], either)
+        self.assertEqual(document["paths"]["/health"]["get"]["security"], [])
+        self.assertIn("401", document["paths"]["/v1/collections"]["get"]["responses"])
+
+    def test_a_repeated_authorization_or_tenant_header_is_refused_and_audited(self):
+        """Two Authorization or Phenix-Tenant headers (or gRPC metadata entries) are an
+        ambiguity a proxy and the server could resolve differently: 400 (INVALID_ARGUMENT),
+        whichever copy is valid, and a denial in the audit log (docs/security.md)."""
+        good = "Bearer " + self.a_admin
+        cases = [("dup-auth", [("Authorization", good), ("Authorization", good)],
+                  "Authorization", "auth"),
+                 ("dup-auth-mixed", [("Authorization", good), ("Authorization", "Bearer x")],
+                  "Authorization", "auth"),
+                 ("dup-tenant", [("Authorization", "Bearer " + self.root),
+                                 ("Phenix-Tenant", TENANT_A), ("Phenix-Tenant", TENANT_B)],
+                  "Phenix-Tenant", "tenant.select")]
+        for rid, headers, name, action in cases:
+            conn = self.server.connection()
+            try:
+                conn.putrequest("GET", "/v1/collections")
+                for header, value in headers + [("Phenix-Request-Id", rid)]:
+                    conn.putheader(header, value)
+                conn.endheaders()
+                response = conn.getresponse()
+                body = json.loads(response.read())
+            finally:
+                conn.close()
+            self.assertEqual(response.status, 400, body)
+            message = f"{name} was sent more than once; send it once"
+            self.assertEqual(body["error"], {"code": "INVALID_ARGUMENT", "message": message})
+            records = self.wait_audit(lambda rs: any(r["request_id"] == rid for r in rs), rid)
+            got = [(r["principal"], r["action"], r["outcome"], r["reason"])
+                   for r in records if r["request_id"] == rid]
+            self.assertEqual(got, [("", action, "denied", message)], rid)
+        # One copy of each is fine.
+        status, _, body = self.call("GET", "/v1/collections", token=self.root, tenant=TENANT_A)
+        self.assertEqual(status, 200, body)
+        for key, value in (("authorization", good), ("phenix-tenant", TENANT_A)):
+            metadata = [("authorization", good)] + [(key, value)] * (1 if key == "authorization"
+                                                                     else 2)
+            with self.assertRaises(grpc.RpcError) as raised:
+                self.server.stub.ListCollections(self.pb.ListCollectionsRequest(),
+                                                 metadata=metadata, timeout=30)
+            self.assertEqual(raised.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertEqual(raised.exception.details(),
+                             f"the {key} metadata was sent more than once; send it once")
+
     def test_grpc_audit_records_name_the_client_as_ip_and_port(self):
         """gRPC records spell the client "ip:port" as REST records do, not gRPC's
         "ipv4:ip:port"."""
@@ -1058,6 +1128,46 @@ class AuthE2ETest(unittest.TestCase):
         between = [r for r in records if seqs["client-begin"] < r["seq"] < seqs["client-end"]]
         self.assertEqual(len(between), 1, between)
         self.assertRegex(between[0]["client"], r"^127\.0\.0\.1:\d+$")
+
+    def test_grpc_audit_records_carry_the_request_id(self):
+        """A gRPC call's records carry its phenix-request-id metadata (a new id without one), as
+        REST's carry Phenix-Request-Id: denials, changes and each PhenixQL statement."""
+        pb = self.pb
+        writer = mint("rid-writer", TENANT_A, ["writer"])
+        reader = mint("rid-reader", TENANT_A, ["reader"])
+        calls = [
+            ("grpc-rid-1", "Upsert", pb.UpsertRequest(
+                collection=GRANTED, entities=[pb.Entity(id="rid1", vector=[1, 2])]), writer,
+             ("entity.upsert", "ok")),
+            ("grpc-rid-2", "Upsert", pb.UpsertRequest(
+                collection=GRANTED, entities=[pb.Entity(id="rid2", vector=[1, 2])]), reader,
+             ("entity.upsert", "denied")),
+            ("grpc-rid-3", "Query", pb.QueryRequest(
+                query=f"INSERT INTO {GRANTED} (id, vector) VALUES ('rid3', [1, 2])"), writer,
+             ("entity.insert", "ok")),
+        ]
+        for rid, method, request, token, _ in calls:
+            metadata = [("authorization", "Bearer " + token), ("phenix-request-id", rid)]
+            try:
+                answer = getattr(self.server.stub, method)(request, metadata=metadata, timeout=30)
+                if method == "Query":
+                    list(answer)
+            except grpc.RpcError:
+                pass
+        records = self.wait_audit(lambda rs: any(r["request_id"] == "grpc-rid-3" for r in rs),
+                                  "grpc-rid-3")
+        for rid, _, _, _, (action, outcome) in calls:
+            got = [(r["action"], r["outcome"]) for r in records if r["request_id"] == rid]
+            self.assertEqual(got, [(action, outcome)], rid)
+        # Without the metadata: a fresh id, not an empty one.
+        self.rpc("ListCollections", pb.ListCollectionsRequest(), auth="Bearer x.y.z")
+        self.call("GET", "/v1/collections", rid="grpc-rid-end")
+        records = self.wait_audit(lambda rs: any(r["request_id"] == "grpc-rid-end" for r in rs),
+                                  "grpc-rid-end")
+        before_end = [r for r in records if r["action"] == "auth" and
+                      r["seq"] < next(x["seq"] for x in records
+                                      if x["request_id"] == "grpc-rid-end")]
+        self.assertRegex(before_end[-1]["request_id"], r"^[0-9a-f]{16}$")
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ STATEMENTS = {
     "show_timestamp": "SHOW TIMESTAMP",
     "analyze": "ANALYZE {name}",
     "reindex": "REINDEX {name}",
-    "verify": "VERIFY {name}",
+    "verify": "VERIFY",  # it takes no collection: it checks every tenant (cluster administration)
     "create_tenant": "CREATE TENANT {tenant}",
     "use_tenant": "USE TENANT {tenant}",
     "security_admin": "GRANT read ON {name} TO {role}",

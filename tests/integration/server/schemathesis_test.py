@@ -17,7 +17,6 @@ phase. Generation is deterministic (--generation-deterministic), so every run se
 requests; PHENIX_SCHEMATHESIS_SEED=N explores instead: random generation from seed N (by hand,
 to look for new failures; a failure prints the seed's cases with curl lines).
 """
-import hashlib
 import os
 import select
 import shutil
@@ -32,6 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_DIR = os.path.join(HERE, "schemathesis")
 REQUIREMENTS = os.path.join(CONFIG_DIR, "requirements.txt")
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, HERE)
+import venv_helper  # noqa: E402
 
 
 def fail(message):
@@ -39,41 +40,10 @@ def fail(message):
     sys.exit(1)
 
 
-def venv_python():
-    """Debian's python3 when present (what CI has), else the interpreter running this script."""
-    for candidate in ("/usr/bin/python3", sys.executable):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return sys.executable
-
-
 def ensure_venv(build_dir):
     """The venv's python, (re)made when the requirements file or the interpreter changed."""
-    venv = os.path.join(build_dir, "schemathesis-venv")
-    base = venv_python()
-    with open(REQUIREMENTS, "rb") as f:
-        key = hashlib.sha256(f.read() + base.encode()).hexdigest()
-    stamp = os.path.join(venv, "phenix-requirements.sha256")
-    python = os.path.join(venv, "bin", "python")
-    if os.path.exists(stamp) and os.path.exists(python):
-        with open(stamp) as f:
-            if f.read().strip() == key:
-                return python
-    print(f"schemathesis_test: making {venv} from {REQUIREMENTS}", flush=True)
-    shutil.rmtree(venv, ignore_errors=True)
-    made = subprocess.run([base, "-m", "venv", venv])
-    if made.returncode != 0:
-        fail(f"'{base} -m venv' failed (install python3-venv: scripts/install-deps.sh)")
-    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-           "--quiet", "--require-hashes", "--no-deps", "-r", REQUIREMENTS]
-    installed = subprocess.run(pip)
-    if installed.returncode != 0:
-        shutil.rmtree(venv, ignore_errors=True)
-        fail("pip could not install the pinned schemathesis from PyPI (is PyPI reachable?); "
-             "this test does not skip")
-    with open(stamp, "w") as f:
-        f.write(key + "\n")
-    return python
+    return venv_helper.ensure_venv(build_dir, "schemathesis-venv", REQUIREMENTS, "schemathesis",
+                                   fail, "schemathesis_test")
 
 
 class Server:

@@ -19,14 +19,12 @@ schemathesis_test.py) - and phenixd started with --otlp-endpoint pointing at it.
 Usage: tracing_test.py PATH/TO/phenixd BUILD_DIR
 """
 import base64
-import hashlib
 import http.server
 import json
 import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIREMENTS = os.path.join(HERE, "otlp", "requirements.txt")
 sys.path.insert(0, HERE)
 import phenixd_test  # noqa: E402
+import venv_helper  # noqa: E402
 from phenixd_test import Server  # noqa: E402
 
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -51,30 +50,9 @@ def fail(message):
 
 
 def ensure_venv(build_dir):
-    """The venv's python (made once per requirements file), as schemathesis_test.py does."""
-    venv = os.path.join(build_dir, "otlp-venv")
-    base = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-    with open(REQUIREMENTS, "rb") as f:
-        key = hashlib.sha256(f.read() + base.encode()).hexdigest()
-    stamp = os.path.join(venv, "phenix-requirements.sha256")
-    python = os.path.join(venv, "bin", "python")
-    if os.path.exists(stamp) and os.path.exists(python):
-        with open(stamp) as f:
-            if f.read().strip() == key:
-                return python
-    print(f"tracing_test: making {venv} from {REQUIREMENTS}", flush=True)
-    shutil.rmtree(venv, ignore_errors=True)
-    if subprocess.run([base, "-m", "venv", venv]).returncode != 0:
-        fail(f"'{base} -m venv' failed (install python3-venv: scripts/install-deps.sh)")
-    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-           "--quiet", "--require-hashes", "--no-deps", "-r", REQUIREMENTS]
-    if subprocess.run(pip).returncode != 0:
-        shutil.rmtree(venv, ignore_errors=True)
-        fail("pip could not install the pinned opentelemetry-proto from PyPI (is PyPI "
-             "reachable?); this test does not skip")
-    with open(stamp, "w") as f:
-        f.write(key + "\n")
-    return python
+    """The venv's python (made once per requirements file), like schemathesis_test.py's."""
+    return venv_helper.ensure_venv(build_dir, "otlp-venv", REQUIREMENTS, "opentelemetry-proto",
+                                   fail, "tracing_test")
 
 
 def decode_otlp_json(body):

@@ -10,29 +10,8 @@
 namespace phenix::audit {
 namespace {
 
-std::string Quoted(std::string_view text) {
-    std::string out;
-    AppendJsonString(out, text);
-    return out;
-}
-
-TEST(AuditRecord, EscapesQuotesNewlinesAndControlCharacters) {
-    EXPECT_EQ(Quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");
-    EXPECT_EQ(Quoted("x\ny\rz\t"), "\"x\\ny\\rz\\t\"");
-    EXPECT_EQ(Quoted(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
-    EXPECT_EQ(Quoted(std::string("a\0b", 3)), "\"a\\u0000b\"");
-}
-
-TEST(AuditRecord, ReplacesInvalidUtf8ByteByByteAndKeepsValidUtf8) {
-    EXPECT_EQ(Quoted("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x94\x91"),
-              "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x94\x91\"");
-    // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate, > U+10FFFF.
-    EXPECT_EQ(Quoted("a\x80z"), "\"a\xEF\xBF\xBDz\"");
-    EXPECT_EQ(Quoted("a\xE2\x82"), "\"a\xEF\xBF\xBD\xEF\xBF\xBD\"");
-    EXPECT_EQ(Quoted("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
-    EXPECT_EQ(Quoted("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
-    EXPECT_EQ(Quoted("\xF4\x90\x80\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
-}
+// The string escaping itself (common/json_string.h, the records' canonical form) is tested in
+// tests/unit/common/json_string_test.cc.
 
 TEST(AuditRecord, HostileFieldsCannotAddMembersOrLines) {
     const security::AuditEvent event{

@@ -184,7 +184,8 @@ TEST(StatementParser, MalformedStatementsSayWhatWasExpected) {
     EXPECT_EQ(ErrorOf("REINDEX"),
               "line 1, column 8: expected a collection name, found end of "
               "input");
-    EXPECT_EQ(ErrorOf("VERIFY docs"), "line 1, column 8: expected end of input, found 'docs'");
+    EXPECT_EQ(ErrorOf("VERIFY docs"),
+              "line 1, column 8: VERIFY checks the whole database and takes no collection name");
     EXPECT_EQ(ErrorOf("USE acme"), "line 1, column 5: expected TENANT, found 'acme'");
     EXPECT_EQ(ErrorOf("CREATE TENANT"),
               "line 1, column 14: expected a tenant name, found end "

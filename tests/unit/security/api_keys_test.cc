@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "security/catalog.h"
+#include "security/rbac.h"
 
 namespace phenix::security {
 namespace {
@@ -82,6 +83,35 @@ TEST_F(ApiKeyAuthenticatorTest, AKeyAuthenticatesAsItsTenantAndRoles) {
     EXPECT_EQ(principal->subject, "apikey:" + key->record.id);
     EXPECT_EQ(principal->roles, (std::vector<std::string>{"ingest", "reader"}));
     EXPECT_EQ(principal->method, AuthMethod::kApiKey);
+}
+
+// A key binds the role it was made with, not the name: dropping the role unbinds it, so a role
+// created again under the same name (perhaps with more permissions) does not widen the old key.
+TEST_F(ApiKeyAuthenticatorTest, ARoleDroppedAndCreatedAgainDoesNotApplyToOldKeys) {
+    auto key = catalog_->CreateApiKey("acme", {"reader", "ingest"}, 0, "alice", NowMs());
+    ASSERT_TRUE(key.ok());
+    auto other = catalog_->CreateApiKey("beta", {"reader"}, 0, "bob", NowMs());
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE(catalog_->DropRole("acme", "ingest").ok());
+    ASSERT_TRUE(catalog_->CreateRole("acme", "ingest", {Permission::kAdmin}, 0).ok());
+    auto principal = Authenticate(key->key);
+    ASSERT_TRUE(principal.ok()) << principal.status().ToString();
+    EXPECT_EQ(principal->roles, (std::vector<std::string>{"reader"}));
+    const RbacAuthorizer authorizer(*catalog_);
+    EXPECT_EQ(authorizer.Check(*principal, Permission::kAdmin, Resource::Tenant("acme")).code(),
+              StatusCode::kPermissionDenied);
+    // A key made after the new role holds it.
+    auto fresh = catalog_->CreateApiKey("acme", {"ingest"}, 0, "alice", NowMs());
+    ASSERT_TRUE(fresh.ok());
+    auto fresh_principal = Authenticate(fresh->key);
+    ASSERT_TRUE(fresh_principal.ok());
+    EXPECT_TRUE(
+        authorizer.Check(*fresh_principal, Permission::kAdmin, Resource::Tenant("acme")).ok());
+    // Another tenant's keys are untouched, and the listing shows what a key holds now.
+    EXPECT_EQ(catalog_->Snapshot()->keys.at(other->record.id).roles,
+              (std::vector<std::string>{"reader"}));
+    EXPECT_EQ(catalog_->Snapshot()->keys.at(key->record.id).roles,
+              (std::vector<std::string>{"reader"}));
 }
 
 TEST_F(ApiKeyAuthenticatorTest, EachFailureHasItsPreciseReason) {

@@ -106,6 +106,45 @@ TEST(RbacAuthorizer, GeneratedMatrix) {
               "permission 'write' on tenant 'acme' is required");
 }
 
+// CheckAny (the entry of POST /v1/query and transactions): every shape that holds anything in
+// its own tenant, a per-collection grant included, and nothing in another tenant.
+TEST(RbacAuthorizer, CheckAnyAdmitsEveryShapeHoldingSomethingInItsOwnTenant) {
+    auto catalog = SecurityCatalog::Open("");
+    ASSERT_TRUE(catalog.ok());
+    const RbacAuthorizer authorizer(**catalog);
+    ASSERT_TRUE((*catalog)->CreateRole("acme", "bare", {}, 0).ok());
+    // A grant of another role and one of the same name in another tenant give "bare" nothing.
+    ASSERT_TRUE((*catalog)->CreateRole("beta", "bare", {Permission::kRead}, 0).ok());
+    std::vector<RoleShape> shapes = Shapes(**catalog);
+    shapes.push_back({"bare", {}, Scope::kTenant});
+    int admitted = 0;
+    for (const RoleShape& shape : shapes) {
+        SCOPED_TRACE(shape.role);
+        const Principal principal{.subject = "s", .tenant = "acme", .roles = {shape.role}};
+        const Status own = authorizer.CheckAny(principal, "acme");
+        if (shape.permissions.empty()) {
+            EXPECT_EQ(own.message(),
+                      "a permission on tenant 'acme' or one of its collections is required");
+        } else {
+            EXPECT_TRUE(own.ok()) << own.ToString();
+            ++admitted;
+        }
+        const Status other = authorizer.CheckAny(principal, "beta");
+        ASSERT_EQ(other.code(), StatusCode::kPermissionDenied);
+        EXPECT_EQ(other.message(), AnyPermissionDeniedStatus("beta").message());
+    }
+    EXPECT_GT(admitted, 10);
+    const Principal col{.subject = "s", .tenant = "acme", .roles = {"col_read"}};
+    EXPECT_TRUE(authorizer.CheckAny(col, "acme").ok());
+    ASSERT_TRUE((*catalog)->Revoke("acme", "col_read", Permission::kRead, "docs").ok());
+    EXPECT_FALSE(authorizer.CheckAny(col, "acme").ok());
+    const Principal cluster{.subject = "root", .tenant = "*", .roles = {"admin"}};
+    EXPECT_TRUE(authorizer.CheckAny(cluster, "beta").ok());
+    EXPECT_TRUE(BuiltinRoles().CheckAny(Principal{.tenant = "acme", .roles = {"reader"}}, "acme")
+                    .ok());
+    EXPECT_FALSE(BuiltinRoles().CheckAny(Principal{.tenant = "acme", .roles = {"x"}}, "acme").ok());
+}
+
 TEST(RbacAuthorizer, ClusterAdminActsEverywhereAndTheClusterTenantGrantsNothingElse) {
     auto catalog = SecurityCatalog::Open("");
     ASSERT_TRUE(catalog.ok());

@@ -70,6 +70,8 @@ TEST(AccessTableTest, TenantWideStatementsNeedMoreThanRead) {
     EXPECT_EQ(FindStatementRule(StatementKind::kReindex)->permission,
               security::Permission::kSchema);
     EXPECT_EQ(FindStatementRule(StatementKind::kVerify)->permission, security::Permission::kAdmin);
+    // VERIFY takes no collection (the parser refuses one): the table says what it reaches.
+    EXPECT_EQ(FindStatementRule(StatementKind::kVerify)->scope, AccessScope::kCluster);
     EXPECT_EQ(FindStatementRule(StatementKind::kCopyFrom)->permission,
               security::Permission::kAdmin);
     EXPECT_EQ(FindRouteRule("GET", "/metrics")->scope, AccessScope::kCluster);
@@ -115,10 +117,8 @@ class RecordingSink final : public security::AuditSink {
 class AccessControlTest : public testing::DbTest {
   protected:
     AccessControlTest() {
-        auto sink = std::make_unique<RecordingSink>();
-        sink_ = sink.get();
         access_ = std::make_unique<AccessControl>(std::make_unique<FakeAuthenticator>(), nullptr,
-                                                  std::move(sink));
+                                                  sink_);
     }
 
     std::shared_ptr<const Principal> Login(std::string_view bearer) {
@@ -127,7 +127,9 @@ class AccessControlTest : public testing::DbTest {
         return principal.ok() ? *principal : nullptr;
     }
 
-    RecordingSink* sink_ = nullptr;
+    // The sink outlives access_, which borrows it.
+    std::unique_ptr<RecordingSink> owned_sink_ = std::make_unique<RecordingSink>();
+    RecordingSink* sink_ = owned_sink_.get();
     std::unique_ptr<AccessControl> access_;
     const CallInfo info_{.request_id = "req-1", .client = "127.0.0.1:5"};
 };
@@ -243,6 +245,12 @@ TEST_F(AccessControlTest, EveryStatementIsAuthorizedBeforeItRuns) {
         ASSERT_FALSE(refused.ok()) << statement;
         EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied) << statement;
     }
+    // VERIFY takes no collection: the parser says so (before any permission is checked).
+    auto verify_docs = session.Execute("VERIFY docs");
+    ASSERT_FALSE(verify_docs.ok());
+    EXPECT_EQ(verify_docs.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(verify_docs.status().message().find("takes no collection name"), std::string::npos)
+        << verify_docs.status().ToString();
     // USE TENANT of a tenant that does not exist says the same as of one that does.
     auto missing = session.Execute("USE TENANT nowhere");
     auto existing = session.Execute("USE TENANT b");

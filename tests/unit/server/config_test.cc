@@ -116,6 +116,46 @@ TEST(ServerConfigTest, TlsOptions) {
     EXPECT_NE(old.status().message().find("--tls-min-version"), std::string::npos);
 }
 
+// Every BOOL option reads true/1 and false/0 alike, and names what it expected otherwise.
+TEST(ServerConfigTest, BooleanOptionsParseOneWay) {
+    std::size_t num_bools = 0;
+    for (const OptionSpec& option : OptionTable()) {
+        if (option.value_name != "BOOL") {
+            continue;
+        }
+        ++num_bools;
+        const std::string env = EnvName(option.name);
+        for (const auto& [text, expected] :
+             {std::pair{"true", "true"}, {"1", "true"}, {"false", "false"}, {"0", "false"}}) {
+            auto loaded = LoadConfig({}, Env({{env, text}}));
+            ASSERT_TRUE(loaded.ok()) << env << "=" << text << ": " << loaded.status().ToString();
+            EXPECT_EQ(option.get(loaded->config), expected) << env << "=" << text;
+        }
+        auto refused = LoadConfig({}, Env({{env, "yes"}}));
+        ASSERT_FALSE(refused.ok()) << env;
+        EXPECT_NE(refused.status().message().find("expected true or false, not 'yes'"),
+                  std::string::npos)
+            << refused.status().ToString();
+    }
+    EXPECT_GE(num_bools, 3u);  // access_log, audit_reads, insecure_no_auth
+}
+
+// --tls-client-map turns verified client certificates into principals: only with a client CA
+// (the certificates are verified) and --auth jwt.
+TEST(ServerConfigTest, TlsClientMapNeedsClientCaAndAuth) {
+    ServerConfig config;
+    config.tls_client_map = "/etc/phenix/clients.json";
+    config.auth = "jwt";
+    config.jwt_jwks = "/etc/phenix/jwks.json";
+    EXPECT_EQ(CheckSecurityConfig(config).code(), StatusCode::kInvalidArgument);
+    config.tls_client_ca = "/etc/phenix/ca.pem";
+    EXPECT_TRUE(CheckSecurityConfig(config).ok());
+    config.auth = "off";
+    const Status off = CheckSecurityConfig(config);
+    EXPECT_EQ(off.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(off.message().find("--tls-client-map"), std::string::npos);
+}
+
 TEST(ServerConfigTest, HelpListsEveryOptionWithItsEnvironmentVariable) {
     auto loaded = LoadConfig({"--help"}, Env({}));
     ASSERT_TRUE(loaded.ok());

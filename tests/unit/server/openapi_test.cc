@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "server/access.h"
 #include "server/api.h"
 #include "server/errors.h"
 
@@ -72,6 +73,15 @@ const Json& Resolve(const Json& document, const Json& response) {
     return response;
 }
 
+// The Operation object of `route` in `document` (paths are keyed by lower-case methods).
+const Json& OperationOf(const Json& document, const Route& route) {
+    std::string method = route.method;
+    for (char& ch : method) {
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    return document.at("paths").at(route.pattern).at(method);
+}
+
 // Every route documents the statuses it can answer besides success: no catch-all "default";
 // what the transport and admission answer on every route; 404 where a path names something;
 // 415 where a JSON body is read. Each response carries Phenix-Request-Id, 429 Retry-After, and
@@ -85,12 +95,8 @@ TEST(OpenApiTest, EveryRouteDocumentsItsErrorsAndHeaders) {
     const Json json = Json::parse(*document);
     ASSERT_FALSE(router.routes().empty());
     for (const Route& route : router.routes()) {
-        std::string method = route.method;
-        for (char& ch : method) {
-            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
         const std::string name = route.method + " " + route.pattern;
-        const Json& operation = json["paths"][route.pattern][method];
+        const Json& operation = OperationOf(json, route);
         const Json& responses = operation["responses"];
         EXPECT_FALSE(responses.contains("default")) << name;
         std::vector<std::string> required = {"400", "413", "431"};
@@ -156,6 +162,58 @@ TEST(OpenApiTest, DocumentedStatusesAreAnsweredStatuses) {
         }
     }
     EXPECT_GT(num_statuses, router.routes().size() * 5);
+}
+
+// The credentials are described (components.securitySchemes) and, with auth on, each operation
+// asks for one of them except the access table's open routes; with auth off none does.
+TEST(OpenApiTest, SecurityFollowsTheAccessTable) {
+    Router router;
+    ApiState state;
+    RegisterRoutes(router, state);
+    auto with_auth = OpenApiDocument(router, /*auth_required=*/true);
+    ASSERT_TRUE(with_auth.ok()) << with_auth.status().ToString();
+    const Json json = Json::parse(*with_auth);
+    const Json& schemes = json["components"]["securitySchemes"];
+    EXPECT_EQ(schemes["bearerJwt"]["type"], "http");
+    EXPECT_EQ(schemes["bearerJwt"]["scheme"], "bearer");
+    EXPECT_EQ(schemes["bearerJwt"]["bearerFormat"], "JWT");
+    EXPECT_EQ(schemes["apiKey"]["scheme"], "bearer");
+    std::size_t num_open = 0;
+    std::size_t num_protected = 0;
+    for (const Route& route : router.routes()) {
+        const std::string name = route.method + " " + route.pattern;
+        const Json& operation = OperationOf(json, route);
+        ASSERT_TRUE(operation.contains("security")) << name;
+        const AccessRule* rule = FindRouteRule(route.method, route.pattern);
+        ASSERT_NE(rule, nullptr) << name;
+        if (rule->scope == AccessScope::kOpen) {
+            EXPECT_EQ(operation["security"], Json::array()) << name;
+            ++num_open;
+            continue;
+        }
+        ++num_protected;
+        EXPECT_EQ(operation["security"], Json::parse(R"([{"bearerJwt": []}, {"apiKey": []}])"))
+            << name;
+        for (const auto& requirement : operation["security"]) {
+            for (const auto& [scheme, scopes] : requirement.items()) {
+                EXPECT_TRUE(schemes.contains(scheme)) << name << " " << scheme;
+            }
+        }
+        EXPECT_TRUE(operation["responses"].contains("401")) << name;
+        EXPECT_TRUE(operation["responses"].contains("403")) << name;
+    }
+    EXPECT_EQ(num_open, 3u);  // /health, /ready, /openapi.json
+    EXPECT_GT(num_protected, 20u);
+    // Auth off: the schemes are described, but no operation requires one.
+    auto without = OpenApiDocument(router);
+    ASSERT_TRUE(without.ok());
+    const Json off = Json::parse(*without);
+    EXPECT_TRUE(off["components"].contains("securitySchemes"));
+    for (const auto& [path, item] : off["paths"].items()) {
+        for (const auto& [method, operation] : item.items()) {
+            EXPECT_FALSE(operation.contains("security")) << method << " " << path;
+        }
+    }
 }
 
 TEST(OpenApiTest, ReferencesResolve) {
