@@ -237,6 +237,7 @@ enum class StatementKind : std::uint8_t {
     kUseTenant,
     kSecurityAdmin,  ///< CREATE/DROP ROLE, GRANT, REVOKE, CREATE/REVOKE API KEY, SHOW ROLES/...
     kDropTenant,
+    kShowStats,  ///< SHOW STATS [FOR coll] (the tenant's), SHOW DATABASE STATS (all_tenants)
 };
 /// Every kind, in declaration order.
 inline constexpr StatementKind kAllStatementKinds[] = {
@@ -252,7 +253,7 @@ inline constexpr StatementKind kAllStatementKinds[] = {
     StatementKind::kAnalyze,        StatementKind::kReindex,
     StatementKind::kVerify,         StatementKind::kCreateTenant,
     StatementKind::kUseTenant,      StatementKind::kSecurityAdmin,
-    StatementKind::kDropTenant,
+    StatementKind::kDropTenant,     StatementKind::kShowStats,
 };
 /// "select", "create_collection", ... (snake_case of the enumerator).
 std::string_view StatementKindName(StatementKind kind);

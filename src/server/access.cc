@@ -117,6 +117,10 @@ constexpr StatementAccessRule kStatements[] = {
     // session's tenant; DROP TENANT is cluster administration.
     {StatementKind::kSecurityAdmin, {kAdmin, kTenant, "security.admin"}},
     {StatementKind::kDropTenant, {kAdmin, kCluster, "tenant.drop"}},
+    // SHOW STATS [FOR coll]: the health of the tenant's own collections only. SHOW DATABASE
+    // STATS (every tenant's collections, storage, WAL, transactions) is marked all_tenants:
+    // cluster administration, like GET /metrics (docs/observability.md).
+    {StatementKind::kShowStats, {kRead, kCollection, "stats.read"}},
 };
 
 std::string_view BearerOf(std::string_view authorization) {
