@@ -266,7 +266,6 @@ TEST_F(StatsTest, ReportsOpenTransactionsTheOldestSnapshotAndAbortsByReason) {
     auto before = db_->Stats();
     ASSERT_TRUE(before.ok()) << before.status().ToString();
     EXPECT_EQ(before->transactions.active, 0u);
-    EXPECT_EQ(before->transactions.oldest_snapshot_age_seconds, 0.0);
 
     auto held = db_->BeginTransaction();
     ASSERT_TRUE(held.ok()) << held.status().ToString();
@@ -301,7 +300,6 @@ TEST_F(StatsTest, ReportsOpenTransactionsTheOldestSnapshotAndAbortsByReason) {
     ASSERT_TRUE(after.ok()) << after.status().ToString();
     const TransactionStats& txns = after->transactions;
     EXPECT_EQ(txns.active, 0u);
-    EXPECT_EQ(txns.oldest_snapshot_age_seconds, 0.0);
     EXPECT_EQ(txns.aborted_rollback - before->transactions.aborted_rollback, 2u);
     EXPECT_EQ(txns.aborted_conflict - before->transactions.aborted_conflict, 1u);
     EXPECT_EQ(txns.aborted_expired, before->transactions.aborted_expired);
