@@ -211,10 +211,6 @@ Result<Flags> ParseFlags(int argc, char** argv, bool is_stats_command = false) {
             if (flags.stats_collection.empty()) {
                 return Status::InvalidArgument("--collection needs a collection name");
             }
-        } else if (is_stats_command &&
-                   (arg == "-c" || arg == "--command" || arg == "-f" || arg == "--file")) {
-            return Status::InvalidArgument("phenix stats runs no statements of its own: " +
-                                           std::string(arg) + " does not apply");
         } else if (arg == "--format") {
             PHENIX_ASSIGN_OR_RETURN(std::string format, take_value());
             if (format == "table") {
@@ -266,6 +262,10 @@ Result<Flags> ParseFlags(int argc, char** argv, bool is_stats_command = false) {
             return Status::InvalidArgument("unexpected argument '" + Printable(arg) +
                                            "' (commands go after -c)");
         }
+    }
+    if (is_stats_command && !flags.sources.empty()) {
+        return Status::InvalidArgument(
+            "phenix stats runs no statements of its own: -c and -f do not apply");
     }
     if (flags.has_token_flag && flags.url.empty()) {
         return Status::InvalidArgument(

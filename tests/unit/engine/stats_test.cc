@@ -34,6 +34,19 @@ class StatsTest : public DbTest {
         }
         return nullptr;
     }
+
+    // One collection's stats now (a failed read or a missing collection fails the test and
+    // gives empty stats).
+    CollectionStats StatsOf(const CollectionRef& ref) {
+        auto stats = db_->Stats();
+        EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+        const CollectionStats* found = stats.ok() ? Find(*stats, ref) : nullptr;
+        if (found == nullptr) {
+            ADD_FAILURE() << "no stats for collection " << ref.ToString();
+            return {};
+        }
+        return *found;
+    }
 };
 
 TEST_F(StatsTest, CountsEntitiesAndBytesPerCollectionOfEveryTenant) {
@@ -181,47 +194,35 @@ TEST_F(StatsTest, ReportsDeadNodesLevelsMemoryAndCheckpointAgeOfTheVectorIndex) 
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d2", {0.4f, 0.3f, 0.2f, 0.1f})));
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d3", {0.9f, 0.1f, 0.5f, 0.2f})));
     WaitForIndexed(*db_);
-    auto stats = db_->Stats();
-    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-    const CollectionStats* docs = Find(*stats, "docs");
-    ASSERT_NE(docs, nullptr);
-    EXPECT_EQ(docs->vector_index_nodes, 3u);
-    EXPECT_EQ(docs->vector_index_dead_nodes, 0u);
-    EXPECT_GE(docs->vector_index_levels, 1u);
-    EXPECT_GE(docs->vector_index_vector_bytes, 3u * 4u * sizeof(float));
-    EXPECT_GT(docs->vector_index_graph_bytes, 0u);
-    EXPECT_GT(docs->vector_index_other_bytes, 0u);
-    EXPECT_EQ(docs->vector_index_checkpoint_age_seconds, -1.0);  // none written yet
+    CollectionStats docs = StatsOf("docs");
+    EXPECT_EQ(docs.vector_index_nodes, 3u);
+    EXPECT_EQ(docs.vector_index_dead_nodes, 0u);
+    EXPECT_GE(docs.vector_index_levels, 1u);
+    EXPECT_GE(docs.vector_index_vector_bytes, 3u * 4u * sizeof(float));
+    EXPECT_GT(docs.vector_index_graph_bytes, 0u);
+    EXPECT_GT(docs.vector_index_other_bytes, 0u);
+    EXPECT_EQ(docs.vector_index_checkpoint_age_seconds, -1.0);  // none written yet
 
     // A deleted entity's node stays (ended) until repair, which waits for the history
     // retention (60 s by default) to pass.
     PHENIX_ASSERT_OK(db_->Delete("docs", "d2"));
-    stats = db_->Stats();
-    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-    docs = Find(*stats, "docs");
-    ASSERT_NE(docs, nullptr);
-    EXPECT_EQ(docs->vector_index_nodes, 3u);
-    EXPECT_EQ(docs->vector_index_dead_nodes, 1u);
-    EXPECT_EQ(docs->entities, 2u);
+    docs = StatsOf("docs");
+    EXPECT_EQ(docs.vector_index_nodes, 3u);
+    EXPECT_EQ(docs.vector_index_dead_nodes, 1u);
+    EXPECT_EQ(docs.entities, 2u);
 
     // Close writes a checkpoint, which the next open loads: its age is that of the file.
     Reopen();
-    stats = db_->Stats();
-    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-    docs = Find(*stats, "docs");
-    ASSERT_NE(docs, nullptr);
-    EXPECT_GE(docs->vector_index_checkpoint_age_seconds, 0.0);
-    EXPECT_LT(docs->vector_index_checkpoint_age_seconds, 60.0);
+    docs = StatsOf("docs");
+    EXPECT_GE(docs.vector_index_checkpoint_age_seconds, 0.0);
+    EXPECT_LT(docs.vector_index_checkpoint_age_seconds, 60.0);
 }
 
 TEST_F(StatsTest, ReportsMetadataIndexesTheirEntriesBuildProgressAndStatisticsAge) {
-    auto stats = db_->Stats();
-    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-    const CollectionStats* docs = Find(*stats, "docs");
-    ASSERT_NE(docs, nullptr);
-    EXPECT_EQ(docs->metadata_indexes, 0u);
-    EXPECT_EQ(docs->metadata_index_build_progress, 1.0);
-    EXPECT_EQ(docs->statistics_age_seconds, -1.0);
+    CollectionStats docs = StatsOf("docs");
+    EXPECT_EQ(docs.metadata_indexes, 0u);
+    EXPECT_EQ(docs.metadata_index_build_progress, 1.0);
+    EXPECT_EQ(docs.statistics_age_seconds, -1.0);
 
     WriteBatch batch;
     for (int idx = 0; idx < 1500; ++idx) {  // two build chunks of up to 1024 rows
@@ -232,13 +233,8 @@ TEST_F(StatsTest, ReportsMetadataIndexesTheirEntriesBuildProgressAndStatisticsAg
     // Mid-build (after the first chunk): one index building, part of the way.
     std::vector<CollectionStats> during;
     SyncPoints::Set("DatabaseImpl::BuildIndex:AfterChunk", [&] {
-        if (!during.empty()) {
-            return;
-        }
-        auto mid = db_->Stats();
-        ASSERT_TRUE(mid.ok()) << mid.status().ToString();
-        if (const CollectionStats* found = Find(*mid, "docs")) {
-            during.push_back(*found);
+        if (during.empty()) {
+            during.push_back(StatsOf("docs"));
         }
     });
     PHENIX_ASSERT_OK(db_->CreateIndex("docs", "tags"));
@@ -250,16 +246,13 @@ TEST_F(StatsTest, ReportsMetadataIndexesTheirEntriesBuildProgressAndStatisticsAg
     EXPECT_LT(during[0].metadata_index_build_progress, 1.0);
 
     PHENIX_ASSERT_OK(db_->CreateIndex("docs", "n"));
-    stats = db_->Stats();
-    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-    docs = Find(*stats, "docs");
-    ASSERT_NE(docs, nullptr);
-    EXPECT_EQ(docs->metadata_indexes, 2u);
-    EXPECT_EQ(docs->metadata_indexes_building, 0u);
-    EXPECT_EQ(docs->metadata_index_build_progress, 1.0);
-    EXPECT_EQ(docs->metadata_index_entries, 1500u * 2u + 1500u);  // two tags each, one n
-    EXPECT_GE(docs->statistics_age_seconds, 0.0);
-    EXPECT_LT(docs->statistics_age_seconds, 60.0);
+    docs = StatsOf("docs");
+    EXPECT_EQ(docs.metadata_indexes, 2u);
+    EXPECT_EQ(docs.metadata_indexes_building, 0u);
+    EXPECT_EQ(docs.metadata_index_build_progress, 1.0);
+    EXPECT_EQ(docs.metadata_index_entries, 1500u * 2u + 1500u);  // two tags each, one n
+    EXPECT_GE(docs.statistics_age_seconds, 0.0);
+    EXPECT_LT(docs.statistics_age_seconds, 60.0);
 }
 
 TEST_F(StatsTest, ReportsOpenTransactionsTheOldestSnapshotAndAbortsByReason) {
