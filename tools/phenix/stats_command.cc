@@ -46,6 +46,9 @@ std::string HumanBytes(double bytes) {
 }
 
 std::string HumanSeconds(double seconds) {
+    if (seconds == 0) {
+        return "0 s";
+    }
     if (seconds < 0.001) {
         return Fixed(seconds * 1e6, 0) + " µs";
     }
