@@ -248,6 +248,7 @@ enum class StatementKind : std::uint8_t {
     kSecurityAdmin,  ///< CREATE/DROP ROLE, GRANT, REVOKE, CREATE/REVOKE API KEY, SHOW ROLES/...
     kDropTenant,
     kAlterTenant,  ///< ALTER TENANT t SET QUOTA (...)
+    kShowStats,  ///< SHOW STATS [FOR coll] (the tenant's), SHOW DATABASE STATS (all_tenants)
 };
 /// Every kind, in declaration order.
 inline constexpr StatementKind kAllStatementKinds[] = {
@@ -264,6 +265,7 @@ inline constexpr StatementKind kAllStatementKinds[] = {
     StatementKind::kVerify,         StatementKind::kCreateTenant,
     StatementKind::kUseTenant,      StatementKind::kSecurityAdmin,
     StatementKind::kDropTenant,     StatementKind::kAlterTenant,
+    StatementKind::kShowStats,
 };
 /// "select", "create_collection", ... (snake_case of the enumerator).
 std::string_view StatementKindName(StatementKind kind);

@@ -36,25 +36,35 @@ struct CollectionStats {
     /// HNSW graph nodes (VectorIndexInfo::nodes).
     std::uint64_t vector_index_nodes = 0;
     /// Graph nodes whose entity was deleted or re-embedded and that still wait for repair
-    /// (they are skipped by searches but cost memory and hops).
+    /// (they are skipped by searches but cost memory and hops): nodes - live nodes. Repair
+    /// unlinks a node only once no snapshot can see it (after history_retention_ms).
     std::uint64_t vector_index_dead_nodes = 0;
     /// Levels of the HNSW graph (the entry point's level + 1; 0 when empty).
     std::uint32_t vector_index_levels = 0;
-    /// Memory the index holds, by part: vectors (full precision and quantized codes), the
-    /// neighbour lists, and everything else (id maps, tail, locks).
+    /// Memory the index holds, by part: vectors (full precision or quantized codes), the
+    /// neighbour lists, and everything else (node lifetimes, row map, labels, and an estimate
+    /// of the tail's entries).
     std::uint64_t vector_index_vector_bytes = 0;
     std::uint64_t vector_index_graph_bytes = 0;
     std::uint64_t vector_index_other_bytes = 0;
-    /// Seconds since the index's last checkpoint was written (-1: never written).
+    /// Seconds since the index's last checkpoint was written (-1: never written since the
+    /// index was created). For an index loaded from a checkpoint at open, the age of that
+    /// file (its modification time). Checkpoints are written only when the index changed, so
+    /// an idle index's checkpoint ages without being stale.
     double vector_index_checkpoint_age_seconds = -1;
     /// Metadata (secondary) indexes on the collection.
     std::uint64_t metadata_indexes = 0;
-    /// Entries across those indexes (the count the engine keeps; approximate while one builds).
+    /// Entries across those indexes as of their statistics (IndexStats::entries, refreshed after
+    /// about 10% of the collection changed, after a build and by ANALYZE): approximate; an
+    /// index still building counts 0.
     std::uint64_t metadata_index_entries = 0;
-    /// Indexes still being built in the background, and their progress (0..1, 1 when none).
+    /// Indexes still being built (CREATE INDEX runs the build in the caller, other statements
+    /// go on meanwhile), and their progress: rows read / the collection's rows when the build
+    /// started, summed over the builds (0..1, 1 when none).
     std::uint64_t metadata_indexes_building = 0;
     double metadata_index_build_progress = 1;
-    /// Seconds since the planner's statistics for this collection were refreshed (-1: none).
+    /// Seconds since the oldest statistics of the collection's metadata indexes (what the
+    /// planner estimates from) were computed (-1: no index has statistics).
     double statistics_age_seconds = -1;
 };
 
@@ -90,11 +100,15 @@ struct StorageStats {
     std::uint64_t sst_bytes = 0;
     /// Live SST bytes per column family (name, bytes), in the store's column-family order.
     std::vector<std::pair<std::string, std::uint64_t>> sst_bytes_by_column_family;
-    /// WAL appends and WAL syncs (fsync/fdatasync) as latency histograms.
+    /// WAL appends (the write(2) of a commit group's records) and WAL syncs (fsync/fdatasync:
+    /// one per synced commit group, more with several column families flushed) as latency
+    /// histograms, measured around the file calls (storage/wal_timing_env.h). Empty with
+    /// Options::wal_latency_metrics off, and in a read-only open.
     LatencySummary wal_write;
     LatencySummary wal_sync;
-    /// Bytes in the data directory's file system that are free (statvfs), and the directory's
-    /// total bytes on disk (SST + WAL + checkpoints); for disk-full alerts.
+    /// Bytes in the data directory's file system that are free to an unprivileged user
+    /// (statvfs f_bavail), and the sizes of all files under the directory (SST, WAL, MANIFEST,
+    /// index checkpoints, logs; a listing, no data read); for disk-full alerts.
     std::uint64_t disk_free_bytes = 0;
     std::uint64_t disk_used_bytes = 0;
 };
@@ -106,19 +120,27 @@ struct TransactionStats {
     /// Age in seconds of the oldest snapshot still held by a reader or a transaction (0: none).
     double oldest_snapshot_age_seconds = 0;
     /// How far the history floor (the oldest timestamp versions are kept for) lags behind the
-    /// newest commit, in seconds: what garbage collection cannot reclaim yet.
+    /// newest visible commit, in seconds: what garbage collection cannot reclaim yet. At least
+    /// about history_retention_ms once the floor moves; an old snapshot holds it back. 0 until
+    /// the maintenance thread first sets the floor.
     double history_floor_lag_seconds = 0;
-    /// Aborts by reason: write-write conflict (first committer wins), rolled back by the
-    /// client, expired (idle timeout), and other errors at commit (e.g. disk full).
+    /// Transactions that ended without committing, by reason: write-write conflict at commit
+    /// (first committer wins), rolled back by the client (Rollback, or the Transaction
+    /// destroyed while open), expired (idle timeout), and other errors at commit (e.g. disk
+    /// full, a collection dropped meanwhile). Autocommit writes are never aborted by a conflict.
     std::uint64_t aborted_conflict = 0;
     std::uint64_t aborted_rollback = 0;
     std::uint64_t aborted_expired = 0;
     std::uint64_t aborted_error = 0;
-    /// Commit latency (lock wait + WAL write + sync + index hook).
+    /// Latency of successful commits (transactions and autocommit writes), from the commit's
+    /// metadata index maintenance through the conflict check, WAL write and sync (including
+    /// the wait for a group-commit leader) and the index hooks, to publication. Waiting for
+    /// the entities' key locks, before, is not included.
     LatencySummary commit;
 };
 
-/// The graph layer's adjacency cache (CSR snapshots), since open.
+/// The graph layer's adjacency cache, since open: lookups of a node's edge list that found it
+/// cached or not, and the bytes it holds (lists, change markers and interned labels).
 struct GraphCacheStats {
     std::uint64_t hits = 0;
     std::uint64_t misses = 0;

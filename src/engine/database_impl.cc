@@ -2,6 +2,7 @@
 #include "engine/database_impl.h"
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include <phenix/limits.h>
@@ -382,6 +383,7 @@ Status DatabaseImpl::Write(const WriteBatch& batch) {
 Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
                                                   std::optional<txn::Timestamp> start_ts,
                                                   const txn::WriteEffects& effects) {
+    const auto started = std::chrono::steady_clock::now();
     txn::ConflictKeys keys;
     std::vector<std::string_view> key_names;  // parallel to writes then refs
     std::vector<std::string_view> ref_names;
@@ -410,6 +412,7 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
                                           InvalidateAdjacency(wb, ts);
                                       });
     if (committed.ok()) {
+        commit_latency_.Record(std::chrono::steady_clock::now() - started);
         for (const auto& [index, rows] : index_changes) {
             index->changes.fetch_add(rows, std::memory_order_relaxed);
         }

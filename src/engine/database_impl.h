@@ -33,6 +33,7 @@
 
 #include <phenix/db.h>
 
+#include "common/latency_histogram.h"
 #include "common/mutex.h"
 #include "engine/catalog.h"
 #include "engine/graph_caches.h"
@@ -147,6 +148,8 @@ class DatabaseImpl final : public Database {
     /// Discards the transaction's writes and snapshot and leaves it in `phase`.
     void FinishTxn(TxnState& state, TxnState::Phase phase) REQUIRES(state.mu);
     [[nodiscard]] const Options& options() const { return options_; }
+    /// Counts a transaction that ended without committing (Database::Stats).
+    void CountAbort(TransactionRegistry::AbortReason reason) { txns_.CountAbort(reason); }
 
   private:
     DatabaseImpl() = default;
@@ -212,6 +215,11 @@ class DatabaseImpl final : public Database {
     std::unique_ptr<txn::Oracle> oracle_;
 
     TransactionRegistry txns_;  // the open transactions (transactions.h)
+    // Latency of commits that reached CommitLocked and succeeded (Stats).
+    LatencyHistogram commit_latency_;
+    // The adjacency cache's hits and misses before its last reset (Stats: counted since open).
+    std::uint64_t graph_cache_hits_before_ GUARDED_BY(catalog_mu_) = 0;
+    std::uint64_t graph_cache_misses_before_ GUARDED_BY(catalog_mu_) = 0;
 
     // The adjacency and id caches (graph_caches.h): replaced only with catalog_mu_ held
     // exclusively; used with it held shared. Never null once open.

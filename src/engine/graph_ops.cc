@@ -199,6 +199,11 @@ void DatabaseImpl::InvalidateAdjacency(const rocksdb::WriteBatch& wb, txn::Times
 }
 
 void DatabaseImpl::ResetAdjacencyCacheLocked() {
+    if (graph_caches_ && graph_caches_->adjacency() != nullptr) {
+        const graph::AdjacencyCache::Stats before = graph_caches_->adjacency()->stats();
+        graph_cache_hits_before_ += before.hits;
+        graph_cache_misses_before_ += before.misses;
+    }
     graph_caches_ =
         std::make_unique<GraphCaches>(options_.adjacency_cache_bytes, oracle_->visible());
 }

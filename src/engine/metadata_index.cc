@@ -450,6 +450,8 @@ Status MetadataIndexes::BuildIndex(const std::shared_ptr<CollectionHandle>& hand
         PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
         PHENIX_ASSIGN_OR_RETURN(total, CollectionRowCount(*handle));
     }
+    index->build_rows_done.store(0, std::memory_order_relaxed);
+    index->build_rows_total.store(total, std::memory_order_relaxed);
     // Each step that writes (a chunk's entries, the ready record) first checks, under the
     // catalog lock that DropIndex and CreateIndex take exclusively, that this very index object
     // is still listed: a drop (and a re-create on the same path, which makes a new object with
@@ -553,6 +555,7 @@ Status MetadataIndexes::BuildIndex(const std::shared_ptr<CollectionHandle>& hand
             }
         }
         done += num_rows;
+        index->build_rows_done.store(done, std::memory_order_relaxed);
         if (progress) {
             progress(done, std::max(total, done));
         }

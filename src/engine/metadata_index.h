@@ -39,6 +39,10 @@ struct MetadataIndex {
     // the commit is written, so that a refresh counts a change only if its snapshot can see it,
     // except for a commit still waiting for an earlier one to be published). Only grows.
     std::atomic<std::int64_t> changes{0};
+    // The online build's progress (Database::Stats): rows read so far, and the collection's
+    // row count when it started (relaxed: monitoring only).
+    std::atomic<std::uint64_t> build_rows_done{0};
+    std::atomic<std::uint64_t> build_rows_total{0};
     // Held while the statistics record (catalog "s/") is written, so that records are written in
     // the order the statistics were installed and the last one written is the newest.
     Mutex stats_record_mu;

@@ -148,6 +148,8 @@ class TransactionImpl final : public Transaction {
     Status Rollback() override {
         MutexLock lock(state_->mu);
         if (state_->phase == TxnState::Phase::kOpen && state_->db != nullptr) {
+            // Counted first: FinishTxn clears state_->db.
+            state_->db->CountAbort(TransactionRegistry::AbortReason::kRollback);
             state_->db->FinishTxn(*state_, TxnState::Phase::kRolledBack);
         }
         return Status::Ok();
@@ -214,6 +216,9 @@ Timestamp DatabaseImpl::CurrentTimestamp() {
 void DatabaseImpl::FinishTxn(TxnState& state, TxnState::Phase phase) {
     if (state.phase != TxnState::Phase::kOpen) {
         return;
+    }
+    if (phase == TxnState::Phase::kTimedOut) {
+        txns_.CountAbort(TransactionRegistry::AbortReason::kExpired);
     }
     state.phase = phase;
     oracle_->ReleaseSnapshot(state.read_ts);
@@ -293,6 +298,7 @@ Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
                 "collection '" + (handle ? handle->ref().ToString() : std::to_string(id)) +
                 "' was dropped while the transaction was open; nothing was committed");
             FinishTxn(state, TxnState::Phase::kRolledBack);
+            txns_.CountAbort(TransactionRegistry::AbortReason::kError);
             return dropped;
         }
     }
@@ -310,6 +316,11 @@ Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
     state.writes.effects.AppendCounters(*store_, wb);
     auto committed = CommitLocked(wb, state.read_ts, state.writes.effects);
     FinishTxn(state, committed.ok() ? TxnState::Phase::kCommitted : TxnState::Phase::kRolledBack);
+    if (!committed.ok()) {
+        txns_.CountAbort(committed.status().code() == StatusCode::kAborted
+                             ? TransactionRegistry::AbortReason::kConflict
+                             : TransactionRegistry::AbortReason::kError);
+    }
     return committed;
 }
 
@@ -333,6 +344,11 @@ Status TransactionRegistry::Add(const std::shared_ptr<TxnState>& state, std::siz
 void TransactionRegistry::Remove(std::uint64_t id) {
     MutexLock lock(mu_);
     open_.erase(id);
+}
+
+std::size_t TransactionRegistry::NumOpen() const {
+    MutexLock lock(mu_);
+    return open_.size();
 }
 
 std::vector<std::shared_ptr<TxnState>> TransactionRegistry::Open() const {

@@ -10,6 +10,8 @@
 // Thread-safe (TxnState: under its mu, as annotated).
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -56,11 +58,23 @@ class TransactionRegistry {
     void Remove(std::uint64_t id) EXCLUDES(mu_);
     /// The open transactions, for the idle reaper and Close to walk without the lock.
     [[nodiscard]] std::vector<std::shared_ptr<TxnState>> Open() const EXCLUDES(mu_);
+    /// How many are open (Database::Stats).
+    [[nodiscard]] std::size_t NumOpen() const EXCLUDES(mu_);
+
+    /// Why a transaction ended without committing (Database::Stats counts each).
+    enum class AbortReason : std::uint8_t { kConflict, kRollback, kExpired, kError };
+    void CountAbort(AbortReason reason) {
+        aborts_[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::uint64_t aborts(AbortReason reason) const {
+        return aborts_[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
+    }
 
   private:
     mutable Mutex mu_;
     std::map<std::uint64_t, std::shared_ptr<TxnState>> open_ GUARDED_BY(mu_);
     std::uint64_t next_id_ GUARDED_BY(mu_) = 1;
+    std::array<std::atomic<std::uint64_t>, 4> aborts_{};  // by AbortReason (relaxed)
 };
 
 }  // namespace phenix::engine

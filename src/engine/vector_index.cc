@@ -9,6 +9,8 @@
 #include <thread>
 #include <unordered_set>
 
+#include <rocksdb/file_system.h>
+
 namespace phenix::engine {
 
 namespace {
@@ -66,6 +68,15 @@ Result<std::unique_ptr<CollectionVectorIndex>> CollectionVectorIndex::Open(
         collection, dimension, settings, std::move(checkpoint_path), fs, std::move(*loaded)));
     index->durable_watermark_.store(watermark);
     index->loaded_from_checkpoint_ = true;
+    rocksdb::FileSystem* file_system = fs != nullptr ? fs : rocksdb::FileSystem::Default().get();
+    std::uint64_t mtime_seconds = 0;
+    if (file_system
+            ->GetFileModificationTime(index->checkpoint_path_, rocksdb::IOOptions(), &mtime_seconds,
+                                      nullptr)
+            .ok()) {
+        index->checkpoint_written_micros_.store(static_cast<std::int64_t>(mtime_seconds) *
+                                                1'000'000);
+    }
     return index;
 }
 
@@ -383,6 +394,8 @@ Status CollectionVectorIndex::Checkpoint(txn::Timestamp durable, txn::Timestamp 
     const txn::Timestamp watermark = Watermark(durable);
     PHENIX_RETURN_IF_ERROR(graph_->Save(checkpoint_path_, watermark, floor, fs_));
     durable_watermark_.store(watermark);
+    checkpoint_written_micros_.store(static_cast<std::int64_t>(txn::WallClockMicros()),
+                                     std::memory_order_relaxed);
     changes_since_checkpoint_.fetch_sub(changes);
     if (watermark < last_change_ts_.load()) {
         // The graph holds changes the watermark does not cover (they were not durable yet, or
@@ -457,6 +470,25 @@ std::uint64_t CollectionVectorIndex::Verify(txn::Timestamp snapshot, const NextR
         extra(visible[pos]);
     }
     return checked;
+}
+
+CollectionVectorIndex::Health CollectionVectorIndex::health() const {
+    Health health;
+    health.nodes = graph_->num_nodes();
+    const std::uint64_t live = graph_->num_live();
+    health.dead_nodes = health.nodes > live ? health.nodes - live : 0;
+    health.levels = graph_->num_levels();
+    const index::MemoryUsage memory = graph_->Memory();
+    health.vector_bytes = memory.vectors_bytes;
+    health.graph_bytes = memory.graph_bytes;
+    health.tail = tail_state();
+    // A tail entry: the entry, its vector and its newest_in_tail_ slot (an estimate).
+    constexpr std::uint64_t kTailEntryOverhead = sizeof(TailEntry) + 4 * sizeof(void*);
+    health.other_bytes =
+        memory.metadata_bytes +
+        health.tail.size * (kTailEntryOverhead + std::uint64_t{dimension_} * sizeof(float));
+    health.checkpoint_written_micros = checkpoint_written_micros_.load(std::memory_order_relaxed);
+    return health;
 }
 
 VectorIndexInfo CollectionVectorIndex::Info(txn::Timestamp visible) const {

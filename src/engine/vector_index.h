@@ -166,6 +166,21 @@ class CollectionVectorIndex {
     void SetVectorSource(index::VectorSource source);
     [[nodiscard]] VectorIndexInfo Info(txn::Timestamp visible) const;
 
+    /// Monitoring figures (Database::Stats), from counters: nothing is scanned.
+    struct Health {
+        std::uint64_t nodes = 0;
+        std::uint64_t dead_nodes = 0;  ///< ended (deleted or re-embedded), not yet repaired
+        std::uint32_t levels = 0;
+        std::uint64_t vector_bytes = 0;
+        std::uint64_t graph_bytes = 0;
+        std::uint64_t other_bytes = 0;  ///< node metadata, row map, labels and the tail
+        TailState tail;
+        /// Wall-clock microseconds when the last checkpoint was written (for one loaded at
+        /// open: its file's modification time); -1: never.
+        std::int64_t checkpoint_written_micros = -1;
+    };
+    [[nodiscard]] Health health() const;
+
   private:
     CollectionVectorIndex(storage::CollectionId collection, std::uint32_t dimension,
                           const document::VectorIndexSettings& settings,
@@ -204,6 +219,7 @@ class CollectionVectorIndex {
     bool loaded_from_checkpoint_ = false;  // immutable after Open
     std::string checkpoint_rejected_;      // immutable once published
     std::atomic<std::uint64_t> changes_since_checkpoint_{0};
+    std::atomic<std::int64_t> checkpoint_written_micros_{-1};  // Health
     std::atomic<txn::Timestamp> last_change_ts_{0};  // the newest Apply that changed anything
 };
 

@@ -119,6 +119,8 @@ Result<QueryResult> ExecuteShow(ExecContext& ctx, const ShowStmt& stmt) {
             result.rows.push_back({Count(ctx.db.CurrentTimestamp())});
             return result;
         }
+        case ShowWhat::kStats:
+            return ExecuteShowStats(ctx, stmt);
         case ShowWhat::kIndexes:
             break;
     }

@@ -264,12 +264,15 @@ struct CopyStmt {
     friend bool operator==(const CopyStmt&, const CopyStmt&) = default;
 };
 
-/// SHOW INDEXES [ON coll], SHOW TENANTS, SHOW TIMESTAMP.
-enum class ShowWhat { kIndexes, kTenants, kTimestamp };
+/// SHOW INDEXES [ON coll], SHOW TENANTS, SHOW TIMESTAMP, SHOW STATS [FOR coll],
+/// SHOW DATABASE STATS.
+enum class ShowWhat { kIndexes, kTenants, kTimestamp, kStats };
 
 struct ShowStmt {
     ShowWhat what = ShowWhat::kTenants;
-    std::string collection;  // SHOW INDEXES ON coll; empty: every collection of the tenant
+    // SHOW INDEXES ON coll, SHOW STATS FOR coll; empty: every collection of the tenant
+    std::string collection;
+    bool whole_database = false;  // SHOW DATABASE STATS: every tenant and the engine's figures
     SourcePos name_pos;      // of the collection name
     friend bool operator==(const ShowStmt&, const ShowStmt&) = default;
 };

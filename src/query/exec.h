@@ -8,10 +8,11 @@
 // Files: select.cc (SELECT and EXPLAIN: drives binder.h, logical_plan.h, optimizer.h and
 // the operators/ tree), ddl_dml.cc (CREATE, DROP,
 // SHOW COLLECTIONS, DESCRIBE, INSERT, UPDATE, DELETE), admin.cc (SHOW INDEXES / TENANTS /
-// TIMESTAMP, ANALYZE, REINDEX, VERIFY, CREATE TENANT), table_functions.cc (graph table functions
-// in FROM), row_batches.h (UPDATE / DELETE over their rows, in
-// batches outside a transaction), copy.cc (COPY FROM / TO), where.cc (WHERE binding), value.cc
-// (QueryValue, constants, errors), expression.h (arithmetic and conditions evaluated per row).
+// TIMESTAMP, ANALYZE, REINDEX, VERIFY, CREATE TENANT), show_stats.cc (SHOW STATS),
+// table_functions.cc (graph table functions in FROM), row_batches.h (UPDATE / DELETE over their
+// rows, in batches outside a transaction), copy.cc (COPY FROM / TO), where.cc (WHERE binding),
+// value.cc (QueryValue, constants, errors), expression.h (arithmetic and conditions evaluated per
+// row).
 //
 // Thread-compatible: one context per statement.
 #pragma once
@@ -165,6 +166,8 @@ Result<QueryResult> ExecuteDelete(ExecContext& ctx, const DeleteStmt& stmt);
 
 // admin.cc
 Result<QueryResult> ExecuteShow(ExecContext& ctx, const ShowStmt& stmt);
+// show_stats.cc: SHOW STATS [FOR coll], SHOW DATABASE STATS (Database::Stats as rows).
+Result<QueryResult> ExecuteShowStats(ExecContext& ctx, const ShowStmt& stmt);
 /// ANALYZE, REINDEX (progress through ctx.progress), VERIFY.
 Result<QueryResult> ExecuteMaintenance(ExecContext& ctx, const MaintenanceStmt& stmt);
 Result<QueryResult> ExecuteCreateTenant(ExecContext& ctx, const TenantStmt& stmt);

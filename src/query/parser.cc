@@ -426,7 +426,8 @@ class Parser {
         return Cur().kind == TokenKind::kEnd || IsSymbol(Cur(), ";");
     }
 
-    // SHOW COLLECTIONS | INDEXES [ON coll] | TENANTS | TIMESTAMP
+    // SHOW COLLECTIONS | INDEXES [ON coll] | TENANTS | TIMESTAMP | STATS [FOR coll] |
+    // DATABASE STATS
     Result<StatementBody> ParseShow() {
         if (AcceptKeyword("COLLECTIONS")) {
             return StatementBody(ShowCollectionsStmt{});
@@ -448,6 +449,20 @@ class Parser {
             show.what = ShowWhat::kTimestamp;
             return StatementBody(std::move(show));
         }
+        if (AcceptKeyword("STATS")) {
+            show.what = ShowWhat::kStats;
+            if (AcceptKeyword("FOR")) {
+                show.name_pos = Cur().pos;
+                PHENIX_ASSIGN_OR_RETURN(show.collection, ParseName("a collection name"));
+            }
+            return StatementBody(std::move(show));
+        }
+        if (AcceptKeyword("DATABASE")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("STATS"));
+            show.what = ShowWhat::kStats;
+            show.whole_database = true;
+            return StatementBody(std::move(show));
+        }
         const SourcePos pos = Cur().pos;
         if (AcceptKeyword("ROLES")) {
             return Security(SecurityStatement{.kind = SecurityStatement::Kind::kShowRoles}, pos);
@@ -459,10 +474,13 @@ class Parser {
             PHENIX_RETURN_IF_ERROR(ExpectKeyword("KEYS"));
             return Security(SecurityStatement{.kind = SecurityStatement::Kind::kShowApiKeys}, pos);
         }
-        static constexpr std::string_view kWhat[] = {
-            "COLLECTIONS", "INDEXES", "TENANTS", "TIMESTAMP", "ROLES", "GRANTS", "API"};
-        return ErrorExpected("COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, ROLES, GRANTS or API KEYS",
-                             kWhat);
+        static constexpr std::string_view kWhat[] = {"COLLECTIONS", "INDEXES", "TENANTS",
+                                                     "TIMESTAMP",   "STATS",   "DATABASE",
+                                                     "ROLES",       "GRANTS",  "API"};
+        return ErrorExpected(
+            "COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, STATS, DATABASE STATS, ROLES, GRANTS or "
+            "API KEYS",
+            kWhat);
     }
 
     // BEGIN [READ ONLY] [AS OF ts]: AS OF reads the past, which is read-only by nature, so it

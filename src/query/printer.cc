@@ -472,6 +472,12 @@ struct BodyPrinter {
                 return "SHOW TENANTS";
             case ShowWhat::kTimestamp:
                 return "SHOW TIMESTAMP";
+            case ShowWhat::kStats:
+                if (show.whole_database) {
+                    return "SHOW DATABASE STATS";
+                }
+                return show.collection.empty() ? "SHOW STATS"
+                                               : "SHOW STATS FOR " + QuoteName(show.collection);
         }
         return "";
     }

@@ -73,6 +73,8 @@ std::string_view StatementKindName(StatementKind kind) {
             return "drop_tenant";
         case StatementKind::kAlterTenant:
             return "alter_tenant";
+        case StatementKind::kShowStats:
+            return "show_stats";
     }
     return "unknown";
 }
@@ -323,6 +325,14 @@ struct AccessOf {
             }
             case ShowWhat::kTimestamp:
                 return Make(StatementKind::kShowTimestamp);
+            case ShowWhat::kStats: {
+                StatementAccess access = stmt.collection.empty()
+                                             ? Make(StatementKind::kShowStats)
+                                             : Make(StatementKind::kShowStats, {stmt.collection});
+                // The engine's figures and every tenant's collections: cluster administration.
+                access.all_tenants = stmt.whole_database;
+                return access;
+            }
         }
         return Make(StatementKind::kShowTenants);
     }

@@ -127,6 +127,10 @@ constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kDropTenant, {kAdmin, kCluster, "tenant.drop"}},
     // ALTER TENANT t SET QUOTA: quotas are cluster administration (decision 0023).
     {StatementKind::kAlterTenant, {kAdmin, kCluster, "tenant.quota.set"}},
+    // SHOW STATS [FOR coll]: the health of the tenant's own collections only. SHOW DATABASE
+    // STATS (every tenant's collections, storage, WAL, transactions) is marked all_tenants:
+    // cluster administration, like GET /metrics (docs/observability.md).
+    {StatementKind::kShowStats, {kRead, kCollection, "stats.read"}},
 };
 
 // What AccessControl records into when it was given no sink (stateless, shared).

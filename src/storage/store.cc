@@ -2,6 +2,7 @@
 #include "storage/store.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +27,7 @@
 #include "storage/encrypted_fs.h"
 #include "storage/open_attempt.h"
 #include "storage/payload_cipher.h"
+#include "storage/wal_timing_env.h"
 
 namespace rocksdb {
 // RocksDB's bytewise comparator with a 64-bit little-endian timestamp suffix (newest first).
@@ -443,6 +445,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
         env = encrypted_env.get();
     }
     store->encrypted_env_ = std::move(encrypted_env);
+    if (options.wal_latency_metrics && !read_only) {
+        // Outermost, so that the time of encryption (and a test's fault injection) counts.
+        store->wal_timing_env_ =
+            NewWalTimingEnv(env != nullptr ? env : rocksdb::Env::Default(), store->wal_latency_);
+        env = store->wal_timing_env_.get();
+    }
     if (const rocksdb::Status s = store->OpenRocks(options, env); !s.ok()) {
         const std::string context =
             "cannot open the storage engine in " + path + (read_only ? " read-only" : "");
@@ -868,6 +876,29 @@ std::vector<std::uint64_t> Store::ApproximateBytes(const std::vector<std::string
     return totals;
 }
 
+namespace {
+
+// The bytes of the regular files under `dir` (st_size; a listing, no data read). Files that
+// vanish during the walk (compaction, WAL recycling) are skipped.
+std::uint64_t DirectoryBytes(const std::string& dir) {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (std::filesystem::recursive_directory_iterator it(
+             dir, std::filesystem::directory_options::skip_permission_denied, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code file_ec;
+        if (it->is_regular_file(file_ec)) {
+            const std::uintmax_t size = it->file_size(file_ec);
+            if (!file_ec) {
+                total += size;
+            }
+        }
+    }
+    return total;
+}
+
+}  // namespace
+
 StorageStats Store::Stats() const {
     StorageStats stats;
     if (!db_) {
@@ -897,6 +928,24 @@ StorageStats Store::Stats() const {
         stats.block_cache_usage_bytes = block_cache_->GetUsage();
         stats.block_cache_capacity_bytes = block_cache_->GetCapacity();
     }
+    for (std::size_t idx = 0; idx < kNumColumnFamilies; ++idx) {
+        std::uint64_t bytes = 0;
+        if (handles_[idx] == nullptr ||
+            !db_->GetIntProperty(handles_[idx], rocksdb::DB::Properties::kLiveSstFilesSize,
+                                 &bytes)) {
+            bytes = 0;
+        }
+        stats.sst_bytes_by_column_family.emplace_back(
+            ColumnFamilyName(static_cast<ColumnFamily>(idx)), bytes);
+    }
+    stats.wal_write = wal_latency_->write.Summary();
+    stats.wal_sync = wal_latency_->sync.Summary();
+    struct statvfs fs_stats {};
+    if (::statvfs(path_.c_str(), &fs_stats) == 0) {
+        stats.disk_free_bytes = static_cast<std::uint64_t>(fs_stats.f_bavail) *
+                                static_cast<std::uint64_t>(fs_stats.f_frsize);
+    }
+    stats.disk_used_bytes = DirectoryBytes(path_);
     return stats;
 }
 

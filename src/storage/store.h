@@ -38,6 +38,7 @@
 
 #include "common/file_lock.h"
 #include "storage/info_log.h"
+#include "storage/wal_timing_env.h"
 
 namespace phenix::crypto {
 class TenantKeyring;  // crypto/tenant_keys.h
@@ -209,7 +210,9 @@ class Store {
     [[nodiscard]] std::vector<std::uint64_t> ApproximateBytes(
         const std::vector<std::string>& prefixes) const;
     /// The compaction backlog, write stalls and block cache, from RocksDB's properties and
-    /// statistics tickers (Database::Stats). Cheap; never waits for writers.
+    /// statistics tickers; SST bytes per column family; WAL write and sync latency; the data
+    /// directory's free and used disk bytes (statvfs and a listing of its files: no data is
+    /// read) (Database::Stats). Cheap; never waits for writers.
     [[nodiscard]] StorageStats Stats() const;
 
   private:
@@ -227,6 +230,10 @@ class Store {
     std::unique_ptr<FileLock> lock_;
     // Encryption at rest: the Env over the encrypting file system (outlives db_).
     std::unique_ptr<rocksdb::Env> encrypted_env_;
+    // WAL latency (Stats): the histograms, and the Env that times the WAL's files into them
+    // (wal_timing_env.h; read-write opens with Options::wal_latency_metrics; outlives db_).
+    std::shared_ptr<WalLatency> wal_latency_ = std::make_shared<WalLatency>();
+    std::unique_ptr<rocksdb::Env> wal_timing_env_;
     // RocksDB's info log (read-write only; shared with RocksDB, which logs to it until closed).
     std::shared_ptr<InfoLog> info_log_;
     std::unique_ptr<rocksdb::DB> db_;

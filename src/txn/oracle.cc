@@ -142,6 +142,14 @@ Timestamp Oracle::floor() const {
     return floor_;
 }
 
+std::optional<Timestamp> Oracle::OldestSnapshot() const {
+    std::lock_guard lock(mu_);
+    if (snapshots_.empty()) {
+        return std::nullopt;
+    }
+    return *snapshots_.begin();
+}
+
 void Oracle::RestoreFloor(Timestamp floor) {
     std::lock_guard lock(mu_);
     floor_ = std::max(floor_, floor);

@@ -78,6 +78,9 @@ class Oracle {
     [[nodiscard]] Timestamp floor() const;
     /// Sets the floor recovered from storage at open.
     void RestoreFloor(Timestamp floor);
+    /// The oldest snapshot registered now (by a reader, a transaction or a build), or nullopt
+    /// when none is (Database::Stats).
+    [[nodiscard]] std::optional<Timestamp> OldestSnapshot() const;
 
     /// Commit outcomes since open (CommitBatch counts them; Database::Stats reports them).
     void CountCommit() { num_commits_.fetch_add(1, std::memory_order_relaxed); }

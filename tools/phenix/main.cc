@@ -36,6 +36,7 @@
 #include "meta_command.h"
 #include "output.h"
 #include "shell.h"
+#include "stats_command.h"
 
 #ifndef PHENIX_SHELL_VERSION
 #define PHENIX_SHELL_VERSION "unknown"
@@ -50,6 +51,8 @@ constexpr int kExitUsage = 2;
 
 constexpr std::string_view kUsage = R"(Usage: phenix [OPTIONS]
        phenix audit verify DIR [--last-hash HASH]   (check a phenixd audit log; --help)
+       phenix stats [--collection NAME] [--data DIR | --url URL] [OPTIONS]
+                          (the health summary of SHOW DATABASE STATS / SHOW STATS)
 
 The Phenix DB shell: runs PhenixQL statements (SELECT, INSERT, CREATE COLLECTION, COPY, ...;
 each ended by ';') and meta-commands (\d, \timing, \q, ...; one per line) against a data
@@ -125,6 +128,9 @@ struct Flags {
     bool show_help = false;
     bool show_version = false;
     std::vector<Source> sources;
+    // `phenix stats`: run the health summary instead of a shell (stats_command.h).
+    bool is_stats_command = false;
+    std::string stats_collection;  // --collection
 };
 
 // A bearer token is one header value: visible ASCII only (RFC 6750's b64token and API keys fit).
@@ -143,8 +149,9 @@ Status CheckToken(std::string_view token, std::string_view where) {
     return Status::Ok();
 }
 
-Result<Flags> ParseFlags(int argc, char** argv) {
+Result<Flags> ParseFlags(int argc, char** argv, bool is_stats_command = false) {
     Flags flags;
+    flags.is_stats_command = is_stats_command;
     const std::vector<std::string_view> args(argv + 1, argv + argc);
     for (std::size_t arg_idx = 0; arg_idx < args.size(); ++arg_idx) {
         std::string_view arg = args[arg_idx];
@@ -199,6 +206,11 @@ Result<Flags> ParseFlags(int argc, char** argv) {
         } else if (arg == "-f" || arg == "--file") {
             PHENIX_ASSIGN_OR_RETURN(std::string file, take_value());
             flags.sources.push_back({.is_file = true, .text = std::move(file)});
+        } else if (arg == "--collection" && is_stats_command) {
+            PHENIX_ASSIGN_OR_RETURN(flags.stats_collection, take_value());
+            if (flags.stats_collection.empty()) {
+                return Status::InvalidArgument("--collection needs a collection name");
+            }
         } else if (arg == "--format") {
             PHENIX_ASSIGN_OR_RETURN(std::string format, take_value());
             if (format == "table") {
@@ -250,6 +262,10 @@ Result<Flags> ParseFlags(int argc, char** argv) {
             return Status::InvalidArgument("unexpected argument '" + Printable(arg) +
                                            "' (commands go after -c)");
         }
+    }
+    if (is_stats_command && !flags.sources.empty()) {
+        return Status::InvalidArgument(
+            "phenix stats runs no statements of its own: -c and -f do not apply");
     }
     if (flags.has_token_flag && flags.url.empty()) {
         return Status::InvalidArgument(
@@ -648,7 +664,9 @@ int Main(int argc, char** argv) {
             return RunAuditCommand(std::vector<std::string_view>(argv + 2, argv + argc));
         }
     }
-    auto flags = ParseFlags(argc, argv);
+    const bool is_stats_command = argc >= 2 && std::string_view(argv[1]) == "stats";
+    auto flags = is_stats_command ? ParseFlags(argc - 1, argv + 1, /*is_stats_command=*/true)
+                                  : ParseFlags(argc, argv);
     if (!flags.ok()) {
         std::fprintf(stderr, "phenix: %s\nTry 'phenix --help' for more information.\n",
                      flags.status().message().c_str());
@@ -708,6 +726,8 @@ int Main(int argc, char** argv) {
         Options options;
         options.durability = flags->is_relaxed ? Durability::kRelaxed : Durability::kSync;
         options.read_only = flags->is_read_only;
+        // `phenix stats` reports on an existing directory; it never creates one.
+        options.create_if_missing = !flags->is_stats_command;
         options.encryption = flags->encryption;
         // A person at the prompt may take minutes between `begin` and `commit`; the idle timeout
         // guards servers against abandoned clients, and here the only client is this shell,
@@ -728,7 +748,17 @@ int Main(int argc, char** argv) {
     Shell shell(*backend, printer);
 
     int exit_code = kExitOk;
-    if (is_interactive) {
+    if (flags->is_stats_command) {
+        const Status shown = RunStatsCommand(*backend, printer,
+                                             StatsRequest{.collection = flags->stats_collection,
+                                                          .is_remote = !flags->url.empty(),
+                                                          .format = flags->format},
+                                             stdout);
+        if (!shown.ok()) {
+            PrintError(shown);
+            exit_code = kExitError;
+        }
+    } else if (is_interactive) {
         exit_code = RunInteractive(shell, where);
     } else if (flags->sources.empty()) {
         exit_code = RunScript(shell, STDIN_FILENO, "stdin");

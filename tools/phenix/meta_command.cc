@@ -97,19 +97,6 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
     return at(a.size(), b.size());
 }
 
-// `name` as a PhenixQL quoted identifier: "...", with " doubled.
-std::string QuoteIdentifier(std::string_view name) {
-    std::string out = "\"";
-    for (char c : name) {
-        out.push_back(c);
-        if (c == '"') {
-            out.push_back('"');
-        }
-    }
-    out.push_back('"');
-    return out;
-}
-
 // User text quoted in an error message, cut short and without control characters.
 std::string Shown(std::string_view text) {
     constexpr std::size_t kMaxShownBytes = 40;
@@ -127,6 +114,19 @@ Status Usage(std::string_view usage, std::string_view problem) {
 }
 
 }  // namespace
+
+// `name` as a PhenixQL quoted identifier: "...", with " doubled.
+std::string QuoteIdentifier(std::string_view name) {
+    std::string out = "\"";
+    for (char c : name) {
+        out.push_back(c);
+        if (c == '"') {
+            out.push_back('"');
+        }
+    }
+    out.push_back('"');
+    return out;
+}
 
 std::span<const MetaHelp> AllMetaHelp() {
     return kMetaHelp;

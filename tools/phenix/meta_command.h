@@ -25,6 +25,9 @@
 
 namespace phenix::shell {
 
+/// `name` as a PhenixQL quoted identifier: "...", with " doubled.
+std::string QuoteIdentifier(std::string_view name);
+
 enum class MetaKind : std::uint8_t {
     kQuit,             // \q (also quit, exit)
     kHelp,             // \? [topic], \help [topic], \h [topic] (also help [topic])

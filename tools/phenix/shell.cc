@@ -17,7 +17,7 @@ namespace phenix::shell {
 namespace {
 
 // The PhenixQL statements, for \? (docs/query-language.md has the grammar).
-constexpr std::array<MetaHelp, 33> kStatementHelp = {{
+constexpr std::array<MetaHelp, 34> kStatementHelp = {{
     {"CREATE COLLECTION name [(DIMENSION n, METRIC l2|cosine|ip)] [WITH (m = 16, "
      "ef_construction = 200, ef_search = 64, quantization = 'none'|'int8')];",
      "create a collection (WITH: its vector index settings)"},
@@ -63,6 +63,8 @@ constexpr std::array<MetaHelp, 33> kStatementHelp = {{
     {"COMMIT;", "commit it; prints COMMIT <timestamp>"},
     {"ROLLBACK;", "discard it"},
     {"SHOW TIMESTAMP;", "the current commit timestamp, for BEGIN READ ONLY AS OF"},
+    {"SHOW STATS [FOR name]; | SHOW DATABASE STATS;",
+     "the health summary (also: phenix stats on the command line)"},
     {"-- ... | /* ... */", "comments"},
     {"edge options",
      "direction = 'out'|'in'|'both', label = 'a,b', min_weight = x, "

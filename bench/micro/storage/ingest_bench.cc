@@ -8,6 +8,9 @@
 //   BM_Phenix_UpsertSingle          BM_RocksDB_PutSingle           sync; 1, 2 and 4 threads
 //   BM_Phenix_UpsertBatch/N         BM_RocksDB_WriteBatch/N        sync; N = 10, 100, 1000
 //   BM_Phenix_UpsertBatchRelaxed/N  BM_RocksDB_WriteBatchNoSync/N  kRelaxed / sync=false; N = 1000
+//   BM_Phenix_UpsertSingleNoWalTiming, BM_Phenix_UpsertBatchNoWalTiming/N  (vs the same
+//                                   without NoWalTiming) sync; 1 and 4 threads, N = 10, 1000;
+//                                   Options::wal_latency_metrics off (on everywhere else)
 //   BM_Phenix_UpsertBatchEncrypted/N  (vs BM_Phenix_UpsertBatch/N)  sync; N = 100, 1000;
 //                                   encryption at rest on (local master key; docs/security.md)
 //
@@ -208,13 +211,14 @@ struct PhenixFixture {
 };
 
 std::unique_ptr<PhenixFixture> OpenPhenix(phenix::Durability durability, std::string& error,
-                                          bool encrypted = false) {
+                                          bool encrypted = false, bool wal_timing = true) {
     auto fixture = std::make_unique<PhenixFixture>();
     if (!fixture->dir.ok()) {
         error = "cannot create a temporary directory";
         return nullptr;
     }
     phenix::Options options{.durability = durability};
+    options.wal_latency_metrics = wal_timing;
     if (encrypted) {
         const std::string key = fixture->dir.path() + "/master.key";
         if (auto made = phenix::CreateMasterKeyFile(key); !made.ok()) {
@@ -368,11 +372,12 @@ void SetCounters(benchmark::State& state, std::size_t items, std::size_t bytes) 
 
 // ----------------------------------------------------------------------------- benchmarks
 
-void PhenixUpsertSingle(benchmark::State& state, phenix::Durability durability) {
+void PhenixUpsertSingle(benchmark::State& state, phenix::Durability durability,
+                        bool wal_timing = true) {
     const Dataset& data = GetDataset();
     if (state.thread_index() == 0) {
         std::string error;
-        g_phenix = OpenPhenix(durability, error);
+        g_phenix = OpenPhenix(durability, error, /*encrypted=*/false, wal_timing);
         if (!g_phenix) {
             state.SkipWithError(error.c_str());
         }
@@ -439,12 +444,12 @@ void RocksPutSingle(benchmark::State& state, bool sync) {
 }
 
 void PhenixUpsertBatch(benchmark::State& state, phenix::Durability durability,
-                       bool encrypted = false) {
+                       bool encrypted = false, bool wal_timing = true) {
     const Dataset& data = GetDataset();
     const auto batch_size = static_cast<std::size_t>(state.range(0));
     if (state.thread_index() == 0) {
         std::string error;
-        g_phenix = OpenPhenix(durability, error, encrypted);
+        g_phenix = OpenPhenix(durability, error, encrypted, wal_timing);
         if (!g_phenix) {
             state.SkipWithError(error.c_str());
         }
@@ -598,6 +603,13 @@ void BM_RocksDBIndexed_WriteBatch(benchmark::State& state) {
 void BM_Phenix_UpsertBatchEncrypted(benchmark::State& state) {
     PhenixUpsertBatch(state, phenix::Durability::kSync, /*encrypted=*/true);
 }
+void BM_Phenix_UpsertSingleNoWalTiming(benchmark::State& state) {
+    PhenixUpsertSingle(state, phenix::Durability::kSync, /*wal_timing=*/false);
+}
+void BM_Phenix_UpsertBatchNoWalTiming(benchmark::State& state) {
+    PhenixUpsertBatch(state, phenix::Durability::kSync, /*encrypted=*/false,
+                      /*wal_timing=*/false);
+}
 // NOLINTEND(readability-identifier-naming)
 
 // Each run ingests a fixed number of entities, the same for both sides of a pair, so both
@@ -655,6 +667,27 @@ void RegisterBenchmarks() {
           std::tuple{1000, kBatch1000Iterations, benchmark::kMillisecond}}) {
         benchmark::RegisterBenchmark("BM_Phenix_UpsertBatchEncrypted",
                                      BM_Phenix_UpsertBatchEncrypted)
+            ->Arg(size)
+            ->Iterations(iterations)
+            ->UseRealTime()
+            ->Unit(unit);
+    }
+    // The cost of timing the WAL (Options::wal_latency_metrics, on in every other Phenix
+    // benchmark): the same writes with it off; compare with BM_Phenix_UpsertSingle and
+    // BM_Phenix_UpsertBatch/N of the same run.
+    for (int threads : {1, 4}) {
+        benchmark::RegisterBenchmark("BM_Phenix_UpsertSingleNoWalTiming",
+                                     BM_Phenix_UpsertSingleNoWalTiming)
+            ->Threads(threads)
+            ->Iterations(kSingleWrites / threads)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+    }
+    for (auto [size, iterations, unit] :
+         {std::tuple{10, kBatch10Iterations, benchmark::kMicrosecond},
+          std::tuple{1000, kBatch1000Iterations, benchmark::kMillisecond}}) {
+        benchmark::RegisterBenchmark("BM_Phenix_UpsertBatchNoWalTiming",
+                                     BM_Phenix_UpsertBatchNoWalTiming)
             ->Arg(size)
             ->Iterations(iterations)
             ->UseRealTime()

@@ -1873,6 +1873,10 @@ std::size_t HnswIndex::num_live() const {
     return impl_->num_live_.load();
 }
 
+std::uint32_t HnswIndex::num_levels() const {
+    return static_cast<std::uint32_t>(std::max(impl_->max_level_.load() + 1, 0));
+}
+
 std::vector<RowId> HnswIndex::LiveRows() const {
     const Impl::ReadGuard guard(*impl_);
     std::vector<RowId> rows;

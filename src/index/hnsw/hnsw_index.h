@@ -200,6 +200,8 @@ class HnswIndex {
     [[nodiscard]] std::size_t num_nodes() const;
     /// Nodes with no end (deleted_ts == kForever).
     [[nodiscard]] std::size_t num_live() const;
+    /// Levels of the graph: the entry point's level + 1 (0 while empty).
+    [[nodiscard]] std::uint32_t num_levels() const;
     /// True if the row's live node stores exactly `vector` (as this index stores it: normalised
     /// under cosine, quantized under int8), so an update that keeps the vector needs no new node.
     [[nodiscard]] bool SameVector(RowId row, std::span<const float> vector) const;

@@ -170,6 +170,7 @@ STATEMENTS = {
     "security_admin": "GRANT read ON {name} TO {role}",
     "drop_tenant": "DROP TENANT {tenant}",
     "alter_tenant": "ALTER TENANT {tenant} SET QUOTA (max_entities = 5)",
+    "show_stats": "SHOW STATS FOR {name}",
 }
 # Kinds that do not name B and act inside the caller's own tenant: allowed, but must not say a
 # word of B. (BEGIN/COMMIT/ROLLBACK and SHOW COLLECTIONS/TIMESTAMP.)
@@ -400,6 +401,30 @@ class IsolationTest(unittest.TestCase):
             self.assertEqual(self.req("GET", "/metrics", token=token)[0], 403)
         status, _, text = self.req("GET", "/metrics", token=self.root)
         self.assertEqual(status, 200)
+
+    def test_show_stats_is_the_callers_tenant_and_database_stats_is_for_administrators(self):
+        for role, token in self.tokens.items():
+            status, _, body = self.query("SHOW STATS", token)
+            self.assertEqual(status, 200, f"SHOW STATS as A's {role}: {body}")
+            self.assertTrue(body["rows"], body)
+            scopes = {row[0] for row in body["rows"]}
+            self.assertIn("collection acoll", scopes, body)
+            # A's tenant and A's collections (named without a tenant) only.
+            others = {scope for scope in scopes if scope != f"tenant {TENANT_A}" and
+                      not (scope.startswith("collection ") and "/" not in scope)}
+            self.assertEqual(others, set(), body)
+            text = json.dumps(body)
+            for marker in [B_COLLECTION, TENANT_B] + B_HIDDEN:
+                self.assertNotIn(marker, text, f"SHOW STATS as A's {role}: {text[:400]}")
+            # The engine-wide figures (every tenant's activity): cluster administration.
+            status, _, body = self.query("SHOW DATABASE STATS", token)
+            self.assertEqual(status, 403, f"SHOW DATABASE STATS as A's {role}: {body}")
+            self.assert_no_b(self.text_of(body), f"SHOW DATABASE STATS as A's {role}")
+        status, _, body = self.query("SHOW DATABASE STATS", self.root)
+        self.assertEqual(status, 200, body)
+        scopes = {row[0] for row in body["rows"]}
+        self.assertIn(f"collection {TENANT_B}/{B_COLLECTION}", scopes, body)
+        self.assertIn("storage", scopes, body)
 
     # ------------------------------------------------------------ PhenixQL
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Database::Stats (issue 14, /metrics): per-collection entities, bytes and vector index tail
-// and lag, commit and conflict counters, and RocksDB's storage figures.
+// Database::Stats (issues 14 and 16, /metrics): per-collection entities, bytes, vector index
+// tail, lag, dead nodes, levels, memory and checkpoint age, metadata indexes; commit and
+// conflict counters, transactions, WAL latency, RocksDB's storage figures and the graph cache.
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <random>
 #include <string>
@@ -30,6 +33,19 @@ class StatsTest : public DbTest {
             }
         }
         return nullptr;
+    }
+
+    // One collection's stats now (a failed read or a missing collection fails the test and
+    // gives empty stats).
+    CollectionStats StatsOf(const CollectionRef& ref) {
+        auto stats = db_->Stats();
+        EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+        const CollectionStats* found = stats.ok() ? Find(*stats, ref) : nullptr;
+        if (found == nullptr) {
+            ADD_FAILURE() << "no stats for collection " << ref.ToString();
+            return {};
+        }
+        return *found;
     }
 };
 
@@ -160,6 +176,236 @@ TEST_F(StatsTest, ReadsTheBlockCacheAndCompactionFigures) {
     EXPECT_GT(storage.block_cache_usage_bytes, 0u);
     EXPECT_FALSE(storage.writes_stopped);
     EXPECT_EQ(storage.write_stalls, 0u);
+}
+
+// Waits until the builder has moved every committed vector of "docs" into the graph.
+void WaitForIndexed(Database& db) {
+    auto info = db.GetVectorIndexInfo("docs");
+    for (int attempt = 0; attempt < 10000000 && info.ok() && info->unindexed_rows > 0; ++attempt) {
+        std::this_thread::yield();
+        info = db.GetVectorIndexInfo("docs");
+    }
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    ASSERT_EQ(info->unindexed_rows, 0u);
+}
+
+TEST_F(StatsTest, ReportsDeadNodesLevelsMemoryAndCheckpointAgeOfTheVectorIndex) {
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d1", {0.1f, 0.2f, 0.3f, 0.4f})));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d2", {0.4f, 0.3f, 0.2f, 0.1f})));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d3", {0.9f, 0.1f, 0.5f, 0.2f})));
+    WaitForIndexed(*db_);
+    CollectionStats docs = StatsOf("docs");
+    EXPECT_EQ(docs.vector_index_nodes, 3u);
+    EXPECT_EQ(docs.vector_index_dead_nodes, 0u);
+    EXPECT_GE(docs.vector_index_levels, 1u);
+    EXPECT_GE(docs.vector_index_vector_bytes, 3u * 4u * sizeof(float));
+    EXPECT_GT(docs.vector_index_graph_bytes, 0u);
+    EXPECT_GT(docs.vector_index_other_bytes, 0u);
+    EXPECT_EQ(docs.vector_index_checkpoint_age_seconds, -1.0);  // none written yet
+
+    // A deleted entity's node stays (ended) until repair, which waits for the history
+    // retention (60 s by default) to pass.
+    PHENIX_ASSERT_OK(db_->Delete("docs", "d2"));
+    docs = StatsOf("docs");
+    EXPECT_EQ(docs.vector_index_nodes, 3u);
+    EXPECT_EQ(docs.vector_index_dead_nodes, 1u);
+    EXPECT_EQ(docs.entities, 2u);
+
+    // Close writes a checkpoint, which the next open loads: its age is that of the file.
+    Reopen();
+    docs = StatsOf("docs");
+    EXPECT_GE(docs.vector_index_checkpoint_age_seconds, 0.0);
+    EXPECT_LT(docs.vector_index_checkpoint_age_seconds, 60.0);
+}
+
+TEST_F(StatsTest, ReportsMetadataIndexesTheirEntriesBuildProgressAndStatisticsAge) {
+    CollectionStats docs = StatsOf("docs");
+    EXPECT_EQ(docs.metadata_indexes, 0u);
+    EXPECT_EQ(docs.metadata_index_build_progress, 1.0);
+    EXPECT_EQ(docs.statistics_age_seconds, -1.0);
+
+    WriteBatch batch;
+    for (int idx = 0; idx < 1500; ++idx) {  // two build chunks of up to 1024 rows
+        batch.Upsert("docs", Doc("d" + std::to_string(idx), {0.1f, 0.2f, 0.3f, 0.4f},
+                                 R"({"tags":["a","b"],"n":)" + std::to_string(idx) + "}"));
+    }
+    PHENIX_ASSERT_OK(db_->Write(batch));
+    // Mid-build (after the first chunk): one index building, part of the way.
+    std::vector<CollectionStats> during;
+    SyncPoints::Set("DatabaseImpl::BuildIndex:AfterChunk", [&] {
+        if (during.empty()) {
+            during.push_back(StatsOf("docs"));
+        }
+    });
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "tags"));
+    SyncPoints::ClearAll();
+    ASSERT_EQ(during.size(), 1u);
+    EXPECT_EQ(during[0].metadata_indexes, 1u);
+    EXPECT_EQ(during[0].metadata_indexes_building, 1u);
+    EXPECT_GT(during[0].metadata_index_build_progress, 0.5);
+    EXPECT_LT(during[0].metadata_index_build_progress, 1.0);
+
+    PHENIX_ASSERT_OK(db_->CreateIndex("docs", "n"));
+    docs = StatsOf("docs");
+    EXPECT_EQ(docs.metadata_indexes, 2u);
+    EXPECT_EQ(docs.metadata_indexes_building, 0u);
+    EXPECT_EQ(docs.metadata_index_build_progress, 1.0);
+    EXPECT_EQ(docs.metadata_index_entries, 1500u * 2u + 1500u);  // two tags each, one n
+    EXPECT_GE(docs.statistics_age_seconds, 0.0);
+    EXPECT_LT(docs.statistics_age_seconds, 60.0);
+}
+
+TEST_F(StatsTest, ReportsOpenTransactionsTheOldestSnapshotAndAbortsByReason) {
+    auto before = db_->Stats();
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    EXPECT_EQ(before->transactions.active, 0u);
+
+    auto held = db_->BeginTransaction();
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto during = db_->Stats();
+    ASSERT_TRUE(during.ok()) << during.status().ToString();
+    EXPECT_EQ(during->transactions.active, 1u);
+    EXPECT_GE(during->transactions.oldest_snapshot_age_seconds, 0.019);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto later = db_->Stats();
+    ASSERT_TRUE(later.ok()) << later.status().ToString();
+    EXPECT_GT(later->transactions.oldest_snapshot_age_seconds,
+              during->transactions.oldest_snapshot_age_seconds);
+
+    // Rollback, then a write-write conflict.
+    PHENIX_ASSERT_OK((*held)->Rollback());
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d1")));
+    auto first = db_->BeginTransaction();
+    auto second = db_->BeginTransaction();
+    ASSERT_TRUE(first.ok() && second.ok());
+    PHENIX_ASSERT_OK((*first)->Upsert("docs", Doc("d1", {1, 0, 0, 0})));
+    PHENIX_ASSERT_OK((*second)->Upsert("docs", Doc("d1", {0, 1, 0, 0})));
+    ASSERT_TRUE((*first)->Commit().ok());
+    ASSERT_EQ((*second)->Commit().status().code(), StatusCode::kAborted);
+    // A transaction destroyed while open counts as rolled back.
+    {
+        auto dropped = db_->BeginTransaction();
+        ASSERT_TRUE(dropped.ok());
+    }
+
+    auto after = db_->Stats();
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    const TransactionStats& txns = after->transactions;
+    EXPECT_EQ(txns.active, 0u);
+    EXPECT_EQ(txns.aborted_rollback - before->transactions.aborted_rollback, 2u);
+    EXPECT_EQ(txns.aborted_conflict - before->transactions.aborted_conflict, 1u);
+    EXPECT_EQ(txns.aborted_expired, before->transactions.aborted_expired);
+    EXPECT_EQ(txns.aborted_error, before->transactions.aborted_error);
+    // Two commits (the autocommit upsert and `first`); the conflicting one is not timed.
+    EXPECT_EQ(txns.commit.count - before->transactions.commit.count, 2u);
+    EXPECT_GT(txns.commit.sum_seconds, 0.0);
+    ASSERT_EQ(txns.commit.bounds.size(), txns.commit.buckets.size());
+    EXPECT_EQ(txns.commit.buckets.back(), txns.commit.count);  // 10 s covers every commit
+    EXPECT_GE(txns.history_floor_lag_seconds, 0.0);
+}
+
+TEST_F(StatsTest, CountsTransactionsThatExpired) {
+    Reopen(Options{.transaction_idle_timeout_ms = 1});
+    auto idle = db_->BeginTransaction();
+    ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ((*idle)->Get("docs", "d1").status().code(), StatusCode::kFailedPrecondition);
+    auto stats = db_->Stats();
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_EQ(stats->transactions.aborted_expired, 1u);
+    EXPECT_EQ(stats->transactions.aborted_rollback, 0u);  // its destructor finds it finished
+    EXPECT_EQ(stats->transactions.active, 0u);
+}
+
+TEST_F(StatsTest, TimesWalWritesAndSyncsOfDurableCommits) {
+    auto before = db_->Stats();
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    for (int idx = 0; idx < 5; ++idx) {
+        PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d" + std::to_string(idx))));
+    }
+    auto after = db_->Stats();
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    const StorageStats& storage = after->storage;
+    // Durability kSync (the default): every commit writes and syncs the WAL.
+    EXPECT_GE(storage.wal_write.count - before->storage.wal_write.count, 5u);
+    EXPECT_GE(storage.wal_sync.count - before->storage.wal_sync.count, 5u);
+    EXPECT_GT(storage.wal_sync.sum_seconds, before->storage.wal_sync.sum_seconds);
+    ASSERT_FALSE(storage.wal_sync.bounds.empty());
+    ASSERT_EQ(storage.wal_sync.bounds.size(), storage.wal_sync.buckets.size());
+    EXPECT_TRUE(std::is_sorted(storage.wal_sync.buckets.begin(), storage.wal_sync.buckets.end()));
+    EXPECT_LE(storage.wal_sync.buckets.back(), storage.wal_sync.count);
+
+    // Relaxed durability writes the WAL without syncing it.
+    Reopen(Options{.durability = Durability::kRelaxed});
+    before = db_->Stats();
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    for (int idx = 0; idx < 5; ++idx) {
+        PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("r" + std::to_string(idx))));
+    }
+    after = db_->Stats();
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_GE(after->storage.wal_write.count - before->storage.wal_write.count, 5u);
+    EXPECT_EQ(after->storage.wal_sync.count, before->storage.wal_sync.count);
+
+    // Switched off: nothing is timed.
+    Reopen(Options{.wal_latency_metrics = false});
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("off")));
+    after = db_->Stats();
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_EQ(after->storage.wal_write.count, 0u);
+    EXPECT_EQ(after->storage.wal_sync.count, 0u);
+}
+
+TEST_F(StatsTest, ReportsSstBytesPerColumnFamilyAndDiskSpace) {
+    for (int idx = 0; idx < 50; ++idx) {
+        PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d" + std::to_string(idx))));
+    }
+    PHENIX_ASSERT_OK(db_->Compact());
+    auto stats = db_->Stats();
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    const StorageStats& storage = stats->storage;
+    ASSERT_FALSE(storage.sst_bytes_by_column_family.empty());
+    std::uint64_t sum = 0;
+    std::uint64_t entities = 0;
+    for (const auto& [name, bytes] : storage.sst_bytes_by_column_family) {
+        EXPECT_FALSE(name.empty());
+        sum += bytes;
+        if (name == "entities") {
+            entities = bytes;
+        }
+    }
+    EXPECT_GT(entities, 0u);
+    EXPECT_EQ(sum, storage.sst_bytes);
+    EXPECT_GT(storage.disk_free_bytes, 0u);
+    EXPECT_GT(storage.disk_used_bytes, storage.sst_bytes);  // plus WAL, MANIFEST, LOG, ...
+}
+
+TEST_F(StatsTest, CountsGraphCacheHitsAndMisses) {
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("b")));
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("a", {0.1f, 0.2f, 0.3f, 0.4f}, "{}", {To("b")})));
+    auto before = db_->Stats();
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    auto first = db_->Traverse("docs", {.start_id = "a"});
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    ASSERT_EQ(first->entities.size(), 1u);
+    auto cold = db_->Stats();
+    ASSERT_TRUE(cold.ok()) << cold.status().ToString();
+    EXPECT_GT(cold->graph_cache.misses, before->graph_cache.misses);
+    EXPECT_GT(cold->graph_cache.bytes, 0u);
+    auto second = db_->Traverse("docs", {.start_id = "a"});
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    auto warm = db_->Stats();
+    ASSERT_TRUE(warm.ok()) << warm.status().ToString();
+    EXPECT_GT(warm->graph_cache.hits, cold->graph_cache.hits);
+
+    // Dropping a collection replaces the cache; the counters keep counting since open.
+    PHENIX_ASSERT_OK(db_->CreateCollection({.ref = "other"}));
+    PHENIX_ASSERT_OK(db_->DropCollection("other"));
+    auto dropped = db_->Stats();
+    ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+    EXPECT_GE(dropped->graph_cache.hits, warm->graph_cache.hits);
+    EXPECT_GE(dropped->graph_cache.misses, warm->graph_cache.misses);
 }
 
 TEST_F(StatsTest, FailsAfterClose) {

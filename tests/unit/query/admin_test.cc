@@ -4,6 +4,7 @@
 // table_functions.cc, and the session state of USE TENANT / BEGIN): what each returns, and what
 // the slt scripts cannot pin because it varies from run to run (SHOW INDEXES' timestamps and
 // sizes, the snapshot of BEGIN READ ONLY, parameters).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,98 @@ TEST_F(AdminTest, ShowTimestampFeedsBeginAsOf) {
               "InvalidArgument: line 1, column 13: AS OF takes a commit timestamp (SHOW "
               "TIMESTAMP prints the current one), not \"x\"");
     EXPECT_EQ(session_->transaction(), nullptr);
+}
+
+// The value of (scope, metric) in a SHOW STATS result; nullopt when there is no such row.
+std::optional<QueryValue> StatOf(const QueryResult& result, const std::string& scope,
+                                 const std::string& metric) {
+    for (const auto& row : result.rows) {
+        if (row[0].text == scope && row[1].text == metric) {
+            return row[2];
+        }
+    }
+    return std::nullopt;
+}
+
+bool HasScope(const QueryResult& result, const std::string& scope) {
+    for (const auto& row : result.rows) {
+        if (row[0].text == scope) {
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST_F(AdminTest, ShowStatsReportsTheTenantsCollectionsOnly) {
+    Run("CREATE COLLECTION docs (DIMENSION 2)");
+    Run("CREATE COLLECTION notes");
+    Run("INSERT INTO docs (id, vector, metadata) VALUES ('a', [0, 1], {\"c\": 1}), ('b', [1, 1], "
+        "{\"c\": 2})");
+    Run("CREATE INDEX ON docs (metadata.c)");
+    Run("CREATE TENANT acme");
+    Run("USE TENANT acme");
+    Run("CREATE COLLECTION secret");
+    Run("INSERT INTO secret (id) VALUES ('s1'), ('s2'), ('s3')");
+    Run("USE TENANT \"default\"");
+
+    const QueryResult stats = Run("SHOW STATS");
+    ASSERT_TRUE(stats.has_rows);
+    EXPECT_EQ(stats.columns,
+              (std::vector<std::string>{"scope", "metric", "value", "warning", "note"}));
+    ASSERT_FALSE(stats.rows.empty());
+    EXPECT_EQ(StatOf(stats, "tenant default", "collections"), QueryValue::Int(2));
+    EXPECT_EQ(StatOf(stats, "tenant default", "entities"), QueryValue::Int(2));
+    EXPECT_EQ(StatOf(stats, "collection docs", "entities"), QueryValue::Int(2));
+    EXPECT_EQ(StatOf(stats, "collection docs", "metadata_indexes"), QueryValue::Int(1));
+    EXPECT_EQ(StatOf(stats, "collection docs", "metadata_index_entries"), QueryValue::Int(2));
+    EXPECT_TRUE(StatOf(stats, "collection docs", "vector_index_nodes").has_value());
+    EXPECT_EQ(StatOf(stats, "collection notes", "entities"), QueryValue::Int(0));
+    EXPECT_FALSE(StatOf(stats, "collection notes", "vector_index_nodes").has_value());
+    // Nothing of the other tenant, and none of the engine-wide figures.
+    for (const auto& row : stats.rows) {
+        EXPECT_EQ(row[0].text.find("acme"), std::string::npos) << row[0].text;
+        EXPECT_EQ(row[0].text.find("secret"), std::string::npos) << row[0].text;
+    }
+    EXPECT_FALSE(HasScope(stats, "storage"));
+    EXPECT_FALSE(HasScope(stats, "transactions"));
+    EXPECT_FALSE(HasScope(stats, "wal"));
+
+    const QueryResult one = Run("SHOW STATS FOR docs");
+    ASSERT_FALSE(one.rows.empty());
+    for (const auto& row : one.rows) {
+        EXPECT_EQ(row[0].text, "collection docs");
+    }
+    EXPECT_EQ(Fail("SHOW STATS FOR doc").code(), StatusCode::kNotFound);
+    // Another tenant's collection is not found from here.
+    EXPECT_EQ(Fail("SHOW STATS FOR secret").code(), StatusCode::kNotFound);
+}
+
+TEST_F(AdminTest, ShowDatabaseStatsAddsEveryTenantAndTheEngine) {
+    Run("CREATE COLLECTION docs");
+    Run("INSERT INTO docs (id) VALUES ('a')");
+    Run("CREATE TENANT acme");
+    Run("USE TENANT acme");
+    Run("CREATE COLLECTION secret");
+    Run("INSERT INTO secret (id) VALUES ('s1'), ('s2'), ('s3')");
+
+    const QueryResult stats = Run("SHOW DATABASE STATS");
+    EXPECT_EQ(StatOf(stats, "tenant acme", "entities"), QueryValue::Int(3));
+    EXPECT_EQ(StatOf(stats, "tenant default", "entities"), QueryValue::Int(1));
+    EXPECT_EQ(StatOf(stats, "collection acme/secret", "entities"), QueryValue::Int(3));
+    const auto commits = StatOf(stats, "transactions", "commits_total");
+    ASSERT_TRUE(commits.has_value());
+    EXPECT_GE(commits->int_value, 2);
+    const auto syncs = StatOf(stats, "wal", "sync_total");
+    ASSERT_TRUE(syncs.has_value());
+    EXPECT_GE(syncs->int_value, 2);  // durable commits (the default) sync the WAL
+    EXPECT_EQ(StatOf(stats, "transactions", "active"), QueryValue::Int(0));
+    EXPECT_TRUE(StatOf(stats, "storage", "disk_free_bytes").has_value());
+    EXPECT_TRUE(StatOf(stats, "storage", "sst_bytes.entities").has_value());
+    EXPECT_TRUE(StatOf(stats, "graph_cache", "hits_total").has_value());
+    // An open transaction shows.
+    Run("BEGIN");
+    EXPECT_EQ(StatOf(Run("SHOW DATABASE STATS"), "transactions", "active"), QueryValue::Int(1));
+    Run("ROLLBACK");
 }
 
 TEST_F(AdminTest, BeginReadOnlyRefusesWrites) {

@@ -446,8 +446,8 @@ TEST(Parser, ErrorsNameLineColumnAndExpectation) {
         {"COPY docs INTO 'f'", "line 1, column 11: expected FROM or TO, found 'INTO'"},
         {"COPY docs FROM f", "line 1, column 16: expected a file path in single quotes, found 'f'"},
         {"SHOW TABLES",
-         "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, ROLES, GRANTS or "
-         "API KEYS, found 'TABLES'"},
+         "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, STATS, DATABASE "
+         "STATS, ROLES, GRANTS or API KEYS, found 'TABLES'"},
         {"EXPLAIN EXPLAIN SELECT x FROM t",
          "line 1, column 9: expected a statement to explain, found 'EXPLAIN'"},
         {"BEGIN COMMIT",

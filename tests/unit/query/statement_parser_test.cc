@@ -45,6 +45,9 @@ const std::vector<std::string> kStatements = {
     "show indexes on \"My Docs\";",
     "SHOW TENANTS",
     "SHOW TIMESTAMP",
+    "SHOW STATS",
+    "SHOW STATS FOR docs",
+    "SHOW DATABASE STATS",
     "ANALYZE",
     "ANALYZE docs",
     "REINDEX docs",
@@ -96,6 +99,19 @@ TEST(StatementParser, ShowStatements) {
     EXPECT_EQ(Body<ShowStmt>(MustParse("SHOW TENANTS")).what, ShowWhat::kTenants);
     EXPECT_EQ(Body<ShowStmt>(MustParse("show timestamp")).what, ShowWhat::kTimestamp);
     EXPECT_EQ(ToString(MustParse("show indexes on docs")), "SHOW INDEXES ON docs");
+
+    ShowStmt stats = Body<ShowStmt>(MustParse("show stats"));
+    EXPECT_EQ(stats.what, ShowWhat::kStats);
+    EXPECT_EQ(stats.collection, "");
+    EXPECT_FALSE(stats.whole_database);
+    stats = Body<ShowStmt>(MustParse("SHOW STATS FOR \"My Docs\""));
+    EXPECT_EQ(stats.collection, "My Docs");
+    EXPECT_EQ(stats.name_pos.column, 16u);
+    stats = Body<ShowStmt>(MustParse("SHOW DATABASE STATS"));
+    EXPECT_EQ(stats.what, ShowWhat::kStats);
+    EXPECT_TRUE(stats.whole_database);
+    EXPECT_EQ(ToString(MustParse("show stats for docs")), "SHOW STATS FOR docs");
+    EXPECT_EQ(ToString(MustParse("show database stats")), "SHOW DATABASE STATS");
 }
 
 TEST(StatementParser, MaintenanceAndTenantStatements) {
@@ -175,9 +191,12 @@ TEST(StatementParser, TableFunctionsInFrom) {
 
 TEST(StatementParser, MalformedStatementsSayWhatWasExpected) {
     EXPECT_EQ(ErrorOf("SHOW INDEX"),
-              "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, ROLES, GRANTS "
-              "or API KEYS, found "
+              "line 1, column 6: expected COLLECTIONS, INDEXES, TENANTS, TIMESTAMP, STATS, "
+              "DATABASE STATS, ROLES, GRANTS or API KEYS, found "
               "'INDEX'; did you mean INDEXES?");
+    EXPECT_EQ(ErrorOf("SHOW STATS FOR"),
+              "line 1, column 15: expected a collection name, found end of input");
+    EXPECT_EQ(ErrorOf("SHOW DATABASE"), "line 1, column 14: expected STATS, found end of input");
     EXPECT_EQ(ErrorOf("SHOW INDEXES ON"),
               "line 1, column 16: expected a collection name, found "
               "end of input");
