@@ -4,8 +4,8 @@
 // driver's name (Console), one JSON object per line on stdout (JsonLine over nlohmann's
 // ordered_json for drivers that build nested values, FlatLine for drivers that depend on the
 // public API only, and on common/json_string.h), and the timing and statistics helpers behind
-// the numbers (Seconds, Round, Fixed, Percentile, Mean). Header-only; every function is thread-compatible (stdout and stderr
-// are written a line at a time and flushed).
+// the numbers (Seconds, Round, Fixed, Percentile, Mean). Header-only; every function is
+// thread-compatible (stdout and stderr are written a line at a time and flushed).
 #pragma once
 
 #include <algorithm>

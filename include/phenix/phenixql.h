@@ -248,7 +248,7 @@ enum class StatementKind : std::uint8_t {
     kSecurityAdmin,  ///< CREATE/DROP ROLE, GRANT, REVOKE, CREATE/REVOKE API KEY, SHOW ROLES/...
     kDropTenant,
     kAlterTenant,  ///< ALTER TENANT t SET QUOTA (...)
-    kShowStats,  ///< SHOW STATS [FOR coll] (the tenant's), SHOW DATABASE STATS (all_tenants)
+    kShowStats,    ///< SHOW STATS [FOR coll] (the tenant's), SHOW DATABASE STATS (all_tenants)
 };
 /// Every kind, in declaration order.
 inline constexpr StatementKind kAllStatementKinds[] = {

@@ -115,9 +115,9 @@ bool HasDataKey(const std::string& data_dir) {
     return fs::exists(DataKeyPath(data_dir), ec);
 }
 
-Status ForEachKeyFileLine(const std::string& path, std::string_view what,
-                          const std::function<Status(const std::string& name,
-                                                     const std::string& value)>& visit) {
+Status ForEachKeyFileLine(
+    const std::string& path, std::string_view what,
+    const std::function<Status(const std::string& name, const std::string& value)>& visit) {
     std::ifstream in(path);
     if (!in) {
         return Status::NotFound("no " + std::string(what) + " " + path);
@@ -139,8 +139,7 @@ Result<DataKeyRecord> ReadDataKeyRecord(const std::string& data_dir) {
     bool has_magic = false;
     bool has_wrapped = false;
     PHENIX_RETURN_IF_ERROR(ForEachKeyFileLine(
-        path, "data key file",
-        [&](const std::string& name, const std::string& value) -> Status {
+        path, "data key file", [&](const std::string& name, const std::string& value) -> Status {
             if (name == "phenix-data-key") {
                 if (value != "1") {
                     return Status::FailedPrecondition("the data key file " + path +

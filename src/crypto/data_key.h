@@ -50,9 +50,9 @@ Status WriteKeyFileAtomically(const std::string& data_dir, const std::string& su
 /// Calls `visit(name, value)` for each "name value" line of a key file (lines without a space
 /// are skipped), stopping at the first error. NotFound (naming `what` and the path) when the file
 /// cannot be opened.
-Status ForEachKeyFileLine(const std::string& path, std::string_view what,
-                          const std::function<Status(const std::string& name,
-                                                     const std::string& value)>& visit);
+Status ForEachKeyFileLine(
+    const std::string& path, std::string_view what,
+    const std::function<Status(const std::string& name, const std::string& value)>& visit);
 /// fsync of a directory. IOError naming it.
 Status SyncDirectory(const std::string& dir);
 

@@ -55,8 +55,7 @@ Result<TenantKeyRecord> ReadTenantKeyRecord(const std::string& data_dir, std::ui
     bool has_magic = false;
     bool has_tenant = false;
     PHENIX_RETURN_IF_ERROR(ForEachKeyFileLine(
-        path, "tenant key file",
-        [&](const std::string& name, const std::string& value) -> Status {
+        path, "tenant key file", [&](const std::string& name, const std::string& value) -> Status {
             if (name == "phenix-tenant-key") {
                 if (value != "1") {
                     return Status::FailedPrecondition("the tenant key file " + path +

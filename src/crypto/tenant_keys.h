@@ -27,12 +27,13 @@
 // The random part of the named key's name keeps two databases that share one KMS apart.
 //
 // Master-key rotation (MigrateTenantKeys, called by RotateMasterKey) adds to every tenant's record
-// a wrapping by a named key of the same name in the new KMS (and drops those of older ones). The old KMS keeps its copies (backups taken
-// before the rotation need them) until the operator destroys it with the old master key; until
-// then a tenant shredded after the rotation stays recoverable from such a backup with the old
-// KMS (docs/security.md says so in the runbook). A process that has the database open keeps the keys it
-// loaded (all of them: Preload at open); until it is reopened with the new master key it refuses
-// to make a new tenant's key or to shred one (the next open finishes a shred, see above).
+// a wrapping by a named key of the same name in the new KMS (and drops those of older ones). The
+// old KMS keeps its copies (backups taken before the rotation need them) until the operator
+// destroys it with the old master key; until then a tenant shredded after the rotation stays
+// recoverable from such a backup with the old KMS (docs/security.md says so in the runbook). A
+// process that has the database open keeps the keys it loaded (all of them: Preload at open); until
+// it is reopened with the new master key it refuses to make a new tenant's key or to shred one (the
+// next open finishes a shred, see above).
 //
 // Thread-safe.
 #pragma once

@@ -30,8 +30,8 @@ constexpr std::string_view kKeywords[] = {
 };
 
 constexpr std::string_view kStatementKeywords[] = {
-    "SELECT",   "INSERT", "UPDATE", "DELETE",   "CREATE",  "DROP", "SHOW",
-    "DESCRIBE", "BEGIN",  "COMMIT", "ROLLBACK", "EXPLAIN", "COPY", "ANALYZE",
+    "SELECT",   "INSERT", "UPDATE", "DELETE",   "CREATE",  "DROP",  "SHOW",
+    "DESCRIBE", "BEGIN",  "COMMIT", "ROLLBACK", "EXPLAIN", "COPY",  "ANALYZE",
     "REINDEX",  "VERIFY", "USE",    "GRANT",    "REVOKE",  "ALTER",
 };
 

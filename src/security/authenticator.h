@@ -23,8 +23,8 @@ namespace phenix::security {
 
 /// A client certificate the TLS layer verified against --tls-client-ca (mutual TLS).
 struct ClientCertificate {
-    std::string subject;      ///< RFC 2253: "CN=ingest,O=Acme"
-    std::string common_name;  ///< the subject's CN when it has exactly one, else empty
+    std::string subject;            ///< RFC 2253: "CN=ingest,O=Acme"
+    std::string common_name;        ///< the subject's CN when it has exactly one, else empty
     std::vector<std::string> sans;  ///< "DNS:host", "URI:spiffe://...", "email:a@b", "IP:10.0.0.1"
 };
 

@@ -81,9 +81,9 @@ struct ApiKeyRecord {
 
 /// A tenant's quotas (docs/security.md "Quotas", decision 0023). 0 in a field: no limit.
 struct TenantQuota {
-    std::uint64_t max_entities = 0;  ///< live entities across the tenant's collections
-    std::uint64_t max_bytes = 0;     ///< RocksDB's size estimate of the tenant's collections
-    std::uint32_t requests_per_second = 0;            ///< the whole tenant's requests
+    std::uint64_t max_entities = 0;         ///< live entities across the tenant's collections
+    std::uint64_t max_bytes = 0;            ///< RocksDB's size estimate of the tenant's collections
+    std::uint32_t requests_per_second = 0;  ///< the whole tenant's requests
     std::uint32_t principal_requests_per_second = 0;  ///< each principal's (API key, JWT sub)
 
     [[nodiscard]] bool empty() const {

@@ -24,8 +24,8 @@ Result<std::unique_ptr<ClientCertificateMap>> ClientCertificateMap::Parse(std::s
     if (document.is_discarded()) {
         return Status::InvalidArgument("not valid JSON");
     }
-    if (!document.is_object() || !document.contains("clients") ||
-        !document["clients"].is_array() || document.size() != 1) {
+    if (!document.is_object() || !document.contains("clients") || !document["clients"].is_array() ||
+        document.size() != 1) {
         return Status::InvalidArgument("expected {\"clients\": [rule, ...]} and nothing else");
     }
     auto map = std::make_unique<ClientCertificateMap>();
@@ -77,9 +77,8 @@ Result<std::unique_ptr<ClientCertificateMap>> ClientCertificateMap::Parse(std::s
             }
             rule.principal.roles.push_back(role.get<std::string>());
         }
-        rule.principal.subject = entry.contains("principal")
-                                     ? entry["principal"].get<std::string>()
-                                     : "cert:" + rule.value;
+        rule.principal.subject = entry.contains("principal") ? entry["principal"].get<std::string>()
+                                                             : "cert:" + rule.value;
         rule.principal.tenant = entry["tenant"].get<std::string>();
         rule.principal.method = AuthMethod::kClientCertificate;
         map->rules_.push_back(std::move(rule));

@@ -46,9 +46,9 @@ inline constexpr std::string_view kRoleReader = "reader";  ///< read
 inline constexpr std::string_view kClusterTenant = "*";
 
 enum class AuthMethod : std::uint8_t {
-    kNone,    ///< auth off (development mode): the local, all-powerful principal
-    kJwt,     ///< a bearer JWT
-    kApiKey,  ///< a bearer API key
+    kNone,               ///< auth off (development mode): the local, all-powerful principal
+    kJwt,                ///< a bearer JWT
+    kApiKey,             ///< a bearer API key
     kClientCertificate,  ///< a verified client certificate mapped by --tls-client-map
 };
 

@@ -295,8 +295,8 @@ Status AccessControl::AdmitRate(const Principal& principal, std::string_view ten
         return Status::Ok();
     }
     const std::string_view acting = tenant.empty() ? kDefaultTenant : tenant;
-    Status admitted = quotas_->AdmitRequest(acting, principal, QuotaEnforcer::Clock::now(),
-                                            retry_after_seconds);
+    Status admitted =
+        quotas_->AdmitRequest(acting, principal, QuotaEnforcer::Clock::now(), retry_after_seconds);
     if (!admitted.ok()) {
         Audit(&principal, acting, "quota.rate", {}, "denied", admitted.message(), info);
     }

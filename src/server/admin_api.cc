@@ -219,8 +219,7 @@ HttpResponse HandleGetQuota(ApiState& state, const PathParams& params) {
     return QuotaResponse(state, tenant);
 }
 
-HttpResponse HandlePutQuota(ApiState& state, const HttpRequest& request,
-                            const PathParams& params) {
+HttpResponse HandlePutQuota(ApiState& state, const HttpRequest& request, const PathParams& params) {
     if (auto error = Unready(state)) {
         return *error;
     }
@@ -229,10 +228,10 @@ HttpResponse HandlePutQuota(ApiState& state, const HttpRequest& request,
         return *error;
     }
     Json body;
-    if (auto error = ParseObject(request, body,
-                                 {"max_entities", "max_bytes", "requests_per_second",
-                                  "principal_requests_per_second"},
-                                 true)) {
+    if (auto error = ParseObject(
+            request, body,
+            {"max_entities", "max_bytes", "requests_per_second", "principal_requests_per_second"},
+            true)) {
         return *error;
     }
     security::TenantQuota quota;

@@ -41,5 +41,4 @@ std::string JsonStringMember(std::string_view body, std::string_view name);
 /// Parses "line L, column C: ..." at the start of a query error message; false when it is not.
 bool ParseLineColumn(std::string_view message, std::uint64_t& line, std::uint64_t& column);
 
-
 }  // namespace phenix::server

@@ -21,9 +21,9 @@
 #include "server/api.h"
 #include "server/errors.h"
 #include "server/http_server.h"
-#include "server/tls.h"
 #include "server/service.h"
 #include "server/slow_query_log.h"
+#include "server/tls.h"
 #include "server/transactions.h"
 
 namespace phenix::server {
@@ -289,7 +289,8 @@ Status AdmitCall(const ApiState& api, grpc::CallbackServerContext* call, std::st
                 "the " + std::string(key) + " metadata was sent more than once; send it once";
             if (access != nullptr) {
                 access->Audit(nullptr, {}, key == kAuthorizationKey ? "auth" : "tenant.select", {},
-                              "denied", reason, CallInfo{context.request_id, PeerAddress(call->peer())});
+                              "denied", reason,
+                              CallInfo{context.request_id, PeerAddress(call->peer())});
             }
             return Status::InvalidArgument(reason);
         }
@@ -776,10 +777,9 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
             entities.push_back(EntityFromProto(entity));
         }
         Status within = CheckQuota(*backend_.api, *context_, entities.size());
-        auto written =
-            within.ok()
-                ? UpsertEntities(*db, RefOf(*context_, request_.collection()), std::move(entities))
-                : Result<UpsertOutcome>(within);
+        auto written = within.ok() ? UpsertEntities(*db, RefOf(*context_, request_.collection()),
+                                                    std::move(entities))
+                                   : Result<UpsertOutcome>(within);
         AuditCall(*backend_.api, call_, "UpsertStream", request_.collection(), *context_,
                   written.status());
         if (!written.ok()) {

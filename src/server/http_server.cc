@@ -224,9 +224,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
                 sans += (sans.empty() ? "" : ",") + JsonQuote(san);
             }
             shared_.logger.Log(LogLevel::kDebug, "TLS client certificate",
-                               "\"client\":" + JsonQuote(client_) + ",\"subject\":" +
-                                   JsonQuote(client_certificate_.subject) + ",\"sans\":[" +
-                                   sans + "]");
+                               "\"client\":" + JsonQuote(client_) +
+                                   ",\"subject\":" + JsonQuote(client_certificate_.subject) +
+                                   ",\"sans\":[" + sans + "]");
         }
         ReadHeader(/*first=*/true);
     }

@@ -85,8 +85,8 @@ Result<std::uint64_t> ParseByteSize(std::string_view text) {
         unit += static_cast<char>(std::toupper(static_cast<unsigned char>(text[pos])));
     }
     static constexpr std::pair<std::string_view, int> kUnits[] = {
-        {"", 0},   {"B", 0},    {"KB", 1},  {"KIB", 1}, {"MB", 2},  {"MIB", 2},
-        {"GB", 3}, {"GIB", 3},  {"TB", 4},  {"TIB", 4}};
+        {"", 0},    {"B", 0},  {"KB", 1},  {"KIB", 1}, {"MB", 2},
+        {"MIB", 2}, {"GB", 3}, {"GIB", 3}, {"TB", 4},  {"TIB", 4}};
     for (const auto& [name, power] : kUnits) {
         if (unit == name) {
             for (int step = 0; step < power; ++step) {
@@ -113,18 +113,18 @@ Status SetQuotaField(security::TenantQuota& quota, std::string_view name, std::s
     }
     std::uint64_t limit = 0;
     if (!is_null) {
-        const bool digits = !value.empty() && value.size() <= 19 &&
-                            std::all_of(value.begin(), value.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; });
+        const bool digits =
+            !value.empty() && value.size() <= 19 &&
+            std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (is_text && is_bytes) {
             PHENIX_ASSIGN_OR_RETURN(limit, ParseByteSize(value));
         } else if (!is_text && digits) {
             limit = std::stoull(std::string(value));
         } else {
-            return Status::InvalidArgument(
-                "quota '" + std::string(name) + "' must be a non-negative integer" +
-                (is_bytes ? " or a size such as '10GB'" : "") + " (0 or null: no limit), not " +
-                std::string(value));
+            return Status::InvalidArgument("quota '" + std::string(name) +
+                                           "' must be a non-negative integer" +
+                                           (is_bytes ? " or a size such as '10GB'" : "") +
+                                           " (0 or null: no limit), not " + std::string(value));
         }
         const std::uint64_t most = is_rate ? 0xffffffffULL : kMaxLimit;
         if (limit > most) {
@@ -201,11 +201,10 @@ Status QuotaEnforcer::AdmitRequest(std::string_view tenant, const security::Prin
     const std::string whose = refused_by == "requests_per_second"
                                   ? "tenant " + Quoted(tenant)
                                   : "each principal of tenant " + Quoted(tenant);
-    return Status::ResourceExhausted(std::string(kRateLimitExceededPrefix) +
-                                     std::string(refused_by) + "): " + whose + " may make " +
-                                     std::to_string(refused_rate) +
-                                     " requests per second; retry after " +
-                                     std::to_string(decision.retry_after_seconds) + " s");
+    return Status::ResourceExhausted(
+        std::string(kRateLimitExceededPrefix) + std::string(refused_by) + "): " + whose +
+        " may make " + std::to_string(refused_rate) + " requests per second; retry after " +
+        std::to_string(decision.retry_after_seconds) + " s");
 }
 
 Result<std::uint64_t> QuotaEnforcer::Entities(std::string_view tenant) const {
@@ -236,8 +235,7 @@ Status QuotaEnforcer::CheckWrite(std::string_view tenant, std::uint64_t adding_e
                               std::string(tenant) + " SET QUOTA)";
     if (quota->max_entities > 0 && adding_entities > 0) {
         PHENIX_ASSIGN_OR_RETURN(std::uint64_t entities, Entities(tenant));
-        if (entities > quota->max_entities ||
-            adding_entities > quota->max_entities - entities) {
+        if (entities > quota->max_entities || adding_entities > quota->max_entities - entities) {
             Rejected("entities");
             return Status::PermissionDenied(
                 std::string(kQuotaExceededPrefix) + "max_entities): tenant " + Quoted(tenant) +

@@ -83,14 +83,12 @@ class QuotaEnforcer {
     static constexpr std::chrono::seconds kBytesRefresh{2};
 
     /// `metrics` may be null.
-    QuotaEnforcer(const security::SecurityCatalog& catalog, QuotaSources sources,
-                  Metrics* metrics);
+    QuotaEnforcer(const security::SecurityCatalog& catalog, QuotaSources sources, Metrics* metrics);
 
     /// Takes a token from the tenant's and the principal's buckets (when the tenant has those
     /// quotas). ResourceExhausted when either is empty; *retry_after_seconds is then the wait.
     Status AdmitRequest(std::string_view tenant, const security::Principal& principal,
-                        Clock::time_point now,
-                        std::uint32_t* retry_after_seconds);
+                        Clock::time_point now, std::uint32_t* retry_after_seconds);
 
     /// Checks a write of `tenant` that adds up to `adding_entities` new entities (0: it adds
     /// none, e.g. an update; only the bytes quota applies) against its quotas.

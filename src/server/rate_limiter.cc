@@ -23,8 +23,10 @@ TokenBuckets::Bucket& TokenBuckets::Find(const Limit& limit, Clock::time_point n
     if (it != buckets_.end()) {
         bucket = &it->second;
     } else {
-        const Bucket fresh{.tokens = limit.burst, .rate = limit.rate_per_second,
-                           .burst = limit.burst, .updated = now};
+        const Bucket fresh{.tokens = limit.burst,
+                           .rate = limit.rate_per_second,
+                           .burst = limit.burst,
+                           .updated = now};
         if (buckets_.size() < max_keys_) {
             bucket = &buckets_.emplace(std::string(limit.key), fresh).first->second;
         } else {
@@ -66,8 +68,8 @@ RateDecision TokenBuckets::Admit(std::initializer_list<Limit> limits, Clock::tim
     }
     if (wait_seconds > 0) {
         return {.allowed = false,
-                .retry_after_seconds = std::max<std::uint32_t>(
-                    1, static_cast<std::uint32_t>(std::ceil(wait_seconds))),
+                .retry_after_seconds =
+                    std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::ceil(wait_seconds))),
                 .limiting = limiting};
     }
     for (Bucket* bucket : found) {

@@ -174,8 +174,8 @@ Server::Server(ServerConfig config, ServerSecurity security)
     security::AuditSink* access_audit = given_audit_ != nullptr ? given_audit_.get()
                                         : audit_log_ != nullptr ? audit_.get()
                                                                 : nullptr;
-    quotas_ = std::make_unique<QuotaEnforcer>(*security_catalog_, EngineQuotaSources(api_.db),
-                                               &metrics_);
+    quotas_ =
+        std::make_unique<QuotaEnforcer>(*security_catalog_, EngineQuotaSources(api_.db), &metrics_);
     api_.quotas = quotas_.get();
     access_ = std::make_unique<AccessControl>(std::move(authenticator), std::move(authorizer),
                                               access_audit, quotas_.get());
@@ -242,8 +242,7 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
         access_->Audit(nullptr, {},
                        request.repeated_auth_header == "Authorization" ? "auth" : "tenant.select",
                        {}, "denied", reason, CallInfo{request.request_id, request.client});
-        Finish(request, "-", start, ErrorResponse(Status::InvalidArgument(reason)), done,
-               nullptr);
+        Finish(request, "-", start, ErrorResponse(Status::InvalidArgument(reason)), done, nullptr);
         return;
     }
     RouteMatch match = router_.Match(request.method, request.path);

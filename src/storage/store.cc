@@ -2,7 +2,6 @@
 #include "storage/store.h"
 
 #include <fcntl.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +17,7 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
+#include <sys/statvfs.h>
 
 #include "common/coding.h"
 #include "crypto/data_key.h"

@@ -20,7 +20,10 @@ TEST(JsonString, KeepsValidUtf8AndReplacesEachInvalidByte) {
     EXPECT_EQ(JsonQuote("h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
               "\"h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
     // A lone continuation byte, an overlong form, a surrogate, a truncated sequence.
-    EXPECT_EQ(JsonQuote("a\x80" "b"), "\"a\xEF\xBF\xBD" "b\"");
+    EXPECT_EQ(JsonQuote("a\x80"
+                        "b"),
+              "\"a\xEF\xBF\xBD"
+              "b\"");
     EXPECT_EQ(JsonQuote("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
     EXPECT_EQ(JsonQuote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
     EXPECT_EQ(JsonQuote("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");

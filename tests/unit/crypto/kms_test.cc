@@ -120,10 +120,10 @@ TEST(TenantKeyring, MasterKeyRotationMovesTenantKeysToTheNewKms) {
     EXPECT_EQ(new_record->wrapped.at(old_shared->KeyId()), old_wrapping);
     EXPECT_EQ(new_record->kms_key, old_record->kms_key);
     EXPECT_TRUE(TenantKeyring(data, old_shared, true).Get(1, false).ok());
-    EXPECT_FALSE(old_shared
-                     ->UnwrapWithNamedKey(new_record->kms_key,
-                                          new_record->wrapped.at(new_shared->KeyId()))
-                     .ok());
+    EXPECT_FALSE(
+        old_shared
+            ->UnwrapWithNamedKey(new_record->kms_key, new_record->wrapped.at(new_shared->KeyId()))
+            .ok());
     TenantKeyring after(data, new_shared, /*read_only=*/false);
     auto moved = after.Get(1, /*create=*/false);
     ASSERT_TRUE(moved.ok()) << moved.status().ToString();

@@ -88,10 +88,9 @@ inline void ExpectTenantKeyringShreds(const std::shared_ptr<Kms>& kms,
     ASSERT_EQ(gone.status().code(), StatusCode::kFailedPrecondition);
     EXPECT_NE(gone.status().message().find("crypto-shredded"), std::string::npos)
         << gone.status().ToString();
-    EXPECT_EQ(kms->UnwrapWithNamedKey(saved->kms_key, saved->wrapped.at(kms->KeyId()))
-                  .status()
-                  .code(),
-              StatusCode::kNotFound);
+    EXPECT_EQ(
+        kms->UnwrapWithNamedKey(saved->kms_key, saved->wrapped.at(kms->KeyId())).status().code(),
+        StatusCode::kNotFound);
     EXPECT_TRUE(attacker.Get(8, /*create=*/false).ok());
 }
 

@@ -140,8 +140,8 @@ TEST(RbacAuthorizer, CheckAnyAdmitsEveryShapeHoldingSomethingInItsOwnTenant) {
     EXPECT_FALSE(authorizer.CheckAny(col, "acme").ok());
     const Principal cluster{.subject = "root", .tenant = "*", .roles = {"admin"}};
     EXPECT_TRUE(authorizer.CheckAny(cluster, "beta").ok());
-    EXPECT_TRUE(BuiltinRoles().CheckAny(Principal{.tenant = "acme", .roles = {"reader"}}, "acme")
-                    .ok());
+    EXPECT_TRUE(
+        BuiltinRoles().CheckAny(Principal{.tenant = "acme", .roles = {"reader"}}, "acme").ok());
     EXPECT_FALSE(BuiltinRoles().CheckAny(Principal{.tenant = "acme", .roles = {"x"}}, "acme").ok());
 }
 

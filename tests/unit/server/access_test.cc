@@ -117,8 +117,8 @@ class RecordingSink final : public security::AuditSink {
 class AccessControlTest : public testing::DbTest {
   protected:
     AccessControlTest() {
-        access_ = std::make_unique<AccessControl>(std::make_unique<FakeAuthenticator>(), nullptr,
-                                                  sink_);
+        access_ =
+            std::make_unique<AccessControl>(std::make_unique<FakeAuthenticator>(), nullptr, sink_);
     }
 
     std::shared_ptr<const Principal> Login(std::string_view bearer) {

@@ -51,8 +51,8 @@ TEST(TokenBucketsTest, SeveralBucketsAreAllOrNothing) {
     EXPECT_TRUE(buckets.Admit({tenant, two}, now).allowed);
     for (int key = 0; key < 8; ++key) {
         const std::string name = "p" + std::to_string(key);
-        EXPECT_TRUE(buckets.Admit({tenant, {.key = name, .rate_per_second = 1, .burst = 1}}, now)
-                        .allowed);
+        EXPECT_TRUE(
+            buckets.Admit({tenant, {.key = name, .rate_per_second = 1, .burst = 1}}, now).allowed);
     }
     const RateDecision refused =
         buckets.Admit({tenant, {.key = "fresh", .rate_per_second = 1, .burst = 1}}, now);
@@ -91,18 +91,18 @@ using ByteMap = std::map<std::string, std::uint64_t, std::less<>>;
 class QuotaEnforcerTest : public ::testing::Test {
   protected:
     QuotaEnforcerTest()
-        : quotas_(catalog_,
-                  QuotaSources{
-                      .entities = [this](std::string_view tenant) -> Result<std::uint64_t> {
-                          ++entity_reads_;
-                          auto it = entities_.find(std::string(tenant));
-                          return it == entities_.end() ? 0 : it->second;
-                      },
-                      .bytes = [this]() -> Result<ByteMap> {
-                          ++byte_reads_;
-                          return bytes_;
-                      }},
-                  &metrics_) {}
+        : quotas_(
+              catalog_,
+              QuotaSources{.entities = [this](std::string_view tenant) -> Result<std::uint64_t> {
+                               ++entity_reads_;
+                               auto it = entities_.find(std::string(tenant));
+                               return it == entities_.end() ? 0 : it->second;
+                           },
+                           .bytes = [this]() -> Result<ByteMap> {
+                               ++byte_reads_;
+                               return bytes_;
+                           }},
+              &metrics_) {}
 
     security::SecurityCatalog catalog_;
     Metrics metrics_;
@@ -218,8 +218,8 @@ TEST(QuotaSettingsTest, ParseByteSize) {
     EXPECT_EQ(*ParseByteSize("3kb"), 3072u);
     EXPECT_EQ(*ParseByteSize("2TB"), 2ULL << 40);
     EXPECT_EQ(*ParseByteSize("5B"), 5u);
-    for (std::string_view bad : {"", "GB", "10  GB", "10XB", "-1", "1.5GB", "99999999999999TB",
-                                 "18446744073709551616"}) {
+    for (std::string_view bad :
+         {"", "GB", "10  GB", "10XB", "-1", "1.5GB", "99999999999999TB", "18446744073709551616"}) {
         EXPECT_FALSE(ParseByteSize(bad).ok()) << bad;
     }
 }
@@ -229,9 +229,9 @@ TEST(QuotaSettingsTest, SetQuotaField) {
     EXPECT_TRUE(SetQuotaField(quota, "max_entities", "1000", false, false).ok());
     EXPECT_TRUE(SetQuotaField(quota, "max_bytes", "10GB", true, false).ok());
     EXPECT_TRUE(SetQuotaField(quota, "requests_per_second", "500", false, false).ok());
-    EXPECT_EQ(quota, (security::TenantQuota{.max_entities = 1000,
-                                            .max_bytes = 10ULL << 30,
-                                            .requests_per_second = 500}));
+    EXPECT_EQ(quota,
+              (security::TenantQuota{
+                  .max_entities = 1000, .max_bytes = 10ULL << 30, .requests_per_second = 500}));
     EXPECT_TRUE(SetQuotaField(quota, "max_entities", "", false, true).ok());
     EXPECT_EQ(quota.max_entities, 0u);
     Status bad = SetQuotaField(quota, "max_widgets", "1", false, false);
