@@ -760,6 +760,11 @@ struct Metrics::Impl {
 Metrics::Metrics(std::uint32_t max_collections) : impl_(std::make_unique<Impl>()) {
     impl_->max_collections = max_collections;
     impl_->build_info.Set(1);
+    // The quota kinds are known: their series exist at 0 from the start, so that rate() and
+    // alerts see the first refusal (a series born at 1 has no increase to show).
+    for (const char* kind : {"entities", "bytes", "rate"}) {
+        impl_->quota_rejected.Add({{"kind", kind}});
+    }
 }
 Metrics::~Metrics() = default;
 
