@@ -130,8 +130,7 @@ Status RunStatsCommand(Backend& backend, Printer& printer, const StatsRequest& r
         request.is_remote && request.collection.empty()) {
         std::fprintf(stderr,
                      "phenix: the engine-wide figures (storage, WAL, transactions) are for "
-                     "cluster administrators; showing tenant '%s' only\n",
-                     backend.Tenant().c_str());
+                     "cluster administrators; showing your tenant's collections only\n");
         rows = CollectingSink();
         statement = "SHOW STATS;";
         result = backend.Execute(statement, rows);
