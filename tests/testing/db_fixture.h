@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -24,6 +25,18 @@ namespace phenix::testing {
         const ::phenix::Status phenix_s_ = (expr);           \
         EXPECT_TRUE(phenix_s_.ok()) << phenix_s_.ToString(); \
     } while (false)
+
+// Waits until the builder has moved every committed vector of `collection` into the HNSW graph
+// (a checkpoint then holds them all). Use ASSERT_NO_FATAL_FAILURE around it.
+inline void WaitForVectorIndex(Database& db, const CollectionRef& collection) {
+    auto info = db.GetVectorIndexInfo(collection);
+    for (int attempt = 0; attempt < 10000000 && info.ok() && info->unindexed_rows > 0; ++attempt) {
+        std::this_thread::yield();
+        info = db.GetVectorIndexInfo(collection);
+    }
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    ASSERT_EQ(info->unindexed_rows, 0u);
+}
 
 class DbTest : public ::testing::Test {
   protected:

@@ -151,6 +151,9 @@ class EncryptionTest : public ::testing::Test {
             batch.Upsert("secrets", MarkerEntity("flushed", idx));
         }
         EXPECT_TRUE(db->Write(batch).ok());
+        // The checkpoint holds only vectors the builder has moved into the graph: wait for all
+        // of them, or a loaded machine leaves the control run's .hnsw without the marker.
+        testing::WaitForVectorIndex(*db, "secrets");
         EXPECT_TRUE(db->Close().ok());  // flushes the memtables and checkpoints the index
         EXPECT_TRUE(fs::exists(path + "/index"));
         scans.first = ScanDirectory(path, Markers(false));

@@ -178,22 +178,11 @@ TEST_F(StatsTest, ReadsTheBlockCacheAndCompactionFigures) {
     EXPECT_EQ(storage.write_stalls, 0u);
 }
 
-// Waits until the builder has moved every committed vector of "docs" into the graph.
-void WaitForIndexed(Database& db) {
-    auto info = db.GetVectorIndexInfo("docs");
-    for (int attempt = 0; attempt < 10000000 && info.ok() && info->unindexed_rows > 0; ++attempt) {
-        std::this_thread::yield();
-        info = db.GetVectorIndexInfo("docs");
-    }
-    ASSERT_TRUE(info.ok()) << info.status().ToString();
-    ASSERT_EQ(info->unindexed_rows, 0u);
-}
-
 TEST_F(StatsTest, ReportsDeadNodesLevelsMemoryAndCheckpointAgeOfTheVectorIndex) {
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d1", {0.1f, 0.2f, 0.3f, 0.4f})));
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d2", {0.4f, 0.3f, 0.2f, 0.1f})));
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d3", {0.9f, 0.1f, 0.5f, 0.2f})));
-    WaitForIndexed(*db_);
+    ASSERT_NO_FATAL_FAILURE(testing::WaitForVectorIndex(*db_, "docs"));
     CollectionStats docs = StatsOf("docs");
     EXPECT_EQ(docs.vector_index_nodes, 3u);
     EXPECT_EQ(docs.vector_index_dead_nodes, 0u);
