@@ -171,10 +171,7 @@ class AuthE2ETest(unittest.TestCase):
     def setUpClass(cls):
         started = time.monotonic()
         cls.tmp = tempfile.mkdtemp(prefix="phenixd-auth-e2e-")
-        cls.stub_dir = os.path.join(cls.tmp, "stubs")
-        os.makedirs(cls.stub_dir)
-        grpc_test.generate_stubs(PROTOC, PLUGIN, cls.stub_dir)
-        cls.pb = grpc_test.pb
+        cls.pb = grpc_test.generate_stubs(PROTOC, PLUGIN, os.path.join(cls.tmp, "stubs"))
         cls.jwks = KEYS.write_jwks(os.path.join(cls.tmp, "jwks.json"), kids=JWKS_KIDS)
         cls.data = os.path.join(cls.tmp, "data")
         cls.audit = os.path.join(cls.tmp, "audit")

@@ -33,13 +33,16 @@ stubs = None  # phenix.v1.phenix_pb2_grpc
 
 
 def generate_stubs(protoc, plugin, out_dir):
+    """Generates the Python stubs into out_dir (created if missing), imports them, returns pb."""
     global pb, stubs
+    os.makedirs(out_dir, exist_ok=True)
     subprocess.run([protoc, "-I" + os.path.join(ROOT, "proto"), "--python_out=" + out_dir,
                     "--grpc_python_out=" + out_dir, "--plugin=protoc-gen-grpc_python=" + plugin,
                     os.path.join(ROOT, "proto", "phenix", "v1", "phenix.proto")], check=True)
     sys.path.insert(0, out_dir)
     pb = importlib.import_module("phenix.v1.phenix_pb2")
     stubs = importlib.import_module("phenix.v1.phenix_pb2_grpc")
+    return pb
 
 
 def struct(value):

@@ -185,10 +185,7 @@ class IsolationTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="phenixd-isolation-")
-        cls.stub_dir = os.path.join(cls.tmp, "stubs")
-        os.makedirs(cls.stub_dir)
-        grpc_test.generate_stubs(PROTOC, PLUGIN, cls.stub_dir)
-        cls.pb = grpc_test.pb
+        cls.pb = grpc_test.generate_stubs(PROTOC, PLUGIN, os.path.join(cls.tmp, "stubs"))
         jwks = os.path.join(cls.tmp, "jwks.json")
         write_jwks(jwks)
         cls.server = grpc_test.GrpcServer(

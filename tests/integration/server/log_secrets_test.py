@@ -132,10 +132,7 @@ class LogSecretsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="phenixd-log-secrets-")
-        stub_dir = os.path.join(cls.tmp, "stubs")
-        os.makedirs(stub_dir)
-        grpc_test.generate_stubs(PROTOC, PLUGIN, stub_dir)
-        cls.pb = grpc_test.pb
+        cls.pb = grpc_test.generate_stubs(PROTOC, PLUGIN, os.path.join(cls.tmp, "stubs"))
         cls.jwks = KEYS.write_jwks(os.path.join(cls.tmp, "jwks.json"), kids=["rsa-1"])
         cls.receiver = TraceReceiver(cls.tmp)
         cls.root = mint("log-root", "*", ["admin"])

@@ -59,10 +59,7 @@ class QuotaTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="phenixd-quota-")
-        stub_dir = os.path.join(cls.tmp, "stubs")
-        os.makedirs(stub_dir)
-        grpc_test.generate_stubs(PROTOC, PLUGIN, stub_dir)
-        cls.pb = grpc_test.pb
+        cls.pb = grpc_test.generate_stubs(PROTOC, PLUGIN, os.path.join(cls.tmp, "stubs"))
         cls.jwks = KEYS.write_jwks(os.path.join(cls.tmp, "jwks.json"), kids=["rsa-1"])
         cls.data = os.path.join(cls.tmp, "data")
         cls.audit = os.path.join(cls.tmp, "audit")

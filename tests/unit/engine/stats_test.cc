@@ -35,6 +35,20 @@ class StatsTest : public DbTest {
         return nullptr;
     }
 
+    // Two transactions write d1; the first commits, the second's commit must be refused with
+    // Aborted (first committer wins): one commit and one conflict.
+    void MakeAWriteWriteConflict() {
+        auto first = db_->BeginTransaction();
+        auto second = db_->BeginTransaction();
+        ASSERT_TRUE(first.ok() && second.ok());
+        PHENIX_ASSERT_OK((*first)->Upsert("docs", Doc("d1", {1, 0, 0, 0})));
+        PHENIX_ASSERT_OK((*second)->Upsert("docs", Doc("d1", {0, 1, 0, 0})));
+        ASSERT_TRUE((*first)->Commit().ok());
+        auto lost = (*second)->Commit();
+        ASSERT_FALSE(lost.ok());
+        EXPECT_EQ(lost.status().code(), StatusCode::kAborted);
+    }
+
     // One collection's stats now (a failed read or a missing collection fails the test and
     // gives empty stats).
     CollectionStats StatsOf(const CollectionRef& ref) {
@@ -143,15 +157,7 @@ TEST_F(StatsTest, CountsCommitsAndConflicts) {
     auto before = db_->Stats();
     ASSERT_TRUE(before.ok()) << before.status().ToString();
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d1")));
-    auto first = db_->BeginTransaction();
-    auto second = db_->BeginTransaction();
-    ASSERT_TRUE(first.ok() && second.ok());
-    PHENIX_ASSERT_OK((*first)->Upsert("docs", Doc("d1", {1, 0, 0, 0})));
-    PHENIX_ASSERT_OK((*second)->Upsert("docs", Doc("d1", {0, 1, 0, 0})));
-    ASSERT_TRUE((*first)->Commit().ok());
-    auto lost = (*second)->Commit();
-    ASSERT_FALSE(lost.ok());
-    EXPECT_EQ(lost.status().code(), StatusCode::kAborted);
+    ASSERT_NO_FATAL_FAILURE(MakeAWriteWriteConflict());
 
     auto after = db_->Stats();
     ASSERT_TRUE(after.ok()) << after.status().ToString();
@@ -265,13 +271,7 @@ TEST_F(StatsTest, ReportsOpenTransactionsTheOldestSnapshotAndAbortsByReason) {
     // Rollback, then a write-write conflict.
     PHENIX_ASSERT_OK((*held)->Rollback());
     PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d1")));
-    auto first = db_->BeginTransaction();
-    auto second = db_->BeginTransaction();
-    ASSERT_TRUE(first.ok() && second.ok());
-    PHENIX_ASSERT_OK((*first)->Upsert("docs", Doc("d1", {1, 0, 0, 0})));
-    PHENIX_ASSERT_OK((*second)->Upsert("docs", Doc("d1", {0, 1, 0, 0})));
-    ASSERT_TRUE((*first)->Commit().ok());
-    ASSERT_EQ((*second)->Commit().status().code(), StatusCode::kAborted);
+    ASSERT_NO_FATAL_FAILURE(MakeAWriteWriteConflict());
     // A transaction destroyed while open counts as rolled back.
     {
         auto dropped = db_->BeginTransaction();
