@@ -945,6 +945,21 @@ std::optional<HttpResponse> DirectSearch(ApiState& state, Database& db, const Ht
     return JsonResponse(200, std::move(out));
 }
 
+// The plain searches short enough for the I/O thread (RouteOptions::short_request): a search's
+// cost grows with ef (the candidates visited) and k (the hits rendered).
+constexpr std::uint32_t kShortSearchMaxK = 100;
+constexpr std::uint32_t kShortSearchMaxEf = 512;
+
+bool IsShortSearch(const SimpleSearch& search) {
+    return search.k.value_or(10) <= kShortSearchMaxK && search.ef.value_or(0) <= kShortSearchMaxEf;
+}
+
+HttpResponse NeedsWorker() {
+    HttpResponse response;
+    response.needs_worker = true;
+    return response;
+}
+
 HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const PathParams& params,
                           RequestContext& context) {
     std::optional<HttpResponse> error;
@@ -953,8 +968,13 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
     }
     const std::string& name = params.at("name");
     const std::optional<ScannedSearch> scanned = ScanSearchBody(request.body);
-    if (scanned.has_value() && scanned->simple.has_value() && request.transaction.empty() &&
-        scanned->simple->collection.value_or(name) == name) {
+    const bool direct = scanned.has_value() && scanned->simple.has_value() &&
+                        request.transaction.empty() &&
+                        scanned->simple->collection.value_or(name) == name;
+    if (context.on_io_thread && !(direct && IsShortSearch(*scanned->simple))) {
+        return NeedsWorker();
+    }
+    if (direct) {
         Database* db = OpenDatabase(state, error);
         if (db == nullptr) {
             return *error;
@@ -965,6 +985,9 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
         if (auto answer = DirectSearch(state, *db, request, name, *scanned->simple)) {
             return std::move(*answer);
         }
+    }
+    if (context.on_io_thread) {
+        return NeedsWorker();  // the engine refused: the JSON form's message, from a worker
     }
     // Any other body goes to the JSON query form: one naming neither "collection" nor
     // "explain" as the client wrote it, with the path's collection spliced in (the form parses
@@ -1218,10 +1241,12 @@ void RegisterRoutes(Router& router, ApiState& state) {
                [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
                    return HandleUpsertEntities(*api, request, params);
                });
-    router.Add("GET", "/v1/collections/{name}/entities/{id}",
-               [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
-                   return HandleGetEntity(*api, request, params);
-               });
+    router.Add(
+        "GET", "/v1/collections/{name}/entities/{id}",
+        [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
+            return HandleGetEntity(*api, request, params);
+        },
+        RouteOptions{.short_request = true});
     router.Add("DELETE", "/v1/collections/{name}/entities/{id}",
                [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
                    return HandleDeleteEntity(*api, request, params);
@@ -1241,7 +1266,7 @@ void RegisterRoutes(Router& router, ApiState& state) {
         [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {
             return HandleSearch(*api, request, params, context);
         },
-        RouteOptions{.accepts_transaction = true});
+        RouteOptions{.accepts_transaction = true, .short_request = true});
     RegisterAdminRoutes(router, state);
     *openapi = OpenApiDocument(router, state.access != nullptr && state.access->enabled());
 }

@@ -196,6 +196,12 @@ const std::vector<OptionSpec>& OptionTable() {
         table.push_back(Uint32("queue_capacity", "N",
                                "requests that may wait for a worker; beyond it: 503",
                                &ServerConfig::queue_capacity, 1));
+        table.push_back(Bool("inline_short_requests",
+                             "point reads (GET /v1/collections/{name}/entities/{id}) and plain "
+                             "searches (vector, k <= 100, ef <= 512, no filter, no transaction) "
+                             "run on the I/O thread that read them, sparing two thread hand-offs; "
+                             "off while auditing; false: every engine call runs on a worker",
+                             &ServerConfig::inline_short_requests));
         table.push_back(Uint32("max_connections", "N",
                                "open connections; beyond it new ones are closed at once",
                                &ServerConfig::max_connections, 1));

@@ -26,6 +26,9 @@ struct ServerConfig {
     std::uint32_t io_threads = 2;                 ///< threads running the network event loop
     std::uint32_t workers = 4;                    ///< threads running engine calls
     std::uint32_t queue_capacity = 64;            ///< requests waiting for a worker before 503
+    /// Point reads and plain searches run on the I/O thread that read them (RouteOptions::
+    /// short_request); false: every engine call runs on a worker.
+    bool inline_short_requests = true;
     std::uint32_t max_connections = 1024;
     std::uint64_t max_body_bytes = std::uint64_t{64} << 20;
     std::uint64_t max_import_bytes = 0;  ///< POST .../import body (streamed); 0: no limit

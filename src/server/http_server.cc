@@ -366,9 +366,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
         request.body = std::move(message.body());
         request_id_ = request.request_id;
         cancelled_ = context->cancelled;
-        WatchForDisconnect();
+        answered_.store(false);
         shared_.dispatcher.Dispatch(std::move(request), std::move(context),
                                     [self = this->shared_from_this()](HttpResponse response) {
+                                        self->answered_.store(true);
                                         ++self->shared_.pending_writes;
                                         asio::post(
                                             self->stream_.get_executor(),
@@ -376,6 +377,12 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
                                                 self->OnResponse(std::move(response));
                                             });
                                     });
+        // Answered already (a probe, a short request run on this thread, a refusal): nothing
+        // to watch. Otherwise a worker runs it; if it answers meanwhile, OnResponse (queued
+        // behind this handler) cancels the watch.
+        if (!answered_.load()) {
+            WatchForDisconnect();
+        }
     }
 
     // While the handler runs nobody reads the socket; wait for it to become readable: end of
@@ -731,6 +738,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     bool keep_alive_ = true;
     unsigned version_ = 11;
     bool watching_ = false;
+    // Set when the dispatcher answered the current request (from whichever thread).
+    std::atomic<bool> answered_{false};
     bool peer_gone_ = false;
     // A streamed request body (RouteOptions::streams_body).
     bool body_is_streamed_ = false;

@@ -108,6 +108,9 @@ struct HttpResponse {
     std::function<void(ChunkWriter&)> stream_body;
     /// For the transport: the buffer a streamed body comes out of (set by the server).
     std::shared_ptr<ResponseStream> stream;
+    /// Only from a handler running on the I/O thread (RequestContext::on_io_thread): the request
+    /// is not a short one after all; the server runs the handler again on a worker.
+    bool needs_worker = false;
 };
 
 /// Per-request state shared by the connection and the worker that runs the request.
@@ -125,6 +128,9 @@ struct RequestContext {
     /// gRPC calls: the call's request id (the phenix-request-id metadata when it is a printable
     /// token, else a new one) for audit records. REST keeps it in HttpRequest::request_id.
     std::string request_id;
+    /// Set while a short request (RouteOptions::short_request) runs on the I/O thread that read
+    /// it: the handler must answer at once or return HttpResponse::needs_worker.
+    bool on_io_thread = false;
 
     [[nodiscard]] bool DeadlinePassed() const { return Clock::now() >= deadline; }
     [[nodiscard]] bool IsCancelled() const { return cancelled->load(); }

@@ -28,6 +28,12 @@ struct RouteOptions {
     /// Reads its body as it arrives (HttpRequest::body_stream), under max_import_bytes instead
     /// of max_body_bytes: the handler runs as soon as the headers are read.
     bool streams_body = false;
+    /// Short requests (a point read, a plain search): with inline_short_requests on, the handler
+    /// first runs on the I/O thread that read the request, after admission like any other, and
+    /// sparing the two thread hand-offs of a worker (most of a point read's latency); it returns
+    /// HttpResponse::needs_worker when this request is not short after all (a filter, a large
+    /// ef), and then runs on a worker.
+    bool short_request = false;
 };
 
 struct Route {

@@ -308,8 +308,27 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
     metrics_.AddInFlight(1);
     auto shared_request = std::make_shared<HttpRequest>(std::move(request));
     auto params = std::make_shared<PathParams>(std::move(match.params));
-    const bool queued =
-        workers_->TrySubmit([this, route, shared_request, params, context, done, start] {
+    if (route->options.short_request && config_.inline_short_requests && !access_->auditing()) {
+        // A point read or a plain search: answered here, on the I/O thread, unless the handler
+        // finds that it is not short after all (it then runs again on a worker, below).
+        context->on_io_thread = true;
+        HttpResponse response = route->handler(*shared_request, *params, *context);
+        context->on_io_thread = false;
+        if (!response.needs_worker) {
+            Complete(*route, *shared_request, *params, context, start, std::move(response), done);
+            return;
+        }
+    }
+    // Still queued at its deadline (every worker busy): answered then, not when a worker frees.
+    auto expired = [this, route, shared_request, context, done, start] {
+        Finish(*shared_request, route->pattern, start,
+               ErrorResponse(Status(StatusCode::kDeadlineExceeded,
+                                    "the request deadline (Phenix-Timeout-Ms) passed while it "
+                                    "waited for a worker")),
+               done, context);
+    };
+    const bool queued = workers_->TrySubmit(
+        [this, route, shared_request, params, context, done, start] {
             HttpResponse response;
             if (context->IsCancelled()) {
                 response = ErrorResponse(Status(StatusCode::kCancelled, "the client went away"));
@@ -320,17 +339,9 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
             } else {
                 response = route->handler(*shared_request, *params, *context);
             }
-            if (access_->auditing()) {
-                AuditChange(*shared_request,
-                            route_rules_[static_cast<std::size_t>(route - router_.routes().data())],
-                            *params, *context, response);
-            }
-            if (response.stream_body) {
-                Stream(*shared_request, route->pattern, start, std::move(response), done, context);
-                return;
-            }
-            Finish(*shared_request, route->pattern, start, std::move(response), done, context);
-        });
+            Complete(*route, *shared_request, *params, context, start, std::move(response), done);
+        },
+        context->deadline, std::move(expired));
     if (!queued) {
         metrics_.RecordRejected("queue_full");
         HttpResponse response = ErrorResponse(Status::Unavailable(
@@ -508,6 +519,22 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
     const double seconds = static_cast<double>(record.latency.count()) / 1e6;
     metrics_.RecordRequest("GRPC", record.method, status, seconds, trace_id);
     metrics_.RecordGrpcCall(record.method, ErrorCodeName(record.code), seconds);
+}
+
+void Server::Complete(const Route& route, const HttpRequest& request, const PathParams& params,
+                      const std::shared_ptr<RequestContext>& context,
+                      RequestContext::Clock::time_point start, HttpResponse response,
+                      const std::function<void(HttpResponse)>& done) {
+    if (access_->auditing()) {
+        AuditChange(request,
+                    route_rules_[static_cast<std::size_t>(&route - router_.routes().data())],
+                    params, *context, response);
+    }
+    if (response.stream_body) {
+        Stream(request, route.pattern, start, std::move(response), done, context);
+        return;
+    }
+    Finish(request, route.pattern, start, std::move(response), done, context);
 }
 
 void Server::Finish(const HttpRequest& request, const std::string& route,

@@ -89,6 +89,12 @@ class Server final : public RequestDispatcher {
                 RequestContext::Clock::time_point start, HttpResponse head,
                 const std::function<void(HttpResponse)>& done,
                 const std::shared_ptr<RequestContext>& context);
+    // The end of an admitted request (in flight) whose handler answered `response`: audits a
+    // change, then streams the body (a worker only) or finishes.
+    void Complete(const Route& route, const HttpRequest& request, const PathParams& params,
+                  const std::shared_ptr<RequestContext>& context,
+                  RequestContext::Clock::time_point start, HttpResponse response,
+                  const std::function<void(HttpResponse)>& done);
     void Record(const HttpRequest& request, const std::string& route,
                 RequestContext::Clock::time_point start, unsigned status, std::uint64_t bytes_out,
                 std::string_view error_code);

@@ -5,9 +5,15 @@
 // letting waiting requests and their bodies pile up in memory. I/O threads never block on the
 // engine; workers never touch sockets.
 //
+// A task may carry a deadline: if it is still queued when the deadline passes (every worker
+// busy), it leaves the queue and its `expired` callback runs instead, on the pool's own expiry
+// thread, so that the request is answered at its deadline rather than whenever a worker frees
+// up. Exactly one of `task` and `expired` runs.
+//
 // Thread-safe. Stop() runs the tasks already queued, then joins the threads.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -22,6 +28,8 @@ namespace phenix::server {
 
 class WorkerPool {
   public:
+    using Clock = std::chrono::steady_clock;
+
     WorkerPool(std::uint32_t num_threads, std::uint32_t queue_capacity);
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
@@ -29,20 +37,33 @@ class WorkerPool {
 
     /// Queues `task`; false (and `task` dropped) when the queue is full or the pool stopped.
     [[nodiscard]] bool TrySubmit(std::function<void()> task);
+    /// The same, with a deadline: still queued at `deadline`, the task is dropped and `expired`
+    /// runs in its place (on the expiry thread). Clock::time_point::max() never expires.
+    [[nodiscard]] bool TrySubmit(std::function<void()> task, Clock::time_point deadline,
+                                 std::function<void()> expired);
     /// Runs what is queued, then joins the threads. Idempotent.
     void Stop();
     [[nodiscard]] std::size_t queued() const;
 
   private:
+    struct Entry {
+        std::function<void()> task;
+        Clock::time_point deadline;
+        std::function<void()> expired;
+    };
+
     void Loop();
+    void ExpiryLoop();
 
     // Immutable after construction.
     const std::size_t capacity_;
     std::vector<std::thread> threads_;
+    std::thread expiry_thread_;
 
     mutable Mutex mu_;
-    CondVar cv_;  // signalled when a task is queued or the pool stops
-    std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+    CondVar cv_;         // signalled when a task is queued or the pool stops
+    CondVar expiry_cv_;  // signalled when a task with a deadline is queued or the pool stops
+    std::deque<Entry> queue_ GUARDED_BY(mu_);
     bool stopping_ GUARDED_BY(mu_) = false;
 };
 

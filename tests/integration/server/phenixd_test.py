@@ -834,6 +834,79 @@ class PhenixdLimitsTest(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    def _stalled_worker_server(self, *extra_args):
+        """A server whose only worker is stuck writing an NDJSON answer nobody reads."""
+        server = Server(os.path.join(self.tmp, "d"), "--workers", "1", "--queue-capacity", "1",
+                        "--stream-buffer-bytes", "1024", *extra_args)
+        server.request("PUT", "/v1/collections/c", {"dimension": 2})
+        for start in range(0, 2000, 500):
+            status, _, body = server.request("POST", "/v1/collections/c/entities", {"entities": [
+                {"id": f"e{i}", "vector": [1, i], "metadata": {"pad": "x" * 4000}}
+                for i in range(start, start + 500)]})
+            self.assertEqual(status, 200, body)
+        reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader.connect(("127.0.0.1", server.port))
+        body = json.dumps({"query": "SELECT id, metadata FROM c"}).encode()
+        reader.sendall(b"POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       b"Accept: application/x-ndjson\r\nContent-Length: " +
+                       str(len(body)).encode() + b"\r\n\r\n" + body)
+        # 8 MB of rows against a 4 KB receive buffer: the worker blocks on backpressure. A
+        # request that needs a worker now waits in the queue, and is answered 504 at its
+        # deadline (not when the worker frees up: body_timeout_ms, a minute, later).
+        deadline = time.monotonic() + 30
+        while True:
+            sent = time.monotonic()
+            status, _, answer = server.request("POST", "/v1/query", {"query": "SHOW COLLECTIONS"},
+                                               headers={"Phenix-Timeout-Ms": "300"})
+            if status == 504:
+                self.assertEqual(error_code(answer), "DEADLINE_EXCEEDED")
+                self.assertIn("while it waited for a worker", answer["error"]["message"])
+                self.assertLess(time.monotonic() - sent, 10)
+                break
+            # 503: the stream's request itself still waits in the one-place queue.
+            self.assertIn(status, (200, 503), answer)
+            self.assertLess(time.monotonic(), deadline, "the streaming query never stalled")
+            time.sleep(0.1)
+        return server, reader
+
+    def test_short_requests_run_while_every_worker_is_busy(self):
+        server, reader = self._stalled_worker_server()
+        try:
+            timeout = {"Phenix-Timeout-Ms": "3000"}
+            status, _, body = server.request("GET", "/v1/collections/c/entities/e7", headers=timeout)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["id"], "e7")
+            status, _, body = server.request("POST", "/v1/collections/c/search",
+                                             {"vector": [1, 41], "k": 3, "ef": 16}, headers=timeout)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(len(body["results"]), 3, body)
+            self.assertEqual(body["results"][0]["id"], "e41", body)
+            # Not short: a filter, or a beam beyond 512, goes to the (busy) worker.
+            status, _, body = server.request(
+                "POST", "/v1/collections/c/search",
+                {"vector": [1, 41], "k": 3, "filter": {"pad": "y"}},
+                headers={"Phenix-Timeout-Ms": "300"})
+            self.assertEqual(status, 504, body)
+            status, _, body = server.request("POST", "/v1/collections/c/search",
+                                             {"vector": [1, 41], "k": 3, "ef": 600},
+                                             headers={"Phenix-Timeout-Ms": "300"})
+            self.assertEqual(status, 504, body)
+        finally:
+            reader.close()
+            self.assertEqual(server.stop(), 0)
+
+    def test_without_inline_short_requests_a_point_read_waits_for_a_worker(self):
+        server, reader = self._stalled_worker_server("--inline-short-requests", "false")
+        try:
+            status, _, body = server.request("GET", "/v1/collections/c/entities/e7",
+                                             headers={"Phenix-Timeout-Ms": "300"})
+            self.assertEqual(status, 504, body)
+            self.assertEqual(error_code(body), "DEADLINE_EXCEEDED")
+        finally:
+            reader.close()
+            self.assertEqual(server.stop(), 0)
+
     def test_overload_503_with_retry_after(self):
         server = Server(os.path.join(self.tmp, "d"), "--workers", "1", "--queue-capacity", "1")
         try:
