@@ -694,11 +694,12 @@ struct Metrics::Impl {
             .Name("phenix_http_request_duration_seconds")
             .Help("HTTP request latency from the request read to the response ready, by route")
             .Register(registry);
-    prometheus::Gauge& in_flight = prometheus::BuildGauge()
-                                       .Name("phenix_http_requests_in_flight")
-                                       .Help("requests queued for or running on a worker")
-                                       .Register(registry)
-                                       .Add({});
+    prometheus::Gauge& in_flight =
+        prometheus::BuildGauge()
+            .Name("phenix_http_requests_in_flight")
+            .Help("requests queued for or running on a worker or, short ones, an I/O thread")
+            .Register(registry)
+            .Add({});
     prometheus::Family<prometheus::Counter>& rejected =
         prometheus::BuildCounter()
             .Name("phenix_http_rejected_total")
