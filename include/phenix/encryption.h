@@ -16,6 +16,13 @@ namespace phenix {
 /// names it without revealing it. Use it as EncryptionOptions::kms = "local:" + path.
 Result<std::string> CreateMasterKeyFile(const std::string& path);
 
+/// Makes a new master key inside a PKCS#11 token (an HSM, SoftHSM2): `kms.kms` is
+/// pkcs11:module=...;token=...;key=LABEL, the user PIN comes from `kms.pin_file` (first line) or
+/// the environment variable PHENIX_PKCS11_PIN. The key is a non-extractable AES-256 token object
+/// labelled LABEL; AlreadyExists when the token has one. Returns its id ("pkcs11:TOKEN/LABEL").
+/// Use `kms` as EncryptionOptions from then on.
+Result<std::string> CreateTokenMasterKey(const EncryptionOptions& kms);
+
 /// Re-wraps the data key of the encrypted database in `data_dir` from the master key `current`
 /// to the master key `next`, atomically (a crash leaves one of the two wrappings, complete). The
 /// data files are not rewritten; a process that has the database open keeps working, and every

@@ -11,6 +11,16 @@ Result<std::string> CreateMasterKeyFile(const std::string& path) {
     return crypto::CreateLocalKeyFile(path);
 }
 
+Result<std::string> CreateTokenMasterKey(const EncryptionOptions& kms) {
+    if (!kms.kms.starts_with("pkcs11:")) {
+        return Status::InvalidArgument(
+            "a token master key needs a pkcs11: URI "
+            "(pkcs11:module=...;token=...;key=LABEL), not '" +
+            kms.kms + "'");
+    }
+    return crypto::CreatePkcs11Key(kms.kms, crypto::KmsCredentials{.pin_file = kms.pin_file});
+}
+
 Result<std::string> RotateMasterKey(const std::string& data_dir, const EncryptionOptions& current,
                                     const EncryptionOptions& next) {
     if (!crypto::HasDataKey(data_dir)) {

@@ -92,6 +92,9 @@ Options:
 Key management (encryption at rest, docs/security.md):
   phenix create-master-key FILE
                           write a new local master key (32 random bytes, mode 0600)
+  phenix create-master-key 'pkcs11:module=...;token=...;key=LABEL' [--pin-file FILE]
+                          make a new AES-256 master key inside a PKCS#11 token (an HSM,
+                          SoftHSM2); the PIN from FILE or env PHENIX_PKCS11_PIN
   phenix rotate-master-key --data DIR --encryption-kms URI --new-kms URI
                           [--encryption-pin-file FILE] [--new-pin-file FILE]
                           re-wrap DIR's data key under the new master key (atomic; safe
@@ -600,6 +603,25 @@ int RunKeyCommand(std::string_view command, const std::vector<std::string_view>&
                      why.c_str());
         return kExitUsage;
     };
+    if (command == "create-master-key" && !args.empty() && args[0].starts_with("pkcs11:")) {
+        // In a token: pkcs11:...;key=LABEL [--pin-file FILE] (else PHENIX_PKCS11_PIN).
+        EncryptionOptions token{.kms = std::string(args[0])};
+        if (args.size() == 3 && args[1] == "--pin-file" && !args[2].empty()) {
+            token.pin_file = std::string(args[2]);
+        } else if (args.size() != 1) {
+            return usage("create-master-key pkcs11:URI takes only --pin-file FILE after it");
+        }
+        auto key_id = CreateTokenMasterKey(token);
+        if (!key_id.ok()) {
+            PrintError(key_id.status());
+            return kExitError;
+        }
+        std::printf("created master key %s in the token (use --encryption-kms '%s'%s)\n",
+                    key_id->c_str(), token.kms.c_str(),
+                    token.pin_file.empty() ? " with PHENIX_PKCS11_PIN"
+                                           : (" --encryption-pin-file " + token.pin_file).c_str());
+        return kExitOk;
+    }
     if (command == "create-master-key") {
         if (args.size() != 1 || args[0].empty() || args[0].starts_with("-")) {
             return usage("create-master-key takes one argument: the key file to create");
