@@ -1051,6 +1051,9 @@ class PhenixdDocsTest(unittest.TestCase):
                 elif "application/x-ndjson" in example and "Accept" in example:
                     lines = [json.loads(line) for line in body.splitlines() if line]
                     self.assertIn("done", lines[-1], (example, body))
+                    if "progress=true" in example:  # COPY's last progress line at least
+                        self.assertTrue(any("progress" in line for line in lines
+                                            if isinstance(line, dict)), (example, body))
                 else:
                     json.loads(body)
         finally:
