@@ -212,11 +212,24 @@ struct SecurityStatement {
 /// answers these statements with FailedPrecondition, except DROP TENANT, which it runs on the
 /// database alone (there are no roles or keys to remove). Authorization happens before (the
 /// server's enforcement point): implementations only act.
+/// A tenant's quotas as SHOW TENANTS shows them (phenixd's; docs/security.md "Quotas"). 0: no
+/// limit.
+struct TenantQuotaLimits {
+    std::uint64_t max_entities = 0;
+    std::uint64_t max_bytes = 0;
+    std::uint64_t requests_per_second = 0;
+    std::uint64_t principal_requests_per_second = 0;
+};
+
 class SecurityAdmin {
   public:
     virtual ~SecurityAdmin() = default;
     virtual Result<QueryResult> Execute(std::string_view tenant,
                                         const SecurityStatement& statement) = 0;
+    /// `tenant`'s quotas, for SHOW TENANTS' quota columns. The default: none (no limits).
+    [[nodiscard]] virtual TenantQuotaLimits QuotaOf(std::string_view /*tenant*/) const {
+        return {};
+    }
 };
 /// The kinds of PhenixQL statement, for a server's authorization (QuerySession::
 /// set_statement_guard). Closed set: a new statement adds a kind here, and a server that does not

@@ -264,6 +264,17 @@ Status NdjsonDecoder::DecodeLine(std::string_view line) {
     if (auto error = json.find("error"); error != json.end()) {
         return StatusFromErrorObject(*error, 200);
     }
+    if (auto progress = json.find("progress"); progress != json.end()) {
+        if (!progress->is_string()) {
+            return BadAnswer("a progress line without text", line);
+        }
+        if (progress_) {
+            // Rows decoded so far go out first, so that what the shell prints keeps its order.
+            PHENIX_RETURN_IF_ERROR(FlushRows());
+            progress_(progress->get<std::string>());
+        }
+        return Status::Ok();
+    }
     if (auto done = json.find("done"); done != json.end()) {
         if (in_rows_) {
             return BadAnswer("\"done\" before the end of a statement's rows", line);

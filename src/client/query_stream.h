@@ -6,7 +6,8 @@
 //   NdjsonDecoder      the streamed answer (Accept: application/x-ndjson): one JSON value per line
 //                      ({"statement":0,"columns":[...]}, row arrays, {"statement":0,"rows":N},
 //                      {"statement":1,"message":...,"affected":N}, {"done":{...}},
-//                      {"error":{...}}), fed in pieces as they come off the socket.
+//                      {"error":{...}}, and {"statement":N,"progress":"..."} when progress
+//                      was asked for), fed in pieces as they come off the socket.
 //   DecodeJsonAnswer   the plain JSON answer (one body), which a server that does not stream sends.
 //   StatusFromErrorBody  an error body ({"error":{"code","message",...}}) as the Status the
 //                      embedded engine would have returned (same code, same message with its
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <phenix/phenixql.h>
@@ -48,6 +50,9 @@ class NdjsonDecoder {
     // `sink` must outlive the decoder.
     explicit NdjsonDecoder(RowSink& sink) : sink_(sink) {}
 
+    // Where progress lines go ({"statement":N,"progress":"..."}); null: they are skipped.
+    void set_progress(QueryProgressFn progress) { progress_ = std::move(progress); }
+
     // Decodes the complete lines in `bytes` (with what an earlier call left unfinished). Returns
     // the first problem: a line that is not the wire format (Internal, naming the line), the
     // sink's error, or the stream's own error line (that error, as the engine returned it).
@@ -66,6 +71,7 @@ class NdjsonDecoder {
     Status FlushRows();
 
     RowSink& sink_;
+    QueryProgressFn progress_;
     std::string partial_;  // an unfinished line
     QueryResult current_;  // the statement being decoded (rows go to the sink)
     std::vector<std::vector<QueryValue>> batch_;

@@ -140,8 +140,11 @@ Result<QueryResult> RemoteSession::RunQuery(std::string_view statement, RowSink&
     bool is_streamed = false;
     std::string body;  // a plain JSON answer, or an error
     NdjsonDecoder decoder(sink);
+    decoder.set_progress(progress_);
+    // An older server ignores the query parameter (and sends no progress lines).
     Status sent = http_.Send(
-        "POST", "/v1/query", headers, Dump(Json{{"query", std::string(statement)}}),
+        "POST", progress_ ? "/v1/query?progress=true" : "/v1/query", headers,
+        Dump(Json{{"query", std::string(statement)}}),
         [&](const HttpResponseHead& head) {
             status = head.status;
             is_streamed = IsSuccess(status) && head.content_type.starts_with(kNdjson);

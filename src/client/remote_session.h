@@ -7,7 +7,9 @@
 //
 // How statements travel (docs/server.md):
 //   - a statement goes to POST /v1/query with Accept: application/x-ndjson; a streamed answer is
-//     decoded line by line, a plain JSON answer (a server that does not stream) whole;
+//     decoded line by line, a plain JSON answer (a server that does not stream) whole; with a
+//     progress function set, the request asks for progress lines (?progress=true) and hands
+//     them to it as they come;
 //   - BEGIN [READ ONLY] [AS OF ts] is POST /v1/transactions; while it is open every statement
 //     carries Phenix-Transaction; COMMIT and ROLLBACK are .../commit and .../rollback;
 //   - USE TENANT runs on the server (which checks the tenant) and the session then sends the
@@ -24,6 +26,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <phenix/phenixql.h>
 #include <phenix/result.h>
@@ -52,6 +55,10 @@ class RemoteSession {
     void set_interrupt(std::function<bool()> is_interrupted) {
         http_.set_interrupt(std::move(is_interrupted));
     }
+    // Where the progress lines of long statements go (COPY, CREATE INDEX, UPDATE, DELETE: the
+    // server's QuerySession::set_progress lines, streamed with ?progress=true, decision 0032);
+    // null: the server is not asked for them.
+    void set_progress(QueryProgressFn progress) { progress_ = std::move(progress); }
     // The bearer token sent with every request (phenix --token / PHENIX_TOKEN); empty: none.
     void set_bearer_token(std::string token) { http_.set_bearer_token(std::move(token)); }
 
@@ -72,6 +79,7 @@ class RemoteSession {
     void ForgetTransaction();
 
     HttpClient http_;
+    QueryProgressFn progress_;
     std::string tenant_;
     std::string transaction_id_;  // empty: no transaction open
     bool transaction_read_only_ = false;

@@ -106,10 +106,22 @@ Result<QueryResult> ExecuteShow(ExecContext& ctx, const ShowStmt& stmt) {
             if (!tenants.ok()) {
                 return AtPos(ctx.statement_pos, tenants.status());
             }
-            QueryResult result{.has_rows = true, .columns = {"name", "current"}};
+            // The quota columns are there in every session (the same columns embedded and on
+            // phenixd); only phenixd's security catalog has quotas to fill them with.
+            QueryResult result{.has_rows = true,
+                               .columns = {"name", "current", "max_entities", "max_bytes",
+                                           "requests_per_second", "principal_requests_per_second"}};
+            const auto limit = [](std::uint64_t value) {
+                return value == 0 ? QueryValue::Null() : Count(value);
+            };
             for (const std::string& tenant : *tenants) {
+                const TenantQuotaLimits quota = ctx.security_admin != nullptr
+                                                    ? ctx.security_admin->QuotaOf(tenant)
+                                                    : TenantQuotaLimits{};
                 result.rows.push_back(
-                    {QueryValue::String(tenant), QueryValue::Bool(tenant == ctx.tenant)});
+                    {QueryValue::String(tenant), QueryValue::Bool(tenant == ctx.tenant),
+                     limit(quota.max_entities), limit(quota.max_bytes),
+                     limit(quota.requests_per_second), limit(quota.principal_requests_per_second)});
             }
             return result;
         }

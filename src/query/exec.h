@@ -46,6 +46,7 @@ struct ExecContext {
     RowSink* sink = nullptr;  // set: a SELECT hands its rows here as they come (not in the result)
     bool collect_plan = false;  // QuerySession::collect_plan(): a SELECT returns its plan too
     ExecutionObserver* observer = nullptr;  // QuerySession::execution_observer(): stage timings
+    const SecurityAdmin* security_admin = nullptr;  // QuerySession::security_admin(): quotas
 
     [[nodiscard]] bool Interrupted() const { return interrupted && interrupted(); }
 

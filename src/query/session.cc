@@ -178,6 +178,12 @@ struct Dispatcher {
             PHENIX_RETURN_IF_ERROR(ctx.db.DropTenant(stmt.statement.tenant));
             return QueryResult{.message = "DROP TENANT " + stmt.statement.tenant};
         }
+        if (admin == nullptr && stmt.statement.kind == SecurityStatement::Kind::kSetQuota) {
+            return Status::FailedPrecondition(
+                "tenant quotas are set and enforced by phenixd (the embedded database has no "
+                "security catalog, so no quotas: SHOW TENANTS shows none): connect with "
+                "`phenix --url` as a cluster administrator");
+        }
         if (admin == nullptr) {
             return Status::FailedPrecondition(
                 "roles, grants and API keys are administered on phenixd (the embedded database "
@@ -409,6 +415,7 @@ Result<QueryResult> RunStatement(QuerySession& session, const query::Statement& 
                            statement.pos,
                            session.interrupt(),
                            session.memory_limit()};
+    ctx.security_admin = session.security_admin().get();
     if (statement.explain != query::ExplainMode::kNone && !query::IsSelect(statement)) {
         return query::ErrorAt(statement.pos, "EXPLAIN applies to SELECT statements only");
     }

@@ -128,4 +128,32 @@ Result<Principal> ClientCertificateMap::Authenticate(const Credentials& credenti
                                    "' matches no rule of --tls-client-map");
 }
 
+Result<std::unique_ptr<ClientCertificateMapFile>> ClientCertificateMapFile::Load(std::string path) {
+    PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<ClientCertificateMap> map,
+                            ClientCertificateMap::Load(path));
+    return std::unique_ptr<ClientCertificateMapFile>(
+        new ClientCertificateMapFile(std::move(path), std::move(map)));
+}
+
+std::shared_ptr<ClientCertificateMap> ClientCertificateMapFile::Map() const {
+    MutexLock lock(mu_);
+    return map_;
+}
+
+Result<Principal> ClientCertificateMapFile::Authenticate(const Credentials& credentials) {
+    return Map()->Authenticate(credentials);
+}
+
+Result<std::size_t> ClientCertificateMapFile::Reload() {
+    PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<ClientCertificateMap> loaded,
+                            ClientCertificateMap::Load(path_));
+    const std::size_t num_rules = loaded->size();
+    std::shared_ptr<ClientCertificateMap> previous;  // released outside the lock
+    {
+        MutexLock lock(mu_);
+        previous = std::exchange(map_, std::move(loaded));
+    }
+    return num_rules;
+}
+
 }  // namespace phenix::security

@@ -17,17 +17,22 @@
 // claims would say. Unknown keys, a rule without a matcher or with two, and an empty tenant or
 // role list are errors at load (a typo must not grant or silently drop access).
 //
-// The map is loaded once at start (a change needs a restart). Thread-safe: immutable.
+// ClientCertificateMap is immutable (thread-safe). ClientCertificateMapFile holds the map of a
+// file and replaces it whole when Reload() reads the file again (phenixd: on SIGHUP); a file that
+// does not load keeps the previous map. Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <phenix/result.h>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "security/authenticator.h"
 
 namespace phenix::security {
@@ -55,6 +60,33 @@ class ClientCertificateMap final : public Authenticator {
     [[nodiscard]] static bool Matches(const Rule& rule, const ClientCertificate& certificate);
 
     std::vector<Rule> rules_;
+};
+
+/// The --tls-client-map file: authenticates with the map it last loaded, and loads it again on
+/// Reload(). The new map replaces the old one only when the whole file loads (atomically: a
+/// request sees one map or the other); otherwise the old one stays and Reload returns why.
+class ClientCertificateMapFile final : public Authenticator {
+  public:
+    /// Loads `path` (ClientCertificateMap::Load's errors).
+    static Result<std::unique_ptr<ClientCertificateMapFile>> Load(std::string path);
+
+    Result<Principal> Authenticate(const Credentials& credentials) override;
+
+    /// Reads the file again; returns the new map's number of rules, or the error (the previous
+    /// map stays in use).
+    Result<std::size_t> Reload();
+
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+  private:
+    ClientCertificateMapFile(std::string path, std::unique_ptr<ClientCertificateMap> map)
+        : path_(std::move(path)), map_(std::move(map)) {}
+    std::shared_ptr<ClientCertificateMap> Map() const;
+
+    const std::string path_;  // immutable after construction
+    mutable Mutex mu_;
+    // Shared with the Authenticate calls in flight when a reload replaces it.
+    std::shared_ptr<ClientCertificateMap> map_ GUARDED_BY(mu_);
 };
 
 }  // namespace phenix::security

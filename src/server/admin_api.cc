@@ -190,7 +190,8 @@ HttpResponse HandleListTenants(ApiState& state) {
 
 // {"tenant", "quota": {...}, "usage": {"entities", "approximate_bytes"}}.
 HttpResponse QuotaResponse(ApiState& state, const std::string& tenant) {
-    const security::TenantQuota* found = state.security->Snapshot()->FindQuota(tenant);
+    const auto snapshot = state.security->Snapshot();  // keeps `found` alive
+    const security::TenantQuota* found = snapshot->FindQuota(tenant);
     const security::TenantQuota quota = found != nullptr ? *found : security::TenantQuota{};
     Json usage = Json::object();
     if (state.quotas != nullptr) {
@@ -414,7 +415,8 @@ HttpResponse HandleCreateRole(ApiState& state, const HttpRequest& request, const
         !created.ok()) {
         return ErrorResponse(created);
     }
-    const security::RoleRecord* role = state.security->Snapshot()->FindRole(tenant, name);
+    const auto snapshot = state.security->Snapshot();  // keeps `role` alive
+    const security::RoleRecord* role = snapshot->FindRole(tenant, name);
     return JsonResponse(
         201,
         Json{{"name", name},
@@ -515,6 +517,19 @@ class CatalogSecurityAdmin final : public SecurityAdmin {
     CatalogSecurityAdmin(Database& db, security::SecurityCatalog& catalog, Principal caller)
         : db_(db), catalog_(catalog), caller_(std::move(caller)) {}
 
+    // SHOW TENANTS' quota columns (decision 0023's catalog lines).
+    [[nodiscard]] TenantQuotaLimits QuotaOf(std::string_view tenant) const override {
+        const auto snapshot = catalog_.Snapshot();  // keeps `quota` alive
+        const security::TenantQuota* quota = snapshot->FindQuota(tenant);
+        if (quota == nullptr) {
+            return {};
+        }
+        return {.max_entities = quota->max_entities,
+                .max_bytes = quota->max_bytes,
+                .requests_per_second = quota->requests_per_second,
+                .principal_requests_per_second = quota->principal_requests_per_second};
+    }
+
     Result<QueryResult> Execute(std::string_view tenant_view,
                                 const SecurityStatement& st) override {
         using Kind = SecurityStatement::Kind;
@@ -587,7 +602,8 @@ class CatalogSecurityAdmin final : public SecurityAdmin {
         if (std::find(tenants.begin(), tenants.end(), st.tenant) == tenants.end()) {
             return Status::NotFound("tenant '" + st.tenant + "' does not exist");
         }
-        const security::TenantQuota* current = catalog_.Snapshot()->FindQuota(st.tenant);
+        const auto snapshot = catalog_.Snapshot();  // keeps `current` alive
+        const security::TenantQuota* current = snapshot->FindQuota(st.tenant);
         security::TenantQuota quota = current != nullptr ? *current : security::TenantQuota{};
         for (const SecurityStatement::QuotaSetting& setting : st.quota) {
             PHENIX_RETURN_IF_ERROR(SetQuotaField(quota, setting.name, setting.value,
@@ -766,7 +782,7 @@ const std::map<std::string, std::string_view, std::less<>>& AdminOperations() {
          R"json({"operationId": "createTenant",
          "summary": "create a tenant (cluster administrators)",
          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"$ref": "#/components/schemas/CollectionName"}}, "examples": [{"name": "acme"}]}}}},
-         "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string"}}}}}, "links": {"DropTenant": {"operationId": "dropTenant", "parameters": {"tenant": "$response.body#/name"}}}},
+         "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string"}}}}}, "links": {"DropTenant": {"operationId": "dropTenant", "parameters": {"tenant": "$response.body#/name"}}, "SetTenantQuota": {"operationId": "setTenantQuota", "parameters": {"tenant": "$response.body#/name"}}, "GetTenantQuota": {"operationId": "getTenantQuota", "parameters": {"tenant": "$response.body#/name"}}}},
            "409": {"$ref": "#/components/responses/Conflict"},
            "415": {"$ref": "#/components/responses/UnsupportedMediaType"}}})json"},
         {"GET /v1/admin/tenants",

@@ -257,15 +257,17 @@ std::string ResultJson(const QueryResult& result) {
 
 // POST /v1/query with Accept: application/x-ndjson: the statements run on this worker after the
 // handler returns, their lines written as rows come (server/ndjson.h). An error before the first
-// line is an ordinary error response; after it, an error line ends the stream.
+// line is an ordinary error response; after it, an error line ends the stream. With
+// `with_progress` (?progress=true) the session's progress lines (COPY, CREATE INDEX, UPDATE, ...)
+// are written too, as they come (decision 0032).
 HttpResponse StreamQuery(const ApiState& state, RequestSession request_session,
                          std::vector<std::string> statements, QueryParams params,
-                         RequestContext& context) {
+                         RequestContext& context, bool with_progress) {
     HttpResponse response;
     response.content_type = std::string(kNdjsonContentType);
     auto shared = std::make_shared<RequestSession>(std::move(request_session));
     response.stream_body = [shared, statements = std::move(statements), params = std::move(params),
-                            &context, &state](ChunkWriter& writer) {
+                            &context, &state, with_progress](ChunkWriter& writer) {
         // The session (and its transaction's lease) goes before the last line does: a client that
         // has read the answer may use the transaction at once, as after the JSON form.
         const auto release = [&shared] {
@@ -285,7 +287,18 @@ HttpResponse StreamQuery(const ApiState& state, RequestSession request_session,
             NdjsonRowSink sink(writer, stmt_idx);
             Result<QueryResult> result = QueryResult();
             if (failed.ok()) {
+                if (with_progress) {
+                    // Called on this worker, or (CREATE INDEX) on an engine thread while this
+                    // worker waits in the statement: never beside the sink's writes. A write
+                    // that fails (the client went away) is the interrupt's to notice.
+                    shared->session->set_progress([&writer, stmt_idx](std::string_view line) {
+                        writer.Write(NdjsonProgressLine(stmt_idx, line)).IgnoreError();
+                    });
+                }
                 result = shared->Execute(stmt_idx, statements[stmt_idx], params, &sink);
+                if (with_progress) {
+                    shared->session->set_progress(nullptr);  // a transaction's session lives on
+                }
                 if (!result.ok()) {
                     RecordQueryError(state, result.status());
                     // Cancelled by the deadline is DEADLINE_EXCEEDED (504 before the first line).
@@ -370,6 +383,16 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
                 "\"params\" must be an object ({\"name\": value}) or an array ($1, $2, ...)"));
         }
     }
+    // ?progress=true: progress lines in a streamed answer (the JSON form has nowhere to put
+    // them, and ignores it).
+    bool with_progress = false;
+    if (auto progress = request.query.find("progress"); progress != request.query.end()) {
+        if (progress->second != "true" && progress->second != "false") {
+            return ErrorResponse(Status::InvalidArgument(
+                "?progress= takes 'true' or 'false', not '" + progress->second + "'"));
+        }
+        with_progress = progress->second == "true";
+    }
     Database* db = OpenDatabase(state, error);
     if (db == nullptr) {
         return *error;
@@ -385,7 +408,7 @@ HttpResponse HandleQuery(ApiState& state, const HttpRequest& request, RequestCon
     }
     if (AcceptsNdjson(request.accept)) {
         return StreamQuery(state, std::move(request_session), statements, std::move(params),
-                           context);
+                           context, with_progress);
     }
     std::vector<std::string> results;
     for (std::size_t stmt_idx = 0; stmt_idx < statements.size(); ++stmt_idx) {

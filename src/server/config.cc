@@ -293,7 +293,7 @@ const std::vector<OptionSpec>& OptionTable() {
         table.push_back(String("tls_client_map", "FILE",
                                "JSON rules mapping a verified client certificate (cn, dn or san) "
                                "to a principal, tenant and roles: mutual TLS as a credential; "
-                               "needs tls_client_ca and auth jwt",
+                               "needs tls_client_ca and auth jwt; reloaded on SIGHUP",
                                &ServerConfig::tls_client_map));
         table.push_back(
             String("tls_min_version", "VERSION", "oldest TLS version accepted on REST: 1.2 or 1.3",

@@ -79,6 +79,11 @@ std::string NdjsonDoneLine(std::size_t num_statements) {
     return "{\"done\":{\"statements\":" + std::to_string(num_statements) + "}}\n";
 }
 
+std::string NdjsonProgressLine(std::size_t statement, std::string_view progress) {
+    return "{\"statement\":" + std::to_string(statement) + ",\"progress\":" + JsonQuote(progress) +
+           "}\n";
+}
+
 std::string NdjsonErrorLine(const Status& status, std::size_t statement) {
     std::string out = "{\"error\":{\"code\":\"" + std::string(ErrorCodeName(status.code())) +
                       "\",\"message\":" + JsonQuote(status.message()) +

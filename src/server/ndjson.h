@@ -6,6 +6,9 @@
 //   ["a",0.12]                                        one line per row, in order
 //   {"statement":0,"rows":2}                          end of a row-returning statement
 //   {"statement":1,"message":"BEGIN","affected":0}   a statement without rows: this one line
+//   {"statement":1,"progress":"COPY docs: ..."}       a progress line of a long statement (COPY,
+//                                                     CREATE INDEX, UPDATE, ...), only with
+//                                                     ?progress=true; before its result line
 //   {"done":{"statements":2}}                         last line of a complete answer
 //   {"error":{"code":...,"message":...,"statement":1,"line"?,"column"?}}   ends a failed stream
 // A stream without a last "done" or "error" line was cut off.
@@ -38,6 +41,8 @@ void AppendNdjsonRow(std::string& out, const std::vector<QueryValue>& row);
 std::string NdjsonRowsEndLine(std::size_t statement, std::uint64_t num_rows);
 std::string NdjsonMessageLine(std::size_t statement, const QueryResult& result);
 std::string NdjsonDoneLine(std::size_t num_statements);
+/// A progress line (QuerySession::set_progress's text).
+std::string NdjsonProgressLine(std::size_t statement, std::string_view progress);
 /// The error line; a query error's "line L, column C: ..." gives "line" and "column".
 std::string NdjsonErrorLine(const Status& status, std::size_t statement);
 

@@ -148,16 +148,18 @@ Server::Server(ServerConfig config, ServerSecurity security)
     if (security_error_.ok() && authenticator == nullptr && config_.auth == "jwt") {
         auto jwt = OpenJwtAuthenticator(config_);
         // Mutual TLS as a credential (--tls-client-map): verified certificates to principals.
-        Result<std::unique_ptr<security::ClientCertificateMap>> certificates =
-            std::unique_ptr<security::ClientCertificateMap>();
+        // Reloaded on SIGHUP (Run).
+        Result<std::unique_ptr<security::ClientCertificateMapFile>> certificates =
+            std::unique_ptr<security::ClientCertificateMapFile>();
         if (!config_.tls_client_map.empty()) {
-            certificates = security::ClientCertificateMap::Load(config_.tls_client_map);
+            certificates = security::ClientCertificateMapFile::Load(config_.tls_client_map);
         }
         if (!jwt.ok()) {
             security_error_ = jwt.status();
         } else if (!certificates.ok()) {
             security_error_ = certificates.status();
         } else {
+            client_map_ = certificates->get();
             authenticator = std::make_unique<CompositeAuthenticator>(
                 std::move(*jwt),
                 std::make_unique<security::ApiKeyAuthenticator>(*security_catalog_),
@@ -673,6 +675,22 @@ bool Server::StreamsBody(std::string_view method, std::string_view path) const {
     return match.route != nullptr && match.route->options.streams_body;
 }
 
+void Server::ReloadClientMap() {
+    if (client_map_ == nullptr) {
+        return;
+    }
+    const Result<std::size_t> reloaded = client_map_->Reload();
+    if (!reloaded.ok()) {
+        logger_.Log(LogLevel::kError,
+                    "client certificate map reload failed; still using the previous one",
+                    "\"trigger\":\"SIGHUP\",\"error\":" + JsonQuote(reloaded.status().message()));
+        return;
+    }
+    logger_.Log(LogLevel::kInfo, "client certificate map reloaded",
+                "\"trigger\":\"SIGHUP\",\"file\":" + JsonQuote(client_map_->path()) +
+                    ",\"rules\":" + std::to_string(*reloaded));
+}
+
 void Server::RequestShutdown(int signal_number) {
     if (signals_received_.fetch_add(1) > 0) {
         // The second signal: leave now. Acknowledged writes are durable (Durability::kSync).
@@ -772,7 +790,8 @@ int Server::Run() {
     // when the set is destroyed.
     boost::asio::signal_set signals(http_->io_context(), SIGINT, SIGTERM);
     if (http_->tls_enabled()) {
-        // SIGHUP reloads the TLS certificate (without TLS it keeps its default action).
+        // SIGHUP reloads the TLS certificate and the --tls-client-map file (without TLS it
+        // keeps its default action; the map needs TLS).
         boost::system::error_code ignored;
         signals.add(SIGHUP, ignored);
     }
@@ -783,6 +802,7 @@ int Server::Run() {
             }
             if (signal_number == SIGHUP) {
                 (void)http_->ReloadTls();  // logs the outcome
+                ReloadClientMap();
                 signals.async_wait(on_signal);
                 return;
             }

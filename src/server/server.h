@@ -24,6 +24,7 @@
 #include "common/thread_annotations.h"
 #include "security/audit_sink.h"
 #include "security/catalog.h"
+#include "security/client_cert.h"
 #include "server/access.h"
 #include "server/api.h"
 #include "server/config.h"
@@ -105,6 +106,9 @@ class Server final : public RequestDispatcher {
                                              std::string_view tracestate, std::string_view name,
                                              std::int64_t start_unix_ns);
     void RequestShutdown(int signal_number);
+    // SIGHUP: reads the --tls-client-map file again (a file that does not load keeps the
+    // previous map); logs the outcome. Nothing without a map.
+    void ReloadClientMap();
     void Finish(const HttpRequest& request, const std::string& route,
                 RequestContext::Clock::time_point start, HttpResponse response,
                 const std::function<void(HttpResponse)>& done,
@@ -133,6 +137,9 @@ class Server final : public RequestDispatcher {
     // configured authenticator could not be built (Run refuses to start).
     std::unique_ptr<AccessControl> access_;
     Status security_error_;
+    // The --tls-client-map file (owned by access_'s authenticator), reloaded on SIGHUP; null
+    // without one.
+    security::ClientCertificateMapFile* client_map_ = nullptr;
     // Each route's rule (router_.routes() order); null for a route access.cc does not map.
     std::vector<const AccessRule*> route_rules_;
     std::unique_ptr<TransactionRegistry> transactions_;

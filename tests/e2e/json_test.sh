@@ -38,7 +38,7 @@ expect_out_has '{"name":"notes","dimension":null,"metric":null,"entities":1,"ind
 expect_out_has '{"label":"about","source":"notes","source_id":"n1","target":"docs","target_id":"d1","weight":1.0,"properties":null}' \
     "edges in"
 expect_out_has '"properties":{"p":1}' "edge properties"
-expect_out_has '{"name":"t1","current":false}' "tenants"
+expect_out_has '{"name":"t1","current":false,"max_entities":null,"max_bytes":null,"requests_per_second":null,"principal_requests_per_second":null}' "tenants"
 expect_out_has '{"usage":"SHOW TENANTS;"' "help"
 expect_out_has '{"timing":false}' "\\timing"
 

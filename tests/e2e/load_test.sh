@@ -32,6 +32,7 @@ expect_rc 0 "setup"
 phx -c "COPY good FROM '$TMP/good.jsonl';"
 expect_rc 0 "load"
 expect_out "COPY 2500" "load summary"
+expect_empty_err "no progress lines when stderr is no terminal and --progress did not ask"
 [[ "$(count good)" == 2500 ]] || fail "after load: $(count good) entities, expected 2500"
 phx -c "SELECT metadata FROM good WHERE id = 'e02500';"
 expect_out_has '{"n":2500}' "last loaded entity"
@@ -39,10 +40,25 @@ phx --format json -c "SELECT id, vector, metadata FROM good ORDER BY id LIMIT 2 
 expect_out '[{"id":"e02000","vector":[2000,1,2],"metadata":{"n":2000}},{"id":"e02001","vector":[2001,1,2],"metadata":{"n":2001}}]' \
     "loaded entities scan in order"
 
-# Loading again upserts: same count, updated content.
+# Loading again upserts: same count, updated content. With --progress the progress lines go to
+# stderr (COPY's last one at least; remote: streamed by phenixd as the statement runs, decision
+# 0032) and stdout has the result alone.
 gen_jsonl 1 2500 | sed 's/"n":/"n":-/' >"$TMP/again.jsonl"
-phx -c "COPY good FROM '$TMP/again.jsonl';"
+phx --progress -c "COPY good FROM '$TMP/again.jsonl';"
 expect_rc 0 "reload"
+expect_out "COPY 2500" "--progress leaves stdout to the results"
+expect_err_line '^COPY good: 2500 lines, 2500 entities in [0-9]+\.[0-9] s \([0-9]+/s\); 0 edges$' \
+    "--progress prints COPY's progress on stderr"
+# On a terminal progress shows without asking: one line, overwritten in place, ended before the
+# result (needs util-linux `script` for a pty).
+if script --version 2>/dev/null | grep -q util-linux; then
+    timeout 60 script -qec "$(phx_cmdline) -c \"COPY good FROM '$TMP/again.jsonl';\"" /dev/null \
+        </dev/null | tr -d '\r' >"$OUT"
+    expect_out_has "COPY good: 2500 lines, 2500 entities in " "a terminal shows COPY's progress"
+    expect_out_has $'\x1b[K\nCOPY 2500' "the progress line ends before the result"
+else
+    echo "skipping the terminal progress check: util-linux script is not installed"
+fi
 [[ "$(count good)" == 2500 ]] || fail "after reload: $(count good) entities, expected 2500"
 phx -c "SELECT metadata FROM good WHERE id = 'e00007';"
 expect_out_has '{"n":-7}' "reload upserted"

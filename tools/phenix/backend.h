@@ -40,7 +40,8 @@ class Backend {
 
     // Polled while a statement runs: true stops it (^C).
     virtual void SetInterrupt(std::function<bool()> is_interrupted) = 0;
-    // Progress lines of COPY, CREATE INDEX and REINDEX (embedded only: the server keeps them).
+    // Progress lines of COPY, CREATE INDEX, REINDEX, UPDATE and DELETE (remote: streamed by the
+    // server as the statement runs).
     virtual void SetProgress(QueryProgressFn progress) = 0;
 };
 
@@ -109,7 +110,9 @@ class RemoteBackend final : public Backend {
     void SetInterrupt(std::function<bool()> is_interrupted) override {
         session_.set_interrupt(std::move(is_interrupted));
     }
-    void SetProgress(QueryProgressFn /*progress*/) override {}
+    void SetProgress(QueryProgressFn progress) override {
+        session_.set_progress(std::move(progress));
+    }
 
   private:
     client::RemoteSession session_;

@@ -73,6 +73,10 @@ Options:
   -c, --command TEXT      run TEXT (statements and meta-commands), then exit
   -f, --file FILE         run the statements and meta-commands in FILE ('-' for stdin), then exit
   --format table|json|csv output format (default table)
+  --progress              print the progress lines of long statements (COPY, CREATE
+                          INDEX, UPDATE, DELETE; embedded or --url) on stderr even when
+                          it is not a terminal, one line each (on a terminal they are
+                          always shown, on one line overwritten in place)
   --relaxed               open with relaxed durability: faster writes, but the latest
                           ones can be lost on a power failure or OS crash
   --memory-limit MIB      the most memory one SELECT may hold for its rows (sorts,
@@ -124,6 +128,7 @@ struct Flags {
     std::string key_file;   // --key
     OutputFormat format = OutputFormat::kTable;
     bool is_relaxed = false;
+    bool show_progress = false;  // --progress
     bool is_read_only = false;
     std::string copy_directory;  // empty: COPY paths are used as given
     EncryptionOptions encryption;
@@ -253,6 +258,8 @@ Result<Flags> ParseFlags(int argc, char** argv, bool is_stats_command = false) {
             flags.memory_limit = parsed << 20;
         } else if (arg == "--relaxed" && !has_inline_value) {
             flags.is_relaxed = true;
+        } else if (arg == "--progress" && !has_inline_value) {
+            flags.show_progress = true;
         } else if (arg == "--read-only" && !has_inline_value) {
             flags.is_read_only = true;
         } else if ((arg == "-h" || arg == "--help") && !has_inline_value) {
@@ -767,7 +774,7 @@ int Main(int argc, char** argv) {
         where = "data: " + flags->data_dir + (flags->is_read_only ? ", read-only" : "");
         backend = std::move(embedded);
     }
-    Shell shell(*backend, printer);
+    Shell shell(*backend, printer, flags->show_progress);
 
     int exit_code = kExitOk;
     if (flags->is_stats_command) {

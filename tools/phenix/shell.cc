@@ -145,18 +145,26 @@ std::string FirstWord(std::string_view statement) {
 
 }  // namespace
 
-Shell::Shell(Backend& backend, Printer& printer) : backend_(backend), printer_(printer) {
+Shell::Shell(Backend& backend, Printer& printer, bool progress_asked)
+    : backend_(backend), printer_(printer) {
     // ^C (when the shell catches it: interactive input) stops a running COPY, UPDATE or DELETE
     // between chunks; what was written stays written. Remote: it closes the connection, and the
     // server stops the statement.
     backend_.SetInterrupt([] { return TakeInterrupt(); });
-    // COPY, CREATE INDEX and REINDEX report progress about once a second: shown on one line of
-    // a terminal, overwritten in place; nothing when stderr is a file or a pipe.
+    // COPY, CREATE INDEX, REINDEX, UPDATE and DELETE report progress about once a second (and
+    // COPY once at its end), embedded and remote alike: shown on one line of a terminal,
+    // overwritten in place; when stderr is a file or a pipe, nothing unless --progress asked,
+    // then one line each. Never on stdout, which holds the results.
     if (::isatty(STDERR_FILENO) == 1) {
         backend_.SetProgress([this](std::string_view line) {
             std::fprintf(stderr, "\r%s\x1b[K", Printable(line).c_str());
             std::fflush(stderr);
             has_progress_line_ = true;
+        });
+    } else if (progress_asked) {
+        backend_.SetProgress([](std::string_view line) {
+            std::fprintf(stderr, "%s\n", Printable(line).c_str());
+            std::fflush(stderr);
         });
     }
 }

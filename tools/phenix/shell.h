@@ -28,8 +28,10 @@ namespace phenix::shell {
 
 class Shell {
   public:
-    // `backend` and `printer` must outlive the shell.
-    Shell(Backend& backend, Printer& printer);
+    // `backend` and `printer` must outlive the shell. Progress lines of long statements go to
+    // stderr when it is a terminal (one line, overwritten in place) or when `progress_asked`
+    // (phenix --progress: one line each, for a file or a pipe); otherwise nowhere.
+    Shell(Backend& backend, Printer& printer, bool progress_asked = false);
     ~Shell();
     Shell(const Shell&) = delete;
     Shell& operator=(const Shell&) = delete;

@@ -663,7 +663,7 @@ class PhenixdTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         status, _, body = self.req("POST", "/v1/query", {"query": "SHOW TENANTS"},
                                    headers={"Phenix-Tenant": "hdr"})
-        self.assertIn(["hdr", True], body["rows"])
+        self.assertIn(["hdr", True], [row[:2] for row in body["rows"]])
         self.req("PUT", "/v1/collections/in_default", {})
         _, _, body = self.req("GET", "/v1/collections")
         names = [c["name"] for c in body["collections"]]
@@ -1124,6 +1124,9 @@ class PhenixdDocsTest(unittest.TestCase):
                 elif "application/x-ndjson" in example and "Accept" in example:
                     lines = [json.loads(line) for line in body.splitlines() if line]
                     self.assertIn("done", lines[-1], (example, body))
+                    if "progress=true" in example:  # COPY's last progress line at least
+                        self.assertTrue(any("progress" in line for line in lines
+                                            if isinstance(line, dict)), (example, body))
                 else:
                     json.loads(body)
         finally:

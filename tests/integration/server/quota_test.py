@@ -189,6 +189,15 @@ class QuotaTest(unittest.TestCase):
                                     self.root)
         self.assertEqual(status, 200, body)
         self.assertEqual(body["rows"][0][:2], ["acme", 8])
+        # SHOW TENANTS shows each tenant's quotas (NULL: no limit; beta has none).
+        status, _, body = self.call("POST", "/v1/query", {"query": "SHOW TENANTS"}, self.root)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["columns"], ["name", "current", "max_entities", "max_bytes",
+                                           "requests_per_second",
+                                           "principal_requests_per_second"])
+        quotas = {row[0]: row[2:] for row in body["rows"]}
+        self.assertEqual(quotas["acme"], [8, None, None, None])
+        self.assertEqual(quotas["beta"], [None, None, None, None])
         self.assertEqual(self.upsert(writer, ["a6", "a7", "a8"])[0], 200)
         self.assertEqual(self.upsert(writer, ["a9"])[0], 403)
         # Refusals are counted and audited as denials with their message.

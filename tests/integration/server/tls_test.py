@@ -394,6 +394,35 @@ class TlsTest(unittest.TestCase):
                 except grpc.RpcError as error:
                     got = error.code()
                 self.assertEqual(got, expected, who)
+
+        # SIGHUP reloads the map: a new rule for dave applies to the next request; a file that
+        # does not load keeps the previous map (and the error is logged, naming the file).
+        def reload_and_wait(message, occurrence):
+            os.kill(server.proc.pid, signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while server.log_text().count(message) < occurrence:
+                self.assertLess(time.monotonic(), deadline, server.log_text())
+                time.sleep(0.05)
+
+        rules["clients"].append({"cn": "dave", "tenant": "default", "roles": ["reader"]})
+        self.pki.write("clients.json", json.dumps(rules).encode())
+        reload_and_wait("client certificate map reloaded", 1)
+        status, body = rest("dave", "GET", "/v1/collections")
+        self.assertEqual((status, [c["name"] for c in body["collections"]]), (200, ["certs"]))
+        self.assertIn('"rules":3', server.log_text())
+        self.pki.write("clients.json", b'{"clients": [{"cn": "dave", "tenant": ""}]}')
+        reload_and_wait("client certificate map reload failed; still using the previous one", 1)
+        self.assertIn(client_map, server.log_text())
+        self.assertEqual(rest("dave", "GET", "/v1/collections")[0], 200)
+        self.assertEqual(rest("alice", "GET", "/v1/collections")[0], 200)
+        os.remove(client_map)  # an unreadable file: the same
+        reload_and_wait("client certificate map reload failed; still using the previous one", 2)
+        self.assertEqual(rest("dave", "GET", "/v1/collections")[0], 200)
+        # A map without dave again: his certificate alone is refused once more.
+        del rules["clients"][-1]
+        self.pki.write("clients.json", json.dumps(rules).encode())
+        reload_and_wait("client certificate map reloaded", 2)
+        self.assertEqual(rest("dave", "GET", "/v1/collections")[0], 401)
         self.stop(server)
         # The audit log names the certificate's principal and the unmapped certificate's subject.
         text = ""

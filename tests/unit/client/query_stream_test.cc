@@ -94,6 +94,40 @@ TEST(NdjsonDecoder, MessageOfAStatementWithoutRows) {
     EXPECT_TRUE(sink.columns_.empty());
 }
 
+TEST(NdjsonDecoder, ProgressLinesGoToTheProgressFunctionInOrder) {
+    RecordingSink sink;
+    NdjsonDecoder decoder(sink);
+    std::vector<std::string> events;
+    decoder.set_progress([&](std::string_view line) {
+        events.push_back("progress " + std::string(line) + " after " +
+                         std::to_string(sink.rows_.size()) + " rows");
+    });
+    ASSERT_TRUE(decoder
+                    .Feed("{\"statement\":0,\"progress\":\"COPY d: 5 lines\"}\n"
+                          "{\"statement\":0,\"message\":\"COPY 5\",\"affected\":5}\n"
+                          "{\"statement\":1,\"columns\":[\"n\"]}\n[1]\n"
+                          "{\"statement\":1,\"progress\":\"later\"}\n[2]\n"
+                          "{\"statement\":1,\"rows\":2}\n{\"done\":{\"statements\":2}}\n")
+                    .ok());
+    auto result = decoder.Finish();
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(events, (std::vector<std::string>{"progress COPY d: 5 lines after 0 rows",
+                                                "progress later after 1 rows"}));
+    EXPECT_EQ(sink.rows_.size(), 2u);
+
+    // Without a progress function they are skipped; one without text is not the wire format.
+    RecordingSink quiet;
+    NdjsonDecoder skipping(quiet);
+    ASSERT_TRUE(skipping
+                    .Feed("{\"statement\":0,\"progress\":\"x\"}\n"
+                          "{\"statement\":0,\"message\":\"COPY 0\",\"affected\":0}\n"
+                          "{\"done\":{\"statements\":1}}\n")
+                    .ok());
+    ASSERT_TRUE(skipping.Finish().ok());
+    NdjsonDecoder strict(quiet);
+    EXPECT_EQ(strict.Feed("{\"statement\":0,\"progress\":7}\n").code(), StatusCode::kInternal);
+}
+
 TEST(NdjsonDecoder, ErrorLineBecomesTheEngineErrorAfterTheRowsBeforeIt) {
     RecordingSink sink;
     NdjsonDecoder decoder(sink);

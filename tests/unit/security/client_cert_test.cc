@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "security/client_cert.h"
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace phenix::security {
@@ -12,7 +16,8 @@ constexpr std::string_view kMap = R"({"clients": [
   {"dn": "CN=ops,O=Acme", "tenant": "*", "roles": ["admin"]}
 ]})";
 
-Result<Principal> Authenticate(ClientCertificateMap& map, const ClientCertificate& certificate) {
+template <typename Map>
+Result<Principal> Authenticate(Map& map, const ClientCertificate& certificate) {
     return map.Authenticate(Credentials{.bearer = {}, .client_certificate = &certificate});
 }
 
@@ -85,6 +90,42 @@ TEST(ClientCertificateMap, MistakesAreRefusedAtLoad) {
     auto missing = ClientCertificateMap::Load("/nonexistent/phenix-client-map.json");
     ASSERT_FALSE(missing.ok());
     EXPECT_NE(missing.status().message().find("--tls-client-map /nonexistent"), std::string::npos);
+}
+
+// The --tls-client-map file reloads whole or not at all.
+TEST(ClientCertificateMapFile, ReloadReplacesTheMapOnlyWhenTheFileLoads) {
+    const std::filesystem::path path =
+        std::filesystem::path(::testing::TempDir()) /
+        ("client_map_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         ".json");
+    const auto write = [&path](std::string_view text) {
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    };
+    const ClientCertificate dave{.subject = "CN=dave", .common_name = "dave"};
+    const ClientCertificate ingest{.subject = "CN=ingest", .common_name = "ingest"};
+    write(kMap);
+    auto file = ClientCertificateMapFile::Load(path.string());
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    EXPECT_TRUE(Authenticate(**file, ingest).ok());
+    EXPECT_EQ(Authenticate(**file, dave).status().code(), StatusCode::kUnauthenticated);
+
+    write(R"({"clients": [{"cn": "dave", "tenant": "acme", "roles": ["reader"]}]})");
+    auto reloaded = (*file)->Reload();
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+    EXPECT_EQ(*reloaded, 1u);
+    EXPECT_TRUE(Authenticate(**file, dave).ok());
+    EXPECT_FALSE(Authenticate(**file, ingest).ok());  // the old rules are gone
+
+    // A bad rule, then no file: the error names the file; dave's map stays.
+    write(R"({"clients": [{"cn": "eve", "tenant": "", "roles": ["admin"]}]})");
+    auto bad = (*file)->Reload();
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find(path.string()), std::string::npos);
+    std::filesystem::remove(path);
+    EXPECT_FALSE((*file)->Reload().ok());
+    auto still = Authenticate(**file, dave);
+    ASSERT_TRUE(still.ok());
+    EXPECT_EQ(still->tenant, "acme");
 }
 
 }  // namespace

@@ -43,6 +43,8 @@ TEST(Ndjson, RendersTheWireLines) {
     EXPECT_EQ(NdjsonMessageLine(1, begin),
               "{\"statement\":1,\"message\":\"BEGIN\",\"affected\":0}\n");
     EXPECT_EQ(NdjsonDoneLine(2), "{\"done\":{\"statements\":2}}\n");
+    EXPECT_EQ(NdjsonProgressLine(1, "COPY \"d\": 10 lines"),
+              "{\"statement\":1,\"progress\":\"COPY \\\"d\\\": 10 lines\"}\n");
 }
 
 TEST(Ndjson, ErrorLineCarriesTheCodeStatementAndPosition) {

@@ -2,6 +2,7 @@
 #include "server/openapi.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,16 @@ namespace phenix::server {
 namespace {
 
 using Json = nlohmann::json;
+
+// The document of phenixd's routes (auth off); null when it cannot be made.
+Json RoutesDocument() {
+    Router router;
+    ApiState state;
+    RegisterRoutes(router, state);
+    auto document = OpenApiDocument(router);
+    EXPECT_TRUE(document.ok()) << document.status().ToString();
+    return document.ok() ? Json::parse(*document) : Json();
+}
 
 // Fails when a route exists that the document does not describe (or the reverse).
 TEST(OpenApiTest, DescribesExactlyTheRoutes) {
@@ -217,12 +228,8 @@ TEST(OpenApiTest, SecurityFollowsTheAccessTable) {
 }
 
 TEST(OpenApiTest, ReferencesResolve) {
-    Router router;
-    ApiState state;
-    RegisterRoutes(router, state);
-    auto document = OpenApiDocument(router);
-    ASSERT_TRUE(document.ok());
-    const Json json = Json::parse(*document);
+    const Json json = RoutesDocument();
+    ASSERT_FALSE(json.is_null());
     // Every "$ref" points at an existing component.
     std::vector<const Json*> stack = {&json};
     std::size_t num_refs = 0;
@@ -246,6 +253,52 @@ TEST(OpenApiTest, ReferencesResolve) {
         }
     }
     EXPECT_GT(num_refs, 10u);
+}
+
+// Every OpenAPI link (the stateful schemathesis phase follows them) names an operation that
+// exists and parameters that operation has; a tenant created leads to its quota.
+TEST(OpenApiTest, LinksNameExistingOperationsAndTheirParameters) {
+    const Json json = RoutesDocument();
+    ASSERT_FALSE(json.is_null());
+    std::map<std::string, const Json*> operations;  // operationId -> operation
+    for (const auto& [path, item] : json["paths"].items()) {
+        for (const auto& [method, operation] : item.items()) {
+            operations[operation["operationId"].get<std::string>()] = &operation;
+        }
+    }
+    // The name of a parameter, inline or a $ref to #/components/parameters/.
+    const auto parameter_name = [&json](const Json& parameter) -> std::string {
+        if (auto ref = parameter.find("$ref"); ref != parameter.end()) {
+            return json.at(Json::json_pointer(ref->get<std::string>().substr(1)))["name"];
+        }
+        return parameter["name"];
+    };
+    std::set<std::string> links;  // "from -> to"
+    for (const auto& [id, operation] : operations) {
+        for (const auto& [status, response] : (*operation)["responses"].items()) {
+            if (!response.contains("links")) {
+                continue;
+            }
+            for (const auto& [name, link] : response["links"].items()) {
+                const std::string target = link["operationId"];
+                ASSERT_TRUE(operations.contains(target)) << id << " links to " << target;
+                links.insert(id + " -> " + target);
+                std::set<std::string> names;
+                for (const Json& parameter :
+                     operations[target]->value("parameters", Json::array())) {
+                    names.insert(parameter_name(parameter));
+                }
+                for (const auto& [key, value] : link["parameters"].items()) {
+                    const std::size_t dot = key.find('.');
+                    const std::string bare = dot == std::string::npos ? key : key.substr(dot + 1);
+                    EXPECT_TRUE(names.contains(bare)) << id << " -> " << target << ": " << key;
+                }
+            }
+        }
+    }
+    EXPECT_TRUE(links.contains("createTenant -> setTenantQuota"));
+    EXPECT_TRUE(links.contains("createTenant -> getTenantQuota"));
+    EXPECT_TRUE(links.contains("beginTransaction -> commitTransaction"));
 }
 
 }  // namespace
