@@ -9,6 +9,7 @@
 #include "common/coding.h"
 #include "common/sync_point.h"
 #include "crypto/tenant_keys.h"
+#include "engine/snapshot_guard.h"
 #include "storage/entity_codec.h"
 #include "storage/payload_cipher.h"
 #include "txn/commit.h"
@@ -34,7 +35,7 @@ constexpr std::array<Family, 3> kFamilies{{{ColumnFamily::kEntities, PayloadKind
                                            {ColumnFamily::kInEdges, PayloadKind::kInEdge}}};
 
 // How often settling re-checks the stored versions, and compacts at most.
-constexpr auto kSettleCheckInterval = std::chrono::milliseconds(200);
+constexpr auto kSettleCheckInterval = std::chrono::seconds(1);
 constexpr auto kCompactionInterval = std::chrono::seconds(10);
 
 std::string TenantPrefix(storage::TenantId tenant) {
@@ -53,20 +54,6 @@ std::uint64_t ConflictKeyOf(storage::TenantId tenant, storage::CollectionId coll
                             std::string_view external_id) {
     return std::hash<std::string_view>{}(storage::IdKey(tenant, collection, external_id));
 }
-
-// A registered snapshot, released on scope exit.
-class Snapshot {
-  public:
-    explicit Snapshot(txn::Oracle& oracle) : oracle_(oracle), ts_(oracle.AcquireSnapshot()) {}
-    ~Snapshot() { oracle_.ReleaseSnapshot(ts_); }
-    Snapshot(const Snapshot&) = delete;
-    Snapshot& operator=(const Snapshot&) = delete;
-    [[nodiscard]] txn::Timestamp ts() const { return ts_; }
-
-  private:
-    txn::Oracle& oracle_;
-    txn::Timestamp ts_;
-};
 
 }  // namespace
 
@@ -307,10 +294,11 @@ Result<bool> KeyRotations::ReencryptBatch(storage::TenantId tenant, KeyRotationP
     const std::string prefix = TenantPrefix(tenant);
     const std::string end = storage::PrefixSuccessor(prefix);
     // Retried from the same cursor while a concurrent write to one of its entities commits
-    // between the snapshot and the batch's commit.
-    for (;;) {
+    // between the snapshot and the batch's commit (a few times; then the next round retries).
+    constexpr int kMaxAttempts = 16;
+    for (int attempt = 1;; ++attempt) {
         KeyRotationProgress next = progress;
-        const Snapshot snapshot(oracle_);
+        const SnapshotGuard snapshot(oracle_);
         const txn::ReadView view(store_, snapshot.ts());
         rocksdb::WriteBatch wb = storage::Store::NewBatch();
         txn::ConflictKeys keys;
@@ -413,7 +401,7 @@ Result<bool> KeyRotations::ReencryptBatch(storage::TenantId tenant, KeyRotationP
         PHENIX_SYNC_POINT_ARG("KeyRotations::ReencryptBatch:BeforeCommit", &point);
         PHENIX_RETURN_IF_ERROR(injected);
         auto committed = txn::CommitBatch(oracle_, store_, wb, snapshot.ts(), keys);
-        if (committed.status().code() == StatusCode::kAborted) {
+        if (committed.status().code() == StatusCode::kAborted && attempt < kMaxAttempts) {
             continue;  // a concurrent write won: read again
         }
         PHENIX_RETURN_IF_ERROR(committed.status());
@@ -433,10 +421,16 @@ Status KeyRotations::Settle(storage::TenantId tenant, KeyRotationProgress& progr
         }
         last_check_[tenant] = now;
     }
-    // No snapshot, transaction or history read from before the end of the pass remains, and
-    // compaction may drop the versions the pass replaced.
-    if (store_.history_floor() <= progress.pass_end_ts) {
+    // No snapshot, transaction or history read from before the end of the pass remains (the
+    // oracle's floor), and compaction may drop the versions the pass replaced (RocksDB's, which
+    // the maintenance loop moves only in steps, and not at all while no commit advances the
+    // clock: moved here when it lags).
+    const txn::Timestamp floor = oracle_.floor();
+    if (floor <= progress.pass_end_ts) {
         return Status::Ok();
+    }
+    if (store_.history_floor() <= progress.pass_end_ts) {
+        PHENIX_RETURN_IF_ERROR(store_.SetHistoryFloor(floor));
     }
     const std::string prefix = TenantPrefix(tenant);
     const std::string end = storage::PrefixSuccessor(prefix);

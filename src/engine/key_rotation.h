@@ -15,8 +15,8 @@
 //                  them with a conflict check (check only: no later commit conflicts with it)
 //                  on both ends of every entity and edge it rewrites, so a concurrent write
 //                  wins (the batch is retried) and is never overwritten with older content.
-//   settling       once the persisted history floor is past the end of the pass (so no snapshot
-//                  or transaction from before the rotation is open), the latest state is checked
+//   settling       once the history floor is past the end of the pass (so no snapshot or
+//                  transaction from before the rotation is open), the latest state is checked
 //                  again (a write sealed just before the rotation that committed after the
 //                  cursor passed sends it back to re-encrypting), then every stored version;
 //                  versions under the old generation left below the floor are compacted away.
