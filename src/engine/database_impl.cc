@@ -279,21 +279,25 @@ Result<KeyRotationInfo> DatabaseImpl::GetKeyRotation(std::string_view tenant) {
 
 void DatabaseImpl::RunKeyRotations() {
     constexpr auto kBudget = std::chrono::milliseconds(50);
-    ReaderMutexLock lock(catalog_mu_);
-    if (closed_) {
-        return;
+    {
+        ReaderMutexLock lock(catalog_mu_);
+        if (closed_) {
+            return;
+        }
+        const Catalog& catalog = *catalog_;
+        // A failure (e.g. disk full) leaves the rotation where its last batch left it; the next
+        // round retries.
+        key_rotations_
+            ->RunSome(
+                [&catalog](storage::TenantId tenant, storage::CollectionId collection) {
+                    auto handle = catalog.FindById(collection);
+                    return handle != nullptr && handle->tenant_id == tenant;
+                },
+                kBudget)
+            .IgnoreError();
     }
-    const Catalog& catalog = *catalog_;
-    // A failure (e.g. disk full) leaves the rotation where its last batch left it; the next
-    // round retries.
-    key_rotations_
-        ->RunSome(
-            [&catalog](storage::TenantId tenant, storage::CollectionId collection) {
-                auto handle = catalog.FindById(collection);
-                return handle != nullptr && handle->tenant_id == tenant;
-            },
-            kBudget)
-        .IgnoreError();
+    // Close stops this thread before it closes the store, so the store is still open here.
+    key_rotations_->CompactIfWanted().IgnoreError();
 }
 
 Status DatabaseImpl::ShredDroppedTenantsLocked() {

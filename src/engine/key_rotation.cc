@@ -482,13 +482,7 @@ Status KeyRotations::Settle(storage::TenantId tenant, KeyRotationProgress& progr
             }
             last_compaction_[tenant] = now;
         }
-        rocksdb::CompactRangeOptions options;
-        options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-        for (const Family& family : kFamilies) {
-            PHENIX_RETURN_IF_ERROR(storage::FromRocks(
-                store_.db()->CompactRange(options, store_.cf(family.family), nullptr, nullptr),
-                "compacting away versions under a rotated data key"));
-        }
+        compaction_wanted_ = true;  // CompactIfWanted, without the catalog lock
         return Status::Ok();
     }
     // 3. Nothing refers to the old generation any more: destroy it.
@@ -496,6 +490,20 @@ Status KeyRotations::Settle(storage::TenantId tenant, KeyRotationProgress& progr
     PHENIX_RETURN_IF_ERROR(store_.payloads().keyring()->Retire(tenant, progress.from_generation));
     progress.phase = Phase::kFinished;
     return Persist(tenant, progress);
+}
+
+Status KeyRotations::CompactIfWanted() {
+    if (!compaction_wanted_.exchange(false)) {
+        return Status::Ok();
+    }
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (const Family& family : kFamilies) {
+        PHENIX_RETURN_IF_ERROR(storage::FromRocks(
+            store_.db()->CompactRange(options, store_.cf(family.family), nullptr, nullptr),
+            "compacting away versions under a rotated data key"));
+    }
+    return Status::Ok();
 }
 
 KeyRotationInfo ToKeyRotationInfo(std::string tenant,

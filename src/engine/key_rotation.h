@@ -19,7 +19,8 @@
 //                  transaction from before the rotation is open), the latest state is checked
 //                  again (a write sealed just before the rotation that committed after the
 //                  cursor passed sends it back to re-encrypting), then every stored version;
-//                  versions under the old generation left below the floor are compacted away.
+//                  versions under the old generation left below the floor are compacted away
+//                  (CompactIfWanted, outside the catalog lock).
 //   finished       the old generation is destroyed (TenantKeyring::Retire).
 // Rows of dropped collections (awaiting their purge) are neither re-encrypted nor waited for:
 // their data goes with the old key.
@@ -30,6 +31,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -107,6 +109,10 @@ class KeyRotations {
     /// shared. Errors are reported (the next call retries); a failed batch leaves nothing.
     Status RunSome(const IsLive& is_live, std::chrono::milliseconds budget) EXCLUDES(mu_);
 
+    /// Runs the compaction settling asked for (a forced compaction of the entity and edge
+    /// families, which may take long): called without the catalog lock, after RunSome.
+    Status CompactIfWanted();
+
     /// Forgets the rotation of a dropped tenant (its keys are shredded) and deletes its record.
     Status Forget(storage::TenantId tenant) EXCLUDES(mu_);
 
@@ -126,6 +132,7 @@ class KeyRotations {
     storage::Store& store_;
     txn::Oracle& oracle_;
 
+    std::atomic<bool> compaction_wanted_{false};
     mutable Mutex mu_;
     std::map<storage::TenantId, KeyRotationProgress> rotations_ GUARDED_BY(mu_);
     // Settling: when the last full check and the last compaction ran (not persisted).

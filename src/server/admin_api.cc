@@ -603,6 +603,12 @@ class CatalogSecurityAdmin final : public SecurityAdmin {
                 return QueryResult{.message = "DROP TENANT " + st.tenant};
             case Kind::kSetQuota:
                 return SetQuota(st);
+            case Kind::kRotateKey:
+            case Kind::kShowKeyRotation:
+                // QuerySession runs these on the database before any SecurityAdmin.
+                return Status::Internal(
+                    "data-key rotation statements are not security catalog "
+                    "statements");
         }
         return Status::Internal("unknown security statement");
     }
