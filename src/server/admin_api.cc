@@ -269,7 +269,7 @@ Json KeyRotationJson(const KeyRotationInfo& info) {
                 {"payloads_reencrypted", info.num_reencrypted}};
 }
 
-// GET: the progress of the tenant's latest rotation; POST: starts one (202: it runs in the
+// GET: the progress of the tenant's latest rotation; POST: starts one (it runs in the
 // background; GET follows it).
 HttpResponse HandleKeyRotation(ApiState& state, const PathParams& params, bool start) {
     if (auto error = Unready(state)) {
@@ -281,7 +281,7 @@ HttpResponse HandleKeyRotation(ApiState& state, const PathParams& params, bool s
     if (!info.ok()) {
         return ErrorResponse(info.status());
     }
-    return JsonResponse(start ? 202 : 200, KeyRotationJson(*info));
+    return JsonResponse(200, KeyRotationJson(*info));
 }
 
 // ---------------------------------------------------------------- API keys
@@ -845,7 +845,7 @@ const std::map<std::string, std::string_view, std::less<>>& AdminOperations() {
          R"json({"operationId": "rotateTenantKey",
          "summary": "rotate the tenant's data key: new writes use a new key at once, stored payloads are re-encrypted in the background, then the old key is destroyed (cluster administrators; needs encryption at rest)",
          "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/CollectionName"}}],
-         "responses": {"202": {"description": "started; GET follows it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyRotation"}}}, "links": {"GetKeyRotation": {"operationId": "getKeyRotation", "parameters": {"tenant": "$response.body#/tenant"}}}},
+         "responses": {"200": {"description": "started (state re-encrypting); GET follows it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyRotation"}}}, "links": {"GetKeyRotation": {"operationId": "getKeyRotation", "parameters": {"tenant": "$response.body#/tenant"}}}},
            "404": {"$ref": "#/components/responses/NotFound"},
            "400": {"$ref": "#/components/responses/BadRequest"}}})json"},
         {"DELETE /v1/admin/tenants/{tenant}",
