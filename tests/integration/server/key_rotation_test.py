@@ -3,17 +3,18 @@
 """Data-key rotation end to end (issue 15 item 7; docs/security.md "Data-key rotation"; decision
 0031).
 
-One phenixd, encrypted at rest under a local master key, with --history-retention-ms 0 and an
-audit log. A tenant stores entities with marker metadata and edges; a cluster administrator
-rotates its key with ALTER TENANT ... ROTATE KEY while a writer keeps writing; phenixd is killed
-with SIGKILL right after, and restarted. Then:
+One phenixd, encrypted at rest under a local master key, with an audit log. A tenant stores
+entities with marker metadata and edges; the (auth-off, local) cluster administrator rotates its
+key with ALTER TENANT ... ROTATE KEY while a writer keeps writing; phenixd is killed with SIGKILL
+right after, before the rotation finished (the first run keeps a minute of history, so the old
+key cannot go yet), and restarted with --history-retention-ms 0. Then:
   * GET /v1/admin/tenants/{t}/key-rotation and SHOW KEY ROTATION follow the background
     re-encryption to "finished" (it resumed after the kill);
   * every entity written before, during and after reads back;
   * the tenant's key record holds only the new generation and the old generation's named key is
     gone from the key store;
-  * a tenant administrator may not rotate (403); the rotation and the progress reads are in the
-    audit log.
+  * an unknown tenant is 404; the rotation and the progress reads are in the audit log; a second
+    rotation starts over REST. (Other tenants' credentials get 403: isolation_test.py.)
 
 Usage: key_rotation_test.py PHENIXD
 """
@@ -54,9 +55,9 @@ class KeyRotationTest(unittest.TestCase):
             self.server.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def start(self):
+    def start(self, retention_ms=0):
         self.server = phenixd_test.Server(self.data, "--encryption-kms", "local:" + self.key,
-                                          "--history-retention-ms", "0",
+                                          "--history-retention-ms", str(retention_ms),
                                           "--audit-dir", self.audit)
 
     def call(self, method, path, body=None, tenant=None):
@@ -82,7 +83,9 @@ class KeyRotationTest(unittest.TestCase):
         return body
 
     def test_rotation_survives_sigkill_and_destroys_the_old_key(self):
-        self.start()
+        # A minute of history before the kill: the old key cannot be destroyed before it, so the
+        # kill always lands mid-rotation (re-encrypting or settling).
+        self.start(retention_ms=60000)
         status, _, body = self.call("POST", "/v1/admin/tenants", {"name": "acme"})
         self.assertEqual(status, 201, body)
         status, _, body = self.call("PUT", "/v1/collections/docs", {"dimension": 2}, "acme")
@@ -125,6 +128,7 @@ class KeyRotationTest(unittest.TestCase):
         stop.set()
         thread.join()
         self.assertTrue(written)
+        self.assertIn(self.rotation()["state"], ("re-encrypting", "settling"))
         self.server.stop(signal.SIGKILL)
         self.server = None
 
