@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include <phenix/encryption.h>
 #include <phenix/options.h>
 #include <phenix/query.h>
 #include <phenix/result.h>
@@ -67,6 +68,15 @@ class Database {
     /// Deletes an empty tenant: FailedPrecondition while it has collections (drop them first) and
     /// for the default tenant; NotFound if it does not exist. Its name may be created again.
     virtual Status DropTenant(std::string_view tenant) = 0;
+    /// Data-key rotation (encryption at rest): makes a new data key for the tenant, used by every
+    /// write from now on, and re-encrypts its stored payloads under it in the background
+    /// (resumed after a restart); the old key keeps reading until nothing refers to it, then is
+    /// destroyed in the KMS. Returns the rotation's state. FailedPrecondition without encryption
+    /// at rest, read-only, while a rotation of the tenant is still running, or when the tenant
+    /// has no data key yet (it has stored nothing); NotFound for an unknown tenant.
+    virtual Result<KeyRotationInfo> RotateTenantKey(std::string_view tenant) = 0;
+    /// The state of the tenant's latest data-key rotation ("none" if there was none).
+    virtual Result<KeyRotationInfo> GetKeyRotation(std::string_view tenant) = 0;
 
     // ---- collections ----
     /// Creates a collection in spec.ref.tenant (NotFound if the tenant does not exist).

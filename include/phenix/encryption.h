@@ -4,6 +4,7 @@
 // rest"): making a local master key file and rotating the master key of a data directory.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <phenix/options.h>
@@ -31,5 +32,25 @@ Result<std::string> CreateTokenMasterKey(const EncryptionOptions& kms);
 /// holds no encrypted database. Returns the new master key id.
 Result<std::string> RotateMasterKey(const std::string& data_dir, const EncryptionOptions& current,
                                     const EncryptionOptions& next);
+
+/// The state of a tenant's data-key rotation (Database::RotateTenantKey; docs/security.md,
+/// "Data-key rotation").
+struct KeyRotationInfo {
+    std::string tenant;
+    /// "none" (never rotated), "re-encrypting" (payloads are being re-sealed under the new key),
+    /// "settling" (all re-sealed; waiting for the MVCC history window to pass and for older
+    /// versions to be compacted away before the old key is destroyed) or "finished" (the old key
+    /// is destroyed).
+    std::string state = "none";
+    /// The key generation being rotated away from, and the current one (new writes use it).
+    std::uint32_t from_generation = 0;
+    std::uint32_t to_generation = 0;
+    /// Stored payloads (entity records and edge values) of the tenant when the pass started,
+    /// those checked so far, and those of them re-encrypted (the rest were already under the
+    /// new key, e.g. written since the rotation).
+    std::uint64_t num_total = 0;
+    std::uint64_t num_checked = 0;
+    std::uint64_t num_reencrypted = 0;
+};
 
 }  // namespace phenix

@@ -185,7 +185,9 @@ struct SecurityStatement {
         kShowGrants,
         kShowApiKeys,
         kDropTenant,
-        kSetQuota,  ///< ALTER TENANT t SET QUOTA (name = value, ...)
+        kSetQuota,         ///< ALTER TENANT t SET QUOTA (name = value, ...)
+        kRotateKey,        ///< ALTER TENANT t ROTATE KEY (run on the database)
+        kShowKeyRotation,  ///< SHOW KEY ROTATION FOR TENANT t (run on the database)
     };
     /// One `name = value` of ALTER TENANT ... SET QUOTA, as written.
     struct QuotaSetting {
@@ -202,7 +204,7 @@ struct SecurityStatement {
     std::vector<std::string> roles;        ///< CREATE API KEY FOR ROLE r, ...
     std::int64_t expires_in_s = 0;         ///< CREATE API KEY ... EXPIRES IN n unit; 0: never
     std::string key_id;                    ///< REVOKE API KEY 'id'
-    std::string tenant;                    ///< DROP TENANT t; ALTER TENANT t
+    std::string tenant;  ///< DROP TENANT t; ALTER TENANT t; SHOW KEY ROTATION FOR TENANT t
     std::vector<QuotaSetting> quota;       ///< ALTER TENANT t SET QUOTA (...)
     friend bool operator==(const SecurityStatement&, const SecurityStatement&) = default;
 };
@@ -260,25 +262,28 @@ enum class StatementKind : std::uint8_t {
     kUseTenant,
     kSecurityAdmin,  ///< CREATE/DROP ROLE, GRANT, REVOKE, CREATE/REVOKE API KEY, SHOW ROLES/...
     kDropTenant,
-    kAlterTenant,  ///< ALTER TENANT t SET QUOTA (...)
-    kShowStats,    ///< SHOW STATS [FOR coll] (the tenant's), SHOW DATABASE STATS (all_tenants)
+    kAlterTenant,      ///< ALTER TENANT t SET QUOTA (...)
+    kShowStats,        ///< SHOW STATS [FOR coll] (the tenant's), SHOW DATABASE STATS (all_tenants)
+    kRotateTenantKey,  ///< ALTER TENANT t ROTATE KEY
+    kShowKeyRotation,  ///< SHOW KEY ROTATION FOR TENANT t
 };
 /// Every kind, in declaration order.
 inline constexpr StatementKind kAllStatementKinds[] = {
-    StatementKind::kSelect,         StatementKind::kCreateCollection,
-    StatementKind::kDropCollection, StatementKind::kCreateIndex,
-    StatementKind::kDropIndex,      StatementKind::kShowCollections,
-    StatementKind::kDescribe,       StatementKind::kInsert,
-    StatementKind::kUpdate,         StatementKind::kDelete,
-    StatementKind::kBegin,          StatementKind::kCommit,
-    StatementKind::kRollback,       StatementKind::kCopyFrom,
-    StatementKind::kCopyTo,         StatementKind::kShowIndexes,
-    StatementKind::kShowTenants,    StatementKind::kShowTimestamp,
-    StatementKind::kAnalyze,        StatementKind::kReindex,
-    StatementKind::kVerify,         StatementKind::kCreateTenant,
-    StatementKind::kUseTenant,      StatementKind::kSecurityAdmin,
-    StatementKind::kDropTenant,     StatementKind::kAlterTenant,
-    StatementKind::kShowStats,
+    StatementKind::kSelect,          StatementKind::kCreateCollection,
+    StatementKind::kDropCollection,  StatementKind::kCreateIndex,
+    StatementKind::kDropIndex,       StatementKind::kShowCollections,
+    StatementKind::kDescribe,        StatementKind::kInsert,
+    StatementKind::kUpdate,          StatementKind::kDelete,
+    StatementKind::kBegin,           StatementKind::kCommit,
+    StatementKind::kRollback,        StatementKind::kCopyFrom,
+    StatementKind::kCopyTo,          StatementKind::kShowIndexes,
+    StatementKind::kShowTenants,     StatementKind::kShowTimestamp,
+    StatementKind::kAnalyze,         StatementKind::kReindex,
+    StatementKind::kVerify,          StatementKind::kCreateTenant,
+    StatementKind::kUseTenant,       StatementKind::kSecurityAdmin,
+    StatementKind::kDropTenant,      StatementKind::kAlterTenant,
+    StatementKind::kShowStats,       StatementKind::kRotateTenantKey,
+    StatementKind::kShowKeyRotation,
 };
 /// "select", "create_collection", ... (snake_case of the enumerator).
 std::string_view StatementKindName(StatementKind kind);

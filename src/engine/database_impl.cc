@@ -48,6 +48,10 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
         }
         db->oracle_ = std::make_unique<txn::Oracle>(last_commit);
         db->oracle_->RestoreFloor(db->store_->history_floor());
+        db->key_rotations_ = std::make_unique<KeyRotations>(*db->store_, *db->oracle_);
+        const Catalog& catalog = *db->catalog_;
+        PHENIX_RETURN_IF_ERROR(db->key_rotations_->Load(
+            [&catalog](storage::TenantId tenant) { return catalog.HasTenantId(tenant); }));
         db->maintenance_ = std::make_unique<Maintenance>(db->options_, *db->store_, *db->oracle_,
                                                          db->catalog_->pending_purges_at_load());
         DatabaseImpl* raw = db.get();
@@ -135,7 +139,8 @@ Result<std::unique_ptr<Database>> DatabaseImpl::Open(const std::string& path,
     db->maintenance_->Start(
         {.reap_idle_transactions = [raw = db.get()] { raw->ReapIdleTransactions(); },
          .refresh_stale_index_stats =
-             [raw = db.get()] { raw->metadata_indexes_->RefreshStaleIndexStats(); }});
+             [raw = db.get()] { raw->metadata_indexes_->RefreshStaleIndexStats(); },
+         .run_key_rotations = [raw = db.get()] { raw->RunKeyRotations(); }});
     db->vector_indexes_->StartBuilder();
     // Read-only, an index whose build a crash interrupted stays unfinished (and unused: Find
     // does not read an index that is not ready) until a read-write open finishes it.
@@ -243,12 +248,56 @@ Status DatabaseImpl::DropTenant(std::string_view tenant) {
     // open destroys (ShredDroppedTenantsLocked). The other order would leave a live tenant
     // whose data no key opens.
     PHENIX_RETURN_IF_ERROR(catalog_->DropTenant(tenant));
+    PHENIX_RETURN_IF_ERROR(key_rotations_->Forget(id));
     if (crypto::TenantKeyring* keyring = store_->payloads().keyring(); keyring != nullptr) {
         PHENIX_RETURN_IF_ERROR(keyring->Shred(id).WithContext(
             "tenant '" + std::string(tenant) +
             "' was dropped, but destroying its keys failed (the next open retries)"));
     }
     return Status::Ok();
+}
+
+Result<KeyRotationInfo> DatabaseImpl::RotateTenantKey(std::string_view tenant) {
+    // Exclusively: every write in flight finishes first, so none seals under the old key after
+    // the rotation (KeyRotations::Start).
+    WriterMutexLock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckWritableLocked("rotating a data key"));
+    PHENIX_ASSIGN_OR_RETURN(storage::TenantId id, catalog_->ResolveTenant(tenant));
+    auto progress = key_rotations_->Start(id);
+    if (!progress.ok()) {
+        return progress.status().WithContext("tenant '" + std::string(tenant) + "'");
+    }
+    return ToKeyRotationInfo(std::string(tenant), *progress);
+}
+
+Result<KeyRotationInfo> DatabaseImpl::GetKeyRotation(std::string_view tenant) {
+    ReaderMutexLock lock(catalog_mu_);
+    PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
+    PHENIX_ASSIGN_OR_RETURN(storage::TenantId id, catalog_->ResolveTenant(tenant));
+    return ToKeyRotationInfo(std::string(tenant), key_rotations_->Get(id));
+}
+
+void DatabaseImpl::RunKeyRotations() {
+    constexpr auto kBudget = std::chrono::milliseconds(50);
+    {
+        ReaderMutexLock lock(catalog_mu_);
+        if (closed_) {
+            return;
+        }
+        const Catalog& catalog = *catalog_;
+        // A failure (e.g. disk full) leaves the rotation where its last batch left it; the next
+        // round retries.
+        key_rotations_
+            ->RunSome(
+                [&catalog](storage::TenantId tenant, storage::CollectionId collection) {
+                    auto handle = catalog.FindById(collection);
+                    return handle != nullptr && handle->tenant_id == tenant;
+                },
+                kBudget)
+            .IgnoreError();
+    }
+    // Close stops this thread before it closes the store, so the store is still open here.
+    key_rotations_->CompactIfWanted().IgnoreError();
 }
 
 Status DatabaseImpl::ShredDroppedTenantsLocked() {

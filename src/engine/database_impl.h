@@ -38,6 +38,7 @@
 #include "engine/catalog.h"
 #include "engine/graph_caches.h"
 #include "engine/graph_operators.h"
+#include "engine/key_rotation.h"
 #include "engine/lock_table.h"
 #include "engine/maintenance.h"
 #include "engine/metadata_indexes.h"
@@ -73,6 +74,8 @@ class DatabaseImpl final : public Database {
     // At open: crypto-shreds the tenants whose keys outlived their catalog entry (a crash inside
     // DropTenant), then loads every tenant's key (TenantKeyring::Preload).
     Status ShredDroppedTenantsLocked() REQUIRES(catalog_mu_);
+    Result<KeyRotationInfo> RotateTenantKey(std::string_view tenant) override;
+    Result<KeyRotationInfo> GetKeyRotation(std::string_view tenant) override;
 
     Status CreateCollection(const CollectionSpec& spec) override;
     Status DropCollection(const CollectionRef& collection) override;
@@ -205,6 +208,8 @@ class DatabaseImpl final : public Database {
 
     // Hooks of the maintenance thread (maintenance.h).
     void ReapIdleTransactions();
+    // Advances the data-key rotations (key_rotation.h) for a bounded time.
+    void RunKeyRotations();
 
     Options options_;
     std::unique_ptr<storage::Store> store_;
@@ -236,6 +241,8 @@ class DatabaseImpl final : public Database {
     // The search paths and the filter cache (vector_searcher.h; null until Open made it).
     std::unique_ptr<VectorSearcher> vector_searcher_;
 
+    // Data-key rotations (key_rotation.h; null until Open made it).
+    std::unique_ptr<KeyRotations> key_rotations_;
     // The background thread and the purge of dropped collections (null until Open made it).
     std::unique_ptr<Maintenance> maintenance_;
 };

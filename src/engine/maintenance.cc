@@ -71,6 +71,9 @@ void Maintenance::Loop(const Hooks& hooks) {
         }
         // A failure (e.g. disk full) leaves the purge pending; the next round retries.
         PurgeDroppedCollections().IgnoreError();
+        if (hooks.run_key_rotations) {
+            hooks.run_key_rotations();
+        }
         const txn::Timestamp floor = oracle_.AdvanceFloor(options_.history_retention_ms * 1000);
         // Moving RocksDB's floor costs a synced write and a MANIFEST update per column family,
         // so it moves in steps of a tenth of the retention window, between 100 ms and 1 s.

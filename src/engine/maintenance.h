@@ -33,6 +33,8 @@ class Maintenance {
     struct Hooks {
         std::function<void()> reap_idle_transactions;
         std::function<void()> refresh_stale_index_stats;
+        /// Read-write only: advances data-key rotations (key_rotation.h) for a bounded time.
+        std::function<void()> run_key_rotations;
     };
 
     /// `pending_purges`: the dropped collections whose rows are still to delete (the catalog's

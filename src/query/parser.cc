@@ -464,6 +464,15 @@ class Parser {
             return StatementBody(std::move(show));
         }
         const SourcePos pos = Cur().pos;
+        // SHOW KEY ROTATION FOR TENANT t
+        if (AcceptKeyword("KEY")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("ROTATION"));
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("FOR"));
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("TENANT"));
+            SecurityStatement show_rotation{.kind = SecurityStatement::Kind::kShowKeyRotation};
+            PHENIX_ASSIGN_OR_RETURN(show_rotation.tenant, ParseName("a tenant name"));
+            return Security(std::move(show_rotation), pos);
+        }
         if (AcceptKeyword("ROLES")) {
             return Security(SecurityStatement{.kind = SecurityStatement::Kind::kShowRoles}, pos);
         }
@@ -1019,6 +1028,16 @@ class Parser {
         SecurityStatement alter{.kind = SecurityStatement::Kind::kSetQuota};
         const SourcePos pos = Cur().pos;
         PHENIX_ASSIGN_OR_RETURN(alter.tenant, ParseName("a tenant name"));
+        // ALTER TENANT t ROTATE KEY: data-key rotation (docs/security.md).
+        if (AcceptKeyword("ROTATE")) {
+            PHENIX_RETURN_IF_ERROR(ExpectKeyword("KEY"));
+            alter.kind = SecurityStatement::Kind::kRotateKey;
+            return Security(std::move(alter), pos);
+        }
+        if (!IsKeyword(Cur(), "SET")) {
+            static constexpr std::string_view kWhat[] = {"SET", "ROTATE"};
+            return ErrorExpected("SET QUOTA or ROTATE KEY", kWhat);
+        }
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("SET"));
         PHENIX_RETURN_IF_ERROR(ExpectKeyword("QUOTA"));
         PHENIX_RETURN_IF_ERROR(ExpectSymbol("("));

@@ -553,6 +553,10 @@ struct BodyPrinter {
                 }
                 return out + ")";
             }
+            case Kind::kRotateKey:
+                return "ALTER TENANT " + QuoteName(st.tenant) + " ROTATE KEY";
+            case Kind::kShowKeyRotation:
+                return "SHOW KEY ROTATION FOR TENANT " + QuoteName(st.tenant);
         }
         return "";
     }

@@ -75,6 +75,10 @@ std::string_view StatementKindName(StatementKind kind) {
             return "alter_tenant";
         case StatementKind::kShowStats:
             return "show_stats";
+        case StatementKind::kRotateTenantKey:
+            return "rotate_tenant_key";
+        case StatementKind::kShowKeyRotation:
+            return "show_key_rotation";
     }
     return "unknown";
 }
@@ -133,6 +137,21 @@ Status RefuseInTransaction(const Transaction* txn, std::string_view what) {
         "ROLLBACK first");
 }
 
+// ALTER TENANT t ROTATE KEY and SHOW KEY ROTATION FOR TENANT t: one row.
+QueryResult KeyRotationResult(const KeyRotationInfo& info) {
+    QueryResult result{.has_rows = true,
+                       .columns = {"tenant", "state", "from_generation", "to_generation",
+                                   "payloads_total", "payloads_checked", "payloads_reencrypted"}};
+    auto count = [](std::uint64_t value) {
+        return QueryValue::Int(static_cast<std::int64_t>(value));
+    };
+    result.rows.push_back({QueryValue::String(info.tenant), QueryValue::String(info.state),
+                           count(info.from_generation), count(info.to_generation),
+                           count(info.num_total), count(info.num_checked),
+                           count(info.num_reencrypted)});
+    return result;
+}
+
 }  // namespace
 
 namespace query {
@@ -174,6 +193,18 @@ struct Dispatcher {
     Result<QueryResult> operator()(const SecurityStmt& stmt) {
         PHENIX_RETURN_IF_ERROR(RefuseInTransaction(ctx.txn, "security administration"));
         const std::shared_ptr<SecurityAdmin>& admin = session.security_admin();
+        // Data-key rotation is the database's (keys of encryption at rest), with or without a
+        // security catalog.
+        if (stmt.statement.kind == SecurityStatement::Kind::kRotateKey) {
+            PHENIX_ASSIGN_OR_RETURN(KeyRotationInfo info,
+                                    ctx.db.RotateTenantKey(stmt.statement.tenant));
+            return KeyRotationResult(info);
+        }
+        if (stmt.statement.kind == SecurityStatement::Kind::kShowKeyRotation) {
+            PHENIX_ASSIGN_OR_RETURN(KeyRotationInfo info,
+                                    ctx.db.GetKeyRotation(stmt.statement.tenant));
+            return KeyRotationResult(info);
+        }
         if (admin == nullptr && stmt.statement.kind == SecurityStatement::Kind::kDropTenant) {
             PHENIX_RETURN_IF_ERROR(ctx.db.DropTenant(stmt.statement.tenant));
             return QueryResult{.message = "DROP TENANT " + stmt.statement.tenant};
@@ -371,6 +402,14 @@ struct AccessOf {
         const SecurityStatement& security = stmt.statement;
         if (security.kind == SecurityStatement::Kind::kSetQuota) {
             return StatementAccess{.kind = StatementKind::kAlterTenant,
+                                   .tenant = security.tenant,
+                                   .target = "tenant/" + security.tenant};
+        }
+        if (security.kind == SecurityStatement::Kind::kRotateKey ||
+            security.kind == SecurityStatement::Kind::kShowKeyRotation) {
+            return StatementAccess{.kind = security.kind == SecurityStatement::Kind::kRotateKey
+                                               ? StatementKind::kRotateTenantKey
+                                               : StatementKind::kShowKeyRotation,
                                    .tenant = security.tenant,
                                    .target = "tenant/" + security.tenant};
         }

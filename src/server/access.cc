@@ -62,6 +62,10 @@ constexpr RouteAccess kRoutes[] = {
     // Tenant quotas (decision 0023): set and read by cluster administrators only.
     {"GET", "/v1/admin/tenants/{tenant}/quota", {kAdmin, kCluster, "tenant.quota.get"}},
     {"PUT", "/v1/admin/tenants/{tenant}/quota", {kAdmin, kCluster, "tenant.quota.set"}},
+    // Data-key rotation: key management of encryption at rest, cluster administration like the
+    // master key (docs/security.md "Data-key rotation").
+    {"GET", "/v1/admin/tenants/{tenant}/key-rotation", {kAdmin, kCluster, "tenant.key.rotation"}},
+    {"POST", "/v1/admin/tenants/{tenant}/key-rotation", {kAdmin, kCluster, "tenant.key.rotate"}},
     {"GET", "/v1/admin/keys", {kAdmin, kTenant, "key.list"}},
     {"POST", "/v1/admin/keys", {kAdmin, kTenant, "key.create"}},
     {"DELETE", "/v1/admin/keys/{key_id}", {kAdmin, kTenant, "key.revoke"}},
@@ -127,6 +131,8 @@ constexpr StatementAccessRule kStatements[] = {
     {StatementKind::kDropTenant, {kAdmin, kCluster, "tenant.drop"}},
     // ALTER TENANT t SET QUOTA: quotas are cluster administration (decision 0023).
     {StatementKind::kAlterTenant, {kAdmin, kCluster, "tenant.quota.set"}},
+    {StatementKind::kRotateTenantKey, {kAdmin, kCluster, "tenant.key.rotate"}},
+    {StatementKind::kShowKeyRotation, {kAdmin, kCluster, "tenant.key.rotation"}},
     // SHOW STATS [FOR coll]: the health of the tenant's own collections only. SHOW DATABASE
     // STATS (every tenant's collections, storage, WAL, transactions) is marked all_tenants:
     // cluster administration, like GET /metrics (docs/observability.md).

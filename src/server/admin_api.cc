@@ -258,6 +258,33 @@ HttpResponse HandlePutQuota(ApiState& state, const HttpRequest& request, const P
     return QuotaResponse(state, tenant);
 }
 
+// ---------------------------------------------------------------- data-key rotation
+
+Json KeyRotationJson(const KeyRotationInfo& info) {
+    return Json{{"tenant", info.tenant},
+                {"state", info.state},
+                {"from_generation", info.from_generation},
+                {"to_generation", info.to_generation},
+                {"payloads_total", info.num_total},
+                {"payloads_checked", info.num_checked},
+                {"payloads_reencrypted", info.num_reencrypted}};
+}
+
+// GET: the progress of the tenant's latest rotation; POST: starts one (it runs in the
+// background; GET follows it).
+HttpResponse HandleKeyRotation(ApiState& state, const PathParams& params, bool start) {
+    if (auto error = Unready(state)) {
+        return *error;
+    }
+    const std::string& tenant = params.at("tenant");
+    Database& db = *state.db.load();
+    auto info = start ? db.RotateTenantKey(tenant) : db.GetKeyRotation(tenant);
+    if (!info.ok()) {
+        return ErrorResponse(info.status());
+    }
+    return JsonResponse(200, KeyRotationJson(*info));
+}
+
 // ---------------------------------------------------------------- API keys
 
 HttpResponse HandleCreateKey(ApiState& state, const HttpRequest& request,
@@ -591,6 +618,12 @@ class CatalogSecurityAdmin final : public SecurityAdmin {
                 return QueryResult{.message = "DROP TENANT " + st.tenant};
             case Kind::kSetQuota:
                 return SetQuota(st);
+            case Kind::kRotateKey:
+            case Kind::kShowKeyRotation:
+                // QuerySession runs these on the database before any SecurityAdmin.
+                return Status::Internal(
+                    "data-key rotation statements are not security catalog "
+                    "statements");
         }
         return Status::Internal("unknown security statement");
     }
@@ -699,6 +732,8 @@ const std::vector<AdminRouteAccess>& AdminRouteAccessTable() {
         {"DELETE", "/v1/admin/tenants/{tenant}", Permission::kAdmin, true},
         {"GET", "/v1/admin/tenants/{tenant}/quota", Permission::kAdmin, true},
         {"PUT", "/v1/admin/tenants/{tenant}/quota", Permission::kAdmin, true},
+        {"GET", "/v1/admin/tenants/{tenant}/key-rotation", Permission::kAdmin, true},
+        {"POST", "/v1/admin/tenants/{tenant}/key-rotation", Permission::kAdmin, true},
         {"GET", "/v1/admin/keys", Permission::kAdmin, false},
         {"POST", "/v1/admin/keys", Permission::kAdmin, false},
         {"DELETE", "/v1/admin/keys/{key_id}", Permission::kAdmin, false},
@@ -732,6 +767,14 @@ void RegisterAdminRoutes(Router& router, ApiState& state) {
     router.Add("PUT", "/v1/admin/tenants/{tenant}/quota",
                [api](const HttpRequest& request, const PathParams& params, RequestContext&) {
                    return HandlePutQuota(*api, request, params);
+               });
+    router.Add("GET", "/v1/admin/tenants/{tenant}/key-rotation",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleKeyRotation(*api, params, /*start=*/false);
+               });
+    router.Add("POST", "/v1/admin/tenants/{tenant}/key-rotation",
+               [api](const HttpRequest&, const PathParams& params, RequestContext&) {
+                   return HandleKeyRotation(*api, params, /*start=*/true);
                });
     router.Add("GET", "/v1/admin/keys",
                [api](const HttpRequest& request, const PathParams&, RequestContext& context) {
@@ -808,6 +851,19 @@ const std::map<std::string, std::string_view, std::less<>>& AdminOperations() {
          "responses": {"200": {"description": "set", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TenantQuotaState"}}}, "links": {"GetTenantQuota": {"operationId": "getTenantQuota", "parameters": {"tenant": "$response.body#/tenant"}}}},
            "404": {"$ref": "#/components/responses/NotFound"},
            "415": {"$ref": "#/components/responses/UnsupportedMediaType"}}})json"},
+        {"GET /v1/admin/tenants/{tenant}/key-rotation",
+         R"json({"operationId": "getKeyRotation",
+         "summary": "the progress of the tenant's latest data-key rotation (cluster administrators; docs/security.md \"Data-key rotation\")",
+         "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/CollectionName"}}],
+         "responses": {"200": {"description": "the rotation's state", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyRotation"}}}},
+           "404": {"$ref": "#/components/responses/NotFound"}}})json"},
+        {"POST /v1/admin/tenants/{tenant}/key-rotation",
+         R"json({"operationId": "rotateTenantKey",
+         "summary": "rotate the tenant's data key: new writes use a new key at once, stored payloads are re-encrypted in the background, then the old key is destroyed (cluster administrators; needs encryption at rest)",
+         "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/CollectionName"}}],
+         "responses": {"200": {"description": "started (state re-encrypting); GET follows it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyRotation"}}}, "links": {"GetKeyRotation": {"operationId": "getKeyRotation", "parameters": {"tenant": "$response.body#/tenant"}}}},
+           "404": {"$ref": "#/components/responses/NotFound"},
+           "400": {"$ref": "#/components/responses/BadRequest"}}})json"},
         {"DELETE /v1/admin/tenants/{tenant}",
          R"json({"operationId": "dropTenant",
          "summary": "delete an empty tenant and its roles, grants and API keys (cluster administrators)",

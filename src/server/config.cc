@@ -264,6 +264,10 @@ const std::vector<OptionSpec>& OptionTable() {
                                "the PKCS#11 user PIN, read from this file (else env "
                                "PHENIX_PKCS11_PIN)",
                                &ServerConfig::encryption_pin_file));
+        table.push_back(Uint32("history_retention_ms", "MS",
+                               "MVCC history kept for AS OF reads; a rotated data key is "
+                               "destroyed once its re-encryption is this old",
+                               &ServerConfig::history_retention_ms, 0));
         // The audit log (docs/security.md "Audit log").
         table.push_back(String("audit_dir", "DIR",
                                "write the hash-chained audit log (auth failures, denials, "

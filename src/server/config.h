@@ -48,6 +48,9 @@ struct ServerConfig {
     // is not encrypted) and the PKCS#11 PIN file.
     std::string encryption_kms;
     std::string encryption_pin_file;
+    /// MVCC history kept for AS OF reads (Options::history_retention_ms); a rotated data key is
+    /// destroyed once its re-encryption is this far in the past.
+    std::uint32_t history_retention_ms = 60'000;
 
     // The audit log (src/audit/, docs/security.md "Audit log"); audit_dir empty: no audit log.
     std::string audit_dir;

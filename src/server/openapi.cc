@@ -116,6 +116,14 @@ constexpr std::string_view kComponents = R"json({
       "tenant": {"type": "string"}, "quota": {"$ref": "#/components/schemas/TenantQuota"},
       "usage": {"type": "object", "additionalProperties": false, "properties": {
         "entities": {"type": "integer", "minimum": 0}, "approximate_bytes": {"type": "integer", "minimum": 0, "description": "RocksDB's estimate, refreshed at most every 2 s"}}}}},
+    "KeyRotation": {"type": "object", "additionalProperties": false,
+      "required": ["tenant", "state", "from_generation", "to_generation", "payloads_total", "payloads_checked", "payloads_reencrypted"],
+      "description": "a tenant's latest data-key rotation (docs/security.md \"Data-key rotation\")",
+      "properties": {"tenant": {"type": "string"},
+        "state": {"type": "string", "enum": ["none", "re-encrypting", "settling", "finished"], "description": "settling: all payloads re-encrypted; the old key is destroyed once no MVCC version under it can remain"},
+        "from_generation": {"type": "integer", "minimum": 0, "maximum": 255}, "to_generation": {"type": "integer", "minimum": 0, "maximum": 255},
+        "payloads_total": {"type": "integer", "minimum": 0, "description": "entity records and edge values stored when the pass started"},
+        "payloads_checked": {"type": "integer", "minimum": 0}, "payloads_reencrypted": {"type": "integer", "minimum": 0}}},
     "Grant": {"type": "object", "additionalProperties": false, "required": ["role", "permission", "collection"], "properties": {
       "role": {"type": "string"}, "permission": {"$ref": "#/components/schemas/Permission"},
       "collection": {"type": ["string", "null"], "description": "null: the whole tenant"}}},

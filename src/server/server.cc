@@ -847,6 +847,7 @@ int Server::Run() {
     options.create_if_missing = true;
     options.encryption.kms = config_.encryption_kms;
     options.encryption.pin_file = config_.encryption_pin_file;
+    options.history_retention_ms = config_.history_retention_ms;
     auto opened = Database::Open(config_.data_dir, options);
     if (!opened.ok()) {
         logger_.Log(LogLevel::kError, "cannot open the data directory",

@@ -13,7 +13,7 @@ namespace {
 constexpr std::size_t kSealedHeaderBytes = 2;
 
 // The fixed part of the associated data: a domain label, the family and the header bytes.
-std::array<char, 20> FixedAad(PayloadKind kind) {
+std::array<char, 20> FixedAad(PayloadKind kind, std::uint8_t generation) {
     std::array<char, 20> aad{'p',
                              'h',
                              'e',
@@ -33,7 +33,7 @@ std::array<char, 20> FixedAad(PayloadKind kind) {
                              '1',
                              static_cast<char>(kind),
                              static_cast<char>(kSealedPayloadVersion),
-                             static_cast<char>(kPayloadKeyGeneration)};
+                             static_cast<char>(generation)};
     return aad;
 }
 
@@ -59,8 +59,8 @@ Status PayloadCipher::Seal(PayloadKind kind, std::string_view key, std::string& 
     PHENIX_ASSIGN_OR_RETURN(auto tenant_key, keyring_->Get(tenant, /*create=*/true));
     scratch.clear();
     scratch.push_back(static_cast<char>(kSealedPayloadVersion));
-    scratch.push_back(static_cast<char>(kPayloadKeyGeneration));
-    const auto aad = FixedAad(kind);
+    scratch.push_back(static_cast<char>(tenant_key->generation));
+    const auto aad = FixedAad(kind, tenant_key->generation);
     PHENIX_RETURN_IF_ERROR(
         tenant_key->gcm->Seal(value, std::string_view(aad.data(), aad.size()), key, scratch));
     value.swap(scratch);
@@ -78,11 +78,11 @@ Result<std::string_view> PayloadCipher::Open(PayloadKind kind, std::string_view 
             "a stored value of tenant " + std::to_string(tenant) +
             " is encrypted, but the database was opened without encryption");
     }
-    if (value.size() < kSealedHeaderBytes ||
-        static_cast<std::uint8_t>(value[1]) != kPayloadKeyGeneration) {
+    if (value.size() < kSealedHeaderBytes) {
         return Status::Corruption("a stored value of tenant " + std::to_string(tenant) +
-                                  " names an unknown key generation");
+                                  " is truncated");
     }
+    const std::uint8_t generation = static_cast<std::uint8_t>(value[1]);
     auto tenant_key = keyring_->Get(tenant, /*create=*/false);
     if (!tenant_key.ok()) {
         if (tenant_key.status().IsNotFound()) {
@@ -92,16 +92,48 @@ Result<std::string_view> PayloadCipher::Open(PayloadKind kind, std::string_view 
         }
         return tenant_key.status();
     }
-    const auto aad = FixedAad(kind);
-    Status opened = (*tenant_key)
-                        ->gcm->Open(value.substr(kSealedHeaderBytes),
-                                    std::string_view(aad.data(), aad.size()), key, scratch);
+    const crypto::TenantKeyring::TenantKeyGeneration* sealer = (*tenant_key)->Find(generation);
+    if (sealer == nullptr) {
+        return Status::FailedPrecondition(
+            "a stored value of tenant " + std::to_string(tenant) +
+            " is sealed under data key generation " + std::to_string(generation) +
+            ", which is not held (retired after a rotation, or never made)");
+    }
+    const auto aad = FixedAad(kind, generation);
+    Status opened = sealer->gcm->Open(value.substr(kSealedHeaderBytes),
+                                      std::string_view(aad.data(), aad.size()), key, scratch);
     if (!opened.ok()) {
         return Status::FailedPrecondition(
             "a stored value of tenant " + std::to_string(tenant) +
             " does not decrypt under its data key: " + opened.message());
     }
     return std::string_view(scratch);
+}
+
+Result<bool> PayloadCipher::Reseal(PayloadKind kind, std::string_view key, std::string& value,
+                                   std::string& scratch) const {
+    if (!keyring_) {
+        return false;
+    }
+    PHENIX_ASSIGN_OR_RETURN(TenantId tenant, TenantOf(key));
+    PHENIX_ASSIGN_OR_RETURN(auto tenant_key, keyring_->Get(tenant, /*create=*/true));
+    if (SealedPayloadGeneration(value) == tenant_key->generation) {
+        return false;
+    }
+    std::string plain;
+    PHENIX_ASSIGN_OR_RETURN(std::string_view opened, Open(kind, key, value, plain));
+    std::string plaintext(opened);
+    PHENIX_RETURN_IF_ERROR(Seal(kind, key, plaintext, scratch));
+    value.swap(plaintext);
+    return true;
+}
+
+void PayloadCipher::ForgetCheckpointFileSystem(TenantId tenant) const {
+    MutexLock lock(fs_mu_);
+    if (auto it = tenant_fs_.find(tenant); it != tenant_fs_.end()) {
+        retired_fs_.push_back(std::move(it->second));
+        tenant_fs_.erase(it);
+    }
 }
 
 Result<rocksdb::FileSystem*> PayloadCipher::CheckpointFileSystem(TenantId tenant) const {

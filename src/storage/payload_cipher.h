@@ -8,7 +8,10 @@
 // or the edge key) and the column family are the associated data: a sealed value moved to
 // another key, family or tenant fails to open.
 //
-// Sealed value: u8 0xA1 | u8 key generation (1) | nonce (12) | ciphertext | tag (16)
+// Sealed value: u8 0xA1 | u8 key generation | nonce (12) | ciphertext | tag (16)
+// The key generation names the generation of the tenant's data key that sealed the value (1
+// before any data-key rotation; crypto/tenant_keys.h, docs/decisions/0031): a value opens as long
+// as the keyring holds its generation, and Reseal moves it to the current one.
 // The plaintext is the encoded EntityRecord / EdgeValue (storage/entity_codec.h), whose first
 // byte is its format version (1): a value that does not start with 0xA1 is plaintext (an
 // unencrypted database, or a value written before this change) and is returned as it is.
@@ -24,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rocksdb/file_system.h>
 
@@ -36,7 +40,6 @@
 namespace phenix::storage {
 
 inline constexpr std::uint8_t kSealedPayloadVersion = 0xA1;
-inline constexpr std::uint8_t kPayloadKeyGeneration = 1;
 
 /// Which column family a payload belongs to (bound into the associated data).
 enum class PayloadKind : char { kEntity = 'E', kOutEdge = 'O', kInEdge = 'I' };
@@ -44,6 +47,10 @@ enum class PayloadKind : char { kEntity = 'E', kOutEdge = 'O', kInEdge = 'I' };
 /// Whether a stored value is sealed.
 inline bool IsSealedPayload(std::string_view value) {
     return !value.empty() && static_cast<std::uint8_t>(value.front()) == kSealedPayloadVersion;
+}
+/// The key generation of a sealed value; 0 for a plaintext or truncated one.
+inline std::uint8_t SealedPayloadGeneration(std::string_view value) {
+    return IsSealedPayload(value) && value.size() >= 2 ? static_cast<std::uint8_t>(value[1]) : 0;
 }
 
 class PayloadCipher {
@@ -68,6 +75,15 @@ class PayloadCipher {
     Result<std::string_view> Open(PayloadKind kind, std::string_view key, std::string_view value,
                                   std::string& scratch) const;
 
+    /// Data-key rotation: when `value` (stored at `key`) is not sealed under the tenant's
+    /// current key generation, replaces it with its plaintext sealed under the current one and
+    /// returns true; false (value untouched) when it already is. Errors as Open and Seal.
+    Result<bool> Reseal(PayloadKind kind, std::string_view key, std::string& value,
+                        std::string& scratch) const;
+    /// After a data-key rotation of `tenant`: checkpoints written from now on use its new key
+    /// (the file systems handed out before stay valid for their users).
+    void ForgetCheckpointFileSystem(TenantId tenant) const;
+
     /// The file system for a tenant's vector index checkpoints: the store's file system with a
     /// second AES-256-CTR layer under the tenant's data key (storage/encrypted_fs.h), so a
     /// checkpoint is unreadable once the tenant is crypto-shredded. The store's own file system
@@ -79,6 +95,9 @@ class PayloadCipher {
     std::shared_ptr<rocksdb::FileSystem> base_fs_;
     mutable Mutex fs_mu_;
     mutable std::map<TenantId, std::shared_ptr<rocksdb::FileSystem>> tenant_fs_ GUARDED_BY(fs_mu_);
+    // File systems of keys rotated away, kept alive because CheckpointFileSystem's pointers are
+    // valid for the life of this object.
+    mutable std::vector<std::shared_ptr<rocksdb::FileSystem>> retired_fs_ GUARDED_BY(fs_mu_);
 };
 
 }  // namespace phenix::storage

@@ -91,6 +91,10 @@ Status Oracle::BeginCommit(std::optional<Timestamp> start_ts, const ConflictKeys
     const Timestamp ts = std::max(last_issued_ + 1, WallClockMicros());
     last_issued_ = ts;
     in_flight_.insert(ts);
+    if (keys.check_only) {
+        *commit_ts = ts;
+        return Status::Ok();
+    }
     for (std::uint64_t key : keys.writes) {
         last_write_[key] = ts;
     }

@@ -45,6 +45,9 @@ Timestamp WallClockMicros();
 struct ConflictKeys {
     std::vector<std::uint64_t> writes;
     std::vector<std::uint64_t> refs;
+    /// Checked against later commits but not recorded, so no later commit conflicts with this
+    /// one: for rewrites that change no content (data-key re-encryption, engine/key_rotation.h).
+    bool check_only = false;
 };
 
 class Oracle {

@@ -115,6 +115,8 @@ REST_BODIES = {
     "DELETE /v1/admin/tenants/{tenant}": None,
     "GET /v1/admin/tenants/{tenant}/quota": None,
     "PUT /v1/admin/tenants/{tenant}/quota": {"max_entities": 5},
+    "GET /v1/admin/tenants/{tenant}/key-rotation": None,
+    "POST /v1/admin/tenants/{tenant}/key-rotation": None,
     "GET /v1/admin/keys": None,
     "POST /v1/admin/keys": {"roles": ["reader"]},
     "DELETE /v1/admin/keys/{key_id}": None,
@@ -171,6 +173,8 @@ STATEMENTS = {
     "drop_tenant": "DROP TENANT {tenant}",
     "alter_tenant": "ALTER TENANT {tenant} SET QUOTA (max_entities = 5)",
     "show_stats": "SHOW STATS FOR {name}",
+    "rotate_tenant_key": "ALTER TENANT {tenant} ROTATE KEY",
+    "show_key_rotation": "SHOW KEY ROTATION FOR TENANT {tenant}",
 }
 # Kinds that do not name B and act inside the caller's own tenant: allowed, but must not say a
 # word of B. (BEGIN/COMMIT/ROLLBACK and SHOW COLLECTIONS/TIMESTAMP.)

@@ -130,6 +130,16 @@ class Server:
             return f.read().decode(errors="replace")
 
 
+def audit_records(audit_dir):
+    """Every record of the audit log in `audit_dir` (--audit-dir), oldest first."""
+    out = []
+    for name in sorted(n for n in os.listdir(audit_dir) if re.match(r"^audit-\d+\.jsonl$", n)):
+        with open(os.path.join(audit_dir, name), "rb") as f:
+            for line in f.read().split(b"\n")[:-1]:
+                out.append(json.loads(line))
+    return out
+
+
 def error_code(body):
     return body["error"]["code"]
 

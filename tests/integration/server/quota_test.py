@@ -42,15 +42,6 @@ def mint(subject, tenant, roles):
     return KEYS.token(sub=subject, tenant=tenant, roles=list(roles), kid="rsa-1")
 
 
-def audit_records(audit_dir):
-    out = []
-    for name in sorted(n for n in os.listdir(audit_dir) if re.match(r"^audit-\d+\.jsonl$", n)):
-        with open(os.path.join(audit_dir, name), "rb") as f:
-            for line in f.read().split(b"\n")[:-1]:
-                out.append(json.loads(line))
-    return out
-
-
 def entity(eid, size=0):
     return {"id": eid, "vector": [1.0, 2.0], "metadata": {"pad": "x" * size}}
 
@@ -118,7 +109,7 @@ class QuotaTest(unittest.TestCase):
     def wait_audit(self, predicate, what, timeout=10):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            records = [r for r in audit_records(self.audit) if predicate(r)]
+            records = [r for r in phenixd_test.audit_records(self.audit) if predicate(r)]
             if records:
                 return records
             time.sleep(0.1)

@@ -142,6 +142,122 @@ TEST(TenantKeyring, MasterKeyRotationMovesTenantKeysToTheNewKms) {
               StatusCode::kFailedPrecondition);
 }
 
+// Data-key rotation (docs/decisions/0031): generations, each under a named key of its own.
+TEST(TenantKeyring, RotatesRetiresAndShredsKeyGenerations) {
+    EXPECT_EQ(NextKeyGeneration(1), 2);
+    EXPECT_EQ(NextKeyGeneration(254), 255);
+    EXPECT_EQ(NextKeyGeneration(255), 1);
+    testing::TempDir dir;
+    const std::string path = dir.Sub("master.key");
+    ASSERT_TRUE(CreateLocalKeyFile(path).ok());
+    auto opened = OpenKms("local:" + path);
+    ASSERT_TRUE(opened.ok());
+    std::shared_ptr<Kms> kms = std::move(*opened);
+    const std::string data = dir.Sub("data");
+    ASSERT_TRUE(CreateDataKey(data, *kms).ok());
+    TenantKeyring keyring(data, kms, /*read_only=*/false);
+    EXPECT_EQ(keyring.Rotate(6).status().code(), StatusCode::kNotFound);  // no key yet
+    auto first = keyring.Get(6, /*create=*/true);
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ((*first)->generation, 1);
+    auto read_file = [&] {
+        std::ifstream in(TenantKeysDir(data) + "/6");
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    // A record that never rotated keeps format version 1 (older builds read it).
+    EXPECT_TRUE(read_file().starts_with("phenix-tenant-key 1\n")) << read_file();
+    const std::string first_named = ReadTenantKeyRecord(data, 6)->kms_key;
+
+    auto rotated = keyring.Rotate(6);
+    ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+    EXPECT_EQ(*rotated, 2);
+    EXPECT_TRUE(read_file().starts_with("phenix-tenant-key 2\n")) << read_file();
+    auto record = ReadTenantKeyRecord(data, 6);
+    ASSERT_TRUE(record.ok()) << record.status().ToString();
+    EXPECT_EQ(record->generation, 2);
+    ASSERT_EQ(record->older.size(), 1u);
+    EXPECT_EQ(record->older.at(1).kms_key, first_named);
+    EXPECT_NE(record->kms_key, first_named);  // a named key of its own
+    // A fresh keyring (a reopen) loads both generations; the old one is the same key.
+    TenantKeyring reopened(data, kms, /*read_only=*/false);
+    auto both = reopened.Get(6, /*create=*/false);
+    ASSERT_TRUE(both.ok()) << both.status().ToString();
+    EXPECT_EQ((*both)->generation, 2);
+    ASSERT_NE((*both)->Find(1), nullptr);
+    EXPECT_EQ(KeyFingerprint((*both)->Find(1)->key), KeyFingerprint((*first)->key));
+    EXPECT_EQ((*both)->Find(3), nullptr);
+    // One rotation at a time; the current generation cannot be retired.
+    EXPECT_EQ(reopened.Rotate(6).status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(reopened.Retire(6, 2).code(), StatusCode::kFailedPrecondition);
+
+    // A master-key rotation moves the older generation too.
+    const std::string next_path = dir.Sub("next.key");
+    ASSERT_TRUE(CreateLocalKeyFile(next_path).ok());
+    auto next_opened = OpenKms("local:" + next_path);
+    ASSERT_TRUE(next_opened.ok());
+    std::shared_ptr<Kms> next = std::move(*next_opened);
+    ASSERT_TRUE(RotateMasterKey(data, *kms, *next).ok());
+    TenantKeyring after(data, next, /*read_only=*/false);
+    auto moved = after.Get(6, /*create=*/false);
+    ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+    ASSERT_NE((*moved)->Find(1), nullptr);
+    EXPECT_EQ(KeyFingerprint((*moved)->Find(1)->key), KeyFingerprint((*first)->key));
+
+    // Retire destroys the old generation's named key, then drops it from the record.
+    ASSERT_TRUE(std::filesystem::exists(next_path + ".keys/" + first_named));
+    ASSERT_TRUE(after.Retire(6, 1).ok());
+    EXPECT_FALSE(std::filesystem::exists(next_path + ".keys/" + first_named));
+    record = ReadTenantKeyRecord(data, 6);
+    ASSERT_TRUE(record.ok());
+    EXPECT_TRUE(record->older.empty());
+    auto current = after.Get(6, /*create=*/false);
+    ASSERT_TRUE(current.ok());
+    EXPECT_EQ((*current)->Find(1), nullptr);
+    EXPECT_TRUE(after.Retire(6, 1).ok());  // again: nothing left to do
+
+    // Shredding during a rotation destroys every generation.
+    ASSERT_TRUE(after.Rotate(6).ok());
+    record = ReadTenantKeyRecord(data, 6);
+    ASSERT_TRUE(record.ok());
+    ASSERT_EQ(record->older.size(), 1u);
+    const std::string named_2 = record->older.at(2).kms_key;
+    const std::string named_3 = record->kms_key;
+    ASSERT_TRUE(after.Shred(6).ok());
+    EXPECT_FALSE(std::filesystem::exists(next_path + ".keys/" + named_2));
+    EXPECT_FALSE(std::filesystem::exists(next_path + ".keys/" + named_3));
+    EXPECT_EQ(ReadTenantKeyRecord(data, 6).status().code(), StatusCode::kNotFound);
+}
+
+TEST(TenantKeyring, ARetireThatCrashedAfterDestroyingTheKeyIsFinishedLater) {
+    testing::TempDir dir;
+    auto key = RandomSecret(kKeyBytes);
+    ASSERT_TRUE(key.ok());
+    std::shared_ptr<Kms> kms = NewInMemoryKms(*key, "memory:test", dir.Sub("named"));
+    const std::string data = dir.Sub("data");
+    ASSERT_TRUE(CreateDataKey(data, *kms).ok());
+    TenantKeyring keyring(data, kms, /*read_only=*/false);
+    ASSERT_TRUE(keyring.Get(2, /*create=*/true).ok());
+    ASSERT_TRUE(keyring.Rotate(2).ok());
+    auto record = ReadTenantKeyRecord(data, 2);
+    ASSERT_TRUE(record.ok());
+    // The crash: the KMS key is gone, the record still names it.
+    ASSERT_TRUE(kms->DestroyNamedKey(record->older.at(1).kms_key).ok());
+    TenantKeyring reopened(data, kms, /*read_only=*/false);
+    auto loaded = reopened.Get(2, /*create=*/false);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ((*loaded)->Find(1), nullptr);
+    ASSERT_TRUE(reopened.Retire(2, 1).ok());
+    EXPECT_TRUE(ReadTenantKeyRecord(data, 2)->older.empty());
+    // Malformed older lines are refused.
+    std::ofstream(TenantKeysDir(data) + "/9")
+        << "phenix-tenant-key 2\ntenant 9\ngeneration 2\nkms-key a\ndek-id b\nwrapped k 00\n"
+           "older 2 c d\nolder-wrapped 2 k 00\n";
+    EXPECT_EQ(ReadTenantKeyRecord(data, 9).status().code(), StatusCode::kCorruption);
+    std::ofstream(TenantKeysDir(data) + "/10")
+        << "phenix-tenant-key 2\ntenant 10\ngeneration 0\nkms-key a\ndek-id b\nwrapped k 00\n";
+    EXPECT_EQ(ReadTenantKeyRecord(data, 10).status().code(), StatusCode::kCorruption);
+}
+
 TEST(LocalKms, CreatesAKeyFileOnlyItsOwnerCanReadAndUsesIt) {
     testing::TempDir dir;
     const std::string path = dir.Sub("master.key");

@@ -92,6 +92,18 @@ TEST(SecurityStatements, Parse) {
                                      Setting{.name = "requests_per_second", .is_null = true}}}));
     EXPECT_EQ(MustParse("alter tenant t set quota (max_bytes = null)").quota,
               (std::vector<Setting>{Setting{.name = "max_bytes", .is_null = true}}));
+    EXPECT_EQ(MustParse("ALTER TENANT acme ROTATE KEY"),
+              (SecurityStatement{.kind = Kind::kRotateKey, .tenant = "acme"}));
+    EXPECT_EQ(MustParse("show key rotation for tenant acme"),
+              (SecurityStatement{.kind = Kind::kShowKeyRotation, .tenant = "acme"}));
+}
+
+TEST(SecurityStatements, MalformedKeyRotationSaysWhatWasExpected) {
+    EXPECT_NE(ErrorOf("ALTER TENANT acme ROTATE").find("expected KEY"), std::string::npos);
+    EXPECT_NE(ErrorOf("ALTER TENANT acme REKEY").find("SET QUOTA or ROTATE KEY"),
+              std::string::npos);
+    EXPECT_NE(ErrorOf("SHOW KEY ROTATION acme").find("expected FOR"), std::string::npos);
+    EXPECT_NE(ErrorOf("SHOW KEY ROTATION FOR acme").find("expected TENANT"), std::string::npos);
 }
 
 TEST(SecurityStatements, MalformedAlterTenantSaysWhatWasExpected) {

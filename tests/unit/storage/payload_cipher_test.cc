@@ -94,11 +94,12 @@ TEST_F(PayloadCipherTest, RefusesSwappedKeysOtherFamiliesTruncationAndAlteration
                   StatusCode::kFailedPrecondition)
             << pos;
     }
-    // An unknown key generation is named as such.
+    // A key generation the keyring does not hold is named as such.
     std::string future = value;
     future[1] = 7;
-    EXPECT_EQ(cipher_.Open(PayloadKind::kEntity, key, future, out).status().code(),
-              StatusCode::kCorruption);
+    auto unknown = cipher_.Open(PayloadKind::kEntity, key, future, out);
+    EXPECT_EQ(unknown.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(unknown.status().message().find("generation 7"), std::string::npos);
     EXPECT_EQ(cipher_.Open(PayloadKind::kEntity, "ab", value, out).status().code(),
               StatusCode::kCorruption);
 }
@@ -157,6 +158,56 @@ TEST_F(PayloadCipherTest, PlaintextPassesThroughAndNothingChangesWithoutEncrypti
     ASSERT_TRUE(cipher_.Seal(PayloadKind::kEntity, EntityKey(1, 2, 3), sealed, scratch_).ok());
     EXPECT_EQ(off.Open(PayloadKind::kEntity, EntityKey(1, 2, 3), sealed, out).status().code(),
               StatusCode::kFailedPrecondition);
+}
+
+// Data-key rotation (docs/decisions/0031): the generation byte names the key that sealed a value.
+TEST_F(PayloadCipherTest, OldGenerationsOpenUntilRetiredAndResealMovesValuesToTheNewOne) {
+    const std::string key = EntityKey(1, 2, 3);
+    const std::string plain = Record(R"({"m":"ROTATED"})");
+    std::string old_value = plain;
+    ASSERT_TRUE(cipher_.Seal(PayloadKind::kEntity, key, old_value, scratch_).ok());
+    EXPECT_EQ(SealedPayloadGeneration(old_value), 1);
+    auto rotated = keyring_->Rotate(1);
+    ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+    EXPECT_EQ(*rotated, 2);
+    // New writes use the new generation at once; the old value still opens.
+    std::string new_value = plain;
+    ASSERT_TRUE(cipher_.Seal(PayloadKind::kEntity, key, new_value, scratch_).ok());
+    EXPECT_EQ(SealedPayloadGeneration(new_value), 2);
+    std::string out;
+    auto opened = cipher_.Open(PayloadKind::kEntity, key, old_value, out);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_EQ(*opened, plain);
+    // The generation is bound into the associated data: relabelling a value fails.
+    std::string relabelled = old_value;
+    relabelled[1] = 2;
+    EXPECT_EQ(cipher_.Open(PayloadKind::kEntity, key, relabelled, out).status().code(),
+              StatusCode::kFailedPrecondition);
+    // Reseal moves an old value (and a plaintext one) to generation 2, and leaves a new one.
+    std::string moved = old_value;
+    auto changed = cipher_.Reseal(PayloadKind::kEntity, key, moved, scratch_);
+    ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+    EXPECT_TRUE(*changed);
+    EXPECT_EQ(SealedPayloadGeneration(moved), 2);
+    opened = cipher_.Open(PayloadKind::kEntity, key, moved, out);
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(*opened, plain);
+    std::string untouched = new_value;
+    changed = cipher_.Reseal(PayloadKind::kEntity, key, untouched, scratch_);
+    ASSERT_TRUE(changed.ok());
+    EXPECT_FALSE(*changed);
+    EXPECT_EQ(untouched, new_value);
+    std::string legacy = plain;
+    changed = cipher_.Reseal(PayloadKind::kEntity, key, legacy, scratch_);
+    ASSERT_TRUE(changed.ok());
+    EXPECT_TRUE(*changed);
+    EXPECT_EQ(SealedPayloadGeneration(legacy), 2);
+    // Retired, generation 1 no longer opens (a clear error); generation 2 does.
+    ASSERT_TRUE(keyring_->Retire(1, 1).ok());
+    auto retired = cipher_.Open(PayloadKind::kEntity, key, old_value, out);
+    EXPECT_EQ(retired.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(retired.status().message().find("generation 1"), std::string::npos);
+    EXPECT_TRUE(cipher_.Open(PayloadKind::kEntity, key, moved, out).ok());
 }
 
 }  // namespace
