@@ -1437,7 +1437,7 @@ class Bench {
              .text = "SELECT count(*) FROM kit WHERE metadata.price < " + Fixed(kScanPriceBelow, 0),
              .check = [cheap](const phenix::QueryResult& result) -> std::string {
                  if (result.rows.size() != 1 || result.rows[0].empty() ||
-                     result.rows[0][0].text != std::to_string(cheap)) {
+                     result.rows[0][0].int_value != static_cast<std::int64_t>(cheap)) {
                      return "expected count " + std::to_string(cheap);
                  }
                  return "";
@@ -1452,8 +1452,8 @@ class Bench {
                  }
                  for (std::size_t idx = 0; idx < prices.size(); ++idx) {
                      const auto& row = result.rows[idx];
-                     if (row.size() < 2 || std::abs(std::atof(row[1].text.c_str()) -
-                                                    prices[idx]) > kTieTolerance) {
+                     if (row.size() < 2 ||
+                         std::abs(row[1].float_value - prices[idx]) > kTieTolerance) {
                          return "row " + std::to_string(idx) + ": expected price " +
                                 Fixed(prices[idx], 2);
                      }
@@ -1476,10 +1476,10 @@ class Bench {
                  }
                  for (std::size_t idx = 0; idx < counts.size(); ++idx) {
                      const auto& row = result.rows[idx];
-                     const auto year = row.empty() ? std::nullopt : ParseRow(row[0].text);
-                     const auto found = year ? per_year.find(*year) : per_year.end();
-                     if (row.size() < 2 || found == per_year.end() ||
-                         row[1].text != std::to_string(found->second) ||
+                     const auto found =
+                         row.size() < 2 ? per_year.end() : per_year.find(row[0].int_value);
+                     if (found == per_year.end() ||
+                         row[1].int_value != static_cast<std::int64_t>(found->second) ||
                          found->second != counts[idx]) {
                          return "group " + std::to_string(idx) + ": expected count " +
                                 std::to_string(counts[idx]);
@@ -1514,6 +1514,15 @@ class Bench {
                 }
                 if (run == 0) {
                     wrong = query.check(*result);
+                    if (!wrong.empty()) {
+                        wrong += ", got:";
+                        for (const auto& row : result->rows) {
+                            for (const auto& value : row) {
+                                wrong += " " + value.ToText();
+                            }
+                            wrong += ";";
+                        }
+                    }
                 }
             }
             if (!wrong.empty()) {
