@@ -23,12 +23,17 @@
 //                 ORDER BY vector <-> [..] LIMIT 10 with the planner's choice and with each forced
 //                 WITH (strategy = ...); mean latency, recall@10 against filtered_gt_*, the
 //                 planner's pick (from EXPLAIN) and auto / best-forced.
+//   5. scan       statements that read every record (not in the default phases): count(*)
+//                 with a filter on metadata.price, ORDER BY metadata.price DESC LIMIT 10 and
+//                 GROUP BY metadata.year, with the price and year indexes dropped for the phase
+//                 (created again after it); wall and CPU time per run and per row, the answers
+//                 checked against meta.jsonl.
 //
 // One JSON object per line on stdout ({"lib":"phenix-ql","phase":...}); progress on stderr.
 //
 //   phenix_ql_bench --data KIT_DIR [--db DIR] [--metric l2|cos] [--skip-load] [--batch 5000]
 //                   [--plan-runs 2000] [--passes 3] [--strategy-queries 100]
-//                   [--phases plan,hybrid,strategies] [--make-kit N]
+//                   [--phases plan,hybrid,strategies[,scan]] [--make-kit N]
 //
 // --db (default /tmp/phenix-ql-bench-db) is deleted first unless --skip-load, which reuses a
 // database loaded by an earlier run (missing metadata indexes are created).
@@ -94,6 +99,7 @@ using phenix::bench_output::Round;
 using phenix::bench_output::RoundAll;
 using phenix::bench_output::Seconds;
 using phenix::bench_process::CpuModel;
+using phenix::bench_process::CpuSeconds;
 using phenix::bench_process::DirectoryBytes;
 using phenix::bench_process::LoadAverage;
 using phenix::bench_process::PeakRssBytes;
@@ -117,6 +123,9 @@ constexpr std::size_t kExecuteRuns = 20;    // real executions per plan query, a
 constexpr std::size_t kExecuteMinRuns = 3;  // ... and at least, however slow
 constexpr double kExecuteSeconds = 2.0;     // stop after this long (past the minimum)
 constexpr std::uint64_t kRngSeed = 20240601;
+constexpr std::size_t kScanRuns = 3;
+constexpr double kScanPriceBelow = 5;
+const char* const kScanUnindexed[] = {"price", "year"};
 const char* const kIndexedFields[] = {"category", "year",   "tenant", "bucket",
                                       "price",    "active", "topic"};
 
@@ -217,7 +226,7 @@ std::string VectorLiteral(std::span<const float> vector) {
 constexpr std::string_view kUsage =
     "usage: phenix_ql_bench --data KIT_DIR [--db DIR] [--metric l2|cos]\n"
     "  [--skip-load] [--batch 5000] [--plan-runs 2000] [--passes 3]\n"
-    "  [--strategy-queries 100] [--phases plan,hybrid,strategies] [--make-kit N]\n"
+    "  [--strategy-queries 100] [--phases plan,hybrid,strategies[,scan]] [--make-kit N]\n"
     "DIR (default /tmp/phenix-ql-bench-db) is deleted first unless --skip-load.\n"
     "--make-kit N writes a synthetic kit of N rows to KIT_DIR first.\n";
 
@@ -246,7 +255,7 @@ Args ParseArgs(int argc, char** argv) {
         } else if (key == "make-kit") {
             args.make_kit = reader.Number<std::size_t>();
         } else if (key == "phases") {
-            args.phases = reader.Choices({"plan", "hybrid", "strategies"}, "phase");
+            args.phases = reader.Choices({"plan", "hybrid", "strategies", "scan"}, "phase");
         } else {
             reader.Unknown();
         }
@@ -334,6 +343,9 @@ class Bench {
         }
         if (args_.Has("strategies")) {
             Strategies();
+        }
+        if (args_.Has("scan")) {
+            Scans();
         }
         session_.reset();
         kConsole.Check(db_->Close(), "Close");
@@ -1392,6 +1404,153 @@ class Bench {
             .Set("over_target_ratio", over_target)
             .Set("target_ratio", kTargetStrategyRatio)
             .Emit();
+    }
+
+    // ---- phase 5: full scans
+
+    struct ScanQuery {
+        std::string name;
+        std::string text;
+        // The answer's check: empty when right, else what is wrong.
+        std::function<std::string(const phenix::QueryResult&)> check;
+    };
+
+    // The kit's reference answers for the scan statements (from meta.jsonl).
+    std::vector<ScanQuery> ScanQueries() const {
+        std::uint64_t cheap = 0;
+        std::vector<double> prices;
+        std::map<std::int64_t, std::uint64_t> per_year;
+        prices.reserve(n_);
+        for (const Json& meta : meta_) {
+            const double price = meta.at("price").get<double>();
+            cheap += price < kScanPriceBelow ? 1U : 0U;
+            prices.push_back(price);
+            ++per_year[meta.at("year").get<std::int64_t>()];
+        }
+        const std::size_t top = std::min(kK, prices.size());
+        std::partial_sort(prices.begin(), prices.begin() + static_cast<std::ptrdiff_t>(top),
+                          prices.end(), std::greater<>());
+        prices.resize(top);
+        std::vector<ScanQuery> queries;
+        queries.push_back(
+            {.name = "count_price_below",
+             .text = "SELECT count(*) FROM kit WHERE metadata.price < " + Fixed(kScanPriceBelow, 0),
+             .check = [cheap](const phenix::QueryResult& result) -> std::string {
+                 if (result.rows.size() != 1 || result.rows[0].empty() ||
+                     result.rows[0][0].int_value != static_cast<std::int64_t>(cheap)) {
+                     return "expected count " + std::to_string(cheap);
+                 }
+                 return "";
+             }});
+        queries.push_back(
+            {.name = "order_by_price_limit",
+             .text = "SELECT id, metadata.price FROM kit ORDER BY metadata.price DESC LIMIT " +
+                     std::to_string(kK),
+             .check = [prices](const phenix::QueryResult& result) -> std::string {
+                 if (result.rows.size() != prices.size()) {
+                     return "expected " + std::to_string(prices.size()) + " rows";
+                 }
+                 for (std::size_t idx = 0; idx < prices.size(); ++idx) {
+                     const auto& row = result.rows[idx];
+                     if (row.size() < 2 ||
+                         std::abs(row[1].float_value - prices[idx]) > kTieTolerance) {
+                         return "row " + std::to_string(idx) + ": expected price " +
+                                Fixed(prices[idx], 2);
+                     }
+                 }
+                 return "";
+             }});
+        queries.push_back(
+            {.name = "group_by_year",
+             .text = "SELECT metadata.year, count(*) FROM kit GROUP BY metadata.year "
+                     "ORDER BY count(*) DESC LIMIT 3",
+             .check = [per_year](const phenix::QueryResult& result) -> std::string {
+                 std::vector<std::uint64_t> counts;
+                 for (const auto& [year, count] : per_year) {
+                     counts.push_back(count);
+                 }
+                 std::sort(counts.begin(), counts.end(), std::greater<>());
+                 counts.resize(std::min<std::size_t>(3, counts.size()));
+                 if (result.rows.size() != counts.size()) {
+                     return "expected " + std::to_string(counts.size()) + " groups";
+                 }
+                 for (std::size_t idx = 0; idx < counts.size(); ++idx) {
+                     const auto& row = result.rows[idx];
+                     const auto found =
+                         row.size() < 2 ? per_year.end() : per_year.find(row[0].int_value);
+                     if (found == per_year.end() ||
+                         row[1].int_value != static_cast<std::int64_t>(found->second) ||
+                         found->second != counts[idx]) {
+                         return "group " + std::to_string(idx) + ": expected count " +
+                                std::to_string(counts[idx]);
+                     }
+                 }
+                 return "";
+             }});
+        return queries;
+    }
+
+    // The scan statements with the indexes on their fields dropped, so that every one reads
+    // every record; the indexes are created again afterwards.
+    void Scans() {
+        for (const char* field : kScanUnindexed) {
+            const phenix::Status dropped = db_->DropIndex(kCollection, field);
+            if (!dropped.ok() && dropped.code() != phenix::StatusCode::kNotFound) {
+                kConsole.Check(dropped, std::string("DropIndex ") + field);
+            }
+        }
+        for (const ScanQuery& query : ScanQueries()) {
+            std::vector<double> wall_ms;
+            std::vector<double> cpu_ms;
+            std::string wrong;
+            for (std::size_t run = 0; run < kScanRuns; ++run) {
+                const double cpu_start = CpuSeconds();
+                const auto start = Clock::now();
+                auto result = Run(query.text, "scan " + query.name);
+                wall_ms.push_back(Seconds(start) * 1e3);
+                cpu_ms.push_back((CpuSeconds() - cpu_start) * 1e3);
+                if (!result) {
+                    break;
+                }
+                if (run == 0) {
+                    wrong = query.check(*result);
+                    if (!wrong.empty()) {
+                        wrong += ", got:";
+                        for (const auto& row : result->rows) {
+                            for (const auto& value : row) {
+                                wrong += " " + value.ToText();
+                            }
+                            wrong += ";";
+                        }
+                    }
+                }
+            }
+            if (!wrong.empty()) {
+                Fault("scan " + query.name + ": " + wrong);
+            }
+            const double best_ms = *std::min_element(wall_ms.begin(), wall_ms.end());
+            const double best_cpu_ms = *std::min_element(cpu_ms.begin(), cpu_ms.end());
+            const double rows = static_cast<double>(std::max<std::size_t>(1, n_));
+            Head("scan")
+                .Set("query", query.name)
+                .Set("sql", query.text)
+                .Set("rows", n_)
+                .Set("runs", wall_ms.size())
+                .Set("wall_ms", RoundAll(wall_ms, 2))
+                .Set("cpu_ms", RoundAll(cpu_ms, 2))
+                .Set("best_wall_ms", Round(best_ms, 2))
+                .Set("best_cpu_ms", Round(best_cpu_ms, 2))
+                .Set("wall_us_per_row", Round(best_ms * 1e3 / rows, 3))
+                .Set("cpu_us_per_row", Round(best_cpu_ms * 1e3 / rows, 3))
+                .Set("checked", wrong.empty())
+                .Set("load_average_1m", LoadAverage())
+                .Emit();
+            kConsole.Log("scan " + query.name + ": best " + Fixed(best_ms, 1) + " ms wall, " +
+                         Fixed(best_cpu_ms, 1) + " ms CPU (" + Fixed(best_ms * 1e3 / rows, 2) +
+                         " us per row)");
+        }
+        CreateIndexes();
+        kConsole.Check(db_->AnalyzeIndexes(kCollection), "AnalyzeIndexes");
     }
 
     Args args_;

@@ -121,6 +121,15 @@ struct ScanOptions {
     std::size_t limit = 100;
     /// Also read each entity's out-edges.
     bool include_edges = true;
+    /// Also return each entity's vector (false: Entity::vector is left empty).
+    bool include_vector = true;
+    /// Return the entities in storage order (the order they were first written) instead of id
+    /// order: one sequential read of the records, without a lookup per entity, several times
+    /// faster over a whole collection. start_after and next_start_after are then a position in
+    /// that order (pass back what a page returned), not an id. Pages read at different
+    /// snapshots (outside a transaction) may return an entity twice if it is deleted and
+    /// inserted again between them.
+    bool storage_order = false;
 };
 
 struct ScanPage {

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <span>
@@ -149,6 +150,23 @@ bool ToScalarView(dom::element element, ScalarView* out) {
     return false;
 }
 
+// The value of `key` in the object `node`: the last occurrence of a duplicated key counts (as in
+// JSON.parse and merge patch). False when `node` is not an object or has no such key.
+bool FieldOf(dom::element node, std::string_view key, dom::element* child) {
+    dom::object object;
+    if (node.get_object().get(object) != simdjson::SUCCESS) {
+        return false;
+    }
+    bool found = false;
+    for (dom::key_value_pair field : object) {
+        if (field.key == key) {
+            found = true;
+            *child = field.value;
+        }
+    }
+    return found;
+}
+
 // Walks `rest` from `node` (extraction rules in json_path.h), setting *exists when the end of
 // the path is reached and calling visit(ScalarView) for each value there; visit returns true to
 // stop. With kExistsOnly the walk stops as soon as the path exists. Returns true if stopped.
@@ -175,20 +193,9 @@ bool Walk(dom::element node, std::span<const std::string> rest, bool* exists, Vi
     }
     switch (node.type()) {
         case dom::element_type::OBJECT: {
-            // The last occurrence of a duplicated key counts (as in JSON.parse and merge patch).
-            bool found = false;
             dom::element child;
-            dom::object object;
-            if (node.get_object().get(object) != simdjson::SUCCESS) {
-                return false;
-            }
-            for (dom::key_value_pair field : object) {
-                if (field.key == rest.front()) {
-                    found = true;
-                    child = field.value;
-                }
-            }
-            return found && Walk<kExistsOnly>(child, rest.subspan(1), exists, visit);
+            return FieldOf(node, rest.front(), &child) &&
+                   Walk<kExistsOnly>(child, rest.subspan(1), exists, visit);
         }
         case dom::element_type::ARRAY: {
             dom::array array;
@@ -423,6 +430,60 @@ Result<bool> Matches(const Filter& filter, std::string_view metadata_json) {
     }
     PHENIX_ASSIGN_OR_RETURN(dom::element root, ParseObject(metadata_json, nullptr));
     return Eval(filter, &root);
+}
+
+std::optional<JsonScalar> ScalarAt(std::string_view object_json,
+                                   std::span<const std::string> path) {
+    JsonScalar out;
+    if (object_json.empty()) {
+        return out;  // the empty object: nothing at any path
+    }
+    dom::element node;
+    if (ThreadParser().parse(object_json.data(), object_json.size()).get(node) !=
+            simdjson::SUCCESS ||
+        node.type() != dom::element_type::OBJECT) {
+        return std::nullopt;
+    }
+    for (const std::string& key : path) {
+        dom::element child;
+        if (!FieldOf(node, key, &child)) {
+            return out;
+        }
+        node = child;
+    }
+    switch (node.type()) {
+        case dom::element_type::NULL_VALUE:
+            out.kind = JsonScalar::Kind::kNull;
+            break;
+        case dom::element_type::BOOL:
+            out.kind = JsonScalar::Kind::kBool;
+            out.boolean = node.get_bool().value_unsafe();
+            break;
+        case dom::element_type::INT64:
+            out.kind = JsonScalar::Kind::kInt;
+            out.int_value = node.get_int64().value_unsafe();
+            break;
+        case dom::element_type::UINT64:
+            out.kind = JsonScalar::Kind::kUint;
+            out.uint_value = node.get_uint64().value_unsafe();
+            break;
+        case dom::element_type::DOUBLE:
+            out.kind = JsonScalar::Kind::kDouble;
+            out.double_value = node.get_double().value_unsafe();
+            if (out.double_value == 0 && std::signbit(out.double_value)) {
+                return std::nullopt;  // "-0": parsers differ on whether it is an integer
+            }
+            break;
+        case dom::element_type::STRING:
+            out.kind = JsonScalar::Kind::kString;
+            out.text.assign(node.get_string().value_unsafe());
+            break;
+        case dom::element_type::ARRAY:
+        case dom::element_type::OBJECT:
+            out.kind = JsonScalar::Kind::kComposite;
+            break;
+    }
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------

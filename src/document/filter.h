@@ -47,6 +47,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -151,6 +153,32 @@ bool Matches(const Filter& filter, const Document& doc);
 /// Parses `metadata_json` ("" is the empty object) and evaluates `filter` on it, without
 /// keeping the parsed document. InvalidArgument as Document::Parse.
 Result<bool> Matches(const Filter& filter, std::string_view metadata_json);
+
+/// One value of a metadata object, read straight from its JSON text without keeping a parsed
+/// document (a scan that needs one or two fields of every record).
+struct JsonScalar {
+    enum class Kind : std::uint8_t {
+        kMissing,  // the path does not exist (a step is absent or not an object)
+        kNull,
+        kBool,
+        kInt,        // int_value
+        kUint,       // uint_value: above INT64_MAX
+        kDouble,     // double_value
+        kString,     // text
+        kComposite,  // an object or an array
+    };
+    Kind kind = Kind::kMissing;
+    bool boolean = false;
+    std::int64_t int_value = 0;
+    std::uint64_t uint_value = 0;
+    double double_value = 0;
+    std::string text;
+};
+/// The value at `path` (object keys, no array steps: the last of a duplicated key counts) of
+/// the JSON object `object_json` ("" is the empty object). nullopt when the text is not an
+/// object simdjson parses (integers beyond 64 bits among others) or the value is -0.0: the
+/// caller then reads it another way.
+std::optional<JsonScalar> ScalarAt(std::string_view object_json, std::span<const std::string> path);
 
 /// An equivalent, smaller filter: nested kAnd/kOr flattened, kAll dropped from kAnd and kNone
 /// from kOr (and the opposite constants absorbing), single-child kAnd/kOr unwrapped, double

@@ -2,6 +2,7 @@
 #include "engine/database_impl.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <mutex>
 
@@ -500,22 +501,30 @@ Result<std::optional<RowId>> DatabaseImpl::LookupRow(const CollectionHandle& han
     return std::optional<RowId>(row);
 }
 
-Result<storage::EntityRecord> DatabaseImpl::ReadRecord(const CollectionHandle& handle, RowId row,
-                                                       const txn::ReadView& view) const {
-    PHENIX_ASSIGN_OR_RETURN(
-        auto value,
-        view.Get(ColumnFamily::kEntities, storage::EntityKey(handle.tenant_id, handle.id(), row)));
+namespace {
+
+// The stored value of a row's record; Corruption when the ids map to a row without one.
+Result<std::string> RecordValue(const CollectionHandle& handle, std::string_view key, RowId row,
+                                const txn::ReadView& view) {
+    PHENIX_ASSIGN_OR_RETURN(auto value, view.Get(ColumnFamily::kEntities, key));
     if (!value) {
         return Status::Corruption("collection '" + handle.ref().ToString() +
                                   "' maps an id to row " + std::to_string(row) +
                                   ", which has no entity record");
     }
+    return std::move(*value);
+}
+
+}  // namespace
+
+Result<storage::EntityRecord> DatabaseImpl::ReadRecord(const CollectionHandle& handle, RowId row,
+                                                       const txn::ReadView& view) const {
+    const std::string key = storage::EntityKey(handle.tenant_id, handle.id(), row);
+    PHENIX_ASSIGN_OR_RETURN(std::string value, RecordValue(handle, key, row, view));
     std::string plain;
     PHENIX_ASSIGN_OR_RETURN(
         std::string_view record,
-        store_->payloads().Open(storage::PayloadKind::kEntity,
-                                storage::EntityKey(handle.tenant_id, handle.id(), row), *value,
-                                plain));
+        store_->payloads().Open(storage::PayloadKind::kEntity, key, value, plain));
     return storage::DecodeEntityRecord(record);
 }
 
@@ -569,13 +578,29 @@ Result<std::vector<EdgeRecord>> DatabaseImpl::ReadEdges(const CollectionHandle& 
 }
 
 Result<Entity> DatabaseImpl::ReadEntity(const CollectionHandle& handle, RowId row,
-                                        bool include_edges, const txn::ReadView& view) const {
-    PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record, ReadRecord(handle, row, view));
+                                        bool include_edges, const txn::ReadView& view,
+                                        bool include_vector) const {
+    const std::string key = storage::EntityKey(handle.tenant_id, handle.id(), row);
+    PHENIX_ASSIGN_OR_RETURN(std::string value, RecordValue(handle, key, row, view));
+    return EntityFromRecord(handle, key, value, include_edges, include_vector, view);
+}
+
+Result<Entity> DatabaseImpl::EntityFromRecord(const CollectionHandle& handle, std::string_view key,
+                                              std::string_view value, bool include_edges,
+                                              bool include_vector,
+                                              const txn::ReadView& view) const {
+    std::string plain;
+    PHENIX_ASSIGN_OR_RETURN(
+        std::string_view bytes,
+        store_->payloads().Open(storage::PayloadKind::kEntity, key, value, plain));
+    PHENIX_ASSIGN_OR_RETURN(storage::EntityRecord record,
+                            storage::DecodeEntityRecord(bytes, include_vector));
     Entity entity;
     entity.id = std::move(record.external_id);
     entity.vector = std::move(record.vector);
     entity.metadata = std::move(record.metadata);
     if (include_edges) {
+        const RowId row = storage::RowFromEntityKey(key);
         PHENIX_ASSIGN_OR_RETURN(auto edges,
                                 ReadEdges(handle, row, entity.id, /*outgoing=*/true, view));
         entity.edges.reserve(edges.size());
@@ -622,6 +647,9 @@ Result<ScanPage> DatabaseImpl::ScanLocked(const CollectionRef& collection,
                                        std::to_string(options.limit));
     }
     PHENIX_ASSIGN_OR_RETURN(auto handle, catalog_->Resolve(collection));
+    if (options.storage_order) {
+        return ScanRecordsLocked(*handle, options, view);
+    }
     const std::string prefix = storage::CollectionPrefix(handle->tenant_id, handle->id());
     const std::string end = storage::PrefixSuccessor(prefix);
     const std::string start = storage::IdKey(handle->tenant_id, handle->id(), options.start_after);
@@ -642,14 +670,54 @@ Result<ScanPage> DatabaseImpl::ScanLocked(const CollectionRef& collection,
     PHENIX_RETURN_IF_ERROR(it->status().WithContext("scanning ids"));
     page.entities.reserve(rows.size());
     for (RowId row : rows) {
-        PHENIX_ASSIGN_OR_RETURN(Entity entity,
-                                ReadEntity(*handle, row, options.include_edges, view));
+        PHENIX_ASSIGN_OR_RETURN(Entity entity, ReadEntity(*handle, row, options.include_edges, view,
+                                                          options.include_vector));
         page.entities.push_back(std::move(entity));
     }
     // next_start_after is the first id not returned; callers pass the last returned one.
     if (!page.next_start_after.empty()) {
         page.next_start_after = page.entities.back().id;
     }
+    return page;
+}
+
+Result<ScanPage> DatabaseImpl::ScanRecordsLocked(const CollectionHandle& handle,
+                                                 const ScanOptions& options,
+                                                 const txn::ReadView& view) const {
+    // The position is the row id of the last entity returned, in decimal.
+    RowId first_row = 0;
+    if (const std::string& after = options.start_after; !after.empty()) {
+        RowId last_row = 0;
+        const auto [end, error] =
+            std::from_chars(after.data(), after.data() + after.size(), last_row);
+        if (error != std::errc() || end != after.data() + after.size() || last_row == ~RowId{0}) {
+            return Status::InvalidArgument(
+                "a storage-order scan starts after a position that an earlier page returned "
+                "(next_start_after), not " +
+                QuoteForMessage(after));
+        }
+        first_row = last_row + 1;
+    }
+    const std::string start = storage::EntityKey(handle.tenant_id, handle.id(), first_row);
+    const std::string end =
+        storage::PrefixSuccessor(storage::CollectionPrefix(handle.tenant_id, handle.id()));
+    auto it = view.NewIterator(ColumnFamily::kEntities, start, end,
+                               txn::ReadView::IteratorUse::kBulkScan);
+    ScanPage page;
+    page.entities.reserve(std::min<std::size_t>(options.limit, 1024));
+    RowId last_row = 0;
+    for (; it->Valid(); it->Next()) {
+        if (page.entities.size() == options.limit) {
+            page.next_start_after = std::to_string(last_row);
+            break;
+        }
+        last_row = storage::RowFromEntityKey(it->key());
+        PHENIX_ASSIGN_OR_RETURN(
+            Entity entity, EntityFromRecord(handle, it->key(), it->value(), options.include_edges,
+                                            options.include_vector, view));
+        page.entities.push_back(std::move(entity));
+    }
+    PHENIX_RETURN_IF_ERROR(it->status().WithContext("scanning the collection's records"));
     return page;
 }
 

@@ -174,7 +174,16 @@ class DatabaseImpl final : public Database {
                                               const txn::ReadView& view) const
         REQUIRES_SHARED(catalog_mu_);
     Result<Entity> ReadEntity(const CollectionHandle& handle, storage::RowId row,
-                              bool include_edges, const txn::ReadView& view) const
+                              bool include_edges, const txn::ReadView& view,
+                              bool include_vector = true) const REQUIRES_SHARED(catalog_mu_);
+    // The entity of one stored record (`key`, `value` as in the entities column family; the
+    // value still sealed by the payload cipher), with its out-edges if asked for.
+    Result<Entity> EntityFromRecord(const CollectionHandle& handle, std::string_view key,
+                                    std::string_view value, bool include_edges, bool include_vector,
+                                    const txn::ReadView& view) const REQUIRES_SHARED(catalog_mu_);
+    // ScanLocked in storage order: one pass over the collection's records.
+    Result<ScanPage> ScanRecordsLocked(const CollectionHandle& handle, const ScanOptions& options,
+                                       const txn::ReadView& view) const
         REQUIRES_SHARED(catalog_mu_);
 
     // The read paths shared by autocommit reads and transactions. REQUIRES catalog_mu_ shared.

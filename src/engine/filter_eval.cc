@@ -469,7 +469,8 @@ Result<RowBitmap> FilterEvaluator::CheckRecords(const Filter& filter, const RowB
 Result<RowBitmap> FilterEvaluator::FullScan(const Filter& filter) {
     RowBitmap out;
     const std::string prefix = storage::CollectionPrefix(handle_.tenant_id, handle_.id());
-    auto it = view_.NewIterator(ColumnFamily::kEntities, prefix, storage::PrefixSuccessor(prefix));
+    auto it = view_.NewIterator(ColumnFamily::kEntities, prefix, storage::PrefixSuccessor(prefix),
+                                txn::ReadView::IteratorUse::kBulkScan);
     std::uint64_t scanned = 0;
     std::string plain;
     for (; it->Valid(); it->Next()) {

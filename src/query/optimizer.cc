@@ -96,7 +96,8 @@ class Optimizer {
     Result<OperatorPtr> BuildSource(const Steps& steps, bool* ordered, bool* exact_k);
     Result<OperatorPtr> BuildVectorSearch(bool* exact_k);
     Result<OperatorPtr> BuildGraphSearch(bool* exact_k);
-    Result<OperatorPtr> BuildRead(std::size_t want);
+    // any_order: the rows may come in any order (ReadSpec::any_order).
+    Result<OperatorPtr> BuildRead(std::size_t want, bool any_order);
     Result<OperatorPtr> BuildExpand(bool stop_early);
     Result<OperatorPtr> BuildChain(bool order_by_distance);
     // The filter's estimated rows (statistics) and whether indexes answer it.
@@ -171,11 +172,12 @@ Status Optimizer::EstimateFilter(double* rows, bool* indexed) const {
     return Status::Ok();
 }
 
-Result<OperatorPtr> Optimizer::BuildRead(std::size_t want) {
+Result<OperatorPtr> Optimizer::BuildRead(std::size_t want, bool any_order) {
     ReadSpec spec;
     spec.where = b_.where;
     spec.want = want;
     spec.order_by_id = b_.order_by_id;
+    spec.any_order = any_order;
     spec.needs = Needs("", /*engine_orders=*/false);
     spec.access = b_.where.ids                   ? ReadAccess::kIdList
                   : b_.where.filter_json.empty() ? ReadAccess::kScan
@@ -533,7 +535,7 @@ Result<OperatorPtr> Optimizer::BuildSource(const Steps& steps, bool* ordered, bo
         // ORDER BY a distance the vector index cannot answer (another metric than the
         // collection's, DESC): exact distances over the matching rows, ranked as they stream
         // (a top-k with LIMIT).
-        PHENIX_ASSIGN_OR_RETURN(OperatorPtr input, BuildRead(SIZE_MAX));
+        PHENIX_ASSIGN_OR_RETURN(OperatorPtr input, BuildRead(SIZE_MAX, /*any_order=*/true));
         auto rank = Make<ExactRankOperator>(b_.info.spec.ref.name);
         rank->AddDetail(
             std::string("order by ") + std::string(DistanceOpText(b_.order_distance->op)) +
@@ -566,7 +568,10 @@ Result<OperatorPtr> Optimizer::BuildSource(const Steps& steps, bool* ordered, bo
     // after LIMIT + OFFSET rows when nothing between drops or regroups rows.
     *ordered = *ordered || b_.order_by_id;
     const bool can_stop = *ordered && !b_.is_aggregate && !b_.stmt->distinct && !b_.residual;
-    return BuildRead(can_stop ? b_.Wanted() : SIZE_MAX);
+    // Groups come out in key order and a sort orders its rows itself (ties keep the order the
+    // rows were read in, which SQL leaves open): the read may hand rows up in any order.
+    const bool any_order = b_.is_aggregate || (!b_.order_keys.empty() && !b_.order_by_id);
+    return BuildRead(can_stop ? b_.Wanted() : SIZE_MAX, any_order);
 }
 
 Result<OperatorPtr> Optimizer::Build(const LogicalNode& plan) {

@@ -33,9 +33,9 @@ constexpr auto kProgressInterval = std::chrono::seconds(1);
 
 // The ids of the rows matching a RowCondition in one snapshot (`txn`'s), handed out one at a
 // time. When the engine's Find can return them all (at most limits::kMaxFindLimit) they are
-// read at Start; otherwise the collection is scanned a page at a time in the same snapshot and
-// the filter checked on each entity, so no statement holds more than a page of ids beyond the
-// ones its current batch has not committed yet.
+// read at Start; otherwise the collection is scanned (in storage order) a page at a time in the
+// same snapshot and the filter checked on each entity, so no statement holds more than a page of
+// ids beyond the ones its current batch has not committed yet.
 //
 // Position() / Seek() move back over ids handed out since the last Mark() (a batch that must
 // be redone, or a chunk that did not fit its transaction). Confined to one statement.
@@ -125,8 +125,12 @@ class MatchingRows {
             base_ += done;
             pos_ -= done;
         }
-        ScanOptions options{
-            .start_after = scan_after_, .limit = limits::kMaxScanLimit, .include_edges = false};
+        // Storage order: one pass over the records, no lookup per id (the order rows are
+        // handed out in does not matter; scan_after_ is then a position, not an id).
+        ScanOptions options{.start_after = scan_after_,
+                            .limit = limits::kMaxScanLimit,
+                            .include_edges = false,
+                            .storage_order = true};
         PHENIX_ASSIGN_OR_RETURN(phenix::ScanPage page, txn_.Scan(ref_, options));
         for (Entity& entity : page.entities) {
             PHENIX_ASSIGN_OR_RETURN(bool matches, condition_.Matches(entity));

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -15,6 +17,7 @@
 
 #include <phenix/json.h>
 
+#include "document/filter.h"
 #include "query/exec.h"
 #include "query/expression.h"
 #include "query/json_value.h"
@@ -274,6 +277,31 @@ QueryValue EntityValue(const Entity& entity, const Metadata& metadata,
     // metadata
     if (path.size() == start + 1) {
         return QueryValue::Json(entity.metadata.empty() ? "{}" : entity.metadata);
+    }
+    // A scalar straight from the text (no DOM built: scans read a field or two of each row);
+    // objects and arrays, and what simdjson does not read, from the parsed metadata.
+    const auto rest = std::span<const std::string>(path).subspan(start + 1);
+    if (std::optional<document::JsonScalar> scalar = document::ScalarAt(entity.metadata, rest)) {
+        using Kind = document::JsonScalar::Kind;
+        switch (scalar->kind) {
+            case Kind::kMissing:
+            case Kind::kNull:
+                return QueryValue::Null();
+            case Kind::kBool:
+                return QueryValue::Bool(scalar->boolean);
+            case Kind::kInt:
+                return QueryValue::Int(scalar->int_value);
+            case Kind::kUint:
+                return scalar->uint_value > static_cast<std::uint64_t>(INT64_MAX)
+                           ? QueryValue::Float(static_cast<double>(scalar->uint_value))
+                           : QueryValue::Int(static_cast<std::int64_t>(scalar->uint_value));
+            case Kind::kDouble:
+                return QueryValue::Float(scalar->double_value);
+            case Kind::kString:
+                return QueryValue::String(std::move(scalar->text));
+            case Kind::kComposite:
+                break;
+        }
     }
     return Extract(*metadata(), path, start + 1);
 }

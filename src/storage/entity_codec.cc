@@ -70,6 +70,10 @@ Result<std::uint8_t> ReadEntityHeader(coding::ByteReader& reader, std::string_vi
 }  // namespace
 
 Result<EntityRecord> DecodeEntityRecord(std::string_view encoded) {
+    return DecodeEntityRecord(encoded, /*include_vector=*/true);
+}
+
+Result<EntityRecord> DecodeEntityRecord(std::string_view encoded, bool include_vector) {
     coding::ByteReader reader(encoded);
     std::string_view id;
     PHENIX_ASSIGN_OR_RETURN(std::uint8_t flags, ReadEntityHeader(reader, id));
@@ -80,9 +84,15 @@ Result<EntityRecord> DecodeEntityRecord(std::string_view encoded) {
         if (!dim || *dim == 0 || *dim > reader.remaining() / sizeof(float)) {
             return Truncated("entity record vector");
         }
-        record.vector.resize(static_cast<std::size_t>(*dim));
-        if (!reader.ReadFloatsLE(record.vector.data(), record.vector.size())) {
-            return Truncated("entity record vector");
+        if (!include_vector) {
+            if (!reader.ReadBytes(static_cast<std::size_t>(*dim) * sizeof(float))) {
+                return Truncated("entity record vector");
+            }
+        } else {
+            record.vector.resize(static_cast<std::size_t>(*dim));
+            if (!reader.ReadFloatsLE(record.vector.data(), record.vector.size())) {
+                return Truncated("entity record vector");
+            }
         }
     }
     auto metadata = reader.ReadLengthPrefixed();

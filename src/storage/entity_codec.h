@@ -41,6 +41,9 @@ void EncodeEntityRecord(std::string_view external_id, std::span<const float> vec
 std::string EncodeEntityRecord(const EntityRecord& record);
 /// Corruption on truncated, trailing or unknown-version input.
 Result<EntityRecord> DecodeEntityRecord(std::string_view encoded);
+/// DecodeEntityRecord, but without copying the vector unless `include_vector` (record.vector
+/// is then left empty; its bytes are skipped and still checked). For scans that do not use it.
+Result<EntityRecord> DecodeEntityRecord(std::string_view encoded, bool include_vector);
 /// Decodes only the external id (cheap: skips vector and metadata).
 Result<std::string_view> DecodeEntityRecordId(std::string_view encoded);
 /// Decodes only the metadata (a view into `encoded`); skips the vector.

@@ -83,11 +83,16 @@ Result<std::vector<std::optional<std::string>>> ReadView::MultiGet(
 }
 
 std::unique_ptr<ReadView::Iterator> ReadView::NewIterator(ColumnFamily cf, std::string_view lower,
-                                                          std::string_view upper) const {
+                                                          std::string_view upper,
+                                                          IteratorUse use) const {
     auto it = std::unique_ptr<Iterator>(new Iterator());
     it->upper_ = std::string(upper);
     it->upper_slice_ = rocksdb::Slice(it->upper_);
     rocksdb::ReadOptions read_options = ts_.For(cf);
+    if (use == IteratorUse::kBulkScan) {
+        read_options.readahead_size = kBulkScanReadaheadBytes;
+        read_options.fill_cache = false;
+    }
     if (!upper.empty()) {
         read_options.iterate_upper_bound = &it->upper_slice_;
     }

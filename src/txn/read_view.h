@@ -7,6 +7,8 @@
 // A view borrows the store and the overlay; both must outlive it. Thread-compatible.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +24,10 @@
 #include "txn/write_set.h"
 
 namespace phenix::txn {
+
+/// RocksDB's readahead for an IteratorUse::kBulkScan iterator (the records of a full scan are
+/// read in key order, so larger reads save system calls).
+inline constexpr std::size_t kBulkScanReadaheadBytes = 2 << 20;
 
 class ReadView {
   public:
@@ -71,9 +77,13 @@ class ReadView {
         std::string_view key_;
         std::string_view value_;
     };
-    [[nodiscard]] std::unique_ptr<Iterator> NewIterator(storage::ColumnFamily cf,
-                                                        std::string_view lower,
-                                                        std::string_view upper) const;
+    /// What an iterator is for: a short range (the default), or one pass over many records
+    /// (a full scan: RocksDB reads ahead, and the blocks it reads are not added to the block
+    /// cache, so a scan does not evict what point reads keep there).
+    enum class IteratorUse : std::uint8_t { kShortRange, kBulkScan };
+    [[nodiscard]] std::unique_ptr<Iterator> NewIterator(
+        storage::ColumnFamily cf, std::string_view lower, std::string_view upper,
+        IteratorUse use = IteratorUse::kShortRange) const;
     /// An iterator to Seek repeatedly (e.g. once per adjacency list of a traversal); not
     /// positioned until the first Seek.
     [[nodiscard]] std::unique_ptr<Iterator> NewSeekableIterator(storage::ColumnFamily cf) const;

@@ -133,6 +133,12 @@ Status ReadOperator::Start() {
     // Small pages while few rows are wanted (ORDER BY id LIMIT 10 reads ~10 records).
     scan_options_.limit = std::clamp<std::size_t>(spec_.want, 64, limits::kMaxScanLimit);
     scan_options_.include_edges = spec_.needs.edges;
+    scan_options_.include_vector = spec_.needs.vector;
+    scan_options_.storage_order =
+        spec_.any_order && !spec_.order_by_id && spec_.where.id_prefix.empty();
+    if (scan_options_.storage_order) {
+        details_.push_back("records read in storage order");
+    }
     if (const std::string& prefix = spec_.where.id_prefix; !prefix.empty()) {
         // id LIKE 'abc%': the ids from "abc" up to the last one that starts with it. Start
         // after a string that sorts just below the prefix: its last byte one less, then 0xff.
@@ -193,6 +199,7 @@ Status ReadOperator::FillFromScan(RowBatch* batch) {
                 break;
             }
             PHENIX_RETURN_IF_ERROR(CheckInterrupted());
+            PHENIX_SYNC_POINT("ReadOperator::Next:BeforePage");
             PHENIX_ASSIGN_OR_RETURN(ScanPage page,
                                     state_.reader.Scan(state_.bound.ref, scan_options_));
             page_ = std::move(page.entities);

@@ -36,6 +36,9 @@ struct ReadSpec {
     BoundWhere where;
     std::size_t want = SIZE_MAX;  // at most this many rows are needed (a hint)
     bool order_by_id = false;     // hand rows up in id order
+    // The statement's answer does not depend on the order rows arrive in (it groups them, or
+    // sorts them on other keys): a full scan reads the records in storage order, one pass.
+    bool any_order = false;
     NodeNeeds needs;
     bool filter_indexed = true;  // the statistics' answer: the filter's rows come from indexes
 };

@@ -807,5 +807,41 @@ RC_GTEST_PROP(FilterProperties, RandomInputNeverCrashes, ()) {
     RC_ASSERT(as_doc.ok() || as_doc.status().code() == StatusCode::kInvalidArgument);
 }
 
+// ScalarAt reads one value from the text; what it cannot read the way nlohmann does is nullopt.
+TEST(ScalarAt, ReadsOneValueFromTheText) {
+    const std::string json =
+        R"({"a":{"b":7,"s":"x\u00e9"},"f":1.5,"t":true,"n":null,"arr":[1],"big":18446744073709551615,)"
+        R"("neg":-3,"dup":1,"dup":2})";
+    using Kind = JsonScalar::Kind;
+    auto at = [&](std::vector<std::string> path) { return ScalarAt(json, path); };
+    ASSERT_TRUE(at({"a", "b"}).has_value());
+    EXPECT_EQ(at({"a", "b"})->kind, Kind::kInt);
+    EXPECT_EQ(at({"a", "b"})->int_value, 7);
+    EXPECT_EQ(at({"neg"})->int_value, -3);
+    EXPECT_EQ(at({"a", "s"})->kind, Kind::kString);
+    EXPECT_EQ(at({"a", "s"})->text, "x\xc3\xa9");
+    EXPECT_EQ(at({"f"})->kind, Kind::kDouble);
+    EXPECT_EQ(at({"f"})->double_value, 1.5);
+    EXPECT_EQ(at({"t"})->kind, Kind::kBool);
+    EXPECT_TRUE(at({"t"})->boolean);
+    EXPECT_EQ(at({"n"})->kind, Kind::kNull);
+    EXPECT_EQ(at({"arr"})->kind, Kind::kComposite);
+    EXPECT_EQ(at({"a"})->kind, Kind::kComposite);
+    EXPECT_EQ(at({"big"})->kind, Kind::kUint);
+    EXPECT_EQ(at({"big"})->uint_value, 18446744073709551615ULL);
+    EXPECT_EQ(at({"dup"})->int_value, 2);  // the last of a duplicated key, as Extract
+    // Absent: a missing key, or a step through a value that is not an object.
+    EXPECT_EQ(at({"missing"})->kind, Kind::kMissing);
+    EXPECT_EQ(at({"a", "b", "c"})->kind, Kind::kMissing);
+    EXPECT_EQ(at({"arr", "0"})->kind, Kind::kMissing);
+    EXPECT_EQ(ScalarAt("", std::vector<std::string>{"a"})->kind, Kind::kMissing);
+    // Not read here: not an object, not JSON, an integer beyond 64 bits, -0.0.
+    EXPECT_FALSE(ScalarAt("[1]", std::vector<std::string>{"a"}).has_value());
+    EXPECT_FALSE(ScalarAt("{\"a\":", std::vector<std::string>{"a"}).has_value());
+    EXPECT_FALSE(ScalarAt(R"({"a":123456789012345678901234567890})", std::vector<std::string>{"a"})
+                     .has_value());
+    EXPECT_FALSE(ScalarAt(R"({"a":-0.0})", std::vector<std::string>{"a"}).has_value());
+}
+
 }  // namespace
 }  // namespace phenix::document

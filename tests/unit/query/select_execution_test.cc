@@ -97,6 +97,58 @@ TEST_F(SelectExecutionTest, AStatementReadsOneSnapshot) {
     EXPECT_EQ(Rows("SELECT id FROM docs WHERE id IN ('e0004', 'e0006')"), (Lines{"e0006"}));
 }
 
+// A full scan whose rows are grouped or sorted reads the records in storage order (one pass),
+// still in the statement's snapshot: rows deleted or changed after the statement began are
+// seen as they were, not as NotFound; the answers equal the id-ordered read's.
+TEST_F(SelectExecutionTest, AStorageOrderScanReadsTheStatementsSnapshot) {
+    Load(300);
+    const Lines expected_top = {"e0299|299", "e0298|298", "e0297|297"};
+    const std::string group =
+        "SELECT metadata.bucket, count(*), sum(metadata.n) FROM docs GROUP BY metadata.bucket";
+    const Lines expected_groups = Rows(group);
+    ASSERT_EQ(expected_groups.size(), 7u);
+    int fired = 0;
+    SyncPoints::Set("ReadOperator::Next:BeforePage", [&] {
+        if (fired++ == 0) {
+            PHENIX_EXPECT_OK(db_->Delete("docs", "e0299"));
+            PHENIX_EXPECT_OK(db_->ReplaceMetadata("docs", "e0298", R"({"n":-1,"bucket":9})"));
+        }
+    });
+    EXPECT_EQ(Rows("SELECT id, metadata.n FROM docs ORDER BY metadata.n DESC LIMIT 3"),
+              expected_top);
+    EXPECT_EQ(fired, 1);
+    fired = 0;
+    PHENIX_ASSERT_OK(
+        db_->Upsert("docs", Doc("e0299", {1, 1, 1, 1}, R"({"n":299,"parity":1,"bucket":5})")));
+    PHENIX_ASSERT_OK(db_->ReplaceMetadata("docs", "e0298", R"({"n":298,"parity":0,"bucket":4})"));
+    // The same again (both put back first) for a grouping.
+    EXPECT_EQ(Rows(group), expected_groups);
+    EXPECT_EQ(fired, 1);
+    SyncPoints::ClearAll();
+    // The next statement sees the changes.
+    EXPECT_EQ(Rows("SELECT id, metadata.n FROM docs ORDER BY metadata.n DESC LIMIT 1"),
+              (Lines{"e0297|297"}));
+    EXPECT_NE(Rows(group), expected_groups);
+    const std::string plan =
+        Plan("EXPLAIN ANALYZE SELECT metadata.bucket, count(*) FROM docs GROUP BY metadata.bucket");
+    EXPECT_NE(plan.find("records read in storage order"), std::string::npos) << plan;
+    // Without ORDER BY or grouping the rows keep coming in id order.
+    const std::string plain = Plan("EXPLAIN ANALYZE SELECT id FROM docs LIMIT 3");
+    EXPECT_EQ(plain.find("storage order"), std::string::npos) << plain;
+    EXPECT_EQ(Rows("SELECT id FROM docs LIMIT 2"), (Lines{"e0000", "e0001"}));
+}
+
+TEST_F(SelectExecutionTest, AnInterruptCancelsAGroupingScan) {
+    Load(3000);
+    int polls = 0;
+    session_->set_interrupt([&] { return ++polls > 1; });
+    auto result = Execute("SELECT metadata.bucket, count(*) FROM docs GROUP BY metadata.bucket");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
+    session_->set_interrupt({});
+    EXPECT_EQ(Rows("SELECT count(*) FROM docs GROUP BY metadata.parity").size(), 2u);
+}
+
 TEST_F(SelectExecutionTest, OrderByIdLimitStopsEarlyOnEveryAccessPath) {
     Load(300);
     const Lines first = {"e0000", "e0001", "e0002"};
