@@ -700,6 +700,14 @@ struct Metrics::Impl {
             .Help("requests queued for or running on a worker or, short ones, an I/O thread")
             .Register(registry)
             .Add({});
+    prometheus::Counter& inline_requests =
+        prometheus::BuildCounter()
+            .Name("phenix_http_inline_requests_total")
+            .Help(
+                "short requests (point reads, plain searches) answered on the I/O thread that "
+                "read them instead of a worker (inline_short_requests)")
+            .Register(registry)
+            .Add({});
     prometheus::Family<prometheus::Counter>& rejected =
         prometheus::BuildCounter()
             .Name("phenix_http_rejected_total")
@@ -805,6 +813,10 @@ void Metrics::RecordQueryError(std::string_view code) {
 
 void Metrics::AddInFlight(double delta) {
     impl_->in_flight.Increment(delta);
+}
+
+void Metrics::RecordInlineRequest() {
+    impl_->inline_requests.Increment();
 }
 
 void Metrics::RecordRejected(std::string_view reason) {

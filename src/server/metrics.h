@@ -68,6 +68,8 @@ class Metrics {
     void RecordRequest(std::string_view method, std::string_view route, unsigned status,
                        double latency_seconds, std::string_view trace_id = {});
     void AddInFlight(double delta);
+    /// A short request answered on its I/O thread (phenix_http_inline_requests_total).
+    void RecordInlineRequest();
     /// `reason`: queue_full, rate_limited, body_too_large, headers_too_large, max_connections,
     /// malformed.
     void RecordRejected(std::string_view reason);
