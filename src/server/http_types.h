@@ -125,6 +125,10 @@ struct RequestContext {
     /// gRPC calls: the call's request id (the phenix-request-id metadata when it is a printable
     /// token, else a new one) for audit records. REST keeps it in HttpRequest::request_id.
     std::string request_id;
+    /// gRPC calls, when tracing is on: the call's trace, started when the call arrived (with
+    /// its traceparent metadata) and finished when it is recorded. REST keeps it in
+    /// HttpRequest::trace.
+    std::shared_ptr<RequestTrace> trace;
 
     [[nodiscard]] bool DeadlinePassed() const { return Clock::now() >= deadline; }
     [[nodiscard]] bool IsCancelled() const { return cancelled->load(); }
