@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
@@ -197,7 +198,10 @@ TEST_F(StatsTest, ReportsDeadNodesLevelsMemoryAndCheckpointAgeOfTheVectorIndex) 
     EXPECT_GE(docs.vector_index_vector_bytes, 3u * 4u * sizeof(float));
     EXPECT_GT(docs.vector_index_graph_bytes, 0u);
     EXPECT_GT(docs.vector_index_other_bytes, 0u);
-    EXPECT_EQ(docs.vector_index_checkpoint_age_seconds, -1.0);  // none written yet
+    // No checkpoint yet: the changes wait for one (the interval is 30 s), since the first.
+    EXPECT_GE(docs.vector_index_checkpoint_pending_changes, 3u);
+    EXPECT_GT(docs.vector_index_checkpoint_age_seconds, 0.0);
+    EXPECT_LT(docs.vector_index_checkpoint_age_seconds, 60.0);
 
     // A deleted entity's node stays (ended) until repair, which waits for the history
     // retention (60 s by default) to pass.
@@ -207,11 +211,37 @@ TEST_F(StatsTest, ReportsDeadNodesLevelsMemoryAndCheckpointAgeOfTheVectorIndex) 
     EXPECT_EQ(docs.vector_index_dead_nodes, 1u);
     EXPECT_EQ(docs.entities, 2u);
 
-    // Close writes a checkpoint, which the next open loads: its age is that of the file.
+    // Close writes a checkpoint, which the next open loads: it holds every change, so the
+    // index is not stale however old the file gets (an idle collection reads 0).
     Reopen();
     docs = StatsOf("docs");
-    EXPECT_GE(docs.vector_index_checkpoint_age_seconds, 0.0);
-    EXPECT_LT(docs.vector_index_checkpoint_age_seconds, 60.0);
+    EXPECT_EQ(docs.vector_index_checkpoint_pending_changes, 0u);
+    EXPECT_EQ(docs.vector_index_checkpoint_age_seconds, 0.0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(StatsOf("docs").vector_index_checkpoint_age_seconds, 0.0);
+
+    // A change after it: its age grows from when it was applied, not from the checkpoint.
+    const auto before_change = std::chrono::steady_clock::now();
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d4", {0.3f, 0.3f, 0.3f, 0.3f})));
+    ASSERT_NO_FATAL_FAILURE(testing::WaitForVectorIndex(*db_, "docs"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    docs = StatsOf("docs");
+    const double since_change =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - before_change).count();
+    EXPECT_GT(docs.vector_index_checkpoint_pending_changes, 0u);
+    EXPECT_GT(docs.vector_index_checkpoint_age_seconds, 0.0);
+    EXPECT_LE(docs.vector_index_checkpoint_age_seconds, since_change + 0.01);
+
+    // Read-only: no checkpoint is ever written there, so none is stale, even with the index
+    // rebuilt from storage (its checkpoints removed) and every change pending.
+    PHENIX_ASSERT_OK(db_->Close());
+    db_.reset();
+    std::filesystem::remove_all(dir_.Sub("data") + "/index");
+    Open(Options{.read_only = true});
+    ASSERT_NO_FATAL_FAILURE(testing::WaitForVectorIndex(*db_, "docs"));
+    docs = StatsOf("docs");
+    EXPECT_GT(docs.vector_index_checkpoint_pending_changes, 0u);
+    EXPECT_EQ(docs.vector_index_checkpoint_age_seconds, 0.0);
 }
 
 TEST_F(StatsTest, ReportsMetadataIndexesTheirEntriesBuildProgressAndStatisticsAge) {
