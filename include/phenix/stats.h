@@ -47,11 +47,14 @@ struct CollectionStats {
     std::uint64_t vector_index_vector_bytes = 0;
     std::uint64_t vector_index_graph_bytes = 0;
     std::uint64_t vector_index_other_bytes = 0;
-    /// Seconds since the index's last checkpoint was written (-1: never written since the
-    /// index was created). For an index loaded from a checkpoint at open, the age of that
-    /// file (its modification time). Checkpoints are written only when the index changed, so
-    /// an idle index's checkpoint ages without being stale.
+    /// How stale the index's checkpoint is: seconds since the oldest change the checkpoint
+    /// does not hold yet was applied to the index (what a restart must replay from storage);
+    /// 0 when it holds every change, however long ago it was written (checkpoints are written
+    /// only when the index changed: an idle index is not stale), and always 0 on a read-only
+    /// database (which writes none). -1: no vector index.
     double vector_index_checkpoint_age_seconds = -1;
+    /// Changes applied to the vector index since its last checkpoint (0: it is current).
+    std::uint64_t vector_index_checkpoint_pending_changes = 0;
     /// Metadata (secondary) indexes on the collection.
     std::uint64_t metadata_indexes = 0;
     /// Entries across those indexes as of their statistics (IndexStats::entries, refreshed after

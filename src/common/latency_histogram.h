@@ -18,6 +18,8 @@
 
 #include <phenix/stats.h>
 
+#include "common/commit_timing.h"
+
 namespace phenix {
 
 class LatencyHistogram {
@@ -62,14 +64,24 @@ class LatencyHistogram {
     std::atomic<std::uint64_t> count_{0};
 };
 
-/// Records the time from construction to destruction into `histogram` (null: nothing).
+/// Records the time from construction to destruction into `histogram` (null: nothing), and
+/// into `phase` of the commit the thread is recording (common/commit_timing.h), if any: the
+/// same two clock reads serve both.
 class ScopedLatency {
   public:
-    explicit ScopedLatency(LatencyHistogram* histogram)
-        : histogram_(histogram), start_(std::chrono::steady_clock::now()) {}
+    explicit ScopedLatency(LatencyHistogram* histogram,
+                           CommitTiming::Phase CommitTiming::*phase = nullptr)
+        : histogram_(histogram),
+          recording_(phase != nullptr ? CurrentCommitRecording() : nullptr),
+          phase_(phase),
+          start_(std::chrono::steady_clock::now()) {}
     ~ScopedLatency() {
+        const std::chrono::nanoseconds elapsed = std::chrono::steady_clock::now() - start_;
         if (histogram_ != nullptr) {
-            histogram_->Record(std::chrono::steady_clock::now() - start_);
+            histogram_->Record(elapsed);
+        }
+        if (recording_ != nullptr) {
+            (recording_->*phase_).Add(start_, elapsed);
         }
     }
     ScopedLatency(const ScopedLatency&) = delete;
@@ -77,6 +89,8 @@ class ScopedLatency {
 
   private:
     LatencyHistogram* histogram_;
+    CommitTiming* recording_;
+    CommitTiming::Phase CommitTiming::*phase_;
     std::chrono::steady_clock::time_point start_;
 };
 

@@ -24,6 +24,7 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "common/commit_timing.h"
 #include "document/json.h"
 #include "engine/database_impl.h"
 #include "engine/validation.h"
@@ -289,6 +290,10 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
         estimated_bytes += 64 + 2 * r.id_key.size();
         stripes.push_back(LockTable::StripeOf(r.handle->id(), op.entity.id));
     }
+
+    // An autocommit write of a traced request reports its commit's phases
+    // (common/commit_timing.h); declared before the guard, so it reports after the unlock.
+    std::optional<CommitRecorder> recorder;
 
     // 2. Autocommit: lock every entity key whose state decides the outcome, and read the latest
     // committed state. A transaction reads its snapshot and its own writes.
@@ -597,8 +602,12 @@ Status DatabaseImpl::ApplyBatchLocked(const WriteBatch& batch, TxnState* txn) {
         PHENIX_RETURN_IF_ERROR(attempt());
         delta.effects.extra_stripes = std::move(extra_stripes);
     } else {
+        recorder.emplace();
         for (;;) {
-            guard.emplace(locks_.Lock(held));
+            {
+                const ScopedCommitPhase timed(&CommitTiming::lock_wait);
+                guard.emplace(locks_.Lock(held));
+            }
             PHENIX_RETURN_IF_ERROR(attempt());
             std::sort(held.begin(), held.end());
             std::vector<std::size_t> missing;

@@ -9,6 +9,7 @@
 #include <phenix/limits.h>
 
 #include "common/coding.h"
+#include "common/commit_timing.h"
 #include "common/sync_point.h"
 #include "engine/metadata_index.h"
 #include "engine/validation.h"
@@ -449,8 +450,16 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
         }
     }
     metadata_indexes_->catalog_mu().AssertSharedHeld();  // it is catalog_mu_
-    PHENIX_ASSIGN_OR_RETURN(const IndexChangeCounts index_changes,
-                            metadata_indexes_->AppendIndexMaintenanceLocked(wb));
+    // A recorded commit (common/commit_timing.h: a traced request's) notes its phases here and
+    // in CommitBatch; `started` and the end below are the commit latency's clock reads.
+    CommitTiming* const timing = CurrentCommitRecording();
+    if (timing != nullptr) {
+        timing->reached = true;
+    }
+    PHENIX_ASSIGN_OR_RETURN(const IndexChangeCounts index_changes, [&] {
+        const ScopedCommitPhase timed(&CommitTiming::index_maintenance);
+        return metadata_indexes_->AppendIndexMaintenanceLocked(wb);
+    }());
     PHENIX_SYNC_POINT("DatabaseImpl::CommitLocked:BeforeWrite");
     std::size_t conflict = 0;
     auto committed = txn::CommitBatch(*oracle_, *store_, wb, start_ts, keys, &conflict,
@@ -461,8 +470,13 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
                                           vector_searcher_->RecordFilterChanges(wb, ts);
                                           InvalidateAdjacency(wb, ts);
                                       });
+    const auto ended = std::chrono::steady_clock::now();
+    if (timing != nullptr) {
+        timing->end = ended;
+        timing->committed = committed.ok();
+    }
     if (committed.ok()) {
-        commit_latency_.Record(std::chrono::steady_clock::now() - started);
+        commit_latency_.Record(ended - started);
         for (const auto& [index, rows] : index_changes) {
             index->changes.fetch_add(rows, std::memory_order_relaxed);
         }

@@ -55,8 +55,10 @@ void FillMetadataIndexStats(const MetadataIndexList& indexes, txn::Timestamp now
     }
 }
 
+// `saves_checkpoints`: false for a read-only database, which never writes one (its index
+// changes only by replaying storage at open, which a writable open would checkpoint).
 void FillVectorIndexStats(const CollectionVectorIndex& index, txn::Timestamp now,
-                          CollectionStats& collection) {
+                          bool saves_checkpoints, CollectionStats& collection) {
     collection.has_vector_index = true;
     const CollectionVectorIndex::Health health = index.health();
     collection.vector_index_tail = health.tail.size;
@@ -69,9 +71,16 @@ void FillVectorIndexStats(const CollectionVectorIndex& index, txn::Timestamp now
     collection.vector_index_vector_bytes = health.vector_bytes;
     collection.vector_index_graph_bytes = health.graph_bytes;
     collection.vector_index_other_bytes = health.other_bytes;
-    if (health.checkpoint_written_micros >= 0) {
+    // The checkpoint's age is that of the oldest change it lacks: 0 when it holds every change,
+    // however long ago it was written (an idle index is not stale).
+    collection.vector_index_checkpoint_pending_changes = health.changes_since_checkpoint;
+    collection.vector_index_checkpoint_age_seconds = 0;
+    const std::int64_t unsaved_since = health.unsaved_since_micros >= 0
+                                           ? health.unsaved_since_micros
+                                           : health.checkpoint_written_micros;
+    if (saves_checkpoints && health.changes_since_checkpoint > 0 && unsaved_since >= 0) {
         collection.vector_index_checkpoint_age_seconds =
-            SecondsBetween(static_cast<std::uint64_t>(health.checkpoint_written_micros), now);
+            SecondsBetween(static_cast<std::uint64_t>(unsaved_since), now);
     }
 }
 
@@ -102,7 +111,7 @@ Result<DatabaseStats> DatabaseImpl::Stats() {
         CollectionStats& collection = stats.collections[idx];
         collection.approximate_bytes = bytes[idx];
         if (indexes[idx]) {
-            FillVectorIndexStats(*indexes[idx], now, collection);
+            FillVectorIndexStats(*indexes[idx], now, !store_->read_only(), collection);
         }
     }
     stats.commits = oracle_->num_commits();

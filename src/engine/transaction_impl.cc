@@ -13,6 +13,7 @@
 #include <chrono>
 
 #include "common/coding.h"
+#include "common/commit_timing.h"
 #include "engine/database_impl.h"
 #include "engine/validation.h"
 #include "storage/catalog_codec.h"
@@ -310,7 +311,12 @@ Result<Timestamp> DatabaseImpl::TxnCommit(TxnState& state) {
     }
     stripes.insert(stripes.end(), state.writes.effects.extra_stripes.begin(),
                    state.writes.effects.extra_stripes.end());
-    LockTable::Guard guard = locks_.Lock(std::move(stripes));
+    // A traced request's commit reports its phases (common/commit_timing.h).
+    CommitRecorder recorder;
+    const LockTable::Guard guard = [&] {
+        const ScopedCommitPhase timed(&CommitTiming::lock_wait);
+        return locks_.Lock(std::move(stripes));
+    }();
     rocksdb::WriteBatch wb = storage::Store::NewBatch(state.writes.bytes() + 1024);
     state.writes.AppendTo(*store_, wb);
     state.writes.effects.AppendCounters(*store_, wb);

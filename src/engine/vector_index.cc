@@ -110,7 +110,7 @@ void CollectionVectorIndex::Apply(storage::RowId row, txn::Timestamp ts,
         newest->second->end.store(ts, std::memory_order_seq_cst);
     }
     graph_->EndRow(row, ts);
-    changes_since_checkpoint_.fetch_add(1, std::memory_order_relaxed);
+    CountUnsavedChanges(1);
     if (ts > last_change_ts_.load(std::memory_order_relaxed)) {
         last_change_ts_.store(ts, std::memory_order_relaxed);  // under tail_mu_: one writer
     }
@@ -134,7 +134,7 @@ std::size_t CollectionVectorIndex::EndRowsNotIn(const index::RowBitmap& present,
     for (const index::RowId row : graph_->LiveRows()) {
         if (!present.contains(static_cast<std::uint32_t>(row)) && graph_->EndRow(row, ts)) {
             ++ended;
-            changes_since_checkpoint_.fetch_add(1, std::memory_order_relaxed);
+            CountUnsavedChanges(1);
         }
     }
     if (ended > 0 && ts > last_change_ts_.load(std::memory_order_relaxed)) {
@@ -278,7 +278,7 @@ Result<std::size_t> CollectionVectorIndex::Drain(std::size_t max_entries, unsign
         tail_.pop_front();
     }
     // The graph changed too: a checkpoint taken while these were in the tail is now stale.
-    changes_since_checkpoint_.fetch_add(batch.size(), std::memory_order_relaxed);
+    CountUnsavedChanges(batch.size());
     return std::size_t{batch.size()};
 }
 
@@ -385,11 +385,21 @@ void CollectionVectorIndex::Retire() {
     retired_ = true;
 }
 
+void CollectionVectorIndex::CountUnsavedChanges(std::uint64_t num) {
+    changes_since_checkpoint_.fetch_add(num, std::memory_order_relaxed);
+    if (unsaved_since_micros_.load(std::memory_order_relaxed) < 0) {
+        std::int64_t none = -1;  // the first change since the checkpoint: note when
+        unsaved_since_micros_.compare_exchange_strong(
+            none, static_cast<std::int64_t>(txn::WallClockMicros()), std::memory_order_relaxed);
+    }
+}
+
 Status CollectionVectorIndex::Checkpoint(txn::Timestamp durable, txn::Timestamp floor) {
     MutexLock drain(drain_mu_);
     if (retired_) {
         return Status::Ok();
     }
+    const auto started = static_cast<std::int64_t>(txn::WallClockMicros());
     const std::uint64_t changes = changes_since_checkpoint_.load();
     const txn::Timestamp watermark = Watermark(durable);
     PHENIX_RETURN_IF_ERROR(graph_->Save(checkpoint_path_, watermark, floor, fs_));
@@ -399,8 +409,15 @@ Status CollectionVectorIndex::Checkpoint(txn::Timestamp durable, txn::Timestamp 
     changes_since_checkpoint_.fetch_sub(changes);
     if (watermark < last_change_ts_.load()) {
         // The graph holds changes the watermark does not cover (they were not durable yet, or
-        // not visible): the next round must checkpoint again, or a restart replays them.
+        // not visible): the next round must checkpoint again, or a restart replays them. They
+        // wait since the oldest unsaved change (unsaved_since_micros_ stays).
         changes_since_checkpoint_.fetch_add(1);
+    } else if (changes_since_checkpoint_.load() == 0) {
+        // Every change is saved. (A change counted between this load and the store leaves -1
+        // here: Stats then dates it from this checkpoint, written just before it came.)
+        unsaved_since_micros_.store(-1, std::memory_order_relaxed);
+    } else {
+        unsaved_since_micros_.store(started, std::memory_order_relaxed);  // came during the save
     }
     return Status::Ok();
 }
@@ -488,6 +505,8 @@ CollectionVectorIndex::Health CollectionVectorIndex::health() const {
         memory.metadata_bytes +
         health.tail.size * (kTailEntryOverhead + std::uint64_t{dimension_} * sizeof(float));
     health.checkpoint_written_micros = checkpoint_written_micros_.load(std::memory_order_relaxed);
+    health.changes_since_checkpoint = changes_since_checkpoint_.load(std::memory_order_relaxed);
+    health.unsaved_since_micros = unsaved_since_micros_.load(std::memory_order_relaxed);
     return health;
 }
 

@@ -178,6 +178,11 @@ class CollectionVectorIndex {
         /// Wall-clock microseconds when the last checkpoint was written (for one loaded at
         /// open: its file's modification time); -1: never.
         std::int64_t checkpoint_written_micros = -1;
+        /// Changes applied since the last checkpoint (what a restart replays), and when the
+        /// oldest of them was applied (wall-clock microseconds; -1: not known, then it is no
+        /// older than the last checkpoint).
+        std::uint64_t changes_since_checkpoint = 0;
+        std::int64_t unsaved_since_micros = -1;
     };
     [[nodiscard]] Health health() const;
 
@@ -186,6 +191,9 @@ class CollectionVectorIndex {
                           const document::VectorIndexSettings& settings,
                           std::string checkpoint_path, rocksdb::FileSystem* fs,
                           std::unique_ptr<index::HnswIndex> graph);
+
+    // Counts `num` changes the next checkpoint must save (and notes when the first came).
+    void CountUnsavedChanges(std::uint64_t num);
 
     struct TailEntry {
         storage::RowId row = 0;
@@ -220,6 +228,9 @@ class CollectionVectorIndex {
     std::string checkpoint_rejected_;      // immutable once published
     std::atomic<std::uint64_t> changes_since_checkpoint_{0};
     std::atomic<std::int64_t> checkpoint_written_micros_{-1};  // Health
+    // When the oldest change not in a checkpoint was applied (-1: none, or not known): set by
+    // the change that finds it -1, reset by a checkpoint that covered every change (Health).
+    std::atomic<std::int64_t> unsaved_since_micros_{-1};
     std::atomic<txn::Timestamp> last_change_ts_{0};  // the newest Apply that changed anything
 };
 

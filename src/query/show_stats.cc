@@ -130,11 +130,15 @@ void AddCollection(Rows& rows, const std::string& scope, const CollectionStats& 
             "vectors " + std::to_string(c.vector_index_vector_bytes) + ", graph " +
                 std::to_string(c.vector_index_graph_bytes) + ", other " +
                 std::to_string(c.vector_index_other_bytes));
-        const bool has_checkpoint = c.vector_index_checkpoint_age_seconds >= 0;
+        // The age of the oldest change the checkpoint lacks (0: it holds every change).
         rows.Seconds(scope, "vector_index_checkpoint_age_seconds",
-                     has_checkpoint ? std::optional<double>(c.vector_index_checkpoint_age_seconds)
-                                    : std::nullopt,
-                     has_checkpoint ? "" : "no checkpoint written yet");
+                     c.vector_index_checkpoint_age_seconds >= 0
+                         ? std::optional<double>(c.vector_index_checkpoint_age_seconds)
+                         : std::nullopt,
+                     c.vector_index_checkpoint_pending_changes > 0
+                         ? std::to_string(c.vector_index_checkpoint_pending_changes) +
+                               " changes not in a checkpoint yet"
+                         : "the checkpoint holds every change");
     }
     rows.Count(scope, "metadata_indexes", c.metadata_indexes);
     if (c.metadata_indexes > 0) {

@@ -24,6 +24,7 @@
 #include "server/service.h"
 #include "server/slow_query_log.h"
 #include "server/tls.h"
+#include "server/tracing.h"
 #include "server/transactions.h"
 
 namespace phenix::server {
@@ -199,11 +200,16 @@ std::string MetadataValue(const grpc::CallbackServerContext* context, std::strin
 }
 
 // The RequestContext of a call: its gRPC deadline (or the server's default_timeout_ms when it
-// has none) as a steady-clock deadline.
+// has none) as a steady-clock deadline, and its trace when tracing is on.
 std::shared_ptr<RequestContext> MakeContext(const grpc::CallbackServerContext* call,
-                                            std::uint32_t default_timeout_ms) {
+                                            const GrpcBackend& backend) {
+    const std::uint32_t default_timeout_ms = backend.default_timeout_ms;
     auto context = std::make_shared<RequestContext>();
     context->request_id = RequestIdOf(MetadataValue(call, kRequestIdKey));
+    if (backend.start_trace) {  // tracing on: the call's trace starts now
+        context->trace = backend.start_trace(MetadataValue(call, "traceparent"),
+                                             MetadataValue(call, "tracestate"));
+    }
     const auto deadline = call->deadline();
     const auto remaining = deadline - std::chrono::system_clock::now();
     constexpr auto kNoDeadline = std::chrono::hours(24 * 365);
@@ -251,7 +257,7 @@ StatusCode FromGrpcCode(grpc::StatusCode code) {
 // still valid.
 void RecordCall(const GrpcBackend& backend, std::string_view method,
                 const grpc::CallbackServerContext* call, const grpc::Status& status,
-                RequestContext::Clock::time_point start) {
+                RequestContext::Clock::time_point start, const RequestContext* context) {
     if (!backend.on_finish) {
         return;
     }
@@ -262,7 +268,8 @@ void RecordCall(const GrpcBackend& backend, std::string_view method,
                            RequestContext::Clock::now() - start),
                        .peer = call->peer(),
                        .traceparent = MetadataValue(call, "traceparent"),
-                       .tracestate = MetadataValue(call, "tracestate")});
+                       .tracestate = MetadataValue(call, "tracestate"),
+                       .trace = context != nullptr ? context->trace : nullptr});
 }
 
 // gRPC's peer string ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000") as REST writes a client
@@ -466,10 +473,7 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
   public:
     QueryCall(const GrpcBackend& backend, grpc::CallbackServerContext* call,
               const pb::QueryRequest* request)
-        : backend_(backend),
-          call_(call),
-          request_(request),
-          context_(MakeContext(call, backend.default_timeout_ms)) {}
+        : backend_(backend), call_(call), request_(request), context_(MakeContext(call, backend)) {}
 
     void Start() {
         Database* db = backend_.api->db.load();
@@ -570,20 +574,27 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
         }
         QuerySession& query_session = *session->session;
         const InterruptScope interrupt(query_session, CallInterrupt(*context_, call_));
-        // The slow-query log watches the statements (server/slow_query_log.h). A call's trace
-        // span is recorded when it ends, so its records carry no trace ids.
+        // Tracing (server/tracing.h): the statements' stages, plans and commits become spans
+        // of the call. The slow-query log watches the statements (server/slow_query_log.h),
+        // its records naming the call's trace.
+        RequestTrace* const trace = context_->trace.get();
+        ExecutionObserver* observer = trace;
         std::optional<SlowQueryWatch> slow_watch;
         if (const SlowQueryLog* slow_log = backend_.api->slow_queries;
             slow_log != nullptr && slow_log->enabled()) {
-            slow_watch.emplace(*slow_log,
-                               SlowQueryRequest{.route = "/phenix.v1.Phenix/Query",
-                                                .client = PeerAddress(call_->peer()),
-                                                .principal = context_->principal != nullptr
-                                                                 ? context_->principal->subject
-                                                                 : ""},
-                               nullptr);
+            slow_watch.emplace(
+                *slow_log,
+                SlowQueryRequest{
+                    .route = "/phenix.v1.Phenix/Query",
+                    .client = PeerAddress(call_->peer()),
+                    .principal = context_->principal != nullptr ? context_->principal->subject : "",
+                    .trace_id = trace != nullptr ? trace->TraceId() : "",
+                    .span_id = trace != nullptr ? trace->RootSpanId() : ""},
+                trace);
+            observer = &*slow_watch;
         }
-        const ObserverScope observe(query_session, slow_watch ? &*slow_watch : nullptr);
+        const ObserverScope observe(query_session, observer);
+        const CommitObserverScope commits(trace);
         for (std::size_t stmt_idx = 0; stmt_idx < statements_.size(); ++stmt_idx) {
             statement_idx_ = static_cast<std::uint32_t>(stmt_idx);
             header_sent_ = false;
@@ -672,7 +683,7 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     }
 
     void Complete(const grpc::Status& status) {
-        RecordCall(backend_, "/phenix.v1.Phenix/Query", call_, status, start_);
+        RecordCall(backend_, "/phenix.v1.Phenix/Query", call_, status, start_, context_.get());
         Finish(status);
     }
 
@@ -709,7 +720,7 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
         : backend_(backend),
           call_(call),
           response_(response),
-          context_(MakeContext(call, backend.default_timeout_ms)) {}
+          context_(MakeContext(call, backend)) {}
 
     void Start() {
         if (!MetadataValue(call_, kTransactionKey).empty()) {
@@ -750,7 +761,8 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
     void OnCancel() override { context_->cancelled->store(true); }
 
     void Complete(const grpc::Status& status) {
-        RecordCall(backend_, "/phenix.v1.Phenix/UpsertStream", call_, status, start_);
+        RecordCall(backend_, "/phenix.v1.Phenix/UpsertStream", call_, status, start_,
+                   context_.get());
         Finish(status);
     }
 
@@ -777,6 +789,7 @@ class UpsertStreamCall final : public grpc::ServerReadReactor<pb::UpsertRequest>
             entities.push_back(EntityFromProto(entity));
         }
         Status within = CheckQuota(*backend_.api, *context_, entities.size());
+        const CommitObserverScope commits(context_->trace.get());  // commit spans when traced
         auto written = within.ok() ? UpsertEntities(*db, RefOf(*context_, request_.collection()),
                                                     std::move(entities))
                                    : Result<UpsertOutcome>(within);
@@ -912,10 +925,12 @@ grpc::ServerUnaryReactor* GrpcService::RunUnary(
     std::string collection, std::function<Status(Database&, RequestContext&)> work) {
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
     const auto start = RequestContext::Clock::now();
+    auto context = MakeContext(call, backend_);
     // Records the call, then finishes it (after Finish, `call` is gone).
-    auto complete = [this, method, call, reactor, start](const Status& status) {
+    auto complete = [this, method, call, reactor, start, context](const Status& status) {
         const grpc::Status grpc_status = ToGrpcStatus(status);
-        RecordCall(backend_, "/phenix.v1.Phenix/" + std::string(method), call, grpc_status, start);
+        RecordCall(backend_, "/phenix.v1.Phenix/" + std::string(method), call, grpc_status, start,
+                   context.get());
         reactor->Finish(grpc_status);
     };
     if (!allows_transaction && !MetadataValue(call, kTransactionKey).empty()) {
@@ -927,7 +942,6 @@ grpc::ServerUnaryReactor* GrpcService::RunUnary(
         complete(Status::Unavailable("the database is still opening; retry shortly"));
         return reactor;
     }
-    auto context = MakeContext(call, backend_.default_timeout_ms);
     const ApiState* api = backend_.api;
     const bool queued =
         backend_.submit(context, [complete, call, context, db, api, method,
@@ -942,6 +956,8 @@ grpc::ServerUnaryReactor* GrpcService::RunUnary(
                        !admitted.ok()) {
                 status = admitted;
             } else {
+                // A traced call's commits become spans (server/tracing.h).
+                const CommitObserverScope commits(context->trace.get());
                 status = EngineStatus(work(*db, *context), *context);
                 AuditCall(*api, call, method, collection, *context, status);
             }
@@ -970,7 +986,7 @@ grpc::ServerUnaryReactor* GrpcService::Health(grpc::CallbackServerContext* call,
     }
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
     RecordCall(backend_, "/phenix.v1.Phenix/Health", call, grpc::Status::OK,
-               RequestContext::Clock::now());
+               RequestContext::Clock::now(), nullptr);
     reactor->Finish(grpc::Status::OK);
     return reactor;
 }

@@ -44,6 +44,9 @@ struct GrpcCallRecord {
     std::string peer;  ///< "ipv4:127.0.0.1:41234"
     std::string traceparent;  ///< W3C Trace Context metadata, empty when absent (tracing)
     std::string tracestate;
+    /// The call's trace when it was started with the call (GrpcBackend::start_trace); else
+    /// null, and the recorder starts one from traceparent/tracestate.
+    std::shared_ptr<RequestTrace> trace;
 };
 
 /// What the gRPC service needs from the server around it.
@@ -59,6 +62,12 @@ struct GrpcBackend {
     std::uint32_t default_timeout_ms = 0;
     /// Called once per call, just before it finishes, on the thread finishing it; may be null.
     std::function<void(const GrpcCallRecord& record)> on_finish;
+    /// Starts a call's trace from its traceparent and tracestate metadata (empty when absent)
+    /// when the call arrives; null when tracing is off. The trace gets the call's stage and
+    /// commit spans, and its ids go into the call's slow-query records.
+    std::function<std::shared_ptr<RequestTrace>(std::string_view traceparent,
+                                                std::string_view tracestate)>
+        start_trace;
 };
 
 /// The gRPC code for a Status code: the code named ErrorCodeName(code).

@@ -131,6 +131,10 @@ struct RequestContext {
     /// Set while a short request (RouteOptions::short_request) runs on the I/O thread that read
     /// it: the handler must answer at once or return HttpResponse::needs_worker.
     bool on_io_thread = false;
+    /// gRPC calls, when tracing is on: the call's trace, started when the call arrived (with
+    /// its traceparent metadata) and finished when it is recorded. REST keeps it in
+    /// HttpRequest::trace.
+    std::shared_ptr<RequestTrace> trace;
 
     [[nodiscard]] bool DeadlinePassed() const { return Clock::now() >= deadline; }
     [[nodiscard]] bool IsCancelled() const { return cancelled->load(); }

@@ -116,6 +116,7 @@ void FoldInto(CollectionStats& into, const CollectionStats& from) {
     into.vector_index_other_bytes += from.vector_index_other_bytes;
     into.vector_index_checkpoint_age_seconds = std::max(into.vector_index_checkpoint_age_seconds,
                                                         from.vector_index_checkpoint_age_seconds);
+    into.vector_index_checkpoint_pending_changes += from.vector_index_checkpoint_pending_changes;
     into.metadata_indexes += from.metadata_indexes;
     into.metadata_index_entries += from.metadata_index_entries;
     into.metadata_indexes_building += from.metadata_indexes_building;
@@ -196,8 +197,13 @@ void AppendCollectionFamilies(const std::vector<CollectionStats>& collections,
                   "memory the vector index holds, by part (vectors, graph, other)",
                   MetricType::Gauge);
     Family checkpoint("phenix_vector_index_checkpoint_age_seconds",
-                      "seconds since the vector index's last checkpoint (absent: never written)",
+                      "seconds since the oldest vector index change not yet in a checkpoint was "
+                      "applied (0: the checkpoint holds every change)",
                       MetricType::Gauge);
+    Family pending("phenix_vector_index_checkpoint_pending_changes",
+                   "vector index changes applied since its last checkpoint (what a restart "
+                   "replays)",
+                   MetricType::Gauge);
     Family indexes("phenix_metadata_indexes", "metadata (secondary) indexes on the collection",
                    MetricType::Gauge);
     Family entries("phenix_metadata_index_entries",
@@ -236,6 +242,7 @@ void AppendCollectionFamilies(const std::vector<CollectionStats>& collections,
             if (collection.vector_index_checkpoint_age_seconds >= 0) {
                 checkpoint.Add(collection.vector_index_checkpoint_age_seconds, labels);
             }
+            pending.Add(AsDouble(collection.vector_index_checkpoint_pending_changes), labels);
         }
         indexes.Add(AsDouble(collection.metadata_indexes), labels);
         entries.Add(AsDouble(collection.metadata_index_entries), labels);
@@ -245,8 +252,9 @@ void AppendCollectionFamilies(const std::vector<CollectionStats>& collections,
             statistics.Add(collection.statistics_age_seconds, labels);
         }
     }
-    for (Family* family : {&entities, &bytes, &tail, &lag, &nodes, &dead, &levels, &memory,
-                           &checkpoint, &indexes, &entries, &building, &progress, &statistics}) {
+    for (Family* family :
+         {&entities, &bytes, &tail, &lag, &nodes, &dead, &levels, &memory, &checkpoint, &pending,
+          &indexes, &entries, &building, &progress, &statistics}) {
         out.push_back(family->Take());
     }
 }

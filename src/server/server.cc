@@ -337,6 +337,8 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
     };
     const bool queued = workers_->TrySubmit(
         [this, route, shared_request, params, context, done, start] {
+            // A traced request's commits become spans (server/tracing.h).
+            const CommitObserverScope commits(shared_request->trace.get());
             HttpResponse response;
             if (context->IsCancelled()) {
                 response = ErrorResponse(Status(StatusCode::kCancelled, "the client went away"));
@@ -498,19 +500,23 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
     // The same access line and request metrics as HTTP: method "GRPC", the full method name as
     // the route, and the status REST would answer for the same code.
     const unsigned status = record.code == StatusCode::kOk ? 200 : HttpStatusFor(record.code);
-    // Tracing: one span per call, recorded when it finishes (docs/observability.md).
+    // Tracing: the call's trace (started when it arrived: GrpcBackend::start_trace, with its
+    // stage and commit spans), or one span recorded now for a call that had none (Health).
     std::string trace_id;
     std::string span_id;
     bool trace_exported = false;
     if (tracer_ != nullptr) {
-        const std::int64_t start_unix_ns =
-            trace::NowUnixNanos() - std::int64_t{record.latency.count()} * 1000;
-        RequestTrace call_trace(
-            StartTraceFor(record.traceparent, record.tracestate, "GRPC", start_unix_ns));
-        call_trace.SetRoute("GRPC", record.method);
-        trace_id = call_trace.TraceId();
-        span_id = call_trace.RootSpanId();
-        trace_exported = call_trace.Finish(
+        std::shared_ptr<RequestTrace> call_trace = record.trace;
+        if (call_trace == nullptr) {
+            const std::int64_t start_unix_ns =
+                trace::NowUnixNanos() - std::int64_t{record.latency.count()} * 1000;
+            call_trace = std::make_shared<RequestTrace>(
+                StartTraceFor(record.traceparent, record.tracestate, "GRPC", start_unix_ns));
+        }
+        call_trace->SetRoute("GRPC", record.method);
+        trace_id = call_trace->TraceId();
+        span_id = call_trace->RootSpanId();
+        trace_exported = call_trace->Finish(
             *tracer_, status,
             record.code == StatusCode::kOk ? std::string_view() : ErrorCodeName(record.code));
     }
@@ -655,6 +661,16 @@ trace::Tracer::TraceHandle Server::StartTraceFor(std::string_view traceparent,
     return tracer_->StartTrace(name, has_parent ? &parent : nullptr, start_unix_ns);
 }
 
+std::function<std::shared_ptr<RequestTrace>(std::string_view, std::string_view)>
+Server::StartGrpcTrace() {
+    if (tracer_ == nullptr) {
+        return nullptr;
+    }
+    return [this](std::string_view traceparent, std::string_view tracestate) {
+        return std::make_shared<RequestTrace>(StartTraceFor(traceparent, tracestate, "GRPC", 0));
+    };
+}
+
 void Server::StartTrace(HttpRequest& request) {
     if (tracer_ != nullptr) {
         request.trace = std::make_shared<RequestTrace>(
@@ -771,7 +787,8 @@ int Server::Run() {
             .max_receive_message_bytes =
                 static_cast<int>(std::min<std::uint64_t>(config_.max_body_bytes, 0x7FFFFFFF)),
             .default_timeout_ms = config_.default_timeout_ms,
-            .on_finish = [this](const GrpcCallRecord& record) { RecordGrpcCall(record); }});
+            .on_finish = [this](const GrpcCallRecord& record) { RecordGrpcCall(record); },
+            .start_trace = StartGrpcTrace()});
         std::optional<GrpcTls> grpc_tls;
         if (http_->tls_enabled()) {  // the files were checked by http_->Listen()
             grpc_tls = GrpcTls{.cert = config_.tls_cert,

@@ -105,6 +105,9 @@ class Server final : public RequestDispatcher {
     trace::Tracer::TraceHandle StartTraceFor(std::string_view traceparent,
                                              std::string_view tracestate, std::string_view name,
                                              std::int64_t start_unix_ns);
+    // GrpcBackend::start_trace: null when tracing is off.
+    std::function<std::shared_ptr<RequestTrace>(std::string_view, std::string_view)>
+    StartGrpcTrace();
     void RequestShutdown(int signal_number);
     // SIGHUP: reads the --tls-client-map file again (a file that does not load keeps the
     // previous map); logs the outcome. Nothing without a map.

@@ -29,6 +29,13 @@ std::int64_t MillisToNanos(double millis) {
     return std::llround(millis * 1e6);
 }
 
+std::int64_t SteadyNanos(CommitTiming::Clock::time_point at) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
+}
+
+// The span of one commit (its phases are its children).
+constexpr std::string_view kCommitSpan = "db.commit";
+
 }  // namespace
 
 // ------------------------------------------------------------------------------ RequestTrace
@@ -75,6 +82,17 @@ void RequestTrace::OnStage(std::string_view stage, std::int64_t start_unix_ns,
     if (!ok) {
         trace.SetError(span, "failed");
     }
+    // The commits the statement made during this stage hang under it.
+    if (span != trace::Trace::kRoot) {
+        for (trace::Trace::SpanIndex idx = since_stage_; idx < span; ++idx) {
+            const trace::SpanData& data = trace.span(idx);
+            if (data.parent == trace::Trace::kRoot && data.name == kCommitSpan &&
+                data.start_unix_ns >= start_unix_ns) {
+                trace.SetParent(idx, span);
+            }
+        }
+    }
+    since_stage_ = static_cast<trace::Trace::SpanIndex>(trace.size());
     if (stage == "execute") {
         last_execute_ = span;
         execute_start_ = start_unix_ns;
@@ -92,6 +110,51 @@ void RequestTrace::OnPlan(const QueryPlan& plan, std::string_view plan_strategy)
         trace.SetAttribute(trace::Trace::kRoot, "phenix.plan.strategy", plan_strategy);
     }
     AddOperator(plan.root, last_execute_, execute_start_, execute_end_);
+}
+
+void RequestTrace::OnCommit(const CommitTiming& timing) {
+    if (trace_ == nullptr) {
+        return;
+    }
+    // Steady-clock phases to span times: the offset between the clocks, read once.
+    const std::int64_t offset_ns = trace::NowUnixNanos() - SteadyNanos(CommitTiming::Clock::now());
+    const auto unix_ns = [offset_ns](CommitTiming::Clock::time_point at) {
+        return SteadyNanos(at) + offset_ns;
+    };
+    trace::Trace& trace = *trace_;
+    const trace::Trace::SpanIndex commit =
+        trace.AddSpan(kCommitSpan, trace::Trace::kRoot, unix_ns(timing.start), unix_ns(timing.end));
+    if (commit == trace::Trace::kRoot) {
+        return;  // the trace is full
+    }
+    if (timing.committed) {
+        trace.SetOk(commit);
+    } else {
+        trace.SetError(commit, "not committed");
+    }
+    const auto add = [&](std::string_view name, const CommitTiming::Phase& phase,
+                         trace::Trace::SpanIndex parent) {
+        if (!phase.ran()) {
+            return trace::Trace::kRoot;
+        }
+        const std::int64_t start = unix_ns(phase.start);
+        const trace::Trace::SpanIndex span =
+            trace.AddSpan(name, parent, start, start + phase.duration.count());
+        if (phase.count > 1) {
+            trace.SetAttribute(span, "phenix.count", static_cast<std::int64_t>(phase.count));
+        }
+        return span;
+    };
+    add("lock_wait", timing.lock_wait, commit);
+    add("index_maintenance", timing.index_maintenance, commit);
+    const trace::Trace::SpanIndex write = add("storage_write", timing.storage_write, commit);
+    if (write != trace::Trace::kRoot) {
+        add("wal_write", timing.wal_write, write);
+        add("wal_sync", timing.wal_sync, write);
+        // A write group's follower: its batch went into the WAL with the leader's write.
+        trace.SetAttribute(write, "phenix.wal.written_by_group_leader", !timing.wal_write.ran());
+    }
+    add("index_hook", timing.index_hook, commit);
 }
 
 void RequestTrace::AddOperator(const QueryPlanNode& node, trace::Trace::SpanIndex parent,

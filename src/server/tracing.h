@@ -20,6 +20,7 @@
 #include <phenix/phenixql.h>
 #include <phenix/status.h>
 
+#include "common/commit_timing.h"
 #include "server/config.h"
 #include "trace/trace.h"
 
@@ -27,8 +28,11 @@ namespace phenix::server {
 
 class Logger;
 
-/// One request's trace: the root span, and the observer a QuerySession reports to.
-class RequestTrace final : public ExecutionObserver {
+/// One request's trace: the root span, the observer a QuerySession reports to, and the commit
+/// observer (common/commit_timing.h) the request's thread installs around its Database calls:
+/// each commit becomes a "db.commit" span with a child per phase (docs/observability.md
+/// "Commit spans"), under the root or, for a statement, under its stage span.
+class RequestTrace final : public ExecutionObserver, public CommitObserver {
   public:
     explicit RequestTrace(trace::Tracer::TraceHandle trace)
         : trace_(std::move(trace)),
@@ -54,6 +58,9 @@ class RequestTrace final : public ExecutionObserver {
                  bool ok) override;
     void OnPlan(const QueryPlan& plan, std::string_view plan_strategy) override;
 
+    // CommitObserver: a "db.commit" span and its phases.
+    void OnCommit(const CommitTiming& timing) override;
+
   private:
     void AddOperator(const QueryPlanNode& node, trace::Trace::SpanIndex parent,
                      std::int64_t start_unix_ns, std::int64_t end_unix_ns);
@@ -64,6 +71,9 @@ class RequestTrace final : public ExecutionObserver {
     trace::Trace::SpanIndex last_execute_ = trace::Trace::kRoot;
     std::int64_t execute_start_ = 0;
     std::int64_t execute_end_ = 0;
+    // The first span recorded since the last stage: commit spans from there on belong to the
+    // next stage reported (a stage is reported when it ended).
+    trace::Trace::SpanIndex since_stage_ = 1;
     bool finished_ = false;
 };
 

@@ -33,23 +33,23 @@ class TimedWalFile final : public rocksdb::FSWritableFileOwnerWrapper {
 
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
-        ScopedLatency timed(&latency_->write);
+        ScopedLatency timed(&latency_->write, &CommitTiming::wal_write);
         return FSWritableFileOwnerWrapper::Append(data, options, dbg);
     }
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              const rocksdb::DataVerificationInfo& verification_info,
                              rocksdb::IODebugContext* dbg) override {
-        ScopedLatency timed(&latency_->write);
+        ScopedLatency timed(&latency_->write, &CommitTiming::wal_write);
         return FSWritableFileOwnerWrapper::Append(data, options, verification_info, dbg);
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
-        ScopedLatency timed(&latency_->sync);
+        ScopedLatency timed(&latency_->sync, &CommitTiming::wal_sync);
         return FSWritableFileOwnerWrapper::Sync(options, dbg);
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
                             rocksdb::IODebugContext* dbg) override {
-        ScopedLatency timed(&latency_->sync);
+        ScopedLatency timed(&latency_->sync, &CommitTiming::wal_sync);
         return FSWritableFileOwnerWrapper::Fsync(options, dbg);
     }
 

@@ -3,7 +3,9 @@
 // WalTimingEnv — the Env RocksDB writes through, with the write-ahead log's files timed: every
 // Append to a WAL file (a write(2) of a commit group's records, when RocksDB flushes its
 // buffer) and every Sync/Fsync of one (the fsync at a synced commit) is recorded in a latency
-// histogram (Database::Stats: StorageStats::wal_write, wal_sync). Other files pass through
+// histogram (Database::Stats: StorageStats::wal_write, wal_sync) and, when the calling thread is
+// recording a commit (common/commit_timing.h: a traced request's), into that commit's wal_write
+// or wal_sync phase, from the same clock reads. Other files pass through
 // untouched. It wraps whatever Env the store would use (RocksDB's default, an encrypting one,
 // or a test's fault-injecting one), keeping that Env's threads and clock.
 //

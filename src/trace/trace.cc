@@ -285,6 +285,12 @@ void Trace::SetName(SpanIndex span, std::string_view name) {
     }
 }
 
+void Trace::SetParent(SpanIndex span, SpanIndex parent) {
+    if (span != kRoot && span != parent && span < used_ && parent < used_) {
+        spans_[span].parent = parent;
+    }
+}
+
 std::string Trace::RootTraceparent() const {
     return FormatTraceparent(trace_id_, spans_[kRoot].span_id, sampled_);
 }

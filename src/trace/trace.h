@@ -138,6 +138,11 @@ class Trace {
     void SetOk(SpanIndex span);
     /// Renames a span (the root's name is known once the route matched).
     void SetName(SpanIndex span, std::string_view name);
+    /// Moves `span` under `parent` (an enclosing span recorded after it, such as a stage
+    /// reported when it ended). Ignored for the root, for itself, and for indexes not in use.
+    void SetParent(SpanIndex span, SpanIndex parent);
+    /// The parent's index of a span in use.
+    [[nodiscard]] SpanIndex parent(SpanIndex span) const { return spans_[span].parent; }
 
     [[nodiscard]] const TraceId& trace_id() const { return trace_id_; }
     [[nodiscard]] const SpanId& span_id(SpanIndex span) const { return spans_[span].span_id; }

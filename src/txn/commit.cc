@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "txn/commit.h"
 
+#include "common/commit_timing.h"
 #include "common/sync_point.h"
 #include "storage/catalog_codec.h"
 
@@ -23,8 +24,15 @@ Result<Timestamp> CommitBatch(Oracle& oracle, storage::Store& store, rocksdb::Wr
     }
     batch.Merge(store.cf(storage::ColumnFamily::kCatalog), storage::kCommitClockKey,
                 storage::EncodeCounter(commit_ts));
-    const Status written = store.Write(batch, commit_ts);
+    // The storage write and the index hook are phases of a recorded commit
+    // (common/commit_timing.h); nothing is timed when the thread records none.
+    Status written;
+    {
+        const ScopedCommitPhase timed(&CommitTiming::storage_write);
+        written = store.Write(batch, commit_ts);
+    }
     if (written.ok() && before_publish) {
+        const ScopedCommitPhase timed(&CommitTiming::index_hook);
         before_publish(commit_ts);
     }
     PHENIX_SYNC_POINT("txn::CommitBatch:BeforePublish");

@@ -572,12 +572,15 @@ class GrpcLifecycleTest(unittest.TestCase):
 
 
 class GrpcTracingTest(unittest.TestCase):
-    """traceparent metadata joins a call's span to the client's trace (docs/observability.md;
-    the OTLP payload is checked in depth by tracing_test.py: here, stdlib JSON)."""
+    """traceparent metadata joins a call's trace to the client's (docs/observability.md; the
+    OTLP payload is checked in depth by tracing_test.py: here, stdlib JSON): a call's span, a
+    Query call's statement and commit spans, a write's commit spans, and the call's slow-query
+    records naming the trace."""
 
-    def test_call_span_joins_the_clients_trace(self):
+    def setUp(self):
         import http.server
-        received = []
+        self.received = []
+        received = self.received
 
         class Receiver(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
@@ -589,35 +592,107 @@ class GrpcTracingTest(unittest.TestCase):
             def log_message(self, *args):
                 pass
 
-        receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-        threading.Thread(target=receiver.serve_forever, daemon=True).start()
-        tmp = tempfile.mkdtemp(prefix="phenixd-grpc-trace-")
-        server = GrpcServer(os.path.join(tmp, "d"), "--otlp-endpoint",
-                            f"http://127.0.0.1:{receiver.server_address[1]}/v1/traces",
-                            "--trace-sample-ratio", "0")
+        self.receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=self.receiver.serve_forever, daemon=True).start()
+        self.tmp = tempfile.mkdtemp(prefix="phenixd-grpc-trace-")
+
+    def tearDown(self):
+        self.receiver.shutdown()
+        self.receiver.server_close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, *extra):
+        return GrpcServer(os.path.join(self.tmp, "d"), "--otlp-endpoint",
+                          f"http://127.0.0.1:{self.receiver.server_address[1]}/v1/traces",
+                          "--trace-sample-ratio", "0", *extra)
+
+    def spans_of(self, trace_id, root_name):
+        """The trace's spans once its root arrived (each a dict, as OTLP/JSON has it)."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            spans = [span for body in list(self.received)
+                     for resource in body["resourceSpans"]
+                     for scope in resource["scopeSpans"] for span in scope["spans"]
+                     if span["traceId"] == trace_id]
+            if any(span["name"] == root_name for span in spans):
+                return spans
+            time.sleep(0.05)
+        self.fail(f"the trace {trace_id} with {root_name} did not arrive: {self.received}")
+
+    def test_call_span_joins_the_clients_trace(self):
+        server = self.start()
         try:
             trace_id, parent = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
             metadata = (("traceparent", f"00-{trace_id}-{parent}-01"),)
             self.assertEqual(server.stub.Health(pb.HealthRequest(), metadata=metadata).status,
                              "ready")
-            deadline = time.monotonic() + 20
-            spans = []
-            while not spans and time.monotonic() < deadline:
-                spans = [span for body in list(received)
-                         for resource in body["resourceSpans"]
-                         for scope in resource["scopeSpans"] for span in scope["spans"]
-                         if span["traceId"] == trace_id]
-                time.sleep(0.05)
-            self.assertEqual(len(spans), 1, received)
-            self.assertEqual(spans[0]["name"], "GRPC /phenix.v1.Phenix/Health")
+            spans = self.spans_of(trace_id, "GRPC /phenix.v1.Phenix/Health")
+            self.assertEqual(len(spans), 1, spans)
             self.assertEqual(spans[0]["parentSpanId"], parent)
             attributes = {a["key"]: a["value"] for a in spans[0]["attributes"]}
             self.assertEqual(attributes["rpc.system"], {"stringValue": "grpc"})
         finally:
             self.assertEqual(server.stop(), 0)
-            receiver.shutdown()
-            receiver.server_close()
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_query_and_write_calls_carry_their_spans_and_slow_records_name_the_trace(self):
+        server = self.start("--slow-query-threshold-ms", "0")
+        try:
+            server.stub.CreateCollection(pb.CreateCollectionRequest(name="t", dimension=2))
+            query_trace, upsert_trace = "1" * 32, "2" * 32
+            parent = "b7ad6b7169203331"
+            statements, done = rows_of(server.stub.Query(
+                pb.QueryRequest(query="INSERT INTO t (id, vector) VALUES ('a', [1, 2]); "
+                                      "SELECT id FROM t"),
+                metadata=(("traceparent", f"00-{query_trace}-{parent}-01"),)))
+            self.assertEqual(done.statements, 2)
+            self.assertEqual(statements[-1][1], [["a"]])
+            server.stub.Upsert(pb.UpsertRequest(collection="t", entities=[
+                pb.Entity(id="b", vector=[3, 4])]),
+                metadata=(("traceparent", f"00-{upsert_trace}-{parent}-01"),))
+
+            # The Query call: one trace, the client's, with its statements' stage spans under
+            # the call's root, and the INSERT's commit (with its phases) under its execute.
+            spans = self.spans_of(query_trace, "GRPC /phenix.v1.Phenix/Query")
+            by_id = {span["spanId"]: span for span in spans}
+            root = [span for span in spans if span["name"] == "GRPC /phenix.v1.Phenix/Query"][0]
+            self.assertEqual(root["parentSpanId"], parent)
+            stages = [span["name"] for span in spans if span.get("parentSpanId") == root["spanId"]]
+            self.assertEqual(stages.count("parse"), 2, stages)
+            self.assertEqual(stages.count("execute"), 2, stages)
+            commits = [span for span in spans if span["name"] == "db.commit"]
+            self.assertEqual(len(commits), 1, [span["name"] for span in spans])
+            self.assertEqual(by_id[commits[0]["parentSpanId"]]["name"], "execute")
+            phases = {span["name"] for span in spans
+                      if span.get("parentSpanId") == commits[0]["spanId"]}
+            self.assertEqual(phases, {"lock_wait", "index_maintenance", "storage_write",
+                                      "index_hook"})
+            # The Upsert call: its commit under the call's root.
+            spans = self.spans_of(upsert_trace, "GRPC /phenix.v1.Phenix/Upsert")
+            upsert_root = [span for span in spans
+                           if span["name"] == "GRPC /phenix.v1.Phenix/Upsert"][0]
+            self.assertEqual([span["parentSpanId"] for span in spans
+                              if span["name"] == "db.commit"], [upsert_root["spanId"]])
+
+            # Both statements' slow-query records (threshold 0) name the call's trace and root
+            # span, as its access line does.
+            deadline = time.monotonic() + 10
+            records = []
+            while len(records) < 2 and time.monotonic() < deadline:
+                records = [json.loads(line) for line in server.log_text().splitlines()
+                           if '"slow query"' in line]
+                time.sleep(0.05)
+            self.assertEqual(len(records), 2, server.log_text())
+            for record in records:
+                self.assertEqual(record["route"], "/phenix.v1.Phenix/Query")
+                self.assertEqual(record["trace_id"], query_trace, record)
+                self.assertEqual(record["span_id"], root["spanId"], record)
+            access = [json.loads(line) for line in server.log_text().splitlines()
+                      if '"route":"/phenix.v1.Phenix/Query"' in line
+                      and '"msg":"request"' in line]
+            self.assertEqual([line["trace_id"] for line in access], [query_trace])
+            self.assertEqual(access[0]["span_id"], root["spanId"])
+        finally:
+            self.assertEqual(server.stop(), 0)
 
 
 if __name__ == "__main__":

@@ -327,6 +327,114 @@ class TracingTest(unittest.TestCase):
         self.assertTrue(lines)
         self.assertEqual(lines[0]["span_id"], root.span_id.hex())
 
+    def check_commit_spans(self, spans, parent):
+        """The trace's db.commit spans under `parent` (a span): each has a child per phase that
+        ran - lock_wait, index_maintenance, storage_write (with wal_write and wal_sync under it:
+        the server runs with synced commits), index_hook - nested in time inside it, and the
+        phases add up to no more than the commit. Returns the commit spans."""
+        commits = [span for span in spans
+                   if span.name == "db.commit" and span.parent_span_id == parent.span_id]
+        if os.environ.get("PHENIX_TRACING_TEST_PRINT"):
+            for span in sorted(spans, key=lambda x: x.start_time_unix_nano):
+                print(span.name, span.span_id.hex(), span.parent_span_id.hex(),
+                      (span.end_time_unix_nano - span.start_time_unix_nano) / 1000, "us",
+                      attributes(span))
+        self.assertTrue(commits, [(s.name, s.parent_span_id.hex()) for s in spans])
+        for commit in commits:
+            self.assertEqual(commit.status.code, 1, commit)  # STATUS_CODE_OK
+            self.assertGreaterEqual(commit.start_time_unix_nano, parent.start_time_unix_nano)
+            self.assertLessEqual(commit.end_time_unix_nano, parent.end_time_unix_nano)
+            phases = {span.name: span for span in spans
+                      if span.parent_span_id == commit.span_id}
+            for name in ("lock_wait", "index_maintenance", "storage_write", "index_hook"):
+                self.assertIn(name, phases, sorted(phases))
+            self.assertEqual(set(phases), {"lock_wait", "index_maintenance", "storage_write",
+                                           "index_hook"})
+            write = phases["storage_write"]
+            wal = {span.name: span for span in spans if span.parent_span_id == write.span_id}
+            # One request at a time: this thread led its write group and wrote its own WAL.
+            self.assertEqual(set(wal), {"wal_write", "wal_sync"}, sorted(wal))
+            self.assertIs(attributes(write)["phenix.wal.written_by_group_leader"], False)
+
+            def duration(span):
+                return span.end_time_unix_nano - span.start_time_unix_nano
+
+            # Nesting in time: each phase inside its parent (1 µs of slack for the clock
+            # conversion), and the parts add up to no more than the whole.
+            slack = 1000
+            for child, outer in [*[(p, commit) for p in phases.values()],
+                                 *[(w, write) for w in wal.values()]]:
+                self.assertGreaterEqual(child.start_time_unix_nano + slack,
+                                        outer.start_time_unix_nano, child.name)
+                self.assertLessEqual(child.end_time_unix_nano,
+                                     outer.end_time_unix_nano + slack, child.name)
+            self.assertLessEqual(sum(duration(p) for p in phases.values()),
+                                 duration(commit) + slack)
+            self.assertLessEqual(sum(duration(w) for w in wal.values()), duration(write) + slack)
+            self.assertGreater(duration(write), 0)
+            # Phases in the order a commit runs them.
+            self.assertLessEqual(phases["lock_wait"].end_time_unix_nano,
+                                 phases["index_maintenance"].start_time_unix_nano + slack)
+            self.assertLessEqual(write.end_time_unix_nano,
+                                 phases["index_hook"].start_time_unix_nano + slack)
+        return commits
+
+    def test_commits_show_where_their_time_goes(self):
+        server = self.start("commit", "--otlp-endpoint", self.receiver.endpoint,
+                            "--trace-sample-ratio", "0")
+        status, _, body = server.request("PUT", "/v1/collections/c", {"dimension": 2})
+        self.assertIn(status, (200, 201), body)
+        status, _, body = server.request("PUT", "/v1/collections/c/indexes/metadata.n")
+        self.assertIn(status, (200, 201, 202), body)
+        sampled = {}
+
+        def traced(name, method, path, body=None, headers=None):
+            trace_id = f"{len(sampled) + 1:032x}"
+            sampled[name] = trace_id
+            status, _, answer = server.request(
+                method, path, body,
+                headers={"traceparent": f"00-{trace_id}-{CLIENT_SPAN}-01", **(headers or {})})
+            self.assertIn(status, (200, 201), answer)
+            return answer
+
+        # A REST upsert: its commit hangs under the request.
+        traced("upsert", "POST", "/v1/collections/c/entities", {"entities": [
+            {"id": f"e{i}", "vector": [i, 1], "metadata": {"n": i}} for i in range(10)]})
+        # PhenixQL: an INSERT and an UPDATE (autocommit) hang under their statement's
+        # "execute"; a transaction's COMMIT under its "commit" stage.
+        traced("insert", "POST", "/v1/query",
+               {"query": "INSERT INTO c (id, vector, metadata) VALUES ('q1', [1, 2], {\"n\": 1})"})
+        traced("update", "POST", "/v1/query", {"query": "UPDATE c SET metadata.m = 2"})
+        txn = traced("begin", "POST", "/v1/transactions", {})["id"]
+        traced("txn insert", "POST", "/v1/query",
+               {"query": "INSERT INTO c (id, vector) VALUES ('t1', [3, 4])"},
+               headers={"Phenix-Transaction": txn})
+        traced("commit", "POST", "/v1/query", {"query": "COMMIT"},
+               headers={"Phenix-Transaction": txn})
+
+        def trace_of(name, root_name):
+            spans = self.receiver.wait_trace(
+                sampled[name], lambda s: any(x.name == root_name for x in s))
+            roots = [span for span in spans if span.name == root_name]
+            self.assertEqual(len(roots), 1, (name, [span.name for span in spans]))
+            return spans, roots[0]
+
+        spans, root = trace_of("upsert", "POST /v1/collections/{name}/entities")
+        self.check_commit_spans(spans, root)
+        for name, stage_name in (("insert", "execute"), ("update", "execute"),
+                                 ("commit", "commit")):
+            spans, root = trace_of(name, "POST /v1/query")
+            stages = [span for span in spans
+                      if span.name == stage_name and span.parent_span_id == root.span_id]
+            self.assertEqual(len(stages), 1, (name, [span.name for span in spans]))
+            self.check_commit_spans(spans, stages[0])
+            self.assertFalse([span for span in spans if span.name == "db.commit"
+                              and span.parent_span_id == root.span_id], name)
+        # Buffering a write in a transaction commits nothing.
+        spans, _ = trace_of("txn insert", "POST /v1/query")
+        self.assertNotIn("db.commit", [span.name for span in spans])
+        self.assert_receiver_happy()
+
     def test_tail_sampling_keeps_slow_and_failed_requests_only(self):
         server = self.start("tail", "--otlp-endpoint", self.receiver.endpoint,
                             "--trace-sample-ratio", "0", "--trace-slow-threshold-ms", "1000")

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include <phenix/db.h>
 
+#include "common/commit_timing.h"
 #include "common/sync_point.h"
 #include "testing/db_fixture.h"
 
@@ -196,7 +198,10 @@ TEST_F(StatsTest, ReportsDeadNodesLevelsMemoryAndCheckpointAgeOfTheVectorIndex) 
     EXPECT_GE(docs.vector_index_vector_bytes, 3u * 4u * sizeof(float));
     EXPECT_GT(docs.vector_index_graph_bytes, 0u);
     EXPECT_GT(docs.vector_index_other_bytes, 0u);
-    EXPECT_EQ(docs.vector_index_checkpoint_age_seconds, -1.0);  // none written yet
+    // No checkpoint yet: the changes wait for one (the interval is 30 s), since the first.
+    EXPECT_GE(docs.vector_index_checkpoint_pending_changes, 3u);
+    EXPECT_GT(docs.vector_index_checkpoint_age_seconds, 0.0);
+    EXPECT_LT(docs.vector_index_checkpoint_age_seconds, 60.0);
 
     // A deleted entity's node stays (ended) until repair, which waits for the history
     // retention (60 s by default) to pass.
@@ -206,11 +211,37 @@ TEST_F(StatsTest, ReportsDeadNodesLevelsMemoryAndCheckpointAgeOfTheVectorIndex) 
     EXPECT_EQ(docs.vector_index_dead_nodes, 1u);
     EXPECT_EQ(docs.entities, 2u);
 
-    // Close writes a checkpoint, which the next open loads: its age is that of the file.
+    // Close writes a checkpoint, which the next open loads: it holds every change, so the
+    // index is not stale however old the file gets (an idle collection reads 0).
     Reopen();
     docs = StatsOf("docs");
-    EXPECT_GE(docs.vector_index_checkpoint_age_seconds, 0.0);
-    EXPECT_LT(docs.vector_index_checkpoint_age_seconds, 60.0);
+    EXPECT_EQ(docs.vector_index_checkpoint_pending_changes, 0u);
+    EXPECT_EQ(docs.vector_index_checkpoint_age_seconds, 0.0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(StatsOf("docs").vector_index_checkpoint_age_seconds, 0.0);
+
+    // A change after it: its age grows from when it was applied, not from the checkpoint.
+    const auto before_change = std::chrono::steady_clock::now();
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d4", {0.3f, 0.3f, 0.3f, 0.3f})));
+    ASSERT_NO_FATAL_FAILURE(testing::WaitForVectorIndex(*db_, "docs"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    docs = StatsOf("docs");
+    const double since_change =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - before_change).count();
+    EXPECT_GT(docs.vector_index_checkpoint_pending_changes, 0u);
+    EXPECT_GT(docs.vector_index_checkpoint_age_seconds, 0.0);
+    EXPECT_LE(docs.vector_index_checkpoint_age_seconds, since_change + 0.01);
+
+    // Read-only: no checkpoint is ever written there, so none is stale, even with the index
+    // rebuilt from storage (its checkpoints removed) and every change pending.
+    PHENIX_ASSERT_OK(db_->Close());
+    db_.reset();
+    std::filesystem::remove_all(dir_.Sub("data") + "/index");
+    Open(Options{.read_only = true});
+    ASSERT_NO_FATAL_FAILURE(testing::WaitForVectorIndex(*db_, "docs"));
+    docs = StatsOf("docs");
+    EXPECT_GT(docs.vector_index_checkpoint_pending_changes, 0u);
+    EXPECT_EQ(docs.vector_index_checkpoint_age_seconds, 0.0);
 }
 
 TEST_F(StatsTest, ReportsMetadataIndexesTheirEntriesBuildProgressAndStatisticsAge) {
@@ -305,6 +336,78 @@ TEST_F(StatsTest, CountsTransactionsThatExpired) {
     EXPECT_EQ(stats->transactions.aborted_expired, 1u);
     EXPECT_EQ(stats->transactions.aborted_rollback, 0u);  // its destructor finds it finished
     EXPECT_EQ(stats->transactions.active, 0u);
+}
+
+// Collects the commits reported on the thread it is installed on (common/commit_timing.h).
+class CollectingObserver final : public CommitObserver {
+  public:
+    void OnCommit(const CommitTiming& timing) override { commits.push_back(timing); }
+    std::vector<CommitTiming> commits;
+};
+
+// Checks one reported commit: every phase ran, inside the commit, the WAL ones inside the
+// storage write, in the order a commit runs them, and they add up to no more than the whole.
+void ExpectPlausibleCommit(const CommitTiming& timing) {
+    EXPECT_TRUE(timing.reached);
+    EXPECT_LT(timing.start, timing.end);
+    for (const CommitTiming::Phase* phase :
+         {&timing.lock_wait, &timing.index_maintenance, &timing.storage_write, &timing.wal_write,
+          &timing.wal_sync, &timing.index_hook}) {
+        ASSERT_TRUE(phase->ran());
+        EXPECT_GE(phase->start, timing.start);
+        EXPECT_LE(phase->start + phase->duration, timing.end);
+    }
+    for (const CommitTiming::Phase* phase : {&timing.wal_write, &timing.wal_sync}) {
+        EXPECT_GE(phase->start, timing.storage_write.start);
+        EXPECT_LE(phase->start + phase->duration,
+                  timing.storage_write.start + timing.storage_write.duration);
+    }
+    EXPECT_LE(timing.lock_wait.start, timing.index_maintenance.start);
+    EXPECT_LE(timing.index_maintenance.start, timing.storage_write.start);
+    EXPECT_LE(timing.storage_write.start + timing.storage_write.duration, timing.index_hook.start);
+    EXPECT_LE(timing.lock_wait.duration + timing.index_maintenance.duration +
+                  timing.storage_write.duration + timing.index_hook.duration,
+              timing.end - timing.start);
+    EXPECT_LE(timing.wal_write.duration + timing.wal_sync.duration, timing.storage_write.duration);
+}
+
+TEST_F(StatsTest, ReportsEachCommitsPhasesToTheThreadsObserver) {
+    CollectingObserver observer;
+    {
+        const CommitObserverScope scope(&observer);
+        PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d1")));  // an autocommit write
+        auto txn = db_->BeginTransaction();
+        ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+        PHENIX_ASSERT_OK((*txn)->Upsert("docs", Doc("d2")));
+        EXPECT_EQ(observer.commits.size(), 1u) << "buffering a write commits nothing";
+        ASSERT_TRUE((*txn)->Commit().ok());
+        // A write that fails validation never reaches the commit: nothing reported.
+        EXPECT_FALSE(db_->Insert("docs", Doc("d1")).ok());
+    }
+    ASSERT_EQ(observer.commits.size(), 2u);
+    for (const CommitTiming& timing : observer.commits) {
+        EXPECT_TRUE(timing.committed);
+        ExpectPlausibleCommit(timing);
+    }
+    // A commit refused by a write-write conflict is reported, not committed.
+    observer.commits.clear();
+    {
+        const CommitObserverScope scope(&observer);
+        MakeAWriteWriteConflict();
+    }
+    ASSERT_EQ(observer.commits.size(), 2u);
+    EXPECT_TRUE(observer.commits[0].committed);
+    EXPECT_FALSE(observer.commits[1].committed);
+    // Out of the scope (and on other threads) nothing is reported.
+    PHENIX_ASSERT_OK(db_->Upsert("docs", Doc("d3")));
+    std::thread other([&] { EXPECT_TRUE(db_->Upsert("docs", Doc("d4")).ok()); });
+    {
+        const CommitObserverScope scope(&observer);
+        other.join();
+    }
+    EXPECT_EQ(observer.commits.size(), 2u);
+    EXPECT_EQ(CurrentCommitObserver(), nullptr);
+    EXPECT_EQ(CurrentCommitRecording(), nullptr);
 }
 
 TEST_F(StatsTest, TimesWalWritesAndSyncsOfDurableCommits) {

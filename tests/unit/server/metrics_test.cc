@@ -134,6 +134,7 @@ DatabaseStats FullStats() {
     docs.vector_index_graph_bytes = 200;
     docs.vector_index_other_bytes = 30;
     docs.vector_index_checkpoint_age_seconds = 12.5;
+    docs.vector_index_checkpoint_pending_changes = 7;
     docs.metadata_indexes = 2;
     docs.metadata_index_entries = 50;
     docs.metadata_indexes_building = 1;
@@ -174,6 +175,8 @@ TEST(Metrics, RendersEveryEngineFamilyOfIssue16WithItsTypeAndValue) {
             R"(phenix_vector_index_memory_bytes{tenant="default",collection="docs",part="other"} 30)",
             "# TYPE phenix_vector_index_checkpoint_age_seconds gauge",
             R"(phenix_vector_index_checkpoint_age_seconds{tenant="default",collection="docs"} 12.5)",
+            "# TYPE phenix_vector_index_checkpoint_pending_changes gauge",
+            R"(phenix_vector_index_checkpoint_pending_changes{tenant="default",collection="docs"} 7)",
             "# TYPE phenix_metadata_indexes gauge",
             R"(phenix_metadata_indexes{tenant="default",collection="docs"} 2)",
             R"(phenix_metadata_indexes{tenant="acme",collection="we\"ird\\name"} 0)",
@@ -259,7 +262,9 @@ TEST(Metrics, CapCollectionsFoldsTheSmallestIntoOther) {
     collections[0].vector_index_nodes = 7;
     collections[0].vector_index_lag_seconds = 4;
     collections[0].vector_index_checkpoint_age_seconds = 30;
+    collections[0].vector_index_checkpoint_pending_changes = 4;
     collections[3].has_vector_index = true;
+    collections[3].vector_index_checkpoint_pending_changes = 5;
     collections[3].vector_index_nodes = 3;
     collections[3].vector_index_lag_seconds = 9;
     collections[3].metadata_index_build_progress = 0.5;
@@ -278,6 +283,7 @@ TEST(Metrics, CapCollectionsFoldsTheSmallestIntoOther) {
     EXPECT_EQ(capped[2].vector_index_nodes, 10u);
     EXPECT_EQ(capped[2].vector_index_lag_seconds, 9);
     EXPECT_EQ(capped[2].vector_index_checkpoint_age_seconds, 30);
+    EXPECT_EQ(capped[2].vector_index_checkpoint_pending_changes, 9u);
     EXPECT_EQ(capped[2].metadata_index_build_progress, 0.5);
     EXPECT_EQ(capped[2].statistics_age_seconds, -1);
 

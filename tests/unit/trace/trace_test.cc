@@ -197,5 +197,24 @@ TEST(TracerTest, SpanLimitIsBounded) {
     EXPECT_EQ(trace->size(), Trace::kMaxSpans);
 }
 
+TEST(TracerTest, SetParentMovesASpanUnderOneRecordedLater) {
+    Tracer tracer(Options(0, -1), nullptr);
+    auto trace = tracer.StartTrace("r", nullptr);
+    const Trace::SpanIndex commit = trace->AddSpan("db.commit", Trace::kRoot, 10, 20);
+    const Trace::SpanIndex phase = trace->AddSpan("wal_sync", commit, 12, 18);
+    const Trace::SpanIndex stage = trace->AddSpan("execute", Trace::kRoot, 5, 25);
+    trace->SetParent(commit, stage);
+    EXPECT_EQ(trace->parent(commit), stage);
+    EXPECT_EQ(trace->parent(phase), commit);  // its subtree moves with it
+    // The root, a span onto itself and indexes not in use are left alone.
+    trace->SetParent(Trace::kRoot, stage);
+    trace->SetParent(stage, stage);
+    trace->SetParent(phase, 99);
+    trace->SetParent(99, stage);
+    EXPECT_EQ(trace->parent(Trace::kRoot), Trace::kRoot);
+    EXPECT_EQ(trace->parent(stage), Trace::kRoot);
+    EXPECT_EQ(trace->parent(phase), commit);
+}
+
 }  // namespace
 }  // namespace phenix::trace
