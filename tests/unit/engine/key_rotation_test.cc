@@ -291,6 +291,43 @@ TEST_F(KeyRotationTest, RotatesUnderWritesResumesAfterReopenAndDestroysTheOldKey
     EXPECT_EQ(again->to_generation, 3u);
 }
 
+// KNOWN BUG, disabled until fixed (issue 15): when nothing commits after the rotation starts (a
+// new user's idle Debian catalog), settling never finishes. After the forced compaction one
+// version sealed under the old generation is still reported by ScanVersions, now with
+// timestamp 0 (before the compaction it had its real commit timestamp: the seed write, hidden by
+// the pass's version; the 0 suggests the bottommost compaction zeroed it below
+// full_history_ts_low instead of dropping it — not confirmed); the rotation stays "settling"
+// and the old key is never destroyed (nothing is lost: reads use the new version). The writer test above
+// does not hit it. Run with --gtest_also_run_disabled_tests to reproduce (fails after ~60 s).
+TEST_F(KeyRotationTest, DISABLED_FinishesOnAnIdleDatabase) {
+    auto db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    PHENIX_ASSERT_OK(db->CreateTenant("acme"));
+    PHENIX_ASSERT_OK(db->CreateCollection({.ref = kDocs, .dimension = kDim}));
+    WriteBatch seed;
+    for (int idx = 0; idx < kSeedEntities; ++idx) {
+        seed.Upsert(kDocs, SeedEntity(idx));
+    }
+    PHENIX_ASSERT_OK(db->Write(seed));
+    auto keyed = crypto::TenantKeyring(path_, nullptr, true).Tenants();
+    ASSERT_TRUE(keyed.ok());
+    ASSERT_EQ(keyed->size(), 1u);
+    auto record = crypto::ReadTenantKeyRecord(path_, keyed->front());
+    ASSERT_TRUE(record.ok()) << record.status().ToString();
+    const std::string old_kms_key = record->kms_key;
+    ASSERT_TRUE(fs::exists(key_path_ + ".keys/" + old_kms_key));
+    auto started = db->RotateTenantKey("acme");
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    const KeyRotationInfo done =
+        WaitFor(*db, [](const KeyRotationInfo& info) { return info.state == "finished"; });
+    EXPECT_EQ(done.state, "finished");
+    EXPECT_GT(done.num_reencrypted, static_cast<std::uint64_t>(kSeedEntities));
+    EXPECT_FALSE(fs::exists(key_path_ + ".keys/" + old_kms_key));
+    auto hit = db->Get(kDocs, "S-7");
+    ASSERT_TRUE(hit.ok()) << hit.status().ToString();
+    EXPECT_EQ(hit->metadata, SeedEntity(7).metadata);
+}
+
 TEST_F(KeyRotationTest, RefusesWithoutEncryptionAndForUnknownTenants) {
     Options plain;
     auto db = Database::Open(dir_.Sub("plain"), plain);
