@@ -561,8 +561,12 @@ void Server::Finish(const HttpRequest& request, const std::string& route,
         response.headers.emplace_back("traceparent", request.trace->Traceparent());
     }
     Record(request, route, start, response.status, response.body.size(), ErrorCodeOf(response));
-    done(std::move(response));
+    // Counted out before the response is handed over: a client's next request, sent once this
+    // answer arrived, then finds it gone (a short one runs inline only when alone in flight).
+    // The drain stays safe: the workers (and the expiry thread) are joined, and then the
+    // connections' pending writes awaited, before phenixd stops.
     Release(context);
+    done(std::move(response));
 }
 
 void Server::Stream(const HttpRequest& request, const std::string& route,
