@@ -457,6 +457,8 @@ Result<txn::Timestamp> DatabaseImpl::CommitLocked(rocksdb::WriteBatch& wb,
         timing->reached = true;
     }
     PHENIX_ASSIGN_OR_RETURN(const IndexChangeCounts index_changes, [&] {
+        metadata_indexes_->catalog_mu()
+            .AssertSharedHeld();  // a lambda: said again for the analysis
         const ScopedCommitPhase timed(&CommitTiming::index_maintenance);
         return metadata_indexes_->AppendIndexMaintenanceLocked(wb);
     }());
