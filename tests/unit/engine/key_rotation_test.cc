@@ -116,6 +116,27 @@ class KeyRotationTest : public ::testing::Test {
         return info;
     }
 
+    // Tenant acme with kSeedEntities entities, so under its first key generation: its tenant
+    // id and that generation's key in the KMS (checked to exist).
+    void SeedAcme(Database& db, std::uint32_t& tenant, std::string& old_kms_key) {
+        PHENIX_ASSERT_OK(db.CreateTenant("acme"));
+        PHENIX_ASSERT_OK(db.CreateCollection({.ref = kDocs, .dimension = kDim}));
+        WriteBatch seed;
+        for (int idx = 0; idx < kSeedEntities; ++idx) {
+            seed.Upsert(kDocs, SeedEntity(idx));
+        }
+        PHENIX_ASSERT_OK(db.Write(seed));
+        auto keyed = crypto::TenantKeyring(path_, nullptr, true).Tenants();
+        ASSERT_TRUE(keyed.ok());
+        ASSERT_EQ(keyed->size(), 1u);
+        tenant = keyed->front();
+        auto record = crypto::ReadTenantKeyRecord(path_, tenant);
+        ASSERT_TRUE(record.ok()) << record.status().ToString();
+        EXPECT_EQ(record->generation, 1);
+        old_kms_key = record->kms_key;
+        ASSERT_TRUE(fs::exists(key_path_ + ".keys/" + old_kms_key));
+    }
+
     void ExpectReadsBack(Database& db, const Expected& expected) {
         for (int idx = 0; idx < kSeedEntities; ++idx) {
             auto got = db.Get(kDocs, "S-" + std::to_string(idx));
@@ -166,22 +187,10 @@ TEST_F(KeyRotationTest, RotatesUnderWritesResumesAfterReopenAndDestroysTheOldKey
     {
         auto db = OpenOrDie();
         ASSERT_NE(db, nullptr);
-        PHENIX_ASSERT_OK(db->CreateTenant("acme"));
-        PHENIX_ASSERT_OK(db->CreateCollection({.ref = kDocs, .dimension = kDim}));
-        WriteBatch seed;
-        for (int idx = 0; idx < kSeedEntities; ++idx) {
-            seed.Upsert(kDocs, SeedEntity(idx));
+        SeedAcme(*db, tenant, old_kms_key);
+        if (HasFatalFailure()) {
+            return;
         }
-        PHENIX_ASSERT_OK(db->Write(seed));
-        auto keyed = crypto::TenantKeyring(path_, nullptr, true).Tenants();
-        ASSERT_TRUE(keyed.ok());
-        ASSERT_EQ(keyed->size(), 1u);
-        tenant = keyed->front();
-        auto record = crypto::ReadTenantKeyRecord(path_, tenant);
-        ASSERT_TRUE(record.ok()) << record.status().ToString();
-        EXPECT_EQ(record->generation, 1);
-        old_kms_key = record->kms_key;
-        ASSERT_TRUE(fs::exists(key_path_ + ".keys/" + old_kms_key));
 
         // Batches after the second committed one fail before their commit, as a crash there
         // would leave it. (A batch that lost to a concurrent write is retried: count commits.)
@@ -303,20 +312,12 @@ TEST_F(KeyRotationTest, RotatesUnderWritesResumesAfterReopenAndDestroysTheOldKey
 TEST_F(KeyRotationTest, DISABLED_FinishesOnAnIdleDatabase) {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);
-    PHENIX_ASSERT_OK(db->CreateTenant("acme"));
-    PHENIX_ASSERT_OK(db->CreateCollection({.ref = kDocs, .dimension = kDim}));
-    WriteBatch seed;
-    for (int idx = 0; idx < kSeedEntities; ++idx) {
-        seed.Upsert(kDocs, SeedEntity(idx));
+    std::uint32_t tenant = 0;
+    std::string old_kms_key;
+    SeedAcme(*db, tenant, old_kms_key);
+    if (HasFatalFailure()) {
+        return;
     }
-    PHENIX_ASSERT_OK(db->Write(seed));
-    auto keyed = crypto::TenantKeyring(path_, nullptr, true).Tenants();
-    ASSERT_TRUE(keyed.ok());
-    ASSERT_EQ(keyed->size(), 1u);
-    auto record = crypto::ReadTenantKeyRecord(path_, keyed->front());
-    ASSERT_TRUE(record.ok()) << record.status().ToString();
-    const std::string old_kms_key = record->kms_key;
-    ASSERT_TRUE(fs::exists(key_path_ + ".keys/" + old_kms_key));
     auto started = db->RotateTenantKey("acme");
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     const KeyRotationInfo done =
