@@ -40,11 +40,14 @@
 // --variant NAME:ARGS (repeatable) adds a run of --phenixd with ARGS appended to its arguments
 // in every round, beside the plain run "a"; the order of the runs rotates from round to round.
 // A token @scrape=MS in ARGS is the bench's own: GET /metrics every MS milliseconds while the
-// phases run (the cost of being scraped). The "variants" lines give each variant's throughput
-// over the plain run's in the same round, and the median of those ratios (issue 16: tracing at
-// 10% and 100% to a local or dead OTLP endpoint, and metrics scraped every second):
+// phases run (the cost of being scraped); @bearer-file=PATH sends `Authorization: Bearer` with
+// the token in PATH on every load request (the cost of auth). The "variants" lines give each
+// variant's throughput over the plain run's in the same round, and the median of those ratios
+// (issue 16: tracing at 10% and 100% to a local or dead OTLP endpoint, and metrics scraped every
+// second):
 //   --variant 'trace10:--otlp-endpoint http://127.0.0.1:9/v1/traces --trace-sample-ratio 0.1'
 //   --variant 'scrape1s:@scrape=1000'
+//   --variant 'jwt:--auth jwt --jwt-hs256-secret-file S @bearer-file=TOKEN'
 //
 // The phase "ingest" (not in the default set) sends upserts only (one row each, with its own
 // vector and metadata) over --connections connections.
@@ -171,6 +174,7 @@ struct Args {
         std::string name;
         std::vector<std::string> server_args;
         unsigned scrape_ms = 0;  // @scrape=MS: GET /metrics this often during the phases
+        std::string bearer;      // @bearer-file=PATH: the token the load sends (the cost of auth)
     };
     std::vector<Variant> variants;
 
@@ -262,6 +266,17 @@ Args ParseArgs(int argc, char** argv) {
                         reader.Fail("@scrape= takes milliseconds, not '" + ms + "'");
                     }
                     variant.scrape_ms = static_cast<unsigned>(value);
+                } else if (token.starts_with("@bearer-file=")) {
+                    const std::string path = token.substr(std::string_view("@bearer-file=").size());
+                    std::ifstream in(path);
+                    std::getline(in, variant.bearer);
+                    while (!variant.bearer.empty() &&
+                           std::isspace(static_cast<unsigned char>(variant.bearer.back())) != 0) {
+                        variant.bearer.pop_back();
+                    }
+                    if (!in && variant.bearer.empty()) {
+                        reader.Fail("@bearer-file= names no readable token file: '" + path + "'");
+                    }
                 } else {
                     variant.server_args.push_back(std::move(token));
                 }
@@ -540,7 +555,8 @@ class LoadDriver {
     // `upsert_percent` of the requests are upserts, the rest `op`. Runs until `seconds` passed
     // after `warmup` and at least `min_requests` were sent.
     LoadDriver(const Workload& work, tcp::endpoint endpoint, std::size_t connections, Op op,
-               unsigned upsert_percent, double warmup, double seconds, std::size_t min_requests)
+               unsigned upsert_percent, double warmup, double seconds, std::size_t min_requests,
+               std::string bearer)
         : work_(work),
           endpoint_(std::move(endpoint)),
           connections_(connections),
@@ -548,7 +564,8 @@ class LoadDriver {
           upsert_percent_(upsert_percent),
           warmup_(warmup),
           seconds_(seconds),
-          min_requests_(min_requests) {
+          min_requests_(min_requests),
+          authorization_(bearer.empty() ? std::string() : "Bearer " + bearer) {
         stats_.answers.resize(work.queries.rows);
     }
 
@@ -652,6 +669,9 @@ class LoadDriver {
             request.version(11);
             request.set(http::field::host, host);
             request.keep_alive(true);
+            if (!authorization_.empty()) {
+                request.set(http::field::authorization, authorization_);
+            }
             if (next->op == Op::kGet) {
                 request.method(http::verb::get);
                 request.target("/v1/collections/kit/entities/" + std::to_string(next->index));
@@ -700,6 +720,7 @@ class LoadDriver {
     const double warmup_;
     const double seconds_;
     const std::size_t min_requests_;
+    const std::string authorization_;  // empty: none
     asio::io_context io_{1};
     Clock::time_point start_;
     Clock::time_point measure_from_;
@@ -1399,7 +1420,7 @@ class Bench {
         const double client_cpu_before = CpuSeconds();
         const double load_before = LoadAverage();
         LoadDriver driver(work_, endpoint, connections, op, upsert_percent, args_.warmup,
-                          args_.seconds, min_requests);
+                          args_.seconds, min_requests, Bearer());
         LoadStats stats = driver.Run();
         const double server_cpu = pid > 0 ? ProcessCpuSeconds(pid) - server_cpu_before : 0;
         const double client_cpu = CpuSeconds() - client_cpu_before;
@@ -1466,7 +1487,7 @@ class Bench {
         // time window: every request counts).
         for (const Op op : {Op::kSearch, Op::kGet}) {
             const double server_cpu_before = pid > 0 ? ProcessCpuSeconds(pid) : 0;
-            LoadDriver driver(work_, endpoint, 1, op, 0, 0, 0, args_.latency_requests);
+            LoadDriver driver(work_, endpoint, 1, op, 0, 0, 0, args_.latency_requests, Bearer());
             LoadStats stats = driver.Run();
             const double server_cpu = pid > 0 ? ProcessCpuSeconds(pid) - server_cpu_before : 0;
             const auto& micros = stats.micros[static_cast<int>(op)];
@@ -1594,6 +1615,12 @@ class Bench {
                 .Set("mix_ratio_a_over_b", ratio(rest_.mix_per_second, other.mix_per_second))
                 .Emit();
         }
+    }
+
+    // The bearer token of the current run's variant (empty: none).
+    [[nodiscard]] std::string Bearer() const {
+        const Args::Variant* variant = FindVariant(label_);
+        return variant != nullptr ? variant->bearer : std::string();
     }
 
     [[nodiscard]] const Args::Variant* FindVariant(const std::string& label) const {

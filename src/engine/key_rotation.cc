@@ -422,14 +422,13 @@ Status KeyRotations::Settle(storage::TenantId tenant, KeyRotationProgress& progr
         last_check_[tenant] = now;
     }
     // No snapshot, transaction or history read from before the end of the pass remains (the
-    // oracle's floor), and compaction may drop the versions the pass replaced (RocksDB's, which
-    // the maintenance loop moves only in steps, and not at all while no commit advances the
-    // clock: moved here when it lags).
+    // oracle's floor), and compaction may drop the versions the pass replaced (RocksDB's floor,
+    // which the maintenance loop moves only in steps: moved here when it lags).
     const txn::Timestamp floor = oracle_.floor();
     if (floor <= progress.pass_end_ts) {
         return Status::Ok();
     }
-    if (store_.history_floor() <= progress.pass_end_ts) {
+    if (store_.history_floor() < floor) {
         PHENIX_RETURN_IF_ERROR(store_.SetHistoryFloor(floor));
     }
     const std::string prefix = TenantPrefix(tenant);
@@ -481,6 +480,19 @@ Status KeyRotations::Settle(storage::TenantId tenant, KeyRotationProgress& progr
                 return Status::Ok();
             }
             last_compaction_[tenant] = now;
+        }
+        // When the floor has reached the newest commit, the versions at that commit (on an idle
+        // database, the pass's last batch) sit exactly at the floor, and RocksDB keeps the
+        // newest version below the floor beside them: the old-generation one. Only a later
+        // commit lets the floor pass them, so commit one (the progress record, unchanged).
+        if (oracle_.visible() <= store_.history_floor()) {
+            rocksdb::WriteBatch tick = store_.NewBatch();
+            tick.Put(store_.cf(ColumnFamily::kCatalog), KeyRotationKey(tenant), progress.Encode());
+            PHENIX_RETURN_IF_ERROR(
+                txn::CommitBatch(oracle_, store_, tick)
+                    .status()
+                    .WithContext(
+                        "committing a clock tick so the history floor can pass the re-encryption"));
         }
         compaction_wanted_ = true;  // CompactIfWanted, without the catalog lock
         return Status::Ok();

@@ -300,16 +300,11 @@ TEST_F(KeyRotationTest, RotatesUnderWritesResumesAfterReopenAndDestroysTheOldKey
     EXPECT_EQ(again->to_generation, 3u);
 }
 
-// KNOWN BUG, disabled until fixed (issue 15): when nothing commits after the rotation's pass (a
-// new user's idle Debian catalog), settling never finishes. The pass's last re-sealed versions
-// sit exactly at the history floor (the floor cannot pass the last commit), and RocksDB's
-// garbage collection keeps, besides them, the newest version *below* full_history_ts_low: the
-// old-generation one (its timestamp zeroed at the bottom level). ScanVersions keeps finding it,
-// so the old key is never destroyed. Any commit after the pass lets the floor move past it (the
-// writer test above). A fix: commit a clock tick when settling starts, or let Settle look only
-// at versions a read can reach and overwrite the rest. Reproduce with
-// --gtest_also_run_disabled_tests (fails after ~60 s).
-TEST_F(KeyRotationTest, DISABLED_FinishesOnAnIdleDatabase) {
+// Nothing commits after the rotation's pass (a new user's idle catalog). The pass's last
+// re-sealed versions sit exactly at the history floor, where RocksDB's garbage collection keeps
+// the newest version below full_history_ts_low beside them: the old-generation one. Settle commits
+// a clock tick so the floor can pass them; without it the old key was never destroyed.
+TEST_F(KeyRotationTest, FinishesOnAnIdleDatabase) {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);
     std::uint32_t tenant = 0;
