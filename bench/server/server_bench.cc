@@ -177,6 +177,7 @@ struct Args {
         std::string bearer;      // @bearer-file=PATH: the token the load sends (the cost of auth)
     };
     std::vector<Variant> variants;
+    std::string bearer;  // --bearer-file: the token of the runs that are not a variant with one
 
     [[nodiscard]] bool Has(const std::string& phase) const { return phases.contains(phase); }
 };
@@ -188,6 +189,7 @@ const char* const kUsage =
     "  [--access-log true|false] [--phases get,search,mix,latency] [--reload] [--make-kit N]\n"
     "  [--compare-phenixd PATH] [--compare-access-log true|false] [--rounds 1]\n"
     "  [--server-args 'ARGS'] [--compare-server-args 'ARGS'] [--variant 'NAME:ARGS']...\n"
+    "  [--bearer-file PATH]\n"
     "  phases also: ingest (upserts only)\n";
 
 std::vector<std::string> SplitArgs(std::string_view text) {
@@ -201,6 +203,20 @@ std::vector<std::string> SplitArgs(std::string_view text) {
         pos = end + 1;
     }
     return out;
+}
+
+// The first line of a token file, without trailing white space.
+std::string ReadToken(phenix::bench_args::ArgReader& reader, const std::string& path) {
+    std::ifstream in(path);
+    std::string token;
+    std::getline(in, token);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())) != 0) {
+        token.pop_back();
+    }
+    if (token.empty()) {
+        reader.Fail("no token in '" + path + "' (a bearer token file: one line)");
+    }
+    return token;
 }
 
 Args ParseArgs(int argc, char** argv) {
@@ -267,21 +283,15 @@ Args ParseArgs(int argc, char** argv) {
                     }
                     variant.scrape_ms = static_cast<unsigned>(value);
                 } else if (token.starts_with("@bearer-file=")) {
-                    const std::string path = token.substr(std::string_view("@bearer-file=").size());
-                    std::ifstream in(path);
-                    std::getline(in, variant.bearer);
-                    while (!variant.bearer.empty() &&
-                           std::isspace(static_cast<unsigned char>(variant.bearer.back())) != 0) {
-                        variant.bearer.pop_back();
-                    }
-                    if (!in && variant.bearer.empty()) {
-                        reader.Fail("@bearer-file= names no readable token file: '" + path + "'");
-                    }
+                    variant.bearer =
+                        ReadToken(reader, token.substr(std::string_view("@bearer-file=").size()));
                 } else {
                     variant.server_args.push_back(std::move(token));
                 }
             }
             args.variants.push_back(std::move(variant));
+        } else if (key == "bearer-file") {
+            args.bearer = ReadToken(reader, std::string(reader.value()));
         } else if (key == "compare-phenixd") {
             args.compare_phenixd = reader.value();
         } else if (key == "rounds") {
@@ -1620,7 +1630,7 @@ class Bench {
     // The bearer token of the current run's variant (empty: none).
     [[nodiscard]] std::string Bearer() const {
         const Args::Variant* variant = FindVariant(label_);
-        return variant != nullptr ? variant->bearer : std::string();
+        return variant != nullptr && !variant->bearer.empty() ? variant->bearer : args_.bearer;
     }
 
     [[nodiscard]] const Args::Variant* FindVariant(const std::string& label) const {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include <sys/stat.h>
@@ -148,9 +149,14 @@ Result<std::unique_ptr<JwtAuthenticator>> JwtAuthenticator::Open(JwtOptions opti
     return authenticator;
 }
 
-std::shared_ptr<const KeySet> JwtAuthenticator::Keys() const {
+std::pair<std::shared_ptr<const KeySet>, std::uint64_t> JwtAuthenticator::Keys() const {
     MutexLock lock(mu_);
-    return keys_;
+    return {keys_, key_generation_};
+}
+
+std::int64_t JwtAuthenticator::NowSeconds() const {
+    const auto now = options_.clock ? options_.clock() : std::chrono::system_clock::now();
+    return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
 }
 
 JwtAuthenticator::KeySetState JwtAuthenticator::State() const {
@@ -203,6 +209,7 @@ Status JwtAuthenticator::CheckFileLocked(bool force) {
     }
     const bool is_reload = keys_ != nullptr;
     keys_ = std::make_shared<const KeySet>(std::move(loaded).value());
+    ++key_generation_;  // cached verifications under the old keys no longer count
     last_reload_ = Status::Ok();
     if (is_reload) {
         ++num_reloads_;
@@ -250,13 +257,23 @@ Result<Principal> JwtAuthenticator::Authenticate(const Credentials& credentials)
                       std::to_string(options_.max_token_bytes));
     }
     MaybeReload(/*unknown_kid=*/false);
+    auto [keys, generation] = Keys();
+    const std::int64_t now = NowSeconds();
+    if (std::optional<Principal> cached = cache_.Find(token, generation, now)) {
+        return std::move(*cached);
+    }
     bool unknown_kid = false;
+    VerifiedTokenCache::Validity validity;
     try {
-        auto principal = Verify(token, Keys().get(), &unknown_kid);
+        auto principal = Verify(token, keys.get(), &unknown_kid, &validity);
         if (!principal.ok() && unknown_kid) {
             MaybeReload(/*unknown_kid=*/true);
             unknown_kid = false;
-            principal = Verify(token, Keys().get(), &unknown_kid);
+            std::tie(keys, generation) = Keys();
+            principal = Verify(token, keys.get(), &unknown_kid, &validity);
+        }
+        if (principal.ok()) {
+            cache_.Insert(token, generation, *principal, validity);
         }
         return principal;
     } catch (const nlohmann::json::exception& e) {
@@ -266,7 +283,8 @@ Result<Principal> JwtAuthenticator::Authenticate(const Credentials& credentials)
 }
 
 Result<Principal> JwtAuthenticator::Verify(std::string_view token, const KeySet* jwks,
-                                           bool* unknown_kid) const {
+                                           bool* unknown_kid,
+                                           VerifiedTokenCache::Validity* validity) const {
     // Structure: exactly three non-empty segments.
     const std::size_t first_dot = token.find('.');
     const std::size_t second_dot =
@@ -380,20 +398,20 @@ Result<Principal> JwtAuthenticator::Verify(std::string_view token, const KeySet*
 
     // Claims.
     PHENIX_ASSIGN_OR_RETURN(const json claims, DecodeJsonObject(payload_segment, "payload"));
-    const auto now_point = options_.clock ? options_.clock() : std::chrono::system_clock::now();
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(now_point.time_since_epoch()).count();
+    const std::int64_t now = NowSeconds();
     const std::int64_t leeway = options_.leeway.count();
     if (!claims.contains("exp")) {
         return Refuse("claim 'exp' is missing");
     }
     PHENIX_ASSIGN_OR_RETURN(const std::int64_t exp, NumericDate(claims, "exp"));
+    *validity = VerifiedTokenCache::Validity{.not_after = exp + leeway};
     if (now >= exp + leeway) {
         return Refuse("token expired at " + SecondsText(exp) + " (now " + SecondsText(now) +
                       ", leeway " + std::to_string(leeway) + " s)");
     }
     if (claims.contains("nbf")) {
         PHENIX_ASSIGN_OR_RETURN(const std::int64_t nbf, NumericDate(claims, "nbf"));
+        validity->not_before = nbf - leeway;
         if (now + leeway < nbf) {
             return Refuse("token not valid before " + SecondsText(nbf) + " (now " +
                           SecondsText(now) + ", leeway " + std::to_string(leeway) + " s)");

@@ -38,11 +38,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <phenix/result.h>
 
 #include "common/mutex.h"
 #include "security/authenticator.h"
+#include "security/token_cache.h"
 
 namespace phenix::security {
 
@@ -83,6 +85,9 @@ class JwtAuthenticator final : public Authenticator {
     /// For the server's log: the key set in use and how the last JWKS reload went.
     [[nodiscard]] KeySetState State() const;
 
+    /// Authentications answered from the verified-token cache since Open (token_cache.h).
+    [[nodiscard]] std::uint64_t num_cache_hits() const { return cache_.hits(); }
+
     /// Checks the JWKS file now, ignoring the interval; reloads it when it changed. Returns the
     /// reload's failure (the previous keys stay in use) or OK (also when nothing changed).
     Status ReloadIfChanged();
@@ -96,13 +101,17 @@ class JwtAuthenticator final : public Authenticator {
 
     JwtAuthenticator(JwtOptions options, std::unique_ptr<const KeySet> static_keys);
 
-    std::shared_ptr<const KeySet> Keys() const;
+    // The JWKS keys and their generation (bumped whenever they are replaced), read together.
+    std::pair<std::shared_ptr<const KeySet>, std::uint64_t> Keys() const;
+    // Unix seconds of options_.clock (or the system clock).
+    [[nodiscard]] std::int64_t NowSeconds() const;
     // The periodic check (unknown_kid = false) or the unknown-kid one.
     void MaybeReload(bool unknown_kid);
     Status CheckFileLocked(bool force) REQUIRES(reload_mu_);
     // Verifies against the JWKS keys (may be null) and static_keys_; sets *unknown_kid when the
-    // token names a kid the JWKS lacks.
-    Result<Principal> Verify(std::string_view token, const KeySet* jwks, bool* unknown_kid) const;
+    // token names a kid the JWKS lacks. On success, *validity receives the token's time window.
+    Result<Principal> Verify(std::string_view token, const KeySet* jwks, bool* unknown_kid,
+                             VerifiedTokenCache::Validity* validity) const;
 
     // Immutable after construction.
     const JwtOptions options_;
@@ -111,6 +120,7 @@ class JwtAuthenticator final : public Authenticator {
     mutable Mutex mu_;
     // The JWKS keys (null without a JWKS file); shared with in-flight Verify calls.
     std::shared_ptr<const KeySet> keys_ GUARDED_BY(mu_);
+    std::uint64_t key_generation_ GUARDED_BY(mu_) = 0;
     std::uint64_t num_reloads_ GUARDED_BY(mu_) = 0;
     Status last_reload_ GUARDED_BY(mu_);
 
@@ -120,6 +130,8 @@ class JwtAuthenticator final : public Authenticator {
     // (relaxed: a stale value only moves one check by one call), rewritten under it.
     std::atomic<std::int64_t> next_check_ns_{0};
     std::chrono::steady_clock::time_point next_unknown_kid_check_ GUARDED_BY(reload_mu_);
+
+    VerifiedTokenCache cache_;
 };
 
 }  // namespace phenix::security

@@ -531,7 +531,9 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
                     .span_id = span_id,
                     .trace_exported = trace_exported});
     const double seconds = static_cast<double>(record.latency.count()) / 1e6;
-    metrics_.RecordRequest("GRPC", record.method, status, seconds, trace_id);
+    // An exemplar names a trace the backend has: only a kept one (docs/observability.md).
+    metrics_.RecordRequest("GRPC", record.method, status, seconds,
+                           trace_exported ? std::string_view(trace_id) : std::string_view());
     metrics_.RecordGrpcCall(record.method, ErrorCodeName(record.code), seconds);
 }
 
@@ -644,8 +646,10 @@ void Server::Record(const HttpRequest& request, const std::string& route,
                     .trace_id = trace_id,
                     .span_id = span_id,
                     .trace_exported = trace_exported});
+    // An exemplar names a trace the backend has: only a kept one (docs/observability.md).
     metrics_.RecordRequest(request.method, route, status,
-                           static_cast<double>(latency.count()) / 1e6, trace_id);
+                           static_cast<double>(latency.count()) / 1e6,
+                           trace_exported ? std::string_view(trace_id) : std::string_view());
 }
 
 trace::Tracer::TraceHandle Server::StartTraceFor(std::string_view traceparent,

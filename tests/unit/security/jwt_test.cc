@@ -325,6 +325,77 @@ TEST_F(JwtTest, KidRotationAndReloadFollowTheFile) {
     EXPECT_EQ(auth->State().num_keys, 2u);  // r2 and the HS256 secret
 }
 
+// The verified-token cache (security/token_cache.h) answers a repeated token without verifying
+// it again, but never past its exp, never for a changed token, never after its key is gone.
+TEST_F(JwtTest, CachedTokensExpireOnTimeAndFollowKeyReloads) {
+    WriteFile(jwks_path_, MainJwks());
+    JwtOptions options = Options();
+    options.jwks_file = jwks_path_;
+    auto now = std::make_shared<std::atomic<std::int64_t>>(kNow);
+    options.clock = [now] {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(now->load()));
+    };
+    auto opened = JwtAuthenticator::Open(std::move(options));
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    JwtAuthenticator& auth = **opened;
+    const std::string token = RsaToken(ClaimsWith(Base() + R"(,"exp":)" + N(kNow + 100)));
+    ASSERT_TRUE(auth.Authenticate({token}).ok());
+    EXPECT_EQ(auth.num_cache_hits(), 0u);
+    auto again = auth.Authenticate({token});
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(auth.num_cache_hits(), 1u);
+    EXPECT_EQ(again->subject, "alice");
+    EXPECT_EQ(again->tenant, "acme");
+    // A changed signature is not the cached token.
+    EXPECT_TRUE(auth.Authenticate({FlipBitInSignature(token)}).status().code() ==
+                StatusCode::kUnauthenticated);
+    EXPECT_EQ(auth.num_cache_hits(), 1u);
+    // Still inside exp + leeway (60 s): a hit.
+    now->store(kNow + 159);
+    EXPECT_TRUE(auth.Authenticate({token}).ok());
+    EXPECT_EQ(auth.num_cache_hits(), 2u);
+    // At exp + leeway: refused with the reason an uncached token gets.
+    now->store(kNow + 160);
+    auto expired = auth.Authenticate({token});
+    EXPECT_TRUE(expired.status().code() == StatusCode::kUnauthenticated);
+    EXPECT_NE(expired.status().message().find("expired"), std::string::npos)
+        << expired.status().message();
+    EXPECT_EQ(auth.num_cache_hits(), 2u);
+
+    // A cached token whose key leaves the JWKS stops verifying at the reload.
+    now->store(kNow);
+    const std::string r1 = RsaToken(Claims());
+    ASSERT_TRUE(auth.Authenticate({r1}).ok());
+    ASSERT_TRUE(auth.Authenticate({r1}).ok());
+    EXPECT_EQ(auth.num_cache_hits(), 3u);
+    WriteFile(jwks_path_, Jwks({testing::PublicJwk(OtherRsa(), "r2")}));
+    auto removed = auth.Authenticate({r1});
+    EXPECT_TRUE(removed.status().code() == StatusCode::kUnauthenticated);
+    EXPECT_NE(removed.status().message().find("unknown kid 'r1'"), std::string::npos)
+        << removed.status().message();
+    EXPECT_EQ(auth.num_cache_hits(), 3u);
+}
+
+// A token not yet valid is refused and not cached; once valid it verifies (and then hits).
+TEST_F(JwtTest, NotBeforeIsNotCachedAsValid) {
+    auto now = std::make_shared<std::atomic<std::int64_t>>(kNow);
+    JwtOptions options = Options();
+    options.hs256_secret_file = SecretFile();
+    options.clock = [now] {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(now->load()));
+    };
+    auto opened = JwtAuthenticator::Open(std::move(options));
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    JwtAuthenticator& auth = **opened;
+    const std::string token =
+        MintHs256(kSecret, R"({"alg":"HS256"})", Claims(R"(,"nbf":)" + N(kNow + 120)));
+    EXPECT_TRUE(auth.Authenticate({token}).status().code() == StatusCode::kUnauthenticated);
+    now->store(kNow + 60);  // nbf - leeway
+    EXPECT_TRUE(auth.Authenticate({token}).ok());
+    EXPECT_TRUE(auth.Authenticate({token}).ok());
+    EXPECT_EQ(auth.num_cache_hits(), 1u);
+}
+
 TEST_F(JwtTest, UnknownKidRechecksTheFileRightAwayButRateLimited) {
     WriteFile(jwks_path_, MainJwks());
     JwtOptions options = Options();
