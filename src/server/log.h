@@ -42,6 +42,8 @@ struct AccessRecord {
 /// `"trace_id":"…","span_id":"…"` for a request's log line, or empty when `trace_id` is
 /// (the request was not traced).
 std::string TraceFields(std::string_view trace_id, std::string_view span_id);
+/// The same, appended to `out`.
+void AppendTraceFields(std::string& out, std::string_view trace_id, std::string_view span_id);
 
 class Logger {
   public:

@@ -533,7 +533,7 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
     const double seconds = static_cast<double>(record.latency.count()) / 1e6;
     // An exemplar names a trace the backend has: only a kept one (docs/observability.md).
     metrics_.RecordRequest("GRPC", record.method, status, seconds,
-                           trace_exported ? std::string_view(trace_id) : std::string_view());
+                           trace_exported ? trace_id : std::string_view());
     metrics_.RecordGrpcCall(record.method, ErrorCodeName(record.code), seconds);
 }
 
@@ -623,8 +623,9 @@ void Server::Record(const HttpRequest& request, const std::string& route,
         std::chrono::duration_cast<std::chrono::microseconds>(RequestContext::Clock::now() - start);
     // The root span ends here; the access line names the trace (the response's traceparent
     // names it too) and says whether it was kept for export.
-    std::string trace_id;
-    std::string span_id;
+    // Views of the request's trace, which outlives this function.
+    std::string_view trace_id;
+    std::string_view span_id;
     bool trace_exported = false;
     if (request.trace != nullptr && tracer_ != nullptr) {
         request.trace->SetRoute(request.method, route);
@@ -649,7 +650,7 @@ void Server::Record(const HttpRequest& request, const std::string& route,
     // An exemplar names a trace the backend has: only a kept one (docs/observability.md).
     metrics_.RecordRequest(request.method, route, status,
                            static_cast<double>(latency.count()) / 1e6,
-                           trace_exported ? std::string_view(trace_id) : std::string_view());
+                           trace_exported ? trace_id : std::string_view());
 }
 
 trace::Tracer::TraceHandle Server::StartTraceFor(std::string_view traceparent,

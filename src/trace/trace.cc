@@ -15,12 +15,18 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 
 template <std::size_t N>
+char* WriteHex(const std::array<std::uint8_t, N>& bytes, char* out) {
+    for (const std::uint8_t byte : bytes) {
+        *out++ = kHex[byte >> 4];
+        *out++ = kHex[byte & 0xF];
+    }
+    return out;
+}
+
+template <std::size_t N>
 std::string ToHexBytes(const std::array<std::uint8_t, N>& bytes) {
     std::string out(2 * N, '0');
-    for (std::size_t idx = 0; idx < N; ++idx) {
-        out[2 * idx] = kHex[bytes[idx] >> 4];
-        out[2 * idx + 1] = kHex[bytes[idx] & 0xF];
-    }
+    WriteHex(bytes, out.data());
     return out;
 }
 
@@ -155,7 +161,15 @@ Result<SpanContext> ParseTraceparent(std::string_view header) {
 }
 
 std::string FormatTraceparent(const TraceId& trace_id, const SpanId& span_id, bool sampled) {
-    return "00-" + trace_id.ToHex() + "-" + span_id.ToHex() + (sampled ? "-01" : "-00");
+    // "00-" 32 hex "-" 16 hex "-0" flag: 55 characters, written in place (once per response).
+    std::string out(55, '-');
+    out[0] = '0';
+    out[1] = '0';
+    char* next = WriteHex(trace_id.bytes, out.data() + 3);
+    next = WriteHex(span_id.bytes, next + 1);
+    next[1] = '0';
+    next[2] = sampled ? '1' : '0';
+    return out;
 }
 
 std::string SanitizeTracestate(std::string_view header) {
