@@ -42,6 +42,9 @@ constexpr std::string_view kAuthorizationKey = "authorization";
 constexpr std::string_view kRequestIdKey = "phenix-request-id";
 // The trailing metadata naming the statement a Query failed in.
 constexpr std::string_view kStatementKey = "phenix-statement";
+// The trailing metadata naming a traced call's trace and root span (tracing on): W3C
+// Trace Context, as REST's traceparent response header.
+constexpr std::string_view kTraceparentKey = "traceparent";
 // Query's row batches: at most this many rows, or about this many bytes, per message (gRPC
 // clients refuse messages over 4 MiB by default).
 constexpr std::size_t kMaxBatchRows = 1024;
@@ -207,7 +210,7 @@ std::shared_ptr<RequestContext> MakeContext(const grpc::CallbackServerContext* c
     auto context = std::make_shared<RequestContext>();
     context->request_id = RequestIdOf(MetadataValue(call, kRequestIdKey));
     if (backend.start_trace) {  // tracing on: the call's trace starts now
-        context->trace = backend.start_trace(MetadataValue(call, "traceparent"),
+        context->trace = backend.start_trace(MetadataValue(call, kTraceparentKey),
                                              MetadataValue(call, "tracestate"));
     }
     const auto deadline = call->deadline();
@@ -254,10 +257,15 @@ StatusCode FromGrpcCode(grpc::StatusCode code) {
 }
 
 // Reports a finished call (access log, metrics); called just before Finish, while `call` is
-// still valid.
+// still valid. A traced call's answer gets the trailing metadata `traceparent` naming its root
+// span (decision 0034: trailing, so an early refusal stays a trailers-only answer that a
+// client's retry policy may retry).
 void RecordCall(const GrpcBackend& backend, std::string_view method,
-                const grpc::CallbackServerContext* call, const grpc::Status& status,
+                grpc::CallbackServerContext* call, const grpc::Status& status,
                 RequestContext::Clock::time_point start, const RequestContext* context) {
+    if (context != nullptr && context->trace != nullptr) {
+        call->AddTrailingMetadata(std::string(kTraceparentKey), context->trace->Traceparent());
+    }
     if (!backend.on_finish) {
         return;
     }
@@ -267,7 +275,7 @@ void RecordCall(const GrpcBackend& backend, std::string_view method,
                        .latency = std::chrono::duration_cast<std::chrono::microseconds>(
                            RequestContext::Clock::now() - start),
                        .peer = call->peer(),
-                       .traceparent = MetadataValue(call, "traceparent"),
+                       .traceparent = MetadataValue(call, kTraceparentKey),
                        .tracestate = MetadataValue(call, "tracestate"),
                        .trace = context != nullptr ? context->trace : nullptr});
 }
@@ -496,6 +504,7 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
             return;
         }
         transaction_ = MetadataValue(call_, kTransactionKey);
+        with_progress_ = request_->progress();
         const bool queued = backend_.submit(context_, [this, db] {
             const grpc::Status status = Run(*db);
             FinishCall(status);
@@ -605,10 +614,19 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
                                 "the request deadline passed before statement " +
                                     std::to_string(stmt_idx) + " ran");
             } else {
+                if (with_progress_) {
+                    query_session.set_progress(
+                        [this, stmt = statement_idx_](std::string_view line) {
+                            Progress(stmt, line);
+                        });
+                }
                 auto result = RunWatched(
                     slow_watch ? &*slow_watch : nullptr, query_session, stmt_idx,
                     statements_[stmt_idx], params_,
                     [&] { return query_session.Execute(statements_[stmt_idx], *this, params_); });
+                if (with_progress_) {
+                    query_session.set_progress(nullptr);  // a transaction's session lives on
+                }
                 if (result.ok()) {
                     failed = EndStatement(*result);
                 } else {
@@ -641,6 +659,18 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
             end->set_affected(result.affected);
         }
         return Send(std::move(message));
+    }
+
+    // A progress line of statement `stmt` (QueryRequest.progress; decision 0032's lines, from the
+    // session's progress function as on REST). Called on the worker, or for CREATE INDEX on an
+    // engine thread while the worker waits inside the statement: never beside another Send. A
+    // failed write (client gone, deadline) is the interrupt's to notice.
+    void Progress(std::uint32_t stmt, std::string_view line) {
+        pb::QueryResponse message;
+        pb::StatementProgress* progress = message.mutable_progress();
+        progress->set_statement(stmt);
+        progress->set_text(std::string(line));
+        Send(std::move(message)).IgnoreError();
     }
 
     // Writes `message` once the previous write completed. Cancelled when the client went away
@@ -698,6 +728,7 @@ class QueryCall final : public grpc::ServerWriteReactor<pb::QueryResponse>, publ
     QueryParams params_;
     std::vector<std::string> statements_;
     std::string transaction_;
+    bool with_progress_ = false;
     std::uint32_t statement_idx_ = 0;
     std::uint64_t rows_sent_ = 0;
     bool header_sent_ = false;
@@ -985,8 +1016,11 @@ grpc::ServerUnaryReactor* GrpcService::Health(grpc::CallbackServerContext* call,
             break;
     }
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+    // Tracing on: a context for the call's trace (its span, and the answer's traceparent).
+    const std::shared_ptr<RequestContext> context =
+        backend_.start_trace ? MakeContext(call, backend_) : nullptr;
     RecordCall(backend_, "/phenix.v1.Phenix/Health", call, grpc::Status::OK,
-               RequestContext::Clock::now(), nullptr);
+               RequestContext::Clock::now(), context.get());
     reactor->Finish(grpc::Status::OK);
     return reactor;
 }

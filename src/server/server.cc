@@ -501,7 +501,7 @@ void Server::RecordGrpcCall(const GrpcCallRecord& record) {
     // the route, and the status REST would answer for the same code.
     const unsigned status = record.code == StatusCode::kOk ? 200 : HttpStatusFor(record.code);
     // Tracing: the call's trace (started when it arrived: GrpcBackend::start_trace, with its
-    // stage and commit spans), or one span recorded now for a call that had none (Health).
+    // stage and commit spans), or one span recorded now for a call recorded without one.
     std::string trace_id;
     std::string span_id;
     bool trace_exported = false;

@@ -11,6 +11,7 @@ Usage: grpc_test.py PHENIXD PROTOC GRPC_PYTHON_PLUGIN
 import importlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -82,7 +83,7 @@ def rows_of(responses):
                 statements[-1][2] = message.end
             else:
                 statements.append([None, None, message.end])
-        else:
+        elif kind == "done":
             done = message.done
     return statements, done
 
@@ -105,6 +106,24 @@ def code_of(call, *args, **kwargs):
     except grpc.RpcError as error:
         return error.code(), error
     raise AssertionError(f"{call} succeeded")
+
+
+TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$")
+
+
+def traceparent_of(call):
+    """The traceparent trailing metadata of a finished call (or RpcError), or None."""
+    values = [value for key, value in (call.trailing_metadata() or ()) if key == "traceparent"]
+    assert len(values) <= 1, values
+    return values[0] if values else None
+
+
+def write_copy_file(path, count):
+    """COPY's line format: `count` entities with 8-dimensional vectors."""
+    with open(path, "w") as f:
+        for i in range(count):
+            vector = [float((i * 7 + d) % 13) for d in range(8)]
+            f.write(json.dumps({"id": f"e{i}", "vector": vector, "metadata": {"n": i}}) + "\n")
 
 
 def txn_metadata(txn):
@@ -407,6 +426,65 @@ class GrpcApiTest(unittest.TestCase):
         self.assertLess(counts[-1], 40000)
         self.assertEqual(counts[0], counts[1])
 
+    def copy_messages(self, collection, path, count, progress):
+        """Runs `SHOW COLLECTIONS; COPY collection FROM path` over Query and returns the stream's
+        messages as (kind, message) pairs, in order."""
+        write_copy_file(os.path.join(self.server.data_dir, "copy", path), count)
+        self.create(collection, dimension=8)
+        request = pb.QueryRequest(query=f"SHOW COLLECTIONS; COPY {collection} FROM '{path}'",
+                                  progress=progress)
+        return [(message.WhichOneof("kind"), message) for message in self.stub.Query(request)]
+
+    def test_query_progress_messages_come_before_the_statements_end(self):
+        # COPY reports progress about once a second (decision 0032) and once at its end: a COPY
+        # that lasts over 1.5 s must show a line before the last. 40000 entities take 2-4 s on
+        # a loaded 2-core machine; on a machine where they take under 1.5 s, twice as many.
+        count, attempt = 40000, 0
+        while True:
+            started = time.monotonic()
+            collection = f"progress_big{attempt}"
+            messages = self.copy_messages(collection, "progress_big.jsonl", count, True)
+            elapsed = time.monotonic() - started
+            if elapsed >= 1.5 or attempt == 3:
+                break
+            count, attempt = count * 2, attempt + 1
+        kinds = [kind for kind, _ in messages]
+        self.assertEqual(kinds[-1], "done", kinds[-5:])
+        self.assertEqual(messages[-1][1].done.statements, 2)
+        copy_end = max(i for i, (kind, m) in enumerate(messages)
+                       if kind == "end" and m.end.statement == 1)
+        self.assertEqual(messages[copy_end][1].end.affected, count)
+        progress = [(i, m.progress) for i, (kind, m) in enumerate(messages) if kind == "progress"]
+        self.assertGreaterEqual(len(progress), 2, kinds)
+        # Every progress message is the COPY's (statement 1), before its end.
+        self.assertTrue(all(p.statement == 1 and i < copy_end for i, p in progress), progress)
+        texts = [p.text for _, p in progress]
+        self.assertTrue(all(text.startswith(f"COPY {collection}: ") for text in texts), texts)
+        # The writing phase's lines ("N lines, M entities ..."): at least one before the final
+        # one, the entity counts strictly increasing up to the file's size.
+        written = [int(m.group(1)) for m in (re.search(r": \d+ lines, (\d+) entities", t)
+                                             for t in texts) if m]
+        self.assertGreaterEqual(len(written), 2, (elapsed, texts))
+        self.assertEqual(written, sorted(set(written)), texts)
+        self.assertEqual(written[-1], count, texts)
+        self.assertIn(" in ", texts[-1])  # COPY's final line, with its elapsed time
+
+    def test_query_without_progress_has_no_progress_messages(self):
+        # A small COPY asked with progress reports its final line; asked without, the stream
+        # is what it was before the field existed.
+        with_progress = self.copy_messages("progress_small", "progress_small.jsonl", 5, True)
+        self.assertEqual([m.progress.statement for kind, m in with_progress
+                          if kind == "progress"], [1], with_progress)
+        without = self.copy_messages("progress_small2", "progress_small.jsonl", 5, False)
+        self.assertEqual([kind for kind, _ in without], ["header", "rows", "end", "end", "done"])
+        self.assertEqual(without[3][1].end.affected, 5)
+
+    def test_answers_carry_no_traceparent_without_tracing(self):
+        _, call = self.stub.Health.with_call(pb.HealthRequest(), metadata=(
+            ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),))
+        self.assertIsNotNone(call.trailing_metadata())
+        self.assertIsNone(traceparent_of(call))
+
     def test_docs_python_example_runs(self):
         with open(os.path.join(ROOT, "docs", "grpc.md")) as f:
             text = f.read()
@@ -631,6 +709,46 @@ class GrpcTracingTest(unittest.TestCase):
             self.assertEqual(spans[0]["parentSpanId"], parent)
             attributes = {a["key"]: a["value"] for a in spans[0]["attributes"]}
             self.assertEqual(attributes["rpc.system"], {"stringValue": "grpc"})
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+    def test_answers_carry_the_calls_traceparent_in_trailing_metadata(self):
+        server = self.start()
+        try:
+            trace_id, parent = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+            metadata = (("traceparent", f"00-{trace_id}-{parent}-01"),)
+            # Unary: the client's trace, our root span (the one exported and logged).
+            _, call = server.stub.Health.with_call(pb.HealthRequest(), metadata=metadata)
+            answer = TRACEPARENT.match(traceparent_of(call) or "")
+            self.assertIsNotNone(answer, call.trailing_metadata())
+            self.assertEqual(answer.group(1), trace_id)
+            self.assertNotEqual(answer.group(2), parent)
+            spans = self.spans_of(trace_id, "GRPC /phenix.v1.Phenix/Health")
+            self.assertEqual([span["spanId"] for span in spans], [answer.group(2)])
+            self.assertNotIn("traceparent", dict(call.initial_metadata()))
+            # A failed call carries it too (with the status).
+            code, error = code_of(server.stub.GetCollection,
+                                  pb.GetCollectionRequest(name="nowhere"), metadata=metadata)
+            self.assertEqual(code, grpc.StatusCode.NOT_FOUND)
+            answer = TRACEPARENT.match(traceparent_of(error) or "")
+            self.assertIsNotNone(answer, error.trailing_metadata())
+            self.assertEqual(answer.group(1), trace_id)
+            # A Query stream: after its last message.
+            stream = server.stub.Query(pb.QueryRequest(query="SHOW COLLECTIONS"),
+                                       metadata=metadata)
+            self.assertEqual(list(stream)[-1].WhichOneof("kind"), "done")
+            answer = TRACEPARENT.match(traceparent_of(stream) or "")
+            self.assertIsNotNone(answer, stream.trailing_metadata())
+            self.assertEqual(answer.group(1), trace_id)
+            # Without one (or with a malformed one) the call starts a new trace and names it.
+            fresh = set()
+            for sent in ((), (("traceparent", "00-zz-not-valid"),)):
+                _, call = server.stub.Health.with_call(pb.HealthRequest(), metadata=sent)
+                answer = TRACEPARENT.match(traceparent_of(call) or "")
+                self.assertIsNotNone(answer, call.trailing_metadata())
+                self.assertNotEqual(answer.group(1), trace_id)
+                fresh.add(answer.group(1))
+            self.assertEqual(len(fresh), 2, fresh)
         finally:
             self.assertEqual(server.stop(), 0)
 

@@ -138,6 +138,9 @@ TEST_F(GrpcCallTest, QueryStreamsHeaderRowsEndAndDone) {
             case pb::QueryResponse::kDone:
                 kinds.push_back("done " + std::to_string(message.done().statements()));
                 break;
+            case pb::QueryResponse::kProgress:  // only when the request asks for it
+                kinds.emplace_back("progress");
+                break;
             case pb::QueryResponse::KIND_NOT_SET:
                 kinds.emplace_back("?");
                 break;
