@@ -2,6 +2,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <any>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -990,11 +991,22 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
         return *error;
     }
     const std::string& name = params.at("name");
-    const std::optional<ScannedSearch> scanned = ScanSearchBody(request.body);
+    if (context.on_io_thread && !request.transaction.empty()) {
+        return NeedsWorker();  // a transaction's session: never on the I/O thread
+    }
+    // The body's scan: done here, or on the I/O thread before it handed the request over.
+    std::optional<ScannedSearch> scanned;
+    if (auto* carried = std::any_cast<std::optional<ScannedSearch>>(&context.prepared)) {
+        scanned = std::move(*carried);
+        context.prepared.reset();
+    } else {
+        scanned = ScanSearchBody(request.body);
+    }
     const bool direct = scanned.has_value() && scanned->simple.has_value() &&
                         request.transaction.empty() &&
                         scanned->simple->collection.value_or(name) == name;
     if (context.on_io_thread && !(direct && IsShortSearch(*scanned->simple))) {
+        context.prepared = std::move(scanned);
         return NeedsWorker();
     }
     if (direct) {
@@ -1010,6 +1022,7 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
         }
     }
     if (context.on_io_thread) {
+        context.prepared = std::move(scanned);
         return NeedsWorker();  // the engine refused: the JSON form's message, from a worker
     }
     // Any other body goes to the JSON query form: one naming neither "collection" nor
@@ -1289,7 +1302,8 @@ void RegisterRoutes(Router& router, ApiState& state) {
         [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {
             return HandleSearch(*api, request, params, context);
         },
-        RouteOptions{.accepts_transaction = true, .short_request = true});
+        RouteOptions{
+            .accepts_transaction = true, .short_request = true, .inline_under_load = true});
     RegisterAdminRoutes(router, state);
     *openapi = OpenApiDocument(router, state.access != nullptr && state.access->enabled());
 }
