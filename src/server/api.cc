@@ -921,6 +921,21 @@ Json PlanJson(const QueryPlan& plan, const std::string& strategy) {
             {"text", plan.Text()}};
 }
 
+// An id as QueryValue::ToJson writes a string: printable ASCII without a quote or backslash
+// (the usual id) is written as it is, which is what that gives; anything else goes through it.
+void AppendIdJson(std::string id, std::string& out) {
+    const bool plain = std::all_of(id.begin(), id.end(), [](char ch) {
+        return ch >= 0x20 && ch < 0x7F && ch != '"' && ch != '\\';
+    });
+    if (!plain) {
+        out += QueryValue::String(std::move(id)).ToJson();
+        return;
+    }
+    out += '"';
+    out += id;
+    out += '"';
+}
+
 // The usual search (json_scan.h's SimpleSearch), outside a transaction, answered by
 // Database::Search itself: the JSON query form would run exactly this search (k, ef raised to k,
 // no filter, the latest committed state) after parsing, binding and planning it, which cost
@@ -957,7 +972,7 @@ std::optional<HttpResponse> DirectSearch(ApiState& state, Database& db, const Ht
     for (SearchHit& hit : searched->hits) {
         out += first ? "{\"id\":" : ",{\"id\":";
         first = false;
-        out += QueryValue::String(std::move(hit.id)).ToJson();
+        AppendIdJson(std::move(hit.id), out);
         out += ",\"distance\":";
         out +=
             QueryValue::Float(query::ReportedDistance(searched->metric,

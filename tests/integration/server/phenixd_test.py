@@ -531,6 +531,9 @@ class PhenixdTest(unittest.TestCase):
                         for i in range(60)]
             entities += [{"id": f"tie{i}", "vector": [0.25, -0.5, 1]} for i in range(4)]
             entities.append({"id": "quote\"d", "vector": [0.1, 0.2, 0.3]})
+            # Ids the direct path must escape as the form does (k 70 returns every entity).
+            entities += [{"id": text, "vector": [0.1, 0.2, 0.3]}
+                         for text in ("back\\slash", "tab\tid", "\u00fcn\u00ef/code", "del\x7f")]
             status, _, body = self.upsert(name, entities)
             self.assertEqual(status, 200, body)
             vectors = ["[0.25, -0.5, 1]", "[0.1,0.2,0.3]", "[-0, 1e-3, 2E+1]", "[1, 2, 3]",
