@@ -190,27 +190,17 @@ class Scanner {
         return true;
     }
 
-    // A container's members: `close` ends it; objects have "key": before each value.
-    bool Members(char close, bool keyed, int depth) {
-        ++pos_;  // the opening bracket
+    // The rest of a container after its opening bracket: `element()` reads one element (false
+    // when it is malformed); elements are separated by commas, and `close` ends the container.
+    template <typename Element>
+    bool Elements(char close, Element element) {
         SkipSpace();
         if (Peek(close)) {
             ++pos_;
             return true;
         }
         while (true) {
-            if (keyed) {
-                if (!String(nullptr)) {
-                    return false;
-                }
-                SkipSpace();
-                if (!Peek(':')) {
-                    return false;
-                }
-                ++pos_;
-                SkipSpace();
-            }
-            if (!Value(depth + 1)) {
+            if (!element()) {
                 return false;
             }
             SkipSpace();
@@ -225,6 +215,25 @@ class Scanner {
             ++pos_;
             return true;
         }
+    }
+
+    // A container's members: `close` ends it; objects have "key": before each value.
+    bool Members(char close, bool keyed, int depth) {
+        ++pos_;  // the opening bracket
+        return Elements(close, [&] {
+            if (keyed) {
+                if (!String(nullptr)) {
+                    return false;
+                }
+                SkipSpace();
+                if (!Peek(':')) {
+                    return false;
+                }
+                ++pos_;
+                SkipSpace();
+            }
+            return Value(depth + 1);
+        });
     }
 
     bool Value(int depth) {
@@ -259,50 +268,33 @@ class Scanner {
             return Value(1);
         }
         ++pos_;
-        SkipSpace();
-        if (Peek(']')) {
-            ++pos_;
-            return true;  // an empty array: not the usual search
-        }
         out.reserve(text_.size() / 8);
-        bool decoded = true;
-        while (true) {
-            if (decoded && pos_ < text_.size() && (text_[pos_] == '-' || IsDigit())) {
-                const std::size_t start = pos_;
-                bool integral = true;
-                if (!Number(&integral)) {
-                    return false;
-                }
-                double number = 0;
-                const auto [end, ec] =
-                    std::from_chars(text_.data() + start, text_.data() + pos_, number);
-                const auto element = static_cast<float>(number);
-                if (ec != std::errc() || end != text_.data() + pos_ || !std::isfinite(element)) {
-                    decoded = false;
-                } else {
-                    out.push_back(integral && element == 0 ? 0.0F : element);
-                }
-            } else {
-                decoded = false;  // an element that is not a number
-                if (!Value(2)) {
-                    return false;
-                }
+        bool decoded = true;  // every element so far is a number in float's range
+        const bool well_formed = Elements(']', [&] {
+            if (!decoded || pos_ >= text_.size() || (text_[pos_] != '-' && !IsDigit())) {
+                decoded = false;  // an element that is not a number (or one was out of range)
+                return Value(2);
             }
-            SkipSpace();
-            if (Peek(',')) {
-                ++pos_;
-                SkipSpace();
-                continue;
-            }
-            if (!Peek(']')) {
+            const std::size_t start = pos_;
+            bool integral = true;
+            if (!Number(&integral)) {
                 return false;
             }
-            ++pos_;
-            if (!decoded) {
-                out.clear();
+            double number = 0;
+            const auto [end, ec] =
+                std::from_chars(text_.data() + start, text_.data() + pos_, number);
+            const auto element = static_cast<float>(number);
+            if (ec != std::errc() || end != text_.data() + pos_ || !std::isfinite(element)) {
+                decoded = false;
+            } else {
+                out.push_back(integral && element == 0 ? 0.0F : element);
             }
             return true;
+        });
+        if (!decoded) {
+            out.clear();
         }
+        return well_formed;
     }
 
     // Decodes the (well-formed) value of a top-level member other than a first "vector" into
