@@ -898,6 +898,30 @@ class PhenixdLimitsTest(unittest.TestCase):
             reader.close()
             self.assertEqual(server.stop(), 0)
 
+    def test_a_plain_search_runs_on_the_io_thread_under_load(self):
+        # Decision 0037: the only worker is stalled, so another request is in flight; a plain
+        # search is still answered (on the I/O thread), while a filtered one must wait for the
+        # worker and is answered 504 at its deadline.
+        server, reader = self._stalled_worker_server()
+        try:
+            status, _, body = server.request("POST", "/v1/collections/c/search",
+                                             {"vector": [1, 41], "k": 3},
+                                             headers={"Phenix-Timeout-Ms": "5000"})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(len(body["results"]), 3, body)
+            self.assertEqual(body["results"][0], {"id": "e41", "distance": 0.0}, body)
+            sent = time.monotonic()
+            status, _, body = server.request("POST", "/v1/collections/c/search",
+                                             {"vector": [1, 41], "k": 3,
+                                              "filter": {"pad": {"$exists": True}}},
+                                             headers={"Phenix-Timeout-Ms": "300"})
+            self.assertEqual(status, 504, body)
+            self.assertIn("while it waited for a worker", body["error"]["message"])
+            self.assertLess(time.monotonic() - sent, 10)
+        finally:
+            reader.close()
+            self.assertEqual(server.stop(), 0)
+
     def _inline_count(self, server):
         _, _, metrics = server.request("GET", "/metrics")
         match = re.search(r"^phenix_http_inline_requests_total (\S+)$", metrics, re.M)
