@@ -2,6 +2,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <any>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -920,6 +921,21 @@ Json PlanJson(const QueryPlan& plan, const std::string& strategy) {
             {"text", plan.Text()}};
 }
 
+// An id as QueryValue::ToJson writes a string: printable ASCII without a quote or backslash
+// (the usual id) is written as it is, which is what that gives; anything else goes through it.
+void AppendIdJson(std::string id, std::string& out) {
+    const bool plain = std::all_of(id.begin(), id.end(), [](char ch) {
+        return ch >= 0x20 && ch < 0x7F && ch != '"' && ch != '\\';
+    });
+    if (!plain) {
+        out += QueryValue::String(std::move(id)).ToJson();
+        return;
+    }
+    out += '"';
+    out += id;
+    out += '"';
+}
+
 // The usual search (json_scan.h's SimpleSearch), outside a transaction, answered by
 // Database::Search itself: the JSON query form would run exactly this search (k, ef raised to k,
 // no filter, the latest committed state) after parsing, binding and planning it, which cost
@@ -956,7 +972,7 @@ std::optional<HttpResponse> DirectSearch(ApiState& state, Database& db, const Ht
     for (SearchHit& hit : searched->hits) {
         out += first ? "{\"id\":" : ",{\"id\":";
         first = false;
-        out += QueryValue::String(std::move(hit.id)).ToJson();
+        AppendIdJson(std::move(hit.id), out);
         out += ",\"distance\":";
         out +=
             QueryValue::Float(query::ReportedDistance(searched->metric,
@@ -990,11 +1006,22 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
         return *error;
     }
     const std::string& name = params.at("name");
-    const std::optional<ScannedSearch> scanned = ScanSearchBody(request.body);
+    if (context.on_io_thread && !request.transaction.empty()) {
+        return NeedsWorker();  // a transaction's session: never on the I/O thread
+    }
+    // The body's scan: done here, or on the I/O thread before it handed the request over.
+    std::optional<ScannedSearch> scanned;
+    if (auto* carried = std::any_cast<std::optional<ScannedSearch>>(&context.prepared)) {
+        scanned = std::move(*carried);
+        context.prepared.reset();
+    } else {
+        scanned = ScanSearchBody(request.body);
+    }
     const bool direct = scanned.has_value() && scanned->simple.has_value() &&
                         request.transaction.empty() &&
                         scanned->simple->collection.value_or(name) == name;
     if (context.on_io_thread && !(direct && IsShortSearch(*scanned->simple))) {
+        context.prepared = std::move(scanned);
         return NeedsWorker();
     }
     if (direct) {
@@ -1010,6 +1037,7 @@ HttpResponse HandleSearch(ApiState& state, const HttpRequest& request, const Pat
         }
     }
     if (context.on_io_thread) {
+        context.prepared = std::move(scanned);
         return NeedsWorker();  // the engine refused: the JSON form's message, from a worker
     }
     // Any other body goes to the JSON query form: one naming neither "collection" nor
@@ -1289,7 +1317,8 @@ void RegisterRoutes(Router& router, ApiState& state) {
         [api](const HttpRequest& request, const PathParams& params, RequestContext& context) {
             return HandleSearch(*api, request, params, context);
         },
-        RouteOptions{.accepts_transaction = true, .short_request = true});
+        RouteOptions{
+            .accepts_transaction = true, .short_request = true, .inline_under_load = true});
     RegisterAdminRoutes(router, state);
     *openapi = OpenApiDocument(router, state.access != nullptr && state.access->enabled());
 }

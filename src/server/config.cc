@@ -199,8 +199,9 @@ const std::vector<OptionSpec>& OptionTable() {
         table.push_back(Bool("inline_short_requests",
                              "point reads (GET /v1/collections/{name}/entities/{id}) and plain "
                              "searches (vector, k <= 100, ef <= 512, no filter, no transaction) "
-                             "run on the I/O thread that read them when no other request is in "
-                             "flight, sparing two thread hand-offs; "
+                             "run on the I/O thread that read them (point reads when no other "
+                             "request is in flight, plain searches always), sparing two thread "
+                             "hand-offs; "
                              "off while auditing; false: every engine call runs on a worker",
                              &ServerConfig::inline_short_requests));
         table.push_back(Uint32("max_connections", "N",

@@ -12,6 +12,7 @@
 // bytes arrive, a writer blocks while the connection has not sent what it wrote (backpressure).
 #pragma once
 
+#include <any>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -131,6 +132,9 @@ struct RequestContext {
     /// Set while a short request (RouteOptions::short_request) runs on the I/O thread that read
     /// it: the handler must answer at once or return HttpResponse::needs_worker.
     bool on_io_thread = false;
+    /// What a handler that returned HttpResponse::needs_worker from the I/O thread left for its
+    /// run on the worker (HandleSearch: its scan of the body), so that work is not done twice.
+    std::any prepared;
     /// gRPC calls, when tracing is on: the call's trace, started when the call arrived (with
     /// its traceparent metadata) and finished when it is recorded. REST keeps it in
     /// HttpRequest::trace.

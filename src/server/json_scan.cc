@@ -45,12 +45,21 @@ class Scanner {
                 }
                 ++pos_;
                 SkipSpace();
-                const std::size_t value_start = pos_;
-                if (!Value(1)) {
-                    return std::nullopt;
-                }
-                if (is_simple) {
-                    is_simple = Decode(key, text_.substr(value_start, pos_ - value_start), simple);
+                if (is_simple && key == "vector" && simple.vector.empty()) {
+                    // Checked and decoded in one pass: the query vector is most of the body.
+                    if (!VectorValue(simple.vector)) {
+                        return std::nullopt;
+                    }
+                    is_simple = !simple.vector.empty();
+                } else {
+                    const std::size_t value_start = pos_;
+                    if (!Value(1)) {
+                        return std::nullopt;
+                    }
+                    if (is_simple) {
+                        is_simple =
+                            Decode(key, text_.substr(value_start, pos_ - value_start), simple);
+                    }
                 }
                 SkipSpace();
                 if (Peek(',')) {
@@ -142,7 +151,8 @@ class Scanner {
         return true;
     }
 
-    bool Number() {
+    // A number at pos_; `integral` (when given) is cleared when it has a fraction or exponent.
+    bool Number(bool* integral = nullptr) {
         if (Peek('-')) {
             ++pos_;
         }
@@ -150,6 +160,9 @@ class Scanner {
             ++pos_;
         } else if (!Digits()) {
             return false;
+        }
+        if (integral != nullptr && (Peek('.') || Peek('e') || Peek('E'))) {
+            *integral = false;
         }
         if (Peek('.')) {
             ++pos_;
@@ -177,27 +190,17 @@ class Scanner {
         return true;
     }
 
-    // A container's members: `close` ends it; objects have "key": before each value.
-    bool Members(char close, bool keyed, int depth) {
-        ++pos_;  // the opening bracket
+    // The rest of a container after its opening bracket: `element()` reads one element (false
+    // when it is malformed); elements are separated by commas, and `close` ends the container.
+    template <typename Element>
+    bool Elements(char close, Element element) {
         SkipSpace();
         if (Peek(close)) {
             ++pos_;
             return true;
         }
         while (true) {
-            if (keyed) {
-                if (!String(nullptr)) {
-                    return false;
-                }
-                SkipSpace();
-                if (!Peek(':')) {
-                    return false;
-                }
-                ++pos_;
-                SkipSpace();
-            }
-            if (!Value(depth + 1)) {
+            if (!element()) {
                 return false;
             }
             SkipSpace();
@@ -212,6 +215,25 @@ class Scanner {
             ++pos_;
             return true;
         }
+    }
+
+    // A container's members: `close` ends it; objects have "key": before each value.
+    bool Members(char close, bool keyed, int depth) {
+        ++pos_;  // the opening bracket
+        return Elements(close, [&] {
+            if (keyed) {
+                if (!String(nullptr)) {
+                    return false;
+                }
+                SkipSpace();
+                if (!Peek(':')) {
+                    return false;
+                }
+                ++pos_;
+                SkipSpace();
+            }
+            return Value(depth + 1);
+        });
     }
 
     bool Value(int depth) {
@@ -236,11 +258,51 @@ class Scanner {
         }
     }
 
-    // Decodes the (well-formed) value of a top-level member into `simple`; false when the member
-    // is not one of the usual search's, is repeated, or its value is not what it takes.
+    // The value of the top-level "vector" at pos_, checked as Value(1) checks it (false when it
+    // is malformed) and decoded into `out` when it is a non-empty array of numbers, each
+    // converted as the JSON form does: to double (correctly rounded, as nlohmann's parser does),
+    // then to float; an integer's -0 is 0 (nlohmann reads integers as integers). `out` is left
+    // empty when the value is anything else (another array, a number out of float's range).
+    bool VectorValue(std::vector<float>& out) {
+        if (!Peek('[')) {
+            return Value(1);
+        }
+        ++pos_;
+        out.reserve(text_.size() / 8);
+        bool decoded = true;  // every element so far is a number in float's range
+        const bool well_formed = Elements(']', [&] {
+            if (!decoded || pos_ >= text_.size() || (text_[pos_] != '-' && !IsDigit())) {
+                decoded = false;  // an element that is not a number (or one was out of range)
+                return Value(2);
+            }
+            const std::size_t start = pos_;
+            bool integral = true;
+            if (!Number(&integral)) {
+                return false;
+            }
+            double number = 0;
+            const auto [end, ec] =
+                std::from_chars(text_.data() + start, text_.data() + pos_, number);
+            const auto element = static_cast<float>(number);
+            if (ec != std::errc() || end != text_.data() + pos_ || !std::isfinite(element)) {
+                decoded = false;
+            } else {
+                out.push_back(integral && element == 0 ? 0.0F : element);
+            }
+            return true;
+        });
+        if (!decoded) {
+            out.clear();
+        }
+        return well_formed;
+    }
+
+    // Decodes the (well-formed) value of a top-level member other than a first "vector" into
+    // `simple`; false when the member is not one of the usual search's, is repeated, or its
+    // value is not what it takes.
     static bool Decode(std::string_view key, std::string_view value, SimpleSearch& simple) {
         if (key == "vector") {
-            return simple.vector.empty() && DecodeVector(value, simple.vector);
+            return false;  // a second "vector" (the first went to VectorValue)
         }
         if (key == "k") {
             return !simple.k.has_value() && DecodeCount(value, kMaxK, simple.k);
@@ -270,53 +332,6 @@ class Scanner {
         }
         out = number;
         return true;
-    }
-
-    // A non-empty array of numbers, each converted as the JSON form does: to double (correctly
-    // rounded, as nlohmann's parser does), then to float; an integer's -0 is 0 (nlohmann reads
-    // integers as integers).
-    static bool DecodeVector(std::string_view value, std::vector<float>& out) {
-        if (value.empty() || value.front() != '[') {
-            return false;
-        }
-        out.reserve(value.size() / 8);
-        std::size_t pos = 1;
-        auto skip_space = [&] {
-            while (pos < value.size() && (value[pos] == ' ' || value[pos] == '\t' ||
-                                          value[pos] == '\n' || value[pos] == '\r')) {
-                ++pos;
-            }
-        };
-        while (true) {
-            skip_space();
-            if (pos >= value.size() ||
-                (value[pos] != '-' && (value[pos] < '0' || value[pos] > '9'))) {
-                out.clear();  // an empty array, or an element that is not a number
-                return false;
-            }
-            const std::size_t start = pos;
-            bool integral = true;
-            while (pos < value.size() &&
-                   std::string_view("0123456789+-.eE").find(value[pos]) != std::string_view::npos) {
-                integral = integral && value[pos] != '.' && value[pos] != 'e' && value[pos] != 'E';
-                ++pos;
-            }
-            double number = 0;
-            const auto [end, ec] =
-                std::from_chars(value.data() + start, value.data() + pos, number);
-            const auto element = static_cast<float>(number);
-            if (ec != std::errc() || end != value.data() + pos || !std::isfinite(element)) {
-                out.clear();
-                return false;
-            }
-            out.push_back(integral && element == 0 ? 0.0F : element);
-            skip_space();
-            if (pos < value.size() && value[pos] == ',') {
-                ++pos;
-                continue;
-            }
-            return pos + 1 == value.size() && value[pos] == ']';
-        }
     }
 
     std::string_view text_;

@@ -34,6 +34,9 @@ struct RouteOptions {
     /// HttpResponse::needs_worker when this request is not short after all (a filter, a large
     /// ef), and then runs on a worker.
     bool short_request = false;
+    /// With short_request: runs on the I/O thread however many requests are in flight, not only
+    /// when alone (a plain search, whose engine call outweighs the hand-offs; decision 0037).
+    bool inline_under_load = false;
 };
 
 struct Route {

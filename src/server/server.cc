@@ -312,12 +312,13 @@ void Server::Dispatch(HttpRequest request, std::shared_ptr<RequestContext> conte
     metrics_.AddInFlight(1);
     auto shared_request = std::make_shared<HttpRequest>(std::move(request));
     auto params = std::make_shared<PathParams>(std::move(match.params));
-    if (route->options.short_request && config_.inline_short_requests && lightly_loaded &&
-        !access_->auditing()) {
-        // A point read or a plain search while few requests are in flight: answered here, on
+    if (route->options.short_request && config_.inline_short_requests &&
+        (lightly_loaded || route->options.inline_under_load) && !access_->auditing()) {
+        // A point read while no other request is in flight, or a plain search: answered here, on
         // the I/O thread, unless the handler finds that it is not short after all (it then runs
-        // on a worker, below). Under load the workers take it: the I/O threads then keep to the
-        // sockets, which measured faster at 64 connections (decision 0033).
+        // on a worker, below). Under load the workers take point reads: the I/O threads then
+        // keep to the sockets, which measured faster at 64 connections (decision 0033); a plain
+        // search's two hand-offs cost more than that overlap gains (decision 0037).
         context->on_io_thread = true;
         HttpResponse response = route->handler(*shared_request, *params, *context);
         context->on_io_thread = false;

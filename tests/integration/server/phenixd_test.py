@@ -531,6 +531,9 @@ class PhenixdTest(unittest.TestCase):
                         for i in range(60)]
             entities += [{"id": f"tie{i}", "vector": [0.25, -0.5, 1]} for i in range(4)]
             entities.append({"id": "quote\"d", "vector": [0.1, 0.2, 0.3]})
+            # Ids the direct path must escape as the form does (k 70 returns every entity).
+            entities += [{"id": text, "vector": [0.1, 0.2, 0.3]}
+                         for text in ("back\\slash", "tab\tid", "\u00fcn\u00ef/code", "del\x7f")]
             status, _, body = self.upsert(name, entities)
             self.assertEqual(status, 200, body)
             vectors = ["[0.25, -0.5, 1]", "[0.1,0.2,0.3]", "[-0, 1e-3, 2E+1]", "[1, 2, 3]",
@@ -890,6 +893,30 @@ class PhenixdLimitsTest(unittest.TestCase):
                                              headers={"Phenix-Timeout-Ms": "300"})
             self.assertEqual(status, 504, body)
             self.assertEqual(error_code(body), "DEADLINE_EXCEEDED")
+            self.assertLess(time.monotonic() - sent, 10)
+        finally:
+            reader.close()
+            self.assertEqual(server.stop(), 0)
+
+    def test_a_plain_search_runs_on_the_io_thread_under_load(self):
+        # Decision 0037: the only worker is stalled, so another request is in flight; a plain
+        # search is still answered (on the I/O thread), while a filtered one must wait for the
+        # worker and is answered 504 at its deadline.
+        server, reader = self._stalled_worker_server()
+        try:
+            status, _, body = server.request("POST", "/v1/collections/c/search",
+                                             {"vector": [1, 41], "k": 3},
+                                             headers={"Phenix-Timeout-Ms": "5000"})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(len(body["results"]), 3, body)
+            self.assertEqual(body["results"][0], {"id": "e41", "distance": 0.0}, body)
+            sent = time.monotonic()
+            status, _, body = server.request("POST", "/v1/collections/c/search",
+                                             {"vector": [1, 41], "k": 3,
+                                              "filter": {"pad": {"$exists": True}}},
+                                             headers={"Phenix-Timeout-Ms": "300"})
+            self.assertEqual(status, 504, body)
+            self.assertIn("while it waited for a worker", body["error"]["message"])
             self.assertLess(time.monotonic() - sent, 10)
         finally:
             reader.close()
