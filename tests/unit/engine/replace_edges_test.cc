@@ -196,6 +196,87 @@ TEST_F(ReplaceEdges, LeavesTheVectorIndexAlone) {
     PHENIX_EXPECT_OK(db_->Verify());
 }
 
+// One batch replacing the edges of many entities, whose old edges lie next to each other and
+// point at each other, and deleting one of them: the write reads every entity's old edges with
+// one iterator per edge family, which must stop at each entity's own.
+TEST_F(ReplaceEdges, OneBatchReplacesTheEdgesOfManyNeighbours) {
+    constexpr int kChain = 8;
+    auto name = [](int idx) { return "e" + std::to_string(idx); };
+    for (int idx = 0; idx < kChain; ++idx) {
+        std::vector<Edge> edges{To("a"), To("b", "cites")};
+        if (idx > 0) {
+            edges.push_back(To(name(idx - 1), "prev"));
+        }
+        PHENIX_ASSERT_OK(db_->Insert("docs", Doc(name(idx), {0, 0, 0, 1}, "{}", edges)));
+    }
+    ASSERT_EQ(Edges("e3", EdgeDirection::kIn), (std::vector<std::string>{"e4-prev->e3"}));
+    WriteBatch batch;  // rows in descending order, every other entity, one with no edges left
+    batch.ReplaceEdges("docs", "e6", {To("c")});
+    batch.ReplaceEdges("docs", "e4", {});
+    batch.ReplaceEdges("docs", "e2", {To("e6", "next"), To("e2", "self")});
+    batch.Delete("docs", "e1");
+    batch.ReplaceEdges("docs", "e0", {To("a")});
+    PHENIX_ASSERT_OK(db_->Write(batch));
+
+    EXPECT_EQ(Edges("e6", EdgeDirection::kOut), (std::vector<std::string>{"e6-related_to->c"}));
+    EXPECT_EQ(Edges("e4", EdgeDirection::kOut), std::vector<std::string>{});
+    EXPECT_EQ(Edges("e2", EdgeDirection::kOut),
+              (std::vector<std::string>{"e2-next->e6", "e2-self->e2"}));
+    EXPECT_EQ(Edges("e0", EdgeDirection::kOut), (std::vector<std::string>{"e0-related_to->a"}));
+    // The entities between them kept theirs.
+    for (int idx : {3, 5, 7}) {
+        EXPECT_EQ(Edges(name(idx), EdgeDirection::kOut),
+                  (std::vector<std::string>{name(idx) + "-cites->b",
+                                            name(idx) + "-prev->" + name(idx - 1),
+                                            name(idx) + "-related_to->a"}))
+            << name(idx);
+    }
+    // In-edges: the mirrors of the replaced lists are gone, the others are there.
+    EXPECT_EQ(Edges("e6", EdgeDirection::kIn),
+              (std::vector<std::string>{"e2-next->e6", "e7-prev->e6"}));
+    EXPECT_EQ(Edges("e5", EdgeDirection::kIn), std::vector<std::string>{});
+    EXPECT_EQ(Edges("e3", EdgeDirection::kIn), std::vector<std::string>{});
+    EXPECT_EQ(Edges("e0", EdgeDirection::kIn), std::vector<std::string>{});  // e1 was deleted
+    EXPECT_EQ(Edges("c", EdgeDirection::kIn), (std::vector<std::string>{"e6-related_to->c"}));
+    EXPECT_EQ(
+        Edges("b", EdgeDirection::kIn),
+        (std::vector<std::string>{"e3-cites->b", "e5-cites->b", "e7-cites->b", "s-cites->b"}));
+    EXPECT_EQ(db_->Get("docs", "e1").status().code(), StatusCode::kNotFound);
+    PHENIX_EXPECT_OK(db_->Verify());
+}
+
+// A ReplaceEdges batch writes its sources and only references its targets: a transaction that
+// began before it conflicts with a source (as a write, or an edge to it), and may still add an
+// edge to a target; an entity that is both (a target before it is a source) is a write.
+TEST_F(ReplaceEdges, ConflictsWithTransactionsOnItsSourcesOnly) {
+    auto to_target = db_->BeginTransaction();
+    auto to_source = db_->BeginTransaction();
+    auto to_both = db_->BeginTransaction();
+    auto write_source = db_->BeginTransaction();
+    ASSERT_TRUE(to_target.ok() && to_source.ok() && to_both.ok() && write_source.ok());
+    WriteBatch batch;
+    batch.ReplaceEdges("docs", "s", {To("a"), To("c")});
+    batch.ReplaceEdges("docs", "a", {To("b")});
+    PHENIX_ASSERT_OK(db_->Write(batch));
+
+    auto add = [](Transaction& txn, const std::string& id, const std::string& target) {
+        WriteBatch one;
+        one.Insert("docs", Doc(id, {0, 0, 0, 1}, "{}", {To(target)}));
+        PHENIX_EXPECT_OK(txn.Write(one));
+        return txn.Commit().status();
+    };
+    PHENIX_EXPECT_OK(add(**to_target, "n1", "c"));  // c was only referenced
+    EXPECT_EQ(add(**to_source, "n2", "s").code(), StatusCode::kAborted);
+    EXPECT_EQ(add(**to_both, "n3", "a").code(), StatusCode::kAborted);
+    WriteBatch upsert;
+    upsert.Upsert("docs", Doc("s", {1, 1, 0, 0}));
+    PHENIX_EXPECT_OK((*write_source)->Write(upsert));
+    EXPECT_EQ((*write_source)->Commit().status().code(), StatusCode::kAborted);
+    EXPECT_EQ(Edges("c", EdgeDirection::kIn),
+              (std::vector<std::string>{"n1-related_to->c", "s-related_to->c"}));
+    PHENIX_EXPECT_OK(db_->Verify());
+}
+
 TEST_F(ReplaceEdges, SurvivesReopen) {
     WriteBatch batch;
     batch.ReplaceEdges("docs", "s", {To("c")});
