@@ -54,7 +54,9 @@ class TenantFileKeys final : public FileKeys {
         : keyring_(std::move(keyring)), tenant_(tenant) {}
 
     Result<FileKey> Current() const override {
-        PHENIX_ASSIGN_OR_RETURN(auto tenant_key, keyring_->Get(tenant_, /*create=*/true));
+        // Not create: the tenant had a key when this was made; a missing one was shredded (the
+        // tenant was dropped), and a new one must not appear for it.
+        PHENIX_ASSIGN_OR_RETURN(auto tenant_key, keyring_->Get(tenant_, /*create=*/false));
         return MakeFileKey(tenant_key->key);
     }
 
