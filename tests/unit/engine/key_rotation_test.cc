@@ -137,6 +137,17 @@ class KeyRotationTest : public ::testing::Test {
         ASSERT_TRUE(fs::exists(key_path_ + ".keys/" + old_kms_key));
     }
 
+    // A database with SeedAcme done; nullptr (a failure reported) when that failed.
+    std::unique_ptr<Database> OpenSeeded(std::string& old_kms_key) {
+        auto db = OpenOrDie();
+        if (db == nullptr) {
+            return nullptr;
+        }
+        std::uint32_t tenant = 0;
+        SeedAcme(*db, tenant, old_kms_key);
+        return HasFatalFailure() ? nullptr : std::move(db);
+    }
+
     void ExpectReadsBack(Database& db, const Expected& expected) {
         for (int idx = 0; idx < kSeedEntities; ++idx) {
             auto got = db.Get(kDocs, "S-" + std::to_string(idx));
@@ -305,12 +316,9 @@ TEST_F(KeyRotationTest, RotatesUnderWritesResumesAfterReopenAndDestroysTheOldKey
 // the newest version below full_history_ts_low beside them: the old-generation one. Settle commits
 // a clock tick so the floor can pass them; without it the old key was never destroyed.
 TEST_F(KeyRotationTest, FinishesOnAnIdleDatabase) {
-    auto db = OpenOrDie();
-    ASSERT_NE(db, nullptr);
-    std::uint32_t tenant = 0;
     std::string old_kms_key;
-    SeedAcme(*db, tenant, old_kms_key);
-    if (HasFatalFailure()) {
+    auto db = OpenSeeded(old_kms_key);
+    if (db == nullptr) {
         return;
     }
     auto started = db->RotateTenantKey("acme");
@@ -393,12 +401,9 @@ TEST_F(KeyRotationTest, ReopensLoadTheVectorCheckpointDuringAndAfterTheRotation)
 // A failing background step shows in the rotation's status with its time, until a later step
 // succeeds.
 TEST_F(KeyRotationTest, StatusShowsTheLastBackgroundErrorUntilAStepSucceeds) {
-    auto db = OpenOrDie();
-    ASSERT_NE(db, nullptr);
-    std::uint32_t tenant = 0;
     std::string old_kms_key;
-    SeedAcme(*db, tenant, old_kms_key);
-    if (HasFatalFailure()) {
+    auto db = OpenSeeded(old_kms_key);
+    if (db == nullptr) {
         return;
     }
     auto before = db->GetKeyRotation("acme");
