@@ -51,6 +51,12 @@ struct KeyRotationInfo {
     std::uint64_t num_total = 0;
     std::uint64_t num_checked = 0;
     std::uint64_t num_reencrypted = 0;
+    /// The last failure of the rotation's background work (a re-encryption batch, a settling
+    /// step or its compaction: e.g. the KMS refused, the disk is full), retried about every
+    /// 100 ms; empty when its last step succeeded. Kept in memory only (a restart clears it).
+    std::string last_error;
+    /// When last_error happened: UTC, "YYYY-MM-DDTHH:MM:SSZ"; empty without an error.
+    std::string last_error_at;
 };
 
 }  // namespace phenix

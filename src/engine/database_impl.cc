@@ -276,7 +276,8 @@ Result<KeyRotationInfo> DatabaseImpl::GetKeyRotation(std::string_view tenant) {
     ReaderMutexLock lock(catalog_mu_);
     PHENIX_RETURN_IF_ERROR(CheckOpenLocked());
     PHENIX_ASSIGN_OR_RETURN(storage::TenantId id, catalog_->ResolveTenant(tenant));
-    return ToKeyRotationInfo(std::string(tenant), key_rotations_->Get(id));
+    return ToKeyRotationInfo(std::string(tenant), key_rotations_->Get(id),
+                             key_rotations_->LastError(id));
 }
 
 void DatabaseImpl::RunKeyRotations() {
@@ -289,11 +290,19 @@ void DatabaseImpl::RunKeyRotations() {
         const Catalog& catalog = *catalog_;
         // A failure (e.g. disk full) leaves the rotation where its last batch left it; the next
         // round retries.
+        const auto is_live = [&catalog](storage::TenantId tenant,
+                                        storage::CollectionId collection) {
+            auto handle = catalog.FindById(collection);
+            return handle != nullptr && handle->tenant_id == tenant;
+        };
         key_rotations_
             ->RunSome(
-                [&catalog](storage::TenantId tenant, storage::CollectionId collection) {
-                    auto handle = catalog.FindById(collection);
-                    return handle != nullptr && handle->tenant_id == tenant;
+                is_live,
+                [this, &is_live](storage::TenantId tenant) {
+                    return vector_indexes_->RewriteVectorCheckpoints(
+                        [&is_live, tenant](storage::CollectionId collection) {
+                            return is_live(tenant, collection);
+                        });
                 },
                 kBudget)
             .IgnoreError();

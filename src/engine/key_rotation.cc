@@ -2,6 +2,7 @@
 #include "engine/key_rotation.h"
 
 #include <array>
+#include <ctime>
 #include <set>
 #include <utility>
 #include <vector>
@@ -185,7 +186,6 @@ Result<KeyRotationProgress> KeyRotations::Start(storage::TenantId tenant) {
     }
     PHENIX_RETURN_IF_ERROR(rotated.status());
     PHENIX_SYNC_POINT("KeyRotations::Start:AfterRotate");
-    store_.payloads().ForgetCheckpointFileSystem(tenant);
     KeyRotationProgress progress;
     progress.to_generation = *rotated;
     progress.from_generation =
@@ -205,10 +205,20 @@ std::optional<KeyRotationProgress> KeyRotations::Get(storage::TenantId tenant) c
     return it->second;
 }
 
+std::optional<KeyRotationError> KeyRotations::LastError(storage::TenantId tenant) const {
+    MutexLock lock(mu_);
+    auto it = errors_.find(tenant);
+    if (it == errors_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
 Status KeyRotations::Forget(storage::TenantId tenant) {
     {
         MutexLock lock(mu_);
         rotations_.erase(tenant);
+        errors_.erase(tenant);
     }
     rocksdb::WriteBatch wb = storage::Store::NewBatch();
     wb.Delete(store_.cf(ColumnFamily::kCatalog), KeyRotationKey(tenant));
@@ -221,7 +231,8 @@ Status KeyRotations::Persist(storage::TenantId tenant, const KeyRotationProgress
     return store_.WriteCatalog(wb, /*sync=*/true);
 }
 
-Status KeyRotations::RunSome(const IsLive& is_live, std::chrono::milliseconds budget) {
+Status KeyRotations::RunSome(const IsLive& is_live, const RewriteCheckpoints& rewrite_checkpoints,
+                             std::chrono::milliseconds budget) {
     if (store_.read_only() || store_.payloads().keyring() == nullptr) {
         return Status::Ok();
     }
@@ -237,15 +248,18 @@ Status KeyRotations::RunSome(const IsLive& is_live, std::chrono::milliseconds bu
     const auto deadline = std::chrono::steady_clock::now() + budget;
     for (auto& [tenant, progress] : active) {
         Status status = Status::Ok();
-        if (progress.phase == Phase::kReencrypting) {
-            if (!progress.counted) {
-                auto total = CountPayloads(tenant);
-                if (!total.ok()) {
-                    return total.status();
-                }
+        if (progress.phase == Phase::kReencrypting && !progress.counted) {
+            auto total = CountPayloads(tenant);
+            if (total.ok()) {
                 progress.num_total = *total;
                 progress.counted = true;
+            } else {
+                status = total.status();
             }
+        }
+        if (!status.ok()) {
+            // Counting failed: nothing else this round.
+        } else if (progress.phase == Phase::kReencrypting) {
             bool more = true;
             while (more && std::chrono::steady_clock::now() < deadline) {
                 auto batch = ReencryptBatch(tenant, progress, is_live);
@@ -258,13 +272,17 @@ Status KeyRotations::RunSome(const IsLive& is_live, std::chrono::milliseconds bu
                 rotations_[tenant] = progress;
             }
         } else if (progress.phase == Phase::kSettling) {
-            status = Settle(tenant, progress, is_live);
+            status = Settle(tenant, progress, is_live, rewrite_checkpoints);
         }
         {
             MutexLock lock(mu_);
             // A failed step leaves the last committed state (the batch was not written).
             if (status.ok()) {
                 rotations_[tenant] = progress;
+                errors_.erase(tenant);
+            } else {
+                errors_[tenant] = KeyRotationError{.message = status.ToString(),
+                                                   .at = std::chrono::system_clock::now()};
             }
         }
         PHENIX_RETURN_IF_ERROR(
@@ -411,7 +429,7 @@ Result<bool> KeyRotations::ReencryptBatch(storage::TenantId tenant, KeyRotationP
 }
 
 Status KeyRotations::Settle(storage::TenantId tenant, KeyRotationProgress& progress,
-                            const IsLive& is_live) {
+                            const IsLive& is_live, const RewriteCheckpoints& rewrite_checkpoints) {
     const auto now = std::chrono::steady_clock::now();
     {
         MutexLock lock(mu_);
@@ -497,7 +515,12 @@ Status KeyRotations::Settle(storage::TenantId tenant, KeyRotationProgress& progr
         compaction_wanted_ = true;  // CompactIfWanted, without the catalog lock
         return Status::Ok();
     }
-    // 3. Nothing refers to the old generation any more: destroy it.
+    // 3. The vector index checkpoints: one written before the rotation (or by a checkpoint
+    //    under way at it) is sealed under the old generation; rewritten under the new one, a
+    //    later open loads it instead of rebuilding the index from storage.
+    PHENIX_RETURN_IF_ERROR(rewrite_checkpoints(tenant).WithContext(
+        "rewriting the vector index checkpoints under the new data key"));
+    // 4. Nothing refers to the old generation any more: destroy it.
     PHENIX_SYNC_POINT("KeyRotations::Settle:BeforeRetire");
     PHENIX_RETURN_IF_ERROR(store_.payloads().keyring()->Retire(tenant, progress.from_generation));
     progress.phase = Phase::kFinished;
@@ -510,18 +533,42 @@ Status KeyRotations::CompactIfWanted() {
     }
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    Status compacted = Status::Ok();
     for (const Family& family : kFamilies) {
-        PHENIX_RETURN_IF_ERROR(storage::FromRocks(
+        compacted = storage::FromRocks(
             store_.db()->CompactRange(options, store_.cf(family.family), nullptr, nullptr),
-            "compacting away versions under a rotated data key"));
+            "compacting away versions under a rotated data key");
+        if (!compacted.ok()) {
+            break;
+        }
     }
-    return Status::Ok();
+    if (!compacted.ok()) {
+        // The settling rotations wait for this compaction: their status shows why it failed.
+        MutexLock lock(mu_);
+        for (const auto& [tenant, progress] : rotations_) {
+            if (progress.phase == Phase::kSettling) {
+                errors_[tenant] = KeyRotationError{.message = compacted.ToString(),
+                                                   .at = std::chrono::system_clock::now()};
+            }
+        }
+    }
+    return compacted;
 }
 
 KeyRotationInfo ToKeyRotationInfo(std::string tenant,
-                                  const std::optional<KeyRotationProgress>& progress) {
+                                  const std::optional<KeyRotationProgress>& progress,
+                                  const std::optional<KeyRotationError>& error) {
     KeyRotationInfo info;
     info.tenant = std::move(tenant);
+    if (error) {
+        info.last_error = error->message;
+        const std::time_t seconds = std::chrono::system_clock::to_time_t(error->at);
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        std::array<char, 32> buffer{};
+        info.last_error_at = std::string(
+            buffer.data(), std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &utc));
+    }
     if (!progress) {
         return info;
     }

@@ -21,7 +21,8 @@
 //                  cursor passed sends it back to re-encrypting), then every stored version;
 //                  versions under the old generation left below the floor are compacted away
 //                  (CompactIfWanted, outside the catalog lock).
-//   finished       the old generation is destroyed (TenantKeyring::Retire).
+//   finished       the tenant's vector index checkpoints are rewritten (under the new key),
+//                  then the old generation is destroyed (TenantKeyring::Retire).
 // Rows of dropped collections (awaiting their purge) are neither re-encrypted nor waited for:
 // their data goes with the old key.
 //
@@ -75,6 +76,12 @@ struct KeyRotationProgress {
     [[nodiscard]] bool active() const { return phase != Phase::kFinished; }
 };
 
+/// The last failure of a rotation's background work (not persisted).
+struct KeyRotationError {
+    std::string message;
+    std::chrono::system_clock::time_point at;
+};
+
 /// The argument of the sync point "KeyRotations::ReencryptBatch:BeforeCommit" (tests).
 struct KeyRotationBatchPoint {
     const KeyRotationProgress* before = nullptr;
@@ -86,6 +93,10 @@ class KeyRotations {
   public:
     /// Whether a collection of a tenant is live (not dropped); asked with the catalog lock held.
     using IsLive = std::function<bool(storage::TenantId, storage::CollectionId)>;
+    /// Rewrites the tenant's vector index checkpoints (so that none is sealed under an older
+    /// generation of its data key); asked with the catalog lock held, before the old generation
+    /// is destroyed.
+    using RewriteCheckpoints = std::function<Status(storage::TenantId)>;
 
     /// `store` and `oracle` must outlive this object.
     KeyRotations(storage::Store& store, txn::Oracle& oracle);
@@ -104,14 +115,21 @@ class KeyRotations {
     /// The tenant's latest rotation; nullopt when it never had one.
     [[nodiscard]] std::optional<KeyRotationProgress> Get(storage::TenantId tenant) const
         EXCLUDES(mu_);
+    /// The last failure of the tenant's rotation since its last successful step; nullopt when
+    /// none.
+    [[nodiscard]] std::optional<KeyRotationError> LastError(storage::TenantId tenant) const
+        EXCLUDES(mu_);
 
     /// Advances every active rotation for about `budget`. The caller holds the catalog lock
-    /// shared. Errors are reported (the next call retries); a failed batch leaves nothing.
-    Status RunSome(const IsLive& is_live, std::chrono::milliseconds budget) EXCLUDES(mu_);
+    /// shared. Errors are reported, and kept per tenant for LastError until a later step of
+    /// the tenant succeeds (the next call retries); a failed batch leaves nothing.
+    Status RunSome(const IsLive& is_live, const RewriteCheckpoints& rewrite_checkpoints,
+                   std::chrono::milliseconds budget) EXCLUDES(mu_);
 
     /// Runs the compaction settling asked for (a forced compaction of the entity and edge
-    /// families, which may take long): called without the catalog lock, after RunSome.
-    Status CompactIfWanted();
+    /// families, which may take long): called without the catalog lock, after RunSome. A
+    /// failure is also kept as the LastError of every settling rotation.
+    Status CompactIfWanted() EXCLUDES(mu_);
 
     /// Forgets the rotation of a dropped tenant (its keys are shredded) and deletes its record.
     Status Forget(storage::TenantId tenant) EXCLUDES(mu_);
@@ -124,7 +142,8 @@ class KeyRotations {
     Result<bool> ReencryptBatch(storage::TenantId tenant, KeyRotationProgress& progress,
                                 const IsLive& is_live);
     // The settling checks; may move the rotation back to re-encrypting or finish it.
-    Status Settle(storage::TenantId tenant, KeyRotationProgress& progress, const IsLive& is_live);
+    Status Settle(storage::TenantId tenant, KeyRotationProgress& progress, const IsLive& is_live,
+                  const RewriteCheckpoints& rewrite_checkpoints);
     // Counts the tenant's stored payloads (num_total).
     Result<std::uint64_t> CountPayloads(storage::TenantId tenant) const;
     Status Persist(storage::TenantId tenant, const KeyRotationProgress& progress);
@@ -135,14 +154,16 @@ class KeyRotations {
     std::atomic<bool> compaction_wanted_{false};
     mutable Mutex mu_;
     std::map<storage::TenantId, KeyRotationProgress> rotations_ GUARDED_BY(mu_);
+    std::map<storage::TenantId, KeyRotationError> errors_ GUARDED_BY(mu_);
     // Settling: when the last full check and the last compaction ran (not persisted).
     std::map<storage::TenantId, std::chrono::steady_clock::time_point> last_check_ GUARDED_BY(mu_);
     std::map<storage::TenantId, std::chrono::steady_clock::time_point> last_compaction_
         GUARDED_BY(mu_);
 };
 
-/// The public view of a rotation's progress.
+/// The public view of a rotation's progress and its last failure.
 KeyRotationInfo ToKeyRotationInfo(std::string tenant,
-                                  const std::optional<KeyRotationProgress>& progress);
+                                  const std::optional<KeyRotationProgress>& progress,
+                                  const std::optional<KeyRotationError>& error = std::nullopt);
 
 }  // namespace phenix::engine

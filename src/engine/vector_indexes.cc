@@ -397,6 +397,28 @@ void VectorIndexes::CheckpointVectorIndexes(bool force) {
     }
 }
 
+Status VectorIndexes::RewriteVectorCheckpoints(
+    const std::function<bool(storage::CollectionId)>& wanted) {
+    std::vector<std::shared_ptr<CollectionVectorIndex>> indexes;
+    {
+        ReaderMutexLock lock(vector_mu_);
+        for (const auto& [id, index] : vector_indexes_) {
+            if (wanted(id) && std::filesystem::exists(index->checkpoint_path())) {
+                indexes.push_back(index);
+            }
+        }
+    }
+    if (indexes.empty()) {
+        return Status::Ok();
+    }
+    PHENIX_ASSIGN_OR_RETURN(const txn::Timestamp durable, DurableTimestamp());
+    const txn::Timestamp floor = std::min(oracle_->floor(), store_->history_floor());
+    for (const auto& index : indexes) {
+        PHENIX_RETURN_IF_ERROR(index->Checkpoint(durable, floor));
+    }
+    return Status::Ok();
+}
+
 Result<txn::Timestamp> VectorIndexes::DurableTimestamp() {
     // Every commit at or below `visible` has been written. In sync mode a commit returned
     // only once synced; in relaxed mode a WAL sync now makes them durable.

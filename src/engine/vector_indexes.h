@@ -95,6 +95,10 @@ class VectorIndexes {
     // Saves the indexes with changes since their checkpoint (`force`: also those without a
     // checkpoint file). Failures are reported on stderr: the previous checkpoint stays.
     void CheckpointVectorIndexes(bool force);
+    // Rewrites the checkpoint file of every index of a collection `wanted` selects that has one
+    // (data-key rotation: the file is created under the tenant's current key). Returns the
+    // first failure; the files already rewritten stay.
+    Status RewriteVectorCheckpoints(const std::function<bool(storage::CollectionId)>& wanted);
     // The builder thread (drains tails, repairs, checkpoints): started once open, stopped (and
     // joined) at Close, which also wakes writers waiting on a backlog.
     void StartBuilder();

@@ -139,16 +139,21 @@ Status RefuseInTransaction(const Transaction* txn, std::string_view what) {
 
 // ALTER TENANT t ROTATE KEY and SHOW KEY ROTATION FOR TENANT t: one row.
 QueryResult KeyRotationResult(const KeyRotationInfo& info) {
-    QueryResult result{.has_rows = true,
-                       .columns = {"tenant", "state", "from_generation", "to_generation",
-                                   "payloads_total", "payloads_checked", "payloads_reencrypted"}};
+    QueryResult result{
+        .has_rows = true,
+        .columns = {"tenant", "state", "from_generation", "to_generation", "payloads_total",
+                    "payloads_checked", "payloads_reencrypted", "last_error", "last_error_at"}};
     auto count = [](std::uint64_t value) {
         return QueryValue::Int(static_cast<std::int64_t>(value));
+    };
+    auto text_or_null = [](const std::string& text) {
+        return text.empty() ? QueryValue::Null() : QueryValue::String(text);
     };
     result.rows.push_back({QueryValue::String(info.tenant), QueryValue::String(info.state),
                            count(info.from_generation), count(info.to_generation),
                            count(info.num_total), count(info.num_checked),
-                           count(info.num_reencrypted)});
+                           count(info.num_reencrypted), text_or_null(info.last_error),
+                           text_or_null(info.last_error_at)});
     return result;
 }
 

@@ -261,13 +261,18 @@ HttpResponse HandlePutQuota(ApiState& state, const HttpRequest& request, const P
 // ---------------------------------------------------------------- data-key rotation
 
 Json KeyRotationJson(const KeyRotationInfo& info) {
+    const auto or_null = [](const std::string& text) {
+        return text.empty() ? Json(nullptr) : Json(text);
+    };
     return Json{{"tenant", info.tenant},
                 {"state", info.state},
                 {"from_generation", info.from_generation},
                 {"to_generation", info.to_generation},
                 {"payloads_total", info.num_total},
                 {"payloads_checked", info.num_checked},
-                {"payloads_reencrypted", info.num_reencrypted}};
+                {"payloads_reencrypted", info.num_reencrypted},
+                {"last_error", or_null(info.last_error)},
+                {"last_error_at", or_null(info.last_error_at)}};
 }
 
 // GET: the progress of the tenant's latest rotation; POST: starts one (it runs in the

@@ -117,13 +117,15 @@ constexpr std::string_view kComponents = R"json({
       "usage": {"type": "object", "additionalProperties": false, "properties": {
         "entities": {"type": "integer", "minimum": 0}, "approximate_bytes": {"type": "integer", "minimum": 0, "description": "RocksDB's estimate, refreshed at most every 2 s"}}}}},
     "KeyRotation": {"type": "object", "additionalProperties": false,
-      "required": ["tenant", "state", "from_generation", "to_generation", "payloads_total", "payloads_checked", "payloads_reencrypted"],
+      "required": ["tenant", "state", "from_generation", "to_generation", "payloads_total", "payloads_checked", "payloads_reencrypted", "last_error", "last_error_at"],
       "description": "a tenant's latest data-key rotation (docs/security.md \"Data-key rotation\")",
       "properties": {"tenant": {"type": "string"},
         "state": {"type": "string", "enum": ["none", "re-encrypting", "settling", "finished"], "description": "settling: all payloads re-encrypted; the old key is destroyed once no MVCC version under it can remain"},
         "from_generation": {"type": "integer", "minimum": 0, "maximum": 255}, "to_generation": {"type": "integer", "minimum": 0, "maximum": 255},
         "payloads_total": {"type": "integer", "minimum": 0, "description": "entity records and edge values stored when the pass started"},
-        "payloads_checked": {"type": "integer", "minimum": 0}, "payloads_reencrypted": {"type": "integer", "minimum": 0}}},
+        "payloads_checked": {"type": "integer", "minimum": 0}, "payloads_reencrypted": {"type": "integer", "minimum": 0},
+        "last_error": {"type": ["string", "null"], "description": "the last failure of the rotation's background work since its last successful step (null when none)"},
+        "last_error_at": {"type": ["string", "null"], "description": "when last_error happened, UTC (YYYY-MM-DDTHH:MM:SSZ)"}}},
     "Grant": {"type": "object", "additionalProperties": false, "required": ["role", "permission", "collection"], "properties": {
       "role": {"type": "string"}, "permission": {"$ref": "#/components/schemas/Permission"},
       "collection": {"type": ["string", "null"], "description": "null: the whole tenant"}}},

@@ -84,10 +84,27 @@ class EmptyStream final : public rocksdb::BlockAccessCipherStream {
     std::string fname_;
 };
 
+// One fixed data key (the database's): a file under another key is from another database.
+class SingleFileKey final : public FileKeys {
+  public:
+    explicit SingleFileKey(FileKey key) : key_(std::move(key)) {}
+    Result<FileKey> Current() const override { return key_; }
+    Result<FileKey> Find(std::string_view key_id, const std::string& fname) const override {
+        if (key_id != key_.id) {
+            return Status::InvalidArgument("the file " + fname + " was encrypted under data key " +
+                                           std::string(key_id) + ", not " + key_.id +
+                                           " (a file from another database?)");
+        }
+        return key_;
+    }
+
+  private:
+    FileKey key_;
+};
+
 class AesCtrProvider final : public rocksdb::EncryptionProvider {
   public:
-    AesCtrProvider(std::shared_ptr<const crypto::AesCtr> cipher, std::string key_id)
-        : cipher_(std::move(cipher)), key_id_(std::move(key_id)) {}
+    explicit AesCtrProvider(std::shared_ptr<const FileKeys> keys) : keys_(std::move(keys)) {}
 
     const char* Name() const override { return "PhenixAes256Ctr"; }
     size_t GetPrefixLength() const override { return kEncryptionHeaderBytes; }
@@ -97,16 +114,23 @@ class AesCtrProvider final : public rocksdb::EncryptionProvider {
         if (length < kHeaderUsedBytes) {
             return rocksdb::Status::InvalidArgument("encryption header too short");
         }
+        auto key = keys_->Current();
+        if (!key.ok()) {
+            return rocksdb::Status::IOError(key.status().message());
+        }
+        if (key->id.size() != kKeyIdBytes) {
+            return rocksdb::Status::IOError("unexpected data key id length");
+        }
         std::memset(prefix, 0, length);
         std::memcpy(prefix, kEncryptionMagic, kMagicBytes);
-        std::memcpy(prefix + kKeyIdOffset, key_id_.data(), kKeyIdBytes);
+        std::memcpy(prefix + kKeyIdOffset, key->id.data(), kKeyIdBytes);
         const Status s = crypto::RandomBytes(prefix + kIvOffset, crypto::kCtrIvBytes);
         return s.ok() ? rocksdb::Status::OK() : rocksdb::Status::IOError(s.message());
     }
 
     rocksdb::Status AddCipher(const std::string& /*descriptor*/, const char* /*cipher*/,
                               size_t /*len*/, bool /*for_write*/) override {
-        return rocksdb::Status::NotSupported("Phenix's encryption provider holds one data key");
+        return rocksdb::Status::NotSupported("Phenix's encryption provider manages its own keys");
     }
 
     rocksdb::Status CreateCipherStream(
@@ -124,34 +148,41 @@ class AesCtrProvider final : public rocksdb::EncryptionProvider {
                 " is not encrypted (no Phenix encryption header): the database was written "
                 "without encryption at rest");
         }
-        if (std::memcmp(prefix.data() + kKeyIdOffset, key_id_.data(), kKeyIdBytes) != 0) {
-            return rocksdb::Status::InvalidArgument(
-                "the file " + fname + " was encrypted under data key " +
-                std::string(prefix.data() + kKeyIdOffset, kKeyIdBytes) + ", not " + key_id_ +
-                " (a file from another database?)");
+        auto key = keys_->Find(std::string_view(prefix.data() + kKeyIdOffset, kKeyIdBytes), fname);
+        if (!key.ok()) {
+            return rocksdb::Status::InvalidArgument(key.status().message());
         }
-        *result = std::make_unique<CtrStream>(cipher_, prefix.data() + kIvOffset);
+        *result = std::make_unique<CtrStream>(key->cipher, prefix.data() + kIvOffset);
         return rocksdb::Status::OK();
     }
 
   private:
-    std::shared_ptr<const crypto::AesCtr> cipher_;
-    std::string key_id_;
+    std::shared_ptr<const FileKeys> keys_;
 };
 
 }  // namespace
 
-Result<std::shared_ptr<rocksdb::FileSystem>> NewEncryptedFileSystem(
-    std::shared_ptr<rocksdb::FileSystem> base, const crypto::SecretBytes& data_key) {
+Result<FileKey> MakeFileKey(const crypto::SecretBytes& data_key) {
     PHENIX_ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesCtr> cipher,
                             crypto::AesCtr::Create(data_key));
-    std::string key_id = crypto::KeyFingerprint(data_key);
-    if (key_id.size() != kKeyIdBytes) {
+    FileKey key{.id = crypto::KeyFingerprint(data_key), .cipher = std::move(cipher)};
+    if (key.id.size() != kKeyIdBytes) {
         return Status::Internal("unexpected data key id length");
     }
-    auto provider = std::make_shared<AesCtrProvider>(
-        std::shared_ptr<const crypto::AesCtr>(std::move(cipher)), std::move(key_id));
-    return rocksdb::NewEncryptedFS(std::move(base), provider);
+    return key;
+}
+
+Result<std::shared_ptr<rocksdb::FileSystem>> NewEncryptedFileSystem(
+    std::shared_ptr<rocksdb::FileSystem> base, const crypto::SecretBytes& data_key) {
+    PHENIX_ASSIGN_OR_RETURN(FileKey key, MakeFileKey(data_key));
+    return NewEncryptedFileSystem(std::move(base),
+                                  std::make_shared<const SingleFileKey>(std::move(key)));
+}
+
+Result<std::shared_ptr<rocksdb::FileSystem>> NewEncryptedFileSystem(
+    std::shared_ptr<rocksdb::FileSystem> base, std::shared_ptr<const FileKeys> keys) {
+    return rocksdb::NewEncryptedFS(std::move(base),
+                                   std::make_shared<AesCtrProvider>(std::move(keys)));
 }
 
 }  // namespace phenix::storage

@@ -44,6 +44,44 @@ Result<TenantId> TenantOf(std::string_view key) {
     return coding::DecodeFixed32BE(key.data());
 }
 
+// The keys of a tenant's checkpoint file system: new files under the current generation of its
+// data key, existing ones under whichever generation the keyring still holds that their header
+// names (so a checkpoint written before a data-key rotation stays readable until the old
+// generation is retired).
+class TenantFileKeys final : public FileKeys {
+  public:
+    TenantFileKeys(std::shared_ptr<crypto::TenantKeyring> keyring, TenantId tenant)
+        : keyring_(std::move(keyring)), tenant_(tenant) {}
+
+    Result<FileKey> Current() const override {
+        // Not create: the tenant had a key when this was made; a missing one was shredded (the
+        // tenant was dropped), and a new one must not appear for it.
+        PHENIX_ASSIGN_OR_RETURN(auto tenant_key, keyring_->Get(tenant_, /*create=*/false));
+        return MakeFileKey(tenant_key->key);
+    }
+
+    Result<FileKey> Find(std::string_view key_id, const std::string& fname) const override {
+        PHENIX_ASSIGN_OR_RETURN(auto tenant_key, keyring_->Get(tenant_, /*create=*/false));
+        if (crypto::KeyFingerprint(tenant_key->key) == key_id) {
+            return MakeFileKey(tenant_key->key);
+        }
+        for (const auto& [generation, older] : tenant_key->older) {
+            if (crypto::KeyFingerprint(older->key) == key_id) {
+                return MakeFileKey(older->key);
+            }
+        }
+        return Status::FailedPrecondition(
+            "the file " + fname + " was encrypted under data key " + std::string(key_id) +
+            ", which is none of the generations of tenant " + std::to_string(tenant_) +
+            "'s data key still held (generation " + std::to_string(tenant_key->generation) +
+            " is current; an older one is destroyed when its rotation finishes)");
+    }
+
+  private:
+    const std::shared_ptr<crypto::TenantKeyring> keyring_;
+    const TenantId tenant_;
+};
+
 }  // namespace
 
 PayloadCipher::PayloadCipher(std::shared_ptr<crypto::TenantKeyring> keyring,
@@ -128,14 +166,6 @@ Result<bool> PayloadCipher::Reseal(PayloadKind kind, std::string_view key, std::
     return true;
 }
 
-void PayloadCipher::ForgetCheckpointFileSystem(TenantId tenant) const {
-    MutexLock lock(fs_mu_);
-    if (auto it = tenant_fs_.find(tenant); it != tenant_fs_.end()) {
-        retired_fs_.push_back(std::move(it->second));
-        tenant_fs_.erase(it);
-    }
-}
-
 Result<rocksdb::FileSystem*> PayloadCipher::CheckpointFileSystem(TenantId tenant) const {
     if (!keyring_) {
         return base_fs_.get();
@@ -152,8 +182,9 @@ Result<rocksdb::FileSystem*> PayloadCipher::CheckpointFileSystem(TenantId tenant
         return base_fs_.get();
     }
     PHENIX_RETURN_IF_ERROR(tenant_key.status());
-    PHENIX_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::FileSystem> fs,
-                            NewEncryptedFileSystem(base_fs_, (*tenant_key)->key));
+    PHENIX_ASSIGN_OR_RETURN(
+        std::shared_ptr<rocksdb::FileSystem> fs,
+        NewEncryptedFileSystem(base_fs_, std::make_shared<const TenantFileKeys>(keyring_, tenant)));
     rocksdb::FileSystem* raw = fs.get();
     tenant_fs_.emplace(tenant, std::move(fs));
     return raw;

@@ -80,14 +80,13 @@ class PayloadCipher {
     /// returns true; false (value untouched) when it already is. Errors as Open and Seal.
     Result<bool> Reseal(PayloadKind kind, std::string_view key, std::string& value,
                         std::string& scratch) const;
-    /// After a data-key rotation of `tenant`: checkpoints written from now on use its new key
-    /// (the file systems handed out before stay valid for their users).
-    void ForgetCheckpointFileSystem(TenantId tenant) const;
-
     /// The file system for a tenant's vector index checkpoints: the store's file system with a
     /// second AES-256-CTR layer under the tenant's data key (storage/encrypted_fs.h), so a
-    /// checkpoint is unreadable once the tenant is crypto-shredded. The store's own file system
-    /// when encryption is off. Valid for the life of this object.
+    /// checkpoint is unreadable once the tenant is crypto-shredded. A file is created under the
+    /// key's current generation (also after a data-key rotation, by a user of a file system
+    /// handed out before it) and read under the generation its header names while the keyring
+    /// holds it. The store's own file system when encryption is off. Valid for the life of this
+    /// object.
     Result<rocksdb::FileSystem*> CheckpointFileSystem(TenantId tenant) const;
 
   private:
@@ -95,9 +94,6 @@ class PayloadCipher {
     std::shared_ptr<rocksdb::FileSystem> base_fs_;
     mutable Mutex fs_mu_;
     mutable std::map<TenantId, std::shared_ptr<rocksdb::FileSystem>> tenant_fs_ GUARDED_BY(fs_mu_);
-    // File systems of keys rotated away, kept alive because CheckpointFileSystem's pointers are
-    // valid for the life of this object.
-    mutable std::vector<std::shared_ptr<rocksdb::FileSystem>> retired_fs_ GUARDED_BY(fs_mu_);
 };
 
 }  // namespace phenix::storage

@@ -143,8 +143,13 @@ class KeyRotationTest(unittest.TestCase):
         self.assertEqual(state["state"], "finished", state)
         self.assertEqual((state["from_generation"], state["to_generation"]), (1, 2))
         self.assertGreater(state["payloads_reencrypted"], 0)
+        # No background step failed since the restart: no error shown.
+        self.assertIsNone(state["last_error"], state)
+        self.assertIsNone(state["last_error_at"], state)
         shown = self.query("SHOW KEY ROTATION FOR TENANT acme")
         self.assertEqual(shown["rows"][0][:4], ["acme", "finished", 1, 2])
+        self.assertEqual(shown["columns"][-2:], ["last_error", "last_error_at"])
+        self.assertEqual(shown["rows"][0][-2:], [None, None])
 
         # Everything reads back.
         rows = self.query("SELECT id, metadata FROM docs LIMIT 100000", "acme")["rows"]

@@ -137,6 +137,17 @@ class KeyRotationTest : public ::testing::Test {
         ASSERT_TRUE(fs::exists(key_path_ + ".keys/" + old_kms_key));
     }
 
+    // A database with SeedAcme done; nullptr (a failure reported) when that failed.
+    std::unique_ptr<Database> OpenSeeded(std::string& old_kms_key) {
+        auto db = OpenOrDie();
+        if (db == nullptr) {
+            return nullptr;
+        }
+        std::uint32_t tenant = 0;
+        SeedAcme(*db, tenant, old_kms_key);
+        return HasFatalFailure() ? nullptr : std::move(db);
+    }
+
     void ExpectReadsBack(Database& db, const Expected& expected) {
         for (int idx = 0; idx < kSeedEntities; ++idx) {
             auto got = db.Get(kDocs, "S-" + std::to_string(idx));
@@ -305,12 +316,9 @@ TEST_F(KeyRotationTest, RotatesUnderWritesResumesAfterReopenAndDestroysTheOldKey
 // the newest version below full_history_ts_low beside them: the old-generation one. Settle commits
 // a clock tick so the floor can pass them; without it the old key was never destroyed.
 TEST_F(KeyRotationTest, FinishesOnAnIdleDatabase) {
-    auto db = OpenOrDie();
-    ASSERT_NE(db, nullptr);
-    std::uint32_t tenant = 0;
     std::string old_kms_key;
-    SeedAcme(*db, tenant, old_kms_key);
-    if (HasFatalFailure()) {
+    auto db = OpenSeeded(old_kms_key);
+    if (db == nullptr) {
         return;
     }
     auto started = db->RotateTenantKey("acme");
@@ -323,6 +331,108 @@ TEST_F(KeyRotationTest, FinishesOnAnIdleDatabase) {
     auto hit = db->Get(kDocs, "S-7");
     ASSERT_TRUE(hit.ok()) << hit.status().ToString();
     EXPECT_EQ(hit->metadata, SeedEntity(7).metadata);
+}
+
+// The vector index checkpoint written before the rotation is sealed under the old generation:
+// a reopen while the rotation runs reads it under that generation (the keyring still holds it),
+// and before the old key is destroyed the checkpoint is rewritten under the new one, so a reopen
+// after the rotation loads it too instead of rebuilding the index from storage.
+TEST_F(KeyRotationTest, ReopensLoadTheVectorCheckpointDuringAndAfterTheRotation) {
+    std::uint32_t tenant = 0;
+    std::string old_kms_key;
+    std::string checkpoint;
+    auto expect_loaded = [&](Database& db) {
+        auto info = db.GetVectorIndexInfo(kDocs);
+        ASSERT_TRUE(info.ok()) << info.status().ToString();
+        EXPECT_TRUE(info->loaded_from_checkpoint) << info->checkpoint_rejected;
+        EXPECT_EQ(info->checkpoint_rejected, "");
+        EXPECT_EQ(info->live_nodes, static_cast<std::uint64_t>(kSeedEntities));
+        auto hits = db.Search(kDocs, VectorFor(7, 0), {.k = 1});
+        ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+        ASSERT_EQ(hits->hits.size(), 1u);
+        EXPECT_EQ(hits->hits[0].id, "S-7");
+    };
+    {
+        auto db = OpenOrDie();
+        ASSERT_NE(db, nullptr);
+        SeedAcme(*db, tenant, old_kms_key);
+        if (HasFatalFailure()) {
+            return;
+        }
+        auto described = db->GetCollection(kDocs);
+        ASSERT_TRUE(described.ok()) << described.status().ToString();
+        checkpoint = path_ + "/index/c" + std::to_string(described->collection_id) + ".hnsw";
+        PHENIX_ASSERT_OK(db->Close());  // writes the checkpoint (under generation 1)
+    }
+    ASSERT_TRUE(fs::exists(checkpoint)) << "no checkpoint at " << checkpoint;
+    // Every re-encryption batch fails: the rotation stays in its pass, generation 1 stays held.
+    SyncPoints::SetWithArg("KeyRotations::ReencryptBatch:BeforeCommit", [&](void* arg) {
+        *static_cast<engine::KeyRotationBatchPoint*>(arg)->inject =
+            Status::IOError("injected: the batch fails");
+    });
+    {
+        auto db = OpenOrDie();
+        ASSERT_NE(db, nullptr);
+        expect_loaded(*db);
+        auto started = db->RotateTenantKey("acme");
+        ASSERT_TRUE(started.ok()) << started.status().ToString();
+        PHENIX_ASSERT_OK(db->Close());  // nothing changed: the checkpoint stays as it was
+    }
+    {
+        auto db = OpenOrDie();
+        ASSERT_NE(db, nullptr);
+        expect_loaded(*db);  // sealed under generation 1, read while 2 is current
+        auto during = db->GetKeyRotation("acme");
+        ASSERT_TRUE(during.ok());
+        EXPECT_EQ(during->state, "re-encrypting");
+        SyncPoints::ClearAll();
+        WaitFor(*db, [](const KeyRotationInfo& info) { return info.state == "finished"; });
+        PHENIX_ASSERT_OK(db->Close());
+    }
+    EXPECT_FALSE(fs::exists(key_path_ + ".keys/" + old_kms_key));
+    auto record = crypto::ReadTenantKeyRecord(path_, tenant);
+    ASSERT_TRUE(record.ok()) << record.status().ToString();
+    EXPECT_TRUE(record->older.empty());
+    auto db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    expect_loaded(*db);  // rewritten under generation 2 before generation 1 was destroyed
+}
+
+// A failing background step shows in the rotation's status with its time, until a later step
+// succeeds.
+TEST_F(KeyRotationTest, StatusShowsTheLastBackgroundErrorUntilAStepSucceeds) {
+    std::string old_kms_key;
+    auto db = OpenSeeded(old_kms_key);
+    if (db == nullptr) {
+        return;
+    }
+    auto before = db->GetKeyRotation("acme");
+    ASSERT_TRUE(before.ok());
+    EXPECT_EQ(before->last_error, "");
+    EXPECT_EQ(before->last_error_at, "");
+    SyncPoints::SetWithArg("KeyRotations::ReencryptBatch:BeforeCommit", [&](void* arg) {
+        *static_cast<engine::KeyRotationBatchPoint*>(arg)->inject =
+            Status::IOError("injected: the KMS refuses");
+    });
+    auto started = db->RotateTenantKey("acme");
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    EXPECT_EQ(started->last_error, "");
+    const KeyRotationInfo failing =
+        WaitFor(*db, [](const KeyRotationInfo& info) { return !info.last_error.empty(); });
+    EXPECT_EQ(failing.state, "re-encrypting");
+    EXPECT_NE(failing.last_error.find("injected: the KMS refuses"), std::string::npos)
+        << failing.last_error;
+    // UTC, to the second: "YYYY-MM-DDTHH:MM:SSZ".
+    ASSERT_EQ(failing.last_error_at.size(), 20u) << failing.last_error_at;
+    EXPECT_EQ(failing.last_error_at[4], '-');
+    EXPECT_EQ(failing.last_error_at[10], 'T');
+    EXPECT_EQ(failing.last_error_at.back(), 'Z');
+    SyncPoints::ClearAll();
+    const KeyRotationInfo done =
+        WaitFor(*db, [](const KeyRotationInfo& info) { return info.state == "finished"; });
+    EXPECT_EQ(done.last_error, "");
+    EXPECT_EQ(done.last_error_at, "");
+    EXPECT_FALSE(fs::exists(key_path_ + ".keys/" + old_kms_key));
 }
 
 TEST_F(KeyRotationTest, RefusesWithoutEncryptionAndForUnknownTenants) {
