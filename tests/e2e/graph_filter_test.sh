@@ -48,8 +48,16 @@ expect_find() {
 }
 
 # index_rows: SHOW INDEXES ON docs as CSV without the details column (its timestamps vary).
+# An open may find rows the vector index has not absorbed yet (the last process closed before
+# its builder did): "catching up" until the builder thread runs, which on a loaded machine can
+# be after the statement. Asked again (a new process each time) until it has caught up.
 index_rows() {
-    phx --format csv -c 'SHOW INDEXES ON docs;'
+    local attempt
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        phx --format csv -c 'SHOW INDEXES ON docs;'
+        grep -q ',catching up,' "$OUT" || break
+        sleep 0.3
+    done
     cut -d, -f2-6 "$OUT" >"$OUT.cut" && mv "$OUT.cut" "$OUT"
 }
 
